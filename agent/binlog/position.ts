@@ -1,0 +1,54 @@
+import type { BinlogPosition } from '../../src/coord/records.ts';
+
+/** Binlog coordinates: `name` is the file (binlog.000003), `pos` the end offset of the last event covered. */
+export type { BinlogPosition };
+
+function fileSeq(name: string): number {
+  const m = /\.(\d+)$/.exec(name);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Orders positions of one upstream server: by file sequence number, then offset. */
+export function comparePos(a: BinlogPosition, b: BinlogPosition): number {
+  const fa = fileSeq(a.name);
+  const fb = fileSeq(b.name);
+  if (fa !== fb) return fa - fb;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.pos - b.pos;
+}
+
+export function minPos(ps: BinlogPosition[]): BinlogPosition | undefined {
+  return ps.reduce<BinlogPosition | undefined>((m, p) => (m === undefined || comparePos(p, m) < 0 ? p : m), undefined);
+}
+
+export function maxPos(ps: BinlogPosition[]): BinlogPosition | undefined {
+  return ps.reduce<BinlogPosition | undefined>((m, p) => (m === undefined || comparePos(p, m) > 0 ? p : m), undefined);
+}
+
+export function formatPos(p: BinlogPosition | undefined): string {
+  if (!p) return '-';
+  return `(${p.name}, ${p.pos})${p.gtid ? ` gtid ${p.gtid}` : ''}`;
+}
+
+/**
+ * MariaDB GTID position (domain-server-seq per domain), folded transaction by transaction, so that every
+ * checkpoint carries the GTID state matching its file/pos.
+ */
+export class MariaGtidState {
+  private readonly domains = new Map<number, { server: number; seq: bigint }>();
+
+  constructor(initial = '') {
+    for (const part of initial.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [d, s, q] = part.split('-');
+      if (d !== undefined && s !== undefined && q !== undefined) this.domains.set(Number(d), { server: Number(s), seq: BigInt(q) });
+    }
+  }
+
+  add(domain: number, server: number, seq: bigint | number | string): void {
+    this.domains.set(domain, { server, seq: BigInt(seq) });
+  }
+
+  toString(): string {
+    return [...this.domains.entries()].sort((a, b) => a[0] - b[0]).map(([d, v]) => `${d}-${v.server}-${v.seq}`).join(',');
+  }
+}

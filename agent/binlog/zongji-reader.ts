@@ -1,0 +1,247 @@
+import ZongJi from '@vlasky/zongji';
+import type { DbConfig } from '../../src/config/types.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { connectionOptions, type Value } from '../db/mysql.ts';
+import type { BinlogEvent, RowChange, RowImage, SchemaProvider } from './events.ts';
+import { MariaGtidState, type BinlogPosition } from './position.ts';
+
+/**
+ * The one adapter over @vlasky/zongji. It turns zongji's events into whole transactions (TxnEvent), standalone
+ * statements (QueryEvent) and progress markers, with the position right after each commit.
+ *
+ * Three zongji traps are handled here (DESIGN.md §8):
+ *  1. zongji names columns from the live information_schema: `_fetchTableInfo` is replaced by our SchemaProvider,
+ *     and the cached table maps are dropped at every DDL so a same-width ALTER (MODIFY) is never decoded with the
+ *     old types.
+ *  2. zongji has no backpressure: the binlog connection is paused above `highWater` queued row changes and
+ *     resumed below `lowWater`, so memory stays bounded whatever the consumer's speed.
+ *  3. errors after stop() are noise and are dropped.
+ */
+
+export interface ReaderOptions {
+  db: DbConfig;
+  serverId: number;
+  start: BinlogPosition;
+  allowTable: (schema: string, table: string) => boolean;
+  schemaProvider: SchemaProvider;
+  highWater?: number;
+  lowWater?: number;
+}
+
+// zongji ships JS with loose typings; this is the subset we touch.
+interface ZEvent {
+  getEventName(): string;
+  nextPosition: number;
+  timestamp: number;
+  binlogName?: string;
+  position?: number;
+  query?: string;
+  schema?: string;
+  tableId?: number;
+  rows?: unknown[];
+  tableMap?: Record<number, { parentSchema: string; tableName: string }>;
+  domainId?: number;
+  serverId?: number;
+  seqNo?: number | string;
+  standalone?: boolean;
+  gtid?: string;
+}
+interface ZTableMapEvent { tableId: number; schemaName: string; tableName: string }
+interface ZInstance {
+  on(ev: 'binlog', fn: (e: ZEvent) => void): void;
+  on(ev: 'error', fn: (e: unknown) => void): void;
+  on(ev: 'ready' | 'stopped', fn: () => void): void;
+  start(o: Record<string, unknown>): void;
+  stop(): void;
+  connection: { pause(): void; resume(): void } | null;
+  tableMap: Record<number, unknown>;
+  _fetchTableInfo: (e: ZTableMapEvent, next: () => void) => void;
+  _skipSchema: (db: string, table: string) => boolean;
+  emit(ev: string, arg: unknown): void;
+}
+
+function normaliseValue(v: unknown): Value {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (v instanceof Date) return v.toISOString().replace('T', ' ').replace('Z', '');
+  // JSON columns decode to objects; MariaDB stores JSON as text, so its text form is what we write.
+  return JSON.stringify(v);
+}
+
+function normaliseRow(r: unknown): RowImage {
+  const out: RowImage = {};
+  for (const [k, v] of Object.entries(r as Record<string, unknown>)) out[k] = normaliseValue(v);
+  return out;
+}
+
+export class BinlogReader {
+  private zj: ZInstance | undefined;
+  private readonly queue: BinlogEvent[] = [];
+  private queuedRows = 0;
+  private waiter: (() => void) | undefined;
+  private error: DmError | undefined;
+  private stopped = false;
+  private paused = false;
+  private file: string;
+  private inTxn: RowChange[] | undefined;
+  private readonly gtid: MariaGtidState;
+  private pendingGtid: { domain: number; server: number; seq: string } | undefined;
+  private readonly highWater: number;
+  private readonly lowWater: number;
+
+  constructor(private readonly o: ReaderOptions) {
+    this.file = o.start.name;
+    this.gtid = new MariaGtidState(o.start.gtid ?? '');
+    this.highWater = o.highWater ?? 50_000;
+    this.lowWater = o.lowWater ?? 10_000;
+  }
+
+  get queuedEvents(): number { return this.queue.length; }
+  get isPaused(): boolean { return this.paused; }
+
+  start(): void {
+    const zj = new (ZongJi as unknown as new (dsn: unknown) => ZInstance)(connectionOptions(this.o.db));
+    this.zj = zj;
+    zj._skipSchema = (db, table) => !this.o.allowTable(db, table);
+    zj._fetchTableInfo = (e, next) => {
+      this.o.schemaProvider(e.schemaName, e.tableName).then((cols) => {
+        if (!cols || cols.length === 0) {
+          this.fail(new DmError('UnsupportedEvent', `no schema known for ${e.schemaName}.${e.tableName} (table map at ${this.file})`,
+            { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } }));
+          return;
+        }
+        zj.tableMap[e.tableId] = { columnSchemas: cols, parentSchema: e.schemaName, tableName: e.tableName };
+        next();
+      }, (err: unknown) => this.fail(err));
+    };
+    zj.on('binlog', (e) => { try { this.onEvent(e); } catch (err) { this.fail(err); } });
+    zj.on('error', (err) => this.fail(err));
+    zj.start({
+      serverId: this.o.serverId,
+      filename: this.o.start.name,
+      position: this.o.start.pos,
+      includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'xid', 'mariadbgtid', 'gtid'],
+    });
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopped || this.error) return;
+    const e = err as { errno?: number; code?: string; message?: string };
+    if (err instanceof DmError) this.error = err;
+    else if (e.errno === 1236) {
+      // 1236 is one errno for several causes; the server's text is the only discriminator it gives.
+      const invalid = /position|file size|not find.*gtid|gtid.*not/i.test(e.message ?? '') && !/could not find first log file/i.test(e.message ?? '');
+      this.error = new DmError(invalid ? 'BinlogPositionInvalid' : 'BinlogPurged', `binlog stream from ${this.file} failed: ${e.message}`, { cause: err, context: { position: this.file, errno: 1236 } });
+    } else if (e.errno === 1045) this.error = new DmError('UpstreamAuth', `binlog connection rejected: ${e.message}`, { cause: err });
+    else this.error = new DmError('BinlogStream', `binlog stream broke at ${this.file}: ${e.message ?? String(err)}`, { cause: err, context: { position: this.file } });
+    this.wake();
+  }
+
+  private wake(): void { const w = this.waiter; this.waiter = undefined; w?.(); }
+
+  private push(ev: BinlogEvent): void {
+    this.queue.push(ev);
+    if (ev.kind === 'txn') this.queuedRows += ev.changes.length;
+    if (!this.paused && this.queuedRows > this.highWater) { this.paused = true; this.zj?.connection?.pause(); }
+    this.wake();
+  }
+
+  private pos(next: number): BinlogPosition {
+    const gtid = this.gtid.toString();
+    return gtid ? { name: this.file, pos: next, gtid } : { name: this.file, pos: next };
+  }
+
+  private commit(e: ZEvent): void {
+    if (this.pendingGtid) { this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq); this.pendingGtid = undefined; }
+    const changes = this.inTxn ?? [];
+    this.inTxn = undefined;
+    this.push({ kind: 'txn', changes, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000 });
+  }
+
+  private onEvent(e: ZEvent): void {
+    const name = e.getEventName();
+    switch (name) {
+      case 'rotate':
+        if (e.binlogName) this.file = e.binlogName;
+        return;
+      case 'mariadbgtid':
+        this.pendingGtid = { domain: e.domainId ?? 0, server: e.serverId ?? 0, seq: String(e.seqNo ?? 0) };
+        if (!e.standalone) this.inTxn = [];
+        return;
+      case 'gtid':
+        return;
+      case 'query': {
+        const sql = (e.query ?? '').trim();
+        const upper = sql.toUpperCase();
+        if (upper === 'BEGIN') { this.inTxn = []; return; }
+        if (upper === 'COMMIT') { this.commit(e); return; }
+        if (upper === 'ROLLBACK') { this.inTxn = undefined; this.pendingGtid = undefined; return; }
+        if (this.inTxn && this.inTxn.length > 0) {
+          throw new DmError('UnsupportedEvent', `statement inside a row transaction (binlog_format must be ROW): ${sql.slice(0, 200)}`, { context: { sql, position: `${this.file}:${e.nextPosition}` } });
+        }
+        // A DDL ends any open transaction implicitly; drop cached table maps so the next row event of any table is
+        // decoded with the schema as of after this statement.
+        for (const k of Object.keys(this.zj?.tableMap ?? {})) delete this.zj!.tableMap[Number(k)];
+        if (this.pendingGtid) { this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq); this.pendingGtid = undefined; }
+        this.inTxn = undefined;
+        this.push({ kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000 });
+        return;
+      }
+      case 'xid':
+        this.commit(e);
+        return;
+      case 'writerows': case 'updaterows': case 'deleterows': {
+        const tm = e.tableMap?.[e.tableId ?? -1];
+        if (!tm) return;
+        const op = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
+        const txn = this.inTxn ?? (this.inTxn = []);
+        for (const r of e.rows ?? []) {
+          if (op === 'update') {
+            const u = r as { before: unknown; after: unknown };
+            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before), after: normaliseRow(u.after) });
+          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r) });
+          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r) });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The next event, waiting for one; rejects with the stream's error. */
+  async next(timeoutMs = 1000): Promise<BinlogEvent | undefined> {
+    if (this.queue.length === 0 && !this.error) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { this.waiter = undefined; resolve(); }, timeoutMs);
+        this.waiter = () => { clearTimeout(t); resolve(); };
+      });
+    }
+    const ev = this.queue.shift();
+    if (ev) {
+      if (ev.kind === 'txn') this.queuedRows -= ev.changes.length;
+      if (this.paused && this.queuedRows < this.lowWater) { this.paused = false; this.zj?.connection?.resume(); }
+      return ev;
+    }
+    if (this.error) throw this.error;
+    return undefined;
+  }
+
+  /** Peek without waiting: true when nothing is buffered. */
+  get idle(): boolean { return this.queue.length === 0; }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const zj = this.zj;
+    if (!zj) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      zj.on('stopped', () => { clearTimeout(t); resolve(); });
+      zj.stop();
+    });
+  }
+}

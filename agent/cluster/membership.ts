@@ -1,0 +1,33 @@
+import { hostname } from 'node:os';
+import { Bucket, HEARTBEAT_MS, Keys, type Coord, type MemberRecord } from '../../src/coord/index.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * Membership: the agent's key in dm_members, renewed every HEARTBEAT_MS. The bucket's max-age (LEASE_TTL_MS) makes
+ * the key vanish ~10 s after the last renewal, which is how the leader learns that an agent is gone.
+ */
+export class Membership {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly record: MemberRecord;
+
+  constructor(private readonly coord: Coord, private readonly name: string, version: string, private readonly log: Logger) {
+    const now = new Date().toISOString();
+    this.record = { name, host: hostname(), pid: process.pid, version, started: now, heartbeat: now };
+  }
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => { void this.beat(); }, HEARTBEAT_MS);
+  }
+
+  private async beat(): Promise<void> {
+    this.record.heartbeat = new Date().toISOString();
+    try { await this.coord.put(Bucket.members, Keys.member(this.name), this.record); }
+    catch (err) { this.log.warn({ err: String(err) }, 'heartbeat failed'); }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.coord.delete(Bucket.members, Keys.member(this.name)).catch(() => undefined);
+  }
+}

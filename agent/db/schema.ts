@@ -1,0 +1,86 @@
+import type { Connection } from 'mysql2/promise';
+import { query, type Side } from './mysql.ts';
+
+/** A table's structure as tsdm needs it to read, write and key rows. */
+export interface ColumnInfo {
+  name: string;
+  /** information_schema DATA_TYPE, lower case (int, varchar, blob …). */
+  dataType: string;
+  /** Full COLUMN_TYPE, e.g. `bigint(20) unsigned`, `enum('a','b')`. */
+  columnType: string;
+  nullable: boolean;
+  generated: boolean;
+  charset: string | null;
+  collation: string | null;
+  comment: string;
+  /** Bytes on the wire: binary strings, BLOBs, BIT, geometry. */
+  binary: boolean;
+}
+
+export interface TableInfo {
+  schema: string;
+  table: string;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+  /** Unique keys other than the primary key, columns in index order; only keys whose columns are all NOT NULL
+   * can identify a row, but every unique key matters for causality. */
+  uniqueKeys: string[][];
+}
+
+const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit',
+  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+
+/** The columns that identify a row: the primary key, else the first unique key over NOT NULL columns, else none. */
+export function rowKey(t: TableInfo): string[] {
+  if (t.primaryKey.length) return t.primaryKey;
+  for (const uk of t.uniqueKeys) {
+    if (uk.every((c) => t.columns.find((x) => x.name === c)?.nullable === false)) return uk;
+  }
+  return [];
+}
+
+export async function loadTableInfo(conn: Connection, side: Side, schema: string, table: string): Promise<TableInfo | undefined> {
+  const cols = await query<Record<string, string | null>[]>(conn, side,
+    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT,
+            GENERATION_EXPRESSION
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
+  if (cols.length === 0) return undefined;
+  const columns: ColumnInfo[] = cols.map((c) => {
+    const dataType = String(c.DATA_TYPE).toLowerCase();
+    const extra = String(c.EXTRA ?? '').toUpperCase();
+    return {
+      name: String(c.COLUMN_NAME),
+      dataType,
+      columnType: String(c.COLUMN_TYPE),
+      nullable: c.IS_NULLABLE === 'YES',
+      generated: extra.includes('GENERATED') || extra.includes('VIRTUAL') || extra.includes('PERSISTENT') || extra.includes('STORED'),
+      charset: c.CHARACTER_SET_NAME ?? null,
+      collation: c.COLLATION_NAME ?? null,
+      comment: String(c.COLUMN_COMMENT ?? ''),
+      binary: BINARY_TYPES.has(dataType) || (c.CHARACTER_SET_NAME === 'binary'),
+    };
+  });
+  const idx = await query<Record<string, string | number>[]>(conn, side,
+    `SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE, SEQ_IN_INDEX FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
+  const keys = new Map<string, string[]>();
+  for (const r of idx) {
+    if (Number(r.NON_UNIQUE) !== 0) continue;
+    const name = String(r.INDEX_NAME);
+    keys.set(name, [...(keys.get(name) ?? []), String(r.COLUMN_NAME)]);
+  }
+  const primaryKey = keys.get('PRIMARY') ?? [];
+  keys.delete('PRIMARY');
+  return { schema, table, columns, primaryKey, uniqueKeys: [...keys.values()] };
+}
+
+export async function listTables(conn: Connection, side: Side): Promise<{ schema: string; table: string }[]> {
+  const rows = await query<Record<string, string>[]>(conn, side,
+    `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'
+       AND TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys') ORDER BY TABLE_SCHEMA, TABLE_NAME`);
+  return rows.map((r) => ({ schema: String(r.TABLE_SCHEMA), table: String(r.TABLE_NAME) }));
+}
+
+export function binaryColumns(t: TableInfo): Set<string> {
+  return new Set(t.columns.filter((c) => c.binary).map((c) => c.name));
+}

@@ -1,0 +1,46 @@
+import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
+import type { CheckItem, CheckResult, CheckSourceRequest, CheckTaskRequest } from '../src/coord/index.ts';
+import { asDmError, DmError } from '../src/errors/index.ts';
+import { connect } from './db/mysql.ts';
+import { checkUpstream } from './units/check.ts';
+
+/**
+ * Handlers of the request/reply operations any agent serves (dmctl cannot open database connections itself:
+ * the console never imports mysql2, and only agents can reach the databases from where they run).
+ */
+
+export async function checkSource(req: CheckSourceRequest): Promise<CheckResult> {
+  const src = parseSourceConfig(req.yaml, req.file);
+  const items: CheckItem[] = [];
+  try {
+    const c = await connect(src.from, 'upstream');
+    c.destroy();
+    items.push({ name: 'upstream connection', source: src.sourceId, ok: true });
+  } catch (err) {
+    items.push({ name: 'upstream connection', source: src.sourceId, ok: false, error: asDmError(err).toRecord() });
+  }
+  return { ok: items.every((i) => i.ok), items };
+}
+
+export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
+  const task = parseTaskConfig(req.yaml, req.file);
+  const items: CheckItem[] = [];
+  const run = async (name: string, source: string | undefined, fn: () => Promise<void>) => {
+    try { await fn(); items.push({ name, ...(source ? { source } : {}), ok: true }); }
+    catch (err) { items.push({ name, ...(source ? { source } : {}), ok: false, error: asDmError(err).toRecord() }); }
+  };
+  await run('downstream connection', undefined, async () => { (await connect(task.targetDatabase, 'downstream')).destroy(); });
+  for (const spec of task.subtasks) {
+    const s = req.sources[spec.sourceId];
+    if (!s) {
+      items.push({ name: 'source exists', source: spec.sourceId, ok: false, error: new DmError('SourceNotFound', `source ${spec.sourceId} does not exist`).toRecord() });
+      continue;
+    }
+    const src = parseSourceConfig(s.yaml, s.file);
+    await run(task.taskMode === 'full' ? 'upstream dump privileges' : 'upstream binlog and privileges', spec.sourceId, async () => {
+      const c = await connect(src.from, 'upstream');
+      try { await checkUpstream(c, task.taskMode !== 'full'); } finally { c.destroy(); }
+    });
+  }
+  return { ok: items.every((i) => i.ok), items };
+}

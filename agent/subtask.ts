@@ -1,0 +1,174 @@
+import type { Connection } from 'mysql2/promise';
+import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
+import { Stage, type DesiredStage, type SubtaskStatus, type UnitName } from '../src/coord/records.ts';
+import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
+import { hash } from './sync/dispatcher.ts';
+import { CheckpointStore } from './checkpoint.ts';
+import { connect } from './db/mysql.ts';
+import type { Logger } from './log.ts';
+import { buildRules } from './rules.ts';
+import { CheckUnit } from './units/check.ts';
+import { Aborted, type SubtaskContext, type UnitReport } from './units/context.ts';
+import { DumpUnit } from './units/dump.ts';
+import { LoadUnit } from './units/load.ts';
+import { SyncUnit } from './units/sync.ts';
+
+export interface SubtaskInit {
+  agent: string;
+  task: TaskConfig;
+  spec: SubtaskSpec;
+  source: SourceConfig;
+  generation: number;
+  removeMeta: boolean;
+  log: Logger;
+  publish(status: SubtaskStatus): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Runs one (task, source) pair through its units: check -> dump -> load -> sync (by task-mode), resuming from
+ * the checkpoints in the downstream. Desired stage comes from dm_tasks; the runner reports to dm_status.
+ * Retryable errors restart the current unit with backoff (visible in status); others pause the subtask with its
+ * checkpoint intact until the user resumes it.
+ */
+export class Subtask {
+  private desired: DesiredStage = 'Running';
+  private abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private removeMetaPending: boolean;
+  private checked = false;
+  readonly status: SubtaskStatus;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly init: SubtaskInit) {
+    this.removeMetaPending = init.removeMeta;
+    this.status = {
+      task: init.task.name, source: init.spec.sourceId, agent: init.agent, stage: Stage.New, unit: 'check',
+      generation: init.generation, updatedAt: new Date().toISOString(),
+    };
+  }
+
+  get generation(): number { return this.init.generation; }
+
+  start(): void {
+    this.timer = setInterval(() => { if (this.dirty) void this.flushStatus(); }, 1000);
+    this.loop = this.run();
+  }
+
+  /** Applies a new desired stage; `retry` (a resume-task) also restarts a subtask paused by an error. */
+  setDesired(stage: DesiredStage, retry = false): void {
+    const changed = stage !== this.desired;
+    this.desired = stage;
+    if (changed && stage !== 'Running') this.abort.abort();
+    if (changed || retry) { const w = this.wake; this.wake = undefined; w?.(); }
+  }
+
+  async stop(): Promise<void> {
+    this.desired = 'Stopped';
+    this.abort.abort();
+    const w = this.wake; this.wake = undefined; w?.();
+    await this.loop;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private setStage(stage: Stage, error?: ErrorRecord): void {
+    this.status.stage = stage;
+    if (error) this.status.error = error; else delete this.status.error;
+    void this.flushStatus();
+  }
+
+  private report(p: UnitReport): void {
+    if (p.unit) this.status.unit = p.unit;
+    if (p.load) this.status.load = p.load;
+    if (p.sync) this.status.sync = p.sync;
+    if (p.warning) this.status.recentErrors = [p.warning, ...(this.status.recentErrors ?? [])].slice(0, 10);
+    this.dirty = true;
+  }
+
+  private async flushStatus(): Promise<void> {
+    this.dirty = false;
+    this.status.updatedAt = new Date().toISOString();
+    await this.init.publish({ ...this.status }).catch((err: unknown) => this.init.log.warn({ err: String(err) }, 'status publish failed'));
+  }
+
+  private waitForChange(): Promise<void> {
+    return new Promise((r) => { this.wake = r; });
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 1000;
+    while (this.desired !== 'Stopped') {
+      if (this.desired === 'Paused') {
+        this.setStage(Stage.Paused, this.status.error ? undefined : undefined);
+        await this.waitForChange();
+        continue;
+      }
+      this.abort = new AbortController();
+      this.setStage(Stage.Running);
+      try {
+        const finished = await this.runUnits(this.abort.signal);
+        if (finished) {
+          this.setStage(Stage.Finished);
+          await this.waitForChange();
+          if (this.desired === 'Running') continue;
+        }
+        backoff = 1000;
+      } catch (err) {
+        if (err instanceof Aborted || this.abort.signal.aborted) continue;
+        const e = asDmError(err);
+        const rec = e.toRecord();
+        this.init.log.error({ code: e.code, err: e.message, context: e.context }, 'subtask error');
+        if (e.retryable) {
+          this.report({ warning: rec });
+          this.status.error = rec;
+          void this.flushStatus();
+          await Promise.race([new Promise((r) => setTimeout(r, backoff)), this.waitForChange()]);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+          continue;
+        }
+        // Permanent: pause with the checkpoint intact; a resume-task (or a new start-task) retries.
+        this.setStage(Stage.Paused, rec);
+        await this.waitForChange();
+        if (this.desired === 'Running') { delete this.status.error; this.checked = false; }
+      }
+    }
+    this.setStage(Stage.Stopped);
+  }
+
+  /** Returns true when the subtask has nothing more to do (task-mode full, load finished). */
+  private async runUnits(signal: AbortSignal): Promise<boolean> {
+    const { task, spec, source, log } = this.init;
+    const ckpt = new CheckpointStore(task.metaSchema, task.name, spec.sourceId);
+    const ctx: SubtaskContext = {
+      task, spec, source, ckpt, log, signal,
+      rules: buildRules(task, spec),
+      report: (p) => this.report(p),
+      serverId: source.serverId || (0x40000000 + (hash(`${task.name}/${spec.sourceId}`) % 0x3fffffff)),
+    };
+    const unit = (u: UnitName) => { this.status.unit = u; this.dirty = true; };
+    let down: Connection | undefined;
+    try {
+      down = await connect(task.targetDatabase, 'downstream');
+      await ckpt.init(down);
+      if (this.removeMetaPending) { await ckpt.remove(down); this.removeMetaPending = false; }
+      if (!this.checked) { unit('check'); await new CheckUnit(ctx).run(); this.checked = true; }
+      let state = await ckpt.readState(down);
+      if (task.taskMode !== 'incremental' && (!state || state.phase === 'load')) {
+        let snapshot;
+        if (!state) { unit('dump'); const d = new DumpUnit(ctx, down); await d.run(); snapshot = d.snapshot; }
+        unit('load');
+        await new LoadUnit(ctx, down, snapshot).run();
+        state = await ckpt.readState(down);
+      }
+      if (task.taskMode === 'full' || state?.phase === 'finished') return true;
+      unit('sync');
+      await new SyncUnit(ctx, down).run();
+      return false;
+    } finally {
+      down?.destroy();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import type { TableName } from '../../src/config/types.ts';
+import type { RowChange } from '../binlog/events.ts';
+import type { BinlogPosition } from '../binlog/position.ts';
+import type { Value } from '../db/mysql.ts';
+import type { TableInfo } from '../db/schema.ts';
+
+/** A row change ready to apply: routed, with the upstream table's structure and the end of its transaction. */
+export interface RoutedChange {
+  change: RowChange;
+  target: TableName;
+  info: TableInfo;
+  /** Columns identifying a row ([] = table without a usable key). */
+  key: string[];
+  txnEnd: BinlogPosition;
+  /** Skip this change when replaying at or before this position (keyless tables loaded from a later snapshot). */
+}
+
+export interface Txn { end: BinlogPosition; changes: RoutedChange[] }
+
+/**
+ * Causality dispatch (DESIGN.md §4 "parallel apply"). Worked example, 2 writers:
+ *
+ *   txn1: UPDATE t SET uk='x' WHERE id=1     keys {t|pk|1, t|uk|x, t|uk|w (old value)}  -> hash -> writer 0
+ *   txn2: INSERT t (id=2, uk='w')            keys {t|pk|2, t|uk|w}   t|uk|w is owned by writer 0 -> writer 0
+ *   txn3: INSERT t (id=3, uk='z')            keys {t|pk|3, t|uk|z}   all new -> hash -> writer 1
+ *
+ * Within one batch every key (primary key value, each unique key value, before and after images; a keyless table
+ * is one key) is owned by exactly one writer, so all changes touching a key apply in binlog order on one
+ * connection, and no two writers can collide on a unique index. A transaction whose keys are owned by two writers
+ * cannot join the batch: the caller flushes (a barrier) and adds it to the next batch, where it may take all its
+ * changes to one writer.
+ */
+export class Dispatcher {
+  private readonly owner = new Map<string, number>();
+  readonly perWriter: RoutedChange[][];
+  rows = 0;
+
+  constructor(readonly writers: number) {
+    this.perWriter = Array.from({ length: writers }, () => []);
+  }
+
+  get empty(): boolean { return this.rows === 0; }
+
+  /** Adds a transaction; false when it conflicts with the batch (flush first, then add to a new dispatcher). */
+  tryAdd(txn: Txn): boolean {
+    const tentative = new Map<string, number>();
+    const assigned: number[] = [];
+    const ownerOf = (k: string) => tentative.get(k) ?? this.owner.get(k);
+    let conflict = false;
+    const keysPer = txn.changes.map(causalityKeys);
+    for (const keys of keysPer) {
+      const ws = new Set<number>();
+      for (const k of keys) { const w = ownerOf(k); if (w !== undefined) ws.add(w); }
+      if (ws.size > 1) { conflict = true; break; }
+      const w = ws.size === 1 ? [...ws][0]! : hash(keys[0] ?? '') % this.writers;
+      for (const k of keys) tentative.set(k, w);
+      assigned.push(w);
+    }
+    if (conflict) {
+      if (this.owner.size > 0) return false;
+      // Alone in a batch, a self-conflicting transaction goes whole to one writer.
+      const w = hash(keysPer[0]?.[0] ?? '') % this.writers;
+      for (const keys of keysPer) for (const k of keys) this.owner.set(k, w);
+      for (const c of txn.changes) this.perWriter[w]!.push(c);
+      this.rows += txn.changes.length;
+      return true;
+    }
+    for (const [k, w] of tentative) this.owner.set(k, w);
+    txn.changes.forEach((c, i) => this.perWriter[assigned[i]!]!.push(c));
+    this.rows += txn.changes.length;
+    return true;
+  }
+}
+
+function valuesKey(vals: Value[]): string {
+  return vals.map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v))).join(',');
+}
+
+export function causalityKeys(rc: RoutedChange): string[] {
+  const t = `${rc.target.schema}.${rc.target.table}`;
+  if (rc.key.length === 0) return [`${t}|*`];
+  const keys: string[] = [];
+  const images = [rc.change.before, rc.change.after].filter((x): x is Record<string, Value> => x !== undefined);
+  const uniques = [rc.key, ...rc.info.uniqueKeys];
+  for (const img of images) {
+    uniques.forEach((cols, i) => {
+      const vals = cols.map((c) => img[c] ?? null);
+      // NULLs never collide in a unique index.
+      if (i > 0 && vals.some((v) => v === null)) return;
+      keys.push(`${t}|${i === 0 ? 'pk' : `uk${i}:${cols.join(',')}`}|${valuesKey(vals)}`);
+    });
+  }
+  return keys;
+}
+
+/** FNV-1a: deterministic across restarts and processes, so a replayed change reaches the same writer. */
+export function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  return h >>> 0;
+}

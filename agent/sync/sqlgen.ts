@@ -1,0 +1,74 @@
+import type { TableName } from '../../src/config/types.ts';
+import { escapeId, escapeValue, type Value } from '../db/mysql.ts';
+
+/**
+ * SQL text for downstream writes. Values are escaped by mysql2 (strings as quoted literals in the connection's
+ * utf8mb4, Buffers as X'..' hex), so no value ever passes through a JS number.
+ */
+
+export function qualified(t: TableName): string {
+  return `${escapeId(t.schema)}.${escapeId(t.table)}`;
+}
+
+function tuple(values: Value[]): string {
+  return `(${values.map((v) => (v === null ? 'NULL' : escapeValue(v))).join(',')})`;
+}
+
+/** Multi-row INSERT/REPLACE statements of at most `maxBytes` each. */
+export function insertStatements(verb: 'INSERT' | 'REPLACE' | 'INSERT IGNORE', t: TableName, cols: string[], rows: Value[][], maxBytes = 4 << 20): string[] {
+  if (rows.length === 0) return [];
+  const head = `${verb} INTO ${qualified(t)} (${cols.map(escapeId).join(',')}) VALUES `;
+  const out: string[] = [];
+  let cur: string[] = [];
+  let size = head.length;
+  for (const r of rows) {
+    const s = tuple(r);
+    if (cur.length > 0 && size + s.length + 1 > maxBytes) {
+      out.push(head + cur.join(','));
+      cur = [];
+      size = head.length;
+    }
+    cur.push(s);
+    size += s.length + 1;
+  }
+  if (cur.length) out.push(head + cur.join(','));
+  return out;
+}
+
+/** DELETE by key for many rows: `DELETE FROM t WHERE (k1,k2) IN ((..),(..))`. */
+export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Value[][], maxRows = 1000): string[] {
+  const out: string[] = [];
+  const lhs = keyCols.length === 1 ? escapeId(keyCols[0]!) : `(${keyCols.map(escapeId).join(',')})`;
+  for (let i = 0; i < keys.length; i += maxRows) {
+    const part = keys.slice(i, i + maxRows);
+    const list = part.map((k) => (keyCols.length === 1 ? (k[0] === null ? 'NULL' : escapeValue(k[0]!)) : tuple(k))).join(',');
+    out.push(`DELETE FROM ${qualified(t)} WHERE ${lhs} IN (${list})`);
+  }
+  return out;
+}
+
+/** WHERE clause matching one full row image (tables without a usable key): NULL-safe equality on every column. */
+export function fullRowWhere(cols: string[], row: Record<string, Value>): string {
+  return cols.map((c) => {
+    const v = row[c] ?? null;
+    return `${escapeId(c)} <=> ${v === null ? 'NULL' : escapeValue(v)}`;
+  }).join(' AND ');
+}
+
+export function updateOneRow(t: TableName, cols: string[], before: Record<string, Value>, after: Record<string, Value>): string {
+  const set = cols.map((c) => { const v = after[c] ?? null; return `${escapeId(c)} = ${v === null ? 'NULL' : escapeValue(v)}`; }).join(', ');
+  return `UPDATE ${qualified(t)} SET ${set} WHERE ${fullRowWhere(cols, before)} LIMIT 1`;
+}
+
+export function deleteOneRow(t: TableName, cols: string[], before: Record<string, Value>): string {
+  return `DELETE FROM ${qualified(t)} WHERE ${fullRowWhere(cols, before)} LIMIT 1`;
+}
+
+/** Rewrites the head of SHOW CREATE TABLE output to the routed, qualified name, made idempotent. */
+export function createTableFor(showCreate: string, target: TableName): string {
+  return showCreate.replace(/^CREATE\s+TABLE\s+`(?:[^`]|``)+`/i, `CREATE TABLE IF NOT EXISTS ${qualified(target)}`);
+}
+
+export function createDatabaseFor(showCreate: string, targetSchema: string): string {
+  return showCreate.replace(/^CREATE\s+DATABASE\s+(?:\/\*!\d+\s+IF NOT EXISTS\s*\*\/\s*)?`(?:[^`]|``)+`/i, `CREATE DATABASE IF NOT EXISTS ${escapeId(targetSchema)}`);
+}

@@ -1,0 +1,98 @@
+import type { Connection } from 'mysql2/promise';
+import type { TableName } from '../../src/config/types.ts';
+import { DmError } from '../../src/errors/index.ts';
+import type { ChunkRow } from '../checkpoint.ts';
+import { escapeId, query } from '../db/mysql.ts';
+import { listTables, loadTableInfo, rowKey } from '../db/schema.ts';
+import { createDatabaseFor, createTableFor } from '../sync/sqlgen.ts';
+import { Snapshot } from './snapshot.ts';
+import { throwIfAborted, type SubtaskContext, type Unit } from './context.ts';
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+/**
+ * Dump unit: takes the consistent snapshot, creates the routed schemas and tables downstream, and writes the chunk
+ * plan (primary-key ranges) with the snapshot position as one checkpoint transaction. The snapshot stays open for
+ * the load unit, which streams each chunk from it.
+ */
+export class DumpUnit implements Unit {
+  readonly name = 'dump' as const;
+  snapshot: Snapshot | undefined;
+
+  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {}
+
+  async run(): Promise<void> {
+    const { ctx } = this;
+    const workers = Math.max(1, ctx.spec.dump.threads);
+    const snap = await Snapshot.take(ctx.source.from, workers);
+    this.snapshot = snap;
+    try {
+      const conn = snap.conns[0]!;
+      const tables = (await listTables(conn, 'upstream')).filter((t) => ctx.rules.allowTable(t.schema, t.table));
+      ctx.log.info({ tables: tables.length, position: snap.position }, 'snapshot taken');
+      const chunks: ChunkRow[] = [];
+      const createdSchemas = new Set<string>();
+      for (const t of tables) {
+        throwIfAborted(ctx.signal);
+        const target = ctx.rules.route(t.schema, t.table);
+        if (!createdSchemas.has(target.schema)) {
+          const [db] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE DATABASE ${escapeId(t.schema)}`);
+          await query(this.down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${t.schema}\``), target.schema));
+          createdSchemas.add(target.schema);
+        }
+        const [ct] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`);
+        const ddl = createTableFor(String(ct?.['Create Table']), target);
+        try {
+          await query(this.down, 'downstream', ddl);
+        } catch (err) {
+          throw new DmError('DownstreamSchema', `cannot create ${target.schema}.${target.table} downstream`, { cause: err, context: { sql: ddl, table: `${target.schema}.${target.table}` } });
+        }
+        chunks.push(...await planChunks(conn, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where));
+      }
+      await ctx.ckpt.writePlan(this.down, chunks, { phase: 'load', syncStart: snap.position, safeUntil: snap.position });
+      ctx.report({ load: { totalChunks: chunks.length, doneChunks: 0, totalRows: chunks.reduce((s, c) => s + c.estRows, 0), doneRows: 0, tables: tables.length } });
+    } catch (err) {
+      snap.close();
+      this.snapshot = undefined;
+      throw err;
+    }
+  }
+}
+
+/** Splits a table into ranges of about `rows` rows on an integer key; other tables are one chunk. */
+export async function planChunks(conn: Connection, t: TableName, target: TableName, rows: number, where: string): Promise<ChunkRow[]> {
+  const info = await loadTableInfo(conn, 'upstream', t.schema, t.table);
+  if (!info) throw new DmError('UpstreamQuery', `table ${t.schema}.${t.table} vanished during the dump`);
+  const key = rowKey(info);
+  const keyCol = key.length === 1 && INTEGER_TYPES.has(info.columns.find((c) => c.name === key[0])?.dataType ?? '') ? key[0]! : null;
+  const base = { schema: t.schema, table: t.table, targetSchema: target.schema, targetTable: target.table, done: false, rows: 0 };
+  const id = (i: number) => `${t.schema}.${t.table}#${String(i).padStart(6, '0')}`;
+  const filter = where ? ` WHERE ${where}` : '';
+  if (!keyCol) {
+    const [c] = await query<Record<string, string>[]>(conn, 'upstream', `SELECT COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`);
+    return [{ ...base, chunkId: id(0), keyColumn: null, lo: null, hi: null, estRows: Number(c?.n ?? 0) }];
+  }
+  const [mm] = await query<Record<string, string | null>[]>(conn, 'upstream',
+    `SELECT MIN(${escapeId(keyCol)}) AS lo, MAX(${escapeId(keyCol)}) AS hi, COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`);
+  const n = Number(mm?.n ?? 0);
+  if (!mm || mm.lo === null || mm.hi === null || n <= rows) {
+    return [{ ...base, chunkId: id(0), keyColumn: keyCol, lo: null, hi: null, estRows: n }];
+  }
+  const lo = BigInt(String(mm.lo));
+  const hi = BigInt(String(mm.hi));
+  const parts = BigInt(Math.min(Math.ceil(n / rows), 100_000));
+  const span = hi - lo + 1n;
+  const bounds: bigint[] = [];
+  for (let i = 1n; i < parts; i++) {
+    const b = lo + (span * i) / parts;
+    if (bounds.length === 0 || b > bounds[bounds.length - 1]!) bounds.push(b);
+  }
+  // First and last chunks are open-ended, so rows outside [MIN, MAX] of this snapshot (a later snapshot after a
+  // crash) are still covered by some chunk.
+  const chunks: ChunkRow[] = [];
+  for (let i = 0; i <= bounds.length; i++) {
+    chunks.push({ ...base, chunkId: id(i), keyColumn: keyCol, lo: i === 0 ? null : String(bounds[i - 1]), hi: i === bounds.length ? null : String(bounds[i]), estRows: Math.ceil(n / (bounds.length + 1)) });
+  }
+  return chunks;
+}
+

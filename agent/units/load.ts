@@ -1,0 +1,157 @@
+import type { Connection } from 'mysql2/promise';
+import type { Connection as CoreConnection, RowDataPacket, TypeCast } from 'mysql2';
+import type { BinlogPosition } from '../../src/coord/records.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { comparePos, maxPos } from '../binlog/position.ts';
+import type { ChunkRow } from '../checkpoint.ts';
+import { classifyMysqlError, connect, escapeId, isTransient, query, type Row, type Value } from '../db/mysql.ts';
+import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
+import { insertStatements } from '../sync/sqlgen.ts';
+import { Snapshot } from './snapshot.ts';
+import { throwIfAborted, type SubtaskContext, type Unit } from './context.ts';
+
+const BATCH_ROWS = 1000;
+const BATCH_BYTES = 2 << 20;
+
+/**
+ * Load unit: copies every pending chunk of the plan from the snapshot to the downstream, `pool-size` chunks at a
+ * time. Each chunk is one downstream transaction that also marks the chunk done, so a crash reloads only the
+ * chunks that were not committed, and never loads a row twice (this holds for tables without keys too).
+ *
+ * After a restart the original snapshot is gone: a new one is taken for the remaining chunks, and `safeUntil`
+ * moves to its position so that sync, starting from the oldest snapshot position, runs in safe mode until it has
+ * passed every snapshot (that replay converges keyed rows; keyless tables are a single chunk and sync skips their
+ * events up to that chunk's own snapshot position).
+ */
+export class LoadUnit implements Unit {
+  readonly name = 'load' as const;
+  private readonly infos = new Map<string, TableInfo>();
+
+  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection, private snapshot: Snapshot | undefined) {}
+
+  async run(): Promise<void> {
+    const { ctx } = this;
+    const chunks = await ctx.ckpt.readChunks(this.down);
+    const pending = chunks.filter((c) => !c.done);
+    const progress = {
+      totalChunks: chunks.length, doneChunks: chunks.length - pending.length,
+      totalRows: chunks.reduce((s, c) => s + (c.done ? c.rows : c.estRows), 0), doneRows: chunks.reduce((s, c) => s + c.rows, 0),
+      tables: new Set(chunks.map((c) => `${c.schema}.${c.table}`)).size,
+    };
+    ctx.report({ unit: 'load', load: { ...progress } });
+    if (pending.length > 0) {
+      const workers = Math.max(1, Math.min(ctx.spec.load.poolSize, ctx.spec.dump.threads, pending.length));
+      if (!this.snapshot) {
+        this.snapshot = await Snapshot.take(ctx.source.from, workers);
+        const st = await ctx.ckpt.readState(this.down);
+        const safeUntil = maxPos([this.snapshot.position, ...(st?.safeUntil ? [st.safeUntil] : [])])!;
+        await ctx.ckpt.writeState(this.down, { phase: 'load', syncStart: st?.syncStart ?? this.snapshot.position, safeUntil });
+        ctx.log.info({ position: this.snapshot.position, remaining: pending.length }, 'resuming load with a new snapshot');
+      }
+      const snap = this.snapshot;
+      try {
+        const queue = [...pending];
+        let lastReport = 0;
+        const worker = async (i: number): Promise<void> => {
+          const up = snap.conns[i % snap.conns.length]!;
+          const down = await connect(ctx.task.targetDatabase, 'downstream');
+          await prepareDownstream(down);
+          try {
+            for (let c = queue.shift(); c; c = queue.shift()) {
+              throwIfAborted(ctx.signal);
+              const rows = await this.loadChunkWithRetry(up, down, c, snap.position);
+              progress.doneChunks++;
+              progress.doneRows += rows;
+              if (Date.now() - lastReport > 500) { lastReport = Date.now(); ctx.report({ load: { ...progress } }); }
+            }
+          } finally { down.destroy(); }
+        };
+        // Snapshot connections are single-threaded: one worker each.
+        await Promise.all(Array.from({ length: Math.min(workers, snap.conns.length) }, (_, i) => worker(i)));
+      } finally {
+        snap.close();
+        this.snapshot = undefined;
+      }
+    }
+    ctx.report({ load: { ...progress } });
+    const st = await ctx.ckpt.readState(this.down);
+    await ctx.ckpt.writeState(this.down, { ...st, phase: ctx.task.taskMode === 'full' ? 'finished' : 'sync' });
+  }
+
+  private async info(up: Connection, schema: string, table: string): Promise<TableInfo> {
+    const k = `${schema}.${table}`;
+    let i = this.infos.get(k);
+    if (!i) {
+      i = await loadTableInfo(up, 'upstream', schema, table);
+      if (!i) throw new DmError('UpstreamQuery', `table ${k} does not exist upstream any more`, { context: { table: k } });
+      this.infos.set(k, i);
+    }
+    return i;
+  }
+
+  private async loadChunkWithRetry(up: Connection, down: Connection, c: ChunkRow, snapPos: BinlogPosition): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.loadChunk(up, down, c, snapPos);
+      } catch (err) {
+        await down.query('ROLLBACK').catch(() => undefined);
+        const e = classifyMysqlError(err, 'downstream');
+        if (err instanceof DmError && err.class === 'upstream') throw err;
+        if (!isTransient(err) || attempt >= 5 || e.class !== 'downstream') throw e;
+        this.ctx.log.warn({ chunk: c.chunkId, attempt, err: e.message }, 'retrying chunk');
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snapPos: BinlogPosition): Promise<number> {
+    const info = await this.info(up, c.schema, c.table);
+    const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
+    const bin = binaryColumns(info);
+    const conds: string[] = [];
+    const params: unknown[] = [];
+    if (c.keyColumn && c.lo !== null) { conds.push(`${escapeId(c.keyColumn)} >= ?`); params.push(c.lo); }
+    if (c.keyColumn && c.hi !== null) { conds.push(`${escapeId(c.keyColumn)} < ?`); params.push(c.hi); }
+    if (this.ctx.spec.dump.where) conds.push(`(${this.ctx.spec.dump.where})`);
+    const sql = `SELECT ${cols.map(escapeId).join(',')} FROM ${escapeId(c.schema)}.${escapeId(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
+    const verb = this.ctx.spec.load.onDuplicate === 'error' ? 'INSERT' : this.ctx.spec.load.onDuplicate === 'ignore' ? 'INSERT IGNORE' : 'REPLACE';
+    const target = { schema: c.targetSchema, table: c.targetTable };
+    await query(down, 'downstream', 'BEGIN');
+    let batch: Value[][] = [];
+    let bytes = 0;
+    let total = 0;
+    const flush = async (): Promise<void> => {
+      for (const s of insertStatements(verb, target, cols, batch)) await query(down, 'downstream', s);
+      batch = [];
+      bytes = 0;
+    };
+    // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
+    const core = (up as unknown as { connection: CoreConnection }).connection;
+    const typeCast: TypeCast = (field, next) => { void next; return bin.has(field.name) || field.type === 'GEOMETRY' ? field.buffer() : field.string('utf8'); };
+    const stream = core.query({ sql, values: params, typeCast }).stream({ highWaterMark: 500 });
+    try {
+      for await (const r of stream as AsyncIterable<RowDataPacket>) {
+        const row = r as unknown as Row;
+        const vals = cols.map((k) => row[k] ?? null);
+        for (const v of vals) bytes += v === null ? 4 : v.length + 3;
+        batch.push(vals);
+        total++;
+        if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();
+      }
+    } catch (err) {
+      stream.destroy();
+      throw err instanceof DmError ? err : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql });
+    }
+    await flush();
+    await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snapPos);
+    await query(down, 'downstream', 'COMMIT');
+    return total;
+  }
+}
+
+/** Session settings for every downstream writer: UTC, no FK checks (rows arrive out of FK order, as DM does). */
+export async function prepareDownstream(down: Connection): Promise<void> {
+  await query(down, 'downstream', "SET SESSION foreign_key_checks = 0, unique_checks = 1, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+}
+
+export { comparePos };

@@ -1,0 +1,70 @@
+import type { Connection } from 'mysql2/promise';
+import type { DbConfig } from '../../src/config/types.ts';
+import type { BinlogPosition } from '../../src/coord/records.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { connect, query } from '../db/mysql.ts';
+
+/**
+ * A consistent snapshot shared by N connections, with the binlog position it corresponds to (what mydumper does):
+ * one connection holds FLUSH TABLES WITH READ LOCK while every worker connection opens a REPEATABLE READ
+ * transaction WITH CONSISTENT SNAPSHOT and the position is read; then the lock is released. Every worker reads
+ * the same point in time, exactly `position`.
+ */
+export class Snapshot {
+  private constructor(readonly conns: Connection[], readonly position: BinlogPosition) {}
+
+  static async take(db: DbConfig, workers: number): Promise<Snapshot> {
+    const lock = await connect(db, 'upstream');
+    const conns: Connection[] = [];
+    try {
+      for (let i = 0; i < workers; i++) conns.push(await connect(db, 'upstream'));
+      try {
+        await lock.query('FLUSH TABLES WITH READ LOCK');
+      } catch (err) {
+        throw new DmError('SnapshotFailed', 'FLUSH TABLES WITH READ LOCK failed: the upstream user needs RELOAD', { cause: err });
+      }
+      for (const c of conns) {
+        await query(c, 'upstream', 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await query(c, 'upstream', 'START TRANSACTION WITH CONSISTENT SNAPSHOT');
+      }
+      const [ms] = await query<Record<string, string | number>[]>(lock, 'upstream', 'SHOW MASTER STATUS');
+      if (!ms) throw new DmError('UpstreamBinlogDisabled', 'SHOW MASTER STATUS returned nothing: the upstream has no binary log');
+      const position: BinlogPosition = { name: String(ms.File), pos: Number(ms.Position) };
+      const gtid = await readGtid(lock);
+      if (gtid) position.gtid = gtid;
+      await query(lock, 'upstream', 'UNLOCK TABLES');
+      return new Snapshot(conns, position);
+    } catch (err) {
+      for (const c of conns) c.destroy();
+      throw err;
+    } finally {
+      lock.destroy();
+    }
+  }
+
+  close(): void {
+    for (const c of this.conns) { c.query('ROLLBACK').catch(() => undefined).finally(() => c.destroy()); }
+  }
+}
+
+/** The upstream's GTID state: MariaDB `gtid_binlog_pos`, MySQL `gtid_executed`. */
+export async function readGtid(conn: Connection): Promise<string | undefined> {
+  try {
+    const [r] = await query<Record<string, string>[]>(conn, 'upstream', 'SELECT @@GLOBAL.gtid_binlog_pos AS g');
+    return r?.g || undefined;
+  } catch {
+    try {
+      const [r] = await query<Record<string, string>[]>(conn, 'upstream', 'SELECT @@GLOBAL.gtid_executed AS g');
+      return r?.g?.replace(/\s/g, '') || undefined;
+    } catch { return undefined; }
+  }
+}
+
+export async function masterStatus(conn: Connection): Promise<BinlogPosition | undefined> {
+  const [ms] = await query<Record<string, string | number>[]>(conn, 'upstream', 'SHOW MASTER STATUS');
+  if (!ms) return undefined;
+  const p: BinlogPosition = { name: String(ms.File), pos: Number(ms.Position) };
+  const g = await readGtid(conn);
+  if (g) p.gtid = g;
+  return p;
+}

@@ -1,0 +1,283 @@
+import type { Connection } from 'mysql2/promise';
+import type { TableName } from '../../src/config/types.ts';
+import type { BinlogPosition, SyncProgress } from '../../src/coord/records.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
+import type { ColumnDef, QueryEvent, TxnEvent } from '../binlog/events.ts';
+import { comparePos, formatPos, minPos } from '../binlog/position.ts';
+import { BinlogReader } from '../binlog/zongji-reader.ts';
+import { classifyMysqlError, connect, isTransient, query } from '../db/mysql.ts';
+import { loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
+import { Dispatcher, type RoutedChange, type Txn } from '../sync/dispatcher.ts';
+import { writerStatements } from '../sync/writer-sql.ts';
+import { prepareDownstream } from './load.ts';
+import { masterStatus } from './snapshot.ts';
+import { Aborted, type SubtaskContext, type Unit } from './context.ts';
+
+const FLUSH_INTERVAL_MS = 100;
+const IDLE_CHECKPOINT_MS = 1000;
+
+/**
+ * Sync unit: binlog -> filter -> route -> batch -> N writers, each committing its rows with its own checkpoint.
+ *
+ * Invariants (see checkpoint.ts): writer w's checkpoint moves only inside the transaction that applies w's share
+ * of the batch ending at that position; the stream resumes at the lowest writer checkpoint; on replay writer w
+ * skips transactions ending at or before its own checkpoint. A DDL is a barrier: every writer flushes, the DDL runs
+ * alone, then all writers move past it.
+ */
+export class SyncUnit implements Unit {
+  readonly name = 'sync' as const;
+  private readonly infos = new Map<string, TableInfo | null>();
+  private ctrl!: Connection;
+  private writers: Connection[] = [];
+  private writerPos: BinlogPosition[] = [];
+  private workerCount = 1;
+  private reader!: BinlogReader;
+  private synced!: BinlogPosition;
+  private master: BinlogPosition | undefined;
+  private safeUntil: BinlogPosition | undefined;
+  /** Keyless tables loaded from a snapshot: their events up to that snapshot are already in the loaded rows. */
+  private readonly keylessSnapshot = new Map<string, BinlogPosition>();
+  private stats = { totalRows: 0, totalEvents: 0, lastTs: 0, rate: 0, rateWindowRows: 0, rateWindowStart: Date.now() };
+
+  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {}
+
+  async run(): Promise<void> {
+    const { ctx } = this;
+    const start = await this.startPosition();
+    this.ctrl = await connect(ctx.source.from, 'upstream');
+    try {
+      for (let i = 0; i < this.workerCount; i++) {
+        const c = await connect(ctx.task.targetDatabase, 'downstream');
+        await prepareDownstream(c);
+        this.writers.push(c);
+      }
+      this.synced = start;
+      this.master = await masterStatus(this.ctrl);
+      ctx.log.info({ start: formatPos(start), workers: this.workerCount, safeUntil: formatPos(this.safeUntil) }, 'sync starting');
+      this.reader = new BinlogReader({
+        db: ctx.source.from,
+        serverId: ctx.serverId,
+        start,
+        allowTable: (s, t) => ctx.rules.allowTable(s, t),
+        schemaProvider: (s, t) => this.columnDefs(s, t),
+      });
+      this.reader.start();
+      await this.loop();
+    } finally {
+      await this.reader?.stop().catch(() => undefined);
+      for (const w of this.writers) w.destroy();
+      this.writers = [];
+      this.ctrl.destroy();
+    }
+  }
+
+  private async startPosition(): Promise<BinlogPosition> {
+    const { ctx } = this;
+    const rows = await ctx.ckpt.readWriters(this.down);
+    const st = await ctx.ckpt.readState(this.down);
+    this.safeUntil = st?.safeUntil;
+    for (const c of await ctx.ckpt.readChunks(this.down)) {
+      if (c.keyColumn === null && c.snapshot) this.keylessSnapshot.set(`${c.schema}.${c.table}`, c.snapshot);
+    }
+    this.workerCount = Math.max(1, ctx.spec.sync.workerCount);
+    if (rows.length > 0) {
+      // Keep the writer count the checkpoints were made with until the writers agree again (after the next
+      // barrier), so a replayed change reaches the writer whose checkpoint covers it.
+      const stored = rows[0]!.workers;
+      const allEqual = rows.every((r) => comparePos(r.pos, rows[0]!.pos) === 0);
+      if (!allEqual) this.workerCount = stored;
+      this.writerPos = Array.from({ length: this.workerCount }, (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!);
+      if (allEqual && stored !== this.workerCount) await ctx.ckpt.writeAllWriters(this.down, rows[0]!.pos, this.workerCount);
+      return minPos(this.writerPos)!;
+    }
+    let start = st?.syncStart;
+    const meta = ctx.spec.meta;
+    if (!start && meta && meta.binlogName) {
+      start = { name: meta.binlogName, pos: meta.binlogPos || 4 };
+      if (meta.binlogGtid) start.gtid = meta.binlogGtid;
+    }
+    if (!start) throw new DmError('MetaRequired', `task ${ctx.task.name} source ${ctx.spec.sourceId} has no checkpoint and no meta start position`);
+    await ctx.ckpt.writeAllWriters(this.down, start, this.workerCount);
+    this.writerPos = Array.from({ length: this.workerCount }, () => start!);
+    return start;
+  }
+
+  private async columnDefs(schema: string, table: string): Promise<ColumnDef[] | undefined> {
+    const rows = await query<ColumnDef[]>(this.ctrl, 'upstream',
+      `SELECT COLUMN_NAME, COLLATION_NAME, CHARACTER_SET_NAME, COLUMN_COMMENT, COLUMN_TYPE FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
+    return rows.length ? rows : undefined;
+  }
+
+  private async tableInfo(schema: string, table: string): Promise<TableInfo | undefined> {
+    const k = `${schema}.${table}`;
+    if (!this.infos.has(k)) this.infos.set(k, (await loadTableInfo(this.ctrl, 'upstream', schema, table)) ?? null);
+    return this.infos.get(k) ?? undefined;
+  }
+
+  private async loop(): Promise<void> {
+    const { ctx } = this;
+    let batch = new Dispatcher(this.workerCount);
+    let batchEnd: BinlogPosition | undefined;
+    let batchStarted = 0;
+    let lastCkpt = Date.now();
+    let lastMaster = 0;
+    const flush = async (): Promise<void> => {
+      if (batchEnd && (!batch.empty || comparePos(batchEnd, this.synced) > 0)) await this.applyBatch(batch, batchEnd);
+      batch = new Dispatcher(this.workerCount);
+      batchEnd = undefined;
+      lastCkpt = Date.now();
+    };
+    while (!ctx.signal.aborted) {
+      if (Date.now() - lastMaster > 1000) {
+        lastMaster = Date.now();
+        this.master = await masterStatus(this.ctrl).catch(() => this.master);
+        this.report();
+      }
+      const ev = await this.reader.next(FLUSH_INTERVAL_MS);
+      if (!ev) {
+        if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush();
+        this.report();
+        continue;
+      }
+      this.stats.totalEvents++;
+      if (ev.kind === 'txn') {
+        const txn = await this.route(ev);
+        if (txn.changes.length > 0) {
+          if (!batch.tryAdd(txn)) { await flush(); batch.tryAdd(txn); }
+          if (batchStarted === 0 || batch.rows === txn.changes.length) batchStarted = Date.now();
+        }
+        batchEnd = ev.end;
+        this.stats.lastTs = ev.timestamp;
+        const limit = Math.max(ctx.spec.sync.batch * this.workerCount, 2000);
+        if (batch.rows >= limit || (!batch.empty && Date.now() - batchStarted > FLUSH_INTERVAL_MS * 2)) await flush();
+      } else if (ev.kind === 'query') {
+        await flush();
+        await this.applyQuery(ev);
+        this.stats.lastTs = ev.timestamp;
+      } else {
+        batchEnd = ev.end;
+      }
+    }
+    await flush().catch(() => undefined);
+    throw new Aborted();
+  }
+
+  /** Filters (event filter per DML type), routes and attaches structure to a transaction's changes. */
+  private async route(ev: TxnEvent): Promise<Txn> {
+    const out: RoutedChange[] = [];
+    for (const change of ev.changes) {
+      const { schema, table } = change;
+      const action = this.ctx.rules.eventAction(schema, table, change.op);
+      if (action === 'Ignore') continue;
+      if (action === 'Error') {
+        throw new DmError('FilterError', `${change.op} on ${schema}.${table} matched a filter rule with action Error`, { context: { table: `${schema}.${table}`, position: formatPos(ev.end) } });
+      }
+      const snap = this.keylessSnapshot.get(`${schema}.${table}`);
+      if (snap && comparePos(ev.end, snap) <= 0) continue;
+      const info = await this.tableInfo(schema, table);
+      if (!info) throw new DmError('UnsupportedEvent', `no structure known for ${schema}.${table}`, { context: { table: `${schema}.${table}`, position: formatPos(ev.end) } });
+      out.push({ change, target: this.ctx.rules.route(schema, table), info, key: rowKey(info), txnEnd: ev.end });
+    }
+    return { end: ev.end, changes: out };
+  }
+
+  private async applyBatch(batch: Dispatcher, end: BinlogPosition): Promise<void> {
+    await Promise.all(this.writers.map((conn, w) => this.applyWriter(conn, w, batch.perWriter[w]!, end)));
+    this.synced = end;
+    this.stats.totalRows += batch.rows;
+    this.stats.rateWindowRows += batch.rows;
+  }
+
+  private async applyWriter(conn: Connection, w: number, changes: RoutedChange[], end: BinlogPosition): Promise<void> {
+    const mine = this.writerPos[w]!;
+    if (comparePos(end, mine) <= 0) return; // replay: this writer already committed this batch
+    const todo = changes.filter((c) => comparePos(c.txnEnd, mine) > 0);
+    const stmts = writerStatements(todo);
+    const ck = this.ctx.ckpt.writerSql(w, end, this.workerCount);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await conn.query('BEGIN');
+        for (const s of stmts) {
+          try { await conn.query(s); } catch (err) { throw classifyMysqlError(err, 'downstream', { sql: s }); }
+        }
+        await conn.query(ck.sql, ck.params);
+        await conn.query('COMMIT');
+        this.writerPos[w] = end;
+        return;
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        const e = classifyMysqlError(err, 'downstream');
+        if (!isTransient(err) || attempt >= 5 || this.ctx.signal.aborted) {
+          e.context.position = formatPos(end);
+          throw e;
+        }
+        this.ctx.log.warn({ writer: w, attempt, err: e.message }, 'retrying writer transaction');
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** DDL and other standalone statements: a barrier (the caller flushed), applied alone, then all writers move. */
+  private async applyQuery(ev: QueryEvent): Promise<void> {
+    const { ctx } = this;
+    const info = classifyQuery(ev.sql, ev.schema);
+    const moveAll = async () => {
+      await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount);
+      this.writerPos = this.writerPos.map(() => ev.end);
+      this.synced = ev.end;
+    };
+    if (info.kind !== 'ddl') {
+      if (info.kind === 'dml') {
+        throw new DmError('UnsupportedEvent', `statement-based DML in the binlog (binlog_format must be ROW for every session): ${ev.sql.slice(0, 300)}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
+      }
+      await moveAll();
+      return;
+    }
+    const tables: TableName[] = info.tables.length ? info.tables : [{ schema: ev.schema, table: '' }];
+    const relevant = tables.filter((t) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema)));
+    for (const t of tables) this.infos.delete(`${t.schema}.${t.table}`);
+    if (relevant.length === 0) { await moveAll(); return; }
+    const first = relevant[0]!;
+    const action = ctx.rules.eventAction(first.schema, first.table, info.eventType ?? 'all ddl', ev.sql);
+    if (action === 'Ignore') { await moveAll(); return; }
+    if (action === 'Error') throw new DmError('FilterError', `DDL matched a filter rule with action Error: ${ev.sql}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
+    for (const stmt of splitDdl(ev.sql, ev.schema)) {
+      const sub = classifyQuery(stmt, ev.schema);
+      const subTables = sub.tables.length ? sub.tables : tables;
+      if (!subTables.some((t) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema)))) continue;
+      const sql = rewriteDdl(stmt, ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));
+      try {
+        await this.writers[0]!.query(sql);
+      } catch (err) {
+        const e = classifyMysqlError(err, 'downstream', { sql });
+        e.context.position = formatPos(ev.end);
+        throw e;
+      }
+      ctx.log.info({ sql, position: formatPos(ev.end) }, 'DDL applied');
+    }
+    await moveAll();
+  }
+
+  private lastReport = 0;
+  private report(): void {
+    const now = Date.now();
+    if (now - this.lastReport < 500) return;
+    this.lastReport = now;
+    const secs = (now - this.stats.rateWindowStart) / 1000;
+    if (secs >= 2) { this.stats.rate = this.stats.rateWindowRows / secs; this.stats.rateWindowRows = 0; this.stats.rateWindowStart = now; }
+    const caughtUp = this.reader.idle && this.master !== undefined && comparePos(this.synced, this.master) >= 0;
+    const sync: SyncProgress = {
+      synced: this.synced,
+      lagSeconds: caughtUp || !this.stats.lastTs ? 0 : Math.max(0, Math.round(now / 1000 - this.stats.lastTs)),
+      rowsPerSecond: Math.round(this.stats.rate),
+      totalRows: this.stats.totalRows,
+      totalEvents: this.stats.totalEvents,
+      caughtUp,
+      safeMode: this.ctx.spec.sync.safeMode || (this.safeUntil !== undefined && comparePos(this.synced, this.safeUntil) < 0),
+    };
+    if (this.master) sync.master = this.master;
+    this.ctx.report({ sync });
+  }
+}

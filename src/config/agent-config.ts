@@ -1,0 +1,140 @@
+/**
+ * dm-agent settings. Each field comes from, in order of precedence: command-line flags, environment
+ * (`TSDM_*`), the `--config agent.yaml` file (kebab-case keys), then defaults. Precedence is per field, so a
+ * systemd unit can keep most settings in the file and override one with an environment variable.
+ */
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DmError } from '../errors/index.ts';
+import { issue } from './schema-parts.ts';
+import { parseYaml, toPlain, validate } from './yaml-schema.ts';
+
+export interface AgentConfig {
+  /** Member name in the cluster (KV key in dm_members); unique per agent. */
+  name: string;
+  /** NATS server URL(s), comma-separated. */
+  nats: string;
+  /** Prefix of the JetStream buckets, so several tsdm clusters can share one NATS. */
+  cluster: string;
+  /** Relay log, schema tracker state and other local data of this agent. */
+  dataDir: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsToken?: string;
+  /** Path of a NATS credentials file (JWT + nkey seed). */
+  natsCreds?: string;
+  /** pino level: trace, debug, info, warn, error, fatal, silent. */
+  logLevel: string;
+  /** host:port of the Prometheus /metrics endpoint; '' = disabled. */
+  metricsAddr: string;
+}
+
+type Field = keyof AgentConfig;
+
+/** Every field with its environment variable and agent.yaml key. */
+export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[] = [
+  { field: 'name', env: 'TSDM_NAME', key: 'name' },
+  { field: 'nats', env: 'TSDM_NATS', key: 'nats' },
+  { field: 'cluster', env: 'TSDM_CLUSTER', key: 'cluster' },
+  { field: 'dataDir', env: 'TSDM_DATA_DIR', key: 'data-dir' },
+  { field: 'natsUser', env: 'TSDM_NATS_USER', key: 'nats-user' },
+  { field: 'natsPassword', env: 'TSDM_NATS_PASSWORD', key: 'nats-password' },
+  { field: 'natsToken', env: 'TSDM_NATS_TOKEN', key: 'nats-token' },
+  { field: 'natsCreds', env: 'TSDM_NATS_CREDS', key: 'nats-creds' },
+  { field: 'logLevel', env: 'TSDM_LOG_LEVEL', key: 'log-level' },
+  { field: 'metricsAddr', env: 'TSDM_METRICS_ADDR', key: 'metrics-addr' },
+];
+
+export const AGENT_DEFAULTS = { nats: 'nats://127.0.0.1:4222', cluster: 'dm', logLevel: 'info', metricsAddr: '' } as const;
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** Why a value is invalid, or undefined. Shared by flags, env and file so all three say the same thing. */
+const checks: Partial<Record<Field, (v: string) => string | undefined>> = {
+  // Used as a NATS KV key and a directory name: KV keys allow letters, digits, - _ = . and /.
+  name: (v) => (/^[A-Za-z0-9_-][A-Za-z0-9_.=-]*$/.test(v) ? undefined : `agent name ${JSON.stringify(v)} may only contain letters, digits, "-", "_", "." and "="`),
+  // Used as a JetStream bucket-name prefix: letters, digits, - and _ only.
+  cluster: (v) => (/^[A-Za-z0-9_-]+$/.test(v) ? undefined : `cluster name ${JSON.stringify(v)} may only contain letters, digits, "-" and "_"`),
+  nats: (v) => {
+    for (const u of v.split(',').map((s) => s.trim())) {
+      if (u === '') return 'empty NATS URL in the list';
+      const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `nats://${u}`;
+      try {
+        const url = new URL(withScheme);
+        if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol)) return `NATS URL ${JSON.stringify(u)} must use nats://, tls://, ws:// or wss://`;
+      } catch { return `${JSON.stringify(u)} is not a NATS URL (e.g. nats://10.0.0.5:4222)`; }
+    }
+    return undefined;
+  },
+  logLevel: (v) => (LOG_LEVELS.includes(v) ? undefined : `log level must be one of ${LOG_LEVELS.join(', ')}`),
+  metricsAddr: (v) => (v === '' || /^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(v) ? undefined : `metrics address ${JSON.stringify(v)} must be host:port or :port`),
+  dataDir: (v) => (v.trim() !== '' ? undefined : 'data dir must not be empty'),
+};
+
+const str = (f: Field) => z.string().superRefine((v, ctx) => { const p = checks[f]?.(v); if (p) issue(ctx, p); });
+const fileSchema = z.object(Object.fromEntries(AGENT_FIELDS.map((d) => [d.key, str(d.field).optional()]))).strict();
+
+/** Reads agent.yaml: same YAML/zod error handling as source and task files. Relative paths are relative to the file. */
+export function readAgentFile(text: string, file: string): Partial<AgentConfig> {
+  const src = parseYaml(text, file);
+  const data = validate(src, toPlain(src, fileSchema), fileSchema) as Record<string, string | undefined>;
+  const out: Partial<AgentConfig> = {};
+  for (const d of AGENT_FIELDS) {
+    const v = data[d.key];
+    if (v === undefined) continue;
+    out[d.field] = (d.field === 'dataDir' || d.field === 'natsCreds') ? resolve(dirname(file), v) : v;
+  }
+  return out;
+}
+
+/**
+ * The agent's configuration. `flags` holds what the command line set (undefined = not given); `file` is the
+ * `--config` path if any. Throws DmError BadArguments for a bad flag, ConfigInvalid (key = the variable)
+ * for a bad environment value, and the YAML loader's errors for the file.
+ */
+export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.ProcessEnv, file?: string): AgentConfig {
+  let fromFile: Partial<AgentConfig> = {};
+  if (file !== undefined) {
+    let text: string;
+    try { text = readFileSync(file, 'utf8'); } catch (e) {
+      throw new DmError('ConfigFileRead', `cannot read agent config: ${(e as Error).message}`, { cause: e, context: { file } });
+    }
+    fromFile = readAgentFile(text, file);
+  }
+  const out: Partial<AgentConfig> = {};
+  for (const d of AGENT_FIELDS) {
+    const flag = flags[d.field];
+    const envVal = env[d.env];
+    let v: string | undefined;
+    if (flag !== undefined) {
+      v = flag;
+      const p = checks[d.field]?.(v);
+      if (p) throw new DmError('BadArguments', `--${d.key}: ${p}`, { context: { key: `--${d.key}` } });
+    } else if (envVal !== undefined && envVal !== '') {
+      v = envVal;
+      const p = checks[d.field]?.(v);
+      if (p) throw new DmError('ConfigInvalid', `${d.env}: ${p}`, { context: { key: d.env }, suggestion: `Fix or unset the environment variable ${d.env}.` });
+    } else v = fromFile[d.field];
+    if (v !== undefined) out[d.field] = v;
+  }
+  const name = out.name ?? defaultName();
+  const cfg: AgentConfig = {
+    name,
+    nats: out.nats ?? AGENT_DEFAULTS.nats,
+    cluster: out.cluster ?? AGENT_DEFAULTS.cluster,
+    dataDir: resolve(out.dataDir ?? `./.tsdm-data/${name}`),
+    logLevel: out.logLevel ?? AGENT_DEFAULTS.logLevel,
+    metricsAddr: out.metricsAddr ?? AGENT_DEFAULTS.metricsAddr,
+  };
+  for (const f of ['natsUser', 'natsPassword', 'natsToken', 'natsCreds'] as const) if (out[f] !== undefined) cfg[f] = out[f];
+  if (cfg.natsCreds !== undefined) cfg.natsCreds = resolve(cfg.natsCreds);
+  return cfg;
+}
+
+/** The host name, made a valid agent name (a FQDN keeps its dots; anything else becomes "-"). */
+function defaultName(): string {
+  const n = hostname().replace(/[^A-Za-z0-9_.=-]/g, '-').replace(/^[.=]+/, '');
+  return n === '' ? 'agent' : n;
+}

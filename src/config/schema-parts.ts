@@ -1,0 +1,72 @@
+/**
+ * zod building blocks shared by source.yaml and task.yaml: integer and pattern fields, and the database
+ * connection block (`from` in a source, `target-database` in a task) with its conversion to DbConfig.
+ */
+import { z } from 'zod';
+import type { DbConfig, TlsConfig } from './types.ts';
+import { patternProblem } from './dm-values.ts';
+import type { IssueParams } from './yaml-schema.ts';
+
+/** Non-negative integer (DM's Go ints and uints). */
+export const uint = () => z.number().int().nonnegative();
+export const uint32 = () => uint().max(4294967295);
+export const port = () => z.number().int().min(1).max(65535);
+
+/** Adds a custom issue that yaml-schema maps to the given error code. */
+export function issue(ctx: z.RefinementCtx, message: string, params: IssueParams = {}, path?: (string | number)[]): void {
+  ctx.addIssue({ code: 'custom', message, params, ...(path ? { path } : {}) });
+}
+
+/** A schema/table pattern: wildcard (`*` `?` `[a-z]`) or `~regex`; checked like DM checks it. */
+export const pattern = (kind: 'selector' | 'ba-list') =>
+  z.string().superRefine((p, ctx) => {
+    const problem = patternProblem(p, kind);
+    if (problem) issue(ctx, problem, { dmCode: 'ConfigBadPattern' });
+  });
+
+const SECURITY_KEYS = {
+  'ssl-ca': z.string().optional(),
+  'ssl-cert': z.string().optional(),
+  'ssl-key': z.string().optional(),
+  'cert-allowed-cn': z.array(z.string()).optional(),
+  // DM's inline forms; listed as unsupported (unsupported.ts) so that using one is a clear error.
+  'ssl-ca-base64': z.string().optional(),
+  'ssl-cert-base64': z.string().optional(),
+  'ssl-key-base64': z.string().optional(),
+  'ssl-ca-bytes': z.unknown().optional(),
+  'ssl-cert-bytes': z.unknown().optional(),
+  'ssl-key-bytes': z.unknown().optional(),
+};
+
+/** DM's DBConfig: host, port, user, password, session, security (+ deprecated max-allowed-packet). */
+export const dbSchema = (defaultPort: number) =>
+  z.object({
+    host: z.string().min(1),
+    port: port().default(defaultPort),
+    user: z.string().min(1),
+    // Plain or DM-encrypted (`dmctl encrypt`); kept as written, decryption happens where it is used.
+    password: z.string().default(''),
+    'max-allowed-packet': z.number().int().optional(),
+    // DM decodes session values into strings (map[string]string); toPlain keeps `off` as "off".
+    session: z.record(z.string(), z.string()).default({}),
+    security: z.object(SECURITY_KEYS).strict().optional(),
+  }).strict();
+
+export type RawDb = z.output<ReturnType<typeof dbSchema>>;
+
+export function toDbConfig(raw: RawDb): DbConfig {
+  const session: DbConfig['session'] = {};
+  // DM lower-cases session variable names (AdjustTargetDBSessionCfg); MySQL treats them case-insensitively.
+  for (const [k, v] of Object.entries(raw.session)) session[k.toLowerCase()] = v;
+  const db: DbConfig = { host: raw.host, port: raw.port, user: raw.user, password: raw.password, session };
+  const s = raw.security;
+  if (s) {
+    const tls: TlsConfig = {};
+    if (s['ssl-ca']) tls.sslCa = s['ssl-ca'];
+    if (s['ssl-cert']) tls.sslCert = s['ssl-cert'];
+    if (s['ssl-key']) tls.sslKey = s['ssl-key'];
+    if (s['cert-allowed-cn']?.length) tls.certAllowedCn = s['cert-allowed-cn'];
+    if (Object.keys(tls).length > 0) db.security = tls;
+  }
+  return db;
+}

@@ -1,0 +1,75 @@
+/**
+ * Dump, load and sync settings of one mysql-instance: the named config (mydumpers/loaders/syncers) or the
+ * inline one, then the `-thread` override, then DM's defaults. DM fills defaults per config block, so a
+ * named block that sets only `batch` still gets worker-count 16.
+ */
+import type { DumpConfig, LoadConfig, SyncConfig } from './types.ts';
+import { parseGoDuration } from './dm-values.ts';
+import type { RawInstance, RawLoader, RawMydumper, RawSyncer } from './task-schema.ts';
+import type { ConfigIssue, ConfigPath } from './yaml-schema.ts';
+
+/** DM's defaults (dm/config/task.go), except rows: DM's 0 means "no chunking", tsdm always chunks. */
+export const TASK_DEFAULTS = {
+  dumpThreads: 4,
+  dumpRows: 10000,
+  chunkFilesize: 64,
+  skipTzUtc: true,
+  loadPoolSize: 16,
+  onDuplicate: 'replace' as const,
+  workerCount: 16,
+  batch: 100,
+  checkpointFlushInterval: 30,
+  safeMode: false,
+  compact: false,
+  multipleRows: false,
+};
+
+/** Where a unit's settings came from, for error locations. */
+export interface UnitSource<T> { value: T; path: ConfigPath }
+
+export function dumpConfig(inst: RawInstance, from: UnitSource<RawMydumper>): DumpConfig {
+  const m = from.value;
+  const chunk = Number(m['chunk-filesize'] ?? TASK_DEFAULTS.chunkFilesize);
+  return {
+    threads: inst['mydumper-thread'] || m.threads || TASK_DEFAULTS.dumpThreads,
+    rows: m.rows || TASK_DEFAULTS.dumpRows,
+    chunkFilesize: Number.isFinite(chunk) ? chunk : TASK_DEFAULTS.chunkFilesize,
+    skipTzUtc: m['skip-tz-utc'] ?? TASK_DEFAULTS.skipTzUtc,
+    where: m.where ?? '',
+  };
+}
+
+export function loadConfig(inst: RawInstance, from: UnitSource<RawLoader>, issues: ConfigIssue[]): LoadConfig {
+  const l = from.value;
+  const logical = l['on-duplicate-logical']?.toLowerCase();
+  const deprecated = l['on-duplicate']?.toLowerCase();
+  if (logical && deprecated && logical !== deprecated) {
+    issues.push({ name: 'ConfigDeprecatedConflict', path: [...from.path, 'on-duplicate'],
+      message: `on-duplicate (deprecated) is "${deprecated}" but on-duplicate-logical is "${logical}"; keep only on-duplicate-logical` });
+  }
+  return {
+    poolSize: inst['loader-thread'] || l['pool-size'] || TASK_DEFAULTS.loadPoolSize,
+    onDuplicate: (logical ?? deprecated ?? TASK_DEFAULTS.onDuplicate) as LoadConfig['onDuplicate'],
+  };
+}
+
+export function syncConfig(inst: RawInstance, from: UnitSource<RawSyncer>, issues: ConfigIssue[]): SyncConfig {
+  const s = from.value;
+  const flush = s['checkpoint-flush-interval'] || TASK_DEFAULTS.checkpointFlushInterval;
+  const raw = s['safe-mode-duration'];
+  // DM: default safe-mode-duration is twice the checkpoint flush interval ("60s" with the defaults).
+  const duration = raw === undefined ? 2 * flush : typeof raw === 'number' ? raw : parseGoDuration(raw) ?? 2 * flush;
+  const safeMode = s['safe-mode'] ?? TASK_DEFAULTS.safeMode;
+  if (safeMode && duration === 0) {
+    issues.push({ name: 'ConfigInvalid', path: [...from.path, 'safe-mode-duration'],
+      message: 'safe-mode: true conflicts with safe-mode-duration 0 (DM rejects this too); remove one of them' });
+  }
+  return {
+    workerCount: inst['syncer-thread'] || s['worker-count'] || TASK_DEFAULTS.workerCount,
+    batch: s.batch || TASK_DEFAULTS.batch,
+    safeMode,
+    safeModeDuration: duration,
+    compact: s.compact ?? TASK_DEFAULTS.compact,
+    multipleRows: s['multiple-rows'] ?? TASK_DEFAULTS.multipleRows,
+  };
+}

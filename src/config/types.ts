@@ -1,0 +1,129 @@
+/**
+ * The normalised, validated configuration the engine works with. The YAML files use DM's kebab-case keys
+ * (see docs/configuration.md); the loaders in this folder turn them into these camelCase types, resolving
+ * rule names, deprecated aliases and per-instance overrides, so that no other module sees raw YAML.
+ */
+
+export interface TableName { schema: string; table: string }
+
+export interface TlsConfig { sslCa?: string; sslCert?: string; sslKey?: string; certAllowedCn?: string[] }
+
+export interface DbConfig {
+  host: string;
+  port: number;
+  user: string;
+  /** Plain text in memory only; never logged, never printed (see redact()). */
+  password: string;
+  /** Session variables set on every connection (DM `session`). */
+  session: Record<string, string | number | boolean>;
+  security?: TlsConfig;
+}
+
+export type Flavor = 'mysql' | 'mariadb';
+
+export interface PurgeConfig { interval: number; expires: number; remainSpace: number }
+
+export interface SourceConfig {
+  sourceId: string;
+  /** '' in the file means "detect at connect time"; the loader keeps undefined for that. */
+  flavor?: Flavor;
+  enableGtid: boolean;
+  enableRelay: boolean;
+  relayBinlogName: string;
+  relayBinlogGtid: string;
+  /** server-id tsdm uses when it connects as a replica; 0 = derive one from the source-id. */
+  serverId: number;
+  from: DbConfig;
+  purge: PurgeConfig;
+}
+
+/** DM block-allow-list rule (MySQL replicate-do/ignore semantics). Patterns: wildcard or `~regex`. */
+export interface BlockAllowRule {
+  doDbs: string[];
+  ignoreDbs: string[];
+  doTables: { dbName: string; tblName: string }[];
+  ignoreTables: { dbName: string; tblName: string }[];
+}
+
+/** DM table routing rule. */
+export interface RouteRule {
+  name: string;
+  schemaPattern: string;
+  /** '' = schema-level rule (renames the schema of every table that matches schemaPattern). */
+  tablePattern: string;
+  targetSchema: string;
+  /** '' = keep the table name. */
+  targetTable: string;
+}
+
+export type FilterAction = 'Do' | 'Ignore' | 'Error';
+
+/** DM binlog event filter rule. `events` are DM's lower-case event type names ("insert", "all dml", "truncate table" …). */
+export interface EventFilterRule {
+  name: string;
+  schemaPattern: string;
+  tablePattern: string;
+  events: string[];
+  sqlPattern: string[];
+  action: FilterAction;
+}
+
+export interface DumpConfig {
+  /** Parallel dump connections (mydumpers.threads, overridden by mysql-instances[].mydumper-thread). */
+  threads: number;
+  /** Rows per chunk (mydumpers.rows; 0 in DM means "no chunking", tsdm then uses its default 10000). */
+  rows: number;
+  /** DM's mydumpers.chunk-filesize, MB; kept for compatibility, tsdm chunks by rows. */
+  chunkFilesize: number;
+  skipTzUtc: boolean;
+  /** Extra WHERE applied to every dumped table (DM mydumpers.where). */
+  where: string;
+}
+
+export interface LoadConfig {
+  /** Parallel load connections (loaders.pool-size, overridden by loader-thread). */
+  poolSize: number;
+  /** What to do when a loaded row exists already: replace (default in tsdm: makes chunk replay idempotent) or error. */
+  onDuplicate: 'replace' | 'error' | 'ignore';
+}
+
+export interface SyncConfig {
+  /** Writer connections (syncers.worker-count, overridden by syncer-thread). */
+  workerCount: number;
+  /** Max row changes per downstream transaction. */
+  batch: number;
+  safeMode: boolean;
+  /** Seconds of safe mode after a (re)start; DM's safe-mode-duration (default 60s = 2 * 30s). */
+  safeModeDuration: number;
+  compact: boolean;
+  multipleRows: boolean;
+}
+
+export interface BinlogMeta { binlogName: string; binlogPos: number; binlogGtid: string }
+
+/** One (task, source) pair: what a dm-agent runs. Rules are already resolved from their names. */
+export interface SubtaskSpec {
+  sourceId: string;
+  meta?: BinlogMeta;
+  blockAllowList?: BlockAllowRule;
+  routes: RouteRule[];
+  filters: EventFilterRule[];
+  dump: DumpConfig;
+  load: LoadConfig;
+  sync: SyncConfig;
+}
+
+export type TaskMode = 'all' | 'full' | 'incremental';
+
+export interface TaskConfig {
+  name: string;
+  taskMode: TaskMode;
+  /** '' = not a shard-merge task. Shard merge itself comes with its own issue. */
+  shardMode: '' | 'pessimistic' | 'optimistic';
+  metaSchema: string;
+  /** Time zone for the downstream session, e.g. "+04:00" or "UTC"; '' = the agent's. */
+  timezone: string;
+  caseSensitive: boolean;
+  targetDatabase: DbConfig;
+  subtasks: SubtaskSpec[];
+}

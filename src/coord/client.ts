@@ -1,0 +1,180 @@
+import { connect, type ConnectionOptions, type KV, type KvEntry, type NatsConnection, JSONCodec } from 'nats';
+import { DmError } from '../errors/index.ts';
+import { Bucket, bucketName, bucketTtl } from './buckets.ts';
+
+/**
+ * The one adapter over the `nats` client (CONVENTIONS: edges are adapters). Everything else talks to typed
+ * buckets through this class: JSON values, CAS create/update, and watches that survive reconnects.
+ */
+
+export interface CoordOptions {
+  servers: string | string[];
+  cluster: string;
+  name?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Bucket replica count: 1 for a single nats-server, 3 in a NATS cluster. */
+  replicas?: number;
+  timeoutMs?: number;
+}
+
+export interface Entry<T> { key: string; value: T; revision: number; deleted: boolean }
+
+const codec = JSONCodec<unknown>();
+
+function decodeEntry<T>(e: KvEntry): Entry<T> {
+  const deleted = e.operation === 'DEL' || e.operation === 'PURGE';
+  return { key: e.key, value: (deleted || e.value.length === 0 ? undefined : codec.decode(e.value)) as T, revision: e.revision, deleted };
+}
+
+/** JetStream "wrong last sequence" (KV create on an existing key, update on a stale revision): api error 10071. */
+export function isCasConflict(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number } } | undefined;
+  if (e?.api_error?.err_code === 10071) return true;
+  // Some client paths drop api_error but keep the server's text: match it only as a fallback.
+  return err instanceof Error && /wrong last sequence/i.test(err.message);
+}
+
+export class Coord {
+  private readonly kvs = new Map<Bucket, Promise<KV>>();
+
+  private constructor(readonly nc: NatsConnection, readonly opts: CoordOptions) {}
+
+  static async connect(opts: CoordOptions): Promise<Coord> {
+    const co: ConnectionOptions = {
+      servers: opts.servers,
+      name: opts.name ?? 'tsdm',
+      timeout: opts.timeoutMs ?? 5_000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    };
+    if (opts.user) { co.user = opts.user; co.pass = opts.pass ?? ''; }
+    if (opts.token) co.token = opts.token;
+    try {
+      const nc = await connect(co);
+      return new Coord(nc, opts);
+    } catch (err) {
+      throw new DmError('NatsConnect', `cannot connect to NATS at ${String(opts.servers)}`, { cause: err });
+    }
+  }
+
+  get cluster(): string { return this.opts.cluster; }
+
+  kv(b: Bucket): Promise<KV> {
+    let p = this.kvs.get(b);
+    if (!p) {
+      const ttl = bucketTtl[b];
+      p = this.nc.jetstream().views.kv(bucketName(this.opts.cluster, b), {
+        history: 1,
+        replicas: this.opts.replicas ?? 1,
+        ...(ttl ? { ttl } : {}),
+      }).catch((err: unknown) => {
+        this.kvs.delete(b);
+        throw new DmError('NatsKv', `cannot open KV bucket ${bucketName(this.opts.cluster, b)} (is JetStream enabled?)`, { cause: err });
+      });
+      this.kvs.set(b, p);
+    }
+    return p;
+  }
+
+  async get<T>(b: Bucket, key: string): Promise<Entry<T> | undefined> {
+    const e = await (await this.kv(b)).get(key);
+    if (!e) return undefined;
+    const d = decodeEntry<T>(e);
+    return d.deleted ? undefined : d;
+  }
+
+  async put<T>(b: Bucket, key: string, value: T): Promise<number> {
+    return (await this.kv(b)).put(key, codec.encode(value));
+  }
+
+  /** Creates the key; returns undefined (not an error) when it exists already. */
+  async create<T>(b: Bucket, key: string, value: T): Promise<number | undefined> {
+    try {
+      return await (await this.kv(b)).create(key, codec.encode(value));
+    } catch (err) {
+      if (isCasConflict(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** CAS update; returns undefined when the revision is stale (somebody else wrote). */
+  async update<T>(b: Bucket, key: string, value: T, revision: number): Promise<number | undefined> {
+    try {
+      return await (await this.kv(b)).update(key, codec.encode(value), revision);
+    } catch (err) {
+      if (isCasConflict(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async delete(b: Bucket, key: string): Promise<void> {
+    await (await this.kv(b)).delete(key);
+  }
+
+  async list<T>(b: Bucket, filter?: string): Promise<Entry<T>[]> {
+    const kv = await this.kv(b);
+    const keys: string[] = [];
+    for await (const k of await kv.keys(filter)) keys.push(k);
+    const out: Entry<T>[] = [];
+    for (const k of keys.sort()) {
+      const e = await this.get<T>(b, k);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /**
+   * Watches a bucket: calls `onChange` for every current value, then for every update (deleted entries have
+   * deleted=true). Returns a stop function. The iterator is re-opened if it ends while we still want it
+   * (e.g. after a NATS reconnect).
+   */
+  watch<T>(b: Bucket, onChange: (e: Entry<T>) => void, key?: string): () => void {
+    let stopped = false;
+    let stopIter: (() => void) | undefined;
+    const run = async (): Promise<void> => {
+      while (!stopped) {
+        try {
+          const kv = await this.kv(b);
+          const it = await kv.watch(key ? { key } : {});
+          stopIter = () => it.stop();
+          for await (const e of it) {
+            if (stopped) break;
+            onChange(decodeEntry<T>(e));
+          }
+        } catch {
+          // fall through and retry: a watch must outlive transient NATS trouble
+        }
+        if (!stopped) await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    void run();
+    return () => { stopped = true; stopIter?.(); };
+  }
+
+  async request<T>(subject: string, payload: unknown, timeoutMs = 5_000): Promise<T> {
+    const m = await this.nc.request(subject, codec.encode(payload), { timeout: timeoutMs });
+    return codec.decode(m.data) as T;
+  }
+
+  /** Serves request/reply on a subject; with `queue`, one member of the group answers each request. */
+  subscribe(subject: string, handler: (payload: unknown) => Promise<unknown>, queue?: string): () => void {
+    const sub = this.nc.subscribe(subject, {
+      ...(queue ? { queue } : {}),
+      callback: (_err, msg) => {
+        void (async () => {
+          let reply: unknown;
+          try { reply = { ok: true, result: await handler(msg.data.length ? codec.decode(msg.data) : undefined) }; }
+          catch (err) { reply = { ok: false, error: err instanceof DmError ? err.toRecord() : { message: String(err) } }; }
+          if (msg.reply) msg.respond(codec.encode(reply));
+        })();
+      },
+    });
+    return () => sub.unsubscribe();
+  }
+
+  async close(): Promise<void> {
+    try { await this.nc.drain(); } catch { await this.nc.close().catch(() => undefined); }
+  }
+}

@@ -1,0 +1,100 @@
+import type { ErrorRecord } from '../errors/index.ts';
+
+/** Values stored in the KV buckets (JSON). Every record is owned by exactly one writer (DESIGN.md §3 table). */
+
+/** dm_members/<agent>: written by the agent itself, renewed every HEARTBEAT_MS. */
+export interface MemberRecord {
+  name: string;
+  host: string;
+  pid: number;
+  version: string;
+  started: string;
+  heartbeat: string;
+}
+
+/** dm_leader/leader: `create` to win, CAS `update` to renew. */
+export interface LeaderRecord { name: string; term: number; since: string }
+
+/** dm_sources/<source-id>: written by dmctl operate-source. */
+export interface SourceRecord {
+  sourceId: string;
+  /** The source file as the user wrote it (validated by dmctl, parsed again by the agent). */
+  yaml: string;
+  file: string;
+  /** Preferred agent (operate-source create -w). */
+  worker?: string;
+  createdAt: string;
+}
+
+/** dm_bounds/<source-id>: written by the leader only. */
+export interface BoundRecord { sourceId: string; agent: string; term: number; boundAt: string }
+
+export const Stage = {
+  New: 'New',
+  Running: 'Running',
+  Paused: 'Paused',
+  Stopped: 'Stopped',
+  Finished: 'Finished',
+} as const;
+export type Stage = (typeof Stage)[keyof typeof Stage];
+export type DesiredStage = 'Running' | 'Paused' | 'Stopped';
+
+/** dm_tasks/<task>: written by dmctl (desired state; agents reconcile). */
+export interface TaskRecord {
+  name: string;
+  yaml: string;
+  file: string;
+  stage: DesiredStage;
+  /** Per-source desired stage overrides (pause-task -s SOURCE). */
+  sourceStages?: Record<string, DesiredStage>;
+  sources: string[];
+  /** Bumped by every start-task: a new generation makes agents restart the subtask from its checkpoint. */
+  generation: number;
+  /** start-task --remove-meta: agents drop the task's checkpoints before running this generation. */
+  removeMeta?: boolean;
+  updatedAt: string;
+}
+
+export type UnitName = 'check' | 'dump' | 'load' | 'sync';
+
+export interface BinlogPosition { name: string; pos: number; gtid?: string }
+
+export interface LoadProgress {
+  totalChunks: number;
+  doneChunks: number;
+  totalRows: number;
+  doneRows: number;
+  tables: number;
+}
+
+export interface SyncProgress {
+  /** Upstream head as last seen (SHOW MASTER STATUS). */
+  master?: BinlogPosition;
+  /** Position whose effects are all committed downstream. */
+  synced?: BinlogPosition;
+  /** Seconds between the last applied event's upstream timestamp and now (0 when idle and caught up). */
+  lagSeconds: number;
+  rowsPerSecond: number;
+  totalRows: number;
+  totalEvents: number;
+  /** true once synced == master and nothing is buffered. */
+  caughtUp: boolean;
+  safeMode: boolean;
+}
+
+/** dm_status/task.<task>.<source>: written by the agent bound to the source. */
+export interface SubtaskStatus {
+  task: string;
+  source: string;
+  agent: string;
+  stage: Stage;
+  unit: UnitName;
+  generation: number;
+  load?: LoadProgress;
+  sync?: SyncProgress;
+  /** Current error (the one that paused the subtask), if any. */
+  error?: ErrorRecord;
+  /** Retryable errors recently seen (bounded). */
+  recentErrors?: ErrorRecord[];
+  updatedAt: string;
+}

@@ -1,0 +1,71 @@
+import type { ErrorClass } from './classes.ts';
+
+/**
+ * The error catalog: every error a user can see has a stable code listed here.
+ * Ranges: 1xxxx config, 2xxxx upstream, 3xxxx downstream, 4xxxx relay, 5xxxx coordination, 6xxxx internal.
+ * `docs/errors.md` is generated from this table (`npm run docs:errors`); never renumber a code.
+ */
+export interface ErrorSpec {
+  readonly code: string;
+  readonly class: ErrorClass;
+  readonly retryable: boolean;
+  readonly title: string;
+  readonly suggestion: string;
+}
+
+function spec(code: string, cls: ErrorClass, retryable: boolean, title: string, suggestion: string): ErrorSpec {
+  return { code, class: cls, retryable, title, suggestion };
+}
+
+export const Errors = {
+  // ---- config (1xxxx)
+  ConfigFileRead: spec('TSDM-10001', 'config', false, 'config file cannot be read', 'Check the path and its permissions.'),
+  ConfigYamlSyntax: spec('TSDM-10002', 'config', false, 'config file is not valid YAML', 'Fix the YAML syntax at the line shown.'),
+  ConfigInvalid: spec('TSDM-10003', 'config', false, 'config value is invalid', 'Fix the key shown; `docs/configuration.md` lists every key with its type.'),
+  ConfigUnknownKey: spec('TSDM-10004', 'config', false, 'unknown config key', 'Remove the key or fix its spelling; `docs/configuration.md` lists the supported keys.'),
+  ConfigUnsupportedKey: spec('TSDM-10005', 'config', false, 'DM config key not supported by tsdm yet', 'Remove the key (or set it to its default); tsdm never ignores a key silently.'),
+  ConfigUnknownRule: spec('TSDM-10006', 'config', false, 'a mysql-instance names a rule that is not defined', 'Define the rule in the task file (routes/filters/block-allow-list/mydumpers/loaders/syncers) or fix the name.'),
+  ConfigDeprecatedConflict: spec('TSDM-10007', 'config', false, 'both a deprecated key and its replacement are set', 'Keep only the new key (e.g. block-allow-list instead of black-white-list).'),
+  ConfigBadPattern: spec('TSDM-10008', 'config', false, 'a pattern or regular expression is invalid', 'Fix the pattern; `~` starts a regular expression, otherwise * and ? are wildcards.'),
+  SourceNotFound: spec('TSDM-10009', 'config', false, 'source does not exist', 'Create it first with `dmctl operate-source create source.yaml`, or fix the source-id.'),
+  TaskNotFound: spec('TSDM-10010', 'config', false, 'task does not exist', 'Check the name with `dmctl query-status`.'),
+  TaskExists: spec('TSDM-10011', 'config', false, 'task already exists', 'Stop it first with `dmctl stop-task NAME`, or choose another name.'),
+  SourceExists: spec('TSDM-10012', 'config', false, 'source already exists', 'Stop it first with `dmctl operate-source stop SOURCE-ID`, or use another source-id.'),
+  SourceInUse: spec('TSDM-10013', 'config', false, 'source is used by a task', 'Stop the tasks that use it first (`dmctl stop-task NAME`).'),
+  BadArguments: spec('TSDM-10014', 'config', false, 'command-line arguments are invalid', 'Run the command with --help.'),
+  MetaRequired: spec('TSDM-10015', 'config', false, 'incremental task needs a start position', 'Set meta.binlog-name/binlog-pos (or binlog-gtid) in mysql-instances, or use task-mode all.'),
+  // ---- upstream (2xxxx)
+  UpstreamConnect: spec('TSDM-20001', 'upstream', true, 'cannot connect to the upstream database', 'Check from.host/port, that the server runs, and the network path from the agent host.'),
+  UpstreamAuth: spec('TSDM-20002', 'upstream', false, 'upstream rejected the user or password', 'Check from.user/from.password in the source file (or re-encrypt it with `dmctl encrypt`).'),
+  UpstreamBinlogFormat: spec('TSDM-20003', 'upstream', false, 'upstream binlog_format is not ROW', 'Run `SET GLOBAL binlog_format=ROW` and set it in my.cnf; sessions opened before keep the old format.'),
+  UpstreamBinlogRowImage: spec('TSDM-20004', 'upstream', false, 'upstream binlog_row_image is not FULL', 'Run `SET GLOBAL binlog_row_image=FULL` and set it in my.cnf.'),
+  UpstreamBinlogDisabled: spec('TSDM-20005', 'upstream', false, 'upstream has no binary log (log_bin=OFF)', 'Start the upstream with --log-bin and --server-id.'),
+  UpstreamServerId: spec('TSDM-20006', 'upstream', false, 'upstream server_id is 0', 'Set server_id to a non-zero value unique in the replication topology.'),
+  UpstreamPrivileges: spec('TSDM-20007', 'upstream', false, 'upstream user lacks privileges', 'GRANT SELECT, RELOAD, LOCK TABLES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the user.'),
+  UpstreamQuery: spec('TSDM-20008', 'upstream', true, 'query on the upstream failed', 'See the SQL and cause; the unit retries transient errors.'),
+  BinlogPurged: spec('TSDM-20009', 'upstream', false, 'binlog needed by the task was purged upstream (1236)', 'Restart the task with a full migration (task-mode all with --remove-meta), or raise expire_logs_days upstream.'),
+  BinlogServerIdConflict: spec('TSDM-20010', 'upstream', false, 'another replica uses the same server-id (4052)', 'Set a distinct server-id in the source file.'),
+  BinlogStream: spec('TSDM-20011', 'upstream', true, 'binlog stream broke', 'The sync unit reconnects with backoff from its checkpoint.'),
+  SnapshotFailed: spec('TSDM-20012', 'upstream', true, 'consistent snapshot could not be taken', 'Check that the user has RELOAD and LOCK TABLES and that no long DDL holds locks.'),
+  BinlogPositionInvalid: spec('TSDM-20013', 'upstream', false, 'binlog position or GTID not found upstream', 'Check meta.binlog-name/binlog-pos/binlog-gtid against SHOW BINARY LOGS.'),
+  // ---- downstream (3xxxx)
+  DownstreamConnect: spec('TSDM-30001', 'downstream', true, 'cannot connect to the downstream database', 'Check target-database host/port and that the server runs; the unit retries.'),
+  DownstreamAuth: spec('TSDM-30002', 'downstream', false, 'downstream rejected the user or password', 'Check target-database.user/password in the task file.'),
+  DownstreamExec: spec('TSDM-30003', 'downstream', false, 'statement failed on the downstream', 'Fix the downstream (or the routing) so the statement can apply, then `dmctl resume-task`.'),
+  DownstreamTransient: spec('TSDM-30004', 'downstream', true, 'transient downstream error (deadlock, lock wait, connection lost)', 'Nothing to do: the unit retries with backoff.'),
+  DownstreamSchema: spec('TSDM-30005', 'downstream', false, 'table structure cannot be created downstream', 'Create the table downstream by hand with a compatible definition, then `dmctl resume-task`.'),
+  CheckpointCorrupt: spec('TSDM-30006', 'downstream', false, 'checkpoint in meta-schema is unreadable', 'Restart the task with `dmctl start-task --remove-meta` (full migration again).'),
+  // ---- relay (4xxxx)
+  RelayStore: spec('TSDM-40001', 'relay', false, 'relay store failed', 'Check the agent data dir (disk space, permissions).'),
+  // ---- coordination (5xxxx)
+  NatsConnect: spec('TSDM-50001', 'coordination', true, 'cannot connect to NATS', 'Check --nats (or TSDM_NATS) and that nats-server runs with -js.'),
+  NatsKv: spec('TSDM-50002', 'coordination', true, 'JetStream KV operation failed', 'Check that JetStream is enabled on the NATS server and has storage.'),
+  NoAgent: spec('TSDM-50003', 'coordination', true, 'no live agent to bind the source to', 'Start a dm-agent (`dm-agent --nats URL --name NAME`).'),
+  Timeout: spec('TSDM-50004', 'coordination', true, 'timed out waiting for the cluster', 'Check that the agents run (`dmctl list-member`) and retry.'),
+  // ---- internal (6xxxx)
+  Internal: spec('TSDM-60001', 'internal', false, 'internal error', 'Report it with the agent log; the subtask is paused with its checkpoint intact.'),
+  UnsupportedEvent: spec('TSDM-60002', 'internal', false, 'binlog event cannot be replicated', 'Skip or replace it (DDL), or open an issue with the event shown.'),
+  FilterError: spec('TSDM-60003', 'internal', false, 'a binlog event matched a filter with action Error', 'This is what the filter rule asks for: change the rule, or skip the event.'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorName = keyof typeof Errors;

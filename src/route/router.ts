@@ -1,0 +1,88 @@
+import type { RouteRule, TableName } from '../config/types.ts';
+import { DmError } from '../errors/index.ts';
+import { compilePattern, type NameMatcher } from '../filter/pattern.ts';
+
+/**
+ * DM table routing, as DM's syncer/loader do it today: tidb `pkg/util/regexpr-router` `RouteTable.Route`
+ * (patterns are wildcards or `~regex`, see filter/pattern.ts).
+ *
+ * - A rule with an empty table-pattern is schema-level: it matches every table of a matching schema and the
+ *   schema itself. A rule with a table-pattern is table-level: it matches tables whose schema and name match.
+ * - Table-level rules win over schema-level rules. For a schema-level name (table '', CREATE/DROP DATABASE)
+ *   only schema-level rules apply.
+ * - More than one matching rule of the deciding level is an error, as in DM ("matches more than one rule"):
+ *   DM does not guess which target was meant. It is raised when such a table is met, since it depends on the
+ *   upstream names.
+ * - The target schema/table replace the name; an empty target-table keeps the table name. A schema-level
+ *   rule's target-table, if set, is applied too (DM does the same).
+ * - No match: the name is unchanged. Case-insensitive mode lower-cases only for matching; targets are used
+ *   as written, and unmatched names keep their original case.
+ */
+
+interface CompiledRule {
+  rule: RouteRule;
+  schema: NameMatcher;
+  /** undefined = schema-level rule */
+  table?: NameMatcher;
+}
+
+export class Router {
+  private readonly rules: CompiledRule[];
+  private readonly cache = new Map<string, TableName>();
+
+  constructor(rules: RouteRule[], caseSensitive: boolean) {
+    this.rules = rules.map((rule) => {
+      if (rule.schemaPattern === '') {
+        throw new DmError('ConfigBadPattern', `route rule ${rule.name}: schema-pattern cannot be empty`);
+      }
+      if (rule.targetSchema === '') {
+        throw new DmError('ConfigInvalid', `route rule ${rule.name}: target-schema cannot be empty`);
+      }
+      const c: CompiledRule = { rule, schema: compilePattern(rule.schemaPattern, caseSensitive) };
+      if (rule.tablePattern !== '') c.table = compilePattern(rule.tablePattern, caseSensitive);
+      return c;
+    });
+  }
+
+  /** Routes an upstream table to its downstream name. Throws DmError('ConfigInvalid') on an ambiguous match. */
+  route(schema: string, table: string): TableName {
+    const key = `${schema}\0${table}`;
+    let hit = this.cache.get(key);
+    if (hit === undefined) {
+      hit = this.compute(schema, table);
+      if (this.cache.size >= 100_000) this.cache.clear();
+      this.cache.set(key, hit);
+    }
+    return { ...hit };
+  }
+
+  /** The downstream name of a schema (CREATE/DROP DATABASE); only schema-level rules apply. */
+  routeSchema(schema: string): string {
+    return this.route(schema, '').schema;
+  }
+
+  private compute(schema: string, table: string): TableName {
+    const tableRules: CompiledRule[] = [];
+    const schemaRules: CompiledRule[] = [];
+    for (const r of this.rules) {
+      if (!r.schema(schema)) continue;
+      if (r.table === undefined) schemaRules.push(r);
+      else if (table !== '' && r.table(table)) tableRules.push(r);
+    }
+    const deciding = table === '' || tableRules.length === 0 ? schemaRules : tableRules;
+    if (deciding.length > 1) {
+      const names = deciding.map((r) => r.rule.name || `${r.rule.schemaPattern}/${r.rule.tablePattern}`).join(', ');
+      throw new DmError('ConfigInvalid', `table \`${schema}\`.\`${table}\` matches more than one route rule: ${names}`, {
+        context: { table: `${schema}.${table}` },
+        suggestion: 'Make the routes disjoint: a table may match at most one table-level rule, and one schema-level rule.',
+      });
+    }
+    const rule = deciding[0]?.rule;
+    return {
+      schema: rule && rule.targetSchema !== '' ? rule.targetSchema : schema,
+      // A schema-level name stays schema-level (DM would hand back the rule's target-table here, which no
+      // caller can use for a database statement).
+      table: table !== '' && rule && rule.targetTable !== '' ? rule.targetTable : table,
+    };
+  }
+}

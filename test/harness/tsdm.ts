@@ -1,0 +1,106 @@
+/**
+ * Runs tsdm's own binaries as real processes, the way users do: `dm-agent` daemons and `dmctl` commands.
+ * Used by integration tests and the demo.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MariaDBInstance } from './mariadb.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const live = new Set<ChildProcess>();
+process.on('exit', () => { for (const c of live) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+
+export interface AgentProcess {
+  name: string;
+  logFile: string;
+  pid(): number | undefined;
+  /** SIGTERM and wait (graceful stop). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait (crash). */
+  kill(): Promise<void>;
+  /** Start again with the same name, NATS and data dir. */
+  restart(): Promise<void>;
+  log(): string;
+  /** Resolves once the agent has joined the cluster (its log says so); rejects after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<void>;
+}
+
+export function startAgent(opts: { name: string; nats: string; cluster?: string; dataDir?: string; env?: NodeJS.ProcessEnv }): AgentProcess {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `tsdm-agent-${opts.name}-`));
+  const logFile = join(dataDir, 'agent.log');
+  let child: ChildProcess | undefined;
+  let launches = 0;
+  const launch = () => {
+    launches++;
+    const out = createWriteStream(logFile, { flags: 'a' });
+    child = spawn(process.execPath, [join(ROOT, 'bin', 'dm-agent.js'), '--name', opts.name, '--nats', opts.nats, '--cluster', opts.cluster ?? 'dm', '--data-dir', dataDir],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSDM_LOG_LEVEL: process.env.TSDM_LOG_LEVEL ?? 'info', ...opts.env } });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+    live.add(child);
+    const c = child;
+    c.on('exit', () => live.delete(c));
+  };
+  const waitExit = (sig: NodeJS.Signals) => new Promise<void>((res) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return res();
+    c.once('exit', () => res());
+    c.kill(sig);
+  });
+  launch();
+  return {
+    name: opts.name,
+    logFile,
+    pid: () => child?.pid,
+    stop: () => waitExit('SIGTERM'),
+    kill: () => waitExit('SIGKILL'),
+    restart: async () => { await waitExit('SIGTERM'); launch(); },
+    log: () => { try { return readFileSync(logFile, 'utf8'); } catch { return ''; } },
+    ready: async (timeoutMs = 30_000) => {
+      const t0 = Date.now();
+      const starts = () => (readFileSync(logFile, 'utf8').match(/"msg":"agent started"/g) ?? []).length;
+      const before = (() => { try { return starts(); } catch { return 0; } })();
+      void before;
+      while (Date.now() - t0 < timeoutMs) {
+        try { if (starts() >= launches) return; } catch { /* not yet */ }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`agent ${opts.name} did not start within ${timeoutMs} ms:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    },
+  };
+}
+
+export interface DmctlResult { code: number; stdout: string; stderr: string; json: any }
+
+/** Runs `dmctl ARGS` as a process; with `--json` in args, `json` is the parsed document. */
+export function dmctl(nats: string, args: string[], opts: { cluster?: string; timeoutMs?: number } = {}): Promise<DmctlResult> {
+  return new Promise((res, rej) => {
+    const c = spawn(process.execPath, [join(ROOT, 'bin', 'dmctl.js'), '--nats', nats, '--cluster', opts.cluster ?? 'dm', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => { stdout += d; });
+    c.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => { c.kill('SIGKILL'); rej(new Error(`dmctl ${args.join(' ')} timed out\n${stderr}`)); }, opts.timeoutMs ?? 60_000);
+    c.on('exit', (code) => {
+      clearTimeout(t);
+      let json: unknown;
+      if (args.includes('--json')) { try { json = JSON.parse(stdout); } catch { json = undefined; } }
+      res({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+/** A source.yaml for a harness instance (what a user would write). */
+export function sourceYaml(id: string, db: MariaDBInstance, extra = ''): string {
+  return `source-id: ${id}\nflavor: mariadb\nenable-gtid: false\nenable-relay: false\nfrom:\n  host: 127.0.0.1\n  port: ${db.port}\n  user: root\n  password: "${db.password}"\n${extra}`;
+}
+
+export function writeTemp(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsdm-cfg-'));
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}

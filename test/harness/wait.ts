@@ -1,0 +1,28 @@
+/** Polling helpers for tests: conditions that become true asynchronously (replication caught up, leader elected). */
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `fn` until it returns true, starting every 50 ms and backing off to 500 ms. A throw counts as "not yet"
+ * (the server may be restarting); the last error is quoted if the wait times out.
+ */
+export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  let delay = 50;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await fn()) return;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    const elapsed = Date.now() - t0;
+    if (elapsed >= timeoutMs) {
+      const why = lastError === undefined ? '' : `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`, { cause: lastError });
+    }
+    await sleep(Math.min(delay, timeoutMs - elapsed));
+    delay = Math.min(delay * 2, 500);
+  }
+}

@@ -1,0 +1,356 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadTaskConfig, parseTaskConfig } from '../../src/config/index.ts';
+import { DmError, Errors, type ErrorName } from '../../src/errors/index.ts';
+
+const FILE = 'task.yaml';
+
+/** 1-based line of the first line containing `marker` (and after `after`, if given). */
+function lineOf(text: string, marker: string, after?: string): number {
+  const lines = text.split('\n');
+  const start = after ? lines.findIndex((l) => l.includes(after)) : 0;
+  const i = lines.findIndex((l, n) => n >= start && l.includes(marker));
+  assert.ok(i >= 0, `marker ${marker} not in text`);
+  return i + 1;
+}
+
+/** Asserts the call throws a DmError with this code, located at file:line with this key path. */
+function expectError(fn: () => unknown, name: ErrorName, where: { line?: number; key: string; message?: RegExp }): DmError {
+  let err: unknown;
+  try { fn(); } catch (e) { err = e; }
+  assert.ok(err instanceof DmError, `expected DmError ${name}, got ${String(err)}`);
+  assert.equal(err.code, Errors[name].code, `code: ${err.format()}`);
+  assert.equal(err.context.file, FILE);
+  assert.equal(err.context.key, where.key, `key: ${err.format()}`);
+  assert.ok(typeof err.context.line === 'number' && err.context.line >= 1);
+  if (where.line !== undefined) assert.equal(err.context.line, where.line, `line: ${err.format()}`);
+  if (where.message) assert.match(err.message, where.message);
+  // The one-line form a user sees names file, line and key.
+  assert.match(err.format(), new RegExp(`\\[${err.code}\\] ${FILE}:${err.context.line}(:\\d+)? key ${where.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+  return err;
+}
+
+const BASE = `---
+name: test
+task-mode: all
+target-database:
+  host: "127.0.0.1"
+  port: 4000
+  user: "root"
+  password: ""
+mysql-instances:
+  - source-id: "mysql-replica-01"
+    block-allow-list: "instance"
+`;
+const BA = `block-allow-list:
+  instance:
+    do-dbs: ["all_mode"]
+`;
+
+test('minimal task gets DM defaults', () => {
+  const t = parseTaskConfig(BASE + BA, FILE);
+  assert.equal(t.name, 'test');
+  assert.equal(t.taskMode, 'all');
+  assert.equal(t.shardMode, '');
+  assert.equal(t.metaSchema, 'dm_meta');
+  assert.equal(t.timezone, '');
+  assert.equal(t.caseSensitive, false);
+  assert.deepEqual(t.targetDatabase, { host: '127.0.0.1', port: 4000, user: 'root', password: '', session: {} });
+  assert.equal(t.subtasks.length, 1);
+  const s = t.subtasks[0]!;
+  assert.equal(s.sourceId, 'mysql-replica-01');
+  assert.equal(s.meta, undefined);
+  assert.deepEqual(s.blockAllowList, { doDbs: ['all_mode'], ignoreDbs: [], doTables: [], ignoreTables: [] });
+  assert.deepEqual(s.routes, []);
+  assert.deepEqual(s.filters, []);
+  assert.deepEqual(s.dump, { threads: 4, rows: 10000, chunkFilesize: 64, skipTzUtc: true, where: '' });
+  assert.deepEqual(s.load, { poolSize: 16, onDuplicate: 'replace' });
+  assert.deepEqual(s.sync, { workerCount: 16, batch: 100, safeMode: false, safeModeDuration: 60, compact: false, multipleRows: false });
+});
+
+const FULL = `name: full
+task-mode: incremental
+meta-schema: my_meta
+timezone: "+04:00"
+case-sensitive: true
+target-database:
+  host: db.example
+  user: u
+  password: '012345'
+  session:
+    tidb_disable_txn_auto_retry: off
+    SQL_MODE: "ANSI_QUOTES"
+    tidb_retry_limit: 10
+mysql-instances:
+  - source-id: s1
+    meta:
+      binlog-name: mysql-bin.000003
+      binlog-pos: 1234
+    block-allow-list: ba
+    route-rules: [r-table, r-schema]
+    filter-rules: [f1]
+    mydumper-config-name: global
+    loader-config-name: global
+    syncer-config-name: global
+    mydumper-thread: 8
+    loader-thread: 6
+    syncer-thread: 32
+  - source-id: s2
+    meta:
+      binlog-gtid: "3ccc475b-2343-11e7-be21-6c0b84d59f30:1-100"
+    block-allow-list: ba
+    mydumper:
+      threads: 2
+      rows: 500
+      where: "id > 10"
+      skip-tz-utc: false
+    loader:
+      pool-size: 3
+      on-duplicate: ERROR
+    syncer:
+      batch: 50
+      safe-mode: true
+      safe-mode-duration: 1m30s
+      compact: true
+      multiple-rows: true
+routes:
+  r-table:
+    schema-pattern: "shard_*"
+    table-pattern: "t_?"
+    target-schema: merged
+    target-table: t
+  r-schema:
+    schema-pattern: "~^shard_[0-9]+$"
+    target-schema: merged
+filters:
+  f1:
+    schema-pattern: "*"
+    events: ["Create Schema", "DROP TABLE", "all dml"]
+    sql-pattern: ["^(?i)DROP\\\\s+"]
+    action: ignore
+block-allow-list:
+  ba:
+    do-dbs: ["~^shard_"]
+    ignore-dbs: [mysql]
+    do-tables:
+      - db-name: "shard_*"
+        tbl-name: "t_?"
+    ignore-tables:
+      - db-name: shard_1
+        tbl-name: tmp
+mydumpers:
+  global:
+    threads: 16
+    chunk-filesize: 32
+loaders:
+  global:
+    pool-size: 9
+    on-duplicate-logical: ignore
+syncers:
+  global:
+    worker-count: 4
+    checkpoint-flush-interval: 10
+`;
+
+test('full task: rule resolution, overrides, inline units, normalised filters', () => {
+  const { config: t, notes } = loadTaskConfig(FULL, FILE);
+  assert.equal(t.taskMode, 'incremental');
+  assert.equal(t.metaSchema, 'my_meta');
+  assert.equal(t.timezone, '+04:00');
+  assert.equal(t.caseSensitive, true);
+  assert.equal(t.targetDatabase.port, 3306);
+  // Strings keep their source text (DM decodes them as Go strings): no octal, no YAML 1.1 boolean.
+  assert.equal(t.targetDatabase.password, '012345');
+  assert.deepEqual(t.targetDatabase.session, { tidb_disable_txn_auto_retry: 'off', sql_mode: 'ANSI_QUOTES', tidb_retry_limit: '10' });
+
+  const [a, b] = t.subtasks;
+  assert.deepEqual(a!.meta, { binlogName: 'mysql-bin.000003', binlogPos: 1234, binlogGtid: '' });
+  assert.deepEqual(a!.routes.map((r) => r.name), ['r-table', 'r-schema']);
+  assert.deepEqual(a!.routes[0], { name: 'r-table', schemaPattern: 'shard_*', tablePattern: 't_?', targetSchema: 'merged', targetTable: 't' });
+  assert.deepEqual(a!.routes[1], { name: 'r-schema', schemaPattern: '~^shard_[0-9]+$', tablePattern: '', targetSchema: 'merged', targetTable: '' });
+  assert.deepEqual(a!.filters, [{ name: 'f1', schemaPattern: '*', tablePattern: '', events: ['create database', 'drop table', 'all dml'], sqlPattern: ['^(?i)DROP\\s+'], action: 'Ignore' }]);
+  assert.deepEqual(a!.blockAllowList!.doTables, [{ dbName: 'shard_*', tblName: 't_?' }]);
+  assert.deepEqual(a!.blockAllowList!.ignoreTables, [{ dbName: 'shard_1', tblName: 'tmp' }]);
+  // -thread keys override the named configs.
+  assert.deepEqual(a!.dump, { threads: 8, rows: 10000, chunkFilesize: 32, skipTzUtc: true, where: '' });
+  assert.deepEqual(a!.load, { poolSize: 6, onDuplicate: 'ignore' });
+  assert.deepEqual(a!.sync, { workerCount: 32, batch: 100, safeMode: false, safeModeDuration: 20, compact: false, multipleRows: false });
+
+  assert.deepEqual(b!.meta, { binlogName: '', binlogPos: 4, binlogGtid: '3ccc475b-2343-11e7-be21-6c0b84d59f30:1-100' });
+  assert.deepEqual(b!.dump, { threads: 2, rows: 500, chunkFilesize: 64, skipTzUtc: false, where: 'id > 10' });
+  assert.deepEqual(b!.load, { poolSize: 3, onDuplicate: 'error' });
+  assert.deepEqual(b!.sync, { workerCount: 16, batch: 50, safeMode: true, safeModeDuration: 90, compact: true, multipleRows: true });
+  assert.deepEqual(b!.routes, []);
+
+  // DM only accepts the exact "Ignore": the note says tsdm reads it case-insensitively.
+  const actionNote = notes.find((n) => n.key === 'filters.f1.action');
+  assert.ok(actionNote && actionNote.kind === 'dm-compat' && actionNote.line === lineOf(FULL, 'action: ignore'));
+  assert.ok(notes.some((n) => n.key === 'mydumpers.global.chunk-filesize' && n.kind === 'no-effect'));
+});
+
+test('deprecated aliases: black-white-list, is-sharding false, heartbeat keys accepted', () => {
+  const text = `name: t
+task-mode: full
+is-sharding: false
+enable-heartbeat: false
+heartbeat-update-interval: 1
+heartbeat-report-interval: 1
+target-database: {host: h, user: u}
+mysql-instances:
+  - source-id: a
+    black-white-list: instance
+  - source-id: b
+    block-allow-list: instance
+black-white-list:
+  instance:
+    do-dbs: [x]
+`;
+  const { config, notes } = loadTaskConfig(text, FILE);
+  assert.equal(config.shardMode, '');
+  assert.deepEqual(config.subtasks.map((s) => s.blockAllowList?.doDbs), [['x'], ['x']]);
+  assert.ok(notes.some((n) => n.kind === 'deprecated' && n.key === 'black-white-list' && n.line === text.split('\n').indexOf('black-white-list:') + 1));
+  assert.ok(notes.some((n) => n.kind === 'deprecated' && n.key === 'mysql-instances[0].black-white-list'));
+  assert.ok(notes.some((n) => n.kind === 'no-effect' && n.key === 'heartbeat-update-interval'));
+});
+
+test('meta is ignored (with a note) for task-mode all; incremental without meta keeps it undefined', () => {
+  const withMeta = BASE.replace('    block-allow-list', '    meta: {binlog-name: mysql-bin.000001, binlog-pos: 4}\n    block-allow-list') + BA;
+  const r = loadTaskConfig(withMeta, FILE);
+  assert.equal(r.config.subtasks[0]!.meta, undefined);
+  assert.ok(r.notes.some((n) => n.key === 'mysql-instances[0].meta' && n.kind === 'no-effect'));
+  const inc = parseTaskConfig(BASE.replace('task-mode: all', 'task-mode: incremental') + BA, FILE);
+  assert.equal(inc.subtasks[0]!.meta, undefined);
+});
+
+test('filter rule with an event DM does not know is dropped like DM does, or rejected in strict mode', () => {
+  const text = BASE.replace('    block-allow-list: "instance"\n', '    block-allow-list: "instance"\n    filter-rules: [f]\n') + BA + `filters:
+  f:
+    schema-pattern: "*"
+    table-pattern: "*"
+    events: ["truncate table", "truncate"]
+    action: Ignore
+`;
+  const { config, notes } = loadTaskConfig(text, FILE);
+  assert.deepEqual(config.subtasks[0]!.filters, []);
+  const note = notes.find((n) => n.kind === 'dm-compat');
+  assert.ok(note);
+  assert.equal(note.key, 'filters.f.events[1]');
+  assert.equal(note.line, lineOf(text, 'events:'));
+  assert.match(note.message, /"truncate" is not a DM event type \(did you mean "truncate table"\?\)/);
+  expectError(() => parseTaskConfig(text, FILE, { strict: true }), 'ConfigInvalid', { key: 'filters.f.events[1]', line: lineOf(text, 'events:'), message: /not a DM event type/ });
+});
+
+// ------------------------------------------------------------------------------------------ errors
+
+test('bad YAML: ConfigYamlSyntax with line and column', () => {
+  const text = BASE + 'routes:\n  r1:\n    schema-pattern: [unclosed\n  r2: x\n';
+  let err: unknown;
+  try { parseTaskConfig(text, FILE); } catch (e) { err = e; }
+  assert.ok(err instanceof DmError);
+  assert.equal(err.code, Errors.ConfigYamlSyntax.code);
+  assert.equal(err.context.file, FILE);
+  assert.ok((err.context.line ?? 0) >= lineOf(text, 'schema-pattern: [unclosed'));
+  assert.ok(err.context.column);
+  assert.match(err.format(), /task\.yaml:\d+:\d+/);
+});
+
+test('unknown top-level key: ConfigUnknownKey with a suggestion', () => {
+  const text = BASE.replace('mysql-instances:', 'mysql-instance:') + BA;
+  const err = expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownKey', { key: 'mysql-instance', line: lineOf(text, 'mysql-instance:'), message: /did you mean "mysql-instances"/ });
+  // The consequence (mysql-instances missing) is listed after the cause.
+  assert.match(err.message, /and \d+ more:[\s\S]*mysql-instances/);
+});
+
+test('unknown nested key: ConfigUnknownKey names the path and suggests the DM key', () => {
+  const text = BASE + '    route-rule: ["r"]\n' + BA;
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownKey', { key: 'mysql-instances[0].route-rule', line: lineOf(text, 'route-rule:'), message: /did you mean "route-rules"/ });
+  const deep = BASE + BA + '    do-table: []\n';
+  expectError(() => parseTaskConfig(deep, FILE), 'ConfigUnknownKey', { key: 'block-allow-list.instance.do-table', line: lineOf(deep, 'do-table:'), message: /did you mean "do-tables"/ });
+});
+
+test('wrong type: ConfigInvalid at the value', () => {
+  const text = BASE.replace('    block-allow-list: "instance"\n', '    block-allow-list: "instance"\n    syncer-config-name: g\n') + BA + 'syncers:\n  g:\n    batch: many\n';
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigInvalid', { key: 'syncers.g.batch', line: lineOf(text, 'batch: many'), message: /expected a number, got the string "many"/ });
+  const port = BASE.replace('port: 4000', 'port: "4000"') + BA;
+  expectError(() => parseTaskConfig(port, FILE), 'ConfigInvalid', { key: 'target-database.port', line: lineOf(port, 'port:') });
+});
+
+test('undefined rule name: ConfigUnknownRule names instance, key and rule', () => {
+  const text = BASE + '    route-rules: ["rule1", "rule2"]\n' + BA + 'routes:\n  rule1:\n    schema-pattern: a\n    target-schema: b\n';
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownRule', {
+    key: 'mysql-instances[0].route-rules[1]', line: lineOf(text, 'route-rules:'),
+    message: /mysql-instances\[0\]\.route-rules names "rule2", which is not defined under routes; did you mean "rule1"\?/,
+  });
+  const ba = BASE.replace('"instance"', '"instanse"') + BA;
+  expectError(() => parseTaskConfig(ba, FILE), 'ConfigUnknownRule', { key: 'mysql-instances[0].block-allow-list', line: lineOf(ba, 'instanse'), message: /"instanse".*did you mean "instance"/ });
+  const syncer = BASE + '    syncer-config-name: nope\n' + BA;
+  expectError(() => parseTaskConfig(syncer, FILE), 'ConfigUnknownRule', { key: 'mysql-instances[0].syncer-config-name', line: lineOf(syncer, 'nope'), message: /syncers is empty/ });
+});
+
+test('deprecated alias and its replacement both set: ConfigDeprecatedConflict', () => {
+  const text = BASE + '    black-white-list: "instance"\n' + BA;
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigDeprecatedConflict', { key: 'mysql-instances[0].black-white-list', line: lineOf(text, 'black-white-list') });
+  const top = BASE + BA + 'black-white-list:\n  other:\n    do-dbs: [x]\n';
+  expectError(() => parseTaskConfig(top, FILE), 'ConfigDeprecatedConflict', { key: 'black-white-list', line: lineOf(top, 'black-white-list:') });
+});
+
+test('bad regular expression and bad wildcard: ConfigBadPattern', () => {
+  const text = BASE + 'block-allow-list:\n  instance:\n    do-dbs: ["ok", "~^(unclosed"]\n';
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigBadPattern', { key: 'block-allow-list.instance.do-dbs[1]', line: lineOf(text, 'unclosed'), message: /invalid regular expression "~\^\(unclosed"/ });
+  const wild = BASE + '    route-rules: [r]\n' + BA + 'routes:\n  r:\n    schema-pattern: "a*b"\n    target-schema: x\n';
+  expectError(() => parseTaskConfig(wild, FILE), 'ConfigBadPattern', { key: 'routes.r.schema-pattern', line: lineOf(wild, 'a*b'), message: /only allowed at the end/ });
+  const sql = BASE + '    filter-rules: [f]\n' + BA + 'filters:\n  f:\n    schema-pattern: "*"\n    sql-pattern: ["ALTER[\\\\s"]\n    action: Ignore\n';
+  expectError(() => parseTaskConfig(sql, FILE), 'ConfigBadPattern', { key: 'filters.f.sql-pattern[0]', line: lineOf(sql, 'sql-pattern') });
+});
+
+test('missing target-database and missing name: ConfigInvalid naming the key', () => {
+  const text = BASE.replace(/target-database:\n( {2}.*\n)+/, '') + BA;
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigInvalid', { key: 'target-database', line: 2, message: /required key "target-database" is missing/ });
+  const noName = BASE.replace('name: test\n', '') + BA;
+  expectError(() => parseTaskConfig(noName, FILE), 'ConfigInvalid', { key: 'name', message: /required key "name"/ });
+  const noSource = BASE.replace('source-id: "mysql-replica-01"', 'source-id: ""') + BA;
+  expectError(() => parseTaskConfig(noSource, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].source-id', line: lineOf(noSource, 'source-id'), message: /must not be empty/ });
+});
+
+test('bad task-mode: ConfigInvalid; DM-only modes: ConfigUnsupportedKey', () => {
+  const bad = BASE.replace('task-mode: all', 'task-mode: fulll') + BA;
+  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', { key: 'task-mode', line: 3, message: /must be one of "all", "full", "incremental"/ });
+  const dump = BASE.replace('task-mode: all', 'task-mode: dump') + BA;
+  expectError(() => parseTaskConfig(dump, FILE), 'ConfigUnsupportedKey', { key: 'task-mode', line: 3, message: /dump\/load\/load&sync is not implemented/ });
+});
+
+test('unsupported DM keys: ConfigUnsupportedKey naming the key', () => {
+  const online = BASE.replace('task-mode: all\n', 'task-mode: all\nonline-ddl: true\n') + BA;
+  expectError(() => parseTaskConfig(online, FILE), 'ConfigUnsupportedKey', { key: 'online-ddl', line: 4 });
+  const shard = BASE.replace('task-mode: all\n', 'task-mode: all\nshard-mode: optimistic\n') + BA;
+  expectError(() => parseTaskConfig(shard, FILE), 'ConfigUnsupportedKey', { key: 'shard-mode', line: 4, message: /shard merge .* not implemented yet/ });
+  const cm = BASE + BA + 'column-mappings:\n  cm:\n    schema-pattern: x\n';
+  expectError(() => parseTaskConfig(cm, FILE), 'ConfigUnsupportedKey', { key: 'column-mappings', line: lineOf(cm, 'column-mappings'), message: /column-mapping is not supported since DM v6\.6\.0/ });
+  const expr = BASE + '    expression-filters: [e]\n' + BA + 'expression-filter:\n  e:\n    schema: a\n    table: b\n    insert-value-expr: "c > 1"\n';
+  expectError(() => parseTaskConfig(expr, FILE), 'ConfigUnsupportedKey', { key: 'mysql-instances[0].expression-filters', line: lineOf(expr, 'expression-filters') });
+  const val = BASE + BA + 'validators:\n  v:\n    mode: full\n';
+  expectError(() => parseTaskConfig(val, FILE), 'ConfigUnsupportedKey', { key: 'validators.v.mode', line: lineOf(val, 'mode: full') });
+  // Unsupported keys win over other problems in the same block (here: an invalid import-mode elsewhere).
+  const phys = BASE + '    loader-config-name: g\n' + BA + 'loaders:\n  g:\n    import-mode: physical\n  h:\n    import-mode: bogus\n';
+  expectError(() => parseTaskConfig(phys, FILE), 'ConfigUnsupportedKey', { key: 'loaders.g.import-mode', line: lineOf(phys, 'physical') });
+});
+
+test('cross-reference checks DM also makes: unused rule, duplicate source, conflicting safe mode, meta without position', () => {
+  const unused = BASE + BA + 'routes:\n  lonely:\n    schema-pattern: a\n    target-schema: b\n';
+  expectError(() => parseTaskConfig(unused, FILE), 'ConfigInvalid', { key: 'routes.lonely', line: lineOf(unused, 'lonely'), message: /defined but no mysql-instance uses it/ });
+  const dup = BASE + '  - source-id: "mysql-replica-01"\n' + BA;
+  expectError(() => parseTaskConfig(dup, FILE), 'ConfigInvalid', { key: 'mysql-instances[1].source-id', line: lineOf(dup, 'source-id', 'block-allow-list: "instance"'), message: /already used by mysql-instances\[0\]/ });
+  const safe = BASE + '    syncer:\n      safe-mode: true\n      safe-mode-duration: "0s"\n' + BA;
+  expectError(() => parseTaskConfig(safe, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].syncer.safe-mode-duration', line: lineOf(safe, 'safe-mode-duration'), message: /conflicts/ });
+  const meta = BASE.replace('task-mode: all', 'task-mode: incremental') + '    meta:\n      binlog-pos: 4\n' + BA;
+  expectError(() => parseTaskConfig(meta, FILE), 'MetaRequired', { key: 'mysql-instances[0].meta', line: lineOf(meta, 'meta:') });
+  const tz = BASE.replace('task-mode: all\n', 'task-mode: all\ntimezone: Mars/Olympus\n') + BA;
+  expectError(() => parseTaskConfig(tz, FILE), 'ConfigInvalid', { key: 'timezone', line: 4, message: /unknown time zone/ });
+  const dur = BASE + '    syncer:\n      safe-mode-duration: "60 seconds"\n' + BA;
+  expectError(() => parseTaskConfig(dur, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].syncer.safe-mode-duration', line: lineOf(dur, 'safe-mode-duration') });
+});
+
+test('empty file and non-mapping file', () => {
+  expectError(() => parseTaskConfig('', FILE), 'ConfigInvalid', { key: '(top level)', message: /empty/ });
+  expectError(() => parseTaskConfig('- a\n- b\n', FILE), 'ConfigInvalid', { key: '(top level)', line: 1, message: /mapping/ });
+});

@@ -1,0 +1,127 @@
+import { parseTaskConfig } from '../../src/config/index.ts';
+import { Bucket, Keys, Op, Subjects, type CheckResult, type CheckTaskRequest, type Coord, type DesiredStage, type SourceRecord, type TaskRecord } from '../../src/coord/index.ts';
+import { DmError, formatRecord } from '../../src/errors/index.ts';
+import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
+import { opRequest, readConfigFile } from './shared.ts';
+
+async function precheck(ctx: CommandContext, coord: Coord, yaml: string, file: string): Promise<CheckResult> {
+  const task = parseTaskConfig(yaml, file);
+  const sources: CheckTaskRequest['sources'] = {};
+  for (const s of task.subtasks) {
+    const e = await coord.get<SourceRecord>(Bucket.sources, Keys.source(s.sourceId));
+    if (!e) throw new DmError('SourceNotFound', `task ${task.name} uses source ${s.sourceId}, which does not exist`, { context: { file } });
+    sources[s.sourceId] = { yaml: e.value.yaml, file: e.value.file };
+  }
+  return opRequest<CheckResult>(coord, Subjects.anyOp(ctx.flags.cluster, Op.checkTask), { yaml, file, sources } satisfies CheckTaskRequest, ctx.flags.timeout);
+}
+
+function printCheck(ctx: CommandContext, res: CheckResult): void {
+  for (const i of res.items) ctx.print(`${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}`);
+}
+
+export const checkTask: Command = {
+  name: 'check-task',
+  summary: 'run the prechecks of a task file without starting it',
+  usage: `
+  Usage
+    $ dmctl check-task TASK.yaml
+
+  Validates the file, then an agent checks every source (connection, binlog_format=ROW, binlog_row_image=FULL,
+  server_id, privileges) and the downstream. Exit code 0 when every check passes, 1 otherwise.
+`,
+  async run(ctx, args) {
+    const [file] = args;
+    if (!file) throw usageError('check-task needs a task file');
+    const yaml = readConfigFile(file);
+    const res = await precheck(ctx, await ctx.coord(), yaml, file);
+    if (ctx.flags.json) ctx.json({ result: res.ok, checks: res.items });
+    else printCheck(ctx, res);
+    return res.ok ? Exit.ok : Exit.failed;
+  },
+};
+
+export const startTask: Command = {
+  name: 'start-task',
+  summary: 'start a task (full dump+load and/or incremental sync, by task-mode)',
+  usage: `
+  Usage
+    $ dmctl start-task TASK.yaml [--remove-meta]
+
+  Validates the file, runs the prechecks, then records the task as Running; the agents bound to its sources start
+  it. A task stopped before resumes from its checkpoints unless --remove-meta is given.
+
+  Flags
+    --remove-meta   drop the task's checkpoints first (the migration starts over)
+`,
+  flags: { removeMeta: { type: 'boolean' } },
+  async run(ctx, args, flags) {
+    const [file] = args;
+    if (!file) throw usageError('start-task needs a task file');
+    const yaml = readConfigFile(file);
+    const task = parseTaskConfig(yaml, file);
+    const coord = await ctx.coord();
+    const existing = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task.name));
+    if (existing && existing.value.stage !== 'Stopped') throw new DmError('TaskExists', `task ${task.name} already exists (stage ${existing.value.stage})`);
+    const res = await precheck(ctx, coord, yaml, file);
+    if (!res.ok) {
+      if (ctx.flags.json) ctx.json({ result: false, checks: res.items, error: res.items.find((i) => !i.ok)?.error });
+      else { ctx.err.write('precheck failed, task not started:\n'); printCheck(ctx, res); }
+      return Exit.failed;
+    }
+    const rec: TaskRecord = {
+      name: task.name, yaml, file, stage: 'Running', sources: task.subtasks.map((s) => s.sourceId),
+      generation: (existing?.value.generation ?? 0) + 1, updatedAt: new Date().toISOString(),
+      ...(flags.removeMeta ? { removeMeta: true } : {}),
+    };
+    const ok = existing
+      ? await coord.update(Bucket.tasks, Keys.task(task.name), rec, existing.revision)
+      : await coord.create(Bucket.tasks, Keys.task(task.name), rec);
+    if (ok === undefined) throw new DmError('TaskExists', `task ${task.name} was changed concurrently; retry`);
+    if (ctx.flags.json) ctx.json({ result: true, task: task.name, sources: rec.sources });
+    else ctx.print(`task ${task.name} started on ${rec.sources.join(', ')}`);
+    return Exit.ok;
+  },
+};
+
+function stageCommand(name: string, stage: DesiredStage, summary: string): Command {
+  return {
+    name,
+    summary,
+    usage: `
+  Usage
+    $ dmctl ${name} TASK-NAME [-s SOURCE-ID ...]
+
+  Flags
+    -s, --source SOURCE-ID   only these sources of the task (repeatable)
+`,
+    flags: { source: { type: 'string', shortFlag: 's', isMultiple: true } },
+    async run(ctx, args, flags) {
+      const [taskName] = args;
+      if (!taskName) throw usageError(`${name} needs a task name`);
+      const coord = await ctx.coord();
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(taskName));
+        if (!e) throw new DmError('TaskNotFound', `task ${taskName} does not exist`);
+        const only = (flags.source as string[] | undefined) ?? [];
+        for (const s of only) if (!e.value.sources.includes(s)) throw new DmError('SourceNotFound', `task ${taskName} has no source ${s}`);
+        if (stage !== 'Stopped' && e.value.stage === 'Stopped') throw new DmError('TaskNotFound', `task ${taskName} is stopped; start it with start-task`);
+        const rec: TaskRecord = { ...e.value, updatedAt: new Date().toISOString() };
+        if (only.length > 0) {
+          rec.sourceStages = { ...(rec.sourceStages ?? {}) };
+          for (const s of only) rec.sourceStages[s] = stage;
+        } else { rec.stage = stage; delete rec.sourceStages; }
+        delete rec.removeMeta;
+        if (await coord.update(Bucket.tasks, Keys.task(taskName), rec, e.revision) !== undefined) {
+          if (ctx.flags.json) ctx.json({ result: true, task: taskName, stage, sources: only.length ? only : e.value.sources });
+          else ctx.print(`task ${taskName}: ${stage}${only.length ? ` (${only.join(', ')})` : ''}`);
+          return Exit.ok;
+        }
+      }
+      throw new DmError('Timeout', `task ${taskName} kept changing concurrently; retry`);
+    },
+  };
+}
+
+export const pauseTask = stageCommand('pause-task', 'Paused', 'pause a task (its checkpoints stay; resume-task continues)');
+export const resumeTask = stageCommand('resume-task', 'Running', 'resume a paused task (also retries a task paused by an error)');
+export const stopTask = stageCommand('stop-task', 'Stopped', 'stop a task (start-task resumes it from its checkpoints)');

@@ -1,0 +1,54 @@
+import { Coord } from '../src/coord/index.ts';
+import { DmError, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
+
+/** What every dmctl command gets: the global flags, a lazily opened NATS connection, and output helpers. */
+export interface GlobalFlags { nats: string; cluster: string; json: boolean; natsUser?: string; timeout: number }
+
+/** Exit codes (docs/commands.md): stable, scripts rely on them. */
+export const Exit = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+export class CommandContext {
+  private coordP: Promise<Coord> | undefined;
+  constructor(readonly flags: GlobalFlags, readonly out: NodeJS.WritableStream = process.stdout, readonly err: NodeJS.WritableStream = process.stderr) {}
+
+  coord(): Promise<Coord> {
+    this.coordP ??= Coord.connect({
+      servers: this.flags.nats.split(',').map((s) => s.trim()), cluster: this.flags.cluster, name: 'dmctl', timeoutMs: 3000,
+      ...(this.flags.natsUser ? { user: this.flags.natsUser, pass: process.env.TSDM_NATS_PASSWORD ?? '' } : {}),
+    });
+    return this.coordP;
+  }
+
+  async close(): Promise<void> { if (this.coordP) await (await this.coordP.catch(() => undefined))?.close(); }
+
+  print(text: string): void { this.out.write(text.endsWith('\n') ? text : text + '\n'); }
+  json(doc: unknown): void { this.out.write(JSON.stringify(doc, null, 2) + '\n'); }
+
+  /** Reports an error in the chosen format and returns its exit code. */
+  fail(err: unknown): number {
+    const e = asDmError(err);
+    const code = e.class === 'config' ? Exit.usage : e.code === 'TSDM-50001' || e.code === 'TSDM-50004' ? Exit.unreachable : Exit.failed;
+    if (this.flags.json) this.json({ result: false, error: e.toRecord() });
+    else this.err.write(`Error: ${e.format()}\n`);
+    return code;
+  }
+
+  failRecord(rec: ErrorRecord, exit: number = Exit.failed): number {
+    if (this.flags.json) this.json({ result: false, error: rec });
+    else this.err.write(`Error: ${formatRecord(rec)}\n`);
+    return exit;
+  }
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Flags beyond the global ones: name -> meow flag spec. */
+  flags?: Record<string, { type: 'string' | 'boolean' | 'number'; shortFlag?: string; isMultiple?: boolean }>;
+  run(ctx: CommandContext, args: string[], flags: Record<string, unknown>): Promise<number>;
+}
+
+export function usageError(msg: string): DmError {
+  return new DmError('BadArguments', msg);
+}

@@ -1,0 +1,99 @@
+import meow from 'meow';
+import { CommandContext, Exit, type Command, type GlobalFlags } from './context.ts';
+import { operateSource } from './commands/source.ts';
+import { listMember, queryStatus } from './commands/status.ts';
+import { checkTask, pauseTask, resumeTask, startTask, stopTask } from './commands/task.ts';
+
+export const VERSION = '0.1.0';
+
+export const COMMANDS: Command[] = [operateSource, checkTask, startTask, stopTask, pauseTask, resumeTask, queryStatus, listMember];
+
+const GLOBAL_FLAGS = {
+  nats: { type: 'string' as const, default: process.env.TSDM_NATS ?? 'nats://127.0.0.1:4222' },
+  cluster: { type: 'string' as const, default: process.env.TSDM_CLUSTER ?? 'dm' },
+  natsUser: { type: 'string' as const },
+  json: { type: 'boolean' as const, default: false },
+  timeout: { type: 'number' as const, default: 10 },
+};
+const VALUE_FLAGS = new Set(['--nats', '--cluster', '--nats-user', '--timeout']);
+
+const GLOBAL_HELP = `
+  Global flags
+    --nats URL[,URL]   NATS server(s) (env TSDM_NATS, default nats://127.0.0.1:4222)
+    --cluster NAME     cluster name (env TSDM_CLUSTER, default dm)
+    --nats-user USER   NATS user (password from env TSDM_NATS_PASSWORD)
+    --json             print one JSON document instead of text
+    --timeout SEC      how long to wait for agents to answer (default 10)
+    --help             help (for a command: dmctl COMMAND --help)
+
+  Exit codes
+    0 success   1 the operation failed (coded error)   2 bad usage or invalid config file   3 cluster unreachable
+`;
+
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `
+  Usage
+    $ dmctl [global flags] COMMAND [args]
+
+  Commands
+${COMMANDS.map((c) => `    ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+${GLOBAL_HELP}
+  Examples
+    $ dmctl operate-source create source1.yaml
+    $ dmctl start-task task.yaml
+    $ dmctl query-status my-task --json
+`;
+}
+
+function splitCommand(argv: string[]): { name: string | undefined; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_FLAGS.has(a)) { i++; continue; }
+    if (a.startsWith('-')) continue;
+    return { name: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { name: undefined, rest: argv };
+}
+
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const { name, rest } = splitCommand(argv);
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (name && !cmd) {
+    err.write(`Error: unknown command "${name}". Run dmctl --help for the list.\n`);
+    return Exit.usage;
+  }
+  if (!cmd) {
+    if (rest.includes('--version')) { out.write(VERSION + '\n'); return Exit.ok; }
+    // No command: the interactive dashboard belongs here (issue #7); until it lands, print the help.
+    out.write(mainHelp());
+    return rest.includes('--help') || rest.length === 0 ? Exit.ok : Exit.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) { out.write(`${cmd.summary}\n${cmd.usage}${GLOBAL_HELP}`); return Exit.ok; }
+  let cli;
+  try {
+    cli = meow(cmd.usage, {
+      importMeta: import.meta, argv: rest, autoHelp: false, autoVersion: false, allowUnknownFlags: false,
+      flags: { ...GLOBAL_FLAGS, ...(cmd.flags ?? {}) },
+    });
+  } catch (e) {
+    err.write(`Error: ${(e as Error).message}\nRun dmctl ${cmd.name} --help.\n`);
+    return Exit.usage;
+  }
+  const f = cli.flags as Record<string, unknown>;
+  const flags: GlobalFlags = { nats: String(f.nats), cluster: String(f.cluster), json: f.json === true, timeout: Number(f.timeout) };
+  if (typeof f.natsUser === 'string') flags.natsUser = f.natsUser;
+  const ctx = new CommandContext(flags, out, err);
+  try {
+    return await cmd.run(ctx, cli.input, f);
+  } catch (e) {
+    return ctx.fail(e);
+  } finally {
+    await ctx.close();
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /(dmctl(\.js)?|tui[/\\]main\.ts)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => { process.stderr.write(`dmctl: ${String(e)}\n`); process.exit(1); });
+}
