@@ -48,5 +48,8 @@ export interface ColumnDef {
   CHARACTER_SET_NAME: string | null;
   COLUMN_COMMENT: string;
   COLUMN_TYPE: string;
+  /** Exact member lists for ENUM/SET columns (zongji would otherwise split COLUMN_TYPE on every comma). */
+  ENUM_VALUES?: string[];
+  SET_VALUES?: string[];
 }
 export type SchemaProvider = (schema: string, table: string) => Promise<ColumnDef[] | undefined>;

@@ -5,6 +5,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import type { ColumnDef, QueryEvent, TxnEvent } from '../binlog/events.ts';
 import { comparePos, formatPos, minPos } from '../binlog/position.ts';
+import { parseEnumMembers } from '../binlog/enum-values.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
 import { classifyMysqlError, connect, isTransient, query } from '../db/mysql.ts';
 import { loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
@@ -107,7 +108,12 @@ export class SyncUnit implements Unit {
     const rows = await query<ColumnDef[]>(this.ctrl, 'upstream',
       `SELECT COLUMN_NAME, COLLATION_NAME, CHARACTER_SET_NAME, COLUMN_COMMENT, COLUMN_TYPE FROM information_schema.COLUMNS
         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
-    return rows.length ? rows : undefined;
+    if (!rows.length) return undefined;
+    return rows.map((r) => {
+      const members = parseEnumMembers(r.COLUMN_TYPE);
+      if (!members) return r;
+      return /^\s*enum/i.test(r.COLUMN_TYPE) ? { ...r, ENUM_VALUES: members } : { ...r, SET_VALUES: members };
+    });
   }
 
   private async tableInfo(schema: string, table: string): Promise<TableInfo | undefined> {

@@ -81,11 +81,11 @@ export const UNSUPPORTED_KEYS: readonly KeyRule[] = [
 
 export const NO_EFFECT_KEYS: readonly KeyRule[] = [
   // ---- task.yaml
-  { file: 'task', key: 'enable-heartbeat', reason: 'deprecated in DM (forced off); lag is measured from binlog event timestamps' },
-  { file: 'task', key: 'heartbeat-update-interval', reason: 'deprecated in DM; lag is measured from binlog event timestamps' },
-  { file: 'task', key: 'heartbeat-report-interval', reason: 'deprecated in DM; lag is measured from binlog event timestamps' },
+  { file: 'task', key: 'enable-heartbeat', reason: 'deprecated in DM (forced off there); tsdm writes no heartbeat table' },
+  { file: 'task', key: 'heartbeat-update-interval', reason: 'deprecated in DM; tsdm writes no heartbeat table' },
+  { file: 'task', key: 'heartbeat-report-interval', reason: 'deprecated in DM; tsdm writes no heartbeat table' },
   { file: 'task', key: 'clean-dump-file', reason: 'tsdm streams dumped chunks into the loader, no dump files are kept' },
-  { file: 'task', key: 'ansi-quotes', reason: 'deprecated in DM; the SQL parser detects ANSI_QUOTES from the upstream sql_mode' },
+  { file: 'task', key: 'ansi-quotes', reason: 'deprecated in DM, which detects ANSI_QUOTES from the upstream sql_mode instead' },
   { file: 'task', key: 'remove-meta', reason: 'deprecated in DM; use `dmctl start-task --remove-meta`' },
   { file: 'task', key: 'ignore-checking-items', reason: 'accepted; the check unit does not consult it yet' },
   { file: 'task', key: 'collation_compatible', when: 'loose', test: (v) => lower(v) === 'loose', reason: 'loose is what tsdm does: CREATE statements are replicated as written upstream' },
@@ -99,14 +99,14 @@ export const NO_EFFECT_KEYS: readonly KeyRule[] = [
   ...unitKeys('loaders', 'loader', ['sorting-dir-physical', 'on-duplicate-physical', 'disk-quota-physical', 'checksum-physical', 'analyze', 'range-concurrency', 'compress-kv-pairs', 'pd-addr'],
     { reason: 'only used by TiDB Lightning physical import, which tsdm does not have' }),
   ...unitKeys('syncers', 'syncer', ['queue-size', 'max-retry', 'auto-fix-gtid', 'enable-gtid', 'disable-detect', 'enable-ansi-quotes', 'meta-file'],
-    { reason: 'DM internal or deprecated syncer option; GTID use comes from the source (enable-gtid)' }),
+    { reason: 'DM-internal or deprecated syncer option (GTID use comes from the source: enable-gtid)' }),
   ...unitKeys('syncers', 'syncer', ['checkpoint-flush-interval'],
     { reason: 'tsdm writes checkpoints in the same transaction as the data; only used for the default safe-mode-duration (2 x this)' }),
   { file: 'task', key: 'validators', reason: 'validators with mode none do nothing' },
   // ---- source.yaml
   { file: 'source', key: 'relay-dir', reason: 'the relay log lives in LMDB under the agent data dir' },
   { file: 'source', key: 'meta-dir', reason: 'deprecated in DM' },
-  { file: 'source', key: 'charset', reason: 'deprecated in DM; connections use utf8mb4' },
+  { file: 'source', key: 'charset', reason: 'deprecated in DM' },
   { file: 'source', key: 'auto-fix-gtid', reason: 'deprecated in DM (forced off)' },
   { file: 'source', key: 'checker', reason: "DM's task status checker (auto-resume backoff); tsdm agents retry transient errors themselves" },
   { file: 'source', key: 'tracer', reason: 'deprecated in DM' },

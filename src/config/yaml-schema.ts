@@ -61,11 +61,34 @@ export function parseYaml(text: string, file: string): YamlSource {
   if (err) {
     const pos = lines.linePos(err.pos[0]);
     // yaml's messages carry a source excerpt after the first line; our context already says where.
-    throw new DmError('ConfigYamlSyntax', err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), {
-      context: { file, line: pos.line, column: pos.col },
-    });
+    const context: { file: string; line: number; column: number; key?: string } = { file, line: pos.line, column: pos.col };
+    const key = formatPath(pathAt(doc.contents, err.pos[0]));
+    if (key !== '') context.key = key;
+    throw new DmError('ConfigYamlSyntax', err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), { context });
   }
   return { file, doc, lines };
+}
+
+/** The key path of the innermost node around `offset` in a (possibly broken) document: "where" for syntax errors. */
+function pathAt(root: unknown, offset: number): (string | number)[] {
+  const path: (string | number)[] = [];
+  const within = (n: unknown) => { const r = (n as { range?: number[] } | null)?.range; return !!r && r[0]! <= offset && offset <= r[2]!; };
+  let node = root;
+  for (let guard = 0; guard < 100; guard++) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => within(p.key) || within(p.value));
+      if (!pair) break;
+      if (!isScalar(pair.key) || typeof pair.key.value !== 'string') break;
+      path.push(pair.key.value);
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const i = node.items.findIndex(within);
+      if (i < 0) break;
+      path.push(i);
+      node = node.items[i];
+    } else break;
+  }
+  return path;
 }
 
 // ------------------------------------------------------------------------------------------- locate

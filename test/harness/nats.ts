@@ -77,14 +77,18 @@ interface NodeConfig {
 }
 
 export async function startNats(opts: StartNatsOptions = {}): Promise<NatsInstance> {
-  const node = await NatsNode.create({ name: opts.name ?? 'nats' });
-  try {
-    await node.start(true);
-  } catch (err) {
-    await node.stop();
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const node = await NatsNode.create({ name: opts.name ?? 'nats' });
+    try {
+      await node.start(true);
+      return node;
+    } catch (err) {
+      // Another process may have bound the port between freePort() and the server's bind: retry on new ports.
+      const bindError = /address already in use/i.test(tailFile(node.logFile, 10));
+      await node.stop();
+      if (attempt >= 3 || !bindError) throw err;
+    }
   }
-  return node;
 }
 
 export async function startNatsCluster(n = 3, opts: { name?: string } = {}): Promise<NatsCluster> {

@@ -251,7 +251,9 @@ test('bad YAML: ConfigYamlSyntax with line and column', () => {
   assert.equal(err.context.file, FILE);
   assert.ok((err.context.line ?? 0) >= lineOf(text, 'schema-pattern: [unclosed'));
   assert.ok(err.context.column);
-  assert.match(err.format(), /task\.yaml:\d+:\d+/);
+  // The key path around the error, when the broken document still shows one.
+  assert.match(err.context.key ?? '', /^routes\.r1/);
+  assert.match(err.format(), /task\.yaml:\d+:\d+ key routes\.r1/);
 });
 
 test('unknown top-level key: ConfigUnknownKey with a suggestion', () => {

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadAgentConfig, redact, redactUrl, REDACTED } from '../../src/config/index.ts';
+import { DmError, Errors } from '../../src/errors/index.ts';
+
+function withDir(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'tsdm-agent-cfg-'));
+  try { fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+test('defaults: host name, local NATS, cluster dm, data dir under ./.tsdm-data', () => {
+  const c = loadAgentConfig({}, {});
+  const name = hostname().replace(/[^A-Za-z0-9_.=-]/g, '-');
+  assert.equal(c.name, name);
+  assert.equal(c.nats, 'nats://127.0.0.1:4222');
+  assert.equal(c.cluster, 'dm');
+  assert.equal(c.dataDir, resolve(`./.tsdm-data/${name}`));
+  assert.equal(c.logLevel, 'info');
+  assert.equal(c.metricsAddr, '');
+  assert.equal(c.natsUser, undefined);
+  assert.equal(c.natsPassword, undefined);
+});
+
+test('precedence per field: flags > env > file > defaults', () => {
+  withDir((dir) => {
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, 'name: from-file\nnats: nats://file:4222\ncluster: filecluster\ndata-dir: data\nlog-level: debug\nnats-user: fu\nnats-password: fp\n');
+    const env = { TSDM_NATS: 'nats://env:4222', TSDM_CLUSTER: 'envcluster', TSDM_LOG_LEVEL: '', TSDM_NATS_TOKEN: 'tok' };
+    const c = loadAgentConfig({ cluster: 'flagcluster', metricsAddr: ':9100' }, env, file);
+    assert.equal(c.name, 'from-file');
+    assert.equal(c.nats, 'nats://env:4222');
+    assert.equal(c.cluster, 'flagcluster');
+    // Relative paths in the file are relative to the file, not to the working directory.
+    assert.equal(c.dataDir, join(dir, 'data'));
+    assert.equal(c.logLevel, 'debug', 'an empty environment variable counts as unset');
+    assert.equal(c.metricsAddr, ':9100');
+    assert.equal(c.natsUser, 'fu');
+    assert.equal(c.natsPassword, 'fp');
+    assert.equal(c.natsToken, 'tok');
+    // The data dir default follows the resolved name.
+    const d = loadAgentConfig({ name: 'agent-7' }, {});
+    assert.equal(d.dataDir, resolve('./.tsdm-data/agent-7'));
+  });
+});
+
+test('bad flag: BadArguments; bad env: ConfigInvalid naming the variable', () => {
+  assert.throws(() => loadAgentConfig({ cluster: 'a.b' }, {}), (e: unknown) => {
+    assert.ok(e instanceof DmError);
+    assert.equal(e.code, Errors.BadArguments.code);
+    assert.equal(e.context.key, '--cluster');
+    return true;
+  });
+  assert.throws(() => loadAgentConfig({}, { TSDM_NATS: 'http://x:4222' }), (e: unknown) => {
+    assert.ok(e instanceof DmError);
+    assert.equal(e.code, Errors.ConfigInvalid.code);
+    assert.equal(e.context.key, 'TSDM_NATS');
+    assert.match(e.message, /nats:\/\/, tls:\/\//);
+    return true;
+  });
+  assert.throws(() => loadAgentConfig({}, { TSDM_LOG_LEVEL: 'loud' }), /log level must be one of/);
+});
+
+test('agent.yaml errors: unknown key with suggestion and line, bad value, unreadable file', () => {
+  withDir((dir) => {
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, 'name: a1\ndatadir: /var/lib/tsdm\n');
+    assert.throws(() => loadAgentConfig({}, {}, file), (e: unknown) => {
+      assert.ok(e instanceof DmError);
+      assert.equal(e.code, Errors.ConfigUnknownKey.code);
+      assert.equal(e.context.file, file);
+      assert.equal(e.context.line, 2);
+      assert.equal(e.context.key, 'datadir');
+      assert.match(e.message, /did you mean "data-dir"/);
+      return true;
+    });
+    writeFileSync(file, 'name: a1\nmetrics-addr: everywhere\n');
+    assert.throws(() => loadAgentConfig({}, {}, file), (e: unknown) => e instanceof DmError && e.code === Errors.ConfigInvalid.code && e.context.line === 2 && e.context.key === 'metrics-addr');
+    assert.throws(() => loadAgentConfig({}, {}, join(dir, 'missing.yaml')), (e: unknown) => e instanceof DmError && e.code === Errors.ConfigFileRead.code);
+  });
+});
+
+test('redact hides secret-named fields in any spelling and credentials in URLs, without touching the input', () => {
+  const input = {
+    from: { host: 'h', user: 'u', password: 'p1' },
+    'nats-password': 'p2',
+    natsToken: 't',
+    SSL_SECRET: 's',
+    passwd: 'x',
+    empty: { password: '' },
+    list: [{ clientSecret: 'c' }, 'nats://user:pw@host:4222,nats://a:b@other:4222'],
+    nats: 'nats://user:pw@host:4222',
+    count: 3,
+    when: new Date(0),
+  };
+  const out = redact(input);
+  assert.equal(out.from.password, REDACTED);
+  assert.equal(out.from.user, 'u');
+  assert.equal(out['nats-password'], REDACTED);
+  assert.equal(out.natsToken, REDACTED);
+  assert.equal(out.SSL_SECRET, REDACTED);
+  assert.equal(out.passwd, REDACTED);
+  assert.equal(out.empty.password, '', 'an empty password reveals nothing and stays empty');
+  assert.deepEqual(out.list[0], { clientSecret: REDACTED });
+  assert.equal(out.list[1], 'nats://host:4222,nats://other:4222');
+  assert.equal(out.nats, 'nats://host:4222');
+  assert.equal(out.count, 3);
+  assert.equal(out.when, input.when);
+  assert.equal(input.from.password, 'p1', 'input unchanged');
+  const cyc: Record<string, unknown> = { token: 'x' };
+  cyc['self'] = cyc;
+  const rc = redact(cyc);
+  assert.equal(rc['token'], REDACTED);
+  assert.equal(rc['self'], rc);
+});
+
+test('redactUrl strips user:pass and keeps the rest', () => {
+  assert.equal(redactUrl('nats://u:p@10.0.0.5:4222'), 'nats://10.0.0.5:4222');
+  assert.equal(redactUrl('tls://token@h:4222/x?y=1'), 'tls://h:4222/x?y=1');
+  assert.equal(redactUrl('nats://10.0.0.5:4222'), 'nats://10.0.0.5:4222');
+  assert.equal(redactUrl('mysql://root:secret@db:3306/app'), 'mysql://db:3306/app');
+});
