@@ -1,11 +1,17 @@
 import { Coord } from '../src/coord/index.ts';
-import { DmError, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
+import { DmError, Errors, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
 
 /** What every dmctl command gets: the global flags, a lazily opened NATS connection, and output helpers. */
 export interface GlobalFlags { nats: string; cluster: string; json: boolean; natsUser?: string; timeout: number }
 
 /** Exit codes (docs/commands.md): stable, scripts rely on them. */
 export const Exit = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+/** Errors in what the user typed or wrote (arguments, config files): exit 2. Everything else that fails: exit 1. */
+const USAGE_CODES = new Set([
+  Errors.ConfigFileRead, Errors.ConfigYamlSyntax, Errors.ConfigInvalid, Errors.ConfigUnknownKey, Errors.ConfigUnsupportedKey,
+  Errors.ConfigUnknownRule, Errors.ConfigDeprecatedConflict, Errors.ConfigBadPattern, Errors.BadArguments, Errors.MetaRequired,
+].map((s) => s.code));
 
 export class CommandContext {
   private coordP: Promise<Coord> | undefined;
@@ -27,7 +33,7 @@ export class CommandContext {
   /** Reports an error in the chosen format and returns its exit code. */
   fail(err: unknown): number {
     const e = asDmError(err);
-    const code = e.class === 'config' ? Exit.usage : e.code === 'TSDM-50001' || e.code === 'TSDM-50004' ? Exit.unreachable : Exit.failed;
+    const code = USAGE_CODES.has(e.code) ? Exit.usage : e.code === Errors.NatsConnect.code || e.code === Errors.Timeout.code ? Exit.unreachable : Exit.failed;
     if (this.flags.json) this.json({ result: false, error: e.toRecord() });
     else this.err.write(`Error: ${e.format()}\n`);
     return code;

@@ -79,7 +79,9 @@ const fileSchema = z.object(Object.fromEntries(AGENT_FIELDS.map((d) => [d.key, s
 /** Reads agent.yaml: same YAML/zod error handling as source and task files. Relative paths are relative to the file. */
 export function readAgentFile(text: string, file: string): Partial<AgentConfig> {
   const src = parseYaml(text, file);
-  const data = validate(src, toPlain(src, fileSchema), fileSchema) as Record<string, string | undefined>;
+  const raw = toPlain(src, fileSchema);
+  if (raw === undefined) return {}; // an empty (or all-comments) file sets nothing
+  const data = validate(src, raw, fileSchema) as Record<string, string | undefined>;
   const out: Partial<AgentConfig> = {};
   for (const d of AGENT_FIELDS) {
     const v = data[d.key];

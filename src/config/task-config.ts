@@ -175,7 +175,7 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
   const baName = inst[baKey];
   if (baName) {
     if (baKey === 'black-white-list') ctx.notes.push(configNote(ctx.src, 'deprecated', [...at, baKey], 'deprecated DM alias, read as block-allow-list'));
-    const rule = ctx.baLists.rules[baName];
+    const rule = own(ctx.baLists.rules, baName);
     if (rule) blockAllowList = toBaRule(rule);
     else unknown(baKey, [...at, baKey], baName, ctx.baLists.key, Object.keys(ctx.baLists.rules));
   }
@@ -185,7 +185,7 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
   dupes('filter-rules', inst['filter-rules']);
   const routes: RouteRule[] = [];
   inst['route-rules'].forEach((name, j) => {
-    const r = t.routes[name];
+    const r = own(t.routes, name);
     if (!r) return unknown('route-rules', [...at, 'route-rules', j], name, 'routes', Object.keys(t.routes));
     ctx.used.add(`routes\0${name}`);
     routes.push({ name, schemaPattern: r['schema-pattern'], tablePattern: r['table-pattern'], targetSchema: r['target-schema'], targetTable: r['target-table'] });
@@ -206,7 +206,7 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
       issues.push({ name: 'ConfigInvalid', path: [...at, inlineKey], message: `${nameKey} and an inline ${inlineKey} block are both set; use one of them` });
     }
     if (name) {
-      const named = (t[section] as Record<string, unknown>)[name];
+      const named = own(t[section] as Record<string, unknown>, name);
       if (named) { ctx.used.add(`${section}\0${name}`); return { value: named as NonNullable<RawTask[K][string]>, path: [section, name] }; }
       unknown(nameKey, [...at, nameKey], name, section, Object.keys(t[section]));
     }
@@ -218,7 +218,7 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
 
   const v = inst['validator-config-name'];
   if (v) {
-    if (t.validators[v]) ctx.used.add(`validators\0${v}`);
+    if (own(t.validators, v)) ctx.used.add(`validators\0${v}`);
     else unknown('validator-config-name', [...at, 'validator-config-name'], v, 'validators', Object.keys(t.validators));
   }
 
@@ -248,6 +248,11 @@ function resolveMeta(t: RawTask, inst: RawInstance, at: ConfigPath, ctx: Ctx): B
   }
   // Position 4 is the first event of a binlog file; DM's zero value means "from the start" as well.
   return { binlogName: m['binlog-name'] ?? '', binlogPos: m['binlog-pos'] || 4, binlogGtid: m['binlog-gtid'] ?? '' };
+}
+
+/** A rule by name; only the file's own entries (a rule named "constructor" must not find Object's). */
+function own<T>(rules: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(rules, name) ? rules[name] : undefined;
 }
 
 function toBaRule(r: RawBaRule): BlockAllowRule {

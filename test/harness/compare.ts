@@ -68,7 +68,6 @@ interface Column {
 
 interface Side {
   conn: Connection;
-  label: string;
   ref: TableRef;
 }
 
@@ -260,8 +259,8 @@ export async function compareTables(
     throw failed.reason;
   }
   const [u, d] = opened.map((r) => (r as PromiseFulfilledResult<Connection>).value) as [Connection, Connection];
-  const U: Side = { conn: u, label: 'upstream', ref: upTable };
-  const D: Side = { conn: d, label: 'downstream', ref: downTable };
+  const U: Side = { conn: u, ref: upTable };
+  const D: Side = { conn: d, ref: downTable };
   let abandoned = false;
   try {
     const [uAll, dAll] = await Promise.all([columnsOf(U), columnsOf(D)]);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadTaskConfig, parseTaskConfig } from '../../src/config/index.ts';
+import { readFileSync } from 'node:fs';
+import { loadTaskConfig, parseTaskConfig, UNSUPPORTED_KEYS, NO_EFFECT_KEYS } from '../../src/config/index.ts';
 import { DmError, Errors, type ErrorName } from '../../src/errors/index.ts';
 
 const FILE = 'task.yaml';
@@ -355,4 +356,13 @@ test('cross-reference checks DM also makes: unused rule, duplicate source, confl
 test('empty file and non-mapping file', () => {
   expectError(() => parseTaskConfig('', FILE), 'ConfigInvalid', { key: '(top level)', message: /empty/ });
   expectError(() => parseTaskConfig('- a\n- b\n', FILE), 'ConfigInvalid', { key: '(top level)', line: 1, message: /mapping/ });
+});
+
+test('docs/configuration.md lists every unsupported and no-effect key', () => {
+  const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  for (const r of [...UNSUPPORTED_KEYS, ...NO_EFFECT_KEYS]) {
+    const last = r.key.split('.').pop()!.replace('[]', '');
+    if (/^ssl-(ca|cert|key)-(base64|bytes)$/.test(last)) { assert.ok(doc.includes('ssl-{ca,cert,key}-{base64,bytes}')); continue; }
+    assert.ok(new RegExp(`[\`.]${last.replace(/[.*]/g, '\\$&')}\``).test(doc), `docs/configuration.md does not mention ${r.key}`);
+  }
 });
