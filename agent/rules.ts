@@ -6,15 +6,14 @@ import type { SubtaskRules } from './units/context.ts';
 
 /** One place builds the rules, so dump, load and sync apply exactly the same ones (issue #2). */
 export function buildRules(task: TaskConfig, spec: SubtaskSpec): SubtaskRules {
-  const bal = new BlockAllowList(spec.blockAllowList, task.caseSensitive);
+  const bal = new BlockAllowList(spec.blockAllowList, task.caseSensitive, { metaSchema: task.metaSchema });
   const router = new Router(spec.routes, task.caseSensitive);
   const filter = new EventFilter(spec.filters, task.caseSensitive);
-  const meta = task.metaSchema.toLowerCase();
   return {
-    allowTable: (s, t) => s.toLowerCase() !== meta && bal.allowTable(s, t),
-    allowSchema: (s) => s.toLowerCase() !== meta && bal.allowSchema(s),
+    allowTable: (s, t) => bal.allowTable(s, t),
+    allowSchema: (s) => bal.allowSchema(s),
     route: (s, t) => router.route(s, t),
     routeSchema: (s) => router.routeSchema(s),
-    eventAction: (s, t, ev, sql) => filter.check(s, t, ev as DmEventType, sql),
+    eventAction: (s, t, ev, sql) => filter.check(s, t, ev as DmEventType | readonly DmEventType[], sql),
   };
 }

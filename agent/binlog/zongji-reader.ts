@@ -46,7 +46,7 @@ interface ZEvent {
   standalone?: boolean;
   gtid?: string;
 }
-interface ZTableMapEvent { tableId: number; schemaName: string; tableName: string }
+interface ZTableMapEvent { tableId: number; schemaName: string; tableName: string; columnCount: number }
 interface ZInstance {
   on(ev: 'binlog', fn: (e: ZEvent) => void): void;
   on(ev: 'error', fn: (e: unknown) => void): void;
@@ -111,6 +111,13 @@ export class BinlogReader {
         if (!cols || cols.length === 0) {
           this.fail(new DmError('UnsupportedEvent', `no schema known for ${e.schemaName}.${e.tableName} (table map at ${this.file})`,
             { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } }));
+          return;
+        }
+        if (cols.length !== e.columnCount) {
+          // The table changed after this event was written. Decoding with today's columns would put values in the
+          // wrong columns, silently; stop instead (the schema tracker removes this limit).
+          this.fail(new DmError('UnsupportedEvent', `${e.schemaName}.${e.tableName} has ${cols.length} columns upstream now but ${e.columnCount} in the binlog event at ${this.file}: its structure changed after the event was written`,
+            { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file }, suggestion: 'Resume once the upstream DDL is applied downstream; replaying binlog from before an ALTER TABLE needs the schema tracker (not in this version).' }));
           return;
         }
         zj.tableMap[e.tableId] = { columnSchemas: cols, parentSchema: e.schemaName, tableName: e.tableName };

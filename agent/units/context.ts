@@ -33,7 +33,7 @@ export interface SubtaskRules {
   route(schema: string, table: string): TableName;
   routeSchema(schema: string): string;
   /** Binlog event filter (DM semantics): what to do with this event type on this table. */
-  eventAction(schema: string, table: string, eventType: string, sql?: string): 'Do' | 'Ignore' | 'Error';
+  eventAction(schema: string, table: string, eventType: string | readonly string[], sql?: string): 'Do' | 'Ignore' | 'Error';
 }
 
 /** A unit of the subtask lifecycle (DM: check, dump, load, sync). `run` resolves when the unit's work is done or

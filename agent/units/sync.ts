@@ -234,25 +234,26 @@ export class SyncUnit implements Unit {
       this.writerPos = this.writerPos.map(() => ev.end);
       this.synced = ev.end;
     };
-    if (info.kind !== 'ddl') {
-      if (info.kind === 'dml') {
-        throw new DmError('UnsupportedEvent', `statement-based DML in the binlog (binlog_format must be ROW for every session): ${ev.sql.slice(0, 300)}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
-      }
-      await moveAll();
-      return;
+    if (info.kind === 'unknown' || info.kind === 'dml') {
+      // A statement tsdm cannot classify is never skipped silently: the subtask pauses with it in the error.
+      throw new DmError('UnsupportedEvent', info.kind === 'dml'
+        ? `statement-based DML in the binlog (binlog_format must be ROW for every session): ${ev.sql.slice(0, 300)}`
+        : `statement not understood: ${ev.sql.slice(0, 300)}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
     }
+    if (info.kind !== 'ddl') { await moveAll(); return; }
     const tables: TableName[] = info.tables.length ? info.tables : [{ schema: ev.schema, table: '' }];
-    const relevant = tables.filter((t) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema)));
+    const allowed = (t: TableName) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema));
     for (const t of tables) this.infos.delete(`${t.schema}.${t.table}`);
-    if (relevant.length === 0) { await moveAll(); return; }
-    const first = relevant[0]!;
-    const action = ctx.rules.eventAction(first.schema, first.table, info.eventType ?? 'all ddl', ev.sql);
-    if (action === 'Ignore') { await moveAll(); return; }
-    if (action === 'Error') throw new DmError('FilterError', `DDL matched a filter rule with action Error: ${ev.sql}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
+    if (!tables.some(allowed)) { await moveAll(); return; }
+    // DM: a statement is skipped when any of its tables' filters says Ignore, and errors when any says Error.
+    const types = info.eventTypes ?? (info.eventType ? [info.eventType] : ['all ddl']);
+    const actions = tables.filter(allowed).map((t) => ctx.rules.eventAction(t.schema, t.table, types, ev.sql));
+    if (actions.includes('Error')) throw new DmError('FilterError', `DDL matched a filter rule with action Error: ${ev.sql}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
+    if (actions.includes('Ignore')) { ctx.log.info({ sql: ev.sql, position: formatPos(ev.end) }, 'DDL filtered'); await moveAll(); return; }
     for (const stmt of splitDdl(ev.sql, ev.schema)) {
       const sub = classifyQuery(stmt, ev.schema);
       const subTables = sub.tables.length ? sub.tables : tables;
-      if (!subTables.some((t) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema)))) continue;
+      if (!subTables.some(allowed)) continue;
       const sql = rewriteDdl(stmt, ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));
       try {
         await this.writers[0]!.query(sql);

@@ -1,134 +1,41 @@
 /**
  * Value syntaxes DM borrows from Go and from its own packages, checked the way DM checks them:
- * binlog event type names, table patterns (wildcards or `~regex`), Go regular expressions, Go durations,
- * time zones, GTID sets and binlog file names.
+ * binlog event type names, table patterns (wildcards or `~regex`), Go durations, time zones, GTID sets and
+ * binlog file names.
  */
+import { normalizeEventName, VALID_EVENT_NAMES } from '../filter/event-filter.ts';
+import { compilePattern } from '../filter/pattern.ts';
+import { compileRe2 } from '../filter/re2.ts';
 
 /**
- * DM's binlog event types (tiflow pkg/binlog-filter `toEventType`, same list as tidb-tools). Lower case; DM
- * lower-cases the names in a rule before comparing.
+ * The canonical DM name of an event type in a filter rule ('create schema' -> 'create database'), '' for
+ * DM's "null event" (an empty name, matches nothing), undefined when DM does not know it. Uses the filter
+ * module's own list (tiflow pkg/binlog-filter `toEventType`), so the loader and the engine agree.
  */
-export const DM_EVENT_TYPES: readonly string[] = [
-  'all', 'all ddl', 'all dml', 'none', 'none ddl', 'none dml',
-  'insert', 'update', 'delete',
-  'create database', 'drop database', 'alter database', 'create table', 'drop table', 'truncate table',
-  'rename table', 'create index', 'drop index', 'create view', 'drop view', 'alter table',
-  'add table partition', 'drop table partition', 'truncate table partition',
-  'incompatible ddl changes', 'value range decrease', 'precision decrease', 'modify column', 'rename column',
-  'rename index', 'drop column', 'drop primary key', 'drop unique key', 'modify default value',
-  'modify constraint', 'modify columns order', 'modify charset', 'modify collation', 'remove auto increment',
-  'modify storage engine', 'reorganize table partition', 'rebuild table partition', 'coalesce table partition',
-  'split table partition', 'exchange table partition', 'modify schema charset and collate',
-  'modify table charset and collate', 'modify table comment', 'recover table', 'alter table partitioning',
-  'remove table partitioning', 'add column', 'set default value', 'rebase auto id', 'add primary key',
-  'alter index visibility', 'alter ttl info', 'alter ttl remove', 'multi schema change',
-];
-
-/** DM accepts these and rewrites them (`create schema` is `create database`). */
-export const DM_EVENT_ALIASES: Readonly<Record<string, string>> = {
-  'create schema': 'create database',
-  'drop schema': 'drop database',
-  'alter schema': 'alter database',
-};
-
-/** The canonical DM name of an event type, '' for DM's "null event" (matches nothing), undefined if invalid. */
 export function normaliseEventType(name: string): string | undefined {
-  const e = name.toLowerCase();
-  if (e === '') return '';
-  if (DM_EVENT_TYPES.includes(e)) return e;
-  return DM_EVENT_ALIASES[e];
+  try { return normalizeEventName(name) ?? ''; } catch { return undefined; }
 }
 
-// --------------------------------------------------------------------------------------------- regex
+/** Every name a rule's `events` may hold (for "did you mean"). */
+export const DM_EVENT_NAMES: readonly string[] = VALID_EVENT_NAMES;
 
-const POSIX_CLASSES: Readonly<Record<string, string>> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`{-~', space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
-};
+// ------------------------------------------------------------------------------------------ patterns
 
 /**
- * Compiles a Go (RE2) regular expression as a JavaScript RegExp. DM patterns are written for Go, so the
- * few RE2 spellings JavaScript lacks are translated: leading flag groups `(?i)`/`(?s)`/`(?m)`, `\A`, `\z`
- * and POSIX classes `[[:alpha:]]`. Anything else must already mean the same in both (it does for the
- * syntax DM users write: classes, groups, alternation, quantifiers, `\d \s \w`). Throws SyntaxError.
- * The filter and route modules use this same function so that what validates here is what runs.
+ * Why `pattern` is not a valid DM schema/table pattern (wildcard or `~regex`), or undefined when it is.
+ * Compiles it with the filter module's own compiler, so what passes here is exactly what runs.
  */
-export function compileGoRegex(pattern: string, extraFlags = ''): RegExp {
-  let src = pattern;
-  let flags = extraFlags;
-  for (let m = /^\(\?([a-zA-Z]+)\)/.exec(src); m; m = /^\(\?([a-zA-Z]+)\)/.exec(src)) {
-    for (const f of m[1]!) {
-      if (f === 'i' || f === 's' || f === 'm') { if (!flags.includes(f)) flags += f; }
-      else throw new SyntaxError(`flag (?${f}) is not supported`);
-    }
-    src = src.slice(m[0].length);
-  }
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '\\') {
-      const n = src[i + 1];
-      if (n === undefined) throw new SyntaxError('trailing backslash');
-      if (!inClass && n === 'A') out += '^';
-      else if (!inClass && n === 'z') out += '$(?![\\s\\S])';
-      else if (n === 'Q' || n === 'C') throw new SyntaxError(`\\${n} is not supported`);
-      else out += c + n;
-      i++;
-      continue;
-    }
-    if (!inClass && c === '(' && src[i + 1] === '?') {
-      // Go allows flag groups anywhere, `(?i)` and `(?i:…)`; JavaScript (Node 20) has none. They are
-      // harmless when the flag is already on for the whole pattern (DM's sql-pattern is always (?i)).
-      const fm = /^\(\?([a-zA-Z-]+)([:)])/.exec(src.slice(i));
-      if (fm) {
-        if (fm[1]!.includes('-') || [...fm[1]!].some((f) => !flags.includes(f))) {
-          throw new SyntaxError(`flag group (?${fm[1]}${fm[2]}) inside a pattern is not supported; put (?${fm[1]!.replace('-', '')}) at the start`);
-        }
-        out += fm[2] === ':' ? '(?:' : '';
-        i += fm[0].length - 1;
-        continue;
-      }
-    }
-    if (inClass && c === '[' && src[i + 1] === ':') {
-      const end = src.indexOf(':]', i + 2);
-      const name = end > 0 ? src.slice(i + 2, end).replace(/^\^/, '') : '';
-      const cls = POSIX_CLASSES[name];
-      if (cls === undefined) throw new SyntaxError(`unknown POSIX class [:${name}:]`);
-      if (src[i + 2] === '^') throw new SyntaxError('negated POSIX classes are not supported');
-      out += cls;
-      i = end + 1;
-      continue;
-    }
-    if (c === '[' && !inClass) inClass = true;
-    else if (c === ']' && inClass && out[out.length - 1] !== '[' && !(out.endsWith('[^'))) inClass = false;
-    out += c;
-  }
-  // Unicode mode rejects the silent identity escapes (`\A` meaning "A") that would change a pattern's
-  // meaning; fall back to non-unicode mode only for escapes Go also treats as literals (`\_`, `\'`).
-  try {
-    return new RegExp(out, flags + 'u');
-  } catch (e) {
-    try { return new RegExp(out, flags); } catch { throw e; }
-  }
+export function patternProblem(pattern: string): string | undefined {
+  return problemOf(() => compilePattern(pattern, true));
 }
 
-/** Why `pattern` is not a valid DM table/schema pattern, or undefined when it is. */
-export function patternProblem(pattern: string, kind: 'selector' | 'ba-list'): string | undefined {
-  if (pattern.startsWith('~')) {
-    try { compileGoRegex(pattern.slice(1)); return undefined; } catch (e) {
-      return `invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`;
-    }
-  }
-  // Route and filter rules go through DM's trie selector, which allows `*` only as the last character.
-  if (kind === 'selector') {
-    const star = pattern.indexOf('*');
-    if (star >= 0 && star !== pattern.length - 1) {
-      return `invalid wildcard pattern ${JSON.stringify(pattern)}: "*" is only allowed at the end (or use "~regex")`;
-    }
-  }
-  return undefined;
+/** Why a filter `sql-pattern` (a Go regex, matched case-insensitively like DM) is invalid, or undefined. */
+export function sqlPatternProblem(pattern: string): string | undefined {
+  return problemOf(() => compileRe2(pattern, true));
+}
+
+function problemOf(compile: () => unknown): string | undefined {
+  try { compile(); return undefined; } catch (e) { return e instanceof Error ? e.message : String(e); }
 }
 
 // ------------------------------------------------------------------------------------------ duration

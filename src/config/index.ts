@@ -7,4 +7,4 @@ export { loadAgentConfig, readAgentFile, AGENT_FIELDS, AGENT_DEFAULTS, type Agen
 export { redact, redactUrl, REDACTED } from './redact.ts';
 export { UNSUPPORTED_KEYS, NO_EFFECT_KEYS, type KeyRule } from './unsupported.ts';
 export { formatNote, type ConfigNote } from './yaml-schema.ts';
-export { DM_EVENT_TYPES, normaliseEventType, compileGoRegex, parseGoDuration } from './dm-values.ts';
+export { DM_EVENT_NAMES, normaliseEventType, parseGoDuration } from './dm-values.ts';

@@ -17,10 +17,11 @@ export function issue(ctx: z.RefinementCtx, message: string, params: IssueParams
   ctx.addIssue({ code: 'custom', message, params, ...(path ? { path } : {}) });
 }
 
-/** A schema/table pattern: wildcard (`*` `?` `[a-z]`) or `~regex`; checked like DM checks it. */
-export const pattern = (kind: 'selector' | 'ba-list') =>
+/** A schema/table pattern: wildcard (`*` `?` `[a-z]`) or `~regex`, compiled as the filter module will. */
+export const pattern = (allowEmpty = false) =>
   z.string().superRefine((p, ctx) => {
-    const problem = patternProblem(p, kind);
+    if (allowEmpty && p === '') return; // e.g. a route's table-pattern: '' makes it a schema-level rule
+    const problem = patternProblem(p);
     if (problem) issue(ctx, problem, { dmCode: 'ConfigBadPattern' });
   });
 

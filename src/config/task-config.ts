@@ -9,7 +9,7 @@
  * The result holds no rule names: every instance carries its resolved rules, so no other module reads YAML.
  */
 import type { BinlogMeta, BlockAllowRule, EventFilterRule, FilterAction, RouteRule, SubtaskSpec, TaskConfig } from './types.ts';
-import { DM_EVENT_TYPES, normaliseEventType } from './dm-values.ts';
+import { DM_EVENT_NAMES, normaliseEventType } from './dm-values.ts';
 import { toDbConfig } from './schema-parts.ts';
 import { closest } from './suggest.ts';
 import { taskSchema, type RawBaRule, type RawFilter, type RawInstance, type RawTask } from './task-schema.ts';
@@ -123,9 +123,9 @@ function resolveFilters(t: RawTask, src: YamlSource, notes: ConfigNote[], issues
     if (bad.length > 0) {
       for (const j of bad) {
         const e = f.events[j]!;
-        const hint = closest(e, DM_EVENT_TYPES);
+        const hint = closest(e, DM_EVENT_NAMES);
         const message = `"${e}" is not a DM event type${hint ? ` (did you mean "${hint}"?)` : ''}; DM drops the whole rule "${name}" when the task starts, so this rule filters nothing`;
-        if (strict) issues.push({ name: 'ConfigInvalid', path: ['filters', name, 'events', j], message, suggestion: `Use DM event names: ${DM_EVENT_TYPES.slice(0, 12).join(', ')}, … (docs/configuration.md).` });
+        if (strict) issues.push({ name: 'ConfigInvalid', path: ['filters', name, 'events', j], message, suggestion: `Use DM event names: ${DM_EVENT_NAMES.slice(0, 12).join(', ')}, … (docs/configuration.md).` });
         else notes.push(configNote(src, 'dm-compat', ['filters', name, 'events', j], message));
       }
       out.set(name, undefined);
@@ -197,6 +197,24 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
     const f = ctx.filters.get(name);
     if (f) filters.push(f);
   });
+
+  // Two rules of one kind on the same (schema, table) pattern pair: DM's router fails the task; DM's
+  // binlog filter drops the second rule with a log line, which tsdm's filter refuses (it would silently
+  // replicate what the user meant to filter). Both are config errors here, at the second name.
+  const samePatterns = (key: 'route-rules' | 'filter-rules', rules: { name: string; schemaPattern: string; tablePattern: string }[]) => {
+    const seenPair = new Map<string, string>();
+    for (const r of rules) {
+      const pair = `${r.schemaPattern}\0${r.tablePattern}`;
+      const k = t['case-sensitive'] ? pair : pair.toLowerCase();
+      const first = seenPair.get(k);
+      if (first !== undefined) {
+        issues.push({ name: 'ConfigInvalid', path: [...at, key, inst[key].indexOf(r.name)],
+          message: `rules "${first}" and "${r.name}" have the same schema-pattern/table-pattern ("${r.schemaPattern}", "${r.tablePattern}"); merge them into one rule` });
+      } else seenPair.set(k, r.name);
+    }
+  };
+  samePatterns('route-rules', routes);
+  samePatterns('filter-rules', filters);
 
   // ---- unit configs: named or inline, never both (DM: ErrConfig{Mydumper,Loader,Syncer}CfgConflict)
   const unit = <K extends 'mydumpers' | 'loaders' | 'syncers'>(section: K, nameKey: 'mydumper-config-name' | 'loader-config-name' | 'syncer-config-name', inlineKey: 'mydumper' | 'loader' | 'syncer') => {

@@ -5,7 +5,7 @@
  * with a suggestion, and a DM key is never mistaken for a typo.
  */
 import { z } from 'zod';
-import { compileGoRegex, isBinlogFilename, isGtidSet, parseGoDuration, timezoneProblem } from './dm-values.ts';
+import { isBinlogFilename, isGtidSet, parseGoDuration, sqlPatternProblem, timezoneProblem } from './dm-values.ts';
 import { dbSchema, issue, pattern, uint, uint32 } from './schema-parts.ts';
 
 /** DM's checking items (dm/config/checking_item.go), for ignore-checking-items. */
@@ -98,11 +98,11 @@ const validatorSchema = z.object({
   'max-pending-row-count': uint().optional(),
 }).strict();
 
-const tableRef = z.object({ 'db-name': pattern('ba-list'), 'tbl-name': pattern('ba-list') }).strict();
+const tableRef = z.object({ 'db-name': pattern(), 'tbl-name': pattern() }).strict();
 
 export const baRuleSchema = z.object({
-  'do-dbs': z.array(pattern('ba-list')).default([]),
-  'ignore-dbs': z.array(pattern('ba-list')).default([]),
+  'do-dbs': z.array(pattern()).default([]),
+  'ignore-dbs': z.array(pattern()).default([]),
   'do-tables': z.array(tableRef).default([]),
   'ignore-tables': z.array(tableRef).default([]),
 }).strict();
@@ -110,8 +110,8 @@ export const baRuleSchema = z.object({
 const extractor = (regexKey: string) => z.object({ [regexKey]: z.string().optional(), 'target-column': z.string().optional() }).strict();
 
 export const routeSchema = z.object({
-  'schema-pattern': pattern('selector').pipe(z.string().min(1)),
-  'table-pattern': pattern('selector').default(''),
+  'schema-pattern': pattern(),
+  'table-pattern': pattern(true).default(''),
   'target-schema': z.string().min(1),
   'target-table': z.string().default(''),
   'extract-table': extractor('table-regexp').optional(),
@@ -120,12 +120,13 @@ export const routeSchema = z.object({
 }).strict();
 
 export const filterSchema = z.object({
-  'schema-pattern': pattern('selector').pipe(z.string().min(1)),
-  'table-pattern': pattern('selector').default(''),
+  'schema-pattern': pattern(),
+  'table-pattern': pattern(true).default(''),
   events: z.array(z.string()).default([]),
   'sql-pattern': z.array(z.string().superRefine((p, ctx) => {
-    // DM compiles "(?i)" + patterns joined by "|" with Go's regexp.
-    try { compileGoRegex(p, 'i'); } catch (e) { issue(ctx, `invalid regular expression ${JSON.stringify(p)}: ${(e as Error).message}`, { dmCode: 'ConfigBadPattern' }); }
+    // DM compiles "(?i)" + the patterns joined by "|" with Go's regexp.
+    const problem = sqlPatternProblem(p);
+    if (problem) issue(ctx, problem, { dmCode: 'ConfigBadPattern' });
   })).default([]),
   action: ciEnum(['do', 'ignore', 'error'], 'action'),
 }).strict();

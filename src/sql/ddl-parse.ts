@@ -159,7 +159,8 @@ class Walker {
   }
 
   private create(): Analysis {
-    const orReplace = this.kw('OR') ? (this.must('REPLACE'), true) : false;
+    const orReplace = this.kw('OR');
+    if (orReplace) this.must('REPLACE');
     this.objectModifiers();
     const temporary = this.kw('TEMPORARY');
     while (this.kwAny('UNIQUE', 'FULLTEXT', 'SPATIAL', 'ONLINE', 'OFFLINE', 'AGGREGATE')) { /* index / function flavours */ }
