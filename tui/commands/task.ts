@@ -15,8 +15,8 @@ async function precheck(ctx: CommandContext, coord: Coord, yaml: string, file: s
   return opRequest<CheckResult>(coord, Subjects.anyOp(ctx.flags.cluster, Op.checkTask), { yaml, file, sources } satisfies CheckTaskRequest, ctx.flags.timeout);
 }
 
-function printCheck(ctx: CommandContext, res: CheckResult): void {
-  for (const i of res.items) ctx.print(`${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}`);
+function printCheck(ctx: CommandContext, res: CheckResult, stream: NodeJS.WritableStream = ctx.out): void {
+  for (const i of res.items) stream.write(`${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}\n`);
 }
 
 export const checkTask: Command = {
@@ -35,7 +35,7 @@ export const checkTask: Command = {
     const yaml = readConfigFile(file);
     const res = await precheck(ctx, await ctx.coord(), yaml, file);
     if (ctx.flags.json) ctx.json({ result: res.ok, checks: res.items });
-    else printCheck(ctx, res);
+    else printCheck(ctx, res, res.ok ? ctx.out : ctx.err);
     return res.ok ? Exit.ok : Exit.failed;
   },
 };
@@ -65,7 +65,7 @@ export const startTask: Command = {
     const res = await precheck(ctx, coord, yaml, file);
     if (!res.ok) {
       if (ctx.flags.json) ctx.json({ result: false, checks: res.items, error: res.items.find((i) => !i.ok)?.error });
-      else { ctx.err.write('precheck failed, task not started:\n'); printCheck(ctx, res); }
+      else { ctx.err.write('precheck failed, task not started:\n'); printCheck(ctx, res, ctx.err); }
       return Exit.failed;
     }
     const rec: TaskRecord = {

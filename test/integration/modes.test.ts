@@ -1,0 +1,56 @@
+/**
+ * Acceptance 4 (issue #2): task-mode `full` copies the snapshot and finishes (no sync: later changes are not
+ * replicated); task-mode `incremental` starts at the `meta` position and replicates only what came after it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compareTables } from '../harness/index.ts';
+import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+
+let c: Cluster;
+before(async () => { c = await startCluster(); });
+after(async () => { await c?.stop(); });
+
+test('task-mode full copies the snapshot, then finishes without syncing', { timeout: 180_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  await up.query(`CREATE DATABASE fm; CREATE TABLE fm.t (id INT PRIMARY KEY, v VARCHAR(20)); CREATE TABLE fm.k (a INT, b INT);
+    INSERT INTO fm.t SELECT seq, CONCAT('v', seq) FROM mysql.seq_1_to_3000; INSERT INTO fm.k SELECT seq % 7, seq % 3 FROM mysql.seq_1_to_500;`);
+  await startTask(c, taskYaml('full-task', c.sb.downstream, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["fm"]\n`, 'full'));
+  const v = await waitStage(c, 'full-task', (s) => s.sources[0]!.stage === 'Finished', 'full task finished');
+  assert.equal(v.sources[0]!.unit, 'load');
+  assert.equal(v.sources[0]!.sync, undefined, 'a full task never syncs');
+  await assertSame(up, c.sb.downstream, [{ up: ['fm', 't'] }, { up: ['fm', 'k'] }]);
+  await up.query(`INSERT INTO fm.t VALUES (99999, 'after')`);
+  await new Promise((r) => setTimeout(r, 2000));
+  const [row] = await c.sb.downstream.query('SELECT COUNT(*) AS n FROM fm.t WHERE id = 99999');
+  assert.equal(Number(row.n), 0, 'changes after the snapshot are not replicated in mode full');
+});
+
+test('task-mode incremental starts at meta and replicates only later changes', { timeout: 180_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query(`CREATE DATABASE inc; CREATE TABLE inc.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO inc.t VALUES (1, 'before-meta')`);
+  // As DM documents: the downstream already holds the data up to the meta position (restored from a backup).
+  await down.query(`CREATE DATABASE inc; CREATE TABLE inc.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO inc.t VALUES (1, 'before-meta')`);
+  const [ms] = await up.query('SHOW MASTER STATUS');
+  await up.query(`INSERT INTO inc.t VALUES (2, 'after-meta'); UPDATE inc.t SET v = 'updated' WHERE id = 1; INSERT INTO inc.t VALUES (3, 'x'); DELETE FROM inc.t WHERE id = 3`);
+  await startTask(c, taskYaml('inc-task', down, `mysql-instances:
+  - source-id: source1
+    block-allow-list: b
+    meta:
+      binlog-name: ${ms.File}
+      binlog-pos: ${ms.Position}
+block-allow-list:
+  b:
+    do-dbs: ["inc"]
+`, 'incremental'));
+  await waitSynced(c, 'inc-task');
+  const r = await compareTables(up, { schema: 'inc', table: 't' }, down, { schema: 'inc', table: 't' });
+  assert.ok(r.equal, r.diffs.join('; '));
+  await up.query(`INSERT INTO inc.t VALUES (4, 'live')`);
+  await waitSynced(c, 'inc-task');
+  await assertSame(up, down, [{ up: ['inc', 't'] }]);
+  const st = await c.ctl(['query-status', 'inc-task', '--json']);
+  assert.equal(st.json.tasks[0].sources[0].unit, 'sync');
+  assert.equal(st.json.tasks[0].sources[0].load, undefined, 'an incremental task does not dump or load');
+});
