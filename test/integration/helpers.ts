@@ -1,7 +1,6 @@
 /** Shared steps of the end-to-end tests: a running cluster, a task, waiting for states, comparing data. */
 import assert from 'node:assert/strict';
-import { Coord } from '../../src/coord/index.ts';
-import { readStatus, type TaskView } from '../../tui/commands/status.ts';
+import { Coord, readStatus, type TaskView } from '../../src/coord/index.ts';
 import { compareTables, startSandbox, waitFor, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
 import { dmctl, sourceYaml, startAgent, writeTemp, type AgentProcess, type DmctlResult } from '../harness/tsdm.ts';
 

@@ -1,27 +1,6 @@
-import { Bucket, parseSubtaskStatusKey, type Coord, type MemberRecord, type SubtaskStatus, type TaskRecord, type LeaderRecord, type BoundRecord, Keys } from '../../src/coord/index.ts';
-import { DmError, formatRecord } from '../../src/errors/index.ts';
+import { Bucket, Keys, readStatus, type BoundRecord, type LeaderRecord, type MemberRecord, type TaskView } from '../../src/coord/index.ts';
+import { formatRecord } from '../../src/errors/index.ts';
 import { Exit, type Command } from '../context.ts';
-
-export interface TaskView {
-  name: string;
-  desiredStage: string;
-  sources: (SubtaskStatus & { agentAlive: boolean })[];
-}
-
-/** The read model query-status renders (also what the dashboard will render). Read only from the buckets. */
-export async function readStatus(coord: Coord, only?: string): Promise<TaskView[]> {
-  const tasks = (await coord.list<TaskRecord>(Bucket.tasks)).map((e) => e.value).filter((t) => !only || t.name === only);
-  if (only && tasks.length === 0) throw new DmError('TaskNotFound', `task ${only} does not exist`);
-  const members = new Set((await coord.list<MemberRecord>(Bucket.members)).map((e) => e.value.name));
-  const statuses = await coord.list<SubtaskStatus>(Bucket.status, 'task.>');
-  return tasks.map((t) => {
-    const mine = statuses.filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name).map((s) => ({ ...s.value, agentAlive: members.has(s.value.agent) }));
-    for (const src of t.sources) {
-      if (!mine.some((m) => m.source === src)) mine.push({ task: t.name, source: src, agent: '', stage: 'New', unit: 'check', generation: t.generation, updatedAt: t.updatedAt, agentAlive: false });
-    }
-    return { name: t.name, desiredStage: t.stage, sources: mine.sort((a, b) => a.source.localeCompare(b.source)) };
-  });
-}
 
 function pct(a: number, b: number): string { return b > 0 ? `${Math.min(100, (100 * a) / b).toFixed(1)}%` : '-'; }
 function pos(p?: { name: string; pos: number }): string { return p ? `${p.name}:${p.pos}` : '-'; }
