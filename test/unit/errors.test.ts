@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Errors, DmError, RemoteDmError, formatRecord } from '../../src/errors/index.ts';
+import { errorsMarkdown } from '../../src/errors/gen-docs.ts';
+
+test('error codes are unique and docs/errors.md is up to date', () => {
+  const codes = Object.values(Errors).map((e) => e.code);
+  assert.equal(new Set(codes).size, codes.length);
+  assert.equal(readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8'), errorsMarkdown(), 'run npm run docs:errors');
+});
+
+test('a DmError carries code, class, retryable, context and suggestion, and formats them', () => {
+  const e = new DmError('DownstreamExec', 'statement failed', { context: { sql: 'INSERT INTO t VALUES (1)', position: '(binlog.000001, 4)' }, cause: Object.assign(new Error('dup'), { errno: 1062 }) });
+  const r = e.toRecord();
+  assert.equal(r.code, 'TSDM-30003');
+  assert.equal(r.class, 'downstream');
+  assert.equal(r.retryable, false);
+  assert.equal(r.cause, 'dup (errno 1062)');
+  const text = formatRecord(r);
+  assert.match(text, /^\[TSDM-30003\] at \(binlog\.000001, 4\): statement failed/);
+  assert.match(text, /SQL: INSERT INTO t VALUES \(1\)/);
+  assert.match(text, /suggestion: /);
+  const remote = new RemoteDmError(r);
+  assert.equal(remote.code, 'TSDM-30003');
+  assert.deepEqual(remote.toRecord(), r);
+});
