@@ -55,7 +55,11 @@ export class Election {
 
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    if (this.isLeader) await this.coord.delete(Bucket.leader, Keys.leader).catch(() => undefined);
+    // Step down at once (instead of letting the lease run out), but only if the key is still ours.
+    if (this.isLeader) {
+      const cur = await this.coord.get<LeaderRecord>(Bucket.leader, Keys.leader).catch(() => undefined);
+      if (cur?.value.name === this.name) await this.coord.delete(Bucket.leader, Keys.leader).catch(() => undefined);
+    }
     this.isLeader = false;
   }
 }

@@ -72,7 +72,8 @@ export class Dispatcher {
   }
 }
 
-function valuesKey(vals: Value[]): string {
+/** An unambiguous string for a tuple of values (NULL, bytes and strings never collide). */
+export function valuesKey(vals: Value[]): string {
   return vals.map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v))).join(',');
 }
 

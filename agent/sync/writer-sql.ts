@@ -1,5 +1,5 @@
 import type { Value } from '../db/mysql.ts';
-import type { RoutedChange } from './dispatcher.ts';
+import { valuesKey, type RoutedChange } from './dispatcher.ts';
 import { deleteByKeyStatements, deleteOneRow, insertStatements, updateOneRow } from './sqlgen.ts';
 
 /**
@@ -32,7 +32,7 @@ export function writerStatements(changes: RoutedChange[]): string[] {
 function keyedStatements(list: RoutedChange[], cols: string[]): string[] {
   const net = new Map<string, { del: boolean; key: Value[]; row?: Record<string, Value> }>();
   const keyOf = (img: Record<string, Value>, key: string[]) => key.map((c) => img[c] ?? null);
-  const id = (vals: Value[]) => vals.map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v))).join(',');
+  const id = valuesKey;
   for (const rc of list) {
     const { change, key } = rc;
     if (change.before && (change.op === 'delete' || change.op === 'update')) {
