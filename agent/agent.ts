@@ -83,6 +83,7 @@ export class Agent {
         }
         want.add(key);
         if (cur && cur.st.generation === rec.generation) {
+          cur.st.setBinlogOps(rec.binlogOps);
           cur.st.setDesired(stage, cur.updatedAt !== rec.updatedAt);
           cur.updatedAt = rec.updatedAt;
           continue;
@@ -94,6 +95,7 @@ export class Agent {
           log: this.log.child({ task: task.name, source: spec.sourceId }),
           publish: (s) => this.publish(s),
         });
+        st.setBinlogOps(rec.binlogOps);
         this.subtasks.set(key, { st, updatedAt: rec.updatedAt });
         st.setDesired(stage);
         st.start();

@@ -45,11 +45,13 @@ export class CheckpointStore {
   private readonly syncT: string;
   private readonly loadT: string;
   private readonly stateT: string;
+  private readonly ddlT: string;
 
   constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string) {
     this.syncT = `${escapeId(metaSchema)}.${escapeId(`${task}_syncer_checkpoint`)}`;
     this.loadT = `${escapeId(metaSchema)}.${escapeId(`${task}_loader_checkpoint`)}`;
     this.stateT = `${escapeId(metaSchema)}.${escapeId(`${task}_source_state`)}`;
+    this.ddlT = `${escapeId(metaSchema)}.${escapeId(`${task}_ddl_pending`)}`;
   }
 
   async init(conn: Connection): Promise<void> {
@@ -70,11 +72,28 @@ export class CheckpointStore {
       start_name VARCHAR(255) NULL, start_pos BIGINT UNSIGNED NULL, start_gtid TEXT NULL,
       safe_name VARCHAR(255) NULL, safe_pos BIGINT UNSIGNED NULL,
       updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
+    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.ddlT} (
+      source VARCHAR(128) NOT NULL PRIMARY KEY, position VARCHAR(300) NOT NULL) DEFAULT CHARSET=utf8mb4`);
+  }
+
+  /** Written (autocommit) right before a DDL runs downstream; cleared with the checkpoint that moves past it. */
+  async markDdlPending(conn: Connection, position: string): Promise<void> {
+    await query(conn, 'downstream', `REPLACE INTO ${this.ddlT} (source, position) VALUES (?, ?)`, [this.source, position]);
+  }
+
+  /** A DDL that failed did not take effect: forget the marker, so a plain resume does not take it as applied. */
+  async clearDdlPending(conn: Connection): Promise<void> {
+    await query(conn, 'downstream', `DELETE FROM ${this.ddlT} WHERE source = ?`, [this.source]);
+  }
+
+  async readDdlPending(conn: Connection): Promise<string | undefined> {
+    const [r] = await query<Record<string, string>[]>(conn, 'downstream', `SELECT position FROM ${this.ddlT} WHERE source = ?`, [this.source]);
+    return r?.position;
   }
 
   /** `start-task --remove-meta`: forget everything of this (task, source). */
   async remove(conn: Connection): Promise<void> {
-    for (const t of [this.syncT, this.loadT, this.stateT]) {
+    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT]) {
       await query(conn, 'downstream', `DELETE FROM ${t} WHERE source = ?`, [this.source]).catch(() => undefined);
     }
   }
@@ -151,6 +170,7 @@ export class CheckpointStore {
     await query(conn, 'downstream', 'BEGIN');
     try {
       await query(conn, 'downstream', `DELETE FROM ${this.syncT} WHERE source = ? AND writer >= ?`, [this.source, workers]);
+      await query(conn, 'downstream', `DELETE FROM ${this.ddlT} WHERE source = ?`, [this.source]);
       for (let w = 0; w < workers; w++) {
         const s = this.writerSql(w, p, workers);
         await query(conn, 'downstream', s.sql, s.params);

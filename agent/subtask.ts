@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
-import { Stage, type DesiredStage, type SubtaskStatus, type UnitName } from '../src/coord/records.ts';
+import { Stage, type BinlogOperator, type DesiredStage, type SubtaskStatus, type UnitName } from '../src/coord/records.ts';
 import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
 import { hash } from './sync/dispatcher.ts';
 import { CheckpointStore } from './checkpoint.ts';
@@ -41,6 +41,7 @@ export class Subtask {
   private checked = false;
   readonly status: SubtaskStatus;
   private dirty = false;
+  private ops: BinlogOperator[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly init: SubtaskInit) {
@@ -56,6 +57,11 @@ export class Subtask {
   start(): void {
     this.timer = setInterval(() => { if (this.dirty) void this.flushStatus(); }, 1000);
     this.loop = this.run();
+  }
+
+  /** The task's pending `dmctl binlog` decisions (all sources; this subtask reads its own). */
+  setBinlogOps(ops: BinlogOperator[] | undefined): void {
+    this.ops = (ops ?? []).filter((o) => o.source === this.init.spec.sourceId);
   }
 
   /** Applies a new desired stage; `retry` (a resume-task) also restarts a subtask paused by an error. */
@@ -146,6 +152,7 @@ export class Subtask {
       task, spec, source, ckpt, log, signal,
       rules: buildRules(task, spec),
       report: (p) => this.report(p),
+      binlogOp: (position) => this.ops.find((o) => o.position === position),
       serverId: source.serverId || (0x40000000 + (hash(`${task.name}/${spec.sourceId}`) % 0x3fffffff)),
     };
     const unit = (u: UnitName) => { this.status.unit = u; this.dirty = true; };

@@ -3,10 +3,11 @@ import { CommandContext, Exit, type Command, type GlobalFlags } from './context.
 import { operateSource } from './commands/source.ts';
 import { listMember, queryStatus } from './commands/status.ts';
 import { checkTask, pauseTask, resumeTask, startTask, stopTask } from './commands/task.ts';
+import { binlog } from './commands/binlog.ts';
 
 export const VERSION = '0.1.0';
 
-export const COMMANDS: Command[] = [operateSource, checkTask, startTask, stopTask, pauseTask, resumeTask, queryStatus, listMember];
+export const COMMANDS: Command[] = [operateSource, checkTask, startTask, stopTask, pauseTask, resumeTask, queryStatus, listMember, binlog];
 
 const GLOBAL_FLAGS = {
   nats: { type: 'string' as const, default: process.env.TSDM_NATS ?? 'nats://127.0.0.1:4222' },

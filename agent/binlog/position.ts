@@ -25,6 +25,16 @@ export function maxPos(ps: BinlogPosition[]): BinlogPosition | undefined {
   return ps.reduce<BinlogPosition | undefined>((m, p) => (m === undefined || comparePos(p, m) > 0 ? p : m), undefined);
 }
 
+/** `file:pos`: how a position is shown in errors and given back to `dmctl binlog … --binlog-pos`. */
+export function posKey(p: BinlogPosition): string {
+  return `${p.name}:${p.pos}`;
+}
+
+export function parsePosKey(s: string): BinlogPosition | undefined {
+  const m = /^(.+):(\d+)$/.exec(s.trim());
+  return m ? { name: m[1]!, pos: Number(m[2]) } : undefined;
+}
+
 export function formatPos(p: BinlogPosition | undefined): string {
   if (!p) return '-';
   return `(${p.name}, ${p.pos})${p.gtid ? ` gtid ${p.gtid}` : ''}`;

@@ -1,5 +1,5 @@
 import type { SourceConfig, SubtaskSpec, TaskConfig, TableName } from '../../src/config/types.ts';
-import type { LoadProgress, SyncProgress, UnitName } from '../../src/coord/records.ts';
+import type { BinlogOperator, LoadProgress, SyncProgress, UnitName } from '../../src/coord/records.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import type { CheckpointStore } from '../checkpoint.ts';
 import type { Logger } from '../log.ts';
@@ -15,6 +15,8 @@ export interface SubtaskContext {
   /** Aborted on pause/stop/shutdown: units stop at the next safe point and keep their checkpoints. */
   signal: AbortSignal;
   report(patch: UnitReport): void;
+  /** The user's `dmctl binlog skip|replace` decision for the event ending at `position` (`file:pos`), if any. */
+  binlogOp(position: string): BinlogOperator | undefined;
   /** server-id the binlog connection uses. */
   serverId: number;
 }

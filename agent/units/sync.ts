@@ -1,10 +1,10 @@
 import type { Connection } from 'mysql2/promise';
 import type { TableName } from '../../src/config/types.ts';
 import type { BinlogPosition, SyncProgress } from '../../src/coord/records.ts';
-import { DmError } from '../../src/errors/index.ts';
+import { DmError, asDmError } from '../../src/errors/index.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import type { ColumnDef, QueryEvent, TxnEvent } from '../binlog/events.ts';
-import { comparePos, formatPos, minPos } from '../binlog/position.ts';
+import { comparePos, formatPos, minPos, posKey } from '../binlog/position.ts';
 import { parseEnumMembers } from '../binlog/enum-values.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
 import { classifyMysqlError, connect, isTransient, query } from '../db/mysql.ts';
@@ -16,6 +16,9 @@ import { masterStatus } from './snapshot.ts';
 import { Aborted, type SubtaskContext, type Unit } from './context.ts';
 
 const FLUSH_INTERVAL_MS = 100;
+/** Downstream errnos that mean "this DDL already took effect": table/db exists or is gone, duplicate column/key,
+ * unknown column/key to drop. Accepted only when replaying the DDL that was in flight at a crash. */
+const ALREADY_APPLIED = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146]);
 const IDLE_CHECKPOINT_MS = 1000;
 
 /**
@@ -178,12 +181,12 @@ export class SyncUnit implements Unit {
       const action = this.ctx.rules.eventAction(schema, table, change.op);
       if (action === 'Ignore') continue;
       if (action === 'Error') {
-        throw new DmError('FilterError', `${change.op} on ${schema}.${table} matched a filter rule with action Error`, { context: { table: `${schema}.${table}`, position: formatPos(ev.end) } });
+        throw new DmError('FilterError', `${change.op} on ${schema}.${table} matched a filter rule with action Error`, { context: { table: `${schema}.${table}`, position: posKey(ev.end) } });
       }
       const snap = this.keylessSnapshot.get(`${schema}.${table}`);
       if (snap && comparePos(ev.end, snap) <= 0) continue;
       const info = await this.tableInfo(schema, table);
-      if (!info) throw new DmError('UnsupportedEvent', `no structure known for ${schema}.${table}`, { context: { table: `${schema}.${table}`, position: formatPos(ev.end) } });
+      if (!info) throw new DmError('UnsupportedEvent', `no structure known for ${schema}.${table}`, { context: { table: `${schema}.${table}`, position: posKey(ev.end) } });
       out.push({ change, target: this.ctx.rules.route(schema, table), info, key: rowKey(info), txnEnd: ev.end });
     }
     return { end: ev.end, changes: out };
@@ -216,7 +219,7 @@ export class SyncUnit implements Unit {
         await conn.query('ROLLBACK').catch(() => undefined);
         const e = classifyMysqlError(err, 'downstream');
         if (!isTransient(err) || attempt >= 5 || this.ctx.signal.aborted) {
-          e.context.position = formatPos(end);
+          e.context.position = posKey(end);
           throw e;
         }
         this.ctx.log.warn({ writer: w, attempt, err: e.message }, 'retrying writer transaction');
@@ -225,46 +228,80 @@ export class SyncUnit implements Unit {
     }
   }
 
-  /** DDL and other standalone statements: a barrier (the caller flushed), applied alone, then all writers move. */
+  /**
+   * DDL and other standalone statements: a barrier (the caller flushed), applied alone, then all writers move past
+   * it in one checkpoint transaction. A `dmctl binlog skip|replace` decision for this position takes precedence.
+   * Crash between applying the DDL and moving the checkpoint: the DDL is replayed; the pending marker written before
+   * it lets the replay accept "already done" errors from the downstream for that one statement.
+   */
   private async applyQuery(ev: QueryEvent): Promise<void> {
     const { ctx } = this;
-    const info = classifyQuery(ev.sql, ev.schema);
-    const moveAll = async () => {
-      await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount);
-      this.writerPos = this.writerPos.map(() => ev.end);
-      this.synced = ev.end;
-    };
+    const at = posKey(ev.end);
+    const op = ctx.binlogOp(at);
+    if (op?.op === 'skip') {
+      ctx.log.warn({ sql: ev.sql, position: at }, 'statement skipped by dmctl binlog skip');
+    } else {
+      const pending = await ctx.ckpt.readDdlPending(this.down);
+      const replaying = pending === at;
+      for (const sql of op?.op === 'replace' ? op.sqls ?? [] : [ev.sql]) await this.applyStatement(sql, ev, replaying);
+      if (op) ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
+    }
+    await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount);
+    this.writerPos = this.writerPos.map(() => ev.end);
+    this.synced = ev.end;
+  }
+
+  private async applyStatement(text: string, ev: QueryEvent, replaying: boolean): Promise<void> {
+    const { ctx } = this;
+    const at = posKey(ev.end);
+    const info = classifyQuery(text, ev.schema);
     if (info.kind === 'unknown' || info.kind === 'dml') {
       // A statement tsdm cannot classify is never skipped silently: the subtask pauses with it in the error.
       throw new DmError('UnsupportedEvent', info.kind === 'dml'
-        ? `statement-based DML in the binlog (binlog_format must be ROW for every session): ${ev.sql.slice(0, 300)}`
-        : `statement not understood: ${ev.sql.slice(0, 300)}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
+        ? `statement-based DML in the binlog (binlog_format must be ROW for every session): ${text.slice(0, 300)}`
+        : `statement not understood: ${text.slice(0, 300)}`,
+      { context: { sql: text, position: at }, suggestion: `Resolve it with \`dmctl binlog skip ${ctx.task.name}\` or \`dmctl binlog replace ${ctx.task.name} "<sql>"\`.` });
     }
-    if (info.kind !== 'ddl') { await moveAll(); return; }
+    if (info.kind !== 'ddl') return;
     const tables: TableName[] = info.tables.length ? info.tables : [{ schema: ev.schema, table: '' }];
     const allowed = (t: TableName) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema));
     for (const t of tables) this.infos.delete(`${t.schema}.${t.table}`);
-    if (!tables.some(allowed)) { await moveAll(); return; }
+    if (!tables.some(allowed)) return;
     // DM: a statement is skipped when any of its tables' filters says Ignore, and errors when any says Error.
     const types = info.eventTypes ?? (info.eventType ? [info.eventType] : ['all ddl']);
-    const actions = tables.filter(allowed).map((t) => ctx.rules.eventAction(t.schema, t.table, types, ev.sql));
-    if (actions.includes('Error')) throw new DmError('FilterError', `DDL matched a filter rule with action Error: ${ev.sql}`, { context: { sql: ev.sql, position: formatPos(ev.end) } });
-    if (actions.includes('Ignore')) { ctx.log.info({ sql: ev.sql, position: formatPos(ev.end) }, 'DDL filtered'); await moveAll(); return; }
-    for (const stmt of splitDdl(ev.sql, ev.schema)) {
+    const actions = tables.filter(allowed).map((t) => ctx.rules.eventAction(t.schema, t.table, types, text));
+    if (actions.includes('Error')) throw new DmError('FilterError', `DDL matched a filter rule with action Error: ${text}`, { context: { sql: text, position: at } });
+    if (actions.includes('Ignore')) { ctx.log.info({ sql: text, position: at }, 'DDL filtered'); return; }
+    for (const stmt of splitDdl(text, ev.schema)) {
       const sub = classifyQuery(stmt, ev.schema);
-      const subTables = sub.tables.length ? sub.tables : tables;
-      if (!subTables.some(allowed)) continue;
-      const sql = rewriteDdl(stmt, ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));
+      if (!(sub.tables.length ? sub.tables : tables).some(allowed)) continue;
+      let sql: string;
+      try {
+        sql = rewriteDdl(stmt, ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));
+      } catch (err) {
+        const e = asDmError(err, 'UnsupportedEvent');
+        Object.assign(e.context, { sql: stmt, position: at });
+        throw e;
+      }
+      await ctx.ckpt.markDdlPending(this.down, at);
       try {
         await this.writers[0]!.query(sql);
       } catch (err) {
+        const errno = (err as { errno?: number }).errno;
+        if (replaying && errno !== undefined && ALREADY_APPLIED.has(errno)) {
+          ctx.log.warn({ sql, position: at, errno }, 'DDL was applied before a crash; continuing');
+          continue;
+        }
         const e = classifyMysqlError(err, 'downstream', { sql });
-        e.context.position = formatPos(ev.end);
-        throw e;
+        e.context.position = at;
+        await ctx.ckpt.clearDdlPending(this.down).catch(() => undefined);
+        throw new DmError(e.retryable ? 'DownstreamTransient' : 'DownstreamExec', `DDL failed downstream: ${e.message}`, {
+          cause: err, context: e.context,
+          suggestion: e.retryable ? e.suggestion : `Fix the downstream and \`dmctl resume-task ${ctx.task.name}\`, or skip the statement with \`dmctl binlog skip ${ctx.task.name}\`, or run other SQL in its place with \`dmctl binlog replace ${ctx.task.name} "<sql>;…"\`.`,
+        });
       }
-      ctx.log.info({ sql, position: formatPos(ev.end) }, 'DDL applied');
+      ctx.log.info({ sql, position: at }, 'DDL applied');
     }
-    await moveAll();
   }
 
   private lastReport = 0;

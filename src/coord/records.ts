@@ -39,6 +39,19 @@ export const Stage = {
 export type Stage = (typeof Stage)[keyof typeof Stage];
 export type DesiredStage = 'Running' | 'Paused' | 'Stopped';
 
+/**
+ * A user's decision about one binlog event that paused a subtask (`dmctl binlog skip|replace`), as in DM's
+ * handle-error: at `position` (the event's end, `file:pos`, as shown in the error) skip the event, or run `sqls`
+ * in its place (they go through the same filters and routing as the original statement).
+ */
+export interface BinlogOperator {
+  source: string;
+  position: string;
+  op: 'skip' | 'replace';
+  sqls?: string[];
+  createdAt: string;
+}
+
 /** dm_tasks/<task>: written by dmctl (desired state; agents reconcile). */
 export interface TaskRecord {
   name: string;
@@ -50,6 +63,8 @@ export interface TaskRecord {
   sources: string[];
   /** Bumped by every start-task: a new generation makes agents restart the subtask from its checkpoint. */
   generation: number;
+  /** Pending `dmctl binlog skip|replace` decisions (see BinlogOperator). */
+  binlogOps?: BinlogOperator[];
   /** start-task --remove-meta: agents drop the task's checkpoints before running this generation. */
   removeMeta?: boolean;
   updatedAt: string;

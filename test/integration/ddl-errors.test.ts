@@ -1,0 +1,76 @@
+/**
+ * Issue #3 acceptance 4 and 5: a DDL the downstream rejects pauses the task with the statement and position in the
+ * error; `dmctl binlog skip` and `dmctl binlog replace` each let it continue correctly. A purged binlog and a wrong
+ * start position produce their coded errors in query-status.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+
+let c: Cluster;
+before(async () => { c = await startCluster(); });
+after(async () => { await c?.stop(); });
+
+const body = (db: string) => `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["${db}"]\n`;
+
+test('a rejected DDL pauses the task with the statement; binlog skip and binlog replace resume it correctly', { timeout: 240_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query('CREATE DATABASE ddl; CREATE TABLE ddl.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ddl.t VALUES (1, "a")');
+  await startTask(c, taskYaml('ddl-task', down, body('ddl')));
+  await waitSynced(c, 'ddl-task');
+  // The downstream diverged by hand: it has column c already, and an index i1 on another column.
+  await down.query('ALTER TABLE ddl.t ADD COLUMN c INT, ADD INDEX i1 (id, v)');
+  await up.query('ALTER TABLE ddl.t ADD COLUMN c INT; INSERT INTO ddl.t VALUES (2, "b", 20)');
+  let v = await waitStage(c, 'ddl-task', (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error !== undefined, 'paused on the DDL');
+  const err = v.sources[0]!.error!;
+  assert.equal(err.code, 'TSDM-30003');
+  assert.match(err.context?.sql ?? '', /ALTER TABLE `ddl`\.`t` ADD COLUMN c INT/);
+  assert.match(err.context?.position ?? '', /^binlog\.\d+:\d+$/);
+  assert.match(err.suggestion, /dmctl binlog skip/);
+  const status = await c.ctl(['query-status', 'ddl-task']);
+  assert.match(status.stdout, /TSDM-30003/);
+  assert.match(status.stdout, /ADD COLUMN c INT/);
+
+  let r = await c.ctl(['binlog', 'skip', 'ddl-task']);
+  assert.equal(r.code, 0, r.stderr);
+  await waitSynced(c, 'ddl-task');
+  await assertSame(up, down, [{ up: ['ddl', 't'] }]);
+
+  await up.query('ALTER TABLE ddl.t ADD INDEX i1 (v); INSERT INTO ddl.t VALUES (3, "c", 30)');
+  v = await waitStage(c, 'ddl-task', (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('i1') === true, 'paused on the index');
+  r = await c.ctl(['binlog', 'replace', 'ddl-task', 'ALTER TABLE ddl.t ADD INDEX i1_v (v);']);
+  assert.equal(r.code, 0, r.stderr);
+  await waitSynced(c, 'ddl-task');
+  await assertSame(up, down, [{ up: ['ddl', 't'] }]);
+  const idx = (await down.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='ddl' AND TABLE_NAME='t'")).map((x: { INDEX_NAME: string }) => x.INDEX_NAME).sort();
+  assert.deepEqual(idx, ['PRIMARY', 'i1', 'i1_v'], 'the replacement statement ran through routing');
+  r = await c.ctl(['binlog', 'list', 'ddl-task', '--json']);
+  assert.equal(r.json.operators.length, 2);
+  assert.deepEqual(r.json.operators.map((o: { op: string }) => o.op), ['skip', 'replace']);
+  r = await c.ctl(['binlog', 'skip', 'ddl-task', '--json']);
+  assert.equal(r.code, 1, 'nothing to skip when no source is paused');
+  assert.equal(r.json.error.code, 'TSDM-20013');
+});
+
+test('a wrong start position and a purged binlog give their coded errors in query-status', { timeout: 180_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query('CREATE DATABASE pos; CREATE TABLE pos.t (id INT PRIMARY KEY)');
+  const [ms] = await up.query('SHOW MASTER STATUS');
+  await startTask(c, taskYaml('bad-pos', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: 999999999\nblock-allow-list:\n  b:\n    do-dbs: ["pos"]\n`, 'incremental'));
+  let v = await waitStage(c, 'bad-pos', (s) => s.sources[0]!.error !== undefined && s.sources[0]!.stage === 'Paused', 'paused on the position');
+  assert.equal(v.sources[0]!.error!.code, 'TSDM-20013', JSON.stringify(v.sources[0]!.error));
+  await c.ctl(['stop-task', 'bad-pos']);
+
+  await startTask(c, taskYaml('purged', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["pos"]\n`, 'incremental'));
+  await waitSynced(c, 'purged');
+  assert.equal((await c.ctl(['pause-task', 'purged'])).code, 0);
+  await waitStage(c, 'purged', (s) => s.sources[0]!.stage === 'Paused', 'paused');
+  await up.query('INSERT INTO pos.t VALUES (1); FLUSH BINARY LOGS; INSERT INTO pos.t VALUES (2); FLUSH BINARY LOGS');
+  const [cur] = await up.query('SHOW MASTER STATUS');
+  await up.query(`PURGE BINARY LOGS TO '${cur.File}'`);
+  assert.equal((await c.ctl(['resume-task', 'purged'])).code, 0);
+  v = await waitStage(c, 'purged', (s) => s.sources[0]!.error?.code === 'TSDM-20009' && s.sources[0]!.stage === 'Paused', 'paused on the purged binlog');
+  assert.match(v.sources[0]!.error!.suggestion, /full migration|expire_logs_days/);
+});

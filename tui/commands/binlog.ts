@@ -1,0 +1,86 @@
+import { Bucket, Keys, readStatus, type BinlogOperator, type Coord, type TaskRecord } from '../../src/coord/index.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { splitStatements } from '../../src/sql/split.ts';
+import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
+
+/**
+ * `dmctl binlog skip|replace|list|revert` (DM's handle-error): decide what happens to the binlog event a subtask is
+ * paused on (a DDL the downstream rejected, a statement tsdm cannot parse). The decision is stored with the task in
+ * dm_tasks; the bound agent applies it when it reaches that position, and retries the paused subtask at once.
+ */
+export const binlog: Command = {
+  name: 'binlog',
+  summary: 'skip or replace the binlog event a task is paused on; list or revert such decisions',
+  usage: `
+  Usage
+    $ dmctl binlog skip TASK [-s SOURCE] [--binlog-pos FILE:POS]
+    $ dmctl binlog replace TASK [-s SOURCE] [--binlog-pos FILE:POS] "SQL;[SQL;…]"
+    $ dmctl binlog list TASK
+    $ dmctl binlog revert TASK [-s SOURCE] [--binlog-pos FILE:POS]
+
+  Without --binlog-pos the decision applies to the event the source is paused on now (its error shows the position).
+  replace runs the given statements instead of the event, through the task's filters and routing (write them as
+  for the upstream). Statements tsdm skips never reach the downstream; nothing is skipped without a decision.
+
+  Flags
+    -s, --source SOURCE-ID      the source (needed when the task has several paused sources)
+    --binlog-pos FILE:POS       the event's position, as shown in the error (binlog.000001:4512)
+`,
+  flags: { source: { type: 'string', shortFlag: 's' }, binlogPos: { type: 'string' } },
+  async run(ctx, args, flags) {
+    const [op, task, ...rest] = args;
+    if (!op || !['skip', 'replace', 'list', 'revert'].includes(op)) throw usageError(`binlog needs skip, replace, list or revert (got ${op ?? 'nothing'})`);
+    if (!task) throw usageError(`binlog ${op} needs a task name`);
+    const coord = await ctx.coord();
+    if (op === 'list') return list(ctx, coord, task);
+    const targets = await resolveTargets(coord, task, flags.source as string | undefined, flags.binlogPos as string | undefined);
+    let sqls: string[] | undefined;
+    if (op === 'replace') {
+      sqls = splitStatements(rest.join(' '));
+      if (sqls.length === 0) throw usageError('binlog replace needs the SQL to run instead, e.g. "ALTER TABLE t ADD COLUMN c INT;"');
+    }
+    await updateOps(coord, task, (ops) => {
+      const keep = ops.filter((o) => !targets.some((t) => t.source === o.source && t.position === o.position));
+      if (op === 'revert') return keep;
+      return [...keep, ...targets.map((t) => ({ ...t, op: op as 'skip' | 'replace', ...(sqls ? { sqls } : {}), createdAt: new Date().toISOString() }))];
+    });
+    if (ctx.flags.json) ctx.json({ result: true, task, op, targets });
+    else for (const t of targets) ctx.print(`${op} recorded for ${task} source ${t.source} at ${t.position}${op === 'revert' ? '' : '; the subtask retries now'}`);
+    return Exit.ok;
+  },
+};
+
+async function list(ctx: CommandContext, coord: Coord, task: string): Promise<number> {
+  const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task));
+  if (!e) throw new DmError('TaskNotFound', `task ${task} does not exist`);
+  const ops = e.value.binlogOps ?? [];
+  if (ctx.flags.json) { ctx.json({ result: true, task, operators: ops }); return Exit.ok; }
+  if (ops.length === 0) ctx.print(`no binlog decisions for ${task}`);
+  for (const o of ops) ctx.print(`${o.source}  ${o.position}  ${o.op}${o.sqls ? `  ${o.sqls.join('; ')}` : ''}  (${o.createdAt})`);
+  return Exit.ok;
+}
+
+async function resolveTargets(coord: Coord, task: string, source: string | undefined, pos: string | undefined): Promise<{ source: string; position: string }[]> {
+  const [view] = await readStatus(coord, task);
+  if (!view) throw new DmError('TaskNotFound', `task ${task} does not exist`);
+  const sources = view.sources.filter((s) => !source || s.source === source);
+  if (source && sources.length === 0) throw new DmError('SourceNotFound', `task ${task} has no source ${source}`);
+  if (pos) {
+    if (!/^.+:\d+$/.test(pos)) throw usageError(`--binlog-pos must be FILE:POS (got ${pos})`);
+    if (sources.length !== 1) throw usageError(`task ${task} has several sources: name one with -s`);
+    return [{ source: sources[0]!.source, position: pos }];
+  }
+  const paused = sources.filter((s) => s.error?.context?.position);
+  if (paused.length === 0) throw new DmError('BinlogPositionInvalid', `no source of task ${task}${source ? ` (${source})` : ''} is paused on a binlog event`, { suggestion: 'Give the event with --binlog-pos FILE:POS, or check `dmctl query-status`.' });
+  return paused.map((s) => ({ source: s.source, position: s.error!.context!.position! }));
+}
+
+async function updateOps(coord: Coord, task: string, f: (ops: BinlogOperator[]) => BinlogOperator[]): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task));
+    if (!e) throw new DmError('TaskNotFound', `task ${task} does not exist`);
+    const rec: TaskRecord = { ...e.value, binlogOps: f(e.value.binlogOps ?? []), updatedAt: new Date().toISOString() };
+    if (await coord.update(Bucket.tasks, Keys.task(task), rec, e.revision) !== undefined) return;
+  }
+  throw new DmError('Timeout', `task ${task} kept changing concurrently; retry`);
+}
