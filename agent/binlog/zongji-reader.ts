@@ -142,6 +142,8 @@ export class BinlogReader {
       // 1236 is one errno for several causes; the server's text is the only discriminator it gives.
       const invalid = /position|file size|not find.*gtid|gtid.*not/i.test(e.message ?? '') && !/could not find first log file/i.test(e.message ?? '');
       this.error = new DmError(invalid ? 'BinlogPositionInvalid' : 'BinlogPurged', `binlog stream from ${this.file} failed: ${e.message}`, { cause: err, context: { position: this.file, errno: 1236 } });
+    } else if (e.errno === 4052) {
+      this.error = new DmError('BinlogServerIdConflict', `the upstream dropped this binlog stream (server-id ${this.o.serverId}): another replica connected with the same server-id: ${e.message}`, { cause: err, context: { position: this.file, errno: 4052 } });
     } else if (e.errno === 1045) this.error = new DmError('UpstreamAuth', `binlog connection rejected: ${e.message}`, { cause: err });
     else this.error = new DmError('BinlogStream', `binlog stream broke at ${this.file}: ${e.message ?? String(err)}`, { cause: err, context: { position: this.file } });
     this.wake();

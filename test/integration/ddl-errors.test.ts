@@ -74,3 +74,25 @@ test('a wrong start position and a purged binlog give their coded errors in quer
   v = await waitStage(c, 'purged', (s) => s.sources[0]!.error?.code === 'TSDM-20009' && s.sources[0]!.stage === 'Paused', 'paused on the purged binlog');
   assert.match(v.sources[0]!.error!.suggestion, /full migration|expire_logs_days/);
 });
+
+test('two streams with one server-id: the conflict is a coded error in query-status', { timeout: 180_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query('CREATE DATABASE sid; CREATE TABLE sid.t (id INT PRIMARY KEY)');
+  const { sourceYaml, writeTemp } = await import('../harness/tsdm.ts');
+  const r = await c.ctl(['operate-source', 'create', writeTemp('sid.yaml', sourceYaml('fixed-id', up, 'server-id: 4242\n'))]);
+  assert.equal(r.code, 0, r.stderr);
+  const [ms] = await up.query('SHOW MASTER STATUS');
+  const t = (name: string) => taskYaml(name, down, `mysql-instances:\n  - source-id: fixed-id\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["sid"]\n`, 'incremental');
+  await startTask(c, t('sid-a'));
+  await startTask(c, t('sid-b'));
+  for (let i = 0; i < 20; i++) await up.query(`INSERT INTO sid.t VALUES (${i})`);
+  const { waitFor } = await import('../harness/index.ts');
+  const { status } = await import('./helpers.ts');
+  await waitFor(async () => {
+    const all = [...(await status(c, 'sid-a')).sources, ...(await status(c, 'sid-b')).sources];
+    return all.some((s) => s.error?.code === 'TSDM-20010');
+  }, 60_000, 'a server-id conflict error');
+  await c.ctl(['stop-task', 'sid-a']);
+  await c.ctl(['stop-task', 'sid-b']);
+});
