@@ -4,6 +4,7 @@ import { operateSource } from './commands/source.ts';
 import { listMember, queryStatus } from './commands/status.ts';
 import { checkTask, pauseTask, resumeTask, startTask, stopTask } from './commands/task.ts';
 import { binlog } from './commands/binlog.ts';
+import { dashboard } from './dashboard/command.ts';
 
 export const VERSION = '0.1.0';
 
@@ -59,16 +60,17 @@ function splitCommand(argv: string[]): { name: string | undefined; rest: string[
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { name, rest } = splitCommand(argv);
-  const cmd = COMMANDS.find((c) => c.name === name);
+  // No command opens the dashboard (on a terminal; elsewhere it prints query-status), unless help or version is asked.
+  const wantsDashboard = name === dashboard.name || (name === undefined && !['--help', '-h', '--version'].some((f) => rest.includes(f)));
+  const cmd = COMMANDS.find((c) => c.name === name) ?? (wantsDashboard ? dashboard : undefined);
   if (name && !cmd) {
     err.write(`Error: unknown command "${name}". Run dmctl --help for the list.\n`);
     return Exit.usage;
   }
   if (!cmd) {
     if (rest.includes('--version')) { out.write(VERSION + '\n'); return Exit.ok; }
-    // No command: the interactive dashboard belongs here (issue #7); until it lands, print the help.
     out.write(mainHelp());
-    return rest.includes('--help') || rest.length === 0 ? Exit.ok : Exit.usage;
+    return Exit.ok;
   }
   if (rest.includes('--help') || rest.includes('-h')) { out.write(`${cmd.summary}\n${cmd.usage}${GLOBAL_HELP}`); return Exit.ok; }
   let cli;

@@ -11,6 +11,8 @@ import { Snapshot } from './snapshot.ts';
 import { throwIfAborted, type SubtaskContext, type Unit } from './context.ts';
 
 const BATCH_ROWS = 1000;
+/** Fault hook for crash tests only: slows each chunk down so a test can kill the agent mid-load reliably. */
+const CHUNK_DELAY_MS = Number(process.env.TSDM_FAULT_CHUNK_DELAY_MS ?? 0);
 const BATCH_BYTES = 2 << 20;
 
 /**
@@ -59,6 +61,7 @@ export class LoadUnit implements Unit {
           try {
             for (let c = queue.shift(); c; c = queue.shift()) {
               throwIfAborted(ctx.signal);
+              if (CHUNK_DELAY_MS > 0) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
               const rows = await this.loadChunkWithRetry(up, down, c, snap.position);
               progress.doneChunks++;
               progress.doneRows += rows;

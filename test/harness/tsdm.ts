@@ -32,9 +32,7 @@ export function startAgent(opts: { name: string; nats: string; cluster?: string;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `tsdm-agent-${opts.name}-`));
   const logFile = join(dataDir, 'agent.log');
   let child: ChildProcess | undefined;
-  let launches = 0;
   const launch = () => {
-    launches++;
     const out = createWriteStream(logFile, { flags: 'a' });
     child = spawn(process.execPath, [join(ROOT, 'bin', 'dm-agent.js'), '--name', opts.name, '--nats', opts.nats, '--cluster', opts.cluster ?? 'dm', '--data-dir', dataDir],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSDM_LOG_LEVEL: process.env.TSDM_LOG_LEVEL ?? 'info', ...opts.env } });
@@ -60,15 +58,17 @@ export function startAgent(opts: { name: string; nats: string; cluster?: string;
     restart: async () => { await waitExit('SIGTERM'); launch(); },
     log: () => { try { return readFileSync(logFile, 'utf8'); } catch { return ''; } },
     ready: async (timeoutMs = 30_000) => {
+      // The current process's own start line (pino writes its pid), so earlier launches never count.
       const t0 = Date.now();
-      const starts = () => (readFileSync(logFile, 'utf8').match(/"msg":"agent started"/g) ?? []).length;
-      const before = (() => { try { return starts(); } catch { return 0; } })();
-      void before;
+      const marker = () => `"pid":${child?.pid},`;
       while (Date.now() - t0 < timeoutMs) {
-        try { if (starts() >= launches) return; } catch { /* not yet */ }
+        try {
+          if (readFileSync(logFile, 'utf8').split('\n').some((l) => l.includes(marker()) && l.includes('"msg":"agent started"'))) return;
+        } catch { /* not yet */ }
+        if (child && (child.exitCode !== null || child.signalCode !== null)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`agent ${opts.name} did not start within ${timeoutMs} ms:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+      throw new Error(`agent ${opts.name} (pid ${child?.pid}) did not start within ${timeoutMs} ms:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
     },
   };
 }

@@ -12,9 +12,9 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { upstreams?: number; sources?: boolean } = {}): Promise<Cluster> {
+export async function startCluster(opts: { upstreams?: number; sources?: boolean; agentEnv?: NodeJS.ProcessEnv } = {}): Promise<Cluster> {
   const sb = await startSandbox({ upstreams: opts.upstreams ?? 1 });
-  const agent = startAgent({ name: 'agent-1', nats: sb.nats.url });
+  const agent = startAgent({ name: 'agent-1', nats: sb.nats.url, ...(opts.agentEnv ? { env: opts.agentEnv } : {}) });
   await agent.ready();
   const coord = await Coord.connect({ servers: sb.nats.url, cluster: 'dm' });
   const ctl = (args: string[]) => dmctl(sb.nats.url, args);

@@ -40,7 +40,7 @@ test('kill -9 of the agent mid-load resumes the remaining chunks and ends equal'
   await c.agent.kill();
   const [{ done }] = await c.sb.downstream.query('SELECT SUM(done) AS done, COUNT(*) AS n FROM dm_meta.life_loader_checkpoint');
   assert.ok(Number(done) > 0, 'some chunks were committed before the kill');
-  c.agent.restart();
+  await c.agent.restart();
   await c.agent.ready();
   await waitStage(c, 'life', (v) => v.sources[0]!.unit === 'sync' && v.sources[0]!.stage === 'Running', 'sync after resumed load', 180_000);
   await writer.stop();
@@ -55,7 +55,7 @@ test('kill -9 and SIGTERM of the agent mid-sync lose and duplicate nothing', { t
     await new Promise((r) => setTimeout(r, 2500));
     if (how === 'SIGKILL') await c.agent.kill(); else await c.agent.stop();
     await new Promise((r) => setTimeout(r, 1000));
-    c.agent.restart();
+    await c.agent.restart();
     await c.agent.ready();
     await new Promise((r) => setTimeout(r, 1500));
     await writer.stop();

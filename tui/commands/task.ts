@@ -83,6 +83,37 @@ export const startTask: Command = {
   },
 };
 
+export interface StageChange { task: string; stage: DesiredStage; sources: string[]; only: boolean }
+
+/**
+ * The one place a task's desired stage changes: `pause-task`, `resume-task`, `stop-task` and the dashboard's
+ * p / r / s all come through here. CAS on the task record (retried on a concurrent change); with `only`, just those
+ * sources get the stage (a per-source override), otherwise the task's stage is set and overrides are dropped.
+ */
+export async function changeTaskStage(coord: Coord, taskName: string, stage: DesiredStage, only: string[] = []): Promise<StageChange> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(taskName));
+    if (!e) throw new DmError('TaskNotFound', `task ${taskName} does not exist`);
+    for (const s of only) if (!e.value.sources.includes(s)) throw new DmError('SourceNotFound', `task ${taskName} has no source ${s}`);
+    if (stage !== 'Stopped' && e.value.stage === 'Stopped') throw new DmError('TaskNotFound', `task ${taskName} is stopped; start it with start-task`);
+    const rec: TaskRecord = { ...e.value, updatedAt: new Date().toISOString() };
+    if (only.length > 0) {
+      rec.sourceStages = { ...(rec.sourceStages ?? {}) };
+      for (const s of only) rec.sourceStages[s] = stage;
+    } else { rec.stage = stage; delete rec.sourceStages; }
+    delete rec.removeMeta;
+    if (await coord.update(Bucket.tasks, Keys.task(taskName), rec, e.revision) !== undefined) {
+      return { task: taskName, stage, sources: only.length ? only : e.value.sources, only: only.length > 0 };
+    }
+  }
+  throw new DmError('Timeout', `task ${taskName} kept changing concurrently; retry`);
+}
+
+/** The text both the CLI and the dashboard's status line show for a stage change. */
+export function describeStageChange(r: StageChange): string {
+  return `task ${r.task}: ${r.stage}${r.only ? ` (${r.sources.join(', ')})` : ''}`;
+}
+
 function stageCommand(name: string, stage: DesiredStage, summary: string): Command {
   return {
     name,
@@ -98,26 +129,10 @@ function stageCommand(name: string, stage: DesiredStage, summary: string): Comma
     async run(ctx, args, flags) {
       const [taskName] = args;
       if (!taskName) throw usageError(`${name} needs a task name`);
-      const coord = await ctx.coord();
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(taskName));
-        if (!e) throw new DmError('TaskNotFound', `task ${taskName} does not exist`);
-        const only = (flags.source as string[] | undefined) ?? [];
-        for (const s of only) if (!e.value.sources.includes(s)) throw new DmError('SourceNotFound', `task ${taskName} has no source ${s}`);
-        if (stage !== 'Stopped' && e.value.stage === 'Stopped') throw new DmError('TaskNotFound', `task ${taskName} is stopped; start it with start-task`);
-        const rec: TaskRecord = { ...e.value, updatedAt: new Date().toISOString() };
-        if (only.length > 0) {
-          rec.sourceStages = { ...(rec.sourceStages ?? {}) };
-          for (const s of only) rec.sourceStages[s] = stage;
-        } else { rec.stage = stage; delete rec.sourceStages; }
-        delete rec.removeMeta;
-        if (await coord.update(Bucket.tasks, Keys.task(taskName), rec, e.revision) !== undefined) {
-          if (ctx.flags.json) ctx.json({ result: true, task: taskName, stage, sources: only.length ? only : e.value.sources });
-          else ctx.print(`task ${taskName}: ${stage}${only.length ? ` (${only.join(', ')})` : ''}`);
-          return Exit.ok;
-        }
-      }
-      throw new DmError('Timeout', `task ${taskName} kept changing concurrently; retry`);
+      const res = await changeTaskStage(await ctx.coord(), taskName, stage, (flags.source as string[] | undefined) ?? []);
+      if (ctx.flags.json) ctx.json({ result: true, task: res.task, stage: res.stage, sources: res.sources });
+      else ctx.print(describeStageChange(res));
+      return Exit.ok;
     },
   };
 }

@@ -1,0 +1,92 @@
+/**
+ * A DM case's source and task files, made to point at the sandbox: only the connection fields change
+ * (`from.host/port/user/password` of a source, `target-database.host/port/user/password` of a task), each spliced
+ * into the original text in place, so every other byte — comments, order, line numbers in tsdm's errors — is the
+ * file DM's suite uses. DM's run.sh placeholders are replaced the way run.sh's `sed` does.
+ */
+import { isMap, isScalar, parseDocument } from 'yaml';
+import type { DbEndpoint } from '../harness/index.ts';
+
+export interface Conn { host: string; port: number; user: string; password: string }
+
+/** Replaces the scalar at `path` with `value` in the text; adds the key (re-serialising) only if it is absent. */
+function splice(text: string, edits: { path: string[]; value: string | number }[]): string {
+  const doc = parseDocument(text, { keepSourceTokens: true });
+  const ranges: { start: number; end: number; value: string }[] = [];
+  let missing = false;
+  for (const e of edits) {
+    const node = doc.getIn(e.path, true);
+    const literal = typeof e.value === 'number' ? String(e.value) : JSON.stringify(e.value);
+    if (isScalar(node) && node.range) ranges.push({ start: node.range[0], end: node.range[1], value: literal });
+    else missing = true;
+  }
+  if (missing) {
+    for (const e of edits) doc.setIn(e.path, e.value);
+    return doc.toString();
+  }
+  let out = text;
+  for (const r of ranges.sort((a, b) => b.start - a.start)) out = out.slice(0, r.start) + r.value + out.slice(r.end);
+  return out;
+}
+
+/**
+ * source.yaml -> the sandbox upstream. `keepUser`: the case creates this user itself (full_mode's dm_full,
+ * incremental_mode's dm_incremental) with the password in the file, so user and password stay as written.
+ */
+export function rewriteSource(text: string, up: DbEndpoint, opts: { keepUser?: boolean; user?: string; password?: string } = {}): { text: string; notes: string[] } {
+  const notes: string[] = [];
+  const edits: { path: string[]; value: string | number }[] = [
+    { path: ['from', 'host'], value: up.host },
+    { path: ['from', 'port'], value: up.port },
+  ];
+  // `flavor` describes the upstream server like its address does: DM's CI server is MySQL, the sandbox's is
+  // MariaDB, so an explicit `flavor: mysql` would describe a server that is not there.
+  if ((readYaml(text) as { flavor?: unknown }).flavor === 'mysql') {
+    edits.push({ path: ['flavor'], value: 'mariadb' });
+    notes.push('source flavor mysql (DM CI server) set to mariadb (the sandbox server)');
+  }
+  if (!opts.keepUser) {
+    edits.push({ path: ['from', 'user'], value: opts.user ?? up.user });
+    edits.push({ path: ['from', 'password'], value: opts.password ?? up.password });
+  }
+  return { text: splice(text, edits), notes };
+}
+
+export function rewriteTask(text: string, down: DbEndpoint): string {
+  return splice(text, [
+    { path: ['target-database', 'host'], value: down.host },
+    { path: ['target-database', 'port'], value: down.port },
+    { path: ['target-database', 'user'], value: down.user },
+    { path: ['target-database', 'password'], value: down.password },
+  ]);
+}
+
+/** Value of a top-level or nested key as written (for reading a file without tsdm's loader). */
+export function readYaml(text: string): unknown {
+  return parseDocument(text).toJS();
+}
+
+export function sourcePort(text: string): number | undefined {
+  const doc = parseDocument(text);
+  const from = doc.get('from', true);
+  if (!isMap(from)) return undefined;
+  const p = Number(from.get('port'));
+  return Number.isFinite(p) ? p : undefined;
+}
+
+export function sourceUser(text: string): { user: string; password: string } {
+  const v = readYaml(text) as { from?: { user?: unknown; password?: unknown } };
+  return { user: String(v.from?.user ?? ''), password: String(v.from?.password ?? '') };
+}
+
+/** run.sh's `sed -i "s/PLACEHOLDER/value/g"`, longest names first (binlog-gtid-placeholder-1 before binlog-gtid-placeholder). */
+export function replacePlaceholders(text: string, values: Record<string, string>): string {
+  let out = text;
+  for (const k of Object.keys(values).sort((a, b) => b.length - a.length)) out = out.replaceAll(k, values[k]!);
+  return out;
+}
+
+/** Placeholders a text still contains (a case whose run.sh value we do not know fails loudly, never silently). */
+export function placeholdersIn(text: string): string[] {
+  return [...new Set(text.match(/[a-z][a-z-]*-placeholder(?:-\d+)?/g) ?? [])];
+}

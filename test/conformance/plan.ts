@@ -1,0 +1,100 @@
+/**
+ * What the runner does for one case: scenarios (one task file each, run on a fresh cluster over a reset sandbox),
+ * each a list of steps. DM's cases keep their flow in run.sh, which is not in the case folders; plans.ts encodes
+ * the core of each run.sh (which files, which order, which checks) as data. A folder without a plan gets
+ * `defaultPlan`: every `dm-task*.yaml` with prepare -> start -> diff -> increments -> diff.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** 1 and 2 are the upstreams (DM's source1/source2), 'down' the downstream, 'ups' both upstreams. */
+export type On = 1 | 2 | 'down' | 'ups';
+
+export type Step =
+  /** Inline statements from run.sh (run_sql_source1, run_sql_tidb …), on one new connection. */
+  | { kind: 'sql'; on: On; sql: string[]; why?: string }
+  /** A case data file (data/NAME) on one server, statement by statement on one connection. */
+  | { kind: 'file'; on: On; file: string }
+  /** dmctl operate-source create for every conf/source*.yaml (placeholders and connection fields replaced). */
+  | { kind: 'sources' }
+  /** dmctl start-task on the scenario's task file. */
+  | { kind: 'start'; removeMeta: boolean }
+  /** Mode all/incremental: every source's synced position reaches its upstream's head; mode full: Finished. */
+  | { kind: 'caughtUp' }
+  /** Compare what a diff config says must be equal; `edits` are run.sh's sed on it; `mustFail` as run.sh's "fail". */
+  | { kind: 'diff'; file: string; edits?: [string, string][]; mustFail?: boolean }
+  /** A run.sh check: the first value of the first row of `sql` on `on` must equal `equals` (retried briefly). */
+  | { kind: 'expect'; on: 1 | 2 | 'down'; sql: string[]; equals: string; why?: string }
+  /** DM pauses the task here with an error (`dmMessage` is DM's wording); tsdm must pause too. */
+  | { kind: 'expectPaused'; why: string; dmMessage: string };
+
+export interface Mysql8Only {
+  /** data file the statement is in */
+  file: string;
+  /** matches the statement */
+  match: RegExp;
+  reason: string;
+}
+
+export interface Scenario {
+  /** conf/ file name of the task. */
+  task: string;
+  /** Which run.sh flow (when a task file has several, or a variant). */
+  label?: string;
+  steps: Step[];
+  /** Values for DM placeholders this scenario sets itself (binlog ones are computed from the sandbox). */
+  placeholders?: Record<string, string>;
+  /** Users the case creates in its own SQL: the source files keep them (and their password) instead of root. */
+  caseUsers?: string[];
+  /** run.sh rewrites the source files' user (`sed s/root/dm_incremental/`): the user and password to use. */
+  sourceUser?: { user: string; password: string };
+  /** Statements that exist only in MySQL 8 (not run on the MariaDB upstream; listed in the report). */
+  mysql8Only?: Mysql8Only[];
+  /** Named time zones the case's SQL uses (loaded into the servers' time zone tables). */
+  timeZones?: string[];
+  /** What of run.sh is not reproduced here, and why (shown in the report). */
+  omitted?: string[];
+  /** Skip the scenario: only for something that exists solely in TiDB or MySQL 8; say which statement. */
+  skip?: string;
+}
+
+export interface CasePlan { name: string; scenarios: Scenario[] }
+
+// ------------------------------------------------------------------------------------------ default plan
+
+/** `dbN.<kind>*.sql` files of a case, ordered: base name first, then numeric suffixes (increment, increment2 …). */
+function dataFiles(dir: string, kind: string): { n: 1 | 2; file: string; suffix: string }[] {
+  const data = join(dir, 'data');
+  if (!existsSync(data)) return [];
+  const re = new RegExp(`^db([12])\\.${kind}(\\d*)\\.sql$`);
+  return readdirSync(data).flatMap((f) => {
+    const m = re.exec(f);
+    return m ? [{ n: Number(m[1]) as 1 | 2, file: f, suffix: m[2]! }] : [];
+  }).sort((a, b) => (a.suffix === '' ? -1 : Number(a.suffix)) - (b.suffix === '' ? -1 : Number(b.suffix)) || a.n - b.n);
+}
+
+export function defaultPlan(name: string, dir: string): CasePlan {
+  const conf = join(dir, 'conf');
+  const files = existsSync(conf) ? readdirSync(conf).sort() : [];
+  const tasks = files.filter((f) => /^dm-task.*\.ya?ml$/.test(f));
+  const diffs = files.filter((f) => /^diff_config.*\.toml$/.test(f));
+  const diffSteps: Step[] = diffs.map((file) => ({ kind: 'diff', file }));
+  const prepare: Step[] = dataFiles(dir, 'prepare').map((f) => ({ kind: 'file', on: f.n, file: f.file }));
+  const increments = dataFiles(dir, 'increment');
+  return {
+    name,
+    scenarios: tasks.map((task) => ({
+      task,
+      steps: [
+        ...prepare,
+        { kind: 'sources' },
+        { kind: 'start', removeMeta: true },
+        { kind: 'caughtUp' },
+        ...diffSteps,
+        ...(increments.length
+          ? [...increments.map((f): Step => ({ kind: 'file', on: f.n, file: f.file })), { kind: 'caughtUp' } as Step, ...diffSteps]
+          : []),
+      ],
+    })),
+  };
+}

@@ -1,0 +1,106 @@
+import React, { useRef, useState } from 'react';
+import { Box, useApp, useInput } from 'ink';
+import { errorLine, type DashboardActions } from './actions.ts';
+import { DetailView } from './DetailView.tsx';
+import { detailFor } from './detail-lines.ts';
+import { rowsPerPage } from './DataTable.tsx';
+import { ErrorsView } from './ErrorsView.tsx';
+import { Footer } from './Footer.tsx';
+import { Header } from './Header.tsx';
+import { HelpView } from './HelpView.tsx';
+import { LocksView } from './LocksView.tsx';
+import { StatusLine } from './StatusLine.tsx';
+import { TasksView } from './TasksView.tsx';
+import { TopologyView } from './TopologyView.tsx';
+import { initialUi, onKey, selectedIndex, type KeyContext, type Message, type UiState, type ViewName } from './ui-state.ts';
+import { useReadModel, type ReadModelSource } from './use-read-model.ts';
+import { useTerminalSize } from './use-terminal-size.ts';
+import { keyRows, taskExists } from './view-rows.ts';
+import type { ListViewProps } from './view-props.ts';
+
+export interface AppProps {
+  source: ReadModelSource;
+  actions: DashboardActions;
+  /** Initial UI state (tests open a given view, filter or detail). */
+  initial?: Partial<UiState>;
+}
+
+const LIST_VIEWS: Record<ViewName, (p: ListViewProps) => React.JSX.Element> = {
+  topology: TopologyView, tasks: TasksView, errors: ErrorsView, locks: LocksView,
+};
+
+/** Header (2 lines), body, status line, footer; one line is left free so Ink never redraws the whole screen. */
+const CHROME = 4;
+
+function footerKeys(ui: UiState): [string, string][] {
+  if (ui.editingFilter) return [['type', 'to filter'], ['Enter', 'keep'], ['Esc', 'clear']];
+  if (ui.confirm) return [['y', 'confirm'], ['other key', 'cancel']];
+  if (ui.help) return [['any key', 'close help']];
+  const move: [string, string] = ['↑↓/jk', 'move'];
+  if (ui.detail !== undefined) {
+    const keys: [string, string][] = [['Esc', 'back'], ['↑↓', 'scroll']];
+    if (ui.view === 'tasks') keys.push(['p', 'pause'], ['r', 'resume'], ['s', 'stop'], ['k', 'skip DDL']);
+    if (ui.view === 'errors') keys.push(['p', 'pause'], ['r', 'resume'], ['s', 'stop']);
+    if (ui.view === 'locks') keys.push(['u', 'unlock']);
+    return keys;
+  }
+  const common: [string, string][] = [move, ['Enter', 'detail'], ['Tab', 'view']];
+  const tail: [string, string][] = [['/', 'filter']];
+  switch (ui.view) {
+    case 'tasks': return [...common, ['p', 'pause'], ['r', 'resume'], ['s', 'stop'], ...tail];
+    case 'errors': return [...common, ['r', 'resume'], ['p', 'pause'], ['s', 'stop'], ...tail];
+    case 'locks': return [...common, ['u', 'unlock'], ...tail];
+    case 'topology': return [...common, ...tail];
+  }
+}
+
+export function App({ source, actions, initial }: AppProps): React.JSX.Element {
+  const model = useReadModel(source);
+  const { columns, rows } = useTerminalSize();
+  const { exit } = useApp();
+  const [ui, setUiState] = useState<UiState>(() => ({ ...initialUi(), ...initial }));
+  // Key handling reads the latest state synchronously: several keys can arrive before React re-renders.
+  const uiRef = useRef(ui);
+  const setUi = (next: UiState) => { uiRef.current = next; setUiState(next); };
+
+  const width = columns;
+  const bodyHeight = Math.max(4, rows - 1 - CHROME);
+  const rowsNow = keyRows(ui.view, model, ui.filter);
+  const sel = selectedIndex(ui.selected[ui.view], rowsNow.map((r) => r.key));
+  const detail = ui.detail !== undefined ? detailFor(ui.view, model, ui.detail, width) : undefined;
+  const ctx: KeyContext = {
+    rows: rowsNow, pageSize: rowsPerPage(bodyHeight - 1), detailLines: detail?.lines.length ?? 0, detailHeight: bodyHeight - 1,
+    taskExists: (t) => taskExists(model, t), can: actions.can,
+  };
+  const ctxRef = useRef(ctx);
+  ctxRef.current = ctx;
+
+  const report = (message: Message) => setUi({ ...uiRef.current, message });
+
+  useInput((input, key) => {
+    const { ui: next, effect } = onKey(uiRef.current, input, key, ctxRef.current);
+    setUi(next);
+    if (effect?.kind === 'quit') exit();
+    else if (effect?.kind === 'run') {
+      actions.run(effect.action).then(
+        (text) => report({ text, tone: 'info' }),
+        (err: unknown) => report({ text: errorLine(err), tone: 'error' }),
+      );
+    }
+  });
+
+  const View = LIST_VIEWS[ui.view];
+  let body: React.JSX.Element;
+  if (ui.help) body = <HelpView width={width} height={bodyHeight} />;
+  else if (detail) body = <DetailView detail={detail} scroll={ui.detailScroll} width={width} height={bodyHeight} />;
+  else body = <View model={model} filter={ui.filter} selected={sel} width={width} height={bodyHeight} />;
+
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header model={model} view={ui.view} width={width} />
+      <Box flexDirection="column" height={bodyHeight}>{body}</Box>
+      <StatusLine ui={ui} width={width} />
+      <Footer keys={footerKeys(ui)} width={width} />
+    </Box>
+  );
+}

@@ -1,0 +1,40 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { fit, width as textWidth } from './format.ts';
+import type { DashboardState } from './read-model.ts';
+import { counts } from './selectors.ts';
+import { VIEWS, VIEW_TITLES, type ViewName } from './ui-state.ts';
+
+const CONNECTION: Record<DashboardState['connection'], string> = {
+  connecting: 'NATS connecting…', connected: 'NATS connected', reconnecting: 'NATS reconnecting (data may be stale)', closed: 'NATS closed (data is stale)',
+};
+
+/** Two lines: cluster, NATS state, leader and clock; then the views with their counts, the current one in brackets. */
+export function Header({ model, view, width }: { model: DashboardState; view: ViewName; width: number }): React.JSX.Element {
+  const c = counts(model);
+  const clock = new Date(model.now).toTimeString().slice(0, 8);
+  // The server address goes first when space is short: the cluster, the connection state and the leader matter more.
+  const parts = ['tsdm dashboard', `cluster ${model.cluster}`, CONNECTION[model.connection], model.leader ? `leader ${model.leader.name}` : 'no leader', clock];
+  const withServer = [...parts.slice(0, 3), ...(model.server ? [model.server] : []), ...parts.slice(3)];
+  const first = textWidth(withServer.join(' │ ')) <= width ? withServer.join(' │ ') : parts.join(' │ ');
+  const badge: Record<ViewName, string> = {
+    topology: `${c.agentsAlive}/${c.agents} up`,
+    tasks: `${c.tasks}`,
+    errors: `${c.errorsActive}${c.errors > c.errorsActive ? `+${c.errors - c.errorsActive}` : ''}`,
+    locks: `${c.locks}`,
+  };
+  return (
+    <Box flexDirection="column">
+      <Text bold {...(model.connection === 'connected' ? {} : { color: 'yellow' })} wrap="truncate-end">{fit(first, width)}</Text>
+      <Text wrap="truncate-end">
+        {VIEWS.map((v, i) => {
+          const label = `${i + 1} ${VIEW_TITLES[v]} ${badge[v]}`;
+          const sep = i < VIEWS.length - 1 ? ' ' : '';
+          return v === view
+            ? <Text key={v}><Text inverse bold>{`[${label}]`}</Text>{sep}</Text>
+            : <Text key={v}>{` ${label} `}{sep}</Text>;
+        })}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,34 @@
+import type { Coord } from '../../src/coord/index.ts';
+import type { ConnectionState, ReadSource } from './read-model.ts';
+
+/**
+ * The read model's source in a live dmctl: Coord's bucket watches (they re-open after a NATS reconnect) and the
+ * connection's status events, so the header can say when what is on screen may be stale.
+ */
+export function coordSource(coord: Coord): ReadSource {
+  return {
+    server: coord.nc.getServer(),
+    watch: (bucket, cb) => coord.watch(bucket, cb),
+    onConnection(cb) {
+      let stopped = false;
+      cb(coord.nc.isClosed() ? 'closed' : 'connected');
+      void (async () => {
+        for await (const s of coord.nc.status()) {
+          if (stopped) break;
+          const next = toState(String(s.type));
+          if (next) cb(next);
+        }
+      })().catch(() => undefined);
+      void coord.nc.closed().then(() => { if (!stopped) cb('closed'); });
+      return () => { stopped = true; };
+    },
+  };
+}
+
+function toState(type: string): ConnectionState | undefined {
+  switch (type) {
+    case 'disconnect': case 'reconnecting': case 'staleConnection': return 'reconnecting';
+    case 'reconnect': return 'connected';
+    default: return undefined;
+  }
+}

@@ -1,0 +1,149 @@
+import { Keys, LEASE_TTL_MS } from '../../src/coord/index.ts';
+import type { ErrorRecord } from '../../src/errors/index.ts';
+import { ago, count, duration, oneLine, percent, position, truncate, wrap } from './format.ts';
+import { liveness, type DashboardState } from './read-model.ts';
+import { agentRows, errorRows, lockRows, taskRows } from './selectors.ts';
+import type { ViewName } from './ui-state.ts';
+
+/**
+ * Detail views are lists of lines (already cut or wrapped to the width) so that they scroll the same way at any
+ * terminal size. One builder per view; each says plainly when its subject no longer exists.
+ */
+
+export interface Line { text: string; bold?: boolean; color?: string }
+export interface Detail { title: string; lines: Line[] }
+
+const INDENT = '  ';
+
+function field(label: string, value: string, w: number): Line[] {
+  const head = `${INDENT}${label.padEnd(11)}`;
+  const body = wrap(value, Math.max(10, w - head.length));
+  return body.map((t, i) => ({ text: (i === 0 ? head : ' '.repeat(head.length)) + t }));
+}
+
+function errorLines(rec: ErrorRecord, w: number, now: number): Line[] {
+  const c = rec.context ?? {};
+  const out: Line[] = [
+    ...field('code', `${rec.code} (${rec.class}, ${rec.retryable ? 'retryable: tsdm retries it' : 'not retryable: the subtask stays paused'})`, w),
+    ...field('message', rec.message, w),
+  ];
+  if (rec.time) out.push(...field('when', `${rec.time} (${ago(Date.parse(rec.time), now)})`, w));
+  const where = [c.task && `task ${c.task}`, c.source && `source ${c.source}`, c.table && `table ${c.table}`, c.position && `at ${c.position}`, c.file && `${c.file}${c.line ? `:${c.line}` : ''}`, c.key && `key ${c.key}`, c.errno !== undefined && `errno ${c.errno}`].filter(Boolean).join(', ');
+  if (where) out.push(...field('where', where, w));
+  if (c.sql) out.push(...field('statement', c.sql, w));
+  if (rec.cause) out.push(...field('cause', rec.cause, w));
+  out.push(...field('suggestion', rec.suggestion, w));
+  return out;
+}
+
+export function taskDetail(s: DashboardState, key: string, w: number): Detail {
+  const row = taskRows(s).find((r) => r.key === key);
+  if (!row) return { title: 'Task', lines: [{ text: 'This subtask no longer exists (its task was removed).' }] };
+  const task = s.tasks[Keys.task(row.task)];
+  const st = row.status;
+  const lines: Line[] = [];
+  const stageText = `${row.stage}${row.desired !== row.stage ? ` (desired ${row.desired})` : ''}`;
+  lines.push(...field('stage', stageText, w));
+  lines.push(...field('unit', row.unit, w));
+  lines.push(...field('agent', row.agent ? `${row.agent} (${row.agentState})` : 'not bound to an agent yet', w));
+  if (task) {
+    const others = task.sources.filter((x) => x !== row.source);
+    lines.push(...field('task', `desired ${task.stage}, generation ${task.generation}, ${task.sources.length} source(s)${others.length ? `; also ${others.join(', ')}` : ''}`, w));
+  }
+  if (st?.load) {
+    const l = st.load;
+    lines.push({ text: '' }, { text: 'Load', bold: true });
+    lines.push(...field('rows', `${count(l.doneRows)} of ${count(l.totalRows)} (${percent(l.doneRows, l.totalRows)})`, w));
+    lines.push(...field('chunks', `${l.doneChunks} of ${l.totalChunks} (${percent(l.doneChunks, l.totalChunks)})`, w));
+    lines.push(...field('tables', String(l.tables), w));
+    if (st.unit === 'load' || st.unit === 'dump') {
+      lines.push(...field('rate', `${count(row.rowsPerSecond)} rows/s`, w));
+      lines.push(...field('ETA', row.etaSeconds !== undefined ? duration(row.etaSeconds) : '-', w));
+    }
+    lines.push(...field('per table', 'not reported by agents yet (the status record holds totals only)', w));
+  }
+  if (st?.sync) {
+    const y = st.sync;
+    lines.push({ text: '' }, { text: 'Sync', bold: true });
+    lines.push(...field('synced', `${position(y.synced)}${y.synced?.gtid ? ` gtid ${y.synced.gtid}` : ''}`, w));
+    lines.push(...field('upstream', `${position(y.master)}${y.master?.gtid ? ` gtid ${y.master.gtid}` : ''}`, w));
+    lines.push(...field('lag', `${duration(y.lagSeconds)}${y.caughtUp ? ', caught up' : ', catching up'}`, w));
+    lines.push(...field('rate', `${count(y.rowsPerSecond)} rows/s`, w));
+    lines.push(...field('totals', `${count(y.totalRows)} rows, ${count(y.totalEvents)} events`, w));
+    lines.push(...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w));
+  }
+  if (st?.error) {
+    lines.push({ text: '' }, { text: 'Error (the subtask is paused on it)', bold: true, color: 'red' });
+    lines.push(...errorLines(st.error, w, s.now));
+    if (st.error.context?.position) lines.push({ text: '' }, ...field('resolve', `k skips this event (dmctl binlog skip ${row.task} -s ${row.source}); r retries it; dmctl binlog replace runs other SQL instead`, w));
+  }
+  const recent = st?.recentErrors ?? [];
+  if (recent.length) {
+    lines.push({ text: '' }, { text: `Recent retried errors (${recent.length}, newest first)`, bold: true });
+    for (const r of recent) lines.push({ text: truncate(`${INDENT}${r.time ? ago(Date.parse(r.time), s.now) + ' ' : ''}[${r.code}] ${oneLine(r.message)}`, w) });
+  }
+  if (st) lines.push({ text: '' }, ...field('reported', `${st.updatedAt} (${ago(Date.parse(st.updatedAt), s.now)})`, w));
+  else lines.push({ text: '' }, { text: `${INDENT}No status reported yet: the agent has not started this subtask.` });
+  return { title: `Task ${row.task} · source ${row.source}`, lines };
+}
+
+export function errorDetail(s: DashboardState, id: string, w: number): Detail {
+  const e = errorRows(s).find((x) => x.id === id);
+  if (!e) return { title: 'Error', lines: [{ text: 'This error is no longer in the log.' }] };
+  const state = e.pausing ? 'the subtask is paused on it' : e.active ? 'retried by the agent' : 'cleared (no longer reported)';
+  return {
+    title: `Error ${e.record.code} · ${e.task} · ${e.source}`,
+    lines: [
+      ...field('state', state, w),
+      ...field('subtask', `task ${e.task}, source ${e.source}, agent ${e.agent || '-'}`, w),
+      ...field('seen', ago(e.at, s.now), w),
+      ...errorLines(e.record, w, s.now),
+    ],
+  };
+}
+
+export function lockDetail(s: DashboardState, key: string, w: number): Detail {
+  const l = lockRows(s).find((x) => x.key === key);
+  if (!l) return { title: 'Shard lock', lines: [{ text: 'This lock no longer exists (it was resolved).' }] };
+  const lines: Line[] = [
+    ...field('task', l.task, w),
+    ...field('target', l.target, w),
+    ...field('mode', l.mode, w),
+    ...field('owner', l.owner || '-', w),
+    ...field('age', l.createdAt !== undefined ? ago(l.createdAt, s.now) : '-', w),
+    ...field('reached', l.reached.join(', ') || '-', w),
+    ...field('waiting', l.waiting.join(', ') || '-', w),
+    { text: '' }, { text: `DDL (${l.ddls.length})`, bold: true },
+  ];
+  for (const d of l.ddls) lines.push(...wrap(d, w - 4).map((t, i) => ({ text: `${INDENT}${i === 0 ? '- ' : '  '}${t}` })));
+  lines.push({ text: '' }, { text: `${INDENT}u unlocks (not available yet: shard-DDL locks are not implemented)` });
+  return { title: `Shard lock ${l.target} · ${l.task}`, lines };
+}
+
+export function agentDetail(s: DashboardState, name: string, w: number): Detail {
+  const a = agentRows(s).find((x) => x.name === name);
+  if (!a) return { title: 'Agent', lines: [{ text: 'This agent is no longer known.' }] };
+  const m = s.members[Keys.member(name)];
+  const lines: Line[] = [
+    ...field('state', `${liveness(m, s.now)}${a.leader ? ', leader' + (s.leader ? ` (term ${s.leader.term})` : '') : ''}`, w),
+    ...field('heartbeat', a.lastSeenAt !== undefined ? `${ago(a.lastSeenAt, s.now)} (gone after ${LEASE_TTL_MS / 1000}s without one)` : 'never seen', w),
+    ...field('host', `${a.host}${a.pid !== undefined ? `, pid ${a.pid}` : ''}`, w),
+    ...field('version', a.version, w),
+    ...field('started', m?.record.started ?? '-', w),
+    ...field('sources', a.sources.join(', ') || '-', w),
+    { text: '' }, { text: 'Subtasks on this agent', bold: true },
+  ];
+  const mine = taskRows(s).filter((r) => r.agent === name);
+  if (mine.length === 0) lines.push({ text: `${INDENT}none` });
+  for (const r of mine) lines.push({ text: truncate(`${INDENT}${r.task} / ${r.source}: ${r.stage} ${r.unit}${r.error ? ` [${r.error.code}]` : ''}`, w) });
+  return { title: `Agent ${name}`, lines };
+}
+
+export function detailFor(view: ViewName, s: DashboardState, key: string, w: number): Detail {
+  switch (view) {
+    case 'tasks': return taskDetail(s, key, w);
+    case 'errors': return errorDetail(s, key, w);
+    case 'locks': return lockDetail(s, key, w);
+    case 'topology': return agentDetail(s, key, w);
+  }
+}

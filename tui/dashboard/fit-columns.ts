@@ -1,0 +1,62 @@
+/**
+ * How a table degrades on a narrow terminal: the least important columns disappear until the rest fit with their
+ * flexible columns (names, messages) at their minimum; then flexible columns give up width, the widest first.
+ * A wide terminal shows every column at its natural width.
+ */
+
+export interface ColumnSpec {
+  /** Heading text; also the column's identity (unique within a table). */
+  header: string;
+  /** Narrowest useful width of a flexible column's content (the heading is cut to fit it). */
+  min: number;
+  /** Widest the column ever gets (long names and messages are cut to this). */
+  max?: number;
+  /** Higher is more important: when columns must go, the lowest priority goes first. */
+  priority: number;
+  /** Flexible columns give up width first when the table is too wide. */
+  flex?: boolean;
+  align?: 'left' | 'right';
+}
+
+/** Columns cost their content plus padding on each side plus one border; the table adds one border. */
+export const CELL_PADDING = 1;
+const overhead = (n: number) => 1 + n * (2 * CELL_PADDING + 1);
+
+export interface Fitted { visible: number[]; widths: number[] }
+
+/**
+ * `natural[i]` is the widest content of column i (heading included). Returns the indexes of the columns to show, in
+ * their original order, and their content widths; the table's total width is at most `total`.
+ */
+export function fitColumns(specs: ColumnSpec[], natural: number[], total: number): Fitted {
+  const want = specs.map((s, i) => Math.max(1, Math.min(natural[i] ?? 0, s.max ?? Infinity)));
+  // Short fixed-format columns (stage, lag, progress) are never cut: a cut number misleads. Names and messages are.
+  const floor = specs.map((s, i) => (s.flex ? Math.min(s.min, want[i]!) : want[i]!));
+  let visible = specs.map((_, i) => i);
+  const room = () => total - overhead(visible.length);
+  while (visible.length > 1 && visible.reduce((a, i) => a + floor[i]!, 0) > room()) {
+    let drop = visible[0]!;
+    for (const i of visible) if (specs[i]!.priority < specs[drop]!.priority) drop = i;
+    visible = visible.filter((i) => i !== drop);
+  }
+  const widths = visible.map((i) => want[i]!);
+  let excess = widths.reduce((a, b) => a + b, 0) - room();
+  // Shrink the widest flexible column one step at a time (long columns give up most); others only as a last resort.
+  for (const flexOnly of [true, false]) {
+    while (excess > 0) {
+      let best = -1;
+      for (let k = 0; k < visible.length; k++) {
+        const i = visible[k]!;
+        if (flexOnly && !specs[i]!.flex) continue;
+        if (widths[k]! <= floor[i]!) continue;
+        if (best < 0 || widths[k]! > widths[best]!) best = k;
+      }
+      if (best < 0) break;
+      widths[best] = widths[best]! - 1;
+      excess--;
+    }
+  }
+  // Still too wide (a terminal narrower than the minimums): cut the last column, never below one column.
+  if (excess > 0 && widths.length > 0) widths[widths.length - 1] = Math.max(1, widths[widths.length - 1]! - excess);
+  return { visible, widths };
+}

@@ -1,0 +1,193 @@
+import { decodeToken, Keys, type DesiredStage, type SubtaskStatus } from '../../src/coord/index.ts';
+import type { ErrorRecord } from '../../src/errors/index.ts';
+import { parseTime } from './format.ts';
+import { liveness, type DashboardState, type ErrorEntry, type Liveness } from './read-model.ts';
+
+/** Pure views of the read model, one row type per dashboard view. Rows carry a stable `key` for the selection. */
+
+const byName = (a: string, b: string) => a.localeCompare(b);
+
+function matches(filter: string, ...fields: (string | undefined)[]): boolean {
+  if (!filter) return true;
+  const f = filter.toLowerCase();
+  return fields.some((x) => x !== undefined && x.toLowerCase().includes(f));
+}
+
+// --- Tasks --------------------------------------------------------------------------------------------------------
+
+export interface TaskRow {
+  key: string;
+  task: string;
+  source: string;
+  desired: DesiredStage;
+  stage: string;
+  unit: string;
+  agent: string;
+  agentState: Liveness | 'none';
+  status?: SubtaskStatus;
+  /** Load rows/s (derived) or sync rows/s (reported). */
+  rowsPerSecond?: number;
+  lagSeconds?: number;
+  /** Seconds until the load finishes at the current rate. */
+  etaSeconds?: number;
+  error?: ErrorRecord;
+}
+
+export function taskRows(s: DashboardState, filter = ''): TaskRow[] {
+  const rows: TaskRow[] = [];
+  for (const t of Object.values(s.tasks).sort((a, b) => byName(a.name, b.name))) {
+    for (const source of [...t.sources].sort(byName)) {
+      const key = Keys.subtaskStatus(t.name, source);
+      const st = s.statuses[key]?.status;
+      const agent = st?.agent ?? s.bounds[Keys.bound(source)]?.agent ?? '';
+      if (!matches(filter, t.name, source, agent)) continue;
+      const row: TaskRow = {
+        key, task: t.name, source, desired: t.sourceStages?.[source] ?? t.stage,
+        stage: st?.stage ?? 'New', unit: st?.unit ?? '-', agent,
+        agentState: agent ? liveness(s.members[Keys.member(agent)], s.now) : 'none',
+      };
+      if (st) row.status = st;
+      if (st?.error) row.error = st.error;
+      if (st?.unit === 'sync' && st.sync) {
+        row.rowsPerSecond = st.sync.rowsPerSecond;
+        row.lagSeconds = st.sync.lagSeconds;
+      } else if (st?.load) {
+        const rate = s.loadRates[key]?.rowsPerSecond ?? 0;
+        row.rowsPerSecond = rate;
+        if (rate > 0 && st.load.totalRows > st.load.doneRows) row.etaSeconds = (st.load.totalRows - st.load.doneRows) / rate;
+      }
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+// --- Topology -----------------------------------------------------------------------------------------------------
+
+export interface AgentRow {
+  key: string;
+  name: string;
+  host: string;
+  pid?: number;
+  version: string;
+  started?: number;
+  leader: boolean;
+  state: Liveness;
+  lastSeenAt?: number;
+  sources: string[];
+}
+
+export function agentRows(s: DashboardState, filter = ''): AgentRow[] {
+  const names = new Set<string>();
+  for (const m of Object.values(s.members)) names.add(m.record.name);
+  for (const b of Object.values(s.bounds)) names.add(b.agent);
+  const rows: AgentRow[] = [];
+  for (const name of [...names].sort(byName)) {
+    if (!matches(filter, name)) continue;
+    const m = s.members[Keys.member(name)];
+    const row: AgentRow = {
+      key: name, name, host: m?.record.host ?? '-', version: m?.record.version ?? '-',
+      leader: s.leader?.name === name, state: liveness(m, s.now),
+      sources: Object.values(s.bounds).filter((b) => b.agent === name).map((b) => b.sourceId).sort(byName),
+    };
+    if (m) { row.pid = m.record.pid; row.lastSeenAt = m.lastSeenAt; }
+    const started = parseTime(m?.record.started);
+    if (started !== undefined) row.started = started;
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Sources some task uses that no agent is bound to (the leader has not scheduled them, or no agent is alive). */
+export function unboundSources(s: DashboardState): string[] {
+  const used = new Set(Object.values(s.tasks).flatMap((t) => t.sources));
+  return [...used].filter((src) => !s.bounds[Keys.bound(src)]).sort(byName);
+}
+
+// --- Errors -------------------------------------------------------------------------------------------------------
+
+export function errorRows(s: DashboardState, filter = ''): ErrorEntry[] {
+  return Object.values(s.errors)
+    .filter((e) => matches(filter, e.task, e.source, e.record.code, e.record.message))
+    .sort((a, b) => b.at - a.at || byName(a.id, b.id));
+}
+
+// --- Shard locks --------------------------------------------------------------------------------------------------
+
+export interface LockRow {
+  key: string;
+  task: string;
+  /** `schema`.`table` downstream. */
+  target: string;
+  mode: string;
+  ddls: string[];
+  owner: string;
+  reached: string[];
+  waiting: string[];
+  createdAt?: number;
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/**
+ * Reads a dm_locks entry (`<task>.<schema>.<table>`). The lock record is defined by the shard-DDL issue; until then
+ * this reads the fields docs/dashboard.md lists and tolerates any of them missing. This is the one place to adapt.
+ */
+export function lockView(key: string, value: unknown): LockRow {
+  const v = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const [task = '', schema = '', table = ''] = key.split('.').map(decodeToken);
+  const reached: string[] = [];
+  const waiting: string[] = [];
+  const shards = (v.shards ?? v.ready) as Record<string, unknown> | undefined;
+  if (shards && typeof shards === 'object') {
+    for (const [name, st] of Object.entries(shards)) {
+      const done = typeof st === 'boolean' ? st : !!(st && typeof st === 'object' && ((st as Record<string, unknown>).reached ?? (st as Record<string, unknown>).synced));
+      (done ? reached : waiting).push(name);
+    }
+  }
+  for (const n of strings(v.reached)) if (!reached.includes(n)) reached.push(n);
+  for (const n of strings(v.waiting)) if (!waiting.includes(n)) waiting.push(n);
+  const row: LockRow = {
+    key, task: typeof v.task === 'string' ? v.task : task,
+    target: `${typeof v.targetSchema === 'string' ? v.targetSchema : schema}.${typeof v.targetTable === 'string' ? v.targetTable : table}`,
+    mode: typeof v.mode === 'string' ? v.mode : '-',
+    ddls: strings(v.ddls), owner: typeof v.owner === 'string' ? v.owner : '',
+    reached: reached.sort(byName), waiting: waiting.sort(byName),
+  };
+  const created = parseTime(typeof v.createdAt === 'string' ? v.createdAt : typeof v.since === 'string' ? v.since : undefined);
+  if (created !== undefined) row.createdAt = created;
+  return row;
+}
+
+export function lockRows(s: DashboardState, filter = ''): LockRow[] {
+  return Object.entries(s.locks)
+    .map(([k, v]) => lockView(k, v))
+    .filter((l) => matches(filter, l.task, l.target, l.owner))
+    .sort((a, b) => byName(a.key, b.key));
+}
+
+// --- Header -------------------------------------------------------------------------------------------------------
+
+export interface Counts {
+  agents: number;
+  agentsAlive: number;
+  tasks: number;
+  subtasks: number;
+  byStage: Record<string, number>;
+  errorsActive: number;
+  errors: number;
+  locks: number;
+}
+
+export function counts(s: DashboardState): Counts {
+  const agents = agentRows(s);
+  const rows = taskRows(s);
+  const byStage: Record<string, number> = {};
+  for (const r of rows) byStage[r.stage] = (byStage[r.stage] ?? 0) + 1;
+  const errs = Object.values(s.errors);
+  return {
+    agents: agents.length, agentsAlive: agents.filter((a) => a.state === 'alive' || a.state === 'late').length,
+    tasks: Object.keys(s.tasks).length, subtasks: rows.length, byStage,
+    errorsActive: errs.filter((e) => e.active).length, errors: errs.length, locks: Object.keys(s.locks).length,
+  };
+}
