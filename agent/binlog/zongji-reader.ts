@@ -3,6 +3,7 @@ import type { DbConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connectionOptions, type Value } from '../db/mysql.ts';
 import type { BinlogEvent, RowChange, RowImage, SchemaProvider } from './events.ts';
+import { fixNegativeTime2, time2Columns } from './time-fix.ts';
 import { MariaGtidState, type BinlogPosition } from './position.ts';
 
 /**
@@ -39,7 +40,7 @@ interface ZEvent {
   schema?: string;
   tableId?: number;
   rows?: unknown[];
-  tableMap?: Record<number, { parentSchema: string; tableName: string }>;
+  tableMap?: Record<number, { parentSchema: string; tableName: string; columns?: { name: string; type: number }[] }>;
   domainId?: number;
   serverId?: number;
   seqNo?: number | string;
@@ -64,16 +65,19 @@ function normaliseValue(v: unknown): Value {
   if (v === null || v === undefined) return null;
   if (Buffer.isBuffer(v)) return v;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  // -0 is a distinct DOUBLE value upstream; String(-0) would print 0.
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? '1' : '0';
   if (v instanceof Date) return v.toISOString().replace('T', ' ').replace('Z', '');
   // JSON columns decode to objects; MariaDB stores JSON as text, so its text form is what we write.
   return JSON.stringify(v);
 }
 
-function normaliseRow(r: unknown): RowImage {
+function normaliseRow(r: unknown, time2: string[]): RowImage {
   const out: RowImage = {};
   for (const [k, v] of Object.entries(r as Record<string, unknown>)) out[k] = normaliseValue(v);
+  for (const c of time2) { const v = out[c]; if (typeof v === 'string' && v.startsWith('-')) out[c] = fixNegativeTime2(v); }
   return out;
 }
 
@@ -207,12 +211,13 @@ export class BinlogReader {
         if (!tm) return;
         const op = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
         const txn = this.inTxn ?? (this.inTxn = []);
+        const t2 = time2Columns(tm.columns);
         for (const r of e.rows ?? []) {
           if (op === 'update') {
             const u = r as { before: unknown; after: unknown };
-            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before), after: normaliseRow(u.after) });
-          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r) });
-          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r) });
+            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before, t2), after: normaliseRow(u.after, t2) });
+          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r, t2) });
+          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r, t2) });
         }
         return;
       }

@@ -10,9 +10,14 @@ import { join } from 'node:path';
 /** 1 and 2 are the upstreams (DM's source1/source2), 'down' the downstream, 'ups' both upstreams. */
 export type On = 1 | 2 | 'down' | 'ups';
 
-export type Step =
+export type Step = StepBody & {
+  /** Why run.sh does this (shown when the step fails). */
+  why?: string;
+};
+
+type StepBody =
   /** Inline statements from run.sh (run_sql_source1, run_sql_tidb …), on one new connection. */
-  | { kind: 'sql'; on: On; sql: string[]; why?: string }
+  | { kind: 'sql'; on: On; sql: string[] }
   /** A case data file (data/NAME) on one server, statement by statement on one connection. */
   | { kind: 'file'; on: On; file: string }
   /** dmctl operate-source create for every conf/source*.yaml (placeholders and connection fields replaced). */
@@ -24,9 +29,9 @@ export type Step =
   /** Compare what a diff config says must be equal; `edits` are run.sh's sed on it; `mustFail` as run.sh's "fail". */
   | { kind: 'diff'; file: string; edits?: [string, string][]; mustFail?: boolean }
   /** A run.sh check: the first value of the first row of `sql` on `on` must equal `equals` (retried briefly). */
-  | { kind: 'expect'; on: 1 | 2 | 'down'; sql: string[]; equals: string; why?: string }
+  | { kind: 'expect'; on: 1 | 2 | 'down'; sql: string[]; equals: string }
   /** DM pauses the task here with an error (`dmMessage` is DM's wording); tsdm must pause too. */
-  | { kind: 'expectPaused'; why: string; dmMessage: string };
+  | { kind: 'expectPaused'; dmMessage: string };
 
 export interface Mysql8Only {
   /** data file the statement is in */

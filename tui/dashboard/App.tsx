@@ -5,7 +5,7 @@ import { DetailView } from './DetailView.tsx';
 import { detailFor } from './detail-lines.ts';
 import { rowsPerPage } from './DataTable.tsx';
 import { ErrorsView } from './ErrorsView.tsx';
-import { Footer } from './Footer.tsx';
+import { Footer, type FooterKey } from './Footer.tsx';
 import { Header } from './Header.tsx';
 import { HelpView } from './HelpView.tsx';
 import { LocksView } from './LocksView.tsx';
@@ -32,25 +32,25 @@ const LIST_VIEWS: Record<ViewName, (p: ListViewProps) => React.JSX.Element> = {
 /** Header (2 lines), body, status line, footer; one line is left free so Ink never redraws the whole screen. */
 const CHROME = 4;
 
-function footerKeys(ui: UiState): [string, string][] {
-  if (ui.editingFilter) return [['type', 'to filter'], ['Enter', 'keep'], ['Esc', 'clear']];
-  if (ui.confirm) return [['y', 'confirm'], ['other key', 'cancel']];
-  if (ui.help) return [['any key', 'close help']];
-  const move: [string, string] = ['↑↓/jk', 'move'];
+function footerKeys(ui: UiState): FooterKey[] {
+  if (ui.editingFilter) return [['type', 'to filter', 9], ['Enter', 'keep', 9], ['Esc', 'clear', 9]];
+  if (ui.confirm) return [['y', 'confirm', 9], ['other key', 'cancel', 9]];
+  if (ui.help) return [['any key', 'closes help', 9]];
+  const stage: FooterKey[] = [['p', 'pause', 80], ['r', 'resume', 80], ['s', 'stop', 80]];
   if (ui.detail !== undefined) {
-    const keys: [string, string][] = [['Esc', 'back'], ['↑↓', 'scroll']];
-    if (ui.view === 'tasks') keys.push(['p', 'pause'], ['r', 'resume'], ['s', 'stop'], ['k', 'skip DDL']);
-    if (ui.view === 'errors') keys.push(['p', 'pause'], ['r', 'resume'], ['s', 'stop']);
-    if (ui.view === 'locks') keys.push(['u', 'unlock']);
+    const keys: FooterKey[] = [['Esc', 'back', 90], ['↑↓', 'scroll', 40]];
+    if (ui.view === 'tasks') keys.push(...stage, ['k', 'skip event', 70]);
+    if (ui.view === 'errors') keys.push(...stage);
+    if (ui.view === 'locks') keys.push(['u', 'unlock', 70]);
     return keys;
   }
-  const common: [string, string][] = [move, ['Enter', 'detail'], ['Tab', 'view']];
-  const tail: [string, string][] = [['/', 'filter']];
+  const common: FooterKey[] = [['↑↓/jk', 'move', 20], ['Enter', 'detail', 60], ['Tab', 'view', 50]];
+  const filter: FooterKey = ['/', 'filter', 55];
   switch (ui.view) {
-    case 'tasks': return [...common, ['p', 'pause'], ['r', 'resume'], ['s', 'stop'], ...tail];
-    case 'errors': return [...common, ['r', 'resume'], ['p', 'pause'], ['s', 'stop'], ...tail];
-    case 'locks': return [...common, ['u', 'unlock'], ...tail];
-    case 'topology': return [...common, ...tail];
+    case 'tasks': return [...common, ...stage, filter];
+    case 'errors': return [...common, ...stage, filter];
+    case 'locks': return [...common, ['u', 'unlock', 70], filter];
+    case 'topology': return [...common, filter];
   }
 }
 

@@ -8,7 +8,7 @@ export function DetailView({ detail, scroll, width, height }: { detail: Detail; 
   const body = Math.max(1, height - 1);
   const top = Math.min(scroll, Math.max(0, detail.lines.length - body));
   const shown = detail.lines.slice(top, top + body);
-  const more = detail.lines.length > body ? ` · lines ${top + 1}-${top + shown.length} of ${detail.lines.length} (↑↓ PgUp PgDn)` : '';
+  const more = detail.lines.length > body ? ` · lines ${top + 1}-${top + shown.length} of ${detail.lines.length}` : '';
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">{fit(`${detail.title}${more} · Esc back`, width)}</Text>

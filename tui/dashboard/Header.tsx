@@ -1,6 +1,6 @@
 import React from 'react';
 import { Box, Text } from 'ink';
-import { fit, width as textWidth } from './format.ts';
+import { fit, truncate, width as textWidth } from './format.ts';
 import type { DashboardState } from './read-model.ts';
 import { counts } from './selectors.ts';
 import { VIEWS, VIEW_TITLES, type ViewName } from './ui-state.ts';
@@ -14,7 +14,7 @@ export function Header({ model, view, width }: { model: DashboardState; view: Vi
   const c = counts(model);
   const clock = new Date(model.now).toTimeString().slice(0, 8);
   // The server address goes first when space is short: the cluster, the connection state and the leader matter more.
-  const parts = ['tsdm dashboard', `cluster ${model.cluster}`, CONNECTION[model.connection], model.leader ? `leader ${model.leader.name}` : 'no leader', clock];
+  const parts = ['tsdm dashboard', `cluster ${model.cluster}`, CONNECTION[model.connection], model.leader ? `leader ${truncate(model.leader.name, 24)}` : 'no leader', clock];
   const withServer = [...parts.slice(0, 3), ...(model.server ? [model.server] : []), ...parts.slice(3)];
   const first = textWidth(withServer.join(' │ ')) <= width ? withServer.join(' │ ') : parts.join(' │ ');
   const badge: Record<ViewName, string> = {

@@ -3,17 +3,17 @@ import { Box, Text } from 'ink';
 import { truncate } from './format.ts';
 
 export const HELP: [string, string][] = [
-  ['↑ ↓  j k', 'move the selection (in a task detail: ↑ ↓ scroll, k skips the failed DDL)'],
+  ['↑ ↓  j k', 'move (in a detail: ↑ ↓ scroll)'],
   ['PgUp PgDn g G', 'page up / down, first / last row'],
-  ['Enter', 'detail of the selected row; Esc or ← goes back'],
-  ['Tab  Shift-Tab  1-4', 'next / previous view, or Topology, Tasks, Errors, Shard locks'],
-  ['p', 'pause the selected task (as dmctl pause-task)'],
-  ['r', 'resume it, also retries a task paused by an error (as dmctl resume-task)'],
-  ['s', 'stop it, after y to confirm (as dmctl stop-task)'],
-  ['k', 'in a task detail: skip the statement it is paused on, after y (as dmctl binlog skip TASK -s SOURCE)'],
-  ['u', 'in Shard locks: unlock a lock; not available yet (shard-DDL locks are not implemented)'],
-  ['/', 'filter rows by name (Enter keeps it, Esc clears it)'],
-  ['?', 'this help (any key closes it)'],
+  ['Enter  Esc', 'open the selected row\'s detail / go back'],
+  ['Tab  1-4', 'next view (Shift-Tab previous) / view by number'],
+  ['p', 'pause the task (as dmctl pause-task)'],
+  ['r', 'resume; retries a task paused by an error'],
+  ['s', 'stop the task, after y (as dmctl stop-task)'],
+  ['k', 'in a task detail: skip the event it is paused on,'],
+  ['', '  after y (as dmctl binlog skip TASK -s SOURCE)'],
+  ['u', 'unlock a shard-DDL lock: not available yet'],
+  ['/', 'filter by name (Enter keeps it, Esc clears it)'],
   ['q  Ctrl-C', 'quit'],
 ];
 
@@ -23,8 +23,9 @@ export function HelpView({ width, height }: { width: number; height: number }): 
     'Keys',
     ...HELP.map(([k, d]) => `  ${k.padEnd(keyW)}${d}`),
     '',
-    'Stages and states are words (Running, Paused, gone…); colour only repeats them.',
-    'The dashboard reads the cluster\'s KV buckets only; actions write desired state like the dmctl verbs.',
+    'States are words (Running, Paused, gone); colour only repeats them.',
+    'Reads only the KV buckets; keys write desired state like the dmctl verbs.',
+    'Any key closes this help.',
   ];
   return (
     <Box flexDirection="column">

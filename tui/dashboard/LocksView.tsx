@@ -22,7 +22,7 @@ function columns(now: number): Column<LockRow>[] {
 export function LocksView({ model, filter, selected, width, height }: ListViewProps): React.JSX.Element {
   const rows = lockRows(model, filter);
   const text = Object.keys(model.locks).length === 0
-    ? 'No shard-DDL locks (dm_locks is empty; shard merge locks are not implemented yet).'
+    ? 'No shard-DDL locks in dm_locks (shard-merge locks are not implemented yet).'
     : `${rows.length} shard-DDL lock(s) · Enter shows the DDL and the shards`;
   return (
     <Box flexDirection="column">

@@ -17,21 +17,24 @@ export function progressText(r: TaskRow): string {
 }
 
 export function stageText(r: TaskRow): string {
-  const base = r.stage === 'Paused' && r.error ? 'Paused (error)' : r.stage;
-  const settled = r.desired === r.stage || (r.stage === 'Finished' && r.desired === 'Running');
+  // An agent that is gone reports nothing: its last stage is shown, marked as stale.
+  const notes = [r.stage === 'Paused' && r.error ? 'error' : '', r.agentState === 'gone' || r.agentState === 'left' ? 'agent gone' : ''].filter(Boolean);
+  const base = `${r.stage}${notes.length ? ` (${notes.join(', ')})` : ''}`;
+  // Finished, or paused by an error, while Running is desired: that is the agent's doing, not a pending change.
+  const settled = r.desired === r.stage || (r.desired === 'Running' && (r.stage === 'Finished' || (r.stage === 'Paused' && !!r.error)));
   return settled ? base : `${base} →${r.desired}`;
 }
 
 const COLUMNS: Column<TaskRow>[] = [
   { header: 'task', min: 8, max: 40, priority: 100, flex: true, value: (r) => r.task },
   { header: 'source', min: 6, max: 24, priority: 90, flex: true, value: (r) => r.source },
-  { header: 'stage', min: 7, max: 24, priority: 95, value: stageText },
-  { header: 'unit', min: 4, priority: 60, value: (r) => r.unit },
+  { header: 'stage', min: 7, max: 32, priority: 95, value: stageText },
+  { header: 'unit', min: 4, priority: 48, value: (r) => r.unit },
   { header: 'progress', min: 7, max: 16, priority: 80, value: progressText },
   { header: 'rows/s', min: 6, priority: 45, align: 'right', value: (r) => (r.rowsPerSecond === undefined ? '-' : count(r.rowsPerSecond)) },
   { header: 'lag', min: 4, priority: 75, align: 'right', value: (r) => duration(r.lagSeconds) },
   { header: 'ETA', min: 5, priority: 35, align: 'right', value: (r) => duration(r.etaSeconds) },
-  { header: 'agent', min: 6, max: 24, priority: 50, flex: true, value: (r) => (r.agentState === 'alive' || r.agentState === 'none' ? r.agent || '-' : `${r.agent} (${r.agentState})`) },
+  { header: 'agent', min: 6, max: 24, priority: 45, flex: true, value: (r) => (r.agentState === 'alive' || r.agentState === 'none' ? r.agent || '-' : `${r.agent} (${r.agentState})`) },
   { header: 'last error', min: 10, priority: 85, flex: true, value: (r) => (r.error ? `[${r.error.code}] ${r.error.message}` : '') },
 ];
 

@@ -14,7 +14,7 @@ function columns(now: number): Column<AgentRow>[] {
     { header: 'heartbeat', min: 7, priority: 85, value: (a) => ago(a.lastSeenAt, now) },
     { header: 'sources', min: 7, max: 60, priority: 80, flex: true, value: (a) => a.sources.join(',') || '-' },
     { header: 'host', min: 6, max: 32, priority: 60, flex: true, value: (a) => a.host },
-    { header: 'version', min: 5, priority: 50, value: (a) => a.version },
+    { header: 'version', min: 5, priority: 40, value: (a) => a.version },
     { header: 'pid', min: 3, priority: 30, align: 'right', value: (a) => (a.pid === undefined ? '-' : String(a.pid)) },
     { header: 'up', min: 5, priority: 20, value: (a) => (a.started === undefined ? '-' : ago(a.started, now).replace(' ago', '')) },
   ];

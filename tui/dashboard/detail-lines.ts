@@ -42,13 +42,20 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
   const task = s.tasks[Keys.task(row.task)];
   const st = row.status;
   const lines: Line[] = [];
-  const stageText = `${row.stage}${row.desired !== row.stage ? ` (desired ${row.desired})` : ''}`;
+  const stageText = row.stage === 'Paused' && st?.error && row.desired === 'Running'
+    ? 'Paused by the error below (r retries it)'
+    : `${row.stage}${row.desired !== row.stage ? ` (desired ${row.desired})` : ''}`;
   lines.push(...field('stage', stageText, w));
   lines.push(...field('unit', row.unit, w));
   lines.push(...field('agent', row.agent ? `${row.agent} (${row.agentState})` : 'not bound to an agent yet', w));
   if (task) {
     const others = task.sources.filter((x) => x !== row.source);
     lines.push(...field('task', `desired ${task.stage}, generation ${task.generation}, ${task.sources.length} source(s)${others.length ? `; also ${others.join(', ')}` : ''}`, w));
+  }
+  if (st?.error) {
+    lines.push({ text: '' }, { text: 'Error (the subtask is paused on it)', bold: true, color: 'red' });
+    lines.push(...errorLines(st.error, w, s.now));
+    if (st.error.context?.position) lines.push({ text: '' }, ...field('resolve', `k skips this event (dmctl binlog skip ${row.task} -s ${row.source}); r retries it; dmctl binlog replace runs other SQL instead`, w));
   }
   if (st?.load) {
     const l = st.load;
@@ -71,11 +78,6 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     lines.push(...field('rate', `${count(y.rowsPerSecond)} rows/s`, w));
     lines.push(...field('totals', `${count(y.totalRows)} rows, ${count(y.totalEvents)} events`, w));
     lines.push(...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w));
-  }
-  if (st?.error) {
-    lines.push({ text: '' }, { text: 'Error (the subtask is paused on it)', bold: true, color: 'red' });
-    lines.push(...errorLines(st.error, w, s.now));
-    if (st.error.context?.position) lines.push({ text: '' }, ...field('resolve', `k skips this event (dmctl binlog skip ${row.task} -s ${row.source}); r retries it; dmctl binlog replace runs other SQL instead`, w));
   }
   const recent = st?.recentErrors ?? [];
   if (recent.length) {

@@ -18,6 +18,9 @@ export interface ColumnSpec {
   align?: 'left' | 'right';
 }
 
+/** Columns below this priority are nice to have: dropped before any other column is cut. */
+export const OPTIONAL = 50;
+
 /** Columns cost their content plus padding on each side plus one border; the table adds one border. */
 export const CELL_PADDING = 1;
 const overhead = (n: number) => 1 + n * (2 * CELL_PADDING + 1);
@@ -37,6 +40,14 @@ export function fitColumns(specs: ColumnSpec[], natural: number[], total: number
   while (visible.length > 1 && visible.reduce((a, i) => a + floor[i]!, 0) > room()) {
     let drop = visible[0]!;
     for (const i of visible) if (specs[i]!.priority < specs[drop]!.priority) drop = i;
+    visible = visible.filter((i) => i !== drop);
+  }
+  // Optional columns (priority below OPTIONAL) only stay while no name or message has to be cut for them.
+  const cut = () => visible.reduce((a, i) => a + want[i]!, 0) > room();
+  while (cut()) {
+    const optional = visible.filter((i) => specs[i]!.priority < OPTIONAL);
+    if (optional.length === 0) break;
+    const drop = optional.reduce((a, i) => (specs[i]!.priority < specs[a]!.priority ? i : a));
     visible = visible.filter((i) => i !== drop);
   }
   const widths = visible.map((i) => want[i]!);

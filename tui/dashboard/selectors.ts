@@ -52,9 +52,12 @@ export function taskRows(s: DashboardState, filter = ''): TaskRow[] {
         row.rowsPerSecond = st.sync.rowsPerSecond;
         row.lagSeconds = st.sync.lagSeconds;
       } else if (st?.load) {
+        // No rate until two reports with progress between them: '-' rather than a misleading 0.
         const rate = s.loadRates[key]?.rowsPerSecond ?? 0;
-        row.rowsPerSecond = rate;
-        if (rate > 0 && st.load.totalRows > st.load.doneRows) row.etaSeconds = (st.load.totalRows - st.load.doneRows) / rate;
+        if (rate > 0) {
+          row.rowsPerSecond = rate;
+          if (st.load.totalRows > st.load.doneRows) row.etaSeconds = (st.load.totalRows - st.load.doneRows) / rate;
+        }
       }
       rows.push(row);
     }
