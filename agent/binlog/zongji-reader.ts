@@ -58,6 +58,7 @@ interface ZInstance {
   tableMap: Record<number, unknown>;
   _fetchTableInfo: (e: ZTableMapEvent, next: () => void) => void;
   _skipSchema: (db: string, table: string) => boolean;
+  options: { filename?: string; position?: number };
   emit(ev: string, arg: unknown): void;
 }
 
@@ -242,6 +243,18 @@ export class BinlogReader {
     }
     if (this.error) throw this.error;
     return undefined;
+  }
+
+  /**
+   * Where the stream is, counting events that produce nothing to apply (rotations, checkpoints, heartbeats), when
+   * that is a safe place to resume: nothing buffered and no transaction half read. zongji keeps this position
+   * frozen inside transactions, so it never points between a table map and its rows.
+   */
+  streamPosition(): BinlogPosition | undefined {
+    const o = this.zj?.options;
+    if (!o?.filename || !o.position || this.queue.length > 0 || this.inTxn) return undefined;
+    const gtid = this.gtid.toString();
+    return gtid ? { name: o.filename, pos: o.position, gtid } : { name: o.filename, pos: o.position };
   }
 
   /** Peek without waiting: true when nothing is buffered. */

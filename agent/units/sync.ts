@@ -146,6 +146,9 @@ export class SyncUnit implements Unit {
       }
       const ev = await this.reader.next(FLUSH_INTERVAL_MS);
       if (!ev) {
+        // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
+        const sp = this.reader.streamPosition();
+        if (sp && comparePos(sp, this.synced) > 0 && (!batchEnd || comparePos(sp, batchEnd) > 0)) batchEnd = sp;
         if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush();
         this.report();
         continue;
