@@ -1,5 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import type { BinlogPosition } from '../src/coord/records.ts';
+import { DmError } from '../src/errors/index.ts';
 import { escapeId, query } from './db/mysql.ts';
 
 /**
@@ -46,12 +47,14 @@ export class CheckpointStore {
   private readonly loadT: string;
   private readonly stateT: string;
   private readonly ddlT: string;
+  private readonly schemaT: string;
 
   constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string) {
     this.syncT = `${escapeId(metaSchema)}.${escapeId(`${task}_syncer_checkpoint`)}`;
     this.loadT = `${escapeId(metaSchema)}.${escapeId(`${task}_loader_checkpoint`)}`;
     this.stateT = `${escapeId(metaSchema)}.${escapeId(`${task}_source_state`)}`;
     this.ddlT = `${escapeId(metaSchema)}.${escapeId(`${task}_ddl_pending`)}`;
+    this.schemaT = `${escapeId(metaSchema)}.${escapeId(`${task}_schema_tracker`)}`;
   }
 
   async init(conn: Connection): Promise<void> {
@@ -74,6 +77,21 @@ export class CheckpointStore {
       updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
     await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.ddlT} (
       source VARCHAR(128) NOT NULL PRIMARY KEY, position VARCHAR(300) NOT NULL) DEFAULT CHARSET=utf8mb4`);
+    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.schemaT} (
+      source VARCHAR(128) NOT NULL PRIMARY KEY, tracker LONGTEXT NOT NULL,
+      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
+  }
+
+  /** The upstream schema as of the checkpoint (see SchemaTracker); written in the transactions that move it. */
+  async readTracker(conn: Connection): Promise<unknown | undefined> {
+    const [r] = await query<Record<string, string>[]>(conn, 'downstream', `SELECT tracker FROM ${this.schemaT} WHERE source = ?`, [this.source]);
+    if (!r) return undefined;
+    try { return JSON.parse(String(r.tracker)) as unknown; }
+    catch (err) { throw new DmError('CheckpointCorrupt', `schema tracker of ${this.task}/${this.source} in ${this.metaSchema} is not valid JSON`, { cause: err }); }
+  }
+
+  private async writeTracker(conn: Connection, tracker: unknown): Promise<void> {
+    await query(conn, 'downstream', `REPLACE INTO ${this.schemaT} (source, tracker) VALUES (?, ?)`, [this.source, JSON.stringify(tracker)]);
   }
 
   /** Written (autocommit) right before a DDL runs downstream; cleared with the checkpoint that moves past it. */
@@ -93,7 +111,7 @@ export class CheckpointStore {
 
   /** `start-task --remove-meta`: forget everything of this (task, source). */
   async remove(conn: Connection): Promise<void> {
-    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT]) {
+    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT]) {
       await query(conn, 'downstream', `DELETE FROM ${t} WHERE source = ?`, [this.source]).catch(() => undefined);
     }
   }
@@ -128,7 +146,7 @@ export class CheckpointStore {
   }
 
   /** Writes the chunk plan and the load phase in one transaction: either the whole plan exists or none of it. */
-  async writePlan(conn: Connection, chunks: ChunkRow[], st: SourceState): Promise<void> {
+  async writePlan(conn: Connection, chunks: ChunkRow[], st: SourceState, tracker?: unknown): Promise<void> {
     await query(conn, 'downstream', 'BEGIN');
     try {
       await query(conn, 'downstream', `DELETE FROM ${this.loadT} WHERE source = ?`, [this.source]);
@@ -138,6 +156,7 @@ export class CheckpointStore {
           [part.map((c) => [this.source, c.chunkId, c.schema, c.table, c.targetSchema, c.targetTable, c.keyColumn, c.lo, c.hi, c.estRows])]);
       }
       await this.writeState(conn, st);
+      if (tracker !== undefined) await this.writeTracker(conn, tracker);
       await query(conn, 'downstream', 'COMMIT');
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
@@ -165,12 +184,14 @@ export class CheckpointStore {
     };
   }
 
-  /** Sets every writer to one position (after a DDL barrier, or to start). Also drops rows of writers >= workers. */
-  async writeAllWriters(conn: Connection, p: BinlogPosition, workers: number): Promise<void> {
+  /** Sets every writer to one position (after a DDL barrier, or to start), with the schema as of that position.
+   * Also drops rows of writers >= workers. */
+  async writeAllWriters(conn: Connection, p: BinlogPosition, workers: number, tracker?: unknown): Promise<void> {
     await query(conn, 'downstream', 'BEGIN');
     try {
       await query(conn, 'downstream', `DELETE FROM ${this.syncT} WHERE source = ? AND writer >= ?`, [this.source, workers]);
       await query(conn, 'downstream', `DELETE FROM ${this.ddlT} WHERE source = ?`, [this.source]);
+      if (tracker !== undefined) await this.writeTracker(conn, tracker);
       for (let w = 0; w < workers; w++) {
         const s = this.writerSql(w, p, workers);
         await query(conn, 'downstream', s.sql, s.params);

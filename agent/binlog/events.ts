@@ -1,4 +1,5 @@
 import type { Value } from '../db/mysql.ts';
+import type { TableInfo } from '../db/schema.ts';
 import type { BinlogPosition } from './position.ts';
 
 /** The binlog as the sync unit sees it: our own types, independent of the decoder library (CONVENTIONS §2). */
@@ -11,6 +12,8 @@ export interface RowChange {
   table: string;
   before?: RowImage;
   after?: RowImage;
+  /** The table's structure as of this event (schema tracker), captured when the row was decoded. */
+  info: TableInfo;
 }
 
 /** A committed upstream transaction: its row changes and the position right after its commit event. */
@@ -28,6 +31,8 @@ export interface QueryEvent {
   kind: 'query';
   schema: string;
   sql: string;
+  /** The tracked upstream schema right after this statement (serialised), persisted with the checkpoint past it. */
+  trackerAfter: unknown;
   end: BinlogPosition;
   timestamp: number;
 }
@@ -40,16 +45,3 @@ export interface ProgressEvent {
 }
 
 export type BinlogEvent = TxnEvent | QueryEvent | ProgressEvent;
-
-/** Where the schema of a table comes from when decoding its rows (the schema tracker plugs in here). */
-export interface ColumnDef {
-  COLUMN_NAME: string;
-  COLLATION_NAME: string | null;
-  CHARACTER_SET_NAME: string | null;
-  COLUMN_COMMENT: string;
-  COLUMN_TYPE: string;
-  /** Exact member lists for ENUM/SET columns (zongji would otherwise split COLUMN_TYPE on every comma). */
-  ENUM_VALUES?: string[];
-  SET_VALUES?: string[];
-}
-export type SchemaProvider = (schema: string, table: string) => Promise<ColumnDef[] | undefined>;

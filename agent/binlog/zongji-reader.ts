@@ -2,7 +2,11 @@ import ZongJi from '@vlasky/zongji';
 import type { DbConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connectionOptions, type Value } from '../db/mysql.ts';
-import type { BinlogEvent, RowChange, RowImage, SchemaProvider } from './events.ts';
+import type { BinlogEvent, RowChange, RowImage } from './events.ts';
+import { applyDdl } from '../../src/schema/apply-ddl.ts';
+import { toColumnDefs, toTableInfo } from '../../src/schema/from-server.ts';
+import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
+import type { TableInfo } from '../db/schema.ts';
 import { fixNegativeTime2, time2Columns } from './time-fix.ts';
 import { MariaGtidState, type BinlogPosition } from './position.ts';
 
@@ -24,7 +28,11 @@ export interface ReaderOptions {
   serverId: number;
   start: BinlogPosition;
   allowTable: (schema: string, table: string) => boolean;
-  schemaProvider: SchemaProvider;
+  /** The upstream schema as of `start`; the reader applies every DDL to it in stream order. */
+  tracker: SchemaTracker;
+  /** The table as the upstream describes it now: used only for tables the tracker cannot model (logged). */
+  live: (schema: string, table: string) => Promise<TrackedTable | undefined>;
+  warn: (msg: string, detail: Record<string, unknown>) => void;
   highWater?: number;
   lowWater?: number;
 }
@@ -96,6 +104,8 @@ export class BinlogReader {
   private pendingGtid: { domain: number; server: number; seq: string } | undefined;
   private readonly highWater: number;
   private readonly lowWater: number;
+  /** Structure per table as decoded now (cleared at each DDL, with zongji's own table-map cache). */
+  private readonly infos = new Map<string, TableInfo>();
 
   constructor(private readonly o: ReaderOptions) {
     this.file = o.start.name;
@@ -111,22 +121,32 @@ export class BinlogReader {
     const zj = new (ZongJi as unknown as new (dsn: unknown) => ZInstance)(connectionOptions(this.o.db));
     this.zj = zj;
     zj._skipSchema = (db, table) => !this.o.allowTable(db, table);
+    // Row events are decoded with the tracked structure, in stream order: zongji asks here at each table map it has
+    // not cached, and every DDL clears that cache after updating the tracker (onEvent, 'query').
     zj._fetchTableInfo = (e, next) => {
-      this.o.schemaProvider(e.schemaName, e.tableName).then((cols) => {
-        if (!cols || cols.length === 0) {
+      const use = (t: TrackedTable) => {
+        const cols = toColumnDefs(t);
+        if (cols.length !== e.columnCount) {
+          // Belt and braces: the tracker disagrees with the binlog. Decoding would put values in the wrong columns.
+          this.fail(new DmError('UnsupportedEvent', `${e.schemaName}.${e.tableName} has ${cols.length} columns in the schema tracker but ${e.columnCount} in the binlog event at ${this.file}`,
+            { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } }));
+          return;
+        }
+        this.infos.set(`${e.schemaName}\0${e.tableName}`, toTableInfo(t) as TableInfo);
+        zj.tableMap[e.tableId] = { columnSchemas: cols, parentSchema: e.schemaName, tableName: e.tableName };
+        next();
+      };
+      const tracked = this.o.tracker.get(e.schemaName, e.tableName);
+      if (tracked) { use(tracked); return; }
+      this.o.live(e.schemaName, e.tableName).then((t) => {
+        if (!t) {
           this.fail(new DmError('UnsupportedEvent', `no schema known for ${e.schemaName}.${e.tableName} (table map at ${this.file})`,
             { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } }));
           return;
         }
-        if (cols.length !== e.columnCount) {
-          // The table changed after this event was written. Decoding with today's columns would put values in the
-          // wrong columns, silently; stop instead (the schema tracker removes this limit).
-          this.fail(new DmError('UnsupportedEvent', `${e.schemaName}.${e.tableName} has ${cols.length} columns upstream now but ${e.columnCount} in the binlog event at ${this.file}: its structure changed after the event was written`,
-            { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file }, suggestion: 'Resume once the upstream DDL is applied downstream; replaying binlog from before an ALTER TABLE needs the schema tracker (not in this version).' }));
-          return;
-        }
-        zj.tableMap[e.tableId] = { columnSchemas: cols, parentSchema: e.schemaName, tableName: e.tableName };
-        next();
+        this.o.warn('table not in the schema tracker: using its current upstream structure', { table: `${e.schemaName}.${e.tableName}`, position: this.file });
+        this.o.tracker.set(t);
+        use(t);
       }, (err: unknown) => this.fail(err));
     };
     zj.on('binlog', (e) => { try { this.onEvent(e); } catch (err) { this.fail(err); } });
@@ -196,12 +216,19 @@ export class BinlogReader {
         if (this.inTxn && this.inTxn.length > 0) {
           throw new DmError('UnsupportedEvent', `statement inside a row transaction (binlog_format must be ROW): ${sql.slice(0, 200)}`, { context: { sql, position: `${this.file}:${e.nextPosition}` } });
         }
-        // A DDL ends any open transaction implicitly; drop cached table maps so the next row event of any table is
-        // decoded with the schema as of after this statement.
+        // A DDL: update the tracker now, in stream order, and drop cached table maps, so the next row event of any
+        // table is decoded with the schema as of after this statement. A statement the tracker cannot model drops the
+        // tables it names from the tracker: their structure is then read from the upstream when next needed.
+        const applied = applyDdl(this.o.tracker, sql, e.schema ?? '');
+        if (!applied.ok) {
+          for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
+          if (applied.tables.length) this.o.warn('schema tracker cannot model this statement', { sql: sql.slice(0, 300), reason: applied.reason, position: `${this.file}:${e.nextPosition}` });
+        }
         for (const k of Object.keys(this.zj?.tableMap ?? {})) delete this.zj!.tableMap[Number(k)];
+        this.infos.clear();
         if (this.pendingGtid) { this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq); this.pendingGtid = undefined; }
         this.inTxn = undefined;
-        this.push({ kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000 });
+        this.push({ kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000, trackerAfter: this.o.tracker.toJSON() });
         return;
       }
       case 'xid':
@@ -213,12 +240,14 @@ export class BinlogReader {
         const op = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
         const txn = this.inTxn ?? (this.inTxn = []);
         const t2 = time2Columns(tm.columns);
+        const info = this.infos.get(`${tm.parentSchema}\0${tm.tableName}`);
+        if (!info) throw new DmError('Internal', `row event for ${tm.parentSchema}.${tm.tableName} without its structure`, { context: { position: this.file } });
         for (const r of e.rows ?? []) {
           if (op === 'update') {
             const u = r as { before: unknown; after: unknown };
-            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before, t2), after: normaliseRow(u.after, t2) });
-          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r, t2) });
-          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r, t2) });
+            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before, t2), after: normaliseRow(u.after, t2), info });
+          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r, t2), info });
+          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r, t2), info });
         }
         return;
       }

@@ -24,7 +24,7 @@ export class DumpUnit implements Unit {
   async run(): Promise<void> {
     const { ctx } = this;
     const workers = Math.max(1, ctx.spec.dump.threads);
-    const snap = await Snapshot.take(ctx.source.from, workers);
+    const snap = await Snapshot.take(ctx.source.from, workers, true);
     this.snapshot = snap;
     try {
       const conn = snap.conns[0]!;
@@ -49,7 +49,7 @@ export class DumpUnit implements Unit {
         }
         chunks.push(...await planChunks(conn, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where));
       }
-      await ctx.ckpt.writePlan(this.down, chunks, { phase: 'load', syncStart: snap.position, safeUntil: snap.position });
+      await ctx.ckpt.writePlan(this.down, chunks, { phase: 'load', syncStart: snap.position, safeUntil: snap.position }, snap.tracker?.toJSON());
       ctx.report({ load: { totalChunks: chunks.length, doneChunks: 0, totalRows: chunks.reduce((s, c) => s + c.estRows, 0), doneRows: 0, tables: tables.length } });
     } catch (err) {
       snap.close();

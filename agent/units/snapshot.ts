@@ -3,6 +3,8 @@ import type { DbConfig } from '../../src/config/types.ts';
 import type { BinlogPosition } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
+import { snapshotTracker } from '../db/tracked.ts';
+import type { SchemaTracker } from '../../src/schema/model.ts';
 
 /**
  * A consistent snapshot shared by N connections, with the binlog position it corresponds to (what mydumper does):
@@ -11,9 +13,10 @@ import { connect, query } from '../db/mysql.ts';
  * the same point in time, exactly `position`.
  */
 export class Snapshot {
-  private constructor(readonly conns: Connection[], readonly position: BinlogPosition) {}
+  private constructor(readonly conns: Connection[], readonly position: BinlogPosition, readonly tracker: SchemaTracker | undefined) {}
 
-  static async take(db: DbConfig, workers: number): Promise<Snapshot> {
+  /** With `withSchema`, the schema tracker's starting point is read under the lock too: exactly the snapshot's. */
+  static async take(db: DbConfig, workers: number, withSchema = false): Promise<Snapshot> {
     const lock = await connect(db, 'upstream');
     const conns: Connection[] = [];
     try {
@@ -32,8 +35,9 @@ export class Snapshot {
       const position: BinlogPosition = { name: String(ms.File), pos: Number(ms.Position) };
       const gtid = await readGtid(lock);
       if (gtid) position.gtid = gtid;
+      const tracker = withSchema ? await snapshotTracker(lock, 'upstream') : undefined;
       await query(lock, 'upstream', 'UNLOCK TABLES');
-      return new Snapshot(conns, position);
+      return new Snapshot(conns, position, tracker);
     } catch (err) {
       for (const c of conns) c.destroy();
       throw err;

@@ -3,12 +3,13 @@ import type { TableName } from '../../src/config/types.ts';
 import type { BinlogPosition, SyncProgress } from '../../src/coord/records.ts';
 import { DmError, asDmError } from '../../src/errors/index.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
-import type { ColumnDef, QueryEvent, TxnEvent } from '../binlog/events.ts';
+import type { QueryEvent, TxnEvent } from '../binlog/events.ts';
 import { comparePos, formatPos, minPos, posKey } from '../binlog/position.ts';
-import { parseEnumMembers } from '../binlog/enum-values.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
 import { classifyMysqlError, connect, isTransient, query } from '../db/mysql.ts';
-import { loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
+import { rowKey } from '../db/schema.ts';
+import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
+import { SchemaTracker } from '../../src/schema/model.ts';
 import { Dispatcher, type RoutedChange, type Txn } from '../sync/dispatcher.ts';
 import { writerStatements } from '../sync/writer-sql.ts';
 import { prepareDownstream } from './load.ts';
@@ -31,7 +32,8 @@ const IDLE_CHECKPOINT_MS = 1000;
  */
 export class SyncUnit implements Unit {
   readonly name = 'sync' as const;
-  private readonly infos = new Map<string, TableInfo | null>();
+  /** The upstream schema as of the stream position (owned by the reader once it runs). */
+  private tracker!: SchemaTracker;
   private ctrl!: Connection;
   private writers: Connection[] = [];
   private writerPos: BinlogPosition[] = [];
@@ -64,7 +66,9 @@ export class SyncUnit implements Unit {
         serverId: ctx.serverId,
         start,
         allowTable: (s, t) => ctx.rules.allowTable(s, t),
-        schemaProvider: (s, t) => this.columnDefs(s, t),
+        tracker: this.tracker,
+        live: (s, t) => liveTrackedTable(this.ctrl, 'upstream', s, t),
+        warn: (msg, detail) => ctx.log.warn(detail, msg),
       });
       this.reader.start();
       await this.loop();
@@ -80,6 +84,16 @@ export class SyncUnit implements Unit {
     const { ctx } = this;
     const rows = await ctx.ckpt.readWriters(this.down);
     const st = await ctx.ckpt.readState(this.down);
+    const saved = await ctx.ckpt.readTracker(this.down);
+    let fresh = false;
+    if (saved !== undefined) this.tracker = SchemaTracker.fromJSON(saved);
+    else {
+      // No tracked schema yet (an incremental task's first start): the upstream's structure now is the best start
+      // there is; DDL between the meta position and now would need a snapshot taken then (as DM documents).
+      const up = await connect(ctx.source.from, 'upstream');
+      try { this.tracker = await snapshotTracker(up, 'upstream'); } finally { up.destroy(); }
+      fresh = true;
+    }
     this.safeUntil = st?.safeUntil;
     for (const c of await ctx.ckpt.readChunks(this.down)) {
       if (c.keyColumn === null && c.snapshot) this.keylessSnapshot.set(`${c.schema}.${c.table}`, c.snapshot);
@@ -92,7 +106,7 @@ export class SyncUnit implements Unit {
       const allEqual = rows.every((r) => comparePos(r.pos, rows[0]!.pos) === 0);
       if (!allEqual) this.workerCount = stored;
       this.writerPos = Array.from({ length: this.workerCount }, (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!);
-      if (allEqual && stored !== this.workerCount) await ctx.ckpt.writeAllWriters(this.down, rows[0]!.pos, this.workerCount);
+      if ((allEqual && stored !== this.workerCount) || fresh) await ctx.ckpt.writeAllWriters(this.down, rows[0]!.pos, this.workerCount, this.tracker.toJSON());
       return minPos(this.writerPos)!;
     }
     let start = st?.syncStart;
@@ -102,27 +116,9 @@ export class SyncUnit implements Unit {
       if (meta.binlogGtid) start.gtid = meta.binlogGtid;
     }
     if (!start) throw new DmError('MetaRequired', `task ${ctx.task.name} source ${ctx.spec.sourceId} has no checkpoint and no meta start position`);
-    await ctx.ckpt.writeAllWriters(this.down, start, this.workerCount);
+    await ctx.ckpt.writeAllWriters(this.down, start, this.workerCount, this.tracker.toJSON());
     this.writerPos = Array.from({ length: this.workerCount }, () => start!);
     return start;
-  }
-
-  private async columnDefs(schema: string, table: string): Promise<ColumnDef[] | undefined> {
-    const rows = await query<ColumnDef[]>(this.ctrl, 'upstream',
-      `SELECT COLUMN_NAME, COLLATION_NAME, CHARACTER_SET_NAME, COLUMN_COMMENT, COLUMN_TYPE FROM information_schema.COLUMNS
-        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
-    if (!rows.length) return undefined;
-    return rows.map((r) => {
-      const members = parseEnumMembers(r.COLUMN_TYPE);
-      if (!members) return r;
-      return /^\s*enum/i.test(r.COLUMN_TYPE) ? { ...r, ENUM_VALUES: members } : { ...r, SET_VALUES: members };
-    });
-  }
-
-  private async tableInfo(schema: string, table: string): Promise<TableInfo | undefined> {
-    const k = `${schema}.${table}`;
-    if (!this.infos.has(k)) this.infos.set(k, (await loadTableInfo(this.ctrl, 'upstream', schema, table)) ?? null);
-    return this.infos.get(k) ?? undefined;
   }
 
   private async loop(): Promise<void> {
@@ -155,7 +151,7 @@ export class SyncUnit implements Unit {
       }
       this.stats.totalEvents++;
       if (ev.kind === 'txn') {
-        const txn = await this.route(ev);
+        const txn = this.route(ev);
         if (txn.changes.length > 0) {
           if (!batch.tryAdd(txn)) { await flush(); batch.tryAdd(txn); }
           if (batchStarted === 0 || batch.rows === txn.changes.length) batchStarted = Date.now();
@@ -177,7 +173,7 @@ export class SyncUnit implements Unit {
   }
 
   /** Filters (event filter per DML type), routes and attaches structure to a transaction's changes. */
-  private async route(ev: TxnEvent): Promise<Txn> {
+  private route(ev: TxnEvent): Txn {
     const out: RoutedChange[] = [];
     for (const change of ev.changes) {
       const { schema, table } = change;
@@ -188,9 +184,7 @@ export class SyncUnit implements Unit {
       }
       const snap = this.keylessSnapshot.get(`${schema}.${table}`);
       if (snap && comparePos(ev.end, snap) <= 0) continue;
-      const info = await this.tableInfo(schema, table);
-      if (!info) throw new DmError('UnsupportedEvent', `no structure known for ${schema}.${table}`, { context: { table: `${schema}.${table}`, position: posKey(ev.end) } });
-      out.push({ change, target: this.ctx.rules.route(schema, table), info, key: rowKey(info), txnEnd: ev.end });
+      out.push({ change, target: this.ctx.rules.route(schema, table), info: change.info, key: rowKey(change.info), txnEnd: ev.end });
     }
     return { end: ev.end, changes: out };
   }
@@ -249,7 +243,7 @@ export class SyncUnit implements Unit {
       for (const sql of op?.op === 'replace' ? op.sqls ?? [] : [ev.sql]) await this.applyStatement(sql, ev, replaying);
       if (op) ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
     }
-    await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount);
+    await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount, ev.trackerAfter);
     this.writerPos = this.writerPos.map(() => ev.end);
     this.synced = ev.end;
   }
@@ -268,7 +262,6 @@ export class SyncUnit implements Unit {
     if (info.kind !== 'ddl') return;
     const tables: TableName[] = info.tables.length ? info.tables : [{ schema: ev.schema, table: '' }];
     const allowed = (t: TableName) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema));
-    for (const t of tables) this.infos.delete(`${t.schema}.${t.table}`);
     if (!tables.some(allowed)) return;
     // DM: a statement is skipped when any of its tables' filters says Ignore, and errors when any says Error.
     const types = info.eventTypes ?? (info.eventType ? [info.eventType] : ['all ddl']);

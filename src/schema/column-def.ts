@@ -1,6 +1,7 @@
 import { binCollation, charsetOfCollation, defaultCollation, maxBytesPerChar, normalizeCharset, normalizeCollation } from './charsets.ts';
 import { Cursor, ParseError, Unsupported } from './cursor.ts';
 import { formatEnumType } from './enum-members.ts';
+import type { IndexSpec } from './indexes.ts';
 import { dataTypeOf, type TrackedColumn } from './model.ts';
 
 /**
@@ -16,7 +17,8 @@ import { dataTypeOf, type TrackedColumn } from './model.ts';
  *   and collation `binary`.
  * - TEXT(n)/BLOB(n) pick the smallest type holding n characters; a VARCHAR over 65535 bytes becomes TEXT (MariaDB
  *   does this only outside strict mode, but a statement found in the binlog did succeed).
- * - AUTO_INCREMENT and PRIMARY KEY imply NOT NULL unless NULL is explicit (PRIMARY KEY: always); JSON is
+ * - AUTO_INCREMENT and PRIMARY KEY imply NOT NULL unless NULL is explicit (PRIMARY KEY: always), and so does
+ *   TIMESTAMP when explicit_defaults_for_timestamp is OFF (not for generated columns); JSON is
  *   longtext utf8mb4_bin whatever the table charset; ENUM/SET members lose trailing spaces.
  */
 
@@ -32,6 +34,8 @@ export interface TypeSpec {
   charset?: string;
   collate?: string;
   binaryAttr: boolean;
+  /** MariaDB COMPRESSED columns: COLUMN_TYPE ends with ` /*M!100301 COMPRESSED*\/`. */
+  compressed?: boolean;
 }
 
 export type Position = { first: true } | { after: string };
@@ -45,11 +49,22 @@ export interface ColumnSpec {
   generated: boolean;
   primary: boolean;
   unique: boolean;
+  /** Inline `[CONSTRAINT name] REFERENCES t (c)`: a foreign key since MariaDB 10.5, so an implicit index. */
+  foreignKeys: { constraint?: string }[];
   comment: string;
   position?: Position;
 }
 
 export interface CharsetDefault { charset: string; collation: string }
+
+/** Server settings that change column definitions. */
+export interface ColumnRules {
+  /**
+   * @@explicit_defaults_for_timestamp (ON by default since MariaDB 10.10, OFF before): when OFF, a TIMESTAMP
+   * column that does not say NULL is NOT NULL.
+   */
+  explicitDefaultsForTimestamp: boolean;
+}
 
 const INT_WIDTH: Record<string, [signed: number, unsigned: number]> = {
   tinyint: [4, 3], smallint: [6, 5], mediumint: [9, 8], int: [11, 10], bigint: [20, 20],
@@ -58,6 +73,7 @@ const TEXTS = ['tinytext', 'text', 'mediumtext', 'longtext'];
 const BLOBS = ['tinyblob', 'blob', 'mediumblob', 'longblob'];
 const LOB_BYTES = [255, 65535, 16777215, 4294967295];
 const MAX_VARCHAR_BYTES = 65535;
+const COMPRESSED = ' /*M!100301 COMPRESSED*/';
 
 const SIMPLE_TYPES = new Set(['bit', 'year', 'date', 'time', 'datetime', 'timestamp', 'binary', 'varbinary', 'tinyblob',
   'blob', 'mediumblob', 'longblob', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json', 'geometry',
@@ -125,7 +141,7 @@ function parseType(c: Cursor): { type: TypeSpec; serial: boolean } {
 export function parseColumnDef(c: Cursor): ColumnSpec {
   const name = c.ident();
   const { type, serial } = parseType(c);
-  const spec: ColumnSpec = { name, type, autoIncrement: serial, generated: false, primary: false, unique: serial, comment: '' };
+  const spec: ColumnSpec = { name, type, autoIncrement: serial, generated: false, primary: false, unique: serial, foreignKeys: [], comment: '' };
   if (serial) spec.notNull = true;
   while (!c.atEnd()) {
     if (c.kw('NOT', 'NULL')) spec.notNull = true;
@@ -156,14 +172,19 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
     } else if (c.kwAny('INVISIBLE', 'VISIBLE')) { /* still in the row image */ }
     else if (c.kw('WITHOUT', 'SYSTEM', 'VERSIONING')) { /* no-op */ }
     else if (c.kw('WITH', 'SYSTEM', 'VERSIONING')) throw new Unsupported('system-versioned tables are not modelled');
-    else if (c.kw('REFERENCES')) skipReferences(c); // inline REFERENCES: parsed and ignored by MariaDB, no index
+    else if (c.kw('REFERENCES')) { skipReferences(c); spec.foreignKeys.push({}); }
     else if (c.kw('CONSTRAINT')) {
-      if (!c.isWord('CHECK')) c.ident();
-      c.must('CHECK');
-      c.skipParens();
+      const constraint = c.isWord('CHECK') || c.isWord('REFERENCES') ? undefined : c.ident();
+      if (c.kw('REFERENCES')) {
+        skipReferences(c);
+        spec.foreignKeys.push(constraint === undefined ? {} : { constraint });
+      } else {
+        c.must('CHECK');
+        c.skipParens();
+      }
     } else if (c.kw('CHECK')) c.skipParens();
     else if (c.kwAny('COLUMN_FORMAT', 'STORAGE')) c.next();
-    else if (c.kw('COMPRESSED')) { if (c.op('=')) c.next(); }
+    else if (c.kw('COMPRESSED')) { type.compressed = true; if (c.op('=')) c.next(); }
     else if (c.kwAny('REF_SYSTEM_ID', 'SRID', 'ENGINE_ATTRIBUTE', 'SECONDARY_ENGINE_ATTRIBUTE')) { c.op('='); c.skipValue(); }
     else if (c.kw('FIRST')) spec.position = { first: true };
     else if (c.kw('AFTER')) spec.position = { after: c.ident() };
@@ -171,6 +192,21 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
     else throw new ParseError(`unexpected ${c.where()} in the definition of column ${name}`);
   }
   return spec;
+}
+
+/**
+ * The indexes a column definition adds, in MariaDB's order: the implicit index of each inline REFERENCES (added
+ * while the attributes are read), then PRIMARY KEY, else UNIQUE (added after the definition; not both).
+ */
+export function inlineKeys(spec: ColumnSpec): IndexSpec[] {
+  const keys: IndexSpec[] = spec.foreignKeys.map((fk) => {
+    const k: IndexSpec = { kind: 'foreign', columns: [spec.name] };
+    if (fk.constraint !== undefined) k.name = fk.constraint;
+    return k;
+  });
+  if (spec.primary) keys.push({ kind: 'primary', columns: [spec.name] });
+  else if (spec.unique) keys.push({ kind: 'unique', columns: [spec.name] });
+  return keys;
 }
 
 /** After REFERENCES: `tbl [(cols)] [MATCH x] [ON DELETE|UPDATE action]...`. */
@@ -191,7 +227,7 @@ export function skipReferences(c: Cursor): void {
  * The column as information_schema shows it, in a table whose default charset/collation is `table`.
  * `convertTo` (ALTER TABLE ... CONVERT TO in the same statement) replaces every non-binary charset.
  */
-export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, convertTo?: CharsetDefault): TrackedColumn {
+export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, rules: ColumnRules, convertTo?: CharsetDefault): TrackedColumn {
   const t = spec.type;
   let columnType: string;
   let charset: string | null = null;
@@ -227,7 +263,9 @@ export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, convertTo
   } else {
     columnType = base; // date, geometry types, uuid, inet4, inet6
   }
-  const nullable = spec.primary ? false : spec.notNull === undefined ? !spec.autoIncrement : !spec.notNull;
+  if (t.compressed) columnType += COMPRESSED;
+  const implicitNotNull = spec.autoIncrement || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp && !spec.generated);
+  const nullable = spec.primary ? false : spec.notNull === undefined ? !implicitNotNull : !spec.notNull;
   return { name: spec.name, columnType, dataType: dataTypeOf(columnType), nullable, generated: spec.generated, charset, collation, comment: spec.comment };
 }
 
@@ -285,6 +323,7 @@ export function convertColumn(col: TrackedColumn, to: CharsetDefault): TrackedCo
     const chars = Math.floor(LOB_BYTES[k]! / mbOld);
     columnType = (bin ? BLOBS : TEXTS)[k === 3 ? 3 : lobIndex(chars * mbNew)]!;
   }
+  if (col.columnType.endsWith(COMPRESSED) && !columnType.endsWith(COMPRESSED)) columnType += COMPRESSED;
   const keepsCharset = dt === 'enum' || dt === 'set' || !bin;
   return {
     ...col, columnType, dataType: dataTypeOf(columnType),

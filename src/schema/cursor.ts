@@ -7,6 +7,9 @@ export class Unsupported extends Error {}
 /** A statement the tracker cannot read (it is malformed, or uses grammar not implemented here). */
 export class ParseError extends Error {}
 
+/** The statement names a column or index the model of its table lacks: the model is stale. */
+export class StaleModel extends Error {}
+
 /**
  * A cursor over the tokens of one statement (or one part of it: `end` bounds it), with the small vocabulary the
  * DDL readers share. Keywords are matched on `word` tokens only, so a quoted `key` is a name, never a keyword.
@@ -122,8 +125,10 @@ export class Cursor {
     const tok = this.next();
     if (tok.type === 'word' && this.isOp('(')) { this.skipParens(); return; }
     if (tok.type === 'word' && this.isOp('.') && this.isIdent(1)) { this.i += 2; return; }
-    if (tok.type === 'word' && this.peek()?.type === 'str' && this.peek()!.start === tok.end) this.i++; // X'..', _cs'..'
-    while (this.peek()?.type === 'str' && tok.type === 'str') this.i++; // 'a' 'b' concatenation
+    // introduced or typed literals: X'0a', b'01', N'x', _utf8mb4'x', _latin1 'x', DATE '2020-01-01'
+    const literalPrefix = tok.type === 'word' && (/^_|^[XBN]$/i.test(tok.text) || ['DATE', 'TIME', 'TIMESTAMP'].includes(tok.upper));
+    if (literalPrefix && this.peek()?.type === 'str') this.i++;
+    if (tok.type === 'str' || literalPrefix) while (this.peek()?.type === 'str') this.i++; // 'a' 'b' concatenation
   }
 
   /** Index of the next top-level `,` (or `end`) from here. */

@@ -33,8 +33,9 @@ interface WorkingIndex {
  */
 export function parseIndexDef(c: Cursor): IndexSpec | null | undefined {
   let symbol: string | undefined;
+  let ifNotExists = false;
   if (c.kw('CONSTRAINT')) {
-    if (c.kw('IF', 'NOT', 'EXISTS')) { /* MariaDB: ADD CONSTRAINT IF NOT EXISTS */ }
+    ifNotExists = c.kw('IF', 'NOT', 'EXISTS'); // MariaDB: ADD CONSTRAINT IF NOT EXISTS name ...
     if (!c.isWord('PRIMARY') && !c.isWord('UNIQUE') && !c.isWord('FOREIGN') && !c.isWord('CHECK')) symbol = c.ident();
   }
   let kind: IndexSpec['kind'];
@@ -49,7 +50,7 @@ export function parseIndexDef(c: Cursor): IndexSpec | null | undefined {
   else return undefined;
 
   const spec: IndexSpec = { kind, columns: [] };
-  if (c.kw('IF', 'NOT', 'EXISTS')) spec.ifNotExists = true;
+  if (c.kw('IF', 'NOT', 'EXISTS') || ifNotExists) spec.ifNotExists = true;
   if (kind !== 'primary' && c.isIdent() && !c.isWord('USING') && !c.isOp('(')) spec.name = c.ident();
   else if (symbol !== undefined && kind !== 'primary') spec.name = symbol;
   if (c.kw('USING') || c.kw('TYPE')) c.next();
@@ -87,11 +88,13 @@ export function ifNotExistsName(spec: IndexSpec): string | undefined {
 /**
  * The index list after a CREATE TABLE (`existing` empty) or an ALTER TABLE (`existing`: the table's indexes
  * with dropped/renamed columns and indexes already applied), with `added` appended in statement order.
+ * Key parts name columns as the table spells them (`KEY (A)` on column `a` is on `a`, and is named `a`).
  */
-export function buildIndexes(existing: TrackedIndex[], added: IndexSpec[]): TrackedIndex[] {
-  const list: WorkingIndex[] = existing.map((i) => ({ name: i.name, kind: i.kind, columns: [...i.columns], generated: i.generated === true }));
+export function buildIndexes(existing: TrackedIndex[], added: IndexSpec[], columns: readonly { name: string }[]): TrackedIndex[] {
+  const spelled = (n: string): string => columns.find((c) => sameName(c.name, n))?.name ?? n;
+  const list: WorkingIndex[] = existing.map((i) => ({ name: i.name, kind: i.kind, columns: i.columns.map(spelled), generated: i.generated === true }));
   for (const s of added) {
-    const w: WorkingIndex = { kind: s.kind === 'foreign' ? 'index' : s.kind, columns: [...s.columns], generated: s.kind === 'foreign' };
+    const w: WorkingIndex = { kind: s.kind === 'foreign' ? 'index' : s.kind, columns: s.columns.map(spelled), generated: s.kind === 'foreign' };
     if (s.name !== undefined) w.name = s.name;
     list.push(w);
   }

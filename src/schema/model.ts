@@ -138,6 +138,12 @@ export interface SchemaTrackerOptions {
   serverCollation?: string;
   /** The upstream's lower_case_table_names is 1: schema and table names are stored and compared in lower case. */
   lowerCaseTableNames?: boolean;
+  /**
+   * The upstream's @@global.explicit_defaults_for_timestamp (default ON, as in MariaDB 10.10+; OFF on older
+   * servers): when OFF, a TIMESTAMP column that does not say NULL is NOT NULL. The binlog does not carry a
+   * session's own setting, so the global one is assumed for every statement.
+   */
+  explicitDefaultsForTimestamp?: boolean;
 }
 
 /** Serialised form, version 1 (see toJSON). */
@@ -145,6 +151,8 @@ export interface TrackerJsonV1 {
   v: 1;
   server: [charset: string, collation: string];
   lctn?: 1;
+  /** explicit_defaults_for_timestamp OFF */
+  edt?: 0;
   schemas: [name: string, charset: string, collation: string][];
   tables: TableJson[];
 }
@@ -160,6 +168,7 @@ export class SchemaTracker {
   readonly serverCharset: string;
   readonly serverCollation: string;
   readonly lowerCaseTableNames: boolean;
+  readonly explicitDefaultsForTimestamp: boolean;
   private readonly dbs = new Map<string, TrackedSchema>();
   private readonly tbls = new Map<string, Map<string, TrackedTable>>();
 
@@ -167,6 +176,7 @@ export class SchemaTracker {
     this.serverCharset = opts.serverCharset ?? 'latin1';
     this.serverCollation = opts.serverCollation ?? 'latin1_swedish_ci';
     this.lowerCaseTableNames = opts.lowerCaseTableNames ?? false;
+    this.explicitDefaultsForTimestamp = opts.explicitDefaultsForTimestamp ?? true;
   }
 
   /** How the server stores a schema or table name. */
@@ -255,6 +265,7 @@ export class SchemaTracker {
       tables: this.tables().map(tableToJson),
     };
     if (this.lowerCaseTableNames) out.lctn = 1;
+    if (!this.explicitDefaultsForTimestamp) out.edt = 0;
     return out;
   }
 
@@ -266,7 +277,10 @@ export class SchemaTracker {
         throw new Error(`unsupported schema tracker format ${String((j as { v?: unknown } | null)?.v)}`);
       }
       const [serverCharset, serverCollation] = j.server;
-      const t = new SchemaTracker({ serverCharset: str(serverCharset), serverCollation: str(serverCollation), lowerCaseTableNames: j.lctn === 1 });
+      const t = new SchemaTracker({
+        serverCharset: str(serverCharset), serverCollation: str(serverCollation),
+        lowerCaseTableNames: j.lctn === 1, explicitDefaultsForTimestamp: j.edt !== 0,
+      });
       for (const [name, charset, collation] of j.schemas) t.setSchema({ name: str(name), charset: str(charset), collation: str(collation) });
       for (const tj of j.tables) t.set(tableFromJson(tj));
       return t;
