@@ -54,6 +54,9 @@ interface ZEvent {
   seqNo?: number | string;
   standalone?: boolean;
   gtid?: string;
+  schemaName?: string;
+  tableName?: string;
+  columnNames?: string[];
 }
 interface ZTableMapEvent { tableId: number; schemaName: string; tableName: string; columnCount: number }
 interface ZInstance {
@@ -207,6 +210,9 @@ export class BinlogReader {
         return;
       case 'gtid':
         return;
+      case 'tablemap':
+        this.onTableMap(e);
+        return;
       case 'query': {
         const sql = (e.query ?? '').trim();
         const upper = sql.toUpperCase();
@@ -253,6 +259,30 @@ export class BinlogReader {
       }
       default:
         return;
+    }
+  }
+
+  /**
+   * With binlog_row_metadata=FULL the event names its columns and zongji decodes from that alone (no fetch): the
+   * tracker must still agree, since keys and generated columns come from it. A disagreement is an error, never a
+   * guess.
+   */
+  private onTableMap(e: ZEvent): void {
+    const schema = e.schemaName ?? '';
+    const table = e.tableName ?? '';
+    const key = `${schema}\0${table}`;
+    const t = this.o.tracker.get(schema, table);
+    if (e.columnNames && t) {
+      const tracked = t.columns.map((c) => c.name);
+      const same = tracked.length === e.columnNames.length && tracked.every((n, i) => n.toLowerCase() === e.columnNames![i]!.toLowerCase());
+      if (!same) {
+        throw new DmError('UnsupportedEvent', `schema tracker and binlog metadata disagree on ${schema}.${table} at ${this.file}: tracked (${tracked.join(', ')}), binlog (${e.columnNames.join(', ')})`,
+          { context: { table: `${schema}.${table}`, position: this.file }, suggestion: 'Report this with the DDL history of the table; restart the task with --remove-meta to rebuild the tracked schema.' });
+      }
+    }
+    if (!this.infos.has(key)) {
+      if (!t) throw new DmError('UnsupportedEvent', `no tracked schema for ${schema}.${table} at ${this.file}`, { context: { table: `${schema}.${table}`, position: this.file } });
+      this.infos.set(key, toTableInfo(t) as TableInfo);
     }
   }
 

@@ -53,7 +53,8 @@ export async function loadTableInfo(conn: Connection, side: Side, schema: string
       dataType,
       columnType: String(c.COLUMN_TYPE),
       nullable: c.IS_NULLABLE === 'YES',
-      generated: extra.includes('GENERATED') || extra.includes('VIRTUAL') || extra.includes('PERSISTENT') || extra.includes('STORED'),
+      // MySQL 8 shows DEFAULT_GENERATED for `DEFAULT (expr)`/CURRENT_TIMESTAMP: not a generated column.
+      generated: /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra) || /^(VIRTUAL|PERSISTENT|STORED)$/.test(extra.trim()),
       charset: c.CHARACTER_SET_NAME ?? null,
       collation: c.COLLATION_NAME ?? null,
       comment: String(c.COLUMN_COMMENT ?? ''),

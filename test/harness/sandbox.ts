@@ -10,6 +10,8 @@ export interface SandboxOptions {
   upstreams?: number;
   /** Start a nats-server; default true. Reading `sandbox.nats` without it throws. */
   withNats?: boolean;
+  /** Extra mariadbd arguments for every upstream (e.g. --binlog-row-metadata=FULL). */
+  upstreamArgs?: string[];
 }
 
 export interface Sandbox {
@@ -24,7 +26,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const n = opts.upstreams ?? 1;
   const withNats = opts.withNats ?? true;
   const pending: Promise<{ stop(): Promise<void> }>[] = [];
-  const ups = Array.from({ length: n }, (_, i) => startMariaDB({ name: `up${i + 1}`, upstream: true, serverId: 101 + i }));
+  const ups = Array.from({ length: n }, (_, i) => startMariaDB({ name: `up${i + 1}`, upstream: true, serverId: 101 + i, ...(opts.upstreamArgs ? { extraArgs: opts.upstreamArgs } : {}) }));
   const down = startMariaDB({ name: 'down', serverId: 201 });
   const nats = withNats ? startNats({ name: 'nats' }) : undefined;
   pending.push(...ups, down, ...(nats ? [nats] : []));

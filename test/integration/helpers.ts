@@ -12,8 +12,8 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { upstreams?: number; sources?: boolean; agentEnv?: NodeJS.ProcessEnv } = {}): Promise<Cluster> {
-  const sb = await startSandbox({ upstreams: opts.upstreams ?? 1 });
+export async function startCluster(opts: { upstreams?: number; sources?: boolean; agentEnv?: NodeJS.ProcessEnv; upstreamArgs?: string[] } = {}): Promise<Cluster> {
+  const sb = await startSandbox({ upstreams: opts.upstreams ?? 1, ...(opts.upstreamArgs ? { upstreamArgs: opts.upstreamArgs } : {}) });
   const agent = startAgent({ name: 'agent-1', nats: sb.nats.url, ...(opts.agentEnv ? { env: opts.agentEnv } : {}) });
   await agent.ready();
   const coord = await Coord.connect({ servers: sb.nats.url, cluster: 'dm' });
