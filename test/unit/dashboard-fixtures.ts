@@ -5,6 +5,12 @@
 import { Bucket, Keys, type BoundRecord, type LeaderRecord, type MemberRecord, type SubtaskStatus, type TaskRecord } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { initialState, reduce, type DashboardState } from '../../tui/dashboard/read-model.ts';
+import React from 'react';
+import { render } from 'ink-testing-library';
+import { App } from '../../tui/dashboard/App.tsx';
+import type { DashboardActions } from '../../tui/dashboard/actions.ts';
+import type { PendingAction, UiState } from '../../tui/dashboard/ui-state.ts';
+import { fixedSource, type ReadModelSource } from '../../tui/dashboard/use-read-model.ts';
 
 export const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -140,3 +146,57 @@ export function pendingLock(): DashboardState {
 }
 
 export const STATES: Record<string, () => DashboardState> = { emptyCluster, smallCluster, hundredTasks, longNames, longError, pendingLock };
+
+// --- rendering at a given terminal size ---------------------------------------------------------------------------
+
+/**
+ * ink-testing-library's stdout reports 100 columns and no rows. Its class is patched once so that every instance
+ * reports the size asked for here, from the first frame on (Ink lays out with stdout.columns, the dashboard also
+ * reads stdout.rows).
+ */
+const size = { columns: 100, rows: 24 };
+let patched = false;
+function patchStdout(): void {
+  if (patched) return;
+  const probe = render(React.createElement(React.Fragment));
+  const proto = Object.getPrototypeOf(probe.stdout) as object;
+  probe.unmount();
+  Object.defineProperty(proto, 'columns', { get: () => size.columns, configurable: true });
+  Object.defineProperty(proto, 'rows', { get: () => size.rows, configurable: true });
+  patched = true;
+}
+
+export const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+
+/** Strips colours and styles: assertions are on the text a user reads. */
+export function plain(frame: string | undefined): string {
+  return (frame ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+export interface FakeActions extends DashboardActions { calls: PendingAction[] }
+
+export function fakeActions(result: (a: PendingAction) => Promise<string> = async (a) => `ok ${a.kind}`): FakeActions {
+  const calls: PendingAction[] = [];
+  return { calls, can: { skipDdl: true, unlock: false }, run: (a) => { calls.push(a); return result(a); } };
+}
+
+export async function renderAt(state: DashboardState | ReadModelSource, columns: number, rows: number, opts: { initial?: Partial<UiState>; actions?: DashboardActions } = {}) {
+  patchStdout();
+  size.columns = columns;
+  size.rows = rows;
+  const source = 'getSnapshot' in state ? state : fixedSource(state);
+  const r = render(React.createElement(App, { source, actions: opts.actions ?? fakeActions(), ...(opts.initial ? { initial: opts.initial } : {}) }));
+  await tick();
+  const keys = {
+    up: '\x1b[A', down: '\x1b[B', left: '\x1b[D', pageDown: '\x1b[6~', enter: '\r', escape: '\x1b', tab: '\t', backspace: '\x7f',
+  } as const;
+  return {
+    ...r,
+    text: () => plain(r.lastFrame()),
+    lines: () => plain(r.lastFrame()).split('\n'),
+    /** Types keys one at a time (names from `keys`, or literal text) and lets Ink render after each. */
+    async press(...ks: (keyof typeof keys | string)[]) {
+      for (const k of ks) { r.stdin.write(k in keys ? keys[k as keyof typeof keys] : k); await tick(); }
+    },
+  };
+}

@@ -12,7 +12,7 @@ import { LocksView } from './LocksView.tsx';
 import { StatusLine } from './StatusLine.tsx';
 import { TasksView } from './TasksView.tsx';
 import { TopologyView } from './TopologyView.tsx';
-import { initialUi, onKey, selectedIndex, type KeyContext, type Message, type UiState, type ViewName } from './ui-state.ts';
+import { filterOf, initialUi, onKey, selectedIndex, splitKeys, type KeyContext, type Message, type UiState, type ViewName } from './ui-state.ts';
 import { useReadModel, type ReadModelSource } from './use-read-model.ts';
 import { useTerminalSize } from './use-terminal-size.ts';
 import { keyRows, taskExists } from './view-rows.ts';
@@ -65,7 +65,7 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
 
   const width = columns;
   const bodyHeight = Math.max(4, rows - 1 - CHROME);
-  const rowsNow = keyRows(ui.view, model, ui.filter);
+  const rowsNow = keyRows(ui.view, model, filterOf(ui));
   const sel = selectedIndex(ui.selected[ui.view], rowsNow.map((r) => r.key));
   const detail = ui.detail !== undefined ? detailFor(ui.view, model, ui.detail, width) : undefined;
   const ctx: KeyContext = {
@@ -77,15 +77,17 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
 
   const report = (message: Message) => setUi({ ...uiRef.current, message });
 
-  useInput((input, key) => {
-    const { ui: next, effect } = onKey(uiRef.current, input, key, ctxRef.current);
-    setUi(next);
-    if (effect?.kind === 'quit') exit();
-    else if (effect?.kind === 'run') {
-      actions.run(effect.action).then(
-        (text) => report({ text, tone: 'info' }),
-        (err: unknown) => report({ text: errorLine(err), tone: 'error' }),
-      );
+  useInput((chunk, chunkKey) => {
+    for (const [input, key] of splitKeys(chunk, chunkKey)) {
+      const { ui: next, effect } = onKey(uiRef.current, input, key, ctxRef.current);
+      setUi(next);
+      if (effect?.kind === 'quit') { exit(); return; }
+      if (effect?.kind === 'run') {
+        actions.run(effect.action).then(
+          (text) => report({ text, tone: 'info' }),
+          (err: unknown) => report({ text: errorLine(err), tone: 'error' }),
+        );
+      }
     }
   });
 
@@ -93,7 +95,7 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
   let body: React.JSX.Element;
   if (ui.help) body = <HelpView width={width} height={bodyHeight} />;
   else if (detail) body = <DetailView detail={detail} scroll={ui.detailScroll} width={width} height={bodyHeight} />;
-  else body = <View model={model} filter={ui.filter} selected={sel} width={width} height={bodyHeight} />;
+  else body = <View model={model} filter={filterOf(ui)} selected={sel} width={width} height={bodyHeight} />;
 
   return (
     <Box flexDirection="column" width={width}>

@@ -13,12 +13,12 @@ export function errorState(e: ErrorEntry): string {
 
 function columns(now: number): Column<ErrorEntry>[] {
   return [
-    { header: 'when', min: 7, priority: 90, value: (e) => ago(e.at, now) },
+    { header: 'age', min: 3, priority: 90, value: (e) => ago(e.at, now).replace(' ago', '') },
     { header: 'task', min: 6, max: 32, priority: 95, flex: true, value: (e) => e.task },
     { header: 'source', min: 6, max: 20, priority: 70, flex: true, value: (e) => e.source },
     { header: 'code', min: 9, priority: 85, value: (e) => e.record.code },
     { header: 'state', min: 7, priority: 60, value: errorState },
-    { header: 'message', min: 12, priority: 100, flex: true, value: (e) => e.record.message },
+    { header: 'message', min: 20, ideal: 32, priority: 100, flex: true, value: (e) => e.record.message },
   ];
 }
 

@@ -13,14 +13,19 @@ const CONNECTION: Record<DashboardState['connection'], string> = {
 export function Header({ model, view, width }: { model: DashboardState; view: ViewName; width: number }): React.JSX.Element {
   const c = counts(model);
   const clock = new Date(model.now).toTimeString().slice(0, 8);
-  // The server address goes first when space is short: the cluster, the connection state and the leader matter more.
-  const parts = ['tsdm dashboard', `cluster ${model.cluster}`, CONNECTION[model.connection], model.leader ? `leader ${truncate(model.leader.name, 24)}` : 'no leader', clock];
-  const withServer = [...parts.slice(0, 3), ...(model.server ? [model.server] : []), ...parts.slice(3)];
-  const first = textWidth(withServer.join(' │ ')) <= width ? withServer.join(' │ ') : parts.join(' │ ');
+  // When space is short the server address goes first, then the title: cluster, NATS state and leader matter more.
+  const rest = [`cluster ${model.cluster}`, CONNECTION[model.connection]];
+  const tail = [model.leader ? `leader ${truncate(model.leader.name, 24)}` : 'no leader', clock];
+  const candidates = [
+    ['tsdm dashboard', ...rest, ...(model.server ? [model.server] : []), ...tail],
+    ['tsdm dashboard', ...rest, ...tail],
+    ['tsdm', ...rest, ...tail],
+  ].map((p) => p.join(' │ '));
+  const first = candidates.find((c) => textWidth(c) <= width) ?? candidates.at(-1)!;
   const badge: Record<ViewName, string> = {
     topology: `${c.agentsAlive}/${c.agents} up`,
     tasks: `${c.tasks}`,
-    errors: `${c.errorsActive}${c.errors > c.errorsActive ? `+${c.errors - c.errorsActive}` : ''}`,
+    errors: c.errors > c.errorsActive ? `${c.errorsActive} (${c.errors} logged)` : `${c.errorsActive}`,
     locks: `${c.locks}`,
   };
   return (

@@ -13,7 +13,7 @@ export const HELP: [string, string][] = [
   ['k', 'in a task detail: skip the event it is paused on,'],
   ['', '  after y (as dmctl binlog skip TASK -s SOURCE)'],
   ['u', 'unlock a shard-DDL lock: not available yet'],
-  ['/', 'filter by name (Enter keeps it, Esc clears it)'],
+  ['/', 'filter this view by name (Enter keeps it, Esc clears it)'],
   ['q  Ctrl-C', 'quit'],
 ];
 

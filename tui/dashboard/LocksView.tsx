@@ -14,7 +14,7 @@ function columns(now: number): Column<LockRow>[] {
     { header: 'waiting', min: 7, max: 40, priority: 70, flex: true, value: (l) => l.waiting.join(',') || '-' },
     { header: 'owner', min: 6, max: 24, priority: 85, value: (l) => l.owner || '-' },
     { header: 'age', min: 5, priority: 75, value: (l) => (l.createdAt === undefined ? '-' : ago(l.createdAt, now).replace(' ago', '')) },
-    { header: 'DDL', min: 10, priority: 90, flex: true, value: (l) => (l.ddls.length ? `${l.ddls.length > 1 ? `(${l.ddls.length}) ` : ''}${l.ddls[0]}` : '-') },
+    { header: 'DDL', min: 10, ideal: 32, priority: 90, flex: true, value: (l) => (l.ddls.length ? `${l.ddls.length > 1 ? `(${l.ddls.length}) ` : ''}${l.ddls[0]}` : '-') },
     { header: 'mode', min: 5, priority: 20, value: (l) => l.mode },
   ];
 }

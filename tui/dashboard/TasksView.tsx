@@ -35,7 +35,7 @@ const COLUMNS: Column<TaskRow>[] = [
   { header: 'lag', min: 4, priority: 75, align: 'right', value: (r) => duration(r.lagSeconds) },
   { header: 'ETA', min: 5, priority: 35, align: 'right', value: (r) => duration(r.etaSeconds) },
   { header: 'agent', min: 6, max: 24, priority: 45, flex: true, value: (r) => (r.agentState === 'alive' || r.agentState === 'none' ? r.agent || '-' : `${r.agent} (${r.agentState})`) },
-  { header: 'last error', min: 10, priority: 85, flex: true, value: (r) => (r.error ? `[${r.error.code}] ${r.error.message}` : '') },
+  { header: 'last error', min: 10, ideal: 32, priority: 85, flex: true, value: (r) => (r.error ? `[${r.error.code}] ${r.error.message}` : '') },
 ];
 
 export function TasksView({ model, filter, selected, width, height }: ListViewProps): React.JSX.Element {

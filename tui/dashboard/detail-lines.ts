@@ -1,6 +1,6 @@
 import { Keys, LEASE_TTL_MS } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
-import { ago, count, duration, oneLine, percent, position, truncate, wrap } from './format.ts';
+import { ago, count, duration, exact, oneLine, percent, position, truncate, wrap } from './format.ts';
 import { liveness, type DashboardState } from './read-model.ts';
 import { agentRows, errorRows, lockRows, taskRows } from './selectors.ts';
 import type { ViewName } from './ui-state.ts';
@@ -60,7 +60,7 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
   if (st?.load) {
     const l = st.load;
     lines.push({ text: '' }, { text: 'Load', bold: true });
-    lines.push(...field('rows', `${count(l.doneRows)} of ${count(l.totalRows)} (${percent(l.doneRows, l.totalRows)})`, w));
+    lines.push(...field('rows', `${exact(l.doneRows)} of ${exact(l.totalRows)} (${percent(l.doneRows, l.totalRows)})`, w));
     lines.push(...field('chunks', `${l.doneChunks} of ${l.totalChunks} (${percent(l.doneChunks, l.totalChunks)})`, w));
     lines.push(...field('tables', String(l.tables), w));
     if (st.unit === 'load' || st.unit === 'dump') {
@@ -76,7 +76,7 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     lines.push(...field('upstream', `${position(y.master)}${y.master?.gtid ? ` gtid ${y.master.gtid}` : ''}`, w));
     lines.push(...field('lag', `${duration(y.lagSeconds)}${y.caughtUp ? ', caught up' : ', catching up'}`, w));
     lines.push(...field('rate', `${count(y.rowsPerSecond)} rows/s`, w));
-    lines.push(...field('totals', `${count(y.totalRows)} rows, ${count(y.totalEvents)} events`, w));
+    lines.push(...field('totals', `${exact(y.totalRows)} rows, ${exact(y.totalEvents)} events`, w));
     lines.push(...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w));
   }
   const recent = st?.recentErrors ?? [];

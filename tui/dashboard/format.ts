@@ -68,6 +68,11 @@ export function count(n: number | undefined): string {
   return `${(n / 1_000_000_000).toFixed(1)}G`;
 }
 
+/** 1234567 -> "1,234,567" (details show exact numbers). */
+export function exact(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US');
+}
+
 export function percent(done: number, total: number): string {
   if (!(total > 0)) return '-';
   const p = Math.min(100, (100 * done) / total);

@@ -226,7 +226,7 @@ export class ReadModelStore {
 
   constructor(cluster: string, opts: StoreOptions = {}, server = '') {
     this.throttleMs = opts.throttleMs ?? 250;
-    this.tickMs = opts.tickMs ?? 1000;
+    this.tickMs = opts.tickMs ?? 500;
     this.clock = opts.clock ?? Date.now;
     this.state = initialState(cluster, server, this.clock());
     this.published = this.state;

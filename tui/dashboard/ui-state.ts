@@ -26,7 +26,8 @@ export interface UiState {
   detail?: string;
   detailScroll: number;
   selected: Record<ViewName, Selection>;
-  filter: string;
+  /** Each view keeps its own name filter (task names mean nothing in Topology). */
+  filters: Record<ViewName, string>;
   editingFilter: boolean;
   confirm?: { action: PendingAction; prompt: string };
   help: boolean;
@@ -53,9 +54,34 @@ export interface KeyInput {
   delete?: boolean; ctrl?: boolean; meta?: boolean;
 }
 
+/**
+ * Ink hands over typeahead as one chunk ("j\r" when keys arrive together, as over a slow SSH link or from tmux
+ * send-keys) and only splits escape sequences. Plain chunks are split here into one key each.
+ */
+export function splitKeys(input: string, key: KeyInput): [string, KeyInput][] {
+  const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.home || key.end || key.ctrl || key.meta || key.escape;
+  const chars = Array.from(input);
+  if (special || chars.length <= 1) return [[input, key]];
+  return chars.map((ch): [string, KeyInput] => {
+    if (ch === '\r' || ch === '\n') return ['', { return: true }];
+    if (ch === '\t') return ['', { tab: true }];
+    if (ch === '\x7f' || ch === '\b') return ['', { backspace: true }];
+    return [ch, {}];
+  });
+}
+
 export function initialUi(view: ViewName = 'tasks'): UiState {
   const selected = Object.fromEntries(VIEWS.map((v) => [v, { index: 0 }])) as Record<ViewName, Selection>;
-  return { view, detailScroll: 0, selected, filter: '', editingFilter: false, help: false };
+  const filters = Object.fromEntries(VIEWS.map((v) => [v, ''])) as Record<ViewName, string>;
+  return { view, detailScroll: 0, selected, filters, editingFilter: false, help: false };
+}
+
+export function filterOf(ui: UiState): string {
+  return ui.filters[ui.view];
+}
+
+function withFilter(ui: UiState, filter: string): UiState {
+  return { ...ui, filters: { ...ui.filters, [ui.view]: filter } };
 }
 
 /** Index of the selection among `keys`: the same row if it is still there, else the same position. */
@@ -94,10 +120,10 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
   }
 
   if (ui.editingFilter) {
-    if (key.escape) return { ui: { ...ui, editingFilter: false, filter: '' } };
+    if (key.escape) return { ui: { ...withFilter(ui, ''), editingFilter: false } };
     if (key.return) return { ui: { ...ui, editingFilter: false } };
-    if (key.backspace || key.delete) return { ui: { ...ui, filter: Array.from(ui.filter).slice(0, -1).join('') } };
-    if (input && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input)) return { ui: { ...ui, filter: ui.filter + input } };
+    if (key.backspace || key.delete) return { ui: withFilter(ui, Array.from(filterOf(ui)).slice(0, -1).join('')) };
+    if (input && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input)) return { ui: withFilter(ui, filterOf(ui) + input) };
     return { ui };
   }
 
@@ -151,7 +177,7 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
       if (!row) return { ui: { ...next, message: { text: 'nothing selected', tone: 'info' } } };
       return { ui: { ...next, detail: row.key, detailScroll: 0, selected: { ...ui.selected, [ui.view]: { key: row.key, index: sel } } } };
     }
-    if (key.escape && ui.filter) return { ui: { ...next, filter: '' } };
+    if (key.escape && filterOf(ui)) return { ui: withFilter(next, '') };
   }
 
   const stage = STAGE_KEYS[input];
