@@ -39,7 +39,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     const src = parseSourceConfig(s.yaml, s.file);
     await run(task.taskMode === 'full' ? 'upstream dump privileges' : 'upstream binlog and privileges', spec.sourceId, async () => {
       const c = await connect(src.from, 'upstream');
-      try { await checkUpstream(c, task.taskMode !== 'full'); } finally { c.destroy(); }
+      try { await checkUpstream(c, task.taskMode); } finally { c.destroy(); }
     });
   }
   return { ok: items.every((i) => i.ok), items };

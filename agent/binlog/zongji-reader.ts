@@ -57,6 +57,15 @@ interface ZEvent {
   schemaName?: string;
   tableName?: string;
   columnNames?: string[];
+  columns_present_bitmap?: Buffer;
+  columns_present_bitmap2?: Buffer;
+}
+
+/** True when the row image bitmap marks every one of the table's `n` columns present. */
+function allPresent(bitmap: Buffer | undefined, n: number): boolean {
+  if (!bitmap) return false;
+  for (let i = 0; i < n; i++) if (((bitmap[i >> 3] ?? 0) & (1 << (i & 7))) === 0) return false;
+  return true;
 }
 interface ZTableMapEvent { tableId: number; schemaName: string; tableName: string; columnCount: number }
 interface ZInstance {
@@ -154,10 +163,12 @@ export class BinlogReader {
     };
     zj.on('binlog', (e) => { try { this.onEvent(e); } catch (err) { this.fail(err); } });
     zj.on('error', (err) => this.fail(err));
+    const from = this.o.start.name
+      ? { filename: this.o.start.name, position: this.o.start.pos }
+      : { gtidSet: this.o.start.gtid ?? '' };
     zj.start({
       serverId: this.o.serverId,
-      filename: this.o.start.name,
-      position: this.o.start.pos,
+      ...from,
       includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'xid', 'mariadbgtid', 'gtid'],
     });
   }
@@ -244,6 +255,14 @@ export class BinlogReader {
         const tm = e.tableMap?.[e.tableId ?? -1];
         if (!tm) return;
         const op = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
+        // zongji fills columns missing from a MINIMAL/NOBLOB row image with NULL: applying that would silently lose
+        // data, so an incomplete image stops the task (a session can override binlog_row_image).
+        const n = tm.columns?.length ?? 0;
+        if (!allPresent(e.columns_present_bitmap, n) || (op === 'update' && !allPresent(e.columns_present_bitmap2, n))) {
+          throw new DmError('UpstreamBinlogRowImage', `the upstream did not log every column of ${tm.parentSchema}.${tm.tableName} (${op} at ${this.file}, before ${e.nextPosition}): the session that wrote it did not use binlog_row_image=FULL`,
+            { context: { table: `${tm.parentSchema}.${tm.tableName}`, position: `${this.file}:${e.nextPosition}` },
+              suggestion: 'Set binlog_row_image=FULL globally and in every application session; then skip nothing: re-migrate the table (start-task --remove-meta) or repair it by hand, because the row change itself is incomplete.' });
+        }
         const txn = this.inTxn ?? (this.inTxn = []);
         const t2 = time2Columns(tm.columns);
         const info = this.infos.get(`${tm.parentSchema}\0${tm.tableName}`);

@@ -62,6 +62,9 @@ export async function connect(cfg: DbConfig, side: Side, opts: ConnectOpts = {})
   conn.on('error', () => undefined);
   try {
     await conn.query(`SET SESSION time_zone = ?`, [opts.timeZone ?? '+00:00']);
+    // tsdm only reads upstream: a neutral sql_mode keeps SHOW CREATE output backquoted (not ANSI_QUOTES) and lets
+    // mysql2's escaping work (NO_BACKSLASH_ESCAPES would break it), whatever the server's global sql_mode is.
+    if (side === 'upstream') await conn.query(`SET SESSION sql_mode = ''`);
     for (const [k, v] of Object.entries(cfg.session)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new DmError('ConfigInvalid', `invalid session variable name ${k}`, { context: { key: `session.${k}` } });
       await conn.query(`SET SESSION ${k} = ?`, [v]);

@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import type { TaskMode } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
 import type { SubtaskContext, Unit } from './context.ts';
@@ -14,14 +15,15 @@ export class CheckUnit implements Unit {
   async run(): Promise<void> {
     const up = await connect(this.ctx.source.from, 'upstream');
     try {
-      await checkUpstream(up, this.ctx.task.taskMode !== 'full');
+      await checkUpstream(up, this.ctx.task.taskMode);
     } finally { up.destroy(); }
     const down = await connect(this.ctx.task.targetDatabase, 'downstream');
     down.destroy();
   }
 }
 
-export async function checkUpstream(up: Connection, needBinlog: boolean): Promise<void> {
+export async function checkUpstream(up: Connection, mode: TaskMode): Promise<void> {
+  const needBinlog = mode !== 'full';
   const [v] = await query<Record<string, string | number>[]>(up, 'upstream',
     'SELECT @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@binlog_row_image AS row_image, @@server_id AS server_id, VERSION() AS version');
   if (!v) throw new DmError('Internal', 'upstream returned no variables');
@@ -33,7 +35,9 @@ export async function checkUpstream(up: Connection, needBinlog: boolean): Promis
   }
   const grants = (await query<Record<string, string>[]>(up, 'upstream', 'SHOW GRANTS FOR CURRENT_USER()')).map((r) => Object.values(r)[0] ?? '').join('\n').toUpperCase();
   if (/GRANT ALL PRIVILEGES ON \*\.\*/.test(grants)) return;
-  const need = ['SELECT', 'RELOAD', 'LOCK TABLES', ...(needBinlog ? ['REPLICATION SLAVE', 'REPLICATION CLIENT'] : [])];
+  // The dump takes its snapshot with FLUSH TABLES WITH READ LOCK (RELOAD), never LOCK TABLES; sync needs the
+  // replication privileges. DM asks the same of each mode.
+  const need = [...(mode !== 'incremental' ? ['SELECT', 'RELOAD'] : []), ...(needBinlog ? ['REPLICATION SLAVE', 'REPLICATION CLIENT'] : [])];
   // MariaDB 10.5+ renamed REPLICATION CLIENT to BINLOG MONITOR and REPLICATION SLAVE to REPLICATION REPLICA/SLAVE.
   const aliases: Record<string, string[]> = { 'REPLICATION CLIENT': ['REPLICATION CLIENT', 'BINLOG MONITOR'], 'REPLICATION SLAVE': ['REPLICATION SLAVE', 'REPLICATION REPLICA'] };
   const missing = need.filter((p) => !(aliases[p] ?? [p]).some((a) => grants.includes(a)));

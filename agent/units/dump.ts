@@ -24,7 +24,7 @@ export class DumpUnit implements Unit {
   async run(): Promise<void> {
     const { ctx } = this;
     const workers = Math.max(1, ctx.spec.dump.threads);
-    const snap = await Snapshot.take(ctx.source.from, workers, true);
+    const snap = await Snapshot.take(ctx.source.from, workers, true, ctx.task.taskMode !== 'full');
     this.snapshot = snap;
     try {
       const conn = snap.conns[0]!;
@@ -48,6 +48,17 @@ export class DumpUnit implements Unit {
           throw new DmError('DownstreamSchema', `cannot create ${target.schema}.${target.table} downstream`, { cause: err, context: { sql: ddl, table: `${target.schema}.${target.table}` } });
         }
         chunks.push(...await planChunks(conn, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where));
+      }
+      // Schemas the rules let through are created even when they hold no table yet (DM does the same).
+      const schemas = await query<Record<string, string>[]>(conn, 'upstream', `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys')`);
+      for (const r of ctx.spec.blockAllowList?.doTables.length ? [] : schemas) {
+        const name = String(r.SCHEMA_NAME);
+        if (!ctx.rules.allowSchema(name)) continue;
+        const target = ctx.rules.routeSchema(name);
+        if (createdSchemas.has(target)) continue;
+        const [db] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE DATABASE ${escapeId(name)}`);
+        await query(this.down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${name}\``), target));
+        createdSchemas.add(target);
       }
       await ctx.ckpt.writePlan(this.down, chunks, { phase: 'load', syncStart: snap.position, safeUntil: snap.position }, snap.tracker?.toJSON());
       ctx.report({ load: { totalChunks: chunks.length, doneChunks: 0, totalRows: chunks.reduce((s, c) => s + c.estRows, 0), doneRows: 0, tables: tables.length } });

@@ -44,7 +44,7 @@ export class LoadUnit implements Unit {
     if (pending.length > 0) {
       const workers = Math.max(1, Math.min(ctx.spec.load.poolSize, ctx.spec.dump.threads, pending.length));
       if (!this.snapshot) {
-        this.snapshot = await Snapshot.take(ctx.source.from, workers);
+        this.snapshot = await Snapshot.take(ctx.source.from, workers, false, ctx.task.taskMode !== 'full');
         const st = await ctx.ckpt.readState(this.down);
         const safeUntil = maxPos([this.snapshot.position, ...(st?.safeUntil ? [st.safeUntil] : [])])!;
         await ctx.ckpt.writeState(this.down, { phase: 'load', syncStart: st?.syncStart ?? this.snapshot.position, safeUntil });

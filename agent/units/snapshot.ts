@@ -16,7 +16,8 @@ export class Snapshot {
   private constructor(readonly conns: Connection[], readonly position: BinlogPosition, readonly tracker: SchemaTracker | undefined) {}
 
   /** With `withSchema`, the schema tracker's starting point is read under the lock too: exactly the snapshot's. */
-  static async take(db: DbConfig, workers: number, withSchema = false): Promise<Snapshot> {
+  /** `withPosition` false (task-mode full): no binlog position is needed, nor the privilege to read it. */
+  static async take(db: DbConfig, workers: number, withSchema = false, withPosition = true): Promise<Snapshot> {
     const lock = await connect(db, 'upstream');
     const conns: Connection[] = [];
     try {
@@ -30,11 +31,14 @@ export class Snapshot {
         await query(c, 'upstream', 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         await query(c, 'upstream', 'START TRANSACTION WITH CONSISTENT SNAPSHOT');
       }
-      const [ms] = await query<Record<string, string | number>[]>(lock, 'upstream', 'SHOW MASTER STATUS');
-      if (!ms) throw new DmError('UpstreamBinlogDisabled', 'SHOW MASTER STATUS returned nothing: the upstream has no binary log');
-      const position: BinlogPosition = { name: String(ms.File), pos: Number(ms.Position) };
-      const gtid = await readGtid(lock);
-      if (gtid) position.gtid = gtid;
+      let position: BinlogPosition = { name: '', pos: 0 };
+      if (withPosition) {
+        const [ms] = await query<Record<string, string | number>[]>(lock, 'upstream', 'SHOW MASTER STATUS');
+        if (!ms) throw new DmError('UpstreamBinlogDisabled', 'SHOW MASTER STATUS returned nothing: the upstream has no binary log');
+        position = { name: String(ms.File), pos: Number(ms.Position) };
+        const gtid = await readGtid(lock);
+        if (gtid) position.gtid = gtid;
+      }
       const tracker = withSchema ? await snapshotTracker(lock, 'upstream') : undefined;
       await query(lock, 'upstream', 'UNLOCK TABLES');
       return new Snapshot(conns, position, tracker);

@@ -114,6 +114,9 @@ export class SyncUnit implements Unit {
     if (!start && meta && meta.binlogName) {
       start = { name: meta.binlogName, pos: meta.binlogPos || 4 };
       if (meta.binlogGtid) start.gtid = meta.binlogGtid;
+    } else if (!start && meta?.binlogGtid) {
+      // GTID only: the stream starts after that GTID set; the file and offset come with the first rotate event.
+      start = { name: '', pos: 0, gtid: meta.binlogGtid };
     }
     if (!start) throw new DmError('MetaRequired', `task ${ctx.task.name} source ${ctx.spec.sourceId} has no checkpoint and no meta start position`);
     await ctx.ckpt.writeAllWriters(this.down, start, this.workerCount, this.tracker.toJSON());

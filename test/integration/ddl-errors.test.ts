@@ -96,3 +96,15 @@ test('two streams with one server-id: the conflict is a coded error in query-sta
   await c.ctl(['stop-task', 'sid-a']);
   await c.ctl(['stop-task', 'sid-b']);
 });
+
+test('a row image without every column (a session with binlog_row_image=MINIMAL) pauses the task, never loses data silently', { timeout: 120_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  await up.query('CREATE DATABASE ri; CREATE TABLE ri.t (id INT PRIMARY KEY, name VARCHAR(20), note VARCHAR(20)); INSERT INTO ri.t VALUES (9, "a", "keep")');
+  await startTask(c, taskYaml('ri', c.sb.downstream, 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["ri"]\n'));
+  await waitSynced(c, 'ri');
+  await up.query("SET SESSION binlog_row_image = 'MINIMAL'; UPDATE ri.t SET name = 'hoho' WHERE id = 9");
+  const v = await waitStage(c, 'ri', (s) => s.sources[0]!.error?.code === 'TSDM-20004' && s.sources[0]!.stage === 'Paused', 'paused on the minimal row image');
+  assert.match(v.sources[0]!.error!.message, /ri\.t/);
+  const [row] = await c.sb.downstream.query('SELECT name, note FROM ri.t WHERE id = 9');
+  assert.deepEqual([row.name, row.note], ['a', 'keep'], 'the downstream row was not touched');
+});

@@ -57,3 +57,15 @@ block-allow-list:
   assert.equal(st.json.tasks[0].sources[0].unit, 'sync');
   assert.equal(st.json.tasks[0].sources[0].load, undefined, 'an incremental task does not dump or load');
 });
+
+test('task-mode incremental can start from a GTID alone (meta.binlog-gtid)', { timeout: 120_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query(`CREATE DATABASE gt; CREATE TABLE gt.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO gt.t VALUES (1, 'old')`);
+  await down.query(`CREATE DATABASE gt; CREATE TABLE gt.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO gt.t VALUES (1, 'old')`);
+  const [{ g }] = await up.query('SELECT @@gtid_binlog_pos AS g');
+  await up.query(`INSERT INTO gt.t VALUES (2, 'new'); UPDATE gt.t SET v = 'upd' WHERE id = 1`);
+  await startTask(c, taskYaml('gtid-task', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-gtid: "${g}"\nblock-allow-list:\n  b:\n    do-dbs: ["gt"]\n`, 'incremental'));
+  await waitSynced(c, 'gtid-task');
+  await assertSame(up, down, [{ up: ['gt', 't'] }]);
+});
