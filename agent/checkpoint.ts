@@ -42,6 +42,19 @@ export interface SourceState {
   safeUntil?: BinlogPosition;
 }
 
+/**
+ * `<task>_<suffix>`, kept within MySQL's 64-character identifier limit: a long task name is cut and given a hash
+ * of the whole name, so two long names never share tables.
+ */
+export function metaTableName(task: string, suffix: string): string {
+  const full = `${task}_${suffix}`;
+  if (full.length <= 64) return full;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < task.length; i++) { h ^= task.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  const tag = (h >>> 0).toString(16).padStart(8, '0');
+  return `${task.slice(0, 64 - suffix.length - tag.length - 2)}_${tag}_${suffix}`;
+}
+
 export class CheckpointStore {
   private readonly syncT: string;
   private readonly loadT: string;
@@ -50,11 +63,11 @@ export class CheckpointStore {
   private readonly schemaT: string;
 
   constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string) {
-    this.syncT = `${escapeId(metaSchema)}.${escapeId(`${task}_syncer_checkpoint`)}`;
-    this.loadT = `${escapeId(metaSchema)}.${escapeId(`${task}_loader_checkpoint`)}`;
-    this.stateT = `${escapeId(metaSchema)}.${escapeId(`${task}_source_state`)}`;
-    this.ddlT = `${escapeId(metaSchema)}.${escapeId(`${task}_ddl_pending`)}`;
-    this.schemaT = `${escapeId(metaSchema)}.${escapeId(`${task}_schema_tracker`)}`;
+    this.syncT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'syncer_checkpoint'))}`;
+    this.loadT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'loader_checkpoint'))}`;
+    this.stateT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'source_state'))}`;
+    this.ddlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'ddl_pending'))}`;
+    this.schemaT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'schema_tracker'))}`;
   }
 
   async init(conn: Connection): Promise<void> {

@@ -33,18 +33,20 @@ const GLOBAL_HELP = `
 `;
 
 export function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const all = [...COMMANDS, dashboard];
+  const width = Math.max(...all.map((c) => c.name.length));
   return `
   Usage
-    $ dmctl [global flags] COMMAND [args]
+    $ dmctl [global flags] [COMMAND [args]]      (no command on a terminal: the dashboard)
 
   Commands
-${COMMANDS.map((c) => `    ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+${all.map((c) => `    ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 ${GLOBAL_HELP}
   Examples
     $ dmctl operate-source create source1.yaml
     $ dmctl start-task task.yaml
     $ dmctl query-status my-task --json
+    $ dmctl                                   # interactive dashboard
 `;
 }
 
