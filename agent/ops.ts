@@ -2,6 +2,7 @@ import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
 import type { CheckItem, CheckResult, CheckSourceRequest, CheckTaskRequest } from '../src/coord/index.ts';
 import { asDmError, DmError } from '../src/errors/index.ts';
 import { connect } from './db/mysql.ts';
+import { taskZone } from './db/timezone.ts';
 import { checkUpstream } from './units/check.ts';
 
 /**
@@ -29,6 +30,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     try { await fn(); items.push({ name, ...(source ? { source } : {}), ok: true }); }
     catch (err) { items.push({ name, ...(source ? { source } : {}), ok: false, error: asDmError(err).toRecord() }); }
   };
+  await run('task timezone', undefined, async () => { taskZone(task); });
   await run('downstream connection', undefined, async () => { (await connect(task.targetDatabase, 'downstream')).destroy(); });
   for (const spec of task.subtasks) {
     const s = req.sources[spec.sourceId];

@@ -2,6 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { TaskMode } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
+import { taskZone } from '../db/timezone.ts';
 import type { SubtaskContext, Unit } from './context.ts';
 
 /**
@@ -13,6 +14,7 @@ export class CheckUnit implements Unit {
   constructor(private readonly ctx: SubtaskContext) {}
 
   async run(): Promise<void> {
+    taskZone(this.ctx.task);
     const up = await connect(this.ctx.source.from, 'upstream');
     try {
       await checkUpstream(up, this.ctx.task.taskMode);

@@ -8,6 +8,7 @@ import { classifyMysqlError, connect, escapeId, isTransient, query, type Row, ty
 import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
 import { insertStatements } from '../sync/sqlgen.ts';
 import { Snapshot } from './snapshot.ts';
+import { shiftTimestamp, taskZone } from '../db/timezone.ts';
 import { throwIfAborted, type SubtaskContext, type Unit } from './context.ts';
 
 const BATCH_ROWS = 1000;
@@ -56,7 +57,7 @@ export class LoadUnit implements Unit {
         let lastReport = 0;
         const worker = async (i: number): Promise<void> => {
           const up = snap.conns[i % snap.conns.length]!;
-          const down = await connect(ctx.task.targetDatabase, 'downstream');
+          const down = await connect(ctx.task.targetDatabase, 'downstream', { timeZone: taskZone(ctx.task).session });
           await prepareDownstream(down);
           try {
             for (let c = queue.shift(); c; c = queue.shift()) {
@@ -111,6 +112,8 @@ export class LoadUnit implements Unit {
     const info = await this.info(up, c.schema, c.table);
     const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
     const bin = binaryColumns(info);
+    const zone = taskZone(this.ctx.task);
+    const tsIdx = zone.offsetMinutes === 0 ? [] : cols.flatMap((name, i) => (info.columns.find((x) => x.name === name)?.dataType === 'timestamp' ? [i] : []));
     const conds: string[] = [];
     const params: unknown[] = [];
     if (c.keyColumn && c.lo !== null) { conds.push(`${escapeId(c.keyColumn)} >= ?`); params.push(c.lo); }
@@ -136,6 +139,7 @@ export class LoadUnit implements Unit {
       for await (const r of stream as AsyncIterable<RowDataPacket>) {
         const row = r as unknown as Row;
         const vals = cols.map((k) => row[k] ?? null);
+        for (const i of tsIdx) { const v = vals[i]; if (typeof v === 'string') vals[i] = shiftTimestamp(v, zone.offsetMinutes); }
         for (const v of vals) bytes += v === null ? 4 : v.length + 3;
         batch.push(vals);
         total++;

@@ -9,6 +9,7 @@ import { BinlogReader } from '../binlog/zongji-reader.ts';
 import { classifyMysqlError, connect, isTransient, query } from '../db/mysql.ts';
 import { rowKey } from '../db/schema.ts';
 import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
+import { shiftTimestamp, taskZone, type Zone } from '../db/timezone.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { Dispatcher, type RoutedChange, type Txn } from '../sync/dispatcher.ts';
 import { writerStatements } from '../sync/writer-sql.ts';
@@ -32,6 +33,8 @@ const IDLE_CHECKPOINT_MS = 1000;
  */
 export class SyncUnit implements Unit {
   readonly name = 'sync' as const;
+  /** Downstream sessions run in the task's time zone; TIMESTAMP values are moved to it (db/timezone.ts). */
+  private readonly zone: Zone;
   /** The upstream schema as of the stream position (owned by the reader once it runs). */
   private tracker!: SchemaTracker;
   private ctrl!: Connection;
@@ -46,7 +49,9 @@ export class SyncUnit implements Unit {
   private readonly keylessSnapshot = new Map<string, BinlogPosition>();
   private stats = { totalRows: 0, totalEvents: 0, lastTs: 0, rate: 0, rateWindowRows: 0, rateWindowStart: Date.now() };
 
-  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {}
+  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {
+    this.zone = taskZone(ctx.task);
+  }
 
   async run(): Promise<void> {
     const { ctx } = this;
@@ -54,7 +59,7 @@ export class SyncUnit implements Unit {
     this.ctrl = await connect(ctx.source.from, 'upstream');
     try {
       for (let i = 0; i < this.workerCount; i++) {
-        const c = await connect(ctx.task.targetDatabase, 'downstream');
+        const c = await connect(ctx.task.targetDatabase, 'downstream', { timeZone: this.zone.session });
         await prepareDownstream(c);
         this.writers.push(c);
       }
@@ -187,9 +192,20 @@ export class SyncUnit implements Unit {
       }
       const snap = this.keylessSnapshot.get(`${schema}.${table}`);
       if (snap && comparePos(ev.end, snap) <= 0) continue;
+      if (this.zone.offsetMinutes !== 0) this.shiftTimestamps(change);
       out.push({ change, target: this.ctx.rules.route(schema, table), info: change.info, key: rowKey(change.info), txnEnd: ev.end });
     }
     return { end: ev.end, changes: out };
+  }
+
+  private shiftTimestamps(change: TxnEvent['changes'][number]): void {
+    for (const col of change.info.columns) {
+      if (col.dataType !== 'timestamp') continue;
+      for (const img of [change.before, change.after]) {
+        const v = img?.[col.name];
+        if (img && typeof v === 'string') img[col.name] = shiftTimestamp(v, this.zone.offsetMinutes);
+      }
+    }
   }
 
   private async applyBatch(batch: Dispatcher, end: BinlogPosition): Promise<void> {

@@ -185,6 +185,8 @@ async function open(ep: DbEndpoint): Promise<Connection> {
     throw new Error(`cannot connect to ${ep.name ?? `${ep.host}:${ep.port}`}: ${(err as Error).message}`, { cause: err });
   }
   await p.query("SET SESSION time_zone = '+00:00'");
+  // A server whose global sql_mode has NO_BACKSLASH_ESCAPES or ANSI_QUOTES would misread mysql2's escaping.
+  await p.query("SET SESSION sql_mode = ''");
   await p.query('SET SESSION max_sort_length = 8388608').catch(() => {}); // not every server has it
   await p.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
   return conn;

@@ -71,7 +71,7 @@ test('every type survives dump/load and sync exactly, across time zones', { time
   await up.query('CREATE DATABASE types');
   await up.query(TABLE);
   await insert(0);
-  await startTask(c, taskYaml('types', down, 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["types"]\n'));
+  await startTask(c, taskYaml('types', down, 'timezone: "-03:30"\nmysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["types"]\n'));
   await waitSynced(c, 'types');
   let r = await compareTables(up, { schema: 'types', table: 't' }, down, { schema: 'types', table: 't' });
   assert.ok(r.equal, `dump/load: ${r.diffs.join('\n')}`);

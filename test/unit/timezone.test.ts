@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { shiftTimestamp, taskZone } from '../../agent/db/timezone.ts';
+import type { TaskConfig } from '../../src/config/types.ts';
+
+const task = (timezone: string) => ({ timezone } as TaskConfig);
+
+test('task timezone: offsets and UTC; IANA names are refused with the reason', () => {
+  assert.deepEqual(taskZone(task('')), { session: '+00:00', offsetMinutes: 0 });
+  assert.deepEqual(taskZone(task('+04:00')), { session: '+04:00', offsetMinutes: 240 });
+  assert.deepEqual(taskZone(task('-5:30')), { session: '-05:30', offsetMinutes: -330 });
+  assert.throws(() => taskZone(task('Asia/Shanghai')), /only fixed offsets/);
+});
+
+test('TIMESTAMP values move from UTC to the offset exactly, fractions and zero dates kept', () => {
+  assert.equal(shiftTimestamp('2024-02-28 22:30:00.123456', 240), '2024-02-29 02:30:00.123456');
+  assert.equal(shiftTimestamp('1970-01-01 00:00:01', -300), '1969-12-31 19:00:01');
+  assert.equal(shiftTimestamp('0000-00-00 00:00:00', 240), '0000-00-00 00:00:00');
+});
