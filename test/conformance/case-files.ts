@@ -4,7 +4,7 @@
  * into the original text in place, so every other byte — comments, order, line numbers in tsdm's errors — is the
  * file DM's suite uses. DM's run.sh placeholders are replaced the way run.sh's `sed` does.
  */
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { isMap, isPair, isScalar, parseDocument } from 'yaml';
 import type { DbEndpoint } from '../harness/index.ts';
 
 export interface Conn { host: string; port: number; user: string; password: string }
@@ -52,13 +52,49 @@ export function rewriteSource(text: string, up: DbEndpoint, opts: { keepUser?: b
   return { text: splice(text, edits), notes };
 }
 
-export function rewriteTask(text: string, down: DbEndpoint): string {
-  return splice(text, [
+export function rewriteTask(text: string, down: DbEndpoint): { text: string; notes: string[] } {
+  const stripped = stripTidbSession(text);
+  return { text: splice(stripped.text, [
     { path: ['target-database', 'host'], value: down.host },
     { path: ['target-database', 'port'], value: down.port },
     { path: ['target-database', 'user'], value: down.user },
     { path: ['target-database', 'password'], value: down.password },
-  ]);
+  ]), notes: stripped.removed.length
+    ? [`target-database.session: ${stripped.removed.join(', ')} exist only in TiDB and are commented out for the MariaDB downstream (it rejects unknown variables, as it would from DM)`]
+    : [] };
+}
+
+/**
+ * `target-database.session` is part of the target's connection block; the `tidb_*` variables DM's cases set there
+ * exist only in TiDB. They become comment lines (so every other line keeps its number); the `session:` key too
+ * when nothing else is left in it.
+ */
+export function stripTidbSession(text: string): { text: string; removed: string[] } {
+  const doc = parseDocument(text, { keepSourceTokens: true });
+  const target = doc.get('target-database', true);
+  if (!isMap(target)) return { text, removed: [] };
+  const sessionPair = target.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === 'session');
+  const session = sessionPair?.value;
+  if (!sessionPair || !isMap(session)) return { text, removed: [] };
+  const lineOf = (offset: number): number => text.slice(0, offset).split('\n').length - 1;
+  const lines = text.split('\n');
+  const removed: string[] = [];
+  const comment = (from: number, to: number): void => {
+    for (let l = from; l <= to; l++) lines[l] = lines[l]!.replace(/^(\s*)(\S)/, '$1# $2');
+  };
+  for (const p of session.items) {
+    if (!isPair(p) || !isScalar(p.key) || !String(p.key.value).toLowerCase().startsWith('tidb_')) continue;
+    const k = p.key as { range?: [number, number, number] };
+    const v = p.value as { range?: [number, number, number] } | null;
+    if (!k.range) continue;
+    comment(lineOf(k.range[0]), lineOf(v?.range ? v.range[1] : k.range[1]));
+    removed.push(String(p.key.value));
+  }
+  if (removed.length === session.items.length) {
+    const k = sessionPair.key as { range?: [number, number, number] };
+    if (k.range) comment(lineOf(k.range[0]), lineOf(k.range[0]));
+  }
+  return { text: lines.join('\n'), removed };
 }
 
 /** Value of a top-level or nested key as written (for reading a file without tsdm's loader). */

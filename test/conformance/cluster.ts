@@ -14,8 +14,10 @@ export const TIMEOUTS = {
   dmctl: 60_000,
   /** Full load plus catching up with the increments of one step. */
   caughtUp: 120_000,
-  /** DM pauses on an error within seconds; tsdm gets as long. */
-  paused: 60_000,
+  /** DM pauses on an error within seconds. */
+  paused: 30_000,
+  /** A subtask that shows the same error this long while retrying is stuck, not recovering. */
+  persistentError: 30_000,
   agentStop: 15_000,
 } as const;
 
@@ -85,8 +87,9 @@ export function describeSubtasks(views: SubtaskView[]): string {
 
 export function formatTsdmError(s: SubtaskView): string {
   const e = s.error!;
-  const ctx = [e.context?.position ? `at ${e.context.position}` : '', e.context?.sql ? `sql: ${e.context.sql.replace(/\s+/g, ' ').slice(0, 300)}` : ''].filter(Boolean).join(', ');
-  return `${s.source} paused in ${s.unit}: ${e.code} ${e.message}${ctx ? ` (${ctx})` : ''}`;
+  const ctx = [e.context?.position ? `at ${e.context.position}` : '', e.context?.sql ? `sql: ${e.context.sql.replace(/\s+/g, ' ').slice(0, 200)}` : ''].filter(Boolean).join(', ');
+  const msg = e.message.length > 240 ? `${e.message.slice(0, 240)}…` : e.message;
+  return `${s.source} paused in ${s.unit}: ${e.code} ${msg}${ctx ? ` (${ctx})` : ''}`;
 }
 
 export async function masterPosition(db: MariaDBInstance): Promise<{ name: string; pos: number }> {
@@ -108,6 +111,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function waitCaughtUp(c: Cluster, task: string, mode: string, heads: Map<string, { name: string; pos: number }>): Promise<void> {
   const t0 = Date.now();
   let last: SubtaskView[] = [];
+  const errorSince = new Map<string, number>();
   while (Date.now() - t0 < TIMEOUTS.caughtUp) {
     try {
       last = await c.status(task);
@@ -117,6 +121,16 @@ export async function waitCaughtUp(c: Cluster, task: string, mode: string, heads
     }
     const paused = last.find((s) => s.error && (s.stage === 'Paused' || s.stage === 'Stopped'));
     if (paused) throw new TsdmFailure(formatTsdmError(paused), c.logTail());
+    // A retryable error shows between retries; the same one still coming back after 30 s means tsdm is stuck.
+    for (const s of last) {
+      if (!s.error) continue;
+      const k = `${s.source}|${s.error.code}|${s.error.message}`;
+      const since = errorSince.get(k) ?? Date.now();
+      errorSince.set(k, since);
+      if (Date.now() - since > TIMEOUTS.persistentError) {
+        throw new TsdmFailure(`${formatTsdmError(s).replace(' paused in ', ' keeps retrying in ')} (the same error for ${Math.round((Date.now() - since) / 1000)} s, stage ${s.stage})`, c.logTail());
+      }
+    }
     const done = last.length > 0 && last.every((s) => mode === 'full'
       ? s.stage === 'Finished'
       : s.stage === 'Running' && s.unit === 'sync' && heads.has(s.source) && reached(s.sync?.synced, heads.get(s.source)!));

@@ -32,6 +32,7 @@ export interface DiffOutcome {
 const q = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
 const fq = (t: TableRef): string => `${q(t.schema)}.${q(t.table)}`;
 const key = (t: TableRef): string => `${t.schema}.${t.table}`;
+const key_ = key;
 
 async function connect(ep: DbEndpoint): Promise<mysql.Connection> {
   const c = await mysql.createConnection({
@@ -41,7 +42,7 @@ async function connect(ep: DbEndpoint): Promise<mysql.Connection> {
     typeCast: (field, next) => {
       if (field.type === 'BIT' || field.type === 'BLOB' || field.type === 'TINY_BLOB' || field.type === 'MEDIUM_BLOB' || field.type === 'LONG_BLOB'
         || field.type === 'STRING' || field.type === 'VAR_STRING') {
-        return field.charset === 63 ? field.buffer() : field.string();
+        return (field as unknown as { characterSet?: number }).characterSet === 63 ? field.buffer() : field.string();
       }
       return field.type === 'JSON' ? field.string() : (field.string() ?? next());
     },
@@ -64,8 +65,32 @@ async function baseTables(ep: DbEndpoint): Promise<TableRef[]> {
 
 interface ShardRef { sourceIndex: number; table: TableRef }
 
-/** Copies the union of the shards (rows matching `where`) into a scratch table on the target server. */
-async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string): Promise<TableRef> {
+/**
+ * The key the union is compared on: the config's `index-fields`, else a unique key of the target, without ignored
+ * columns (sync-diff orders by the same). compareTables orders a keyless table by all its columns, which MariaDB
+ * cannot sort when several are long texts, so the scratch table gets this key as a NOT NULL UNIQUE index.
+ */
+async function unionKey(spec: DiffSpec, target: TableRef, indexFields: string[], ignore: Set<string>, cols: string[]): Promise<string[]> {
+  if (indexFields.length && indexFields.every((f) => cols.includes(f) && !ignore.has(f))) return indexFields;
+  const c = await connect(spec.target);
+  try {
+    const [rows] = await c.query<RowDataPacket[]>(
+      'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = \'PRIMARY\' DESC, INDEX_NAME, SEQ_IN_INDEX',
+      [target.schema, target.table]);
+    const byIndex = new Map<string, string[]>();
+    for (const r of rows) byIndex.set(String(r.i), [...(byIndex.get(String(r.i)) ?? []), String(r.c)]);
+    return [...byIndex.values()].find((k) => k.every((col) => cols.includes(col) && !ignore.has(col))) ?? [];
+  } finally {
+    await c.end().catch(() => c.destroy());
+  }
+}
+
+/**
+ * Copies the union of the shards (rows matching `where`) into a scratch table on the target server, keyed on
+ * `key` when every row has a distinct non-NULL key (strict mode: a NULL or a duplicate is an error, never a
+ * silent conversion); otherwise keyless.
+ */
+async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, target: TableRef, indexFields: string[], ignore: Set<string>): Promise<TableRef> {
   const scratch: TableRef = { schema: SCRATCH_SCHEMA, table: 'shard_union' };
   const first = shards[0]!;
   const src0 = await connect(spec.sources[first.sourceIndex]!.endpoint);
@@ -78,24 +103,36 @@ async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string):
   } finally {
     await src0.end().catch(() => src0.destroy());
   }
+  const key = await unionKey(spec, target, indexFields, ignore, cols.map((c) => c.name));
+  const data: unknown[][] = [];
+  for (const s of shards) {
+    const up = await connect(spec.sources[s.sourceIndex]!.endpoint);
+    try {
+      const [rows] = await up.query<RowDataPacket[]>({ sql: `SELECT ${cols.map((c) => q(c.name)).join(', ')} FROM ${fq(s.table)}${where}`, rowsAsArray: true });
+      data.push(...(rows as unknown as unknown[][]));
+    } catch (err) {
+      throw new Error(`cannot read shard ${spec.sources[s.sourceIndex]!.name} ${key_(s.table)} with the columns of ${key_(first.table)}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await up.end().catch(() => up.destroy());
+    }
+  }
   const down = await connect(spec.target);
   try {
-    await down.query("SET SESSION sql_mode = ''");
-    await down.query(`DROP DATABASE IF EXISTS ${q(SCRATCH_SCHEMA)}`);
-    await down.query(`CREATE DATABASE ${q(SCRATCH_SCHEMA)} CHARACTER SET utf8mb4`);
-    await down.query(`CREATE TABLE ${fq(scratch)} (${cols.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
-    for (const s of shards) {
-      const up = await connect(spec.sources[s.sourceIndex]!.endpoint);
+    await down.query("SET SESSION sql_mode = 'STRICT_ALL_TABLES'");
+    for (const keyed of key.length ? [true, false] : [false]) {
+      await down.query(`DROP DATABASE IF EXISTS ${q(SCRATCH_SCHEMA)}`);
+      await down.query(`CREATE DATABASE ${q(SCRATCH_SCHEMA)} CHARACTER SET utf8mb4`);
+      const defs = cols.map((c) => `${q(c.name)} ${c.type}${keyed && key.includes(c.name) ? ' NOT NULL' : ''}`);
+      if (keyed) defs.push(`UNIQUE KEY (${key.map(q).join(', ')})`);
+      await down.query(`CREATE TABLE ${fq(scratch)} (${defs.join(', ')})`);
       try {
-        const [rows] = await up.query<RowDataPacket[]>({ sql: `SELECT ${cols.map((c) => q(c.name)).join(', ')} FROM ${fq(s.table)}${where}`, rowsAsArray: true });
-        for (let i = 0; i < rows.length; i += 500) {
-          const part = rows.slice(i, i + 500) as unknown as unknown[][];
+        for (let i = 0; i < data.length; i += 500) {
+          const part = data.slice(i, i + 500);
           await down.query(`INSERT INTO ${fq(scratch)} VALUES ${part.map((r) => `(${r.map(() => '?').join(', ')})`).join(', ')}`, part.flat());
         }
+        return scratch;
       } catch (err) {
-        throw new Error(`cannot read shard ${spec.sources[s.sourceIndex]!.name} ${key(s.table)} with the columns of ${key(first.table)}: ${(err as Error).message}`, { cause: err });
-      } finally {
-        await up.end().catch(() => up.destroy());
+        if (!keyed) throw err;
       }
     }
   } finally {
@@ -145,7 +182,7 @@ export async function runDiff(spec: DiffSpec): Promise<DiffOutcome> {
       continue;
     }
     try {
-      const union = await assembleUnion(spec, shards, opts.where ? ` WHERE ${opts.where}` : '');
+      const union = await assembleUnion(spec, shards, opts.where ? ` WHERE ${opts.where}` : '', t, cfg?.indexFields ?? [], new Set(opts.ignoreColumns));
       const r = await compareTables(spec.target, union, spec.target, t, opts);
       const label = `${key(union)} -> ${key(t)}`;
       if (!r.equal) {

@@ -13,7 +13,7 @@ import type { DbEndpoint } from '../harness/index.ts';
 import { makeRouter, parseTableFilter, type RouteRule, type Router, type TableFilter } from './sync-diff-rules.ts';
 
 export interface DiffSource { name: string; endpoint: DbEndpoint; router: Router }
-export interface DiffTableConfig { name: string; filter: TableFilter; ignoreColumns: string[]; range?: string }
+export interface DiffTableConfig { name: string; filter: TableFilter; ignoreColumns: string[]; indexFields: string[]; range?: string }
 export interface DiffSpec {
   file: string;
   sources: DiffSource[];
@@ -55,7 +55,7 @@ export function parseDiffConfig(text: string, file: string, env: DiffEnv): DiffS
   const configs: DiffTableConfig[] = wanted.map((n) => {
     const c = obj(configsByName[n]);
     if (!configsByName[n]) throw new Error(`${file}: target-configs names ${n}, which [table-configs] does not define`);
-    const out: DiffTableConfig = { name: n, filter: parseTableFilter(strs(c['target-tables'])), ignoreColumns: strs(c['ignore-columns']) };
+    const out: DiffTableConfig = { name: n, filter: parseTableFilter(strs(c['target-tables'])), ignoreColumns: strs(c['ignore-columns']), indexFields: strs(c['index-fields']) };
     if (typeof c['range'] === 'string' && c['range'].trim() !== '') out.range = c['range'];
     return out;
   });

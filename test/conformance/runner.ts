@@ -1,0 +1,460 @@
+/**
+ * Runs one DM case folder: a preflight of every scenario's files through tsdm's own config loaders (the first
+ * thing `dmctl` does with them), then — if any scenario can run — one sandbox (two upstream MariaDBs, a
+ * downstream, NATS) for the whole case. Each scenario gets the sandbox reset, its own cluster name and agent,
+ * and its steps in order; the first failing step ends it with a reason that says whose problem it is.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { loadSourceConfig, loadTaskConfig } from '../../src/config/index.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { startSandbox, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
+import { placeholdersIn, readYaml, replacePlaceholders, rewriteSource, rewriteTask, sourcePort } from './case-files.ts';
+import { Cluster, TsdmFailure, formatTsdmError, masterPosition, waitCaughtUp, waitPaused } from './cluster.ts';
+import { runDiff } from './data-check.ts';
+import { DM_CI_PORTS, parseDiffConfig, parseRouteRule, type DiffEnv, type DmTaskView } from './diff-config.ts';
+import type { CasePlan, On, Scenario, Step } from './plan.ts';
+import { mysql8Gated, rewriteJsonArrows, splitSql } from './sql-script.ts';
+
+export type Outcome = 'pass' | 'fail' | 'skip';
+
+export interface ScenarioResult {
+  caseName: string;
+  task: string;
+  label?: string;
+  result: Outcome;
+  seconds: number;
+  /** Why it failed or was skipped (one line). */
+  reason?: string;
+  /** What was adapted or left out (MySQL-8-only statements, run.sh parts, rewrites). */
+  notes: string[];
+  /** Longer failure detail for the console (differences, agent log tail). */
+  detail?: string;
+}
+
+export interface RunOptions {
+  /** Only scenarios of this task file (conf/ name). */
+  task?: string;
+  log?: (line: string) => void;
+}
+
+/** The runner or the environment could not do a step: not tsdm's fault, and reported as such. */
+class RunnerError extends Error {}
+/** A difference between upstream and downstream, or a run.sh check that does not hold. */
+class CheckFailure extends Error {
+  constructor(message: string, readonly detail?: string) { super(message); }
+}
+
+const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+const q = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
+
+// ------------------------------------------------------------------------------------------ preflight
+
+/** Placeholder values for validation only (the real ones need the sandbox). */
+const DUMMY_PLACEHOLDERS = {
+  'binlog-gtid-placeholder-1': '0-101-0', 'binlog-gtid-placeholder': '0-101-0',
+  'binlog-name-placeholder-2': 'binlog.000001', 'binlog-name-placeholder': 'binlog.000001', 'binlog-pos-placeholder-2': '4',
+};
+
+function confFiles(dir: string, re: RegExp): string[] {
+  const conf = join(dir, 'conf');
+  return existsSync(conf) ? readdirSync(conf).filter((f) => re.test(f)).sort() : [];
+}
+
+function describeConfigError(e: unknown): { reason: string; detail: string } {
+  if (e instanceof DmError) {
+    if (e.code === 'TSDM-10005') {
+      const also = /\(also unsupported: ([^)]*)\)/.exec(e.message)?.[1];
+      return { reason: `not supported: ${e.context.key ?? '?'}${also ? ` (also: ${also})` : ''}`, detail: e.format() };
+    }
+    return { reason: `config rejected: ${e.code} ${e.message}`, detail: e.format() };
+  }
+  return { reason: `config rejected: ${String(e)}`, detail: String(e) };
+}
+
+/** Returns a failure reason when tsdm's loaders reject the scenario's files as they will be used. */
+function preflight(dir: string, sc: Scenario): { reason: string; detail: string } | undefined {
+  const values = { ...DUMMY_PLACEHOLDERS, ...sc.placeholders };
+  const taskPath = join(dir, 'conf', sc.task);
+  if (!existsSync(taskPath)) return { reason: `runner: ${sc.task} not found in ${dir}/conf`, detail: '' };
+  const fake = { host: '127.0.0.1', port: 1, user: 'root', password: 'x', name: 'preflight' } as unknown as MariaDBInstance;
+  const taskText = rewriteTask(replacePlaceholders(readFileSync(taskPath, 'utf8'), values), fake).text;
+  const left = placeholdersIn(taskText);
+  if (left.length) return { reason: `runner: no value for placeholder ${left.join(', ')} of ${sc.task}`, detail: '' };
+  try {
+    loadTaskConfig(taskText, taskPath);
+  } catch (e) {
+    return describeConfigError(e);
+  }
+  for (const f of confFiles(dir, /^source.*\.ya?ml$/)) {
+    const p = join(dir, 'conf', f);
+    const text = rewriteSource(replacePlaceholders(readFileSync(p, 'utf8'), values), fake).text;
+    try {
+      loadSourceConfig(text, p);
+    } catch (e) {
+      const d = describeConfigError(e);
+      return { reason: `${f}: ${d.reason}`, detail: d.detail };
+    }
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------ scenario
+
+interface TaskInfo { name: string; mode: string; sourceIds: string[]; caseSensitive: boolean; routes: Record<string, unknown>; instances: { sourceId: string; routeRules: string[] }[] }
+
+function taskInfo(text: string): TaskInfo {
+  const t = readYaml(text) as Record<string, any>;
+  const instances = ((t['mysql-instances'] ?? []) as Record<string, any>[]).map((i) => ({ sourceId: String(i['source-id']), routeRules: (i['route-rules'] ?? []).map(String) }));
+  return {
+    name: String(t.name), mode: String(t['task-mode'] ?? 'all'), sourceIds: instances.map((i) => i.sourceId),
+    caseSensitive: t['case-sensitive'] === true, routes: (t.routes ?? {}) as Record<string, unknown>, instances,
+  };
+}
+
+class ScenarioRun {
+  readonly notes: string[] = [];
+  private readonly work = mkdtempSync(join(tmpdir(), 'tsdm-conf-'));
+  private cluster: Cluster | undefined;
+  private placeholders: Record<string, string> | undefined;
+  /** source-id -> upstream index (0, 1), from the source files' ports. */
+  private readonly sourceUpstream = new Map<string, number>();
+  private task: TaskInfo | undefined;
+  private taskPath = '';
+
+  constructor(private readonly dir: string, private readonly sc: Scenario, private readonly sb: Sandbox, private readonly clusterName: string,
+    private readonly log: (l: string) => void) {}
+
+  private up(n: 1 | 2): MariaDBInstance {
+    const u = this.sb.upstreams[n - 1];
+    if (!u) throw new RunnerError(`the sandbox has no upstream ${n}`);
+    return u;
+  }
+
+  private servers(on: On): MariaDBInstance[] {
+    return on === 'ups' ? [...this.sb.upstreams] : on === 'down' ? [this.sb.downstream] : [this.up(on)];
+  }
+
+  private async values(): Promise<Record<string, string>> {
+    if (!this.placeholders) {
+      // run.sh: uuid of upstream 1 + ":0" (MySQL's "nothing executed"); MariaDB's form is domain-server-0.
+      const gtid = `0-${this.up(1).serverId}-0`;
+      // run.sh get_binlog_name: the first file of SHOW BINARY LOGS on upstream 2.
+      const logs = await this.up(2).query('SHOW BINARY LOGS');
+      const first = String(logs[0]?.Log_name ?? '');
+      this.placeholders = {
+        'binlog-gtid-placeholder-1': gtid, 'binlog-gtid-placeholder': gtid,
+        'binlog-name-placeholder-2': first, 'binlog-name-placeholder': first, 'binlog-pos-placeholder-2': '4',
+        ...this.sc.placeholders,
+      };
+    }
+    return this.placeholders;
+  }
+
+  async run(): Promise<void> {
+    try {
+      this.cluster = await Cluster.start(this.sb, this.clusterName);
+      for (const [i, step] of this.sc.steps.entries()) {
+        try {
+          await this.step(step);
+        } catch (e) {
+          const where = `step ${i + 1} (${stepName(step)})${step.why ? ` [${step.why}]` : ''}`;
+          if (e instanceof TsdmFailure || e instanceof CheckFailure || e instanceof RunnerError) {
+            e.message = `${where}: ${e.message}`;
+            throw e;
+          }
+          throw new RunnerError(`${where}: ${(e as Error).message}`);
+        }
+      }
+    } finally {
+      await this.cluster?.stop().catch(() => undefined);
+      rmSync(this.work, { recursive: true, force: true });
+    }
+  }
+
+  private async step(s: Step): Promise<void> {
+    const c = this.cluster!;
+    switch (s.kind) {
+      case 'sql':
+        for (const db of this.servers(s.on)) await this.runStatements(db, s.sql.map((sql, i) => ({ sql, line: i + 1 })), 'run.sh statement', false);
+        return;
+      case 'file': {
+        const path = join(this.dir, 'data', s.file);
+        if (!existsSync(path)) throw new RunnerError(`data/${s.file} not found`);
+        for (const db of this.servers(s.on)) await this.runStatements(db, splitSql(readFileSync(path, 'utf8')), s.file, true);
+        return;
+      }
+      case 'sources': return this.createSources();
+      case 'start': return this.startTask(s.removeMeta);
+      case 'caughtUp': {
+        const task = this.task ?? this.fail('caughtUp before start');
+        const heads = new Map<string, { name: string; pos: number }>();
+        for (const id of task.sourceIds) {
+          const idx = this.sourceUpstream.get(id);
+          if (idx === undefined) throw new RunnerError(`task source ${id} is not one of the case's source files`);
+          heads.set(id, await masterPosition(this.sb.upstreams[idx]!));
+        }
+        await waitCaughtUp(c, task.name, task.mode, heads);
+        return;
+      }
+      case 'diff': return this.diff(s.file, s.edits ?? [], s.mustFail ?? false);
+      case 'expect': return this.expect(s.on, s.sql, s.equals);
+      case 'expectPaused': {
+        const task = this.task ?? this.fail('expectPaused before start');
+        const p = await waitPaused(c, task.name);
+        if (!p) throw new TsdmFailure(`tsdm did not pause the task within 30 s; DM pauses here with "${s.dmMessage}"`, c.logTail());
+        this.notes.push(`paused as DM does (DM: "${s.dmMessage}"; tsdm: ${formatTsdmError(p)})`);
+        return;
+      }
+    }
+  }
+
+  private fail(msg: string): never { throw new RunnerError(msg); }
+
+  /** Statements one at a time on one new connection (session state carries, as in a `mysql` client session). */
+  private async runStatements(db: MariaDBInstance, stmts: { sql: string; line: number }[], origin: string, fromFile: boolean): Promise<void> {
+    const conn = await db.connect();
+    try {
+      for (const st of stmts) {
+        let sql = st.sql;
+        if (fromFile) {
+          const gated = mysql8Gated(sql);
+          if (gated) { this.note(`not run: ${origin}:${st.line} ${gated}`); continue; }
+          const only = this.sc.mysql8Only?.find((m) => m.file === origin && m.match.test(sql));
+          if (only) { this.note(`not run: ${origin}:${st.line} \`${sql.replace(/\s+/g, ' ').slice(0, 60)}…\` (${only.reason})`); continue; }
+          const rewritten = rewriteJsonArrows(sql);
+          if (rewritten !== sql) {
+            this.note(`${origin}:${st.line}: MySQL's -> / ->> JSON operators written as JSON_EXTRACT / JSON_UNQUOTE(JSON_EXTRACT()) (MariaDB has only the functions)`);
+            sql = rewritten;
+          }
+        }
+        try {
+          await conn.query(sql);
+        } catch (e) {
+          const err = e as { code?: string; message: string };
+          throw new RunnerError(`${db.name} rejected ${origin}:${st.line} (${err.code ?? 'error'}: ${err.message}): ${sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+        }
+      }
+    } finally {
+      await conn.end().catch(() => conn.destroy());
+    }
+  }
+
+  private note(n: string): void {
+    if (!this.notes.includes(n)) this.notes.push(n);
+  }
+
+  private async createSources(): Promise<void> {
+    const values = await this.values();
+    for (const f of confFiles(this.dir, /^source.*\.ya?ml$/)) {
+      const original = readFileSync(join(this.dir, 'conf', f), 'utf8');
+      const port = sourcePort(original);
+      const idx = port === DM_CI_PORTS.upstream1 ? 0 : port === DM_CI_PORTS.upstream2 ? 1 : Number(/(\d+)/.exec(f)?.[1] ?? 1) - 1;
+      const up = this.sb.upstreams[idx];
+      if (!up) throw new RunnerError(`${f}: no upstream ${idx + 1} in the sandbox`);
+      const user = (readYaml(original) as { from?: { user?: string } }).from?.user ?? 'root';
+      const keepUser = this.sc.caseUsers?.includes(user) ?? false;
+      const { text, notes } = rewriteSource(replacePlaceholders(original, values), up,
+        this.sc.sourceUser ? { user: this.sc.sourceUser.user, password: this.sc.sourceUser.password } : { keepUser });
+      notes.forEach((n) => this.note(`${f}: ${n}`));
+      if (keepUser) this.note(`${f}: keeps user ${user}, which the case creates`);
+      if (this.sc.sourceUser) this.note(`${f}: user ${this.sc.sourceUser.user}, as run.sh switches it`);
+      const sourceId = String((readYaml(text) as { 'source-id'?: string })['source-id']);
+      this.sourceUpstream.set(sourceId, idx);
+      const path = join(this.work, f);
+      writeFileSync(path, text);
+      const r = await this.cluster!.ctl(['operate-source', 'create', path, '--json']);
+      if (r.code !== 0) {
+        const err = r.json?.error;
+        throw new TsdmFailure(`dmctl operate-source create ${f} failed (exit ${r.code}): ${err ? `${err.code} ${err.message}` : (r.stdout + r.stderr).trim()}`);
+      }
+    }
+  }
+
+  private async startTask(removeMeta: boolean): Promise<void> {
+    const values = await this.values();
+    const { text, notes } = rewriteTask(replacePlaceholders(readFileSync(join(this.dir, 'conf', this.sc.task), 'utf8'), values), this.sb.downstream);
+    notes.forEach((n) => this.note(n));
+    this.task = taskInfo(text);
+    this.taskPath = join(this.work, basename(this.sc.task));
+    writeFileSync(this.taskPath, text);
+    const r = await this.cluster!.ctl(['start-task', this.taskPath, ...(removeMeta ? ['--remove-meta'] : []), '--json']);
+    if (r.code === 0) return;
+    const err = r.json?.error;
+    if (err?.code === 'TSDM-10005') throw new TsdmFailure(`not supported: ${err.context?.key}: ${err.message}`);
+    const checks = (r.json?.checks ?? []).filter((c: { ok: boolean }) => !c.ok).map((c: { name: string; source?: string; error?: { code: string; message: string } }) =>
+      `${c.name}${c.source ? ` (${c.source})` : ''}: ${c.error ? `${c.error.code} ${c.error.message}` : 'failed'}`);
+    throw new TsdmFailure(`dmctl start-task failed (exit ${r.code}): ${checks.length ? `precheck ${checks.join('; ')}` : err ? `${err.code} ${err.message}` : (r.stdout + r.stderr).trim()}`);
+  }
+
+  private diffEnv(): DiffEnv {
+    const resolve = (_name: string, _host: string, port: number) =>
+      port === DM_CI_PORTS.upstream1 ? this.sb.upstreams[0] : port === DM_CI_PORTS.upstream2 ? this.sb.upstreams[1] : port === DM_CI_PORTS.tidb ? this.sb.downstream : undefined;
+    const env: DiffEnv = { resolve };
+    const task = this.task;
+    if (task) {
+      const view: DmTaskView = {
+        caseSensitive: task.caseSensitive, target: this.sb.downstream,
+        instances: task.instances.map((i) => ({
+          sourceId: i.sourceId,
+          endpoint: this.sb.upstreams[this.sourceUpstream.get(i.sourceId) ?? 0]!,
+          routes: i.routeRules.map((r) => parseRouteRule(r, task.routes[r])),
+        })),
+      };
+      env.dmTask = view;
+    }
+    return env;
+  }
+
+  private async diff(file: string, edits: [string, string][], mustFail: boolean): Promise<void> {
+    const path = join(this.dir, 'conf', file);
+    if (!existsSync(path)) throw new RunnerError(`conf/${file} not found`);
+    let text = readFileSync(path, 'utf8');
+    for (const [from, to] of edits) {
+      if (!text.includes(from)) throw new RunnerError(`${file}: run.sh's edit of ${JSON.stringify(from)} finds nothing`);
+      text = text.replaceAll(from, to);
+    }
+    const spec = parseDiffConfig(text, file, this.diffEnv());
+    let out = await runDiff(spec);
+    // sync-diff is retried by run.sh (check_sync_diff); a change applied just after the catch-up point shows up here.
+    for (let i = 0; i < 3 && out.ok === mustFail; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      out = await runDiff(spec);
+    }
+    this.log(`      ${file}${edits.length ? ' (edited as run.sh)' : ''}: ${out.compared.join('; ') || 'no table pairs'}`);
+    if (mustFail) {
+      if (out.ok) throw new CheckFailure(`${file} must show a difference here (run.sh expects sync-diff to fail), but every table is equal`);
+      return;
+    }
+    if (!out.ok) {
+      const shown = out.diffs.slice(0, 6);
+      throw new CheckFailure(`${file}: ${shown.join(' | ')}${out.diffs.length > shown.length ? ` | … ${out.diffs.length - shown.length} more` : ''}`, out.diffs.join('\n'));
+    }
+  }
+
+  private async expect(on: 1 | 2 | 'down', sqls: string[], equals: string): Promise<void> {
+    const db = on === 'down' ? this.sb.downstream : this.up(on);
+    const t0 = Date.now();
+    let got = '';
+    for (;;) {
+      const conn = await db.connect();
+      try {
+        let rows: any;
+        for (const s of sqls) [rows] = await conn.query(s);
+        const first = Array.isArray(rows) && rows[0] ? Object.values(rows[0])[0] : undefined;
+        got = first === null ? 'NULL' : first === undefined ? '(no row)' : String(first);
+      } catch (e) {
+        got = `error ${(e as Error).message}`;
+      } finally {
+        await conn.end().catch(() => conn.destroy());
+      }
+      if (got === equals) return;
+      if (Date.now() - t0 > 10_000) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new CheckFailure(`${on === 'down' ? 'downstream' : `upstream ${on}`}: ${sqls[sqls.length - 1]} returned ${got}, run.sh expects ${equals}`);
+  }
+}
+
+function stepName(s: Step): string {
+  switch (s.kind) {
+    case 'sql': return `SQL on ${s.on}`;
+    case 'file': return `data/${s.file} on ${s.on}`;
+    case 'sources': return 'operate-source create';
+    case 'start': return 'start-task';
+    case 'caughtUp': return 'wait until synced';
+    case 'diff': return `compare ${s.file}`;
+    case 'expect': return 'check';
+    case 'expectPaused': return 'expect pause';
+  }
+}
+
+// ------------------------------------------------------------------------------------------ case
+
+async function resetServers(sb: Sandbox): Promise<void> {
+  for (const db of [...sb.upstreams, sb.downstream]) {
+    const schemas: { s: string }[] = await db.query(`SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(', ')})`, SYSTEM_SCHEMAS);
+    for (const { s } of schemas) await db.query(`DROP DATABASE ${q(s)}`);
+    const users: { u: string; h: string; r: string }[] = await db.query("SELECT User AS u, Host AS h, is_role AS r FROM mysql.user WHERE User NOT IN ('root', 'mariadb.sys', '')");
+    for (const { u, h, r } of users) await db.query(r === 'Y' ? `DROP ROLE ${q(u)}` : `DROP USER ${q(u)}@${q(h)}`);
+    await db.query('SET GLOBAL sql_mode = DEFAULT');
+    await db.query('SET GLOBAL time_zone = DEFAULT');
+    if (db.upstream) await db.query('RESET MASTER');
+  }
+}
+
+/** IANA zone names the scenario's SQL sets (`time_zone = 'Asia/Shanghai'`): a fresh datadir has no zone tables. */
+function namedZones(dir: string, sc: Scenario): string[] {
+  const texts = sc.steps.flatMap((s) => s.kind === 'sql' ? s.sql : s.kind === 'file' && existsSync(join(dir, 'data', s.file)) ? [readFileSync(join(dir, 'data', s.file), 'utf8')] : []);
+  return [...new Set(texts.flatMap((t) => [...t.matchAll(/time_zone\s*=\s*['"]([A-Za-z]+(?:\/[A-Za-z_+-]+)+)['"]/gi)].map((m) => m[1]!)))]
+    .filter((z) => existsSync(join('/usr/share/zoneinfo', z)));
+}
+
+/** Named zones into every server's time zone tables (a fresh datadir has none). */
+async function loadTimeZones(sb: Sandbox, zones: string[]): Promise<void> {
+  for (const db of [...sb.upstreams, sb.downstream]) {
+    const c = await db.connect();
+    try {
+      await c.query('USE mysql');
+      for (const z of zones) {
+        const [have] = await c.query<any[]>('SELECT 1 FROM time_zone_name WHERE Name = ?', [z]);
+        if (have.length === 0) await c.query(execFileSync('mariadb-tzinfo-to-sql', [join('/usr/share/zoneinfo', z), z], { encoding: 'utf8' }));
+      }
+    } finally {
+      await c.end().catch(() => c.destroy());
+    }
+  }
+}
+
+export async function runCase(caseName: string, dir: string, plan: CasePlan, opts: RunOptions = {}): Promise<ScenarioResult[]> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const scenarios = plan.scenarios.filter((s) => !opts.task || s.task === opts.task);
+  const results: ScenarioResult[] = [];
+  const runnable: Scenario[] = [];
+  for (const sc of scenarios) {
+    const base = { caseName, task: sc.task, ...(sc.label ? { label: sc.label } : {}), notes: [...(sc.omitted ?? []).map((o) => `left out of run.sh: ${o}`)] };
+    if (sc.skip) { results.push({ ...base, result: 'skip', seconds: 0, reason: sc.skip }); continue; }
+    const bad = preflight(dir, sc);
+    if (bad) {
+      results.push({ ...base, result: 'fail', seconds: 0, reason: bad.reason, detail: bad.detail });
+      log(`  FAIL ${caseName} ${sc.task}${sc.label ? ` (${sc.label})` : ''}: ${bad.reason}`);
+      continue;
+    }
+    runnable.push(sc);
+  }
+  if (runnable.length === 0) return results;
+
+  const t0 = Date.now();
+  const sb = await startSandbox({ upstreams: 2 });
+  log(`  sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  try {
+    const zones = [...new Set(runnable.flatMap((s) => [...(s.timeZones ?? []), ...namedZones(dir, s)]))];
+    if (zones.length) await loadTimeZones(sb, zones);
+    for (const [n, sc] of runnable.entries()) {
+      const s0 = Date.now();
+      const base = { caseName, task: sc.task, ...(sc.label ? { label: sc.label } : {}) };
+      log(`  ${caseName} ${sc.task}${sc.label ? ` (${sc.label})` : ''}`);
+      await resetServers(sb);
+      const run = new ScenarioRun(dir, sc, sb, `conf${n + 1}`, log);
+      let res: ScenarioResult;
+      try {
+        await run.run();
+        res = { ...base, result: 'pass', seconds: 0, notes: [] };
+      } catch (e) {
+        const who = e instanceof TsdmFailure ? '' : e instanceof CheckFailure ? 'difference: ' : 'runner: ';
+        res = { ...base, result: 'fail', seconds: 0, reason: `${who}${(e as Error).message}`, notes: [], detail: (e as TsdmFailure).detail };
+      }
+      res.seconds = (Date.now() - s0) / 1000;
+      res.notes = [...(sc.omitted ?? []).map((o) => `left out of run.sh: ${o}`), ...run.notes];
+      log(`    ${res.result.toUpperCase()} in ${res.seconds.toFixed(1)} s${res.reason ? `: ${res.reason}` : ''}`);
+      if (res.detail) log(res.detail.split('\n').map((l) => `      | ${l}`).join('\n'));
+      results.push(res);
+    }
+  } finally {
+    await sb.stop();
+  }
+  // Keep the plan's order in the report.
+  return scenarios.map((sc) => results.find((r) => r.task === sc.task && r.label === sc.label)!).filter(Boolean);
+}
