@@ -144,7 +144,7 @@ export class BinlogReader {
             { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } }));
           return;
         }
-        this.infos.set(`${e.schemaName}\0${e.tableName}`, toTableInfo(t) as TableInfo);
+        this.infos.set(`${e.schemaName}\0${e.tableName}`, toTableInfo(t));
         zj.tableMap[e.tableId] = { columnSchemas: cols, parentSchema: e.schemaName, tableName: e.tableName };
         next();
       };
@@ -301,7 +301,7 @@ export class BinlogReader {
     }
     if (!this.infos.has(key)) {
       if (!t) throw new DmError('UnsupportedEvent', `no tracked schema for ${schema}.${table} at ${this.file}`, { context: { table: `${schema}.${table}`, position: this.file } });
-      this.infos.set(key, toTableInfo(t) as TableInfo);
+      this.infos.set(key, toTableInfo(t));
     }
   }
 

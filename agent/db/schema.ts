@@ -1,31 +1,10 @@
 import type { Connection } from 'mysql2/promise';
 import { query, type Side } from './mysql.ts';
 
-/** A table's structure as tsdm needs it to read, write and key rows. */
-export interface ColumnInfo {
-  name: string;
-  /** information_schema DATA_TYPE, lower case (int, varchar, blob …). */
-  dataType: string;
-  /** Full COLUMN_TYPE, e.g. `bigint(20) unsigned`, `enum('a','b')`. */
-  columnType: string;
-  nullable: boolean;
-  generated: boolean;
-  charset: string | null;
-  collation: string | null;
-  comment: string;
-  /** Bytes on the wire: binary strings, BLOBs, BIT, geometry. */
-  binary: boolean;
-}
-
-export interface TableInfo {
-  schema: string;
-  table: string;
-  columns: ColumnInfo[];
-  primaryKey: string[];
-  /** Unique keys other than the primary key, columns in index order; only keys whose columns are all NOT NULL
-   * can identify a row, but every unique key matters for causality. */
-  uniqueKeys: string[][];
-}
+/** A table's structure as tsdm needs it to read, write and key rows: one definition, in src/schema (the tracker
+ * produces it too). */
+import type { ColumnInfo, TableInfo } from '../../src/schema/model.ts';
+export type { ColumnInfo, TableInfo };
 
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit',
   'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);

@@ -65,7 +65,7 @@ export interface TrackedSchema {
 
 export interface TableName { schema: string; table: string }
 
-/** The engine's column shape (structurally identical to agent/db/schema.ts ColumnInfo). */
+/** The engine's column shape: how the agent reads, writes and keys rows (agent/db/schema.ts re-exports it). */
 export interface ColumnInfo {
   name: string;
   dataType: string;
@@ -79,7 +79,7 @@ export interface ColumnInfo {
   binary: boolean;
 }
 
-/** The engine's table shape (structurally identical to agent/db/schema.ts TableInfo). */
+/** The engine's table shape. uniqueKeys: unique keys other than the primary key, columns in index order. */
 export interface TableInfo {
   schema: string;
   table: string;
