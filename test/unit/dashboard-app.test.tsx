@@ -124,7 +124,7 @@ test('dmctl dashboard --help, and dmctl --help still prints the help', async () 
   assert.match(out.text(), /\$ dmctl \[dashboard\]/);
   const help = sink();
   assert.equal(await main(['--help'], help.stream, sink().stream), 0);
-  assert.match(help.text(), /Usage\n {4}\$ dmctl \[global flags\] COMMAND/);
+  assert.match(help.text(), /Usage\n {4}\$ dmctl \[global flags\] \[COMMAND \[args\]\]/);
 });
 
 test('keys typed together in one chunk all count', async () => {
