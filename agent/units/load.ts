@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import type { Connection as CoreConnection, RowDataPacket, TypeCast } from 'mysql2';
-import type { BinlogPosition } from '../../src/coord/records.ts';
+import type { BinlogPosition, TableLoadProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos, maxPos } from '../binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';
@@ -41,7 +41,17 @@ export class LoadUnit implements Unit {
       totalRows: chunks.reduce((s, c) => s + (c.done ? c.rows : c.estRows), 0), doneRows: chunks.reduce((s, c) => s + c.rows, 0),
       tables: new Set(chunks.map((c) => `${c.schema}.${c.table}`)).size,
     };
-    ctx.report({ unit: 'load', load: { ...progress } });
+    const perTable = new Map<string, TableLoadProgress>();
+    for (const c of chunks) {
+      const k = `${c.schema}.${c.table}`;
+      const t = perTable.get(k) ?? { table: k, doneChunks: 0, totalChunks: 0, doneRows: 0, totalRows: 0 };
+      t.totalChunks++;
+      t.totalRows += c.done ? c.rows : c.estRows;
+      if (c.done) { t.doneChunks++; t.doneRows += c.rows; }
+      perTable.set(k, t);
+    }
+    const snapshotProgress = () => ({ ...progress, perTable: tableProgress(perTable) });
+    ctx.report({ unit: 'load', load: snapshotProgress() });
     if (pending.length > 0) {
       const workers = Math.max(1, Math.min(ctx.spec.load.poolSize, ctx.spec.dump.threads, pending.length));
       if (!this.snapshot) {
@@ -66,7 +76,9 @@ export class LoadUnit implements Unit {
               const rows = await this.loadChunkWithRetry(up, down, c, snap.position);
               progress.doneChunks++;
               progress.doneRows += rows;
-              if (Date.now() - lastReport > 500) { lastReport = Date.now(); ctx.report({ load: { ...progress } }); }
+              const t = perTable.get(`${c.schema}.${c.table}`);
+              if (t) { t.doneChunks++; t.doneRows += rows; t.totalRows += rows - c.estRows; }
+              if (Date.now() - lastReport > 500) { lastReport = Date.now(); ctx.report({ load: snapshotProgress() }); }
             }
           } finally { down.destroy(); }
         };
@@ -77,7 +89,7 @@ export class LoadUnit implements Unit {
         this.snapshot = undefined;
       }
     }
-    ctx.report({ load: { ...progress } });
+    ctx.report({ load: snapshotProgress() });
     const st = await ctx.ckpt.readState(this.down);
     await ctx.ckpt.writeState(this.down, { ...st, phase: ctx.task.taskMode === 'full' ? 'finished' : 'sync' });
   }
@@ -154,6 +166,14 @@ export class LoadUnit implements Unit {
     await query(down, 'downstream', 'COMMIT');
     return total;
   }
+}
+
+/** Unfinished tables first (most remaining rows first), then finished ones; bounded so the status record stays small. */
+function tableProgress(m: Map<string, TableLoadProgress>): TableLoadProgress[] {
+  const all = [...m.values()].map((t) => ({ ...t }));
+  const left = (t: TableLoadProgress) => t.totalChunks - t.doneChunks;
+  all.sort((a, b) => Number(left(b) > 0) - Number(left(a) > 0) || (b.totalRows - b.doneRows) - (a.totalRows - a.doneRows) || a.table.localeCompare(b.table));
+  return all.slice(0, 200);
 }
 
 /** Session settings for every downstream writer: UTC, no FK checks (rows arrive out of FK order, as DM does). */

@@ -74,12 +74,16 @@ export type UnitName = 'check' | 'dump' | 'load' | 'sync';
 
 export interface BinlogPosition { name: string; pos: number; gtid?: string }
 
+export interface TableLoadProgress { table: string; doneChunks: number; totalChunks: number; doneRows: number; totalRows: number }
+
 export interface LoadProgress {
   totalChunks: number;
   doneChunks: number;
   totalRows: number;
   doneRows: number;
   tables: number;
+  /** Per upstream table (`schema.table`), unfinished tables first, at most 200 entries. */
+  perTable?: TableLoadProgress[];
 }
 
 export interface SyncProgress {

@@ -69,7 +69,13 @@ export const syncing = (lag = 0, caughtUp = true): Partial<SubtaskStatus> => ({
 
 export const loading = (doneRows: number, totalRows = 1_000_000): Partial<SubtaskStatus> => ({
   unit: 'load',
-  load: { totalChunks: 40, doneChunks: Math.floor((40 * doneRows) / totalRows), totalRows, doneRows, tables: 12 },
+  load: {
+    totalChunks: 40, doneChunks: Math.floor((40 * doneRows) / totalRows), totalRows, doneRows, tables: 12,
+    perTable: [
+      { table: 'shop.orders', doneChunks: 10, totalChunks: 30, doneRows: doneRows - 100_000, totalRows: totalRows - 100_000 },
+      { table: 'shop.customers', doneChunks: 10, totalChunks: 10, doneRows: 100_000, totalRows: 100_000 },
+    ],
+  },
 });
 
 // --- the states -------------------------------------------------------------------------------------------------

@@ -144,7 +144,9 @@ test('task detail: the error first, then progress and positions', async () => {
   const load = await viewText('smallCluster', 'tasks', 160, 48, ['G', 'enter']);
   assert.match(load, /rows {7}450,000 of 1,000,000 \(45%\)/);
   assert.match(load, /ETA {8}22s/);
-  assert.match(load, /per table {2}not reported by agents yet/);
+  assert.match(load, /Per table \(2 of 12, unfinished first\)/);
+  assert.match(load, /load  shop\.orders  chunks 10\/30  rows 350,000\/900,000 \(39%\)/);
+  assert.match(load, /done  shop\.customers  chunks 10\/10/);
 });
 
 test('agent detail lists its subtasks', async () => {

@@ -67,7 +67,11 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
       lines.push(...field('rate', `${count(row.rowsPerSecond)} rows/s`, w));
       lines.push(...field('ETA', row.etaSeconds !== undefined ? duration(row.etaSeconds) : '-', w));
     }
-    lines.push(...field('per table', 'not reported by agents yet (the status record holds totals only)', w));
+    const per = l.perTable ?? [];
+    if (per.length) {
+      lines.push({ text: '' }, { text: `Per table (${per.length}${l.tables > per.length ? ` of ${l.tables}` : ''}, unfinished first)`, bold: true });
+      for (const t of per) lines.push({ text: truncate(`${INDENT}${t.doneChunks === t.totalChunks ? 'done ' : 'load '} ${t.table}  chunks ${t.doneChunks}/${t.totalChunks}  rows ${exact(t.doneRows)}/${exact(t.totalRows)} (${percent(t.doneRows, t.totalRows)})`, w) });
+    }
   }
   if (st?.sync) {
     const y = st.sync;
@@ -77,6 +81,7 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     lines.push(...field('lag', `${duration(y.lagSeconds)}${y.caughtUp ? ', caught up' : ', catching up'}`, w));
     lines.push(...field('rate', `${count(y.rowsPerSecond)} rows/s`, w));
     lines.push(...field('totals', `${exact(y.totalRows)} rows, ${exact(y.totalEvents)} events`, w));
+    lines.push(...field('per table', 'one binlog stream per source: every table shares the lag above', w));
     lines.push(...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w));
   }
   const recent = st?.recentErrors ?? [];
