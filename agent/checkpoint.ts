@@ -2,6 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { BinlogPosition } from '../src/coord/records.ts';
 import { DmError } from '../src/errors/index.ts';
 import { escapeId, query } from './db/mysql.ts';
+import { hash } from './sync/dispatcher.ts';
 
 /**
  * Checkpoints live in the downstream, schema `meta-schema` (DM's layout idea, tsdm's tables):
@@ -49,9 +50,7 @@ export interface SourceState {
 export function metaTableName(task: string, suffix: string): string {
   const full = `${task}_${suffix}`;
   if (full.length <= 64) return full;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < task.length; i++) { h ^= task.charCodeAt(i); h = Math.imul(h, 0x01000193); }
-  const tag = (h >>> 0).toString(16).padStart(8, '0');
+  const tag = hash(task).toString(16).padStart(8, '0');
   return `${task.slice(0, 64 - suffix.length - tag.length - 2)}_${tag}_${suffix}`;
 }
 

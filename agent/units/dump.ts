@@ -32,14 +32,17 @@ export class DumpUnit implements Unit {
       ctx.log.info({ tables: tables.length, position: snap.position }, 'snapshot taken');
       const chunks: ChunkRow[] = [];
       const createdSchemas = new Set<string>();
+      /** CREATE DATABASE IF NOT EXISTS for the routed name, with the upstream schema's charset; once per target. */
+      const ensureSchema = async (upstream: string, target: string): Promise<void> => {
+        if (createdSchemas.has(target)) return;
+        const [db] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE DATABASE ${escapeId(upstream)}`);
+        await query(this.down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``), target));
+        createdSchemas.add(target);
+      };
       for (const t of tables) {
         throwIfAborted(ctx.signal);
         const target = ctx.rules.route(t.schema, t.table);
-        if (!createdSchemas.has(target.schema)) {
-          const [db] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE DATABASE ${escapeId(t.schema)}`);
-          await query(this.down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${t.schema}\``), target.schema));
-          createdSchemas.add(target.schema);
-        }
+        await ensureSchema(t.schema, target.schema);
         const [ct] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`);
         const ddl = createTableFor(String(ct?.['Create Table']), target);
         try {
@@ -53,12 +56,7 @@ export class DumpUnit implements Unit {
       const schemas = await query<Record<string, string>[]>(conn, 'upstream', `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys')`);
       for (const r of ctx.spec.blockAllowList?.doTables.length ? [] : schemas) {
         const name = String(r.SCHEMA_NAME);
-        if (!ctx.rules.allowSchema(name)) continue;
-        const target = ctx.rules.routeSchema(name);
-        if (createdSchemas.has(target)) continue;
-        const [db] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE DATABASE ${escapeId(name)}`);
-        await query(this.down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${name}\``), target));
-        createdSchemas.add(target);
+        if (ctx.rules.allowSchema(name)) await ensureSchema(name, ctx.rules.routeSchema(name));
       }
       await ctx.ckpt.writePlan(this.down, chunks, { phase: 'load', syncStart: snap.position, safeUntil: snap.position }, snap.tracker?.toJSON());
       ctx.report({ load: { totalChunks: chunks.length, doneChunks: 0, totalRows: chunks.reduce((s, c) => s + c.estRows, 0), doneRows: 0, tables: tables.length } });
