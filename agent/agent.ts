@@ -1,17 +1,38 @@
 import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
 import type { AgentConfig } from '../src/config/agent-config.ts';
 import {
-  Bucket, Coord, Keys, Op, Subjects,
-  type BoundRecord, type CheckSourceRequest, type CheckTaskRequest, type SourceRecord, type SubtaskStatus, type TaskRecord,
+  Bucket, Coord, Keys, LEASE_TTL_MS, Op, Subjects,
+  type BoundRecord, type CheckSourceRequest, type CheckTaskRequest, type MemberRecord, type SourceRecord, type SubtaskStatus, type TaskRecord,
 } from '../src/coord/index.ts';
 import { Election } from './cluster/election.ts';
 import { Membership } from './cluster/membership.ts';
+import { serveClusterOps } from './cluster/ops.ts';
 import { schedule } from './cluster/scheduler.ts';
 import type { Logger } from './log.ts';
 import { checkSource, checkTask } from './ops.ts';
+import { setSecretKey } from './db/mysql.ts';
+import { loadSecretKey } from '../src/config/secret.ts';
 import { Subtask } from './subtask.ts';
+import { Relays, type WantedRelay } from './relay/relays.ts';
+import type { RelayWriter } from './relay/writer.ts';
+import { autoPurge, neededSeq, purgeRelay, type TaskNeed } from './relay/purge.ts';
+import { DmError } from '../src/errors/index.ts';
+import type { PurgeRelayRequest, PurgeRelayResult } from '../src/coord/index.ts';
 
 export const VERSION = '0.1.0';
+
+/**
+ * Self-fencing: an agent whose member key has not been renewed for this long stops every subtask (they stop
+ * writing downstream), well before the key can expire (LEASE_TTL_MS after the last renewal) and the leader can
+ * rebind its sources. It resumes when a renewal succeeds again and a fresh read of dm_bounds says it still owns them.
+ */
+export const FENCE_AFTER_MS = LEASE_TTL_MS / 2;
+
+/**
+ * Test hook: TSDM_FAULT_NO_SELF_FENCE=1 makes a zombie: no watchdog, and subtasks keep running after their binding
+ * moved. It proves that the downstream term check alone keeps a stale agent from writing (fencing-scenario.ts).
+ */
+const ZOMBIE = process.env.TSDM_FAULT_NO_SELF_FENCE === '1';
 
 /**
  * dm-agent: membership, election (+ scheduling as leader), and the reconciler that runs the subtasks of the sources
@@ -29,27 +50,85 @@ export class Agent {
   private reconciling: Promise<void> = Promise.resolve();
   private pending = false;
   private stopping = false;
+  private relays!: Relays;
+  /** True while the member lease is not known to be alive: no subtask runs, no status is published. */
+  private fenced = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private scheduling: Promise<void> = Promise.resolve();
 
   constructor(private readonly cfg: AgentConfig, private readonly log: Logger) {}
 
   async start(): Promise<void> {
+    setSecretKey(loadSecretKey(this.cfg.secretKeyPath));
     const servers = this.cfg.nats.split(',').map((s) => s.trim());
     this.coord = await Coord.connect({
-      servers, cluster: this.cfg.cluster, name: `dm-agent ${this.cfg.name}`,
+      servers, cluster: this.cfg.cluster, name: `dm-agent ${this.cfg.name}`, replicas: this.cfg.replicas,
       ...(this.cfg.natsUser ? { user: this.cfg.natsUser, pass: this.cfg.natsPassword ?? '' } : {}),
       ...(this.cfg.natsToken ? { token: this.cfg.natsToken } : {}),
     });
-    for (const b of Object.values(Bucket)) await this.coord.kv(b);
+    // A NATS cluster still electing its JetStream meta leader (all nodes just started, or one just lost) answers
+    // bucket creation with timeouts for a while: retry for a minute before giving up.
+    for (const b of Object.values(Bucket)) {
+      for (let attempt = 1; ; attempt++) {
+        try { await this.coord.kv(b); break; } catch (err) {
+          if (attempt >= 12) throw err;
+          this.log.warn({ bucket: b, attempt, err: String(err) }, 'cannot open KV bucket yet; retrying');
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+      }
+    }
+    this.relays = new Relays({
+      agent: this.cfg.name, dataDir: this.cfg.dataDir, log: this.log,
+      publish: async (s) => { if (!this.stopping) await this.coord.put(Bucket.status, Keys.relayStatus(s.source), s); },
+      tick: (w) => this.relayTick(w),
+      unpublish: async (id) => { if (!this.stopping) await this.coord.delete(Bucket.status, Keys.relayStatus(id)); },
+    });
     this.membership = new Membership(this.coord, this.cfg.name, VERSION, this.log);
     await this.membership.start();
-    this.election = new Election(this.coord, this.cfg.name, this.log, () => schedule(this.coord, this.election.term, this.log));
+    this.election = new Election(this.coord, this.cfg.name, this.log, () => this.schedule());
     this.election.start();
+    // A deleted member key (graceful stop, offline-member) is seen at once; an expired one only by the next tick.
+    this.unwatch.push(this.coord.watch<MemberRecord>(Bucket.members, (e) => { if (e.deleted && this.election.isLeader) void this.schedule(); }));
+    this.unwatch.push(...serveClusterOps(this.coord, this.cfg.name, this.election, this.log, () => this.schedule()));
+    if (!ZOMBIE) this.watchdog = setInterval(() => { void this.checkLease(); }, 250);
     this.unwatch.push(this.coord.watch<TaskRecord>(Bucket.tasks, (e) => { if (e.deleted) this.tasks.delete(e.key); else this.tasks.set(e.key, e.value); this.kick(); }));
     this.unwatch.push(this.coord.watch<SourceRecord>(Bucket.sources, (e) => { if (e.deleted) this.sources.delete(e.key); else this.sources.set(e.key, e.value); this.kick(); }));
     this.unwatch.push(this.coord.watch<BoundRecord>(Bucket.bounds, (e) => { if (e.deleted) this.bounds.delete(e.key); else this.bounds.set(e.key, e.value); this.kick(); }));
     this.unwatch.push(this.coord.subscribe(Subjects.anyOp(this.cfg.cluster, Op.checkSource), (p) => checkSource(p as CheckSourceRequest), 'agents'));
     this.unwatch.push(this.coord.subscribe(Subjects.anyOp(this.cfg.cluster, Op.checkTask), (p) => checkTask(p as CheckTaskRequest), 'agents'));
+    this.unwatch.push(this.coord.subscribe(Subjects.agentOp(this.cfg.cluster, this.cfg.name, Op.purgeRelay), (p) => this.purgeRelayOp(p as PurgeRelayRequest)));
     this.log.info({ name: this.cfg.name, cluster: this.cfg.cluster, nats: servers.map((s) => s.replace(/\/\/[^@/]*@/, '//')) }, 'agent started');
+  }
+
+  /** Leader only: one scheduling pass at a time. */
+  private schedule(): Promise<void> {
+    this.scheduling = this.scheduling.then(async () => {
+      if (!this.election.isLeader || this.stopping) return;
+      await schedule(this.coord, this.election.term, this.log).catch((err: unknown) => this.log.warn({ err: String(err) }, 'scheduling failed'));
+    });
+    return this.scheduling;
+  }
+
+  /** The self-fencing watchdog (see FENCE_AFTER_MS). */
+  private async checkLease(): Promise<void> {
+    if (this.stopping) return;
+    const stale = Date.now() - this.membership.lastRenewed > FENCE_AFTER_MS;
+    if (stale && !this.fenced) {
+      this.fenced = true;
+      this.log.warn({ lastRenewed: new Date(this.membership.lastRenewed).toISOString() }, 'member lease not renewed: fencing, all subtasks stop writing');
+      this.kick();
+    } else if (!stale && this.fenced) {
+      // Bindings may have moved while we were cut off: read them afresh before running anything again.
+      try {
+        const fresh = await this.coord.list<BoundRecord>(Bucket.bounds);
+        this.bounds.clear();
+        for (const e of fresh) this.bounds.set(e.key, e.value);
+      } catch (err) { this.log.warn({ err: String(err) }, 'cannot re-read bindings after fencing'); return; }
+      if (Date.now() - this.membership.lastRenewed > FENCE_AFTER_MS) return;
+      this.fenced = false;
+      this.log.info('member lease renewed: fencing lifted');
+      this.kick();
+    }
   }
 
   /** Coalesces watch notifications into one reconcile at a time. */
@@ -64,6 +143,8 @@ export class Agent {
   }
 
   private async reconcile(): Promise<void> {
+    const relays = this.wantedRelays();
+    await this.relays.reconcile(relays);
     const want = new Set<string>();
     for (const rec of this.tasks.values()) {
       let task;
@@ -72,8 +153,9 @@ export class Agent {
       for (const spec of task.subtasks) {
         const bound = this.bounds.get(Keys.bound(spec.sourceId));
         const srcRec = this.sources.get(Keys.source(spec.sourceId));
-        if (!bound || bound.agent !== this.cfg.name || !srcRec) continue;
         const key = `${task.name}\u0000${spec.sourceId}`;
+        if (ZOMBIE && this.subtasks.has(key) && bound?.agent !== this.cfg.name) { want.add(key); continue; }
+        if (!bound || bound.agent !== this.cfg.name || !srcRec || this.fenced) continue;
         const stage = rec.sourceStages?.[spec.sourceId] ?? rec.stage;
         const cur = this.subtasks.get(key);
         if (stage === 'Stopped') {
@@ -82,7 +164,7 @@ export class Agent {
           continue;
         }
         want.add(key);
-        if (cur && cur.st.generation === rec.generation) {
+        if (cur && cur.st.generation === rec.generation && cur.st.term === bound.term) {
           cur.st.setBinlogOps(rec.binlogOps);
           cur.st.setDesired(stage, cur.updatedAt !== rec.updatedAt);
           cur.updatedAt = rec.updatedAt;
@@ -91,9 +173,11 @@ export class Agent {
         if (cur) await cur.st.stop();
         const source = parseSourceConfig(srcRec.yaml, srcRec.file);
         const st = new Subtask({
-          agent: this.cfg.name, task, spec, source, generation: rec.generation, removeMeta: rec.removeMeta === true,
+          agent: this.cfg.name, task, spec, source, generation: rec.generation, term: bound.term, removeMeta: rec.removeMeta === true,
           log: this.log.child({ task: task.name, source: spec.sourceId }),
           publish: (s) => this.publish(s),
+          coord: this.coord,
+          ...(this.relays.feed(spec.sourceId) ? { relay: this.relays.feed(spec.sourceId)! } : {}),
         });
         st.setBinlogOps(rec.binlogOps);
         this.subtasks.set(key, { st, updatedAt: rec.updatedAt });
@@ -108,20 +192,85 @@ export class Agent {
       const [task, source] = key.split('\u0000') as [string, string];
       if (!this.tasks.has(Keys.task(task))) await this.coord.delete(Bucket.status, Keys.subtaskStatus(task, source)).catch(() => undefined);
     }
+    // After the subtasks that read them stopped.
+    await this.relays.closeUnwanted(relays);
+  }
+
+  /** Relays of the sources bound to this agent: enable-relay, or the stage dmctl start/stop/pause/resume-relay set. */
+  private wantedRelays(): Map<string, WantedRelay> {
+    const out = new Map<string, WantedRelay>();
+    for (const rec of this.sources.values()) {
+      const bound = this.bounds.get(Keys.bound(rec.sourceId));
+      if (!bound || bound.agent !== this.cfg.name) continue;
+      let source;
+      try { source = parseSourceConfig(rec.yaml, rec.file); } catch { continue; }
+      const stage = rec.relayStage ?? (source.enableRelay ? 'Running' : undefined);
+      if (stage) out.set(source.sourceId, { source, stage, ...(rec.relayStageAt ? { requestedAt: rec.relayStageAt } : {}) });
+    }
+    return out;
+  }
+
+  /**
+   * Where each task of the source will resume (what relay purge must keep): its last reported checkpoint, from the
+   * running subtask or else from dm_status; undefined (keep everything) while a task has not reached sync.
+   */
+  private async taskNeeds(sourceId: string): Promise<TaskNeed[]> {
+    const out: TaskNeed[] = [];
+    for (const rec of this.tasks.values()) {
+      if (!rec.sources.includes(sourceId) || (rec.sourceStages?.[sourceId] ?? rec.stage) === 'Stopped') continue;
+      let synced = this.subtasks.get(`${rec.name}\u0000${sourceId}`)?.st.status.sync?.synced;
+      if (!synced) synced = (await this.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(rec.name, sourceId)).catch(() => undefined))?.value.sync?.synced;
+      out.push({ task: rec.name, synced });
+    }
+    return out;
+  }
+
+  private readonly lastPurge = new Map<string, number>();
+  /** Every status tick of a relay: what tasks need, and the automatic purge every `purge.interval` seconds. */
+  private async relayTick(w: RelayWriter): Promise<void> {
+    const needs = await this.taskNeeds(w.sourceId);
+    const need = neededSeq(w.store, needs);
+    w.needed = need.task ? { seq: need.seq, task: need.task } : { seq: need.seq };
+    const src = this.sources.get(Keys.source(w.sourceId));
+    if (!src) return;
+    const source = parseSourceConfig(src.yaml, src.file);
+    const last = this.lastPurge.get(w.sourceId) ?? 0;
+    if (Date.now() - last < source.purge.interval * 1000) return;
+    this.lastPurge.set(w.sourceId, Date.now());
+    const r = await autoPurge(w.store, source, needs, w.store.dir);
+    if (r) {
+      w.lastPurge = { at: new Date().toISOString(), records: r.purged, reason: r.reason };
+      this.log.info({ source: w.sourceId, purged: r.purged, reason: r.reason }, 'relay purged');
+    }
+  }
+
+  private async purgeRelayOp(req: PurgeRelayRequest): Promise<PurgeRelayResult> {
+    const w = this.relays.writer(req.source);
+    if (!w) throw new DmError('RelayNotEnabled', `source ${req.source} has no relay on agent ${this.cfg.name}`);
+    const r = await purgeRelay(w.store, await this.taskNeeds(req.source), req.filename);
+    w.lastPurge = { at: new Date().toISOString(), records: r.purged, reason: req.filename ? `purge-relay --filename ${req.filename}` : 'purge-relay' };
+    this.log.info({ source: req.source, purged: r.purged, filename: req.filename }, 'relay purged by purge-relay');
+    const st = w.store.state();
+    return { source: req.source, purged: r.purged, firstSeq: w.store.firstSeq(), lastSeq: st?.seq ?? 0, size: w.store.size() };
   }
 
   private async publish(s: SubtaskStatus): Promise<void> {
     // During shutdown the last real status stays: the task is not stopped, its agent is (query-status shows that).
     if (this.stopping) return;
+    // Only the owner reports: a fenced agent, or one whose binding moved, must not overwrite the new owner's status.
+    const b = this.bounds.get(Keys.bound(s.source));
+    if (this.fenced || b?.agent !== this.cfg.name) return;
     await this.coord.put(Bucket.status, Keys.subtaskStatus(s.task, s.source), s);
   }
 
   /** Graceful stop (SIGTERM): subtasks stop at a safe point with checkpoints flushed, then the lease is released. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     for (const u of this.unwatch) u();
     await this.reconciling.catch(() => undefined);
     await Promise.all([...this.subtasks.values()].map(({ st }) => st.stop()));
+    await this.relays.close();
     await this.election.stop();
     await this.membership.stop();
     await this.coord.close();

@@ -10,6 +10,8 @@ import { hash } from './sync/dispatcher.ts';
  *   <task>_syncer_checkpoint (source, writer) -> position covered by that writer
  *   <task>_loader_checkpoint (source, chunk)  -> chunk plan and whether the chunk is loaded
  *   <task>_source_state      (source)         -> phase (load|sync|finished), sync start and safe-mode end
+ *   <task>_shard_hold        (source, table)  -> shard tables whose events are held by a shard-DDL lock (see
+ *                                                ShardHold; agent/shard/pessimist.ts)
  *
  * Invariants:
  *  - a writer's row is updated in the same downstream transaction as the rows it covers, so after any crash the
@@ -17,6 +19,13 @@ import { hash } from './sync/dispatcher.ts';
  *  - the resume position of a source is the lowest writer position; on replay each writer skips transactions its
  *    own position covers;
  *  - a chunk is marked done in the same transaction that loads its rows, so a restart reloads only pending chunks.
+ *
+ * Fencing (docs/architecture.md, protocol steps 5-7): `<task>_source_owner (source)` holds the term
+ * and agent of the binding that owns the source. A subtask claims it (`claim`, SELECT … FOR UPDATE, the row's term
+ * only grows) before it reads any checkpoint, and every transaction that moves a checkpoint re-reads it with a
+ * locking read (`checkFence`) just before COMMIT: a stale owner's transaction then rolls back. Because the claim
+ * takes an exclusive lock and the check a shared one, a claim waits for in-flight writer transactions of the old
+ * owner to end, and the new owner reads checkpoints only after that: two agents never apply one source at once.
  */
 
 export interface ChunkRow {
@@ -33,6 +42,29 @@ export interface ChunkRow {
   done: boolean;
   rows: number;
   snapshot?: BinlogPosition;
+}
+
+/**
+ * A shard table whose events the writer checkpoints do not cover (shard-mode tasks). While `blocked`, the table's
+ * events after `start` (its DDL) are not applied; once its lock is released they are replayed from `start` and
+ * `applied` records how far (moved by writer 0 in the same transaction as the rows). Invariant: the table's events
+ * with end <= applied are applied downstream, those after it are not, whatever the writer checkpoints say.
+ */
+export interface ShardHold {
+  schema: string;
+  table: string;
+  targetSchema: string;
+  targetTable: string;
+  /** End of the DDL event the table stopped at; the stream replays from here. */
+  start: BinlogPosition;
+  applied: BinlogPosition;
+  blocked: boolean;
+  /** The routed DDL statements of the lock this table reached. */
+  ddls: string[];
+  /** Upstream schema right after the DDL (the replay starts reading with it). */
+  tracker: unknown;
+  /** In memory only: released, but the stream has not been rewound to `start` yet (its events must wait). */
+  awaitingReplay?: boolean;
 }
 
 export interface SourceState {
@@ -54,19 +86,33 @@ export function metaTableName(task: string, suffix: string): string {
   return `${task.slice(0, 64 - suffix.length - tag.length - 2)}_${tag}_${suffix}`;
 }
 
+/** The binding a subtask runs under: agent name and its dm_bounds term. */
+export interface Owner { agent: string; term: number }
+
+/** Test hook: with TSDM_FAULT_WRITE_AUDIT=1 every fenced commit also appends (agent, term, what) to `<task>_write_audit`. */
+const WRITE_AUDIT = process.env.TSDM_FAULT_WRITE_AUDIT === '1';
+
 export class CheckpointStore {
+  private readonly ownerT: string;
+  private readonly connT: string;
+  private readonly auditT: string;
   private readonly syncT: string;
   private readonly loadT: string;
   private readonly stateT: string;
   private readonly ddlT: string;
   private readonly schemaT: string;
+  private readonly holdT: string;
 
-  constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string) {
+  constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string, private readonly owner?: Owner) {
+    this.ownerT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'source_owner'))}`;
+    this.auditT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'write_audit'))}`;
+    this.connT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'owner_conn'))}`;
     this.syncT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'syncer_checkpoint'))}`;
     this.loadT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'loader_checkpoint'))}`;
     this.stateT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'source_state'))}`;
     this.ddlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'ddl_pending'))}`;
     this.schemaT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'schema_tracker'))}`;
+    this.holdT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'shard_hold'))}`;
   }
 
   async init(conn: Connection): Promise<void> {
@@ -92,6 +138,120 @@ export class CheckpointStore {
     await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.schemaT} (
       source VARCHAR(128) NOT NULL PRIMARY KEY, tracker LONGTEXT NOT NULL,
       updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
+    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.holdT} (
+      source VARCHAR(128) NOT NULL, schema_name VARCHAR(128) NOT NULL, table_name VARCHAR(128) NOT NULL,
+      target_schema VARCHAR(128) NOT NULL, target_table VARCHAR(128) NOT NULL,
+      start_name VARCHAR(255) NOT NULL, start_pos BIGINT UNSIGNED NOT NULL, start_gtid TEXT NULL,
+      applied_name VARCHAR(255) NOT NULL, applied_pos BIGINT UNSIGNED NOT NULL, applied_gtid TEXT NULL,
+      blocked TINYINT NOT NULL, ddls LONGTEXT NOT NULL, tracker LONGTEXT NOT NULL,
+      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+      PRIMARY KEY (source, schema_name, table_name)) DEFAULT CHARSET=utf8mb4`);
+    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.ownerT} (
+      source VARCHAR(128) NOT NULL PRIMARY KEY, term BIGINT NOT NULL, agent VARCHAR(128) NOT NULL,
+      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
+    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.connT} (
+      source VARCHAR(128) NOT NULL, conn_id BIGINT UNSIGNED NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL,
+      PRIMARY KEY (source, conn_id)) DEFAULT CHARSET=utf8mb4`);
+    if (WRITE_AUDIT) {
+      await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.auditT} (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, source VARCHAR(128) NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL,
+        what VARCHAR(300) NOT NULL, at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
+    }
+  }
+
+  async readHolds(conn: Connection): Promise<ShardHold[]> {
+    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream', `SELECT * FROM ${this.holdT} WHERE source = ? ORDER BY schema_name, table_name`, [this.source]);
+    return rows.map((r) => ({
+      schema: String(r.schema_name), table: String(r.table_name), targetSchema: String(r.target_schema), targetTable: String(r.target_table),
+      start: pos(r.start_name, r.start_pos, r.start_gtid), applied: pos(r.applied_name, r.applied_pos, r.applied_gtid),
+      blocked: Number(r.blocked) === 1, ddls: JSON.parse(String(r.ddls)) as string[], tracker: JSON.parse(String(r.tracker)) as unknown,
+    }));
+  }
+
+  /** A table reaches a shard DDL: written in the barrier transaction that moves the writers past that DDL. */
+  holdSql(h: ShardHold): { sql: string; params: unknown[] } {
+    return {
+      sql: `REPLACE INTO ${this.holdT} (source, schema_name, table_name, target_schema, target_table, start_name, start_pos, start_gtid,
+            applied_name, applied_pos, applied_gtid, blocked, ddls, tracker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      params: [this.source, h.schema, h.table, h.targetSchema, h.targetTable, h.start.name, h.start.pos, h.start.gtid ?? null,
+        h.applied.name, h.applied.pos, h.applied.gtid ?? null, h.blocked ? 1 : 0, JSON.stringify(h.ddls), JSON.stringify(h.tracker)],
+    };
+  }
+
+  /** A released hold's events are applied up to `p`: inside writer 0's transaction (or a barrier's). */
+  holdAppliedSql(schema: string, table: string, p: BinlogPosition): { sql: string; params: unknown[] } {
+    return {
+      sql: `UPDATE ${this.holdT} SET applied_name = ?, applied_pos = ?, applied_gtid = ? WHERE source = ? AND schema_name = ? AND table_name = ? AND blocked = 0`,
+      params: [p.name, p.pos, p.gtid ?? null, this.source, schema, table],
+    };
+  }
+
+  async releaseHold(conn: Connection, schema: string, table: string): Promise<void> {
+    await this.checkFence(conn, `release hold ${schema}.${table}`);
+    await query(conn, 'downstream', `UPDATE ${this.holdT} SET blocked = 0 WHERE source = ? AND schema_name = ? AND table_name = ?`, [this.source, schema, table]);
+  }
+
+  async deleteHold(conn: Connection, schema: string, table: string): Promise<void> {
+    await query(conn, 'downstream', `DELETE FROM ${this.holdT} WHERE source = ? AND schema_name = ? AND table_name = ? AND blocked = 0`, [this.source, schema, table]);
+  }
+
+  /**
+   * Takes ownership of the source for this subtask's binding term (docs/architecture.md, protocol step 5):
+   * make sure the row exists; (a) end a stale owner's connections; (b) lock the row (waits for in-flight commits of
+   * a previous owner, which hold a shared lock until they end), a higher stored term means our binding is stale
+   * (Fenced), else write our term and agent and commit. A crash between the steps leaves either the previous owner
+   * (the claim did not happen; killed connections only rolled back uncommitted work) or ours.
+   */
+  async claim(conn: Connection): Promise<void> {
+    if (!this.owner) return;
+    await query(conn, 'downstream', `INSERT IGNORE INTO ${this.ownerT} (source, term, agent) VALUES (?, 0, '')`, [this.source]);
+    // (a) Before locking anything: a previous owner that hangs (stopped process, lost network) may sit in an open
+    // transaction holding the owner row (shared, between its fence check and COMMIT) or checkpoint rows, which
+    // would block us until the server's wait_timeout. If our term is the newer one, that owner is stale: end its
+    // registered connections. Thread ids are not reused while a connection lives; a gone id fails harmlessly.
+    const [cur] = await query<Record<string, string | number>[]>(conn, 'downstream', `SELECT term, agent FROM ${this.ownerT} WHERE source = ?`, [this.source]);
+    if (Number(cur?.term ?? 0) > this.owner.term) throw this.fenced(Number(cur?.term), String(cur?.agent ?? ''));
+    const others = await query<Record<string, string | number>[]>(conn, 'downstream',
+      `SELECT conn_id FROM ${this.connT} WHERE source = ? AND NOT (agent = ? AND term = ?)`, [this.source, this.owner.agent, this.owner.term]);
+    for (const o of others) await conn.query(`KILL CONNECTION ${Number(o.conn_id)}`).catch(() => undefined);
+    // (b) Lock, re-check (a newer owner may have claimed meanwhile), take over, commit.
+    await query(conn, 'downstream', 'BEGIN');
+    try {
+      const [r] = await query<Record<string, string | number>[]>(conn, 'downstream', `SELECT term, agent FROM ${this.ownerT} WHERE source = ? FOR UPDATE`, [this.source]);
+      const term = Number(r?.term ?? 0);
+      if (term > this.owner.term) throw this.fenced(term, String(r?.agent ?? ''));
+      await query(conn, 'downstream', `DELETE FROM ${this.connT} WHERE source = ? AND NOT (agent = ? AND term = ?)`, [this.source, this.owner.agent, this.owner.term]);
+      await query(conn, 'downstream', `UPDATE ${this.ownerT} SET term = ?, agent = ? WHERE source = ?`, [this.owner.term, this.owner.agent, this.source]);
+      await query(conn, 'downstream', 'COMMIT');
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    await this.register(conn);
+  }
+
+  /** Records a downstream connection of this owner, so that the next owner can end it (see claim). Autocommit. */
+  async register(conn: Connection): Promise<void> {
+    if (!this.owner) return;
+    await query(conn, 'downstream', `REPLACE INTO ${this.connT} (source, conn_id, agent, term) VALUES (?, CONNECTION_ID(), ?, ?)`, [this.source, this.owner.agent, this.owner.term]);
+  }
+
+  /**
+   * Inside a transaction, right before COMMIT: re-reads the owner row with a shared lock and throws Fenced when
+   * another binding claimed the source (the caller rolls back). Outside a transaction it is a plain check.
+   */
+  async checkFence(conn: Connection, what: string): Promise<void> {
+    if (!this.owner) return;
+    const [r] = await query<Record<string, string | number>[]>(conn, 'downstream', `SELECT term, agent FROM ${this.ownerT} WHERE source = ? LOCK IN SHARE MODE`, [this.source]);
+    const term = Number(r?.term ?? 0);
+    const agent = String(r?.agent ?? '');
+    if (term !== this.owner.term || agent !== this.owner.agent) throw this.fenced(term, agent);
+    if (WRITE_AUDIT) await query(conn, 'downstream', `INSERT INTO ${this.auditT} (source, agent, term, what) VALUES (?,?,?,?)`, [this.source, this.owner.agent, this.owner.term, what.slice(0, 300)]);
+  }
+
+  private fenced(term: number, agent: string): DmError {
+    return new DmError('Fenced', `${this.task}/${this.source}: the source is owned by ${agent || '?'} with term ${term}; this agent (${this.owner?.agent}) holds term ${this.owner?.term}`,
+      { context: { task: this.task, source: this.source } });
   }
 
   /** The upstream schema as of the checkpoint (see SchemaTracker); written in the transactions that move it. */
@@ -108,6 +268,8 @@ export class CheckpointStore {
 
   /** Written (autocommit) right before a DDL runs downstream; cleared with the checkpoint that moves past it. */
   async markDdlPending(conn: Connection, position: string): Promise<void> {
+    // A DDL autocommits and cannot be fenced in a transaction: check right before it (a narrow window, see docs).
+    await this.checkFence(conn, `ddl ${position}`);
     await query(conn, 'downstream', `REPLACE INTO ${this.ddlT} (source, position) VALUES (?, ?)`, [this.source, position]);
   }
 
@@ -123,7 +285,7 @@ export class CheckpointStore {
 
   /** `start-task --remove-meta`: forget everything of this (task, source). */
   async remove(conn: Connection): Promise<void> {
-    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT]) {
+    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT, this.holdT]) {
       await query(conn, 'downstream', `DELETE FROM ${t} WHERE source = ?`, [this.source]).catch(() => undefined);
     }
   }
@@ -139,6 +301,7 @@ export class CheckpointStore {
   }
 
   async writeState(conn: Connection, st: SourceState): Promise<void> {
+    await this.checkFence(conn, `state ${st.phase}`);
     await query(conn, 'downstream', `REPLACE INTO ${this.stateT} (source, phase, start_name, start_pos, start_gtid, safe_name, safe_pos) VALUES (?,?,?,?,?,?,?)`,
       [this.source, st.phase, st.syncStart?.name ?? null, st.syncStart?.pos ?? null, st.syncStart?.gtid ?? null, st.safeUntil?.name ?? null, st.safeUntil?.pos ?? null]);
   }
@@ -169,6 +332,7 @@ export class CheckpointStore {
       }
       await this.writeState(conn, st);
       if (tracker !== undefined) await this.writeTracker(conn, tracker);
+      await this.checkFence(conn, 'plan');
       await query(conn, 'downstream', 'COMMIT');
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
@@ -180,6 +344,7 @@ export class CheckpointStore {
   async markChunkDone(conn: Connection, chunkId: string, rows: number, snapshot: BinlogPosition): Promise<void> {
     await query(conn, 'downstream', `UPDATE ${this.loadT} SET done = 1, rows_loaded = ?, snapshot_name = ?, snapshot_pos = ?, snapshot_gtid = ? WHERE source = ? AND chunk_id = ?`,
       [rows, snapshot.name, snapshot.pos, snapshot.gtid ?? null, this.source, chunkId]);
+    await this.checkFence(conn, `chunk ${chunkId}`);
   }
 
   async readWriters(conn: Connection): Promise<{ writer: number; pos: BinlogPosition; workers: number }[]> {
@@ -198,7 +363,7 @@ export class CheckpointStore {
 
   /** Sets every writer to one position (after a DDL barrier, or to start), with the schema as of that position.
    * Also drops rows of writers >= workers. */
-  async writeAllWriters(conn: Connection, p: BinlogPosition, workers: number, tracker?: unknown): Promise<void> {
+  async writeAllWriters(conn: Connection, p: BinlogPosition, workers: number, tracker?: unknown, extra: { sql: string; params: unknown[] }[] = []): Promise<void> {
     await query(conn, 'downstream', 'BEGIN');
     try {
       await query(conn, 'downstream', `DELETE FROM ${this.syncT} WHERE source = ? AND writer >= ?`, [this.source, workers]);
@@ -208,6 +373,8 @@ export class CheckpointStore {
         const s = this.writerSql(w, p, workers);
         await query(conn, 'downstream', s.sql, s.params);
       }
+      for (const x of extra) await query(conn, 'downstream', x.sql, x.params);
+      await this.checkFence(conn, `all writers ${p.name}:${p.pos}`);
       await query(conn, 'downstream', 'COMMIT');
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);

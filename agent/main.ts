@@ -18,6 +18,8 @@ const help = `
     --data-dir DIR       local state (relay log) (default ./.tsdm-data/<name>)         env TSDM_DATA_DIR
     --nats-user USER     NATS user (password from env TSDM_NATS_PASSWORD)              env TSDM_NATS_USER
     --log-level LEVEL    trace|debug|info|warn|error (default info)                    env TSDM_LOG_LEVEL
+    --replicas N         replicas of the KV buckets it creates: 3 in a NATS cluster     env TSDM_REPLICAS
+    --secret-key-path F  key file for passwords encrypted by dmctl encrypt              env TSDM_SECRET_KEY_PATH
     --config FILE        agent.yaml with the same keys in kebab-case
     --version            print the version
     --help               this text
@@ -42,6 +44,8 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       dataDir: { type: 'string' },
       natsUser: { type: 'string' },
       logLevel: { type: 'string' },
+      replicas: { type: 'string' },
+      secretKeyPath: { type: 'string' },
       config: { type: 'string' },
     },
   });

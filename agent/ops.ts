@@ -3,7 +3,11 @@ import type { CheckItem, CheckResult, CheckSourceRequest, CheckTaskRequest } fro
 import { asDmError, DmError } from '../src/errors/index.ts';
 import { connect } from './db/mysql.ts';
 import { taskZone } from './db/timezone.ts';
+import { buildRules } from './rules.ts';
 import { checkUpstream } from './units/check.ts';
+import { checkExtendedColumns } from './units/check-extend.ts';
+import { checkShards } from './shard/precheck.ts';
+import type { SourceConfig } from '../src/config/types.ts';
 
 /**
  * Handlers of the request/reply operations any agent serves (dmctl cannot open database connections itself:
@@ -43,6 +47,21 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
       const c = await connect(src.from, 'upstream');
       try { await checkUpstream(c, task.taskMode); } finally { c.destroy(); }
     });
+    if (spec.routes.some((r) => r.extractTable || r.extractSchema || r.extractSource)) {
+      await run('downstream tables have the extended columns', spec.sourceId, async () => {
+        const up = await connect(src.from, 'upstream');
+        try {
+          const down = await connect(task.targetDatabase, 'downstream');
+          try { await checkExtendedColumns(up, down, buildRules(task, spec)); } finally { down.destroy(); }
+        } finally { up.destroy(); }
+      });
+    }
+  }
+  if (task.shardMode && items.every((i) => i.ok)) {
+    const srcs: Record<string, SourceConfig> = {};
+    for (const spec of task.subtasks) { const s = req.sources[spec.sourceId]; if (s) srcs[spec.sourceId] = parseSourceConfig(s.yaml, s.file); }
+    try { items.push(...await checkShards(task, srcs)); }
+    catch (err) { items.push({ name: 'shard tables', ok: false, error: asDmError(err).toRecord() }); }
   }
   return { ok: items.every((i) => i.ok), items };
 }

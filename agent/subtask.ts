@@ -4,8 +4,11 @@ import { Stage, type BinlogOperator, type DesiredStage, type SubtaskStatus, type
 import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
 import { hash } from './sync/dispatcher.ts';
 import { CheckpointStore } from './checkpoint.ts';
+import type { Coord } from '../src/coord/index.ts';
+import { KvShardLocks } from './shard/locks.ts';
 import { connect } from './db/mysql.ts';
 import type { Logger } from './log.ts';
+import type { RelayFeed } from './relay/reader.ts';
 import { buildRules } from './rules.ts';
 import { CheckUnit } from './units/check.ts';
 import { Aborted, type SubtaskContext, type UnitReport } from './units/context.ts';
@@ -19,9 +22,15 @@ export interface SubtaskInit {
   spec: SubtaskSpec;
   source: SourceConfig;
   generation: number;
+  /** Term of the dm_bounds binding this subtask runs under (fencing: checkpoint.ts claim/checkFence). */
+  term: number;
   removeMeta: boolean;
   log: Logger;
   publish(status: SubtaskStatus): Promise<void>;
+  /** NATS KV, for shard-DDL locks (shard-mode tasks). */
+  coord?: Coord;
+  /** The source's relay (enable-relay), read by the sync unit instead of the upstream binlog. */
+  relay?: RelayFeed;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -53,6 +62,7 @@ export class Subtask {
   }
 
   get generation(): number { return this.init.generation; }
+  get term(): number { return this.init.term; }
 
   start(): void {
     this.timer = setInterval(() => { if (this.dirty) void this.flushStatus(); }, 1000);
@@ -147,19 +157,24 @@ export class Subtask {
   /** Returns true when the subtask has nothing more to do (task-mode full, load finished). */
   private async runUnits(signal: AbortSignal): Promise<boolean> {
     const { task, spec, source, log } = this.init;
-    const ckpt = new CheckpointStore(task.metaSchema, task.name, spec.sourceId);
+    const ckpt = new CheckpointStore(task.metaSchema, task.name, spec.sourceId, { agent: this.init.agent, term: this.init.term });
     const ctx: SubtaskContext = {
       task, spec, source, ckpt, log, signal,
-      rules: buildRules(task, spec),
+      rules: buildRules(task, spec, (msg, detail) => log.warn(detail, msg)),
       report: (p) => this.report(p),
       binlogOp: (position) => this.ops.find((o) => o.position === position),
       serverId: source.serverId || (0x40000000 + (hash(`${task.name}/${spec.sourceId}`) % 0x3fffffff)),
+      ...(this.init.relay ? { relay: this.init.relay } : {}),
     };
     const unit = (u: UnitName) => { this.status.unit = u; this.dirty = true; };
     let down: Connection | undefined;
+    const locks = task.shardMode && this.init.coord ? new KvShardLocks(this.init.coord, task.name) : undefined;
+    if (locks) { locks.start(); ctx.shardLocks = locks; }
     try {
       down = await connect(task.targetDatabase, 'downstream');
       await ckpt.init(down);
+      // Ownership first: every checkpoint read below must see the previous owner's last commit (fencing).
+      await ckpt.claim(down);
       if (this.removeMetaPending) { await ckpt.remove(down); this.removeMetaPending = false; }
       if (!this.checked) { unit('check'); await new CheckUnit(ctx).run(); this.checked = true; }
       let state = await ckpt.readState(down);
@@ -175,6 +190,7 @@ export class Subtask {
       await new SyncUnit(ctx, down).run();
       return false;
     } finally {
+      locks?.stop();
       down?.destroy();
     }
   }

@@ -1,14 +1,22 @@
 import meow from 'meow';
 import { CommandContext, Exit, type Command, type GlobalFlags } from './context.ts';
 import { operateSource } from './commands/source.ts';
-import { listMember, queryStatus } from './commands/status.ts';
+import { queryStatus } from './commands/status.ts';
+import { listMember, offlineMember, operateLeader, transferSource } from './commands/cluster.ts';
+import { config, encrypt } from './commands/config.ts';
 import { checkTask, pauseTask, resumeTask, startTask, stopTask } from './commands/task.ts';
 import { binlog } from './commands/binlog.ts';
+import { shardDdlLock } from './commands/shard.ts';
+import { pauseRelay, purgeRelay, resumeRelay, startRelay, stopRelay } from './commands/relay.ts';
 import { dashboard } from './dashboard/command.ts';
 
 export const VERSION = '0.1.0';
 
-export const COMMANDS: Command[] = [operateSource, checkTask, startTask, stopTask, pauseTask, resumeTask, queryStatus, listMember, binlog];
+export const COMMANDS: Command[] = [
+  operateSource, checkTask, startTask, stopTask, pauseTask, resumeTask, queryStatus, binlog, shardDdlLock,
+  transferSource, listMember, offlineMember, operateLeader, config, encrypt,
+  startRelay, stopRelay, pauseRelay, resumeRelay, purgeRelay,
+];
 
 const GLOBAL_FLAGS = {
   nats: { type: 'string' as const, default: process.env.TSDM_NATS ?? 'nats://127.0.0.1:4222' },
@@ -16,8 +24,10 @@ const GLOBAL_FLAGS = {
   natsUser: { type: 'string' as const },
   json: { type: 'boolean' as const, default: false },
   timeout: { type: 'number' as const, default: 10 },
+  replicas: { type: 'number' as const, default: Number(process.env.TSDM_REPLICAS ?? 1) },
+  secretKeyPath: { type: 'string' as const },
 };
-const VALUE_FLAGS = new Set(['--nats', '--cluster', '--nats-user', '--timeout']);
+const VALUE_FLAGS = new Set(['--nats', '--cluster', '--nats-user', '--timeout', '--replicas', '--secret-key-path']);
 
 const GLOBAL_HELP = `
   Global flags
@@ -26,10 +36,13 @@ const GLOBAL_HELP = `
     --nats-user USER   NATS user (password from env TSDM_NATS_PASSWORD)
     --json             print one JSON document instead of text
     --timeout SEC      how long to wait for agents to answer (default 10)
+    --replicas N       replicas of the KV buckets if dmctl creates them (env TSDM_REPLICAS, default 1)
+    --secret-key-path FILE  key for encrypt and for files with encrypted passwords (env TSDM_SECRET_KEY_PATH)
     --help             help (for a command: dmctl COMMAND --help)
 
   Exit codes
     0 success   1 the operation failed (coded error)   2 bad usage or invalid config file   3 cluster unreachable
+    4 query-status --wait-for timed out
 `;
 
 export function mainHelp(): string {
@@ -88,6 +101,9 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   const f = cli.flags as Record<string, unknown>;
   const flags: GlobalFlags = { nats: String(f.nats), cluster: String(f.cluster), json: f.json === true, timeout: Number(f.timeout) };
   if (typeof f.natsUser === 'string') flags.natsUser = f.natsUser;
+  flags.replicas = Number(f.replicas);
+  const keyPath = typeof f.secretKeyPath === 'string' ? f.secretKeyPath : process.env.TSDM_SECRET_KEY_PATH;
+  if (keyPath) flags.secretKeyPath = keyPath;
   const ctx = new CommandContext(flags, out, err);
   try {
     return await cmd.run(ctx, cli.input, f);

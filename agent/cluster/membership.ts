@@ -9,6 +9,8 @@ import type { Logger } from '../log.ts';
 export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private readonly record: MemberRecord;
+  /** When the last renewal was acknowledged by JetStream (the member key lives LEASE_TTL_MS from about then). */
+  lastRenewed = 0;
 
   constructor(private readonly coord: Coord, private readonly name: string, version: string, private readonly log: Logger) {
     const now = new Date().toISOString();
@@ -21,8 +23,11 @@ export class Membership {
   }
 
   private async beat(): Promise<void> {
-    this.record.heartbeat = new Date().toISOString();
-    try { await this.coord.put(Bucket.members, Keys.member(this.name), this.record); }
+    const sent = Date.now();
+    this.record.heartbeat = new Date(sent).toISOString();
+    // The lease is measured from when the put was sent, not acknowledged: the server may have stored it any time
+    // in between, so this is the conservative end for fencing.
+    try { await this.coord.put(Bucket.members, Keys.member(this.name), this.record); this.lastRenewed = Math.max(this.lastRenewed, sent); }
     catch (err) { this.log.warn({ err: String(err) }, 'heartbeat failed'); }
   }
 

@@ -3,6 +3,11 @@ import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2/promise'
 import { readFileSync } from 'node:fs';
 import type { DbConfig } from '../../src/config/types.ts';
 import { DmError, type ErrorName } from '../../src/errors/index.ts';
+import { loadSecretKey, plainPassword } from '../../src/config/secret.ts';
+
+/** Key for passwords encrypted with `dmctl encrypt` (set once at agent start from --secret-key-path). */
+let secretKey = loadSecretKey(undefined);
+export function setSecretKey(key: Buffer): void { secretKey = key; }
 
 /**
  * The mysql2 adapter: every upstream/downstream connection of the agent is opened here, and every mysql2 error is
@@ -38,7 +43,7 @@ export function connectionOptions(cfg: DbConfig, opts: ConnectOpts = {}): Connec
     host: cfg.host,
     port: cfg.port,
     user: cfg.user,
-    password: cfg.password,
+    password: plainPassword(cfg.password, secretKey),
     charset: 'utf8mb4',
     dateStrings: true,
     supportBigNumbers: true,

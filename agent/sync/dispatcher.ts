@@ -12,7 +12,8 @@ export interface RoutedChange {
   /** Columns identifying a row ([] = table without a usable key). */
   key: string[];
   txnEnd: BinlogPosition;
-  /** Skip this change when replaying at or before this position (keyless tables loaded from a later snapshot). */
+  /** Forced writer: a held shard table's replayed change, applied by writer 0 whatever the writer checkpoints say. */
+  writer?: number;
 }
 
 export interface Txn { end: BinlogPosition; changes: RoutedChange[] }
@@ -48,8 +49,10 @@ export class Dispatcher {
     const ownerOf = (k: string) => tentative.get(k) ?? this.owner.get(k);
     let conflict = false;
     const keysPer = txn.changes.map(causalityKeys);
-    for (const keys of keysPer) {
+    for (const [i, keys] of keysPer.entries()) {
       const ws = new Set<number>();
+      const forced = txn.changes[i]!.writer;
+      if (forced !== undefined) ws.add(forced);
       for (const k of keys) { const w = ownerOf(k); if (w !== undefined) ws.add(w); }
       if (ws.size > 1) { conflict = true; break; }
       const w = ws.size === 1 ? [...ws][0]! : hash(keys[0] ?? '') % this.writers;
@@ -59,7 +62,7 @@ export class Dispatcher {
     if (conflict) {
       if (this.owner.size > 0) return false;
       // Alone in a batch, a self-conflicting transaction goes whole to one writer.
-      const w = hash(keysPer[0]?.[0] ?? '') % this.writers;
+      const w = txn.changes.find((c) => c.writer !== undefined)?.writer ?? hash(keysPer[0]?.[0] ?? '') % this.writers;
       for (const keys of keysPer) for (const k of keys) this.owner.set(k, w);
       for (const c of txn.changes) this.perWriter[w]!.push(c);
       this.rows += txn.changes.length;

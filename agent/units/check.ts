@@ -3,6 +3,7 @@ import type { TaskMode } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
 import { taskZone } from '../db/timezone.ts';
+import { checkExtendedColumns } from './check-extend.ts';
 import type { SubtaskContext, Unit } from './context.ts';
 
 /**
@@ -18,9 +19,9 @@ export class CheckUnit implements Unit {
     const up = await connect(this.ctx.source.from, 'upstream');
     try {
       await checkUpstream(up, this.ctx.task.taskMode);
+      const down = await connect(this.ctx.task.targetDatabase, 'downstream');
+      try { await checkExtendedColumns(up, down, this.ctx.rules); } finally { down.destroy(); }
     } finally { up.destroy(); }
-    const down = await connect(this.ctx.task.targetDatabase, 'downstream');
-    down.destroy();
   }
 }
 

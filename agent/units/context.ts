@@ -1,8 +1,13 @@
 import type { SourceConfig, SubtaskSpec, TaskConfig, TableName } from '../../src/config/types.ts';
 import type { BinlogOperator, LoadProgress, SyncProgress, UnitName } from '../../src/coord/records.ts';
+import type { ShardLockRecord } from '../../src/shard/lock.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
+import type { ExtendedColumns } from '../../src/route/router.ts';
+import type { OnlineTableType } from '../../src/filter/online-ddl-tables.ts';
+import type { RowChange } from '../binlog/events.ts';
 import type { CheckpointStore } from '../checkpoint.ts';
 import type { Logger } from '../log.ts';
+import type { RelayFeed } from '../relay/reader.ts';
 
 /** What one (task, source) pair's units share. Built by the subtask runner; units never reach NATS themselves. */
 export interface SubtaskContext {
@@ -19,6 +24,25 @@ export interface SubtaskContext {
   binlogOp(position: string): BinlogOperator | undefined;
   /** server-id the binlog connection uses. */
   serverId: number;
+  /** The source's relay log when enable-relay is on: sync reads it instead of the upstream binlog. */
+  relay?: RelayFeed;
+  /** The task's shard-DDL locks (dm_locks), for shard-mode tasks. */
+  shardLocks?: ShardLocks;
+}
+
+/** What the sync unit needs of `dm_locks` (agent/shard/locks.ts implements it over NATS KV). */
+export interface ShardLocks {
+  get(target: TableName): ShardLockRecord | undefined;
+  /** Reads the lock from KV now (the watched copy may not have arrived yet). */
+  fetch(target: TableName): Promise<ShardLockRecord | undefined>;
+  /** Every lock of the task, as last seen. */
+  all(): ShardLockRecord[];
+  /** Compare-and-set read-modify-write: `fn` returns the new record, null to delete, undefined to leave it. */
+  mutate(target: TableName, fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined): Promise<ShardLockRecord | undefined>;
+  /** Resolves at the next change of any lock of the task, or after `ms`. */
+  changed(ms: number): Promise<void>;
+  /** Bumped at every change seen. */
+  readonly version: number;
 }
 
 export interface UnitReport {
@@ -36,6 +60,13 @@ export interface SubtaskRules {
   routeSchema(schema: string): string;
   /** Binlog event filter (DM semantics): what to do with this event type on this table. */
   eventAction(schema: string, table: string, eventType: string | readonly string[], sql?: string): 'Do' | 'Ignore' | 'Error';
+  /** True = discard this row change: a row of an online-DDL shadow/trash table, or an expression filter (DM
+   * `expression-filter`, sync only) says so. */
+  skipRow(change: RowChange): boolean;
+  /** online-ddl (DM): 'ghost'/'trash' for gh-ost/pt-osc shadow and trash tables; always 'real' when it is off. */
+  onlineTableType(table: string): OnlineTableType;
+  /** DM extended columns (routes' extract-table/schema/source) of an upstream table, in dump, load and sync. */
+  extendColumns(schema: string, table: string): ExtendedColumns | undefined;
 }
 
 /** A unit of the subtask lifecycle (DM: check, dump, load, sync). `run` resolves when the unit's work is done or

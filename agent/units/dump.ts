@@ -24,11 +24,14 @@ export class DumpUnit implements Unit {
   async run(): Promise<void> {
     const { ctx } = this;
     const workers = Math.max(1, ctx.spec.dump.threads);
-    const snap = await Snapshot.take(ctx.source.from, workers, true, ctx.task.taskMode !== 'full');
+    // online-ddl: a gh-ost/pt shadow or trash table present at the snapshot is the tool's scratch copy, not data.
+    const wanted = (schema: string, table: string) => ctx.rules.allowTable(schema, table) && ctx.rules.onlineTableType(table) === 'real';
+    const snap = await Snapshot.take(ctx.source.from, workers, true, ctx.task.taskMode !== 'full', wanted);
     this.snapshot = snap;
     try {
       const conn = snap.conns[0]!;
-      const tables = (await listTables(conn, 'upstream')).filter((t) => ctx.rules.allowTable(t.schema, t.table));
+      // Tables and their structure as of the snapshot (read under its lock), not as they are a moment later.
+      const tables = snap.tables ?? (await listTables(conn, 'upstream')).filter((t) => wanted(t.schema, t.table));
       ctx.log.info({ tables: tables.length, position: snap.position }, 'snapshot taken');
       const chunks: ChunkRow[] = [];
       const createdSchemas = new Set<string>();
@@ -43,8 +46,7 @@ export class DumpUnit implements Unit {
         throwIfAborted(ctx.signal);
         const target = ctx.rules.route(t.schema, t.table);
         await ensureSchema(t.schema, target.schema);
-        const [ct] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`);
-        const ddl = createTableFor(String(ct?.['Create Table']), target);
+        const ddl = createTableFor((t as { createSql?: string }).createSql ?? String((await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`))[0]?.['Create Table']), target);
         try {
           await query(this.down, 'downstream', ddl);
         } catch (err) {

@@ -69,6 +69,7 @@ export class LoadUnit implements Unit {
           const up = snap.conns[i % snap.conns.length]!;
           const down = await connect(ctx.task.targetDatabase, 'downstream', { timeZone: taskZone(ctx.task).session });
           await prepareDownstream(down);
+          await ctx.ckpt.register(down);
           try {
             for (let c = queue.shift(); c; c = queue.shift()) {
               throwIfAborted(ctx.signal);
@@ -123,6 +124,8 @@ export class LoadUnit implements Unit {
   private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snapPos: BinlogPosition): Promise<number> {
     const info = await this.info(up, c.schema, c.table);
     const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
+    // DM extended columns: constant per upstream table, appended to every row (the precheck made sure they exist).
+    const ext = this.ctx.rules.extendColumns(c.schema, c.table);
     const bin = binaryColumns(info);
     const zone = taskZone(this.ctx.task);
     const tsIdx = zone.offsetMinutes === 0 ? [] : cols.flatMap((name, i) => (info.columns.find((x) => x.name === name)?.dataType === 'timestamp' ? [i] : []));
@@ -139,7 +142,7 @@ export class LoadUnit implements Unit {
     let bytes = 0;
     let total = 0;
     const flush = async (): Promise<void> => {
-      for (const s of insertStatements(verb, target, cols, batch)) await query(down, 'downstream', s);
+      for (const s of insertStatements(verb, target, ext ? [...cols, ...ext.columns] : cols, batch)) await query(down, 'downstream', s);
       batch = [];
       bytes = 0;
     };
@@ -152,6 +155,7 @@ export class LoadUnit implements Unit {
         const row = r as unknown as Row;
         const vals = cols.map((k) => row[k] ?? null);
         for (const i of tsIdx) { const v = vals[i]; if (typeof v === 'string') vals[i] = shiftTimestamp(v, zone.offsetMinutes); }
+        if (ext) vals.push(...ext.values);
         for (const v of vals) bytes += v === null ? 4 : v.length + 3;
         batch.push(vals);
         total++;

@@ -4,6 +4,8 @@ import type { BinlogPosition } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
 import { snapshotTracker } from '../db/tracked.ts';
+import { escapeId } from '../db/mysql.ts';
+import { listTables } from '../db/schema.ts';
 import type { SchemaTracker } from '../../src/schema/model.ts';
 
 /**
@@ -12,12 +14,18 @@ import type { SchemaTracker } from '../../src/schema/model.ts';
  * transaction WITH CONSISTENT SNAPSHOT and the position is read; then the lock is released. Every worker reads
  * the same point in time, exactly `position`.
  */
+/** A table of the snapshot and its `SHOW CREATE TABLE` text, both read under the lock. */
+export interface SnapshotTable { schema: string; table: string; createSql: string }
+
 export class Snapshot {
-  private constructor(readonly conns: Connection[], readonly position: BinlogPosition, readonly tracker: SchemaTracker | undefined) {}
+  private constructor(readonly conns: Connection[], readonly position: BinlogPosition, readonly tracker: SchemaTracker | undefined,
+    readonly tables: SnapshotTable[] | undefined) {}
 
   /** With `withSchema`, the schema tracker's starting point is read under the lock too: exactly the snapshot's. */
   /** `withPosition` false (task-mode full): no binlog position is needed, nor the privilege to read it. */
-  static async take(db: DbConfig, workers: number, withSchema = false, withPosition = true): Promise<Snapshot> {
+  /** `tables`: which tables to list with their CREATE TABLE under the lock (SHOW CREATE TABLE is not transactional:
+   * read after the unlock, a DDL right after the snapshot would be in the created table and then replayed again). */
+  static async take(db: DbConfig, workers: number, withSchema = false, withPosition = true, tables?: (schema: string, table: string) => boolean): Promise<Snapshot> {
     const lock = await connect(db, 'upstream');
     const conns: Connection[] = [];
     try {
@@ -40,8 +48,16 @@ export class Snapshot {
         if (gtid) position.gtid = gtid;
       }
       const tracker = withSchema ? await snapshotTracker(lock, 'upstream') : undefined;
+      let listed: SnapshotTable[] | undefined;
+      if (tables) {
+        listed = [];
+        for (const t of (await listTables(lock, 'upstream')).filter((x) => tables(x.schema, x.table))) {
+          const [ct] = await query<Record<string, string>[]>(lock, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`);
+          listed.push({ ...t, createSql: String(ct?.['Create Table']) });
+        }
+      }
       await query(lock, 'upstream', 'UNLOCK TABLES');
-      return new Snapshot(conns, position, tracker);
+      return new Snapshot(conns, position, tracker, listed);
     } catch (err) {
       for (const c of conns) c.destroy();
       throw err;

@@ -4,18 +4,26 @@ import type { BinlogPosition, SyncProgress } from '../../src/coord/records.ts';
 import { DmError, asDmError } from '../../src/errors/index.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import type { QueryEvent, TxnEvent } from '../binlog/events.ts';
-import { comparePos, formatPos, minPos, posKey } from '../binlog/position.ts';
+import { comparePos, formatPos, maxPos, minPos, posKey } from '../binlog/position.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
+import type { EventSource } from '../binlog/event-source.ts';
+import { BridgedReader } from '../relay/bridge.ts';
 import { classifyMysqlError, connect, isTransient, query } from '../db/mysql.ts';
 import { rowKey } from '../db/schema.ts';
 import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
 import { shiftTimestamp, taskZone, type Zone } from '../db/timezone.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { Dispatcher, type RoutedChange, type Txn } from '../sync/dispatcher.ts';
+import { Pessimist } from '../shard/pessimist.ts';
+import type { ShardHold } from '../checkpoint.ts';
+import { Optimist } from '../shard/optimist.ts';
+import { crashPoint } from '../fault.ts';
 import { writerStatements } from '../sync/writer-sql.ts';
 import { prepareDownstream } from './load.ts';
 import { masterStatus } from './snapshot.ts';
 import { Aborted, type SubtaskContext, type Unit } from './context.ts';
+import { extendRouted } from '../sync/extend-columns.ts';
+import { OnlineDdl } from '../sync/online-ddl.ts';
 
 const FLUSH_INTERVAL_MS = 100;
 /** Downstream errnos that mean "this DDL already took effect": table/db exists or is gone, duplicate column/key,
@@ -41,41 +49,53 @@ export class SyncUnit implements Unit {
   private writers: Connection[] = [];
   private writerPos: BinlogPosition[] = [];
   private workerCount = 1;
-  private reader!: BinlogReader;
+  private reader!: EventSource;
   private synced!: BinlogPosition;
   private master: BinlogPosition | undefined;
   private safeUntil: BinlogPosition | undefined;
   /** Keyless tables loaded from a snapshot: their events up to that snapshot are already in the loaded rows. */
   private readonly keylessSnapshot = new Map<string, BinlogPosition>();
+  /** Shard-DDL coordination (shard-mode pessimistic). */
+  private shard: Pessimist | undefined;
+  /** Shard-DDL coordination (shard-mode optimistic). */
+  private optimist: Optimist | undefined;
   private stats = { totalRows: 0, totalEvents: 0, lastTs: 0, rate: 0, rateWindowRows: 0, rateWindowStart: Date.now() };
 
-  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {
+  private readonly ctx: SubtaskContext;
+  /** online-ddl (gh-ost/pt-osc): decides what their DDL becomes, handed over as `binlog` decisions (sync/online-ddl.ts). */
+  private readonly online: OnlineDdl | undefined;
+
+  constructor(ctx: SubtaskContext, private readonly down: Connection) {
     this.zone = taskZone(ctx.task);
+    this.online = ctx.task.onlineDdl ? new OnlineDdl(ctx, down) : undefined;
+    this.ctx = this.online ? this.online.wrap(ctx) : ctx;
   }
 
   async run(): Promise<void> {
     const { ctx } = this;
-    const start = await this.startPosition();
+    let start = await this.startPosition();
+    if (ctx.task.shardMode === 'pessimistic' && ctx.shardLocks) {
+      this.shard = new Pessimist(ctx, ctx.shardLocks);
+      await this.shard.load(this.down);
+      const replay = this.shard.resumeFrom(minPos(this.writerPos)!, maxPos(this.writerPos)!);
+      if (replay) { start = replay.start; this.tracker = SchemaTracker.fromJSON(replay.tracker); }
+      this.shard.replayStarted(start);
+    } else if (ctx.task.shardMode === 'optimistic' && ctx.shardLocks) {
+      this.optimist = new Optimist(ctx, ctx.shardLocks);
+      await this.optimist.register(this.tracker);
+    }
     this.ctrl = await connect(ctx.source.from, 'upstream');
     try {
       for (let i = 0; i < this.workerCount; i++) {
         const c = await connect(ctx.task.targetDatabase, 'downstream', { timeZone: this.zone.session });
         await prepareDownstream(c);
+        await ctx.ckpt.register(c);
         this.writers.push(c);
       }
-      this.synced = start;
+      this.synced = minPos(this.writerPos) ?? start;
       this.master = await masterStatus(this.ctrl);
       ctx.log.info({ start: formatPos(start), workers: this.workerCount, safeUntil: formatPos(this.safeUntil) }, 'sync starting');
-      this.reader = new BinlogReader({
-        db: ctx.source.from,
-        serverId: ctx.serverId,
-        start,
-        allowTable: (s, t) => ctx.rules.allowTable(s, t),
-        tracker: this.tracker,
-        live: (s, t) => liveTrackedTable(this.ctrl, 'upstream', s, t),
-        warn: (msg, detail) => ctx.log.warn(detail, msg),
-      });
-      this.reader.start();
+      this.startReader(start);
       await this.loop();
     } finally {
       await this.reader?.stop().catch(() => undefined);
@@ -83,6 +103,25 @@ export class SyncUnit implements Unit {
       this.writers = [];
       this.ctrl.destroy();
     }
+  }
+
+  /**
+   * Reads the binlog from `start` with `this.tracker` as the schema there (the reader owns it from now on):
+   * enable-relay = the source's relay log (one upstream stream shared by its tasks, bridged from the upstream for
+   * positions older than the relay), else the upstream binlog. Also used to replay released shard tables.
+   */
+  private startReader(start: BinlogPosition): void {
+    const { ctx } = this;
+    const from = {
+      start,
+      allowTable: (s: string, t: string) => ctx.rules.allowTable(s, t),
+      tracker: this.tracker,
+      live: (s: string, t: string) => liveTrackedTable(this.ctrl, 'upstream', s, t),
+      warn: (msg: string, detail: Record<string, unknown>) => ctx.log.warn(detail, msg),
+    };
+    const direct = (s: BinlogPosition) => new BinlogReader({ db: ctx.source.from, serverId: ctx.serverId, ...from, start: s });
+    this.reader = ctx.relay ? new BridgedReader({ feed: ctx.relay, ...from }, direct) : direct(start);
+    this.reader.start();
   }
 
   private async startPosition(): Promise<BinlogPosition> {
@@ -136,6 +175,7 @@ export class SyncUnit implements Unit {
     let batchStarted = 0;
     let lastCkpt = Date.now();
     let lastMaster = 0;
+    let lastShard = 0;
     const flush = async (): Promise<void> => {
       if (batchEnd && (!batch.empty || comparePos(batchEnd, this.synced) > 0)) await this.applyBatch(batch, batchEnd);
       batch = new Dispatcher(this.workerCount);
@@ -147,6 +187,10 @@ export class SyncUnit implements Unit {
         lastMaster = Date.now();
         this.master = await masterStatus(this.ctrl).catch(() => this.master);
         this.report();
+      }
+      if (this.shard && (this.shard.dirty() || Date.now() - lastShard > 2000)) {
+        lastShard = Date.now();
+        await this.shardTick(flush);
       }
       const ev = await this.reader.next(FLUSH_INTERVAL_MS);
       if (!ev) {
@@ -170,7 +214,9 @@ export class SyncUnit implements Unit {
         if (batch.rows >= limit || (!batch.empty && Date.now() - batchStarted > FLUSH_INTERVAL_MS * 2)) await flush();
       } else if (ev.kind === 'query') {
         await flush();
+        await this.online?.prepare(ev);
         await this.applyQuery(ev);
+        await this.online?.done(ev);
         this.stats.lastTs = ev.timestamp;
       } else {
         batchEnd = ev.end;
@@ -190,12 +236,20 @@ export class SyncUnit implements Unit {
       if (action === 'Error') {
         throw new DmError('FilterError', `${change.op} on ${schema}.${table} matched a filter rule with action Error`, { context: { table: `${schema}.${table}`, position: posKey(ev.end) } });
       }
+      // Online-DDL shadow/trash tables and expression filters (DM, sync only), before the zone shift below: TIMESTAMP
+      // values are still UTC here.
+      if (this.ctx.rules.skipRow(change)) continue;
       const snap = this.keylessSnapshot.get(`${schema}.${table}`);
       if (snap && comparePos(ev.end, snap) <= 0) continue;
+      // A shard table held by a DDL lock: skipped while blocked, replayed through writer 0 once released.
+      const held = this.shard?.decide(schema, table, ev.end) ?? 'normal';
+      if (held === 'skip') continue;
       if (this.zone.offsetMinutes !== 0) this.shiftTimestamps(change);
-      out.push({ change, target: this.ctx.rules.route(schema, table), info: change.info, key: rowKey(change.info), txnEnd: ev.end });
+      const rc: RoutedChange = { change, target: this.ctx.rules.route(schema, table), info: change.info, key: rowKey(change.info), txnEnd: ev.end };
+      if (held === 'forced') rc.writer = 0;
+      out.push(rc);
     }
-    return { end: ev.end, changes: out };
+    return { end: ev.end, changes: out.map((rc) => extendRouted(rc, this.ctx.rules.extendColumns(rc.change.schema, rc.change.table))) };
   }
 
   private shiftTimestamps(change: TxnEvent['changes'][number]): void {
@@ -210,26 +264,34 @@ export class SyncUnit implements Unit {
 
   private async applyBatch(batch: Dispatcher, end: BinlogPosition): Promise<void> {
     await Promise.all(this.writers.map((conn, w) => this.applyWriter(conn, w, batch.perWriter[w]!, end)));
-    this.synced = end;
+    if (comparePos(end, this.synced) > 0) this.synced = end;
+    if (this.shard) await this.shard.afterFlush(this.down, maxPos(this.writerPos)!);
     this.stats.totalRows += batch.rows;
     this.stats.rateWindowRows += batch.rows;
   }
 
   private async applyWriter(conn: Connection, w: number, changes: RoutedChange[], end: BinlogPosition): Promise<void> {
     const mine = this.writerPos[w]!;
-    if (comparePos(end, mine) <= 0) return; // replay: this writer already committed this batch
-    const todo = changes.filter((c) => comparePos(c.txnEnd, mine) > 0);
+    // Replay: this writer already committed changes up to its checkpoint; held shard changes (writer set) are not
+    // covered by it (their own `applied` position decided that they run).
+    const todo = changes.filter((c) => c.writer !== undefined || comparePos(c.txnEnd, mine) > 0);
+    const advance = comparePos(end, mine) > 0;
+    if (!advance && todo.length === 0) return;
     const stmts = writerStatements(todo);
     const ck = this.ctx.ckpt.writerSql(w, end, this.workerCount);
+    const holdSqls = w === 0 && this.shard ? this.shard.appliedSqls(end) : [];
     for (let attempt = 1; ; attempt++) {
       try {
         await conn.query('BEGIN');
         for (const s of stmts) {
           try { await conn.query(s); } catch (err) { throw classifyMysqlError(err, 'downstream', { sql: s }); }
         }
-        await conn.query(ck.sql, ck.params);
+        if (advance) await conn.query(ck.sql, ck.params);
+        for (const h of holdSqls) await conn.query(h.sql, h.params);
+        await this.ctx.ckpt.checkFence(conn, `writer ${w} ${posKey(end)}`);
         await conn.query('COMMIT');
-        this.writerPos[w] = end;
+        if (advance) this.writerPos[w] = end;
+        if (holdSqls.length) { this.shard!.markApplied(end); if (todo.length) crashPoint('shard-replaying'); }
         return;
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
@@ -253,8 +315,20 @@ export class SyncUnit implements Unit {
   private async applyQuery(ev: QueryEvent): Promise<void> {
     const { ctx } = this;
     const at = posKey(ev.end);
+    let extra: { sql: string; params: unknown[] }[] = [];
+    let held = false;
+    let reach: ShardHold | undefined;
+    if (this.shard || this.optimist) {
+      const r = await this.shardQuery(ev);
+      if (r === 'done') return;
+      if (r !== 'normal') { extra = r.hold; held = true; reach = r.reach; }
+    }
+    // While a released shard replays, the stream re-reads statements the writers are already past.
+    if (comparePos(ev.end, minPos(this.writerPos)!) <= 0) return;
     const op = ctx.binlogOp(at);
-    if (op?.op === 'skip') {
+    if (held) {
+      // A shard DDL: held by its lock (the owner runs it once every shard reached it); nothing runs here.
+    } else if (op?.op === 'skip') {
       ctx.log.warn({ sql: ev.sql, position: at }, 'statement skipped by dmctl binlog skip');
     } else {
       const pending = await ctx.ckpt.readDdlPending(this.down);
@@ -262,12 +336,151 @@ export class SyncUnit implements Unit {
       for (const sql of op?.op === 'replace' ? op.sqls ?? [] : [ev.sql]) await this.applyStatement(sql, ev, replaying);
       if (op) ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
     }
-    await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount, ev.trackerAfter);
+    if (this.shard) extra = [...this.shard.appliedSqls(ev.end), ...extra];
+    await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount, ev.trackerAfter, extra);
+    if (held) crashPoint('shard-held');
+    if (reach) { await this.shard!.reach(reach); crashPoint('shard-reached'); }
     this.writerPos = this.writerPos.map(() => ev.end);
+    this.shard?.markApplied(ev.end);
     this.synced = ev.end;
   }
 
-  private async applyStatement(text: string, ev: QueryEvent, replaying: boolean): Promise<void> {
+  /**
+   * Shard mode: a DDL on a shard table. Returns 'done' when the event needs nothing more, 'normal' for the usual
+   * path, or `hold`: run nothing, and write these rows (the hold, steps 1 and 2 of agent/shard/pessimist.ts) with the
+   * barrier that moves the writers past the event.
+   */
+  private async shardQuery(ev: QueryEvent): Promise<'done' | 'normal' | { hold: { sql: string; params: unknown[] }[]; reach?: ShardHold }> {
+    const { ctx } = this;
+    const shard = this.shard;
+    const info = classifyQuery(ev.sql, ev.schema);
+    if (info.kind !== 'ddl') return 'normal';
+    const t = info.tables.find((x) => x.table && ctx.rules.allowTable(x.schema, x.table));
+    if (!t) {
+      // DM: a shard's DROP DATABASE never reaches the merged target (it would drop every shard's rows).
+      const db = info.tables.find((x) => !x.table && ctx.rules.allowSchema(x.schema));
+      if (info.eventType === 'drop database' && db && comparePos(ev.end, minPos(this.writerPos)!) > 0) {
+        ctx.log.warn({ sql: ev.sql, position: posKey(ev.end) }, 'drop database of a shard schema is not replicated in shard mode');
+        return { hold: [] };
+      }
+      return 'normal';
+    }
+    const held = shard?.decide(t.schema, t.table, ev.end) ?? 'normal';
+    if (held === 'skip') return 'done'; // blocked (replayed after its lock) or already handled
+    const minWriter = minPos(this.writerPos)!;
+    if (held === 'normal' && comparePos(ev.end, minWriter) <= 0) return 'done';
+    const at = posKey(ev.end);
+    const op = ctx.binlogOp(at);
+    if (op?.op === 'skip') return 'normal';
+    const type = info.eventType;
+    if (type === 'create table' || type === 'create database' || type === 'create view' || type === 'drop view' || type === 'alter database') return 'normal';
+    if (type === 'drop table' || type === 'truncate table' || type === 'drop database') {
+      // DM: in shard mode these never reach the merged table (one shard's DROP must not drop every shard's rows).
+      ctx.log.warn({ sql: ev.sql, position: at }, `${type} of a shard table is not replicated in shard mode`);
+      return held === 'forced' && comparePos(ev.end, maxPos(this.writerPos)!) <= 0 ? 'done' : { hold: [] };
+    }
+    if (type === 'rename table' || (this.optimist && info.eventTypes?.some((e) => e === 'rename column' || e === 'rename index'))) {
+      throw new DmError('ShardDdlUnsupported', `${type === 'rename table' ? 'RENAME TABLE' : 'RENAME COLUMN/INDEX (optimistic mode is always strict)'} of a shard table cannot be coordinated: ${ev.sql.slice(0, 300)}`,
+        { context: { sql: ev.sql, position: at }, suggestion: `Skip it with \`dmctl binlog skip ${ctx.task.name}\` and rename the target table downstream by hand if needed.` });
+    }
+    const routed: string[] = [];
+    for (const sql of op?.op === 'replace' ? op.sqls ?? [] : [ev.sql]) await this.applyStatement(sql, ev, false, routed);
+    if (routed.length === 0) return 'normal'; // filtered out
+    const target = ctx.rules.route(t.schema, t.table);
+    if (this.optimist) {
+      await this.optimist.ddl(t.schema, t.table, target, routed, ev.end, ev.trackerAfter, (sql) => this.execShardDdl(sql, true));
+      return { hold: [] };
+    }
+    if (!shard) return 'normal';
+    // Validate against the open lock while `dmctl binlog replace` can still decide on this event; then the hold is
+    // made durable (step 2) before the lock counts the shard as reached (step 1, after the barrier in applyQuery).
+    await shard.check(this.down, t.schema, t.table, target, routed, ev.end);
+    const hold = shard.holdFor(t.schema, t.table, target, routed, ev.end, ev.trackerAfter);
+    shard.holds.set(`${t.schema}.${t.table}`, hold);
+    if (held === 'forced' && comparePos(ev.end, maxPos(this.writerPos)!) <= 0) {
+      // Replaying a released shard that reached its next DDL: the writers are already past it; only the hold moves.
+      const h = ctx.ckpt.holdSql(hold);
+      await ctx.ckpt.checkFence(this.down, `hold ${t.schema}.${t.table}`);
+      await query(this.down, 'downstream', h.sql, h.params);
+      crashPoint('shard-held');
+      await shard.reach(hold);
+      crashPoint('shard-reached');
+      return 'done';
+    }
+    return { hold: [ctx.ckpt.holdSql(hold)], reach: hold };
+  }
+
+  /**
+   * Steps 3–6 of the shard-DDL protocol (agent/shard/pessimist.ts), run from the sync loop when a lock changed: join
+   * new locks, run a ready lock's DDL when this source owns it, release shards whose lock is done and replay them.
+   */
+  private async shardTick(flush: () => Promise<void>): Promise<void> {
+    const { ctx } = this;
+    const shard = this.shard!;
+    const locks = ctx.shardLocks!;
+    await shard.joinAll(this.tracker);
+    const pending = shard.takePendingReplay();
+    let replayFrom: { start: BinlogPosition; tracker: unknown } | undefined = pending ? { start: pending.start, tracker: pending.tracker } : undefined;
+    for (const { target, lock: seen, holds } of shard.blockedTargets()) {
+      let lock = seen ?? await locks.fetch(target);
+      // Step 1 for durable holds the lock does not count yet (a crash between steps 2 and 1, or the previous round of
+      // this target was not deleted yet when the DDL was read).
+      const missing = holds.filter((h) => !shard.inLock(h, lock));
+      if (missing.length > 0 && (!lock || lock.stage === 'waiting')) {
+        for (const h of missing) await shard.reach(h);
+        lock = await locks.fetch(target);
+      }
+      if (lock && shard.isOwnerReady(lock) && holds.some((h) => shard.inLock(h, lock))) {
+        await flush();
+        const again = lock.stage === 'executing';
+        await shard.setStage(target, 'executing');
+        crashPoint('shard-executing');
+        if (lock.resolution !== 'skip') {
+          for (const sql of lock.ddls) await this.execShardDdl(sql, again);
+        }
+        crashPoint('shard-executed');
+        await shard.setStage(target, 'done');
+        crashPoint('shard-done');
+        ctx.log.info({ target, ddls: lock.ddls }, 'shard-DDL lock resolved: DDL applied once downstream');
+        lock = await locks.fetch(target);
+      }
+      if (lock && lock.stage === 'done') {
+        await flush();
+        const first = await shard.release(this.down, target, lock);
+        if (first && (!replayFrom || comparePos(first.start, replayFrom.start) < 0)) replayFrom = { start: first.start, tracker: first.tracker };
+      }
+    }
+    if (replayFrom) {
+      await flush();
+      ctx.log.info({ from: posKey(replayFrom.start) }, 'replaying released shard tables');
+      await this.reader.stop().catch(() => undefined);
+      this.tracker = SchemaTracker.fromJSON(replayFrom.tracker);
+      this.startReader(replayFrom.start);
+      shard.replayStarted(replayFrom.start);
+    }
+  }
+
+  private async execShardDdl(sql: string, again: boolean): Promise<void> {
+    // A DDL autocommits: like the DDL marker, the ownership check runs right before it (fencing, checkpoint.ts).
+    await this.ctx.ckpt.checkFence(this.writers[0]!, `shard ddl ${sql.slice(0, 100)}`);
+    try {
+      await this.writers[0]!.query(sql);
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (again && errno !== undefined && ALREADY_APPLIED.has(errno)) {
+        this.ctx.log.warn({ sql, errno }, 'shard DDL was applied before a crash; continuing');
+        return;
+      }
+      const e = classifyMysqlError(err, 'downstream', { sql });
+      throw new DmError(e.retryable ? 'DownstreamTransient' : 'DownstreamExec', `shard DDL failed downstream: ${e.message}`, {
+        cause: err, context: e.context,
+        suggestion: e.retryable ? e.suggestion : `Fix the downstream and \`dmctl resume-task ${this.ctx.task.name}\`, or release the lock without the DDL: \`dmctl shard-ddl-lock unlock <lock-id> --action skip\`.`,
+      });
+    }
+  }
+
+  /** Runs `text` (filtered, split, routed) downstream; with `collect`, only gathers the routed statements. */
+  private async applyStatement(text: string, ev: QueryEvent, replaying: boolean, collect?: string[]): Promise<void> {
     const { ctx } = this;
     const at = posKey(ev.end);
     const info = classifyQuery(text, ev.schema);
@@ -298,11 +511,14 @@ export class SyncUnit implements Unit {
         Object.assign(e.context, { sql: stmt, position: at });
         throw e;
       }
+      if (collect) { collect.push(sql); continue; }
       await ctx.ckpt.markDdlPending(this.down, at);
       try {
         await this.writers[0]!.query(sql);
       } catch (err) {
         const errno = (err as { errno?: number }).errno;
+        // Shard mode: every shard's CREATE TABLE targets the one merged table; the first one created it.
+        if (this.shard && errno === 1050) continue;
         if (replaying && errno !== undefined && ALREADY_APPLIED.has(errno)) {
           ctx.log.warn({ sql, position: at, errno }, 'DDL was applied before a crash; continuing');
           continue;
@@ -326,7 +542,8 @@ export class SyncUnit implements Unit {
     this.lastReport = now;
     const secs = (now - this.stats.rateWindowStart) / 1000;
     if (secs >= 2) { this.stats.rate = this.stats.rateWindowRows / secs; this.stats.rateWindowRows = 0; this.stats.rateWindowStart = now; }
-    const caughtUp = this.reader.idle && this.master !== undefined && comparePos(this.synced, this.master) >= 0;
+    // Shard tables held by a DDL lock (or replaying after it) are not synced, whatever the position says.
+    const caughtUp = this.reader.idle && this.master !== undefined && comparePos(this.synced, this.master) >= 0 && !this.shard?.holds.size;
     const sync: SyncProgress = {
       synced: this.synced,
       lagSeconds: caughtUp || !this.stats.lastTs ? 0 : Math.max(0, Math.round(now / 1000 - this.stats.lastTs)),

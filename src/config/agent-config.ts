@@ -29,6 +29,10 @@ export interface AgentConfig {
   logLevel: string;
   /** host:port of the Prometheus /metrics endpoint; '' = disabled. */
   metricsAddr: string;
+  /** Replica count of the KV buckets this agent creates: 1 for one nats-server, 3 for a 3-node NATS cluster. */
+  replicas: number;
+  /** File holding the key that decrypts passwords written by `dmctl encrypt` (never stored in NATS). */
+  secretKeyPath?: string;
 }
 
 type Field = keyof AgentConfig;
@@ -45,6 +49,8 @@ export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[]
   { field: 'natsCreds', env: 'TSDM_NATS_CREDS', key: 'nats-creds' },
   { field: 'logLevel', env: 'TSDM_LOG_LEVEL', key: 'log-level' },
   { field: 'metricsAddr', env: 'TSDM_METRICS_ADDR', key: 'metrics-addr' },
+  { field: 'replicas', env: 'TSDM_REPLICAS', key: 'replicas' },
+  { field: 'secretKeyPath', env: 'TSDM_SECRET_KEY_PATH', key: 'secret-key-path' },
 ];
 
 export const AGENT_DEFAULTS = { nats: 'nats://127.0.0.1:4222', cluster: 'dm', logLevel: 'info', metricsAddr: '' } as const;
@@ -71,6 +77,7 @@ const checks: Partial<Record<Field, (v: string) => string | undefined>> = {
   logLevel: (v) => (LOG_LEVELS.includes(v) ? undefined : `log level must be one of ${LOG_LEVELS.join(', ')}`),
   metricsAddr: (v) => (v === '' || /^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(v) ? undefined : `metrics address ${JSON.stringify(v)} must be host:port or :port`),
   dataDir: (v) => (v.trim() !== '' ? undefined : 'data dir must not be empty'),
+  replicas: (v) => (/^[1-5]$/.test(v) ? undefined : `replicas must be a number from 1 to 5 (JetStream's limit), got ${JSON.stringify(v)}`),
 };
 
 const str = (f: Field) => z.string().superRefine((v, ctx) => { const p = checks[f]?.(v); if (p) issue(ctx, p); });
@@ -86,7 +93,8 @@ export function readAgentFile(text: string, file: string): Partial<AgentConfig> 
   for (const d of AGENT_FIELDS) {
     const v = data[d.key];
     if (v === undefined) continue;
-    out[d.field] = (d.field === 'dataDir' || d.field === 'natsCreds') ? resolve(dirname(file), v) : v;
+    const val = (d.field === 'dataDir' || d.field === 'natsCreds' || d.field === 'secretKeyPath') ? resolve(dirname(file), v) : v;
+    if (d.field === 'replicas') out.replicas = Number(val); else out[d.field] = val;
   }
   return out;
 }
@@ -105,9 +113,10 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     }
     fromFile = readAgentFile(text, file);
   }
-  const out: Partial<AgentConfig> = {};
+  const out: Partial<Record<Field, string>> = {};
   for (const d of AGENT_FIELDS) {
-    const flag = flags[d.field];
+    const f = flags[d.field];
+    const flag = f === undefined ? undefined : String(f);
     const envVal = env[d.env];
     let v: string | undefined;
     if (flag !== undefined) {
@@ -118,7 +127,7 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
       v = envVal;
       const p = checks[d.field]?.(v);
       if (p) throw new DmError('ConfigInvalid', `${d.env}: ${p}`, { context: { key: d.env }, suggestion: `Fix or unset the environment variable ${d.env}.` });
-    } else v = fromFile[d.field];
+    } else { const fv = fromFile[d.field]; v = fv === undefined ? undefined : String(fv); }
     if (v !== undefined) out[d.field] = v;
   }
   const name = out.name ?? defaultName();
@@ -129,8 +138,10 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     dataDir: resolve(out.dataDir ?? `./.tsdm-data/${name}`),
     logLevel: out.logLevel ?? AGENT_DEFAULTS.logLevel,
     metricsAddr: out.metricsAddr ?? AGENT_DEFAULTS.metricsAddr,
+    replicas: Number(out.replicas ?? 1),
   };
-  for (const f of ['natsUser', 'natsPassword', 'natsToken', 'natsCreds'] as const) if (out[f] !== undefined) cfg[f] = out[f];
+  for (const f of ['natsUser', 'natsPassword', 'natsToken', 'natsCreds', 'secretKeyPath'] as const) if (out[f] !== undefined) cfg[f] = out[f];
+  if (cfg.secretKeyPath !== undefined) cfg.secretKeyPath = resolve(cfg.secretKeyPath);
   if (cfg.natsCreds !== undefined) cfg.natsCreds = resolve(cfg.natsCreds);
   return cfg;
 }

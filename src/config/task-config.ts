@@ -8,7 +8,10 @@
  *   4. cross-references and aliases, every problem at once (ConfigUnknownRule, ConfigDeprecatedConflict, …)
  * The result holds no rule names: every instance carries its resolved rules, so no other module reads YAML.
  */
-import type { BinlogMeta, BlockAllowRule, EventFilterRule, FilterAction, RouteRule, SubtaskSpec, TaskConfig } from './types.ts';
+import type { BinlogMeta, BlockAllowRule, EventFilterRule, ExpressionFilterRule, FilterAction, RouteRule, SubtaskSpec, TaskConfig } from './types.ts';
+import { resolveExpressionFilters } from './expression-filters.ts';
+import { routeExtractors } from './route-extractors.ts';
+import { checkOnlineDdlRules, resolveOnlineDdl } from './online-ddl.ts';
 import { DM_EVENT_NAMES, normaliseEventType } from './dm-values.ts';
 import { toDbConfig } from './schema-parts.ts';
 import { closest } from './suggest.ts';
@@ -43,6 +46,8 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
 
   const baLists = resolveBaLists(t, issues, notes, src);
   const filters = resolveFilters(t, src, notes, issues, !!opts.strict);
+  const exprFilters = resolveExpressionFilters(t, issues);
+  checkOnlineDdlRules(t, issues);
   const used = new Set<string>();
   const seen = new Map<string, number>();
   const subtasks = t['mysql-instances'].map((inst, i) => {
@@ -52,7 +57,7 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
       issues.push({ name: 'ConfigInvalid', path: [...at, 'source-id'], message: `source-id "${inst['source-id']}" is already used by mysql-instances[${prev}]; each source can appear once per task` });
     }
     seen.set(inst['source-id'], i);
-    return resolveInstance(t, inst, i, { src, issues, notes, baLists, filters, used });
+    return resolveInstance(t, inst, i, { src, issues, notes, baLists, filters, exprFilters, used });
   });
   checkUnused(t, used, issues);
   if (issues.length > 0) throw issuesError(src, issues);
@@ -60,13 +65,16 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
   const config: TaskConfig = {
     name: t.name,
     taskMode: t['task-mode'] as TaskConfig['taskMode'],
-    shardMode: t['shard-mode'],
+    // DM: is-sharding alone means pessimistic; a shard-mode implies is-sharding.
+    shardMode: t['shard-mode'] || (t['is-sharding'] ? 'pessimistic' : ''),
     metaSchema: t['meta-schema'] || 'dm_meta',
     timezone: t.timezone,
     caseSensitive: t['case-sensitive'],
     targetDatabase: toDbConfig(t['target-database']),
     subtasks,
   };
+  const onlineDdl = resolveOnlineDdl(t, src, notes);
+  if (onlineDdl) config.onlineDdl = onlineDdl;
   // YAML 1.1 reads `off` as false; DM passes session values as written, so take the source text.
   for (const k of Object.keys(t['target-database'].session)) {
     const text = scalarSource(src, ['target-database', 'session', k]);
@@ -81,6 +89,7 @@ interface Ctx {
   notes: ConfigNote[];
   baLists: { rules: Record<string, RawBaRule>; key: 'block-allow-list' | 'black-white-list' };
   filters: Map<string, EventFilterRule | undefined>;
+  exprFilters: Map<string, ExpressionFilterRule | undefined>;
   used: Set<string>;
 }
 
@@ -188,7 +197,7 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
     const r = own(t.routes, name);
     if (!r) return unknown('route-rules', [...at, 'route-rules', j], name, 'routes', Object.keys(t.routes));
     ctx.used.add(`routes\0${name}`);
-    routes.push({ name, schemaPattern: r['schema-pattern'], tablePattern: r['table-pattern'], targetSchema: r['target-schema'], targetTable: r['target-table'] });
+    routes.push({ name, schemaPattern: r['schema-pattern'], tablePattern: r['table-pattern'], targetSchema: r['target-schema'], targetTable: r['target-table'], ...routeExtractors(name, r, issues) });
   });
   const filters: EventFilterRule[] = [];
   inst['filter-rules'].forEach((name, j) => {
@@ -196,6 +205,15 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
     ctx.used.add(`filters\0${name}`);
     const f = ctx.filters.get(name);
     if (f) filters.push(f);
+  });
+
+  dupes('expression-filters', inst['expression-filters']);
+  const exprFilters: ExpressionFilterRule[] = [];
+  inst['expression-filters'].forEach((name, j) => {
+    if (!ctx.exprFilters.has(name)) return unknown('expression-filters', [...at, 'expression-filters', j], name, 'expression-filter', Object.keys(t['expression-filter']));
+    ctx.used.add(`expression-filter\0${name}`);
+    const f = ctx.exprFilters.get(name);
+    if (f) exprFilters.push(f);
   });
 
   // Two rules of one kind on the same (schema, table) pattern pair: DM's router fails the task; DM's
@@ -240,7 +258,7 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
     else unknown('validator-config-name', [...at, 'validator-config-name'], v, 'validators', Object.keys(t.validators));
   }
 
-  const spec: SubtaskSpec = { sourceId: inst['source-id'], routes, filters, dump, load, sync };
+  const spec: SubtaskSpec = { sourceId: inst['source-id'], routes, filters, exprFilters, dump, load, sync };
   if (blockAllowList) spec.blockAllowList = blockAllowList;
   const meta = resolveMeta(t, inst, at, ctx);
   if (meta) spec.meta = meta;
@@ -280,7 +298,7 @@ function toBaRule(r: RawBaRule): BlockAllowRule {
 
 /** DM rejects a task whose global routes/filters/unit configs/validators are not used by any instance. */
 function checkUnused(t: RawTask, used: Set<string>, issues: ConfigIssue[]): void {
-  for (const section of ['routes', 'filters', 'mydumpers', 'loaders', 'syncers', 'validators'] as const) {
+  for (const section of ['routes', 'filters', 'expression-filter', 'mydumpers', 'loaders', 'syncers', 'validators'] as const) {
     for (const name of Object.keys(t[section])) {
       if (!used.has(`${section}\0${name}`)) {
         issues.push({ name: 'ConfigInvalid', path: [section, name],

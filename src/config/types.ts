@@ -54,7 +54,15 @@ export interface RouteRule {
   targetSchema: string;
   /** '' = keep the table name. */
   targetTable: string;
+  /** DM extended columns: the captures of the regexp on the table name / schema name / source-id, written
+   * to target-column of every migrated row (see route/extend-columns.ts). */
+  extractTable?: ColumnExtractor;
+  extractSchema?: ColumnExtractor;
+  extractSource?: ColumnExtractor;
 }
+
+/** DM `extract-table`/`extract-schema`/`extract-source`: a Go (RE2) regexp and the downstream column it fills. */
+export interface ColumnExtractor { regexp: string; targetColumn: string }
 
 export type FilterAction = 'Do' | 'Ignore' | 'Error';
 
@@ -66,6 +74,21 @@ export interface EventFilterRule {
   events: string[];
   sqlPattern: string[];
   action: FilterAction;
+}
+
+/**
+ * DM expression filter rule (`expression-filter.<name>`): one upstream table (exact names) and the SQL expression
+ * that discards a row change when true. A rule sets insert, delete, or update (old and/or new) expressions, never
+ * two of those kinds (DM rejects that too).
+ */
+export interface ExpressionFilterRule {
+  name: string;
+  schema: string;
+  table: string;
+  insertValueExpr?: string;
+  updateOldValueExpr?: string;
+  updateNewValueExpr?: string;
+  deleteValueExpr?: string;
 }
 
 export interface DumpConfig {
@@ -108,6 +131,8 @@ export interface SubtaskSpec {
   blockAllowList?: BlockAllowRule;
   routes: RouteRule[];
   filters: EventFilterRule[];
+  /** Expression filters (DM `expression-filters`), applied by the sync unit only, as in DM. */
+  exprFilters: ExpressionFilterRule[];
   dump: DumpConfig;
   load: LoadConfig;
   sync: SyncConfig;
@@ -126,4 +151,8 @@ export interface TaskConfig {
   caseSensitive: boolean;
   targetDatabase: DbConfig;
   subtasks: SubtaskSpec[];
+  /** DM online-ddl: gh-ost / pt-osc shadow and trash tables (Go regexps on table names; capture 1 = real table). */
+  onlineDdl?: OnlineDdlConfig;
 }
+
+export interface OnlineDdlConfig { shadowTableRules: string[]; trashTableRules: string[] }

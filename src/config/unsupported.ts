@@ -40,29 +40,15 @@ function unitKeys(named: string, inline: string, keys: readonly string[], rule: 
 }
 
 const INLINE_CERTS = ['ssl-ca-base64', 'ssl-cert-base64', 'ssl-key-base64', 'ssl-ca-bytes', 'ssl-cert-bytes', 'ssl-key-bytes'];
-const SHARD = 'shard merge (several upstream tables into one downstream table with DDL coordination) is not implemented yet';
 
 export const UNSUPPORTED_KEYS: readonly KeyRule[] = [
   // ---- task.yaml
   { file: 'task', key: 'task-mode', when: 'dump, load or load&sync', test: (v) => ['dump', 'load', 'load&sync'].includes(v as string),
     reason: 'task-mode dump/load/load&sync is not implemented; use full (dump+load) or all (dump+load+sync)' },
-  { file: 'task', key: 'is-sharding', when: 'true', test: isTrue, reason: SHARD },
-  { file: 'task', key: 'shard-mode', reason: SHARD },
-  { file: 'task', key: 'strict-optimistic-shard-mode', when: 'true', test: isTrue, reason: SHARD },
-  { file: 'task', key: 'online-ddl', when: 'true', test: isTrue,
-    reason: 'gh-ost/pt-osc shadow-table handling is not implemented yet; with online-ddl: false (or absent) their tables and RENAME are replicated as ordinary DDL' },
-  { file: 'task', key: 'online-ddl-scheme', reason: 'online DDL (gh-ost/pt) handling is not implemented yet' },
-  { file: 'task', key: 'shadow-table-rules', reason: 'online DDL (gh-ost/pt) handling is not implemented yet' },
-  { file: 'task', key: 'trash-table-rules', reason: 'online DDL (gh-ost/pt) handling is not implemented yet' },
   { file: 'task', key: 'column-mappings', reason: 'column-mapping is not supported since DM v6.6.0 (DM rejects it too); use routes with extract-table/extract-schema/extract-source in DM' },
   { file: 'task', key: 'mysql-instances[].column-mapping-rules', reason: 'column-mapping is not supported since DM v6.6.0 (DM removed it)' },
-  { file: 'task', key: 'expression-filter', reason: 'expression filters (SQL expressions on row values) are not implemented yet' },
-  { file: 'task', key: 'mysql-instances[].expression-filters', reason: 'expression filters (SQL expressions on row values) are not implemented yet' },
   { file: 'task', key: 'validators.*.mode', when: 'fast or full', test: (v) => v !== undefined && v !== '' && lower(v) !== 'none',
     reason: 'the continuous data validator is not implemented yet; use mode: none' },
-  { file: 'task', key: 'routes.*.extract-table', reason: 'extract-table (write the source table name into a column) is not implemented yet' },
-  { file: 'task', key: 'routes.*.extract-schema', reason: 'extract-schema (write the source schema name into a column) is not implemented yet' },
-  { file: 'task', key: 'routes.*.extract-source', reason: 'extract-source (write the source id into a column) is not implemented yet' },
   ...unitKeys('loaders', 'loader', ['import-mode'], { when: 'physical or import-into',
     test: (v) => lower(v) === 'physical' || lower(v) === 'import-into',
     reason: 'physical and import-into modes are TiDB Lightning backends; tsdm loads with SQL (import-mode: logical)' }),
@@ -90,7 +76,7 @@ export const NO_EFFECT_KEYS: readonly KeyRule[] = [
   { file: 'task', key: 'ignore-checking-items', reason: 'accepted; the check unit does not consult it yet' },
   { file: 'task', key: 'collation_compatible', when: 'loose', test: (v) => lower(v) === 'loose', reason: 'loose is what tsdm does: CREATE statements are replicated as written upstream' },
   { file: 'task', key: 'experimental', reason: 'DM experimental switches (async-checkpoint-flush) are performance options' },
-  { file: 'task', key: 'online-ddl', when: 'false', test: (v) => v === false, reason: 'tsdm replicates gh-ost/pt tables as ordinary tables' },
+  { file: 'task', key: 'online-ddl', when: 'false', test: (v) => v === false, reason: 'gh-ost/pt tables are replicated as ordinary tables, as DM does with online-ddl: false' },
   { file: 'task', key: 'target-database.max-allowed-packet', reason: 'deprecated in DM; the driver negotiates the packet size' },
   ...unitKeys('mydumpers', 'mydumper', ['chunk-filesize', 'statement-size', 'mydumper-path', 'extra-args'], { reason: 'tsdm dumps in row-count chunks (rows) with its own dumper; no mydumper binary, no dump files' }),
   ...unitKeys('loaders', 'loader', ['dir'], { reason: 'tsdm streams chunks from dump to load, no dump directory' }),

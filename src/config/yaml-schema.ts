@@ -125,7 +125,9 @@ function rangeStart(node: unknown): number | undefined {
 }
 
 function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
+  // Keys are names as written: YAML 1.1 would read a rule named `e02` (DM's expression_filter case) as a float,
+  // Go's yaml decoding into map[string]... keeps the text.
+  if (isScalar(key)) return typeof key.value === 'string' ? key.value : (key.source ?? String(key.value));
   return key === null || key === undefined ? undefined : String(key);
 }
 

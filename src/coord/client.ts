@@ -36,6 +36,30 @@ export function isCasConflict(err: unknown): boolean {
   return err instanceof Error && /wrong last sequence/i.test(err.message);
 }
 
+/**
+ * JetStream briefly unavailable: a request timed out, nobody responded (503), or the API said 503 (a stream
+ * re-electing its leader after a NATS node died). Reads are retried on these; CAS writes are not (a retried create
+ * whose first attempt did land would report a conflict that is not one).
+ */
+export function isJsTransient(err: unknown): boolean {
+  const e = err as { code?: string; api_error?: { code?: number } } | undefined;
+  return e?.code === 'TIMEOUT' || e?.code === '503' || e?.api_error?.code === 503;
+}
+
+/** How long reads keep retrying through a JetStream leader election (seconds, in practice 2-10 s). */
+const READ_RETRY_MS = 20_000;
+
+async function retryRead<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+    try { return await fn(); } catch (err) {
+      if (!isJsTransient(err)) throw err;
+      if (Date.now() - t0 > READ_RETRY_MS) throw new DmError('NatsKv', `${what}: JetStream did not answer for ${READ_RETRY_MS / 1000}s`, { cause: err });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export class Coord {
   private readonly kvs = new Map<Bucket, Promise<KV>>();
 
@@ -65,12 +89,13 @@ export class Coord {
     let p = this.kvs.get(b);
     if (!p) {
       const ttl = bucketTtl[b];
-      p = this.nc.jetstream().views.kv(bucketName(this.opts.cluster, b), {
+      p = retryRead(`open ${bucketName(this.opts.cluster, b)}`, () => this.nc.jetstream().views.kv(bucketName(this.opts.cluster, b), {
         history: 1,
         replicas: this.opts.replicas ?? 1,
         ...(ttl ? { ttl } : {}),
-      }).catch((err: unknown) => {
+      })).catch((err: unknown) => {
         this.kvs.delete(b);
+        if (err instanceof DmError) throw err;
         throw new DmError('NatsKv', `cannot open KV bucket ${bucketName(this.opts.cluster, b)} (is JetStream enabled?)`, { cause: err });
       });
       this.kvs.set(b, p);
@@ -79,7 +104,8 @@ export class Coord {
   }
 
   async get<T>(b: Bucket, key: string): Promise<Entry<T> | undefined> {
-    const e = await (await this.kv(b)).get(key);
+    const kv = await this.kv(b);
+    const e = await retryRead(`get ${b}/${key}`, () => kv.get(key));
     if (!e) return undefined;
     const d = decodeEntry<T>(e);
     return d.deleted ? undefined : d;
@@ -115,8 +141,11 @@ export class Coord {
 
   async list<T>(b: Bucket, filter?: string): Promise<Entry<T>[]> {
     const kv = await this.kv(b);
-    const keys: string[] = [];
-    for await (const k of await kv.keys(filter)) keys.push(k);
+    const keys = await retryRead(`list ${b}`, async () => {
+      const out: string[] = [];
+      for await (const k of await kv.keys(filter)) out.push(k);
+      return out;
+    });
     const out: Entry<T>[] = [];
     for (const k of keys.sort()) {
       const e = await this.get<T>(b, k);

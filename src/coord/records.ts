@@ -23,11 +23,20 @@ export interface SourceRecord {
   file: string;
   /** Preferred agent (operate-source create -w). */
   worker?: string;
+  /** Relay desired stage set by dmctl start/stop/pause/resume-relay; absent: Running when enable-relay is true. */
+  relayStage?: 'Running' | 'Paused' | 'Stopped';
+  /** When relayStage was last set: a new request (resume-relay) retries a relay an error stopped. */
+  relayStageAt?: string;
   createdAt: string;
 }
 
-/** dm_bounds/<source-id>: written by the leader only. */
-export interface BoundRecord { sourceId: string; agent: string; term: number; boundAt: string }
+/**
+ * dm_bounds/<source-id>: written by the leader only, by CAS. `term` is the binding's term: it grows with every
+ * (re)binding of the source (max(previous + 1, now in ms)), and the bound agent's subtasks write it to the
+ * downstream owner row that fences stale writers. `leaderTerm` is the term of the leader that wrote it;
+ * `previous` the agent the source was bound to before.
+ */
+export interface BoundRecord { sourceId: string; agent: string; term: number; boundAt: string; leaderTerm?: number; previous?: string }
 
 export const Stage = {
   New: 'New',

@@ -2,11 +2,18 @@ import { DmError } from '../errors/index.ts';
 import { Bucket, parseSubtaskStatusKey } from './buckets.ts';
 import type { Coord } from './client.ts';
 import type { MemberRecord, SubtaskStatus, TaskRecord } from './records.ts';
+import { isPendingLock, lockId, waitingShards, type ShardLockRecord } from '../shard/lock.ts';
+import type { RelayStatus } from './relay-records.ts';
+
+/** A shard-DDL lock as query-status shows it. */
+export interface LockView { id: string; target: string; stage: string; owner: string; ddls: string[]; reached: string[]; waiting: string[]; createdAt: string }
 
 export interface TaskView {
   name: string;
   desiredStage: string;
   sources: (SubtaskStatus & { agentAlive: boolean })[];
+  /** Pending shard-DDL locks (shard-merge tasks). */
+  locks: LockView[];
 }
 
 /** The read model query-status renders (also what the dashboard will render). Read only from the buckets. */
@@ -15,12 +22,22 @@ export async function readStatus(coord: Coord, only?: string): Promise<TaskView[
   if (only && tasks.length === 0) throw new DmError('TaskNotFound', `task ${only} does not exist`);
   const members = new Set((await coord.list<MemberRecord>(Bucket.members)).map((e) => e.value.name));
   const statuses = await coord.list<SubtaskStatus>(Bucket.status, 'task.>');
+  const locks = (await coord.list<ShardLockRecord>(Bucket.locks)).map((e) => e.value).filter((l) => l && typeof l === 'object' && typeof l.task === 'string');
   return tasks.map((t) => {
     const mine = statuses.filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name).map((s) => ({ ...s.value, agentAlive: members.has(s.value.agent) }));
     for (const src of t.sources) {
       if (!mine.some((m) => m.source === src)) mine.push({ task: t.name, source: src, agent: '', stage: 'New', unit: 'check', generation: t.generation, updatedAt: t.updatedAt, agentAlive: false });
     }
-    return { name: t.name, desiredStage: t.stage, sources: mine.sort((a, b) => a.source.localeCompare(b.source)) };
+    const lockViews = locks.filter((l) => l.task === t.name && isPendingLock(l)).map((l): LockView => ({
+      id: lockId(l), target: `${l.targetSchema}.${l.targetTable}`, stage: l.stage, owner: l.owner, ddls: l.ddls,
+      reached: Object.values(l.shards).filter((s) => s.reached).map((s) => `${s.source}/${s.table}`), waiting: waitingShards(l), createdAt: l.createdAt,
+    }));
+    return { name: t.name, desiredStage: t.stage, sources: mine.sort((a, b) => a.source.localeCompare(b.source)), locks: lockViews };
   });
 }
 
+/** Relay status per source (`relay.<source>` keys), optionally only the given sources. */
+export async function readRelays(coord: Coord, sources?: string[]): Promise<RelayStatus[]> {
+  const all = (await coord.list<RelayStatus>(Bucket.status, 'relay.>')).map((e) => e.value);
+  return all.filter((r) => !sources || sources.includes(r.source)).sort((a, b) => a.source.localeCompare(b.source));
+}

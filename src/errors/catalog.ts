@@ -33,7 +33,9 @@ export const Errors = {
   SourceExists: spec('TSDM-10012', 'config', false, 'source already exists', 'Stop it first with `dmctl operate-source stop SOURCE-ID`, or use another source-id.'),
   SourceInUse: spec('TSDM-10013', 'config', false, 'source is used by a task', 'Stop the tasks that use it first (`dmctl stop-task NAME`).'),
   BadArguments: spec('TSDM-10014', 'config', false, 'command-line arguments are invalid', 'Run the command with --help.'),
+  SecretKey: spec('TSDM-10021', 'config', false, 'encrypted password cannot be used: secret key missing or wrong', 'Give every agent and dmctl the same key file with --secret-key-path (or TSDM_SECRET_KEY_PATH), or write the password in plain text.'),
   MetaRequired: spec('TSDM-10015', 'config', false, 'incremental task needs a start position', 'Set meta.binlog-name/binlog-pos (or binlog-gtid) in mysql-instances, or use task-mode all.'),
+  ConfigBadExpression: spec('TSDM-10016', 'config', false, 'an expression filter cannot be parsed or uses what tsdm cannot evaluate', 'Rewrite the expression with the operators and functions docs/configuration.md lists for expression-filter, or remove the rule.'),
   // ---- upstream (2xxxx)
   UpstreamConnect: spec('TSDM-20001', 'upstream', true, 'cannot connect to the upstream database', 'Check from.host/port, that the server runs, and the network path from the agent host.'),
   UpstreamAuth: spec('TSDM-20002', 'upstream', false, 'upstream rejected the user or password', 'Check from.user/from.password in the source file (or re-encrypt it with `dmctl encrypt`).'),
@@ -55,16 +57,33 @@ export const Errors = {
   DownstreamTransient: spec('TSDM-30004', 'downstream', true, 'transient downstream error (deadlock, lock wait, connection lost)', 'Nothing to do: the unit retries with backoff.'),
   DownstreamSchema: spec('TSDM-30005', 'downstream', false, 'table structure cannot be created downstream', 'Create the table downstream by hand with a compatible definition, then `dmctl resume-task`.'),
   CheckpointCorrupt: spec('TSDM-30006', 'downstream', false, 'checkpoint in meta-schema is unreadable', 'Restart the task with `dmctl start-task --remove-meta` (full migration again).'),
+  DownstreamExtendColumns: spec('TSDM-30007', 'downstream', false, 'a route extracts columns (extract-table/schema/source) the downstream table does not have', 'Create the downstream table by hand with every target-column of the route (e.g. VARCHAR(64), part of the primary key when shards can share key values) before start-task; DM requires the same.'),
   // ---- relay (4xxxx)
   RelayStore: spec('TSDM-40001', 'relay', false, 'relay store failed', 'Check the agent data dir (disk space, permissions).'),
+  RelayPositionNotFound: spec('TSDM-40002', 'relay', false, 'the task needs binlog the relay does not hold', 'Start the relay from an older position (relay-binlog-name / relay-binlog-gtid in source.yaml, then remove the relay data and restart it), or restart the task with `start-task --remove-meta`.'),
+  RelayPurged: spec('TSDM-40003', 'relay', false, 'relay data the task needed was purged', 'Restart the task with `start-task --remove-meta` (full migration again); keep tasks from lagging past the purge settings.'),
+  RelayNotReady: spec('TSDM-40004', 'relay', true, 'the relay of this source has not started yet', 'Nothing to do if it is starting: the task retries. Otherwise check `dmctl query-status` for the relay error (upstream connection, binlog).'),
+  RelayPurgeRefused: spec('TSDM-40005', 'relay', false, 'purge-relay would remove relay data a task still needs', 'Purge up to an older file, or let the slowest task catch up (or stop it) first; `dmctl query-status` shows each task\'s position.'),
+  RelayNotEnabled: spec('TSDM-40006', 'relay', false, 'the source has no relay on its agent', 'Set enable-relay: true in source.yaml or run `dmctl start-relay -s SOURCE`.'),
   // ---- coordination (5xxxx)
   NatsConnect: spec('TSDM-50001', 'coordination', true, 'cannot connect to NATS', 'Check --nats (or TSDM_NATS) and that nats-server runs with -js.'),
   NatsKv: spec('TSDM-50002', 'coordination', true, 'JetStream KV operation failed', 'Check that JetStream is enabled on the NATS server and has storage.'),
   NoAgent: spec('TSDM-50003', 'coordination', true, 'no live agent to bind the source to', 'Start a dm-agent (`dm-agent --nats URL --name NAME`).'),
   Timeout: spec('TSDM-50004', 'coordination', true, 'timed out waiting for the cluster', 'Check that the agents run (`dmctl list-member`) and retry.'),
+  ShardDdlMismatch: spec('TSDM-50005', 'coordination', false, 'shards of one target table reached different DDL (pessimistic shard mode)', 'Run the same DDL on every shard, or resolve the lock with `dmctl shard-ddl-lock unlock LOCK-ID --action skip|exec` (see `dmctl shard-ddl-lock TASK`).'),
+  ShardDdlUnsupported: spec('TSDM-50006', 'coordination', false, 'DDL cannot be coordinated across shards', 'Skip it with `dmctl binlog skip TASK` (and apply an equivalent change downstream by hand), or replace it with `dmctl binlog replace`.'),
+  ShardDdlConflict: spec('TSDM-50008', 'coordination', false, 'shards of one target table have structures that cannot be merged (optimistic shard mode)', 'Make the shards agree upstream, or decide with `dmctl shard-ddl-lock unlock LOCK-ID --action exec` (the target takes this shard\'s column definition) or `--action skip` (it keeps its own), then `dmctl resume-task TASK`.'),
+  ShardSchemaInconsistent: spec('TSDM-50009', 'coordination', false, 'shard tables that merge into one target have incompatible structures', 'Align the shards\' table definitions upstream (or route them to different targets), then start the task again.'),
+  ShardLockNotFound: spec('TSDM-50007', 'coordination', false, 'no such shard-DDL lock', 'List the locks with `dmctl shard-ddl-lock` and use a LOCK-ID it shows.'),
+  Fenced: spec('TSDM-50021', 'coordination', true, 'this agent no longer owns the source (its binding moved to a newer term)', 'Nothing to do: the agent that holds the newer binding continues from the checkpoint; this one stops writing.'),
+  NoLeader: spec('TSDM-50022', 'coordination', true, 'no leader is elected', 'Check that the agents run (`dmctl list-member`) and that one is not evicted from leadership; retry in a few seconds.'),
+  AgentNotFound: spec('TSDM-50023', 'coordination', false, 'agent is not a live member of the cluster', 'Check the name with `dmctl list-member --worker`.'),
+  WaitTimeout: spec('TSDM-50024', 'coordination', false, 'the task did not reach the awaited state in time', 'Look at `dmctl query-status TASK` for its stage and error; raise --timeout if it is only slow.'),
+  MemberAlive: spec('TSDM-50025', 'coordination', false, 'the agent is still alive', 'Stop the agent first (systemctl stop dm-agent), then offline it.'),
   // ---- internal (6xxxx)
   Internal: spec('TSDM-60001', 'internal', false, 'internal error', 'Report it with the agent log; the subtask is paused with its checkpoint intact.'),
   UnsupportedEvent: spec('TSDM-60002', 'internal', false, 'binlog event cannot be replicated', 'Skip or replace it (DDL), or open an issue with the event shown.'),
+  ExpressionFilterEval: spec('TSDM-60004', 'internal', false, 'an expression filter failed on a row', 'The subtask paused before the row: fix the expression (e.g. JSON functions on a column that is not valid JSON) in the task file and restart the task, or skip the event with `dmctl binlog skip`.'),
   FilterError: spec('TSDM-60003', 'internal', false, 'a binlog event matched a filter with action Error', 'This is what the filter rule asks for: change the rule, or skip the event.'),
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,6 +1,10 @@
 import type { RouteRule, TableName } from '../config/types.ts';
 import { DmError } from '../errors/index.ts';
 import { compilePattern, type NameMatcher } from '../filter/pattern.ts';
+import { compileRe2 } from '../filter/re2.ts';
+
+/** DM extended columns of one upstream table: column names and the values every row of it carries. */
+export interface ExtendedColumns { columns: string[]; values: string[] }
 
 /**
  * DM table routing, as DM's syncer/loader do it today: tidb `pkg/util/regexpr-router` `RouteTable.Route`
@@ -24,6 +28,7 @@ interface CompiledRule {
   schema: NameMatcher;
   /** undefined = schema-level rule */
   table?: NameMatcher;
+  extractors: { column: string; re: RegExp; of: 'table' | 'schema' | 'source' }[];
 }
 
 export class Router {
@@ -38,7 +43,12 @@ export class Router {
       if (rule.targetSchema === '') {
         throw new DmError('ConfigInvalid', `route rule ${rule.name}: target-schema cannot be empty`);
       }
-      const c: CompiledRule = { rule, schema: compilePattern(rule.schemaPattern, caseSensitive) };
+      const extractors: CompiledRule['extractors'] = [];
+      // DM's order: table, schema, source.
+      if (rule.extractTable) extractors.push({ column: rule.extractTable.targetColumn, re: compileRe2(rule.extractTable.regexp), of: 'table' });
+      if (rule.extractSchema) extractors.push({ column: rule.extractSchema.targetColumn, re: compileRe2(rule.extractSchema.regexp), of: 'schema' });
+      if (rule.extractSource) extractors.push({ column: rule.extractSource.targetColumn, re: compileRe2(rule.extractSource.regexp), of: 'source' });
+      const c: CompiledRule = { rule, schema: compilePattern(rule.schemaPattern, caseSensitive), extractors };
       if (rule.tablePattern !== '') c.table = compilePattern(rule.tablePattern, caseSensitive);
       return c;
     });
@@ -61,7 +71,27 @@ export class Router {
     return this.route(schema, '').schema;
   }
 
-  private compute(schema: string, table: string): TableName {
+  /**
+   * DM's extended columns (`RouteTable.FetchExtendColumn`): the first matching table-level rule, else the first
+   * schema-level one, decides; each of its extractors yields the concatenation of its regexp's capture groups on
+   * the table name, schema name or source-id (unanchored, as Go's FindStringSubmatch); no match yields ''.
+   * undefined when the deciding rule has no extractor.
+   */
+  extendColumns(schema: string, table: string, source: string): ExtendedColumns | undefined {
+    const { tableRules, schemaRules } = this.matching(schema, table);
+    const rule = tableRules[0] ?? schemaRules[0];
+    if (!rule || rule.extractors.length === 0) return undefined;
+    const columns: string[] = [];
+    const values: string[] = [];
+    for (const x of rule.extractors) {
+      const m = x.re.exec(x.of === 'table' ? table : x.of === 'schema' ? schema : source);
+      columns.push(x.column);
+      values.push(m ? m.slice(1).map((g) => g ?? '').join('') : '');
+    }
+    return { columns, values };
+  }
+
+  private matching(schema: string, table: string): { tableRules: CompiledRule[]; schemaRules: CompiledRule[] } {
     const tableRules: CompiledRule[] = [];
     const schemaRules: CompiledRule[] = [];
     for (const r of this.rules) {
@@ -69,6 +99,11 @@ export class Router {
       if (r.table === undefined) schemaRules.push(r);
       else if (table !== '' && r.table(table)) tableRules.push(r);
     }
+    return { tableRules, schemaRules };
+  }
+
+  private compute(schema: string, table: string): TableName {
+    const { tableRules, schemaRules } = this.matching(schema, table);
     const deciding = table === '' || tableRules.length === 0 ? schemaRules : tableRules;
     if (deciding.length > 1) {
       const names = deciding.map((r) => r.rule.name || `${r.rule.schemaPattern}/${r.rule.tablePattern}`).join(', ');

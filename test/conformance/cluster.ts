@@ -30,7 +30,7 @@ export interface SubtaskView {
   source: string;
   stage: string;
   unit: string;
-  sync?: { synced?: { name: string; pos: number }; master?: { name: string; pos: number } };
+  sync?: { synced?: { name: string; pos: number }; master?: { name: string; pos: number }; caughtUp?: boolean };
   error?: { code: string; message: string; context?: { sql?: string; position?: string } };
 }
 
@@ -106,7 +106,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Waits until the task has applied everything its upstreams had when the wait began (mode all/incremental:
- * stage Running, unit sync, synced >= head), or finished (mode full). `heads` maps source-id -> upstream.
+ * stage Running, unit sync, synced >= head, caught up with no shard held by a lock), or finished (mode full). `heads` maps source-id -> upstream.
  */
 export async function waitCaughtUp(c: Cluster, task: string, mode: string, heads: Map<string, { name: string; pos: number }>): Promise<void> {
   const t0 = Date.now();
@@ -133,7 +133,8 @@ export async function waitCaughtUp(c: Cluster, task: string, mode: string, heads
     }
     const done = last.length > 0 && last.every((s) => mode === 'full'
       ? s.stage === 'Finished'
-      : s.stage === 'Running' && s.unit === 'sync' && heads.has(s.source) && reached(s.sync?.synced, heads.get(s.source)!));
+      // caughtUp also says no shard is held by a shard-DDL lock (its events are not applied yet, whatever `synced`).
+      : s.stage === 'Running' && s.unit === 'sync' && heads.has(s.source) && reached(s.sync?.synced, heads.get(s.source)!) && s.sync?.caughtUp === true);
     if (done) return;
     await sleep(700);
   }
@@ -142,6 +143,20 @@ export async function waitCaughtUp(c: Cluster, task: string, mode: string, heads
 }
 
 /** Waits until some subtask is paused with an error; returns it. */
+/** Every subtask of the task is Running in its sync unit (a paused one fails at once). */
+export async function waitSyncUnit(c: Cluster, task: string): Promise<void> {
+  const t0 = Date.now();
+  let last: SubtaskView[] = [];
+  while (Date.now() - t0 < TIMEOUTS.caughtUp) {
+    last = await c.status(task).catch(() => [] as SubtaskView[]);
+    const paused = last.find((s) => s.error && (s.stage === 'Paused' || s.stage === 'Stopped'));
+    if (paused) throw new TsdmFailure(formatTsdmError(paused), c.logTail());
+    if (last.length > 0 && last.every((s) => s.stage === 'Running' && s.unit === 'sync')) return;
+    await sleep(300);
+  }
+  throw new TsdmFailure(`task ${task} did not reach its sync unit within ${TIMEOUTS.caughtUp / 1000} s (last status: ${describeSubtasks(last) || 'none'})`, c.logTail());
+}
+
 export async function waitPaused(c: Cluster, task: string): Promise<SubtaskView | undefined> {
   const t0 = Date.now();
   while (Date.now() - t0 < TIMEOUTS.paused) {

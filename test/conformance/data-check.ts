@@ -44,7 +44,9 @@ async function connect(ep: DbEndpoint): Promise<mysql.Connection> {
         || field.type === 'STRING' || field.type === 'VAR_STRING') {
         return (field as unknown as { characterSet?: number }).characterSet === 63 ? field.buffer() : field.string();
       }
-      return field.type === 'JSON' ? field.string() : (field.string() ?? next());
+      // field.string() consumed the value (null for NULL): calling next() after it would decode the next bytes.
+      void next;
+      return field.string();
     },
   });
   await c.query("SET SESSION time_zone = '+00:00'");
@@ -103,6 +105,17 @@ async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, 
   } finally {
     await src0.end().catch(() => src0.destroy());
   }
+  // Shards may have grown different column types (one shard's MODIFY, a wider type on one source): the scratch
+  // table takes the merged target's type where it has the column, as sync-diff compares against the target.
+  const down0 = await connect(spec.target);
+  try {
+    const [trows] = await down0.query<RowDataPacket[]>(
+      'SELECT COLUMN_NAME AS n, COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [target.schema, target.table]);
+    const tt = new Map(trows.map((r) => [String(r.n).toLowerCase(), String(r.t)]));
+    cols = cols.map((c) => ({ name: c.name, type: tt.get(c.name.toLowerCase()) ?? c.type }));
+  } finally {
+    await down0.end().catch(() => down0.destroy());
+  }
   const key = await unionKey(spec, target, indexFields, ignore, cols.map((c) => c.name));
   const data: unknown[][] = [];
   for (const s of shards) {
@@ -128,7 +141,11 @@ async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, 
       try {
         for (let i = 0; i < data.length; i += 500) {
           const part = data.slice(i, i + 500);
-          await down.query(`INSERT INTO ${fq(scratch)} VALUES ${part.map((r) => `(${r.map(() => '?').join(', ')})`).join(', ')}`, part.flat());
+          try {
+            await down.query(`INSERT INTO ${fq(scratch)} VALUES ${part.map((r) => `(${r.map(() => '?').join(', ')})`).join(', ')}`, part.flat());
+          } catch (err) {
+            throw new Error(`${(err as Error).message} (columns ${cols.map((c) => `${c.name} ${c.type}`).join(', ')}; first row ${JSON.stringify(part[0])})`, { cause: err });
+          }
         }
         return scratch;
       } catch (err) {

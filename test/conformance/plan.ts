@@ -24,8 +24,12 @@ type StepBody =
   | { kind: 'sources' }
   /** dmctl start-task on the scenario's task file. */
   | { kind: 'start'; removeMeta: boolean }
+  /** dmctl start-task must fail (DM's precheck rejects the task) with every one of these texts in its output. */
+  | { kind: 'startFails'; removeMeta: boolean; expect: string[] }
   /** Mode all/incremental: every source's synced position reaches its upstream's head; mode full: Finished. */
   | { kind: 'caughtUp' }
+  /** Every subtask is Running in the sync unit (its dump snapshot is taken): later upstream writes reach it by binlog. */
+  | { kind: 'syncUnit' }
   /** Compare what a diff config says must be equal; `edits` are run.sh's sed on it; `mustFail` as run.sh's "fail". */
   | { kind: 'diff'; file: string; edits?: [string, string][]; mustFail?: boolean }
   /** A run.sh check: the first value of the first row of `sql` on `on` must equal `equals` (retried briefly). */

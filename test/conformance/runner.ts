@@ -12,7 +12,7 @@ import { loadSourceConfig, loadTaskConfig } from '../../src/config/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { startSandbox, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
 import { placeholdersIn, readYaml, replacePlaceholders, rewriteSource, rewriteTask, sourcePort } from './case-files.ts';
-import { Cluster, TsdmFailure, formatTsdmError, masterPosition, waitCaughtUp, waitPaused } from './cluster.ts';
+import { Cluster, TsdmFailure, formatTsdmError, masterPosition, waitCaughtUp, waitPaused, waitSyncUnit } from './cluster.ts';
 import { runDiff } from './data-check.ts';
 import { DM_CI_PORTS, parseDiffConfig, parseRouteRule, type DiffEnv, type DmTaskView } from './diff-config.ts';
 import type { CasePlan, On, Scenario, Step } from './plan.ts';
@@ -188,6 +188,7 @@ class ScenarioRun {
       }
       case 'sources': return this.createSources();
       case 'start': return this.startTask(s.removeMeta);
+      case 'startFails': return this.startTask(s.removeMeta, s.expect);
       case 'caughtUp': {
         const task = this.task ?? this.fail('caughtUp before start');
         const heads = new Map<string, { name: string; pos: number }>();
@@ -199,6 +200,7 @@ class ScenarioRun {
         await waitCaughtUp(c, task.name, task.mode, heads);
         return;
       }
+      case 'syncUnit': return waitSyncUnit(c, (this.task ?? this.fail('syncUnit before start')).name);
       case 'diff': return this.diff(s.file, s.edits ?? [], s.mustFail ?? false);
       case 'expect': return this.expect(s.on, s.sql, s.equals);
       case 'expectPaused': {
@@ -273,7 +275,7 @@ class ScenarioRun {
     }
   }
 
-  private async startTask(removeMeta: boolean): Promise<void> {
+  private async startTask(removeMeta: boolean, mustFailWith?: string[]): Promise<void> {
     const values = await this.values();
     const { text, notes } = rewriteTask(replacePlaceholders(readFileSync(join(this.dir, 'conf', this.sc.task), 'utf8'), values), this.sb.downstream);
     notes.forEach((n) => this.note(n));
@@ -281,6 +283,13 @@ class ScenarioRun {
     this.taskPath = join(this.work, basename(this.sc.task));
     writeFileSync(this.taskPath, text);
     const r = await this.cluster!.ctl(['start-task', this.taskPath, ...(removeMeta ? ['--remove-meta'] : []), '--json']);
+    if (mustFailWith) {
+      if (r.code === 0) throw new TsdmFailure('dmctl start-task accepted the task; DM rejects it in its precheck');
+      const missing = mustFailWith.filter((m) => !(r.stdout + r.stderr).includes(m));
+      if (missing.length) throw new TsdmFailure(`dmctl start-task failed, but without ${missing.map((m) => JSON.stringify(m)).join(', ')} (DM's precheck says so): ${(r.stdout + r.stderr).trim().slice(0, 400)}`);
+      this.note(`start-task refused as DM's precheck does (${mustFailWith.map((m) => `"${m}"`).join(', ')})`);
+      return;
+    }
     if (r.code === 0) return;
     const err = r.json?.error;
     if (err?.code === 'TSDM-10005') throw new TsdmFailure(`not supported: ${err.context?.key}: ${err.message}`);
@@ -364,7 +373,9 @@ function stepName(s: Step): string {
     case 'file': return `data/${s.file} on ${s.on}`;
     case 'sources': return 'operate-source create';
     case 'start': return 'start-task';
+    case 'startFails': return 'start-task (must fail)';
     case 'caughtUp': return 'wait until synced';
+    case 'syncUnit': return 'wait for the sync unit';
     case 'diff': return `compare ${s.file}`;
     case 'expect': return 'check';
     case 'expectPaused': return 'expect pause';

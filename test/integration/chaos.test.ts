@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorkload } from '../harness/workload.ts';
-import { ALL_TABLES, seed, WORKLOAD } from './fixtures.ts';
+import { ALL_TABLES, chunkedTaskBody, seed, WORKLOAD } from './fixtures.ts';
 import { assertSame, startCluster, startTask, status, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
@@ -31,20 +31,7 @@ async function killRestart(): Promise<void> {
 test('5 SIGKILLs during load and 5 during sync lose and duplicate nothing', { timeout: 600_000 }, async () => {
   const up = c.sb.upstreams[0]!;
   const writer = startWorkload(up, WORKLOAD, { pauseMs: 3, seed: seedNo++ });
-  await startTask(c, taskYaml('chaos', c.sb.downstream, `mysql-instances:
-  - source-id: source1
-    block-allow-list: b
-    mydumper-thread: 2
-    loader-thread: 2
-    syncer-thread: 4
-    mydumper-config-name: tiny
-block-allow-list:
-  b:
-    do-dbs: ["shop", "crm", "logs"]
-mydumpers:
-  tiny:
-    rows: 300
-`));
+  await startTask(c, taskYaml('chaos', c.sb.downstream, chunkedTaskBody(300)));
   let loadKills = 0;
   for (let i = 0; i < 5; i++) {
     const t0 = Date.now();

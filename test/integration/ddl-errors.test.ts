@@ -79,6 +79,9 @@ test('two streams with one server-id: the conflict is a coded error in query-sta
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query('CREATE DATABASE sid; CREATE TABLE sid.t (id INT PRIMARY KEY)');
+  // The tasks are incremental (from after the CREATE): the table exists downstream too, so the only error is the
+  // server-id conflict (otherwise the first row can pause a task with "table doesn't exist" before the conflict).
+  await down.query('CREATE DATABASE sid; CREATE TABLE sid.t (id INT PRIMARY KEY)');
   const { sourceYaml, writeTemp } = await import('../harness/tsdm.ts');
   const r = await c.ctl(['operate-source', 'create', writeTemp('sid.yaml', sourceYaml('fixed-id', up, 'server-id: 4242\n'))]);
   assert.equal(r.code, 0, r.stderr);
@@ -89,10 +92,12 @@ test('two streams with one server-id: the conflict is a coded error in query-sta
   for (let i = 0; i < 20; i++) await up.query(`INSERT INTO sid.t VALUES (${i})`);
   const { waitFor } = await import('../harness/index.ts');
   const { status } = await import('./helpers.ts');
+  let last = '';
   await waitFor(async () => {
     const all = [...(await status(c, 'sid-a')).sources, ...(await status(c, 'sid-b')).sources];
+    last = JSON.stringify(all.map((s) => [s.stage, s.error?.code, s.error?.message?.slice(0, 120), (s.recentErrors ?? []).map((e) => e.code)]));
     return all.some((s) => s.error?.code === 'TSDM-20010');
-  }, 60_000, 'a server-id conflict error');
+  }, 60_000, 'a server-id conflict error').catch((err: Error) => { throw new Error(`${err.message} (last status ${last})`); });
   await c.ctl(['stop-task', 'sid-a']);
   await c.ctl(['stop-task', 'sid-b']);
 });

@@ -68,3 +68,22 @@ export const WORKLOAD: WorkloadTable[] = [
   { schema: 'shop', table: 'all_types', idCol: 'id', insert: (id) => `(id, i32, s, dtm, ts, j, bits, u64, dec2) VALUES (${id}, ${id % 1000}, 'ins 😀', '2024-02-29 23:59:59.999999', '2024-01-01 00:00:00.123', '{"a":1}', b'111', 18446744073709551615, -0.000000000000000000000000000001)`, update: `i32 = i32 + 1, s = CONCAT(IFNULL(s, ''), 'é'), b = UNHEX('00AA00'), tm = '-12:00:00.5'` },
   { schema: 'logs', table: 'events_nokey', idCol: 'n', insert: (id) => `VALUES ('w', ${id % 500}, 'same')`, update: `payload = 'changed'` },
 ];
+
+/** The seeded schemas on one source, with small dump chunks (`rows` per chunk) so that a load has many chunks to
+ * interrupt: the task body the crash and failover tests share. */
+export function chunkedTaskBody(rows: number): string {
+  return `mysql-instances:
+  - source-id: source1
+    block-allow-list: b
+    mydumper-thread: 2
+    loader-thread: 2
+    syncer-thread: 4
+    mydumper-config-name: tiny
+block-allow-list:
+  b:
+    do-dbs: ["shop", "crm", "logs"]
+mydumpers:
+  tiny:
+    rows: ${rows}
+`;
+}

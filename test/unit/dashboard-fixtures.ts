@@ -202,7 +202,14 @@ export async function renderAt(state: DashboardState | ReadModelSource, columns:
     lines: () => plain(r.lastFrame()).split('\n'),
     /** Types keys one at a time (names from `keys`, or literal text) and lets Ink render after each. */
     async press(...ks: (keyof typeof keys | string)[]) {
-      for (const k of ks) { r.stdin.write(k in keys ? keys[k as keyof typeof keys] : k); await tick(); }
+      for (const k of ks) {
+        const before = r.lastFrame();
+        r.stdin.write(k in keys ? keys[k as keyof typeof keys] : k);
+        await tick();
+        // On a busy machine Ink may render later than one tick: wait (bounded) for the key's frame, so the next key
+        // never lands before this one was handled. Keys that change nothing cost the bound.
+        for (let waited = 0; r.lastFrame() === before && waited < 400; waited += 20) await tick(20);
+      }
     },
   };
 }

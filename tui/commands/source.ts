@@ -1,5 +1,6 @@
 import { parseSourceConfig, sampleSourceYaml } from '../../src/config/index.ts';
 import { redact } from '../../src/config/redact.ts';
+import { encryptYamlPasswords, SOURCE_PASSWORD_PATHS } from '../../src/config/secret.ts';
 import { Bucket, Keys, Op, Subjects, type BoundRecord, type CheckResult, type CheckSourceRequest, type SourceRecord, type TaskRecord } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
@@ -32,8 +33,10 @@ export const operateSource: Command = {
 
 async function create(ctx: CommandContext, file: string | undefined, worker: string | undefined): Promise<number> {
   if (!file) throw usageError('operate-source create needs a source file');
-  const yaml = readConfigFile(file);
-  const src = parseSourceConfig(yaml, file);
+  const text = readConfigFile(file);
+  const src = parseSourceConfig(text, file);
+  // NATS holds only the encrypted form of the password (the agents decrypt it with the same key file).
+  const yaml = encryptYamlPasswords(text, SOURCE_PASSWORD_PATHS, ctx.secretKey());
   const coord = await ctx.coord();
   const res = await opRequest<CheckResult>(coord, Subjects.anyOp(ctx.flags.cluster, Op.checkSource), { yaml, file } satisfies CheckSourceRequest, ctx.flags.timeout);
   const bad = res.items.find((i) => !i.ok);

@@ -1,11 +1,11 @@
-import { Bucket, Keys, readStatus, type BoundRecord, type LeaderRecord, type MemberRecord, type TaskView } from '../../src/coord/index.ts';
-import { formatRecord } from '../../src/errors/index.ts';
-import { Exit, type Command } from '../context.ts';
+import { Bucket, readRelays, readStatus, type BoundRecord, type RelayStatus, type TaskView } from '../../src/coord/index.ts';
+import { DmError, formatRecord, type ErrorRecord } from '../../src/errors/index.ts';
+import { Exit, usageError, type Command } from '../context.ts';
 
 function pct(a: number, b: number): string { return b > 0 ? `${Math.min(100, (100 * a) / b).toFixed(1)}%` : '-'; }
 function pos(p?: { name: string; pos: number }): string { return p ? `${p.name}:${p.pos}` : '-'; }
 
-export function renderStatus(views: TaskView[]): string {
+export function renderStatus(views: TaskView[], more = false, bounds: Map<string, BoundRecord> = new Map()): string {
   if (views.length === 0) return 'no tasks';
   const lines: string[] = [];
   for (const v of views) {
@@ -15,9 +15,46 @@ export function renderStatus(views: TaskView[]): string {
       if (s.load) lines.push(`    load: chunks ${s.load.doneChunks}/${s.load.totalChunks}  rows ${s.load.doneRows}/${s.load.totalRows} (${pct(s.load.doneRows, s.load.totalRows)})  tables ${s.load.tables}`);
       if (s.sync) lines.push(`    sync: synced ${pos(s.sync.synced)}  master ${pos(s.sync.master)}  lag ${s.sync.lagSeconds}s  ${s.sync.rowsPerSecond} rows/s  total ${s.sync.totalRows} rows${s.sync.caughtUp ? '  [synced]' : ''}${s.sync.safeMode ? '  [safe mode]' : ''}`);
       if (s.error) lines.push('    error: ' + formatRecord(s.error).split('\n').join('\n    '));
+      if (!more) continue;
+      const b = bounds.get(s.source);
+      lines.push(`    binding: ${b ? `${b.agent} term ${b.term} since ${b.boundAt}${b.previous ? ` (was ${b.previous})` : ''}` : 'none'}  generation ${s.generation}  updated ${s.updatedAt}`);
+      for (const t of s.load?.perTable ?? []) if (t.doneChunks < t.totalChunks) lines.push(`    load ${t.table}: chunks ${t.doneChunks}/${t.totalChunks}  rows ${t.doneRows}/${t.totalRows}`);
+      for (const e of s.recentErrors ?? []) lines.push('    recent: ' + formatRecord(e).split('\n')[0]);
+    }
+    for (const l of v.locks ?? []) {
+      lines.push(`  shard-DDL lock ${l.id}  stage ${l.stage}  owner ${l.owner || '-'}  DDL ${l.ddls.join('; ')}`);
+      lines.push(`    reached ${l.reached.join(', ') || '-'}  waiting ${l.waiting.join(', ') || '-'}`);
     }
   }
   return lines.join('\n');
+}
+
+function mb(n: number): string { return `${(n / 1048576).toFixed(1)} MB`; }
+
+/** One block per relay: stage, upstream head vs relay position, lag, store size and reusable space, errors. */
+export function renderRelays(relays: RelayStatus[]): string {
+  const lines: string[] = [];
+  for (const r of relays) {
+    lines.push(`relay ${r.source}  stage ${r.stage}  agent ${r.agent}  readers ${r.readers}${r.upstreamPaused ? '  [upstream paused: backpressure]' : ''}`);
+    lines.push(`    relay ${pos(r.relayPos)}  master ${pos(r.master)}  lag ${r.lagSeconds}s  ${r.eventsPerSecond} events/s  segment ${r.segment ?? '-'} (${r.serverUuid ?? '-'})`);
+    lines.push(`    store: records #${r.firstSeq}..#${r.lastSeq} (${r.size.records})  file ${mb(r.size.fileBytes)}  used ${mb(r.size.usedBytes)}  reusable ${mb(r.size.reusableBytes)}${r.neededSeq !== undefined ? `  needed from #${r.neededSeq}${r.neededBy ? ` by ${r.neededBy}` : ''}` : ''}`);
+    if (r.lastPurge) lines.push(`    last purge: ${r.lastPurge.records} records at ${r.lastPurge.at} (${r.lastPurge.reason})`);
+    if (r.error) lines.push('    error: ' + formatRecord(r.error).split('\n').join('\n    '));
+  }
+  return lines.join('\n');
+}
+
+
+/** Stages --wait-for accepts, besides `synced` (every source in sync, caught up with the upstream). */
+const WAIT_STAGES = ['New', 'Running', 'Paused', 'Stopped', 'Finished'];
+
+/** Whether every source of the task is at the awaited state, or the error that keeps one from ever getting there. */
+export function reached(v: TaskView, want: string): { done: boolean; blocker?: { source: string; error: ErrorRecord } } {
+  for (const s of v.sources) {
+    if (s.stage === 'Paused' && s.error && want !== 'Paused') return { done: false, blocker: { source: s.source, error: s.error } };
+  }
+  if (want === 'synced') return { done: v.sources.every((s) => s.stage === 'Running' && s.unit === 'sync' && s.sync?.caughtUp === true && s.agentAlive) };
+  return { done: v.sources.every((s) => s.stage === want) };
 }
 
 export const queryStatus: Command = {
@@ -25,34 +62,54 @@ export const queryStatus: Command = {
   summary: 'show tasks: stage, unit, progress, positions, lag, errors',
   usage: `
   Usage
-    $ dmctl query-status [TASK-NAME] [--json]
+    $ dmctl query-status [TASK-NAME] [--more] [--json]
+    $ dmctl query-status TASK-NAME --wait-for STAGE|synced [--timeout SEC]
 
-  Reads only from the cluster's KV buckets. With --json prints one document: {"result":true,"tasks":[...]}.
-`,
-  async run(ctx, args) {
-    const views = await readStatus(await ctx.coord(), args[0]);
-    if (ctx.flags.json) ctx.json({ result: true, tasks: views });
-    else ctx.print(renderStatus(views));
-    return Exit.ok;
-  },
-};
+  Reads only from the cluster's KV buckets. With --json prints one document: {"result":true,"tasks":[...],"relays":[...]}.
+  Relays (enable-relay) are listed per source: those of the task's sources, or all without TASK-NAME.
+  --more adds each source's binding (agent, term), unfinished tables of the load and recent retried errors.
+  --wait-for polls until every source of the task is at STAGE (New, Running, Paused, Stopped, Finished) or, with
+  synced, running the sync unit caught up with the upstream; exit 0 then. Exit 4 when --timeout (default 10 s)
+  passes first, exit 1 at once when a source is paused by an error (the reason is printed).
 
-export const listMember: Command = {
-  name: 'list-member',
-  summary: 'list agents, the leader, and source bindings',
-  usage: `
-  Usage
-    $ dmctl list-member [--json]
+  Flags
+    --more              more detail per source
+    --wait-for STATE    wait for a stage or for synced
 `,
-  async run(ctx) {
+  flags: { more: { type: 'boolean' }, waitFor: { type: 'string' } },
+  async run(ctx, args, flags) {
     const coord = await ctx.coord();
-    const members = (await coord.list<MemberRecord>(Bucket.members)).map((e) => e.value);
-    const leader = (await coord.get<LeaderRecord>(Bucket.leader, Keys.leader))?.value;
-    const bounds = (await coord.list<BoundRecord>(Bucket.bounds)).map((e) => e.value);
-    const agents = members.map((m) => ({ ...m, leader: leader?.name === m.name, sources: bounds.filter((b) => b.agent === m.name).map((b) => b.sourceId) }));
-    if (ctx.flags.json) { ctx.json({ result: true, leader: leader ?? null, members: agents }); return Exit.ok; }
-    if (agents.length === 0) { ctx.print('no agents'); return Exit.ok; }
-    for (const a of agents) ctx.print(`${a.name}${a.leader ? ' [leader]' : ''}  host ${a.host}  pid ${a.pid}  version ${a.version}  heartbeat ${a.heartbeat}  sources ${a.sources.join(',') || '-'}`);
+    const want = flags.waitFor as string | undefined;
+    if (want !== undefined) {
+      const task = args[0];
+      if (!task) throw usageError('--wait-for needs a TASK-NAME');
+      if (want !== 'synced' && !WAIT_STAGES.includes(want)) throw usageError(`--wait-for takes ${WAIT_STAGES.join(', ')} or synced (got ${want})`);
+      const deadline = Date.now() + ctx.flags.timeout * 1000;
+      let last: TaskView | undefined;
+      for (;;) {
+        [last] = await readStatus(coord, task);
+        const r = last ? reached(last, want) : { done: false };
+        if (r.done) break;
+        if (r.blocker) {
+          // Paused by an error: a definite "no" (exit 1) with the error, rather than waiting for the timeout.
+          if (!ctx.flags.json) ctx.err.write(`task ${task} source ${r.blocker.source} is paused by an error and will not become ${want}:\n`);
+          return ctx.failRecord(r.blocker.error, Exit.failed);
+        }
+        if (Date.now() > deadline) {
+          throw new DmError('WaitTimeout', `task ${task} did not become ${want} within ${ctx.flags.timeout}s (now: ${last?.sources.map((s) => `${s.source} ${s.stage}/${s.unit}`).join(', ')})`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      if (ctx.flags.json) ctx.json({ result: true, task, reached: want, tasks: [last] });
+      else ctx.print(`task ${task} is ${want}`);
+      return Exit.ok;
+    }
+    const views = await readStatus(coord, args[0]);
+    const more = flags.more === true;
+    const bounds = more ? new Map((await coord.list<BoundRecord>(Bucket.bounds)).map((e) => [e.value.sourceId, e.value])) : new Map<string, BoundRecord>();
+    const relays = await readRelays(coord, args[0] ? views.flatMap((v) => v.sources.map((s) => s.source)) : undefined);
+    if (ctx.flags.json) ctx.json({ result: true, tasks: more ? views.map((v) => ({ ...v, sources: v.sources.map((s) => ({ ...s, binding: bounds.get(s.source) ?? null })) })) : views, relays });
+    else ctx.print([renderStatus(views, more, bounds), renderRelays(relays)].filter(Boolean).join('\n'));
     return Exit.ok;
   },
 };

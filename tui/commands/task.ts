@@ -3,6 +3,7 @@ import { Bucket, Keys, Op, Subjects, type CheckResult, type CheckTaskRequest, ty
 import { DmError, formatRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { opRequest, readConfigFile } from './shared.ts';
+import { encryptYamlPasswords, TASK_PASSWORD_PATHS } from '../../src/config/secret.ts';
 
 async function precheck(ctx: CommandContext, coord: Coord, yaml: string, file: string): Promise<CheckResult> {
   const task = parseTaskConfig(yaml, file);
@@ -16,7 +17,7 @@ async function precheck(ctx: CommandContext, coord: Coord, yaml: string, file: s
 }
 
 function printCheck(ctx: CommandContext, res: CheckResult, stream: NodeJS.WritableStream = ctx.out): void {
-  for (const i of res.items) stream.write(`${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}\n`);
+  for (const i of res.items) stream.write(`${i.ok ? (i.warning ? 'WARN' : 'ok  ') : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}${i.warning ? `\n     ${i.warning}` : ''}\n`);
 }
 
 export const checkTask: Command = {
@@ -32,7 +33,7 @@ export const checkTask: Command = {
   async run(ctx, args) {
     const [file] = args;
     if (!file) throw usageError('check-task needs a task file');
-    const yaml = readConfigFile(file);
+    const yaml = encryptYamlPasswords(readConfigFile(file), TASK_PASSWORD_PATHS, ctx.secretKey());
     const res = await precheck(ctx, await ctx.coord(), yaml, file);
     if (ctx.flags.json) ctx.json({ result: res.ok, checks: res.items });
     else printCheck(ctx, res, res.ok ? ctx.out : ctx.err);
@@ -51,13 +52,14 @@ export const startTask: Command = {
   it. A task stopped before resumes from its checkpoints unless --remove-meta is given.
 
   Flags
-    --remove-meta   drop the task's checkpoints first (the migration starts over)
+    --remove-meta   drop the task's checkpoints and shard-DDL locks first (the migration starts over)
 `,
   flags: { removeMeta: { type: 'boolean' } },
   async run(ctx, args, flags) {
     const [file] = args;
     if (!file) throw usageError('start-task needs a task file');
-    const yaml = readConfigFile(file);
+    // NATS holds only the encrypted form of the password (the agents decrypt it with the same key file).
+    const yaml = encryptYamlPasswords(readConfigFile(file), TASK_PASSWORD_PATHS, ctx.secretKey());
     const task = parseTaskConfig(yaml, file);
     const coord = await ctx.coord();
     const existing = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task.name));
@@ -67,6 +69,11 @@ export const startTask: Command = {
       if (ctx.flags.json) ctx.json({ result: false, checks: res.items, error: res.items.find((i) => !i.ok)?.error });
       else { ctx.err.write('precheck failed, task not started:\n'); printCheck(ctx, res, ctx.err); }
       return Exit.failed;
+    }
+    if (flags.removeMeta) {
+      // The task starts over: its shard-DDL locks describe checkpoints (holds) that are being dropped too. The task is
+      // new or stopped here, so no agent is using them.
+      for (const e of await coord.list<{ task?: string }>(Bucket.locks)) if (e.value?.task === task.name) await coord.delete(Bucket.locks, e.key);
     }
     const rec: TaskRecord = {
       name: task.name, yaml, file, stage: 'Running', sources: task.subtasks.map((s) => s.sourceId),

@@ -1,5 +1,6 @@
 import { decodeToken, Keys, type DesiredStage, type SubtaskStatus } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
+import { isPendingLock } from '../../src/shard/lock.ts';
 import { parseTime } from './format.ts';
 import { liveness, type DashboardState, type ErrorEntry, type Liveness } from './read-model.ts';
 
@@ -133,8 +134,8 @@ export interface LockRow {
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /**
- * Reads a dm_locks entry (`<task>.<schema>.<table>`). The lock record is defined by the shard-DDL issue; until then
- * this reads the fields docs/dashboard.md lists and tolerates any of them missing. This is the one place to adapt.
+ * Reads a dm_locks entry (`<task>.<schema>.<table>`): src/shard/lock.ts (pessimistic) or src/shard/optimistic.ts
+ * records; it tolerates any field missing. This is the one place to adapt.
  */
 export function lockView(key: string, value: unknown): LockRow {
   const v = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
@@ -164,6 +165,7 @@ export function lockView(key: string, value: unknown): LockRow {
 
 export function lockRows(s: DashboardState, filter = ''): LockRow[] {
   return Object.entries(s.locks)
+    .filter(([, v]) => isPendingLock(v))
     .map(([k, v]) => lockView(k, v))
     .filter((l) => matches(filter, l.task, l.target, l.owner))
     .sort((a, b) => byName(a.key, b.key));
@@ -191,6 +193,6 @@ export function counts(s: DashboardState): Counts {
   return {
     agents: agents.length, agentsAlive: agents.filter((a) => a.state === 'alive' || a.state === 'late').length,
     tasks: Object.keys(s.tasks).length, subtasks: rows.length, byStage,
-    errorsActive: errs.filter((e) => e.active).length, errors: errs.length, locks: Object.keys(s.locks).length,
+    errorsActive: errs.filter((e) => e.active).length, errors: errs.length, locks: Object.values(s.locks).filter(isPendingLock).length,
   };
 }

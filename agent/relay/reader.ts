@@ -1,0 +1,183 @@
+import { DmError } from '../../src/errors/index.ts';
+import { applyDdl } from '../../src/schema/apply-ddl.ts';
+import { toTableInfo } from '../../src/schema/from-server.ts';
+import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
+import type { EventSource } from '../binlog/event-source.ts';
+import type { BinlogEvent, RowChange } from '../binlog/events.ts';
+import { comparePos, formatPos, type BinlogPosition } from '../binlog/position.ts';
+import type { TableInfo } from '../db/schema.ts';
+import type { RelayRecord, RelayStore } from './store.ts';
+import { gtidCovers } from './gtid.ts';
+
+/** What a reader needs from the relay of its source (the RelayWriter provides it). */
+export interface RelayFeed {
+  readonly store: RelayStore;
+  /** Last sequence committed to the store. */
+  head(): number;
+  /** The permanent error that stopped the relay, if any (cleared by resume-relay). */
+  failure(): DmError | undefined;
+  /** Resolves at the next append (or after `ms`): readers tail the store without polling. */
+  waitAppend(ms: number): Promise<void>;
+  /** Registers the reader's resume point for purge (sequence of the next record it needs); returns unregister. */
+  track(reader: { needed(): number }): () => void;
+}
+
+export interface RelayReaderOptions {
+  feed: RelayFeed;
+  /** The task's checkpoint: the reader hands out records ending after it. */
+  start: BinlogPosition;
+  allowTable: (schema: string, table: string) => boolean;
+  /** The task's schema tracker as of `start`; every DDL read is applied to it in order. */
+  tracker: SchemaTracker;
+  live: (schema: string, table: string) => Promise<TrackedTable | undefined>;
+  warn: (msg: string, detail: Record<string, unknown>) => void;
+}
+
+/** Records / row changes fetched from LMDB per refill: readers pull, so a slow task never buffers more than this. */
+const BATCH = 256;
+const BATCH_ROWS = 10_000;
+
+/**
+ * Reads the relay log like BinlogReader reads the upstream: same events, same order, same schema-at-event-time
+ * guarantee. The rows were decoded by the relay writer with the source's tracker (column names); this reader applies
+ * each DDL to the task's own tracker in stream order and attaches the table structure (keys, generated and binary
+ * columns) from it, so a task replaying an hour-old backlog sees each table as it was then.
+ */
+export class RelayReader implements EventSource {
+  private nextSeq = 0;
+  private buf: { seq: number; rec: RelayRecord }[] = [];
+  private readonly infos = new Map<string, TableInfo>();
+  private stopped = false;
+  private untrack: (() => void) | undefined;
+  /** Sequence of the first record not yet handed out. */
+  private handed = 0;
+
+  constructor(private readonly o: RelayReaderOptions) {}
+
+  start(): void {
+    if (!this.o.feed.store.state()) throw new DmError('RelayNotReady', 'the relay of this source has no starting point yet (it has not reached the upstream)');
+    this.nextSeq = this.seek(this.o.start);
+    this.handed = this.nextSeq;
+    this.untrack = this.o.feed.track({ needed: () => this.handed });
+  }
+
+  /** The first record that ends after `start`. */
+  private seek(start: BinlogPosition): number {
+    const { store } = this.o.feed;
+    const first = store.firstSeq();
+    const head = this.o.feed.head();
+    const origin = store.origin();
+    if (!start.name) {
+      // GTID-only checkpoint: the task needs the first record whose GTID state goes beyond it (states only grow).
+      if (!start.gtid) throw new DmError('RelayPositionNotFound', 'the task has neither a binlog position nor a GTID set to read the relay from');
+      if (origin?.gtid && !gtidCovers(start.gtid, origin.gtid)) throw this.notInRelay(start, origin);
+      for (let s = first; s <= head; s++) {
+        const g = store.get(s)?.end.gtid ?? '';
+        if (gtidCovers(g, start.gtid) && !gtidCovers(start.gtid, g)) return s;
+      }
+      return head + 1;
+    }
+    if (origin && origin.name && comparePos(start, origin) < 0) throw this.notInRelay(start, origin);
+    // Binary search: record ends are increasing with the sequence.
+    let lo = first;
+    let hi = head + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const r = store.get(mid);
+      if (!r || comparePos(r.end, start) > 0) hi = mid; else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  private notInRelay(start: BinlogPosition, origin: BinlogPosition): DmError {
+    return new DmError('RelayPositionNotFound', `the task needs the binlog from ${formatPos(start)} but the relay of this source starts at ${formatPos(origin)}`,
+      { context: { position: formatPos(start) }, suggestion: 'Set relay-binlog-name/relay-binlog-gtid in source.yaml to an older position and restart the relay (`dmctl stop-relay`, remove the relay data, `dmctl start-relay`), or restart the task with `start-task --remove-meta`.' });
+  }
+
+  private refill(): void {
+    const head = this.o.feed.head();
+    if (this.nextSeq > head) return;
+    if (this.nextSeq < this.o.feed.store.firstSeq()) {
+      throw new DmError('RelayPurged', `relay records from #${this.nextSeq} were purged while this task still needed them`, { context: { position: `relay #${this.nextSeq}` } });
+    }
+    const to = Math.min(head, this.nextSeq + BATCH - 1);
+    let rows = 0;
+    for (const r of this.o.feed.store.range(this.nextSeq, to)) {
+      this.buf.push(r);
+      this.nextSeq = r.seq + 1;
+      if (r.rec.k === 't' && (rows += r.rec.rows.length) >= BATCH_ROWS) break;
+    }
+  }
+
+  async next(timeoutMs = 1000): Promise<BinlogEvent | undefined> {
+    if (this.buf.length === 0) this.refill();
+    if (this.buf.length === 0 && !this.stopped) {
+      await this.o.feed.waitAppend(timeoutMs);
+      this.refill();
+    }
+    const item = this.buf.shift();
+    if (!item) {
+      // Everything stored is handed out and the relay is stopped by a permanent error: the task pauses with it.
+      const f = this.o.feed.failure();
+      if (f && this.nextSeq > this.o.feed.head()) throw f;
+      return undefined;
+    }
+    this.handed = item.seq + 1;
+    return this.toEvent(item.rec);
+  }
+
+  private async infoOf(schema: string, table: string, width: number, at: BinlogPosition): Promise<TableInfo> {
+    const key = `${schema}\0${table}`;
+    const cached = this.infos.get(key);
+    if (cached) return cached;
+    let t = this.o.tracker.get(schema, table);
+    if (!t) {
+      t = await this.o.live(schema, table);
+      if (!t) throw new DmError('UnsupportedEvent', `no schema known for ${schema}.${table} (relay record at ${formatPos(at)})`, { context: { table: `${schema}.${table}`, position: formatPos(at) } });
+      this.o.warn('table not in the schema tracker: using its current upstream structure', { table: `${schema}.${table}`, position: formatPos(at) });
+      this.o.tracker.set(t);
+    }
+    if (t.columns.length !== width) {
+      throw new DmError('UnsupportedEvent', `${schema}.${table} has ${t.columns.length} columns in the task's schema tracker but ${width} in the relay at ${formatPos(at)}`,
+        { context: { table: `${schema}.${table}`, position: formatPos(at) }, suggestion: 'Restart the task with --remove-meta to rebuild its tracked schema.' });
+    }
+    const info = toTableInfo(t);
+    this.infos.set(key, info);
+    return info;
+  }
+
+  private async toEvent(rec: RelayRecord): Promise<BinlogEvent> {
+    if (rec.k === 'p') return { kind: 'progress', end: rec.end, timestamp: rec.ts };
+    if (rec.k === 'q') {
+      // Same as the direct reader: the tracker follows every statement in stream order, whatever the filters.
+      const applied = applyDdl(this.o.tracker, rec.sql, rec.schema);
+      if (!applied.ok) {
+        for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
+        if (applied.tables.length) this.o.warn('schema tracker cannot model this statement', { sql: rec.sql.slice(0, 300), reason: applied.reason, position: formatPos(rec.end) });
+      }
+      this.infos.clear();
+      return { kind: 'query', schema: rec.schema, sql: rec.sql, end: rec.end, timestamp: rec.ts, trackerAfter: this.o.tracker.toJSON() };
+    }
+    const changes: RowChange[] = [];
+    for (const r of rec.rows) {
+      if (!this.o.allowTable(r.schema, r.table)) continue;
+      const width = Object.keys((r.after ?? r.before)!).length;
+      const info = await this.infoOf(r.schema, r.table, width, rec.end);
+      const c: RowChange = { op: r.op, schema: r.schema, table: r.table, info };
+      if (r.before) c.before = r.before;
+      if (r.after) c.after = r.after;
+      changes.push(c);
+    }
+    return { kind: 'txn', changes, end: rec.end, timestamp: rec.ts };
+  }
+
+  /** Progress records carry rotations and idle positions, so the reader itself never needs to invent one. */
+  streamPosition(): BinlogPosition | undefined { return undefined; }
+
+  get idle(): boolean { return this.buf.length === 0 && this.nextSeq > this.o.feed.head(); }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.untrack?.();
+  }
+}

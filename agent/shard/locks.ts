@@ -1,0 +1,66 @@
+import type { TableName } from '../../src/config/types.ts';
+import { Bucket, Keys, type Coord } from '../../src/coord/index.ts';
+import { DmError } from '../../src/errors/index.ts';
+import type { ShardLockRecord } from '../../src/shard/lock.ts';
+import type { ShardLocks } from '../units/context.ts';
+
+/**
+ * The sync unit's view of its task's shard-DDL locks in `dm_locks`: a watch keeps a local copy, and every change is a
+ * compare-and-set read-modify-write (DESIGN.md §3: coordination uses only create / update with revision), so two
+ * agents updating one lock never lose each other's writes.
+ */
+export class KvShardLocks implements ShardLocks {
+  private readonly cache = new Map<string, ShardLockRecord>();
+  private unwatch: (() => void) | undefined;
+  private waiters: (() => void)[] = [];
+  version = 0;
+
+  constructor(private readonly coord: Coord, private readonly task: string) {}
+
+  start(): void {
+    const prefix = Keys.lock(this.task, '', '').split('.')[0] + '.';
+    this.unwatch = this.coord.watch<ShardLockRecord>(Bucket.locks, (e) => {
+      if (!e.key.startsWith(prefix)) return;
+      if (e.deleted || !e.value) this.cache.delete(e.key); else this.cache.set(e.key, e.value);
+      this.version++;
+      const w = this.waiters; this.waiters = [];
+      for (const f of w) f();
+    });
+  }
+
+  stop(): void { this.unwatch?.(); }
+
+  get(target: TableName): ShardLockRecord | undefined {
+    return this.cache.get(Keys.lock(this.task, target.schema, target.table));
+  }
+
+  all(): ShardLockRecord[] { return [...this.cache.values()]; }
+
+  fetch(target: TableName): Promise<ShardLockRecord | undefined> { return this.mutate(target, () => undefined); }
+
+  /** Resolves at the next change of any of the task's locks, or after `ms`. */
+  changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => { clearTimeout(t); resolve(); });
+    });
+  }
+
+  async mutate(target: TableName, fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined): Promise<ShardLockRecord | undefined> {
+    const key = Keys.lock(this.task, target.schema, target.table);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const cur = await this.coord.get<ShardLockRecord>(Bucket.locks, key);
+      const next = fn(cur?.value);
+      if (next === undefined) return cur?.value; // nothing to change
+      if (next === null) {
+        if (cur) await this.coord.delete(Bucket.locks, key);
+        this.cache.delete(key);
+        return undefined;
+      }
+      const rev = cur ? await this.coord.update(Bucket.locks, key, next, cur.revision) : await this.coord.create(Bucket.locks, key, next);
+      if (rev !== undefined) { this.cache.set(key, next); return next; }
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 50));
+    }
+    throw new DmError('NatsKv', `shard-DDL lock ${key} is updated by others too often to take a compare-and-set turn`);
+  }
+}

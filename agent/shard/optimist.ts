@@ -1,0 +1,103 @@
+import type { TableName } from '../../src/config/types.ts';
+import type { BinlogPosition } from '../../src/coord/records.ts';
+import { SchemaTracker, type TrackedTable } from '../../src/schema/model.ts';
+import {
+  newOptimisticLock, optimisticDdl, type OptimisticLockRecord, type ShardSchema,
+} from '../../src/shard/optimistic.ts';
+import type { ShardLockRecord } from '../../src/shard/lock.ts';
+import { posKey } from '../binlog/position.ts';
+import { crashPoint } from '../fault.ts';
+import type { ShardLocks, SubtaskContext } from '../units/context.ts';
+
+/**
+ * Optimistic shard-DDL coordination for one (task, source) (src/shard/optimistic.ts has the join rules).
+ *
+ * Protocol (every write to the record `L` = dm_locks/<task>.<target> is a compare-and-set):
+ *  1. At sync start each source adds its shard tables' structures to L (only shards L does not know yet: after a
+ *     restart L is ahead of the replayed stream).
+ *  2. A shard's DDL: S computes the shard's new structure (schema tracker) and the join with every other shard's.
+ *     It writes the new structure to L, with `pending[shard]` when the join changed. A conflict is written to L
+ *     instead and pauses S with ShardDdlConflict naming both shards' statements.
+ *  3. S runs the DDL downstream (only if the join changed), accepting "already done" errors, then clears
+ *     `pending[shard]`, then moves its checkpoint past the event.
+ *     Crash between 2 and 3: the replayed event finds `pending[shard]` at its position and runs the DDL again.
+ *     Crash after 3: the replayed event finds L already holding the shard's new structure; the join does not change.
+ *  4. `dmctl shard-ddl-lock unlock --action exec|skip` writes `resolution`; on resume the paused event takes it:
+ *     exec = the target column takes this shard's definition (MODIFY COLUMN), skip = it keeps its own; either way
+ *     the column's type is fixed in `overrides` so later joins agree.
+ */
+export class Optimist {
+  constructor(private readonly ctx: SubtaskContext, private readonly locks: ShardLocks) {}
+
+  private get me(): string { return this.ctx.spec.sourceId; }
+
+  private static schemaOf(t: TrackedTable | undefined): ShardSchema {
+    if (!t) return { columns: [], indexes: [] };
+    return {
+      columns: t.columns.filter((c) => !c.generated).map((c) => ({ name: c.name, type: c.columnType, nullable: c.nullable })),
+      indexes: t.indexes.filter((i) => !i.generated && i.name !== 'PRIMARY').map((i) => i.name),
+    };
+  }
+
+  /** Step 1. */
+  async register(tracker: SchemaTracker): Promise<void> {
+    const byTarget = new Map<string, { target: TableName; tables: TrackedTable[] }>();
+    for (const t of tracker.tables()) {
+      if (!this.ctx.rules.allowTable(t.schema, t.table)) continue;
+      const target = this.ctx.rules.route(t.schema, t.table);
+      const k = JSON.stringify([target.schema, target.table]);
+      const g = byTarget.get(k) ?? { target, tables: [] };
+      g.tables.push(t);
+      byTarget.set(k, g);
+    }
+    const now = new Date().toISOString();
+    for (const { target, tables } of byTarget.values()) {
+      await this.locks.mutate(target, (cur) => {
+        const rec = (cur as OptimisticLockRecord | undefined) ?? newOptimisticLock(this.ctx.task.name, target, now);
+        const add = tables.filter((t) => !rec.shards[`${this.me}/${t.schema}.${t.table}`]);
+        if (add.length === 0) return undefined;
+        const shards = { ...rec.shards };
+        for (const t of add) shards[`${this.me}/${t.schema}.${t.table}`] = { source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true };
+        return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord; // one bucket holds both lock kinds
+      });
+    }
+  }
+
+  /**
+   * Steps 2–3 for a DDL of shard `schema.table` at `end` (routed statements `ddls`). `exec` runs one statement
+   * downstream, accepting "already done" errors.
+   */
+  async ddl(schema: string, table: string, target: TableName, ddls: string[], end: BinlogPosition, trackerAfter: unknown, exec: (sql: string) => Promise<void>): Promise<void> {
+    const shard = `${this.me}/${schema}.${table}`;
+    const position = posKey(end);
+    const after = Optimist.schemaOf(SchemaTracker.fromJSON(trackerAfter).get(schema, table));
+    let run: string[] = [];
+    let failure: Error | undefined;
+    await this.locks.mutate(target, (cur) => {
+      const now = new Date().toISOString();
+      const rec = (cur as OptimisticLockRecord | undefined) ?? newOptimisticLock(this.ctx.task.name, target, now);
+      failure = undefined;
+      const pend = rec.pending?.[shard];
+      if (pend && pend.position === position) { run = pend.ddls; return undefined; } // step 3 replay
+      const d = optimisticDdl(rec, shard, this.me, `${schema}.${table}`, after, ddls, position, now);
+      if ('error' in d) { failure = d.error; run = []; return d.conflictRecord as unknown as ShardLockRecord; }
+      run = d.apply ? (d.statements ?? ddls) : [];
+      return d.record as unknown as ShardLockRecord;
+    });
+    if (failure) throw failure;
+    crashPoint('optimistic-pending');
+    for (const sql of run) await exec(sql);
+    if (run.length) {
+      this.ctx.log.info({ shard, target, ddls: run, position }, 'optimistic shard DDL changed the merged table');
+      await this.locks.mutate(target, (cur) => {
+        const rec = cur as OptimisticLockRecord | undefined;
+        if (!rec?.pending?.[shard]) return undefined;
+        const pending = { ...rec.pending };
+        delete pending[shard];
+        return { ...rec, pending, updatedAt: new Date().toISOString() } as unknown as ShardLockRecord;
+      });
+    } else {
+      this.ctx.log.info({ shard, target, ddls, position }, 'optimistic shard DDL does not change the merged table; not applied');
+    }
+  }
+}

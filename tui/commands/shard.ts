@@ -1,0 +1,108 @@
+import { Bucket, isCasConflict, type Coord, type Entry } from '../../src/coord/index.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { lockId, unlockLock, waitingShards, type ShardLockRecord } from '../../src/shard/lock.ts';
+import type { OptimisticLockRecord } from '../../src/shard/optimistic.ts';
+import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
+
+/**
+ * `dmctl shard-ddl-lock [TASK]` and `dmctl shard-ddl-lock unlock LOCK-ID` (DM's verbs): show the shard-DDL locks in
+ * dm_locks, and resolve a stuck one by hand. Unlock only edits the lock record (compare-and-set); the agents act on
+ * it, so no checkpoint is lost: held shards are replayed from their holds, exactly as after a normal resolution.
+ */
+export const shardDdlLock: Command = {
+  name: 'shard-ddl-lock',
+  summary: 'show shard-DDL locks of shard-merge tasks; unlock a stuck one',
+  usage: `
+  Usage
+    $ dmctl shard-ddl-lock [TASK]
+    $ dmctl shard-ddl-lock unlock LOCK-ID [--action exec|skip] [--owner SOURCE] [--force-remove [-s SOURCE]…]
+
+  A lock exists while shards of one target table have reached a DDL that others have not: shards that reached it
+  wait (their changes are held, not lost) until every shard reached it; then its owner runs the DDL once downstream.
+  LOCK-ID is as shown by the first form (TASK-\`schema\`.\`table\`).
+
+  unlock
+    --action exec      the owner runs the DDL now, without waiting for the missing shards (default)
+    --action skip      nobody runs the DDL; every shard that reached it goes on (apply it downstream yourself)
+    --owner SOURCE     the source that runs the DDL (one whose shards reached it); default the lock's owner
+    --force-remove     drop shards that will never reach the DDL (e.g. removed from the task): those of the
+                       sources given with -s, or every shard still waiting
+    -s, --source ID    with --force-remove: the source(s) to drop (repeatable)
+`,
+  flags: {
+    action: { type: 'string' }, owner: { type: 'string' }, forceRemove: { type: 'boolean' },
+    source: { type: 'string', shortFlag: 's', isMultiple: true },
+  },
+  async run(ctx, args, flags) {
+    const coord = await ctx.coord();
+    if (args[0] === 'unlock') {
+      const id = args[1];
+      if (!id) throw usageError('shard-ddl-lock unlock needs a LOCK-ID (see `dmctl shard-ddl-lock`)');
+      const action = (flags.action as string | undefined) ?? 'exec';
+      if (action !== 'exec' && action !== 'skip') throw usageError(`--action must be exec or skip (got ${action})`);
+      const sources = (flags.source as string[] | undefined) ?? [];
+      if (sources.length && !flags.forceRemove) throw usageError('-s is used with --force-remove');
+      const rec = await unlock(coord, id, action, flags.owner as string | undefined, flags.forceRemove ? sources : undefined);
+      if (ctx.flags.json) ctx.json({ result: true, lock: lockId(rec), action, owner: rec.owner, stage: rec.stage });
+      else if ((rec.mode as string) === 'optimistic') ctx.print(`lock ${lockId(rec)}: conflict resolved with ${action}; run \`dmctl resume-task ${rec.task}\` to go on`);
+      else ctx.print(`lock ${lockId(rec)}: ${action === 'skip' ? 'released without running the DDL' : `owner ${rec.owner} runs the DDL now`}`);
+      return Exit.ok;
+    }
+    if (args.length > 1) throw usageError(`unexpected arguments: ${args.slice(1).join(' ')}`);
+    return show(ctx, coord, args[0]);
+  },
+};
+
+async function locksOf(coord: Coord, task?: string): Promise<Entry<ShardLockRecord>[]> {
+  const all = await coord.list<ShardLockRecord>(Bucket.locks);
+  return all.filter((e) => e.value && typeof e.value === 'object' && (!task || e.value.task === task));
+}
+
+async function show(ctx: CommandContext, coord: Coord, task?: string): Promise<number> {
+  const locks = await locksOf(coord, task);
+  if (ctx.flags.json) {
+    ctx.json({ result: true, locks: locks.map((e) => ({ id: lockId(e.value), ...e.value, waiting: waitingShards(e.value) })) });
+    return Exit.ok;
+  }
+  if (locks.length === 0) { ctx.print(task ? `no shard-DDL lock for task ${task}` : 'no shard-DDL lock'); return Exit.ok; }
+  for (const { value: l } of locks) {
+    if ((l.mode as string) === 'optimistic') {
+      const o = l as unknown as OptimisticLockRecord;
+      ctx.print(`${lockId(o)}  optimistic  shards ${Object.keys(o.shards).length}${o.conflict ? '  CONFLICT' : ''}${o.resolution ? ` (unlock ${o.resolution})` : ''}`);
+      if (o.conflict) ctx.print(`  conflict ${o.conflict.reason}\n  ${o.conflict.shard}: ${o.conflict.ddls.join('; ')}\n  ${o.conflict.withShard}: ${o.conflict.withDdls.join('; ')}`);
+      continue;
+    }
+    const age = Math.round((Date.now() - Date.parse(l.createdAt)) / 1000);
+    const reached = Object.values(l.shards).filter((s) => s.reached).map((s) => `${s.source}/${s.table}`);
+    ctx.print(`${lockId(l)}  ${l.mode}  stage ${l.stage}${l.resolution ? ` (unlock ${l.resolution})` : ''}  owner ${l.owner || '-'}  age ${age}s`);
+    ctx.print(`  DDL      ${l.ddls.join('; ') || '-'}`);
+    ctx.print(`  reached  ${reached.join(', ') || '-'}`);
+    ctx.print(`  waiting  ${waitingShards(l).join(', ') || '-'}`);
+  }
+  return Exit.ok;
+}
+
+async function unlock(coord: Coord, id: string, action: 'exec' | 'skip', owner: string | undefined, forceRemove: string[] | undefined): Promise<ShardLockRecord> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const e = (await locksOf(coord)).find((x) => lockId(x.value) === id || x.key === id);
+    if (!e) throw new DmError('ShardLockNotFound', `no shard-DDL lock ${id}`);
+    if (owner && !Object.values(e.value.shards).some((s) => s.source === owner && s.reached)) {
+      throw usageError(`--owner ${owner}: no shard of that source reached the lock's DDL`);
+    }
+    if ((e.value.mode as string) === 'optimistic') {
+      const o = e.value as unknown as OptimisticLockRecord;
+      if (!o.conflict) throw new DmError('ShardLockNotFound', `optimistic lock ${id} has no conflict to resolve`, { suggestion: 'Optimistic locks need an unlock only when `dmctl shard-ddl-lock` shows CONFLICT.' });
+      const next = { ...o, resolution: action, updatedAt: new Date().toISOString() };
+      const rev = await coord.update(Bucket.locks, e.key, next, e.revision);
+      if (rev !== undefined) return next as unknown as ShardLockRecord;
+      continue;
+    }
+    const remove = forceRemove === undefined ? [] : forceRemove.length ? forceRemove : waitingShards(e.value).map((w) => w.replace(/\/\(not joined yet\)$/, ''));
+    const next = unlockLock(e.value, { action, ...(owner ? { owner } : {}), forceRemove: remove }, new Date().toISOString());
+    try {
+      const rev = await coord.update(Bucket.locks, e.key, next, e.revision);
+      if (rev !== undefined) return next;
+    } catch (err) { if (!isCasConflict(err)) throw err; }
+  }
+  throw new DmError('Timeout', `lock ${id} kept changing; try again`);
+}
