@@ -37,8 +37,10 @@ import type { ShardLocks, SubtaskContext } from '../units/context.ts';
  *  6. S rewinds its stream to the lowest start of its unblocked holds, with the schema saved in H, and applies only
  *     the held tables' events after their `applied` (all through writer 0, whose transactions move `applied`); other
  *     tables' events there are skipped by the writer checkpoints. When `applied` reaches the writer checkpoints the
- *     hold is deleted and the table is an ordinary table again. A held table reaching its next DDL during the
- *     rewind goes back to step 1 for a new round.
+ *     hold is deleted and the table is an ordinary table again (a hold with no more events of its own follows the
+ *     stream position: `behind`). A held table reaching its next DDL during the rewind goes back to step 1 for a
+ *     new round. A lock released while the stream is still before its holds' start (replaying an earlier round)
+ *     rewinds nothing: the stream reaches them in order (moving it forward would skip the earlier round's rows).
  */
 export class Pessimist {
   readonly holds = new Map<string, ShardHold>();
@@ -91,6 +93,12 @@ export class Pessimist {
     const out: { sql: string; params: unknown[] }[] = [];
     for (const h of this.holds.values()) if (!h.blocked && !h.awaitingReplay && comparePos(end, h.applied) > 0) out.push(this.ctx.ckpt.holdAppliedSql(h.schema, h.table, end));
     return out;
+  }
+
+  /** True when a released hold that is replaying has not applied up to `end` yet (a flush to `end` moves it). */
+  behind(end: BinlogPosition): boolean {
+    for (const h of this.holds.values()) if (!h.blocked && !h.awaitingReplay && comparePos(end, h.applied) > 0) return true;
+    return false;
   }
 
   /** Writer 0 committed everything up to `end` (appliedSqls were in its transaction). */

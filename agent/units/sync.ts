@@ -55,6 +55,8 @@ export class SyncUnit implements Unit {
   private safeUntil: BinlogPosition | undefined;
   /** Keyless tables loaded from a snapshot: their events up to that snapshot are already in the loaded rows. */
   private readonly keylessSnapshot = new Map<string, BinlogPosition>();
+  /** End of the last event the loop took from the reader (the reader's start before the first). */
+  private readPos: BinlogPosition | undefined;
   /** Shard-DDL coordination (shard-mode pessimistic). */
   private shard: Pessimist | undefined;
   /** Shard-DDL coordination (shard-mode optimistic). */
@@ -112,6 +114,7 @@ export class SyncUnit implements Unit {
    */
   private startReader(start: BinlogPosition): void {
     const { ctx } = this;
+    this.readPos = start;
     const from = {
       start,
       allowTable: (s: string, t: string) => ctx.rules.allowTable(s, t),
@@ -177,7 +180,7 @@ export class SyncUnit implements Unit {
     let lastMaster = 0;
     let lastShard = 0;
     const flush = async (): Promise<void> => {
-      if (batchEnd && (!batch.empty || comparePos(batchEnd, this.synced) > 0)) await this.applyBatch(batch, batchEnd);
+      if (batchEnd && (!batch.empty || comparePos(batchEnd, this.synced) > 0 || this.shard?.behind(batchEnd))) await this.applyBatch(batch, batchEnd);
       batch = new Dispatcher(this.workerCount);
       batchEnd = undefined;
       lastCkpt = Date.now();
@@ -193,10 +196,12 @@ export class SyncUnit implements Unit {
         await this.shardTick(flush);
       }
       const ev = await this.reader.next(FLUSH_INTERVAL_MS);
+      if (ev) this.readPos = ev.end;
       if (!ev) {
         // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
         const sp = this.reader.streamPosition();
-        if (sp && comparePos(sp, this.synced) > 0 && (!batchEnd || comparePos(sp, batchEnd) > 0)) batchEnd = sp;
+        // A released shard whose replay ran out of its own events moves its `applied` here too (writer 0, flush).
+        if (sp && (comparePos(sp, this.synced) > 0 || this.shard?.behind(sp)) && (!batchEnd || comparePos(sp, batchEnd) > 0)) batchEnd = sp;
         if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush();
         this.report();
         continue;
@@ -217,6 +222,8 @@ export class SyncUnit implements Unit {
         await this.online?.prepare(ev);
         await this.applyQuery(ev);
         await this.online?.done(ev);
+        // A statement with nothing to run (a held shard's DDL during its replay, say) still moves the position.
+        if (!batchEnd || comparePos(ev.end, batchEnd) > 0) batchEnd = ev.end;
         this.stats.lastTs = ev.timestamp;
       } else {
         batchEnd = ev.end;
@@ -276,10 +283,12 @@ export class SyncUnit implements Unit {
     // covered by it (their own `applied` position decided that they run).
     const todo = changes.filter((c) => c.writer !== undefined || comparePos(c.txnEnd, mine) > 0);
     const advance = comparePos(end, mine) > 0;
-    if (!advance && todo.length === 0) return;
+    // Writer 0 also moves released shards' `applied`, even when it has nothing else to do (their replay reached
+    // positions it had already committed).
+    const holdSqls = w === 0 && this.shard ? this.shard.appliedSqls(end) : [];
+    if (!advance && todo.length === 0 && holdSqls.length === 0) return;
     const stmts = writerStatements(todo);
     const ck = this.ctx.ckpt.writerSql(w, end, this.workerCount);
-    const holdSqls = w === 0 && this.shard ? this.shard.appliedSqls(end) : [];
     for (let attempt = 1; ; attempt++) {
       try {
         await conn.query('BEGIN');
@@ -450,7 +459,12 @@ export class SyncUnit implements Unit {
         if (first && (!replayFrom || comparePos(first.start, replayFrom.start) < 0)) replayFrom = { start: first.start, tracker: first.tracker };
       }
     }
-    if (replayFrom) {
+    if (replayFrom && this.readPos && comparePos(replayFrom.start, this.readPos) >= 0) {
+      // The stream has not passed these shards' DDL yet (it is replaying an earlier round): rewinding to it would skip
+      // the earlier round's events in between; the stream reaches the new round's events in order anyway.
+      ctx.log.info({ from: posKey(replayFrom.start), at: posKey(this.readPos) }, 'released shard tables replay with the stream already behind them');
+      shard.replayStarted(replayFrom.start);
+    } else if (replayFrom) {
       await flush();
       ctx.log.info({ from: posKey(replayFrom.start) }, 'replaying released shard tables');
       await this.reader.stop().catch(() => undefined);

@@ -20,9 +20,7 @@ import { DEFAULT_CASES_DIR, runConformance } from './run.ts';
  * Rows known to fail, each with its reason: reported as TODO (listed in the output and in docs/conformance.md), not
  * hidden. Remove an entry when its row passes.
  */
-const KNOWN_FAILURES: Record<string, string> = {
-  'online_ddl dm-task.yaml': 'gh-ost/pt-osc swaps merged across shards (is-sharding): a pessimistic shard-DDL lock sometimes never completes (issue #8 open)',
-};
+const KNOWN_FAILURES: Record<string, string> = {};
 
 const casesDir = resolve(process.env['TSDM_DM_CASES'] ?? DEFAULT_CASES_DIR);
 const skip = existsSync(casesDir)
