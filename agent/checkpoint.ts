@@ -102,6 +102,7 @@ export class CheckpointStore {
   private readonly ddlT: string;
   private readonly schemaT: string;
   private readonly holdT: string;
+  private readonly onlineDdlT: string;
 
   constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string, private readonly owner?: Owner) {
     this.ownerT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'source_owner'))}`;
@@ -113,6 +114,7 @@ export class CheckpointStore {
     this.ddlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'ddl_pending'))}`;
     this.schemaT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'schema_tracker'))}`;
     this.holdT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'shard_hold'))}`;
+    this.onlineDdlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'onlineddl'))}`;
   }
 
   async init(conn: Connection): Promise<void> {
@@ -285,7 +287,8 @@ export class CheckpointStore {
 
   /** `start-task --remove-meta`: forget everything of this (task, source). */
   async remove(conn: Connection): Promise<void> {
-    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT, this.holdT]) {
+    // `<task>_onlineddl` (agent/sync/online-ddl.ts) too: its shadow-table statements belong to the old positions.
+    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT, this.holdT, this.onlineDdlT]) {
       await query(conn, 'downstream', `DELETE FROM ${t} WHERE source = ?`, [this.source]).catch(() => undefined);
     }
   }
