@@ -3,7 +3,7 @@
  * `dmctl` commands (operate-source create, start-task, query-status --json). Every wait is bounded and fails
  * with the last status it saw; a subtask paused with an error ends the wait at once with tsdm's error.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MariaDBInstance, Sandbox } from '../harness/index.ts';
@@ -70,6 +70,9 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    // TSDM_CONFORMANCE_LOGS=DIR keeps every scenario's whole agent log there, for a post-mortem.
+    const dir = process.env['TSDM_CONFORMANCE_LOGS'];
+    if (dir) { mkdirSync(dir, { recursive: true }); writeFileSync(join(dir, `${this.name}-${Date.now()}.log`), this.agent.log()); }
     const stopped = this.agent.stop();
     const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), TIMEOUTS.agentStop).unref());
     if ((await Promise.race([stopped.then(() => 'ok' as const), timer])) === 'late') await this.agent.kill();

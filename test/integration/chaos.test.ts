@@ -11,8 +11,8 @@ import { assertSame, startCluster, startTask, status, taskYaml, waitSynced, type
 
 let c: Cluster;
 before(async () => {
-  // Each chunk takes >= 40 ms more than it would, so the load lasts long enough to be killed five times.
-  c = await startCluster({ agentEnv: { TSDM_FAULT_CHUNK_DELAY_MS: '40' } });
+  // Each chunk takes >= 60 ms more than it would, so the load lasts long enough to be killed five times.
+  c = await startCluster({ agentEnv: { TSDM_FAULT_CHUNK_DELAY_MS: '60' } });
   await seed(c.sb.upstreams[0]!, 0.5);
 });
 after(async () => { await c?.stop(); });
@@ -42,10 +42,13 @@ test('5 SIGKILLs during load and 5 during sync lose and duplicate nothing', { ti
       await new Promise((r) => setTimeout(r, 100));
     }
     const s = (await status(c, 'chaos')).sources[0]!;
-    if (s.unit !== 'load') break;
-    await new Promise((r) => setTimeout(r, rnd(100, 1200)));
+    if (s.unit !== 'load') { console.log(`load ended after ${loadKills} kills (unit ${s.unit}, stage ${s.stage})`); break; }
+    // A short wait: on an idle machine the whole load lasts only a few seconds more than five restarts.
+    await new Promise((r) => setTimeout(r, rnd(100, 600)));
+    const before = (await status(c, 'chaos')).sources[0]!;
     await killRestart();
     loadKills++;
+    console.log(`kill ${loadKills} during load: ${before.load?.doneChunks ?? '?'} of ${before.load?.totalChunks ?? '?'} chunks done (unit ${before.unit})`);
   }
   assert.equal(loadKills, 5, 'the agent was killed five times while loading');
   let syncKills = 0;
@@ -55,6 +58,7 @@ test('5 SIGKILLs during load and 5 during sync lose and duplicate nothing', { ti
     await new Promise((r) => setTimeout(r, rnd(500, 2500)));
     await killRestart();
     syncKills++;
+    console.log(`kill ${syncKills} during sync`);
   }
   const w = await writer.stop();
   assert.ok(w.txns > 100, `writer committed ${w.txns} transactions`);
