@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { counts, needsShardMerge, renderConsoleTable } from './report.ts';
+import { counts, renderConsoleTable } from './report.ts';
 import { DEFAULT_CASES_DIR, runConformance } from './run.ts';
 
 /**
@@ -31,18 +31,15 @@ test('DM conformance: every case of dm-cases passes or is skipped for a TiDB/MyS
   const report = process.env['TSDM_CONFORMANCE_REPORT'];
   const run = await runConformance({ casesDir, ...(report ? { report: resolve(report) } : {}) });
   const c = counts(run.results);
-  const pending = run.results.filter((r) => r.result === 'fail' && needsShardMerge(r.reason));
-  console.log(`\n${renderConsoleTable(run.results)}\n${c.pass} passed, ${c.fail} failed (${pending.length} of them only for want of shard merge, issue #6), ${c.skip} skipped in ${run.totalSeconds.toFixed(0)} s`);
+  console.log(`\n${renderConsoleTable(run.results)}\n${c.pass} passed, ${c.fail} failed, ${c.skip} skipped in ${run.totalSeconds.toFixed(0)} s`);
   for (const r of run.results) {
     const name = `${r.caseName} ${r.task}${r.label ? ` (${r.label})` : ''}`;
     const known = KNOWN_FAILURES[`${r.caseName} ${r.task}`];
-    const todo = r.result !== 'fail' ? undefined
-      : needsShardMerge(r.reason) ? `needs shard merge (issue #6): ${r.reason}`
-        : known ? `known failure: ${known}: ${r.reason}` : undefined;
+    const todo = r.result === 'fail' && known ? `known failure: ${known}: ${r.reason}` : undefined;
     await t.test(name, { ...(todo ? { todo } : {}), ...(r.result === 'skip' ? { skip: r.reason ?? 'skipped' } : {}) }, () => {
       if (r.result === 'fail') assert.fail(r.reason ?? 'failed');
     });
   }
-  const failed = run.results.filter((r) => r.result === 'fail' && !needsShardMerge(r.reason) && !KNOWN_FAILURES[`${r.caseName} ${r.task}`]);
+  const failed = run.results.filter((r) => r.result === 'fail' && !KNOWN_FAILURES[`${r.caseName} ${r.task}`]);
   assert.equal(failed.length, 0, `${failed.length} conformance scenario(s) failed:\n${failed.map((r) => `  ${r.caseName} ${r.task}${r.label ? ` (${r.label})` : ''}: ${r.reason}`).join('\n')}`);
 });

@@ -20,14 +20,6 @@ export function counts(results: ScenarioResult[]): { pass: number; fail: number;
   };
 }
 
-/** The reason of a row that fails only for want of shard merge: every key it names is a shard-merge key. */
-export function needsShardMerge(reason: string | undefined): boolean {
-  const m = reason ? /^not supported: ([^\s:(]+)/.exec(reason) : null;
-  if (!m) return false;
-  const also = /\(also(?: unsupported)?: ([^)]*)\)/.exec(reason!)?.[1]?.split(/,\s*/) ?? [];
-  return [m[1]!, ...also].every((k) => /^(is-sharding|shard-mode|strict-optimistic-shard-mode)$/.test(k.trim()));
-}
-
 export function renderReport(inp: ReportInput): string {
   const c = counts(inp.results);
   const cases = [...new Set(inp.results.map((r) => r.caseName))];

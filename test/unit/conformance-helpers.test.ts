@@ -107,13 +107,3 @@ port = 4000
   assert.deepEqual(spec.configs[0]!.ignoreColumns, ['id']);
   assert.equal(spec.configs[0]!.range, 'uid < 70000');
 });
-
-test('conformance rows that only need shard merge are recognised (reported as TODO by npm test)', async () => {
-  const { needsShardMerge } = await import('../conformance/report.ts');
-  assert.equal(needsShardMerge('not supported: is-sharding'), true);
-  assert.equal(needsShardMerge('not supported: shard-mode (also: strict-optimistic-shard-mode)'), true);
-  assert.equal(needsShardMerge('not supported: is-sharding (also: online-ddl)'), false);
-  assert.equal(needsShardMerge('not supported: mysql-instances[0].expression-filters (also: expression-filter)'), false);
-  assert.equal(needsShardMerge('difference: step 7 (check): …'), false);
-  assert.equal(needsShardMerge(undefined), false);
-});
