@@ -1,4 +1,4 @@
-import { Coord } from '../src/coord/index.ts';
+import { Coord, READ_RETRY_MS } from '../src/coord/index.ts';
 import { loadSecretKey } from '../src/config/secret.ts';
 import { DmError, Errors, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
 
@@ -16,11 +16,17 @@ const USAGE_CODES = new Set([
 
 export class CommandContext {
   private coordP: Promise<Coord> | undefined;
+  private retryNoted = false;
   constructor(readonly flags: GlobalFlags, readonly out: NodeJS.WritableStream = process.stdout, readonly err: NodeJS.WritableStream = process.stderr) {}
 
   coord(): Promise<Coord> {
     this.coordP ??= Coord.connect({
       servers: this.flags.nats.split(',').map((s) => s.trim()), cluster: this.flags.cluster, name: 'dmctl', timeoutMs: 3000, replicas: this.flags.replicas ?? 1,
+      onRetry: () => {
+        if (this.retryNoted) return;
+        this.retryNoted = true;
+        this.err.write(`JetStream is not answering (a NATS node down, a stream electing its leader?); retrying for up to ${READ_RETRY_MS / 1000} s…\n`);
+      },
       ...(this.flags.natsUser ? { user: this.flags.natsUser, pass: process.env.TSDM_NATS_PASSWORD ?? '' } : {}),
     });
     return this.coordP;

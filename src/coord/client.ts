@@ -17,6 +17,8 @@ export interface CoordOptions {
   /** Bucket replica count: 1 for a single nats-server, 3 in a NATS cluster. */
   replicas?: number;
   timeoutMs?: number;
+  /** Called when a read starts retrying because JetStream does not answer (dmctl tells the user once). */
+  onRetry?: (what: string) => void;
 }
 
 export interface Entry<T> { key: string; value: T; revision: number; deleted: boolean }
@@ -50,13 +52,14 @@ export function isJsTransient(err: unknown): boolean {
  * How long reads keep retrying through a JetStream leader election. Measured with nats-server 2.9 on a loaded
  * 2-core machine after a node of three was killed: 5-16 s until every bucket answered, once 33 s for one of them.
  */
-const READ_RETRY_MS = 45_000;
+export const READ_RETRY_MS = 45_000;
 
-async function retryRead<T>(what: string, fn: () => Promise<T>): Promise<T> {
+async function retryRead<T>(what: string, fn: () => Promise<T>, onRetry?: (what: string) => void): Promise<T> {
   const t0 = Date.now();
   for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
     try { return await fn(); } catch (err) {
       if (!isJsTransient(err)) throw err;
+      onRetry?.(what);
       if (Date.now() - t0 > READ_RETRY_MS) throw new DmError('NatsKv', `${what}: JetStream did not answer for ${READ_RETRY_MS / 1000}s`, { cause: err });
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -96,7 +99,7 @@ export class Coord {
         history: 1,
         replicas: this.opts.replicas ?? 1,
         ...(ttl ? { ttl } : {}),
-      })).catch((err: unknown) => {
+      }), this.opts.onRetry).catch((err: unknown) => {
         this.kvs.delete(b);
         if (err instanceof DmError) throw err;
         throw new DmError('NatsKv', `cannot open KV bucket ${bucketName(this.opts.cluster, b)} (is JetStream enabled?)`, { cause: err });
@@ -108,7 +111,7 @@ export class Coord {
 
   async get<T>(b: Bucket, key: string): Promise<Entry<T> | undefined> {
     const kv = await this.kv(b);
-    const e = await retryRead(`get ${b}/${key}`, () => kv.get(key));
+    const e = await retryRead(`get ${b}/${key}`, () => kv.get(key), this.opts.onRetry);
     if (!e) return undefined;
     const d = decodeEntry<T>(e);
     return d.deleted ? undefined : d;
@@ -148,7 +151,7 @@ export class Coord {
       const out: string[] = [];
       for await (const k of await kv.keys(filter)) out.push(k);
       return out;
-    });
+    }, this.opts.onRetry);
     const out: Entry<T>[] = [];
     for (const k of keys.sort()) {
       const e = await this.get<T>(b, k);
