@@ -90,20 +90,22 @@ export class Pessimist {
 
   /** Statements that move `applied` of every released hold to `end` (never backwards), for writer 0's transaction. */
   appliedSqls(end: BinlogPosition): { sql: string; params: unknown[] }[] {
-    const out: { sql: string; params: unknown[] }[] = [];
-    for (const h of this.holds.values()) if (!h.blocked && !h.awaitingReplay && comparePos(end, h.applied) > 0) out.push(this.ctx.ckpt.holdAppliedSql(h.schema, h.table, end));
-    return out;
+    return this.replayingBefore(end).map((h) => this.ctx.ckpt.holdAppliedSql(h.schema, h.table, end));
+  }
+
+  /** Released holds whose stream has been rewound to them and whose `applied` is before `end`. */
+  private replayingBefore(end: BinlogPosition): ShardHold[] {
+    return [...this.holds.values()].filter((h) => !h.blocked && !h.awaitingReplay && comparePos(end, h.applied) > 0);
   }
 
   /** True when a released hold that is replaying has not applied up to `end` yet (a flush to `end` moves it). */
   behind(end: BinlogPosition): boolean {
-    for (const h of this.holds.values()) if (!h.blocked && !h.awaitingReplay && comparePos(end, h.applied) > 0) return true;
-    return false;
+    return this.replayingBefore(end).length > 0;
   }
 
   /** Writer 0 committed everything up to `end` (appliedSqls were in its transaction). */
   markApplied(end: BinlogPosition): void {
-    for (const h of this.holds.values()) if (!h.blocked && !h.awaitingReplay && comparePos(end, h.applied) > 0) h.applied = end;
+    for (const h of this.replayingBefore(end)) h.applied = end;
   }
 
   /** Drops holds that caught up with the writer checkpoints (step 6's end). */

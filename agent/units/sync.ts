@@ -196,7 +196,6 @@ export class SyncUnit implements Unit {
         await this.shardTick(flush);
       }
       const ev = await this.reader.next(FLUSH_INTERVAL_MS);
-      if (ev) this.readPos = ev.end;
       if (!ev) {
         // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
         const sp = this.reader.streamPosition();
@@ -206,6 +205,7 @@ export class SyncUnit implements Unit {
         this.report();
         continue;
       }
+      this.readPos = ev.end;
       this.stats.totalEvents++;
       if (ev.kind === 'txn') {
         const txn = this.route(ev);
@@ -223,7 +223,7 @@ export class SyncUnit implements Unit {
         await this.applyQuery(ev);
         await this.online?.done(ev);
         // A statement with nothing to run (a held shard's DDL during its replay, say) still moves the position.
-        if (!batchEnd || comparePos(ev.end, batchEnd) > 0) batchEnd = ev.end;
+        batchEnd = ev.end;
         this.stats.lastTs = ev.timestamp;
       } else {
         batchEnd = ev.end;
