@@ -102,7 +102,8 @@ export class CheckpointStore {
   private readonly ddlT: string;
   private readonly schemaT: string;
   private readonly holdT: string;
-  private readonly onlineDdlT: string;
+  /** `<task>_onlineddl`, written by agent/sync/online-ddl.ts. */
+  readonly onlineDdlT: string;
 
   constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string, private readonly owner?: Owner) {
     this.ownerT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'source_owner'))}`;

@@ -6,8 +6,7 @@ import { OnlineDdlTables } from '../../src/filter/online-ddl-tables.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import type { QueryEvent } from '../binlog/events.ts';
 import { posKey } from '../binlog/position.ts';
-import { metaTableName } from '../checkpoint.ts';
-import { escapeId, query } from '../db/mysql.ts';
+import { query } from '../db/mysql.ts';
 import type { SubtaskContext } from '../units/context.ts';
 
 /**
@@ -49,7 +48,7 @@ export class OnlineDdl {
 
   constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {
     this.tables = new OnlineDdlTables(ctx.task.onlineDdl!);
-    this.table = `${escapeId(ctx.task.metaSchema)}.${escapeId(metaTableName(ctx.task.name, 'onlineddl'))}`;
+    this.table = ctx.ckpt.onlineDdlT;
   }
 
   /** The context the sync unit uses: binlog decisions for online-DDL statements come after the user's own. */
