@@ -49,27 +49,27 @@ export function isJsTransient(err: unknown): boolean {
 }
 
 /**
- * How long reads keep retrying through a JetStream leader election. Measured with nats-server 2.9 on a loaded
- * 2-core machine after a node of three was killed: 5-16 s until every bucket answered, once 33 s for one of them.
+ * How long reads keep retrying through a JetStream leader election. Measured with nats-server 2.9 on a 2-core
+ * machine after a node of three was killed: 5-16 s until every bucket answered when idle, up to 43 s under load.
  */
 export const READ_RETRY_MS = 45_000;
-
-async function retryRead<T>(what: string, fn: () => Promise<T>, onRetry?: (what: string) => void): Promise<T> {
-  const t0 = Date.now();
-  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
-    try { return await fn(); } catch (err) {
-      if (!isJsTransient(err)) throw err;
-      onRetry?.(what);
-      if (Date.now() - t0 > READ_RETRY_MS) throw new DmError('NatsKv', `${what}: JetStream did not answer for ${READ_RETRY_MS / 1000}s`, { cause: err });
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
 
 export class Coord {
   private readonly kvs = new Map<Bucket, Promise<KV>>();
 
   private constructor(readonly nc: NatsConnection, readonly opts: CoordOptions) {}
+
+  private async retryRead<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+      try { return await fn(); } catch (err) {
+        if (!isJsTransient(err)) throw err;
+        this.opts.onRetry?.(what);
+        if (Date.now() - t0 > READ_RETRY_MS) throw new DmError('NatsKv', `${what}: JetStream did not answer for ${READ_RETRY_MS / 1000}s`, { cause: err });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
 
   static async connect(opts: CoordOptions): Promise<Coord> {
     const co: ConnectionOptions = {
@@ -95,11 +95,11 @@ export class Coord {
     let p = this.kvs.get(b);
     if (!p) {
       const ttl = bucketTtl[b];
-      p = retryRead(`open ${bucketName(this.opts.cluster, b)}`, () => this.nc.jetstream().views.kv(bucketName(this.opts.cluster, b), {
+      p = this.retryRead(`open ${bucketName(this.opts.cluster, b)}`, () => this.nc.jetstream().views.kv(bucketName(this.opts.cluster, b), {
         history: 1,
         replicas: this.opts.replicas ?? 1,
         ...(ttl ? { ttl } : {}),
-      }), this.opts.onRetry).catch((err: unknown) => {
+      })).catch((err: unknown) => {
         this.kvs.delete(b);
         if (err instanceof DmError) throw err;
         throw new DmError('NatsKv', `cannot open KV bucket ${bucketName(this.opts.cluster, b)} (is JetStream enabled?)`, { cause: err });
@@ -111,7 +111,7 @@ export class Coord {
 
   async get<T>(b: Bucket, key: string): Promise<Entry<T> | undefined> {
     const kv = await this.kv(b);
-    const e = await retryRead(`get ${b}/${key}`, () => kv.get(key), this.opts.onRetry);
+    const e = await this.retryRead(`get ${b}/${key}`, () => kv.get(key));
     if (!e) return undefined;
     const d = decodeEntry<T>(e);
     return d.deleted ? undefined : d;
@@ -147,11 +147,11 @@ export class Coord {
 
   async list<T>(b: Bucket, filter?: string): Promise<Entry<T>[]> {
     const kv = await this.kv(b);
-    const keys = await retryRead(`list ${b}`, async () => {
+    const keys = await this.retryRead(`list ${b}`, async () => {
       const out: string[] = [];
       for await (const k of await kv.keys(filter)) out.push(k);
       return out;
-    }, this.opts.onRetry);
+    });
     const out: Entry<T>[] = [];
     for (const k of keys.sort()) {
       const e = await this.get<T>(b, k);
