@@ -45,10 +45,10 @@ test('5 SIGKILLs during load and 5 during sync lose and duplicate nothing', { ti
     if (s.unit !== 'load') { console.log(`load ended after ${loadKills} kills (unit ${s.unit}, stage ${s.stage})`); break; }
     // A short wait: on an idle machine the whole load lasts only a few seconds more than five restarts.
     await new Promise((r) => setTimeout(r, rnd(100, 600)));
-    const before = (await status(c, 'chaos')).sources[0]!;
+    const seen = (await status(c, 'chaos')).sources[0]!;
     await killRestart();
     loadKills++;
-    console.log(`kill ${loadKills} during load: ${before.load?.doneChunks ?? '?'} of ${before.load?.totalChunks ?? '?'} chunks done (unit ${before.unit})`);
+    console.log(`kill ${loadKills} during load: ${seen.load?.doneChunks ?? '?'} of ${seen.load?.totalChunks ?? '?'} chunks done (unit ${seen.unit})`);
   }
   assert.equal(loadKills, 5, 'the agent was killed five times while loading');
   let syncKills = 0;

@@ -45,14 +45,18 @@ block-allow-list:
   victim.kill();
   const killedAt = Date.now();
   // JetStream re-elects the leaders of the streams the dead node led (a few seconds): dmctl works again then.
-  let q = await c.ctl(['query-status', 'natsha', '--json']);
-  const firstError = q.code === 0 ? undefined : q.stdout + q.stderr;
-  while (q.code !== 0 && Date.now() - killedAt < 90_000) { await new Promise((r) => setTimeout(r, 1000)); q = await c.ctl(['query-status', 'natsha', '--json']); }
+  // Each bucket's stream elects its own leader: one command may answer a few seconds before another.
+  const untilOk = async (args: string[]) => {
+    let r = await c.ctl(args);
+    while (r.code !== 0 && Date.now() - killedAt < 90_000) { await new Promise((res) => setTimeout(res, 1000)); r = await c.ctl(args); }
+    return r;
+  };
+  const first = await c.ctl(['query-status', 'natsha', '--json']);
+  const firstError = first.code === 0 ? undefined : first.stdout + first.stderr;
+  const q = first.code === 0 ? first : await untilOk(['query-status', 'natsha', '--json']);
   console.log(`dmctl query-status after the kill: ok ${Date.now() - killedAt} ms after it${firstError ? ` (first attempt: ${firstError.replace(/\s+/g, ' ').slice(0, 300)})` : ''}`);
   assert.equal(q.code, 0, `query-status after the kill: ${q.stdout}${q.stderr}`);
-  // Each bucket's stream elects its own leader: another bucket may answer a few seconds later than the first.
-  let lm = await c.ctl(['list-member', '--json']);
-  while (lm.code !== 0 && Date.now() - killedAt < 90_000) { await new Promise((r) => setTimeout(r, 1000)); lm = await c.ctl(['list-member', '--json']); }
+  const lm = await untilOk(['list-member', '--json']);
   assert.equal(lm.code, 0, lm.stdout + lm.stderr);
   assert.equal(lm.json.members.length, 2, 'both agents are still members');
   await up.query("CREATE TABLE shop.after_kill (id INT PRIMARY KEY, v INT)");
