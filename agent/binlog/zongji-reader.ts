@@ -9,6 +9,13 @@ import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { fixNegativeTime2, time2Columns } from './time-fix.ts';
 import { MariaGtidState, type BinlogPosition } from './position.ts';
+import { hash } from '../sync/dispatcher.ts';
+
+/** The server id a binlog connection registers with: the source's `server-id` (0: none), or one derived from `key` (stable
+ * across restarts, in the upper half of the id space so it never collides with a configured replica's id). */
+export function binlogServerId(configured: number, key: string): number {
+  return configured || (0x40000000 + (hash(key) % 0x3fffffff));
+}
 
 /**
  * The one adapter over @vlasky/zongji. It turns zongji's events into whole transactions (TxnEvent), standalone

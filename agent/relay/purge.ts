@@ -15,14 +15,7 @@ export interface TaskNeed { task: string; synced: BinlogPosition | undefined }
 
 /** First sequence whose record ends after `pos` (the first one a task at `pos` still needs). */
 export function seqAfter(store: RelayStore, pos: BinlogPosition): number {
-  let lo = store.firstSeq();
-  let hi = (store.state()?.seq ?? 0) + 1;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const r = store.get(mid);
-    if (!r || comparePos(r.end, pos) > 0) hi = mid; else lo = mid + 1;
-  }
-  return lo;
+  return store.firstWhere(store.firstSeq(), (store.state()?.seq ?? 0) + 1, (r) => comparePos(r.end, pos) > 0);
 }
 
 /** The lowest sequence any task needs (head + 1 when none needs anything), and which task that is. */
@@ -75,14 +68,7 @@ export async function autoPurge(store: RelayStore, source: SourceConfig, tasks: 
   } else if (source.purge.expires > 0) {
     const cutoff = nowSec - source.purge.expires * 3600;
     // Records are in time order: the first one young enough bounds the purge.
-    let lo = first;
-    let hi = need;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const r = store.get(mid);
-      if (!r || r.ts >= cutoff) hi = mid; else lo = mid + 1;
-    }
-    upTo = lo;
+    upTo = store.firstWhere(first, need, (r) => r.ts >= cutoff);
     reason = `older than expires ${source.purge.expires} h`;
   }
   if (upTo <= first) return undefined;

@@ -1,8 +1,8 @@
 import { DmError } from '../../src/errors/index.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { toTableInfo } from '../../src/schema/from-server.ts';
-import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
 import type { EventSource } from '../binlog/event-source.ts';
+import type { ReaderOptions } from '../binlog/zongji-reader.ts';
 import type { BinlogEvent, RowChange } from '../binlog/events.ts';
 import { comparePos, formatPos, type BinlogPosition } from '../binlog/position.ts';
 import type { TableInfo } from '../db/schema.ts';
@@ -22,16 +22,9 @@ export interface RelayFeed {
   track(reader: { needed(): number }): () => void;
 }
 
-export interface RelayReaderOptions {
-  feed: RelayFeed;
-  /** The task's checkpoint: the reader hands out records ending after it. */
-  start: BinlogPosition;
-  allowTable: (schema: string, table: string) => boolean;
-  /** The task's schema tracker as of `start`; every DDL read is applied to it in order. */
-  tracker: SchemaTracker;
-  live: (schema: string, table: string) => Promise<TrackedTable | undefined>;
-  warn: (msg: string, detail: Record<string, unknown>) => void;
-}
+/** What a BinlogReader gets, but the relay's feed instead of an upstream connection (`start`: the task's checkpoint,
+ * the reader hands out records ending after it; `tracker`: the task's schema as of `start`). */
+export type RelayReaderOptions = Pick<ReaderOptions, 'start' | 'allowTable' | 'tracker' | 'live' | 'warn'> & { feed: RelayFeed };
 
 /** Records / row changes fetched from LMDB per refill: readers pull, so a slow task never buffers more than this. */
 const BATCH = 256;
@@ -78,15 +71,7 @@ export class RelayReader implements EventSource {
       return head + 1;
     }
     if (origin && origin.name && comparePos(start, origin) < 0) throw this.notInRelay(start, origin);
-    // Binary search: record ends are increasing with the sequence.
-    let lo = first;
-    let hi = head + 1;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const r = store.get(mid);
-      if (!r || comparePos(r.end, start) > 0) hi = mid; else lo = mid + 1;
-    }
-    return lo;
+    return store.firstWhere(first, head + 1, (r) => comparePos(r.end, start) > 0);
   }
 
   private notInRelay(start: BinlogPosition, origin: BinlogPosition): DmError {

@@ -1,10 +1,10 @@
 import type { SourceConfig } from '../../src/config/types.ts';
+import type { DesiredStage } from '../../src/coord/records.ts';
 import type { RelayStatus } from '../../src/coord/relay-records.ts';
 import type { Logger } from '../log.ts';
-import type { RelayFeed } from './reader.ts';
 import { RelayWriter } from './writer.ts';
 
-export interface WantedRelay { source: SourceConfig; stage: 'Running' | 'Paused' | 'Stopped'; requestedAt?: string }
+export interface WantedRelay { source: SourceConfig; stage: DesiredStage; requestedAt?: string }
 
 const STATUS_INTERVAL_MS = 1000;
 
@@ -38,9 +38,8 @@ export class Relays {
     tick?(w: RelayWriter): Promise<void>;
   }) {}
 
-  feed(sourceId: string): RelayFeed | undefined { return this.writers.get(sourceId); }
+  /** The relay of `sourceId` on this agent (a subtask reads it as its RelayFeed). */
   writer(sourceId: string): RelayWriter | undefined { return this.writers.get(sourceId); }
-  all(): RelayWriter[] { return [...this.writers.values()]; }
 
   /**
    * Starts the relays in `wanted` and applies their desired stage (closeUnwanted closes the others). A new relay
@@ -50,15 +49,16 @@ export class Relays {
   async reconcile(wanted: Map<string, WantedRelay>): Promise<void> {
     for (const [id, want] of wanted) {
       let w = this.writers.get(id);
+      const asked = `${want.stage}@${want.requestedAt ?? ''}`;
       if (!w) {
         const high = queueRows();
         w = new RelayWriter({ agent: this.o.agent, source: want.source, dataDir: this.o.dataDir, log: this.o.log.child({ relay: id }), highWater: high, lowWater: Math.max(1, Math.floor(high / 5)) });
         this.writers.set(id, w);
-        this.asked.set(id, `${want.stage}@${want.requestedAt ?? ''}`);
+        this.asked.set(id, asked);
         w.setDesired(want.stage);
         if (want.stage === 'Running') await w.whenReady(15_000);
-      } else if (this.asked.get(id) !== `${want.stage}@${want.requestedAt ?? ''}`) {
-        this.asked.set(id, `${want.stage}@${want.requestedAt ?? ''}`);
+      } else if (this.asked.get(id) !== asked) {
+        this.asked.set(id, asked);
         w.setDesired(want.stage);
       }
     }

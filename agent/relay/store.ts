@@ -92,6 +92,19 @@ export class RelayStore {
   firstSeq(): number { return (this.meta.get('purged') as number | undefined) ?? 1; }
   get(seq: number): RelayRecord | undefined { return this.events.get(seq); }
 
+  /**
+   * Binary search: the first sequence in [lo, hi) whose record satisfies `pred` (a missing record counts as
+   * satisfying it), for predicates that hold on a suffix (record ends and times grow with the sequence); hi if none.
+   */
+  firstWhere(lo: number, hi: number, pred: (r: RelayRecord) => boolean): number {
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const r = this.get(mid);
+      if (!r || pred(r)) hi = mid; else lo = mid + 1;
+    }
+    return lo;
+  }
+
   /** Creates the relay's starting point (no records yet). */
   async init(state: RelayState, tracker: unknown): Promise<void> {
     await this.commit(() => { this.meta.put('state', state); this.meta.put('tracker', tracker); this.meta.put('origin', state.pos); });

@@ -1,15 +1,15 @@
 import type { Connection } from 'mysql2/promise';
 import type { SourceConfig } from '../../src/config/types.ts';
+import type { DesiredStage } from '../../src/coord/records.ts';
 import type { RelayStatus } from '../../src/coord/relay-records.ts';
 import { DmError, asDmError, type ErrorRecord } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
 import { comparePos, formatPos, type BinlogPosition } from '../binlog/position.ts';
-import { BinlogReader } from '../binlog/zongji-reader.ts';
+import { BinlogReader, binlogServerId } from '../binlog/zongji-reader.ts';
 import { connect, query } from '../db/mysql.ts';
 import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
 import type { Logger } from '../log.ts';
-import { hash } from '../sync/dispatcher.ts';
 import { masterStatus } from '../units/snapshot.ts';
 import type { RelayFeed } from './reader.ts';
 import { RelayStore, type RelayRecord, type RelayState } from './store.ts';
@@ -46,7 +46,7 @@ export class RelayWriter implements RelayFeed {
   private headSeq = 0;
   private waiters = new Set<() => void>();
   private readonly readers = new Set<{ needed(): number }>();
-  private desired: 'Running' | 'Paused' | 'Stopped' = 'Running';
+  private desired: DesiredStage = 'Running';
   private loop: Promise<void> | undefined;
   private reader: BinlogReader | undefined;
   private wake: (() => void) | undefined;
@@ -72,7 +72,7 @@ export class RelayWriter implements RelayFeed {
   }
 
   get sourceId(): string { return this.o.source.sourceId; }
-  get stage(): 'Running' | 'Paused' | 'Stopped' { return this.desired; }
+  get stage(): DesiredStage { return this.desired; }
 
   /** Resolves once the store has a starting point (at once for an existing relay), or after `ms`. */
   whenReady(ms: number): Promise<void> {
@@ -108,7 +108,7 @@ export class RelayWriter implements RelayFeed {
 
   // ---- lifecycle
   /** Running pulls the upstream; Paused and Stopped park the loop (readers keep reading what is stored). */
-  setDesired(stage: 'Running' | 'Paused' | 'Stopped'): void {
+  setDesired(stage: DesiredStage): void {
     const was = this.desired;
     this.desired = stage;
     if (stage === 'Running' && was !== 'Running') { this.error = undefined; this.fatal = undefined; }
@@ -206,7 +206,7 @@ export class RelayWriter implements RelayFeed {
         this.o.log.warn({ source: src.sourceId, segment: st.seg, uuid }, 'upstream server changed: new relay segment, continuing by GTID');
       }
       const tracker = SchemaTracker.fromJSON(this.store.tracker());
-      const serverId = src.serverId || (0x40000000 + (hash(`relay/${src.sourceId}`) % 0x3fffffff));
+      const serverId = binlogServerId(src.serverId, `relay/${src.sourceId}`);
       const reader = new BinlogReader({
         db: src.from, serverId, start, tracker,
         allowTable: (s) => !SYSTEM.has(s.toLowerCase()),
