@@ -172,12 +172,13 @@ export class Agent {
         }
         if (cur) await cur.st.stop();
         const source = parseSourceConfig(srcRec.yaml, srcRec.file);
+        const relay = this.relays.writer(spec.sourceId);
         const st = new Subtask({
           agent: this.cfg.name, task, spec, source, generation: rec.generation, term: bound.term, removeMeta: rec.removeMeta === true,
           log: this.log.child({ task: task.name, source: spec.sourceId }),
           publish: (s) => this.publish(s),
           coord: this.coord,
-          ...(this.relays.feed(spec.sourceId) ? { relay: this.relays.feed(spec.sourceId)! } : {}),
+          ...(relay ? { relay } : {}),
         });
         st.setBinlogOps(rec.binlogOps);
         this.subtasks.set(key, { st, updatedAt: rec.updatedAt });

@@ -2,7 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
 import { Stage, type BinlogOperator, type DesiredStage, type SubtaskStatus, type UnitName } from '../src/coord/records.ts';
 import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
-import { hash } from './sync/dispatcher.ts';
+import { binlogServerId } from './binlog/zongji-reader.ts';
 import { CheckpointStore } from './checkpoint.ts';
 import type { Coord } from '../src/coord/index.ts';
 import { KvShardLocks } from './shard/locks.ts';
@@ -163,7 +163,7 @@ export class Subtask {
       rules: buildRules(task, spec, (msg, detail) => log.warn(detail, msg)),
       report: (p) => this.report(p),
       binlogOp: (position) => this.ops.find((o) => o.position === position),
-      serverId: source.serverId || (0x40000000 + (hash(`${task.name}/${spec.sourceId}`) % 0x3fffffff)),
+      serverId: binlogServerId(source.serverId, `${task.name}/${spec.sourceId}`),
       ...(this.init.relay ? { relay: this.init.relay } : {}),
     };
     const unit = (u: UnitName) => { this.status.unit = u; this.dirty = true; };

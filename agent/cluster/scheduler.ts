@@ -49,9 +49,8 @@ export async function writeBinding(coord: Coord, sourceId: string, agent: string
   return rev === undefined ? undefined : rec;
 }
 
-export async function schedule(coord: Coord, leaderTerm: number, log: Logger, exclude: ReadonlySet<string> = new Set()): Promise<void> {
+export async function schedule(coord: Coord, leaderTerm: number, log: Logger): Promise<void> {
   const { members, sources, bounds } = await readView(coord);
-  for (const x of exclude) members.delete(x);
   const load = new Map<string, number>([...members].map((m) => [m, 0]));
   for (const b of bounds.values()) if (members.has(b.value.agent)) load.set(b.value.agent, (load.get(b.value.agent) ?? 0) + 1);
   const live = new Set(sources.map((s) => s.value.sourceId));

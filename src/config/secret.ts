@@ -16,6 +16,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { DmError } from '../errors/index.ts';
+import { REDACTED } from './redact.ts';
 
 const DEFAULT_KEY = createHash('sha256').update('tsdm built-in secret key: use --secret-key-path in production').digest();
 
@@ -85,7 +86,7 @@ export function redactYamlPasswords(text: string, paths: string[][]): string {
   if (!isMap(doc.contents)) return text;
   for (const p of paths) {
     const node: unknown = doc.getIn(p, true);
-    if (isScalar(node) && node.value !== null && node.value !== '') doc.setIn(p, '******');
+    if (isScalar(node) && node.value !== null && node.value !== '') doc.setIn(p, REDACTED);
   }
   return doc.toString();
 }

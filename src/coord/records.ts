@@ -24,7 +24,7 @@ export interface SourceRecord {
   /** Preferred agent (operate-source create -w). */
   worker?: string;
   /** Relay desired stage set by dmctl start/stop/pause/resume-relay; absent: Running when enable-relay is true. */
-  relayStage?: 'Running' | 'Paused' | 'Stopped';
+  relayStage?: DesiredStage;
   /** When relayStage was last set: a new request (resume-relay) retries a relay an error stopped. */
   relayStageAt?: string;
   createdAt: string;

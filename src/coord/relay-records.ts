@@ -6,7 +6,7 @@ export interface RelayStatus {
   source: string;
   agent: string;
   /** Running: pulling the upstream binlog; Paused/Stopped: by pause-relay/stop-relay or an error (see `error`). */
-  stage: 'Running' | 'Paused' | 'Stopped';
+  stage: DesiredStage;
   /** Upstream head (SHOW MASTER STATUS) as last seen. */
   master?: BinlogPosition;
   /** Position after the last record in the relay (where the upstream stream resumes). */
@@ -33,6 +33,3 @@ export interface RelayStatus {
   error?: ErrorRecord;
   updatedAt: string;
 }
-
-/** The relay's desired stage, kept in the source record (`relayStage`, written by dmctl start/stop/pause/resume-relay). */
-export type RelayDesiredStage = DesiredStage;
