@@ -254,9 +254,9 @@ export class SyncUnit implements Unit {
       if (this.zone.offsetMinutes !== 0) this.shiftTimestamps(change);
       const rc: RoutedChange = { change, target: this.ctx.rules.route(schema, table), info: change.info, key: rowKey(change.info), txnEnd: ev.end };
       if (held === 'forced') rc.writer = 0;
-      out.push(rc);
+      out.push(extendRouted(rc, this.ctx.rules.extendColumns(schema, table)));
     }
-    return { end: ev.end, changes: out.map((rc) => extendRouted(rc, this.ctx.rules.extendColumns(rc.change.schema, rc.change.table))) };
+    return { end: ev.end, changes: out };
   }
 
   private shiftTimestamps(change: TxnEvent['changes'][number]): void {

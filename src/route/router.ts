@@ -34,6 +34,9 @@ interface CompiledRule {
 export class Router {
   private readonly rules: CompiledRule[];
   private readonly cache = new Map<string, TableName>();
+  /** extendColumns per (schema, table, source): it is asked for every replicated row. null = no extended column. */
+  private readonly extendCache = new Map<string, ExtendedColumns | null>();
+  private readonly anyExtractor: boolean;
 
   constructor(rules: RouteRule[], caseSensitive: boolean) {
     this.rules = rules.map((rule) => {
@@ -52,6 +55,7 @@ export class Router {
       if (rule.tablePattern !== '') c.table = compilePattern(rule.tablePattern, caseSensitive);
       return c;
     });
+    this.anyExtractor = this.rules.some((r) => r.extractors.length > 0);
   }
 
   /** Routes an upstream table to its downstream name. Throws DmError('ConfigInvalid') on an ambiguous match. */
@@ -78,6 +82,18 @@ export class Router {
    * undefined when the deciding rule has no extractor.
    */
   extendColumns(schema: string, table: string, source: string): ExtendedColumns | undefined {
+    if (!this.anyExtractor) return undefined;
+    const key = `${schema}\0${table}\0${source}`;
+    let hit = this.extendCache.get(key);
+    if (hit === undefined) {
+      hit = this.computeExtend(schema, table, source) ?? null;
+      if (this.extendCache.size >= 100_000) this.extendCache.clear();
+      this.extendCache.set(key, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  private computeExtend(schema: string, table: string, source: string): ExtendedColumns | undefined {
     const { tableRules, schemaRules } = this.matching(schema, table);
     const rule = tableRules[0] ?? schemaRules[0];
     if (!rule || rule.extractors.length === 0) return undefined;
