@@ -4,7 +4,7 @@ import { SchemaTracker, type TrackedTable } from '../../src/schema/model.ts';
 import {
   newOptimisticLock, optimisticDdl, type OptimisticLockRecord, type ShardSchema,
 } from '../../src/shard/optimistic.ts';
-import type { ShardLockRecord } from '../../src/shard/lock.ts';
+import { shardKey, type ShardLockRecord } from '../../src/shard/lock.ts';
 import { posKey } from '../binlog/position.ts';
 import { crashPoint } from '../fault.ts';
 import type { ShardLocks, SubtaskContext } from '../units/context.ts';
@@ -54,10 +54,10 @@ export class Optimist {
     for (const { target, tables } of byTarget.values()) {
       await this.locks.mutate(target, (cur) => {
         const rec = (cur as OptimisticLockRecord | undefined) ?? newOptimisticLock(this.ctx.task.name, target, now);
-        const add = tables.filter((t) => !rec.shards[`${this.me}/${t.schema}.${t.table}`]);
+        const add = tables.filter((t) => !rec.shards[shardKey(this.me, `${t.schema}.${t.table}`)]);
         if (add.length === 0) return undefined;
         const shards = { ...rec.shards };
-        for (const t of add) shards[`${this.me}/${t.schema}.${t.table}`] = { source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true };
+        for (const t of add) shards[shardKey(this.me, `${t.schema}.${t.table}`)] = { source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true };
         return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord; // one bucket holds both lock kinds
       });
     }
@@ -68,7 +68,7 @@ export class Optimist {
    * downstream, accepting "already done" errors.
    */
   async ddl(schema: string, table: string, target: TableName, ddls: string[], end: BinlogPosition, trackerAfter: unknown, exec: (sql: string) => Promise<void>): Promise<void> {
-    const shard = `${this.me}/${schema}.${table}`;
+    const shard = shardKey(this.me, `${schema}.${table}`);
     const position = posKey(end);
     const after = Optimist.schemaOf(SchemaTracker.fromJSON(trackerAfter).get(schema, table));
     let run: string[] = [];

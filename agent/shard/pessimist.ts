@@ -176,7 +176,7 @@ export class Pessimist {
     const sources = this.ctx.task.subtasks.map((s) => s.sourceId);
     const rec = await this.locks.mutate(target, (c) => {
       if (c && c.stage !== 'waiting') return undefined;
-      if (c?.shards[shardKey(this.me, me)]?.reached && c.shards[shardKey(this.me, me)]?.position === posKey(h.start)) return undefined;
+      if (this.inLock(h, c)) return undefined;
       const base = joinLock(c ?? newLock(this.ctx.task.name, target, sources, now), this.me, tables, now);
       return reachLock(base, this.me, me, h.ddls, posKey(h.start), now);
     });

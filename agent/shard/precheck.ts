@@ -1,5 +1,6 @@
 import type { SourceConfig, TaskConfig } from '../../src/config/types.ts';
 import type { CheckItem } from '../../src/coord/index.ts';
+import { shardKey } from '../../src/shard/lock.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { joinSchemas, type OptimisticShard } from '../../src/shard/optimistic.ts';
 import { connect, query } from '../db/mysql.ts';
@@ -30,7 +31,7 @@ export async function checkShards(task: TaskConfig, sources: Record<string, Sour
         const t = rules.route(schema, table);
         const gk = JSON.stringify([t.schema, t.table]);
         const g = groups.get(gk) ?? { target: `${t.schema}.${t.table}`, shards: {} };
-        const key = `${spec.sourceId}/${schema}.${table}`;
+        const key = shardKey(spec.sourceId, `${schema}.${table}`);
         const sh = g.shards[key] ?? { source: spec.sourceId, table: `${schema}.${table}`, schema: { columns: [], indexes: [] }, autoInc: [] };
         sh.schema.columns.push({ name: String(r.COLUMN_NAME), type: String(r.COLUMN_TYPE), nullable: r.IS_NULLABLE === 'YES' });
         if (/auto_increment/i.test(String(r.EXTRA)) && ['PRI', 'UNI'].includes(String(r.COLUMN_KEY))) sh.autoInc.push(String(r.COLUMN_NAME));

@@ -1,4 +1,5 @@
 import { DmError } from '../errors/index.ts';
+import { qualify, quoteIdent } from '../sql/quote.ts';
 
 /**
  * Optimistic shard-DDL coordination (DM's `shard-mode: optimistic`), the pure part: every shard's table structure is
@@ -147,8 +148,7 @@ export function optimisticDdl(rec: OptimisticLockRecord, shard: string, source: 
     if (rec.resolution === 'exec' && mine) {
       // The user chose this shard's definition for the column: the target takes it.
       base.overrides = { ...rec.overrides, [col]: mine.type };
-      const tgt = `\`${rec.targetSchema.replace(/`/g, '``')}\`.\`${rec.targetTable.replace(/`/g, '``')}\``;
-      const stmt = `ALTER TABLE ${tgt} MODIFY COLUMN \`${mine.name.replace(/`/g, '``')}\` ${mine.type} ${mine.nullable ? 'NULL' : 'NOT NULL'}`;
+      const stmt = `ALTER TABLE ${qualify({ schema: rec.targetSchema, table: rec.targetTable })} MODIFY COLUMN ${quoteIdent(mine.name)} ${mine.type} ${mine.nullable ? 'NULL' : 'NOT NULL'}`;
       base.pending = { ...rec.pending, [shard]: { position, ddls: [stmt] } };
       return { record: base, apply: true, statements: [stmt] };
     }

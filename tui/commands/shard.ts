@@ -1,4 +1,4 @@
-import { Bucket, isCasConflict, type Coord, type Entry } from '../../src/coord/index.ts';
+import { Bucket, type Coord, type Entry } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { lockId, unlockLock, waitingShards, type ShardLockRecord } from '../../src/shard/lock.ts';
 import type { OptimisticLockRecord } from '../../src/shard/optimistic.ts';
@@ -99,10 +99,8 @@ async function unlock(coord: Coord, id: string, action: 'exec' | 'skip', owner: 
     }
     const remove = forceRemove === undefined ? [] : forceRemove.length ? forceRemove : waitingShards(e.value).map((w) => w.replace(/\/\(not joined yet\)$/, ''));
     const next = unlockLock(e.value, { action, ...(owner ? { owner } : {}), forceRemove: remove }, new Date().toISOString());
-    try {
-      const rev = await coord.update(Bucket.locks, e.key, next, e.revision);
-      if (rev !== undefined) return next;
-    } catch (err) { if (!isCasConflict(err)) throw err; }
+    const rev = await coord.update(Bucket.locks, e.key, next, e.revision);
+    if (rev !== undefined) return next;
   }
   throw new DmError('Timeout', `lock ${id} kept changing; try again`);
 }
