@@ -67,7 +67,8 @@ export class Agent {
       ...(this.cfg.natsToken ? { token: this.cfg.natsToken } : {}),
     });
     // A NATS cluster still electing its JetStream meta leader (all nodes just started, or one just lost) answers
-    // bucket creation with timeouts for a while: retry for a minute before giving up.
+    // bucket creation with timeouts (Coord.kv retries those for READ_RETRY_MS) and, while peers are still joining,
+    // with errors that are not timeouts: 12 attempts 5 s apart before giving up.
     for (const b of Object.values(Bucket)) {
       for (let attempt = 1; ; attempt++) {
         try { await this.coord.kv(b); break; } catch (err) {
