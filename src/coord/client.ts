@@ -54,6 +54,34 @@ export function isJsTransient(err: unknown): boolean {
  */
 export const READ_RETRY_MS = 45_000;
 
+/** A key listing that has not finished after this long is stalled, not slow (buckets hold at most thousands of keys). */
+const KEYS_STALL_MS = 10_000;
+
+/**
+ * The bucket's keys. nats-server 2.9 can leave a KV key listing without its end once entries were deleted
+ * (nats-io/nats-server#3481; seen here as a test hung on `list(locks)` after locks were deleted): a listing that
+ * stalls is stopped and reported as a timeout, which retryRead retries with a new one.
+ */
+async function keysOf(kv: KV, filter: string | undefined): Promise<string[]> {
+  const it = await kv.keys(filter);
+  const out: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      it.stop();
+      reject(Object.assign(new Error(`KV key listing stalled for ${KEYS_STALL_MS / 1000}s`), { code: 'TIMEOUT' }));
+    }, KEYS_STALL_MS);
+  });
+  const read = (async () => { for await (const k of it) out.push(k); })();
+  read.catch(() => undefined); // a failure after the stall was reported must not become an unhandled rejection
+  try {
+    await Promise.race([read, stalled]);
+    return out;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class Coord {
   private readonly kvs = new Map<Bucket, Promise<KV>>();
 
@@ -147,11 +175,7 @@ export class Coord {
 
   async list<T>(b: Bucket, filter?: string): Promise<Entry<T>[]> {
     const kv = await this.kv(b);
-    const keys = await this.retryRead(`list ${b}`, async () => {
-      const out: string[] = [];
-      for await (const k of await kv.keys(filter)) out.push(k);
-      return out;
-    });
+    const keys = await this.retryRead(`list ${b}`, () => keysOf(kv, filter));
     const out: Entry<T>[] = [];
     for (const k of keys.sort()) {
       const e = await this.get<T>(b, k);
