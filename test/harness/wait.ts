@@ -11,11 +11,20 @@ export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, wha
   let delay = 50;
   let lastError: unknown;
   for (;;) {
+    // A check that never settles (a hung query or KV listing) must end the wait too, with that said.
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`a check did not settle within ${timeoutMs} ms`)), Math.max(1, timeoutMs - (Date.now() - t0)));
+    });
+    const check = fn();
+    check.catch(() => undefined);
     try {
-      if (await fn()) return;
+      if (await Promise.race([check, hung])) return;
       lastError = undefined;
     } catch (err) {
       lastError = err;
+    } finally {
+      clearTimeout(timer);
     }
     const elapsed = Date.now() - t0;
     if (elapsed >= timeoutMs) {
