@@ -12,6 +12,9 @@ import { hash } from './sync/dispatcher.ts';
  *   <task>_source_state      (source)         -> phase (load|sync|finished), sync start and safe-mode end
  *   <task>_shard_hold        (source, table)  -> shard tables whose events are held by a shard-DDL lock (see
  *                                                ShardHold; agent/shard/pessimist.ts)
+ *   <task>_table_reload      (source, table)  -> tables a resumed load reloaded whole from a later snapshot, and the
+ *                                                position of that snapshot: sync skips their events up to it
+ *                                                (agent/units/load-reconcile.ts); table '' = a schema's own DDL
  *
  * Invariants:
  *  - a writer's row is updated in the same downstream transaction as the rows it covers, so after any crash the
@@ -67,6 +70,9 @@ export interface ShardHold {
   awaitingReplay?: boolean;
 }
 
+/** A table (or, with table '', a schema's own DDL) reloaded whole at snapshot position `at`. */
+export interface TableReload { schema: string; table: string; at: BinlogPosition }
+
 export interface SourceState {
   phase: 'load' | 'sync' | 'finished';
   /** Where sync starts when no writer checkpoint exists yet (lowest snapshot position, or meta). */
@@ -102,6 +108,7 @@ export class CheckpointStore {
   private readonly ddlT: string;
   private readonly schemaT: string;
   private readonly holdT: string;
+  private readonly reloadT: string;
   /** `<task>_onlineddl`, written by agent/sync/online-ddl.ts. */
   readonly onlineDdlT: string;
 
@@ -115,6 +122,7 @@ export class CheckpointStore {
     this.ddlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'ddl_pending'))}`;
     this.schemaT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'schema_tracker'))}`;
     this.holdT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'shard_hold'))}`;
+    this.reloadT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'table_reload'))}`;
     this.onlineDdlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'onlineddl'))}`;
   }
 
@@ -147,6 +155,11 @@ export class CheckpointStore {
       start_name VARCHAR(255) NOT NULL, start_pos BIGINT UNSIGNED NOT NULL, start_gtid TEXT NULL,
       applied_name VARCHAR(255) NOT NULL, applied_pos BIGINT UNSIGNED NOT NULL, applied_gtid TEXT NULL,
       blocked TINYINT NOT NULL, ddls LONGTEXT NOT NULL, tracker LONGTEXT NOT NULL,
+      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+      PRIMARY KEY (source, schema_name, table_name)) DEFAULT CHARSET=utf8mb4`);
+    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.reloadT} (
+      source VARCHAR(128) NOT NULL, schema_name VARCHAR(128) NOT NULL, table_name VARCHAR(128) NOT NULL,
+      binlog_name VARCHAR(255) NOT NULL, binlog_pos BIGINT UNSIGNED NOT NULL, binlog_gtid TEXT NULL,
       updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
       PRIMARY KEY (source, schema_name, table_name)) DEFAULT CHARSET=utf8mb4`);
     await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.ownerT} (
@@ -289,7 +302,7 @@ export class CheckpointStore {
   /** `start-task --remove-meta`: forget everything of this (task, source). */
   async remove(conn: Connection): Promise<void> {
     // `<task>_onlineddl` (agent/sync/online-ddl.ts) too: its shadow-table statements belong to the old positions.
-    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT, this.holdT, this.onlineDdlT]) {
+    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT, this.holdT, this.reloadT, this.onlineDdlT]) {
       await query(conn, 'downstream', `DELETE FROM ${t} WHERE source = ?`, [this.source]).catch(() => undefined);
     }
   }
@@ -329,11 +342,8 @@ export class CheckpointStore {
     await query(conn, 'downstream', 'BEGIN');
     try {
       await query(conn, 'downstream', `DELETE FROM ${this.loadT} WHERE source = ?`, [this.source]);
-      for (let i = 0; i < chunks.length; i += 500) {
-        const part = chunks.slice(i, i + 500);
-        await query(conn, 'downstream', `INSERT INTO ${this.loadT} (source, chunk_id, schema_name, table_name, target_schema, target_table, key_column, lo, hi, est_rows) VALUES ?`,
-          [part.map((c) => [this.source, c.chunkId, c.schema, c.table, c.targetSchema, c.targetTable, c.keyColumn, c.lo, c.hi, c.estRows])]);
-      }
+      await query(conn, 'downstream', `DELETE FROM ${this.reloadT} WHERE source = ?`, [this.source]);
+      await this.insertChunks(conn, chunks);
       await this.writeState(conn, st);
       if (tracker !== undefined) await this.writeTracker(conn, tracker);
       await this.checkFence(conn, 'plan');
@@ -341,6 +351,46 @@ export class CheckpointStore {
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
       throw err;
+    }
+  }
+
+  /** Tables (and schemas, table '') reloaded whole by a resumed load, with the snapshot position they were loaded at. */
+  async readReloads(conn: Connection): Promise<TableReload[]> {
+    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream', `SELECT * FROM ${this.reloadT} WHERE source = ?`, [this.source]);
+    return rows.map((r) => ({ schema: String(r.schema_name), table: String(r.table_name), at: pos(r.binlog_name, r.binlog_pos, r.binlog_gtid) }));
+  }
+
+  /**
+   * A resumed load's reconciliation (agent/units/load-reconcile.ts), in one transaction: the chunks of `tables` are
+   * replaced by `chunks` (their new plan at the snapshot), and each of `reloads` records the snapshot position.
+   * The caller has already dropped and re-created the downstream tables: a crash before this commit finds the old
+   * plan, and the same tables are chosen again.
+   */
+  async replan(conn: Connection, tables: { schema: string; table: string }[], chunks: ChunkRow[], reloads: TableReload[], st: SourceState): Promise<void> {
+    await query(conn, 'downstream', 'BEGIN');
+    try {
+      for (const t of tables) {
+        await query(conn, 'downstream', `DELETE FROM ${this.loadT} WHERE source = ? AND schema_name = ? AND table_name = ?`, [this.source, t.schema, t.table]);
+      }
+      await this.insertChunks(conn, chunks);
+      for (const r of reloads) {
+        await query(conn, 'downstream', `REPLACE INTO ${this.reloadT} (source, schema_name, table_name, binlog_name, binlog_pos, binlog_gtid) VALUES (?,?,?,?,?,?)`,
+          [this.source, r.schema, r.table, r.at.name, r.at.pos, r.at.gtid ?? null]);
+      }
+      await this.writeState(conn, st);
+      await this.checkFence(conn, 'replan');
+      await query(conn, 'downstream', 'COMMIT');
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async insertChunks(conn: Connection, chunks: ChunkRow[]): Promise<void> {
+    for (let i = 0; i < chunks.length; i += 500) {
+      const part = chunks.slice(i, i + 500);
+      await query(conn, 'downstream', `INSERT INTO ${this.loadT} (source, chunk_id, schema_name, table_name, target_schema, target_table, key_column, lo, hi, est_rows) VALUES ?`,
+        [part.map((c) => [this.source, c.chunkId, c.schema, c.table, c.targetSchema, c.targetTable, c.keyColumn, c.lo, c.hi, c.estRows])]);
     }
   }
 

@@ -55,9 +55,17 @@ export function fullRowWhere(cols: string[], row: Record<string, Value>): string
   }).join(' AND ');
 }
 
+function setList(cols: string[], after: Record<string, Value>): string {
+  return cols.map((c) => { const v = after[c] ?? null; return `${escapeId(c)} = ${v === null ? 'NULL' : escapeValue(v)}`; }).join(', ');
+}
+
 export function updateOneRow(t: TableName, cols: string[], before: Record<string, Value>, after: Record<string, Value>): string {
-  const set = cols.map((c) => { const v = after[c] ?? null; return `${escapeId(c)} = ${v === null ? 'NULL' : escapeValue(v)}`; }).join(', ');
-  return `UPDATE ${qualified(t)} SET ${set} WHERE ${fullRowWhere(cols, before)} LIMIT 1`;
+  return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(cols, before)} LIMIT 1`;
+}
+
+/** UPDATE of the row with the old key to the new image (keyed tables; the key may change). */
+export function updateByKey(t: TableName, cols: string[], keyCols: string[], before: Record<string, Value>, after: Record<string, Value>): string {
+  return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(keyCols, before)}`;
 }
 
 export function deleteOneRow(t: TableName, cols: string[], before: Record<string, Value>): string {

@@ -3,10 +3,12 @@ import type { TableName } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { ChunkRow } from '../checkpoint.ts';
 import { escapeId, query } from '../db/mysql.ts';
-import { listTables, loadTableInfo, rowKey } from '../db/schema.ts';
+import { listTables, loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
+import { toTableInfo } from '../../src/schema/from-server.ts';
 import { createDatabaseFor, createTableFor } from '../sync/sqlgen.ts';
+import { prepareDownstream } from '../db/downstream.ts';
 import { Snapshot } from './snapshot.ts';
-import { throwIfAborted, type SubtaskContext, type Unit } from './context.ts';
+import { throwIfAborted, type SubtaskContext, type SubtaskRules, type Unit } from './context.ts';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
@@ -24,35 +26,25 @@ export class DumpUnit implements Unit {
   async run(): Promise<void> {
     const { ctx } = this;
     const workers = Math.max(1, ctx.spec.dump.threads);
-    // online-ddl: a gh-ost/pt shadow or trash table present at the snapshot is the tool's scratch copy, not data.
-    const wanted = (schema: string, table: string) => ctx.rules.allowTable(schema, table) && ctx.rules.onlineTableType(table) === 'real';
+    const wanted = (schema: string, table: string) => migratedTable(ctx.rules, schema, table);
     const snap = await Snapshot.take(ctx.source.from, workers, true, ctx.task.taskMode !== 'full', wanted);
     this.snapshot = snap;
     try {
       const conn = snap.conns[0]!;
+      // Foreign keys: tables are created in name order, a child before its parent (checks off, as DM's loader).
+      await prepareDownstream(this.down);
       // Tables and their structure as of the snapshot (read under its lock), not as they are a moment later.
       const tables = snap.tables ?? (await listTables(conn, 'upstream')).filter((t) => wanted(t.schema, t.table));
       ctx.log.info({ tables: tables.length, position: snap.position }, 'snapshot taken');
       const chunks: ChunkRow[] = [];
-      const createdSchemas = new Set<string>();
-      /** CREATE DATABASE IF NOT EXISTS for the routed name, with the upstream schema's charset; once per target. */
-      const ensureSchema = async (upstream: string, target: string): Promise<void> => {
-        if (createdSchemas.has(target)) return;
-        const [db] = await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE DATABASE ${escapeId(upstream)}`);
-        await query(this.down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``), target));
-        createdSchemas.add(target);
-      };
+      const ensureSchema = schemaCreator(conn, this.down);
       for (const t of tables) {
         throwIfAborted(ctx.signal);
         const target = ctx.rules.route(t.schema, t.table);
         await ensureSchema(t.schema, target.schema);
-        const ddl = createTableFor((t as { createSql?: string }).createSql ?? String((await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`))[0]?.['Create Table']), target);
-        try {
-          await query(this.down, 'downstream', ddl);
-        } catch (err) {
-          throw new DmError('DownstreamSchema', `cannot create ${target.schema}.${target.table} downstream`, { cause: err, context: { sql: ddl, table: `${target.schema}.${target.table}` } });
-        }
-        chunks.push(...await planChunks(conn, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where));
+        const createSql = (t as { createSql?: string }).createSql ?? String((await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`))[0]?.['Create Table']);
+        await createTarget(this.down, createSql, target);
+        chunks.push(...await planChunks(conn, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where, snapshotInfo(snap, t)));
       }
       // Schemas the rules let through are created even when they hold no table yet (DM does the same).
       const schemas = await query<Record<string, string>[]>(conn, 'upstream', `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys')`);
@@ -70,9 +62,44 @@ export class DumpUnit implements Unit {
   }
 }
 
-/** Splits a table into ranges of about `rows` rows on an integer key; other tables are one chunk. */
-export async function planChunks(conn: Connection, t: TableName, target: TableName, rows: number, where: string): Promise<ChunkRow[]> {
-  const info = await loadTableInfo(conn, 'upstream', t.schema, t.table);
+/** Tables a full migration copies: allowed by the rules, and not an online-DDL tool's shadow or trash table (the
+ * tool's scratch copy, not data). */
+export function migratedTable(rules: SubtaskRules, schema: string, table: string): boolean {
+  return rules.allowTable(schema, table) && rules.onlineTableType(table) === 'real';
+}
+
+/** A table's structure as of the snapshot (its tracker was read under the lock), not as information_schema shows
+ * it a moment later. */
+export function snapshotInfo(snap: Snapshot, t: TableName): TableInfo | undefined {
+  const tracked = snap.tracker?.get(t.schema, t.table);
+  return tracked ? toTableInfo(tracked) : undefined;
+}
+
+/** CREATE DATABASE IF NOT EXISTS for a routed name, with the upstream schema's charset; once per target. */
+export function schemaCreator(up: Connection, down: Connection): (upstream: string, target: string) => Promise<void> {
+  const created = new Set<string>();
+  return async (upstream, target) => {
+    if (created.has(target)) return;
+    const [db] = await query<Record<string, string>[]>(up, 'upstream', `SHOW CREATE DATABASE ${escapeId(upstream)}`);
+    await query(down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``), target));
+    created.add(target);
+  };
+}
+
+/** Creates the routed table downstream from the upstream's CREATE TABLE. */
+export async function createTarget(down: Connection, createSql: string, target: TableName): Promise<void> {
+  const ddl = createTableFor(createSql, target);
+  try {
+    await query(down, 'downstream', ddl);
+  } catch (err) {
+    throw new DmError('DownstreamSchema', `cannot create ${target.schema}.${target.table} downstream`, { cause: err, context: { sql: ddl, table: `${target.schema}.${target.table}` } });
+  }
+}
+
+/** Splits a table into ranges of about `rows` rows on an integer key; other tables are one chunk. `known`: the
+ * table's structure at the snapshot (read from information_schema when not given). */
+export async function planChunks(conn: Connection, t: TableName, target: TableName, rows: number, where: string, known?: TableInfo): Promise<ChunkRow[]> {
+  const info = known ?? await loadTableInfo(conn, 'upstream', t.schema, t.table);
   if (!info) throw new DmError('UpstreamQuery', `table ${t.schema}.${t.table} vanished during the dump`);
   const key = rowKey(info);
   const keyCol = key.length === 1 && INTEGER_TYPES.has(info.columns.find((c) => c.name === key[0])?.dataType ?? '') ? key[0]! : null;

@@ -2,12 +2,15 @@ import type { Connection } from 'mysql2/promise';
 import type { Connection as CoreConnection, RowDataPacket, TypeCast } from 'mysql2';
 import type { BinlogPosition, TableLoadProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { comparePos, maxPos } from '../binlog/position.ts';
+import { comparePos } from '../binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';
 import { classifyMysqlError, connect, escapeId, isTransient, query, type Row, type Value } from '../db/mysql.ts';
 import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
 import { insertStatements } from '../sync/sqlgen.ts';
-import { Snapshot } from './snapshot.ts';
+import type { Snapshot } from './snapshot.ts';
+import { prepareDownstream } from '../db/downstream.ts';
+import { snapshotInfo } from './dump.ts';
+import { resumeSnapshot } from './load-resume.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';
 import { throwIfAborted, type SubtaskContext, type Unit } from './context.ts';
 
@@ -34,7 +37,13 @@ export class LoadUnit implements Unit {
 
   async run(): Promise<void> {
     const { ctx } = this;
-    const chunks = await ctx.ckpt.readChunks(this.down);
+    let chunks = await ctx.ckpt.readChunks(this.down);
+    const workersFor = (n: number) => Math.max(1, Math.min(ctx.spec.load.poolSize, ctx.spec.dump.threads, n));
+    if (!this.snapshot && chunks.some((c) => !c.done)) {
+      // A restarted load: a new snapshot, and the plan reconciled with what DDL changed since the first one.
+      this.snapshot = await resumeSnapshot(ctx, this.down, chunks, workersFor(chunks.filter((c) => !c.done).length));
+      chunks = await ctx.ckpt.readChunks(this.down);
+    }
     const pending = chunks.filter((c) => !c.done);
     const progress = {
       totalChunks: chunks.length, doneChunks: chunks.length - pending.length,
@@ -52,15 +61,9 @@ export class LoadUnit implements Unit {
     }
     const snapshotProgress = () => ({ ...progress, perTable: tableProgress(perTable) });
     ctx.report({ unit: 'load', load: snapshotProgress() });
-    if (pending.length > 0) {
-      const workers = Math.max(1, Math.min(ctx.spec.load.poolSize, ctx.spec.dump.threads, pending.length));
-      if (!this.snapshot) {
-        this.snapshot = await Snapshot.take(ctx.source.from, workers, false, ctx.task.taskMode !== 'full');
-        const st = await ctx.ckpt.readState(this.down);
-        const safeUntil = maxPos([this.snapshot.position, ...(st?.safeUntil ? [st.safeUntil] : [])])!;
-        await ctx.ckpt.writeState(this.down, { phase: 'load', syncStart: st?.syncStart ?? this.snapshot.position, safeUntil });
-        ctx.log.info({ position: this.snapshot.position, remaining: pending.length }, 'resuming load with a new snapshot');
-      }
+    if (pending.length === 0) { this.snapshot?.close(); this.snapshot = undefined; }
+    else if (this.snapshot) {
+      const workers = workersFor(pending.length);
       const snap = this.snapshot;
       try {
         const queue = [...pending];
@@ -74,7 +77,7 @@ export class LoadUnit implements Unit {
             for (let c = queue.shift(); c; c = queue.shift()) {
               throwIfAborted(ctx.signal);
               if (CHUNK_DELAY_MS > 0) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
-              const rows = await this.loadChunkWithRetry(up, down, c, snap.position);
+              const rows = await this.loadChunkWithRetry(up, down, c, snap);
               progress.doneChunks++;
               progress.doneRows += rows;
               const t = perTable.get(`${c.schema}.${c.table}`);
@@ -95,21 +98,22 @@ export class LoadUnit implements Unit {
     await ctx.ckpt.writeState(this.down, { ...st, phase: ctx.task.taskMode === 'full' ? 'finished' : 'sync' });
   }
 
-  private async info(up: Connection, schema: string, table: string): Promise<TableInfo> {
+  private async info(up: Connection, schema: string, table: string, snap: Snapshot): Promise<TableInfo> {
     const k = `${schema}.${table}`;
     let i = this.infos.get(k);
     if (!i) {
-      i = await loadTableInfo(up, 'upstream', schema, table);
+      // The structure the snapshot reads, read under its lock (information_schema would show later DDL).
+      i = snapshotInfo(snap, { schema, table }) ?? await loadTableInfo(up, 'upstream', schema, table);
       if (!i) throw new DmError('UpstreamQuery', `table ${k} does not exist upstream any more`, { context: { table: k } });
       this.infos.set(k, i);
     }
     return i;
   }
 
-  private async loadChunkWithRetry(up: Connection, down: Connection, c: ChunkRow, snapPos: BinlogPosition): Promise<number> {
+  private async loadChunkWithRetry(up: Connection, down: Connection, c: ChunkRow, snap: Snapshot): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.loadChunk(up, down, c, snapPos);
+        return await this.loadChunk(up, down, c, snap);
       } catch (err) {
         await down.query('ROLLBACK').catch(() => undefined);
         const e = classifyMysqlError(err, 'downstream');
@@ -121,8 +125,8 @@ export class LoadUnit implements Unit {
     }
   }
 
-  private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snapPos: BinlogPosition): Promise<number> {
-    const info = await this.info(up, c.schema, c.table);
+  private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snap: Snapshot): Promise<number> {
+    const info = await this.info(up, c.schema, c.table, snap);
     const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
     // DM extended columns: constant per upstream table, appended to every row (the precheck made sure they exist).
     const ext = this.ctx.rules.extendColumns(c.schema, c.table);
@@ -166,7 +170,7 @@ export class LoadUnit implements Unit {
       throw err instanceof DmError ? err : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql });
     }
     await flush();
-    await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snapPos);
+    await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snap.position);
     await query(down, 'downstream', 'COMMIT');
     return total;
   }
@@ -178,11 +182,6 @@ function tableProgress(m: Map<string, TableLoadProgress>): TableLoadProgress[] {
   const left = (t: TableLoadProgress) => t.totalChunks - t.doneChunks;
   all.sort((a, b) => Number(left(b) > 0) - Number(left(a) > 0) || (b.totalRows - b.doneRows) - (a.totalRows - a.doneRows) || a.table.localeCompare(b.table));
   return all.slice(0, 200);
-}
-
-/** Session settings for every downstream writer: UTC, no FK checks (rows arrive out of FK order, as DM does). */
-export async function prepareDownstream(down: Connection): Promise<void> {
-  await query(down, 'downstream', "SET SESSION foreign_key_checks = 0, unique_checks = 1, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
 }
 
 export { comparePos };

@@ -19,11 +19,12 @@ import type { ShardHold } from '../checkpoint.ts';
 import { Optimist } from '../shard/optimist.ts';
 import { crashPoint } from '../fault.ts';
 import { writerStatements } from '../sync/writer-sql.ts';
-import { prepareDownstream } from './load.ts';
+import { prepareDownstream } from '../db/downstream.ts';
 import { masterStatus } from './snapshot.ts';
 import { Aborted, type SubtaskContext, type Unit } from './context.ts';
 import { extendRouted } from '../sync/extend-columns.ts';
 import { OnlineDdl } from '../sync/online-ddl.ts';
+import { CascadeRules, orderedStatements } from '../sync/foreign-keys.ts';
 
 const FLUSH_INTERVAL_MS = 100;
 /** Downstream errnos that mean "this DDL already took effect": table/db exists or is gone, duplicate column/key,
@@ -53,14 +54,22 @@ export class SyncUnit implements Unit {
   private synced!: BinlogPosition;
   private master: BinlogPosition | undefined;
   private safeUntil: BinlogPosition | undefined;
-  /** Keyless tables loaded from a snapshot: their events up to that snapshot are already in the loaded rows. */
-  private readonly keylessSnapshot = new Map<string, BinlogPosition>();
+  /**
+   * Tables whose loaded rows already hold their events up to a position, so sync skips those events: keyless tables
+   * (one chunk, loaded from one snapshot) and tables a resumed load reloaded whole (agent/units/load-reconcile.ts).
+   */
+  private readonly loadedAt = new Map<string, BinlogPosition>();
+  /** Schemas whose own DDL (CREATE/DROP DATABASE) up to a position belongs to a reloaded table's history. */
+  private readonly schemaLoadedAt = new Map<string, BinlogPosition>();
   /** End of the last event the loop took from the reader (the reader's start before the first). */
   private readPos: BinlogPosition | undefined;
   /** Shard-DDL coordination (shard-mode pessimistic). */
   private shard: Pessimist | undefined;
   /** Shard-DDL coordination (shard-mode optimistic). */
   private optimist: Optimist | undefined;
+  /** Foreign-key rules downstream that cascade (read again after every DDL). */
+  private fk = CascadeRules.none;
+  private fkStale = true;
   private stats = { totalRows: 0, totalEvents: 0, lastTs: 0, rate: 0, rateWindowRows: 0, rateWindowStart: Date.now() };
 
   private readonly ctx: SubtaskContext;
@@ -142,8 +151,12 @@ export class SyncUnit implements Unit {
       fresh = true;
     }
     this.safeUntil = st?.safeUntil;
+    const later = (m: Map<string, BinlogPosition>, k: string, p: BinlogPosition) => { const cur = m.get(k); if (!cur || comparePos(p, cur) > 0) m.set(k, p); };
     for (const c of await ctx.ckpt.readChunks(this.down)) {
-      if (c.keyColumn === null && c.snapshot) this.keylessSnapshot.set(`${c.schema}.${c.table}`, c.snapshot);
+      if (c.keyColumn === null && c.snapshot) later(this.loadedAt, `${c.schema}.${c.table}`, c.snapshot);
+    }
+    for (const r of await ctx.ckpt.readReloads(this.down)) {
+      if (r.table) later(this.loadedAt, `${r.schema}.${r.table}`, r.at); else later(this.schemaLoadedAt, r.schema, r.at);
     }
     this.workerCount = Math.max(1, ctx.spec.sync.workerCount);
     if (rows.length > 0) {
@@ -209,7 +222,11 @@ export class SyncUnit implements Unit {
       this.stats.totalEvents++;
       if (ev.kind === 'txn') {
         const txn = this.route(ev);
-        if (txn.changes.length > 0) {
+        if (await this.cascading(txn)) {
+          // A change the downstream must cascade (foreign-keys.ts): a barrier, applied alone in binlog order.
+          await flush();
+          await this.applyOrdered(txn);
+        } else if (txn.changes.length > 0) {
           if (!batch.tryAdd(txn)) { await flush(); batch.tryAdd(txn); }
           if (batchStarted === 0 || batch.rows === txn.changes.length) batchStarted = Date.now();
         }
@@ -221,6 +238,7 @@ export class SyncUnit implements Unit {
         await flush();
         await this.online?.prepare(ev);
         await this.applyQuery(ev);
+        this.fkStale = true;
         await this.online?.done(ev);
         // A statement with nothing to run (a held shard's DDL during its replay, say) still moves the position.
         batchEnd = ev.end;
@@ -246,8 +264,8 @@ export class SyncUnit implements Unit {
       // Online-DDL shadow/trash tables and expression filters (DM, sync only), before the zone shift below: TIMESTAMP
       // values are still UTC here.
       if (this.ctx.rules.skipRow(change)) continue;
-      const snap = this.keylessSnapshot.get(`${schema}.${table}`);
-      if (snap && comparePos(ev.end, snap) <= 0) continue;
+      const loaded = this.loadedAt.get(`${schema}.${table}`);
+      if (loaded && comparePos(ev.end, loaded) <= 0) continue;
       // A shard table held by a DDL lock: skipped while blocked, replayed through writer 0 once released.
       const held = this.shard?.decide(schema, table, ev.end) ?? 'normal';
       if (held === 'skip') continue;
@@ -257,6 +275,51 @@ export class SyncUnit implements Unit {
       out.push(extendRouted(rc, this.ctx.rules.extendColumns(schema, table)));
     }
     return { end: ev.end, changes: out };
+  }
+
+  /** True when the transaction changes a row whose change the downstream must cascade to child rows (FK rules). */
+  private async cascading(txn: Txn): Promise<boolean> {
+    if (txn.changes.length === 0 || this.shard || this.optimist) return false;
+    if (this.fkStale) { this.fk = await CascadeRules.load(this.writers[0]!); this.fkStale = false; }
+    return !this.fk.empty && txn.changes.some((c) => this.fk.cascades(c));
+  }
+
+  /**
+   * A barrier transaction (the caller flushed): its changes in binlog order on writer 0, cascading statements with
+   * foreign_key_checks=1, and every writer's checkpoint moved to its end in the same downstream transaction. A
+   * committed barrier moved all writers, so "at or before the lowest writer" means applied.
+   */
+  private async applyOrdered(txn: Txn): Promise<void> {
+    if (comparePos(txn.end, minPos(this.writerPos)!) <= 0) return;
+    const conn = this.writers[0]!;
+    const stmts = orderedStatements(txn.changes, (c) => this.fk.cascades(c));
+    for (let attempt = 1; ; attempt++) {
+      let checks = false;
+      const setChecks = async (on: boolean) => { if (on !== checks) { await conn.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`); checks = on; } };
+      try {
+        await conn.query('BEGIN');
+        for (const s of stmts) {
+          await setChecks(s.checks);
+          try { await conn.query(s.sql); } catch (err) { throw classifyMysqlError(err, 'downstream', { sql: s.sql }); }
+        }
+        await setChecks(false);
+        for (let w = 0; w < this.workerCount; w++) { const ck = this.ctx.ckpt.writerSql(w, txn.end, this.workerCount); await conn.query(ck.sql, ck.params); }
+        await this.ctx.ckpt.checkFence(conn, `cascade ${posKey(txn.end)}`);
+        await conn.query('COMMIT');
+        break;
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        await conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
+        const e = classifyMysqlError(err, 'downstream');
+        if (!isTransient(err) || attempt >= 5 || this.ctx.signal.aborted) { e.context.position = posKey(txn.end); throw e; }
+        this.ctx.log.warn({ attempt, err: e.message }, 'retrying cascading transaction');
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+    this.writerPos = this.writerPos.map(() => txn.end);
+    if (comparePos(txn.end, this.synced) > 0) this.synced = txn.end;
+    this.stats.totalRows += txn.changes.length;
+    this.stats.rateWindowRows += txn.changes.length;
   }
 
   private shiftTimestamps(change: TxnEvent['changes'][number]): void {
@@ -509,6 +572,12 @@ export class SyncUnit implements Unit {
     const tables: TableName[] = info.tables.length ? info.tables : [{ schema: ev.schema, table: '' }];
     const allowed = (t: TableName) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema));
     if (!tables.some(allowed)) return;
+    // Tables a resumed load reloaded from a later snapshot already have this DDL's effect (load-reconcile.ts).
+    const loaded = (t: TableName) => (t.table ? this.loadedAt.get(`${t.schema}.${t.table}`) : this.schemaLoadedAt.get(t.schema));
+    if (tables.filter(allowed).every((t) => { const at = loaded(t); return at !== undefined && comparePos(ev.end, at) <= 0; })) {
+      ctx.log.info({ sql: text, position: at }, 'DDL skipped: its tables were loaded from a later snapshot');
+      return;
+    }
     // DM: a statement is skipped when any of its tables' filters says Ignore, and errors when any says Error.
     const types = info.eventTypes ?? (info.eventType ? [info.eventType] : ['all ddl']);
     const actions = tables.filter(allowed).map((t) => ctx.rules.eventAction(t.schema, t.table, types, text));

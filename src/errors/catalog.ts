@@ -58,6 +58,7 @@ export const Errors = {
   DownstreamSchema: spec('TSDM-30005', 'downstream', false, 'table structure cannot be created downstream', 'Create the table downstream by hand with a compatible definition, then `dmctl resume-task`.'),
   CheckpointCorrupt: spec('TSDM-30006', 'downstream', false, 'checkpoint in meta-schema is unreadable', 'Restart the task with `dmctl start-task --remove-meta` (full migration again).'),
   DownstreamExtendColumns: spec('TSDM-30007', 'downstream', false, 'a route extracts columns (extract-table/schema/source) the downstream table does not have', 'Create the downstream table by hand with every target-column of the route (e.g. VARCHAR(64), part of the primary key when shards can share key values) before start-task; DM requires the same.'),
+  LoadResumeMerged: spec('TSDM-30008', 'downstream', false, 'a load resumed after upstream DDL cannot reload a table merged with others downstream', 'Restart the task\'s migration from the beginning (stop-task, drop its target tables, start-task --remove-meta); avoid DDL on shard tables while they load.'),
   // ---- relay (4xxxx)
   RelayStore: spec('TSDM-40001', 'relay', false, 'relay store failed', 'Check the agent data dir (disk space, permissions).'),
   RelayPositionNotFound: spec('TSDM-40002', 'relay', false, 'the task needs binlog the relay does not hold', 'Start the relay from an older position (relay-binlog-name / relay-binlog-gtid in source.yaml, then remove the relay data and restart it), or restart the task with `start-task --remove-meta`.'),
