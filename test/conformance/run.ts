@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultPlan } from './plan.ts';
+import { defaultPlan } from './default-plan.ts';
 import { PLANS } from './plans.ts';
 import { counts, renderConsoleTable, renderReport } from './report.ts';
 import { runCase, type ScenarioResult } from './runner.ts';
