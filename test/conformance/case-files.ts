@@ -4,6 +4,9 @@
  * into the original text in place, so every other byte — comments, order, line numbers in tsdm's errors — is the
  * file DM's suite uses. DM's run.sh placeholders are replaced the way run.sh's `sed` does.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isMap, isPair, isScalar, parseDocument } from 'yaml';
 import type { DbEndpoint } from '../harness/index.ts';
 
@@ -178,3 +181,22 @@ export function placeholdersIn(text: string): string[] {
   return [...new Set(text.match(/[a-z][a-z-]*-placeholder(?:-\d+)?/g) ?? [])];
 }
 
+/**
+ * What a case folder holds, as one short hash: every file under conf/ and data/ (path and bytes). A hand plan
+ * encodes one run.sh for one set of files; the same name with other files is another case.
+ */
+export function caseFingerprint(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const abs = join(dir, rel);
+    if (!existsSync(abs)) return;
+    for (const e of readdirSync(abs).sort()) {
+      const r = `${rel}/${e}`;
+      if (statSync(join(dir, r)).isDirectory()) walk(r);
+      else h.update(`${r}\0`).update(readFileSync(join(dir, r))).update('\0');
+    }
+  };
+  walk('conf');
+  walk('data');
+  return h.digest('hex').slice(0, 16);
+}

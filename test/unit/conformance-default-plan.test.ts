@@ -1,11 +1,14 @@
 /**
  * The conformance runner's default plan (test/conformance/default-plan.ts) and the pieces it relies on: DM's data
- * file names and order, source alternatives, diff configs matched to tasks, and run.sh's placeholder values. Case
- * folders here are written inline in DM's layout (no DM file is copied).
+ * file names and order, source alternatives, diff configs matched to tasks, run.sh's placeholder values, and the
+ * hand plans' keying by folder content. Case folders here are written inline in DM's layout (no DM file is copied).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runShPlaceholders, upstreamOfSource } from '../conformance/case-files.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { caseFingerprint, runShPlaceholders, upstreamOfSource } from '../conformance/case-files.ts';
 import type { Scenario, Step } from '../conformance/plan.ts';
 
 const tomlMissing = await import('smol-toml').then(() => false, () => 'the smol-toml package is not installed (npm install)');
@@ -146,4 +149,28 @@ test('default plan: a block-allow-list wildcard writes only what it matches; tas
   const tasks = dp!.taskFiles(l);
   assert.equal(tasks.find((t) => t.file === 'a.yaml')!.mode, 'all');
   assert.deepEqual(dp!.tasksOfDiff(dp!.diffFiles(l)[0]!, tasks, () => [1]).map((t) => t.file), ['b.yaml']);
+});
+
+test('hand plans are keyed by folder content: a same-named case elsewhere gets the default plan', { skip: tomlMissing }, async () => {
+  const { planFor, PLANS } = await import('../conformance/plans.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'tsdm-plan-'));
+  try {
+    const c = join(dir, 'sharding');
+    mkdirSync(join(c, 'conf'), { recursive: true });
+    mkdirSync(join(c, 'data'));
+    writeFileSync(join(c, 'conf', 'source1.yaml'), source('r1', 3306));
+    writeFileSync(join(c, 'conf', 'dm-task.yaml'), task('test', ['r1']));
+    writeFileSync(join(c, 'data', 'db1.prepare.sql'), 'create database x;\n');
+    const fp = caseFingerprint(c);
+    assert.match(fp, /^[0-9a-f]{16}$/);
+    const chosen = planFor('sharding', c);
+    assert.notEqual(chosen.plan, PLANS['sharding']);
+    assert.equal(chosen.plan.scenarios[0]!.label, 'default plan');
+    assert.match(chosen.note, /^default plan: plans\.ts has a plan for a case named sharding, written for other files/);
+    writeFileSync(join(c, 'data', 'db1.prepare.sql'), 'create database y;\n');
+    assert.notEqual(caseFingerprint(c), fp);
+    assert.match(planFor('mine', c).note, /^default plan \(no hand-written plan/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
