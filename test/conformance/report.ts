@@ -57,6 +57,7 @@ export function renderReport(inp: ReportInput): string {
     '  reading one of its upstreams that can write a schema it checks, and among those the one named alike, e.g.',
     '  `diff_relay_config.toml` with `dm-task-relay.yaml`), after the start and after each increment step; with no',
     '  prepare file the tables come from the increments and are compared after them only.',
+    '',
     "What a default plan cannot know is run.sh's own SQL, seds, restarts and expected errors: a case that relies on",
     'them fails with a `runner:` or `difference:` reason that points there, and needs a hand plan.', '');
   lines.push('| case | task file | run.sh flow | result | time | reason |', '|---|---|---|---|---|---|');
