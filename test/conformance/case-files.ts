@@ -4,6 +4,9 @@
  * into the original text in place, so every other byte — comments, order, line numbers in tsdm's errors — is the
  * file DM's suite uses. DM's run.sh placeholders are replaced the way run.sh's `sed` does.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isMap, isPair, isScalar, parseDocument } from 'yaml';
 import type { DbEndpoint } from '../harness/index.ts';
 
@@ -115,6 +118,57 @@ export function sourceUser(text: string): { user: string; password: string } {
   return { user: String(v.from?.user ?? ''), password: String(v.from?.password ?? '') };
 }
 
+/** DM's CI addresses of its servers (dm/tests/_utils/env_variables). */
+export const DM_CI_PORTS = { upstream1: 3306, upstream2: 3307, tidb: 4000 } as const;
+
+/**
+ * Which upstream (1-based) a case's source file describes: DM's CI port says it (3306 is MYSQL_PORT1, 3307
+ * MYSQL_PORT2); a file with another port is numbered by its name (source2.yaml, source1_gtid.yaml).
+ */
+export function upstreamOfSource(file: string, text: string): number {
+  const port = sourcePort(text);
+  if (port === DM_CI_PORTS.upstream1) return 1;
+  if (port === DM_CI_PORTS.upstream2) return 2;
+  return Number(/(\d+)/.exec(file)?.[1] ?? 1);
+}
+
+/** What run.sh reads from an upstream to fill its binlog placeholders. */
+export interface UpstreamFacts {
+  /** First file of SHOW BINARY LOGS (run.sh get_binlog_name). */
+  firstBinlog: string;
+  /** The GTID set of "nothing executed yet": run.sh's `$uuid:0`, in MariaDB's form domain-server_id-0. */
+  emptyGtid: string;
+}
+
+/**
+ * DM's placeholders and the value run.sh's first `sed` gives each (dm/tests/<case>/run.sh at tiflow c7b2588ef6):
+ *  - `binlog-name-placeholder-N`, `binlog-pos-placeholder-N`, `binlog-gtid-placeholder-N`: the start of upstream N's
+ *    binlog (its first file, position 4, `uuid:0`), as incremental_mode and adjust_gtid fill them; without `-N`
+ *    (incremental_mode's source files) the upstream of the file itself (`own`, 1-based);
+ *  - `task-mode-placeholder`: `all` (adjust_gtid's first start); `import-mode-placeholder`: `sql` (extend_column's
+ *    first run); `database-placeholder` in data files: `ha_test` (ha_cases_lib.sh's default database).
+ * `range-placeholder` only appears in a comment of diff configs (a sed turns it into a range in one flow).
+ */
+export function runShPlaceholders(ups: UpstreamFacts[], own = 1): Record<string, string> {
+  const out: Record<string, string> = {
+    'task-mode-placeholder': 'all',
+    'import-mode-placeholder': 'sql',
+    'database-placeholder': 'ha_test',
+  };
+  ups.forEach((u, i) => {
+    out[`binlog-name-placeholder-${i + 1}`] = u.firstBinlog;
+    out[`binlog-pos-placeholder-${i + 1}`] = '4';
+    out[`binlog-gtid-placeholder-${i + 1}`] = u.emptyGtid;
+  });
+  const mine = ups[own - 1] ?? ups[0];
+  if (mine) {
+    out['binlog-name-placeholder'] = mine.firstBinlog;
+    out['binlog-pos-placeholder'] = '4';
+    out['binlog-gtid-placeholder'] = mine.emptyGtid;
+  }
+  return out;
+}
+
 /** run.sh's `sed -i "s/PLACEHOLDER/value/g"`, longest names first (binlog-gtid-placeholder-1 before binlog-gtid-placeholder). */
 export function replacePlaceholders(text: string, values: Record<string, string>): string {
   let out = text;
@@ -125,4 +179,24 @@ export function replacePlaceholders(text: string, values: Record<string, string>
 /** Placeholders a text still contains (a case whose run.sh value we do not know fails loudly, never silently). */
 export function placeholdersIn(text: string): string[] {
   return [...new Set(text.match(/[a-z][a-z-]*-placeholder(?:-\d+)?/g) ?? [])];
+}
+
+/**
+ * What a case folder holds, as one short hash: every file under conf/ and data/ (path and bytes). A hand plan
+ * encodes one run.sh for one set of files; the same name with other files is another case.
+ */
+export function caseFingerprint(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const abs = join(dir, rel);
+    if (!existsSync(abs)) return;
+    for (const e of readdirSync(abs).sort()) {
+      const r = `${rel}/${e}`;
+      if (statSync(join(dir, r)).isDirectory()) walk(r);
+      else h.update(`${r}\0`).update(readFileSync(join(dir, r))).update('\0');
+    }
+  };
+  walk('conf');
+  walk('data');
+  return h.digest('hex').slice(0, 16);
 }

@@ -27,6 +27,8 @@ export interface DiffOutcome {
   diffs: string[];
   /** `target <- source tables` lines, for the log. */
   compared: string[];
+  /** Neither side has a table the config checks (the only difference is that there is nothing to compare). */
+  empty: boolean;
 }
 
 const q = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
@@ -179,9 +181,8 @@ export async function runDiff(spec: DiffSpec): Promise<DiffOutcome> {
       }
     }
   }
-  if (targets.length === 0 && diffs.length === 0) {
-    diffs.push(`no downstream table matches target-check-tables ${JSON.stringify(spec.check.rules)}`);
-  }
+  const empty = targets.length === 0 && diffs.length === 0;
+  if (empty) diffs.push(`no downstream table matches target-check-tables ${JSON.stringify(spec.check.rules)}`);
   for (const t of targets) {
     const shards = feeds.get(key(t)) ?? [];
     if (shards.length === 0) {
@@ -211,5 +212,5 @@ export async function runDiff(spec: DiffSpec): Promise<DiffOutcome> {
       await dropScratch(spec.target).catch(() => undefined);
     }
   }
-  return { ok: diffs.length === 0, diffs, compared };
+  return { ok: diffs.length === 0, diffs, compared, empty };
 }

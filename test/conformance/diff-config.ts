@@ -92,7 +92,6 @@ export function parseDiffConfig(text: string, file: string, env: DiffEnv): DiffS
   return { file, sources, target: endpointOf(targetName).ep, check, configs };
 }
 
-/** DM's CI addresses of its servers (dm/tests/_utils/env_variables). */
-export const DM_CI_PORTS = { upstream1: 3306, upstream2: 3307, tidb: 4000 } as const;
+export { DM_CI_PORTS } from './case-files.ts';
 
 export { routeRule as parseRouteRule };

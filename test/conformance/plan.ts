@@ -1,11 +1,9 @@
 /**
  * What the runner does for one case: scenarios (one task file each, run on a fresh cluster over a reset sandbox),
  * each a list of steps. DM's cases keep their flow in run.sh, which is not in the case folders; plans.ts encodes
- * the core of each run.sh (which files, which order, which checks) as data. A folder without a plan gets
- * `defaultPlan`: every `dm-task*.yaml` with prepare -> start -> diff -> increments -> diff.
+ * the core of each run.sh (which files, which order, which checks) as data for the cases it was written for, and
+ * any other folder gets default-plan.ts's plan, derived from the folder's files as DM's suite names them.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** 1 and 2 are the upstreams (DM's source1/source2), 'down' the downstream, 'ups' both upstreams. */
 export type On = 1 | 2 | 'down' | 'ups';
@@ -20,7 +18,7 @@ type StepBody =
   | { kind: 'sql'; on: On; sql: string[] }
   /** A case data file (data/NAME) on one server, statement by statement on one connection. */
   | { kind: 'file'; on: On; file: string }
-  /** dmctl operate-source create for every conf/source*.yaml (placeholders and connection fields replaced). */
+  /** dmctl operate-source create for the scenario's source files (placeholders and connection fields replaced). */
   | { kind: 'sources' }
   /** dmctl start-task on the scenario's task file. */
   | { kind: 'start'; removeMeta: boolean }
@@ -31,7 +29,9 @@ type StepBody =
   /** Every subtask is Running in the sync unit (its dump snapshot is taken): later upstream writes reach it by binlog. */
   | { kind: 'syncUnit' }
   /** Compare what a diff config says must be equal; `edits` are run.sh's sed on it; `mustFail` as run.sh's "fail". */
-  | { kind: 'diff'; file: string; edits?: [string, string][]; mustFail?: boolean }
+  | { kind: 'diff'; file: string; edits?: [string, string][]; mustFail?: boolean;
+    /** Before the increments: neither side has a table the config checks yet (they come from the increments) is a note, not a failure. */
+    emptyOk?: boolean }
   /** A run.sh check: the first value of the first row of `sql` on `on` must equal `equals` (retried briefly). */
   | { kind: 'expect'; on: 1 | 2 | 'down'; sql: string[]; equals: string }
   /** DM pauses the task here with an error (`dmMessage` is DM's wording); tsdm must pause too. */
@@ -51,6 +51,10 @@ export interface Scenario {
   /** Which run.sh flow (when a task file has several, or a variant). */
   label?: string;
   steps: Step[];
+  /** conf/ source files to create (default: every conf/source*.yaml); one of several files with the same source-id. */
+  sourceFiles?: string[];
+  /** What the plan derived or adapted (shown in the report). */
+  notes?: string[];
   /** Values for DM placeholders this scenario sets itself (binlog ones are computed from the sandbox). */
   placeholders?: Record<string, string>;
   /** Users the case creates in its own SQL: the source files keep them (and their password) instead of root. */
@@ -68,42 +72,3 @@ export interface Scenario {
 }
 
 export interface CasePlan { name: string; scenarios: Scenario[] }
-
-// ------------------------------------------------------------------------------------------ default plan
-
-/** `dbN.<kind>*.sql` files of a case, ordered: base name first, then numeric suffixes (increment, increment2 …). */
-function dataFiles(dir: string, kind: string): { n: 1 | 2; file: string; suffix: string }[] {
-  const data = join(dir, 'data');
-  if (!existsSync(data)) return [];
-  const re = new RegExp(`^db([12])\\.${kind}(\\d*)\\.sql$`);
-  return readdirSync(data).flatMap((f) => {
-    const m = re.exec(f);
-    return m ? [{ n: Number(m[1]) as 1 | 2, file: f, suffix: m[2]! }] : [];
-  }).sort((a, b) => (a.suffix === '' ? -1 : Number(a.suffix)) - (b.suffix === '' ? -1 : Number(b.suffix)) || a.n - b.n);
-}
-
-export function defaultPlan(name: string, dir: string): CasePlan {
-  const conf = join(dir, 'conf');
-  const files = existsSync(conf) ? readdirSync(conf).sort() : [];
-  const tasks = files.filter((f) => /^dm-task.*\.ya?ml$/.test(f));
-  const diffs = files.filter((f) => /^diff_config.*\.toml$/.test(f));
-  const diffSteps: Step[] = diffs.map((file) => ({ kind: 'diff', file }));
-  const prepare: Step[] = dataFiles(dir, 'prepare').map((f) => ({ kind: 'file', on: f.n, file: f.file }));
-  const increments = dataFiles(dir, 'increment');
-  return {
-    name,
-    scenarios: tasks.map((task) => ({
-      task,
-      steps: [
-        ...prepare,
-        { kind: 'sources' },
-        { kind: 'start', removeMeta: true },
-        { kind: 'caughtUp' },
-        ...diffSteps,
-        ...(increments.length
-          ? [...increments.map((f): Step => ({ kind: 'file', on: f.n, file: f.file })), { kind: 'caughtUp' } as Step, ...diffSteps]
-          : []),
-      ],
-    })),
-  };
-}

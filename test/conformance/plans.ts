@@ -5,6 +5,8 @@
  * makes where it has no diff config. Left out everywhere: failpoints, worker kills and restarts, relay
  * commands, metrics and log greps — those test DM's internals, not what reaches the downstream.
  */
+import { caseFingerprint } from './case-files.ts';
+import { defaultPlan } from './default-plan.ts';
 import type { CasePlan, Mysql8Only, On, Step } from './plan.ts';
 
 const sql = (on: On, ...stmts: string[]): Step => ({ kind: 'sql', on, sql: stmts });
@@ -447,3 +449,41 @@ export const PLANS: Readonly<Record<string, CasePlan>> = Object.fromEntries(
   [allMode, caseSensitive, expressionFilter, extendColumn, fullMode, incrementalMode, onlineDdl, onlyDml, safeMode, sequenceSharding, sharding, sqlMode]
     .map((p) => [p.name, p]),
 );
+
+/**
+ * The case folders these plans were written for, by content (caseFingerprint of ../shared/dm-cases/<case> at
+ * tiflow c7b2588ef6): a plan encodes one run.sh for one set of files, so a folder of the same name with other
+ * files — another commit of tiflow, an edited copy, someone's own case — gets the default plan, with a note.
+ */
+export const WRITTEN_FOR: Readonly<Record<string, string>> = {
+  all_mode: 'dc8f747e23919e57',
+  case_sensitive: '2b52af8abd8c974c',
+  expression_filter: '91fba20f1cb00056',
+  extend_column: '1de7a66cfade12fe',
+  full_mode: '97d3f7c59b4faef2',
+  incremental_mode: 'd5fc530abdb2972b',
+  online_ddl: '9d3208e90f15a222',
+  only_dml: '3cd5021a7021ffd3',
+  safe_mode: '673b246fbfcc234b',
+  sequence_sharding: 'f6df4d11fdfd2450',
+  sharding: '7784a838c4c2f65b',
+  sql_mode: '3d60655f4dc1d823',
+};
+
+export interface ChosenPlan {
+  plan: CasePlan;
+  /** Which plan and why, for the console and the report. */
+  note: string;
+}
+
+/** The hand plan when the folder is the one it was written for, else the default plan (saying why). */
+export function planFor(name: string, dir: string): ChosenPlan {
+  const hand = PLANS[name];
+  if (!hand) return { plan: defaultPlan(name, dir), note: 'default plan (no hand-written plan for this case)' };
+  const have = caseFingerprint(dir);
+  if (have === WRITTEN_FOR[name]) return { plan: hand, note: `hand-written plan (plans.ts, folder fingerprint ${have})` };
+  return {
+    plan: defaultPlan(name, dir),
+    note: `default plan: plans.ts has a plan for a case named ${name}, written for other files (fingerprint ${WRITTEN_FOR[name]}, this folder ${have}), so it is not used here`,
+  };
+}

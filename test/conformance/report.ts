@@ -34,11 +34,32 @@ export function renderReport(inp: ReportInput): string {
     'MariaDB downstream, NATS, one `dm-agent`, and `dmctl` commands as a user types them. Source and task files are used',
     'unchanged but for their connection fields (and DM\'s run.sh placeholders); a diff config\'s `routes`,',
     '`target-check-tables`, `table-configs` (`ignore-columns`, `range`) decide what must be equal, row by row.',
-    'See `test/conformance/` (plans.ts holds the run.sh flows) and the notes below for what each row adapts or leaves out.', '');
+    'See `test/conformance/` and the notes below for what each row adapts or leaves out.', '');
   lines.push('Run it with `npm run conformance` (all cases; needs `mariadbd` and `nats-server` like the integration tests),',
     '`npm run conformance -- --case sharding --task dm-task.yaml` for one, `--cases DIR` for any folder laid out like',
-    "DM's `dm/tests/<case>/{conf,data}` (a case without a flow in plans.ts gets prepare -> start -> compare -> increments ->",
-    'compare), `--report PATH` or `--no-report`. It exits non-zero when a row fails.', '');
+    "DM's `dm/tests/<case>/{conf,data}`, `--report PATH` or `--no-report`. It exits non-zero when a row fails.", '');
+  lines.push('### Which plan a case runs', '',
+    '`plans.ts` holds a hand-written plan per case of `../shared/dm-cases`: the core of that case\'s `run.sh` (its inline',
+    'SQL, which files in which order, its checks). A plan is keyed by the case folder\'s content (a hash of `conf/` and',
+    '`data/`), so it runs only for the folder it was written for; a same-named case elsewhere, or the same case at another',
+    'tiflow commit, gets the default plan and says so in its notes.', '',
+    'The default plan (`default-plan.ts`) runs any case folder from its files alone, as DM\'s suite names and uses them:',
+    '- every task file (a YAML with `name` and `mysql-instances`) is a scenario; `source*.yaml` files with the same',
+    '  `source-id` are alternatives (one scenario each); a scenario creates the sources its task reads;',
+    '- `dbN.prepare.sql` runs on upstream N before the start, `dbN.increment*.sql` after it in DM\'s order (increment0,',
+    '  increment, increment1, increment2 …; upstream 1 before 2), `db.*.sql` on the task\'s one upstream, and a task',
+    '  reading one upstream with no files of its own takes the only other set (duplicate_event\'s relay task);',
+    '  `tidb.prepare.sql` runs on the downstream first; other data files are listed in the notes, not run;',
+    '- SQL files run statement by statement as the `mysql` client splits them, `delimiter` included (procedures,',
+    '  triggers); DM\'s placeholders in task, source and data files get run.sh\'s values (the start of upstream N\'s binlog',
+    '  for `binlog-name/pos/gtid-placeholder-N`, `all` for `task-mode-placeholder`, …);',
+    '- each sync-diff config is compared for the tasks it belongs to (dm-addr: the task it names; otherwise the tasks',
+    '  reading one of its upstreams that can write a schema it checks, and among those the one named alike, e.g.',
+    '  `diff_relay_config.toml` with `dm-task-relay.yaml`), after the start and after each increment step; with no',
+    '  prepare file the tables come from the increments and are compared after them only.',
+    '',
+    "What a default plan cannot know is run.sh's own SQL, seds, restarts and expected errors: a case that relies on",
+    'them fails with a `runner:` or `difference:` reason that points there, and needs a hand plan.', '');
   lines.push('| case | task file | run.sh flow | result | time | reason |', '|---|---|---|---|---|---|');
   for (const r of inp.results) {
     lines.push(`| ${r.caseName} | \`${r.task}\` | ${cell(r.label ?? '')} | ${r.result === 'fail' ? '**fail**' : r.result} | ${r.seconds.toFixed(1)} s | ${cell(r.reason ?? '')} |`);

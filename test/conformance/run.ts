@@ -4,6 +4,9 @@
  *
  *   tsx test/conformance/run.ts [--cases DIR] [--case NAME]... [--task FILE] [--report PATH | --no-report]
  *
+ * Each case runs its hand-written plan (plans.ts, only for the folder it was written for) or the default plan
+ * (default-plan.ts), derived from the folder's files as DM's suite names them.
+ *
  * --cases   folder of case folders (default ../shared/dm-cases, relative to the repo root)
  * --case    only this case (repeat or comma-separate for several)
  * --task    only scenarios of this task file (e.g. dm-task.yaml)
@@ -13,8 +16,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultPlan } from './plan.ts';
-import { PLANS } from './plans.ts';
+import { planFor } from './plans.ts';
 import { counts, renderConsoleTable, renderReport } from './report.ts';
 import { runCase, type ScenarioResult } from './runner.ts';
 
@@ -50,8 +52,13 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
   for (const name of names) {
     const c0 = Date.now();
     log(`== ${name}`);
-    const plan = PLANS[name] ?? defaultPlan(name, join(dir, name));
-    results.push(...await runCase(name, join(dir, name), plan, { ...(opts.task ? { task: opts.task } : {}), log }));
+    const { plan, note } = planFor(name, join(dir, name));
+    log(`  ${note}`);
+    if (plan.scenarios.length === 0) log('  no task file in conf/ (a YAML with name and mysql-instances): nothing to run');
+    const rows = await runCase(name, join(dir, name), plan, { ...(opts.task ? { task: opts.task } : {}), log });
+    // Only a plan that was not the case's own is worth a note in every row.
+    if (note.startsWith('default plan: ')) rows.forEach((r) => r.notes.unshift(note));
+    results.push(...rows);
     caseSeconds[name] = (Date.now() - c0) / 1000;
   }
   const totalSeconds = (Date.now() - t0) / 1000;

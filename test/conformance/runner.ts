@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { loadSourceConfig, loadTaskConfig } from '../../src/config/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { startSandbox, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
-import { placeholdersIn, readYaml, replacePlaceholders, rewriteSource, rewriteTask, sourcePort } from './case-files.ts';
+import { placeholdersIn, readYaml, replacePlaceholders, rewriteSource, rewriteTask, runShPlaceholders, upstreamOfSource, type UpstreamFacts } from './case-files.ts';
 import { Cluster, TsdmFailure, formatTsdmError, masterPosition, waitCaughtUp, waitPaused, waitSyncUnit } from './cluster.ts';
 import { runDiff } from './data-check.ts';
 import { DM_CI_PORTS, parseDiffConfig, parseRouteRule, type DiffEnv, type DmTaskView } from './diff-config.ts';
@@ -52,15 +52,17 @@ const q = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
 
 // ------------------------------------------------------------------------------------------ preflight
 
-/** Placeholder values for validation only (the real ones need the sandbox). */
-const DUMMY_PLACEHOLDERS = {
-  'binlog-gtid-placeholder-1': '0-101-0', 'binlog-gtid-placeholder': '0-101-0',
-  'binlog-name-placeholder-2': 'binlog.000001', 'binlog-name-placeholder': 'binlog.000001', 'binlog-pos-placeholder-2': '4',
-};
+/** Upstream facts for validation only (the real ones need the sandbox). */
+const DUMMY_FACTS: UpstreamFacts[] = [{ firstBinlog: 'binlog.000001', emptyGtid: '0-101-0' }, { firstBinlog: 'binlog.000001', emptyGtid: '0-102-0' }];
 
 function confFiles(dir: string, re: RegExp): string[] {
   const conf = join(dir, 'conf');
   return existsSync(conf) ? readdirSync(conf).filter((f) => re.test(f)).sort() : [];
+}
+
+/** The scenario's source files: its own choice (one of several with the same source-id) or every conf/source*.yaml. */
+function scenarioSources(dir: string, sc: Scenario): string[] {
+  return sc.sourceFiles ?? confFiles(dir, /^source.*\.ya?ml$/);
 }
 
 function describeConfigError(e: unknown): { reason: string; detail: string } {
@@ -76,7 +78,7 @@ function describeConfigError(e: unknown): { reason: string; detail: string } {
 
 /** Returns a failure reason when tsdm's loaders reject the scenario's files as they will be used. */
 function preflight(dir: string, sc: Scenario): { reason: string; detail: string } | undefined {
-  const values = { ...DUMMY_PLACEHOLDERS, ...sc.placeholders };
+  const values = { ...runShPlaceholders(DUMMY_FACTS), ...sc.placeholders };
   const taskPath = join(dir, 'conf', sc.task);
   if (!existsSync(taskPath)) return { reason: `runner: ${sc.task} not found in ${dir}/conf`, detail: '' };
   const fake = { host: '127.0.0.1', port: 1, user: 'root', password: 'x', name: 'preflight' } as unknown as MariaDBInstance;
@@ -88,9 +90,12 @@ function preflight(dir: string, sc: Scenario): { reason: string; detail: string 
   } catch (e) {
     return describeConfigError(e);
   }
-  for (const f of confFiles(dir, /^source.*\.ya?ml$/)) {
+  const ids = new Set<string>();
+  for (const f of scenarioSources(dir, sc)) {
     const p = join(dir, 'conf', f);
-    const text = rewriteSource(replacePlaceholders(readFileSync(p, 'utf8'), values), fake).text;
+    if (!existsSync(p)) return { reason: `runner: ${f} not found in ${dir}/conf`, detail: '' };
+    const text = rewriteSource(replacePlaceholders(readFileSync(p, 'utf8'), { ...runShPlaceholders(DUMMY_FACTS, upstreamOfSource(f, readFileSync(p, 'utf8'))), ...sc.placeholders }), fake).text;
+    ids.add(String((readYaml(text) as { 'source-id'?: unknown })['source-id']));
     try {
       loadSourceConfig(text, p);
     } catch (e) {
@@ -98,6 +103,8 @@ function preflight(dir: string, sc: Scenario): { reason: string; detail: string 
       return { reason: `${f}: ${d.reason}`, detail: d.detail };
     }
   }
+  const missing = taskInfo(taskText).sourceIds.filter((id) => !ids.has(id));
+  if (missing.length) return { reason: `runner: ${sc.task} reads source ${missing.join(', ')}, which no source file of the scenario (${scenarioSources(dir, sc).join(', ') || 'none'}) defines`, detail: '' };
   return undefined;
 }
 
@@ -118,7 +125,7 @@ class ScenarioRun {
   readonly notes: string[] = [];
   private readonly work = mkdtempSync(join(tmpdir(), 'tsdm-conf-'));
   private cluster: Cluster | undefined;
-  private placeholders: Record<string, string> | undefined;
+  private facts: UpstreamFacts[] | undefined;
   /** source-id -> upstream index (0, 1), from the source files' ports. */
   private readonly sourceUpstream = new Map<string, number>();
   private task: TaskInfo | undefined;
@@ -137,20 +144,19 @@ class ScenarioRun {
     return on === 'ups' ? [...this.sb.upstreams] : on === 'down' ? [this.sb.downstream] : [this.up(on)];
   }
 
-  private async values(): Promise<Record<string, string>> {
-    if (!this.placeholders) {
-      // run.sh: uuid of upstream 1 + ":0" (MySQL's "nothing executed"); MariaDB's form is domain-server-0.
-      const gtid = `0-${this.up(1).serverId}-0`;
-      // run.sh get_binlog_name: the first file of SHOW BINARY LOGS on upstream 2.
-      const logs = await this.up(2).query('SHOW BINARY LOGS');
-      const first = String(logs[0]?.Log_name ?? '');
-      this.placeholders = {
-        'binlog-gtid-placeholder-1': gtid, 'binlog-gtid-placeholder': gtid,
-        'binlog-name-placeholder-2': first, 'binlog-name-placeholder': first, 'binlog-pos-placeholder-2': '4',
-        ...this.sc.placeholders,
-      };
+  /** run.sh's values for DM's placeholders in a file of upstream `own` (1-based; unsuffixed names mean it). */
+  private async values(own = 1): Promise<Record<string, string>> {
+    if (!this.facts) {
+      const facts: UpstreamFacts[] = [];
+      for (const u of this.sb.upstreams) {
+        // run.sh get_binlog_name: the first file of SHOW BINARY LOGS; get_uuid + ":0" is MySQL's "nothing
+        // executed", whose MariaDB form is domain-server_id-0.
+        const logs = await u.query('SHOW BINARY LOGS');
+        facts.push({ firstBinlog: String(logs[0]?.Log_name ?? ''), emptyGtid: `0-${u.serverId}-0` });
+      }
+      this.facts = facts;
     }
-    return this.placeholders;
+    return { ...runShPlaceholders(this.facts, own), ...this.sc.placeholders };
   }
 
   async run(): Promise<void> {
@@ -183,7 +189,23 @@ class ScenarioRun {
       case 'file': {
         const path = join(this.dir, 'data', s.file);
         if (!existsSync(path)) throw new RunnerError(`data/${s.file} not found`);
-        for (const db of this.servers(s.on)) await this.runStatements(db, splitSql(readFileSync(path, 'utf8')), s.file, true);
+        for (const db of this.servers(s.on)) {
+          let text = readFileSync(path, 'utf8');
+          // ha_cases_lib.sh's run_sql_file_withdb: sed s/database-placeholder/$db/ on the data file.
+          if (placeholdersIn(text).length) {
+            const own = typeof s.on === 'number' ? s.on : 1;
+            const filled = replacePlaceholders(text, await this.values(own));
+            if (filled !== text) this.note(`data/${s.file}: DM's placeholders filled as run.sh does (${placeholdersIn(text).filter((p) => !filled.includes(p)).join(', ')})`);
+            text = filled;
+          }
+          let stmts: ReturnType<typeof splitSql>;
+          try {
+            stmts = splitSql(text);
+          } catch (e) {
+            throw new RunnerError(`data/${s.file}: ${(e as Error).message}`);
+          }
+          await this.runStatements(db, stmts, s.file, true);
+        }
         return;
       }
       case 'sources': return this.createSources();
@@ -201,7 +223,7 @@ class ScenarioRun {
         return;
       }
       case 'syncUnit': return waitSyncUnit(c, (this.task ?? this.fail('syncUnit before start')).name);
-      case 'diff': return this.diff(s.file, s.edits ?? [], s.mustFail ?? false);
+      case 'diff': return this.diff(s.file, s.edits ?? [], s.mustFail ?? false, s.emptyOk ?? false);
       case 'expect': return this.expect(s.on, s.sql, s.equals);
       case 'expectPaused': {
         const task = this.task ?? this.fail('expectPaused before start');
@@ -249,11 +271,10 @@ class ScenarioRun {
   }
 
   private async createSources(): Promise<void> {
-    const values = await this.values();
-    for (const f of confFiles(this.dir, /^source.*\.ya?ml$/)) {
+    for (const f of scenarioSources(this.dir, this.sc)) {
       const original = readFileSync(join(this.dir, 'conf', f), 'utf8');
-      const port = sourcePort(original);
-      const idx = port === DM_CI_PORTS.upstream1 ? 0 : port === DM_CI_PORTS.upstream2 ? 1 : Number(/(\d+)/.exec(f)?.[1] ?? 1) - 1;
+      const idx = upstreamOfSource(f, original) - 1;
+      const values = await this.values(idx + 1);
       const up = this.sb.upstreams[idx];
       if (!up) throw new RunnerError(`${f}: no upstream ${idx + 1} in the sandbox`);
       const user = (readYaml(original) as { from?: { user?: string } }).from?.user ?? 'root';
@@ -317,7 +338,7 @@ class ScenarioRun {
     return env;
   }
 
-  private async diff(file: string, edits: [string, string][], mustFail: boolean): Promise<void> {
+  private async diff(file: string, edits: [string, string][], mustFail: boolean, emptyOk: boolean): Promise<void> {
     const path = join(this.dir, 'conf', file);
     if (!existsSync(path)) throw new RunnerError(`conf/${file} not found`);
     let text = readFileSync(path, 'utf8');
@@ -327,6 +348,11 @@ class ScenarioRun {
     }
     const spec = parseDiffConfig(text, file, this.diffEnv());
     let out = await runDiff(spec);
+    if (emptyOk && out.empty) {
+      this.log(`      ${file}: no table it checks exists yet on either side (they come from the increments)`);
+      this.note(`${file} compared after the increments only: before them neither side has a table it checks`);
+      return;
+    }
     // sync-diff is retried by run.sh (check_sync_diff); a change applied just after the catch-up point shows up here.
     for (let i = 0; i < 3 && out.ok === mustFail; i++) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -384,6 +410,10 @@ function stepName(s: Step): string {
 
 // ------------------------------------------------------------------------------------------ case
 
+function planNotes(sc: Scenario): string[] {
+  return [...(sc.notes ?? []), ...(sc.omitted ?? []).map((o) => `left out of run.sh: ${o}`)];
+}
+
 async function resetServers(sb: Sandbox): Promise<void> {
   for (const db of [...sb.upstreams, sb.downstream]) {
     const schemas: { s: string }[] = await db.query(`SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(', ')})`, SYSTEM_SCHEMAS);
@@ -425,7 +455,7 @@ export async function runCase(caseName: string, dir: string, plan: CasePlan, opt
   const results: ScenarioResult[] = [];
   const runnable: Scenario[] = [];
   for (const sc of scenarios) {
-    const base = { caseName, task: sc.task, ...(sc.label ? { label: sc.label } : {}), notes: [...(sc.omitted ?? []).map((o) => `left out of run.sh: ${o}`)] };
+    const base = { caseName, task: sc.task, ...(sc.label ? { label: sc.label } : {}), notes: planNotes(sc) };
     if (sc.skip) { results.push({ ...base, result: 'skip', seconds: 0, reason: sc.skip }); continue; }
     const bad = preflight(dir, sc);
     if (bad) {
@@ -458,7 +488,7 @@ export async function runCase(caseName: string, dir: string, plan: CasePlan, opt
         res = { ...base, result: 'fail', seconds: 0, reason: `${who}${(e as Error).message}`, notes: [], detail: (e as TsdmFailure).detail };
       }
       res.seconds = (Date.now() - s0) / 1000;
-      res.notes = [...(sc.omitted ?? []).map((o) => `left out of run.sh: ${o}`), ...run.notes];
+      res.notes = [...planNotes(sc), ...run.notes];
       log(`    ${res.result.toUpperCase()} in ${res.seconds.toFixed(1)} s${res.reason ? `: ${res.reason}` : ''}`);
       if (res.detail) log(res.detail.split('\n').map((l) => `      | ${l}`).join('\n'));
       results.push(res);

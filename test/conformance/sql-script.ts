@@ -1,7 +1,10 @@
 /**
  * Splits a DM case's SQL file into statements the way the `mysql` client does when DM's run.sh pipes a file
- * into it: `;` ends a statement outside quotes and comments; `-- `, `#` and `/* … *\/` comments are dropped;
- * executable comments (`/*! … *\/`, `/*M! … *\/`) are kept, they are SQL.
+ * into it: the delimiter (`;` unless a `delimiter` command changed it) ends a statement outside quotes and
+ * comments; `-- `, `#` and `/* … *\/` comments are dropped; executable comments (`/*! … *\/`, `/*M! … *\/`) are
+ * kept, they are SQL. `delimiter $$` (the client's own command, never sent to the server) is recognised as the
+ * client does: at the start of a line with nothing of a statement before it; the rest of its line is the command.
+ * That is how DM's cases write procedures and triggers, whose bodies hold `;`.
  *
  * Statements run one at a time on one connection, so session state (`USE db`, `SET time_zone`, `SET sql_mode`)
  * carries from one statement to the next exactly as in a client session, and a failing statement is named.
@@ -24,6 +27,12 @@ export function splitSql(text: string): Statement[] {
   let line = 1;
   let i = 0;
   const n = text.length;
+  let delimiter = ';';
+  /** Nothing but blanks since the last newline (or the file's start) before offset i. */
+  const lineStart = (at: number): boolean => {
+    for (let k = at - 1; k >= 0 && text[k] !== '\n'; k--) if (text[k] !== ' ' && text[k] !== '\t' && text[k] !== '\r') return false;
+    return true;
+  };
   const push = (): void => {
     const sql = cur.trim();
     if (sql !== '') out.push({ sql, line: startLine });
@@ -38,6 +47,16 @@ export function splitSql(text: string): Statement[] {
     const c = text[i]!;
     const next = text[i + 1];
     if (c === '\n') { emit(c); line++; i++; continue; }
+    if ((c === 'd' || c === 'D') && cur.trim() === '' && lineStart(i)) {
+      const cmd = /^delimiter(?:[ \t]+([^\s]+))?[^\n]*/i.exec(text.slice(i, text.indexOf('\n', i) < 0 ? n : text.indexOf('\n', i)));
+      if (cmd && /^delimiter(?:\s|$)/i.test(cmd[0])) {
+        if (!cmd[1]) throw new Error(`line ${line}: DELIMITER must be followed by a delimiter`);
+        delimiter = cmd[1].replace(/^(['"`])(.*)\1$/, '$2');
+        cur = '';
+        i += cmd[0].length;
+        continue;
+      }
+    }
     if (c === "'" || c === '"' || c === '`') {
       let j = i + 1;
       while (j < n) {
@@ -69,7 +88,7 @@ export function splitSql(text: string): Statement[] {
       i = stop;
       continue;
     }
-    if (c === ';') { push(); i++; continue; }
+    if (c === delimiter[0] && text.startsWith(delimiter, i)) { push(); i += delimiter.length; continue; }
     emit(c);
     i++;
   }

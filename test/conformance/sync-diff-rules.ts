@@ -78,7 +78,12 @@ function filterPart(s: string, caseSensitive: boolean): { m: Matcher; rest: stri
   return { m: wildcard(pat, caseSensitive), rest: s.slice(i) };
 }
 
-export interface TableFilter { matchTable(schema: string, table: string): boolean; rules: string[] }
+export interface TableFilter {
+  matchTable(schema: string, table: string): boolean;
+  /** Some table of this schema could be matched (an including rule's schema part matches it). */
+  mayMatchSchema(schema: string): boolean;
+  rules: string[];
+}
 
 export function parseTableFilter(rules: string[], caseSensitive = true): TableFilter {
   const parsed: FilterRule[] = rules.map((raw) => {
@@ -99,6 +104,9 @@ export function parseTableFilter(rules: string[], caseSensitive = true): TableFi
         if (r.schema.test(schema) && r.table.test(table)) return !r.exclude;
       }
       return false;
+    },
+    mayMatchSchema(schema) {
+      return parsed.some((r) => !r.exclude && r.schema.test(schema));
     },
   };
 }

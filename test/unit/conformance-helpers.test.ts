@@ -22,6 +22,34 @@ test('splitSql: statements, lines, comments, quotes, executable comments', () =>
   assert.equal(mysql8Gated('/*!40101 SET NAMES utf8 */'), undefined);
 });
 
+test('splitSql: the mysql client\'s delimiter command (procedures, triggers)', () => {
+  const sql = [
+    'create table t1 (id int);',
+    'delimiter $$',
+    'create procedure p(n int)',
+    'begin',
+    '  insert into t1 values (n); -- still inside',
+    '  set n = n - 1;',
+    'end $$',
+    'DELIMITER ;',
+    "insert into t1 values ('delimiter $$');",
+    'delimiter //',
+    'create trigger tr before insert on t1 for each row begin set new.id = new.id + 1; end//',
+    'delimiter ;',
+    'select 1;',
+  ].join('\n');
+  assert.deepEqual(splitSql(sql), [
+    { sql: 'create table t1 (id int)', line: 1 },
+    { sql: 'create procedure p(n int)\nbegin\n  insert into t1 values (n); \n  set n = n - 1;\nend', line: 3 },
+    { sql: "insert into t1 values ('delimiter $$')", line: 9 },
+    { sql: 'create trigger tr before insert on t1 for each row begin set new.id = new.id + 1; end', line: 11 },
+    { sql: 'select 1', line: 13 },
+  ]);
+  // Only at a statement's start: a column named delimiter is SQL.
+  assert.deepEqual(splitSql('select\ndelimiter from t;').map((s) => s.sql), ['select\ndelimiter from t']);
+  assert.throws(() => splitSql('delimiter\nselect 1;'), /DELIMITER must be followed by a delimiter/);
+});
+
 test('rewriteJsonArrows: -> and ->> outside literals only', () => {
   assert.equal(rewriteJsonArrows("alter table t add column g int as (info->'$.id')"), "alter table t add column g int as (JSON_EXTRACT(info, '$.id'))");
   assert.equal(rewriteJsonArrows('alter table t add g int as (info->"$.id")'), "alter table t add g int as (JSON_EXTRACT(info, '$.id'))");
