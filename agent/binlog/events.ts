@@ -14,6 +14,8 @@ export interface RowChange {
   after?: RowImage;
   /** The table's structure as of this event (schema tracker), captured when the row was decoded. */
   info: TableInfo;
+  /** The upstream session had foreign_key_checks=0 (rows event flag): the change cascaded nothing upstream. */
+  noFkChecks?: true;
 }
 
 /** A committed upstream transaction: its row changes and the position right after its commit event. */

@@ -66,6 +66,8 @@ interface ZEvent {
   columnNames?: string[];
   columns_present_bitmap?: Buffer;
   columns_present_bitmap2?: Buffer;
+  /** Rows event flags: 0x0002 NO_FOREIGN_KEY_CHECKS_F (the writing session had foreign_key_checks=0). */
+  flags?: number;
 }
 
 /** True when the row image bitmap marks every one of the table's `n` columns present. */
@@ -274,12 +276,14 @@ export class BinlogReader {
         const t2 = time2Columns(tm.columns);
         const info = this.infos.get(`${tm.parentSchema}\0${tm.tableName}`);
         if (!info) throw new DmError('Internal', `row event for ${tm.parentSchema}.${tm.tableName} without its structure`, { context: { position: this.file } });
+        // The upstream session ran without foreign-key checks: its change cascaded nothing there (foreign-keys.ts).
+        const noFk = ((e.flags ?? 0) & 0x0002) !== 0 ? { noFkChecks: true as const } : {};
         for (const r of e.rows ?? []) {
           if (op === 'update') {
             const u = r as { before: unknown; after: unknown };
-            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before, t2), after: normaliseRow(u.after, t2), info });
-          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r, t2), info });
-          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r, t2), info });
+            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before, t2), after: normaliseRow(u.after, t2), info, ...noFk });
+          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r, t2), info, ...noFk });
+          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r, t2), info, ...noFk });
         }
         return;
       }

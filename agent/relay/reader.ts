@@ -151,6 +151,7 @@ export class RelayReader implements EventSource {
       const c: RowChange = { op: r.op, schema: r.schema, table: r.table, info };
       if (r.before) c.before = r.before;
       if (r.after) c.after = r.after;
+      if (r.nfk) c.noFkChecks = true;
       changes.push(c);
     }
     return { kind: 'txn', changes, end: rec.end, timestamp: rec.ts };

@@ -24,6 +24,8 @@ export interface RelayRowChange {
   table: string;
   before?: Record<string, Value>;
   after?: Record<string, Value>;
+  /** 1: the upstream session had foreign_key_checks=0 (RowChange.noFkChecks). */
+  nfk?: 1;
 }
 
 interface RecordBase {

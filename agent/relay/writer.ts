@@ -12,7 +12,7 @@ import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
 import type { Logger } from '../log.ts';
 import { masterStatus } from '../units/snapshot.ts';
 import type { RelayFeed } from './reader.ts';
-import { RelayStore, type RelayRecord, type RelayState } from './store.ts';
+import { RelayStore, type RelayRecord, type RelayRowChange, type RelayState } from './store.ts';
 
 const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 /** One LMDB transaction holds at most this many records / row changes (group commit: one fsync for many). */
@@ -317,9 +317,10 @@ function toRecord(e: BinlogEvent, seg: number): RelayRecord {
   if (e.kind === 'txn') {
     // The structure (info) is not stored: each reader attaches its own task tracker's, as of the event.
     return { k: 't', end: e.end, ts: e.timestamp, seg, rows: e.changes.map((c) => {
-      const r: { op: typeof c.op; schema: string; table: string; before?: typeof c.before; after?: typeof c.after } = { op: c.op, schema: c.schema, table: c.table };
+      const r: RelayRowChange = { op: c.op, schema: c.schema, table: c.table };
       if (c.before) r.before = c.before;
       if (c.after) r.after = c.after;
+      if (c.noFkChecks) r.nfk = 1;
       return r;
     }) };
   }

@@ -13,7 +13,8 @@ import { deleteByKeyStatements, deleteOneRow, insertStatements, updateByKey, upd
  * children of the row it replaces). So the one change whose effect downstream needs the checks is the user's
  * cascading change itself:
  *  - a DELETE of a row of a table that a CASCADE/SET NULL/SET DEFAULT delete rule refers to;
- *  - an UPDATE that changes the referenced columns of a table that such an update rule refers to.
+ *  - an UPDATE that changes the referenced columns of a table that such an update rule refers to;
+ * unless the upstream session ran with foreign_key_checks=0 (the rows event says so): then nothing cascaded there.
  * A transaction holding one of them is a barrier (agent/units/sync.ts): everything before it is flushed, then the
  * whole transaction is applied on one connection in binlog order, the cascading statements with
  * foreign_key_checks=1 (so the downstream cascades exactly as the upstream did) and the others with checks off,
@@ -45,6 +46,12 @@ export class CascadeRules {
         WHERE k.REFERENCED_TABLE_NAME IS NOT NULL
           AND (rc.UPDATE_RULE IN ('CASCADE','SET NULL','SET DEFAULT') OR rc.DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT'))
         ORDER BY rc.CONSTRAINT_SCHEMA, rc.TABLE_NAME, rc.CONSTRAINT_NAME, k.POSITION_IN_UNIQUE_CONSTRAINT`);
+    return CascadeRules.fromRows(rows);
+  }
+
+  /** From information_schema rows: constraint schema `s` and name `n`, update/delete rules `u`/`d`, referenced
+   * schema, table and column `ps`/`pt`/`pc`, one row per column in key order. */
+  static fromRows(rows: Record<string, string>[]): CascadeRules {
     const parents = new Map<string, ParentRules>();
     const fks = new Map<string, { parent: string; update: boolean; delete: boolean; cols: string[] }>();
     for (const r of rows) {
@@ -67,7 +74,8 @@ export class CascadeRules {
   /** True when applying this change downstream must let the server cascade to child rows. */
   cascades(rc: RoutedChange): boolean {
     const p = this.parents.get(`${rc.target.schema}.${rc.target.table}`);
-    if (!p) return false;
+    // An upstream session with foreign_key_checks=0 cascaded nothing: neither does the downstream.
+    if (!p || rc.change.noFkChecks) return false;
     const { op, before, after } = rc.change;
     if (op === 'delete') return p.onDelete;
     if (op !== 'update' || !before || !after) return false;

@@ -68,6 +68,8 @@ async function cascades(up: MariaDBInstance, db: string): Promise<void> {
   await q(`DELETE FROM ${db}.child WHERE id % 11 = 0`);
   await q(`UPDATE ${db}.child SET id = id + 100000 WHERE id BETWEEN 500 AND 520`);
   await q(`UPDATE ${db}.parent SET id = id + 1000, code = CONCAT('m', code) WHERE id BETWEEN 200 AND 210`);
+  // A session with foreign_key_checks=0 deletes parents without cascading (DM's foreign_key case): the children stay.
+  await q(`SET SESSION foreign_key_checks = 0; DELETE FROM ${db}.parent WHERE id BETWEEN 280 AND 285; SET SESSION foreign_key_checks = 1`);
   // Replaced rows: REPLACE upstream deletes the parent (cascading) and inserts it again.
   await q(`REPLACE INTO ${db}.parent VALUES (250, 'c250', 'replaced')`);
   await q(`INSERT INTO ${db}.parent VALUES (260, 'c260', 'dup') ON DUPLICATE KEY UPDATE name = 'odku'`);

@@ -40,3 +40,12 @@ test('keyless tables: insert, full-row update and delete, in order', () => {
   assert.deepEqual(out.map((s) => [s.sql.split(' ')[0], s.checks]), [['INSERT', false], ['DELETE', true]]);
   assert.match(out[1]!.sql, /LIMIT 1$/);
 });
+
+test('a change from an upstream session without foreign-key checks never cascades', async () => {
+  const { CascadeRules } = await import('../../agent/sync/foreign-keys.ts');
+  const del = rc('parent', 'delete', { id: '5', v: 'x' });
+  assert.equal(CascadeRules.none.cascades(del), false);
+  const rules = CascadeRules.fromRows([{ s: 'd', n: 'fk', u: 'RESTRICT', d: 'CASCADE', ps: 'd', pt: 'parent', pc: 'id' }]);
+  assert.equal(rules.cascades(del), true);
+  assert.equal(rules.cascades({ ...del, change: { ...del.change, noFkChecks: true } }), false);
+});
