@@ -18,6 +18,9 @@ const BATCH_ROWS = 1000;
 /** Fault hook for crash tests only: slows each chunk down so a test can kill the agent mid-load reliably. */
 const CHUNK_DELAY_MS = Number(process.env.TSDM_FAULT_CHUNK_DELAY_MS ?? 0);
 const BATCH_BYTES = 2 << 20;
+/** Upstream errnos of a snapshot read whose table changed after the snapshot began: definition changed (1412),
+ * unknown column (1054, a column dropped or renamed), no such table (1146, dropped or renamed). */
+const CHANGED_UNDER_SNAPSHOT = new Set([1412, 1054, 1146]);
 
 /**
  * Load unit: copies every pending chunk of the plan from the snapshot to the downstream, `pool-size` chunks at a
@@ -37,11 +40,34 @@ export class LoadUnit implements Unit {
 
   async run(): Promise<void> {
     const { ctx } = this;
+    for (let round = 1; ; round++) {
+      try {
+        await this.loadRemaining();
+        break;
+      } catch (err) {
+        // A DDL upstream after the snapshot began, on a table the snapshot had not read yet (a table it read is
+        // protected by its metadata lock: the DDL waits for the load): InnoDB refuses to read it (1412), or the
+        // column list or the table is gone (1054, 1146). Take a new snapshot and reconcile (load-resume.ts), as a
+        // restart would, without pausing anything.
+        if (!(err instanceof DmError) || err.class !== 'upstream' || !CHANGED_UNDER_SNAPSHOT.has(err.context.errno ?? 0) || round >= 10 || ctx.signal.aborted) throw err;
+        ctx.log.warn({ table: err.context.table, round }, 'a table changed under the load\'s snapshot: taking a new one');
+        this.snapshot?.close();
+        this.snapshot = undefined;
+      }
+    }
+    const st = await ctx.ckpt.readState(this.down);
+    await ctx.ckpt.writeState(this.down, { ...st, phase: ctx.task.taskMode === 'full' ? 'finished' : 'sync' });
+  }
+
+  /** Loads every pending chunk (after reconciling the plan with a new snapshot when the load restarted). */
+  private async loadRemaining(): Promise<void> {
+    const { ctx } = this;
     let chunks = await ctx.ckpt.readChunks(this.down);
     const workersFor = (n: number) => Math.max(1, Math.min(ctx.spec.load.poolSize, ctx.spec.dump.threads, n));
     if (!this.snapshot && chunks.some((c) => !c.done)) {
       // A restarted load: a new snapshot, and the plan reconciled with what DDL changed since the first one.
       this.snapshot = await resumeSnapshot(ctx, this.down, chunks, workersFor(chunks.filter((c) => !c.done).length));
+      this.infos.clear(); // structures are the new snapshot's from here on
       chunks = await ctx.ckpt.readChunks(this.down);
     }
     const pending = chunks.filter((c) => !c.done);
@@ -84,18 +110,22 @@ export class LoadUnit implements Unit {
               if (t) { t.doneChunks++; t.doneRows += rows; t.totalRows += rows - c.estRows; }
               if (Date.now() - lastReport > 500) { lastReport = Date.now(); ctx.report({ load: snapshotProgress() }); }
             }
+          } catch (err) {
+            queue.length = 0; // the other workers stop after their current chunk
+            throw err;
           } finally { down.destroy(); }
         };
-        // Snapshot connections are single-threaded: one worker each.
-        await Promise.all(Array.from({ length: Math.min(workers, snap.conns.length) }, (_, i) => worker(i)));
+        // Snapshot connections are single-threaded: one worker each. Every worker ends before the load goes on (or
+        // retries): a chunk still committing while the next round reads the plan would be loaded twice.
+        const ends = await Promise.allSettled(Array.from({ length: Math.min(workers, snap.conns.length) }, (_, i) => worker(i)));
+        const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+        if (failed) throw failed.reason;
       } finally {
         snap.close();
         this.snapshot = undefined;
       }
     }
     ctx.report({ load: snapshotProgress() });
-    const st = await ctx.ckpt.readState(this.down);
-    await ctx.ckpt.writeState(this.down, { ...st, phase: ctx.task.taskMode === 'full' ? 'finished' : 'sync' });
   }
 
   private async info(up: Connection, schema: string, table: string, snap: Snapshot): Promise<TableInfo> {
@@ -104,7 +134,7 @@ export class LoadUnit implements Unit {
     if (!i) {
       // The structure the snapshot reads, read under its lock (information_schema would show later DDL).
       i = snapshotInfo(snap, { schema, table }) ?? await loadTableInfo(up, 'upstream', schema, table);
-      if (!i) throw new DmError('UpstreamQuery', `table ${k} does not exist upstream any more`, { context: { table: k } });
+      if (!i) throw new DmError('UpstreamQuery', `table ${k} does not exist upstream any more`, { context: { table: k, errno: 1146 } });
       this.infos.set(k, i);
     }
     return i;
@@ -167,7 +197,7 @@ export class LoadUnit implements Unit {
       }
     } catch (err) {
       stream.destroy();
-      throw err instanceof DmError ? err : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql });
+      throw err instanceof DmError ? err : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql, table: `${c.schema}.${c.table}` });
     }
     await flush();
     await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snap.position);

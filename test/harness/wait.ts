@@ -6,7 +6,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * Polls `fn` until it returns true, starting every 50 ms and backing off to 500 ms. A throw counts as "not yet"
  * (the server may be restarting); the last error is quoted if the wait times out.
  */
-export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+/** `what` may be a function: it is read when the wait fails, so it can quote the last state the check saw. */
+export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const t0 = Date.now();
   let delay = 50;
   let lastError: unknown;
@@ -29,7 +30,7 @@ export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, wha
     const elapsed = Date.now() - t0;
     if (elapsed >= timeoutMs) {
       const why = lastError === undefined ? '' : `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`, { cause: lastError });
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${why}`, { cause: lastError });
     }
     await sleep(Math.min(delay, timeoutMs - elapsed));
     delay = Math.min(delay * 2, 500);

@@ -57,12 +57,12 @@ export async function waitSynced(c: Cluster, task: string, timeoutMs = 120_000):
       const syn = s.sync?.synced;
       return s.stage === 'Running' && s.unit === 'sync' && syn !== undefined && head !== undefined && (syn.name > head.name || (syn.name === head.name && syn.pos >= head.pos));
     });
-  }, timeoutMs, `task ${task} synced (last status ${last})`);
+  }, timeoutMs, () => `task ${task} synced (last status ${last})`);
 }
 
 export async function waitStage(c: Cluster, task: string, pred: (v: TaskView) => boolean, what: string, timeoutMs = 60_000): Promise<TaskView> {
   let v!: TaskView;
-  await waitFor(async () => { v = await status(c, task); return pred(v); }, timeoutMs, `${what} (last ${JSON.stringify(v?.sources.map((s) => [s.stage, s.unit, s.error?.code]))})`);
+  await waitFor(async () => { v = await status(c, task); return pred(v); }, timeoutMs, () => `${what} (last ${JSON.stringify(v?.sources.map((s) => [s.stage, s.unit, s.error?.code]))})`);
   return v;
 }
 
