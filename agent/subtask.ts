@@ -93,7 +93,17 @@ export class Subtask {
   private setStage(stage: Stage, error?: ErrorRecord): void {
     this.status.stage = stage;
     if (error) this.status.error = error; else delete this.status.error;
+    this.unitStopped();
     void this.flushStatus();
+  }
+
+  /**
+   * The unit that reported `sync` is not running (any stage change; an error to retry): its record stays for its
+   * positions and totals, but is no longer caught up and moves no rows. Readers derive the same from the stage
+   * (src/coord/status-derive.ts); this keeps the raw record from contradicting it.
+   */
+  private unitStopped(): void {
+    if (this.status.sync) this.status.sync = { ...this.status.sync, caughtUp: false, rowsPerSecond: 0 };
   }
 
   private report(p: UnitReport): void {
@@ -140,6 +150,7 @@ export class Subtask {
         if (e.retryable) {
           this.report({ warning: rec });
           this.status.error = rec;
+          this.unitStopped();
           void this.flushStatus();
           await Promise.race([new Promise((r) => setTimeout(r, backoff)), this.waitForChange()]);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);

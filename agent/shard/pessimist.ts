@@ -38,7 +38,8 @@ import type { ShardLocks, SubtaskContext } from '../units/context.ts';
  *     the held tables' events after their `applied` (all through writer 0, whose transactions move `applied`); other
  *     tables' events there are skipped by the writer checkpoints. When `applied` reaches the writer checkpoints the
  *     hold is deleted and the table is an ordinary table again (a hold with no more events of its own follows the
- *     stream position: `behind`). A held table reaching its next DDL during the rewind goes back to step 1 for a
+ *     stream position: `behind`; one already at the writer checkpoints, e.g. released with the stream at its DDL as
+ *     the last event, is deleted by the idle sync loop). A held table reaching its next DDL during the rewind goes back to step 1 for a
  *     new round. A lock released while the stream is still before its holds' start (replaying an earlier round)
  *     rewinds nothing: the stream reaches them in order (moving it forward would skip the earlier round's rows).
  */

@@ -215,6 +215,10 @@ export class SyncUnit implements Unit {
         // A released shard whose replay ran out of its own events moves its `applied` here too (writer 0, flush).
         if (sp && (comparePos(sp, this.synced) > 0 || this.shard?.behind(sp)) && (!batchEnd || comparePos(sp, batchEnd) > 0)) batchEnd = sp;
         if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush();
+        // A released hold already at the writers' position (released with the stream at its DDL, the last event; or
+        // found so at a restart) has nothing to replay, so no flush would retire it and the source would never report
+        // caught up until the next upstream write. Retire it here (afterFlush deletes only such holds).
+        if (this.shard?.holds.size) await this.shard.afterFlush(this.down, maxPos(this.writerPos)!);
         this.report();
         continue;
       }

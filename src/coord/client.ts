@@ -58,13 +58,15 @@ export const READ_RETRY_MS = 45_000;
 const KEYS_STALL_MS = 10_000;
 
 /**
- * The bucket's keys. nats-server 2.9 can leave a KV key listing without its end once entries were deleted
+ * The bucket's keys, each once. nats-server 2.9 can leave a KV key listing without its end once entries were deleted
  * (nats-io/nats-server#3481; seen here as a test hung on `list(locks)` after locks were deleted): a listing that
- * stalls is stopped and reported as a timeout, which retryRead retries with a new one.
+ * stalls is stopped and reported as a timeout, which retryRead retries with a new one. A listing can also name a key
+ * more than once (seen with nats-server 2.9: `list-member` once showed the leader twice; member keys are rewritten
+ * every heartbeat, likely while the listing ran), so repeats are dropped here, for every caller.
  */
-async function keysOf(kv: KV, filter: string | undefined): Promise<string[]> {
+export async function keysOf(kv: Pick<KV, 'keys'>, filter: string | undefined): Promise<string[]> {
   const it = await kv.keys(filter);
-  const out: string[] = [];
+  const out = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -72,11 +74,11 @@ async function keysOf(kv: KV, filter: string | undefined): Promise<string[]> {
       reject(Object.assign(new Error(`KV key listing stalled for ${KEYS_STALL_MS / 1000}s`), { code: 'TIMEOUT' }));
     }, KEYS_STALL_MS);
   });
-  const read = (async () => { for await (const k of it) out.push(k); })();
+  const read = (async () => { for await (const k of it) out.add(k); })();
   read.catch(() => undefined); // a failure after the stall was reported must not become an unhandled rejection
   try {
     await Promise.race([read, stalled]);
-    return out;
+    return [...out];
   } finally {
     clearTimeout(timer);
   }

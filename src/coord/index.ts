@@ -4,4 +4,5 @@ export * from './relay-records.ts';
 export { Coord, isCasConflict, READ_RETRY_MS, type CoordOptions, type Entry } from './client.ts';
 
 export * from './ops.ts';
-export { readRelays, readStatus, type TaskView } from './status-view.ts';
+export { readRelays, readStatus, type SourceView, type TaskView } from './status-view.ts';
+export { comparePositions, deriveSync, percentText, type SyncState, type SyncView } from './status-derive.ts';

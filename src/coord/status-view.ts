@@ -4,14 +4,21 @@ import type { Coord } from './client.ts';
 import type { MemberRecord, SubtaskStatus, TaskRecord } from './records.ts';
 import { isPendingLock, lockId, waitingShards, type ShardLockRecord } from '../shard/lock.ts';
 import type { RelayStatus } from './relay-records.ts';
+import { deriveSync, type SyncView } from './status-derive.ts';
 
 /** A shard-DDL lock as query-status shows it. */
 export interface LockView { id: string; target: string; stage: string; owner: string; ddls: string[]; reached: string[]; waiting: string[]; createdAt: string }
 
+/**
+ * A subtask as query-status shows it: its status record with `sync` replaced by the derived view (status-derive.ts:
+ * a subtask that is not running is never caught up and has no lag or rate; master never behind synced).
+ */
+export type SourceView = Omit<SubtaskStatus, 'sync'> & { agentAlive: boolean; sync?: SyncView };
+
 export interface TaskView {
   name: string;
   desiredStage: string;
-  sources: (SubtaskStatus & { agentAlive: boolean })[];
+  sources: SourceView[];
   /** Pending shard-DDL locks (shard-merge tasks). */
   locks: LockView[];
 }
@@ -24,7 +31,12 @@ export async function readStatus(coord: Coord, only?: string): Promise<TaskView[
   const statuses = await coord.list<SubtaskStatus>(Bucket.status, 'task.>');
   const locks = (await coord.list<ShardLockRecord>(Bucket.locks)).map((e) => e.value).filter((l) => l && typeof l === 'object' && typeof l.task === 'string');
   return tasks.map((t) => {
-    const mine = statuses.filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name).map((s) => ({ ...s.value, agentAlive: members.has(s.value.agent) }));
+    const mine = statuses.filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name).map((s): SourceView => {
+      const { sync, ...rest } = s.value;
+      const agentAlive = members.has(s.value.agent);
+      const view = sync ? deriveSync(s.value, agentAlive) : undefined;
+      return view ? { ...rest, agentAlive, sync: view } : { ...rest, agentAlive };
+    });
     for (const src of t.sources) {
       if (!mine.some((m) => m.source === src)) mine.push({ task: t.name, source: src, agent: '', stage: 'New', unit: 'check', generation: t.generation, updatedAt: t.updatedAt, agentAlive: false });
     }

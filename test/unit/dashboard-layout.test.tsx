@@ -25,7 +25,8 @@ test('wrap keeps words whole and cuts only words longer than a line', () => {
 test('numbers, percentages and durations', () => {
   assert.deepEqual([count(999), count(12_345), count(123_456), count(1_234_567), count(undefined)], ['999', '12.3k', '123k', '1.2M', '-']);
   assert.equal(exact(1234567), '1,234,567');
-  assert.deepEqual([percent(1, 3), percent(5, 1000), percent(999_999, 1_000_000), percent(1, 0)], ['33%', '0.5%', '99.9%', '-']);
+  // One helper with query-status (src/coord/status-derive.ts): floored to one decimal, 100 % only when done.
+  assert.deepEqual([percent(1, 3), percent(5, 1000), percent(999_999, 1_000_000), percent(996, 1000), percent(125_130, 125_132), percent(7, 7), percent(1, 0)], ['33.3%', '0.5%', '99.9%', '99.6%', '99.9%', '100.0%', '-']);
   assert.deepEqual([duration(5), duration(125), duration(7300), duration(90_000), duration(undefined)], ['5s', '2m05s', '2h01m', '1d01h', '-']);
   assert.equal(ago(1000, 4000), '3s ago');
 });

@@ -63,12 +63,12 @@ test('errors: the log is bounded, oldest dropped', () => {
 });
 
 test('load rate and ETA come from successive reports', () => {
-  const s = replay([task('t', ['s']), status('t', 's', 'a', loading(100_000), 4000), status('t', 's', 'a', loading(300_000), 2000)]);
+  const s = replay([member('a'), task('t', ['s']), status('t', 's', 'a', loading(100_000), 4000), status('t', 's', 'a', loading(300_000), 2000)]);
   const [r] = taskRows(s);
   assert.equal(Math.round(r!.rowsPerSecond!), 100_000);
   assert.equal(Math.round(r!.etaSeconds!), 7);
   // One report only: no rate, no ETA (not a misleading 0).
-  const [once] = taskRows(replay([task('t', ['s']), status('t', 's', 'a', loading(100_000))]));
+  const [once] = taskRows(replay([member('a'), task('t', ['s']), status('t', 's', 'a', loading(100_000))]));
   assert.equal(once!.rowsPerSecond, undefined);
   assert.equal(once!.etaSeconds, undefined);
 });

@@ -49,9 +49,10 @@ test('empty cluster: every view says what is missing and how to get it', async (
 test('small cluster: tasks show stage, progress, lag and the error in words', async () => {
   const t = await viewText('smallCluster', 'tasks', 160, 48);
   assert.match(t, /│ > audit +│ mysql-03 +│ Paused \(error, agent gone\)/);
-  assert.match(t, /│ +crm +│ mysql-01 +│ Paused +│ sync +│ in sync/);
-  assert.match(t, /shop +│ mysql-02 +│ Running +│ load +│ 45% 18\/40ch/);
-  assert.match(t, /agent-2 \(gone\) │ \[TSDM-30007\] the downstream rejected DDL: Dupl… │/);
+  // Paused with a record that said caught up at 1234 rows/s: stale, no rate, no lag (issue #12 item 7).
+  assert.match(t, /│ +crm +│ mysql-01 +│ Paused +│ sync +│ stale +│ +- │ +- │/);
+  assert.match(t, /shop +│ mysql-02 +│ Running +│ load +│ 45\.0% 18\/40ch/);
+  assert.match(t, /agent-2 \(gone\) │ \[TSDM-30007\] the downstream rejected DDL: Du… │/);
   // 50,000 rows in 2 s: 25k rows/s, 550,000 rows to go: 22 s.
   assert.match(t, /25\.0k │ +- │ +22s │ agent-1/);
   assert.match(t, /3 task\(s\), 4 subtask\(s\): 2 Paused, 2 Running/);
@@ -142,10 +143,10 @@ test('task detail: the error first, then progress and positions', async () => {
   assert.match(t, /agent {6}agent-2 \(gone\)/);
   assert.match(t, /statement {2}ALTER TABLE shop\.orders ADD COLUMN note TEXT/);
   const load = await viewText('smallCluster', 'tasks', 160, 48, ['G', 'enter']);
-  assert.match(load, /rows {7}450,000 of 1,000,000 \(45%\)/);
+  assert.match(load, /rows {7}450,000 of 1,000,000 \(45\.0%\)/);
   assert.match(load, /ETA {8}22s/);
   assert.match(load, /Per table \(2 of 12, unfinished first\)/);
-  assert.match(load, /load  shop\.orders  chunks 10\/30  rows 350,000\/900,000 \(39%\)/);
+  assert.match(load, /load  shop\.orders  chunks 10\/30  rows 350,000\/900,000 \(38\.8%\)/);
   assert.match(load, /done  shop\.customers  chunks 10\/10/);
 });
 

@@ -17,6 +17,23 @@ async function liveMembers(coord: Coord): Promise<MemberRecord[]> {
   return (await coord.list<MemberRecord>(Bucket.members)).map((e) => e.value);
 }
 
+export type MemberRow = MemberRecord & { leader: boolean; sources: string[] };
+
+/**
+ * One row per agent name, sorted (the freshest heartbeat wins when a listing named an agent twice; Coord.list drops
+ * repeated keys, this also covers two records of one name), with its leadership and bound sources.
+ */
+export function memberRows(members: MemberRecord[], leader: LeaderRecord | undefined, bounds: BoundRecord[]): MemberRow[] {
+  const byName = new Map<string, MemberRecord>();
+  for (const m of members) {
+    const seen = byName.get(m.name);
+    if (!seen || m.heartbeat > seen.heartbeat) byName.set(m.name, m);
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)).map((m) => ({
+    ...m, leader: leader?.name === m.name, sources: [...new Set(bounds.filter((b) => b.agent === m.name).map((b) => b.sourceId))].sort(),
+  }));
+}
+
 export const transferSource: Command = {
   name: 'transfer-source',
   summary: 'bind a source to another agent (its subtasks move there and resume from their checkpoints)',
@@ -61,7 +78,7 @@ export const listMember: Command = {
     const members = await liveMembers(coord);
     const leader = (await coord.get<LeaderRecord>(Bucket.leader, Keys.leader))?.value;
     const bounds = (await coord.list<BoundRecord>(Bucket.bounds)).map((e) => e.value);
-    const agents = members.map((m) => ({ ...m, leader: leader?.name === m.name, sources: bounds.filter((b) => b.agent === m.name).map((b) => b.sourceId) }));
+    const agents = memberRows(members, leader, bounds);
     const onlyLeader = flags.leader === true && flags.worker !== true;
     const onlyWorker = flags.worker === true && flags.leader !== true;
     if (ctx.flags.json) {

@@ -1,9 +1,16 @@
-import { Bucket, readRelays, readStatus, type BoundRecord, type RelayStatus, type TaskView } from '../../src/coord/index.ts';
+import { Bucket, percentText, readRelays, readStatus, type BoundRecord, type RelayStatus, type SyncView, type TaskView } from '../../src/coord/index.ts';
 import { DmError, formatRecord, type ErrorRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command } from '../context.ts';
 
-function pct(a: number, b: number): string { return b > 0 ? `${Math.min(100, (100 * a) / b).toFixed(1)}%` : '-'; }
 function pos(p?: { name: string; pos: number }): string { return p ? `${p.name}:${p.pos}` : '-'; }
+
+/** The sync line: live figures only while the sync unit runs; otherwise its last positions, marked as such. */
+function syncLine(y: SyncView): string {
+  const master = `master ${pos(y.master)}${y.masterRaised ? ' (at least: the last upstream read is older than synced)' : ''}`;
+  const tags = `${y.safeMode ? '  [safe mode]' : ''}`;
+  if (y.state === 'stale') return `    sync (not running: ${y.staleReason}; last report): applied ${pos(y.synced)}  ${master}  lag unknown  total ${y.totalRows} rows${tags}`;
+  return `    sync: synced ${pos(y.synced)}  ${master}  lag ${y.lagSeconds}s  ${y.rowsPerSecond} rows/s  total ${y.totalRows} rows${y.caughtUp ? '  [synced]' : '  [catching up]'}${tags}`;
+}
 
 export function renderStatus(views: TaskView[], more = false, bounds: Map<string, BoundRecord> = new Map()): string {
   if (views.length === 0) return 'no tasks';
@@ -12,8 +19,8 @@ export function renderStatus(views: TaskView[], more = false, bounds: Map<string
     lines.push(`task ${v.name}  (desired ${v.desiredStage})`);
     for (const s of v.sources) {
       lines.push(`  source ${s.source}  stage ${s.stage}  unit ${s.unit}  agent ${s.agent || '-'}${s.agent && !s.agentAlive ? ' (offline)' : ''}`);
-      if (s.load) lines.push(`    load: chunks ${s.load.doneChunks}/${s.load.totalChunks}  rows ${s.load.doneRows}/${s.load.totalRows} (${pct(s.load.doneRows, s.load.totalRows)})  tables ${s.load.tables}`);
-      if (s.sync) lines.push(`    sync: synced ${pos(s.sync.synced)}  master ${pos(s.sync.master)}  lag ${s.sync.lagSeconds}s  ${s.sync.rowsPerSecond} rows/s  total ${s.sync.totalRows} rows${s.sync.caughtUp ? '  [synced]' : ''}${s.sync.safeMode ? '  [safe mode]' : ''}`);
+      if (s.load) lines.push(`    load: chunks ${s.load.doneChunks}/${s.load.totalChunks}  rows ${s.load.doneRows}/${s.load.totalRows} (${percentText(s.load.doneRows, s.load.totalRows)})  tables ${s.load.tables}`);
+      if (s.sync) lines.push(syncLine(s.sync));
       if (s.error) lines.push('    error: ' + formatRecord(s.error).split('\n').join('\n    '));
       if (!more) continue;
       const b = bounds.get(s.source);
@@ -53,7 +60,8 @@ export function reached(v: TaskView, want: string): { done: boolean; blocker?: {
   for (const s of v.sources) {
     if (s.stage === 'Paused' && s.error && want !== 'Paused') return { done: false, blocker: { source: s.source, error: s.error } };
   }
-  if (want === 'synced') return { done: v.sources.every((s) => s.stage === 'Running' && s.unit === 'sync' && s.sync?.caughtUp === true && s.agentAlive) };
+  // The derived view is caught up only while the sync unit runs (Running, no error, agent alive).
+  if (want === 'synced') return { done: v.sources.every((s) => s.sync?.state === 'synced') };
   return { done: v.sources.every((s) => s.stage === want) };
 }
 

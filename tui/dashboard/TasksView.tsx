@@ -7,11 +7,11 @@ import { DataTable, type Column } from './DataTable.tsx';
 import { Caption } from './Caption.tsx';
 import type { ListViewProps } from './view-props.ts';
 
-/** Progress in words: load as percent and chunks, sync as caught up or not. */
+/** Progress in words: load as percent and chunks, sync as caught up or not (only while it runs: else `stale`). */
 export function progressText(r: TaskRow): string {
   const st = r.status;
   if (!st) return '-';
-  if (st.unit === 'sync' && st.sync) return st.sync.caughtUp ? 'in sync' : 'catching up';
+  if (st.unit === 'sync' && r.sync) return r.sync.state === 'synced' ? 'in sync' : r.sync.state === 'catching-up' ? 'catching up' : 'stale';
   if (st.load) return `${percent(st.load.doneRows, st.load.totalRows)} ${st.load.doneChunks}/${st.load.totalChunks}ch`;
   return '-';
 }

@@ -64,7 +64,7 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     lines.push(...field('chunks', `${l.doneChunks} of ${l.totalChunks} (${percent(l.doneChunks, l.totalChunks)})`, w));
     lines.push(...field('tables', String(l.tables), w));
     if (st.unit === 'load' || st.unit === 'dump') {
-      lines.push(...field('rate', `${count(row.rowsPerSecond)} rows/s`, w));
+      lines.push(...field('rate', row.rowsPerSecond === undefined ? '-' : `${count(row.rowsPerSecond)} rows/s`, w));
       lines.push(...field('ETA', row.etaSeconds !== undefined ? duration(row.etaSeconds) : '-', w));
     }
     const per = l.perTable ?? [];
@@ -73,13 +73,15 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
       for (const t of per) lines.push({ text: truncate(`${INDENT}${t.doneChunks === t.totalChunks ? 'done ' : 'load '} ${t.table}  chunks ${t.doneChunks}/${t.totalChunks}  rows ${exact(t.doneRows)}/${exact(t.totalRows)} (${percent(t.doneRows, t.totalRows)})`, w) });
     }
   }
-  if (st?.sync) {
-    const y = st.sync;
-    lines.push({ text: '' }, { text: 'Sync', bold: true });
-    lines.push(...field('synced', `${position(y.synced)}${y.synced?.gtid ? ` gtid ${y.synced.gtid}` : ''}`, w));
-    lines.push(...field('upstream', `${position(y.master)}${y.master?.gtid ? ` gtid ${y.master.gtid}` : ''}`, w));
-    lines.push(...field('lag', `${duration(y.lagSeconds)}${y.caughtUp ? ', caught up' : ', catching up'}`, w));
-    lines.push(...field('rate', `${count(y.rowsPerSecond)} rows/s`, w));
+  if (row.sync) {
+    // Live figures only while the sync unit runs (src/coord/status-derive.ts); otherwise its last positions.
+    const y = row.sync;
+    const stale = y.state === 'stale';
+    lines.push({ text: '' }, { text: stale ? `Sync (not running: ${y.staleReason}; last report)` : 'Sync', bold: true });
+    lines.push(...field(stale ? 'applied' : 'synced', `${position(y.synced)}${y.synced?.gtid ? ` gtid ${y.synced.gtid}` : ''}`, w));
+    lines.push(...field('upstream', `${position(y.master)}${y.master?.gtid ? ` gtid ${y.master.gtid}` : ''}${y.masterRaised ? ' (at least: the last upstream read is older than synced)' : ''}`, w));
+    lines.push(...field('lag', stale ? 'unknown (not running)' : `${duration(y.lagSeconds ?? undefined)}${y.caughtUp ? ', caught up' : ', catching up'}`, w));
+    lines.push(...field('rate', stale ? '-' : `${count(y.rowsPerSecond ?? undefined)} rows/s`, w));
     lines.push(...field('totals', `${exact(y.totalRows)} rows, ${exact(y.totalEvents)} events`, w));
     lines.push(...field('per table', 'one binlog stream per source: every table shares the lag above', w));
     lines.push(...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w));

@@ -73,11 +73,8 @@ export function exact(n: number | undefined): string {
   return n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US');
 }
 
-export function percent(done: number, total: number): string {
-  if (!(total > 0)) return '-';
-  const p = Math.min(100, (100 * done) / total);
-  return p >= 99.95 && done < total ? '99.9%' : `${p.toFixed(p >= 10 ? 0 : 1)}%`;
-}
+/** The one percentage helper (src/coord/status-derive.ts), so the dashboard and query-status show the same figure. */
+export { percentText as percent } from '../../src/coord/status-derive.ts';
 
 /** Seconds as "45s", "12m03s", "5h02m", "3d04h". */
 export function duration(sec: number | undefined): string {

@@ -1,4 +1,4 @@
-import { decodeToken, Keys, type DesiredStage, type SubtaskStatus } from '../../src/coord/index.ts';
+import { decodeToken, deriveSync, Keys, type DesiredStage, type SubtaskStatus, type SyncView } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { isPendingLock } from '../../src/shard/lock.ts';
 import { parseTime } from './format.ts';
@@ -26,8 +26,11 @@ export interface TaskRow {
   agent: string;
   agentState: Liveness | 'none';
   status?: SubtaskStatus;
-  /** Load rows/s (derived) or sync rows/s (reported). */
+  /** The sync figures as every reader shows them (src/coord/status-derive.ts): stale unless the sync unit runs. */
+  sync?: SyncView;
+  /** Load rows/s (derived) or sync rows/s (reported); only while the unit runs. */
   rowsPerSecond?: number;
+  /** Only while the sync unit runs (unknown otherwise, never 0 for a stopped subtask). */
   lagSeconds?: number;
   /** Seconds until the load finishes at the current rate. */
   etaSeconds?: number;
@@ -49,10 +52,13 @@ export function taskRows(s: DashboardState, filter = ''): TaskRow[] {
       };
       if (st) row.status = st;
       if (st?.error) row.error = st.error;
-      if (st?.unit === 'sync' && st.sync) {
-        row.rowsPerSecond = st.sync.rowsPerSecond;
-        row.lagSeconds = st.sync.lagSeconds;
-      } else if (st?.load) {
+      const live = row.agentState === 'alive' || row.agentState === 'late';
+      const sync = st ? deriveSync(st, live) : undefined;
+      if (sync) row.sync = sync;
+      if (st?.unit === 'sync' && sync) {
+        if (sync.rowsPerSecond !== null) row.rowsPerSecond = sync.rowsPerSecond;
+        if (sync.lagSeconds !== null) row.lagSeconds = sync.lagSeconds;
+      } else if (st?.load && st.stage === 'Running' && !st.error && live) {
         // No rate until two reports with progress between them: '-' rather than a misleading 0.
         const rate = s.loadRates[key]?.rowsPerSecond ?? 0;
         if (rate > 0) {
