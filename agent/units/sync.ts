@@ -284,7 +284,14 @@ export class SyncUnit implements Unit {
   /** True when the transaction changes a row whose change the downstream must cascade to child rows (FK rules). */
   private async cascading(txn: Txn): Promise<boolean> {
     if (txn.changes.length === 0 || this.shard || this.optimist) return false;
-    if (this.fkStale) { this.fk = await CascadeRules.load(this.writers[0]!); this.fkStale = false; }
+    if (this.fkStale) {
+      this.fkStale = false;
+      try { this.fk = await CascadeRules.load(this.writers[0]!); } catch (err) {
+        // A downstream without these information_schema views (an old TiDB): no cascade is mirrored, say so once.
+        this.fk = CascadeRules.none;
+        this.ctx.log.warn({ err: String(err) }, 'cannot read the downstream\'s foreign keys: cascading deletes and updates are applied without their cascade');
+      }
+    }
     return !this.fk.empty && txn.changes.some((c) => this.fk.cascades(c));
   }
 
