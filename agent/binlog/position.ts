@@ -1,21 +1,11 @@
+import { comparePositions } from '../../src/coord/position.ts';
 import type { BinlogPosition } from '../../src/coord/records.ts';
 
 /** Binlog coordinates: `name` is the file (binlog.000003), `pos` the end offset of the last event covered. */
 export type { BinlogPosition };
 
-function fileSeq(name: string): number {
-  const m = /\.(\d+)$/.exec(name);
-  return m ? Number(m[1]) : 0;
-}
-
 /** Orders positions of one upstream server: by file sequence number, then offset. */
-export function comparePos(a: BinlogPosition, b: BinlogPosition): number {
-  const fa = fileSeq(a.name);
-  const fb = fileSeq(b.name);
-  if (fa !== fb) return fa - fb;
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.pos - b.pos;
-}
+export const comparePos = comparePositions;
 
 export function minPos(ps: BinlogPosition[]): BinlogPosition | undefined {
   return ps.reduce<BinlogPosition | undefined>((m, p) => (m === undefined || comparePos(p, m) < 0 ? p : m), undefined);

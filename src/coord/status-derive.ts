@@ -1,3 +1,4 @@
+import { comparePositions } from './position.ts';
 import type { BinlogPosition, SubtaskStatus } from './records.ts';
 
 /**
@@ -38,19 +39,7 @@ export interface SyncView {
   safeMode: boolean;
 }
 
-function fileSeq(name: string): number {
-  const m = /\.(\d+)$/.exec(name);
-  return m ? Number(m[1]) : 0;
-}
-
-/** Orders two positions of one upstream server: by binlog file sequence number, then offset (as the agent does). */
-export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
-  const fa = fileSeq(a.name);
-  const fb = fileSeq(b.name);
-  if (fa !== fb) return fa - fb;
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  return a.pos - b.pos;
-}
+export { comparePositions };
 
 /** Why a subtask's sync figures are not live, or undefined when they are. */
 function staleReason(st: Pick<SubtaskStatus, 'stage' | 'unit' | 'error'>, agentAlive: boolean): string | undefined {
