@@ -3,6 +3,10 @@
  * DM's own scenarios (test/conformance, issue #8) when ../shared/dm-cases (or TSDM_DM_CASES) exists, with Node's
  * own test runner. `npm test -- unit`, `-- integration` or `-- conformance` runs one group; extra args are file
  * filters (unit and integration).
+ *
+ * Integration files run one at a time (each starts its own servers; a 2-core machine stays responsive), each in its
+ * own `node --test` process so that the closing summary can list every file's wall time: the CI budget is watched
+ * from it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -18,11 +22,26 @@ function find(dir: string): string[] {
   return out.sort();
 }
 
+interface Timing { name: string; seconds: number; ok: boolean }
+
+function runNodeTest(files: string[], concurrency: number): boolean {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env: process.env });
+  return r.status === 0;
+}
+
+function timed(name: string, run: () => boolean, timings: Timing[]): boolean {
+  const t0 = Date.now();
+  const ok = run();
+  timings.push({ name, seconds: (Date.now() - t0) / 1000, ok });
+  return ok;
+}
+
 const GROUPS = ['unit', 'integration', 'conformance'];
 const args = process.argv.slice(2);
 const groups = args.filter((a) => GROUPS.includes(a));
 const filters = args.filter((a) => !GROUPS.includes(a));
 const want = groups.length ? groups : filters.length ? ['unit', 'integration'] : GROUPS;
+const timings: Timing[] = [];
 let failed = false;
 for (const g of want) {
   if (g === 'conformance') {
@@ -33,16 +52,22 @@ for (const g of want) {
       continue;
     }
     console.log(`\n== conformance (DM's scenarios from ${dir})`);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', join('test', 'conformance', 'conformance.test.ts')], { stdio: 'inherit', env: { ...process.env, TSDM_DM_CASES: dir } });
-    if (r.status !== 0) failed = true;
+    process.env['TSDM_DM_CASES'] = dir;
+    if (!timed('conformance', () => runNodeTest([join('test', 'conformance', 'conformance.test.ts')], 1), timings)) failed = true;
     continue;
   }
-  const files = find(join('test', g)).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  const files = find(join('test', g)).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).map((f) => relative('.', f));
   if (files.length === 0) continue;
   console.log(`\n== ${g} tests (${files.length} files)`);
-  // Integration tests start their own servers; one file at a time keeps a 2-core machine responsive.
-  const conc = g === 'integration' ? '1' : '4';
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${conc}`, '--test-reporter=spec', ...files.map((f) => relative('.', f))], { stdio: 'inherit' });
-  if (r.status !== 0) failed = true;
+  if (g === 'unit') {
+    if (!timed('unit (all files)', () => runNodeTest(files, 4), timings)) failed = true;
+    continue;
+  }
+  for (const f of files) if (!timed(f, () => runNodeTest([f], 1), timings)) failed = true;
+}
+if (timings.length > 1) {
+  const total = timings.reduce((s, t) => s + t.seconds, 0);
+  console.log(`\n== wall time per group/file (${total.toFixed(0)} s in all), slowest first`);
+  for (const t of [...timings].sort((a, b) => b.seconds - a.seconds)) console.log(`${t.seconds.toFixed(1).padStart(8)} s  ${t.ok ? 'ok  ' : 'FAIL'}  ${t.name}`);
 }
 process.exit(failed ? 1 : 0);
