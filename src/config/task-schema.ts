@@ -18,14 +18,21 @@ export const DM_CHECKING_ITEMS: readonly string[] = [
 
 const names = () => z.array(z.string().min(1)).default([]);
 
-/** A string DM compares case-insensitively against a fixed set. */
-const ciEnum = (values: readonly string[], what: string) =>
+/**
+ * A string DM compares case-insensitively against a fixed set. With `emptyIsDefault`, "" is accepted and means the
+ * key's default, as DM's adjust() does for the loader's import-mode, on-duplicate-*, checksum-physical, analyze and the
+ * validator's mode (DM's task templates write these keys as ""); task-units.ts then reads "" as unset.
+ */
+const ciEnum = (values: readonly string[], what: string, emptyIsDefault = false) =>
   z.string().superRefine((v, ctx) => {
+    if (emptyIsDefault && v === '') return;
     if (!values.includes(v.toLowerCase())) issue(ctx, `${what} must be one of ${values.join(', ')}; got ${JSON.stringify(v)}`);
   });
 
-const goDuration = () =>
+/** A Go duration; with `emptyIsDefault`, "" means the key's default (DM: syncer safe-mode-duration). */
+const goDuration = (emptyIsDefault = false) =>
   z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+    if (emptyIsDefault && v === '') return;
     const secs = typeof v === 'number' ? v : parseGoDuration(v);
     if (secs === undefined || secs < 0) issue(ctx, `${JSON.stringify(v)} is not a duration (Go syntax such as "60s", "1m30s", or a number of seconds)`);
   });
@@ -55,15 +62,15 @@ export const mydumperSchema = z.object({
 export const loaderSchema = z.object({
   'pool-size': uint().optional(),
   dir: z.string().optional(),
-  'import-mode': ciEnum(['sql', 'loader', 'logical', 'physical', 'import-into'], 'import-mode').optional(),
+  'import-mode': ciEnum(['sql', 'loader', 'logical', 'physical', 'import-into'], 'import-mode', true).optional(),
   /** Deprecated DM alias of on-duplicate-logical. */
-  'on-duplicate': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate').optional(),
-  'on-duplicate-logical': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate-logical').optional(),
-  'on-duplicate-physical': ciEnum(['none', 'manual'], 'on-duplicate-physical').optional(),
+  'on-duplicate': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate', true).optional(),
+  'on-duplicate-logical': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate-logical', true).optional(),
+  'on-duplicate-physical': ciEnum(['none', 'manual'], 'on-duplicate-physical', true).optional(),
   'sorting-dir-physical': z.string().optional(),
   'disk-quota-physical': z.union([z.string(), z.number()]).optional(),
-  'checksum-physical': ciEnum(['required', 'optional', 'off'], 'checksum-physical').optional(),
-  analyze: ciEnum(['required', 'optional', 'off'], 'analyze').optional(),
+  'checksum-physical': ciEnum(['required', 'optional', 'off'], 'checksum-physical', true).optional(),
+  analyze: ciEnum(['required', 'optional', 'off'], 'analyze', true).optional(),
   'range-concurrency': uint().optional(),
   'compress-kv-pairs': z.string().optional(),
   'pd-addr': z.string().optional(),
@@ -77,7 +84,7 @@ export const syncerSchema = z.object({
   compact: z.boolean().optional(),
   'multiple-rows': z.boolean().optional(),
   'safe-mode': z.boolean().optional(),
-  'safe-mode-duration': goDuration().optional(),
+  'safe-mode-duration': goDuration(true).optional(),
   'max-retry': uint().optional(),
   'auto-fix-gtid': z.boolean().optional(),
   'enable-gtid': z.boolean().optional(),
@@ -87,7 +94,7 @@ export const syncerSchema = z.object({
 }).strict();
 
 const validatorSchema = z.object({
-  mode: ciEnum(['none', 'fast', 'full'], 'mode').optional(),
+  mode: ciEnum(['none', 'fast', 'full'], 'mode', true).optional(),
   'worker-count': uint().optional(),
   'validate-interval': goDuration().optional(),
   'check-interval': goDuration().optional(),

@@ -29,7 +29,8 @@ export interface UnitSource<T> { value: T; path: ConfigPath }
 
 export function dumpConfig(inst: RawInstance, from: UnitSource<RawMydumper>): DumpConfig {
   const m = from.value;
-  const chunk = Number(m['chunk-filesize'] ?? TASK_DEFAULTS.chunkFilesize);
+  // DM: an empty chunk-filesize is the default ("64"), like every "" below (DM's adjust() fills empty strings).
+  const chunk = Number(m['chunk-filesize'] || TASK_DEFAULTS.chunkFilesize);
   return {
     threads: inst['mydumper-thread'] || m.threads || TASK_DEFAULTS.dumpThreads,
     rows: m.rows || TASK_DEFAULTS.dumpRows,
@@ -41,8 +42,8 @@ export function dumpConfig(inst: RawInstance, from: UnitSource<RawMydumper>): Du
 
 export function loadConfig(inst: RawInstance, from: UnitSource<RawLoader>, issues: ConfigIssue[]): LoadConfig {
   const l = from.value;
-  const logical = l['on-duplicate-logical']?.toLowerCase();
-  const deprecated = l['on-duplicate']?.toLowerCase();
+  const logical = l['on-duplicate-logical']?.toLowerCase() || undefined;
+  const deprecated = l['on-duplicate']?.toLowerCase() || undefined;
   if (logical && deprecated && logical !== deprecated) {
     issues.push({ name: 'ConfigDeprecatedConflict', path: [...from.path, 'on-duplicate'],
       message: `on-duplicate (deprecated) is "${deprecated}" but on-duplicate-logical is "${logical}"; keep only on-duplicate-logical` });
@@ -58,7 +59,7 @@ export function syncConfig(inst: RawInstance, from: UnitSource<RawSyncer>, issue
   const flush = s['checkpoint-flush-interval'] || TASK_DEFAULTS.checkpointFlushInterval;
   const raw = s['safe-mode-duration'];
   // DM: default safe-mode-duration is twice the checkpoint flush interval ("60s" with the defaults).
-  const duration = raw === undefined ? 2 * flush : typeof raw === 'number' ? raw : parseGoDuration(raw) ?? 2 * flush;
+  const duration = raw === undefined || raw === '' ? 2 * flush : typeof raw === 'number' ? raw : parseGoDuration(raw) ?? 2 * flush;
   const safeMode = s['safe-mode'] ?? TASK_DEFAULTS.safeMode;
   if (safeMode && duration === 0) {
     issues.push({ name: 'ConfigInvalid', path: [...from.path, 'safe-mode-duration'],

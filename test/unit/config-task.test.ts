@@ -357,6 +357,37 @@ test('cross-reference checks DM also makes: unused rule, duplicate source, confl
   expectError(() => parseTaskConfig(dur, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].syncer.safe-mode-duration', line: lineOf(dur, 'safe-mode-duration') });
 });
 
+test('"" means the default for the keys DM adjusts when empty (DM task templates write them so)', () => {
+  // dm/config/task.go and subtask.go: LoaderConfig.adjust, ValidatorConfig.Adjust, chunk-filesize, safe-mode-duration,
+  // meta-schema, shard-mode, collation_compatible, online-ddl-scheme, timezone.
+  const text = BASE.replace('task-mode: all\n', 'task-mode: all\nmeta-schema: ""\nshard-mode: ""\ncollation_compatible: ""\nonline-ddl-scheme: ""\ntimezone: ""\n') +
+    '    mydumper-config-name: g\n    loader-config-name: g\n    syncer-config-name: g\n    validator-config-name: g\n' + BA +
+    'mydumpers:\n  g: {chunk-filesize: "", extra-args: "", where: ""}\n' +
+    'loaders:\n  g: {import-mode: "", on-duplicate: "", on-duplicate-logical: "", on-duplicate-physical: "", checksum-physical: "", analyze: "", dir: "", sorting-dir-physical: "", pd-addr: ""}\n' +
+    'syncers:\n  g: {safe-mode-duration: "", meta-file: ""}\n' +
+    'validators:\n  g: {mode: "", max-pending-row-size: ""}\n';
+  const t = parseTaskConfig(text, FILE);
+  assert.equal(t.metaSchema, 'dm_meta');
+  assert.equal(t.shardMode, '');
+  assert.equal(t.onlineDdl, undefined);
+  const st = t.subtasks[0]!;
+  assert.equal(st.dump.chunkFilesize, 64);
+  assert.equal(st.load.onDuplicate, 'replace');
+  assert.equal(st.sync.safeModeDuration, 60);
+  // The deprecated on-duplicate "" does not conflict with a set on-duplicate-logical; "" with safe-mode: true is the
+  // default duration (60s), not 0.
+  const both = BASE + '    loader:\n      on-duplicate: ""\n      on-duplicate-logical: ignore\n    syncer:\n      safe-mode: true\n      safe-mode-duration: ""\n' + BA;
+  const b = parseTaskConfig(both, FILE).subtasks[0]!;
+  assert.equal(b.load.onDuplicate, 'ignore');
+  assert.equal(b.sync.safeMode, true);
+  assert.equal(b.sync.safeModeDuration, 60);
+  // Still rejected: a value that is set and wrong, and "" where DM has no default (a filter's action).
+  const bad = BASE + '    loader:\n      import-mode: fast\n' + BA;
+  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].loader.import-mode', line: lineOf(bad, 'import-mode') });
+  const action = BASE + '    filter-rules: [f]\n' + BA + 'filters:\n  f: {schema-pattern: "a", events: ["all dml"], action: ""}\n';
+  expectError(() => parseTaskConfig(action, FILE), 'ConfigInvalid', { key: 'filters.f.action', line: lineOf(action, 'action') });
+});
+
 test('empty file and non-mapping file', () => {
   expectError(() => parseTaskConfig('', FILE), 'ConfigInvalid', { key: '(top level)', message: /empty/ });
   expectError(() => parseTaskConfig('- a\n- b\n', FILE), 'ConfigInvalid', { key: '(top level)', line: 1, message: /mapping/ });
