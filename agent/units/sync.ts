@@ -178,10 +178,32 @@ export class SyncUnit implements Unit {
       // GTID only: the stream starts after that GTID set; the file and offset come with the first rotate event.
       start = { name: '', pos: 0, gtid: meta.binlogGtid };
     }
-    if (!start) throw new DmError('MetaRequired', `task ${ctx.task.name} source ${ctx.spec.sourceId} has no checkpoint and no meta start position`);
+    if (!start) start = await this.currentPosition();
     await ctx.ckpt.writeAllWriters(this.down, start, this.workerCount, this.tracker.toJSON());
     this.writerPos = Array.from({ length: this.workerCount }, () => start!);
     return start;
+  }
+
+  /**
+   * DM (dm/master/server.go generateSubTask): an incremental task with no `meta` and no checkpoint starts from the
+   * source's current position (SHOW MASTER STATUS and its GTID set). DM reads it at start-task; tsdm when the sync
+   * unit first starts (the position is then the checkpoint: later starts resume from there). A warning says so.
+   */
+  private async currentPosition(): Promise<BinlogPosition> {
+    const { ctx } = this;
+    const up = await connect(ctx.source.from, 'upstream');
+    let pos: BinlogPosition | undefined;
+    try { pos = await masterStatus(up); } finally { up.destroy(); }
+    if (!pos) {
+      throw new DmError('UpstreamBinlogDisabled', `task ${ctx.task.name} source ${ctx.spec.sourceId} has no meta and no checkpoint, and SHOW MASTER STATUS returned nothing to start from`);
+    }
+    const at = formatPos(pos);
+    const w = new DmError('IncrementalFromCurrent',
+      `task ${ctx.task.name} source ${ctx.spec.sourceId}: task-mode incremental without meta starts from the source's current position ${at}; changes before it are not migrated`,
+      { context: { task: ctx.task.name, source: ctx.spec.sourceId, position: posKey(pos) } });
+    ctx.log.warn({ code: w.code, position: at }, w.message);
+    ctx.report({ warning: w.toRecord() });
+    return pos;
   }
 
   private async loop(): Promise<void> {

@@ -69,3 +69,30 @@ test('task-mode incremental can start from a GTID alone (meta.binlog-gtid)', { t
   await waitSynced(c, 'gtid-task');
   await assertSame(up, down, [{ up: ['gt', 't'] }]);
 });
+
+test('task-mode incremental without meta starts from the current position, with warning TSDM-10023', { timeout: 120_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  // DM (downstream_more_column's dm-task-incremental.yaml): no meta, no checkpoint -> the source's position now.
+  await up.query(`CREATE DATABASE nometa; CREATE TABLE nometa.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO nometa.t VALUES (1, 'a')`);
+  await down.query(`CREATE DATABASE nometa; CREATE TABLE nometa.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO nometa.t VALUES (1, 'a')`);
+  await up.query(`INSERT INTO nometa.t VALUES (2, 'before-start')`);
+  await startTask(c, taskYaml('nometa-task', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["nometa"]\n`, 'incremental'));
+  // The position is read when the sync unit starts: wait for the warning that says which one.
+  const v = await waitStage(c, 'nometa-task', (s) => (s.sources[0]?.recentErrors ?? []).some((e) => e.code === 'TSDM-10023'), 'TSDM-10023 warning in recent errors');
+  const w = v.sources[0]!.recentErrors!.find((e) => e.code === 'TSDM-10023')!;
+  assert.match(w.message, /starts from the source's current position .*changes before it are not migrated/);
+  assert.equal(v.sources[0]!.error, undefined, 'a warning, not an error');
+  await up.query(`INSERT INTO nometa.t VALUES (3, 'after-start'); UPDATE nometa.t SET v = 'b' WHERE id = 1`);
+  await waitSynced(c, 'nometa-task');
+  const rows = await down.query('SELECT id, v FROM nometa.t ORDER BY id');
+  assert.deepEqual(rows.map((r: { id: number; v: string }) => [r.id, r.v]), [[1, 'b'], [3, 'after-start']], 'only changes after the start are replicated');
+  // A restart resumes from the checkpoint, not from a new current position.
+  await c.ctl(['pause-task', 'nometa-task']);
+  await waitStage(c, 'nometa-task', (s) => s.sources[0]!.stage === 'Paused', 'paused');
+  await up.query(`INSERT INTO nometa.t VALUES (4, 'while-paused')`);
+  await c.ctl(['resume-task', 'nometa-task']);
+  await waitSynced(c, 'nometa-task');
+  const [r4] = await down.query('SELECT COUNT(*) AS n FROM nometa.t WHERE id = 4');
+  assert.equal(Number(r4.n), 1, 'changes made while paused are replicated: the checkpoint wins');
+});
