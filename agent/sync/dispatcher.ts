@@ -3,14 +3,20 @@ import type { RowChange } from '../binlog/events.ts';
 import type { BinlogPosition } from '../binlog/position.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
+import { causalityKeys as identityKeys, identityFor, valuesKey, type RowIdentity } from './row-identity.ts';
+
+export { valuesKey };
 
 /** A row change ready to apply: routed, with the upstream table's structure and the end of its transaction. */
 export interface RoutedChange {
   change: RowChange;
   target: TableName;
   info: TableInfo;
-  /** Columns identifying a row ([] = table without a usable key). */
+  /** Columns identifying a row ([] = table without a usable key): the downstream table's (`identity.key`) once the
+   * sync unit resolved it, else the upstream's. */
   key: string[];
+  /** Row identity from the downstream table (agent/sync/row-identity.ts); absent = the upstream's keys stand in. */
+  identity?: RowIdentity;
   txnEnd: BinlogPosition;
   /** Forced writer: a held shard table's replayed change, applied by writer 0 whatever the writer checkpoints say. */
   writer?: number;
@@ -25,8 +31,8 @@ export interface Txn { end: BinlogPosition; changes: RoutedChange[] }
  *   txn2: INSERT t (id=2, uk='w')            keys {t|pk|2, t|uk|w}   t|uk|w is owned by writer 0 -> writer 0
  *   txn3: INSERT t (id=3, uk='z')            keys {t|pk|3, t|uk|z}   all new -> hash -> writer 1
  *
- * Within one batch every key (primary key value, each unique key value, before and after images; a keyless table
- * is one key) is owned by exactly one writer, so all changes touching a key apply in binlog order on one
+ * Within one batch every key (primary key value, each unique key value, before and after images, all of the
+ * downstream table's keys with values folded as its collations compare them; a keyless table is one key) is owned by exactly one writer, so all changes touching a key apply in binlog order on one
  * connection, and no two writers can collide on a unique index. A transaction whose keys are owned by two writers
  * cannot join the batch: the caller flushes (a barrier) and adds it to the next batch, where it may take all its
  * changes to one writer.
@@ -75,26 +81,11 @@ export class Dispatcher {
   }
 }
 
-/** An unambiguous string for a tuple of values (NULL, bytes and strings never collide). */
-export function valuesKey(vals: Value[]): string {
-  return vals.map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v))).join(',');
-}
-
+/** The keys a change owns: every downstream unique key value of its before and after images (row-identity.ts). */
 export function causalityKeys(rc: RoutedChange): string[] {
   const t = `${rc.target.schema}.${rc.target.table}`;
-  if (rc.key.length === 0) return [`${t}|*`];
-  const keys: string[] = [];
   const images = [rc.change.before, rc.change.after].filter((x): x is Record<string, Value> => x !== undefined);
-  const uniques = [rc.key, ...rc.info.uniqueKeys];
-  for (const img of images) {
-    uniques.forEach((cols, i) => {
-      const vals = cols.map((c) => img[c] ?? null);
-      // NULLs never collide in a unique index.
-      if (i > 0 && vals.some((v) => v === null)) return;
-      keys.push(`${t}|${i === 0 ? 'pk' : `uk${i}:${cols.join(',')}`}|${valuesKey(vals)}`);
-    });
-  }
-  return keys;
+  return identityKeys(t, rc.identity ?? identityFor(rc.info, undefined), images);
 }
 
 /** FNV-1a: deterministic across restarts and processes, so a replayed change reaches the same writer. */

@@ -2,6 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import { query, type Value } from '../db/mysql.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
 import { deleteByKeyStatements, deleteOneRow, insertStatements, updateByKey, updateOneRow } from './sqlgen.ts';
+import { whereColumns } from './row-identity.ts';
 
 /**
  * Foreign keys downstream (issue #12).
@@ -101,9 +102,10 @@ export function orderedStatements(changes: RoutedChange[], cascades: (rc: Routed
     const keyOf = (img: Record<string, Value>) => key.map((c) => img[c] ?? null);
     const on = cascades(rc);
     if (key.length === 0) {
+      const where = change.before ? whereColumns(rc.identity, cols, change.before) : cols;
       if (change.op === 'insert') out.push(...insertStatements('INSERT', target, cols, [row(change.after!)]).map((sql) => ({ sql, checks: false })));
-      else if (change.op === 'update') out.push({ sql: updateOneRow(target, cols, change.before!, change.after!), checks: on });
-      else out.push({ sql: deleteOneRow(target, cols, change.before!), checks: on });
+      else if (change.op === 'update') out.push({ sql: updateOneRow(target, cols, change.before!, change.after!, where), checks: on });
+      else out.push({ sql: deleteOneRow(target, cols, change.before!, where), checks: on });
       continue;
     }
     if (change.op === 'delete') {

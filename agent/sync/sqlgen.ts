@@ -59,8 +59,9 @@ function setList(cols: string[], after: Record<string, Value>): string {
   return cols.map((c) => { const v = after[c] ?? null; return `${escapeId(c)} = ${v === null ? 'NULL' : escapeValue(v)}`; }).join(', ');
 }
 
-export function updateOneRow(t: TableName, cols: string[], before: Record<string, Value>, after: Record<string, Value>): string {
-  return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(cols, before)} LIMIT 1`;
+/** UPDATE of one row of a table without a usable key, matched on `where` (default: every column), LIMIT 1. */
+export function updateOneRow(t: TableName, cols: string[], before: Record<string, Value>, after: Record<string, Value>, where: string[] = cols): string {
+  return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(where, before)} LIMIT 1`;
 }
 
 /** UPDATE of the row with the old key to the new image (keyed tables; the key may change). */
@@ -68,8 +69,8 @@ export function updateByKey(t: TableName, cols: string[], keyCols: string[], bef
   return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(keyCols, before)}`;
 }
 
-export function deleteOneRow(t: TableName, cols: string[], before: Record<string, Value>): string {
-  return `DELETE FROM ${qualified(t)} WHERE ${fullRowWhere(cols, before)} LIMIT 1`;
+export function deleteOneRow(t: TableName, cols: string[], before: Record<string, Value>, where: string[] = cols): string {
+  return `DELETE FROM ${qualified(t)} WHERE ${fullRowWhere(where, before)} LIMIT 1`;
 }
 
 /** Rewrites the head of SHOW CREATE TABLE output to the routed, qualified name, made idempotent. */

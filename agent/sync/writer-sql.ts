@@ -1,6 +1,7 @@
 import type { Value } from '../db/mysql.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
 import { deleteByKeyStatements, deleteOneRow, insertStatements, updateOneRow } from './sqlgen.ts';
+import { whereColumns } from './row-identity.ts';
 
 /**
  * The statements one writer runs for its share of a batch, compacted per key:
@@ -9,7 +10,10 @@ import { deleteByKeyStatements, deleteOneRow, insertStatements, updateOneRow } f
  *    then replaces. This reaches the upstream's end-of-batch state whatever intermediate states were: a REPLACE
  *    only removes rows that conflict with the final state, which upstream changed in this batch, hence this writer
  *    (dispatcher invariant). It is also idempotent, which is what safe mode needs.
- *  - keyless tables: every change in binlog order (INSERT; UPDATE/DELETE matching the full before image, LIMIT 1),
+ *  - keyed tables are those with a key downstream (row-identity.ts: the downstream's primary key or unique NOT NULL
+ *    index, whatever the upstream's keys are).
+ *  - keyless tables: every change in binlog order (INSERT; UPDATE/DELETE matching the before image on a downstream
+ *    unique index whose values are all non-NULL, else on every column, LIMIT 1),
  *    consecutive inserts merged into one statement. Exactly-once checkpoints make this safe.
  */
 export function writerStatements(changes: RoutedChange[]): string[] {
@@ -59,11 +63,13 @@ function keylessStatements(list: RoutedChange[], cols: string[]): string[] {
   let inserts: Value[][] = [];
   const t = list[0]!.target;
   const flushInserts = () => { out.push(...insertStatements('INSERT', t, cols, inserts)); inserts = []; };
-  for (const { change } of list) {
+  for (const { change, identity } of list) {
     if (change.op === 'insert') { inserts.push(cols.map((c) => change.after![c] ?? null)); continue; }
     flushInserts();
-    if (change.op === 'update') out.push(updateOneRow(t, cols, change.before!, change.after!));
-    else out.push(deleteOneRow(t, cols, change.before!));
+    // A downstream unique index with non-NULL values in this row, else every column (row-identity.ts).
+    const where = whereColumns(identity, cols, change.before!);
+    if (change.op === 'update') out.push(updateOneRow(t, cols, change.before!, change.after!, where));
+    else out.push(deleteOneRow(t, cols, change.before!, where));
   }
   flushInserts();
   return out;

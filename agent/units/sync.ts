@@ -25,6 +25,7 @@ import { Aborted, type SubtaskContext, type Unit } from './context.ts';
 import { extendRouted } from '../sync/extend-columns.ts';
 import { OnlineDdl } from '../sync/online-ddl.ts';
 import { CascadeRules, orderedStatements } from '../sync/foreign-keys.ts';
+import { loadDownstreamTable, RowIdentities } from '../sync/row-identity.ts';
 
 const FLUSH_INTERVAL_MS = 100;
 /** Downstream errnos that mean "this DDL already took effect": table/db exists or is gone, duplicate column/key,
@@ -70,6 +71,9 @@ export class SyncUnit implements Unit {
   /** Foreign-key rules downstream that cascade (read again after every DDL). */
   private fk = CascadeRules.none;
   private fkStale = true;
+  /** Row identity per target table from the downstream's keys (sync/row-identity.ts); dropped after DDL and lock steps. */
+  private readonly ids: RowIdentities;
+  private lockVersion = -1;
   private stats = { totalRows: 0, totalEvents: 0, lastTs: 0, rate: 0, rateWindowRows: 0, rateWindowStart: Date.now() };
 
   private readonly ctx: SubtaskContext;
@@ -80,6 +84,7 @@ export class SyncUnit implements Unit {
     this.zone = taskZone(ctx.task);
     this.online = ctx.task.onlineDdl ? new OnlineDdl(ctx, down) : undefined;
     this.ctx = this.online ? this.online.wrap(ctx) : ctx;
+    this.ids = new RowIdentities((t) => loadDownstreamTable(this.down, t));
   }
 
   async run(): Promise<void> {
@@ -247,7 +252,7 @@ export class SyncUnit implements Unit {
       this.readPos = ev.end;
       this.stats.totalEvents++;
       if (ev.kind === 'txn') {
-        const txn = this.route(ev);
+        const txn = await this.route(ev);
         if (await this.cascading(txn)) {
           // A change the downstream must cascade (foreign-keys.ts): a barrier, applied alone in binlog order.
           await flush();
@@ -265,6 +270,7 @@ export class SyncUnit implements Unit {
         await this.online?.prepare(ev);
         await this.applyQuery(ev);
         this.fkStale = true;
+        this.ids.invalidate(); // DDL or `binlog replace` may have changed a downstream table's keys
         await this.online?.done(ev);
         // A statement with nothing to run (a held shard's DDL during its replay, say) still moves the position.
         batchEnd = ev.end;
@@ -277,9 +283,13 @@ export class SyncUnit implements Unit {
     throw new Aborted();
   }
 
-  /** Filters (event filter per DML type), routes and attaches structure to a transaction's changes. */
-  private route(ev: TxnEvent): Txn {
+  /** Filters (event filter per DML type), routes and attaches structure and downstream row identity to a
+   * transaction's changes. */
+  private async route(ev: TxnEvent): Promise<Txn> {
     const out: RoutedChange[] = [];
+    // Another source's shard DDL (either shard mode) changes the merged table downstream without a DDL event here.
+    const locks = this.ctx.shardLocks?.version;
+    if (locks !== undefined && locks !== this.lockVersion) { this.lockVersion = locks; this.ids.invalidate(); }
     for (const change of ev.changes) {
       const { schema, table } = change;
       const action = this.ctx.rules.eventAction(schema, table, change.op);
@@ -298,7 +308,11 @@ export class SyncUnit implements Unit {
       if (this.zone.offsetMinutes !== 0) this.shiftTimestamps(change);
       const rc: RoutedChange = { change, target: this.ctx.rules.route(schema, table), info: change.info, key: rowKey(change.info), txnEnd: ev.end };
       if (held === 'forced') rc.writer = 0;
-      out.push(extendRouted(rc, this.ctx.rules.extendColumns(schema, table)));
+      const routed = extendRouted(rc, this.ctx.rules.extendColumns(schema, table));
+      const id = this.ids.peek(routed.target, routed.info) ?? await this.ids.resolve(routed.target, routed.info);
+      routed.identity = id;
+      routed.key = id.key;
+      out.push(routed);
     }
     return { end: ev.end, changes: out };
   }
@@ -573,6 +587,7 @@ export class SyncUnit implements Unit {
   private async execShardDdl(sql: string, again: boolean): Promise<void> {
     // A DDL autocommits: like the DDL marker, the ownership check runs right before it (fencing, checkpoint.ts).
     await this.ctx.ckpt.checkFence(this.writers[0]!, `shard ddl ${sql.slice(0, 100)}`);
+    this.ids.invalidate();
     try {
       await this.writers[0]!.query(sql);
     } catch (err) {

@@ -96,3 +96,51 @@ test('task-mode incremental without meta starts from the current position, with 
   const [r4] = await down.query('SELECT COUNT(*) AS n FROM nometa.t WHERE id = 4');
   assert.equal(Number(r4.n), 1, 'changes made while paused are replicated: the checkpoint wins');
 });
+
+test('UPDATE and DELETE identify rows by the downstream table\'s keys (DM downstream_diff_index)', { timeout: 120_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  // Two upstream tables keyed by c1 (overlapping values) merge into one downstream table created beforehand without a
+  // key; later it gets a primary key on c3. An upstream table without a key goes to one keyed downstream.
+  await up.query(`CREATE DATABASE dk1; CREATE DATABASE dk2;
+    CREATE TABLE dk1.t1 (c1 INT PRIMARY KEY, c2 INT, c3 VARCHAR(10)); INSERT INTO dk1.t1 VALUES (1, 1, '1'), (2, 2, '2'), (3, 3, '3');
+    CREATE TABLE dk2.t2 (c1 INT PRIMARY KEY, c2 INT, c3 VARCHAR(10)); INSERT INTO dk2.t2 VALUES (1, 12, '13'), (2, 22, '23'), (3, 32, '33');
+    CREATE TABLE dk1.k (a INT, b VARCHAR(10)); INSERT INTO dk1.k VALUES (1, 'x'), (2, 'y')`);
+  await down.query(`CREATE DATABASE dk; CREATE TABLE dk.t (c1 INT, c2 INT, c3 VARCHAR(10));
+    INSERT INTO dk.t VALUES (1, 1, '1'), (2, 2, '2'), (3, 3, '3'), (1, 12, '13'), (2, 22, '23'), (3, 32, '33');
+    CREATE TABLE dk.k (a INT PRIMARY KEY, b VARCHAR(10)); INSERT INTO dk.k VALUES (1, 'x'), (2, 'y')`);
+  const [ms] = await up.query('SHOW MASTER STATUS');
+  await startTask(c, taskYaml('diff-index', down, `mysql-instances:
+  - source-id: source1
+    block-allow-list: b
+    route-rules: [rt, rs]
+    meta:
+      binlog-name: ${ms.File}
+      binlog-pos: ${ms.Position}
+block-allow-list:
+  b:
+    do-dbs: ["dk1", "dk2"]
+routes:
+  rt: {schema-pattern: "dk?", table-pattern: "t?", target-schema: dk, target-table: t}
+  rs: {schema-pattern: "dk?", target-schema: dk}
+`, 'incremental'));
+  const merged = async (what: string) => {
+    const want = await up.query('SELECT c1, c2, c3 FROM dk1.t1 UNION ALL SELECT c1, c2, c3 FROM dk2.t2 ORDER BY c1, c2, c3');
+    const got = await down.query('SELECT c1, c2, c3 FROM dk.t ORDER BY c1, c2, c3');
+    assert.deepEqual(got, want, what);
+  };
+  // Downstream without a key: each row is matched on all its columns (LIMIT 1), not on the upstream's c1.
+  await up.query(`UPDATE dk1.t1 SET c3 = '111' WHERE c1 = 1; DELETE FROM dk1.t1 WHERE c1 = 2;
+    UPDATE dk1.k SET b = 'z' WHERE a = 1; DELETE FROM dk1.k WHERE a = 2; INSERT INTO dk1.k VALUES (3, 'w')`);
+  await waitSynced(c, 'diff-index');
+  await merged('downstream without a key');
+  await assertSame(up, down, [{ up: ['dk1', 'k'], down: ['dk', 'k'] }]);
+  // A primary key on c3 downstream; a DDL on the target table makes the sync unit read the downstream keys again.
+  await down.query('ALTER TABLE dk.t ADD PRIMARY KEY (c3)');
+  await up.query(`ALTER TABLE dk1.t1 COMMENT = 'diff index'`);
+  // A row that differs downstream outside its key is still found by the key (a full-row match would miss it).
+  await down.query(`UPDATE dk.t SET c2 = -1 WHERE c3 = '23'`);
+  await up.query(`UPDATE dk2.t2 SET c3 = '333' WHERE c1 = 3; DELETE FROM dk2.t2 WHERE c1 = 1; UPDATE dk2.t2 SET c2 = 99 WHERE c1 = 2`);
+  await waitSynced(c, 'diff-index');
+  await merged('downstream primary key c3');
+});

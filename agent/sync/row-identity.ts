@@ -1,0 +1,215 @@
+import type { Connection } from 'mysql2/promise';
+import type { TableName } from '../../src/config/types.ts';
+import { query, type Value } from '../db/mysql.ts';
+import { rowKey, type TableInfo } from '../db/schema.ts';
+
+/**
+ * Row identity from the downstream table (DM: pkg/sqlmodel GetWhereHandle / whereColumnsAndValues, with the
+ * downstream table info of dm/pkg/schema/tracker.go).
+ *
+ * The downstream table decides which row an UPDATE or DELETE touches and which changes collide, and its keys may
+ * differ from the upstream's: a merged shard table keyed by something else, a unique index added downstream, an
+ * upstream table without a key. So:
+ *
+ *  - `key` (WHERE of keyed writes, compaction): the downstream's primary key, else its first unique index whose
+ *    columns are all NOT NULL downstream; only indexes whose every column the upstream row carries count. None:
+ *    `key` is [] and rows are written one by one, each UPDATE/DELETE matching by a unique index whose values in that
+ *    row are all non-NULL, else by every column, with LIMIT 1 (`whereColumns`).
+ *  - causality (`causalityKeys`): every downstream unique index, values folded as the index compares them (case- and
+ *    accent-insensitive collations lowercased and unaccented, trailing spaces of PAD SPACE collations dropped, prefix
+ *    indexes cut to their length), so 'A' and 'a' are one key when the downstream says they collide. Folding more than
+ *    the server does only puts more changes on one writer; folding less would let two writers collide.
+ *
+ * Without the downstream table (not created yet) the upstream's keys stand in. `RowIdentities` caches the downstream
+ * side per target table; the sync unit drops the cache after any DDL, `binlog replace`, or shard-DDL lock step, since
+ * those are what change a downstream table while the unit runs (a resumed unit starts with an empty cache).
+ */
+
+/** A unique index of the downstream table, by its columns' downstream names. */
+export interface DownstreamIndex {
+  name: string;
+  primary: boolean;
+  columns: string[];
+  /** Index prefix length per column (characters, bytes for binary columns), null = whole value. */
+  prefix: (number | null)[];
+}
+
+export interface DownstreamColumn { name: string; nullable: boolean; collation: string | null; binary: boolean }
+
+/** What of a downstream table decides row identity. */
+export interface DownstreamTable { columns: DownstreamColumn[]; uniques: DownstreamIndex[] }
+
+/** A unique index as the sync unit uses it: columns as the upstream rows name them. */
+export interface IdentityIndex { name: string; columns: string[]; prefix: (number | null)[] }
+
+export interface RowIdentity {
+  /** Columns identifying a row (upstream names); [] = no usable key downstream. */
+  key: string[];
+  /** Every unique index whose columns the rows carry, `key`'s first; causality keys come from these. */
+  uniques: IdentityIndex[];
+  /** How a column's values compare in the downstream's indexes (absent = exactly). */
+  fold: ReadonlyMap<string, Fold>;
+  /** True when `key` comes from the downstream table (false: upstream stand-in). */
+  fromDownstream: boolean;
+}
+
+export type Fold = 'ci' | 'pad';
+
+const BINARY = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob|bit)$/;
+
+/** How values of a column with this collation compare: ci (case/accent-insensitive, PAD SPACE), pad, exact. */
+export function foldFor(collation: string | null, binary: boolean): Fold | undefined {
+  if (binary || !collation || collation === 'binary') return undefined;
+  const c = collation.toLowerCase();
+  // *_ci (incl. _ai_ci, _as_ci, NO PAD ones: folding more than the server is safe).
+  if (c.endsWith('_ci')) return 'ci';
+  // *_bin, *_cs: exact, but trailing spaces are ignored except by NO PAD collations.
+  return c.includes('nopad') ? undefined : 'pad';
+}
+
+/** The row identity for rows of upstream table `info` written to a downstream table `down` (undefined: unknown). */
+export function identityFor(info: TableInfo, down: DownstreamTable | undefined): RowIdentity {
+  if (!down) {
+    const key = rowKey(info);
+    const uniques = [...(info.primaryKey.length ? [info.primaryKey] : []), ...info.uniqueKeys]
+      .map((columns, i) => ({ name: i === 0 && info.primaryKey.length ? 'PRIMARY' : `uk${i}`, columns, prefix: columns.map(() => null) }));
+    const fold = new Map<string, Fold>();
+    for (const c of info.columns) { const f = foldFor(c.collation, c.binary); if (f) fold.set(c.name, f); }
+    if (key.length && !uniques.some((u) => same(u.columns, key))) uniques.unshift({ name: 'key', columns: key, prefix: key.map(() => null) });
+    return { key, uniques: sortKeyFirst(uniques, key), fold, fromDownstream: false };
+  }
+  const upName = new Map(info.columns.map((c) => [c.name.toLowerCase(), c.name]));
+  const downCol = new Map(down.columns.map((c) => [c.name.toLowerCase(), c]));
+  const uniques: (IdentityIndex & { primary: boolean; notNull: boolean })[] = [];
+  for (const idx of down.uniques) {
+    const cols = idx.columns.map((c) => upName.get(c.toLowerCase()));
+    if (cols.some((c) => c === undefined)) continue; // the rows do not carry this column: it cannot identify them
+    const notNull = idx.columns.every((c) => downCol.get(c.toLowerCase())?.nullable === false);
+    uniques.push({ name: idx.name, columns: cols as string[], prefix: idx.prefix, primary: idx.primary, notNull });
+  }
+  const pick = uniques.find((u) => u.primary) ?? uniques.find((u) => u.notNull);
+  const key = pick?.columns ?? [];
+  const fold = new Map<string, Fold>();
+  for (const c of down.columns) {
+    const up = upName.get(c.name.toLowerCase());
+    const f = foldFor(c.collation, c.binary);
+    if (up && f) fold.set(up, f);
+  }
+  return { key, uniques: sortKeyFirst(uniques.map(({ name, columns, prefix }) => ({ name, columns, prefix })), key), fold, fromDownstream: true };
+}
+
+function same(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sortKeyFirst(list: IdentityIndex[], key: string[]): IdentityIndex[] {
+  const i = list.findIndex((u) => same(u.columns, key));
+  return i <= 0 ? list : [list[i]!, ...list.slice(0, i), ...list.slice(i + 1)];
+}
+
+/**
+ * Columns an UPDATE or DELETE of a row without a key matches (with LIMIT 1): the first unique index whose values in
+ * `before` are all non-NULL (DM: getWhereIdxByData), else every written column.
+ */
+export function whereColumns(id: RowIdentity | undefined, cols: string[], before: Record<string, Value>): string[] {
+  for (const u of id?.uniques ?? []) {
+    if (u.columns.every((c) => before[c] !== undefined && before[c] !== null)) return u.columns;
+  }
+  return cols;
+}
+
+/** A value as the index compares it: prefix cut, then folded per collation (strings only). */
+export function foldValue(v: Value | undefined, fold: Fold | undefined, prefix: number | null): Value {
+  if (v === undefined || v === null) return null;
+  if (Buffer.isBuffer(v)) return prefix !== null ? v.subarray(0, prefix) : v;
+  let s = prefix !== null ? Array.from(v).slice(0, prefix).join('') : v;
+  if (fold) s = s.replace(/ +$/, '');
+  if (fold === 'ci') s = s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return s;
+}
+
+/** An unambiguous string for a tuple of values (NULL, bytes and strings never collide). */
+export function valuesKey(vals: Value[]): string {
+  return vals.map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v))).join(',');
+}
+
+/**
+ * Causality keys of one row change on table `t` (see agent/sync/dispatcher.ts): one per unique index and row image,
+ * values folded; an index with a NULL value is skipped (NULLs never collide). A table without a key downstream is one
+ * key: its changes stay in binlog order on one writer.
+ */
+export function causalityKeys(t: string, id: RowIdentity, images: Record<string, Value>[]): string[] {
+  if (id.key.length === 0) return [`${t}|*`];
+  const keys: string[] = [];
+  for (const img of images) {
+    id.uniques.forEach((u, i) => {
+      const vals = u.columns.map((c, j) => foldValue(img[c], id.fold.get(c), u.prefix[j] ?? null));
+      if (i > 0 && vals.some((v) => v === null)) return;
+      keys.push(`${t}|${i === 0 ? 'pk' : `uk:${u.columns.join(',')}`}|${valuesKey(vals)}`);
+    });
+  }
+  return keys;
+}
+
+/** Reads a table's columns and unique indexes from the downstream's information_schema (undefined: no table). */
+export async function loadDownstreamTable(conn: Connection, t: TableName): Promise<DownstreamTable | undefined> {
+  const cols = await query<Record<string, string | null>[]>(conn, 'downstream',
+    `SELECT COLUMN_NAME, IS_NULLABLE, COLLATION_NAME, DATA_TYPE FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [t.schema, t.table]);
+  if (cols.length === 0) return undefined;
+  const idx = await query<Record<string, string | number | null>[]>(conn, 'downstream',
+    `SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
+      ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`, [t.schema, t.table]);
+  return downstreamTableFromRows(cols, idx);
+}
+
+/** From information_schema rows (COLUMNS: COLUMN_NAME, IS_NULLABLE, COLLATION_NAME, DATA_TYPE; STATISTICS of unique
+ * indexes in index order: INDEX_NAME, COLUMN_NAME, SUB_PART). */
+export function downstreamTableFromRows(cols: Record<string, string | null>[], idx: Record<string, string | number | null>[]): DownstreamTable {
+  const columns = cols.map((c) => ({
+    name: String(c.COLUMN_NAME), nullable: c.IS_NULLABLE === 'YES', collation: c.COLLATION_NAME ?? null,
+    binary: BINARY.test(String(c.DATA_TYPE).toLowerCase()),
+  }));
+  const byName = new Map<string, DownstreamIndex>();
+  for (const r of idx) {
+    const name = String(r.INDEX_NAME);
+    const cur = byName.get(name) ?? { name, primary: name === 'PRIMARY', columns: [], prefix: [] };
+    cur.columns.push(String(r.COLUMN_NAME));
+    cur.prefix.push(r.SUB_PART === null || r.SUB_PART === undefined ? null : Number(r.SUB_PART));
+    byName.set(name, cur);
+  }
+  return { columns, uniques: [...byName.values()] };
+}
+
+/**
+ * The per-target-table cache of downstream structure, and the identity derived from it per upstream table structure
+ * (the tracker hands out one TableInfo object per table version).
+ */
+export class RowIdentities {
+  private readonly tables = new Map<string, DownstreamTable | null>();
+  private readonly derived = new WeakMap<TableInfo, { target: string; down: DownstreamTable | null; id: RowIdentity }>();
+
+  constructor(private readonly load: (t: TableName) => Promise<DownstreamTable | undefined>) {}
+
+  /** The identity when the downstream side is cached (no I/O), else undefined: call `resolve`. */
+  peek(target: TableName, info: TableInfo): RowIdentity | undefined {
+    const k = `${target.schema}.${target.table}`;
+    const down = this.tables.get(k);
+    if (down === undefined) return undefined;
+    const hit = this.derived.get(info);
+    if (hit && hit.target === k && hit.down === down) return hit.id;
+    const id = identityFor(info, down ?? undefined);
+    this.derived.set(info, { target: k, down, id });
+    return id;
+  }
+
+  async resolve(target: TableName, info: TableInfo): Promise<RowIdentity> {
+    const k = `${target.schema}.${target.table}`;
+    if (!this.tables.has(k)) this.tables.set(k, (await this.load(target)) ?? null);
+    return this.peek(target, info)!;
+  }
+
+  /** Forget every downstream table (after DDL, `binlog replace`, a shard-DDL lock step). */
+  invalidate(): void { this.tables.clear(); }
+}
