@@ -207,7 +207,7 @@ export class SyncUnit implements Unit {
       `task ${ctx.task.name} source ${ctx.spec.sourceId}: task-mode incremental without meta starts from the source's current position ${at}; changes before it are not migrated`,
       { context: { task: ctx.task.name, source: ctx.spec.sourceId, position: posKey(pos) } });
     ctx.log.warn({ code: w.code, position: at }, w.message);
-    ctx.report({ warning: w.toRecord() });
+    ctx.report({ warning: { ...w.toRecord(), warning: true } });
     return pos;
   }
 

@@ -25,6 +25,8 @@ export interface ErrorRecord {
   context?: ErrorContext;
   cause?: string;
   time?: string;
+  /** A warning in a subtask's recent errors: nothing failed and nothing is retried (e.g. TSDM-10023). */
+  warning?: true;
 }
 
 /**

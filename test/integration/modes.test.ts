@@ -82,6 +82,7 @@ test('task-mode incremental without meta starts from the current position, with 
   const v = await waitStage(c, 'nometa-task', (s) => (s.sources[0]?.recentErrors ?? []).some((e) => e.code === 'TSDM-10023'), 'TSDM-10023 warning in recent errors');
   const w = v.sources[0]!.recentErrors!.find((e) => e.code === 'TSDM-10023')!;
   assert.match(w.message, /starts from the source's current position .*changes before it are not migrated/);
+  assert.equal(w.warning, true);
   assert.equal(v.sources[0]!.error, undefined, 'a warning, not an error');
   await up.query(`INSERT INTO nometa.t VALUES (3, 'after-start'); UPDATE nometa.t SET v = 'b' WHERE id = 1`);
   await waitSynced(c, 'nometa-task');

@@ -90,3 +90,11 @@ test('query-status text: a paused subtask shows no [synced], no lag 0s, no rate;
   const load = renderStatus(view(st({ unit: 'load', sync: undefined, load: { totalChunks: 2, doneChunks: 1, totalRows: 125_132, doneRows: 125_130, tables: 1 } })));
   assert.match(load, /rows 125130\/125132 \(99\.9%\)/);
 });
+
+test('query-status --more: a warning in recent errors says warning, a retried error says recent', () => {
+  const warn: ErrorRecord = { code: 'TSDM-10023', class: 'config', retryable: false, message: 'starts from the current position', suggestion: 's', warning: true };
+  const s = st({ recentErrors: [warn, { ...ERR, retryable: true }] });
+  const text = renderStatus([{ name: 't', desiredStage: 'Running', locks: [], sources: [{ ...s, agentAlive: true, sync: deriveSync(s)! }] }], true);
+  assert.match(text, /warning: \[TSDM-10023\] .*starts from the current position/);
+  assert.match(text, /recent: \[TSDM-30007\]/);
+});

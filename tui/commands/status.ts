@@ -26,7 +26,7 @@ export function renderStatus(views: TaskView[], more = false, bounds: Map<string
       const b = bounds.get(s.source);
       lines.push(`    binding: ${b ? `${b.agent} term ${b.term} since ${b.boundAt}${b.previous ? ` (was ${b.previous})` : ''}` : 'none'}  generation ${s.generation}  updated ${s.updatedAt}`);
       for (const t of s.load?.perTable ?? []) if (t.doneChunks < t.totalChunks) lines.push(`    load ${t.table}: chunks ${t.doneChunks}/${t.totalChunks}  rows ${t.doneRows}/${t.totalRows}`);
-      for (const e of s.recentErrors ?? []) lines.push('    recent: ' + formatRecord(e).split('\n')[0]);
+      for (const e of s.recentErrors ?? []) lines.push((e.warning ? '    warning: ' : '    recent: ') + formatRecord(e).split('\n')[0]);
     }
     for (const l of v.locks ?? []) {
       lines.push(`  shard-DDL lock ${l.id}  stage ${l.stage}  owner ${l.owner || '-'}  DDL ${l.ddls.join('; ')}`);
@@ -75,7 +75,7 @@ export const queryStatus: Command = {
 
   Reads only from the cluster's KV buckets. With --json prints one document: {"result":true,"tasks":[...],"relays":[...]}.
   Relays (enable-relay) are listed per source: those of the task's sources, or all without TASK-NAME.
-  --more adds each source's binding (agent, term), unfinished tables of the load and recent retried errors.
+  --more adds each source's binding (agent, term), unfinished tables of the load and recent retried errors and warnings.
   --wait-for polls until every source of the task is at STAGE (New, Running, Paused, Stopped, Finished) or, with
   synced, running the sync unit caught up with the upstream; exit 0 then. Exit 4 when --timeout (default 10 s)
   passes first, exit 1 at once when a source is paused by an error (the reason is printed).

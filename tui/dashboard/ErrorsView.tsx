@@ -8,7 +8,7 @@ import { Caption } from './Caption.tsx';
 import type { ListViewProps } from './view-props.ts';
 
 export function errorState(e: ErrorEntry): string {
-  return e.pausing ? 'paused on' : e.active ? 'retried' : 'cleared';
+  return e.pausing ? 'paused on' : e.active ? (e.record.warning ? 'warning' : 'retried') : 'cleared';
 }
 
 function columns(now: number): Column<ErrorEntry>[] {

@@ -88,8 +88,8 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
   }
   const recent = st?.recentErrors ?? [];
   if (recent.length) {
-    lines.push({ text: '' }, { text: `Recent retried errors (${recent.length}, newest first)`, bold: true });
-    for (const r of recent) lines.push({ text: truncate(`${INDENT}${r.time ? ago(Date.parse(r.time), s.now) + ' ' : ''}[${r.code}] ${oneLine(r.message)}`, w) });
+    lines.push({ text: '' }, { text: `Recent retried errors and warnings (${recent.length}, newest first)`, bold: true });
+    for (const r of recent) lines.push({ text: truncate(`${INDENT}${r.time ? ago(Date.parse(r.time), s.now) + ' ' : ''}[${r.code}]${r.warning ? ' warning:' : ''} ${oneLine(r.message)}`, w) });
   }
   if (st) lines.push({ text: '' }, ...field('reported', `${st.updatedAt} (${ago(Date.parse(st.updatedAt), s.now)})`, w));
   else lines.push({ text: '' }, { text: `${INDENT}No status reported yet: the agent has not started this subtask.` });
@@ -99,7 +99,7 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
 export function errorDetail(s: DashboardState, id: string, w: number): Detail {
   const e = errorRows(s).find((x) => x.id === id);
   if (!e) return { title: 'Error', lines: [{ text: 'This error is no longer in the log.' }] };
-  const state = e.pausing ? 'the subtask is paused on it' : e.active ? 'retried by the agent' : 'cleared (no longer reported)';
+  const state = e.pausing ? 'the subtask is paused on it' : e.active ? (e.record.warning ? 'a warning (nothing to retry)' : 'retried by the agent') : 'cleared (no longer reported)';
   return {
     title: `Error ${e.record.code} · ${e.task} · ${e.source}`,
     lines: [
