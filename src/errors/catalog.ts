@@ -34,7 +34,7 @@ export const Errors = {
   SourceInUse: spec('TSDM-10013', 'config', false, 'source is used by a task', 'Stop the tasks that use it first (`dmctl stop-task NAME`).'),
   BadArguments: spec('TSDM-10014', 'config', false, 'command-line arguments are invalid', 'Run the command with --help.'),
   SecretKey: spec('TSDM-10021', 'config', false, 'encrypted password cannot be used: secret key missing or wrong', 'Give every agent and dmctl the same key file with --secret-key-path (or TSDM_SECRET_KEY_PATH), or write the password in plain text.'),
-  MetaRequired: spec('TSDM-10015', 'config', false, 'incremental task needs a start position', 'Set meta.binlog-name/binlog-pos (or binlog-gtid) in mysql-instances, or use task-mode all.'),
+  MetaRequired: spec('TSDM-10015', 'config', false, 'meta has no start position (binlog-name or binlog-gtid)', 'Set meta.binlog-name/binlog-pos (or binlog-gtid) in mysql-instances, remove meta to start from the source\'s current position (warning TSDM-10023), or use task-mode all.'),
   IncrementalFromCurrent: spec('TSDM-10023', 'config', false, 'incremental task without meta starts from the source\'s current binlog position (a warning)', 'Changes made upstream before that position are not migrated: make sure the downstream already holds them. To start elsewhere, set meta.binlog-name/binlog-pos (or binlog-gtid) and start the task again with `dmctl start-task --remove-meta`, or use task-mode all.'),
   ConfigBadExpression: spec('TSDM-10016', 'config', false, 'an expression filter cannot be parsed or uses what tsdm cannot evaluate', 'Rewrite the expression with the operators and functions docs/configuration.md lists for expression-filter, or remove the rule.'),
   // ---- upstream (2xxxx)
