@@ -31,9 +31,10 @@ export interface Txn { end: BinlogPosition; changes: RoutedChange[] }
  *   txn2: INSERT t (id=2, uk='w')            keys {t|pk|2, t|uk|w}   t|uk|w is owned by writer 0 -> writer 0
  *   txn3: INSERT t (id=3, uk='z')            keys {t|pk|3, t|uk|z}   all new -> hash -> writer 1
  *
- * Within one batch every key (primary key value, each unique key value, before and after images, all of the
- * downstream table's keys with values folded as its collations compare them; a keyless table is one key) is owned by exactly one writer, so all changes touching a key apply in binlog order on one
- * connection, and no two writers can collide on a unique index. A transaction whose keys are owned by two writers
+ * Within one batch every key (the downstream table's primary key value and each of its unique key values, before and
+ * after images, folded as its collations compare them, see row-identity.ts; a keyless table is one key) is owned by
+ * exactly one writer, so all changes touching a key apply in binlog order on one connection, and no two writers can
+ * collide on a unique index. A transaction whose keys are owned by two writers
  * cannot join the batch: the caller flushes (a barrier) and adds it to the next batch, where it may take all its
  * changes to one writer.
  */
