@@ -7,7 +7,8 @@ import { buildRules } from './rules.ts';
 import { checkUpstream } from './units/check.ts';
 import { checkExtendedColumns } from './units/check-extend.ts';
 import { checkShards } from './shard/precheck.ts';
-import type { SourceConfig } from '../src/config/types.ts';
+import type { DbConfig, SourceConfig } from '../src/config/types.ts';
+import { formatOverride, planSession, type SessionSide } from '../src/sql/session-vars.ts';
 
 /**
  * Handlers of the request/reply operations any agent serves (dmctl cannot open database connections itself:
@@ -35,6 +36,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     catch (err) { items.push({ name, ...(source ? { source } : {}), ok: false, error: asDmError(err).toRecord() }); }
   };
   await run('task timezone', undefined, async () => { taskZone(task); });
+  items.push(...sessionWarnings('downstream', task.targetDatabase, undefined, () => taskZone(task).session));
   await run('downstream connection', undefined, async () => { (await connect(task.targetDatabase, 'downstream')).destroy(); });
   for (const spec of task.subtasks) {
     const s = req.sources[spec.sourceId];
@@ -43,6 +45,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
       continue;
     }
     const src = parseSourceConfig(s.yaml, s.file);
+    items.push(...sessionWarnings('upstream', src.from, spec.sourceId, () => '+00:00'));
     await run(task.taskMode === 'full' ? 'upstream dump privileges' : 'upstream binlog and privileges', spec.sourceId, async () => {
       const c = await connect(src.from, 'upstream');
       try { await checkUpstream(c, task.taskMode); } finally { c.destroy(); }
@@ -64,4 +67,12 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     catch (err) { items.push({ name: 'shard tables', ok: false, error: asDmError(err).toRecord() }); }
   }
   return { ok: items.every((i) => i.ok), items };
+}
+
+/** The user's session values tsdm replaces on its data connections, one WARN item each (never a failure). */
+function sessionWarnings(side: SessionSide, db: DbConfig, source: string | undefined, zone: () => string): CheckItem[] {
+  let timeZone: string;
+  try { timeZone = zone(); } catch { return []; } // an unusable task timezone is its own failed check
+  const plan = planSession(side, db.session, { timeZone, keyPrefix: `${side === 'upstream' ? 'from' : 'target-database'}.session` });
+  return plan.overrides.map((o) => ({ name: 'session variable', ...(source ? { source } : {}), ok: true, warning: formatOverride(o, db.sessionOrigin?.file) }));
 }

@@ -1,12 +1,22 @@
 import type { Connection } from 'mysql2/promise';
-import { query } from './mysql.ts';
+import type { TaskConfig } from '../../src/config/types.ts';
+import type { CheckpointStore } from '../checkpoint.ts';
+import { connect } from './mysql.ts';
+import { taskZone } from './timezone.ts';
 
 /**
- * Session settings for every downstream session that writes rows or creates tables: no foreign-key checks (a load
- * creates and fills tables in name order, a child before its parent, and parallel writers commit in any order, as
- * DM's loader and syncer do), and a neutral sql_mode. Statements whose effect downstream depends on the checks
- * (a DELETE or key UPDATE that cascades) switch them on for themselves (agent/sync/foreign-keys.ts).
+ * A downstream connection that writes a task's rows (load worker, sync writer, and the same again after the server
+ * closed one): its session is prepared by connect() like every other (no foreign-key checks, tsdm's sql_mode, the
+ * user's target-database.session; see src/sql/session-vars.ts), in the task's time zone, and registered as this
+ * owner's connection so that a later owner can end it (fencing, checkpoint.ts claim).
  */
-export async function prepareDownstream(down: Connection): Promise<void> {
-  await query(down, 'downstream', "SET SESSION foreign_key_checks = 0, unique_checks = 1, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+export async function openDataConnection(task: TaskConfig, ckpt: CheckpointStore): Promise<Connection> {
+  const c = await connect(task.targetDatabase, 'downstream', { timeZone: taskZone(task).session });
+  try {
+    await ckpt.register(c);
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+  return c;
 }

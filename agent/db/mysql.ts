@@ -2,7 +2,8 @@ import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2/promise';
 import { readFileSync } from 'node:fs';
 import type { DbConfig } from '../../src/config/types.ts';
-import { DmError, type ErrorName } from '../../src/errors/index.ts';
+import { DmError, type ErrorContext, type ErrorName } from '../../src/errors/index.ts';
+import { planSession, setSessionSql, type SessionVar } from '../../src/sql/session-vars.ts';
 import { loadSecretKey, plainPassword } from '../../src/config/secret.ts';
 
 /** Key for passwords encrypted with `dmctl encrypt` (set once at agent start from --secret-key-path). */
@@ -20,7 +21,7 @@ export type Value = string | Buffer | null;
 export type Row = Record<string, Value>;
 
 export interface ConnectOpts {
-  /** Session time zone; dump/load/sync always use UTC on both sides so TIMESTAMP values move unchanged. */
+  /** Session time zone: UTC upstream (TIMESTAMP values are read in UTC), the task's zone for data written downstream. */
   timeZone?: string;
   multipleStatements?: boolean;
   /** Columns whose values must be read as bytes (binary strings, BIT, BLOB, geometry). */
@@ -56,6 +57,12 @@ export function connectionOptions(cfg: DbConfig, opts: ConnectOpts = {}): Connec
   };
 }
 
+/**
+ * Opens a connection and sets up its session: tsdm's settings and the user's `session` block, with tsdm's precedence
+ * (src/sql/session-vars.ts planSession). This is the one place every upstream and downstream session is prepared: the
+ * load workers, sync writers, checkpoint/meta connections and DDL executors all come through here, and so does a
+ * connection opened again after the server closed one (reopen()).
+ */
 export async function connect(cfg: DbConfig, side: Side, opts: ConnectOpts = {}): Promise<Connection> {
   let conn: Connection;
   try {
@@ -63,22 +70,64 @@ export async function connect(cfg: DbConfig, side: Side, opts: ConnectOpts = {})
   } catch (err) {
     throw classifyMysqlError(err, side, { connect: `${cfg.host}:${cfg.port}` });
   }
-  // A connection error after connect (server restart) must not crash the agent: the next query rejects.
-  conn.on('error', () => undefined);
-  try {
-    await conn.query(`SET SESSION time_zone = ?`, [opts.timeZone ?? '+00:00']);
-    // tsdm only reads upstream: a neutral sql_mode keeps SHOW CREATE output backquoted (not ANSI_QUOTES) and lets
-    // mysql2's escaping work (NO_BACKSLASH_ESCAPES would break it), whatever the server's global sql_mode is.
-    if (side === 'upstream') await conn.query(`SET SESSION sql_mode = ''`);
-    for (const [k, v] of Object.entries(cfg.session)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new DmError('ConfigInvalid', `invalid session variable name ${k}`, { context: { key: `session.${k}` } });
-      await conn.query(`SET SESSION ${k} = ?`, [v]);
+  // A connection error after connect (server restart, KILL, wait_timeout) must not crash the agent: the next query
+  // rejects. The connection is remembered as closed so that writers can open a new one before using it (isClosed).
+  conn.on('error', () => { closed.add(conn); });
+  conn.on('end', () => { closed.add(conn); });
+  const plan = planSession(side, cfg.session, {
+    timeZone: opts.timeZone ?? '+00:00',
+    keyPrefix: `${cfg.sessionOrigin?.key ?? (side === 'upstream' ? 'from' : 'target-database')}.session`,
+  });
+  for (const v of plan.vars) {
+    const sql = setSessionSql(v);
+    try {
+      await conn.query(sql);
+    } catch (err) {
+      conn.destroy();
+      if (v.key === undefined || isTransient(err)) throw classifyMysqlError(err, side, { sql });
+      throw sessionRefused(err, side, v, cfg);
     }
-  } catch (err) {
-    conn.destroy();
-    throw classifyMysqlError(err, side);
   }
   return conn;
+}
+
+const closed = new WeakSet<Connection>();
+
+/** True when the server or the network closed the connection: a query on it can only fail. */
+export function isClosed(conn: Connection): boolean {
+  // mysql2 marks a connection that had a fatal error; the events above may not have been delivered yet.
+  const core = (conn as unknown as { connection?: { _fatalError?: unknown; _closing?: boolean } }).connection;
+  return closed.has(conn) || !!core?._fatalError || !!core?._closing;
+}
+
+/** An error of a connection that is gone (killed, timed out, server restarted): open a new one and retry. */
+export function isConnectionLost(err: unknown): boolean {
+  const e = (err instanceof DmError ? err.cause : err) as MysqlErrorLike | undefined;
+  if (!e) return false;
+  return e.fatal === true || e.errno === 1927 || e.errno === 2006 || e.errno === 2013 || (e.code !== undefined && CONN_CODES.has(e.code));
+}
+
+/** TSDM-10022: the server refused a session variable the user wrote; the suggestion follows the server's reason. */
+function sessionRefused(err: unknown, side: Side, v: SessionVar, cfg: DbConfig): DmError {
+  const e = err as MysqlErrorLike;
+  const file = cfg.sessionOrigin?.file;
+  const key = v.key ?? v.name;
+  const where = file ? `${file} key ${key}` : `key ${key}`;
+  const block = side === 'upstream' ? 'from.session in the source file (then `dmctl operate-source update`)' : 'target-database.session in the task file';
+  let suggestion: string;
+  switch (e.errno) {
+    case 1193: suggestion = `The ${side} server has no variable ${v.name} (a variable of another server kind or version?): remove it from ${block}.`; break;
+    case 1231: case 1232: suggestion = `${v.name} does not accept ${JSON.stringify(v.value)}: write a value it accepts in ${block} (numbers and ON/OFF are sent unquoted, other values as strings).`; break;
+    case 1228: case 1229: case 1238: case 1621: suggestion = `${v.name} cannot be set for one session: set it on the server (SET GLOBAL and my.cnf) and remove it from ${block}.`; break;
+    case 1227: suggestion = `The ${side} user may not set ${v.name}: grant the privilege the server names, or remove it from ${block}.`; break;
+    default: suggestion = `Fix or remove ${v.name} in ${block}.`;
+  }
+  const context: ErrorContext = { key };
+  if (file) context.file = file;
+  if (e.errno !== undefined) context.errno = e.errno;
+  return new DmError('SessionVariableRefused',
+    `${where}: the ${side} server refused session variable ${v.name} = ${JSON.stringify(v.value)} (${setSessionSql(v)}): ${e.errno ? `error ${e.errno}: ` : ''}${e.sqlMessage ?? e.message ?? String(err)}`,
+    { cause: err, context, suggestion });
 }
 
 interface MysqlErrorLike { errno?: number; code?: string; sqlMessage?: string; message?: string; fatal?: boolean }

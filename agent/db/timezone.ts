@@ -1,5 +1,6 @@
 import type { TaskConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
+import { fixedOffsetZone } from '../../src/sql/session-vars.ts';
 
 /**
  * DM's task `timezone`: the downstream sessions run in it, so column defaults such as CURRENT_TIMESTAMP are evaluated
@@ -10,7 +11,11 @@ import { DmError } from '../../src/errors/index.ts';
 export interface Zone { session: string; offsetMinutes: number }
 
 export function taskZone(task: TaskConfig): Zone {
-  const tz = task.timezone.trim();
+  // Without a task `timezone`, a fixed-offset `time_zone` in target-database.session is the zone (DM lets the task's
+  // zone win; with none set, the user's session value is the one that says what they want). A named zone there is
+  // replaced by UTC, and check-task says so (src/sql/session-vars.ts planSession).
+  const user = task.targetDatabase.session['time_zone'];
+  const tz = task.timezone.trim() || (user === undefined ? '' : fixedOffsetZone(String(user)) ?? '');
   if (tz === '' || /^(utc|z|\+00:00|-00:00|\+0:00)$/i.test(tz)) return { session: '+00:00', offsetMinutes: 0 };
   const m = /^([+-])(\d{1,2}):(\d{2})$/.exec(tz);
   if (!m) {

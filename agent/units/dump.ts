@@ -6,7 +6,6 @@ import { escapeId, query } from '../db/mysql.ts';
 import { listTables, loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
 import { toTableInfo } from '../../src/schema/from-server.ts';
 import { createDatabaseFor, createTableFor } from '../sync/sqlgen.ts';
-import { prepareDownstream } from '../db/downstream.ts';
 import { Snapshot } from './snapshot.ts';
 import { throwIfAborted, type SubtaskContext, type SubtaskRules, type Unit } from './context.ts';
 
@@ -31,8 +30,8 @@ export class DumpUnit implements Unit {
     this.snapshot = snap;
     try {
       const conn = snap.conns[0]!;
-      // Foreign keys: tables are created in name order, a child before its parent (checks off, as DM's loader).
-      await prepareDownstream(this.down);
+      // Foreign keys: tables are created in name order, a child before its parent; every downstream session has the
+      // checks off (db/mysql.ts connect), as DM's loader.
       // Tables and their structure as of the snapshot (read under its lock), not as they are a moment later.
       const tables = snap.tables ?? (await listTables(conn, 'upstream')).filter((t) => wanted(t.schema, t.table));
       ctx.log.info({ tables: tables.length, position: snap.position }, 'snapshot taken');

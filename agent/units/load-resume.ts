@@ -5,7 +5,6 @@ import { classifyQuery } from '../../src/sql/ddl.ts';
 import { maxPos, posKey, type BinlogPosition } from '../binlog/position.ts';
 import type { ChunkRow, SourceState, TableReload } from '../checkpoint.ts';
 import { binlogStatements } from '../db/binlog-ddl.ts';
-import { prepareDownstream } from '../db/downstream.ts';
 import { escapeId, query } from '../db/mysql.ts';
 import type { SubtaskContext } from './context.ts';
 import { createTarget, migratedTable, planChunks, schemaCreator, snapshotInfo } from './dump.ts';
@@ -51,7 +50,6 @@ export async function resumeSnapshot(ctx: SubtaskContext, down: Connection, chun
       ctx.log.warn({ from: base ? posKey(base) : '-', to: posKey(snap.position) }, 'the binlog since the first snapshot cannot be read: every table is loaded again from the new snapshot');
     }
     refuseMerged(ctx, decision.reload, [...plan, ...tables]);
-    await prepareDownstream(down);
     const ensureSchema = schemaCreator(snap.conns[0]!, down);
     const present = new Map(tables.map((t) => [tableKey(t), t]));
     const newChunks: ChunkRow[] = [];

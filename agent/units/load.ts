@@ -4,11 +4,11 @@ import type { BinlogPosition, TableLoadProgress } from '../../src/coord/records.
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos } from '../binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';
-import { classifyMysqlError, connect, escapeId, isTransient, query, type Row, type Value } from '../db/mysql.ts';
+import { classifyMysqlError, escapeId, isTransient, query, type Row, type Value } from '../db/mysql.ts';
 import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
 import { insertStatements } from '../sync/sqlgen.ts';
 import type { Snapshot } from './snapshot.ts';
-import { prepareDownstream } from '../db/downstream.ts';
+import { openDataConnection } from '../db/downstream.ts';
 import { snapshotInfo } from './dump.ts';
 import { resumeSnapshot } from './load-resume.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';
@@ -96,9 +96,7 @@ export class LoadUnit implements Unit {
         let lastReport = 0;
         const worker = async (i: number): Promise<void> => {
           const up = snap.conns[i % snap.conns.length]!;
-          const down = await connect(ctx.task.targetDatabase, 'downstream', { timeZone: taskZone(ctx.task).session });
-          await prepareDownstream(down);
-          await ctx.ckpt.register(down);
+          const down = await openDataConnection(ctx.task, ctx.ckpt);
           try {
             for (let c = queue.shift(); c; c = queue.shift()) {
               throwIfAborted(ctx.signal);

@@ -19,7 +19,7 @@ import type { ShardHold } from '../checkpoint.ts';
 import { Optimist } from '../shard/optimist.ts';
 import { crashPoint } from '../fault.ts';
 import { writerStatements } from '../sync/writer-sql.ts';
-import { prepareDownstream } from '../db/downstream.ts';
+import { openDataConnection } from '../db/downstream.ts';
 import { masterStatus } from './snapshot.ts';
 import { Aborted, type SubtaskContext, type Unit } from './context.ts';
 import { extendRouted } from '../sync/extend-columns.ts';
@@ -103,10 +103,7 @@ export class SyncUnit implements Unit {
     this.ctrl = await connect(ctx.source.from, 'upstream');
     try {
       for (let i = 0; i < this.workerCount; i++) {
-        const c = await connect(ctx.task.targetDatabase, 'downstream', { timeZone: this.zone.session });
-        await prepareDownstream(c);
-        await ctx.ckpt.register(c);
-        this.writers.push(c);
+        this.writers.push(await openDataConnection(ctx.task, ctx.ckpt));
       }
       this.synced = minPos(this.writerPos) ?? start;
       this.master = await masterStatus(this.ctrl);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { DbConfig, TlsConfig } from './types.ts';
 import { patternProblem } from './dm-values.ts';
 import type { IssueParams } from './yaml-schema.ts';
+import { sessionVarName } from '../sql/session-vars.ts';
 
 /** Non-negative integer (DM's Go ints and uints). */
 export const uint = () => z.number().int().nonnegative();
@@ -49,17 +50,33 @@ export const dbSchema = (defaultPort: number) =>
     password: z.string().default(''),
     'max-allowed-packet': z.number().int().optional(),
     // DM decodes session values into strings (map[string]string); toPlain keeps `off` as "off".
-    session: z.record(z.string(), z.string()).default({}),
+    session: z.record(z.string(), z.string()).default({}).superRefine((s, ctx) => {
+      const seen = new Map<string, string>();
+      for (const k of Object.keys(s)) {
+        const name = sessionVarName(k);
+        if (name === undefined) {
+          issue(ctx, `"${k}" is not a session variable name (letters, digits and _, optionally written @@name, @@session.name or session.name)`,
+            { suggestion: 'Fix the variable name; the values are sent as `SET SESSION name = value` on every connection.' }, [k]);
+          continue;
+        }
+        const prev = seen.get(name);
+        if (prev !== undefined) issue(ctx, `"${k}" sets ${name} again (already set as "${prev}")`, { suggestion: 'Keep one of the two keys.' }, [k]);
+        seen.set(name, k);
+      }
+    }),
     security: z.object(SECURITY_KEYS).strict().optional(),
   }).strict();
 
 export type RawDb = z.output<ReturnType<typeof dbSchema>>;
 
-export function toDbConfig(raw: RawDb): DbConfig {
+/** `origin`: the file and the key of this block (`from`, `target-database`), for errors about a session variable. */
+export function toDbConfig(raw: RawDb, origin?: { file: string; key: string }): DbConfig {
   const session: DbConfig['session'] = {};
-  // DM lower-cases session variable names (AdjustTargetDBSessionCfg); MySQL treats them case-insensitively.
-  for (const [k, v] of Object.entries(raw.session)) session[k.toLowerCase()] = v;
+  // DM lower-cases session variable names (AdjustTargetDBSessionCfg); MySQL treats them case-insensitively. The
+  // schema has refused names that are not identifiers.
+  for (const [k, v] of Object.entries(raw.session)) session[sessionVarName(k) ?? k.toLowerCase()] = v;
   const db: DbConfig = { host: raw.host, port: raw.port, user: raw.user, password: raw.password, session };
+  if (origin && Object.keys(session).length > 0) db.sessionOrigin = origin;
   const s = raw.security;
   if (s) {
     const tls: TlsConfig = {};

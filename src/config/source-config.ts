@@ -71,7 +71,7 @@ export function loadSourceConfig(text: string, file: string): { config: SourceCo
     relayBinlogName: s['relay-binlog-name'],
     relayBinlogGtid: s['relay-binlog-gtid'],
     serverId: s['server-id'],
-    from: toDbConfig(s.from),
+    from: toDbConfig(s.from, { file, key: 'from' }),
     purge: { interval: s.purge.interval, expires: s.purge.expires, remainSpace: s.purge['remain-space'] },
   };
   if (s.flavor !== '') config.flavor = s.flavor;

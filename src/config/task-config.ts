@@ -14,6 +14,7 @@ import { routeExtractors } from './route-extractors.ts';
 import { checkOnlineDdlRules, resolveOnlineDdl } from './online-ddl.ts';
 import { DM_EVENT_NAMES, normaliseEventType } from './dm-values.ts';
 import { toDbConfig } from './schema-parts.ts';
+import { sessionVarName } from '../sql/session-vars.ts';
 import { closest } from './suggest.ts';
 import { taskSchema, type RawBaRule, type RawFilter, type RawInstance, type RawTask } from './task-schema.ts';
 import { dumpConfig, loadConfig, syncConfig } from './task-units.ts';
@@ -70,7 +71,7 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
     metaSchema: t['meta-schema'] || 'dm_meta',
     timezone: t.timezone,
     caseSensitive: t['case-sensitive'],
-    targetDatabase: toDbConfig(t['target-database']),
+    targetDatabase: toDbConfig(t['target-database'], { file, key: 'target-database' }),
     subtasks,
   };
   const onlineDdl = resolveOnlineDdl(t, src, notes);
@@ -78,7 +79,7 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
   // YAML 1.1 reads `off` as false; DM passes session values as written, so take the source text.
   for (const k of Object.keys(t['target-database'].session)) {
     const text = scalarSource(src, ['target-database', 'session', k]);
-    if (text !== undefined) config.targetDatabase.session[k.toLowerCase()] = text;
+    if (text !== undefined) config.targetDatabase.session[sessionVarName(k) ?? k.toLowerCase()] = text;
   }
   return { config, notes };
 }

@@ -14,8 +14,13 @@ export interface DbConfig {
   user: string;
   /** Plain text in memory only; never logged, never printed (see redact()). */
   password: string;
-  /** Session variables set on every connection (DM `session`). */
+  /**
+   * Session variables the user set on every connection (DM `session`): names as src/sql/session-vars.ts
+   * sessionVarName gives them (lower case, no `@@`), values as written. tsdm's own settings are added when connecting.
+   */
   session: Record<string, string | number | boolean>;
+  /** Where `session` was written (set when it is not empty): errors about a variable name the file and key. */
+  sessionOrigin?: { file: string; key: string };
   security?: TlsConfig;
 }
 

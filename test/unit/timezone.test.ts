@@ -3,13 +3,21 @@ import assert from 'node:assert/strict';
 import { shiftTimestamp, taskZone } from '../../agent/db/timezone.ts';
 import type { TaskConfig } from '../../src/config/types.ts';
 
-const task = (timezone: string) => ({ timezone } as TaskConfig);
+const task = (timezone: string, session: Record<string, string> = {}) =>
+  ({ timezone, targetDatabase: { host: 'h', port: 3306, user: 'u', password: '', session } } as TaskConfig);
 
 test('task timezone: offsets and UTC; IANA names are refused with the reason', () => {
   assert.deepEqual(taskZone(task('')), { session: '+00:00', offsetMinutes: 0 });
   assert.deepEqual(taskZone(task('+04:00')), { session: '+04:00', offsetMinutes: 240 });
   assert.deepEqual(taskZone(task('-5:30')), { session: '-05:30', offsetMinutes: -330 });
   assert.throws(() => taskZone(task('Asia/Shanghai')), /only fixed offsets/);
+});
+
+test('task timezone: without `timezone`, a fixed-offset time_zone of target-database.session is the zone', () => {
+  assert.deepEqual(taskZone(task('', { time_zone: '+8:00' })), { session: '+08:00', offsetMinutes: 480 });
+  assert.deepEqual(taskZone(task('+01:00', { time_zone: '+08:00' })), { session: '+01:00', offsetMinutes: 60 });
+  // A named zone there cannot carry TIMESTAMP values exactly: UTC, and check-task warns (session-vars planSession).
+  assert.deepEqual(taskZone(task('', { time_zone: 'Asia/Shanghai' })), { session: '+00:00', offsetMinutes: 0 });
 });
 
 test('TIMESTAMP values move from UTC to the offset exactly, fractions and zero dates kept', () => {

@@ -20,6 +20,11 @@ function printCheck(ctx: CommandContext, res: CheckResult, stream: NodeJS.Writab
   for (const i of res.items) stream.write(`${i.ok ? (i.warning ? 'WARN' : 'ok  ') : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}${i.warning ? `\n     ${i.warning}` : ''}\n`);
 }
 
+/** The warnings of passed checks, for `--json` (`warnings`: one string each, as the WARN lines say them). */
+function warningsOf(res: CheckResult): string[] {
+  return res.items.filter((i) => i.ok && i.warning).map((i) => `${i.name}${i.source ? ` (${i.source})` : ''}: ${i.warning}`);
+}
+
 export const checkTask: Command = {
   name: 'check-task',
   summary: 'run the prechecks of a task file without starting it',
@@ -35,7 +40,7 @@ export const checkTask: Command = {
     if (!file) throw usageError('check-task needs a task file');
     const yaml = encryptYamlPasswords(readConfigFile(file), TASK_PASSWORD_PATHS, ctx.secretKey());
     const res = await precheck(ctx, await ctx.coord(), yaml, file);
-    if (ctx.flags.json) ctx.json({ result: res.ok, checks: res.items });
+    if (ctx.flags.json) ctx.json({ result: res.ok, checks: res.items, warnings: warningsOf(res) });
     else printCheck(ctx, res, res.ok ? ctx.out : ctx.err);
     return res.ok ? Exit.ok : Exit.failed;
   },
@@ -66,7 +71,7 @@ export const startTask: Command = {
     if (existing && existing.value.stage !== 'Stopped') throw new DmError('TaskExists', `task ${task.name} already exists (stage ${existing.value.stage})`);
     const res = await precheck(ctx, coord, yaml, file);
     if (!res.ok) {
-      if (ctx.flags.json) ctx.json({ result: false, checks: res.items, error: res.items.find((i) => !i.ok)?.error });
+      if (ctx.flags.json) ctx.json({ result: false, checks: res.items, warnings: warningsOf(res), error: res.items.find((i) => !i.ok)?.error });
       else { ctx.err.write('precheck failed, task not started:\n'); printCheck(ctx, res, ctx.err); }
       return Exit.failed;
     }
@@ -84,8 +89,12 @@ export const startTask: Command = {
       ? await coord.update(Bucket.tasks, Keys.task(task.name), rec, existing.revision)
       : await coord.create(Bucket.tasks, Keys.task(task.name), rec);
     if (ok === undefined) throw new DmError('TaskExists', `task ${task.name} was changed concurrently; retry`);
-    if (ctx.flags.json) ctx.json({ result: true, task: task.name, sources: rec.sources });
-    else ctx.print(`task ${task.name} started on ${rec.sources.join(', ')}`);
+    if (ctx.flags.json) ctx.json({ result: true, task: task.name, sources: rec.sources, warnings: warningsOf(res) });
+    else {
+      // The checks passed; what they warned about (a session value tsdm replaces, say) is still worth a line.
+      printCheck(ctx, { ok: true, items: res.items.filter((i) => i.warning) }, ctx.err);
+      ctx.print(`task ${task.name} started on ${rec.sources.join(', ')}`);
+    }
     return Exit.ok;
   },
 };
