@@ -1,8 +1,8 @@
 import type { Connection } from 'mysql2/promise';
 import type { BinlogPosition } from '../src/coord/records.ts';
 import { DmError } from '../src/errors/index.ts';
-import { escapeId, query } from './db/mysql.ts';
-import { hash } from './sync/dispatcher.ts';
+import { query } from './db/mysql.ts';
+import { deleteRows, ensureMetaTables, META_TABLES, metaTable, metaTableName } from './checkpoint-tables.ts';
 
 /**
  * Checkpoints live in the downstream, schema `meta-schema` (DM's layout idea, tsdm's tables):
@@ -15,6 +15,9 @@ import { hash } from './sync/dispatcher.ts';
  *   <task>_table_reload      (source, table)  -> tables a resumed load reloaded whole from a later snapshot, and the
  *                                                position of that snapshot: sync skips their events up to it
  *                                                (agent/units/load-reconcile.ts); table '' = a schema's own DDL
+ *
+ * The tables are created, and their statements written, as checkpoint-tables.ts says: rows named by full primary key,
+ * upserts, no range deletes, so that the checkpoint writes of a task's sources never deadlock with each other.
  *
  * Invariants:
  *  - a writer's row is updated in the same downstream transaction as the rows it covers, so after any crash the
@@ -81,16 +84,7 @@ export interface SourceState {
   safeUntil?: BinlogPosition;
 }
 
-/**
- * `<task>_<suffix>`, kept within MySQL's 64-character identifier limit: a long task name is cut and given a hash
- * of the whole name, so two long names never share tables.
- */
-export function metaTableName(task: string, suffix: string): string {
-  const full = `${task}_${suffix}`;
-  if (full.length <= 64) return full;
-  const tag = hash(task).toString(16).padStart(8, '0');
-  return `${task.slice(0, 64 - suffix.length - tag.length - 2)}_${tag}_${suffix}`;
-}
+export { metaTableName };
 
 /** The binding a subtask runs under: agent name and its dm_bounds term. */
 export interface Owner { agent: string; term: number }
@@ -113,66 +107,25 @@ export class CheckpointStore {
   readonly onlineDdlT: string;
 
   constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string, private readonly owner?: Owner) {
-    this.ownerT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'source_owner'))}`;
-    this.auditT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'write_audit'))}`;
-    this.connT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'owner_conn'))}`;
-    this.syncT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'syncer_checkpoint'))}`;
-    this.loadT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'loader_checkpoint'))}`;
-    this.stateT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'source_state'))}`;
-    this.ddlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'ddl_pending'))}`;
-    this.schemaT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'schema_tracker'))}`;
-    this.holdT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'shard_hold'))}`;
-    this.reloadT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'table_reload'))}`;
-    this.onlineDdlT = `${escapeId(metaSchema)}.${escapeId(metaTableName(task, 'onlineddl'))}`;
+    const t = (name: Parameters<typeof metaTable>[2]) => metaTable(metaSchema, task, name);
+    this.ownerT = t('source_owner');
+    this.auditT = t('write_audit');
+    this.connT = t('owner_conn');
+    this.syncT = t('syncer_checkpoint');
+    this.loadT = t('loader_checkpoint');
+    this.stateT = t('source_state');
+    this.ddlT = t('ddl_pending');
+    this.schemaT = t('schema_tracker');
+    this.holdT = t('shard_hold');
+    this.reloadT = t('table_reload');
+    this.onlineDdlT = t('onlineddl');
   }
 
+  /** The task's meta tables (created once, serialised: checkpoint-tables.ts) and this source's one-row entries. */
   async init(conn: Connection): Promise<void> {
-    await query(conn, 'downstream', `CREATE DATABASE IF NOT EXISTS ${escapeId(this.metaSchema)}`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.syncT} (
-      source VARCHAR(128) NOT NULL, writer INT NOT NULL, binlog_name VARCHAR(255) NOT NULL, binlog_pos BIGINT UNSIGNED NOT NULL,
-      binlog_gtid TEXT NULL, workers INT NOT NULL, updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-      PRIMARY KEY (source, writer)) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.loadT} (
-      source VARCHAR(128) NOT NULL, chunk_id VARCHAR(600) NOT NULL, schema_name VARCHAR(128) NOT NULL, table_name VARCHAR(128) NOT NULL,
-      target_schema VARCHAR(128) NOT NULL, target_table VARCHAR(128) NOT NULL, key_column VARCHAR(128) NULL,
-      lo TEXT NULL, hi TEXT NULL, est_rows BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0, rows_loaded BIGINT NOT NULL DEFAULT 0,
-      snapshot_name VARCHAR(255) NULL, snapshot_pos BIGINT UNSIGNED NULL, snapshot_gtid TEXT NULL,
-      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-      PRIMARY KEY (source, chunk_id)) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.stateT} (
-      source VARCHAR(128) NOT NULL PRIMARY KEY, phase VARCHAR(16) NOT NULL,
-      start_name VARCHAR(255) NULL, start_pos BIGINT UNSIGNED NULL, start_gtid TEXT NULL,
-      safe_name VARCHAR(255) NULL, safe_pos BIGINT UNSIGNED NULL,
-      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.ddlT} (
-      source VARCHAR(128) NOT NULL PRIMARY KEY, position VARCHAR(300) NOT NULL) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.schemaT} (
-      source VARCHAR(128) NOT NULL PRIMARY KEY, tracker LONGTEXT NOT NULL,
-      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.holdT} (
-      source VARCHAR(128) NOT NULL, schema_name VARCHAR(128) NOT NULL, table_name VARCHAR(128) NOT NULL,
-      target_schema VARCHAR(128) NOT NULL, target_table VARCHAR(128) NOT NULL,
-      start_name VARCHAR(255) NOT NULL, start_pos BIGINT UNSIGNED NOT NULL, start_gtid TEXT NULL,
-      applied_name VARCHAR(255) NOT NULL, applied_pos BIGINT UNSIGNED NOT NULL, applied_gtid TEXT NULL,
-      blocked TINYINT NOT NULL, ddls LONGTEXT NOT NULL, tracker LONGTEXT NOT NULL,
-      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-      PRIMARY KEY (source, schema_name, table_name)) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.reloadT} (
-      source VARCHAR(128) NOT NULL, schema_name VARCHAR(128) NOT NULL, table_name VARCHAR(128) NOT NULL,
-      binlog_name VARCHAR(255) NOT NULL, binlog_pos BIGINT UNSIGNED NOT NULL, binlog_gtid TEXT NULL,
-      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-      PRIMARY KEY (source, schema_name, table_name)) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.ownerT} (
-      source VARCHAR(128) NOT NULL PRIMARY KEY, term BIGINT NOT NULL, agent VARCHAR(128) NOT NULL,
-      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
-    await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.connT} (
-      source VARCHAR(128) NOT NULL, conn_id BIGINT UNSIGNED NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL,
-      PRIMARY KEY (source, conn_id)) DEFAULT CHARSET=utf8mb4`);
-    if (WRITE_AUDIT) {
-      await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.auditT} (
-        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, source VARCHAR(128) NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL,
-        what VARCHAR(300) NOT NULL, at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)) DEFAULT CHARSET=utf8mb4`);
-    }
+    await ensureMetaTables(conn, this.metaSchema, this.task, WRITE_AUDIT);
+    // The DDL marker row exists from here on: marking and clearing update it by key, never insert or delete it.
+    await query(conn, 'downstream', `INSERT IGNORE INTO ${this.ddlT} (source, position) VALUES (?, '')`, [this.source]);
   }
 
   async readHolds(conn: Connection): Promise<ShardHold[]> {
@@ -187,8 +140,11 @@ export class CheckpointStore {
   /** A table reaches a shard DDL: written in the barrier transaction that moves the writers past that DDL. */
   holdSql(h: ShardHold): { sql: string; params: unknown[] } {
     return {
-      sql: `REPLACE INTO ${this.holdT} (source, schema_name, table_name, target_schema, target_table, start_name, start_pos, start_gtid,
-            applied_name, applied_pos, applied_gtid, blocked, ddls, tracker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      sql: `INSERT INTO ${this.holdT} (source, schema_name, table_name, target_schema, target_table, start_name, start_pos, start_gtid,
+            applied_name, applied_pos, applied_gtid, blocked, ddls, tracker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            ON DUPLICATE KEY UPDATE target_schema = VALUES(target_schema), target_table = VALUES(target_table), start_name = VALUES(start_name),
+            start_pos = VALUES(start_pos), start_gtid = VALUES(start_gtid), applied_name = VALUES(applied_name), applied_pos = VALUES(applied_pos),
+            applied_gtid = VALUES(applied_gtid), blocked = VALUES(blocked), ddls = VALUES(ddls), tracker = VALUES(tracker)`,
       params: [this.source, h.schema, h.table, h.targetSchema, h.targetTable, h.start.name, h.start.pos, h.start.gtid ?? null,
         h.applied.name, h.applied.pos, h.applied.gtid ?? null, h.blocked ? 1 : 0, JSON.stringify(h.ddls), JSON.stringify(h.tracker)],
     };
@@ -208,7 +164,7 @@ export class CheckpointStore {
   }
 
   async deleteHold(conn: Connection, schema: string, table: string): Promise<void> {
-    await query(conn, 'downstream', `DELETE FROM ${this.holdT} WHERE source = ? AND schema_name = ? AND table_name = ? AND blocked = 0`, [this.source, schema, table]);
+    await deleteRows(conn, this.holdT, META_TABLES.shard_hold.key, 'source = ? AND schema_name = ? AND table_name = ? AND blocked = 0', [this.source, schema, table]);
   }
 
   /**
@@ -236,7 +192,8 @@ export class CheckpointStore {
       const [r] = await query<Record<string, string | number>[]>(conn, 'downstream', `SELECT term, agent FROM ${this.ownerT} WHERE source = ? FOR UPDATE`, [this.source]);
       const term = Number(r?.term ?? 0);
       if (term > this.owner.term) throw this.fenced(term, String(r?.agent ?? ''));
-      await query(conn, 'downstream', `DELETE FROM ${this.connT} WHERE source = ? AND NOT (agent = ? AND term = ?)`, [this.source, this.owner.agent, this.owner.term]);
+      // The ended connections are forgotten row by row, by key (no range lock: checkpoint-tables.ts).
+      for (const o of others) await query(conn, 'downstream', `DELETE FROM ${this.connT} WHERE source = ? AND conn_id = ?`, [this.source, o.conn_id]);
       await query(conn, 'downstream', `UPDATE ${this.ownerT} SET term = ?, agent = ? WHERE source = ?`, [this.owner.term, this.owner.agent, this.source]);
       await query(conn, 'downstream', 'COMMIT');
     } catch (err) {
@@ -249,7 +206,8 @@ export class CheckpointStore {
   /** Records a downstream connection of this owner, so that the next owner can end it (see claim). Autocommit. */
   async register(conn: Connection): Promise<void> {
     if (!this.owner) return;
-    await query(conn, 'downstream', `REPLACE INTO ${this.connT} (source, conn_id, agent, term) VALUES (?, CONNECTION_ID(), ?, ?)`, [this.source, this.owner.agent, this.owner.term]);
+    await query(conn, 'downstream', `INSERT INTO ${this.connT} (source, conn_id, agent, term) VALUES (?, CONNECTION_ID(), ?, ?)
+      ON DUPLICATE KEY UPDATE agent = VALUES(agent), term = VALUES(term)`, [this.source, this.owner.agent, this.owner.term]);
   }
 
   /**
@@ -279,32 +237,37 @@ export class CheckpointStore {
   }
 
   private async writeTracker(conn: Connection, tracker: unknown): Promise<void> {
-    await query(conn, 'downstream', `REPLACE INTO ${this.schemaT} (source, tracker) VALUES (?, ?)`, [this.source, JSON.stringify(tracker)]);
+    await query(conn, 'downstream', `INSERT INTO ${this.schemaT} (source, tracker) VALUES (?, ?) ON DUPLICATE KEY UPDATE tracker = VALUES(tracker)`,
+      [this.source, JSON.stringify(tracker)]);
   }
 
   /** Written (autocommit) right before a DDL runs downstream; cleared with the checkpoint that moves past it. */
   async markDdlPending(conn: Connection, position: string): Promise<void> {
     // A DDL autocommits and cannot be fenced in a transaction: check right before it (a narrow window, see docs).
     await this.checkFence(conn, `ddl ${position}`);
-    await query(conn, 'downstream', `REPLACE INTO ${this.ddlT} (source, position) VALUES (?, ?)`, [this.source, position]);
+    await query(conn, 'downstream', `INSERT INTO ${this.ddlT} (source, position) VALUES (?, ?) ON DUPLICATE KEY UPDATE position = VALUES(position)`, [this.source, position]);
   }
 
   /** A DDL that failed did not take effect: forget the marker, so a plain resume does not take it as applied. */
   async clearDdlPending(conn: Connection): Promise<void> {
-    await query(conn, 'downstream', `DELETE FROM ${this.ddlT} WHERE source = ?`, [this.source]);
+    await query(conn, 'downstream', `UPDATE ${this.ddlT} SET position = '' WHERE source = ?`, [this.source]);
   }
 
   async readDdlPending(conn: Connection): Promise<string | undefined> {
     const [r] = await query<Record<string, string>[]>(conn, 'downstream', `SELECT position FROM ${this.ddlT} WHERE source = ?`, [this.source]);
-    return r?.position;
+    return r?.position || undefined;
   }
 
   /** `start-task --remove-meta`: forget everything of this (task, source). */
   async remove(conn: Connection): Promise<void> {
     // `<task>_onlineddl` (agent/sync/online-ddl.ts) too: its shadow-table statements belong to the old positions.
-    for (const t of [this.syncT, this.loadT, this.stateT, this.ddlT, this.schemaT, this.holdT, this.reloadT, this.onlineDdlT]) {
-      await query(conn, 'downstream', `DELETE FROM ${t} WHERE source = ?`, [this.source]).catch(() => undefined);
-    }
+    const tables: [string, readonly string[]][] = [
+      [this.syncT, META_TABLES.syncer_checkpoint.key], [this.loadT, META_TABLES.loader_checkpoint.key], [this.stateT, META_TABLES.source_state.key],
+      [this.schemaT, META_TABLES.schema_tracker.key], [this.holdT, META_TABLES.shard_hold.key], [this.reloadT, META_TABLES.table_reload.key],
+      [this.onlineDdlT, META_TABLES.onlineddl.key],
+    ];
+    for (const [t, key] of tables) await deleteRows(conn, t, key, 'source = ?', [this.source]);
+    await this.clearDdlPending(conn);
   }
 
   async readState(conn: Connection): Promise<SourceState | undefined> {
@@ -319,12 +282,16 @@ export class CheckpointStore {
 
   async writeState(conn: Connection, st: SourceState): Promise<void> {
     await this.checkFence(conn, `state ${st.phase}`);
-    await query(conn, 'downstream', `REPLACE INTO ${this.stateT} (source, phase, start_name, start_pos, start_gtid, safe_name, safe_pos) VALUES (?,?,?,?,?,?,?)`,
+    await query(conn, 'downstream', `INSERT INTO ${this.stateT} (source, phase, start_name, start_pos, start_gtid, safe_name, safe_pos) VALUES (?,?,?,?,?,?,?)
+      ON DUPLICATE KEY UPDATE phase = VALUES(phase), start_name = VALUES(start_name), start_pos = VALUES(start_pos), start_gtid = VALUES(start_gtid),
+      safe_name = VALUES(safe_name), safe_pos = VALUES(safe_pos)`,
       [this.source, st.phase, st.syncStart?.name ?? null, st.syncStart?.pos ?? null, st.syncStart?.gtid ?? null, st.safeUntil?.name ?? null, st.safeUntil?.pos ?? null]);
   }
 
-  async readChunks(conn: Connection): Promise<ChunkRow[]> {
-    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream', `SELECT * FROM ${this.loadT} WHERE source = ? ORDER BY chunk_id`, [this.source]);
+  /** The chunk plan, or with `chunkId` just that chunk. */
+  async readChunks(conn: Connection, chunkId?: string): Promise<ChunkRow[]> {
+    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream',
+      `SELECT * FROM ${this.loadT} WHERE source = ?${chunkId === undefined ? '' : ' AND chunk_id = ?'} ORDER BY chunk_id`, chunkId === undefined ? [this.source] : [this.source, chunkId]);
     return rows.map((r) => {
       const c: ChunkRow = {
         chunkId: String(r.chunk_id), schema: String(r.schema_name), table: String(r.table_name),
@@ -341,8 +308,8 @@ export class CheckpointStore {
   async writePlan(conn: Connection, chunks: ChunkRow[], st: SourceState, tracker?: unknown): Promise<void> {
     await query(conn, 'downstream', 'BEGIN');
     try {
-      await query(conn, 'downstream', `DELETE FROM ${this.loadT} WHERE source = ?`, [this.source]);
-      await query(conn, 'downstream', `DELETE FROM ${this.reloadT} WHERE source = ?`, [this.source]);
+      await deleteRows(conn, this.loadT, META_TABLES.loader_checkpoint.key, 'source = ?', [this.source]);
+      await deleteRows(conn, this.reloadT, META_TABLES.table_reload.key, 'source = ?', [this.source]);
       await this.insertChunks(conn, chunks);
       await this.writeState(conn, st);
       if (tracker !== undefined) await this.writeTracker(conn, tracker);
@@ -370,11 +337,12 @@ export class CheckpointStore {
     await query(conn, 'downstream', 'BEGIN');
     try {
       for (const t of tables) {
-        await query(conn, 'downstream', `DELETE FROM ${this.loadT} WHERE source = ? AND schema_name = ? AND table_name = ?`, [this.source, t.schema, t.table]);
+        await deleteRows(conn, this.loadT, META_TABLES.loader_checkpoint.key, 'source = ? AND schema_name = ? AND table_name = ?', [this.source, t.schema, t.table]);
       }
       await this.insertChunks(conn, chunks);
       for (const r of reloads) {
-        await query(conn, 'downstream', `REPLACE INTO ${this.reloadT} (source, schema_name, table_name, binlog_name, binlog_pos, binlog_gtid) VALUES (?,?,?,?,?,?)`,
+        await query(conn, 'downstream', `INSERT INTO ${this.reloadT} (source, schema_name, table_name, binlog_name, binlog_pos, binlog_gtid) VALUES (?,?,?,?,?,?)
+          ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid)`,
           [this.source, r.schema, r.table, r.at.name, r.at.pos, r.at.gtid ?? null]);
       }
       await this.writeState(conn, st);
@@ -420,8 +388,8 @@ export class CheckpointStore {
   async writeAllWriters(conn: Connection, p: BinlogPosition, workers: number, tracker?: unknown, extra: { sql: string; params: unknown[] }[] = []): Promise<void> {
     await query(conn, 'downstream', 'BEGIN');
     try {
-      await query(conn, 'downstream', `DELETE FROM ${this.syncT} WHERE source = ? AND writer >= ?`, [this.source, workers]);
-      await query(conn, 'downstream', `DELETE FROM ${this.ddlT} WHERE source = ?`, [this.source]);
+      await deleteRows(conn, this.syncT, META_TABLES.syncer_checkpoint.key, 'source = ? AND writer >= ?', [this.source, workers]);
+      await this.clearDdlPending(conn);
       if (tracker !== undefined) await this.writeTracker(conn, tracker);
       for (let w = 0; w < workers; w++) {
         const s = this.writerSql(w, p, workers);

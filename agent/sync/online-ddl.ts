@@ -6,6 +6,7 @@ import { OnlineDdlTables } from '../../src/filter/online-ddl-tables.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import type { QueryEvent } from '../binlog/events.ts';
 import { posKey } from '../binlog/position.ts';
+import { deleteRows, META_TABLES } from '../checkpoint-tables.ts';
 import { query } from '../db/mysql.ts';
 import type { SubtaskContext } from '../units/context.ts';
 
@@ -124,9 +125,8 @@ export class OnlineDdl {
     if (this.saved) return;
     const st = await this.ctx.ckpt.readState(this.down);
     this.origin = st?.syncStart ? posKey(st.syncStart) : '';
-    await query(this.down, 'downstream', `CREATE TABLE IF NOT EXISTS ${this.table} (source VARCHAR(255) NOT NULL, ghost_schema VARCHAR(255) NOT NULL,
-      ghost_table VARCHAR(255) NOT NULL, origin VARCHAR(300) NOT NULL, ddls LONGTEXT NOT NULL, PRIMARY KEY (source, ghost_schema, ghost_table))`);
-    await query(this.down, 'downstream', `DELETE FROM ${this.table} WHERE source = ? AND origin <> ?`, [this.ctx.spec.sourceId, this.origin]);
+    // The table is one of the task's meta tables (agent/checkpoint-tables.ts); rows are deleted by key, one by one.
+    await deleteRows(this.down, this.table, META_TABLES.onlineddl.key, 'source = ? AND origin <> ?', [this.ctx.spec.sourceId, this.origin]);
     const rows = await query<{ ghost_schema: string; ghost_table: string; ddls: string }[]>(this.down, 'downstream',
       `SELECT ghost_schema, ghost_table, ddls FROM ${this.table} WHERE source = ?`, [this.ctx.spec.sourceId]);
     this.saved = new Map(rows.map((r) => [`${r.ghost_schema}\0${r.ghost_table}`, JSON.parse(r.ddls) as Saved[]]));
@@ -138,7 +138,8 @@ export class OnlineDdl {
     list.push({ pos, sql });
     this.saved!.set(key, list);
     const [schema, table] = key.split('\0') as [string, string];
-    await query(this.down, 'downstream', `REPLACE INTO ${this.table} (source, ghost_schema, ghost_table, origin, ddls) VALUES (?, ?, ?, ?, ?)`,
+    await query(this.down, 'downstream', `INSERT INTO ${this.table} (source, ghost_schema, ghost_table, origin, ddls) VALUES (?, ?, ?, ?, ?)
+      ON DUPLICATE KEY UPDATE origin = VALUES(origin), ddls = VALUES(ddls)`,
       [this.ctx.spec.sourceId, schema, table, this.origin, JSON.stringify(list)]);
   }
 
