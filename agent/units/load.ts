@@ -4,7 +4,7 @@ import type { BinlogPosition, TableLoadProgress } from '../../src/coord/records.
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos } from '../binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';
-import { classifyMysqlError, escapeId, isTransient, query, type Row, type Value } from '../db/mysql.ts';
+import { classifyMysqlError, escapeId, isClosed, isConnectionLost, isTransient, query, type Row, type Value } from '../db/mysql.ts';
 import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
 import { insertStatements } from '../sync/sqlgen.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -96,7 +96,8 @@ export class LoadUnit implements Unit {
         let lastReport = 0;
         const worker = async (i: number): Promise<void> => {
           const up = snap.conns[i % snap.conns.length]!;
-          const down = await openDataConnection(ctx.task, ctx.ckpt);
+          // Held in a box: loadChunkWithRetry puts a new connection in it when the server closed this one.
+          const down = { conn: await openDataConnection(ctx.task, ctx.ckpt) };
           try {
             for (let c = queue.shift(); c; c = queue.shift()) {
               throwIfAborted(ctx.signal);
@@ -111,7 +112,7 @@ export class LoadUnit implements Unit {
           } catch (err) {
             queue.length = 0; // the other workers stop after their current chunk
             throw err;
-          } finally { down.destroy(); }
+          } finally { down.conn.destroy(); }
         };
         // Snapshot connections are single-threaded: one worker each. Every worker ends before the load goes on (or
         // retries): a chunk still committing while the next round reads the plan would be loaded twice.
@@ -138,12 +139,28 @@ export class LoadUnit implements Unit {
     return i;
   }
 
-  private async loadChunkWithRetry(up: Connection, down: Connection, c: ChunkRow, snap: Snapshot): Promise<number> {
+  /**
+   * A chunk in one downstream transaction, retried on transient errors. A connection the server closed (KILL,
+   * wait_timeout) is replaced first; when it went in the middle of the transaction, the chunk's checkpoint row says
+   * whether the COMMIT got through, so a chunk is never loaded twice.
+   */
+  private async loadChunkWithRetry(up: Connection, down: { conn: Connection }, c: ChunkRow, snap: Snapshot): Promise<number> {
+    let lost = false;
     for (let attempt = 1; ; attempt++) {
+      if (isClosed(down.conn)) {
+        down.conn.destroy();
+        down.conn = await openDataConnection(this.ctx.task, this.ctx.ckpt);
+        this.ctx.log.info({ chunk: c.chunkId }, 'downstream connection was closed by the server: opened a new one');
+      }
+      if (lost) {
+        const now = (await this.ctx.ckpt.readChunks(down.conn, c.chunkId))[0];
+        if (now?.done) return now.rows;
+      }
       try {
-        return await this.loadChunk(up, down, c, snap);
+        return await this.loadChunk(up, down.conn, c, snap);
       } catch (err) {
-        await down.query('ROLLBACK').catch(() => undefined);
+        await down.conn.query('ROLLBACK').catch(() => undefined);
+        lost = isConnectionLost(err);
         const e = classifyMysqlError(err, 'downstream');
         if (err instanceof DmError && err.class === 'upstream') throw err;
         if (!isTransient(err) || attempt >= 5 || e.class !== 'downstream') throw e;

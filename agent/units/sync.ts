@@ -8,7 +8,7 @@ import { comparePos, formatPos, maxPos, minPos, posKey } from '../binlog/positio
 import { BinlogReader } from '../binlog/zongji-reader.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import { BridgedReader } from '../relay/bridge.ts';
-import { classifyMysqlError, connect, isTransient, query } from '../db/mysql.ts';
+import { classifyMysqlError, connect, isClosed, isConnectionLost, isTransient, query } from '../db/mysql.ts';
 import { rowKey } from '../db/schema.ts';
 import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
 import { shiftTimestamp, taskZone, type Zone } from '../db/timezone.ts';
@@ -80,7 +80,12 @@ export class SyncUnit implements Unit {
   /** online-ddl (gh-ost/pt-osc): decides what their DDL becomes, handed over as `binlog` decisions (sync/online-ddl.ts). */
   private readonly online: OnlineDdl | undefined;
 
-  constructor(ctx: SubtaskContext, private readonly down: Connection) {
+  /** The subtask's checkpoint connection; replaced (and then owned here) when the server closed it. */
+  private down: Connection;
+  private ownDown: Connection | undefined;
+
+  constructor(ctx: SubtaskContext, down: Connection) {
+    this.down = down;
     this.zone = taskZone(ctx.task);
     this.online = ctx.task.onlineDdl ? new OnlineDdl(ctx, down) : undefined;
     this.ctx = this.online ? this.online.wrap(ctx) : ctx;
@@ -114,6 +119,7 @@ export class SyncUnit implements Unit {
       await this.reader?.stop().catch(() => undefined);
       for (const w of this.writers) w.destroy();
       this.writers = [];
+      this.ownDown?.destroy();
       this.ctrl.destroy();
     }
   }
@@ -223,6 +229,7 @@ export class SyncUnit implements Unit {
       lastCkpt = Date.now();
     };
     while (!ctx.signal.aborted) {
+      await this.reopenMeta();
       if (Date.now() - lastMaster > 1000) {
         lastMaster = Date.now();
         this.master = await masterStatus(this.ctrl).catch(() => this.master);
@@ -280,6 +287,42 @@ export class SyncUnit implements Unit {
     throw new Aborted();
   }
 
+  /**
+   * Writer `w`'s connection, opened again when the server closed it (KILL, wait_timeout, a restart): the new session is
+   * prepared and registered like the first (db/downstream.ts). What the closed one had not committed rolled back.
+   */
+  private async writer(w: number): Promise<Connection> {
+    const c = this.writers[w]!;
+    if (!isClosed(c)) return c;
+    c.destroy();
+    const n = await openDataConnection(this.ctx.task, this.ctx.ckpt);
+    this.writers[w] = n;
+    this.ctx.log.info({ writer: w }, 'downstream connection was closed by the server: opened a new one');
+    return n;
+  }
+
+  /** The checkpoint connection, opened again when the server closed it (it idles while only rows are applied). */
+  private async reopenMeta(): Promise<void> {
+    if (!isClosed(this.down)) return;
+    const n = await connect(this.ctx.task.targetDatabase, 'downstream');
+    try { await this.ctx.ckpt.register(n); } catch (err) { n.destroy(); throw err; }
+    if (this.ownDown) this.ownDown.destroy();
+    this.down = n;
+    this.ownDown = n;
+    this.ctx.log.info('checkpoint connection was closed by the server: opened a new one');
+  }
+
+  /**
+   * After a connection was lost in the middle of a transaction that moves writer `w` to `end`: true when that
+   * transaction committed all the same (the connection went after COMMIT reached the server). Its checkpoint row is
+   * read on a new connection: it moved only with the transaction's rows, so replaying them is never needed twice.
+   */
+  private async committedBeforeLoss(w: number, end: BinlogPosition): Promise<boolean> {
+    const conn = await this.writer(w);
+    const row = (await this.ctx.ckpt.readWriters(conn)).find((r) => r.writer === w);
+    return row !== undefined && comparePos(row.pos, end) >= 0;
+  }
+
   /** Filters (event filter per DML type), routes and attaches structure and downstream row identity to a
    * transaction's changes. */
   private async route(ev: TxnEvent): Promise<Txn> {
@@ -319,7 +362,7 @@ export class SyncUnit implements Unit {
     if (txn.changes.length === 0 || this.shard || this.optimist) return false;
     if (this.fkStale) {
       this.fkStale = false;
-      try { this.fk = await CascadeRules.load(this.writers[0]!); } catch (err) {
+      try { this.fk = await CascadeRules.load(await this.writer(0)); } catch (err) {
         // A downstream without these information_schema views (an old TiDB): no cascade is mirrored, say so once.
         this.fk = CascadeRules.none;
         this.ctx.log.warn({ err: String(err) }, 'cannot read the downstream\'s foreign keys: cascading deletes and updates are applied without their cascade');
@@ -335,9 +378,12 @@ export class SyncUnit implements Unit {
    */
   private async applyOrdered(txn: Txn): Promise<void> {
     if (comparePos(txn.end, minPos(this.writerPos)!) <= 0) return;
-    const conn = this.writers[0]!;
     const stmts = orderedStatements(txn.changes, (c) => this.fk.cascades(c));
+    let lost = false;
     for (let attempt = 1; ; attempt++) {
+      // A connection lost during the previous attempt: it may have committed (then every writer is at txn.end).
+      if (lost && await this.committedBeforeLoss(0, txn.end)) break;
+      const conn = await this.writer(0);
       let checks = false;
       const setChecks = async (on: boolean) => { if (on !== checks) { await conn.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`); checks = on; } };
       try {
@@ -354,6 +400,7 @@ export class SyncUnit implements Unit {
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
         await conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
+        lost = isConnectionLost(err);
         const e = classifyMysqlError(err, 'downstream');
         if (!isTransient(err) || attempt >= 5 || this.ctx.signal.aborted) { e.context.position = posKey(txn.end); throw e; }
         this.ctx.log.warn({ attempt, err: e.message }, 'retrying cascading transaction');
@@ -377,14 +424,14 @@ export class SyncUnit implements Unit {
   }
 
   private async applyBatch(batch: Dispatcher, end: BinlogPosition): Promise<void> {
-    await Promise.all(this.writers.map((conn, w) => this.applyWriter(conn, w, batch.perWriter[w]!, end)));
+    await Promise.all(this.writers.map((_, w) => this.applyWriter(w, batch.perWriter[w]!, end)));
     if (comparePos(end, this.synced) > 0) this.synced = end;
     if (this.shard) await this.shard.afterFlush(this.down, maxPos(this.writerPos)!);
     this.stats.totalRows += batch.rows;
     this.stats.rateWindowRows += batch.rows;
   }
 
-  private async applyWriter(conn: Connection, w: number, changes: RoutedChange[], end: BinlogPosition): Promise<void> {
+  private async applyWriter(w: number, changes: RoutedChange[], end: BinlogPosition): Promise<void> {
     const mine = this.writerPos[w]!;
     // Replay: this writer already committed changes up to its checkpoint; held shard changes (writer set) are not
     // covered by it (their own `applied` position decided that they run).
@@ -396,7 +443,15 @@ export class SyncUnit implements Unit {
     if (!advance && todo.length === 0 && holdSqls.length === 0) return;
     const stmts = writerStatements(todo);
     const ck = this.ctx.ckpt.writerSql(w, end, this.workerCount);
+    let lost = false;
     for (let attempt = 1; ; attempt++) {
+      // The previous attempt lost its connection: retry from the writer's checkpoint, which says whether it committed.
+      if (lost && advance && await this.committedBeforeLoss(w, end)) {
+        this.writerPos[w] = end;
+        if (holdSqls.length) this.shard!.markApplied(end);
+        return;
+      }
+      const conn = await this.writer(w);
       try {
         await conn.query('BEGIN');
         for (const s of stmts) {
@@ -411,6 +466,7 @@ export class SyncUnit implements Unit {
         return;
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
+        lost = isConnectionLost(err);
         const e = classifyMysqlError(err, 'downstream');
         if (!isTransient(err) || attempt >= 5 || this.ctx.signal.aborted) {
           e.context.position = posKey(end);
@@ -431,6 +487,7 @@ export class SyncUnit implements Unit {
   private async applyQuery(ev: QueryEvent): Promise<void> {
     const { ctx } = this;
     const at = posKey(ev.end);
+    await this.reopenMeta();
     let extra: { sql: string; params: unknown[] }[] = [];
     let held = false;
     let reach: ShardHold | undefined;
@@ -583,10 +640,11 @@ export class SyncUnit implements Unit {
 
   private async execShardDdl(sql: string, again: boolean): Promise<void> {
     // A DDL autocommits: like the DDL marker, the ownership check runs right before it (fencing, checkpoint.ts).
-    await this.ctx.ckpt.checkFence(this.writers[0]!, `shard ddl ${sql.slice(0, 100)}`);
+    const conn = await this.writer(0);
+    await this.ctx.ckpt.checkFence(conn, `shard ddl ${sql.slice(0, 100)}`);
     this.ids.invalidate();
     try {
-      await this.writers[0]!.query(sql);
+      await conn.query(sql);
     } catch (err) {
       const errno = (err as { errno?: number }).errno;
       if (again && errno !== undefined && ALREADY_APPLIED.has(errno)) {
@@ -642,7 +700,7 @@ export class SyncUnit implements Unit {
       if (collect) { collect.push(sql); continue; }
       await ctx.ckpt.markDdlPending(this.down, at);
       try {
-        await this.writers[0]!.query(sql);
+        await (await this.writer(0)).query(sql);
       } catch (err) {
         const errno = (err as { errno?: number }).errno;
         // Shard mode: every shard's CREATE TABLE targets the one merged table; the first one created it.
