@@ -17,7 +17,7 @@ let c: Cluster;
 before(async () => { c = await startCluster({ upstreams: 2 }); });
 after(async () => { await c?.stop(); });
 
-const ROUNDS = 4;
+const ROUNDS = 2;
 const SCHEMA = (db: string) => `CREATE DATABASE ${db}; CREATE TABLE ${db}.t (id INT PRIMARY KEY, v VARCHAR(20))`;
 
 test('two sources starting together never deadlock on the meta tables', { timeout: 180_000 }, async () => {
