@@ -31,6 +31,8 @@ interface AlterPlan {
   addIndexes: IndexSpec[];
   dropIndexes: { name: string; ifExists: boolean; constraint?: boolean }[];
   renameIndexes: { from: string; to: string }[];
+  /** ALTER [COLUMN] c SET DEFAULT v (true) / DROP DEFAULT (false). */
+  defaults: { name: string; has: boolean }[];
   options: TableOptions;
   convertTo?: { charset: string; collate?: string };
   renameTo?: { schema?: string; name: string };
@@ -49,7 +51,7 @@ export interface AlterOutcome {
 
 /** Parses the ALTER TABLE clauses in tokens [from, to). */
 function parseAlterClauses(t: Token[], from: number, to: number): AlterPlan {
-  const plan: AlterPlan = { create: [], drops: [], renameColumns: [], addIndexes: [], dropIndexes: [], renameIndexes: [], options: {} };
+  const plan: AlterPlan = { create: [], drops: [], renameColumns: [], addIndexes: [], dropIndexes: [], renameIndexes: [], defaults: [], options: {} };
   for (const [start, end] of splitTopLevel(t, from, to)) alterClause(new Cursor(t, start, end), plan);
   return plan;
 }
@@ -89,8 +91,15 @@ function alterClause(c: Cursor, plan: AlterPlan): void {
     return end(c);
   }
   if (c.kw('ALTER')) {
-    // ALTER [COLUMN] c SET DEFAULT / DROP DEFAULT / SET [IN]VISIBLE, ALTER INDEX i [NOT] IGNORED|INVISIBLE,
-    // ALTER CHECK/CONSTRAINT: no change to what the model holds.
+    // ALTER [COLUMN] c SET DEFAULT / DROP DEFAULT change whether the column has a default; SET [IN]VISIBLE,
+    // ALTER INDEX i [NOT] IGNORED|INVISIBLE, ALTER CHECK/CONSTRAINT: no change to what the model holds.
+    if (!c.isWord('INDEX') && !c.isWord('KEY') && !c.isWord('CHECK') && !c.isWord('CONSTRAINT')) {
+      c.kw('COLUMN');
+      c.kw('IF', 'EXISTS');
+      const name = c.ident();
+      if (c.kw('SET', 'DEFAULT')) plan.defaults.push({ name, has: true });
+      else if (c.kw('DROP', 'DEFAULT')) plan.defaults.push({ name, has: false });
+    }
     c.i = c.end;
     return;
   }
@@ -251,6 +260,9 @@ export function applyAlter(table: TrackedTable, t: Token[], from: number, to: nu
       continue;
     }
     let kept = convert ? convertColumn(col, convert) : col;
+    const def = plan.defaults.filter((d) => sameName(d.name, col.name)).pop();
+    // DROP DEFAULT leaves a nullable column its DEFAULT NULL (information_schema still shows one: measured).
+    if (def && !kept.generated && kept.hasDefault !== (def.has || kept.nullable)) kept = { ...kept, hasDefault: def.has || kept.nullable };
     const rn = plan.renameColumns.find((r) => sameName(r.from, col.name));
     if (rn) {
       kept = { ...kept, name: rn.to };
@@ -339,6 +351,7 @@ export function changeIndexes(
   const pk = indexes.find((i) => i.kind === 'primary')?.columns ?? [];
   return {
     indexes,
-    columns: columns.map((col) => (pk.some((p) => sameName(p, col.name)) && col.nullable ? { ...col, nullable: false } : col)),
+    // A nullable column's implicit DEFAULT NULL goes with its NULL (an explicit DEFAULT v would stay: not told apart).
+    columns: columns.map((col) => (pk.some((p) => sameName(p, col.name)) && col.nullable ? { ...col, nullable: false, hasDefault: false } : col)),
   };
 }

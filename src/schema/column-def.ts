@@ -1,4 +1,5 @@
 import { binCollation, charsetOfCollation, defaultCollation, maxBytesPerChar, normalizeCharset, normalizeCollation } from './charsets.ts';
+import type { Token } from '../sql/lexer.ts';
 import { Cursor, ParseError, Unsupported } from './cursor.ts';
 import { formatEnumType } from './enum-members.ts';
 import type { IndexSpec } from './indexes.ts';
@@ -47,6 +48,10 @@ export interface ColumnSpec {
   notNull?: boolean;
   autoIncrement: boolean;
   generated: boolean;
+  /** A generated column's expression (the text between its parentheses) and storage. */
+  generation?: { expr: string; stored: boolean };
+  /** An explicit DEFAULT clause (DEFAULT NULL included). */
+  explicitDefault?: boolean;
   primary: boolean;
   unique: boolean;
   /** Inline `[CONSTRAINT name] REFERENCES t (c)`: a foreign key since MariaDB 10.5, so an implicit index. */
@@ -156,6 +161,7 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
     else if (c.kw('CHARACTER', 'SET') || c.kw('CHARSET') || c.kw('CHAR', 'SET')) type.charset = c.stringOrName();
     else if (c.kw('COLLATE')) type.collate = c.stringOrName();
     else if (c.kw('DEFAULT')) {
+      spec.explicitDefault = true;
       if (c.kw('NEXT', 'VALUE', 'FOR')) c.qualifiedName();
       else c.skipValue();
     } else if (c.kw('ON', 'UPDATE')) c.skipValue();
@@ -166,9 +172,11 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
     else if (c.kw('COMMENT')) spec.comment = c.stringOrName();
     else if (c.kw('GENERATED', 'ALWAYS', 'AS') || c.kw('AS')) {
       if (c.isWord('ROW')) throw new Unsupported('system-versioned tables (AS ROW START/END) are not modelled');
+      const open = c.i;
       c.skipParens();
       spec.generated = true;
-      c.kwAny('VIRTUAL', 'STORED', 'PERSISTENT');
+      const storage = c.kwAny('VIRTUAL', 'STORED', 'PERSISTENT');
+      spec.generation = { expr: tokenText(c.t.slice(open + 1, c.i - (storage ? 2 : 1))), stored: storage === 'STORED' || storage === 'PERSISTENT' };
     } else if (c.kwAny('INVISIBLE', 'VISIBLE')) { /* still in the row image */ }
     else if (c.kw('WITHOUT', 'SYSTEM', 'VERSIONING')) { /* no-op */ }
     else if (c.kw('WITH', 'SYSTEM', 'VERSIONING')) throw new Unsupported('system-versioned tables are not modelled');
@@ -192,6 +200,13 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
     else throw new ParseError(`unexpected ${c.where()} in the definition of column ${name}`);
   }
   return spec;
+}
+
+/** The source text of consecutive tokens, with one space where the statement had any. */
+function tokenText(toks: Token[]): string {
+  let out = '';
+  for (const [k, tok] of toks.entries()) out += (k > 0 && tok.start > toks[k - 1]!.end ? ' ' : '') + tok.text;
+  return out;
 }
 
 /**
@@ -266,7 +281,13 @@ export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, rules: Co
   if (t.compressed) columnType += COMPRESSED;
   const implicitNotNull = spec.autoIncrement || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp && !spec.generated);
   const nullable = spec.primary ? false : spec.notNull === undefined ? !implicitNotNull : !spec.notNull;
-  return { name: spec.name, columnType, dataType: dataTypeOf(columnType), nullable, generated: spec.generated, charset, collation, comment: spec.comment };
+  // information_schema COLUMN_DEFAULT: NULL (none) for generated and AUTO_INCREMENT columns and NOT NULL columns
+  // without DEFAULT; NOT NULL TIMESTAMPs get one implicitly when explicit_defaults_for_timestamp is OFF.
+  const hasDefault = spec.generated || spec.autoIncrement ? false
+    : spec.explicitDefault === true || nullable || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp);
+  const col: TrackedColumn = { name: spec.name, columnType, dataType: dataTypeOf(columnType), nullable, generated: spec.generated, charset, collation, comment: spec.comment, hasDefault };
+  if (spec.generation) col.generation = { ...spec.generation };
+  return col;
 }
 
 function columnCharset(t: TypeSpec, table: CharsetDefault): CharsetDefault {

@@ -1,4 +1,4 @@
-import { inlineKeys, parseColumnDef, resolveColumn, type CharsetDefault, type ColumnRules } from './column-def.ts';
+import { inlineKeys, parseColumnDef, resolveColumn, type CharsetDefault, type ColumnRules, type ColumnSpec } from './column-def.ts';
 import { Cursor, ParseError, Unsupported, matchingParen, splitTopLevel } from './cursor.ts';
 import { buildIndexes, parseIndexDef, type IndexSpec } from './indexes.ts';
 import { sameName, tableOf, type TrackedColumn, type TrackedTable } from './model.ts';
@@ -34,6 +34,7 @@ export function createTableBody(c: Cursor, schema: string, table: string, dbDefa
   const tableDefault = resolveTableCharset(options, dbDefault, dbDefault);
   const columns: TrackedColumn[] = [];
   const keys: IndexSpec[] = [];
+  const specs = new Map<string, ColumnSpec>();
   for (const [start, end] of defs) {
     const d = new Cursor(c.t, start, end);
     if (d.isWord('LIKE')) throw new ParseError('LIKE inside a column list');
@@ -43,11 +44,12 @@ export function createTableBody(c: Cursor, schema: string, table: string, dbDefa
     const spec = parseColumnDef(d);
     if (columns.some((x) => sameName(x.name, spec.name))) throw new ParseError(`duplicate column ${spec.name}`);
     columns.push(resolveColumn(spec, tableDefault, rules));
+    specs.set(spec.name.toLowerCase(), spec);
     keys.push(...inlineKeys(spec));
   }
   const indexes = buildIndexes([], keys, columns);
   const pk = indexes.find((i) => i.kind === 'primary')?.columns ?? [];
-  for (const col of columns) if (pk.some((p) => sameName(p, col.name))) col.nullable = false;
+  for (const col of columns) if (pk.some((p) => sameName(p, col.name)) && col.nullable) { col.nullable = false; if (!specs.get(col.name.toLowerCase())?.explicitDefault) col.hasDefault = false; }
   return tableOf({ schema, table, columns, indexes, charset: tableDefault.charset, collation: tableDefault.collation });
 }
 

@@ -1,6 +1,6 @@
 import { charsetOfCollation } from './charsets.ts';
 import { parseEnumMembers } from './enum-members.ts';
-import { SchemaTracker, compareNames, tableOf, type SchemaTrackerOptions, type ColumnDef, type ColumnInfo, type IndexKind, type TableInfo, type TrackedIndex, type TrackedSchema, type TrackedTable } from './model.ts';
+import { SchemaTracker, compareNames, tableOf, type SchemaTrackerOptions, type ColumnDef, type ColumnInfo, type IndexKind, type TableInfo, type TrackedColumn, type TrackedIndex, type TrackedSchema, type TrackedTable } from './model.ts';
 
 /**
  * The tracker's model from the server's own description (information_schema rows, queried by the agent: this file
@@ -15,7 +15,7 @@ export type InfoSchemaRow = Record<string, Value>;
 /** The queries whose rows these functions read (`?` = schema, table). */
 export const INFO_SCHEMA_QUERIES = {
   columns: `SELECT COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME,
-      COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+      COLUMN_COMMENT, COLUMN_DEFAULT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
   statistics: `SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE FROM information_schema.STATISTICS
       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
   table: `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
@@ -45,20 +45,26 @@ function textOrNull(row: InfoSchemaRow, key: string): string | null {
 export function trackedTableFromInfoSchema(columnRows: InfoSchemaRow[], statisticsRows: InfoSchemaRow[], tableRow: InfoSchemaRow): TrackedTable {
   const rows = [...columnRows];
   if (rows.every((r) => get(r, 'ORDINAL_POSITION') != null)) rows.sort((a, b) => Number(get(a, 'ORDINAL_POSITION')) - Number(get(b, 'ORDINAL_POSITION')));
-  const columns = rows.map((r) => {
+  const columns = rows.map((r): TrackedColumn => {
     const extra = (textOrNull(r, 'EXTRA') ?? '').toUpperCase();
     const isGenerated = (textOrNull(r, 'IS_GENERATED') ?? '').toUpperCase() === 'ALWAYS';
-    return {
+    // MySQL 8 shows DEFAULT_GENERATED for DEFAULT (expr): that is not a generated column
+    const generated = isGenerated || /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra);
+    const col: TrackedColumn = {
       name: text(r, 'COLUMN_NAME'),
       columnType: text(r, 'COLUMN_TYPE'),
       dataType: text(r, 'DATA_TYPE').toLowerCase(),
       nullable: text(r, 'IS_NULLABLE').toUpperCase() === 'YES',
-      // MySQL 8 shows DEFAULT_GENERATED for DEFAULT (expr): that is not a generated column
-      generated: isGenerated || /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra),
+      generated,
       charset: textOrNull(r, 'CHARACTER_SET_NAME'),
       collation: textOrNull(r, 'COLLATION_NAME'),
       comment: textOrNull(r, 'COLUMN_COMMENT') ?? '',
     };
+    // Rows read without these columns (older callers) leave them unknown.
+    if ('COLUMN_DEFAULT' in r || 'column_default' in r) col.hasDefault = !generated && get(r, 'COLUMN_DEFAULT') !== null;
+    const expr = textOrNull(r, 'GENERATION_EXPRESSION');
+    if (generated && expr !== null) col.generation = { expr, stored: /\b(STORED|PERSISTENT)\b/.test(extra) };
+    return col;
   });
   const parts = [...statisticsRows].sort((a, b) => compareNames(text(a, 'INDEX_NAME'), text(b, 'INDEX_NAME')) || Number(get(a, 'SEQ_IN_INDEX')) - Number(get(b, 'SEQ_IN_INDEX')));
   const byName = new Map<string, TrackedIndex>();

@@ -1,4 +1,5 @@
 import { DmError } from '../errors/index.ts';
+import { lex } from '../sql/lexer.ts';
 import { charsetOfCollation } from './charsets.ts';
 
 /**
@@ -26,6 +27,15 @@ export interface TrackedColumn {
   nullable: boolean;
   /** A generated (virtual or stored) column. */
   generated: boolean;
+  /** A generated column's expression (SQL: as written in the DDL, or information_schema's GENERATION_EXPRESSION; compare
+   * with `normalizeExpr`) and whether it is stored (STORED/PERSISTENT) or computed on read (VIRTUAL). */
+  generation?: { expr: string; stored: boolean };
+  /**
+   * The column has a default (information_schema COLUMN_DEFAULT is not NULL): an explicit DEFAULT, or NULL for a
+   * nullable column that says none. False for NOT NULL columns without one, AUTO_INCREMENT and generated columns.
+   * Undefined in models built before this was tracked.
+   */
+  hasDefault?: boolean;
   /** null for types without a character set (numbers, temporal, binary strings, BLOBs, BIT, geometry). */
   charset: string | null;
   collation: string | null;
@@ -99,6 +109,18 @@ export interface ColumnDef {
   SET_VALUES?: string[];
 }
 
+/**
+ * An expression in a form two spellings of it share: tokens lower-cased, identifiers unquoted, one space between
+ * tokens (`a*3` from a DDL and `` `a` * 3 `` from information_schema compare equal).
+ */
+export function normalizeExpr(expr: string): string {
+  try {
+    return lex(expr).tokens.map((t) => (t.type === 'str' ? t.text : t.type === 'qident' ? t.value.toLowerCase() : t.text.toLowerCase())).join(' ');
+  } catch {
+    return expr.trim().replace(/\s+/g, ' ').toLowerCase();
+  }
+}
+
 /** DATA_TYPE from COLUMN_TYPE: the leading word (`bigint(20) unsigned` → `bigint`). */
 export function dataTypeOf(columnType: string): string {
   return /^[a-z0-9_]+/i.exec(columnType)?.[0].toLowerCase() ?? columnType.toLowerCase();
@@ -156,12 +178,14 @@ export interface TrackerJsonV1 {
   schemas: [name: string, charset: string, collation: string][];
   tables: TableJson[];
 }
-type ColumnJson = [name: string, columnType: string, flags: number, collation?: string | null, comment?: string, charset?: string | null];
+type ColumnJson = [name: string, columnType: string, flags: number, collation?: string | null, comment?: string, charset?: string | null, generation?: [expr: string, stored: 0 | 1]];
 type IndexJson = [name: string, kind: IndexKind, columns: string[], generated?: 1];
 type TableJson = [schema: string, table: string, collation: string, columns: ColumnJson[], indexes: IndexJson[], charset?: string];
 
 const NULLABLE = 1;
 const GENERATED = 2;
+/** COLUMN_DEFAULT is NULL (no default). Checkpoints written before defaults were tracked lack it: read as "has one". */
+const NO_DEFAULT = 4;
 const INDEX_KINDS: ReadonlySet<string> = new Set(['primary', 'unique', 'index', 'fulltext', 'spatial']);
 
 export class SchemaTracker {
@@ -307,9 +331,10 @@ function impliedCharset(collation: string | null): string | null | undefined {
 
 function tableToJson(t: TrackedTable): TableJson {
   const cols = t.columns.map((c): ColumnJson => {
-    const flags = (c.nullable ? NULLABLE : 0) | (c.generated ? GENERATED : 0);
+    const flags = (c.nullable ? NULLABLE : 0) | (c.generated ? GENERATED : 0) | (c.hasDefault === false ? NO_DEFAULT : 0);
     const cj: ColumnJson = [c.name, c.columnType, flags, c.collation, c.comment];
-    if (impliedCharset(c.collation) !== c.charset) cj.push(c.charset);
+    if (c.generation) cj.push(c.charset, [c.generation.expr, c.generation.stored ? 1 : 0]);
+    else if (impliedCharset(c.collation) !== c.charset) cj.push(c.charset);
     else if (c.comment === '') cj.length = c.collation === null ? 3 : 4;
     return cj;
   });
@@ -321,14 +346,16 @@ function tableToJson(t: TrackedTable): TableJson {
 
 function tableFromJson(tj: TableJson): TrackedTable {
   const [schema, table, collation, cols, idx, charset] = tj;
-  const columns = cols.map(([name, columnType, flags, coll = null, comment = '', cs]): TrackedColumn => {
+  const columns = cols.map(([name, columnType, flags, coll = null, comment = '', cs, gen]): TrackedColumn => {
     const charset = cs === undefined ? impliedCharset(coll) : cs;
     if (charset === undefined) throw new Error(`column ${name}: unknown collation ${coll}`);
-    return {
+    const col: TrackedColumn = {
       name: str(name), columnType: str(columnType), dataType: dataTypeOf(str(columnType)),
       nullable: (flags & NULLABLE) !== 0, generated: (flags & GENERATED) !== 0,
-      charset, collation: coll, comment: str(comment),
+      charset, collation: coll, comment: str(comment), hasDefault: (flags & NO_DEFAULT) === 0,
     };
+    if (gen !== undefined) col.generation = { expr: str(gen[0]), stored: gen[1] === 1 };
+    return col;
   });
   const indexes = idx.map(([name, kind, columns, generated]): TrackedIndex => {
     if (!INDEX_KINDS.has(kind)) throw new Error(`index ${name}: unknown kind ${kind}`);

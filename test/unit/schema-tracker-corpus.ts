@@ -7,7 +7,7 @@
  * Each case starts from a server (and a tracker) holding only database `db` (server default charset latin1) and
  * runs its statements in order on one connection with `db` as the current database.
  */
-import { compareNames, type SchemaTracker, type SchemaTrackerOptions, type TrackedTable } from '../../src/schema/model.ts';
+import { compareNames, normalizeExpr, type SchemaTracker, type SchemaTrackerOptions, type TrackedTable } from '../../src/schema/model.ts';
 
 export interface TrackerCase {
   name: string;
@@ -36,7 +36,8 @@ export function renderTable(t: TrackedTable): string[] {
     if (c.collation !== null) line += ` ${c.collation}`;
     if (c.charset !== null && !c.collation?.startsWith(c.charset)) line += ` charset=${c.charset}`;
     line += c.nullable ? ' NULL' : ' NOT NULL';
-    if (c.generated) line += ' GENERATED';
+    if (c.generated) line += c.generation ? ` GENERATED ${c.generation.stored ? 'STORED' : 'VIRTUAL'} AS (${normalizeExpr(c.generation.expr)})` : ' GENERATED';
+    else if (c.hasDefault === false) line += ' NO DEFAULT';
     if (c.comment !== '') line += ` COMMENT ${JSON.stringify(c.comment)}`;
     out.push(line);
   }
@@ -139,6 +140,13 @@ export const CORPUS: TrackerCase[] = [
       e int as (a+3) persistent, f varchar(10) as (concat('x', a)) virtual comment 'gen', g int as (a) unique,
       h int generated always as (a) stored, index (h))`,
     'ALTER TABLE t ADD COLUMN i int AS (a + 10) VIRTUAL AFTER a, MODIFY b bigint AS (a*3) VIRTUAL'],
+  },
+  {
+    name: 'column defaults: explicit, implicit NULL, none; ALTER COLUMN SET/DROP DEFAULT; a primary key takes the implicit one',
+    sql: ['CREATE TABLE t (a int, b int not null, c int not null default 3, d int default null, e text not null, f int auto_increment key, g int as (c+1) virtual)',
+      'ALTER TABLE t ALTER COLUMN b SET DEFAULT 7, ALTER c DROP DEFAULT, ALTER COLUMN a DROP DEFAULT',
+      'CREATE TABLE t2 (x int, y int default 4, primary key (x, y))',
+      'ALTER TABLE t ADD COLUMN h int not null, ADD i varchar(3) not null default \'\', MODIFY d int not null'],
   },
   {
     name: 'a SHOW CREATE TABLE text as mysqldump writes it',

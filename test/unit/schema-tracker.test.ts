@@ -75,11 +75,11 @@ test('a create → alter → alter sequence, model spelled out', () => {
   const expected: TrackedTable = tableOf({
     schema: 'db', table: 'orders', charset: 'utf8mb4', collation: 'utf8mb4_general_ci',
     columns: [
-      { name: 'paid_at', columnType: 'datetime(6)', dataType: 'datetime', nullable: true, generated: false, charset: null, collation: null, comment: '' },
-      { name: 'id', columnType: 'bigint(20) unsigned', dataType: 'bigint', nullable: false, generated: false, charset: null, collation: null, comment: '' },
-      { name: 'code', columnType: 'varchar(32)', dataType: 'varchar', nullable: false, generated: false, charset: 'latin1', collation: 'latin1_swedish_ci', comment: '' },
-      { name: 'amount', columnType: 'decimal(12,2)', dataType: 'decimal', nullable: false, generated: false, charset: null, collation: null, comment: '' },
-      { name: 'state', columnType: "enum('new','paid','x,y')", dataType: 'enum', nullable: true, generated: false, charset: 'utf8mb4', collation: 'utf8mb4_general_ci', comment: '' },
+      { name: 'paid_at', columnType: 'datetime(6)', dataType: 'datetime', nullable: true, generated: false, charset: null, collation: null, comment: '', hasDefault: true },
+      { name: 'id', columnType: 'bigint(20) unsigned', dataType: 'bigint', nullable: false, generated: false, charset: null, collation: null, comment: '', hasDefault: false },
+      { name: 'code', columnType: 'varchar(32)', dataType: 'varchar', nullable: false, generated: false, charset: 'latin1', collation: 'latin1_swedish_ci', comment: '', hasDefault: false },
+      { name: 'amount', columnType: 'decimal(12,2)', dataType: 'decimal', nullable: false, generated: false, charset: null, collation: null, comment: '', hasDefault: false },
+      { name: 'state', columnType: "enum('new','paid','x,y')", dataType: 'enum', nullable: true, generated: false, charset: 'utf8mb4', collation: 'utf8mb4_general_ci', comment: '', hasDefault: true },
     ],
     indexes: [{ name: 'PRIMARY', kind: 'primary', columns: ['id'] }, { name: 'uk_sku', kind: 'unique', columns: ['code'] }],
   });
@@ -174,10 +174,10 @@ test('the persisted form is compact, stable and versioned', () => {
     tables: [
       ['a', 'z', 'utf8mb4_general_ci', [['b', 'blob', 1]], []],
       ['db', 't', 'latin1_swedish_ci', [
-        ['id', 'int(11)', 0],
+        ['id', 'int(11)', 4],
         ['s', 'varchar(3)', 1, 'latin1_swedish_ci', 'c'],
         ['e', "enum('a')", 1, 'binary'],
-        ['g', 'int(11)', 3],
+        ['g', 'int(11)', 7, null, '', null, ['id', 0]],
       ], [['PRIMARY', 'primary', ['id']], ['s', 'unique', ['s']]]],
     ],
   });
@@ -263,7 +263,7 @@ test('MySQL-only syntax that MariaDB 10.11 lacks is read the same way', () => {
     '  bb varchar(3) utf8mb4_0900_ai_ci NULL',
     '  c int(11) NULL',
     '  d int(11) NOT NULL',
-    '  e int(11) NOT NULL',
+    '  e int(11) NOT NULL NO DEFAULT',
     '  index ia (a)',
   ]);
 });
