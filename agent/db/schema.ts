@@ -9,11 +9,17 @@ export type { ColumnInfo, TableInfo };
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit',
   'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
 
-/** The columns that identify a row: the primary key, else the first unique key over NOT NULL columns, else none. */
+/**
+ * The columns that identify a row: the primary key, else the first unique key over NOT NULL columns, else none. A key
+ * over a generated column does not count: its value is the downstream's to compute, so it is never written and a row
+ * must not be found by it.
+ */
 export function rowKey(t: TableInfo): string[] {
-  if (t.primaryKey.length) return t.primaryKey;
+  const col = (c: string) => t.columns.find((x) => x.name === c);
+  const stored = (k: string[]) => k.every((c) => col(c)?.generated === false);
+  if (t.primaryKey.length && stored(t.primaryKey)) return t.primaryKey;
   for (const uk of t.uniqueKeys) {
-    if (uk.every((c) => t.columns.find((x) => x.name === c)?.nullable === false)) return uk;
+    if (stored(uk) && uk.every((c) => col(c)?.nullable === false)) return uk;
   }
   return [];
 }

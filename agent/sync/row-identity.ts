@@ -87,7 +87,10 @@ export function identityFor(info: TableInfo, down: DownstreamTable | undefined):
     const notNull = idx.columns.every((c) => downCol.get(c.toLowerCase())?.nullable === false);
     uniques.push({ name: idx.name, columns: cols as string[], prefix: idx.prefix, primary: idx.primary, notNull });
   }
-  const pick = uniques.find((u) => u.primary) ?? uniques.find((u) => u.notNull);
+  // A key over a generated column does not identify rows: its value is the downstream's to compute, never written.
+  const generated = new Set(info.columns.filter((c) => c.generated).map((c) => c.name));
+  const writable = (u: IdentityIndex) => u.columns.every((c) => !generated.has(c));
+  const pick = uniques.find((u) => u.primary && writable(u)) ?? uniques.find((u) => u.notNull && writable(u));
   const key = pick?.columns ?? [];
   const fold = new Map<string, Fold>();
   for (const c of down.columns) {
@@ -113,7 +116,8 @@ function sortKeyFirst(list: IdentityIndex[], key: string[]): IdentityIndex[] {
  */
 export function whereColumns(id: RowIdentity | undefined, cols: string[], before: Record<string, Value>): string[] {
   for (const u of id?.uniques ?? []) {
-    if (u.columns.every((c) => before[c] !== undefined && before[c] !== null)) return u.columns;
+    // Only indexes over written columns (never a generated one: the downstream computes it).
+    if (u.columns.every((c) => cols.includes(c) && before[c] !== undefined && before[c] !== null)) return u.columns;
   }
   return cols;
 }

@@ -1,4 +1,5 @@
 import type { Value } from '../db/mysql.ts';
+import type { TableInfo } from '../db/schema.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
 import { deleteByKeyStatements, deleteOneRow, insertStatements, updateOneRow } from './sqlgen.ts';
 import { whereColumns } from './row-identity.ts';
@@ -15,6 +16,11 @@ import { whereColumns } from './row-identity.ts';
  *  - keyless tables: every change in binlog order (INSERT; UPDATE/DELETE matching the before image on a downstream
  *    unique index whose values are all non-NULL, else on every column, LIMIT 1),
  *    consecutive inserts merged into one statement. Exactly-once checkpoints make this safe.
+ *
+ * Columns: each change is written with the columns of its own row image (its `info`) minus generated columns (the
+ * downstream computes those; writing one is an error). Rows are put in one multi-row statement only when their
+ * column lists are the same: shards of one target with different columns (optimistic shard merge, where the target
+ * has the join of their columns) and a table's rows from before and after an ADD COLUMN must not share a VALUES list.
  */
 export function writerStatements(changes: RoutedChange[]): string[] {
   const out: string[] = [];
@@ -24,17 +30,37 @@ export function writerStatements(changes: RoutedChange[]): string[] {
     const l = byTable.get(k);
     if (l) l.push(c); else byTable.set(k, [c]);
   }
+  const colsOf = writableColumns();
   for (const list of byTable.values()) {
-    const first = list[0]!;
-    const cols = first.info.columns.filter((c) => !c.generated).map((c) => c.name);
-    if (first.key.length > 0) out.push(...keyedStatements(list, cols));
-    else out.push(...keylessStatements(list, cols));
+    if (list[0]!.key.length > 0) out.push(...keyedStatements(list, colsOf));
+    else out.push(...keylessStatements(list, colsOf));
   }
   return out;
 }
 
-function keyedStatements(list: RoutedChange[], cols: string[]): string[] {
-  const net = new Map<string, { del: boolean; key: Value[]; row?: Record<string, Value> }>();
+/** The columns a row of `info` is written with (not generated), computed once per structure. */
+function writableColumns(): (info: TableInfo) => string[] {
+  const memo = new Map<TableInfo, string[]>();
+  return (info) => {
+    let cols = memo.get(info);
+    if (!cols) memo.set(info, (cols = info.columns.filter((c) => !c.generated).map((c) => c.name)));
+    return cols;
+  };
+}
+
+/** Groups items by a string key, keeping the order in which keys first appear. */
+function groupBy<T>(items: T[], key: (x: T) => string): T[][] {
+  const m = new Map<string, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    const l = m.get(k);
+    if (l) l.push(x); else m.set(k, [x]);
+  }
+  return [...m.values()];
+}
+
+function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[]): string[] {
+  const net = new Map<string, { del: boolean; keyCols: string[]; key: Value[]; row?: Record<string, Value>; cols?: string[] }>();
   const keyOf = (img: Record<string, Value>, key: string[]) => key.map((c) => img[c] ?? null);
   const id = valuesKey;
   for (const rc of list) {
@@ -43,28 +69,42 @@ function keyedStatements(list: RoutedChange[], cols: string[]): string[] {
       const k = keyOf(change.before, key);
       if (change.op === 'delete' || id(k) !== id(keyOf(change.after!, key))) {
         net.delete(id(k));
-        net.set(id(k), { del: true, key: k });
+        net.set(id(k), { del: true, keyCols: key, key: k });
       }
     }
     if (change.after) {
       const k = keyOf(change.after, key);
       net.delete(id(k));
-      net.set(id(k), { del: false, key: k, row: change.after });
+      net.set(id(k), { del: false, keyCols: key, key: k, row: change.after, cols: colsOf(rc.info) });
     }
   }
-  const first = list[0]!;
-  const dels = [...net.values()].filter((n) => n.del).map((n) => n.key);
-  const rows = [...net.values()].filter((n) => !n.del).map((n) => cols.map((c) => n.row![c] ?? null));
-  return [...deleteByKeyStatements(first.target, first.key, dels), ...insertStatements('REPLACE', first.target, cols, rows)];
+  const t = list[0]!.target;
+  const out: string[] = [];
+  const entries = [...net.values()];
+  for (const g of groupBy(entries.filter((n) => n.del), (n) => JSON.stringify(n.keyCols))) {
+    out.push(...deleteByKeyStatements(t, g[0]!.keyCols, g.map((n) => n.key)));
+  }
+  for (const g of groupBy(entries.filter((n) => !n.del), (n) => JSON.stringify(n.cols))) {
+    const cols = g[0]!.cols!;
+    out.push(...insertStatements('REPLACE', t, cols, g.map((n) => cols.map((c) => n.row![c] ?? null))));
+  }
+  return out;
 }
 
-function keylessStatements(list: RoutedChange[], cols: string[]): string[] {
+function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[]): string[] {
   const out: string[] = [];
   let inserts: Value[][] = [];
+  let insertCols: string[] = [];
   const t = list[0]!.target;
-  const flushInserts = () => { out.push(...insertStatements('INSERT', t, cols, inserts)); inserts = []; };
-  for (const { change, identity } of list) {
-    if (change.op === 'insert') { inserts.push(cols.map((c) => change.after![c] ?? null)); continue; }
+  const flushInserts = () => { out.push(...insertStatements('INSERT', t, insertCols, inserts)); inserts = []; };
+  for (const { change, info, identity } of list) {
+    const cols = colsOf(info);
+    if (change.op === 'insert') {
+      if (inserts.length > 0 && cols !== insertCols && cols.join('\0') !== insertCols.join('\0')) flushInserts();
+      insertCols = cols;
+      inserts.push(cols.map((c) => change.after![c] ?? null));
+      continue;
+    }
     flushInserts();
     // A downstream unique index with non-NULL values in this row, else every column (row-identity.ts).
     const where = whereColumns(identity, cols, change.before!);
