@@ -1,8 +1,10 @@
 import type { TableName } from '../../src/config/types.ts';
 import type { BinlogPosition } from '../../src/coord/records.ts';
 import { SchemaTracker, type TrackedTable } from '../../src/schema/model.ts';
+import { applyDdl } from '../../src/schema/apply-ddl.ts';
+import { alterClauses } from '../../src/sql/ddl.ts';
 import {
-  newOptimisticLock, optimisticDdl, type OptimisticLockRecord, type ShardSchema,
+  newOptimisticLock, optimisticSteps, type DdlStep, type OptimisticLockRecord, type ShardColumn, type ShardSchema,
 } from '../../src/shard/optimistic.ts';
 import { shardKey, type ShardLockRecord } from '../../src/shard/lock.ts';
 import { posKey } from '../binlog/position.ts';
@@ -15,10 +17,13 @@ import type { ShardLocks, SubtaskContext } from '../units/context.ts';
  * Protocol (every write to the record `L` = dm_locks/<task>.<target> is a compare-and-set):
  *  1. At sync start each source adds its shard tables' structures to L (only shards L does not know yet: after a
  *     restart L is ahead of the replayed stream).
- *  2. A shard's DDL: S computes the shard's new structure (schema tracker) and the join with every other shard's.
- *     It writes the new structure to L, with `pending[shard]` when the join changed. A conflict is written to L
- *     instead and pauses S with ShardDdlConflict naming both shards' statements.
- *  3. S runs the DDL downstream (only if the join changed), accepting "already done" errors, then clears
+ *  2. A shard's DDL: S splits it per clause (a multi-clause ALTER TABLE is one step per clause, as DM does), computes
+ *     the shard's structure after each step (the schema tracker, on a copy of the shard's table as it was before the
+ *     event) and joins each with every other shard's in turn. It writes the new structure to L, with
+ *     `pending[shard]` = the steps that changed the join (put back together per statement). A conflict at any step
+ *     is written to L instead (the shard's structure stays as before the event) and pauses S with ShardDdlConflict
+ *     naming both shards' statements.
+ *  3. S runs the pending statements downstream (only what changed the join), accepting "already done" errors, then clears
  *     `pending[shard]`, then moves its checkpoint past the event.
  *     Crash between 2 and 3: the replayed event finds `pending[shard]` at its position and runs the DDL again.
  *     Crash after 3: the replayed event finds L already holding the shard's new structure; the join does not change.
@@ -31,10 +36,15 @@ export class Optimist {
 
   private get me(): string { return this.ctx.spec.sourceId; }
 
-  private static schemaOf(t: TrackedTable | undefined): ShardSchema {
+  static schemaOf(t: TrackedTable | undefined): ShardSchema {
     if (!t) return { columns: [], indexes: [] };
     return {
-      columns: t.columns.filter((c) => !c.generated).map((c) => ({ name: c.name, type: c.columnType, nullable: c.nullable })),
+      columns: t.columns.map((c) => {
+        const col: ShardColumn = { name: c.name, type: c.columnType, nullable: c.nullable };
+        if (c.generation) col.generated = { expr: c.generation.expr, stored: c.generation.stored };
+        if (c.hasDefault !== undefined) col.hasDefault = c.hasDefault;
+        return col;
+      }),
       indexes: t.indexes.filter((i) => !i.generated && i.name !== 'PRIMARY').map((i) => i.name),
     };
   }
@@ -64,13 +74,39 @@ export class Optimist {
   }
 
   /**
-   * Steps 2–3 for a DDL of shard `schema.table` at `end` (routed statements `ddls`). `exec` runs one statement
-   * downstream, accepting "already done" errors.
+   * The steps of a shard's DDL event (routed statements `ddls`): one per clause of each ALTER TABLE, with the shard's
+   * structure after it, computed by applying the routed clauses in turn to a copy of the shard's table from before the
+   * event, renamed to the target. When a clause cannot be modelled the event is one step with the structure after it.
    */
-  async ddl(schema: string, table: string, target: TableName, ddls: string[], end: BinlogPosition, trackerAfter: unknown, exec: (sql: string) => Promise<void>): Promise<void> {
+  static steps(schema: string, table: string, target: TableName, ddls: string[], trackerBefore: unknown, trackerAfter: unknown): DdlStep[] {
+    const whole = (): DdlStep[] => [{ prefix: '', clause: ddls[0] ?? '', also: ddls.slice(1), schema: Optimist.schemaOf(SchemaTracker.fromJSON(trackerAfter).get(schema, table)), statement: 0 }];
+    if (trackerBefore === undefined) return whole();
+    const scratch = SchemaTracker.fromJSON(trackerBefore);
+    const t = scratch.get(schema, table);
+    if (!t) return whole();
+    const db = scratch.getSchema(schema);
+    scratch.setSchema({ name: target.schema, charset: db?.charset ?? t.charset, collation: db?.collation ?? t.collation });
+    scratch.set({ ...t, schema: target.schema, table: target.table });
+    const steps: DdlStep[] = [];
+    for (const [i, sql] of ddls.entries()) {
+      const split = alterClauses(sql) ?? { prefix: '', clauses: [sql] };
+      for (const clause of split.clauses) {
+        const r = applyDdl(scratch, split.prefix + clause, target.schema);
+        if (!r.ok) return whole();
+        steps.push({ prefix: split.prefix, clause, schema: Optimist.schemaOf(scratch.get(target.schema, target.table)), statement: i });
+      }
+    }
+    return steps.length ? steps : whole();
+  }
+
+  /**
+   * Steps 2–3 for a DDL of shard `schema.table` at `end` (routed statements `ddls`; the tracker before and after the
+   * event). `exec` runs one statement downstream, accepting "already done" errors.
+   */
+  async ddl(schema: string, table: string, target: TableName, ddls: string[], end: BinlogPosition, trackerBefore: unknown, trackerAfter: unknown, exec: (sql: string) => Promise<void>): Promise<void> {
     const shard = shardKey(this.me, `${schema}.${table}`);
     const position = posKey(end);
-    const after = Optimist.schemaOf(SchemaTracker.fromJSON(trackerAfter).get(schema, table));
+    const steps = Optimist.steps(schema, table, target, ddls, trackerBefore, trackerAfter);
     let run: string[] = [];
     let failure: Error | undefined;
     await this.locks.mutate(target, (cur) => {
@@ -79,9 +115,9 @@ export class Optimist {
       failure = undefined;
       const pend = rec.pending?.[shard];
       if (pend && pend.position === position) { run = pend.ddls; return undefined; } // step 3 replay
-      const d = optimisticDdl(rec, shard, this.me, `${schema}.${table}`, after, ddls, position, now);
+      const d = optimisticSteps(rec, shard, this.me, `${schema}.${table}`, steps, position, now);
       if ('error' in d) { failure = d.error; run = []; return d.conflictRecord as unknown as ShardLockRecord; }
-      run = d.apply ? (d.statements ?? ddls) : [];
+      run = d.run;
       return d.record as unknown as ShardLockRecord;
     });
     if (failure) throw failure;

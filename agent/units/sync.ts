@@ -68,6 +68,9 @@ export class SyncUnit implements Unit {
   private shard: Pessimist | undefined;
   /** Shard-DDL coordination (shard-mode optimistic). */
   private optimist: Optimist | undefined;
+  /** The schema tracker (JSON) as of the last Query event taken (optimistic shard DDL needs the shard's table before
+   * its DDL: the reader's tracker is already past it). */
+  private trackerBefore: unknown;
   /** Foreign-key rules downstream that cascade (read again after every DDL). */
   private fk = CascadeRules.none;
   private fkStale = true;
@@ -112,6 +115,7 @@ export class SyncUnit implements Unit {
       }
       this.synced = minPos(this.writerPos) ?? start;
       this.master = await masterStatus(this.ctrl);
+      if (this.optimist) this.trackerBefore = this.tracker.toJSON();
       ctx.log.info({ start: formatPos(start), workers: this.workerCount, safeUntil: formatPos(this.safeUntil) }, 'sync starting');
       this.startReader(start);
       await this.loop();
@@ -273,6 +277,7 @@ export class SyncUnit implements Unit {
         await flush();
         await this.online?.prepare(ev);
         await this.applyQuery(ev);
+        if (this.optimist) this.trackerBefore = ev.trackerAfter;
         this.fkStale = true;
         this.ids.invalidate(); // DDL or `binlog replace` may have changed a downstream table's keys
         await this.online?.done(ev);
@@ -561,7 +566,7 @@ export class SyncUnit implements Unit {
     if (routed.length === 0) return 'normal'; // filtered out
     const target = ctx.rules.route(t.schema, t.table);
     if (this.optimist) {
-      await this.optimist.ddl(t.schema, t.table, target, routed, ev.end, ev.trackerAfter, (sql) => this.execShardDdl(sql, true));
+      await this.optimist.ddl(t.schema, t.table, target, routed, ev.end, this.trackerBefore, ev.trackerAfter, (sql) => this.execShardDdl(sql, true));
       return { hold: [] };
     }
     if (!shard) return 'normal';

@@ -1,4 +1,5 @@
 import { DmError } from '../errors/index.ts';
+import { normalizeExpr } from '../schema/model.ts';
 import { qualify, quoteIdent } from '../sql/quote.ts';
 
 /**
@@ -9,7 +10,16 @@ import { qualify, quoteIdent } from '../sql/quote.ts';
  * whose columns cannot be joined (INT and VARCHAR) are a conflict: the shard that brought it pauses until a user
  * decides (`dmctl shard-ddl-lock unlock --action exec|skip`).
  */
-export interface ShardColumn { name: string; type: string; nullable: boolean }
+export interface ShardColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  /** A generated column: its expression (SQL, as the schema tracker holds it) and whether it is stored. */
+  generated?: { expr: string; stored: boolean };
+  /** Whether the column has a default (explicit, or NULL for a nullable column). Absent in records written before
+   * this was tracked: treated as having one. */
+  hasDefault?: boolean;
+}
 export interface ShardSchema { columns: ShardColumn[]; indexes: string[] }
 
 export interface OptimisticShard {
@@ -39,6 +49,8 @@ export interface OptimisticLockRecord {
   shards: Record<string, OptimisticShard & { reached?: boolean }>;
   /** Column types fixed by a user's unlock of a conflict (lower-cased name -> type). */
   overrides: Record<string, string>;
+  /** The whole column fixed by an unlock (generated columns: expression and storage too); wins over `overrides`. */
+  overrideCols?: Record<string, ShardColumn>;
   /** Shards' DDL that changed the join and is being applied downstream (re-run after a crash), by shard. */
   pending?: Record<string, { position: string; ddls: string[] }>;
   conflict?: OptimisticConflict;
@@ -92,29 +104,65 @@ export function joinType(a: string, b: string): string | undefined {
 
 export interface JoinConflict { column: string; a: string; b: string; shardA: string; shardB: string }
 
-/** Joins shard structures (in key order, so the result is deterministic). */
-export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: Record<string, string>): { schema: ShardSchema } | { conflict: JoinConflict } {
-  const cols = new Map<string, ShardColumn & { from: string }>();
+function generation(c: ShardColumn): string {
+  return c.generated ? `${c.generated.stored ? 'STORED' : 'VIRTUAL'} AS (${normalizeExpr(c.generated.expr)})` : '';
+}
+
+function describe(c: ShardColumn): string {
+  return c.generated ? `${c.type} ${c.generated.stored ? 'STORED' : 'VIRTUAL'} AS (${c.generated.expr})` : c.type;
+}
+
+/** A column no shard's rows can be written without: NOT NULL, no default, not generated. */
+function needsValue(c: ShardColumn): boolean {
+  return !c.nullable && c.hasDefault === false && !c.generated;
+}
+
+/**
+ * Joins shard structures (in key order, so the result is deterministic), as tidb's schemacmp does for DM: the widest
+ * type of each column; a generated column must have the same expression and storage on every shard that has it; a
+ * column that some shards lack must be writable without a value (nullable, a default, or generated), else the lacking
+ * shards' rows could not be written (DM: "add column not null" on one shard is a conflict).
+ */
+export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: Record<string, string>, overrideCols: Record<string, ShardColumn> = {}): { schema: ShardSchema } | { conflict: JoinConflict } {
+  const cols = new Map<string, ShardColumn & { from: string; count: number }>();
   const indexes = new Set<string>();
-  for (const key of Object.keys(shards).sort()) {
+  const keys = Object.keys(shards).sort();
+  for (const key of keys) {
     const s = shards[key]!;
     for (const c of s.schema.columns) {
       const k = c.name.toLowerCase();
-      const o = overrides[k];
       const prev = cols.get(k);
-      if (o) { cols.set(k, { name: c.name, type: o, nullable: (prev?.nullable ?? false) || c.nullable, from: key }); continue; }
-      if (!prev) { cols.set(k, { ...c, from: key }); continue; }
+      const count = (prev?.count ?? 0) + 1;
+      const whole = overrideCols[k];
+      if (whole) { cols.set(k, { ...whole, from: prev?.from ?? key, count }); continue; }
+      const o = overrides[k];
+      if (o) { cols.set(k, { ...(prev ?? c), name: prev?.name ?? c.name, type: o, nullable: (prev?.nullable ?? false) || c.nullable, from: prev?.from ?? key, count }); continue; }
+      if (!prev) { cols.set(k, { ...c, from: key, count }); continue; }
+      if (generation(prev) !== generation(c)) return { conflict: { column: c.name, a: describe(prev), b: describe(c), shardA: prev.from, shardB: key } };
       const t = joinType(prev.type, c.type);
       if (t === undefined) return { conflict: { column: c.name, a: prev.type, b: c.type, shardA: prev.from, shardB: key } };
-      cols.set(k, { name: prev.name, type: t, nullable: prev.nullable || c.nullable, from: prev.from });
+      const j: ShardColumn & { from: string; count: number } = { ...prev, type: t, nullable: prev.nullable || c.nullable, count };
+      if (prev.hasDefault !== undefined || c.hasDefault !== undefined) j.hasDefault = prev.hasDefault !== false || c.hasDefault !== false;
+      cols.set(k, j);
     }
     for (const i of s.schema.indexes) indexes.add(i.toLowerCase());
   }
-  return { schema: { columns: [...cols.values()].map(({ name, type, nullable }) => ({ name, type, nullable })), indexes: [...indexes].sort() } };
+  for (const [k, c] of cols) {
+    if (c.count === keys.length || overrideCols[k] || overrides[k]) continue;
+    const lacking = keys.find((key) => !shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k))!;
+    const having = keys.find((key) => shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)));
+    if (having !== undefined) return { conflict: { column: c.name, a: `${c.type} NOT NULL without a default`, b: 'absent (its rows could not be written)', shardA: having, shardB: lacking } };
+  }
+  return {
+    schema: {
+      columns: [...cols.values()].map(({ from: _f, count: _c, ...col }) => col),
+      indexes: [...indexes].sort(),
+    },
+  };
 }
 
 export function sameSchema(a: ShardSchema, b: ShardSchema): boolean {
-  const norm = (s: ShardSchema) => JSON.stringify({ c: s.columns.map((c) => [c.name.toLowerCase(), c.type.toLowerCase(), c.nullable]).sort(), i: s.indexes });
+  const norm = (s: ShardSchema) => JSON.stringify({ c: s.columns.map((c) => [c.name.toLowerCase(), c.type.toLowerCase(), c.nullable, generation(c)]).sort(), i: s.indexes });
   return norm(a) === norm(b);
 }
 
@@ -126,17 +174,24 @@ export interface DdlDecision {
   record: OptimisticLockRecord;
   /** The join changed: run the shard's DDL downstream (then clear `pending`). */
   apply: boolean;
-  /** Statements to run instead of the shard's own (a conflict resolved with exec: MODIFY to the override). */
+  /** Statements to run instead of the shard's own (a conflict resolved with exec: MODIFY to the shard's column). */
   statements?: string[];
 }
 
+/** The definition of a column in an ALTER TABLE ... MODIFY COLUMN. */
+function columnDefinition(c: ShardColumn): string {
+  if (c.generated) return `${quoteIdent(c.name)} ${c.type} AS (${c.generated.expr}) ${c.generated.stored ? 'PERSISTENT' : 'VIRTUAL'}`;
+  return `${quoteIdent(c.name)} ${c.type} ${c.nullable ? 'NULL' : 'NOT NULL'}`;
+}
+
 /**
- * A shard reached a DDL and now has structure `after`. Returns the record to write and whether the DDL runs
- * downstream; throws ShardDdlConflict (after the caller stored `conflictRecord`) when the join breaks.
+ * A shard reached a DDL (one statement, or one clause of a split ALTER: `position` names it) and now has structure
+ * `after`. Returns the record to write and whether the DDL runs downstream, or the conflict record and a
+ * ShardDdlConflict error when the join breaks.
  */
 export function optimisticDdl(rec: OptimisticLockRecord, shard: string, source: string, table: string, after: ShardSchema, ddls: string[], position: string, now: string):
   DdlDecision | { conflictRecord: OptimisticLockRecord; error: DmError } {
-  const before = joinSchemas(rec.shards, rec.overrides);
+  const before = joinSchemas(rec.shards, rec.overrides, rec.overrideCols);
   const shards = { ...rec.shards, [shard]: { source, table, schema: after, lastDdl: ddls, reached: true } };
   const base: OptimisticLockRecord = { ...rec, shards, updatedAt: now, ddls };
   delete base.conflict;
@@ -145,33 +200,99 @@ export function optimisticDdl(rec: OptimisticLockRecord, shard: string, source: 
   if (conflictHere && rec.resolution) {
     const col = conflictHere.column.toLowerCase();
     const mine = after.columns.find((c) => c.name.toLowerCase() === col);
+    const cur = 'schema' in before ? before.schema.columns.find((c) => c.name.toLowerCase() === col) : undefined;
     if (rec.resolution === 'exec' && mine) {
-      // The user chose this shard's definition for the column: the target takes it.
+      // The user chose this shard's definition for the column: the target takes it (ADD when it has none yet).
       base.overrides = { ...rec.overrides, [col]: mine.type };
-      const stmt = `ALTER TABLE ${qualify({ schema: rec.targetSchema, table: rec.targetTable })} MODIFY COLUMN ${quoteIdent(mine.name)} ${mine.type} ${mine.nullable ? 'NULL' : 'NOT NULL'}`;
-      base.pending = { ...rec.pending, [shard]: { position, ddls: [stmt] } };
+      base.overrideCols = { ...rec.overrideCols, [col]: mine };
+      const stmt = `ALTER TABLE ${qualify({ schema: rec.targetSchema, table: rec.targetTable })} ${cur ? 'MODIFY' : 'ADD'} COLUMN ${columnDefinition(mine)}`;
       return { record: base, apply: true, statements: [stmt] };
     }
-    // skip: the target keeps the column as it is.
-    const cur = 'schema' in before ? before.schema.columns.find((c) => c.name.toLowerCase() === col) : undefined;
-    if (cur) base.overrides = { ...rec.overrides, [col]: cur.type };
+    // skip: the target keeps the column as it is (a column it does not have stays out).
+    if (cur) {
+      base.overrides = { ...rec.overrides, [col]: cur.type };
+      base.overrideCols = { ...rec.overrideCols, [col]: cur };
+    }
+    const next = joinSchemas(shards, base.overrides, base.overrideCols);
+    if ('conflict' in next && next.conflict.column.toLowerCase() !== col) return conflictOf(rec, shard, ddls, position, now, next.conflict);
     return { record: base, apply: false };
   }
-  const next = joinSchemas(shards, base.overrides);
-  if ('conflict' in next) {
-    const c = next.conflict;
-    const other = c.shardA === shard ? c.shardB : c.shardA;
-    const otherDdls = rec.shards[other]?.lastDdl ?? [];
-    const conflict: OptimisticConflict = {
-      shard, ddls, position, column: c.column, withShard: other, withDdls: otherDdls,
-      reason: `column ${c.column} is ${c.shardA === shard ? c.a : c.b} on ${shard} but ${c.shardA === shard ? c.b : c.a} on ${other}`,
-    };
-    const error = new DmError('ShardDdlConflict',
-      `optimistic shard DDL conflict on ${rec.targetSchema}.${rec.targetTable}: ${conflict.reason}. ${shard}: ${ddls.join('; ')} | ${other}: ${otherDdls.join('; ') || '(its structure when it joined)'}`,
-      { context: { sql: ddls.join('; '), position, table: `${rec.targetSchema}.${rec.targetTable}` } });
-    return { conflictRecord: { ...rec, conflict, updatedAt: now }, error };
-  }
+  const next = joinSchemas(shards, base.overrides, base.overrideCols);
+  if ('conflict' in next) return conflictOf(rec, shard, ddls, position, now, next.conflict);
   const changed = !('schema' in before) || !sameSchema(before.schema, next.schema);
-  if (changed) base.pending = { ...rec.pending, [shard]: { position, ddls } };
   return { record: base, apply: changed };
+}
+
+function conflictOf(rec: OptimisticLockRecord, shard: string, ddls: string[], position: string, now: string, c: JoinConflict): { conflictRecord: OptimisticLockRecord; error: DmError } {
+  const other = c.shardA === shard ? c.shardB : c.shardA;
+  const otherDdls = rec.shards[other]?.lastDdl ?? [];
+  const conflict: OptimisticConflict = {
+    shard, ddls, position, column: c.column, withShard: other, withDdls: otherDdls,
+    reason: `column ${c.column} is ${c.shardA === shard ? c.a : c.b} on ${shard} but ${c.shardA === shard ? c.b : c.a} on ${other}`,
+  };
+  const error = new DmError('ShardDdlConflict',
+    `optimistic shard DDL conflict on ${rec.targetSchema}.${rec.targetTable}: ${conflict.reason}. ${shard}: ${ddls.join('; ')} | ${other}: ${otherDdls.join('; ') || '(its structure when it joined)'}`,
+    { context: { sql: ddls.join('; '), position, table: `${rec.targetSchema}.${rec.targetTable}` } });
+  return { conflictRecord: { ...rec, conflict, updatedAt: now }, error };
+}
+
+/**
+ * One step of a shard's DDL event: a statement, or one clause of a multi-clause ALTER TABLE (`prefix + clause` runs
+ * alone), with the shard's structure after it.
+ */
+export interface DdlStep {
+  prefix: string;
+  clause: string;
+  /** Statements that run after this one when it runs (an event that could not be split: the rest of its statements). */
+  also?: string[];
+  schema: ShardSchema;
+  /** Index of the statement of the event the clause belongs to. */
+  statement: number;
+}
+
+/**
+ * A shard's DDL event, per clause (DM's optimist splits an ALTER the same way): each step is joined in turn, and only
+ * the steps that change the join run downstream, so `ALTER TABLE t ADD c, DROP b` on the first shard adds c and keeps b
+ * until the last shard drops it. The steps that run are put back together per statement (`prefix + clauses`), so
+ * clauses that only work together (`ADD c INT NOT NULL, ADD UNIQUE (c)`) still run as one statement. A conflict at any
+ * step stops the whole event: nothing runs, the record keeps the shard's structure from before it, and the conflict
+ * names the step (`position#k`), so the user's unlock decides that step when the event is taken again.
+ * `position` is the event's; `pending[shard]` holds what runs (a crash before it is cleared runs it again).
+ */
+export function optimisticSteps(rec: OptimisticLockRecord, shard: string, source: string, table: string, steps: DdlStep[], position: string, now: string):
+  { record: OptimisticLockRecord; run: string[] } | { conflictRecord: OptimisticLockRecord; error: DmError } {
+  let cur = rec;
+  const run: { statement: number; prefix: string; clauses: string[] }[] = [];
+  const lastDdl = [...new Set(steps.map((s) => s.statement))].flatMap((i) => {
+    const ss = steps.filter((s) => s.statement === i);
+    return [ss[0]!.prefix + ss.map((s) => s.clause).join(', '), ...ss.flatMap((s) => s.also ?? [])];
+  });
+  for (const [k, step] of steps.entries()) {
+    const at = k === 0 ? position : `${position}#${k}`;
+    const withConflict: OptimisticLockRecord = { ...cur };
+    if (rec.conflict) withConflict.conflict = rec.conflict;
+    if (rec.resolution) withConflict.resolution = rec.resolution;
+    const sql = step.prefix + step.clause;
+    const d = optimisticDdl(withConflict, shard, source, table, step.schema, [sql], at, now);
+    if ('error' in d) {
+      // Everything of the event stays undone: the record as it was before the event, with the conflict.
+      const error = d.error;
+      return { conflictRecord: { ...rec, conflict: { ...d.conflictRecord.conflict!, ddls: lastDdl }, updatedAt: now }, error };
+    }
+    cur = d.record;
+    if (d.statements) for (const stmt of d.statements) run.push({ statement: -1, prefix: stmt, clauses: [] });
+    else if (d.apply) {
+      const last = run[run.length - 1];
+      if (last && last.statement === step.statement) last.clauses.push(step.clause);
+      else run.push({ statement: step.statement, prefix: step.prefix, clauses: [step.clause] });
+      for (const stmt of step.also ?? []) run.push({ statement: -1, prefix: stmt, clauses: [] });
+    }
+  }
+  const statements = run.map((r) => r.prefix + r.clauses.join(', '));
+  const record: OptimisticLockRecord = { ...cur, ddls: lastDdl, shards: { ...cur.shards, [shard]: { ...cur.shards[shard]!, lastDdl } } };
+  const pending = { ...rec.pending };
+  if (statements.length) pending[shard] = { position, ddls: statements };
+  else delete pending[shard];
+  if (Object.keys(pending).length) record.pending = pending; else delete record.pending;
+  return { record, run: statements };
 }

@@ -40,6 +40,8 @@ export interface Analysis {
   insertSchemaAt?: number;
   /** DROP TABLE a, b / RENAME TABLE a TO b, c TO d: the text range of each item, for splitting. */
   items?: { start: number; end: number }[];
+  /** ALTER TABLE: the text range of each top-level clause (`ADD COLUMN c INT`, `DROP b`, `ENGINE=InnoDB`). */
+  clauses?: { start: number; end: number }[];
   /** Set when the statement is understood but cannot be rewritten safely. */
   cannotRewrite?: string;
 }
@@ -233,7 +235,11 @@ class Walker {
     if (this.kw('IF')) this.must('EXISTS');
     this.name('target');
     const events = new Set<DmEventType>(['alter table']);
-    for (const [from, to] of this.clauses(this.i)) this.alterClause(from, to, events);
+    this.a.clauses = [];
+    for (const [from, to] of this.clauses(this.i)) {
+      if (to > from) this.a.clauses.push({ start: this.t[from]!.start, end: this.t[to - 1]!.end });
+      this.alterClause(from, to, events);
+    }
     this.a.eventTypes = [...events];
     return this.done('ddl', undefined, 'alter table');
   }

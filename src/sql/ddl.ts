@@ -32,7 +32,8 @@ import { qualify, quoteIdent } from './quote.ts';
  * 5. Splitting (`splitDdl`) like DM: DROP TABLE a, b and RENAME TABLE a TO b, c TO d become one statement
  *    per table (names qualified with the current schema). ALTER TABLE is NOT split per clause as DM does for
  *    TiDB: MySQL/MariaDB apply a multi-clause ALTER atomically, and splitting breaks `CHANGE a b .., CHANGE
- *    b a ..` or `ADD c INT NOT NULL, ADD UNIQUE(c)` on a table with rows.
+ *    b a ..` or `ADD c INT NOT NULL, ADD UNIQUE(c)` on a table with rows. Optimistic shard merge does decide per
+ *    clause (`alterClauses`), then runs the clauses that change the merged table together in one statement.
  * 6. Tables of a statement, in DM's `FetchDDLTables` order: the statement's table(s), the LIKE source, the
  *    RENAME target(s), the EXCHANGE PARTITION table. FOREIGN KEY ... REFERENCES tables are not among them
  *    (DM skips ReferenceDef) but are routed on rewrite, so a renamed schema keeps its foreign keys valid.
@@ -107,6 +108,18 @@ export function splitDdl(sql: string, currentSchema: string): string[] {
       .map((n) => ({ start: n.start - item.start, end: n.end - item.start, text: qualify({ schema: n.schema ?? currentSchema, table: n.table }) }));
     return prefix + applyEdits(sql.slice(item.start, item.end), edits) + suffix;
   });
+}
+
+/**
+ * ALTER TABLE per clause, for optimistic shard merge (DM's syncer splits an ALTER the same way before it coordinates
+ * each piece): `prefix` is the text up to the first clause (`ALTER TABLE t `) and `prefix + clause` is a statement of
+ * its own. Undefined for any other statement and for an ALTER without clauses. Clauses that must run together (see
+ * point 5 above) are joined again by the caller: `prefix + clauses.join(', ')`.
+ */
+export function alterClauses(sql: string): { prefix: string; clauses: string[] } | undefined {
+  const a = analyze(sql);
+  if (a.kind !== 'ddl' || a.eventType !== 'alter table' || !a.clauses?.length) return undefined;
+  return { prefix: sql.slice(0, a.clauses[0]!.start), clauses: a.clauses.map((c) => sql.slice(c.start, c.end)) };
 }
 
 function ddlAnalysis(sql: string): Analysis {
