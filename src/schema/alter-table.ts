@@ -2,6 +2,7 @@ import type { Token } from '../sql/lexer.ts';
 import { defaultCollation, normalizeCharset, normalizeCollation } from './charsets.ts';
 import { convertColumn, inlineKeys, parseColumnDef, resolveColumn, type CharsetDefault, type ColumnRules, type ColumnSpec } from './column-def.ts';
 import { Cursor, ParseError, StaleModel, Unsupported, splitTopLevel } from './cursor.ts';
+import { defaultFromTokens } from './default-value.ts';
 import { buildIndexes, ifNotExistsName, parseIndexDef, type IndexSpec } from './indexes.ts';
 import { sameName, tableOf, type TrackedColumn, type TrackedIndex, type TrackedTable } from './model.ts';
 import { readTableOptions, resolveTableCharset, type TableOptions } from './table-options.ts';
@@ -31,8 +32,8 @@ interface AlterPlan {
   addIndexes: IndexSpec[];
   dropIndexes: { name: string; ifExists: boolean; constraint?: boolean }[];
   renameIndexes: { from: string; to: string }[];
-  /** ALTER [COLUMN] c SET DEFAULT v (true) / DROP DEFAULT (false). */
-  defaults: { name: string; has: boolean }[];
+  /** ALTER [COLUMN] c SET DEFAULT v (true, with the tokens of v) / DROP DEFAULT (false). */
+  defaults: { name: string; has: boolean; value?: [from: number, to: number] }[];
   options: TableOptions;
   convertTo?: { charset: string; collate?: string };
   renameTo?: { schema?: string; name: string };
@@ -91,13 +92,13 @@ function alterClause(c: Cursor, plan: AlterPlan): void {
     return end(c);
   }
   if (c.kw('ALTER')) {
-    // ALTER [COLUMN] c SET DEFAULT / DROP DEFAULT change whether the column has a default; SET [IN]VISIBLE,
+    // ALTER [COLUMN] c SET DEFAULT v / DROP DEFAULT change the column's default; SET [IN]VISIBLE,
     // ALTER INDEX i [NOT] IGNORED|INVISIBLE, ALTER CHECK/CONSTRAINT: no change to what the model holds.
     if (!c.isWord('INDEX') && !c.isWord('KEY') && !c.isWord('CHECK') && !c.isWord('CONSTRAINT')) {
       c.kw('COLUMN');
       c.kw('IF', 'EXISTS');
       const name = c.ident();
-      if (c.kw('SET', 'DEFAULT')) plan.defaults.push({ name, has: true });
+      if (c.kw('SET', 'DEFAULT')) plan.defaults.push({ name, has: true, value: [c.i, c.end] });
       else if (c.kw('DROP', 'DEFAULT')) plan.defaults.push({ name, has: false });
     }
     c.i = c.end;
@@ -263,6 +264,15 @@ export function applyAlter(table: TrackedTable, t: Token[], from: number, to: nu
     const def = plan.defaults.filter((d) => sameName(d.name, col.name)).pop();
     // DROP DEFAULT leaves a nullable column its DEFAULT NULL (information_schema still shows one: measured).
     if (def && !kept.generated && kept.hasDefault !== (def.has || kept.nullable)) kept = { ...kept, hasDefault: def.has || kept.nullable };
+    if (def && !kept.generated) {
+      // The value too (the binlog event filter compares it): DROP DEFAULT or SET DEFAULT NULL leave none.
+      const v = def.value ? defaultFromTokens(t, def.value[0], def.value[1], kept.dataType) : undefined;
+      if (v !== kept.default) {
+        kept = { ...kept };
+        if (v === undefined) delete kept.default;
+        else kept.default = v;
+      }
+    }
     const rn = plan.renameColumns.find((r) => sameName(r.from, col.name));
     if (rn) {
       kept = { ...kept, name: rn.to };

@@ -1,6 +1,7 @@
 import { binCollation, charsetOfCollation, defaultCollation, maxBytesPerChar, normalizeCharset, normalizeCollation } from './charsets.ts';
 import type { Token } from '../sql/lexer.ts';
 import { Cursor, ParseError, Unsupported } from './cursor.ts';
+import { defaultFromTokens } from './default-value.ts';
 import { formatEnumType } from './enum-members.ts';
 import type { IndexSpec } from './indexes.ts';
 import { dataTypeOf, type TrackedColumn } from './model.ts';
@@ -58,6 +59,8 @@ export interface ColumnSpec {
   foreignKeys: { constraint?: string }[];
   comment: string;
   position?: Position;
+  /** The DEFAULT (default-value.ts canonical form); absent for none or NULL. */
+  default?: string;
 }
 
 export interface CharsetDefault { charset: string; collation: string }
@@ -162,8 +165,12 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
     else if (c.kw('COLLATE')) type.collate = c.stringOrName();
     else if (c.kw('DEFAULT')) {
       spec.explicitDefault = true;
+      const from = c.i;
       if (c.kw('NEXT', 'VALUE', 'FOR')) c.qualifiedName();
       else c.skipValue();
+      const d = defaultFromTokens(c.t, from, c.i, type.base);
+      if (d === undefined) delete spec.default;
+      else spec.default = d;
     } else if (c.kw('ON', 'UPDATE')) c.skipValue();
     else if (c.kw('AUTO_INCREMENT')) spec.autoIncrement = true;
     else if (c.kw('SERIAL', 'DEFAULT', 'VALUE')) { spec.autoIncrement = true; spec.unique = true; spec.notNull = true; }
@@ -287,6 +294,8 @@ export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, rules: Co
     : spec.explicitDefault === true || nullable || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp);
   const col: TrackedColumn = { name: spec.name, columnType, dataType: dataTypeOf(columnType), nullable, generated: spec.generated, charset, collation, comment: spec.comment, hasDefault };
   if (spec.generation) col.generation = { ...spec.generation };
+  if (spec.default !== undefined) col.default = spec.default;
+  if (spec.autoIncrement) col.autoIncrement = true;
   return col;
 }
 

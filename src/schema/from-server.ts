@@ -1,4 +1,5 @@
 import { charsetOfCollation } from './charsets.ts';
+import { defaultFromInfoSchema } from './default-value.ts';
 import { parseEnumMembers } from './enum-members.ts';
 import { SchemaTracker, compareNames, tableOf, type SchemaTrackerOptions, type ColumnDef, type ColumnInfo, type IndexKind, type TableInfo, type TrackedColumn, type TrackedIndex, type TrackedSchema, type TrackedTable } from './model.ts';
 
@@ -50,10 +51,11 @@ export function trackedTableFromInfoSchema(columnRows: InfoSchemaRow[], statisti
     const isGenerated = (textOrNull(r, 'IS_GENERATED') ?? '').toUpperCase() === 'ALWAYS';
     // MySQL 8 shows DEFAULT_GENERATED for DEFAULT (expr): that is not a generated column
     const generated = isGenerated || /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra);
+    const dataType = text(r, 'DATA_TYPE').toLowerCase();
     const col: TrackedColumn = {
       name: text(r, 'COLUMN_NAME'),
       columnType: text(r, 'COLUMN_TYPE'),
-      dataType: text(r, 'DATA_TYPE').toLowerCase(),
+      dataType,
       nullable: text(r, 'IS_NULLABLE').toUpperCase() === 'YES',
       generated,
       charset: textOrNull(r, 'CHARACTER_SET_NAME'),
@@ -64,6 +66,10 @@ export function trackedTableFromInfoSchema(columnRows: InfoSchemaRow[], statisti
     if ('COLUMN_DEFAULT' in r || 'column_default' in r) col.hasDefault = !generated && get(r, 'COLUMN_DEFAULT') !== null;
     const expr = textOrNull(r, 'GENERATION_EXPRESSION');
     if (generated && expr !== null) col.generation = { expr, stored: /\b(STORED|PERSISTENT)\b/.test(extra) };
+    // The DEFAULT's value and AUTO_INCREMENT serve the binlog event filter (DM classifies MODIFY against them).
+    const dflt = generated ? undefined : defaultFromInfoSchema(textOrNull(r, 'COLUMN_DEFAULT'), dataType);
+    if (dflt !== undefined) col.default = dflt;
+    if (/\bAUTO_INCREMENT\b/.test(extra)) col.autoIncrement = true;
     return col;
   });
   const parts = [...statisticsRows].sort((a, b) => compareNames(text(a, 'INDEX_NAME'), text(b, 'INDEX_NAME')) || Number(get(a, 'SEQ_IN_INDEX')) - Number(get(b, 'SEQ_IN_INDEX')));

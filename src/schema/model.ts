@@ -40,6 +40,13 @@ export interface TrackedColumn {
   charset: string | null;
   collation: string | null;
   comment: string;
+  /**
+   * The DEFAULT's value in canonical form (default-value.ts): absent when there is none or it is NULL (`hasDefault`
+   * tells those apart). Kept for the binlog event filter (a MODIFY that changes it is DM's `modify default value`).
+   */
+  default?: string;
+  /** AUTO_INCREMENT (a MODIFY that drops it is DM's `remove auto increment`). */
+  autoIncrement?: true;
 }
 
 export type IndexKind = 'primary' | 'unique' | 'index' | 'fulltext' | 'spatial';
@@ -178,7 +185,7 @@ export interface TrackerJsonV1 {
   schemas: [name: string, charset: string, collation: string][];
   tables: TableJson[];
 }
-type ColumnJson = [name: string, columnType: string, flags: number, collation?: string | null, comment?: string, charset?: string | null, generation?: [expr: string, stored: 0 | 1]];
+type ColumnJson = [name: string, columnType: string, flags: number, collation?: string | null, comment?: string, charset?: string | null, generation?: [expr: string, stored: 0 | 1] | null, dflt?: string];
 type IndexJson = [name: string, kind: IndexKind, columns: string[], generated?: 1];
 type TableJson = [schema: string, table: string, collation: string, columns: ColumnJson[], indexes: IndexJson[], charset?: string];
 
@@ -186,6 +193,7 @@ const NULLABLE = 1;
 const GENERATED = 2;
 /** COLUMN_DEFAULT is NULL (no default). Checkpoints written before defaults were tracked lack it: read as "has one". */
 const NO_DEFAULT = 4;
+const AUTO_INCREMENT = 8;
 const INDEX_KINDS: ReadonlySet<string> = new Set(['primary', 'unique', 'index', 'fulltext', 'spatial']);
 
 export class SchemaTracker {
@@ -331,9 +339,11 @@ function impliedCharset(collation: string | null): string | null | undefined {
 
 function tableToJson(t: TrackedTable): TableJson {
   const cols = t.columns.map((c): ColumnJson => {
-    const flags = (c.nullable ? NULLABLE : 0) | (c.generated ? GENERATED : 0) | (c.hasDefault === false ? NO_DEFAULT : 0);
+    const flags = (c.nullable ? NULLABLE : 0) | (c.generated ? GENERATED : 0) | (c.hasDefault === false ? NO_DEFAULT : 0) | (c.autoIncrement ? AUTO_INCREMENT : 0);
     const cj: ColumnJson = [c.name, c.columnType, flags, c.collation, c.comment];
-    if (c.generation) cj.push(c.charset, [c.generation.expr, c.generation.stored ? 1 : 0]);
+    // The DEFAULT's value is last: a column with one spells out its charset (even when implied) and generation (null).
+    if (c.default !== undefined) cj.push(c.charset, c.generation ? [c.generation.expr, c.generation.stored ? 1 : 0] : null, c.default);
+    else if (c.generation) cj.push(c.charset, [c.generation.expr, c.generation.stored ? 1 : 0]);
     else if (impliedCharset(c.collation) !== c.charset) cj.push(c.charset);
     else if (c.comment === '') cj.length = c.collation === null ? 3 : 4;
     return cj;
@@ -346,7 +356,7 @@ function tableToJson(t: TrackedTable): TableJson {
 
 function tableFromJson(tj: TableJson): TrackedTable {
   const [schema, table, collation, cols, idx, charset] = tj;
-  const columns = cols.map(([name, columnType, flags, coll = null, comment = '', cs, gen]): TrackedColumn => {
+  const columns = cols.map(([name, columnType, flags, coll = null, comment = '', cs, gen, dflt]): TrackedColumn => {
     const charset = cs === undefined ? impliedCharset(coll) : cs;
     if (charset === undefined) throw new Error(`column ${name}: unknown collation ${coll}`);
     const col: TrackedColumn = {
@@ -354,7 +364,9 @@ function tableFromJson(tj: TableJson): TrackedTable {
       nullable: (flags & NULLABLE) !== 0, generated: (flags & GENERATED) !== 0,
       charset, collation: coll, comment: str(comment), hasDefault: (flags & NO_DEFAULT) === 0,
     };
-    if (gen !== undefined) col.generation = { expr: str(gen[0]), stored: gen[1] === 1 };
+    if (gen !== undefined && gen !== null) col.generation = { expr: str(gen[0]), stored: gen[1] === 1 };
+    if (dflt !== undefined) col.default = str(dflt);
+    if ((flags & AUTO_INCREMENT) !== 0) col.autoIncrement = true;
     return col;
   });
   const indexes = idx.map(([name, kind, columns, generated]): TrackedIndex => {

@@ -76,10 +76,10 @@ test('a create → alter → alter sequence, model spelled out', () => {
     schema: 'db', table: 'orders', charset: 'utf8mb4', collation: 'utf8mb4_general_ci',
     columns: [
       { name: 'paid_at', columnType: 'datetime(6)', dataType: 'datetime', nullable: true, generated: false, charset: null, collation: null, comment: '', hasDefault: true },
-      { name: 'id', columnType: 'bigint(20) unsigned', dataType: 'bigint', nullable: false, generated: false, charset: null, collation: null, comment: '', hasDefault: false },
+      { name: 'id', columnType: 'bigint(20) unsigned', dataType: 'bigint', nullable: false, generated: false, charset: null, collation: null, comment: '', hasDefault: false, autoIncrement: true },
       { name: 'code', columnType: 'varchar(32)', dataType: 'varchar', nullable: false, generated: false, charset: 'latin1', collation: 'latin1_swedish_ci', comment: '', hasDefault: false },
       { name: 'amount', columnType: 'decimal(12,2)', dataType: 'decimal', nullable: false, generated: false, charset: null, collation: null, comment: '', hasDefault: false },
-      { name: 'state', columnType: "enum('new','paid','x,y')", dataType: 'enum', nullable: true, generated: false, charset: 'utf8mb4', collation: 'utf8mb4_general_ci', comment: '', hasDefault: true },
+      { name: 'state', columnType: "enum('new','paid','x,y')", dataType: 'enum', nullable: true, generated: false, charset: 'utf8mb4', collation: 'utf8mb4_general_ci', comment: '', hasDefault: true, default: 'new' },
     ],
     indexes: [{ name: 'PRIMARY', kind: 'primary', columns: ['id'] }, { name: 'uk_sku', kind: 'unique', columns: ['code'] }],
   });
@@ -128,11 +128,23 @@ test('statements that change no table structure are accepted and change nothing'
   const before = JSON.stringify(t.toJSON());
   for (const sql of ['BEGIN', 'COMMIT', 'INSERT INTO t VALUES (1)', 'CREATE VIEW v AS SELECT 1', 'CREATE TEMPORARY TABLE x (a int)',
     'DROP TEMPORARY TABLE IF EXISTS x', 'GRANT SELECT ON *.* TO u', '# Dummy event', 'TRUNCATE TABLE t', 'FLUSH TABLES', 'SET @a = 1',
-    'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1', 'ALTER TABLE t ALTER COLUMN a SET DEFAULT 1']) {
+    'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1', 'ALTER TABLE t ALTER INDEX i IGNORED']) {
     const r = applyDdl(t, sql, 'db');
     assert.ok(r.ok, sql);
   }
   assert.equal(JSON.stringify(t.toJSON()), before);
+});
+
+test('DEFAULT and AUTO_INCREMENT are kept (the binlog event filter classifies MODIFY against them) and survive JSON', () => {
+  const t = fresh();
+  apply(t, "CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, a int DEFAULT '1', b varchar(9) DEFAULT 'it''s', c datetime DEFAULT CURRENT_TIMESTAMP, d int DEFAULT NULL, e decimal(5,2) DEFAULT 1.50)");
+  const col = (n: string) => t.get('db', 't')!.columns.find((c) => c.name === n)!;
+  assert.deepEqual([col('id').autoIncrement, col('a').default, col('b').default, col('c').default, col('d').default, col('e').default],
+    [true, '1', "it's", '(current_timestamp())', undefined, '1.5']);
+  apply(t, 'ALTER TABLE t ALTER COLUMN a SET DEFAULT 2, ALTER b DROP DEFAULT, MODIFY id int');
+  assert.deepEqual([col('a').default, col('b').default, col('id').autoIncrement], ['2', undefined, undefined]);
+  const again = SchemaTracker.fromJSON(JSON.parse(JSON.stringify(t.toJSON())));
+  assert.deepEqual(again.get('db', 't'), t.get('db', 't'));
 });
 
 test('a refused statement leaves the tracker exactly as it was (all or nothing)', () => {
