@@ -1,6 +1,6 @@
 import type { SubtaskSpec, TaskConfig } from '../src/config/types.ts';
 import { BlockAllowList } from '../src/filter/block-allow-list.ts';
-import { EventFilter, type DmEventType } from '../src/filter/event-filter.ts';
+import { EventFilter } from '../src/filter/event-filter.ts';
 import { ExpressionFilter } from '../src/filter/expression-filter.ts';
 import { OnlineDdlTables } from '../src/filter/online-ddl-tables.ts';
 import { Router } from '../src/route/router.ts';
@@ -23,7 +23,7 @@ export function buildRules(task: TaskConfig, spec: SubtaskSpec, warn?: (msg: str
     allowSchema: (s) => bal.allowSchema(s),
     route: (s, t) => router.route(s, t),
     routeSchema: (s) => router.routeSchema(s),
-    eventAction: (s, t, ev, sql) => filter.check(s, t, ev as DmEventType | readonly DmEventType[], sql),
+    eventAction: (s, t, ev, sql) => filter.decide(s, t, ev, sql),
     skipRow: (c) => (online !== undefined && online.type(c.table) !== 'real') || (!exprs.empty && exprs.skip(c.op, c.info, c.before, c.after)),
     extendColumns: (s, t) => router.extendColumns(s, t, spec.sourceId),
   };

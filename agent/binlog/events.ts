@@ -1,5 +1,6 @@
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
+import type { TrackedTable } from '../../src/schema/model.ts';
 import type { BinlogPosition } from './position.ts';
 
 /** The binlog as the sync unit sees it: our own types, independent of the decoder library (CONVENTIONS §2). */
@@ -35,6 +36,11 @@ export interface QueryEvent {
   sql: string;
   /** The tracked upstream schema right after this statement (serialised), persisted with the checkpoint past it. */
   trackerAfter: unknown;
+  /**
+   * The tables the statement alters, as the tracker had them right BEFORE it (filter/ddl-events.ts `tablesBefore`):
+   * DM classifies MODIFY/CHANGE COLUMN for the binlog event filter against the old column definition.
+   */
+  tablesBefore: TrackedTable[];
   end: BinlogPosition;
   timestamp: number;
 }

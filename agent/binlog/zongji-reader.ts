@@ -4,6 +4,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { connectionOptions, type Value } from '../db/mysql.ts';
 import type { BinlogEvent, RowChange, RowImage } from './events.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
+import { tablesBefore as tablesBefore_ } from '../../src/filter/ddl-events.ts';
 import { toColumnDefs, toTableInfo } from '../../src/schema/from-server.ts';
 import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
 import type { TableInfo } from '../db/schema.ts';
@@ -245,6 +246,7 @@ export class BinlogReader {
         // A DDL: update the tracker now, in stream order, and drop cached table maps, so the next row event of any
         // table is decoded with the schema as of after this statement. A statement the tracker cannot model drops the
         // tables it names from the tracker: their structure is then read from the upstream when next needed.
+        const tablesBefore = tablesBefore_(this.o.tracker, sql, e.schema ?? '');
         const applied = applyDdl(this.o.tracker, sql, e.schema ?? '');
         if (!applied.ok) {
           for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
@@ -254,7 +256,7 @@ export class BinlogReader {
         this.infos.clear();
         if (this.pendingGtid) { this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq); this.pendingGtid = undefined; }
         this.inTxn = undefined;
-        this.push({ kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000, trackerAfter: this.o.tracker.toJSON() });
+        this.push({ kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000, trackerAfter: this.o.tracker.toJSON(), tablesBefore });
         return;
       }
       case 'xid':

@@ -1,5 +1,6 @@
 import { DmError } from '../../src/errors/index.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
+import { tablesBefore } from '../../src/filter/ddl-events.ts';
 import { toTableInfo } from '../../src/schema/from-server.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import type { ReaderOptions } from '../binlog/zongji-reader.ts';
@@ -135,13 +136,14 @@ export class RelayReader implements EventSource {
     if (rec.k === 'p') return { kind: 'progress', end: rec.end, timestamp: rec.ts };
     if (rec.k === 'q') {
       // Same as the direct reader: the tracker follows every statement in stream order, whatever the filters.
+      const before = tablesBefore(this.o.tracker, rec.sql, rec.schema);
       const applied = applyDdl(this.o.tracker, rec.sql, rec.schema);
       if (!applied.ok) {
         for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
         if (applied.tables.length) this.o.warn('schema tracker cannot model this statement', { sql: rec.sql.slice(0, 300), reason: applied.reason, position: formatPos(rec.end) });
       }
       this.infos.clear();
-      return { kind: 'query', schema: rec.schema, sql: rec.sql, end: rec.end, timestamp: rec.ts, trackerAfter: this.o.tracker.toJSON() };
+      return { kind: 'query', schema: rec.schema, sql: rec.sql, end: rec.end, timestamp: rec.ts, trackerAfter: this.o.tracker.toJSON(), tablesBefore: before };
     }
     const changes: RowChange[] = [];
     for (const r of rec.rows) {

@@ -4,6 +4,7 @@ import type { ShardLockRecord } from '../../src/shard/lock.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import type { ExtendedColumns } from '../../src/route/router.ts';
 import type { OnlineTableType } from '../../src/filter/online-ddl-tables.ts';
+import type { DmEventType, FilterDecision } from '../../src/filter/event-filter.ts';
 import type { RowChange } from '../binlog/events.ts';
 import type { CheckpointStore } from '../checkpoint.ts';
 import type { Logger } from '../log.ts';
@@ -58,8 +59,9 @@ export interface SubtaskRules {
   allowSchema(schema: string): boolean;
   route(schema: string, table: string): TableName;
   routeSchema(schema: string): string;
-  /** Binlog event filter (DM semantics): what to do with this event type on this table. */
-  eventAction(schema: string, table: string, eventType: string | readonly string[], sql?: string): 'Do' | 'Ignore' | 'Error';
+  /** Binlog event filter (DM semantics): what to do with this event type on this table, and which rule said so.
+   * `eventType` null: DM's NullEvent (only sql-patterns apply). */
+  eventAction(schema: string, table: string, eventType: DmEventType | null, sql?: string): FilterDecision;
   /** True = discard this row change: a row of an online-DDL shadow/trash table, or an expression filter (DM
    * `expression-filter`, sync only) says so. */
   skipRow(change: RowChange): boolean;

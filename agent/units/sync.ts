@@ -24,6 +24,7 @@ import { masterStatus } from './snapshot.ts';
 import { Aborted, type SubtaskContext, type Unit } from './context.ts';
 import { extendRouted } from '../sync/extend-columns.ts';
 import { OnlineDdl } from '../sync/online-ddl.ts';
+import { filterDdl } from '../sync/ddl-filter.ts';
 import { CascadeRules, orderedStatements } from '../sync/foreign-keys.ts';
 import { loadDownstreamTable, RowIdentities } from '../sync/row-identity.ts';
 
@@ -337,10 +338,10 @@ export class SyncUnit implements Unit {
     if (locks !== undefined && locks !== this.lockVersion) { this.lockVersion = locks; this.ids.invalidate(); }
     for (const change of ev.changes) {
       const { schema, table } = change;
-      const action = this.ctx.rules.eventAction(schema, table, change.op);
+      const { action, rule } = this.ctx.rules.eventAction(schema, table, change.op);
       if (action === 'Ignore') continue;
       if (action === 'Error') {
-        throw new DmError('FilterError', `${change.op} on ${schema}.${table} matched a filter rule with action Error`, { context: { table: `${schema}.${table}`, position: posKey(ev.end) } });
+        throw new DmError('FilterError', `${change.op} on ${schema}.${table} is stopped by filter rule ${rule ?? '?'} (action Error)`, { context: { table: `${schema}.${table}`, position: posKey(ev.end) } });
       }
       // Online-DDL shadow/trash tables and expression filters (DM, sync only), before the zone shift below: TIMESTAMP
       // values are still UTC here.
@@ -557,7 +558,7 @@ export class SyncUnit implements Unit {
       ctx.log.warn({ sql: ev.sql, position: at }, `${type} of a shard table is not replicated in shard mode`);
       return held === 'forced' && comparePos(ev.end, maxPos(this.writerPos)!) <= 0 ? 'done' : { hold: [] };
     }
-    if (type === 'rename table' || (this.optimist && info.eventTypes?.some((e) => e === 'rename column' || e === 'rename index'))) {
+    if (type === 'rename table' || (this.optimist && info.clauseKinds?.some((e) => e === 'rename column' || e === 'rename index'))) {
       throw new DmError('ShardDdlUnsupported', `${type === 'rename table' ? 'RENAME TABLE' : 'RENAME COLUMN/INDEX (optimistic mode is always strict)'} of a shard table cannot be coordinated: ${ev.sql.slice(0, 300)}`,
         { context: { sql: ev.sql, position: at }, suggestion: `Skip it with \`dmctl binlog skip ${ctx.task.name}\` and rename the target table downstream by hand if needed.` });
     }
@@ -686,14 +687,21 @@ export class SyncUnit implements Unit {
       ctx.log.info({ sql: text, position: at }, 'DDL skipped: its tables were loaded from a later snapshot');
       return;
     }
-    // DM: a statement is skipped when any of its tables' filters says Ignore, and errors when any says Error.
-    const types = info.eventTypes ?? (info.eventType ? [info.eventType] : ['all ddl']);
-    const actions = tables.filter(allowed).map((t) => ctx.rules.eventAction(t.schema, t.table, types, text));
-    if (actions.includes('Error')) throw new DmError('FilterError', `DDL matched a filter rule with action Error: ${text}`, { context: { sql: text, position: at } });
-    if (actions.includes('Ignore')) { ctx.log.info({ sql: text, position: at }, 'DDL filtered'); return; }
+    // The binlog event filter, per split statement and per ALTER clause (sync/ddl-filter.ts). Every statement is
+    // decided before any runs, so an Error leaves nothing of the event applied (as DM).
+    const todo: string[] = [];
     for (const stmt of splitDdl(text, ev.schema)) {
       const sub = classifyQuery(stmt, ev.schema);
-      if (!(sub.tables.length ? sub.tables : tables).some(allowed)) continue;
+      const subTables = (sub.tables.length ? sub.tables : tables).filter(allowed);
+      if (subTables.length === 0) continue;
+      const kept = filterDdl({
+        sql: stmt, tables: subTables, tablesBefore: ev.tablesBefore, taskName: ctx.task.name, position: at,
+        decide: (s, t, e, sql) => ctx.rules.eventAction(s, t, e, sql),
+        dropped: (d) => ctx.log.info({ ...d, position: at }, 'DDL filtered'),
+      });
+      if (kept !== null) todo.push(kept);
+    }
+    for (const stmt of todo) {
       let sql: string;
       try {
         sql = rewriteDdl(stmt, ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));

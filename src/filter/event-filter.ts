@@ -28,11 +28,10 @@ import { compileRe2 } from './re2.ts';
  * Differences from DM, on purpose:
  *   - DM logs and DROPS a rule it cannot load (unknown event, duplicate schema/table pattern pair); we throw
  *     DmError('ConfigInvalid'), since a silently ignored filter replicates what the user meant to filter.
- *   - An ALTER TABLE is checked with all its event types at once (`['alter table', 'drop column', ...]`,
- *     see sql/ddl.ts) and matches a rule if any of them does. DM splits an ALTER into one statement per
- *     clause and gives each one type: 'alter table' for ADD COLUMN but 'drop column' for DROP COLUMN, so in DM
- *     a rule `events: [alter table]` does not match `ALTER TABLE t DROP COLUMN c`. tsdm does not split ALTER
- *     (a MySQL/MariaDB downstream applies it atomically), and a rule naming `alter table` matches every ALTER.
+ *   - DM splits an ALTER TABLE into one statement per clause and filters each; tsdm runs it as one statement (a
+ *     MySQL/MariaDB downstream applies it atomically) but filters it clause by clause the same way, each clause
+ *     with DM's event for it (filter/ddl-events.ts): an Ignore drops that clause, an Error stops the statement.
+ *     Each clause's sql-patterns see `ALTER TABLE <name> <clause>` in the statement's own text.
  *   - Patterns may be `~regex` (DM's binlog filter only knows wildcards).
  */
 
@@ -51,7 +50,7 @@ export const INCOMPATIBLE_DDL_EVENTS = [
   'rename index', 'drop column', 'drop primary key', 'drop unique key', 'modify default value', 'modify constraint',
   'modify columns order', 'modify charset', 'modify collation', 'remove auto increment', 'modify storage engine',
   'reorganize table partition', 'rebuild table partition', 'coalesce table partition', 'split table partition',
-  'exchange table partition', 'modify schema charset and collate', 'modify table charset and collate',
+  'exchange table partition', 'add foreign key', 'drop foreign key', 'modify schema charset and collate', 'modify table charset and collate',
   'modify table comment', 'recover table', 'alter table partitioning', 'remove table partitioning', 'add column',
   'set default value', 'rebase auto id', 'add primary key', 'alter index visibility', 'alter ttl info',
   'alter ttl remove', 'multi schema change',
@@ -99,6 +98,12 @@ export function normalizeEventName(name: string, ruleName = ''): DmEventName | n
   throw new DmError('ConfigInvalid', `filter rule ${ruleName}: unknown event \`${name}\`${hint}`, {
     suggestion: `Use DM's event names: ${VALID_EVENT_NAMES.join(', ')}.`,
   });
+}
+
+export interface FilterDecision {
+  action: FilterAction;
+  /** The rule that decided; absent for the default Do. */
+  rule?: string;
 }
 
 interface CompiledRule {
@@ -152,21 +157,27 @@ export class EventFilter {
    * of a Query event (never given for row events).
    */
   check(schema: string, table: string, eventType: DmEventType | readonly DmEventType[] | null, sql?: string): FilterAction {
+    return this.decide(schema, table, eventType, sql).action;
+  }
+
+  /** check(), also naming the rule that decided (none when no rule did: Do). */
+  decide(schema: string, table: string, eventType: DmEventType | readonly DmEventType[] | null, sql?: string): FilterDecision {
     const events: readonly DmEventType[] = eventType === null ? [] : typeof eventType === 'string' ? [eventType] : eventType;
     const classes = events.map(classifyEvent);
     for (const r of this.rulesFor(schema, table)) {
+      const rule = r.rule.name;
       if (events.length > 0) {
         const matched = events.some((e, i) => matchEvent(r.events, e, classes[i]!));
-        if (matched && r.rule.action !== 'Do') return r.rule.action;
-        if (!matched && r.rule.action === 'Do') return 'Ignore';
+        if (matched && r.rule.action !== 'Do') return { action: r.rule.action, rule };
+        if (!matched && r.rule.action === 'Do') return { action: 'Ignore', rule };
       }
       if (sql !== undefined && sql !== '' && r.sql.length > 0) {
         const matched = r.sql.some((re) => re.test(sql));
-        if (matched && r.rule.action !== 'Do') return r.rule.action;
-        if (!matched && r.rule.action === 'Do') return 'Ignore';
+        if (matched && r.rule.action !== 'Do') return { action: r.rule.action, rule };
+        if (!matched && r.rule.action === 'Do') return { action: 'Ignore', rule };
       }
     }
-    return 'Do';
+    return { action: 'Do' };
   }
 
   private rulesFor(schema: string, table: string): CompiledRule[] {

@@ -29,8 +29,15 @@ export interface NameRef {
 export interface Analysis {
   kind: QueryKind;
   eventType?: DmEventType;
-  /** For ALTER TABLE: 'alter table' plus the kind of each clause ('add column', 'drop index', ...). */
-  eventTypes?: DmEventType[];
+  /**
+   * For ALTER TABLE: 'alter table' plus a coarse kind of each clause ('add column', 'drop index', 'rename column',
+   * ...), read from the clause's head words only. Shard coordination uses it; it is NOT DM's binlog-filter event of
+   * the clauses (filter/ddl-events.ts is).
+   */
+  clauseKinds?: DmEventType[];
+  /** For ALTER TABLE: the token ranges [from, to) of its top-level comma-separated clauses (tokens of `lex(sql)`; the
+   * same clauses as `clauses`, empty ones included). */
+  clauseTokens?: [number, number][];
   names: NameRef[];
   skipReason?: string;
   /** Offset after which ` IF NOT EXISTS` / ` IF EXISTS` makes the statement idempotent (absent when it has one). */
@@ -235,12 +242,14 @@ class Walker {
     if (this.kw('IF')) this.must('EXISTS');
     this.name('target');
     const events = new Set<DmEventType>(['alter table']);
+    const clauses = this.clauses(this.i);
     this.a.clauses = [];
-    for (const [from, to] of this.clauses(this.i)) {
+    for (const [from, to] of clauses) {
       if (to > from) this.a.clauses.push({ start: this.t[from]!.start, end: this.t[to - 1]!.end });
       this.alterClause(from, to, events);
     }
-    this.a.eventTypes = [...events];
+    this.a.clauseKinds = [...events];
+    this.a.clauseTokens = clauses;
     return this.done('ddl', undefined, 'alter table');
   }
 

@@ -46,8 +46,11 @@ export interface QueryInfo {
   kind: QueryKind;
   /** DM's event type of the statement (for 'ddl', and for skipped views). */
   eventType?: DmEventType;
-  /** ALTER TABLE only: 'alter table' and the kind of each clause; give this to EventFilter.check. */
-  eventTypes?: DmEventType[];
+  /**
+   * ALTER TABLE only: 'alter table' and a coarse kind of each clause, for shard coordination. Not DM's binlog-filter
+   * events (those depend on the table before the statement: filter/ddl-events.ts).
+   */
+  clauseKinds?: DmEventType[];
   /** Schema-resolved tables; a database statement gives one entry with table ''. */
   tables: TableName[];
   /** Why a 'skip' is skipped, or why a statement is 'unknown'. */
@@ -62,7 +65,7 @@ export function classifyQuery(sql: string, currentSchema: string): QueryInfo {
   crossCheck(sql, a);
   const info: QueryInfo = { kind: a.kind, tables: tablesOf(a, currentSchema) };
   if (a.eventType !== undefined) info.eventType = a.eventType;
-  if (a.eventTypes !== undefined) info.eventTypes = a.eventTypes;
+  if (a.clauseKinds !== undefined) info.clauseKinds = a.clauseKinds;
   if (a.skipReason !== undefined) info.skipReason = a.skipReason;
   return info;
 }

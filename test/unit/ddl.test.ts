@@ -20,7 +20,7 @@ interface DdlCase {
   tables: [string, string][];
   /** expected rewriteDdl(sql, 'db', route); omitted = only the generic checks */
   rewrite?: string;
-  eventTypes?: QueryInfo['eventTypes'];
+  clauseKinds?: QueryInfo['clauseKinds'];
 }
 
 const ALL_TYPES = `CREATE TABLE \`t1\` (
@@ -89,40 +89,40 @@ const DDL: DdlCase[] = [
   // ---- ALTER TABLE
   {
     sql: 'ALTER TABLE t1 ADD COLUMN IF NOT EXISTS c INT AFTER id', eventType: 'alter table', tables: [['db', 't1']],
-    eventTypes: ['alter table', 'add column'], rewrite: 'ALTER TABLE `tgt`.`t1_new` ADD COLUMN IF NOT EXISTS c INT AFTER id',
+    clauseKinds: ['alter table', 'add column'], rewrite: 'ALTER TABLE `tgt`.`t1_new` ADD COLUMN IF NOT EXISTS c INT AFTER id',
   },
   {
     sql: "ALTER TABLE t1 ADD COLUMN c2 INT NOT NULL DEFAULT 0 COMMENT 'x, y' FIRST, DROP COLUMN d, MODIFY name VARCHAR(30) NOT NULL, CHANGE e e2 INT, RENAME COLUMN s TO s2",
     eventType: 'alter table', tables: [['db', 't1']],
-    eventTypes: ['alter table', 'add column', 'drop column', 'modify column', 'rename column'],
+    clauseKinds: ['alter table', 'add column', 'drop column', 'modify column', 'rename column'],
   },
   {
     sql: 'ALTER TABLE t1 ADD INDEX idx_a (a), DROP INDEX idx_b, ADD UNIQUE KEY uk (b), ADD PRIMARY KEY (id)', eventType: 'alter table', tables: [['db', 't1']],
-    eventTypes: ['alter table', 'modify constraint', 'drop index', 'add primary key'],
+    clauseKinds: ['alter table', 'modify constraint', 'drop index', 'add primary key'],
   },
-  { sql: 'alter table t1 drop primary key, drop foreign key fk1', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'drop primary key'] },
-  { sql: 'ALTER TABLE t1 RENAME TO t9', eventType: 'alter table', tables: [['db', 't1'], ['db', 't9']], eventTypes: ['alter table', 'rename table'], rewrite: 'ALTER TABLE `tgt`.`t1_new` RENAME TO `tgt`.`t9`' },
+  { sql: 'alter table t1 drop primary key, drop foreign key fk1', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'drop primary key'] },
+  { sql: 'ALTER TABLE t1 RENAME TO t9', eventType: 'alter table', tables: [['db', 't1'], ['db', 't9']], clauseKinds: ['alter table', 'rename table'], rewrite: 'ALTER TABLE `tgt`.`t1_new` RENAME TO `tgt`.`t9`' },
   { sql: 'ALTER TABLE shard_1.orders_1 RENAME AS db.t2', eventType: 'alter table', tables: [['shard_1', 'orders_1'], ['db', 't2']], rewrite: 'ALTER TABLE `merged`.`orders` RENAME AS `tgt`.`t2`' },
-  { sql: "ALTER TABLE t1 ENGINE=InnoDB, COMMENT='x'", eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'modify storage engine', 'modify table comment'] },
-  { sql: 'ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'modify charset'] },
-  { sql: 'ALTER TABLE t1 ALTER COLUMN a SET DEFAULT 5', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'modify default value'] },
+  { sql: "ALTER TABLE t1 ENGINE=InnoDB, COMMENT='x'", eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'modify storage engine', 'modify table comment'] },
+  { sql: 'ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'modify charset'] },
+  { sql: 'ALTER TABLE t1 ALTER COLUMN a SET DEFAULT 5', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'modify default value'] },
   {
     sql: 'ALTER TABLE t1 ADD CONSTRAINT fk2 FOREIGN KEY (pid) REFERENCES parent (id) ON DELETE SET NULL', eventType: 'alter table', tables: [['db', 't1']],
     rewrite: 'ALTER TABLE `tgt`.`t1_new` ADD CONSTRAINT fk2 FOREIGN KEY (pid) REFERENCES `tgt`.`parent` (id) ON DELETE SET NULL',
   },
-  { sql: 'ALTER TABLE t1 ADD PARTITION (PARTITION p3 VALUES LESS THAN (30))', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'add table partition'] },
-  { sql: 'ALTER TABLE t1 DROP PARTITION p0, p1', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'drop table partition'] },
-  { sql: 'ALTER TABLE t1 TRUNCATE PARTITION p1', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'truncate table partition'] },
+  { sql: 'ALTER TABLE t1 ADD PARTITION (PARTITION p3 VALUES LESS THAN (30))', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'add table partition'] },
+  { sql: 'ALTER TABLE t1 DROP PARTITION p0, p1', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'drop table partition'] },
+  { sql: 'ALTER TABLE t1 TRUNCATE PARTITION p1', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'truncate table partition'] },
   {
     sql: 'ALTER TABLE t1 EXCHANGE PARTITION p0 WITH TABLE t1_arch', eventType: 'alter table', tables: [['db', 't1'], ['db', 't1_arch']],
-    eventTypes: ['alter table', 'exchange table partition'], rewrite: 'ALTER TABLE `tgt`.`t1_new` EXCHANGE PARTITION p0 WITH TABLE `tgt`.`t1_arch`',
+    clauseKinds: ['alter table', 'exchange table partition'], rewrite: 'ALTER TABLE `tgt`.`t1_new` EXCHANGE PARTITION p0 WITH TABLE `tgt`.`t1_arch`',
   },
-  { sql: 'ALTER TABLE t1 PARTITION BY HASH (id) PARTITIONS 8', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'alter table partitioning'] },
-  { sql: 'ALTER ONLINE IGNORE TABLE t1 ADD COLUMN x INT, ALGORITHM=INPLACE, LOCK=NONE', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'add column'] },
-  { sql: 'ALTER TABLE IF EXISTS t1 DROP COLUMN IF EXISTS x', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'drop column'], rewrite: 'ALTER TABLE IF EXISTS `tgt`.`t1_new` DROP COLUMN IF EXISTS x' },
-  { sql: 'ALTER TABLE t1 RENAME INDEX a TO b, RENAME KEY c TO d', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'rename index'] },
-  { sql: 'ALTER TABLE t1 ADD exchange INT, ADD `references` INT', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'add column'], rewrite: 'ALTER TABLE `tgt`.`t1_new` ADD exchange INT, ADD `references` INT' },
-  { sql: 'ALTER TABLE t1 CHANGE COLUMN a A BIGINT', eventType: 'alter table', tables: [['db', 't1']], eventTypes: ['alter table', 'modify column'] },
+  { sql: 'ALTER TABLE t1 PARTITION BY HASH (id) PARTITIONS 8', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'alter table partitioning'] },
+  { sql: 'ALTER ONLINE IGNORE TABLE t1 ADD COLUMN x INT, ALGORITHM=INPLACE, LOCK=NONE', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'add column'] },
+  { sql: 'ALTER TABLE IF EXISTS t1 DROP COLUMN IF EXISTS x', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'drop column'], rewrite: 'ALTER TABLE IF EXISTS `tgt`.`t1_new` DROP COLUMN IF EXISTS x' },
+  { sql: 'ALTER TABLE t1 RENAME INDEX a TO b, RENAME KEY c TO d', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'rename index'] },
+  { sql: 'ALTER TABLE t1 ADD exchange INT, ADD `references` INT', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'add column'], rewrite: 'ALTER TABLE `tgt`.`t1_new` ADD exchange INT, ADD `references` INT' },
+  { sql: 'ALTER TABLE t1 CHANGE COLUMN a A BIGINT', eventType: 'alter table', tables: [['db', 't1']], clauseKinds: ['alter table', 'modify column'] },
   {
     sql: 'SET STATEMENT max_statement_time=60 FOR ALTER TABLE t1 ADD c int', eventType: 'alter table', tables: [['db', 't1']],
     rewrite: 'SET STATEMENT max_statement_time=60 FOR ALTER TABLE `tgt`.`t1_new` ADD c int',
@@ -160,7 +160,7 @@ test(`DDL corpus: kind, event type and tables (${DDL.length} statements)`, () =>
     assert.equal(q.kind, 'ddl', c.sql);
     assert.equal(q.eventType, c.eventType, c.sql);
     assert.deepEqual(q.tables.map((t) => [t.schema, t.table]), c.tables, c.sql);
-    if (c.eventTypes) assert.deepEqual(q.eventTypes, c.eventTypes, c.sql);
+    if (c.clauseKinds) assert.deepEqual(q.clauseKinds, c.clauseKinds, c.sql);
   }
 });
 

@@ -5,7 +5,7 @@ import {
 } from '../../src/filter/event-filter.ts';
 import type { EventFilterRule, FilterAction } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { classifyQuery } from '../../src/sql/ddl.ts';
+import { ddlEvents } from '../../src/filter/ddl-events.ts';
 
 function rule(name: string, schemaPattern: string, tablePattern: string, events: string[], sqlPattern: string[], action: FilterAction): EventFilterRule {
   return { name, schemaPattern, tablePattern, events, sqlPattern, action };
@@ -143,8 +143,7 @@ test('ignore deletes on one table only', () => {
 test('sql-pattern ^ALTER TABLE .* ADD COLUMN (case-insensitive, against the query text)', () => {
   const f = new EventFilter([rule('no-add', 'app', '*', [], ['^ALTER TABLE .* ADD COLUMN'], 'Ignore')], true);
   const add = 'alter table `app`.`t` add column c int';
-  const q = classifyQuery(add, 'app');
-  assert.equal(f.check('app', 't', q.eventTypes ?? q.eventType!, add), 'Ignore');
+  assert.equal(f.check('app', 't', ddlEvents(add, undefined).clauses![0]!.event, add), 'Ignore');
   assert.equal(f.check('app', 't', 'alter table', 'ALTER TABLE t DROP COLUMN c'), 'Do');
   assert.equal(f.check('app', 't', 'insert'), 'Do', 'row events carry no query text');
   // a Do rule with events AND sql-patterns needs both
@@ -187,17 +186,19 @@ test('event groups: all, none, all/none dml/ddl, incompatible ddl changes, first
   assert.equal(one(['create schema'], 'create database'), 'Ignore', 'alias');
 });
 
-test('ALTER TABLE is checked with all its clause kinds', () => {
+test('ALTER TABLE: each clause is checked with its own DM event (as DM splits it), never the whole list at once', () => {
   const sql = 'ALTER TABLE t ADD COLUMN a INT, DROP COLUMN b';
-  const q = classifyQuery(sql, 'app');
-  assert.deepEqual(q.eventTypes, ['alter table', 'add column', 'drop column']);
+  const events = ddlEvents(sql, undefined).clauses!.map((c) => c.event);
+  assert.deepEqual(events, ['alter table', 'drop column']);
   const dropCol = new EventFilter([rule('x', 'app', '*', ['drop column'], [], 'Ignore')], false);
-  assert.equal(dropCol.check('app', 't', q.eventTypes!, sql), 'Ignore');
+  assert.deepEqual(events.map((e) => dropCol.check('app', 't', e)), ['Do', 'Ignore']);
+  // DM: a rule on `alter table` does not match DROP COLUMN, and `add column` is never produced (ADD COLUMN is `alter table`)
   const alter = new EventFilter([rule('x', 'app', '*', ['alter table'], [], 'Ignore')], false);
-  assert.equal(alter.check('app', 't', classifyQuery('ALTER TABLE t DROP COLUMN b', 'app').eventTypes!), 'Ignore');
+  assert.deepEqual(events.map((e) => alter.check('app', 't', e)), ['Ignore', 'Do']);
   const allowAdd = new EventFilter([rule('x', 'app', '*', ['add column'], [], 'Do')], false);
-  assert.equal(allowAdd.check('app', 't', classifyQuery('ALTER TABLE t ADD c INT', 'app').eventTypes!), 'Do');
-  assert.equal(allowAdd.check('app', 't', classifyQuery('ALTER TABLE t DROP c', 'app').eventTypes!), 'Ignore');
+  assert.deepEqual(events.map((e) => allowAdd.check('app', 't', e)), ['Ignore', 'Ignore']);
+  const guard = new EventFilter([rule('guard', 'app', '*', ['incompatible ddl changes'], [], 'Error')], false);
+  assert.deepEqual(events.map((e) => guard.decide('app', 't', e)), [{ action: 'Do' }, { action: 'Error', rule: 'guard' }]);
 });
 
 test('~regex patterns are accepted (tsdm extension)', () => {
