@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import { createRelaySource } from './relay-helpers.ts';
 
 let c: Cluster;
 before(async () => { c = await startCluster(); });
@@ -38,7 +39,7 @@ const columns = async (db: typeof c.sb.downstream) =>
   (await db.query("SELECT COLUMN_NAME, COLUMN_TYPE, COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ev' AND TABLE_NAME = 't' ORDER BY ORDINAL_POSITION"))
     .map((r: { COLUMN_NAME: string; COLUMN_TYPE: string; COLUMN_DEFAULT: string | null }) => `${r.COLUMN_NAME} ${r.COLUMN_TYPE} ${r.COLUMN_DEFAULT ?? '-'}`);
 
-const pausedOn = (sql: RegExp) => waitStage(c, 'ddlev', (s) => s.sources[0]!.stage === 'Paused' && sql.test(s.sources[0]!.error?.context?.sql ?? ''), `paused on ${sql}`);
+const pausedOn = (sql: RegExp, task = 'ddlev') => waitStage(c, task, (s) => s.sources[0]!.stage === 'Paused' && sql.test(s.sources[0]!.error?.context?.sql ?? ''), `paused on ${sql}`, 20_000);
 
 test('incompatible ddl changes: compatible ALTERs replicate, incompatible ones pause the task, an ignored clause is dropped', { timeout: 120_000 }, async () => {
   const up = c.sb.upstreams[0]!;
@@ -88,4 +89,23 @@ test('incompatible ddl changes: compatible ALTERs replicate, incompatible ones p
   assert.equal((await c.ctl(['query-status', 'ddlev'])).code, 0);
   assert.equal((await waitStage(c, 'ddlev', (s) => s.sources[0]!.stage === 'Running', 'running')).sources[0]!.error, undefined);
   await assertSame(up, down, [{ up: ['ev', 't'] }]);
+});
+
+test('with the relay log: the relay reader passes the table before the statement too (MODIFY is classified)', { timeout: 60_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await createRelaySource(c, 'relay1', up);
+  await up.query("CREATE DATABASE evr; CREATE TABLE evr.t (id INT PRIMARY KEY, n INT); INSERT INTO evr.t VALUES (1, 10)");
+  const body = BODY.replace('source1', 'relay1').replaceAll('"ev"', '"evr"');
+  await startTask(c, taskYaml('ddlevr', down, body));
+  await waitSynced(c, 'ddlevr', 30_000);
+  // Without the old column a MODIFY is `alter table` (DM's fallback) and would pass: the pause shows it was known.
+  await up.query('ALTER TABLE evr.t ADD COLUMN c INT; INSERT INTO evr.t VALUES (2, 20, 200); ALTER TABLE evr.t MODIFY n SMALLINT');
+  const v = await pausedOn(/MODIFY n SMALLINT/, 'ddlevr');
+  assert.match(v.sources[0]!.error!.message, /`value range decrease`.*rule guard/);
+  const r = await c.ctl(['binlog', 'skip', 'ddlevr']);
+  assert.equal(r.code, 0, r.stderr);
+  await up.query('INSERT INTO evr.t VALUES (3, 30, 300)');
+  await waitSynced(c, 'ddlevr', 30_000);
+  await assertSame(up, down, [{ up: ['evr', 't'] }]);
 });
