@@ -61,6 +61,8 @@ export interface ColumnSpec {
   position?: Position;
   /** The DEFAULT (default-value.ts canonical form); absent for none or NULL. */
   default?: string;
+  /** ON UPDATE was given. */
+  onUpdate?: true;
 }
 
 export interface CharsetDefault { charset: string; collation: string }
@@ -171,7 +173,7 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
       const d = defaultFromTokens(c.t, from, c.i, type.base);
       if (d === undefined) delete spec.default;
       else spec.default = d;
-    } else if (c.kw('ON', 'UPDATE')) c.skipValue();
+    } else if (c.kw('ON', 'UPDATE')) { c.skipValue(); spec.onUpdate = true; }
     else if (c.kw('AUTO_INCREMENT')) spec.autoIncrement = true;
     else if (c.kw('SERIAL', 'DEFAULT', 'VALUE')) { spec.autoIncrement = true; spec.unique = true; spec.notNull = true; }
     else if (c.kw('UNIQUE')) { c.kw('KEY'); spec.unique = true; }

@@ -35,6 +35,7 @@ export function createTableBody(c: Cursor, schema: string, table: string, dbDefa
   const columns: TrackedColumn[] = [];
   const keys: IndexSpec[] = [];
   const specs = new Map<string, ColumnSpec>();
+  let firstTimestamp = !rules.explicitDefaultsForTimestamp;
   for (const [start, end] of defs) {
     const d = new Cursor(c.t, start, end);
     if (d.isWord('LIKE')) throw new ParseError('LIKE inside a column list');
@@ -43,7 +44,14 @@ export function createTableBody(c: Cursor, schema: string, table: string, dbDefa
     if (idx !== undefined) { keys.push(idx); continue; }
     const spec = parseColumnDef(d);
     if (columns.some((x) => sameName(x.name, spec.name))) throw new ParseError(`duplicate column ${spec.name}`);
-    columns.push(resolveColumn(spec, tableDefault, rules));
+    const col = resolveColumn(spec, tableDefault, rules);
+    // explicit_defaults_for_timestamp OFF: the table's first TIMESTAMP column, NOT NULL without DEFAULT or ON UPDATE,
+    // gets DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP (measured on MariaDB 10.11).
+    if (firstTimestamp && col.dataType === 'timestamp' && !col.generated) {
+      firstTimestamp = false;
+      if (!col.nullable && !spec.explicitDefault && !spec.onUpdate) col.default = '(current_timestamp())';
+    }
+    columns.push(col);
     specs.set(spec.name.toLowerCase(), spec);
     keys.push(...inlineKeys(spec));
   }
