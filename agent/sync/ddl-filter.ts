@@ -9,16 +9,20 @@ import type { TrackedTable } from '../../src/schema/model.ts';
  * DM's event for it (filter/ddl-events.ts). For each table of the statement the block-allow list lets through, as
  * DM's skipQueryEvent does:
  * - a statement that is not ALTER TABLE: Error → the statement stops the task; Ignore → it is dropped;
- * - ALTER TABLE: each clause is decided with its own event and sql-patterns see `ALTER TABLE <name> <clause>` (DM
- *   splits the ALTER into such statements): Error on any clause → the whole statement stops the task (nothing of it
+ * - ALTER TABLE: each clause is decided with its own event (DM splits the ALTER into one statement per clause):
+ *   Error on any clause → the whole statement stops the task (nothing of it
  *   runs, as in DM, where every split statement is filtered before any runs); Ignore → that clause is dropped and the
  *   others run together as one ALTER; all dropped → nothing runs.
+ * sql-patterns are matched against the statement as the binlog has it (`originalSql`), for every split statement and
+ * clause alike, as DM passes its `originSQL` to the filter.
  * Returns the statement to run (the original text, or the ALTER with only the kept clauses), or null.
  */
 
 export interface DdlFilterInput {
   /** One statement (split). */
   sql: string;
+  /** The Query event's statement (or the `binlog replace` statement) it was split from: what sql-patterns see. */
+  originalSql: string;
   /** Its tables that the block-allow list lets through (table '' for a database statement). */
   tables: TableName[];
   /** The tables altered, as they were before the statement (QueryEvent.tablesBefore). */
@@ -37,7 +41,7 @@ export function filterDdl(i: DdlFilterInput): string | null {
   const ev = ddlEvents(i.sql, before);
   if (!ev.clauses || ev.clauses.length === 0) {
     for (const t of i.tables) {
-      const d = i.decide(t.schema, t.table, ev.event, i.sql);
+      const d = i.decide(t.schema, t.table, ev.event, i.originalSql);
       if (d.action === 'Error') throw filterError(i, d.rule, ev.event, i.sql);
       if (d.action === 'Ignore') { i.dropped({ sql: i.sql, event: ev.event, ...(d.rule ? { rule: d.rule } : {}) }); return null; }
     }
@@ -50,7 +54,7 @@ export function filterDdl(i: DdlFilterInput): string | null {
     const clauseSql = head + i.sql.slice(c.start, c.end);
     let ignoredBy: FilterDecision | undefined;
     for (const t of i.tables) {
-      const d = i.decide(t.schema, t.table, c.event, clauseSql);
+      const d = i.decide(t.schema, t.table, c.event, i.originalSql);
       if (d.action === 'Error') throw filterError(i, d.rule, c.event, clauseSql);
       if (d.action === 'Ignore') { ignoredBy = d; break; }
     }

@@ -695,7 +695,7 @@ export class SyncUnit implements Unit {
       const subTables = (sub.tables.length ? sub.tables : tables).filter(allowed);
       if (subTables.length === 0) continue;
       const kept = filterDdl({
-        sql: stmt, tables: subTables, tablesBefore: ev.tablesBefore, taskName: ctx.task.name, position: at,
+        sql: stmt, originalSql: text, tables: subTables, tablesBefore: ev.tablesBefore, taskName: ctx.task.name, position: at,
         decide: (s, t, e, sql) => ctx.rules.eventAction(s, t, e, sql),
         dropped: (d) => ctx.log.info({ ...d, position: at }, 'DDL filtered'),
       });

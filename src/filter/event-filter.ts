@@ -31,7 +31,7 @@ import { compileRe2 } from './re2.ts';
  *   - DM splits an ALTER TABLE into one statement per clause and filters each; tsdm runs it as one statement (a
  *     MySQL/MariaDB downstream applies it atomically) but filters it clause by clause the same way, each clause
  *     with DM's event for it (filter/ddl-events.ts): an Ignore drops that clause, an Error stops the statement.
- *     Each clause's sql-patterns see `ALTER TABLE <name> <clause>` in the statement's own text.
+ *     sql-patterns see the whole statement as logged, for each clause (as DM, which passes its originSQL).
  *   - Patterns may be `~regex` (DM's binlog filter only knows wildcards).
  */
 

@@ -9,6 +9,8 @@ import { alterWithClauses, ddlEvents, tablesBefore } from '../../src/filter/ddl-
 import { EventFilter, classifyEvent, type DmEventType } from '../../src/filter/event-filter.ts';
 import { typeChangeEvent } from '../../src/filter/column-change.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { filterDdl } from '../../agent/sync/ddl-filter.ts';
 import { SchemaTracker, type TrackedColumn } from '../../src/schema/model.ts';
 
 const DB = 'incompatible_ddl_changes';
@@ -217,4 +219,31 @@ test('an ALTER without the dropped clauses keeps the rest of its text byte for b
   const pc = ddlEvents(parts, undefined).clauses!;
   assert.equal(alterWithClauses(parts, pc, [pc[1]!]), 'ALTER TABLE t ADD COLUMN z int');
   assert.equal(alterWithClauses(parts, pc, [pc[0]!]), 'ALTER TABLE t DROP PARTITION p0, p1');
+});
+
+test('the sync unit\'s DDL filter: Ignore drops a clause, Error stops the whole statement naming rule and event', () => {
+  const t = oneTable('CREATE TABLE t (id int PRIMARY KEY, a int, b int)');
+  const filter = new EventFilter([
+    { name: 'keep-defaults', schemaPattern: 'd', tablePattern: 't', events: ['modify default value'], sqlPattern: [], action: 'Ignore' },
+    { name: 'guard', schemaPattern: 'd', tablePattern: '*', events: ['incompatible ddl changes'], sqlPattern: [], action: 'Error' },
+  ], false);
+  const dropped: string[] = [];
+  const run = (sql: string, f = filter) => filterDdl({
+    sql, originalSql: sql, tables: [{ schema: 'd', table: 't' }], tablesBefore: tablesBefore(t, sql, 'd'), taskName: 'tk', position: 'binlog.000001:4',
+    decide: (s, tb, e, q) => f.decide(s, tb, e, q), dropped: (d) => dropped.push(`${d.event} by ${d.rule}`),
+  });
+  assert.equal(run('ALTER TABLE t ADD c int'), 'ALTER TABLE t ADD c int');
+  assert.equal(run('ALTER TABLE t ADD c int, ALTER a SET DEFAULT 1'), 'ALTER TABLE t ADD c int');
+  assert.deepEqual(dropped, ['modify default value by keep-defaults']);
+  assert.equal(run('ALTER TABLE t ALTER a SET DEFAULT 1'), null, 'every clause dropped: nothing runs');
+  assert.throws(() => run('ALTER TABLE t ADD c int, DROP COLUMN b'), (e: DmError) => e.code === 'TSDM-60003'
+    && /`drop column`.*rule guard.*ALTER TABLE t ADD c int, DROP COLUMN b.*clause: ALTER TABLE t DROP COLUMN b/.test(e.message)
+    && /dmctl binlog skip tk/.test(e.suggestion));
+  assert.throws(() => run('ALTER TABLE t MODIFY a tinyint'), /`value range decrease`/);
+  assert.equal(run('ALTER TABLE t MODIFY a bigint'), 'ALTER TABLE t MODIFY a bigint');
+  assert.equal(run('CREATE INDEX i ON t (a)'), 'CREATE INDEX i ON t (a)');
+  assert.throws(() => run('DROP TABLE t'), /`drop table`.*rule guard/);
+  // sql-patterns see the whole statement for every clause, as DM's originSQL
+  const bySql = new EventFilter([{ name: 'no-idx', schemaPattern: 'd', tablePattern: '*', events: [], sqlPattern: ['ADD INDEX'], action: 'Ignore' }], false);
+  assert.equal(run('ALTER TABLE t ADD INDEX ia (a), ADD c int', bySql), null);
 });
