@@ -33,7 +33,9 @@ import { qualify, quoteIdent } from './quote.ts';
  *    per table (names qualified with the current schema). ALTER TABLE is NOT split per clause as DM does for
  *    TiDB: MySQL/MariaDB apply a multi-clause ALTER atomically, and splitting breaks `CHANGE a b .., CHANGE
  *    b a ..` or `ADD c INT NOT NULL, ADD UNIQUE(c)` on a table with rows. Optimistic shard merge does decide per
- *    clause (`alterClauses`), then runs the clauses that change the merged table together in one statement.
+ *    clause (`alterClauses`), then runs the clauses that change the merged table together in one statement; the
+ *    binlog event filter decides clause by clause too, with DM's event for each (filter/ddl-events.ts,
+ *    agent/sync/ddl-filter.ts), and runs the clauses it keeps together.
  * 6. Tables of a statement, in DM's `FetchDDLTables` order: the statement's table(s), the LIKE source, the
  *    RENAME target(s), the EXCHANGE PARTITION table. FOREIGN KEY ... REFERENCES tables are not among them
  *    (DM skips ReferenceDef) but are routed on rewrite, so a renamed schema keeps its foreign keys valid.
