@@ -16,7 +16,7 @@ import type { ShardLocks, SubtaskContext } from '../units/context.ts';
  *
  * Protocol (every write to the record `L` = dm_locks/<task>.<target> is a compare-and-set):
  *  1. At sync start each source adds its shard tables' structures to L (only shards L does not know yet: after a
- *     restart L is ahead of the replayed stream).
+ *     restart L is ahead of the replayed stream; and shards recorded before generated columns and defaults joined).
  *  2. A shard's DDL: S splits it per clause (a multi-clause ALTER TABLE is one step per clause, as DM does), computes
  *     the shard's structure after each step (the schema tracker, on a copy of the shard's table as it was before the
  *     event) and joins each with every other shard's in turn. It writes the new structure to L, with
@@ -64,10 +64,20 @@ export class Optimist {
     for (const { target, tables } of byTarget.values()) {
       await this.locks.mutate(target, (cur) => {
         const rec = (cur as OptimisticLockRecord | undefined) ?? newOptimisticLock(this.ctx.task.name, target, now);
-        const add = tables.filter((t) => !rec.shards[shardKey(this.me, `${t.schema}.${t.table}`)]);
+        // Shards recorded by a version that left generated columns and defaults out of the join: without this, the
+        // first DDL after an upgrade would see the generated columns appear in the join and run a clause it must not
+        // (a non-last DROP). Their structure is taken again from the tracker (never while a DDL of theirs is pending).
+        const old = (k: string) => {
+          const sh = rec.shards[k];
+          return sh !== undefined && !rec.pending?.[k] && sh.schema.columns.length > 0 && sh.schema.columns.every((c) => c.hasDefault === undefined);
+        };
+        const add = tables.filter((t) => { const k = shardKey(this.me, `${t.schema}.${t.table}`); return !rec.shards[k] || old(k); });
         if (add.length === 0) return undefined;
         const shards = { ...rec.shards };
-        for (const t of add) shards[shardKey(this.me, `${t.schema}.${t.table}`)] = { source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true };
+        for (const t of add) {
+          const k = shardKey(this.me, `${t.schema}.${t.table}`);
+          shards[k] = { ...rec.shards[k], source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true };
+        }
         return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord; // one bucket holds both lock kinds
       });
     }

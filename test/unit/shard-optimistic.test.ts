@@ -141,3 +141,21 @@ test('writer: rows of one target with different column lists never share a VALUE
     "INSERT INTO `m`.`g` (`a`,`b`) VALUES ('2','7'),('3','8')",
   ]);
 });
+
+test('register: shards recorded before generated columns and defaults joined take their structure again from the tracker', async () => {
+  const tracker = new SchemaTracker();
+  for (const sql of ['CREATE DATABASE d', 'CREATE TABLE d.t1 (id int primary key, a int not null, v int as (a*2) virtual)']) assert.ok(applyDdl(tracker, sql, '').ok);
+  const old = lock(['s1/d.t1', { columns: [{ name: 'id', type: 'int(11)', nullable: false }, { name: 'a', type: 'int(11)', nullable: false }], indexes: [] }]);
+  let stored: OptimisticLockRecord = old;
+  // An in-memory stand-in for the dm_locks record of one target (the CAS loop is not what is tested here).
+  const locks = {
+    async mutate(_t: unknown, fn: (cur: unknown) => unknown) { const next = fn(stored); if (next) stored = next as OptimisticLockRecord; return next; },
+  } as unknown as ConstructorParameters<typeof Optimist>[1];
+  const ctx = {
+    spec: { sourceId: 's1' }, task: { name: 'task' },
+    rules: { allowTable: () => true, route: () => T },
+  } as unknown as ConstructorParameters<typeof Optimist>[0];
+  await new Optimist(ctx, locks).register(tracker);
+  const cols = stored.shards['s1/d.t1']!.schema.columns;
+  assert.deepEqual(cols.map((c) => [c.name, c.hasDefault, c.generated?.expr]), [['id', false, undefined], ['a', false, undefined], ['v', false, 'a*2']]);
+});
