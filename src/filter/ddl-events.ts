@@ -76,16 +76,21 @@ export function ddlEvents(sql: string, tableBefore: TrackedTable | undefined): D
 }
 
 /**
- * What classification needs from the tracker BEFORE it applies `sql`: the table an ALTER TABLE names, as it is
- * (tracked tables are never mutated, so the reference stays valid after the tracker moves on). Other statements
- * need nothing: [].
+ * What classification needs from the tracker BEFORE it applies `sql`: the tables the statement names (an ALTER's
+ * target; for RENAME TABLE, the tables it renames, so an online-DDL tool's ALTER run in place of its cut-over RENAME is
+ * classified against the real table as it was), as they are now. Tracked tables are never mutated, so the
+ * references stay valid after the tracker moves on. Statements without table names give [].
  */
 export function tablesBefore(tracker: SchemaTracker, sql: string, currentSchema: string): TrackedTable[] {
   const a = analyze(sql);
-  if (a.clauseTokens === undefined) return [];
-  const target = a.names.find((n) => n.role === 'target');
-  const t = target ? tracker.get(target.schema ?? currentSchema, target.table) : undefined;
-  return t ? [t] : [];
+  if (a.kind !== 'ddl' || (a.eventType !== 'alter table' && a.eventType !== 'rename table')) return [];
+  const out: TrackedTable[] = [];
+  for (const n of a.names) {
+    if (n.role !== 'target') continue;
+    const t = tracker.get(n.schema ?? currentSchema, n.table);
+    if (t && !out.includes(t)) out.push(t);
+  }
+  return out;
 }
 
 /**

@@ -247,3 +247,18 @@ test('the sync unit\'s DDL filter: Ignore drops a clause, Error stops the whole 
   const bySql = new EventFilter([{ name: 'no-idx', schemaPattern: 'd', tablePattern: '*', events: [], sqlPattern: ['ADD INDEX'], action: 'Ignore' }], false);
   assert.equal(run('ALTER TABLE t ADD INDEX ia (a), ADD c int', bySql), null);
 });
+
+test('online DDL: the tool\'s ALTER run in place of its cut-over RENAME is classified against the real table as it was', () => {
+  const t = oneTable('CREATE TABLE t (id int PRIMARY KEY, a int)');
+  assert.ok(applyDdl(t, 'CREATE TABLE _t_gho LIKE t', 'd').ok);
+  assert.ok(applyDdl(t, 'ALTER TABLE _t_gho MODIFY a tinyint', 'd').ok);
+  const rename = 'RENAME TABLE `d`.`t` TO `d`.`_t_del`, `d`.`_t_gho` TO `d`.`t`';
+  const before = tablesBefore(t, rename, 'd');
+  assert.deepEqual(before.map((x) => `${x.table}: ${x.columns[1]!.columnType}`), ['t: int(11)', '_t_gho: tinyint(4)']);
+  const guard = new EventFilter([{ name: 'guard', schemaPattern: 'd', tablePattern: '*', events: ['incompatible ddl changes'], sqlPattern: [], action: 'Error' }], false);
+  const sql = 'ALTER /* gh-ost */ TABLE `d`.`t` MODIFY a tinyint';
+  assert.throws(() => filterDdl({
+    sql, originalSql: sql, tables: [{ schema: 'd', table: 't' }], tablesBefore: before, taskName: 'tk', position: 'binlog.000001:4',
+    decide: (s, tb, e, q) => guard.decide(s, tb, e, q), dropped: () => undefined,
+  }), /`value range decrease`/);
+});
