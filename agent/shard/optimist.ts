@@ -4,7 +4,7 @@ import { SchemaTracker, type TrackedTable } from '../../src/schema/model.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { alterClauses } from '../../src/sql/ddl.ts';
 import {
-  newOptimisticLock, optimisticSteps, type DdlStep, type OptimisticLockRecord, type ShardColumn, type ShardSchema,
+  newOptimisticLock, optimisticSteps, SHARD_FORMAT, type DdlStep, type OptimisticLockRecord, type ShardColumn, type ShardSchema,
 } from '../../src/shard/optimistic.ts';
 import { shardKey, type ShardLockRecord } from '../../src/shard/lock.ts';
 import { posKey } from '../binlog/position.ts';
@@ -43,6 +43,7 @@ export class Optimist {
         const col: ShardColumn = { name: c.name, type: c.columnType, nullable: c.nullable };
         if (c.generation) col.generated = { expr: c.generation.expr, stored: c.generation.stored };
         if (c.hasDefault !== undefined) col.hasDefault = c.hasDefault;
+        if (c.default !== undefined) col.default = c.default;
         return col;
       }),
       indexes: t.indexes.filter((i) => !i.generated && i.name !== 'PRIMARY').map((i) => i.name),
@@ -65,18 +66,18 @@ export class Optimist {
       await this.locks.mutate(target, (cur) => {
         const rec = (cur as OptimisticLockRecord | undefined) ?? newOptimisticLock(this.ctx.task.name, target, now);
         // Shards recorded by a version that left generated columns and defaults out of the join: without this, the
-        // first DDL after an upgrade would see the generated columns appear in the join and run a clause it must not
-        // (a non-last DROP). Their structure is taken again from the tracker (never while a DDL of theirs is pending).
+        // first DDL after an upgrade would see them appear in the join and run a clause it must not (a non-last
+        // DROP). Their structure is taken again from the tracker (never while a DDL of theirs is pending).
         const old = (k: string) => {
           const sh = rec.shards[k];
-          return sh !== undefined && !rec.pending?.[k] && sh.schema.columns.length > 0 && sh.schema.columns.every((c) => c.hasDefault === undefined);
+          return sh !== undefined && sh.v !== SHARD_FORMAT && !rec.pending?.[k];
         };
         const add = tables.filter((t) => { const k = shardKey(this.me, `${t.schema}.${t.table}`); return !rec.shards[k] || old(k); });
         if (add.length === 0) return undefined;
         const shards = { ...rec.shards };
         for (const t of add) {
           const k = shardKey(this.me, `${t.schema}.${t.table}`);
-          shards[k] = { ...rec.shards[k], source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true };
+          shards[k] = { ...rec.shards[k], source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true, v: SHARD_FORMAT };
         }
         return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord; // one bucket holds both lock kinds
       });

@@ -19,6 +19,8 @@ export interface ShardColumn {
   /** Whether the column has a default (explicit, or NULL for a nullable column). Absent in records written before
    * this was tracked: treated as having one. */
   hasDefault?: boolean;
+  /** The DEFAULT's value in canonical form (schema tracker), absent when there is none or it is NULL. */
+  default?: string;
 }
 export interface ShardSchema { columns: ShardColumn[]; indexes: string[] }
 
@@ -28,7 +30,12 @@ export interface OptimisticShard {
   schema: ShardSchema;
   /** The routed statements of this shard's last DDL (named in conflicts). */
   lastDdl?: string[];
+  /** SHARD_FORMAT when `schema` holds generated columns, defaults and DEFAULT values (absent: recorded before). */
+  v?: number;
 }
+
+/** What a shard's recorded structure holds; a source records its shards again at sync start when theirs is older. */
+export const SHARD_FORMAT = 2;
 
 export interface OptimisticConflict {
   shard: string;
@@ -109,7 +116,8 @@ function generation(c: ShardColumn): string {
 }
 
 function describe(c: ShardColumn): string {
-  return c.generated ? `${c.type} ${c.generated.stored ? 'STORED' : 'VIRTUAL'} AS (${c.generated.expr})` : c.type;
+  if (c.generated) return `${c.type} ${c.generated.stored ? 'STORED' : 'VIRTUAL'} AS (${c.generated.expr})`;
+  return c.default !== undefined ? `${c.type} DEFAULT ${c.default}` : c.type;
 }
 
 /** A column no shard's rows can be written without: NOT NULL, no default, not generated. */
@@ -139,10 +147,14 @@ export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: 
       if (o) { cols.set(k, { ...(prev ?? c), name: prev?.name ?? c.name, type: o, nullable: (prev?.nullable ?? false) || c.nullable, from: prev?.from ?? key, count }); continue; }
       if (!prev) { cols.set(k, { ...c, from: key, count }); continue; }
       if (generation(prev) !== generation(c)) return { conflict: { column: c.name, a: describe(prev), b: describe(c), shardA: prev.from, shardB: key } };
+      // Two different DEFAULT values cannot both be the target's (DM: shardddl4 DM_130); none or NULL joins any.
+      if (prev.default !== undefined && c.default !== undefined && prev.default !== c.default) return { conflict: { column: c.name, a: describe(prev), b: describe(c), shardA: prev.from, shardB: key } };
       const t = joinType(prev.type, c.type);
       if (t === undefined) return { conflict: { column: c.name, a: prev.type, b: c.type, shardA: prev.from, shardB: key } };
       const j: ShardColumn & { from: string; count: number } = { ...prev, type: t, nullable: prev.nullable || c.nullable, count };
       if (prev.hasDefault !== undefined || c.hasDefault !== undefined) j.hasDefault = prev.hasDefault !== false || c.hasDefault !== false;
+      const dflt = prev.default ?? c.default;
+      if (dflt !== undefined) j.default = dflt; else delete j.default;
       cols.set(k, j);
     }
     for (const i of s.schema.indexes) indexes.add(i.toLowerCase());
@@ -162,7 +174,7 @@ export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: 
 }
 
 export function sameSchema(a: ShardSchema, b: ShardSchema): boolean {
-  const norm = (s: ShardSchema) => JSON.stringify({ c: s.columns.map((c) => [c.name.toLowerCase(), c.type.toLowerCase(), c.nullable, generation(c)]).sort(), i: s.indexes });
+  const norm = (s: ShardSchema) => JSON.stringify({ c: s.columns.map((c) => [c.name.toLowerCase(), c.type.toLowerCase(), c.nullable, generation(c), c.default ?? null]).sort(), i: s.indexes });
   return norm(a) === norm(b);
 }
 
@@ -192,7 +204,7 @@ function columnDefinition(c: ShardColumn): string {
 export function optimisticDdl(rec: OptimisticLockRecord, shard: string, source: string, table: string, after: ShardSchema, ddls: string[], position: string, now: string):
   DdlDecision | { conflictRecord: OptimisticLockRecord; error: DmError } {
   const before = joinSchemas(rec.shards, rec.overrides, rec.overrideCols);
-  const shards = { ...rec.shards, [shard]: { source, table, schema: after, lastDdl: ddls, reached: true } };
+  const shards = { ...rec.shards, [shard]: { source, table, schema: after, lastDdl: ddls, reached: true, v: SHARD_FORMAT } };
   const base: OptimisticLockRecord = { ...rec, shards, updatedAt: now, ddls };
   delete base.conflict;
   delete base.resolution;
