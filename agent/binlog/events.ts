@@ -34,6 +34,8 @@ export interface QueryEvent {
   kind: 'query';
   schema: string;
   sql: string;
+  /** Id of the collation_server the statement ran under (its event's status variables); absent when unknown. */
+  serverCollation?: number;
   /** The tracked upstream schema right after this statement (serialised), persisted with the checkpoint past it. */
   trackerAfter: unknown;
   /**

@@ -2,7 +2,8 @@ import ZongJi from '@vlasky/zongji';
 import type { DbConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connectionOptions, type Value } from '../db/mysql.ts';
-import type { BinlogEvent, RowChange, RowImage } from './events.ts';
+import type { BinlogEvent, QueryEvent, RowChange, RowImage } from './events.ts';
+import { serverCollationId } from './status-vars.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { tablesBefore as tablesBefore_ } from '../../src/filter/ddl-events.ts';
 import { toColumnDefs, toTableInfo } from '../../src/schema/from-server.ts';
@@ -53,6 +54,8 @@ interface ZEvent {
   binlogName?: string;
   position?: number;
   query?: string;
+  /** Query event status variables, decoded by zongji as UTF-8 text (binlog/status-vars.ts). */
+  statusVars?: string;
   schema?: string;
   tableId?: number;
   rows?: unknown[];
@@ -256,7 +259,10 @@ export class BinlogReader {
         this.infos.clear();
         if (this.pendingGtid) { this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq); this.pendingGtid = undefined; }
         this.inTxn = undefined;
-        this.push({ kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000, trackerAfter: this.o.tracker.toJSON(), tablesBefore });
+        const q: QueryEvent = { kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000, trackerAfter: this.o.tracker.toJSON(), tablesBefore };
+        const collation = serverCollationId(e.statusVars);
+        if (collation !== undefined) q.serverCollation = collation;
+        this.push(q);
         return;
       }
       case 'xid':

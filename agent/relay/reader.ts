@@ -143,7 +143,9 @@ export class RelayReader implements EventSource {
         if (applied.tables.length) this.o.warn('schema tracker cannot model this statement', { sql: rec.sql.slice(0, 300), reason: applied.reason, position: formatPos(rec.end) });
       }
       this.infos.clear();
-      return { kind: 'query', schema: rec.schema, sql: rec.sql, end: rec.end, timestamp: rec.ts, trackerAfter: this.o.tracker.toJSON(), tablesBefore: before };
+      const q: BinlogEvent = { kind: 'query', schema: rec.schema, sql: rec.sql, end: rec.end, timestamp: rec.ts, trackerAfter: this.o.tracker.toJSON(), tablesBefore: before };
+      if (rec.sc !== undefined) q.serverCollation = rec.sc;
+      return q;
     }
     const changes: RowChange[] = [];
     for (const r of rec.rows) {

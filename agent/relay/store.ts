@@ -37,7 +37,8 @@ interface RecordBase {
   seg: number;
 }
 export interface RelayTxn extends RecordBase { k: 't'; rows: RelayRowChange[] }
-export interface RelayQuery extends RecordBase { k: 'q'; schema: string; sql: string }
+/** `sc`: the statement's collation_server id (QueryEvent.serverCollation), absent when unknown or written by an older tsdm. */
+export interface RelayQuery extends RecordBase { k: 'q'; schema: string; sql: string; sc?: number }
 export interface RelayProgress extends RecordBase { k: 'p' }
 export type RelayRecord = RelayTxn | RelayQuery | RelayProgress;
 

@@ -324,7 +324,11 @@ function toRecord(e: BinlogEvent, seg: number): RelayRecord {
       return r;
     }) };
   }
-  if (e.kind === 'query') return { k: 'q', end: e.end, ts: e.timestamp, seg, schema: e.schema, sql: e.sql };
+  if (e.kind === 'query') {
+    const q: RelayRecord = { k: 'q', end: e.end, ts: e.timestamp, seg, schema: e.schema, sql: e.sql };
+    if (e.serverCollation !== undefined) q.sc = e.serverCollation;
+    return q;
+  }
   return { k: 'p', end: e.end, ts: e.timestamp, seg };
 }
 

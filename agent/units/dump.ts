@@ -6,6 +6,8 @@ import { escapeId, query } from '../db/mysql.ts';
 import { listTables, loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
 import { toTableInfo } from '../../src/schema/from-server.ts';
 import { createDatabaseFor, createTableFor } from '../sync/sqlgen.ts';
+import { strictCollations, type UpstreamCollations } from '../../src/sql/strict-collation.ts';
+import { forStatement, readUpstreamCollations } from '../db/collations.ts';
 import { Snapshot } from './snapshot.ts';
 import { throwIfAborted, type SubtaskContext, type SubtaskRules, type Unit } from './context.ts';
 
@@ -36,13 +38,14 @@ export class DumpUnit implements Unit {
       const tables = snap.tables ?? (await listTables(conn, 'upstream')).filter((t) => wanted(t.schema, t.table));
       ctx.log.info({ tables: tables.length, position: snap.position }, 'snapshot taken');
       const chunks: ChunkRow[] = [];
-      const ensureSchema = schemaCreator(conn, this.down);
+      const strict = await strictDefaults(ctx, conn);
+      const ensureSchema = schemaCreator(conn, this.down, strict);
       for (const t of tables) {
         throwIfAborted(ctx.signal);
         const target = ctx.rules.route(t.schema, t.table);
         await ensureSchema(t.schema, target.schema);
         const createSql = (t as { createSql?: string }).createSql ?? String((await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`))[0]?.['Create Table']);
-        await createTarget(this.down, createSql, target);
+        await createTarget(this.down, createSql, target, strict);
         chunks.push(...await planChunks(conn, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where, snapshotInfo(snap, t)));
       }
       // Schemas the rules let through are created even when they hold no table yet (DM does the same).
@@ -74,20 +77,28 @@ export function snapshotInfo(snap: Snapshot, t: TableName): TableInfo | undefine
   return tracked ? toTableInfo(tracked) : undefined;
 }
 
-/** CREATE DATABASE IF NOT EXISTS for a routed name, with the upstream schema's charset; once per target. */
-export function schemaCreator(up: Connection, down: Connection): (upstream: string, target: string) => Promise<void> {
+/** collation_compatible: strict — the upstream's collation defaults for the schema statements of a full load (as
+ * dumpling adds them to its schema files); undefined with loose. */
+export async function strictDefaults(ctx: SubtaskContext, up: Connection): Promise<UpstreamCollations | undefined> {
+  return ctx.task.collationCompatible === 'strict' ? forStatement(await readUpstreamCollations(up)) : undefined;
+}
+
+/** CREATE DATABASE IF NOT EXISTS for a routed name, with the upstream schema's charset; once per target. `strict`:
+ * collation_compatible strict, the upstream's default collation is made explicit. */
+export function schemaCreator(up: Connection, down: Connection, strict?: UpstreamCollations): (upstream: string, target: string) => Promise<void> {
   const created = new Set<string>();
   return async (upstream, target) => {
     if (created.has(target)) return;
     const [db] = await query<Record<string, string>[]>(up, 'upstream', `SHOW CREATE DATABASE ${escapeId(upstream)}`);
-    await query(down, 'downstream', createDatabaseFor(String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``), target));
+    const show = String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``);
+    await query(down, 'downstream', createDatabaseFor(strict ? strictCollations(show, strict) : show, target));
     created.add(target);
   };
 }
 
-/** Creates the routed table downstream from the upstream's CREATE TABLE. */
-export async function createTarget(down: Connection, createSql: string, target: TableName): Promise<void> {
-  const ddl = createTableFor(createSql, target);
+/** Creates the routed table downstream from the upstream's CREATE TABLE (`strict`: with explicit collations). */
+export async function createTarget(down: Connection, createSql: string, target: TableName, strict?: UpstreamCollations): Promise<void> {
+  const ddl = createTableFor(strict ? strictCollations(createSql, strict) : createSql, target);
   try {
     await query(down, 'downstream', ddl);
   } catch (err) {

@@ -7,7 +7,7 @@ import type { ChunkRow, SourceState, TableReload } from '../checkpoint.ts';
 import { binlogStatements } from '../db/binlog-ddl.ts';
 import { escapeId, query } from '../db/mysql.ts';
 import type { SubtaskContext } from './context.ts';
-import { createTarget, migratedTable, planChunks, schemaCreator, snapshotInfo } from './dump.ts';
+import { createTarget, migratedTable, planChunks, schemaCreator, snapshotInfo, strictDefaults } from './dump.ts';
 import { planReload, tableKey, type PlanTable, type TouchingStatement } from './load-reconcile.ts';
 import { Snapshot } from './snapshot.ts';
 
@@ -50,7 +50,8 @@ export async function resumeSnapshot(ctx: SubtaskContext, down: Connection, chun
       ctx.log.warn({ from: base ? posKey(base) : '-', to: posKey(snap.position) }, 'the binlog since the first snapshot cannot be read: every table is loaded again from the new snapshot');
     }
     refuseMerged(ctx, decision.reload, [...plan, ...tables]);
-    const ensureSchema = schemaCreator(snap.conns[0]!, down);
+    const strict = await strictDefaults(ctx, snap.conns[0]!);
+    const ensureSchema = schemaCreator(snap.conns[0]!, down, strict);
     const present = new Map(tables.map((t) => [tableKey(t), t]));
     const newChunks: ChunkRow[] = [];
     for (const t of decision.reload) {
@@ -59,7 +60,7 @@ export async function resumeSnapshot(ctx: SubtaskContext, down: Connection, chun
       const p = present.get(tableKey(t));
       if (!p) continue;
       await ensureSchema(t.schema, target.schema);
-      await createTarget(down, p.createSql, target);
+      await createTarget(down, p.createSql, target, strict);
       newChunks.push(...await planChunks(snap.conns[0]!, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where, snapshotInfo(snap, t)));
     }
     const marks: TableReload[] = full ? [] : [

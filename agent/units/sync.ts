@@ -27,6 +27,8 @@ import { OnlineDdl } from '../sync/online-ddl.ts';
 import { filterDdl } from '../sync/ddl-filter.ts';
 import { CascadeRules, orderedStatements } from '../sync/foreign-keys.ts';
 import { loadDownstreamTable, RowIdentities } from '../sync/row-identity.ts';
+import { forStatement, readUpstreamCollations, type UpstreamCollationInfo } from '../db/collations.ts';
+import { strictCollations } from '../../src/sql/strict-collation.ts';
 
 const FLUSH_INTERVAL_MS = 100;
 /** Downstream errnos that mean "this DDL already took effect": table/db exists or is gone, duplicate column/key,
@@ -78,6 +80,8 @@ export class SyncUnit implements Unit {
   /** Row identity per target table from the downstream's keys (sync/row-identity.ts); dropped after DDL and lock steps. */
   private readonly ids: RowIdentities;
   private lockVersion = -1;
+  /** collation_compatible: strict — the upstream's collation defaults (read at start, like DM's syncer). */
+  private collations: UpstreamCollationInfo | undefined;
   private stats = { totalRows: 0, totalEvents: 0, lastTs: 0, rate: 0, rateWindowRows: 0, rateWindowStart: Date.now() };
 
   private readonly ctx: SubtaskContext;
@@ -111,6 +115,7 @@ export class SyncUnit implements Unit {
     }
     this.ctrl = await connect(ctx.source.from, 'upstream');
     try {
+      if (ctx.task.collationCompatible === 'strict') this.collations = await readUpstreamCollations(this.ctrl);
       for (let i = 0; i < this.workerCount; i++) {
         this.writers.push(await openDataConnection(ctx.task, ctx.ckpt));
       }
@@ -704,7 +709,7 @@ export class SyncUnit implements Unit {
     for (const stmt of todo) {
       let sql: string;
       try {
-        sql = rewriteDdl(stmt, ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));
+        sql = rewriteDdl(this.strict(stmt, ev), ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));
       } catch (err) {
         const e = asDmError(err, 'UnsupportedEvent');
         Object.assign(e.context, { sql: stmt, position: at });
@@ -732,6 +737,15 @@ export class SyncUnit implements Unit {
       }
       ctx.log.info({ sql, position: at }, 'DDL applied');
     }
+  }
+
+  /** collation_compatible: strict — the statement with the upstream's collations made explicit (DM's adjustCollation,
+   * before routing as there). A CREATE DATABASE without charset takes the collation_server of the session that ran it. */
+  private strict(stmt: string, ev: QueryEvent): string {
+    if (!this.collations) return stmt;
+    const out = strictCollations(stmt, forStatement(this.collations, ev.serverCollation));
+    if (out !== stmt) this.ctx.log.info({ sql: stmt, strict: out, serverCollation: ev.serverCollation, position: posKey(ev.end) }, 'collation_compatible strict: explicit collation added');
+    return out;
   }
 
   private lastReport = 0;

@@ -71,6 +71,8 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
     metaSchema: t['meta-schema'] || 'dm_meta',
     timezone: t.timezone,
     caseSensitive: t['case-sensitive'],
+    // DM: empty means loose.
+    collationCompatible: t.collation_compatible || 'loose',
     targetDatabase: toDbConfig(t['target-database'], { file, key: 'target-database' }),
     subtasks,
   };

@@ -154,6 +154,9 @@ export interface TaskConfig {
   /** Time zone for the downstream session, e.g. "+04:00" or "UTC"; '' = the agent's. */
   timezone: string;
   caseSensitive: boolean;
+  /** DM collation_compatible: 'strict' adds the upstream's collations to DDL that relies on server defaults
+   * (src/sql/strict-collation.ts); 'loose' replicates DDL as written. */
+  collationCompatible: 'loose' | 'strict';
   targetDatabase: DbConfig;
   subtasks: SubtaskSpec[];
   /** DM online-ddl: gh-ost / pt-osc shadow and trash tables (Go regexps on table names; capture 1 = real table). */

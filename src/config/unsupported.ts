@@ -55,8 +55,6 @@ export const UNSUPPORTED_KEYS: readonly KeyRule[] = [
   ...unitKeys('mydumpers', 'mydumper', ['extra-args'], { when: 'it selects or filters data (--where, -T, -B, --regex, --no-data, …)',
     test: (v) => typeof v === 'string' && DATA_CHANGING_DUMP_ARGS.test(v),
     reason: 'mydumper arguments that change which data is dumped are not supported; use block-allow-list or mydumpers.where' }),
-  { file: 'task', key: 'collation_compatible', when: 'strict', test: (v) => lower(v) === 'strict',
-    reason: 'collation_compatible: strict (add the upstream default collation to CREATE statements) is not implemented yet; use loose' },
   ...INLINE_CERTS.map((k) => ({ file: 'task' as const, key: `target-database.security.${k}`, reason: 'inline certificates are not supported yet; use ssl-ca/ssl-cert/ssl-key file paths' })),
   // ---- source.yaml
   { file: 'source', key: 'filters', reason: 'source-level binlog event filters are not implemented yet; put the rules in the task file (filters + filter-rules)' },
@@ -74,7 +72,6 @@ export const NO_EFFECT_KEYS: readonly KeyRule[] = [
   { file: 'task', key: 'ansi-quotes', reason: 'deprecated in DM, which detects ANSI_QUOTES from the upstream sql_mode instead' },
   { file: 'task', key: 'remove-meta', reason: 'deprecated in DM; use `dmctl start-task --remove-meta`' },
   { file: 'task', key: 'ignore-checking-items', reason: 'accepted; the check unit does not consult it yet' },
-  { file: 'task', key: 'collation_compatible', when: 'loose', test: (v) => lower(v) === 'loose', reason: 'loose is what tsdm does: CREATE statements are replicated as written upstream' },
   { file: 'task', key: 'experimental', reason: 'DM experimental switches (async-checkpoint-flush) are performance options' },
   { file: 'task', key: 'online-ddl', when: 'false', test: (v) => v === false, reason: 'gh-ost/pt tables are replicated as ordinary tables, as DM does with online-ddl: false' },
   { file: 'task', key: 'target-database.max-allowed-packet', reason: 'deprecated in DM; the driver negotiates the packet size' },

@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sourceYaml, writeTemp } from '../harness/tsdm.ts';
+import type { MariaDBInstance } from '../harness/index.ts';
 import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
@@ -69,4 +70,71 @@ test('a session variable the server refuses is TSDM-10022 naming the key', { tim
   assert.equal(failed?.error?.code, 'TSDM-10022', JSON.stringify(chk.json));
   assert.match(failed!.error!.message, /target-database\.session\.no_such_variable_tsdm/);
   assert.match(failed!.error!.message, /task-bad\.yaml/);
+});
+
+/** SCHEMATA, TABLES and string COLUMNS collations of the schemas matching `like`, one line each, sorted. */
+async function collations(db: MariaDBInstance, like: string): Promise<string[]> {
+  const rows = await db.query(`
+    SELECT CONCAT(SCHEMA_NAME, ' ', DEFAULT_COLLATION_NAME) AS l FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?
+    UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, ' ', TABLE_COLLATION) FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE ?
+    UNION ALL SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, '.', COLUMN_NAME, ' ', COLLATION_NAME) FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA LIKE ? AND COLLATION_NAME IS NOT NULL`, [like, like, like]) as { l: string }[];
+  return rows.map((r) => r.l).sort();
+}
+
+test('collation_compatible: strict gives the downstream the upstream collations where DDL relies on defaults; loose replicates DDL as written', { timeout: 120_000 }, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  // The downstream's defaults differ from the upstream's (latin1_swedish_ci): a bare CREATE DATABASE lands elsewhere.
+  await down.query("SET GLOBAL character_set_server = 'utf8mb4', GLOBAL collation_server = 'utf8mb4_unicode_ci'");
+  try {
+    // DM's sync_collation data, for a strict (coll_s*) and a loose (coll_l*) task: loaded ...
+    const prepare = (p: string) => `
+      CREATE DATABASE ${p}_db CHARACTER SET utf8 COLLATE utf8_general_ci;
+      CREATE TABLE ${p}_db.t1 (id INT PRIMARY KEY, name VARCHAR(20)) CHARACTER SET utf8 COLLATE utf8_general_ci;
+      CREATE TABLE ${p}_db.t2 (id INT PRIMARY KEY, name VARCHAR(20) CHARACTER SET utf8 COLLATE utf8_general_ci) CHARACTER SET latin1 COLLATE latin1_bin;
+      INSERT INTO ${p}_db.t1 VALUES (1, 'Aa'), (2, 'aA'); INSERT INTO ${p}_db.t2 VALUES (1, 'Aa'), (2, 'aA');
+      SET SESSION collation_server = utf8_general_ci;
+      CREATE DATABASE ${p}_server;
+      CREATE TABLE ${p}_server.t1 (id INT PRIMARY KEY, name VARCHAR(20));
+      INSERT INTO ${p}_server.t1 VALUES (1, 'Aa'), (2, 'aA');`;
+    await up.query(prepare('coll_s') + prepare('coll_l'));
+    const src = sourceYaml('coll-src', up).replace('enable-relay: false', 'enable-relay: true');
+    const r = await c.ctl(['operate-source', 'create', writeTemp('coll-src.yaml', src)]);
+    assert.equal(r.code, 0, `operate-source create: ${r.stdout}${r.stderr}`);
+    const body = (p: string) => `mysql-instances:\n  - source-id: coll-src\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["~^${p}_"]\n`;
+    await startTask(c, taskYaml('coll-strict', down, body('coll_s')).replace('task-mode: all\n', 'task-mode: all\ncollation_compatible: strict\n'));
+    await startTask(c, taskYaml('coll-loose', down, body('coll_l')));
+    await waitSynced(c, 'coll-strict');
+    await waitSynced(c, 'coll-loose');
+    // ... and replicated: databases created with no charset (session collation_server), with a charset but no collation,
+    // tables and columns with a charset but no collation, ALTERs that add or convert to a charset.
+    const increment = (p: string) => `
+      SET SESSION collation_server = utf8_general_ci;
+      CREATE DATABASE ${p}_inc;
+      CREATE TABLE ${p}_inc.t1 (id INT PRIMARY KEY, name VARCHAR(20));
+      INSERT INTO ${p}_inc.t1 VALUES (1, 'Aa'), (2, 'aA');
+      SET SESSION collation_server = latin1_bin;
+      CREATE DATABASE ${p}_inc2 CHARACTER SET utf8;
+      CREATE TABLE ${p}_inc2.t2 (id INT PRIMARY KEY, name VARCHAR(20) CHARACTER SET utf8mb4, note VARCHAR(10)) CHARACTER SET latin1;
+      ALTER TABLE ${p}_inc2.t2 ADD COLUMN extra VARCHAR(5) CHARACTER SET utf8, MODIFY note VARCHAR(10) CHARACTER SET utf8mb4;
+      CREATE TABLE ${p}_server.t_check (id INT PRIMARY KEY, name VARCHAR(20));
+      ALTER TABLE ${p}_server.t_check CONVERT TO CHARACTER SET latin1;
+      INSERT INTO ${p}_inc2.t2 VALUES (1, 'Aa', 'x', 'e'), (2, 'aA', 'y', 'f'); INSERT INTO ${p}_server.t_check VALUES (1, 'Aa'), (2, 'aA');`;
+    await up.query(increment('coll_s') + increment('coll_l'));
+    await waitSynced(c, 'coll-strict');
+    await waitSynced(c, 'coll-loose');
+
+    const upS = await collations(up, 'coll\\_s\\_%');
+    assert.ok(upS.includes('coll_s_inc utf8mb3_general_ci') && upS.includes('coll_s_server utf8mb3_general_ci'), upS.join('\n'));
+    assert.deepEqual(await collations(down, 'coll\\_s\\_%'), upS, 'strict: every collation as upstream');
+    const downL = await collations(down, 'coll\\_l\\_%');
+    assert.ok(downL.includes('coll_l_inc utf8mb4_unicode_ci') && downL.includes('coll_l_inc.t1.name utf8mb4_unicode_ci'),
+      `loose: a bare CREATE DATABASE takes the downstream's default\n${downL.join('\n')}`);
+    const tables: { up: [string, string] }[] = [];
+    for (const p of ['coll_s', 'coll_l']) tables.push({ up: [`${p}_db`, 't1'] }, { up: [`${p}_db`, 't2'] }, { up: [`${p}_server`, 't1'] }, { up: [`${p}_server`, 't_check'] }, { up: [`${p}_inc`, 't1'] }, { up: [`${p}_inc2`, 't2'] });
+    await assertSame(up, down, tables);
+  } finally {
+    await down.query("SET GLOBAL character_set_server = 'latin1', GLOBAL collation_server = 'latin1_swedish_ci'");
+  }
 });

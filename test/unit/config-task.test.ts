@@ -315,6 +315,15 @@ test('missing target-database and missing name: ConfigInvalid naming the key', (
   expectError(() => parseTaskConfig(noSource, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].source-id', line: lineOf(noSource, 'source-id'), message: /must not be empty/ });
 });
 
+test('collation_compatible: loose (default, "" too) or strict; anything else is ConfigInvalid at its line', () => {
+  assert.equal(parseTaskConfig(BASE + BA, FILE).collationCompatible, 'loose');
+  const strict = BASE.replace('task-mode: all\n', 'task-mode: all\ncollation_compatible: strict\n') + BA;
+  assert.equal(parseTaskConfig(strict, FILE).collationCompatible, 'strict');
+  assert.equal(loadTaskConfig(strict, FILE).notes.filter((n) => n.key === 'collation_compatible').length, 0, 'a supported key, no note');
+  const bad = BASE.replace('task-mode: all\n', 'task-mode: all\ncollation_compatible: stricter\n') + BA;
+  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', { key: 'collation_compatible', line: 4, message: /"loose", "strict"/ });
+});
+
 test('bad task-mode: ConfigInvalid; DM-only modes: ConfigUnsupportedKey', () => {
   const bad = BASE.replace('task-mode: all', 'task-mode: fulll') + BA;
   expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', { key: 'task-mode', line: 3, message: /must be one of "all", "full", "incremental"/ });
@@ -369,6 +378,7 @@ test('"" means the default for the keys DM adjusts when empty (DM task templates
   const t = parseTaskConfig(text, FILE);
   assert.equal(t.metaSchema, 'dm_meta');
   assert.equal(t.shardMode, '');
+  assert.equal(t.collationCompatible, 'loose');
   assert.equal(t.onlineDdl, undefined);
   const st = t.subtasks[0]!;
   assert.equal(st.dump.chunkFilesize, 64);
