@@ -1,4 +1,4 @@
-import { connect, type ConnectionOptions, type KV, type KvEntry, type NatsConnection, JSONCodec } from 'nats';
+import { connect, type ConnectionOptions, type JetStreamManager, type KV, type KvEntry, type NatsConnection, JSONCodec } from 'nats';
 import { DmError } from '../errors/index.ts';
 import { Bucket, bucketName, bucketTtl } from './buckets.ts';
 
@@ -54,38 +54,31 @@ export function isJsTransient(err: unknown): boolean {
  */
 export const READ_RETRY_MS = 45_000;
 
-/** A key listing that has not finished after this long is stalled, not slow (buckets hold at most thousands of keys). */
-const KEYS_STALL_MS = 10_000;
-
 /**
- * The bucket's keys, each once. nats-server 2.9 can leave a KV key listing without its end once entries were deleted
- * (nats-io/nats-server#3481; seen here as a test hung on `list(locks)` after locks were deleted): a listing that
- * stalls is stopped and reported as a timeout, which retryRead retries with a new one. A listing can also name a key
- * more than once (seen with nats-server 2.9: `list-member` once showed the leader twice; member keys are rewritten
- * every heartbeat, likely while the listing ran), so repeats are dropped here, for every caller.
+ * The bucket's keys, each once, read from the stream's subject list (one JetStream API request per page) rather than
+ * from a KV key listing. A key listing is an ordered consumer, and nats-server 2.9 can leave it without its end once
+ * entries were deleted (nats-io/nats-server#3481; seen here as a test, then a `query-status`, hung on listing locks
+ * after locks were deleted): a request has no such state to lose. Deleted keys keep a marker message, so they are
+ * listed too; callers read each key and drop the deleted ones (Coord.list does). Subjects are unique per page and a
+ * Set guards the pages, so no key is named twice (a listing once showed the leader twice in `list-member`).
  */
-export async function keysOf(kv: Pick<KV, 'keys'>, filter: string | undefined): Promise<string[]> {
-  const it = await kv.keys(filter);
+export async function keysOf(jsm: Pick<JetStreamManager, 'streams'>, bucket: string, filter: string | undefined): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
   const out = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      it.stop();
-      reject(Object.assign(new Error(`KV key listing stalled for ${KEYS_STALL_MS / 1000}s`), { code: 'TIMEOUT' }));
-    }, KEYS_STALL_MS);
-  });
-  const read = (async () => { for await (const k of it) out.add(k); })();
-  read.catch(() => undefined); // a failure after the stall was reported must not become an unhandled rejection
-  try {
-    await Promise.race([read, stalled]);
-    return [...out];
-  } finally {
-    clearTimeout(timer);
+  for (let offset = 0; ;) {
+    const si = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: prefix + (filter ?? '>'), offset });
+    const page = Object.keys(si.state.subjects ?? {});
+    for (const s of page) if (s.startsWith(prefix)) out.add(s.slice(prefix.length));
+    offset += page.length;
+    // Paged responses carry `total` (all matching subjects); an unpaged one (every subject fits) does not.
+    const total = (si as { total?: number }).total ?? 0;
+    if (page.length === 0 || offset >= total) return [...out];
   }
 }
 
 export class Coord {
   private readonly kvs = new Map<Bucket, Promise<KV>>();
+  private jsmP: Promise<JetStreamManager> | undefined;
 
   private constructor(readonly nc: NatsConnection, readonly opts: CoordOptions) {}
 
@@ -117,6 +110,14 @@ export class Coord {
     } catch (err) {
       throw new DmError('NatsConnect', `cannot connect to NATS at ${String(opts.servers)}`, { cause: err });
     }
+  }
+
+  private jsm(): Promise<JetStreamManager> {
+    this.jsmP ??= this.retryRead('open JetStream', () => this.nc.jetstreamManager()).catch((err: unknown) => {
+      this.jsmP = undefined;
+      throw err;
+    });
+    return this.jsmP;
   }
 
   get cluster(): string { return this.opts.cluster; }
@@ -176,8 +177,9 @@ export class Coord {
   }
 
   async list<T>(b: Bucket, filter?: string): Promise<Entry<T>[]> {
-    const kv = await this.kv(b);
-    const keys = await this.retryRead(`list ${b}`, () => keysOf(kv, filter));
+    await this.kv(b); // creates the bucket (and its stream) when it does not exist yet
+    const jsm = await this.jsm();
+    const keys = await this.retryRead(`list ${b}`, () => keysOf(jsm, bucketName(this.opts.cluster, b), filter));
     const out: Entry<T>[] = [];
     for (const k of keys.sort()) {
       const e = await this.get<T>(b, k);

@@ -1,27 +1,37 @@
 /**
  * Issue #12 item 7: KV key listings can name a key twice (seen with nats-server 2.9: list-member showed the leader
- * twice). Coord.list's listing yields each key once; list-member's rows are one per agent name.
+ * twice). Coord.list's listing (the stream's subjects, src/coord/client.ts keysOf) yields each key once; list-member's rows are one per agent name.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { keysOf } from '../../src/coord/client.ts';
 import { memberRows } from '../../tui/commands/cluster.ts';
 
-/** A KV whose key listing names some keys twice, as nats-server 2.9 was seen to. */
-function repeatingKv(keys: string[]) {
+/** A JetStream manager whose stream info pages the bucket's subjects (pages may overlap, as a Set must absorb). */
+function pagedJsm(pages: string[][], total: number) {
+  const requests: { subjects_filter?: string; offset?: number }[] = [];
   return {
-    async keys() {
-      let i = 0;
-      return {
-        stop() {},
-        [Symbol.asyncIterator]() { return { next: async () => (i < keys.length ? { value: keys[i++]!, done: false } : { value: undefined, done: true }) }; },
-      } as unknown as Awaited<ReturnType<import('nats').KV['keys']>>;
+    requests,
+    streams: {
+      async info(_stream: string, opts?: { subjects_filter?: string; offset?: number }) {
+        requests.push(opts ?? {});
+        const page = pages[requests.length - 1] ?? [];
+        return { state: { subjects: Object.fromEntries(page.map((k) => [`$KV.tsdm-members.${k}`, 1])) }, total };
+      },
     },
-  };
+  } as unknown as Pick<import('nats').JetStreamManager, 'streams'> & { requests: { subjects_filter?: string; offset?: number }[] };
 }
 
-test('a KV key listing that repeats keys yields each key once', async () => {
-  assert.deepEqual(await keysOf(repeatingKv(['agent-1', 'agent-2', 'agent-1', 'agent-2', 'agent-1']), undefined), ['agent-1', 'agent-2']);
+test('a bucket listing names each key once, across pages', async () => {
+  const jsm = pagedJsm([['agent-1', 'agent-2'], ['agent-2', 'agent-3']], 4);
+  assert.deepEqual((await keysOf(jsm, 'tsdm-members', undefined)).sort(), ['agent-1', 'agent-2', 'agent-3']);
+  assert.deepEqual(jsm.requests.map((r) => [r.subjects_filter, r.offset]), [['$KV.tsdm-members.>', 0], ['$KV.tsdm-members.>', 2]]);
+});
+
+test('a bucket listing with a filter asks only for its subjects', async () => {
+  const jsm = pagedJsm([['task.t1.s1']], 0);
+  assert.deepEqual(await keysOf(jsm, 'tsdm-members', 'task.>'), ['task.t1.s1']);
+  assert.equal(jsm.requests[0]!.subjects_filter, '$KV.tsdm-members.task.>');
 });
 
 test('list-member never lists an agent twice, even from two records of one name', () => {
