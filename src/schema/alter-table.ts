@@ -3,8 +3,8 @@ import { defaultCollation, normalizeCharset, normalizeCollation } from './charse
 import { convertColumn, inlineKeys, parseColumnDef, resolveColumn, type CharsetDefault, type ColumnRules, type ColumnSpec } from './column-def.ts';
 import { Cursor, ParseError, StaleModel, Unsupported, splitTopLevel } from './cursor.ts';
 import { defaultFromTokens } from './default-value.ts';
-import { buildIndexes, ifNotExistsName, parseIndexDef, type IndexSpec } from './indexes.ts';
-import { sameName, tableOf, type TrackedColumn, type TrackedIndex, type TrackedTable } from './model.ts';
+import { buildIndexes, ifNotExistsName, parseIndexDef } from './indexes.ts';
+import { sameName, tableOf, type IndexSpec, type TrackedColumn, type TrackedIndex, type TrackedTable } from './model.ts';
 import { readTableOptions, resolveTableCharset, type TableOptions } from './table-options.ts';
 
 /**

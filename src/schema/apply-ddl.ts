@@ -5,8 +5,8 @@ import { CharsetError } from './charsets.ts';
 import type { CharsetDefault } from './column-def.ts';
 import { createTableBody } from './create-table.ts';
 import { Cursor, ParseError, StaleModel, Unsupported } from './cursor.ts';
-import { parseKeyParts, type IndexSpec } from './indexes.ts';
-import { tableOf, type SchemaTracker, type TableName, type TrackedTable } from './model.ts';
+import { parseKeyParts } from './indexes.ts';
+import { tableOf, type IndexSpec, type SchemaTracker, type TableName, type TrackedTable } from './model.ts';
 import { readTableOptions, resolveTableCharset, type TableOptions } from './table-options.ts';
 
 /**

@@ -3,8 +3,7 @@ import type { Token } from '../sql/lexer.ts';
 import { Cursor, ParseError, Unsupported } from './cursor.ts';
 import { defaultFromTokens } from './default-value.ts';
 import { formatEnumType } from './enum-members.ts';
-import type { IndexSpec } from './indexes.ts';
-import { dataTypeOf, type TrackedColumn } from './model.ts';
+import { dataTypeOf, type IndexSpec, type TrackedColumn } from './model.ts';
 
 /**
  * Column definitions: reading `name type attributes...` and turning it into the COLUMN_TYPE, nullability and

@@ -1,7 +1,7 @@
 import { inlineKeys, parseColumnDef, resolveColumn, type CharsetDefault, type ColumnRules, type ColumnSpec } from './column-def.ts';
 import { Cursor, ParseError, Unsupported, matchingParen, splitTopLevel } from './cursor.ts';
-import { buildIndexes, parseIndexDef, type IndexSpec } from './indexes.ts';
-import { sameName, tableOf, type TrackedColumn, type TrackedTable } from './model.ts';
+import { buildIndexes, parseIndexDef } from './indexes.ts';
+import { sameName, tableOf, type IndexSpec, type TrackedColumn, type TrackedTable } from './model.ts';
 import { readTableOptions, resolveTableCharset, type TableOptions } from './table-options.ts';
 
 /**

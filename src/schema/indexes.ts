@@ -1,6 +1,6 @@
 import { skipReferences } from './column-def.ts';
 import { Cursor, ParseError, Unsupported } from './cursor.ts';
-import { sameName, type IndexKind, type TrackedIndex } from './model.ts';
+import { sameName, type IndexKind, type IndexSpec, type TrackedIndex } from './model.ts';
 
 /**
  * Index definitions and the key list rules of MariaDB's mysql_prepare_create_table (sql_table.cc), which both
@@ -12,13 +12,6 @@ import { sameName, type IndexKind, type TrackedIndex } from './model.ts';
  *    index has that name (`make_unique_key_name`; case-insensitive). The primary key is always `PRIMARY`.
  * 3. Columns of the primary key are NOT NULL (applied by the caller).
  */
-
-export interface IndexSpec {
-  kind: IndexKind | 'foreign';
-  name?: string;
-  columns: string[];
-  ifNotExists?: boolean;
-}
 
 interface WorkingIndex {
   name?: string;

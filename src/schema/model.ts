@@ -51,6 +51,14 @@ export interface TrackedColumn {
 
 export type IndexKind = 'primary' | 'unique' | 'index' | 'fulltext' | 'spatial';
 
+/** An index as a DDL statement states it, before the tracker names it (indexes.ts turns these into TrackedIndex). */
+export interface IndexSpec {
+  kind: IndexKind | 'foreign';
+  name?: string;
+  columns: string[];
+  ifNotExists?: boolean;
+}
+
 export interface TrackedIndex {
   /** `PRIMARY` for the primary key. */
   name: string;
