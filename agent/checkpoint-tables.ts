@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import { escapeId, query, type Row } from './db/mysql.ts';
-import { hash } from './sync/dispatcher.ts';
+import { hash } from './hash.ts';
 
 /**
  * The meta-schema tables of a task (checkpoint.ts describes what each holds), created in one place.

@@ -5,7 +5,7 @@ import { ExpressionFilter } from '../src/filter/expression-filter.ts';
 import { OnlineDdlTables } from '../src/filter/online-ddl-tables.ts';
 import { Router } from '../src/route/router.ts';
 import { taskZone } from './db/timezone.ts';
-import type { SubtaskRules } from './units/context.ts';
+import type { SubtaskRules } from './unit.ts';
 
 /** One place builds the rules, so dump, load and sync apply exactly the same ones (issue #2). */
 export function buildRules(task: TaskConfig, spec: SubtaskSpec, warn?: (msg: string, detail: Record<string, unknown>) => void): SubtaskRules {

@@ -11,7 +11,7 @@ import type { Logger } from './log.ts';
 import type { RelayFeed } from './relay/reader.ts';
 import { buildRules } from './rules.ts';
 import { CheckUnit } from './units/check.ts';
-import { Aborted, type SubtaskContext, type UnitReport } from './units/context.ts';
+import { Aborted, type SubtaskContext, type UnitReport } from './unit.ts';
 import { DumpUnit } from './units/dump.ts';
 import { LoadUnit } from './units/load.ts';
 import { SyncUnit } from './units/sync.ts';

@@ -11,7 +11,7 @@ import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { fixNegativeTime2, time2Columns } from './time-fix.ts';
 import { MariaGtidState, type BinlogPosition } from './position.ts';
-import { hash } from '../sync/dispatcher.ts';
+import { hash } from '../hash.ts';
 
 /** The server id a binlog connection registers with: the source's `server-id` (0: none), or one derived from `key` (stable
  * across restarts, in the upper half of the id space so it never collides with a configured replica's id). */

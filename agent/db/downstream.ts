@@ -1,6 +1,5 @@
 import type { Connection } from 'mysql2/promise';
 import type { TaskConfig } from '../../src/config/types.ts';
-import type { CheckpointStore } from '../checkpoint.ts';
 import { connect } from './mysql.ts';
 import { taskZone } from './timezone.ts';
 
@@ -10,7 +9,12 @@ import { taskZone } from './timezone.ts';
  * user's target-database.session; see src/sql/session-vars.ts), in the task's time zone, and registered as this
  * owner's connection so that a later owner can end it (fencing, checkpoint.ts claim).
  */
-export async function openDataConnection(task: TaskConfig, ckpt: CheckpointStore): Promise<Connection> {
+/** What openDataConnection needs of its owner: the checkpoint store (agent/checkpoint.ts) registers for fencing. */
+export interface ConnectionRegistry {
+  register(conn: Connection): Promise<void>;
+}
+
+export async function openDataConnection(task: TaskConfig, ckpt: ConnectionRegistry): Promise<Connection> {
   const c = await connect(task.targetDatabase, 'downstream', { timeZone: taskZone(task).session });
   try {
     await ckpt.register(c);

@@ -10,7 +10,7 @@ import { BinlogReader, binlogServerId } from '../binlog/zongji-reader.ts';
 import { connect, query } from '../db/mysql.ts';
 import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
 import type { Logger } from '../log.ts';
-import { masterStatus } from '../units/snapshot.ts';
+import { masterStatus } from '../db/binlog-status.ts';
 import type { RelayFeed } from './reader.ts';
 import { RelayStore, type RelayRecord, type RelayRowChange, type RelayState } from './store.ts';
 

@@ -2,7 +2,7 @@ import type { TableName } from '../../src/config/types.ts';
 import { Bucket, Keys, type Coord } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { ShardLockRecord } from '../../src/shard/lock.ts';
-import type { ShardLocks } from '../units/context.ts';
+import type { ShardLocks } from '../unit.ts';
 
 /**
  * The sync unit's view of its task's shard-DDL locks in `dm_locks`: a watch keeps a local copy, and every change is a

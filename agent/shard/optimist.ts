@@ -9,7 +9,7 @@ import {
 import { shardKey, type ShardLockRecord } from '../../src/shard/lock.ts';
 import { posKey } from '../binlog/position.ts';
 import { crashPoint } from '../fault.ts';
-import type { ShardLocks, SubtaskContext } from '../units/context.ts';
+import type { ShardLocks, SubtaskContext } from '../unit.ts';
 
 /**
  * Optimistic shard-DDL coordination for one (task, source) (src/shard/optimistic.ts has the join rules).

@@ -9,7 +9,7 @@ import {
 import { comparePos, posKey } from '../binlog/position.ts';
 import type { ShardHold } from '../checkpoint.ts';
 import { crashPoint } from '../fault.ts';
-import type { ShardLocks, SubtaskContext } from '../units/context.ts';
+import type { ShardLocks, SubtaskContext } from '../unit.ts';
 
 /**
  * Pessimistic shard-DDL coordination for one (task, source): DM's sharding lock, without DM's stuck-lock failure

@@ -3,6 +3,7 @@ import type { RowChange } from '../binlog/events.ts';
 import type { BinlogPosition } from '../binlog/position.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
+import { hash } from '../hash.ts';
 import { causalityKeys as identityKeys, identityFor, valuesKey, type RowIdentity } from './row-identity.ts';
 
 export { valuesKey };
@@ -89,9 +90,3 @@ export function causalityKeys(rc: RoutedChange): string[] {
   return identityKeys(t, rc.identity ?? identityFor(rc.info, undefined), images);
 }
 
-/** FNV-1a: deterministic across restarts and processes, so a replayed change reaches the same writer. */
-export function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
-  return h >>> 0;
-}

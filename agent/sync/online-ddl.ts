@@ -8,7 +8,7 @@ import type { QueryEvent } from '../binlog/events.ts';
 import { posKey } from '../binlog/position.ts';
 import { deleteRows, META_TABLES } from '../checkpoint-tables.ts';
 import { query } from '../db/mysql.ts';
-import type { SubtaskContext } from '../units/context.ts';
+import type { SubtaskContext } from '../unit.ts';
 
 /**
  * online-ddl (DM's RealOnlinePlugin, dm/syncer/online-ddl-tools): gh-ost and pt-online-schema-change build a

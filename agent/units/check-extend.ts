@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { DmError } from '../../src/errors/index.ts';
 import { loadTableInfo, listTables } from '../db/schema.ts';
-import type { SubtaskRules } from './context.ts';
+import type { SubtaskRules } from '../unit.ts';
 
 /**
  * Precheck for DM extended columns (routes' extract-table/extract-schema/extract-source), as DM's checker does

@@ -4,7 +4,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
 import { taskZone } from '../db/timezone.ts';
 import { checkExtendedColumns } from './check-extend.ts';
-import type { SubtaskContext, Unit } from './context.ts';
+import type { SubtaskContext, Unit } from '../unit.ts';
 
 /**
  * Precheck (DM's check unit): the upstream can be dumped and, unless task-mode is full, replicated from.

@@ -9,7 +9,7 @@ import { createDatabaseFor, createTableFor } from '../sync/sqlgen.ts';
 import { strictCollations, type UpstreamCollations } from '../../src/sql/strict-collation.ts';
 import { forStatement, readUpstreamCollations } from '../db/collations.ts';
 import { Snapshot } from './snapshot.ts';
-import { throwIfAborted, type SubtaskContext, type SubtaskRules, type Unit } from './context.ts';
+import { throwIfAborted, type SubtaskContext, type SubtaskRules, type Unit } from '../unit.ts';
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 

@@ -6,7 +6,7 @@ import { maxPos, posKey, type BinlogPosition } from '../binlog/position.ts';
 import type { ChunkRow, SourceState, TableReload } from '../checkpoint.ts';
 import { binlogStatements } from '../db/binlog-ddl.ts';
 import { escapeId, query } from '../db/mysql.ts';
-import type { SubtaskContext } from './context.ts';
+import type { SubtaskContext } from '../unit.ts';
 import { createTarget, migratedTable, planChunks, schemaCreator, snapshotInfo, strictDefaults } from './dump.ts';
 import { planReload, tableKey, type PlanTable, type TouchingStatement } from './load-reconcile.ts';
 import { Snapshot } from './snapshot.ts';

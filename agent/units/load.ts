@@ -12,7 +12,7 @@ import { openDataConnection } from '../db/downstream.ts';
 import { snapshotInfo } from './dump.ts';
 import { resumeSnapshot } from './load-resume.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';
-import { throwIfAborted, type SubtaskContext, type Unit } from './context.ts';
+import { throwIfAborted, type SubtaskContext, type Unit } from '../unit.ts';
 
 const BATCH_ROWS = 1000;
 /** Fault hook for crash tests only: slows each chunk down so a test can kill the agent mid-load reliably. */

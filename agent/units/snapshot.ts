@@ -4,6 +4,7 @@ import type { BinlogPosition } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
 import { snapshotTracker } from '../db/tracked.ts';
+import { readGtid } from '../db/binlog-status.ts';
 import { escapeId } from '../db/mysql.ts';
 import { listTables } from '../db/schema.ts';
 import type { SchemaTracker } from '../../src/schema/model.ts';
@@ -71,24 +72,3 @@ export class Snapshot {
   }
 }
 
-/** The upstream's GTID state: MariaDB `gtid_binlog_pos`, MySQL `gtid_executed`. */
-export async function readGtid(conn: Connection): Promise<string | undefined> {
-  try {
-    const [r] = await query<Record<string, string>[]>(conn, 'upstream', 'SELECT @@GLOBAL.gtid_binlog_pos AS g');
-    return r?.g || undefined;
-  } catch {
-    try {
-      const [r] = await query<Record<string, string>[]>(conn, 'upstream', 'SELECT @@GLOBAL.gtid_executed AS g');
-      return r?.g?.replace(/\s/g, '') || undefined;
-    } catch { return undefined; }
-  }
-}
-
-export async function masterStatus(conn: Connection): Promise<BinlogPosition | undefined> {
-  const [ms] = await query<Record<string, string | number>[]>(conn, 'upstream', 'SHOW MASTER STATUS');
-  if (!ms) return undefined;
-  const p: BinlogPosition = { name: String(ms.File), pos: Number(ms.Position) };
-  const g = await readGtid(conn);
-  if (g) p.gtid = g;
-  return p;
-}

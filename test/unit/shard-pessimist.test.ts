@@ -5,7 +5,7 @@
  * reaching a different DDL is refused (TSDM-50005) before anything is written; the lock is deleted only by the last
  * source to release its shards, and `unlock --action skip` releases every shard without running the DDL.
  *
- * The pessimist already reaches `dm_locks` through the ShardLocks interface (agent/units/context.ts), so no production
+ * The pessimist already reaches `dm_locks` through the ShardLocks interface (agent/unit.ts), so no production
  * change was needed: an in-memory ShardLocks below stands for the NATS KV one (agent/shard/locks.ts), shared by the
  * Pessimist of every source, and a Map stands for the downstream `<task>_shard_hold` rows.
  *
@@ -19,7 +19,7 @@ import type { Connection } from 'mysql2/promise';
 import pino from 'pino';
 import { Pessimist } from '../../agent/shard/pessimist.ts';
 import type { ShardHold } from '../../agent/checkpoint.ts';
-import type { ShardLocks, SubtaskContext } from '../../agent/units/context.ts';
+import type { ShardLocks, SubtaskContext } from '../../agent/unit.ts';
 import type { TableName } from '../../src/config/types.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { unlockLock, type ShardLockRecord } from '../../src/shard/lock.ts';

@@ -10,7 +10,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { causalityKeys, Dispatcher, hash, type RoutedChange, type Txn } from '../../agent/sync/dispatcher.ts';
+import { causalityKeys, Dispatcher, type RoutedChange, type Txn } from '../../agent/sync/dispatcher.ts';
+import { hash } from '../../agent/hash.ts';
 import { identityFor } from '../../agent/sync/row-identity.ts';
 import { col, del, downstream, ins, table, upd, type Img } from './sync-fixtures.ts';
 

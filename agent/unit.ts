@@ -1,14 +1,14 @@
-import type { SourceConfig, SubtaskSpec, TaskConfig, TableName } from '../../src/config/types.ts';
-import type { BinlogOperator, LoadProgress, SyncProgress, UnitName } from '../../src/coord/records.ts';
-import type { ShardLockRecord } from '../../src/shard/lock.ts';
-import type { ErrorRecord } from '../../src/errors/index.ts';
-import type { ExtendedColumns } from '../../src/route/router.ts';
-import type { OnlineTableType } from '../../src/filter/online-ddl-tables.ts';
-import type { DmEventType, FilterDecision } from '../../src/filter/event-filter.ts';
-import type { RowChange } from '../binlog/events.ts';
-import type { CheckpointStore } from '../checkpoint.ts';
-import type { Logger } from '../log.ts';
-import type { RelayFeed } from '../relay/reader.ts';
+import type { SourceConfig, SubtaskSpec, TaskConfig, TableName } from '../src/config/types.ts';
+import type { BinlogOperator, LoadProgress, SyncProgress, UnitName } from '../src/coord/records.ts';
+import type { ShardLockRecord } from '../src/shard/lock.ts';
+import type { ErrorRecord } from '../src/errors/index.ts';
+import type { ExtendedColumns } from '../src/route/router.ts';
+import type { OnlineTableType } from '../src/filter/online-ddl-tables.ts';
+import type { DmEventType, FilterDecision } from '../src/filter/event-filter.ts';
+import type { RowChange } from './binlog/events.ts';
+import type { CheckpointStore } from './checkpoint.ts';
+import type { Logger } from './log.ts';
+import type { RelayFeed } from './relay/reader.ts';
 
 /** What one (task, source) pair's units share. Built by the subtask runner; units never reach NATS themselves. */
 export interface SubtaskContext {

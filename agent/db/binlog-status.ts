@@ -1,0 +1,27 @@
+import type { Connection } from 'mysql2/promise';
+import type { BinlogPosition } from '../binlog/position.ts';
+import { query } from './mysql.ts';
+
+/** Where the upstream's binlog is now: read by the dump's snapshot, the sync unit's start and the relay. */
+
+/** The upstream's GTID state: MariaDB `gtid_binlog_pos`, MySQL `gtid_executed`. */
+export async function readGtid(conn: Connection): Promise<string | undefined> {
+  try {
+    const [r] = await query<Record<string, string>[]>(conn, 'upstream', 'SELECT @@GLOBAL.gtid_binlog_pos AS g');
+    return r?.g || undefined;
+  } catch {
+    try {
+      const [r] = await query<Record<string, string>[]>(conn, 'upstream', 'SELECT @@GLOBAL.gtid_executed AS g');
+      return r?.g?.replace(/\s/g, '') || undefined;
+    } catch { return undefined; }
+  }
+}
+
+export async function masterStatus(conn: Connection): Promise<BinlogPosition | undefined> {
+  const [ms] = await query<Record<string, string | number>[]>(conn, 'upstream', 'SHOW MASTER STATUS');
+  if (!ms) return undefined;
+  const p: BinlogPosition = { name: String(ms.File), pos: Number(ms.Position) };
+  const g = await readGtid(conn);
+  if (g) p.gtid = g;
+  return p;
+}
