@@ -14,22 +14,28 @@ function tuple(values: Value[]): string {
   return `(${values.map((v) => (v === null ? 'NULL' : escapeValue(v))).join(',')})`;
 }
 
-/** Multi-row INSERT/REPLACE statements of at most `maxBytes` each. */
+/**
+ * Multi-row INSERT/REPLACE statements of at most `maxBytes` each, counted in UTF-8 bytes as the server's
+ * max_allowed_packet counts them (String.length would let non-ASCII text reach ~3× the limit). A row larger than the
+ * limit still goes out, alone.
+ */
 export function insertStatements(verb: 'INSERT' | 'REPLACE' | 'INSERT IGNORE', t: TableName, cols: string[], rows: Value[][], maxBytes = 4 << 20): string[] {
   if (rows.length === 0) return [];
   const head = `${verb} INTO ${qualified(t)} (${cols.map(escapeId).join(',')}) VALUES `;
   const out: string[] = [];
   let cur: string[] = [];
-  let size = head.length;
+  const headBytes = Buffer.byteLength(head);
+  let size = headBytes;
   for (const r of rows) {
     const s = tuple(r);
-    if (cur.length > 0 && size + s.length + 1 > maxBytes) {
+    const n = Buffer.byteLength(s);
+    if (cur.length > 0 && size + n + 1 > maxBytes) {
       out.push(head + cur.join(','));
       cur = [];
-      size = head.length;
+      size = headBytes;
     }
     cur.push(s);
-    size += s.length + 1;
+    size += n + 1;
   }
   if (cur.length) out.push(head + cur.join(','));
   return out;

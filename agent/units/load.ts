@@ -205,7 +205,8 @@ export class LoadUnit implements Unit {
         const vals = cols.map((k) => row[k] ?? null);
         for (const i of tsIdx) { const v = vals[i]; if (typeof v === 'string') vals[i] = shiftTimestamp(v, zone.offsetMinutes); }
         if (ext) vals.push(...ext.values);
-        for (const v of vals) bytes += v === null ? 4 : v.length + 3;
+        // UTF-8 bytes of the statement text: quoted strings, X'..' hex for Buffers (sqlgen.ts splits statements by bytes too).
+        for (const v of vals) bytes += v === null ? 4 : typeof v === 'string' ? Buffer.byteLength(v) + 3 : v.length * 2 + 4;
         batch.push(vals);
         total++;
         if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();
