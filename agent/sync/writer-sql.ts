@@ -17,6 +17,18 @@ import { whereColumns } from './row-identity.ts';
  *    unique index whose values are all non-NULL, else on every column, LIMIT 1),
  *    consecutive inserts merged into one statement. Exactly-once checkpoints make this safe.
  *
+ * Keyed or keyless, and by which key, is a property of each change (its `key`), not of the target table: rows of
+ * one target can carry different identities in one batch (shards of one target with different structures; a
+ * downstream key that changed mid-batch). So a target's changes are cut into runs of consecutive changes with the
+ * same key columns, and each run is compacted and written on its own, runs in binlog order. Compacting across runs
+ * would be wrong twice over: a key value means nothing without its columns (id=5 and u='5' are two rows), and moving
+ * a run's DELETE before another run's REPLACE (or after it) can undo the later change, e.g.
+ *
+ *   key (id): INSERT (id=1,u=7)   key (u): DELETE u=7   key (id): INSERT (id=1,u=7)   → the row must end present
+ *
+ * compacted per key column set it would be `REPLACE (1,7); DELETE u IN (7)`. A target whose rows all share their key
+ * columns (the usual case, shards included) is one run and compacts exactly as before.
+ *
  * Columns: each change is written with the columns of its own row image (its `info`) minus generated columns (the
  * downstream computes those; writing one is an error). Rows are put in one multi-row statement only when their
  * column lists are the same: shards of one target with different columns (optimistic shard merge, where the target
@@ -32,10 +44,29 @@ export function writerStatements(changes: RoutedChange[]): string[] {
   }
   const colsOf = writableColumns();
   for (const list of byTable.values()) {
-    if (list[0]!.key.length > 0) out.push(...keyedStatements(list, colsOf));
-    else out.push(...keylessStatements(list, colsOf));
+    for (const run of runsByKey(list)) {
+      if (run[0]!.key.length > 0) out.push(...keyedStatements(run, colsOf));
+      else out.push(...keylessStatements(run, colsOf));
+    }
   }
   return out;
+}
+
+/** Consecutive changes of one target with the same key columns (binlog order kept within and between runs). */
+function runsByKey(list: RoutedChange[]): RoutedChange[][] {
+  const runs: RoutedChange[][] = [];
+  let cur: RoutedChange[] = [];
+  for (const c of list) {
+    const prev = cur[cur.length - 1];
+    if (prev && prev.key !== c.key && !sameColumns(prev.key, c.key)) { runs.push(cur); cur = []; }
+    cur.push(c);
+  }
+  if (cur.length > 0) runs.push(cur);
+  return runs;
+}
+
+function sameColumns(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The columns a row of `info` is written with (not generated), computed once per structure. */
