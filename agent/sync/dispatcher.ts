@@ -4,7 +4,7 @@ import type { BinlogPosition } from '../binlog/position.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { hash } from '../hash.ts';
-import { causalityKeys as identityKeys, identityFor, valuesKey, type RowIdentity } from './row-identity.ts';
+import { causalityKeys as identityKeys, identityFor, sameIdentity, valuesKey, type RowIdentity } from './row-identity.ts';
 
 export { valuesKey };
 
@@ -38,9 +38,18 @@ export interface Txn { end: BinlogPosition; changes: RoutedChange[] }
  * collide on a unique index. A transaction whose keys are owned by two writers
  * cannot join the batch: the caller flushes (a barrier) and adds it to the next batch, where it may take all its
  * changes to one writer.
+ *
+ * Keys are only comparable under one row identity: when the downstream's keys change (another source's shard DDL,
+ * seen as a refreshed identity cache), one row's changes before and after carry two identities, hence two unrelated
+ * keys (a keyless target's one key `t|*`, then `t|pk|5`), and could land on two writers that commit in either order.
+ * So a transaction whose rows carry an identity other than the one the batch holds for the same upstream structure and
+ * target is refused too: the caller flushes, and the new identity starts a batch of its own. (The sync unit also
+ * flushes before it refreshes the cache; this keeps the invariant whoever refreshes it.)
  */
 export class Dispatcher {
   private readonly owner = new Map<string, number>();
+  /** The row identity each upstream structure's rows carry in this batch, per target. */
+  private readonly identities = new Map<TableInfo, { target: TableName; identity: RowIdentity | undefined }>();
   readonly perWriter: RoutedChange[][];
   rows = 0;
 
@@ -52,6 +61,7 @@ export class Dispatcher {
 
   /** Adds a transaction; false when it conflicts with the batch (flush first, then add to a new dispatcher). */
   tryAdd(txn: Txn): boolean {
+    if (this.rows > 0 && !this.sameIdentities(txn)) return false;
     const tentative = new Map<string, number>();
     const assigned: number[] = [];
     const ownerOf = (k: string) => tentative.get(k) ?? this.owner.get(k);
@@ -74,13 +84,31 @@ export class Dispatcher {
       for (const keys of keysPer) for (const k of keys) this.owner.set(k, w);
       for (const c of txn.changes) this.perWriter[w]!.push(c);
       this.rows += txn.changes.length;
+      this.noteIdentities(txn);
       return true;
     }
     for (const [k, w] of tentative) this.owner.set(k, w);
     txn.changes.forEach((c, i) => this.perWriter[assigned[i]!]!.push(c));
     this.rows += txn.changes.length;
+    this.noteIdentities(txn);
     return true;
   }
+
+  /** False when a change carries another identity than the batch's rows of its upstream structure and target. */
+  private sameIdentities(txn: Txn): boolean {
+    return txn.changes.every((c) => {
+      const seen = this.identities.get(c.info);
+      return !seen || !sameTarget(seen.target, c.target) || sameIdentity(seen.identity, c.identity);
+    });
+  }
+
+  private noteIdentities(txn: Txn): void {
+    for (const c of txn.changes) this.identities.set(c.info, { target: c.target, identity: c.identity });
+  }
+}
+
+function sameTarget(a: TableName, b: TableName): boolean {
+  return a === b || (a.schema === b.schema && a.table === b.table);
 }
 
 /** The keys a change owns: every downstream unique key value of its before and after images (row-identity.ts). */

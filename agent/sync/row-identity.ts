@@ -110,6 +110,16 @@ function sortKeyFirst(list: IdentityIndex[], key: string[]): IdentityIndex[] {
   return i <= 0 ? list : [list[i]!, ...list.slice(0, i), ...list.slice(i + 1)];
 }
 
+/** True when two identities key, index and fold rows alike (the objects differ after every cache refresh). */
+export function sameIdentity(a: RowIdentity | undefined, b: RowIdentity | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  if (!same(a.key, b.key) || a.uniques.length !== b.uniques.length || a.fold.size !== b.fold.size) return false;
+  if (!a.uniques.every((u, i) => { const v = b.uniques[i]!; return same(u.columns, v.columns) && u.prefix.every((p, j) => p === v.prefix[j]); })) return false;
+  for (const [c, f] of a.fold) if (b.fold.get(c) !== f) return false;
+  return true;
+}
+
 /**
  * Columns an UPDATE or DELETE of a row without a key matches (with LIMIT 1): the first unique index whose values in
  * `before` are all non-NULL (DM: getWhereIdxByData), else every written column.

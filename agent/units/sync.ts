@@ -77,7 +77,8 @@ export class SyncUnit implements Unit {
   /** Foreign-key rules downstream that cascade (read again after every DDL). */
   private fk = CascadeRules.none;
   private fkStale = true;
-  /** Row identity per target table from the downstream's keys (sync/row-identity.ts); dropped after DDL and lock steps. */
+  /** Row identity per target table from the downstream's keys (sync/row-identity.ts); dropped after DDL and lock steps,
+   * always with the batch flushed first (a row's changes under two identities must not share a batch). */
   private readonly ids: RowIdentities;
   private lockVersion = -1;
   /** collation_compatible: strict — the upstream's collation defaults (read at start, like DM's syncer). */
@@ -266,6 +267,17 @@ export class SyncUnit implements Unit {
       this.readPos = ev.end;
       this.stats.totalEvents++;
       if (ev.kind === 'txn') {
+        // Another source's shard DDL (either shard mode) may have changed a merged table's keys downstream without a DDL
+        // event here: the row-identity cache is refreshed, and first the batch is flushed, as before every other
+        // refresh (DDL below, execShardDdl). Changes of one row before and after carry two identities, hence unrelated
+        // causality keys: in one batch, its insert and its later delete could commit on two writers in either order.
+        // (The dispatcher also refuses a transaction whose identity differs from the batch's: the backstop.)
+        const locks = ctx.shardLocks?.version;
+        if (locks !== undefined && locks !== this.lockVersion) {
+          await flush();
+          this.lockVersion = locks;
+          this.ids.invalidate();
+        }
         const txn = await this.route(ev);
         if (await this.cascading(txn)) {
           // A change the downstream must cascade (foreign-keys.ts): a barrier, applied alone in binlog order.
@@ -338,9 +350,6 @@ export class SyncUnit implements Unit {
    * transaction's changes. */
   private async route(ev: TxnEvent): Promise<Txn> {
     const out: RoutedChange[] = [];
-    // Another source's shard DDL (either shard mode) changes the merged table downstream without a DDL event here.
-    const locks = this.ctx.shardLocks?.version;
-    if (locks !== undefined && locks !== this.lockVersion) { this.lockVersion = locks; this.ids.invalidate(); }
     for (const change of ev.changes) {
       const { schema, table } = change;
       const { action, rule } = this.ctx.rules.eventAction(schema, table, change.op);
