@@ -151,15 +151,22 @@ export function valuesKey(vals: Value[]): string {
  * Causality keys of one row change on table `t` (see agent/sync/dispatcher.ts): one per unique index and row image,
  * values folded; an index with a NULL value is skipped (NULLs never collide). A table without a key downstream is one
  * key: its changes stay in binlog order on one writer.
+ *
+ * A key names its index (the primary key, else the index's columns), not its place in this identity's list: rows of
+ * one target can carry different identities (shards of different structures; one shard keyed by `id`, another, that
+ * lacks `id`, by a unique `u`), and a value of one downstream index must be one key whichever identity a change
+ * carries, or a value moving between shards (a delete of u=4 on one, an update to u=4 on the other) could go to two
+ * writers and the delete commit last. For the same reason a keyless identity's changes also own their unique indexes'
+ * non-NULL values besides the table's one key.
  */
 export function causalityKeys(t: string, id: RowIdentity, images: Record<string, Value>[]): string[] {
-  if (id.key.length === 0) return [`${t}|*`];
-  const keys: string[] = [];
+  const keyless = id.key.length === 0;
+  const keys: string[] = keyless ? [`${t}|*`] : [];
   for (const img of images) {
     id.uniques.forEach((u, i) => {
       const vals = u.columns.map((c, j) => foldValue(img[c], id.fold.get(c), u.prefix[j] ?? null));
-      if (i > 0 && vals.some((v) => v === null)) return;
-      keys.push(`${t}|${i === 0 ? 'pk' : `uk:${u.columns.join(',')}`}|${valuesKey(vals)}`);
+      if ((keyless || i > 0) && vals.some((v) => v === null)) return;
+      keys.push(`${t}|${u.name === 'PRIMARY' ? 'pk' : `uk:${u.columns.join(',').toLowerCase()}`}|${valuesKey(vals)}`);
     });
   }
   return keys;

@@ -173,9 +173,11 @@ test('keyless tables: one key per table, so all of a table\'s changes stay in or
   const keyOf = (rc: RoutedChange) => causalityKeys(rc);
   assert.deepEqual(keyOf(ins(K, { a: '1', b: '2' })), ['db.t|*']);
   assert.deepEqual(keyOf(ins(K, { a: '1' }, { target: { schema: 'db', table: 'k' } })), ['db.k|*'], 'per target table');
-  // A unique index downstream that is nullable does not make a key: still one key per table.
+  // A unique index downstream that is nullable does not make a key: still one key per table (its changes stay on one
+  // writer), plus the index's non-NULL values, which a keyed shard of the same target may share (next test).
   const nullableUk = identityFor(K, downstream([['a', true, null], ['b', true, null]], [['ua', 'a', null]]));
-  assert.deepEqual(causalityKeys(ins(K, { a: '1', b: '2' }, { identity: nullableUk })), ['db.t|*']);
+  assert.deepEqual(causalityKeys(ins(K, { a: '1', b: '2' }, { identity: nullableUk })), ['db.t|*', 'db.t|uk:a|"1"']);
+  assert.deepEqual(causalityKeys(ins(K, { a: null, b: '2' }, { identity: nullableUk })), ['db.t|*']);
   const d = new Dispatcher(4);
   const changes = Array.from({ length: 20 }, (_, i) => (i % 2 ? del(K, { a: String(i - 1), b: null }) : ins(K, { a: String(i), b: null })));
   for (const c of changes) assert.ok(d.tryAdd(txn(c)));
@@ -184,6 +186,38 @@ test('keyless tables: one key per table, so all of a table\'s changes stay in or
   assert.deepEqual(used[0]!.map((c) => c.change), changes.map((c) => c.change));
   // The same key values on another target table are other keys.
   assert.notDeepEqual(causalityKeys(ins(T, { id: '1' })), causalityKeys(ins(T, { id: '1' }, { target: { schema: 'db', table: 'other' } })));
+});
+
+test('a value of one downstream index is one key whichever identity the change carries (shards keyed differently)', () => {
+  // Downstream t(id PK, u UNIQUE NOT NULL, w UNIQUE NULL). Shard C carries id, u and w (keyed by id); shard D lacks id
+  // (keyed by u); shard E carries only w and v (keyless). The value u=4 leaves D and arrives in C: D's delete and C's
+  // update must meet on one writer, or C's REPLACE could commit first and D's DELETE remove it. The same for w=7
+  // between C and the keyless E.
+  const dn = downstream([['id', false, null], ['u', false, null], ['w', true, null], ['v', true, null]],
+    [['PRIMARY', 'id', null], ['uu', 'u', null], ['uw', 'w', null]]);
+  const C = table('c', [col('id', { nullable: false }), col('u', { nullable: false }), col('w')], ['id']);
+  const D = table('d', [col('u', { nullable: false })], ['u']);
+  const E = table('e', [col('w'), col('v')]);
+  const [ic, id, ie] = [identityFor(C, dn), identityFor(D, dn), identityFor(E, dn)];
+  assert.deepEqual([ic.key, id.key, ie.key], [['id'], ['u'], []]);
+  const shared = (x: RoutedChange, y: RoutedChange) => causalityKeys(x).filter((k) => causalityKeys(y).includes(k));
+  for (let i = 0; i < 30; i++) {
+    const u = String(100 + i);
+    const dDel = del(D, { u }, { identity: id });
+    const cUpd = upd(C, { id: String(i), u: '1', w: null }, { id: String(i), u, w: null }, { identity: ic });
+    assert.deepEqual(shared(dDel, cUpd), [`db.t|uk:u|"${u}"`]);
+    const d = new Dispatcher(4);
+    assert.ok(d.tryAdd(txn(dDel)));
+    assert.ok(d.tryAdd(txn(cUpd)));
+    assert.equal(writerOf(d, cUpd), writerOf(d, dDel), `u=${u}: one writer`);
+    const eDel = del(E, { w: u, v: '0' }, { identity: ie });
+    const cIns = ins(C, { id: String(1000 + i), u: String(2000 + i), w: u }, { identity: ic });
+    assert.deepEqual(shared(eDel, cIns), [`db.t|uk:w|"${u}"`]);
+    const e = new Dispatcher(4);
+    assert.ok(e.tryAdd(txn(eDel)));
+    assert.ok(e.tryAdd(txn(cIns)));
+    assert.equal(writerOf(e, cIns), writerOf(e, eDel), `w=${u}: one writer`);
+  }
 });
 
 test('a forced writer (a held shard\'s replayed change) pulls the change and its keys to that writer', () => {
