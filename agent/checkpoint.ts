@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import type { BinlogPosition } from '../src/coord/records.ts';
+import type { BinlogPosition } from '../src/binlog/position.ts';
 import { DmError } from '../src/errors/index.ts';
 import { query } from './db/mysql.ts';
 import { deleteRows, ensureMetaTables, META_TABLES, metaTable, metaTableName } from './checkpoint-tables.ts';

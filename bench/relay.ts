@@ -17,7 +17,7 @@ import ZongJi from '@vlasky/zongji';
 import { parseSourceConfig } from '../src/config/index.ts';
 import type { DbConfig } from '../src/config/types.ts';
 import { SchemaTracker } from '../src/schema/model.ts';
-import { comparePos, type BinlogPosition } from '../agent/binlog/position.ts';
+import { comparePos, type BinlogPosition } from '../src/binlog/position.ts';
 import { BinlogReader } from '../agent/binlog/zongji-reader.ts';
 import { connect, connectionOptions } from '../agent/db/mysql.ts';
 import { snapshotTracker } from '../agent/db/tracked.ts';

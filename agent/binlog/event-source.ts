@@ -1,5 +1,5 @@
 import type { BinlogEvent } from './events.ts';
-import type { BinlogPosition } from './position.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 
 /**
  * What the sync unit reads from: the upstream binlog directly (BinlogReader, zongji) or the source's relay log

@@ -1,7 +1,7 @@
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import type { TrackedTable } from '../../src/schema/model.ts';
-import type { BinlogPosition } from './position.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 
 /** The binlog as the sync unit sees it: our own types, independent of the decoder library (CONVENTIONS §2). */
 

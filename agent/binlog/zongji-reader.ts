@@ -10,7 +10,8 @@ import { toColumnDefs, toTableInfo } from '../../src/schema/from-server.ts';
 import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { fixNegativeTime2, time2Columns } from './time-fix.ts';
-import { MariaGtidState, type BinlogPosition } from './position.ts';
+import { type BinlogPosition } from '../../src/binlog/position.ts';
+import { MariaGtidState } from './mariadb-gtid.ts';
 import { hash } from '../hash.ts';
 
 /** The server id a binlog connection registers with: the source's `server-id` (0: none), or one derived from `key` (stable

@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
-import type { BinlogPosition } from '../binlog/position.ts';
-import { comparePos } from '../binlog/position.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
+import { comparePos } from '../../src/binlog/position.ts';
 import { query } from './mysql.ts';
 
 /** A statement (Query event) of the upstream binlog: its end position, default schema and text. */

@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import type { BinlogPosition } from '../binlog/position.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { query } from './mysql.ts';
 
 /** Where the upstream's binlog is now: read by the dump's snapshot, the sync unit's start and the relay. */

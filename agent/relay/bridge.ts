@@ -1,7 +1,7 @@
 import { DmError, Errors } from '../../src/errors/index.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
-import { comparePos, type BinlogPosition } from '../binlog/position.ts';
+import { comparePos, type BinlogPosition } from '../../src/binlog/position.ts';
 import { RelayReader, type RelayReaderOptions } from './reader.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { statfsSync } from 'node:fs';
 import type { SourceConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { comparePos, formatPos, type BinlogPosition } from '../binlog/position.ts';
+import { comparePos, formatPos, type BinlogPosition } from '../../src/binlog/position.ts';
 import type { RelayStore } from './store.ts';
 
 /**

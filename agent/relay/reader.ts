@@ -5,7 +5,7 @@ import { toTableInfo } from '../../src/schema/from-server.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import type { ReaderOptions } from '../binlog/zongji-reader.ts';
 import type { BinlogEvent, RowChange } from '../binlog/events.ts';
-import { comparePos, formatPos, type BinlogPosition } from '../binlog/position.ts';
+import { comparePos, formatPos, type BinlogPosition } from '../../src/binlog/position.ts';
 import type { TableInfo } from '../db/schema.ts';
 import type { RelayRecord, RelayStore } from './store.ts';
 import { gtidCovers } from './gtid.ts';

@@ -5,7 +5,7 @@ import type { RelayStatus } from '../../src/coord/relay-records.ts';
 import { DmError, asDmError, type ErrorRecord } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
-import { comparePos, formatPos, type BinlogPosition } from '../binlog/position.ts';
+import { comparePos, formatPos, type BinlogPosition } from '../../src/binlog/position.ts';
 import { BinlogReader, binlogServerId } from '../binlog/zongji-reader.ts';
 import { connect, query } from '../db/mysql.ts';
 import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';

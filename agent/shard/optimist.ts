@@ -1,5 +1,5 @@
 import type { TableName } from '../../src/config/types.ts';
-import type { BinlogPosition } from '../../src/coord/records.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { SchemaTracker, type TrackedTable } from '../../src/schema/model.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { alterClauses } from '../../src/sql/ddl.ts';
@@ -7,7 +7,7 @@ import {
   newOptimisticLock, optimisticSteps, SHARD_FORMAT, type DdlStep, type OptimisticLockRecord, type ShardColumn, type ShardSchema,
 } from '../../src/shard/optimistic.ts';
 import { shardKey, type ShardLockRecord } from '../../src/shard/lock.ts';
-import { posKey } from '../binlog/position.ts';
+import { posKey } from '../../src/binlog/position.ts';
 import { crashPoint } from '../fault.ts';
 import type { ShardLocks, SubtaskContext } from '../unit.ts';
 

@@ -1,12 +1,12 @@
 import type { Connection } from 'mysql2/promise';
 import type { TableName } from '../../src/config/types.ts';
-import type { BinlogPosition } from '../../src/coord/records.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import {
   ackLock, joinLock, lockReady, lockReleased, newLock, reachLock, shardKey, type ShardLockRecord,
 } from '../../src/shard/lock.ts';
-import { comparePos, posKey } from '../binlog/position.ts';
+import { comparePos, posKey } from '../../src/binlog/position.ts';
 import type { ShardHold } from '../checkpoint.ts';
 import { crashPoint } from '../fault.ts';
 import type { ShardLocks, SubtaskContext } from '../unit.ts';

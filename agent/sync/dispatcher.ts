@@ -1,6 +1,6 @@
 import type { TableName } from '../../src/config/types.ts';
 import type { RowChange } from '../binlog/events.ts';
-import type { BinlogPosition } from '../binlog/position.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { hash } from '../hash.ts';

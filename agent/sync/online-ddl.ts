@@ -5,7 +5,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { OnlineDdlTables } from '../../src/filter/online-ddl-tables.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import type { QueryEvent } from '../binlog/events.ts';
-import { posKey } from '../binlog/position.ts';
+import { posKey } from '../../src/binlog/position.ts';
 import { deleteRows, META_TABLES } from '../checkpoint-tables.ts';
 import { query } from '../db/mysql.ts';
 import type { SubtaskContext } from '../unit.ts';

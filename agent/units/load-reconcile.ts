@@ -1,5 +1,5 @@
 import type { TableName } from '../../src/config/types.ts';
-import { comparePos, type BinlogPosition } from '../binlog/position.ts';
+import { comparePos, type BinlogPosition } from '../../src/binlog/position.ts';
 
 /**
  * Which tables a resumed load must reload whole (pure logic; agent/units/load.ts applies it).

@@ -2,7 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { TableName } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { classifyQuery } from '../../src/sql/ddl.ts';
-import { maxPos, posKey, type BinlogPosition } from '../binlog/position.ts';
+import { maxPos, posKey, type BinlogPosition } from '../../src/binlog/position.ts';
 import type { ChunkRow, SourceState, TableReload } from '../checkpoint.ts';
 import { binlogStatements } from '../db/binlog-ddl.ts';
 import { escapeId, query } from '../db/mysql.ts';

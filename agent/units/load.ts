@@ -1,8 +1,9 @@
 import type { Connection } from 'mysql2/promise';
 import type { Connection as CoreConnection, RowDataPacket, TypeCast } from 'mysql2';
-import type { BinlogPosition, TableLoadProgress } from '../../src/coord/records.ts';
+import type { TableLoadProgress } from '../../src/coord/records.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { comparePos } from '../binlog/position.ts';
+import { comparePos } from '../../src/binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';
 import { classifyMysqlError, escapeId, isClosed, isConnectionLost, isTransient, query, type Row, type Value } from '../db/mysql.ts';
 import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';

@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import type { DbConfig } from '../../src/config/types.ts';
-import type { BinlogPosition } from '../../src/coord/records.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
 import { snapshotTracker } from '../db/tracked.ts';

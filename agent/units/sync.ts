@@ -1,10 +1,11 @@
 import type { Connection } from 'mysql2/promise';
 import type { TableName } from '../../src/config/types.ts';
-import type { BinlogPosition, SyncProgress } from '../../src/coord/records.ts';
+import type { SyncProgress } from '../../src/coord/records.ts';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError, asDmError } from '../../src/errors/index.ts';
 import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import type { QueryEvent, TxnEvent } from '../binlog/events.ts';
-import { comparePos, formatPos, maxPos, minPos, posKey } from '../binlog/position.ts';
+import { comparePos, formatPos, maxPos, minPos, posKey } from '../../src/binlog/position.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import { BridgedReader } from '../relay/bridge.ts';

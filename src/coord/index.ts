@@ -5,4 +5,4 @@ export { Coord, isCasConflict, READ_RETRY_MS, type CoordOptions, type Entry } fr
 
 export * from './ops.ts';
 export { readRelays, readStatus, type SourceView, type TaskView } from './status-view.ts';
-export { comparePositions, deriveSync, percentText, type SyncState, type SyncView } from './status-derive.ts';
+export { deriveSync, percentText, type SyncState, type SyncView } from './status-derive.ts';

@@ -1,4 +1,5 @@
 import type { ErrorRecord } from '../errors/index.ts';
+import type { BinlogPosition } from '../binlog/position.ts';
 
 /** Values stored in the KV buckets (JSON). Every record is owned by exactly one writer (DESIGN.md §3 table). */
 
@@ -81,7 +82,6 @@ export interface TaskRecord {
 
 export type UnitName = 'check' | 'dump' | 'load' | 'sync';
 
-export interface BinlogPosition { name: string; pos: number; gtid?: string }
 
 export interface TableLoadProgress { table: string; doneChunks: number; totalChunks: number; doneRows: number; totalRows: number }
 

@@ -1,5 +1,6 @@
 import type { ErrorRecord } from '../errors/index.ts';
-import type { BinlogPosition, DesiredStage } from './records.ts';
+import type { DesiredStage } from './records.ts';
+import type { BinlogPosition } from '../binlog/position.ts';
 
 /** dm_status/relay.<source>: written by the agent bound to the source, about once a second (DESIGN.md §3). */
 export interface RelayStatus {

@@ -1,5 +1,6 @@
-import { comparePositions } from './position.ts';
-import type { BinlogPosition, SubtaskStatus } from './records.ts';
+import { comparePos } from '../binlog/position.ts';
+import type { SubtaskStatus } from './records.ts';
+import type { BinlogPosition } from '../binlog/position.ts';
 
 /**
  * What a subtask's status means, derived once for every reader (query-status text and --json, --wait-for, the
@@ -39,7 +40,6 @@ export interface SyncView {
   safeMode: boolean;
 }
 
-export { comparePositions };
 
 /** Why a subtask's sync figures are not live, or undefined when they are. */
 function staleReason(st: Pick<SubtaskStatus, 'stage' | 'unit' | 'error'>, agentAlive: boolean): string | undefined {
@@ -58,7 +58,7 @@ export function deriveSync(st: Pick<SubtaskStatus, 'stage' | 'unit' | 'error' | 
   const y = st.sync;
   if (!y) return undefined;
   const why = staleReason(st, agentAlive);
-  const raised = !!(y.synced && y.master && comparePositions(y.synced, y.master) > 0);
+  const raised = !!(y.synced && y.master && comparePos(y.synced, y.master) > 0);
   const view: SyncView = {
     state: why !== undefined ? 'stale' : y.caughtUp ? 'synced' : 'catching-up',
     caughtUp: why === undefined && y.caughtUp,

@@ -1,8 +1,8 @@
 import { Bucket, percentText, readRelays, readStatus, type BoundRecord, type RelayStatus, type SyncView, type TaskView } from '../../src/coord/index.ts';
 import { DmError, formatRecord, type ErrorRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command } from '../context.ts';
+import { showPos as pos } from '../../src/binlog/position.ts';
 
-function pos(p?: { name: string; pos: number }): string { return p ? `${p.name}:${p.pos}` : '-'; }
 
 /** The sync line: live figures only while the sync unit runs; otherwise its last positions, marked as such. */
 function syncLine(y: SyncView): string {

@@ -1,6 +1,7 @@
 import { Keys, LEASE_TTL_MS } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
-import { ago, count, duration, exact, oneLine, percent, position, truncate, wrap } from './format.ts';
+import { showPos as position } from '../../src/binlog/position.ts';
+import { ago, count, duration, exact, oneLine, percent, truncate, wrap } from './format.ts';
 import { liveness, type DashboardState } from './read-model.ts';
 import { agentRows, errorRows, lockRows, taskRows } from './selectors.ts';
 import type { ViewName } from './ui-state.ts';

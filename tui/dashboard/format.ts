@@ -98,6 +98,3 @@ export function parseTime(iso: string | undefined): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-export function position(p: { name: string; pos: number } | undefined): string {
-  return p ? `${p.name}:${p.pos}` : '-';
-}
