@@ -1,7 +1,7 @@
 /**
- * `npm test`: runs unit tests, then integration tests (real mariadbd + nats-server started by test/harness), then
+ * `npm test`: runs the static checks (biome format + lint, tsc), then unit tests, then integration tests (real mariadbd + nats-server started by test/harness), then
  * DM's own scenarios (test/conformance, issue #8) when ../shared/dm-cases (or TSDM_DM_CASES) exists, with Node's
- * own test runner. `npm test -- unit`, `-- integration` or `-- conformance` runs one group; extra args are file
+ * own test runner. `npm test -- static`, `-- unit`, `-- integration` or `-- conformance` runs one group; extra args are file
  * filters (unit and integration).
  *
  * Integration files run one at a time (each starts its own servers; a 2-core machine stays responsive), each in its
@@ -36,7 +36,13 @@ function timed(name: string, run: () => boolean, timings: Timing[]): boolean {
   return ok;
 }
 
-const GROUPS = ['unit', 'integration', 'conformance'];
+const GROUPS = ['static', 'unit', 'integration', 'conformance'];
+
+/** A tool from node_modules/.bin, run to completion with its output shown. */
+function runBin(bin: string, binArgs: string[]): boolean {
+  const r = spawnSync(join('node_modules', '.bin', bin), binArgs, { stdio: 'inherit', env: process.env });
+  return r.status === 0;
+}
 const args = process.argv.slice(2);
 const groups = args.filter((a) => GROUPS.includes(a));
 const filters = args.filter((a) => !GROUPS.includes(a));
@@ -44,6 +50,13 @@ const want = groups.length ? groups : filters.length ? ['unit', 'integration'] :
 const timings: Timing[] = [];
 let failed = false;
 for (const g of want) {
+  if (g === 'static') {
+    // Format, lint (unused code, `any` without a reason) and types before anything runs: CI goes red on each.
+    console.log('\n== static checks: biome ci (format + lint), tsc --noEmit');
+    if (!timed('static: biome ci', () => runBin('biome', ['ci', '.']), timings)) failed = true;
+    if (!timed('static: tsc --noEmit', () => runBin('tsc', ['--noEmit', '-p', '.']), timings)) failed = true;
+    continue;
+  }
   if (g === 'conformance') {
     // One test file drives the runner over every case; rows that need shard merge are reported as TODO, not hidden.
     const dir = resolve(process.env['TSDM_DM_CASES'] ?? join('..', 'shared', 'dm-cases'));

@@ -1,7 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import type { Connection as CoreConnection, RowDataPacket, TypeCast } from 'mysql2';
 import type { TableLoadProgress } from '../../src/coord/records.ts';
-import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos } from '../../src/binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';

@@ -113,7 +113,9 @@ function preflight(dir: string, sc: Scenario): { reason: string; detail: string 
 interface TaskInfo { name: string; mode: string; sourceIds: string[]; caseSensitive: boolean; routes: Record<string, unknown>; instances: { sourceId: string; routeRules: string[] }[] }
 
 function taskInfo(text: string): TaskInfo {
+  // biome-ignore lint/suspicious/noExplicitAny: DM task YAML read untyped; only two keys are taken, each converted
   const t = readYaml(text) as Record<string, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: DM task YAML read untyped; only two keys are taken, each converted
   const instances = ((t['mysql-instances'] ?? []) as Record<string, any>[]).map((i) => ({ sourceId: String(i['source-id']), routeRules: (i['route-rules'] ?? []).map(String) }));
   return {
     name: String(t.name), mode: String(t['task-mode'] ?? 'all'), sourceIds: instances.map((i) => i.sourceId),
@@ -376,6 +378,7 @@ class ScenarioRun {
     for (;;) {
       const conn = await db.connect();
       try {
+        // biome-ignore lint/suspicious/noExplicitAny: rows of whatever shape the case's query returns
         let rows: any;
         for (const s of sqls) [rows] = await conn.query(s);
         const first = Array.isArray(rows) && rows[0] ? Object.values(rows[0])[0] : undefined;
@@ -440,6 +443,7 @@ async function loadTimeZones(sb: Sandbox, zones: string[]): Promise<void> {
     try {
       await c.query('USE mysql');
       for (const z of zones) {
+        // biome-ignore lint/suspicious/noExplicitAny: a one-column probe; mysql2 types rows loosely
         const [have] = await c.query<any[]>('SELECT 1 FROM time_zone_name WHERE Name = ?', [z]);
         if (have.length === 0) await c.query(execFileSync('mariadb-tzinfo-to-sql', [join('/usr/share/zoneinfo', z), z], { encoding: 'utf8' }));
       }

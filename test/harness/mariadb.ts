@@ -64,6 +64,7 @@ export interface MariaDBInstance {
    * Runs SQL on a small pool (multipleStatements on; `dateStrings`, `supportBigNumbers`, `bigNumberStrings`, so
    * values are exact strings). Returns the rows for SELECT, the ResultSetHeader otherwise.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read rows of any shape by column name
   query(sql: string, params?: unknown[]): Promise<any>;
   /** A new connection over TCP as root (same options as query); the caller ends it. */
   connect(): Promise<mysql.Connection>;
@@ -262,6 +263,7 @@ class Server implements MariaDBInstance {
     if (p) await p.end().catch(() => {});
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: tests read rows of any shape by column name
   async query(sql: string, params?: unknown[]): Promise<any> {
     if (!this.pool) throw new Error(`mariadb '${this.name}' is not running`);
     const [rows] = await this.pool.query(sql, params);

@@ -73,6 +73,7 @@ export function startAgent(opts: { name: string; nats: string; cluster?: string;
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: dmctl --json documents differ per command; tests index them
 export interface DmctlResult { code: number; stdout: string; stderr: string; json: any }
 
 /** Runs `dmctl ARGS` as a process; with `--json` in args, `json` is the parsed document. */

@@ -4,7 +4,7 @@
  * backlog behind it: every row event is decoded with the table's structure as of that event (schema tracker), and
  * the downstream equals the upstream. A restart of the agent in the middle of the backlog keeps that true.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
 

@@ -1,7 +1,6 @@
 import React from 'react';
 import { Box } from 'ink';
 import { count, duration, percent } from './format.ts';
-import type { DashboardState } from './read-model.ts';
 import { taskRows, type TaskRow } from './selectors.ts';
 import { DataTable, type Column } from './DataTable.tsx';
 import { Caption } from './Caption.tsx';
