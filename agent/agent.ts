@@ -1,8 +1,19 @@
 import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
 import type { AgentConfig } from '../src/config/agent-config.ts';
 import {
-  Bucket, Coord, Keys, LEASE_TTL_MS, Op, Subjects,
-  type BoundRecord, type CheckSourceRequest, type CheckTaskRequest, type MemberRecord, type SourceRecord, type SubtaskStatus, type TaskRecord,
+  Bucket,
+  Coord,
+  Keys,
+  LEASE_TTL_MS,
+  Op,
+  Subjects,
+  type BoundRecord,
+  type CheckSourceRequest,
+  type CheckTaskRequest,
+  type MemberRecord,
+  type SourceRecord,
+  type SubtaskStatus,
+  type TaskRecord,
 } from '../src/coord/index.ts';
 import { Election } from './cluster/election.ts';
 import { Membership } from './cluster/membership.ts';
@@ -56,13 +67,19 @@ export class Agent {
   private watchdog: NodeJS.Timeout | undefined;
   private scheduling: Promise<void> = Promise.resolve();
 
-  constructor(private readonly cfg: AgentConfig, private readonly log: Logger) {}
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly log: Logger,
+  ) {}
 
   async start(): Promise<void> {
     setSecretKey(loadSecretKey(this.cfg.secretKeyPath));
     const servers = this.cfg.nats.split(',').map((s) => s.trim());
     this.coord = await Coord.connect({
-      servers, cluster: this.cfg.cluster, name: `dm-agent ${this.cfg.name}`, replicas: this.cfg.replicas,
+      servers,
+      cluster: this.cfg.cluster,
+      name: `dm-agent ${this.cfg.name}`,
+      replicas: this.cfg.replicas,
       ...(this.cfg.natsUser ? { user: this.cfg.natsUser, pass: this.cfg.natsPassword ?? '' } : {}),
       ...(this.cfg.natsToken ? { token: this.cfg.natsToken } : {}),
     });
@@ -71,7 +88,10 @@ export class Agent {
     // with errors that are not timeouts: 12 attempts 5 s apart before giving up.
     for (const b of Object.values(Bucket)) {
       for (let attempt = 1; ; attempt++) {
-        try { await this.coord.kv(b); break; } catch (err) {
+        try {
+          await this.coord.kv(b);
+          break;
+        } catch (err) {
           if (attempt >= 12) throw err;
           this.log.warn({ bucket: b, attempt, err: String(err) }, 'cannot open KV bucket yet; retrying');
           await new Promise((r) => setTimeout(r, 5000));
@@ -79,33 +99,85 @@ export class Agent {
       }
     }
     this.relays = new Relays({
-      agent: this.cfg.name, dataDir: this.cfg.dataDir, log: this.log,
-      publish: async (s) => { if (!this.stopping) await this.coord.put(Bucket.status, Keys.relayStatus(s.source), s); },
+      agent: this.cfg.name,
+      dataDir: this.cfg.dataDir,
+      log: this.log,
+      publish: async (s) => {
+        if (!this.stopping) await this.coord.put(Bucket.status, Keys.relayStatus(s.source), s);
+      },
       tick: (w) => this.relayTick(w),
-      unpublish: async (id) => { if (!this.stopping) await this.coord.delete(Bucket.status, Keys.relayStatus(id)); },
+      unpublish: async (id) => {
+        if (!this.stopping) await this.coord.delete(Bucket.status, Keys.relayStatus(id));
+      },
     });
     this.membership = new Membership(this.coord, this.cfg.name, VERSION, this.log);
     await this.membership.start();
     this.election = new Election(this.coord, this.cfg.name, this.log, () => this.schedule());
     this.election.start();
     // A deleted member key (graceful stop, offline-member) is seen at once; an expired one only by the next tick.
-    this.unwatch.push(this.coord.watch<MemberRecord>(Bucket.members, (e) => { if (e.deleted && this.election.isLeader) void this.schedule(); }));
+    this.unwatch.push(
+      this.coord.watch<MemberRecord>(Bucket.members, (e) => {
+        if (e.deleted && this.election.isLeader) void this.schedule();
+      }),
+    );
     this.unwatch.push(...serveClusterOps(this.coord, this.cfg.name, this.election, this.log, () => this.schedule()));
-    if (!ZOMBIE) this.watchdog = setInterval(() => { void this.checkLease(); }, 250);
-    this.unwatch.push(this.coord.watch<TaskRecord>(Bucket.tasks, (e) => { if (e.deleted) this.tasks.delete(e.key); else this.tasks.set(e.key, e.value); this.kick(); }));
-    this.unwatch.push(this.coord.watch<SourceRecord>(Bucket.sources, (e) => { if (e.deleted) this.sources.delete(e.key); else this.sources.set(e.key, e.value); this.kick(); }));
-    this.unwatch.push(this.coord.watch<BoundRecord>(Bucket.bounds, (e) => { if (e.deleted) this.bounds.delete(e.key); else this.bounds.set(e.key, e.value); this.kick(); }));
-    this.unwatch.push(this.coord.subscribe(Subjects.anyOp(this.cfg.cluster, Op.checkSource), (p) => checkSource(p as CheckSourceRequest), 'agents'));
-    this.unwatch.push(this.coord.subscribe(Subjects.anyOp(this.cfg.cluster, Op.checkTask), (p) => checkTask(p as CheckTaskRequest), 'agents'));
-    this.unwatch.push(this.coord.subscribe(Subjects.agentOp(this.cfg.cluster, this.cfg.name, Op.purgeRelay), (p) => this.purgeRelayOp(p as PurgeRelayRequest)));
-    this.log.info({ name: this.cfg.name, cluster: this.cfg.cluster, nats: servers.map((s) => s.replace(/\/\/[^@/]*@/, '//')) }, 'agent started');
+    if (!ZOMBIE)
+      this.watchdog = setInterval(() => {
+        void this.checkLease();
+      }, 250);
+    this.unwatch.push(
+      this.coord.watch<TaskRecord>(Bucket.tasks, (e) => {
+        if (e.deleted) this.tasks.delete(e.key);
+        else this.tasks.set(e.key, e.value);
+        this.kick();
+      }),
+    );
+    this.unwatch.push(
+      this.coord.watch<SourceRecord>(Bucket.sources, (e) => {
+        if (e.deleted) this.sources.delete(e.key);
+        else this.sources.set(e.key, e.value);
+        this.kick();
+      }),
+    );
+    this.unwatch.push(
+      this.coord.watch<BoundRecord>(Bucket.bounds, (e) => {
+        if (e.deleted) this.bounds.delete(e.key);
+        else this.bounds.set(e.key, e.value);
+        this.kick();
+      }),
+    );
+    this.unwatch.push(
+      this.coord.subscribe(
+        Subjects.anyOp(this.cfg.cluster, Op.checkSource),
+        (p) => checkSource(p as CheckSourceRequest),
+        'agents',
+      ),
+    );
+    this.unwatch.push(
+      this.coord.subscribe(
+        Subjects.anyOp(this.cfg.cluster, Op.checkTask),
+        (p) => checkTask(p as CheckTaskRequest),
+        'agents',
+      ),
+    );
+    this.unwatch.push(
+      this.coord.subscribe(Subjects.agentOp(this.cfg.cluster, this.cfg.name, Op.purgeRelay), (p) =>
+        this.purgeRelayOp(p as PurgeRelayRequest),
+      ),
+    );
+    this.log.info(
+      { name: this.cfg.name, cluster: this.cfg.cluster, nats: servers.map((s) => s.replace(/\/\/[^@/]*@/, '//')) },
+      'agent started',
+    );
   }
 
   /** Leader only: one scheduling pass at a time. */
   private schedule(): Promise<void> {
     this.scheduling = this.scheduling.then(async () => {
       if (!this.election.isLeader || this.stopping) return;
-      await schedule(this.coord, this.election.term, this.log).catch((err: unknown) => this.log.warn({ err: String(err) }, 'scheduling failed'));
+      await schedule(this.coord, this.election.term, this.log).catch((err: unknown) =>
+        this.log.warn({ err: String(err) }, 'scheduling failed'),
+      );
     });
     return this.scheduling;
   }
@@ -116,7 +188,10 @@ export class Agent {
     const stale = Date.now() - this.membership.lastRenewed > FENCE_AFTER_MS;
     if (stale && !this.fenced) {
       this.fenced = true;
-      this.log.warn({ lastRenewed: new Date(this.membership.lastRenewed).toISOString() }, 'member lease not renewed: fencing, all subtasks stop writing');
+      this.log.warn(
+        { lastRenewed: new Date(this.membership.lastRenewed).toISOString() },
+        'member lease not renewed: fencing, all subtasks stop writing',
+      );
       this.kick();
     } else if (!stale && this.fenced) {
       // Bindings may have moved while we were cut off: read them afresh before running anything again.
@@ -124,7 +199,10 @@ export class Agent {
         const fresh = await this.coord.list<BoundRecord>(Bucket.bounds);
         this.bounds.clear();
         for (const e of fresh) this.bounds.set(e.key, e.value);
-      } catch (err) { this.log.warn({ err: String(err) }, 'cannot re-read bindings after fencing'); return; }
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'cannot re-read bindings after fencing');
+        return;
+      }
       if (Date.now() - this.membership.lastRenewed > FENCE_AFTER_MS) return;
       this.fenced = false;
       this.log.info('member lease renewed: fencing lifted');
@@ -139,7 +217,11 @@ export class Agent {
     this.pending = true;
     this.reconciling = this.reconciling.then(async () => {
       this.pending = false;
-      try { await this.reconcile(); } catch (err) { this.log.error({ err: String(err) }, 'reconcile failed'); }
+      try {
+        await this.reconcile();
+      } catch (err) {
+        this.log.error({ err: String(err) }, 'reconcile failed');
+      }
     });
   }
 
@@ -149,19 +231,33 @@ export class Agent {
     const want = new Set<string>();
     for (const rec of this.tasks.values()) {
       let task;
-      try { task = parseTaskConfig(rec.yaml, rec.file); }
-      catch (err) { this.log.error({ task: rec.name, err: String(err) }, 'stored task config is invalid'); continue; }
+      try {
+        task = parseTaskConfig(rec.yaml, rec.file);
+      } catch (err) {
+        this.log.error({ task: rec.name, err: String(err) }, 'stored task config is invalid');
+        continue;
+      }
       for (const spec of task.subtasks) {
         const bound = this.bounds.get(Keys.bound(spec.sourceId));
         const srcRec = this.sources.get(Keys.source(spec.sourceId));
         const key = `${task.name}\u0000${spec.sourceId}`;
-        if (ZOMBIE && this.subtasks.has(key) && bound?.agent !== this.cfg.name) { want.add(key); continue; }
+        if (ZOMBIE && this.subtasks.has(key) && bound?.agent !== this.cfg.name) {
+          want.add(key);
+          continue;
+        }
         if (!bound || bound.agent !== this.cfg.name || !srcRec || this.fenced) continue;
         const stage = rec.sourceStages?.[spec.sourceId] ?? rec.stage;
         const cur = this.subtasks.get(key);
         if (stage === 'Stopped') {
-          if (cur) { await cur.st.stop(); this.subtasks.delete(key); }
-          await this.publish({ ...(cur?.st.status ?? baseStatus(task.name, spec.sourceId, this.cfg.name, rec.generation)), stage: 'Stopped', updatedAt: new Date().toISOString() });
+          if (cur) {
+            await cur.st.stop();
+            this.subtasks.delete(key);
+          }
+          await this.publish({
+            ...(cur?.st.status ?? baseStatus(task.name, spec.sourceId, this.cfg.name, rec.generation)),
+            stage: 'Stopped',
+            updatedAt: new Date().toISOString(),
+          });
           continue;
         }
         want.add(key);
@@ -175,7 +271,13 @@ export class Agent {
         const source = parseSourceConfig(srcRec.yaml, srcRec.file);
         const relay = this.relays.writer(spec.sourceId);
         const st = new Subtask({
-          agent: this.cfg.name, task, spec, source, generation: rec.generation, term: bound.term, removeMeta: rec.removeMeta === true,
+          agent: this.cfg.name,
+          task,
+          spec,
+          source,
+          generation: rec.generation,
+          term: bound.term,
+          removeMeta: rec.removeMeta === true,
           log: this.log.child({ task: task.name, source: spec.sourceId }),
           publish: (s) => this.publish(s),
           coord: this.coord,
@@ -192,7 +294,8 @@ export class Agent {
       await st.stop();
       this.subtasks.delete(key);
       const [task, source] = key.split('\u0000') as [string, string];
-      if (!this.tasks.has(Keys.task(task))) await this.coord.delete(Bucket.status, Keys.subtaskStatus(task, source)).catch(() => undefined);
+      if (!this.tasks.has(Keys.task(task)))
+        await this.coord.delete(Bucket.status, Keys.subtaskStatus(task, source)).catch(() => undefined);
     }
     // After the subtasks that read them stopped.
     await this.relays.closeUnwanted(relays);
@@ -205,9 +308,14 @@ export class Agent {
       const bound = this.bounds.get(Keys.bound(rec.sourceId));
       if (!bound || bound.agent !== this.cfg.name) continue;
       let source;
-      try { source = parseSourceConfig(rec.yaml, rec.file); } catch { continue; }
+      try {
+        source = parseSourceConfig(rec.yaml, rec.file);
+      } catch {
+        continue;
+      }
       const stage = rec.relayStage ?? (source.enableRelay ? 'Running' : undefined);
-      if (stage) out.set(source.sourceId, { source, stage, ...(rec.relayStageAt ? { requestedAt: rec.relayStageAt } : {}) });
+      if (stage)
+        out.set(source.sourceId, { source, stage, ...(rec.relayStageAt ? { requestedAt: rec.relayStageAt } : {}) });
     }
     return out;
   }
@@ -221,7 +329,12 @@ export class Agent {
     for (const rec of this.tasks.values()) {
       if (!rec.sources.includes(sourceId) || (rec.sourceStages?.[sourceId] ?? rec.stage) === 'Stopped') continue;
       let synced = this.subtasks.get(`${rec.name}\u0000${sourceId}`)?.st.status.sync?.synced;
-      if (!synced) synced = (await this.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(rec.name, sourceId)).catch(() => undefined))?.value.sync?.synced;
+      if (!synced)
+        synced = (
+          await this.coord
+            .get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(rec.name, sourceId))
+            .catch(() => undefined)
+        )?.value.sync?.synced;
       out.push({ task: rec.name, synced });
     }
     return out;
@@ -250,10 +363,20 @@ export class Agent {
     const w = this.relays.writer(req.source);
     if (!w) throw new DmError('RelayNotEnabled', `source ${req.source} has no relay on agent ${this.cfg.name}`);
     const r = await purgeRelay(w.store, await this.taskNeeds(req.source), req.filename);
-    w.lastPurge = { at: new Date().toISOString(), records: r.purged, reason: req.filename ? `purge-relay --filename ${req.filename}` : 'purge-relay' };
+    w.lastPurge = {
+      at: new Date().toISOString(),
+      records: r.purged,
+      reason: req.filename ? `purge-relay --filename ${req.filename}` : 'purge-relay',
+    };
     this.log.info({ source: req.source, purged: r.purged, filename: req.filename }, 'relay purged by purge-relay');
     const st = w.store.state();
-    return { source: req.source, purged: r.purged, firstSeq: w.store.firstSeq(), lastSeq: st?.seq ?? 0, size: w.store.size() };
+    return {
+      source: req.source,
+      purged: r.purged,
+      firstSeq: w.store.firstSeq(),
+      lastSeq: st?.seq ?? 0,
+      size: w.store.size(),
+    };
   }
 
   private async publish(s: SubtaskStatus): Promise<void> {

@@ -17,8 +17,18 @@ import { hash } from './hash.ts';
  * DELETE + INSERT; the one-row-per-source tables get their row once, outside any transaction.
  */
 
-export type MetaTable = 'syncer_checkpoint' | 'loader_checkpoint' | 'source_state' | 'ddl_pending' | 'schema_tracker' | 'shard_hold'
-  | 'table_reload' | 'source_owner' | 'owner_conn' | 'onlineddl' | 'write_audit';
+export type MetaTable =
+  | 'syncer_checkpoint'
+  | 'loader_checkpoint'
+  | 'source_state'
+  | 'ddl_pending'
+  | 'schema_tracker'
+  | 'shard_hold'
+  | 'table_reload'
+  | 'source_owner'
+  | 'owner_conn'
+  | 'onlineddl'
+  | 'write_audit';
 
 const UPDATED = 'updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)';
 
@@ -58,8 +68,15 @@ export const META_TABLES: Record<MetaTable, { columns: string; key: string[] }> 
       binlog_name VARCHAR(255) NOT NULL, binlog_pos BIGINT UNSIGNED NOT NULL, binlog_gtid TEXT NULL, ${UPDATED}`,
     key: ['source', 'schema_name', 'table_name'],
   },
-  source_owner: { columns: `source VARCHAR(128) NOT NULL, term BIGINT NOT NULL, agent VARCHAR(128) NOT NULL, ${UPDATED}`, key: ['source'] },
-  owner_conn: { columns: 'source VARCHAR(128) NOT NULL, conn_id BIGINT UNSIGNED NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL', key: ['source', 'conn_id'] },
+  source_owner: {
+    columns: `source VARCHAR(128) NOT NULL, term BIGINT NOT NULL, agent VARCHAR(128) NOT NULL, ${UPDATED}`,
+    key: ['source'],
+  },
+  owner_conn: {
+    columns:
+      'source VARCHAR(128) NOT NULL, conn_id BIGINT UNSIGNED NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL',
+    key: ['source', 'conn_id'],
+  },
   onlineddl: {
     columns: `source VARCHAR(255) NOT NULL, ghost_schema VARCHAR(255) NOT NULL, ghost_table VARCHAR(255) NOT NULL,
       origin VARCHAR(300) NOT NULL, ddls LONGTEXT NOT NULL`,
@@ -101,14 +118,25 @@ export function ensureMetaTables(conn: Connection, metaSchema: string, task: str
 async function createMissing(conn: Connection, metaSchema: string, task: string, audit: boolean): Promise<void> {
   const wanted = (Object.keys(META_TABLES) as MetaTable[]).filter((t) => audit || t !== 'write_audit');
   const names = wanted.map((t) => metaTableName(task, t));
-  const existing = async () => new Set((await query<Row[]>(conn, 'downstream',
-    `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (${names.map(() => '?').join(',')})`,
-    [metaSchema, ...names])).map((r) => String(r.t)));
+  const existing = async () =>
+    new Set(
+      (
+        await query<Row[]>(
+          conn,
+          'downstream',
+          `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (${names.map(() => '?').join(',')})`,
+          [metaSchema, ...names],
+        )
+      ).map((r) => String(r.t)),
+    );
   if ((await existing()).size === names.length) return;
   // Other agents (sources of this task bound elsewhere) create the same tables: one at a time on the server too. A
   // server without GET_LOCK only loses that serialisation (CREATE … IF NOT EXISTS stays correct).
   const lock = `tsdm_meta_${hash(`${metaSchema}\0${task}`).toString(16)}`;
-  const locked = await query<Row[]>(conn, 'downstream', 'SELECT GET_LOCK(?, 30) AS l', [lock]).then((r) => Number(r[0]?.l) === 1, () => false);
+  const locked = await query<Row[]>(conn, 'downstream', 'SELECT GET_LOCK(?, 30) AS l', [lock]).then(
+    (r) => Number(r[0]?.l) === 1,
+    () => false,
+  );
   try {
     await query(conn, 'downstream', `CREATE DATABASE IF NOT EXISTS ${escapeId(metaSchema)}`);
     const have = await existing();
@@ -116,7 +144,11 @@ async function createMissing(conn: Connection, metaSchema: string, task: string,
       if (have.has(metaTableName(task, t))) continue;
       const def = META_TABLES[t];
       const key = t === 'write_audit' ? 'PRIMARY KEY (id)' : `PRIMARY KEY (${def.key.join(', ')})`;
-      await query(conn, 'downstream', `CREATE TABLE IF NOT EXISTS ${metaTable(metaSchema, task, t)} (${def.columns}, ${key}) DEFAULT CHARSET=utf8mb4`);
+      await query(
+        conn,
+        'downstream',
+        `CREATE TABLE IF NOT EXISTS ${metaTable(metaSchema, task, t)} (${def.columns}, ${key}) DEFAULT CHARSET=utf8mb4`,
+      );
     }
   } finally {
     if (locked) await query(conn, 'downstream', 'SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
@@ -129,9 +161,26 @@ async function createMissing(conn: Connection, metaSchema: string, task: string,
  * where another source's rows are inserted: the deadlock of issue #12). Rows of one source are only written by that
  * source's owner, so none appears or goes between the read and the deletes.
  */
-export async function deleteRows(conn: Connection, table: string, key: readonly string[], where: string, params: unknown[]): Promise<number> {
-  const rows = await query<Row[]>(conn, 'downstream', `SELECT ${key.map(escapeId).join(', ')} FROM ${table} WHERE ${where}`, params);
+export async function deleteRows(
+  conn: Connection,
+  table: string,
+  key: readonly string[],
+  where: string,
+  params: unknown[],
+): Promise<number> {
+  const rows = await query<Row[]>(
+    conn,
+    'downstream',
+    `SELECT ${key.map(escapeId).join(', ')} FROM ${table} WHERE ${where}`,
+    params,
+  );
   const sql = `DELETE FROM ${table} WHERE ${key.map((k) => `${escapeId(k)} = ?`).join(' AND ')}`;
-  for (const r of rows) await query(conn, 'downstream', sql, key.map((k) => r[k]));
+  for (const r of rows)
+    await query(
+      conn,
+      'downstream',
+      sql,
+      key.map((k) => r[k]),
+    );
   return rows.length;
 }

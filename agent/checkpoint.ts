@@ -74,7 +74,11 @@ export interface ShardHold {
 }
 
 /** A table (or, with table '', a schema's own DDL) reloaded whole at snapshot position `at`. */
-export interface TableReload { schema: string; table: string; at: BinlogPosition }
+export interface TableReload {
+  schema: string;
+  table: string;
+  at: BinlogPosition;
+}
 
 export interface SourceState {
   phase: 'load' | 'sync' | 'finished';
@@ -87,7 +91,10 @@ export interface SourceState {
 export { metaTableName };
 
 /** The binding a subtask runs under: agent name and its dm_bounds term. */
-export interface Owner { agent: string; term: number }
+export interface Owner {
+  agent: string;
+  term: number;
+}
 
 /** Test hook: with TSDM_FAULT_WRITE_AUDIT=1 every fenced commit also appends (agent, term, what) to `<task>_write_audit`. */
 const WRITE_AUDIT = process.env.TSDM_FAULT_WRITE_AUDIT === '1';
@@ -106,7 +113,12 @@ export class CheckpointStore {
   /** `<task>_onlineddl`, written by agent/sync/online-ddl.ts. */
   readonly onlineDdlT: string;
 
-  constructor(private readonly metaSchema: string, private readonly task: string, private readonly source: string, private readonly owner?: Owner) {
+  constructor(
+    private readonly metaSchema: string,
+    private readonly task: string,
+    private readonly source: string,
+    private readonly owner?: Owner,
+  ) {
     const t = (name: Parameters<typeof metaTable>[2]) => metaTable(metaSchema, task, name);
     this.ownerT = t('source_owner');
     this.auditT = t('write_audit');
@@ -129,11 +141,22 @@ export class CheckpointStore {
   }
 
   async readHolds(conn: Connection): Promise<ShardHold[]> {
-    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream', `SELECT * FROM ${this.holdT} WHERE source = ? ORDER BY schema_name, table_name`, [this.source]);
+    const rows = await query<Record<string, string | number | null>[]>(
+      conn,
+      'downstream',
+      `SELECT * FROM ${this.holdT} WHERE source = ? ORDER BY schema_name, table_name`,
+      [this.source],
+    );
     return rows.map((r) => ({
-      schema: String(r.schema_name), table: String(r.table_name), targetSchema: String(r.target_schema), targetTable: String(r.target_table),
-      start: pos(r.start_name, r.start_pos, r.start_gtid), applied: pos(r.applied_name, r.applied_pos, r.applied_gtid),
-      blocked: Number(r.blocked) === 1, ddls: JSON.parse(String(r.ddls)) as string[], tracker: JSON.parse(String(r.tracker)) as unknown,
+      schema: String(r.schema_name),
+      table: String(r.table_name),
+      targetSchema: String(r.target_schema),
+      targetTable: String(r.target_table),
+      start: pos(r.start_name, r.start_pos, r.start_gtid),
+      applied: pos(r.applied_name, r.applied_pos, r.applied_gtid),
+      blocked: Number(r.blocked) === 1,
+      ddls: JSON.parse(String(r.ddls)) as string[],
+      tracker: JSON.parse(String(r.tracker)) as unknown,
     }));
   }
 
@@ -145,8 +168,22 @@ export class CheckpointStore {
             ON DUPLICATE KEY UPDATE target_schema = VALUES(target_schema), target_table = VALUES(target_table), start_name = VALUES(start_name),
             start_pos = VALUES(start_pos), start_gtid = VALUES(start_gtid), applied_name = VALUES(applied_name), applied_pos = VALUES(applied_pos),
             applied_gtid = VALUES(applied_gtid), blocked = VALUES(blocked), ddls = VALUES(ddls), tracker = VALUES(tracker)`,
-      params: [this.source, h.schema, h.table, h.targetSchema, h.targetTable, h.start.name, h.start.pos, h.start.gtid ?? null,
-        h.applied.name, h.applied.pos, h.applied.gtid ?? null, h.blocked ? 1 : 0, JSON.stringify(h.ddls), JSON.stringify(h.tracker)],
+      params: [
+        this.source,
+        h.schema,
+        h.table,
+        h.targetSchema,
+        h.targetTable,
+        h.start.name,
+        h.start.pos,
+        h.start.gtid ?? null,
+        h.applied.name,
+        h.applied.pos,
+        h.applied.gtid ?? null,
+        h.blocked ? 1 : 0,
+        JSON.stringify(h.ddls),
+        JSON.stringify(h.tracker),
+      ],
     };
   }
 
@@ -160,11 +197,22 @@ export class CheckpointStore {
 
   async releaseHold(conn: Connection, schema: string, table: string): Promise<void> {
     await this.checkFence(conn, `release hold ${schema}.${table}`);
-    await query(conn, 'downstream', `UPDATE ${this.holdT} SET blocked = 0 WHERE source = ? AND schema_name = ? AND table_name = ?`, [this.source, schema, table]);
+    await query(
+      conn,
+      'downstream',
+      `UPDATE ${this.holdT} SET blocked = 0 WHERE source = ? AND schema_name = ? AND table_name = ?`,
+      [this.source, schema, table],
+    );
   }
 
   async deleteHold(conn: Connection, schema: string, table: string): Promise<void> {
-    await deleteRows(conn, this.holdT, META_TABLES.shard_hold.key, 'source = ? AND schema_name = ? AND table_name = ? AND blocked = 0', [this.source, schema, table]);
+    await deleteRows(
+      conn,
+      this.holdT,
+      META_TABLES.shard_hold.key,
+      'source = ? AND schema_name = ? AND table_name = ? AND blocked = 0',
+      [this.source, schema, table],
+    );
   }
 
   /**
@@ -176,25 +224,49 @@ export class CheckpointStore {
    */
   async claim(conn: Connection): Promise<void> {
     if (!this.owner) return;
-    await query(conn, 'downstream', `INSERT IGNORE INTO ${this.ownerT} (source, term, agent) VALUES (?, 0, '')`, [this.source]);
+    await query(conn, 'downstream', `INSERT IGNORE INTO ${this.ownerT} (source, term, agent) VALUES (?, 0, '')`, [
+      this.source,
+    ]);
     // (a) Before locking anything: a previous owner that hangs (stopped process, lost network) may sit in an open
     // transaction holding the owner row (shared, between its fence check and COMMIT) or checkpoint rows, which
     // would block us until the server's wait_timeout. If our term is the newer one, that owner is stale: end its
     // registered connections. Thread ids are not reused while a connection lives; a gone id fails harmlessly.
-    const [cur] = await query<Record<string, string | number>[]>(conn, 'downstream', `SELECT term, agent FROM ${this.ownerT} WHERE source = ?`, [this.source]);
+    const [cur] = await query<Record<string, string | number>[]>(
+      conn,
+      'downstream',
+      `SELECT term, agent FROM ${this.ownerT} WHERE source = ?`,
+      [this.source],
+    );
     if (Number(cur?.term ?? 0) > this.owner.term) throw this.fenced(Number(cur?.term), String(cur?.agent ?? ''));
-    const others = await query<Record<string, string | number>[]>(conn, 'downstream',
-      `SELECT conn_id FROM ${this.connT} WHERE source = ? AND NOT (agent = ? AND term = ?)`, [this.source, this.owner.agent, this.owner.term]);
+    const others = await query<Record<string, string | number>[]>(
+      conn,
+      'downstream',
+      `SELECT conn_id FROM ${this.connT} WHERE source = ? AND NOT (agent = ? AND term = ?)`,
+      [this.source, this.owner.agent, this.owner.term],
+    );
     for (const o of others) await conn.query(`KILL CONNECTION ${Number(o.conn_id)}`).catch(() => undefined);
     // (b) Lock, re-check (a newer owner may have claimed meanwhile), take over, commit.
     await query(conn, 'downstream', 'BEGIN');
     try {
-      const [r] = await query<Record<string, string | number>[]>(conn, 'downstream', `SELECT term, agent FROM ${this.ownerT} WHERE source = ? FOR UPDATE`, [this.source]);
+      const [r] = await query<Record<string, string | number>[]>(
+        conn,
+        'downstream',
+        `SELECT term, agent FROM ${this.ownerT} WHERE source = ? FOR UPDATE`,
+        [this.source],
+      );
       const term = Number(r?.term ?? 0);
       if (term > this.owner.term) throw this.fenced(term, String(r?.agent ?? ''));
       // The ended connections are forgotten row by row, by key (no range lock: checkpoint-tables.ts).
-      for (const o of others) await query(conn, 'downstream', `DELETE FROM ${this.connT} WHERE source = ? AND conn_id = ?`, [this.source, o.conn_id]);
-      await query(conn, 'downstream', `UPDATE ${this.ownerT} SET term = ?, agent = ? WHERE source = ?`, [this.owner.term, this.owner.agent, this.source]);
+      for (const o of others)
+        await query(conn, 'downstream', `DELETE FROM ${this.connT} WHERE source = ? AND conn_id = ?`, [
+          this.source,
+          o.conn_id,
+        ]);
+      await query(conn, 'downstream', `UPDATE ${this.ownerT} SET term = ?, agent = ? WHERE source = ?`, [
+        this.owner.term,
+        this.owner.agent,
+        this.source,
+      ]);
       await query(conn, 'downstream', 'COMMIT');
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
@@ -206,8 +278,13 @@ export class CheckpointStore {
   /** Records a downstream connection of this owner, so that the next owner can end it (see claim). Autocommit. */
   async register(conn: Connection): Promise<void> {
     if (!this.owner) return;
-    await query(conn, 'downstream', `INSERT INTO ${this.connT} (source, conn_id, agent, term) VALUES (?, CONNECTION_ID(), ?, ?)
-      ON DUPLICATE KEY UPDATE agent = VALUES(agent), term = VALUES(term)`, [this.source, this.owner.agent, this.owner.term]);
+    await query(
+      conn,
+      'downstream',
+      `INSERT INTO ${this.connT} (source, conn_id, agent, term) VALUES (?, CONNECTION_ID(), ?, ?)
+      ON DUPLICATE KEY UPDATE agent = VALUES(agent), term = VALUES(term)`,
+      [this.source, this.owner.agent, this.owner.term],
+    );
   }
 
   /**
@@ -216,36 +293,71 @@ export class CheckpointStore {
    */
   async checkFence(conn: Connection, what: string): Promise<void> {
     if (!this.owner) return;
-    const [r] = await query<Record<string, string | number>[]>(conn, 'downstream', `SELECT term, agent FROM ${this.ownerT} WHERE source = ? LOCK IN SHARE MODE`, [this.source]);
+    const [r] = await query<Record<string, string | number>[]>(
+      conn,
+      'downstream',
+      `SELECT term, agent FROM ${this.ownerT} WHERE source = ? LOCK IN SHARE MODE`,
+      [this.source],
+    );
     const term = Number(r?.term ?? 0);
     const agent = String(r?.agent ?? '');
     if (term !== this.owner.term || agent !== this.owner.agent) throw this.fenced(term, agent);
-    if (WRITE_AUDIT) await query(conn, 'downstream', `INSERT INTO ${this.auditT} (source, agent, term, what) VALUES (?,?,?,?)`, [this.source, this.owner.agent, this.owner.term, what.slice(0, 300)]);
+    if (WRITE_AUDIT)
+      await query(conn, 'downstream', `INSERT INTO ${this.auditT} (source, agent, term, what) VALUES (?,?,?,?)`, [
+        this.source,
+        this.owner.agent,
+        this.owner.term,
+        what.slice(0, 300),
+      ]);
   }
 
   private fenced(term: number, agent: string): DmError {
-    return new DmError('Fenced', `${this.task}/${this.source}: the source is owned by ${agent || '?'} with term ${term}; this agent (${this.owner?.agent}) holds term ${this.owner?.term}`,
-      { context: { task: this.task, source: this.source } });
+    return new DmError(
+      'Fenced',
+      `${this.task}/${this.source}: the source is owned by ${agent || '?'} with term ${term}; this agent (${this.owner?.agent}) holds term ${this.owner?.term}`,
+      { context: { task: this.task, source: this.source } },
+    );
   }
 
   /** The upstream schema as of the checkpoint (see SchemaTracker); written in the transactions that move it. */
   async readTracker(conn: Connection): Promise<unknown | undefined> {
-    const [r] = await query<Record<string, string>[]>(conn, 'downstream', `SELECT tracker FROM ${this.schemaT} WHERE source = ?`, [this.source]);
+    const [r] = await query<Record<string, string>[]>(
+      conn,
+      'downstream',
+      `SELECT tracker FROM ${this.schemaT} WHERE source = ?`,
+      [this.source],
+    );
     if (!r) return undefined;
-    try { return JSON.parse(String(r.tracker)) as unknown; }
-    catch (err) { throw new DmError('CheckpointCorrupt', `schema tracker of ${this.task}/${this.source} in ${this.metaSchema} is not valid JSON`, { cause: err }); }
+    try {
+      return JSON.parse(String(r.tracker)) as unknown;
+    } catch (err) {
+      throw new DmError(
+        'CheckpointCorrupt',
+        `schema tracker of ${this.task}/${this.source} in ${this.metaSchema} is not valid JSON`,
+        { cause: err },
+      );
+    }
   }
 
   private async writeTracker(conn: Connection, tracker: unknown): Promise<void> {
-    await query(conn, 'downstream', `INSERT INTO ${this.schemaT} (source, tracker) VALUES (?, ?) ON DUPLICATE KEY UPDATE tracker = VALUES(tracker)`,
-      [this.source, JSON.stringify(tracker)]);
+    await query(
+      conn,
+      'downstream',
+      `INSERT INTO ${this.schemaT} (source, tracker) VALUES (?, ?) ON DUPLICATE KEY UPDATE tracker = VALUES(tracker)`,
+      [this.source, JSON.stringify(tracker)],
+    );
   }
 
   /** Written (autocommit) right before a DDL runs downstream; cleared with the checkpoint that moves past it. */
   async markDdlPending(conn: Connection, position: string): Promise<void> {
     // A DDL autocommits and cannot be fenced in a transaction: check right before it (a narrow window, see docs).
     await this.checkFence(conn, `ddl ${position}`);
-    await query(conn, 'downstream', `INSERT INTO ${this.ddlT} (source, position) VALUES (?, ?) ON DUPLICATE KEY UPDATE position = VALUES(position)`, [this.source, position]);
+    await query(
+      conn,
+      'downstream',
+      `INSERT INTO ${this.ddlT} (source, position) VALUES (?, ?) ON DUPLICATE KEY UPDATE position = VALUES(position)`,
+      [this.source, position],
+    );
   }
 
   /** A DDL that failed did not take effect: forget the marker, so a plain resume does not take it as applied. */
@@ -254,7 +366,12 @@ export class CheckpointStore {
   }
 
   async readDdlPending(conn: Connection): Promise<string | undefined> {
-    const [r] = await query<Record<string, string>[]>(conn, 'downstream', `SELECT position FROM ${this.ddlT} WHERE source = ?`, [this.source]);
+    const [r] = await query<Record<string, string>[]>(
+      conn,
+      'downstream',
+      `SELECT position FROM ${this.ddlT} WHERE source = ?`,
+      [this.source],
+    );
     return r?.position || undefined;
   }
 
@@ -262,8 +379,12 @@ export class CheckpointStore {
   async remove(conn: Connection): Promise<void> {
     // `<task>_onlineddl` (agent/sync/online-ddl.ts) too: its shadow-table statements belong to the old positions.
     const tables: [string, readonly string[]][] = [
-      [this.syncT, META_TABLES.syncer_checkpoint.key], [this.loadT, META_TABLES.loader_checkpoint.key], [this.stateT, META_TABLES.source_state.key],
-      [this.schemaT, META_TABLES.schema_tracker.key], [this.holdT, META_TABLES.shard_hold.key], [this.reloadT, META_TABLES.table_reload.key],
+      [this.syncT, META_TABLES.syncer_checkpoint.key],
+      [this.loadT, META_TABLES.loader_checkpoint.key],
+      [this.stateT, META_TABLES.source_state.key],
+      [this.schemaT, META_TABLES.schema_tracker.key],
+      [this.holdT, META_TABLES.shard_hold.key],
+      [this.reloadT, META_TABLES.table_reload.key],
       [this.onlineDdlT, META_TABLES.onlineddl.key],
     ];
     for (const [t, key] of tables) await deleteRows(conn, t, key, 'source = ?', [this.source]);
@@ -271,7 +392,12 @@ export class CheckpointStore {
   }
 
   async readState(conn: Connection): Promise<SourceState | undefined> {
-    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream', `SELECT * FROM ${this.stateT} WHERE source = ?`, [this.source]);
+    const rows = await query<Record<string, string | number | null>[]>(
+      conn,
+      'downstream',
+      `SELECT * FROM ${this.stateT} WHERE source = ?`,
+      [this.source],
+    );
     const r = rows[0];
     if (!r) return undefined;
     const st: SourceState = { phase: String(r.phase) as SourceState['phase'] };
@@ -282,22 +408,45 @@ export class CheckpointStore {
 
   async writeState(conn: Connection, st: SourceState): Promise<void> {
     await this.checkFence(conn, `state ${st.phase}`);
-    await query(conn, 'downstream', `INSERT INTO ${this.stateT} (source, phase, start_name, start_pos, start_gtid, safe_name, safe_pos) VALUES (?,?,?,?,?,?,?)
+    await query(
+      conn,
+      'downstream',
+      `INSERT INTO ${this.stateT} (source, phase, start_name, start_pos, start_gtid, safe_name, safe_pos) VALUES (?,?,?,?,?,?,?)
       ON DUPLICATE KEY UPDATE phase = VALUES(phase), start_name = VALUES(start_name), start_pos = VALUES(start_pos), start_gtid = VALUES(start_gtid),
       safe_name = VALUES(safe_name), safe_pos = VALUES(safe_pos)`,
-      [this.source, st.phase, st.syncStart?.name ?? null, st.syncStart?.pos ?? null, st.syncStart?.gtid ?? null, st.safeUntil?.name ?? null, st.safeUntil?.pos ?? null]);
+      [
+        this.source,
+        st.phase,
+        st.syncStart?.name ?? null,
+        st.syncStart?.pos ?? null,
+        st.syncStart?.gtid ?? null,
+        st.safeUntil?.name ?? null,
+        st.safeUntil?.pos ?? null,
+      ],
+    );
   }
 
   /** The chunk plan, or with `chunkId` just that chunk. */
   async readChunks(conn: Connection, chunkId?: string): Promise<ChunkRow[]> {
-    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream',
-      `SELECT * FROM ${this.loadT} WHERE source = ?${chunkId === undefined ? '' : ' AND chunk_id = ?'} ORDER BY chunk_id`, chunkId === undefined ? [this.source] : [this.source, chunkId]);
+    const rows = await query<Record<string, string | number | null>[]>(
+      conn,
+      'downstream',
+      `SELECT * FROM ${this.loadT} WHERE source = ?${chunkId === undefined ? '' : ' AND chunk_id = ?'} ORDER BY chunk_id`,
+      chunkId === undefined ? [this.source] : [this.source, chunkId],
+    );
     return rows.map((r) => {
       const c: ChunkRow = {
-        chunkId: String(r.chunk_id), schema: String(r.schema_name), table: String(r.table_name),
-        targetSchema: String(r.target_schema), targetTable: String(r.target_table),
-        keyColumn: r.key_column === null ? null : String(r.key_column), lo: r.lo === null ? null : String(r.lo), hi: r.hi === null ? null : String(r.hi),
-        estRows: Number(r.est_rows), done: Number(r.done) === 1, rows: Number(r.rows_loaded),
+        chunkId: String(r.chunk_id),
+        schema: String(r.schema_name),
+        table: String(r.table_name),
+        targetSchema: String(r.target_schema),
+        targetTable: String(r.target_table),
+        keyColumn: r.key_column === null ? null : String(r.key_column),
+        lo: r.lo === null ? null : String(r.lo),
+        hi: r.hi === null ? null : String(r.hi),
+        estRows: Number(r.est_rows),
+        done: Number(r.done) === 1,
+        rows: Number(r.rows_loaded),
       };
       if (r.snapshot_name) c.snapshot = pos(r.snapshot_name, r.snapshot_pos, r.snapshot_gtid);
       return c;
@@ -323,8 +472,17 @@ export class CheckpointStore {
 
   /** Tables (and schemas, table '') reloaded whole by a resumed load, with the snapshot position they were loaded at. */
   async readReloads(conn: Connection): Promise<TableReload[]> {
-    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream', `SELECT * FROM ${this.reloadT} WHERE source = ?`, [this.source]);
-    return rows.map((r) => ({ schema: String(r.schema_name), table: String(r.table_name), at: pos(r.binlog_name, r.binlog_pos, r.binlog_gtid) }));
+    const rows = await query<Record<string, string | number | null>[]>(
+      conn,
+      'downstream',
+      `SELECT * FROM ${this.reloadT} WHERE source = ?`,
+      [this.source],
+    );
+    return rows.map((r) => ({
+      schema: String(r.schema_name),
+      table: String(r.table_name),
+      at: pos(r.binlog_name, r.binlog_pos, r.binlog_gtid),
+    }));
   }
 
   /**
@@ -333,17 +491,33 @@ export class CheckpointStore {
    * The caller has already dropped and re-created the downstream tables: a crash before this commit finds the old
    * plan, and the same tables are chosen again.
    */
-  async replan(conn: Connection, tables: { schema: string; table: string }[], chunks: ChunkRow[], reloads: TableReload[], st: SourceState): Promise<void> {
+  async replan(
+    conn: Connection,
+    tables: { schema: string; table: string }[],
+    chunks: ChunkRow[],
+    reloads: TableReload[],
+    st: SourceState,
+  ): Promise<void> {
     await query(conn, 'downstream', 'BEGIN');
     try {
       for (const t of tables) {
-        await deleteRows(conn, this.loadT, META_TABLES.loader_checkpoint.key, 'source = ? AND schema_name = ? AND table_name = ?', [this.source, t.schema, t.table]);
+        await deleteRows(
+          conn,
+          this.loadT,
+          META_TABLES.loader_checkpoint.key,
+          'source = ? AND schema_name = ? AND table_name = ?',
+          [this.source, t.schema, t.table],
+        );
       }
       await this.insertChunks(conn, chunks);
       for (const r of reloads) {
-        await query(conn, 'downstream', `INSERT INTO ${this.reloadT} (source, schema_name, table_name, binlog_name, binlog_pos, binlog_gtid) VALUES (?,?,?,?,?,?)
+        await query(
+          conn,
+          'downstream',
+          `INSERT INTO ${this.reloadT} (source, schema_name, table_name, binlog_name, binlog_pos, binlog_gtid) VALUES (?,?,?,?,?,?)
           ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid)`,
-          [this.source, r.schema, r.table, r.at.name, r.at.pos, r.at.gtid ?? null]);
+          [this.source, r.schema, r.table, r.at.name, r.at.pos, r.at.gtid ?? null],
+        );
       }
       await this.writeState(conn, st);
       await this.checkFence(conn, 'replan');
@@ -357,21 +531,51 @@ export class CheckpointStore {
   private async insertChunks(conn: Connection, chunks: ChunkRow[]): Promise<void> {
     for (let i = 0; i < chunks.length; i += 500) {
       const part = chunks.slice(i, i + 500);
-      await query(conn, 'downstream', `INSERT INTO ${this.loadT} (source, chunk_id, schema_name, table_name, target_schema, target_table, key_column, lo, hi, est_rows) VALUES ?`,
-        [part.map((c) => [this.source, c.chunkId, c.schema, c.table, c.targetSchema, c.targetTable, c.keyColumn, c.lo, c.hi, c.estRows])]);
+      await query(
+        conn,
+        'downstream',
+        `INSERT INTO ${this.loadT} (source, chunk_id, schema_name, table_name, target_schema, target_table, key_column, lo, hi, est_rows) VALUES ?`,
+        [
+          part.map((c) => [
+            this.source,
+            c.chunkId,
+            c.schema,
+            c.table,
+            c.targetSchema,
+            c.targetTable,
+            c.keyColumn,
+            c.lo,
+            c.hi,
+            c.estRows,
+          ]),
+        ],
+      );
     }
   }
 
   /** Call inside the chunk's load transaction. */
   async markChunkDone(conn: Connection, chunkId: string, rows: number, snapshot: BinlogPosition): Promise<void> {
-    await query(conn, 'downstream', `UPDATE ${this.loadT} SET done = 1, rows_loaded = ?, snapshot_name = ?, snapshot_pos = ?, snapshot_gtid = ? WHERE source = ? AND chunk_id = ?`,
-      [rows, snapshot.name, snapshot.pos, snapshot.gtid ?? null, this.source, chunkId]);
+    await query(
+      conn,
+      'downstream',
+      `UPDATE ${this.loadT} SET done = 1, rows_loaded = ?, snapshot_name = ?, snapshot_pos = ?, snapshot_gtid = ? WHERE source = ? AND chunk_id = ?`,
+      [rows, snapshot.name, snapshot.pos, snapshot.gtid ?? null, this.source, chunkId],
+    );
     await this.checkFence(conn, `chunk ${chunkId}`);
   }
 
   async readWriters(conn: Connection): Promise<{ writer: number; pos: BinlogPosition; workers: number }[]> {
-    const rows = await query<Record<string, string | number | null>[]>(conn, 'downstream', `SELECT * FROM ${this.syncT} WHERE source = ? ORDER BY writer`, [this.source]);
-    return rows.map((r) => ({ writer: Number(r.writer), pos: pos(r.binlog_name, r.binlog_pos, r.binlog_gtid), workers: Number(r.workers) }));
+    const rows = await query<Record<string, string | number | null>[]>(
+      conn,
+      'downstream',
+      `SELECT * FROM ${this.syncT} WHERE source = ? ORDER BY writer`,
+      [this.source],
+    );
+    return rows.map((r) => ({
+      writer: Number(r.writer),
+      pos: pos(r.binlog_name, r.binlog_pos, r.binlog_gtid),
+      workers: Number(r.workers),
+    }));
   }
 
   /** Call inside the writer's transaction (the SQL is returned so a writer can append it to its batch). */
@@ -385,10 +589,19 @@ export class CheckpointStore {
 
   /** Sets every writer to one position (after a DDL barrier, or to start), with the schema as of that position.
    * Also drops rows of writers >= workers. */
-  async writeAllWriters(conn: Connection, p: BinlogPosition, workers: number, tracker?: unknown, extra: { sql: string; params: unknown[] }[] = []): Promise<void> {
+  async writeAllWriters(
+    conn: Connection,
+    p: BinlogPosition,
+    workers: number,
+    tracker?: unknown,
+    extra: { sql: string; params: unknown[] }[] = [],
+  ): Promise<void> {
     await query(conn, 'downstream', 'BEGIN');
     try {
-      await deleteRows(conn, this.syncT, META_TABLES.syncer_checkpoint.key, 'source = ? AND writer >= ?', [this.source, workers]);
+      await deleteRows(conn, this.syncT, META_TABLES.syncer_checkpoint.key, 'source = ? AND writer >= ?', [
+        this.source,
+        workers,
+      ]);
       await this.clearDdlPending(conn);
       if (tracker !== undefined) await this.writeTracker(conn, tracker);
       for (let w = 0; w < workers; w++) {

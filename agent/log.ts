@@ -5,10 +5,16 @@ import { redact } from '../src/config/redact.ts';
 export type Logger = pino.Logger;
 
 export function createLogger(name: string, level = process.env.TSDM_LOG_LEVEL ?? 'info'): Logger {
-  return pino({
-    name,
-    level,
-    redact: { paths: ['password', '*.password', '*.*.password', 'from.password', 'targetDatabase.password', 'pass', '*.pass'], censor: '******' },
-    formatters: { log: (o) => redact(o) as Record<string, unknown> },
-  }, pino.destination(2));
+  return pino(
+    {
+      name,
+      level,
+      redact: {
+        paths: ['password', '*.password', '*.*.password', 'from.password', 'targetDatabase.password', 'pass', '*.pass'],
+        censor: '******',
+      },
+      formatters: { log: (o) => redact(o) as Record<string, unknown> },
+    },
+    pino.destination(2),
+  );
 }

@@ -53,7 +53,11 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   let agent: Agent;
   try {
     const { config: file, ...flags } = cli.flags;
-    const cfg = loadAgentConfig(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)), process.env, file);
+    const cfg = loadAgentConfig(
+      Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+      process.env,
+      file,
+    );
     agent = new Agent(cfg, log.child({ agent: cfg.name }));
     await agent.start();
   } catch (err) {
@@ -64,10 +68,15 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (sig: string) => {
-      if (stopping) { process.exit(1); }
+      if (stopping) {
+        process.exit(1);
+      }
       stopping = true;
       log.info({ sig }, 'stopping');
-      agent.stop().catch((err: unknown) => log.error({ err: String(err) }, 'stop failed')).finally(resolve);
+      agent
+        .stop()
+        .catch((err: unknown) => log.error({ err: String(err) }, 'stop failed'))
+        .finally(resolve);
     };
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
@@ -75,4 +84,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => { process.stderr.write(`dm-agent: ${String(err)}\n`); process.exit(1); });
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`dm-agent: ${String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -32,39 +32,72 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
   const task = parseTaskConfig(req.yaml, req.file);
   const items: CheckItem[] = [];
   const run = async (name: string, source: string | undefined, fn: () => Promise<void>) => {
-    try { await fn(); items.push({ name, ...(source ? { source } : {}), ok: true }); }
-    catch (err) { items.push({ name, ...(source ? { source } : {}), ok: false, error: asDmError(err).toRecord() }); }
+    try {
+      await fn();
+      items.push({ name, ...(source ? { source } : {}), ok: true });
+    } catch (err) {
+      items.push({ name, ...(source ? { source } : {}), ok: false, error: asDmError(err).toRecord() });
+    }
   };
-  await run('task timezone', undefined, async () => { taskZone(task); });
+  await run('task timezone', undefined, async () => {
+    taskZone(task);
+  });
   items.push(...sessionWarnings('downstream', task.targetDatabase, undefined, () => taskZone(task).session));
-  await run('downstream connection', undefined, async () => { (await connect(task.targetDatabase, 'downstream')).destroy(); });
+  await run('downstream connection', undefined, async () => {
+    (await connect(task.targetDatabase, 'downstream')).destroy();
+  });
   for (const spec of task.subtasks) {
     const s = req.sources[spec.sourceId];
     if (!s) {
-      items.push({ name: 'source exists', source: spec.sourceId, ok: false, error: new DmError('SourceNotFound', `source ${spec.sourceId} does not exist`).toRecord() });
+      items.push({
+        name: 'source exists',
+        source: spec.sourceId,
+        ok: false,
+        error: new DmError('SourceNotFound', `source ${spec.sourceId} does not exist`).toRecord(),
+      });
       continue;
     }
     const src = parseSourceConfig(s.yaml, s.file);
     items.push(...sessionWarnings('upstream', src.from, spec.sourceId, () => '+00:00'));
-    await run(task.taskMode === 'full' ? 'upstream dump privileges' : 'upstream binlog and privileges', spec.sourceId, async () => {
-      const c = await connect(src.from, 'upstream');
-      try { await checkUpstream(c, task.taskMode); } finally { c.destroy(); }
-    });
+    await run(
+      task.taskMode === 'full' ? 'upstream dump privileges' : 'upstream binlog and privileges',
+      spec.sourceId,
+      async () => {
+        const c = await connect(src.from, 'upstream');
+        try {
+          await checkUpstream(c, task.taskMode);
+        } finally {
+          c.destroy();
+        }
+      },
+    );
     if (spec.routes.some((r) => r.extractTable || r.extractSchema || r.extractSource)) {
       await run('downstream tables have the extended columns', spec.sourceId, async () => {
         const up = await connect(src.from, 'upstream');
         try {
           const down = await connect(task.targetDatabase, 'downstream');
-          try { await checkExtendedColumns(up, down, buildRules(task, spec)); } finally { down.destroy(); }
-        } finally { up.destroy(); }
+          try {
+            await checkExtendedColumns(up, down, buildRules(task, spec));
+          } finally {
+            down.destroy();
+          }
+        } finally {
+          up.destroy();
+        }
       });
     }
   }
   if (task.shardMode && items.every((i) => i.ok)) {
     const srcs: Record<string, SourceConfig> = {};
-    for (const spec of task.subtasks) { const s = req.sources[spec.sourceId]; if (s) srcs[spec.sourceId] = parseSourceConfig(s.yaml, s.file); }
-    try { items.push(...await checkShards(task, srcs)); }
-    catch (err) { items.push({ name: 'shard tables', ok: false, error: asDmError(err).toRecord() }); }
+    for (const spec of task.subtasks) {
+      const s = req.sources[spec.sourceId];
+      if (s) srcs[spec.sourceId] = parseSourceConfig(s.yaml, s.file);
+    }
+    try {
+      items.push(...(await checkShards(task, srcs)));
+    } catch (err) {
+      items.push({ name: 'shard tables', ok: false, error: asDmError(err).toRecord() });
+    }
   }
   return { ok: items.every((i) => i.ok), items };
 }
@@ -72,7 +105,19 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
 /** The user's session values tsdm replaces on its data connections, one WARN item each (never a failure). */
 function sessionWarnings(side: SessionSide, db: DbConfig, source: string | undefined, zone: () => string): CheckItem[] {
   let timeZone: string;
-  try { timeZone = zone(); } catch { return []; } // an unusable task timezone is its own failed check
-  const plan = planSession(side, db.session, { timeZone, keyPrefix: `${side === 'upstream' ? 'from' : 'target-database'}.session` });
-  return plan.overrides.map((o) => ({ name: 'session variable', ...(source ? { source } : {}), ok: true, warning: formatOverride(o, db.sessionOrigin?.file) }));
+  try {
+    timeZone = zone();
+  } catch {
+    return [];
+  } // an unusable task timezone is its own failed check
+  const plan = planSession(side, db.session, {
+    timeZone,
+    keyPrefix: `${side === 'upstream' ? 'from' : 'target-database'}.session`,
+  });
+  return plan.overrides.map((o) => ({
+    name: 'session variable',
+    ...(source ? { source } : {}),
+    ok: true,
+    warning: formatOverride(o, db.sessionOrigin?.file),
+  }));
 }

@@ -8,12 +8,21 @@ import { taskZone } from './db/timezone.ts';
 import type { SubtaskRules } from './unit.ts';
 
 /** One place builds the rules, so dump, load and sync apply exactly the same ones (issue #2). */
-export function buildRules(task: TaskConfig, spec: SubtaskSpec, warn?: (msg: string, detail: Record<string, unknown>) => void): SubtaskRules {
+export function buildRules(
+  task: TaskConfig,
+  spec: SubtaskSpec,
+  warn?: (msg: string, detail: Record<string, unknown>) => void,
+): SubtaskRules {
   const bal = new BlockAllowList(spec.blockAllowList, task.caseSensitive, { metaSchema: task.metaSchema });
   const router = new Router(spec.routes, task.caseSensitive);
   const filter = new EventFilter(spec.filters, task.caseSensitive);
   // Expression filters see TIMESTAMP columns and NOW() in the task's time zone (UTC unless `timezone` is set).
-  const exprs = new ExpressionFilter(spec.exprFilters, task.caseSensitive, { zoneMinutes: taskZone(task).offsetMinutes, now: Date.now }, warn);
+  const exprs = new ExpressionFilter(
+    spec.exprFilters,
+    task.caseSensitive,
+    { zoneMinutes: taskZone(task).offsetMinutes, now: Date.now },
+    warn,
+  );
   // online-ddl: gh-ost/pt shadow and trash tables follow the block-allow list of their real table (so their DDL is
   // seen and tracked); their rows are never migrated and the dump skips them (DM ignores them too).
   const online = task.onlineDdl ? new OnlineDdlTables(task.onlineDdl) : undefined;
@@ -24,7 +33,9 @@ export function buildRules(task: TaskConfig, spec: SubtaskSpec, warn?: (msg: str
     route: (s, t) => router.route(s, t),
     routeSchema: (s) => router.routeSchema(s),
     eventAction: (s, t, ev, sql) => filter.decide(s, t, ev, sql),
-    skipRow: (c) => (online !== undefined && online.type(c.table) !== 'real') || (!exprs.empty && exprs.skip(c.op, c.info, c.before, c.after)),
+    skipRow: (c) =>
+      (online !== undefined && online.type(c.table) !== 'real') ||
+      (!exprs.empty && exprs.skip(c.op, c.info, c.before, c.after)),
     extendColumns: (s, t) => router.extendColumns(s, t, spec.sourceId),
   };
 }

@@ -1,6 +1,12 @@
 import type { Connection } from 'mysql2/promise';
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
-import { Stage, type BinlogOperator, type DesiredStage, type SubtaskStatus, type UnitName } from '../src/coord/records.ts';
+import {
+  Stage,
+  type BinlogOperator,
+  type DesiredStage,
+  type SubtaskStatus,
+  type UnitName,
+} from '../src/coord/records.ts';
 import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
 import { binlogServerId } from './binlog/zongji-reader.ts';
 import { CheckpointStore } from './checkpoint.ts';
@@ -56,16 +62,27 @@ export class Subtask {
   constructor(private readonly init: SubtaskInit) {
     this.removeMetaPending = init.removeMeta;
     this.status = {
-      task: init.task.name, source: init.spec.sourceId, agent: init.agent, stage: Stage.New, unit: 'check',
-      generation: init.generation, updatedAt: new Date().toISOString(),
+      task: init.task.name,
+      source: init.spec.sourceId,
+      agent: init.agent,
+      stage: Stage.New,
+      unit: 'check',
+      generation: init.generation,
+      updatedAt: new Date().toISOString(),
     };
   }
 
-  get generation(): number { return this.init.generation; }
-  get term(): number { return this.init.term; }
+  get generation(): number {
+    return this.init.generation;
+  }
+  get term(): number {
+    return this.init.term;
+  }
 
   start(): void {
-    this.timer = setInterval(() => { if (this.dirty) void this.flushStatus(); }, 1000);
+    this.timer = setInterval(() => {
+      if (this.dirty) void this.flushStatus();
+    }, 1000);
     this.loop = this.run();
   }
 
@@ -79,20 +96,27 @@ export class Subtask {
     const changed = stage !== this.desired;
     this.desired = stage;
     if (changed && stage !== 'Running') this.abort.abort();
-    if (changed || retry) { const w = this.wake; this.wake = undefined; w?.(); }
+    if (changed || retry) {
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+    }
   }
 
   async stop(): Promise<void> {
     this.desired = 'Stopped';
     this.abort.abort();
-    const w = this.wake; this.wake = undefined; w?.();
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
     await this.loop;
     if (this.timer) clearInterval(this.timer);
   }
 
   private setStage(stage: Stage, error?: ErrorRecord): void {
     this.status.stage = stage;
-    if (error) this.status.error = error; else delete this.status.error;
+    if (error) this.status.error = error;
+    else delete this.status.error;
     this.unitStopped();
     void this.flushStatus();
   }
@@ -117,11 +141,15 @@ export class Subtask {
   private async flushStatus(): Promise<void> {
     this.dirty = false;
     this.status.updatedAt = new Date().toISOString();
-    await this.init.publish({ ...this.status }).catch((err: unknown) => this.init.log.warn({ err: String(err) }, 'status publish failed'));
+    await this.init
+      .publish({ ...this.status })
+      .catch((err: unknown) => this.init.log.warn({ err: String(err) }, 'status publish failed'));
   }
 
   private waitForChange(): Promise<void> {
-    return new Promise((r) => { this.wake = r; });
+    return new Promise((r) => {
+      this.wake = r;
+    });
   }
 
   private async run(): Promise<void> {
@@ -159,7 +187,10 @@ export class Subtask {
         // Permanent: pause with the checkpoint intact; a resume-task (or a new start-task) retries.
         this.setStage(Stage.Paused, rec);
         await this.waitForChange();
-        if (this.desired === 'Running') { delete this.status.error; this.checked = false; }
+        if (this.desired === 'Running') {
+          delete this.status.error;
+          this.checked = false;
+        }
       }
     }
     this.setStage(Stage.Stopped);
@@ -168,30 +199,56 @@ export class Subtask {
   /** Returns true when the subtask has nothing more to do (task-mode full, load finished). */
   private async runUnits(signal: AbortSignal): Promise<boolean> {
     const { task, spec, source, log } = this.init;
-    const ckpt = new CheckpointStore(task.metaSchema, task.name, spec.sourceId, { agent: this.init.agent, term: this.init.term });
+    const ckpt = new CheckpointStore(task.metaSchema, task.name, spec.sourceId, {
+      agent: this.init.agent,
+      term: this.init.term,
+    });
     const ctx: SubtaskContext = {
-      task, spec, source, ckpt, log, signal,
+      task,
+      spec,
+      source,
+      ckpt,
+      log,
+      signal,
       rules: buildRules(task, spec, (msg, detail) => log.warn(detail, msg)),
       report: (p) => this.report(p),
       binlogOp: (position) => this.ops.find((o) => o.position === position),
       serverId: binlogServerId(source.serverId, `${task.name}/${spec.sourceId}`),
       ...(this.init.relay ? { relay: this.init.relay } : {}),
     };
-    const unit = (u: UnitName) => { this.status.unit = u; this.dirty = true; };
+    const unit = (u: UnitName) => {
+      this.status.unit = u;
+      this.dirty = true;
+    };
     let down: Connection | undefined;
     const locks = task.shardMode && this.init.coord ? new KvShardLocks(this.init.coord, task.name) : undefined;
-    if (locks) { locks.start(); ctx.shardLocks = locks; }
+    if (locks) {
+      locks.start();
+      ctx.shardLocks = locks;
+    }
     try {
       down = await connect(task.targetDatabase, 'downstream');
       await ckpt.init(down);
       // Ownership first: every checkpoint read below must see the previous owner's last commit (fencing).
       await ckpt.claim(down);
-      if (this.removeMetaPending) { await ckpt.remove(down); this.removeMetaPending = false; }
-      if (!this.checked) { unit('check'); await new CheckUnit(ctx).run(); this.checked = true; }
+      if (this.removeMetaPending) {
+        await ckpt.remove(down);
+        this.removeMetaPending = false;
+      }
+      if (!this.checked) {
+        unit('check');
+        await new CheckUnit(ctx).run();
+        this.checked = true;
+      }
       let state = await ckpt.readState(down);
       if (task.taskMode !== 'incremental' && (!state || state.phase === 'load')) {
         let snapshot;
-        if (!state) { unit('dump'); const d = new DumpUnit(ctx, down); await d.run(); snapshot = d.snapshot; }
+        if (!state) {
+          unit('dump');
+          const d = new DumpUnit(ctx, down);
+          await d.run();
+          snapshot = d.snapshot;
+        }
         unit('load');
         await new LoadUnit(ctx, down, snapshot).run();
         state = await ckpt.readState(down);

@@ -39,7 +39,10 @@ export interface ShardLocks {
   /** Every lock of the task, as last seen. */
   all(): ShardLockRecord[];
   /** Compare-and-set read-modify-write: `fn` returns the new record, null to delete, undefined to leave it. */
-  mutate(target: TableName, fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined): Promise<ShardLockRecord | undefined>;
+  mutate(
+    target: TableName,
+    fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined,
+  ): Promise<ShardLockRecord | undefined>;
   /** Resolves at the next change of any lock of the task, or after `ms`. */
   changed(ms: number): Promise<void>;
   /** Bumped at every change seen. */
@@ -79,7 +82,10 @@ export interface Unit {
 }
 
 export class Aborted extends Error {
-  constructor() { super('aborted'); this.name = 'Aborted'; }
+  constructor() {
+    super('aborted');
+    this.name = 'Aborted';
+  }
 }
 
 export function throwIfAborted(signal: AbortSignal): void {

@@ -22,10 +22,18 @@ function find(dir: string): string[] {
   return out.sort();
 }
 
-interface Timing { name: string; seconds: number; ok: boolean }
+interface Timing {
+  name: string;
+  seconds: number;
+  ok: boolean;
+}
 
 function runNodeTest(files: string[], concurrency: number): boolean {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env: process.env });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    { stdio: 'inherit', env: process.env },
+  );
   return r.status === 0;
 }
 
@@ -61,15 +69,20 @@ for (const g of want) {
     // One test file drives the runner over every case; rows that need shard merge are reported as TODO, not hidden.
     const dir = resolve(process.env['TSDM_DM_CASES'] ?? join('..', 'shared', 'dm-cases'));
     if (!existsSync(dir)) {
-      console.log(`\n== conformance: skipped, DM's cases not found at ${dir} (set TSDM_DM_CASES to a folder laid out like tiflow dm/tests/<case>/{conf,data}; users' clones do not have them)`);
+      console.log(
+        `\n== conformance: skipped, DM's cases not found at ${dir} (set TSDM_DM_CASES to a folder laid out like tiflow dm/tests/<case>/{conf,data}; users' clones do not have them)`,
+      );
       continue;
     }
     console.log(`\n== conformance (DM's scenarios from ${dir})`);
     process.env['TSDM_DM_CASES'] = dir;
-    if (!timed('conformance', () => runNodeTest([join('test', 'conformance', 'conformance.test.ts')], 1), timings)) failed = true;
+    if (!timed('conformance', () => runNodeTest([join('test', 'conformance', 'conformance.test.ts')], 1), timings))
+      failed = true;
     continue;
   }
-  const files = find(join('test', g)).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).map((f) => relative('.', f));
+  const files = find(join('test', g))
+    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+    .map((f) => relative('.', f));
   if (files.length === 0) continue;
   console.log(`\n== ${g} tests (${files.length} files)`);
   if (g === 'unit') {
@@ -81,6 +94,7 @@ for (const g of want) {
 if (timings.length > 1) {
   const total = timings.reduce((s, t) => s + t.seconds, 0);
   console.log(`\n== wall time per group/file (${total.toFixed(0)} s in all), slowest first`);
-  for (const t of [...timings].sort((a, b) => b.seconds - a.seconds)) console.log(`${t.seconds.toFixed(1).padStart(8)} s  ${t.ok ? 'ok  ' : 'FAIL'}  ${t.name}`);
+  for (const t of [...timings].sort((a, b) => b.seconds - a.seconds))
+    console.log(`${t.seconds.toFixed(1).padStart(8)} s  ${t.ok ? 'ok  ' : 'FAIL'}  ${t.name}`);
 }
 process.exit(failed ? 1 : 0);

@@ -3,29 +3,58 @@ import { loadSecretKey } from '../src/config/secret.ts';
 import { DmError, Errors, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
 
 /** What every dmctl command gets: the global flags, a lazily opened NATS connection, and output helpers. */
-export interface GlobalFlags { nats: string; cluster: string; json: boolean; natsUser?: string; timeout: number; replicas?: number; secretKeyPath?: string }
+export interface GlobalFlags {
+  nats: string;
+  cluster: string;
+  json: boolean;
+  natsUser?: string;
+  timeout: number;
+  replicas?: number;
+  secretKeyPath?: string;
+}
 
 /** Exit codes (docs/commands.md): stable, scripts rely on them. */
 export const Exit = { ok: 0, failed: 1, usage: 2, unreachable: 3, waitTimeout: 4 } as const;
 
 /** Errors in what the user typed or wrote (arguments, config files): exit 2. Everything else that fails: exit 1. */
-const USAGE_CODES = new Set([
-  Errors.ConfigFileRead, Errors.ConfigYamlSyntax, Errors.ConfigInvalid, Errors.ConfigUnknownKey, Errors.ConfigUnsupportedKey,
-  Errors.ConfigUnknownRule, Errors.ConfigDeprecatedConflict, Errors.ConfigBadPattern, Errors.BadArguments, Errors.MetaRequired, Errors.SecretKey,
-].map((s) => s.code));
+const USAGE_CODES = new Set(
+  [
+    Errors.ConfigFileRead,
+    Errors.ConfigYamlSyntax,
+    Errors.ConfigInvalid,
+    Errors.ConfigUnknownKey,
+    Errors.ConfigUnsupportedKey,
+    Errors.ConfigUnknownRule,
+    Errors.ConfigDeprecatedConflict,
+    Errors.ConfigBadPattern,
+    Errors.BadArguments,
+    Errors.MetaRequired,
+    Errors.SecretKey,
+  ].map((s) => s.code),
+);
 
 export class CommandContext {
   private coordP: Promise<Coord> | undefined;
   private retryNoted = false;
-  constructor(readonly flags: GlobalFlags, readonly out: NodeJS.WritableStream = process.stdout, readonly err: NodeJS.WritableStream = process.stderr) {}
+  constructor(
+    readonly flags: GlobalFlags,
+    readonly out: NodeJS.WritableStream = process.stdout,
+    readonly err: NodeJS.WritableStream = process.stderr,
+  ) {}
 
   coord(): Promise<Coord> {
     this.coordP ??= Coord.connect({
-      servers: this.flags.nats.split(',').map((s) => s.trim()), cluster: this.flags.cluster, name: 'dmctl', timeoutMs: 3000, replicas: this.flags.replicas ?? 1,
+      servers: this.flags.nats.split(',').map((s) => s.trim()),
+      cluster: this.flags.cluster,
+      name: 'dmctl',
+      timeoutMs: 3000,
+      replicas: this.flags.replicas ?? 1,
       onRetry: () => {
         if (this.retryNoted) return;
         this.retryNoted = true;
-        this.err.write(`JetStream is not answering (a NATS node down, a stream electing its leader?); retrying for up to ${READ_RETRY_MS / 1000} s…\n`);
+        this.err.write(
+          `JetStream is not answering (a NATS node down, a stream electing its leader?); retrying for up to ${READ_RETRY_MS / 1000} s…\n`,
+        );
       },
       ...(this.flags.natsUser ? { user: this.flags.natsUser, pass: process.env.TSDM_NATS_PASSWORD ?? '' } : {}),
     });
@@ -33,18 +62,31 @@ export class CommandContext {
   }
 
   /** Key for `encrypt` and for encrypting passwords before a file is stored in NATS (--secret-key-path). */
-  secretKey(): Buffer { return loadSecretKey(this.flags.secretKeyPath); }
+  secretKey(): Buffer {
+    return loadSecretKey(this.flags.secretKeyPath);
+  }
 
-  async close(): Promise<void> { if (this.coordP) await (await this.coordP.catch(() => undefined))?.close(); }
+  async close(): Promise<void> {
+    if (this.coordP) await (await this.coordP.catch(() => undefined))?.close();
+  }
 
-  print(text: string): void { this.out.write(text.endsWith('\n') ? text : text + '\n'); }
-  json(doc: unknown): void { this.out.write(JSON.stringify(doc, null, 2) + '\n'); }
+  print(text: string): void {
+    this.out.write(text.endsWith('\n') ? text : text + '\n');
+  }
+  json(doc: unknown): void {
+    this.out.write(JSON.stringify(doc, null, 2) + '\n');
+  }
 
   /** Reports an error in the chosen format and returns its exit code. */
   fail(err: unknown): number {
     const e = asDmError(err);
-    const code = USAGE_CODES.has(e.code) ? Exit.usage : e.code === Errors.NatsConnect.code || e.code === Errors.Timeout.code ? Exit.unreachable
-      : e.code === Errors.WaitTimeout.code ? Exit.waitTimeout : Exit.failed;
+    const code = USAGE_CODES.has(e.code)
+      ? Exit.usage
+      : e.code === Errors.NatsConnect.code || e.code === Errors.Timeout.code
+        ? Exit.unreachable
+        : e.code === Errors.WaitTimeout.code
+          ? Exit.waitTimeout
+          : Exit.failed;
     if (this.flags.json) this.json({ result: false, error: e.toRecord() });
     else this.err.write(`Error: ${e.format()}\n`);
     return code;

@@ -13,9 +13,26 @@ import { dashboard } from './dashboard/command.ts';
 export const VERSION = '0.1.0';
 
 export const COMMANDS: Command[] = [
-  operateSource, checkTask, startTask, stopTask, pauseTask, resumeTask, queryStatus, binlog, shardDdlLock,
-  transferSource, listMember, offlineMember, operateLeader, config, encrypt,
-  startRelay, stopRelay, pauseRelay, resumeRelay, purgeRelay,
+  operateSource,
+  checkTask,
+  startTask,
+  stopTask,
+  pauseTask,
+  resumeTask,
+  queryStatus,
+  binlog,
+  shardDdlLock,
+  transferSource,
+  listMember,
+  offlineMember,
+  operateLeader,
+  config,
+  encrypt,
+  startRelay,
+  stopRelay,
+  pauseRelay,
+  resumeRelay,
+  purgeRelay,
 ];
 
 const GLOBAL_FLAGS = {
@@ -66,32 +83,50 @@ ${GLOBAL_HELP}
 function splitCommand(argv: string[]): { name: string | undefined; rest: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (VALUE_FLAGS.has(a)) { i++; continue; }
+    if (VALUE_FLAGS.has(a)) {
+      i++;
+      continue;
+    }
     if (a.startsWith('-')) continue;
     return { name: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
   }
   return { name: undefined, rest: argv };
 }
 
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const { name, rest } = splitCommand(argv);
   // No command opens the dashboard (on a terminal; elsewhere it prints query-status), unless help or version is asked.
-  const wantsDashboard = name === dashboard.name || (name === undefined && !['--help', '-h', '--version'].some((f) => rest.includes(f)));
+  const wantsDashboard =
+    name === dashboard.name || (name === undefined && !['--help', '-h', '--version'].some((f) => rest.includes(f)));
   const cmd = COMMANDS.find((c) => c.name === name) ?? (wantsDashboard ? dashboard : undefined);
   if (name && !cmd) {
     err.write(`Error: unknown command "${name}". Run dmctl --help for the list.\n`);
     return Exit.usage;
   }
   if (!cmd) {
-    if (rest.includes('--version')) { out.write(VERSION + '\n'); return Exit.ok; }
+    if (rest.includes('--version')) {
+      out.write(VERSION + '\n');
+      return Exit.ok;
+    }
     out.write(mainHelp());
     return Exit.ok;
   }
-  if (rest.includes('--help') || rest.includes('-h')) { out.write(`${cmd.summary}\n${cmd.usage}${GLOBAL_HELP}`); return Exit.ok; }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.write(`${cmd.summary}\n${cmd.usage}${GLOBAL_HELP}`);
+    return Exit.ok;
+  }
   let cli;
   try {
     cli = meow(cmd.usage, {
-      importMeta: import.meta, argv: rest, autoHelp: false, autoVersion: false, allowUnknownFlags: false,
+      importMeta: import.meta,
+      argv: rest,
+      autoHelp: false,
+      autoVersion: false,
+      allowUnknownFlags: false,
       flags: { ...GLOBAL_FLAGS, ...(cmd.flags ?? {}) },
     });
   } catch (e) {
@@ -99,7 +134,12 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return Exit.usage;
   }
   const f = cli.flags as Record<string, unknown>;
-  const flags: GlobalFlags = { nats: String(f.nats), cluster: String(f.cluster), json: f.json === true, timeout: Number(f.timeout) };
+  const flags: GlobalFlags = {
+    nats: String(f.nats),
+    cluster: String(f.cluster),
+    json: f.json === true,
+    timeout: Number(f.timeout),
+  };
   if (typeof f.natsUser === 'string') flags.natsUser = f.natsUser;
   flags.replicas = Number(f.replicas);
   const keyPath = typeof f.secretKeyPath === 'string' ? f.secretKeyPath : process.env.TSDM_SECRET_KEY_PATH;
@@ -116,5 +156,11 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
 
 const isEntry = process.argv[1] !== undefined && /(dmctl(\.js)?|tui[/\\]main\.ts)$/.test(process.argv[1]);
 if (isEntry) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => { process.stderr.write(`dmctl: ${String(e)}\n`); process.exit(1); });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`dmctl: ${String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -6,9 +6,13 @@ export class MariaGtidState {
   private readonly domains = new Map<number, { server: number; seq: bigint }>();
 
   constructor(initial = '') {
-    for (const part of initial.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of initial
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const [d, s, q] = part.split('-');
-      if (d !== undefined && s !== undefined && q !== undefined) this.domains.set(Number(d), { server: Number(s), seq: BigInt(q) });
+      if (d !== undefined && s !== undefined && q !== undefined)
+        this.domains.set(Number(d), { server: Number(s), seq: BigInt(q) });
     }
   }
 
@@ -17,6 +21,9 @@ export class MariaGtidState {
   }
 
   toString(): string {
-    return [...this.domains.entries()].sort((a, b) => a[0] - b[0]).map(([d, v]) => `${d}-${v.server}-${v.seq}`).join(',');
+    return [...this.domains.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([d, v]) => `${d}-${v.server}-${v.seq}`)
+      .join(',');
   }
 }

@@ -25,7 +25,12 @@ const Q_TABLE_MAP_FOR_UPDATE = 9;
 
 /** Fixed-length variables that may precede the charset code. */
 const FIXED: Record<number, number> = {
-  [Q_FLAGS2]: 4, [Q_SQL_MODE]: 8, [Q_AUTO_INCREMENT]: 4, [Q_LC_TIME_NAMES]: 2, [Q_CHARSET_DATABASE]: 2, [Q_TABLE_MAP_FOR_UPDATE]: 8,
+  [Q_FLAGS2]: 4,
+  [Q_SQL_MODE]: 8,
+  [Q_AUTO_INCREMENT]: 4,
+  [Q_LC_TIME_NAMES]: 2,
+  [Q_CHARSET_DATABASE]: 2,
+  [Q_TABLE_MAP_FOR_UPDATE]: 8,
 };
 
 /** The collation id of collation_server in a Query event's status variables (raw bytes, or zongji's text). */

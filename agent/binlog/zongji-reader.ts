@@ -17,7 +17,7 @@ import { hash } from '../hash.ts';
 /** The server id a binlog connection registers with: the source's `server-id` (0: none), or one derived from `key` (stable
  * across restarts, in the upper half of the id space so it never collides with a configured replica's id). */
 export function binlogServerId(configured: number, key: string): number {
-  return configured || (0x40000000 + (hash(key) % 0x3fffffff));
+  return configured || 0x40000000 + (hash(key) % 0x3fffffff);
 }
 
 /**
@@ -81,7 +81,12 @@ function allPresent(bitmap: Buffer | undefined, n: number): boolean {
   for (let i = 0; i < n; i++) if (((bitmap[i >> 3] ?? 0) & (1 << (i & 7))) === 0) return false;
   return true;
 }
-interface ZTableMapEvent { tableId: number; schemaName: string; tableName: string; columnCount: number }
+interface ZTableMapEvent {
+  tableId: number;
+  schemaName: string;
+  tableName: string;
+  columnCount: number;
+}
 interface ZInstance {
   on(ev: 'binlog', fn: (e: ZEvent) => void): void;
   on(ev: 'error', fn: (e: unknown) => void): void;
@@ -112,7 +117,10 @@ function normaliseValue(v: unknown): Value {
 function normaliseRow(r: unknown, time2: string[]): RowImage {
   const out: RowImage = {};
   for (const [k, v] of Object.entries(r as Record<string, unknown>)) out[k] = normaliseValue(v);
-  for (const c of time2) { const v = out[c]; if (typeof v === 'string' && v.startsWith('-')) out[c] = fixNegativeTime2(v); }
+  for (const c of time2) {
+    const v = out[c];
+    if (typeof v === 'string' && v.startsWith('-')) out[c] = fixNegativeTime2(v);
+  }
   return out;
 }
 
@@ -140,8 +148,12 @@ export class BinlogReader {
     this.lowWater = o.lowWater ?? 10_000;
   }
 
-  get queuedEvents(): number { return this.queue.length; }
-  get isPaused(): boolean { return this.paused; }
+  get queuedEvents(): number {
+    return this.queue.length;
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
 
   start(): void {
     const zj = new (ZongJi as unknown as new (dsn: unknown) => ZInstance)(connectionOptions(this.o.db));
@@ -154,8 +166,13 @@ export class BinlogReader {
         const cols = toColumnDefs(t);
         if (cols.length !== e.columnCount) {
           // Belt and braces: the tracker disagrees with the binlog. Decoding would put values in the wrong columns.
-          this.fail(new DmError('UnsupportedEvent', `${e.schemaName}.${e.tableName} has ${cols.length} columns in the schema tracker but ${e.columnCount} in the binlog event at ${this.file}`,
-            { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } }));
+          this.fail(
+            new DmError(
+              'UnsupportedEvent',
+              `${e.schemaName}.${e.tableName} has ${cols.length} columns in the schema tracker but ${e.columnCount} in the binlog event at ${this.file}`,
+              { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } },
+            ),
+          );
           return;
         }
         this.infos.set(`${e.schemaName}\0${e.tableName}`, toTableInfo(t));
@@ -163,19 +180,39 @@ export class BinlogReader {
         next();
       };
       const tracked = this.o.tracker.get(e.schemaName, e.tableName);
-      if (tracked) { use(tracked); return; }
-      this.o.live(e.schemaName, e.tableName).then((t) => {
-        if (!t) {
-          this.fail(new DmError('UnsupportedEvent', `no schema known for ${e.schemaName}.${e.tableName} (table map at ${this.file})`,
-            { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } }));
-          return;
-        }
-        this.o.warn('table not in the schema tracker: using its current upstream structure', { table: `${e.schemaName}.${e.tableName}`, position: this.file });
-        this.o.tracker.set(t);
-        use(t);
-      }, (err: unknown) => this.fail(err));
+      if (tracked) {
+        use(tracked);
+        return;
+      }
+      this.o.live(e.schemaName, e.tableName).then(
+        (t) => {
+          if (!t) {
+            this.fail(
+              new DmError(
+                'UnsupportedEvent',
+                `no schema known for ${e.schemaName}.${e.tableName} (table map at ${this.file})`,
+                { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } },
+              ),
+            );
+            return;
+          }
+          this.o.warn('table not in the schema tracker: using its current upstream structure', {
+            table: `${e.schemaName}.${e.tableName}`,
+            position: this.file,
+          });
+          this.o.tracker.set(t);
+          use(t);
+        },
+        (err: unknown) => this.fail(err),
+      );
     };
-    zj.on('binlog', (e) => { try { this.onEvent(e); } catch (err) { this.fail(err); } });
+    zj.on('binlog', (e) => {
+      try {
+        this.onEvent(e);
+      } catch (err) {
+        this.fail(err);
+      }
+    });
     zj.on('error', (err) => this.fail(err));
     const from = this.o.start.name
       ? { filename: this.o.start.name, position: this.o.start.pos }
@@ -183,7 +220,17 @@ export class BinlogReader {
     zj.start({
       serverId: this.o.serverId,
       ...from,
-      includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'xid', 'mariadbgtid', 'gtid'],
+      includeEvents: [
+        'rotate',
+        'tablemap',
+        'writerows',
+        'updaterows',
+        'deleterows',
+        'query',
+        'xid',
+        'mariadbgtid',
+        'gtid',
+      ],
     });
   }
 
@@ -193,21 +240,43 @@ export class BinlogReader {
     if (err instanceof DmError) this.error = err;
     else if (e.errno === 1236) {
       // 1236 is one errno for several causes; the server's text is the only discriminator it gives.
-      const invalid = /position|file size|not find.*gtid|gtid.*not/i.test(e.message ?? '') && !/could not find first log file/i.test(e.message ?? '');
-      this.error = new DmError(invalid ? 'BinlogPositionInvalid' : 'BinlogPurged', `binlog stream from ${this.file} failed: ${e.message}`, { cause: err, context: { position: this.file, errno: 1236 } });
+      const invalid =
+        /position|file size|not find.*gtid|gtid.*not/i.test(e.message ?? '') &&
+        !/could not find first log file/i.test(e.message ?? '');
+      this.error = new DmError(
+        invalid ? 'BinlogPositionInvalid' : 'BinlogPurged',
+        `binlog stream from ${this.file} failed: ${e.message}`,
+        { cause: err, context: { position: this.file, errno: 1236 } },
+      );
     } else if (e.errno === 4052) {
-      this.error = new DmError('BinlogServerIdConflict', `the upstream dropped this binlog stream (server-id ${this.o.serverId}): another replica connected with the same server-id: ${e.message}`, { cause: err, context: { position: this.file, errno: 4052 } });
-    } else if (e.errno === 1045) this.error = new DmError('UpstreamAuth', `binlog connection rejected: ${e.message}`, { cause: err });
-    else this.error = new DmError('BinlogStream', `binlog stream broke at ${this.file}: ${e.message ?? String(err)}`, { cause: err, context: { position: this.file } });
+      this.error = new DmError(
+        'BinlogServerIdConflict',
+        `the upstream dropped this binlog stream (server-id ${this.o.serverId}): another replica connected with the same server-id: ${e.message}`,
+        { cause: err, context: { position: this.file, errno: 4052 } },
+      );
+    } else if (e.errno === 1045)
+      this.error = new DmError('UpstreamAuth', `binlog connection rejected: ${e.message}`, { cause: err });
+    else
+      this.error = new DmError('BinlogStream', `binlog stream broke at ${this.file}: ${e.message ?? String(err)}`, {
+        cause: err,
+        context: { position: this.file },
+      });
     this.wake();
   }
 
-  private wake(): void { const w = this.waiter; this.waiter = undefined; w?.(); }
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
 
   private push(ev: BinlogEvent): void {
     this.queue.push(ev);
     if (ev.kind === 'txn') this.queuedRows += ev.changes.length;
-    if (!this.paused && this.queuedRows > this.highWater) { this.paused = true; this.zj?.connection?.pause(); }
+    if (!this.paused && this.queuedRows > this.highWater) {
+      this.paused = true;
+      this.zj?.connection?.pause();
+    }
     this.wake();
   }
 
@@ -217,7 +286,10 @@ export class BinlogReader {
   }
 
   private commit(e: ZEvent): void {
-    if (this.pendingGtid) { this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq); this.pendingGtid = undefined; }
+    if (this.pendingGtid) {
+      this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq);
+      this.pendingGtid = undefined;
+    }
     const changes = this.inTxn ?? [];
     this.inTxn = undefined;
     this.push({ kind: 'txn', changes, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000 });
@@ -241,11 +313,25 @@ export class BinlogReader {
       case 'query': {
         const sql = (e.query ?? '').trim();
         const upper = sql.toUpperCase();
-        if (upper === 'BEGIN') { this.inTxn = []; return; }
-        if (upper === 'COMMIT') { this.commit(e); return; }
-        if (upper === 'ROLLBACK') { this.inTxn = undefined; this.pendingGtid = undefined; return; }
+        if (upper === 'BEGIN') {
+          this.inTxn = [];
+          return;
+        }
+        if (upper === 'COMMIT') {
+          this.commit(e);
+          return;
+        }
+        if (upper === 'ROLLBACK') {
+          this.inTxn = undefined;
+          this.pendingGtid = undefined;
+          return;
+        }
         if (this.inTxn && this.inTxn.length > 0) {
-          throw new DmError('UnsupportedEvent', `statement inside a row transaction (binlog_format must be ROW): ${sql.slice(0, 200)}`, { context: { sql, position: `${this.file}:${e.nextPosition}` } });
+          throw new DmError(
+            'UnsupportedEvent',
+            `statement inside a row transaction (binlog_format must be ROW): ${sql.slice(0, 200)}`,
+            { context: { sql, position: `${this.file}:${e.nextPosition}` } },
+          );
         }
         // A DDL: update the tracker now, in stream order, and drop cached table maps, so the next row event of any
         // table is decoded with the schema as of after this statement. A statement the tracker cannot model drops the
@@ -254,13 +340,29 @@ export class BinlogReader {
         const applied = applyDdl(this.o.tracker, sql, e.schema ?? '');
         if (!applied.ok) {
           for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
-          if (applied.tables.length) this.o.warn('schema tracker cannot model this statement', { sql: sql.slice(0, 300), reason: applied.reason, position: `${this.file}:${e.nextPosition}` });
+          if (applied.tables.length)
+            this.o.warn('schema tracker cannot model this statement', {
+              sql: sql.slice(0, 300),
+              reason: applied.reason,
+              position: `${this.file}:${e.nextPosition}`,
+            });
         }
         for (const k of Object.keys(this.zj?.tableMap ?? {})) delete this.zj!.tableMap[Number(k)];
         this.infos.clear();
-        if (this.pendingGtid) { this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq); this.pendingGtid = undefined; }
+        if (this.pendingGtid) {
+          this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq);
+          this.pendingGtid = undefined;
+        }
         this.inTxn = undefined;
-        const q: QueryEvent = { kind: 'query', schema: e.schema ?? '', sql, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000, trackerAfter: this.o.tracker.toJSON(), tablesBefore };
+        const q: QueryEvent = {
+          kind: 'query',
+          schema: e.schema ?? '',
+          sql,
+          end: this.pos(e.nextPosition),
+          timestamp: e.timestamp / 1000,
+          trackerAfter: this.o.tracker.toJSON(),
+          tablesBefore,
+        };
         const collation = serverCollationId(e.statusVars);
         if (collation !== undefined) q.serverCollation = collation;
         this.push(q);
@@ -269,30 +371,54 @@ export class BinlogReader {
       case 'xid':
         this.commit(e);
         return;
-      case 'writerows': case 'updaterows': case 'deleterows': {
+      case 'writerows':
+      case 'updaterows':
+      case 'deleterows': {
         const tm = e.tableMap?.[e.tableId ?? -1];
         if (!tm) return;
         const op = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
         // zongji fills columns missing from a MINIMAL/NOBLOB row image with NULL: applying that would silently lose
         // data, so an incomplete image stops the task (a session can override binlog_row_image).
         const n = tm.columns?.length ?? 0;
-        if (!allPresent(e.columns_present_bitmap, n) || (op === 'update' && !allPresent(e.columns_present_bitmap2, n))) {
-          throw new DmError('UpstreamBinlogRowImage', `the upstream did not log every column of ${tm.parentSchema}.${tm.tableName} (${op} at ${this.file}, before ${e.nextPosition}): the session that wrote it did not use binlog_row_image=FULL`,
-            { context: { table: `${tm.parentSchema}.${tm.tableName}`, position: `${this.file}:${e.nextPosition}` },
-              suggestion: 'Set binlog_row_image=FULL globally and in every application session; then skip nothing: re-migrate the table (start-task --remove-meta) or repair it by hand, because the row change itself is incomplete.' });
+        if (
+          !allPresent(e.columns_present_bitmap, n) ||
+          (op === 'update' && !allPresent(e.columns_present_bitmap2, n))
+        ) {
+          throw new DmError(
+            'UpstreamBinlogRowImage',
+            `the upstream did not log every column of ${tm.parentSchema}.${tm.tableName} (${op} at ${this.file}, before ${e.nextPosition}): the session that wrote it did not use binlog_row_image=FULL`,
+            {
+              context: { table: `${tm.parentSchema}.${tm.tableName}`, position: `${this.file}:${e.nextPosition}` },
+              suggestion:
+                'Set binlog_row_image=FULL globally and in every application session; then skip nothing: re-migrate the table (start-task --remove-meta) or repair it by hand, because the row change itself is incomplete.',
+            },
+          );
         }
         const txn = this.inTxn ?? (this.inTxn = []);
         const t2 = time2Columns(tm.columns);
         const info = this.infos.get(`${tm.parentSchema}\0${tm.tableName}`);
-        if (!info) throw new DmError('Internal', `row event for ${tm.parentSchema}.${tm.tableName} without its structure`, { context: { position: this.file } });
+        if (!info)
+          throw new DmError('Internal', `row event for ${tm.parentSchema}.${tm.tableName} without its structure`, {
+            context: { position: this.file },
+          });
         // The upstream session ran without foreign-key checks: its change cascaded nothing there (foreign-keys.ts).
         const noFk = ((e.flags ?? 0) & 0x0002) !== 0 ? { noFkChecks: true as const } : {};
         for (const r of e.rows ?? []) {
           if (op === 'update') {
             const u = r as { before: unknown; after: unknown };
-            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(u.before, t2), after: normaliseRow(u.after, t2), info, ...noFk });
-          } else if (op === 'insert') txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r, t2), info, ...noFk });
-          else txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r, t2), info, ...noFk });
+            txn.push({
+              op,
+              schema: tm.parentSchema,
+              table: tm.tableName,
+              before: normaliseRow(u.before, t2),
+              after: normaliseRow(u.after, t2),
+              info,
+              ...noFk,
+            });
+          } else if (op === 'insert')
+            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, after: normaliseRow(r, t2), info, ...noFk });
+          else
+            txn.push({ op, schema: tm.parentSchema, table: tm.tableName, before: normaliseRow(r, t2), info, ...noFk });
         }
         return;
       }
@@ -313,14 +439,26 @@ export class BinlogReader {
     const t = this.o.tracker.get(schema, table);
     if (e.columnNames && t) {
       const tracked = t.columns.map((c) => c.name);
-      const same = tracked.length === e.columnNames.length && tracked.every((n, i) => n.toLowerCase() === e.columnNames![i]!.toLowerCase());
+      const same =
+        tracked.length === e.columnNames.length &&
+        tracked.every((n, i) => n.toLowerCase() === e.columnNames![i]!.toLowerCase());
       if (!same) {
-        throw new DmError('UnsupportedEvent', `schema tracker and binlog metadata disagree on ${schema}.${table} at ${this.file}: tracked (${tracked.join(', ')}), binlog (${e.columnNames.join(', ')})`,
-          { context: { table: `${schema}.${table}`, position: this.file }, suggestion: 'Report this with the DDL history of the table; restart the task with --remove-meta to rebuild the tracked schema.' });
+        throw new DmError(
+          'UnsupportedEvent',
+          `schema tracker and binlog metadata disagree on ${schema}.${table} at ${this.file}: tracked (${tracked.join(', ')}), binlog (${e.columnNames.join(', ')})`,
+          {
+            context: { table: `${schema}.${table}`, position: this.file },
+            suggestion:
+              'Report this with the DDL history of the table; restart the task with --remove-meta to rebuild the tracked schema.',
+          },
+        );
       }
     }
     if (!this.infos.has(key)) {
-      if (!t) throw new DmError('UnsupportedEvent', `no tracked schema for ${schema}.${table} at ${this.file}`, { context: { table: `${schema}.${table}`, position: this.file } });
+      if (!t)
+        throw new DmError('UnsupportedEvent', `no tracked schema for ${schema}.${table} at ${this.file}`, {
+          context: { table: `${schema}.${table}`, position: this.file },
+        });
       this.infos.set(key, toTableInfo(t));
     }
   }
@@ -329,14 +467,23 @@ export class BinlogReader {
   async next(timeoutMs = 1000): Promise<BinlogEvent | undefined> {
     if (this.queue.length === 0 && !this.error) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => { this.waiter = undefined; resolve(); }, timeoutMs);
-        this.waiter = () => { clearTimeout(t); resolve(); };
+        const t = setTimeout(() => {
+          this.waiter = undefined;
+          resolve();
+        }, timeoutMs);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
     }
     const ev = this.queue.shift();
     if (ev) {
       if (ev.kind === 'txn') this.queuedRows -= ev.changes.length;
-      if (this.paused && this.queuedRows < this.lowWater) { this.paused = false; this.zj?.connection?.resume(); }
+      if (this.paused && this.queuedRows < this.lowWater) {
+        this.paused = false;
+        this.zj?.connection?.resume();
+      }
       return ev;
     }
     if (this.error) throw this.error;
@@ -356,7 +503,9 @@ export class BinlogReader {
   }
 
   /** Peek without waiting: true when nothing is buffered. */
-  get idle(): boolean { return this.queue.length === 0; }
+  get idle(): boolean {
+    return this.queue.length === 0;
+  }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -365,7 +514,10 @@ export class BinlogReader {
     if (!zj) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 2000);
-      zj.on('stopped', () => { clearTimeout(t); resolve(); });
+      zj.on('stopped', () => {
+        clearTimeout(t);
+        resolve();
+      });
       zj.stop();
     });
   }

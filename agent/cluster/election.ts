@@ -24,19 +24,31 @@ export class Election {
   isLeader = false;
   evicted = false;
 
-  constructor(private readonly coord: Coord, private readonly name: string, private readonly log: Logger, private readonly onTick: () => Promise<void>) {}
+  constructor(
+    private readonly coord: Coord,
+    private readonly name: string,
+    private readonly log: Logger,
+    private readonly onTick: () => Promise<void>,
+  ) {}
 
   start(): void {
     const tick = async () => {
-      try { await this.step(); if (this.isLeader) await this.onTick(); }
-      catch (err) { this.log.warn({ err: String(err) }, 'election step failed'); }
+      try {
+        await this.step();
+        if (this.isLeader) await this.onTick();
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'election step failed');
+      }
       if (!this.stopped) this.timer = setTimeout(() => void tick(), HEARTBEAT_MS);
     };
     void tick();
   }
 
   private async step(): Promise<void> {
-    if (this.evicted) { if (this.isLeader) await this.resign('evicted'); return; }
+    if (this.evicted) {
+      if (this.isLeader) await this.resign('evicted');
+      return;
+    }
     const cur = await this.coord.get<LeaderRecord>(Bucket.leader, Keys.leader);
     if (cur) this.lastTerm = Math.max(this.lastTerm, cur.value.term);
     if (cur && cur.value.name === this.name && this.isLeader && this.revision !== undefined) {
@@ -45,11 +57,21 @@ export class Election {
       else this.revision = rev;
       return;
     }
-    if (cur) { if (this.isLeader) this.lose(`${cur.value.name} leads`); return; }
+    if (cur) {
+      if (this.isLeader) this.lose(`${cur.value.name} leads`);
+      return;
+    }
     const term = this.lastTerm + 1;
-    const rev = await this.coord.create<LeaderRecord>(Bucket.leader, Keys.leader, { name: this.name, term, since: new Date().toISOString() });
+    const rev = await this.coord.create<LeaderRecord>(Bucket.leader, Keys.leader, {
+      name: this.name,
+      term,
+      since: new Date().toISOString(),
+    });
     if (rev !== undefined) {
-      this.isLeader = true; this.term = term; this.revision = rev; this.lastTerm = term;
+      this.isLeader = true;
+      this.term = term;
+      this.revision = rev;
+      this.lastTerm = term;
       this.log.info({ term }, 'became leader');
     }
   }

@@ -12,14 +12,21 @@ export class Membership {
   /** When the last renewal was acknowledged by JetStream (the member key lives LEASE_TTL_MS from about then). */
   lastRenewed = 0;
 
-  constructor(private readonly coord: Coord, private readonly name: string, version: string, private readonly log: Logger) {
+  constructor(
+    private readonly coord: Coord,
+    private readonly name: string,
+    version: string,
+    private readonly log: Logger,
+  ) {
     const now = new Date().toISOString();
     this.record = { name, host: hostname(), pid: process.pid, version, started: now, heartbeat: now };
   }
 
   async start(): Promise<void> {
     await this.beat();
-    this.timer = setInterval(() => { void this.beat(); }, HEARTBEAT_MS);
+    this.timer = setInterval(() => {
+      void this.beat();
+    }, HEARTBEAT_MS);
   }
 
   private async beat(): Promise<void> {
@@ -27,8 +34,12 @@ export class Membership {
     this.record.heartbeat = new Date(sent).toISOString();
     // The lease is measured from when the put was sent, not acknowledged: the server may have stored it any time
     // in between, so this is the conservative end for fencing.
-    try { await this.coord.put(Bucket.members, Keys.member(this.name), this.record); this.lastRenewed = Math.max(this.lastRenewed, sent); }
-    catch (err) { this.log.warn({ err: String(err) }, 'heartbeat failed'); }
+    try {
+      await this.coord.put(Bucket.members, Keys.member(this.name), this.record);
+      this.lastRenewed = Math.max(this.lastRenewed, sent);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'heartbeat failed');
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,13 @@
 import {
-  Bucket, Keys, Op, Subjects,
-  type Coord, type EvictResult, type OfflineMemberRequest, type OfflineMemberResult, type TransferSourceRequest,
+  Bucket,
+  Keys,
+  Op,
+  Subjects,
+  type Coord,
+  type EvictResult,
+  type OfflineMemberRequest,
+  type OfflineMemberResult,
+  type TransferSourceRequest,
 } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { Logger } from '../log.ts';
@@ -12,7 +19,13 @@ import { readView, transfer } from './scheduler.ts';
  * dm_leader to find the leader and sends leader ops there; a follower (the lease moved meanwhile) answers NoLeader,
  * and dmctl says to retry.
  */
-export function serveClusterOps(coord: Coord, name: string, election: Election, log: Logger, reschedule: () => Promise<void>): (() => void)[] {
+export function serveClusterOps(
+  coord: Coord,
+  name: string,
+  election: Election,
+  log: Logger,
+  reschedule: () => Promise<void>,
+): (() => void)[] {
   const subj = (op: string) => Subjects.agentOp(coord.cluster, name, op);
   const leaderOnly = () => {
     if (!election.isLeader) throw new DmError('NoLeader', `agent ${name} is not the leader (any more)`);
@@ -27,7 +40,8 @@ export function serveClusterOps(coord: Coord, name: string, election: Election, 
       leaderOnly();
       const req = p as OfflineMemberRequest;
       const view = await readView(coord);
-      if (view.members.has(req.name)) throw new DmError('MemberAlive', `agent ${req.name} is alive (its member key is renewed)`);
+      if (view.members.has(req.name))
+        throw new DmError('MemberAlive', `agent ${req.name} is alive (its member key is renewed)`);
       const out: OfflineMemberResult = { name: req.name, rebound: [] };
       // Its bindings are deleted (so it is not "the agent it is bound to now" if a process of that name reappears)
       // and the scheduler binds those sources afresh; terms still grow (nextTerm uses the clock).

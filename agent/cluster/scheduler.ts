@@ -1,4 +1,12 @@
-import { Bucket, Keys, type BoundRecord, type Coord, type Entry, type MemberRecord, type SourceRecord } from '../../src/coord/index.ts';
+import {
+  Bucket,
+  Keys,
+  type BoundRecord,
+  type Coord,
+  type Entry,
+  type MemberRecord,
+  type SourceRecord,
+} from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { Logger } from '../log.ts';
 
@@ -39,8 +47,20 @@ export async function readView(coord: Coord): Promise<ClusterView> {
 }
 
 /** Writes one binding by CAS (S4); returns the record, or undefined when another writer won. */
-export async function writeBinding(coord: Coord, sourceId: string, agent: string, leaderTerm: number, cur: Entry<BoundRecord> | undefined): Promise<BoundRecord | undefined> {
-  const rec: BoundRecord = { sourceId, agent, term: nextTerm(cur?.value.term), boundAt: new Date().toISOString(), leaderTerm };
+export async function writeBinding(
+  coord: Coord,
+  sourceId: string,
+  agent: string,
+  leaderTerm: number,
+  cur: Entry<BoundRecord> | undefined,
+): Promise<BoundRecord | undefined> {
+  const rec: BoundRecord = {
+    sourceId,
+    agent,
+    term: nextTerm(cur?.value.term),
+    boundAt: new Date().toISOString(),
+    leaderTerm,
+  };
   const previous = cur?.value.agent !== agent ? cur?.value.agent : cur?.value.previous;
   if (previous) rec.previous = previous;
   const rev = cur
@@ -52,7 +72,8 @@ export async function writeBinding(coord: Coord, sourceId: string, agent: string
 export async function schedule(coord: Coord, leaderTerm: number, log: Logger): Promise<void> {
   const { members, sources, bounds } = await readView(coord);
   const load = new Map<string, number>([...members].map((m) => [m, 0]));
-  for (const b of bounds.values()) if (members.has(b.value.agent)) load.set(b.value.agent, (load.get(b.value.agent) ?? 0) + 1);
+  for (const b of bounds.values())
+    if (members.has(b.value.agent)) load.set(b.value.agent, (load.get(b.value.agent) ?? 0) + 1);
   const live = new Set(sources.map((s) => s.value.sourceId));
   for (const [id] of bounds) {
     if (!live.has(id)) await coord.delete(Bucket.bounds, Keys.bound(id));
@@ -62,19 +83,31 @@ export async function schedule(coord: Coord, leaderTerm: number, log: Logger): P
     const b = bounds.get(id);
     if (b && members.has(b.value.agent)) continue;
     if (members.size === 0) continue;
-    const preferred = [s.value.worker, b?.value.agent, b?.value.previous].find((a): a is string => a !== undefined && members.has(a));
+    const preferred = [s.value.worker, b?.value.agent, b?.value.previous].find(
+      (a): a is string => a !== undefined && members.has(a),
+    );
     const pick = preferred ?? [...load.entries()].sort((a, c) => a[1] - c[1] || a[0].localeCompare(c[0]))[0]![0];
     const rec = await writeBinding(coord, id, pick, leaderTerm, b);
-    if (!rec) { log.warn({ source: id }, 'binding changed concurrently; retrying on the next tick'); continue; }
+    if (!rec) {
+      log.warn({ source: id }, 'binding changed concurrently; retrying on the next tick');
+      continue;
+    }
     load.set(pick, (load.get(pick) ?? 0) + 1);
     log.info({ source: id, agent: pick, previous: b?.value.agent, term: rec.term, leaderTerm }, 'source bound');
   }
 }
 
 /** transfer-source (leader only): moves a source to a live agent with a new term. */
-export async function transfer(coord: Coord, leaderTerm: number, log: Logger, sourceId: string, agent: string): Promise<BoundRecord> {
+export async function transfer(
+  coord: Coord,
+  leaderTerm: number,
+  log: Logger,
+  sourceId: string,
+  agent: string,
+): Promise<BoundRecord> {
   const { members, sources, bounds } = await readView(coord);
-  if (!sources.some((s) => s.value.sourceId === sourceId)) throw new DmError('SourceNotFound', `source ${sourceId} does not exist`);
+  if (!sources.some((s) => s.value.sourceId === sourceId))
+    throw new DmError('SourceNotFound', `source ${sourceId} does not exist`);
   if (!members.has(agent)) throw new DmError('AgentNotFound', `agent ${agent} is not a live member`);
   const cur = bounds.get(sourceId);
   if (cur?.value.agent === agent) return cur.value;

@@ -4,7 +4,11 @@ import { comparePos } from '../../src/binlog/position.ts';
 import { query } from './mysql.ts';
 
 /** A statement (Query event) of the upstream binlog: its end position, default schema and text. */
-export interface BinlogStatement { end: BinlogPosition; schema: string; sql: string }
+export interface BinlogStatement {
+  end: BinlogPosition;
+  schema: string;
+  sql: string;
+}
 
 const PAGE = 5000;
 
@@ -16,13 +20,19 @@ const PAGE = 5000;
  *
  * `Info` of a Query event is `use \`db\`; <statement>` when the session had a default schema, else the statement.
  */
-export async function binlogStatements(conn: Connection, from: BinlogPosition, to: BinlogPosition): Promise<BinlogStatement[] | undefined> {
+export async function binlogStatements(
+  conn: Connection,
+  from: BinlogPosition,
+  to: BinlogPosition,
+): Promise<BinlogStatement[] | undefined> {
   if (!from.name || !to.name || comparePos(from, to) >= 0) return from.name && to.name ? [] : undefined;
   let files: string[];
   try {
     const logs = await query<Record<string, string>[]>(conn, 'upstream', 'SHOW BINARY LOGS');
     files = logs.map((r) => String(r.Log_name));
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
   const first = files.indexOf(from.name);
   const last = files.indexOf(to.name);
   if (first < 0 || last < first) return undefined;
@@ -32,8 +42,15 @@ export async function binlogStatements(conn: Connection, from: BinlogPosition, t
     for (;;) {
       let rows: Record<string, string | number>[];
       try {
-        rows = await query<Record<string, string | number>[]>(conn, 'upstream', `SHOW BINLOG EVENTS IN ? FROM ${Number(pos)} LIMIT ${PAGE}`, [file]);
-      } catch { return undefined; }
+        rows = await query<Record<string, string | number>[]>(
+          conn,
+          'upstream',
+          `SHOW BINLOG EVENTS IN ? FROM ${Number(pos)} LIMIT ${PAGE}`,
+          [file],
+        );
+      } catch {
+        return undefined;
+      }
       for (const r of rows) {
         const end = { name: file, pos: Number(r.End_log_pos) };
         if (comparePos(end, to) > 0) return out;

@@ -13,7 +13,9 @@ export async function readGtid(conn: Connection): Promise<string | undefined> {
     try {
       const [r] = await query<Record<string, string>[]>(conn, 'upstream', 'SELECT @@GLOBAL.gtid_executed AS g');
       return r?.g?.replace(/\s/g, '') || undefined;
-    } catch { return undefined; }
+    } catch {
+      return undefined;
+    }
   }
 }
 

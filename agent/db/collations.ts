@@ -14,16 +14,24 @@ export interface UpstreamCollationInfo {
 }
 
 export async function readUpstreamCollations(conn: Connection): Promise<UpstreamCollationInfo> {
-  const rows = await query<Record<string, string | number | null>[]>(conn, 'upstream',
-    'SELECT COLLATION_NAME, CHARACTER_SET_NAME, ID, IS_DEFAULT FROM information_schema.COLLATIONS');
+  const rows = await query<Record<string, string | number | null>[]>(
+    conn,
+    'upstream',
+    'SELECT COLLATION_NAME, CHARACTER_SET_NAME, ID, IS_DEFAULT FROM information_schema.COLLATIONS',
+  );
   // SHOW VARIABLES ... IN: a variable the server lacks (MariaDB has no default_collation_for_utf8mb4) is just absent.
-  const varRows = await query<Record<string, string>[]>(conn, 'upstream',
-    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('collation_server', 'default_collation_for_utf8mb4', 'character_set_collations')");
+  const varRows = await query<Record<string, string>[]>(
+    conn,
+    'upstream',
+    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('collation_server', 'default_collation_for_utf8mb4', 'character_set_collations')",
+  );
   const vars: Record<string, string> = {};
   for (const r of varRows) vars[String(r.Variable_name).toLowerCase()] = String(r.Value ?? '');
   const list = rows.map((r) => ({
-    collation: String(r.COLLATION_NAME), charset: String(r.CHARACTER_SET_NAME),
-    id: r.ID === null ? null : Number(r.ID), isDefault: String(r.IS_DEFAULT ?? '').toLowerCase() === 'yes',
+    collation: String(r.COLLATION_NAME),
+    charset: String(r.CHARACTER_SET_NAME),
+    id: r.ID === null ? null : Number(r.ID),
+    isDefault: String(r.IS_DEFAULT ?? '').toLowerCase() === 'yes',
   }));
   const byId = new Map<number, string>();
   for (const r of list) if (r.id !== null) byId.set(r.id, r.collation.toLowerCase());

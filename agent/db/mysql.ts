@@ -8,7 +8,9 @@ import { loadSecretKey, plainPassword } from '../../src/config/secret.ts';
 
 /** Key for passwords encrypted with `dmctl encrypt` (set once at agent start from --secret-key-path). */
 let secretKey = loadSecretKey(undefined);
-export function setSecretKey(key: Buffer): void { secretKey = key; }
+export function setSecretKey(key: Buffer): void {
+  secretKey = key;
+}
 
 /**
  * The mysql2 adapter: every upstream/downstream connection of the agent is opened here, and every mysql2 error is
@@ -72,8 +74,12 @@ export async function connect(cfg: DbConfig, side: Side, opts: ConnectOpts = {})
   }
   // A connection error after connect (server restart, KILL, wait_timeout) must not crash the agent: the next query
   // rejects. The connection is remembered as closed so that writers can open a new one before using it (isClosed).
-  conn.on('error', () => { closed.add(conn); });
-  conn.on('end', () => { closed.add(conn); });
+  conn.on('error', () => {
+    closed.add(conn);
+  });
+  conn.on('end', () => {
+    closed.add(conn);
+  });
   const plan = planSession(side, cfg.session, {
     timeZone: opts.timeZone ?? '+00:00',
     keyPrefix: `${cfg.sessionOrigin?.key ?? (side === 'upstream' ? 'from' : 'target-database')}.session`,
@@ -104,7 +110,13 @@ export function isClosed(conn: Connection): boolean {
 export function isConnectionLost(err: unknown): boolean {
   const e = (err instanceof DmError ? err.cause : err) as MysqlErrorLike | undefined;
   if (!e) return false;
-  return e.fatal === true || e.errno === 1927 || e.errno === 2006 || e.errno === 2013 || (e.code !== undefined && CONN_CODES.has(e.code));
+  return (
+    e.fatal === true ||
+    e.errno === 1927 ||
+    e.errno === 2006 ||
+    e.errno === 2013 ||
+    (e.code !== undefined && CONN_CODES.has(e.code))
+  );
 }
 
 /** TSDM-10022: the server refused a session variable the user wrote; the suggestion follows the server's reason. */
@@ -113,44 +125,98 @@ function sessionRefused(err: unknown, side: Side, v: SessionVar, cfg: DbConfig):
   const file = cfg.sessionOrigin?.file;
   const key = v.key ?? v.name;
   const where = file ? `${file} key ${key}` : `key ${key}`;
-  const block = side === 'upstream' ? 'from.session in the source file (then `dmctl operate-source update`)' : 'target-database.session in the task file';
+  const block =
+    side === 'upstream'
+      ? 'from.session in the source file (then `dmctl operate-source update`)'
+      : 'target-database.session in the task file';
   let suggestion: string;
   switch (e.errno) {
-    case 1193: suggestion = `The ${side} server has no variable ${v.name} (a variable of another server kind or version?): remove it from ${block}.`; break;
-    case 1231: case 1232: suggestion = `${v.name} does not accept ${JSON.stringify(v.value)}: write a value it accepts in ${block} (numbers and ON/OFF are sent unquoted, other values as strings).`; break;
-    case 1228: case 1229: case 1238: case 1621: suggestion = `${v.name} cannot be set for one session: set it on the server (SET GLOBAL and my.cnf) and remove it from ${block}.`; break;
-    case 1227: suggestion = `The ${side} user may not set ${v.name}: grant the privilege the server names, or remove it from ${block}.`; break;
-    default: suggestion = `Fix or remove ${v.name} in ${block}.`;
+    case 1193:
+      suggestion = `The ${side} server has no variable ${v.name} (a variable of another server kind or version?): remove it from ${block}.`;
+      break;
+    case 1231:
+    case 1232:
+      suggestion = `${v.name} does not accept ${JSON.stringify(v.value)}: write a value it accepts in ${block} (numbers and ON/OFF are sent unquoted, other values as strings).`;
+      break;
+    case 1228:
+    case 1229:
+    case 1238:
+    case 1621:
+      suggestion = `${v.name} cannot be set for one session: set it on the server (SET GLOBAL and my.cnf) and remove it from ${block}.`;
+      break;
+    case 1227:
+      suggestion = `The ${side} user may not set ${v.name}: grant the privilege the server names, or remove it from ${block}.`;
+      break;
+    default:
+      suggestion = `Fix or remove ${v.name} in ${block}.`;
   }
   const context: ErrorContext = { key };
   if (file) context.file = file;
   if (e.errno !== undefined) context.errno = e.errno;
-  return new DmError('SessionVariableRefused',
+  return new DmError(
+    'SessionVariableRefused',
     `${where}: the ${side} server refused session variable ${v.name} = ${JSON.stringify(v.value)} (${setSessionSql(v)}): ${e.errno ? `error ${e.errno}: ` : ''}${e.sqlMessage ?? e.message ?? String(err)}`,
-    { cause: err, context, suggestion });
+    { cause: err, context, suggestion },
+  );
 }
 
-interface MysqlErrorLike { errno?: number; code?: string; sqlMessage?: string; message?: string; fatal?: boolean }
+interface MysqlErrorLike {
+  errno?: number;
+  code?: string;
+  sqlMessage?: string;
+  message?: string;
+  fatal?: boolean;
+}
 
 const TRANSIENT_ERRNOS = new Set([1205, 1213, 1040, 1053, 2006, 2013, 1927, 1205, 3024]);
-const CONN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR']);
+const CONN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+]);
 
 /** True for errors after which retrying the same work (with backoff) is the right response. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof DmError) return err.retryable;
   const e = err as MysqlErrorLike;
-  return (e.errno !== undefined && TRANSIENT_ERRNOS.has(e.errno)) || (e.code !== undefined && CONN_CODES.has(e.code)) || e.fatal === true;
+  return (
+    (e.errno !== undefined && TRANSIENT_ERRNOS.has(e.errno)) ||
+    (e.code !== undefined && CONN_CODES.has(e.code)) ||
+    e.fatal === true
+  );
 }
 
-export function classifyMysqlError(err: unknown, side: Side, extra: { sql?: string; connect?: string; table?: string } = {}): DmError {
+export function classifyMysqlError(
+  err: unknown,
+  side: Side,
+  extra: { sql?: string; connect?: string; table?: string } = {},
+): DmError {
   if (err instanceof DmError) return err;
   const e = err as MysqlErrorLike;
   const text = e.sqlMessage ?? e.message ?? String(err);
   let name: ErrorName;
-  if (e.errno === 1045 || e.errno === 1044 || e.errno === 1698) name = side === 'upstream' ? 'UpstreamAuth' : 'DownstreamAuth';
-  else if ((e.code && CONN_CODES.has(e.code)) || e.errno === 2006 || e.errno === 2013 || e.errno === 1040 || e.errno === 1053 || e.errno === 1927 || e.fatal) name = side === 'upstream' ? 'UpstreamConnect' : 'DownstreamConnect';
-  else if (side === 'downstream' && e.errno !== undefined && TRANSIENT_ERRNOS.has(e.errno)) name = 'DownstreamTransient';
-  else if (side === 'upstream' && (e.errno === 1227 || e.errno === 1142 || e.errno === 1143)) name = 'UpstreamPrivileges';
+  if (e.errno === 1045 || e.errno === 1044 || e.errno === 1698)
+    name = side === 'upstream' ? 'UpstreamAuth' : 'DownstreamAuth';
+  else if (
+    (e.code && CONN_CODES.has(e.code)) ||
+    e.errno === 2006 ||
+    e.errno === 2013 ||
+    e.errno === 1040 ||
+    e.errno === 1053 ||
+    e.errno === 1927 ||
+    e.fatal
+  )
+    name = side === 'upstream' ? 'UpstreamConnect' : 'DownstreamConnect';
+  else if (side === 'downstream' && e.errno !== undefined && TRANSIENT_ERRNOS.has(e.errno))
+    name = 'DownstreamTransient';
+  else if (side === 'upstream' && (e.errno === 1227 || e.errno === 1142 || e.errno === 1143))
+    name = 'UpstreamPrivileges';
   else if (side === 'upstream' && e.errno === 1236) name = 'BinlogPurged';
   else name = side === 'upstream' ? 'UpstreamQuery' : 'DownstreamExec';
   const where = extra.connect ? ` (${extra.connect})` : '';
@@ -158,7 +224,10 @@ export function classifyMysqlError(err: unknown, side: Side, extra: { sql?: stri
   if (extra.sql) context.sql = extra.sql;
   if (extra.table) context.table = extra.table;
   if (e.errno !== undefined) context.errno = e.errno;
-  return new DmError(name, `${side} ${e.errno ? `error ${e.errno}` : e.code ?? 'error'}${where}: ${text}`, { cause: err, context });
+  return new DmError(name, `${side} ${e.errno ? `error ${e.errno}` : (e.code ?? 'error')}${where}: ${text}`, {
+    cause: err,
+    context,
+  });
 }
 
 /** Runs a query, turning a failure into a DmError that carries the SQL. */
@@ -175,7 +244,12 @@ export async function query<T = Row[]>(conn: Connection, side: Side, sql: string
  * Reads rows with exact values: text for everything but the binary columns named in `binaryCols`, which come back
  * as Buffers. mysql2's default casts (numbers, Dates) would round DECIMAL/BIGINT and shift DATETIME.
  */
-export async function queryExact(conn: Connection, sql: string, binaryCols: ReadonlySet<string>, params?: unknown[]): Promise<{ rows: Row[]; fields: FieldPacket[] }> {
+export async function queryExact(
+  conn: Connection,
+  sql: string,
+  binaryCols: ReadonlySet<string>,
+  params?: unknown[],
+): Promise<{ rows: Row[]; fields: FieldPacket[] }> {
   try {
     const [rows, fields] = await conn.query({
       sql,

@@ -6,8 +6,23 @@ import { query, type Side } from './mysql.ts';
 import type { ColumnInfo, TableInfo } from '../../src/schema/model.ts';
 export type { ColumnInfo, TableInfo };
 
-const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit',
-  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+const BINARY_TYPES = new Set([
+  'binary',
+  'varbinary',
+  'tinyblob',
+  'blob',
+  'mediumblob',
+  'longblob',
+  'bit',
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+]);
 
 /**
  * The columns that identify a row: the primary key, else the first unique key over NOT NULL columns, else none. A key
@@ -24,11 +39,20 @@ export function rowKey(t: TableInfo): string[] {
   return [];
 }
 
-export async function loadTableInfo(conn: Connection, side: Side, schema: string, table: string): Promise<TableInfo | undefined> {
-  const cols = await query<Record<string, string | null>[]>(conn, side,
+export async function loadTableInfo(
+  conn: Connection,
+  side: Side,
+  schema: string,
+  table: string,
+): Promise<TableInfo | undefined> {
+  const cols = await query<Record<string, string | null>[]>(
+    conn,
+    side,
     `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT,
             GENERATION_EXPRESSION
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [schema, table],
+  );
   if (cols.length === 0) return undefined;
   const columns: ColumnInfo[] = cols.map((c) => {
     const dataType = String(c.DATA_TYPE).toLowerCase();
@@ -39,16 +63,21 @@ export async function loadTableInfo(conn: Connection, side: Side, schema: string
       columnType: String(c.COLUMN_TYPE),
       nullable: c.IS_NULLABLE === 'YES',
       // MySQL 8 shows DEFAULT_GENERATED for `DEFAULT (expr)`/CURRENT_TIMESTAMP: not a generated column.
-      generated: /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra) || /^(VIRTUAL|PERSISTENT|STORED)$/.test(extra.trim()),
+      generated:
+        /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra) || /^(VIRTUAL|PERSISTENT|STORED)$/.test(extra.trim()),
       charset: c.CHARACTER_SET_NAME ?? null,
       collation: c.COLLATION_NAME ?? null,
       comment: String(c.COLUMN_COMMENT ?? ''),
-      binary: BINARY_TYPES.has(dataType) || (c.CHARACTER_SET_NAME === 'binary'),
+      binary: BINARY_TYPES.has(dataType) || c.CHARACTER_SET_NAME === 'binary',
     };
   });
-  const idx = await query<Record<string, string | number>[]>(conn, side,
+  const idx = await query<Record<string, string | number>[]>(
+    conn,
+    side,
     `SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE, SEQ_IN_INDEX FROM information_schema.STATISTICS
-      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
+    [schema, table],
+  );
   const keys = new Map<string, string[]>();
   for (const r of idx) {
     if (Number(r.NON_UNIQUE) !== 0) continue;
@@ -61,9 +90,12 @@ export async function loadTableInfo(conn: Connection, side: Side, schema: string
 }
 
 export async function listTables(conn: Connection, side: Side): Promise<{ schema: string; table: string }[]> {
-  const rows = await query<Record<string, string>[]>(conn, side,
+  const rows = await query<Record<string, string>[]>(
+    conn,
+    side,
     `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'
-       AND TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys') ORDER BY TABLE_SCHEMA, TABLE_NAME`);
+       AND TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys') ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+  );
   return rows.map((r) => ({ schema: String(r.TABLE_SCHEMA), table: String(r.TABLE_NAME) }));
 }
 

@@ -8,19 +8,28 @@ import { fixedOffsetZone } from '../../src/sql/session-vars.ts';
  * Only fixed offsets (and UTC) are supported: a zone with daylight saving time has wall-clock hours that map to two
  * instants, so writing local time could change a TIMESTAMP value; an IANA name is refused with that reason.
  */
-export interface Zone { session: string; offsetMinutes: number }
+export interface Zone {
+  session: string;
+  offsetMinutes: number;
+}
 
 export function taskZone(task: TaskConfig): Zone {
   // Without a task `timezone`, a fixed-offset `time_zone` in target-database.session is the zone (DM lets the task's
   // zone win; with none set, the user's session value is the one that says what they want). A named zone there is
   // replaced by UTC, and check-task says so (src/sql/session-vars.ts planSession).
   const user = task.targetDatabase.session['time_zone'];
-  const tz = task.timezone.trim() || (user === undefined ? '' : fixedOffsetZone(String(user)) ?? '');
+  const tz = task.timezone.trim() || (user === undefined ? '' : (fixedOffsetZone(String(user)) ?? ''));
   if (tz === '' || /^(utc|z|\+00:00|-00:00|\+0:00)$/i.test(tz)) return { session: '+00:00', offsetMinutes: 0 };
   const m = /^([+-])(\d{1,2}):(\d{2})$/.exec(tz);
   if (!m) {
-    throw new DmError('ConfigUnsupportedKey', `timezone "${tz}": only fixed offsets such as +08:00 are supported yet (a zone with daylight saving time cannot carry TIMESTAMP values exactly)`,
-      { context: { key: 'timezone' }, suggestion: 'Use the offset your zone has, e.g. timezone: "+08:00" for Asia/Shanghai, or remove the key (UTC).' });
+    throw new DmError(
+      'ConfigUnsupportedKey',
+      `timezone "${tz}": only fixed offsets such as +08:00 are supported yet (a zone with daylight saving time cannot carry TIMESTAMP values exactly)`,
+      {
+        context: { key: 'timezone' },
+        suggestion: 'Use the offset your zone has, e.g. timezone: "+08:00" for Asia/Shanghai, or remove the key (UTC).',
+      },
+    );
   }
   const minutes = (Number(m[2]) * 60 + Number(m[3])) * (m[1] === '-' ? -1 : 1);
   return { session: `${m[1]}${m[2]!.padStart(2, '0')}:${m[3]}`, offsetMinutes: minutes };
@@ -31,7 +40,9 @@ export function shiftTimestamp(utc: string, offsetMinutes: number): string {
   if (offsetMinutes === 0) return utc;
   const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)?$/.exec(utc);
   if (!m || m[1] === '0000') return utc;
-  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) + offsetMinutes * 60_000;
+  const t =
+    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) +
+    offsetMinutes * 60_000;
   const d = new Date(t);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}${m[7] ?? ''}`;

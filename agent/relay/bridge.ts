@@ -18,7 +18,10 @@ export class BridgedReader implements EventSource {
   private cur: EventSource | undefined;
   private direct = false;
 
-  constructor(private readonly relay: RelayReaderOptions, private readonly makeDirect: (start: BinlogPosition) => EventSource) {}
+  constructor(
+    private readonly relay: RelayReaderOptions,
+    private readonly makeDirect: (start: BinlogPosition) => EventSource,
+  ) {}
 
   start(): void {
     const r = new RelayReader(this.relay);
@@ -27,8 +30,17 @@ export class BridgedReader implements EventSource {
       this.cur = r;
     } catch (err) {
       const origin = this.relay.feed.store.origin();
-      if (!(err instanceof DmError) || err.code !== Errors.RelayPositionNotFound.code || !origin?.name || !this.relay.start.name) throw err;
-      this.relay.warn('task position is older than the relay: reading the upstream binlog until the relay origin', { start: `${this.relay.start.name}:${this.relay.start.pos}`, origin: `${origin.name}:${origin.pos}` });
+      if (
+        !(err instanceof DmError) ||
+        err.code !== Errors.RelayPositionNotFound.code ||
+        !origin?.name ||
+        !this.relay.start.name
+      )
+        throw err;
+      this.relay.warn('task position is older than the relay: reading the upstream binlog until the relay origin', {
+        start: `${this.relay.start.name}:${this.relay.start.pos}`,
+        origin: `${origin.name}:${origin.pos}`,
+      });
       this.cur = this.makeDirect(this.relay.start);
       this.direct = true;
       this.cur.start();
@@ -45,13 +57,21 @@ export class BridgedReader implements EventSource {
         r.start();
         this.cur = r;
         this.direct = false;
-        this.relay.warn('task reached the relay: reading the relay from here', { position: `${ev.end.name}:${ev.end.pos}` });
+        this.relay.warn('task reached the relay: reading the relay from here', {
+          position: `${ev.end.name}:${ev.end.pos}`,
+        });
       }
     }
     return ev;
   }
 
-  streamPosition(): BinlogPosition | undefined { return this.cur?.streamPosition(); }
-  get idle(): boolean { return this.cur?.idle ?? true; }
-  async stop(): Promise<void> { await this.cur?.stop(); }
+  streamPosition(): BinlogPosition | undefined {
+    return this.cur?.streamPosition();
+  }
+  get idle(): boolean {
+    return this.cur?.idle ?? true;
+  }
+  async stop(): Promise<void> {
+    await this.cur?.stop();
+  }
 }

@@ -6,11 +6,17 @@
 export function gtidCovers(a: string, b: string): boolean {
   if (b.includes(':') || a.includes(':')) return mysqlCovers(parseMysql(a), parseMysql(b));
   const seqs = new Map<string, bigint>();
-  for (const part of a.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of a
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [d, , q] = part.split('-');
     if (d !== undefined && q !== undefined) seqs.set(d, BigInt(q));
   }
-  for (const part of b.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of b
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [d, , q] = part.split('-');
     if (d === undefined || q === undefined) continue;
     const have = seqs.get(d);

@@ -11,7 +11,10 @@ import type { RelayStore } from './store.ts';
  */
 
 /** A task of the source and where it will resume: its checkpoint, or undefined while it has none (blocks purge). */
-export interface TaskNeed { task: string; synced: BinlogPosition | undefined }
+export interface TaskNeed {
+  task: string;
+  synced: BinlogPosition | undefined;
+}
 
 /** First sequence whose record ends after `pos` (the first one a task at `pos` still needs). */
 export function seqAfter(store: RelayStore, pos: BinlogPosition): number {
@@ -37,14 +40,21 @@ export function seqBeforeFile(store: RelayStore, file: string): number {
  * `dmctl purge-relay`: removes the records before `file` (every record no task needs when no file is given).
  * Refuses, removing nothing, when a task still needs one of them.
  */
-export async function purgeRelay(store: RelayStore, tasks: TaskNeed[], file?: string): Promise<{ purged: number; upTo: number }> {
+export async function purgeRelay(
+  store: RelayStore,
+  tasks: TaskNeed[],
+  file?: string,
+): Promise<{ purged: number; upTo: number }> {
   const need = neededSeq(store, tasks);
   const upTo = file ? seqBeforeFile(store, file) : need.seq;
   if (upTo > need.seq) {
-    throw new DmError('RelayPurgeRefused', need.task
-      ? `purge-relay up to ${file} would remove relay data task ${need.task} still needs (it resumes at ${formatPos(need.pos)})`
-      : `purge-relay up to ${file} would remove relay data a task still needs`,
-    { context: { ...(need.task ? { task: need.task } : {}), position: formatPos(need.pos) } });
+    throw new DmError(
+      'RelayPurgeRefused',
+      need.task
+        ? `purge-relay up to ${file} would remove relay data task ${need.task} still needs (it resumes at ${formatPos(need.pos)})`
+        : `purge-relay up to ${file} would remove relay data a task still needs`,
+      { context: { ...(need.task ? { task: need.task } : {}), position: formatPos(need.pos) } },
+    );
   }
   const purged = await store.purgeBelow(upTo);
   return { purged, upTo };
@@ -55,7 +65,13 @@ export async function purgeRelay(store: RelayStore, tasks: TaskNeed[], file?: st
  * `purge.expires` hours (0: no age limit), or all of them when the data dir's filesystem has less than
  * `purge.remain-space` GB free.
  */
-export async function autoPurge(store: RelayStore, source: SourceConfig, tasks: TaskNeed[], dir: string, nowSec = Date.now() / 1000): Promise<{ purged: number; reason: string } | undefined> {
+export async function autoPurge(
+  store: RelayStore,
+  source: SourceConfig,
+  tasks: TaskNeed[],
+  dir: string,
+  nowSec = Date.now() / 1000,
+): Promise<{ purged: number; reason: string } | undefined> {
   const need = neededSeq(store, tasks).seq;
   const first = store.firstSeq();
   if (need <= first) return undefined;
@@ -76,5 +92,10 @@ export async function autoPurge(store: RelayStore, source: SourceConfig, tasks: 
 }
 
 function freeSpaceGb(dir: string): number | undefined {
-  try { const s = statfsSync(dir); return (s.bavail * s.bsize) / 1024 ** 3; } catch { return undefined; }
+  try {
+    const s = statfsSync(dir);
+    return (s.bavail * s.bsize) / 1024 ** 3;
+  } catch {
+    return undefined;
+  }
 }

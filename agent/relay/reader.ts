@@ -25,7 +25,9 @@ export interface RelayFeed {
 
 /** What a BinlogReader gets, but the relay's feed instead of an upstream connection (`start`: the task's checkpoint,
  * the reader hands out records ending after it; `tracker`: the task's schema as of `start`). */
-export type RelayReaderOptions = Pick<ReaderOptions, 'start' | 'allowTable' | 'tracker' | 'live' | 'warn'> & { feed: RelayFeed };
+export type RelayReaderOptions = Pick<ReaderOptions, 'start' | 'allowTable' | 'tracker' | 'live' | 'warn'> & {
+  feed: RelayFeed;
+};
 
 /** Records / row changes fetched from LMDB per refill: readers pull, so a slow task never buffers more than this. */
 const BATCH = 256;
@@ -49,7 +51,11 @@ export class RelayReader implements EventSource {
   constructor(private readonly o: RelayReaderOptions) {}
 
   start(): void {
-    if (!this.o.feed.store.state()) throw new DmError('RelayNotReady', 'the relay of this source has no starting point yet (it has not reached the upstream)');
+    if (!this.o.feed.store.state())
+      throw new DmError(
+        'RelayNotReady',
+        'the relay of this source has no starting point yet (it has not reached the upstream)',
+      );
     this.nextSeq = this.seek(this.o.start);
     this.handed = this.nextSeq;
     this.untrack = this.o.feed.track({ needed: () => this.handed });
@@ -63,7 +69,11 @@ export class RelayReader implements EventSource {
     const origin = store.origin();
     if (!start.name) {
       // GTID-only checkpoint: the task needs the first record whose GTID state goes beyond it (states only grow).
-      if (!start.gtid) throw new DmError('RelayPositionNotFound', 'the task has neither a binlog position nor a GTID set to read the relay from');
+      if (!start.gtid)
+        throw new DmError(
+          'RelayPositionNotFound',
+          'the task has neither a binlog position nor a GTID set to read the relay from',
+        );
       if (origin?.gtid && !gtidCovers(start.gtid, origin.gtid)) throw this.notInRelay(start, origin);
       for (let s = first; s <= head; s++) {
         const g = store.get(s)?.end.gtid ?? '';
@@ -76,15 +86,26 @@ export class RelayReader implements EventSource {
   }
 
   private notInRelay(start: BinlogPosition, origin: BinlogPosition): DmError {
-    return new DmError('RelayPositionNotFound', `the task needs the binlog from ${formatPos(start)} but the relay of this source starts at ${formatPos(origin)}`,
-      { context: { position: formatPos(start) }, suggestion: 'Set relay-binlog-name/relay-binlog-gtid in source.yaml to an older position and restart the relay (`dmctl stop-relay`, remove the relay data, `dmctl start-relay`), or restart the task with `start-task --remove-meta`.' });
+    return new DmError(
+      'RelayPositionNotFound',
+      `the task needs the binlog from ${formatPos(start)} but the relay of this source starts at ${formatPos(origin)}`,
+      {
+        context: { position: formatPos(start) },
+        suggestion:
+          'Set relay-binlog-name/relay-binlog-gtid in source.yaml to an older position and restart the relay (`dmctl stop-relay`, remove the relay data, `dmctl start-relay`), or restart the task with `start-task --remove-meta`.',
+      },
+    );
   }
 
   private refill(): void {
     const head = this.o.feed.head();
     if (this.nextSeq > head) return;
     if (this.nextSeq < this.o.feed.store.firstSeq()) {
-      throw new DmError('RelayPurged', `relay records from #${this.nextSeq} were purged while this task still needed them`, { context: { position: `relay #${this.nextSeq}` } });
+      throw new DmError(
+        'RelayPurged',
+        `relay records from #${this.nextSeq} were purged while this task still needed them`,
+        { context: { position: `relay #${this.nextSeq}` } },
+      );
     }
     const to = Math.min(head, this.nextSeq + BATCH - 1);
     let rows = 0;
@@ -119,13 +140,27 @@ export class RelayReader implements EventSource {
     let t = this.o.tracker.get(schema, table);
     if (!t) {
       t = await this.o.live(schema, table);
-      if (!t) throw new DmError('UnsupportedEvent', `no schema known for ${schema}.${table} (relay record at ${formatPos(at)})`, { context: { table: `${schema}.${table}`, position: formatPos(at) } });
-      this.o.warn('table not in the schema tracker: using its current upstream structure', { table: `${schema}.${table}`, position: formatPos(at) });
+      if (!t)
+        throw new DmError(
+          'UnsupportedEvent',
+          `no schema known for ${schema}.${table} (relay record at ${formatPos(at)})`,
+          { context: { table: `${schema}.${table}`, position: formatPos(at) } },
+        );
+      this.o.warn('table not in the schema tracker: using its current upstream structure', {
+        table: `${schema}.${table}`,
+        position: formatPos(at),
+      });
       this.o.tracker.set(t);
     }
     if (t.columns.length !== width) {
-      throw new DmError('UnsupportedEvent', `${schema}.${table} has ${t.columns.length} columns in the task's schema tracker but ${width} in the relay at ${formatPos(at)}`,
-        { context: { table: `${schema}.${table}`, position: formatPos(at) }, suggestion: 'Restart the task with --remove-meta to rebuild its tracked schema.' });
+      throw new DmError(
+        'UnsupportedEvent',
+        `${schema}.${table} has ${t.columns.length} columns in the task's schema tracker but ${width} in the relay at ${formatPos(at)}`,
+        {
+          context: { table: `${schema}.${table}`, position: formatPos(at) },
+          suggestion: 'Restart the task with --remove-meta to rebuild its tracked schema.',
+        },
+      );
     }
     const info = toTableInfo(t);
     this.infos.set(key, info);
@@ -140,10 +175,23 @@ export class RelayReader implements EventSource {
       const applied = applyDdl(this.o.tracker, rec.sql, rec.schema);
       if (!applied.ok) {
         for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
-        if (applied.tables.length) this.o.warn('schema tracker cannot model this statement', { sql: rec.sql.slice(0, 300), reason: applied.reason, position: formatPos(rec.end) });
+        if (applied.tables.length)
+          this.o.warn('schema tracker cannot model this statement', {
+            sql: rec.sql.slice(0, 300),
+            reason: applied.reason,
+            position: formatPos(rec.end),
+          });
       }
       this.infos.clear();
-      const q: BinlogEvent = { kind: 'query', schema: rec.schema, sql: rec.sql, end: rec.end, timestamp: rec.ts, trackerAfter: this.o.tracker.toJSON(), tablesBefore: before };
+      const q: BinlogEvent = {
+        kind: 'query',
+        schema: rec.schema,
+        sql: rec.sql,
+        end: rec.end,
+        timestamp: rec.ts,
+        trackerAfter: this.o.tracker.toJSON(),
+        tablesBefore: before,
+      };
       if (rec.sc !== undefined) q.serverCollation = rec.sc;
       return q;
     }
@@ -162,9 +210,13 @@ export class RelayReader implements EventSource {
   }
 
   /** Progress records carry rotations and idle positions, so the reader itself never needs to invent one. */
-  streamPosition(): BinlogPosition | undefined { return undefined; }
+  streamPosition(): BinlogPosition | undefined {
+    return undefined;
+  }
 
-  get idle(): boolean { return this.buf.length === 0 && this.nextSeq > this.o.feed.head(); }
+  get idle(): boolean {
+    return this.buf.length === 0 && this.nextSeq > this.o.feed.head();
+  }
 
   async stop(): Promise<void> {
     this.stopped = true;

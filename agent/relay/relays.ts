@@ -4,7 +4,11 @@ import type { RelayStatus } from '../../src/coord/relay-records.ts';
 import type { Logger } from '../log.ts';
 import { RelayWriter } from './writer.ts';
 
-export interface WantedRelay { source: SourceConfig; stage: DesiredStage; requestedAt?: string }
+export interface WantedRelay {
+  source: SourceConfig;
+  stage: DesiredStage;
+  requestedAt?: string;
+}
 
 const STATUS_INTERVAL_MS = 1000;
 
@@ -27,19 +31,23 @@ export class Relays {
   private readonly asked = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: {
-    agent: string;
-    dataDir: string;
-    log: Logger;
-    publish(status: RelayStatus): Promise<void>;
-    /** The relay is gone from this agent (source removed, rebound elsewhere, relay no longer wanted). */
-    unpublish(sourceId: string): Promise<void>;
-    /** The relay's periodic work (purge), with its writer; errors are logged. */
-    tick?(w: RelayWriter): Promise<void>;
-  }) {}
+  constructor(
+    private readonly o: {
+      agent: string;
+      dataDir: string;
+      log: Logger;
+      publish(status: RelayStatus): Promise<void>;
+      /** The relay is gone from this agent (source removed, rebound elsewhere, relay no longer wanted). */
+      unpublish(sourceId: string): Promise<void>;
+      /** The relay's periodic work (purge), with its writer; errors are logged. */
+      tick?(w: RelayWriter): Promise<void>;
+    },
+  ) {}
 
   /** The relay of `sourceId` on this agent (a subtask reads it as its RelayFeed). */
-  writer(sourceId: string): RelayWriter | undefined { return this.writers.get(sourceId); }
+  writer(sourceId: string): RelayWriter | undefined {
+    return this.writers.get(sourceId);
+  }
 
   /**
    * Starts the relays in `wanted` and applies their desired stage (closeUnwanted closes the others). A new relay
@@ -52,7 +60,14 @@ export class Relays {
       const asked = `${want.stage}@${want.requestedAt ?? ''}`;
       if (!w) {
         const high = queueRows();
-        w = new RelayWriter({ agent: this.o.agent, source: want.source, dataDir: this.o.dataDir, log: this.o.log.child({ relay: id }), highWater: high, lowWater: Math.max(1, Math.floor(high / 5)) });
+        w = new RelayWriter({
+          agent: this.o.agent,
+          source: want.source,
+          dataDir: this.o.dataDir,
+          log: this.o.log.child({ relay: id }),
+          highWater: high,
+          lowWater: Math.max(1, Math.floor(high / 5)),
+        });
         this.writers.set(id, w);
         this.asked.set(id, asked);
         w.setDesired(want.stage);
@@ -63,7 +78,9 @@ export class Relays {
       }
     }
     if (!this.timer && this.writers.size > 0) {
-      this.timer = setInterval(() => { void this.report(); }, STATUS_INTERVAL_MS);
+      this.timer = setInterval(() => {
+        void this.report();
+      }, STATUS_INTERVAL_MS);
     }
   }
 
@@ -84,10 +101,19 @@ export class Relays {
     this.reporting = true;
     try {
       for (const w of this.writers.values()) {
-        if (this.o.tick) await this.o.tick(w).catch((err: unknown) => this.o.log.warn({ source: w.sourceId, err: String(err) }, 'relay purge failed'));
-        await this.o.publish(w.status()).catch((err: unknown) => this.o.log.warn({ source: w.sourceId, err: String(err) }, 'relay status publish failed'));
+        if (this.o.tick)
+          await this.o
+            .tick(w)
+            .catch((err: unknown) => this.o.log.warn({ source: w.sourceId, err: String(err) }, 'relay purge failed'));
+        await this.o
+          .publish(w.status())
+          .catch((err: unknown) =>
+            this.o.log.warn({ source: w.sourceId, err: String(err) }, 'relay status publish failed'),
+          );
       }
-    } finally { this.reporting = false; }
+    } finally {
+      this.reporting = false;
+    }
   }
 
   async close(): Promise<void> {

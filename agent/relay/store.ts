@@ -36,10 +36,20 @@ interface RecordBase {
   /** Segment: bumped when the upstream server (uuid) changes; positions compare only within a segment. */
   seg: number;
 }
-export interface RelayTxn extends RecordBase { k: 't'; rows: RelayRowChange[] }
+export interface RelayTxn extends RecordBase {
+  k: 't';
+  rows: RelayRowChange[];
+}
 /** `sc`: the statement's collation_server id (QueryEvent.serverCollation), absent when unknown or written by an older tsdm. */
-export interface RelayQuery extends RecordBase { k: 'q'; schema: string; sql: string; sc?: number }
-export interface RelayProgress extends RecordBase { k: 'p' }
+export interface RelayQuery extends RecordBase {
+  k: 'q';
+  schema: string;
+  sql: string;
+  sc?: number;
+}
+export interface RelayProgress extends RecordBase {
+  k: 'p';
+}
 export type RelayRecord = RelayTxn | RelayQuery | RelayProgress;
 
 export interface RelayState {
@@ -79,7 +89,9 @@ export class RelayStore {
       this.events = this.env.openDB<RelayRecord, number>({ name: 'events' });
       this.meta = this.env.openDB<unknown, string>({ name: 'meta' });
     } catch (err) {
-      throw new DmError('RelayStore', `cannot open the relay store in ${dir}: ${(err as Error).message}`, { cause: err });
+      throw new DmError('RelayStore', `cannot open the relay store in ${dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -87,13 +99,23 @@ export class RelayStore {
     return new RelayStore(join(dataDir, 'relay', encodeURIComponent(sourceId)));
   }
 
-  state(): RelayState | undefined { return this.meta.get('state') as RelayState | undefined; }
-  tracker(): unknown { return this.meta.get('tracker'); }
+  state(): RelayState | undefined {
+    return this.meta.get('state') as RelayState | undefined;
+  }
+  tracker(): unknown {
+    return this.meta.get('tracker');
+  }
   /** The position the stored records start after: the relay's start, or the end of the last purged record. */
-  origin(): BinlogPosition | undefined { return this.meta.get('origin') as BinlogPosition | undefined; }
+  origin(): BinlogPosition | undefined {
+    return this.meta.get('origin') as BinlogPosition | undefined;
+  }
   /** First sequence still stored (records below it were purged). */
-  firstSeq(): number { return (this.meta.get('purged') as number | undefined) ?? 1; }
-  get(seq: number): RelayRecord | undefined { return this.events.get(seq); }
+  firstSeq(): number {
+    return (this.meta.get('purged') as number | undefined) ?? 1;
+  }
+  get(seq: number): RelayRecord | undefined {
+    return this.events.get(seq);
+  }
 
   /**
    * Binary search: the first sequence in [lo, hi) whose record satisfies `pred` (a missing record counts as
@@ -103,20 +125,27 @@ export class RelayStore {
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
       const r = this.get(mid);
-      if (!r || pred(r)) hi = mid; else lo = mid + 1;
+      if (!r || pred(r)) hi = mid;
+      else lo = mid + 1;
     }
     return lo;
   }
 
   /** Creates the relay's starting point (no records yet). */
   async init(state: RelayState, tracker: unknown): Promise<void> {
-    await this.commit(() => { this.meta.put('state', state); this.meta.put('tracker', tracker); this.meta.put('origin', state.pos); });
+    await this.commit(() => {
+      this.meta.put('state', state);
+      this.meta.put('tracker', tracker);
+      this.meta.put('origin', state.pos);
+    });
   }
 
   /** Records a new segment (upstream server changed): the same sequence continues. */
   async setSegment(seg: number, uuid: string): Promise<RelayState> {
     const st = { ...this.state()!, seg, uuid };
-    await this.commit(() => { this.meta.put('state', st); });
+    await this.commit(() => {
+      this.meta.put('state', st);
+    });
     return st;
   }
 
@@ -124,7 +153,9 @@ export class RelayStore {
   private pending: RelayState | undefined;
 
   /** Forgets queued appends' state (after a failed commit): the next append continues from what is stored. */
-  resetPending(): void { this.pending = undefined; }
+  resetPending(): void {
+    this.pending = undefined;
+  }
 
   /**
    * Appends records after the last one, with the new state (and the tracker when a DDL changed it), in one LMDB
@@ -148,7 +179,9 @@ export class RelayStore {
       this.meta.put('state', next);
       if (tracker !== undefined) this.meta.put('tracker', tracker);
     });
-    committed.catch(() => { this.pending = undefined; });
+    committed.catch(() => {
+      this.pending = undefined;
+    });
     return { state: next, committed };
   }
 
@@ -183,22 +216,46 @@ export class RelayStore {
    * meta pages).
    */
   size(): RelaySize {
-    type Stats = { pageSize: number; lastPageNumber: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number; free?: Stats };
+    type Stats = {
+      pageSize: number;
+      lastPageNumber: number;
+      treeBranchPageCount: number;
+      treeLeafPageCount: number;
+      overflowPages: number;
+      entryCount: number;
+      free?: Stats;
+    };
     const pages = (s: Stats | undefined) => (s ? s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages : 0);
     const env = this.env.getStats() as Stats;
     const ev = this.events.getStats() as Stats;
     const meta = this.meta.getStats() as Stats;
     let fileBytes = 0;
-    try { fileBytes = statSync(join(this.dir, 'data.mdb')).size; } catch { /* not written yet */ }
+    try {
+      fileBytes = statSync(join(this.dir, 'data.mdb')).size;
+    } catch {
+      /* not written yet */
+    }
     const highWater = env.lastPageNumber + 1;
     const inUse = 2 + pages(env) + pages(env.free) + pages(ev) + pages(meta);
-    return { fileBytes, usedBytes: inUse * env.pageSize, reusableBytes: Math.max(0, highWater - inUse) * env.pageSize, records: ev.entryCount };
+    return {
+      fileBytes,
+      usedBytes: inUse * env.pageSize,
+      reusableBytes: Math.max(0, highWater - inUse) * env.pageSize,
+      records: ev.entryCount,
+    };
   }
 
   private async commit(fn: () => void): Promise<void> {
-    try { await this.env.transaction(fn); }
-    catch (err) { throw new DmError('RelayStore', `relay store write failed in ${this.dir}: ${(err as Error).message}`, { cause: err }); }
+    try {
+      await this.env.transaction(fn);
+    } catch (err) {
+      throw new DmError('RelayStore', `relay store write failed in ${this.dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
-  async close(): Promise<void> { await this.env.close(); }
+  async close(): Promise<void> {
+    await this.env.close();
+  }
 }

@@ -67,12 +67,18 @@ export class RelayWriter implements RelayFeed {
   constructor(private readonly o: RelayWriterOptions) {
     this.store = RelayStore.open(o.dataDir, o.source.sourceId);
     this.headSeq = this.store.state()?.seq ?? 0;
-    this.ready = new Promise((r) => { this.readyResolve = r; });
+    this.ready = new Promise((r) => {
+      this.readyResolve = r;
+    });
     if (this.store.state()) this.readyResolve();
   }
 
-  get sourceId(): string { return this.o.source.sourceId; }
-  get stage(): DesiredStage { return this.desired; }
+  get sourceId(): string {
+    return this.o.source.sourceId;
+  }
+  get stage(): DesiredStage {
+    return this.desired;
+  }
 
   /** Resolves once the store has a starting point (at once for an existing relay), or after `ms`. */
   whenReady(ms: number): Promise<void> {
@@ -80,23 +86,36 @@ export class RelayWriter implements RelayFeed {
   }
 
   // ---- RelayFeed (what readers use)
-  head(): number { return this.headSeq; }
-  failure(): DmError | undefined { return this.fatal; }
+  head(): number {
+    return this.headSeq;
+  }
+  failure(): DmError | undefined {
+    return this.fatal;
+  }
   waitAppend(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(t); this.waiters.delete(done); resolve(); };
+      const done = () => {
+        clearTimeout(t);
+        this.waiters.delete(done);
+        resolve();
+      };
       const t = setTimeout(done, ms);
       this.waiters.add(done);
     });
   }
   track(reader: { needed(): number }): () => void {
     this.readers.add(reader);
-    return () => { this.readers.delete(reader); };
+    return () => {
+      this.readers.delete(reader);
+    };
   }
   /** Lowest sequence a live reader still needs (undefined: no reader). */
   neededByReaders(): number | undefined {
     let min: number | undefined;
-    for (const r of this.readers) { const n = r.needed(); if (min === undefined || n < min) min = n; }
+    for (const r of this.readers) {
+      const n = r.needed();
+      if (min === undefined || n < min) min = n;
+    }
     return min;
   }
 
@@ -111,9 +130,14 @@ export class RelayWriter implements RelayFeed {
   setDesired(stage: DesiredStage): void {
     const was = this.desired;
     this.desired = stage;
-    if (stage === 'Running' && was !== 'Running') { this.error = undefined; this.fatal = undefined; }
+    if (stage === 'Running' && was !== 'Running') {
+      this.error = undefined;
+      this.fatal = undefined;
+    }
     if (stage !== 'Running') void this.reader?.stop();
-    const w = this.wake; this.wake = undefined; w?.();
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
     if (!this.loop) this.loop = this.run();
   }
 
@@ -122,7 +146,9 @@ export class RelayWriter implements RelayFeed {
     this.closing = true;
     this.desired = 'Stopped';
     await this.reader?.stop();
-    const w = this.wake; this.wake = undefined; w?.();
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
     await this.loop;
     this.notify();
     await this.store.close();
@@ -133,7 +159,9 @@ export class RelayWriter implements RelayFeed {
     let backoff = 1000;
     while (!this.closing) {
       if (this.desired !== 'Running') {
-        await new Promise<void>((r) => { this.wake = r; });
+        await new Promise<void>((r) => {
+          this.wake = r;
+        });
         continue;
       }
       try {
@@ -151,7 +179,12 @@ export class RelayWriter implements RelayFeed {
           this.fatal = e;
           continue;
         }
-        await Promise.race([new Promise((r) => setTimeout(r, backoff)), new Promise<void>((r) => { this.wake = r; })]);
+        await Promise.race([
+          new Promise((r) => setTimeout(r, backoff)),
+          new Promise<void>((r) => {
+            this.wake = r;
+          }),
+        ]);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
@@ -163,21 +196,37 @@ export class RelayWriter implements RelayFeed {
     let pos: BinlogPosition;
     let tracker: SchemaTracker;
     if (src.relayBinlogName || src.relayBinlogGtid) {
-      pos = src.relayBinlogName ? { name: src.relayBinlogName, pos: 4 } : { name: '', pos: 0, gtid: src.relayBinlogGtid };
+      pos = src.relayBinlogName
+        ? { name: src.relayBinlogName, pos: 4 }
+        : { name: '', pos: 0, gtid: src.relayBinlogGtid };
       if (src.relayBinlogName && src.relayBinlogGtid) pos.gtid = src.relayBinlogGtid;
       tracker = await snapshotTracker(up, 'upstream');
-      this.o.log.warn({ source: src.sourceId, start: formatPos(pos) }, 'relay starts at a configured position with the current table structures: DDL since then is not in its tracker');
+      this.o.log.warn(
+        { source: src.sourceId, start: formatPos(pos) },
+        'relay starts at a configured position with the current table structures: DDL since then is not in its tracker',
+      );
     } else {
       // The position and the structures read under one global read lock are exactly consistent; without the RELOAD
       // privilege the two reads are only as consistent as the absence of DDL in between.
       let locked = false;
-      try { await up.query('FLUSH TABLES WITH READ LOCK'); locked = true; } catch { /* no RELOAD: best effort */ }
+      try {
+        await up.query('FLUSH TABLES WITH READ LOCK');
+        locked = true;
+      } catch {
+        /* no RELOAD: best effort */
+      }
       try {
         const m = await masterStatus(up);
-        if (!m) throw new DmError('UpstreamBinlogDisabled', 'SHOW MASTER STATUS returned nothing: the upstream has no binary log');
+        if (!m)
+          throw new DmError(
+            'UpstreamBinlogDisabled',
+            'SHOW MASTER STATUS returned nothing: the upstream has no binary log',
+          );
         pos = m;
         tracker = await snapshotTracker(up, 'upstream');
-      } finally { if (locked) await up.query('UNLOCK TABLES').catch(() => undefined); }
+      } finally {
+        if (locked) await up.query('UNLOCK TABLES').catch(() => undefined);
+      }
     }
     const st: RelayState = { seq: 0, pos, seg: 1, uuid, created: new Date().toISOString() };
     await this.store.init(st, tracker.toJSON());
@@ -198,17 +247,28 @@ export class RelayWriter implements RelayFeed {
       if (st.uuid !== uuid) {
         // A different upstream server (failover): a new segment, continued by GTID since file names differ.
         if (!st.pos.gtid) {
-          throw new DmError('RelayStore', `the upstream server changed (${st.uuid} -> ${uuid}) and the relay has no GTID position to continue from`,
-            { suggestion: 'Enable GTID on the upstream, or remove the relay data and restart the relay and its tasks.' });
+          throw new DmError(
+            'RelayStore',
+            `the upstream server changed (${st.uuid} -> ${uuid}) and the relay has no GTID position to continue from`,
+            {
+              suggestion: 'Enable GTID on the upstream, or remove the relay data and restart the relay and its tasks.',
+            },
+          );
         }
         st = await this.store.setSegment(st.seg + 1, uuid);
         start = { name: '', pos: 0, gtid: st.pos.gtid! };
-        this.o.log.warn({ source: src.sourceId, segment: st.seg, uuid }, 'upstream server changed: new relay segment, continuing by GTID');
+        this.o.log.warn(
+          { source: src.sourceId, segment: st.seg, uuid },
+          'upstream server changed: new relay segment, continuing by GTID',
+        );
       }
       const tracker = SchemaTracker.fromJSON(this.store.tracker());
       const serverId = binlogServerId(src.serverId, `relay/${src.sourceId}`);
       const reader = new BinlogReader({
-        db: src.from, serverId, start, tracker,
+        db: src.from,
+        serverId,
+        start,
+        tracker,
         allowTable: (s) => !SYSTEM.has(s.toLowerCase()),
         live: (s, t) => liveTrackedTable(up, 'upstream', s, t),
         warn: (msg, detail) => this.o.log.warn({ source: src.sourceId, ...detail }, msg),
@@ -216,7 +276,10 @@ export class RelayWriter implements RelayFeed {
         ...(this.o.lowWater ? { lowWater: this.o.lowWater } : {}),
       });
       this.reader = reader;
-      this.o.log.info({ source: src.sourceId, start: formatPos(start), seq: st.seq, segment: st.seg }, 'relay streaming');
+      this.o.log.info(
+        { source: src.sourceId, start: formatPos(start), seq: st.seq, segment: st.seg },
+        'relay streaming',
+      );
       reader.start();
       this.error = undefined;
       let lastMaster = 0;
@@ -230,14 +293,22 @@ export class RelayWriter implements RelayFeed {
           const ev = await reader.next(200);
           if (!ev) {
             const sp = reader.streamPosition();
-            if (sp && comparePos(sp, st.pos) > 0) st = await this.append([{ k: 'p', end: sp, ts: Math.floor(Date.now() / 1000), seg: st.seg }], undefined);
+            if (sp && comparePos(sp, st.pos) > 0)
+              st = await this.append([{ k: 'p', end: sp, ts: Math.floor(Date.now() / 1000), seg: st.seg }], undefined);
             else await this.drain();
             continue;
           }
           const recs: RelayRecord[] = [];
           let tracker: unknown;
           let rows = 0;
-          for (let e: BinlogEvent | undefined = ev; e; e = reader.idle || recs.length >= MAX_RECORDS_PER_COMMIT || rows >= MAX_ROWS_PER_COMMIT ? undefined : await reader.next(0)) {
+          for (
+            let e: BinlogEvent | undefined = ev;
+            e;
+            e =
+              reader.idle || recs.length >= MAX_RECORDS_PER_COMMIT || rows >= MAX_ROWS_PER_COMMIT
+                ? undefined
+                : await reader.next(0)
+          ) {
             this.notePaused(reader.isPaused);
             const r = toRecord(e, st.seg);
             recs.push(r);
@@ -292,19 +363,34 @@ export class RelayWriter implements RelayFeed {
   status(): RelayStatus {
     const now = Date.now();
     const secs = (now - this.rate.since) / 1000;
-    if (secs >= 2) { this.rate.value = this.rate.events / secs; this.rate.events = 0; this.rate.since = now; }
+    if (secs >= 2) {
+      this.rate.value = this.rate.events / secs;
+      this.rate.events = 0;
+      this.rate.since = now;
+    }
     const st = this.store.state();
     const atHead = st !== undefined && this.master !== undefined && comparePos(st.pos, this.master) >= 0;
     const needed = this.needed?.seq ?? this.neededByReaders();
     const s: RelayStatus = {
-      source: this.sourceId, agent: this.o.agent, stage: this.desired,
+      source: this.sourceId,
+      agent: this.o.agent,
+      stage: this.desired,
       lagSeconds: atHead || !this.lastTs ? 0 : Math.max(0, Math.round(now / 1000 - this.lastTs)),
-      firstSeq: this.store.firstSeq(), lastSeq: st?.seq ?? 0, readers: this.readers.size,
-      size: this.store.size(), upstreamPaused: this.reader?.isPaused ?? false, upstreamPauses: this.pauses,
-      eventsPerSecond: Math.round(this.rate.value), updatedAt: new Date().toISOString(),
+      firstSeq: this.store.firstSeq(),
+      lastSeq: st?.seq ?? 0,
+      readers: this.readers.size,
+      size: this.store.size(),
+      upstreamPaused: this.reader?.isPaused ?? false,
+      upstreamPauses: this.pauses,
+      eventsPerSecond: Math.round(this.rate.value),
+      updatedAt: new Date().toISOString(),
     };
     if (this.master) s.master = this.master;
-    if (st) { s.relayPos = st.pos; s.segment = st.seg; s.serverUuid = st.uuid; }
+    if (st) {
+      s.relayPos = st.pos;
+      s.segment = st.seg;
+      s.serverUuid = st.uuid;
+    }
     if (needed !== undefined) s.neededSeq = needed;
     if (this.needed?.task) s.neededBy = this.needed.task;
     if (this.lastPurge) s.lastPurge = this.lastPurge;
@@ -316,13 +402,19 @@ export class RelayWriter implements RelayFeed {
 function toRecord(e: BinlogEvent, seg: number): RelayRecord {
   if (e.kind === 'txn') {
     // The structure (info) is not stored: each reader attaches its own task tracker's, as of the event.
-    return { k: 't', end: e.end, ts: e.timestamp, seg, rows: e.changes.map((c) => {
-      const r: RelayRowChange = { op: c.op, schema: c.schema, table: c.table };
-      if (c.before) r.before = c.before;
-      if (c.after) r.after = c.after;
-      if (c.noFkChecks) r.nfk = 1;
-      return r;
-    }) };
+    return {
+      k: 't',
+      end: e.end,
+      ts: e.timestamp,
+      seg,
+      rows: e.changes.map((c) => {
+        const r: RelayRowChange = { op: c.op, schema: c.schema, table: c.table };
+        if (c.before) r.before = c.before;
+        if (c.after) r.after = c.after;
+        if (c.noFkChecks) r.nfk = 1;
+        return r;
+      }),
+    };
   }
   if (e.kind === 'query') {
     const q: RelayRecord = { k: 'q', end: e.end, ts: e.timestamp, seg, schema: e.schema, sql: e.sql };
@@ -337,7 +429,13 @@ async function serverUuid(up: Connection): Promise<string> {
   try {
     const [r] = await query<Record<string, string>[]>(up, 'upstream', 'SELECT @@server_uuid AS u');
     if (r?.u) return String(r.u);
-  } catch { /* MariaDB */ }
-  const [r] = await query<Record<string, string | number>[]>(up, 'upstream', 'SELECT @@gtid_domain_id AS d, @@server_id AS s');
+  } catch {
+    /* MariaDB */
+  }
+  const [r] = await query<Record<string, string | number>[]>(
+    up,
+    'upstream',
+    'SELECT @@gtid_domain_id AS d, @@server_id AS s',
+  );
   return `${r?.d}-${r?.s}`;
 }

@@ -15,38 +15,55 @@ export class KvShardLocks implements ShardLocks {
   private waiters: (() => void)[] = [];
   version = 0;
 
-  constructor(private readonly coord: Coord, private readonly task: string) {}
+  constructor(
+    private readonly coord: Coord,
+    private readonly task: string,
+  ) {}
 
   start(): void {
     const prefix = Keys.lock(this.task, '', '').split('.')[0] + '.';
     this.unwatch = this.coord.watch<ShardLockRecord>(Bucket.locks, (e) => {
       if (!e.key.startsWith(prefix)) return;
-      if (e.deleted || !e.value) this.cache.delete(e.key); else this.cache.set(e.key, e.value);
+      if (e.deleted || !e.value) this.cache.delete(e.key);
+      else this.cache.set(e.key, e.value);
       this.version++;
-      const w = this.waiters; this.waiters = [];
+      const w = this.waiters;
+      this.waiters = [];
       for (const f of w) f();
     });
   }
 
-  stop(): void { this.unwatch?.(); }
+  stop(): void {
+    this.unwatch?.();
+  }
 
   get(target: TableName): ShardLockRecord | undefined {
     return this.cache.get(Keys.lock(this.task, target.schema, target.table));
   }
 
-  all(): ShardLockRecord[] { return [...this.cache.values()]; }
+  all(): ShardLockRecord[] {
+    return [...this.cache.values()];
+  }
 
-  fetch(target: TableName): Promise<ShardLockRecord | undefined> { return this.mutate(target, () => undefined); }
+  fetch(target: TableName): Promise<ShardLockRecord | undefined> {
+    return this.mutate(target, () => undefined);
+  }
 
   /** Resolves at the next change of any of the task's locks, or after `ms`. */
   changed(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
-      this.waiters.push(() => { clearTimeout(t); resolve(); });
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 
-  async mutate(target: TableName, fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined): Promise<ShardLockRecord | undefined> {
+  async mutate(
+    target: TableName,
+    fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined,
+  ): Promise<ShardLockRecord | undefined> {
     const key = Keys.lock(this.task, target.schema, target.table);
     for (let attempt = 0; attempt < 50; attempt++) {
       const cur = await this.coord.get<ShardLockRecord>(Bucket.locks, key);
@@ -57,8 +74,13 @@ export class KvShardLocks implements ShardLocks {
         this.cache.delete(key);
         return undefined;
       }
-      const rev = cur ? await this.coord.update(Bucket.locks, key, next, cur.revision) : await this.coord.create(Bucket.locks, key, next);
-      if (rev !== undefined) { this.cache.set(key, next); return next; }
+      const rev = cur
+        ? await this.coord.update(Bucket.locks, key, next, cur.revision)
+        : await this.coord.create(Bucket.locks, key, next);
+      if (rev !== undefined) {
+        this.cache.set(key, next);
+        return next;
+      }
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 50));
     }
     throw new DmError('NatsKv', `shard-DDL lock ${key} is updated by others too often to take a compare-and-set turn`);

@@ -4,7 +4,13 @@ import { SchemaTracker, type TrackedTable } from '../../src/schema/model.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { alterClauses } from '../../src/sql/ddl.ts';
 import {
-  newOptimisticLock, optimisticSteps, SHARD_FORMAT, type DdlStep, type OptimisticLockRecord, type ShardColumn, type ShardSchema,
+  newOptimisticLock,
+  optimisticSteps,
+  SHARD_FORMAT,
+  type DdlStep,
+  type OptimisticLockRecord,
+  type ShardColumn,
+  type ShardSchema,
 } from '../../src/shard/optimistic.ts';
 import { shardKey, type ShardLockRecord } from '../../src/shard/lock.ts';
 import { posKey } from '../../src/binlog/position.ts';
@@ -32,9 +38,14 @@ import type { ShardLocks, SubtaskContext } from '../unit.ts';
  *     the column's type is fixed in `overrides` so later joins agree.
  */
 export class Optimist {
-  constructor(private readonly ctx: SubtaskContext, private readonly locks: ShardLocks) {}
+  constructor(
+    private readonly ctx: SubtaskContext,
+    private readonly locks: ShardLocks,
+  ) {}
 
-  private get me(): string { return this.ctx.spec.sourceId; }
+  private get me(): string {
+    return this.ctx.spec.sourceId;
+  }
 
   static schemaOf(t: TrackedTable | undefined): ShardSchema {
     if (!t) return { columns: [], indexes: [] };
@@ -72,12 +83,22 @@ export class Optimist {
           const sh = rec.shards[k];
           return sh !== undefined && sh.v !== SHARD_FORMAT && !rec.pending?.[k];
         };
-        const add = tables.filter((t) => { const k = shardKey(this.me, `${t.schema}.${t.table}`); return !rec.shards[k] || old(k); });
+        const add = tables.filter((t) => {
+          const k = shardKey(this.me, `${t.schema}.${t.table}`);
+          return !rec.shards[k] || old(k);
+        });
         if (add.length === 0) return undefined;
         const shards = { ...rec.shards };
         for (const t of add) {
           const k = shardKey(this.me, `${t.schema}.${t.table}`);
-          shards[k] = { ...rec.shards[k], source: this.me, table: `${t.schema}.${t.table}`, schema: Optimist.schemaOf(t), reached: true, v: SHARD_FORMAT };
+          shards[k] = {
+            ...rec.shards[k],
+            source: this.me,
+            table: `${t.schema}.${t.table}`,
+            schema: Optimist.schemaOf(t),
+            reached: true,
+            v: SHARD_FORMAT,
+          };
         }
         return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord; // one bucket holds both lock kinds
       });
@@ -89,14 +110,33 @@ export class Optimist {
    * structure after it, computed by applying the routed clauses in turn to a copy of the shard's table from before the
    * event, renamed to the target. When a clause cannot be modelled the event is one step with the structure after it.
    */
-  static steps(schema: string, table: string, target: TableName, ddls: string[], trackerBefore: unknown, trackerAfter: unknown): DdlStep[] {
-    const whole = (): DdlStep[] => [{ prefix: '', clause: ddls[0] ?? '', also: ddls.slice(1), schema: Optimist.schemaOf(SchemaTracker.fromJSON(trackerAfter).get(schema, table)), statement: 0 }];
+  static steps(
+    schema: string,
+    table: string,
+    target: TableName,
+    ddls: string[],
+    trackerBefore: unknown,
+    trackerAfter: unknown,
+  ): DdlStep[] {
+    const whole = (): DdlStep[] => [
+      {
+        prefix: '',
+        clause: ddls[0] ?? '',
+        also: ddls.slice(1),
+        schema: Optimist.schemaOf(SchemaTracker.fromJSON(trackerAfter).get(schema, table)),
+        statement: 0,
+      },
+    ];
     if (trackerBefore === undefined) return whole();
     const scratch = SchemaTracker.fromJSON(trackerBefore);
     const t = scratch.get(schema, table);
     if (!t) return whole();
     const db = scratch.getSchema(schema);
-    scratch.setSchema({ name: target.schema, charset: db?.charset ?? t.charset, collation: db?.collation ?? t.collation });
+    scratch.setSchema({
+      name: target.schema,
+      charset: db?.charset ?? t.charset,
+      collation: db?.collation ?? t.collation,
+    });
     scratch.set({ ...t, schema: target.schema, table: target.table });
     const steps: DdlStep[] = [];
     for (const [i, sql] of ddls.entries()) {
@@ -104,7 +144,12 @@ export class Optimist {
       for (const clause of split.clauses) {
         const r = applyDdl(scratch, split.prefix + clause, target.schema);
         if (!r.ok) return whole();
-        steps.push({ prefix: split.prefix, clause, schema: Optimist.schemaOf(scratch.get(target.schema, target.table)), statement: i });
+        steps.push({
+          prefix: split.prefix,
+          clause,
+          schema: Optimist.schemaOf(scratch.get(target.schema, target.table)),
+          statement: i,
+        });
       }
     }
     return steps.length ? steps : whole();
@@ -114,7 +159,16 @@ export class Optimist {
    * Steps 2–3 for a DDL of shard `schema.table` at `end` (routed statements `ddls`; the tracker before and after the
    * event). `exec` runs one statement downstream, accepting "already done" errors.
    */
-  async ddl(schema: string, table: string, target: TableName, ddls: string[], end: BinlogPosition, trackerBefore: unknown, trackerAfter: unknown, exec: (sql: string) => Promise<void>): Promise<void> {
+  async ddl(
+    schema: string,
+    table: string,
+    target: TableName,
+    ddls: string[],
+    end: BinlogPosition,
+    trackerBefore: unknown,
+    trackerAfter: unknown,
+    exec: (sql: string) => Promise<void>,
+  ): Promise<void> {
     const shard = shardKey(this.me, `${schema}.${table}`);
     const position = posKey(end);
     const steps = Optimist.steps(schema, table, target, ddls, trackerBefore, trackerAfter);
@@ -125,9 +179,16 @@ export class Optimist {
       const rec = (cur as OptimisticLockRecord | undefined) ?? newOptimisticLock(this.ctx.task.name, target, now);
       failure = undefined;
       const pend = rec.pending?.[shard];
-      if (pend && pend.position === position) { run = pend.ddls; return undefined; } // step 3 replay
+      if (pend && pend.position === position) {
+        run = pend.ddls;
+        return undefined;
+      } // step 3 replay
       const d = optimisticSteps(rec, shard, this.me, `${schema}.${table}`, steps, position, now);
-      if ('error' in d) { failure = d.error; run = []; return d.conflictRecord as unknown as ShardLockRecord; }
+      if ('error' in d) {
+        failure = d.error;
+        run = [];
+        return d.conflictRecord as unknown as ShardLockRecord;
+      }
       run = d.run;
       return d.record as unknown as ShardLockRecord;
     });
@@ -144,7 +205,10 @@ export class Optimist {
         return { ...rec, pending, updatedAt: new Date().toISOString() } as unknown as ShardLockRecord;
       });
     } else {
-      this.ctx.log.info({ shard, target, ddls, position }, 'optimistic shard DDL does not change the merged table; not applied');
+      this.ctx.log.info(
+        { shard, target, ddls, position },
+        'optimistic shard DDL does not change the merged table; not applied',
+      );
     }
   }
 }

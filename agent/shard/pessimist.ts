@@ -4,7 +4,14 @@ import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import {
-  ackLock, joinLock, lockReady, lockReleased, newLock, reachLock, shardKey, type ShardLockRecord,
+  ackLock,
+  joinLock,
+  lockReady,
+  lockReleased,
+  newLock,
+  reachLock,
+  shardKey,
+  type ShardLockRecord,
 } from '../../src/shard/lock.ts';
 import { comparePos, posKey } from '../../src/binlog/position.ts';
 import type { ShardHold } from '../checkpoint.ts';
@@ -49,10 +56,17 @@ export class Pessimist {
   private pendingReplay: ShardHold | undefined;
   private seenVersion = -1;
 
-  constructor(private readonly ctx: SubtaskContext, private readonly locks: ShardLocks) {}
+  constructor(
+    private readonly ctx: SubtaskContext,
+    private readonly locks: ShardLocks,
+  ) {}
 
-  private get me(): string { return this.ctx.spec.sourceId; }
-  private key(schema: string, table: string): string { return `${schema}.${table}`; }
+  private get me(): string {
+    return this.ctx.spec.sourceId;
+  }
+  private key(schema: string, table: string): string {
+    return `${schema}.${table}`;
+  }
 
   async load(down: Connection): Promise<void> {
     this.holds.clear();
@@ -61,7 +75,9 @@ export class Pessimist {
     // Finish the release (every hold the done lock counts) before acking, or the lock could be deleted while one of
     // its shards is still held. The caller rewinds the stream to the released holds (replayStarted).
     const released = new Map<string, TableName>();
-    for (const h of this.holds.values()) if (!h.blocked) released.set(JSON.stringify([h.targetSchema, h.targetTable]), { schema: h.targetSchema, table: h.targetTable });
+    for (const h of this.holds.values())
+      if (!h.blocked)
+        released.set(JSON.stringify([h.targetSchema, h.targetTable]), { schema: h.targetSchema, table: h.targetTable });
     for (const t of released.values()) {
       const lock = await this.locks.fetch(t);
       if (lock?.stage === 'done') await this.release(down, t, lock);
@@ -69,7 +85,10 @@ export class Pessimist {
   }
 
   /** Where the stream must start: before `minWriter` when a released hold still has events to replay. */
-  resumeFrom(minWriter: BinlogPosition, maxWriter: BinlogPosition): { start: BinlogPosition; tracker: unknown } | undefined {
+  resumeFrom(
+    minWriter: BinlogPosition,
+    maxWriter: BinlogPosition,
+  ): { start: BinlogPosition; tracker: unknown } | undefined {
     let best: ShardHold | undefined;
     for (const h of this.holds.values()) {
       if (h.blocked || comparePos(h.applied, maxWriter) >= 0) continue;
@@ -87,7 +106,6 @@ export class Pessimist {
     if (h.blocked || h.awaitingReplay || comparePos(end, h.applied) <= 0) return 'skip';
     return 'forced';
   }
-
 
   /** Statements that move `applied` of every released hold to `end` (never backwards), for writer 0's transaction. */
   appliedSqls(end: BinlogPosition): { sql: string; params: unknown[] }[] {
@@ -115,7 +133,10 @@ export class Pessimist {
       if (h.blocked || h.awaitingReplay || comparePos(h.applied, maxWriter) < 0) continue;
       await this.ctx.ckpt.deleteHold(down, h.schema, h.table);
       this.holds.delete(k);
-      this.ctx.log.info({ table: k, target: `${h.targetSchema}.${h.targetTable}` }, 'shard table caught up after its DDL lock');
+      this.ctx.log.info(
+        { table: k, target: `${h.targetSchema}.${h.targetTable}` },
+        'shard table caught up after its DDL lock',
+      );
     }
   }
 
@@ -135,15 +156,25 @@ export class Pessimist {
    * the target's open lock waits on is ShardDdlMismatch. A previous round this source has not released yet (its loop
    * has not seen `done`) is released here, or that round could never be deleted.
    */
-  async check(down: Connection, schema: string, table: string, target: TableName, ddls: string[], end: BinlogPosition): Promise<void> {
+  async check(
+    down: Connection,
+    schema: string,
+    table: string,
+    target: TableName,
+    ddls: string[],
+    end: BinlogPosition,
+  ): Promise<void> {
     const me = this.key(schema, table);
     for (let wait = 0; ; wait++) {
-      const cur = this.locks.get(target) ?? await this.locks.fetch(target);
+      const cur = this.locks.get(target) ?? (await this.locks.fetch(target));
       if (!cur) return;
       if (cur.stage === 'done') {
         const first = await this.release(down, target, cur);
         if (first) {
-          this.ctx.log.info({ target, table: me }, 'released this source\'s shards of the previous lock round before reaching the next');
+          this.ctx.log.info(
+            { target, table: me },
+            "released this source's shards of the previous lock round before reaching the next",
+          );
           if (!this.pendingReplay || comparePos(first.start, this.pendingReplay.start) < 0) this.pendingReplay = first;
         }
       }
@@ -153,15 +184,34 @@ export class Pessimist {
         return;
       }
       // The previous round is not released by every source yet: wait for its deletion (step 5).
-      if (this.ctx.signal.aborted) throw new DmError('Internal', 'aborted while waiting for the previous shard-DDL round');
+      if (this.ctx.signal.aborted)
+        throw new DmError('Internal', 'aborted while waiting for the previous shard-DDL round');
       await this.locks.changed(500);
-      if (wait % 20 === 19) this.ctx.log.warn({ target, stage: cur.stage }, 'waiting for the previous shard-DDL lock round to be released');
+      if (wait % 20 === 19)
+        this.ctx.log.warn({ target, stage: cur.stage }, 'waiting for the previous shard-DDL lock round to be released');
     }
   }
 
   /** The hold of step 2 for table schema.table reaching routed `ddls` at `end`. */
-  holdFor(schema: string, table: string, target: TableName, ddls: string[], end: BinlogPosition, trackerAfter: unknown): ShardHold {
-    return { schema, table, targetSchema: target.schema, targetTable: target.table, start: end, applied: end, blocked: true, ddls, tracker: trackerAfter };
+  holdFor(
+    schema: string,
+    table: string,
+    target: TableName,
+    ddls: string[],
+    end: BinlogPosition,
+    trackerAfter: unknown,
+  ): ShardHold {
+    return {
+      schema,
+      table,
+      targetSchema: target.schema,
+      targetTable: target.table,
+      start: end,
+      applied: end,
+      blocked: true,
+      ddls,
+      tracker: trackerAfter,
+    };
   }
 
   /**
@@ -182,7 +232,10 @@ export class Pessimist {
       return reachLock(base, this.me, me, h.ddls, posKey(h.start), now);
     });
     if (!rec || rec.stage !== 'waiting') return false;
-    this.ctx.log.info({ table: me, target, ddls: h.ddls, position: posKey(h.start) }, 'shard reached DDL; its events wait for the lock');
+    this.ctx.log.info(
+      { table: me, target, ddls: h.ddls, position: posKey(h.start) },
+      'shard reached DDL; its events wait for the lock',
+    );
     return true;
   }
 
@@ -199,13 +252,16 @@ export class Pessimist {
       if (rec.stage !== 'waiting' || rec.joined.includes(this.me) || !rec.sources.includes(this.me)) continue;
       const target = { schema: rec.targetSchema, table: rec.targetTable };
       const tables = this.groupTables(tracker, target);
-      await this.locks.mutate(target, (c) => (c && c.stage === 'waiting' && !c.joined.includes(this.me) ? joinLock(c, this.me, tables, now) : undefined));
+      await this.locks.mutate(target, (c) =>
+        c && c.stage === 'waiting' && !c.joined.includes(this.me) ? joinLock(c, this.me, tables, now) : undefined,
+      );
     }
   }
 
   /** The stream was rewound to `from`: released holds starting there or later now replay in stream order. */
   replayStarted(from: BinlogPosition): void {
-    for (const h of this.holds.values()) if (h.awaitingReplay && comparePos(h.start, from) >= 0) delete h.awaitingReplay;
+    for (const h of this.holds.values())
+      if (h.awaitingReplay && comparePos(h.start, from) >= 0) delete h.awaitingReplay;
   }
 
   takePendingReplay(): ShardHold | undefined {
@@ -242,14 +298,20 @@ export class Pessimist {
 
   async setStage(target: TableName, stage: 'executing' | 'done'): Promise<void> {
     const now = new Date().toISOString();
-    await this.locks.mutate(target, (c) => (c && c.stage !== stage && c.stage !== 'done' ? { ...c, stage, updatedAt: now } : undefined));
+    await this.locks.mutate(target, (c) =>
+      c && c.stage !== stage && c.stage !== 'done' ? { ...c, stage, updatedAt: now } : undefined,
+    );
   }
 
   /**
    * Step 5: release this source's shards of `target` that `lock` (done) counts as reached (the caller flushed), then
    * ack. A hold of a later round (persisted, not reached yet) stays blocked. Returns the replay start.
    */
-  async release(down: Connection, target: TableName, lock: ShardLockRecord | undefined): Promise<ShardHold | undefined> {
+  async release(
+    down: Connection,
+    target: TableName,
+    lock: ShardLockRecord | undefined,
+  ): Promise<ShardHold | undefined> {
     let first: ShardHold | undefined;
     for (const h of this.holds.values()) {
       if (h.targetSchema !== target.schema || h.targetTable !== target.table || !h.blocked) continue;

@@ -36,27 +36,42 @@ export interface DdlFilterInput {
 
 export function filterDdl(i: DdlFilterInput): string | null {
   const target = i.tables[0];
-  const before = target === undefined ? undefined
-    : i.tablesBefore.find((t) => t.schema.toLowerCase() === target.schema.toLowerCase() && t.table.toLowerCase() === target.table.toLowerCase());
+  const before =
+    target === undefined
+      ? undefined
+      : i.tablesBefore.find(
+          (t) =>
+            t.schema.toLowerCase() === target.schema.toLowerCase() &&
+            t.table.toLowerCase() === target.table.toLowerCase(),
+        );
   const ev = ddlEvents(i.sql, before);
   if (!ev.clauses || ev.clauses.length === 0) {
     for (const t of i.tables) {
       const d = i.decide(t.schema, t.table, ev.event, i.originalSql);
       if (d.action === 'Error') throw filterError(i, d.rule, ev.event, i.sql);
-      if (d.action === 'Ignore') { i.dropped({ sql: i.sql, event: ev.event, ...(d.rule ? { rule: d.rule } : {}) }); return null; }
+      if (d.action === 'Ignore') {
+        i.dropped({ sql: i.sql, event: ev.event, ...(d.rule ? { rule: d.rule } : {}) });
+        return null;
+      }
     }
     return i.sql;
   }
   const head = i.sql.slice(0, ev.clauses[0]!.start);
   const kept: DdlClause[] = [];
   for (const c of ev.clauses) {
-    if (c.event === null) { kept.push(c); continue; }
+    if (c.event === null) {
+      kept.push(c);
+      continue;
+    }
     const clauseSql = head + i.sql.slice(c.start, c.end);
     let ignoredBy: FilterDecision | undefined;
     for (const t of i.tables) {
       const d = i.decide(t.schema, t.table, c.event, i.originalSql);
       if (d.action === 'Error') throw filterError(i, d.rule, c.event, clauseSql);
-      if (d.action === 'Ignore') { ignoredBy = d; break; }
+      if (d.action === 'Ignore') {
+        ignoredBy = d;
+        break;
+      }
     }
     if (ignoredBy) i.dropped({ sql: clauseSql, event: c.event, ...(ignoredBy.rule ? { rule: ignoredBy.rule } : {}) });
     else kept.push(c);
@@ -66,10 +81,16 @@ export function filterDdl(i: DdlFilterInput): string | null {
 
 function filterError(i: DdlFilterInput, rule: string | undefined, event: DmEventType | null, part: string): DmError {
   const what = part === i.sql ? '' : ` (clause: ${part.slice(0, 200)})`;
-  return new DmError('FilterError',
+  return new DmError(
+    'FilterError',
     `DDL is event \`${event ?? 'none'}\`, which filter rule ${rule ?? '?'} stops (action Error): ${i.sql.slice(0, 300)}${what}`,
     {
-      context: { sql: i.sql, position: i.position, ...(i.tables[0]?.table ? { table: `${i.tables[0].schema}.${i.tables[0].table}` } : {}) },
+      context: {
+        sql: i.sql,
+        position: i.position,
+        ...(i.tables[0]?.table ? { table: `${i.tables[0].schema}.${i.tables[0].table}` } : {}),
+      },
       suggestion: `This is what the rule asks for. Skip the statement with \`dmctl binlog skip ${i.taskName}\`, run other SQL in its place with \`dmctl binlog replace ${i.taskName} "<sql>"\`, or change the rule; then \`dmctl resume-task ${i.taskName}\`.`,
-    });
+    },
+  );
 }

@@ -4,7 +4,13 @@ import type { BinlogPosition } from '../../src/binlog/position.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { hash } from '../hash.ts';
-import { causalityKeys as identityKeys, identityFor, sameIdentity, valuesKey, type RowIdentity } from './row-identity.ts';
+import {
+  causalityKeys as identityKeys,
+  identityFor,
+  sameIdentity,
+  valuesKey,
+  type RowIdentity,
+} from './row-identity.ts';
 
 export { valuesKey };
 
@@ -23,7 +29,10 @@ export interface RoutedChange {
   writer?: number;
 }
 
-export interface Txn { end: BinlogPosition; changes: RoutedChange[] }
+export interface Txn {
+  end: BinlogPosition;
+  changes: RoutedChange[];
+}
 
 /**
  * Causality dispatch (DESIGN.md §4 "parallel apply"). Worked example, 2 writers:
@@ -57,7 +66,9 @@ export class Dispatcher {
     this.perWriter = Array.from({ length: writers }, () => []);
   }
 
-  get empty(): boolean { return this.rows === 0; }
+  get empty(): boolean {
+    return this.rows === 0;
+  }
 
   /** Adds a transaction; false when it conflicts with the batch (flush first, then add to a new dispatcher). */
   tryAdd(txn: Txn): boolean {
@@ -71,8 +82,14 @@ export class Dispatcher {
       const ws = new Set<number>();
       const forced = txn.changes[i]!.writer;
       if (forced !== undefined) ws.add(forced);
-      for (const k of keys) { const w = ownerOf(k); if (w !== undefined) ws.add(w); }
-      if (ws.size > 1) { conflict = true; break; }
+      for (const k of keys) {
+        const w = ownerOf(k);
+        if (w !== undefined) ws.add(w);
+      }
+      if (ws.size > 1) {
+        conflict = true;
+        break;
+      }
       const w = ws.size === 1 ? [...ws][0]! : hash(keys[0] ?? '') % this.writers;
       for (const k of keys) tentative.set(k, w);
       assigned.push(w);
@@ -117,4 +134,3 @@ export function causalityKeys(rc: RoutedChange): string[] {
   const images = [rc.change.before, rc.change.after].filter((x): x is Record<string, Value> => x !== undefined);
   return identityKeys(t, rc.identity ?? identityFor(rc.info, undefined), images);
 }
-

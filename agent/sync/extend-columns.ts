@@ -21,8 +21,21 @@ function extendedInfo(info: TableInfo, ext: ExtendedColumns): TableInfo {
   if (hit && hit.ext === sig) return hit.info;
   const extra: ColumnInfo[] = ext.columns
     .filter((c) => !info.columns.some((x) => x.name.toLowerCase() === c.toLowerCase()))
-    .map((name) => ({ name, dataType: 'varchar', columnType: 'varchar(255)', nullable: true, generated: false, charset: 'utf8mb4', collation: null, comment: '', binary: false }));
-  const withExt = (k: string[]) => [...k, ...ext.columns.filter((c) => !k.some((x) => x.toLowerCase() === c.toLowerCase()))];
+    .map((name) => ({
+      name,
+      dataType: 'varchar',
+      columnType: 'varchar(255)',
+      nullable: true,
+      generated: false,
+      charset: 'utf8mb4',
+      collation: null,
+      comment: '',
+      binary: false,
+    }));
+  const withExt = (k: string[]) => [
+    ...k,
+    ...ext.columns.filter((c) => !k.some((x) => x.toLowerCase() === c.toLowerCase())),
+  ];
   const out: TableInfo = {
     ...info,
     columns: [...info.columns, ...extra],
@@ -37,11 +50,19 @@ export function withExtendedColumns(change: RowChange, ext: ExtendedColumns): Ro
   const add = (img: RowImage | undefined): RowImage | undefined => {
     if (!img) return img;
     const out: RowImage = { ...img };
-    ext.columns.forEach((c, i) => { out[c] = ext.values[i]!; });
+    ext.columns.forEach((c, i) => {
+      out[c] = ext.values[i]!;
+    });
     return out;
   };
-  const before = add(change.before), after = add(change.after);
-  return { ...change, info: extendedInfo(change.info, ext), ...(before ? { before } : {}), ...(after ? { after } : {}) };
+  const before = add(change.before),
+    after = add(change.after);
+  return {
+    ...change,
+    info: extendedInfo(change.info, ext),
+    ...(before ? { before } : {}),
+    ...(after ? { after } : {}),
+  };
 }
 
 /** A routed change with its table's extended columns (unchanged when the route extracts none). */

@@ -38,7 +38,9 @@ export class CascadeRules {
 
   /** The downstream's foreign keys whose rules act on child rows, by referenced (parent) table. */
   static async load(conn: Connection): Promise<CascadeRules> {
-    const rows = await query<Record<string, string>[]>(conn, 'downstream',
+    const rows = await query<Record<string, string>[]>(
+      conn,
+      'downstream',
       `SELECT rc.CONSTRAINT_SCHEMA AS s, rc.CONSTRAINT_NAME AS n, rc.UPDATE_RULE AS u, rc.DELETE_RULE AS d,
               k.REFERENCED_TABLE_SCHEMA AS ps, k.REFERENCED_TABLE_NAME AS pt, k.REFERENCED_COLUMN_NAME AS pc
          FROM information_schema.REFERENTIAL_CONSTRAINTS rc
@@ -46,7 +48,8 @@ export class CascadeRules {
            ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME AND k.TABLE_NAME = rc.TABLE_NAME
         WHERE k.REFERENCED_TABLE_NAME IS NOT NULL
           AND (rc.UPDATE_RULE IN ('CASCADE','SET NULL','SET DEFAULT') OR rc.DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT'))
-        ORDER BY rc.CONSTRAINT_SCHEMA, rc.TABLE_NAME, rc.CONSTRAINT_NAME, k.POSITION_IN_UNIQUE_CONSTRAINT`);
+        ORDER BY rc.CONSTRAINT_SCHEMA, rc.TABLE_NAME, rc.CONSTRAINT_NAME, k.POSITION_IN_UNIQUE_CONSTRAINT`,
+    );
     return CascadeRules.fromRows(rows);
   }
 
@@ -57,7 +60,12 @@ export class CascadeRules {
     const fks = new Map<string, { parent: string; update: boolean; delete: boolean; cols: string[] }>();
     for (const r of rows) {
       const id = `${r.s}\u0000${r.n}`;
-      const fk = fks.get(id) ?? { parent: `${r.ps}.${r.pt}`, update: ACTIONS.has(String(r.u)), delete: ACTIONS.has(String(r.d)), cols: [] };
+      const fk = fks.get(id) ?? {
+        parent: `${r.ps}.${r.pt}`,
+        update: ACTIONS.has(String(r.u)),
+        delete: ACTIONS.has(String(r.d)),
+        cols: [],
+      };
       fk.cols.push(String(r.pc));
       fks.set(id, fk);
     }
@@ -70,7 +78,9 @@ export class CascadeRules {
     return new CascadeRules(parents);
   }
 
-  get empty(): boolean { return this.parents.size === 0; }
+  get empty(): boolean {
+    return this.parents.size === 0;
+  }
 
   /** True when applying this change downstream must let the server cascade to child rows. */
   cascades(rc: RoutedChange): boolean {
@@ -80,12 +90,17 @@ export class CascadeRules {
     const { op, before, after } = rc.change;
     if (op === 'delete') return p.onDelete;
     if (op !== 'update' || !before || !after) return false;
-    return p.onUpdate.some((cols) => valuesKey(cols.map((c) => before[c] ?? null)) !== valuesKey(cols.map((c) => after[c] ?? null)));
+    return p.onUpdate.some(
+      (cols) => valuesKey(cols.map((c) => before[c] ?? null)) !== valuesKey(cols.map((c) => after[c] ?? null)),
+    );
   }
 }
 
 /** One statement of a barrier transaction, and whether it runs with foreign_key_checks=1. */
-export interface OrderedStatement { sql: string; checks: boolean }
+export interface OrderedStatement {
+  sql: string;
+  checks: boolean;
+}
 
 /**
  * A transaction's changes as statements in binlog order (no compaction: the order relative to the cascading
@@ -93,7 +108,10 @@ export interface OrderedStatement { sql: string; checks: boolean }
  * UPDATE is a real UPDATE by the old key (the server cascades) followed by a REPLACE of the new row (so it exists
  * even when the old one was not there yet), a cascading DELETE is a DELETE by key.
  */
-export function orderedStatements(changes: RoutedChange[], cascades: (rc: RoutedChange) => boolean): OrderedStatement[] {
+export function orderedStatements(
+  changes: RoutedChange[],
+  cascades: (rc: RoutedChange) => boolean,
+): OrderedStatement[] {
   const out: OrderedStatement[] = [];
   for (const rc of changes) {
     const { change, target, key } = rc;
@@ -103,8 +121,12 @@ export function orderedStatements(changes: RoutedChange[], cascades: (rc: Routed
     const on = cascades(rc);
     if (key.length === 0) {
       const where = change.before ? whereColumns(rc.identity, cols, change.before) : cols;
-      if (change.op === 'insert') out.push(...insertStatements('INSERT', target, cols, [row(change.after!)]).map((sql) => ({ sql, checks: false })));
-      else if (change.op === 'update') out.push({ sql: updateOneRow(target, cols, change.before!, change.after!, where), checks: on });
+      if (change.op === 'insert')
+        out.push(
+          ...insertStatements('INSERT', target, cols, [row(change.after!)]).map((sql) => ({ sql, checks: false })),
+        );
+      else if (change.op === 'update')
+        out.push({ sql: updateOneRow(target, cols, change.before!, change.after!, where), checks: on });
       else out.push({ sql: deleteOneRow(target, cols, change.before!, where), checks: on });
       continue;
     }

@@ -37,7 +37,10 @@ import type { SubtaskContext } from '../unit.ts';
  * - rows carry the migration's sync start (`origin`): after `start-task --remove-meta` a new full migration has a
  *   new one and rows of the old run are dropped.
  */
-interface Saved { pos: string; sql: string }
+interface Saved {
+  pos: string;
+  sql: string;
+}
 
 export class OnlineDdl {
   private readonly decisions = new Map<string, BinlogOperator>();
@@ -47,7 +50,10 @@ export class OnlineDdl {
   private readonly table: string;
   private readonly tables: OnlineDdlTables;
 
-  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {
+  constructor(
+    private readonly ctx: SubtaskContext,
+    private readonly down: Connection,
+  ) {
     this.tables = new OnlineDdlTables(ctx.task.onlineDdl!);
     this.table = ctx.ckpt.onlineDdlT;
   }
@@ -73,17 +79,22 @@ export class OnlineDdl {
       const sub = classifyQuery(stmt, ev.schema);
       const tabs = sub.tables.filter((t) => t.table);
       const first = tabs[0];
-      if (!first) { run.push(stmt); continue; }
+      if (!first) {
+        run.push(stmt);
+        continue;
+      }
       const k0 = this.tables.type(first.table);
       const to = sub.eventType === 'rename table' && tabs.length === 2 ? tabs[1]! : undefined;
       const k1 = to ? this.tables.type(to.table) : undefined;
-      if (to && k1 === 'ghost' && k0 !== 'trash') throw this.error(`online DDL: ${stmt} renames ${name(first)} to the shadow table ${name(to)}`, ev, stmt);
+      if (to && k1 === 'ghost' && k0 !== 'trash')
+        throw this.error(`online DDL: ${stmt} renames ${name(first)} to the shadow table ${name(to)}`, ev, stmt);
       if (k0 === 'real') {
         if (k1 !== 'trash') run.push(stmt); // `t -> _t_del` is the first half of the swap: nothing to do
         continue;
       }
       if (k0 === 'trash') {
-        if (k1 === 'ghost') throw this.error(`online DDL: ${stmt} renames the trash table ${name(first)} to a shadow table`, ev, stmt);
+        if (k1 === 'ghost')
+          throw this.error(`online DDL: ${stmt} renames the trash table ${name(first)} to a shadow table`, ev, stmt);
         continue;
       }
       const key = keyOf(first);
@@ -92,20 +103,34 @@ export class OnlineDdl {
         if (!ctx.rules.allowTable(to.schema, to.table)) continue;
         const saved = this.saved!.get(key) ?? [];
         if (saved.length === 0) {
-          throw this.error(`online DDL: ${stmt} puts the shadow table ${name(first)} in place of ${name(to)}, but no DDL on ${name(first)} was read (did the task start while gh-ost/pt-osc ran?)`, ev, stmt,
-            `Run the tool's ALTER on the real table in its place: \`dmctl binlog replace ${ctx.task.name} "ALTER TABLE ${name(to)} …"\`, or skip it with \`dmctl binlog skip ${ctx.task.name}\` if the downstream already has the change.`);
+          throw this.error(
+            `online DDL: ${stmt} puts the shadow table ${name(first)} in place of ${name(to)}, but no DDL on ${name(first)} was read (did the task start while gh-ost/pt-osc ran?)`,
+            ev,
+            stmt,
+            `Run the tool's ALTER on the real table in its place: \`dmctl binlog replace ${ctx.task.name} "ALTER TABLE ${name(to)} …"\`, or skip it with \`dmctl binlog skip ${ctx.task.name}\` if the downstream already has the change.`,
+          );
         }
         for (const s of saved) run.push(rewriteDdl(s.sql, first.schema, (t) => (sameTable(t, real) ? to : t)));
         forget.push(key);
         continue;
       }
-      if (to || sub.eventType === 'create table' || sub.eventType === 'drop table') { await this.forget(key); continue; }
-      await this.save(key, at, rewriteDdl(stmt, ev.schema, (t) => (sameTable(t, first) ? real : t)));
+      if (to || sub.eventType === 'create table' || sub.eventType === 'drop table') {
+        await this.forget(key);
+        continue;
+      }
+      await this.save(
+        key,
+        at,
+        rewriteDdl(stmt, ev.schema, (t) => (sameTable(t, first) ? real : t)),
+      );
     }
     const base = { source: ctx.spec.sourceId, position: at, createdAt: new Date().toISOString() };
     this.decisions.set(at, run.length ? { ...base, op: 'replace', sqls: run } : { ...base, op: 'skip' });
     if (forget.length) this.forgetAfter.set(at, forget);
-    ctx.log.info({ sql: ev.sql, position: at, runs: run }, run.length ? 'online DDL: statement rewritten' : 'online DDL: shadow/trash table statement not replicated');
+    ctx.log.info(
+      { sql: ev.sql, position: at, runs: run },
+      run.length ? 'online DDL: statement rewritten' : 'online DDL: shadow/trash table statement not replicated',
+    );
   }
 
   /** After the sync unit applied `ev` (its checkpoint moved past it). */
@@ -117,8 +142,12 @@ export class OnlineDdl {
   }
 
   private error(message: string, ev: QueryEvent, sql: string, suggestion?: string): DmError {
-    return new DmError('UnsupportedEvent', message, { context: { sql, position: posKey(ev.end) },
-      suggestion: suggestion ?? `Skip it with \`dmctl binlog skip ${this.ctx.task.name}\` or run other SQL in its place with \`dmctl binlog replace\`.` });
+    return new DmError('UnsupportedEvent', message, {
+      context: { sql, position: posKey(ev.end) },
+      suggestion:
+        suggestion ??
+        `Skip it with \`dmctl binlog skip ${this.ctx.task.name}\` or run other SQL in its place with \`dmctl binlog replace\`.`,
+    });
   }
 
   private async load(): Promise<void> {
@@ -126,9 +155,16 @@ export class OnlineDdl {
     const st = await this.ctx.ckpt.readState(this.down);
     this.origin = st?.syncStart ? posKey(st.syncStart) : '';
     // The table is one of the task's meta tables (agent/checkpoint-tables.ts); rows are deleted by key, one by one.
-    await deleteRows(this.down, this.table, META_TABLES.onlineddl.key, 'source = ? AND origin <> ?', [this.ctx.spec.sourceId, this.origin]);
-    const rows = await query<{ ghost_schema: string; ghost_table: string; ddls: string }[]>(this.down, 'downstream',
-      `SELECT ghost_schema, ghost_table, ddls FROM ${this.table} WHERE source = ?`, [this.ctx.spec.sourceId]);
+    await deleteRows(this.down, this.table, META_TABLES.onlineddl.key, 'source = ? AND origin <> ?', [
+      this.ctx.spec.sourceId,
+      this.origin,
+    ]);
+    const rows = await query<{ ghost_schema: string; ghost_table: string; ddls: string }[]>(
+      this.down,
+      'downstream',
+      `SELECT ghost_schema, ghost_table, ddls FROM ${this.table} WHERE source = ?`,
+      [this.ctx.spec.sourceId],
+    );
     this.saved = new Map(rows.map((r) => [`${r.ghost_schema}\0${r.ghost_table}`, JSON.parse(r.ddls) as Saved[]]));
   }
 
@@ -138,16 +174,25 @@ export class OnlineDdl {
     list.push({ pos, sql });
     this.saved!.set(key, list);
     const [schema, table] = key.split('\0') as [string, string];
-    await query(this.down, 'downstream', `INSERT INTO ${this.table} (source, ghost_schema, ghost_table, origin, ddls) VALUES (?, ?, ?, ?, ?)
+    await query(
+      this.down,
+      'downstream',
+      `INSERT INTO ${this.table} (source, ghost_schema, ghost_table, origin, ddls) VALUES (?, ?, ?, ?, ?)
       ON DUPLICATE KEY UPDATE origin = VALUES(origin), ddls = VALUES(ddls)`,
-      [this.ctx.spec.sourceId, schema, table, this.origin, JSON.stringify(list)]);
+      [this.ctx.spec.sourceId, schema, table, this.origin, JSON.stringify(list)],
+    );
   }
 
   private async forget(key: string): Promise<void> {
     await this.load();
     if (!this.saved!.delete(key)) return;
     const [schema, table] = key.split('\0') as [string, string];
-    await query(this.down, 'downstream', `DELETE FROM ${this.table} WHERE source = ? AND ghost_schema = ? AND ghost_table = ?`, [this.ctx.spec.sourceId, schema, table]);
+    await query(
+      this.down,
+      'downstream',
+      `DELETE FROM ${this.table} WHERE source = ? AND ghost_schema = ? AND ghost_table = ?`,
+      [this.ctx.spec.sourceId, schema, table],
+    );
   }
 }
 

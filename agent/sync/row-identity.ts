@@ -34,13 +34,25 @@ export interface DownstreamIndex {
   prefix: (number | null)[];
 }
 
-export interface DownstreamColumn { name: string; nullable: boolean; collation: string | null; binary: boolean }
+export interface DownstreamColumn {
+  name: string;
+  nullable: boolean;
+  collation: string | null;
+  binary: boolean;
+}
 
 /** What of a downstream table decides row identity. */
-export interface DownstreamTable { columns: DownstreamColumn[]; uniques: DownstreamIndex[] }
+export interface DownstreamTable {
+  columns: DownstreamColumn[];
+  uniques: DownstreamIndex[];
+}
 
 /** A unique index as the sync unit uses it: columns as the upstream rows name them. */
-export interface IdentityIndex { name: string; columns: string[]; prefix: (number | null)[] }
+export interface IdentityIndex {
+  name: string;
+  columns: string[];
+  prefix: (number | null)[];
+}
 
 export interface RowIdentity {
   /** Columns identifying a row (upstream names); [] = no usable key downstream. */
@@ -71,11 +83,18 @@ export function foldFor(collation: string | null, binary: boolean): Fold | undef
 export function identityFor(info: TableInfo, down: DownstreamTable | undefined): RowIdentity {
   if (!down) {
     const key = rowKey(info);
-    const uniques = [...(info.primaryKey.length ? [info.primaryKey] : []), ...info.uniqueKeys]
-      .map((columns, i) => ({ name: i === 0 && info.primaryKey.length ? 'PRIMARY' : `uk${i}`, columns, prefix: columns.map(() => null) }));
+    const uniques = [...(info.primaryKey.length ? [info.primaryKey] : []), ...info.uniqueKeys].map((columns, i) => ({
+      name: i === 0 && info.primaryKey.length ? 'PRIMARY' : `uk${i}`,
+      columns,
+      prefix: columns.map(() => null),
+    }));
     const fold = new Map<string, Fold>();
-    for (const c of info.columns) { const f = foldFor(c.collation, c.binary); if (f) fold.set(c.name, f); }
-    if (key.length && !uniques.some((u) => same(u.columns, key))) uniques.unshift({ name: 'key', columns: key, prefix: key.map(() => null) });
+    for (const c of info.columns) {
+      const f = foldFor(c.collation, c.binary);
+      if (f) fold.set(c.name, f);
+    }
+    if (key.length && !uniques.some((u) => same(u.columns, key)))
+      uniques.unshift({ name: 'key', columns: key, prefix: key.map(() => null) });
     return { key, uniques: sortKeyFirst(uniques, key), fold, fromDownstream: false };
   }
   const upName = new Map(info.columns.map((c) => [c.name.toLowerCase(), c.name]));
@@ -98,7 +117,15 @@ export function identityFor(info: TableInfo, down: DownstreamTable | undefined):
     const f = foldFor(c.collation, c.binary);
     if (up && f) fold.set(up, f);
   }
-  return { key, uniques: sortKeyFirst(uniques.map(({ name, columns, prefix }) => ({ name, columns, prefix })), key), fold, fromDownstream: true };
+  return {
+    key,
+    uniques: sortKeyFirst(
+      uniques.map(({ name, columns, prefix }) => ({ name, columns, prefix })),
+      key,
+    ),
+    fold,
+    fromDownstream: true,
+  };
 }
 
 function same(a: string[], b: string[]): boolean {
@@ -115,7 +142,13 @@ export function sameIdentity(a: RowIdentity | undefined, b: RowIdentity | undefi
   if (a === b) return true;
   if (!a || !b) return false;
   if (!same(a.key, b.key) || a.uniques.length !== b.uniques.length || a.fold.size !== b.fold.size) return false;
-  if (!a.uniques.every((u, i) => { const v = b.uniques[i]!; return same(u.columns, v.columns) && u.prefix.every((p, j) => p === v.prefix[j]); })) return false;
+  if (
+    !a.uniques.every((u, i) => {
+      const v = b.uniques[i]!;
+      return same(u.columns, v.columns) && u.prefix.every((p, j) => p === v.prefix[j]);
+    })
+  )
+    return false;
   for (const [c, f] of a.fold) if (b.fold.get(c) !== f) return false;
   return true;
 }
@@ -144,7 +177,9 @@ export function foldValue(v: Value | undefined, fold: Fold | undefined, prefix: 
 
 /** An unambiguous string for a tuple of values (NULL, bytes and strings never collide). */
 export function valuesKey(vals: Value[]): string {
-  return vals.map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v))).join(',');
+  return vals
+    .map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v)))
+    .join(',');
 }
 
 /**
@@ -174,22 +209,35 @@ export function causalityKeys(t: string, id: RowIdentity, images: Record<string,
 
 /** Reads a table's columns and unique indexes from the downstream's information_schema (undefined: no table). */
 export async function loadDownstreamTable(conn: Connection, t: TableName): Promise<DownstreamTable | undefined> {
-  const cols = await query<Record<string, string | null>[]>(conn, 'downstream',
+  const cols = await query<Record<string, string | null>[]>(
+    conn,
+    'downstream',
     `SELECT COLUMN_NAME, IS_NULLABLE, COLLATION_NAME, DATA_TYPE FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [t.schema, t.table]);
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [t.schema, t.table],
+  );
   if (cols.length === 0) return undefined;
-  const idx = await query<Record<string, string | number | null>[]>(conn, 'downstream',
+  const idx = await query<Record<string, string | number | null>[]>(
+    conn,
+    'downstream',
     `SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS
       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
-      ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`, [t.schema, t.table]);
+      ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
+    [t.schema, t.table],
+  );
   return downstreamTableFromRows(cols, idx);
 }
 
 /** From information_schema rows (COLUMNS: COLUMN_NAME, IS_NULLABLE, COLLATION_NAME, DATA_TYPE; STATISTICS of unique
  * indexes in index order: INDEX_NAME, COLUMN_NAME, SUB_PART). */
-export function downstreamTableFromRows(cols: Record<string, string | null>[], idx: Record<string, string | number | null>[]): DownstreamTable {
+export function downstreamTableFromRows(
+  cols: Record<string, string | null>[],
+  idx: Record<string, string | number | null>[],
+): DownstreamTable {
   const columns = cols.map((c) => ({
-    name: String(c.COLUMN_NAME), nullable: c.IS_NULLABLE === 'YES', collation: c.COLLATION_NAME ?? null,
+    name: String(c.COLUMN_NAME),
+    nullable: c.IS_NULLABLE === 'YES',
+    collation: c.COLLATION_NAME ?? null,
     binary: BINARY.test(String(c.DATA_TYPE).toLowerCase()),
   }));
   const byName = new Map<string, DownstreamIndex>();
@@ -209,7 +257,10 @@ export function downstreamTableFromRows(cols: Record<string, string | null>[], i
  */
 export class RowIdentities {
   private readonly tables = new Map<string, DownstreamTable | null>();
-  private readonly derived = new WeakMap<TableInfo, { target: string; down: DownstreamTable | null; id: RowIdentity }>();
+  private readonly derived = new WeakMap<
+    TableInfo,
+    { target: string; down: DownstreamTable | null; id: RowIdentity }
+  >();
 
   constructor(private readonly load: (t: TableName) => Promise<DownstreamTable | undefined>) {}
 
@@ -232,5 +283,7 @@ export class RowIdentities {
   }
 
   /** Forget every downstream table (after DDL, `binlog replace`, a shard-DDL lock step). */
-  invalidate(): void { this.tables.clear(); }
+  invalidate(): void {
+    this.tables.clear();
+  }
 }

@@ -19,7 +19,13 @@ function tuple(values: Value[]): string {
  * max_allowed_packet counts them (String.length would let non-ASCII text reach ~3× the limit). A row larger than the
  * limit still goes out, alone.
  */
-export function insertStatements(verb: 'INSERT' | 'REPLACE' | 'INSERT IGNORE', t: TableName, cols: string[], rows: Value[][], maxBytes = 4 << 20): string[] {
+export function insertStatements(
+  verb: 'INSERT' | 'REPLACE' | 'INSERT IGNORE',
+  t: TableName,
+  cols: string[],
+  rows: Value[][],
+  maxBytes = 4 << 20,
+): string[] {
   if (rows.length === 0) return [];
   const head = `${verb} INTO ${qualified(t)} (${cols.map(escapeId).join(',')}) VALUES `;
   const out: string[] = [];
@@ -47,7 +53,9 @@ export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Val
   const lhs = keyCols.length === 1 ? escapeId(keyCols[0]!) : `(${keyCols.map(escapeId).join(',')})`;
   for (let i = 0; i < keys.length; i += maxRows) {
     const part = keys.slice(i, i + maxRows);
-    const list = part.map((k) => (keyCols.length === 1 ? (k[0] === null ? 'NULL' : escapeValue(k[0]!)) : tuple(k))).join(',');
+    const list = part
+      .map((k) => (keyCols.length === 1 ? (k[0] === null ? 'NULL' : escapeValue(k[0]!)) : tuple(k)))
+      .join(',');
     out.push(`DELETE FROM ${qualified(t)} WHERE ${lhs} IN (${list})`);
   }
   return out;
@@ -55,27 +63,51 @@ export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Val
 
 /** WHERE clause matching one full row image (tables without a usable key): NULL-safe equality on every column. */
 export function fullRowWhere(cols: string[], row: Record<string, Value>): string {
-  return cols.map((c) => {
-    const v = row[c] ?? null;
-    return `${escapeId(c)} <=> ${v === null ? 'NULL' : escapeValue(v)}`;
-  }).join(' AND ');
+  return cols
+    .map((c) => {
+      const v = row[c] ?? null;
+      return `${escapeId(c)} <=> ${v === null ? 'NULL' : escapeValue(v)}`;
+    })
+    .join(' AND ');
 }
 
 function setList(cols: string[], after: Record<string, Value>): string {
-  return cols.map((c) => { const v = after[c] ?? null; return `${escapeId(c)} = ${v === null ? 'NULL' : escapeValue(v)}`; }).join(', ');
+  return cols
+    .map((c) => {
+      const v = after[c] ?? null;
+      return `${escapeId(c)} = ${v === null ? 'NULL' : escapeValue(v)}`;
+    })
+    .join(', ');
 }
 
 /** UPDATE of one row of a table without a usable key, matched on `where` (default: every column), LIMIT 1. */
-export function updateOneRow(t: TableName, cols: string[], before: Record<string, Value>, after: Record<string, Value>, where: string[] = cols): string {
+export function updateOneRow(
+  t: TableName,
+  cols: string[],
+  before: Record<string, Value>,
+  after: Record<string, Value>,
+  where: string[] = cols,
+): string {
   return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(where, before)} LIMIT 1`;
 }
 
 /** UPDATE of the row with the old key to the new image (keyed tables; the key may change). */
-export function updateByKey(t: TableName, cols: string[], keyCols: string[], before: Record<string, Value>, after: Record<string, Value>): string {
+export function updateByKey(
+  t: TableName,
+  cols: string[],
+  keyCols: string[],
+  before: Record<string, Value>,
+  after: Record<string, Value>,
+): string {
   return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(keyCols, before)}`;
 }
 
-export function deleteOneRow(t: TableName, cols: string[], before: Record<string, Value>, where: string[] = cols): string {
+export function deleteOneRow(
+  t: TableName,
+  cols: string[],
+  before: Record<string, Value>,
+  where: string[] = cols,
+): string {
   return `DELETE FROM ${qualified(t)} WHERE ${fullRowWhere(where, before)} LIMIT 1`;
 }
 
@@ -85,5 +117,8 @@ export function createTableFor(showCreate: string, target: TableName): string {
 }
 
 export function createDatabaseFor(showCreate: string, targetSchema: string): string {
-  return showCreate.replace(/^CREATE\s+DATABASE\s+(?:\/\*!\d+\s+IF NOT EXISTS\s*\*\/\s*)?`(?:[^`]|``)+`/i, `CREATE DATABASE IF NOT EXISTS ${escapeId(targetSchema)}`);
+  return showCreate.replace(
+    /^CREATE\s+DATABASE\s+(?:\/\*!\d+\s+IF NOT EXISTS\s*\*\/\s*)?`(?:[^`]|``)+`/i,
+    `CREATE DATABASE IF NOT EXISTS ${escapeId(targetSchema)}`,
+  );
 }

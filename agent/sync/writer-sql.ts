@@ -40,7 +40,8 @@ export function writerStatements(changes: RoutedChange[]): string[] {
   for (const c of changes) {
     const k = `${c.target.schema}.${c.target.table}`;
     const l = byTable.get(k);
-    if (l) l.push(c); else byTable.set(k, [c]);
+    if (l) l.push(c);
+    else byTable.set(k, [c]);
   }
   const colsOf = writableColumns();
   for (const list of byTable.values()) {
@@ -58,7 +59,10 @@ function runsByKey(list: RoutedChange[]): RoutedChange[][] {
   let cur: RoutedChange[] = [];
   for (const c of list) {
     const prev = cur[cur.length - 1];
-    if (prev && prev.key !== c.key && !sameColumns(prev.key, c.key)) { runs.push(cur); cur = []; }
+    if (prev && prev.key !== c.key && !sameColumns(prev.key, c.key)) {
+      runs.push(cur);
+      cur = [];
+    }
     cur.push(c);
   }
   if (cur.length > 0) runs.push(cur);
@@ -85,13 +89,17 @@ function groupBy<T>(items: T[], key: (x: T) => string): T[][] {
   for (const x of items) {
     const k = key(x);
     const l = m.get(k);
-    if (l) l.push(x); else m.set(k, [x]);
+    if (l) l.push(x);
+    else m.set(k, [x]);
   }
   return [...m.values()];
 }
 
 function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[]): string[] {
-  const net = new Map<string, { del: boolean; keyCols: string[]; key: Value[]; row?: Record<string, Value>; cols?: string[] }>();
+  const net = new Map<
+    string,
+    { del: boolean; keyCols: string[]; key: Value[]; row?: Record<string, Value>; cols?: string[] }
+  >();
   const keyOf = (img: Record<string, Value>, key: string[]) => key.map((c) => img[c] ?? null);
   const id = valuesKey;
   for (const rc of list) {
@@ -112,12 +120,31 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
   const t = list[0]!.target;
   const out: string[] = [];
   const entries = [...net.values()];
-  for (const g of groupBy(entries.filter((n) => n.del), (n) => JSON.stringify(n.keyCols))) {
-    out.push(...deleteByKeyStatements(t, g[0]!.keyCols, g.map((n) => n.key)));
+  for (const g of groupBy(
+    entries.filter((n) => n.del),
+    (n) => JSON.stringify(n.keyCols),
+  )) {
+    out.push(
+      ...deleteByKeyStatements(
+        t,
+        g[0]!.keyCols,
+        g.map((n) => n.key),
+      ),
+    );
   }
-  for (const g of groupBy(entries.filter((n) => !n.del), (n) => JSON.stringify(n.cols))) {
+  for (const g of groupBy(
+    entries.filter((n) => !n.del),
+    (n) => JSON.stringify(n.cols),
+  )) {
     const cols = g[0]!.cols!;
-    out.push(...insertStatements('REPLACE', t, cols, g.map((n) => cols.map((c) => n.row![c] ?? null))));
+    out.push(
+      ...insertStatements(
+        'REPLACE',
+        t,
+        cols,
+        g.map((n) => cols.map((c) => n.row![c] ?? null)),
+      ),
+    );
   }
   return out;
 }
@@ -127,7 +154,10 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
   let inserts: Value[][] = [];
   let insertCols: string[] = [];
   const t = list[0]!.target;
-  const flushInserts = () => { out.push(...insertStatements('INSERT', t, insertCols, inserts)); inserts = []; };
+  const flushInserts = () => {
+    out.push(...insertStatements('INSERT', t, insertCols, inserts));
+    inserts = [];
+  };
   for (const { change, info, identity } of list) {
     const cols = colsOf(info);
     if (change.op === 'insert') {

@@ -23,13 +23,19 @@ export async function checkExtendedColumns(up: Connection, down: Connection, rul
       seen.set(key, info ? new Set(info.columns.map((c) => c.name.toLowerCase())) : null);
     }
     const cols = seen.get(key);
-    const src = `\`${t.schema}\`.\`${t.table}\``, dst = `\`${target.schema}\`.\`${target.table}\``;
+    const src = `\`${t.schema}\`.\`${t.table}\``,
+      dst = `\`${target.schema}\`.\`${target.table}\``;
     if (cols === null || cols === undefined) {
-      problems.push(`upstream table ${src} routes to ${dst}, which does not exist in downstream: create it with the extended columns ${ext.columns.join(', ')}`);
+      problems.push(
+        `upstream table ${src} routes to ${dst}, which does not exist in downstream: create it with the extended columns ${ext.columns.join(', ')}`,
+      );
       continue;
     }
     const missing = ext.columns.filter((c) => !cols.has(c.toLowerCase()));
-    if (missing.length) problems.push(`downstream table ${dst} must contain extended columns ${missing.join(', ')} (for upstream table ${src})`);
+    if (missing.length)
+      problems.push(
+        `downstream table ${dst} must contain extended columns ${missing.join(', ')} (for upstream table ${src})`,
+      );
   }
   if (problems.length) {
     throw new DmError('DownstreamExtendColumns', problems.join('; '));

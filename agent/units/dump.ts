@@ -22,7 +22,10 @@ export class DumpUnit implements Unit {
   readonly name = 'dump' as const;
   snapshot: Snapshot | undefined;
 
-  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection) {}
+  constructor(
+    private readonly ctx: SubtaskContext,
+    private readonly down: Connection,
+  ) {}
 
   async run(): Promise<void> {
     const { ctx } = this;
@@ -44,18 +47,54 @@ export class DumpUnit implements Unit {
         throwIfAborted(ctx.signal);
         const target = ctx.rules.route(t.schema, t.table);
         await ensureSchema(t.schema, target.schema);
-        const createSql = (t as { createSql?: string }).createSql ?? String((await query<Record<string, string>[]>(conn, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`))[0]?.['Create Table']);
+        const createSql =
+          (t as { createSql?: string }).createSql ??
+          String(
+            (
+              await query<Record<string, string>[]>(
+                conn,
+                'upstream',
+                `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`,
+              )
+            )[0]?.['Create Table'],
+          );
         await createTarget(this.down, createSql, target, strict);
-        chunks.push(...await planChunks(conn, t, target, ctx.spec.dump.rows || 10_000, ctx.spec.dump.where, snapshotInfo(snap, t)));
+        chunks.push(
+          ...(await planChunks(
+            conn,
+            t,
+            target,
+            ctx.spec.dump.rows || 10_000,
+            ctx.spec.dump.where,
+            snapshotInfo(snap, t),
+          )),
+        );
       }
       // Schemas the rules let through are created even when they hold no table yet (DM does the same).
-      const schemas = await query<Record<string, string>[]>(conn, 'upstream', `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys')`);
+      const schemas = await query<Record<string, string>[]>(
+        conn,
+        'upstream',
+        `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys')`,
+      );
       for (const r of ctx.spec.blockAllowList?.doTables.length ? [] : schemas) {
         const name = String(r.SCHEMA_NAME);
         if (ctx.rules.allowSchema(name)) await ensureSchema(name, ctx.rules.routeSchema(name));
       }
-      await ctx.ckpt.writePlan(this.down, chunks, { phase: 'load', syncStart: snap.position, safeUntil: snap.position }, snap.tracker?.toJSON());
-      ctx.report({ load: { totalChunks: chunks.length, doneChunks: 0, totalRows: chunks.reduce((s, c) => s + c.estRows, 0), doneRows: 0, tables: tables.length } });
+      await ctx.ckpt.writePlan(
+        this.down,
+        chunks,
+        { phase: 'load', syncStart: snap.position, safeUntil: snap.position },
+        snap.tracker?.toJSON(),
+      );
+      ctx.report({
+        load: {
+          totalChunks: chunks.length,
+          doneChunks: 0,
+          totalRows: chunks.reduce((s, c) => s + c.estRows, 0),
+          doneRows: 0,
+          tables: tables.length,
+        },
+      });
     } catch (err) {
       snap.close();
       this.snapshot = undefined;
@@ -85,7 +124,11 @@ export async function strictDefaults(ctx: SubtaskContext, up: Connection): Promi
 
 /** CREATE DATABASE IF NOT EXISTS for a routed name, with the upstream schema's charset; once per target. `strict`:
  * collation_compatible strict, the upstream's default collation is made explicit. */
-export function schemaCreator(up: Connection, down: Connection, strict?: UpstreamCollations): (upstream: string, target: string) => Promise<void> {
+export function schemaCreator(
+  up: Connection,
+  down: Connection,
+  strict?: UpstreamCollations,
+): (upstream: string, target: string) => Promise<void> {
   const created = new Set<string>();
   return async (upstream, target) => {
     if (created.has(target)) return;
@@ -97,31 +140,61 @@ export function schemaCreator(up: Connection, down: Connection, strict?: Upstrea
 }
 
 /** Creates the routed table downstream from the upstream's CREATE TABLE (`strict`: with explicit collations). */
-export async function createTarget(down: Connection, createSql: string, target: TableName, strict?: UpstreamCollations): Promise<void> {
+export async function createTarget(
+  down: Connection,
+  createSql: string,
+  target: TableName,
+  strict?: UpstreamCollations,
+): Promise<void> {
   const ddl = createTableFor(strict ? strictCollations(createSql, strict) : createSql, target);
   try {
     await query(down, 'downstream', ddl);
   } catch (err) {
-    throw new DmError('DownstreamSchema', `cannot create ${target.schema}.${target.table} downstream`, { cause: err, context: { sql: ddl, table: `${target.schema}.${target.table}` } });
+    throw new DmError('DownstreamSchema', `cannot create ${target.schema}.${target.table} downstream`, {
+      cause: err,
+      context: { sql: ddl, table: `${target.schema}.${target.table}` },
+    });
   }
 }
 
 /** Splits a table into ranges of about `rows` rows on an integer key; other tables are one chunk. `known`: the
  * table's structure at the snapshot (read from information_schema when not given). */
-export async function planChunks(conn: Connection, t: TableName, target: TableName, rows: number, where: string, known?: TableInfo): Promise<ChunkRow[]> {
-  const info = known ?? await loadTableInfo(conn, 'upstream', t.schema, t.table);
+export async function planChunks(
+  conn: Connection,
+  t: TableName,
+  target: TableName,
+  rows: number,
+  where: string,
+  known?: TableInfo,
+): Promise<ChunkRow[]> {
+  const info = known ?? (await loadTableInfo(conn, 'upstream', t.schema, t.table));
   if (!info) throw new DmError('UpstreamQuery', `table ${t.schema}.${t.table} vanished during the dump`);
   const key = rowKey(info);
-  const keyCol = key.length === 1 && INTEGER_TYPES.has(info.columns.find((c) => c.name === key[0])?.dataType ?? '') ? key[0]! : null;
-  const base = { schema: t.schema, table: t.table, targetSchema: target.schema, targetTable: target.table, done: false, rows: 0 };
+  const keyCol =
+    key.length === 1 && INTEGER_TYPES.has(info.columns.find((c) => c.name === key[0])?.dataType ?? '') ? key[0]! : null;
+  const base = {
+    schema: t.schema,
+    table: t.table,
+    targetSchema: target.schema,
+    targetTable: target.table,
+    done: false,
+    rows: 0,
+  };
   const id = (i: number) => `${t.schema}.${t.table}#${String(i).padStart(6, '0')}`;
   const filter = where ? ` WHERE ${where}` : '';
   if (!keyCol) {
-    const [c] = await query<Record<string, string>[]>(conn, 'upstream', `SELECT COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`);
+    const [c] = await query<Record<string, string>[]>(
+      conn,
+      'upstream',
+      `SELECT COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`,
+    );
     return [{ ...base, chunkId: id(0), keyColumn: null, lo: null, hi: null, estRows: Number(c?.n ?? 0) }];
   }
-  const [mm] = await query<Record<string, string | null>[]>(conn, 'upstream',
-    `SELECT MIN(${escapeId(keyCol)}) AS lo, MAX(${escapeId(keyCol)}) AS hi, COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`);
+  const [mm] = await query<Record<string, string | null>[]>(
+    conn,
+    'upstream',
+    `SELECT MIN(${escapeId(keyCol)}) AS lo, MAX(${escapeId(keyCol)}) AS hi, COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`,
+  );
   const n = Number(mm?.n ?? 0);
   if (!mm || mm.lo === null || mm.hi === null || n <= rows) {
     return [{ ...base, chunkId: id(0), keyColumn: keyCol, lo: null, hi: null, estRows: n }];
@@ -139,8 +212,14 @@ export async function planChunks(conn: Connection, t: TableName, target: TableNa
   // crash) are still covered by some chunk.
   const chunks: ChunkRow[] = [];
   for (let i = 0; i <= bounds.length; i++) {
-    chunks.push({ ...base, chunkId: id(i), keyColumn: keyCol, lo: i === 0 ? null : String(bounds[i - 1]), hi: i === bounds.length ? null : String(bounds[i]), estRows: Math.ceil(n / (bounds.length + 1)) });
+    chunks.push({
+      ...base,
+      chunkId: id(i),
+      keyColumn: keyCol,
+      lo: i === 0 ? null : String(bounds[i - 1]),
+      hi: i === bounds.length ? null : String(bounds[i]),
+      estRows: Math.ceil(n / (bounds.length + 1)),
+    });
   }
   return chunks;
 }
-

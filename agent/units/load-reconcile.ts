@@ -72,7 +72,9 @@ export function planReload(input: ReconcileInput): ReconcilePlan {
   const inSnapshot = new Set(snapshot.map(tableKey));
   const byKey = new Map(plan.map((t) => [tableKey(t), t]));
   const names = new Map<string, TableName>();
-  const add = (t: TableName) => { if (t.table) names.set(tableKey(t), { schema: t.schema, table: t.table }); };
+  const add = (t: TableName) => {
+    if (t.table) names.set(tableKey(t), { schema: t.schema, table: t.table });
+  };
   plan.forEach(add);
   snapshot.forEach(add);
   for (const d of input.ddl ?? []) d.tables.forEach(add);
@@ -91,18 +93,26 @@ export function planReload(input: ReconcileInput): ReconcilePlan {
   const base = input.base;
   const loadedAt = (k: string) => byKey.get(k)?.loadedAt ?? base;
   const ofSchema = (schema: string) => [...names.keys()].filter((k) => names.get(k)!.schema === schema);
-  const stmts = input.ddl.filter((d) => comparePos(d.end, base) > 0 && comparePos(d.end, input.at!) <= 0).map((d) => ({
-    schemas: d.tables.filter((t) => !t.table).map((t) => t.schema),
-    hits: [...new Set(d.tables.flatMap((t) => (t.table ? [tableKey(t)] : ofSchema(t.schema))))].filter((k) => comparePos(d.end, loadedAt(k)) > 0),
-  }));
+  const stmts = input.ddl
+    .filter((d) => comparePos(d.end, base) > 0 && comparePos(d.end, input.at!) <= 0)
+    .map((d) => ({
+      schemas: d.tables.filter((t) => !t.table).map((t) => t.schema),
+      hits: [...new Set(d.tables.flatMap((t) => (t.table ? [tableKey(t)] : ofSchema(t.schema))))].filter(
+        (k) => comparePos(d.end, loadedAt(k)) > 0,
+      ),
+    }));
   const hit = new Set(stmts.flatMap((s) => s.hits));
   const reload = new Set(plan.filter((t) => !t.done && (hit.has(tableKey(t)) || changed(t))).map(tableKey));
   const schemas = new Set<string>();
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
     for (const s of stmts) {
       if (!s.hits.some((k) => reload.has(k))) continue;
-      for (const k of s.hits) if (!reload.has(k)) { reload.add(k); grew = true; }
+      for (const k of s.hits)
+        if (!reload.has(k)) {
+          reload.add(k);
+          grew = true;
+        }
       s.schemas.forEach((x) => schemas.add(x));
     }
   }

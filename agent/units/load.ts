@@ -4,7 +4,16 @@ import type { TableLoadProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos } from '../../src/binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';
-import { classifyMysqlError, escapeId, isClosed, isConnectionLost, isTransient, query, type Row, type Value } from '../db/mysql.ts';
+import {
+  classifyMysqlError,
+  escapeId,
+  isClosed,
+  isConnectionLost,
+  isTransient,
+  query,
+  type Row,
+  type Value,
+} from '../db/mysql.ts';
 import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
 import { insertStatements } from '../sync/sqlgen.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -36,7 +45,11 @@ export class LoadUnit implements Unit {
   readonly name = 'load' as const;
   private readonly infos = new Map<string, TableInfo>();
 
-  constructor(private readonly ctx: SubtaskContext, private readonly down: Connection, private snapshot: Snapshot | undefined) {}
+  constructor(
+    private readonly ctx: SubtaskContext,
+    private readonly down: Connection,
+    private snapshot: Snapshot | undefined,
+  ) {}
 
   async run(): Promise<void> {
     const { ctx } = this;
@@ -49,8 +62,18 @@ export class LoadUnit implements Unit {
         // protected by its metadata lock: the DDL waits for the load): InnoDB refuses to read it (1412), or the
         // column list or the table is gone (1054, 1146). Take a new snapshot and reconcile (load-resume.ts), as a
         // restart would, without pausing anything.
-        if (!(err instanceof DmError) || err.class !== 'upstream' || !CHANGED_UNDER_SNAPSHOT.has(err.context.errno ?? 0) || round >= 10 || ctx.signal.aborted) throw err;
-        ctx.log.warn({ table: err.context.table, round }, 'a table changed under the load\'s snapshot: taking a new one');
+        if (
+          !(err instanceof DmError) ||
+          err.class !== 'upstream' ||
+          !CHANGED_UNDER_SNAPSHOT.has(err.context.errno ?? 0) ||
+          round >= 10 ||
+          ctx.signal.aborted
+        )
+          throw err;
+        ctx.log.warn(
+          { table: err.context.table, round },
+          "a table changed under the load's snapshot: taking a new one",
+        );
         this.snapshot?.close();
         this.snapshot = undefined;
       }
@@ -72,8 +95,10 @@ export class LoadUnit implements Unit {
     }
     const pending = chunks.filter((c) => !c.done);
     const progress = {
-      totalChunks: chunks.length, doneChunks: chunks.length - pending.length,
-      totalRows: chunks.reduce((s, c) => s + (c.done ? c.rows : c.estRows), 0), doneRows: chunks.reduce((s, c) => s + c.rows, 0),
+      totalChunks: chunks.length,
+      doneChunks: chunks.length - pending.length,
+      totalRows: chunks.reduce((s, c) => s + (c.done ? c.rows : c.estRows), 0),
+      doneRows: chunks.reduce((s, c) => s + c.rows, 0),
       tables: new Set(chunks.map((c) => `${c.schema}.${c.table}`)).size,
     };
     const perTable = new Map<string, TableLoadProgress>();
@@ -82,13 +107,18 @@ export class LoadUnit implements Unit {
       const t = perTable.get(k) ?? { table: k, doneChunks: 0, totalChunks: 0, doneRows: 0, totalRows: 0 };
       t.totalChunks++;
       t.totalRows += c.done ? c.rows : c.estRows;
-      if (c.done) { t.doneChunks++; t.doneRows += c.rows; }
+      if (c.done) {
+        t.doneChunks++;
+        t.doneRows += c.rows;
+      }
       perTable.set(k, t);
     }
     const snapshotProgress = () => ({ ...progress, perTable: tableProgress(perTable) });
     ctx.report({ unit: 'load', load: snapshotProgress() });
-    if (pending.length === 0) { this.snapshot?.close(); this.snapshot = undefined; }
-    else if (this.snapshot) {
+    if (pending.length === 0) {
+      this.snapshot?.close();
+      this.snapshot = undefined;
+    } else if (this.snapshot) {
       const workers = workersFor(pending.length);
       const snap = this.snapshot;
       try {
@@ -106,17 +136,28 @@ export class LoadUnit implements Unit {
               progress.doneChunks++;
               progress.doneRows += rows;
               const t = perTable.get(`${c.schema}.${c.table}`);
-              if (t) { t.doneChunks++; t.doneRows += rows; t.totalRows += rows - c.estRows; }
-              if (Date.now() - lastReport > 500) { lastReport = Date.now(); ctx.report({ load: snapshotProgress() }); }
+              if (t) {
+                t.doneChunks++;
+                t.doneRows += rows;
+                t.totalRows += rows - c.estRows;
+              }
+              if (Date.now() - lastReport > 500) {
+                lastReport = Date.now();
+                ctx.report({ load: snapshotProgress() });
+              }
             }
           } catch (err) {
             queue.length = 0; // the other workers stop after their current chunk
             throw err;
-          } finally { down.conn.destroy(); }
+          } finally {
+            down.conn.destroy();
+          }
         };
         // Snapshot connections are single-threaded: one worker each. Every worker ends before the load goes on (or
         // retries): a chunk still committing while the next round reads the plan would be loaded twice.
-        const ends = await Promise.allSettled(Array.from({ length: Math.min(workers, snap.conns.length) }, (_, i) => worker(i)));
+        const ends = await Promise.allSettled(
+          Array.from({ length: Math.min(workers, snap.conns.length) }, (_, i) => worker(i)),
+        );
         const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
         if (failed) throw failed.reason;
       } finally {
@@ -132,8 +173,11 @@ export class LoadUnit implements Unit {
     let i = this.infos.get(k);
     if (!i) {
       // The structure the snapshot reads, read under its lock (information_schema would show later DDL).
-      i = snapshotInfo(snap, { schema, table }) ?? await loadTableInfo(up, 'upstream', schema, table);
-      if (!i) throw new DmError('UpstreamQuery', `table ${k} does not exist upstream any more`, { context: { table: k, errno: 1146 } });
+      i = snapshotInfo(snap, { schema, table }) ?? (await loadTableInfo(up, 'upstream', schema, table));
+      if (!i)
+        throw new DmError('UpstreamQuery', `table ${k} does not exist upstream any more`, {
+          context: { table: k, errno: 1146 },
+        });
       this.infos.set(k, i);
     }
     return i;
@@ -144,7 +188,12 @@ export class LoadUnit implements Unit {
    * wait_timeout) is replaced first; when it went in the middle of the transaction, the chunk's checkpoint row says
    * whether the COMMIT got through, so a chunk is never loaded twice.
    */
-  private async loadChunkWithRetry(up: Connection, down: { conn: Connection }, c: ChunkRow, snap: Snapshot): Promise<number> {
+  private async loadChunkWithRetry(
+    up: Connection,
+    down: { conn: Connection },
+    c: ChunkRow,
+    snap: Snapshot,
+  ): Promise<number> {
     let lost = false;
     for (let attempt = 1; ; attempt++) {
       if (isClosed(down.conn)) {
@@ -177,43 +226,70 @@ export class LoadUnit implements Unit {
     const ext = this.ctx.rules.extendColumns(c.schema, c.table);
     const bin = binaryColumns(info);
     const zone = taskZone(this.ctx.task);
-    const tsIdx = zone.offsetMinutes === 0 ? [] : cols.flatMap((name, i) => (info.columns.find((x) => x.name === name)?.dataType === 'timestamp' ? [i] : []));
+    const tsIdx =
+      zone.offsetMinutes === 0
+        ? []
+        : cols.flatMap((name, i) => (info.columns.find((x) => x.name === name)?.dataType === 'timestamp' ? [i] : []));
     const conds: string[] = [];
     const params: unknown[] = [];
-    if (c.keyColumn && c.lo !== null) { conds.push(`${escapeId(c.keyColumn)} >= ?`); params.push(c.lo); }
-    if (c.keyColumn && c.hi !== null) { conds.push(`${escapeId(c.keyColumn)} < ?`); params.push(c.hi); }
+    if (c.keyColumn && c.lo !== null) {
+      conds.push(`${escapeId(c.keyColumn)} >= ?`);
+      params.push(c.lo);
+    }
+    if (c.keyColumn && c.hi !== null) {
+      conds.push(`${escapeId(c.keyColumn)} < ?`);
+      params.push(c.hi);
+    }
     if (this.ctx.spec.dump.where) conds.push(`(${this.ctx.spec.dump.where})`);
     const sql = `SELECT ${cols.map(escapeId).join(',')} FROM ${escapeId(c.schema)}.${escapeId(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
-    const verb = this.ctx.spec.load.onDuplicate === 'error' ? 'INSERT' : this.ctx.spec.load.onDuplicate === 'ignore' ? 'INSERT IGNORE' : 'REPLACE';
+    const verb =
+      this.ctx.spec.load.onDuplicate === 'error'
+        ? 'INSERT'
+        : this.ctx.spec.load.onDuplicate === 'ignore'
+          ? 'INSERT IGNORE'
+          : 'REPLACE';
     const target = { schema: c.targetSchema, table: c.targetTable };
     await query(down, 'downstream', 'BEGIN');
     let batch: Value[][] = [];
     let bytes = 0;
     let total = 0;
     const flush = async (): Promise<void> => {
-      for (const s of insertStatements(verb, target, ext ? [...cols, ...ext.columns] : cols, batch)) await query(down, 'downstream', s);
+      for (const s of insertStatements(verb, target, ext ? [...cols, ...ext.columns] : cols, batch))
+        await query(down, 'downstream', s);
       batch = [];
       bytes = 0;
     };
     // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
     const core = (up as unknown as { connection: CoreConnection }).connection;
-    const typeCast: TypeCast = (field, next) => { void next; return bin.has(field.name) || field.type === 'GEOMETRY' ? field.buffer() : field.string('utf8'); };
+    const typeCast: TypeCast = (field, next) => {
+      void next;
+      return bin.has(field.name) || field.type === 'GEOMETRY' ? field.buffer() : field.string('utf8');
+    };
     const stream = core.query({ sql, values: params, typeCast }).stream({ highWaterMark: 500 });
     try {
       for await (const r of stream as AsyncIterable<RowDataPacket>) {
         const row = r as unknown as Row;
         const vals = cols.map((k) => row[k] ?? null);
-        for (const i of tsIdx) { const v = vals[i]; if (typeof v === 'string') vals[i] = shiftTimestamp(v, zone.offsetMinutes); }
+        for (const i of tsIdx) {
+          const v = vals[i];
+          if (typeof v === 'string') vals[i] = shiftTimestamp(v, zone.offsetMinutes);
+        }
         if (ext) vals.push(...ext.values);
         // UTF-8 bytes of the statement text: quoted strings, X'..' hex for Buffers (sqlgen.ts splits statements by bytes too).
-        for (const v of vals) bytes += v === null ? 4 : typeof v === 'string' ? Buffer.byteLength(v) + 3 : v.length * 2 + 4;
+        for (const v of vals)
+          bytes += v === null ? 4 : typeof v === 'string' ? Buffer.byteLength(v) + 3 : v.length * 2 + 4;
         batch.push(vals);
         total++;
         if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();
       }
     } catch (err) {
       stream.destroy();
-      throw err instanceof DmError ? err : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql, table: `${c.schema}.${c.table}` });
+      throw err instanceof DmError
+        ? err
+        : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', {
+            sql,
+            table: `${c.schema}.${c.table}`,
+          });
     }
     await flush();
     await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snap.position);
@@ -226,7 +302,12 @@ export class LoadUnit implements Unit {
 function tableProgress(m: Map<string, TableLoadProgress>): TableLoadProgress[] {
   const all = [...m.values()].map((t) => ({ ...t }));
   const left = (t: TableLoadProgress) => t.totalChunks - t.doneChunks;
-  all.sort((a, b) => Number(left(b) > 0) - Number(left(a) > 0) || (b.totalRows - b.doneRows) - (a.totalRows - a.doneRows) || a.table.localeCompare(b.table));
+  all.sort(
+    (a, b) =>
+      Number(left(b) > 0) - Number(left(a) > 0) ||
+      b.totalRows - b.doneRows - (a.totalRows - a.doneRows) ||
+      a.table.localeCompare(b.table),
+  );
   return all.slice(0, 200);
 }
 

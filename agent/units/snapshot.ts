@@ -16,17 +16,31 @@ import type { SchemaTracker } from '../../src/schema/model.ts';
  * the same point in time, exactly `position`.
  */
 /** A table of the snapshot and its `SHOW CREATE TABLE` text, both read under the lock. */
-export interface SnapshotTable { schema: string; table: string; createSql: string }
+export interface SnapshotTable {
+  schema: string;
+  table: string;
+  createSql: string;
+}
 
 export class Snapshot {
-  private constructor(readonly conns: Connection[], readonly position: BinlogPosition, readonly tracker: SchemaTracker | undefined,
-    readonly tables: SnapshotTable[] | undefined) {}
+  private constructor(
+    readonly conns: Connection[],
+    readonly position: BinlogPosition,
+    readonly tracker: SchemaTracker | undefined,
+    readonly tables: SnapshotTable[] | undefined,
+  ) {}
 
   /** With `withSchema`, the schema tracker's starting point is read under the lock too: exactly the snapshot's. */
   /** `withPosition` false (task-mode full): no binlog position is needed, nor the privilege to read it. */
   /** `tables`: which tables to list with their CREATE TABLE under the lock (SHOW CREATE TABLE is not transactional:
    * read after the unlock, a DDL right after the snapshot would be in the created table and then replayed again). */
-  static async take(db: DbConfig, workers: number, withSchema = false, withPosition = true, tables?: (schema: string, table: string) => boolean): Promise<Snapshot> {
+  static async take(
+    db: DbConfig,
+    workers: number,
+    withSchema = false,
+    withPosition = true,
+    tables?: (schema: string, table: string) => boolean,
+  ): Promise<Snapshot> {
     const lock = await connect(db, 'upstream');
     const conns: Connection[] = [];
     try {
@@ -34,7 +48,9 @@ export class Snapshot {
       try {
         await lock.query('FLUSH TABLES WITH READ LOCK');
       } catch (err) {
-        throw new DmError('SnapshotFailed', 'FLUSH TABLES WITH READ LOCK failed: the upstream user needs RELOAD', { cause: err });
+        throw new DmError('SnapshotFailed', 'FLUSH TABLES WITH READ LOCK failed: the upstream user needs RELOAD', {
+          cause: err,
+        });
       }
       for (const c of conns) {
         await query(c, 'upstream', 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
@@ -43,7 +59,11 @@ export class Snapshot {
       let position: BinlogPosition = { name: '', pos: 0 };
       if (withPosition) {
         const [ms] = await query<Record<string, string | number>[]>(lock, 'upstream', 'SHOW MASTER STATUS');
-        if (!ms) throw new DmError('UpstreamBinlogDisabled', 'SHOW MASTER STATUS returned nothing: the upstream has no binary log');
+        if (!ms)
+          throw new DmError(
+            'UpstreamBinlogDisabled',
+            'SHOW MASTER STATUS returned nothing: the upstream has no binary log',
+          );
         position = { name: String(ms.File), pos: Number(ms.Position) };
         const gtid = await readGtid(lock);
         if (gtid) position.gtid = gtid;
@@ -53,7 +73,11 @@ export class Snapshot {
       if (tables) {
         listed = [];
         for (const t of (await listTables(lock, 'upstream')).filter((x) => tables(x.schema, x.table))) {
-          const [ct] = await query<Record<string, string>[]>(lock, 'upstream', `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`);
+          const [ct] = await query<Record<string, string>[]>(
+            lock,
+            'upstream',
+            `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`,
+          );
           listed.push({ ...t, createSql: String(ct?.['Create Table']) });
         }
       }
@@ -68,7 +92,10 @@ export class Snapshot {
   }
 
   close(): void {
-    for (const c of this.conns) { c.query('ROLLBACK').catch(() => undefined).finally(() => c.destroy()); }
+    for (const c of this.conns) {
+      c.query('ROLLBACK')
+        .catch(() => undefined)
+        .finally(() => c.destroy());
+    }
   }
 }
-

@@ -109,7 +109,10 @@ export class SyncUnit implements Unit {
       this.shard = new Pessimist(ctx, ctx.shardLocks);
       await this.shard.load(this.down);
       const replay = this.shard.resumeFrom(minPos(this.writerPos)!, maxPos(this.writerPos)!);
-      if (replay) { start = replay.start; this.tracker = SchemaTracker.fromJSON(replay.tracker); }
+      if (replay) {
+        start = replay.start;
+        this.tracker = SchemaTracker.fromJSON(replay.tracker);
+      }
       this.shard.replayStarted(start);
     } else if (ctx.task.shardMode === 'optimistic' && ctx.shardLocks) {
       this.optimist = new Optimist(ctx, ctx.shardLocks);
@@ -124,7 +127,10 @@ export class SyncUnit implements Unit {
       this.synced = minPos(this.writerPos) ?? start;
       this.master = await masterStatus(this.ctrl);
       if (this.optimist) this.trackerBefore = this.tracker.toJSON();
-      ctx.log.info({ start: formatPos(start), workers: this.workerCount, safeUntil: formatPos(this.safeUntil) }, 'sync starting');
+      ctx.log.info(
+        { start: formatPos(start), workers: this.workerCount, safeUntil: formatPos(this.safeUntil) },
+        'sync starting',
+      );
       this.startReader(start);
       await this.loop();
     } finally {
@@ -151,7 +157,8 @@ export class SyncUnit implements Unit {
       live: (s: string, t: string) => liveTrackedTable(this.ctrl, 'upstream', s, t),
       warn: (msg: string, detail: Record<string, unknown>) => ctx.log.warn(detail, msg),
     };
-    const direct = (s: BinlogPosition) => new BinlogReader({ db: ctx.source.from, serverId: ctx.serverId, ...from, start: s });
+    const direct = (s: BinlogPosition) =>
+      new BinlogReader({ db: ctx.source.from, serverId: ctx.serverId, ...from, start: s });
     this.reader = ctx.relay ? new BridgedReader({ feed: ctx.relay, ...from }, direct) : direct(start);
     this.reader.start();
   }
@@ -167,16 +174,24 @@ export class SyncUnit implements Unit {
       // No tracked schema yet (an incremental task's first start): the upstream's structure now is the best start
       // there is; DDL between the meta position and now would need a snapshot taken then (as DM documents).
       const up = await connect(ctx.source.from, 'upstream');
-      try { this.tracker = await snapshotTracker(up, 'upstream'); } finally { up.destroy(); }
+      try {
+        this.tracker = await snapshotTracker(up, 'upstream');
+      } finally {
+        up.destroy();
+      }
       fresh = true;
     }
     this.safeUntil = st?.safeUntil;
-    const later = (m: Map<string, BinlogPosition>, k: string, p: BinlogPosition) => { const cur = m.get(k); if (!cur || comparePos(p, cur) > 0) m.set(k, p); };
+    const later = (m: Map<string, BinlogPosition>, k: string, p: BinlogPosition) => {
+      const cur = m.get(k);
+      if (!cur || comparePos(p, cur) > 0) m.set(k, p);
+    };
     for (const c of await ctx.ckpt.readChunks(this.down)) {
       if (c.keyColumn === null && c.snapshot) later(this.loadedAt, `${c.schema}.${c.table}`, c.snapshot);
     }
     for (const r of await ctx.ckpt.readReloads(this.down)) {
-      if (r.table) later(this.loadedAt, `${r.schema}.${r.table}`, r.at); else later(this.schemaLoadedAt, r.schema, r.at);
+      if (r.table) later(this.loadedAt, `${r.schema}.${r.table}`, r.at);
+      else later(this.schemaLoadedAt, r.schema, r.at);
     }
     this.workerCount = Math.max(1, ctx.spec.sync.workerCount);
     if (rows.length > 0) {
@@ -185,8 +200,12 @@ export class SyncUnit implements Unit {
       const stored = rows[0]!.workers;
       const allEqual = rows.every((r) => comparePos(r.pos, rows[0]!.pos) === 0);
       if (!allEqual) this.workerCount = stored;
-      this.writerPos = Array.from({ length: this.workerCount }, (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!);
-      if ((allEqual && stored !== this.workerCount) || fresh) await ctx.ckpt.writeAllWriters(this.down, rows[0]!.pos, this.workerCount, this.tracker.toJSON());
+      this.writerPos = Array.from(
+        { length: this.workerCount },
+        (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!,
+      );
+      if ((allEqual && stored !== this.workerCount) || fresh)
+        await ctx.ckpt.writeAllWriters(this.down, rows[0]!.pos, this.workerCount, this.tracker.toJSON());
       return minPos(this.writerPos)!;
     }
     let start = st?.syncStart;
@@ -213,14 +232,23 @@ export class SyncUnit implements Unit {
     const { ctx } = this;
     const up = await connect(ctx.source.from, 'upstream');
     let pos: BinlogPosition | undefined;
-    try { pos = await masterStatus(up); } finally { up.destroy(); }
+    try {
+      pos = await masterStatus(up);
+    } finally {
+      up.destroy();
+    }
     if (!pos) {
-      throw new DmError('UpstreamBinlogDisabled', `task ${ctx.task.name} source ${ctx.spec.sourceId} has no meta and no checkpoint, and SHOW MASTER STATUS returned nothing to start from`);
+      throw new DmError(
+        'UpstreamBinlogDisabled',
+        `task ${ctx.task.name} source ${ctx.spec.sourceId} has no meta and no checkpoint, and SHOW MASTER STATUS returned nothing to start from`,
+      );
     }
     const at = formatPos(pos);
-    const w = new DmError('IncrementalFromCurrent',
+    const w = new DmError(
+      'IncrementalFromCurrent',
       `task ${ctx.task.name} source ${ctx.spec.sourceId}: task-mode incremental without meta starts from the source's current position ${at}; changes before it are not migrated`,
-      { context: { task: ctx.task.name, source: ctx.spec.sourceId, position: posKey(pos) } });
+      { context: { task: ctx.task.name, source: ctx.spec.sourceId, position: posKey(pos) } },
+    );
     ctx.log.warn({ code: w.code, position: at }, w.message);
     ctx.report({ warning: { ...w.toRecord(), warning: true } });
     return pos;
@@ -235,7 +263,8 @@ export class SyncUnit implements Unit {
     let lastMaster = 0;
     let lastShard = 0;
     const flush = async (): Promise<void> => {
-      if (batchEnd && (!batch.empty || comparePos(batchEnd, this.synced) > 0 || this.shard?.behind(batchEnd))) await this.applyBatch(batch, batchEnd);
+      if (batchEnd && (!batch.empty || comparePos(batchEnd, this.synced) > 0 || this.shard?.behind(batchEnd)))
+        await this.applyBatch(batch, batchEnd);
       batch = new Dispatcher(this.workerCount);
       batchEnd = undefined;
       lastCkpt = Date.now();
@@ -256,7 +285,12 @@ export class SyncUnit implements Unit {
         // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
         const sp = this.reader.streamPosition();
         // A released shard whose replay ran out of its own events moves its `applied` here too (writer 0, flush).
-        if (sp && (comparePos(sp, this.synced) > 0 || this.shard?.behind(sp)) && (!batchEnd || comparePos(sp, batchEnd) > 0)) batchEnd = sp;
+        if (
+          sp &&
+          (comparePos(sp, this.synced) > 0 || this.shard?.behind(sp)) &&
+          (!batchEnd || comparePos(sp, batchEnd) > 0)
+        )
+          batchEnd = sp;
         if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush();
         // A released hold already at the writers' position (released with the stream at its DDL, the last event; or
         // found so at a restart) has nothing to replay, so no flush would retire it and the source would never report
@@ -285,7 +319,10 @@ export class SyncUnit implements Unit {
           await flush();
           await this.applyOrdered(txn);
         } else if (txn.changes.length > 0) {
-          if (!batch.tryAdd(txn)) { await flush(); batch.tryAdd(txn); }
+          if (!batch.tryAdd(txn)) {
+            await flush();
+            batch.tryAdd(txn);
+          }
           if (batchStarted === 0 || batch.rows === txn.changes.length) batchStarted = Date.now();
         }
         batchEnd = ev.end;
@@ -329,7 +366,12 @@ export class SyncUnit implements Unit {
   private async reopenMeta(): Promise<void> {
     if (!isClosed(this.down)) return;
     const n = await connect(this.ctx.task.targetDatabase, 'downstream');
-    try { await this.ctx.ckpt.register(n); } catch (err) { n.destroy(); throw err; }
+    try {
+      await this.ctx.ckpt.register(n);
+    } catch (err) {
+      n.destroy();
+      throw err;
+    }
     if (this.ownDown) this.ownDown.destroy();
     this.down = n;
     this.ownDown = n;
@@ -356,7 +398,11 @@ export class SyncUnit implements Unit {
       const { action, rule } = this.ctx.rules.eventAction(schema, table, change.op);
       if (action === 'Ignore') continue;
       if (action === 'Error') {
-        throw new DmError('FilterError', `${change.op} on ${schema}.${table} is stopped by filter rule ${rule ?? '?'} (action Error)`, { context: { table: `${schema}.${table}`, position: posKey(ev.end) } });
+        throw new DmError(
+          'FilterError',
+          `${change.op} on ${schema}.${table} is stopped by filter rule ${rule ?? '?'} (action Error)`,
+          { context: { table: `${schema}.${table}`, position: posKey(ev.end) } },
+        );
       }
       // Online-DDL shadow/trash tables and expression filters (DM, sync only), before the zone shift below: TIMESTAMP
       // values are still UTC here.
@@ -367,10 +413,16 @@ export class SyncUnit implements Unit {
       const held = this.shard?.decide(schema, table, ev.end) ?? 'normal';
       if (held === 'skip') continue;
       if (this.zone.offsetMinutes !== 0) this.shiftTimestamps(change);
-      const rc: RoutedChange = { change, target: this.ctx.rules.route(schema, table), info: change.info, key: rowKey(change.info), txnEnd: ev.end };
+      const rc: RoutedChange = {
+        change,
+        target: this.ctx.rules.route(schema, table),
+        info: change.info,
+        key: rowKey(change.info),
+        txnEnd: ev.end,
+      };
       if (held === 'forced') rc.writer = 0;
       const routed = extendRouted(rc, this.ctx.rules.extendColumns(schema, table));
-      const id = this.ids.peek(routed.target, routed.info) ?? await this.ids.resolve(routed.target, routed.info);
+      const id = this.ids.peek(routed.target, routed.info) ?? (await this.ids.resolve(routed.target, routed.info));
       routed.identity = id;
       routed.key = id.key;
       out.push(routed);
@@ -383,10 +435,15 @@ export class SyncUnit implements Unit {
     if (txn.changes.length === 0 || this.shard || this.optimist) return false;
     if (this.fkStale) {
       this.fkStale = false;
-      try { this.fk = await CascadeRules.load(await this.writer(0)); } catch (err) {
+      try {
+        this.fk = await CascadeRules.load(await this.writer(0));
+      } catch (err) {
         // A downstream without these information_schema views (an old TiDB): no cascade is mirrored, say so once.
         this.fk = CascadeRules.none;
-        this.ctx.log.warn({ err: String(err) }, 'cannot read the downstream\'s foreign keys: cascading deletes and updates are applied without their cascade');
+        this.ctx.log.warn(
+          { err: String(err) },
+          "cannot read the downstream's foreign keys: cascading deletes and updates are applied without their cascade",
+        );
       }
     }
     return !this.fk.empty && txn.changes.some((c) => this.fk.cascades(c));
@@ -403,18 +460,30 @@ export class SyncUnit implements Unit {
     let lost = false;
     for (let attempt = 1; ; attempt++) {
       // A connection lost during the previous attempt: it may have committed (then every writer is at txn.end).
-      if (lost && await this.committedBeforeLoss(0, txn.end)) break;
+      if (lost && (await this.committedBeforeLoss(0, txn.end))) break;
       const conn = await this.writer(0);
       let checks = false;
-      const setChecks = async (on: boolean) => { if (on !== checks) { await conn.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`); checks = on; } };
+      const setChecks = async (on: boolean) => {
+        if (on !== checks) {
+          await conn.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`);
+          checks = on;
+        }
+      };
       try {
         await conn.query('BEGIN');
         for (const s of stmts) {
           await setChecks(s.checks);
-          try { await conn.query(s.sql); } catch (err) { throw classifyMysqlError(err, 'downstream', { sql: s.sql }); }
+          try {
+            await conn.query(s.sql);
+          } catch (err) {
+            throw classifyMysqlError(err, 'downstream', { sql: s.sql });
+          }
         }
         await setChecks(false);
-        for (let w = 0; w < this.workerCount; w++) { const ck = this.ctx.ckpt.writerSql(w, txn.end, this.workerCount); await conn.query(ck.sql, ck.params); }
+        for (let w = 0; w < this.workerCount; w++) {
+          const ck = this.ctx.ckpt.writerSql(w, txn.end, this.workerCount);
+          await conn.query(ck.sql, ck.params);
+        }
         await this.ctx.ckpt.checkFence(conn, `cascade ${posKey(txn.end)}`);
         await conn.query('COMMIT');
         break;
@@ -423,7 +492,10 @@ export class SyncUnit implements Unit {
         await conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
         lost = isConnectionLost(err);
         const e = classifyMysqlError(err, 'downstream');
-        if (!isTransient(err) || attempt >= 5 || this.ctx.signal.aborted) { e.context.position = posKey(txn.end); throw e; }
+        if (!isTransient(err) || attempt >= 5 || this.ctx.signal.aborted) {
+          e.context.position = posKey(txn.end);
+          throw e;
+        }
         this.ctx.log.warn({ attempt, err: e.message }, 'retrying cascading transaction');
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }
@@ -467,7 +539,7 @@ export class SyncUnit implements Unit {
     let lost = false;
     for (let attempt = 1; ; attempt++) {
       // The previous attempt lost its connection: retry from the writer's checkpoint, which says whether it committed.
-      if (lost && advance && await this.committedBeforeLoss(w, end)) {
+      if (lost && advance && (await this.committedBeforeLoss(w, end))) {
         this.writerPos[w] = end;
         if (holdSqls.length) this.shard!.markApplied(end);
         return;
@@ -476,14 +548,21 @@ export class SyncUnit implements Unit {
       try {
         await conn.query('BEGIN');
         for (const s of stmts) {
-          try { await conn.query(s); } catch (err) { throw classifyMysqlError(err, 'downstream', { sql: s }); }
+          try {
+            await conn.query(s);
+          } catch (err) {
+            throw classifyMysqlError(err, 'downstream', { sql: s });
+          }
         }
         if (advance) await conn.query(ck.sql, ck.params);
         for (const h of holdSqls) await conn.query(h.sql, h.params);
         await this.ctx.ckpt.checkFence(conn, `writer ${w} ${posKey(end)}`);
         await conn.query('COMMIT');
         if (advance) this.writerPos[w] = end;
-        if (holdSqls.length) { this.shard!.markApplied(end); if (todo.length) crashPoint('shard-replaying'); }
+        if (holdSqls.length) {
+          this.shard!.markApplied(end);
+          if (todo.length) crashPoint('shard-replaying');
+        }
         return;
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
@@ -515,7 +594,11 @@ export class SyncUnit implements Unit {
     if (this.shard || this.optimist) {
       const r = await this.shardQuery(ev);
       if (r === 'done') return;
-      if (r !== 'normal') { extra = r.hold; held = true; reach = r.reach; }
+      if (r !== 'normal') {
+        extra = r.hold;
+        held = true;
+        reach = r.reach;
+      }
     }
     // While a released shard replays, the stream re-reads statements the writers are already past.
     if (comparePos(ev.end, minPos(this.writerPos)!) <= 0) return;
@@ -527,13 +610,18 @@ export class SyncUnit implements Unit {
     } else {
       const pending = await ctx.ckpt.readDdlPending(this.down);
       const replaying = pending === at;
-      for (const sql of op?.op === 'replace' ? op.sqls ?? [] : [ev.sql]) await this.applyStatement(sql, ev, replaying);
-      if (op) ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
+      for (const sql of op?.op === 'replace' ? (op.sqls ?? []) : [ev.sql])
+        await this.applyStatement(sql, ev, replaying);
+      if (op)
+        ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
     }
     if (this.shard) extra = [...this.shard.appliedSqls(ev.end), ...extra];
     await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount, ev.trackerAfter, extra);
     if (held) crashPoint('shard-held');
-    if (reach) { await this.shard!.reach(reach); crashPoint('shard-reached'); }
+    if (reach) {
+      await this.shard!.reach(reach);
+      crashPoint('shard-reached');
+    }
     this.writerPos = this.writerPos.map(() => ev.end);
     this.shard?.markApplied(ev.end);
     this.synced = ev.end;
@@ -544,7 +632,9 @@ export class SyncUnit implements Unit {
    * path, or `hold`: run nothing, and write these rows (the hold, steps 1 and 2 of agent/shard/pessimist.ts) with the
    * barrier that moves the writers past the event.
    */
-  private async shardQuery(ev: QueryEvent): Promise<'done' | 'normal' | { hold: { sql: string; params: unknown[] }[]; reach?: ShardHold }> {
+  private async shardQuery(
+    ev: QueryEvent,
+  ): Promise<'done' | 'normal' | { hold: { sql: string; params: unknown[] }[]; reach?: ShardHold }> {
     const { ctx } = this;
     const shard = this.shard;
     const info = classifyQuery(ev.sql, ev.schema);
@@ -554,7 +644,10 @@ export class SyncUnit implements Unit {
       // DM: a shard's DROP DATABASE never reaches the merged target (it would drop every shard's rows).
       const db = info.tables.find((x) => !x.table && ctx.rules.allowSchema(x.schema));
       if (info.eventType === 'drop database' && db && comparePos(ev.end, minPos(this.writerPos)!) > 0) {
-        ctx.log.warn({ sql: ev.sql, position: posKey(ev.end) }, 'drop database of a shard schema is not replicated in shard mode');
+        ctx.log.warn(
+          { sql: ev.sql, position: posKey(ev.end) },
+          'drop database of a shard schema is not replicated in shard mode',
+        );
         return { hold: [] };
       }
       return 'normal';
@@ -567,22 +660,41 @@ export class SyncUnit implements Unit {
     const op = ctx.binlogOp(at);
     if (op?.op === 'skip') return 'normal';
     const type = info.eventType;
-    if (type === 'create table' || type === 'create database' || type === 'create view' || type === 'drop view' || type === 'alter database') return 'normal';
+    if (
+      type === 'create table' ||
+      type === 'create database' ||
+      type === 'create view' ||
+      type === 'drop view' ||
+      type === 'alter database'
+    )
+      return 'normal';
     if (type === 'drop table' || type === 'truncate table' || type === 'drop database') {
       // DM: in shard mode these never reach the merged table (one shard's DROP must not drop every shard's rows).
       ctx.log.warn({ sql: ev.sql, position: at }, `${type} of a shard table is not replicated in shard mode`);
       return held === 'forced' && comparePos(ev.end, maxPos(this.writerPos)!) <= 0 ? 'done' : { hold: [] };
     }
-    if (type === 'rename table' || (this.optimist && info.clauseKinds?.some((e) => e === 'rename column' || e === 'rename index'))) {
-      throw new DmError('ShardDdlUnsupported', `${type === 'rename table' ? 'RENAME TABLE' : 'RENAME COLUMN/INDEX (optimistic mode is always strict)'} of a shard table cannot be coordinated: ${ev.sql.slice(0, 300)}`,
-        { context: { sql: ev.sql, position: at }, suggestion: `Skip it with \`dmctl binlog skip ${ctx.task.name}\` and rename the target table downstream by hand if needed.` });
+    if (
+      type === 'rename table' ||
+      (this.optimist && info.clauseKinds?.some((e) => e === 'rename column' || e === 'rename index'))
+    ) {
+      throw new DmError(
+        'ShardDdlUnsupported',
+        `${type === 'rename table' ? 'RENAME TABLE' : 'RENAME COLUMN/INDEX (optimistic mode is always strict)'} of a shard table cannot be coordinated: ${ev.sql.slice(0, 300)}`,
+        {
+          context: { sql: ev.sql, position: at },
+          suggestion: `Skip it with \`dmctl binlog skip ${ctx.task.name}\` and rename the target table downstream by hand if needed.`,
+        },
+      );
     }
     const routed: string[] = [];
-    for (const sql of op?.op === 'replace' ? op.sqls ?? [] : [ev.sql]) await this.applyStatement(sql, ev, false, routed);
+    for (const sql of op?.op === 'replace' ? (op.sqls ?? []) : [ev.sql])
+      await this.applyStatement(sql, ev, false, routed);
     if (routed.length === 0) return 'normal'; // filtered out
     const target = ctx.rules.route(t.schema, t.table);
     if (this.optimist) {
-      await this.optimist.ddl(t.schema, t.table, target, routed, ev.end, this.trackerBefore, ev.trackerAfter, (sql) => this.execShardDdl(sql, true));
+      await this.optimist.ddl(t.schema, t.table, target, routed, ev.end, this.trackerBefore, ev.trackerAfter, (sql) =>
+        this.execShardDdl(sql, true),
+      );
       return { hold: [] };
     }
     if (!shard) return 'normal';
@@ -614,9 +726,11 @@ export class SyncUnit implements Unit {
     const locks = ctx.shardLocks!;
     await shard.joinAll(this.tracker);
     const pending = shard.takePendingReplay();
-    let replayFrom: { start: BinlogPosition; tracker: unknown } | undefined = pending ? { start: pending.start, tracker: pending.tracker } : undefined;
+    let replayFrom: { start: BinlogPosition; tracker: unknown } | undefined = pending
+      ? { start: pending.start, tracker: pending.tracker }
+      : undefined;
     for (const { target, lock: seen, holds } of shard.blockedTargets()) {
-      let lock = seen ?? await locks.fetch(target);
+      let lock = seen ?? (await locks.fetch(target));
       // Step 1 for durable holds the lock does not count yet (a crash between steps 2 and 1, or the previous round of
       // this target was not deleted yet when the DDL was read).
       const missing = holds.filter((h) => !shard.inLock(h, lock));
@@ -641,13 +755,17 @@ export class SyncUnit implements Unit {
       if (lock && lock.stage === 'done') {
         await flush();
         const first = await shard.release(this.down, target, lock);
-        if (first && (!replayFrom || comparePos(first.start, replayFrom.start) < 0)) replayFrom = { start: first.start, tracker: first.tracker };
+        if (first && (!replayFrom || comparePos(first.start, replayFrom.start) < 0))
+          replayFrom = { start: first.start, tracker: first.tracker };
       }
     }
     if (replayFrom && this.readPos && comparePos(replayFrom.start, this.readPos) >= 0) {
       // The stream has not passed these shards' DDL yet (it is replaying an earlier round): rewinding to it would skip
       // the earlier round's events in between; the stream reaches the new round's events in order anyway.
-      ctx.log.info({ from: posKey(replayFrom.start), at: posKey(this.readPos) }, 'released shard tables replay with the stream already behind them');
+      ctx.log.info(
+        { from: posKey(replayFrom.start), at: posKey(this.readPos) },
+        'released shard tables replay with the stream already behind them',
+      );
       shard.replayStarted(replayFrom.start);
     } else if (replayFrom) {
       await flush();
@@ -673,10 +791,17 @@ export class SyncUnit implements Unit {
         return;
       }
       const e = classifyMysqlError(err, 'downstream', { sql });
-      throw new DmError(e.retryable ? 'DownstreamTransient' : 'DownstreamExec', `shard DDL failed downstream: ${e.message}`, {
-        cause: err, context: e.context,
-        suggestion: e.retryable ? e.suggestion : `Fix the downstream and \`dmctl resume-task ${this.ctx.task.name}\`, or release the lock without the DDL: \`dmctl shard-ddl-lock unlock <lock-id> --action skip\`.`,
-      });
+      throw new DmError(
+        e.retryable ? 'DownstreamTransient' : 'DownstreamExec',
+        `shard DDL failed downstream: ${e.message}`,
+        {
+          cause: err,
+          context: e.context,
+          suggestion: e.retryable
+            ? e.suggestion
+            : `Fix the downstream and \`dmctl resume-task ${this.ctx.task.name}\`, or release the lock without the DDL: \`dmctl shard-ddl-lock unlock <lock-id> --action skip\`.`,
+        },
+      );
     }
   }
 
@@ -687,18 +812,31 @@ export class SyncUnit implements Unit {
     const info = classifyQuery(text, ev.schema);
     if (info.kind === 'unknown' || info.kind === 'dml') {
       // A statement tsdm cannot classify is never skipped silently: the subtask pauses with it in the error.
-      throw new DmError('UnsupportedEvent', info.kind === 'dml'
-        ? `statement-based DML in the binlog (binlog_format must be ROW for every session): ${text.slice(0, 300)}`
-        : `statement not understood: ${text.slice(0, 300)}`,
-      { context: { sql: text, position: at }, suggestion: `Resolve it with \`dmctl binlog skip ${ctx.task.name}\` or \`dmctl binlog replace ${ctx.task.name} "<sql>"\`.` });
+      throw new DmError(
+        'UnsupportedEvent',
+        info.kind === 'dml'
+          ? `statement-based DML in the binlog (binlog_format must be ROW for every session): ${text.slice(0, 300)}`
+          : `statement not understood: ${text.slice(0, 300)}`,
+        {
+          context: { sql: text, position: at },
+          suggestion: `Resolve it with \`dmctl binlog skip ${ctx.task.name}\` or \`dmctl binlog replace ${ctx.task.name} "<sql>"\`.`,
+        },
+      );
     }
     if (info.kind !== 'ddl') return;
     const tables: TableName[] = info.tables.length ? info.tables : [{ schema: ev.schema, table: '' }];
-    const allowed = (t: TableName) => (t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema));
+    const allowed = (t: TableName) =>
+      t.table ? ctx.rules.allowTable(t.schema, t.table) : ctx.rules.allowSchema(t.schema);
     if (!tables.some(allowed)) return;
     // Tables a resumed load reloaded from a later snapshot already have this DDL's effect (load-reconcile.ts).
-    const loaded = (t: TableName) => (t.table ? this.loadedAt.get(`${t.schema}.${t.table}`) : this.schemaLoadedAt.get(t.schema));
-    if (tables.filter(allowed).every((t) => { const at = loaded(t); return at !== undefined && comparePos(ev.end, at) <= 0; })) {
+    const loaded = (t: TableName) =>
+      t.table ? this.loadedAt.get(`${t.schema}.${t.table}`) : this.schemaLoadedAt.get(t.schema);
+    if (
+      tables.filter(allowed).every((t) => {
+        const at = loaded(t);
+        return at !== undefined && comparePos(ev.end, at) <= 0;
+      })
+    ) {
       ctx.log.info({ sql: text, position: at }, 'DDL skipped: its tables were loaded from a later snapshot');
       return;
     }
@@ -710,7 +848,12 @@ export class SyncUnit implements Unit {
       const subTables = (sub.tables.length ? sub.tables : tables).filter(allowed);
       if (subTables.length === 0) continue;
       const kept = filterDdl({
-        sql: stmt, originalSql: text, tables: subTables, tablesBefore: ev.tablesBefore, taskName: ctx.task.name, position: at,
+        sql: stmt,
+        originalSql: text,
+        tables: subTables,
+        tablesBefore: ev.tablesBefore,
+        taskName: ctx.task.name,
+        position: at,
         decide: (s, t, e, sql) => ctx.rules.eventAction(s, t, e, sql),
         dropped: (d) => ctx.log.info({ ...d, position: at }, 'DDL filtered'),
       });
@@ -719,13 +862,18 @@ export class SyncUnit implements Unit {
     for (const stmt of todo) {
       let sql: string;
       try {
-        sql = rewriteDdl(this.strict(stmt, ev), ev.schema, (t) => (t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' }));
+        sql = rewriteDdl(this.strict(stmt, ev), ev.schema, (t) =>
+          t.table ? ctx.rules.route(t.schema, t.table) : { schema: ctx.rules.routeSchema(t.schema), table: '' },
+        );
       } catch (err) {
         const e = asDmError(err, 'UnsupportedEvent');
         Object.assign(e.context, { sql: stmt, position: at });
         throw e;
       }
-      if (collect) { collect.push(sql); continue; }
+      if (collect) {
+        collect.push(sql);
+        continue;
+      }
       await ctx.ckpt.markDdlPending(this.down, at);
       try {
         await (await this.writer(0)).query(sql);
@@ -740,10 +888,17 @@ export class SyncUnit implements Unit {
         const e = classifyMysqlError(err, 'downstream', { sql });
         e.context.position = at;
         await ctx.ckpt.clearDdlPending(this.down).catch(() => undefined);
-        throw new DmError(e.retryable ? 'DownstreamTransient' : 'DownstreamExec', `DDL failed downstream: ${e.message}`, {
-          cause: err, context: e.context,
-          suggestion: e.retryable ? e.suggestion : `Fix the downstream and \`dmctl resume-task ${ctx.task.name}\`, or skip the statement with \`dmctl binlog skip ${ctx.task.name}\`, or run other SQL in its place with \`dmctl binlog replace ${ctx.task.name} "<sql>;…"\`.`,
-        });
+        throw new DmError(
+          e.retryable ? 'DownstreamTransient' : 'DownstreamExec',
+          `DDL failed downstream: ${e.message}`,
+          {
+            cause: err,
+            context: e.context,
+            suggestion: e.retryable
+              ? e.suggestion
+              : `Fix the downstream and \`dmctl resume-task ${ctx.task.name}\`, or skip the statement with \`dmctl binlog skip ${ctx.task.name}\`, or run other SQL in its place with \`dmctl binlog replace ${ctx.task.name} "<sql>;…"\`.`,
+          },
+        );
       }
       ctx.log.info({ sql, position: at }, 'DDL applied');
     }
@@ -754,7 +909,11 @@ export class SyncUnit implements Unit {
   private strict(stmt: string, ev: QueryEvent): string {
     if (!this.collations) return stmt;
     const out = strictCollations(stmt, forStatement(this.collations, ev.serverCollation));
-    if (out !== stmt) this.ctx.log.info({ sql: stmt, strict: out, serverCollation: ev.serverCollation, position: posKey(ev.end) }, 'collation_compatible strict: explicit collation added');
+    if (out !== stmt)
+      this.ctx.log.info(
+        { sql: stmt, strict: out, serverCollation: ev.serverCollation, position: posKey(ev.end) },
+        'collation_compatible strict: explicit collation added',
+      );
     return out;
   }
 
@@ -764,9 +923,17 @@ export class SyncUnit implements Unit {
     if (now - this.lastReport < 500) return;
     this.lastReport = now;
     const secs = (now - this.stats.rateWindowStart) / 1000;
-    if (secs >= 2) { this.stats.rate = this.stats.rateWindowRows / secs; this.stats.rateWindowRows = 0; this.stats.rateWindowStart = now; }
+    if (secs >= 2) {
+      this.stats.rate = this.stats.rateWindowRows / secs;
+      this.stats.rateWindowRows = 0;
+      this.stats.rateWindowStart = now;
+    }
     // Shard tables held by a DDL lock (or replaying after it) are not synced, whatever the position says.
-    const caughtUp = this.reader.idle && this.master !== undefined && comparePos(this.synced, this.master) >= 0 && !this.shard?.holds.size;
+    const caughtUp =
+      this.reader.idle &&
+      this.master !== undefined &&
+      comparePos(this.synced, this.master) >= 0 &&
+      !this.shard?.holds.size;
     const sync: SyncProgress = {
       synced: this.synced,
       lagSeconds: caughtUp || !this.stats.lastTs ? 0 : Math.max(0, Math.round(now / 1000 - this.stats.lastTs)),
@@ -774,7 +941,8 @@ export class SyncUnit implements Unit {
       totalRows: this.stats.totalRows,
       totalEvents: this.stats.totalEvents,
       caughtUp,
-      safeMode: this.ctx.spec.sync.safeMode || (this.safeUntil !== undefined && comparePos(this.synced, this.safeUntil) < 0),
+      safeMode:
+        this.ctx.spec.sync.safeMode || (this.safeUntil !== undefined && comparePos(this.synced, this.safeUntil) < 0),
     };
     if (this.master) sync.master = this.master;
     this.ctx.report({ sync });

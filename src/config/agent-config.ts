@@ -53,34 +53,58 @@ export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[]
   { field: 'secretKeyPath', env: 'TSDM_SECRET_KEY_PATH', key: 'secret-key-path' },
 ];
 
-export const AGENT_DEFAULTS = { nats: 'nats://127.0.0.1:4222', cluster: 'dm', logLevel: 'info', metricsAddr: '' } as const;
+export const AGENT_DEFAULTS = {
+  nats: 'nats://127.0.0.1:4222',
+  cluster: 'dm',
+  logLevel: 'info',
+  metricsAddr: '',
+} as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** Why a value is invalid, or undefined. Shared by flags, env and file so all three say the same thing. */
 const checks: Partial<Record<Field, (v: string) => string | undefined>> = {
   // Used as a NATS KV key and a directory name: KV keys allow letters, digits, - _ = . and /.
-  name: (v) => (/^[A-Za-z0-9_-][A-Za-z0-9_.=-]*$/.test(v) ? undefined : `agent name ${JSON.stringify(v)} may only contain letters, digits, "-", "_", "." and "="`),
+  name: (v) =>
+    /^[A-Za-z0-9_-][A-Za-z0-9_.=-]*$/.test(v)
+      ? undefined
+      : `agent name ${JSON.stringify(v)} may only contain letters, digits, "-", "_", "." and "="`,
   // Used as a JetStream bucket-name prefix: letters, digits, - and _ only.
-  cluster: (v) => (/^[A-Za-z0-9_-]+$/.test(v) ? undefined : `cluster name ${JSON.stringify(v)} may only contain letters, digits, "-" and "_"`),
+  cluster: (v) =>
+    /^[A-Za-z0-9_-]+$/.test(v)
+      ? undefined
+      : `cluster name ${JSON.stringify(v)} may only contain letters, digits, "-" and "_"`,
   nats: (v) => {
     for (const u of v.split(',').map((s) => s.trim())) {
       if (u === '') return 'empty NATS URL in the list';
       const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `nats://${u}`;
       try {
         const url = new URL(withScheme);
-        if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol)) return `NATS URL ${JSON.stringify(u)} must use nats://, tls://, ws:// or wss://`;
-      } catch { return `${JSON.stringify(u)} is not a NATS URL (e.g. nats://10.0.0.5:4222)`; }
+        if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol))
+          return `NATS URL ${JSON.stringify(u)} must use nats://, tls://, ws:// or wss://`;
+      } catch {
+        return `${JSON.stringify(u)} is not a NATS URL (e.g. nats://10.0.0.5:4222)`;
+      }
     }
     return undefined;
   },
   logLevel: (v) => (LOG_LEVELS.includes(v) ? undefined : `log level must be one of ${LOG_LEVELS.join(', ')}`),
-  metricsAddr: (v) => (v === '' || /^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(v) ? undefined : `metrics address ${JSON.stringify(v)} must be host:port or :port`),
+  metricsAddr: (v) =>
+    v === '' || /^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(v)
+      ? undefined
+      : `metrics address ${JSON.stringify(v)} must be host:port or :port`,
   dataDir: (v) => (v.trim() !== '' ? undefined : 'data dir must not be empty'),
-  replicas: (v) => (/^[1-5]$/.test(v) ? undefined : `replicas must be a number from 1 to 5 (JetStream's limit), got ${JSON.stringify(v)}`),
+  replicas: (v) =>
+    /^[1-5]$/.test(v)
+      ? undefined
+      : `replicas must be a number from 1 to 5 (JetStream's limit), got ${JSON.stringify(v)}`,
 };
 
-const str = (f: Field) => z.string().superRefine((v, ctx) => { const p = checks[f]?.(v); if (p) issue(ctx, p); });
+const str = (f: Field) =>
+  z.string().superRefine((v, ctx) => {
+    const p = checks[f]?.(v);
+    if (p) issue(ctx, p);
+  });
 const fileSchema = z.object(Object.fromEntries(AGENT_FIELDS.map((d) => [d.key, str(d.field).optional()]))).strict();
 
 /** Reads agent.yaml: same YAML/zod error handling as source and task files. Relative paths are relative to the file. */
@@ -93,8 +117,10 @@ export function readAgentFile(text: string, file: string): Partial<AgentConfig> 
   for (const d of AGENT_FIELDS) {
     const v = data[d.key];
     if (v === undefined) continue;
-    const val = (d.field === 'dataDir' || d.field === 'natsCreds' || d.field === 'secretKeyPath') ? resolve(dirname(file), v) : v;
-    if (d.field === 'replicas') out.replicas = Number(val); else out[d.field] = val;
+    const val =
+      d.field === 'dataDir' || d.field === 'natsCreds' || d.field === 'secretKeyPath' ? resolve(dirname(file), v) : v;
+    if (d.field === 'replicas') out.replicas = Number(val);
+    else out[d.field] = val;
   }
   return out;
 }
@@ -108,8 +134,13 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
   let fromFile: Partial<AgentConfig> = {};
   if (file !== undefined) {
     let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch (e) {
-      throw new DmError('ConfigFileRead', `cannot read agent config: ${(e as Error).message}`, { cause: e, context: { file } });
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new DmError('ConfigFileRead', `cannot read agent config: ${(e as Error).message}`, {
+        cause: e,
+        context: { file },
+      });
     }
     fromFile = readAgentFile(text, file);
   }
@@ -126,8 +157,15 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     } else if (envVal !== undefined && envVal !== '') {
       v = envVal;
       const p = checks[d.field]?.(v);
-      if (p) throw new DmError('ConfigInvalid', `${d.env}: ${p}`, { context: { key: d.env }, suggestion: `Fix or unset the environment variable ${d.env}.` });
-    } else { const fv = fromFile[d.field]; v = fv === undefined ? undefined : String(fv); }
+      if (p)
+        throw new DmError('ConfigInvalid', `${d.env}: ${p}`, {
+          context: { key: d.env },
+          suggestion: `Fix or unset the environment variable ${d.env}.`,
+        });
+    } else {
+      const fv = fromFile[d.field];
+      v = fv === undefined ? undefined : String(fv);
+    }
     if (v !== undefined) out[d.field] = v;
   }
   const name = out.name ?? defaultName();
@@ -140,7 +178,8 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     metricsAddr: out.metricsAddr ?? AGENT_DEFAULTS.metricsAddr,
     replicas: Number(out.replicas ?? 1),
   };
-  for (const f of ['natsUser', 'natsPassword', 'natsToken', 'natsCreds', 'secretKeyPath'] as const) if (out[f] !== undefined) cfg[f] = out[f];
+  for (const f of ['natsUser', 'natsPassword', 'natsToken', 'natsCreds', 'secretKeyPath'] as const)
+    if (out[f] !== undefined) cfg[f] = out[f];
   if (cfg.secretKeyPath !== undefined) cfg.secretKeyPath = resolve(cfg.secretKeyPath);
   if (cfg.natsCreds !== undefined) cfg.natsCreds = resolve(cfg.natsCreds);
   return cfg;
@@ -148,6 +187,8 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
 
 /** The host name, made a valid agent name (a FQDN keeps its dots; anything else becomes "-"). */
 function defaultName(): string {
-  const n = hostname().replace(/[^A-Za-z0-9_.=-]/g, '-').replace(/^[.=]+/, '');
+  const n = hostname()
+    .replace(/[^A-Za-z0-9_.=-]/g, '-')
+    .replace(/^[.=]+/, '');
   return n === '' ? 'agent' : n;
 }

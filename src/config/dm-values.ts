@@ -13,7 +13,11 @@ import { compileRe2 } from '../filter/re2.ts';
  * module's own list (tiflow pkg/binlog-filter `toEventType`), so the loader and the engine agree.
  */
 export function normaliseEventType(name: string): string | undefined {
-  try { return normalizeEventName(name) ?? ''; } catch { return undefined; }
+  try {
+    return normalizeEventName(name) ?? '';
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every name a rule's `events` may hold (for "did you mean"). */
@@ -35,12 +39,26 @@ export function sqlPatternProblem(pattern: string): string | undefined {
 }
 
 function problemOf(compile: () => unknown): string | undefined {
-  try { compile(); return undefined; } catch (e) { return e instanceof Error ? e.message : String(e); }
+  try {
+    compile();
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
 }
 
 // ------------------------------------------------------------------------------------------ duration
 
-const GO_UNITS: Readonly<Record<string, number>> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const GO_UNITS: Readonly<Record<string, number>> = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  μs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+};
 
 /** Seconds in a Go duration string (`90s`, `1m30s`, `1.5h`, `0`), or undefined when it is not one. */
 export function parseGoDuration(s: string): number | undefined {
@@ -49,7 +67,8 @@ export function parseGoDuration(s: string): number | undefined {
   const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(str);
   if (!m) return undefined;
   let total = 0;
-  for (const part of m[2]!.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(part[1]) * GO_UNITS[part[2]!]!;
+  for (const part of m[2]!.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g))
+    total += Number(part[1]) * GO_UNITS[part[2]!]!;
   return m[1] === '-' ? -total : total;
 }
 
@@ -60,11 +79,13 @@ export function parseGoDuration(s: string): number | undefined {
  * rejected by DM (ambiguous across hosts). Returns why it is invalid, or undefined.
  */
 export function timezoneProblem(tz: string): string | undefined {
-  if (tz === 'SYSTEM' || tz === 'Local') return `"${tz}" is not supported (DM rejects it too): use an offset such as "+08:00" or a name such as "Asia/Shanghai"`;
+  if (tz === 'SYSTEM' || tz === 'Local')
+    return `"${tz}" is not supported (DM rejects it too): use an offset such as "+08:00" or a name such as "Asia/Shanghai"`;
   const off = /^([+-])(\d{1,2}):(\d{2})$/.exec(tz);
   if (off) {
     const mins = Number(off[2]) * 60 + Number(off[3]);
-    if (Number(off[3]) > 59 || (off[1] === '-' ? mins > 12 * 60 + 59 : mins > 14 * 60)) return `offset ${tz} is out of range [-12:59, +14:00]`;
+    if (Number(off[3]) > 59 || (off[1] === '-' ? mins > 12 * 60 + 59 : mins > 14 * 60))
+      return `offset ${tz} is out of range [-12:59, +14:00]`;
     return undefined;
   }
   try {
@@ -83,7 +104,10 @@ const MARIADB_GTID = /^\d+-\d+-\d+$/;
 
 /** Whether `set` is a GTID set in the flavor's syntax (either syntax when the flavor is not known yet). */
 export function isGtidSet(set: string, flavor?: 'mysql' | 'mariadb'): boolean {
-  const parts = set.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = set
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (parts.length === 0) return set.trim() === '';
   const mysql = parts.every((p) => MYSQL_GTID.test(p));
   const maria = parts.every((p) => MARIADB_GTID.test(p));

@@ -12,36 +12,74 @@ import type { ConfigIssue } from './yaml-schema.ts';
 const KEYS = ['insert-value-expr', 'update-old-value-expr', 'update-new-value-expr', 'delete-value-expr'] as const;
 
 /** Rule name -> rule; undefined for a rule with problems (reported in `issues`). */
-export function resolveExpressionFilters(t: RawTask, issues: ConfigIssue[]): Map<string, ExpressionFilterRule | undefined> {
+export function resolveExpressionFilters(
+  t: RawTask,
+  issues: ConfigIssue[],
+): Map<string, ExpressionFilterRule | undefined> {
   const out = new Map<string, ExpressionFilterRule | undefined>();
   for (const [name, f] of Object.entries(t['expression-filter'])) {
     const at = ['expression-filter', name] as const;
     let ok = true;
     for (const k of ['schema', 'table'] as const) {
-      if (!f[k]) { ok = false; issues.push({ name: 'ConfigInvalid', path: [...at], message: `expression-filter "${name}" needs ${k} (the upstream ${k} name, exactly; no wildcards)` }); }
+      if (!f[k]) {
+        ok = false;
+        issues.push({
+          name: 'ConfigInvalid',
+          path: [...at],
+          message: `expression-filter "${name}" needs ${k} (the upstream ${k} name, exactly; no wildcards)`,
+        });
+      }
     }
-    const kinds = [f['insert-value-expr'] ? 'insert' : '', f['update-old-value-expr'] || f['update-new-value-expr'] ? 'update' : '', f['delete-value-expr'] ? 'delete' : ''].filter(Boolean);
-    if (kinds.length === 0) { ok = false; issues.push({ name: 'ConfigInvalid', path: [...at], message: `expression-filter "${name}" sets no expression; set one of ${KEYS.join(', ')}` }); }
+    const kinds = [
+      f['insert-value-expr'] ? 'insert' : '',
+      f['update-old-value-expr'] || f['update-new-value-expr'] ? 'update' : '',
+      f['delete-value-expr'] ? 'delete' : '',
+    ].filter(Boolean);
+    if (kinds.length === 0) {
+      ok = false;
+      issues.push({
+        name: 'ConfigInvalid',
+        path: [...at],
+        message: `expression-filter "${name}" sets no expression; set one of ${KEYS.join(', ')}`,
+      });
+    }
     if (kinds.length > 1) {
       ok = false;
-      issues.push({ name: 'ConfigInvalid', path: [...at], message: `expression-filter "${name}" sets ${kinds.join(' and ')} expressions; DM allows one kind per rule (insert, update old/new, or delete): split it into several rules` });
+      issues.push({
+        name: 'ConfigInvalid',
+        path: [...at],
+        message: `expression-filter "${name}" sets ${kinds.join(' and ')} expressions; DM allows one kind per rule (insert, update old/new, or delete): split it into several rules`,
+      });
     }
     for (const k of KEYS) {
       const text = f[k];
       if (!text) continue;
-      try { compileExpr(text); } catch (err) {
+      try {
+        compileExpr(text);
+      } catch (err) {
         if (!(err instanceof ExprSyntaxError)) throw err;
         ok = false;
-        issues.push({ name: 'ConfigBadExpression', path: [...at, k], message: `expression-filter "${name}" ${k} "${text}": ${err.message}` });
+        issues.push({
+          name: 'ConfigBadExpression',
+          path: [...at, k],
+          message: `expression-filter "${name}" ${k} "${text}": ${err.message}`,
+        });
       }
     }
-    out.set(name, ok ? {
-      name, schema: f.schema!, table: f.table!,
-      ...(f['insert-value-expr'] ? { insertValueExpr: f['insert-value-expr'] } : {}),
-      ...(f['update-old-value-expr'] ? { updateOldValueExpr: f['update-old-value-expr'] } : {}),
-      ...(f['update-new-value-expr'] ? { updateNewValueExpr: f['update-new-value-expr'] } : {}),
-      ...(f['delete-value-expr'] ? { deleteValueExpr: f['delete-value-expr'] } : {}),
-    } : undefined);
+    out.set(
+      name,
+      ok
+        ? {
+            name,
+            schema: f.schema!,
+            table: f.table!,
+            ...(f['insert-value-expr'] ? { insertValueExpr: f['insert-value-expr'] } : {}),
+            ...(f['update-old-value-expr'] ? { updateOldValueExpr: f['update-old-value-expr'] } : {}),
+            ...(f['update-new-value-expr'] ? { updateNewValueExpr: f['update-new-value-expr'] } : {}),
+            ...(f['delete-value-expr'] ? { deleteValueExpr: f['delete-value-expr'] } : {}),
+          }
+        : undefined,
+    );
   }
   return out;
 }

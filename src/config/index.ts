@@ -1,6 +1,12 @@
 /** Public surface of config loading: agent/ and tui/ import from here, not from the files behind it. */
 export type * from './types.ts';
-export { parseSourceConfig, loadSourceConfig, sampleSourceYaml, MAX_SOURCE_ID_LENGTH, PURGE_DEFAULTS } from './source-config.ts';
+export {
+  parseSourceConfig,
+  loadSourceConfig,
+  sampleSourceYaml,
+  MAX_SOURCE_ID_LENGTH,
+  PURGE_DEFAULTS,
+} from './source-config.ts';
 export { parseTaskConfig, loadTaskConfig, type TaskLoadOptions, type TaskLoadResult } from './task-config.ts';
 export { TASK_DEFAULTS } from './task-units.ts';
 export { loadAgentConfig, readAgentFile, AGENT_FIELDS, AGENT_DEFAULTS, type AgentConfig } from './agent-config.ts';

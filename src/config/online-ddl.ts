@@ -18,20 +18,31 @@ export const DEFAULT_TRASH_TABLE_RULES = ['^_(.+)_(?:ghc|del|old)$'];
 export function checkOnlineDdlRules(t: RawTask, issues: ConfigIssue[]): void {
   for (const key of ['shadow-table-rules', 'trash-table-rules'] as const) {
     (t[key] ?? []).forEach((re, i) => {
-      try { compileRe2(re); } catch (err) {
-        issues.push({ name: 'ConfigBadPattern', path: [key, i], message: `${key}[${i}] ${JSON.stringify(re)}: ${err instanceof DmError ? err.message : String(err)}` });
+      try {
+        compileRe2(re);
+      } catch (err) {
+        issues.push({
+          name: 'ConfigBadPattern',
+          path: [key, i],
+          message: `${key}[${i}] ${JSON.stringify(re)}: ${err instanceof DmError ? err.message : String(err)}`,
+        });
       }
     });
   }
   const scheme = t['online-ddl-scheme'];
   if (scheme !== undefined && scheme !== '' && !['gh-ost', 'pt'].includes(scheme.toLowerCase())) {
-    issues.push({ name: 'ConfigInvalid', path: ['online-ddl-scheme'], message: `online-ddl-scheme must be "gh-ost" or "pt" (DM's deprecated form of online-ddl: true); got ${JSON.stringify(scheme)}` });
+    issues.push({
+      name: 'ConfigInvalid',
+      path: ['online-ddl-scheme'],
+      message: `online-ddl-scheme must be "gh-ost" or "pt" (DM's deprecated form of online-ddl: true); got ${JSON.stringify(scheme)}`,
+    });
   }
 }
 
 export function resolveOnlineDdl(t: RawTask, src: YamlSource, notes: ConfigNote[]): OnlineDdlConfig | undefined {
   const scheme = t['online-ddl-scheme'];
-  if (scheme) notes.push(configNote(src, 'deprecated', ['online-ddl-scheme'], 'deprecated DM key, read as online-ddl: true'));
+  if (scheme)
+    notes.push(configNote(src, 'deprecated', ['online-ddl-scheme'], 'deprecated DM key, read as online-ddl: true'));
   if (!t['online-ddl'] && !scheme) {
     for (const key of ['shadow-table-rules', 'trash-table-rules'] as const) {
       if (t[key]?.length) notes.push(configNote(src, 'no-effect', [key], 'accepted, no effect: online-ddl is false'));

@@ -36,7 +36,12 @@ export function redact<T>(value: T): T {
     seen.set(v, out);
     for (const [k, item] of Object.entries(v)) {
       const hide = SECRET_KEY.test(k) && item !== undefined && item !== null && item !== '';
-      Object.defineProperty(out, k, { value: hide ? REDACTED : walk(item), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: hide ? REDACTED : walk(item),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   };

@@ -14,7 +14,12 @@ export const uint32 = () => uint().max(4294967295);
 export const port = () => z.number().int().min(1).max(65535);
 
 /** Adds a custom issue that yaml-schema maps to the given error code. */
-export function issue(ctx: z.RefinementCtx, message: string, params: IssueParams = {}, path?: (string | number)[]): void {
+export function issue(
+  ctx: z.RefinementCtx,
+  message: string,
+  params: IssueParams = {},
+  path?: (string | number)[],
+): void {
   ctx.addIssue({ code: 'custom', message, params, ...(path ? { path } : {}) });
 }
 
@@ -42,30 +47,48 @@ const SECURITY_KEYS = {
 
 /** DM's DBConfig: host, port, user, password, session, security (+ deprecated max-allowed-packet). */
 export const dbSchema = (defaultPort: number) =>
-  z.object({
-    host: z.string().min(1),
-    port: port().default(defaultPort),
-    user: z.string().min(1),
-    // Plain or DM-encrypted (`dmctl encrypt`); kept as written, decryption happens where it is used.
-    password: z.string().default(''),
-    'max-allowed-packet': z.number().int().optional(),
-    // DM decodes session values into strings (map[string]string); toPlain keeps `off` as "off".
-    session: z.record(z.string(), z.string()).default({}).superRefine((s, ctx) => {
-      const seen = new Map<string, string>();
-      for (const k of Object.keys(s)) {
-        const name = sessionVarName(k);
-        if (name === undefined) {
-          issue(ctx, `"${k}" is not a session variable name (letters, digits and _, optionally written @@name, @@session.name or session.name)`,
-            { suggestion: 'Fix the variable name; the values are sent as `SET SESSION name = value` on every connection.' }, [k]);
-          continue;
-        }
-        const prev = seen.get(name);
-        if (prev !== undefined) issue(ctx, `"${k}" sets ${name} again (already set as "${prev}")`, { suggestion: 'Keep one of the two keys.' }, [k]);
-        seen.set(name, k);
-      }
-    }),
-    security: z.object(SECURITY_KEYS).strict().optional(),
-  }).strict();
+  z
+    .object({
+      host: z.string().min(1),
+      port: port().default(defaultPort),
+      user: z.string().min(1),
+      // Plain or DM-encrypted (`dmctl encrypt`); kept as written, decryption happens where it is used.
+      password: z.string().default(''),
+      'max-allowed-packet': z.number().int().optional(),
+      // DM decodes session values into strings (map[string]string); toPlain keeps `off` as "off".
+      session: z
+        .record(z.string(), z.string())
+        .default({})
+        .superRefine((s, ctx) => {
+          const seen = new Map<string, string>();
+          for (const k of Object.keys(s)) {
+            const name = sessionVarName(k);
+            if (name === undefined) {
+              issue(
+                ctx,
+                `"${k}" is not a session variable name (letters, digits and _, optionally written @@name, @@session.name or session.name)`,
+                {
+                  suggestion:
+                    'Fix the variable name; the values are sent as `SET SESSION name = value` on every connection.',
+                },
+                [k],
+              );
+              continue;
+            }
+            const prev = seen.get(name);
+            if (prev !== undefined)
+              issue(
+                ctx,
+                `"${k}" sets ${name} again (already set as "${prev}")`,
+                { suggestion: 'Keep one of the two keys.' },
+                [k],
+              );
+            seen.set(name, k);
+          }
+        }),
+      security: z.object(SECURITY_KEYS).strict().optional(),
+    })
+    .strict();
 
 export type RawDb = z.output<ReturnType<typeof dbSchema>>;
 

@@ -18,19 +18,30 @@ import { isMap, isScalar, parseDocument } from 'yaml';
 import { DmError } from '../errors/index.ts';
 import { REDACTED } from './redact.ts';
 
-const DEFAULT_KEY = createHash('sha256').update('tsdm built-in secret key: use --secret-key-path in production').digest();
+const DEFAULT_KEY = createHash('sha256')
+  .update('tsdm built-in secret key: use --secret-key-path in production')
+  .digest();
 
 export function loadSecretKey(path: string | undefined): Buffer {
   if (!path) return DEFAULT_KEY;
   let raw: Buffer;
-  try { raw = readFileSync(path); } catch (err) {
-    throw new DmError('SecretKey', `cannot read the secret key file ${path}: ${(err as Error).message}`, { cause: err, context: { file: path } });
+  try {
+    raw = readFileSync(path);
+  } catch (err) {
+    throw new DmError('SecretKey', `cannot read the secret key file ${path}: ${(err as Error).message}`, {
+      cause: err,
+      context: { file: path },
+    });
   }
   const text = raw.toString('utf8').trim();
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
   if (/^[A-Za-z0-9+/]{43}=$/.test(text)) return Buffer.from(text, 'base64');
   if (raw.length === 32) return raw;
-  throw new DmError('SecretKey', `the secret key file ${path} must hold 32 bytes: 64 hex characters, 44 base64 characters or 32 raw bytes`, { context: { file: path } });
+  throw new DmError(
+    'SecretKey',
+    `the secret key file ${path} must hold 32 bytes: 64 hex characters, 44 base64 characters or 32 raw bytes`,
+    { context: { file: path } },
+  );
 }
 
 export function encryptPassword(plain: string, key: Buffer): string {
@@ -49,7 +60,9 @@ export function tryDecrypt(text: string, key: Buffer): string | undefined {
     const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
     d.setAuthTag(buf.subarray(12, 28));
     return Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8');
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** The password to use for a connection: decrypted when it is a ciphertext, as written otherwise. */

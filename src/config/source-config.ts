@@ -15,47 +15,67 @@ export const MAX_SOURCE_ID_LENGTH = 32;
 /** Defaults as DM's newSourceConfig(): purge every hour, no age limit, keep 15 GB free. */
 export const PURGE_DEFAULTS = { interval: 3600, expires: 0, remainSpace: 15 } as const;
 
-const sourceSchema = z.object({
-  'source-id': z.string().min(1).max(MAX_SOURCE_ID_LENGTH),
-  flavor: z.enum(['', 'mysql', 'mariadb']).default(''),
-  'enable-gtid': z.boolean().default(false),
-  'enable-relay': z.boolean().default(false),
-  'relay-binlog-name': z.string().default(''),
-  'relay-binlog-gtid': z.string().default(''),
-  'server-id': uint32().default(0),
-  from: dbSchema(3306),
-  purge: z.object({
-    interval: uint().default(PURGE_DEFAULTS.interval),
-    expires: uint().default(PURGE_DEFAULTS.expires),
-    'remain-space': uint().default(PURGE_DEFAULTS.remainSpace),
-  }).strict().default({ interval: PURGE_DEFAULTS.interval, expires: PURGE_DEFAULTS.expires, 'remain-space': PURGE_DEFAULTS.remainSpace }),
-  // Accepted without effect or unsupported (unsupported.ts decides which); typed loosely on purpose.
-  checker: z.object({
-    'check-enable': z.boolean().optional(),
-    'backoff-rollback': z.string().optional(),
-    'backoff-max': z.string().optional(),
-    'check-interval': z.string().optional(),
-    'backoff-min': z.string().optional(),
-    'backoff-jitter': z.boolean().optional(),
-    'backoff-factor': z.number().optional(),
-  }).strict().optional(),
-  'relay-dir': z.string().optional(),
-  'meta-dir': z.string().optional(),
-  charset: z.string().optional(),
-  'auto-fix-gtid': z.boolean().optional(),
-  enable: z.boolean().optional(),
-  tracer: z.record(z.string(), z.unknown()).optional(),
-  'case-sensitive': z.boolean().optional(),
-  filters: z.array(z.unknown()).optional(),
-}).strict().superRefine((s, ctx) => {
-  if (s['relay-binlog-name'] !== '' && !isBinlogFilename(s['relay-binlog-name'])) {
-    issue(ctx, `"${s['relay-binlog-name']}" is not a binlog file name (expected base.NNNNNN, e.g. mysql-bin.000001)`, {}, ['relay-binlog-name']);
-  }
-  const flavor = s.flavor === '' ? undefined : s.flavor;
-  if (s['relay-binlog-gtid'] !== '' && !isGtidSet(s['relay-binlog-gtid'], flavor)) {
-    issue(ctx, `"${s['relay-binlog-gtid']}" is not a ${flavor ?? 'MySQL or MariaDB'} GTID set`, {}, ['relay-binlog-gtid']);
-  }
-});
+const sourceSchema = z
+  .object({
+    'source-id': z.string().min(1).max(MAX_SOURCE_ID_LENGTH),
+    flavor: z.enum(['', 'mysql', 'mariadb']).default(''),
+    'enable-gtid': z.boolean().default(false),
+    'enable-relay': z.boolean().default(false),
+    'relay-binlog-name': z.string().default(''),
+    'relay-binlog-gtid': z.string().default(''),
+    'server-id': uint32().default(0),
+    from: dbSchema(3306),
+    purge: z
+      .object({
+        interval: uint().default(PURGE_DEFAULTS.interval),
+        expires: uint().default(PURGE_DEFAULTS.expires),
+        'remain-space': uint().default(PURGE_DEFAULTS.remainSpace),
+      })
+      .strict()
+      .default({
+        interval: PURGE_DEFAULTS.interval,
+        expires: PURGE_DEFAULTS.expires,
+        'remain-space': PURGE_DEFAULTS.remainSpace,
+      }),
+    // Accepted without effect or unsupported (unsupported.ts decides which); typed loosely on purpose.
+    checker: z
+      .object({
+        'check-enable': z.boolean().optional(),
+        'backoff-rollback': z.string().optional(),
+        'backoff-max': z.string().optional(),
+        'check-interval': z.string().optional(),
+        'backoff-min': z.string().optional(),
+        'backoff-jitter': z.boolean().optional(),
+        'backoff-factor': z.number().optional(),
+      })
+      .strict()
+      .optional(),
+    'relay-dir': z.string().optional(),
+    'meta-dir': z.string().optional(),
+    charset: z.string().optional(),
+    'auto-fix-gtid': z.boolean().optional(),
+    enable: z.boolean().optional(),
+    tracer: z.record(z.string(), z.unknown()).optional(),
+    'case-sensitive': z.boolean().optional(),
+    filters: z.array(z.unknown()).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s['relay-binlog-name'] !== '' && !isBinlogFilename(s['relay-binlog-name'])) {
+      issue(
+        ctx,
+        `"${s['relay-binlog-name']}" is not a binlog file name (expected base.NNNNNN, e.g. mysql-bin.000001)`,
+        {},
+        ['relay-binlog-name'],
+      );
+    }
+    const flavor = s.flavor === '' ? undefined : s.flavor;
+    if (s['relay-binlog-gtid'] !== '' && !isGtidSet(s['relay-binlog-gtid'], flavor)) {
+      issue(ctx, `"${s['relay-binlog-gtid']}" is not a ${flavor ?? 'MySQL or MariaDB'} GTID set`, {}, [
+        'relay-binlog-gtid',
+      ]);
+    }
+  });
 
 /** Parses source.yaml; notes list the DM keys accepted without effect. */
 export function loadSourceConfig(text: string, file: string): { config: SourceConfig; notes: ConfigNote[] } {

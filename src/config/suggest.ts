@@ -32,7 +32,10 @@ export function closest(key: string, known: readonly string[]): string | undefin
   for (const cand of known) {
     const c = norm(cand);
     const d = c === k || sorted(cand) === sorted(camel(key)) ? 0 : editDistance(k, c);
-    if (d < bestDist) { best = cand; bestDist = d; }
+    if (d < bestDist) {
+      best = cand;
+      bestDist = d;
+    }
   }
   if (bestDist <= Math.max(2, Math.floor(key.length / 3))) return best;
   // A truncated name (`truncate` for `truncate table`, `route` for `route-rules`) is a near miss too.

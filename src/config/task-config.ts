@@ -8,7 +8,16 @@
  *   4. cross-references and aliases, every problem at once (ConfigUnknownRule, ConfigDeprecatedConflict, …)
  * The result holds no rule names: every instance carries its resolved rules, so no other module reads YAML.
  */
-import type { BinlogMeta, BlockAllowRule, EventFilterRule, ExpressionFilterRule, FilterAction, RouteRule, SubtaskSpec, TaskConfig } from './types.ts';
+import type {
+  BinlogMeta,
+  BlockAllowRule,
+  EventFilterRule,
+  ExpressionFilterRule,
+  FilterAction,
+  RouteRule,
+  SubtaskSpec,
+  TaskConfig,
+} from './types.ts';
 import { resolveExpressionFilters } from './expression-filters.ts';
 import { routeExtractors } from './route-extractors.ts';
 import { checkOnlineDdlRules, resolveOnlineDdl } from './online-ddl.ts';
@@ -20,8 +29,17 @@ import { taskSchema, type RawBaRule, type RawFilter, type RawInstance, type RawT
 import { dumpConfig, loadConfig, syncConfig } from './task-units.ts';
 import { applyKeyPolicy } from './unsupported.ts';
 import {
-  configNote, formatPath, issuesError, parseYaml, scalarSource, toPlain, validate,
-  type ConfigIssue, type ConfigNote, type ConfigPath, type YamlSource,
+  configNote,
+  formatPath,
+  issuesError,
+  parseYaml,
+  scalarSource,
+  toPlain,
+  validate,
+  type ConfigIssue,
+  type ConfigNote,
+  type ConfigPath,
+  type YamlSource,
 } from './yaml-schema.ts';
 
 export interface TaskLoadOptions {
@@ -32,7 +50,10 @@ export interface TaskLoadOptions {
   strict?: boolean;
 }
 
-export interface TaskLoadResult { config: TaskConfig; notes: ConfigNote[] }
+export interface TaskLoadResult {
+  config: TaskConfig;
+  notes: ConfigNote[];
+}
 
 export function parseTaskConfig(text: string, file: string, opts: TaskLoadOptions = {}): TaskConfig {
   return loadTaskConfig(text, file, opts).config;
@@ -55,7 +76,11 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
     const at = ['mysql-instances', i] as const;
     const prev = seen.get(inst['source-id']);
     if (prev !== undefined) {
-      issues.push({ name: 'ConfigInvalid', path: [...at, 'source-id'], message: `source-id "${inst['source-id']}" is already used by mysql-instances[${prev}]; each source can appear once per task` });
+      issues.push({
+        name: 'ConfigInvalid',
+        path: [...at, 'source-id'],
+        message: `source-id "${inst['source-id']}" is already used by mysql-instances[${prev}]; each source can appear once per task`,
+      });
     }
     seen.set(inst['source-id'], i);
     return resolveInstance(t, inst, i, { src, issues, notes, baLists, filters, exprFilters, used });
@@ -101,8 +126,12 @@ function resolveBaLists(t: RawTask, issues: ConfigIssue[], notes: ConfigNote[], 
   const hasNew = Object.keys(t['block-allow-list']).length > 0;
   const hasOld = Object.keys(t['black-white-list']).length > 0;
   if (hasNew && hasOld) {
-    issues.push({ name: 'ConfigDeprecatedConflict', path: ['black-white-list'],
-      message: 'both block-allow-list and its deprecated alias black-white-list are set; move the rules under block-allow-list' });
+    issues.push({
+      name: 'ConfigDeprecatedConflict',
+      path: ['black-white-list'],
+      message:
+        'both block-allow-list and its deprecated alias black-white-list are set; move the rules under block-allow-list',
+    });
   }
   if (hasOld && !hasNew) {
     notes.push(configNote(src, 'deprecated', ['black-white-list'], 'deprecated DM alias, read as block-allow-list'));
@@ -117,7 +146,13 @@ function resolveBaLists(t: RawTask, issues: ConfigIssue[], notes: ConfigNote[], 
  * its events are filtered. tsdm does the same for compatibility (DM's own all_mode case has
  * `events: ["truncate table", "drop table", "truncate"]`), and says so in a note.
  */
-function resolveFilters(t: RawTask, src: YamlSource, notes: ConfigNote[], issues: ConfigIssue[], strict: boolean): Map<string, EventFilterRule | undefined> {
+function resolveFilters(
+  t: RawTask,
+  src: YamlSource,
+  notes: ConfigNote[],
+  issues: ConfigIssue[],
+  strict: boolean,
+): Map<string, EventFilterRule | undefined> {
   const out = new Map<string, EventFilterRule | undefined>();
   for (const [name, f] of Object.entries(t.filters)) {
     const events: string[] = [];
@@ -129,15 +164,27 @@ function resolveFilters(t: RawTask, src: YamlSource, notes: ConfigNote[], issues
     });
     const action = normaliseAction(f);
     if (f.action !== action) {
-      notes.push(configNote(src, 'dm-compat', ['filters', name, 'action'],
-        `"${f.action}" read as "${action}"; DM itself only accepts Do, Ignore or Error exactly and would drop this rule`));
+      notes.push(
+        configNote(
+          src,
+          'dm-compat',
+          ['filters', name, 'action'],
+          `"${f.action}" read as "${action}"; DM itself only accepts Do, Ignore or Error exactly and would drop this rule`,
+        ),
+      );
     }
     if (bad.length > 0) {
       for (const j of bad) {
         const e = f.events[j]!;
         const hint = closest(e, DM_EVENT_NAMES);
         const message = `"${e}" is not a DM event type${hint ? ` (did you mean "${hint}"?)` : ''}; DM drops the whole rule "${name}" when the task starts, so this rule filters nothing`;
-        if (strict) issues.push({ name: 'ConfigInvalid', path: ['filters', name, 'events', j], message, suggestion: `Use DM event names: ${DM_EVENT_NAMES.slice(0, 12).join(', ')}, … (docs/configuration.md).` });
+        if (strict)
+          issues.push({
+            name: 'ConfigInvalid',
+            path: ['filters', name, 'events', j],
+            message,
+            suggestion: `Use DM event names: ${DM_EVENT_NAMES.slice(0, 12).join(', ')}, … (docs/configuration.md).`,
+          });
         else notes.push(configNote(src, 'dm-compat', ['filters', name, 'events', j], message));
       }
       out.set(name, undefined);
@@ -166,27 +213,44 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
   const unknown = (key: string, path: ConfigPath, name: string, section: string, defined: string[]) => {
     const hint = closest(name, defined);
     const issue: ConfigIssue = {
-      name: 'ConfigUnknownRule', path,
-      message: `mysql-instances[${i}].${key} names "${name}", which is not defined under ${section}` +
-        (hint ? `; did you mean "${hint}"?` : defined.length ? ` (defined: ${defined.join(', ')})` : ` (${section} is empty)`),
+      name: 'ConfigUnknownRule',
+      path,
+      message:
+        `mysql-instances[${i}].${key} names "${name}", which is not defined under ${section}` +
+        (hint
+          ? `; did you mean "${hint}"?`
+          : defined.length
+            ? ` (defined: ${defined.join(', ')})`
+            : ` (${section} is empty)`),
     };
     issues.push(issue);
   };
   const dupes = (key: string, list: string[]) => {
     const d = list.filter((n, j) => list.indexOf(n) !== j);
-    if (d.length) issues.push({ name: 'ConfigInvalid', path: [...at, key], message: `${key} lists ${[...new Set(d)].map((n) => `"${n}"`).join(', ')} more than once` });
+    if (d.length)
+      issues.push({
+        name: 'ConfigInvalid',
+        path: [...at, key],
+        message: `${key} lists ${[...new Set(d)].map((n) => `"${n}"`).join(', ')} more than once`,
+      });
   };
 
   // ---- block-allow-list (or the deprecated black-white-list)
   let blockAllowList: BlockAllowRule | undefined;
   if (inst['block-allow-list'] && inst['black-white-list']) {
-    issues.push({ name: 'ConfigDeprecatedConflict', path: [...at, 'black-white-list'],
-      message: 'both block-allow-list and its deprecated alias black-white-list are set; keep only block-allow-list' });
+    issues.push({
+      name: 'ConfigDeprecatedConflict',
+      path: [...at, 'black-white-list'],
+      message: 'both block-allow-list and its deprecated alias black-white-list are set; keep only block-allow-list',
+    });
   }
   const baKey = inst['block-allow-list'] ? 'block-allow-list' : 'black-white-list';
   const baName = inst[baKey];
   if (baName) {
-    if (baKey === 'black-white-list') ctx.notes.push(configNote(ctx.src, 'deprecated', [...at, baKey], 'deprecated DM alias, read as block-allow-list'));
+    if (baKey === 'black-white-list')
+      ctx.notes.push(
+        configNote(ctx.src, 'deprecated', [...at, baKey], 'deprecated DM alias, read as block-allow-list'),
+      );
     const rule = own(ctx.baLists.rules, baName);
     if (rule) blockAllowList = toBaRule(rule);
     else unknown(baKey, [...at, baKey], baName, ctx.baLists.key, Object.keys(ctx.baLists.rules));
@@ -200,11 +264,19 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
     const r = own(t.routes, name);
     if (!r) return unknown('route-rules', [...at, 'route-rules', j], name, 'routes', Object.keys(t.routes));
     ctx.used.add(`routes\0${name}`);
-    routes.push({ name, schemaPattern: r['schema-pattern'], tablePattern: r['table-pattern'], targetSchema: r['target-schema'], targetTable: r['target-table'], ...routeExtractors(name, r, issues) });
+    routes.push({
+      name,
+      schemaPattern: r['schema-pattern'],
+      tablePattern: r['table-pattern'],
+      targetSchema: r['target-schema'],
+      targetTable: r['target-table'],
+      ...routeExtractors(name, r, issues),
+    });
   });
   const filters: EventFilterRule[] = [];
   inst['filter-rules'].forEach((name, j) => {
-    if (!ctx.filters.has(name)) return unknown('filter-rules', [...at, 'filter-rules', j], name, 'filters', Object.keys(t.filters));
+    if (!ctx.filters.has(name))
+      return unknown('filter-rules', [...at, 'filter-rules', j], name, 'filters', Object.keys(t.filters));
     ctx.used.add(`filters\0${name}`);
     const f = ctx.filters.get(name);
     if (f) filters.push(f);
@@ -213,7 +285,14 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
   dupes('expression-filters', inst['expression-filters']);
   const exprFilters: ExpressionFilterRule[] = [];
   inst['expression-filters'].forEach((name, j) => {
-    if (!ctx.exprFilters.has(name)) return unknown('expression-filters', [...at, 'expression-filters', j], name, 'expression-filter', Object.keys(t['expression-filter']));
+    if (!ctx.exprFilters.has(name))
+      return unknown(
+        'expression-filters',
+        [...at, 'expression-filters', j],
+        name,
+        'expression-filter',
+        Object.keys(t['expression-filter']),
+      );
     ctx.used.add(`expression-filter\0${name}`);
     const f = ctx.exprFilters.get(name);
     if (f) exprFilters.push(f);
@@ -222,15 +301,21 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
   // Two rules of one kind on the same (schema, table) pattern pair: DM's router fails the task; DM's
   // binlog filter drops the second rule with a log line, which tsdm's filter refuses (it would silently
   // replicate what the user meant to filter). Both are config errors here, at the second name.
-  const samePatterns = (key: 'route-rules' | 'filter-rules', rules: { name: string; schemaPattern: string; tablePattern: string }[]) => {
+  const samePatterns = (
+    key: 'route-rules' | 'filter-rules',
+    rules: { name: string; schemaPattern: string; tablePattern: string }[],
+  ) => {
     const seenPair = new Map<string, string>();
     for (const r of rules) {
       const pair = `${r.schemaPattern}\0${r.tablePattern}`;
       const k = t['case-sensitive'] ? pair : pair.toLowerCase();
       const first = seenPair.get(k);
       if (first !== undefined) {
-        issues.push({ name: 'ConfigInvalid', path: [...at, key, inst[key].indexOf(r.name)],
-          message: `rules "${first}" and "${r.name}" have the same schema-pattern/table-pattern ("${r.schemaPattern}", "${r.tablePattern}"); merge them into one rule` });
+        issues.push({
+          name: 'ConfigInvalid',
+          path: [...at, key, inst[key].indexOf(r.name)],
+          message: `rules "${first}" and "${r.name}" have the same schema-pattern/table-pattern ("${r.schemaPattern}", "${r.tablePattern}"); merge them into one rule`,
+        });
       } else seenPair.set(k, r.name);
     }
   };
@@ -238,15 +323,26 @@ function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: Ctx): Su
   samePatterns('filter-rules', filters);
 
   // ---- unit configs: named or inline, never both (DM: ErrConfig{Mydumper,Loader,Syncer}CfgConflict)
-  const unit = <K extends 'mydumpers' | 'loaders' | 'syncers'>(section: K, nameKey: 'mydumper-config-name' | 'loader-config-name' | 'syncer-config-name', inlineKey: 'mydumper' | 'loader' | 'syncer') => {
+  const unit = <K extends 'mydumpers' | 'loaders' | 'syncers'>(
+    section: K,
+    nameKey: 'mydumper-config-name' | 'loader-config-name' | 'syncer-config-name',
+    inlineKey: 'mydumper' | 'loader' | 'syncer',
+  ) => {
     const name = inst[nameKey];
     const inline = inst[inlineKey];
     if (name && inline) {
-      issues.push({ name: 'ConfigInvalid', path: [...at, inlineKey], message: `${nameKey} and an inline ${inlineKey} block are both set; use one of them` });
+      issues.push({
+        name: 'ConfigInvalid',
+        path: [...at, inlineKey],
+        message: `${nameKey} and an inline ${inlineKey} block are both set; use one of them`,
+      });
     }
     if (name) {
       const named = own(t[section] as Record<string, unknown>, name);
-      if (named) { ctx.used.add(`${section}\0${name}`); return { value: named as NonNullable<RawTask[K][string]>, path: [section, name] }; }
+      if (named) {
+        ctx.used.add(`${section}\0${name}`);
+        return { value: named as NonNullable<RawTask[K][string]>, path: [section, name] };
+      }
       unknown(nameKey, [...at, nameKey], name, section, Object.keys(t[section]));
     }
     return { value: (inline ?? {}) as NonNullable<RawTask[K][string]>, path: [...at, inlineKey] };
@@ -277,12 +373,23 @@ function resolveMeta(t: RawTask, inst: RawInstance, at: ConfigPath, ctx: Ctx): B
   const m = inst.meta;
   if (!m) return undefined;
   if (!m['binlog-name'] && !m['binlog-gtid']) {
-    ctx.issues.push({ name: 'MetaRequired', path: [...at, 'meta'],
-      message: 'meta needs binlog-name (with binlog-pos) for a source without GTID, or binlog-gtid for a source with enable-gtid' });
+    ctx.issues.push({
+      name: 'MetaRequired',
+      path: [...at, 'meta'],
+      message:
+        'meta needs binlog-name (with binlog-pos) for a source without GTID, or binlog-gtid for a source with enable-gtid',
+    });
     return undefined;
   }
   if (t['task-mode'] !== 'incremental') {
-    ctx.notes.push(configNote(ctx.src, 'no-effect', [...at, 'meta'], `accepted, no effect: task-mode ${t['task-mode']} starts incremental sync from its snapshot position (DM ignores meta too)`));
+    ctx.notes.push(
+      configNote(
+        ctx.src,
+        'no-effect',
+        [...at, 'meta'],
+        `accepted, no effect: task-mode ${t['task-mode']} starts incremental sync from its snapshot position (DM ignores meta too)`,
+      ),
+    );
     return undefined;
   }
   // Position 4 is the first event of a binlog file; DM's zero value means "from the start" as well.
@@ -296,16 +403,32 @@ function own<T>(rules: Record<string, T>, name: string): T | undefined {
 
 function toBaRule(r: RawBaRule): BlockAllowRule {
   const table = (x: { 'db-name': string; 'tbl-name': string }) => ({ dbName: x['db-name'], tblName: x['tbl-name'] });
-  return { doDbs: r['do-dbs'], ignoreDbs: r['ignore-dbs'], doTables: r['do-tables'].map(table), ignoreTables: r['ignore-tables'].map(table) };
+  return {
+    doDbs: r['do-dbs'],
+    ignoreDbs: r['ignore-dbs'],
+    doTables: r['do-tables'].map(table),
+    ignoreTables: r['ignore-tables'].map(table),
+  };
 }
 
 /** DM rejects a task whose global routes/filters/unit configs/validators are not used by any instance. */
 function checkUnused(t: RawTask, used: Set<string>, issues: ConfigIssue[]): void {
-  for (const section of ['routes', 'filters', 'expression-filter', 'mydumpers', 'loaders', 'syncers', 'validators'] as const) {
+  for (const section of [
+    'routes',
+    'filters',
+    'expression-filter',
+    'mydumpers',
+    'loaders',
+    'syncers',
+    'validators',
+  ] as const) {
     for (const name of Object.keys(t[section])) {
       if (!used.has(`${section}\0${name}`)) {
-        issues.push({ name: 'ConfigInvalid', path: [section, name],
-          message: `${formatPath([section, name])} is defined but no mysql-instance uses it (DM rejects this too); reference it from a mysql-instance or remove it` });
+        issues.push({
+          name: 'ConfigInvalid',
+          path: [section, name],
+          message: `${formatPath([section, name])} is defined but no mysql-instance uses it (DM rejects this too); reference it from a mysql-instance or remove it`,
+        });
       }
     }
   }

@@ -25,7 +25,10 @@ export const TASK_DEFAULTS = {
 };
 
 /** Where a unit's settings came from, for error locations. */
-export interface UnitSource<T> { value: T; path: ConfigPath }
+export interface UnitSource<T> {
+  value: T;
+  path: ConfigPath;
+}
 
 export function dumpConfig(inst: RawInstance, from: UnitSource<RawMydumper>): DumpConfig {
   const m = from.value;
@@ -45,8 +48,11 @@ export function loadConfig(inst: RawInstance, from: UnitSource<RawLoader>, issue
   const logical = l['on-duplicate-logical']?.toLowerCase() || undefined;
   const deprecated = l['on-duplicate']?.toLowerCase() || undefined;
   if (logical && deprecated && logical !== deprecated) {
-    issues.push({ name: 'ConfigDeprecatedConflict', path: [...from.path, 'on-duplicate'],
-      message: `on-duplicate (deprecated) is "${deprecated}" but on-duplicate-logical is "${logical}"; keep only on-duplicate-logical` });
+    issues.push({
+      name: 'ConfigDeprecatedConflict',
+      path: [...from.path, 'on-duplicate'],
+      message: `on-duplicate (deprecated) is "${deprecated}" but on-duplicate-logical is "${logical}"; keep only on-duplicate-logical`,
+    });
   }
   return {
     poolSize: inst['loader-thread'] || l['pool-size'] || TASK_DEFAULTS.loadPoolSize,
@@ -59,11 +65,15 @@ export function syncConfig(inst: RawInstance, from: UnitSource<RawSyncer>, issue
   const flush = s['checkpoint-flush-interval'] || TASK_DEFAULTS.checkpointFlushInterval;
   const raw = s['safe-mode-duration'];
   // DM: default safe-mode-duration is twice the checkpoint flush interval ("60s" with the defaults).
-  const duration = raw === undefined || raw === '' ? 2 * flush : typeof raw === 'number' ? raw : parseGoDuration(raw) ?? 2 * flush;
+  const duration =
+    raw === undefined || raw === '' ? 2 * flush : typeof raw === 'number' ? raw : (parseGoDuration(raw) ?? 2 * flush);
   const safeMode = s['safe-mode'] ?? TASK_DEFAULTS.safeMode;
   if (safeMode && duration === 0) {
-    issues.push({ name: 'ConfigInvalid', path: [...from.path, 'safe-mode-duration'],
-      message: 'safe-mode: true conflicts with safe-mode-duration 0 (DM rejects this too); remove one of them' });
+    issues.push({
+      name: 'ConfigInvalid',
+      path: [...from.path, 'safe-mode-duration'],
+      message: 'safe-mode: true conflicts with safe-mode-duration 0 (DM rejects this too); remove one of them',
+    });
   }
   return {
     workerCount: inst['syncer-thread'] || s['worker-count'] || TASK_DEFAULTS.workerCount,

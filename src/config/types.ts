@@ -4,9 +4,17 @@
  * rule names, deprecated aliases and per-instance overrides, so that no other module sees raw YAML.
  */
 
-export interface TableName { schema: string; table: string }
+export interface TableName {
+  schema: string;
+  table: string;
+}
 
-export interface TlsConfig { sslCa?: string; sslCert?: string; sslKey?: string; certAllowedCn?: string[] }
+export interface TlsConfig {
+  sslCa?: string;
+  sslCert?: string;
+  sslKey?: string;
+  certAllowedCn?: string[];
+}
 
 export interface DbConfig {
   host: string;
@@ -26,7 +34,11 @@ export interface DbConfig {
 
 export type Flavor = 'mysql' | 'mariadb';
 
-export interface PurgeConfig { interval: number; expires: number; remainSpace: number }
+export interface PurgeConfig {
+  interval: number;
+  expires: number;
+  remainSpace: number;
+}
 
 export interface SourceConfig {
   sourceId: string;
@@ -67,7 +79,10 @@ export interface RouteRule {
 }
 
 /** DM `extract-table`/`extract-schema`/`extract-source`: a Go (RE2) regexp and the downstream column it fills. */
-export interface ColumnExtractor { regexp: string; targetColumn: string }
+export interface ColumnExtractor {
+  regexp: string;
+  targetColumn: string;
+}
 
 export type FilterAction = 'Do' | 'Ignore' | 'Error';
 
@@ -127,7 +142,11 @@ export interface SyncConfig {
   multipleRows: boolean;
 }
 
-export interface BinlogMeta { binlogName: string; binlogPos: number; binlogGtid: string }
+export interface BinlogMeta {
+  binlogName: string;
+  binlogPos: number;
+  binlogGtid: string;
+}
 
 /** One (task, source) pair: what a dm-agent runs. Rules are already resolved from their names. */
 export interface SubtaskSpec {
@@ -163,4 +182,7 @@ export interface TaskConfig {
   onlineDdl?: OnlineDdlConfig;
 }
 
-export interface OnlineDdlConfig { shadowTableRules: string[]; trashTableRules: string[] }
+export interface OnlineDdlConfig {
+  shadowTableRules: string[];
+  trashTableRules: string[];
+}

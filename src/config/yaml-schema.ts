@@ -25,7 +25,10 @@ export interface YamlSource {
   readonly lines: LineCounter;
 }
 
-export interface Location { line: number; column: number }
+export interface Location {
+  line: number;
+  column: number;
+}
 
 /**
  * Something the user should know that is not an error: a DM key accepted without effect, a deprecated
@@ -56,15 +59,27 @@ export function formatPath(path: ConfigPath): string {
 
 export function parseYaml(text: string, file: string): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { version: '1.1', lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  const doc = parseDocument(text, {
+    version: '1.1',
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const err = doc.errors[0];
   if (err) {
     const pos = lines.linePos(err.pos[0]);
     // yaml's messages carry a source excerpt after the first line; our context already says where.
-    const context: { file: string; line: number; column: number; key?: string } = { file, line: pos.line, column: pos.col };
+    const context: { file: string; line: number; column: number; key?: string } = {
+      file,
+      line: pos.line,
+      column: pos.col,
+    };
     const key = formatPath(pathAt(doc.contents, err.pos[0]));
     if (key !== '') context.key = key;
-    throw new DmError('ConfigYamlSyntax', err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), { context });
+    throw new DmError('ConfigYamlSyntax', err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), {
+      context,
+    });
   }
   return { file, doc, lines };
 }
@@ -72,7 +87,10 @@ export function parseYaml(text: string, file: string): YamlSource {
 /** The key path of the innermost node around `offset` in a (possibly broken) document: "where" for syntax errors. */
 function pathAt(root: unknown, offset: number): (string | number)[] {
   const path: (string | number)[] = [];
-  const within = (n: unknown) => { const r = (n as { range?: number[] } | null)?.range; return !!r && r[0]! <= offset && offset <= r[2]!; };
+  const within = (n: unknown) => {
+    const r = (n as { range?: number[] } | null)?.range;
+    return !!r && r[0]! <= offset && offset <= r[2]!;
+  };
   let node = root;
   for (let guard = 0; guard < 100; guard++) {
     if (isMap(node)) {
@@ -144,7 +162,13 @@ export function scalarSource(src: YamlSource, path: ConfigPath): string | undefi
 }
 
 /** A DmError located at `path` in the file: context carries file, line, column and the key path. */
-export function configError(src: YamlSource, name: ErrorName, path: ConfigPath, message: string, suggestion?: string): DmError {
+export function configError(
+  src: YamlSource,
+  name: ErrorName,
+  path: ConfigPath,
+  message: string,
+  suggestion?: string,
+): DmError {
   const loc = locate(src, path);
   const opts: { context: { file: string; line: number; column: number; key: string }; suggestion?: string } = {
     context: { file: src.file, line: loc.line, column: loc.column, key: formatPath(path) || '(top level)' },
@@ -161,7 +185,10 @@ export function configNote(src: YamlSource, kind: ConfigNote['kind'], path: Conf
 // -------------------------------------------------------------------------------- schema-guided values
 
 /* zod v4 keeps each schema's definition under `_zod.def`; we only read `type` and the child schemas. */
-interface ZodDef { type: string; [k: string]: unknown }
+interface ZodDef {
+  type: string;
+  [k: string]: unknown;
+}
 type AnySchema = z.ZodType;
 function defOf(s: AnySchema | undefined): ZodDef | undefined {
   return (s as unknown as { _zod?: { def?: ZodDef } } | undefined)?._zod?.def;
@@ -172,7 +199,8 @@ function unwrap(s: AnySchema | undefined): AnySchema | undefined {
   for (let i = 0; i < 20 && s; i++) {
     const d = defOf(s);
     if (!d) return s;
-    if (['optional', 'nullable', 'default', 'prefault', 'catch', 'readonly', 'nonoptional'].includes(d.type)) s = d['innerType'] as AnySchema;
+    if (['optional', 'nullable', 'default', 'prefault', 'catch', 'readonly', 'nonoptional'].includes(d.type))
+      s = d['innerType'] as AnySchema;
     else if (d.type === 'pipe') s = d['in'] as AnySchema;
     else if (d.type === 'lazy') s = (d['getter'] as () => AnySchema)();
     else return s;
@@ -186,14 +214,21 @@ function childSchema(s: AnySchema | undefined, key: string | number): AnySchema 
   const d = defOf(u);
   if (!d) return undefined;
   switch (d.type) {
-    case 'object': return (d['shape'] as Record<string, AnySchema>)[String(key)];
-    case 'record': return d['valueType'] as AnySchema;
-    case 'array': return d['element'] as AnySchema;
+    case 'object':
+      return (d['shape'] as Record<string, AnySchema>)[String(key)];
+    case 'record':
+      return d['valueType'] as AnySchema;
+    case 'array':
+      return d['element'] as AnySchema;
     case 'union': {
-      for (const o of d['options'] as AnySchema[]) { const c = childSchema(o, key); if (c) return c; }
+      for (const o of d['options'] as AnySchema[]) {
+        const c = childSchema(o, key);
+        if (c) return c;
+      }
       return undefined;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -203,7 +238,11 @@ export function knownKeys(schema: AnySchema, path: ConfigPath): string[] {
   for (const seg of path) s = childSchema(s, seg);
   const d = defOf(unwrap(s));
   if (d?.type === 'object') return Object.keys(d['shape'] as object);
-  if (d?.type === 'union') return (d['options'] as AnySchema[]).flatMap((o) => { const od = defOf(unwrap(o)); return od?.type === 'object' ? Object.keys(od['shape'] as object) : []; });
+  if (d?.type === 'union')
+    return (d['options'] as AnySchema[]).flatMap((o) => {
+      const od = defOf(unwrap(o));
+      return od?.type === 'object' ? Object.keys(od['shape'] as object) : [];
+    });
   return [];
 }
 
@@ -233,7 +272,8 @@ export function toPlain(src: YamlSource, schema: AnySchema | undefined): unknown
     if (isSeq(node)) return node.items.map((item, i) => walk(item, childSchema(s, i)));
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
-      const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      const put = (k: string, v: unknown) =>
+        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
       for (const pair of node.items) {
         const k = keyText(pair.key);
         if (k === undefined) continue;
@@ -257,10 +297,18 @@ export function toPlain(src: YamlSource, schema: AnySchema | undefined): unknown
 
 // ----------------------------------------------------------------------------------------- validate
 
-export interface ConfigIssue { name: ErrorName; path: ConfigPath; message: string; suggestion?: string }
+export interface ConfigIssue {
+  name: ErrorName;
+  path: ConfigPath;
+  message: string;
+  suggestion?: string;
+}
 
 /** Issue params a refinement can set to choose the error code (default ConfigInvalid). */
-export interface IssueParams { dmCode?: ErrorName; suggestion?: string }
+export interface IssueParams {
+  dmCode?: ErrorName;
+  suggestion?: string;
+}
 
 /**
  * Validates `value` (from toPlain) against `schema`. Throws the first problem (unknown keys first, then file
@@ -268,7 +316,12 @@ export interface IssueParams { dmCode?: ErrorName; suggestion?: string }
  */
 export function validate<S extends AnySchema>(src: YamlSource, value: unknown, schema: S): z.output<S> {
   if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw configError(src, 'ConfigInvalid', [], value === undefined ? 'the file is empty' : 'the file must be a YAML mapping of keys to values');
+    throw configError(
+      src,
+      'ConfigInvalid',
+      [],
+      value === undefined ? 'the file is empty' : 'the file must be a YAML mapping of keys to values',
+    );
   }
   const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
@@ -287,15 +340,26 @@ export function issuesError(src: YamlSource, issues: ConfigIssue[]): DmError {
   if (!first) return configError(src, 'ConfigInvalid', [], 'invalid configuration');
   let message = first.message;
   if (rest.length > 0) {
-    message += `\n  and ${rest.length} more:` + rest.map((i) => `\n  ${src.file}:${i.loc.line} key ${formatPath(i.path)}: ${i.message}`).join('');
+    message +=
+      `\n  and ${rest.length} more:` +
+      rest.map((i) => `\n  ${src.file}:${i.loc.line} key ${formatPath(i.path)}: ${i.message}`).join('');
   }
   return configError(src, first.name, first.path, message, first.suggestion);
 }
 
 interface RawIssue {
-  code: string; path: PropertyKey[]; message: string; input?: unknown;
-  expected?: string; keys?: string[]; values?: unknown[]; params?: IssueParams; errors?: RawIssue[][];
-  origin?: string; minimum?: number | bigint; maximum?: number | bigint;
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  input?: unknown;
+  expected?: string;
+  keys?: string[];
+  values?: unknown[];
+  params?: IssueParams;
+  errors?: RawIssue[][];
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
 }
 
 function toIssues(is: RawIssue, root: unknown, schema: AnySchema): ConfigIssue[] {
@@ -305,30 +369,83 @@ function toIssues(is: RawIssue, root: unknown, schema: AnySchema): ConfigIssue[]
       return (is.keys ?? []).map((k) => {
         const hint = closest(k, knownKeys(schema, path));
         const issue: ConfigIssue = {
-          name: 'ConfigUnknownKey', path: [...path, k],
+          name: 'ConfigUnknownKey',
+          path: [...path, k],
           message: `unknown key "${k}"${hint ? `; did you mean "${hint}"?` : ''}`,
         };
         if (hint) issue.suggestion = `Rename "${k}" to "${hint}" (docs/configuration.md lists every key).`;
         return issue;
       });
     case 'invalid_type': {
-      if (valueAt(root, path) === undefined) return [{ name: 'ConfigInvalid', path, message: `required key "${String(path[path.length - 1] ?? '')}" is missing or empty` }];
-      return [{ name: 'ConfigInvalid', path, message: `expected ${article(is.expected ?? 'value')}, got ${describe(is.input)}` }];
+      if (valueAt(root, path) === undefined)
+        return [
+          {
+            name: 'ConfigInvalid',
+            path,
+            message: `required key "${String(path[path.length - 1] ?? '')}" is missing or empty`,
+          },
+        ];
+      return [
+        {
+          name: 'ConfigInvalid',
+          path,
+          message: `expected ${article(is.expected ?? 'value')}, got ${describe(is.input)}`,
+        },
+      ];
     }
     case 'invalid_union': {
-      if (valueAt(root, path) === undefined) return [{ name: 'ConfigInvalid', path, message: `required key "${String(path[path.length - 1] ?? '')}" is missing or empty` }];
-      const expected = [...new Set((is.errors ?? []).flat().map((e) => e.expected).filter((e): e is string => !!e))];
-      return [{ name: 'ConfigInvalid', path, message: `expected ${expected.length ? expected.map(article).join(' or ') : 'another value'}, got ${describe(valueAt(root, path))}` }];
+      if (valueAt(root, path) === undefined)
+        return [
+          {
+            name: 'ConfigInvalid',
+            path,
+            message: `required key "${String(path[path.length - 1] ?? '')}" is missing or empty`,
+          },
+        ];
+      const expected = [
+        ...new Set(
+          (is.errors ?? [])
+            .flat()
+            .map((e) => e.expected)
+            .filter((e): e is string => !!e),
+        ),
+      ];
+      return [
+        {
+          name: 'ConfigInvalid',
+          path,
+          message: `expected ${expected.length ? expected.map(article).join(' or ') : 'another value'}, got ${describe(valueAt(root, path))}`,
+        },
+      ];
     }
     case 'invalid_value':
-      return [{ name: 'ConfigInvalid', path, message: `must be one of ${(is.values ?? []).map((v) => JSON.stringify(v)).join(', ')}; got ${describe(is.input)}` }];
+      return [
+        {
+          name: 'ConfigInvalid',
+          path,
+          message: `must be one of ${(is.values ?? []).map((v) => JSON.stringify(v)).join(', ')}; got ${describe(is.input)}`,
+        },
+      ];
     case 'too_small':
-      if (is.origin === 'string' && is.minimum === 1) return [{ name: 'ConfigInvalid', path, message: 'must not be empty' }];
-      if (is.origin === 'array') return [{ name: 'ConfigInvalid', path, message: `needs at least ${String(is.minimum)} item(s)` }];
-      return [{ name: 'ConfigInvalid', path, message: `must be at least ${String(is.minimum)}; got ${describe(is.input)}` }];
+      if (is.origin === 'string' && is.minimum === 1)
+        return [{ name: 'ConfigInvalid', path, message: 'must not be empty' }];
+      if (is.origin === 'array')
+        return [{ name: 'ConfigInvalid', path, message: `needs at least ${String(is.minimum)} item(s)` }];
+      return [
+        { name: 'ConfigInvalid', path, message: `must be at least ${String(is.minimum)}; got ${describe(is.input)}` },
+      ];
     case 'too_big':
-      if (is.origin === 'string') return [{ name: 'ConfigInvalid', path, message: `must be at most ${String(is.maximum)} characters; got ${describe(is.input)}` }];
-      return [{ name: 'ConfigInvalid', path, message: `must be at most ${String(is.maximum)}; got ${describe(is.input)}` }];
+      if (is.origin === 'string')
+        return [
+          {
+            name: 'ConfigInvalid',
+            path,
+            message: `must be at most ${String(is.maximum)} characters; got ${describe(is.input)}`,
+          },
+        ];
+      return [
+        { name: 'ConfigInvalid', path, message: `must be at most ${String(is.maximum)}; got ${describe(is.input)}` },
+      ];
     case 'custom': {
       const issue: ConfigIssue = { name: is.params?.dmCode ?? 'ConfigInvalid', path, message: is.message };
       if (is.params?.suggestion) issue.suggestion = is.params.suggestion;
@@ -365,7 +482,11 @@ function describe(v: unknown): string {
 }
 
 /** Parse, convert and validate in one go: what most loaders need. */
-export function loadYaml<S extends AnySchema>(text: string, file: string, schema: S): { src: YamlSource; raw: unknown; data: z.output<S> } {
+export function loadYaml<S extends AnySchema>(
+  text: string,
+  file: string,
+  schema: S,
+): { src: YamlSource; raw: unknown; data: z.output<S> } {
   const src = parseYaml(text, file);
   const raw = toPlain(src, schema);
   return { src, raw, data: validate(src, raw, schema) };

@@ -45,8 +45,10 @@ export function decodeToken(s: string): string {
   if (s === '=') return '';
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
-    if (s[i] === '=') { bytes.push(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; }
-    else bytes.push(s.charCodeAt(i));
+    if (s[i] === '=') {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(s.charCodeAt(i));
   }
   return Buffer.from(bytes).toString('utf8');
 }
@@ -60,7 +62,8 @@ export const Keys = {
   subtaskStatus: (task: string, sourceId: string) => `task.${encodeToken(task)}.${encodeToken(sourceId)}`,
   subtaskStatusPrefix: (task: string) => `task.${encodeToken(task)}.>`,
   relayStatus: (sourceId: string) => `relay.${encodeToken(sourceId)}`,
-  lock: (task: string, schema: string, table: string) => `${encodeToken(task)}.${encodeToken(schema)}.${encodeToken(table)}`,
+  lock: (task: string, schema: string, table: string) =>
+    `${encodeToken(task)}.${encodeToken(schema)}.${encodeToken(table)}`,
 } as const;
 
 /** Parses a `task.<task>.<source>` status key. */

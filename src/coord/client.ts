@@ -1,4 +1,12 @@
-import { connect, type ConnectionOptions, type JetStreamManager, type KV, type KvEntry, type NatsConnection, JSONCodec } from 'nats';
+import {
+  connect,
+  type ConnectionOptions,
+  type JetStreamManager,
+  type KV,
+  type KvEntry,
+  type NatsConnection,
+  JSONCodec,
+} from 'nats';
 import { DmError } from '../errors/index.ts';
 import { Bucket, bucketName, bucketTtl } from './buckets.ts';
 
@@ -21,13 +29,23 @@ export interface CoordOptions {
   onRetry?: (what: string) => void;
 }
 
-export interface Entry<T> { key: string; value: T; revision: number; deleted: boolean }
+export interface Entry<T> {
+  key: string;
+  value: T;
+  revision: number;
+  deleted: boolean;
+}
 
 const codec = JSONCodec<unknown>();
 
 function decodeEntry<T>(e: KvEntry): Entry<T> {
   const deleted = e.operation === 'DEL' || e.operation === 'PURGE';
-  return { key: e.key, value: (deleted || e.value.length === 0 ? undefined : codec.decode(e.value)) as T, revision: e.revision, deleted };
+  return {
+    key: e.key,
+    value: (deleted || e.value.length === 0 ? undefined : codec.decode(e.value)) as T,
+    revision: e.revision,
+    deleted,
+  };
 }
 
 /** JetStream "wrong last sequence" (KV create on an existing key, update on a stale revision): api error 10071. */
@@ -62,10 +80,14 @@ export const READ_RETRY_MS = 45_000;
  * listed too; callers read each key and drop the deleted ones (Coord.list does). Subjects are unique per page and a
  * Set guards the pages, so no key is named twice (a listing once showed the leader twice in `list-member`).
  */
-export async function keysOf(jsm: Pick<JetStreamManager, 'streams'>, bucket: string, filter: string | undefined): Promise<string[]> {
+export async function keysOf(
+  jsm: Pick<JetStreamManager, 'streams'>,
+  bucket: string,
+  filter: string | undefined,
+): Promise<string[]> {
   const prefix = `$KV.${bucket}.`;
   const out = new Set<string>();
-  for (let offset = 0; ;) {
+  for (let offset = 0; ; ) {
     const si = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: prefix + (filter ?? '>'), offset });
     const page = Object.keys(si.state.subjects ?? {});
     for (const s of page) if (s.startsWith(prefix)) out.add(s.slice(prefix.length));
@@ -80,15 +102,21 @@ export class Coord {
   private readonly kvs = new Map<Bucket, Promise<KV>>();
   private jsmP: Promise<JetStreamManager> | undefined;
 
-  private constructor(readonly nc: NatsConnection, readonly opts: CoordOptions) {}
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly opts: CoordOptions,
+  ) {}
 
   private async retryRead<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const t0 = Date.now();
     for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
-      try { return await fn(); } catch (err) {
+      try {
+        return await fn();
+      } catch (err) {
         if (!isJsTransient(err)) throw err;
         this.opts.onRetry?.(what);
-        if (Date.now() - t0 > READ_RETRY_MS) throw new DmError('NatsKv', `${what}: JetStream did not answer for ${READ_RETRY_MS / 1000}s`, { cause: err });
+        if (Date.now() - t0 > READ_RETRY_MS)
+          throw new DmError('NatsKv', `${what}: JetStream did not answer for ${READ_RETRY_MS / 1000}s`, { cause: err });
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -102,7 +130,10 @@ export class Coord {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     };
-    if (opts.user) { co.user = opts.user; co.pass = opts.pass ?? ''; }
+    if (opts.user) {
+      co.user = opts.user;
+      co.pass = opts.pass ?? '';
+    }
     if (opts.token) co.token = opts.token;
     try {
       const nc = await connect(co);
@@ -120,20 +151,28 @@ export class Coord {
     return this.jsmP;
   }
 
-  get cluster(): string { return this.opts.cluster; }
+  get cluster(): string {
+    return this.opts.cluster;
+  }
 
   kv(b: Bucket): Promise<KV> {
     let p = this.kvs.get(b);
     if (!p) {
       const ttl = bucketTtl[b];
-      p = this.retryRead(`open ${bucketName(this.opts.cluster, b)}`, () => this.nc.jetstream().views.kv(bucketName(this.opts.cluster, b), {
-        history: 1,
-        replicas: this.opts.replicas ?? 1,
-        ...(ttl ? { ttl } : {}),
-      })).catch((err: unknown) => {
+      p = this.retryRead(`open ${bucketName(this.opts.cluster, b)}`, () =>
+        this.nc.jetstream().views.kv(bucketName(this.opts.cluster, b), {
+          history: 1,
+          replicas: this.opts.replicas ?? 1,
+          ...(ttl ? { ttl } : {}),
+        }),
+      ).catch((err: unknown) => {
         this.kvs.delete(b);
         if (err instanceof DmError) throw err;
-        throw new DmError('NatsKv', `cannot open KV bucket ${bucketName(this.opts.cluster, b)} (is JetStream enabled?)`, { cause: err });
+        throw new DmError(
+          'NatsKv',
+          `cannot open KV bucket ${bucketName(this.opts.cluster, b)} (is JetStream enabled?)`,
+          { cause: err },
+        );
       });
       this.kvs.set(b, p);
     }
@@ -213,7 +252,10 @@ export class Coord {
       }
     };
     void run();
-    return () => { stopped = true; stopIter?.(); };
+    return () => {
+      stopped = true;
+      stopIter?.();
+    };
   }
 
   async request<T>(subject: string, payload: unknown, timeoutMs = 5_000): Promise<T> {
@@ -228,8 +270,11 @@ export class Coord {
       callback: (_err, msg) => {
         void (async () => {
           let reply: unknown;
-          try { reply = { ok: true, result: await handler(msg.data.length ? codec.decode(msg.data) : undefined) }; }
-          catch (err) { reply = { ok: false, error: err instanceof DmError ? err.toRecord() : { message: String(err) } }; }
+          try {
+            reply = { ok: true, result: await handler(msg.data.length ? codec.decode(msg.data) : undefined) };
+          } catch (err) {
+            reply = { ok: false, error: err instanceof DmError ? err.toRecord() : { message: String(err) } };
+          }
           if (msg.reply) msg.respond(codec.encode(reply));
         })();
       },
@@ -238,6 +283,10 @@ export class Coord {
   }
 
   async close(): Promise<void> {
-    try { await this.nc.drain(); } catch { await this.nc.close().catch(() => undefined); }
+    try {
+      await this.nc.drain();
+    } catch {
+      await this.nc.close().catch(() => undefined);
+    }
   }
 }

@@ -14,19 +14,60 @@ export const Op = {
   cancelEvict: 'cancel-evict',
 } as const;
 
-export interface PurgeRelayRequest { source: string; filename?: string }
-export interface PurgeRelayResult { source: string; purged: number; firstSeq: number; lastSeq: number; size: { fileBytes: number; usedBytes: number; reusableBytes: number; records: number } }
+export interface PurgeRelayRequest {
+  source: string;
+  filename?: string;
+}
+export interface PurgeRelayResult {
+  source: string;
+  purged: number;
+  firstSeq: number;
+  lastSeq: number;
+  size: { fileBytes: number; usedBytes: number; reusableBytes: number; records: number };
+}
 
-export interface TransferSourceRequest { source: string; agent: string }
-export interface OfflineMemberRequest { name: string }
-export interface OfflineMemberResult { name: string; rebound: string[] }
-export interface EvictResult { name: string; evicted: boolean; wasLeader: boolean }
+export interface TransferSourceRequest {
+  source: string;
+  agent: string;
+}
+export interface OfflineMemberRequest {
+  name: string;
+}
+export interface OfflineMemberResult {
+  name: string;
+  rebound: string[];
+}
+export interface EvictResult {
+  name: string;
+  evicted: boolean;
+  wasLeader: boolean;
+}
 
-export interface CheckSourceRequest { yaml: string; file: string }
-export interface CheckTaskRequest { yaml: string; file: string; sources: Record<string, { yaml: string; file: string }> }
+export interface CheckSourceRequest {
+  yaml: string;
+  file: string;
+}
+export interface CheckTaskRequest {
+  yaml: string;
+  file: string;
+  sources: Record<string, { yaml: string; file: string }>;
+}
 /** `warning`: the check passed, with something the user should know (printed as WARN, never blocks). */
-export interface CheckItem { name: string; source?: string; ok: boolean; error?: ErrorRecord; warning?: string }
-export interface CheckResult { ok: boolean; items: CheckItem[] }
+export interface CheckItem {
+  name: string;
+  source?: string;
+  ok: boolean;
+  error?: ErrorRecord;
+  warning?: string;
+}
+export interface CheckResult {
+  ok: boolean;
+  items: CheckItem[];
+}
 
 /** The envelope every op reply has (see Coord.subscribe). */
-export interface OpReply<T> { ok: boolean; result?: T; error?: ErrorRecord }
+export interface OpReply<T> {
+  ok: boolean;
+  result?: T;
+  error?: ErrorRecord;
+}

@@ -14,7 +14,11 @@ export interface MemberRecord {
 }
 
 /** dm_leader/leader: `create` to win, CAS `update` to renew. */
-export interface LeaderRecord { name: string; term: number; since: string }
+export interface LeaderRecord {
+  name: string;
+  term: number;
+  since: string;
+}
 
 /** dm_sources/<source-id>: written by dmctl operate-source. */
 export interface SourceRecord {
@@ -37,7 +41,14 @@ export interface SourceRecord {
  * downstream owner row that fences stale writers. `leaderTerm` is the term of the leader that wrote it;
  * `previous` the agent the source was bound to before.
  */
-export interface BoundRecord { sourceId: string; agent: string; term: number; boundAt: string; leaderTerm?: number; previous?: string }
+export interface BoundRecord {
+  sourceId: string;
+  agent: string;
+  term: number;
+  boundAt: string;
+  leaderTerm?: number;
+  previous?: string;
+}
 
 export const Stage = {
   New: 'New',
@@ -82,8 +93,13 @@ export interface TaskRecord {
 
 export type UnitName = 'check' | 'dump' | 'load' | 'sync';
 
-
-export interface TableLoadProgress { table: string; doneChunks: number; totalChunks: number; doneRows: number; totalRows: number }
+export interface TableLoadProgress {
+  table: string;
+  doneChunks: number;
+  totalChunks: number;
+  doneRows: number;
+  totalRows: number;
+}
 
 export interface LoadProgress {
   totalChunks: number;

@@ -40,7 +40,6 @@ export interface SyncView {
   safeMode: boolean;
 }
 
-
 /** Why a subtask's sync figures are not live, or undefined when they are. */
 function staleReason(st: Pick<SubtaskStatus, 'stage' | 'unit' | 'error'>, agentAlive: boolean): string | undefined {
   if (st.stage !== 'Running') return st.stage;
@@ -54,7 +53,10 @@ function staleReason(st: Pick<SubtaskStatus, 'stage' | 'unit' | 'error'>, agentA
  * The one derivation of "synced / lag / rate" from a status record (stage, unit, error, sync record) and whether its
  * agent is alive. Undefined when the record has no sync part.
  */
-export function deriveSync(st: Pick<SubtaskStatus, 'stage' | 'unit' | 'error' | 'sync'>, agentAlive = true): SyncView | undefined {
+export function deriveSync(
+  st: Pick<SubtaskStatus, 'stage' | 'unit' | 'error' | 'sync'>,
+  agentAlive = true,
+): SyncView | undefined {
   const y = st.sync;
   if (!y) return undefined;
   const why = staleReason(st, agentAlive);

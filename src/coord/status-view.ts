@@ -7,7 +7,16 @@ import type { RelayStatus } from './relay-records.ts';
 import { deriveSync, type SyncView } from './status-derive.ts';
 
 /** A shard-DDL lock as query-status shows it. */
-export interface LockView { id: string; target: string; stage: string; owner: string; ddls: string[]; reached: string[]; waiting: string[]; createdAt: string }
+export interface LockView {
+  id: string;
+  target: string;
+  stage: string;
+  owner: string;
+  ddls: string[];
+  reached: string[];
+  waiting: string[];
+  createdAt: string;
+}
 
 /**
  * A subtask as query-status shows it: its status record with `sync` replaced by the derived view (status-derive.ts:
@@ -25,26 +34,59 @@ export interface TaskView {
 
 /** The read model query-status renders (also what the dashboard will render). Read only from the buckets. */
 export async function readStatus(coord: Coord, only?: string): Promise<TaskView[]> {
-  const tasks = (await coord.list<TaskRecord>(Bucket.tasks)).map((e) => e.value).filter((t) => !only || t.name === only);
+  const tasks = (await coord.list<TaskRecord>(Bucket.tasks))
+    .map((e) => e.value)
+    .filter((t) => !only || t.name === only);
   if (only && tasks.length === 0) throw new DmError('TaskNotFound', `task ${only} does not exist`);
   const members = new Set((await coord.list<MemberRecord>(Bucket.members)).map((e) => e.value.name));
   const statuses = await coord.list<SubtaskStatus>(Bucket.status, 'task.>');
-  const locks = (await coord.list<ShardLockRecord>(Bucket.locks)).map((e) => e.value).filter((l) => l && typeof l === 'object' && typeof l.task === 'string');
+  const locks = (await coord.list<ShardLockRecord>(Bucket.locks))
+    .map((e) => e.value)
+    .filter((l) => l && typeof l === 'object' && typeof l.task === 'string');
   return tasks.map((t) => {
-    const mine = statuses.filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name).map((s): SourceView => {
-      const { sync, ...rest } = s.value;
-      const agentAlive = members.has(s.value.agent);
-      const view = sync ? deriveSync(s.value, agentAlive) : undefined;
-      return view ? { ...rest, agentAlive, sync: view } : { ...rest, agentAlive };
-    });
+    const mine = statuses
+      .filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name)
+      .map((s): SourceView => {
+        const { sync, ...rest } = s.value;
+        const agentAlive = members.has(s.value.agent);
+        const view = sync ? deriveSync(s.value, agentAlive) : undefined;
+        return view ? { ...rest, agentAlive, sync: view } : { ...rest, agentAlive };
+      });
     for (const src of t.sources) {
-      if (!mine.some((m) => m.source === src)) mine.push({ task: t.name, source: src, agent: '', stage: 'New', unit: 'check', generation: t.generation, updatedAt: t.updatedAt, agentAlive: false });
+      if (!mine.some((m) => m.source === src))
+        mine.push({
+          task: t.name,
+          source: src,
+          agent: '',
+          stage: 'New',
+          unit: 'check',
+          generation: t.generation,
+          updatedAt: t.updatedAt,
+          agentAlive: false,
+        });
     }
-    const lockViews = locks.filter((l) => l.task === t.name && isPendingLock(l)).map((l): LockView => ({
-      id: lockId(l), target: `${l.targetSchema}.${l.targetTable}`, stage: l.stage, owner: l.owner, ddls: l.ddls,
-      reached: Object.values(l.shards).filter((s) => s.reached).map((s) => `${s.source}/${s.table}`), waiting: waitingShards(l), createdAt: l.createdAt,
-    }));
-    return { name: t.name, desiredStage: t.stage, sources: mine.sort((a, b) => a.source.localeCompare(b.source)), locks: lockViews };
+    const lockViews = locks
+      .filter((l) => l.task === t.name && isPendingLock(l))
+      .map(
+        (l): LockView => ({
+          id: lockId(l),
+          target: `${l.targetSchema}.${l.targetTable}`,
+          stage: l.stage,
+          owner: l.owner,
+          ddls: l.ddls,
+          reached: Object.values(l.shards)
+            .filter((s) => s.reached)
+            .map((s) => `${s.source}/${s.table}`),
+          waiting: waitingShards(l),
+          createdAt: l.createdAt,
+        }),
+      );
+    return {
+      name: t.name,
+      desiredStage: t.stage,
+      sources: mine.sort((a, b) => a.source.localeCompare(b.source)),
+      locks: lockViews,
+    };
   });
 }
 

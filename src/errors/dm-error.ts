@@ -38,7 +38,11 @@ export class DmError extends Error {
   readonly context: ErrorContext;
   readonly suggestion: string;
 
-  constructor(name: ErrorName, message: string, opts: { context?: ErrorContext; cause?: unknown; suggestion?: string } = {}) {
+  constructor(
+    name: ErrorName,
+    message: string,
+    opts: { context?: ErrorContext; cause?: unknown; suggestion?: string } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'DmError';
     this.spec = Errors[name];
@@ -46,14 +50,24 @@ export class DmError extends Error {
     this.suggestion = opts.suggestion ?? this.spec.suggestion;
   }
 
-  get code(): string { return this.spec.code; }
-  get class(): ErrorClass { return this.spec.class; }
-  get retryable(): boolean { return this.spec.retryable; }
+  get code(): string {
+    return this.spec.code;
+  }
+  get class(): ErrorClass {
+    return this.spec.class;
+  }
+  get retryable(): boolean {
+    return this.spec.retryable;
+  }
 
   toRecord(): ErrorRecord {
     const rec: ErrorRecord = {
-      code: this.code, class: this.class, retryable: this.retryable,
-      message: this.message, suggestion: this.suggestion, time: new Date().toISOString(),
+      code: this.code,
+      class: this.class,
+      retryable: this.retryable,
+      message: this.message,
+      suggestion: this.suggestion,
+      time: new Date().toISOString(),
     };
     if (Object.keys(this.context).length > 0) rec.context = { ...this.context };
     if (this.cause !== undefined) rec.cause = causeText(this.cause);
@@ -61,7 +75,9 @@ export class DmError extends Error {
   }
 
   /** One line for a terminal: `[TSDM-10003] file.yaml:12 key a.b: message`. */
-  format(): string { return formatRecord(this.toRecord()); }
+  format(): string {
+    return formatRecord(this.toRecord());
+  }
 }
 
 function causeText(cause: unknown): string {
@@ -93,15 +109,28 @@ export function asDmError(err: unknown, fallback: ErrorName = 'Internal', contex
   return new DmError(fallback, msg, { cause: err, context });
 }
 
-export function isDmError(err: unknown): err is DmError { return err instanceof DmError; }
+export function isDmError(err: unknown): err is DmError {
+  return err instanceof DmError;
+}
 
 /** An error that happened elsewhere (an agent answering a request) and arrives as its record. */
 export class RemoteDmError extends DmError {
   constructor(readonly record: ErrorRecord) {
-    super('Internal', record.message, { suggestion: record.suggestion, ...(record.context ? { context: record.context } : {}) });
+    super('Internal', record.message, {
+      suggestion: record.suggestion,
+      ...(record.context ? { context: record.context } : {}),
+    });
   }
-  override get code(): string { return this.record.code; }
-  override get class(): ErrorClass { return this.record.class; }
-  override get retryable(): boolean { return this.record.retryable; }
-  override toRecord(): ErrorRecord { return { ...this.record }; }
+  override get code(): string {
+    return this.record.code;
+  }
+  override get class(): ErrorClass {
+    return this.record.class;
+  }
+  override get retryable(): boolean {
+    return this.record.retryable;
+  }
+  override toRecord(): ErrorRecord {
+    return { ...this.record };
+  }
 }

@@ -3,7 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { Errors } from './catalog.ts';
 
 export function errorsMarkdown(): string {
-  const rows = Object.entries(Errors).map(([name, s]) => `| ${s.code} | ${name} | ${s.class} | ${s.retryable ? 'yes' : 'no'} | ${s.title} | ${s.suggestion.replace(/\|/g, '\\|')} |`);
+  const rows = Object.entries(Errors).map(
+    ([name, s]) =>
+      `| ${s.code} | ${name} | ${s.class} | ${s.retryable ? 'yes' : 'no'} | ${s.title} | ${s.suggestion.replace(/\|/g, '\\|')} |`,
+  );
   return `# Error catalog
 
 Every error tsdm shows has a stable code, a class, whether it is retried, a message saying what happened (with the
@@ -23,4 +26,5 @@ ${rows.join('\n')}
 `;
 }
 
-if (process.argv[1]?.endsWith('gen-docs.ts')) writeFileSync(new URL('../../docs/errors.md', import.meta.url), errorsMarkdown());
+if (process.argv[1]?.endsWith('gen-docs.ts'))
+  writeFileSync(new URL('../../docs/errors.md', import.meta.url), errorsMarkdown());

@@ -27,10 +27,19 @@ import { compilePattern, type NameMatcher } from './pattern.ts';
  */
 
 export const SYSTEM_SCHEMAS: readonly string[] = [
-  'mysql', 'sys', 'information_schema', 'performance_schema', 'metrics_schema', 'inspection_schema', 'dm_heartbeat',
+  'mysql',
+  'sys',
+  'information_schema',
+  'performance_schema',
+  'metrics_schema',
+  'inspection_schema',
+  'dm_heartbeat',
 ];
 
-interface TableMatcher { db: NameMatcher; tbl: NameMatcher }
+interface TableMatcher {
+  db: NameMatcher;
+  tbl: NameMatcher;
+}
 
 export interface BlockAllowListOptions {
   /** Also block this schema (the task's meta-schema), compared case-insensitively like system schemas. */

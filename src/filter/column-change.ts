@@ -41,19 +41,42 @@ type Family = 'int' | 'decimal' | 'float' | 'double' | 'string' | 'varchar' | 'l
 function tidbType(c: TrackedColumn): [string, Family] {
   const dt = c.dataType;
   switch (dt) {
-    case 'tinyint': case 'smallint': case 'mediumint': case 'int': case 'bigint': return [dt, 'int'];
-    case 'decimal': return [dt, 'decimal'];
-    case 'float': return [dt, 'float'];
-    case 'double': return [dt, 'double'];
-    case 'char': case 'binary': return ['string', 'string'];
-    case 'varchar': case 'varbinary': return ['varchar', 'varchar'];
-    case 'tinytext': case 'tinyblob': return ['tinyblob', 'lob'];
-    case 'text': case 'blob': return ['blob', 'lob'];
-    case 'mediumtext': case 'mediumblob': return ['mediumblob', 'lob'];
-    case 'longtext': case 'longblob': return ['longblob', 'lob'];
-    case 'enum': return [dt, 'enum'];
-    case 'set': return [dt, 'set'];
-    default: return [dt, 'other'];
+    case 'tinyint':
+    case 'smallint':
+    case 'mediumint':
+    case 'int':
+    case 'bigint':
+      return [dt, 'int'];
+    case 'decimal':
+      return [dt, 'decimal'];
+    case 'float':
+      return [dt, 'float'];
+    case 'double':
+      return [dt, 'double'];
+    case 'char':
+    case 'binary':
+      return ['string', 'string'];
+    case 'varchar':
+    case 'varbinary':
+      return ['varchar', 'varchar'];
+    case 'tinytext':
+    case 'tinyblob':
+      return ['tinyblob', 'lob'];
+    case 'text':
+    case 'blob':
+      return ['blob', 'lob'];
+    case 'mediumtext':
+    case 'mediumblob':
+      return ['mediumblob', 'lob'];
+    case 'longtext':
+    case 'longblob':
+      return ['longblob', 'lob'];
+    case 'enum':
+      return [dt, 'enum'];
+    case 'set':
+      return [dt, 'set'];
+    default:
+      return [dt, 'other'];
   }
 }
 
@@ -111,11 +134,17 @@ export function typeChangeEvent(oldCol: TrackedColumn, newCol: TrackedColumn): D
   const truncatesOrToggles = (newLen > 0 && (newLen < oldLen || newDec < oldDec)) || signChanged;
   if (oldT === newT) {
     switch (oldF) {
-      case 'decimal': return oldLen !== newLen || oldDec !== newDec || signChanged ? 'precision decrease' : 'alter table';
-      case 'enum': case 'set': return elemsChanged(members(oldCol), members(newCol)) ? 'value range decrease' : 'alter table';
-      case 'int': return signChanged ? 'precision decrease' : 'alter table';
-      case 'string': return binaryString(oldCol) && newLen !== oldLen ? 'precision decrease' : 'alter table';
-      default: return truncatesOrToggles ? 'value range decrease' : 'alter table';
+      case 'decimal':
+        return oldLen !== newLen || oldDec !== newDec || signChanged ? 'precision decrease' : 'alter table';
+      case 'enum':
+      case 'set':
+        return elemsChanged(members(oldCol), members(newCol)) ? 'value range decrease' : 'alter table';
+      case 'int':
+        return signChanged ? 'precision decrease' : 'alter table';
+      case 'string':
+        return binaryString(oldCol) && newLen !== oldLen ? 'precision decrease' : 'alter table';
+      default:
+        return truncatesOrToggles ? 'value range decrease' : 'alter table';
     }
   }
   if ((oldF === 'varchar' && newF === 'string') || (oldF === 'string' && newF === 'varchar')) return 'modify column';
@@ -136,7 +165,8 @@ export function columnChangeEvent(table: TrackedTable | undefined, oldName: stri
   if (typeEvent !== 'alter table') return typeEvent;
   if (oldCol.autoIncrement && !newCol.autoIncrement) return 'remove auto increment';
   if (table.primaryKey.some((k) => sameName(k, oldCol.name))) return 'drop primary key';
-  if (table.indexes.some((i) => i.kind === 'unique' && i.columns.length === 1 && sameName(i.columns[0]!, oldCol.name))) return 'drop unique key';
+  if (table.indexes.some((i) => i.kind === 'unique' && i.columns.length === 1 && sameName(i.columns[0]!, oldCol.name)))
+    return 'drop unique key';
   if (oldCol.default !== newCol.default) return 'modify default value';
   if (oldCol.charset !== newCol.charset) return 'modify charset';
   if (oldCol.collation !== newCol.collation) return 'modify collation';

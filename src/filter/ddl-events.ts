@@ -67,7 +67,10 @@ export function ddlEvents(sql: string, tableBefore: TrackedTable | undefined): D
     // DROP PARTITION p0, p1 (and TRUNCATE / REBUILD / ... PARTITION lists): `p1` continues the clause before it.
     // A clause ends where the `,` or `;` after it starts (comments before it stay with it), right-trimmed.
     const end = to < tokens.length ? trimEnd(sql, tokens[to - 1]!.end, tokens[to]!.start) : tokens[to - 1]!.end;
-    if (listOpen && last && to - from === 1 && isName(tokens[from]!)) { last.end = end; continue; }
+    if (listOpen && last && to - from === 1 && isName(tokens[from]!)) {
+      last.end = end;
+      continue;
+    }
     const e = clauseEvent(tokens, from, to, tableBefore);
     clauses.push({ start: tokens[from]!.start, end, event: e });
     listOpen = partitionList(tokens, from, to);
@@ -122,10 +125,23 @@ function word(t: Token[], k: number, to: number): string {
 /** A clause that ends with a comma-separated partition name list (DROP PARTITION p0, p1). */
 function partitionList(t: Token[], from: number, to: number): boolean {
   const w0 = word(t, from, to);
-  return ['DROP', 'TRUNCATE', 'REBUILD', 'ANALYZE', 'CHECK', 'OPTIMIZE', 'REPAIR', 'DISCARD', 'IMPORT'].includes(w0) && word(t, from + 1, to) === 'PARTITION';
+  return (
+    ['DROP', 'TRUNCATE', 'REBUILD', 'ANALYZE', 'CHECK', 'OPTIMIZE', 'REPAIR', 'DISCARD', 'IMPORT'].includes(w0) &&
+    word(t, from + 1, to) === 'PARTITION'
+  );
 }
 
-const CONSTRAINT_HEADS = new Set(['INDEX', 'KEY', 'UNIQUE', 'PRIMARY', 'FULLTEXT', 'SPATIAL', 'FOREIGN', 'CHECK', 'CONSTRAINT']);
+const CONSTRAINT_HEADS = new Set([
+  'INDEX',
+  'KEY',
+  'UNIQUE',
+  'PRIMARY',
+  'FULLTEXT',
+  'SPATIAL',
+  'FOREIGN',
+  'CHECK',
+  'CONSTRAINT',
+]);
 
 function clauseEvent(t: Token[], from: number, to: number, table: TrackedTable | undefined): DmEventType | null {
   const w = (k: number) => word(t, from + k, to);
@@ -134,13 +150,25 @@ function clauseEvent(t: Token[], from: number, to: number, table: TrackedTable |
       return CONSTRAINT_HEADS.has(w(1)) ? 'modify constraint' : 'alter table';
     case 'DROP':
       switch (w(1)) {
-        case 'PRIMARY': return 'drop primary key';
-        case 'INDEX': case 'KEY': return 'drop index';
-        case 'PARTITION': return 'drop table partition';
-        case 'FOREIGN': case 'CONSTRAINT': case 'CHECK': case 'PERIOD': case 'SYSTEM': return 'alter table';
-        default: return 'drop column';
+        case 'PRIMARY':
+          return 'drop primary key';
+        case 'INDEX':
+        case 'KEY':
+          return 'drop index';
+        case 'PARTITION':
+          return 'drop table partition';
+        case 'FOREIGN':
+        case 'CONSTRAINT':
+        case 'CHECK':
+        case 'PERIOD':
+        case 'SYSTEM':
+          return 'alter table';
+        default:
+          return 'drop column';
       }
-    case 'MODIFY': case 'CHANGE': return modifyEvent(t, from, to, table);
+    case 'MODIFY':
+    case 'CHANGE':
+      return modifyEvent(t, from, to, table);
     case 'RENAME':
       if (w(1) === 'COLUMN') return 'rename column';
       if (w(1) === 'INDEX' || w(1) === 'KEY') return 'rename index';
@@ -148,15 +176,25 @@ function clauseEvent(t: Token[], from: number, to: number, table: TrackedTable |
     case 'ALTER': {
       if (['INDEX', 'KEY', 'CHECK', 'CONSTRAINT'].includes(w(1))) return 'alter table';
       const k = w(1) === 'COLUMN' ? 3 : 2;
-      return (w(k) === 'SET' && w(k + 1) === 'DEFAULT') || (w(k) === 'DROP' && w(k + 1) === 'DEFAULT') ? 'modify default value' : 'alter table';
+      return (w(k) === 'SET' && w(k + 1) === 'DEFAULT') || (w(k) === 'DROP' && w(k + 1) === 'DEFAULT')
+        ? 'modify default value'
+        : 'alter table';
     }
-    case 'TRUNCATE': return w(1) === 'PARTITION' ? 'truncate table partition' : 'alter table';
-    case 'REORGANIZE': return 'reorganize table partition';
-    case 'REBUILD': return w(1) === 'PARTITION' ? 'rebuild table partition' : 'alter table';
-    case 'COALESCE': return 'coalesce table partition';
-    case 'EXCHANGE': return 'exchange table partition';
-    case 'ALGORITHM': case 'LOCK': return null;
-    default: return optionsEvent(t, from, to);
+    case 'TRUNCATE':
+      return w(1) === 'PARTITION' ? 'truncate table partition' : 'alter table';
+    case 'REORGANIZE':
+      return 'reorganize table partition';
+    case 'REBUILD':
+      return w(1) === 'PARTITION' ? 'rebuild table partition' : 'alter table';
+    case 'COALESCE':
+      return 'coalesce table partition';
+    case 'EXCHANGE':
+      return 'exchange table partition';
+    case 'ALGORITHM':
+    case 'LOCK':
+      return null;
+    default:
+      return optionsEvent(t, from, to);
   }
 }
 
@@ -180,11 +218,19 @@ function modifyEvent(t: Token[], from: number, to: number, table: TrackedTable |
   c.kw('COLUMN');
   c.kw('IF', 'EXISTS');
   try {
-    const oldName = change ? c.ident() : (c.peek() ? identText(c.peek()!) : '');
+    const oldName = change ? c.ident() : c.peek() ? identText(c.peek()!) : '';
     const spec = parseColumnDef(c);
     if (!table) return 'alter table';
-    const column = resolveColumn(spec, { charset: table.charset, collation: table.collation }, { explicitDefaultsForTimestamp: true });
-    return columnChangeEvent(table, oldName, { column, positioned: spec.position !== undefined, keyOption: spec.primary || spec.unique });
+    const column = resolveColumn(
+      spec,
+      { charset: table.charset, collation: table.collation },
+      { explicitDefaultsForTimestamp: true },
+    );
+    return columnChangeEvent(table, oldName, {
+      column,
+      positioned: spec.position !== undefined,
+      keyOption: spec.primary || spec.unique,
+    });
   } catch {
     // A definition the tracker's reader does not know: DM also falls back to AlterTable when it cannot resolve it.
     return 'alter table';

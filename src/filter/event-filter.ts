@@ -39,32 +39,85 @@ export const DML_EVENTS = ['insert', 'update', 'delete'] as const;
 
 /** DDL events DM classifies as compatible (matched by `all ddl`). */
 export const DDL_EVENTS = [
-  'create database', 'alter database', 'create table', 'create index', 'create view', 'drop view', 'alter table',
+  'create database',
+  'alter database',
+  'create table',
+  'create index',
+  'create view',
+  'drop view',
+  'alter table',
   'add table partition',
 ] as const;
 
 /** DDL events DM classifies as incompatible (matched by `all ddl` and `incompatible ddl changes`). */
 export const INCOMPATIBLE_DDL_EVENTS = [
-  'drop database', 'drop table', 'drop index', 'rename table', 'truncate table', 'drop table partition',
-  'truncate table partition', 'value range decrease', 'precision decrease', 'modify column', 'rename column',
-  'rename index', 'drop column', 'drop primary key', 'drop unique key', 'modify default value', 'modify constraint',
-  'modify columns order', 'modify charset', 'modify collation', 'remove auto increment', 'modify storage engine',
-  'reorganize table partition', 'rebuild table partition', 'coalesce table partition', 'split table partition',
-  'exchange table partition', 'add foreign key', 'drop foreign key', 'modify schema charset and collate', 'modify table charset and collate',
-  'modify table comment', 'recover table', 'alter table partitioning', 'remove table partitioning', 'add column',
-  'set default value', 'rebase auto id', 'add primary key', 'alter index visibility', 'alter ttl info',
-  'alter ttl remove', 'multi schema change',
+  'drop database',
+  'drop table',
+  'drop index',
+  'rename table',
+  'truncate table',
+  'drop table partition',
+  'truncate table partition',
+  'value range decrease',
+  'precision decrease',
+  'modify column',
+  'rename column',
+  'rename index',
+  'drop column',
+  'drop primary key',
+  'drop unique key',
+  'modify default value',
+  'modify constraint',
+  'modify columns order',
+  'modify charset',
+  'modify collation',
+  'remove auto increment',
+  'modify storage engine',
+  'reorganize table partition',
+  'rebuild table partition',
+  'coalesce table partition',
+  'split table partition',
+  'exchange table partition',
+  'add foreign key',
+  'drop foreign key',
+  'modify schema charset and collate',
+  'modify table charset and collate',
+  'modify table comment',
+  'recover table',
+  'alter table partitioning',
+  'remove table partitioning',
+  'add column',
+  'set default value',
+  'rebase auto id',
+  'add primary key',
+  'alter index visibility',
+  'alter ttl info',
+  'alter ttl remove',
+  'multi schema change',
 ] as const;
 
 /** Rule-only keywords that name groups of events. */
-export const EVENT_GROUPS = ['all', 'all dml', 'all ddl', 'none', 'none dml', 'none ddl', 'incompatible ddl changes'] as const;
+export const EVENT_GROUPS = [
+  'all',
+  'all dml',
+  'all ddl',
+  'none',
+  'none dml',
+  'none ddl',
+  'incompatible ddl changes',
+] as const;
 
 export const EVENT_ALIASES: Readonly<Record<string, DmEventType>> = {
-  'create schema': 'create database', 'drop schema': 'drop database', 'alter schema': 'alter database',
+  'create schema': 'create database',
+  'drop schema': 'drop database',
+  'alter schema': 'alter database',
 };
 
 /** The type of one binlog event or DDL statement. */
-export type DmEventType = (typeof DML_EVENTS)[number] | (typeof DDL_EVENTS)[number] | (typeof INCOMPATIBLE_DDL_EVENTS)[number];
+export type DmEventType =
+  | (typeof DML_EVENTS)[number]
+  | (typeof DDL_EVENTS)[number]
+  | (typeof INCOMPATIBLE_DDL_EVENTS)[number];
 /** What a rule's `events` list may contain (after lower-casing and alias resolution). */
 export type DmEventName = DmEventType | (typeof EVENT_GROUPS)[number];
 
@@ -126,14 +179,23 @@ export class EventFilter {
         throw new DmError('ConfigBadPattern', `filter rule ${rule.name}: schema-pattern cannot be empty`);
       }
       if (rule.action !== 'Do' && rule.action !== 'Ignore' && rule.action !== 'Error') {
-        throw new DmError('ConfigInvalid', `filter rule ${rule.name}: action must be Do, Ignore or Error, not \`${String(rule.action)}\``);
+        throw new DmError(
+          'ConfigInvalid',
+          `filter rule ${rule.name}: action must be Do, Ignore or Error, not \`${String(rule.action)}\``,
+        );
       }
-      const key = caseSensitive ? `${rule.schemaPattern}\0${rule.tablePattern}` : `${rule.schemaPattern}\0${rule.tablePattern}`.toLowerCase();
+      const key = caseSensitive
+        ? `${rule.schemaPattern}\0${rule.tablePattern}`
+        : `${rule.schemaPattern}\0${rule.tablePattern}`.toLowerCase();
       const other = seen.get(key);
       if (other !== undefined) {
-        throw new DmError('ConfigInvalid', `filter rules ${other} and ${rule.name} have the same schema-pattern and table-pattern`, {
-          suggestion: 'Merge them into one rule (DM would silently keep only the first one).',
-        });
+        throw new DmError(
+          'ConfigInvalid',
+          `filter rules ${other} and ${rule.name} have the same schema-pattern and table-pattern`,
+          {
+            suggestion: 'Merge them into one rule (DM would silently keep only the first one).',
+          },
+        );
       }
       seen.set(key, rule.name);
       const c: CompiledRule = {
@@ -156,13 +218,24 @@ export class EventFilter {
    * could not be classified); an array = an ALTER TABLE with several kinds of change. `sql` = the query text
    * of a Query event (never given for row events).
    */
-  check(schema: string, table: string, eventType: DmEventType | readonly DmEventType[] | null, sql?: string): FilterAction {
+  check(
+    schema: string,
+    table: string,
+    eventType: DmEventType | readonly DmEventType[] | null,
+    sql?: string,
+  ): FilterAction {
     return this.decide(schema, table, eventType, sql).action;
   }
 
   /** check(), also naming the rule that decided (none when no rule did: Do). */
-  decide(schema: string, table: string, eventType: DmEventType | readonly DmEventType[] | null, sql?: string): FilterDecision {
-    const events: readonly DmEventType[] = eventType === null ? [] : typeof eventType === 'string' ? [eventType] : eventType;
+  decide(
+    schema: string,
+    table: string,
+    eventType: DmEventType | readonly DmEventType[] | null,
+    sql?: string,
+  ): FilterDecision {
+    const events: readonly DmEventType[] =
+      eventType === null ? [] : typeof eventType === 'string' ? [eventType] : eventType;
     const classes = events.map(classifyEvent);
     for (const r of this.rulesFor(schema, table)) {
       const rule = r.rule.name;

@@ -28,7 +28,10 @@ export type Val =
   | { k: 'json'; v: unknown };
 
 export class ExprEvalError extends Error {
-  constructor(message: string) { super(message); this.name = 'ExprEvalError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExprEvalError';
+  }
 }
 
 export const TRUE: Val = { k: 'int', v: 1n };
@@ -37,15 +40,21 @@ export const bool = (b: boolean | null): Val => (b === null ? null : b ? TRUE : 
 
 export function fromLiteral(l: Literal): Val {
   switch (l.k) {
-    case 'null': return null;
-    case 'bytes': return { k: 'bytes', v: l.v, lit: true };
-    default: return l;
+    case 'null':
+      return null;
+    case 'bytes':
+      return { k: 'bytes', v: l.v, lit: true };
+    default:
+      return l;
   }
 }
 
 // ---------------------------------------------------------------------------------------------- decimals
 
-interface Dec { m: bigint; s: number }
+interface Dec {
+  m: bigint;
+  s: number;
+}
 
 export function parseDec(text: string): Dec | undefined {
   const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$/.exec(text);
@@ -55,7 +64,9 @@ export function parseDec(text: string): Dec | undefined {
   return { m: m[1] === '-' ? -mant : mant, s: frac.length };
 }
 
-function scaleTo(d: Dec, s: number): bigint { return d.m * 10n ** BigInt(s - d.s); }
+function scaleTo(d: Dec, s: number): bigint {
+  return d.m * 10n ** BigInt(s - d.s);
+}
 
 export function decToString(d: Dec): string {
   const neg = d.m < 0n;
@@ -72,7 +83,8 @@ function toDec(v: Val): Dec | undefined {
 }
 
 export function decArith(op: '+' | '-' | '*', a: Val, b: Val): Val {
-  const x = toDec(a)!; const y = toDec(b)!;
+  const x = toDec(a)!;
+  const y = toDec(b)!;
   if (op === '*') return { k: 'dec', v: decToString({ m: x.m * y.m, s: x.s + y.s }) };
   const s = Math.max(x.s, y.s);
   const m = op === '+' ? scaleTo(x, s) + scaleTo(y, s) : scaleTo(x, s) - scaleTo(y, s);
@@ -100,12 +112,24 @@ export const isNumeric = (v: Val): v is { k: 'int'; v: bigint } | { k: 'dec'; v:
 export function toNumeric(v: Val): Val {
   if (v === null) return null;
   switch (v.k) {
-    case 'int': case 'dec': case 'real': return v;
-    case 'str': return { k: 'real', v: strToReal(v.v) };
-    case 'bytes': return v.lit ? { k: 'int', v: bytesToUint(v.v) } : { k: 'real', v: strToReal(v.v.toString('utf8')) };
-    case 'dt': return { k: 'int', v: BigInt(v.v.replace(/[^0-9]/g, '').slice(0, v.date ? 8 : 14)) };
-    case 'time': return { k: 'int', v: timeDigits(v.v) };
-    case 'json': return typeof v.v === 'number' ? { k: 'real', v: v.v } : typeof v.v === 'boolean' ? { k: 'int', v: v.v ? 1n : 0n } : { k: 'real', v: strToReal(String(v.v)) };
+    case 'int':
+    case 'dec':
+    case 'real':
+      return v;
+    case 'str':
+      return { k: 'real', v: strToReal(v.v) };
+    case 'bytes':
+      return v.lit ? { k: 'int', v: bytesToUint(v.v) } : { k: 'real', v: strToReal(v.v.toString('utf8')) };
+    case 'dt':
+      return { k: 'int', v: BigInt(v.v.replace(/[^0-9]/g, '').slice(0, v.date ? 8 : 14)) };
+    case 'time':
+      return { k: 'int', v: timeDigits(v.v) };
+    case 'json':
+      return typeof v.v === 'number'
+        ? { k: 'real', v: v.v }
+        : typeof v.v === 'boolean'
+          ? { k: 'int', v: v.v ? 1n : 0n }
+          : { k: 'real', v: strToReal(String(v.v)) };
   }
 }
 
@@ -127,14 +151,22 @@ export function toInt(v: Val): bigint | null {
 export function toStr(v: Val): string | null {
   if (v === null) return null;
   switch (v.k) {
-    case 'int': return v.v.toString();
-    case 'dec': return v.v;
-    case 'real': return Object.is(v.v, -0) ? '-0' : String(v.v);
-    case 'str': return v.v;
-    case 'bytes': return v.v.toString('utf8');
-    case 'dt': return v.date ? v.v.slice(0, 10) : v.v.replace(/\.0{6}$/, '');
-    case 'time': return formatTime(v.v);
-    case 'json': return jsonText(v.v);
+    case 'int':
+      return v.v.toString();
+    case 'dec':
+      return v.v;
+    case 'real':
+      return Object.is(v.v, -0) ? '-0' : String(v.v);
+    case 'str':
+      return v.v;
+    case 'bytes':
+      return v.v.toString('utf8');
+    case 'dt':
+      return v.date ? v.v.slice(0, 10) : v.v.replace(/\.0{6}$/, '');
+    case 'time':
+      return formatTime(v.v);
+    case 'json':
+      return jsonText(v.v);
   }
 }
 
@@ -157,7 +189,10 @@ const pad = (n: number | bigint, w = 2) => String(n).padStart(w, '0');
  */
 export function parseDateTime(s: string, zoneMinutes: number): { v: string; date: boolean } | undefined {
   const t = s.trim();
-  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{0,9}))?)?)?\s*(Z|[+-]\d{1,2}:\d{2})?$/i.exec(t);
+  let m =
+    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{0,9}))?)?)?\s*(Z|[+-]\d{1,2}:\d{2})?$/i.exec(
+      t,
+    );
   if (!m) {
     const d = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})(?:\.(\d{0,9}))?)?$/.exec(t);
     if (!d) return undefined;
@@ -168,7 +203,13 @@ export function parseDateTime(s: string, zoneMinutes: number): { v: string; date
   const micros = (frac ?? '').padEnd(6, '0').slice(0, 6);
   let out = `${y}-${pad(Number(mo))}-${pad(Number(d))} ${pad(Number(h ?? 0))}:${pad(Number(mi ?? 0))}:${pad(Number(se ?? 0))}.${micros}`;
   if (off) {
-    const offMin = off.toUpperCase() === 'Z' ? 0 : (() => { const [hh, mm] = off.slice(1).split(':'); return (Number(hh) * 60 + Number(mm)) * (off[0] === '-' ? -1 : 1); })();
+    const offMin =
+      off.toUpperCase() === 'Z'
+        ? 0
+        : (() => {
+            const [hh, mm] = off.slice(1).split(':');
+            return (Number(hh) * 60 + Number(mm)) * (off[0] === '-' ? -1 : 1);
+          })();
     out = shiftDateTime(out, zoneMinutes - offMin);
   }
   return { v: out, date };
@@ -198,12 +239,22 @@ export function fromEpochMicros(us: bigint): string {
 
 export function parseTime(s: string): bigint | undefined {
   const t = s.trim();
-  const m = /^(-)?(?:(\d+)\s+)?(\d+):(\d{1,2})(?::(\d{1,2}))?(?:\.(\d{0,9}))?$/.exec(t) ?? (() => {
-    const d = /^(-)?(\d{1,})(?:\.(\d{0,9}))?$/.exec(t);
-    if (!d) return null;
-    const digits = d[2]!.padStart(6, '0');
-    return [d[0], d[1], undefined, digits.slice(0, -4), digits.slice(-4, -2), digits.slice(-2), d[3]] as unknown as RegExpExecArray;
-  })();
+  const m =
+    /^(-)?(?:(\d+)\s+)?(\d+):(\d{1,2})(?::(\d{1,2}))?(?:\.(\d{0,9}))?$/.exec(t) ??
+    (() => {
+      const d = /^(-)?(\d{1,})(?:\.(\d{0,9}))?$/.exec(t);
+      if (!d) return null;
+      const digits = d[2]!.padStart(6, '0');
+      return [
+        d[0],
+        d[1],
+        undefined,
+        digits.slice(0, -4),
+        digits.slice(-4, -2),
+        digits.slice(-2),
+        d[3],
+      ] as unknown as RegExpExecArray;
+    })();
   if (!m) return undefined;
   const [, neg, days, h, mi, se, frac] = m;
   const secs = BigInt(Number(days ?? 0) * 24 + Number(h)) * 3600n + BigInt(Number(mi)) * 60n + BigInt(Number(se ?? 0));
@@ -214,16 +265,23 @@ export function parseTime(s: string): bigint | undefined {
 export function formatTime(us: bigint): string {
   const neg = us < 0n;
   let a = neg ? -us : us;
-  const frac = a % 1_000_000n; a /= 1_000_000n;
-  const s = a % 60n; a /= 60n;
-  const m = a % 60n; const h = a / 60n;
+  const frac = a % 1_000_000n;
+  a /= 1_000_000n;
+  const s = a % 60n;
+  a /= 60n;
+  const m = a % 60n;
+  const h = a / 60n;
   return `${neg ? '-' : ''}${pad(h)}:${pad(m)}:${pad(s)}${frac ? `.${pad(frac, 6)}` : ''}`;
 }
 
 function timeDigits(us: bigint): bigint {
-  const neg = us < 0n; let a = neg ? -us : us;
+  const neg = us < 0n;
+  let a = neg ? -us : us;
   a /= 1_000_000n;
-  const s = a % 60n; a /= 60n; const m = a % 60n; const h = a / 60n;
+  const s = a % 60n;
+  a /= 60n;
+  const m = a % 60n;
+  const h = a / 60n;
   const n = h * 10000n + m * 100n + s;
   return neg ? -n : n;
 }
@@ -248,7 +306,10 @@ export function toDateTime(v: Val, zone: number): Val {
 export function jsonText(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return `[${v.map(jsonText).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}: ${jsonText(x)}`).join(', ')}}`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${jsonText(x)}`)
+      .join(', ')}}`;
   return JSON.stringify(v);
 }
 
@@ -257,7 +318,11 @@ export function asJsonDoc(v: Val, fn: string): unknown {
   if (v === null) return undefined;
   if (v.k === 'json') return v.v;
   if (v.k === 'str' || v.k === 'bytes') {
-    try { return JSON.parse(toStr(v)!); } catch { throw new ExprEvalError(`${fn}: invalid JSON text ${JSON.stringify(toStr(v)!.slice(0, 60))}`); }
+    try {
+      return JSON.parse(toStr(v)!);
+    } catch {
+      throw new ExprEvalError(`${fn}: invalid JSON text ${JSON.stringify(toStr(v)!.slice(0, 60))}`);
+    }
   }
   throw new ExprEvalError(`${fn}: argument is not a JSON document`);
 }
@@ -266,23 +331,40 @@ export function asJsonDoc(v: Val, fn: string): unknown {
 export function toJsonValue(v: Val): unknown {
   if (v === null) return null;
   switch (v.k) {
-    case 'json': return v.v;
-    case 'int': return Number(v.v);
-    case 'dec': case 'real': return Number(v.v);
-    default: return toStr(v);
+    case 'json':
+      return v.v;
+    case 'int':
+      return Number(v.v);
+    case 'dec':
+    case 'real':
+      return Number(v.v);
+    default:
+      return toStr(v);
   }
 }
 
 const jsonRank = (x: unknown): number =>
-  x === null ? 0 : typeof x === 'number' ? 1 : typeof x === 'string' ? 2 : Array.isArray(x) ? 4 : typeof x === 'object' ? 3 : 5;
+  x === null
+    ? 0
+    : typeof x === 'number'
+      ? 1
+      : typeof x === 'string'
+        ? 2
+        : Array.isArray(x)
+          ? 4
+          : typeof x === 'object'
+            ? 3
+            : 5;
 
 export function compareJson(a: unknown, b: unknown): number {
-  const ra = jsonRank(a), rb = jsonRank(b);
+  const ra = jsonRank(a),
+    rb = jsonRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
   if (typeof a === 'number') return a < (b as number) ? -1 : a > (b as number) ? 1 : 0;
   if (typeof a === 'string') return Buffer.compare(Buffer.from(a), Buffer.from(b as string));
   if (typeof a === 'boolean') return a === b ? 0 : a ? 1 : -1;
-  const ta = jsonText(a), tb = jsonText(b);
+  const ta = jsonText(a),
+    tb = jsonText(b);
   return ta === tb ? 0 : ta < tb ? -1 : 1;
 }
 
@@ -290,12 +372,15 @@ export function compareJson(a: unknown, b: unknown): number {
 
 function compareNum(a: Val, b: Val): number {
   if (a!.k === 'real' || b!.k === 'real') {
-    const x = toReal(a)!, y = toReal(b)!;
+    const x = toReal(a)!,
+      y = toReal(b)!;
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  const x = toDec(a)!, y = toDec(b)!;
+  const x = toDec(a)!,
+    y = toDec(b)!;
   const s = Math.max(x.s, y.s);
-  const p = scaleTo(x, s), q = scaleTo(y, s);
+  const p = scaleTo(x, s),
+    q = scaleTo(y, s);
   return p < q ? -1 : p > q ? 1 : 0;
 }
 
@@ -308,21 +393,26 @@ export function compare(a: Val, b: Val, zone: number): number | null {
     return compareJson(a.k === 'json' ? a.v : toJsonValue(a), b.k === 'json' ? b.v : toJsonValue(b));
   }
   if (a.k === 'dt' || b.k === 'dt') {
-    const x = asDateTime(a, zone), y = asDateTime(b, zone);
+    const x = asDateTime(a, zone),
+      y = asDateTime(b, zone);
     if (x && y) return x.v < y.v ? -1 : x.v > y.v ? 1 : 0;
   }
   if (a.k === 'time' || b.k === 'time') {
-    const x = a.k === 'time' ? a.v : parseTime(toStr(a)!), y = b.k === 'time' ? b.v : parseTime(toStr(b)!);
+    const x = a.k === 'time' ? a.v : parseTime(toStr(a)!),
+      y = b.k === 'time' ? b.v : parseTime(toStr(b)!);
     if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0;
   }
-  const numA = isNumeric(a) || (a.k === 'bytes' && a.lit), numB = isNumeric(b) || (b.k === 'bytes' && b.lit);
+  const numA = isNumeric(a) || (a.k === 'bytes' && a.lit),
+    numB = isNumeric(b) || (b.k === 'bytes' && b.lit);
   if ((isNumeric(a) || isNumeric(b)) && numA && numB) return compareNum(toNumeric(a), toNumeric(b));
   if (isNumeric(a) || isNumeric(b)) {
-    const x = toReal(a)!, y = toReal(b)!;
+    const x = toReal(a)!,
+      y = toReal(b)!;
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (a.k === 'bytes' || b.k === 'bytes') {
-    const x = a.k === 'bytes' ? a.v : Buffer.from(toStr(a)!), y = b.k === 'bytes' ? b.v : Buffer.from(toStr(b)!);
+    const x = a.k === 'bytes' ? a.v : Buffer.from(toStr(a)!),
+      y = b.k === 'bytes' ? b.v : Buffer.from(toStr(b)!);
     return Buffer.compare(x, y);
   }
   return Buffer.compare(Buffer.from(trimEnd(toStr(a)!)), Buffer.from(trimEnd(toStr(b)!)));

@@ -24,11 +24,24 @@ export type { ExpressionFilterRule };
 type RowImage = Record<string, string | Buffer | null>;
 export type RowOp = 'insert' | 'update' | 'delete';
 
-interface Compiled { rule: string; key: string; text: string; expr: Expr }
+interface Compiled {
+  rule: string;
+  key: string;
+  text: string;
+  expr: Expr;
+}
 /** TRUE: the missing side of an update pair; FALSE: an expression naming a column the table does not have. */
 type Bound = 'TRUE' | 'FALSE' | { c: Compiled; cols: Map<string, ColumnInfo> };
-interface BoundTable { insert: Bound[]; update: [Bound, Bound][]; delete: Bound[] }
-interface TableRules { insert: Compiled[]; update: [Compiled | undefined, Compiled | undefined][]; delete: Compiled[] }
+interface BoundTable {
+  insert: Bound[];
+  update: [Bound, Bound][];
+  delete: Bound[];
+}
+interface TableRules {
+  insert: Compiled[];
+  update: [Compiled | undefined, Compiled | undefined][];
+  delete: Compiled[];
+}
 
 export class ExpressionFilter {
   private readonly tables = new Map<string, TableRules>();
@@ -41,18 +54,22 @@ export class ExpressionFilter {
     private readonly warn: (msg: string, detail: Record<string, unknown>) => void = () => undefined,
   ) {
     for (const r of rules) {
-      const c = (key: string, text: string | undefined): Compiled | undefined => (text ? { rule: r.name, key, text, expr: compileExpr(text) } : undefined);
+      const c = (key: string, text: string | undefined): Compiled | undefined =>
+        text ? { rule: r.name, key, text, expr: compileExpr(text) } : undefined;
       const t = this.rulesOf(r.schema, r.table, true)!;
       const ins = c('insert-value-expr', r.insertValueExpr);
       if (ins) t.insert.push(ins);
       const del = c('delete-value-expr', r.deleteValueExpr);
       if (del) t.delete.push(del);
-      const o = c('update-old-value-expr', r.updateOldValueExpr), n = c('update-new-value-expr', r.updateNewValueExpr);
+      const o = c('update-old-value-expr', r.updateOldValueExpr),
+        n = c('update-new-value-expr', r.updateNewValueExpr);
       if (o || n) t.update.push([o, n]);
     }
   }
 
-  get empty(): boolean { return this.tables.size === 0; }
+  get empty(): boolean {
+    return this.tables.size === 0;
+  }
 
   private key(schema: string, table: string): string {
     const k = `${schema}\0${table}`;
@@ -62,7 +79,10 @@ export class ExpressionFilter {
   private rulesOf(schema: string, table: string, create = false): TableRules | undefined {
     const k = this.key(schema, table);
     let t = this.tables.get(k);
-    if (!t && create) { t = { insert: [], update: [], delete: [] }; this.tables.set(k, t); }
+    if (!t && create) {
+      t = { insert: [], update: [], delete: [] };
+      this.tables.set(k, t);
+    }
     return t;
   }
 
@@ -85,13 +105,19 @@ export class ExpressionFilter {
       if (!c) return 'TRUE';
       const missing = [...columnsOf(c.expr)].filter((n) => !byName.has(n.toLowerCase()));
       if (missing.length > 0) {
-        this.warn('expression filter names a column the table does not have: the expression is FALSE until the table has it (as in DM)',
-          { rule: c.rule, key: c.key, expression: c.text, table: `${info.schema}.${info.table}`, columns: missing });
+        this.warn(
+          'expression filter names a column the table does not have: the expression is FALSE until the table has it (as in DM)',
+          { rule: c.rule, key: c.key, expression: c.text, table: `${info.schema}.${info.table}`, columns: missing },
+        );
         return 'FALSE';
       }
       return { c, cols: byName };
     };
-    b = { insert: rules.insert.map(one), update: rules.update.map(([o, n]) => [one(o), one(n)]), delete: rules.delete.map(one) };
+    b = {
+      insert: rules.insert.map(one),
+      update: rules.update.map(([o, n]) => [one(o), one(n)]),
+      delete: rules.delete.map(one),
+    };
     this.bound.set(info, b);
     return b;
   }
@@ -100,15 +126,25 @@ export class ExpressionFilter {
     if (b === 'TRUE') return true;
     if (b === 'FALSE' || !row) return false;
     try {
-      const v = evaluate(b.c.expr, (name) => {
-        const col = b.cols.get(name.toLowerCase())!;
-        return columnValue(row[col.name], col, this.env);
-      }, this.env);
+      const v = evaluate(
+        b.c.expr,
+        (name) => {
+          const col = b.cols.get(name.toLowerCase())!;
+          return columnValue(row[col.name], col, this.env);
+        },
+        this.env,
+      );
       return isTrue(v);
     } catch (err) {
       if (!(err instanceof ExprEvalError)) throw err;
-      throw new DmError('ExpressionFilterEval', `expression filter "${b.c.rule}" (${b.c.key}: ${b.c.text}) cannot be evaluated on a row of ${info.schema}.${info.table}: ${err.message}`,
-        { context: { key: `expression-filter.${b.c.rule}.${b.c.key}`, table: `${info.schema}.${info.table}` }, cause: err });
+      throw new DmError(
+        'ExpressionFilterEval',
+        `expression filter "${b.c.rule}" (${b.c.key}: ${b.c.text}) cannot be evaluated on a row of ${info.schema}.${info.table}: ${err.message}`,
+        {
+          context: { key: `expression-filter.${b.c.rule}.${b.c.key}`, table: `${info.schema}.${info.table}` },
+          cause: err,
+        },
+      );
     }
   }
 }

@@ -34,9 +34,7 @@ export function compilePattern(pattern: string, caseSensitive: boolean): NameMat
     return (name) => re.test(name);
   }
   const tokens = parseWildcard(caseSensitive ? pattern : pattern.toLowerCase(), pattern);
-  return caseSensitive
-    ? (name) => matchWildcard(tokens, name)
-    : (name) => matchWildcard(tokens, name.toLowerCase());
+  return caseSensitive ? (name) => matchWildcard(tokens, name) : (name) => matchWildcard(tokens, name.toLowerCase());
 }
 
 type CharSet = { negate: boolean; ranges: [string, string][] };
@@ -65,7 +63,10 @@ function parseWildcard(p: string, original: string): WildToken[] {
 function parseSet(body: string[]): CharSet {
   let negate = false;
   let i = 0;
-  if (body[0] === '!') { negate = true; i = 1; }
+  if (body[0] === '!') {
+    negate = true;
+    i = 1;
+  }
   const ranges: [string, string][] = [];
   for (; i < body.length; i++) {
     if (body[i + 1] === '-' && i + 2 < body.length) {

@@ -28,20 +28,70 @@ import { DmError } from '../errors/index.ts';
  */
 
 const POSIX: Record<string, string> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`\\{-~',
-  space: '\\t\\n\\v\\f\\r ', upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`\\{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
 };
 
 /** Unicode general categories RE2 knows by their short name; any other \p{Name} is a script. */
-const CATEGORIES = new Set(['C', 'Cc', 'Cf', 'Co', 'Cs', 'L', 'Ll', 'Lm', 'Lo', 'Lt', 'Lu', 'M', 'Mc', 'Me', 'Mn',
-  'N', 'Nd', 'Nl', 'No', 'P', 'Pc', 'Pd', 'Pe', 'Pf', 'Pi', 'Po', 'Ps', 'S', 'Sc', 'Sk', 'Sm', 'So',
-  'Z', 'Zl', 'Zp', 'Zs', 'Any']);
+const CATEGORIES = new Set([
+  'C',
+  'Cc',
+  'Cf',
+  'Co',
+  'Cs',
+  'L',
+  'Ll',
+  'Lm',
+  'Lo',
+  'Lt',
+  'Lu',
+  'M',
+  'Mc',
+  'Me',
+  'Mn',
+  'N',
+  'Nd',
+  'Nl',
+  'No',
+  'P',
+  'Pc',
+  'Pd',
+  'Pe',
+  'Pf',
+  'Pi',
+  'Po',
+  'Ps',
+  'S',
+  'Sc',
+  'Sk',
+  'Sm',
+  'So',
+  'Z',
+  'Zl',
+  'Zp',
+  'Zs',
+  'Any',
+]);
 
 /** Characters that must stay escaped in a JS `u` regex; `-` may (and need) only be escaped inside a class. */
 const JS_SYNTAX = new Set([...'^$\\.*+?()[]{}|/']);
 
-export interface TranslatedRegex { source: string; flags: string }
+export interface TranslatedRegex {
+  source: string;
+  flags: string;
+}
 
 export function translateRe2(pattern: string, caseInsensitive = false): TranslatedRegex {
   return new Re2Translator(pattern).run(caseInsensitive);
@@ -88,18 +138,42 @@ class Re2Translator {
     return { source: this.out, flags: [...flags].sort().join('') };
   }
 
-  private peek(off = 0): string | undefined { return this.cps[this.i + off]; }
+  private peek(off = 0): string | undefined {
+    return this.cps[this.i + off];
+  }
 
   private step(): void {
     const c = this.cps[this.i]!;
     switch (c) {
-      case '\\': this.i++; this.out += this.escape(false); return;
-      case '[': this.i++; this.out += this.charClass(); return;
-      case '(': this.i++; this.out += this.group(); return;
-      case '.': this.i++; this.out += this.dotAll ? '[\\s\\S]' : '[^\\n]'; return;
-      case '{': this.i++; this.out += this.repeatOrLiteral(); return;
-      case '}': case ']': case '/': this.i++; this.out += '\\' + c; return;
-      default: this.i++; this.out += c;
+      case '\\':
+        this.i++;
+        this.out += this.escape(false);
+        return;
+      case '[':
+        this.i++;
+        this.out += this.charClass();
+        return;
+      case '(':
+        this.i++;
+        this.out += this.group();
+        return;
+      case '.':
+        this.i++;
+        this.out += this.dotAll ? '[\\s\\S]' : '[^\\n]';
+        return;
+      case '{':
+        this.i++;
+        this.out += this.repeatOrLiteral();
+        return;
+      case '}':
+      case ']':
+      case '/':
+        this.i++;
+        this.out += '\\' + c;
+        return;
+      default:
+        this.i++;
+        this.out += c;
     }
   }
 
@@ -107,7 +181,10 @@ class Re2Translator {
   private group(): string {
     if (this.peek() !== '?') return '(';
     const rest = this.cps.slice(this.i, this.i + 4).join('');
-    if (rest.startsWith('?:')) { this.i += 2; return '(?:'; }
+    if (rest.startsWith('?:')) {
+      this.i += 2;
+      return '(?:';
+    }
     if (rest.startsWith('?P<') || (rest.startsWith('?<') && rest[2] !== '=' && rest[2] !== '!')) {
       this.i += rest.startsWith('?P<') ? 3 : 2;
       const end = this.cps.indexOf('>', this.i);
@@ -117,7 +194,8 @@ class Re2Translator {
       this.i = end + 1;
       return `(?<${name}>`;
     }
-    if (/^\?(=|!|<=|<!)/.test(rest)) throw bad(this.pattern, 'look-around assertions are not supported by RE2 (nor by DM)');
+    if (/^\?(=|!|<=|<!)/.test(rest))
+      throw bad(this.pattern, 'look-around assertions are not supported by RE2 (nor by DM)');
     throw bad(this.pattern, 'inline flags are only supported at the start of the pattern, e.g. (?i)abc');
   }
 
@@ -138,24 +216,42 @@ class Re2Translator {
     const c = this.cps[this.i++];
     if (c === undefined) throw bad(this.pattern, 'trailing backslash');
     switch (c) {
-      case 'A': case 'z':
+      case 'A':
+      case 'z':
         if (inClass) throw bad(this.pattern, `\\${c} inside a character class`);
         return c === 'A' ? '(?<![\\s\\S])' : '(?![\\s\\S])';
       case 'Q': {
         let lit = '';
-        while (this.i < this.cps.length && !(this.cps[this.i] === '\\' && this.cps[this.i + 1] === 'E')) lit += this.literal(this.cps[this.i++]!, inClass);
+        while (this.i < this.cps.length && !(this.cps[this.i] === '\\' && this.cps[this.i + 1] === 'E'))
+          lit += this.literal(this.cps[this.i++]!, inClass);
         if (this.i < this.cps.length) this.i += 2;
         return lit;
       }
-      case 'd': case 'D': case 'w': case 'W': case 's': case 'S': case 'n': case 't': case 'r': case 'f': case 'v':
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
+      case 's':
+      case 'S':
+      case 'n':
+      case 't':
+      case 'r':
+      case 'f':
+      case 'v':
         return '\\' + c;
-      case 'b': case 'B':
+      case 'b':
+      case 'B':
         if (inClass) throw bad(this.pattern, `\\${c} inside a character class`);
         return '\\' + c;
-      case 'a': return '\\x07';
-      case 'p': case 'P': return this.unicodeClass(c);
-      case 'x': return this.hexEscape();
-      case 'C': throw bad(this.pattern, '\\C (any byte) is not supported');
+      case 'a':
+        return '\\x07';
+      case 'p':
+      case 'P':
+        return this.unicodeClass(c);
+      case 'x':
+        return this.hexEscape();
+      case 'C':
+        throw bad(this.pattern, '\\C (any byte) is not supported');
       default:
         if (c >= '0' && c <= '7') return this.octal(c);
         if (/^[\p{L}\p{N}]$/u.test(c)) throw bad(this.pattern, `invalid escape \\${c}`);
@@ -178,7 +274,10 @@ class Re2Translator {
       name = this.cps[this.i++] ?? '';
     }
     let neg = p === 'P';
-    if (name.startsWith('^')) { neg = !neg; name = name.slice(1); }
+    if (name.startsWith('^')) {
+      neg = !neg;
+      name = name.slice(1);
+    }
     if (!/^[A-Za-z_]+$/.test(name)) throw bad(this.pattern, `invalid Unicode class \\${p}{${name}}`);
     const body = CATEGORIES.has(name) ? name : `Script=${name}`;
     return `\\${neg ? 'P' : 'p'}{${body}}`;
@@ -188,7 +287,8 @@ class Re2Translator {
     if (this.peek() === '{') {
       const end = this.cps.indexOf('}', this.i);
       const hex = end < 0 ? '' : this.cps.slice(this.i + 1, end).join('');
-      if (!/^[0-9A-Fa-f]{1,6}$/.test(hex) || parseInt(hex, 16) > 0x10ffff) throw bad(this.pattern, 'invalid \\x{...} escape');
+      if (!/^[0-9A-Fa-f]{1,6}$/.test(hex) || parseInt(hex, 16) > 0x10ffff)
+        throw bad(this.pattern, 'invalid \\x{...} escape');
       this.i = end + 1;
       return `\\u{${hex}}`;
     }
@@ -209,12 +309,18 @@ class Re2Translator {
   /** After `[`: a bracket expression. A `]` right after `[` or `[^` is a literal, as in Go. */
   private charClass(): string {
     let out = '[';
-    if (this.peek() === '^') { out += '^'; this.i++; }
+    if (this.peek() === '^') {
+      out += '^';
+      this.i++;
+    }
     let first = true;
     for (;;) {
       const c = this.cps[this.i];
       if (c === undefined) throw bad(this.pattern, 'missing closing ]');
-      if (c === ']' && !first) { this.i++; return out + ']'; }
+      if (c === ']' && !first) {
+        this.i++;
+        return out + ']';
+      }
       first = false;
       if (c === '[' && this.peek(1) === ':') {
         const end = this.cps.indexOf(']', this.i);

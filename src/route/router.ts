@@ -4,7 +4,10 @@ import { compilePattern, type NameMatcher } from '../filter/pattern.ts';
 import { compileRe2 } from '../filter/re2.ts';
 
 /** DM extended columns of one upstream table: column names and the values every row of it carries. */
-export interface ExtendedColumns { columns: string[]; values: string[] }
+export interface ExtendedColumns {
+  columns: string[];
+  values: string[];
+}
 
 /**
  * DM table routing, as DM's syncer/loader do it today: tidb `pkg/util/regexpr-router` `RouteTable.Route`
@@ -48,9 +51,24 @@ export class Router {
       }
       const extractors: CompiledRule['extractors'] = [];
       // DM's order: table, schema, source.
-      if (rule.extractTable) extractors.push({ column: rule.extractTable.targetColumn, re: compileRe2(rule.extractTable.regexp), of: 'table' });
-      if (rule.extractSchema) extractors.push({ column: rule.extractSchema.targetColumn, re: compileRe2(rule.extractSchema.regexp), of: 'schema' });
-      if (rule.extractSource) extractors.push({ column: rule.extractSource.targetColumn, re: compileRe2(rule.extractSource.regexp), of: 'source' });
+      if (rule.extractTable)
+        extractors.push({
+          column: rule.extractTable.targetColumn,
+          re: compileRe2(rule.extractTable.regexp),
+          of: 'table',
+        });
+      if (rule.extractSchema)
+        extractors.push({
+          column: rule.extractSchema.targetColumn,
+          re: compileRe2(rule.extractSchema.regexp),
+          of: 'schema',
+        });
+      if (rule.extractSource)
+        extractors.push({
+          column: rule.extractSource.targetColumn,
+          re: compileRe2(rule.extractSource.regexp),
+          of: 'source',
+        });
       const c: CompiledRule = { rule, schema: compilePattern(rule.schemaPattern, caseSensitive), extractors };
       if (rule.tablePattern !== '') c.table = compilePattern(rule.tablePattern, caseSensitive);
       return c;
@@ -102,7 +120,14 @@ export class Router {
     for (const x of rule.extractors) {
       const m = x.re.exec(x.of === 'table' ? table : x.of === 'schema' ? schema : source);
       columns.push(x.column);
-      values.push(m ? m.slice(1).map((g) => g ?? '').join('') : '');
+      values.push(
+        m
+          ? m
+              .slice(1)
+              .map((g) => g ?? '')
+              .join('')
+          : '',
+      );
     }
     return { columns, values };
   }
@@ -123,10 +148,15 @@ export class Router {
     const deciding = table === '' || tableRules.length === 0 ? schemaRules : tableRules;
     if (deciding.length > 1) {
       const names = deciding.map((r) => r.rule.name || `${r.rule.schemaPattern}/${r.rule.tablePattern}`).join(', ');
-      throw new DmError('ConfigInvalid', `table \`${schema}\`.\`${table}\` matches more than one route rule: ${names}`, {
-        context: { table: `${schema}.${table}` },
-        suggestion: 'Make the routes disjoint: a table may match at most one table-level rule, and one schema-level rule.',
-      });
+      throw new DmError(
+        'ConfigInvalid',
+        `table \`${schema}\`.\`${table}\` matches more than one route rule: ${names}`,
+        {
+          context: { table: `${schema}.${table}` },
+          suggestion:
+            'Make the routes disjoint: a table may match at most one table-level rule, and one schema-level rule.',
+        },
+      );
     }
     const rule = deciding[0]?.rule;
     return {

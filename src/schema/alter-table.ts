@@ -1,10 +1,25 @@
 import type { Token } from '../sql/lexer.ts';
 import { defaultCollation, normalizeCharset, normalizeCollation } from './charsets.ts';
-import { convertColumn, inlineKeys, parseColumnDef, resolveColumn, type CharsetDefault, type ColumnRules, type ColumnSpec } from './column-def.ts';
+import {
+  convertColumn,
+  inlineKeys,
+  parseColumnDef,
+  resolveColumn,
+  type CharsetDefault,
+  type ColumnRules,
+  type ColumnSpec,
+} from './column-def.ts';
 import { Cursor, ParseError, StaleModel, Unsupported, splitTopLevel } from './cursor.ts';
 import { defaultFromTokens } from './default-value.ts';
 import { buildIndexes, ifNotExistsName, parseIndexDef } from './indexes.ts';
-import { sameName, tableOf, type IndexSpec, type TrackedColumn, type TrackedIndex, type TrackedTable } from './model.ts';
+import {
+  sameName,
+  tableOf,
+  type IndexSpec,
+  type TrackedColumn,
+  type TrackedIndex,
+  type TrackedTable,
+} from './model.ts';
 import { readTableOptions, resolveTableCharset, type TableOptions } from './table-options.ts';
 
 /**
@@ -52,7 +67,16 @@ export interface AlterOutcome {
 
 /** Parses the ALTER TABLE clauses in tokens [from, to). */
 function parseAlterClauses(t: Token[], from: number, to: number): AlterPlan {
-  const plan: AlterPlan = { create: [], drops: [], renameColumns: [], addIndexes: [], dropIndexes: [], renameIndexes: [], defaults: [], options: {} };
+  const plan: AlterPlan = {
+    create: [],
+    drops: [],
+    renameColumns: [],
+    addIndexes: [],
+    dropIndexes: [],
+    renameIndexes: [],
+    defaults: [],
+    options: {},
+  };
   for (const [start, end] of splitTopLevel(t, from, to)) alterClause(new Cursor(t, start, end), plan);
   return plan;
 }
@@ -106,7 +130,8 @@ function alterClause(c: Cursor, plan: AlterPlan): void {
   }
   if (c.kw('CONVERT')) {
     if (c.kw('TO')) {
-      if (!(c.kw('CHARACTER', 'SET') || c.kw('CHARSET') || c.kw('CHAR', 'SET'))) throw new ParseError(`expected CHARACTER SET ${c.where()}`);
+      if (!(c.kw('CHARACTER', 'SET') || c.kw('CHARSET') || c.kw('CHAR', 'SET')))
+        throw new ParseError(`expected CHARACTER SET ${c.where()}`);
       const charset = c.stringOrName();
       const conv: { charset: string; collate?: string } = { charset };
       if (c.kw('COLLATE')) conv.collate = c.stringOrName();
@@ -126,8 +151,29 @@ function alterClause(c: Cursor, plan: AlterPlan): void {
     }
     throw new ParseError(`unexpected CONVERT ${c.where()}`);
   }
-  if (c.kwAny('FORCE', 'ENABLE', 'DISABLE', 'DISCARD', 'IMPORT', 'ORDER', 'ANALYZE', 'CHECK', 'OPTIMIZE', 'REBUILD',
-    'REPAIR', 'TRUNCATE', 'COALESCE', 'REORGANIZE', 'EXCHANGE', 'REMOVE', 'UPGRADE', 'WITH', 'WITHOUT')) {
+  if (
+    c.kwAny(
+      'FORCE',
+      'ENABLE',
+      'DISABLE',
+      'DISCARD',
+      'IMPORT',
+      'ORDER',
+      'ANALYZE',
+      'CHECK',
+      'OPTIMIZE',
+      'REBUILD',
+      'REPAIR',
+      'TRUNCATE',
+      'COALESCE',
+      'REORGANIZE',
+      'EXCHANGE',
+      'REMOVE',
+      'UPGRADE',
+      'WITH',
+      'WITHOUT',
+    )
+  ) {
     // FORCE, ENABLE/DISABLE KEYS, tablespaces, ORDER BY, partition maintenance, WITH[OUT] VALIDATION
     c.i = c.end;
     return;
@@ -159,7 +205,10 @@ function columnWithKeys(c: Cursor, plan: AlterPlan, ifNotExists: boolean): Colum
 }
 
 function addClause(c: Cursor, plan: AlterPlan): void {
-  if (c.kw('PARTITION') || c.kw('PERIOD')) { c.i = c.end; return; }
+  if (c.kw('PARTITION') || c.kw('PERIOD')) {
+    c.i = c.end;
+    return;
+  }
   if (c.kw('SYSTEM', 'VERSIONING')) throw new Unsupported('ADD SYSTEM VERSIONING adds hidden columns; not modelled');
   const explicitColumn = c.kw('COLUMN');
   if (!explicitColumn) {
@@ -180,7 +229,10 @@ function addClause(c: Cursor, plan: AlterPlan): void {
       const sub = new Cursor(c.t, s, e);
       const idx = parseIndexDef(sub);
       if (idx === null) continue;
-      if (idx !== undefined) { plan.addIndexes.push(idx); continue; }
+      if (idx !== undefined) {
+        plan.addIndexes.push(idx);
+        continue;
+      }
       plan.create.push({ kind: 'add', spec: columnWithKeys(sub, plan, ifNotExists), ifNotExists });
     }
     return;
@@ -189,7 +241,10 @@ function addClause(c: Cursor, plan: AlterPlan): void {
 }
 
 function dropClause(c: Cursor, plan: AlterPlan): void {
-  if (c.kw('PRIMARY', 'KEY')) { plan.dropIndexes.push({ name: 'PRIMARY', ifExists: false }); return end(c); }
+  if (c.kw('PRIMARY', 'KEY')) {
+    plan.dropIndexes.push({ name: 'PRIMARY', ifExists: false });
+    return end(c);
+  }
   if (c.kwAny('INDEX', 'KEY')) {
     const ifExists = c.kw('IF', 'EXISTS');
     plan.dropIndexes.push({ name: c.ident(), ifExists });
@@ -214,17 +269,30 @@ function dropClause(c: Cursor, plan: AlterPlan): void {
 }
 
 /** The table default charset/collation after the statement's options. `dbDefault` resolves `DEFAULT`. */
-function newTableDefault(old: CharsetDefault, plan: AlterPlan, dbDefault: CharsetDefault): { table: CharsetDefault; convert?: CharsetDefault } {
+function newTableDefault(
+  old: CharsetDefault,
+  plan: AlterPlan,
+  dbDefault: CharsetDefault,
+): { table: CharsetDefault; convert?: CharsetDefault } {
   if (plan.convertTo) {
-    const cs = plan.convertTo.charset.toUpperCase() === 'DEFAULT' ? dbDefault.charset : normalizeCharset(plan.convertTo.charset);
+    const cs =
+      plan.convertTo.charset.toUpperCase() === 'DEFAULT' ? dbDefault.charset : normalizeCharset(plan.convertTo.charset);
     // CONVERT TO CHARACTER SET DEFAULT: the database's charset with that charset's default collation (measured)
-    const coll = plan.convertTo.collate !== undefined ? normalizeCollation(plan.convertTo.collate) : defaultCollation(cs);
+    const coll =
+      plan.convertTo.collate !== undefined ? normalizeCollation(plan.convertTo.collate) : defaultCollation(cs);
     return { table: { charset: cs, collation: coll }, convert: { charset: cs, collation: coll } };
   }
   return { table: resolveTableCharset(plan.options, old, dbDefault) };
 }
 
-export function applyAlter(table: TrackedTable, t: Token[], from: number, to: number, dbDefault: CharsetDefault, rules: ColumnRules): AlterOutcome {
+export function applyAlter(
+  table: TrackedTable,
+  t: Token[],
+  from: number,
+  to: number,
+  dbDefault: CharsetDefault,
+  rules: ColumnRules,
+): AlterOutcome {
   const plan = parseAlterClauses(t, from, to);
   const { table: tableDefault, convert } = newTableDefault(table, plan, dbDefault);
   const has = (name: string): boolean => table.columns.some((col) => sameName(col.name, name));
@@ -240,8 +308,10 @@ export function applyAlter(table: TrackedTable, t: Token[], from: number, to: nu
     create.push(item);
   }
   const drops = plan.drops.filter((d) => !(d.ifExists && !has(d.name)));
-  for (const d of drops) if (!has(d.name)) throw new StaleModel(`column ${d.name} is not in the model of ${table.schema}.${table.table}`);
-  for (const r of plan.renameColumns) if (!has(r.from)) throw new StaleModel(`column ${r.from} is not in the model of ${table.schema}.${table.table}`);
+  for (const d of drops)
+    if (!has(d.name)) throw new StaleModel(`column ${d.name} is not in the model of ${table.schema}.${table.table}`);
+  for (const r of plan.renameColumns)
+    if (!has(r.from)) throw new StaleModel(`column ${r.from} is not in the model of ${table.schema}.${table.table}`);
 
   // 1. columns: in place, then positioned / added ones in statement order
   const renamed = new Map<string, string | null>(); // lower-case old name -> new name, null when dropped
@@ -251,7 +321,10 @@ export function applyAlter(table: TrackedTable, t: Token[], from: number, to: nu
   const consumed = new Set<CreateItem>();
   const resolve = (spec: ColumnSpec): TrackedColumn => resolveColumn(spec, tableDefault, rules, convert);
   for (const col of table.columns) {
-    if (drops.some((d) => sameName(d.name, col.name))) { renamed.set(col.name.toLowerCase(), null); continue; }
+    if (drops.some((d) => sameName(d.name, col.name))) {
+      renamed.set(col.name.toLowerCase(), null);
+      continue;
+    }
     const change = create.find((x) => x.kind === 'change' && !consumed.has(x) && sameName(x.old, col.name));
     if (change) {
       consumed.add(change);
@@ -263,7 +336,8 @@ export function applyAlter(table: TrackedTable, t: Token[], from: number, to: nu
     let kept = convert ? convertColumn(col, convert) : col;
     const def = plan.defaults.filter((d) => sameName(d.name, col.name)).pop();
     // DROP DEFAULT leaves a nullable column its DEFAULT NULL (information_schema still shows one: measured).
-    if (def && !kept.generated && kept.hasDefault !== (def.has || kept.nullable)) kept = { ...kept, hasDefault: def.has || kept.nullable };
+    if (def && !kept.generated && kept.hasDefault !== (def.has || kept.nullable))
+      kept = { ...kept, hasDefault: def.has || kept.nullable };
     if (def && !kept.generated) {
       // The value too (the binlog event filter compares it): DROP DEFAULT or SET DEFAULT NULL leave none.
       const v = def.value ? defaultFromTokens(t, def.value[0], def.value[1], kept.dataType) : undefined;
@@ -300,17 +374,32 @@ export function applyAlter(table: TrackedTable, t: Token[], from: number, to: nu
     else if ('first' in pos) cols.unshift(slot);
     else {
       const k = cols.findIndex((s) => sameName(s.col.name, pos.after));
-      if (k < 0) throw new StaleModel(`AFTER ${pos.after}: no such column in the model of ${table.schema}.${table.table}`);
+      if (k < 0)
+        throw new StaleModel(`AFTER ${pos.after}: no such column in the model of ${table.schema}.${table.table}`);
       cols.splice(k + 1, 0, slot);
     }
   }
   const columns = cols.map((s) => s.col);
 
   // 2. indexes
-  const { indexes, columns: finalColumns } = changeIndexes(table, columns, renamed, plan.dropIndexes, plan.renameIndexes, plan.addIndexes);
+  const { indexes, columns: finalColumns } = changeIndexes(
+    table,
+    columns,
+    renamed,
+    plan.dropIndexes,
+    plan.renameIndexes,
+    plan.addIndexes,
+  );
 
   const out: AlterOutcome = {
-    table: tableOf({ schema: table.schema, table: table.table, columns: finalColumns, indexes, charset: tableDefault.charset, collation: tableDefault.collation }),
+    table: tableOf({
+      schema: table.schema,
+      table: table.table,
+      columns: finalColumns,
+      indexes,
+      charset: tableDefault.charset,
+      collation: tableDefault.collation,
+    }),
   };
   if (plan.renameTo) out.renameTo = plan.renameTo;
   if (plan.partitionToTable) out.partitionToTable = plan.partitionToTable;
@@ -333,10 +422,13 @@ export function changeIndexes(
 ): { indexes: TrackedIndex[]; columns: TrackedColumn[] } {
   let indexes: TrackedIndex[] = table.indexes.map((i) => ({ ...i, columns: [...i.columns] }));
   for (const d of dropIndexes) {
-    const k = indexes.findIndex((i) => (d.name === 'PRIMARY' && !d.constraint ? i.kind === 'primary' : sameName(i.name, d.name)));
+    const k = indexes.findIndex((i) =>
+      d.name === 'PRIMARY' && !d.constraint ? i.kind === 'primary' : sameName(i.name, d.name),
+    );
     // DROP CONSTRAINT drops a UNIQUE key of that name in MariaDB 10.11; otherwise it names a CHECK or FOREIGN KEY
     if (k >= 0 && (!d.constraint || indexes[k]!.kind === 'unique')) indexes.splice(k, 1);
-    else if (k < 0 && !d.ifExists) throw new StaleModel(`index ${d.name} is not in the model of ${table.schema}.${table.table}`);
+    else if (k < 0 && !d.ifExists)
+      throw new StaleModel(`index ${d.name} is not in the model of ${table.schema}.${table.table}`);
   }
   for (const r of renameIndexes) {
     const idx = indexes.find((i) => sameName(i.name, r.from));
@@ -344,16 +436,20 @@ export function changeIndexes(
     idx.name = r.to;
   }
   indexes = indexes
-    .map((i) => ({ ...i, columns: i.columns.flatMap((col) => {
-      const n = renamed.get(col.toLowerCase());
-      return n === undefined ? [col] : n === null ? [] : [n];
-    }) }))
+    .map((i) => ({
+      ...i,
+      columns: i.columns.flatMap((col) => {
+        const n = renamed.get(col.toLowerCase());
+        return n === undefined ? [col] : n === null ? [] : [n];
+      }),
+    }))
     .filter((i) => i.columns.length > 0);
   const added: IndexSpec[] = [];
   for (const spec of addIndexes) {
     if (spec.ifNotExists) {
       const n = ifNotExistsName(spec)!;
-      if (indexes.some((i) => sameName(i.name, n)) || added.some((a) => a.name !== undefined && sameName(a.name, n))) continue;
+      if (indexes.some((i) => sameName(i.name, n)) || added.some((a) => a.name !== undefined && sameName(a.name, n)))
+        continue;
     }
     added.push(spec);
   }
@@ -362,6 +458,8 @@ export function changeIndexes(
   return {
     indexes,
     // A nullable column's implicit DEFAULT NULL goes with its NULL (an explicit DEFAULT v would stay: not told apart).
-    columns: columns.map((col) => (pk.some((p) => sameName(p, col.name)) && col.nullable ? { ...col, nullable: false, hasDefault: false } : col)),
+    columns: columns.map((col) =>
+      pk.some((p) => sameName(p, col.name)) && col.nullable ? { ...col, nullable: false, hasDefault: false } : col,
+    ),
   };
 }

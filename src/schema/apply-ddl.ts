@@ -44,9 +44,16 @@ export type ApplyResult =
 
 export function applyDdl(tracker: SchemaTracker, sql: string, currentSchema: string): ApplyResult {
   const a = analyze(sql);
-  const tables = namesOf(a, currentSchema).map((n) => ({ schema: tracker.fold(n.schema), table: tracker.fold(n.table) }));
+  const tables = namesOf(a, currentSchema).map((n) => ({
+    schema: tracker.fold(n.schema),
+    table: tracker.fold(n.table),
+  }));
   switch (a.kind) {
-    case 'begin': case 'commit': case 'rollback': case 'dml': case 'skip':
+    case 'begin':
+    case 'commit':
+    case 'rollback':
+    case 'dml':
+    case 'skip':
       return { ok: true, changed: [] };
     case 'unknown':
       return { ok: false, code: ApplyFailure.Unsupported, reason: a.skipReason ?? 'statement not recognised', tables };
@@ -59,16 +66,32 @@ export function applyDdl(tracker: SchemaTracker, sql: string, currentSchema: str
     if (err instanceof Unsupported) return { ok: false, code: ApplyFailure.Unsupported, reason: err.message, tables };
     if (err instanceof UnknownObject) return { ok: false, code: err.code, reason: err.message, tables };
     if (err instanceof StaleModel) return { ok: false, code: ApplyFailure.UnknownTable, reason: err.message, tables };
-    if (err instanceof ParseError || err instanceof CharsetError) return { ok: false, code: ApplyFailure.Unreadable, reason: err.message, tables };
+    if (err instanceof ParseError || err instanceof CharsetError)
+      return { ok: false, code: ApplyFailure.Unreadable, reason: err.message, tables };
     throw err;
   }
 }
 
 /** ALTER DATABASE <these> ... has no name: it alters the current database. */
-const DB_OPTION_WORDS = new Set(['DEFAULT', 'CHARACTER', 'CHARSET', 'CHAR', 'COLLATE', 'COMMENT', 'READ', 'ENCRYPTION', 'UPGRADE']);
+const DB_OPTION_WORDS = new Set([
+  'DEFAULT',
+  'CHARACTER',
+  'CHARSET',
+  'CHAR',
+  'COLLATE',
+  'COMMENT',
+  'READ',
+  'ENCRYPTION',
+  'UPGRADE',
+]);
 
 class UnknownObject extends Error {
-  constructor(readonly code: ApplyFailureCode, message: string) { super(message); }
+  constructor(
+    readonly code: ApplyFailureCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function namesOf(a: Analysis, currentSchema: string): TableName[] {
@@ -80,7 +103,11 @@ function namesOf(a: Analysis, currentSchema: string): TableName[] {
 class Applier {
   private readonly c: Cursor;
 
-  constructor(private readonly tracker: SchemaTracker, t: Token[], private readonly currentSchema: string) {
+  constructor(
+    private readonly tracker: SchemaTracker,
+    t: Token[],
+    private readonly currentSchema: string,
+  ) {
     let end = t.length;
     while (end > 0 && t[end - 1]!.type === 'op' && t[end - 1]!.text === ';') end--;
     this.c = new Cursor(t, statementStart(t), end);
@@ -88,17 +115,28 @@ class Applier {
 
   run(a: Analysis): ApplyResult {
     switch (a.eventType) {
-      case 'create database': return this.createDatabase();
-      case 'alter database': return this.alterDatabase();
-      case 'drop database': return this.dropDatabase();
-      case 'create table': return this.createTable();
-      case 'alter table': return this.alterTable();
-      case 'drop table': return this.dropTables();
-      case 'rename table': return this.renameTables();
-      case 'truncate table': return { ok: true, changed: [] };
-      case 'create index': return this.createIndex();
-      case 'drop index': return this.dropIndex();
-      default: throw new Unsupported(`${a.eventType ?? 'this statement'} is not modelled`);
+      case 'create database':
+        return this.createDatabase();
+      case 'alter database':
+        return this.alterDatabase();
+      case 'drop database':
+        return this.dropDatabase();
+      case 'create table':
+        return this.createTable();
+      case 'alter table':
+        return this.alterTable();
+      case 'drop table':
+        return this.dropTables();
+      case 'rename table':
+        return this.renameTables();
+      case 'truncate table':
+        return { ok: true, changed: [] };
+      case 'create index':
+        return this.createIndex();
+      case 'drop index':
+        return this.dropIndex();
+      default:
+        throw new Unsupported(`${a.eventType ?? 'this statement'} is not modelled`);
     }
   }
 
@@ -126,7 +164,8 @@ class Applier {
     c.kwAny('DATABASE', 'SCHEMA');
     let name = this.currentSchema;
     const next = c.peek();
-    if (next !== undefined && (next.type !== 'word' || !DB_OPTION_WORDS.has(next.upper)) && c.isIdent()) name = c.ident();
+    if (next !== undefined && (next.type !== 'word' || !DB_OPTION_WORDS.has(next.upper)) && c.isIdent())
+      name = c.ident();
     if (c.kw('UPGRADE')) return { ok: true, changed: [] }; // UPGRADE DATA DIRECTORY NAME
     if (name === '') throw new ParseError('ALTER DATABASE without a name and no current schema');
     const o = this.dbOptions();
@@ -139,7 +178,11 @@ class Applier {
   private dbOptions(): TableOptions {
     const o: TableOptions = {};
     readTableOptions(this.c, o);
-    if (this.c.kw('READ', 'ONLY')) { this.c.op('='); this.c.next(); readTableOptions(this.c, o); }
+    if (this.c.kw('READ', 'ONLY')) {
+      this.c.op('=');
+      this.c.next();
+      readTableOptions(this.c, o);
+    }
     if (!this.c.atEnd()) throw new ParseError(`unexpected ${this.c.where()}`);
     return o;
   }
@@ -170,11 +213,19 @@ class Applier {
       const src = this.tableName();
       if (parenLike) c.mustOp(')');
       const from = this.tracker.get(src.schema, src.table);
-      if (!from) throw new UnknownObject('unknown-table', `CREATE TABLE ... LIKE ${src.schema}.${src.table}: the source table is not in the model`);
+      if (!from)
+        throw new UnknownObject(
+          'unknown-table',
+          `CREATE TABLE ... LIKE ${src.schema}.${src.table}: the source table is not in the model`,
+        );
       t = tableOf({ ...from, schema: name.schema, table: name.table });
     } else {
       const db = this.tracker.getSchema(name.schema);
-      if (!db) throw new UnknownObject('unknown-schema', `database ${name.schema} is not in the model (its default charset is unknown)`);
+      if (!db)
+        throw new UnknownObject(
+          'unknown-schema',
+          `database ${name.schema} is not in the model (its default charset is unknown)`,
+        );
       t = createTableBody(c, name.schema, name.table, db, this.tracker);
     }
     this.tracker.set(t);
@@ -241,7 +292,7 @@ class Applier {
     const key = (n: TableName): string => `${this.tracker.fold(n.schema)}\0${this.tracker.fold(n.table)}`;
     const lookup = (n: TableName): TrackedTable | undefined => {
       const k = key(n);
-      return overlay.has(k) ? overlay.get(k) ?? undefined : this.tracker.get(n.schema, n.table);
+      return overlay.has(k) ? (overlay.get(k) ?? undefined) : this.tracker.get(n.schema, n.table);
     };
     const changed: TableName[] = [];
     do {
@@ -283,7 +334,14 @@ class Applier {
     const name = this.tableName();
     if (c.kw('USING') || c.kw('TYPE')) c.next();
     const spec: IndexSpec = {
-      kind: kindWord === 'UNIQUE' ? 'unique' : kindWord === 'FULLTEXT' ? 'fulltext' : kindWord === 'SPATIAL' ? 'spatial' : 'index',
+      kind:
+        kindWord === 'UNIQUE'
+          ? 'unique'
+          : kindWord === 'FULLTEXT'
+            ? 'fulltext'
+            : kindWord === 'SPATIAL'
+              ? 'spatial'
+              : 'index',
       name: indexName,
       columns: parseKeyParts(c),
     };
@@ -306,7 +364,14 @@ class Applier {
     const name = this.tableName();
     const t = this.mustGet(name);
     const isPrimary = indexName.toUpperCase() === 'PRIMARY';
-    const { indexes, columns } = changeIndexes(t, t.columns, new Map(), [{ name: isPrimary ? 'PRIMARY' : indexName, ifExists }], [], []);
+    const { indexes, columns } = changeIndexes(
+      t,
+      t.columns,
+      new Map(),
+      [{ name: isPrimary ? 'PRIMARY' : indexName, ifExists }],
+      [],
+      [],
+    );
     this.tracker.set(tableOf({ ...t, columns, indexes }));
     return { ok: true, changed: [name] };
   }

@@ -1,4 +1,11 @@
-import { binCollation, charsetOfCollation, defaultCollation, maxBytesPerChar, normalizeCharset, normalizeCollation } from './charsets.ts';
+import {
+  binCollation,
+  charsetOfCollation,
+  defaultCollation,
+  maxBytesPerChar,
+  normalizeCharset,
+  normalizeCollation,
+} from './charsets.ts';
 import type { Token } from '../sql/lexer.ts';
 import { Cursor, ParseError, Unsupported } from './cursor.ts';
 import { defaultFromTokens } from './default-value.ts';
@@ -64,7 +71,10 @@ export interface ColumnSpec {
   onUpdate?: true;
 }
 
-export interface CharsetDefault { charset: string; collation: string }
+export interface CharsetDefault {
+  charset: string;
+  collation: string;
+}
 
 /** Server settings that change column definitions. */
 export interface ColumnRules {
@@ -76,7 +86,11 @@ export interface ColumnRules {
 }
 
 const INT_WIDTH: Record<string, [signed: number, unsigned: number]> = {
-  tinyint: [4, 3], smallint: [6, 5], mediumint: [9, 8], int: [11, 10], bigint: [20, 20],
+  tinyint: [4, 3],
+  smallint: [6, 5],
+  mediumint: [9, 8],
+  int: [11, 10],
+  bigint: [20, 20],
 };
 const TEXTS = ['tinytext', 'text', 'mediumtext', 'longtext'];
 const BLOBS = ['tinyblob', 'blob', 'mediumblob', 'longblob'];
@@ -84,14 +98,64 @@ const LOB_BYTES = [255, 65535, 16777215, 4294967295];
 const MAX_VARCHAR_BYTES = 65535;
 const COMPRESSED = ' /*M!100301 COMPRESSED*/';
 
-const SIMPLE_TYPES = new Set(['bit', 'year', 'date', 'time', 'datetime', 'timestamp', 'binary', 'varbinary', 'tinyblob',
-  'blob', 'mediumblob', 'longblob', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json', 'geometry',
-  'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'uuid',
-  'inet4', 'inet6', 'decimal', 'float', 'double', 'char', 'varchar', 'tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+const SIMPLE_TYPES = new Set([
+  'bit',
+  'year',
+  'date',
+  'time',
+  'datetime',
+  'timestamp',
+  'binary',
+  'varbinary',
+  'tinyblob',
+  'blob',
+  'mediumblob',
+  'longblob',
+  'tinytext',
+  'text',
+  'mediumtext',
+  'longtext',
+  'enum',
+  'set',
+  'json',
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'uuid',
+  'inet4',
+  'inet6',
+  'decimal',
+  'float',
+  'double',
+  'char',
+  'varchar',
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'bigint',
+]);
 const SYNONYMS: Record<string, string> = {
-  INT1: 'tinyint', INT2: 'smallint', INT3: 'mediumint', MIDDLEINT: 'mediumint', INTEGER: 'int', INT4: 'int', INT8: 'bigint',
-  DEC: 'decimal', NUMERIC: 'decimal', FIXED: 'decimal', REAL: 'double', FLOAT8: 'double', FLOAT4: 'float',
-  VARCHARACTER: 'varchar', CHARACTER: 'char',
+  INT1: 'tinyint',
+  INT2: 'smallint',
+  INT3: 'mediumint',
+  MIDDLEINT: 'mediumint',
+  INTEGER: 'int',
+  INT4: 'int',
+  INT8: 'bigint',
+  DEC: 'decimal',
+  NUMERIC: 'decimal',
+  FIXED: 'decimal',
+  REAL: 'double',
+  FLOAT8: 'double',
+  FLOAT4: 'float',
+  VARCHARACTER: 'varchar',
+  CHARACTER: 'char',
 };
 
 /** Index of the smallest TEXT/BLOB type that holds `bytes`. */
@@ -110,14 +174,18 @@ function parseType(c: Cursor): { type: TypeSpec; serial: boolean } {
     if (w === 'NVARCHAR') type.base = 'varchar';
     else if (w === 'NATIONAL' && c.kwAny('VARCHAR', 'VARCHARACTER')) type.base = 'varchar';
     else {
-      if (w === 'NATIONAL' && !c.kwAny('CHAR', 'CHARACTER')) throw new ParseError(`expected CHAR or VARCHAR after NATIONAL ${c.where()}`);
+      if (w === 'NATIONAL' && !c.kwAny('CHAR', 'CHARACTER'))
+        throw new ParseError(`expected CHAR or VARCHAR after NATIONAL ${c.where()}`);
       type.base = c.kwAny('VARYING', 'VARCHAR', 'VARCHARACTER') ? 'varchar' : 'char';
     }
   } else if (w === 'CHAR' || w === 'CHARACTER') {
     type.base = c.kw('VARYING') ? 'varchar' : 'char';
   } else if (w === 'LONG') {
     if (c.kw('VARBINARY')) type.base = 'mediumblob';
-    else { c.kwAny('VARCHAR', 'VARCHARACTER'); type.base = 'mediumtext'; }
+    else {
+      c.kwAny('VARCHAR', 'VARCHARACTER');
+      type.base = 'mediumtext';
+    }
   } else if (w === 'DOUBLE') {
     c.kw('PRECISION');
     type.base = 'double';
@@ -136,7 +204,8 @@ function parseType(c: Cursor): { type: TypeSpec; serial: boolean } {
     c.next();
     if (type.base === 'enum' || type.base === 'set') {
       type.members = [];
-      do type.members.push(c.stringOrName().replace(/ +$/, '')); while (c.op(','));
+      do type.members.push(c.stringOrName().replace(/ +$/, ''));
+      while (c.op(','));
     } else {
       type.len = c.number();
       if (c.op(',')) type.dec = c.number();
@@ -150,15 +219,27 @@ function parseType(c: Cursor): { type: TypeSpec; serial: boolean } {
 export function parseColumnDef(c: Cursor): ColumnSpec {
   const name = c.ident();
   const { type, serial } = parseType(c);
-  const spec: ColumnSpec = { name, type, autoIncrement: serial, generated: false, primary: false, unique: serial, foreignKeys: [], comment: '' };
+  const spec: ColumnSpec = {
+    name,
+    type,
+    autoIncrement: serial,
+    generated: false,
+    primary: false,
+    unique: serial,
+    foreignKeys: [],
+    comment: '',
+  };
   if (serial) spec.notNull = true;
   while (!c.atEnd()) {
     if (c.kw('NOT', 'NULL')) spec.notNull = true;
     else if (c.kw('NULL')) spec.notNull = false;
     else if (c.kw('UNSIGNED')) type.unsigned = true;
-    else if (c.kw('SIGNED')) { /* default */ }
-    else if (c.kw('ZEROFILL')) { type.zerofill = true; type.unsigned = true; }
-    else if (c.kw('BINARY')) type.binaryAttr = true;
+    else if (c.kw('SIGNED')) {
+      /* default */
+    } else if (c.kw('ZEROFILL')) {
+      type.zerofill = true;
+      type.unsigned = true;
+    } else if (c.kw('BINARY')) type.binaryAttr = true;
     else if (c.kw('ASCII')) type.charset = 'latin1';
     else if (c.kw('UNICODE')) type.charset = 'ucs2';
     else if (c.kw('BYTE')) type.charset = 'binary';
@@ -172,11 +253,18 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
       const d = defaultFromTokens(c.t, from, c.i, type.base);
       if (d === undefined) delete spec.default;
       else spec.default = d;
-    } else if (c.kw('ON', 'UPDATE')) { c.skipValue(); spec.onUpdate = true; }
-    else if (c.kw('AUTO_INCREMENT')) spec.autoIncrement = true;
-    else if (c.kw('SERIAL', 'DEFAULT', 'VALUE')) { spec.autoIncrement = true; spec.unique = true; spec.notNull = true; }
-    else if (c.kw('UNIQUE')) { c.kw('KEY'); spec.unique = true; }
-    else if (c.kw('PRIMARY', 'KEY') || c.kw('KEY')) spec.primary = true;
+    } else if (c.kw('ON', 'UPDATE')) {
+      c.skipValue();
+      spec.onUpdate = true;
+    } else if (c.kw('AUTO_INCREMENT')) spec.autoIncrement = true;
+    else if (c.kw('SERIAL', 'DEFAULT', 'VALUE')) {
+      spec.autoIncrement = true;
+      spec.unique = true;
+      spec.notNull = true;
+    } else if (c.kw('UNIQUE')) {
+      c.kw('KEY');
+      spec.unique = true;
+    } else if (c.kw('PRIMARY', 'KEY') || c.kw('KEY')) spec.primary = true;
     else if (c.kw('COMMENT')) spec.comment = c.stringOrName();
     else if (c.kw('GENERATED', 'ALWAYS', 'AS') || c.kw('AS')) {
       if (c.isWord('ROW')) throw new Unsupported('system-versioned tables (AS ROW START/END) are not modelled');
@@ -184,12 +272,19 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
       c.skipParens();
       spec.generated = true;
       const storage = c.kwAny('VIRTUAL', 'STORED', 'PERSISTENT');
-      spec.generation = { expr: tokenText(c.t.slice(open + 1, c.i - (storage ? 2 : 1))), stored: storage === 'STORED' || storage === 'PERSISTENT' };
-    } else if (c.kwAny('INVISIBLE', 'VISIBLE')) { /* still in the row image */ }
-    else if (c.kw('WITHOUT', 'SYSTEM', 'VERSIONING')) { /* no-op */ }
-    else if (c.kw('WITH', 'SYSTEM', 'VERSIONING')) throw new Unsupported('system-versioned tables are not modelled');
-    else if (c.kw('REFERENCES')) { skipReferences(c); spec.foreignKeys.push({}); }
-    else if (c.kw('CONSTRAINT')) {
+      spec.generation = {
+        expr: tokenText(c.t.slice(open + 1, c.i - (storage ? 2 : 1))),
+        stored: storage === 'STORED' || storage === 'PERSISTENT',
+      };
+    } else if (c.kwAny('INVISIBLE', 'VISIBLE')) {
+      /* still in the row image */
+    } else if (c.kw('WITHOUT', 'SYSTEM', 'VERSIONING')) {
+      /* no-op */
+    } else if (c.kw('WITH', 'SYSTEM', 'VERSIONING')) throw new Unsupported('system-versioned tables are not modelled');
+    else if (c.kw('REFERENCES')) {
+      skipReferences(c);
+      spec.foreignKeys.push({});
+    } else if (c.kw('CONSTRAINT')) {
       const constraint = c.isWord('CHECK') || c.isWord('REFERENCES') ? undefined : c.ident();
       if (c.kw('REFERENCES')) {
         skipReferences(c);
@@ -200,11 +295,18 @@ export function parseColumnDef(c: Cursor): ColumnSpec {
       }
     } else if (c.kw('CHECK')) c.skipParens();
     else if (c.kwAny('COLUMN_FORMAT', 'STORAGE')) c.next();
-    else if (c.kw('COMPRESSED')) { type.compressed = true; if (c.op('=')) c.next(); }
-    else if (c.kwAny('REF_SYSTEM_ID', 'SRID', 'ENGINE_ATTRIBUTE', 'SECONDARY_ENGINE_ATTRIBUTE')) { c.op('='); c.skipValue(); }
-    else if (c.kw('FIRST')) spec.position = { first: true };
+    else if (c.kw('COMPRESSED')) {
+      type.compressed = true;
+      if (c.op('=')) c.next();
+    } else if (c.kwAny('REF_SYSTEM_ID', 'SRID', 'ENGINE_ATTRIBUTE', 'SECONDARY_ENGINE_ATTRIBUTE')) {
+      c.op('=');
+      c.skipValue();
+    } else if (c.kw('FIRST')) spec.position = { first: true };
     else if (c.kw('AFTER')) spec.position = { after: c.ident() };
-    else if (c.peek()?.type === 'word' && c.isOp('=', 1)) { c.i += 2; c.skipValue(); } // engine-defined attribute
+    else if (c.peek()?.type === 'word' && c.isOp('=', 1)) {
+      c.i += 2;
+      c.skipValue();
+    } // engine-defined attribute
     else throw new ParseError(`unexpected ${c.where()} in the definition of column ${name}`);
   }
   return spec;
@@ -250,7 +352,12 @@ export function skipReferences(c: Cursor): void {
  * The column as information_schema shows it, in a table whose default charset/collation is `table`.
  * `convertTo` (ALTER TABLE ... CONVERT TO in the same statement) replaces every non-binary charset.
  */
-export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, rules: ColumnRules, convertTo?: CharsetDefault): TrackedColumn {
+export function resolveColumn(
+  spec: ColumnSpec,
+  table: CharsetDefault,
+  rules: ColumnRules,
+  convertTo?: CharsetDefault,
+): TrackedColumn {
   const t = spec.type;
   let columnType: string;
   let charset: string | null = null;
@@ -277,23 +384,43 @@ export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, rules: Co
     charset = 'utf8mb4';
     collation = 'utf8mb4_bin';
   } else if (base === 'binary' || base === 'varbinary' || BLOBS.includes(base)) {
-    columnType = stringType(base === 'binary' ? 'char' : base === 'varbinary' ? 'varchar' : TEXTS[BLOBS.indexOf(base)]!, t, null);
+    columnType = stringType(
+      base === 'binary' ? 'char' : base === 'varbinary' ? 'varchar' : TEXTS[BLOBS.indexOf(base)]!,
+      t,
+      null,
+    );
   } else if (base === 'char' || base === 'varchar' || TEXTS.includes(base) || base === 'enum' || base === 'set') {
     ({ charset, collation } = columnCharset(t, table));
     if (convertTo && charset !== 'binary') ({ charset, collation } = convertTo);
     columnType = stringType(base, t, charset);
-    if (charset === 'binary' && base !== 'enum' && base !== 'set') { charset = null; collation = null; }
+    if (charset === 'binary' && base !== 'enum' && base !== 'set') {
+      charset = null;
+      collation = null;
+    }
   } else {
     columnType = base; // date, geometry types, uuid, inet4, inet6
   }
   if (t.compressed) columnType += COMPRESSED;
-  const implicitNotNull = spec.autoIncrement || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp && !spec.generated);
+  const implicitNotNull =
+    spec.autoIncrement || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp && !spec.generated);
   const nullable = spec.primary ? false : spec.notNull === undefined ? !implicitNotNull : !spec.notNull;
   // information_schema COLUMN_DEFAULT: NULL (none) for generated and AUTO_INCREMENT columns and NOT NULL columns
   // without DEFAULT; NOT NULL TIMESTAMPs get one implicitly when explicit_defaults_for_timestamp is OFF.
-  const hasDefault = spec.generated || spec.autoIncrement ? false
-    : spec.explicitDefault === true || nullable || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp);
-  const col: TrackedColumn = { name: spec.name, columnType, dataType: dataTypeOf(columnType), nullable, generated: spec.generated, charset, collation, comment: spec.comment, hasDefault };
+  const hasDefault =
+    spec.generated || spec.autoIncrement
+      ? false
+      : spec.explicitDefault === true || nullable || (base === 'timestamp' && !rules.explicitDefaultsForTimestamp);
+  const col: TrackedColumn = {
+    name: spec.name,
+    columnType,
+    dataType: dataTypeOf(columnType),
+    nullable,
+    generated: spec.generated,
+    charset,
+    collation,
+    comment: spec.comment,
+    hasDefault,
+  };
   if (spec.generation) col.generation = { ...spec.generation };
   if (spec.default !== undefined) col.default = spec.default;
   if (spec.autoIncrement) col.autoIncrement = true;
@@ -303,7 +430,12 @@ export function resolveColumn(spec: ColumnSpec, table: CharsetDefault, rules: Co
 function columnCharset(t: TypeSpec, table: CharsetDefault): CharsetDefault {
   if (t.charset !== undefined) {
     const charset = t.charset.toUpperCase() === 'DEFAULT' ? table.charset : normalizeCharset(t.charset);
-    const collation = t.collate !== undefined ? normalizeCollation(t.collate) : t.binaryAttr ? binCollation(charset) : defaultCollation(charset);
+    const collation =
+      t.collate !== undefined
+        ? normalizeCollation(t.collate)
+        : t.binaryAttr
+          ? binCollation(charset)
+          : defaultCollation(charset);
     return { charset, collation };
   }
   if (t.collate !== undefined) {
@@ -348,7 +480,10 @@ export function convertColumn(col: TrackedColumn, to: CharsetDefault): TrackedCo
   const len = Number(/\((\d+)\)/.exec(col.columnType)?.[1] ?? 0);
   if (dt === 'char') columnType = `${bin ? 'binary' : 'char'}(${len})`;
   else if (dt === 'varchar') {
-    columnType = len * mbNew <= MAX_VARCHAR_BYTES ? `${bin ? 'varbinary' : 'varchar'}(${len})` : (bin ? BLOBS : TEXTS)[lobIndex(len * mbNew)]!;
+    columnType =
+      len * mbNew <= MAX_VARCHAR_BYTES
+        ? `${bin ? 'varbinary' : 'varchar'}(${len})`
+        : (bin ? BLOBS : TEXTS)[lobIndex(len * mbNew)]!;
   } else if (TEXTS.includes(dt)) {
     const k = TEXTS.indexOf(dt);
     const chars = Math.floor(LOB_BYTES[k]! / mbOld);
@@ -357,7 +492,10 @@ export function convertColumn(col: TrackedColumn, to: CharsetDefault): TrackedCo
   if (col.columnType.endsWith(COMPRESSED) && !columnType.endsWith(COMPRESSED)) columnType += COMPRESSED;
   const keepsCharset = dt === 'enum' || dt === 'set' || !bin;
   return {
-    ...col, columnType, dataType: dataTypeOf(columnType),
-    charset: keepsCharset ? to.charset : null, collation: keepsCharset ? to.collation : null,
+    ...col,
+    columnType,
+    dataType: dataTypeOf(columnType),
+    charset: keepsCharset ? to.charset : null,
+    collation: keepsCharset ? to.collation : null,
   };
 }

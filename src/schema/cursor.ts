@@ -17,11 +17,17 @@ export class StaleModel extends Error {}
 export class Cursor {
   i: number;
 
-  constructor(readonly t: Token[], start = 0, readonly end = t.length) {
+  constructor(
+    readonly t: Token[],
+    start = 0,
+    readonly end = t.length,
+  ) {
     this.i = start;
   }
 
-  atEnd(): boolean { return this.i >= this.end; }
+  atEnd(): boolean {
+    return this.i >= this.end;
+  }
 
   peek(k = 0): Token | undefined {
     const j = this.i + k;
@@ -54,7 +60,10 @@ export class Cursor {
 
   kwAny(...ws: string[]): string | undefined {
     const tok = this.peek();
-    if (tok?.type === 'word' && ws.includes(tok.upper)) { this.i++; return tok.upper; }
+    if (tok?.type === 'word' && ws.includes(tok.upper)) {
+      this.i++;
+      return tok.upper;
+    }
     return undefined;
   }
 
@@ -121,12 +130,22 @@ export class Cursor {
   /** Skips one value: a literal, a name, `f(...)`, `(...)`, `_cs'str'`, `b'01'`, adjacent strings, with a sign. */
   skipValue(): void {
     while (this.isOp('-') || this.isOp('+') || this.isOp('~')) this.i++;
-    if (this.isOp('(')) { this.skipParens(); return; }
+    if (this.isOp('(')) {
+      this.skipParens();
+      return;
+    }
     const tok = this.next();
-    if (tok.type === 'word' && this.isOp('(')) { this.skipParens(); return; }
-    if (tok.type === 'word' && this.isOp('.') && this.isIdent(1)) { this.i += 2; return; }
+    if (tok.type === 'word' && this.isOp('(')) {
+      this.skipParens();
+      return;
+    }
+    if (tok.type === 'word' && this.isOp('.') && this.isIdent(1)) {
+      this.i += 2;
+      return;
+    }
     // introduced or typed literals: X'0a', b'01', N'x', _utf8mb4'x', _latin1 'x', DATE '2020-01-01'
-    const literalPrefix = tok.type === 'word' && (/^_|^[XBN]$/i.test(tok.text) || ['DATE', 'TIME', 'TIMESTAMP'].includes(tok.upper));
+    const literalPrefix =
+      tok.type === 'word' && (/^_|^[XBN]$/i.test(tok.text) || ['DATE', 'TIME', 'TIMESTAMP'].includes(tok.upper));
     if (literalPrefix && this.peek()?.type === 'str') this.i++;
     if (tok.type === 'str' || literalPrefix) while (this.peek()?.type === 'str') this.i++; // 'a' 'b' concatenation
   }
@@ -138,8 +157,10 @@ export class Cursor {
       const tok = this.t[j]!;
       if (tok.type !== 'op') continue;
       if (tok.text === '(') depth++;
-      else if (tok.text === ')') { if (depth === 0) return j; depth--; }
-      else if (tok.text === ',' && depth === 0) return j;
+      else if (tok.text === ')') {
+        if (depth === 0) return j;
+        depth--;
+      } else if (tok.text === ',' && depth === 0) return j;
     }
     return this.end;
   }
@@ -160,7 +181,10 @@ export function splitTopLevel(t: Token[], from: number, to: number): [number, nu
     if (tok.type !== 'op') continue;
     if (tok.text === '(') depth++;
     else if (tok.text === ')') depth--;
-    else if (tok.text === ',' && depth === 0) { out.push([start, j]); start = j + 1; }
+    else if (tok.text === ',' && depth === 0) {
+      out.push([start, j]);
+      start = j + 1;
+    }
   }
   if (start < to) out.push([start, to]);
   return out;

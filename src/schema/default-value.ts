@@ -20,7 +20,18 @@ import type { Token } from '../sql/lexer.ts';
  * differ), and MySQL 8's unquoted COLUMN_DEFAULT strings are read as literals.
  */
 
-const NUMERIC = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double', 'year', 'bit']);
+const NUMERIC = new Set([
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'bigint',
+  'decimal',
+  'float',
+  'double',
+  'year',
+  'bit',
+]);
 const NOW = new Set(['CURRENT_TIMESTAMP', 'NOW', 'LOCALTIME', 'LOCALTIMESTAMP']);
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
@@ -55,21 +66,38 @@ export function defaultFromTokens(t: Token[], from: number, to: number, dataType
   const up = first.type === 'word' ? first.upper : '';
   if (toks.length === 1 && up === 'NULL') return undefined;
   if (toks.length === 1 && (up === 'TRUE' || up === 'FALSE')) return numeric(dataType, up === 'TRUE' ? '1' : '0');
-  if (toks.length === 2 && toks[1]!.type === 'str' && (up === 'X' || up === 'B')) return bits(dataType, toks[1]!.value, up === 'X' ? 16 : 2);
-  if (toks.length === 1 && first.type === 'num' && /^0[xb]/i.test(first.text)) return bits(dataType, first.text.slice(2), /^0x/i.test(first.text) ? 16 : 2);
-  if (up === 'NEXT' && toks[1]?.upper === 'VALUE' && toks[2]?.upper === 'FOR') return nextval(toks.slice(3).map((x) => x.value).join(''));
-  if (up === 'NEXTVAL' && toks[1]?.text === '(') return nextval(toks.slice(2, -1).map((x) => x.value).join(''));
+  if (toks.length === 2 && toks[1]!.type === 'str' && (up === 'X' || up === 'B'))
+    return bits(dataType, toks[1]!.value, up === 'X' ? 16 : 2);
+  if (toks.length === 1 && first.type === 'num' && /^0[xb]/i.test(first.text))
+    return bits(dataType, first.text.slice(2), /^0x/i.test(first.text) ? 16 : 2);
+  if (up === 'NEXT' && toks[1]?.upper === 'VALUE' && toks[2]?.upper === 'FOR')
+    return nextval(
+      toks
+        .slice(3)
+        .map((x) => x.value)
+        .join(''),
+    );
+  if (up === 'NEXTVAL' && toks[1]?.text === '(')
+    return nextval(
+      toks
+        .slice(2, -1)
+        .map((x) => x.value)
+        .join(''),
+    );
   // literal strings, possibly introduced (_utf8mb4'x', N'x'), typed (DATE '2020-01-01') or concatenated ('a' 'b')
   const strs = toks.filter((x) => x.type === 'str');
-  const prefixed = up !== '' && (/^_/.test(first.text) || ['N', 'DATE', 'TIME', 'TIMESTAMP'].includes(up)) && toks.length > 1;
-  if (strs.length > 0 && strs.length === toks.length - (prefixed ? 1 : 0)) return numeric(dataType, strs.map((x) => x.value).join(''));
+  const prefixed =
+    up !== '' && (/^_/.test(first.text) || ['N', 'DATE', 'TIME', 'TIMESTAMP'].includes(up)) && toks.length > 1;
+  if (strs.length > 0 && strs.length === toks.length - (prefixed ? 1 : 0))
+    return numeric(dataType, strs.map((x) => x.value).join(''));
   const text = toks.map((x) => x.text).join('');
   if (NUMBER.test(text)) return numeric(dataType, text);
   if (NOW.has(up)) {
     const p = /^\w+(?:\((\d*)\))?$/.exec(text);
     if (p) return `(current_timestamp(${p[1] ?? ''}))`;
   }
-  const inner = first.type === 'op' && first.text === '(' && toks[toks.length - 1]?.text === ')' ? toks.slice(1, -1) : toks;
+  const inner =
+    first.type === 'op' && first.text === '(' && toks[toks.length - 1]?.text === ')' ? toks.slice(1, -1) : toks;
   return `(${inner.map((x) => (x.type === 'word' ? x.text.toLowerCase() : x.text)).join('')})`;
 }
 
@@ -79,7 +107,13 @@ const ESCAPES: Record<string, string> = { 0: '\0', b: '\b', n: '\n', r: '\r', t:
 export function defaultFromInfoSchema(value: string | null, dataType: string): string | undefined {
   if (value === null || value === 'NULL') return undefined;
   if (value.startsWith("'") && value.endsWith("'") && value.length >= 2) {
-    return numeric(dataType, value.slice(1, -1).replace(/''/g, "'").replace(/\\(.)/gs, (_, ch: string) => ESCAPES[ch] ?? ch));
+    return numeric(
+      dataType,
+      value
+        .slice(1, -1)
+        .replace(/''/g, "'")
+        .replace(/\\(.)/gs, (_, ch: string) => ESCAPES[ch] ?? ch),
+    );
   }
   const b = /^b'([01]*)'$/i.exec(value);
   if (b) return bits(dataType, b[1]!, 2);

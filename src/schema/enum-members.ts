@@ -20,9 +20,20 @@ export function parseEnumMembers(columnType: string): string[] | undefined {
       let v = '';
       i++;
       while (i < columnType.length) {
-        if (columnType[i] === "'" && columnType[i + 1] === "'") { v += "'"; i += 2; continue; }
-        if (columnType[i] === '\\' && i + 1 < columnType.length) { v += unescape(columnType[i + 1]!); i += 2; continue; }
-        if (columnType[i] === "'") { i++; break; }
+        if (columnType[i] === "'" && columnType[i + 1] === "'") {
+          v += "'";
+          i += 2;
+          continue;
+        }
+        if (columnType[i] === '\\' && i + 1 < columnType.length) {
+          v += unescape(columnType[i + 1]!);
+          i += 2;
+          continue;
+        }
+        if (columnType[i] === "'") {
+          i++;
+          break;
+        }
         v += columnType[i];
         i++;
       }
@@ -35,10 +46,14 @@ export function parseEnumMembers(columnType: string): string[] | undefined {
 
 function unescape(c: string): string {
   switch (c) {
-    case '0': return '\0';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    default: return c;
+    case '0':
+      return '\0';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    default:
+      return c;
   }
 }
 
@@ -47,12 +62,23 @@ export function quoteEnumMember(v: string): string {
   let out = "'";
   for (const c of v) {
     switch (c) {
-      case '\0': out += '\\0'; break;
-      case '\n': out += '\\n'; break;
-      case '\r': out += '\\r'; break;
-      case '\\': out += '\\\\'; break;
-      case "'": out += "''"; break;
-      default: out += c;
+      case '\0':
+        out += '\\0';
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\\':
+        out += '\\\\';
+        break;
+      case "'":
+        out += "''";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "'";

@@ -1,7 +1,20 @@
 import { charsetOfCollation } from './charsets.ts';
 import { defaultFromInfoSchema } from './default-value.ts';
 import { parseEnumMembers } from './enum-members.ts';
-import { SchemaTracker, compareNames, tableOf, type SchemaTrackerOptions, type ColumnDef, type ColumnInfo, type IndexKind, type TableInfo, type TrackedColumn, type TrackedIndex, type TrackedSchema, type TrackedTable } from './model.ts';
+import {
+  SchemaTracker,
+  compareNames,
+  tableOf,
+  type SchemaTrackerOptions,
+  type ColumnDef,
+  type ColumnInfo,
+  type IndexKind,
+  type TableInfo,
+  type TrackedColumn,
+  type TrackedIndex,
+  type TrackedSchema,
+  type TrackedTable,
+} from './model.ts';
 
 /**
  * The tracker's model from the server's own description (information_schema rows, queried by the agent: this file
@@ -43,9 +56,14 @@ function textOrNull(row: InfoSchemaRow, key: string): string | null {
  * information_schema.STATISTICS and the table's information_schema.TABLES row.
  * Not visible there, so not restored: which indexes MariaDB created implicitly for a FOREIGN KEY.
  */
-export function trackedTableFromInfoSchema(columnRows: InfoSchemaRow[], statisticsRows: InfoSchemaRow[], tableRow: InfoSchemaRow): TrackedTable {
+export function trackedTableFromInfoSchema(
+  columnRows: InfoSchemaRow[],
+  statisticsRows: InfoSchemaRow[],
+  tableRow: InfoSchemaRow,
+): TrackedTable {
   const rows = [...columnRows];
-  if (rows.every((r) => get(r, 'ORDINAL_POSITION') != null)) rows.sort((a, b) => Number(get(a, 'ORDINAL_POSITION')) - Number(get(b, 'ORDINAL_POSITION')));
+  if (rows.every((r) => get(r, 'ORDINAL_POSITION') != null))
+    rows.sort((a, b) => Number(get(a, 'ORDINAL_POSITION')) - Number(get(b, 'ORDINAL_POSITION')));
   const columns = rows.map((r): TrackedColumn => {
     const extra = (textOrNull(r, 'EXTRA') ?? '').toUpperCase();
     const isGenerated = (textOrNull(r, 'IS_GENERATED') ?? '').toUpperCase() === 'ALWAYS';
@@ -63,7 +81,8 @@ export function trackedTableFromInfoSchema(columnRows: InfoSchemaRow[], statisti
       comment: textOrNull(r, 'COLUMN_COMMENT') ?? '',
     };
     // Rows read without these columns (older callers) leave them unknown.
-    if ('COLUMN_DEFAULT' in r || 'column_default' in r) col.hasDefault = !generated && get(r, 'COLUMN_DEFAULT') !== null;
+    if ('COLUMN_DEFAULT' in r || 'column_default' in r)
+      col.hasDefault = !generated && get(r, 'COLUMN_DEFAULT') !== null;
     const expr = textOrNull(r, 'GENERATION_EXPRESSION');
     if (generated && expr !== null) col.generation = { expr, stored: /\b(STORED|PERSISTENT)\b/.test(extra) };
     // The DEFAULT's value and AUTO_INCREMENT serve the binlog event filter (DM classifies MODIFY against them).
@@ -72,15 +91,27 @@ export function trackedTableFromInfoSchema(columnRows: InfoSchemaRow[], statisti
     if (/\bAUTO_INCREMENT\b/.test(extra)) col.autoIncrement = true;
     return col;
   });
-  const parts = [...statisticsRows].sort((a, b) => compareNames(text(a, 'INDEX_NAME'), text(b, 'INDEX_NAME')) || Number(get(a, 'SEQ_IN_INDEX')) - Number(get(b, 'SEQ_IN_INDEX')));
+  const parts = [...statisticsRows].sort(
+    (a, b) =>
+      compareNames(text(a, 'INDEX_NAME'), text(b, 'INDEX_NAME')) ||
+      Number(get(a, 'SEQ_IN_INDEX')) - Number(get(b, 'SEQ_IN_INDEX')),
+  );
   const byName = new Map<string, TrackedIndex>();
   for (const r of parts) {
     const name = text(r, 'INDEX_NAME');
     let idx = byName.get(name);
     if (!idx) {
       const type = (textOrNull(r, 'INDEX_TYPE') ?? '').toUpperCase();
-      const kind: IndexKind = name === 'PRIMARY' ? 'primary' : Number(get(r, 'NON_UNIQUE')) === 0 ? 'unique'
-        : type === 'FULLTEXT' ? 'fulltext' : type === 'SPATIAL' ? 'spatial' : 'index';
+      const kind: IndexKind =
+        name === 'PRIMARY'
+          ? 'primary'
+          : Number(get(r, 'NON_UNIQUE')) === 0
+            ? 'unique'
+            : type === 'FULLTEXT'
+              ? 'fulltext'
+              : type === 'SPATIAL'
+                ? 'spatial'
+                : 'index';
       byName.set(name, (idx = { name, kind, columns: [] }));
     }
     const col = textOrNull(r, 'COLUMN_NAME');
@@ -141,7 +172,8 @@ export function trackerFromInfoSchema(snap: InfoSchemaSnapshot, opts: SchemaTrac
   };
   const cols = group(snap.columns);
   const stats = group(snap.statistics);
-  for (const tr of snap.tables) t.set(trackedTableFromInfoSchema(cols.get(key(tr)) ?? [], stats.get(key(tr)) ?? [], tr));
+  for (const tr of snap.tables)
+    t.set(trackedTableFromInfoSchema(cols.get(key(tr)) ?? [], stats.get(key(tr)) ?? [], tr));
   return t;
 }
 
@@ -161,8 +193,23 @@ export function toColumnDefs(t: TrackedTable): ColumnDef[] {
   });
 }
 
-const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit',
-  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+const BINARY_TYPES = new Set([
+  'binary',
+  'varbinary',
+  'tinyblob',
+  'blob',
+  'mediumblob',
+  'longblob',
+  'bit',
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+]);
 
 /** The engine's TableInfo (agent/db/schema.ts), as loadTableInfo builds it from the live server. */
 export function toTableInfo(t: TrackedTable): TableInfo {
@@ -177,5 +224,11 @@ export function toTableInfo(t: TrackedTable): TableInfo {
     comment: c.comment,
     binary: BINARY_TYPES.has(c.dataType) || c.charset === 'binary',
   }));
-  return { schema: t.schema, table: t.table, columns, primaryKey: [...t.primaryKey], uniqueKeys: t.uniqueKeys.map((k) => [...k]) };
+  return {
+    schema: t.schema,
+    table: t.table,
+    columns,
+    primaryKey: [...t.primaryKey],
+    uniqueKeys: t.uniqueKeys.map((k) => [...k]),
+  };
 }

@@ -33,14 +33,24 @@ export function parseIndexDef(c: Cursor): IndexSpec | null | undefined {
   }
   let kind: IndexSpec['kind'];
   if (c.kw('PRIMARY', 'KEY')) kind = 'primary';
-  else if (c.kw('UNIQUE')) { c.kwAny('INDEX', 'KEY'); kind = 'unique'; }
-  else if (c.kw('FOREIGN', 'KEY')) kind = 'foreign';
-  else if (c.kw('CHECK')) { c.skipParens(); return null; }
-  else if (symbol !== undefined) throw new ParseError(`expected PRIMARY KEY, UNIQUE, FOREIGN KEY or CHECK after CONSTRAINT ${c.where()}`);
+  else if (c.kw('UNIQUE')) {
+    c.kwAny('INDEX', 'KEY');
+    kind = 'unique';
+  } else if (c.kw('FOREIGN', 'KEY')) kind = 'foreign';
+  else if (c.kw('CHECK')) {
+    c.skipParens();
+    return null;
+  } else if (symbol !== undefined)
+    throw new ParseError(`expected PRIMARY KEY, UNIQUE, FOREIGN KEY or CHECK after CONSTRAINT ${c.where()}`);
   else if (c.kwAny('INDEX', 'KEY')) kind = 'index';
-  else if (c.kwAny('FULLTEXT', 'SPATIAL')) { kind = c.t[c.i - 1]!.upper === 'FULLTEXT' ? 'fulltext' : 'spatial'; c.kwAny('INDEX', 'KEY'); }
-  else if (c.kw('PERIOD', 'FOR')) { c.ident(); c.skipParens(); return null; }
-  else return undefined;
+  else if (c.kwAny('FULLTEXT', 'SPATIAL')) {
+    kind = c.t[c.i - 1]!.upper === 'FULLTEXT' ? 'fulltext' : 'spatial';
+    c.kwAny('INDEX', 'KEY');
+  } else if (c.kw('PERIOD', 'FOR')) {
+    c.ident();
+    c.skipParens();
+    return null;
+  } else return undefined;
 
   const spec: IndexSpec = { kind, columns: [] };
   if (c.kw('IF', 'NOT', 'EXISTS') || ifNotExists) spec.ifNotExists = true;
@@ -83,11 +93,24 @@ export function ifNotExistsName(spec: IndexSpec): string | undefined {
  * with dropped/renamed columns and indexes already applied), with `added` appended in statement order.
  * Key parts name columns as the table spells them (`KEY (A)` on column `a` is on `a`, and is named `a`).
  */
-export function buildIndexes(existing: TrackedIndex[], added: IndexSpec[], columns: readonly { name: string }[]): TrackedIndex[] {
+export function buildIndexes(
+  existing: TrackedIndex[],
+  added: IndexSpec[],
+  columns: readonly { name: string }[],
+): TrackedIndex[] {
   const spelled = (n: string): string => columns.find((c) => sameName(c.name, n))?.name ?? n;
-  const list: WorkingIndex[] = existing.map((i) => ({ name: i.name, kind: i.kind, columns: i.columns.map(spelled), generated: i.generated === true }));
+  const list: WorkingIndex[] = existing.map((i) => ({
+    name: i.name,
+    kind: i.kind,
+    columns: i.columns.map(spelled),
+    generated: i.generated === true,
+  }));
   for (const s of added) {
-    const w: WorkingIndex = { kind: s.kind === 'foreign' ? 'index' : s.kind, columns: s.columns.map(spelled), generated: s.kind === 'foreign' };
+    const w: WorkingIndex = {
+      kind: s.kind === 'foreign' ? 'index' : s.kind,
+      columns: s.columns.map(spelled),
+      generated: s.kind === 'foreign',
+    };
     if (s.name !== undefined) w.name = s.name;
     list.push(w);
   }
@@ -104,7 +127,7 @@ export function buildIndexes(existing: TrackedIndex[], added: IndexSpec[], colum
   const out: TrackedIndex[] = [];
   for (const w of list) {
     if (ignored.has(w)) continue;
-    const name = w.kind === 'primary' ? 'PRIMARY' : w.name ?? uniqueKeyName(w.columns[0]!, out);
+    const name = w.kind === 'primary' ? 'PRIMARY' : (w.name ?? uniqueKeyName(w.columns[0]!, out));
     const idx: TrackedIndex = { name, kind: w.kind, columns: w.columns };
     if (w.generated) idx.generated = true;
     out.push(idx);

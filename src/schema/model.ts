@@ -88,7 +88,10 @@ export interface TrackedSchema {
   collation: string;
 }
 
-export interface TableName { schema: string; table: string }
+export interface TableName {
+  schema: string;
+  table: string;
+}
 
 /** The engine's column shape: how the agent reads, writes and keys rows (agent/db/schema.ts re-exports it). */
 export interface ColumnInfo {
@@ -130,7 +133,11 @@ export interface ColumnDef {
  */
 export function normalizeExpr(expr: string): string {
   try {
-    return lex(expr).tokens.map((t) => (t.type === 'str' ? t.text : t.type === 'qident' ? t.value.toLowerCase() : t.text.toLowerCase())).join(' ');
+    return lex(expr)
+      .tokens.map((t) =>
+        t.type === 'str' ? t.text : t.type === 'qident' ? t.value.toLowerCase() : t.text.toLowerCase(),
+      )
+      .join(' ');
   } catch {
     return expr.trim().replace(/\s+/g, ' ').toLowerCase();
   }
@@ -193,9 +200,25 @@ export interface TrackerJsonV1 {
   schemas: [name: string, charset: string, collation: string][];
   tables: TableJson[];
 }
-type ColumnJson = [name: string, columnType: string, flags: number, collation?: string | null, comment?: string, charset?: string | null, generation?: [expr: string, stored: 0 | 1] | null, dflt?: string];
+type ColumnJson = [
+  name: string,
+  columnType: string,
+  flags: number,
+  collation?: string | null,
+  comment?: string,
+  charset?: string | null,
+  generation?: [expr: string, stored: 0 | 1] | null,
+  dflt?: string,
+];
 type IndexJson = [name: string, kind: IndexKind, columns: string[], generated?: 1];
-type TableJson = [schema: string, table: string, collation: string, columns: ColumnJson[], indexes: IndexJson[], charset?: string];
+type TableJson = [
+  schema: string,
+  table: string,
+  collation: string,
+  columns: ColumnJson[],
+  indexes: IndexJson[],
+  charset?: string,
+];
 
 const NULLABLE = 1;
 const GENERATED = 2;
@@ -245,7 +268,9 @@ export class SchemaTracker {
   }
 
   schemas(): TrackedSchema[] {
-    return [...this.dbs.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((s) => ({ ...s }));
+    return [...this.dbs.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((s) => ({ ...s }));
   }
 
   // ---- tables
@@ -318,14 +343,19 @@ export class SchemaTracker {
       }
       const [serverCharset, serverCollation] = j.server;
       const t = new SchemaTracker({
-        serverCharset: str(serverCharset), serverCollation: str(serverCollation),
-        lowerCaseTableNames: j.lctn === 1, explicitDefaultsForTimestamp: j.edt !== 0,
+        serverCharset: str(serverCharset),
+        serverCollation: str(serverCollation),
+        lowerCaseTableNames: j.lctn === 1,
+        explicitDefaultsForTimestamp: j.edt !== 0,
       });
-      for (const [name, charset, collation] of j.schemas) t.setSchema({ name: str(name), charset: str(charset), collation: str(collation) });
+      for (const [name, charset, collation] of j.schemas)
+        t.setSchema({ name: str(name), charset: str(charset), collation: str(collation) });
       for (const tj of j.tables) t.set(tableFromJson(tj));
       return t;
     } catch (err) {
-      throw new DmError('CheckpointCorrupt', `schema tracker state is unreadable: ${(err as Error).message}`, { cause: err });
+      throw new DmError('CheckpointCorrupt', `schema tracker state is unreadable: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 }
@@ -347,16 +377,23 @@ function impliedCharset(collation: string | null): string | null | undefined {
 
 function tableToJson(t: TrackedTable): TableJson {
   const cols = t.columns.map((c): ColumnJson => {
-    const flags = (c.nullable ? NULLABLE : 0) | (c.generated ? GENERATED : 0) | (c.hasDefault === false ? NO_DEFAULT : 0) | (c.autoIncrement ? AUTO_INCREMENT : 0);
+    const flags =
+      (c.nullable ? NULLABLE : 0) |
+      (c.generated ? GENERATED : 0) |
+      (c.hasDefault === false ? NO_DEFAULT : 0) |
+      (c.autoIncrement ? AUTO_INCREMENT : 0);
     const cj: ColumnJson = [c.name, c.columnType, flags, c.collation, c.comment];
     // The DEFAULT's value is last: a column with one spells out its charset (even when implied) and generation (null).
-    if (c.default !== undefined) cj.push(c.charset, c.generation ? [c.generation.expr, c.generation.stored ? 1 : 0] : null, c.default);
+    if (c.default !== undefined)
+      cj.push(c.charset, c.generation ? [c.generation.expr, c.generation.stored ? 1 : 0] : null, c.default);
     else if (c.generation) cj.push(c.charset, [c.generation.expr, c.generation.stored ? 1 : 0]);
     else if (impliedCharset(c.collation) !== c.charset) cj.push(c.charset);
     else if (c.comment === '') cj.length = c.collation === null ? 3 : 4;
     return cj;
   });
-  const idx = t.indexes.map((i): IndexJson => (i.generated ? [i.name, i.kind, i.columns, 1] : [i.name, i.kind, i.columns]));
+  const idx = t.indexes.map(
+    (i): IndexJson => (i.generated ? [i.name, i.kind, i.columns, 1] : [i.name, i.kind, i.columns]),
+  );
   const tj: TableJson = [t.schema, t.table, t.collation, cols, idx];
   if (impliedCharset(t.collation) !== t.charset) tj.push(t.charset);
   return tj;
@@ -368,9 +405,15 @@ function tableFromJson(tj: TableJson): TrackedTable {
     const charset = cs === undefined ? impliedCharset(coll) : cs;
     if (charset === undefined) throw new Error(`column ${name}: unknown collation ${coll}`);
     const col: TrackedColumn = {
-      name: str(name), columnType: str(columnType), dataType: dataTypeOf(str(columnType)),
-      nullable: (flags & NULLABLE) !== 0, generated: (flags & GENERATED) !== 0,
-      charset, collation: coll, comment: str(comment), hasDefault: (flags & NO_DEFAULT) === 0,
+      name: str(name),
+      columnType: str(columnType),
+      dataType: dataTypeOf(str(columnType)),
+      nullable: (flags & NULLABLE) !== 0,
+      generated: (flags & GENERATED) !== 0,
+      charset,
+      collation: coll,
+      comment: str(comment),
+      hasDefault: (flags & NO_DEFAULT) === 0,
     };
     if (gen !== undefined && gen !== null) col.generation = { expr: str(gen[0]), stored: gen[1] === 1 };
     if (dflt !== undefined) col.default = str(dflt);

@@ -54,10 +54,26 @@ export function shardKey(source: string, table: string): string {
   return `${source}/${table}`;
 }
 
-export function newLock(task: string, target: { schema: string; table: string }, sources: string[], now: string): ShardLockRecord {
+export function newLock(
+  task: string,
+  target: { schema: string; table: string },
+  sources: string[],
+  now: string,
+): ShardLockRecord {
   return {
-    task, targetSchema: target.schema, targetTable: target.table, mode: 'pessimistic', ddls: [], owner: '',
-    sources: [...sources], joined: [], shards: {}, stage: 'waiting', acked: [], createdAt: now, updatedAt: now,
+    task,
+    targetSchema: target.schema,
+    targetTable: target.table,
+    mode: 'pessimistic',
+    ddls: [],
+    owner: '',
+    sources: [...sources],
+    joined: [],
+    shards: {},
+    stage: 'waiting',
+    acked: [],
+    createdAt: now,
+    updatedAt: now,
   };
 }
 
@@ -71,8 +87,18 @@ export function sameDdls(a: readonly string[], b: readonly string[]): boolean {
  * A source declares its shard tables for the target (idempotent). Tables it no longer has (dropped upstream) leave
  * the lock unless they already reached the DDL.
  */
-export function joinLock(rec: ShardLockRecord, source: string, tables: readonly string[], now: string): ShardLockRecord {
-  const out: ShardLockRecord = { ...rec, shards: { ...rec.shards }, joined: rec.joined.includes(source) ? rec.joined : [...rec.joined, source], updatedAt: now };
+export function joinLock(
+  rec: ShardLockRecord,
+  source: string,
+  tables: readonly string[],
+  now: string,
+): ShardLockRecord {
+  const out: ShardLockRecord = {
+    ...rec,
+    shards: { ...rec.shards },
+    joined: rec.joined.includes(source) ? rec.joined : [...rec.joined, source],
+    updatedAt: now,
+  };
   for (const [k, st] of Object.entries(rec.shards)) {
     if (st.source === source && !st.reached && !tables.includes(st.table)) delete out.shards[k];
   }
@@ -85,20 +111,35 @@ export function joinLock(rec: ShardLockRecord, source: string, tables: readonly 
 }
 
 /** A shard reached this round's DDL. The first one sets the statements and becomes the owner. */
-export function reachLock(rec: ShardLockRecord, source: string, table: string, ddls: readonly string[], position: string, now: string): ShardLockRecord {
+export function reachLock(
+  rec: ShardLockRecord,
+  source: string,
+  table: string,
+  ddls: readonly string[],
+  position: string,
+  now: string,
+): ShardLockRecord {
   if (rec.stage !== 'waiting') {
-    throw new DmError('Internal', `lock ${lockId(rec)} is ${rec.stage}; a new round cannot start before it is released`);
+    throw new DmError(
+      'Internal',
+      `lock ${lockId(rec)} is ${rec.stage}; a new round cannot start before it is released`,
+    );
   }
   if (rec.ddls.length > 0 && !sameDdls(rec.ddls, ddls)) {
     const first = Object.values(rec.shards).find((s) => s.reached);
-    throw new DmError('ShardDdlMismatch',
+    throw new DmError(
+      'ShardDdlMismatch',
       `shard ${source} ${table} reached DDL [${ddls.join('; ')}] but ${first ? `${first.source} ${first.table}` : 'the lock'} reached [${rec.ddls.join('; ')}] for ${rec.targetSchema}.${rec.targetTable}`,
-      { context: { sql: ddls.join('; '), position, table: `${rec.targetSchema}.${rec.targetTable}` } });
+      { context: { sql: ddls.join('; '), position, table: `${rec.targetSchema}.${rec.targetTable}` } },
+    );
   }
   const k = shardKey(source, table);
   const out: ShardLockRecord = {
-    ...rec, shards: { ...rec.shards, [k]: { source, table, reached: true, position } }, updatedAt: now,
-    ddls: rec.ddls.length ? rec.ddls : [...ddls], owner: rec.owner || source,
+    ...rec,
+    shards: { ...rec.shards, [k]: { source, table, reached: true, position } },
+    updatedAt: now,
+    ddls: rec.ddls.length ? rec.ddls : [...ddls],
+    owner: rec.owner || source,
   };
   if (!out.joined.includes(source)) out.joined = [...out.joined, source];
   if (!out.sources.includes(source)) out.sources = [...out.sources, source];
@@ -113,7 +154,9 @@ export function lockReady(rec: ShardLockRecord): boolean {
 
 export function waitingShards(rec: ShardLockRecord): string[] {
   if (rec.mode !== 'pessimistic') return []; // optimistic records (src/shard/optimistic.ts) never wait
-  const out = Object.values(rec.shards).filter((s) => !s.reached).map((s) => shardKey(s.source, s.table));
+  const out = Object.values(rec.shards)
+    .filter((s) => !s.reached)
+    .map((s) => shardKey(s.source, s.table));
   for (const s of rec.sources) if (!rec.joined.includes(s)) out.push(`${s}/(not joined yet)`);
   return out;
 }
@@ -125,7 +168,11 @@ export function ackLock(rec: ShardLockRecord, source: string, now: string): Shar
 /** Released by every source that holds shards: the record can be deleted. */
 export function lockReleased(rec: ShardLockRecord): boolean {
   if (rec.stage !== 'done') return false;
-  const holders = new Set(Object.values(rec.shards).filter((s) => s.reached).map((s) => s.source));
+  const holders = new Set(
+    Object.values(rec.shards)
+      .filter((s) => s.reached)
+      .map((s) => s.source),
+  );
   return [...holders].every((s) => rec.acked.includes(s));
 }
 
@@ -138,11 +185,19 @@ export function lockId(rec: Pick<ShardLockRecord, 'task' | 'targetSchema' | 'tar
  * never reach the DDL (a shard removed from the task); `action` exec makes the owner (or `owner`) run the DDL now,
  * skip releases every shard without running it.
  */
-export function unlockLock(rec: ShardLockRecord, opts: { action: 'exec' | 'skip'; owner?: string; forceRemove?: string[] }, now: string): ShardLockRecord {
+export function unlockLock(
+  rec: ShardLockRecord,
+  opts: { action: 'exec' | 'skip'; owner?: string; forceRemove?: string[] },
+  now: string,
+): ShardLockRecord {
   const out: ShardLockRecord = { ...rec, shards: { ...rec.shards }, updatedAt: now, resolution: opts.action };
   for (const r of opts.forceRemove ?? []) {
-    for (const [k, st] of Object.entries(rec.shards)) if (!st.reached && (st.source === r || k === r)) delete out.shards[k];
-    if (!Object.values(out.shards).some((s) => s.source === r)) { out.sources = out.sources.filter((s) => s !== r); out.joined = out.joined.filter((s) => s !== r); }
+    for (const [k, st] of Object.entries(rec.shards))
+      if (!st.reached && (st.source === r || k === r)) delete out.shards[k];
+    if (!Object.values(out.shards).some((s) => s.source === r)) {
+      out.sources = out.sources.filter((s) => s !== r);
+      out.joined = out.joined.filter((s) => s !== r);
+    }
   }
   if (opts.owner) out.owner = opts.owner;
   if (!out.owner || !Object.values(out.shards).some((s) => s.source === out.owner && s.reached)) {

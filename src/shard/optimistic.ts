@@ -22,7 +22,10 @@ export interface ShardColumn {
   /** The DEFAULT's value in canonical form (schema tracker), absent when there is none or it is NULL. */
   default?: string;
 }
-export interface ShardSchema { columns: ShardColumn[]; indexes: string[] }
+export interface ShardSchema {
+  columns: ShardColumn[];
+  indexes: string[];
+}
 
 export interface OptimisticShard {
   source: string;
@@ -75,7 +78,12 @@ const INT_RANK = ['tinyint', 'smallint', 'mediumint', 'int', 'bigint'];
 const TEXT_RANK = ['tinytext', 'text', 'mediumtext', 'longtext'];
 const BLOB_RANK = ['tinyblob', 'blob', 'mediumblob', 'longblob'];
 
-interface ParsedType { base: string; args: number[]; unsigned: boolean; rest: string }
+interface ParsedType {
+  base: string;
+  args: number[];
+  unsigned: boolean;
+  rest: string;
+}
 
 function parseType(t: string): ParsedType {
   const s = t.toLowerCase().replace(/\s+/g, ' ').trim();
@@ -84,7 +92,12 @@ function parseType(t: string): ParsedType {
   const base = m[1] === 'integer' ? 'int' : m[1]!;
   const args = m[2] !== undefined && /^[\d,\s]+$/.test(m[2]) ? m[2].split(',').map((x) => Number(x.trim())) : [];
   const rest = (m[3] ?? '').trim();
-  return { base, args, unsigned: /\bunsigned\b/.test(rest), rest: m[2] !== undefined && args.length === 0 ? `(${m[2]})${rest}` : rest };
+  return {
+    base,
+    args,
+    unsigned: /\bunsigned\b/.test(rest),
+    rest: m[2] !== undefined && args.length === 0 ? `(${m[2]})${rest}` : rest,
+  };
 }
 
 /** The narrowest type both values fit in, or undefined when there is none (a conflict). */
@@ -93,7 +106,8 @@ export function joinType(a: string, b: string): string | undefined {
   const pa = parseType(a);
   const pb = parseType(b);
   const wider = (rank: string[]) => (rank.indexOf(pa.base) >= rank.indexOf(pb.base) ? a : b);
-  if (INT_RANK.includes(pa.base) && INT_RANK.includes(pb.base)) return pa.unsigned === pb.unsigned ? wider(INT_RANK).replace(/\(\d+\)/, '') : undefined;
+  if (INT_RANK.includes(pa.base) && INT_RANK.includes(pb.base))
+    return pa.unsigned === pb.unsigned ? wider(INT_RANK).replace(/\(\d+\)/, '') : undefined;
   if (TEXT_RANK.includes(pa.base) && TEXT_RANK.includes(pb.base) && pa.rest === pb.rest) return wider(TEXT_RANK);
   if (BLOB_RANK.includes(pa.base) && BLOB_RANK.includes(pb.base)) return wider(BLOB_RANK);
   if (pa.base === pb.base && ['varchar', 'char', 'varbinary', 'binary'].includes(pa.base) && pa.rest === pb.rest) {
@@ -105,11 +119,18 @@ export function joinType(a: string, b: string): string | undefined {
     const sc = Math.max(s1, s2);
     return `${pa.base}(${Math.max(p1 - s1, p2 - s2) + sc},${sc})${pa.unsigned ? ' unsigned' : ''}`;
   }
-  if (pa.base === pb.base && ['datetime', 'timestamp', 'time'].includes(pa.base)) return `${pa.base}(${Math.max(pa.args[0] ?? 0, pb.args[0] ?? 0)})`;
+  if (pa.base === pb.base && ['datetime', 'timestamp', 'time'].includes(pa.base))
+    return `${pa.base}(${Math.max(pa.args[0] ?? 0, pb.args[0] ?? 0)})`;
   return undefined;
 }
 
-export interface JoinConflict { column: string; a: string; b: string; shardA: string; shardB: string }
+export interface JoinConflict {
+  column: string;
+  a: string;
+  b: string;
+  shardA: string;
+  shardB: string;
+}
 
 function generation(c: ShardColumn): string {
   return c.generated ? `${c.generated.stored ? 'STORED' : 'VIRTUAL'} AS (${normalizeExpr(c.generated.expr)})` : '';
@@ -131,7 +152,11 @@ function needsValue(c: ShardColumn): boolean {
  * column that some shards lack must be writable without a value (nullable, a default, or generated), else the lacking
  * shards' rows could not be written (DM: "add column not null" on one shard is a conflict).
  */
-export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: Record<string, string>, overrideCols: Record<string, ShardColumn> = {}): { schema: ShardSchema } | { conflict: JoinConflict } {
+export function joinSchemas(
+  shards: Record<string, OptimisticShard>,
+  overrides: Record<string, string>,
+  overrideCols: Record<string, ShardColumn> = {},
+): { schema: ShardSchema } | { conflict: JoinConflict } {
   const cols = new Map<string, ShardColumn & { from: string; count: number }>();
   const indexes = new Set<string>();
   const keys = Object.keys(shards).sort();
@@ -142,19 +167,45 @@ export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: 
       const prev = cols.get(k);
       const count = (prev?.count ?? 0) + 1;
       const whole = overrideCols[k];
-      if (whole) { cols.set(k, { ...whole, from: prev?.from ?? key, count }); continue; }
+      if (whole) {
+        cols.set(k, { ...whole, from: prev?.from ?? key, count });
+        continue;
+      }
       const o = overrides[k];
-      if (o) { cols.set(k, { ...(prev ?? c), name: prev?.name ?? c.name, type: o, nullable: (prev?.nullable ?? false) || c.nullable, from: prev?.from ?? key, count }); continue; }
-      if (!prev) { cols.set(k, { ...c, from: key, count }); continue; }
-      if (generation(prev) !== generation(c)) return { conflict: { column: c.name, a: describe(prev), b: describe(c), shardA: prev.from, shardB: key } };
+      if (o) {
+        cols.set(k, {
+          ...(prev ?? c),
+          name: prev?.name ?? c.name,
+          type: o,
+          nullable: (prev?.nullable ?? false) || c.nullable,
+          from: prev?.from ?? key,
+          count,
+        });
+        continue;
+      }
+      if (!prev) {
+        cols.set(k, { ...c, from: key, count });
+        continue;
+      }
+      if (generation(prev) !== generation(c))
+        return { conflict: { column: c.name, a: describe(prev), b: describe(c), shardA: prev.from, shardB: key } };
       // Two different DEFAULT values cannot both be the target's (DM: shardddl4 DM_130); none or NULL joins any.
-      if (prev.default !== undefined && c.default !== undefined && prev.default !== c.default) return { conflict: { column: c.name, a: describe(prev), b: describe(c), shardA: prev.from, shardB: key } };
+      if (prev.default !== undefined && c.default !== undefined && prev.default !== c.default)
+        return { conflict: { column: c.name, a: describe(prev), b: describe(c), shardA: prev.from, shardB: key } };
       const t = joinType(prev.type, c.type);
-      if (t === undefined) return { conflict: { column: c.name, a: prev.type, b: c.type, shardA: prev.from, shardB: key } };
-      const j: ShardColumn & { from: string; count: number } = { ...prev, type: t, nullable: prev.nullable || c.nullable, count };
-      if (prev.hasDefault !== undefined || c.hasDefault !== undefined) j.hasDefault = prev.hasDefault !== false || c.hasDefault !== false;
+      if (t === undefined)
+        return { conflict: { column: c.name, a: prev.type, b: c.type, shardA: prev.from, shardB: key } };
+      const j: ShardColumn & { from: string; count: number } = {
+        ...prev,
+        type: t,
+        nullable: prev.nullable || c.nullable,
+        count,
+      };
+      if (prev.hasDefault !== undefined || c.hasDefault !== undefined)
+        j.hasDefault = prev.hasDefault !== false || c.hasDefault !== false;
       const dflt = prev.default ?? c.default;
-      if (dflt !== undefined) j.default = dflt; else delete j.default;
+      if (dflt !== undefined) j.default = dflt;
+      else delete j.default;
       cols.set(k, j);
     }
     for (const i of s.schema.indexes) indexes.add(i.toLowerCase());
@@ -162,8 +213,19 @@ export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: 
   for (const [k, c] of cols) {
     if (c.count === keys.length || overrideCols[k] || overrides[k]) continue;
     const lacking = keys.find((key) => !shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k))!;
-    const having = keys.find((key) => shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)));
-    if (having !== undefined) return { conflict: { column: c.name, a: `${c.type} NOT NULL without a default`, b: 'absent (its rows could not be written)', shardA: having, shardB: lacking } };
+    const having = keys.find((key) =>
+      shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)),
+    );
+    if (having !== undefined)
+      return {
+        conflict: {
+          column: c.name,
+          a: `${c.type} NOT NULL without a default`,
+          b: 'absent (its rows could not be written)',
+          shardA: having,
+          shardB: lacking,
+        },
+      };
   }
   return {
     schema: {
@@ -174,12 +236,34 @@ export function joinSchemas(shards: Record<string, OptimisticShard>, overrides: 
 }
 
 export function sameSchema(a: ShardSchema, b: ShardSchema): boolean {
-  const norm = (s: ShardSchema) => JSON.stringify({ c: s.columns.map((c) => [c.name.toLowerCase(), c.type.toLowerCase(), c.nullable, generation(c), c.default ?? null]).sort(), i: s.indexes });
+  const norm = (s: ShardSchema) =>
+    JSON.stringify({
+      c: s.columns
+        .map((c) => [c.name.toLowerCase(), c.type.toLowerCase(), c.nullable, generation(c), c.default ?? null])
+        .sort(),
+      i: s.indexes,
+    });
   return norm(a) === norm(b);
 }
 
-export function newOptimisticLock(task: string, target: { schema: string; table: string }, now: string): OptimisticLockRecord {
-  return { task, targetSchema: target.schema, targetTable: target.table, mode: 'optimistic', shards: {}, overrides: {}, ddls: [], owner: '', stage: 'waiting', createdAt: now, updatedAt: now };
+export function newOptimisticLock(
+  task: string,
+  target: { schema: string; table: string },
+  now: string,
+): OptimisticLockRecord {
+  return {
+    task,
+    targetSchema: target.schema,
+    targetTable: target.table,
+    mode: 'optimistic',
+    shards: {},
+    overrides: {},
+    ddls: [],
+    owner: '',
+    stage: 'waiting',
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 export interface DdlDecision {
@@ -192,7 +276,8 @@ export interface DdlDecision {
 
 /** The definition of a column in an ALTER TABLE ... MODIFY COLUMN. */
 function columnDefinition(c: ShardColumn): string {
-  if (c.generated) return `${quoteIdent(c.name)} ${c.type} AS (${c.generated.expr}) ${c.generated.stored ? 'PERSISTENT' : 'VIRTUAL'}`;
+  if (c.generated)
+    return `${quoteIdent(c.name)} ${c.type} AS (${c.generated.expr}) ${c.generated.stored ? 'PERSISTENT' : 'VIRTUAL'}`;
   return `${quoteIdent(c.name)} ${c.type} ${c.nullable ? 'NULL' : 'NOT NULL'}`;
 }
 
@@ -201,14 +286,26 @@ function columnDefinition(c: ShardColumn): string {
  * `after`. Returns the record to write and whether the DDL runs downstream, or the conflict record and a
  * ShardDdlConflict error when the join breaks.
  */
-export function optimisticDdl(rec: OptimisticLockRecord, shard: string, source: string, table: string, after: ShardSchema, ddls: string[], position: string, now: string):
-  DdlDecision | { conflictRecord: OptimisticLockRecord; error: DmError } {
+export function optimisticDdl(
+  rec: OptimisticLockRecord,
+  shard: string,
+  source: string,
+  table: string,
+  after: ShardSchema,
+  ddls: string[],
+  position: string,
+  now: string,
+): DdlDecision | { conflictRecord: OptimisticLockRecord; error: DmError } {
   const before = joinSchemas(rec.shards, rec.overrides, rec.overrideCols);
-  const shards = { ...rec.shards, [shard]: { source, table, schema: after, lastDdl: ddls, reached: true, v: SHARD_FORMAT } };
+  const shards = {
+    ...rec.shards,
+    [shard]: { source, table, schema: after, lastDdl: ddls, reached: true, v: SHARD_FORMAT },
+  };
   const base: OptimisticLockRecord = { ...rec, shards, updatedAt: now, ddls };
   delete base.conflict;
   delete base.resolution;
-  const conflictHere = rec.conflict && rec.conflict.shard === shard && rec.conflict.position === position ? rec.conflict : undefined;
+  const conflictHere =
+    rec.conflict && rec.conflict.shard === shard && rec.conflict.position === position ? rec.conflict : undefined;
   if (conflictHere && rec.resolution) {
     const col = conflictHere.column.toLowerCase();
     const mine = after.columns.find((c) => c.name.toLowerCase() === col);
@@ -226,7 +323,8 @@ export function optimisticDdl(rec: OptimisticLockRecord, shard: string, source: 
       base.overrideCols = { ...rec.overrideCols, [col]: cur };
     }
     const next = joinSchemas(shards, base.overrides, base.overrideCols);
-    if ('conflict' in next && next.conflict.column.toLowerCase() !== col) return conflictOf(rec, shard, ddls, position, now, next.conflict);
+    if ('conflict' in next && next.conflict.column.toLowerCase() !== col)
+      return conflictOf(rec, shard, ddls, position, now, next.conflict);
     return { record: base, apply: false };
   }
   const next = joinSchemas(shards, base.overrides, base.overrideCols);
@@ -235,16 +333,30 @@ export function optimisticDdl(rec: OptimisticLockRecord, shard: string, source: 
   return { record: base, apply: changed };
 }
 
-function conflictOf(rec: OptimisticLockRecord, shard: string, ddls: string[], position: string, now: string, c: JoinConflict): { conflictRecord: OptimisticLockRecord; error: DmError } {
+function conflictOf(
+  rec: OptimisticLockRecord,
+  shard: string,
+  ddls: string[],
+  position: string,
+  now: string,
+  c: JoinConflict,
+): { conflictRecord: OptimisticLockRecord; error: DmError } {
   const other = c.shardA === shard ? c.shardB : c.shardA;
   const otherDdls = rec.shards[other]?.lastDdl ?? [];
   const conflict: OptimisticConflict = {
-    shard, ddls, position, column: c.column, withShard: other, withDdls: otherDdls,
+    shard,
+    ddls,
+    position,
+    column: c.column,
+    withShard: other,
+    withDdls: otherDdls,
     reason: `column ${c.column} is ${c.shardA === shard ? c.a : c.b} on ${shard} but ${c.shardA === shard ? c.b : c.a} on ${other}`,
   };
-  const error = new DmError('ShardDdlConflict',
+  const error = new DmError(
+    'ShardDdlConflict',
     `optimistic shard DDL conflict on ${rec.targetSchema}.${rec.targetTable}: ${conflict.reason}. ${shard}: ${ddls.join('; ')} | ${other}: ${otherDdls.join('; ') || '(its structure when it joined)'}`,
-    { context: { sql: ddls.join('; '), position, table: `${rec.targetSchema}.${rec.targetTable}` } });
+    { context: { sql: ddls.join('; '), position, table: `${rec.targetSchema}.${rec.targetTable}` } },
+  );
   return { conflictRecord: { ...rec, conflict, updatedAt: now }, error };
 }
 
@@ -271,8 +383,15 @@ export interface DdlStep {
  * names the step (`position#k`), so the user's unlock decides that step when the event is taken again.
  * `position` is the event's; `pending[shard]` holds what runs (a crash before it is cleared runs it again).
  */
-export function optimisticSteps(rec: OptimisticLockRecord, shard: string, source: string, table: string, steps: DdlStep[], position: string, now: string):
-  { record: OptimisticLockRecord; run: string[] } | { conflictRecord: OptimisticLockRecord; error: DmError } {
+export function optimisticSteps(
+  rec: OptimisticLockRecord,
+  shard: string,
+  source: string,
+  table: string,
+  steps: DdlStep[],
+  position: string,
+  now: string,
+): { record: OptimisticLockRecord; run: string[] } | { conflictRecord: OptimisticLockRecord; error: DmError } {
   let cur = rec;
   const run: { statement: number; prefix: string; clauses: string[] }[] = [];
   const lastDdl = [...new Set(steps.map((s) => s.statement))].flatMap((i) => {
@@ -289,7 +408,10 @@ export function optimisticSteps(rec: OptimisticLockRecord, shard: string, source
     if ('error' in d) {
       // Everything of the event stays undone: the record as it was before the event, with the conflict.
       const error = d.error;
-      return { conflictRecord: { ...rec, conflict: { ...d.conflictRecord.conflict!, ddls: lastDdl }, updatedAt: now }, error };
+      return {
+        conflictRecord: { ...rec, conflict: { ...d.conflictRecord.conflict!, ddls: lastDdl }, updatedAt: now },
+        error,
+      };
     }
     cur = d.record;
     if (d.statements) for (const stmt of d.statements) run.push({ statement: -1, prefix: stmt, clauses: [] });
@@ -301,10 +423,15 @@ export function optimisticSteps(rec: OptimisticLockRecord, shard: string, source
     }
   }
   const statements = run.map((r) => r.prefix + r.clauses.join(', '));
-  const record: OptimisticLockRecord = { ...cur, ddls: lastDdl, shards: { ...cur.shards, [shard]: { ...cur.shards[shard]!, lastDdl } } };
+  const record: OptimisticLockRecord = {
+    ...cur,
+    ddls: lastDdl,
+    shards: { ...cur.shards, [shard]: { ...cur.shards[shard]!, lastDdl } },
+  };
   const pending = { ...rec.pending };
   if (statements.length) pending[shard] = { position, ddls: statements };
   else delete pending[shard];
-  if (Object.keys(pending).length) record.pending = pending; else delete record.pending;
+  if (Object.keys(pending).length) record.pending = pending;
+  else delete record.pending;
   return { record, run: statements };
 }

@@ -23,7 +23,9 @@ import type { Analysis } from './ddl-parse.ts';
  * Its AST keeps the doubled backquotes of `a``b`, which we undo before comparing.
  */
 
-interface SqlParser { astify(sql: string, opt?: { database?: string }): unknown }
+interface SqlParser {
+  astify(sql: string, opt?: { database?: string }): unknown;
+}
 
 const grammars: [string, SqlParser][] = [
   ['MariaDB', new (mariadb as unknown as { Parser: new () => SqlParser }).Parser()],
@@ -45,13 +47,21 @@ export function crossCheck(sql: string, a: Analysis): void {
   }
   if (ast === undefined) return;
   const stmt = (Array.isArray(ast) ? ast[0] : ast) as Obj | undefined;
-  const theirs = stmt === undefined || Array.isArray(ast) && ast.length !== 1 ? undefined : namesOf(stmt, a.eventType);
+  const theirs =
+    stmt === undefined || (Array.isArray(ast) && ast.length !== 1) ? undefined : namesOf(stmt, a.eventType);
   const ours = a.names
-    .filter((n) => (a.eventType === 'alter table' ? n.role === 'target' : n.role !== 'reference' && n.role !== 'exchange'))
+    .filter((n) =>
+      a.eventType === 'alter table' ? n.role === 'target' : n.role !== 'reference' && n.role !== 'exchange',
+    )
     .map((n) => (n.role === 'schema' ? `schema:${n.schema}` : `${n.schema ?? ''}.${n.table}`));
   if (theirs === undefined || theirs.join('\n') !== ours.join('\n')) {
-    throw new DmError('UnsupportedEvent', `DDL is ambiguous: tsdm reads ${a.eventType} of [${ours.join(', ')}], node-sql-parser reads ${
-      String(stmt?.type)} ${String(stmt?.keyword ?? '')} of [${(theirs ?? []).join(', ')}]`, { context: { sql } });
+    throw new DmError(
+      'UnsupportedEvent',
+      `DDL is ambiguous: tsdm reads ${a.eventType} of [${ours.join(', ')}], node-sql-parser reads ${String(
+        stmt?.type,
+      )} ${String(stmt?.keyword ?? '')} of [${(theirs ?? []).join(', ')}]`,
+      { context: { sql } },
+    );
   }
 }
 
@@ -62,12 +72,18 @@ function namesOf(s: Obj, eventType: Analysis['eventType']): string[] | undefined
     case 'create table':
       if (s.type !== 'create' || kw !== 'table') return undefined;
       return [...tables(s.table), ...tables((s.like as Obj | undefined)?.table)];
-    case 'alter table': return s.type === 'alter' ? tables(s.table).slice(0, 1) : undefined;
-    case 'drop table': return s.type === 'drop' && kw === 'table' ? tables(s.name) : undefined;
-    case 'truncate table': return s.type === 'truncate' ? tables(s.name) : undefined;
-    case 'rename table': return s.type === 'rename' && Array.isArray(s.table) ? tables(s.table.flat()) : undefined;
-    case 'create index': return s.type === 'create' && kw === 'index' ? tables(s.table) : undefined;
-    case 'drop index': return s.type === 'drop' && kw === 'index' ? tables(s.table) : undefined;
+    case 'alter table':
+      return s.type === 'alter' ? tables(s.table).slice(0, 1) : undefined;
+    case 'drop table':
+      return s.type === 'drop' && kw === 'table' ? tables(s.name) : undefined;
+    case 'truncate table':
+      return s.type === 'truncate' ? tables(s.name) : undefined;
+    case 'rename table':
+      return s.type === 'rename' && Array.isArray(s.table) ? tables(s.table.flat()) : undefined;
+    case 'create index':
+      return s.type === 'create' && kw === 'index' ? tables(s.table) : undefined;
+    case 'drop index':
+      return s.type === 'drop' && kw === 'index' ? tables(s.table) : undefined;
     case 'create database': {
       if (s.type !== 'create' || (kw !== 'database' && kw !== 'schema')) return undefined;
       const d = (s.database ?? s.schema) as Obj | string | undefined;
@@ -77,7 +93,8 @@ function namesOf(s: Obj, eventType: Analysis['eventType']): string[] | undefined
     case 'drop database':
       if (s.type !== 'drop' || (kw !== 'database' && kw !== 'schema')) return undefined;
       return typeof s.name === 'string' ? [`schema:${unescape(s.name)}`] : undefined;
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 

@@ -126,19 +126,29 @@ class Walker {
     if (head === undefined) return this.done('unknown', 'statement does not start with a keyword');
     const h = head.upper;
     switch (h) {
-      case 'BEGIN': return this.isWord(this.peek(), 'NOT') ? this.done('unknown', 'compound statement') : this.done('begin');
-      case 'START': return this.kw('TRANSACTION') ? this.done('begin') : this.done('skip', SKIP_HEADS.STOP);
-      case 'COMMIT': return this.done('commit');
+      case 'BEGIN':
+        return this.isWord(this.peek(), 'NOT') ? this.done('unknown', 'compound statement') : this.done('begin');
+      case 'START':
+        return this.kw('TRANSACTION') ? this.done('begin') : this.done('skip', SKIP_HEADS.STOP);
+      case 'COMMIT':
+        return this.done('commit');
       case 'ROLLBACK':
         this.kw('WORK');
         return this.kw('TO') ? this.done('skip', 'rollback to savepoint') : this.done('rollback');
-      case 'XA': return this.done('unknown', 'XA transactions are not supported');
-      case 'SET': return this.setStatement();
-      case 'CREATE': return this.create();
-      case 'ALTER': return this.alter();
-      case 'DROP': return this.drop();
-      case 'RENAME': return this.rename();
-      case 'TRUNCATE': return this.truncate();
+      case 'XA':
+        return this.done('unknown', 'XA transactions are not supported');
+      case 'SET':
+        return this.setStatement();
+      case 'CREATE':
+        return this.create();
+      case 'ALTER':
+        return this.alter();
+      case 'DROP':
+        return this.drop();
+      case 'RENAME':
+        return this.rename();
+      case 'TRUNCATE':
+        return this.truncate();
       default:
         if (DML_HEADS.has(h)) return this.done('dml');
         if (SKIP_HEADS[h]) return this.done('skip', SKIP_HEADS[h]);
@@ -156,7 +166,10 @@ class Walker {
       const x = this.t[j]!;
       if (x.text === '(') depth++;
       else if (x.text === ')') depth--;
-      else if (depth === 0 && this.isWord(x, 'FOR')) { this.i = j + 1; return; }
+      else if (depth === 0 && this.isWord(x, 'FOR')) {
+        this.i = j + 1;
+        return;
+      }
     }
   }
 
@@ -172,16 +185,23 @@ class Walker {
     if (orReplace) this.must('REPLACE');
     this.objectModifiers();
     const temporary = this.kw('TEMPORARY');
-    while (this.kwAny('UNIQUE', 'FULLTEXT', 'SPATIAL', 'ONLINE', 'OFFLINE', 'AGGREGATE')) { /* index / function flavours */ }
+    while (this.kwAny('UNIQUE', 'FULLTEXT', 'SPATIAL', 'ONLINE', 'OFFLINE', 'AGGREGATE')) {
+      /* index / function flavours */
+    }
     const obj = this.word();
     switch (obj?.upper) {
       case 'TABLE':
         if (temporary) return this.done('skip', 'temporary tables are not replicated');
         return this.createTable(obj, orReplace);
-      case 'INDEX': return this.createIndex();
-      case 'DATABASE': case 'SCHEMA': return this.createDatabase(obj, orReplace);
-      case 'VIEW': return this.done('skip', 'views are not replicated (DM built-in skip list)', 'create view');
-      case 'SEQUENCE': return this.done('unknown', 'sequences are not supported');
+      case 'INDEX':
+        return this.createIndex();
+      case 'DATABASE':
+      case 'SCHEMA':
+        return this.createDatabase(obj, orReplace);
+      case 'VIEW':
+        return this.done('skip', 'views are not replicated (DM built-in skip list)', 'create view');
+      case 'SEQUENCE':
+        return this.done('unknown', 'sequences are not supported');
       default:
         if (obj && SKIP_OBJECTS[obj.upper]) return this.done('skip', SKIP_OBJECTS[obj.upper]);
         return this.done('unknown', `unrecognised CREATE ${obj?.upper ?? ''}`.trim());
@@ -193,17 +213,27 @@ class Walker {
     this.name('target');
     // `CREATE TABLE t LIKE src` or `CREATE TABLE t (LIKE src)`; elsewhere LIKE is an operator (CHECK (a LIKE 'x')).
     if (this.kw('LIKE')) this.name('like');
-    else if (this.peek()?.text === '(' && this.isWord(this.peek(1), 'LIKE')) { this.i += 2; this.name('like'); }
+    else if (this.peek()?.text === '(' && this.isWord(this.peek(1), 'LIKE')) {
+      this.i += 2;
+      this.name('like');
+    }
     for (let j = this.i; j < this.t.length; j++) {
-      if (this.isWord(this.t[j], 'REFERENCES')) { this.i = j + 1; this.name('reference'); j = this.i - 1; }
-      else if (this.isWord(this.t[j], 'SELECT')) this.a.cannotRewrite = 'CREATE TABLE ... SELECT reads other tables (use ROW binlog format)';
+      if (this.isWord(this.t[j], 'REFERENCES')) {
+        this.i = j + 1;
+        this.name('reference');
+        j = this.i - 1;
+      } else if (this.isWord(this.t[j], 'SELECT'))
+        this.a.cannotRewrite = 'CREATE TABLE ... SELECT reads other tables (use ROW binlog format)';
     }
     return this.done('ddl', undefined, 'create table');
   }
 
   private createIndex(): Analysis {
     // MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has): a present clause is kept, none is added (as DM).
-    if (this.kw('IF')) { this.must('NOT'); this.must('EXISTS'); }
+    if (this.kw('IF')) {
+      this.must('NOT');
+      this.must('EXISTS');
+    }
     const on = this.findWord('ON', this.i);
     if (on < 0) throw new Fail('CREATE INDEX without ON');
     this.i = on + 1;
@@ -219,19 +249,26 @@ class Walker {
 
   private alter(): Analysis {
     this.objectModifiers();
-    while (this.kwAny('ONLINE', 'OFFLINE', 'IGNORE')) { /* ALTER [ONLINE] [IGNORE] TABLE */ }
+    while (this.kwAny('ONLINE', 'OFFLINE', 'IGNORE')) {
+      /* ALTER [ONLINE] [IGNORE] TABLE */
+    }
     const obj = this.word();
     switch (obj?.upper) {
-      case 'TABLE': return this.alterTable();
-      case 'DATABASE': case 'SCHEMA': {
+      case 'TABLE':
+        return this.alterTable();
+      case 'DATABASE':
+      case 'SCHEMA': {
         const next = this.peek();
-        const named = next !== undefined && (next.type === 'qident' || (next.type === 'word' && !DB_OPTION_WORDS.has(next.upper)));
+        const named =
+          next !== undefined && (next.type === 'qident' || (next.type === 'word' && !DB_OPTION_WORDS.has(next.upper)));
         if (named) this.schemaName();
         else this.a.insertSchemaAt = obj.end;
         return this.done('ddl', undefined, 'alter database');
       }
-      case 'VIEW': return this.done('skip', 'views are not replicated (DM built-in skip list)');
-      case 'SEQUENCE': return this.done('unknown', 'sequences are not supported');
+      case 'VIEW':
+        return this.done('skip', 'views are not replicated (DM built-in skip list)');
+      case 'SEQUENCE':
+        return this.done('unknown', 'sequences are not supported');
       default:
         if (obj && SKIP_OBJECTS[obj.upper]) return this.done('skip', SKIP_OBJECTS[obj.upper]);
         return this.done('unknown', `unrecognised ALTER ${obj?.upper ?? ''}`.trim());
@@ -255,14 +292,19 @@ class Walker {
 
   /** One comma-separated ALTER TABLE clause, tokens [from, to). */
   private alterClause(from: number, to: number, events: Set<DmEventType>): void {
-    const w = (k: number): string => (from + k < to && this.t[from + k]!.type === 'word' ? this.t[from + k]!.upper : '');
-    const add = (...e: DmEventType[]): void => { for (const x of e) events.add(x); };
+    const w = (k: number): string =>
+      from + k < to && this.t[from + k]!.type === 'word' ? this.t[from + k]!.upper : '';
+    const add = (...e: DmEventType[]): void => {
+      for (const x of e) events.add(x);
+    };
     const first = w(0);
     const second = w(1);
     switch (first) {
       case 'ADD':
-        if (second === 'PRIMARY' || (second === 'CONSTRAINT' && (w(2) === 'PRIMARY' || w(3) === 'PRIMARY'))) add('add primary key', 'modify constraint');
-        else if (['INDEX', 'KEY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'FOREIGN', 'CHECK', 'CONSTRAINT'].includes(second)) add('modify constraint');
+        if (second === 'PRIMARY' || (second === 'CONSTRAINT' && (w(2) === 'PRIMARY' || w(3) === 'PRIMARY')))
+          add('add primary key', 'modify constraint');
+        else if (['INDEX', 'KEY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'FOREIGN', 'CHECK', 'CONSTRAINT'].includes(second))
+          add('modify constraint');
         else if (second === 'PARTITION') add('add table partition');
         else if (second !== 'PERIOD' && second !== 'SYSTEM') add('add column');
         break;
@@ -272,7 +314,9 @@ class Walker {
         else if (second === 'PARTITION') add('drop table partition');
         else if (!['FOREIGN', 'CONSTRAINT', 'CHECK', 'PERIOD', 'SYSTEM'].includes(second)) add('drop column');
         break;
-      case 'MODIFY': add('modify column'); break;
+      case 'MODIFY':
+        add('modify column');
+        break;
       case 'CHANGE': {
         let k = from + 1;
         if (w(1) === 'COLUMN') k++;
@@ -280,7 +324,8 @@ class Walker {
         add('modify column');
         const oldName = this.t[k];
         const newName = this.t[k + 1];
-        if (oldName && newName && identValue(oldName).toLowerCase() !== identValue(newName).toLowerCase()) add('rename column');
+        if (oldName && newName && identValue(oldName).toLowerCase() !== identValue(newName).toLowerCase())
+          add('rename column');
         break;
       }
       case 'RENAME':
@@ -297,16 +342,38 @@ class Walker {
         if (second === 'INDEX' || second === 'KEY') add('alter index visibility');
         else if (second !== 'CHECK' && second !== 'CONSTRAINT') add('modify default value');
         break;
-      case 'CONVERT': case 'CHARACTER': case 'CHARSET': add('modify charset'); break;
-      case 'COLLATE': add('modify collation'); break;
-      case 'DEFAULT': add(second === 'COLLATE' ? 'modify collation' : 'modify charset'); break;
-      case 'ENGINE': add('modify storage engine'); break;
-      case 'COMMENT': add('modify table comment'); break;
-      case 'REORGANIZE': add('reorganize table partition'); break;
-      case 'REBUILD': add('rebuild table partition'); break;
-      case 'COALESCE': add('coalesce table partition'); break;
-      case 'TRUNCATE': add('truncate table partition'); break;
-      case 'REMOVE': add('remove table partitioning'); break;
+      case 'CONVERT':
+      case 'CHARACTER':
+      case 'CHARSET':
+        add('modify charset');
+        break;
+      case 'COLLATE':
+        add('modify collation');
+        break;
+      case 'DEFAULT':
+        add(second === 'COLLATE' ? 'modify collation' : 'modify charset');
+        break;
+      case 'ENGINE':
+        add('modify storage engine');
+        break;
+      case 'COMMENT':
+        add('modify table comment');
+        break;
+      case 'REORGANIZE':
+        add('reorganize table partition');
+        break;
+      case 'REBUILD':
+        add('rebuild table partition');
+        break;
+      case 'COALESCE':
+        add('coalesce table partition');
+        break;
+      case 'TRUNCATE':
+        add('truncate table partition');
+        break;
+      case 'REMOVE':
+        add('remove table partitioning');
+        break;
       case 'EXCHANGE': {
         add('exchange table partition');
         const withAt = this.findWord('WITH', from, to);
@@ -316,26 +383,35 @@ class Walker {
         this.name('exchange');
         break;
       }
-      default: break;
+      default:
+        break;
     }
     for (let j = from; j < to; j++) {
-      if (this.isWord(this.t[j], 'PARTITION') && this.isWord(this.t[j + 1], 'BY') && first !== 'ADD') add('alter table partitioning');
-      if (this.isWord(this.t[j], 'REFERENCES')) { this.i = j + 1; this.name('reference'); }
+      if (this.isWord(this.t[j], 'PARTITION') && this.isWord(this.t[j + 1], 'BY') && first !== 'ADD')
+        add('alter table partitioning');
+      if (this.isWord(this.t[j], 'REFERENCES')) {
+        this.i = j + 1;
+        this.name('reference');
+      }
     }
   }
 
   private drop(): Analysis {
     const temporary = this.kw('TEMPORARY');
-    while (this.kwAny('ONLINE', 'OFFLINE')) { /* DROP [ONLINE] INDEX */ }
+    while (this.kwAny('ONLINE', 'OFFLINE')) {
+      /* DROP [ONLINE] INDEX */
+    }
     const obj = this.word();
     switch (obj?.upper) {
-      case 'TABLE': case 'TABLES': {
+      case 'TABLE':
+      case 'TABLES': {
         if (temporary) return this.done('skip', 'temporary tables are not replicated (DM built-in skip list)');
         this.ifClause(obj, '');
         this.nameList('target');
         return this.done('ddl', undefined, 'drop table');
       }
-      case 'DATABASE': case 'SCHEMA':
+      case 'DATABASE':
+      case 'SCHEMA':
         this.ifClause(obj, '');
         this.schemaName();
         return this.done('ddl', undefined, 'drop database');
@@ -348,8 +424,10 @@ class Walker {
         this.name('target');
         return this.done('ddl', undefined, 'drop index');
       }
-      case 'VIEW': return this.done('skip', 'views are not replicated (DM built-in skip list)', 'drop view');
-      case 'SEQUENCE': return this.done('unknown', 'sequences are not supported');
+      case 'VIEW':
+        return this.done('skip', 'views are not replicated (DM built-in skip list)', 'drop view');
+      case 'SEQUENCE':
+        return this.done('unknown', 'sequences are not supported');
       default:
         if (obj && SKIP_OBJECTS[obj.upper]) return this.done('skip', SKIP_OBJECTS[obj.upper]);
         return this.done('unknown', `unrecognised DROP ${obj?.upper ?? ''}`.trim());
@@ -360,7 +438,8 @@ class Walker {
   private rename(): Analysis {
     const obj = this.word();
     if (obj?.upper === 'USER') return this.done('skip', SKIP_OBJECTS.USER);
-    if (obj?.upper !== 'TABLE' && obj?.upper !== 'TABLES') return this.done('unknown', `unrecognised RENAME ${obj?.upper ?? ''}`.trim());
+    if (obj?.upper !== 'TABLE' && obj?.upper !== 'TABLES')
+      return this.done('unknown', `unrecognised RENAME ${obj?.upper ?? ''}`.trim());
     if (this.kw('IF')) this.must('EXISTS');
     this.a.items = [];
     do {
@@ -398,13 +477,23 @@ class Walker {
     for (;;) {
       if (this.kw('DEFINER')) {
         this.op('=');
-        if (this.kw('CURRENT_USER')) { if (this.op('(')) this.op(')'); continue; }
+        if (this.kw('CURRENT_USER')) {
+          if (this.op('(')) this.op(')');
+          continue;
+        }
         this.i++; // user
         if (this.peek()?.text === '@') this.i += 2; // @host
         continue;
       }
-      if (this.kw('ALGORITHM')) { this.op('='); this.i++; continue; }
-      if (this.isWord(this.peek(), 'SQL') && this.isWord(this.peek(1), 'SECURITY')) { this.i += 3; continue; }
+      if (this.kw('ALGORITHM')) {
+        this.op('=');
+        this.i++;
+        continue;
+      }
+      if (this.isWord(this.peek(), 'SQL') && this.isWord(this.peek(1), 'SECURITY')) {
+        this.i += 3;
+        continue;
+      }
       return;
     }
   }
@@ -458,7 +547,10 @@ class Walker {
       if (this.t[j]!.type !== 'op') continue;
       if (x === '(') depth++;
       else if (x === ')') depth--;
-      else if ((x === ',' || x === ';') && depth === 0) { out.push([start, j]); start = j + 1; }
+      else if ((x === ',' || x === ';') && depth === 0) {
+        out.push([start, j]);
+        start = j + 1;
+      }
     }
     if (start < this.t.length) out.push([start, this.t.length]);
     return out;
@@ -482,7 +574,9 @@ class Walker {
     return this.a;
   }
 
-  private peek(k = 0): Token | undefined { return this.t[this.i + k]; }
+  private peek(k = 0): Token | undefined {
+    return this.t[this.i + k];
+  }
 
   private isWord(tok: Token | undefined, w: string): boolean {
     return tok !== undefined && tok.type === 'word' && tok.upper === w;
@@ -506,7 +600,8 @@ class Walker {
   }
 
   private must(w: string): void {
-    if (!this.kw(w)) throw new Fail(`expected ${w} at ${this.peek() ? `\`${this.peek()!.text}\`` : 'end of statement'}`);
+    if (!this.kw(w))
+      throw new Fail(`expected ${w} at ${this.peek() ? `\`${this.peek()!.text}\`` : 'end of statement'}`);
   }
 
   private op(o: string): boolean {

@@ -84,11 +84,17 @@ export function rewriteDdl(sql: string, currentSchema: string, route: (t: TableN
     if (n.role === 'schema') {
       edits.push({ start: n.start, end: n.end, text: quoteIdent(route({ schema: n.schema!, table: '' }).schema) });
     } else {
-      edits.push({ start: n.start, end: n.end, text: qualify(route({ schema: resolve(n.schema, currentSchema, sql), table: n.table })) });
+      edits.push({
+        start: n.start,
+        end: n.end,
+        text: qualify(route({ schema: resolve(n.schema, currentSchema, sql), table: n.table })),
+      });
     }
   }
-  if (a.insertIfNotExistsAt !== undefined) edits.push({ start: a.insertIfNotExistsAt, end: a.insertIfNotExistsAt, text: ' IF NOT EXISTS' });
-  if (a.insertIfExistsAt !== undefined) edits.push({ start: a.insertIfExistsAt, end: a.insertIfExistsAt, text: ' IF EXISTS' });
+  if (a.insertIfNotExistsAt !== undefined)
+    edits.push({ start: a.insertIfNotExistsAt, end: a.insertIfNotExistsAt, text: ' IF NOT EXISTS' });
+  if (a.insertIfExistsAt !== undefined)
+    edits.push({ start: a.insertIfExistsAt, end: a.insertIfExistsAt, text: ' IF EXISTS' });
   if (a.insertSchemaAt !== undefined) {
     const schema = route({ schema: resolve(undefined, currentSchema, sql), table: '' }).schema;
     edits.push({ start: a.insertSchemaAt, end: a.insertSchemaAt, text: ' ' + quoteIdent(schema) });
@@ -110,7 +116,11 @@ export function splitDdl(sql: string, currentSchema: string): string[] {
   return a.items.map((item) => {
     const edits = a.names
       .filter((n) => n.start >= item.start && n.end <= item.end && (n.schema !== undefined || currentSchema !== ''))
-      .map((n) => ({ start: n.start - item.start, end: n.end - item.start, text: qualify({ schema: n.schema ?? currentSchema, table: n.table }) }));
+      .map((n) => ({
+        start: n.start - item.start,
+        end: n.end - item.start,
+        text: qualify({ schema: n.schema ?? currentSchema, table: n.table }),
+      }));
     return prefix + applyEdits(sql.slice(item.start, item.end), edits) + suffix;
   });
 }
@@ -130,7 +140,11 @@ export function alterClauses(sql: string): { prefix: string; clauses: string[] }
 function ddlAnalysis(sql: string): Analysis {
   const a = analyze(sql);
   if (a.kind !== 'ddl') {
-    throw new DmError('UnsupportedEvent', `not a DDL statement tsdm replicates (${a.kind}${a.skipReason ? `: ${a.skipReason}` : ''})`, { context: { sql } });
+    throw new DmError(
+      'UnsupportedEvent',
+      `not a DDL statement tsdm replicates (${a.kind}${a.skipReason ? `: ${a.skipReason}` : ''})`,
+      { context: { sql } },
+    );
   }
   crossCheck(sql, a);
   if (a.cannotRewrite !== undefined) throw new DmError('UnsupportedEvent', a.cannotRewrite, { context: { sql } });
@@ -141,7 +155,9 @@ function tablesOf(a: Analysis, currentSchema: string): TableName[] {
   const out: TableName[] = [];
   for (const n of a.names) {
     if (n.role === 'reference') continue;
-    out.push(n.role === 'schema' ? { schema: n.schema!, table: '' } : { schema: n.schema ?? currentSchema, table: n.table });
+    out.push(
+      n.role === 'schema' ? { schema: n.schema!, table: '' } : { schema: n.schema ?? currentSchema, table: n.table },
+    );
   }
   if (a.insertSchemaAt !== undefined) out.push({ schema: currentSchema, table: '' });
   return out;
@@ -150,7 +166,11 @@ function tablesOf(a: Analysis, currentSchema: string): TableName[] {
 function resolve(schema: string | undefined, currentSchema: string, sql: string): string {
   const s = schema ?? currentSchema;
   if (s === '') {
-    throw new DmError('UnsupportedEvent', 'DDL names a table without a schema and the binlog event has no current schema', { context: { sql } });
+    throw new DmError(
+      'UnsupportedEvent',
+      'DDL names a table without a schema and the binlog event has no current schema',
+      { context: { sql } },
+    );
   }
   return s;
 }

@@ -52,7 +52,10 @@ export function lex(sql: string): LexResult {
 
   while (i < n) {
     const c = sql[i]!;
-    if (/\s/.test(c) || c < ' ') { i++; continue; }
+    if (/\s/.test(c) || c < ' ') {
+      i++;
+      continue;
+    }
     // comments
     if (c === '#' || (c === '-' && sql[i + 1] === '-' && (i + 2 >= n || /[\s\x00-\x1f]/.test(sql[i + 2]!)))) {
       while (i < n && sql[i] !== '\n') i++;
@@ -71,11 +74,24 @@ export function lex(sql: string): LexResult {
       sawComment = true;
       continue;
     }
-    if (inExec && c === '*' && sql[i + 1] === '/') { inExec = false; i += 2; continue; }
+    if (inExec && c === '*' && sql[i + 1] === '/') {
+      inExec = false;
+      i += 2;
+      continue;
+    }
     // quoted tokens
-    if (c === '`') { i = quoted(sql, i, '`', false, push, 'qident'); continue; }
-    if (c === '"') { i = quoted(sql, i, '"', true, push, 'dq'); continue; }
-    if (c === "'") { i = quoted(sql, i, "'", true, push, 'str'); continue; }
+    if (c === '`') {
+      i = quoted(sql, i, '`', false, push, 'qident');
+      continue;
+    }
+    if (c === '"') {
+      i = quoted(sql, i, '"', true, push, 'dq');
+      continue;
+    }
+    if (c === "'") {
+      i = quoted(sql, i, "'", true, push, 'str');
+      continue;
+    }
     // words and numbers
     const prev = tokens.at(-1);
     const afterDot = prev?.text === '.' && tokens.length >= 2 && tokens[tokens.length - 2]!.type !== 'op';
@@ -105,8 +121,12 @@ function afterIdent(t: Token | undefined): boolean {
 }
 
 function quoted(
-  sql: string, start: number, q: string, backslash: boolean,
-  push: (type: TokenType, start: number, end: number, value?: string) => void, type: TokenType,
+  sql: string,
+  start: number,
+  q: string,
+  backslash: boolean,
+  push: (type: TokenType, start: number, end: number, value?: string) => void,
+  type: TokenType,
 ): number {
   let i = start + 1;
   let value = '';
@@ -117,9 +137,17 @@ function quoted(
       push(type, start, sql.length, value);
       return sql.length;
     }
-    if (backslash && c === '\\' && i + 1 < sql.length) { value += unescapeChar(sql[i + 1]!); i += 2; continue; }
+    if (backslash && c === '\\' && i + 1 < sql.length) {
+      value += unescapeChar(sql[i + 1]!);
+      i += 2;
+      continue;
+    }
     if (c === q) {
-      if (sql[i + 1] === q) { value += q; i += 2; continue; }
+      if (sql[i + 1] === q) {
+        value += q;
+        i += 2;
+        continue;
+      }
       push(type, start, i + 1, value);
       return i + 1;
     }
@@ -130,14 +158,23 @@ function quoted(
 
 function unescapeChar(c: string): string {
   switch (c) {
-    case '0': return '\0';
-    case 'b': return '\b';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'Z': return '\x1a';
+    case '0':
+      return '\0';
+    case 'b':
+      return '\b';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'Z':
+      return '\x1a';
     // `\%` and `\_` keep their backslash (they are LIKE escapes), as MySQL does.
-    case '%': case '_': return '\\' + c;
-    default: return c;
+    case '%':
+    case '_':
+      return '\\' + c;
+    default:
+      return c;
   }
 }

@@ -13,12 +13,25 @@
 export type SessionSide = 'upstream' | 'downstream';
 
 /** One `SET SESSION` assignment; `key` is the config key it came from when the user wrote it. */
-export interface SessionVar { name: string; value: string; key?: string }
+export interface SessionVar {
+  name: string;
+  value: string;
+  key?: string;
+}
 
 /** A user's value tsdm replaced: check-task and start-task print these as warnings. */
-export interface SessionOverride { key: string; variable: string; value: string; used: string; reason: string }
+export interface SessionOverride {
+  key: string;
+  variable: string;
+  value: string;
+  used: string;
+  reason: string;
+}
 
-export interface SessionPlan { vars: SessionVar[]; overrides: SessionOverride[] }
+export interface SessionPlan {
+  vars: SessionVar[];
+  overrides: SessionOverride[];
+}
 
 const PREFIX = /^(?:@@(?:session\.|local\.)?|session\.|local\.)/i;
 const IDENT = /^[a-z_][a-z0-9_$]*$/;
@@ -55,7 +68,15 @@ export function setSessionSql(v: SessionVar): string {
  * backslash escapes of every value tsdm sends part of the value. The combination modes below include ANSI_QUOTES.
  * PIPES_AS_CONCAT is harmless (tsdm never writes `||`) and stays.
  */
-const BREAKING_MODES = new Set(['ANSI_QUOTES', 'NO_BACKSLASH_ESCAPES', 'DB2', 'MAXDB', 'MSSQL', 'ORACLE', 'POSTGRESQL']);
+const BREAKING_MODES = new Set([
+  'ANSI_QUOTES',
+  'NO_BACKSLASH_ESCAPES',
+  'DB2',
+  'MAXDB',
+  'MSSQL',
+  'ORACLE',
+  'POSTGRESQL',
+]);
 /** ANSI = these plus ANSI_QUOTES (and ONLY_FULL_GROUP_BY on MySQL, which changes nothing tsdm runs). */
 const ANSI_REST = ['REAL_AS_FLOAT', 'PIPES_AS_CONCAT', 'IGNORE_SPACE'];
 
@@ -63,12 +84,21 @@ const ANSI_REST = ['REAL_AS_FLOAT', 'PIPES_AS_CONCAT', 'IGNORE_SPACE'];
 export function sanitiseSqlMode(mode: string, side: SessionSide): { mode: string; removed: string[] } {
   const removed: string[] = [];
   const out: string[] = [];
-  const add = (m: string) => { if (!out.includes(m)) out.push(m); };
+  const add = (m: string) => {
+    if (!out.includes(m)) out.push(m);
+  };
   for (const raw of mode.split(',')) {
     const m = raw.trim().toUpperCase();
     if (m === '') continue;
-    if (m === 'ANSI') { removed.push('ANSI_QUOTES (of ANSI)'); ANSI_REST.forEach(add); continue; }
-    if (BREAKING_MODES.has(m)) { removed.push(m); continue; }
+    if (m === 'ANSI') {
+      removed.push('ANSI_QUOTES (of ANSI)');
+      ANSI_REST.forEach(add);
+      continue;
+    }
+    if (BREAKING_MODES.has(m)) {
+      removed.push(m);
+      continue;
+    }
     add(m);
   }
   // Rows loaded or replicated with id 0 in an AUTO_INCREMENT column keep 0 (the upstream had it, by this mode).
@@ -89,10 +119,17 @@ export interface SessionPlanOptions {
  * The assignments for one connection, sql_mode first (so that the string escapes of the others hold), and the
  * user's values tsdm had to replace. `user` maps variable names (sessionVarName) to values as written.
  */
-export function planSession(side: SessionSide, user: Readonly<Record<string, string | number | boolean>>, opts: SessionPlanOptions): SessionPlan {
+export function planSession(
+  side: SessionSide,
+  user: Readonly<Record<string, string | number | boolean>>,
+  opts: SessionPlanOptions,
+): SessionPlan {
   const vars = new Map<string, SessionVar>();
   const overrides: SessionOverride[] = [];
-  const set = (name: string, value: string, key?: string) => { vars.delete(name); vars.set(name, key ? { name, value, key } : { name, value }); };
+  const set = (name: string, value: string, key?: string) => {
+    vars.delete(name);
+    vars.set(name, key ? { name, value, key } : { name, value });
+  };
   const keyOf = (name: string) => `${opts.keyPrefix}.${name}`;
   const override = (name: string, value: string, used: string, reason: string) => {
     overrides.push({ key: keyOf(name), variable: name, value, used, reason });
@@ -101,7 +138,10 @@ export function planSession(side: SessionSide, user: Readonly<Record<string, str
   // 1. tsdm's defaults.
   set('sql_mode', side === 'downstream' ? 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION' : '');
   set('time_zone', opts.timeZone);
-  if (side === 'downstream') { set('foreign_key_checks', '0'); set('unique_checks', '1'); }
+  if (side === 'downstream') {
+    set('foreign_key_checks', '0');
+    set('unique_checks', '1');
+  }
   set('autocommit', '1');
 
   // 2. the user's values.
@@ -115,33 +155,51 @@ export function planSession(side: SessionSide, user: Readonly<Record<string, str
   if (mode.key) {
     const s = sanitiseSqlMode(mode.value, side);
     set('sql_mode', s.mode, mode.key);
-    if (s.removed.length > 0) override('sql_mode', mode.value, s.mode, `${s.removed.join(', ')} would break the SQL tsdm reads and writes`);
+    if (s.removed.length > 0)
+      override('sql_mode', mode.value, s.mode, `${s.removed.join(', ')} would break the SQL tsdm reads and writes`);
   }
   const tz = vars.get('time_zone')!;
   if (tz.key && !sameZone(tz.value, opts.timeZone)) {
-    override('time_zone', tz.value, opts.timeZone, side === 'upstream'
-      ? 'tsdm reads TIMESTAMP values in UTC and moves them to the task\'s time zone itself'
-      : 'downstream sessions run in the task\'s time zone (the task `timezone`, or this value when it is a fixed offset and `timezone` is not set)');
+    override(
+      'time_zone',
+      tz.value,
+      opts.timeZone,
+      side === 'upstream'
+        ? "tsdm reads TIMESTAMP values in UTC and moves them to the task's time zone itself"
+        : "downstream sessions run in the task's time zone (the task `timezone`, or this value when it is a fixed offset and `timezone` is not set)",
+    );
   }
   if (tz.key) set('time_zone', opts.timeZone, tz.key);
   const ac = vars.get('autocommit')!;
-  if (ac.key && !truthy(ac.value)) override('autocommit', ac.value, '1', 'tsdm opens its own transactions and relies on autocommit between them');
+  if (ac.key && !truthy(ac.value))
+    override('autocommit', ac.value, '1', 'tsdm opens its own transactions and relies on autocommit between them');
   set('autocommit', '1', ac.key);
   const fk = vars.get('foreign_key_checks');
   if (side === 'downstream' && fk) {
     if (fk.key && truthy(fk.value)) {
-      override('foreign_key_checks', fk.value, '0', 'load and sync write tables in any order; tsdm turns checks on per statement where a change must cascade');
+      override(
+        'foreign_key_checks',
+        fk.value,
+        '0',
+        'load and sync write tables in any order; tsdm turns checks on per statement where a change must cascade',
+      );
     }
     set('foreign_key_checks', '0', fk.key);
   }
   const all = [...vars.values()];
   // sql_mode first (string escapes), the rest in the order they were written.
-  return { vars: [...all.filter((v) => v.name === 'sql_mode'), ...all.filter((v) => v.name !== 'sql_mode')], overrides };
+  return {
+    vars: [...all.filter((v) => v.name === 'sql_mode'), ...all.filter((v) => v.name !== 'sql_mode')],
+    overrides,
+  };
 }
 
 /** '+00:00', 'UTC', '+0:00' and 'SYSTEM' are compared as written except for the common spellings of UTC. */
 function sameZone(a: string, b: string): boolean {
-  const n = (z: string) => { const t = z.trim().toUpperCase(); return /^(?:UTC|Z|[+-]0?0:00)$/.test(t) ? '+00:00' : t.replace(/^([+-])(\d):/, '$10$2:'); };
+  const n = (z: string) => {
+    const t = z.trim().toUpperCase();
+    return /^(?:UTC|Z|[+-]0?0:00)$/.test(t) ? '+00:00' : t.replace(/^([+-])(\d):/, '$10$2:');
+  };
   return n(a) === n(b);
 }
 

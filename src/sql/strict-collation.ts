@@ -29,14 +29,21 @@ export interface UpstreamCollations {
   server?: string;
 }
 
-interface Edit { at: number; text: string }
+interface Edit {
+  at: number;
+  text: string;
+}
 
 export function strictCollations(sql: string, up: UpstreamCollations): string {
   const a = analyze(sql);
   if (a.kind !== 'ddl') return sql;
   const { tokens } = lex(sql);
   const edits: Edit[] = [];
-  const from = (offset: number) => { let j = 0; while (j < tokens.length && tokens[j]!.start < offset) j++; return j; };
+  const from = (offset: number) => {
+    let j = 0;
+    while (j < tokens.length && tokens[j]!.start < offset) j++;
+    return j;
+  };
   const target = a.names.find((n) => n.role === 'schema' || n.role === 'target');
   switch (a.eventType) {
     case 'create database':
@@ -47,7 +54,8 @@ export function strictCollations(sql: string, up: UpstreamCollations): string {
       if (hasWord(tokens, start, end, 'COLLATE')) break;
       const cs = charsetAt(tokens, start, end);
       if (cs) addAfter(edits, cs, up);
-      else if (a.eventType === 'create database' && up.server) edits.push({ at: tokens[end - 1]!.end, text: ` COLLATE ${up.server}` });
+      else if (a.eventType === 'create database' && up.server)
+        edits.push({ at: tokens[end - 1]!.end, text: ` COLLATE ${up.server}` });
       break;
     }
     case 'create table': {
@@ -116,7 +124,21 @@ function alterClause(t: Token[], s: number, e: number, edits: Edit[], up: Upstre
 }
 
 /** Words that start a CREATE TABLE element or an ADD clause that is not a column. */
-const NOT_COLUMN = new Set(['CONSTRAINT', 'PRIMARY', 'UNIQUE', 'KEY', 'INDEX', 'FULLTEXT', 'SPATIAL', 'FOREIGN', 'CHECK', 'PERIOD', 'PARTITION', 'SYSTEM', 'VECTOR']);
+const NOT_COLUMN = new Set([
+  'CONSTRAINT',
+  'PRIMARY',
+  'UNIQUE',
+  'KEY',
+  'INDEX',
+  'FULLTEXT',
+  'SPATIAL',
+  'FOREIGN',
+  'CHECK',
+  'PERIOD',
+  'PARTITION',
+  'SYSTEM',
+  'VECTOR',
+]);
 
 /** A column definition [s, e) starting at its name: COLLATE after a CHARACTER SET that has none. */
 function columnDef(t: Token[], s: number, e: number, edits: Edit[], up: UpstreamCollations): void {
@@ -208,14 +230,22 @@ function topLevel(t: Token[], from: number, to: number): [number, number][] {
   for (let j = from; j < to; j++) {
     if (isOp(t[j], '(')) depth++;
     else if (isOp(t[j], ')')) depth--;
-    else if (depth === 0 && isOp(t[j], ',')) { out.push([start, j]); start = j + 1; }
+    else if (depth === 0 && isOp(t[j], ',')) {
+      out.push([start, j]);
+      start = j + 1;
+    }
   }
   if (start < to) out.push([start, to]);
   return out;
 }
 
 /** A row of the upstream's information_schema.COLLATIONS. */
-export interface CollationRow { collation: string; charset: string; id: number | null; isDefault: boolean }
+export interface CollationRow {
+  collation: string;
+  charset: string;
+  id: number | null;
+  isDefault: boolean;
+}
 
 /**
  * The upstream's charset → default collation map: information_schema.COLLATIONS `IS_DEFAULT` (as DM reads it), then
@@ -223,7 +253,10 @@ export interface CollationRow { collation: string; charset: string; id: number |
  * and MariaDB 11.2+'s `character_set_collations` (`utf8mb4=utf8mb4_uca1400_ai_ci,...`). `vars`: global variables by
  * lower-case name, absent when the server has no such variable.
  */
-export function collationDefaults(rows: readonly CollationRow[], vars: Readonly<Record<string, string>>): Map<string, string> {
+export function collationDefaults(
+  rows: readonly CollationRow[],
+  vars: Readonly<Record<string, string>>,
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const r of rows) if (r.isDefault) out.set(r.charset.toLowerCase(), r.collation.toLowerCase());
   const utf8mb4 = vars['default_collation_for_utf8mb4'];

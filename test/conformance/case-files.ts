@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { isMap, isPair, isScalar, parseDocument } from 'yaml';
 import type { DbEndpoint } from '../harness/index.ts';
 
-export interface Conn { host: string; port: number; user: string; password: string }
+export interface Conn {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
 
 /** Replaces the scalar at `path` with `value` in the text; adds the key (re-serialising) only if it is absent. */
 function splice(text: string, edits: { path: string[]; value: string | number }[]): string {
@@ -36,7 +41,11 @@ function splice(text: string, edits: { path: string[]; value: string | number }[
  * source.yaml -> the sandbox upstream. `keepUser`: the case creates this user itself (full_mode's dm_full,
  * incremental_mode's dm_incremental) with the password in the file, so user and password stay as written.
  */
-export function rewriteSource(text: string, up: DbEndpoint, opts: { keepUser?: boolean; user?: string; password?: string } = {}): { text: string; notes: string[] } {
+export function rewriteSource(
+  text: string,
+  up: DbEndpoint,
+  opts: { keepUser?: boolean; user?: string; password?: string } = {},
+): { text: string; notes: string[] } {
   const notes: string[] = [];
   const edits: { path: string[]; value: string | number }[] = [
     { path: ['from', 'host'], value: up.host },
@@ -57,14 +66,19 @@ export function rewriteSource(text: string, up: DbEndpoint, opts: { keepUser?: b
 
 export function rewriteTask(text: string, down: DbEndpoint): { text: string; notes: string[] } {
   const stripped = stripTidbSession(text);
-  return { text: splice(stripped.text, [
-    { path: ['target-database', 'host'], value: down.host },
-    { path: ['target-database', 'port'], value: down.port },
-    { path: ['target-database', 'user'], value: down.user },
-    { path: ['target-database', 'password'], value: down.password },
-  ]), notes: stripped.removed.length
-    ? [`target-database.session: ${stripped.removed.join(', ')} exist only in TiDB and are commented out for the MariaDB downstream (it rejects unknown variables, as it would from DM)`]
-    : [] };
+  return {
+    text: splice(stripped.text, [
+      { path: ['target-database', 'host'], value: down.host },
+      { path: ['target-database', 'port'], value: down.port },
+      { path: ['target-database', 'user'], value: down.user },
+      { path: ['target-database', 'password'], value: down.password },
+    ]),
+    notes: stripped.removed.length
+      ? [
+          `target-database.session: ${stripped.removed.join(', ')} exist only in TiDB and are commented out for the MariaDB downstream (it rejects unknown variables, as it would from DM)`,
+        ]
+      : [],
+  };
 }
 
 /**
@@ -193,7 +207,10 @@ export function caseFingerprint(dir: string): string {
     for (const e of readdirSync(abs).sort()) {
       const r = `${rel}/${e}`;
       if (statSync(join(dir, r)).isDirectory()) walk(r);
-      else h.update(`${r}\0`).update(readFileSync(join(dir, r))).update('\0');
+      else
+        h.update(`${r}\0`)
+          .update(readFileSync(join(dir, r)))
+          .update('\0');
     }
   };
   walk('conf');

@@ -23,7 +23,12 @@ export const TIMEOUTS = {
 
 /** A failure caused by tsdm (its error, its status), as opposed to the runner or the environment. */
 export class TsdmFailure extends Error {
-  constructor(message: string, readonly detail?: string) { super(message); }
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface SubtaskView {
@@ -38,7 +43,10 @@ export class Cluster {
   readonly agent: AgentProcess;
   private readonly dataDir: string;
 
-  private constructor(readonly sb: Sandbox, readonly name: string) {
+  private constructor(
+    readonly sb: Sandbox,
+    readonly name: string,
+  ) {
     this.dataDir = mkdtempSync(join(tmpdir(), 'tsdm-conf-agent-'));
     this.agent = startAgent({ name: 'agent-1', nats: sb.nats.url, cluster: name, dataDir: this.dataDir });
   }
@@ -60,7 +68,8 @@ export class Cluster {
 
   async status(task: string): Promise<SubtaskView[]> {
     const r = await this.ctl(['query-status', task, '--json']);
-    if (r.code !== 0 || !r.json?.result) throw new Error(`dmctl query-status ${task} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
+    if (r.code !== 0 || !r.json?.result)
+      throw new Error(`dmctl query-status ${task} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
     return (r.json.tasks?.[0]?.sources ?? []) as SubtaskView[];
   }
 
@@ -72,7 +81,10 @@ export class Cluster {
   async stop(): Promise<void> {
     // TSDM_CONFORMANCE_LOGS=DIR keeps every scenario's whole agent log there, for a post-mortem.
     const dir = process.env['TSDM_CONFORMANCE_LOGS'];
-    if (dir) { mkdirSync(dir, { recursive: true }); writeFileSync(join(dir, `${this.name}-${Date.now()}.log`), this.agent.log()); }
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${this.name}-${Date.now()}.log`), this.agent.log());
+    }
     const stopped = this.agent.stop();
     const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), TIMEOUTS.agentStop).unref());
     if ((await Promise.race([stopped.then(() => 'ok' as const), timer])) === 'late') await this.agent.kill();
@@ -81,16 +93,23 @@ export class Cluster {
 }
 
 export function describeSubtasks(views: SubtaskView[]): string {
-  return views.map((s) => {
-    const syn = s.sync?.synced ? ` synced ${s.sync.synced.name}:${s.sync.synced.pos}` : '';
-    const err = s.error ? ` error ${s.error.code} ${s.error.message}` : '';
-    return `${s.source}: ${s.stage}/${s.unit}${syn}${err}`;
-  }).join('; ');
+  return views
+    .map((s) => {
+      const syn = s.sync?.synced ? ` synced ${s.sync.synced.name}:${s.sync.synced.pos}` : '';
+      const err = s.error ? ` error ${s.error.code} ${s.error.message}` : '';
+      return `${s.source}: ${s.stage}/${s.unit}${syn}${err}`;
+    })
+    .join('; ');
 }
 
 export function formatTsdmError(s: SubtaskView): string {
   const e = s.error!;
-  const ctx = [e.context?.position ? `at ${e.context.position}` : '', e.context?.sql ? `sql: ${e.context.sql.replace(/\s+/g, ' ').slice(0, 200)}` : ''].filter(Boolean).join(', ');
+  const ctx = [
+    e.context?.position ? `at ${e.context.position}` : '',
+    e.context?.sql ? `sql: ${e.context.sql.replace(/\s+/g, ' ').slice(0, 200)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const msg = e.message.length > 240 ? `${e.message.slice(0, 240)}…` : e.message;
   return `${s.source} paused in ${s.unit}: ${e.code} ${msg}${ctx ? ` (${ctx})` : ''}`;
 }
@@ -111,7 +130,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Waits until the task has applied everything its upstreams had when the wait began (mode all/incremental:
  * stage Running, unit sync, synced >= head, caught up with no shard held by a lock), or finished (mode full). `heads` maps source-id -> upstream.
  */
-export async function waitCaughtUp(c: Cluster, task: string, mode: string, heads: Map<string, { name: string; pos: number }>): Promise<void> {
+export async function waitCaughtUp(
+  c: Cluster,
+  task: string,
+  mode: string,
+  heads: Map<string, { name: string; pos: number }>,
+): Promise<void> {
   const t0 = Date.now();
   let last: SubtaskView[] = [];
   const errorSince = new Map<string, number>();
@@ -131,18 +155,35 @@ export async function waitCaughtUp(c: Cluster, task: string, mode: string, heads
       const since = errorSince.get(k) ?? Date.now();
       errorSince.set(k, since);
       if (Date.now() - since > TIMEOUTS.persistentError) {
-        throw new TsdmFailure(`${formatTsdmError(s).replace(' paused in ', ' keeps retrying in ')} (the same error for ${Math.round((Date.now() - since) / 1000)} s, stage ${s.stage})`, c.logTail());
+        throw new TsdmFailure(
+          `${formatTsdmError(s).replace(' paused in ', ' keeps retrying in ')} (the same error for ${Math.round((Date.now() - since) / 1000)} s, stage ${s.stage})`,
+          c.logTail(),
+        );
       }
     }
-    const done = last.length > 0 && last.every((s) => mode === 'full'
-      ? s.stage === 'Finished'
-      // caughtUp also says no shard is held by a shard-DDL lock (its events are not applied yet, whatever `synced`).
-      : s.stage === 'Running' && s.unit === 'sync' && heads.has(s.source) && reached(s.sync?.synced, heads.get(s.source)!) && s.sync?.caughtUp === true);
+    const done =
+      last.length > 0 &&
+      last.every((s) =>
+        mode === 'full'
+          ? s.stage === 'Finished'
+          : // caughtUp also says no shard is held by a shard-DDL lock (its events are not applied yet, whatever `synced`).
+            s.stage === 'Running' &&
+            s.unit === 'sync' &&
+            heads.has(s.source) &&
+            reached(s.sync?.synced, heads.get(s.source)!) &&
+            s.sync?.caughtUp === true,
+      );
     if (done) return;
     await sleep(700);
   }
-  const want = mode === 'full' ? 'stage Finished' : `synced >= ${[...heads].map(([s, h]) => `${s} ${h.name}:${h.pos}`).join(', ')}`;
-  throw new TsdmFailure(`task ${task} did not catch up within ${TIMEOUTS.caughtUp / 1000} s (want ${want}; last status: ${describeSubtasks(last) || 'none'})`, c.logTail());
+  const want =
+    mode === 'full'
+      ? 'stage Finished'
+      : `synced >= ${[...heads].map(([s, h]) => `${s} ${h.name}:${h.pos}`).join(', ')}`;
+  throw new TsdmFailure(
+    `task ${task} did not catch up within ${TIMEOUTS.caughtUp / 1000} s (want ${want}; last status: ${describeSubtasks(last) || 'none'})`,
+    c.logTail(),
+  );
 }
 
 /** Waits until some subtask is paused with an error; returns it. */
@@ -157,7 +198,10 @@ export async function waitSyncUnit(c: Cluster, task: string): Promise<void> {
     if (last.length > 0 && last.every((s) => s.stage === 'Running' && s.unit === 'sync')) return;
     await sleep(300);
   }
-  throw new TsdmFailure(`task ${task} did not reach its sync unit within ${TIMEOUTS.caughtUp / 1000} s (last status: ${describeSubtasks(last) || 'none'})`, c.logTail());
+  throw new TsdmFailure(
+    `task ${task} did not reach its sync unit within ${TIMEOUTS.caughtUp / 1000} s (last status: ${describeSubtasks(last) || 'none'})`,
+    c.logTail(),
+  );
 }
 
 export async function waitPaused(c: Cluster, task: string): Promise<SubtaskView | undefined> {

@@ -27,19 +27,32 @@ const skip = existsSync(casesDir)
   ? false
   : `DM's cases not found at ${casesDir} (set TSDM_DM_CASES to a folder laid out like tiflow dm/tests/<case>/{conf,data}); users' clones do not have them`;
 
-test('DM conformance: every case of dm-cases passes or is skipped for a TiDB/MySQL-8-only reason', { skip, timeout: 20 * 60_000 }, async (t) => {
+test('DM conformance: every case of dm-cases passes or is skipped for a TiDB/MySQL-8-only reason', {
+  skip,
+  timeout: 20 * 60_000,
+}, async (t) => {
   const report = process.env['TSDM_CONFORMANCE_REPORT'];
   const run = await runConformance({ casesDir, ...(report ? { report: resolve(report) } : {}) });
   const c = counts(run.results);
-  console.log(`\n${renderConsoleTable(run.results)}\n${c.pass} passed, ${c.fail} failed, ${c.skip} skipped in ${run.totalSeconds.toFixed(0)} s`);
+  console.log(
+    `\n${renderConsoleTable(run.results)}\n${c.pass} passed, ${c.fail} failed, ${c.skip} skipped in ${run.totalSeconds.toFixed(0)} s`,
+  );
   for (const r of run.results) {
     const name = `${r.caseName} ${r.task}${r.label ? ` (${r.label})` : ''}`;
     const known = KNOWN_FAILURES[`${r.caseName} ${r.task}`];
     const todo = r.result === 'fail' && known ? `known failure: ${known}: ${r.reason}` : undefined;
-    await t.test(name, { ...(todo ? { todo } : {}), ...(r.result === 'skip' ? { skip: r.reason ?? 'skipped' } : {}) }, () => {
-      if (r.result === 'fail') assert.fail(r.reason ?? 'failed');
-    });
+    await t.test(
+      name,
+      { ...(todo ? { todo } : {}), ...(r.result === 'skip' ? { skip: r.reason ?? 'skipped' } : {}) },
+      () => {
+        if (r.result === 'fail') assert.fail(r.reason ?? 'failed');
+      },
+    );
   }
   const failed = run.results.filter((r) => r.result === 'fail' && !KNOWN_FAILURES[`${r.caseName} ${r.task}`]);
-  assert.equal(failed.length, 0, `${failed.length} conformance scenario(s) failed:\n${failed.map((r) => `  ${r.caseName} ${r.task}${r.label ? ` (${r.label})` : ''}: ${r.reason}`).join('\n')}`);
+  assert.equal(
+    failed.length,
+    0,
+    `${failed.length} conformance scenario(s) failed:\n${failed.map((r) => `  ${r.caseName} ${r.task}${r.label ? ` (${r.label})` : ''}: ${r.reason}`).join('\n')}`,
+  );
 });

@@ -17,7 +17,14 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { compareTables, type DbEndpoint, type TableRef } from '../harness/index.ts';
 import type { DiffSpec } from './diff-config.ts';
 
-const SYSTEM_SCHEMAS = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', 'metrics_schema', 'inspection_schema']);
+const SYSTEM_SCHEMAS = new Set([
+  'mysql',
+  'information_schema',
+  'performance_schema',
+  'sys',
+  'metrics_schema',
+  'inspection_schema',
+]);
 /** Where shard unions are assembled on the downstream server; never a case's schema. */
 export const SCRATCH_SCHEMA = 'tsdm_conformance_scratch';
 
@@ -38,12 +45,25 @@ const key_ = key;
 
 async function connect(ep: DbEndpoint): Promise<mysql.Connection> {
   const c = await mysql.createConnection({
-    host: ep.host, port: ep.port, user: ep.user, password: ep.password, connectTimeout: 10_000,
-    dateStrings: true, supportBigNumbers: true, bigNumberStrings: true,
+    host: ep.host,
+    port: ep.port,
+    user: ep.user,
+    password: ep.password,
+    connectTimeout: 10_000,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
     // Raw text (or bytes for binary types) exactly as the server sends it, so copies are exact.
     typeCast: (field, next) => {
-      if (field.type === 'BIT' || field.type === 'BLOB' || field.type === 'TINY_BLOB' || field.type === 'MEDIUM_BLOB' || field.type === 'LONG_BLOB'
-        || field.type === 'STRING' || field.type === 'VAR_STRING') {
+      if (
+        field.type === 'BIT' ||
+        field.type === 'BLOB' ||
+        field.type === 'TINY_BLOB' ||
+        field.type === 'MEDIUM_BLOB' ||
+        field.type === 'LONG_BLOB' ||
+        field.type === 'STRING' ||
+        field.type === 'VAR_STRING'
+      ) {
         return (field as unknown as { characterSet?: number }).characterSet === 63 ? field.buffer() : field.string();
       }
       // field.string() consumed the value (null for NULL): calling next() after it would decode the next bytes.
@@ -58,8 +78,11 @@ async function connect(ep: DbEndpoint): Promise<mysql.Connection> {
 async function baseTables(ep: DbEndpoint): Promise<TableRef[]> {
   const c = await connect(ep);
   try {
-    const [rows] = await c.query<RowDataPacket[]>("SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'");
-    return rows.map((r) => ({ schema: String(r.s), table: String(r.t) }))
+    const [rows] = await c.query<RowDataPacket[]>(
+      "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'",
+    );
+    return rows
+      .map((r) => ({ schema: String(r.s), table: String(r.t) }))
       .filter((t) => !SYSTEM_SCHEMAS.has(t.schema.toLowerCase()) && t.schema !== SCRATCH_SCHEMA)
       .sort((a, b) => key(a).localeCompare(key(b)));
   } finally {
@@ -67,20 +90,30 @@ async function baseTables(ep: DbEndpoint): Promise<TableRef[]> {
   }
 }
 
-interface ShardRef { sourceIndex: number; table: TableRef }
+interface ShardRef {
+  sourceIndex: number;
+  table: TableRef;
+}
 
 /**
  * The key the union is compared on: the config's `index-fields`, else a unique key of the target, without ignored
  * columns (sync-diff orders by the same). compareTables orders a keyless table by all its columns, which MariaDB
  * cannot sort when several are long texts, so the scratch table gets this key as a NOT NULL UNIQUE index.
  */
-async function unionKey(spec: DiffSpec, target: TableRef, indexFields: string[], ignore: Set<string>, cols: string[]): Promise<string[]> {
+async function unionKey(
+  spec: DiffSpec,
+  target: TableRef,
+  indexFields: string[],
+  ignore: Set<string>,
+  cols: string[],
+): Promise<string[]> {
   if (indexFields.length && indexFields.every((f) => cols.includes(f) && !ignore.has(f))) return indexFields;
   const c = await connect(spec.target);
   try {
     const [rows] = await c.query<RowDataPacket[]>(
-      'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = \'PRIMARY\' DESC, INDEX_NAME, SEQ_IN_INDEX',
-      [target.schema, target.table]);
+      "SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX",
+      [target.schema, target.table],
+    );
     const byIndex = new Map<string, string[]>();
     for (const r of rows) byIndex.set(String(r.i), [...(byIndex.get(String(r.i)) ?? []), String(r.c)]);
     return [...byIndex.values()].find((k) => k.every((col) => cols.includes(col) && !ignore.has(col))) ?? [];
@@ -94,7 +127,14 @@ async function unionKey(spec: DiffSpec, target: TableRef, indexFields: string[],
  * `key` when every row has a distinct non-NULL key (strict mode: a NULL or a duplicate is an error, never a
  * silent conversion); otherwise keyless.
  */
-async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, target: TableRef, indexFields: string[], ignore: Set<string>): Promise<TableRef> {
+async function assembleUnion(
+  spec: DiffSpec,
+  shards: ShardRef[],
+  where: string,
+  target: TableRef,
+  indexFields: string[],
+  ignore: Set<string>,
+): Promise<TableRef> {
   const scratch: TableRef = { schema: SCRATCH_SCHEMA, table: 'shard_union' };
   const first = shards[0]!;
   const src0 = await connect(spec.sources[first.sourceIndex]!.endpoint);
@@ -102,7 +142,8 @@ async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, 
   try {
     const [rows] = await src0.query<RowDataPacket[]>(
       'SELECT COLUMN_NAME AS n, COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
-      [first.table.schema, first.table.table]);
+      [first.table.schema, first.table.table],
+    );
     cols = rows.map((r) => ({ name: String(r.n), type: String(r.t) }));
   } finally {
     await src0.end().catch(() => src0.destroy());
@@ -112,21 +153,35 @@ async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, 
   const down0 = await connect(spec.target);
   try {
     const [trows] = await down0.query<RowDataPacket[]>(
-      'SELECT COLUMN_NAME AS n, COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [target.schema, target.table]);
+      'SELECT COLUMN_NAME AS n, COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      [target.schema, target.table],
+    );
     const tt = new Map(trows.map((r) => [String(r.n).toLowerCase(), String(r.t)]));
     cols = cols.map((c) => ({ name: c.name, type: tt.get(c.name.toLowerCase()) ?? c.type }));
   } finally {
     await down0.end().catch(() => down0.destroy());
   }
-  const key = await unionKey(spec, target, indexFields, ignore, cols.map((c) => c.name));
+  const key = await unionKey(
+    spec,
+    target,
+    indexFields,
+    ignore,
+    cols.map((c) => c.name),
+  );
   const data: unknown[][] = [];
   for (const s of shards) {
     const up = await connect(spec.sources[s.sourceIndex]!.endpoint);
     try {
-      const [rows] = await up.query<RowDataPacket[]>({ sql: `SELECT ${cols.map((c) => q(c.name)).join(', ')} FROM ${fq(s.table)}${where}`, rowsAsArray: true });
+      const [rows] = await up.query<RowDataPacket[]>({
+        sql: `SELECT ${cols.map((c) => q(c.name)).join(', ')} FROM ${fq(s.table)}${where}`,
+        rowsAsArray: true,
+      });
       data.push(...(rows as unknown as unknown[][]));
     } catch (err) {
-      throw new Error(`cannot read shard ${spec.sources[s.sourceIndex]!.name} ${key_(s.table)} with the columns of ${key_(first.table)}: ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `cannot read shard ${spec.sources[s.sourceIndex]!.name} ${key_(s.table)} with the columns of ${key_(first.table)}: ${(err as Error).message}`,
+        { cause: err },
+      );
     } finally {
       await up.end().catch(() => up.destroy());
     }
@@ -144,9 +199,15 @@ async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, 
         for (let i = 0; i < data.length; i += 500) {
           const part = data.slice(i, i + 500);
           try {
-            await down.query(`INSERT INTO ${fq(scratch)} VALUES ${part.map((r) => `(${r.map(() => '?').join(', ')})`).join(', ')}`, part.flat());
+            await down.query(
+              `INSERT INTO ${fq(scratch)} VALUES ${part.map((r) => `(${r.map(() => '?').join(', ')})`).join(', ')}`,
+              part.flat(),
+            );
           } catch (err) {
-            throw new Error(`${(err as Error).message} (columns ${cols.map((c) => `${c.name} ${c.type}`).join(', ')}; first row ${JSON.stringify(part[0])})`, { cause: err });
+            throw new Error(
+              `${(err as Error).message} (columns ${cols.map((c) => `${c.name} ${c.type}`).join(', ')}; first row ${JSON.stringify(part[0])})`,
+              { cause: err },
+            );
           }
         }
         return scratch;
@@ -162,7 +223,11 @@ async function assembleUnion(spec: DiffSpec, shards: ShardRef[], where: string, 
 
 async function dropScratch(ep: DbEndpoint): Promise<void> {
   const c = await connect(ep);
-  try { await c.query(`DROP DATABASE IF EXISTS ${q(SCRATCH_SCHEMA)}`); } finally { await c.end().catch(() => c.destroy()); }
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${q(SCRATCH_SCHEMA)}`);
+  } finally {
+    await c.end().catch(() => c.destroy());
+  }
 }
 
 export async function runDiff(spec: DiffSpec): Promise<DiffOutcome> {
@@ -177,7 +242,9 @@ export async function runDiff(spec: DiffSpec): Promise<DiffOutcome> {
       const routed = key({ schema: r.schema, table: r.table });
       if (targetKeys.has(routed)) feeds.set(routed, [...(feeds.get(routed) ?? []), { sourceIndex: i, table: t }]);
       else if (spec.check.matchTable(r.schema, r.table)) {
-        diffs.push(`${routed}: missing downstream (upstream ${src.name} has ${key(t)}${r.rule ? `, routed by ${r.rule}` : ''})`);
+        diffs.push(
+          `${routed}: missing downstream (upstream ${src.name} has ${key(t)}${r.rule ? `, routed by ${r.rule}` : ''})`,
+        );
       }
     }
   }
@@ -186,13 +253,17 @@ export async function runDiff(spec: DiffSpec): Promise<DiffOutcome> {
   for (const t of targets) {
     const shards = feeds.get(key(t)) ?? [];
     if (shards.length === 0) {
-      diffs.push(`${key(t)}: no upstream table of ${spec.sources.map((s) => s.name).join(', ')} is routed to it (exists only downstream)`);
+      diffs.push(
+        `${key(t)}: no upstream table of ${spec.sources.map((s) => s.name).join(', ')} is routed to it (exists only downstream)`,
+      );
       continue;
     }
     const cfg = spec.configs.find((c) => c.filter.matchTable(t.schema, t.table));
     const opts = { ignoreColumns: cfg?.ignoreColumns ?? [], ...(cfg?.range ? { where: cfg.range } : {}) };
     const from = shards.map((s) => `${spec.sources[s.sourceIndex]!.name}:${key(s.table)}`).join(' + ');
-    compared.push(`${key(t)} <- ${from}${opts.ignoreColumns.length ? ` (ignoring ${opts.ignoreColumns.join(', ')})` : ''}${opts.where ? ` where ${opts.where}` : ''}`);
+    compared.push(
+      `${key(t)} <- ${from}${opts.ignoreColumns.length ? ` (ignoring ${opts.ignoreColumns.join(', ')})` : ''}${opts.where ? ` where ${opts.where}` : ''}`,
+    );
     if (shards.length === 1) {
       const s = shards[0]!;
       const r = await compareTables(spec.sources[s.sourceIndex]!.endpoint, s.table, spec.target, t, opts);
@@ -200,11 +271,23 @@ export async function runDiff(spec: DiffSpec): Promise<DiffOutcome> {
       continue;
     }
     try {
-      const union = await assembleUnion(spec, shards, opts.where ? ` WHERE ${opts.where}` : '', t, cfg?.indexFields ?? [], new Set(opts.ignoreColumns));
+      const union = await assembleUnion(
+        spec,
+        shards,
+        opts.where ? ` WHERE ${opts.where}` : '',
+        t,
+        cfg?.indexFields ?? [],
+        new Set(opts.ignoreColumns),
+      );
       const r = await compareTables(spec.target, union, spec.target, t, opts);
       const label = `${key(union)} -> ${key(t)}`;
       if (!r.equal) {
-        diffs.push(...r.diffs.map((d) => `${key(t)} (shard merge of ${from}): ${d.startsWith(label) ? d.slice(label.length + 2) : d} [upstream ${r.upRows} rows, downstream ${r.downRows}]`));
+        diffs.push(
+          ...r.diffs.map(
+            (d) =>
+              `${key(t)} (shard merge of ${from}): ${d.startsWith(label) ? d.slice(label.length + 2) : d} [upstream ${r.upRows} rows, downstream ${r.downRows}]`,
+          ),
+        );
       }
     } catch (err) {
       diffs.push(`${key(t)} (shard merge of ${from}): ${(err as Error).message}`);

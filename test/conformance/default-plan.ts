@@ -42,10 +42,18 @@ export function readCaseListing(dir: string): CaseListing {
   const conf: Record<string, string> = {};
   const confDir = join(dir, 'conf');
   if (existsSync(confDir)) {
-    for (const f of readdirSync(confDir).sort()) if (/\.(ya?ml|toml)$/.test(f)) conf[f] = readFileSync(join(confDir, f), 'utf8');
+    for (const f of readdirSync(confDir).sort())
+      if (/\.(ya?ml|toml)$/.test(f)) conf[f] = readFileSync(join(confDir, f), 'utf8');
   }
   const dataDir = join(dir, 'data');
-  return { conf, data: existsSync(dataDir) ? readdirSync(dataDir).filter((f) => f.endsWith('.sql')).sort() : [] };
+  return {
+    conf,
+    data: existsSync(dataDir)
+      ? readdirSync(dataDir)
+          .filter((f) => f.endsWith('.sql'))
+          .sort()
+      : [],
+  };
 }
 
 // ------------------------------------------------------------------------------------------ the case's files
@@ -76,12 +84,20 @@ export function parseDataFile(file: string): DataFile | undefined {
   return { file, kind, ...(m[1] ? { n: Number(m[1]) } : {}), order: suffix === '' ? 0.5 : Number(suffix) };
 }
 
-export interface SourceFile { file: string; sourceId: string; upstream: number }
+export interface SourceFile {
+  file: string;
+  sourceId: string;
+  upstream: number;
+}
 
 export function sourceFiles(l: CaseListing): SourceFile[] {
-  return Object.entries(l.conf).filter(([f]) => /^source.*\.ya?ml$/.test(f)).map(([file, text]) => ({
-    file, sourceId: String(obj(readYaml(text))['source-id'] ?? ''), upstream: upstreamOfSource(file, text),
-  }));
+  return Object.entries(l.conf)
+    .filter(([f]) => /^source.*\.ya?ml$/.test(f))
+    .map(([file, text]) => ({
+      file,
+      sourceId: String(obj(readYaml(text))['source-id'] ?? ''),
+      upstream: upstreamOfSource(file, text),
+    }));
 }
 
 export interface TaskFile {
@@ -104,7 +120,11 @@ export function taskFiles(l: CaseListing): TaskFile[] {
   for (const [file, text] of Object.entries(l.conf)) {
     if (!/\.ya?ml$/.test(file)) continue;
     let t: Obj;
-    try { t = obj(readYaml(text)); } catch { continue; }
+    try {
+      t = obj(readYaml(text));
+    } catch {
+      continue;
+    }
     if (t['name'] === undefined || !Array.isArray(t['mysql-instances'])) continue;
     const instances = (t['mysql-instances'] as unknown[]).map(obj);
     const routes = obj(t['routes']);
@@ -117,13 +137,18 @@ export function taskFiles(l: CaseListing): TaskFile[] {
         if (typeof target === 'string' && target !== '') names.add(target);
       }
       const ba = obj(lists[String(i['block-allow-list'] ?? i['black-white-list'] ?? '')]);
-      const dbs = [...strs(ba['do-dbs']), ...(Array.isArray(ba['do-tables']) ? ba['do-tables'].map((d) => String(obj(d)['db-name'] ?? '')) : [])];
+      const dbs = [
+        ...strs(ba['do-dbs']),
+        ...(Array.isArray(ba['do-tables']) ? ba['do-tables'].map((d) => String(obj(d)['db-name'] ?? '')) : []),
+      ];
       if (dbs.length === 0 || dbs.includes('')) any = true;
       dbs.forEach((d) => names.add(d));
     }
     const mode = String(t['task-mode'] ?? 'all');
     out.push({
-      file, name: String(t['name']), mode: mode === 'task-mode-placeholder' ? 'all' : mode,
+      file,
+      name: String(t['name']),
+      mode: mode === 'task-mode-placeholder' ? 'all' : mode,
       sourceIds: instances.map((i) => String(i['source-id'] ?? '')),
       ...(any ? {} : { targetSchemas: [...names] }),
     });
@@ -145,14 +170,22 @@ export function diffFiles(l: CaseListing): DiffFile[] {
   for (const [file, text] of Object.entries(l.conf)) {
     if (!file.endsWith('.toml')) continue;
     let doc: Obj;
-    try { doc = parseToml(text) as Obj; } catch { continue; }
+    try {
+      doc = parseToml(text) as Obj;
+    } catch {
+      continue;
+    }
     const task = obj(doc['task']);
     if (!Array.isArray(task['target-check-tables'])) continue;
     const sources = obj(doc['data-sources']);
     const ports = strs(task['source-instances']).map((n) => Number(obj(sources[n])['port']));
-    const upstreams = [...new Set(ports.flatMap((p) => (p === DM_CI_PORTS.upstream1 ? [1] : p === DM_CI_PORTS.upstream2 ? [2] : [])))];
+    const upstreams = [
+      ...new Set(ports.flatMap((p) => (p === DM_CI_PORTS.upstream1 ? [1] : p === DM_CI_PORTS.upstream2 ? [2] : []))),
+    ];
     out.push({
-      file, upstreams, check: parseTableFilter(strs(task['target-check-tables']), false),
+      file,
+      upstreams,
+      check: parseTableFilter(strs(task['target-check-tables']), false),
       ...(doc['dm-task'] !== undefined ? { dmTask: String(doc['dm-task']) } : {}),
     });
   }
@@ -246,20 +279,33 @@ export function buildDefaultPlan(name: string, l: CaseListing): CasePlan {
       if (d.n === remap) return ups[0];
       return undefined;
     };
-    if (remap !== undefined) notes.push(`data/db${remap}.*.sql run on upstream ${ups[0]}, the only one ${t.file} reads (as run.sh does for a task on another source)`);
+    if (remap !== undefined)
+      notes.push(
+        `data/db${remap}.*.sql run on upstream ${ups[0]}, the only one ${t.file} reads (as run.sh does for a task on another source)`,
+      );
     const skipped = known.filter((d) => where(d) === undefined).map((d) => d.file);
-    if (skipped.length) notes.push(`not run for this task (it reads upstream ${ups.join(' and ')}): ${skipped.map((f) => `data/${f}`).join(', ')}`);
-    if (other.length) notes.push(`not run by the default plan (run.sh decides when): ${other.map((f) => `data/${f}`).join(', ')}`);
-    const byUpstream = (a: DataFile, b: DataFile): number => (where(a) ?? 0) - (where(b) ?? 0) || a.file.localeCompare(b.file);
+    if (skipped.length)
+      notes.push(
+        `not run for this task (it reads upstream ${ups.join(' and ')}): ${skipped.map((f) => `data/${f}`).join(', ')}`,
+      );
+    if (other.length)
+      notes.push(`not run by the default plan (run.sh decides when): ${other.map((f) => `data/${f}`).join(', ')}`);
+    const byUpstream = (a: DataFile, b: DataFile): number =>
+      (where(a) ?? 0) - (where(b) ?? 0) || a.file.localeCompare(b.file);
     const prepare = known.filter((d) => d.kind === 'prepare' && where(d) !== undefined).sort(byUpstream);
     const increments = known.filter((d) => d.kind === 'increment' && where(d) !== undefined);
     const orders = [...new Set(increments.map((d) => d.order))].sort((a, b) => a - b);
     const mine = diffsOf.get(t.file) ?? [];
-    if (mine.length === 0) notes.push(`no sync-diff config belongs to this task${unmatched.length ? ` (${unmatched.join(', ')} fit no task)` : ''}: only catching up is checked`);
+    if (mine.length === 0)
+      notes.push(
+        `no sync-diff config belongs to this task${unmatched.length ? ` (${unmatched.join(', ')} fit no task)` : ''}: only catching up is checked`,
+      );
     const fullOnly = t.mode === 'full';
-    if (fullOnly && increments.length) notes.push(`task-mode full: the increment files are not part of this task's run`);
+    if (fullOnly && increments.length)
+      notes.push(`task-mode full: the increment files are not part of this task's run`);
     const hasIncrements = !fullOnly && orders.length > 0;
-    const compare = (emptyOk: boolean): Step[] => mine.map((file): Step => (emptyOk ? { kind: 'diff', file, emptyOk } : { kind: 'diff', file }));
+    const compare = (emptyOk: boolean): Step[] =>
+      mine.map((file): Step => (emptyOk ? { kind: 'diff', file, emptyOk } : { kind: 'diff', file }));
 
     const steps: Step[] = [
       ...(downPrepare ? [{ kind: 'file', on: 'down', file: 'tidb.prepare.sql' } as Step] : []),
@@ -269,17 +315,25 @@ export function buildDefaultPlan(name: string, l: CaseListing): CasePlan {
       { kind: 'caughtUp' },
       // Nothing prepared: the tables come from the increments, compare after them.
       ...(prepare.length || !hasIncrements ? compare(hasIncrements) : []),
-      ...(hasIncrements ? orders.flatMap((o): Step[] => [
-        ...increments.filter((d) => d.order === o).sort(byUpstream).map((d) => fileStep(where(d)!, d.file)),
-        { kind: 'caughtUp' },
-        ...compare(false),
-      ]) : []),
+      ...(hasIncrements
+        ? orders.flatMap((o): Step[] => [
+            ...increments
+              .filter((d) => d.order === o)
+              .sort(byUpstream)
+              .map((d) => fileStep(where(d)!, d.file)),
+            { kind: 'caughtUp' },
+            ...compare(false),
+          ])
+        : []),
     ];
 
     // Alternatives: one scenario per choice of source file for each source-id the task reads with several files.
     let choices: string[][] = [[]];
     for (const id of [...new Set(t.sourceIds)]) {
-      const files = sources.filter((s) => s.sourceId === id).map((s) => s.file).sort();
+      const files = sources
+        .filter((s) => s.sourceId === id)
+        .map((s) => s.file)
+        .sort();
       if (files.length === 0) continue; // the runner's preflight names the missing source
       choices = choices.flatMap((c) => files.map((f) => [...c, f]));
     }
@@ -292,7 +346,18 @@ export function buildDefaultPlan(name: string, l: CaseListing): CasePlan {
         steps,
         notes: [
           `default plan: ${[downPrepare ? 'tidb.prepare.sql' : '', ...prepare.map((d) => d.file)].filter(Boolean).join(', ') || 'no prepare file'} -> start -> ` +
-            `${hasIncrements ? orders.map((o) => increments.filter((d) => d.order === o).map((d) => d.file).join(' + ')).join(' -> ') : 'no increment'}; ` +
+            `${
+              hasIncrements
+                ? orders
+                    .map((o) =>
+                      increments
+                        .filter((d) => d.order === o)
+                        .map((d) => d.file)
+                        .join(' + '),
+                    )
+                    .join(' -> ')
+                : 'no increment'
+            }; ` +
             `compared with ${mine.join(', ') || 'nothing'}`,
           ...notes,
         ],

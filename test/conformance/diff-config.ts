@@ -12,8 +12,18 @@ import { parse as parseToml } from 'smol-toml';
 import type { DbEndpoint } from '../harness/index.ts';
 import { makeRouter, parseTableFilter, type RouteRule, type Router, type TableFilter } from './sync-diff-rules.ts';
 
-export interface DiffSource { name: string; endpoint: DbEndpoint; router: Router }
-export interface DiffTableConfig { name: string; filter: TableFilter; ignoreColumns: string[]; indexFields: string[]; range?: string }
+export interface DiffSource {
+  name: string;
+  endpoint: DbEndpoint;
+  router: Router;
+}
+export interface DiffTableConfig {
+  name: string;
+  filter: TableFilter;
+  ignoreColumns: string[];
+  indexFields: string[];
+  range?: string;
+}
 export interface DiffSpec {
   file: string;
   sources: DiffSource[];
@@ -41,7 +51,11 @@ const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeo
 
 function routeRule(name: string, v: unknown): RouteRule {
   const r = obj(v);
-  const rule: RouteRule = { name, schemaPattern: String(r['schema-pattern'] ?? ''), targetSchema: String(r['target-schema'] ?? '') };
+  const rule: RouteRule = {
+    name,
+    schemaPattern: String(r['schema-pattern'] ?? ''),
+    targetSchema: String(r['target-schema'] ?? ''),
+  };
   if (r['table-pattern']) rule.tablePattern = String(r['table-pattern']);
   if (r['target-table']) rule.targetTable = String(r['target-table']);
   return rule;
@@ -55,7 +69,12 @@ export function parseDiffConfig(text: string, file: string, env: DiffEnv): DiffS
   const configs: DiffTableConfig[] = wanted.map((n) => {
     const c = obj(configsByName[n]);
     if (!configsByName[n]) throw new Error(`${file}: target-configs names ${n}, which [table-configs] does not define`);
-    const out: DiffTableConfig = { name: n, filter: parseTableFilter(strs(c['target-tables'])), ignoreColumns: strs(c['ignore-columns']), indexFields: strs(c['index-fields']) };
+    const out: DiffTableConfig = {
+      name: n,
+      filter: parseTableFilter(strs(c['target-tables'])),
+      ignoreColumns: strs(c['ignore-columns']),
+      indexFields: strs(c['index-fields']),
+    };
     if (typeof c['range'] === 'string' && c['range'].trim() !== '') out.range = c['range'];
     return out;
   });
@@ -65,8 +84,15 @@ export function parseDiffConfig(text: string, file: string, env: DiffEnv): DiffS
     const dm = env.dmTask;
     if (!dm) throw new Error(`${file}: dm-addr form needs the task's sources and routes`);
     return {
-      file, check, configs, target: dm.target,
-      sources: dm.instances.map((i) => ({ name: i.sourceId, endpoint: i.endpoint, router: makeRouter(i.routes, dm.caseSensitive) })),
+      file,
+      check,
+      configs,
+      target: dm.target,
+      sources: dm.instances.map((i) => ({
+        name: i.sourceId,
+        endpoint: i.endpoint,
+        router: makeRouter(i.routes, dm.caseSensitive),
+      })),
     };
   }
 
@@ -76,7 +102,8 @@ export function parseDiffConfig(text: string, file: string, env: DiffEnv): DiffS
     const ds = obj(dataSources[name]);
     if (!dataSources[name]) throw new Error(`${file}: data source ${name} is not defined`);
     const ep = env.resolve(name, String(ds['host'] ?? ''), Number(ds['port'] ?? 0));
-    if (!ep) throw new Error(`${file}: data source ${name} (${ds['host']}:${ds['port']}) matches no server of the sandbox`);
+    if (!ep)
+      throw new Error(`${file}: data source ${name} (${ds['host']}:${ds['port']}) matches no server of the sandbox`);
     return { ep, ds };
   };
   const sources = strs(task['source-instances']).map((name) => {

@@ -29,9 +29,14 @@ type StepBody =
   /** Every subtask is Running in the sync unit (its dump snapshot is taken): later upstream writes reach it by binlog. */
   | { kind: 'syncUnit' }
   /** Compare what a diff config says must be equal; `edits` are run.sh's sed on it; `mustFail` as run.sh's "fail". */
-  | { kind: 'diff'; file: string; edits?: [string, string][]; mustFail?: boolean;
-    /** Before the increments: neither side has a table the config checks yet (they come from the increments) is a note, not a failure. */
-    emptyOk?: boolean }
+  | {
+      kind: 'diff';
+      file: string;
+      edits?: [string, string][];
+      mustFail?: boolean;
+      /** Before the increments: neither side has a table the config checks yet (they come from the increments) is a note, not a failure. */
+      emptyOk?: boolean;
+    }
   /** A run.sh check: the first value of the first row of `sql` on `on` must equal `equals` (retried briefly). */
   | { kind: 'expect'; on: 1 | 2 | 'down'; sql: string[]; equals: string }
   /** DM pauses the task here with an error (`dmMessage` is DM's wording); tsdm must pause too. */
@@ -71,4 +76,7 @@ export interface Scenario {
   skip?: string;
 }
 
-export interface CasePlan { name: string; scenarios: Scenario[] }
+export interface CasePlan {
+  name: string;
+  scenarios: Scenario[];
+}

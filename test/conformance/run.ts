@@ -32,10 +32,16 @@ export interface ConformanceOptions {
   log?: (line: string) => void;
 }
 
-export interface ConformanceRun { results: ScenarioResult[]; totalSeconds: number; failed: number }
+export interface ConformanceRun {
+  results: ScenarioResult[];
+  totalSeconds: number;
+  failed: number;
+}
 
 function caseFolders(dir: string): string[] {
-  return readdirSync(dir).filter((n) => statSync(join(dir, n)).isDirectory() && existsSync(join(dir, n, 'conf'))).sort();
+  return readdirSync(dir)
+    .filter((n) => statSync(join(dir, n)).isDirectory() && existsSync(join(dir, n, 'conf')))
+    .sort();
 }
 
 export async function runConformance(opts: ConformanceOptions = {}): Promise<ConformanceRun> {
@@ -54,7 +60,8 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
     log(`== ${name}`);
     const { plan, note } = planFor(name, join(dir, name));
     log(`  ${note}`);
-    if (plan.scenarios.length === 0) log('  no task file in conf/ (a YAML with name and mysql-instances): nothing to run');
+    if (plan.scenarios.length === 0)
+      log('  no task file in conf/ (a YAML with name and mysql-instances): nothing to run');
     const rows = await runCase(name, join(dir, name), plan, { ...(opts.task ? { task: opts.task } : {}), log });
     // Only a plan that was not the case's own is worth a note in every row.
     if (note.startsWith('default plan: ')) rows.forEach((r) => r.notes.unshift(note));
@@ -66,7 +73,9 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
   if (opts.report) {
     const argv = process.argv.slice(2).join(' ');
     const md = renderReport({
-      results, totalSeconds, caseSeconds,
+      results,
+      totalSeconds,
+      caseSeconds,
       casesDir: relative(REPO_ROOT, dir) || dir,
       command: `npm run conformance${argv ? ` -- ${argv}` : ''}`,
       ...(existsSync(commitFile) ? { sourceCommit: readFileSync(commitFile, 'utf8').trim() } : {}),
@@ -88,13 +97,27 @@ function parseArgs(argv: string[]): ConformanceOptions & { help?: boolean } {
       return v;
     };
     switch (flag) {
-      case '--cases': out.casesDir = resolve(value()); break;
-      case '--case': out.cases = [...(out.cases ?? []), ...value().split(',').filter(Boolean)]; break;
-      case '--task': out.task = value(); break;
-      case '--report': out.report = resolve(value()); break;
-      case '--no-report': delete out.report; break;
-      case '--help': case '-h': out.help = true; break;
-      default: throw new Error(`unknown argument ${a}`);
+      case '--cases':
+        out.casesDir = resolve(value());
+        break;
+      case '--case':
+        out.cases = [...(out.cases ?? []), ...value().split(',').filter(Boolean)];
+        break;
+      case '--task':
+        out.task = value();
+        break;
+      case '--report':
+        out.report = resolve(value());
+        break;
+      case '--no-report':
+        delete out.report;
+        break;
+      case '--help':
+      case '-h':
+        out.help = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${a}`);
     }
   }
   return out;
@@ -105,17 +128,23 @@ async function main(): Promise<number> {
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`${(e as Error).message}\nusage: tsx test/conformance/run.ts [--cases DIR] [--case NAME]... [--task FILE] [--report PATH | --no-report]`);
+    console.error(
+      `${(e as Error).message}\nusage: tsx test/conformance/run.ts [--cases DIR] [--case NAME]... [--task FILE] [--report PATH | --no-report]`,
+    );
     return 2;
   }
   if (opts.help) {
-    console.log('usage: tsx test/conformance/run.ts [--cases DIR] [--case NAME]... [--task FILE] [--report PATH | --no-report]');
+    console.log(
+      'usage: tsx test/conformance/run.ts [--cases DIR] [--case NAME]... [--task FILE] [--report PATH | --no-report]',
+    );
     return 0;
   }
   try {
     const run = await runConformance(opts);
     const c = counts(run.results);
-    console.log(`\n${renderConsoleTable(run.results)}\n\n${c.pass} passed, ${c.fail} failed, ${c.skip} skipped (${run.totalSeconds.toFixed(0)} s)`);
+    console.log(
+      `\n${renderConsoleTable(run.results)}\n\n${c.pass} passed, ${c.fail} failed, ${c.skip} skipped (${run.totalSeconds.toFixed(0)} s)`,
+    );
     return run.failed > 0 ? 1 : 0;
   } catch (e) {
     console.error(`conformance: ${(e as Error).message}`);

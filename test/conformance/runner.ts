@@ -11,8 +11,25 @@ import { basename, join } from 'node:path';
 import { loadSourceConfig, loadTaskConfig } from '../../src/config/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { startSandbox, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
-import { placeholdersIn, readYaml, replacePlaceholders, rewriteSource, rewriteTask, runShPlaceholders, upstreamOfSource, type UpstreamFacts } from './case-files.ts';
-import { Cluster, TsdmFailure, formatTsdmError, masterPosition, waitCaughtUp, waitPaused, waitSyncUnit } from './cluster.ts';
+import {
+  placeholdersIn,
+  readYaml,
+  replacePlaceholders,
+  rewriteSource,
+  rewriteTask,
+  runShPlaceholders,
+  upstreamOfSource,
+  type UpstreamFacts,
+} from './case-files.ts';
+import {
+  Cluster,
+  TsdmFailure,
+  formatTsdmError,
+  masterPosition,
+  waitCaughtUp,
+  waitPaused,
+  waitSyncUnit,
+} from './cluster.ts';
 import { runDiff } from './data-check.ts';
 import { DM_CI_PORTS, parseDiffConfig, parseRouteRule, type DiffEnv, type DmTaskView } from './diff-config.ts';
 import type { CasePlan, On, Scenario, Step } from './plan.ts';
@@ -44,7 +61,12 @@ export interface RunOptions {
 class RunnerError extends Error {}
 /** A difference between upstream and downstream, or a run.sh check that does not hold. */
 class CheckFailure extends Error {
-  constructor(message: string, readonly detail?: string) { super(message); }
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
 
 const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
@@ -53,11 +75,18 @@ const q = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
 // ------------------------------------------------------------------------------------------ preflight
 
 /** Upstream facts for validation only (the real ones need the sandbox). */
-const DUMMY_FACTS: UpstreamFacts[] = [{ firstBinlog: 'binlog.000001', emptyGtid: '0-101-0' }, { firstBinlog: 'binlog.000001', emptyGtid: '0-102-0' }];
+const DUMMY_FACTS: UpstreamFacts[] = [
+  { firstBinlog: 'binlog.000001', emptyGtid: '0-101-0' },
+  { firstBinlog: 'binlog.000001', emptyGtid: '0-102-0' },
+];
 
 function confFiles(dir: string, re: RegExp): string[] {
   const conf = join(dir, 'conf');
-  return existsSync(conf) ? readdirSync(conf).filter((f) => re.test(f)).sort() : [];
+  return existsSync(conf)
+    ? readdirSync(conf)
+        .filter((f) => re.test(f))
+        .sort()
+    : [];
 }
 
 /** The scenario's source files: its own choice (one of several with the same source-id) or every conf/source*.yaml. */
@@ -81,7 +110,13 @@ function preflight(dir: string, sc: Scenario): { reason: string; detail: string 
   const values = { ...runShPlaceholders(DUMMY_FACTS), ...sc.placeholders };
   const taskPath = join(dir, 'conf', sc.task);
   if (!existsSync(taskPath)) return { reason: `runner: ${sc.task} not found in ${dir}/conf`, detail: '' };
-  const fake = { host: '127.0.0.1', port: 1, user: 'root', password: 'x', name: 'preflight' } as unknown as MariaDBInstance;
+  const fake = {
+    host: '127.0.0.1',
+    port: 1,
+    user: 'root',
+    password: 'x',
+    name: 'preflight',
+  } as unknown as MariaDBInstance;
   const taskText = rewriteTask(replacePlaceholders(readFileSync(taskPath, 'utf8'), values), fake).text;
   const left = placeholdersIn(taskText);
   if (left.length) return { reason: `runner: no value for placeholder ${left.join(', ')} of ${sc.task}`, detail: '' };
@@ -94,7 +129,13 @@ function preflight(dir: string, sc: Scenario): { reason: string; detail: string 
   for (const f of scenarioSources(dir, sc)) {
     const p = join(dir, 'conf', f);
     if (!existsSync(p)) return { reason: `runner: ${f} not found in ${dir}/conf`, detail: '' };
-    const text = rewriteSource(replacePlaceholders(readFileSync(p, 'utf8'), { ...runShPlaceholders(DUMMY_FACTS, upstreamOfSource(f, readFileSync(p, 'utf8'))), ...sc.placeholders }), fake).text;
+    const text = rewriteSource(
+      replacePlaceholders(readFileSync(p, 'utf8'), {
+        ...runShPlaceholders(DUMMY_FACTS, upstreamOfSource(f, readFileSync(p, 'utf8'))),
+        ...sc.placeholders,
+      }),
+      fake,
+    ).text;
     ids.add(String((readYaml(text) as { 'source-id'?: unknown })['source-id']));
     try {
       loadSourceConfig(text, p);
@@ -104,22 +145,40 @@ function preflight(dir: string, sc: Scenario): { reason: string; detail: string 
     }
   }
   const missing = taskInfo(taskText).sourceIds.filter((id) => !ids.has(id));
-  if (missing.length) return { reason: `runner: ${sc.task} reads source ${missing.join(', ')}, which no source file of the scenario (${scenarioSources(dir, sc).join(', ') || 'none'}) defines`, detail: '' };
+  if (missing.length)
+    return {
+      reason: `runner: ${sc.task} reads source ${missing.join(', ')}, which no source file of the scenario (${scenarioSources(dir, sc).join(', ') || 'none'}) defines`,
+      detail: '',
+    };
   return undefined;
 }
 
 // ------------------------------------------------------------------------------------------ scenario
 
-interface TaskInfo { name: string; mode: string; sourceIds: string[]; caseSensitive: boolean; routes: Record<string, unknown>; instances: { sourceId: string; routeRules: string[] }[] }
+interface TaskInfo {
+  name: string;
+  mode: string;
+  sourceIds: string[];
+  caseSensitive: boolean;
+  routes: Record<string, unknown>;
+  instances: { sourceId: string; routeRules: string[] }[];
+}
 
 function taskInfo(text: string): TaskInfo {
   // biome-ignore lint/suspicious/noExplicitAny: DM task YAML read untyped; only two keys are taken, each converted
   const t = readYaml(text) as Record<string, any>;
   // biome-ignore lint/suspicious/noExplicitAny: DM task YAML read untyped; only two keys are taken, each converted
-  const instances = ((t['mysql-instances'] ?? []) as Record<string, any>[]).map((i) => ({ sourceId: String(i['source-id']), routeRules: (i['route-rules'] ?? []).map(String) }));
+  const instances = ((t['mysql-instances'] ?? []) as Record<string, any>[]).map((i) => ({
+    sourceId: String(i['source-id']),
+    routeRules: (i['route-rules'] ?? []).map(String),
+  }));
   return {
-    name: String(t.name), mode: String(t['task-mode'] ?? 'all'), sourceIds: instances.map((i) => i.sourceId),
-    caseSensitive: t['case-sensitive'] === true, routes: (t.routes ?? {}) as Record<string, unknown>, instances,
+    name: String(t.name),
+    mode: String(t['task-mode'] ?? 'all'),
+    sourceIds: instances.map((i) => i.sourceId),
+    caseSensitive: t['case-sensitive'] === true,
+    routes: (t.routes ?? {}) as Record<string, unknown>,
+    instances,
   };
 }
 
@@ -133,8 +192,13 @@ class ScenarioRun {
   private task: TaskInfo | undefined;
   private taskPath = '';
 
-  constructor(private readonly dir: string, private readonly sc: Scenario, private readonly sb: Sandbox, private readonly clusterName: string,
-    private readonly log: (l: string) => void) {}
+  constructor(
+    private readonly dir: string,
+    private readonly sc: Scenario,
+    private readonly sb: Sandbox,
+    private readonly clusterName: string,
+    private readonly log: (l: string) => void,
+  ) {}
 
   private up(n: 1 | 2): MariaDBInstance {
     const u = this.sb.upstreams[n - 1];
@@ -186,7 +250,13 @@ class ScenarioRun {
     const c = this.cluster!;
     switch (s.kind) {
       case 'sql':
-        for (const db of this.servers(s.on)) await this.runStatements(db, s.sql.map((sql, i) => ({ sql, line: i + 1 })), 'run.sh statement', false);
+        for (const db of this.servers(s.on))
+          await this.runStatements(
+            db,
+            s.sql.map((sql, i) => ({ sql, line: i + 1 })),
+            'run.sh statement',
+            false,
+          );
         return;
       case 'file': {
         const path = join(this.dir, 'data', s.file);
@@ -197,7 +267,12 @@ class ScenarioRun {
           if (placeholdersIn(text).length) {
             const own = typeof s.on === 'number' ? s.on : 1;
             const filled = replacePlaceholders(text, await this.values(own));
-            if (filled !== text) this.note(`data/${s.file}: DM's placeholders filled as run.sh does (${placeholdersIn(text).filter((p) => !filled.includes(p)).join(', ')})`);
+            if (filled !== text)
+              this.note(
+                `data/${s.file}: DM's placeholders filled as run.sh does (${placeholdersIn(text)
+                  .filter((p) => !filled.includes(p))
+                  .join(', ')})`,
+              );
             text = filled;
           }
           let stmts: ReturnType<typeof splitSql>;
@@ -210,9 +285,12 @@ class ScenarioRun {
         }
         return;
       }
-      case 'sources': return this.createSources();
-      case 'start': return this.startTask(s.removeMeta);
-      case 'startFails': return this.startTask(s.removeMeta, s.expect);
+      case 'sources':
+        return this.createSources();
+      case 'start':
+        return this.startTask(s.removeMeta);
+      case 'startFails':
+        return this.startTask(s.removeMeta, s.expect);
       case 'caughtUp': {
         const task = this.task ?? this.fail('caughtUp before start');
         const heads = new Map<string, { name: string; pos: number }>();
@@ -224,35 +302,57 @@ class ScenarioRun {
         await waitCaughtUp(c, task.name, task.mode, heads);
         return;
       }
-      case 'syncUnit': return waitSyncUnit(c, (this.task ?? this.fail('syncUnit before start')).name);
-      case 'diff': return this.diff(s.file, s.edits ?? [], s.mustFail ?? false, s.emptyOk ?? false);
-      case 'expect': return this.expect(s.on, s.sql, s.equals);
+      case 'syncUnit':
+        return waitSyncUnit(c, (this.task ?? this.fail('syncUnit before start')).name);
+      case 'diff':
+        return this.diff(s.file, s.edits ?? [], s.mustFail ?? false, s.emptyOk ?? false);
+      case 'expect':
+        return this.expect(s.on, s.sql, s.equals);
       case 'expectPaused': {
         const task = this.task ?? this.fail('expectPaused before start');
         const p = await waitPaused(c, task.name);
-        if (!p) throw new TsdmFailure(`tsdm did not pause the task within 30 s; DM pauses here with "${s.dmMessage}"`, c.logTail());
+        if (!p)
+          throw new TsdmFailure(
+            `tsdm did not pause the task within 30 s; DM pauses here with "${s.dmMessage}"`,
+            c.logTail(),
+          );
         this.notes.push(`paused as DM does (DM: "${s.dmMessage}"; tsdm: ${formatTsdmError(p)})`);
         return;
       }
     }
   }
 
-  private fail(msg: string): never { throw new RunnerError(msg); }
+  private fail(msg: string): never {
+    throw new RunnerError(msg);
+  }
 
   /** Statements one at a time on one new connection (session state carries, as in a `mysql` client session). */
-  private async runStatements(db: MariaDBInstance, stmts: { sql: string; line: number }[], origin: string, fromFile: boolean): Promise<void> {
+  private async runStatements(
+    db: MariaDBInstance,
+    stmts: { sql: string; line: number }[],
+    origin: string,
+    fromFile: boolean,
+  ): Promise<void> {
     const conn = await db.connect();
     try {
       for (const st of stmts) {
         let sql = st.sql;
         if (fromFile) {
           const gated = mysql8Gated(sql);
-          if (gated) { this.note(`not run: ${origin}:${st.line} ${gated}`); continue; }
+          if (gated) {
+            this.note(`not run: ${origin}:${st.line} ${gated}`);
+            continue;
+          }
           const only = this.sc.mysql8Only?.find((m) => m.file === origin && m.match.test(sql));
-          if (only) { this.note(`not run: ${origin}:${st.line} \`${sql.replace(/\s+/g, ' ').slice(0, 60)}…\` (${only.reason})`); continue; }
+          if (only) {
+            this.note(`not run: ${origin}:${st.line} \`${sql.replace(/\s+/g, ' ').slice(0, 60)}…\` (${only.reason})`);
+            continue;
+          }
           const rewritten = rewriteJsonArrows(sql);
           if (rewritten !== sql) {
-            this.note(`${origin}:${st.line}: MySQL's -> / ->> JSON operators written as JSON_EXTRACT / JSON_UNQUOTE(JSON_EXTRACT()) (MariaDB has only the functions)`);
+            this.note(
+              `${origin}:${st.line}: MySQL's -> / ->> JSON operators written as JSON_EXTRACT / JSON_UNQUOTE(JSON_EXTRACT()) (MariaDB has only the functions)`,
+            );
             sql = rewritten;
           }
         }
@@ -260,7 +360,9 @@ class ScenarioRun {
           await conn.query(sql);
         } catch (e) {
           const err = e as { code?: string; message: string };
-          throw new RunnerError(`${db.name} rejected ${origin}:${st.line} (${err.code ?? 'error'}: ${err.message}): ${sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+          throw new RunnerError(
+            `${db.name} rejected ${origin}:${st.line} (${err.code ?? 'error'}: ${err.message}): ${sql.replace(/\s+/g, ' ').slice(0, 200)}`,
+          );
         }
       }
     } finally {
@@ -281,8 +383,11 @@ class ScenarioRun {
       if (!up) throw new RunnerError(`${f}: no upstream ${idx + 1} in the sandbox`);
       const user = (readYaml(original) as { from?: { user?: string } }).from?.user ?? 'root';
       const keepUser = this.sc.caseUsers?.includes(user) ?? false;
-      const { text, notes } = rewriteSource(replacePlaceholders(original, values), up,
-        this.sc.sourceUser ? { user: this.sc.sourceUser.user, password: this.sc.sourceUser.password } : { keepUser });
+      const { text, notes } = rewriteSource(
+        replacePlaceholders(original, values),
+        up,
+        this.sc.sourceUser ? { user: this.sc.sourceUser.user, password: this.sc.sourceUser.password } : { keepUser },
+      );
       notes.forEach((n) => this.note(`${f}: ${n}`));
       if (keepUser) this.note(`${f}: keeps user ${user}, which the case creates`);
       if (this.sc.sourceUser) this.note(`${f}: user ${this.sc.sourceUser.user}, as run.sh switches it`);
@@ -293,42 +398,68 @@ class ScenarioRun {
       const r = await this.cluster!.ctl(['operate-source', 'create', path, '--json']);
       if (r.code !== 0) {
         const err = r.json?.error;
-        throw new TsdmFailure(`dmctl operate-source create ${f} failed (exit ${r.code}): ${err ? `${err.code} ${err.message}` : (r.stdout + r.stderr).trim()}`);
+        throw new TsdmFailure(
+          `dmctl operate-source create ${f} failed (exit ${r.code}): ${err ? `${err.code} ${err.message}` : (r.stdout + r.stderr).trim()}`,
+        );
       }
     }
   }
 
   private async startTask(removeMeta: boolean, mustFailWith?: string[]): Promise<void> {
     const values = await this.values();
-    const { text, notes } = rewriteTask(replacePlaceholders(readFileSync(join(this.dir, 'conf', this.sc.task), 'utf8'), values), this.sb.downstream);
+    const { text, notes } = rewriteTask(
+      replacePlaceholders(readFileSync(join(this.dir, 'conf', this.sc.task), 'utf8'), values),
+      this.sb.downstream,
+    );
     notes.forEach((n) => this.note(n));
     this.task = taskInfo(text);
     this.taskPath = join(this.work, basename(this.sc.task));
     writeFileSync(this.taskPath, text);
-    const r = await this.cluster!.ctl(['start-task', this.taskPath, ...(removeMeta ? ['--remove-meta'] : []), '--json']);
+    const r = await this.cluster!.ctl([
+      'start-task',
+      this.taskPath,
+      ...(removeMeta ? ['--remove-meta'] : []),
+      '--json',
+    ]);
     if (mustFailWith) {
       if (r.code === 0) throw new TsdmFailure('dmctl start-task accepted the task; DM rejects it in its precheck');
       const missing = mustFailWith.filter((m) => !(r.stdout + r.stderr).includes(m));
-      if (missing.length) throw new TsdmFailure(`dmctl start-task failed, but without ${missing.map((m) => JSON.stringify(m)).join(', ')} (DM's precheck says so): ${(r.stdout + r.stderr).trim().slice(0, 400)}`);
+      if (missing.length)
+        throw new TsdmFailure(
+          `dmctl start-task failed, but without ${missing.map((m) => JSON.stringify(m)).join(', ')} (DM's precheck says so): ${(r.stdout + r.stderr).trim().slice(0, 400)}`,
+        );
       this.note(`start-task refused as DM's precheck does (${mustFailWith.map((m) => `"${m}"`).join(', ')})`);
       return;
     }
     if (r.code === 0) return;
     const err = r.json?.error;
     if (err?.code === 'TSDM-10005') throw new TsdmFailure(`not supported: ${err.context?.key}: ${err.message}`);
-    const checks = (r.json?.checks ?? []).filter((c: { ok: boolean }) => !c.ok).map((c: { name: string; source?: string; error?: { code: string; message: string } }) =>
-      `${c.name}${c.source ? ` (${c.source})` : ''}: ${c.error ? `${c.error.code} ${c.error.message}` : 'failed'}`);
-    throw new TsdmFailure(`dmctl start-task failed (exit ${r.code}): ${checks.length ? `precheck ${checks.join('; ')}` : err ? `${err.code} ${err.message}` : (r.stdout + r.stderr).trim()}`);
+    const checks = (r.json?.checks ?? [])
+      .filter((c: { ok: boolean }) => !c.ok)
+      .map(
+        (c: { name: string; source?: string; error?: { code: string; message: string } }) =>
+          `${c.name}${c.source ? ` (${c.source})` : ''}: ${c.error ? `${c.error.code} ${c.error.message}` : 'failed'}`,
+      );
+    throw new TsdmFailure(
+      `dmctl start-task failed (exit ${r.code}): ${checks.length ? `precheck ${checks.join('; ')}` : err ? `${err.code} ${err.message}` : (r.stdout + r.stderr).trim()}`,
+    );
   }
 
   private diffEnv(): DiffEnv {
     const resolve = (_name: string, _host: string, port: number) =>
-      port === DM_CI_PORTS.upstream1 ? this.sb.upstreams[0] : port === DM_CI_PORTS.upstream2 ? this.sb.upstreams[1] : port === DM_CI_PORTS.tidb ? this.sb.downstream : undefined;
+      port === DM_CI_PORTS.upstream1
+        ? this.sb.upstreams[0]
+        : port === DM_CI_PORTS.upstream2
+          ? this.sb.upstreams[1]
+          : port === DM_CI_PORTS.tidb
+            ? this.sb.downstream
+            : undefined;
     const env: DiffEnv = { resolve };
     const task = this.task;
     if (task) {
       const view: DmTaskView = {
-        caseSensitive: task.caseSensitive, target: this.sb.downstream,
+        caseSensitive: task.caseSensitive,
+        target: this.sb.downstream,
         instances: task.instances.map((i) => ({
           sourceId: i.sourceId,
           endpoint: this.sb.upstreams[this.sourceUpstream.get(i.sourceId) ?? 0]!,
@@ -345,7 +476,8 @@ class ScenarioRun {
     if (!existsSync(path)) throw new RunnerError(`conf/${file} not found`);
     let text = readFileSync(path, 'utf8');
     for (const [from, to] of edits) {
-      if (!text.includes(from)) throw new RunnerError(`${file}: run.sh's edit of ${JSON.stringify(from)} finds nothing`);
+      if (!text.includes(from))
+        throw new RunnerError(`${file}: run.sh's edit of ${JSON.stringify(from)} finds nothing`);
       text = text.replaceAll(from, to);
     }
     const spec = parseDiffConfig(text, file, this.diffEnv());
@@ -360,14 +492,22 @@ class ScenarioRun {
       await new Promise((r) => setTimeout(r, 1000));
       out = await runDiff(spec);
     }
-    this.log(`      ${file}${edits.length ? ' (edited as run.sh)' : ''}: ${out.compared.join('; ') || 'no table pairs'}`);
+    this.log(
+      `      ${file}${edits.length ? ' (edited as run.sh)' : ''}: ${out.compared.join('; ') || 'no table pairs'}`,
+    );
     if (mustFail) {
-      if (out.ok) throw new CheckFailure(`${file} must show a difference here (run.sh expects sync-diff to fail), but every table is equal`);
+      if (out.ok)
+        throw new CheckFailure(
+          `${file} must show a difference here (run.sh expects sync-diff to fail), but every table is equal`,
+        );
       return;
     }
     if (!out.ok) {
       const shown = out.diffs.slice(0, 6);
-      throw new CheckFailure(`${file}: ${shown.join(' | ')}${out.diffs.length > shown.length ? ` | … ${out.diffs.length - shown.length} more` : ''}`, out.diffs.join('\n'));
+      throw new CheckFailure(
+        `${file}: ${shown.join(' | ')}${out.diffs.length > shown.length ? ` | … ${out.diffs.length - shown.length} more` : ''}`,
+        out.diffs.join('\n'),
+      );
     }
   }
 
@@ -392,22 +532,34 @@ class ScenarioRun {
       if (Date.now() - t0 > 10_000) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new CheckFailure(`${on === 'down' ? 'downstream' : `upstream ${on}`}: ${sqls[sqls.length - 1]} returned ${got}, run.sh expects ${equals}`);
+    throw new CheckFailure(
+      `${on === 'down' ? 'downstream' : `upstream ${on}`}: ${sqls[sqls.length - 1]} returned ${got}, run.sh expects ${equals}`,
+    );
   }
 }
 
 function stepName(s: Step): string {
   switch (s.kind) {
-    case 'sql': return `SQL on ${s.on}`;
-    case 'file': return `data/${s.file} on ${s.on}`;
-    case 'sources': return 'operate-source create';
-    case 'start': return 'start-task';
-    case 'startFails': return 'start-task (must fail)';
-    case 'caughtUp': return 'wait until synced';
-    case 'syncUnit': return 'wait for the sync unit';
-    case 'diff': return `compare ${s.file}`;
-    case 'expect': return 'check';
-    case 'expectPaused': return 'expect pause';
+    case 'sql':
+      return `SQL on ${s.on}`;
+    case 'file':
+      return `data/${s.file} on ${s.on}`;
+    case 'sources':
+      return 'operate-source create';
+    case 'start':
+      return 'start-task';
+    case 'startFails':
+      return 'start-task (must fail)';
+    case 'caughtUp':
+      return 'wait until synced';
+    case 'syncUnit':
+      return 'wait for the sync unit';
+    case 'diff':
+      return `compare ${s.file}`;
+    case 'expect':
+      return 'check';
+    case 'expectPaused':
+      return 'expect pause';
   }
 }
 
@@ -419,9 +571,14 @@ function planNotes(sc: Scenario): string[] {
 
 async function resetServers(sb: Sandbox): Promise<void> {
   for (const db of [...sb.upstreams, sb.downstream]) {
-    const schemas: { s: string }[] = await db.query(`SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(', ')})`, SYSTEM_SCHEMAS);
+    const schemas: { s: string }[] = await db.query(
+      `SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(', ')})`,
+      SYSTEM_SCHEMAS,
+    );
     for (const { s } of schemas) await db.query(`DROP DATABASE ${q(s)}`);
-    const users: { u: string; h: string; r: string }[] = await db.query("SELECT User AS u, Host AS h, is_role AS r FROM mysql.user WHERE User NOT IN ('root', 'mariadb.sys', '')");
+    const users: { u: string; h: string; r: string }[] = await db.query(
+      "SELECT User AS u, Host AS h, is_role AS r FROM mysql.user WHERE User NOT IN ('root', 'mariadb.sys', '')",
+    );
     for (const { u, h, r } of users) await db.query(r === 'Y' ? `DROP ROLE ${q(u)}` : `DROP USER ${q(u)}@${q(h)}`);
     await db.query('SET GLOBAL sql_mode = DEFAULT');
     await db.query('SET GLOBAL time_zone = DEFAULT');
@@ -431,9 +588,20 @@ async function resetServers(sb: Sandbox): Promise<void> {
 
 /** IANA zone names the scenario's SQL sets (`time_zone = 'Asia/Shanghai'`): a fresh datadir has no zone tables. */
 function namedZones(dir: string, sc: Scenario): string[] {
-  const texts = sc.steps.flatMap((s) => s.kind === 'sql' ? s.sql : s.kind === 'file' && existsSync(join(dir, 'data', s.file)) ? [readFileSync(join(dir, 'data', s.file), 'utf8')] : []);
-  return [...new Set(texts.flatMap((t) => [...t.matchAll(/time_zone\s*=\s*['"]([A-Za-z]+(?:\/[A-Za-z_+-]+)+)['"]/gi)].map((m) => m[1]!)))]
-    .filter((z) => existsSync(join('/usr/share/zoneinfo', z)));
+  const texts = sc.steps.flatMap((s) =>
+    s.kind === 'sql'
+      ? s.sql
+      : s.kind === 'file' && existsSync(join(dir, 'data', s.file))
+        ? [readFileSync(join(dir, 'data', s.file), 'utf8')]
+        : [],
+  );
+  return [
+    ...new Set(
+      texts.flatMap((t) =>
+        [...t.matchAll(/time_zone\s*=\s*['"]([A-Za-z]+(?:\/[A-Za-z_+-]+)+)['"]/gi)].map((m) => m[1]!),
+      ),
+    ),
+  ].filter((z) => existsSync(join('/usr/share/zoneinfo', z)));
 }
 
 /** Named zones into every server's time zone tables (a fresh datadir has none). */
@@ -445,7 +613,10 @@ async function loadTimeZones(sb: Sandbox, zones: string[]): Promise<void> {
       for (const z of zones) {
         // biome-ignore lint/suspicious/noExplicitAny: a one-column probe; mysql2 types rows loosely
         const [have] = await c.query<any[]>('SELECT 1 FROM time_zone_name WHERE Name = ?', [z]);
-        if (have.length === 0) await c.query(execFileSync('mariadb-tzinfo-to-sql', [join('/usr/share/zoneinfo', z), z], { encoding: 'utf8' }));
+        if (have.length === 0)
+          await c.query(
+            execFileSync('mariadb-tzinfo-to-sql', [join('/usr/share/zoneinfo', z), z], { encoding: 'utf8' }),
+          );
       }
     } finally {
       await c.end().catch(() => c.destroy());
@@ -453,14 +624,22 @@ async function loadTimeZones(sb: Sandbox, zones: string[]): Promise<void> {
   }
 }
 
-export async function runCase(caseName: string, dir: string, plan: CasePlan, opts: RunOptions = {}): Promise<ScenarioResult[]> {
+export async function runCase(
+  caseName: string,
+  dir: string,
+  plan: CasePlan,
+  opts: RunOptions = {},
+): Promise<ScenarioResult[]> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const scenarios = plan.scenarios.filter((s) => !opts.task || s.task === opts.task);
   const results: ScenarioResult[] = [];
   const runnable: Scenario[] = [];
   for (const sc of scenarios) {
     const base = { caseName, task: sc.task, ...(sc.label ? { label: sc.label } : {}), notes: planNotes(sc) };
-    if (sc.skip) { results.push({ ...base, result: 'skip', seconds: 0, reason: sc.skip }); continue; }
+    if (sc.skip) {
+      results.push({ ...base, result: 'skip', seconds: 0, reason: sc.skip });
+      continue;
+    }
     const bad = preflight(dir, sc);
     if (bad) {
       results.push({ ...base, result: 'fail', seconds: 0, reason: bad.reason, detail: bad.detail });
@@ -489,12 +668,25 @@ export async function runCase(caseName: string, dir: string, plan: CasePlan, opt
         res = { ...base, result: 'pass', seconds: 0, notes: [] };
       } catch (e) {
         const who = e instanceof TsdmFailure ? '' : e instanceof CheckFailure ? 'difference: ' : 'runner: ';
-        res = { ...base, result: 'fail', seconds: 0, reason: `${who}${(e as Error).message}`, notes: [], detail: (e as TsdmFailure).detail };
+        res = {
+          ...base,
+          result: 'fail',
+          seconds: 0,
+          reason: `${who}${(e as Error).message}`,
+          notes: [],
+          detail: (e as TsdmFailure).detail,
+        };
       }
       res.seconds = (Date.now() - s0) / 1000;
       res.notes = [...planNotes(sc), ...run.notes];
       log(`    ${res.result.toUpperCase()} in ${res.seconds.toFixed(1)} s${res.reason ? `: ${res.reason}` : ''}`);
-      if (res.detail) log(res.detail.split('\n').map((l) => `      | ${l}`).join('\n'));
+      if (res.detail)
+        log(
+          res.detail
+            .split('\n')
+            .map((l) => `      | ${l}`)
+            .join('\n'),
+        );
       results.push(res);
     }
   } finally {

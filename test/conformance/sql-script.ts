@@ -30,7 +30,8 @@ export function splitSql(text: string): Statement[] {
   let delimiter = ';';
   /** Nothing but blanks since the last newline (or the file's start) before offset i. */
   const lineStart = (at: number): boolean => {
-    for (let k = at - 1; k >= 0 && text[k] !== '\n'; k--) if (text[k] !== ' ' && text[k] !== '\t' && text[k] !== '\r') return false;
+    for (let k = at - 1; k >= 0 && text[k] !== '\n'; k--)
+      if (text[k] !== ' ' && text[k] !== '\t' && text[k] !== '\r') return false;
     return true;
   };
   const push = (): void => {
@@ -46,9 +47,16 @@ export function splitSql(text: string): Statement[] {
   while (i < n) {
     const c = text[i]!;
     const next = text[i + 1];
-    if (c === '\n') { emit(c); line++; i++; continue; }
+    if (c === '\n') {
+      emit(c);
+      line++;
+      i++;
+      continue;
+    }
     if ((c === 'd' || c === 'D') && cur.trim() === '' && lineStart(i)) {
-      const cmd = /^delimiter(?:[ \t]+([^\s]+))?[^\n]*/i.exec(text.slice(i, text.indexOf('\n', i) < 0 ? n : text.indexOf('\n', i)));
+      const cmd = /^delimiter(?:[ \t]+([^\s]+))?[^\n]*/i.exec(
+        text.slice(i, text.indexOf('\n', i) < 0 ? n : text.indexOf('\n', i)),
+      );
       if (cmd && /^delimiter(?:\s|$)/i.test(cmd[0])) {
         if (!cmd[1]) throw new Error(`line ${line}: DELIMITER must be followed by a delimiter`);
         delimiter = cmd[1].replace(/^(['"`])(.*)\1$/, '$2');
@@ -61,9 +69,15 @@ export function splitSql(text: string): Statement[] {
       let j = i + 1;
       while (j < n) {
         const d = text[j]!;
-        if (d === '\\' && c !== '`') { j += 2; continue; }
+        if (d === '\\' && c !== '`') {
+          j += 2;
+          continue;
+        }
         if (d === c) {
-          if (text[j + 1] === c) { j += 2; continue; } // doubled quote inside the literal
+          if (text[j + 1] === c) {
+            j += 2;
+            continue;
+          } // doubled quote inside the literal
           break;
         }
         j++;
@@ -88,7 +102,11 @@ export function splitSql(text: string): Statement[] {
       i = stop;
       continue;
     }
-    if (c === delimiter[0] && text.startsWith(delimiter, i)) { push(); i += delimiter.length; continue; }
+    if (c === delimiter[0] && text.startsWith(delimiter, i)) {
+      push();
+      i += delimiter.length;
+      continue;
+    }
     emit(c);
     i++;
   }

@@ -12,7 +12,9 @@
  * a bug there cannot hide itself in the check.
  */
 
-export interface Matcher { test(s: string): boolean }
+export interface Matcher {
+  test(s: string): boolean;
+}
 
 function escapeRe(c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
@@ -33,7 +35,10 @@ export function wildcard(pattern: string, caseSensitive: boolean): Matcher {
     else if (c === '\\' && i + 1 < pattern.length) src += escapeRe(pattern[++i]!);
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 2);
-      if (end < 0) { src += '\\['; continue; }
+      if (end < 0) {
+        src += '\\[';
+        continue;
+      }
       let body = pattern.slice(i + 1, end);
       const neg = body.startsWith('!') || body.startsWith('^');
       if (neg) body = body.slice(1);
@@ -47,7 +52,11 @@ export function wildcard(pattern: string, caseSensitive: boolean): Matcher {
 
 // ------------------------------------------------------------------------------------------ table filter
 
-interface FilterRule { exclude: boolean; schema: Matcher; table: Matcher }
+interface FilterRule {
+  exclude: boolean;
+  schema: Matcher;
+  table: Matcher;
+}
 
 /** Reads one part of a filter rule (up to an unquoted, unescaped `.` or the end); returns the matcher and the rest. */
 function filterPart(s: string, caseSensitive: boolean): { m: Matcher; rest: string } {
@@ -62,7 +71,14 @@ function filterPart(s: string, caseSensitive: boolean): { m: Matcher; rest: stri
     let name = '';
     let i = 1;
     for (; i < s.length; i++) {
-      if (s[i] === q) { if (s[i + 1] === q) { name += q; i++; continue; } break; }
+      if (s[i] === q) {
+        if (s[i + 1] === q) {
+          name += q;
+          i++;
+          continue;
+        }
+        break;
+      }
       name += s[i];
     }
     const exact = caseSensitive ? name : name.toLowerCase();
@@ -71,7 +87,11 @@ function filterPart(s: string, caseSensitive: boolean): { m: Matcher; rest: stri
   let i = 0;
   let pat = '';
   for (; i < s.length; i++) {
-    if (s[i] === '\\' && i + 1 < s.length) { pat += s[i]! + s[i + 1]!; i++; continue; }
+    if (s[i] === '\\' && i + 1 < s.length) {
+      pat += s[i]! + s[i + 1]!;
+      i++;
+      continue;
+    }
     if (s[i] === '.') break;
     pat += s[i];
   }
@@ -93,7 +113,8 @@ export function parseTableFilter(rules: string[], caseSensitive = true): TableFi
     const s = filterPart(r, caseSensitive);
     if (!s.rest.startsWith('.')) throw new Error(`table filter rule ${JSON.stringify(raw)} has no "schema.table" form`);
     const t = filterPart(s.rest.slice(1), caseSensitive);
-    if (t.rest.trim() !== '') throw new Error(`table filter rule ${JSON.stringify(raw)}: unexpected ${JSON.stringify(t.rest)}`);
+    if (t.rest.trim() !== '')
+      throw new Error(`table filter rule ${JSON.stringify(raw)}: unexpected ${JSON.stringify(t.rest)}`);
     return { exclude, schema: s.m, table: t.m };
   });
   return {
@@ -121,7 +142,9 @@ export interface RouteRule {
   targetTable?: string;
 }
 
-export interface Router { route(schema: string, table: string): { schema: string; table: string; rule?: string } }
+export interface Router {
+  route(schema: string, table: string): { schema: string; table: string; rule?: string };
+}
 
 export function makeRouter(rules: RouteRule[], caseSensitive: boolean): Router {
   const compiled = rules.map((r) => ({
@@ -132,7 +155,12 @@ export function makeRouter(rules: RouteRule[], caseSensitive: boolean): Router {
   return {
     route(schema, table) {
       const tableRule = compiled.find((c) => c.table && c.schema.test(schema) && c.table.test(table));
-      if (tableRule) return { schema: tableRule.r.targetSchema || schema, table: tableRule.r.targetTable || table, rule: tableRule.r.name };
+      if (tableRule)
+        return {
+          schema: tableRule.r.targetSchema || schema,
+          table: tableRule.r.targetTable || table,
+          rule: tableRule.r.name,
+        };
       const schemaRule = compiled.find((c) => !c.table && c.schema.test(schema));
       if (schemaRule) return { schema: schemaRule.r.targetSchema || schema, table, rule: schemaRule.r.name };
       return { schema, table };

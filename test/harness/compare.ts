@@ -86,21 +86,33 @@ function familyOf(dataType: string): Family {
   return 'string';
 }
 
-const GEOMETRY = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+const GEOMETRY = new Set([
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
+]);
 
 /** What we SELECT for a column: the exact value in a form both servers render alike. */
 function valueExpr(c: Column): string {
   const t = c.dataType.toLowerCase();
   if (GEOMETRY.has(t)) return `HEX(${q(c.name)})`; // SRID + WKB, as stored
   const f = familyOf(t);
-  if (f === 'string' && !['date', 'datetime', 'timestamp'].includes(t)) return `CAST(${q(c.name)} AS CHAR CHARACTER SET utf8mb4)`;
+  if (f === 'string' && !['date', 'datetime', 'timestamp'].includes(t))
+    return `CAST(${q(c.name)} AS CHAR CHARACTER SET utf8mb4)`;
   return q(c.name);
 }
 
 /** What we ORDER BY: must sort exactly like `compareValues` below. */
 function orderExpr(c: Column): string {
   const t = c.dataType.toLowerCase();
-  if (familyOf(t) === 'string' && !['date', 'datetime', 'timestamp'].includes(t)) return `CAST(${valueExpr(c)} AS BINARY)`;
+  if (familyOf(t) === 'string' && !['date', 'datetime', 'timestamp'].includes(t))
+    return `CAST(${valueExpr(c)} AS BINARY)`;
   return q(c.name);
 }
 
@@ -129,7 +141,8 @@ function cmpDecimal(a: string, b: string): number {
 function timeMicros(s: string): number {
   const m = /^(-)?(\d+):(\d+):(\d+)(?:\.(\d+))?$/.exec(s);
   if (!m) return Number.NaN;
-  const us = ((Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4])) * 1e6 + Number((m[5] ?? '').padEnd(6, '0').slice(0, 6));
+  const us =
+    ((Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4])) * 1e6 + Number((m[5] ?? '').padEnd(6, '0').slice(0, 6));
   return m[1] ? -us : us;
 }
 
@@ -182,7 +195,9 @@ async function open(ep: DbEndpoint): Promise<Connection> {
     await p.connect();
   } catch (err) {
     conn.destroy();
-    throw new Error(`cannot connect to ${ep.name ?? `${ep.host}:${ep.port}`}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot connect to ${ep.name ?? `${ep.host}:${ep.port}`}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   await p.query("SET SESSION time_zone = '+00:00'");
   // A server whose global sql_mode has NO_BACKSLASH_ESCAPES or ANSI_QUOTES would misread mysql2's escaping.
@@ -193,21 +208,25 @@ async function open(ep: DbEndpoint): Promise<Connection> {
 }
 
 async function columnsOf(s: Side): Promise<Column[]> {
-  const [rows] = await s.conn.promise().query<RowDataPacket[]>(
-    'SELECT COLUMN_NAME AS n, DATA_TYPE AS t, IS_NULLABLE AS nl FROM information_schema.COLUMNS ' +
-      'WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
-    [s.ref.schema, s.ref.table],
-  );
+  const [rows] = await s.conn
+    .promise()
+    .query<RowDataPacket[]>(
+      'SELECT COLUMN_NAME AS n, DATA_TYPE AS t, IS_NULLABLE AS nl FROM information_schema.COLUMNS ' +
+        'WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      [s.ref.schema, s.ref.table],
+    );
   return rows.map((r) => ({ name: String(r.n), dataType: String(r.t), nullable: r.nl === 'YES' }));
 }
 
 /** Primary key, else the first unique index whose columns are all NOT NULL; [] when the table has neither. */
 async function keyOf(s: Side, cols: Column[]): Promise<string[]> {
-  const [rows] = await s.conn.promise().query<RowDataPacket[]>(
-    'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS ' +
-      "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX",
-    [s.ref.schema, s.ref.table],
-  );
+  const [rows] = await s.conn
+    .promise()
+    .query<RowDataPacket[]>(
+      'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS ' +
+        "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX",
+      [s.ref.schema, s.ref.table],
+    );
   const byIndex = new Map<string, string[]>();
   for (const r of rows) byIndex.set(String(r.i), [...(byIndex.get(String(r.i)) ?? []), String(r.c)]);
   for (const keyCols of byIndex.values()) {
@@ -226,7 +245,9 @@ async function checksum(s: Side, cols: Column[], where: string): Promise<string>
   const parts = cols.map((c) => `IFNULL(CONCAT(LENGTH(${valueExpr(c)}), ':', ${valueExpr(c)}), 'N')`);
   const h = `MD5(CONCAT(${parts.join(', ')}))`;
   const half = (from: number): string => `SUM(CAST(CONV(SUBSTRING(${h}, ${from}, 16), 16, 10) AS DECIMAL(20, 0)))`;
-  const [rows] = await s.conn.promise().query<RowDataPacket[]>(`SELECT ${half(1)} AS a, ${half(17)} AS b FROM ${fq(s.ref)}${where}`);
+  const [rows] = await s.conn
+    .promise()
+    .query<RowDataPacket[]>(`SELECT ${half(1)} AS a, ${half(17)} AS b FROM ${fq(s.ref)}${where}`);
   return `${rows[0]?.a}/${rows[0]?.b}`;
 }
 
@@ -245,7 +266,9 @@ export async function compareTables(
   opts: CompareOptions = {},
 ): Promise<CompareResult> {
   const same = upTable.schema === downTable.schema && upTable.table === downTable.table;
-  const label = same ? `${upTable.schema}.${upTable.table}` : `${upTable.schema}.${upTable.table} -> ${downTable.schema}.${downTable.table}`;
+  const label = same
+    ? `${upTable.schema}.${upTable.table}`
+    : `${upTable.schema}.${upTable.table} -> ${downTable.schema}.${downTable.table}`;
   const where = opts.where ? ` WHERE ${opts.where}` : '';
   const ignore = new Set(opts.ignoreColumns ?? []);
   const diffs: string[] = [];
@@ -280,7 +303,9 @@ export async function compareTables(
     const dCols = common.map((c) => dByName.get(c.name)!);
     for (let i = 0; i < common.length; i++) {
       if (familyOf(common[i]!.dataType) !== familyOf(dCols[i]!.dataType)) {
-        add(`column \`${common[i]!.name}\` type differs: upstream ${common[i]!.dataType}, downstream ${dCols[i]!.dataType}`);
+        add(
+          `column \`${common[i]!.name}\` type differs: upstream ${common[i]!.dataType}, downstream ${dCols[i]!.dataType}`,
+        );
       }
     }
 
@@ -309,8 +334,18 @@ export async function compareTables(
         ? `key (${orderIdx.map((i) => `${common[i]!.name}=${show(row[i])}`).join(', ')})`
         : `row (${common.map((c, i) => `${c.name}=${show(row[i])}`).join(', ')})`;
 
-    const us = rowStream(U, common, orderIdx.map((i) => common[i]!), where);
-    const ds = rowStream(D, dCols, orderIdx.map((i) => dCols[i]!), where);
+    const us = rowStream(
+      U,
+      common,
+      orderIdx.map((i) => common[i]!),
+      where,
+    );
+    const ds = rowStream(
+      D,
+      dCols,
+      orderIdx.map((i) => dCols[i]!),
+      where,
+    );
     let ur = await us.next();
     let dr = await ds.next();
     let full = diffs.length >= MAX_DIFFS;
@@ -325,7 +360,9 @@ export async function compareTables(
       } else {
         for (let i = 0; i < common.length && !full; i++) {
           if (!sameValue(ur.value[i], dr.value[i])) {
-            full = add(`${describe(ur.value)} column \`${common[i]!.name}\`: upstream ${show(ur.value[i])}, downstream ${show(dr.value[i])}`);
+            full = add(
+              `${describe(ur.value)} column \`${common[i]!.name}\`: upstream ${show(ur.value[i])}, downstream ${show(dr.value[i])}`,
+            );
           }
         }
         [ur, dr] = await Promise.all([us.next(), ds.next()]);
@@ -339,7 +376,11 @@ export async function compareTables(
   } finally {
     for (const c of [u, d]) {
       if (abandoned) c.destroy();
-      else await c.promise().end().catch(() => c.destroy());
+      else
+        await c
+          .promise()
+          .end()
+          .catch(() => c.destroy());
     }
   }
 }
@@ -348,7 +389,9 @@ async function tablesOf(ep: DbEndpoint, schema: string): Promise<string[] | unde
   const conn = mysql.createConnection({ host: ep.host, port: ep.port, user: ep.user, password: ep.password });
   try {
     const p = conn.promise();
-    const [s] = await p.query<RowDataPacket[]>('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [schema]);
+    const [s] = await p.query<RowDataPacket[]>('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+      schema,
+    ]);
     if (s.length === 0) return undefined;
     const [rows] = await p.query<RowDataPacket[]>(
       "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
@@ -356,7 +399,10 @@ async function tablesOf(ep: DbEndpoint, schema: string): Promise<string[] | unde
     );
     return rows.map((r) => String(r.t));
   } finally {
-    await conn.promise().end().catch(() => conn.destroy());
+    await conn
+      .promise()
+      .end()
+      .catch(() => conn.destroy());
   }
 }
 
@@ -391,7 +437,8 @@ export async function compareSchemas(
     if (!mapping) {
       const downTables = (await tablesOf(down, schema)) ?? [];
       if (downTables.length === 0 && upTables.length === 0) continue;
-      for (const t of downTables) if (!upTables.includes(t)) out.diffs.push(`${schema}.${t}: table exists only downstream`);
+      for (const t of downTables)
+        if (!upTables.includes(t)) out.diffs.push(`${schema}.${t}: table exists only downstream`);
     }
   }
   out.equal = out.diffs.length === 0 && out.tables.every((t) => t.result.equal);

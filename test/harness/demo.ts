@@ -40,23 +40,47 @@ async function main(): Promise<number> {
     await sb.stop().catch(() => undefined);
     return code;
   };
-  process.on('SIGINT', () => { void shutdown(0).then((c) => process.exit(c)); });
-  process.on('SIGTERM', () => { void shutdown(0).then((c) => process.exit(c)); });
+  process.on('SIGINT', () => {
+    void shutdown(0).then((c) => process.exit(c));
+  });
+  process.on('SIGTERM', () => {
+    void shutdown(0).then((c) => process.exit(c));
+  });
   try {
     say(`upstream 127.0.0.1:${up.port}, downstream 127.0.0.1:${sb.downstream.port}, NATS ${sb.nats.url}`);
     say('seeding shop schema (125k rows)…');
     await up.query(SHOP);
-    const writer = startWorkload(up, [
-      { schema: 'shop', table: 'orders', idCol: 'id', insert: (id) => `(id, customer_id, status, total, created) VALUES (${id}, ${1 + (id % 20000)}, 'new', ${id % 300}.25, NOW(6))`, update: `status = 'paid', total = total + 1` },
-      { schema: 'shop', table: 'products', idCol: 'id', insert: (id) => `(id, sku, title, price, stock) VALUES (${id}, '${String(id).padStart(12, '9')}', 'New product', 19.99, 10)`, update: 'stock = stock - 1' },
-    ], { pauseMs: 20, maxMs: 24 * 3600_000 });
+    const writer = startWorkload(
+      up,
+      [
+        {
+          schema: 'shop',
+          table: 'orders',
+          idCol: 'id',
+          insert: (id) =>
+            `(id, customer_id, status, total, created) VALUES (${id}, ${1 + (id % 20000)}, 'new', ${id % 300}.25, NOW(6))`,
+          update: `status = 'paid', total = total + 1`,
+        },
+        {
+          schema: 'shop',
+          table: 'products',
+          idCol: 'id',
+          insert: (id) =>
+            `(id, sku, title, price, stock) VALUES (${id}, '${String(id).padStart(12, '9')}', 'New product', 19.99, 10)`,
+          update: 'stock = stock - 1',
+        },
+      ],
+      { pauseMs: 20, maxMs: 24 * 3600_000 },
+    );
     cleanup.push(() => writer.stop());
     const agent = startAgent({ name: 'demo-agent', nats: sb.nats.url });
     cleanup.push(() => agent.stop());
     await agent.ready();
     say(`dm-agent started (log: ${agent.logFile})`);
     const src = writeTemp('source1.yaml', sourceYaml('mariadb-shop', up));
-    const task = writeTemp('shop-task.yaml', `name: shop-migration
+    const task = writeTemp(
+      'shop-task.yaml',
+      `name: shop-migration
 task-mode: all
 target-database:
   host: 127.0.0.1
@@ -69,8 +93,12 @@ mysql-instances:
 block-allow-list:
   shop-only:
     do-dbs: ["shop"]
-`);
-    for (const args of [['operate-source', 'create', src], ['start-task', task]]) {
+`,
+    );
+    for (const args of [
+      ['operate-source', 'create', src],
+      ['start-task', task],
+    ]) {
       say(`$ dmctl ${args.join(' ')}`);
       const r = await dmctl(sb.nats.url, args);
       process.stdout.write(r.stdout + r.stderr);
@@ -88,11 +116,20 @@ block-allow-list:
       const s = view?.sources[0];
       if (s?.sync?.caughtUp && syncedAt === undefined) {
         syncedAt = Date.now();
-        say(`SYNCED: the downstream caught up with the upstream after ${Math.round((syncedAt - t0) / 1000)}s; the writer keeps running, lag is shown below. Ctrl-C to stop.`);
+        say(
+          `SYNCED: the downstream caught up with the upstream after ${Math.round((syncedAt - t0) / 1000)}s; the writer keeps running, lag is shown below. Ctrl-C to stop.`,
+        );
       }
-      if (s?.stage === 'Paused' && s.error) { say('task paused with an error (above)'); return await shutdown(1); }
-      if (syncedAt === undefined && Date.now() - t0 > timeoutSec * 1000) { say(`not synced after ${timeoutSec}s`); return await shutdown(1); }
-      if (headlessSeconds !== undefined && syncedAt !== undefined && Date.now() - syncedAt > headlessSeconds * 1000) return await shutdown(0);
+      if (s?.stage === 'Paused' && s.error) {
+        say('task paused with an error (above)');
+        return await shutdown(1);
+      }
+      if (syncedAt === undefined && Date.now() - t0 > timeoutSec * 1000) {
+        say(`not synced after ${timeoutSec}s`);
+        return await shutdown(1);
+      }
+      if (headlessSeconds !== undefined && syncedAt !== undefined && Date.now() - syncedAt > headlessSeconds * 1000)
+        return await shutdown(0);
       await new Promise((res) => setTimeout(res, 2000));
     }
     return 0;

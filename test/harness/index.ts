@@ -3,6 +3,14 @@ export { freePort } from './ports.ts';
 export { startMariaDB, TEST_PASSWORD, type MariaDBInstance, type StartMariaDBOptions } from './mariadb.ts';
 export { startNats, startNatsCluster, type NatsInstance, type NatsCluster, type StartNatsOptions } from './nats.ts';
 export { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.ts';
-export { compareTables, compareSchemas, type CompareOptions, type CompareResult, type SchemaCompareResult, type TableRef, type DbEndpoint } from './compare.ts';
+export {
+  compareTables,
+  compareSchemas,
+  type CompareOptions,
+  type CompareResult,
+  type SchemaCompareResult,
+  type TableRef,
+  type DbEndpoint,
+} from './compare.ts';
 export { waitFor, sleep } from './wait.ts';
 export { findBinary } from './processes.ts';

@@ -22,7 +22,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { freePort } from './ports.ts';
-import { findBinary, registerTempDir, shouldRemoveData, spawnServer, stopProcess, tailFile, unregisterTempDir, type Spawned } from './processes.ts';
+import {
+  findBinary,
+  registerTempDir,
+  shouldRemoveData,
+  spawnServer,
+  stopProcess,
+  tailFile,
+  unregisterTempDir,
+  type Spawned,
+} from './processes.ts';
 import { sleep } from './wait.ts';
 
 export const TEST_PASSWORD = 'tsdm-Test-pw1';
@@ -111,7 +120,14 @@ export async function startMariaDB(opts: StartMariaDBOptions): Promise<MariaDBIn
     await installDb(dataDir, tmp, join(baseDir, 'install.log'));
 
     const env = { ...process.env };
-    const args = ['--no-defaults', '--user=root', `--datadir=${dataDir}`, `--socket=${socket}`, `--pid-file=${pidFile}`, `--tmpdir=${tmp}`];
+    const args = [
+      '--no-defaults',
+      '--user=root',
+      `--datadir=${dataDir}`,
+      `--socket=${socket}`,
+      `--pid-file=${pidFile}`,
+      `--tmpdir=${tmp}`,
+    ];
     args.push(`--log-error=${errorLog}`, '--bind-address=127.0.0.1', `--server-id=${serverId}`);
     args.push('--innodb-buffer-pool-size=128M', '--skip-name-resolve', '--max-connections=500');
     args.push('--innodb-flush-log-at-trx-commit=1');
@@ -137,7 +153,13 @@ export async function startMariaDB(opts: StartMariaDBOptions): Promise<MariaDBIn
 
 async function installDb(dataDir: string, tmp: string, logFile: string): Promise<void> {
   const bin = findBinary('mariadb-install-db');
-  const args = ['--no-defaults', '--user=root', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db'];
+  const args = [
+    '--no-defaults',
+    '--user=root',
+    `--datadir=${dataDir}`,
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+  ];
   args.push(`--tmpdir=${tmp}`); // unknown to the script, passed on to the bootstrap mariadbd
   try {
     const { stdout, stderr } = await run(bin, args, { timeout: 120_000, maxBuffer: 16 << 20 });
@@ -195,17 +217,28 @@ class Server implements MariaDBInstance {
   private async spawnAndWait(passwordSet: boolean): Promise<void> {
     const bin = findBinary('mariadbd');
     const t0 = Date.now();
-    const proc = spawnServer(bin, [...this.baseArgs, `--port=${this.port}`], join(this.baseDir, 'stdout.log'), this.env);
+    const proc = spawnServer(
+      bin,
+      [...this.baseArgs, `--port=${this.port}`],
+      join(this.baseDir, 'stdout.log'),
+      this.env,
+    );
     this.proc = proc;
     let exited = false;
     void proc.exited.then(() => (exited = true));
     let lastErr = '';
     while (Date.now() - t0 < START_TIMEOUT_MS) {
       if (exited) {
-        throw new Error(`mariadbd '${this.name}' exited during startup (${this.errorLog}):\n${tailFile(this.errorLog)}`);
+        throw new Error(
+          `mariadbd '${this.name}' exited during startup (${this.errorLog}):\n${tailFile(this.errorLog)}`,
+        );
       }
       try {
-        const c = await mysql.createConnection({ socketPath: this.socket, user: 'root', password: passwordSet ? TEST_PASSWORD : '' });
+        const c = await mysql.createConnection({
+          socketPath: this.socket,
+          user: 'root',
+          password: passwordSet ? TEST_PASSWORD : '',
+        });
         try {
           const [rows] = await c.query<mysql.RowDataPacket[]>('SELECT @@datadir AS d, @@port AS p');
           // The socket lives in our private dir, but check anyway that this is our server before trusting it.

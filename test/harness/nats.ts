@@ -13,7 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { freePort } from './ports.ts';
-import { findBinary, registerTempDir, shouldRemoveData, spawnServer, stopProcess, tailFile, unregisterTempDir, type Spawned } from './processes.ts';
+import {
+  findBinary,
+  registerTempDir,
+  shouldRemoveData,
+  spawnServer,
+  stopProcess,
+  tailFile,
+  unregisterTempDir,
+  type Spawned,
+} from './processes.ts';
 import { sleep } from './wait.ts';
 
 export interface StartNatsOptions {
@@ -127,7 +136,9 @@ export async function startNatsCluster(n = 3, opts: { name?: string } = {}): Pro
         }
         await sleep(100);
       }
-      throw new Error(`NATS cluster not ready after ${timeoutMs} ms (${last}); logs: ${nodes.map((x) => x.logFile).join(' ')}`);
+      throw new Error(
+        `NATS cluster not ready after ${timeoutMs} ms (${last}); logs: ${nodes.map((x) => x.logFile).join(' ')}`,
+      );
     },
     async stop() {
       await Promise.all(nodes.map((x) => x.stop()));
@@ -227,7 +238,10 @@ class NatsNode implements NatsInstance {
     const t0 = Date.now();
     let last = '';
     while (Date.now() - t0 < START_TIMEOUT_MS) {
-      if (exited) throw new Error(`nats-server '${this.name}' exited during startup (${this.logFile}):\n${tailFile(this.logFile)}`);
+      if (exited)
+        throw new Error(
+          `nats-server '${this.name}' exited during startup (${this.logFile}):\n${tailFile(this.logFile)}`,
+        );
       try {
         if (await tcpOpen(this.port)) {
           if (!checkJetStream) {
@@ -243,7 +257,9 @@ class NatsNode implements NatsInstance {
       await sleep(50);
     }
     await stopProcess(proc, 'SIGKILL', 5_000);
-    throw new Error(`nats-server '${this.name}' not ready within ${START_TIMEOUT_MS / 1000}s (${last}):\n${tailFile(this.logFile)}`);
+    throw new Error(
+      `nats-server '${this.name}' not ready within ${START_TIMEOUT_MS / 1000}s (${last}):\n${tailFile(this.logFile)}`,
+    );
   }
 
   async healthy(): Promise<boolean> {

@@ -89,7 +89,10 @@ function installHandlers(): void {
 
   pidFile = join(tmpdir(), `tsdm-reaper-${process.pid}.pids`);
   writePids();
-  const watchdog = spawn('sh', ['-c', WATCHDOG, 'tsdm-reaper', pidFile], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const watchdog = spawn('sh', ['-c', WATCHDOG, 'tsdm-reaper', pidFile], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
   watchdog.on('error', () => {
     /* no sh: layers 1 and 2 still apply */
   });
@@ -99,7 +102,14 @@ function installHandlers(): void {
 
 /** Path of an executable found in PATH or in the sbin/bin folders distributions use for servers. */
 export function findBinary(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/sbin',
+    '/usr/bin',
+    '/usr/local/sbin',
+    '/usr/local/bin',
+    '/sbin',
+  ];
   for (const d of dirs) {
     if (!d) continue;
     const p = join(d, name);

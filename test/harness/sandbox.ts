@@ -26,7 +26,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const n = opts.upstreams ?? 1;
   const withNats = opts.withNats ?? true;
   const pending: Promise<{ stop(): Promise<void> }>[] = [];
-  const ups = Array.from({ length: n }, (_, i) => startMariaDB({ name: `up${i + 1}`, upstream: true, serverId: 101 + i, ...(opts.upstreamArgs ? { extraArgs: opts.upstreamArgs } : {}) }));
+  const ups = Array.from({ length: n }, (_, i) =>
+    startMariaDB({
+      name: `up${i + 1}`,
+      upstream: true,
+      serverId: 101 + i,
+      ...(opts.upstreamArgs ? { extraArgs: opts.upstreamArgs } : {}),
+    }),
+  );
   const down = startMariaDB({ name: 'down', serverId: 201 });
   const nats = withNats ? startNats({ name: 'nats' }) : undefined;
   pending.push(...ups, down, ...(nats ? [nats] : []));

@@ -11,7 +11,15 @@ import type { MariaDBInstance } from './mariadb.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const live = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of live) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+process.on('exit', () => {
+  for (const c of live) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+});
 
 export interface AgentProcess {
   name: string;
@@ -28,26 +36,50 @@ export interface AgentProcess {
   ready(timeoutMs?: number): Promise<void>;
 }
 
-export function startAgent(opts: { name: string; nats: string; cluster?: string; dataDir?: string; env?: NodeJS.ProcessEnv }): AgentProcess {
+export function startAgent(opts: {
+  name: string;
+  nats: string;
+  cluster?: string;
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+}): AgentProcess {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `tsdm-agent-${opts.name}-`));
   const logFile = join(dataDir, 'agent.log');
   let child: ChildProcess | undefined;
   const launch = () => {
     const out = createWriteStream(logFile, { flags: 'a' });
-    child = spawn(process.execPath, [join(ROOT, 'bin', 'dm-agent.js'), '--name', opts.name, '--nats', opts.nats, '--cluster', opts.cluster ?? 'dm', '--data-dir', dataDir],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSDM_LOG_LEVEL: process.env.TSDM_LOG_LEVEL ?? 'info', ...opts.env } });
+    child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'dm-agent.js'),
+        '--name',
+        opts.name,
+        '--nats',
+        opts.nats,
+        '--cluster',
+        opts.cluster ?? 'dm',
+        '--data-dir',
+        dataDir,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TSDM_LOG_LEVEL: process.env.TSDM_LOG_LEVEL ?? 'info', ...opts.env },
+      },
+    );
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     live.add(child);
     const c = child;
     c.on('exit', () => live.delete(c));
   };
-  const waitExit = (sig: NodeJS.Signals) => new Promise<void>((res) => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return res();
-    c.once('exit', () => res());
-    c.kill(sig);
-  });
+  const waitExit = (sig: NodeJS.Signals) =>
+    new Promise<void>((res) => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return res();
+      c.once('exit', () => res());
+      c.kill(sig);
+    });
   launch();
   return {
     name: opts.name,
@@ -55,40 +87,84 @@ export function startAgent(opts: { name: string; nats: string; cluster?: string;
     pid: () => child?.pid,
     stop: () => waitExit('SIGTERM'),
     kill: () => waitExit('SIGKILL'),
-    restart: async () => { await waitExit('SIGTERM'); launch(); },
-    log: () => { try { return readFileSync(logFile, 'utf8'); } catch { return ''; } },
+    restart: async () => {
+      await waitExit('SIGTERM');
+      launch();
+    },
+    log: () => {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
     ready: async (timeoutMs = 30_000) => {
       // The current process's own start line (pino writes its pid), so earlier launches never count.
       const t0 = Date.now();
       const marker = () => `"pid":${child?.pid},`;
       while (Date.now() - t0 < timeoutMs) {
         try {
-          if (readFileSync(logFile, 'utf8').split('\n').some((l) => l.includes(marker()) && l.includes('"msg":"agent started"'))) return;
-        } catch { /* not yet */ }
+          if (
+            readFileSync(logFile, 'utf8')
+              .split('\n')
+              .some((l) => l.includes(marker()) && l.includes('"msg":"agent started"'))
+          )
+            return;
+        } catch {
+          /* not yet */
+        }
         if (child && (child.exitCode !== null || child.signalCode !== null)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`agent ${opts.name} (pid ${child?.pid}) did not start within ${timeoutMs} ms:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+      throw new Error(
+        `agent ${opts.name} (pid ${child?.pid}) did not start within ${timeoutMs} ms:\n${readFileSync(logFile, 'utf8').slice(-3000)}`,
+      );
     },
   };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: dmctl --json documents differ per command; tests index them
-export interface DmctlResult { code: number; stdout: string; stderr: string; json: any }
+export interface DmctlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: dmctl --json documents differ per command; tests index them
+  json: any;
+}
 
 /** Runs `dmctl ARGS` as a process; with `--json` in args, `json` is the parsed document. */
-export function dmctl(nats: string, args: string[], opts: { cluster?: string; timeoutMs?: number } = {}): Promise<DmctlResult> {
+export function dmctl(
+  nats: string,
+  args: string[],
+  opts: { cluster?: string; timeoutMs?: number } = {},
+): Promise<DmctlResult> {
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, [join(ROOT, 'bin', 'dmctl.js'), '--nats', nats, '--cluster', opts.cluster ?? 'dm', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'dmctl.js'), '--nats', nats, '--cluster', opts.cluster ?? 'dm', ...args],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
-    c.stdout.on('data', (d) => { stdout += d; });
-    c.stderr.on('data', (d) => { stderr += d; });
-    const t = setTimeout(() => { c.kill('SIGKILL'); rej(new Error(`dmctl ${args.join(' ')} timed out\n${stderr}`)); }, opts.timeoutMs ?? 60_000);
+    c.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    c.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const t = setTimeout(() => {
+      c.kill('SIGKILL');
+      rej(new Error(`dmctl ${args.join(' ')} timed out\n${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
     c.on('exit', (code) => {
       clearTimeout(t);
       let json: unknown;
-      if (args.includes('--json')) { try { json = JSON.parse(stdout); } catch { json = undefined; } }
+      if (args.includes('--json')) {
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          json = undefined;
+        }
+      }
       res({ code: code ?? -1, stdout, stderr, json });
     });
   });

@@ -7,7 +7,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * (the server may be restarting); the last error is quoted if the wait times out.
  */
 /** `what` may be a function: it is read when the wait fails, so it can quote the last state the check saw. */
-export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
+export async function waitFor(
+  fn: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string | (() => string),
+): Promise<void> {
   const t0 = Date.now();
   let delay = 50;
   let lastError: unknown;
@@ -15,7 +19,10 @@ export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, wha
     // A check that never settles (a hung query or KV listing) must end the wait too, with that said.
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`a check did not settle within ${timeoutMs} ms`)), Math.max(1, timeoutMs - (Date.now() - t0)));
+      timer = setTimeout(
+        () => reject(new Error(`a check did not settle within ${timeoutMs} ms`)),
+        Math.max(1, timeoutMs - (Date.now() - t0)),
+      );
     });
     const check = fn();
     check.catch(() => undefined);
@@ -29,8 +36,14 @@ export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, wha
     }
     const elapsed = Date.now() - t0;
     if (elapsed >= timeoutMs) {
-      const why = lastError === undefined ? '' : `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${why}`, { cause: lastError });
+      const why =
+        lastError === undefined
+          ? ''
+          : `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${why}`,
+        { cause: lastError },
+      );
     }
     await sleep(Math.min(delay, timeoutMs - elapsed));
     delay = Math.min(delay * 2, 500);

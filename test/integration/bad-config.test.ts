@@ -12,39 +12,172 @@ import { startCluster, taskYaml, type Cluster } from './helpers.ts';
 let c: Cluster;
 let stmtUp: MariaDBInstance;
 before(async () => {
-  [c, stmtUp] = await Promise.all([startCluster(), startMariaDB({ name: 'stmt', upstream: true, serverId: 150, binlogFormat: 'STATEMENT' })]);
+  [c, stmtUp] = await Promise.all([
+    startCluster(),
+    startMariaDB({ name: 'stmt', upstream: true, serverId: 150, binlogFormat: 'STATEMENT' }),
+  ]);
   const r = await c.ctl(['operate-source', 'create', writeTemp('stmt.yaml', sourceYaml('stmt-source', stmtUp))]);
   assert.equal(r.code, 0, r.stderr);
 });
-after(async () => { await stmtUp?.stop(); await c?.stop(); });
+after(async () => {
+  await stmtUp?.stop();
+  await c?.stop();
+});
 
-interface Case { name: string; cmd: 'operate-source' | 'start-task'; file: string; text: string; code: string; exit: number; mentions: RegExp[] }
+interface Case {
+  name: string;
+  cmd: 'operate-source' | 'start-task';
+  file: string;
+  text: string;
+  code: string;
+  exit: number;
+  mentions: RegExp[];
+}
 
 const cases = (): Case[] => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   const good = (body: string) => taskYaml('bad', down, body);
   return [
-    { name: 'bad YAML', cmd: 'operate-source', file: 's-yaml.yaml', text: 'source-id: s\nfrom:\n  host: [unclosed\n', code: 'TSDM-10002', exit: 2, mentions: [/s-yaml\.yaml:\d+/] },
-    { name: 'unknown key with a suggestion', cmd: 'operate-source', file: 's-key.yaml', text: sourceYaml('s-key', up) + 'enable-gtdi: true\n', code: 'TSDM-10004', exit: 2, mentions: [/s-key\.yaml:10/, /enable-gtdi/, /enable-gtid/] },
-    { name: 'wrong type', cmd: 'operate-source', file: 's-type.yaml', text: sourceYaml('s-type', up).replace(/port: \d+/, 'port: "not-a-port"'), code: 'TSDM-10003', exit: 2, mentions: [/s-type\.yaml:\d+/, /from\.port/] },
-    { name: 'missing source-id', cmd: 'operate-source', file: 's-noid.yaml', text: sourceYaml('x', up).replace('source-id: x\n', ''), code: 'TSDM-10003', exit: 2, mentions: [/source-id/] },
-    { name: 'unreachable upstream', cmd: 'operate-source', file: 's-down.yaml', text: sourceYaml('s-down', up).replace(/port: \d+/, 'port: 1'), code: 'TSDM-20001', exit: 1, mentions: [/127\.0\.0\.1:1/] },
-    { name: 'wrong password', cmd: 'operate-source', file: 's-pw.yaml', text: sourceYaml('s-pw', up).replace(up.password, 'wrong-password'), code: 'TSDM-20002', exit: 1, mentions: [/denied/i] },
-    { name: 'unknown rule name', cmd: 'start-task', file: 't-rule.yaml', text: good('mysql-instances:\n  - source-id: source1\n    route-rules: ["no-such-route"]\n'), code: 'TSDM-10006', exit: 2, mentions: [/t-rule\.yaml:\d+/, /no-such-route/] },
-    { name: 'missing source', cmd: 'start-task', file: 't-src.yaml', text: good('mysql-instances:\n  - source-id: not-created\n'), code: 'TSDM-10009', exit: 1, mentions: [/not-created/] },
-    { name: 'unknown task key', cmd: 'start-task', file: 't-key.yaml', text: good('mysql-instances:\n  - source-id: source1\nsyncer:\n  worker-count: 2\n'), code: 'TSDM-10004', exit: 2, mentions: [/t-key\.yaml:\d+/, /syncer/] },
-    { name: 'bad task-mode', cmd: 'start-task', file: 't-mode.yaml', text: taskYaml('bad', down, 'mysql-instances:\n  - source-id: source1\n', 'everything'), code: 'TSDM-10003', exit: 2, mentions: [/task-mode/, /t-mode\.yaml:2/] },
-    { name: 'unsupported DM key', cmd: 'start-task', file: 't-unsup.yaml', text: good('mysql-instances:\n  - source-id: source1\ncolumn-mappings:\n  cm:\n    schema-pattern: x\n'), code: 'TSDM-10005', exit: 2, mentions: [/column-mappings/] },
-    { name: 'missing target-database', cmd: 'start-task', file: 't-notarget.yaml', text: 'name: bad\ntask-mode: all\nmysql-instances:\n  - source-id: source1\n', code: 'TSDM-10003', exit: 2, mentions: [/target-database/] },
-    { name: 'binlog_format=STATEMENT upstream', cmd: 'start-task', file: 't-stmt.yaml', text: good('mysql-instances:\n  - source-id: stmt-source\n'), code: 'TSDM-20003', exit: 1, mentions: [/STATEMENT/] },
-    { name: 'wrong downstream password', cmd: 'start-task', file: 't-downpw.yaml', text: good('mysql-instances:\n  - source-id: source1\n').replace(`password: "${down.password}"`, 'password: "nope"'), code: 'TSDM-30002', exit: 1, mentions: [/denied/i] },
+    {
+      name: 'bad YAML',
+      cmd: 'operate-source',
+      file: 's-yaml.yaml',
+      text: 'source-id: s\nfrom:\n  host: [unclosed\n',
+      code: 'TSDM-10002',
+      exit: 2,
+      mentions: [/s-yaml\.yaml:\d+/],
+    },
+    {
+      name: 'unknown key with a suggestion',
+      cmd: 'operate-source',
+      file: 's-key.yaml',
+      text: sourceYaml('s-key', up) + 'enable-gtdi: true\n',
+      code: 'TSDM-10004',
+      exit: 2,
+      mentions: [/s-key\.yaml:10/, /enable-gtdi/, /enable-gtid/],
+    },
+    {
+      name: 'wrong type',
+      cmd: 'operate-source',
+      file: 's-type.yaml',
+      text: sourceYaml('s-type', up).replace(/port: \d+/, 'port: "not-a-port"'),
+      code: 'TSDM-10003',
+      exit: 2,
+      mentions: [/s-type\.yaml:\d+/, /from\.port/],
+    },
+    {
+      name: 'missing source-id',
+      cmd: 'operate-source',
+      file: 's-noid.yaml',
+      text: sourceYaml('x', up).replace('source-id: x\n', ''),
+      code: 'TSDM-10003',
+      exit: 2,
+      mentions: [/source-id/],
+    },
+    {
+      name: 'unreachable upstream',
+      cmd: 'operate-source',
+      file: 's-down.yaml',
+      text: sourceYaml('s-down', up).replace(/port: \d+/, 'port: 1'),
+      code: 'TSDM-20001',
+      exit: 1,
+      mentions: [/127\.0\.0\.1:1/],
+    },
+    {
+      name: 'wrong password',
+      cmd: 'operate-source',
+      file: 's-pw.yaml',
+      text: sourceYaml('s-pw', up).replace(up.password, 'wrong-password'),
+      code: 'TSDM-20002',
+      exit: 1,
+      mentions: [/denied/i],
+    },
+    {
+      name: 'unknown rule name',
+      cmd: 'start-task',
+      file: 't-rule.yaml',
+      text: good('mysql-instances:\n  - source-id: source1\n    route-rules: ["no-such-route"]\n'),
+      code: 'TSDM-10006',
+      exit: 2,
+      mentions: [/t-rule\.yaml:\d+/, /no-such-route/],
+    },
+    {
+      name: 'missing source',
+      cmd: 'start-task',
+      file: 't-src.yaml',
+      text: good('mysql-instances:\n  - source-id: not-created\n'),
+      code: 'TSDM-10009',
+      exit: 1,
+      mentions: [/not-created/],
+    },
+    {
+      name: 'unknown task key',
+      cmd: 'start-task',
+      file: 't-key.yaml',
+      text: good('mysql-instances:\n  - source-id: source1\nsyncer:\n  worker-count: 2\n'),
+      code: 'TSDM-10004',
+      exit: 2,
+      mentions: [/t-key\.yaml:\d+/, /syncer/],
+    },
+    {
+      name: 'bad task-mode',
+      cmd: 'start-task',
+      file: 't-mode.yaml',
+      text: taskYaml('bad', down, 'mysql-instances:\n  - source-id: source1\n', 'everything'),
+      code: 'TSDM-10003',
+      exit: 2,
+      mentions: [/task-mode/, /t-mode\.yaml:2/],
+    },
+    {
+      name: 'unsupported DM key',
+      cmd: 'start-task',
+      file: 't-unsup.yaml',
+      text: good('mysql-instances:\n  - source-id: source1\ncolumn-mappings:\n  cm:\n    schema-pattern: x\n'),
+      code: 'TSDM-10005',
+      exit: 2,
+      mentions: [/column-mappings/],
+    },
+    {
+      name: 'missing target-database',
+      cmd: 'start-task',
+      file: 't-notarget.yaml',
+      text: 'name: bad\ntask-mode: all\nmysql-instances:\n  - source-id: source1\n',
+      code: 'TSDM-10003',
+      exit: 2,
+      mentions: [/target-database/],
+    },
+    {
+      name: 'binlog_format=STATEMENT upstream',
+      cmd: 'start-task',
+      file: 't-stmt.yaml',
+      text: good('mysql-instances:\n  - source-id: stmt-source\n'),
+      code: 'TSDM-20003',
+      exit: 1,
+      mentions: [/STATEMENT/],
+    },
+    {
+      name: 'wrong downstream password',
+      cmd: 'start-task',
+      file: 't-downpw.yaml',
+      text: good('mysql-instances:\n  - source-id: source1\n').replace(
+        `password: "${down.password}"`,
+        'password: "nope"',
+      ),
+      code: 'TSDM-30002',
+      exit: 1,
+      mentions: [/denied/i],
+    },
   ];
 };
 
-test('every malformed or wrong config gets a coded error naming the problem, and changes nothing', { timeout: 240_000 }, async () => {
+test('every malformed or wrong config gets a coded error naming the problem, and changes nothing', {
+  timeout: 240_000,
+}, async () => {
   const sourcesBefore = (await c.coord.list(Bucket.sources)).map((e) => e.key).sort();
-  const dbsBefore = (await c.sb.downstream.query('SHOW DATABASES')).map((r: Record<string, string>) => r.Database).sort();
+  const dbsBefore = (await c.sb.downstream.query('SHOW DATABASES'))
+    .map((r: Record<string, string>) => r.Database)
+    .sort();
   const list = cases();
   assert.ok(list.length >= 10);
   for (const k of list) {
@@ -59,11 +192,22 @@ test('every malformed or wrong config gets a coded error naming the problem, and
     assert.match(text.stderr, new RegExp(`\\[${k.code}\\]`), `${k.name}: code printed`);
     assert.match(text.stderr, /suggestion: /, `${k.name}: a suggestion is printed`);
     for (const m of k.mentions) assert.match(text.stderr, m, `${k.name}: message names the problem: ${text.stderr}`);
-    assert.ok(!text.stderr.includes(c.sb.upstreams[0]!.password) && !text.stdout.includes(c.sb.upstreams[0]!.password), `${k.name}: no password in the output`);
+    assert.ok(
+      !text.stderr.includes(c.sb.upstreams[0]!.password) && !text.stdout.includes(c.sb.upstreams[0]!.password),
+      `${k.name}: no password in the output`,
+    );
   }
-  assert.deepEqual((await c.coord.list(Bucket.sources)).map((e) => e.key).sort(), sourcesBefore, 'no source was recorded');
+  assert.deepEqual(
+    (await c.coord.list(Bucket.sources)).map((e) => e.key).sort(),
+    sourcesBefore,
+    'no source was recorded',
+  );
   assert.equal((await c.coord.list(Bucket.tasks)).length, 0, 'no task was recorded');
-  assert.deepEqual((await c.sb.downstream.query('SHOW DATABASES')).map((r: Record<string, string>) => r.Database).sort(), dbsBefore, 'nothing was written downstream');
+  assert.deepEqual(
+    (await c.sb.downstream.query('SHOW DATABASES')).map((r: Record<string, string>) => r.Database).sort(),
+    dbsBefore,
+    'nothing was written downstream',
+  );
   const missing = await c.ctl(['start-task', '/nonexistent/task.yaml']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /TSDM-10001/);

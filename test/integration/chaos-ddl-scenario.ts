@@ -28,20 +28,65 @@ const DDL: { name: string; sql: string[] }[] = [
   // The issue's own case: a column added to a table the writer writes, still loading.
   { name: 'ADD COLUMN', sql: ['ALTER TABLE shop.orders ADD COLUMN extra INT NULL DEFAULT 7'] },
   { name: 'DROP COLUMN', sql: ['ALTER TABLE shop.products DROP COLUMN note'] },
-  { name: 'MODIFY COLUMN', sql: ['ALTER TABLE shop.shipments MODIFY COLUMN qty BIGINT NULL', 'UPDATE shop.shipments SET qty = qty * 100000000 WHERE id % 50 = 0'] },
-  { name: 'RENAME TABLE', sql: ['RENAME TABLE shop.payments TO shop.payments_old', 'CREATE TABLE shop.payments LIKE shop.payments_old', 'INSERT INTO shop.payments SELECT * FROM shop.payments_old WHERE id % 2 = 0'] },
-  { name: 'CREATE TABLE', sql: ['CREATE TABLE logs.created_mid (id INT PRIMARY KEY, v VARCHAR(20))', "INSERT INTO logs.created_mid SELECT seq, CONCAT('m', seq) FROM mysql.seq_1_to_3000"] },
+  {
+    name: 'MODIFY COLUMN',
+    sql: [
+      'ALTER TABLE shop.shipments MODIFY COLUMN qty BIGINT NULL',
+      'UPDATE shop.shipments SET qty = qty * 100000000 WHERE id % 50 = 0',
+    ],
+  },
+  {
+    name: 'RENAME TABLE',
+    sql: [
+      'RENAME TABLE shop.payments TO shop.payments_old',
+      'CREATE TABLE shop.payments LIKE shop.payments_old',
+      'INSERT INTO shop.payments SELECT * FROM shop.payments_old WHERE id % 2 = 0',
+    ],
+  },
+  {
+    name: 'CREATE TABLE',
+    sql: [
+      'CREATE TABLE logs.created_mid (id INT PRIMARY KEY, v VARCHAR(20))',
+      "INSERT INTO logs.created_mid SELECT seq, CONCAT('m', seq) FROM mysql.seq_1_to_3000",
+    ],
+  },
   { name: 'DROP TABLE', sql: ['DROP TABLE shop.carts', 'DROP TABLE logs.metrics'] },
-  { name: 'RENAME COLUMN + cascade', sql: ['ALTER TABLE fkc.child RENAME COLUMN v TO v2', 'DELETE FROM fkc.parent WHERE id BETWEEN 100 AND 300', 'UPDATE fkc.parent SET id = id + 100000 WHERE id BETWEEN 400 AND 450'] },
-  { name: 'ADD COLUMN to a keyless table + swap', sql: ['ALTER TABLE shop.order_items ADD COLUMN note2 VARCHAR(10) NULL', 'RENAME TABLE crm.tasks TO crm.tmp_t, crm.leads TO crm.tasks, crm.tmp_t TO crm.leads'] },
-  { name: 'DROP and re-create', sql: ['DROP TABLE shop.customers', 'CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(30))', "INSERT INTO shop.customers SELECT seq, CONCAT('again', seq) FROM mysql.seq_1_to_500"] },
+  {
+    name: 'RENAME COLUMN + cascade',
+    sql: [
+      'ALTER TABLE fkc.child RENAME COLUMN v TO v2',
+      'DELETE FROM fkc.parent WHERE id BETWEEN 100 AND 300',
+      'UPDATE fkc.parent SET id = id + 100000 WHERE id BETWEEN 400 AND 450',
+    ],
+  },
+  {
+    name: 'ADD COLUMN to a keyless table + swap',
+    sql: [
+      'ALTER TABLE shop.order_items ADD COLUMN note2 VARCHAR(10) NULL',
+      'RENAME TABLE crm.tasks TO crm.tmp_t, crm.leads TO crm.tasks, crm.tmp_t TO crm.leads',
+    ],
+  },
+  {
+    name: 'DROP and re-create',
+    sql: [
+      'DROP TABLE shop.customers',
+      'CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(30))',
+      "INSERT INTO shop.customers SELECT seq, CONCAT('again', seq) FROM mysql.seq_1_to_500",
+    ],
+  },
 ];
 
 /** The writer touches tables no DDL above breaks (orders only gains a nullable column). */
 const WRITER: WorkloadTable[] = [
   ...WORKLOAD.filter((t) => t.table !== 'events_nokey'),
   // Column v is renamed by one DDL: the writer names neither v nor v2.
-  { schema: 'fkc', table: 'child', idCol: 'id', insert: (id) => `(id, pid) VALUES (${id}, ${1 + (id % 2000)})`, update: 'pid = 1 + (id * 7) % 2000' },
+  {
+    schema: 'fkc',
+    table: 'child',
+    idCol: 'id',
+    insert: (id) => `(id, pid) VALUES (${id}, ${1 + (id % 2000)})`,
+    update: 'pid = 1 + (id * 7) % 2000',
+  },
 ];
 
 export async function chaosDdl(opts: { relay: boolean; kills: number; tag: string }): Promise<void> {
@@ -49,11 +94,21 @@ export async function chaosDdl(opts: { relay: boolean; kills: number; tag: strin
   const c: Cluster = await startCluster({ agentEnv: { TSDM_FAULT_CHUNK_DELAY_MS: '80' }, sources: !opts.relay });
   try {
     const up = c.sb.upstreams[0]!;
-    if (opts.relay) { await createRelaySource(c, 'source1', up); await waitRelayRunning(c, 'source1'); }
+    if (opts.relay) {
+      await createRelaySource(c, 'source1', up);
+      await waitRelayRunning(c, 'source1');
+    }
     await seed(up, 0.5);
     await up.query(FK_SCHEMA);
     const writer = startWorkload(up, WRITER, { pauseMs: 3, seed: 7, maxMs: 900_000 });
-    await startTask(c, taskYaml(opts.tag, c.sb.downstream, chunkedTaskBody(300).replace('do-dbs: ["shop", "crm", "logs"]', 'do-dbs: ["shop", "crm", "logs", "fkc"]')));
+    await startTask(
+      c,
+      taskYaml(
+        opts.tag,
+        c.sb.downstream,
+        chunkedTaskBody(300).replace('do-dbs: ["shop", "crm", "logs"]', 'do-dbs: ["shop", "crm", "logs", "fkc"]'),
+      ),
+    );
     let restartedAt = 0;
     let kills = 0;
     for (let i = 0; i < opts.kills; i++) {
@@ -74,7 +129,9 @@ export async function chaosDdl(opts: { relay: boolean; kills: number; tag: strin
       await c.agent.kill();
       kills++;
       if (!duringLoad) for (const sql of ddl.sql) await up.query(sql);
-      console.log(`kill ${kills} during load (${seen.load?.doneChunks}/${seen.load?.totalChunks} chunks), then ${ddl.name} ${duringLoad ? 'before' : 'after'} it`);
+      console.log(
+        `kill ${kills} during load (${seen.load?.doneChunks}/${seen.load?.totalChunks} chunks), then ${ddl.name} ${duringLoad ? 'before' : 'after'} it`,
+      );
       restartedAt = Date.now();
       await c.agent.restart();
       await c.agent.ready();
@@ -86,7 +143,10 @@ export async function chaosDdl(opts: { relay: boolean; kills: number; tag: strin
     assert.ok(w.txns > 100, `writer committed ${w.txns} transactions`);
     await waitSynced(c, opts.tag, 300_000);
     const v = await status(c, opts.tag);
-    assert.ok(v.sources.every((s) => s.stage === 'Running' && !s.error), `task running without error: ${JSON.stringify(v.sources.map((s) => [s.stage, s.error]))}`);
+    assert.ok(
+      v.sources.every((s) => s.stage === 'Running' && !s.error),
+      `task running without error: ${JSON.stringify(v.sources.map((s) => [s.stage, s.error]))}`,
+    );
     const r = await compareSchemas(up, c.sb.downstream, ['shop', 'crm', 'logs', 'fkc']);
     assert.ok(r.equal, `downstream equals upstream: ${r.diffs.slice(0, 20).join('; ')}`);
     assert.ok(r.tables.length >= 20, `compared ${r.tables.length} tables`);

@@ -29,7 +29,9 @@ before(async () => {
   await up.query('CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20))');
   await up.query("INSERT INTO app.t SELECT seq, CONCAT('v', seq) FROM mysql.seq_1_to_500");
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
 test('encrypt: a ciphertext the source file accepts; the stored source holds no plain password', async () => {
   const up = c.sb.upstreams[0]!;
@@ -38,9 +40,19 @@ test('encrypt: a ciphertext the source file accepts; the stored source holds no 
   const cipher = String(e.json.ciphertext);
   assert.notEqual(cipher, up.password);
   assert.equal((await ctl(['encrypt'])).code, 2, 'no password: usage error');
-  assert.equal((await dmctl(c.natsUrl, ['--secret-key-path', '/nonexistent/key', 'encrypt', 'x'])).code, 2, 'unreadable key file: exit 2');
+  assert.equal(
+    (await dmctl(c.natsUrl, ['--secret-key-path', '/nonexistent/key', 'encrypt', 'x'])).code,
+    2,
+    'unreadable key file: exit 2',
+  );
   // One source with the ciphertext in the file, as a user writes it after dmctl encrypt.
-  const r = await ctl(['operate-source', 'create', writeTemp('source1.yaml', sourceYaml('source1', up).replace(`"${up.password}"`, `"${cipher}"`)), '-w', 'agent-1']);
+  const r = await ctl([
+    'operate-source',
+    'create',
+    writeTemp('source1.yaml', sourceYaml('source1', up).replace(`"${up.password}"`, `"${cipher}"`)),
+    '-w',
+    'agent-1',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const rec = (await c.coord.get<SourceRecord>(Bucket.sources, Keys.source('source1')))!.value;
   assert.ok(!rec.yaml.includes(up.password), 'no plain password in dm_sources');
@@ -64,7 +76,14 @@ test('config source|task print without passwords; unknown names exit 1', async (
 });
 
 test('start-task, query-status --wait-for synced / --more; a wait that cannot succeed in time exits 4', async () => {
-  await startTask({ ...c, ctl }, taskYaml('app', c.sb.downstream, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["app"]\n`));
+  await startTask(
+    { ...c, ctl },
+    taskYaml(
+      'app',
+      c.sb.downstream,
+      `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["app"]\n`,
+    ),
+  );
   const rec = (await c.coord.get<TaskRecord>(Bucket.tasks, Keys.task('app')))!.value;
   assert.ok(!rec.yaml.includes(c.sb.downstream.password), 'no plain downstream password in dm_tasks');
   const w = await ctl(['query-status', 'app', '--wait-for', 'synced', '--timeout', '120']);
@@ -105,7 +124,11 @@ test('transfer-source moves the source (new term) and the task follows; an unkno
   assert.equal((await ctl(['transfer-source', 'nosource', 'agent-1'])).code, 1);
   assert.equal((await ctl(['transfer-source', 'source1'])).code, 2);
   await c.sb.upstreams[0]!.query("INSERT INTO app.t VALUES (1002, 'moved')");
-  await waitFor(async () => (await ctl(['query-status', 'app', '--json'])).json?.tasks?.[0]?.sources?.[0]?.agent === 'agent-2', 60_000, 'agent-2 runs the task');
+  await waitFor(
+    async () => (await ctl(['query-status', 'app', '--json'])).json?.tasks?.[0]?.sources?.[0]?.agent === 'agent-2',
+    60_000,
+    'agent-2 runs the task',
+  );
   const w = await ctl(['query-status', 'app', '--wait-for', 'synced', '--timeout', '120']);
   assert.equal(w.code, 0, w.stdout + w.stderr);
   await assertSame(c.sb.upstreams[0]!, c.sb.downstream, [{ up: ['app', 't'] }]);
@@ -117,7 +140,14 @@ test('operate-leader evict moves leadership; cancel-evict; bad usage exits 2, un
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.agents[0].name, l0.name);
   let l1: Awaited<ReturnType<typeof leader>>;
-  await waitFor(async () => { l1 = await leader(c.coord); return l1 !== undefined && l1.name !== l0.name; }, 30_000, 'another leader');
+  await waitFor(
+    async () => {
+      l1 = await leader(c.coord);
+      return l1 !== undefined && l1.name !== l0.name;
+    },
+    30_000,
+    'another leader',
+  );
   // The evicted agent does not come back while evicted.
   await new Promise((res) => setTimeout(res, 5000));
   assert.notEqual((await leader(c.coord))?.name, l0.name);
@@ -131,7 +161,11 @@ test('offline-member refuses a live agent (exit 1), then forgets a dead one and 
   assert.equal((await ctl(['offline-member', '--name', 'agent-2'])).code, 1, 'agent-2 is alive');
   assert.equal((await ctl(['offline-member'])).code, 2);
   await c.byName('agent-2').kill();
-  await waitFor(async () => (await ctl(['offline-member', '--name', 'agent-2'])).code === 0, 60_000, 'agent-2 offlined once its lease expired');
+  await waitFor(
+    async () => (await ctl(['offline-member', '--name', 'agent-2'])).code === 0,
+    60_000,
+    'agent-2 offlined once its lease expired',
+  );
   await waitFor(async () => (await bound(c.coord, 'source1'))?.agent === 'agent-1', 30_000, 'source1 back on agent-1');
   await c.sb.upstreams[0]!.query("INSERT INTO app.t VALUES (1003, 'offlined')");
   const w = await ctl(['query-status', 'app', '--wait-for', 'synced', '--timeout', '120']);
@@ -151,7 +185,9 @@ test('config export -d then import -d into another cluster; import of a missing 
   const again = await ctl(['config', 'import', '-d', out, '--json']);
   assert.equal(again.code, 0);
   assert.deepEqual(again.json.skipped, ['source source1', 'task app'], 'existing ones are kept');
-  const other = await dmctl(c.natsUrl, ['--secret-key-path', keyFile, 'config', 'import', '-d', out, '--json'], { cluster: 'other' });
+  const other = await dmctl(c.natsUrl, ['--secret-key-path', keyFile, 'config', 'import', '-d', out, '--json'], {
+    cluster: 'other',
+  });
   assert.equal(other.code, 0, other.stderr);
   assert.deepEqual(other.json.sources, ['source1']);
   assert.deepEqual(other.json.tasks, ['app']);
@@ -162,12 +198,27 @@ test('graceful stop (SIGTERM, what systemd sends) releases the member key and th
   const a2 = c.byName('agent-2');
   await a2.restart();
   await a2.ready();
-  await waitFor(async () => (await ctl(['transfer-source', 'source1', 'agent-2'])).code === 0, 30_000, 'transfer to agent-2');
-  await waitFor(async () => (await ctl(['query-status', 'app', '--json'])).json?.tasks?.[0]?.sources?.[0]?.agent === 'agent-2', 60_000, 'agent-2 runs the task');
+  await waitFor(
+    async () => (await ctl(['transfer-source', 'source1', 'agent-2'])).code === 0,
+    30_000,
+    'transfer to agent-2',
+  );
+  await waitFor(
+    async () => (await ctl(['query-status', 'app', '--json'])).json?.tasks?.[0]?.sources?.[0]?.agent === 'agent-2',
+    60_000,
+    'agent-2 runs the task',
+  );
   const b = (await bound(c.coord, 'source1'))!;
   const t0 = Date.now();
   await a2.stop();
-  await waitFor(async () => { const x = await bound(c.coord, 'source1'); return x?.agent === 'agent-1' && x.term > b.term; }, 30_000, 'rebound to agent-1');
+  await waitFor(
+    async () => {
+      const x = await bound(c.coord, 'source1');
+      return x?.agent === 'agent-1' && x.term > b.term;
+    },
+    30_000,
+    'rebound to agent-1',
+  );
   console.log(`graceful stop of agent-2: source rebound ${Date.now() - t0} ms after SIGTERM (the lease is 10 s)`);
   // Released, not expired: the stopping agent deleted its own member key (the leader reacts to the delete at once).
   assert.equal(await c.coord.get(Bucket.members, Keys.member('agent-2')), undefined);

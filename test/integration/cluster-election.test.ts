@@ -11,8 +11,12 @@ import { waitFor } from '../harness/index.ts';
 import { leader, logLines, startMultiCluster, type MultiCluster } from './cluster-helpers.ts';
 
 let c: MultiCluster;
-before(async () => { c = await startMultiCluster({ agents: 3, sources: false }); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startMultiCluster({ agents: 3, sources: false });
+});
+after(async () => {
+  await c?.stop();
+});
 
 const KILLS = Number(process.env.TSDM_ELECTION_KILLS ?? 20);
 
@@ -37,7 +41,11 @@ test(`exactly one leader across ${KILLS} leader SIGKILLs`, { timeout: 900_000 },
   // Leadership intervals from the agents' logs: [became, lost or killed].
   const intervals: { name: string; from: number; to: number; term: number }[] = [];
   for (const a of c.agents) {
-    const lines = a.log().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = a
+      .log()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     let open: { from: number; term: number; pid: number } | undefined;
     for (const l of lines) {
       if (open && Number(l.pid) !== open.pid) {
@@ -46,24 +54,42 @@ test(`exactly one leader across ${KILLS} leader SIGKILLs`, { timeout: 900_000 },
         open = undefined;
       }
       if (l.msg === 'became leader') open = { from: Number(l.time), term: Number(l.term), pid: Number(l.pid) };
-      else if (l.msg === 'lost leadership' && open) { intervals.push({ name: a.name, from: open.from, to: Number(l.time), term: open.term }); open = undefined; }
+      else if (l.msg === 'lost leadership' && open) {
+        intervals.push({ name: a.name, from: open.from, to: Number(l.time), term: open.term });
+        open = undefined;
+      }
     }
-    if (open) { const k = kills.find((x) => x.pid === open!.pid); intervals.push({ name: a.name, from: open.from, to: k ? k.at : Date.now(), term: open.term }); }
+    if (open) {
+      const k = kills.find((x) => x.pid === open!.pid);
+      intervals.push({ name: a.name, from: open.from, to: k ? k.at : Date.now(), term: open.term });
+    }
   }
   intervals.sort((x, y) => x.from - y.from);
   for (let i = 1; i < intervals.length; i++) {
-    assert.ok(intervals[i]!.from >= intervals[i - 1]!.to, `leaders overlap: ${JSON.stringify(intervals[i - 1])} and ${JSON.stringify(intervals[i])}`);
+    assert.ok(
+      intervals[i]!.from >= intervals[i - 1]!.to,
+      `leaders overlap: ${JSON.stringify(intervals[i - 1])} and ${JSON.stringify(intervals[i])}`,
+    );
     assert.ok(intervals[i]!.term > intervals[i - 1]!.term, 'terms grow');
   }
   assert.ok(intervals.length >= KILLS + 1, `${intervals.length} leadership intervals`);
   const sorted = [...takeovers].sort((x, y) => x - y);
-  console.log(`takeover after leader SIGKILL over ${KILLS} kills: min ${sorted[0]} ms, median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms (lease ${LEASE_TTL_MS} ms, election tick ${HEARTBEAT_MS} ms)`);
+  console.log(
+    `takeover after leader SIGKILL over ${KILLS} kills: min ${sorted[0]} ms, median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms (lease ${LEASE_TTL_MS} ms, election tick ${HEARTBEAT_MS} ms)`,
+  );
   // No timing assertion (a loaded 2-core machine): the figures are reported; every kill did produce a new leader.
   assert.equal(takeovers.length, KILLS);
 });
 
 async function waitLeader(prev: { name: string; term: number } | undefined): Promise<{ name: string; term: number }> {
   let l: { name: string; term: number } | undefined;
-  await waitFor(async () => { l = await leader(c.coord); return l !== undefined && (!prev || (l.name !== prev.name && l.term > prev.term)); }, 60_000, 'a new leader');
+  await waitFor(
+    async () => {
+      l = await leader(c.coord);
+      return l !== undefined && (!prev || (l.name !== prev.name && l.term > prev.term));
+    },
+    60_000,
+    'a new leader',
+  );
   return l!;
 }

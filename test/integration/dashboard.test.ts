@@ -19,8 +19,12 @@ const SOCKET = `tsdm-dash-${process.pid}`;
 const SESSION = 'dash';
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
-const keys = (...k: string[]) => { tmux('send-keys', '-t', SESSION, ...k); };
-const text = (s: string) => { tmux('send-keys', '-t', SESSION, '-l', s); };
+const keys = (...k: string[]) => {
+  tmux('send-keys', '-t', SESSION, ...k);
+};
+const text = (s: string) => {
+  tmux('send-keys', '-t', SESSION, '-l', s);
+};
 
 /** Polls the pane until `re` matches; returns the screen and how long it took. */
 async function waitScreen(re: RegExp, what: string, timeoutMs = 15_000): Promise<{ text: string; ms: number }> {
@@ -42,8 +46,11 @@ let c: Cluster;
 before(async () => {
   c = await startCluster();
   const up = c.sb.upstreams[0]!;
-  await up.query('CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO app.t VALUES (1, "a"), (2, "b")');
-  const body = 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["app"]\n';
+  await up.query(
+    'CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO app.t VALUES (1, "a"), (2, "b")',
+  );
+  const body =
+    'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["app"]\n';
   await startTask(c, taskYaml('dash', c.sb.downstream, body));
   await waitSynced(c, 'dash');
   // CI=true would put Ink in its CI mode (no redraws): the pane must look like a DBA's terminal.
@@ -52,11 +59,17 @@ before(async () => {
 });
 
 after(async () => {
-  try { tmux('kill-server'); } catch { /* already gone */ }
+  try {
+    tmux('kill-server');
+  } catch {
+    /* already gone */
+  }
   await c?.stop();
 });
 
-test('dmctl on a terminal opens the dashboard; p pauses, r resumes; errors and a dead agent show up in time', { timeout: 180_000 }, async (t) => {
+test('dmctl on a terminal opens the dashboard; p pauses, r resumes; errors and a dead agent show up in time', {
+  timeout: 180_000,
+}, async (t) => {
   let s = await waitScreen(/│ > dash +│ source1 +│ Running +│ sync/, 'the task in the Tasks view');
   assert.match(s.text, /^tsdm dashboard │ cluster dm │ NATS connected │ .* │ leader agent-1 │/m);
   assert.match(s.text, /\[2 Tasks 1\]/);
@@ -92,7 +105,18 @@ test('dmctl on a terminal opens the dashboard; p pauses, r resumes; errors and a
   const message = `injected by the dashboard test ${Date.now()}`;
   const t0 = Date.now();
   await c.coord.put<SubtaskStatus>(Bucket.status, key, {
-    ...cur, recentErrors: [{ code: 'TSDM-30001', class: 'downstream', retryable: true, message, suggestion: 'none', time: new Date().toISOString() }, ...(cur.recentErrors ?? [])],
+    ...cur,
+    recentErrors: [
+      {
+        code: 'TSDM-30001',
+        class: 'downstream',
+        retryable: true,
+        message,
+        suggestion: 'none',
+        time: new Date().toISOString(),
+      },
+      ...(cur.recentErrors ?? []),
+    ],
   });
   s = await waitScreen(new RegExp(`TSDM-30001 │ (retried|cleared) +│ ${message}`), 'the new error', 5000);
   const errorMs = Date.now() - t0;
@@ -123,6 +147,9 @@ test('dmctl on a terminal opens the dashboard; p pauses, r resumes; errors and a
 test('dmctl with stdin not a terminal says so and prints query-status', { timeout: 30_000 }, async () => {
   const r = await c.ctl([]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /stdin is not a terminal \(raw mode is not supported\), so the interactive dashboard cannot run; printing query-status instead/);
+  assert.match(
+    r.stderr,
+    /stdin is not a terminal \(raw mode is not supported\), so the interactive dashboard cannot run; printing query-status instead/,
+  );
   assert.match(r.stdout, /task dash {2}\(desired Running\)/);
 });

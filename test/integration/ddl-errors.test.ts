@@ -8,21 +8,35 @@ import assert from 'node:assert/strict';
 import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster(); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
 
-const body = (db: string) => `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["${db}"]\n`;
+const body = (db: string) =>
+  `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["${db}"]\n`;
 
-test('a rejected DDL pauses the task with the statement; binlog skip and binlog replace resume it correctly', { timeout: 240_000 }, async () => {
+test('a rejected DDL pauses the task with the statement; binlog skip and binlog replace resume it correctly', {
+  timeout: 240_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
-  await up.query('CREATE DATABASE ddl; CREATE TABLE ddl.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ddl.t VALUES (1, "a")');
+  await up.query(
+    'CREATE DATABASE ddl; CREATE TABLE ddl.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ddl.t VALUES (1, "a")',
+  );
   await startTask(c, taskYaml('ddl-task', down, body('ddl')));
   await waitSynced(c, 'ddl-task');
   // The downstream diverged by hand: it has column c already, and an index i1 on another column.
   await down.query('ALTER TABLE ddl.t ADD COLUMN c INT, ADD INDEX i1 (id, v)');
   await up.query('ALTER TABLE ddl.t ADD COLUMN c INT; INSERT INTO ddl.t VALUES (2, "b", 20)');
-  let v = await waitStage(c, 'ddl-task', (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error !== undefined, 'paused on the DDL');
+  let v = await waitStage(
+    c,
+    'ddl-task',
+    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error !== undefined,
+    'paused on the DDL',
+  );
   const err = v.sources[0]!.error!;
   assert.equal(err.code, 'TSDM-30003');
   assert.match(err.context?.sql ?? '', /ALTER TABLE `ddl`\.`t` ADD COLUMN c INT/);
@@ -38,32 +52,69 @@ test('a rejected DDL pauses the task with the statement; binlog skip and binlog 
   await assertSame(up, down, [{ up: ['ddl', 't'] }]);
 
   await up.query('ALTER TABLE ddl.t ADD INDEX i1 (v); INSERT INTO ddl.t VALUES (3, "c", 30)');
-  v = await waitStage(c, 'ddl-task', (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('i1') === true, 'paused on the index');
+  v = await waitStage(
+    c,
+    'ddl-task',
+    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('i1') === true,
+    'paused on the index',
+  );
   r = await c.ctl(['binlog', 'replace', 'ddl-task', 'ALTER TABLE ddl.t ADD INDEX i1_v (v);']);
   assert.equal(r.code, 0, r.stderr);
   await waitSynced(c, 'ddl-task');
   await assertSame(up, down, [{ up: ['ddl', 't'] }]);
-  const idx = (await down.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='ddl' AND TABLE_NAME='t'")).map((x: { INDEX_NAME: string }) => x.INDEX_NAME).sort();
+  const idx = (
+    await down.query(
+      "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='ddl' AND TABLE_NAME='t'",
+    )
+  )
+    .map((x: { INDEX_NAME: string }) => x.INDEX_NAME)
+    .sort();
   assert.deepEqual(idx, ['PRIMARY', 'i1', 'i1_v'], 'the replacement statement ran through routing');
   r = await c.ctl(['binlog', 'list', 'ddl-task', '--json']);
   assert.equal(r.json.operators.length, 2);
-  assert.deepEqual(r.json.operators.map((o: { op: string }) => o.op), ['skip', 'replace']);
+  assert.deepEqual(
+    r.json.operators.map((o: { op: string }) => o.op),
+    ['skip', 'replace'],
+  );
   r = await c.ctl(['binlog', 'skip', 'ddl-task', '--json']);
   assert.equal(r.code, 1, 'nothing to skip when no source is paused');
   assert.equal(r.json.error.code, 'TSDM-20013');
 });
 
-test('a wrong start position and a purged binlog give their coded errors in query-status', { timeout: 180_000 }, async () => {
+test('a wrong start position and a purged binlog give their coded errors in query-status', {
+  timeout: 180_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query('CREATE DATABASE pos; CREATE TABLE pos.t (id INT PRIMARY KEY)');
   const [ms] = await up.query('SHOW MASTER STATUS');
-  await startTask(c, taskYaml('bad-pos', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: 999999999\nblock-allow-list:\n  b:\n    do-dbs: ["pos"]\n`, 'incremental'));
-  let v = await waitStage(c, 'bad-pos', (s) => s.sources[0]!.error !== undefined && s.sources[0]!.stage === 'Paused', 'paused on the position');
+  await startTask(
+    c,
+    taskYaml(
+      'bad-pos',
+      down,
+      `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: 999999999\nblock-allow-list:\n  b:\n    do-dbs: ["pos"]\n`,
+      'incremental',
+    ),
+  );
+  let v = await waitStage(
+    c,
+    'bad-pos',
+    (s) => s.sources[0]!.error !== undefined && s.sources[0]!.stage === 'Paused',
+    'paused on the position',
+  );
   assert.equal(v.sources[0]!.error!.code, 'TSDM-20013', JSON.stringify(v.sources[0]!.error));
   await c.ctl(['stop-task', 'bad-pos']);
 
-  await startTask(c, taskYaml('purged', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["pos"]\n`, 'incremental'));
+  await startTask(
+    c,
+    taskYaml(
+      'purged',
+      down,
+      `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["pos"]\n`,
+      'incremental',
+    ),
+  );
   await waitSynced(c, 'purged');
   assert.equal((await c.ctl(['pause-task', 'purged'])).code, 0);
   await waitStage(c, 'purged', (s) => s.sources[0]!.stage === 'Paused', 'paused');
@@ -71,11 +122,18 @@ test('a wrong start position and a purged binlog give their coded errors in quer
   const [cur] = await up.query('SHOW MASTER STATUS');
   await up.query(`PURGE BINARY LOGS TO '${cur.File}'`);
   assert.equal((await c.ctl(['resume-task', 'purged'])).code, 0);
-  v = await waitStage(c, 'purged', (s) => s.sources[0]!.error?.code === 'TSDM-20009' && s.sources[0]!.stage === 'Paused', 'paused on the purged binlog');
+  v = await waitStage(
+    c,
+    'purged',
+    (s) => s.sources[0]!.error?.code === 'TSDM-20009' && s.sources[0]!.stage === 'Paused',
+    'paused on the purged binlog',
+  );
   assert.match(v.sources[0]!.error!.suggestion, /full migration|expire_logs_days/);
 });
 
-test('two streams with one server-id: the conflict is a coded error in query-status', { timeout: 180_000 }, async () => {
+test('two streams with one server-id: the conflict is a coded error in query-status', {
+  timeout: 180_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query('CREATE DATABASE sid; CREATE TABLE sid.t (id INT PRIMARY KEY)');
@@ -83,32 +141,71 @@ test('two streams with one server-id: the conflict is a coded error in query-sta
   // server-id conflict (otherwise the first row can pause a task with "table doesn't exist" before the conflict).
   await down.query('CREATE DATABASE sid; CREATE TABLE sid.t (id INT PRIMARY KEY)');
   const { sourceYaml, writeTemp } = await import('../harness/tsdm.ts');
-  const r = await c.ctl(['operate-source', 'create', writeTemp('sid.yaml', sourceYaml('fixed-id', up, 'server-id: 4242\n'))]);
+  const r = await c.ctl([
+    'operate-source',
+    'create',
+    writeTemp('sid.yaml', sourceYaml('fixed-id', up, 'server-id: 4242\n')),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const [ms] = await up.query('SHOW MASTER STATUS');
-  const t = (name: string) => taskYaml(name, down, `mysql-instances:\n  - source-id: fixed-id\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["sid"]\n`, 'incremental');
+  const t = (name: string) =>
+    taskYaml(
+      name,
+      down,
+      `mysql-instances:\n  - source-id: fixed-id\n    block-allow-list: b\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["sid"]\n`,
+      'incremental',
+    );
   await startTask(c, t('sid-a'));
   await startTask(c, t('sid-b'));
   for (let i = 0; i < 20; i++) await up.query(`INSERT INTO sid.t VALUES (${i})`);
   const { waitFor } = await import('../harness/index.ts');
   const { status } = await import('./helpers.ts');
   let last = '';
-  await waitFor(async () => {
-    const all = [...(await status(c, 'sid-a')).sources, ...(await status(c, 'sid-b')).sources];
-    last = JSON.stringify(all.map((s) => [s.stage, s.error?.code, s.error?.message?.slice(0, 120), (s.recentErrors ?? []).map((e) => e.code)]));
-    return all.some((s) => s.error?.code === 'TSDM-20010');
-  }, 60_000, 'a server-id conflict error').catch((err: Error) => { throw new Error(`${err.message} (last status ${last})`); });
+  await waitFor(
+    async () => {
+      const all = [...(await status(c, 'sid-a')).sources, ...(await status(c, 'sid-b')).sources];
+      last = JSON.stringify(
+        all.map((s) => [
+          s.stage,
+          s.error?.code,
+          s.error?.message?.slice(0, 120),
+          (s.recentErrors ?? []).map((e) => e.code),
+        ]),
+      );
+      return all.some((s) => s.error?.code === 'TSDM-20010');
+    },
+    60_000,
+    'a server-id conflict error',
+  ).catch((err: Error) => {
+    throw new Error(`${err.message} (last status ${last})`);
+  });
   await c.ctl(['stop-task', 'sid-a']);
   await c.ctl(['stop-task', 'sid-b']);
 });
 
-test('a row image without every column (a session with binlog_row_image=MINIMAL) pauses the task, never loses data silently', { timeout: 120_000 }, async () => {
+test('a row image without every column (a session with binlog_row_image=MINIMAL) pauses the task, never loses data silently', {
+  timeout: 120_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
-  await up.query('CREATE DATABASE ri; CREATE TABLE ri.t (id INT PRIMARY KEY, name VARCHAR(20), note VARCHAR(20)); INSERT INTO ri.t VALUES (9, "a", "keep")');
-  await startTask(c, taskYaml('ri', c.sb.downstream, 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["ri"]\n'));
+  await up.query(
+    'CREATE DATABASE ri; CREATE TABLE ri.t (id INT PRIMARY KEY, name VARCHAR(20), note VARCHAR(20)); INSERT INTO ri.t VALUES (9, "a", "keep")',
+  );
+  await startTask(
+    c,
+    taskYaml(
+      'ri',
+      c.sb.downstream,
+      'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["ri"]\n',
+    ),
+  );
   await waitSynced(c, 'ri');
   await up.query("SET SESSION binlog_row_image = 'MINIMAL'; UPDATE ri.t SET name = 'hoho' WHERE id = 9");
-  const v = await waitStage(c, 'ri', (s) => s.sources[0]!.error?.code === 'TSDM-20004' && s.sources[0]!.stage === 'Paused', 'paused on the minimal row image');
+  const v = await waitStage(
+    c,
+    'ri',
+    (s) => s.sources[0]!.error?.code === 'TSDM-20004' && s.sources[0]!.stage === 'Paused',
+    'paused on the minimal row image',
+  );
   assert.match(v.sources[0]!.error!.message, /ri\.t/);
   const [row] = await c.sb.downstream.query('SELECT name, note FROM ri.t WHERE id = 9');
   assert.deepEqual([row.name, row.note], ['a', 'keep'], 'the downstream row was not touched');

@@ -18,11 +18,15 @@ before(async () => {
   c = await startMultiCluster({ agents: 3, agentEnv: { TSDM_FAULT_CHUNK_DELAY_MS: '60' } });
   await seed(c.sb.upstreams[0]!, 0.3);
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
 const TASK = (name: string) => taskYaml(name, c.sb.downstream, chunkedTaskBody(200));
 
-test('SIGKILL of the bound agent during load, then during sync: rebound, resumed from checkpoints, no loss, no duplicate', { timeout: 600_000 }, async () => {
+test('SIGKILL of the bound agent during load, then during sync: rebound, resumed from checkpoints, no loss, no duplicate', {
+  timeout: 600_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const writer = startWorkload(up, WORKLOAD, { pauseMs: 5, seed: 7 });
   await startTask(c, TASK('fo'));
@@ -43,17 +47,23 @@ test('SIGKILL of the bound agent during load, then during sync: rebound, resumed
   const killedAt = Date.now();
   const b2 = await waitRebound(c.coord, 'source1', b1);
   const reboundMs = Date.now() - killedAt;
-  console.log(`load: ${b1.agent} killed at chunk ${doneBefore}/${total}; rebound to ${b2.agent} (term ${b1.term} -> ${b2.term}) after ${reboundMs} ms (lease ${LEASE_TTL_MS} ms + tick ${HEARTBEAT_MS} ms)`);
+  console.log(
+    `load: ${b1.agent} killed at chunk ${doneBefore}/${total}; rebound to ${b2.agent} (term ${b1.term} -> ${b2.term}) after ${reboundMs} ms (lease ${LEASE_TTL_MS} ms + tick ${HEARTBEAT_MS} ms)`,
+  );
   // The new agent resumed the load from its remaining chunks, not from scratch.
   await new Promise((r) => setTimeout(r, 1000));
   const resumed = await waitForLog(c.byName(b2.agent), 'resuming load with a new snapshot');
-  assert.ok(Number(resumed.remaining) <= total - doneBefore, `resumed with ${String(resumed.remaining)} of ${total} chunks (${doneBefore} were done before the kill)`);
+  assert.ok(
+    Number(resumed.remaining) <= total - doneBefore,
+    `resumed with ${String(resumed.remaining)} of ${total} chunks (${doneBefore} were done before the kill)`,
+  );
   await c.byName(b1.agent).restart();
   await c.byName(b1.agent).ready();
 
   // --- during sync
   const t1 = Date.now();
-  while ((await status(c, 'fo')).sources[0]!.unit !== 'sync' && Date.now() - t1 < 180_000) await new Promise((r) => setTimeout(r, 200));
+  while ((await status(c, 'fo')).sources[0]!.unit !== 'sync' && Date.now() - t1 < 180_000)
+    await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 2000));
   const b3 = (await bound(c.coord, 'source1'))!;
   const s3 = (await status(c, 'fo')).sources[0]!;
@@ -70,17 +80,27 @@ test('SIGKILL of the bound agent during load, then during sync: rebound, resumed
   await waitSynced(c, 'fo', 240_000);
   const fin = (await status(c, 'fo')).sources[0]!;
   assert.equal(fin.agent, b4.agent, 'the new owner reports the status');
-  await assertSame(up, c.sb.downstream, ALL_TABLES.map((t) => ({ up: t })));
+  await assertSame(
+    up,
+    c.sb.downstream,
+    ALL_TABLES.map((t) => ({ up: t })),
+  );
   const [{ n }] = await c.sb.downstream.query('SELECT COUNT(*) AS n FROM logs.events_nokey');
   const [{ m }] = await up.query('SELECT COUNT(*) AS m FROM logs.events_nokey');
   assert.equal(Number(n), Number(m), 'the keyless table has exactly as many rows downstream');
   // The downstream owner row carries the last binding's term and agent.
-  const [own] = await c.sb.downstream.query('SELECT term, agent FROM dm_meta.fo_source_owner WHERE source = ?', ['source1']);
+  const [own] = await c.sb.downstream.query('SELECT term, agent FROM dm_meta.fo_source_owner WHERE source = ?', [
+    'source1',
+  ]);
   assert.equal(String(own!.agent), b4.agent);
   assert.equal(Number(own!.term), b4.term);
 });
 
-async function waitForLog(a: MultiCluster['agents'][number], msg: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+async function waitForLog(
+  a: MultiCluster['agents'][number],
+  msg: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
   const t0 = Date.now();
   for (;;) {
     const l = logLines(a, msg);

@@ -36,12 +36,20 @@ const GENERIC = (s: string, t: string) => `CREATE TABLE \`${s}\`.\`${t}\` (
   created DATETIME(6) NOT NULL, note TEXT NULL, KEY (name)) DEFAULT CHARSET=utf8mb4`;
 
 export const GENERIC_TABLES: [string, string][] = [
-  ...['orders', 'order_items', 'products', 'customers', 'payments', 'shipments', 'carts'].map((t) => ['shop', t] as [string, string]),
+  ...['orders', 'order_items', 'products', 'customers', 'payments', 'shipments', 'carts'].map(
+    (t) => ['shop', t] as [string, string],
+  ),
   ...['contacts', 'accounts', 'leads', 'notes', 'tasks'].map((t) => ['crm', t] as [string, string]),
   ...['access', 'audit', 'errors', 'metrics'].map((t) => ['logs', t] as [string, string]),
 ];
 
-export const ALL_TABLES: [string, string][] = [['shop', 'all_types'], ...GENERIC_TABLES, ['crm', 'pairs'], ['crm', 'uk_only'], ['logs', 'events_nokey']];
+export const ALL_TABLES: [string, string][] = [
+  ['shop', 'all_types'],
+  ...GENERIC_TABLES,
+  ['crm', 'pairs'],
+  ['crm', 'uk_only'],
+  ['logs', 'events_nokey'],
+];
 
 /** Seeds ~200k rows: all_types 20k, 16 generic tables x 10k, pairs 5k, uk_only 5k, keyless 10k (with duplicates). */
 export async function seed(db: MariaDBInstance, scale = 1): Promise<void> {
@@ -54,19 +62,50 @@ export async function seed(db: MariaDBInstance, scale = 1): Promise<void> {
       DATE_ADD('2021-06-01', INTERVAL seq SECOND), IF(seq % 3 = 0, NULL, REPEAT('n', seq % 40)) FROM mysql.seq_1_to_${Math.round(10_000 * scale)}`);
   }
   await db.query(`CREATE TABLE crm.pairs (a INT NOT NULL, b VARCHAR(20) NOT NULL, v INT, PRIMARY KEY (a, b))`);
-  await db.query(`INSERT INTO crm.pairs SELECT seq % 100, CONCAT('k', seq), seq FROM mysql.seq_1_to_${Math.round(5000 * scale)}`);
+  await db.query(
+    `INSERT INTO crm.pairs SELECT seq % 100, CONCAT('k', seq), seq FROM mysql.seq_1_to_${Math.round(5000 * scale)}`,
+  );
   await db.query(`CREATE TABLE crm.uk_only (code VARCHAR(20) NOT NULL, val INT, UNIQUE KEY (code))`);
-  await db.query(`INSERT INTO crm.uk_only SELECT CONCAT('c', seq), seq FROM mysql.seq_1_to_${Math.round(5000 * scale)}`);
+  await db.query(
+    `INSERT INTO crm.uk_only SELECT CONCAT('c', seq), seq FROM mysql.seq_1_to_${Math.round(5000 * scale)}`,
+  );
   await db.query(`CREATE TABLE logs.events_nokey (kind VARCHAR(10), n INT, payload VARCHAR(50))`);
-  await db.query(`INSERT INTO logs.events_nokey SELECT ELT(1 + seq % 3, 'a', 'b', 'c'), seq % 500, 'same' FROM mysql.seq_1_to_${Math.round(10_000 * scale)}`);
+  await db.query(
+    `INSERT INTO logs.events_nokey SELECT ELT(1 + seq % 3, 'a', 'b', 'c'), seq % 500, 'same' FROM mysql.seq_1_to_${Math.round(10_000 * scale)}`,
+  );
 }
 
 /** What the steady writer touches while the migration runs. */
 export const WORKLOAD: WorkloadTable[] = [
-  { schema: 'shop', table: 'orders', idCol: 'id', insert: (id) => `(id, name, amount, qty, created) VALUES (${id}, 'w-${id}', ${id % 1000}.5, 1, NOW(6))`, update: `amount = amount + 1, note = CONCAT(IFNULL(note, ''), 'u')` },
-  { schema: 'crm', table: 'contacts', idCol: 'id', insert: (id) => `(id, name, amount, qty, created) VALUES (${id}, 'c-${id}', NULL, NULL, NOW(6))`, update: `name = CONCAT(name, '!'), qty = IFNULL(qty, 0) + 1` },
-  { schema: 'shop', table: 'all_types', idCol: 'id', insert: (id) => `(id, i32, s, dtm, ts, j, bits, u64, dec2) VALUES (${id}, ${id % 1000}, 'ins 😀', '2024-02-29 23:59:59.999999', '2024-01-01 00:00:00.123', '{"a":1}', b'111', 18446744073709551615, -0.000000000000000000000000000001)`, update: `i32 = i32 + 1, s = CONCAT(IFNULL(s, ''), 'é'), b = UNHEX('00AA00'), tm = '-12:00:00.5'` },
-  { schema: 'logs', table: 'events_nokey', idCol: 'n', insert: (id) => `VALUES ('w', ${id % 500}, 'same')`, update: `payload = 'changed'` },
+  {
+    schema: 'shop',
+    table: 'orders',
+    idCol: 'id',
+    insert: (id) => `(id, name, amount, qty, created) VALUES (${id}, 'w-${id}', ${id % 1000}.5, 1, NOW(6))`,
+    update: `amount = amount + 1, note = CONCAT(IFNULL(note, ''), 'u')`,
+  },
+  {
+    schema: 'crm',
+    table: 'contacts',
+    idCol: 'id',
+    insert: (id) => `(id, name, amount, qty, created) VALUES (${id}, 'c-${id}', NULL, NULL, NOW(6))`,
+    update: `name = CONCAT(name, '!'), qty = IFNULL(qty, 0) + 1`,
+  },
+  {
+    schema: 'shop',
+    table: 'all_types',
+    idCol: 'id',
+    insert: (id) =>
+      `(id, i32, s, dtm, ts, j, bits, u64, dec2) VALUES (${id}, ${id % 1000}, 'ins 😀', '2024-02-29 23:59:59.999999', '2024-01-01 00:00:00.123', '{"a":1}', b'111', 18446744073709551615, -0.000000000000000000000000000001)`,
+    update: `i32 = i32 + 1, s = CONCAT(IFNULL(s, ''), 'é'), b = UNHEX('00AA00'), tm = '-12:00:00.5'`,
+  },
+  {
+    schema: 'logs',
+    table: 'events_nokey',
+    idCol: 'n',
+    insert: (id) => `VALUES ('w', ${id % 500}, 'same')`,
+    update: `payload = 'changed'`,
+  },
 ];
 
 /** The seeded schemas on one source, with small dump chunks (`rows` per chunk) so that a load has many chunks to

@@ -12,8 +12,12 @@ import type { MariaDBInstance } from '../harness/index.ts';
 import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster(); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
 
 const TABLES = ['a_notes', 'audit', 'child', 'grandchild', 'parent'];
 
@@ -35,7 +39,9 @@ function schemaSql(db: string): string {
 async function seed(up: MariaDBInstance, db: string): Promise<void> {
   await up.query(schemaSql(db));
   await up.query(`INSERT INTO ${db}.parent SELECT seq, CONCAT('c', seq), CONCAT('p', seq) FROM mysql.seq_1_to_300`);
-  await up.query(`INSERT INTO ${db}.child SELECT seq, 1 + seq % 300, CONCAT('c', 1 + (seq * 7) % 300), seq FROM mysql.seq_1_to_2000`);
+  await up.query(
+    `INSERT INTO ${db}.child SELECT seq, 1 + seq % 300, CONCAT('c', 1 + (seq * 7) % 300), seq FROM mysql.seq_1_to_2000`,
+  );
   await up.query(`INSERT INTO ${db}.grandchild SELECT seq, 1 + seq % 2000, seq FROM mysql.seq_1_to_1000`);
   await up.query(`INSERT INTO ${db}.audit SELECT seq, seq FROM mysql.seq_1_to_20`);
   await up.query(`INSERT INTO ${db}.a_notes SELECT 1 + seq % 300, 'n' FROM mysql.seq_1_to_600`);
@@ -48,7 +54,9 @@ async function cascades(up: MariaDBInstance, db: string): Promise<void> {
     const base = 10_000 + i * 100;
     // New parents and children (plain inserts, batched), then cascades that remove some of them again.
     await q(`INSERT INTO ${db}.parent SELECT ${base} + seq, CONCAT('n', ${base} + seq), 'new' FROM mysql.seq_1_to_50`);
-    await q(`INSERT INTO ${db}.child SELECT ${base * 10} + seq, ${base} + 1 + seq % 50, CONCAT('n', ${base} + 1 + seq % 50), seq FROM mysql.seq_1_to_200`);
+    await q(
+      `INSERT INTO ${db}.child SELECT ${base * 10} + seq, ${base} + 1 + seq % 50, CONCAT('n', ${base} + 1 + seq % 50), seq FROM mysql.seq_1_to_200`,
+    );
     await q(`INSERT INTO ${db}.grandchild SELECT ${base * 10} + seq, ${base * 10} + seq, seq FROM mysql.seq_1_to_100`);
     await q(`INSERT INTO ${db}.a_notes SELECT ${base} + 1 + seq % 50, 'new' FROM mysql.seq_1_to_40`);
     await q(`UPDATE ${db}.child SET v = v + 1 WHERE id BETWEEN ${base * 10} AND ${base * 10 + 50}`);
@@ -69,16 +77,21 @@ async function cascades(up: MariaDBInstance, db: string): Promise<void> {
   await q(`UPDATE ${db}.child SET id = id + 100000 WHERE id BETWEEN 500 AND 520`);
   await q(`UPDATE ${db}.parent SET id = id + 1000, code = CONCAT('m', code) WHERE id BETWEEN 200 AND 210`);
   // A session with foreign_key_checks=0 deletes parents without cascading (DM's foreign_key case): the children stay.
-  await q(`SET SESSION foreign_key_checks = 0; DELETE FROM ${db}.parent WHERE id BETWEEN 280 AND 285; SET SESSION foreign_key_checks = 1`);
+  await q(
+    `SET SESSION foreign_key_checks = 0; DELETE FROM ${db}.parent WHERE id BETWEEN 280 AND 285; SET SESSION foreign_key_checks = 1`,
+  );
   // Replaced rows: REPLACE upstream deletes the parent (cascading) and inserts it again.
   await q(`REPLACE INTO ${db}.parent VALUES (250, 'c250', 'replaced')`);
   await q(`INSERT INTO ${db}.parent VALUES (260, 'c260', 'dup') ON DUPLICATE KEY UPDATE name = 'odku'`);
 }
 
-const body = (db: string, meta = '') => `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    syncer-thread: 4\n${meta}block-allow-list:\n  b:\n    do-dbs: ["${db}"]\n`;
+const body = (db: string, meta = '') =>
+  `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    syncer-thread: 4\n${meta}block-allow-list:\n  b:\n    do-dbs: ["${db}"]\n`;
 const pairs = (db: string) => TABLES.map((t) => ({ up: [db, t] as [string, string] }));
 
-test('foreign keys: mode all loads a child before its parent and replicates every kind of cascade', { timeout: 240_000 }, async () => {
+test('foreign keys: mode all loads a child before its parent and replicates every kind of cascade', {
+  timeout: 240_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   await seed(up, 'fk_all');
   await startTask(c, taskYaml('fk-all', c.sb.downstream, body('fk_all')));
@@ -87,7 +100,9 @@ test('foreign keys: mode all loads a child before its parent and replicates ever
   await cascades(up, 'fk_all');
   await waitSynced(c, 'fk-all');
   await assertSame(up, c.sb.downstream, pairs('fk_all'));
-  const [{ n }] = await c.sb.downstream.query(`SELECT COUNT(*) AS n FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'fk_all'`);
+  const [{ n }] = await c.sb.downstream.query(
+    `SELECT COUNT(*) AS n FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'fk_all'`,
+  );
   assert.equal(Number(n), 5, 'the downstream keeps the five foreign keys');
 });
 
@@ -111,12 +126,22 @@ test('foreign keys: mode incremental replicates cascades from the meta position'
     for (let i = 0; i < rows.length; i += 500) {
       const part = rows.slice(i, i + 500);
       const cols = Object.keys(part[0]!);
-      await down.query(`INSERT INTO fk_inc.${t} (${cols.join(',')}) VALUES ?`, [part.map((r) => cols.map((k) => r[k]))]);
+      await down.query(`INSERT INTO fk_inc.${t} (${cols.join(',')}) VALUES ?`, [
+        part.map((r) => cols.map((k) => r[k])),
+      ]);
     }
   }
   const [ms] = await up.query('SHOW MASTER STATUS');
   await cascades(up, 'fk_inc');
-  await startTask(c, taskYaml('fk-inc', down, body('fk_inc', `    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\n`), 'incremental'));
+  await startTask(
+    c,
+    taskYaml(
+      'fk-inc',
+      down,
+      body('fk_inc', `    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\n`),
+      'incremental',
+    ),
+  );
   await waitSynced(c, 'fk-inc');
   await assertSame(up, down, pairs('fk_inc'));
 });

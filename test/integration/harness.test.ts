@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { connect, type NatsConnection } from 'nats';
-import { compareTables, startNatsCluster, startSandbox, TEST_PASSWORD, waitFor, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
+import {
+  compareTables,
+  startNatsCluster,
+  startSandbox,
+  TEST_PASSWORD,
+  waitFor,
+  type MariaDBInstance,
+  type Sandbox,
+} from '../harness/index.ts';
 
 /** Listening sockets on `ports`, as "port:inode" from /proc/net/tcp{,6}: a restarted service gets a new inode. */
 function listeners(ports: number[]): string[] {
@@ -149,7 +157,9 @@ test('compareTables reports equal data as equal and finds injected differences',
 });
 
 test('kill -9 and restart of mariadb keeps committed data (same port and datadir)', async () => {
-  await up.query('CREATE DATABASE crash; CREATE TABLE crash.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO crash.t VALUES (1, "kept")');
+  await up.query(
+    'CREATE DATABASE crash; CREATE TABLE crash.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO crash.t VALUES (1, "kept")',
+  );
   const { pid, port, dataDir } = up;
   up.kill();
   await up.restart();
@@ -209,6 +219,11 @@ test('stop() removes every process and temp dir; 3306 and 4222 were never touche
   for (const d of dirs) assert.ok(existsSync(d));
   await sb.stop();
   for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still alive`);
-  if (process.env.TSDM_KEEP_TEST_DATA !== '1') for (const d of dirs) assert.equal(existsSync(d), false, `${d} still exists`);
-  assert.deepEqual(listeners(SYSTEM_PORTS), systemBefore, 'the system services on 3306/4222 are the same sockets as before');
+  if (process.env.TSDM_KEEP_TEST_DATA !== '1')
+    for (const d of dirs) assert.equal(existsSync(d), false, `${d} still exists`);
+  assert.deepEqual(
+    listeners(SYSTEM_PORTS),
+    systemBefore,
+    'the system services on 3306/4222 are the same sockets as before',
+  );
 });

@@ -12,21 +12,37 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { upstreams?: number; sources?: boolean; agentEnv?: NodeJS.ProcessEnv; upstreamArgs?: string[] } = {}): Promise<Cluster> {
-  const sb = await startSandbox({ upstreams: opts.upstreams ?? 1, ...(opts.upstreamArgs ? { upstreamArgs: opts.upstreamArgs } : {}) });
+export async function startCluster(
+  opts: { upstreams?: number; sources?: boolean; agentEnv?: NodeJS.ProcessEnv; upstreamArgs?: string[] } = {},
+): Promise<Cluster> {
+  const sb = await startSandbox({
+    upstreams: opts.upstreams ?? 1,
+    ...(opts.upstreamArgs ? { upstreamArgs: opts.upstreamArgs } : {}),
+  });
   const agent = startAgent({ name: 'agent-1', nats: sb.nats.url, ...(opts.agentEnv ? { env: opts.agentEnv } : {}) });
   await agent.ready();
   const coord = await Coord.connect({ servers: sb.nats.url, cluster: 'dm' });
   const ctl = (args: string[]) => dmctl(sb.nats.url, args);
   if (opts.sources !== false) {
     for (const [i, up] of sb.upstreams.entries()) {
-      const r = await ctl(['operate-source', 'create', writeTemp(`source${i + 1}.yaml`, sourceYaml(`source${i + 1}`, up))]);
+      const r = await ctl([
+        'operate-source',
+        'create',
+        writeTemp(`source${i + 1}.yaml`, sourceYaml(`source${i + 1}`, up)),
+      ]);
       assert.equal(r.code, 0, r.stderr);
     }
   }
   return {
-    sb, agent, coord, ctl,
-    async stop() { await agent.stop(); await coord.close(); await sb.stop(); },
+    sb,
+    agent,
+    coord,
+    ctl,
+    async stop() {
+      await agent.stop();
+      await coord.close();
+      await sb.stop();
+    },
   };
 }
 
@@ -46,31 +62,68 @@ export async function status(c: Cluster, task: string): Promise<TaskView> {
 
 /** Waits until every source of the task has applied everything the upstream had when this was called. */
 export async function waitSynced(c: Cluster, task: string, timeoutMs = 120_000): Promise<void> {
-  const heads = await Promise.all(c.sb.upstreams.map(async (u) => { const [r] = await u.query('SHOW MASTER STATUS'); return { name: String(r.File), pos: Number(r.Position) }; }));
+  const heads = await Promise.all(
+    c.sb.upstreams.map(async (u) => {
+      const [r] = await u.query('SHOW MASTER STATUS');
+      return { name: String(r.File), pos: Number(r.Position) };
+    }),
+  );
   let last = '';
-  await waitFor(async () => {
-    const v = await status(c, task);
-    last = JSON.stringify(v.sources.map((s) => ({ stage: s.stage, unit: s.unit, synced: s.sync?.synced, error: s.error?.message })));
-    if (v.sources.some((s) => s.error && s.stage === 'Paused')) throw new Error(`task paused with error: ${last}`);
-    return v.sources.every((s, i) => {
-      const head = heads[i];
-      const syn = s.sync?.synced;
-      return s.stage === 'Running' && s.unit === 'sync' && syn !== undefined && head !== undefined && (syn.name > head.name || (syn.name === head.name && syn.pos >= head.pos));
-    });
-  }, timeoutMs, () => `task ${task} synced (last status ${last})`);
+  await waitFor(
+    async () => {
+      const v = await status(c, task);
+      last = JSON.stringify(
+        v.sources.map((s) => ({ stage: s.stage, unit: s.unit, synced: s.sync?.synced, error: s.error?.message })),
+      );
+      if (v.sources.some((s) => s.error && s.stage === 'Paused')) throw new Error(`task paused with error: ${last}`);
+      return v.sources.every((s, i) => {
+        const head = heads[i];
+        const syn = s.sync?.synced;
+        return (
+          s.stage === 'Running' &&
+          s.unit === 'sync' &&
+          syn !== undefined &&
+          head !== undefined &&
+          (syn.name > head.name || (syn.name === head.name && syn.pos >= head.pos))
+        );
+      });
+    },
+    timeoutMs,
+    () => `task ${task} synced (last status ${last})`,
+  );
 }
 
-export async function waitStage(c: Cluster, task: string, pred: (v: TaskView) => boolean, what: string, timeoutMs = 60_000): Promise<TaskView> {
+export async function waitStage(
+  c: Cluster,
+  task: string,
+  pred: (v: TaskView) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<TaskView> {
   let v!: TaskView;
-  await waitFor(async () => { v = await status(c, task); return pred(v); }, timeoutMs, () => `${what} (last ${JSON.stringify(v?.sources.map((s) => [s.stage, s.unit, s.error?.code]))})`);
+  await waitFor(
+    async () => {
+      v = await status(c, task);
+      return pred(v);
+    },
+    timeoutMs,
+    () => `${what} (last ${JSON.stringify(v?.sources.map((s) => [s.stage, s.unit, s.error?.code]))})`,
+  );
   return v;
 }
 
 /** Asserts that each upstream table equals its downstream counterpart row for row. */
-export async function assertSame(up: MariaDBInstance, down: MariaDBInstance, pairs: { up: [string, string]; down?: [string, string] }[]): Promise<void> {
+export async function assertSame(
+  up: MariaDBInstance,
+  down: MariaDBInstance,
+  pairs: { up: [string, string]; down?: [string, string] }[],
+): Promise<void> {
   for (const p of pairs) {
     const d = p.down ?? p.up;
     const r = await compareTables(up, { schema: p.up[0], table: p.up[1] }, down, { schema: d[0], table: d[1] });
-    assert.ok(r.equal, `${p.up.join('.')} -> ${d.join('.')}: up ${r.upRows} rows, down ${r.downRows}: ${r.diffs.join('; ')}`);
+    assert.ok(
+      r.equal,
+      `${p.up.join('.')} -> ${d.join('.')}: up ${r.upRows} rows, down ${r.downRows}: ${r.diffs.join('; ')}`,
+    );
   }
 }

@@ -7,14 +7,25 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorkload } from '../harness/workload.ts';
 import { ALL_TABLES, seed, WORKLOAD } from './fixtures.ts';
-import { assertSame, startCluster, startTask, status, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import {
+  assertSame,
+  startCluster,
+  startTask,
+  status,
+  taskYaml,
+  waitStage,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
 
 let c: Cluster;
 before(async () => {
   c = await startCluster();
   await seed(c.sb.upstreams[0]!, 1);
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
 const BODY = `mysql-instances:
   - source-id: source1
@@ -30,19 +41,38 @@ mydumpers:
     rows: 2000
 `;
 
-const compareAll = () => assertSame(c.sb.upstreams[0]!, c.sb.downstream, ALL_TABLES.map((t) => ({ up: t })));
+const compareAll = () =>
+  assertSame(
+    c.sb.upstreams[0]!,
+    c.sb.downstream,
+    ALL_TABLES.map((t) => ({ up: t })),
+  );
 
 test('kill -9 of the agent mid-load resumes the remaining chunks and ends equal', { timeout: 300_000 }, async () => {
   const up = c.sb.upstreams[0]!;
   const writer = startWorkload(up, WORKLOAD, { pauseMs: 5, seed: 1 });
   await startTask(c, taskYaml('life', c.sb.downstream, BODY));
-  await waitStage(c, 'life', (v) => (v.sources[0]!.load?.doneChunks ?? 0) >= 5 && v.sources[0]!.unit === 'load', 'load under way', 120_000);
+  await waitStage(
+    c,
+    'life',
+    (v) => (v.sources[0]!.load?.doneChunks ?? 0) >= 5 && v.sources[0]!.unit === 'load',
+    'load under way',
+    120_000,
+  );
   await c.agent.kill();
-  const [{ done }] = await c.sb.downstream.query('SELECT SUM(done) AS done, COUNT(*) AS n FROM dm_meta.life_loader_checkpoint');
+  const [{ done }] = await c.sb.downstream.query(
+    'SELECT SUM(done) AS done, COUNT(*) AS n FROM dm_meta.life_loader_checkpoint',
+  );
   assert.ok(Number(done) > 0, 'some chunks were committed before the kill');
   await c.agent.restart();
   await c.agent.ready();
-  await waitStage(c, 'life', (v) => v.sources[0]!.unit === 'sync' && v.sources[0]!.stage === 'Running', 'sync after resumed load', 180_000);
+  await waitStage(
+    c,
+    'life',
+    (v) => v.sources[0]!.unit === 'sync' && v.sources[0]!.stage === 'Running',
+    'sync after resumed load',
+    180_000,
+  );
   await writer.stop();
   await waitSynced(c, 'life');
   await compareAll();
@@ -51,9 +81,10 @@ test('kill -9 of the agent mid-load resumes the remaining chunks and ends equal'
 test('kill -9 and SIGTERM of the agent mid-sync lose and duplicate nothing', { timeout: 300_000 }, async () => {
   const up = c.sb.upstreams[0]!;
   for (const how of ['SIGKILL', 'SIGTERM', 'SIGKILL'] as const) {
-    const writer = startWorkload(up, WORKLOAD, { pauseMs: 2, seed: how.length + Date.now() % 1000 });
+    const writer = startWorkload(up, WORKLOAD, { pauseMs: 2, seed: how.length + (Date.now() % 1000) });
     await new Promise((r) => setTimeout(r, 2500));
-    if (how === 'SIGKILL') await c.agent.kill(); else await c.agent.stop();
+    if (how === 'SIGKILL') await c.agent.kill();
+    else await c.agent.stop();
     await new Promise((r) => setTimeout(r, 1000));
     await c.agent.restart();
     await c.agent.ready();

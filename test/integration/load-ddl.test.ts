@@ -12,10 +12,16 @@ import { compareSchemas } from '../harness/index.ts';
 import { startCluster, startTask, status, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster({ agentEnv: { TSDM_FAULT_CHUNK_DELAY_MS: '150' } }); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster({ agentEnv: { TSDM_FAULT_CHUNK_DELAY_MS: '150' } });
+});
+after(async () => {
+  await c?.stop();
+});
 
-test('DDL on tables the load has not reached yet: a new snapshot, no pause, equal data', { timeout: 300_000 }, async () => {
+test('DDL on tables the load has not reached yet: a new snapshot, no pause, equal data', {
+  timeout: 300_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   await up.query(`CREATE DATABASE ld;
     CREATE TABLE ld.a_first (id INT PRIMARY KEY, v VARCHAR(20));
@@ -26,7 +32,12 @@ test('DDL on tables the load has not reached yet: a new snapshot, no pause, equa
     INSERT INTO ld.n_nokey SELECT seq % 10, 'n' FROM mysql.seq_1_to_2000;
     CREATE TABLE ld.z_rename (id INT PRIMARY KEY, v VARCHAR(20));
     INSERT INTO ld.z_rename SELECT seq, 'z' FROM mysql.seq_1_to_2000;`);
-  await startTask(c, taskYaml('load-ddl', c.sb.downstream, `mysql-instances:
+  await startTask(
+    c,
+    taskYaml(
+      'load-ddl',
+      c.sb.downstream,
+      `mysql-instances:
   - source-id: source1
     block-allow-list: b
     mydumper-thread: 1
@@ -38,12 +49,17 @@ block-allow-list:
 mydumpers:
   tiny:
     rows: 500
-`));
+`,
+    ),
+  );
   const loading = async (after: number) => {
     const t0 = Date.now();
     for (;;) {
       const s = (await status(c, 'load-ddl')).sources[0];
-      if (Date.parse(s?.updatedAt ?? '') > after && (s?.load?.doneChunks ?? 0) >= 1) { assert.equal(s?.unit, 'load', 'still loading'); return; }
+      if (Date.parse(s?.updatedAt ?? '') > after && (s?.load?.doneChunks ?? 0) >= 1) {
+        assert.equal(s?.unit, 'load', 'still loading');
+        return;
+      }
       assert.ok(Date.now() - t0 < 60_000, `the load runs (last ${JSON.stringify(s?.load)})`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -65,9 +81,21 @@ mydumpers:
   const v = (await status(c, 'load-ddl')).sources[0]!;
   assert.equal(v.stage, 'Running');
   assert.equal(v.error, undefined, 'no error was reported');
-  assert.deepEqual(v.recentErrors ?? [], [], `no error was reported, even a retried one: ${JSON.stringify(v.recentErrors)} ${c.agent.log().split('\n').filter((l) => /changed under|subtask error|resuming load|loaded again/.test(l)).join('\n')}`);
+  assert.deepEqual(
+    v.recentErrors ?? [],
+    [],
+    `no error was reported, even a retried one: ${JSON.stringify(v.recentErrors)} ${c.agent
+      .log()
+      .split('\n')
+      .filter((l) => /changed under|subtask error|resuming load|loaded again/.test(l))
+      .join('\n')}`,
+  );
   const r = await compareSchemas(up, c.sb.downstream, ['ld']);
   assert.ok(r.equal, r.diffs.slice(0, 10).join('; '));
-  assert.match(c.agent.log(), /a table changed under the load's snapshot: taking a new one/, 'the running load met the DDL');
+  assert.match(
+    c.agent.log(),
+    /a table changed under the load's snapshot: taking a new one/,
+    'the running load met the DDL',
+  );
   assert.match(c.agent.log(), /loaded again whole/, 'the changed tables were reloaded');
 });

@@ -8,14 +8,26 @@ import { compareTables } from '../harness/index.ts';
 import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster(); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
 
 test('task-mode full copies the snapshot, then finishes without syncing', { timeout: 180_000 }, async () => {
   const up = c.sb.upstreams[0]!;
   await up.query(`CREATE DATABASE fm; CREATE TABLE fm.t (id INT PRIMARY KEY, v VARCHAR(20)); CREATE TABLE fm.k (a INT, b INT);
     INSERT INTO fm.t SELECT seq, CONCAT('v', seq) FROM mysql.seq_1_to_3000; INSERT INTO fm.k SELECT seq % 7, seq % 3 FROM mysql.seq_1_to_500;`);
-  await startTask(c, taskYaml('full-task', c.sb.downstream, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["fm"]\n`, 'full'));
+  await startTask(
+    c,
+    taskYaml(
+      'full-task',
+      c.sb.downstream,
+      `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["fm"]\n`,
+      'full',
+    ),
+  );
   const v = await waitStage(c, 'full-task', (s) => s.sources[0]!.stage === 'Finished', 'full task finished');
   assert.equal(v.sources[0]!.unit, 'load');
   assert.equal(v.sources[0]!.sync, undefined, 'a full task never syncs');
@@ -29,12 +41,23 @@ test('task-mode full copies the snapshot, then finishes without syncing', { time
 test('task-mode incremental starts at meta and replicates only later changes', { timeout: 180_000 }, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
-  await up.query(`CREATE DATABASE inc; CREATE TABLE inc.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO inc.t VALUES (1, 'before-meta')`);
+  await up.query(
+    `CREATE DATABASE inc; CREATE TABLE inc.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO inc.t VALUES (1, 'before-meta')`,
+  );
   // As DM documents: the downstream already holds the data up to the meta position (restored from a backup).
-  await down.query(`CREATE DATABASE inc; CREATE TABLE inc.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO inc.t VALUES (1, 'before-meta')`);
+  await down.query(
+    `CREATE DATABASE inc; CREATE TABLE inc.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO inc.t VALUES (1, 'before-meta')`,
+  );
   const [ms] = await up.query('SHOW MASTER STATUS');
-  await up.query(`INSERT INTO inc.t VALUES (2, 'after-meta'); UPDATE inc.t SET v = 'updated' WHERE id = 1; INSERT INTO inc.t VALUES (3, 'x'); DELETE FROM inc.t WHERE id = 3`);
-  await startTask(c, taskYaml('inc-task', down, `mysql-instances:
+  await up.query(
+    `INSERT INTO inc.t VALUES (2, 'after-meta'); UPDATE inc.t SET v = 'updated' WHERE id = 1; INSERT INTO inc.t VALUES (3, 'x'); DELETE FROM inc.t WHERE id = 3`,
+  );
+  await startTask(
+    c,
+    taskYaml(
+      'inc-task',
+      down,
+      `mysql-instances:
   - source-id: source1
     block-allow-list: b
     meta:
@@ -43,7 +66,10 @@ test('task-mode incremental starts at meta and replicates only later changes', {
 block-allow-list:
   b:
     do-dbs: ["inc"]
-`, 'incremental'));
+`,
+      'incremental',
+    ),
+  );
   await waitSynced(c, 'inc-task');
   const r = await compareTables(up, { schema: 'inc', table: 't' }, down, { schema: 'inc', table: 't' });
   assert.ok(r.equal, r.diffs.join('; '));
@@ -51,7 +77,9 @@ block-allow-list:
   await waitSynced(c, 'inc-task');
   await assertSame(up, down, [{ up: ['inc', 't'] }]);
   // A rotation (and writes to schemas the task ignores) still lets the task report synced with the new head.
-  await up.query('FLUSH BINARY LOGS; CREATE DATABASE IF NOT EXISTS ignored_db; CREATE TABLE ignored_db.x (id INT); INSERT INTO ignored_db.x VALUES (1)');
+  await up.query(
+    'FLUSH BINARY LOGS; CREATE DATABASE IF NOT EXISTS ignored_db; CREATE TABLE ignored_db.x (id INT); INSERT INTO ignored_db.x VALUES (1)',
+  );
   await waitSynced(c, 'inc-task', 30_000);
   const st = await c.ctl(['query-status', 'inc-task', '--json']);
   assert.equal(st.json.tasks[0].sources[0].unit, 'sync');
@@ -61,25 +89,56 @@ block-allow-list:
 test('task-mode incremental can start from a GTID alone (meta.binlog-gtid)', { timeout: 120_000 }, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
-  await up.query(`CREATE DATABASE gt; CREATE TABLE gt.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO gt.t VALUES (1, 'old')`);
-  await down.query(`CREATE DATABASE gt; CREATE TABLE gt.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO gt.t VALUES (1, 'old')`);
+  await up.query(
+    `CREATE DATABASE gt; CREATE TABLE gt.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO gt.t VALUES (1, 'old')`,
+  );
+  await down.query(
+    `CREATE DATABASE gt; CREATE TABLE gt.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO gt.t VALUES (1, 'old')`,
+  );
   const [{ g }] = await up.query('SELECT @@gtid_binlog_pos AS g');
   await up.query(`INSERT INTO gt.t VALUES (2, 'new'); UPDATE gt.t SET v = 'upd' WHERE id = 1`);
-  await startTask(c, taskYaml('gtid-task', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-gtid: "${g}"\nblock-allow-list:\n  b:\n    do-dbs: ["gt"]\n`, 'incremental'));
+  await startTask(
+    c,
+    taskYaml(
+      'gtid-task',
+      down,
+      `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-gtid: "${g}"\nblock-allow-list:\n  b:\n    do-dbs: ["gt"]\n`,
+      'incremental',
+    ),
+  );
   await waitSynced(c, 'gtid-task');
   await assertSame(up, down, [{ up: ['gt', 't'] }]);
 });
 
-test('task-mode incremental without meta starts from the current position, with warning TSDM-10023', { timeout: 120_000 }, async () => {
+test('task-mode incremental without meta starts from the current position, with warning TSDM-10023', {
+  timeout: 120_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   // DM (downstream_more_column's dm-task-incremental.yaml): no meta, no checkpoint -> the source's position now.
-  await up.query(`CREATE DATABASE nometa; CREATE TABLE nometa.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO nometa.t VALUES (1, 'a')`);
-  await down.query(`CREATE DATABASE nometa; CREATE TABLE nometa.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO nometa.t VALUES (1, 'a')`);
+  await up.query(
+    `CREATE DATABASE nometa; CREATE TABLE nometa.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO nometa.t VALUES (1, 'a')`,
+  );
+  await down.query(
+    `CREATE DATABASE nometa; CREATE TABLE nometa.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO nometa.t VALUES (1, 'a')`,
+  );
   await up.query(`INSERT INTO nometa.t VALUES (2, 'before-start')`);
-  await startTask(c, taskYaml('nometa-task', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["nometa"]\n`, 'incremental'));
+  await startTask(
+    c,
+    taskYaml(
+      'nometa-task',
+      down,
+      `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["nometa"]\n`,
+      'incremental',
+    ),
+  );
   // The position is read when the sync unit starts: wait for the warning that says which one.
-  const v = await waitStage(c, 'nometa-task', (s) => (s.sources[0]?.recentErrors ?? []).some((e) => e.code === 'TSDM-10023'), 'TSDM-10023 warning in recent errors');
+  const v = await waitStage(
+    c,
+    'nometa-task',
+    (s) => (s.sources[0]?.recentErrors ?? []).some((e) => e.code === 'TSDM-10023'),
+    'TSDM-10023 warning in recent errors',
+  );
   const w = v.sources[0]!.recentErrors!.find((e) => e.code === 'TSDM-10023')!;
   assert.match(w.message, /starts from the source's current position .*changes before it are not migrated/);
   assert.equal(w.warning, true);
@@ -87,7 +146,14 @@ test('task-mode incremental without meta starts from the current position, with 
   await up.query(`INSERT INTO nometa.t VALUES (3, 'after-start'); UPDATE nometa.t SET v = 'b' WHERE id = 1`);
   await waitSynced(c, 'nometa-task');
   const rows = await down.query('SELECT id, v FROM nometa.t ORDER BY id');
-  assert.deepEqual(rows.map((r: { id: number; v: string }) => [r.id, r.v]), [[1, 'b'], [3, 'after-start']], 'only changes after the start are replicated');
+  assert.deepEqual(
+    rows.map((r: { id: number; v: string }) => [r.id, r.v]),
+    [
+      [1, 'b'],
+      [3, 'after-start'],
+    ],
+    'only changes after the start are replicated',
+  );
   // A restart resumes from the checkpoint, not from a new current position.
   await c.ctl(['pause-task', 'nometa-task']);
   await waitStage(c, 'nometa-task', (s) => s.sources[0]!.stage === 'Paused', 'paused');
@@ -98,7 +164,9 @@ test('task-mode incremental without meta starts from the current position, with 
   assert.equal(Number(r4.n), 1, 'changes made while paused are replicated: the checkpoint wins');
 });
 
-test('UPDATE and DELETE identify rows by the downstream table\'s keys (DM downstream_diff_index)', { timeout: 120_000 }, async () => {
+test("UPDATE and DELETE identify rows by the downstream table's keys (DM downstream_diff_index)", {
+  timeout: 120_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   // Two upstream tables keyed by c1 (overlapping values) merge into one downstream table created beforehand without a
@@ -111,7 +179,12 @@ test('UPDATE and DELETE identify rows by the downstream table\'s keys (DM downst
     INSERT INTO dk.t VALUES (1, 1, '1'), (2, 2, '2'), (3, 3, '3'), (1, 12, '13'), (2, 22, '23'), (3, 32, '33');
     CREATE TABLE dk.k (a INT PRIMARY KEY, b VARCHAR(10)); INSERT INTO dk.k VALUES (1, 'x'), (2, 'y')`);
   const [ms] = await up.query('SHOW MASTER STATUS');
-  await startTask(c, taskYaml('diff-index', down, `mysql-instances:
+  await startTask(
+    c,
+    taskYaml(
+      'diff-index',
+      down,
+      `mysql-instances:
   - source-id: source1
     block-allow-list: b
     route-rules: [rt, rs]
@@ -124,9 +197,14 @@ block-allow-list:
 routes:
   rt: {schema-pattern: "dk?", table-pattern: "t?", target-schema: dk, target-table: t}
   rs: {schema-pattern: "dk?", target-schema: dk}
-`, 'incremental'));
+`,
+      'incremental',
+    ),
+  );
   const merged = async (what: string) => {
-    const want = await up.query('SELECT c1, c2, c3 FROM dk1.t1 UNION ALL SELECT c1, c2, c3 FROM dk2.t2 ORDER BY c1, c2, c3');
+    const want = await up.query(
+      'SELECT c1, c2, c3 FROM dk1.t1 UNION ALL SELECT c1, c2, c3 FROM dk2.t2 ORDER BY c1, c2, c3',
+    );
     const got = await down.query('SELECT c1, c2, c3 FROM dk.t ORDER BY c1, c2, c3');
     assert.deepEqual(got, want, what);
   };
@@ -141,12 +219,16 @@ routes:
   await up.query(`ALTER TABLE dk1.t1 COMMENT = 'diff index'`);
   // A row that differs downstream outside its key is still found by the key (a full-row match would miss it).
   await down.query(`UPDATE dk.t SET c2 = -1 WHERE c3 = '23'`);
-  await up.query(`UPDATE dk2.t2 SET c3 = '333' WHERE c1 = 3; DELETE FROM dk2.t2 WHERE c1 = 1; UPDATE dk2.t2 SET c2 = 99 WHERE c1 = 2`);
+  await up.query(
+    `UPDATE dk2.t2 SET c3 = '333' WHERE c1 = 3; DELETE FROM dk2.t2 WHERE c1 = 1; UPDATE dk2.t2 SET c2 = 99 WHERE c1 = 2`,
+  );
   await waitSynced(c, 'diff-index');
   await merged('downstream primary key c3');
 });
 
-test('rows of one target with different row identities in one writer batch are all written, in order', { timeout: 60_000 }, async () => {
+test('rows of one target with different row identities in one writer batch are all written, in order', {
+  timeout: 60_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   // Two routes merge tables of different structures (no shard mode). Downstream, mix.t is keyed by u, which only
@@ -168,7 +250,12 @@ test('rows of one target with different row identities in one writer batch are a
     INSERT INTO mx1.c VALUES (-5, 9); INSERT INTO mx2.d VALUES (-5); INSERT INTO mx2.d VALUES (7); INSERT INTO mx1.c VALUES (-7, 3);
     UPDATE mx1.c SET u = 4 WHERE id = -5; DELETE FROM mx2.d WHERE u = 7; UPDATE mx2.d SET u = -6 WHERE u = -5;
     INSERT INTO mx1.c VALUES (-6, 8); DELETE FROM mx1.c WHERE id = -7`);
-  await startTask(c, taskYaml('mixed-ids', down, `mysql-instances:
+  await startTask(
+    c,
+    taskYaml(
+      'mixed-ids',
+      down,
+      `mysql-instances:
   - source-id: source1
     block-allow-list: b
     route-rules: [ra, rb, rc, rd]
@@ -184,14 +271,23 @@ routes:
   rb: {schema-pattern: "mx2", table-pattern: "b", target-schema: mix, target-table: t}
   rc: {schema-pattern: "mx1", table-pattern: "c", target-schema: mix, target-table: t2}
   rd: {schema-pattern: "mx2", table-pattern: "d", target-schema: mix, target-table: t2}
-`, 'incremental'));
+`,
+      'incremental',
+    ),
+  );
   await waitSynced(c, 'mixed-ids', 30_000);
   const same = async (what: string) => {
     // b's and d's rows carry no value of the downstream's AUTO_INCREMENT column: compare them without it.
-    assert.deepEqual(await down.query('SELECT IF(u < 0, u, NULL) AS u, v FROM mix.t ORDER BY v'),
-      await up.query('SELECT u, v FROM mx1.a UNION ALL SELECT NULL, v FROM mx2.b ORDER BY v'), `${what}: mix.t`);
-    assert.deepEqual(await down.query('SELECT IF(id < 0, id, NULL) AS id, u FROM mix.t2 ORDER BY u'),
-      await up.query('SELECT id, u FROM mx1.c UNION ALL SELECT NULL, u FROM mx2.d ORDER BY u'), `${what}: mix.t2`);
+    assert.deepEqual(
+      await down.query('SELECT IF(u < 0, u, NULL) AS u, v FROM mix.t ORDER BY v'),
+      await up.query('SELECT u, v FROM mx1.a UNION ALL SELECT NULL, v FROM mx2.b ORDER BY v'),
+      `${what}: mix.t`,
+    );
+    assert.deepEqual(
+      await down.query('SELECT IF(id < 0, id, NULL) AS id, u FROM mix.t2 ORDER BY u'),
+      await up.query('SELECT id, u FROM mx1.c UNION ALL SELECT NULL, u FROM mx2.d ORDER BY u'),
+      `${what}: mix.t2`,
+    );
   };
   await same('one batch');
   // And live, in small transactions mixing both identities of each target.

@@ -13,8 +13,13 @@ import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster
 let c: Cluster;
 /** The agent started in place of the first one (Cluster.stop() stops only the agent it started). */
 let restarted: ReturnType<typeof startAgent> | undefined;
-before(async () => { c = await startCluster(); });
-after(async () => { await restarted?.stop(); await c?.stop(); });
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await restarted?.stop();
+  await c?.stop();
+});
 
 const BODY = `online-ddl: true
 mysql-instances:
@@ -26,13 +31,24 @@ block-allow-list:
 `;
 
 async function downTables(): Promise<string[]> {
-  return (await c.sb.downstream.query("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1") as { t: string }[]).map((r) => r.t);
+  return (
+    (await c.sb.downstream.query(
+      "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1",
+    )) as { t: string }[]
+  ).map((r) => r.t);
 }
 async function columns(table: string): Promise<string[]> {
-  return (await c.sb.downstream.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', ['shop', table]) as { c: string }[]).map((r) => r.c);
+  return (
+    (await c.sb.downstream.query(
+      'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      ['shop', table],
+    )) as { c: string }[]
+  ).map((r) => r.c);
 }
 
-test('gh-ost and pt-osc flows: the ALTER reaches the real table, shadow and trash tables never do', { timeout: 300_000 }, async () => {
+test('gh-ost and pt-osc flows: the ALTER reaches the real table, shadow and trash tables never do', {
+  timeout: 300_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   await up.query(`CREATE DATABASE shop;
     CREATE TABLE shop.users (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO shop.users VALUES (1, 'ann'), (2, 'bob');
@@ -66,7 +82,11 @@ test('gh-ost and pt-osc flows: the ALTER reaches the real table, shadow and tras
     INSERT INTO shop.users VALUES (4, 'dee', 40); UPDATE shop.users SET age = 20 WHERE id = 2;`);
   await waitSynced(c, 'online');
   assert.deepEqual(await columns('users'), ['id', 'name', 'age'], 'the ghost ALTER ran on the real table at the swap');
-  const idx = (await c.sb.downstream.query("SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'users' ORDER BY 1") as { i: string }[]).map((r) => r.i);
+  const idx = (
+    (await c.sb.downstream.query(
+      "SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'users' ORDER BY 1",
+    )) as { i: string }[]
+  ).map((r) => r.i);
   assert.deepEqual(idx, ['idx_name', 'PRIMARY']);
 
   // pt-online-schema-change on shop.items: _items_new, triggers' rows, swap with _items_old.
@@ -79,9 +99,11 @@ test('gh-ost and pt-osc flows: the ALTER reaches the real table, shadow and tras
     INSERT INTO shop.items VALUES (4, 'a title longer than forty characters, which only fits now');`);
   await waitSynced(c, 'online');
   assert.deepEqual(await downTables(), ['items', 'users']);
-  const [col] = await c.sb.downstream.query("SELECT COLUMN_TYPE AS t, IS_NULLABLE AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'title'") as { t: string; n: string }[];
+  const [col] = (await c.sb.downstream.query(
+    "SELECT COLUMN_TYPE AS t, IS_NULLABLE AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'title'",
+  )) as { t: string; n: string }[];
   assert.deepEqual(col, { t: 'varchar(80)', n: 'NO' });
   await assertSame(up, c.sb.downstream, [{ up: ['shop', 'users'] }, { up: ['shop', 'items'] }]);
-  const saved = await c.sb.downstream.query('SELECT COUNT(*) AS n FROM dm_meta.online_onlineddl') as { n: number }[];
+  const saved = (await c.sb.downstream.query('SELECT COUNT(*) AS n FROM dm_meta.online_onlineddl')) as { n: number }[];
   assert.equal(Number(saved[0]!.n), 0, 'nothing left remembered after the swaps');
 });

@@ -20,7 +20,9 @@ before(async () => {
   const r = await c.ctl(['operate-source', 'create', writeTemp('s.yaml', sourceYaml('source1', up))]);
   assert.equal(r.code, 0, r.stderr);
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
 test('start/pause/resume/stop-relay and the relay in query-status', { timeout: 240_000 }, async () => {
   const up = c.sb.upstreams[0]!;
@@ -29,13 +31,24 @@ test('start/pause/resume/stop-relay and the relay in query-status', { timeout: 2
   assert.equal(started.code, 0, started.stdout + started.stderr);
   assert.match(started.stdout, /relay of source1: Running/);
   await waitRelayRunning(c, 'source1');
-  await startTask(c, taskYaml('cmd', c.sb.downstream, 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["q"]\n'));
+  await startTask(
+    c,
+    taskYaml(
+      'cmd',
+      c.sb.downstream,
+      'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["q"]\n',
+    ),
+  );
   await waitSynced(c, 'cmd');
   assert.equal(await binlogDumps(up), 1, 'the task reads the relay: one binlog stream');
 
   // Paused: the upstream connection closes, the relay position stays while the upstream moves on.
   assert.equal((await c.ctl(['pause-relay', '-s', 'source1'])).code, 0);
-  await waitFor(async () => (await relayStatus(c, 'source1'))?.stage === 'Paused' && (await binlogDumps(up)) === 0, 30_000, 'relay paused, no binlog stream');
+  await waitFor(
+    async () => (await relayStatus(c, 'source1'))?.stage === 'Paused' && (await binlogDumps(up)) === 0,
+    30_000,
+    'relay paused, no binlog stream',
+  );
   const before = (await relayStatus(c, 'source1'))!.relayPos;
   await up.query('UPDATE q.t SET v = v + 1 WHERE id <= 50');
   await up.query('INSERT INTO q.t SELECT seq, 0 FROM mysql.seq_101_to_200');
@@ -77,12 +90,16 @@ test('a new upstream server identity starts a new relay segment, continued by GT
   try {
     assert.equal((await c.ctl(['pause-relay', '-s', 'source1'])).code, 0);
     await waitFor(async () => (await relayStatus(c, 'source1'))?.stage === 'Paused', 30_000, 'relay paused');
-    await up.query("INSERT INTO q.t SELECT seq, 42 FROM mysql.seq_1001_to_1100");
+    await up.query('INSERT INTO q.t SELECT seq, 42 FROM mysql.seq_1001_to_1100');
     await up.query('UPDATE q.t SET v = v * 2 WHERE id > 1050');
     assert.equal((await c.ctl(['resume-relay', '-s', 'source1'])).code, 0);
     await waitRelayAtHead(c, 'source1', up);
     const after = (await relayStatus(c, 'source1'))!;
-    assert.equal(after.segment, before.segment! + 1, `new segment (${JSON.stringify({ before: before.serverUuid, after: after.serverUuid })})`);
+    assert.equal(
+      after.segment,
+      before.segment! + 1,
+      `new segment (${JSON.stringify({ before: before.serverUuid, after: after.serverUuid })})`,
+    );
     assert.match(after.serverUuid ?? '', /-4242$/);
     await waitSynced(c, 'cmd');
     await assertSame(up, c.sb.downstream, [{ up: ['q', 't'] }]);

@@ -18,18 +18,26 @@ before(async () => {
   const up = c.sb.upstreams[0]!;
   await up.query('CREATE DATABASE load1');
   for (const t of ['t1', 't2', 't3']) {
-    await up.query(`CREATE TABLE load1.${t} (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(64) NOT NULL, n INT, d DATETIME(6))`);
-    await up.query(`INSERT INTO load1.${t} SELECT seq, CONCAT('${t}-', seq), seq % 97, '2024-01-01 00:00:00.123456' FROM mysql.seq_1_to_2000`);
+    await up.query(
+      `CREATE TABLE load1.${t} (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(64) NOT NULL, n INT, d DATETIME(6))`,
+    );
+    await up.query(
+      `INSERT INTO load1.${t} SELECT seq, CONCAT('${t}-', seq), seq % 97, '2024-01-01 00:00:00.123456' FROM mysql.seq_1_to_2000`,
+    );
   }
   await createRelaySource(c, 'source1', up);
   await waitRelayRunning(c, 'source1');
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
 const TABLES: WorkloadTable[] = ['t1', 't2', 't3'].map((t) => ({
-  schema: 'load1', table: t, idCol: 'id',
+  schema: 'load1',
+  table: t,
+  idCol: 'id',
   insert: (id: number) => `(id, v, n, d) VALUES (${id}, 'w-${id}', ${id % 13}, NOW(6))`,
-  update: 'n = n + 1, v = CONCAT(LEFT(v, 50), \'+\')',
+  update: "n = n + 1, v = CONCAT(LEFT(v, 50), '+')",
 }));
 
 function domainSeq(gtid: string | undefined): number | undefined {
@@ -37,16 +45,27 @@ function domainSeq(gtid: string | undefined): number | undefined {
   return part ? Number(part.split('-')[2]) : undefined;
 }
 
-test('5 SIGKILLs while the relay writes under load: every event exactly once, the task converges', { timeout: 600_000 }, async () => {
+test('5 SIGKILLs while the relay writes under load: every event exactly once, the task converges', {
+  timeout: 600_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
-  await startTask(c, taskYaml('crash', down, 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["load1"]\n'));
+  await startTask(
+    c,
+    taskYaml(
+      'crash',
+      down,
+      'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["load1"]\n',
+    ),
+  );
   await waitSynced(c, 'crash');
   // Several writers: many small transactions plus bigger multi-row ones.
   const writers = [1, 2, 3].map((s) => startWorkload(up, TABLES, { seed: s, idBase: s * 10_000_000, maxMs: 300_000 }));
   const bulk = (async () => {
     for (let i = 0; i < 40; i++) {
-      await up.query(`INSERT INTO load1.t3 (id, v, n, d) SELECT ${90_000_000 + i * 1000} + seq, 'bulk', seq, NOW(6) FROM mysql.seq_1_to_1000`);
+      await up.query(
+        `INSERT INTO load1.t3 (id, v, n, d) SELECT ${90_000_000 + i * 1000} + seq, 'bulk', seq, NOW(6) FROM mysql.seq_1_to_1000`,
+      );
       await new Promise((r) => setTimeout(r, 300));
     }
   })();
@@ -57,7 +76,11 @@ test('5 SIGKILLs while the relay writes under load: every event exactly once, th
     await c.agent.restart();
     await c.agent.ready();
     // The new process is relaying again (its own appends, not the status the killed one left behind).
-    await waitFor(async () => ((await relayStatus(c, 'source1'))?.lastSeq ?? 0) > before, 60_000, 'relay appending after the restart');
+    await waitFor(
+      async () => ((await relayStatus(c, 'source1'))?.lastSeq ?? 0) > before,
+      60_000,
+      'relay appending after the restart',
+    );
     console.log(`kill ${k + 1}: relay had ${before} records before the kill`);
     // A DDL between crashes: the relay's tracker is persisted with the records and must survive the next kill.
     if (k === 1) await up.query('ALTER TABLE load1.t1 ADD COLUMN extra INT NOT NULL DEFAULT 1 AFTER v');
@@ -67,7 +90,11 @@ test('5 SIGKILLs while the relay writes under load: every event exactly once, th
   console.log(`workload: ${done.reduce((a, d) => a + d.txns, 0)} transactions`);
   await waitRelayAtHead(c, 'source1', up, 180_000);
   await waitSynced(c, 'crash', 300_000);
-  await assertSame(up, down, TABLES.map((t) => ({ up: [t.schema, t.table] as [string, string] })));
+  await assertSame(
+    up,
+    down,
+    TABLES.map((t) => ({ up: [t.schema, t.table] as [string, string] })),
+  );
 
   // The relay itself, read after a clean stop: consecutive GTIDs, one record each.
   const [g] = await up.query('SELECT @@gtid_binlog_pos AS g');
@@ -80,7 +107,10 @@ test('5 SIGKILLs while the relay writes under load: every event exactly once, th
     let records = 0;
     let lastEnd = { name: '', pos: 0 };
     for (const { rec } of store.range(store.firstSeq(), store.state()!.seq)) {
-      assert.ok(rec.end.name > lastEnd.name || (rec.end.name === lastEnd.name && rec.end.pos > lastEnd.pos), `positions increase (${JSON.stringify(lastEnd)} then ${JSON.stringify(rec.end)})`);
+      assert.ok(
+        rec.end.name > lastEnd.name || (rec.end.name === lastEnd.name && rec.end.pos > lastEnd.pos),
+        `positions increase (${JSON.stringify(lastEnd)} then ${JSON.stringify(rec.end)})`,
+      );
       lastEnd = rec.end;
       if (rec.k === 'p') continue;
       const s = domainSeq(rec.end.gtid)!;
@@ -89,7 +119,9 @@ test('5 SIGKILLs while the relay writes under load: every event exactly once, th
       records++;
     }
     assert.equal(prev, headSeq, 'the relay ends at the upstream GTID position');
-    console.log(`relay: ${records} transactions/statements, GTID seq ${domainSeq(store.origin()?.gtid)! + 1}..${prev}, each exactly once`);
+    console.log(
+      `relay: ${records} transactions/statements, GTID seq ${domainSeq(store.origin()?.gtid)! + 1}..${prev}, each exactly once`,
+    );
   } finally {
     await store.close();
     await c.agent.restart();

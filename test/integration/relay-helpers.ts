@@ -19,20 +19,36 @@ export async function relayStatus(c: Cluster, source: string): Promise<RelayStat
 /** Waits for the relay to run and to have a starting point (status published by the agent). */
 export async function waitRelayRunning(c: Cluster, source: string, timeoutMs = 60_000): Promise<RelayStatus> {
   let s: RelayStatus | undefined;
-  await waitFor(async () => { s = await relayStatus(c, source); return s?.stage === 'Running' && s.relayPos !== undefined && !s.error; }, timeoutMs, `relay of ${source} running (last ${JSON.stringify(s)})`);
+  await waitFor(
+    async () => {
+      s = await relayStatus(c, source);
+      return s?.stage === 'Running' && s.relayPos !== undefined && !s.error;
+    },
+    timeoutMs,
+    `relay of ${source} running (last ${JSON.stringify(s)})`,
+  );
   return s!;
 }
 
 /** Waits until the relay holds everything the upstream has now. */
-export async function waitRelayAtHead(c: Cluster, source: string, up: MariaDBInstance, timeoutMs = 120_000): Promise<RelayStatus> {
+export async function waitRelayAtHead(
+  c: Cluster,
+  source: string,
+  up: MariaDBInstance,
+  timeoutMs = 120_000,
+): Promise<RelayStatus> {
   const [m] = await up.query('SHOW MASTER STATUS');
   const head = { name: String(m.File), pos: Number(m.Position) };
   let s: RelayStatus | undefined;
-  await waitFor(async () => {
-    s = await relayStatus(c, source);
-    const p = s?.relayPos;
-    return p !== undefined && (p.name > head.name || (p.name === head.name && p.pos >= head.pos));
-  }, timeoutMs, `relay of ${source} at ${head.name}:${head.pos} (last ${JSON.stringify(s?.relayPos)})`);
+  await waitFor(
+    async () => {
+      s = await relayStatus(c, source);
+      const p = s?.relayPos;
+      return p !== undefined && (p.name > head.name || (p.name === head.name && p.pos >= head.pos));
+    },
+    timeoutMs,
+    `relay of ${source} at ${head.name}:${head.pos} (last ${JSON.stringify(s?.relayPos)})`,
+  );
   return s!;
 }
 
@@ -43,6 +59,8 @@ export function relayDir(c: Cluster, source: string): string {
 
 /** Binlog dump connections the upstream serves now (one per binlog reader). */
 export async function binlogDumps(up: MariaDBInstance): Promise<number> {
-  const rows = await up.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+  const rows = await up.query(
+    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+  );
   return Number(rows[0].n);
 }

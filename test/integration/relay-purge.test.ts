@@ -20,9 +20,12 @@ before(async () => {
   await createRelaySource(c, 'source1', up, 'purge:\n  interval: 1\n  expires: 0\n  remain-space: 1000000\n');
   await waitRelayRunning(c, 'source1');
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
-const body = (schema: string) => `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    route-rules: [r]\nblock-allow-list:\n  b:\n    do-dbs: ["p"]\nroutes:\n  r:\n    schema-pattern: p\n    target-schema: ${schema}\n`;
+const body = (schema: string) =>
+  `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    route-rules: [r]\nblock-allow-list:\n  b:\n    do-dbs: ["p"]\nroutes:\n  r:\n    schema-pattern: p\n    target-schema: ${schema}\n`;
 
 async function writeFiles(files: number, from: number): Promise<string> {
   const up = c.sb.upstreams[0]!;
@@ -38,7 +41,9 @@ async function writeFiles(files: number, from: number): Promise<string> {
   return String(m.File);
 }
 
-test('purge keeps what the slowest task needs, frees the rest; purge-relay refuses to remove needed data', { timeout: 300_000 }, async () => {
+test('purge keeps what the slowest task needs, frees the rest; purge-relay refuses to remove needed data', {
+  timeout: 300_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await startTask(c, taskYaml('fast', down, body('p_fast')));
@@ -56,9 +61,17 @@ test('purge keeps what the slowest task needs, frees the rest; purge-relay refus
 
   // Automatic purge: records before the slow task's checkpoint go, the ones it needs stay.
   let st = await relayStatus(c, 'source1');
-  await waitFor(async () => { st = await relayStatus(c, 'source1'); return st?.neededBy === 'slow' && st.firstSeq > 1 && st.firstSeq === st.neededSeq; }, 30_000,
-    `automatic purge up to what slow needs (last ${JSON.stringify({ first: st?.firstSeq, needed: st?.neededSeq, by: st?.neededBy, last: st?.lastSeq })})`);
-  console.log(`while slow is paused: relay #${st!.firstSeq}..#${st!.lastSeq}, slow needs #${st!.neededSeq}; ${st!.lastPurge?.records} records purged (${st!.lastPurge?.reason})`);
+  await waitFor(
+    async () => {
+      st = await relayStatus(c, 'source1');
+      return st?.neededBy === 'slow' && st.firstSeq > 1 && st.firstSeq === st.neededSeq;
+    },
+    30_000,
+    `automatic purge up to what slow needs (last ${JSON.stringify({ first: st?.firstSeq, needed: st?.neededSeq, by: st?.neededBy, last: st?.lastSeq })})`,
+  );
+  console.log(
+    `while slow is paused: relay #${st!.firstSeq}..#${st!.lastSeq}, slow needs #${st!.neededSeq}; ${st!.lastPurge?.records} records purged (${st!.lastPurge?.reason})`,
+  );
   assert.ok(st!.lastSeq - st!.firstSeq > 20, 'the records the slow task needs are kept');
 
   // purge-relay up to the newest file would remove what slow needs: refused, nothing removed.
@@ -71,12 +84,24 @@ test('purge keeps what the slowest task needs, frees the rest; purge-relay refus
   // The slow task catches up from what was kept.
   assert.equal((await c.ctl(['resume-task', 'slow'])).code, 0);
   await waitSynced(c, 'slow');
-  await assertSame(up, down, [{ up: ['p', 't'], down: ['p_fast', 't'] }, { up: ['p', 't'], down: ['p_slow', 't'] }]);
+  await assertSame(up, down, [
+    { up: ['p', 't'], down: ['p_fast', 't'] },
+    { up: ['p', 't'], down: ['p_slow', 't'] },
+  ]);
 
   // Now nobody needs the old records: purge-relay to the newest file succeeds and the space becomes reusable.
   const ok = await c.ctl(['purge-relay', '-s', 'source1', '--filename', head, '--json']);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  await waitFor(async () => { st = await relayStatus(c, 'source1'); return st!.firstSeq >= st!.lastSeq - 2; }, 30_000, 'relay purged up to the head');
-  console.log(`after slow caught up: relay #${st!.firstSeq}..#${st!.lastSeq}, file ${st!.size.fileBytes} B, used ${st!.size.usedBytes} B, reusable ${st!.size.reusableBytes} B`);
+  await waitFor(
+    async () => {
+      st = await relayStatus(c, 'source1');
+      return st!.firstSeq >= st!.lastSeq - 2;
+    },
+    30_000,
+    'relay purged up to the head',
+  );
+  console.log(
+    `after slow caught up: relay #${st!.firstSeq}..#${st!.lastSeq}, file ${st!.size.fileBytes} B, used ${st!.size.usedBytes} B, reusable ${st!.size.reusableBytes} B`,
+  );
   assert.ok(st!.size.reusableBytes > 0, 'purged pages are reported as reusable space');
 });

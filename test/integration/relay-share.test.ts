@@ -15,8 +15,12 @@ before(async () => {
   const up = c.sb.upstreams[0]!;
   await up.query('CREATE DATABASE app');
   for (const t of ['a', 'b', 'c']) {
-    await up.query(`CREATE TABLE app.${t} (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT, note TEXT, bin VARBINARY(8))`);
-    await up.query(`INSERT INTO app.${t} SELECT seq, CONCAT('${t}-', seq), seq % 50, IF(seq % 3 = 0, NULL, REPEAT('n', seq % 30)), UNHEX(LPAD(HEX(seq), 8, '0')) FROM mysql.seq_1_to_3000`);
+    await up.query(
+      `CREATE TABLE app.${t} (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT, note TEXT, bin VARBINARY(8))`,
+    );
+    await up.query(
+      `INSERT INTO app.${t} SELECT seq, CONCAT('${t}-', seq), seq % 50, IF(seq % 3 = 0, NULL, REPEAT('n', seq % 30)), UNHEX(LPAD(HEX(seq), 8, '0')) FROM mysql.seq_1_to_3000`,
+    );
   }
   // Binlog from before the relay exists: an incremental task starting there bridges to the relay (second test).
   await up.query('CREATE DATABASE inc');
@@ -29,13 +33,17 @@ before(async () => {
   await waitRelayRunning(c, 'source1');
 });
 let oldFile = '';
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
 // The workload also deletes: it runs on a and b; app.c gets inserts and updates by hand, then chosen deletes.
 const TABLES: WorkloadTable[] = ['a', 'b'].map((t) => ({
-  schema: 'app', table: t, idCol: 'id',
+  schema: 'app',
+  table: t,
+  idCol: 'id',
   insert: (id: number) => `(id, name, qty, note, bin) VALUES (${id}, 'w-${id}', ${id % 7}, NULL, UNHEX('00ff'))`,
-  update: 'qty = qty + 1, note = CONCAT(IFNULL(note, \'\'), \'u\')',
+  update: "qty = qty + 1, note = CONCAT(IFNULL(note, ''), 'u')",
 }));
 
 // t1: only app.a and app.b, as they are. t2: everything, routed to app_t2, deletes on app.c ignored.
@@ -89,9 +97,13 @@ test('two tasks with different filters share one relay and converge', { timeout:
   await new Promise((r) => setTimeout(r, 2000));
   await w.stop();
   // Deletes of app.c that t2 must not apply, after the DDL.
-  const deleted = (await up.query('SELECT id FROM app.c ORDER BY id LIMIT 25')).map((r: { id: number }) => Number(r.id));
+  const deleted = (await up.query('SELECT id FROM app.c ORDER BY id LIMIT 25')).map((r: { id: number }) =>
+    Number(r.id),
+  );
   await up.query(`DELETE FROM app.c WHERE id IN (${deleted.join(',')})`);
-  await up.query("INSERT INTO app.c (id, name, qty, extra2) SELECT seq, CONCAT('c3-', seq), 2, 'x' FROM mysql.seq_6001_to_6300");
+  await up.query(
+    "INSERT INTO app.c (id, name, qty, extra2) SELECT seq, CONCAT('c3-', seq), 2, 'x' FROM mysql.seq_6001_to_6300",
+  );
   await up.query("UPDATE app.c SET extra2 = 'upd' WHERE id % 11 = 0");
   w = startWorkload(up, TABLES, { pauseMs: 2, seed: 6, idBase: 20_000_000 });
   await new Promise((r) => setTimeout(r, 2000));
@@ -103,25 +115,48 @@ test('two tasks with different filters share one relay and converge', { timeout:
   assert.equal(await binlogDumps(up), 1, 'one binlog stream from the upstream: the relay');
 
   await assertSame(up, down, [{ up: ['app', 'a'] }, { up: ['app', 'b'] }]);
-  const [t1c] = await down.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app' AND TABLE_NAME = 'c'");
+  const [t1c] = await down.query(
+    "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app' AND TABLE_NAME = 'c'",
+  );
   assert.equal(Number(t1c.n), 0, 't1 does not replicate app.c');
-  await assertSame(up, down, [{ up: ['app', 'a'], down: ['app_t2', 'a'] }, { up: ['app', 'b'], down: ['app_t2', 'b'] }]);
+  await assertSame(up, down, [
+    { up: ['app', 'a'], down: ['app_t2', 'a'] },
+    { up: ['app', 'b'], down: ['app_t2', 'b'] },
+  ]);
   // app_t2.c: every upstream row, plus the deleted ones (deletes ignored by t2's filter).
-  const [u] = await up.query('SELECT COUNT(*) AS n, SUM(CRC32(CONCAT_WS(\'|\', id, name, qty, note, HEX(bin), extra2))) AS h FROM app.c');
-  const [d] = await down.query(`SELECT COUNT(*) AS n, SUM(CRC32(CONCAT_WS('|', id, name, qty, note, HEX(bin), extra2))) AS h FROM app_t2.c WHERE id NOT IN (${deleted.join(',')})`);
-  assert.deepEqual([Number(d.n), String(d.h)], [Number(u.n), String(u.h)], 'app_t2.c equals app.c outside the deleted ids');
+  const [u] = await up.query(
+    "SELECT COUNT(*) AS n, SUM(CRC32(CONCAT_WS('|', id, name, qty, note, HEX(bin), extra2))) AS h FROM app.c",
+  );
+  const [d] = await down.query(
+    `SELECT COUNT(*) AS n, SUM(CRC32(CONCAT_WS('|', id, name, qty, note, HEX(bin), extra2))) AS h FROM app_t2.c WHERE id NOT IN (${deleted.join(',')})`,
+  );
+  assert.deepEqual(
+    [Number(d.n), String(d.h)],
+    [Number(u.n), String(u.h)],
+    'app_t2.c equals app.c outside the deleted ids',
+  );
   const [kept] = await down.query(`SELECT COUNT(*) AS n FROM app_t2.c WHERE id IN (${deleted.join(',')})`);
   assert.equal(Number(kept.n), deleted.length, 'deletes on app.c were ignored by t2');
 });
 
-test('a task whose position is older than the relay reads the upstream until the relay origin, then the relay', { timeout: 240_000 }, async () => {
+test('a task whose position is older than the relay reads the upstream until the relay origin, then the relay', {
+  timeout: 240_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query("INSERT INTO inc.t SELECT seq, CONCAT('new-', seq) FROM mysql.seq_501_to_900");
   await up.query("UPDATE inc.t SET v = CONCAT(v, '+') WHERE id % 5 = 0");
   await down.query('CREATE DATABASE IF NOT EXISTS inc');
   await down.query('CREATE TABLE inc.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(20))');
-  await startTask(c, taskYaml('inc', down, `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${oldFile}\n      binlog-pos: 4\nblock-allow-list:\n  b:\n    do-dbs: ["inc"]\n`, 'incremental'));
+  await startTask(
+    c,
+    taskYaml(
+      'inc',
+      down,
+      `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    meta:\n      binlog-name: ${oldFile}\n      binlog-pos: 4\nblock-allow-list:\n  b:\n    do-dbs: ["inc"]\n`,
+      'incremental',
+    ),
+  );
   await waitSynced(c, 'inc', 180_000);
   await up.query("INSERT INTO inc.t SELECT seq, 'after' FROM mysql.seq_901_to_950");
   await waitSynced(c, 'inc', 180_000);
@@ -129,14 +164,22 @@ test('a task whose position is older than the relay reads the upstream until the
   assert.match(c.agent.log(), /task reached the relay/);
 });
 
-test('schema at event time through the relay: a paused task replays a backlog across DDL', { timeout: 240_000 }, async () => {
+test('schema at event time through the relay: a paused task replays a backlog across DDL', {
+  timeout: 240_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   assert.equal((await c.ctl(['pause-task', 't1'])).code, 0);
   await waitStage(c, 't1', (v) => v.sources.every((s) => s.stage === 'Paused'), 't1 paused');
-  await up.query("INSERT INTO app.b (id, name, qty, note) SELECT 30000000 + seq, 'before-ddl', seq, 'n' FROM mysql.seq_1_to_300");
-  await up.query('ALTER TABLE app.b DROP COLUMN note, ADD COLUMN score DECIMAL(10,2) NULL AFTER name, MODIFY qty BIGINT');
-  await up.query("INSERT INTO app.b (id, name, score, qty) SELECT 30001000 + seq, 'after-ddl', seq / 4, seq * 1000000000 FROM mysql.seq_1_to_300");
+  await up.query(
+    "INSERT INTO app.b (id, name, qty, note) SELECT 30000000 + seq, 'before-ddl', seq, 'n' FROM mysql.seq_1_to_300",
+  );
+  await up.query(
+    'ALTER TABLE app.b DROP COLUMN note, ADD COLUMN score DECIMAL(10,2) NULL AFTER name, MODIFY qty BIGINT',
+  );
+  await up.query(
+    "INSERT INTO app.b (id, name, score, qty) SELECT 30001000 + seq, 'after-ddl', seq / 4, seq * 1000000000 FROM mysql.seq_1_to_300",
+  );
   await up.query('UPDATE app.b SET score = 1.5 WHERE id BETWEEN 30000001 AND 30000100');
   await up.query('ALTER TABLE app.b RENAME COLUMN name TO label');
   await up.query("UPDATE app.b SET label = CONCAT(label, '!') WHERE id % 9 = 0");

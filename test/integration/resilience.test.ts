@@ -12,12 +12,26 @@ let c: Cluster;
 before(async () => {
   c = await startCluster();
   await seed(c.sb.upstreams[0]!, 0.2);
-  await startTask(c, taskYaml('res', c.sb.downstream, 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["shop", "crm", "logs"]\n'));
+  await startTask(
+    c,
+    taskYaml(
+      'res',
+      c.sb.downstream,
+      'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["shop", "crm", "logs"]\n',
+    ),
+  );
   await waitSynced(c, 'res');
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
-const compareAll = () => assertSame(c.sb.upstreams[0]!, c.sb.downstream, ALL_TABLES.map((t) => ({ up: t })));
+const compareAll = () =>
+  assertSame(
+    c.sb.upstreams[0]!,
+    c.sb.downstream,
+    ALL_TABLES.map((t) => ({ up: t })),
+  );
 
 test('kill -9 of the downstream mid-sync: retried, visible in status, converges', { timeout: 240_000 }, async () => {
   const writer = startWorkload(c.sb.upstreams[0]!, WORKLOAD, { pauseMs: 3, seed: 11 });
@@ -27,7 +41,8 @@ test('kill -9 of the downstream mid-sync: retried, visible in status, converges'
   for (let i = 0; i < 20 && !sawRetry; i++) {
     await new Promise((r) => setTimeout(r, 250));
     const s = (await status(c, 'res')).sources[0]!;
-    sawRetry = s.stage === 'Running' && (s.error?.retryable === true || (s.recentErrors ?? []).some((e) => e.retryable));
+    sawRetry =
+      s.stage === 'Running' && (s.error?.retryable === true || (s.recentErrors ?? []).some((e) => e.retryable));
   }
   assert.ok(sawRetry, 'the retryable downstream error shows in status while the subtask keeps Running');
   await c.sb.downstream.restart();

@@ -9,8 +9,12 @@ import { compareTables } from '../harness/index.ts';
 import { startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster(); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
 
 const TASK = `mysql-instances:
   - source-id: source1
@@ -44,7 +48,9 @@ filters:
     action: Ignore
 `;
 
-test('routes, block/allow lists and event filters give exactly the expected downstream', { timeout: 240_000 }, async () => {
+test('routes, block/allow lists and event filters give exactly the expected downstream', {
+  timeout: 240_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query(`CREATE DATABASE shard_1; CREATE DATABASE shard_2; CREATE DATABASE app; CREATE DATABASE other;
@@ -63,21 +69,49 @@ test('routes, block/allow lists and event filters give exactly the expected down
     INSERT INTO app.tmp_scratch VALUES (2); INSERT INTO other.x VALUES (2);`);
   // DML before DDL is applied before the DDL is read (replaying across an ALTER needs the schema tracker: issue #3).
   await waitSynced(c, 'rules');
-  await up.query(`ALTER TABLE app.users ADD INDEX idx_name (name); ALTER TABLE app.users ADD COLUMN email VARCHAR(50); CREATE TABLE shard_1.t3 (id INT PRIMARY KEY); INSERT INTO shard_1.t3 VALUES (7);`);
+  await up.query(
+    `ALTER TABLE app.users ADD INDEX idx_name (name); ALTER TABLE app.users ADD COLUMN email VARCHAR(50); CREATE TABLE shard_1.t3 (id INT PRIMARY KEY); INSERT INTO shard_1.t3 VALUES (7);`,
+  );
   await waitSynced(c, 'rules');
 
   const dbs = (await down.query('SHOW DATABASES')).map((r: Record<string, string>) => r.Database);
   assert.ok(dbs.includes('merged') && dbs.includes('app'), `routed schemas exist: ${dbs}`);
-  assert.ok(!dbs.includes('shard_1') && !dbs.includes('shard_2') && !dbs.includes('other'), `no unrouted or blocked schemas: ${dbs}`);
-  assert.deepEqual((await down.query('SELECT id, v FROM merged.t1 ORDER BY id')).map((r: { id: string; v: string }) => `${r.id}${r.v}`), ['1a', '3d']);
-  assert.deepEqual((await down.query('SELECT id, v FROM merged.t2 ORDER BY id')).map((r: { id: string; v: string }) => `${r.id}${r.v}`), ['1C']);
-  assert.deepEqual((await down.query('SELECT id FROM merged.t3')).map((r: { id: unknown }) => String(r.id)), ['7'], 'a table created in sync is routed too');
+  assert.ok(
+    !dbs.includes('shard_1') && !dbs.includes('shard_2') && !dbs.includes('other'),
+    `no unrouted or blocked schemas: ${dbs}`,
+  );
+  assert.deepEqual(
+    (await down.query('SELECT id, v FROM merged.t1 ORDER BY id')).map(
+      (r: { id: string; v: string }) => `${r.id}${r.v}`,
+    ),
+    ['1a', '3d'],
+  );
+  assert.deepEqual(
+    (await down.query('SELECT id, v FROM merged.t2 ORDER BY id')).map(
+      (r: { id: string; v: string }) => `${r.id}${r.v}`,
+    ),
+    ['1C'],
+  );
+  assert.deepEqual(
+    (await down.query('SELECT id FROM merged.t3')).map((r: { id: unknown }) => String(r.id)),
+    ['7'],
+    'a table created in sync is routed too',
+  );
   const cust = await compareTables(up, { schema: 'app', table: 'users' }, down, { schema: 'app', table: 'customers' });
   assert.ok(cust.equal, cust.diffs.join('; '));
-  const idx = (await down.query("SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='app' AND TABLE_NAME='customers'")).map((r: { INDEX_NAME: string }) => r.INDEX_NAME);
+  const idx = (
+    await down.query(
+      "SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='app' AND TABLE_NAME='customers'",
+    )
+  ).map((r: { INDEX_NAME: string }) => r.INDEX_NAME);
   assert.ok(!idx.includes('idx_name'), `ALTER ... ADD INDEX matched the sql-pattern filter and was ignored (${idx})`);
-  const tables = (await down.query("SHOW TABLES FROM app")).map((r: Record<string, string>) => Object.values(r)[0]);
+  const tables = (await down.query('SHOW TABLES FROM app')).map((r: Record<string, string>) => Object.values(r)[0]);
   assert.deepEqual(tables.sort(), ['audit', 'customers'], 'tmp_ tables are blocked by the regex, users is renamed');
-  assert.deepEqual((await down.query('SELECT id, what FROM app.audit ORDER BY id')).map((r: { id: string; what: string }) => `${r.id}${r.what}`), ['1x', '2y', '3Z', '4w'],
-    'deletes on app.audit are ignored, inserts and updates applied');
+  assert.deepEqual(
+    (await down.query('SELECT id, what FROM app.audit ORDER BY id')).map(
+      (r: { id: string; what: string }) => `${r.id}${r.what}`,
+    ),
+    ['1x', '2y', '3Z', '4w'],
+    'deletes on app.audit are ignored, inserts and updates applied',
+  );
 });

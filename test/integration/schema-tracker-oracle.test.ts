@@ -14,7 +14,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import type { Connection } from 'mysql2/promise';
 import { startMariaDB, type MariaDBInstance } from '../harness/index.ts';
-import { CORPUS, GOLDEN_URL, SERVER_DEFAULT, formatGolden, parseGolden, renderTracker } from '../unit/schema-tracker-corpus.ts';
+import {
+  CORPUS,
+  GOLDEN_URL,
+  SERVER_DEFAULT,
+  formatGolden,
+  parseGolden,
+  renderTracker,
+} from '../unit/schema-tracker-corpus.ts';
 import { SchemaTracker, type SchemaTrackerOptions, type TableName } from '../../src/schema/model.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { INFO_SCHEMA_QUERIES, trackerFromInfoSchema, type InfoSchemaRow } from '../../src/schema/from-server.ts';
@@ -44,20 +51,41 @@ async function rows(conn: Connection, sql: string): Promise<InfoSchemaRow[]> {
 
 /** The whole server as a tracker, built only from information_schema (what the agent does at snapshot time). */
 async function serverModel(conn: Connection, opts: SchemaTrackerOptions = SERVER_DEFAULT): Promise<SchemaTracker> {
-  return trackerFromInfoSchema({
-    schemata: await rows(conn, `${INFO_SCHEMA_QUERIES.schemata} WHERE SCHEMA_NAME NOT IN ${SYSTEM}`),
-    tables: await rows(conn, `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES
-      WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA NOT IN ${SYSTEM}`),
-    columns: await rows(conn, `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE,
-      EXTRA, IS_GENERATED, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT, COLUMN_DEFAULT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA NOT IN ${SYSTEM}`),
-    statistics: await rows(conn, `SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE
-      FROM information_schema.STATISTICS WHERE TABLE_SCHEMA NOT IN ${SYSTEM}`),
-  }, opts);
+  return trackerFromInfoSchema(
+    {
+      schemata: await rows(conn, `${INFO_SCHEMA_QUERIES.schemata} WHERE SCHEMA_NAME NOT IN ${SYSTEM}`),
+      tables: await rows(
+        conn,
+        `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES
+      WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA NOT IN ${SYSTEM}`,
+      ),
+      columns: await rows(
+        conn,
+        `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE,
+      EXTRA, IS_GENERATED, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT, COLUMN_DEFAULT, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA NOT IN ${SYSTEM}`,
+      ),
+      statistics: await rows(
+        conn,
+        `SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE
+      FROM information_schema.STATISTICS WHERE TABLE_SCHEMA NOT IN ${SYSTEM}`,
+      ),
+    },
+    opts,
+  );
 }
 
 /** Each column's canonical DEFAULT and AUTO_INCREMENT (src/schema/default-value.ts), by column. */
 function defaults(t: SchemaTracker): Map<string, string> {
-  return new Map(t.tables().flatMap((tb) => tb.columns.map((col) => [`${tb.schema}.${tb.table}.${col.name}`, `${col.default ?? '-'}${col.autoIncrement ? ' ai' : ''}`] as const)));
+  return new Map(
+    t
+      .tables()
+      .flatMap((tb) =>
+        tb.columns.map(
+          (col) =>
+            [`${tb.schema}.${tb.table}.${col.name}`, `${col.default ?? '-'}${col.autoIncrement ? ' ai' : ''}`] as const,
+        ),
+      ),
+  );
 }
 
 /** Columns whose defaults differ, leaving out temporal literals, which are not normalised (documented). */
@@ -67,7 +95,12 @@ function defaultsDiffer(tracked: SchemaTracker, server: SchemaTracker): string[]
   const temporalLiteral = (t: SchemaTracker, key: string): boolean => {
     const [s, tb, c] = key.split('.');
     const col = t.get(s!, tb!)?.columns.find((x) => x.name === c);
-    return col !== undefined && ['date', 'datetime', 'timestamp', 'time'].includes(col.dataType) && col.default !== undefined && !col.default.startsWith('(');
+    return (
+      col !== undefined &&
+      ['date', 'datetime', 'timestamp', 'time'].includes(col.dataType) &&
+      col.default !== undefined &&
+      !col.default.startsWith('(')
+    );
   };
   return [...new Set([...a.keys(), ...b.keys()])]
     .filter((k) => !temporalLiteral(tracked, k) && !temporalLiteral(server, k) && a.get(k) !== b.get(k))
@@ -86,7 +119,9 @@ async function reload(conn: Connection, tracker: SchemaTracker, names: TableName
 
 for (const c of CORPUS) {
   test(c.name, async () => {
-    for (const r of await db.query(`SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ${SYSTEM}`)) {
+    for (const r of await db.query(
+      `SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ${SYSTEM}`,
+    )) {
       await db.query(`DROP DATABASE \`${r.s}\``);
     }
     await db.query('CREATE DATABASE db');
@@ -109,11 +144,20 @@ for (const c of CORPUS) {
         const server = renderTracker(serverTracker);
         assert.deepEqual(renderTracker(tracker), server, `model differs from MariaDB after statement ${i}: ${sql}`);
         // DEFAULT and AUTO_INCREMENT (kept for the binlog event filter, not in the golden file): canonical forms agree.
-        assert.deepEqual(defaultsDiffer(tracker, serverTracker), [], `DEFAULT/AUTO_INCREMENT differ from MariaDB after statement ${i}: ${sql}`);
+        assert.deepEqual(
+          defaultsDiffer(tracker, serverTracker),
+          [],
+          `DEFAULT/AUTO_INCREMENT differ from MariaDB after statement ${i}: ${sql}`,
+        );
       }
       const final = renderTracker(await serverModel(conn));
       observed.set(c.name, final);
-      if (!update) assert.deepEqual(golden.get(c.name), final, 'golden file differs from the server: review, then UPDATE_GOLDEN=1');
+      if (!update)
+        assert.deepEqual(
+          golden.get(c.name),
+          final,
+          'golden file differs from the server: review, then UPDATE_GOLDEN=1',
+        );
     } finally {
       await conn.end();
     }

@@ -13,8 +13,12 @@ import { startCluster, startTask, status, taskYaml, type Cluster } from './helpe
 import { waitShardSynced } from './shard-fixtures.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster({ upstreams: 2 }); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster({ upstreams: 2 });
+});
+after(async () => {
+  await c?.stop();
+});
 
 const TASK = `shard-mode: pessimistic
 mysql-instances:
@@ -44,25 +48,41 @@ routes:
 async function insertRows(up: MariaDBInstance, table: string, from: number, n: number, withC1: boolean): Promise<void> {
   for (let i = 0; i < n; i += 500) {
     const vals: string[] = [];
-    for (let j = i; j < Math.min(n, i + 500); j++) vals.push(withC1 ? `(${from + j}, 'r${from + j}', ${j % 7})` : `(${from + j}, 'r${from + j}')`);
+    for (let j = i; j < Math.min(n, i + 500); j++)
+      vals.push(withC1 ? `(${from + j}, 'r${from + j}', ${j % 7})` : `(${from + j}, 'r${from + j}')`);
     await up.query(`INSERT INTO shard.${table} (id, name${withC1 ? ', c1' : ''}) VALUES ${vals.join(',')}`);
   }
 }
 
 async function union(tables: [MariaDBInstance, string][]): Promise<string[]> {
   const out: string[] = [];
-  for (const [up, t] of tables) for (const r of await up.query(`SELECT id, name, c1 FROM shard.${t}`)) out.push(JSON.stringify([String(r.id), r.name, r.c1 === null ? null : String(r.c1)]));
+  for (const [up, t] of tables)
+    for (const r of await up.query(`SELECT id, name, c1 FROM shard.${t}`))
+      out.push(JSON.stringify([String(r.id), r.name, r.c1 === null ? null : String(r.c1)]));
   return out.sort();
 }
 
-test('two targets\' locks resolve while one replay is in progress: no row of either target is lost', { timeout: 300_000 }, async () => {
+test("two targets' locks resolve while one replay is in progress: no row of either target is lost", {
+  timeout: 300_000,
+}, async () => {
   const [up1, up2] = c.sb.upstreams as [MariaDBInstance, MariaDBInstance];
   const ddl = (t: string) => `CREATE TABLE shard.${t} (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL)`;
   await up1.query(`DROP DATABASE IF EXISTS shard; CREATE DATABASE shard; ${ddl('a1')}; ${ddl('a2')}; ${ddl('b1')}`);
   await up2.query(`DROP DATABASE IF EXISTS shard; CREATE DATABASE shard; ${ddl('a3')}; ${ddl('b2')}`);
-  for (const [up, t, base] of [[up1, 'a1', 1e6], [up1, 'a2', 2e6], [up1, 'b1', 3e6], [up2, 'a3', 4e6], [up2, 'b2', 5e6]] as const) await insertRows(up, t, base, 100, false);
+  for (const [up, t, base] of [
+    [up1, 'a1', 1e6],
+    [up1, 'a2', 2e6],
+    [up1, 'b1', 3e6],
+    [up2, 'a3', 4e6],
+    [up2, 'b2', 5e6],
+  ] as const)
+    await insertRows(up, t, base, 100, false);
   await startTask(c, taskYaml('inter', c.sb.downstream, TASK));
-  await waitFor(async () => (await status(c, 'inter')).sources.every((s) => s.unit === 'sync' && s.sync?.caughtUp), 120_000, 'task in sync');
+  await waitFor(
+    async () => (await status(c, 'inter')).sources.every((s) => s.unit === 'sync' && s.sync?.caughtUp),
+    120_000,
+    'task in sync',
+  );
 
   // Source 1: both shards of A reach ADD COLUMN, then many held rows of A, then B's shard reaches ADD COLUMN, then
   // more rows of both targets.
@@ -72,11 +92,21 @@ test('two targets\' locks resolve while one replay is in progress: no row of eit
   await up1.query('ALTER TABLE shard.b1 ADD COLUMN c1 INT NULL');
   await insertRows(up1, 'a1', 1_200_000, 2_000, true);
   await insertRows(up1, 'b1', 3_100_000, 2_000, true);
-  await waitFor(async () => {
-    const locks = await c.coord.list<{ task?: string; shards?: Record<string, { reached?: boolean }> }>(Bucket.locks);
-    const reached = locks.filter((l) => l.value?.task === 'inter').flatMap((l) => Object.entries(l.value.shards ?? {}).filter(([, s]) => s.reached).map(([k]) => k));
-    return reached.length === 3;
-  }, 60_000, 'source 1 reached both locks (a1, a2, b1)');
+  await waitFor(
+    async () => {
+      const locks = await c.coord.list<{ task?: string; shards?: Record<string, { reached?: boolean }> }>(Bucket.locks);
+      const reached = locks
+        .filter((l) => l.value?.task === 'inter')
+        .flatMap((l) =>
+          Object.entries(l.value.shards ?? {})
+            .filter(([, s]) => s.reached)
+            .map(([k]) => k),
+        );
+      return reached.length === 3;
+    },
+    60_000,
+    'source 1 reached both locks (a1, a2, b1)',
+  );
 
   // Source 2 completes lock A, then lock B right after: B resolves while source 1 replays A's 20,000 held rows.
   await up2.query('ALTER TABLE shard.a3 ADD COLUMN c1 INT NULL; ALTER TABLE shard.b2 ADD COLUMN c1 INT NULL');
@@ -85,10 +115,23 @@ test('two targets\' locks resolve while one replay is in progress: no row of eit
 
   await waitShardSynced(c, 'inter');
   const down = c.sb.downstream;
-  const got = async (t: string) => (await down.query(`SELECT id, name, c1 FROM inter.${t}`)).map((r: Record<string, unknown>) => JSON.stringify([String(r.id), r.name, r.c1 === null ? null : String(r.c1)])).sort();
-  const wantA = await union([[up1, 'a1'], [up1, 'a2'], [up2, 'a3']]);
+  const got = async (t: string) =>
+    (await down.query(`SELECT id, name, c1 FROM inter.${t}`))
+      .map((r: Record<string, unknown>) => JSON.stringify([String(r.id), r.name, r.c1 === null ? null : String(r.c1)]))
+      .sort();
+  const wantA = await union([
+    [up1, 'a1'],
+    [up1, 'a2'],
+    [up2, 'a3'],
+  ]);
   const gotA = await got('a');
   assert.equal(gotA.length, wantA.length, `target a: ${gotA.length} rows downstream, ${wantA.length} in the shards`);
   assert.deepEqual(gotA, wantA);
-  assert.deepEqual(await got('b'), await union([[up1, 'b1'], [up2, 'b2']]));
+  assert.deepEqual(
+    await got('b'),
+    await union([
+      [up1, 'b1'],
+      [up2, 'b2'],
+    ]),
+  );
 });

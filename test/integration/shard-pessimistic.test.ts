@@ -9,24 +9,38 @@ import assert from 'node:assert/strict';
 import { runShardScenario, shardDml, startShardTask, unionRows, waitShardSynced } from './shard-fixtures.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster({ upstreams: 2 }); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster({ upstreams: 2 });
+});
+after(async () => {
+  await c?.stop();
+});
 
-test('pessimistic shard merge: 2 sources x 2 tables, DDL at different moments, union of rows downstream', { timeout: 300_000 }, async () => {
+test('pessimistic shard merge: 2 sources x 2 tables, DDL at different moments, union of rows downstream', {
+  timeout: 300_000,
+}, async () => {
   await runShardScenario(c, 'merge');
 });
 
-test('back-to-back DDLs on every shard: each round completes (a source releases its own shards of the last round before reaching the next)', { timeout: 300_000 }, async () => {
+test('back-to-back DDLs on every shard: each round completes (a source releases its own shards of the last round before reaching the next)', {
+  timeout: 300_000,
+}, async () => {
   const shards = await startShardTask(c, 'b2b');
   for (const s of shards) {
-    await s.up.query(`ALTER TABLE shard.${s.table} ADD COLUMN c1 INT NULL; ALTER TABLE shard.${s.table} ADD INDEX idx_c1 (c1); ALTER TABLE shard.${s.table} MODIFY COLUMN name VARCHAR(60) NOT NULL`);
+    await s.up.query(
+      `ALTER TABLE shard.${s.table} ADD COLUMN c1 INT NULL; ALTER TABLE shard.${s.table} ADD INDEX idx_c1 (c1); ALTER TABLE shard.${s.table} MODIFY COLUMN name VARCHAR(60) NOT NULL`,
+    );
     s.cols.push('c1');
     await shardDml(s, 10);
   }
   for (const s of shards) await shardDml(s, 10);
   await waitShardSynced(c, 'b2b');
-  const got = (await c.sb.downstream.query('SELECT id, name, c1 FROM b2b.t')).map((r: Record<string, unknown>) => JSON.stringify(Object.values(r).map((v) => (v === null ? null : String(v))))).sort();
+  const got = (await c.sb.downstream.query('SELECT id, name, c1 FROM b2b.t'))
+    .map((r: Record<string, unknown>) => JSON.stringify(Object.values(r).map((v) => (v === null ? null : String(v)))))
+    .sort();
   assert.deepEqual(got, await unionRows(shards, ['id', 'name', 'c1']));
-  const idx = await c.sb.downstream.query(`SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'b2b' AND TABLE_NAME = 't' ORDER BY INDEX_NAME`);
+  const idx = await c.sb.downstream.query(
+    `SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'b2b' AND TABLE_NAME = 't' ORDER BY INDEX_NAME`,
+  );
   assert.deepEqual(idx.map((r: Record<string, unknown>) => String(r.INDEX_NAME)).sort(), ['PRIMARY', 'idx_c1']);
 });

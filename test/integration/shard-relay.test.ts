@@ -16,7 +16,9 @@ before(async () => {
     await waitRelayRunning(c, `source${i + 1}`);
   }
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  await c?.stop();
+});
 
 test('pessimistic shard merge reading relay logs: union of rows downstream', { timeout: 300_000 }, async () => {
   await runShardScenario(c, 'relaymerge');

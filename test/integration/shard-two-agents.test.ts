@@ -15,7 +15,15 @@ import { sourceYaml, startAgent, writeTemp, type AgentProcess } from '../harness
 import { startCluster, type Cluster } from './helpers.ts';
 import { runShardScenario } from './shard-fixtures.ts';
 
-const POINTS = ['shard-reached', 'shard-held', 'shard-executing', 'shard-executed', 'shard-done', 'shard-released', 'shard-replaying'];
+const POINTS = [
+  'shard-reached',
+  'shard-held',
+  'shard-executing',
+  'shard-executed',
+  'shard-done',
+  'shard-released',
+  'shard-replaying',
+];
 const once = join(mkdtempSync(join(tmpdir(), 'tsdm-fault2-')), 'fired');
 const env = { TSDM_FAULT_CRASH_AT: POINTS.join(','), TSDM_FAULT_ONCE_FILE: once };
 
@@ -26,22 +34,42 @@ before(async () => {
   agent2 = startAgent({ name: 'agent-2', nats: c.sb.nats.url, env });
   await agent2.ready();
   for (const [i, up] of c.sb.upstreams.entries()) {
-    const r = await c.ctl(['operate-source', 'create', writeTemp(`s${i + 1}.yaml`, sourceYaml(`source${i + 1}`, up)), '-w', `agent-${i + 1}`]);
+    const r = await c.ctl([
+      'operate-source',
+      'create',
+      writeTemp(`s${i + 1}.yaml`, sourceYaml(`source${i + 1}`, up)),
+      '-w',
+      `agent-${i + 1}`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
   }
-  await waitFor(async () => {
-    const b = await c.coord.list<BoundRecord>(Bucket.bounds);
-    return b.length === 2 && b.every((e) => e.value.agent === `agent-${e.value.sourceId.slice(-1)}`);
-  }, 30_000, 'source1 on agent-1, source2 on agent-2');
+  await waitFor(
+    async () => {
+      const b = await c.coord.list<BoundRecord>(Bucket.bounds);
+      return b.length === 2 && b.every((e) => e.value.agent === `agent-${e.value.sourceId.slice(-1)}`);
+    },
+    30_000,
+    'source1 on agent-1, source2 on agent-2',
+  );
 });
-after(async () => { await agent2?.stop(); await c?.stop(); });
+after(async () => {
+  await agent2?.stop();
+  await c?.stop();
+});
 
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-test('two agents share one lock; SIGKILL at every protocol step on either of them: the lock completes and data converges', { timeout: 600_000 }, async () => {
+test('two agents share one lock; SIGKILL at every protocol step on either of them: the lock completes and data converges', {
+  timeout: 600_000,
+}, async () => {
   let restarts = 0;
   const busy = new Set<AgentProcess>();
   const dog = setInterval(() => {
@@ -49,7 +77,10 @@ test('two agents share one lock; SIGKILL at every protocol step on either of the
       if (busy.has(a) || alive(a.pid())) continue;
       busy.add(a);
       restarts++;
-      void a.restart().then(() => a.ready()).finally(() => busy.delete(a));
+      void a
+        .restart()
+        .then(() => a.ready())
+        .finally(() => busy.delete(a));
     }
   }, 200);
   try {

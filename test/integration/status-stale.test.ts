@@ -11,12 +11,25 @@ import { waitFor } from '../harness/index.ts';
 import { startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster(); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
 
 const body = `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["stale"]\n`;
 
-interface JsonSync { state: string; staleReason?: string; caughtUp: boolean; lagSeconds: number | null; rowsPerSecond: number | null; synced?: { name: string; pos: number }; master?: { name: string; pos: number }; masterRaised: boolean }
+interface JsonSync {
+  state: string;
+  staleReason?: string;
+  caughtUp: boolean;
+  lagSeconds: number | null;
+  rowsPerSecond: number | null;
+  synced?: { name: string; pos: number };
+  master?: { name: string; pos: number };
+  masterRaised: boolean;
+}
 
 async function assertStale(task: string, reason: string): Promise<void> {
   const j = await c.ctl(['query-status', task, '--json']);
@@ -32,7 +45,13 @@ async function assertStale(task: string, reason: string): Promise<void> {
   const text = await c.ctl(['query-status', task]);
   assert.equal(text.code, 0, text.stderr);
   const line = text.stdout.split('\n').find((l) => /^\s+sync/.test(l)) ?? '';
-  assert.match(line, new RegExp(`sync \\(not running: ${reason}; last report\\): applied binlog\\.\\d+:\\d+ {2}master binlog\\.\\d+:\\d+.* {2}lag unknown`), text.stdout);
+  assert.match(
+    line,
+    new RegExp(
+      `sync \\(not running: ${reason}; last report\\): applied binlog\\.\\d+:\\d+ {2}master binlog\\.\\d+:\\d+.* {2}lag unknown`,
+    ),
+    text.stdout,
+  );
   assert.doesNotMatch(text.stdout, /\[synced\]|lag 0s|rows\/s|catching up/, text.stdout);
   // The agent's own record agrees: not caught up, no rate.
   const rec = (await c.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(task, 'source1')))!.value;
@@ -40,20 +59,37 @@ async function assertStale(task: string, reason: string): Promise<void> {
   assert.equal(rec.sync?.rowsPerSecond, 0);
 }
 
-test('a task paused by a DDL the downstream rejects, and one paused by the user, show no caught-up, lag 0 or rate', { timeout: 240_000 }, async () => {
+test('a task paused by a DDL the downstream rejects, and one paused by the user, show no caught-up, lag 0 or rate', {
+  timeout: 240_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
-  await up.query('CREATE DATABASE stale; CREATE TABLE stale.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO stale.t VALUES (1, "a")');
+  await up.query(
+    'CREATE DATABASE stale; CREATE TABLE stale.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO stale.t VALUES (1, "a")',
+  );
   await startTask(c, taskYaml('stale-err', down, body));
   await waitSynced(c, 'stale-err');
   // Rows applied while in sync (a rate to report), then caught up: the record says caughtUp, lag 0.
-  await up.query(`INSERT INTO stale.t VALUES ${Array.from({ length: 3000 }, (_, i) => `(${i + 10}, 'r${i}')`).join(',')}`);
+  await up.query(
+    `INSERT INTO stale.t VALUES ${Array.from({ length: 3000 }, (_, i) => `(${i + 10}, 'r${i}')`).join(',')}`,
+  );
   await waitSynced(c, 'stale-err');
-  await waitFor(async () => (await c.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus('stale-err', 'source1')))?.value.sync?.caughtUp === true, 30_000, 'caught up reported');
+  await waitFor(
+    async () =>
+      (await c.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus('stale-err', 'source1')))?.value.sync
+        ?.caughtUp === true,
+    30_000,
+    'caught up reported',
+  );
   // The downstream has the column already: the upstream's ADD COLUMN is rejected and pauses the task.
   await down.query('ALTER TABLE stale.t ADD COLUMN c INT');
   await up.query('ALTER TABLE stale.t ADD COLUMN c INT');
-  await waitStage(c, 'stale-err', (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.code === 'TSDM-30003', 'paused on the DDL');
+  await waitStage(
+    c,
+    'stale-err',
+    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.code === 'TSDM-30003',
+    'paused on the DDL',
+  );
   await assertStale('stale-err', 'Paused');
   const w = await c.ctl(['query-status', 'stale-err', '--wait-for', 'synced', '--timeout', '5']);
   assert.equal(w.code, 1, 'a subtask paused by an error will not become synced');
@@ -62,9 +98,25 @@ test('a task paused by a DDL the downstream rejects, and one paused by the user,
 
   // Paused by the user right after it was caught up.
   await up.query('CREATE TABLE stale.u (id INT PRIMARY KEY); INSERT INTO stale.u VALUES (1)');
-  await startTask(c, taskYaml('stale-user', down, body.replace('do-dbs: ["stale"]', 'do-dbs: ["stale"]\n    do-tables:\n      - db-name: "stale"\n        tbl-name: "u"')));
+  await startTask(
+    c,
+    taskYaml(
+      'stale-user',
+      down,
+      body.replace(
+        'do-dbs: ["stale"]',
+        'do-dbs: ["stale"]\n    do-tables:\n      - db-name: "stale"\n        tbl-name: "u"',
+      ),
+    ),
+  );
   await waitSynced(c, 'stale-user');
-  await waitFor(async () => (await c.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus('stale-user', 'source1')))?.value.sync?.caughtUp === true, 30_000, 'caught up reported');
+  await waitFor(
+    async () =>
+      (await c.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus('stale-user', 'source1')))?.value.sync
+        ?.caughtUp === true,
+    30_000,
+    'caught up reported',
+  );
   assert.equal((await c.ctl(['pause-task', 'stale-user'])).code, 0);
   await waitStage(c, 'stale-user', (s) => s.sources[0]!.stage === 'Paused', 'paused by the user');
   await assertStale('stale-user', 'Paused');

@@ -25,7 +25,8 @@ const TABLE = `CREATE TABLE IF NOT EXISTS types.t (
   gv INT AS (i + 1) VIRTUAL, gs VARCHAR(120) AS (CONCAT(vc, '!')) STORED
 ) DEFAULT CHARSET=utf8mb4`;
 
-const COLS = 'id,ti,tu,si,mi,mu,i,iu,bi,bu,d1,d2,d3,f,db,b1,b64,b9,dt,tm,tm0,dtm,dtm0,ts,y,c,vc,tx,lt,lt2,bn,vb,bl,mb,e,s,j';
+const COLS =
+  'id,ti,tu,si,mi,mu,i,iu,bi,bu,d1,d2,d3,f,db,b1,b64,b9,dt,tm,tm0,dtm,dtm0,ts,y,c,vc,tx,lt,lt2,bn,vb,bl,mb,e,s,j';
 const ROWS = (base: number) => [
   `(${base + 1},-128,255,-32768,-8388608,16777215,-2147483648,4294967295,-9223372036854775808,18446744073709551615,
     '-99999999999999999999999999999999999.999999999999999999999999999999','9999999999','0.99999',
@@ -56,22 +57,41 @@ before(async () => {
   agent = startAgent({ name: 'tz-agent', nats: nats.url, env: { TZ: 'America/Sao_Paulo' } });
   await agent.ready();
   coord = await Coord.connect({ servers: nats.url, cluster: 'dm' });
-  c = { sb: { upstreams: [up], downstream: down, nats, stop: async () => undefined }, agent, coord, ctl: (a) => dmctl(nats.url, a), stop: async () => undefined };
+  c = {
+    sb: { upstreams: [up], downstream: down, nats, stop: async () => undefined },
+    agent,
+    coord,
+    ctl: (a) => dmctl(nats.url, a),
+    stop: async () => undefined,
+  };
   const r = await c.ctl(['operate-source', 'create', writeTemp('tz.yaml', sourceYaml('source1', up))]);
   assert.equal(r.code, 0, r.stderr);
 });
-after(async () => { await agent?.stop(); await coord?.close(); await Promise.all([up?.stop(), down?.stop(), nats?.stop()]); });
+after(async () => {
+  await agent?.stop();
+  await coord?.close();
+  await Promise.all([up?.stop(), down?.stop(), nats?.stop()]);
+});
 
 async function insert(base: number): Promise<void> {
   // A permissive sql_mode so zero dates are allowed, as a legacy application would have them.
-  await up.query(`SET SESSION sql_mode = ''; SET SESSION time_zone = '+03:00'; INSERT INTO types.t (${COLS}) VALUES ${ROWS(base).join(',')}`);
+  await up.query(
+    `SET SESSION sql_mode = ''; SET SESSION time_zone = '+03:00'; INSERT INTO types.t (${COLS}) VALUES ${ROWS(base).join(',')}`,
+  );
 }
 
 test('every type survives dump/load and sync exactly, across time zones', { timeout: 240_000 }, async () => {
   await up.query('CREATE DATABASE types');
   await up.query(TABLE);
   await insert(0);
-  await startTask(c, taskYaml('types', down, 'timezone: "-03:30"\nmysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["types"]\n'));
+  await startTask(
+    c,
+    taskYaml(
+      'types',
+      down,
+      'timezone: "-03:30"\nmysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["types"]\n',
+    ),
+  );
   await waitSynced(c, 'types');
   let r = await compareTables(up, { schema: 'types', table: 't' }, down, { schema: 'types', table: 't' });
   assert.ok(r.equal, `dump/load: ${r.diffs.join('\n')}`);

@@ -10,8 +10,12 @@ import { waitFor } from '../harness/index.ts';
 import { assertSame, startCluster, startTask, status, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
-before(async () => { c = await startCluster(); });
-after(async () => { await c?.stop(); });
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
 
 /** The downstream connections tsdm registered for its sources (checkpoint.ts `register`) that are open now. */
 async function tsdmConnections(): Promise<number[]> {
@@ -20,11 +24,20 @@ async function tsdmConnections(): Promise<number[]> {
   return (rows as { id: number | string }[]).map((r) => Number(r.id));
 }
 
-test('killed downstream connections during sync: writers reconnect, no error, data equal', { timeout: 120_000 }, async () => {
+test('killed downstream connections during sync: writers reconnect, no error, data equal', {
+  timeout: 120_000,
+}, async () => {
   const up = c.sb.upstreams[0]!;
   await up.query(`CREATE DATABASE wr; CREATE TABLE wr.t (id INT PRIMARY KEY, v INT, s VARCHAR(30));
     INSERT INTO wr.t SELECT seq, seq, CONCAT('s', seq) FROM mysql.seq_1_to_2000`);
-  await startTask(c, taskYaml('wr', c.sb.downstream, 'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    syncer-thread: 4\nblock-allow-list:\n  b:\n    do-dbs: ["wr"]\n'));
+  await startTask(
+    c,
+    taskYaml(
+      'wr',
+      c.sb.downstream,
+      'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    syncer-thread: 4\nblock-allow-list:\n  b:\n    do-dbs: ["wr"]\n',
+    ),
+  );
   await waitSynced(c, 'wr');
   let running = true;
   let txns = 0;
@@ -33,19 +46,30 @@ test('killed downstream connections during sync: writers reconnect, no error, da
     try {
       for (let i = 0; running && i < 100_000; i++) {
         await conn.query(`INSERT INTO wr.t VALUES (${100_000 + i}, ${i}, 'new') ON DUPLICATE KEY UPDATE v = v + 1`);
-        await conn.query(`UPDATE wr.t SET v = v + 1, s = 'u${i}' WHERE id = ${1 + (i * 37) % 2000}`);
+        await conn.query(`UPDATE wr.t SET v = v + 1, s = 'u${i}' WHERE id = ${1 + ((i * 37) % 2000)}`);
         txns++;
       }
-    } finally { await conn.end(); }
+    } finally {
+      await conn.end();
+    }
   })();
   let killed = 0;
   for (let round = 0; round < 5; round++) {
     // Between kills: the upstream writer goes on, and tsdm has its writers (4) and checkpoint connection open again.
     const before = txns;
     let ids: number[] = [];
-    await waitFor(async () => { ids = await tsdmConnections(); return txns >= before + 20 && ids.length >= 5; }, 60_000,
-      () => `round ${round}: tsdm's downstream connections open again (${ids.length} of 5)`);
-    for (const id of ids) { await c.sb.downstream.query(`KILL CONNECTION ${id}`).catch(() => undefined); killed++; }
+    await waitFor(
+      async () => {
+        ids = await tsdmConnections();
+        return txns >= before + 20 && ids.length >= 5;
+      },
+      60_000,
+      () => `round ${round}: tsdm's downstream connections open again (${ids.length} of 5)`,
+    );
+    for (const id of ids) {
+      await c.sb.downstream.query(`KILL CONNECTION ${id}`).catch(() => undefined);
+      killed++;
+    }
   }
   running = false;
   await writer;
@@ -53,6 +77,10 @@ test('killed downstream connections during sync: writers reconnect, no error, da
   await waitSynced(c, 'wr');
   const s = (await status(c, 'wr')).sources[0]!;
   assert.equal(s.stage, 'Running');
-  assert.deepEqual([...(s.error ? [s.error] : []), ...(s.recentErrors ?? [])].map((e) => `${e.code} ${e.message}`), [], `no errors after ${killed} kills`);
+  assert.deepEqual(
+    [...(s.error ? [s.error] : []), ...(s.recentErrors ?? [])].map((e) => `${e.code} ${e.message}`),
+    [],
+    `no errors after ${killed} kills`,
+  );
   await assertSame(up, c.sb.downstream, [{ up: ['wr', 't'] }]);
 });

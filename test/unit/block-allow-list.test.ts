@@ -23,73 +23,258 @@ function apply(r: BlockAllowRule | undefined, input: T[], caseSensitive = false)
 
 // The cases of DM's TestFilterOnSchema / TestCaseSensitiveApply (tidb-tools pkg/filter filter_test.go).
 test('no rules: everything passes', () => {
-  assert.deepEqual(apply(undefined, [['foo', 'bar'], ['foo', '']]), [['foo', 'bar'], ['foo', '']]);
-  assert.deepEqual(apply(rule({}), [['foo', 'bar'], ['foo', '']]), [['foo', 'bar'], ['foo', '']]);
+  assert.deepEqual(
+    apply(undefined, [
+      ['foo', 'bar'],
+      ['foo', ''],
+    ]),
+    [
+      ['foo', 'bar'],
+      ['foo', ''],
+    ],
+  );
+  assert.deepEqual(
+    apply(rule({}), [
+      ['foo', 'bar'],
+      ['foo', ''],
+    ]),
+    [
+      ['foo', 'bar'],
+      ['foo', ''],
+    ],
+  );
 });
 
 test('do-dbs wins and ignore-dbs is not consulted when do-dbs is set', () => {
   const r = rule({ doDbs: ['foo'], ignoreDbs: ['foo'] });
-  assert.deepEqual(apply(r, [['foo', 'bar'], ['foo', ''], ['foo1', 'bar'], ['foo1', '']]), [['foo', 'bar'], ['foo', '']]);
+  assert.deepEqual(
+    apply(r, [
+      ['foo', 'bar'],
+      ['foo', ''],
+      ['foo1', 'bar'],
+      ['foo1', ''],
+    ]),
+    [
+      ['foo', 'bar'],
+      ['foo', ''],
+    ],
+  );
 });
 
 test('ignore-dbs alone', () => {
   const r = rule({ ignoreDbs: ['foo1'] });
-  assert.deepEqual(apply(r, [['foo', 'bar'], ['foo', ''], ['foo1', 'bar'], ['foo1', '']]), [['foo', 'bar'], ['foo', '']]);
+  assert.deepEqual(
+    apply(r, [
+      ['foo', 'bar'],
+      ['foo', ''],
+      ['foo1', 'bar'],
+      ['foo1', ''],
+    ]),
+    [
+      ['foo', 'bar'],
+      ['foo', ''],
+    ],
+  );
 });
 
 test('do-tables: only listed tables, schema-level names pass', () => {
   const r = rule({ doTbls: [['foo', 'bar1']] });
-  assert.deepEqual(apply(r, [['foo', 'bar'], ['foo', 'bar1'], ['foo', ''], ['fff', 'bar1']]), [['foo', 'bar1'], ['foo', '']]);
+  assert.deepEqual(
+    apply(r, [
+      ['foo', 'bar'],
+      ['foo', 'bar1'],
+      ['foo', ''],
+      ['fff', 'bar1'],
+    ]),
+    [
+      ['foo', 'bar1'],
+      ['foo', ''],
+    ],
+  );
 });
 
 test('ignore-tables without regex', () => {
   const r = rule({ ignoreTbls: [['foo', 'bar']] });
-  assert.deepEqual(apply(r, [['foo', 'bar'], ['foo', 'bar1'], ['foo', ''], ['fff', 'bar1']]), [['foo', 'bar1'], ['foo', ''], ['fff', 'bar1']]);
+  assert.deepEqual(
+    apply(r, [
+      ['foo', 'bar'],
+      ['foo', 'bar1'],
+      ['foo', ''],
+      ['fff', 'bar1'],
+    ]),
+    [
+      ['foo', 'bar1'],
+      ['foo', ''],
+      ['fff', 'bar1'],
+    ],
+  );
 });
 
 test('all regexes: do-dbs ~^foo, ignore-tables ~^foo / ~^sbtest-\\d', () => {
   const r = rule({ doDbs: ['~^foo'], ignoreTbls: [['~^foo', '~^sbtest-\\d']] });
-  assert.deepEqual(apply(r, [['foo', 'sbtest'], ['foo1', 'sbtest-1'], ['foo2', ''], ['fff', 'bar']]), [['foo', 'sbtest'], ['foo2', '']]);
+  assert.deepEqual(
+    apply(r, [
+      ['foo', 'sbtest'],
+      ['foo1', 'sbtest-1'],
+      ['foo2', ''],
+      ['fff', 'bar'],
+    ]),
+    [
+      ['foo', 'sbtest'],
+      ['foo2', ''],
+    ],
+  );
 });
 
 test('wildcards in ignore-dbs', () => {
   const r = rule({ ignoreDbs: ['foo[bar]', 'foo?', 'special\\'] });
-  assert.deepEqual(apply(r, [['foor', 'a'], ['foo[bar]', 'b'], ['fo', 'c'], ['foo?', 'd'], ['special\\', 'e']]), [['foo[bar]', 'b'], ['fo', 'c']]);
-  assert.deepEqual(apply(r, [['foor', 'a'], ['foo[bar]', 'b'], ['Fo', 'c'], ['foo?', 'd'], ['special\\', 'e']]), [['foo[bar]', 'b'], ['Fo', 'c']]);
+  assert.deepEqual(
+    apply(r, [
+      ['foor', 'a'],
+      ['foo[bar]', 'b'],
+      ['fo', 'c'],
+      ['foo?', 'd'],
+      ['special\\', 'e'],
+    ]),
+    [
+      ['foo[bar]', 'b'],
+      ['fo', 'c'],
+    ],
+  );
+  assert.deepEqual(
+    apply(r, [
+      ['foor', 'a'],
+      ['foo[bar]', 'b'],
+      ['Fo', 'c'],
+      ['foo?', 'd'],
+      ['special\\', 'e'],
+    ]),
+    [
+      ['foo[bar]', 'b'],
+      ['Fo', 'c'],
+    ],
+  );
 });
 
 test('regex rules, case-insensitive: everything but 5.5 is blocked', () => {
   const r = rule({ ignoreDbs: ['~^FOO'], ignoreTbls: [['~.*', '~FoO$']] });
-  const input: T[] = [['FOO1', 'a'], ['foo2', 'b'], ['BoO3', 'cFoO'], ['Foo4', 'dfoo'], ['5', '5']];
+  const input: T[] = [
+    ['FOO1', 'a'],
+    ['foo2', 'b'],
+    ['BoO3', 'cFoO'],
+    ['Foo4', 'dfoo'],
+    ['5', '5'],
+  ];
   assert.deepEqual(apply(r, input, false), [['5', '5']]);
 });
 
 test('regex rules, case-sensitive', () => {
   const r = rule({ ignoreDbs: ['~^FOO'], ignoreTbls: [['~.*', '~FoO$']] });
   assert.deepEqual(
-    apply(r, [['FOO1', 'a'], ['foo2', 'b'], ['BoO3', 'cFoo'], ['Foo4', 'dfoo'], ['5', '5']], true),
-    [['foo2', 'b'], ['BoO3', 'cFoo'], ['Foo4', 'dfoo'], ['5', '5']],
+    apply(
+      r,
+      [
+        ['FOO1', 'a'],
+        ['foo2', 'b'],
+        ['BoO3', 'cFoo'],
+        ['Foo4', 'dfoo'],
+        ['5', '5'],
+      ],
+      true,
+    ),
+    [
+      ['foo2', 'b'],
+      ['BoO3', 'cFoo'],
+      ['Foo4', 'dfoo'],
+      ['5', '5'],
+    ],
   );
   assert.deepEqual(
-    apply(r, [['FOO1', 'a'], ['foo2', 'b'], ['BoO3', 'cFoO'], ['Foo4', 'dfoo'], ['5', '5']], true),
-    [['foo2', 'b'], ['Foo4', 'dfoo'], ['5', '5']],
+    apply(
+      r,
+      [
+        ['FOO1', 'a'],
+        ['foo2', 'b'],
+        ['BoO3', 'cFoO'],
+        ['Foo4', 'dfoo'],
+        ['5', '5'],
+      ],
+      true,
+    ),
+    [
+      ['foo2', 'b'],
+      ['Foo4', 'dfoo'],
+      ['5', '5'],
+    ],
   );
   assert.equal(new BlockAllowList(r, true).allowTable('FOO', 'a'), false);
 });
 
 test('wildcard schema with regex table, and regex schema with wildcard table', () => {
   const a = rule({ ignoreTbls: [['a?b?', '~f[0-9]']] });
-  assert.deepEqual(apply(a, [['abbd', 'f1'], ['aaaa', 'f2'], ['5', '5'], ['abbc', 'fa']]), [['aaaa', 'f2'], ['5', '5'], ['abbc', 'fa']]);
-  assert.deepEqual(apply(a, [['abBd', 'f1'], ['aAAa', 'f2'], ['5', '5'], ['abbc', 'FA']]), [['aAAa', 'f2'], ['5', '5'], ['abbc', 'FA']]);
+  assert.deepEqual(
+    apply(a, [
+      ['abbd', 'f1'],
+      ['aaaa', 'f2'],
+      ['5', '5'],
+      ['abbc', 'fa'],
+    ]),
+    [
+      ['aaaa', 'f2'],
+      ['5', '5'],
+      ['abbc', 'fa'],
+    ],
+  );
+  assert.deepEqual(
+    apply(a, [
+      ['abBd', 'f1'],
+      ['aAAa', 'f2'],
+      ['5', '5'],
+      ['abbc', 'FA'],
+    ]),
+    [
+      ['aAAa', 'f2'],
+      ['5', '5'],
+      ['abbc', 'FA'],
+    ],
+  );
   const b = rule({ ignoreTbls: [['~t[0-8]', 'a??']] });
-  assert.deepEqual(apply(b, [['t1', 'a01'], ['t9', 'a02'], ['5', '5'], ['t9', 'a001']]), [['t9', 'a02'], ['5', '5'], ['t9', 'a001']]);
+  assert.deepEqual(
+    apply(b, [
+      ['t1', 'a01'],
+      ['t9', 'a02'],
+      ['5', '5'],
+      ['t9', 'a001'],
+    ]),
+    [
+      ['t9', 'a02'],
+      ['5', '5'],
+      ['t9', 'a001'],
+    ],
+  );
   const c = rule({ ignoreTbls: [['~t[0-8]', 'A??']] });
-  assert.deepEqual(apply(c, [['t1', 'a01'], ['t9', 'A02'], ['5', '5'], ['T9', 'a001']]), [['t9', 'A02'], ['5', '5'], ['T9', 'a001']]);
+  assert.deepEqual(
+    apply(c, [
+      ['t1', 'a01'],
+      ['t9', 'A02'],
+      ['5', '5'],
+      ['T9', 'a001'],
+    ]),
+    [
+      ['t9', 'A02'],
+      ['5', '5'],
+      ['T9', 'a001'],
+    ],
+  );
 });
 
 test('case sensitivity of wildcards', () => {
   const r = rule({ ignoreTbls: [['a*', 'A*']] });
-  const input: T[] = [['aB', 'Ab'], ['AaB', 'aab'], ['acB', 'Afb']];
+  const input: T[] = [
+    ['aB', 'Ab'],
+    ['AaB', 'aab'],
+    ['acB', 'Afb'],
+  ];
   assert.deepEqual(apply(r, input, true), [['AaB', 'aab']]);
   assert.deepEqual(apply(r, input, false), []);
   const bar = new BlockAllowList(rule({ doDbs: ['BAR'] }), false);
@@ -124,7 +309,15 @@ test('ignore-tables with a regex table name', () => {
 
 test('system schemas are always blocked, case-insensitively; meta schema on request', () => {
   const open = new BlockAllowList(undefined, true);
-  for (const s of ['mysql', 'MYSQL', 'information_schema', 'performance_schema', 'sys', 'dm_heartbeat', 'METRICS_SCHEMA']) {
+  for (const s of [
+    'mysql',
+    'MYSQL',
+    'information_schema',
+    'performance_schema',
+    'sys',
+    'dm_heartbeat',
+    'METRICS_SCHEMA',
+  ]) {
     assert.equal(open.allowTable(s, 't'), false, s);
     assert.equal(open.allowSchema(s), false, s);
   }

@@ -8,7 +8,11 @@ import { DmError, Errors } from '../../src/errors/index.ts';
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'tsdm-agent-cfg-'));
-  try { fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('defaults: host name, local NATS, cluster dm, data dir under ./.tsdm-data', () => {
@@ -27,8 +31,16 @@ test('defaults: host name, local NATS, cluster dm, data dir under ./.tsdm-data',
 test('precedence per field: flags > env > file > defaults', () => {
   withDir((dir) => {
     const file = join(dir, 'agent.yaml');
-    writeFileSync(file, 'name: from-file\nnats: nats://file:4222\ncluster: filecluster\ndata-dir: data\nlog-level: debug\nnats-user: fu\nnats-password: fp\n');
-    const env = { TSDM_NATS: 'nats://env:4222', TSDM_CLUSTER: 'envcluster', TSDM_LOG_LEVEL: '', TSDM_NATS_TOKEN: 'tok' };
+    writeFileSync(
+      file,
+      'name: from-file\nnats: nats://file:4222\ncluster: filecluster\ndata-dir: data\nlog-level: debug\nnats-user: fu\nnats-password: fp\n',
+    );
+    const env = {
+      TSDM_NATS: 'nats://env:4222',
+      TSDM_CLUSTER: 'envcluster',
+      TSDM_LOG_LEVEL: '',
+      TSDM_NATS_TOKEN: 'tok',
+    };
     const c = loadAgentConfig({ cluster: 'flagcluster', metricsAddr: ':9100' }, env, file);
     assert.equal(c.name, 'from-file');
     assert.equal(c.nats, 'nats://env:4222');
@@ -47,19 +59,25 @@ test('precedence per field: flags > env > file > defaults', () => {
 });
 
 test('bad flag: BadArguments; bad env: ConfigInvalid naming the variable', () => {
-  assert.throws(() => loadAgentConfig({ cluster: 'a.b' }, {}), (e: unknown) => {
-    assert.ok(e instanceof DmError);
-    assert.equal(e.code, Errors.BadArguments.code);
-    assert.equal(e.context.key, '--cluster');
-    return true;
-  });
-  assert.throws(() => loadAgentConfig({}, { TSDM_NATS: 'http://x:4222' }), (e: unknown) => {
-    assert.ok(e instanceof DmError);
-    assert.equal(e.code, Errors.ConfigInvalid.code);
-    assert.equal(e.context.key, 'TSDM_NATS');
-    assert.match(e.message, /nats:\/\/, tls:\/\//);
-    return true;
-  });
+  assert.throws(
+    () => loadAgentConfig({ cluster: 'a.b' }, {}),
+    (e: unknown) => {
+      assert.ok(e instanceof DmError);
+      assert.equal(e.code, Errors.BadArguments.code);
+      assert.equal(e.context.key, '--cluster');
+      return true;
+    },
+  );
+  assert.throws(
+    () => loadAgentConfig({}, { TSDM_NATS: 'http://x:4222' }),
+    (e: unknown) => {
+      assert.ok(e instanceof DmError);
+      assert.equal(e.code, Errors.ConfigInvalid.code);
+      assert.equal(e.context.key, 'TSDM_NATS');
+      assert.match(e.message, /nats:\/\/, tls:\/\//);
+      return true;
+    },
+  );
   assert.throws(() => loadAgentConfig({}, { TSDM_LOG_LEVEL: 'loud' }), /log level must be one of/);
 });
 
@@ -67,18 +85,31 @@ test('agent.yaml errors: unknown key with suggestion and line, bad value, unread
   withDir((dir) => {
     const file = join(dir, 'agent.yaml');
     writeFileSync(file, 'name: a1\ndatadir: /var/lib/tsdm\n');
-    assert.throws(() => loadAgentConfig({}, {}, file), (e: unknown) => {
-      assert.ok(e instanceof DmError);
-      assert.equal(e.code, Errors.ConfigUnknownKey.code);
-      assert.equal(e.context.file, file);
-      assert.equal(e.context.line, 2);
-      assert.equal(e.context.key, 'datadir');
-      assert.match(e.message, /did you mean "data-dir"/);
-      return true;
-    });
+    assert.throws(
+      () => loadAgentConfig({}, {}, file),
+      (e: unknown) => {
+        assert.ok(e instanceof DmError);
+        assert.equal(e.code, Errors.ConfigUnknownKey.code);
+        assert.equal(e.context.file, file);
+        assert.equal(e.context.line, 2);
+        assert.equal(e.context.key, 'datadir');
+        assert.match(e.message, /did you mean "data-dir"/);
+        return true;
+      },
+    );
     writeFileSync(file, 'name: a1\nmetrics-addr: everywhere\n');
-    assert.throws(() => loadAgentConfig({}, {}, file), (e: unknown) => e instanceof DmError && e.code === Errors.ConfigInvalid.code && e.context.line === 2 && e.context.key === 'metrics-addr');
-    assert.throws(() => loadAgentConfig({}, {}, join(dir, 'missing.yaml')), (e: unknown) => e instanceof DmError && e.code === Errors.ConfigFileRead.code);
+    assert.throws(
+      () => loadAgentConfig({}, {}, file),
+      (e: unknown) =>
+        e instanceof DmError &&
+        e.code === Errors.ConfigInvalid.code &&
+        e.context.line === 2 &&
+        e.context.key === 'metrics-addr',
+    );
+    assert.throws(
+      () => loadAgentConfig({}, {}, join(dir, 'missing.yaml')),
+      (e: unknown) => e instanceof DmError && e.code === Errors.ConfigFileRead.code,
+    );
   });
 });
 

@@ -27,16 +27,29 @@ function substitutePlaceholders(text: string): string {
 
 function confFiles(pattern: RegExp): string[] {
   if (!present) return [];
-  return readdirSync(ROOT).flatMap((c) => {
-    const dir = join(ROOT, c, 'conf');
-    return existsSync(dir) ? readdirSync(dir).filter((f) => pattern.test(f)).map((f) => join(dir, f)) : [];
-  }).sort();
+  return readdirSync(ROOT)
+    .flatMap((c) => {
+      const dir = join(ROOT, c, 'conf');
+      return existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => pattern.test(f))
+            .map((f) => join(dir, f))
+        : [];
+    })
+    .sort();
 }
 
 /** Does a concrete key path (`routes.r1.extract-table`) match an UNSUPPORTED_KEYS pattern (`routes.*.extract-table`)? */
 function isListedUnsupported(key: string): boolean {
   return UNSUPPORTED_KEYS.some((r) => {
-    const re = new RegExp('^' + r.key.replace(/[.+?^${}()|\\]/g, '\\$&').replace(/\\\.\*/g, '\\.[^.]+').replace(/\[\]/g, '\\[\\d+\\]') + '$');
+    const re = new RegExp(
+      '^' +
+        r.key
+          .replace(/[.+?^${}()|\\]/g, '\\$&')
+          .replace(/\\\.\*/g, '\\.[^.]+')
+          .replace(/\[\]/g, '\\[\\d+\\]') +
+        '$',
+    );
     return re.test(key);
   });
 }
@@ -59,17 +72,31 @@ test('every DM task file parses or names an unsupported key', { skip }, () => {
     const rel = f.slice(ROOT.length + 1);
     try {
       const { config, notes } = loadTaskConfig(substitutePlaceholders(readFileSync(f, 'utf8')), f);
-      const compat = notes.filter((n) => n.kind !== 'no-effect').map((n) => `\n         note: ${formatNote(n).slice(f.length + 1)}`).join('');
+      const compat = notes
+        .filter((n) => n.kind !== 'no-effect')
+        .map((n) => `\n         note: ${formatNote(n).slice(f.length + 1)}`)
+        .join('');
       console.log(`  ok   ${rel} (${config.taskMode}, ${config.subtasks.length} source(s))${compat}`);
     } catch (e) {
       assert.ok(e instanceof DmError, `${rel}: ${String(e)}`);
-      assert.equal(e.code, Errors.ConfigUnsupportedKey.code, `${rel} must parse or fail with ConfigUnsupportedKey:\n${e.format()}`);
-      assert.ok(e.context.key && isListedUnsupported(e.context.key), `${rel}: ${e.context.key} is not in UNSUPPORTED_KEYS`);
+      assert.equal(
+        e.code,
+        Errors.ConfigUnsupportedKey.code,
+        `${rel} must parse or fail with ConfigUnsupportedKey:\n${e.format()}`,
+      );
+      assert.ok(
+        e.context.key && isListedUnsupported(e.context.key),
+        `${rel}: ${e.context.key} is not in UNSUPPORTED_KEYS`,
+      );
       assert.equal(e.context.file, f);
       assert.ok((e.context.line ?? 0) > 0);
       failed.push(rel);
-      console.log(`  FAIL ${rel}: line ${e.context.line} ${e.context.key}: ${e.message.split(': ').slice(1).join(': ').split(' (also')[0]}`);
+      console.log(
+        `  FAIL ${rel}: line ${e.context.line} ${e.context.key}: ${e.message.split(': ').slice(1).join(': ').split(' (also')[0]}`,
+      );
     }
   }
-  console.log(`  ${files.length - failed.length}/${files.length} task files parse; the others need the features named above`);
+  console.log(
+    `  ${files.length - failed.length}/${files.length} task files parse; the others need the features named above`,
+  );
 });

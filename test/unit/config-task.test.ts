@@ -16,9 +16,17 @@ function lineOf(text: string, marker: string, after?: string): number {
 }
 
 /** Asserts the call throws a DmError with this code, located at file:line with this key path. */
-function expectError(fn: () => unknown, name: ErrorName, where: { line?: number; key: string; message?: RegExp }): DmError {
+function expectError(
+  fn: () => unknown,
+  name: ErrorName,
+  where: { line?: number; key: string; message?: RegExp },
+): DmError {
   let err: unknown;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err instanceof DmError, `expected DmError ${name}, got ${String(err)}`);
   assert.equal(err.code, Errors[name].code, `code: ${err.format()}`);
   assert.equal(err.context.file, FILE);
@@ -27,7 +35,12 @@ function expectError(fn: () => unknown, name: ErrorName, where: { line?: number;
   if (where.line !== undefined) assert.equal(err.context.line, where.line, `line: ${err.format()}`);
   if (where.message) assert.match(err.message, where.message);
   // The one-line form a user sees names file, line and key.
-  assert.match(err.format(), new RegExp(`\\[${err.code}\\] ${FILE}:${err.context.line}(:\\d+)? key ${where.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+  assert.match(
+    err.format(),
+    new RegExp(
+      `\\[${err.code}\\] ${FILE}:${err.context.line}(:\\d+)? key ${where.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `,
+    ),
+  );
   return err;
 }
 
@@ -66,7 +79,14 @@ test('minimal task gets DM defaults', () => {
   assert.deepEqual(s.filters, []);
   assert.deepEqual(s.dump, { threads: 4, rows: 10000, chunkFilesize: 64, skipTzUtc: true, where: '' });
   assert.deepEqual(s.load, { poolSize: 16, onDuplicate: 'replace' });
-  assert.deepEqual(s.sync, { workerCount: 16, batch: 100, safeMode: false, safeModeDuration: 60, compact: false, multipleRows: false });
+  assert.deepEqual(s.sync, {
+    workerCount: 16,
+    batch: 100,
+    safeMode: false,
+    safeModeDuration: 60,
+    compact: false,
+    multipleRows: false,
+  });
 });
 
 const FULL = `name: full
@@ -162,25 +182,67 @@ test('full task: rule resolution, overrides, inline units, normalised filters', 
   assert.equal(t.targetDatabase.port, 3306);
   // Strings keep their source text (DM decodes them as Go strings): no octal, no YAML 1.1 boolean.
   assert.equal(t.targetDatabase.password, '012345');
-  assert.deepEqual(t.targetDatabase.session, { tidb_disable_txn_auto_retry: 'off', sql_mode: 'ANSI_QUOTES', tidb_retry_limit: '10' });
+  assert.deepEqual(t.targetDatabase.session, {
+    tidb_disable_txn_auto_retry: 'off',
+    sql_mode: 'ANSI_QUOTES',
+    tidb_retry_limit: '10',
+  });
 
   const [a, b] = t.subtasks;
   assert.deepEqual(a!.meta, { binlogName: 'mysql-bin.000003', binlogPos: 1234, binlogGtid: '' });
-  assert.deepEqual(a!.routes.map((r) => r.name), ['r-table', 'r-schema']);
-  assert.deepEqual(a!.routes[0], { name: 'r-table', schemaPattern: 'shard_*', tablePattern: 't_?', targetSchema: 'merged', targetTable: 't' });
-  assert.deepEqual(a!.routes[1], { name: 'r-schema', schemaPattern: '~^shard_[0-9]+$', tablePattern: '', targetSchema: 'merged', targetTable: '' });
-  assert.deepEqual(a!.filters, [{ name: 'f1', schemaPattern: '*', tablePattern: '', events: ['create database', 'drop table', 'all dml'], sqlPattern: ['(?i)^DROP\\s+'], action: 'Ignore' }]);
+  assert.deepEqual(
+    a!.routes.map((r) => r.name),
+    ['r-table', 'r-schema'],
+  );
+  assert.deepEqual(a!.routes[0], {
+    name: 'r-table',
+    schemaPattern: 'shard_*',
+    tablePattern: 't_?',
+    targetSchema: 'merged',
+    targetTable: 't',
+  });
+  assert.deepEqual(a!.routes[1], {
+    name: 'r-schema',
+    schemaPattern: '~^shard_[0-9]+$',
+    tablePattern: '',
+    targetSchema: 'merged',
+    targetTable: '',
+  });
+  assert.deepEqual(a!.filters, [
+    {
+      name: 'f1',
+      schemaPattern: '*',
+      tablePattern: '',
+      events: ['create database', 'drop table', 'all dml'],
+      sqlPattern: ['(?i)^DROP\\s+'],
+      action: 'Ignore',
+    },
+  ]);
   assert.deepEqual(a!.blockAllowList!.doTables, [{ dbName: 'shard_*', tblName: 't_?' }]);
   assert.deepEqual(a!.blockAllowList!.ignoreTables, [{ dbName: 'shard_1', tblName: 'tmp' }]);
   // -thread keys override the named configs.
   assert.deepEqual(a!.dump, { threads: 8, rows: 10000, chunkFilesize: 32, skipTzUtc: true, where: '' });
   assert.deepEqual(a!.load, { poolSize: 6, onDuplicate: 'ignore' });
-  assert.deepEqual(a!.sync, { workerCount: 32, batch: 100, safeMode: false, safeModeDuration: 20, compact: false, multipleRows: false });
+  assert.deepEqual(a!.sync, {
+    workerCount: 32,
+    batch: 100,
+    safeMode: false,
+    safeModeDuration: 20,
+    compact: false,
+    multipleRows: false,
+  });
 
   assert.deepEqual(b!.meta, { binlogName: '', binlogPos: 4, binlogGtid: '3ccc475b-2343-11e7-be21-6c0b84d59f30:1-100' });
   assert.deepEqual(b!.dump, { threads: 2, rows: 500, chunkFilesize: 64, skipTzUtc: false, where: 'id > 10' });
   assert.deepEqual(b!.load, { poolSize: 3, onDuplicate: 'error' });
-  assert.deepEqual(b!.sync, { workerCount: 16, batch: 50, safeMode: true, safeModeDuration: 90, compact: true, multipleRows: true });
+  assert.deepEqual(b!.sync, {
+    workerCount: 16,
+    batch: 50,
+    safeMode: true,
+    safeModeDuration: 90,
+    compact: true,
+    multipleRows: true,
+  });
   assert.deepEqual(b!.routes, []);
 
   // DM only accepts the exact "Ignore": the note says tsdm reads it case-insensitively.
@@ -208,14 +270,28 @@ black-white-list:
 `;
   const { config, notes } = loadTaskConfig(text, FILE);
   assert.equal(config.shardMode, '');
-  assert.deepEqual(config.subtasks.map((s) => s.blockAllowList?.doDbs), [['x'], ['x']]);
-  assert.ok(notes.some((n) => n.kind === 'deprecated' && n.key === 'black-white-list' && n.line === text.split('\n').indexOf('black-white-list:') + 1));
+  assert.deepEqual(
+    config.subtasks.map((s) => s.blockAllowList?.doDbs),
+    [['x'], ['x']],
+  );
+  assert.ok(
+    notes.some(
+      (n) =>
+        n.kind === 'deprecated' &&
+        n.key === 'black-white-list' &&
+        n.line === text.split('\n').indexOf('black-white-list:') + 1,
+    ),
+  );
   assert.ok(notes.some((n) => n.kind === 'deprecated' && n.key === 'mysql-instances[0].black-white-list'));
   assert.ok(notes.some((n) => n.kind === 'no-effect' && n.key === 'heartbeat-update-interval'));
 });
 
 test('meta is ignored (with a note) for task-mode all; incremental without meta keeps it undefined', () => {
-  const withMeta = BASE.replace('    block-allow-list', '    meta: {binlog-name: mysql-bin.000001, binlog-pos: 4}\n    block-allow-list') + BA;
+  const withMeta =
+    BASE.replace(
+      '    block-allow-list',
+      '    meta: {binlog-name: mysql-bin.000001, binlog-pos: 4}\n    block-allow-list',
+    ) + BA;
   const r = loadTaskConfig(withMeta, FILE);
   assert.equal(r.config.subtasks[0]!.meta, undefined);
   assert.ok(r.notes.some((n) => n.key === 'mysql-instances[0].meta' && n.kind === 'no-effect'));
@@ -224,7 +300,10 @@ test('meta is ignored (with a note) for task-mode all; incremental without meta 
 });
 
 test('filter rule with an event DM does not know is dropped like DM does, or rejected in strict mode', () => {
-  const text = BASE.replace('    block-allow-list: "instance"\n', '    block-allow-list: "instance"\n    filter-rules: [f]\n') + BA + `filters:
+  const text =
+    BASE.replace('    block-allow-list: "instance"\n', '    block-allow-list: "instance"\n    filter-rules: [f]\n') +
+    BA +
+    `filters:
   f:
     schema-pattern: "*"
     table-pattern: "*"
@@ -238,7 +317,11 @@ test('filter rule with an event DM does not know is dropped like DM does, or rej
   assert.equal(note.key, 'filters.f.events[1]');
   assert.equal(note.line, lineOf(text, 'events:'));
   assert.match(note.message, /"truncate" is not a DM event type \(did you mean "truncate table"\?\)/);
-  expectError(() => parseTaskConfig(text, FILE, { strict: true }), 'ConfigInvalid', { key: 'filters.f.events[1]', line: lineOf(text, 'events:'), message: /not a DM event type/ });
+  expectError(() => parseTaskConfig(text, FILE, { strict: true }), 'ConfigInvalid', {
+    key: 'filters.f.events[1]',
+    line: lineOf(text, 'events:'),
+    message: /not a DM event type/,
+  });
 });
 
 // ------------------------------------------------------------------------------------------ errors
@@ -246,7 +329,11 @@ test('filter rule with an event DM does not know is dropped like DM does, or rej
 test('bad YAML: ConfigYamlSyntax with line and column', () => {
   const text = BASE + 'routes:\n  r1:\n    schema-pattern: [unclosed\n  r2: x\n';
   let err: unknown;
-  try { parseTaskConfig(text, FILE); } catch (e) { err = e; }
+  try {
+    parseTaskConfig(text, FILE);
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err instanceof DmError);
   assert.equal(err.code, Errors.ConfigYamlSyntax.code);
   assert.equal(err.context.file, FILE);
@@ -259,118 +346,269 @@ test('bad YAML: ConfigYamlSyntax with line and column', () => {
 
 test('unknown top-level key: ConfigUnknownKey with a suggestion', () => {
   const text = BASE.replace('mysql-instances:', 'mysql-instance:') + BA;
-  const err = expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownKey', { key: 'mysql-instance', line: lineOf(text, 'mysql-instance:'), message: /did you mean "mysql-instances"/ });
+  const err = expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownKey', {
+    key: 'mysql-instance',
+    line: lineOf(text, 'mysql-instance:'),
+    message: /did you mean "mysql-instances"/,
+  });
   // The consequence (mysql-instances missing) is listed after the cause.
   assert.match(err.message, /and \d+ more:[\s\S]*mysql-instances/);
 });
 
 test('unknown nested key: ConfigUnknownKey names the path and suggests the DM key', () => {
   const text = BASE + '    route-rule: ["r"]\n' + BA;
-  expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownKey', { key: 'mysql-instances[0].route-rule', line: lineOf(text, 'route-rule:'), message: /did you mean "route-rules"/ });
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownKey', {
+    key: 'mysql-instances[0].route-rule',
+    line: lineOf(text, 'route-rule:'),
+    message: /did you mean "route-rules"/,
+  });
   const deep = BASE + BA + '    do-table: []\n';
-  expectError(() => parseTaskConfig(deep, FILE), 'ConfigUnknownKey', { key: 'block-allow-list.instance.do-table', line: lineOf(deep, 'do-table:'), message: /did you mean "do-tables"/ });
+  expectError(() => parseTaskConfig(deep, FILE), 'ConfigUnknownKey', {
+    key: 'block-allow-list.instance.do-table',
+    line: lineOf(deep, 'do-table:'),
+    message: /did you mean "do-tables"/,
+  });
 });
 
 test('wrong type: ConfigInvalid at the value', () => {
-  const text = BASE.replace('    block-allow-list: "instance"\n', '    block-allow-list: "instance"\n    syncer-config-name: g\n') + BA + 'syncers:\n  g:\n    batch: many\n';
-  expectError(() => parseTaskConfig(text, FILE), 'ConfigInvalid', { key: 'syncers.g.batch', line: lineOf(text, 'batch: many'), message: /expected a number, got the string "many"/ });
+  const text =
+    BASE.replace(
+      '    block-allow-list: "instance"\n',
+      '    block-allow-list: "instance"\n    syncer-config-name: g\n',
+    ) +
+    BA +
+    'syncers:\n  g:\n    batch: many\n';
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigInvalid', {
+    key: 'syncers.g.batch',
+    line: lineOf(text, 'batch: many'),
+    message: /expected a number, got the string "many"/,
+  });
   const port = BASE.replace('port: 4000', 'port: "4000"') + BA;
-  expectError(() => parseTaskConfig(port, FILE), 'ConfigInvalid', { key: 'target-database.port', line: lineOf(port, 'port:') });
+  expectError(() => parseTaskConfig(port, FILE), 'ConfigInvalid', {
+    key: 'target-database.port',
+    line: lineOf(port, 'port:'),
+  });
 });
 
 test('undefined rule name: ConfigUnknownRule names instance, key and rule', () => {
-  const text = BASE + '    route-rules: ["rule1", "rule2"]\n' + BA + 'routes:\n  rule1:\n    schema-pattern: a\n    target-schema: b\n';
+  const text =
+    BASE +
+    '    route-rules: ["rule1", "rule2"]\n' +
+    BA +
+    'routes:\n  rule1:\n    schema-pattern: a\n    target-schema: b\n';
   expectError(() => parseTaskConfig(text, FILE), 'ConfigUnknownRule', {
-    key: 'mysql-instances[0].route-rules[1]', line: lineOf(text, 'route-rules:'),
-    message: /mysql-instances\[0\]\.route-rules names "rule2", which is not defined under routes; did you mean "rule1"\?/,
+    key: 'mysql-instances[0].route-rules[1]',
+    line: lineOf(text, 'route-rules:'),
+    message:
+      /mysql-instances\[0\]\.route-rules names "rule2", which is not defined under routes; did you mean "rule1"\?/,
   });
   const ba = BASE.replace('"instance"', '"instanse"') + BA;
-  expectError(() => parseTaskConfig(ba, FILE), 'ConfigUnknownRule', { key: 'mysql-instances[0].block-allow-list', line: lineOf(ba, 'instanse'), message: /"instanse".*did you mean "instance"/ });
+  expectError(() => parseTaskConfig(ba, FILE), 'ConfigUnknownRule', {
+    key: 'mysql-instances[0].block-allow-list',
+    line: lineOf(ba, 'instanse'),
+    message: /"instanse".*did you mean "instance"/,
+  });
   const syncer = BASE + '    syncer-config-name: nope\n' + BA;
-  expectError(() => parseTaskConfig(syncer, FILE), 'ConfigUnknownRule', { key: 'mysql-instances[0].syncer-config-name', line: lineOf(syncer, 'nope'), message: /syncers is empty/ });
+  expectError(() => parseTaskConfig(syncer, FILE), 'ConfigUnknownRule', {
+    key: 'mysql-instances[0].syncer-config-name',
+    line: lineOf(syncer, 'nope'),
+    message: /syncers is empty/,
+  });
 });
 
 test('deprecated alias and its replacement both set: ConfigDeprecatedConflict', () => {
   const text = BASE + '    black-white-list: "instance"\n' + BA;
-  expectError(() => parseTaskConfig(text, FILE), 'ConfigDeprecatedConflict', { key: 'mysql-instances[0].black-white-list', line: lineOf(text, 'black-white-list') });
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigDeprecatedConflict', {
+    key: 'mysql-instances[0].black-white-list',
+    line: lineOf(text, 'black-white-list'),
+  });
   const top = BASE + BA + 'black-white-list:\n  other:\n    do-dbs: [x]\n';
-  expectError(() => parseTaskConfig(top, FILE), 'ConfigDeprecatedConflict', { key: 'black-white-list', line: lineOf(top, 'black-white-list:') });
+  expectError(() => parseTaskConfig(top, FILE), 'ConfigDeprecatedConflict', {
+    key: 'black-white-list',
+    line: lineOf(top, 'black-white-list:'),
+  });
 });
 
 test('bad regular expression and bad wildcard: ConfigBadPattern', () => {
   const text = BASE + 'block-allow-list:\n  instance:\n    do-dbs: ["ok", "~^(unclosed"]\n';
-  expectError(() => parseTaskConfig(text, FILE), 'ConfigBadPattern', { key: 'block-allow-list.instance.do-dbs[1]', line: lineOf(text, 'unclosed'), message: /invalid regular expression/ });
-  const wild = BASE + '    route-rules: [r]\n' + BA + 'routes:\n  r:\n    schema-pattern: "a*b"\n    target-schema: x\n';
-  expectError(() => parseTaskConfig(wild, FILE), 'ConfigBadPattern', { key: 'routes.r.schema-pattern', line: lineOf(wild, 'a*b'), message: /must be the last character/ });
-  const sql = BASE + '    filter-rules: [f]\n' + BA + 'filters:\n  f:\n    schema-pattern: "*"\n    sql-pattern: ["ALTER[\\\\s"]\n    action: Ignore\n';
-  expectError(() => parseTaskConfig(sql, FILE), 'ConfigBadPattern', { key: 'filters.f.sql-pattern[0]', line: lineOf(sql, 'sql-pattern') });
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigBadPattern', {
+    key: 'block-allow-list.instance.do-dbs[1]',
+    line: lineOf(text, 'unclosed'),
+    message: /invalid regular expression/,
+  });
+  const wild =
+    BASE + '    route-rules: [r]\n' + BA + 'routes:\n  r:\n    schema-pattern: "a*b"\n    target-schema: x\n';
+  expectError(() => parseTaskConfig(wild, FILE), 'ConfigBadPattern', {
+    key: 'routes.r.schema-pattern',
+    line: lineOf(wild, 'a*b'),
+    message: /must be the last character/,
+  });
+  const sql =
+    BASE +
+    '    filter-rules: [f]\n' +
+    BA +
+    'filters:\n  f:\n    schema-pattern: "*"\n    sql-pattern: ["ALTER[\\\\s"]\n    action: Ignore\n';
+  expectError(() => parseTaskConfig(sql, FILE), 'ConfigBadPattern', {
+    key: 'filters.f.sql-pattern[0]',
+    line: lineOf(sql, 'sql-pattern'),
+  });
 });
 
 test('missing target-database and missing name: ConfigInvalid naming the key', () => {
   const text = BASE.replace(/target-database:\n( {2}.*\n)+/, '') + BA;
-  expectError(() => parseTaskConfig(text, FILE), 'ConfigInvalid', { key: 'target-database', line: 2, message: /required key "target-database" is missing/ });
+  expectError(() => parseTaskConfig(text, FILE), 'ConfigInvalid', {
+    key: 'target-database',
+    line: 2,
+    message: /required key "target-database" is missing/,
+  });
   const noName = BASE.replace('name: test\n', '') + BA;
   expectError(() => parseTaskConfig(noName, FILE), 'ConfigInvalid', { key: 'name', message: /required key "name"/ });
   const noSource = BASE.replace('source-id: "mysql-replica-01"', 'source-id: ""') + BA;
-  expectError(() => parseTaskConfig(noSource, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].source-id', line: lineOf(noSource, 'source-id'), message: /must not be empty/ });
+  expectError(() => parseTaskConfig(noSource, FILE), 'ConfigInvalid', {
+    key: 'mysql-instances[0].source-id',
+    line: lineOf(noSource, 'source-id'),
+    message: /must not be empty/,
+  });
 });
 
 test('collation_compatible: loose (default, "" too) or strict; anything else is ConfigInvalid at its line', () => {
   assert.equal(parseTaskConfig(BASE + BA, FILE).collationCompatible, 'loose');
   const strict = BASE.replace('task-mode: all\n', 'task-mode: all\ncollation_compatible: strict\n') + BA;
   assert.equal(parseTaskConfig(strict, FILE).collationCompatible, 'strict');
-  assert.equal(loadTaskConfig(strict, FILE).notes.filter((n) => n.key === 'collation_compatible').length, 0, 'a supported key, no note');
+  assert.equal(
+    loadTaskConfig(strict, FILE).notes.filter((n) => n.key === 'collation_compatible').length,
+    0,
+    'a supported key, no note',
+  );
   const bad = BASE.replace('task-mode: all\n', 'task-mode: all\ncollation_compatible: stricter\n') + BA;
-  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', { key: 'collation_compatible', line: 4, message: /"loose", "strict"/ });
+  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', {
+    key: 'collation_compatible',
+    line: 4,
+    message: /"loose", "strict"/,
+  });
 });
 
 test('bad task-mode: ConfigInvalid; DM-only modes: ConfigUnsupportedKey', () => {
   const bad = BASE.replace('task-mode: all', 'task-mode: fulll') + BA;
-  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', { key: 'task-mode', line: 3, message: /must be one of "all", "full", "incremental"/ });
+  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', {
+    key: 'task-mode',
+    line: 3,
+    message: /must be one of "all", "full", "incremental"/,
+  });
   const dump = BASE.replace('task-mode: all', 'task-mode: dump') + BA;
-  expectError(() => parseTaskConfig(dump, FILE), 'ConfigUnsupportedKey', { key: 'task-mode', line: 3, message: /dump\/load\/load&sync is not implemented/ });
+  expectError(() => parseTaskConfig(dump, FILE), 'ConfigUnsupportedKey', {
+    key: 'task-mode',
+    line: 3,
+    message: /dump\/load\/load&sync is not implemented/,
+  });
 });
 
 test('unsupported DM keys: ConfigUnsupportedKey naming the key', () => {
   const online = BASE.replace('task-mode: all\n', 'task-mode: all\nonline-ddl: true\n') + BA;
-  assert.deepEqual(parseTaskConfig(online, FILE).onlineDdl, { shadowTableRules: ['^_(.+)_(?:new|gho)$'], trashTableRules: ['^_(.+)_(?:ghc|del|old)$'] }, 'online-ddl is supported now, with DM\'s default rules');
-  assert.equal(parseTaskConfig(BASE.replace('task-mode: all\n', 'task-mode: all\nshard-mode: optimistic\n') + BA, FILE).shardMode, 'optimistic');
+  assert.deepEqual(
+    parseTaskConfig(online, FILE).onlineDdl,
+    { shadowTableRules: ['^_(.+)_(?:new|gho)$'], trashTableRules: ['^_(.+)_(?:ghc|del|old)$'] },
+    "online-ddl is supported now, with DM's default rules",
+  );
+  assert.equal(
+    parseTaskConfig(BASE.replace('task-mode: all\n', 'task-mode: all\nshard-mode: optimistic\n') + BA, FILE).shardMode,
+    'optimistic',
+  );
   // DM: is-sharding alone means pessimistic shard mode.
-  assert.equal(parseTaskConfig(BASE.replace('task-mode: all\n', 'task-mode: all\nis-sharding: true\n') + BA, FILE).shardMode, 'pessimistic');
-  assert.equal(parseTaskConfig(BASE.replace('task-mode: all\n', 'task-mode: all\nshard-mode: pessimistic\n') + BA, FILE).shardMode, 'pessimistic');
+  assert.equal(
+    parseTaskConfig(BASE.replace('task-mode: all\n', 'task-mode: all\nis-sharding: true\n') + BA, FILE).shardMode,
+    'pessimistic',
+  );
+  assert.equal(
+    parseTaskConfig(BASE.replace('task-mode: all\n', 'task-mode: all\nshard-mode: pessimistic\n') + BA, FILE).shardMode,
+    'pessimistic',
+  );
   const cm = BASE + BA + 'column-mappings:\n  cm:\n    schema-pattern: x\n';
-  expectError(() => parseTaskConfig(cm, FILE), 'ConfigUnsupportedKey', { key: 'column-mappings', line: lineOf(cm, 'column-mappings'), message: /column-mapping is not supported since DM v6\.6\.0/ });
-  const expr = BASE + '    expression-filters: [e]\n' + BA + 'expression-filter:\n  e:\n    schema: a\n    table: b\n    insert-value-expr: "c > 1"\n';
+  expectError(() => parseTaskConfig(cm, FILE), 'ConfigUnsupportedKey', {
+    key: 'column-mappings',
+    line: lineOf(cm, 'column-mappings'),
+    message: /column-mapping is not supported since DM v6\.6\.0/,
+  });
+  const expr =
+    BASE +
+    '    expression-filters: [e]\n' +
+    BA +
+    'expression-filter:\n  e:\n    schema: a\n    table: b\n    insert-value-expr: "c > 1"\n';
   assert.equal(parseTaskConfig(expr, FILE).subtasks[0]!.exprFilters.length, 1, 'expression filters are supported now');
   const val = BASE + BA + 'validators:\n  v:\n    mode: full\n';
-  expectError(() => parseTaskConfig(val, FILE), 'ConfigUnsupportedKey', { key: 'validators.v.mode', line: lineOf(val, 'mode: full') });
+  expectError(() => parseTaskConfig(val, FILE), 'ConfigUnsupportedKey', {
+    key: 'validators.v.mode',
+    line: lineOf(val, 'mode: full'),
+  });
   // Unsupported keys win over other problems in the same block (here: an invalid import-mode elsewhere).
-  const phys = BASE + '    loader-config-name: g\n' + BA + 'loaders:\n  g:\n    import-mode: physical\n  h:\n    import-mode: bogus\n';
-  expectError(() => parseTaskConfig(phys, FILE), 'ConfigUnsupportedKey', { key: 'loaders.g.import-mode', line: lineOf(phys, 'physical') });
+  const phys =
+    BASE +
+    '    loader-config-name: g\n' +
+    BA +
+    'loaders:\n  g:\n    import-mode: physical\n  h:\n    import-mode: bogus\n';
+  expectError(() => parseTaskConfig(phys, FILE), 'ConfigUnsupportedKey', {
+    key: 'loaders.g.import-mode',
+    line: lineOf(phys, 'physical'),
+  });
 });
 
 test('cross-reference checks DM also makes: unused rule, duplicate source, conflicting safe mode, meta without position', () => {
   const unused = BASE + BA + 'routes:\n  lonely:\n    schema-pattern: a\n    target-schema: b\n';
-  expectError(() => parseTaskConfig(unused, FILE), 'ConfigInvalid', { key: 'routes.lonely', line: lineOf(unused, 'lonely'), message: /defined but no mysql-instance uses it/ });
+  expectError(() => parseTaskConfig(unused, FILE), 'ConfigInvalid', {
+    key: 'routes.lonely',
+    line: lineOf(unused, 'lonely'),
+    message: /defined but no mysql-instance uses it/,
+  });
   const dup = BASE + '  - source-id: "mysql-replica-01"\n' + BA;
-  expectError(() => parseTaskConfig(dup, FILE), 'ConfigInvalid', { key: 'mysql-instances[1].source-id', line: lineOf(dup, 'source-id', 'block-allow-list: "instance"'), message: /already used by mysql-instances\[0\]/ });
+  expectError(() => parseTaskConfig(dup, FILE), 'ConfigInvalid', {
+    key: 'mysql-instances[1].source-id',
+    line: lineOf(dup, 'source-id', 'block-allow-list: "instance"'),
+    message: /already used by mysql-instances\[0\]/,
+  });
   const safe = BASE + '    syncer:\n      safe-mode: true\n      safe-mode-duration: "0s"\n' + BA;
-  expectError(() => parseTaskConfig(safe, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].syncer.safe-mode-duration', line: lineOf(safe, 'safe-mode-duration'), message: /conflicts/ });
+  expectError(() => parseTaskConfig(safe, FILE), 'ConfigInvalid', {
+    key: 'mysql-instances[0].syncer.safe-mode-duration',
+    line: lineOf(safe, 'safe-mode-duration'),
+    message: /conflicts/,
+  });
   const meta = BASE.replace('task-mode: all', 'task-mode: incremental') + '    meta:\n      binlog-pos: 4\n' + BA;
-  expectError(() => parseTaskConfig(meta, FILE), 'MetaRequired', { key: 'mysql-instances[0].meta', line: lineOf(meta, 'meta:') });
-  const pair = BASE + '    route-rules: [r1, r2]\n' + BA + 'routes:\n  r1: {schema-pattern: "Db*", target-schema: x}\n  r2: {schema-pattern: "db*", target-schema: y}\n';
-  expectError(() => parseTaskConfig(pair, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].route-rules[1]', line: lineOf(pair, 'route-rules'), message: /"r1" and "r2" have the same schema-pattern/ });
+  expectError(() => parseTaskConfig(meta, FILE), 'MetaRequired', {
+    key: 'mysql-instances[0].meta',
+    line: lineOf(meta, 'meta:'),
+  });
+  const pair =
+    BASE +
+    '    route-rules: [r1, r2]\n' +
+    BA +
+    'routes:\n  r1: {schema-pattern: "Db*", target-schema: x}\n  r2: {schema-pattern: "db*", target-schema: y}\n';
+  expectError(() => parseTaskConfig(pair, FILE), 'ConfigInvalid', {
+    key: 'mysql-instances[0].route-rules[1]',
+    line: lineOf(pair, 'route-rules'),
+    message: /"r1" and "r2" have the same schema-pattern/,
+  });
   const tz = BASE.replace('task-mode: all\n', 'task-mode: all\ntimezone: Mars/Olympus\n') + BA;
-  expectError(() => parseTaskConfig(tz, FILE), 'ConfigInvalid', { key: 'timezone', line: 4, message: /unknown time zone/ });
+  expectError(() => parseTaskConfig(tz, FILE), 'ConfigInvalid', {
+    key: 'timezone',
+    line: 4,
+    message: /unknown time zone/,
+  });
   const dur = BASE + '    syncer:\n      safe-mode-duration: "60 seconds"\n' + BA;
-  expectError(() => parseTaskConfig(dur, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].syncer.safe-mode-duration', line: lineOf(dur, 'safe-mode-duration') });
+  expectError(() => parseTaskConfig(dur, FILE), 'ConfigInvalid', {
+    key: 'mysql-instances[0].syncer.safe-mode-duration',
+    line: lineOf(dur, 'safe-mode-duration'),
+  });
 });
 
 test('"" means the default for the keys DM adjusts when empty (DM task templates write them so)', () => {
   // dm/config/task.go and subtask.go: LoaderConfig.adjust, ValidatorConfig.Adjust, chunk-filesize, safe-mode-duration,
   // meta-schema, shard-mode, collation_compatible, online-ddl-scheme, timezone.
-  const text = BASE.replace('task-mode: all\n', 'task-mode: all\nmeta-schema: ""\nshard-mode: ""\ncollation_compatible: ""\nonline-ddl-scheme: ""\ntimezone: ""\n') +
-    '    mydumper-config-name: g\n    loader-config-name: g\n    syncer-config-name: g\n    validator-config-name: g\n' + BA +
+  const text =
+    BASE.replace(
+      'task-mode: all\n',
+      'task-mode: all\nmeta-schema: ""\nshard-mode: ""\ncollation_compatible: ""\nonline-ddl-scheme: ""\ntimezone: ""\n',
+    ) +
+    '    mydumper-config-name: g\n    loader-config-name: g\n    syncer-config-name: g\n    validator-config-name: g\n' +
+    BA +
     'mydumpers:\n  g: {chunk-filesize: "", extra-args: "", where: ""}\n' +
     'loaders:\n  g: {import-mode: "", on-duplicate: "", on-duplicate-logical: "", on-duplicate-physical: "", checksum-physical: "", analyze: "", dir: "", sorting-dir-physical: "", pd-addr: ""}\n' +
     'syncers:\n  g: {safe-mode-duration: "", meta-file: ""}\n' +
@@ -386,28 +624,48 @@ test('"" means the default for the keys DM adjusts when empty (DM task templates
   assert.equal(st.sync.safeModeDuration, 60);
   // The deprecated on-duplicate "" does not conflict with a set on-duplicate-logical; "" with safe-mode: true is the
   // default duration (60s), not 0.
-  const both = BASE + '    loader:\n      on-duplicate: ""\n      on-duplicate-logical: ignore\n    syncer:\n      safe-mode: true\n      safe-mode-duration: ""\n' + BA;
+  const both =
+    BASE +
+    '    loader:\n      on-duplicate: ""\n      on-duplicate-logical: ignore\n    syncer:\n      safe-mode: true\n      safe-mode-duration: ""\n' +
+    BA;
   const b = parseTaskConfig(both, FILE).subtasks[0]!;
   assert.equal(b.load.onDuplicate, 'ignore');
   assert.equal(b.sync.safeMode, true);
   assert.equal(b.sync.safeModeDuration, 60);
   // Still rejected: a value that is set and wrong, and "" where DM has no default (a filter's action).
   const bad = BASE + '    loader:\n      import-mode: fast\n' + BA;
-  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', { key: 'mysql-instances[0].loader.import-mode', line: lineOf(bad, 'import-mode') });
-  const action = BASE + '    filter-rules: [f]\n' + BA + 'filters:\n  f: {schema-pattern: "a", events: ["all dml"], action: ""}\n';
-  expectError(() => parseTaskConfig(action, FILE), 'ConfigInvalid', { key: 'filters.f.action', line: lineOf(action, 'action') });
+  expectError(() => parseTaskConfig(bad, FILE), 'ConfigInvalid', {
+    key: 'mysql-instances[0].loader.import-mode',
+    line: lineOf(bad, 'import-mode'),
+  });
+  const action =
+    BASE + '    filter-rules: [f]\n' + BA + 'filters:\n  f: {schema-pattern: "a", events: ["all dml"], action: ""}\n';
+  expectError(() => parseTaskConfig(action, FILE), 'ConfigInvalid', {
+    key: 'filters.f.action',
+    line: lineOf(action, 'action'),
+  });
 });
 
 test('empty file and non-mapping file', () => {
   expectError(() => parseTaskConfig('', FILE), 'ConfigInvalid', { key: '(top level)', message: /empty/ });
-  expectError(() => parseTaskConfig('- a\n- b\n', FILE), 'ConfigInvalid', { key: '(top level)', line: 1, message: /mapping/ });
+  expectError(() => parseTaskConfig('- a\n- b\n', FILE), 'ConfigInvalid', {
+    key: '(top level)',
+    line: 1,
+    message: /mapping/,
+  });
 });
 
 test('docs/configuration.md lists every unsupported and no-effect key', () => {
   const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
   for (const r of [...UNSUPPORTED_KEYS, ...NO_EFFECT_KEYS]) {
     const last = r.key.split('.').pop()!.replace('[]', '');
-    if (/^ssl-(ca|cert|key)-(base64|bytes)$/.test(last)) { assert.ok(doc.includes('ssl-{ca,cert,key}-{base64,bytes}')); continue; }
-    assert.ok(new RegExp(`[\`.]${last.replace(/[.*]/g, '\\$&')}\``).test(doc), `docs/configuration.md does not mention ${r.key}`);
+    if (/^ssl-(ca|cert|key)-(base64|bytes)$/.test(last)) {
+      assert.ok(doc.includes('ssl-{ca,cert,key}-{base64,bytes}'));
+      continue;
+    }
+    assert.ok(
+      new RegExp(`[\`.]${last.replace(/[.*]/g, '\\$&')}\``).test(doc),
+      `docs/configuration.md does not mention ${r.key}`,
+    );
   }
 });

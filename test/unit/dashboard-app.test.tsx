@@ -21,7 +21,9 @@ test('p pauses the selected task through the action port and shows the result', 
 });
 
 test('an action that fails shows its coded error in the status line', async () => {
-  const actions = fakeActions(async () => { throw new DmError('TaskNotFound', 'task shop does not exist'); });
+  const actions = fakeActions(async () => {
+    throw new DmError('TaskNotFound', 'task shop does not exist');
+  });
   const r = await renderAt(smallCluster(), 80, 24, { actions });
   await r.press('G', 'r');
   await tick();
@@ -44,10 +46,15 @@ test('s asks before stopping; only y stops', async () => {
 });
 
 test('k in a task detail shows the failed statement and skips only after y', async () => {
-  const actions = fakeActions(async () => 'skip recorded for audit source mysql-03 at binlog.000003:4512; the subtask retries now');
+  const actions = fakeActions(
+    async () => 'skip recorded for audit source mysql-03 at binlog.000003:4512; the subtask retries now',
+  );
   const r = await renderAt(smallCluster(), 160, 48, { actions });
   await r.press('enter', 'k');
-  assert.match(r.text(), /Skip the event audit is paused on at mysql-03 binlog\.000003:4512: ALTER TABLE shop\.orders ADD COLUMN note TEXT\?/);
+  assert.match(
+    r.text(),
+    /Skip the event audit is paused on at mysql-03 binlog\.000003:4512: ALTER TABLE shop\.orders ADD COLUMN note TEXT\?/,
+  );
   await r.press('y');
   await tick();
   assert.equal(actions.calls[0]?.kind, 'skip-ddl');
@@ -86,13 +93,26 @@ test('Tab walks the views; ? shows help; the footer lists the keys that apply', 
 test('a live store: a new error shows up in the Errors view after one throttle window', async () => {
   const store = new ReadModelStore('dm', { throttleMs: 100, tickMs: 60_000 });
   const r = await renderAt(store, 80, 24, { initial: { view: 'errors' } });
-  const push = (rec: ReturnType<typeof status>) => store.dispatch({ type: 'entry', bucket: rec.bucket, entry: { key: rec.key, value: rec.value, revision: 1, deleted: false }, at: Date.now() });
+  const push = (rec: ReturnType<typeof status>) =>
+    store.dispatch({
+      type: 'entry',
+      bucket: rec.bucket,
+      entry: { key: rec.key, value: rec.value, revision: 1, deleted: false },
+      at: Date.now(),
+    });
   push(member('agent-1'));
   push(task('t1', ['s1']));
   push(status('t1', 's1', 'agent-1', syncing()));
   await tick(200);
   assert.match(r.text(), /No errors reported/);
-  const e = { code: 'TSDM-30099', class: 'downstream' as const, retryable: false, message: 'injected for the test', suggestion: 'none', time: new Date().toISOString() };
+  const e = {
+    code: 'TSDM-30099',
+    class: 'downstream' as const,
+    retryable: false,
+    message: 'injected for the test',
+    suggestion: 'none',
+    time: new Date().toISOString(),
+  };
   push(status('t1', 's1', 'agent-1', { ...syncing(), stage: 'Paused', error: e }));
   await tick(200);
   assert.match(r.text(), /TSDM-30099 │ paused on │ injected for the test/);
@@ -102,19 +122,40 @@ test('a live store: a new error shows up in the Errors view after one throttle w
 
 function sink(): { stream: Writable; text: () => string } {
   let buf = '';
-  return { stream: new Writable({ write(c, _e, cb) { buf += String(c); cb(); } }), text: () => buf };
+  return {
+    stream: new Writable({
+      write(c, _e, cb) {
+        buf += String(c);
+        cb();
+      },
+    }),
+    text: () => buf,
+  };
 }
 
 test('not on a terminal: dmctl says so and prints query-status instead (here: NATS unreachable, exit 3)', async () => {
   const io = { stdin: { isTTY: false } as NodeJS.ReadStream, stdout: { isTTY: true } as NodeJS.WriteStream };
   assert.match(whyNotInteractive(io)!, /stdin is not a terminal/);
-  assert.match(whyNotInteractive({ stdin: { isTTY: true, setRawMode: () => undefined } as unknown as NodeJS.ReadStream, stdout: { isTTY: false } as NodeJS.WriteStream })!, /stdout is not a terminal/);
+  assert.match(
+    whyNotInteractive({
+      stdin: { isTTY: true, setRawMode: () => undefined } as unknown as NodeJS.ReadStream,
+      stdout: { isTTY: false } as NodeJS.WriteStream,
+    })!,
+    /stdout is not a terminal/,
+  );
   const out = sink();
   const err = sink();
-  const ctx = new CommandContext({ nats: 'nats://127.0.0.1:1', cluster: 'dm', json: false, timeout: 1 }, out.stream, err.stream);
+  const ctx = new CommandContext(
+    { nats: 'nats://127.0.0.1:1', cluster: 'dm', json: false, timeout: 1 },
+    out.stream,
+    err.stream,
+  );
   const code = await runDashboard(ctx, io).catch((e: unknown) => ctx.fail(e));
   await ctx.close();
-  assert.match(err.text(), /stdin is not a terminal \(raw mode is not supported\), so the interactive dashboard cannot run; printing query-status instead/);
+  assert.match(
+    err.text(),
+    /stdin is not a terminal \(raw mode is not supported\), so the interactive dashboard cannot run; printing query-status instead/,
+  );
   assert.equal(code, 3);
 });
 

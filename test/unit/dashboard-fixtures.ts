@@ -2,7 +2,15 @@
  * Recorded read-model states for the dashboard's component tests: each is a list of KV entries as the watches deliver
  * them (bucket, key, value, when), folded through the same reducer the live store uses.
  */
-import { Bucket, Keys, type BoundRecord, type LeaderRecord, type MemberRecord, type SubtaskStatus, type TaskRecord } from '../../src/coord/index.ts';
+import {
+  Bucket,
+  Keys,
+  type BoundRecord,
+  type LeaderRecord,
+  type MemberRecord,
+  type SubtaskStatus,
+  type TaskRecord,
+} from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { initialState, reduce, type DashboardState } from '../../tui/dashboard/read-model.ts';
 import React from 'react';
@@ -15,10 +23,20 @@ import { fixedSource, type ReadModelSource } from '../../tui/dashboard/use-read-
 export const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
 
-export interface Recorded { bucket: Bucket; key: string; value?: unknown; msAgo?: number; revision?: number }
+export interface Recorded {
+  bucket: Bucket;
+  key: string;
+  value?: unknown;
+  msAgo?: number;
+  revision?: number;
+}
 
 export function replay(entries: Recorded[], cluster = 'dm'): DashboardState {
-  let s = reduce(initialState(cluster, 'nats://127.0.0.1:4222', NOW - 60_000), { type: 'connection', state: 'connected', at: NOW - 60_000 });
+  let s = reduce(initialState(cluster, 'nats://127.0.0.1:4222', NOW - 60_000), {
+    type: 'connection',
+    state: 'connected',
+    at: NOW - 60_000,
+  });
   let rev = 1;
   const sorted = [...entries].sort((a, b) => (b.msAgo ?? 0) - (a.msAgo ?? 0));
   for (const e of sorted) {
@@ -29,7 +47,15 @@ export function replay(entries: Recorded[], cluster = 'dm'): DashboardState {
 }
 
 export function member(name: string, msAgo = 1000, extra: Partial<MemberRecord> = {}): Recorded {
-  const value: MemberRecord = { name, host: `host-${name}`, pid: 4242, version: '0.1.0', started: iso(3_600_000), heartbeat: iso(msAgo), ...extra };
+  const value: MemberRecord = {
+    name,
+    host: `host-${name}`,
+    pid: 4242,
+    version: '0.1.0',
+    started: iso(3_600_000),
+    heartbeat: iso(msAgo),
+    ...extra,
+  };
   return { bucket: Bucket.members, key: Keys.member(name), value, msAgo };
 }
 
@@ -43,36 +69,87 @@ export function bound(sourceId: string, agent: string): Recorded {
   return { bucket: Bucket.bounds, key: Keys.bound(sourceId), value, msAgo: 30_000 };
 }
 
-export function task(name: string, sources: string[], stage: TaskRecord['stage'] = 'Running', extra: Partial<TaskRecord> = {}): Recorded {
+export function task(
+  name: string,
+  sources: string[],
+  stage: TaskRecord['stage'] = 'Running',
+  extra: Partial<TaskRecord> = {},
+): Recorded {
   const value: TaskRecord = {
-    name, yaml: `name: ${name}\ntarget-database:\n  password: "s3cret-in-yaml"\n`, file: `${name}.yaml`, stage, sources, generation: 1, updatedAt: iso(600_000), ...extra,
+    name,
+    yaml: `name: ${name}\ntarget-database:\n  password: "s3cret-in-yaml"\n`,
+    file: `${name}.yaml`,
+    stage,
+    sources,
+    generation: 1,
+    updatedAt: iso(600_000),
+    ...extra,
   };
   return { bucket: Bucket.tasks, key: Keys.task(name), value, msAgo: 20_000 };
 }
 
 export function err(code: string, message: string, extra: Partial<ErrorRecord> = {}): ErrorRecord {
-  return { code, class: 'downstream', retryable: false, message, suggestion: 'Fix the downstream, then dmctl resume-task.', time: iso(5000), ...extra };
+  return {
+    code,
+    class: 'downstream',
+    retryable: false,
+    message,
+    suggestion: 'Fix the downstream, then dmctl resume-task.',
+    time: iso(5000),
+    ...extra,
+  };
 }
 
-export function status(taskName: string, source: string, agent: string, over: Partial<SubtaskStatus> = {}, msAgo = 500): Recorded {
-  const value: SubtaskStatus = { task: taskName, source, agent, stage: 'Running', unit: 'sync', generation: 1, updatedAt: iso(msAgo), ...over };
+export function status(
+  taskName: string,
+  source: string,
+  agent: string,
+  over: Partial<SubtaskStatus> = {},
+  msAgo = 500,
+): Recorded {
+  const value: SubtaskStatus = {
+    task: taskName,
+    source,
+    agent,
+    stage: 'Running',
+    unit: 'sync',
+    generation: 1,
+    updatedAt: iso(msAgo),
+    ...over,
+  };
   return { bucket: Bucket.status, key: Keys.subtaskStatus(taskName, source), value, msAgo };
 }
 
 export const syncing = (lag = 0, caughtUp = true): Partial<SubtaskStatus> => ({
   unit: 'sync',
   sync: {
-    master: { name: 'binlog.000003', pos: 98_765 }, synced: { name: 'binlog.000003', pos: caughtUp ? 98_765 : 45_000 },
-    lagSeconds: lag, rowsPerSecond: 1234, totalRows: 5_000_000, totalEvents: 120_000, caughtUp, safeMode: false,
+    master: { name: 'binlog.000003', pos: 98_765 },
+    synced: { name: 'binlog.000003', pos: caughtUp ? 98_765 : 45_000 },
+    lagSeconds: lag,
+    rowsPerSecond: 1234,
+    totalRows: 5_000_000,
+    totalEvents: 120_000,
+    caughtUp,
+    safeMode: false,
   },
 });
 
 export const loading = (doneRows: number, totalRows = 1_000_000): Partial<SubtaskStatus> => ({
   unit: 'load',
   load: {
-    totalChunks: 40, doneChunks: Math.floor((40 * doneRows) / totalRows), totalRows, doneRows, tables: 12,
+    totalChunks: 40,
+    doneChunks: Math.floor((40 * doneRows) / totalRows),
+    totalRows,
+    doneRows,
+    tables: 12,
     perTable: [
-      { table: 'shop.orders', doneChunks: 10, totalChunks: 30, doneRows: doneRows - 100_000, totalRows: totalRows - 100_000 },
+      {
+        table: 'shop.orders',
+        doneChunks: 10,
+        totalChunks: 30,
+        doneRows: doneRows - 100_000,
+        totalRows: totalRows - 100_000,
+      },
       { table: 'shop.customers', doneChunks: 10, totalChunks: 10, doneRows: 100_000, totalRows: 100_000 },
     ],
   },
@@ -86,16 +163,28 @@ export function emptyCluster(): DashboardState {
 
 /** Two agents (one gone), three tasks in every stage, errors of each kind. */
 export function smallCluster(): DashboardState {
-  const ddl = err('TSDM-30007', 'the downstream rejected DDL: Duplicate column name \'note\'', {
-    context: { sql: 'ALTER TABLE shop.orders ADD COLUMN note TEXT', position: 'binlog.000003:4512', table: 'shop.orders', errno: 1060 },
+  const ddl = err('TSDM-30007', "the downstream rejected DDL: Duplicate column name 'note'", {
+    context: {
+      sql: 'ALTER TABLE shop.orders ADD COLUMN note TEXT',
+      position: 'binlog.000003:4512',
+      table: 'shop.orders',
+      errno: 1060,
+    },
   });
   const warn = err('TSDM-30001', 'downstream connection lost; retrying', { retryable: true, time: iso(20_000) });
   return replay([
-    member('agent-1', 1000), member('agent-2', 15_000), leader('agent-1'),
-    bound('mysql-01', 'agent-1'), bound('mysql-02', 'agent-1'), bound('mysql-03', 'agent-2'),
-    task('shop', ['mysql-01', 'mysql-02']), task('audit', ['mysql-03']), task('crm', ['mysql-01'], 'Paused'),
+    member('agent-1', 1000),
+    member('agent-2', 15_000),
+    leader('agent-1'),
+    bound('mysql-01', 'agent-1'),
+    bound('mysql-02', 'agent-1'),
+    bound('mysql-03', 'agent-2'),
+    task('shop', ['mysql-01', 'mysql-02']),
+    task('audit', ['mysql-03']),
+    task('crm', ['mysql-01'], 'Paused'),
     // The load's rate comes from two successive reports.
-    status('shop', 'mysql-02', 'agent-1', loading(400_000), 3000), status('shop', 'mysql-02', 'agent-1', loading(450_000), 1000),
+    status('shop', 'mysql-02', 'agent-1', loading(400_000), 3000),
+    status('shop', 'mysql-02', 'agent-1', loading(450_000), 1000),
     status('shop', 'mysql-01', 'agent-1', { ...syncing(2, false), recentErrors: [warn] }),
     status('audit', 'mysql-03', 'agent-2', { ...syncing(0), stage: 'Paused', error: ddl }, 16_000),
     status('crm', 'mysql-01', 'agent-1', { ...syncing(0), stage: 'Paused' }),
@@ -103,7 +192,13 @@ export function smallCluster(): DashboardState {
 }
 
 export function hundredTasks(): DashboardState {
-  const entries: Recorded[] = [member('agent-1', 500), member('agent-2', 500), leader('agent-1'), bound('src-a', 'agent-1'), bound('src-b', 'agent-2')];
+  const entries: Recorded[] = [
+    member('agent-1', 500),
+    member('agent-2', 500),
+    leader('agent-1'),
+    bound('src-a', 'agent-1'),
+    bound('src-b', 'agent-2'),
+  ];
   for (let i = 0; i < 100; i++) {
     const name = `task-${String(i).padStart(3, '0')}`;
     const src = i % 2 ? 'src-b' : 'src-a';
@@ -113,45 +208,81 @@ export function hundredTasks(): DashboardState {
   return replay(entries);
 }
 
-export const LONG_TASK = 'migrate-the-whole-legacy-order-management-database-of-the-european-subsidiary-into-the-new-tidb-cluster-2026';
+export const LONG_TASK =
+  'migrate-the-whole-legacy-order-management-database-of-the-european-subsidiary-into-the-new-tidb-cluster-2026';
 export const LONG_SOURCE = 'mysql-replica-eu-west-1-legacy-orders-primary-0001';
 export const LONG_AGENT = 'dm-agent-on-a-host-with-a-very-long-fully-qualified-name.example.internal';
 
 export function longNames(): DashboardState {
   return replay([
-    member(LONG_AGENT, 500, { host: 'a-very-long-hostname.eu-west-1.compute.internal.example.com' }), leader(LONG_AGENT), bound(LONG_SOURCE, LONG_AGENT),
-    task(LONG_TASK, [LONG_SOURCE]), status(LONG_TASK, LONG_SOURCE, LONG_AGENT, syncing(3, false)),
+    member(LONG_AGENT, 500, { host: 'a-very-long-hostname.eu-west-1.compute.internal.example.com' }),
+    leader(LONG_AGENT),
+    bound(LONG_SOURCE, LONG_AGENT),
+    task(LONG_TASK, [LONG_SOURCE]),
+    status(LONG_TASK, LONG_SOURCE, LONG_AGENT, syncing(3, false)),
   ]);
 }
 
 export const LONG_MESSAGE = `the downstream rejected the statement after 5 attempts: ${'Lock wait timeout exceeded; try restarting transaction. '.repeat(30)}END-OF-MESSAGE`;
 
 export function longError(): DashboardState {
-  const e = err('TSDM-30004', LONG_MESSAGE, { context: { sql: `INSERT INTO shop.orders VALUES ${'(1, \'x\'), '.repeat(60)}(2, 'y')`, position: 'binlog.000007:123456' }, cause: 'ER_LOCK_WAIT_TIMEOUT (errno 1205)' });
+  const e = err('TSDM-30004', LONG_MESSAGE, {
+    context: {
+      sql: `INSERT INTO shop.orders VALUES ${"(1, 'x'), ".repeat(60)}(2, 'y')`,
+      position: 'binlog.000007:123456',
+    },
+    cause: 'ER_LOCK_WAIT_TIMEOUT (errno 1205)',
+  });
   return replay([
-    member('agent-1'), leader('agent-1'), bound('mysql-01', 'agent-1'),
-    task('orders', ['mysql-01']), status('orders', 'mysql-01', 'agent-1', { ...syncing(120, false), stage: 'Paused', error: e }),
+    member('agent-1'),
+    leader('agent-1'),
+    bound('mysql-01', 'agent-1'),
+    task('orders', ['mysql-01']),
+    status('orders', 'mysql-01', 'agent-1', { ...syncing(120, false), stage: 'Paused', error: e }),
   ]);
 }
 
 export function pendingLock(): DashboardState {
   return replay([
-    member('agent-1'), member('agent-2'), leader('agent-2'), bound('shard-1', 'agent-1'), bound('shard-2', 'agent-2'),
+    member('agent-1'),
+    member('agent-2'),
+    leader('agent-2'),
+    bound('shard-1', 'agent-1'),
+    bound('shard-2', 'agent-2'),
     task('merge', ['shard-1', 'shard-2']),
-    status('merge', 'shard-1', 'agent-1', syncing(0)), status('merge', 'shard-2', 'agent-2', { ...syncing(45, false) }),
+    status('merge', 'shard-1', 'agent-1', syncing(0)),
+    status('merge', 'shard-2', 'agent-2', { ...syncing(45, false) }),
     {
-      bucket: Bucket.locks, key: Keys.lock('merge', 'merged', 'orders'), msAgo: 90_000,
+      bucket: Bucket.locks,
+      key: Keys.lock('merge', 'merged', 'orders'),
+      msAgo: 90_000,
       value: {
-        task: 'merge', targetSchema: 'merged', targetTable: 'orders', mode: 'pessimistic', owner: 'shard-1',
+        task: 'merge',
+        targetSchema: 'merged',
+        targetTable: 'orders',
+        mode: 'pessimistic',
+        owner: 'shard-1',
         ddls: ['ALTER TABLE `merged`.`orders` ADD COLUMN `note` VARCHAR(255)'],
-        shards: { 'shard-1/shop_0.orders': true, 'shard-1/shop_1.orders': true, 'shard-2/shop_2.orders': false, 'shard-2/shop_3.orders': false },
+        shards: {
+          'shard-1/shop_0.orders': true,
+          'shard-1/shop_1.orders': true,
+          'shard-2/shop_2.orders': false,
+          'shard-2/shop_3.orders': false,
+        },
         createdAt: iso(90_000),
       },
     },
   ]);
 }
 
-export const STATES: Record<string, () => DashboardState> = { emptyCluster, smallCluster, hundredTasks, longNames, longError, pendingLock };
+export const STATES: Record<string, () => DashboardState> = {
+  emptyCluster,
+  smallCluster,
+  hundredTasks,
+  longNames,
+  longError,
+  pendingLock,
+};
 
 // --- rendering at a given terminal size ---------------------------------------------------------------------------
 
@@ -179,22 +310,49 @@ export function plain(frame: string | undefined): string {
   return (frame ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 }
 
-export interface FakeActions extends DashboardActions { calls: PendingAction[] }
+export interface FakeActions extends DashboardActions {
+  calls: PendingAction[];
+}
 
 export function fakeActions(result: (a: PendingAction) => Promise<string> = async (a) => `ok ${a.kind}`): FakeActions {
   const calls: PendingAction[] = [];
-  return { calls, can: { skipDdl: true, unlock: false }, run: (a) => { calls.push(a); return result(a); } };
+  return {
+    calls,
+    can: { skipDdl: true, unlock: false },
+    run: (a) => {
+      calls.push(a);
+      return result(a);
+    },
+  };
 }
 
-export async function renderAt(state: DashboardState | ReadModelSource, columns: number, rows: number, opts: { initial?: Partial<UiState>; actions?: DashboardActions } = {}) {
+export async function renderAt(
+  state: DashboardState | ReadModelSource,
+  columns: number,
+  rows: number,
+  opts: { initial?: Partial<UiState>; actions?: DashboardActions } = {},
+) {
   patchStdout();
   size.columns = columns;
   size.rows = rows;
   const source = 'getSnapshot' in state ? state : fixedSource(state);
-  const r = render(React.createElement(App, { source, actions: opts.actions ?? fakeActions(), ...(opts.initial ? { initial: opts.initial } : {}) }));
+  const r = render(
+    React.createElement(App, {
+      source,
+      actions: opts.actions ?? fakeActions(),
+      ...(opts.initial ? { initial: opts.initial } : {}),
+    }),
+  );
   await tick();
   const keys = {
-    up: '\x1b[A', down: '\x1b[B', left: '\x1b[D', pageDown: '\x1b[6~', enter: '\r', escape: '\x1b', tab: '\t', backspace: '\x7f',
+    up: '\x1b[A',
+    down: '\x1b[B',
+    left: '\x1b[D',
+    pageDown: '\x1b[6~',
+    enter: '\r',
+    escape: '\x1b',
+    tab: '\t',
+    backspace: '\x7f',
   } as const;
   return {
     ...r,

@@ -1,7 +1,14 @@
 /** Keybindings as a pure function: UI state in, UI state and at most one effect out. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialUi, onKey, splitKeys, type KeyContext, type KeyInput, type UiState } from '../../tui/dashboard/ui-state.ts';
+import {
+  initialUi,
+  onKey,
+  splitKeys,
+  type KeyContext,
+  type KeyInput,
+  type UiState,
+} from '../../tui/dashboard/ui-state.ts';
 
 const ctx = (over: Partial<KeyContext> = {}): KeyContext => ({
   rows: [
@@ -9,7 +16,12 @@ const ctx = (over: Partial<KeyContext> = {}): KeyContext => ({
     { key: 'task.b.s1', task: 'b', source: 's1', position: 'binlog.000001:400', statement: 'ALTER TABLE t ADD c INT' },
     { key: 'task.c.s1', task: 'c', source: 's1' },
   ],
-  pageSize: 2, detailLines: 30, detailHeight: 10, taskExists: () => true, can: { skipDdl: true, unlock: false }, ...over,
+  pageSize: 2,
+  detailLines: 30,
+  detailHeight: 10,
+  taskExists: () => true,
+  can: { skipDdl: true, unlock: false },
+  ...over,
 });
 
 function keys(ui: UiState, seq: (string | KeyInput)[], c = ctx()) {
@@ -51,12 +63,21 @@ test('Enter opens the detail, arrows scroll it within bounds, Esc goes back', ()
 });
 
 test('p and r act at once on the selected task; s asks first and y confirms', () => {
-  assert.deepEqual(keys(initialUi(), ['p']).effect, { kind: 'run', action: { kind: 'stage', task: 'a', stage: 'Paused' } });
-  assert.deepEqual(keys(initialUi(), ['j', 'r']).effect, { kind: 'run', action: { kind: 'stage', task: 'b', stage: 'Running' } });
+  assert.deepEqual(keys(initialUi(), ['p']).effect, {
+    kind: 'run',
+    action: { kind: 'stage', task: 'a', stage: 'Paused' },
+  });
+  assert.deepEqual(keys(initialUi(), ['j', 'r']).effect, {
+    kind: 'run',
+    action: { kind: 'stage', task: 'b', stage: 'Running' },
+  });
   const asked = keys(initialUi(), ['s']);
   assert.equal(asked.effect, undefined);
   assert.match(asked.ui.confirm!.prompt, /Stop task a \(all its sources\)\?/);
-  assert.deepEqual(keys(asked.ui, ['y']).effect, { kind: 'run', action: { kind: 'stage', task: 'a', stage: 'Stopped' } });
+  assert.deepEqual(keys(asked.ui, ['y']).effect, {
+    kind: 'run',
+    action: { kind: 'stage', task: 'a', stage: 'Stopped' },
+  });
   const no = keys(asked.ui, ['n']);
   assert.equal(no.effect, undefined);
   assert.equal(no.ui.message?.text, 'cancelled');
@@ -71,17 +92,35 @@ test('p/r/s explain themselves where they do not apply', () => {
 test('k in a task detail skips the event it is paused on, after showing the statement and a y', () => {
   const open = keys(initialUi(), ['j', { return: true }]).ui;
   const asked = keys(open, ['k']);
-  assert.match(asked.ui.confirm!.prompt, /Skip the event b is paused on at s1 binlog\.000001:400: ALTER TABLE t ADD c INT\?/);
-  assert.deepEqual(keys(asked.ui, ['y']).effect, { kind: 'run', action: { kind: 'skip-ddl', task: 'b', source: 's1', position: 'binlog.000001:400', statement: 'ALTER TABLE t ADD c INT' } });
+  assert.match(
+    asked.ui.confirm!.prompt,
+    /Skip the event b is paused on at s1 binlog\.000001:400: ALTER TABLE t ADD c INT\?/,
+  );
+  assert.deepEqual(keys(asked.ui, ['y']).effect, {
+    kind: 'run',
+    action: {
+      kind: 'skip-ddl',
+      task: 'b',
+      source: 's1',
+      position: 'binlog.000001:400',
+      statement: 'ALTER TABLE t ADD c INT',
+    },
+  });
   const notPaused = keys(keys(initialUi(), [{ return: true }]).ui, ['k']);
   assert.match(notPaused.ui.message!.text, /not paused on a binlog event; nothing to skip/);
-  assert.match(keys(open, ['k'], ctx({ can: { skipDdl: false, unlock: false } })).ui.message!.text, /needs `dmctl binlog skip`/);
+  assert.match(
+    keys(open, ['k'], ctx({ can: { skipDdl: false, unlock: false } })).ui.message!.text,
+    /needs `dmctl binlog skip`/,
+  );
   // In a list k moves up, it never skips anything.
   assert.equal(keys(initialUi(), ['j', 'k']).ui.confirm, undefined);
 });
 
 test('u says it is not available yet', () => {
-  assert.match(keys(initialUi('locks'), ['u'], ctx({ rows: [{ key: 'l', lock: 'l', task: 't' }] })).ui.message!.text, /not available yet/);
+  assert.match(
+    keys(initialUi('locks'), ['u'], ctx({ rows: [{ key: 'l', lock: 'l', task: 't' }] })).ui.message!.text,
+    /not available yet/,
+  );
   assert.match(keys(initialUi('tasks'), ['u']).ui.message!.text, /select one in the Shard locks view/);
 });
 
@@ -108,8 +147,16 @@ test('? opens help, any key closes it; q and Ctrl-C quit', () => {
 });
 
 test('typeahead arriving as one chunk is split into keys (Ink only splits escape sequences)', () => {
-  assert.deepEqual(splitKeys('j\r', {}), [['j', {}], ['', { return: true }]]);
-  assert.deepEqual(splitKeys('ab\t\x7f', {}), [['a', {}], ['b', {}], ['', { tab: true }], ['', { backspace: true }]]);
+  assert.deepEqual(splitKeys('j\r', {}), [
+    ['j', {}],
+    ['', { return: true }],
+  ]);
+  assert.deepEqual(splitKeys('ab\t\x7f', {}), [
+    ['a', {}],
+    ['b', {}],
+    ['', { tab: true }],
+    ['', { backspace: true }],
+  ]);
   assert.deepEqual(splitKeys('q', {}), [['q', {}]]);
   assert.deepEqual(splitKeys('', { upArrow: true }), [['', { upArrow: true }]]);
 });

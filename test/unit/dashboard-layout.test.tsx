@@ -23,15 +23,37 @@ test('wrap keeps words whole and cuts only words longer than a line', () => {
 });
 
 test('numbers, percentages and durations', () => {
-  assert.deepEqual([count(999), count(12_345), count(123_456), count(1_234_567), count(undefined)], ['999', '12.3k', '123k', '1.2M', '-']);
+  assert.deepEqual(
+    [count(999), count(12_345), count(123_456), count(1_234_567), count(undefined)],
+    ['999', '12.3k', '123k', '1.2M', '-'],
+  );
   assert.equal(exact(1234567), '1,234,567');
   // One helper with query-status (src/coord/status-derive.ts): floored to one decimal, 100 % only when done.
-  assert.deepEqual([percent(1, 3), percent(5, 1000), percent(999_999, 1_000_000), percent(996, 1000), percent(125_130, 125_132), percent(7, 7), percent(1, 0)], ['33.3%', '0.5%', '99.9%', '99.6%', '99.9%', '100.0%', '-']);
-  assert.deepEqual([duration(5), duration(125), duration(7300), duration(90_000), duration(undefined)], ['5s', '2m05s', '2h01m', '1d01h', '-']);
+  assert.deepEqual(
+    [
+      percent(1, 3),
+      percent(5, 1000),
+      percent(999_999, 1_000_000),
+      percent(996, 1000),
+      percent(125_130, 125_132),
+      percent(7, 7),
+      percent(1, 0),
+    ],
+    ['33.3%', '0.5%', '99.9%', '99.6%', '99.9%', '100.0%', '-'],
+  );
+  assert.deepEqual(
+    [duration(5), duration(125), duration(7300), duration(90_000), duration(undefined)],
+    ['5s', '2m05s', '2h01m', '1d01h', '-'],
+  );
   assert.equal(ago(1000, 4000), '3s ago');
 });
 
-const spec = (header: string, priority: number, min: number, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ header, priority, min, ...extra });
+const spec = (header: string, priority: number, min: number, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({
+  header,
+  priority,
+  min,
+  ...extra,
+});
 
 test('fitColumns: everything at natural width when it fits', () => {
   const r = fitColumns([spec('a', 9, 3), spec('b', 5, 3)], [10, 10], 80);
@@ -39,7 +61,12 @@ test('fitColumns: everything at natural width when it fits', () => {
 });
 
 test('fitColumns: optional columns go before a name is cut; then flexible columns shrink, widest first', () => {
-  const specs = [spec('name', 100, 6, { flex: true }), spec('stage', 90, 7), spec('rate', 40, 6), spec('msg', 80, 10, { flex: true, ideal: 20 })];
+  const specs = [
+    spec('name', 100, 6, { flex: true }),
+    spec('stage', 90, 7),
+    spec('rate', 40, 6),
+    spec('msg', 80, 10, { flex: true, ideal: 20 }),
+  ];
   // content room for 4 columns: 40 - 13 = 27
   const r = fitColumns(specs, [20, 7, 6, 60], 40);
   assert.deepEqual(r.visible, [0, 1, 3]);

@@ -2,11 +2,45 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Bucket, Keys, type Entry } from '../../src/coord/index.ts';
-import { initialState, liveness, MAX_ERRORS, reduce, ReadModelStore, WATCHED, type DashboardState, type ReadSource } from '../../tui/dashboard/read-model.ts';
-import { agentRows, counts, errorRows, lockRows, lockView, taskRows, unboundSources } from '../../tui/dashboard/selectors.ts';
-import { err, loading, member, NOW, replay, status, syncing, task, bound, leader, smallCluster } from './dashboard-fixtures.ts';
+import {
+  initialState,
+  liveness,
+  MAX_ERRORS,
+  reduce,
+  ReadModelStore,
+  WATCHED,
+  type DashboardState,
+  type ReadSource,
+} from '../../tui/dashboard/read-model.ts';
+import {
+  agentRows,
+  counts,
+  errorRows,
+  lockRows,
+  lockView,
+  taskRows,
+  unboundSources,
+} from '../../tui/dashboard/selectors.ts';
+import {
+  err,
+  loading,
+  member,
+  NOW,
+  replay,
+  status,
+  syncing,
+  task,
+  bound,
+  leader,
+  smallCluster,
+} from './dashboard-fixtures.ts';
 
-const entry = (key: string, value: unknown, revision = 1): Entry<unknown> => ({ key, value, revision, deleted: value === undefined });
+const entry = (key: string, value: unknown, revision = 1): Entry<unknown> => ({
+  key,
+  value,
+  revision,
+  deleted: value === undefined,
+});
 
 test('members: a new revision is a heartbeat; the same revision again (a re-opened watch) is not', () => {
   let s = initialState('dm', '', NOW);
@@ -19,11 +53,21 @@ test('members: a new revision is a heartbeat; the same revision again (a re-open
 });
 
 test('liveness: alive, late after two missed heartbeats, gone after the lease, left on delete', () => {
-  let s = reduce(initialState('dm', '', NOW), { type: 'entry', bucket: Bucket.members, entry: entry('a1', member('a1').value), at: NOW });
+  let s = reduce(initialState('dm', '', NOW), {
+    type: 'entry',
+    bucket: Bucket.members,
+    entry: entry('a1', member('a1').value),
+    at: NOW,
+  });
   assert.equal(liveness(s.members.a1, NOW + 2000), 'alive');
   assert.equal(liveness(s.members.a1, NOW + 6000), 'late');
   assert.equal(liveness(s.members.a1, NOW + 10_000), 'gone');
-  s = reduce(s, { type: 'entry', bucket: Bucket.members, entry: { key: 'a1', value: undefined, revision: 2, deleted: true }, at: NOW + 1000 });
+  s = reduce(s, {
+    type: 'entry',
+    bucket: Bucket.members,
+    entry: { key: 'a1', value: undefined, revision: 2, deleted: true },
+    at: NOW + 1000,
+  });
   assert.equal(liveness(s.members.a1, NOW + 1000), 'left');
   assert.equal(liveness(undefined, NOW), 'gone');
 });
@@ -32,20 +76,46 @@ test('tasks: the file text (which may hold passwords) is not kept', () => {
   const s = replay([task('t1', ['s1'])]);
   assert.equal((s.tasks.t1 as Record<string, unknown>).yaml, undefined);
   assert.deepEqual(s.tasks.t1!.sources, ['s1']);
-  const gone = reduce(s, { type: 'entry', bucket: Bucket.tasks, entry: { key: 't1', value: undefined, revision: 9, deleted: true }, at: NOW });
+  const gone = reduce(s, {
+    type: 'entry',
+    bucket: Bucket.tasks,
+    entry: { key: 't1', value: undefined, revision: 9, deleted: true },
+    at: NOW,
+  });
   assert.deepEqual(gone.tasks, {});
 });
 
 test('errors: current and recent errors enter the log once, newest first; cleared ones stay, marked', () => {
   const e1 = err('TSDM-1', 'first', { time: new Date(NOW - 9000).toISOString(), retryable: true });
   const e2 = err('TSDM-2', 'second', { time: new Date(NOW - 1000).toISOString() });
-  let s = replay([task('t', ['s']), status('t', 's', 'a', { recentErrors: [e1] }, 5000), status('t', 's', 'a', { recentErrors: [e1], error: e2, stage: 'Paused' }, 1000)]);
+  let s = replay([
+    task('t', ['s']),
+    status('t', 's', 'a', { recentErrors: [e1] }, 5000),
+    status('t', 's', 'a', { recentErrors: [e1], error: e2, stage: 'Paused' }, 1000),
+  ]);
   let rows = errorRows(s);
-  assert.deepEqual(rows.map((r) => [r.record.code, r.pausing, r.active]), [['TSDM-2', true, true], ['TSDM-1', false, true]]);
+  assert.deepEqual(
+    rows.map((r) => [r.record.code, r.pausing, r.active]),
+    [
+      ['TSDM-2', true, true],
+      ['TSDM-1', false, true],
+    ],
+  );
   // The agent clears the error (resume): the log keeps it as cleared.
-  s = reduce(s, { type: 'entry', bucket: Bucket.status, entry: entry(Keys.subtaskStatus('t', 's'), status('t', 's', 'a', syncing()).value, 99), at: NOW });
+  s = reduce(s, {
+    type: 'entry',
+    bucket: Bucket.status,
+    entry: entry(Keys.subtaskStatus('t', 's'), status('t', 's', 'a', syncing()).value, 99),
+    at: NOW,
+  });
   rows = errorRows(s);
-  assert.deepEqual(rows.map((r) => [r.record.code, r.pausing, r.active]), [['TSDM-2', false, false], ['TSDM-1', false, false]]);
+  assert.deepEqual(
+    rows.map((r) => [r.record.code, r.pausing, r.active]),
+    [
+      ['TSDM-2', false, false],
+      ['TSDM-1', false, false],
+    ],
+  );
   assert.equal(counts(s).errorsActive, 0);
   assert.equal(counts(s).errors, 2);
 });
@@ -54,7 +124,12 @@ test('errors: the log is bounded, oldest dropped', () => {
   let s = initialState('dm', '', NOW);
   for (let i = 0; i < MAX_ERRORS + 20; i++) {
     const e = err('TSDM-9', `e${i}`, { time: new Date(NOW - 100_000 + i).toISOString() });
-    s = reduce(s, { type: 'entry', bucket: Bucket.status, entry: entry(Keys.subtaskStatus('t', 's'), status('t', 's', 'a', { recentErrors: [e] }).value, i + 1), at: NOW });
+    s = reduce(s, {
+      type: 'entry',
+      bucket: Bucket.status,
+      entry: entry(Keys.subtaskStatus('t', 's'), status('t', 's', 'a', { recentErrors: [e] }).value, i + 1),
+      at: NOW,
+    });
   }
   const rows = errorRows(s);
   assert.equal(rows.length, MAX_ERRORS);
@@ -63,7 +138,12 @@ test('errors: the log is bounded, oldest dropped', () => {
 });
 
 test('load rate and ETA come from successive reports', () => {
-  const s = replay([member('a'), task('t', ['s']), status('t', 's', 'a', loading(100_000), 4000), status('t', 's', 'a', loading(300_000), 2000)]);
+  const s = replay([
+    member('a'),
+    task('t', ['s']),
+    status('t', 's', 'a', loading(100_000), 4000),
+    status('t', 's', 'a', loading(300_000), 2000),
+  ]);
   const [r] = taskRows(s);
   assert.equal(Math.round(r!.rowsPerSecond!), 100_000);
   assert.equal(Math.round(r!.etaSeconds!), 7);
@@ -74,9 +154,19 @@ test('load rate and ETA come from successive reports', () => {
 });
 
 test('task rows: a source without a status yet is New; per-source desired stages; filter by task, source or agent', () => {
-  const s = replay([task('t', ['s1', 's2'], 'Running', { sourceStages: { s2: 'Paused' } }), bound('s2', 'a2'), status('t', 's1', 'a1', syncing())]);
+  const s = replay([
+    task('t', ['s1', 's2'], 'Running', { sourceStages: { s2: 'Paused' } }),
+    bound('s2', 'a2'),
+    status('t', 's1', 'a1', syncing()),
+  ]);
   const rows = taskRows(s);
-  assert.deepEqual(rows.map((r) => [r.source, r.stage, r.desired, r.agent]), [['s1', 'Running', 'Running', 'a1'], ['s2', 'New', 'Paused', 'a2']]);
+  assert.deepEqual(
+    rows.map((r) => [r.source, r.stage, r.desired, r.agent]),
+    [
+      ['s1', 'Running', 'Running', 'a1'],
+      ['s2', 'New', 'Paused', 'a2'],
+    ],
+  );
   assert.equal(taskRows(s, 'A2').length, 1);
   assert.equal(taskRows(s, 'zzz').length, 0);
   assert.deepEqual(unboundSources(s), ['s1']);
@@ -85,34 +175,72 @@ test('task rows: a source without a status yet is New; per-source desired stages
 test('agents: bound sources, leader, agents known only from a binding show as gone', () => {
   const s = replay([member('a1'), leader('a1'), bound('s1', 'a1'), bound('s2', 'ghost')]);
   const rows = agentRows(s);
-  assert.deepEqual(rows.map((a) => [a.name, a.leader, a.state, a.sources.join(',')]), [['a1', true, 'alive', 's1'], ['ghost', false, 'gone', 's2']]);
+  assert.deepEqual(
+    rows.map((a) => [a.name, a.leader, a.state, a.sources.join(',')]),
+    [
+      ['a1', true, 'alive', 's1'],
+      ['ghost', false, 'gone', 's2'],
+    ],
+  );
 });
 
 test('locks: read from the key and whatever fields the record has', () => {
-  const l = lockView(Keys.lock('my task', 'db', 'tbl'), { owner: 'src-1', ddls: ['ALTER TABLE x ADD c INT'], shards: { a: true, b: { reached: false }, c: { synced: true } }, createdAt: new Date(NOW).toISOString() });
+  const l = lockView(Keys.lock('my task', 'db', 'tbl'), {
+    owner: 'src-1',
+    ddls: ['ALTER TABLE x ADD c INT'],
+    shards: { a: true, b: { reached: false }, c: { synced: true } },
+    createdAt: new Date(NOW).toISOString(),
+  });
   assert.equal(l.task, 'my task');
   assert.equal(l.target, 'db.tbl');
   assert.deepEqual([l.reached, l.waiting], [['a', 'c'], ['b']]);
   assert.equal(l.createdAt, NOW);
   const bare = lockView('t.s.x', null);
   assert.deepEqual([bare.task, bare.target, bare.ddls, bare.owner], ['t', 's.x', [], '']);
-  const s = reduce(initialState('dm'), { type: 'entry', bucket: Bucket.locks, entry: entry('t.s.x', { ddls: [] }), at: NOW });
+  const s = reduce(initialState('dm'), {
+    type: 'entry',
+    bucket: Bucket.locks,
+    entry: entry('t.s.x', { ddls: [] }),
+    at: NOW,
+  });
   assert.equal(lockRows(s).length, 1);
-  assert.equal(lockRows(reduce(s, { type: 'entry', bucket: Bucket.locks, entry: { key: 't.s.x', value: undefined, revision: 2, deleted: true }, at: NOW })).length, 0);
+  assert.equal(
+    lockRows(
+      reduce(s, {
+        type: 'entry',
+        bucket: Bucket.locks,
+        entry: { key: 't.s.x', value: undefined, revision: 2, deleted: true },
+        at: NOW,
+      }),
+    ).length,
+    0,
+  );
 });
 
 test('counts for the header', () => {
   const c = counts(smallCluster());
-  assert.deepEqual([c.agents, c.agentsAlive, c.tasks, c.subtasks, c.byStage.Paused, c.byStage.Running, c.errorsActive], [2, 1, 3, 4, 2, 2, 2]);
+  assert.deepEqual(
+    [c.agents, c.agentsAlive, c.tasks, c.subtasks, c.byStage.Paused, c.byStage.Running, c.errorsActive],
+    [2, 1, 3, 4, 2, 2, 2],
+  );
 });
 
 /** A source whose watches the test drives by hand. */
 function handSource(): ReadSource & { push(b: Bucket, e: Entry<unknown>): void; watched: Bucket[]; stopped: number } {
   const cbs = new Map<Bucket, (e: Entry<unknown>) => void>();
   const src = {
-    watched: [] as Bucket[], stopped: 0,
-    watch<T>(b: Bucket, cb: (e: Entry<T>) => void) { src.watched.push(b); cbs.set(b, cb as (e: Entry<unknown>) => void); return () => { src.stopped++; }; },
-    push(b: Bucket, e: Entry<unknown>) { cbs.get(b)!(e); },
+    watched: [] as Bucket[],
+    stopped: 0,
+    watch<T>(b: Bucket, cb: (e: Entry<T>) => void) {
+      src.watched.push(b);
+      cbs.set(b, cb as (e: Entry<unknown>) => void);
+      return () => {
+        src.stopped++;
+      };
+    },
+    push(b: Bucket, e: Entry<unknown>) {
+      cbs.get(b)!(e);
+    },
   };
   return src;
 }
@@ -127,9 +255,16 @@ test('store: watches every bucket, publishes at most once per throttle window, a
   await new Promise((r) => setTimeout(r, 250));
   seen.length = 0;
   const t0 = Date.now();
-  for (let i = 0; i < 300; i++) src.push(Bucket.status, entry(Keys.subtaskStatus(`t${i % 30}`, 's'), status(`t${i % 30}`, 's', 'a', syncing()).value, i + 1));
+  for (let i = 0; i < 300; i++)
+    src.push(
+      Bucket.status,
+      entry(Keys.subtaskStatus(`t${i % 30}`, 's'), status(`t${i % 30}`, 's', 'a', syncing()).value, i + 1),
+    );
   await new Promise((r) => setTimeout(r, 450));
-  assert.ok(seen.length >= 1 && seen.length <= 3, `300 updates in one burst give ${seen.length} renders (at most one per 200 ms)`);
+  assert.ok(
+    seen.length >= 1 && seen.length <= 3,
+    `300 updates in one burst give ${seen.length} renders (at most one per 200 ms)`,
+  );
   assert.equal(Object.keys(store.getSnapshot().statuses).length, 30, 'the last snapshot holds every update');
   assert.ok(Date.now() - t0 < 1000);
   stop();

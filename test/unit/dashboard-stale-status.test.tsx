@@ -13,14 +13,38 @@ function state() {
   const aheadOfMaster = syncing(0, true);
   aheadOfMaster.sync!.master = { name: 'binlog.000003', pos: 90_000 }; // read before synced (98,765)
   return replay([
-    member('agent-1', 1000), leader('agent-1'), bound('src-a', 'agent-1'), bound('src-b', 'agent-1'), bound('src-c', 'agent-1'), bound('src-d', 'agent-1'),
-    task('halted', ['src-a']), task('broken', ['src-b']), task('live', ['src-c']), task('loadp', ['src-d'], 'Paused'),
+    member('agent-1', 1000),
+    leader('agent-1'),
+    bound('src-a', 'agent-1'),
+    bound('src-b', 'agent-1'),
+    bound('src-c', 'agent-1'),
+    bound('src-d', 'agent-1'),
+    task('halted', ['src-a']),
+    task('broken', ['src-b']),
+    task('live', ['src-c']),
+    task('loadp', ['src-d'], 'Paused'),
     status('halted', 'src-a', 'agent-1', { ...syncing(0, true), stage: 'Paused' }),
     status('broken', 'src-b', 'agent-1', { ...syncing(0, true), stage: 'Paused', error: ddl }),
     status('live', 'src-c', 'agent-1', aheadOfMaster),
     // A load paused two rows short, reported twice (so a rate could be derived), then paused.
-    status('loadp', 'src-d', 'agent-1', { unit: 'load', load: { totalChunks: 4, doneChunks: 3, totalRows: 125_132, doneRows: 100_000, tables: 1 } }, 3000),
-    status('loadp', 'src-d', 'agent-1', { unit: 'load', stage: 'Paused', load: { totalChunks: 4, doneChunks: 3, totalRows: 125_132, doneRows: 125_130, tables: 1 } }, 1000),
+    status(
+      'loadp',
+      'src-d',
+      'agent-1',
+      { unit: 'load', load: { totalChunks: 4, doneChunks: 3, totalRows: 125_132, doneRows: 100_000, tables: 1 } },
+      3000,
+    ),
+    status(
+      'loadp',
+      'src-d',
+      'agent-1',
+      {
+        unit: 'load',
+        stage: 'Paused',
+        load: { totalChunks: 4, doneChunks: 3, totalRows: 125_132, doneRows: 125_130, tables: 1 },
+      },
+      1000,
+    ),
   ]);
 }
 

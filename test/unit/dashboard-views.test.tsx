@@ -7,11 +7,15 @@ import assert from 'node:assert/strict';
 import { LONG_MESSAGE, LONG_TASK, STATES, renderAt } from './dashboard-fixtures.ts';
 import { VIEWS, type ViewName } from '../../tui/dashboard/ui-state.ts';
 
-const SIZES = [[80, 24], [160, 48]] as const;
+const SIZES = [
+  [80, 24],
+  [160, 48],
+] as const;
 
 function assertFits(lines: string[], columns: number, rows: number, what: string): void {
   assert.ok(lines.length <= rows - 1, `${what}: ${lines.length} lines on a ${rows}-line terminal (one is left free)`);
-  for (const l of lines) assert.ok([...l].length <= columns, `${what}: a line is ${[...l].length} wide on ${columns} columns:\n${l}`);
+  for (const l of lines)
+    assert.ok([...l].length <= columns, `${what}: a line is ${[...l].length} wide on ${columns} columns:\n${l}`);
 }
 
 for (const [name, make] of Object.entries(STATES)) {
@@ -31,7 +35,13 @@ for (const [name, make] of Object.entries(STATES)) {
   }
 }
 
-async function viewText(state: keyof typeof STATES, view: ViewName, columns: number, rows: number, keys: string[] = []): Promise<string> {
+async function viewText(
+  state: keyof typeof STATES,
+  view: ViewName,
+  columns: number,
+  rows: number,
+  keys: string[] = [],
+): Promise<string> {
   const r = await renderAt(STATES[state]!(), columns, rows, { initial: { view } });
   await r.press(...keys);
   const t = r.text();
@@ -40,8 +50,14 @@ async function viewText(state: keyof typeof STATES, view: ViewName, columns: num
 }
 
 test('empty cluster: every view says what is missing and how to get it', async () => {
-  assert.match(await viewText('emptyCluster', 'tasks', 80, 24), /No tasks\. Start one with: dmctl start-task task\.yaml/);
-  assert.match(await viewText('emptyCluster', 'topology', 80, 24), /No agents\. Start one with: dm-agent --name agent-1/);
+  assert.match(
+    await viewText('emptyCluster', 'tasks', 80, 24),
+    /No tasks\. Start one with: dmctl start-task task\.yaml/,
+  );
+  assert.match(
+    await viewText('emptyCluster', 'topology', 80, 24),
+    /No agents\. Start one with: dm-agent --name agent-1/,
+  );
   assert.match(await viewText('emptyCluster', 'errors', 80, 24), /No errors reported/);
   assert.match(await viewText('emptyCluster', 'locks', 80, 24), /No shard-DDL locks in dm_locks/);
 });
@@ -118,7 +134,10 @@ test('a long error message: one cut line in the list, wrapped and scrollable in 
 
 test('a pending shard lock: target, shards reached and waiting, owner, age, DDL', async () => {
   const t = await viewText('pendingLock', 'locks', 160, 48);
-  assert.match(t, /> merged\.orders │ merge │ 2\/4 reached │ shard-2\/shop_2\.orders,shard-2\/shop_3\.or… │ shard-1 │ 1m30s │ ALTER TABLE `merged`\.`orders`/);
+  assert.match(
+    t,
+    /> merged\.orders │ merge │ 2\/4 reached │ shard-2\/shop_2\.orders,shard-2\/shop_3\.or… │ shard-1 │ 1m30s │ ALTER TABLE `merged`\.`orders`/,
+  );
   const small = await viewText('pendingLock', 'locks', 80, 24);
   assert.match(small, /2\/4 reached/);
   const detail = await viewText('pendingLock', 'locks', 80, 24, ['enter']);

@@ -51,17 +51,29 @@ const STEPS: [sql: string, event: DmEventType | null][] = [
   ['alter table incompatible_ddl_changes.t1 add constraint c_int_unique unique(c_int)', 'modify constraint'],
   ['alter table incompatible_ddl_changes.t1 change c_int c_int int', 'drop unique key'],
   ['alter table incompatible_ddl_changes.t1 drop index c_int_unique', 'drop index'],
-  ['alter table incompatible_ddl_changes.t1 change c_smallint c_smallint smallint(6) after c_json', 'modify columns order'],
+  [
+    'alter table incompatible_ddl_changes.t1 change c_smallint c_smallint smallint(6) after c_json',
+    'modify columns order',
+  ],
   ['alter table incompatible_ddl_changes.t1 modify c_char char(4) CHARACTER SET latin1;', 'modify charset'],
   ['alter table incompatible_ddl_changes.t1 modify c_text text COLLATE utf8mb4_unicode_ci;', 'modify collation'],
   ['alter table incompatible_ddl_changes.t1 engine = MyISAM;', 'modify storage engine'],
   ['alter table incompatible_ddl_changes.t1 partition by range(id) (partition p0 values less than (100000))', null],
-  ['alter table incompatible_ddl_changes.t1 reorganize partition p0 into ( partition n0 values less than (5), partition n1 values less than (100000));', 'reorganize table partition'],
+  [
+    'alter table incompatible_ddl_changes.t1 reorganize partition p0 into ( partition n0 values less than (5), partition n1 values less than (100000));',
+    'reorganize table partition',
+  ],
   ['alter table incompatible_ddl_changes.t1 truncate partition n0', 'truncate table partition'],
   ['alter table incompatible_ddl_changes.t1 rebuild partition n0,n1;', 'rebuild table partition'],
-  ['create table incompatible_ddl_changes.tb1(id int) partition by range(id)(partition p0 values less than (100000), partition p1 values less than(1000000));', null],
+  [
+    'create table incompatible_ddl_changes.tb1(id int) partition by range(id)(partition p0 values less than (100000), partition p1 values less than(1000000));',
+    null,
+  ],
   ['create table incompatible_ddl_changes.tb2(id int);', null],
-  ['alter table incompatible_ddl_changes.tb1 exchange partition p0 with table incompatible_ddl_changes.tb2', 'exchange table partition'],
+  [
+    'alter table incompatible_ddl_changes.tb1 exchange partition p0 with table incompatible_ddl_changes.tb2',
+    'exchange table partition',
+  ],
   ['create table incompatible_ddl_changes.tb3(id int) partition by hash(id) partitions 6;', null],
   ['alter table incompatible_ddl_changes.tb3 coalesce partition 2;', 'coalesce table partition'],
   ['alter table incompatible_ddl_changes.tb3 add index idx(id);', 'modify constraint'],
@@ -74,11 +86,36 @@ const STEPS: [sql: string, event: DmEventType | null][] = [
 ];
 
 /** conf/dm-task1.yaml's explicit list (dm-task.yaml says `incompatible ddl changes`). */
-const TASK1_EVENTS = ['drop database', 'drop table', 'drop index', 'rename table', 'truncate table', 'drop table partition',
-  'truncate table partition', 'value range decrease', 'precision decrease', 'modify column', 'rename column', 'rename index',
-  'drop column', 'truncate table partition', 'drop primary key', 'drop unique key', 'modify default value', 'modify constraint',
-  'modify columns order', 'modify charset', 'modify collation', 'remove auto increment', 'modify storage engine',
-  'reorganize table partition', 'coalesce table partition', 'split table partition', 'exchange table partition', 'rebuild table partition'];
+const TASK1_EVENTS = [
+  'drop database',
+  'drop table',
+  'drop index',
+  'rename table',
+  'truncate table',
+  'drop table partition',
+  'truncate table partition',
+  'value range decrease',
+  'precision decrease',
+  'modify column',
+  'rename column',
+  'rename index',
+  'drop column',
+  'truncate table partition',
+  'drop primary key',
+  'drop unique key',
+  'modify default value',
+  'modify constraint',
+  'modify columns order',
+  'modify charset',
+  'modify collation',
+  'remove auto increment',
+  'modify storage engine',
+  'reorganize table partition',
+  'coalesce table partition',
+  'split table partition',
+  'exchange table partition',
+  'rebuild table partition',
+];
 
 function tracker(): SchemaTracker {
   const t = new SchemaTracker({ serverCharset: 'utf8mb4', serverCollation: 'utf8mb4_general_ci' });
@@ -91,14 +128,30 @@ function eventsOf(t: SchemaTracker, sql: string): DmEventType[] {
   const before = tablesBefore(t, sql, DB);
   const ev = ddlEvents(sql, before[0]);
   applyDdl(t, sql, DB); // DM tracks a skipped statement too; so does tsdm's reader, whatever the filter says
-  if (ev.clauses && ev.clauses.length > 0) return ev.clauses.map((c) => c.event).filter((e): e is DmEventType => e !== null);
+  if (ev.clauses && ev.clauses.length > 0)
+    return ev.clauses.map((c) => c.event).filter((e): e is DmEventType => e !== null);
   return ev.event === null ? [] : [ev.event];
 }
 
-for (const [name, events] of [['dm-task.yaml', ['incompatible ddl changes']], ['dm-task1.yaml', TASK1_EVENTS]] as const) {
+for (const [name, events] of [
+  ['dm-task.yaml', ['incompatible ddl changes']],
+  ['dm-task1.yaml', TASK1_EVENTS],
+] as const) {
   test(`DM's incompatible_ddl_changes case, ${name}: the same statements stop the task, with the same event`, () => {
     const t = tracker();
-    const filter = new EventFilter([{ name: 'filter-01', schemaPattern: '*', tablePattern: '*', events: [...events], sqlPattern: [], action: 'Error' }], false);
+    const filter = new EventFilter(
+      [
+        {
+          name: 'filter-01',
+          schemaPattern: '*',
+          tablePattern: '*',
+          events: [...events],
+          sqlPattern: [],
+          action: 'Error',
+        },
+      ],
+      false,
+    );
     for (const [sql, want] of STEPS) {
       const got = eventsOf(t, sql);
       const stopped = got.find((e) => filter.check(DB, 't', e, sql) === 'Error');
@@ -112,7 +165,11 @@ test('each step has exactly the event DM gives it (compatible ones included)', (
   const got = STEPS.map(([sql]) => eventsOf(t, sql));
   STEPS.forEach(([sql, want], i) => {
     if (want !== null) assert.deepEqual(got[i], [want], sql);
-    else assert.ok(got[i]!.length === 1 && classifyEvent(got[i]![0]!) === 'ddl', `${sql}: ${got[i]!.join(', ')} should be one compatible event`);
+    else
+      assert.ok(
+        got[i]!.length === 1 && classifyEvent(got[i]![0]!) === 'ddl',
+        `${sql}: ${got[i]!.join(', ')} should be one compatible event`,
+      );
   });
   assert.deepEqual(got[0], ['alter table'], 'ADD COLUMN is the compatible `alter table` (issue #12)');
   assert.deepEqual(got[21], ['alter table'], 'PARTITION BY is `alter table`');
@@ -121,10 +178,20 @@ test('each step has exactly the event DM gives it (compatible ones included)', (
 
 function col(name: string, columnType: string, extra: Partial<TrackedColumn> = {}): TrackedColumn {
   const dataType = /^\w+/.exec(columnType)![0];
-  return { name, columnType, dataType, nullable: true, generated: false, charset: null, collation: null, comment: '', ...extra };
+  return {
+    name,
+    columnType,
+    dataType,
+    nullable: true,
+    generated: false,
+    charset: null,
+    collation: null,
+    comment: '',
+    ...extra,
+  };
 }
 
-test('type changes, as DM\'s needChangeColumnData', () => {
+test("type changes, as DM's needChangeColumnData", () => {
   const cases: [string, string, DmEventType][] = [
     ['int(11)', 'bigint(20)', 'alter table'],
     ['bigint(20)', 'int(11)', 'value range decrease'],
@@ -153,7 +220,8 @@ test('type changes, as DM\'s needChangeColumnData', () => {
     ['date', 'datetime', 'modify column'],
     ['float', 'double', 'modify column'],
   ];
-  for (const [from, to, want] of cases) assert.equal(typeChangeEvent(col('c', from), col('c', to)), want, `${from} -> ${to}`);
+  for (const [from, to, want] of cases)
+    assert.equal(typeChangeEvent(col('c', from), col('c', to)), want, `${from} -> ${to}`);
 });
 
 function oneTable(ddl: string): SchemaTracker {
@@ -164,56 +232,128 @@ function oneTable(ddl: string): SchemaTracker {
 }
 
 test('every ALTER clause kind, multi-clause ALTERs clause by clause, all against the table before the statement', () => {
-  const t = oneTable("CREATE TABLE t (id int PRIMARY KEY, a int DEFAULT 0, b varchar(20) NOT NULL, c int, k int, UNIQUE KEY uk(k), KEY ia(a), u int, v int, UNIQUE KEY uv(u, v))");
+  const t = oneTable(
+    'CREATE TABLE t (id int PRIMARY KEY, a int DEFAULT 0, b varchar(20) NOT NULL, c int, k int, UNIQUE KEY uk(k), KEY ia(a), u int, v int, UNIQUE KEY uv(u, v))',
+  );
   const cases: [string, (DmEventType | null)[]][] = [
-    ['ALTER TABLE t ADD COLUMN x int, ADD y int FIRST, ADD (z int, w int)', ['alter table', 'alter table', 'alter table']],
-    ['ALTER TABLE t ADD INDEX ix (c), ADD UNIQUE (c), ADD PRIMARY KEY (c), ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES p (id), ADD FULLTEXT (b), ADD CHECK (c > 0), ADD KEY (c)',
-      ['modify constraint', 'modify constraint', 'modify constraint', 'modify constraint', 'modify constraint', 'modify constraint', 'modify constraint']],
-    ['ALTER TABLE t DROP COLUMN c, DROP a, DROP INDEX ia, DROP KEY uk, DROP PRIMARY KEY, DROP FOREIGN KEY f, DROP CONSTRAINT ck, DROP CHECK ck2',
-      ['drop column', 'drop column', 'drop index', 'drop index', 'drop primary key', 'alter table', 'alter table', 'alter table']],
-    ['ALTER TABLE t MODIFY c bigint, MODIFY c int NOT NULL, MODIFY c int COMMENT \'x\', MODIFY c int DEFAULT 5, MODIFY c int FIRST, CHANGE c c2 int, MODIFY c tinyint',
-      ['alter table', 'alter table', 'alter table', 'modify default value', 'modify columns order', 'rename column', 'value range decrease']],
+    [
+      'ALTER TABLE t ADD COLUMN x int, ADD y int FIRST, ADD (z int, w int)',
+      ['alter table', 'alter table', 'alter table'],
+    ],
+    [
+      'ALTER TABLE t ADD INDEX ix (c), ADD UNIQUE (c), ADD PRIMARY KEY (c), ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES p (id), ADD FULLTEXT (b), ADD CHECK (c > 0), ADD KEY (c)',
+      [
+        'modify constraint',
+        'modify constraint',
+        'modify constraint',
+        'modify constraint',
+        'modify constraint',
+        'modify constraint',
+        'modify constraint',
+      ],
+    ],
+    [
+      'ALTER TABLE t DROP COLUMN c, DROP a, DROP INDEX ia, DROP KEY uk, DROP PRIMARY KEY, DROP FOREIGN KEY f, DROP CONSTRAINT ck, DROP CHECK ck2',
+      [
+        'drop column',
+        'drop column',
+        'drop index',
+        'drop index',
+        'drop primary key',
+        'alter table',
+        'alter table',
+        'alter table',
+      ],
+    ],
+    [
+      "ALTER TABLE t MODIFY c bigint, MODIFY c int NOT NULL, MODIFY c int COMMENT 'x', MODIFY c int DEFAULT 5, MODIFY c int FIRST, CHANGE c c2 int, MODIFY c tinyint",
+      [
+        'alter table',
+        'alter table',
+        'alter table',
+        'modify default value',
+        'modify columns order',
+        'rename column',
+        'value range decrease',
+      ],
+    ],
     ['ALTER TABLE t MODIFY a int', ['modify default value']],
-    ['ALTER TABLE t MODIFY a int DEFAULT 0, MODIFY a int DEFAULT \'0\'', ['alter table', 'alter table']],
+    ["ALTER TABLE t MODIFY a int DEFAULT 0, MODIFY a int DEFAULT '0'", ['alter table', 'alter table']],
     ['ALTER TABLE t MODIFY id bigint', ['drop primary key']],
     ['ALTER TABLE t MODIFY k int', ['drop unique key']],
     ['ALTER TABLE t MODIFY u int', ['alter table']],
-    ['ALTER TABLE t MODIFY b varchar(20) CHARACTER SET latin1 NOT NULL, MODIFY b varchar(20) COLLATE utf8mb4_bin NOT NULL',
-      ['modify charset', 'modify collation']],
+    [
+      'ALTER TABLE t MODIFY b varchar(20) CHARACTER SET latin1 NOT NULL, MODIFY b varchar(20) COLLATE utf8mb4_bin NOT NULL',
+      ['modify charset', 'modify collation'],
+    ],
     ['ALTER TABLE t MODIFY c int UNIQUE, MODIFY nosuch int', ['alter table', 'alter table']],
-    ['ALTER TABLE t RENAME COLUMN a TO a2, RENAME INDEX ia TO ib, RENAME KEY uk TO uk2, RENAME TO t2, RENAME AS t3',
-      ['rename column', 'rename index', 'rename index', 'rename table', 'rename table']],
-    ['ALTER TABLE t ALTER COLUMN a SET DEFAULT 3, ALTER a DROP DEFAULT, ALTER INDEX ia INVISIBLE, ALTER c SET INVISIBLE',
-      ['modify default value', 'modify default value', 'alter table', 'alter table']],
-    ['ALTER TABLE t ENGINE=InnoDB, COMMENT=\'x\', AUTO_INCREMENT=10, DEFAULT CHARSET=utf8mb4, COLLATE utf8mb4_bin, CONVERT TO CHARACTER SET latin1, ROW_FORMAT=DYNAMIC',
-      ['modify storage engine', 'alter table', 'alter table', 'modify charset', 'modify collation', 'modify charset', 'alter table']],
+    [
+      'ALTER TABLE t RENAME COLUMN a TO a2, RENAME INDEX ia TO ib, RENAME KEY uk TO uk2, RENAME TO t2, RENAME AS t3',
+      ['rename column', 'rename index', 'rename index', 'rename table', 'rename table'],
+    ],
+    [
+      'ALTER TABLE t ALTER COLUMN a SET DEFAULT 3, ALTER a DROP DEFAULT, ALTER INDEX ia INVISIBLE, ALTER c SET INVISIBLE',
+      ['modify default value', 'modify default value', 'alter table', 'alter table'],
+    ],
+    [
+      "ALTER TABLE t ENGINE=InnoDB, COMMENT='x', AUTO_INCREMENT=10, DEFAULT CHARSET=utf8mb4, COLLATE utf8mb4_bin, CONVERT TO CHARACTER SET latin1, ROW_FORMAT=DYNAMIC",
+      [
+        'modify storage engine',
+        'alter table',
+        'alter table',
+        'modify charset',
+        'modify collation',
+        'modify charset',
+        'alter table',
+      ],
+    ],
     ['ALTER TABLE t DEFAULT CHARSET=latin1 ENGINE=MyISAM', ['modify charset']],
-    ['ALTER TABLE t ADD PARTITION (PARTITION p3 VALUES LESS THAN (30)), DROP PARTITION p0, p1, TRUNCATE PARTITION p2, REMOVE PARTITIONING',
-      ['alter table', 'drop table partition', 'truncate table partition', 'alter table']],
+    [
+      'ALTER TABLE t ADD PARTITION (PARTITION p3 VALUES LESS THAN (30)), DROP PARTITION p0, p1, TRUNCATE PARTITION p2, REMOVE PARTITIONING',
+      ['alter table', 'drop table partition', 'truncate table partition', 'alter table'],
+    ],
     ['ALTER TABLE t ADD COLUMN q int, ALGORITHM=INPLACE, LOCK=NONE', ['alter table', null, null]],
     ['ALTER TABLE t FORCE', ['alter table']],
   ];
   for (const [sql, want] of cases) {
     const ev = ddlEvents(sql, tablesBefore(t, sql, 'd')[0]);
     assert.equal(ev.event, 'alter table', sql);
-    assert.deepEqual(ev.clauses!.map((c) => c.event), want, sql);
+    assert.deepEqual(
+      ev.clauses!.map((c) => c.event),
+      want,
+      sql,
+    );
   }
-  assert.deepEqual(ddlEvents('CREATE INDEX i ON t (c)', undefined), { event: 'create index' }, 'CREATE INDEX is the compatible `create index`');
+  assert.deepEqual(
+    ddlEvents('CREATE INDEX i ON t (c)', undefined),
+    { event: 'create index' },
+    'CREATE INDEX is the compatible `create index`',
+  );
   assert.equal(classifyEvent('create index'), 'ddl');
   assert.equal(classifyEvent('modify constraint'), 'incompatible ddl');
   assert.deepEqual(ddlEvents('DROP INDEX i ON t', undefined), { event: 'drop index' });
   assert.deepEqual(ddlEvents('CREATE TABLE x (a int)', undefined), { event: 'create table' });
   assert.deepEqual(ddlEvents('ALTER DATABASE d CHARACTER SET utf8mb4', undefined), { event: 'alter database' });
-  assert.deepEqual(ddlEvents('ALTER TABLE t MODIFY c tinyint', undefined).clauses!.map((c) => c.event), ['alter table'], 'no table info: DM says alter table');
+  assert.deepEqual(
+    ddlEvents('ALTER TABLE t MODIFY c tinyint', undefined).clauses!.map((c) => c.event),
+    ['alter table'],
+    'no table info: DM says alter table',
+  );
 });
 
 test('an ALTER without the dropped clauses keeps the rest of its text byte for byte', () => {
   const sql = 'ALTER TABLE `d`.`t` ADD COLUMN x int /* note */, DROP COLUMN c,  ADD INDEX ix (x), ALGORITHM=INPLACE;';
   const { clauses } = ddlEvents(sql, undefined);
   const all = clauses!;
-  assert.deepEqual(all.map((c) => c.event), ['alter table', 'drop column', 'modify constraint', null]);
+  assert.deepEqual(
+    all.map((c) => c.event),
+    ['alter table', 'drop column', 'modify constraint', null],
+  );
   assert.equal(alterWithClauses(sql, all, all), sql);
-  assert.equal(alterWithClauses(sql, all, [all[0]!, all[2]!, all[3]!]), 'ALTER TABLE `d`.`t` ADD COLUMN x int /* note */, ADD INDEX ix (x), ALGORITHM=INPLACE;');
+  assert.equal(
+    alterWithClauses(sql, all, [all[0]!, all[2]!, all[3]!]),
+    'ALTER TABLE `d`.`t` ADD COLUMN x int /* note */, ADD INDEX ix (x), ALGORITHM=INPLACE;',
+  );
   assert.equal(alterWithClauses(sql, all, [all[3]!]), null, 'only ALGORITHM= left: nothing to run');
   const parts = 'ALTER TABLE t DROP PARTITION p0, p1, ADD COLUMN z int';
   const pc = ddlEvents(parts, undefined).clauses!;
@@ -221,44 +361,111 @@ test('an ALTER without the dropped clauses keeps the rest of its text byte for b
   assert.equal(alterWithClauses(parts, pc, [pc[0]!]), 'ALTER TABLE t DROP PARTITION p0, p1');
 });
 
-test('the sync unit\'s DDL filter: Ignore drops a clause, Error stops the whole statement naming rule and event', () => {
+test("the sync unit's DDL filter: Ignore drops a clause, Error stops the whole statement naming rule and event", () => {
   const t = oneTable('CREATE TABLE t (id int PRIMARY KEY, a int, b int)');
-  const filter = new EventFilter([
-    { name: 'keep-defaults', schemaPattern: 'd', tablePattern: 't', events: ['modify default value'], sqlPattern: [], action: 'Ignore' },
-    { name: 'guard', schemaPattern: 'd', tablePattern: '*', events: ['incompatible ddl changes'], sqlPattern: [], action: 'Error' },
-  ], false);
+  const filter = new EventFilter(
+    [
+      {
+        name: 'keep-defaults',
+        schemaPattern: 'd',
+        tablePattern: 't',
+        events: ['modify default value'],
+        sqlPattern: [],
+        action: 'Ignore',
+      },
+      {
+        name: 'guard',
+        schemaPattern: 'd',
+        tablePattern: '*',
+        events: ['incompatible ddl changes'],
+        sqlPattern: [],
+        action: 'Error',
+      },
+    ],
+    false,
+  );
   const dropped: string[] = [];
-  const run = (sql: string, f = filter) => filterDdl({
-    sql, originalSql: sql, tables: [{ schema: 'd', table: 't' }], tablesBefore: tablesBefore(t, sql, 'd'), taskName: 'tk', position: 'binlog.000001:4',
-    decide: (s, tb, e, q) => f.decide(s, tb, e, q), dropped: (d) => dropped.push(`${d.event} by ${d.rule}`),
-  });
+  const run = (sql: string, f = filter) =>
+    filterDdl({
+      sql,
+      originalSql: sql,
+      tables: [{ schema: 'd', table: 't' }],
+      tablesBefore: tablesBefore(t, sql, 'd'),
+      taskName: 'tk',
+      position: 'binlog.000001:4',
+      decide: (s, tb, e, q) => f.decide(s, tb, e, q),
+      dropped: (d) => dropped.push(`${d.event} by ${d.rule}`),
+    });
   assert.equal(run('ALTER TABLE t ADD c int'), 'ALTER TABLE t ADD c int');
   assert.equal(run('ALTER TABLE t ADD c int, ALTER a SET DEFAULT 1'), 'ALTER TABLE t ADD c int');
   assert.deepEqual(dropped, ['modify default value by keep-defaults']);
   assert.equal(run('ALTER TABLE t ALTER a SET DEFAULT 1'), null, 'every clause dropped: nothing runs');
-  assert.throws(() => run('ALTER TABLE t ADD c int, DROP COLUMN b'), (e: DmError) => e.code === 'TSDM-60003'
-    && /`drop column`.*rule guard.*ALTER TABLE t ADD c int, DROP COLUMN b.*clause: ALTER TABLE t DROP COLUMN b/.test(e.message)
-    && /dmctl binlog skip tk/.test(e.suggestion));
+  assert.throws(
+    () => run('ALTER TABLE t ADD c int, DROP COLUMN b'),
+    (e: DmError) =>
+      e.code === 'TSDM-60003' &&
+      /`drop column`.*rule guard.*ALTER TABLE t ADD c int, DROP COLUMN b.*clause: ALTER TABLE t DROP COLUMN b/.test(
+        e.message,
+      ) &&
+      /dmctl binlog skip tk/.test(e.suggestion),
+  );
   assert.throws(() => run('ALTER TABLE t MODIFY a tinyint'), /`value range decrease`/);
   assert.equal(run('ALTER TABLE t MODIFY a bigint'), 'ALTER TABLE t MODIFY a bigint');
   assert.equal(run('CREATE INDEX i ON t (a)'), 'CREATE INDEX i ON t (a)');
   assert.throws(() => run('DROP TABLE t'), /`drop table`.*rule guard/);
   // sql-patterns see the whole statement for every clause, as DM's originSQL
-  const bySql = new EventFilter([{ name: 'no-idx', schemaPattern: 'd', tablePattern: '*', events: [], sqlPattern: ['ADD INDEX'], action: 'Ignore' }], false);
+  const bySql = new EventFilter(
+    [
+      {
+        name: 'no-idx',
+        schemaPattern: 'd',
+        tablePattern: '*',
+        events: [],
+        sqlPattern: ['ADD INDEX'],
+        action: 'Ignore',
+      },
+    ],
+    false,
+  );
   assert.equal(run('ALTER TABLE t ADD INDEX ia (a), ADD c int', bySql), null);
 });
 
-test('online DDL: the tool\'s ALTER run in place of its cut-over RENAME is classified against the real table as it was', () => {
+test("online DDL: the tool's ALTER run in place of its cut-over RENAME is classified against the real table as it was", () => {
   const t = oneTable('CREATE TABLE t (id int PRIMARY KEY, a int)');
   assert.ok(applyDdl(t, 'CREATE TABLE _t_gho LIKE t', 'd').ok);
   assert.ok(applyDdl(t, 'ALTER TABLE _t_gho MODIFY a tinyint', 'd').ok);
   const rename = 'RENAME TABLE `d`.`t` TO `d`.`_t_del`, `d`.`_t_gho` TO `d`.`t`';
   const before = tablesBefore(t, rename, 'd');
-  assert.deepEqual(before.map((x) => `${x.table}: ${x.columns[1]!.columnType}`), ['t: int(11)', '_t_gho: tinyint(4)']);
-  const guard = new EventFilter([{ name: 'guard', schemaPattern: 'd', tablePattern: '*', events: ['incompatible ddl changes'], sqlPattern: [], action: 'Error' }], false);
+  assert.deepEqual(
+    before.map((x) => `${x.table}: ${x.columns[1]!.columnType}`),
+    ['t: int(11)', '_t_gho: tinyint(4)'],
+  );
+  const guard = new EventFilter(
+    [
+      {
+        name: 'guard',
+        schemaPattern: 'd',
+        tablePattern: '*',
+        events: ['incompatible ddl changes'],
+        sqlPattern: [],
+        action: 'Error',
+      },
+    ],
+    false,
+  );
   const sql = 'ALTER /* gh-ost */ TABLE `d`.`t` MODIFY a tinyint';
-  assert.throws(() => filterDdl({
-    sql, originalSql: sql, tables: [{ schema: 'd', table: 't' }], tablesBefore: before, taskName: 'tk', position: 'binlog.000001:4',
-    decide: (s, tb, e, q) => guard.decide(s, tb, e, q), dropped: () => undefined,
-  }), /`value range decrease`/);
+  assert.throws(
+    () =>
+      filterDdl({
+        sql,
+        originalSql: sql,
+        tables: [{ schema: 'd', table: 't' }],
+        tablesBefore: before,
+        taskName: 'tk',
+        position: 'binlog.000001:4',
+        decide: (s, tb, e, q) => guard.decide(s, tb, e, q),
+        dropped: () => undefined,
+      }),
+    /`value range decrease`/,
+  );
 });

@@ -9,7 +9,8 @@ const bin = fileURLToPath(new URL('../../bin/dm-agent.js', import.meta.url));
 test('dm-agent --help documents every flag', () => {
   const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  for (const f of ['--name', '--nats', '--cluster', '--data-dir', '--config', 'TSDM_NATS']) assert.ok(r.stdout.includes(f), f);
+  for (const f of ['--name', '--nats', '--cluster', '--data-dir', '--config', 'TSDM_NATS'])
+    assert.ok(r.stdout.includes(f), f);
 });
 
 test('dm-agent with a bad --config exits 2 with a coded error', () => {

@@ -7,7 +7,15 @@ import { COMMANDS, main } from '../../tui/main.ts';
 
 function sink(): { stream: Writable; text: () => string } {
   let buf = '';
-  return { stream: new Writable({ write(c, _e, cb) { buf += String(c); cb(); } }), text: () => buf };
+  return {
+    stream: new Writable({
+      write(c, _e, cb) {
+        buf += String(c);
+        cb();
+      },
+    }),
+    text: () => buf,
+  };
 }
 
 async function help(args: string[]): Promise<string> {
@@ -21,7 +29,11 @@ async function help(args: string[]): Promise<string> {
 const golden = (name: string, actual: string) => {
   const p = new URL(`./golden/${name}.txt`, import.meta.url);
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(p, actual);
-  assert.equal(actual, readFileSync(p, 'utf8'), `${name} --help changed: review, then UPDATE_GOLDEN=1 npm test -- unit dmctl-help`);
+  assert.equal(
+    actual,
+    readFileSync(p, 'utf8'),
+    `${name} --help changed: review, then UPDATE_GOLDEN=1 npm test -- unit dmctl-help`,
+  );
 };
 
 test('dmctl --help lists every command', async () => {

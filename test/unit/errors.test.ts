@@ -7,11 +7,18 @@ import { errorsMarkdown } from '../../src/errors/gen-docs.ts';
 test('error codes are unique and docs/errors.md is up to date', () => {
   const codes = Object.values(Errors).map((e) => e.code);
   assert.equal(new Set(codes).size, codes.length);
-  assert.equal(readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8'), errorsMarkdown(), 'run npm run docs:errors');
+  assert.equal(
+    readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8'),
+    errorsMarkdown(),
+    'run npm run docs:errors',
+  );
 });
 
 test('a DmError carries code, class, retryable, context and suggestion, and formats them', () => {
-  const e = new DmError('DownstreamExec', 'statement failed', { context: { sql: 'INSERT INTO t VALUES (1)', position: '(binlog.000001, 4)' }, cause: Object.assign(new Error('dup'), { errno: 1062 }) });
+  const e = new DmError('DownstreamExec', 'statement failed', {
+    context: { sql: 'INSERT INTO t VALUES (1)', position: '(binlog.000001, 4)' },
+    cause: Object.assign(new Error('dup'), { errno: 1062 }),
+  });
   const r = e.toRecord();
   assert.equal(r.code, 'TSDM-30003');
   assert.equal(r.class, 'downstream');

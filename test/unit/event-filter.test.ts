@@ -1,13 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  EventFilter, classifyEvent, normalizeEventName, DM_EVENT_TYPES, VALID_EVENT_NAMES, type DmEventType,
+  EventFilter,
+  classifyEvent,
+  normalizeEventName,
+  DM_EVENT_TYPES,
+  VALID_EVENT_NAMES,
+  type DmEventType,
 } from '../../src/filter/event-filter.ts';
 import type { EventFilterRule, FilterAction } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { ddlEvents } from '../../src/filter/ddl-events.ts';
 
-function rule(name: string, schemaPattern: string, tablePattern: string, events: string[], sqlPattern: string[], action: FilterAction): EventFilterRule {
+function rule(
+  name: string,
+  schemaPattern: string,
+  tablePattern: string,
+  events: string[],
+  sqlPattern: string[],
+  action: FilterAction,
+): EventFilterRule {
   return { name, schemaPattern, tablePattern, events, sqlPattern, action };
 }
 
@@ -24,12 +36,15 @@ const PROC = ['^DROP\\s+PROCEDURE', '^CREATE\\s+PROCEDURE'];
 // DM's TestFilter (tiflow pkg/binlog-filter filter_test.go), phase by phase. DM's fourth rule (an unknown
 // event, and a duplicate pattern) is dropped by DM with a log line; tsdm rejects it (tested below).
 test('DM TestFilter: initial rules (case-insensitive)', () => {
-  const f = new EventFilter([
-    rule('r0', 'Test_1_*', 'abc*', ['delete', 'insert', 'create index', 'drop index', 'drop view'], PROC, 'Ignore'),
-    rule('r1', 'xxx_*', 'abc_*', ['all dml', 'none ddl'], [], 'Ignore'),
-    rule('r2', 'yyy_*', 'abc_*', ['ALL DML'], [], 'Do'),
-    rule('r4', 'cdc', 't1', ['rebase auto id'], [], 'Ignore'),
-  ], false);
+  const f = new EventFilter(
+    [
+      rule('r0', 'Test_1_*', 'abc*', ['delete', 'insert', 'create index', 'drop index', 'drop view'], PROC, 'Ignore'),
+      rule('r1', 'xxx_*', 'abc_*', ['all dml', 'none ddl'], [], 'Ignore'),
+      rule('r2', 'yyy_*', 'abc_*', ['ALL DML'], [], 'Do'),
+      rule('r4', 'cdc', 't1', ['rebase auto id'], [], 'Ignore'),
+    ],
+    false,
+  );
   check(f, [
     ['test_1_a', 'abc1', 'delete', '', 'Ignore'],
     ['test_1_a', 'abc1', 'insert', '', 'Ignore'],
@@ -96,10 +111,13 @@ test('DM TestFilter: several rules on one table, then one removed', () => {
 });
 
 test('DM TestCaseSensitive: Test_1_* does not match test_1_a', () => {
-  const f = new EventFilter([
-    rule('r0', 'Test_1_*', 'abc*', ['delete', 'insert', 'create index', 'drop index'], PROC, 'Ignore'),
-    rule('r1', 'xxx_*', 'abc_*', ['all dml', 'none ddl'], [], 'Ignore'),
-  ], true);
+  const f = new EventFilter(
+    [
+      rule('r0', 'Test_1_*', 'abc*', ['delete', 'insert', 'create index', 'drop index'], PROC, 'Ignore'),
+      rule('r1', 'xxx_*', 'abc_*', ['all dml', 'none ddl'], [], 'Ignore'),
+    ],
+    true,
+  );
   check(f, [
     ['test_1_a', 'abc1', 'delete', '', 'Do'],
     ['test_1_a', 'abc1', 'insert', '', 'Do'],
@@ -113,7 +131,12 @@ test('DM TestCaseSensitive: Test_1_* does not match test_1_a', () => {
 test('DM TestGlobalFilter: schema-level and */* rules apply to schema, table and empty names', () => {
   for (const tablePattern of ['', '*']) {
     const f = new EventFilter([rule('g', '*', tablePattern, [], ['^FLUSH'], 'Ignore')], false);
-    for (const [s, t] of [['db', 'tbl'], ['db', ''], ['', 'tbl'], ['', '']] as const) {
+    for (const [s, t] of [
+      ['db', 'tbl'],
+      ['db', ''],
+      ['', 'tbl'],
+      ['', ''],
+    ] as const) {
       assert.equal(f.check(s, t, null, 'FLUSH ENGINE LOGS'), 'Ignore', `${tablePattern} ${s}.${t}`);
     }
   }
@@ -137,7 +160,10 @@ test('ignore deletes on one table only', () => {
   assert.equal(f.check('shop', 'orders', 'update'), 'Do');
   assert.equal(f.check('shop', 'items', 'delete'), 'Do');
   assert.equal(f.check('SHOP', 'ORDERS', 'delete'), 'Ignore');
-  assert.equal(new EventFilter([rule('k', 'shop', 'orders', ['delete'], [], 'Ignore')], true).check('SHOP', 'ORDERS', 'delete'), 'Do');
+  assert.equal(
+    new EventFilter([rule('k', 'shop', 'orders', ['delete'], [], 'Ignore')], true).check('SHOP', 'ORDERS', 'delete'),
+    'Do',
+  );
 });
 
 test('sql-pattern ^ALTER TABLE .* ADD COLUMN (case-insensitive, against the query text)', () => {
@@ -154,23 +180,27 @@ test('sql-pattern ^ALTER TABLE .* ADD COLUMN (case-insensitive, against the quer
 });
 
 test('action Error, and precedence of Ignore/Error over Do', () => {
-  const f = new EventFilter([
-    rule('guard', 'app', '', ['truncate table', 'drop database'], [], 'Error'),
-    rule('allow', 'app', '*', ['all'], [], 'Do'),
-  ], false);
+  const f = new EventFilter(
+    [
+      rule('guard', 'app', '', ['truncate table', 'drop database'], [], 'Error'),
+      rule('allow', 'app', '*', ['all'], [], 'Do'),
+    ],
+    false,
+  );
   assert.equal(f.check('app', 't', 'truncate table'), 'Error');
   assert.equal(f.check('app', '', 'drop database'), 'Error');
   assert.equal(f.check('app', 't', 'insert'), 'Do');
-  const g = new EventFilter([
-    rule('allow', 'app', '', ['all'], [], 'Do'),
-    rule('deny', 'app', 't', ['delete'], [], 'Ignore'),
-  ], false);
+  const g = new EventFilter(
+    [rule('allow', 'app', '', ['all'], [], 'Do'), rule('deny', 'app', 't', ['delete'], [], 'Ignore')],
+    false,
+  );
   assert.equal(g.check('app', 't', 'delete'), 'Ignore');
   assert.equal(g.check('app', 't', 'insert'), 'Do');
 });
 
 test('event groups: all, none, all/none dml/ddl, incompatible ddl changes, first decisive entry wins', () => {
-  const one = (events: string[], e: DmEventType): FilterAction => new EventFilter([rule('x', 'd', 't', events, [], 'Ignore')], false).check('d', 't', e);
+  const one = (events: string[], e: DmEventType): FilterAction =>
+    new EventFilter([rule('x', 'd', 't', events, [], 'Ignore')], false).check('d', 't', e);
   assert.equal(one(['all'], 'insert'), 'Ignore');
   assert.equal(one(['all'], 'create table'), 'Ignore');
   assert.equal(one(['none', 'insert'], 'insert'), 'Do', '`none` stops the scan');
@@ -191,14 +221,26 @@ test('ALTER TABLE: each clause is checked with its own DM event (as DM splits it
   const events = ddlEvents(sql, undefined).clauses!.map((c) => c.event);
   assert.deepEqual(events, ['alter table', 'drop column']);
   const dropCol = new EventFilter([rule('x', 'app', '*', ['drop column'], [], 'Ignore')], false);
-  assert.deepEqual(events.map((e) => dropCol.check('app', 't', e)), ['Do', 'Ignore']);
+  assert.deepEqual(
+    events.map((e) => dropCol.check('app', 't', e)),
+    ['Do', 'Ignore'],
+  );
   // DM: a rule on `alter table` does not match DROP COLUMN, and `add column` is never produced (ADD COLUMN is `alter table`)
   const alter = new EventFilter([rule('x', 'app', '*', ['alter table'], [], 'Ignore')], false);
-  assert.deepEqual(events.map((e) => alter.check('app', 't', e)), ['Ignore', 'Do']);
+  assert.deepEqual(
+    events.map((e) => alter.check('app', 't', e)),
+    ['Ignore', 'Do'],
+  );
   const allowAdd = new EventFilter([rule('x', 'app', '*', ['add column'], [], 'Do')], false);
-  assert.deepEqual(events.map((e) => allowAdd.check('app', 't', e)), ['Ignore', 'Ignore']);
+  assert.deepEqual(
+    events.map((e) => allowAdd.check('app', 't', e)),
+    ['Ignore', 'Ignore'],
+  );
   const guard = new EventFilter([rule('guard', 'app', '*', ['incompatible ddl changes'], [], 'Error')], false);
-  assert.deepEqual(events.map((e) => guard.decide('app', 't', e)), [{ action: 'Do' }, { action: 'Error', rule: 'guard' }]);
+  assert.deepEqual(
+    events.map((e) => guard.decide('app', 't', e)),
+    [{ action: 'Do' }, { action: 'Error', rule: 'guard' }],
+  );
 });
 
 test('~regex patterns are accepted (tsdm extension)', () => {
@@ -230,14 +272,28 @@ test('event names: DM TestToEventType / TestClassifyEvent', () => {
 });
 
 test('invalid rules are configuration errors (DM would silently drop them)', () => {
-  const code = (c: string) => (e: unknown): boolean => e instanceof DmError && e.code === c;
-  assert.throws(() => new EventFilter([rule('t', 'db', '*', ['truncate'], [], 'Ignore')], false),
-    (e: unknown) => e instanceof DmError && /did you mean `truncate table`/.test(e.message));
-  assert.throws(() => new EventFilter([rule('w', 'db', '*', ['wrong event'], [], 'Ignore')], false), code('TSDM-10003'));
-  assert.throws(() => new EventFilter([rule('a', 'Db', 'T*', [], [], 'Ignore'), rule('b', 'db', 't*', [], [], 'Do')], false), code('TSDM-10003'));
+  const code =
+    (c: string) =>
+    (e: unknown): boolean =>
+      e instanceof DmError && e.code === c;
+  assert.throws(
+    () => new EventFilter([rule('t', 'db', '*', ['truncate'], [], 'Ignore')], false),
+    (e: unknown) => e instanceof DmError && /did you mean `truncate table`/.test(e.message),
+  );
+  assert.throws(
+    () => new EventFilter([rule('w', 'db', '*', ['wrong event'], [], 'Ignore')], false),
+    code('TSDM-10003'),
+  );
+  assert.throws(
+    () => new EventFilter([rule('a', 'Db', 'T*', [], [], 'Ignore'), rule('b', 'db', 't*', [], [], 'Do')], false),
+    code('TSDM-10003'),
+  );
   new EventFilter([rule('a', 'Db', 'T*', [], [], 'Ignore'), rule('b', 'db', 't*', [], [], 'Do')], true); // distinct when case-sensitive
   assert.throws(() => new EventFilter([rule('s', 'db', '*', [], ['(?=x)'], 'Ignore')], false), code('TSDM-10008'));
   assert.throws(() => new EventFilter([rule('p', 'db*x', '*', [], [], 'Ignore')], false), code('TSDM-10008'));
   assert.throws(() => new EventFilter([rule('e', '', '*', [], [], 'Ignore')], false), code('TSDM-10008'));
-  assert.throws(() => new EventFilter([rule('c', 'db', '*', [], [], 'ignore' as FilterAction)], false), code('TSDM-10003'));
+  assert.throws(
+    () => new EventFilter([rule('c', 'db', '*', [], [], 'ignore' as FilterAction)], false),
+    code('TSDM-10003'),
+  );
 });

@@ -12,7 +12,17 @@ const ENV: EvalEnv = { zoneMinutes: 0, now: () => Date.UTC(2026, 0, 15, 12, 0, 0
 
 function col(name: string, columnType: string, binary = false): ColumnInfo {
   const dataType = /^[a-z]+/.exec(columnType)![0];
-  return { name, dataType, columnType, nullable: true, generated: false, charset: null, collation: null, comment: '', binary };
+  return {
+    name,
+    dataType,
+    columnType,
+    nullable: true,
+    generated: false,
+    charset: null,
+    collation: null,
+    comment: '',
+    binary,
+  };
 }
 
 function table(cols: ColumnInfo[], t = 't'): TableInfo {
@@ -20,9 +30,18 @@ function table(cols: ColumnInfo[], t = 't'): TableInfo {
 }
 
 /** Evaluates `expr` on one row of `cols`; returns the SQL result as text ('NULL' for NULL). */
-function ev(expr: string, cols: ColumnInfo[] = [], row: Record<string, string | Buffer | null> = {}, env = ENV): string {
+function ev(
+  expr: string,
+  cols: ColumnInfo[] = [],
+  row: Record<string, string | Buffer | null> = {},
+  env = ENV,
+): string {
   const byName = new Map(cols.map((c) => [c.name.toLowerCase(), c]));
-  const v: Val = evaluate(compileExpr(expr), (n) => columnValue(row[byName.get(n.toLowerCase())!.name], byName.get(n.toLowerCase())!, env), env);
+  const v: Val = evaluate(
+    compileExpr(expr),
+    (n) => columnValue(row[byName.get(n.toLowerCase())!.name], byName.get(n.toLowerCase())!, env),
+    env,
+  );
   if (v === null) return 'NULL';
   if (v.k === 'bytes') return `0x${v.v.toString('hex')}`;
   if (v.k === 'json') return JSON.stringify(v.v);
@@ -63,14 +82,41 @@ test('comparison, arithmetic and logic follow MySQL', () => {
 });
 
 test('column values are typed by the tracked column type', () => {
-  const cols = [col('i', 'int(11)'), col('u', 'bigint(20) unsigned'), col('d', 'decimal(7,2)'), col('f', 'float'),
-    col('dt', 'datetime(3)'), col('ts', 'timestamp(4)'), col('tm', 'time(5)'), col('y', 'year'), col('b', 'bit(8)', true),
-    col('bin', 'binary(1)', true), col('bl', 'blob', true), col('e', "enum('a','b','c')"), col('st', "set('a','b','c')"),
-    col('j', 'json'), col('s', 'varchar(20)'), col('dd', 'date')];
+  const cols = [
+    col('i', 'int(11)'),
+    col('u', 'bigint(20) unsigned'),
+    col('d', 'decimal(7,2)'),
+    col('f', 'float'),
+    col('dt', 'datetime(3)'),
+    col('ts', 'timestamp(4)'),
+    col('tm', 'time(5)'),
+    col('y', 'year'),
+    col('b', 'bit(8)', true),
+    col('bin', 'binary(1)', true),
+    col('bl', 'blob', true),
+    col('e', "enum('a','b','c')"),
+    col('st', "set('a','b','c')"),
+    col('j', 'json'),
+    col('s', 'varchar(20)'),
+    col('dd', 'date'),
+  ];
   const row = {
-    i: '28', u: '18446744073709551615', d: '30.02', f: '31.32399940490723', dt: '2021-01-01 12:34:56.789',
-    ts: '2021-01-01 04:34:56.5678', tm: '-838:58:50.12345', y: '2021', b: Buffer.from([0x0f]), bin: Buffer.from('b'),
-    bl: Buffer.from('asdf'), e: 'b', st: 'b,c', j: '{"id": 2, "a": {"b": [1, 2, 3]}}', s: 'Müller…', dd: '2021-06-22',
+    i: '28',
+    u: '18446744073709551615',
+    d: '30.02',
+    f: '31.32399940490723',
+    dt: '2021-01-01 12:34:56.789',
+    ts: '2021-01-01 04:34:56.5678',
+    tm: '-838:58:50.12345',
+    y: '2021',
+    b: Buffer.from([0x0f]),
+    bin: Buffer.from('b'),
+    bl: Buffer.from('asdf'),
+    e: 'b',
+    st: 'b,c',
+    j: '{"id": 2, "a": {"b": [1, 2, 3]}}',
+    s: 'Müller…',
+    dd: '2021-06-22',
   };
   const yes = (e: string) => assert.equal(ev(e, cols, row), '1', e);
   yes('i >= 25');
@@ -100,12 +146,12 @@ test('column values are typed by the tracked column type', () => {
   yes("s != 'Muller'");
   yes("dd = '2021-06-22'");
   yes("dd < '2021-06-22 00:00:01'");
-  yes("YEAR(dt) = 2021 AND MONTH(dt) = 1");
+  yes('YEAR(dt) = 2021 AND MONTH(dt) = 1');
   yes("DATE_ADD(dd, INTERVAL 1 MONTH) = '2021-07-22'");
   yes("dd + INTERVAL 1 DAY = '2021-06-23'");
   yes("DATEDIFF('2021-06-23', dd) = 1");
   yes("UPPER(s) = 'MÜLLER…'");
-  yes("CHAR_LENGTH(s) = 7 AND LENGTH(s) = 10");
+  yes('CHAR_LENGTH(s) = 7 AND LENGTH(s) = 10');
   yes("CONCAT(e, '-', i) = 'b-28'");
   yes("SUBSTRING(s, 2, 3) = 'üll'");
   // The same row seen in another time zone: TIMESTAMP values move with the zone, DATETIME values do not.
@@ -116,7 +162,11 @@ test('column values are typed by the tracked column type', () => {
 test('NULL column values never make an expression true', () => {
   const cols = [col('c', 'int'), col('s', 'varchar(10)')];
   for (const e of ['c >= 25', 'c != 1', 'NOT c = 1', "s LIKE '%'", 'c IN (1, 2)', 'c + 1 > 0']) {
-    assert.equal(isTrue(evaluate(compileExpr(e), (n) => columnValue(null, cols.find((c) => c.name === n)!, ENV), ENV)), false, e);
+    assert.equal(
+      isTrue(evaluate(compileExpr(e), (n) => columnValue(null, cols.find((c) => c.name === n)!, ENV), ENV)),
+      false,
+      e,
+    );
   }
   assert.equal(ev('c IS NULL', cols, { c: null }), '1');
 });
@@ -142,20 +192,36 @@ test('what tsdm cannot evaluate is refused when the expression is compiled', () 
     ['', /empty/],
     ['s.t.c = 1', /without its schema/],
   ];
-  for (const [e, re] of bad) assert.throws(() => compileExpr(e), (err: unknown) => err instanceof ExprSyntaxError && re.test(err.message), e);
+  for (const [e, re] of bad)
+    assert.throws(
+      () => compileExpr(e),
+      (err: unknown) => err instanceof ExprSyntaxError && re.test(err.message),
+      e,
+    );
 });
 
 test('DM semantics: insert/delete rules, update pairs with AND, unknown columns are FALSE', () => {
   const t5 = table([col('id', 'int'), col('should_skip', 'int'), col('c', 'int')], 't5');
   const warnings: string[] = [];
-  const f = new ExpressionFilter([
-    { name: 'update_old_lt_100', schema: 's', table: 't5', updateOldValueExpr: 'c > 100' },
-    { name: 'update_new_lt_100', schema: 's', table: 't5', updateNewValueExpr: 'c > 100' },
-    { name: 'update_old_and_new', schema: 's', table: 't5', updateOldValueExpr: 'c = 1', updateNewValueExpr: 'c = 2' },
-    { name: 'even', schema: 'S', table: 'T5', insertValueExpr: 'c % 2 = 0' },
-    { name: 'del', schema: 's', table: 't5', deleteValueExpr: 'id = 30' },
-    { name: 'gone', schema: 's', table: 't5', insertValueExpr: 'nope = 1' },
-  ], false, ENV, (m) => warnings.push(m));
+  const f = new ExpressionFilter(
+    [
+      { name: 'update_old_lt_100', schema: 's', table: 't5', updateOldValueExpr: 'c > 100' },
+      { name: 'update_new_lt_100', schema: 's', table: 't5', updateNewValueExpr: 'c > 100' },
+      {
+        name: 'update_old_and_new',
+        schema: 's',
+        table: 't5',
+        updateOldValueExpr: 'c = 1',
+        updateNewValueExpr: 'c = 2',
+      },
+      { name: 'even', schema: 'S', table: 'T5', insertValueExpr: 'c % 2 = 0' },
+      { name: 'del', schema: 's', table: 't5', deleteValueExpr: 'id = 30' },
+      { name: 'gone', schema: 's', table: 't5', insertValueExpr: 'nope = 1' },
+    ],
+    false,
+    ENV,
+    (m) => warnings.push(m),
+  );
   const r = (id: number, c: number) => ({ id: String(id), should_skip: '0', c: String(c) });
   assert.equal(f.skip('update', t5, r(1, 99), r(1, 110)), true, 'new > 100');
   assert.equal(f.skip('update', t5, r(2, 101), r(2, 20)), true, 'old > 100');
@@ -171,13 +237,23 @@ test('DM semantics: insert/delete rules, update pairs with AND, unknown columns 
   // A table whose structure lost the column: FALSE; a new structure with it again binds again.
   const noC = table([col('id', 'int'), col('should_skip', 'int')], 't5');
   assert.equal(f.skip('insert', noC, undefined, { id: '5', should_skip: '0' }), false);
-  assert.equal(f.skip('insert', table([...noC.columns, col('c', 'int')], 't5'), undefined, { id: '7', should_skip: '1', c: '8' }), true);
+  assert.equal(
+    f.skip('insert', table([...noC.columns, col('c', 'int')], 't5'), undefined, { id: '7', should_skip: '1', c: '8' }),
+    true,
+  );
 });
 
 test('an evaluation error is a coded error, never a silent pass', () => {
   const t = table([col('j', 'text')]);
-  const f = new ExpressionFilter([{ name: 'js', schema: 's', table: 't', insertValueExpr: "JSON_EXTRACT(j, '$.a') = 1" }], false, ENV);
-  assert.throws(() => f.skip('insert', t, undefined, { j: 'not json' }), (e: unknown) => e instanceof DmError && e.code === 'TSDM-60004');
+  const f = new ExpressionFilter(
+    [{ name: 'js', schema: 's', table: 't', insertValueExpr: "JSON_EXTRACT(j, '$.a') = 1" }],
+    false,
+    ENV,
+  );
+  assert.throws(
+    () => f.skip('insert', t, undefined, { j: 'not json' }),
+    (e: unknown) => e instanceof DmError && e.code === 'TSDM-60004',
+  );
 });
 
 const TASK = (rules: string) => `
@@ -193,8 +269,17 @@ ${rules}
 
 test('task files: expression-filter rules are checked at load with file, line and key', () => {
   const ok = parseTaskConfig(TASK('  r1: { schema: db, table: t1, insert-value-expr: "c % 2 = 0" }'), 'task.yaml');
-  assert.deepEqual(ok.subtasks[0]!.exprFilters, [{ name: 'r1', schema: 'db', table: 't1', insertValueExpr: 'c % 2 = 0' }]);
-  const err = (rules: string) => { try { parseTaskConfig(TASK(rules), 'task.yaml'); } catch (e) { return e as DmError; } assert.fail('accepted'); };
+  assert.deepEqual(ok.subtasks[0]!.exprFilters, [
+    { name: 'r1', schema: 'db', table: 't1', insertValueExpr: 'c % 2 = 0' },
+  ]);
+  const err = (rules: string) => {
+    try {
+      parseTaskConfig(TASK(rules), 'task.yaml');
+    } catch (e) {
+      return e as DmError;
+    }
+    assert.fail('accepted');
+  };
   const e1 = err('  r1:\n    schema: db\n    table: t1\n    insert-value-expr: "FOO(c) = 1"');
   assert.equal(e1.code, 'TSDM-10016');
   assert.equal(e1.context.line, 12);
@@ -203,6 +288,13 @@ test('task files: expression-filter rules are checked at load with file, line an
   assert.match(e2.message, /one kind per rule/);
   const e3 = err('  r1: { table: t1, insert-value-expr: "c = 1" }');
   assert.match(e3.message, /needs schema/);
-  const e4 = (() => { try { parseTaskConfig(TASK('  r2: { schema: db, table: t1, insert-value-expr: "c = 1" }'), 'task.yaml'); } catch (e) { return e as DmError; } assert.fail('accepted'); })();
+  const e4 = (() => {
+    try {
+      parseTaskConfig(TASK('  r2: { schema: db, table: t1, insert-value-expr: "c = 1" }'), 'task.yaml');
+    } catch (e) {
+      return e as DmError;
+    }
+    assert.fail('accepted');
+  })();
   assert.equal(e4.code, 'TSDM-10006');
 });

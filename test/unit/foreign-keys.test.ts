@@ -4,11 +4,43 @@ import { orderedStatements } from '../../agent/sync/foreign-keys.ts';
 import type { RoutedChange } from '../../agent/sync/dispatcher.ts';
 import type { TableInfo } from '../../agent/db/schema.ts';
 
-const col = (name: string) => ({ name, dataType: 'int', columnType: 'int', nullable: true, generated: false, charset: null, collation: null, comment: '', binary: false });
-const info = (table: string, key: string[]): TableInfo => ({ schema: 'd', table, columns: [col('id'), col('v')], primaryKey: key, uniqueKeys: [] });
-const rc = (table: string, op: 'insert' | 'update' | 'delete', before?: Record<string, string>, after?: Record<string, string>, key = ['id']): RoutedChange => ({
-  change: { op, schema: 'd', table, info: info(table, key), ...(before ? { before } : {}), ...(after ? { after } : {}) },
-  target: { schema: 'd', table }, info: info(table, key), key, txnEnd: { name: 'b.1', pos: 1 },
+const col = (name: string) => ({
+  name,
+  dataType: 'int',
+  columnType: 'int',
+  nullable: true,
+  generated: false,
+  charset: null,
+  collation: null,
+  comment: '',
+  binary: false,
+});
+const info = (table: string, key: string[]): TableInfo => ({
+  schema: 'd',
+  table,
+  columns: [col('id'), col('v')],
+  primaryKey: key,
+  uniqueKeys: [],
+});
+const rc = (
+  table: string,
+  op: 'insert' | 'update' | 'delete',
+  before?: Record<string, string>,
+  after?: Record<string, string>,
+  key = ['id'],
+): RoutedChange => ({
+  change: {
+    op,
+    schema: 'd',
+    table,
+    info: info(table, key),
+    ...(before ? { before } : {}),
+    ...(after ? { after } : {}),
+  },
+  target: { schema: 'd', table },
+  info: info(table, key),
+  key,
+  txnEnd: { name: 'b.1', pos: 1 },
 });
 
 test('a barrier transaction runs in binlog order; only the cascading statements run with checks on', () => {
@@ -19,25 +51,34 @@ test('a barrier transaction runs in binlog order; only the cascading statements 
     rc('other', 'update', { id: '1', v: 'a' }, { id: '2', v: 'b' }),
   ];
   const out = orderedStatements(changes, (c) => c.target.table === 'parent');
-  assert.deepEqual(out.map((s) => [s.sql.split(' ').slice(0, 3).join(' '), s.checks]), [
-    ['REPLACE INTO `d`.`child`', false],
-    ['DELETE FROM `d`.`parent`', true],
-    // The cascading key change is a real UPDATE by the old key, then the new row is made sure of (checks off).
-    ['UPDATE `d`.`parent` SET', true],
-    ['REPLACE INTO `d`.`parent`', false],
-    // A key change that cascades nothing: delete the old key, replace the new row, checks off.
-    ['DELETE FROM `d`.`other`', false],
-    ['REPLACE INTO `d`.`other`', false],
-  ]);
+  assert.deepEqual(
+    out.map((s) => [s.sql.split(' ').slice(0, 3).join(' '), s.checks]),
+    [
+      ['REPLACE INTO `d`.`child`', false],
+      ['DELETE FROM `d`.`parent`', true],
+      // The cascading key change is a real UPDATE by the old key, then the new row is made sure of (checks off).
+      ['UPDATE `d`.`parent` SET', true],
+      ['REPLACE INTO `d`.`parent`', false],
+      // A key change that cascades nothing: delete the old key, replace the new row, checks off.
+      ['DELETE FROM `d`.`other`', false],
+      ['REPLACE INTO `d`.`other`', false],
+    ],
+  );
   assert.match(out[2]!.sql, /SET `id` = '7', `v` = 'a' WHERE `id` <=> '6'$/);
 });
 
 test('keyless tables: insert, full-row update and delete, in order', () => {
-  const out = orderedStatements([
-    rc('n', 'insert', undefined, { id: '1', v: '1' }, []),
-    rc('n', 'delete', { id: '1', v: '1' }, undefined, []),
-  ], () => true);
-  assert.deepEqual(out.map((s) => [s.sql.split(' ')[0], s.checks]), [['INSERT', false], ['DELETE', true]]);
+  const out = orderedStatements(
+    [rc('n', 'insert', undefined, { id: '1', v: '1' }, []), rc('n', 'delete', { id: '1', v: '1' }, undefined, [])],
+    () => true,
+  );
+  assert.deepEqual(
+    out.map((s) => [s.sql.split(' ')[0], s.checks]),
+    [
+      ['INSERT', false],
+      ['DELETE', true],
+    ],
+  );
   assert.match(out[1]!.sql, /LIMIT 1$/);
 });
 
@@ -45,7 +86,9 @@ test('a change from an upstream session without foreign-key checks never cascade
   const { CascadeRules } = await import('../../agent/sync/foreign-keys.ts');
   const del = rc('parent', 'delete', { id: '5', v: 'x' });
   assert.equal(CascadeRules.none.cascades(del), false);
-  const rules = CascadeRules.fromRows([{ s: 'd', n: 'fk', u: 'RESTRICT', d: 'CASCADE', ps: 'd', pt: 'parent', pc: 'id' }]);
+  const rules = CascadeRules.fromRows([
+    { s: 'd', n: 'fk', u: 'RESTRICT', d: 'CASCADE', ps: 'd', pt: 'parent', pc: 'id' },
+  ]);
   assert.equal(rules.cascades(del), true);
   assert.equal(rules.cascades({ ...del, change: { ...del.change, noFkChecks: true } }), false);
 });

@@ -15,17 +15,30 @@ import { DmError } from '../../src/errors/index.ts';
 async function withStore(fn: (s: RelayStore, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tsdm-relay-unit-'));
   const s = RelayStore.open(dir, 'src/1');
-  try { await fn(s, dir); } finally { await s.close(); rmSync(dir, { recursive: true, force: true }); }
+  try {
+    await fn(s, dir);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Transaction i ends at binlog.00000F:(1000 + 100 i), file F = 1 + floor(i / 10); time 1000 + i. */
 function txn(i: number): RelayRecord {
-  return { k: 't', end: { name: `binlog.${String(1 + Math.floor(i / 10)).padStart(6, '0')}`, pos: 1000 + 100 * i, gtid: `0-1-${i}` }, ts: 1000 + i, seg: 1,
-    rows: [{ op: 'insert', schema: 'db', table: 't', after: { id: String(i), b: Buffer.from([i & 255]), n: null } }] };
+  return {
+    k: 't',
+    end: { name: `binlog.${String(1 + Math.floor(i / 10)).padStart(6, '0')}`, pos: 1000 + 100 * i, gtid: `0-1-${i}` },
+    ts: 1000 + i,
+    seg: 1,
+    rows: [{ op: 'insert', schema: 'db', table: 't', after: { id: String(i), b: Buffer.from([i & 255]), n: null } }],
+  };
 }
 
 async function fill(s: RelayStore, n: number): Promise<void> {
-  await s.init({ seq: 0, pos: { name: 'binlog.000001', pos: 4, gtid: '0-1-0' }, seg: 1, uuid: '0-1', created: 'now' }, { tracker: true });
+  await s.init(
+    { seq: 0, pos: { name: 'binlog.000001', pos: 4, gtid: '0-1-0' }, seg: 1, uuid: '0-1', created: 'now' },
+    { tracker: true },
+  );
   const recs = Array.from({ length: n }, (_, i) => txn(i + 1));
   // Two appends queued before the first commits: both land, in order.
   const a = s.append(recs.slice(0, n / 2));
@@ -41,7 +54,10 @@ test('appends keep order and values (Buffers, NULLs); state and origin follow', 
     assert.deepEqual(s.state()!.pos, txn(40).end);
     assert.deepEqual(s.origin(), { name: 'binlog.000001', pos: 4, gtid: '0-1-0' });
     const all = [...s.range(1, 40)];
-    assert.deepEqual(all.map((r) => r.seq), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      all.map((r) => r.seq),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     const r7 = all[6]!.rec;
     assert.ok(r7.k === 't' && Buffer.isBuffer(r7.rows[0]!.after!.b) && r7.rows[0]!.after!.n === null);
     assert.deepEqual(s.tracker(), { tracker: true });
@@ -77,11 +93,21 @@ test('seek: the first record ending after a position', async () => {
 test('purge never passes the slowest task; purge-relay refuses with TSDM-40005 and removes nothing', async () => {
   await withStore(async (s) => {
     await fill(s, 40);
-    const tasks = [{ task: 'fast', synced: txn(35).end }, { task: 'slow', synced: txn(12).end }];
+    const tasks = [
+      { task: 'fast', synced: txn(35).end },
+      { task: 'slow', synced: txn(12).end },
+    ];
     assert.deepEqual(neededSeq(s, tasks), { seq: 13, task: 'slow', pos: txn(12).end });
-    assert.equal(neededSeq(s, [...tasks, { task: 'loading', synced: undefined }]).seq, 1, 'a task not in sync yet keeps everything');
+    assert.equal(
+      neededSeq(s, [...tasks, { task: 'loading', synced: undefined }]).seq,
+      1,
+      'a task not in sync yet keeps everything',
+    );
     // Files: records 1-9 in binlog.000001, 10-19 in .000002, 20-29 in .000003 …
-    await assert.rejects(purgeRelay(s, tasks, 'binlog.000003'), (e: unknown) => e instanceof DmError && e.code === 'TSDM-40005' && /slow/.test(e.message));
+    await assert.rejects(
+      purgeRelay(s, tasks, 'binlog.000003'),
+      (e: unknown) => e instanceof DmError && e.code === 'TSDM-40005' && /slow/.test(e.message),
+    );
     assert.equal(s.firstSeq(), 1);
     const r = await purgeRelay(s, tasks, 'binlog.000002');
     assert.deepEqual(r, { purged: 9, upTo: 10 });
@@ -97,9 +123,14 @@ test('purge never passes the slowest task; purge-relay refuses with TSDM-40005 a
 test('automatic purge: expires by age, remain-space by free disk, both below what tasks need', async () => {
   await withStore(async (s, dir) => {
     await fill(s, 40);
-    const src = (purge: string) => parseSourceConfig(`source-id: s\nfrom:\n  host: h\n  user: u\npurge:\n${purge}`, 's.yaml');
+    const src = (purge: string) =>
+      parseSourceConfig(`source-id: s\nfrom:\n  host: h\n  user: u\npurge:\n${purge}`, 's.yaml');
     const tasks = [{ task: 't', synced: txn(30).end }];
-    assert.equal(await autoPurge(s, src('  expires: 0\n  remain-space: 0\n'), tasks, dir), undefined, 'no age limit, enough space: nothing');
+    assert.equal(
+      await autoPurge(s, src('  expires: 0\n  remain-space: 0\n'), tasks, dir),
+      undefined,
+      'no age limit, enough space: nothing',
+    );
     // Records have ts 1000 + i; "now" 1020 + 3600 s with expires 1 h: records older than ts 1020 go.
     const r = await autoPurge(s, src('  expires: 1\n  remain-space: 0\n'), tasks, dir, 1020 + 3600);
     assert.equal(r?.purged, 19);
@@ -127,10 +158,22 @@ test('GTID coverage (MariaDB positions, MySQL sets)', () => {
 test('RelayReader seeks by file/pos or by GTID alone to the first record after the checkpoint', async () => {
   await withStore(async (s) => {
     await fill(s, 40);
-    const feed = { store: s, head: () => s.state()!.seq, waitAppend: async () => undefined, track: () => () => undefined, failure: () => undefined };
-    const open = (start: { name: string; pos: number; gtid?: string }) => new RelayReader({
-      feed, start, allowTable: () => false, tracker: new SchemaTracker(), live: async () => undefined, warn: () => undefined,
-    });
+    const feed = {
+      store: s,
+      head: () => s.state()!.seq,
+      waitAppend: async () => undefined,
+      track: () => () => undefined,
+      failure: () => undefined,
+    };
+    const open = (start: { name: string; pos: number; gtid?: string }) =>
+      new RelayReader({
+        feed,
+        start,
+        allowTable: () => false,
+        tracker: new SchemaTracker(),
+        live: async () => undefined,
+        warn: () => undefined,
+      });
     for (const start of [txn(5).end, { name: '', pos: 0, gtid: '0-1-5' }]) {
       const r = open(start);
       r.start();
@@ -140,7 +183,13 @@ test('RelayReader seeks by file/pos or by GTID alone to the first record after t
     }
     const purged = await purgeRelay(s, [], 'binlog.000002');
     assert.equal(purged.upTo, 10);
-    assert.throws(() => open(txn(3).end).start(), (e: unknown) => e instanceof DmError && e.code === 'TSDM-40002');
-    assert.throws(() => open({ name: '', pos: 0, gtid: '0-1-3' }).start(), (e: unknown) => e instanceof DmError && e.code === 'TSDM-40002');
+    assert.throws(
+      () => open(txn(3).end).start(),
+      (e: unknown) => e instanceof DmError && e.code === 'TSDM-40002',
+    );
+    assert.throws(
+      () => open({ name: '', pos: 0, gtid: '0-1-3' }).start(),
+      (e: unknown) => e instanceof DmError && e.code === 'TSDM-40002',
+    );
   });
 });

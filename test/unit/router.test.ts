@@ -9,7 +9,8 @@ function r(schemaPattern: string, tablePattern: string, targetSchema: string, ta
   return { name: `r${++n}`, schemaPattern, tablePattern, targetSchema, targetTable };
 }
 
-const isAmbiguous = (e: unknown): boolean => e instanceof DmError && e.code === 'TSDM-10003' && /more than one route rule/.test(e.message);
+const isAmbiguous = (e: unknown): boolean =>
+  e instanceof DmError && e.code === 'TSDM-10003' && /more than one route rule/.test(e.message);
 
 // DM's TestRoute / TestCaseSensitive (tidb-tools pkg/table-router router_test.go).
 const dmRules = (): RouteRule[] => [
@@ -48,12 +49,15 @@ test('several matching rules of the deciding level are an error', () => {
 });
 
 test('DM TestDupMatch: overlapping regex rules are reported', () => {
-  const router = new Router([
-    r('~test[0-9]+.*', '~.*', 'dtest1'),
-    r('~test2?[a|b]', '~tbl2', 'dtest2', 'dtable2'),
-    r('mytest*', '', 'mytest'),
-    r('~mytest(_meta)?_schema', '', 'test'),
-  ], true);
+  const router = new Router(
+    [
+      r('~test[0-9]+.*', '~.*', 'dtest1'),
+      r('~test2?[a|b]', '~tbl2', 'dtest2', 'dtable2'),
+      r('mytest*', '', 'mytest'),
+      r('~mytest(_meta)?_schema', '', 'test'),
+    ],
+    true,
+  );
   assert.throws(() => router.route('test2a', 'tbl2'), isAmbiguous);
   assert.throws(() => router.route('mytest_meta_schema', ''), isAmbiguous);
 });
@@ -63,19 +67,28 @@ test('DM TestSchemaRoute / TestTableRoute', () => {
   assert.deepEqual(s.route('test1', 'table1'), { schema: 'dtest1', table: 'table1' });
   assert.deepEqual(s.route('gtesttest', 'atable'), { schema: 'dtest', table: 'atable' });
   assert.deepEqual(s.route('ptest', 'atableg'), { schema: 'ptest', table: 'atableg' });
-  const t = new Router([
-    r('test1', 'table1', 'dtest1', 'dtable1'), r('test*', 'table2', 'dtest2', 'dtable2'), r('test3', 'table*', 'dtest3', 'dtable3'),
-  ], true);
-  for (const i of [1, 2, 3]) assert.deepEqual(t.route(`test${i}`, `table${i}`), { schema: `dtest${i}`, table: `dtable${i}` });
+  const t = new Router(
+    [
+      r('test1', 'table1', 'dtest1', 'dtable1'),
+      r('test*', 'table2', 'dtest2', 'dtable2'),
+      r('test3', 'table*', 'dtest3', 'dtable3'),
+    ],
+    true,
+  );
+  for (const i of [1, 2, 3])
+    assert.deepEqual(t.route(`test${i}`, `table${i}`), { schema: `dtest${i}`, table: `dtable${i}` });
 });
 
 test('DM TestRegExprRoute: ~regex schema and table patterns', () => {
-  const router = new Router([
-    r('~test.[0-9]+', '', 'dtest1'),
-    r('~test2?[animal|human]', '~tbl.*[cat|dog]+', 'dtest2', 'dtable2'),
-    r('~test3_(schema)?.*', 'test3_*', 'dtest3', 'dtable3'),
-    r('test4s_*', '~testtable_[donot_delete]?', 'dtest4', 'dtable4'),
-  ], true);
+  const router = new Router(
+    [
+      r('~test.[0-9]+', '', 'dtest1'),
+      r('~test2?[animal|human]', '~tbl.*[cat|dog]+', 'dtest2', 'dtable2'),
+      r('~test3_(schema)?.*', 'test3_*', 'dtest3', 'dtable3'),
+      r('test4s_*', '~testtable_[donot_delete]?', 'dtest4', 'dtable4'),
+    ],
+    true,
+  );
   assert.deepEqual(router.route('tests100', 'table1'), { schema: 'dtest1', table: 'table1' });
   assert.deepEqual(router.route('test2animal', 'tbl_animal_dogcat'), { schema: 'dtest2', table: 'dtable2' });
   assert.deepEqual(router.route('test3_schema_meta', 'test3_tail'), { schema: 'dtest3', table: 'dtable3' });
@@ -86,17 +99,24 @@ test('DM TestRegExprRoute: ~regex schema and table patterns', () => {
 test('many-to-one schema rename (shard merge of schemas)', () => {
   const router = new Router([r('shard_*', '', 'merged')], false);
   assert.deepEqual(router.route('shard_01', 'orders'), { schema: 'merged', table: 'orders' });
-  assert.deepEqual(router.route('SHARD_02', 'Orders'), { schema: 'merged', table: 'Orders' }, 'unmatched parts keep their case');
+  assert.deepEqual(
+    router.route('SHARD_02', 'Orders'),
+    { schema: 'merged', table: 'Orders' },
+    'unmatched parts keep their case',
+  );
   assert.equal(router.routeSchema('shard_03'), 'merged');
   assert.equal(router.routeSchema('other'), 'other');
 });
 
 test('table rename and shard tables merged into one table', () => {
-  const router = new Router([
-    r('shop', 'orders', 'shop', 'orders_v2'),
-    r('shard_*', 'orders_*', 'merged', 'orders'),
-    r('shard_*', '', 'merged'),
-  ], false);
+  const router = new Router(
+    [
+      r('shop', 'orders', 'shop', 'orders_v2'),
+      r('shard_*', 'orders_*', 'merged', 'orders'),
+      r('shard_*', '', 'merged'),
+    ],
+    false,
+  );
   assert.deepEqual(router.route('shop', 'orders'), { schema: 'shop', table: 'orders_v2' });
   assert.deepEqual(router.route('shop', 'items'), { schema: 'shop', table: 'items' });
   assert.deepEqual(router.route('shard_1', 'orders_7'), { schema: 'merged', table: 'orders' });
@@ -120,9 +140,18 @@ test('case-sensitive vs insensitive targets are used as written', () => {
 });
 
 test('invalid rules are configuration errors', () => {
-  assert.throws(() => new Router([r('', 't', 'x')], false), (e: unknown) => e instanceof DmError && e.code === 'TSDM-10008');
-  assert.throws(() => new Router([r('db', 't', '')], false), (e: unknown) => e instanceof DmError && e.code === 'TSDM-10003');
-  assert.throws(() => new Router([r('db*x', '', 'y')], false), (e: unknown) => e instanceof DmError && e.code === 'TSDM-10008');
+  assert.throws(
+    () => new Router([r('', 't', 'x')], false),
+    (e: unknown) => e instanceof DmError && e.code === 'TSDM-10008',
+  );
+  assert.throws(
+    () => new Router([r('db', 't', '')], false),
+    (e: unknown) => e instanceof DmError && e.code === 'TSDM-10003',
+  );
+  assert.throws(
+    () => new Router([r('db*x', '', 'y')], false),
+    (e: unknown) => e instanceof DmError && e.code === 'TSDM-10008',
+  );
 });
 
 test('results are not shared between calls (cache returns copies)', () => {

@@ -8,12 +8,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { applyDdl, ApplyFailure, type ApplyResult } from '../../src/schema/apply-ddl.ts';
-import { SchemaTracker, tableOf, type SchemaTrackerOptions, type TableInfo, type TrackedTable } from '../../src/schema/model.ts';
+import {
+  SchemaTracker,
+  tableOf,
+  type SchemaTrackerOptions,
+  type TableInfo,
+  type TrackedTable,
+} from '../../src/schema/model.ts';
 import { toColumnDefs, toTableInfo, trackedTableFromInfoSchema } from '../../src/schema/from-server.ts';
 import { formatEnumType, parseEnumMembers, quoteEnumMember } from '../../src/schema/enum-members.ts';
 import { parseEnumMembers as agentParseEnumMembers } from '../../agent/binlog/enum-values.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { CORPUS, GOLDEN_URL, SERVER_DEFAULT, parseGolden, renderTable, renderTracker } from './schema-tracker-corpus.ts';
+import {
+  CORPUS,
+  GOLDEN_URL,
+  SERVER_DEFAULT,
+  parseGolden,
+  renderTable,
+  renderTracker,
+} from './schema-tracker-corpus.ts';
 
 const golden = parseGolden(readFileSync(GOLDEN_URL, 'utf8'));
 
@@ -61,27 +74,88 @@ for (const c of CORPUS) {
       assert.deepEqual(renderTracker(again), renderTracker(t));
       t = again;
     }
-    if (!reloaded) assert.deepEqual(renderTracker(t), golden.get(c.name), 'model differs from what MariaDB 10.11 did (golden file)');
+    if (!reloaded)
+      assert.deepEqual(renderTracker(t), golden.get(c.name), 'model differs from what MariaDB 10.11 did (golden file)');
   });
 }
 
 test('a create → alter → alter sequence, model spelled out', () => {
   const t = fresh();
-  apply(t,
+  apply(
+    t,
     "CREATE TABLE orders (id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, sku varchar(64) NOT NULL, note text, state enum('new','paid','x,y') DEFAULT 'new') DEFAULT CHARSET=utf8mb4",
     'ALTER TABLE orders ADD COLUMN amount decimal(12,2) NOT NULL AFTER sku, ADD UNIQUE KEY uk_sku (sku), DROP COLUMN note',
-    'ALTER TABLE orders CHANGE sku code varchar(32) CHARACTER SET latin1 NOT NULL, ADD paid_at datetime(6) FIRST');
+    'ALTER TABLE orders CHANGE sku code varchar(32) CHARACTER SET latin1 NOT NULL, ADD paid_at datetime(6) FIRST',
+  );
   const o = t.get('db', 'orders')!;
   const expected: TrackedTable = tableOf({
-    schema: 'db', table: 'orders', charset: 'utf8mb4', collation: 'utf8mb4_general_ci',
+    schema: 'db',
+    table: 'orders',
+    charset: 'utf8mb4',
+    collation: 'utf8mb4_general_ci',
     columns: [
-      { name: 'paid_at', columnType: 'datetime(6)', dataType: 'datetime', nullable: true, generated: false, charset: null, collation: null, comment: '', hasDefault: true },
-      { name: 'id', columnType: 'bigint(20) unsigned', dataType: 'bigint', nullable: false, generated: false, charset: null, collation: null, comment: '', hasDefault: false, autoIncrement: true },
-      { name: 'code', columnType: 'varchar(32)', dataType: 'varchar', nullable: false, generated: false, charset: 'latin1', collation: 'latin1_swedish_ci', comment: '', hasDefault: false },
-      { name: 'amount', columnType: 'decimal(12,2)', dataType: 'decimal', nullable: false, generated: false, charset: null, collation: null, comment: '', hasDefault: false },
-      { name: 'state', columnType: "enum('new','paid','x,y')", dataType: 'enum', nullable: true, generated: false, charset: 'utf8mb4', collation: 'utf8mb4_general_ci', comment: '', hasDefault: true, default: 'new' },
+      {
+        name: 'paid_at',
+        columnType: 'datetime(6)',
+        dataType: 'datetime',
+        nullable: true,
+        generated: false,
+        charset: null,
+        collation: null,
+        comment: '',
+        hasDefault: true,
+      },
+      {
+        name: 'id',
+        columnType: 'bigint(20) unsigned',
+        dataType: 'bigint',
+        nullable: false,
+        generated: false,
+        charset: null,
+        collation: null,
+        comment: '',
+        hasDefault: false,
+        autoIncrement: true,
+      },
+      {
+        name: 'code',
+        columnType: 'varchar(32)',
+        dataType: 'varchar',
+        nullable: false,
+        generated: false,
+        charset: 'latin1',
+        collation: 'latin1_swedish_ci',
+        comment: '',
+        hasDefault: false,
+      },
+      {
+        name: 'amount',
+        columnType: 'decimal(12,2)',
+        dataType: 'decimal',
+        nullable: false,
+        generated: false,
+        charset: null,
+        collation: null,
+        comment: '',
+        hasDefault: false,
+      },
+      {
+        name: 'state',
+        columnType: "enum('new','paid','x,y')",
+        dataType: 'enum',
+        nullable: true,
+        generated: false,
+        charset: 'utf8mb4',
+        collation: 'utf8mb4_general_ci',
+        comment: '',
+        hasDefault: true,
+        default: 'new',
+      },
     ],
-    indexes: [{ name: 'PRIMARY', kind: 'primary', columns: ['id'] }, { name: 'uk_sku', kind: 'unique', columns: ['code'] }],
+    indexes: [
+      { name: 'PRIMARY', kind: 'primary', columns: ['id'] },
+      { name: 'uk_sku', kind: 'unique', columns: ['code'] },
+    ],
   });
   assert.deepEqual(o, expected);
   assert.deepEqual(o.primaryKey, ['id']);
@@ -116,19 +190,39 @@ test('what applyDdl refuses, with a code and the tables involved', () => {
   for (const [sql, code, tables] of cases) {
     const f = failure(applyDdl(t, sql, 'db'));
     assert.equal(f.code, code, `${sql}: ${f.reason}`);
-    assert.deepEqual(f.tables.map((n) => `${n.schema}.${n.table}`), tables, sql);
+    assert.deepEqual(
+      f.tables.map((n) => `${n.schema}.${n.table}`),
+      tables,
+      sql,
+    );
     assert.ok(f.reason.length > 0);
   }
-  assert.deepEqual(renderTracker(t), ['schema db latin1_swedish_ci', 'table db.t latin1_swedish_ci', '  a int(11) NULL']);
+  assert.deepEqual(renderTracker(t), [
+    'schema db latin1_swedish_ci',
+    'table db.t latin1_swedish_ci',
+    '  a int(11) NULL',
+  ]);
 });
 
 test('statements that change no table structure are accepted and change nothing', () => {
   const t = fresh();
   apply(t, 'CREATE TABLE t (a int)');
   const before = JSON.stringify(t.toJSON());
-  for (const sql of ['BEGIN', 'COMMIT', 'INSERT INTO t VALUES (1)', 'CREATE VIEW v AS SELECT 1', 'CREATE TEMPORARY TABLE x (a int)',
-    'DROP TEMPORARY TABLE IF EXISTS x', 'GRANT SELECT ON *.* TO u', '# Dummy event', 'TRUNCATE TABLE t', 'FLUSH TABLES', 'SET @a = 1',
-    'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1', 'ALTER TABLE t ALTER INDEX i IGNORED']) {
+  for (const sql of [
+    'BEGIN',
+    'COMMIT',
+    'INSERT INTO t VALUES (1)',
+    'CREATE VIEW v AS SELECT 1',
+    'CREATE TEMPORARY TABLE x (a int)',
+    'DROP TEMPORARY TABLE IF EXISTS x',
+    'GRANT SELECT ON *.* TO u',
+    '# Dummy event',
+    'TRUNCATE TABLE t',
+    'FLUSH TABLES',
+    'SET @a = 1',
+    'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1',
+    'ALTER TABLE t ALTER INDEX i IGNORED',
+  ]) {
     const r = applyDdl(t, sql, 'db');
     assert.ok(r.ok, sql);
   }
@@ -137,10 +231,15 @@ test('statements that change no table structure are accepted and change nothing'
 
 test('DEFAULT and AUTO_INCREMENT are kept (the binlog event filter classifies MODIFY against them) and survive JSON', () => {
   const t = fresh();
-  apply(t, "CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, a int DEFAULT '1', b varchar(9) DEFAULT 'it''s', c datetime DEFAULT CURRENT_TIMESTAMP, d int DEFAULT NULL, e decimal(5,2) DEFAULT 1.50)");
+  apply(
+    t,
+    "CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, a int DEFAULT '1', b varchar(9) DEFAULT 'it''s', c datetime DEFAULT CURRENT_TIMESTAMP, d int DEFAULT NULL, e decimal(5,2) DEFAULT 1.50)",
+  );
   const col = (n: string) => t.get('db', 't')!.columns.find((c) => c.name === n)!;
-  assert.deepEqual([col('id').autoIncrement, col('a').default, col('b').default, col('c').default, col('d').default, col('e').default],
-    [true, '1', "it's", '(current_timestamp())', undefined, '1.5']);
+  assert.deepEqual(
+    [col('id').autoIncrement, col('a').default, col('b').default, col('c').default, col('d').default, col('e').default],
+    [true, '1', "it's", '(current_timestamp())', undefined, '1.5'],
+  );
   apply(t, 'ALTER TABLE t ALTER COLUMN a SET DEFAULT 2, ALTER b DROP DEFAULT, MODIFY id int');
   assert.deepEqual([col('a').default, col('b').default, col('id').autoIncrement], ['2', undefined, undefined]);
   const again = SchemaTracker.fromJSON(JSON.parse(JSON.stringify(t.toJSON())));
@@ -170,43 +269,105 @@ test('names: unqualified names use the current schema; lower_case_table_names fo
   assert.ok(applyDdl(l, 'CREATE DATABASE Shop', '').ok);
   assert.ok(applyDdl(l, 'CREATE TABLE Orders (a int)', 'Shop').ok);
   assert.ok(applyDdl(l, 'ALTER TABLE SHOP.ORDERS ADD b int', '').ok);
-  assert.deepEqual(l.tables().map((x) => `${x.schema}.${x.table}`), ['shop.orders']);
+  assert.deepEqual(
+    l.tables().map((x) => `${x.schema}.${x.table}`),
+    ['shop.orders'],
+  );
   assert.equal(SchemaTracker.fromJSON(l.toJSON()).lowerCaseTableNames, true);
 });
 
 test('the persisted form is compact, stable and versioned', () => {
   const t = fresh();
-  apply(t, "CREATE TABLE t (id int PRIMARY KEY, s varchar(3) COMMENT 'c', e enum('a') CHARSET binary, g int AS (id) VIRTUAL, UNIQUE (s))",
-    'CREATE DATABASE a CHARSET utf8mb4', 'CREATE TABLE a.z (b blob)');
+  apply(
+    t,
+    "CREATE TABLE t (id int PRIMARY KEY, s varchar(3) COMMENT 'c', e enum('a') CHARSET binary, g int AS (id) VIRTUAL, UNIQUE (s))",
+    'CREATE DATABASE a CHARSET utf8mb4',
+    'CREATE TABLE a.z (b blob)',
+  );
   const json = t.toJSON();
   assert.deepEqual(json, {
     v: 1,
     server: ['latin1', 'latin1_swedish_ci'],
-    schemas: [['a', 'utf8mb4', 'utf8mb4_general_ci'], ['db', 'latin1', 'latin1_swedish_ci']],
+    schemas: [
+      ['a', 'utf8mb4', 'utf8mb4_general_ci'],
+      ['db', 'latin1', 'latin1_swedish_ci'],
+    ],
     tables: [
       ['a', 'z', 'utf8mb4_general_ci', [['b', 'blob', 1]], []],
-      ['db', 't', 'latin1_swedish_ci', [
-        ['id', 'int(11)', 4],
-        ['s', 'varchar(3)', 1, 'latin1_swedish_ci', 'c'],
-        ['e', "enum('a')", 1, 'binary'],
-        ['g', 'int(11)', 7, null, '', null, ['id', 0]],
-      ], [['PRIMARY', 'primary', ['id']], ['s', 'unique', ['s']]]],
+      [
+        'db',
+        't',
+        'latin1_swedish_ci',
+        [
+          ['id', 'int(11)', 4],
+          ['s', 'varchar(3)', 1, 'latin1_swedish_ci', 'c'],
+          ['e', "enum('a')", 1, 'binary'],
+          ['g', 'int(11)', 7, null, '', null, ['id', 0]],
+        ],
+        [
+          ['PRIMARY', 'primary', ['id']],
+          ['s', 'unique', ['s']],
+        ],
+      ],
     ],
   });
   const back = SchemaTracker.fromJSON(JSON.parse(JSON.stringify(json)));
   assert.deepEqual(back.toJSON(), json);
   assert.deepEqual(back.get('db', 't'), t.get('db', 't'));
   for (const bad of [null, {}, { v: 2 }, { v: 1, server: ['x'], schemas: [], tables: [[1]] }]) {
-    assert.throws(() => SchemaTracker.fromJSON(bad), (e: unknown) => e instanceof DmError && e.spec.code === 'TSDM-30006');
+    assert.throws(
+      () => SchemaTracker.fromJSON(bad),
+      (e: unknown) => e instanceof DmError && e.spec.code === 'TSDM-30006',
+    );
   }
 });
 
 test('trackedTableFromInfoSchema reads MariaDB and MySQL 8 rows', () => {
   const cols = [
-    { column_name: 'b', ordinal_position: 2, column_type: 'varchar(10)', data_type: 'varchar', is_nullable: 'YES', extra: '', character_set_name: 'utf8mb4', collation_name: 'utf8mb4_0900_ai_ci', column_comment: 'x' },
-    { COLUMN_NAME: 'a', ORDINAL_POSITION: '1', COLUMN_TYPE: 'int unsigned', DATA_TYPE: 'int', IS_NULLABLE: 'NO', EXTRA: 'auto_increment', CHARACTER_SET_NAME: null, COLLATION_NAME: null, COLUMN_COMMENT: '' },
-    { COLUMN_NAME: 'ts', ORDINAL_POSITION: 3, COLUMN_TYPE: 'timestamp', DATA_TYPE: 'timestamp', IS_NULLABLE: 'YES', EXTRA: 'DEFAULT_GENERATED on update CURRENT_TIMESTAMP', CHARACTER_SET_NAME: null, COLLATION_NAME: null, COLUMN_COMMENT: '' },
-    { COLUMN_NAME: 'g', ORDINAL_POSITION: 4, COLUMN_TYPE: 'int', DATA_TYPE: 'int', IS_NULLABLE: 'YES', EXTRA: 'STORED GENERATED', CHARACTER_SET_NAME: null, COLLATION_NAME: null, COLUMN_COMMENT: '' },
+    {
+      column_name: 'b',
+      ordinal_position: 2,
+      column_type: 'varchar(10)',
+      data_type: 'varchar',
+      is_nullable: 'YES',
+      extra: '',
+      character_set_name: 'utf8mb4',
+      collation_name: 'utf8mb4_0900_ai_ci',
+      column_comment: 'x',
+    },
+    {
+      COLUMN_NAME: 'a',
+      ORDINAL_POSITION: '1',
+      COLUMN_TYPE: 'int unsigned',
+      DATA_TYPE: 'int',
+      IS_NULLABLE: 'NO',
+      EXTRA: 'auto_increment',
+      CHARACTER_SET_NAME: null,
+      COLLATION_NAME: null,
+      COLUMN_COMMENT: '',
+    },
+    {
+      COLUMN_NAME: 'ts',
+      ORDINAL_POSITION: 3,
+      COLUMN_TYPE: 'timestamp',
+      DATA_TYPE: 'timestamp',
+      IS_NULLABLE: 'YES',
+      EXTRA: 'DEFAULT_GENERATED on update CURRENT_TIMESTAMP',
+      CHARACTER_SET_NAME: null,
+      COLLATION_NAME: null,
+      COLUMN_COMMENT: '',
+    },
+    {
+      COLUMN_NAME: 'g',
+      ORDINAL_POSITION: 4,
+      COLUMN_TYPE: 'int',
+      DATA_TYPE: 'int',
+      IS_NULLABLE: 'YES',
+      EXTRA: 'STORED GENERATED',
+      CHARACTER_SET_NAME: null,
+      COLLATION_NAME: null,
+      COLUMN_COMMENT: '',
+    },
   ];
   const stats = [
     { INDEX_NAME: 'uk', NON_UNIQUE: 0, SEQ_IN_INDEX: 2, COLUMN_NAME: 'b', INDEX_TYPE: 'BTREE' },
@@ -215,7 +376,11 @@ test('trackedTableFromInfoSchema reads MariaDB and MySQL 8 rows', () => {
     { INDEX_NAME: 'fx', NON_UNIQUE: 1, SEQ_IN_INDEX: 1, COLUMN_NAME: null, INDEX_TYPE: 'BTREE' },
     { INDEX_NAME: 'ft', NON_UNIQUE: 1, SEQ_IN_INDEX: 1, COLUMN_NAME: 'b', INDEX_TYPE: 'FULLTEXT' },
   ];
-  const t = trackedTableFromInfoSchema(cols, stats, { TABLE_SCHEMA: 's', TABLE_NAME: 't', TABLE_COLLATION: 'utf8mb4_0900_ai_ci' });
+  const t = trackedTableFromInfoSchema(cols, stats, {
+    TABLE_SCHEMA: 's',
+    TABLE_NAME: 't',
+    TABLE_COLLATION: 'utf8mb4_0900_ai_ci',
+  });
   assert.deepEqual(renderTable(t), [
     'table s.t utf8mb4_0900_ai_ci',
     '  a int unsigned NOT NULL',
@@ -234,20 +399,40 @@ test('trackedTableFromInfoSchema reads MariaDB and MySQL 8 rows', () => {
 
 test('toColumnDefs gives zongji exact ENUM/SET members; toTableInfo the engine shape', () => {
   const t = fresh();
-  apply(t, String.raw`CREATE TABLE t (id int PRIMARY KEY, e enum('a','x,y','it''s','b\\c') NOT NULL, s set('p','q'),
-    bn varbinary(4), bt bit(3), js json, ea enum('k') CHARSET binary, u int UNIQUE, g point NOT NULL)`);
+  apply(
+    t,
+    String.raw`CREATE TABLE t (id int PRIMARY KEY, e enum('a','x,y','it''s','b\\c') NOT NULL, s set('p','q'),
+    bn varbinary(4), bt bit(3), js json, ea enum('k') CHARSET binary, u int UNIQUE, g point NOT NULL)`,
+  );
   const tt = t.get('db', 't')!;
   const defs = toColumnDefs(tt);
   assert.deepEqual(defs[1], {
-    COLUMN_NAME: 'e', COLLATION_NAME: 'latin1_swedish_ci', CHARACTER_SET_NAME: 'latin1', COLUMN_COMMENT: '',
-    COLUMN_TYPE: String.raw`enum('a','x,y','it''s','b\\c')`, ENUM_VALUES: ['a', 'x,y', "it's", 'b\\c'],
+    COLUMN_NAME: 'e',
+    COLLATION_NAME: 'latin1_swedish_ci',
+    CHARACTER_SET_NAME: 'latin1',
+    COLUMN_COMMENT: '',
+    COLUMN_TYPE: String.raw`enum('a','x,y','it''s','b\\c')`,
+    ENUM_VALUES: ['a', 'x,y', "it's", 'b\\c'],
   });
   assert.deepEqual(defs[2]!.SET_VALUES, ['p', 'q']);
   assert.equal(defs[0]!.ENUM_VALUES, undefined);
   const info: TableInfo = toTableInfo(tt);
-  assert.deepEqual(info.columns.filter((c) => c.binary).map((c) => c.name), ['bn', 'bt', 'ea', 'g']);
+  assert.deepEqual(
+    info.columns.filter((c) => c.binary).map((c) => c.name),
+    ['bn', 'bt', 'ea', 'g'],
+  );
   assert.deepEqual({ pk: info.primaryKey, uk: info.uniqueKeys }, { pk: ['id'], uk: [['u']] });
-  assert.deepEqual(Object.keys(info.columns[0]!).sort(), ['binary', 'charset', 'collation', 'columnType', 'comment', 'dataType', 'generated', 'name', 'nullable']);
+  assert.deepEqual(Object.keys(info.columns[0]!).sort(), [
+    'binary',
+    'charset',
+    'collation',
+    'columnType',
+    'comment',
+    'dataType',
+    'generated',
+    'name',
+    'nullable',
+  ]);
 });
 
 test('ENUM/SET members: MariaDB COLUMN_TYPE escaping both ways', () => {
@@ -263,12 +448,14 @@ test('ENUM/SET members: MariaDB COLUMN_TYPE escaping both ways', () => {
 
 test('MySQL-only syntax that MariaDB 10.11 lacks is read the same way', () => {
   const t = fresh();
-  apply(t,
+  apply(
+    t,
     'CREATE TABLE t (a int, b varchar(3), KEY ia (a)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci',
     'ALTER TABLE t ALTER INDEX ia INVISIBLE, ADD c int, ALGORITHM=INSTANT',
     'ALTER TABLE t ADD d int NOT NULL DEFAULT (a + 1) SRID 0, RENAME COLUMN b TO bb',
     'ALTER TABLE t ADD e int NOT NULL, ADD CONSTRAINT u UNIQUE (e), DROP CHECK nope_ck, ALTER CHECK c2 NOT ENFORCED',
-    'ALTER TABLE t DROP CONSTRAINT u');
+    'ALTER TABLE t DROP CONSTRAINT u',
+  );
   assert.deepEqual(renderTable(t.get('db', 't')!), [
     'table db.t utf8mb4_0900_ai_ci',
     '  a int(11) NULL',

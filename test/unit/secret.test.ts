@@ -5,7 +5,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { encryptPassword, encryptYamlPasswords, loadSecretKey, plainPassword, redactYamlPasswords, SOURCE_PASSWORD_PATHS, TASK_PASSWORD_PATHS, tryDecrypt } from '../../src/config/secret.ts';
+import {
+  encryptPassword,
+  encryptYamlPasswords,
+  loadSecretKey,
+  plainPassword,
+  redactYamlPasswords,
+  SOURCE_PASSWORD_PATHS,
+  TASK_PASSWORD_PATHS,
+  tryDecrypt,
+} from '../../src/config/secret.ts';
 import { parseSourceConfig } from '../../src/config/index.ts';
 import { nextTerm } from '../../agent/cluster/scheduler.ts';
 
@@ -24,12 +33,19 @@ test('a ciphertext decrypts under its key only; a plain password stays plain', (
 test('key files: hex, base64, raw 32 bytes; anything else is TSDM-10021', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsdm-key-unit-'));
   const k = randomBytes(32);
-  const f = (name: string, data: string | Buffer) => { const p = join(dir, name); writeFileSync(p, data); return p; };
+  const f = (name: string, data: string | Buffer) => {
+    const p = join(dir, name);
+    writeFileSync(p, data);
+    return p;
+  };
   assert.deepEqual(loadSecretKey(f('hex', k.toString('hex') + '\n')), k);
   assert.deepEqual(loadSecretKey(f('b64', k.toString('base64'))), k);
   assert.deepEqual(loadSecretKey(f('raw', k)), k);
   assert.throws(() => loadSecretKey(f('short', 'abc')), /TSDM-10021|32 bytes/);
-  assert.throws(() => loadSecretKey(join(dir, 'missing')), (e: Error & { code?: string }) => /cannot read/.test(e.message));
+  assert.throws(
+    () => loadSecretKey(join(dir, 'missing')),
+    (e: Error & { code?: string }) => /cannot read/.test(e.message),
+  );
   assert.equal(loadSecretKey(undefined).length, 32, 'built-in key');
 });
 

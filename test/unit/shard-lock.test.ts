@@ -1,7 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ackLock, joinLock, lockReady, lockReleased, newLock, reachLock, unlockLock, waitingShards } from '../../src/shard/lock.ts';
-import { joinSchemas, joinType, newOptimisticLock, optimisticDdl, type ShardSchema } from '../../src/shard/optimistic.ts';
+import {
+  ackLock,
+  joinLock,
+  lockReady,
+  lockReleased,
+  newLock,
+  reachLock,
+  unlockLock,
+  waitingShards,
+} from '../../src/shard/lock.ts';
+import {
+  joinSchemas,
+  joinType,
+  newOptimisticLock,
+  optimisticDdl,
+  type ShardSchema,
+} from '../../src/shard/optimistic.ts';
 import { isDmError } from '../../src/errors/index.ts';
 
 const NOW = '2026-11-24T00:00:00.000Z';
@@ -17,8 +32,11 @@ test('pessimistic lock: ready only when every source joined and every shard reac
   l = reachLock(l, 's1', 'd.t2', ['ALTER  TABLE `m`.`t` add c INT'], 'b.1:200', NOW); // same DDL, other spacing/case
   l = joinLock(l, 's2', ['d.t3'], NOW);
   assert.equal(lockReady(l), false);
-  assert.throws(() => reachLock(l, 's2', 'd.t3', ['ALTER TABLE `m`.`t` ADD c BIGINT'], 'b.9:1', NOW),
-    (e: unknown) => isDmError(e) && e.code === 'TSDM-50005' && /ADD c BIGINT/.test(e.message) && /ADD c INT/.test(e.message));
+  assert.throws(
+    () => reachLock(l, 's2', 'd.t3', ['ALTER TABLE `m`.`t` ADD c BIGINT'], 'b.9:1', NOW),
+    (e: unknown) =>
+      isDmError(e) && e.code === 'TSDM-50005' && /ADD c BIGINT/.test(e.message) && /ADD c INT/.test(e.message),
+  );
   l = reachLock(l, 's2', 'd.t3', ['ALTER TABLE `m`.`t` ADD c INT'], 'b.9:1', NOW);
   assert.equal(lockReady(l), true);
   l = { ...l, stage: 'done' };
@@ -50,13 +68,26 @@ test('optimistic join: widest type wins, incompatible types conflict', () => {
   assert.equal(joinType('varchar(10)', 'char(10)'), undefined);
 });
 
-const schema = (cols: [string, string][], indexes: string[] = []): ShardSchema => ({ columns: cols.map(([name, type]) => ({ name, type, nullable: true })), indexes });
+const schema = (cols: [string, string][], indexes: string[] = []): ShardSchema => ({
+  columns: cols.map(([name, type]) => ({ name, type, nullable: true })),
+  indexes,
+});
 
 test('optimistic DDL: applied when the join changes (first add, last drop, wider modify), skipped otherwise', () => {
-  const base = schema([['id', 'bigint(20)'], ['name', 'varchar(40)']]);
+  const base = schema([
+    ['id', 'bigint(20)'],
+    ['name', 'varchar(40)'],
+  ]);
   let rec = newOptimisticLock('task', T, NOW);
-  rec.shards = { 's1/d.t1': { source: 's1', table: 'd.t1', schema: base }, 's2/d.t1': { source: 's2', table: 'd.t1', schema: base } };
-  const withC = schema([['id', 'bigint(20)'], ['name', 'varchar(40)'], ['c', 'int(11)']]);
+  rec.shards = {
+    's1/d.t1': { source: 's1', table: 'd.t1', schema: base },
+    's2/d.t1': { source: 's2', table: 'd.t1', schema: base },
+  };
+  const withC = schema([
+    ['id', 'bigint(20)'],
+    ['name', 'varchar(40)'],
+    ['c', 'int(11)'],
+  ]);
   let d = optimisticDdl(rec, 's1/d.t1', 's1', 'd.t1', withC, ['ADD c'], 'b.1:1', NOW);
   assert.ok(!('error' in d) && d.apply);
   rec = (d as { record: typeof rec }).record;
@@ -69,11 +100,37 @@ test('optimistic DDL: applied when the join changes (first add, last drop, wider
   d = optimisticDdl(rec, 's2/d.t1', 's2', 'd.t1', base, ['DROP c'], 'b.2:2', NOW);
   assert.ok(!('error' in d) && d.apply, 'last drop applies');
   rec = (d as { record: typeof rec }).record;
-  const bad = optimisticDdl(rec, 's2/d.t1', 's2', 'd.t1', schema([['id', 'bigint(20)'], ['name', 'int(11)']]), ['MODIFY name INT'], 'b.2:3', NOW);
+  const bad = optimisticDdl(
+    rec,
+    's2/d.t1',
+    's2',
+    'd.t1',
+    schema([
+      ['id', 'bigint(20)'],
+      ['name', 'int(11)'],
+    ]),
+    ['MODIFY name INT'],
+    'b.2:3',
+    NOW,
+  );
   assert.ok('error' in bad && bad.error.code === 'TSDM-50008' && /name/.test(bad.error.message));
   assert.ok('conflictRecord' in bad);
-  const resolved = optimisticDdl({ ...bad.conflictRecord, resolution: 'exec' }, 's2/d.t1', 's2', 'd.t1', schema([['id', 'bigint(20)'], ['name', 'int(11)']]), ['MODIFY name INT'], 'b.2:3', NOW);
-  assert.ok(!('error' in resolved) && resolved.apply && /MODIFY COLUMN `name` int\(11\) NULL/.test(resolved.statements![0]!));
+  const resolved = optimisticDdl(
+    { ...bad.conflictRecord, resolution: 'exec' },
+    's2/d.t1',
+    's2',
+    'd.t1',
+    schema([
+      ['id', 'bigint(20)'],
+      ['name', 'int(11)'],
+    ]),
+    ['MODIFY name INT'],
+    'b.2:3',
+    NOW,
+  );
+  assert.ok(
+    !('error' in resolved) && resolved.apply && /MODIFY COLUMN `name` int\(11\) NULL/.test(resolved.statements![0]!),
+  );
   const j = joinSchemas(resolved.record.shards, resolved.record.overrides);
   assert.ok('schema' in j && j.schema.columns.find((c) => c.name === 'name')?.type === 'int(11)');
 });

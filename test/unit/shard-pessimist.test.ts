@@ -30,23 +30,39 @@ class MemoryShardLocks implements ShardLocks {
   readonly records = new Map<string, ShardLockRecord>();
   version = 0;
   private waiters: (() => void)[] = [];
-  private k(t: TableName): string { return `${t.schema}.${t.table}`; }
-  get(t: TableName): ShardLockRecord | undefined { return this.records.get(this.k(t)); }
-  all(): ShardLockRecord[] { return [...this.records.values()]; }
-  fetch(t: TableName): Promise<ShardLockRecord | undefined> { return Promise.resolve(this.get(t)); }
+  private k(t: TableName): string {
+    return `${t.schema}.${t.table}`;
+  }
+  get(t: TableName): ShardLockRecord | undefined {
+    return this.records.get(this.k(t));
+  }
+  all(): ShardLockRecord[] {
+    return [...this.records.values()];
+  }
+  fetch(t: TableName): Promise<ShardLockRecord | undefined> {
+    return Promise.resolve(this.get(t));
+  }
   changed(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
-  mutate(t: TableName, fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined): Promise<ShardLockRecord | undefined> {
+  mutate(
+    t: TableName,
+    fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined,
+  ): Promise<ShardLockRecord | undefined> {
     const cur = this.get(t);
     const next = fn(cur);
     if (next === undefined) return Promise.resolve(cur);
-    if (next === null) this.records.delete(this.k(t)); else this.records.set(this.k(t), next);
+    if (next === null) this.records.delete(this.k(t));
+    else this.records.set(this.k(t), next);
     this.version++;
-    const w = this.waiters; this.waiters = [];
+    const w = this.waiters;
+    this.waiters = [];
     for (const f of w) f();
     return Promise.resolve(next ?? undefined);
   }
@@ -64,12 +80,25 @@ function trackerWith(tables: string[]): unknown {
   const t = new SchemaTracker();
   for (const name of tables) {
     const [schema, table] = name.split('.') as [string, string];
-    t.set({ schema, table, columns: [], indexes: [], primaryKey: [], uniqueKeys: [], charset: 'utf8mb4', collation: 'utf8mb4_general_ci' });
+    t.set({
+      schema,
+      table,
+      columns: [],
+      indexes: [],
+      primaryKey: [],
+      uniqueKeys: [],
+      charset: 'utf8mb4',
+      collation: 'utf8mb4_general_ci',
+    });
   }
   return t.toJSON();
 }
 
-interface Source { p: Pessimist; holdRows: Map<string, ShardHold>; released: string[] }
+interface Source {
+  p: Pessimist;
+  holdRows: Map<string, ShardHold>;
+  released: string[];
+}
 
 function source(id: string, locks: MemoryShardLocks, abort = new AbortController()): Source {
   const holdRows = new Map<string, ShardHold>();
@@ -82,7 +111,10 @@ function source(id: string, locks: MemoryShardLocks, abort = new AbortController
       if (h) h.blocked = false;
       return Promise.resolve();
     },
-    deleteHold: (_c: Connection, schema: string, table: string) => { holdRows.delete(`${schema}.${table}`); return Promise.resolve(); },
+    deleteHold: (_c: Connection, schema: string, table: string) => {
+      holdRows.delete(`${schema}.${table}`);
+      return Promise.resolve();
+    },
     holdAppliedSql: (schema: string, table: string) => ({ sql: 'applied', params: [schema, table] }),
   };
   const ctx = {
@@ -119,7 +151,10 @@ test('the first shard to reach a DDL creates the lock, owns it, and holds its ta
   assert.equal(lock.stage, 'waiting');
   assert.deepEqual(lock.sources, ['s1', 's2']);
   assert.deepEqual(lock.joined, ['s1']);
-  assert.deepEqual(Object.fromEntries(Object.entries(lock.shards).map(([k, v]) => [k, v.reached])), { 's1/d.t1': true, 's1/d.t2': false });
+  assert.deepEqual(Object.fromEntries(Object.entries(lock.shards).map(([k, v]) => [k, v.reached])), {
+    's1/d.t1': true,
+    's1/d.t2': false,
+  });
   assert.equal(s1.p.isOwnerReady(lock), false, 'not every shard reached it');
   // The held table's events wait; the other tables flow.
   assert.equal(s1.p.decide('d', 't1', pos(150)), 'skip');
@@ -128,7 +163,10 @@ test('the first shard to reach a DDL creates the lock, owns it, and holds its ta
   const before = structuredClone(locks.get(TARGET));
   assert.equal(await s1.p.reach(s1.p.holds.get('d.t1')!), true);
   assert.deepEqual(locks.get(TARGET), before);
-  assert.deepEqual(s1.p.blockedTargets().map((b) => [b.target, b.holds.map((h) => h.table)]), [[TARGET, ['t1']]]);
+  assert.deepEqual(
+    s1.p.blockedTargets().map((b) => [b.target, b.holds.map((h) => h.table)]),
+    [[TARGET, ['t1']]],
+  );
 });
 
 test('all shards of all sources arrive: only the owner is ready to execute; all release; the last ack deletes the lock', async () => {
@@ -166,7 +204,13 @@ test('all shards of all sources arrive: only the owner is ready to execute; all 
   assert.equal(s1.p.decide('d', 't1', pos(100)), 'skip', 'the DDL itself is already applied');
   assert.equal(s1.p.decide('d', 't1', pos(150)), 'forced');
   assert.equal(s1.p.behind(pos(150)), true);
-  assert.deepEqual(s1.p.appliedSqls(pos(150)).map((x) => x.params), [['d', 't1'], ['d', 't2']]);
+  assert.deepEqual(
+    s1.p.appliedSqls(pos(150)).map((x) => x.params),
+    [
+      ['d', 't1'],
+      ['d', 't2'],
+    ],
+  );
   s1.p.markApplied(pos(400));
   await s1.p.afterFlush(DOWN, pos(400));
   assert.equal(s1.p.holds.size, 0, 'caught up with the writer checkpoints: holds deleted');
@@ -179,8 +223,10 @@ test('a shard reaching a different DDL is refused before anything is written (TS
   const s2 = source('s2', locks);
   await reachDdl(s1, 's1', 'd.t1', DDL, 100);
   const before = structuredClone(locks.get(TARGET));
-  await assert.rejects(s2.p.check(DOWN, 'd', 't3', TARGET, ['ALTER TABLE `m`.`t` ADD COLUMN `c` BIGINT'], pos(300)),
-    (e: unknown) => isDmError(e) && e.code === 'TSDM-50005' && /BIGINT/.test(e.message) && /s1 d\.t1/.test(e.message));
+  await assert.rejects(
+    s2.p.check(DOWN, 'd', 't3', TARGET, ['ALTER TABLE `m`.`t` ADD COLUMN `c` BIGINT'], pos(300)),
+    (e: unknown) => isDmError(e) && e.code === 'TSDM-50005' && /BIGINT/.test(e.message) && /s1 d\.t1/.test(e.message),
+  );
   assert.deepEqual(locks.get(TARGET), before, 'the lock is unchanged');
   assert.equal(s2.p.holds.size, 0);
   // The same DDL passes the check.
@@ -222,9 +268,11 @@ test('a source reaching the next round waits until every source released the pre
   // s1's t1 reaches the next DDL before s1's loop saw `done`: check() releases s1's shards, then waits for s2.
   const next = ['ALTER TABLE `m`.`t` ADD COLUMN `d` INT'];
   let returned = false;
-  const waiting = s1.p.check(DOWN, 'd', 't1', TARGET, next, pos(200)).then(() => { returned = true; });
+  const waiting = s1.p.check(DOWN, 'd', 't1', TARGET, next, pos(200)).then(() => {
+    returned = true;
+  });
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(s1.released.sort(), ['d.t1', 'd.t2'], 'this source\'s shards of the done round released first');
+  assert.deepEqual(s1.released.sort(), ['d.t1', 'd.t2'], "this source's shards of the done round released first");
   assert.equal(returned, false, 'the round is not deleted while s2 still holds its shard');
   assert.equal(s1.p.dirty(), true, 'a pending replay of the released shards is signalled to the loop');
   assert.equal(s1.p.takePendingReplay()?.table, 't1');
@@ -238,10 +286,28 @@ test('a wait for the previous round ends with an error when the subtask is stopp
   const locks = new MemoryShardLocks();
   const abort = new AbortController();
   const s1 = source('s1', locks, abort);
-  await locks.mutate(TARGET, () => ({ ...unlockLock({
-    task: 'task', targetSchema: 'm', targetTable: 't', mode: 'pessimistic', ddls: DDL, owner: 's2', sources: ['s1', 's2'], joined: ['s1', 's2'],
-    shards: { 's2/d.t3': { source: 's2', table: 'd.t3', reached: true, position: 'b.000001:300' } }, stage: 'waiting', acked: [], createdAt: 'x', updatedAt: 'x',
-  }, { action: 'exec' }, 'x'), stage: 'executing' }));
+  await locks.mutate(TARGET, () => ({
+    ...unlockLock(
+      {
+        task: 'task',
+        targetSchema: 'm',
+        targetTable: 't',
+        mode: 'pessimistic',
+        ddls: DDL,
+        owner: 's2',
+        sources: ['s1', 's2'],
+        joined: ['s1', 's2'],
+        shards: { 's2/d.t3': { source: 's2', table: 'd.t3', reached: true, position: 'b.000001:300' } },
+        stage: 'waiting',
+        acked: [],
+        createdAt: 'x',
+        updatedAt: 'x',
+      },
+      { action: 'exec' },
+      'x',
+    ),
+    stage: 'executing',
+  }));
   const p = s1.p.check(DOWN, 'd', 't1', TARGET, DDL, pos(100));
   abort.abort();
   await locks.mutate(TARGET, (c) => ({ ...c!, updatedAt: 'y' })); // any change wakes the waiter

@@ -16,14 +16,20 @@ import { identityFor } from '../../agent/sync/row-identity.ts';
 import { col, del, downstream, ins, table, upd, type Img } from './sync-fixtures.ts';
 
 /** t(id PK, uk UNIQUE nullable, v): the worked example's table. */
-const T = table('t', [col('id', { nullable: false }), col('uk', { collation: 'utf8mb4_bin' }), col('v')], ['id'], [['uk']]);
+const T = table(
+  't',
+  [col('id', { nullable: false }), col('uk', { collation: 'utf8mb4_bin' }), col('v')],
+  ['id'],
+  [['uk']],
+);
 let seq = 0;
 const txn = (...changes: RoutedChange[]): Txn => {
   const end = { name: 'b.000001', pos: ++seq * 100 };
   return { end, changes: changes.map((c) => ({ ...c, txnEnd: end })) };
 };
 /** Which writer got `rc` (by identity of the change object's row images). */
-const writerOf = (d: Dispatcher, rc: RoutedChange): number => d.perWriter.findIndex((l) => l.some((c) => c.change === rc.change));
+const writerOf = (d: Dispatcher, rc: RoutedChange): number =>
+  d.perWriter.findIndex((l) => l.some((c) => c.change === rc.change));
 const firstKeyWriter = (rc: RoutedChange, writers: number) => hash(causalityKeys(rc)[0]!) % writers;
 /** Two ids of table T whose primary-key causality keys hash to different writers. */
 function idsOnTwoWriters(writers: number): [string, string] {
@@ -36,14 +42,22 @@ test('the worked example of the header comment: a key owned by a writer pulls la
   const t1 = upd(T, { id: '1', uk: 'w', v: '0' }, { id: '1', uk: 'x', v: '0' });
   const t2 = ins(T, { id: '2', uk: 'w', v: '0' });
   const t3 = ins(T, { id: '3', uk: 'z', v: '0' });
-  assert.deepEqual(causalityKeys(t1), ['db.t|pk|"1"', 'db.t|uk:uk|"w"', 'db.t|pk|"1"', 'db.t|uk:uk|"x"'], 'before and after images, pk and uk');
+  assert.deepEqual(
+    causalityKeys(t1),
+    ['db.t|pk|"1"', 'db.t|uk:uk|"w"', 'db.t|pk|"1"', 'db.t|uk:uk|"x"'],
+    'before and after images, pk and uk',
+  );
   assert.ok(d.tryAdd(txn(t1)));
   const w1 = writerOf(d, t1);
   assert.equal(w1, firstKeyWriter(t1, 2), 'new keys: the hash of the first key decides');
   assert.ok(d.tryAdd(txn(t2)));
   assert.equal(writerOf(d, t2), w1, "uk 'w' (txn1's old value) is owned by txn1's writer");
   assert.ok(d.tryAdd(txn(t3)));
-  assert.equal(writerOf(d, t3), firstKeyWriter(t3, 2), 'all new keys: hashed (the comment\'s writer numbers are illustrative)');
+  assert.equal(
+    writerOf(d, t3),
+    firstKeyWriter(t3, 2),
+    "all new keys: hashed (the comment's writer numbers are illustrative)",
+  );
   assert.equal(d.rows, 3);
 });
 
@@ -65,10 +79,27 @@ test('an UPDATE that changes the primary key owns both the old and the new key',
 test('downstream unique keys decide causality, not the upstream keys', () => {
   // Upstream keyed by id only; downstream also has a unique index on code (case-insensitive) and is keyed by id.
   const up = table('t', [col('id', { nullable: false }), col('code', { collation: 'utf8mb4_bin' })], ['id']);
-  const id = identityFor(up, downstream([['id', false, null], ['code', true, 'utf8mb4_general_ci']], [['PRIMARY', 'id', null], ['u_code', 'code', null]]));
+  const id = identityFor(
+    up,
+    downstream(
+      [
+        ['id', false, null],
+        ['code', true, 'utf8mb4_general_ci'],
+      ],
+      [
+        ['PRIMARY', 'id', null],
+        ['u_code', 'code', null],
+      ],
+    ),
+  );
   const [a, b] = (() => {
     const W = 4;
-    for (let i = 2; ; i++) if (firstKeyWriter(ins(up, { id: String(i) }, { identity: id }), W) !== firstKeyWriter(ins(up, { id: '1' }, { identity: id }), W)) return ['1', String(i)];
+    for (let i = 2; ; i++)
+      if (
+        firstKeyWriter(ins(up, { id: String(i) }, { identity: id }), W) !==
+        firstKeyWriter(ins(up, { id: '1' }, { identity: id }), W)
+      )
+        return ['1', String(i)];
   })();
   const d = new Dispatcher(4);
   const x = ins(up, { id: a, code: 'Ab' }, { identity: id });
@@ -136,7 +167,11 @@ test('a transaction whose own changes conflict goes whole to one writer when the
   const d = new Dispatcher(2);
   assert.ok(d.tryAdd(t));
   const w = d.perWriter.findIndex((l) => l.length > 0);
-  assert.deepEqual(d.perWriter[w]!.map((c) => c.change), t.changes.map((c) => c.change), 'binlog order kept');
+  assert.deepEqual(
+    d.perWriter[w]!.map((c) => c.change),
+    t.changes.map((c) => c.change),
+    'binlog order kept',
+  );
   assert.equal(d.perWriter[1 - w]!.length, 0);
   // Every key of it is now owned by that writer.
   const later = ins(T, { id: b, uk: null, v: '9' });
@@ -153,39 +188,68 @@ test('each writer keeps binlog order, across transactions and within one', () =>
   const all: RoutedChange[] = [];
   for (let i = 0; i < 60; i++) {
     const id = String(i % 7);
-    const c = i % 3 === 0 ? ins(T, { id, uk: null, v: String(i) }) : i % 3 === 1 ? upd(T, { id, uk: null, v: String(i - 1) }, { id, uk: null, v: String(i) }) : del(T, { id, uk: null, v: String(i - 1) });
+    const c =
+      i % 3 === 0
+        ? ins(T, { id, uk: null, v: String(i) })
+        : i % 3 === 1
+          ? upd(T, { id, uk: null, v: String(i - 1) }, { id, uk: null, v: String(i) })
+          : del(T, { id, uk: null, v: String(i - 1) });
     all.push(c);
     if (i % 2 === 1) assert.ok(d.tryAdd(txn(all[i - 1]!, c)));
   }
   for (const l of d.perWriter) {
     const idx = l.map((c) => all.findIndex((x) => x.change === c.change));
-    assert.deepEqual(idx, [...idx].sort((x, y) => x - y));
+    assert.deepEqual(
+      idx,
+      [...idx].sort((x, y) => x - y),
+    );
   }
   // Each id's changes sit on one writer.
   for (let k = 0; k < 7; k++) {
-    const ws = new Set(d.perWriter.flatMap((l, w) => (l.some((c) => (c.change.after ?? c.change.before)!['id'] === String(k)) ? [w] : [])));
+    const ws = new Set(
+      d.perWriter.flatMap((l, w) =>
+        l.some((c) => (c.change.after ?? c.change.before)!['id'] === String(k)) ? [w] : [],
+      ),
+    );
     assert.equal(ws.size, 1, `id ${k}`);
   }
 });
 
-test('keyless tables: one key per table, so all of a table\'s changes stay in order on one writer', () => {
+test("keyless tables: one key per table, so all of a table's changes stay in order on one writer", () => {
   const K = table('k', [col('a'), col('b')]); // no key upstream, none downstream (stand-in identity)
   const keyOf = (rc: RoutedChange) => causalityKeys(rc);
   assert.deepEqual(keyOf(ins(K, { a: '1', b: '2' })), ['db.t|*']);
   assert.deepEqual(keyOf(ins(K, { a: '1' }, { target: { schema: 'db', table: 'k' } })), ['db.k|*'], 'per target table');
   // A unique index downstream that is nullable does not make a key: still one key per table (its changes stay on one
   // writer), plus the index's non-NULL values, which a keyed shard of the same target may share (next test).
-  const nullableUk = identityFor(K, downstream([['a', true, null], ['b', true, null]], [['ua', 'a', null]]));
+  const nullableUk = identityFor(
+    K,
+    downstream(
+      [
+        ['a', true, null],
+        ['b', true, null],
+      ],
+      [['ua', 'a', null]],
+    ),
+  );
   assert.deepEqual(causalityKeys(ins(K, { a: '1', b: '2' }, { identity: nullableUk })), ['db.t|*', 'db.t|uk:a|"1"']);
   assert.deepEqual(causalityKeys(ins(K, { a: null, b: '2' }, { identity: nullableUk })), ['db.t|*']);
   const d = new Dispatcher(4);
-  const changes = Array.from({ length: 20 }, (_, i) => (i % 2 ? del(K, { a: String(i - 1), b: null }) : ins(K, { a: String(i), b: null })));
+  const changes = Array.from({ length: 20 }, (_, i) =>
+    i % 2 ? del(K, { a: String(i - 1), b: null }) : ins(K, { a: String(i), b: null }),
+  );
   for (const c of changes) assert.ok(d.tryAdd(txn(c)));
   const used = d.perWriter.filter((l) => l.length > 0);
   assert.equal(used.length, 1);
-  assert.deepEqual(used[0]!.map((c) => c.change), changes.map((c) => c.change));
+  assert.deepEqual(
+    used[0]!.map((c) => c.change),
+    changes.map((c) => c.change),
+  );
   // The same key values on another target table are other keys.
-  assert.notDeepEqual(causalityKeys(ins(T, { id: '1' })), causalityKeys(ins(T, { id: '1' }, { target: { schema: 'db', table: 'other' } })));
+  assert.notDeepEqual(
+    causalityKeys(ins(T, { id: '1' })),
+    causalityKeys(ins(T, { id: '1' }, { target: { schema: 'db', table: 'other' } })),
+  );
 });
 
 test('a value of one downstream index is one key whichever identity the change carries (shards keyed differently)', () => {
@@ -193,8 +257,19 @@ test('a value of one downstream index is one key whichever identity the change c
   // (keyed by u); shard E carries only w and v (keyless). The value u=4 leaves D and arrives in C: D's delete and C's
   // update must meet on one writer, or C's REPLACE could commit first and D's DELETE remove it. The same for w=7
   // between C and the keyless E.
-  const dn = downstream([['id', false, null], ['u', false, null], ['w', true, null], ['v', true, null]],
-    [['PRIMARY', 'id', null], ['uu', 'u', null], ['uw', 'w', null]]);
+  const dn = downstream(
+    [
+      ['id', false, null],
+      ['u', false, null],
+      ['w', true, null],
+      ['v', true, null],
+    ],
+    [
+      ['PRIMARY', 'id', null],
+      ['uu', 'u', null],
+      ['uw', 'w', null],
+    ],
+  );
   const C = table('c', [col('id', { nullable: false }), col('u', { nullable: false }), col('w')], ['id']);
   const D = table('d', [col('u', { nullable: false })], ['u']);
   const E = table('e', [col('w'), col('v')]);
@@ -220,7 +295,7 @@ test('a value of one downstream index is one key whichever identity the change c
   }
 });
 
-test('a forced writer (a held shard\'s replayed change) pulls the change and its keys to that writer', () => {
+test("a forced writer (a held shard's replayed change) pulls the change and its keys to that writer", () => {
   // Pick an id whose hash is not writer 0.
   let id = 1;
   while (firstKeyWriter(ins(T, { id: String(id) }), 4) === 0) id++;
@@ -234,10 +309,16 @@ test('a forced writer (a held shard\'s replayed change) pulls the change and its
   // Forced to 0 while its key is owned by another writer: a conflict, flushed first.
   const e = new Dispatcher(4);
   e.tryAdd(txn(ins(T, { id: String(id), uk: null, v: '0' })));
-  assert.equal(e.tryAdd(txn(upd(T, { id: String(id), uk: null, v: '0' }, { id: String(id), uk: null, v: '1' }, { writer: 0 }))), false);
+  assert.equal(
+    e.tryAdd(txn(upd(T, { id: String(id), uk: null, v: '0' }, { id: String(id), uk: null, v: '1' }, { writer: 0 }))),
+    false,
+  );
   // Alone in a batch, a self-conflicting transaction goes to the forced writer.
   const f = new Dispatcher(4);
-  const t = txn(ins(T, { id: String(id), uk: null, v: '0' }), upd(T, { id: String(id), uk: null, v: '0' }, { id: String(id), uk: null, v: '1' }, { writer: 0 }));
+  const t = txn(
+    ins(T, { id: String(id), uk: null, v: '0' }),
+    upd(T, { id: String(id), uk: null, v: '0' }, { id: String(id), uk: null, v: '1' }, { writer: 0 }),
+  );
   assert.ok(f.tryAdd(t));
   assert.equal(f.perWriter[0]!.length, 2);
 });
@@ -267,11 +348,14 @@ class Model {
   rows = new Map<string, Img>();
   apply(rc: RoutedChange): void {
     const { before, after } = rc.change;
-    if (before) assert.ok(this.rows.delete(String(before['id'])), `row ${String(before['id'])} exists before ${rc.change.op}`);
+    if (before)
+      assert.ok(this.rows.delete(String(before['id'])), `row ${String(before['id'])} exists before ${rc.change.op}`);
     if (after) {
       const id = String(after['id']);
       assert.ok(!this.rows.has(id), `duplicate primary key ${id}`);
-      if (after['uk'] !== null) for (const r of this.rows.values()) assert.notEqual(r['uk'], after['uk'], `duplicate uk ${String(after['uk'])}`);
+      if (after['uk'] !== null)
+        for (const r of this.rows.values())
+          assert.notEqual(r['uk'], after['uk'], `duplicate uk ${String(after['uk'])}`);
       this.rows.set(id, after);
     }
   }
@@ -285,36 +369,58 @@ test('simulation: batches applied writer by writer, in any writer order, end whe
     const up = new Model();
     const history: (Txn | 'ddl')[] = [];
     for (let n = 0; n < 300; n++) {
-      if (r() < 0.03) { history.push('ddl'); continue; }
+      if (r() < 0.03) {
+        history.push('ddl');
+        continue;
+      }
       const changes: RoutedChange[] = [];
       const size = 1 + Math.floor(r() * 3);
       for (let i = 0; i < size; i++) {
         const id = String(Math.floor(r() * 12));
         const uk = r() < 0.3 ? null : `u${Math.floor(r() * 6)}`;
         const cur = up.rows.get(id);
-        const ukFree = (v: string | null, except?: string) => v === null || ![...up.rows.entries()].some(([k, x]) => k !== except && x['uk'] === v);
+        const ukFree = (v: string | null, except?: string) =>
+          v === null || ![...up.rows.entries()].some(([k, x]) => k !== except && x['uk'] === v);
         let c: RoutedChange | undefined;
-        if (!cur) { if (ukFree(uk)) c = ins(T, { id, uk, v: String(n) }); } else if (r() < 0.3) c = del(T, cur);
+        if (!cur) {
+          if (ukFree(uk)) c = ins(T, { id, uk, v: String(n) });
+        } else if (r() < 0.3) c = del(T, cur);
         else if (r() < 0.5) {
           const nid = String(Math.floor(r() * 12)); // may move the row to another id
           if ((nid === id || !up.rows.has(nid)) && ukFree(uk, id)) c = upd(T, cur, { id: nid, uk, v: String(n) });
         } else if (ukFree(uk, id)) c = upd(T, cur, { id, uk, v: String(n) });
-        if (c) { up.apply(c); changes.push(c); }
+        if (c) {
+          up.apply(c);
+          changes.push(c);
+        }
       }
       if (changes.length) history.push(txn(...changes));
     }
     // The sync loop: flush on conflict, at a DDL (barrier), and every 25 rows.
     const batches: Dispatcher[] = [];
     let batch = new Dispatcher(writers);
-    const flush = () => { if (!batch.empty) batches.push(batch); batch = new Dispatcher(writers); };
+    const flush = () => {
+      if (!batch.empty) batches.push(batch);
+      batch = new Dispatcher(writers);
+    };
     for (const h of history) {
-      if (h === 'ddl') { flush(); continue; }
-      if (!batch.tryAdd(h)) { flush(); assert.ok(batch.tryAdd(h), 'a fresh batch always accepts'); }
+      if (h === 'ddl') {
+        flush();
+        continue;
+      }
+      if (!batch.tryAdd(h)) {
+        flush();
+        assert.ok(batch.tryAdd(h), 'a fresh batch always accepts');
+      }
       if (batch.rows >= 25) flush();
     }
     flush();
     const total = history.reduce((s, h) => s + (h === 'ddl' ? 0 : h.changes.length), 0);
-    assert.equal(batches.reduce((s, b) => s + b.rows, 0), total, 'every change dispatched once');
+    assert.equal(
+      batches.reduce((s, b) => s + b.rows, 0),
+      total,
+      'every change dispatched once',
+    );
     for (const order of ['forward', 'backward'] as const) {
       const down = new Model();
       for (const b of batches) {
@@ -323,7 +429,11 @@ test('simulation: batches applied writer by writer, in any writer order, end whe
         // Writers commit one after the other: no key is shared, so no order of writers can fail or differ.
         for (const w of ws) for (const c of b.perWriter[w]!) down.apply(c);
       }
-      assert.deepEqual([...down.rows.entries()].sort(), [...up.rows.entries()].sort(), `seed ${seed}, ${writers} writers, ${order}`);
+      assert.deepEqual(
+        [...down.rows.entries()].sort(),
+        [...up.rows.entries()].sort(),
+        `seed ${seed}, ${writers} writers, ${order}`,
+      );
     }
   }
 });
@@ -334,10 +444,28 @@ test('simulation: batches applied writer by writer, in any writer order, end whe
 // a unique NOT NULL index. Split over two writers, the delete's writer could commit first and the row survive. The
 // sync unit flushes before it refreshes the cache, and the dispatcher refuses a transaction whose rows carry another
 // identity than the batch's rows of the same table (the caller flushes), so the two never share a batch.
-test('one row\'s changes stay on one writer when its identity changes within a batch (or the batch is cut there)', () => {
+test("one row's changes stay on one writer when its identity changes within a batch (or the batch is cut there)", () => {
   const K = table('k', [col('u', { nullable: false }), col('v')]);
-  const before = identityFor(K, downstream([['u', false, null], ['v', true, null]], []));
-  const after = identityFor(K, downstream([['u', false, null], ['v', true, null]], [['uu', 'u', null]]));
+  const before = identityFor(
+    K,
+    downstream(
+      [
+        ['u', false, null],
+        ['v', true, null],
+      ],
+      [],
+    ),
+  );
+  const after = identityFor(
+    K,
+    downstream(
+      [
+        ['u', false, null],
+        ['v', true, null],
+      ],
+      [['uu', 'u', null]],
+    ),
+  );
   let split = false;
   for (let i = 0; i < 50 && !split; i++) {
     const d = new Dispatcher(4);
@@ -353,11 +481,43 @@ test('one row\'s changes stay on one writer when its identity changes within a b
   assert.equal(d.tryAdd(txn(ins(K, { u: '1', v: '0' }, { identity: before }))), true);
   assert.equal(d.tryAdd(txn(del(K, { u: '1', v: '0' }, { identity: after }))), false, 'refused: the caller flushes');
   assert.equal(d.rows, 1, 'nothing of the refused transaction was taken');
-  const again = identityFor(K, downstream([['u', false, null], ['v', true, null]], []));
+  const again = identityFor(
+    K,
+    downstream(
+      [
+        ['u', false, null],
+        ['v', true, null],
+      ],
+      [],
+    ),
+  );
   assert.notEqual(again, before);
   assert.equal(d.tryAdd(txn(ins(K, { u: '2', v: '0' }, { identity: again }))), true, 'same identity, new object');
   const K2 = table('k2', [col('u', { nullable: false }), col('v')]);
-  assert.equal(d.tryAdd(txn(ins(K2, { u: '3', v: '0' }, { identity: identityFor(K2, downstream([['u', false, null], ['v', true, null]], [['uu', 'u', null]])) }))), true, 'another shard of the target');
+  assert.equal(
+    d.tryAdd(
+      txn(
+        ins(
+          K2,
+          { u: '3', v: '0' },
+          {
+            identity: identityFor(
+              K2,
+              downstream(
+                [
+                  ['u', false, null],
+                  ['v', true, null],
+                ],
+                [['uu', 'u', null]],
+              ),
+            ),
+          },
+        ),
+      ),
+    ),
+    true,
+    'another shard of the target',
+  );
   const fresh = new Dispatcher(4);
   assert.equal(fresh.tryAdd(txn(del(K, { u: '1', v: '0' }, { identity: after }))), true, 'a new batch takes it');
 });

@@ -5,7 +5,12 @@
 import type { Value } from '../../agent/db/mysql.ts';
 import type { ColumnInfo, TableInfo } from '../../agent/db/schema.ts';
 import type { RoutedChange } from '../../agent/sync/dispatcher.ts';
-import { downstreamTableFromRows, identityFor, type DownstreamTable, type RowIdentity } from '../../agent/sync/row-identity.ts';
+import {
+  downstreamTableFromRows,
+  identityFor,
+  type DownstreamTable,
+  type RowIdentity,
+} from '../../agent/sync/row-identity.ts';
 
 export type Img = Record<string, Value>;
 
@@ -13,21 +18,44 @@ export type Img = Record<string, Value>;
 export function col(name: string, o: Partial<ColumnInfo> = {}): ColumnInfo {
   const text = o.collation !== undefined && o.collation !== null;
   return {
-    name, dataType: text ? 'varchar' : 'int', columnType: text ? 'varchar(20)' : 'int(11)', nullable: true, generated: false,
-    charset: text ? 'utf8mb4' : null, collation: null, comment: '', binary: false, ...o,
+    name,
+    dataType: text ? 'varchar' : 'int',
+    columnType: text ? 'varchar(20)' : 'int(11)',
+    nullable: true,
+    generated: false,
+    charset: text ? 'utf8mb4' : null,
+    collation: null,
+    comment: '',
+    binary: false,
+    ...o,
   };
 }
 
-export function table(name: string, columns: ColumnInfo[], primaryKey: string[] = [], uniqueKeys: string[][] = [], schema = 'up'): TableInfo {
+export function table(
+  name: string,
+  columns: ColumnInfo[],
+  primaryKey: string[] = [],
+  uniqueKeys: string[][] = [],
+  schema = 'up',
+): TableInfo {
   return { schema, table: name, columns, primaryKey, uniqueKeys };
 }
 
 /** A downstream table from information_schema-shaped rows: columns [name, nullable, collation], unique index rows
  * [index, column, prefix] in index order. */
-export function downstream(cols: [string, boolean, string | null][], idx: [string, string, number | null][]): DownstreamTable {
+export function downstream(
+  cols: [string, boolean, string | null][],
+  idx: [string, string, number | null][],
+): DownstreamTable {
   return downstreamTableFromRows(
-    cols.map(([n, nullable, coll]) => ({ COLUMN_NAME: n, IS_NULLABLE: nullable ? 'YES' : 'NO', COLLATION_NAME: coll, DATA_TYPE: coll ? 'varchar' : 'int' })),
-    idx.map(([i, c, sub]) => ({ INDEX_NAME: i, COLUMN_NAME: c, SUB_PART: sub })));
+    cols.map(([n, nullable, coll]) => ({
+      COLUMN_NAME: n,
+      IS_NULLABLE: nullable ? 'YES' : 'NO',
+      COLLATION_NAME: coll,
+      DATA_TYPE: coll ? 'varchar' : 'int',
+    })),
+    idx.map(([i, c, sub]) => ({ INDEX_NAME: i, COLUMN_NAME: c, SUB_PART: sub })),
+  );
 }
 
 export const TARGET = { schema: 'db', table: 't' };
@@ -41,16 +69,36 @@ export interface ChangeOpts {
   writer?: number;
 }
 
-function routed(op: 'insert' | 'update' | 'delete', info: TableInfo, before: Img | undefined, after: Img | undefined, o: ChangeOpts): RoutedChange {
+function routed(
+  op: 'insert' | 'update' | 'delete',
+  info: TableInfo,
+  before: Img | undefined,
+  after: Img | undefined,
+  o: ChangeOpts,
+): RoutedChange {
   const identity = o.identity ?? identityFor(info, undefined);
   const rc: RoutedChange = {
-    change: { op, schema: info.schema, table: info.table, info, ...(before ? { before } : {}), ...(after ? { after } : {}) },
-    target: o.target ?? TARGET, info, key: identity.key, identity, txnEnd: { name: 'b.000001', pos: o.pos ?? 4 },
+    change: {
+      op,
+      schema: info.schema,
+      table: info.table,
+      info,
+      ...(before ? { before } : {}),
+      ...(after ? { after } : {}),
+    },
+    target: o.target ?? TARGET,
+    info,
+    key: identity.key,
+    identity,
+    txnEnd: { name: 'b.000001', pos: o.pos ?? 4 },
   };
   if (o.writer !== undefined) rc.writer = o.writer;
   return rc;
 }
 
-export const ins = (info: TableInfo, after: Img, o: ChangeOpts = {}): RoutedChange => routed('insert', info, undefined, after, o);
-export const upd = (info: TableInfo, before: Img, after: Img, o: ChangeOpts = {}): RoutedChange => routed('update', info, before, after, o);
-export const del = (info: TableInfo, before: Img, o: ChangeOpts = {}): RoutedChange => routed('delete', info, before, undefined, o);
+export const ins = (info: TableInfo, after: Img, o: ChangeOpts = {}): RoutedChange =>
+  routed('insert', info, undefined, after, o);
+export const upd = (info: TableInfo, before: Img, after: Img, o: ChangeOpts = {}): RoutedChange =>
+  routed('update', info, before, after, o);
+export const del = (info: TableInfo, before: Img, o: ChangeOpts = {}): RoutedChange =>
+  routed('delete', info, before, undefined, o);

@@ -17,15 +17,39 @@ import { writerStatements } from '../../agent/sync/writer-sql.ts';
 import { col, del, ins, table, upd } from './sync-fixtures.ts';
 
 /** t(id PK, uk UNIQUE, v): exact keys, or case-insensitive ones (where DELETE-before-REPLACE matters). */
-const EXACT = table('t', [col('id', { nullable: false }), col('uk', { collation: 'utf8mb4_bin' }), col('v')], ['id'], [['uk']]);
-const CI = table('t', [col('id', { nullable: false, collation: 'utf8mb4_general_ci' }), col('uk', { collation: 'utf8mb4_general_ci' }), col('v')], ['id'], [['uk']]);
+const EXACT = table(
+  't',
+  [col('id', { nullable: false }), col('uk', { collation: 'utf8mb4_bin' }), col('v')],
+  ['id'],
+  [['uk']],
+);
+const CI = table(
+  't',
+  [
+    col('id', { nullable: false, collation: 'utf8mb4_general_ci' }),
+    col('uk', { collation: 'utf8mb4_general_ci' }),
+    col('v'),
+  ],
+  ['id'],
+  [['uk']],
+);
 
 type Row = { id: string; uk: string | null; v: string };
 /** Rows by folded primary key. */
 type State = Map<string, Row>;
-interface Kind { info: typeof EXACT; fold: (s: string) => string; ids: string[]; uks: string[] }
+interface Kind {
+  info: typeof EXACT;
+  fold: (s: string) => string;
+  ids: string[];
+  uks: string[];
+}
 const KINDS: Kind[] = [
-  { info: EXACT, fold: (s) => s, ids: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], uks: ['u0', 'u1', 'u2', 'u3', 'u4'] },
+  {
+    info: EXACT,
+    fold: (s) => s,
+    ids: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    uks: ['u0', 'u1', 'u2', 'u3', 'u4'],
+  },
   { info: CI, fold: (s) => s.toLowerCase(), ids: ['a', 'A', 'b', 'B', 'c', 'C', 'd', 'D'], uks: ['x', 'X', 'y', 'Y'] },
 ];
 
@@ -41,17 +65,22 @@ function rng(seed: number): () => number {
 }
 
 const lit = (s: string): string | null => (s === 'NULL' ? null : s.replace(/^'|'$/g, ''));
-const tuples = (s: string): (string | null)[][] => [...s.matchAll(/\(([^()]*)\)/g)].map((m) => m[1]!.split(',').map(lit));
+const tuples = (s: string): (string | null)[][] =>
+  [...s.matchAll(/\(([^()]*)\)/g)].map((m) => m[1]!.split(',').map(lit));
 
 /** Executes the statements writerStatements produces for t (values in the test never contain quotes or commas),
  * comparing keys as the downstream's collation does. */
 function execute(k: Kind, state: State, sql: string): void {
   let m = /^DELETE FROM `db`\.`t` WHERE `id` IN \((.*)\)$/.exec(sql);
-  if (m) { for (const id of m[1]!.split(',').map(lit)) if (id !== null) state.delete(k.fold(id)); return; }
+  if (m) {
+    for (const id of m[1]!.split(',').map(lit)) if (id !== null) state.delete(k.fold(id));
+    return;
+  }
   m = /^REPLACE INTO `db`\.`t` \(`id`,`uk`,`v`\) VALUES (.*)$/.exec(sql);
   assert.ok(m, `unexpected statement ${sql}`);
   for (const [id, uk, v] of tuples(m[1]!)) {
-    for (const [key, r] of state) if (key === k.fold(id!) || (uk !== null && r.uk !== null && k.fold(r.uk) === k.fold(uk!))) state.delete(key);
+    for (const [key, r] of state)
+      if (key === k.fold(id!) || (uk !== null && r.uk !== null && k.fold(r.uk) === k.fold(uk!))) state.delete(key);
     state.set(k.fold(id!), { id: id!, uk: uk ?? null, v: v! });
   }
 }
@@ -78,16 +107,24 @@ function history(k: Kind, r: () => number, n: number): Txn[] {
     for (let j = 0; j < size; j++) {
       const id = pick(k.ids);
       const uk = r() < 0.3 ? null : pick(k.uks);
-      const ukFree = (except: string) => uk === null || ![...up.entries()].some(([key, x]) => key !== except && x.uk !== null && k.fold(x.uk) === k.fold(uk));
+      const ukFree = (except: string) =>
+        uk === null ||
+        ![...up.entries()].some(([key, x]) => key !== except && x.uk !== null && k.fold(x.uk) === k.fold(uk));
       const cur = up.get(k.fold(id));
       let c: RoutedChange | undefined;
-      if (!cur) { if (ukFree(k.fold(id))) c = ins(k.info, { id, uk, v: `v${i}` }); } else if (r() < 0.25) c = del(k.info, { ...cur });
+      if (!cur) {
+        if (ukFree(k.fold(id))) c = ins(k.info, { id, uk, v: `v${i}` });
+      } else if (r() < 0.25) c = del(k.info, { ...cur });
       else {
         // A new key, or the same row with its key's case changed (one row to a _ci index).
         const nid = r() < 0.4 ? pick(k.ids) : cur.id;
-        if ((k.fold(nid) === k.fold(cur.id) || !up.has(k.fold(nid))) && ukFree(k.fold(cur.id))) c = upd(k.info, { ...cur }, { id: nid, uk, v: `v${i}` });
+        if ((k.fold(nid) === k.fold(cur.id) || !up.has(k.fold(nid))) && ukFree(k.fold(cur.id)))
+          c = upd(k.info, { ...cur }, { id: nid, uk, v: `v${i}` });
       }
-      if (c) { applyUp(k, up, c); changes.push(c); }
+      if (c) {
+        applyUp(k, up, c);
+        changes.push(c);
+      }
     }
     if (changes.length) {
       const end = { name: 'b.000001', pos: (i + 1) * 100 };
@@ -121,7 +158,10 @@ test('model: dispatched and compacted batches reach the upstream state at every 
         batch = new Dispatcher(writers);
       };
       for (const t of txns) {
-        if (!batch.tryAdd(t)) { flush(); assert.ok(batch.tryAdd(t)); }
+        if (!batch.tryAdd(t)) {
+          flush();
+          assert.ok(batch.tryAdd(t));
+        }
         for (const c of t.changes) applyUp(k, up, c);
         if (batch.rows >= 5 + (seed % 20)) flush();
       }

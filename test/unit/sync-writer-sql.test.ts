@@ -24,15 +24,22 @@ test('one key inserted, updated and deleted within a batch compacts to its net e
   // insert → REPLACE
   assert.deepEqual(writerStatements([ins(T, r('1', 'a'))]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','a')"]);
   // insert + update → one REPLACE of the last image
-  assert.deepEqual(writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), upd(T, r('1', 'b'), r('1', 'c'))]),
-    ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','c')"]);
+  assert.deepEqual(
+    writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), upd(T, r('1', 'b'), r('1', 'c'))]),
+    ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','c')"],
+  );
   // insert + update + delete → DELETE by key (the row may exist downstream from before: the net effect is absence)
-  assert.deepEqual(writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), del(T, r('1', 'b'))]),
-    ['DELETE FROM `db`.`t` WHERE `id` IN (\'1\')']);
+  assert.deepEqual(writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), del(T, r('1', 'b'))]), [
+    "DELETE FROM `db`.`t` WHERE `id` IN ('1')",
+  ]);
   // delete + insert → REPLACE only (REPLACE removes the old row itself)
-  assert.deepEqual(writerStatements([del(T, r('1', 'a')), ins(T, r('1', 'b'))]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')"]);
+  assert.deepEqual(writerStatements([del(T, r('1', 'a')), ins(T, r('1', 'b'))]), [
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
+  ]);
   // update alone → REPLACE of the full after image (no UPDATE statement)
-  assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('1', 'b'))]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')"]);
+  assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('1', 'b'))]), [
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
+  ]);
 });
 
 test('an UPDATE that changes the key deletes the old key and replaces the new one', () => {
@@ -46,20 +53,24 @@ test('an UPDATE that changes the key deletes the old key and replaces the new on
     "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
   ]);
   // Swap two rows' keys through a third: both end present, the temporary key absent.
-  assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('9', 'a')), upd(T, r('2', 'b'), r('1', 'b')), upd(T, r('9', 'a'), r('2', 'a'))]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('9')",
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b'),('2','a')",
-  ]);
+  assert.deepEqual(
+    writerStatements([
+      upd(T, r('1', 'a'), r('9', 'a')),
+      upd(T, r('2', 'b'), r('1', 'b')),
+      upd(T, r('9', 'a'), r('2', 'a')),
+    ]),
+    ["DELETE FROM `db`.`t` WHERE `id` IN ('9')", "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b'),('2','a')"],
+  );
 });
 
 test('every DELETE runs before every REPLACE, whatever the binlog order', () => {
   // A case-insensitive key: 'A' deleted, then 'a' inserted. They are two keys to the compaction (exact values) but
   // one row to the downstream index: a DELETE of 'A' after the REPLACE of 'a' would delete the new row.
   const CI = table('t', [col('k', { nullable: false, collation: 'utf8mb4_general_ci' }), col('v')], ['k']);
-  assert.deepEqual(writerStatements([ins(CI, { k: 'b', v: '1' }), del(CI, { k: 'A', v: '0' }), ins(CI, { k: 'a', v: '2' })]), [
-    "DELETE FROM `db`.`t` WHERE `k` IN ('A')",
-    "REPLACE INTO `db`.`t` (`k`,`v`) VALUES ('b','1'),('a','2')",
-  ]);
+  assert.deepEqual(
+    writerStatements([ins(CI, { k: 'b', v: '1' }), del(CI, { k: 'A', v: '0' }), ins(CI, { k: 'a', v: '2' })]),
+    ["DELETE FROM `db`.`t` WHERE `k` IN ('A')", "REPLACE INTO `db`.`t` (`k`,`v`) VALUES ('b','1'),('a','2')"],
+  );
   // Row 1 moves to 2 and a new row takes 1: no DELETE of 1 at all (its net effect is a row).
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('2', 'a')), ins(T, r('1', 'new')), del(T, r('7'))]), [
     "DELETE FROM `db`.`t` WHERE `id` IN ('7')",
@@ -78,20 +89,29 @@ test('keyed statements are the same in and out of safe mode: DELETE by key and R
 test('rows of a table share one multi-row statement; deletes share one IN list; tables are written apart', () => {
   const U = table('u', [col('a', { nullable: false }), col('b', { nullable: false }), col('c')], ['a', 'b']);
   const tu = { target: { schema: 'db', table: 'u' } };
-  assert.deepEqual(writerStatements([
-    ins(T, r('1')), ins(U, { a: '1', b: '2', c: null }, tu), ins(T, r('2')), del(U, { a: '3', b: '4', c: '0' }, tu),
-    del(U, { a: '5', b: '6', c: '0' }, tu), del(T, r('3')),
-  ]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x'),('2','x')",
-    "DELETE FROM `db`.`u` WHERE (`a`,`b`) IN (('3','4'),('5','6'))",
-    "REPLACE INTO `db`.`u` (`a`,`b`,`c`) VALUES ('1','2',NULL)",
-  ]);
+  assert.deepEqual(
+    writerStatements([
+      ins(T, r('1')),
+      ins(U, { a: '1', b: '2', c: null }, tu),
+      ins(T, r('2')),
+      del(U, { a: '3', b: '4', c: '0' }, tu),
+      del(U, { a: '5', b: '6', c: '0' }, tu),
+      del(T, r('3')),
+    ]),
+    [
+      "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
+      "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x'),('2','x')",
+      "DELETE FROM `db`.`u` WHERE (`a`,`b`) IN (('3','4'),('5','6'))",
+      "REPLACE INTO `db`.`u` (`a`,`b`,`c`) VALUES ('1','2',NULL)",
+    ],
+  );
 });
 
 test('generated columns are never written; rows with different column lists never share a VALUES list', () => {
   const G = table('t', [col('id', { nullable: false }), col('v'), col('g', { generated: true })], ['id']);
-  assert.deepEqual(writerStatements([ins(G, { id: '1', v: '2', g: '4' })]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','2')"]);
+  assert.deepEqual(writerStatements([ins(G, { id: '1', v: '2', g: '4' })]), [
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','2')",
+  ]);
   // Two shards of one target (optimistic merge): one lacks column v.
   const S2 = table('t2', [col('id', { nullable: false })], ['id']);
   assert.deepEqual(writerStatements([ins(T, r('1')), ins(S2, { id: '2' }), ins(T, r('3'))]), [
@@ -101,45 +121,90 @@ test('generated columns are never written; rows with different column lists neve
   // Keyless: a change of column list ends the run of merged inserts.
   const K1 = table('k1', [col('a'), col('b')]);
   const K2 = table('k2', [col('a')]);
-  assert.deepEqual(writerStatements([ins(K1, { a: '1', b: '1' }), ins(K1, { a: '2', b: '2' }), ins(K2, { a: '3' }), ins(K1, { a: '4', b: '4' })]), [
-    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1','1'),('2','2')",
-    "INSERT INTO `db`.`t` (`a`) VALUES ('3')",
-    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('4','4')",
-  ]);
+  assert.deepEqual(
+    writerStatements([
+      ins(K1, { a: '1', b: '1' }),
+      ins(K1, { a: '2', b: '2' }),
+      ins(K2, { a: '3' }),
+      ins(K1, { a: '4', b: '4' }),
+    ]),
+    [
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1','1'),('2','2')",
+      "INSERT INTO `db`.`t` (`a`) VALUES ('3')",
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('4','4')",
+    ],
+  );
 });
 
 test('keyless tables: binlog order, inserts merged, UPDATE/DELETE of one row matched on every column, LIMIT 1', () => {
   const K = table('k', [col('a'), col('b')]);
-  assert.deepEqual(writerStatements([
-    ins(K, { a: '1', b: null }), ins(K, { a: '1', b: null }), upd(K, { a: '1', b: null }, { a: '2', b: null }),
-    ins(K, { a: '3', b: '3' }), del(K, { a: '1', b: null }), del(K, { a: '3', b: '3' }),
-  ]), [
-    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1',NULL),('1',NULL)",
-    "UPDATE `db`.`t` SET `a` = '2', `b` = NULL WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
-    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('3','3')",
-    "DELETE FROM `db`.`t` WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
-    "DELETE FROM `db`.`t` WHERE `a` <=> '3' AND `b` <=> '3' LIMIT 1",
-  ]);
+  assert.deepEqual(
+    writerStatements([
+      ins(K, { a: '1', b: null }),
+      ins(K, { a: '1', b: null }),
+      upd(K, { a: '1', b: null }, { a: '2', b: null }),
+      ins(K, { a: '3', b: '3' }),
+      del(K, { a: '1', b: null }),
+      del(K, { a: '3', b: '3' }),
+    ]),
+    [
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1',NULL),('1',NULL)",
+      "UPDATE `db`.`t` SET `a` = '2', `b` = NULL WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('3','3')",
+      "DELETE FROM `db`.`t` WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
+      "DELETE FROM `db`.`t` WHERE `a` <=> '3' AND `b` <=> '3' LIMIT 1",
+    ],
+  );
   // A nullable unique index downstream: matched on it when the row's values are non-NULL, else on every column.
-  const id = identityFor(K, downstream([['a', true, null], ['b', true, null]], [['ub', 'b', null]]));
-  assert.deepEqual(writerStatements([del(K, { a: '1', b: '5' }, { identity: id }), del(K, { a: '1', b: null }, { identity: id })]), [
-    "DELETE FROM `db`.`t` WHERE `b` <=> '5' LIMIT 1",
-    "DELETE FROM `db`.`t` WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
-  ]);
+  const id = identityFor(
+    K,
+    downstream(
+      [
+        ['a', true, null],
+        ['b', true, null],
+      ],
+      [['ub', 'b', null]],
+    ),
+  );
+  assert.deepEqual(
+    writerStatements([del(K, { a: '1', b: '5' }, { identity: id }), del(K, { a: '1', b: null }, { identity: id })]),
+    [
+      "DELETE FROM `db`.`t` WHERE `b` <=> '5' LIMIT 1",
+      "DELETE FROM `db`.`t` WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
+    ],
+  );
   // A unique index over a generated column is never used to match (its value is the downstream's to compute).
   const KG = table('k', [col('a'), col('g', { generated: true })]);
-  const gid = identityFor(KG, downstream([['a', true, null], ['g', true, null]], [['ug', 'g', null]]));
-  assert.deepEqual(writerStatements([del(KG, { a: '1', g: '2' }, { identity: gid })]), ["DELETE FROM `db`.`t` WHERE `a` <=> '1' LIMIT 1"]);
+  const gid = identityFor(
+    KG,
+    downstream(
+      [
+        ['a', true, null],
+        ['g', true, null],
+      ],
+      [['ug', 'g', null]],
+    ),
+  );
+  assert.deepEqual(writerStatements([del(KG, { a: '1', g: '2' }, { identity: gid })]), [
+    "DELETE FROM `db`.`t` WHERE `a` <=> '1' LIMIT 1",
+  ]);
 });
 
 test('statement size limits: REPLACE/INSERT split near 4 MiB of text, DELETE lists at 1000 keys', () => {
   const big = 'x'.repeat(1_500_000);
   const out = writerStatements([1, 2, 3, 4, 5].map((i) => ins(T, r(String(i), big))));
-  assert.deepEqual(out.map((s) => (s.match(/\),\(/g) ?? []).length + 1), [2, 2, 1], 'two 1.5 MB rows per statement');
+  assert.deepEqual(
+    out.map((s) => (s.match(/\),\(/g) ?? []).length + 1),
+    [2, 2, 1],
+    'two 1.5 MB rows per statement',
+  );
   for (const s of out) assert.ok(s.length <= 4 << 20);
   const dels = writerStatements(Array.from({ length: 2500 }, (_, i) => del(T, r(String(i)))));
   assert.equal(dels.length, 3);
-  assert.deepEqual(dels.map((s) => s.split(',').length), [1000, 1000, 500]);
+  assert.deepEqual(
+    dels.map((s) => s.split(',').length),
+    [1000, 1000, 500],
+  );
   // A single row larger than the limit still goes out, alone.
   assert.equal(writerStatements([ins(T, r('1', 'y'.repeat(5 << 20)))]).length, 1);
 });
@@ -151,38 +216,68 @@ test('statement size limits: REPLACE/INSERT split near 4 MiB of text, DELETE lis
 // decided for the whole table and the compaction map was keyed by values only: keyless rows collapsed into one, a
 // keyless DELETE became `WHERE () IN (...)`, and id=5 / u='5' overwrote each other.
 test('rows of one target whose identities differ (keyed and keyless) in one writer batch are all written', () => {
-  const dn = downstream([['id', true, null], ['u', false, null], ['v', true, null]], [['PRIMARY', 'u', null]]);
+  const dn = downstream(
+    [
+      ['id', true, null],
+      ['u', false, null],
+      ['v', true, null],
+    ],
+    [['PRIMARY', 'u', null]],
+  );
   const A = table('a', [col('id'), col('u', { nullable: false }), col('v')], ['u']);
   const B = table('b', [col('id'), col('v')]); // lacks u: no downstream key its rows carry
   const ia = identityFor(A, dn);
   const ib = identityFor(B, dn);
   assert.deepEqual([ia.key, ib.key], [['u'], []]);
-  const out = writerStatements([ins(A, { id: '1', u: '1', v: 'a' }, { identity: ia }), ins(B, { id: '2', v: 'b1' }, { identity: ib }), ins(B, { id: '3', v: 'b2' }, { identity: ib })]);
+  const out = writerStatements([
+    ins(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
+    ins(B, { id: '2', v: 'b1' }, { identity: ib }),
+    ins(B, { id: '3', v: 'b2' }, { identity: ib }),
+  ]);
   assert.deepEqual(out, [
     "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
     "INSERT INTO `db`.`t` (`id`,`v`) VALUES ('2','b1'),('3','b2')",
   ]);
   // Keyless updates and deletes after a keyed change stay one-row statements in binlog order (never `WHERE () IN`).
-  assert.deepEqual(writerStatements([
-    ins(A, { id: '1', u: '1', v: 'a' }, { identity: ia }), upd(B, { id: '2', v: 'b1' }, { id: '2', v: 'b9' }, { identity: ib }),
-    del(B, { id: '3', v: 'b2' }, { identity: ib }), del(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
-  ]), [
-    "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
-    "UPDATE `db`.`t` SET `id` = '2', `v` = 'b9' WHERE `id` <=> '2' AND `v` <=> 'b1' LIMIT 1",
-    "DELETE FROM `db`.`t` WHERE `id` <=> '3' AND `v` <=> 'b2' LIMIT 1",
-    "DELETE FROM `db`.`t` WHERE `u` IN ('1')",
-  ]);
+  assert.deepEqual(
+    writerStatements([
+      ins(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
+      upd(B, { id: '2', v: 'b1' }, { id: '2', v: 'b9' }, { identity: ib }),
+      del(B, { id: '3', v: 'b2' }, { identity: ib }),
+      del(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
+    ]),
+    [
+      "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
+      "UPDATE `db`.`t` SET `id` = '2', `v` = 'b9' WHERE `id` <=> '2' AND `v` <=> 'b1' LIMIT 1",
+      "DELETE FROM `db`.`t` WHERE `id` <=> '3' AND `v` <=> 'b2' LIMIT 1",
+      "DELETE FROM `db`.`t` WHERE `u` IN ('1')",
+    ],
+  );
   // The keyless rows first: they are not compacted with the keyed ones either.
-  assert.deepEqual(writerStatements([
-    ins(B, { id: '2', v: 'b1' }, { identity: ib }), ins(B, { id: '2', v: 'b1' }, { identity: ib }), ins(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
-  ]), [
-    "INSERT INTO `db`.`t` (`id`,`v`) VALUES ('2','b1'),('2','b1')",
-    "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
-  ]);
+  assert.deepEqual(
+    writerStatements([
+      ins(B, { id: '2', v: 'b1' }, { identity: ib }),
+      ins(B, { id: '2', v: 'b1' }, { identity: ib }),
+      ins(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
+    ]),
+    [
+      "INSERT INTO `db`.`t` (`id`,`v`) VALUES ('2','b1'),('2','b1')",
+      "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
+    ],
+  );
 });
 
 test('rows of one target keyed by different columns with equal values in one writer batch are all written', () => {
-  const dn = downstream([['id', false, null], ['u', false, null]], [['PRIMARY', 'id', null], ['uu', 'u', null]]);
+  const dn = downstream(
+    [
+      ['id', false, null],
+      ['u', false, null],
+    ],
+    [
+      ['PRIMARY', 'id', null],
+      ['uu', 'u', null],
+    ],
+  );
   const C = table('c', [col('id', { nullable: false }), col('u', { nullable: false })], ['id']);
   const D = table('d', [col('u', { nullable: false })], ['u']); // lacks id (AUTO_INCREMENT downstream): keyed by u
   const ic = identityFor(C, dn);
@@ -194,22 +289,44 @@ test('rows of one target keyed by different columns with equal values in one wri
     "REPLACE INTO `db`.`t` (`u`) VALUES ('5')",
   ]);
   // Deletes keyed by each identity's own columns.
-  assert.deepEqual(writerStatements([del(C, { id: '5', u: '9' }, { identity: ic }), del(D, { u: '5' }, { identity: id })]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('5')",
-    "DELETE FROM `db`.`t` WHERE `u` IN ('5')",
-  ]);
+  assert.deepEqual(
+    writerStatements([del(C, { id: '5', u: '9' }, { identity: ic }), del(D, { u: '5' }, { identity: id })]),
+    ["DELETE FROM `db`.`t` WHERE `id` IN ('5')", "DELETE FROM `db`.`t` WHERE `u` IN ('5')"],
+  );
 });
 
 test('changes of one target under different key columns keep binlog order between runs: a later change is never undone', () => {
   // One row (id=1, u=7) of a target keyed by id, then by u (the identity changed mid-batch), then by id again.
-  const dn = downstream([['id', false, null], ['u', false, null]], [['PRIMARY', 'id', null], ['uu', 'u', null]]);
+  const dn = downstream(
+    [
+      ['id', false, null],
+      ['u', false, null],
+    ],
+    [
+      ['PRIMARY', 'id', null],
+      ['uu', 'u', null],
+    ],
+  );
   const C = table('c', [col('id', { nullable: false }), col('u', { nullable: false })], ['id']);
   const ic = identityFor(C, dn);
-  const iu = identityFor(C, downstream([['id', false, null], ['u', false, null]], [['PRIMARY', 'u', null]]));
+  const iu = identityFor(
+    C,
+    downstream(
+      [
+        ['id', false, null],
+        ['u', false, null],
+      ],
+      [['PRIMARY', 'u', null]],
+    ),
+  );
   const row = { id: '1', u: '7' };
   // Inserted, deleted, inserted again: the row ends present. Compacted per key column set (all deletes first, or
   // one group after the other) the DELETE by u would run after the REPLACE and lose it.
-  const out = writerStatements([ins(C, row, { identity: ic }), del(C, row, { identity: iu }), ins(C, row, { identity: ic })]);
+  const out = writerStatements([
+    ins(C, row, { identity: ic }),
+    del(C, row, { identity: iu }),
+    ins(C, row, { identity: ic }),
+  ]);
   assert.deepEqual(out, [
     "REPLACE INTO `db`.`t` (`id`,`u`) VALUES ('1','7')",
     "DELETE FROM `db`.`t` WHERE `u` IN ('7')",
@@ -222,12 +339,33 @@ test('changes of one target under different key columns keep binlog order betwee
   ]);
   // Inserted keyless, deleted keyed (a unique index appeared downstream mid-batch): INSERT, then DELETE.
   const K = table('k', [col('u', { nullable: false }), col('v')]);
-  const kBefore = identityFor(K, downstream([['u', false, null], ['v', true, null]], []));
-  const kAfter = identityFor(K, downstream([['u', false, null], ['v', true, null]], [['uu', 'u', null]]));
-  assert.deepEqual(writerStatements([ins(K, { u: '3', v: '0' }, { identity: kBefore }), del(K, { u: '3', v: '0' }, { identity: kAfter })]), [
-    "INSERT INTO `db`.`t` (`u`,`v`) VALUES ('3','0')",
-    "DELETE FROM `db`.`t` WHERE `u` IN ('3')",
-  ]);
+  const kBefore = identityFor(
+    K,
+    downstream(
+      [
+        ['u', false, null],
+        ['v', true, null],
+      ],
+      [],
+    ),
+  );
+  const kAfter = identityFor(
+    K,
+    downstream(
+      [
+        ['u', false, null],
+        ['v', true, null],
+      ],
+      [['uu', 'u', null]],
+    ),
+  );
+  assert.deepEqual(
+    writerStatements([
+      ins(K, { u: '3', v: '0' }, { identity: kBefore }),
+      del(K, { u: '3', v: '0' }, { identity: kAfter }),
+    ]),
+    ["INSERT INTO `db`.`t` (`u`,`v`) VALUES ('3','0')", "DELETE FROM `db`.`t` WHERE `u` IN ('3')"],
+  );
   // Rows of one target sharing their key columns stay one run, whatever their structures (compaction as before).
   const S2 = table('t2', [col('id', { nullable: false })], ['id']);
   assert.deepEqual(writerStatements([del(T, r('1')), ins(S2, { id: '2' }), del(T, r('3')), ins(T, r('1'))]), [

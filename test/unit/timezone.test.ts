@@ -4,7 +4,7 @@ import { shiftTimestamp, taskZone } from '../../agent/db/timezone.ts';
 import type { TaskConfig } from '../../src/config/types.ts';
 
 const task = (timezone: string, session: Record<string, string> = {}) =>
-  ({ timezone, targetDatabase: { host: 'h', port: 3306, user: 'u', password: '', session } } as TaskConfig);
+  ({ timezone, targetDatabase: { host: 'h', port: 3306, user: 'u', password: '', session } }) as TaskConfig;
 
 test('task timezone: offsets and UTC; IANA names are refused with the reason', () => {
   assert.deepEqual(taskZone(task('')), { session: '+00:00', offsetMinutes: 0 });

@@ -29,23 +29,42 @@ export const binlog: Command = {
   flags: { source: { type: 'string', shortFlag: 's' }, binlogPos: { type: 'string' } },
   async run(ctx, args, flags) {
     const [op, task, ...rest] = args;
-    if (!op || !['skip', 'replace', 'list', 'revert'].includes(op)) throw usageError(`binlog needs skip, replace, list or revert (got ${op ?? 'nothing'})`);
+    if (!op || !['skip', 'replace', 'list', 'revert'].includes(op))
+      throw usageError(`binlog needs skip, replace, list or revert (got ${op ?? 'nothing'})`);
     if (!task) throw usageError(`binlog ${op} needs a task name`);
     const coord = await ctx.coord();
     if (op === 'list') return list(ctx, coord, task);
-    const targets = await resolveTargets(coord, task, flags.source as string | undefined, flags.binlogPos as string | undefined);
+    const targets = await resolveTargets(
+      coord,
+      task,
+      flags.source as string | undefined,
+      flags.binlogPos as string | undefined,
+    );
     let sqls: string[] | undefined;
     if (op === 'replace') {
       sqls = splitStatements(rest.join(' '));
-      if (sqls.length === 0) throw usageError('binlog replace needs the SQL to run instead, e.g. "ALTER TABLE t ADD COLUMN c INT;"');
+      if (sqls.length === 0)
+        throw usageError('binlog replace needs the SQL to run instead, e.g. "ALTER TABLE t ADD COLUMN c INT;"');
     }
     await updateOps(coord, task, (ops) => {
       const keep = ops.filter((o) => !targets.some((t) => t.source === o.source && t.position === o.position));
       if (op === 'revert') return keep;
-      return [...keep, ...targets.map((t) => ({ ...t, op: op as 'skip' | 'replace', ...(sqls ? { sqls } : {}), createdAt: new Date().toISOString() }))];
+      return [
+        ...keep,
+        ...targets.map((t) => ({
+          ...t,
+          op: op as 'skip' | 'replace',
+          ...(sqls ? { sqls } : {}),
+          createdAt: new Date().toISOString(),
+        })),
+      ];
     });
     if (ctx.flags.json) ctx.json({ result: true, task, op, targets });
-    else for (const t of targets) ctx.print(`${op} recorded for ${task} source ${t.source} at ${t.position}${op === 'revert' ? '' : '; the subtask retries now'}`);
+    else
+      for (const t of targets)
+        ctx.print(
+          `${op} recorded for ${task} source ${t.source} at ${t.position}${op === 'revert' ? '' : '; the subtask retries now'}`,
+        );
     return Exit.ok;
   },
 };
@@ -54,13 +73,22 @@ async function list(ctx: CommandContext, coord: Coord, task: string): Promise<nu
   const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task));
   if (!e) throw new DmError('TaskNotFound', `task ${task} does not exist`);
   const ops = e.value.binlogOps ?? [];
-  if (ctx.flags.json) { ctx.json({ result: true, task, operators: ops }); return Exit.ok; }
+  if (ctx.flags.json) {
+    ctx.json({ result: true, task, operators: ops });
+    return Exit.ok;
+  }
   if (ops.length === 0) ctx.print(`no binlog decisions for ${task}`);
-  for (const o of ops) ctx.print(`${o.source}  ${o.position}  ${o.op}${o.sqls ? `  ${o.sqls.join('; ')}` : ''}  (${o.createdAt})`);
+  for (const o of ops)
+    ctx.print(`${o.source}  ${o.position}  ${o.op}${o.sqls ? `  ${o.sqls.join('; ')}` : ''}  (${o.createdAt})`);
   return Exit.ok;
 }
 
-async function resolveTargets(coord: Coord, task: string, source: string | undefined, pos: string | undefined): Promise<{ source: string; position: string }[]> {
+async function resolveTargets(
+  coord: Coord,
+  task: string,
+  source: string | undefined,
+  pos: string | undefined,
+): Promise<{ source: string; position: string }[]> {
   const [view] = await readStatus(coord, task);
   if (!view) throw new DmError('TaskNotFound', `task ${task} does not exist`);
   const sources = view.sources.filter((s) => !source || s.source === source);
@@ -71,7 +99,12 @@ async function resolveTargets(coord: Coord, task: string, source: string | undef
     return [{ source: sources[0]!.source, position: pos }];
   }
   const paused = sources.filter((s) => s.error?.context?.position);
-  if (paused.length === 0) throw new DmError('BinlogPositionInvalid', `no source of task ${task}${source ? ` (${source})` : ''} is paused on a binlog event`, { suggestion: 'Give the event with --binlog-pos FILE:POS, or check `dmctl query-status`.' });
+  if (paused.length === 0)
+    throw new DmError(
+      'BinlogPositionInvalid',
+      `no source of task ${task}${source ? ` (${source})` : ''} is paused on a binlog event`,
+      { suggestion: 'Give the event with --binlog-pos FILE:POS, or check `dmctl query-status`.' },
+    );
   return paused.map((s) => ({ source: s.source, position: s.error!.context!.position! }));
 }
 
@@ -80,7 +113,7 @@ async function updateOps(coord: Coord, task: string, f: (ops: BinlogOperator[]) 
     const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task));
     if (!e) throw new DmError('TaskNotFound', `task ${task} does not exist`);
     const rec: TaskRecord = { ...e.value, binlogOps: f(e.value.binlogOps ?? []), updatedAt: new Date().toISOString() };
-    if (await coord.update(Bucket.tasks, Keys.task(task), rec, e.revision) !== undefined) return;
+    if ((await coord.update(Bucket.tasks, Keys.task(task), rec, e.revision)) !== undefined) return;
   }
   throw new DmError('Timeout', `task ${task} kept changing concurrently; retry`);
 }

@@ -1,6 +1,16 @@
 import {
-  Bucket, Keys, Op, Subjects,
-  type BoundRecord, type Coord, type EvictResult, type LeaderRecord, type MemberRecord, type OfflineMemberResult, type SourceRecord, type TransferSourceRequest,
+  Bucket,
+  Keys,
+  Op,
+  Subjects,
+  type BoundRecord,
+  type Coord,
+  type EvictResult,
+  type LeaderRecord,
+  type MemberRecord,
+  type OfflineMemberResult,
+  type SourceRecord,
+  type TransferSourceRequest,
 } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command } from '../context.ts';
@@ -23,15 +33,23 @@ export type MemberRow = MemberRecord & { leader: boolean; sources: string[] };
  * One row per agent name, sorted (the freshest heartbeat wins when a listing named an agent twice; Coord.list drops
  * repeated keys, this also covers two records of one name), with its leadership and bound sources.
  */
-export function memberRows(members: MemberRecord[], leader: LeaderRecord | undefined, bounds: BoundRecord[]): MemberRow[] {
+export function memberRows(
+  members: MemberRecord[],
+  leader: LeaderRecord | undefined,
+  bounds: BoundRecord[],
+): MemberRow[] {
   const byName = new Map<string, MemberRecord>();
   for (const m of members) {
     const seen = byName.get(m.name);
     if (!seen || m.heartbeat > seen.heartbeat) byName.set(m.name, m);
   }
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)).map((m) => ({
-    ...m, leader: leader?.name === m.name, sources: [...new Set(bounds.filter((b) => b.agent === m.name).map((b) => b.sourceId))].sort(),
-  }));
+  return [...byName.values()]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((m) => ({
+      ...m,
+      leader: leader?.name === m.name,
+      sources: [...new Set(bounds.filter((b) => b.agent === m.name).map((b) => b.sourceId))].sort(),
+    }));
 }
 
 export const transferSource: Command = {
@@ -50,9 +68,17 @@ export const transferSource: Command = {
     if (!source || !agent) throw usageError('transfer-source needs SOURCE-ID and AGENT');
     const coord = await ctx.coord();
     const leader = await leaderName(coord);
-    const rec = await opRequest<BoundRecord>(coord, Subjects.agentOp(ctx.flags.cluster, leader, Op.transferSource), { source, agent } satisfies TransferSourceRequest, ctx.flags.timeout);
+    const rec = await opRequest<BoundRecord>(
+      coord,
+      Subjects.agentOp(ctx.flags.cluster, leader, Op.transferSource),
+      { source, agent } satisfies TransferSourceRequest,
+      ctx.flags.timeout,
+    );
     if (ctx.flags.json) ctx.json({ result: true, bound: rec });
-    else ctx.print(`source ${rec.sourceId} bound to ${rec.agent} (term ${rec.term}${rec.previous ? `, was ${rec.previous}` : ''})`);
+    else
+      ctx.print(
+        `source ${rec.sourceId} bound to ${rec.agent} (term ${rec.term}${rec.previous ? `, was ${rec.previous}` : ''})`,
+      );
     return Exit.ok;
   },
 };
@@ -82,13 +108,24 @@ export const listMember: Command = {
     const onlyLeader = flags.leader === true && flags.worker !== true;
     const onlyWorker = flags.worker === true && flags.leader !== true;
     if (ctx.flags.json) {
-      ctx.json({ result: true, ...(onlyWorker ? {} : { leader: leader ?? null }), ...(onlyLeader ? {} : { members: agents }) });
+      ctx.json({
+        result: true,
+        ...(onlyWorker ? {} : { leader: leader ?? null }),
+        ...(onlyLeader ? {} : { members: agents }),
+      });
       return Exit.ok;
     }
-    if (!onlyWorker) ctx.print(leader ? `leader ${leader.name}  term ${leader.term}  since ${leader.since}` : 'leader: none');
+    if (!onlyWorker)
+      ctx.print(leader ? `leader ${leader.name}  term ${leader.term}  since ${leader.since}` : 'leader: none');
     if (onlyLeader) return Exit.ok;
-    if (agents.length === 0) { ctx.print('no agents'); return Exit.ok; }
-    for (const a of agents) ctx.print(`${a.name}${a.leader ? ' [leader]' : ''}  host ${a.host}  pid ${a.pid}  version ${a.version}  heartbeat ${a.heartbeat}  sources ${a.sources.join(',') || '-'}`);
+    if (agents.length === 0) {
+      ctx.print('no agents');
+      return Exit.ok;
+    }
+    for (const a of agents)
+      ctx.print(
+        `${a.name}${a.leader ? ' [leader]' : ''}  host ${a.host}  pid ${a.pid}  version ${a.version}  heartbeat ${a.heartbeat}  sources ${a.sources.join(',') || '-'}`,
+      );
     return Exit.ok;
   },
 };
@@ -112,8 +149,14 @@ export const offlineMember: Command = {
     const name = flags.name as string | undefined;
     if (!name) throw usageError('offline-member needs --name AGENT');
     const coord = await ctx.coord();
-    if ((await liveMembers(coord)).some((m) => m.name === name)) throw new DmError('MemberAlive', `agent ${name} is alive`);
-    const res = await opRequest<OfflineMemberResult>(coord, Subjects.agentOp(ctx.flags.cluster, await leaderName(coord), Op.offlineMember), { name }, ctx.flags.timeout);
+    if ((await liveMembers(coord)).some((m) => m.name === name))
+      throw new DmError('MemberAlive', `agent ${name} is alive`);
+    const res = await opRequest<OfflineMemberResult>(
+      coord,
+      Subjects.agentOp(ctx.flags.cluster, await leaderName(coord), Op.offlineMember),
+      { name },
+      ctx.flags.timeout,
+    );
     if (ctx.flags.json) ctx.json({ result: true, ...res });
     else ctx.print(`agent ${name} offlined${res.rebound.length ? `; sources rebound: ${res.rebound.join(', ')}` : ''}`);
     return Exit.ok;
@@ -139,19 +182,28 @@ export const operateLeader: Command = {
   flags: { name: { type: 'string' } },
   async run(ctx, args, flags) {
     const [op] = args;
-    if (op !== 'evict' && op !== 'cancel-evict') throw usageError(`operate-leader needs evict or cancel-evict (got ${op ?? 'nothing'})`);
+    if (op !== 'evict' && op !== 'cancel-evict')
+      throw usageError(`operate-leader needs evict or cancel-evict (got ${op ?? 'nothing'})`);
     const coord = await ctx.coord();
     let names: string[];
     const members = await liveMembers(coord);
     if (typeof flags.name === 'string') {
-      if (!members.some((m) => m.name === flags.name)) throw new DmError('AgentNotFound', `agent ${flags.name} is not a live member`);
+      if (!members.some((m) => m.name === flags.name))
+        throw new DmError('AgentNotFound', `agent ${flags.name} is not a live member`);
       names = [flags.name];
     } else names = op === 'evict' ? [await leaderName(coord)] : members.map((m) => m.name);
     const subject = op === 'evict' ? Op.evictLeader : Op.cancelEvict;
     const out: EvictResult[] = [];
-    for (const n of names) out.push(await opRequest<EvictResult>(coord, Subjects.agentOp(ctx.flags.cluster, n, subject), {}, ctx.flags.timeout));
+    for (const n of names)
+      out.push(
+        await opRequest<EvictResult>(coord, Subjects.agentOp(ctx.flags.cluster, n, subject), {}, ctx.flags.timeout),
+      );
     if (ctx.flags.json) ctx.json({ result: true, agents: out });
-    else for (const r of out) ctx.print(`${r.name}: ${r.evicted ? 'evicted from leadership' : 'takes part in elections'}${r.wasLeader && r.evicted ? ' (was the leader)' : ''}`);
+    else
+      for (const r of out)
+        ctx.print(
+          `${r.name}: ${r.evicted ? 'evicted from leadership' : 'takes part in elections'}${r.wasLeader && r.evicted ? ' (was the leader)' : ''}`,
+        );
     return Exit.ok;
   },
 };

@@ -1,7 +1,13 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSourceConfig, parseTaskConfig } from '../../src/config/index.ts';
-import { encryptPassword, encryptYamlPasswords, redactYamlPasswords, SOURCE_PASSWORD_PATHS, TASK_PASSWORD_PATHS } from '../../src/config/secret.ts';
+import {
+  encryptPassword,
+  encryptYamlPasswords,
+  redactYamlPasswords,
+  SOURCE_PASSWORD_PATHS,
+  TASK_PASSWORD_PATHS,
+} from '../../src/config/secret.ts';
 import { Bucket, Keys, type DesiredStage, type SourceRecord, type TaskRecord } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
@@ -72,14 +78,25 @@ async function exportAll(ctx: CommandContext, dir: string): Promise<number> {
   mkdirSync(join(dir, 'tasks'), { recursive: true });
   const key = ctx.secretKey();
   // Stored files already hold encrypted passwords; encrypting again is a no-op then, and covers older records.
-  for (const s of sources) writeFileSync(join(dir, 'sources', fileFor(s.sourceId)), encryptYamlPasswords(s.yaml, SOURCE_PASSWORD_PATHS, key));
-  for (const t of tasks) writeFileSync(join(dir, 'tasks', fileFor(t.name)), encryptYamlPasswords(t.yaml, TASK_PASSWORD_PATHS, key));
+  for (const s of sources)
+    writeFileSync(join(dir, 'sources', fileFor(s.sourceId)), encryptYamlPasswords(s.yaml, SOURCE_PASSWORD_PATHS, key));
+  for (const t of tasks)
+    writeFileSync(join(dir, 'tasks', fileFor(t.name)), encryptYamlPasswords(t.yaml, TASK_PASSWORD_PATHS, key));
   const manifest: ClusterManifest = {
     sources: sources.map((s) => ({ sourceId: s.sourceId, ...(s.worker ? { worker: s.worker } : {}) })),
-    tasks: tasks.map((t) => ({ name: t.name, stage: t.stage, ...(t.sourceStages ? { sourceStages: t.sourceStages } : {}) })),
+    tasks: tasks.map((t) => ({
+      name: t.name,
+      stage: t.stage,
+      ...(t.sourceStages ? { sourceStages: t.sourceStages } : {}),
+    })),
   };
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify(manifest, null, 2) + '\n');
-  const doc = { result: true, sources: sources.map((s) => s.sourceId), tasks: tasks.map((t) => t.name), skipped: [] as string[] };
+  const doc = {
+    result: true,
+    sources: sources.map((s) => s.sourceId),
+    tasks: tasks.map((t) => t.name),
+    skipped: [] as string[],
+  };
   if (ctx.flags.json) ctx.json(doc);
   else ctx.print(`exported ${doc.sources.length} source(s) and ${doc.tasks.length} task(s) to ${dir}`);
   return Exit.ok;
@@ -87,40 +104,82 @@ async function exportAll(ctx: CommandContext, dir: string): Promise<number> {
 
 async function importAll(ctx: CommandContext, dir: string): Promise<number> {
   if (!existsSync(join(dir, 'sources')) && !existsSync(join(dir, 'tasks'))) {
-    throw new DmError('ConfigFileRead', `${dir} holds neither sources/ nor tasks/ (write it with dmctl config export -d ${dir})`, { context: { file: dir } });
+    throw new DmError(
+      'ConfigFileRead',
+      `${dir} holds neither sources/ nor tasks/ (write it with dmctl config export -d ${dir})`,
+      { context: { file: dir } },
+    );
   }
   let manifest: ClusterManifest = { sources: [], tasks: [] };
   if (existsSync(join(dir, 'cluster.json'))) {
-    try { manifest = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterManifest; }
-    catch (err) { throw new DmError('ConfigInvalid', `${join(dir, 'cluster.json')} is not valid JSON`, { cause: err, context: { file: join(dir, 'cluster.json') } }); }
+    try {
+      manifest = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterManifest;
+    } catch (err) {
+      throw new DmError('ConfigInvalid', `${join(dir, 'cluster.json')} is not valid JSON`, {
+        cause: err,
+        context: { file: join(dir, 'cluster.json') },
+      });
+    }
   }
-  const list = (sub: string) => (existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, sub, f)) : []);
+  const list = (sub: string) =>
+    existsSync(join(dir, sub))
+      ? readdirSync(join(dir, sub))
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => join(dir, sub, f))
+      : [];
   const key = ctx.secretKey();
   // Validate everything before writing anything.
-  const srcs = list('sources').map((file) => { const text = readConfigFile(file); return { file, text, cfg: parseSourceConfig(text, file) }; });
-  const tasks = list('tasks').map((file) => { const text = readConfigFile(file); return { file, text, cfg: parseTaskConfig(text, file) }; });
+  const srcs = list('sources').map((file) => {
+    const text = readConfigFile(file);
+    return { file, text, cfg: parseSourceConfig(text, file) };
+  });
+  const tasks = list('tasks').map((file) => {
+    const text = readConfigFile(file);
+    return { file, text, cfg: parseTaskConfig(text, file) };
+  });
   const coord = await ctx.coord();
   const doc = { result: true, sources: [] as string[], tasks: [] as string[], skipped: [] as string[] };
   for (const s of srcs) {
     const worker = manifest.sources.find((m) => m.sourceId === s.cfg.sourceId)?.worker;
-    const rec: SourceRecord = { sourceId: s.cfg.sourceId, yaml: encryptYamlPasswords(s.text, SOURCE_PASSWORD_PATHS, key), file: s.file, createdAt: new Date().toISOString(), ...(worker ? { worker } : {}) };
-    if (await coord.create(Bucket.sources, Keys.source(rec.sourceId), rec) === undefined) doc.skipped.push(`source ${rec.sourceId}`);
+    const rec: SourceRecord = {
+      sourceId: s.cfg.sourceId,
+      yaml: encryptYamlPasswords(s.text, SOURCE_PASSWORD_PATHS, key),
+      file: s.file,
+      createdAt: new Date().toISOString(),
+      ...(worker ? { worker } : {}),
+    };
+    if ((await coord.create(Bucket.sources, Keys.source(rec.sourceId), rec)) === undefined)
+      doc.skipped.push(`source ${rec.sourceId}`);
     else doc.sources.push(rec.sourceId);
   }
   for (const t of tasks) {
     const m = manifest.tasks.find((x) => x.name === t.cfg.name);
     for (const st of t.cfg.subtasks) {
-      if (!(await coord.get(Bucket.sources, Keys.source(st.sourceId)))) throw new DmError('SourceNotFound', `task ${t.cfg.name} uses source ${st.sourceId}, which does not exist`, { context: { file: t.file } });
+      if (!(await coord.get(Bucket.sources, Keys.source(st.sourceId))))
+        throw new DmError('SourceNotFound', `task ${t.cfg.name} uses source ${st.sourceId}, which does not exist`, {
+          context: { file: t.file },
+        });
     }
     const rec: TaskRecord = {
-      name: t.cfg.name, yaml: encryptYamlPasswords(t.text, TASK_PASSWORD_PATHS, key), file: t.file, stage: m?.stage ?? 'Running',
-      sources: t.cfg.subtasks.map((x) => x.sourceId), generation: 1, updatedAt: new Date().toISOString(), ...(m?.sourceStages ? { sourceStages: m.sourceStages } : {}),
+      name: t.cfg.name,
+      yaml: encryptYamlPasswords(t.text, TASK_PASSWORD_PATHS, key),
+      file: t.file,
+      stage: m?.stage ?? 'Running',
+      sources: t.cfg.subtasks.map((x) => x.sourceId),
+      generation: 1,
+      updatedAt: new Date().toISOString(),
+      ...(m?.sourceStages ? { sourceStages: m.sourceStages } : {}),
     };
-    if (await coord.create(Bucket.tasks, Keys.task(rec.name), rec) === undefined) doc.skipped.push(`task ${rec.name}`);
+    if ((await coord.create(Bucket.tasks, Keys.task(rec.name), rec)) === undefined)
+      doc.skipped.push(`task ${rec.name}`);
     else doc.tasks.push(rec.name);
   }
   if (ctx.flags.json) ctx.json(doc);
-  else ctx.print(`imported ${doc.sources.length} source(s) and ${doc.tasks.length} task(s)${doc.skipped.length ? `; kept existing: ${doc.skipped.join(', ')}` : ''}`);
+  else
+    ctx.print(
+      `imported ${doc.sources.length} source(s) and ${doc.tasks.length} task(s)${doc.skipped.length ? `; kept existing: ${doc.skipped.join(', ')}` : ''}`,
+    );
   return Exit.ok;
 }
 

@@ -1,7 +1,13 @@
 import { parseSourceConfig } from '../../src/config/index.ts';
 import {
-  Bucket, Keys, Op, Subjects,
-  type BoundRecord, type PurgeRelayRequest, type PurgeRelayResult, type SourceRecord,
+  Bucket,
+  Keys,
+  Op,
+  Subjects,
+  type BoundRecord,
+  type PurgeRelayRequest,
+  type PurgeRelayResult,
+  type SourceRecord,
 } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
@@ -46,19 +52,35 @@ async function setRelayStage(ctx: CommandContext, id: string, stage: RelayStage)
     const e = await coord.get<SourceRecord>(Bucket.sources, Keys.source(id));
     if (!e) throw new DmError('SourceNotFound', `source ${id} does not exist`);
     const rec: SourceRecord = { ...e.value, relayStage: stage, relayStageAt: new Date().toISOString() };
-    if (await coord.update(Bucket.sources, Keys.source(id), rec, e.revision) !== undefined) return;
+    if ((await coord.update(Bucket.sources, Keys.source(id), rec, e.revision)) !== undefined) return;
   }
   throw new DmError('Timeout', `source ${id} kept changing concurrently; retry`);
 }
 
-export const startRelay = stageCommand('start-relay', 'Running', 'start the relay log of a source (also without enable-relay)',
-  'The agent bound to the source pulls its binlog into the local relay (LMDB); tasks started afterwards read it.');
-export const stopRelay = stageCommand('stop-relay', 'Stopped', 'stop pulling the binlog into the relay (stored data stays readable)',
-  'Tasks reading the relay keep reading what it holds, then wait; start-relay continues where it stopped.');
-export const pauseRelay = stageCommand('pause-relay', 'Paused', 'pause the relay (resume-relay continues where it stopped)',
-  'The upstream binlog connection is closed; the relay position stays.');
-export const resumeRelay = stageCommand('resume-relay', 'Running', 'resume a paused relay (also retries a relay stopped by an error)',
-  'The relay reconnects to the upstream and continues from its last complete transaction.');
+export const startRelay = stageCommand(
+  'start-relay',
+  'Running',
+  'start the relay log of a source (also without enable-relay)',
+  'The agent bound to the source pulls its binlog into the local relay (LMDB); tasks started afterwards read it.',
+);
+export const stopRelay = stageCommand(
+  'stop-relay',
+  'Stopped',
+  'stop pulling the binlog into the relay (stored data stays readable)',
+  'Tasks reading the relay keep reading what it holds, then wait; start-relay continues where it stopped.',
+);
+export const pauseRelay = stageCommand(
+  'pause-relay',
+  'Paused',
+  'pause the relay (resume-relay continues where it stopped)',
+  'The upstream binlog connection is closed; the relay position stays.',
+);
+export const resumeRelay = stageCommand(
+  'resume-relay',
+  'Running',
+  'resume a paused relay (also retries a relay stopped by an error)',
+  'The relay reconnects to the upstream and continues from its last complete transaction.',
+);
 
 export const purgeRelay: Command = {
   name: 'purge-relay',
@@ -85,14 +107,25 @@ export const purgeRelay: Command = {
     const bound = await coord.get<BoundRecord>(Bucket.bounds, Keys.bound(id));
     if (!bound) throw new DmError('NoAgent', `source ${id} is not bound to an agent`);
     const cfg = parseSourceConfig(src.value.yaml, src.value.file);
-    if (!cfg.enableRelay && !src.value.relayStage) throw new DmError('RelayNotEnabled', `source ${id} has no relay (enable-relay is false)`);
+    if (!cfg.enableRelay && !src.value.relayStage)
+      throw new DmError('RelayNotEnabled', `source ${id} has no relay (enable-relay is false)`);
     const filename = flags.filename as string | undefined;
     const req: PurgeRelayRequest = { source: id, ...(filename ? { filename } : {}) };
-    const r = await opRequest<PurgeRelayResult>(coord, Subjects.agentOp(ctx.flags.cluster, bound.value.agent, Op.purgeRelay), req, ctx.flags.timeout);
+    const r = await opRequest<PurgeRelayResult>(
+      coord,
+      Subjects.agentOp(ctx.flags.cluster, bound.value.agent, Op.purgeRelay),
+      req,
+      ctx.flags.timeout,
+    );
     if (ctx.flags.json) ctx.json({ result: true, ...r });
-    else ctx.print(`relay of ${id}: purged ${r.purged} records; now #${r.firstSeq}..#${r.lastSeq}, file ${mb(r.size.fileBytes)}, reusable ${mb(r.size.reusableBytes)}`);
+    else
+      ctx.print(
+        `relay of ${id}: purged ${r.purged} records; now #${r.firstSeq}..#${r.lastSeq}, file ${mb(r.size.fileBytes)}, reusable ${mb(r.size.reusableBytes)}`,
+      );
     return Exit.ok;
   },
 };
 
-function mb(n: number): string { return `${(n / 1048576).toFixed(1)} MB`; }
+function mb(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MB`;
+}

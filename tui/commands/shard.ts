@@ -30,7 +30,9 @@ export const shardDdlLock: Command = {
     -s, --source ID    with --force-remove: the source(s) to drop (repeatable)
 `,
   flags: {
-    action: { type: 'string' }, owner: { type: 'string' }, forceRemove: { type: 'boolean' },
+    action: { type: 'string' },
+    owner: { type: 'string' },
+    forceRemove: { type: 'boolean' },
     source: { type: 'string', shortFlag: 's', isMultiple: true },
   },
   async run(ctx, args, flags) {
@@ -42,10 +44,22 @@ export const shardDdlLock: Command = {
       if (action !== 'exec' && action !== 'skip') throw usageError(`--action must be exec or skip (got ${action})`);
       const sources = (flags.source as string[] | undefined) ?? [];
       if (sources.length && !flags.forceRemove) throw usageError('-s is used with --force-remove');
-      const rec = await unlock(coord, id, action, flags.owner as string | undefined, flags.forceRemove ? sources : undefined);
+      const rec = await unlock(
+        coord,
+        id,
+        action,
+        flags.owner as string | undefined,
+        flags.forceRemove ? sources : undefined,
+      );
       if (ctx.flags.json) ctx.json({ result: true, lock: lockId(rec), action, owner: rec.owner, stage: rec.stage });
-      else if ((rec.mode as string) === 'optimistic') ctx.print(`lock ${lockId(rec)}: conflict resolved with ${action}; run \`dmctl resume-task ${rec.task}\` to go on`);
-      else ctx.print(`lock ${lockId(rec)}: ${action === 'skip' ? 'released without running the DDL' : `owner ${rec.owner} runs the DDL now`}`);
+      else if ((rec.mode as string) === 'optimistic')
+        ctx.print(
+          `lock ${lockId(rec)}: conflict resolved with ${action}; run \`dmctl resume-task ${rec.task}\` to go on`,
+        );
+      else
+        ctx.print(
+          `lock ${lockId(rec)}: ${action === 'skip' ? 'released without running the DDL' : `owner ${rec.owner} runs the DDL now`}`,
+        );
       return Exit.ok;
     }
     if (args.length > 1) throw usageError(`unexpected arguments: ${args.slice(1).join(' ')}`);
@@ -61,20 +75,35 @@ async function locksOf(coord: Coord, task?: string): Promise<Entry<ShardLockReco
 async function show(ctx: CommandContext, coord: Coord, task?: string): Promise<number> {
   const locks = await locksOf(coord, task);
   if (ctx.flags.json) {
-    ctx.json({ result: true, locks: locks.map((e) => ({ id: lockId(e.value), ...e.value, waiting: waitingShards(e.value) })) });
+    ctx.json({
+      result: true,
+      locks: locks.map((e) => ({ id: lockId(e.value), ...e.value, waiting: waitingShards(e.value) })),
+    });
     return Exit.ok;
   }
-  if (locks.length === 0) { ctx.print(task ? `no shard-DDL lock for task ${task}` : 'no shard-DDL lock'); return Exit.ok; }
+  if (locks.length === 0) {
+    ctx.print(task ? `no shard-DDL lock for task ${task}` : 'no shard-DDL lock');
+    return Exit.ok;
+  }
   for (const { value: l } of locks) {
     if ((l.mode as string) === 'optimistic') {
       const o = l as unknown as OptimisticLockRecord;
-      ctx.print(`${lockId(o)}  optimistic  shards ${Object.keys(o.shards).length}${o.conflict ? '  CONFLICT' : ''}${o.resolution ? ` (unlock ${o.resolution})` : ''}`);
-      if (o.conflict) ctx.print(`  conflict ${o.conflict.reason}\n  ${o.conflict.shard}: ${o.conflict.ddls.join('; ')}\n  ${o.conflict.withShard}: ${o.conflict.withDdls.join('; ')}`);
+      ctx.print(
+        `${lockId(o)}  optimistic  shards ${Object.keys(o.shards).length}${o.conflict ? '  CONFLICT' : ''}${o.resolution ? ` (unlock ${o.resolution})` : ''}`,
+      );
+      if (o.conflict)
+        ctx.print(
+          `  conflict ${o.conflict.reason}\n  ${o.conflict.shard}: ${o.conflict.ddls.join('; ')}\n  ${o.conflict.withShard}: ${o.conflict.withDdls.join('; ')}`,
+        );
       continue;
     }
     const age = Math.round((Date.now() - Date.parse(l.createdAt)) / 1000);
-    const reached = Object.values(l.shards).filter((s) => s.reached).map((s) => `${s.source}/${s.table}`);
-    ctx.print(`${lockId(l)}  ${l.mode}  stage ${l.stage}${l.resolution ? ` (unlock ${l.resolution})` : ''}  owner ${l.owner || '-'}  age ${age}s`);
+    const reached = Object.values(l.shards)
+      .filter((s) => s.reached)
+      .map((s) => `${s.source}/${s.table}`);
+    ctx.print(
+      `${lockId(l)}  ${l.mode}  stage ${l.stage}${l.resolution ? ` (unlock ${l.resolution})` : ''}  owner ${l.owner || '-'}  age ${age}s`,
+    );
     ctx.print(`  DDL      ${l.ddls.join('; ') || '-'}`);
     ctx.print(`  reached  ${reached.join(', ') || '-'}`);
     ctx.print(`  waiting  ${waitingShards(l).join(', ') || '-'}`);
@@ -82,7 +111,13 @@ async function show(ctx: CommandContext, coord: Coord, task?: string): Promise<n
   return Exit.ok;
 }
 
-async function unlock(coord: Coord, id: string, action: 'exec' | 'skip', owner: string | undefined, forceRemove: string[] | undefined): Promise<ShardLockRecord> {
+async function unlock(
+  coord: Coord,
+  id: string,
+  action: 'exec' | 'skip',
+  owner: string | undefined,
+  forceRemove: string[] | undefined,
+): Promise<ShardLockRecord> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const e = (await locksOf(coord)).find((x) => lockId(x.value) === id || x.key === id);
     if (!e) throw new DmError('ShardLockNotFound', `no shard-DDL lock ${id}`);
@@ -91,14 +126,26 @@ async function unlock(coord: Coord, id: string, action: 'exec' | 'skip', owner: 
     }
     if ((e.value.mode as string) === 'optimistic') {
       const o = e.value as unknown as OptimisticLockRecord;
-      if (!o.conflict) throw new DmError('ShardLockNotFound', `optimistic lock ${id} has no conflict to resolve`, { suggestion: 'Optimistic locks need an unlock only when `dmctl shard-ddl-lock` shows CONFLICT.' });
+      if (!o.conflict)
+        throw new DmError('ShardLockNotFound', `optimistic lock ${id} has no conflict to resolve`, {
+          suggestion: 'Optimistic locks need an unlock only when `dmctl shard-ddl-lock` shows CONFLICT.',
+        });
       const next = { ...o, resolution: action, updatedAt: new Date().toISOString() };
       const rev = await coord.update(Bucket.locks, e.key, next, e.revision);
       if (rev !== undefined) return next as unknown as ShardLockRecord;
       continue;
     }
-    const remove = forceRemove === undefined ? [] : forceRemove.length ? forceRemove : waitingShards(e.value).map((w) => w.replace(/\/\(not joined yet\)$/, ''));
-    const next = unlockLock(e.value, { action, ...(owner ? { owner } : {}), forceRemove: remove }, new Date().toISOString());
+    const remove =
+      forceRemove === undefined
+        ? []
+        : forceRemove.length
+          ? forceRemove
+          : waitingShards(e.value).map((w) => w.replace(/\/\(not joined yet\)$/, ''));
+    const next = unlockLock(
+      e.value,
+      { action, ...(owner ? { owner } : {}), forceRemove: remove },
+      new Date().toISOString(),
+    );
     const rev = await coord.update(Bucket.locks, e.key, next, e.revision);
     if (rev !== undefined) return next;
   }

@@ -1,7 +1,17 @@
 import { parseSourceConfig, sampleSourceYaml } from '../../src/config/index.ts';
 import { redact } from '../../src/config/redact.ts';
 import { encryptYamlPasswords, SOURCE_PASSWORD_PATHS } from '../../src/config/secret.ts';
-import { Bucket, Keys, Op, Subjects, type BoundRecord, type CheckResult, type CheckSourceRequest, type SourceRecord, type TaskRecord } from '../../src/coord/index.ts';
+import {
+  Bucket,
+  Keys,
+  Op,
+  Subjects,
+  type BoundRecord,
+  type CheckResult,
+  type CheckSourceRequest,
+  type SourceRecord,
+  type TaskRecord,
+} from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { opRequest, readConfigFile } from './shared.ts';
@@ -23,7 +33,10 @@ export const operateSource: Command = {
   flags: { worker: { type: 'string', shortFlag: 'w' }, printSample: { type: 'boolean', shortFlag: 'p' } },
   async run(ctx, args, flags) {
     const [op, arg] = args;
-    if (flags.printSample) { ctx.print(sampleSourceYaml()); return Exit.ok; }
+    if (flags.printSample) {
+      ctx.print(sampleSourceYaml());
+      return Exit.ok;
+    }
     if (op === 'create') return create(ctx, arg, flags.worker as string | undefined);
     if (op === 'show') return show(ctx, arg);
     if (op === 'stop') return stop(ctx, arg);
@@ -38,10 +51,21 @@ async function create(ctx: CommandContext, file: string | undefined, worker: str
   // NATS holds only the encrypted form of the password (the agents decrypt it with the same key file).
   const yaml = encryptYamlPasswords(text, SOURCE_PASSWORD_PATHS, ctx.secretKey());
   const coord = await ctx.coord();
-  const res = await opRequest<CheckResult>(coord, Subjects.anyOp(ctx.flags.cluster, Op.checkSource), { yaml, file } satisfies CheckSourceRequest, ctx.flags.timeout);
+  const res = await opRequest<CheckResult>(
+    coord,
+    Subjects.anyOp(ctx.flags.cluster, Op.checkSource),
+    { yaml, file } satisfies CheckSourceRequest,
+    ctx.flags.timeout,
+  );
   const bad = res.items.find((i) => !i.ok);
   if (bad?.error) return ctx.failRecord(bad.error);
-  const rec: SourceRecord = { sourceId: src.sourceId, yaml, file, createdAt: new Date().toISOString(), ...(worker ? { worker } : {}) };
+  const rec: SourceRecord = {
+    sourceId: src.sourceId,
+    yaml,
+    file,
+    createdAt: new Date().toISOString(),
+    ...(worker ? { worker } : {}),
+  };
   const rev = await coord.create(Bucket.sources, Keys.source(src.sourceId), rec);
   if (rev === undefined) throw new DmError('SourceExists', `source ${src.sourceId} already exists`);
   if (ctx.flags.json) ctx.json({ result: true, source: src.sourceId });
@@ -51,25 +75,43 @@ async function create(ctx: CommandContext, file: string | undefined, worker: str
 
 async function show(ctx: CommandContext, id: string | undefined): Promise<number> {
   const coord = await ctx.coord();
-  const sources = (await coord.list<SourceRecord>(Bucket.sources)).map((e) => e.value).filter((s) => !id || s.sourceId === id);
+  const sources = (await coord.list<SourceRecord>(Bucket.sources))
+    .map((e) => e.value)
+    .filter((s) => !id || s.sourceId === id);
   if (id && sources.length === 0) throw new DmError('SourceNotFound', `source ${id} does not exist`);
   const bounds = new Map((await coord.list<BoundRecord>(Bucket.bounds)).map((e) => [e.value.sourceId, e.value]));
-  const out = sources.map((s) => ({ sourceId: s.sourceId, agent: bounds.get(s.sourceId)?.agent ?? null, config: redact(parseSourceConfig(s.yaml, s.file)) }));
-  if (ctx.flags.json) { ctx.json({ result: true, sources: out }); return Exit.ok; }
-  if (out.length === 0) { ctx.print('no sources'); return Exit.ok; }
-  for (const s of out) ctx.print(`${s.sourceId}  agent=${s.agent ?? '(unbound)'}  ${s.config.from.user}@${s.config.from.host}:${s.config.from.port}  relay=${s.config.enableRelay} gtid=${s.config.enableGtid}`);
+  const out = sources.map((s) => ({
+    sourceId: s.sourceId,
+    agent: bounds.get(s.sourceId)?.agent ?? null,
+    config: redact(parseSourceConfig(s.yaml, s.file)),
+  }));
+  if (ctx.flags.json) {
+    ctx.json({ result: true, sources: out });
+    return Exit.ok;
+  }
+  if (out.length === 0) {
+    ctx.print('no sources');
+    return Exit.ok;
+  }
+  for (const s of out)
+    ctx.print(
+      `${s.sourceId}  agent=${s.agent ?? '(unbound)'}  ${s.config.from.user}@${s.config.from.host}:${s.config.from.port}  relay=${s.config.enableRelay} gtid=${s.config.enableGtid}`,
+    );
   return Exit.ok;
 }
 
 async function stop(ctx: CommandContext, id: string | undefined): Promise<number> {
   if (!id) throw usageError('operate-source stop needs a SOURCE-ID');
   const coord = await ctx.coord();
-  if (!(await coord.get(Bucket.sources, Keys.source(id)))) throw new DmError('SourceNotFound', `source ${id} does not exist`);
-  const users = (await coord.list<TaskRecord>(Bucket.tasks)).map((e) => e.value).filter((t) => t.stage !== 'Stopped' && t.sources.includes(id));
-  if (users.length) throw new DmError('SourceInUse', `source ${id} is used by task(s) ${users.map((t) => t.name).join(', ')}`);
+  if (!(await coord.get(Bucket.sources, Keys.source(id))))
+    throw new DmError('SourceNotFound', `source ${id} does not exist`);
+  const users = (await coord.list<TaskRecord>(Bucket.tasks))
+    .map((e) => e.value)
+    .filter((t) => t.stage !== 'Stopped' && t.sources.includes(id));
+  if (users.length)
+    throw new DmError('SourceInUse', `source ${id} is used by task(s) ${users.map((t) => t.name).join(', ')}`);
   await coord.delete(Bucket.sources, Keys.source(id));
   if (ctx.flags.json) ctx.json({ result: true, source: id });
   else ctx.print(`source ${id} stopped`);
   return Exit.ok;
 }
-

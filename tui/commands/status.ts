@@ -1,14 +1,23 @@
-import { Bucket, percentText, readRelays, readStatus, type BoundRecord, type RelayStatus, type SyncView, type TaskView } from '../../src/coord/index.ts';
+import {
+  Bucket,
+  percentText,
+  readRelays,
+  readStatus,
+  type BoundRecord,
+  type RelayStatus,
+  type SyncView,
+  type TaskView,
+} from '../../src/coord/index.ts';
 import { DmError, formatRecord, type ErrorRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command } from '../context.ts';
 import { showPos as pos } from '../../src/binlog/position.ts';
-
 
 /** The sync line: live figures only while the sync unit runs; otherwise its last positions, marked as such. */
 function syncLine(y: SyncView): string {
   const master = `master ${pos(y.master)}${y.masterRaised ? ' (at least: the last upstream read is older than synced)' : ''}`;
   const tags = `${y.safeMode ? '  [safe mode]' : ''}`;
-  if (y.state === 'stale') return `    sync (not running: ${y.staleReason}; last report): applied ${pos(y.synced)}  ${master}  lag unknown  total ${y.totalRows} rows${tags}`;
+  if (y.state === 'stale')
+    return `    sync (not running: ${y.staleReason}; last report): applied ${pos(y.synced)}  ${master}  lag unknown  total ${y.totalRows} rows${tags}`;
   return `    sync: synced ${pos(y.synced)}  ${master}  lag ${y.lagSeconds}s  ${y.rowsPerSecond} rows/s  total ${y.totalRows} rows${y.caughtUp ? '  [synced]' : '  [catching up]'}${tags}`;
 }
 
@@ -18,15 +27,25 @@ export function renderStatus(views: TaskView[], more = false, bounds: Map<string
   for (const v of views) {
     lines.push(`task ${v.name}  (desired ${v.desiredStage})`);
     for (const s of v.sources) {
-      lines.push(`  source ${s.source}  stage ${s.stage}  unit ${s.unit}  agent ${s.agent || '-'}${s.agent && !s.agentAlive ? ' (offline)' : ''}`);
-      if (s.load) lines.push(`    load: chunks ${s.load.doneChunks}/${s.load.totalChunks}  rows ${s.load.doneRows}/${s.load.totalRows} (${percentText(s.load.doneRows, s.load.totalRows)})  tables ${s.load.tables}`);
+      lines.push(
+        `  source ${s.source}  stage ${s.stage}  unit ${s.unit}  agent ${s.agent || '-'}${s.agent && !s.agentAlive ? ' (offline)' : ''}`,
+      );
+      if (s.load)
+        lines.push(
+          `    load: chunks ${s.load.doneChunks}/${s.load.totalChunks}  rows ${s.load.doneRows}/${s.load.totalRows} (${percentText(s.load.doneRows, s.load.totalRows)})  tables ${s.load.tables}`,
+        );
       if (s.sync) lines.push(syncLine(s.sync));
       if (s.error) lines.push('    error: ' + formatRecord(s.error).split('\n').join('\n    '));
       if (!more) continue;
       const b = bounds.get(s.source);
-      lines.push(`    binding: ${b ? `${b.agent} term ${b.term} since ${b.boundAt}${b.previous ? ` (was ${b.previous})` : ''}` : 'none'}  generation ${s.generation}  updated ${s.updatedAt}`);
-      for (const t of s.load?.perTable ?? []) if (t.doneChunks < t.totalChunks) lines.push(`    load ${t.table}: chunks ${t.doneChunks}/${t.totalChunks}  rows ${t.doneRows}/${t.totalRows}`);
-      for (const e of s.recentErrors ?? []) lines.push((e.warning ? '    warning: ' : '    recent: ') + formatRecord(e).split('\n')[0]);
+      lines.push(
+        `    binding: ${b ? `${b.agent} term ${b.term} since ${b.boundAt}${b.previous ? ` (was ${b.previous})` : ''}` : 'none'}  generation ${s.generation}  updated ${s.updatedAt}`,
+      );
+      for (const t of s.load?.perTable ?? [])
+        if (t.doneChunks < t.totalChunks)
+          lines.push(`    load ${t.table}: chunks ${t.doneChunks}/${t.totalChunks}  rows ${t.doneRows}/${t.totalRows}`);
+      for (const e of s.recentErrors ?? [])
+        lines.push((e.warning ? '    warning: ' : '    recent: ') + formatRecord(e).split('\n')[0]);
     }
     for (const l of v.locks ?? []) {
       lines.push(`  shard-DDL lock ${l.id}  stage ${l.stage}  owner ${l.owner || '-'}  DDL ${l.ddls.join('; ')}`);
@@ -36,29 +55,41 @@ export function renderStatus(views: TaskView[], more = false, bounds: Map<string
   return lines.join('\n');
 }
 
-function mb(n: number): string { return `${(n / 1048576).toFixed(1)} MB`; }
+function mb(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
 
 /** One block per relay: stage, upstream head vs relay position, lag, store size and reusable space, errors. */
 export function renderRelays(relays: RelayStatus[]): string {
   const lines: string[] = [];
   for (const r of relays) {
-    lines.push(`relay ${r.source}  stage ${r.stage}  agent ${r.agent}  readers ${r.readers}${r.upstreamPaused ? '  [upstream paused: backpressure]' : ''}`);
-    lines.push(`    relay ${pos(r.relayPos)}  master ${pos(r.master)}  lag ${r.lagSeconds}s  ${r.eventsPerSecond} events/s  segment ${r.segment ?? '-'} (${r.serverUuid ?? '-'})`);
-    lines.push(`    store: records #${r.firstSeq}..#${r.lastSeq} (${r.size.records})  file ${mb(r.size.fileBytes)}  used ${mb(r.size.usedBytes)}  reusable ${mb(r.size.reusableBytes)}${r.neededSeq !== undefined ? `  needed from #${r.neededSeq}${r.neededBy ? ` by ${r.neededBy}` : ''}` : ''}`);
-    if (r.lastPurge) lines.push(`    last purge: ${r.lastPurge.records} records at ${r.lastPurge.at} (${r.lastPurge.reason})`);
+    lines.push(
+      `relay ${r.source}  stage ${r.stage}  agent ${r.agent}  readers ${r.readers}${r.upstreamPaused ? '  [upstream paused: backpressure]' : ''}`,
+    );
+    lines.push(
+      `    relay ${pos(r.relayPos)}  master ${pos(r.master)}  lag ${r.lagSeconds}s  ${r.eventsPerSecond} events/s  segment ${r.segment ?? '-'} (${r.serverUuid ?? '-'})`,
+    );
+    lines.push(
+      `    store: records #${r.firstSeq}..#${r.lastSeq} (${r.size.records})  file ${mb(r.size.fileBytes)}  used ${mb(r.size.usedBytes)}  reusable ${mb(r.size.reusableBytes)}${r.neededSeq !== undefined ? `  needed from #${r.neededSeq}${r.neededBy ? ` by ${r.neededBy}` : ''}` : ''}`,
+    );
+    if (r.lastPurge)
+      lines.push(`    last purge: ${r.lastPurge.records} records at ${r.lastPurge.at} (${r.lastPurge.reason})`);
     if (r.error) lines.push('    error: ' + formatRecord(r.error).split('\n').join('\n    '));
   }
   return lines.join('\n');
 }
 
-
 /** Stages --wait-for accepts, besides `synced` (every source in sync, caught up with the upstream). */
 const WAIT_STAGES = ['New', 'Running', 'Paused', 'Stopped', 'Finished'];
 
 /** Whether every source of the task is at the awaited state, or the error that keeps one from ever getting there. */
-export function reached(v: TaskView, want: string): { done: boolean; blocker?: { source: string; error: ErrorRecord } } {
+export function reached(
+  v: TaskView,
+  want: string,
+): { done: boolean; blocker?: { source: string; error: ErrorRecord } } {
   for (const s of v.sources) {
-    if (s.stage === 'Paused' && s.error && want !== 'Paused') return { done: false, blocker: { source: s.source, error: s.error } };
+    if (s.stage === 'Paused' && s.error && want !== 'Paused')
+      return { done: false, blocker: { source: s.source, error: s.error } };
   }
   // The derived view is caught up only while the sync unit runs (Running, no error, agent alive).
   if (want === 'synced') return { done: v.sources.every((s) => s.sync?.state === 'synced') };
@@ -91,7 +122,8 @@ export const queryStatus: Command = {
     if (want !== undefined) {
       const task = args[0];
       if (!task) throw usageError('--wait-for needs a TASK-NAME');
-      if (want !== 'synced' && !WAIT_STAGES.includes(want)) throw usageError(`--wait-for takes ${WAIT_STAGES.join(', ')} or synced (got ${want})`);
+      if (want !== 'synced' && !WAIT_STAGES.includes(want))
+        throw usageError(`--wait-for takes ${WAIT_STAGES.join(', ')} or synced (got ${want})`);
       const deadline = Date.now() + ctx.flags.timeout * 1000;
       let last: TaskView | undefined;
       for (;;) {
@@ -100,11 +132,17 @@ export const queryStatus: Command = {
         if (r.done) break;
         if (r.blocker) {
           // Paused by an error: a definite "no" (exit 1) with the error, rather than waiting for the timeout.
-          if (!ctx.flags.json) ctx.err.write(`task ${task} source ${r.blocker.source} is paused by an error and will not become ${want}:\n`);
+          if (!ctx.flags.json)
+            ctx.err.write(
+              `task ${task} source ${r.blocker.source} is paused by an error and will not become ${want}:\n`,
+            );
           return ctx.failRecord(r.blocker.error, Exit.failed);
         }
         if (Date.now() > deadline) {
-          throw new DmError('WaitTimeout', `task ${task} did not become ${want} within ${ctx.flags.timeout}s (now: ${last?.sources.map((s) => `${s.source} ${s.stage}/${s.unit}`).join(', ')})`);
+          throw new DmError(
+            'WaitTimeout',
+            `task ${task} did not become ${want} within ${ctx.flags.timeout}s (now: ${last?.sources.map((s) => `${s.source} ${s.stage}/${s.unit}`).join(', ')})`,
+          );
         }
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -114,9 +152,21 @@ export const queryStatus: Command = {
     }
     const views = await readStatus(coord, args[0]);
     const more = flags.more === true;
-    const bounds = more ? new Map((await coord.list<BoundRecord>(Bucket.bounds)).map((e) => [e.value.sourceId, e.value])) : new Map<string, BoundRecord>();
+    const bounds = more
+      ? new Map((await coord.list<BoundRecord>(Bucket.bounds)).map((e) => [e.value.sourceId, e.value]))
+      : new Map<string, BoundRecord>();
     const relays = await readRelays(coord, args[0] ? views.flatMap((v) => v.sources.map((s) => s.source)) : undefined);
-    if (ctx.flags.json) ctx.json({ result: true, tasks: more ? views.map((v) => ({ ...v, sources: v.sources.map((s) => ({ ...s, binding: bounds.get(s.source) ?? null })) })) : views, relays });
+    if (ctx.flags.json)
+      ctx.json({
+        result: true,
+        tasks: more
+          ? views.map((v) => ({
+              ...v,
+              sources: v.sources.map((s) => ({ ...s, binding: bounds.get(s.source) ?? null })),
+            }))
+          : views,
+        relays,
+      });
     else ctx.print([renderStatus(views, more, bounds), renderRelays(relays)].filter(Boolean).join('\n'));
     return Exit.ok;
   },

@@ -1,5 +1,16 @@
 import { parseTaskConfig } from '../../src/config/index.ts';
-import { Bucket, Keys, Op, Subjects, type CheckResult, type CheckTaskRequest, type Coord, type DesiredStage, type SourceRecord, type TaskRecord } from '../../src/coord/index.ts';
+import {
+  Bucket,
+  Keys,
+  Op,
+  Subjects,
+  type CheckResult,
+  type CheckTaskRequest,
+  type Coord,
+  type DesiredStage,
+  type SourceRecord,
+  type TaskRecord,
+} from '../../src/coord/index.ts';
 import { DmError, formatRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { opRequest, readConfigFile } from './shared.ts';
@@ -10,19 +21,32 @@ async function precheck(ctx: CommandContext, coord: Coord, yaml: string, file: s
   const sources: CheckTaskRequest['sources'] = {};
   for (const s of task.subtasks) {
     const e = await coord.get<SourceRecord>(Bucket.sources, Keys.source(s.sourceId));
-    if (!e) throw new DmError('SourceNotFound', `task ${task.name} uses source ${s.sourceId}, which does not exist`, { context: { file } });
+    if (!e)
+      throw new DmError('SourceNotFound', `task ${task.name} uses source ${s.sourceId}, which does not exist`, {
+        context: { file },
+      });
     sources[s.sourceId] = { yaml: e.value.yaml, file: e.value.file };
   }
-  return opRequest<CheckResult>(coord, Subjects.anyOp(ctx.flags.cluster, Op.checkTask), { yaml, file, sources } satisfies CheckTaskRequest, ctx.flags.timeout);
+  return opRequest<CheckResult>(
+    coord,
+    Subjects.anyOp(ctx.flags.cluster, Op.checkTask),
+    { yaml, file, sources } satisfies CheckTaskRequest,
+    ctx.flags.timeout,
+  );
 }
 
 function printCheck(ctx: CommandContext, res: CheckResult, stream: NodeJS.WritableStream = ctx.out): void {
-  for (const i of res.items) stream.write(`${i.ok ? (i.warning ? 'WARN' : 'ok  ') : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}${i.warning ? `\n     ${i.warning}` : ''}\n`);
+  for (const i of res.items)
+    stream.write(
+      `${i.ok ? (i.warning ? 'WARN' : 'ok  ') : 'FAIL'} ${i.name}${i.source ? ` (${i.source})` : ''}${i.error ? `\n     ${formatRecord(i.error).split('\n').join('\n     ')}` : ''}${i.warning ? `\n     ${i.warning}` : ''}\n`,
+    );
 }
 
 /** The warnings of passed checks, for `--json` (`warnings`: one string each, as the WARN lines say them). */
 function warningsOf(res: CheckResult): string[] {
-  return res.items.filter((i) => i.ok && i.warning).map((i) => `${i.name}${i.source ? ` (${i.source})` : ''}: ${i.warning}`);
+  return res.items
+    .filter((i) => i.ok && i.warning)
+    .map((i) => `${i.name}${i.source ? ` (${i.source})` : ''}: ${i.warning}`);
 }
 
 export const checkTask: Command = {
@@ -68,21 +92,37 @@ export const startTask: Command = {
     const task = parseTaskConfig(yaml, file);
     const coord = await ctx.coord();
     const existing = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task.name));
-    if (existing && existing.value.stage !== 'Stopped') throw new DmError('TaskExists', `task ${task.name} already exists (stage ${existing.value.stage})`);
+    if (existing && existing.value.stage !== 'Stopped')
+      throw new DmError('TaskExists', `task ${task.name} already exists (stage ${existing.value.stage})`);
     const res = await precheck(ctx, coord, yaml, file);
     if (!res.ok) {
-      if (ctx.flags.json) ctx.json({ result: false, checks: res.items, warnings: warningsOf(res), error: res.items.find((i) => !i.ok)?.error });
-      else { ctx.err.write('precheck failed, task not started:\n'); printCheck(ctx, res, ctx.err); }
+      if (ctx.flags.json)
+        ctx.json({
+          result: false,
+          checks: res.items,
+          warnings: warningsOf(res),
+          error: res.items.find((i) => !i.ok)?.error,
+        });
+      else {
+        ctx.err.write('precheck failed, task not started:\n');
+        printCheck(ctx, res, ctx.err);
+      }
       return Exit.failed;
     }
     if (flags.removeMeta) {
       // The task starts over: its shard-DDL locks describe checkpoints (holds) that are being dropped too. The task is
       // new or stopped here, so no agent is using them.
-      for (const e of await coord.list<{ task?: string }>(Bucket.locks)) if (e.value?.task === task.name) await coord.delete(Bucket.locks, e.key);
+      for (const e of await coord.list<{ task?: string }>(Bucket.locks))
+        if (e.value?.task === task.name) await coord.delete(Bucket.locks, e.key);
     }
     const rec: TaskRecord = {
-      name: task.name, yaml, file, stage: 'Running', sources: task.subtasks.map((s) => s.sourceId),
-      generation: (existing?.value.generation ?? 0) + 1, updatedAt: new Date().toISOString(),
+      name: task.name,
+      yaml,
+      file,
+      stage: 'Running',
+      sources: task.subtasks.map((s) => s.sourceId),
+      generation: (existing?.value.generation ?? 0) + 1,
+      updatedAt: new Date().toISOString(),
       ...(flags.removeMeta ? { removeMeta: true } : {}),
     };
     const ok = existing
@@ -99,26 +139,41 @@ export const startTask: Command = {
   },
 };
 
-export interface StageChange { task: string; stage: DesiredStage; sources: string[]; only: boolean }
+export interface StageChange {
+  task: string;
+  stage: DesiredStage;
+  sources: string[];
+  only: boolean;
+}
 
 /**
  * The one place a task's desired stage changes: `pause-task`, `resume-task`, `stop-task` and the dashboard's
  * p / r / s all come through here. CAS on the task record (retried on a concurrent change); with `only`, just those
  * sources get the stage (a per-source override), otherwise the task's stage is set and overrides are dropped.
  */
-export async function changeTaskStage(coord: Coord, taskName: string, stage: DesiredStage, only: string[] = []): Promise<StageChange> {
+export async function changeTaskStage(
+  coord: Coord,
+  taskName: string,
+  stage: DesiredStage,
+  only: string[] = [],
+): Promise<StageChange> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(taskName));
     if (!e) throw new DmError('TaskNotFound', `task ${taskName} does not exist`);
-    for (const s of only) if (!e.value.sources.includes(s)) throw new DmError('SourceNotFound', `task ${taskName} has no source ${s}`);
-    if (stage !== 'Stopped' && e.value.stage === 'Stopped') throw new DmError('TaskNotFound', `task ${taskName} is stopped; start it with start-task`);
+    for (const s of only)
+      if (!e.value.sources.includes(s)) throw new DmError('SourceNotFound', `task ${taskName} has no source ${s}`);
+    if (stage !== 'Stopped' && e.value.stage === 'Stopped')
+      throw new DmError('TaskNotFound', `task ${taskName} is stopped; start it with start-task`);
     const rec: TaskRecord = { ...e.value, updatedAt: new Date().toISOString() };
     if (only.length > 0) {
       rec.sourceStages = { ...(rec.sourceStages ?? {}) };
       for (const s of only) rec.sourceStages[s] = stage;
-    } else { rec.stage = stage; delete rec.sourceStages; }
+    } else {
+      rec.stage = stage;
+      delete rec.sourceStages;
+    }
     delete rec.removeMeta;
-    if (await coord.update(Bucket.tasks, Keys.task(taskName), rec, e.revision) !== undefined) {
+    if ((await coord.update(Bucket.tasks, Keys.task(taskName), rec, e.revision)) !== undefined) {
       return { task: taskName, stage, sources: only.length ? only : e.value.sources, only: only.length > 0 };
     }
   }
@@ -145,7 +200,12 @@ function stageCommand(name: string, stage: DesiredStage, summary: string): Comma
     async run(ctx, args, flags) {
       const [taskName] = args;
       if (!taskName) throw usageError(`${name} needs a task name`);
-      const res = await changeTaskStage(await ctx.coord(), taskName, stage, (flags.source as string[] | undefined) ?? []);
+      const res = await changeTaskStage(
+        await ctx.coord(),
+        taskName,
+        stage,
+        (flags.source as string[] | undefined) ?? [],
+      );
       if (ctx.flags.json) ctx.json({ result: true, task: res.task, stage: res.stage, sources: res.sources });
       else ctx.print(describeStageChange(res));
       return Exit.ok;
@@ -153,6 +213,18 @@ function stageCommand(name: string, stage: DesiredStage, summary: string): Comma
   };
 }
 
-export const pauseTask = stageCommand('pause-task', 'Paused', 'pause a task (its checkpoints stay; resume-task continues)');
-export const resumeTask = stageCommand('resume-task', 'Running', 'resume a paused task (also retries a task paused by an error)');
-export const stopTask = stageCommand('stop-task', 'Stopped', 'stop a task (start-task resumes it from its checkpoints)');
+export const pauseTask = stageCommand(
+  'pause-task',
+  'Paused',
+  'pause a task (its checkpoints stay; resume-task continues)',
+);
+export const resumeTask = stageCommand(
+  'resume-task',
+  'Running',
+  'resume a paused task (also retries a task paused by an error)',
+);
+export const stopTask = stageCommand(
+  'stop-task',
+  'Stopped',
+  'stop a task (start-task resumes it from its checkpoints)',
+);

@@ -12,7 +12,17 @@ import { LocksView } from './LocksView.tsx';
 import { StatusLine } from './StatusLine.tsx';
 import { TasksView } from './TasksView.tsx';
 import { TopologyView } from './TopologyView.tsx';
-import { filterOf, initialUi, onKey, selectedIndex, splitKeys, type KeyContext, type Message, type UiState, type ViewName } from './ui-state.ts';
+import {
+  filterOf,
+  initialUi,
+  onKey,
+  selectedIndex,
+  splitKeys,
+  type KeyContext,
+  type Message,
+  type UiState,
+  type ViewName,
+} from './ui-state.ts';
 import { useReadModel, type ReadModelSource } from './use-read-model.ts';
 import { useTerminalSize } from './use-terminal-size.ts';
 import { keyRows, taskExists } from './view-rows.ts';
@@ -26,31 +36,58 @@ export interface AppProps {
 }
 
 const LIST_VIEWS: Record<ViewName, (p: ListViewProps) => React.JSX.Element> = {
-  topology: TopologyView, tasks: TasksView, errors: ErrorsView, locks: LocksView,
+  topology: TopologyView,
+  tasks: TasksView,
+  errors: ErrorsView,
+  locks: LocksView,
 };
 
 /** Header (2 lines), body, status line, footer; one line is left free so Ink never redraws the whole screen. */
 const CHROME = 4;
 
 function footerKeys(ui: UiState): FooterKey[] {
-  if (ui.editingFilter) return [['type', 'to filter', 9], ['Enter', 'keep', 9], ['Esc', 'clear', 9]];
-  if (ui.confirm) return [['y', 'confirm', 9], ['other key', 'cancel', 9]];
+  if (ui.editingFilter)
+    return [
+      ['type', 'to filter', 9],
+      ['Enter', 'keep', 9],
+      ['Esc', 'clear', 9],
+    ];
+  if (ui.confirm)
+    return [
+      ['y', 'confirm', 9],
+      ['other key', 'cancel', 9],
+    ];
   if (ui.help) return [['any key', 'closes help', 9]];
-  const stage: FooterKey[] = [['p', 'pause', 80], ['r', 'resume', 80], ['s', 'stop', 80]];
+  const stage: FooterKey[] = [
+    ['p', 'pause', 80],
+    ['r', 'resume', 80],
+    ['s', 'stop', 80],
+  ];
   if (ui.detail !== undefined) {
-    const keys: FooterKey[] = [['Esc', 'back', 90], ['↑↓', 'scroll', 40]];
+    const keys: FooterKey[] = [
+      ['Esc', 'back', 90],
+      ['↑↓', 'scroll', 40],
+    ];
     if (ui.view === 'tasks') keys.push(...stage, ['k', 'skip event', 70]);
     if (ui.view === 'errors') keys.push(...stage);
     if (ui.view === 'locks') keys.push(['u', 'unlock', 70]);
     return keys;
   }
-  const common: FooterKey[] = [['↑↓/jk', 'move', 20], ['Enter', 'detail', 60], ['Tab', 'view', 50]];
+  const common: FooterKey[] = [
+    ['↑↓/jk', 'move', 20],
+    ['Enter', 'detail', 60],
+    ['Tab', 'view', 50],
+  ];
   const filter: FooterKey = ['/', 'filter', 55];
   switch (ui.view) {
-    case 'tasks': return [...common, ...stage, filter];
-    case 'errors': return [...common, ...stage, filter];
-    case 'locks': return [...common, ['u', 'unlock', 70], filter];
-    case 'topology': return [...common, filter];
+    case 'tasks':
+      return [...common, ...stage, filter];
+    case 'errors':
+      return [...common, ...stage, filter];
+    case 'locks':
+      return [...common, ['u', 'unlock', 70], filter];
+    case 'topology':
+      return [...common, filter];
   }
 }
 
@@ -61,16 +98,26 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
   const [ui, setUiState] = useState<UiState>(() => ({ ...initialUi(), ...initial }));
   // Key handling reads the latest state synchronously: several keys can arrive before React re-renders.
   const uiRef = useRef(ui);
-  const setUi = (next: UiState) => { uiRef.current = next; setUiState(next); };
+  const setUi = (next: UiState) => {
+    uiRef.current = next;
+    setUiState(next);
+  };
 
   const width = columns;
   const bodyHeight = Math.max(4, rows - 1 - CHROME);
   const rowsNow = keyRows(ui.view, model, filterOf(ui));
-  const sel = selectedIndex(ui.selected[ui.view], rowsNow.map((r) => r.key));
+  const sel = selectedIndex(
+    ui.selected[ui.view],
+    rowsNow.map((r) => r.key),
+  );
   const detail = ui.detail !== undefined ? detailFor(ui.view, model, ui.detail, width) : undefined;
   const ctx: KeyContext = {
-    rows: rowsNow, pageSize: rowsPerPage(bodyHeight - 1), detailLines: detail?.lines.length ?? 0, detailHeight: bodyHeight - 1,
-    taskExists: (t) => taskExists(model, t), can: actions.can,
+    rows: rowsNow,
+    pageSize: rowsPerPage(bodyHeight - 1),
+    detailLines: detail?.lines.length ?? 0,
+    detailHeight: bodyHeight - 1,
+    taskExists: (t) => taskExists(model, t),
+    can: actions.can,
   };
   const ctxRef = useRef(ctx);
   ctxRef.current = ctx;
@@ -81,7 +128,10 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
     for (const [input, key] of splitKeys(chunk, chunkKey)) {
       const { ui: next, effect } = onKey(uiRef.current, input, key, ctxRef.current);
       setUi(next);
-      if (effect?.kind === 'quit') { exit(); return; }
+      if (effect?.kind === 'quit') {
+        exit();
+        return;
+      }
       if (effect?.kind === 'run') {
         actions.run(effect.action).then(
           (text) => report({ text, tone: 'info' }),
@@ -100,7 +150,9 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
   return (
     <Box flexDirection="column" width={width}>
       <Header model={model} view={ui.view} width={width} />
-      <Box flexDirection="column" height={bodyHeight}>{body}</Box>
+      <Box flexDirection="column" height={bodyHeight}>
+        {body}
+      </Box>
       <StatusLine ui={ui} width={width} />
       <Footer keys={footerKeys(ui)} width={width} />
     </Box>

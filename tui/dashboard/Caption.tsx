@@ -4,7 +4,21 @@ import { rowsPerPage, pageOf } from './DataTable.tsx';
 import { fit } from './format.ts';
 
 /** The line above a table: what it holds, the active filter, and which rows are on screen when they do not all fit. */
-export function Caption({ text, filter, total, selected, height, width }: { text: string; filter: string; total: number; selected: number; height: number; width: number }): React.JSX.Element {
+export function Caption({
+  text,
+  filter,
+  total,
+  selected,
+  height,
+  width,
+}: {
+  text: string;
+  filter: string;
+  total: number;
+  selected: number;
+  height: number;
+  width: number;
+}): React.JSX.Element {
   const per = rowsPerPage(height - 1);
   const { start, end } = pageOf(selected, total, per);
   const parts = [text];

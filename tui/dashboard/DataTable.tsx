@@ -76,7 +76,9 @@ export function rowsPerPage(height: number): number {
 export function DataTable<R>({ columns, rows, width: total, height, selected }: DataTableProps<R>): React.JSX.Element {
   const cells = rows.map((r) => columns.map((c) => oneLine(c.value(r))));
   // The first column also holds the selection marker.
-  const natural = columns.map((c, i) => Math.max(width(c.header), ...cells.map((row) => width(row[i]!))) + (i === 0 ? MARK.length : 0));
+  const natural = columns.map(
+    (c, i) => Math.max(width(c.header), ...cells.map((row) => width(row[i]!))) + (i === 0 ? MARK.length : 0),
+  );
   const specs = columns.map((c, i) => (i === 0 ? { ...c, min: c.min + MARK.length } : c));
   const { visible, widths } = fitColumns(specs, natural, total);
   const headers: string[] = [];
@@ -92,7 +94,8 @@ export function DataTable<R>({ columns, rows, width: total, height, selected }: 
     visible.forEach((i, k) => {
       const w = widths[k]!;
       const text = cells[r]![i]!;
-      row[headers[k]!] = k === 0 ? (r === selected ? MARK : NO_MARK) + fit(text, w - MARK.length) : fit(text, w, columns[i]!.align);
+      row[headers[k]!] =
+        k === 0 ? (r === selected ? MARK : NO_MARK) + fit(text, w - MARK.length) : fit(text, w, columns[i]!.align);
     });
     data.push(row);
   }

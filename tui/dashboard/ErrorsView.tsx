@@ -25,9 +25,10 @@ function columns(now: number): Column<ErrorEntry>[] {
 export function ErrorsView({ model, filter, selected, width, height }: ListViewProps): React.JSX.Element {
   const rows = errorRows(model, filter);
   const active = rows.filter((e) => e.active).length;
-  const text = Object.keys(model.errors).length === 0
-    ? 'No errors reported by any subtask since the dashboard started.'
-    : `${rows.length} error(s), newest first; ${active} still reported · Enter shows the suggestion`;
+  const text =
+    Object.keys(model.errors).length === 0
+      ? 'No errors reported by any subtask since the dashboard started.'
+      : `${rows.length} error(s), newest first; ${active} still reported · Enter shows the suggestion`;
   return (
     <Box flexDirection="column">
       <Caption text={text} filter={filter} total={rows.length} selected={selected} height={height} width={width} />

@@ -14,5 +14,9 @@ export function Footer({ keys, width }: { keys: FooterKey[]; width: number }): R
     const drop = shown.reduce((a, k) => (k[2] < a[2] ? k : a));
     shown = shown.filter((k) => k !== drop);
   }
-  return <Text dimColor wrap="truncate-end">{truncate(text(shown), width)}</Text>;
+  return (
+    <Text dimColor wrap="truncate-end">
+      {truncate(text(shown), width)}
+    </Text>
+  );
 }

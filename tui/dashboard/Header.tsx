@@ -6,11 +6,22 @@ import { counts } from './selectors.ts';
 import { VIEWS, VIEW_TITLES, type ViewName } from './ui-state.ts';
 
 const CONNECTION: Record<DashboardState['connection'], string> = {
-  connecting: 'NATS connecting…', connected: 'NATS connected', reconnecting: 'NATS reconnecting (data may be stale)', closed: 'NATS closed (data is stale)',
+  connecting: 'NATS connecting…',
+  connected: 'NATS connected',
+  reconnecting: 'NATS reconnecting (data may be stale)',
+  closed: 'NATS closed (data is stale)',
 };
 
 /** Two lines: cluster, NATS state, leader and clock; then the views with their counts, the current one in brackets. */
-export function Header({ model, view, width }: { model: DashboardState; view: ViewName; width: number }): React.JSX.Element {
+export function Header({
+  model,
+  view,
+  width,
+}: {
+  model: DashboardState;
+  view: ViewName;
+  width: number;
+}): React.JSX.Element {
   const c = counts(model);
   const clock = new Date(model.now).toTimeString().slice(0, 8);
   // When space is short the server address goes first, then the title: cluster, NATS state and leader matter more.
@@ -30,14 +41,24 @@ export function Header({ model, view, width }: { model: DashboardState; view: Vi
   };
   return (
     <Box flexDirection="column">
-      <Text bold {...(model.connection === 'connected' ? {} : { color: 'yellow' })} wrap="truncate-end">{fit(first, width)}</Text>
+      <Text bold {...(model.connection === 'connected' ? {} : { color: 'yellow' })} wrap="truncate-end">
+        {fit(first, width)}
+      </Text>
       <Text wrap="truncate-end">
         {VIEWS.map((v, i) => {
           const label = `${i + 1} ${VIEW_TITLES[v]} ${badge[v]}`;
           const sep = i < VIEWS.length - 1 ? ' ' : '';
-          return v === view
-            ? <Text key={v}><Text inverse bold>{`[${label}]`}</Text>{sep}</Text>
-            : <Text key={v}>{` ${label} `}{sep}</Text>;
+          return v === view ? (
+            <Text key={v}>
+              <Text inverse bold>{`[${label}]`}</Text>
+              {sep}
+            </Text>
+          ) : (
+            <Text key={v}>
+              {` ${label} `}
+              {sep}
+            </Text>
+          );
         })}
       </Text>
     </Box>

@@ -5,7 +5,7 @@ import { truncate } from './format.ts';
 export const HELP: [string, string][] = [
   ['↑ ↓  j k', 'move (in a detail: ↑ ↓ scroll)'],
   ['PgUp PgDn g G', 'page up / down, first / last row'],
-  ['Enter  Esc', 'open the selected row\'s detail / go back'],
+  ['Enter  Esc', "open the selected row's detail / go back"],
   ['Tab  1-4', 'next view (Shift-Tab previous) / view by number'],
   ['p', 'pause the task (as dmctl pause-task)'],
   ['r', 'resume; retries a task paused by an error'],
@@ -29,7 +29,11 @@ export function HelpView({ width, height }: { width: number; height: number }): 
   ];
   return (
     <Box flexDirection="column">
-      {lines.slice(0, height).map((l, i) => <Text key={i} bold={i === 0} wrap="truncate-end">{truncate(l, width) || ' '}</Text>)}
+      {lines.slice(0, height).map((l, i) => (
+        <Text key={i} bold={i === 0} wrap="truncate-end">
+          {truncate(l, width) || ' '}
+        </Text>
+      ))}
     </Box>
   );
 }

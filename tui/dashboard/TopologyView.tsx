@@ -16,7 +16,12 @@ function columns(now: number): Column<AgentRow>[] {
     { header: 'host', min: 6, max: 32, priority: 60, flex: true, value: (a) => a.host },
     { header: 'version', min: 5, priority: 40, value: (a) => a.version },
     { header: 'pid', min: 3, priority: 30, align: 'right', value: (a) => (a.pid === undefined ? '-' : String(a.pid)) },
-    { header: 'up', min: 5, priority: 20, value: (a) => (a.started === undefined ? '-' : ago(a.started, now).replace(' ago', '')) },
+    {
+      header: 'up',
+      min: 5,
+      priority: 20,
+      value: (a) => (a.started === undefined ? '-' : ago(a.started, now).replace(' ago', '')),
+    },
   ];
 }
 
@@ -24,9 +29,10 @@ export function TopologyView({ model, filter, selected, width, height }: ListVie
   const rows = agentRows(model, filter);
   const unbound = unboundSources(model);
   const leader = model.leader ? `leader ${model.leader.name} (term ${model.leader.term})` : 'no leader elected';
-  const text = rows.length === 0 && !filter
-    ? `No agents. Start one with: dm-agent --name agent-1 --nats ${model.server || 'URL'} · ${leader}`
-    : `${rows.length} agent(s) · ${leader}${unbound.length ? ` · unbound sources: ${unbound.join(', ')}` : ''}`;
+  const text =
+    rows.length === 0 && !filter
+      ? `No agents. Start one with: dm-agent --name agent-1 --nats ${model.server || 'URL'} · ${leader}`
+      : `${rows.length} agent(s) · ${leader}${unbound.length ? ` · unbound sources: ${unbound.join(', ')}` : ''}`;
   return (
     <Box flexDirection="column">
       <Caption text={text} filter={filter} total={rows.length} selected={selected} height={height} width={width} />

@@ -24,9 +24,12 @@ export function coordActions(coord: Coord, flags: GlobalFlags): DashboardActions
     can: { skipDdl: true, unlock: true },
     async run(action) {
       switch (action.kind) {
-        case 'stage': return describeStageChange(await changeTaskStage(coord, action.task, action.stage));
-        case 'skip-ddl': return runVerb(binlog, coord, flags, ['skip', action.task], { source: action.source });
-        case 'unlock': return runVerb(shardDdlLock, coord, flags, ['unlock', action.lock]);
+        case 'stage':
+          return describeStageChange(await changeTaskStage(coord, action.task, action.stage));
+        case 'skip-ddl':
+          return runVerb(binlog, coord, flags, ['skip', action.task], { source: action.source });
+        case 'unlock':
+          return runVerb(shardDdlLock, coord, flags, ['unlock', action.lock]);
       }
     },
   };

@@ -19,16 +19,25 @@ export function coordSource(coord: Coord): ReadSource {
           if (next) cb(next);
         }
       })().catch(() => undefined);
-      void coord.nc.closed().then(() => { if (!stopped) cb('closed'); });
-      return () => { stopped = true; };
+      void coord.nc.closed().then(() => {
+        if (!stopped) cb('closed');
+      });
+      return () => {
+        stopped = true;
+      };
     },
   };
 }
 
 function toState(type: string): ConnectionState | undefined {
   switch (type) {
-    case 'disconnect': case 'reconnecting': case 'staleConnection': return 'reconnecting';
-    case 'reconnect': return 'connected';
-    default: return undefined;
+    case 'disconnect':
+    case 'reconnecting':
+    case 'staleConnection':
+      return 'reconnecting';
+    case 'reconnect':
+      return 'connected';
+    default:
+      return undefined;
   }
 }

@@ -11,8 +11,15 @@ import type { ViewName } from './ui-state.ts';
  * terminal size. One builder per view; each says plainly when its subject no longer exists.
  */
 
-export interface Line { text: string; bold?: boolean; color?: string }
-export interface Detail { title: string; lines: Line[] }
+export interface Line {
+  text: string;
+  bold?: boolean;
+  color?: string;
+}
+export interface Detail {
+  title: string;
+  lines: Line[];
+}
 
 const INDENT = '  ';
 
@@ -25,11 +32,25 @@ function field(label: string, value: string, w: number): Line[] {
 function errorLines(rec: ErrorRecord, w: number, now: number): Line[] {
   const c = rec.context ?? {};
   const out: Line[] = [
-    ...field('code', `${rec.code} (${rec.class}, ${rec.retryable ? 'retryable: tsdm retries it' : 'not retryable: the subtask stays paused'})`, w),
+    ...field(
+      'code',
+      `${rec.code} (${rec.class}, ${rec.retryable ? 'retryable: tsdm retries it' : 'not retryable: the subtask stays paused'})`,
+      w,
+    ),
     ...field('message', rec.message, w),
   ];
   if (rec.time) out.push(...field('when', `${rec.time} (${ago(Date.parse(rec.time), now)})`, w));
-  const where = [c.task && `task ${c.task}`, c.source && `source ${c.source}`, c.table && `table ${c.table}`, c.position && `at ${c.position}`, c.file && `${c.file}${c.line ? `:${c.line}` : ''}`, c.key && `key ${c.key}`, c.errno !== undefined && `errno ${c.errno}`].filter(Boolean).join(', ');
+  const where = [
+    c.task && `task ${c.task}`,
+    c.source && `source ${c.source}`,
+    c.table && `table ${c.table}`,
+    c.position && `at ${c.position}`,
+    c.file && `${c.file}${c.line ? `:${c.line}` : ''}`,
+    c.key && `key ${c.key}`,
+    c.errno !== undefined && `errno ${c.errno}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   if (where) out.push(...field('where', where, w));
   if (c.sql) out.push(...field('statement', c.sql, w));
   if (rec.cause) out.push(...field('cause', rec.cause, w));
@@ -43,25 +64,42 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
   const task = s.tasks[Keys.task(row.task)];
   const st = row.status;
   const lines: Line[] = [];
-  const stageText = row.stage === 'Paused' && st?.error && row.desired === 'Running'
-    ? 'Paused by the error below (r retries it)'
-    : `${row.stage}${row.desired !== row.stage ? ` (desired ${row.desired})` : ''}`;
+  const stageText =
+    row.stage === 'Paused' && st?.error && row.desired === 'Running'
+      ? 'Paused by the error below (r retries it)'
+      : `${row.stage}${row.desired !== row.stage ? ` (desired ${row.desired})` : ''}`;
   lines.push(...field('stage', stageText, w));
   lines.push(...field('unit', row.unit, w));
   lines.push(...field('agent', row.agent ? `${row.agent} (${row.agentState})` : 'not bound to an agent yet', w));
   if (task) {
     const others = task.sources.filter((x) => x !== row.source);
-    lines.push(...field('task', `desired ${task.stage}, generation ${task.generation}, ${task.sources.length} source(s)${others.length ? `; also ${others.join(', ')}` : ''}`, w));
+    lines.push(
+      ...field(
+        'task',
+        `desired ${task.stage}, generation ${task.generation}, ${task.sources.length} source(s)${others.length ? `; also ${others.join(', ')}` : ''}`,
+        w,
+      ),
+    );
   }
   if (st?.error) {
     lines.push({ text: '' }, { text: 'Error (the subtask is paused on it)', bold: true, color: 'red' });
     lines.push(...errorLines(st.error, w, s.now));
-    if (st.error.context?.position) lines.push({ text: '' }, ...field('resolve', `k skips this event (dmctl binlog skip ${row.task} -s ${row.source}); r retries it; dmctl binlog replace runs other SQL instead`, w));
+    if (st.error.context?.position)
+      lines.push(
+        { text: '' },
+        ...field(
+          'resolve',
+          `k skips this event (dmctl binlog skip ${row.task} -s ${row.source}); r retries it; dmctl binlog replace runs other SQL instead`,
+          w,
+        ),
+      );
   }
   if (st?.load) {
     const l = st.load;
     lines.push({ text: '' }, { text: 'Load', bold: true });
-    lines.push(...field('rows', `${exact(l.doneRows)} of ${exact(l.totalRows)} (${percent(l.doneRows, l.totalRows)})`, w));
+    lines.push(
+      ...field('rows', `${exact(l.doneRows)} of ${exact(l.totalRows)} (${percent(l.doneRows, l.totalRows)})`, w),
+    );
     lines.push(...field('chunks', `${l.doneChunks} of ${l.totalChunks} (${percent(l.doneChunks, l.totalChunks)})`, w));
     lines.push(...field('tables', String(l.tables), w));
     if (st.unit === 'load' || st.unit === 'dump') {
@@ -70,29 +108,76 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     }
     const per = l.perTable ?? [];
     if (per.length) {
-      lines.push({ text: '' }, { text: `Per table (${per.length}${l.tables > per.length ? ` of ${l.tables}` : ''}, unfinished first)`, bold: true });
-      for (const t of per) lines.push({ text: truncate(`${INDENT}${t.doneChunks === t.totalChunks ? 'done ' : 'load '} ${t.table}  chunks ${t.doneChunks}/${t.totalChunks}  rows ${exact(t.doneRows)}/${exact(t.totalRows)} (${percent(t.doneRows, t.totalRows)})`, w) });
+      lines.push(
+        { text: '' },
+        {
+          text: `Per table (${per.length}${l.tables > per.length ? ` of ${l.tables}` : ''}, unfinished first)`,
+          bold: true,
+        },
+      );
+      for (const t of per)
+        lines.push({
+          text: truncate(
+            `${INDENT}${t.doneChunks === t.totalChunks ? 'done ' : 'load '} ${t.table}  chunks ${t.doneChunks}/${t.totalChunks}  rows ${exact(t.doneRows)}/${exact(t.totalRows)} (${percent(t.doneRows, t.totalRows)})`,
+            w,
+          ),
+        });
     }
   }
   if (row.sync) {
     // Live figures only while the sync unit runs (src/coord/status-derive.ts); otherwise its last positions.
     const y = row.sync;
     const stale = y.state === 'stale';
-    lines.push({ text: '' }, { text: stale ? `Sync (not running: ${y.staleReason}; last report)` : 'Sync', bold: true });
-    lines.push(...field(stale ? 'applied' : 'synced', `${position(y.synced)}${y.synced?.gtid ? ` gtid ${y.synced.gtid}` : ''}`, w));
-    lines.push(...field('upstream', `${position(y.master)}${y.master?.gtid ? ` gtid ${y.master.gtid}` : ''}${y.masterRaised ? ' (at least: the last upstream read is older than synced)' : ''}`, w));
-    lines.push(...field('lag', stale ? 'unknown (not running)' : `${duration(y.lagSeconds ?? undefined)}${y.caughtUp ? ', caught up' : ', catching up'}`, w));
+    lines.push(
+      { text: '' },
+      { text: stale ? `Sync (not running: ${y.staleReason}; last report)` : 'Sync', bold: true },
+    );
+    lines.push(
+      ...field(
+        stale ? 'applied' : 'synced',
+        `${position(y.synced)}${y.synced?.gtid ? ` gtid ${y.synced.gtid}` : ''}`,
+        w,
+      ),
+    );
+    lines.push(
+      ...field(
+        'upstream',
+        `${position(y.master)}${y.master?.gtid ? ` gtid ${y.master.gtid}` : ''}${y.masterRaised ? ' (at least: the last upstream read is older than synced)' : ''}`,
+        w,
+      ),
+    );
+    lines.push(
+      ...field(
+        'lag',
+        stale
+          ? 'unknown (not running)'
+          : `${duration(y.lagSeconds ?? undefined)}${y.caughtUp ? ', caught up' : ', catching up'}`,
+        w,
+      ),
+    );
     lines.push(...field('rate', stale ? '-' : `${count(y.rowsPerSecond ?? undefined)} rows/s`, w));
     lines.push(...field('totals', `${exact(y.totalRows)} rows, ${exact(y.totalEvents)} events`, w));
     lines.push(...field('per table', 'one binlog stream per source: every table shares the lag above', w));
-    lines.push(...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w));
+    lines.push(
+      ...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w),
+    );
   }
   const recent = st?.recentErrors ?? [];
   if (recent.length) {
-    lines.push({ text: '' }, { text: `Recent retried errors and warnings (${recent.length}, newest first)`, bold: true });
-    for (const r of recent) lines.push({ text: truncate(`${INDENT}${r.time ? ago(Date.parse(r.time), s.now) + ' ' : ''}[${r.code}]${r.warning ? ' warning:' : ''} ${oneLine(r.message)}`, w) });
+    lines.push(
+      { text: '' },
+      { text: `Recent retried errors and warnings (${recent.length}, newest first)`, bold: true },
+    );
+    for (const r of recent)
+      lines.push({
+        text: truncate(
+          `${INDENT}${r.time ? ago(Date.parse(r.time), s.now) + ' ' : ''}[${r.code}]${r.warning ? ' warning:' : ''} ${oneLine(r.message)}`,
+          w,
+        ),
+      });
   }
-  if (st) lines.push({ text: '' }, ...field('reported', `${st.updatedAt} (${ago(Date.parse(st.updatedAt), s.now)})`, w));
+  if (st)
+    lines.push({ text: '' }, ...field('reported', `${st.updatedAt} (${ago(Date.parse(st.updatedAt), s.now)})`, w));
   else lines.push({ text: '' }, { text: `${INDENT}No status reported yet: the agent has not started this subtask.` });
   return { title: `Task ${row.task} · source ${row.source}`, lines };
 }
@@ -100,7 +185,13 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
 export function errorDetail(s: DashboardState, id: string, w: number): Detail {
   const e = errorRows(s).find((x) => x.id === id);
   if (!e) return { title: 'Error', lines: [{ text: 'This error is no longer in the log.' }] };
-  const state = e.pausing ? 'the subtask is paused on it' : e.active ? (e.record.warning ? 'a warning (nothing to retry)' : 'retried by the agent') : 'cleared (no longer reported)';
+  const state = e.pausing
+    ? 'the subtask is paused on it'
+    : e.active
+      ? e.record.warning
+        ? 'a warning (nothing to retry)'
+        : 'retried by the agent'
+      : 'cleared (no longer reported)';
   return {
     title: `Error ${e.record.code} · ${e.task} · ${e.source}`,
     lines: [
@@ -123,9 +214,11 @@ export function lockDetail(s: DashboardState, key: string, w: number): Detail {
     ...field('age', l.createdAt !== undefined ? ago(l.createdAt, s.now) : '-', w),
     ...field('reached', l.reached.join(', ') || '-', w),
     ...field('waiting', l.waiting.join(', ') || '-', w),
-    { text: '' }, { text: `DDL (${l.ddls.length})`, bold: true },
+    { text: '' },
+    { text: `DDL (${l.ddls.length})`, bold: true },
   ];
-  for (const d of l.ddls) lines.push(...wrap(d, w - 4).map((t, i) => ({ text: `${INDENT}${i === 0 ? '- ' : '  '}${t}` })));
+  for (const d of l.ddls)
+    lines.push(...wrap(d, w - 4).map((t, i) => ({ text: `${INDENT}${i === 0 ? '- ' : '  '}${t}` })));
   lines.push({ text: '' }, { text: `${INDENT}u unlocks (not available yet: shard-DDL locks are not implemented)` });
   return { title: `Shard lock ${l.target} · ${l.task}`, lines };
 }
@@ -135,25 +228,43 @@ export function agentDetail(s: DashboardState, name: string, w: number): Detail 
   if (!a) return { title: 'Agent', lines: [{ text: 'This agent is no longer known.' }] };
   const m = s.members[Keys.member(name)];
   const lines: Line[] = [
-    ...field('state', `${liveness(m, s.now)}${a.leader ? ', leader' + (s.leader ? ` (term ${s.leader.term})` : '') : ''}`, w),
-    ...field('heartbeat', a.lastSeenAt !== undefined ? `${ago(a.lastSeenAt, s.now)} (gone after ${LEASE_TTL_MS / 1000}s without one)` : 'never seen', w),
+    ...field(
+      'state',
+      `${liveness(m, s.now)}${a.leader ? ', leader' + (s.leader ? ` (term ${s.leader.term})` : '') : ''}`,
+      w,
+    ),
+    ...field(
+      'heartbeat',
+      a.lastSeenAt !== undefined
+        ? `${ago(a.lastSeenAt, s.now)} (gone after ${LEASE_TTL_MS / 1000}s without one)`
+        : 'never seen',
+      w,
+    ),
     ...field('host', `${a.host}${a.pid !== undefined ? `, pid ${a.pid}` : ''}`, w),
     ...field('version', a.version, w),
     ...field('started', m?.record.started ?? '-', w),
     ...field('sources', a.sources.join(', ') || '-', w),
-    { text: '' }, { text: 'Subtasks on this agent', bold: true },
+    { text: '' },
+    { text: 'Subtasks on this agent', bold: true },
   ];
   const mine = taskRows(s).filter((r) => r.agent === name);
   if (mine.length === 0) lines.push({ text: `${INDENT}none` });
-  for (const r of mine) lines.push({ text: truncate(`${INDENT}${r.task} / ${r.source}: ${r.stage} ${r.unit}${r.error ? ` [${r.error.code}]` : ''}`, w) });
+  for (const r of mine)
+    lines.push({
+      text: truncate(`${INDENT}${r.task} / ${r.source}: ${r.stage} ${r.unit}${r.error ? ` [${r.error.code}]` : ''}`, w),
+    });
   return { title: `Agent ${name}`, lines };
 }
 
 export function detailFor(view: ViewName, s: DashboardState, key: string, w: number): Detail {
   switch (view) {
-    case 'tasks': return taskDetail(s, key, w);
-    case 'errors': return errorDetail(s, key, w);
-    case 'locks': return lockDetail(s, key, w);
-    case 'topology': return agentDetail(s, key, w);
+    case 'tasks':
+      return taskDetail(s, key, w);
+    case 'errors':
+      return errorDetail(s, key, w);
+    case 'locks':
+      return lockDetail(s, key, w);
+    case 'topology':
+      return agentDetail(s, key, w);
   }
 }

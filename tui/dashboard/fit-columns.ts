@@ -31,7 +31,10 @@ export const OPTIONAL = 50;
 export const CELL_PADDING = 1;
 const overhead = (n: number) => 1 + n * (2 * CELL_PADDING + 1);
 
-export interface Fitted { visible: number[]; widths: number[] }
+export interface Fitted {
+  visible: number[];
+  widths: number[];
+}
 
 /**
  * `natural[i]` is the widest content of column i (heading included). Returns the indexes of the columns to show, in
@@ -60,8 +63,16 @@ export function fitColumns(specs: ColumnSpec[], natural: number[], total: number
   let excess = widths.reduce((a, b) => a + b, 0) - room();
   // Shrink: message-like columns (those with an ideal) first, down to their ideal and then to their minimum; then the
   // other flexible columns (names) together, the widest first, so that two long names are both partly visible.
-  const shrinkTo = (k: number, to: number) => { const d = Math.min(excess, widths[k]! - to); if (d > 0) { widths[k] = widths[k]! - d; excess -= d; } };
-  const messages = [...visible.keys()].filter((k) => specs[visible[k]!]!.flex && specs[visible[k]!]!.ideal !== undefined);
+  const shrinkTo = (k: number, to: number) => {
+    const d = Math.min(excess, widths[k]! - to);
+    if (d > 0) {
+      widths[k] = widths[k]! - d;
+      excess -= d;
+    }
+  };
+  const messages = [...visible.keys()].filter(
+    (k) => specs[visible[k]!]!.flex && specs[visible[k]!]!.ideal !== undefined,
+  );
   for (const k of messages) shrinkTo(k, Math.max(specs[visible[k]!]!.ideal!, floor[visible[k]!]!));
   for (const k of messages) shrinkTo(k, floor[visible[k]!]!);
   while (excess > 0) {

@@ -44,14 +44,20 @@ export function wrap(text: string, w: number): string[] {
     for (const word of para.replace(/\t/g, ' ').split(' ')) {
       let rest = word;
       while (width(rest) > w) {
-        if (line) { out.push(line); line = ''; }
+        if (line) {
+          out.push(line);
+          line = '';
+        }
         const cps = Array.from(rest);
         out.push(cps.slice(0, w).join(''));
         rest = cps.slice(w).join('');
       }
       if (!line) line = rest;
       else if (width(line) + 1 + width(rest) <= w) line += ' ' + rest;
-      else { out.push(line); line = rest; }
+      else {
+        out.push(line);
+        line = rest;
+      }
     }
     out.push(line);
   }
@@ -97,4 +103,3 @@ export function parseTime(iso: string | undefined): number | undefined {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? undefined : t;
 }
-

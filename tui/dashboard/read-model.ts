@@ -1,6 +1,14 @@
 import {
-  Bucket, HEARTBEAT_MS, LEASE_TTL_MS, parseSubtaskStatusKey,
-  type BoundRecord, type Entry, type LeaderRecord, type MemberRecord, type SubtaskStatus, type TaskRecord,
+  Bucket,
+  HEARTBEAT_MS,
+  LEASE_TTL_MS,
+  parseSubtaskStatusKey,
+  type BoundRecord,
+  type Entry,
+  type LeaderRecord,
+  type MemberRecord,
+  type SubtaskStatus,
+  type TaskRecord,
 } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { parseTime } from './format.ts';
@@ -27,10 +35,17 @@ export interface MemberEntry {
 /** The task record without its file text (which may hold passwords: the dashboard never keeps or shows it). */
 export type TaskSummary = Omit<TaskRecord, 'yaml'>;
 
-export interface StatusEntry { status: SubtaskStatus; receivedAt: number }
+export interface StatusEntry {
+  status: SubtaskStatus;
+  receivedAt: number;
+}
 
 /** Load throughput derived from successive reports (the record carries totals, not a rate). */
-export interface LoadRate { at: number; doneRows: number; rowsPerSecond: number }
+export interface LoadRate {
+  at: number;
+  doneRows: number;
+  rowsPerSecond: number;
+}
 
 export interface ErrorEntry {
   id: string;
@@ -72,7 +87,19 @@ export const MAX_ERRORS = 500;
 export const MEMBER_LATE_MS = 2 * HEARTBEAT_MS + 1000;
 
 export function initialState(cluster: string, server = '', now = Date.now()): DashboardState {
-  return { cluster, server, connection: 'connecting', members: {}, bounds: {}, tasks: {}, statuses: {}, loadRates: {}, errors: {}, locks: {}, now };
+  return {
+    cluster,
+    server,
+    connection: 'connecting',
+    members: {},
+    bounds: {},
+    tasks: {},
+    statuses: {},
+    loadRates: {},
+    errors: {},
+    locks: {},
+    now,
+  };
 }
 
 function without<T>(rec: Record<string, T>, key: string): Record<string, T> {
@@ -84,9 +111,12 @@ function without<T>(rec: Record<string, T>, key: string): Record<string, T> {
 
 export function reduce(s: DashboardState, a: Action): DashboardState {
   switch (a.type) {
-    case 'tick': return { ...s, now: a.at };
-    case 'connection': return { ...s, connection: a.state, server: a.server ?? s.server, now: a.at };
-    case 'entry': return { ...reduceEntry(s, a.bucket, a.entry, a.at), now: a.at };
+    case 'tick':
+      return { ...s, now: a.at };
+    case 'connection':
+      return { ...s, connection: a.state, server: a.server ?? s.server, now: a.at };
+    case 'entry':
+      return { ...reduceEntry(s, a.bucket, a.entry, a.at), now: a.at };
   }
 }
 
@@ -121,7 +151,12 @@ function reduceEntry(s: DashboardState, b: Bucket, e: Entry<unknown>, at: number
 function reduceStatus(s: DashboardState, e: Entry<unknown>, at: number): DashboardState {
   if (!parseSubtaskStatusKey(e.key)) return s; // relay.<source> and future keys: not shown yet
   if (e.deleted) {
-    return { ...s, statuses: without(s.statuses, e.key), loadRates: without(s.loadRates, e.key), errors: markCleared(s.errors, e.key, new Set()) };
+    return {
+      ...s,
+      statuses: without(s.statuses, e.key),
+      loadRates: without(s.loadRates, e.key),
+      errors: markCleared(s.errors, e.key, new Set()),
+    };
   }
   const status = e.value as SubtaskStatus;
   return {
@@ -132,7 +167,12 @@ function reduceStatus(s: DashboardState, e: Entry<unknown>, at: number): Dashboa
   };
 }
 
-function nextLoadRate(rates: Record<string, LoadRate>, key: string, st: SubtaskStatus, at: number): Record<string, LoadRate> {
+function nextLoadRate(
+  rates: Record<string, LoadRate>,
+  key: string,
+  st: SubtaskStatus,
+  at: number,
+): Record<string, LoadRate> {
   if (!st.load) return without(rates, key);
   const prev = rates[key];
   const done = st.load.doneRows;
@@ -150,7 +190,11 @@ export function errorId(statusKey: string, r: ErrorRecord): string {
   return `${statusKey}|${r.code}|${r.time ?? ''}|${r.message}`;
 }
 
-function markCleared(errors: Record<string, ErrorEntry>, statusKey: string, keep: Set<string>): Record<string, ErrorEntry> {
+function markCleared(
+  errors: Record<string, ErrorEntry>,
+  statusKey: string,
+  keep: Set<string>,
+): Record<string, ErrorEntry> {
   let out = errors;
   for (const [id, en] of Object.entries(errors)) {
     if (en.active && id.startsWith(statusKey + '|') && !keep.has(id)) {
@@ -162,7 +206,12 @@ function markCleared(errors: Record<string, ErrorEntry>, statusKey: string, keep
 }
 
 /** Adds the status's current and recent errors to the log; entries of this subtask no longer reported are cleared. */
-function foldErrors(errors: Record<string, ErrorEntry>, key: string, st: SubtaskStatus, at: number): Record<string, ErrorEntry> {
+function foldErrors(
+  errors: Record<string, ErrorEntry>,
+  key: string,
+  st: SubtaskStatus,
+  at: number,
+): Record<string, ErrorEntry> {
   const present = new Map<string, { rec: ErrorRecord; pausing: boolean }>();
   for (const rec of st.recentErrors ?? []) present.set(errorId(key, rec), { rec, pausing: false });
   if (st.error) present.set(errorId(key, st.error), { rec: st.error, pausing: true });
@@ -173,12 +222,24 @@ function foldErrors(errors: Record<string, ErrorEntry>, key: string, st: Subtask
     if (out === errors) out = { ...errors };
     out[id] = prev
       ? { ...prev, active: true, pausing }
-      : { id, task: st.task, source: st.source, agent: st.agent, record: rec, at: parseTime(rec.time) ?? parseTime(st.updatedAt) ?? at, pausing, active: true };
+      : {
+          id,
+          task: st.task,
+          source: st.source,
+          agent: st.agent,
+          record: rec,
+          at: parseTime(rec.time) ?? parseTime(st.updatedAt) ?? at,
+          pausing,
+          active: true,
+        };
   }
   const ids = Object.keys(out);
   if (ids.length > MAX_ERRORS) {
     out = { ...out };
-    const oldest = ids.map((id) => out[id]!).sort((x, y) => x.at - y.at).slice(0, ids.length - MAX_ERRORS);
+    const oldest = ids
+      .map((id) => out[id]!)
+      .sort((x, y) => x.at - y.at)
+      .slice(0, ids.length - MAX_ERRORS);
     for (const en of oldest) delete out[en.id];
   }
   return out;
@@ -205,7 +266,14 @@ export interface ReadSource {
 }
 
 /** Every bucket the dashboard shows. dm_locks is empty until shard-DDL locks exist. */
-export const WATCHED: Bucket[] = [Bucket.members, Bucket.leader, Bucket.bounds, Bucket.tasks, Bucket.status, Bucket.locks];
+export const WATCHED: Bucket[] = [
+  Bucket.members,
+  Bucket.leader,
+  Bucket.bounds,
+  Bucket.tasks,
+  Bucket.status,
+  Bucket.locks,
+];
 
 export interface StoreOptions {
   throttleMs?: number;
@@ -236,7 +304,9 @@ export class ReadModelStore {
 
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   };
 
   dispatch(a: Action): void {
@@ -246,8 +316,15 @@ export class ReadModelStore {
 
   /** Starts the watches and the tick; returns a function that stops them. */
   connect(src: ReadSource): () => void {
-    const stops = WATCHED.map((b) => src.watch<unknown>(b, (entry) => this.dispatch({ type: 'entry', bucket: b, entry, at: this.clock() })));
-    if (src.onConnection) stops.push(src.onConnection((state) => this.dispatch({ type: 'connection', state, server: src.server ?? '', at: this.clock() })));
+    const stops = WATCHED.map((b) =>
+      src.watch<unknown>(b, (entry) => this.dispatch({ type: 'entry', bucket: b, entry, at: this.clock() })),
+    );
+    if (src.onConnection)
+      stops.push(
+        src.onConnection((state) =>
+          this.dispatch({ type: 'connection', state, server: src.server ?? '', at: this.clock() }),
+        ),
+      );
     else this.dispatch({ type: 'connection', state: 'connected', server: src.server ?? '', at: this.clock() });
     const tick = setInterval(() => this.dispatch({ type: 'tick', at: this.clock() }), this.tickMs);
     return () => {

@@ -11,11 +11,15 @@ import { ReadModelStore } from './read-model.ts';
 const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H';
 const ALT_SCREEN_OFF = '\x1b[?1049l';
 
-export interface DashboardIo { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream }
+export interface DashboardIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+}
 
 /** Ink's useInput needs raw mode on stdin, and a dashboard on a pipe makes no sense: both must be terminals. */
 export function whyNotInteractive(io: DashboardIo): string | undefined {
-  if (!io.stdin.isTTY || typeof io.stdin.setRawMode !== 'function') return 'stdin is not a terminal (raw mode is not supported)';
+  if (!io.stdin.isTTY || typeof io.stdin.setRawMode !== 'function')
+    return 'stdin is not a terminal (raw mode is not supported)';
   if (!io.stdout.isTTY) return 'stdout is not a terminal';
   return undefined;
 }
@@ -25,7 +29,10 @@ export function whyNotInteractive(io: DashboardIo): string | undefined {
  * query-status instead; with --json it prints query-status's document (the dashboard is never the only way to see
  * something: CONVENTIONS 8).
  */
-export async function runDashboard(ctx: CommandContext, io: DashboardIo = { stdin: process.stdin, stdout: process.stdout }): Promise<number> {
+export async function runDashboard(
+  ctx: CommandContext,
+  io: DashboardIo = { stdin: process.stdin, stdout: process.stdout },
+): Promise<number> {
   if (ctx.flags.json) return queryStatus.run(ctx, [], {});
   const why = whyNotInteractive(io);
   if (why) {
@@ -37,7 +44,12 @@ export async function runDashboard(ctx: CommandContext, io: DashboardIo = { stdi
   const store = new ReadModelStore(ctx.flags.cluster, {}, source.server ?? '');
   const stop = store.connect(source);
   io.stdout.write(ALT_SCREEN_ON);
-  const app = render(createElement(App, { source: store, actions: coordActions(coord, ctx.flags) }), { stdin: io.stdin, stdout: io.stdout, exitOnCtrlC: true, patchConsole: true });
+  const app = render(createElement(App, { source: store, actions: coordActions(coord, ctx.flags) }), {
+    stdin: io.stdin,
+    stdout: io.stdout,
+    exitOnCtrlC: true,
+    patchConsole: true,
+  });
   const onTerm = () => app.unmount();
   process.once('SIGTERM', onTerm);
   process.once('SIGHUP', onTerm);

@@ -1,4 +1,11 @@
-import { decodeToken, deriveSync, Keys, type DesiredStage, type SubtaskStatus, type SyncView } from '../../src/coord/index.ts';
+import {
+  decodeToken,
+  deriveSync,
+  Keys,
+  type DesiredStage,
+  type SubtaskStatus,
+  type SyncView,
+} from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { isPendingLock } from '../../src/shard/lock.ts';
 import { parseTime } from './format.ts';
@@ -46,8 +53,13 @@ export function taskRows(s: DashboardState, filter = ''): TaskRow[] {
       const agent = st?.agent ?? s.bounds[Keys.bound(source)]?.agent ?? '';
       if (!matches(filter, t.name, source, agent)) continue;
       const row: TaskRow = {
-        key, task: t.name, source, desired: t.sourceStages?.[source] ?? t.stage,
-        stage: st?.stage ?? 'New', unit: st?.unit ?? '-', agent,
+        key,
+        task: t.name,
+        source,
+        desired: t.sourceStages?.[source] ?? t.stage,
+        stage: st?.stage ?? 'New',
+        unit: st?.unit ?? '-',
+        agent,
         agentState: agent ? liveness(s.members[Keys.member(agent)], s.now) : 'none',
       };
       if (st) row.status = st;
@@ -96,11 +108,21 @@ export function agentRows(s: DashboardState, filter = ''): AgentRow[] {
     if (!matches(filter, name)) continue;
     const m = s.members[Keys.member(name)];
     const row: AgentRow = {
-      key: name, name, host: m?.record.host ?? '-', version: m?.record.version ?? '-',
-      leader: s.leader?.name === name, state: liveness(m, s.now),
-      sources: Object.values(s.bounds).filter((b) => b.agent === name).map((b) => b.sourceId).sort(byName),
+      key: name,
+      name,
+      host: m?.record.host ?? '-',
+      version: m?.record.version ?? '-',
+      leader: s.leader?.name === name,
+      state: liveness(m, s.now),
+      sources: Object.values(s.bounds)
+        .filter((b) => b.agent === name)
+        .map((b) => b.sourceId)
+        .sort(byName),
     };
-    if (m) { row.pid = m.record.pid; row.lastSeenAt = m.lastSeenAt; }
+    if (m) {
+      row.pid = m.record.pid;
+      row.lastSeenAt = m.lastSeenAt;
+    }
     const started = parseTime(m?.record.started);
     if (started !== undefined) row.started = started;
     rows.push(row);
@@ -151,20 +173,32 @@ export function lockView(key: string, value: unknown): LockRow {
   const shards = (v.shards ?? v.ready) as Record<string, unknown> | undefined;
   if (shards && typeof shards === 'object') {
     for (const [name, st] of Object.entries(shards)) {
-      const done = typeof st === 'boolean' ? st : !!(st && typeof st === 'object' && ((st as Record<string, unknown>).reached ?? (st as Record<string, unknown>).synced));
+      const done =
+        typeof st === 'boolean'
+          ? st
+          : !!(
+              st &&
+              typeof st === 'object' &&
+              ((st as Record<string, unknown>).reached ?? (st as Record<string, unknown>).synced)
+            );
       (done ? reached : waiting).push(name);
     }
   }
   for (const n of strings(v.reached)) if (!reached.includes(n)) reached.push(n);
   for (const n of strings(v.waiting)) if (!waiting.includes(n)) waiting.push(n);
   const row: LockRow = {
-    key, task: typeof v.task === 'string' ? v.task : task,
+    key,
+    task: typeof v.task === 'string' ? v.task : task,
     target: `${typeof v.targetSchema === 'string' ? v.targetSchema : schema}.${typeof v.targetTable === 'string' ? v.targetTable : table}`,
     mode: typeof v.mode === 'string' ? v.mode : '-',
-    ddls: strings(v.ddls), owner: typeof v.owner === 'string' ? v.owner : '',
-    reached: reached.sort(byName), waiting: waiting.sort(byName),
+    ddls: strings(v.ddls),
+    owner: typeof v.owner === 'string' ? v.owner : '',
+    reached: reached.sort(byName),
+    waiting: waiting.sort(byName),
   };
-  const created = parseTime(typeof v.createdAt === 'string' ? v.createdAt : typeof v.since === 'string' ? v.since : undefined);
+  const created = parseTime(
+    typeof v.createdAt === 'string' ? v.createdAt : typeof v.since === 'string' ? v.since : undefined,
+  );
   if (created !== undefined) row.createdAt = created;
   return row;
 }
@@ -197,8 +231,13 @@ export function counts(s: DashboardState): Counts {
   for (const r of rows) byStage[r.stage] = (byStage[r.stage] ?? 0) + 1;
   const errs = Object.values(s.errors);
   return {
-    agents: agents.length, agentsAlive: agents.filter((a) => a.state === 'alive' || a.state === 'late').length,
-    tasks: Object.keys(s.tasks).length, subtasks: rows.length, byStage,
-    errorsActive: errs.filter((e) => e.active).length, errors: errs.length, locks: Object.values(s.locks).filter(isPendingLock).length,
+    agents: agents.length,
+    agentsAlive: agents.filter((a) => a.state === 'alive' || a.state === 'late').length,
+    tasks: Object.keys(s.tasks).length,
+    subtasks: rows.length,
+    byStage,
+    errorsActive: errs.filter((e) => e.active).length,
+    errors: errs.length,
+    locks: Object.values(s.locks).filter(isPendingLock).length,
   };
 }

@@ -7,7 +7,12 @@ import type { DesiredStage } from '../../src/coord/index.ts';
 
 export const VIEWS = ['topology', 'tasks', 'errors', 'locks'] as const;
 export type ViewName = (typeof VIEWS)[number];
-export const VIEW_TITLES: Record<ViewName, string> = { topology: 'Topology', tasks: 'Tasks', errors: 'Errors', locks: 'Shard locks' };
+export const VIEW_TITLES: Record<ViewName, string> = {
+  topology: 'Topology',
+  tasks: 'Tasks',
+  errors: 'Errors',
+  locks: 'Shard locks',
+};
 
 export type PendingAction =
   | { kind: 'stage'; task: string; stage: DesiredStage }
@@ -16,9 +21,15 @@ export type PendingAction =
 
 export type Effect = { kind: 'quit' } | { kind: 'run'; action: PendingAction };
 
-export interface Message { text: string; tone: 'info' | 'error' | 'busy' }
+export interface Message {
+  text: string;
+  tone: 'info' | 'error' | 'busy';
+}
 
-export interface Selection { key?: string; index: number }
+export interface Selection {
+  key?: string;
+  index: number;
+}
 
 export interface UiState {
   view: ViewName;
@@ -49,9 +60,22 @@ export interface KeyContext {
 }
 
 export interface KeyInput {
-  upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean;
-  home?: boolean; end?: boolean; return?: boolean; escape?: boolean; tab?: boolean; shift?: boolean; backspace?: boolean;
-  delete?: boolean; ctrl?: boolean; meta?: boolean;
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
 }
 
 /**
@@ -59,7 +83,18 @@ export interface KeyInput {
  * send-keys) and only splits escape sequences. Plain chunks are split here into one key each.
  */
 export function splitKeys(input: string, key: KeyInput): [string, KeyInput][] {
-  const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.home || key.end || key.ctrl || key.meta || key.escape;
+  const special =
+    key.upArrow ||
+    key.downArrow ||
+    key.leftArrow ||
+    key.rightArrow ||
+    key.pageUp ||
+    key.pageDown ||
+    key.home ||
+    key.end ||
+    key.ctrl ||
+    key.meta ||
+    key.escape;
   const chars = Array.from(input);
   if (special || chars.length <= 1) return [[input, key]];
   return chars.map((ch): [string, KeyInput] => {
@@ -93,14 +128,18 @@ export function selectedIndex(sel: Selection, keys: string[]): number {
 
 export const NOT_AVAILABLE = {
   skipDdl: 'skipping a failed statement needs `dmctl binlog skip`, which this dmctl does not offer',
-  unlock: 'unlocking a shard-DDL lock needs `dmctl shard-ddl-lock unlock`, which is not available yet (shard locks are not implemented)',
+  unlock:
+    'unlocking a shard-DDL lock needs `dmctl shard-ddl-lock unlock`, which is not available yet (shard locks are not implemented)',
 } as const;
 
 export function confirmPrompt(a: PendingAction): string {
   switch (a.kind) {
-    case 'stage': return `${a.stage === 'Stopped' ? 'Stop' : a.stage === 'Paused' ? 'Pause' : 'Resume'} task ${a.task} (all its sources)?`;
-    case 'skip-ddl': return `Skip the event ${a.task} is paused on at ${a.source} ${a.position}${a.statement ? `: ${a.statement}` : ''}?`;
-    case 'unlock': return `Unlock shard-DDL lock ${a.lock}?`;
+    case 'stage':
+      return `${a.stage === 'Stopped' ? 'Stop' : a.stage === 'Paused' ? 'Pause' : 'Resume'} task ${a.task} (all its sources)?`;
+    case 'skip-ddl':
+      return `Skip the event ${a.task} is paused on at ${a.source} ${a.position}${a.statement ? `: ${a.statement}` : ''}?`;
+    case 'unlock':
+      return `Unlock shard-DDL lock ${a.lock}?`;
   }
 }
 
@@ -115,7 +154,11 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
     const action = ui.confirm.action;
     const cleared: UiState = { ...ui };
     delete cleared.confirm;
-    if (input === 'y' || input === 'Y') return { ui: { ...cleared, message: { text: `${describe(action)}…`, tone: 'busy' } }, effect: { kind: 'run', action } };
+    if (input === 'y' || input === 'Y')
+      return {
+        ui: { ...cleared, message: { text: `${describe(action)}…`, tone: 'busy' } },
+        effect: { kind: 'run', action },
+      };
     return { ui: { ...cleared, message: { text: 'cancelled', tone: 'info' } } };
   }
 
@@ -123,7 +166,8 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
     if (key.escape) return { ui: { ...withFilter(ui, ''), editingFilter: false } };
     if (key.return) return { ui: { ...ui, editingFilter: false } };
     if (key.backspace || key.delete) return { ui: withFilter(ui, Array.from(filterOf(ui)).slice(0, -1).join('')) };
-    if (input && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input)) return { ui: withFilter(ui, filterOf(ui) + input) };
+    if (input && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input))
+      return { ui: withFilter(ui, filterOf(ui) + input) };
     return { ui };
   }
 
@@ -134,7 +178,9 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
   if (input === '?') return { ui: { ...next, help: true } };
   if (key.tab || /^[1-4]$/.test(input)) {
     const i = VIEWS.indexOf(ui.view);
-    const to = /^[1-4]$/.test(input) ? VIEWS[Number(input) - 1]! : VIEWS[(i + (key.shift ? VIEWS.length - 1 : 1)) % VIEWS.length]!;
+    const to = /^[1-4]$/.test(input)
+      ? VIEWS[Number(input) - 1]!
+      : VIEWS[(i + (key.shift ? VIEWS.length - 1 : 1)) % VIEWS.length]!;
     const moved: UiState = { ...next, view: to, detailScroll: 0 };
     delete moved.detail;
     return { ui: moved };
@@ -175,22 +221,45 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
     if (key.end || input === 'G') return move(keys.length - 1);
     if (key.return) {
       if (!row) return { ui: { ...next, message: { text: 'nothing selected', tone: 'info' } } };
-      return { ui: { ...next, detail: row.key, detailScroll: 0, selected: { ...ui.selected, [ui.view]: { key: row.key, index: sel } } } };
+      return {
+        ui: {
+          ...next,
+          detail: row.key,
+          detailScroll: 0,
+          selected: { ...ui.selected, [ui.view]: { key: row.key, index: sel } },
+        },
+      };
     }
     if (key.escape && filterOf(ui)) return { ui: withFilter(next, '') };
   }
 
   const stage = STAGE_KEYS[input];
   if (stage) {
-    if (ui.view !== 'tasks' && ui.view !== 'errors') return { ui: { ...next, message: { text: 'p, r and s act on a task: select one in the Tasks or Errors view', tone: 'info' } } };
+    if (ui.view !== 'tasks' && ui.view !== 'errors')
+      return {
+        ui: {
+          ...next,
+          message: { text: 'p, r and s act on a task: select one in the Tasks or Errors view', tone: 'info' },
+        },
+      };
     if (!row?.task) return { ui: { ...next, message: { text: 'select a task first', tone: 'info' } } };
-    if (!ctx.taskExists(row.task)) return { ui: { ...next, message: { text: `task ${row.task} no longer exists`, tone: 'error' } } };
+    if (!ctx.taskExists(row.task))
+      return { ui: { ...next, message: { text: `task ${row.task} no longer exists`, tone: 'error' } } };
     const action: PendingAction = { kind: 'stage', task: row.task, stage };
     if (stage === 'Stopped') return { ui: { ...next, confirm: { action, prompt: confirmPrompt(action) } } };
-    return { ui: { ...next, message: { text: `${describe(action)}…`, tone: 'busy' } }, effect: { kind: 'run', action } };
+    return {
+      ui: { ...next, message: { text: `${describe(action)}…`, tone: 'busy' } },
+      effect: { kind: 'run', action },
+    };
   }
   if (input === 'u') {
-    if (ui.view !== 'locks') return { ui: { ...next, message: { text: 'u unlocks a shard-DDL lock: select one in the Shard locks view', tone: 'info' } } };
+    if (ui.view !== 'locks')
+      return {
+        ui: {
+          ...next,
+          message: { text: 'u unlocks a shard-DDL lock: select one in the Shard locks view', tone: 'info' },
+        },
+      };
     if (!ctx.can.unlock) return { ui: { ...next, message: { text: NOT_AVAILABLE.unlock, tone: 'info' } } };
     if (!row?.lock) return { ui: { ...next, message: { text: 'select a shard-DDL lock first', tone: 'info' } } };
     const action: PendingAction = { kind: 'unlock', lock: row.lock };
@@ -202,15 +271,33 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
 function skipDdl(next: UiState, row: KeyContext['rows'][number] | undefined, available: boolean): { ui: UiState } {
   if (!row?.task || !row.source) return { ui: { ...next, message: { text: 'select a task first', tone: 'info' } } };
   if (!available) return { ui: { ...next, message: { text: NOT_AVAILABLE.skipDdl, tone: 'info' } } };
-  if (!row.position) return { ui: { ...next, message: { text: `${row.task} on ${row.source} is not paused on a binlog event; nothing to skip`, tone: 'info' } } };
-  const action: PendingAction = { kind: 'skip-ddl', task: row.task, source: row.source, position: row.position, ...(row.statement ? { statement: row.statement } : {}) };
+  if (!row.position)
+    return {
+      ui: {
+        ...next,
+        message: {
+          text: `${row.task} on ${row.source} is not paused on a binlog event; nothing to skip`,
+          tone: 'info',
+        },
+      },
+    };
+  const action: PendingAction = {
+    kind: 'skip-ddl',
+    task: row.task,
+    source: row.source,
+    position: row.position,
+    ...(row.statement ? { statement: row.statement } : {}),
+  };
   return { ui: { ...next, confirm: { action, prompt: confirmPrompt(action) } } };
 }
 
 export function describe(a: PendingAction): string {
   switch (a.kind) {
-    case 'stage': return `${a.stage === 'Stopped' ? 'stopping' : a.stage === 'Paused' ? 'pausing' : 'resuming'} task ${a.task}`;
-    case 'skip-ddl': return `skipping the event ${a.task} is paused on at ${a.source} ${a.position}`;
-    case 'unlock': return `unlocking ${a.lock}`;
+    case 'stage':
+      return `${a.stage === 'Stopped' ? 'stopping' : a.stage === 'Paused' ? 'pausing' : 'resuming'} task ${a.task}`;
+    case 'skip-ddl':
+      return `skipping the event ${a.task} is paused on at ${a.source} ${a.position}`;
+    case 'unlock':
+      return `unlocking ${a.lock}`;
   }
 }

@@ -11,7 +11,10 @@ export function keyRows(view: ViewName, s: DashboardState, filter: string): KeyC
       return taskRows(s, filter).map((r) => ({ key: r.key, task: r.task, source: r.source, ...failedEvent(r.error) }));
     case 'errors':
       return errorRows(s, filter).map((e) => ({
-        key: e.id, task: e.task, source: e.source, ...(e.pausing ? failedEvent(e.record) : {}),
+        key: e.id,
+        task: e.task,
+        source: e.source,
+        ...(e.pausing ? failedEvent(e.record) : {}),
       }));
     case 'locks':
       return lockRows(s, filter).map((l) => ({ key: l.key, task: l.task, lock: l.key }));
