@@ -1,5 +1,6 @@
 import type { Connection } from 'mysql2/promise';
-import { escapeId, query, type Row } from './db/mysql.ts';
+import { query, type Row } from './db/mysql.ts';
+import { quoteIdent } from '../src/sql/table-name.ts';
 import { hash } from './hash.ts';
 
 /**
@@ -103,7 +104,7 @@ export function metaTableName(task: string, suffix: string): string {
 
 /** `meta`.`<task>_<suffix>`, quoted. */
 export function metaTable(metaSchema: string, task: string, t: MetaTable): string {
-  return `${escapeId(metaSchema)}.${escapeId(metaTableName(task, t))}`;
+  return `${quoteIdent(metaSchema)}.${quoteIdent(metaTableName(task, t))}`;
 }
 
 let chain: Promise<unknown> = Promise.resolve();
@@ -138,7 +139,7 @@ async function createMissing(conn: Connection, metaSchema: string, task: string,
     () => false,
   );
   try {
-    await query(conn, 'downstream', `CREATE DATABASE IF NOT EXISTS ${escapeId(metaSchema)}`);
+    await query(conn, 'downstream', `CREATE DATABASE IF NOT EXISTS ${quoteIdent(metaSchema)}`);
     const have = await existing();
     for (const t of wanted) {
       if (have.has(metaTableName(task, t))) continue;
@@ -171,10 +172,10 @@ export async function deleteRows(
   const rows = await query<Row[]>(
     conn,
     'downstream',
-    `SELECT ${key.map(escapeId).join(', ')} FROM ${table} WHERE ${where}`,
+    `SELECT ${key.map(quoteIdent).join(', ')} FROM ${table} WHERE ${where}`,
     params,
   );
-  const sql = `DELETE FROM ${table} WHERE ${key.map((k) => `${escapeId(k)} = ?`).join(' AND ')}`;
+  const sql = `DELETE FROM ${table} WHERE ${key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ')}`;
   for (const r of rows)
     await query(
       conn,

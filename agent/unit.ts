@@ -1,4 +1,5 @@
-import type { SourceConfig, SubtaskSpec, TaskConfig, TableName } from '../src/config/types.ts';
+import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
+import type { TableName } from '../src/sql/table-name.ts';
 import type { BinlogOperator, LoadProgress, SyncProgress, UnitName } from '../src/coord/records.ts';
 import type { ShardLockRecord } from '../src/shard/lock.ts';
 import type { ErrorRecord } from '../src/errors/index.ts';

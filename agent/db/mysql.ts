@@ -268,4 +268,3 @@ export async function queryExact(
 }
 
 export const escapeValue = (v: Value | number | boolean): string => mysql.escape(v);
-export const escapeId = (v: string): string => mysql.escapeId(v, true);

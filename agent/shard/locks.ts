@@ -1,4 +1,4 @@
-import type { TableName } from '../../src/config/types.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import { Bucket, Keys, type Coord } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { ShardLockRecord } from '../../src/shard/lock.ts';

@@ -1,4 +1,4 @@
-import type { TableName } from '../../src/config/types.ts';
+import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { SchemaTracker, type TrackedTable } from '../../src/schema/model.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
@@ -84,17 +84,17 @@ export class Optimist {
           return sh !== undefined && sh.v !== SHARD_FORMAT && !rec.pending?.[k];
         };
         const add = tables.filter((t) => {
-          const k = shardKey(this.me, `${t.schema}.${t.table}`);
+          const k = shardKey(this.me, `${tableKey(t)}`);
           return !rec.shards[k] || old(k);
         });
         if (add.length === 0) return undefined;
         const shards = { ...rec.shards };
         for (const t of add) {
-          const k = shardKey(this.me, `${t.schema}.${t.table}`);
+          const k = shardKey(this.me, `${tableKey(t)}`);
           shards[k] = {
             ...rec.shards[k],
             source: this.me,
-            table: `${t.schema}.${t.table}`,
+            table: `${tableKey(t)}`,
             schema: Optimist.schemaOf(t),
             reached: true,
             v: SHARD_FORMAT,

@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import type { TableName } from '../../src/config/types.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';

@@ -1,3 +1,4 @@
+import { tableKey } from '../../src/sql/table-name.ts';
 import type { SourceConfig, TaskConfig } from '../../src/config/types.ts';
 import type { CheckItem } from '../../src/coord/index.ts';
 import { shardKey } from '../../src/shard/lock.ts';
@@ -42,7 +43,7 @@ export async function checkShards(task: TaskConfig, sources: Record<string, Sour
         if (!rules.allowTable(schema, table)) continue;
         const t = rules.route(schema, table);
         const gk = JSON.stringify([t.schema, t.table]);
-        const g = groups.get(gk) ?? { target: `${t.schema}.${t.table}`, shards: {} };
+        const g = groups.get(gk) ?? { target: `${tableKey(t)}`, shards: {} };
         const key = shardKey(spec.sourceId, `${schema}.${table}`);
         const sh = g.shards[key] ?? {
           source: spec.sourceId,

@@ -1,4 +1,4 @@
-import type { TableName } from '../../src/config/types.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { alterWithClauses, ddlEvents, type DdlClause } from '../../src/filter/ddl-events.ts';
 import type { DmEventType, FilterDecision } from '../../src/filter/event-filter.ts';

@@ -1,4 +1,4 @@
-import type { TableName } from '../../src/config/types.ts';
+import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import type { RowChange } from '../binlog/events.ts';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
 import type { Value } from '../db/mysql.ts';
@@ -130,7 +130,7 @@ function sameTarget(a: TableName, b: TableName): boolean {
 
 /** The keys a change owns: every downstream unique key value of its before and after images (row-identity.ts). */
 export function causalityKeys(rc: RoutedChange): string[] {
-  const t = `${rc.target.schema}.${rc.target.table}`;
+  const t = `${tableKey(rc.target)}`;
   const images = [rc.change.before, rc.change.after].filter((x): x is Record<string, Value> => x !== undefined);
   return identityKeys(t, rc.identity ?? identityFor(rc.info, undefined), images);
 }

@@ -1,3 +1,4 @@
+import { tableKey } from '../../src/sql/table-name.ts';
 import type { Connection } from 'mysql2/promise';
 import { query, type Value } from '../db/mysql.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
@@ -84,7 +85,7 @@ export class CascadeRules {
 
   /** True when applying this change downstream must let the server cascade to child rows. */
   cascades(rc: RoutedChange): boolean {
-    const p = this.parents.get(`${rc.target.schema}.${rc.target.table}`);
+    const p = this.parents.get(`${tableKey(rc.target)}`);
     // An upstream session with foreign_key_checks=0 cascaded nothing: neither does the downstream.
     if (!p || rc.change.noFkChecks) return false;
     const { op, before, after } = rc.change;

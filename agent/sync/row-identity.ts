@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import type { TableName } from '../../src/config/types.ts';
+import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import { query, type Value } from '../db/mysql.ts';
 import { rowKey, type TableInfo } from '../db/schema.ts';
 
@@ -266,7 +266,7 @@ export class RowIdentities {
 
   /** The identity when the downstream side is cached (no I/O), else undefined: call `resolve`. */
   peek(target: TableName, info: TableInfo): RowIdentity | undefined {
-    const k = `${target.schema}.${target.table}`;
+    const k = `${tableKey(target)}`;
     const down = this.tables.get(k);
     if (down === undefined) return undefined;
     const hit = this.derived.get(info);
@@ -277,7 +277,7 @@ export class RowIdentities {
   }
 
   async resolve(target: TableName, info: TableInfo): Promise<RowIdentity> {
-    const k = `${target.schema}.${target.table}`;
+    const k = `${tableKey(target)}`;
     if (!this.tables.has(k)) this.tables.set(k, (await this.load(target)) ?? null);
     return this.peek(target, info)!;
   }

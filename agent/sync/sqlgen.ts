@@ -1,5 +1,5 @@
-import type { TableName } from '../../src/config/types.ts';
-import { escapeId, escapeValue, type Value } from '../db/mysql.ts';
+import { type TableName, quoteIdent } from '../../src/sql/table-name.ts';
+import { escapeValue, type Value } from '../db/mysql.ts';
 
 /**
  * SQL text for downstream writes. Values are escaped by mysql2 (strings as quoted literals in the connection's
@@ -7,7 +7,7 @@ import { escapeId, escapeValue, type Value } from '../db/mysql.ts';
  */
 
 export function qualified(t: TableName): string {
-  return `${escapeId(t.schema)}.${escapeId(t.table)}`;
+  return `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
 }
 
 function tuple(values: Value[]): string {
@@ -27,7 +27,7 @@ export function insertStatements(
   maxBytes = 4 << 20,
 ): string[] {
   if (rows.length === 0) return [];
-  const head = `${verb} INTO ${qualified(t)} (${cols.map(escapeId).join(',')}) VALUES `;
+  const head = `${verb} INTO ${qualified(t)} (${cols.map(quoteIdent).join(',')}) VALUES `;
   const out: string[] = [];
   let cur: string[] = [];
   const headBytes = Buffer.byteLength(head);
@@ -50,7 +50,7 @@ export function insertStatements(
 /** DELETE by key for many rows: `DELETE FROM t WHERE (k1,k2) IN ((..),(..))`. */
 export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Value[][], maxRows = 1000): string[] {
   const out: string[] = [];
-  const lhs = keyCols.length === 1 ? escapeId(keyCols[0]!) : `(${keyCols.map(escapeId).join(',')})`;
+  const lhs = keyCols.length === 1 ? quoteIdent(keyCols[0]!) : `(${keyCols.map(quoteIdent).join(',')})`;
   for (let i = 0; i < keys.length; i += maxRows) {
     const part = keys.slice(i, i + maxRows);
     const list = part
@@ -66,7 +66,7 @@ export function fullRowWhere(cols: string[], row: Record<string, Value>): string
   return cols
     .map((c) => {
       const v = row[c] ?? null;
-      return `${escapeId(c)} <=> ${v === null ? 'NULL' : escapeValue(v)}`;
+      return `${quoteIdent(c)} <=> ${v === null ? 'NULL' : escapeValue(v)}`;
     })
     .join(' AND ');
 }
@@ -75,7 +75,7 @@ function setList(cols: string[], after: Record<string, Value>): string {
   return cols
     .map((c) => {
       const v = after[c] ?? null;
-      return `${escapeId(c)} = ${v === null ? 'NULL' : escapeValue(v)}`;
+      return `${quoteIdent(c)} = ${v === null ? 'NULL' : escapeValue(v)}`;
     })
     .join(', ');
 }
@@ -119,6 +119,6 @@ export function createTableFor(showCreate: string, target: TableName): string {
 export function createDatabaseFor(showCreate: string, targetSchema: string): string {
   return showCreate.replace(
     /^CREATE\s+DATABASE\s+(?:\/\*!\d+\s+IF NOT EXISTS\s*\*\/\s*)?`(?:[^`]|``)+`/i,
-    `CREATE DATABASE IF NOT EXISTS ${escapeId(targetSchema)}`,
+    `CREATE DATABASE IF NOT EXISTS ${quoteIdent(targetSchema)}`,
   );
 }

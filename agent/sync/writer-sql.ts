@@ -1,3 +1,4 @@
+import { tableKey } from '../../src/sql/table-name.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
@@ -38,7 +39,7 @@ export function writerStatements(changes: RoutedChange[]): string[] {
   const out: string[] = [];
   const byTable = new Map<string, RoutedChange[]>();
   for (const c of changes) {
-    const k = `${c.target.schema}.${c.target.table}`;
+    const k = `${tableKey(c.target)}`;
     const l = byTable.get(k);
     if (l) l.push(c);
     else byTable.set(k, [c]);

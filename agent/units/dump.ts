@@ -1,8 +1,9 @@
 import type { Connection } from 'mysql2/promise';
-import type { TableName } from '../../src/config/types.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { ChunkRow } from '../checkpoint.ts';
-import { escapeId, query } from '../db/mysql.ts';
+import { query } from '../db/mysql.ts';
+import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
 import { listTables, loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
 import { toTableInfo } from '../../src/schema/from-server.ts';
 import { createDatabaseFor, createTableFor } from '../sync/sqlgen.ts';
@@ -54,7 +55,7 @@ export class DumpUnit implements Unit {
               await query<Record<string, string>[]>(
                 conn,
                 'upstream',
-                `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`,
+                `SHOW CREATE TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
               )
             )[0]?.['Create Table'],
           );
@@ -132,7 +133,7 @@ export function schemaCreator(
   const created = new Set<string>();
   return async (upstream, target) => {
     if (created.has(target)) return;
-    const [db] = await query<Record<string, string>[]>(up, 'upstream', `SHOW CREATE DATABASE ${escapeId(upstream)}`);
+    const [db] = await query<Record<string, string>[]>(up, 'upstream', `SHOW CREATE DATABASE ${quoteIdent(upstream)}`);
     const show = String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``);
     await query(down, 'downstream', createDatabaseFor(strict ? strictCollations(show, strict) : show, target));
     created.add(target);
@@ -150,9 +151,9 @@ export async function createTarget(
   try {
     await query(down, 'downstream', ddl);
   } catch (err) {
-    throw new DmError('DownstreamSchema', `cannot create ${target.schema}.${target.table} downstream`, {
+    throw new DmError('DownstreamSchema', `cannot create ${tableKey(target)} downstream`, {
       cause: err,
-      context: { sql: ddl, table: `${target.schema}.${target.table}` },
+      context: { sql: ddl, table: `${tableKey(target)}` },
     });
   }
 }
@@ -168,7 +169,7 @@ export async function planChunks(
   known?: TableInfo,
 ): Promise<ChunkRow[]> {
   const info = known ?? (await loadTableInfo(conn, 'upstream', t.schema, t.table));
-  if (!info) throw new DmError('UpstreamQuery', `table ${t.schema}.${t.table} vanished during the dump`);
+  if (!info) throw new DmError('UpstreamQuery', `table ${tableKey(t)} vanished during the dump`);
   const key = rowKey(info);
   const keyCol =
     key.length === 1 && INTEGER_TYPES.has(info.columns.find((c) => c.name === key[0])?.dataType ?? '') ? key[0]! : null;
@@ -180,20 +181,20 @@ export async function planChunks(
     done: false,
     rows: 0,
   };
-  const id = (i: number) => `${t.schema}.${t.table}#${String(i).padStart(6, '0')}`;
+  const id = (i: number) => `${tableKey(t)}#${String(i).padStart(6, '0')}`;
   const filter = where ? ` WHERE ${where}` : '';
   if (!keyCol) {
     const [c] = await query<Record<string, string>[]>(
       conn,
       'upstream',
-      `SELECT COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`,
+      `SELECT COUNT(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}${filter}`,
     );
     return [{ ...base, chunkId: id(0), keyColumn: null, lo: null, hi: null, estRows: Number(c?.n ?? 0) }];
   }
   const [mm] = await query<Record<string, string | null>[]>(
     conn,
     'upstream',
-    `SELECT MIN(${escapeId(keyCol)}) AS lo, MAX(${escapeId(keyCol)}) AS hi, COUNT(*) AS n FROM ${escapeId(t.schema)}.${escapeId(t.table)}${filter}`,
+    `SELECT MIN(${quoteIdent(keyCol)}) AS lo, MAX(${quoteIdent(keyCol)}) AS hi, COUNT(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}${filter}`,
   );
   const n = Number(mm?.n ?? 0);
   if (!mm || mm.lo === null || mm.hi === null || n <= rows) {

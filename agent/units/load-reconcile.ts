@@ -1,4 +1,4 @@
-import type { TableName } from '../../src/config/types.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import { comparePos, type BinlogPosition } from '../../src/binlog/position.ts';
 
 /**

@@ -1,11 +1,12 @@
 import type { Connection } from 'mysql2/promise';
-import type { TableName } from '../../src/config/types.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { classifyQuery } from '../../src/sql/ddl.ts';
 import { maxPos, posKey, type BinlogPosition } from '../../src/binlog/position.ts';
 import type { ChunkRow, SourceState, TableReload } from '../checkpoint.ts';
 import { binlogStatements } from '../db/binlog-ddl.ts';
-import { escapeId, query } from '../db/mysql.ts';
+import { query } from '../db/mysql.ts';
+import { quoteIdent } from '../../src/sql/table-name.ts';
 import type { SubtaskContext } from '../unit.ts';
 import { createTarget, migratedTable, planChunks, schemaCreator, snapshotInfo, strictDefaults } from './dump.ts';
 import { planReload, tableKey, type PlanTable, type TouchingStatement } from './load-reconcile.ts';
@@ -79,7 +80,7 @@ export async function resumeSnapshot(
     const newChunks: ChunkRow[] = [];
     for (const t of decision.reload) {
       const target = ctx.rules.route(t.schema, t.table);
-      await query(down, 'downstream', `DROP TABLE IF EXISTS ${escapeId(target.schema)}.${escapeId(target.table)}`);
+      await query(down, 'downstream', `DROP TABLE IF EXISTS ${quoteIdent(target.schema)}.${quoteIdent(target.table)}`);
       const p = present.get(tableKey(t));
       if (!p) continue;
       await ensureSchema(t.schema, target.schema);
@@ -105,7 +106,7 @@ export async function resumeSnapshot(
     ctx.log.warn(
       {
         position: snap.position,
-        tables: decision.reload.map((t) => `${t.schema}.${t.table}`).slice(0, 50),
+        tables: decision.reload.map((t) => `${tableKey(t)}`).slice(0, 50),
         count: decision.reload.length,
       },
       'resuming load with a new snapshot: tables changed by DDL since the first snapshot are loaded again whole',
@@ -202,7 +203,7 @@ function refuseMerged(ctx: SubtaskContext, reload: TableName[], all: TableName[]
     (t) => ctx.task.shardMode || (sources.get(tableKey(ctx.rules.route(t.schema, t.table)))?.size ?? 0) > 1,
   );
   if (merged.length === 0) return;
-  const names = merged.map((t) => `${t.schema}.${t.table}`).join(', ');
+  const names = merged.map((t) => `${tableKey(t)}`).join(', ');
   throw new DmError(
     'LoadResumeMerged',
     `the load restarted after DDL upstream changed ${names}, which ${merged.length > 1 ? 'are' : 'is'} merged with other tables downstream: tsdm cannot reload only ${merged.length > 1 ? 'their' : 'its'} rows`,

@@ -6,7 +6,6 @@ import { comparePos } from '../../src/binlog/position.ts';
 import type { ChunkRow } from '../checkpoint.ts';
 import {
   classifyMysqlError,
-  escapeId,
   isClosed,
   isConnectionLost,
   isTransient,
@@ -14,6 +13,7 @@ import {
   type Row,
   type Value,
 } from '../db/mysql.ts';
+import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
 import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
 import { insertStatements } from '../sync/sqlgen.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -99,11 +99,11 @@ export class LoadUnit implements Unit {
       doneChunks: chunks.length - pending.length,
       totalRows: chunks.reduce((s, c) => s + (c.done ? c.rows : c.estRows), 0),
       doneRows: chunks.reduce((s, c) => s + c.rows, 0),
-      tables: new Set(chunks.map((c) => `${c.schema}.${c.table}`)).size,
+      tables: new Set(chunks.map((c) => `${tableKey(c)}`)).size,
     };
     const perTable = new Map<string, TableLoadProgress>();
     for (const c of chunks) {
-      const k = `${c.schema}.${c.table}`;
+      const k = `${tableKey(c)}`;
       const t = perTable.get(k) ?? { table: k, doneChunks: 0, totalChunks: 0, doneRows: 0, totalRows: 0 };
       t.totalChunks++;
       t.totalRows += c.done ? c.rows : c.estRows;
@@ -135,7 +135,7 @@ export class LoadUnit implements Unit {
               const rows = await this.loadChunkWithRetry(up, down, c, snap);
               progress.doneChunks++;
               progress.doneRows += rows;
-              const t = perTable.get(`${c.schema}.${c.table}`);
+              const t = perTable.get(`${tableKey(c)}`);
               if (t) {
                 t.doneChunks++;
                 t.doneRows += rows;
@@ -233,15 +233,15 @@ export class LoadUnit implements Unit {
     const conds: string[] = [];
     const params: unknown[] = [];
     if (c.keyColumn && c.lo !== null) {
-      conds.push(`${escapeId(c.keyColumn)} >= ?`);
+      conds.push(`${quoteIdent(c.keyColumn)} >= ?`);
       params.push(c.lo);
     }
     if (c.keyColumn && c.hi !== null) {
-      conds.push(`${escapeId(c.keyColumn)} < ?`);
+      conds.push(`${quoteIdent(c.keyColumn)} < ?`);
       params.push(c.hi);
     }
     if (this.ctx.spec.dump.where) conds.push(`(${this.ctx.spec.dump.where})`);
-    const sql = `SELECT ${cols.map(escapeId).join(',')} FROM ${escapeId(c.schema)}.${escapeId(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
+    const sql = `SELECT ${cols.map(quoteIdent).join(',')} FROM ${quoteIdent(c.schema)}.${quoteIdent(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
     const verb =
       this.ctx.spec.load.onDuplicate === 'error'
         ? 'INSERT'
@@ -288,7 +288,7 @@ export class LoadUnit implements Unit {
         ? err
         : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', {
             sql,
-            table: `${c.schema}.${c.table}`,
+            table: `${tableKey(c)}`,
           });
     }
     await flush();

@@ -5,7 +5,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
 import { snapshotTracker } from '../db/tracked.ts';
 import { readGtid } from '../db/binlog-status.ts';
-import { escapeId } from '../db/mysql.ts';
+import { quoteIdent } from '../../src/sql/table-name.ts';
 import { listTables } from '../db/schema.ts';
 import type { SchemaTracker } from '../../src/schema/model.ts';
 
@@ -76,7 +76,7 @@ export class Snapshot {
           const [ct] = await query<Record<string, string>[]>(
             lock,
             'upstream',
-            `SHOW CREATE TABLE ${escapeId(t.schema)}.${escapeId(t.table)}`,
+            `SHOW CREATE TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
           );
           listed.push({ ...t, createSql: String(ct?.['Create Table']) });
         }

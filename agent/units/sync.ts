@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import type { TableName } from '../../src/config/types.ts';
+import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import type { SyncProgress } from '../../src/coord/records.ts';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError, asDmError } from '../../src/errors/index.ts';
@@ -187,10 +187,10 @@ export class SyncUnit implements Unit {
       if (!cur || comparePos(p, cur) > 0) m.set(k, p);
     };
     for (const c of await ctx.ckpt.readChunks(this.down)) {
-      if (c.keyColumn === null && c.snapshot) later(this.loadedAt, `${c.schema}.${c.table}`, c.snapshot);
+      if (c.keyColumn === null && c.snapshot) later(this.loadedAt, `${tableKey(c)}`, c.snapshot);
     }
     for (const r of await ctx.ckpt.readReloads(this.down)) {
-      if (r.table) later(this.loadedAt, `${r.schema}.${r.table}`, r.at);
+      if (r.table) later(this.loadedAt, `${tableKey(r)}`, r.at);
       else later(this.schemaLoadedAt, r.schema, r.at);
     }
     this.workerCount = Math.max(1, ctx.spec.sync.workerCount);
@@ -702,11 +702,11 @@ export class SyncUnit implements Unit {
     // made durable (step 2) before the lock counts the shard as reached (step 1, after the barrier in applyQuery).
     await shard.check(this.down, t.schema, t.table, target, routed, ev.end);
     const hold = shard.holdFor(t.schema, t.table, target, routed, ev.end, ev.trackerAfter);
-    shard.holds.set(`${t.schema}.${t.table}`, hold);
+    shard.holds.set(`${tableKey(t)}`, hold);
     if (held === 'forced' && comparePos(ev.end, maxPos(this.writerPos)!) <= 0) {
       // Replaying a released shard that reached its next DDL: the writers are already past it; only the hold moves.
       const h = ctx.ckpt.holdSql(hold);
-      await ctx.ckpt.checkFence(this.down, `hold ${t.schema}.${t.table}`);
+      await ctx.ckpt.checkFence(this.down, `hold ${tableKey(t)}`);
       await query(this.down, 'downstream', h.sql, h.params);
       crashPoint('shard-held');
       await shard.reach(hold);
@@ -830,7 +830,7 @@ export class SyncUnit implements Unit {
     if (!tables.some(allowed)) return;
     // Tables a resumed load reloaded from a later snapshot already have this DDL's effect (load-reconcile.ts).
     const loaded = (t: TableName) =>
-      t.table ? this.loadedAt.get(`${t.schema}.${t.table}`) : this.schemaLoadedAt.get(t.schema);
+      t.table ? this.loadedAt.get(`${tableKey(t)}`) : this.schemaLoadedAt.get(t.schema);
     if (
       tables.filter(allowed).every((t) => {
         const at = loaded(t);

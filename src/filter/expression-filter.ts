@@ -12,6 +12,7 @@
  *   have (any more) makes that expression FALSE, with a warning, as DM does; it binds again after the next DDL;
  * - only the sync unit applies them (DM's dump does not): rows of the full dump are all migrated.
  */
+import { tableKey } from '../sql/table-name.ts';
 import type { ExpressionFilterRule } from '../config/types.ts';
 import { DmError } from '../errors/index.ts';
 import type { ColumnInfo, TableInfo } from '../schema/model.ts';
@@ -107,7 +108,7 @@ export class ExpressionFilter {
       if (missing.length > 0) {
         this.warn(
           'expression filter names a column the table does not have: the expression is FALSE until the table has it (as in DM)',
-          { rule: c.rule, key: c.key, expression: c.text, table: `${info.schema}.${info.table}`, columns: missing },
+          { rule: c.rule, key: c.key, expression: c.text, table: `${tableKey(info)}`, columns: missing },
         );
         return 'FALSE';
       }
@@ -139,9 +140,9 @@ export class ExpressionFilter {
       if (!(err instanceof ExprEvalError)) throw err;
       throw new DmError(
         'ExpressionFilterEval',
-        `expression filter "${b.c.rule}" (${b.c.key}: ${b.c.text}) cannot be evaluated on a row of ${info.schema}.${info.table}: ${err.message}`,
+        `expression filter "${b.c.rule}" (${b.c.key}: ${b.c.text}) cannot be evaluated on a row of ${tableKey(info)}: ${err.message}`,
         {
-          context: { key: `expression-filter.${b.c.rule}.${b.c.key}`, table: `${info.schema}.${info.table}` },
+          context: { key: `expression-filter.${b.c.rule}.${b.c.key}`, table: `${tableKey(info)}` },
           cause: err,
         },
       );

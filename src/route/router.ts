@@ -1,4 +1,5 @@
-import type { RouteRule, TableName } from '../config/types.ts';
+import type { RouteRule } from '../config/types.ts';
+import type { TableName } from '../sql/table-name.ts';
 import { DmError } from '../errors/index.ts';
 import { compilePattern, type NameMatcher } from '../filter/pattern.ts';
 import { compileRe2 } from '../filter/re2.ts';

@@ -1,3 +1,4 @@
+import { tableKey } from '../sql/table-name.ts';
 import type { Token } from '../sql/lexer.ts';
 import { defaultCollation, normalizeCharset, normalizeCollation } from './charsets.ts';
 import {
@@ -309,9 +310,9 @@ export function applyAlter(
   }
   const drops = plan.drops.filter((d) => !(d.ifExists && !has(d.name)));
   for (const d of drops)
-    if (!has(d.name)) throw new StaleModel(`column ${d.name} is not in the model of ${table.schema}.${table.table}`);
+    if (!has(d.name)) throw new StaleModel(`column ${d.name} is not in the model of ${tableKey(table)}`);
   for (const r of plan.renameColumns)
-    if (!has(r.from)) throw new StaleModel(`column ${r.from} is not in the model of ${table.schema}.${table.table}`);
+    if (!has(r.from)) throw new StaleModel(`column ${r.from} is not in the model of ${tableKey(table)}`);
 
   // 1. columns: in place, then positioned / added ones in statement order
   const renamed = new Map<string, string | null>(); // lower-case old name -> new name, null when dropped
@@ -360,7 +361,7 @@ export function applyAlter(
     if (item.kind === 'change' && !consumed.has(item)) {
       // CHANGE/MODIFY of a column added earlier in this statement: it replaces that ADD
       const k = cols.findIndex((s) => s.item?.kind === 'add' && sameName(s.col.name, item.old));
-      if (k < 0) throw new StaleModel(`column ${item.old} is not in the model of ${table.schema}.${table.table}`);
+      if (k < 0) throw new StaleModel(`column ${item.old} is not in the model of ${tableKey(table)}`);
       cols.splice(k, 1);
       slot = { col: resolve(item.spec), item };
     } else if (item.kind === 'change') {
@@ -374,8 +375,7 @@ export function applyAlter(
     else if ('first' in pos) cols.unshift(slot);
     else {
       const k = cols.findIndex((s) => sameName(s.col.name, pos.after));
-      if (k < 0)
-        throw new StaleModel(`AFTER ${pos.after}: no such column in the model of ${table.schema}.${table.table}`);
+      if (k < 0) throw new StaleModel(`AFTER ${pos.after}: no such column in the model of ${tableKey(table)}`);
       cols.splice(k + 1, 0, slot);
     }
   }
@@ -427,12 +427,11 @@ export function changeIndexes(
     );
     // DROP CONSTRAINT drops a UNIQUE key of that name in MariaDB 10.11; otherwise it names a CHECK or FOREIGN KEY
     if (k >= 0 && (!d.constraint || indexes[k]!.kind === 'unique')) indexes.splice(k, 1);
-    else if (k < 0 && !d.ifExists)
-      throw new StaleModel(`index ${d.name} is not in the model of ${table.schema}.${table.table}`);
+    else if (k < 0 && !d.ifExists) throw new StaleModel(`index ${d.name} is not in the model of ${tableKey(table)}`);
   }
   for (const r of renameIndexes) {
     const idx = indexes.find((i) => sameName(i.name, r.from));
-    if (!idx) throw new StaleModel(`index ${r.from} is not in the model of ${table.schema}.${table.table}`);
+    if (!idx) throw new StaleModel(`index ${r.from} is not in the model of ${tableKey(table)}`);
     idx.name = r.to;
   }
   indexes = indexes

@@ -1,3 +1,4 @@
+import { tableKey } from '../sql/table-name.ts';
 import { analyze, type Analysis } from '../sql/ddl-parse.ts';
 import { lex, type Token } from '../sql/lexer.ts';
 import { applyAlter, changeIndexes } from './alter-table.ts';
@@ -216,7 +217,7 @@ class Applier {
       if (!from)
         throw new UnknownObject(
           'unknown-table',
-          `CREATE TABLE ... LIKE ${src.schema}.${src.table}: the source table is not in the model`,
+          `CREATE TABLE ... LIKE ${tableKey(src)}: the source table is not in the model`,
         );
       t = tableOf({ ...from, schema: name.schema, table: name.table });
     } else {
@@ -304,7 +305,7 @@ class Applier {
       const t = lookup(from);
       if (!t) {
         if (ifExists) continue;
-        throw new UnknownObject('unknown-table', `RENAME TABLE ${from.schema}.${from.table}: not in the model`);
+        throw new UnknownObject('unknown-table', `RENAME TABLE ${tableKey(from)}: not in the model`);
       }
       overlay.set(key(from), null);
       overlay.set(key(to), tableOf({ ...t, schema: to.schema, table: to.table }));
@@ -390,7 +391,7 @@ class Applier {
 
   private mustGet(n: TableName): TrackedTable {
     const t = this.tracker.get(n.schema, n.table);
-    if (!t) throw new UnknownObject('unknown-table', `table ${n.schema}.${n.table} is not in the model`);
+    if (!t) throw new UnknownObject('unknown-table', `table ${tableKey(n)} is not in the model`);
     return t;
   }
 

@@ -1,6 +1,6 @@
 import { DmError } from '../errors/index.ts';
 import { normalizeExpr } from '../schema/model.ts';
-import { qualify, quoteIdent } from '../sql/quote.ts';
+import { qualify, quoteIdent } from '../sql/table-name.ts';
 
 /**
  * Optimistic shard-DDL coordination (DM's `shard-mode: optimistic`), the pure part: every shard's table structure is

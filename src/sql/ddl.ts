@@ -1,9 +1,9 @@
-import type { TableName } from '../config/types.ts';
+import type { TableName } from './table-name.ts';
 import { DmError } from '../errors/index.ts';
 import type { DmEventType } from '../filter/event-filter.ts';
 import { crossCheck } from './ddl-crosscheck.ts';
 import { analyze, type Analysis, type QueryKind } from './ddl-parse.ts';
-import { qualify, quoteIdent } from './quote.ts';
+import { qualify, quoteIdent } from './table-name.ts';
 
 /**
  * Understanding and rewriting the statements of binlog Query events (DESIGN.md §4, "DDL").

@@ -12,6 +12,7 @@
  *
  * Every difference names the table pair and the row and column, as compareTables words them.
  */
+import { tableKey } from '../../src/sql/table-name.ts';
 import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import { compareTables, type DbEndpoint, type TableRef } from '../harness/index.ts';
@@ -40,7 +41,7 @@ export interface DiffOutcome {
 
 const q = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
 const fq = (t: TableRef): string => `${q(t.schema)}.${q(t.table)}`;
-const key = (t: TableRef): string => `${t.schema}.${t.table}`;
+const key = (t: TableRef): string => `${tableKey(t)}`;
 const key_ = key;
 
 async function connect(ep: DbEndpoint): Promise<mysql.Connection> {

@@ -16,6 +16,7 @@
  *     as multisets: a duplicated row is one extra row. This row diff is authoritative.
  * Values are compared exactly: strings as strings, BLOB/BINARY/BIT as bytes, numbers by their text.
  */
+import { tableKey } from '../../src/sql/table-name.ts';
 import mysql from 'mysql2';
 import type { Connection, RowDataPacket } from 'mysql2';
 
@@ -266,9 +267,7 @@ export async function compareTables(
   opts: CompareOptions = {},
 ): Promise<CompareResult> {
   const same = upTable.schema === downTable.schema && upTable.table === downTable.table;
-  const label = same
-    ? `${upTable.schema}.${upTable.table}`
-    : `${upTable.schema}.${upTable.table} -> ${downTable.schema}.${downTable.table}`;
+  const label = same ? `${tableKey(upTable)}` : `${tableKey(upTable)} -> ${tableKey(downTable)}`;
   const where = opts.where ? ` WHERE ${opts.where}` : '';
   const ignore = new Set(opts.ignoreColumns ?? []);
   const diffs: string[] = [];

@@ -9,6 +9,7 @@
  * the tables it names from the server, and goes on. At the end of each case the server's model must equal the
  * golden file the unit test uses (UPDATE_GOLDEN=1 rewrites it from the server).
  */
+import { tableKey } from '../../src/sql/table-name.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -81,8 +82,7 @@ function defaults(t: SchemaTracker): Map<string, string> {
       .tables()
       .flatMap((tb) =>
         tb.columns.map(
-          (col) =>
-            [`${tb.schema}.${tb.table}.${col.name}`, `${col.default ?? '-'}${col.autoIncrement ? ' ai' : ''}`] as const,
+          (col) => [`${tableKey(tb)}.${col.name}`, `${col.default ?? '-'}${col.autoIncrement ? ' ai' : ''}`] as const,
         ),
       ),
   );

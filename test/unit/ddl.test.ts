@@ -4,8 +4,8 @@ import { classifyQuery, rewriteDdl, splitDdl, type QueryInfo } from '../../src/s
 import { analyze } from '../../src/sql/ddl-parse.ts';
 import { crossCheck } from '../../src/sql/ddl-crosscheck.ts';
 import { lex } from '../../src/sql/lexer.ts';
-import { qualify, quoteIdent } from '../../src/sql/quote.ts';
-import type { TableName } from '../../src/config/types.ts';
+import { qualify, quoteIdent } from '../../src/sql/table-name.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import { DmError } from '../../src/errors/index.ts';
 
 /** Test routing: schema db -> tgt, table t1 -> t1_new, shard_1.orders_1 -> merged.orders. */

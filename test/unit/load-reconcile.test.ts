@@ -1,3 +1,4 @@
+import { tableKey } from '../../src/sql/table-name.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -19,7 +20,7 @@ const ddl = (end: number, ...tables: string[]): TouchingStatement => ({
   end: P(end),
   tables: tables.map((t) => (t.startsWith('schema:') ? T('', t.slice(7)) : T(t))),
 });
-const names = (r: { reload: { schema: string; table: string }[] }) => r.reload.map((t) => `${t.schema}.${t.table}`);
+const names = (r: { reload: { schema: string; table: string }[] }) => r.reload.map((t) => `${tableKey(t)}`);
 const run = (o: Partial<ReconcileInput>) =>
   planReload({ base: P(100), at: P(1000), plan: [], snapshot: [], ddl: [], changed: () => false, ...o });
 

@@ -7,6 +7,7 @@
  * Each case starts from a server (and a tracker) holding only database `db` (server default charset latin1) and
  * runs its statements in order on one connection with `db` as the current database.
  */
+import { tableKey } from '../../src/sql/table-name.ts';
 import {
   compareNames,
   normalizeExpr,
@@ -35,7 +36,7 @@ export function renderTracker(t: SchemaTracker): string[] {
 }
 
 export function renderTable(t: TrackedTable): string[] {
-  const out = [`table ${t.schema}.${t.table} ${t.collation}`];
+  const out = [`table ${tableKey(t)} ${t.collation}`];
   for (const c of t.columns) {
     let line = `  ${c.name} ${c.columnType}`;
     if (c.dataType !== c.columnType.split(/[ (]/)[0]) line += ` [${c.dataType}]`;

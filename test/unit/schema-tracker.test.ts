@@ -4,6 +4,7 @@
  * information_schema), through a JSON round trip after every statement; plus the failure results, atomicity,
  * persistence format, and the conversions to zongji's and the engine's shapes.
  */
+import { tableKey } from '../../src/sql/table-name.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -191,7 +192,7 @@ test('what applyDdl refuses, with a code and the tables involved', () => {
     const f = failure(applyDdl(t, sql, 'db'));
     assert.equal(f.code, code, `${sql}: ${f.reason}`);
     assert.deepEqual(
-      f.tables.map((n) => `${n.schema}.${n.table}`),
+      f.tables.map((n) => `${tableKey(n)}`),
       tables,
       sql,
     );
@@ -270,7 +271,7 @@ test('names: unqualified names use the current schema; lower_case_table_names fo
   assert.ok(applyDdl(l, 'CREATE TABLE Orders (a int)', 'Shop').ok);
   assert.ok(applyDdl(l, 'ALTER TABLE SHOP.ORDERS ADD b int', '').ok);
   assert.deepEqual(
-    l.tables().map((x) => `${x.schema}.${x.table}`),
+    l.tables().map((x) => `${tableKey(x)}`),
     ['shop.orders'],
   );
   assert.equal(SchemaTracker.fromJSON(l.toJSON()).lowerCaseTableNames, true);

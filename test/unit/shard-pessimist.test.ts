@@ -20,7 +20,7 @@ import pino from 'pino';
 import { Pessimist } from '../../agent/shard/pessimist.ts';
 import type { ShardHold } from '../../agent/checkpoint.ts';
 import type { ShardLocks, SubtaskContext } from '../../agent/unit.ts';
-import type { TableName } from '../../src/config/types.ts';
+import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { unlockLock, type ShardLockRecord } from '../../src/shard/lock.ts';
 import { isDmError } from '../../src/errors/index.ts';
@@ -31,7 +31,7 @@ class MemoryShardLocks implements ShardLocks {
   version = 0;
   private waiters: (() => void)[] = [];
   private k(t: TableName): string {
-    return `${t.schema}.${t.table}`;
+    return `${tableKey(t)}`;
   }
   get(t: TableName): ShardLockRecord | undefined {
     return this.records.get(this.k(t));
