@@ -564,7 +564,7 @@ export class CheckpointStore {
     await this.checkFence(conn, `chunk ${chunkId}`);
   }
 
-  async readWriters(conn: Connection): Promise<{ writer: number; pos: BinlogPosition; workers: number }[]> {
+  async readWriters(conn: Connection): Promise<{ writer: number; pos: BinlogPosition; writerCount: number }[]> {
     const rows = await query<Record<string, string | number | null>[]>(
       conn,
       'downstream',
@@ -574,25 +574,25 @@ export class CheckpointStore {
     return rows.map((r) => ({
       writer: Number(r.writer),
       pos: pos(r.binlog_name, r.binlog_pos, r.binlog_gtid),
-      workers: Number(r.workers),
+      writerCount: Number(r.workers), // the column keeps its first name: meta tables are not migrated
     }));
   }
 
   /** Call inside the writer's transaction (the SQL is returned so a writer can append it to its batch). */
-  writerSql(writer: number, p: BinlogPosition, workers: number): { sql: string; params: unknown[] } {
+  writerSql(writer: number, p: BinlogPosition, writerCount: number): { sql: string; params: unknown[] } {
     return {
       sql: `INSERT INTO ${this.syncT} (source, writer, binlog_name, binlog_pos, binlog_gtid, workers) VALUES (?,?,?,?,?,?)
             ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid), workers = VALUES(workers)`,
-      params: [this.source, writer, p.name, p.pos, p.gtid ?? null, workers],
+      params: [this.source, writer, p.name, p.pos, p.gtid ?? null, writerCount],
     };
   }
 
   /** Sets every writer to one position (after a DDL barrier, or to start), with the schema as of that position.
-   * Also drops rows of writers >= workers. */
+   * Also drops rows of writers >= writerCount. */
   async writeAllWriters(
     conn: Connection,
     p: BinlogPosition,
-    workers: number,
+    writerCount: number,
     tracker?: unknown,
     extra: { sql: string; params: unknown[] }[] = [],
   ): Promise<void> {
@@ -600,12 +600,12 @@ export class CheckpointStore {
     try {
       await deleteRows(conn, this.syncT, META_TABLES.syncer_checkpoint.key, 'source = ? AND writer >= ?', [
         this.source,
-        workers,
+        writerCount,
       ]);
       await this.clearDdlPending(conn);
       if (tracker !== undefined) await this.writeTracker(conn, tracker);
-      for (let w = 0; w < workers; w++) {
-        const s = this.writerSql(w, p, workers);
+      for (let w = 0; w < writerCount; w++) {
+        const s = this.writerSql(w, p, writerCount);
         await query(conn, 'downstream', s.sql, s.params);
       }
       for (const x of extra) await query(conn, 'downstream', x.sql, x.params);

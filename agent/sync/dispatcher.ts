@@ -62,8 +62,8 @@ export class Dispatcher {
   readonly perWriter: RoutedChange[][];
   rows = 0;
 
-  constructor(readonly writers: number) {
-    this.perWriter = Array.from({ length: writers }, () => []);
+  constructor(readonly writerCount: number) {
+    this.perWriter = Array.from({ length: writerCount }, () => []);
   }
 
   get empty(): boolean {
@@ -90,14 +90,15 @@ export class Dispatcher {
         conflict = true;
         break;
       }
-      const w = ws.size === 1 ? [...ws][0]! : hash(keys[0] ?? '') % this.writers;
+      const w = ws.size === 1 ? [...ws][0]! : hash(keys[0] ?? '') % this.writerCount;
       for (const k of keys) tentative.set(k, w);
       assigned.push(w);
     }
     if (conflict) {
       if (this.owner.size > 0) return false;
       // Alone in a batch, a self-conflicting transaction goes whole to one writer.
-      const w = txn.changes.find((c) => c.writer !== undefined)?.writer ?? hash(keysPer[0]?.[0] ?? '') % this.writers;
+      const w =
+        txn.changes.find((c) => c.writer !== undefined)?.writer ?? hash(keysPer[0]?.[0] ?? '') % this.writerCount;
       for (const keys of keysPer) for (const k of keys) this.owner.set(k, w);
       for (const c of txn.changes) this.perWriter[w]!.push(c);
       this.rows += txn.changes.length;

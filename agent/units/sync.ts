@@ -54,7 +54,7 @@ export class SyncUnit implements Unit {
   private ctrl!: Connection;
   private writers: Connection[] = [];
   private writerPos: BinlogPosition[] = [];
-  private workerCount = 1;
+  private writerCount = 1;
   private reader!: EventSource;
   private synced!: BinlogPosition;
   private master: BinlogPosition | undefined;
@@ -121,14 +121,14 @@ export class SyncUnit implements Unit {
     this.ctrl = await connect(ctx.source.from, 'upstream');
     try {
       if (ctx.task.collationCompatible === 'strict') this.collations = await readUpstreamCollations(this.ctrl);
-      for (let i = 0; i < this.workerCount; i++) {
+      for (let i = 0; i < this.writerCount; i++) {
         this.writers.push(await openDataConnection(ctx.task, ctx.ckpt));
       }
       this.synced = minPos(this.writerPos) ?? start;
       this.master = await masterStatus(this.ctrl);
       if (this.optimist) this.trackerBefore = this.tracker.toJSON();
       ctx.log.info(
-        { start: formatPos(start), workers: this.workerCount, safeUntil: formatPos(this.safeUntil) },
+        { start: formatPos(start), writers: this.writerCount, safeUntil: formatPos(this.safeUntil) },
         'sync starting',
       );
       this.startReader(start);
@@ -193,19 +193,19 @@ export class SyncUnit implements Unit {
       if (r.table) later(this.loadedAt, `${tableKey(r)}`, r.at);
       else later(this.schemaLoadedAt, r.schema, r.at);
     }
-    this.workerCount = Math.max(1, ctx.spec.sync.workerCount);
+    this.writerCount = Math.max(1, ctx.spec.sync.writerCount);
     if (rows.length > 0) {
       // Keep the writer count the checkpoints were made with until the writers agree again (after the next
       // barrier), so a replayed change reaches the writer whose checkpoint covers it.
-      const stored = rows[0]!.workers;
+      const stored = rows[0]!.writerCount;
       const allEqual = rows.every((r) => comparePos(r.pos, rows[0]!.pos) === 0);
-      if (!allEqual) this.workerCount = stored;
+      if (!allEqual) this.writerCount = stored;
       this.writerPos = Array.from(
-        { length: this.workerCount },
+        { length: this.writerCount },
         (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!,
       );
-      if ((allEqual && stored !== this.workerCount) || fresh)
-        await ctx.ckpt.writeAllWriters(this.down, rows[0]!.pos, this.workerCount, this.tracker.toJSON());
+      if ((allEqual && stored !== this.writerCount) || fresh)
+        await ctx.ckpt.writeAllWriters(this.down, rows[0]!.pos, this.writerCount, this.tracker.toJSON());
       return minPos(this.writerPos)!;
     }
     let start = st?.syncStart;
@@ -218,8 +218,8 @@ export class SyncUnit implements Unit {
       start = { name: '', pos: 0, gtid: meta.binlogGtid };
     }
     if (!start) start = await this.currentPosition();
-    await ctx.ckpt.writeAllWriters(this.down, start, this.workerCount, this.tracker.toJSON());
-    this.writerPos = Array.from({ length: this.workerCount }, () => start!);
+    await ctx.ckpt.writeAllWriters(this.down, start, this.writerCount, this.tracker.toJSON());
+    this.writerPos = Array.from({ length: this.writerCount }, () => start!);
     return start;
   }
 
@@ -256,7 +256,7 @@ export class SyncUnit implements Unit {
 
   private async loop(): Promise<void> {
     const { ctx } = this;
-    let batch = new Dispatcher(this.workerCount);
+    let batch = new Dispatcher(this.writerCount);
     let batchEnd: BinlogPosition | undefined;
     let batchStarted = 0;
     let lastCkpt = Date.now();
@@ -265,7 +265,7 @@ export class SyncUnit implements Unit {
     const flush = async (): Promise<void> => {
       if (batchEnd && (!batch.empty || comparePos(batchEnd, this.synced) > 0 || this.shard?.behind(batchEnd)))
         await this.applyBatch(batch, batchEnd);
-      batch = new Dispatcher(this.workerCount);
+      batch = new Dispatcher(this.writerCount);
       batchEnd = undefined;
       lastCkpt = Date.now();
     };
@@ -327,7 +327,7 @@ export class SyncUnit implements Unit {
         }
         batchEnd = ev.end;
         this.stats.lastTs = ev.timestamp;
-        const limit = Math.max(ctx.spec.sync.batch * this.workerCount, 2000);
+        const limit = Math.max(ctx.spec.sync.batch * this.writerCount, 2000);
         if (batch.rows >= limit || (!batch.empty && Date.now() - batchStarted > FLUSH_INTERVAL_MS * 2)) await flush();
       } else if (ev.kind === 'query') {
         await flush();
@@ -480,8 +480,8 @@ export class SyncUnit implements Unit {
           }
         }
         await setChecks(false);
-        for (let w = 0; w < this.workerCount; w++) {
-          const ck = this.ctx.ckpt.writerSql(w, txn.end, this.workerCount);
+        for (let w = 0; w < this.writerCount; w++) {
+          const ck = this.ctx.ckpt.writerSql(w, txn.end, this.writerCount);
           await conn.query(ck.sql, ck.params);
         }
         await this.ctx.ckpt.checkFence(conn, `cascade ${posKey(txn.end)}`);
@@ -535,7 +535,7 @@ export class SyncUnit implements Unit {
     const holdSqls = w === 0 && this.shard ? this.shard.appliedSqls(end) : [];
     if (!advance && todo.length === 0 && holdSqls.length === 0) return;
     const stmts = writerStatements(todo);
-    const ck = this.ctx.ckpt.writerSql(w, end, this.workerCount);
+    const ck = this.ctx.ckpt.writerSql(w, end, this.writerCount);
     let lost = false;
     for (let attempt = 1; ; attempt++) {
       // The previous attempt lost its connection: retry from the writer's checkpoint, which says whether it committed.
@@ -616,7 +616,7 @@ export class SyncUnit implements Unit {
         ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
     }
     if (this.shard) extra = [...this.shard.appliedSqls(ev.end), ...extra];
-    await ctx.ckpt.writeAllWriters(this.down, ev.end, this.workerCount, ev.trackerAfter, extra);
+    await ctx.ckpt.writeAllWriters(this.down, ev.end, this.writerCount, ev.trackerAfter, extra);
     if (held) crashPoint('shard-held');
     if (reach) {
       await this.shard!.reach(reach);

@@ -16,7 +16,7 @@ export const TASK_DEFAULTS = {
   skipTzUtc: true,
   loadPoolSize: 16,
   onDuplicate: 'replace' as const,
-  workerCount: 16,
+  writerCount: 16,
   batch: 100,
   checkpointFlushInterval: 30,
   safeMode: false,
@@ -76,7 +76,7 @@ export function syncConfig(inst: RawInstance, from: UnitSource<RawSyncer>, issue
     });
   }
   return {
-    workerCount: inst['syncer-thread'] || s['worker-count'] || TASK_DEFAULTS.workerCount,
+    writerCount: inst['syncer-thread'] || s['worker-count'] || TASK_DEFAULTS.writerCount,
     batch: s.batch || TASK_DEFAULTS.batch,
     safeMode,
     safeModeDuration: duration,

@@ -132,7 +132,7 @@ export interface LoadConfig {
 
 export interface SyncConfig {
   /** Writer connections (syncers.worker-count, overridden by syncer-thread). */
-  workerCount: number;
+  writerCount: number;
   /** Max row changes per downstream transaction. */
   batch: number;
   safeMode: boolean;

@@ -80,7 +80,7 @@ test('minimal task gets DM defaults', () => {
   assert.deepEqual(s.dump, { threads: 4, rows: 10000, chunkFilesize: 64, skipTzUtc: true, where: '' });
   assert.deepEqual(s.load, { poolSize: 16, onDuplicate: 'replace' });
   assert.deepEqual(s.sync, {
-    workerCount: 16,
+    writerCount: 16,
     batch: 100,
     safeMode: false,
     safeModeDuration: 60,
@@ -224,7 +224,7 @@ test('full task: rule resolution, overrides, inline units, normalised filters', 
   assert.deepEqual(a!.dump, { threads: 8, rows: 10000, chunkFilesize: 32, skipTzUtc: true, where: '' });
   assert.deepEqual(a!.load, { poolSize: 6, onDuplicate: 'ignore' });
   assert.deepEqual(a!.sync, {
-    workerCount: 32,
+    writerCount: 32,
     batch: 100,
     safeMode: false,
     safeModeDuration: 20,
@@ -236,7 +236,7 @@ test('full task: rule resolution, overrides, inline units, normalised filters', 
   assert.deepEqual(b!.dump, { threads: 2, rows: 500, chunkFilesize: 64, skipTzUtc: false, where: 'id > 10' });
   assert.deepEqual(b!.load, { poolSize: 3, onDuplicate: 'error' });
   assert.deepEqual(b!.sync, {
-    workerCount: 16,
+    writerCount: 16,
     batch: 50,
     safeMode: true,
     safeModeDuration: 90,
