@@ -1,14 +1,12 @@
+import { EventSchema } from './event-schema.ts';
 import ZongJi from '@vlasky/zongji';
 import type { DbConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connectionOptions, type Value } from '../db/mysql.ts';
 import type { BinlogEvent, QueryEvent, RowChange, RowImage } from './events.ts';
 import { serverCollationId } from './status-vars.ts';
-import { applyDdl } from '../../src/schema/apply-ddl.ts';
-import { tablesBefore as tablesBefore_ } from '../../src/filter/ddl-events.ts';
-import { toColumnDefs, toTableInfo } from '../../src/schema/from-server.ts';
+import { toColumnDefs } from '../../src/schema/from-server.ts';
 import type { SchemaTracker, TrackedTable } from '../../src/schema/model.ts';
-import type { TableInfo } from '../db/schema.ts';
 import { fixNegativeTime2, time2Columns } from './time-fix.ts';
 import { type BinlogPosition } from '../../src/binlog/position.ts';
 import { MariaGtidState } from './mariadb-gtid.ts';
@@ -138,10 +136,11 @@ export class BinlogReader {
   private pendingGtid: { domain: number; server: number; seq: string } | undefined;
   private readonly highWater: number;
   private readonly lowWater: number;
-  /** Structure per table as decoded now (cleared at each DDL, with zongji's own table-map cache). */
-  private readonly infos = new Map<string, TableInfo>();
+  /** The schema as of the event being read (its table structures are cleared at each DDL, with zongji's cache). */
+  private readonly schemaAt: EventSchema;
 
   constructor(private readonly o: ReaderOptions) {
+    this.schemaAt = new EventSchema(o);
     this.file = o.start.name;
     this.gtid = new MariaGtidState(o.start.gtid ?? '');
     this.highWater = o.highWater ?? 50_000;
@@ -162,49 +161,26 @@ export class BinlogReader {
     // Row events are decoded with the tracked structure, in stream order: zongji asks here at each table map it has
     // not cached, and every DDL clears that cache after updating the tracker (onEvent, 'query').
     zj._fetchTableInfo = (e, next) => {
+      const where = this.file;
       const use = (t: TrackedTable) => {
-        const cols = toColumnDefs(t);
-        if (cols.length !== e.columnCount) {
-          // Belt and braces: the tracker disagrees with the binlog. Decoding would put values in the wrong columns.
-          this.fail(
-            new DmError(
-              'UnsupportedEvent',
-              `${e.schemaName}.${e.tableName} has ${cols.length} columns in the schema tracker but ${e.columnCount} in the binlog event at ${this.file}`,
-              { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } },
-            ),
-          );
+        try {
+          this.schemaAt.checkWidth(t, e.columnCount, 'the binlog event', where);
+        } catch (err) {
+          this.fail(err);
           return;
         }
-        this.infos.set(`${e.schemaName}\0${e.tableName}`, toTableInfo(t));
-        zj.tableMap[e.tableId] = { columnSchemas: cols, parentSchema: e.schemaName, tableName: e.tableName };
+        this.schemaAt.info(t);
+        zj.tableMap[e.tableId] = { columnSchemas: toColumnDefs(t), parentSchema: e.schemaName, tableName: e.tableName };
         next();
       };
-      const tracked = this.o.tracker.get(e.schemaName, e.tableName);
+      const tracked = this.schemaAt.tracked(e.schemaName, e.tableName);
       if (tracked) {
         use(tracked);
         return;
       }
-      this.o.live(e.schemaName, e.tableName).then(
-        (t) => {
-          if (!t) {
-            this.fail(
-              new DmError(
-                'UnsupportedEvent',
-                `no schema known for ${e.schemaName}.${e.tableName} (table map at ${this.file})`,
-                { context: { table: `${e.schemaName}.${e.tableName}`, position: this.file } },
-              ),
-            );
-            return;
-          }
-          this.o.warn('table not in the schema tracker: using its current upstream structure', {
-            table: `${e.schemaName}.${e.tableName}`,
-            position: this.file,
-          });
-          this.o.tracker.set(t);
-          use(t);
-        },
-        (err: unknown) => this.fail(err),
-      );
+      this.schemaAt
+        .table(e.schemaName, e.tableName, `table map at ${where}`)
+        .then(use, (err: unknown) => this.fail(err));
     };
     zj.on('binlog', (e) => {
       try {
@@ -333,22 +309,14 @@ export class BinlogReader {
             { context: { sql, position: `${this.file}:${e.nextPosition}` } },
           );
         }
-        // A DDL: update the tracker now, in stream order, and drop cached table maps, so the next row event of any
-        // table is decoded with the schema as of after this statement. A statement the tracker cannot model drops the
-        // tables it names from the tracker: their structure is then read from the upstream when next needed.
-        const tablesBefore = tablesBefore_(this.o.tracker, sql, e.schema ?? '');
-        const applied = applyDdl(this.o.tracker, sql, e.schema ?? '');
-        if (!applied.ok) {
-          for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
-          if (applied.tables.length)
-            this.o.warn('schema tracker cannot model this statement', {
-              sql: sql.slice(0, 300),
-              reason: applied.reason,
-              position: `${this.file}:${e.nextPosition}`,
-            });
-        }
+        // A DDL: the schema at event time follows it now, in stream order; zongji's cached table maps go with it, so
+        // the next row event of any table is decoded with the schema as of after this statement (event-schema.ts).
+        const { tablesBefore, trackerAfter } = this.schemaAt.applyStatement(
+          sql,
+          e.schema ?? '',
+          `${this.file}:${e.nextPosition}`,
+        );
         for (const k of Object.keys(this.zj?.tableMap ?? {})) delete this.zj!.tableMap[Number(k)];
-        this.infos.clear();
         if (this.pendingGtid) {
           this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq);
           this.pendingGtid = undefined;
@@ -360,7 +328,7 @@ export class BinlogReader {
           sql,
           end: this.pos(e.nextPosition),
           timestamp: e.timestamp / 1000,
-          trackerAfter: this.o.tracker.toJSON(),
+          trackerAfter,
           tablesBefore,
         };
         const collation = serverCollationId(e.statusVars);
@@ -396,7 +364,7 @@ export class BinlogReader {
         }
         const txn = this.inTxn ?? (this.inTxn = []);
         const t2 = time2Columns(tm.columns);
-        const info = this.infos.get(`${tm.parentSchema}\0${tm.tableName}`);
+        const info = this.schemaAt.cachedInfo(tm.parentSchema, tm.tableName);
         if (!info)
           throw new DmError('Internal', `row event for ${tm.parentSchema}.${tm.tableName} without its structure`, {
             context: { position: this.file },
@@ -435,8 +403,7 @@ export class BinlogReader {
   private onTableMap(e: ZEvent): void {
     const schema = e.schemaName ?? '';
     const table = e.tableName ?? '';
-    const key = `${schema}\0${table}`;
-    const t = this.o.tracker.get(schema, table);
+    const t = this.schemaAt.tracked(schema, table);
     if (e.columnNames && t) {
       const tracked = t.columns.map((c) => c.name);
       const same =
@@ -454,12 +421,12 @@ export class BinlogReader {
         );
       }
     }
-    if (!this.infos.has(key)) {
+    if (!this.schemaAt.cachedInfo(schema, table)) {
       if (!t)
         throw new DmError('UnsupportedEvent', `no tracked schema for ${schema}.${table} at ${this.file}`, {
           context: { table: `${schema}.${table}`, position: this.file },
         });
-      this.infos.set(key, toTableInfo(t));
+      this.schemaAt.info(t);
     }
   }
 

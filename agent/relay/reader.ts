@@ -1,7 +1,5 @@
+import { EventSchema } from '../binlog/event-schema.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { applyDdl } from '../../src/schema/apply-ddl.ts';
-import { tablesBefore } from '../../src/filter/ddl-events.ts';
-import { toTableInfo } from '../../src/schema/from-server.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import type { ReaderOptions } from '../binlog/zongji-reader.ts';
 import type { BinlogEvent, RowChange } from '../binlog/events.ts';
@@ -42,13 +40,15 @@ const BATCH_ROWS = 10_000;
 export class RelayReader implements EventSource {
   private nextSeq = 0;
   private buf: { seq: number; rec: RelayRecord }[] = [];
-  private readonly infos = new Map<string, TableInfo>();
+  private readonly schemaAt: EventSchema;
   private stopped = false;
   private untrack: (() => void) | undefined;
   /** Sequence of the first record not yet handed out. */
   private handed = 0;
 
-  constructor(private readonly o: RelayReaderOptions) {}
+  constructor(private readonly o: RelayReaderOptions) {
+    this.schemaAt = new EventSchema(o);
+  }
 
   start(): void {
     if (!this.o.feed.store.state())
@@ -134,63 +134,26 @@ export class RelayReader implements EventSource {
   }
 
   private async infoOf(schema: string, table: string, width: number, at: BinlogPosition): Promise<TableInfo> {
-    const key = `${schema}\0${table}`;
-    const cached = this.infos.get(key);
+    const cached = this.schemaAt.cachedInfo(schema, table);
     if (cached) return cached;
-    let t = this.o.tracker.get(schema, table);
-    if (!t) {
-      t = await this.o.live(schema, table);
-      if (!t)
-        throw new DmError(
-          'UnsupportedEvent',
-          `no schema known for ${schema}.${table} (relay record at ${formatPos(at)})`,
-          { context: { table: `${schema}.${table}`, position: formatPos(at) } },
-        );
-      this.o.warn('table not in the schema tracker: using its current upstream structure', {
-        table: `${schema}.${table}`,
-        position: formatPos(at),
-      });
-      this.o.tracker.set(t);
-    }
-    if (t.columns.length !== width) {
-      throw new DmError(
-        'UnsupportedEvent',
-        `${schema}.${table} has ${t.columns.length} columns in the task's schema tracker but ${width} in the relay at ${formatPos(at)}`,
-        {
-          context: { table: `${schema}.${table}`, position: formatPos(at) },
-          suggestion: 'Restart the task with --remove-meta to rebuild its tracked schema.',
-        },
-      );
-    }
-    const info = toTableInfo(t);
-    this.infos.set(key, info);
-    return info;
+    const t = await this.schemaAt.table(schema, table, `relay record at ${formatPos(at)}`);
+    this.schemaAt.checkWidth(t, width, 'the relay', formatPos(at));
+    return this.schemaAt.info(t);
   }
 
   private async toEvent(rec: RelayRecord): Promise<BinlogEvent> {
     if (rec.k === 'p') return { kind: 'progress', end: rec.end, timestamp: rec.ts };
     if (rec.k === 'q') {
-      // Same as the direct reader: the tracker follows every statement in stream order, whatever the filters.
-      const before = tablesBefore(this.o.tracker, rec.sql, rec.schema);
-      const applied = applyDdl(this.o.tracker, rec.sql, rec.schema);
-      if (!applied.ok) {
-        for (const t of applied.tables) this.o.tracker.drop(t.schema, t.table);
-        if (applied.tables.length)
-          this.o.warn('schema tracker cannot model this statement', {
-            sql: rec.sql.slice(0, 300),
-            reason: applied.reason,
-            position: formatPos(rec.end),
-          });
-      }
-      this.infos.clear();
+      // Same as the direct reader: the schema at event time follows every statement in stream order.
+      const { tablesBefore, trackerAfter } = this.schemaAt.applyStatement(rec.sql, rec.schema, formatPos(rec.end));
       const q: BinlogEvent = {
         kind: 'query',
         schema: rec.schema,
         sql: rec.sql,
         end: rec.end,
         timestamp: rec.ts,
-        trackerAfter: this.o.tracker.toJSON(),
-        tablesBefore: before,
+        trackerAfter,
+        tablesBefore,
       };
       if (rec.sc !== undefined) q.serverCollation = rec.sc;
       return q;
