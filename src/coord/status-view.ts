@@ -2,21 +2,10 @@ import { DmError } from '../errors/index.ts';
 import { Bucket, parseSubtaskStatusKey } from './buckets.ts';
 import type { Coord } from './client.ts';
 import type { MemberRecord, SubtaskStatus, TaskRecord } from './records.ts';
-import { isPendingLock, lockId, waitingShards, type ShardLockRecord } from '../shard/lock.ts';
+import { isPendingLock } from '../shard/lock.ts';
+import { asLockRecord, type LockView, lockView } from '../shard/lock-view.ts';
 import type { RelayStatus } from './relay-records.ts';
 import { deriveSync, type SyncView } from './status-derive.ts';
-
-/** A shard-DDL lock as query-status shows it. */
-export interface LockView {
-  id: string;
-  target: string;
-  stage: string;
-  owner: string;
-  ddls: string[];
-  reached: string[];
-  waiting: string[];
-  createdAt: string;
-}
 
 /**
  * A subtask as query-status shows it: its status record with `sync` replaced by the derived view (status-derive.ts:
@@ -40,9 +29,9 @@ export async function readStatus(coord: Coord, only?: string): Promise<TaskView[
   if (only && tasks.length === 0) throw new DmError('TaskNotFound', `task ${only} does not exist`);
   const members = new Set((await coord.list<MemberRecord>(Bucket.members)).map((e) => e.value.name));
   const statuses = await coord.list<SubtaskStatus>(Bucket.status, 'task.>');
-  const locks = (await coord.list<ShardLockRecord>(Bucket.locks))
-    .map((e) => e.value)
-    .filter((l) => l && typeof l === 'object' && typeof l.task === 'string');
+  const locks = (await coord.list<unknown>(Bucket.locks))
+    .map((e) => asLockRecord(e.value))
+    .filter((l) => l !== undefined);
   return tasks.map((t) => {
     const mine = statuses
       .filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name)
@@ -65,22 +54,7 @@ export async function readStatus(coord: Coord, only?: string): Promise<TaskView[
           agentAlive: false,
         });
     }
-    const lockViews = locks
-      .filter((l) => l.task === t.name && isPendingLock(l))
-      .map(
-        (l): LockView => ({
-          id: lockId(l),
-          target: `${l.targetSchema}.${l.targetTable}`,
-          stage: l.stage,
-          owner: l.owner,
-          ddls: l.ddls,
-          reached: Object.values(l.shards)
-            .filter((s) => s.reached)
-            .map((s) => `${s.source}/${s.table}`),
-          waiting: waitingShards(l),
-          createdAt: l.createdAt,
-        }),
-      );
+    const lockViews = locks.filter((l) => l.task === t.name && isPendingLock(l)).map(lockView);
     return {
       name: t.name,
       desiredStage: t.stage,

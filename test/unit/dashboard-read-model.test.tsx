@@ -17,7 +17,7 @@ import {
   counts,
   errorRows,
   lockRows,
-  lockView,
+  lockRow,
   taskRows,
   unboundSources,
 } from '../../tui/dashboard/selectors.ts';
@@ -185,7 +185,7 @@ test('agents: bound sources, leader, agents known only from a binding show as go
 });
 
 test('locks: read from the key and whatever fields the record has', () => {
-  const l = lockView(Keys.lock('my task', 'db', 'tbl'), {
+  const l = lockRow(Keys.lock('my task', 'db', 'tbl'), {
     owner: 'src-1',
     ddls: ['ALTER TABLE x ADD c INT'],
     shards: { a: true, b: { reached: false }, c: { synced: true } },
@@ -195,7 +195,7 @@ test('locks: read from the key and whatever fields the record has', () => {
   assert.equal(l.target, 'db.tbl');
   assert.deepEqual([l.reached, l.waiting], [['a', 'c'], ['b']]);
   assert.equal(l.createdAt, NOW);
-  const bare = lockView('t.s.x', null);
+  const bare = lockRow('t.s.x', null);
   assert.deepEqual([bare.task, bare.target, bare.ddls, bare.owner], ['t', 's.x', [], '']);
   const s = reduce(initialState('dm'), {
     type: 'entry',

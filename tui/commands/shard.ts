@@ -1,7 +1,7 @@
 import { Bucket, type Coord, type Entry } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { lockId, unlockLock, waitingShards, type ShardLockRecord } from '../../src/shard/lock.ts';
-import type { OptimisticLockRecord } from '../../src/shard/optimistic.ts';
+import { lockId, unlockLock, waitingShards } from '../../src/shard/lock.ts';
+import { asLockRecord, type DmLockRecord, lockLines, lockView } from '../../src/shard/lock-view.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 
 /**
@@ -52,7 +52,7 @@ export const shardDdlLock: Command = {
         flags.forceRemove ? sources : undefined,
       );
       if (ctx.flags.json) ctx.json({ result: true, lock: lockId(rec), action, owner: rec.owner, stage: rec.stage });
-      else if ((rec.mode as string) === 'optimistic')
+      else if (rec.mode === 'optimistic')
         ctx.print(
           `lock ${lockId(rec)}: conflict resolved with ${action}; run \`dmctl resume-task ${rec.task}\` to go on`,
         );
@@ -67,9 +67,13 @@ export const shardDdlLock: Command = {
   },
 };
 
-async function locksOf(coord: Coord, task?: string): Promise<Entry<ShardLockRecord>[]> {
-  const all = await coord.list<ShardLockRecord>(Bucket.locks);
-  return all.filter((e) => e.value && typeof e.value === 'object' && (!task || e.value.task === task));
+async function locksOf(coord: Coord, task?: string): Promise<Entry<DmLockRecord>[]> {
+  const out: Entry<DmLockRecord>[] = [];
+  for (const e of await coord.list<unknown>(Bucket.locks)) {
+    const value = asLockRecord(e.value);
+    if (value && (!task || value.task === task)) out.push({ ...e, value });
+  }
+  return out;
 }
 
 async function show(ctx: CommandContext, coord: Coord, task?: string): Promise<number> {
@@ -77,7 +81,11 @@ async function show(ctx: CommandContext, coord: Coord, task?: string): Promise<n
   if (ctx.flags.json) {
     ctx.json({
       result: true,
-      locks: locks.map((e) => ({ id: lockId(e.value), ...e.value, waiting: waitingShards(e.value) })),
+      locks: locks.map((e) => ({
+        id: lockId(e.value),
+        ...e.value,
+        waiting: e.value.mode === 'pessimistic' ? waitingShards(e.value) : [],
+      })),
     });
     return Exit.ok;
   }
@@ -85,29 +93,8 @@ async function show(ctx: CommandContext, coord: Coord, task?: string): Promise<n
     ctx.print(task ? `no shard-DDL lock for task ${task}` : 'no shard-DDL lock');
     return Exit.ok;
   }
-  for (const { value: l } of locks) {
-    if ((l.mode as string) === 'optimistic') {
-      const o = l as unknown as OptimisticLockRecord;
-      ctx.print(
-        `${lockId(o)}  optimistic  shards ${Object.keys(o.shards).length}${o.conflict ? '  CONFLICT' : ''}${o.resolution ? ` (unlock ${o.resolution})` : ''}`,
-      );
-      if (o.conflict)
-        ctx.print(
-          `  conflict ${o.conflict.reason}\n  ${o.conflict.shard}: ${o.conflict.ddls.join('; ')}\n  ${o.conflict.withShard}: ${o.conflict.withDdls.join('; ')}`,
-        );
-      continue;
-    }
-    const age = Math.round((Date.now() - Date.parse(l.createdAt)) / 1000);
-    const reached = Object.values(l.shards)
-      .filter((s) => s.reached)
-      .map((s) => `${s.source}/${s.table}`);
-    ctx.print(
-      `${lockId(l)}  ${l.mode}  stage ${l.stage}${l.resolution ? ` (unlock ${l.resolution})` : ''}  owner ${l.owner || '-'}  age ${age}s`,
-    );
-    ctx.print(`  DDL      ${l.ddls.join('; ') || '-'}`);
-    ctx.print(`  reached  ${reached.join(', ') || '-'}`);
-    ctx.print(`  waiting  ${waitingShards(l).join(', ') || '-'}`);
-  }
+  const now = Date.now();
+  for (const { value: l } of locks) for (const line of lockLines(lockView(l), now)) ctx.print(line);
   return Exit.ok;
 }
 
@@ -117,22 +104,22 @@ async function unlock(
   action: 'exec' | 'skip',
   owner: string | undefined,
   forceRemove: string[] | undefined,
-): Promise<ShardLockRecord> {
+): Promise<DmLockRecord> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const e = (await locksOf(coord)).find((x) => lockId(x.value) === id || x.key === id);
     if (!e) throw new DmError('ShardLockNotFound', `no shard-DDL lock ${id}`);
     if (owner && !Object.values(e.value.shards).some((s) => s.source === owner && s.reached)) {
       throw usageError(`--owner ${owner}: no shard of that source reached the lock's DDL`);
     }
-    if ((e.value.mode as string) === 'optimistic') {
-      const o = e.value as unknown as OptimisticLockRecord;
+    if (e.value.mode === 'optimistic') {
+      const o = e.value;
       if (!o.conflict)
         throw new DmError('ShardLockNotFound', `optimistic lock ${id} has no conflict to resolve`, {
           suggestion: 'Optimistic locks need an unlock only when `dmctl shard-ddl-lock` shows CONFLICT.',
         });
       const next = { ...o, resolution: action, updatedAt: new Date().toISOString() };
       const rev = await coord.update(Bucket.locks, e.key, next, e.revision);
-      if (rev !== undefined) return next as unknown as ShardLockRecord;
+      if (rev !== undefined) return next;
       continue;
     }
     const remove =

@@ -11,6 +11,7 @@ import {
 import { DmError, formatRecord, type ErrorRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command } from '../context.ts';
 import { showPos as pos } from '../../src/binlog/position.ts';
+import { lockLines } from '../../src/shard/lock-view.ts';
 
 /** The sync line: live figures only while the sync unit runs; otherwise its last positions, marked as such. */
 function syncLine(y: SyncView): string {
@@ -48,8 +49,8 @@ export function renderStatus(views: TaskView[], more = false, bounds: Map<string
         lines.push((e.warning ? '    warning: ' : '    recent: ') + formatRecord(e).split('\n')[0]);
     }
     for (const l of v.locks ?? []) {
-      lines.push(`  shard-DDL lock ${l.id}  stage ${l.stage}  owner ${l.owner || '-'}  DDL ${l.ddls.join('; ')}`);
-      lines.push(`    reached ${l.reached.join(', ') || '-'}  waiting ${l.waiting.join(', ') || '-'}`);
+      const [head = '', ...rest] = lockLines(l, Date.now());
+      lines.push(`  shard-DDL lock ${head}`, ...rest.map((x) => `  ${x}`));
     }
   }
   return lines.join('\n');

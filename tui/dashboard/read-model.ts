@@ -72,7 +72,7 @@ export interface DashboardState {
   statuses: Record<string, StatusEntry>;
   loadRates: Record<string, LoadRate>;
   errors: Record<string, ErrorEntry>;
-  /** dm_locks values as stored (their shape is read by selectors.lockView). */
+  /** dm_locks values as stored (their shape is read by selectors.lockRow). */
   locks: Record<string, unknown>;
   now: number;
 }

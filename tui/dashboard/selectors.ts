@@ -8,6 +8,7 @@ import {
 } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { isPendingLock } from '../../src/shard/lock.ts';
+import { asLockRecord, type LockView, lockView } from '../../src/shard/lock-view.ts';
 import { parseTime } from './format.ts';
 import { liveness, type DashboardState, type ErrorEntry, type Liveness } from './read-model.ts';
 
@@ -146,26 +147,38 @@ export function errorRows(s: DashboardState, filter = ''): ErrorEntry[] {
 
 // --- Shard locks --------------------------------------------------------------------------------------------------
 
-export interface LockRow {
+/** A lock row: src/shard/lock-view.ts's view of the record, keyed by its dm_locks key, with a parsed age. */
+export interface LockRow extends Pick<LockView, 'task' | 'target' | 'ddls' | 'owner' | 'reached' | 'waiting'> {
   key: string;
-  task: string;
-  /** `schema`.`table` downstream. */
-  target: string;
   mode: string;
-  ddls: string[];
-  owner: string;
-  reached: string[];
-  waiting: string[];
   createdAt?: number;
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /**
- * Reads a dm_locks entry (`<task>.<schema>.<table>`): src/shard/lock.ts (pessimistic) or src/shard/optimistic.ts
- * records; it tolerates any field missing. This is the one place to adapt.
+ * Reads a dm_locks entry (`<task>.<schema>.<table>`). A lock record (src/shard/lock-view.ts asLockRecord) is shown
+ * through the same view as `query-status` and `shard-ddl-lock`; anything else in the bucket is still shown, read
+ * field by field from whatever it has, so that nothing there is hidden from the operator.
  */
-export function lockView(key: string, value: unknown): LockRow {
+export function lockRow(key: string, value: unknown): LockRow {
+  const rec = asLockRecord(value);
+  if (rec) {
+    const v = lockView(rec);
+    const row: LockRow = {
+      key,
+      task: v.task,
+      target: v.target,
+      mode: v.mode,
+      ddls: v.ddls,
+      owner: v.owner,
+      reached: v.reached,
+      waiting: v.waiting,
+    };
+    const created = parseTime(v.createdAt);
+    if (created !== undefined) row.createdAt = created;
+    return row;
+  }
   const v = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
   const [task = '', schema = '', table = ''] = key.split('.').map(decodeToken);
   const reached: string[] = [];
@@ -206,7 +219,7 @@ export function lockView(key: string, value: unknown): LockRow {
 export function lockRows(s: DashboardState, filter = ''): LockRow[] {
   return Object.entries(s.locks)
     .filter(([, v]) => isPendingLock(v))
-    .map(([k, v]) => lockView(k, v))
+    .map(([k, v]) => lockRow(k, v))
     .filter((l) => matches(filter, l.task, l.target, l.owner))
     .sort((a, b) => byName(a.key, b.key));
 }
