@@ -34,40 +34,62 @@ export const binlog: Command = {
     if (!task) throw usageError(`binlog ${op} needs a task name`);
     const coord = await ctx.coord();
     if (op === 'list') return list(ctx, coord, task);
-    const targets = await resolveTargets(
-      coord,
-      task,
-      flags.source as string | undefined,
-      flags.binlogPos as string | undefined,
-    );
     let sqls: string[] | undefined;
     if (op === 'replace') {
       sqls = splitStatements(rest.join(' '));
       if (sqls.length === 0)
         throw usageError('binlog replace needs the SQL to run instead, e.g. "ALTER TABLE t ADD COLUMN c INT;"');
     }
-    await updateOps(coord, task, (ops) => {
-      const keep = ops.filter((o) => !targets.some((t) => t.source === o.source && t.position === o.position));
-      if (op === 'revert') return keep;
-      return [
-        ...keep,
-        ...targets.map((t) => ({
-          ...t,
-          op: op as 'skip' | 'replace',
-          ...(sqls ? { sqls } : {}),
-          createdAt: new Date().toISOString(),
-        })),
-      ];
+    const targets = await recordBinlogOp(coord, {
+      task,
+      op: op as BinlogOpVerb,
+      ...(flags.source ? { source: flags.source as string } : {}),
+      ...(flags.binlogPos ? { position: flags.binlogPos as string } : {}),
+      ...(sqls ? { sqls } : {}),
     });
     if (ctx.flags.json) ctx.json({ result: true, task, op, targets });
-    else
-      for (const t of targets)
-        ctx.print(
-          `${op} recorded for ${task} source ${t.source} at ${t.position}${op === 'revert' ? '' : '; the subtask retries now'}`,
-        );
+    else for (const line of describeBinlogOp(task, op as BinlogOpVerb, targets)) ctx.print(line);
     return Exit.ok;
   },
 };
+
+export type BinlogOpVerb = 'skip' | 'replace' | 'revert';
+
+/**
+ * `dmctl binlog skip|replace|revert`, as a function (the dashboard's k calls it too): records the decision for the
+ * event each named source is paused on (or at `position`) in the task record; the subtask acts on it.
+ */
+export async function recordBinlogOp(
+  coord: Coord,
+  req: { task: string; op: BinlogOpVerb; source?: string; position?: string; sqls?: string[] },
+): Promise<{ source: string; position: string }[]> {
+  const targets = await resolveTargets(coord, req.task, req.source, req.position);
+  await updateOps(coord, req.task, (ops) => {
+    const keep = ops.filter((o) => !targets.some((t) => t.source === o.source && t.position === o.position));
+    if (req.op === 'revert') return keep;
+    return [
+      ...keep,
+      ...targets.map((t) => ({
+        ...t,
+        op: req.op as 'skip' | 'replace',
+        ...(req.sqls ? { sqls: req.sqls } : {}),
+        createdAt: new Date().toISOString(),
+      })),
+    ];
+  });
+  return targets;
+}
+
+export function describeBinlogOp(
+  task: string,
+  op: BinlogOpVerb,
+  targets: { source: string; position: string }[],
+): string[] {
+  return targets.map(
+    (t) =>
+      `${op} recorded for ${task} source ${t.source} at ${t.position}${op === 'revert' ? '' : '; the subtask retries now'}`,
+  );
+}
 
 async function list(ctx: CommandContext, coord: Coord, task: string): Promise<number> {
   const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task));

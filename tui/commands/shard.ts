@@ -44,22 +44,14 @@ export const shardDdlLock: Command = {
       if (action !== 'exec' && action !== 'skip') throw usageError(`--action must be exec or skip (got ${action})`);
       const sources = (flags.source as string[] | undefined) ?? [];
       if (sources.length && !flags.forceRemove) throw usageError('-s is used with --force-remove');
-      const rec = await unlock(
-        coord,
+      const rec = await unlockShardLock(coord, {
         id,
         action,
-        flags.owner as string | undefined,
-        flags.forceRemove ? sources : undefined,
-      );
+        ...(flags.owner ? { owner: flags.owner as string } : {}),
+        ...(flags.forceRemove ? { forceRemove: sources } : {}),
+      });
       if (ctx.flags.json) ctx.json({ result: true, lock: lockId(rec), action, owner: rec.owner, stage: rec.stage });
-      else if (rec.mode === 'optimistic')
-        ctx.print(
-          `lock ${lockId(rec)}: conflict resolved with ${action}; run \`dmctl resume-task ${rec.task}\` to go on`,
-        );
-      else
-        ctx.print(
-          `lock ${lockId(rec)}: ${action === 'skip' ? 'released without running the DDL' : `owner ${rec.owner} runs the DDL now`}`,
-        );
+      else ctx.print(describeUnlock(rec, action));
       return Exit.ok;
     }
     if (args.length > 1) throw usageError(`unexpected arguments: ${args.slice(1).join(' ')}`);
@@ -98,13 +90,21 @@ async function show(ctx: CommandContext, coord: Coord, task?: string): Promise<n
   return Exit.ok;
 }
 
-async function unlock(
+export function describeUnlock(rec: DmLockRecord, action: 'exec' | 'skip'): string {
+  if (rec.mode === 'optimistic')
+    return `lock ${lockId(rec)}: conflict resolved with ${action}; run \`dmctl resume-task ${rec.task}\` to go on`;
+  return `lock ${lockId(rec)}: ${action === 'skip' ? 'released without running the DDL' : `owner ${rec.owner} runs the DDL now`}`;
+}
+
+/**
+ * `dmctl shard-ddl-lock unlock`, as a function (the dashboard's u calls it too). `forceRemove` present (even empty:
+ * every waiting shard) drops shards that will never reach the DDL.
+ */
+export async function unlockShardLock(
   coord: Coord,
-  id: string,
-  action: 'exec' | 'skip',
-  owner: string | undefined,
-  forceRemove: string[] | undefined,
+  req: { id: string; action: 'exec' | 'skip'; owner?: string; forceRemove?: string[] },
 ): Promise<DmLockRecord> {
+  const { id, action, owner, forceRemove } = req;
   for (let attempt = 0; attempt < 10; attempt++) {
     const e = (await locksOf(coord)).find((x) => lockId(x.value) === id || x.key === id);
     if (!e) throw new DmError('ShardLockNotFound', `no shard-DDL lock ${id}`);

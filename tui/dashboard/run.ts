@@ -44,7 +44,7 @@ export async function runDashboard(
   const store = new ReadModelStore(ctx.flags.cluster, {}, source.server ?? '');
   const stop = store.connect(source);
   io.stdout.write(ALT_SCREEN_ON);
-  const app = render(createElement(App, { source: store, actions: coordActions(coord, ctx.flags) }), {
+  const app = render(createElement(App, { source: store, actions: coordActions(coord) }), {
     stdin: io.stdin,
     stdout: io.stdout,
     exitOnCtrlC: true,
