@@ -6,7 +6,6 @@ import {
   Keys,
   LEASE_TTL_MS,
   Op,
-  Subjects,
   type BoundRecord,
   type CheckSourceRequest,
   type CheckTaskRequest,
@@ -17,7 +16,8 @@ import {
 } from '../src/coord/index.ts';
 import { Election } from './cluster/election.ts';
 import { Membership } from './cluster/membership.ts';
-import { serveClusterOps } from './cluster/ops.ts';
+import { clusterOps } from './cluster/ops.ts';
+import { type OpHandler, serveOps } from './op-registry.ts';
 import { schedule } from './cluster/scheduler.ts';
 import type { Logger } from './log.ts';
 import { checkSource, checkTask } from './ops.ts';
@@ -120,7 +120,6 @@ export class Agent {
         if (e.deleted && this.election.isLeader) void this.schedule();
       }),
     );
-    this.unwatch.push(...serveClusterOps(this.coord, this.cfg.name, this.election, this.log, () => this.schedule()));
     if (!ZOMBIE)
       this.watchdog = setInterval(() => {
         void this.checkLease();
@@ -146,25 +145,14 @@ export class Agent {
         this.kick();
       }),
     );
-    this.unwatch.push(
-      this.coord.subscribe(
-        Subjects.anyOp(this.cfg.cluster, Op.checkSource),
-        (p) => checkSource(p as CheckSourceRequest),
-        'agents',
-      ),
-    );
-    this.unwatch.push(
-      this.coord.subscribe(
-        Subjects.anyOp(this.cfg.cluster, Op.checkTask),
-        (p) => checkTask(p as CheckTaskRequest),
-        'agents',
-      ),
-    );
-    this.unwatch.push(
-      this.coord.subscribe(Subjects.agentOp(this.cfg.cluster, this.cfg.name, Op.purgeRelay), (p) =>
-        this.purgeRelayOp(p as PurgeRelayRequest),
-      ),
-    );
+    // Every operation dmctl can ask of an agent, in one list (op-registry.ts).
+    const ops: OpHandler[] = [
+      ...clusterOps(this.coord, this.cfg.name, this.election, this.log, () => this.schedule()),
+      { op: Op.checkSource, to: 'any', handle: (p) => checkSource(p as CheckSourceRequest) },
+      { op: Op.checkTask, to: 'any', handle: (p) => checkTask(p as CheckTaskRequest) },
+      { op: Op.purgeRelay, to: 'agent', handle: (p) => this.purgeRelayOp(p as PurgeRelayRequest) },
+    ];
+    this.unwatch.push(serveOps(this.coord, this.cfg.name, ops));
     this.log.info(
       { name: this.cfg.name, cluster: this.cfg.cluster, nats: servers.map((s) => s.replace(/\/\/[^@/]*@/, '//')) },
       'agent started',
