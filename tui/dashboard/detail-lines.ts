@@ -1,7 +1,8 @@
 import { Keys, LEASE_TTL_MS } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { showPos as position } from '../../src/binlog/position.ts';
-import { ago, count, duration, exact, oneLine, percent, truncate, wrap } from './format.ts';
+import { percentText as percent } from '../../src/coord/status-derive.ts';
+import { ago, count, duration, exact, oneLine, truncate, wrap } from './format.ts';
 import { liveness, type DashboardState } from './read-model.ts';
 import { agentRows, errorRows, lockRows, taskRows } from './selectors.ts';
 import type { ViewName } from './ui-state.ts';

@@ -80,7 +80,6 @@ export function exact(n: number | undefined): string {
 }
 
 /** The one percentage helper (src/coord/status-derive.ts), so the dashboard and query-status show the same figure. */
-export { percentText as percent } from '../../src/coord/status-derive.ts';
 
 /** Seconds as "45s", "12m03s", "5h02m", "3d04h". */
 export function duration(sec: number | undefined): string {
