@@ -14,7 +14,7 @@ import { deleteRows, ensureMetaTables, META_TABLES, metaTable, metaTableName } f
  *                                                ShardHold; agent/shard/pessimist.ts)
  *   <task>_table_reload      (source, table)  -> tables a resumed load reloaded whole from a later snapshot, and the
  *                                                position of that snapshot: sync skips their events up to it
- *                                                (agent/units/load-reconcile.ts); table '' = a schema's own DDL
+ *                                                (agent/load/load-reconcile.ts); table '' = a schema's own DDL
  *
  * The tables are created, and their statements written, as checkpoint-tables.ts says: rows named by full primary key,
  * upserts, no range deletes, so that the checkpoint writes of a task's sources never deadlock with each other.
@@ -486,7 +486,7 @@ export class CheckpointStore {
   }
 
   /**
-   * A resumed load's reconciliation (agent/units/load-reconcile.ts), in one transaction: the chunks of `tables` are
+   * A resumed load's reconciliation (agent/load/load-reconcile.ts), in one transaction: the chunks of `tables` are
    * replaced by `chunks` (their new plan at the snapshot), and each of `reloads` records the snapshot position.
    * The caller has already dropped and re-created the downstream tables: a crash before this commit finds the old
    * plan, and the same tables are chosen again.

@@ -16,11 +16,11 @@ import { connect } from './db/mysql.ts';
 import type { Logger } from './log.ts';
 import type { RelayFeed } from './relay/reader.ts';
 import { buildRules } from './rules.ts';
-import { CheckUnit } from './units/check.ts';
+import { CheckUnit } from './check/check.ts';
 import { Aborted, type SubtaskContext, type UnitReport } from './unit.ts';
-import { DumpUnit } from './units/dump.ts';
-import { LoadUnit } from './units/load.ts';
-import { SyncUnit } from './units/sync.ts';
+import { DumpUnit } from './load/dump.ts';
+import { LoadUnit } from './load/load.ts';
+import { SyncUnit } from './sync/unit.ts';
 
 export interface SubtaskInit {
   agent: string;

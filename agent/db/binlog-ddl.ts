@@ -15,7 +15,7 @@ const PAGE = 5000;
 /**
  * The statements (Query events other than transaction boundaries) of the upstream binlog in (from, to], read with
  * SHOW BINLOG EVENTS (needs REPLICATION SLAVE, which a source needs anyway). A resumed load uses it to learn which
- * tables DDL touched since the first snapshot (agent/units/load-reconcile.ts). Returns undefined when the range
+ * tables DDL touched since the first snapshot (agent/load/load-reconcile.ts). Returns undefined when the range
  * cannot be read (a file purged, a GTID-only position): the caller then assumes every table may have changed.
  *
  * `Info` of a Query event is `use \`db\`; <statement>` when the session had a default schema, else the statement.

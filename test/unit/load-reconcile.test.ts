@@ -6,7 +6,7 @@ import {
   type PlanTable,
   type ReconcileInput,
   type TouchingStatement,
-} from '../../agent/units/load-reconcile.ts';
+} from '../../agent/load/load-reconcile.ts';
 import { parseInfo } from '../../agent/db/binlog-ddl.ts';
 
 const P = (pos: number) => ({ name: 'binlog.000001', pos });

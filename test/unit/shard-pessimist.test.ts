@@ -9,7 +9,7 @@
  * change was needed: an in-memory ShardLocks below stands for the NATS KV one (agent/shard/locks.ts), shared by the
  * Pessimist of every source, and a Map stands for the downstream `<task>_shard_hold` rows.
  *
- * Not here: who acts on these decisions is SyncUnit.shardTick / shardQuery in agent/units/sync.ts (private methods of
+ * Not here: who acts on these decisions is SyncUnit.shardTick / shardQuery in agent/sync/unit.ts (private methods of
  * the sync unit, with the downstream DDL, the barrier flush and the stream rewind inline). "The owner executes, the
  * others only release" is asserted below as the predicate shardTick acts on (isOwnerReady) plus the lock's stages.
  */

@@ -14,7 +14,7 @@ import { Snapshot } from './snapshot.ts';
 
 /**
  * A load restarting after a crash, a failover or an error: its first snapshot is gone, so it takes a new one and
- * reconciles the plan with it before loading what is left (agent/units/load-reconcile.ts says which tables are
+ * reconciles the plan with it before loading what is left (agent/load/load-reconcile.ts says which tables are
  * reloaded whole and why). Order, and what a crash leaves:
  *  1. new snapshot at P (tables, CREATE TABLE and structure read under its lock);
  *  2. the statements of the binlog in (first snapshot, P] name the tables DDL touched;

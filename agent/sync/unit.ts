@@ -14,20 +14,20 @@ import { rowKey } from '../db/schema.ts';
 import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
 import { shiftTimestamp, taskZone, type Zone } from '../db/timezone.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
-import { Dispatcher, type RoutedChange, type Txn } from '../sync/dispatcher.ts';
+import { Dispatcher, type RoutedChange, type Txn } from './dispatcher.ts';
 import { Pessimist } from '../shard/pessimist.ts';
 import type { ShardHold } from '../checkpoint.ts';
 import { Optimist } from '../shard/optimist.ts';
 import { crashPoint } from '../fault.ts';
-import { writerStatements } from '../sync/writer-sql.ts';
+import { writerStatements } from './writer-sql.ts';
 import { openDataConnection } from '../db/downstream.ts';
 import { masterStatus } from '../db/binlog-status.ts';
 import { Aborted, type SubtaskContext, type Unit } from '../unit.ts';
-import { extendRouted } from '../sync/extend-columns.ts';
-import { OnlineDdl } from '../sync/online-ddl.ts';
-import { filterDdl } from '../sync/ddl-filter.ts';
-import { CascadeRules, orderedStatements } from '../sync/foreign-keys.ts';
-import { loadDownstreamTable, RowIdentities } from '../sync/row-identity.ts';
+import { extendRouted } from './extend-columns.ts';
+import { OnlineDdl } from './online-ddl.ts';
+import { filterDdl } from './ddl-filter.ts';
+import { CascadeRules, orderedStatements } from './foreign-keys.ts';
+import { loadDownstreamTable, RowIdentities } from './row-identity.ts';
 import { forStatement, readUpstreamCollations, type UpstreamCollationInfo } from '../db/collations.ts';
 import { strictCollations } from '../../src/sql/strict-collation.ts';
 
@@ -61,7 +61,7 @@ export class SyncUnit implements Unit {
   private safeUntil: BinlogPosition | undefined;
   /**
    * Tables whose loaded rows already hold their events up to a position, so sync skips those events: keyless tables
-   * (one chunk, loaded from one snapshot) and tables a resumed load reloaded whole (agent/units/load-reconcile.ts).
+   * (one chunk, loaded from one snapshot) and tables a resumed load reloaded whole (agent/load/load-reconcile.ts).
    */
   private readonly loadedAt = new Map<string, BinlogPosition>();
   /** Schemas whose own DDL (CREATE/DROP DATABASE) up to a position belongs to a reloaded table's history. */

@@ -2,7 +2,7 @@ import type { TableName } from '../../src/sql/table-name.ts';
 import { comparePos, type BinlogPosition } from '../../src/binlog/position.ts';
 
 /**
- * Which tables a resumed load must reload whole (pure logic; agent/units/load.ts applies it).
+ * Which tables a resumed load must reload whole (pure logic; agent/load/load.ts applies it).
  *
  * A load that restarts cannot reopen its first snapshot: it takes a new one at position `at` for the chunks that
  * are left, and sync later replays the binlog from the first snapshot (`base`) in safe mode. That converges for a
