@@ -17,7 +17,7 @@ import { whereColumns } from './row-identity.ts';
  *  - a DELETE of a row of a table that a CASCADE/SET NULL/SET DEFAULT delete rule refers to;
  *  - an UPDATE that changes the referenced columns of a table that such an update rule refers to;
  * unless the upstream session ran with foreign_key_checks=0 (the rows event says so): then nothing cascaded there.
- * A transaction holding one of them is a barrier (agent/sync/unit.ts): everything before it is flushed, then the
+ * A transaction holding one of them is a barrier (agent/sync/apply.ts): everything before it is flushed, then the
  * whole transaction is applied on one connection in binlog order, the cascading statements with
  * foreign_key_checks=1 (so the downstream cascades exactly as the upstream did) and the others with checks off,
  * and every writer's checkpoint moves past it in the same transaction.

@@ -13,7 +13,7 @@ import type { DmEventType } from './event-filter.ts';
  * DM splits an ALTER TABLE into one statement per clause (`SplitDDL`) and filters each with its own event, all
  * against the table as it was before the statement (the schema tracker sees the statement after the filter).
  * tsdm runs a multi-clause ALTER as one statement (MySQL/MariaDB apply it atomically), so it classifies each clause
- * the same way and the sync unit filters clause by clause (agent/sync/unit.ts). Clause → event, as DM:
+ * the same way and the sync unit filters clause by clause (agent/sync/ddl.ts). Clause → event, as DM:
  *   ADD [COLUMN] ..., ADD PARTITION, PARTITION BY, REMOVE PARTITIONING, DROP FOREIGN KEY / CONSTRAINT / CHECK,
  *     ALTER INDEX, COMMENT=, AUTO_INCREMENT=, ROW_FORMAT=, FORCE, ORDER BY, ...     → alter table (compatible)
  *   ADD INDEX|KEY|UNIQUE|PRIMARY KEY|FULLTEXT|SPATIAL|FOREIGN KEY|CHECK|CONSTRAINT   → modify constraint

@@ -9,9 +9,10 @@
  * change was needed: an in-memory ShardLocks below stands for the NATS KV one (agent/shard/locks.ts), shared by the
  * Pessimist of every source, and a Map stands for the downstream `<task>_shard_hold` rows.
  *
- * Not here: who acts on these decisions is SyncUnit.shardTick / shardQuery in agent/sync/unit.ts (private methods of
- * the sync unit, with the downstream DDL, the barrier flush and the stream rewind inline). "The owner executes, the
- * others only release" is asserted below as the predicate shardTick acts on (isOwnerReady) plus the lock's stages.
+ * Not here: who acts on these decisions is ShardCoordinator.onDdl / tick in agent/shard/coordinator.ts (the seam
+ * the sync unit calls; the downstream DDL, the barrier flush and the stream rewind are the sync unit's, behind it).
+ * "The owner executes, the others only release" is asserted below as the predicate tick acts on (isOwnerReady) plus
+ * the lock's stages.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,7 +131,7 @@ function source(id: string, locks: MemoryShardLocks, abort = new AbortController
   return { p: new Pessimist(ctx as unknown as SubtaskContext, locks), holdRows, released };
 }
 
-/** Steps 0–2 for shard `table` of source `s` reaching `ddls` at `at`, as SyncUnit.shardQuery/applyQuery run them. */
+/** Steps 0–2 for shard `table` of source `s` reaching `ddls` at `at`, as ShardCoordinator.onDdl and the barrier run them. */
 async function reachDdl(s: Source, id: string, table: string, ddls: string[], at: number): Promise<ShardHold> {
   const [schema, name] = table.split('.') as [string, string];
   await s.p.check(DOWN, schema, name, TARGET, ddls, pos(at));
@@ -181,7 +182,7 @@ test('all shards of all sources arrive: only the owner is ready to execute; all 
   assert.equal(s1.p.isOwnerReady(locks.get(TARGET)!), false, 's2/d.t3 has not reached it');
   await reachDdl(s2, 's2', 'd.t3', DDL, 300);
   const ready = locks.get(TARGET)!;
-  assert.equal(s1.p.isOwnerReady(ready), true, 'owner: runs the DDL (SyncUnit.shardTick)');
+  assert.equal(s1.p.isOwnerReady(ready), true, 'owner: runs the DDL (ShardCoordinator.tick)');
   assert.equal(s2.p.isOwnerReady(ready), false, 'not the owner: never runs it');
   // Step 4 by the owner; a crash while executing leaves it ready to run again (accepting "already done").
   await s1.p.setStage(TARGET, 'executing');

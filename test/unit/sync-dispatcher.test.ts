@@ -5,7 +5,7 @@
  * collide on a downstream unique index, whatever order the writers commit in. A transaction whose keys are owned by
  * two writers is refused (the sync loop flushes and adds it to a fresh batch) and a refused tryAdd changes nothing.
  *
- * The flush itself (on conflict, at a DDL, at the batch size) is SyncUnit.loop in agent/sync/unit.ts; here the
+ * The flush itself (on conflict, at a DDL, at the batch size) is SyncUnit.loop in agent/sync/unit.ts (writers: agent/sync/apply.ts); here the
  * simulation at the end drives the dispatcher the way that loop does and checks the result against a serial apply.
  */
 import { test } from 'node:test';

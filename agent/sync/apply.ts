@@ -1,0 +1,205 @@
+import type { Connection } from 'mysql2/promise';
+import { type BinlogPosition, comparePos, maxPos, minPos, posKey } from '../../src/binlog/position.ts';
+import { openDataConnection } from '../db/downstream.ts';
+import { classifyMysqlError, connect, isClosed, isConnectionLost, isTransient } from '../db/mysql.ts';
+import { crashPoint } from '../fault.ts';
+import type { Dispatcher, RoutedChange, Txn } from './dispatcher.ts';
+import { CascadeRules, orderedStatements } from './foreign-keys.ts';
+import type { SyncState } from './state.ts';
+import { writerStatements } from './writer-sql.ts';
+
+/**
+ * Applying row changes downstream: the writer connections (opened again when the server closed them), a batch's
+ * share per writer, each in one transaction with that writer's checkpoint, and the cascading barrier.
+ *
+ * Invariants (see checkpoint.ts): writer w's checkpoint moves only inside the transaction that applies w's share of
+ * the batch ending at that position; on replay writer w skips transactions ending at or before its own checkpoint.
+ */
+
+/** Opens the writers (`st.writerCount` downstream data connections). */
+export async function openWriters(st: SyncState): Promise<void> {
+  for (let i = 0; i < st.writerCount; i++) {
+    st.writers.push(await openDataConnection(st.ctx.task, st.ctx.ckpt));
+  }
+}
+
+/**
+ * Writer `w`'s connection, opened again when the server closed it (KILL, wait_timeout, a restart): the new session is
+ * prepared and registered like the first (db/downstream.ts). What the closed one had not committed rolled back.
+ */
+export async function writer(st: SyncState, w: number): Promise<Connection> {
+  const c = st.writers[w]!;
+  if (!isClosed(c)) return c;
+  c.destroy();
+  const n = await openDataConnection(st.ctx.task, st.ctx.ckpt);
+  st.writers[w] = n;
+  st.ctx.log.info({ writer: w }, 'downstream connection was closed by the server: opened a new one');
+  return n;
+}
+
+/** The checkpoint connection, opened again when the server closed it (it idles while only rows are applied). */
+export async function reopenMeta(st: SyncState): Promise<void> {
+  if (!isClosed(st.down)) return;
+  const n = await connect(st.ctx.task.targetDatabase, 'downstream');
+  try {
+    await st.ctx.ckpt.register(n);
+  } catch (err) {
+    n.destroy();
+    throw err;
+  }
+  if (st.ownDown) st.ownDown.destroy();
+  st.down = n;
+  st.ownDown = n;
+  st.ctx.log.info('checkpoint connection was closed by the server: opened a new one');
+}
+
+/**
+ * After a connection was lost in the middle of a transaction that moves writer `w` to `end`: true when that
+ * transaction committed all the same (the connection went after COMMIT reached the server). Its checkpoint row is
+ * read on a new connection: it moved only with the transaction's rows, so replaying them is never needed twice.
+ */
+async function committedBeforeLoss(st: SyncState, w: number, end: BinlogPosition): Promise<boolean> {
+  const conn = await writer(st, w);
+  const row = (await st.ctx.ckpt.readWriters(conn)).find((r) => r.writer === w);
+  return row !== undefined && comparePos(row.pos, end) >= 0;
+}
+
+/** True when the transaction changes a row whose change the downstream must cascade to child rows (FK rules). */
+export async function cascading(st: SyncState, txn: Txn): Promise<boolean> {
+  if (txn.changes.length === 0 || st.shard) return false;
+  if (st.fkStale) {
+    st.fkStale = false;
+    try {
+      st.fk = await CascadeRules.load(await writer(st, 0));
+    } catch (err) {
+      // A downstream without these information_schema views (an old TiDB): no cascade is mirrored, say so once.
+      st.fk = CascadeRules.none;
+      st.ctx.log.warn(
+        { err: String(err) },
+        "cannot read the downstream's foreign keys: cascading deletes and updates are applied without their cascade",
+      );
+    }
+  }
+  return !st.fk.empty && txn.changes.some((c) => st.fk.cascades(c));
+}
+
+/**
+ * A barrier transaction (the caller flushed): its changes in binlog order on writer 0, cascading statements with
+ * foreign_key_checks=1, and every writer's checkpoint moved to its end in the same downstream transaction. A
+ * committed barrier moved all writers, so "at or before the lowest writer" means applied.
+ */
+export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
+  if (comparePos(txn.end, minPos(st.writerPos)!) <= 0) return;
+  const stmts = orderedStatements(txn.changes, (c) => st.fk.cascades(c));
+  let lost = false;
+  for (let attempt = 1; ; attempt++) {
+    // A connection lost during the previous attempt: it may have committed (then every writer is at txn.end).
+    if (lost && (await committedBeforeLoss(st, 0, txn.end))) break;
+    const conn = await writer(st, 0);
+    let checks = false;
+    const setChecks = async (on: boolean) => {
+      if (on !== checks) {
+        await conn.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`);
+        checks = on;
+      }
+    };
+    try {
+      await conn.query('BEGIN');
+      for (const s of stmts) {
+        await setChecks(s.checks);
+        try {
+          await conn.query(s.sql);
+        } catch (err) {
+          throw classifyMysqlError(err, 'downstream', { sql: s.sql });
+        }
+      }
+      await setChecks(false);
+      for (let w = 0; w < st.writerCount; w++) {
+        const ck = st.ctx.ckpt.writerSql(w, txn.end, st.writerCount);
+        await conn.query(ck.sql, ck.params);
+      }
+      await st.ctx.ckpt.checkFence(conn, `cascade ${posKey(txn.end)}`);
+      await conn.query('COMMIT');
+      break;
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      await conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
+      lost = isConnectionLost(err);
+      const e = classifyMysqlError(err, 'downstream');
+      if (!isTransient(err) || attempt >= 5 || st.ctx.signal.aborted) {
+        e.context.position = posKey(txn.end);
+        throw e;
+      }
+      st.ctx.log.warn({ attempt, err: e.message }, 'retrying cascading transaction');
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+  st.writerPos = st.writerPos.map(() => txn.end);
+  if (comparePos(txn.end, st.synced) > 0) st.synced = txn.end;
+  st.stats.totalRows += txn.changes.length;
+  st.stats.rateWindowRows += txn.changes.length;
+}
+
+/** Every writer applies its share of `batch` and moves its checkpoint to `end`, in parallel. */
+export async function applyBatch(st: SyncState, batch: Dispatcher, end: BinlogPosition): Promise<void> {
+  await Promise.all(st.writers.map((_, w) => applyWriter(st, w, batch.perWriter[w]!, end)));
+  if (comparePos(end, st.synced) > 0) st.synced = end;
+  if (st.shard) await st.shard.afterFlush(maxPos(st.writerPos)!);
+  st.stats.totalRows += batch.rows;
+  st.stats.rateWindowRows += batch.rows;
+}
+
+async function applyWriter(st: SyncState, w: number, changes: RoutedChange[], end: BinlogPosition): Promise<void> {
+  const { ctx } = st;
+  const mine = st.writerPos[w]!;
+  // Replay: this writer already committed changes up to its checkpoint; held shard changes (writer set) are not
+  // covered by it (their own `applied` position decided that they run).
+  const todo = changes.filter((c) => c.writer !== undefined || comparePos(c.txnEnd, mine) > 0);
+  const advance = comparePos(end, mine) > 0;
+  // Writer 0 also moves released shards' `applied`, even when it has nothing else to do (their replay reached
+  // positions it had already committed).
+  const holdSqls = w === 0 && st.shard ? st.shard.appliedSqls(end) : [];
+  if (!advance && todo.length === 0 && holdSqls.length === 0) return;
+  const stmts = writerStatements(todo);
+  const ck = ctx.ckpt.writerSql(w, end, st.writerCount);
+  let lost = false;
+  for (let attempt = 1; ; attempt++) {
+    // The previous attempt lost its connection: retry from the writer's checkpoint, which says whether it committed.
+    if (lost && advance && (await committedBeforeLoss(st, w, end))) {
+      st.writerPos[w] = end;
+      if (holdSqls.length) st.shard!.markApplied(end);
+      return;
+    }
+    const conn = await writer(st, w);
+    try {
+      await conn.query('BEGIN');
+      for (const s of stmts) {
+        try {
+          await conn.query(s);
+        } catch (err) {
+          throw classifyMysqlError(err, 'downstream', { sql: s });
+        }
+      }
+      if (advance) await conn.query(ck.sql, ck.params);
+      for (const h of holdSqls) await conn.query(h.sql, h.params);
+      await ctx.ckpt.checkFence(conn, `writer ${w} ${posKey(end)}`);
+      await conn.query('COMMIT');
+      if (advance) st.writerPos[w] = end;
+      if (holdSqls.length) {
+        st.shard!.markApplied(end);
+        if (todo.length) crashPoint('shard-replaying');
+      }
+      return;
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      lost = isConnectionLost(err);
+      const e = classifyMysqlError(err, 'downstream');
+      if (!isTransient(err) || attempt >= 5 || ctx.signal.aborted) {
+        e.context.position = posKey(end);
+        throw e;
+      }
+      ctx.log.warn({ writer: w, attempt, err: e.message }, 'retrying writer transaction');
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}

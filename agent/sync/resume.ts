@@ -1,0 +1,110 @@
+import { type BinlogPosition, comparePos, formatPos, minPos, posKey } from '../../src/binlog/position.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { SchemaTracker } from '../../src/schema/model.ts';
+import { tableKey } from '../../src/sql/table-name.ts';
+import { masterStatus } from '../db/binlog-status.ts';
+import { connect } from '../db/mysql.ts';
+import { snapshotTracker } from '../db/tracked.ts';
+import type { SubtaskContext } from '../unit.ts';
+import type { SyncState } from './state.ts';
+
+/**
+ * Where the sync unit starts: from the writer checkpoints (the lowest one; each writer then skips what it already
+ * committed), else the load's end (`syncStart`), else the task's `meta`, else the source's current position. Fills
+ * `st` with the tracked schema there, the writer count and positions, the safe-mode window and the tables whose
+ * loaded rows already hold their events up to a position.
+ */
+export async function startPosition(st: SyncState): Promise<BinlogPosition> {
+  const { ctx } = st;
+  const rows = await ctx.ckpt.readWriters(st.down);
+  const state = await ctx.ckpt.readState(st.down);
+  const saved = await ctx.ckpt.readTracker(st.down);
+  let fresh = false;
+  if (saved !== undefined) st.tracker = SchemaTracker.fromJSON(saved);
+  else {
+    // No tracked schema yet (an incremental task's first start): the upstream's structure now is the best start
+    // there is; DDL between the meta position and now would need a snapshot taken then (as DM documents).
+    const up = await connect(ctx.source.from, 'upstream');
+    try {
+      st.tracker = await snapshotTracker(up, 'upstream');
+    } finally {
+      up.destroy();
+    }
+    fresh = true;
+  }
+  st.safeUntil = state?.safeUntil;
+  const later = (m: Map<string, BinlogPosition>, k: string, p: BinlogPosition) => {
+    const cur = m.get(k);
+    if (!cur || comparePos(p, cur) > 0) m.set(k, p);
+  };
+  for (const c of await ctx.ckpt.readChunks(st.down)) {
+    if (c.keyColumn === null && c.snapshot) later(st.loadedAt, `${tableKey(c)}`, c.snapshot);
+  }
+  for (const r of await ctx.ckpt.readReloads(st.down)) {
+    if (r.table) later(st.loadedAt, `${tableKey(r)}`, r.at);
+    else later(st.schemaLoadedAt, r.schema, r.at);
+  }
+  st.writerCount = Math.max(1, ctx.spec.sync.writerCount);
+  if (rows.length > 0) {
+    // Keep the writer count the checkpoints were made with until the writers agree again (after the next
+    // barrier), so a replayed change reaches the writer whose checkpoint covers it.
+    const stored = rows[0]!.writerCount;
+    const allEqual = rows.every((r) => comparePos(r.pos, rows[0]!.pos) === 0);
+    if (!allEqual) st.writerCount = stored;
+    st.writerPos = Array.from(
+      { length: st.writerCount },
+      (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!,
+    );
+    if ((allEqual && stored !== st.writerCount) || fresh)
+      await ctx.ckpt.writeAllWriters(st.down, rows[0]!.pos, st.writerCount, st.tracker.toJSON());
+    return minPos(st.writerPos)!;
+  }
+  let start = state?.syncStart;
+  const meta = ctx.spec.meta;
+  if (!start && meta && meta.binlogName) {
+    start = { name: meta.binlogName, pos: meta.binlogPos || 4 };
+    if (meta.binlogGtid) start.gtid = meta.binlogGtid;
+  } else if (!start && meta?.binlogGtid) {
+    // GTID only: the stream starts after that GTID set; the file and offset come with the first rotate event.
+    start = { name: '', pos: 0, gtid: meta.binlogGtid };
+  }
+  if (!start) start = await currentPosition(ctx);
+  await ctx.ckpt.writeAllWriters(st.down, start, st.writerCount, st.tracker.toJSON());
+  st.writerPos = Array.from({ length: st.writerCount }, () => start!);
+  return start;
+}
+
+/**
+ * DM (dm/master/server.go generateSubTask): an incremental task with no `meta` and no checkpoint starts from the
+ * source's current position (SHOW MASTER STATUS and its GTID set). DM reads it at start-task; tsdm when the sync
+ * unit first starts (the position is then the checkpoint: later starts resume from there). A warning says so.
+ */
+async function currentPosition(ctx: SubtaskContext): Promise<BinlogPosition> {
+  const up = await connect(ctx.source.from, 'upstream');
+  let pos: BinlogPosition | undefined;
+  try {
+    pos = await masterStatus(up);
+  } finally {
+    up.destroy();
+  }
+  if (!pos) {
+    throw new DmError(
+      'UpstreamBinlogDisabled',
+      `task ${ctx.task.name} source ${ctx.spec.sourceId} has no meta and no checkpoint, and SHOW MASTER STATUS returned nothing to start from`,
+    );
+  }
+  const at = formatPos(pos);
+  const w = new DmError(
+    'IncrementalFromCurrent',
+    `task ${ctx.task.name} source ${ctx.spec.sourceId}: task-mode incremental without meta starts from the source's current position ${at}; changes before it are not migrated`,
+    { context: { task: ctx.task.name, source: ctx.spec.sourceId, position: posKey(pos) } },
+  );
+  ctx.log.warn({ code: w.code, position: at }, w.message);
+  ctx.report({ warning: { ...w.toRecord(), warning: true } });
+  return pos;
+}
+
+/** Safe mode: the task says so, or the stream is still inside the window a restarted load left (`safeUntil`). */
+export function inSafeMode(st: SyncState): boolean {
+  return st.ctx.spec.sync.safeMode || (st.safeUntil !== undefined && comparePos(st.synced, st.safeUntil) < 0);
+}

@@ -1,0 +1,78 @@
+import type { Connection } from 'mysql2/promise';
+import type { BinlogPosition } from '../../src/binlog/position.ts';
+import type { SchemaTracker } from '../../src/schema/model.ts';
+import type { UpstreamCollationInfo } from '../db/collations.ts';
+import { taskZone, type Zone } from '../db/timezone.ts';
+import type { ShardCoordinator } from '../shard/coordinator.ts';
+import type { SubtaskContext } from '../unit.ts';
+import { CascadeRules } from './foreign-keys.ts';
+import { loadDownstreamTable, RowIdentities } from './row-identity.ts';
+
+/** Counters behind the sync unit's progress report. */
+export interface SyncStats {
+  totalRows: number;
+  totalEvents: number;
+  /** Timestamp (seconds) of the last event applied: the lag is measured from it. */
+  lastTs: number;
+  rate: number;
+  rateWindowRows: number;
+  rateWindowStart: number;
+}
+
+/**
+ * What the sync unit's modules share (unit.ts, resume.ts, apply.ts, ddl.ts): one explicit object, owned by the unit.
+ *
+ * Invariants (see checkpoint.ts): writer w's checkpoint (`writerPos[w]`) moves only inside the transaction that
+ * applies w's share of the batch ending at that position; the stream resumes at the lowest writer checkpoint; on
+ * replay writer w skips transactions ending at or before its own checkpoint.
+ */
+export class SyncState {
+  /** Downstream sessions run in the task's time zone; TIMESTAMP values are moved to it (db/timezone.ts). */
+  readonly zone: Zone;
+  /** The upstream schema as of the stream position (owned by the reader once it runs). */
+  tracker!: SchemaTracker;
+  /** The subtask's checkpoint connection; replaced (and then owned here: `ownDown`) when the server closed it. */
+  down: Connection;
+  ownDown: Connection | undefined;
+  writers: Connection[] = [];
+  writerPos: BinlogPosition[] = [];
+  writerCount = 1;
+  /** The lowest position every writer has committed (what the report shows). */
+  synced!: BinlogPosition;
+  /** Safe mode (REPLACE for inserts) runs until the stream passes this position (resume.ts). */
+  safeUntil: BinlogPosition | undefined;
+  /**
+   * Tables whose loaded rows already hold their events up to a position, so sync skips those events: keyless tables
+   * (one chunk, loaded from one snapshot) and tables a resumed load reloaded whole (agent/load/load-reconcile.ts).
+   */
+  readonly loadedAt = new Map<string, BinlogPosition>();
+  /** Schemas whose own DDL (CREATE/DROP DATABASE) up to a position belongs to a reloaded table's history. */
+  readonly schemaLoadedAt = new Map<string, BinlogPosition>();
+  /** Shard-DDL coordination (shard-mode pessimistic or optimistic; agent/shard/coordinator.ts). */
+  shard: ShardCoordinator | undefined;
+  /** Foreign-key rules downstream that cascade (read again after every DDL: `fkStale`). */
+  fk = CascadeRules.none;
+  fkStale = true;
+  /** Row identity per target table from the downstream's keys (sync/row-identity.ts); dropped after DDL and lock steps,
+   * always with the batch flushed first (a row's changes under two identities must not share a batch). */
+  readonly ids: RowIdentities;
+  /** collation_compatible: strict — the upstream's collation defaults (read at start, like DM's syncer). */
+  collations: UpstreamCollationInfo | undefined;
+  readonly stats: SyncStats = {
+    totalRows: 0,
+    totalEvents: 0,
+    lastTs: 0,
+    rate: 0,
+    rateWindowRows: 0,
+    rateWindowStart: Date.now(),
+  };
+
+  constructor(
+    readonly ctx: SubtaskContext,
+    down: Connection,
+  ) {
+    this.down = down;
+    this.zone = taskZone(ctx.task);
+    this.ids = new RowIdentities((t) => loadDownstreamTable(this.down, t));
+  }
+}
