@@ -6,7 +6,7 @@
  * source to release its shards, and `unlock --action skip` releases every shard without running the DDL.
  *
  * The pessimist already reaches `dm_locks` through the ShardLocks interface (agent/unit.ts), so no production
- * change was needed: an in-memory ShardLocks below stands for the NATS KV one (agent/shard/locks.ts), shared by the
+ * change was needed: an in-memory ShardLocks (memory-shard-locks.ts) stands for the NATS KV one (agent/shard/locks.ts), shared by the
  * Pessimist of every source, and a Map stands for the downstream `<task>_shard_hold` rows.
  *
  * Not here: who acts on these decisions is ShardCoordinator.onDdl / tick in agent/shard/coordinator.ts (the seam
@@ -20,54 +20,11 @@ import type { Connection } from 'mysql2/promise';
 import pino from 'pino';
 import { Pessimist } from '../../agent/shard/pessimist.ts';
 import type { ShardHold } from '../../agent/checkpoint.ts';
-import type { ShardLocks, SubtaskContext } from '../../agent/unit.ts';
-import { type TableName, tableKey } from '../../src/sql/table-name.ts';
+import type { SubtaskContext } from '../../agent/unit.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
-import { unlockLock, type ShardLockRecord } from '../../src/shard/lock.ts';
+import { unlockLock } from '../../src/shard/lock.ts';
+import { MemoryShardLocks } from './memory-shard-locks.ts';
 import { isDmError } from '../../src/errors/index.ts';
-
-/** dm_locks of one task in memory: every mutate is atomic (what the KV compare-and-set loop achieves). */
-class MemoryShardLocks implements ShardLocks {
-  readonly records = new Map<string, ShardLockRecord>();
-  version = 0;
-  private waiters: (() => void)[] = [];
-  private k(t: TableName): string {
-    return `${tableKey(t)}`;
-  }
-  get(t: TableName): ShardLockRecord | undefined {
-    return this.records.get(this.k(t));
-  }
-  all(): ShardLockRecord[] {
-    return [...this.records.values()];
-  }
-  fetch(t: TableName): Promise<ShardLockRecord | undefined> {
-    return Promise.resolve(this.get(t));
-  }
-  changed(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-  mutate(
-    t: TableName,
-    fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined,
-  ): Promise<ShardLockRecord | undefined> {
-    const cur = this.get(t);
-    const next = fn(cur);
-    if (next === undefined) return Promise.resolve(cur);
-    if (next === null) this.records.delete(this.k(t));
-    else this.records.set(this.k(t), next);
-    this.version++;
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-    return Promise.resolve(next ?? undefined);
-  }
-}
 
 const TARGET = { schema: 'm', table: 't' };
 const DDL = ['ALTER TABLE `m`.`t` ADD COLUMN `c` INT'];
