@@ -44,8 +44,10 @@ const AGENT_LAYERS: string[][] = [
   ['log.ts', 'fault.ts', 'hash.ts', 'op-registry.ts'],
   ['db', 'binlog'],
   ['checkpoint-tables.ts', 'checkpoint.ts', 'relay', 'unit.ts'],
+  // The sync unit calls shard-DDL coordination through one seam (shard/coordinator.ts); shard/ never imports sync/.
   ['shard', 'rules.ts'],
   ['sync'],
+  // The load writes rows with sync/sqlgen.ts.
   ['check', 'load'],
   ['subtask.ts', 'ops.ts'],
   ['cluster', 'agent.ts', 'main.ts'],
