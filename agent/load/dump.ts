@@ -32,7 +32,11 @@ export class DumpUnit implements Unit {
     const { ctx } = this;
     const workers = Math.max(1, ctx.spec.dump.threads);
     const wanted = (schema: string, table: string) => migratedTable(ctx.rules, schema, table);
-    const snap = await Snapshot.take(ctx.source.from, workers, true, ctx.task.taskMode !== 'full', wanted);
+    const snap = await Snapshot.take(ctx.source.from, workers, {
+      withSchema: true,
+      withPosition: ctx.task.taskMode !== 'full',
+      tables: wanted,
+    });
     this.snapshot = snap;
     try {
       const conn = snap.conns[0]!;

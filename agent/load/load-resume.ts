@@ -31,7 +31,11 @@ export async function resumeSnapshot(
   workers: number,
 ): Promise<Snapshot> {
   const full = ctx.task.taskMode === 'full';
-  const snap = await Snapshot.take(ctx.source.from, workers, true, !full, (s, t) => migratedTable(ctx.rules, s, t));
+  const snap = await Snapshot.take(ctx.source.from, workers, {
+    withSchema: true,
+    withPosition: !full,
+    tables: (s, t) => migratedTable(ctx.rules, s, t),
+  });
   try {
     const st = await ctx.ckpt.readState(down);
     const reloads = await ctx.ckpt.readReloads(down);

@@ -37,10 +37,9 @@ export class Snapshot {
   static async take(
     db: DbConfig,
     workers: number,
-    withSchema = false,
-    withPosition = true,
-    tables?: (schema: string, table: string) => boolean,
+    opts: { withSchema?: boolean; withPosition?: boolean; tables?: (schema: string, table: string) => boolean } = {},
   ): Promise<Snapshot> {
+    const { withSchema = false, withPosition = true, tables } = opts;
     const lock = await connect(db, 'upstream');
     const conns: Connection[] = [];
     try {

@@ -42,17 +42,17 @@ const names = () => z.array(z.string().min(1)).default([]);
  * key's default, as DM's adjust() does for the loader's import-mode, on-duplicate-*, checksum-physical, analyze and the
  * validator's mode (DM's task templates write these keys as ""); task-units.ts then reads "" as unset.
  */
-const ciEnum = (values: readonly string[], what: string, emptyIsDefault = false) =>
+const ciEnum = (values: readonly string[], what: string, opts: { emptyIsDefault?: boolean } = {}) =>
   z.string().superRefine((v, ctx) => {
-    if (emptyIsDefault && v === '') return;
+    if (opts.emptyIsDefault && v === '') return;
     if (!values.includes(v.toLowerCase()))
       issue(ctx, `${what} must be one of ${values.join(', ')}; got ${JSON.stringify(v)}`);
   });
 
 /** A Go duration; with `emptyIsDefault`, "" means the key's default (DM: syncer safe-mode-duration). */
-const goDuration = (emptyIsDefault = false) =>
+const goDuration = (opts: { emptyIsDefault?: boolean } = {}) =>
   z.union([z.string(), z.number()]).superRefine((v, ctx) => {
-    if (emptyIsDefault && v === '') return;
+    if (opts.emptyIsDefault && v === '') return;
     const secs = typeof v === 'number' ? v : parseGoDuration(v);
     if (secs === undefined || secs < 0)
       issue(ctx, `${JSON.stringify(v)} is not a duration (Go syntax such as "60s", "1m30s", or a number of seconds)`);
@@ -92,15 +92,21 @@ export const loaderSchema = z
   .object({
     'pool-size': uint().optional(),
     dir: z.string().optional(),
-    'import-mode': ciEnum(['sql', 'loader', 'logical', 'physical', 'import-into'], 'import-mode', true).optional(),
+    'import-mode': ciEnum(['sql', 'loader', 'logical', 'physical', 'import-into'], 'import-mode', {
+      emptyIsDefault: true,
+    }).optional(),
     /** Deprecated DM alias of on-duplicate-logical. */
-    'on-duplicate': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate', true).optional(),
-    'on-duplicate-logical': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate-logical', true).optional(),
-    'on-duplicate-physical': ciEnum(['none', 'manual'], 'on-duplicate-physical', true).optional(),
+    'on-duplicate': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate', { emptyIsDefault: true }).optional(),
+    'on-duplicate-logical': ciEnum(['replace', 'error', 'ignore'], 'on-duplicate-logical', {
+      emptyIsDefault: true,
+    }).optional(),
+    'on-duplicate-physical': ciEnum(['none', 'manual'], 'on-duplicate-physical', { emptyIsDefault: true }).optional(),
     'sorting-dir-physical': z.string().optional(),
     'disk-quota-physical': z.union([z.string(), z.number()]).optional(),
-    'checksum-physical': ciEnum(['required', 'optional', 'off'], 'checksum-physical', true).optional(),
-    analyze: ciEnum(['required', 'optional', 'off'], 'analyze', true).optional(),
+    'checksum-physical': ciEnum(['required', 'optional', 'off'], 'checksum-physical', {
+      emptyIsDefault: true,
+    }).optional(),
+    analyze: ciEnum(['required', 'optional', 'off'], 'analyze', { emptyIsDefault: true }).optional(),
     'range-concurrency': uint().optional(),
     'compress-kv-pairs': z.string().optional(),
     'pd-addr': z.string().optional(),
@@ -116,7 +122,7 @@ export const syncerSchema = z
     compact: z.boolean().optional(),
     'multiple-rows': z.boolean().optional(),
     'safe-mode': z.boolean().optional(),
-    'safe-mode-duration': goDuration(true).optional(),
+    'safe-mode-duration': goDuration({ emptyIsDefault: true }).optional(),
     'max-retry': uint().optional(),
     'auto-fix-gtid': z.boolean().optional(),
     'enable-gtid': z.boolean().optional(),
@@ -128,7 +134,7 @@ export const syncerSchema = z
 
 const validatorSchema = z
   .object({
-    mode: ciEnum(['none', 'fast', 'full'], 'mode', true).optional(),
+    mode: ciEnum(['none', 'fast', 'full'], 'mode', { emptyIsDefault: true }).optional(),
     'worker-count': uint().optional(),
     'validate-interval': goDuration().optional(),
     'check-interval': goDuration().optional(),

@@ -57,7 +57,7 @@ export class ExpressionFilter {
     for (const r of rules) {
       const c = (key: string, text: string | undefined): Compiled | undefined =>
         text ? { rule: r.name, key, text, expr: compileExpr(text) } : undefined;
-      const t = this.rulesOf(r.schema, r.table, true)!;
+      const t = this.rulesOf(r.schema, r.table, { create: true })!;
       const ins = c('insert-value-expr', r.insertValueExpr);
       if (ins) t.insert.push(ins);
       const del = c('delete-value-expr', r.deleteValueExpr);
@@ -77,10 +77,10 @@ export class ExpressionFilter {
     return this.caseSensitive ? k : k.toLowerCase();
   }
 
-  private rulesOf(schema: string, table: string, create = false): TableRules | undefined {
+  private rulesOf(schema: string, table: string, opts: { create?: boolean } = {}): TableRules | undefined {
     const k = this.key(schema, table);
     let t = this.tables.get(k);
-    if (!t && create) {
+    if (!t && opts.create) {
       t = { insert: [], update: [], delete: [] };
       this.tables.set(k, t);
     }
