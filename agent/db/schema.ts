@@ -4,25 +4,8 @@ import { query, type Side } from './mysql.ts';
 /** A table's structure as tsdm needs it to read, write and key rows: one definition, in src/schema (the tracker
  * produces it too). */
 import type { ColumnInfo, TableInfo } from '../../src/schema/model.ts';
+import { BINARY_TYPES } from '../../src/schema/from-server.ts';
 export type { ColumnInfo, TableInfo };
-
-const BINARY_TYPES = new Set([
-  'binary',
-  'varbinary',
-  'tinyblob',
-  'blob',
-  'mediumblob',
-  'longblob',
-  'bit',
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-]);
 
 /**
  * The columns that identify a row: the primary key, else the first unique key over NOT NULL columns, else none. A key

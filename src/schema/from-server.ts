@@ -193,7 +193,8 @@ export function toColumnDefs(t: TrackedTable): ColumnDef[] {
   });
 }
 
-const BINARY_TYPES = new Set([
+/** Data types whose values are bytes, not text (also for the agent's information_schema reads, agent/db/schema.ts). */
+export const BINARY_TYPES = new Set([
   'binary',
   'varbinary',
   'tinyblob',
