@@ -1,4 +1,5 @@
-import { Errors, type ErrorName, type ErrorSpec } from './catalog.ts';
+import { Errors, type ErrorName } from './catalog.ts';
+import type { ErrorSpec } from './spec.ts';
 import type { ErrorClass } from './classes.ts';
 
 /** Where an error happened: a config location, a binlog position, a statement. All optional. */

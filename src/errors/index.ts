@@ -1,5 +1,6 @@
 export { ErrorClass } from './classes.ts';
-export { Errors, type ErrorName, type ErrorSpec } from './catalog.ts';
+export { Errors, type ErrorName } from './catalog.ts';
+export type { ErrorSpec } from './spec.ts';
 export {
   DmError,
   RemoteDmError,

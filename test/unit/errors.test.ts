@@ -3,6 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Errors, DmError, RemoteDmError, formatRecord } from '../../src/errors/index.ts';
 import { errorsMarkdown } from '../../src/errors/gen-docs.ts';
+import { configErrors } from '../../src/errors/catalog-config.ts';
+import { upstreamErrors } from '../../src/errors/catalog-upstream.ts';
+import { downstreamErrors } from '../../src/errors/catalog-downstream.ts';
+import { relayErrors } from '../../src/errors/catalog-relay.ts';
+import { coordinationErrors } from '../../src/errors/catalog-coordination.ts';
+import { internalErrors } from '../../src/errors/catalog-internal.ts';
 
 test('error codes are unique and docs/errors.md is up to date', () => {
   const codes = Object.values(Errors).map((e) => e.code);
@@ -12,6 +18,13 @@ test('error codes are unique and docs/errors.md is up to date', () => {
     errorsMarkdown(),
     'run npm run docs:errors',
   );
+});
+
+test('every name of the catalog is in exactly one of its parts (a repeated name would hide the other)', () => {
+  const parts = [configErrors, upstreamErrors, downstreamErrors, relayErrors, coordinationErrors, internalErrors];
+  const names = parts.flatMap((p) => Object.keys(p));
+  assert.equal(new Set(names).size, names.length);
+  assert.deepEqual(names, Object.keys(Errors));
 });
 
 test('a DmError carries code, class, retryable, context and suggestion, and formats them', () => {

@@ -72,7 +72,6 @@ const KNOWN_LONG = new Set<string>([
   'agent/relay/writer.ts',
   'src/config/task-config.ts',
   'src/config/yaml-schema.ts',
-  'src/errors/catalog.ts',
   'src/schema/apply-ddl.ts',
   'src/schema/model.ts',
   'src/shard/optimistic.ts',

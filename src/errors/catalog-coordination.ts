@@ -1,0 +1,103 @@
+import { spec, type ErrorSpec } from './spec.ts';
+
+/** The catalog's coordination errors (TSDM-5xxxx), in the order docs/errors.md lists them. */
+export const coordinationErrors = {
+  NatsConnect: spec(
+    'TSDM-50001',
+    'coordination',
+    true,
+    'cannot connect to NATS',
+    'Check --nats (or TSDM_NATS) and that nats-server runs with -js.',
+  ),
+  NatsKv: spec(
+    'TSDM-50002',
+    'coordination',
+    true,
+    'JetStream KV operation failed',
+    'Check that JetStream is enabled on the NATS server and has storage.',
+  ),
+  NoAgent: spec(
+    'TSDM-50003',
+    'coordination',
+    true,
+    'no live agent to bind the source to',
+    'Start a dm-agent (`dm-agent --nats URL --name NAME`).',
+  ),
+  Timeout: spec(
+    'TSDM-50004',
+    'coordination',
+    true,
+    'timed out waiting for the cluster',
+    'Check that the agents run (`dmctl list-member`) and retry.',
+  ),
+  ShardDdlMismatch: spec(
+    'TSDM-50005',
+    'coordination',
+    false,
+    'shards of one target table reached different DDL (pessimistic shard mode)',
+    'Run the same DDL on every shard, or resolve the lock with `dmctl shard-ddl-lock unlock LOCK-ID --action skip|exec` (see `dmctl shard-ddl-lock TASK`).',
+  ),
+  ShardDdlUnsupported: spec(
+    'TSDM-50006',
+    'coordination',
+    false,
+    'DDL cannot be coordinated across shards',
+    'Skip it with `dmctl binlog skip TASK` (and apply an equivalent change downstream by hand), or replace it with `dmctl binlog replace`.',
+  ),
+  ShardDdlConflict: spec(
+    'TSDM-50008',
+    'coordination',
+    false,
+    'shards of one target table have structures that cannot be merged (optimistic shard mode)',
+    "Make the shards agree upstream, or decide with `dmctl shard-ddl-lock unlock LOCK-ID --action exec` (the target takes this shard's column definition) or `--action skip` (it keeps its own), then `dmctl resume-task TASK`.",
+  ),
+  ShardSchemaInconsistent: spec(
+    'TSDM-50009',
+    'coordination',
+    false,
+    'shard tables that merge into one target have incompatible structures',
+    "Align the shards' table definitions upstream (or route them to different targets), then start the task again.",
+  ),
+  ShardLockNotFound: spec(
+    'TSDM-50007',
+    'coordination',
+    false,
+    'no such shard-DDL lock',
+    'List the locks with `dmctl shard-ddl-lock` and use a LOCK-ID it shows.',
+  ),
+  Fenced: spec(
+    'TSDM-50021',
+    'coordination',
+    true,
+    'this agent no longer owns the source (its binding moved to a newer term)',
+    'Nothing to do: the agent that holds the newer binding continues from the checkpoint; this one stops writing.',
+  ),
+  NoLeader: spec(
+    'TSDM-50022',
+    'coordination',
+    true,
+    'no leader is elected',
+    'Check that the agents run (`dmctl list-member`) and that one is not evicted from leadership; retry in a few seconds.',
+  ),
+  AgentNotFound: spec(
+    'TSDM-50023',
+    'coordination',
+    false,
+    'agent is not a live member of the cluster',
+    'Check the name with `dmctl list-member --worker`.',
+  ),
+  WaitTimeout: spec(
+    'TSDM-50024',
+    'coordination',
+    false,
+    'the task did not reach the awaited state in time',
+    'Look at `dmctl query-status TASK` for its stage and error; raise --timeout if it is only slow.',
+  ),
+  MemberAlive: spec(
+    'TSDM-50025',
+    'coordination',
+    false,
+    'the agent is still alive',
+    'Stop the agent first (systemctl stop dm-agent), then offline it.',
+  ),
+} as const satisfies Record<string, ErrorSpec>;

@@ -1,0 +1,96 @@
+import { spec, type ErrorSpec } from './spec.ts';
+
+/** The catalog's upstream errors (TSDM-2xxxx), in the order docs/errors.md lists them. */
+export const upstreamErrors = {
+  UpstreamConnect: spec(
+    'TSDM-20001',
+    'upstream',
+    true,
+    'cannot connect to the upstream database',
+    'Check from.host/port, that the server runs, and the network path from the agent host.',
+  ),
+  UpstreamAuth: spec(
+    'TSDM-20002',
+    'upstream',
+    false,
+    'upstream rejected the user or password',
+    'Check from.user/from.password in the source file (or re-encrypt it with `dmctl encrypt`).',
+  ),
+  UpstreamBinlogFormat: spec(
+    'TSDM-20003',
+    'upstream',
+    false,
+    'upstream binlog_format is not ROW',
+    'Run `SET GLOBAL binlog_format=ROW` and set it in my.cnf; sessions opened before keep the old format.',
+  ),
+  UpstreamBinlogRowImage: spec(
+    'TSDM-20004',
+    'upstream',
+    false,
+    'upstream binlog_row_image is not FULL',
+    'Run `SET GLOBAL binlog_row_image=FULL` and set it in my.cnf.',
+  ),
+  UpstreamBinlogDisabled: spec(
+    'TSDM-20005',
+    'upstream',
+    false,
+    'upstream has no binary log (log_bin=OFF)',
+    'Start the upstream with --log-bin and --server-id.',
+  ),
+  UpstreamServerId: spec(
+    'TSDM-20006',
+    'upstream',
+    false,
+    'upstream server_id is 0',
+    'Set server_id to a non-zero value unique in the replication topology.',
+  ),
+  UpstreamPrivileges: spec(
+    'TSDM-20007',
+    'upstream',
+    false,
+    'upstream user lacks privileges',
+    'GRANT SELECT, RELOAD, LOCK TABLES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the user.',
+  ),
+  UpstreamQuery: spec(
+    'TSDM-20008',
+    'upstream',
+    true,
+    'query on the upstream failed',
+    'See the SQL and cause; the unit retries transient errors.',
+  ),
+  BinlogPurged: spec(
+    'TSDM-20009',
+    'upstream',
+    false,
+    'binlog needed by the task was purged upstream (1236)',
+    'Restart the task with a full migration (task-mode all with --remove-meta), or raise expire_logs_days upstream.',
+  ),
+  BinlogServerIdConflict: spec(
+    'TSDM-20010',
+    'upstream',
+    false,
+    'another replica uses the same server-id (4052)',
+    'Set a distinct server-id in the source file.',
+  ),
+  BinlogStream: spec(
+    'TSDM-20011',
+    'upstream',
+    true,
+    'binlog stream broke',
+    'The sync unit reconnects with backoff from its checkpoint.',
+  ),
+  SnapshotFailed: spec(
+    'TSDM-20012',
+    'upstream',
+    true,
+    'consistent snapshot could not be taken',
+    'Check that the user has RELOAD and LOCK TABLES and that no long DDL holds locks.',
+  ),
+  BinlogPositionInvalid: spec(
+    'TSDM-20013',
+    'upstream',
+    false,
+    'binlog position or GTID not found upstream',
+    'Check meta.binlog-name/binlog-pos/binlog-gtid against SHOW BINARY LOGS.',
+  ),
+} as const satisfies Record<string, ErrorSpec>;
