@@ -6,19 +6,18 @@ import { alterClauses } from '../../src/sql/ddl.ts';
 import {
   newOptimisticLock,
   optimisticSteps,
-  SHARD_FORMAT,
   type DdlStep,
   type OptimisticLockRecord,
-  type ShardColumn,
-  type ShardSchema,
 } from '../../src/shard/optimistic.ts';
+import { SHARD_FORMAT, type ShardColumn, type ShardSchema } from '../../src/shard/schema-join.ts';
 import { shardKey, type ShardLockRecord } from '../../src/shard/lock.ts';
 import { posKey } from '../../src/binlog/position.ts';
 import { crashPoint } from '../fault.ts';
 import type { ShardLocks, SubtaskContext } from '../unit.ts';
 
 /**
- * Optimistic shard-DDL coordination for one (task, source) (src/shard/optimistic.ts has the join rules).
+ * Optimistic shard-DDL coordination for one (task, source) (src/shard/optimistic.ts has the lock record's
+ * transitions, src/shard/schema-join.ts the join rules).
  *
  * Protocol (every write to the record `L` = dm_locks/<task>.<target> is a compare-and-set):
  *  1. At sync start each source adds its shard tables' structures to L (only shards L does not know yet: after a

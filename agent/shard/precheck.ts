@@ -3,7 +3,7 @@ import type { SourceConfig, TaskConfig } from '../../src/config/types.ts';
 import type { CheckItem } from '../../src/coord/index.ts';
 import { shardKey } from '../../src/shard/lock.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { joinSchemas, type OptimisticShard } from '../../src/shard/optimistic.ts';
+import { joinSchemas, type OptimisticShard } from '../../src/shard/schema-join.ts';
 import { connect, query } from '../db/mysql.ts';
 import { buildRules } from '../rules.ts';
 

@@ -10,13 +10,8 @@ import {
   unlockLock,
   waitingShards,
 } from '../../src/shard/lock.ts';
-import {
-  joinSchemas,
-  joinType,
-  newOptimisticLock,
-  optimisticDdl,
-  type ShardSchema,
-} from '../../src/shard/optimistic.ts';
+import { newOptimisticLock, optimisticDdl } from '../../src/shard/optimistic.ts';
+import { joinSchemas, joinType, type ShardSchema } from '../../src/shard/schema-join.ts';
 import { isDmError } from '../../src/errors/index.ts';
 
 const NOW = '2026-11-24T00:00:00.000Z';

@@ -9,14 +9,12 @@ import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { toTableInfo } from '../../src/schema/from-server.ts';
 import {
-  joinSchemas,
   newOptimisticLock,
   optimisticSteps,
   type DdlStep,
   type OptimisticLockRecord,
-  type ShardColumn,
-  type ShardSchema,
 } from '../../src/shard/optimistic.ts';
+import { joinSchemas, type ShardColumn, type ShardSchema } from '../../src/shard/schema-join.ts';
 import { alterClauses } from '../../src/sql/ddl.ts';
 import { Optimist } from '../../agent/shard/optimist.ts';
 import { writerStatements } from '../../agent/sync/writer-sql.ts';
