@@ -1,0 +1,88 @@
+import type { DmError } from '../../src/errors/index.ts';
+import type { BinlogEvent } from './events.ts';
+
+/** The part of a binlog connection that stops and restarts the flow of events. */
+export interface FlowControl {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * The binlog reader's buffer (zongji-reader.ts), between zongji's events and the consumer's next(). zongji has no
+ * backpressure: the binlog connection is paused above `highWater` queued row changes and resumed below `lowWater`, so
+ * memory stays bounded whatever the consumer's speed. The stream's error is thrown by next() once the events queued
+ * before it are taken.
+ */
+export class EventQueue {
+  private readonly queue: BinlogEvent[] = [];
+  private queuedRows = 0;
+  private waiter: (() => void) | undefined;
+  private error: DmError | undefined;
+  private paused = false;
+
+  /** `connection` is the binlog connection now (none before it is open). */
+  constructor(
+    private readonly connection: () => FlowControl | null | undefined,
+    private readonly highWater: number,
+    private readonly lowWater: number,
+  ) {}
+
+  get length(): number {
+    return this.queue.length;
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  /** The stream broke with `error`: a waiting next() wakes up. */
+  fail(error: DmError): void {
+    this.error = error;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  push(ev: BinlogEvent): void {
+    this.queue.push(ev);
+    if (ev.kind === 'txn') this.queuedRows += ev.changes.length;
+    if (!this.paused && this.queuedRows > this.highWater) {
+      this.paused = true;
+      this.connection()?.pause();
+    }
+    this.wake();
+  }
+
+  /** The next event, waiting for one; rejects with the stream's error. */
+  async next(timeoutMs: number): Promise<BinlogEvent | undefined> {
+    if (this.queue.length === 0 && !this.error) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.waiter = undefined;
+          resolve();
+        }, timeoutMs);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    const ev = this.queue.shift();
+    if (ev) {
+      if (ev.kind === 'txn') this.queuedRows -= ev.changes.length;
+      if (this.paused && this.queuedRows < this.lowWater) {
+        this.paused = false;
+        this.connection()?.resume();
+      }
+      return ev;
+    }
+    if (this.error) throw this.error;
+    return undefined;
+  }
+}
