@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import type { BinlogPosition } from '../src/binlog/position.ts';
 import { query, type Row } from './db/mysql.ts';
 import { quoteIdent } from '../src/sql/table-name.ts';
 import { hash } from './hash.ts';
@@ -83,7 +84,7 @@ export const META_TABLES: Record<MetaTable, { columns: string; key: string[] }> 
       origin VARCHAR(300) NOT NULL, ddls LONGTEXT NOT NULL`,
     key: ['source', 'ghost_schema', 'ghost_table'],
   },
-  // Test hook (TSDM_FAULT_WRITE_AUDIT=1): every fenced commit also appends a row (checkpoint.ts checkFence).
+  // Test hook (TSDM_FAULT_WRITE_AUDIT=1): every fenced commit also appends a row (checkpoint-fence.ts check).
   write_audit: {
     columns: `id BIGINT NOT NULL AUTO_INCREMENT, source VARCHAR(128) NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL,
       what VARCHAR(300) NOT NULL, at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)`,
@@ -184,4 +185,11 @@ export async function deleteRows(
       key.map((k) => r[k]),
     );
   return rows.length;
+}
+
+/** A position stored in a meta row's three columns (name, pos, gtid; an empty or NULL gtid is none). */
+export function rowPos(name: unknown, p: unknown, gtid: unknown): BinlogPosition {
+  const out: BinlogPosition = { name: String(name), pos: Number(p) };
+  if (gtid !== null && gtid !== undefined && String(gtid) !== '') out.gtid = String(gtid);
+  return out;
 }

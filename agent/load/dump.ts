@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { TableName } from '../../src/sql/table-name.ts';
 import { DmError } from '../../src/errors/index.ts';
-import type { ChunkRow } from '../checkpoint.ts';
+import type { ChunkRow } from '../checkpoint-load.ts';
 import { query } from '../db/mysql.ts';
 import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
 import { listTables, loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';

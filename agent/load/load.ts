@@ -3,7 +3,7 @@ import type { Connection as CoreConnection, RowDataPacket, TypeCast } from 'mysq
 import type { TableLoadProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos } from '../../src/binlog/position.ts';
-import type { ChunkRow } from '../checkpoint.ts';
+import type { ChunkRow } from '../checkpoint-load.ts';
 import {
   classifyMysqlError,
   isClosed,

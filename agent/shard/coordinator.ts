@@ -6,7 +6,7 @@ import type { SchemaTracker } from '../../src/schema/model.ts';
 import { classifyQuery } from '../../src/sql/ddl.ts';
 import { tableKey } from '../../src/sql/table-name.ts';
 import type { QueryEvent } from '../binlog/events.ts';
-import type { ShardHold } from '../checkpoint.ts';
+import type { ShardHold } from '../checkpoint-holds.ts';
 import { query } from '../db/mysql.ts';
 import { crashPoint } from '../fault.ts';
 import type { SubtaskContext } from '../unit.ts';

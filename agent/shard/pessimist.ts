@@ -14,7 +14,7 @@ import {
   type ShardLockRecord,
 } from '../../src/shard/lock.ts';
 import { comparePos, posKey } from '../../src/binlog/position.ts';
-import type { ShardHold } from '../checkpoint.ts';
+import type { ShardHold } from '../checkpoint-holds.ts';
 import { crashPoint } from '../fault.ts';
 import type { ShardLocks, SubtaskContext } from '../unit.ts';
 

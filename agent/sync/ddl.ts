@@ -4,7 +4,7 @@ import { classifyQuery, rewriteDdl, splitDdl } from '../../src/sql/ddl.ts';
 import { strictCollations } from '../../src/sql/strict-collation.ts';
 import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import type { QueryEvent } from '../binlog/events.ts';
-import type { ShardHold } from '../checkpoint.ts';
+import type { ShardHold } from '../checkpoint-holds.ts';
 import { forStatement } from '../db/collations.ts';
 import { classifyMysqlError } from '../db/mysql.ts';
 import { crashPoint } from '../fault.ts';

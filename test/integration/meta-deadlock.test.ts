@@ -8,7 +8,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'mysql2/promise';
-import { CheckpointStore, type ChunkRow } from '../../agent/checkpoint.ts';
+import { CheckpointStore } from '../../agent/checkpoint.ts';
+import type { ChunkRow } from '../../agent/checkpoint-load.ts';
 import { connect } from '../../agent/db/mysql.ts';
 import { writeTemp } from '../harness/tsdm.ts';
 import { assertSame, startCluster, status, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';

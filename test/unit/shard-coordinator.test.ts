@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import type { Connection } from 'mysql2/promise';
 import pino from 'pino';
 import type { QueryEvent } from '../../agent/binlog/events.ts';
-import type { ShardHold } from '../../agent/checkpoint.ts';
+import type { ShardHold } from '../../agent/checkpoint-holds.ts';
 import { ShardCoordinator, type SyncHost } from '../../agent/shard/coordinator.ts';
 import type { SubtaskContext } from '../../agent/unit.ts';
 import type { BinlogPosition } from '../../src/binlog/position.ts';

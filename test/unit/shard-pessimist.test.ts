@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import type { Connection } from 'mysql2/promise';
 import pino from 'pino';
 import { Pessimist } from '../../agent/shard/pessimist.ts';
-import type { ShardHold } from '../../agent/checkpoint.ts';
+import type { ShardHold } from '../../agent/checkpoint-holds.ts';
 import type { SubtaskContext } from '../../agent/unit.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { unlockLock } from '../../src/shard/lock.ts';

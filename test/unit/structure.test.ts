@@ -43,7 +43,15 @@ const graph = new Map(all.map((f) => [f, importsOf(f)]));
 const AGENT_LAYERS: string[][] = [
   ['log.ts', 'fault.ts', 'hash.ts', 'op-registry.ts'],
   ['db', 'binlog'],
-  ['checkpoint-tables.ts', 'checkpoint.ts', 'relay', 'unit.ts'],
+  [
+    'checkpoint-tables.ts',
+    'checkpoint-fence.ts',
+    'checkpoint-holds.ts',
+    'checkpoint-load.ts',
+    'checkpoint.ts',
+    'relay',
+    'unit.ts',
+  ],
   // The sync unit calls shard-DDL coordination through one seam (shard/coordinator.ts); shard/ never imports sync/.
   ['shard', 'rules.ts'],
   ['sync'],
@@ -67,7 +75,6 @@ const KNOWN_UPHILL = new Set<string>([]);
 /** Files over 400 lines in agent/ and src/ today, besides parsers (issue #13 splits them). */
 const KNOWN_LONG = new Set<string>([
   // Over 400 since the tree was formatted at width 120 (biome): being split.
-  'agent/checkpoint.ts',
   'agent/relay/writer.ts',
   'src/config/task-config.ts',
   'src/config/yaml-schema.ts',
