@@ -7,12 +7,13 @@ import { SchemaTracker } from '../../src/schema/model.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
 import { comparePos, formatPos, type BinlogPosition } from '../../src/binlog/position.ts';
 import { BinlogReader, binlogServerId } from '../binlog/zongji-reader.ts';
-import { connect, query } from '../db/mysql.ts';
-import { liveTrackedTable, snapshotTracker } from '../db/tracked.ts';
+import { connect } from '../db/mysql.ts';
+import { liveTrackedTable } from '../db/tracked.ts';
 import type { Logger } from '../log.ts';
 import { masterStatus } from '../db/binlog-status.ts';
 import type { RelayFeed } from './reader.ts';
-import { RelayStore, type RelayRecord, type RelayRowChange, type RelayState } from './store.ts';
+import { RelayStore, type RelayRecord, type RelayState } from './store.ts';
+import { serverUuid, startPoint, toRecord } from './upstream.ts';
 
 const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 /** One LMDB transaction holds at most this many records / row changes (group commit: one fsync for many). */
@@ -193,41 +194,7 @@ export class RelayWriter implements RelayFeed {
   /** Where the relay starts when it has no state: relay-binlog-name/gtid, else the upstream's current position. */
   private async initialise(up: Connection, uuid: string): Promise<void> {
     const src = this.o.source;
-    let pos: BinlogPosition;
-    let tracker: SchemaTracker;
-    if (src.relayBinlogName || src.relayBinlogGtid) {
-      pos = src.relayBinlogName
-        ? { name: src.relayBinlogName, pos: 4 }
-        : { name: '', pos: 0, gtid: src.relayBinlogGtid };
-      if (src.relayBinlogName && src.relayBinlogGtid) pos.gtid = src.relayBinlogGtid;
-      tracker = await snapshotTracker(up, 'upstream');
-      this.o.log.warn(
-        { source: src.sourceId, start: formatPos(pos) },
-        'relay starts at a configured position with the current table structures: DDL since then is not in its tracker',
-      );
-    } else {
-      // The position and the structures read under one global read lock are exactly consistent; without the RELOAD
-      // privilege the two reads are only as consistent as the absence of DDL in between.
-      let locked = false;
-      try {
-        await up.query('FLUSH TABLES WITH READ LOCK');
-        locked = true;
-      } catch {
-        /* no RELOAD: best effort */
-      }
-      try {
-        const m = await masterStatus(up);
-        if (!m)
-          throw new DmError(
-            'UpstreamBinlogDisabled',
-            'SHOW MASTER STATUS returned nothing: the upstream has no binary log',
-          );
-        pos = m;
-        tracker = await snapshotTracker(up, 'upstream');
-      } finally {
-        if (locked) await up.query('UNLOCK TABLES').catch(() => undefined);
-      }
-    }
+    const { pos, tracker } = await startPoint(up, src, this.o.log);
     const st: RelayState = { seq: 0, pos, seg: 1, uuid, created: new Date().toISOString() };
     await this.store.init(st, tracker.toJSON());
     this.o.log.info({ source: src.sourceId, start: formatPos(pos), uuid }, 'relay created');
@@ -397,45 +364,4 @@ export class RelayWriter implements RelayFeed {
     if (this.error) s.error = this.error;
     return s;
   }
-}
-
-function toRecord(e: BinlogEvent, seg: number): RelayRecord {
-  if (e.kind === 'txn') {
-    // The structure (info) is not stored: each reader attaches its own task tracker's, as of the event.
-    return {
-      k: 't',
-      end: e.end,
-      ts: e.timestamp,
-      seg,
-      rows: e.changes.map((c) => {
-        const r: RelayRowChange = { op: c.op, schema: c.schema, table: c.table };
-        if (c.before) r.before = c.before;
-        if (c.after) r.after = c.after;
-        if (c.noFkChecks) r.nfk = 1;
-        return r;
-      }),
-    };
-  }
-  if (e.kind === 'query') {
-    const q: RelayRecord = { k: 'q', end: e.end, ts: e.timestamp, seg, schema: e.schema, sql: e.sql };
-    if (e.serverCollation !== undefined) q.sc = e.serverCollation;
-    return q;
-  }
-  return { k: 'p', end: e.end, ts: e.timestamp, seg };
-}
-
-/** MySQL's server_uuid; MariaDB has none, so its `gtid_domain_id-server_id` stands for the server's identity. */
-async function serverUuid(up: Connection): Promise<string> {
-  try {
-    const [r] = await query<Record<string, string>[]>(up, 'upstream', 'SELECT @@server_uuid AS u');
-    if (r?.u) return String(r.u);
-  } catch {
-    /* MariaDB */
-  }
-  const [r] = await query<Record<string, string | number>[]>(
-    up,
-    'upstream',
-    'SELECT @@gtid_domain_id AS d, @@server_id AS s',
-  );
-  return `${r?.d}-${r?.s}`;
 }
