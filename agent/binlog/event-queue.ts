@@ -50,6 +50,9 @@ export class EventQueue {
   }
 
   push(ev: BinlogEvent): void {
+    // Nothing after the failure is queued: zongji goes on emitting, and a transaction whose table map or rows failed
+    // would otherwise reach the consumer without those rows (and its checkpoint would move past them).
+    if (this.error) return;
     this.queue.push(ev);
     if (ev.kind === 'txn') this.queuedRows += ev.changes.length;
     if (!this.paused && this.queuedRows > this.highWater) {

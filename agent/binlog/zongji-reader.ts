@@ -102,6 +102,7 @@ export class BinlogReader {
         .then(use, (err: unknown) => this.fail(err));
     };
     zj.on('binlog', (e) => {
+      if (this.events.failed) return; // the stream is broken: later events are not read (event-queue.ts push)
       try {
         this.onEvent(e);
       } catch (err) {

@@ -1,0 +1,22 @@
+/**
+ * The binlog reader's queue (agent/binlog/event-queue.ts): once the stream failed, nothing more is queued, so a
+ * transaction that was being read when it failed can never reach the sync unit without the rows that failed; what
+ * was queued before the failure is handed out first, then the error.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DmError } from '../../src/errors/index.ts';
+import { EventQueue } from '../../agent/binlog/event-queue.ts';
+import type { BinlogEvent } from '../../agent/binlog/events.ts';
+
+const txn = (pos: number): BinlogEvent => ({ kind: 'txn', changes: [], end: { name: 'b.000001', pos }, timestamp: 0 });
+
+test('events queued before a failure come out, then the error; nothing pushed after it is handed out', async () => {
+  const q = new EventQueue(() => undefined, 100, 10);
+  q.push(txn(100));
+  q.fail(new DmError('UnsupportedEvent', 'table map failed'));
+  q.push(txn(200)); // zongji kept emitting: the commit of the transaction that failed
+  assert.deepEqual((await q.next(10))?.end, { name: 'b.000001', pos: 100 });
+  await assert.rejects(q.next(10), /table map failed/);
+  assert.equal(q.length, 0);
+});
