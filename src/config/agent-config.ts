@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DmError } from '../errors/index.ts';
 import { issue } from './schema-parts.ts';
-import { parseYaml, toPlain, validate } from './yaml-schema.ts';
+import { validate } from './yaml-schema.ts';
+import { parseYaml } from './yaml-source.ts';
+import { toPlain } from './yaml-values.ts';
 
 export interface AgentConfig {
   /** Member name in the cluster (KV key in dm_members); unique per agent. */

@@ -12,5 +12,5 @@ export { TASK_DEFAULTS } from './task-units.ts';
 export { loadAgentConfig, readAgentFile, AGENT_FIELDS, AGENT_DEFAULTS, type AgentConfig } from './agent-config.ts';
 export { redact, redactUrl, REDACTED } from './redact.ts';
 export { UNSUPPORTED_KEYS, NO_EFFECT_KEYS, type KeyRule } from './unsupported.ts';
-export { formatNote, type ConfigNote } from './yaml-schema.ts';
+export { formatNote, type ConfigNote } from './yaml-source.ts';
 export { DM_EVENT_NAMES, normaliseEventType, parseGoDuration } from './dm-values.ts';

@@ -8,7 +8,8 @@ import { DmError } from '../errors/index.ts';
 import { compileRe2 } from '../filter/re2.ts';
 import type { RawTask } from './task-schema.ts';
 import type { OnlineDdlConfig } from './types.ts';
-import { configNote, type ConfigIssue, type ConfigNote, type YamlSource } from './yaml-schema.ts';
+import type { ConfigIssue } from './yaml-schema.ts';
+import { configNote, type ConfigNote, type YamlSource } from './yaml-source.ts';
 
 /** DM (dm/config/subtask.go): gh-ost's `_t_gho` and pt-osc's `_t_new` are shadow tables … */
 export const DEFAULT_SHADOW_TABLE_RULES = ['^_(.+)_(?:new|gho)$'];

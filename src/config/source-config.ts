@@ -7,7 +7,9 @@ import type { SourceConfig } from './types.ts';
 import { isBinlogFilename, isGtidSet } from './dm-values.ts';
 import { dbSchema, issue, toDbConfig, uint, uint32 } from './schema-parts.ts';
 import { applyKeyPolicy } from './unsupported.ts';
-import { parseYaml, toPlain, validate, type ConfigNote } from './yaml-schema.ts';
+import { validate } from './yaml-schema.ts';
+import { parseYaml, type ConfigNote } from './yaml-source.ts';
+import { toPlain } from './yaml-values.ts';
 
 /** DM's MaxSourceIDLength. */
 export const MAX_SOURCE_ID_LENGTH = 32;

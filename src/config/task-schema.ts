@@ -1,8 +1,8 @@
 /**
  * The zod schema of DM's task.yaml as written (kebab-case keys, rules by name). It checks shapes and single
- * values; task-config.ts then resolves names, aliases, defaults and per-instance overrides. Every DM key is
- * here, including those tsdm rejects or ignores (unsupported.ts), so a misspelt key is always "unknown key"
- * with a suggestion, and a DM key is never mistaken for a typo.
+ * values; task-config.ts then resolves names, aliases, defaults and per-instance overrides (task-instance.ts, one
+ * mysql-instance at a time). Every DM key is here, including those tsdm rejects or ignores (unsupported.ts), so a
+ * misspelt key is always "unknown key" with a suggestion, and a DM key is never mistaken for a typo.
  */
 import { z } from 'zod';
 import { isBinlogFilename, isGtidSet, parseGoDuration, sqlPatternProblem, timezoneProblem } from './dm-values.ts';

@@ -6,7 +6,8 @@
 import type { DumpConfig, LoadConfig, SyncConfig } from './types.ts';
 import { parseGoDuration } from './dm-values.ts';
 import type { RawInstance, RawLoader, RawMydumper, RawSyncer } from './task-schema.ts';
-import type { ConfigIssue, ConfigPath } from './yaml-schema.ts';
+import type { ConfigIssue } from './yaml-schema.ts';
+import type { ConfigPath } from './yaml-source.ts';
 
 /** DM's defaults (dm/config/task.go), except rows: DM's 0 means "no chunking", tsdm always chunks. */
 export const TASK_DEFAULTS = {

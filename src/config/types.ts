@@ -4,11 +4,6 @@
  * rule names, deprecated aliases and per-instance overrides, so that no other module sees raw YAML.
  */
 
-export interface TableName {
-  schema: string;
-  table: string;
-}
-
 export interface TlsConfig {
   sslCa?: string;
   sslCert?: string;

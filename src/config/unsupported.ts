@@ -10,7 +10,7 @@
  * docs/configuration.md has the same two tables; keep them in step.
  */
 
-import { configError, configNote, formatPath, locate, type ConfigNote, type YamlSource } from './yaml-schema.ts';
+import { configError, configNote, formatPath, locate, type ConfigNote, type YamlSource } from './yaml-source.ts';
 
 export type ConfigFileKind = 'task' | 'source';
 
