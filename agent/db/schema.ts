@@ -3,7 +3,7 @@ import { query, type Side } from './mysql.ts';
 
 /** A table's structure as tsdm needs it to read, write and key rows: one definition, in src/schema (the tracker
  * produces it too). */
-import type { ColumnInfo, TableInfo } from '../../src/schema/model.ts';
+import type { ColumnInfo, TableInfo } from '../../src/schema/engine-shapes.ts';
 import { BINARY_TYPES } from '../../src/schema/from-server.ts';
 export type { ColumnInfo, TableInfo };
 

@@ -1,5 +1,5 @@
 import type { ExtendedColumns } from '../../src/route/router.ts';
-import type { ColumnInfo, TableInfo } from '../../src/schema/model.ts';
+import type { ColumnInfo, TableInfo } from '../../src/schema/engine-shapes.ts';
 import type { RowChange, RowImage } from '../binlog/events.ts';
 import { rowKey } from '../db/schema.ts';
 import type { RoutedChange } from './dispatcher.ts';

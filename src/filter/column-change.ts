@@ -1,5 +1,5 @@
 import type { TrackedColumn, TrackedTable } from '../schema/model.ts';
-import { sameName } from '../schema/model.ts';
+import { sameName } from '../schema/names.ts';
 import type { DmEventType } from './event-filter.ts';
 
 /**

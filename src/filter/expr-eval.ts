@@ -2,7 +2,7 @@
  * Evaluates an expression-filter `Expr` (expr-ast.ts) against one row image. Values are typed from the table's
  * tracked column types (columnValue); the operators and functions follow MySQL (expr-values.ts has the rules).
  */
-import type { ColumnInfo } from '../schema/model.ts';
+import type { ColumnInfo } from '../schema/engine-shapes.ts';
 import type { Expr, IntervalUnit } from './expr-ast.ts';
 import { parseJsonPath, type PathLeg } from './expr-ast.ts';
 import {

@@ -15,7 +15,7 @@
 import { tableKey } from '../sql/table-name.ts';
 import type { ExpressionFilterRule } from '../config/types.ts';
 import { DmError } from '../errors/index.ts';
-import type { ColumnInfo, TableInfo } from '../schema/model.ts';
+import type { ColumnInfo, TableInfo } from '../schema/engine-shapes.ts';
 import { columnsOf, compileExpr, type Expr } from './expr-ast.ts';
 import { columnValue, evaluate, isTrue, type EvalEnv } from './expr-eval.ts';
 import { ExprEvalError } from './expr-values.ts';

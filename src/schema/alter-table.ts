@@ -13,14 +13,8 @@ import {
 import { Cursor, ParseError, StaleModel, Unsupported, splitTopLevel } from './cursor.ts';
 import { defaultFromTokens } from './default-value.ts';
 import { buildIndexes, ifNotExistsName, parseIndexDef } from './indexes.ts';
-import {
-  sameName,
-  tableOf,
-  type IndexSpec,
-  type TrackedColumn,
-  type TrackedIndex,
-  type TrackedTable,
-} from './model.ts';
+import { tableOf, type IndexSpec, type TrackedColumn, type TrackedIndex, type TrackedTable } from './model.ts';
+import { sameName } from './names.ts';
 import { readTableOptions, resolveTableCharset, type TableOptions } from './table-options.ts';
 
 /**

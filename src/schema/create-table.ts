@@ -8,7 +8,8 @@ import {
 } from './column-def.ts';
 import { Cursor, ParseError, Unsupported, matchingParen, splitTopLevel } from './cursor.ts';
 import { buildIndexes, parseIndexDef } from './indexes.ts';
-import { sameName, tableOf, type IndexSpec, type TrackedColumn, type TrackedTable } from './model.ts';
+import { tableOf, type IndexSpec, type TrackedColumn, type TrackedTable } from './model.ts';
+import { sameName } from './names.ts';
 import { readTableOptions, resolveTableCharset, type TableOptions } from './table-options.ts';
 
 /**

@@ -1,20 +1,18 @@
 import { charsetOfCollation } from './charsets.ts';
 import { defaultFromInfoSchema } from './default-value.ts';
 import { parseEnumMembers } from './enum-members.ts';
+import type { ColumnDef, ColumnInfo, TableInfo } from './engine-shapes.ts';
 import {
   SchemaTracker,
-  compareNames,
   tableOf,
   type SchemaTrackerOptions,
-  type ColumnDef,
-  type ColumnInfo,
   type IndexKind,
-  type TableInfo,
   type TrackedColumn,
   type TrackedIndex,
   type TrackedSchema,
   type TrackedTable,
 } from './model.ts';
+import { compareNames } from './names.ts';
 
 /**
  * The tracker's model from the server's own description (information_schema rows, queried by the agent: this file

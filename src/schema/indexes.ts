@@ -1,6 +1,7 @@
 import { skipReferences } from './column-def.ts';
 import { Cursor, ParseError, Unsupported } from './cursor.ts';
-import { sameName, type IndexKind, type IndexSpec, type TrackedIndex } from './model.ts';
+import type { IndexKind, IndexSpec, TrackedIndex } from './model.ts';
+import { sameName } from './names.ts';
 
 /**
  * Index definitions and the key list rules of MariaDB's mysql_prepare_create_table (sql_table.cc), which both

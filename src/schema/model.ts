@@ -1,6 +1,8 @@
 import { DmError } from '../errors/index.ts';
 import { lex } from '../sql/lexer.ts';
 import { charsetOfCollation } from './charsets.ts';
+import type { TableName } from '../sql/table-name.ts';
+import { compareNames } from './names.ts';
 
 /**
  * The schema tracker's model (DESIGN.md §4 "Schema at event time"): the structure of every replicated table as
@@ -10,8 +12,8 @@ import { charsetOfCollation } from './charsets.ts';
  * Invariants:
  * - Every string is as information_schema prints it on MariaDB 10.11: COLUMN_TYPE lower case with display
  *   widths (`int(11)`, `bigint(20) unsigned`), charsets/collations canonical (`utf8mb3`, not `utf8`).
- * - Column and index names are compared case-insensitively (as the server does); schema and table names are
- *   case-sensitive unless the tracker was created with `lowerCaseTableNames`.
+ * - Column and index names are compared case-insensitively (as the server does: names.ts); schema and table
+ *   names are case-sensitive unless the tracker was created with `lowerCaseTableNames`.
  * - A TrackedTable is never mutated once stored: applyDdl builds new objects and stores them only when the whole
  *   statement was understood, so a statement that fails leaves the tracker as it was.
  * - `primaryKey` and `uniqueKeys` are derived from `indexes` (see `tableOf`): uniqueKeys are the UNIQUE indexes in
@@ -88,45 +90,6 @@ export interface TrackedSchema {
   collation: string;
 }
 
-export interface TableName {
-  schema: string;
-  table: string;
-}
-
-/** The engine's column shape: how the agent reads, writes and keys rows (agent/db/schema.ts re-exports it). */
-export interface ColumnInfo {
-  name: string;
-  dataType: string;
-  columnType: string;
-  nullable: boolean;
-  generated: boolean;
-  charset: string | null;
-  collation: string | null;
-  comment: string;
-  /** Bytes on the wire: binary strings, BLOBs, BIT, geometry. */
-  binary: boolean;
-}
-
-/** The engine's table shape. uniqueKeys: unique keys other than the primary key, columns in index order. */
-export interface TableInfo {
-  schema: string;
-  table: string;
-  columns: ColumnInfo[];
-  primaryKey: string[];
-  uniqueKeys: string[][];
-}
-
-/** What zongji needs per column (structurally identical to agent/binlog/events.ts ColumnDef). */
-export interface ColumnDef {
-  COLUMN_NAME: string;
-  COLLATION_NAME: string | null;
-  CHARACTER_SET_NAME: string | null;
-  COLUMN_COMMENT: string;
-  COLUMN_TYPE: string;
-  ENUM_VALUES?: string[];
-  SET_VALUES?: string[];
-}
-
 /**
  * An expression in a form two spellings of it share: tokens lower-cased, identifiers unquoted, one space between
  * tokens (`a*3` from a DDL and `` `a` * 3 `` from information_schema compare equal).
@@ -146,18 +109,6 @@ export function normalizeExpr(expr: string): string {
 /** DATA_TYPE from COLUMN_TYPE: the leading word (`bigint(20) unsigned` → `bigint`). */
 export function dataTypeOf(columnType: string): string {
   return /^[a-z0-9_]+/i.exec(columnType)?.[0].toLowerCase() ?? columnType.toLowerCase();
-}
-
-export function sameName(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
-/** Index-name order: case-insensitive, as information_schema sorts them (utf8mb3_general_ci), then exact. */
-export function compareNames(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  if (x !== y) return x < y ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A table with primaryKey/uniqueKeys derived from its indexes. Copies every array, so the result shares nothing. */

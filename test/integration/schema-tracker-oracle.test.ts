@@ -9,7 +9,7 @@
  * the tables it names from the server, and goes on. At the end of each case the server's model must equal the
  * golden file the unit test uses (UPDATE_GOLDEN=1 rewrites it from the server).
  */
-import { tableKey } from '../../src/sql/table-name.ts';
+import { tableKey, type TableName } from '../../src/sql/table-name.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -23,7 +23,7 @@ import {
   parseGolden,
   renderTracker,
 } from '../unit/schema-tracker-corpus.ts';
-import { SchemaTracker, type SchemaTrackerOptions, type TableName } from '../../src/schema/model.ts';
+import { SchemaTracker, type SchemaTrackerOptions } from '../../src/schema/model.ts';
 import { applyDdl } from '../../src/schema/apply-ddl.ts';
 import { INFO_SCHEMA_QUERIES, trackerFromInfoSchema, type InfoSchemaRow } from '../../src/schema/from-server.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compileExpr, ExprSyntaxError } from '../../src/filter/expr-ast.ts';
 import { evaluate, isTrue, columnValue, type EvalEnv } from '../../src/filter/expr-eval.ts';
 import { ExpressionFilter } from '../../src/filter/expression-filter.ts';
-import type { ColumnInfo, TableInfo } from '../../src/schema/model.ts';
+import type { ColumnInfo, TableInfo } from '../../src/schema/engine-shapes.ts';
 import type { Val } from '../../src/filter/expr-values.ts';
 import { parseTaskConfig } from '../../src/config/index.ts';
 import { DmError } from '../../src/errors/index.ts';

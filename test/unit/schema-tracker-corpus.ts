@@ -9,12 +9,12 @@
  */
 import { tableKey } from '../../src/sql/table-name.ts';
 import {
-  compareNames,
   normalizeExpr,
   type SchemaTracker,
   type SchemaTrackerOptions,
   type TrackedTable,
 } from '../../src/schema/model.ts';
+import { compareNames } from '../../src/schema/names.ts';
 
 export interface TrackerCase {
   name: string;

@@ -9,13 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { applyDdl, ApplyFailure, type ApplyResult } from '../../src/schema/apply-ddl.ts';
-import {
-  SchemaTracker,
-  tableOf,
-  type SchemaTrackerOptions,
-  type TableInfo,
-  type TrackedTable,
-} from '../../src/schema/model.ts';
+import type { TableInfo } from '../../src/schema/engine-shapes.ts';
+import { SchemaTracker, tableOf, type SchemaTrackerOptions, type TrackedTable } from '../../src/schema/model.ts';
 import { toColumnDefs, toTableInfo, trackedTableFromInfoSchema } from '../../src/schema/from-server.ts';
 import { formatEnumType, parseEnumMembers, quoteEnumMember } from '../../src/schema/enum-members.ts';
 import { DmError } from '../../src/errors/index.ts';
