@@ -2,6 +2,7 @@
  * (agent/shard/locks.ts) behind the ShardLocks interface (agent/unit.ts). */
 import type { ShardLocks } from '../../agent/unit.ts';
 import type { ShardLockRecord } from '../../src/shard/lock.ts';
+import { SchemaTracker } from '../../src/schema/model.ts';
 import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 
 /** dm_locks of one task in memory: every mutate is atomic (what the KV compare-and-set loop achieves). */
@@ -45,4 +46,23 @@ export class MemoryShardLocks implements ShardLocks {
     for (const f of w) f();
     return Promise.resolve(next ?? undefined);
   }
+}
+
+/** A schema tracker holding empty `schema.table` tables: the shard tables a source declares to a lock. */
+export function trackerWith(tables: string[]): SchemaTracker {
+  const t = new SchemaTracker();
+  for (const name of tables) {
+    const [schema, table] = name.split('.') as [string, string];
+    t.set({
+      schema,
+      table,
+      columns: [],
+      indexes: [],
+      primaryKey: [],
+      uniqueKeys: [],
+      charset: 'utf8mb4',
+      collation: 'utf8mb4_general_ci',
+    });
+  }
+  return t;
 }

@@ -18,32 +18,13 @@ import { ShardCoordinator, type SyncHost } from '../../agent/shard/coordinator.t
 import type { SubtaskContext } from '../../agent/unit.ts';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { isDmError } from '../../src/errors/index.ts';
-import { SchemaTracker } from '../../src/schema/model.ts';
-import { MemoryShardLocks } from './memory-shard-locks.ts';
+import { MemoryShardLocks, trackerWith } from './memory-shard-locks.ts';
 
 const TARGET = { schema: 'm', table: 't' };
 /** Every shard table of every source routes to m.t. */
 const SHARDS: Record<string, string[]> = { s1: ['d.t1', 'd.t2'], s2: ['d.t3'] };
 const pos = (p: number): BinlogPosition => ({ name: 'b.000001', pos: p });
 const routed = (sql: string) => sql.replace(/`d`\.`t\d`/, '`m`.`t`');
-
-function trackerWith(tables: string[]): SchemaTracker {
-  const t = new SchemaTracker();
-  for (const name of tables) {
-    const [schema, table] = name.split('.') as [string, string];
-    t.set({
-      schema,
-      table,
-      columns: [],
-      indexes: [],
-      primaryKey: [],
-      uniqueKeys: [],
-      charset: 'utf8mb4',
-      collation: 'utf8mb4_general_ci',
-    });
-  }
-  return t;
-}
 
 /** A DDL event; `trackerAfter` = the source's shard tables (what a hold saves, and the lock's shards come from). */
 function ddl(sql: string, at: number, shards: string[] = []): QueryEvent {

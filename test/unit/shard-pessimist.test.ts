@@ -21,9 +21,8 @@ import pino from 'pino';
 import { Pessimist } from '../../agent/shard/pessimist.ts';
 import type { ShardHold } from '../../agent/checkpoint-holds.ts';
 import type { SubtaskContext } from '../../agent/unit.ts';
-import { SchemaTracker } from '../../src/schema/model.ts';
 import { unlockLock } from '../../src/shard/lock.ts';
-import { MemoryShardLocks } from './memory-shard-locks.ts';
+import { MemoryShardLocks, trackerWith } from './memory-shard-locks.ts';
 import { isDmError } from '../../src/errors/index.ts';
 
 const TARGET = { schema: 'm', table: 't' };
@@ -33,24 +32,6 @@ const SHARDS: Record<string, string[]> = { s1: ['d.t1', 'd.t2'], s2: ['d.t3'] };
 /** A never-used connection: the pessimist passes it to the checkpoint store only, which is faked here. */
 const DOWN = {} as Connection;
 const pos = (p: number) => ({ name: 'b.000001', pos: p });
-
-function trackerWith(tables: string[]): unknown {
-  const t = new SchemaTracker();
-  for (const name of tables) {
-    const [schema, table] = name.split('.') as [string, string];
-    t.set({
-      schema,
-      table,
-      columns: [],
-      indexes: [],
-      primaryKey: [],
-      uniqueKeys: [],
-      charset: 'utf8mb4',
-      collation: 'utf8mb4_general_ci',
-    });
-  }
-  return t.toJSON();
-}
 
 interface Source {
   p: Pessimist;
@@ -92,7 +73,7 @@ function source(id: string, locks: MemoryShardLocks, abort = new AbortController
 async function reachDdl(s: Source, id: string, table: string, ddls: string[], at: number): Promise<ShardHold> {
   const [schema, name] = table.split('.') as [string, string];
   await s.p.check(DOWN, schema, name, TARGET, ddls, pos(at));
-  const h = s.p.holdFor(schema, name, TARGET, ddls, pos(at), trackerWith(SHARDS[id]!));
+  const h = s.p.holdFor(schema, name, TARGET, ddls, pos(at), trackerWith(SHARDS[id]!).toJSON());
   s.p.holds.set(table, h);
   s.holdRows.set(table, { ...h }); // durable in the barrier transaction
   assert.equal(await s.p.reach(h), true);
@@ -132,7 +113,7 @@ test('all shards of all sources arrive: only the owner is ready to execute; all 
   const s1 = source('s1', locks);
   const s2 = source('s2', locks);
   await reachDdl(s1, 's1', 'd.t1', DDL, 100);
-  await s2.p.joinAll(SchemaTracker.fromJSON(trackerWith(SHARDS['s2']!)));
+  await s2.p.joinAll(trackerWith(SHARDS['s2']!));
   assert.deepEqual(locks.get(TARGET)!.joined, ['s1', 's2']);
   assert.ok(Object.keys(locks.get(TARGET)!.shards).includes('s2/d.t3'));
   await reachDdl(s1, 's1', 'd.t2', ['alter table `m`.`t`  add column `c` int'], 120); // same DDL, other case/spacing
@@ -219,7 +200,7 @@ test('a source reaching the next round waits until every source released the pre
   const s2 = source('s2', locks);
   await reachDdl(s1, 's1', 'd.t1', DDL, 100);
   await reachDdl(s1, 's1', 'd.t2', DDL, 110);
-  await s2.p.joinAll(SchemaTracker.fromJSON(trackerWith(SHARDS['s2']!)));
+  await s2.p.joinAll(trackerWith(SHARDS['s2']!));
   await reachDdl(s2, 's2', 'd.t3', DDL, 300);
   await s1.p.setStage(TARGET, 'executing');
   await s1.p.setStage(TARGET, 'done');
@@ -278,7 +259,7 @@ test('restart in the middle of step 5: an unblocked hold with its lock done is r
   const s2 = source('s2', locks);
   await reachDdl(s1, 's1', 'd.t1', DDL, 100);
   await reachDdl(s1, 's1', 'd.t2', DDL, 110);
-  await s2.p.joinAll(SchemaTracker.fromJSON(trackerWith(SHARDS['s2']!)));
+  await s2.p.joinAll(trackerWith(SHARDS['s2']!));
   await reachDdl(s2, 's2', 'd.t3', DDL, 300);
   await s1.p.setStage(TARGET, 'executing');
   await s1.p.setStage(TARGET, 'done');
