@@ -1,4 +1,4 @@
-import type { TableName } from '../../src/sql/table-name.ts';
+import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { alterWithClauses, ddlEvents, type DdlClause } from '../../src/filter/ddl-events.ts';
 import type { DmEventType, FilterDecision } from '../../src/filter/event-filter.ts';
@@ -88,7 +88,7 @@ function filterError(i: DdlFilterInput, rule: string | undefined, event: DmEvent
       context: {
         sql: i.sql,
         position: i.position,
-        ...(i.tables[0]?.table ? { table: `${i.tables[0].schema}.${i.tables[0].table}` } : {}),
+        ...(i.tables[0]?.table ? { table: tableKey(i.tables[0]) } : {}),
       },
       suggestion: `This is what the rule asks for. Skip the statement with \`dmctl binlog skip ${i.taskName}\`, run other SQL in its place with \`dmctl binlog replace ${i.taskName} "<sql>"\`, or change the rule; then \`dmctl resume-task ${i.taskName}\`.`,
     },
