@@ -1,0 +1,166 @@
+/**
+ * The servers a bench workload runs on, started with the test harness: one upstream (binlog ROW/FULL), tsdm's
+ * downstream, a third mariadbd for the baseline (a native replica, or the target of mydumper/myloader), NATS and
+ * one dm-agent with the upstream registered as source `source1`.
+ *
+ * All three mariadbd get the harness's settings (128 MB buffer pool, innodb_flush_log_at_trx_commit=1), so tsdm's
+ * downstream and the baseline's target are the same kind of server.
+ */
+import type mysql from 'mysql2/promise';
+import { Bucket, Coord, Keys, type SubtaskStatus } from '../../src/coord/index.ts';
+import { startMariaDB, startSandbox, type MariaDBInstance, type Sandbox } from '../../test/harness/index.ts';
+import {
+  dmctl,
+  sourceYaml,
+  startAgent,
+  writeTemp,
+  type AgentProcess,
+  type DmctlResult,
+} from '../../test/harness/tsdm.ts';
+import { RssSampler } from './rss.ts';
+
+export interface Env {
+  sb: Sandbox;
+  up: MariaDBInstance;
+  down: MariaDBInstance;
+  /** The baseline's server (native replica / myloader target). */
+  base: MariaDBInstance;
+  agent: AgentProcess;
+  coord: Coord;
+  rss: RssSampler;
+  ctl(args: string[], timeoutMs?: number): Promise<DmctlResult>;
+  /** `dmctl start-task` of a task file written from `yaml`; throws with dmctl's output when it fails. */
+  startTask(yaml: string): Promise<void>;
+  stopTask(name: string): Promise<void>;
+  /** The status record the agent publishes for `task` (source1), or undefined before it has one. */
+  status(task: string): Promise<SubtaskStatus | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startEnv(
+  opts: { source?: string; agentEnv?: NodeJS.ProcessEnv; baseline?: boolean } = {},
+): Promise<Env> {
+  const [sb, base] = await Promise.all([
+    startSandbox(),
+    opts.baseline === false ? undefined : startMariaDB({ name: 'base', serverId: 301 }),
+  ]);
+  const up = sb.upstreams[0]!;
+  const agent = startAgent({
+    name: 'bench-agent',
+    nats: sb.nats.url,
+    ...(opts.agentEnv ? { env: opts.agentEnv } : {}),
+  });
+  await agent.ready();
+  const coord = await Coord.connect({ servers: sb.nats.url, cluster: 'dm' });
+  const ctl = (args: string[], timeoutMs = 120_000) => dmctl(sb.nats.url, args, { timeoutMs });
+  const r = await ctl([
+    'operate-source',
+    'create',
+    writeTemp('source1.yaml', sourceYaml('source1', up, opts.source ?? '')),
+  ]);
+  if (r.code !== 0) throw new Error(`operate-source create failed: ${r.stdout}${r.stderr}`);
+  const rss = new RssSampler(() => agent.pid());
+  return {
+    sb,
+    up,
+    down: sb.downstream,
+    base: base ?? sb.downstream,
+    agent,
+    coord,
+    rss,
+    ctl,
+    async startTask(yaml) {
+      const res = await ctl(['start-task', writeTemp('task.yaml', yaml)]);
+      if (res.code !== 0) throw new Error(`start-task failed: ${res.stdout}${res.stderr}`);
+    },
+    async stopTask(name) {
+      const res = await ctl(['stop-task', name]);
+      if (res.code !== 0) throw new Error(`stop-task ${name} failed: ${res.stdout}${res.stderr}`);
+    },
+    async status(task) {
+      return (await coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(task, 'source1')))?.value;
+    },
+    async stop() {
+      rss.stop();
+      await agent.stop();
+      await coord.close();
+      await Promise.allSettled([sb.stop(), base?.stop()]);
+    },
+  };
+}
+
+/** A task file for source1 into `down` (what a user writes); `body` adds mysql-instances options and rules. */
+export function taskYaml(name: string, mode: string, down: MariaDBInstance, instance: string, rules = ''): string {
+  return `name: ${name}
+task-mode: ${mode}
+target-database:
+  host: 127.0.0.1
+  port: ${down.port}
+  user: root
+  password: "${down.password}"
+mysql-instances:
+  - source-id: source1
+${instance
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => `    ${l}`)
+  .join('\n')}
+${rules}`;
+}
+
+/** The upstream's binlog position now (file, pos and the GTID set). */
+export async function masterPos(up: MariaDBInstance): Promise<{ file: string; pos: number; gtid: string }> {
+  const [m] = await up.query('SHOW MASTER STATUS');
+  const [g] = await up.query('SELECT @@gtid_binlog_pos AS g');
+  return { file: String(m.File), pos: Number(m.Position), gtid: String(g.g) };
+}
+
+/**
+ * Runs `sql` on each server without writing it to a binlog (the same starting data everywhere, not replicated):
+ * a dedicated connection with sql_log_bin=0, closed afterwards.
+ */
+export async function onEach(servers: MariaDBInstance[], sql: string): Promise<void> {
+  await Promise.all(
+    servers.map(async (s) => {
+      const c = await s.connect();
+      try {
+        await c.query('SET SESSION sql_log_bin = 0');
+        await c.query(sql);
+      } finally {
+        await c.end();
+      }
+    }),
+  );
+}
+
+/** Polls `sql` on a connection of its own every `everyMs` until it returns a row; resolves performance.now(). */
+export async function waitRow(
+  db: MariaDBInstance,
+  sql: string,
+  opts: { everyMs?: number; timeoutMs?: number; what: string; check?: () => Promise<void> },
+): Promise<number> {
+  const c = await db.connect();
+  const t0 = performance.now();
+  let lastCheck = t0;
+  try {
+    for (;;) {
+      const [rows] = await c.query<mysql.RowDataPacket[]>(sql);
+      const now = performance.now();
+      if (rows.length > 0) return now;
+      if (now - t0 > (opts.timeoutMs ?? 600_000)) throw new Error(`timed out waiting for ${opts.what}`);
+      if (opts.check && now - lastCheck > 1000) {
+        lastCheck = now;
+        await opts.check();
+      }
+      await new Promise((r) => setTimeout(r, opts.everyMs ?? 5));
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+/** Throws when the task's subtask is paused with an error (so a bench never waits for a stuck task). */
+export async function assertTaskHealthy(env: Env, task: string): Promise<void> {
+  const s = await env.status(task);
+  if (s?.error && s.stage === 'Paused') throw new Error(`task ${task} paused: ${s.error.code} ${s.error.message}`);
+}
