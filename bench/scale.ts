@@ -175,7 +175,7 @@ async function manyTasks(env: Env, n: number): Promise<{ line: string; v: Verdic
 }
 
 export async function runScale(o: { tables: number; tasks: number }): Promise<{ lines: string[]; ok: boolean }> {
-  const env = await startEnv({ source: 'enable-relay: true\n', baseline: false });
+  const env = await startEnv({ relay: true, baseline: false });
   try {
     const idle = rssOf(env.agent.pid())?.rss ?? 0;
     note(`scale: agent RSS idle ${fmtMB(idle)}`);

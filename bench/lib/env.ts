@@ -38,7 +38,7 @@ export interface Env {
 }
 
 export async function startEnv(
-  opts: { source?: string; agentEnv?: NodeJS.ProcessEnv; baseline?: boolean } = {},
+  opts: { relay?: boolean; agentEnv?: NodeJS.ProcessEnv; baseline?: boolean } = {},
 ): Promise<Env> {
   const [sb, base] = await Promise.all([
     startSandbox(),
@@ -56,7 +56,10 @@ export async function startEnv(
   const r = await ctl([
     'operate-source',
     'create',
-    writeTemp('source1.yaml', sourceYaml('source1', up, opts.source ?? '')),
+    writeTemp(
+      'source1.yaml',
+      sourceYaml('source1', up).replace('enable-relay: false', `enable-relay: ${opts.relay === true}`),
+    ),
   ]);
   if (r.code !== 0) throw new Error(`operate-source create failed: ${r.stdout}${r.stderr}`);
   const rss = new RssSampler(() => agent.pid());
