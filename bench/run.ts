@@ -17,9 +17,12 @@ import { note } from './lib/report.ts';
 const USAGE = `usage: npm run bench -- incremental|full|lag|scale|all [flags]
   incremental   --rows N (200000) --txns N (40000 single-row txns) --changes100 N (300000) --conns N (4)
   full          --full-rows N (1020000, over 5 tables) --threads N (tsdm's defaults: dump 4, load 16)
-  lag           --lag-rate N (5000 rows/s) --lag-seconds N (30)
-  scale         --tables N (1000) --tasks N (100)
+  lag           --lag-rate N (5000 rows/s) --lag-seconds N (30; 20 in all)
+  scale         --tables N (1000) --tasks N (100; 50 in all) --max-connections N (4000, the downstream's max_connections)
   all           every workload above, each with its defaults (or the flags given)`;
+
+/** `all` keeps to about 6 minutes on a 2-core box: a shorter lag run and 50 tasks instead of 100. */
+const ALL = process.argv[2] === 'all';
 
 function flag(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,13 +71,17 @@ async function full(): Promise<Outcome> {
 }
 
 async function lag(): Promise<Outcome> {
-  const r = await runLag({ rate: flag('lag-rate', 5000), seconds: flag('lag-seconds', 30) });
+  const r = await runLag({ rate: flag('lag-rate', 5000), seconds: flag('lag-seconds', ALL ? 20 : 30) });
   console.log(r.line);
   return { lines: [r.line], ok: r.ok };
 }
 
 async function scale(): Promise<Outcome> {
-  const r = await runScale({ tables: flag('tables', 1000), tasks: flag('tasks', 100) });
+  const r = await runScale({
+    tables: flag('tables', 1000),
+    tasks: flag('tasks', ALL ? 50 : 100),
+    maxConnections: flag('max-connections', 4000),
+  });
   for (const l of r.lines) console.log(l);
   return r;
 }

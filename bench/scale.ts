@@ -40,19 +40,38 @@ async function sameByChecksum(
   return differ.length === 0 ? { ok: true, diffs: [] } : sameTables(a, b, differ, label);
 }
 
+/**
+ * Polls the tasks' status records until every one satisfies `pred`. Fails at once on a task paused by an error, and
+ * after 90 s without progress, naming the errors the tasks show (a retryable error keeps a task Running with `error`).
+ */
 async function waitStatus(
   env: Env,
   tasks: string[],
   pred: (unit: string, stage: string) => boolean,
   what: string,
 ): Promise<number> {
-  const t0 = performance.now();
+  let done = -1;
+  let progress = performance.now();
   for (;;) {
     const all = await Promise.all(tasks.map((t) => env.status(t)));
     const bad = all.find((s) => s?.stage === 'Paused' && s.error);
     if (bad) throw new Error(`task ${bad.task} paused: ${bad.error!.code} ${bad.error!.message}`);
-    if (all.every((s) => s && pred(s.unit, s.stage))) return performance.now();
-    if (performance.now() - t0 > 600_000) throw new Error(`timed out waiting for ${what}`);
+    const n = all.filter((s) => s && pred(s.unit, s.stage)).length;
+    if (n === tasks.length) return performance.now();
+    if (n !== done) {
+      done = n;
+      progress = performance.now();
+    } else if (performance.now() - progress > 90_000) {
+      const errs = new Map<string, number>();
+      for (const s of all) {
+        const e = s?.error ?? s?.recentErrors?.[0];
+        if (e) errs.set(`${e.code} ${e.message}`, (errs.get(`${e.code} ${e.message}`) ?? 0) + 1);
+      }
+      const list = [...errs].map(([m, c]) => `${c} task(s): ${m}`).join('; ');
+      throw new Error(
+        `no progress for 90 s waiting for ${what}: ${n}/${tasks.length} there; ${list || 'no errors shown'}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -122,7 +141,7 @@ async function manyTasks(env: Env, n: number): Promise<{ line: string; v: Verdic
       .join(''),
   );
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const ctx = new CommandContext({ nats: env.sb.nats.url, cluster: 'dm', json: true, timeout: 60_000 }, sink, sink);
+  const ctx = new CommandContext({ nats: env.natsUrl, cluster: 'dm', json: true, timeout: 60_000 }, sink, sink);
   const tasks = schemas.map((s) => `bench-${s}`);
   note(`scale: starting ${n} tasks`);
   env.rss.start();
@@ -153,6 +172,7 @@ async function manyTasks(env: Env, n: number): Promise<{ line: string; v: Verdic
   const probe = `SELECT ${schemas.map((s) => `(SELECT COUNT(*) FROM ${s}.t WHERE id = 1 AND v = 'changed')`).join(' + ')} AS n`;
   const tChanged = await waitCount(down, probe, n, 'a change per task on the downstream');
   const rss = env.rss.stop();
+  const [mu] = await down.query("SHOW GLOBAL STATUS LIKE 'Max_used_connections'");
   const q0 = performance.now();
   const st = await env.ctl(['query-status', '--json']);
   const qMs = performance.now() - q0;
@@ -170,12 +190,20 @@ async function manyTasks(env: Env, n: number): Promise<{ line: string; v: Verdic
     v.diffs.push(`query-status --json does not list ${missing.length} tasks: ${missing.slice(0, 5).join(', ')}`);
   const line =
     `${`scale-${n}-tasks`.padEnd(20)} started ${fmtS(tStarted - t0)}, all syncing ${fmtS(tSync - t0)}, a change per task synced ${fmtS(tChanged - tSync)}  ` +
-    `dmctl query-status --json ${fmtS(qMs)} (lists ${listed.size}/${n})  agent RSS peak ${fmtMB(rss)}, now ${fmtMB(rssOf(env.agent.pid())?.rss ?? 0)}  ${verdict({ ok: v.diffs.length === 0, diffs: v.diffs })}`;
+    `dmctl query-status --json ${fmtS(qMs)} (lists ${listed.size}/${n})  agent RSS peak ${fmtMB(rss)}, now ${fmtMB(rssOf(env.agent.pid())?.rss ?? 0)}  downstream connections used ${mu.Value}  ${verdict({ ok: v.diffs.length === 0, diffs: v.diffs })}`;
   return { line, v: { ok: v.diffs.length === 0, diffs: v.diffs } };
 }
 
-export async function runScale(o: { tables: number; tasks: number }): Promise<{ lines: string[]; ok: boolean }> {
-  const env = await startEnv({ relay: true, baseline: false });
+export async function runScale(o: {
+  tables: number;
+  tasks: number;
+  maxConnections: number;
+}): Promise<{ lines: string[]; ok: boolean }> {
+  const env = await startEnv({
+    relay: true,
+    baseline: false,
+    downstreamArgs: [`--max-connections=${o.maxConnections}`],
+  });
   try {
     const idle = rssOf(env.agent.pid())?.rss ?? 0;
     note(`scale: agent RSS idle ${fmtMB(idle)}`);

@@ -8,7 +8,7 @@
  */
 import type mysql from 'mysql2/promise';
 import { Bucket, Coord, Keys, type SubtaskStatus } from '../../src/coord/index.ts';
-import { startMariaDB, startSandbox, type MariaDBInstance, type Sandbox } from '../../test/harness/index.ts';
+import { startMariaDB, startNats, type MariaDBInstance, type NatsInstance } from '../../test/harness/index.ts';
 import {
   dmctl,
   sourceYaml,
@@ -20,7 +20,7 @@ import {
 import { RssSampler } from './rss.ts';
 
 export interface Env {
-  sb: Sandbox;
+  natsUrl: string;
   up: MariaDBInstance;
   down: MariaDBInstance;
   /** The baseline's server (native replica / myloader target). */
@@ -38,21 +38,29 @@ export interface Env {
 }
 
 export async function startEnv(
-  opts: { relay?: boolean; agentEnv?: NodeJS.ProcessEnv; baseline?: boolean } = {},
+  opts: { relay?: boolean; agentEnv?: NodeJS.ProcessEnv; baseline?: boolean; downstreamArgs?: string[] } = {},
 ): Promise<Env> {
-  const [sb, base] = await Promise.all([
-    startSandbox(),
-    opts.baseline === false ? undefined : startMariaDB({ name: 'base', serverId: 301 }),
+  const servers = await Promise.allSettled([
+    startMariaDB({ name: 'up', upstream: true, serverId: 101 }),
+    startMariaDB({ name: 'down', serverId: 201, ...(opts.downstreamArgs ? { extraArgs: opts.downstreamArgs } : {}) }),
+    startNats({ name: 'nats' }),
+    ...(opts.baseline === false ? [] : [startMariaDB({ name: 'base', serverId: 301 })]),
   ]);
-  const up = sb.upstreams[0]!;
+  const started = servers.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
+  const failed = servers.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(started.map((x) => x.stop()));
+    throw failed.reason;
+  }
+  const [up, down, nats, base] = started as [MariaDBInstance, MariaDBInstance, NatsInstance, MariaDBInstance?];
   const agent = startAgent({
     name: 'bench-agent',
-    nats: sb.nats.url,
+    nats: nats.url,
     ...(opts.agentEnv ? { env: opts.agentEnv } : {}),
   });
   await agent.ready();
-  const coord = await Coord.connect({ servers: sb.nats.url, cluster: 'dm' });
-  const ctl = (args: string[], timeoutMs = 120_000) => dmctl(sb.nats.url, args, { timeoutMs });
+  const coord = await Coord.connect({ servers: nats.url, cluster: 'dm' });
+  const ctl = (args: string[], timeoutMs = 120_000) => dmctl(nats.url, args, { timeoutMs });
   const r = await ctl([
     'operate-source',
     'create',
@@ -63,11 +71,25 @@ export async function startEnv(
   ]);
   if (r.code !== 0) throw new Error(`operate-source create failed: ${r.stdout}${r.stderr}`);
   const rss = new RssSampler(() => agent.pid());
+  // The harness kills its servers on SIGINT/SIGTERM but not the agent (only on a normal exit): kill it too, then exit.
+  const onSignal = (sig: NodeJS.Signals) => {
+    const pid = agent.pid();
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
-    sb,
+    natsUrl: nats.url,
     up,
-    down: sb.downstream,
-    base: base ?? sb.downstream,
+    down,
+    base: base ?? down,
     agent,
     coord,
     rss,
@@ -84,10 +106,12 @@ export async function startEnv(
       return (await coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(task, 'source1')))?.value;
     },
     async stop() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       rss.stop();
       await agent.stop();
       await coord.close();
-      await Promise.allSettled([sb.stop(), base?.stop()]);
+      await Promise.allSettled(started.map((x) => x.stop()));
     },
   };
 }
