@@ -14,7 +14,10 @@ export interface FlowControl {
  * before it are taken.
  */
 export class EventQueue {
-  private readonly queue: BinlogEvent[] = [];
+  /** Events from `head` on are queued: taking one moves the head (O(1); `Array.shift()` copies the whole queue, which
+   * holds up to `highWater` single-row transactions), and the taken prefix is dropped once it is half the array. */
+  private queue: (BinlogEvent | undefined)[] = [];
+  private head = 0;
   private queuedRows = 0;
   private waiter: (() => void) | undefined;
   private error: DmError | undefined;
@@ -28,7 +31,7 @@ export class EventQueue {
   ) {}
 
   get length(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
   get isPaused(): boolean {
     return this.paused;
@@ -64,7 +67,7 @@ export class EventQueue {
 
   /** The next event, waiting for one; rejects with the stream's error. */
   async next(timeoutMs: number): Promise<BinlogEvent | undefined> {
-    if (this.queue.length === 0 && !this.error) {
+    if (this.length === 0 && !this.error) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           this.waiter = undefined;
@@ -76,7 +79,7 @@ export class EventQueue {
         };
       });
     }
-    const ev = this.queue.shift();
+    const ev = this.take();
     if (ev) {
       if (ev.kind === 'txn') this.queuedRows -= ev.changes.length;
       if (this.paused && this.queuedRows < this.lowWater) {
@@ -87,5 +90,20 @@ export class EventQueue {
     }
     if (this.error) throw this.error;
     return undefined;
+  }
+
+  private take(): BinlogEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const ev = this.queue[this.head]!;
+    this.queue[this.head] = undefined; // collected now, not when the prefix is dropped
+    this.head++;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return ev;
   }
 }

@@ -20,3 +20,17 @@ test('events queued before a failure come out, then the error; nothing pushed af
   await assert.rejects(q.next(10), /table map failed/);
   assert.equal(q.length, 0);
 });
+
+test('events come out in order across the dropped prefix, interleaved with pushes', async () => {
+  const q = new EventQueue(() => undefined, 1e9, 0);
+  let pushed = 0;
+  let taken = 0;
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 3000; i++) q.push(txn(++pushed));
+    for (let i = 0; i < 2500; i++) assert.equal((await q.next(0))?.end.pos, ++taken);
+    assert.equal(q.length, pushed - taken);
+  }
+  while (taken < pushed) assert.equal((await q.next(0))?.end.pos, ++taken);
+  assert.equal(await q.next(0), undefined);
+  assert.equal(q.length, 0);
+});
