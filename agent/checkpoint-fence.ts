@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import { DmError } from '../src/errors/index.ts';
-import { query } from './db/mysql.ts';
+import { escapeValue, query } from './db/mysql.ts';
 import { metaTable } from './checkpoint-tables.ts';
 
 /**
@@ -115,13 +115,23 @@ export class SourceFence {
    * another binding claimed the source (the caller rolls back). Outside a transaction it is a plain check.
    */
   async check(conn: Connection, what: string): Promise<void> {
+    const sql = this.checkStatement();
+    if (!sql) return;
+    await this.checked(conn, await query<Record<string, string | number>[]>(conn, 'downstream', sql), what);
+  }
+
+  /**
+   * `check` in two halves, for a caller that sends the locking read together with its transaction's other statements
+   * in one round trip (sync writers): the statement (undefined: no fencing), then `checked` with its rows, before COMMIT.
+   */
+  checkStatement(): string | undefined {
+    if (!this.owner) return undefined;
+    return `SELECT term, agent FROM ${this.ownerT} WHERE source = ${escapeValue(this.source)} LOCK IN SHARE MODE`;
+  }
+
+  async checked(conn: Connection, rows: Record<string, unknown>[], what: string): Promise<void> {
     if (!this.owner) return;
-    const [r] = await query<Record<string, string | number>[]>(
-      conn,
-      'downstream',
-      `SELECT term, agent FROM ${this.ownerT} WHERE source = ? LOCK IN SHARE MODE`,
-      [this.source],
-    );
+    const r = rows[0];
     const term = Number(r?.term ?? 0);
     const agent = String(r?.agent ?? '');
     if (term !== this.owner.term || agent !== this.owner.agent) throw this.fenced(term, agent);

@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { BinlogPosition } from '../src/binlog/position.ts';
 import { DmError } from '../src/errors/index.ts';
-import { query } from './db/mysql.ts';
+import { escapeValue, query } from './db/mysql.ts';
 import { deleteRows, ensureMetaTables, META_TABLES, metaTable, metaTableName, rowPos } from './checkpoint-tables.ts';
 import { type Owner, SourceFence, WRITE_AUDIT } from './checkpoint-fence.ts';
 import * as holds from './checkpoint-holds.ts';
@@ -125,6 +125,14 @@ export class CheckpointStore {
    */
   checkFence(conn: Connection, what: string): Promise<void> {
     return this.fence.check(conn, what);
+  }
+
+  /** checkFence in two halves (checkpoint-fence.ts): the locking read to send with other statements, then its rows. */
+  fenceStatement(): string | undefined {
+    return this.fence.checkStatement();
+  }
+  fenceChecked(conn: Connection, rows: Record<string, unknown>[], what: string): Promise<void> {
+    return this.fence.checked(conn, rows, what);
   }
 
   // ---- schema tracker and DDL marker
@@ -327,6 +335,13 @@ export class CheckpointStore {
             ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid), workers = VALUES(workers)`,
       params: [this.source, writer, p.name, p.pos, p.gtid ?? null, writerCount],
     };
+  }
+
+  /** writerSql as one statement with its values in the text (sent with the writer's rows in one round trip). */
+  writerStatement(writer: number, p: BinlogPosition, writerCount: number): string {
+    const v = [this.source, writer, p.name, p.pos, p.gtid ?? null].map((x) => (x === null ? 'NULL' : escapeValue(x)));
+    return `INSERT INTO ${this.syncT} (source, writer, binlog_name, binlog_pos, binlog_gtid, workers) VALUES (${v.join(',')},${writerCount})
+            ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid), workers = VALUES(workers)`;
   }
 
   /** Sets every writer to one position (after a DDL barrier, or to start), with the schema as of that position.

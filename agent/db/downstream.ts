@@ -14,8 +14,12 @@ export interface ConnectionRegistry {
   register(conn: Connection): Promise<void>;
 }
 
-export async function openDataConnection(task: TaskConfig, ckpt: ConnectionRegistry): Promise<Connection> {
-  const c = await connect(task.targetDatabase, 'downstream', { timeZone: taskZone(task).session });
+export async function openDataConnection(
+  task: TaskConfig,
+  ckpt: ConnectionRegistry,
+  opts: { multipleStatements?: boolean } = {},
+): Promise<Connection> {
+  const c = await connect(task.targetDatabase, 'downstream', { timeZone: taskZone(task).session, ...opts });
   try {
     await ckpt.register(c);
   } catch (err) {

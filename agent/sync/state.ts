@@ -58,6 +58,8 @@ export class SyncState {
   readonly ids: RowIdentities;
   /** collation_compatible: strict — the upstream's collation defaults (read at start, like DM's syncer). */
   collations: UpstreamCollationInfo | undefined;
+  /** The downstream refused READ COMMITTED for a writer (said once in the log: apply.ts openWriter). */
+  isolationWarned = false;
   readonly stats: SyncStats = {
     totalRows: 0,
     totalEvents: 0,
