@@ -127,93 +127,128 @@ export class SyncUnit implements Unit {
     let batchStarted = 0;
     let lastCkpt = Date.now();
     let lastMaster = 0;
-    const flush = async (): Promise<void> => {
-      if (batchEnd && (!batch.empty || comparePos(batchEnd, st.synced) > 0 || st.shard?.behind(batchEnd)))
-        await applyBatch(st, batch, batchEnd);
+    // Pipelining: at most one batch is being committed (`inflight`) while the loop reads, routes and dispatches the
+    // next one. The next batch is applied only after every writer committed this one, so each writer's transactions
+    // (rows + checkpoint) still commit in binlog order, one at a time. Every barrier (DDL, cascading change, lock
+    // step, refreshed row identity, shard coordination) calls flush(), which waits for it first. A crash (SIGKILL
+    // included) with a batch in flight leaves each writer's transaction committed or rolled back with its checkpoint.
+    let inflight: Promise<void> | undefined;
+    const settle = async (): Promise<void> => {
+      const p = inflight;
+      inflight = undefined;
+      if (p) await p;
+    };
+    // Shard coordination moves positions and holds around flushes (afterFlush): there every flush completes at once.
+    const pipelined = !st.shard;
+    const flush = async (wait = true): Promise<void> => {
+      await settle();
+      if (batchEnd && (!batch.empty || comparePos(batchEnd, st.synced) > 0 || st.shard?.behind(batchEnd))) {
+        const p = applyBatch(st, batch, batchEnd);
+        if (wait || !pipelined) await p;
+        else {
+          p.catch(() => undefined); // thrown by the next settle()
+          inflight = p;
+        }
+      }
       batch = new Dispatcher(st.writerCount);
       batchEnd = undefined;
       lastCkpt = Date.now();
     };
-    while (!ctx.signal.aborted) {
-      await reopenMeta(st);
-      if (Date.now() - lastMaster > 1000) {
-        lastMaster = Date.now();
-        this.master = await masterStatus(this.ctrl).catch(() => this.master);
-        this.report();
-      }
-      const replay = await st.shard?.tick(flush);
-      if (replay) {
-        await this.reader.stop().catch(() => undefined);
-        st.tracker = SchemaTracker.fromJSON(replay.tracker);
-        this.startReader(replay.start);
-        st.shard!.replayStarted(replay.start);
-      }
-      const ev = await this.reader.next(FLUSH_INTERVAL_MS);
-      if (!ev) {
-        // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
-        const sp = this.reader.streamPosition();
-        // A released shard whose replay ran out of its own events moves its `applied` here too (writer 0, flush).
-        if (
-          sp &&
-          (comparePos(sp, st.synced) > 0 || st.shard?.behind(sp)) &&
-          (!batchEnd || comparePos(sp, batchEnd) > 0)
-        )
-          batchEnd = sp;
-        if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush();
-        // A released hold already at the writers' position (released with the stream at its DDL, the last event; or
-        // found so at a restart) has nothing to replay, so no flush would retire it and the source would never report
-        // caught up until the next upstream write. Retire it here (afterFlush deletes only such holds).
-        if (st.shard?.held) await st.shard.afterFlush(maxPos(st.writerPos)!);
-        this.report();
-        continue;
-      }
-      this.readPos = ev.end;
-      st.stats.totalEvents++;
-      if (ev.kind === 'txn') {
-        // Another source's shard DDL (either shard mode) may have changed a merged table's keys downstream without a
-        // DDL event here: the row-identity cache is refreshed, and first the batch is flushed, as before every other
-        // refresh (DDL below, a coordinated shard DDL: ddl.ts execCoordinatedDdl). Changes of one row before and after
-        // carry two identities, hence unrelated causality keys: in one batch, its insert and its later delete could
-        // commit on two writers in either order.
-        // (The dispatcher also refuses a transaction whose identity differs from the batch's: the backstop.)
-        const locks = ctx.shardLocks?.version;
-        if (locks !== undefined && locks !== this.lockVersion) {
-          await flush();
-          this.lockVersion = locks;
-          st.ids.invalidate();
+    try {
+      while (!ctx.signal.aborted) {
+        await reopenMeta(st);
+        if (Date.now() - lastMaster > 1000) {
+          lastMaster = Date.now();
+          this.master = await masterStatus(this.ctrl).catch(() => this.master);
+          this.report();
         }
-        const txn = await this.route(ev);
-        if (await cascading(st, txn)) {
-          // A change the downstream must cascade (foreign-keys.ts): a barrier, applied alone in binlog order.
-          await flush();
-          await applyOrdered(st, txn);
-        } else if (txn.changes.length > 0) {
-          if (!batch.tryAdd(txn)) {
+        const replay = await st.shard?.tick(flush);
+        if (replay) {
+          await this.reader.stop().catch(() => undefined);
+          st.tracker = SchemaTracker.fromJSON(replay.tracker);
+          this.startReader(replay.start);
+          st.shard!.replayStarted(replay.start);
+        }
+        const ev = await this.reader.next(FLUSH_INTERVAL_MS);
+        if (!ev) {
+          // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
+          const sp = this.reader.streamPosition();
+          // A released shard whose replay ran out of its own events moves its `applied` here too (writer 0, flush).
+          if (
+            sp &&
+            (comparePos(sp, st.synced) > 0 || st.shard?.behind(sp)) &&
+            (!batchEnd || comparePos(sp, batchEnd) > 0)
+          )
+            batchEnd = sp;
+          if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush(false);
+          // A released hold already at the writers' position (released with the stream at its DDL, the last event; or
+          // found so at a restart) has nothing to replay, so no flush would retire it and the source would never report
+          // caught up until the next upstream write. Retire it here (afterFlush deletes only such holds).
+          if (st.shard?.held) await st.shard.afterFlush(maxPos(st.writerPos)!);
+          this.report();
+          continue;
+        }
+        this.readPos = ev.end;
+        st.stats.totalEvents++;
+        if (ev.kind === 'txn') {
+          // Another source's shard DDL (either shard mode) may have changed a merged table's keys downstream without a
+          // DDL event here: the row-identity cache is refreshed, and first the batch is flushed, as before every other
+          // refresh (DDL below, a coordinated shard DDL: ddl.ts execCoordinatedDdl). Changes of one row before and after
+          // carry two identities, hence unrelated causality keys: in one batch, its insert and its later delete could
+          // commit on two writers in either order.
+          // (The dispatcher also refuses a transaction whose identity differs from the batch's: the backstop.)
+          const locks = ctx.shardLocks?.version;
+          if (locks !== undefined && locks !== this.lockVersion) {
             await flush();
-            batch.tryAdd(txn);
+            this.lockVersion = locks;
+            st.ids.invalidate();
           }
-          if (batchStarted === 0 || batch.rows === txn.changes.length) batchStarted = Date.now();
+          const txn = await this.route(ev);
+          // Reading the downstream's foreign keys uses writer 0's connection: not while it commits a batch.
+          if (st.fkStale) await settle();
+          if (await cascading(st, txn)) {
+            // A change the downstream must cascade (foreign-keys.ts): a barrier, applied alone in binlog order.
+            await flush();
+            await applyOrdered(st, txn);
+          } else if (txn.changes.length > 0) {
+            if (!batch.tryAdd(txn)) {
+              await flush(false);
+              batch.tryAdd(txn);
+            }
+            if (batchStarted === 0 || batch.rows === txn.changes.length) batchStarted = Date.now();
+          }
+          batchEnd = ev.end;
+          st.stats.lastTs = ev.timestamp;
+          // Flushed when full, when the reader has nothing more buffered (caught up: waiting would only add lag; while
+          // a batch commits, the reader's queue fills up again, so under load batches grow by themselves), or after
+          // FLUSH_INTERVAL_MS of a continuous stream.
+          const limit = Math.max(ctx.spec.sync.batch * st.writerCount, 2000);
+          if (
+            batch.rows >= limit ||
+            (!batch.empty && (this.reader.idle || Date.now() - batchStarted > FLUSH_INTERVAL_MS))
+          )
+            await flush(false);
+        } else if (ev.kind === 'query') {
+          await flush();
+          await this.online?.prepare(ev);
+          await applyQuery(st, ev);
+          st.shard?.afterQuery(ev);
+          st.fkStale = true;
+          st.ids.invalidate(); // DDL or `binlog replace` may have changed a downstream table's keys
+          await this.online?.done(ev);
+          // A statement with nothing to run (a held shard's DDL during its replay, say) still moves the position.
+          batchEnd = ev.end;
+          st.stats.lastTs = ev.timestamp;
+        } else {
+          batchEnd = ev.end;
         }
-        batchEnd = ev.end;
-        st.stats.lastTs = ev.timestamp;
-        const limit = Math.max(ctx.spec.sync.batch * st.writerCount, 2000);
-        if (batch.rows >= limit || (!batch.empty && Date.now() - batchStarted > FLUSH_INTERVAL_MS * 2)) await flush();
-      } else if (ev.kind === 'query') {
-        await flush();
-        await this.online?.prepare(ev);
-        await applyQuery(st, ev);
-        st.shard?.afterQuery(ev);
-        st.fkStale = true;
-        st.ids.invalidate(); // DDL or `binlog replace` may have changed a downstream table's keys
-        await this.online?.done(ev);
-        // A statement with nothing to run (a held shard's DDL during its replay, say) still moves the position.
-        batchEnd = ev.end;
-        st.stats.lastTs = ev.timestamp;
-      } else {
-        batchEnd = ev.end;
       }
+      await flush().catch(() => undefined);
+    } catch (err) {
+      // A batch in flight commits or fails on its own: wait for it, so that work already committed is not repeated.
+      await settle().catch(() => undefined);
+      throw err;
     }
-    await flush().catch(() => undefined);
     throw new Aborted();
   }
 
