@@ -7,6 +7,7 @@
  * to stdout, ending in `equal` or `FAIL`; the exit code is 1 when any copy differs or a workload failed.
  * bench/README.md describes what each measures and keeps the last results.
  */
+import { cpus, loadavg } from 'node:os';
 import { runFull } from './full.ts';
 import { runIncremental } from './incremental.ts';
 import { runLag } from './lag.ts';
@@ -100,9 +101,13 @@ async function main(): Promise<number> {
   let ok = true;
   for (const n of names) {
     note(`workload ${n}`);
+    const load0 = loadavg()[0]!;
     try {
       const r = await WORKLOADS[n]!();
-      all.push(...r.lines);
+      // Others' processes on a shared box skew a run: say how busy it was (load average over 1 min, 2 cores here).
+      const load = `${' '.repeat(21)}(machine load average before/after: ${load0.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}, ${cpus().length} cores)`;
+      console.log(load);
+      all.push(...r.lines, load);
       ok &&= r.ok;
     } catch (err) {
       const line = `${n.padEnd(20)} FAIL: ${err instanceof Error ? err.message : String(err)}`;
