@@ -90,9 +90,9 @@ export async function reopenMeta(st: SyncState): Promise<void> {
  * transaction committed all the same (the connection went after COMMIT reached the server). Its checkpoint row is
  * read on a new connection: it moved only with the transaction's rows, so replaying them is never needed twice.
  */
-async function committedBeforeLoss(st: SyncState, w: number, end: BinlogPosition): Promise<boolean> {
+async function committedBeforeLoss(st: SyncState, w: number, end: BinlogPosition, moved = w): Promise<boolean> {
   const conn = await writer(st, w);
-  const row = (await st.ctx.ckpt.readWriters(conn)).find((r) => r.writer === w);
+  const row = (await st.ctx.ckpt.readWriters(conn)).find((r) => r.writer === moved);
   return row !== undefined && comparePos(row.pos, end) >= 0;
 }
 
@@ -174,14 +174,41 @@ export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
 
 /** Every writer applies its share of `batch` and moves its checkpoint to `end`, in parallel. */
 export async function applyBatch(st: SyncState, batch: Dispatcher, end: BinlogPosition): Promise<void> {
-  await Promise.all(st.writers.map((_, w) => applyWriter(st, w, batch.perWriter[w]!, end)));
+  await Promise.all(
+    carriers(st, batch, end).map(([w, carried]) => applyWriter(st, w, batch.perWriter[w]!, end, carried)),
+  );
   if (comparePos(end, st.synced) > 0) st.synced = end;
   if (st.shard) await st.shard.afterFlush(maxPos(st.writerPos)!);
   st.stats.totalRows += batch.rows;
   st.stats.rateWindowRows += batch.rows;
 }
 
-async function applyWriter(st: SyncState, w: number, changes: RoutedChange[], end: BinlogPosition): Promise<void> {
+/**
+ * Which writers run a transaction for this batch, and whose checkpoints each also moves. A writer with no rows in the
+ * batch has its checkpoint moved inside another writer's transaction (the first with rows, else writer 0's): its
+ * share of the batch is empty, so that transaction holds all of its rows, as the invariant asks; and no transaction of
+ * its own is running (one batch in flight), so nothing else writes its checkpoint row meanwhile. A batch of one
+ * small upstream transaction then costs one downstream commit, not one per writer. Shard coordination (writer 0 also
+ * moves hold rows) keeps one transaction per writer.
+ */
+function carriers(st: SyncState, batch: Dispatcher, end: BinlogPosition): [number, number[]][] {
+  const all = st.writers.map((_, w): [number, number[]] => [w, []]);
+  if (st.shard) return all;
+  const busy = all.filter(([w]) => batch.perWriter[w]!.length > 0);
+  const carrier = busy[0] ?? all[0]!;
+  for (const [w] of all)
+    if (batch.perWriter[w]!.length === 0 && w !== carrier[0] && comparePos(end, st.writerPos[w]!) > 0)
+      carrier[1].push(w);
+  return busy.length > 0 ? busy : [carrier];
+}
+
+async function applyWriter(
+  st: SyncState,
+  w: number,
+  changes: RoutedChange[],
+  end: BinlogPosition,
+  carried: number[] = [],
+): Promise<void> {
   const { ctx } = st;
   const mine = st.writerPos[w]!;
   // Replay: this writer already committed changes up to its checkpoint; held shard changes (writer set) are not
@@ -191,35 +218,37 @@ async function applyWriter(st: SyncState, w: number, changes: RoutedChange[], en
   // Writer 0 also moves released shards' `applied`, even when it has nothing else to do (their replay reached
   // positions it had already committed).
   const holdSqls = w === 0 && st.shard ? st.shard.appliedSqls(end) : [];
-  if (!advance && todo.length === 0 && holdSqls.length === 0) return;
+  if (!advance && todo.length === 0 && holdSqls.length === 0 && carried.length === 0) return;
   const stmts = writerStatements(todo);
-  const ck = ctx.ckpt.writerSql(w, end, st.writerCount);
+  // Checkpoints moved in this transaction: its own (when it advances) and those it carries (see carriers()).
+  const moved = [...(advance ? [w] : []), ...carried];
+  const ckSqls = moved.map((x) => ctx.ckpt.writerStatement(x, end, st.writerCount));
+  const ckParams = moved.map((x) => ctx.ckpt.writerSql(x, end, st.writerCount));
   let lost = false;
   for (let attempt = 1; ; attempt++) {
-    // The previous attempt lost its connection: retry from the writer's checkpoint, which says whether it committed.
-    if (lost && advance && (await committedBeforeLoss(st, w, end))) {
-      st.writerPos[w] = end;
+    // The previous attempt lost its connection: retry from a checkpoint it moves, which says whether it committed.
+    if (lost && moved.length > 0 && (await committedBeforeLoss(st, w, end, moved[0]))) {
+      for (const x of moved) st.writerPos[x] = end;
       if (holdSqls.length) st.shard!.markApplied(end);
       return;
     }
     const conn = await writer(st, w);
     const what = `writer ${w} ${posKey(end)}`;
     try {
-      if (holdSqls.length > 0) await oneByOne(st, conn, stmts, [...(advance ? [ck] : []), ...holdSqls], what);
+      if (holdSqls.length > 0) await oneByOne(st, conn, stmts, [...ckParams, ...holdSqls], what);
       else {
-        const ckSql = advance ? ctx.ckpt.writerStatement(w, end, st.writerCount) : undefined;
         try {
-          await inFewRoundTrips(st, conn, ckSql ? [...stmts, ckSql] : stmts, what);
+          await inFewRoundTrips(st, conn, [...stmts, ...ckSqls], what);
         } catch (err) {
           // Lost: the retry below asks the checkpoint; a DmError is the fence's (this agent no longer owns the source).
           if (isConnectionLost(err) || err instanceof DmError) throw err;
           // Which statement failed, with its SQL in the error: again one statement per round trip (it may also
           // succeed this time: a deadlock, a lock wait timeout).
           await conn.query('ROLLBACK').catch(() => undefined);
-          await oneByOne(st, conn, stmts, advance ? [ck] : [], what);
+          await oneByOne(st, conn, stmts, ckParams, what);
         }
       }
-      if (advance) st.writerPos[w] = end;
+      for (const x of moved) st.writerPos[x] = end;
       if (holdSqls.length) {
         st.shard!.markApplied(end);
         if (todo.length) crashPoint('shard-replaying');
