@@ -1,29 +1,22 @@
 import type { Connection } from 'mysql2/promise';
-import type { Connection as CoreConnection, RowDataPacket, TypeCast } from 'mysql2';
 import type { TableLoadProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos } from '../../src/binlog/position.ts';
 import type { ChunkRow } from '../checkpoint-load.ts';
-import {
-  classifyMysqlError,
-  isClosed,
-  isConnectionLost,
-  isTransient,
-  query,
-  type Row,
-  type Value,
-} from '../db/mysql.ts';
-import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
-import { binaryColumns, loadTableInfo, type TableInfo } from '../db/schema.ts';
+import { classifyMysqlError, isClosed, isConnectionLost, isTransient, query, type Value } from '../db/mysql.ts';
+import { tableKey, type TableName } from '../../src/sql/table-name.ts';
+import { loadTableInfo, type TableInfo } from '../db/schema.ts';
 import { insertStatements } from '../sync/sqlgen.ts';
 import type { Snapshot } from './snapshot.ts';
+import { chunkRead, type ChunkRead } from './chunk-read.ts';
+import { clean, INFILE_REFUSED, loadData, loadDataSql, type InfileResult } from './infile.ts';
 import { openDataConnection } from '../db/downstream.ts';
 import { snapshotInfo } from './dump.ts';
 import { resumeSnapshot } from './load-resume.ts';
-import { shiftTimestamp, taskZone } from '../db/timezone.ts';
 import { throwIfAborted, type SubtaskContext, type Unit } from '../unit.ts';
 
 const BATCH_ROWS = 1000;
+const ER_DUP_ENTRY = 1062;
 /** Fault hook for crash tests only: slows each chunk down so a test can kill the agent mid-load reliably. */
 const CHUNK_DELAY_MS = Number(process.env.TSDM_FAULT_CHUNK_DELAY_MS ?? 0);
 const BATCH_BYTES = 2 << 20;
@@ -44,6 +37,8 @@ const CHANGED_UNDER_SNAPSHOT = new Set([1412, 1054, 1146]);
 export class LoadUnit implements Unit {
   readonly name = 'load' as const;
   private readonly infos = new Map<string, TableInfo>();
+  /** LOAD DATA LOCAL INFILE until the downstream refuses it once (infile.ts). */
+  private infile = process.env.TSDM_LOAD_INFILE !== '0';
 
   constructor(
     private readonly ctx: SubtaskContext,
@@ -220,80 +215,92 @@ export class LoadUnit implements Unit {
   }
 
   private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snap: Snapshot): Promise<number> {
-    const info = await this.info(up, c.schema, c.table, snap);
-    const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
-    // DM extended columns: constant per upstream table, appended to every row (the precheck made sure they exist).
-    const ext = this.ctx.rules.extendColumns(c.schema, c.table);
-    const bin = binaryColumns(info);
-    const zone = taskZone(this.ctx.task);
-    const tsIdx =
-      zone.offsetMinutes === 0
-        ? []
-        : cols.flatMap((name, i) => (info.columns.find((x) => x.name === name)?.dataType === 'timestamp' ? [i] : []));
-    const conds: string[] = [];
-    const params: unknown[] = [];
-    if (c.keyColumn && c.lo !== null) {
-      conds.push(`${quoteIdent(c.keyColumn)} >= ?`);
-      params.push(c.lo);
-    }
-    if (c.keyColumn && c.hi !== null) {
-      conds.push(`${quoteIdent(c.keyColumn)} < ?`);
-      params.push(c.hi);
-    }
-    if (this.ctx.spec.dump.where) conds.push(`(${this.ctx.spec.dump.where})`);
-    const sql = `SELECT ${cols.map(quoteIdent).join(',')} FROM ${quoteIdent(c.schema)}.${quoteIdent(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
-    const verb =
-      this.ctx.spec.load.onDuplicate === 'error'
-        ? 'INSERT'
-        : this.ctx.spec.load.onDuplicate === 'ignore'
-          ? 'INSERT IGNORE'
-          : 'REPLACE';
+    const read = chunkRead(up, c, await this.info(up, c.schema, c.table, snap), this.ctx);
+    const onDuplicate = this.ctx.spec.load.onDuplicate;
+    const verb = onDuplicate === 'error' ? 'INSERT' : onDuplicate === 'ignore' ? 'INSERT IGNORE' : 'REPLACE';
     const target = { schema: c.targetSchema, table: c.targetTable };
+    const restart = async (): Promise<void> => {
+      await query(down, 'downstream', 'ROLLBACK');
+      await query(down, 'downstream', 'BEGIN');
+    };
     await query(down, 'downstream', 'BEGIN');
+    let total: number | undefined;
+    if (this.infile) {
+      const r = await this.viaInfile(down, read, target, c);
+      if (r && clean(r)) total = r.sent;
+      else {
+        // Refused (local_infile off), or the chunk met a duplicate key or a value with a warning: the statements
+        // below decide, with the task's on-duplicate semantics (infile.ts).
+        if (r)
+          this.ctx.log.debug({ chunk: c.chunkId, ...r }, 'LOAD DATA was not clean: loading the chunk with statements');
+        await restart();
+      }
+    } else if (verb === 'REPLACE') {
+      // Rows of a chunk that is not done are not downstream (its rows commit with its checkpoint row), so INSERT is
+      // what REPLACE does unless a key exists already (rows there before the task, a merged shard, a unique key
+      // whose row moved between snapshots): then the server refuses the whole chunk and REPLACE loads it again.
+      try {
+        total = await this.viaStatements(down, read, target, 'INSERT');
+      } catch (err) {
+        if (!(err instanceof DmError) || err.context.errno !== ER_DUP_ENTRY) throw err;
+        await restart();
+      }
+    }
+    total ??= await this.viaStatements(down, read, target, verb);
+    await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snap.position);
+    await query(down, 'downstream', 'COMMIT');
+    return total;
+  }
+
+  /** The chunk by LOAD DATA; undefined when the server refuses LOAD DATA LOCAL (then never tried again). */
+  private async viaInfile(
+    down: Connection,
+    read: ChunkRead,
+    target: TableName,
+    c: ChunkRow,
+  ): Promise<InfileResult | undefined> {
+    const sql = loadDataSql(target, read.cols, read.binary);
+    try {
+      return await loadData(down, sql, read.rows(), read.binary);
+    } catch (err) {
+      if (err instanceof DmError) throw err;
+      const errno = (err as { errno?: number }).errno;
+      if (errno !== undefined && INFILE_REFUSED.has(errno)) {
+        this.infile = false;
+        this.ctx.log.info(
+          { chunk: c.chunkId, errno },
+          'the downstream refuses LOAD DATA LOCAL INFILE (local_infile=OFF?): loading with INSERT statements',
+        );
+        return undefined;
+      }
+      throw classifyMysqlError(err, 'downstream', { sql: sql.slice(0, 500), table: `${tableKey(c)}` });
+    }
+  }
+
+  /** The chunk as multi-row statements, in batches of BATCH_ROWS rows or BATCH_BYTES bytes. */
+  private async viaStatements(
+    down: Connection,
+    read: ChunkRead,
+    target: TableName,
+    verb: 'INSERT' | 'REPLACE' | 'INSERT IGNORE',
+  ): Promise<number> {
     let batch: Value[][] = [];
     let bytes = 0;
     let total = 0;
     const flush = async (): Promise<void> => {
-      for (const s of insertStatements(verb, target, ext ? [...cols, ...ext.columns] : cols, batch))
-        await query(down, 'downstream', s);
+      for (const s of insertStatements(verb, target, read.cols, batch)) await query(down, 'downstream', s);
       batch = [];
       bytes = 0;
     };
-    // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
-    const core = (up as unknown as { connection: CoreConnection }).connection;
-    const typeCast: TypeCast = (field, next) => {
-      void next;
-      return bin.has(field.name) || field.type === 'GEOMETRY' ? field.buffer() : field.string('utf8');
-    };
-    const stream = core.query({ sql, values: params, typeCast }).stream({ highWaterMark: 500 });
-    try {
-      for await (const r of stream as AsyncIterable<RowDataPacket>) {
-        const row = r as unknown as Row;
-        const vals = cols.map((k) => row[k] ?? null);
-        for (const i of tsIdx) {
-          const v = vals[i];
-          if (typeof v === 'string') vals[i] = shiftTimestamp(v, zone.offsetMinutes);
-        }
-        if (ext) vals.push(...ext.values);
-        // UTF-8 bytes of the statement text: quoted strings, X'..' hex for Buffers (sqlgen.ts splits statements by bytes too).
-        for (const v of vals)
-          bytes += v === null ? 4 : typeof v === 'string' ? Buffer.byteLength(v) + 3 : v.length * 2 + 4;
-        batch.push(vals);
-        total++;
-        if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();
-      }
-    } catch (err) {
-      stream.destroy();
-      throw err instanceof DmError
-        ? err
-        : classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', {
-            sql,
-            table: `${tableKey(c)}`,
-          });
+    for await (const vals of read.rows()) {
+      // UTF-8 bytes of the statement text: quoted strings, X'..' hex for Buffers (sqlgen.ts splits statements by bytes too).
+      for (const v of vals)
+        bytes += v === null ? 4 : typeof v === 'string' ? Buffer.byteLength(v) + 3 : v.length * 2 + 4;
+      batch.push(vals);
+      total++;
+      if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();
     }
     await flush();
-    await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snap.position);
-    await query(down, 'downstream', 'COMMIT');
     return total;
   }
 }

@@ -1,0 +1,87 @@
+import type { Connection } from 'mysql2/promise';
+import type { Connection as CoreConnection, TypeCast } from 'mysql2';
+import type { ChunkRow } from '../checkpoint-load.ts';
+import { classifyMysqlError, type Value } from '../db/mysql.ts';
+import { binaryColumns, type TableInfo } from '../db/schema.ts';
+import { shiftTimestamp, taskZone } from '../db/timezone.ts';
+import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
+import type { SubtaskContext } from '../unit.ts';
+
+const SPATIAL = new Set([
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+]);
+
+/** A chunk's rows as read from the snapshot: `rows()` runs the SELECT again each time it is called (same snapshot,
+ * same rows), `cols` and `binary` (values sent as bytes) in the rows' order, extended columns last. */
+export interface ChunkRead {
+  rows(): AsyncGenerator<Value[]>;
+  cols: string[];
+  binary: boolean[];
+}
+
+/** How a chunk is read from the snapshot: the SELECT on its key range, and its rows as the downstream takes them
+ * (exact text, bytes for binary columns, TIMESTAMPs moved to the task's zone, extended columns appended). */
+export function chunkRead(up: Connection, c: ChunkRow, info: TableInfo, ctx: SubtaskContext): ChunkRead {
+  const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
+  // DM extended columns: constant per upstream table, appended to every row (the precheck made sure they exist).
+  const ext = ctx.rules.extendColumns(c.schema, c.table);
+  const bin = binaryColumns(info);
+  const zone = taskZone(ctx.task);
+  const tsIdx =
+    zone.offsetMinutes === 0
+      ? []
+      : cols.flatMap((name, i) => (info.columns.find((x) => x.name === name)?.dataType === 'timestamp' ? [i] : []));
+  const conds: string[] = [];
+  const params: unknown[] = [];
+  if (c.keyColumn && c.lo !== null) {
+    conds.push(`${quoteIdent(c.keyColumn)} >= ?`);
+    params.push(c.lo);
+  }
+  if (c.keyColumn && c.hi !== null) {
+    conds.push(`${quoteIdent(c.keyColumn)} < ?`);
+    params.push(c.hi);
+  }
+  if (ctx.spec.dump.where) conds.push(`(${ctx.spec.dump.where})`);
+  const sql = `SELECT ${cols.map(quoteIdent).join(',')} FROM ${quoteIdent(c.schema)}.${quoteIdent(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
+  // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
+  const core = (up as unknown as { connection: CoreConnection }).connection;
+  const typeCast: TypeCast = (field, next) => {
+    void next;
+    return bin.has(field.name) || field.type === 'GEOMETRY' ? field.buffer() : field.string('utf8');
+  };
+  const table = `${tableKey(c)}`;
+  async function* rows(): AsyncGenerator<Value[]> {
+    // Arrays in SELECT order (no object per row); the stream is destroyed when the consumer stops early.
+    const stream = core.query({ sql, values: params, typeCast, rowsAsArray: true }).stream({ highWaterMark: 500 });
+    try {
+      for await (const r of stream as AsyncIterable<Value[]>) {
+        for (const i of tsIdx) {
+          const v = r[i];
+          if (typeof v === 'string') r[i] = shiftTimestamp(v, zone.offsetMinutes);
+        }
+        if (ext) r.push(...ext.values);
+        yield r;
+      }
+    } catch (err) {
+      throw classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql, table });
+    } finally {
+      stream.destroy();
+    }
+  }
+  return {
+    rows,
+    cols: ext ? [...cols, ...ext.columns] : cols,
+    // The columns typeCast reads as bytes (mysql2 reports every spatial type as GEOMETRY).
+    binary: [
+      ...cols.map((n) => bin.has(n) || SPATIAL.has(info.columns.find((x) => x.name === n)?.dataType ?? '')),
+      ...(ext?.columns.map(() => false) ?? []),
+    ],
+  };
+}

@@ -1,0 +1,116 @@
+import { Readable } from 'node:stream';
+import type { Connection } from 'mysql2/promise';
+import type { ResultSetHeader } from 'mysql2';
+import { quoteIdent, type TableName } from '../../src/sql/table-name.ts';
+import type { Value } from '../db/mysql.ts';
+import { qualified } from '../sync/sqlgen.ts';
+
+/**
+ * One chunk written with `LOAD DATA LOCAL INFILE`, the file streamed from the rows as they are read from the snapshot
+ * (issue #14: the server parses tab-separated text for less CPU than multi-row INSERT text, and reading upstream
+ * overlaps writing downstream within the chunk instead of alternating batches).
+ *
+ * Exact values, as the INSERT path writes them:
+ *  - text is sent as utf8mb4 (`CHARACTER SET utf8mb4`) and converted to each column's charset by the server, as an
+ *    INSERT's quoted literals are; `\`, tab, newline, CR and NUL are escaped (LOAD DATA's default `ESCAPED BY '\\'`);
+ *  - NULL is `\N`; an empty string is an empty field;
+ *  - binary values (binary strings, BLOB, BIT, geometry) go as hex into a user variable and are stored with UNHEX(),
+ *    so no byte is ever reinterpreted in a charset.
+ *
+ * With LOCAL the server cannot stop reading the file, so a duplicate key is skipped with a warning instead of
+ * failing (IGNORE), and a value the column cannot hold is a warning too. The caller therefore treats anything but
+ * "every row inserted, no warning" as "this chunk needs the statement path": it rolls the transaction back and loads
+ * the chunk again with INSERT/REPLACE/INSERT IGNORE (the `on-duplicate` semantics), which then behaves exactly as
+ * before. A chunk whose rows are all new and clean — the normal case — is loaded by LOAD DATA alone.
+ */
+
+/** Errnos meaning the server (or its configuration) refuses LOAD DATA LOCAL: local_infile=OFF (1148, MariaDB's
+ * 4166), or the statement is not allowed for this user or server (1227 privileges are not needed for LOCAL). */
+export const INFILE_REFUSED = new Set([1148, 4166, 1235]);
+
+/** The statement: columns in `cols` order; binary columns through a variable and UNHEX(). */
+export function loadDataSql(t: TableName, cols: string[], binary: readonly boolean[]): string {
+  const list = cols.map((c, i) => (binary[i] ? `@v${i}` : quoteIdent(c)));
+  const sets = cols.flatMap((c, i) => (binary[i] ? [`${quoteIdent(c)} = UNHEX(@v${i})`] : []));
+  return `LOAD DATA LOCAL INFILE 'tsdm-chunk' INTO TABLE ${qualified(t)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${list.join(',')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`;
+}
+
+const SPECIAL = /[\\\t\n\r\0]/;
+const SPECIAL_ALL = /[\\\t\n\r\0]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+
+/** One value as a field of the file. */
+export function field(v: Value): string {
+  if (v === null) return '\\N';
+  if (typeof v !== 'string') return v.toString('hex');
+  return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : v;
+}
+
+/** A row as one line of the file (`binary[i]` values are Buffers, or hex of a string's UTF-8 bytes). */
+export function line(vals: Value[], binary: readonly boolean[]): string {
+  let s = '';
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i]!;
+    if (i > 0) s += '\t';
+    s += binary[i] && typeof v === 'string' ? Buffer.from(v).toString('hex') : field(v);
+  }
+  return `${s}\n`;
+}
+
+export interface InfileResult {
+  /** Rows the file held. */
+  sent: number;
+  /** Rows the server inserted. */
+  inserted: number;
+  warnings: number;
+}
+
+/** True when LOAD DATA loaded the chunk exactly: every row inserted, nothing skipped, no warning. */
+export function clean(r: InfileResult): boolean {
+  return r.warnings === 0 && r.inserted === r.sent;
+}
+
+const PIECE_BYTES = 256 << 10;
+
+/**
+ * Runs LOAD DATA on `down` with the lines of `rows` as the file. An error thrown by `rows` (the upstream read) ends
+ * the file early and rejects with that error; the caller rolls the transaction back, so the rows the server took
+ * before are never committed.
+ */
+export async function loadData(
+  down: Connection,
+  sql: string,
+  rows: AsyncIterable<Value[]>,
+  binary: readonly boolean[],
+): Promise<InfileResult> {
+  let sent = 0;
+  async function* file(): AsyncGenerator<Buffer> {
+    let buf = '';
+    for await (const vals of rows) {
+      buf += line(vals, binary);
+      sent++;
+      if (buf.length >= PIECE_BYTES) {
+        yield Buffer.from(buf);
+        buf = '';
+      }
+    }
+    if (buf) yield Buffer.from(buf);
+  }
+  let stream: Readable | undefined;
+  try {
+    // The factory is given to this one query only: the server may ask for a file here and nowhere else.
+    const [res] = await down.query({
+      sql,
+      infileStreamFactory: () => {
+        stream = Readable.from(file(), { objectMode: false });
+        return stream;
+      },
+    });
+    const h = res as ResultSetHeader;
+    return { sent, inserted: h.affectedRows, warnings: h.warningStatus };
+  } finally {
+    // When the downstream failed mid-file, mysql2 stops reading it: ending it here ends the upstream read too
+    // (the snapshot connection must be free for the next chunk).
+    stream?.destroy();
+  }
+}
