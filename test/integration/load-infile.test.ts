@@ -1,0 +1,81 @@
+/**
+ * The load writes chunks with LOAD DATA LOCAL INFILE (agent/load/infile.ts). Values LOAD DATA's file format treats
+ * specially (tab, newline, CR, NUL, backslash, a literal `\N`, empty strings vs NULL, bytes, geometry) arrive exact;
+ * a chunk meeting rows already downstream gets the `on-duplicate: replace` result (LOAD DATA skips them, the chunk is
+ * loaded again with statements); and a downstream with local_infile=OFF is loaded with statements.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertSame, startCluster, startTask, taskYaml, waitStage, type Cluster } from './helpers.ts';
+
+let c: Cluster;
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
+
+const TABLE = (schema: string) => `CREATE TABLE ${schema}.t (
+  id INT PRIMARY KEY, s VARCHAR(40), u VARCHAR(20), b VARBINARY(20), g GEOMETRY NULL, l TEXT CHARACTER SET latin1,
+  UNIQUE KEY (u))`;
+
+async function seed(schema: string): Promise<void> {
+  const up = c.sb.upstreams[0]!;
+  await up.query(`CREATE DATABASE ${schema}; ${TABLE(schema)};
+    INSERT INTO ${schema}.t VALUES
+      (1, 'tab\\there', 'u1', x'00090a0d5c', ST_GeomFromText('POINT(1 2)'), 'àé'),
+      (2, 'new\\nline\\rcr', 'u2', x'', NULL, ''),
+      (3, CONCAT('nul', CHAR(0), 'byte'), 'u3', NULL, ST_GeomFromText('LINESTRING(0 0, 1 1)'), NULL),
+      (4, '\\\\N', 'u4', x'5c4e', NULL, '\\\\'),
+      (5, '', NULL, x'ff', NULL, 'x'),
+      (6, NULL, 'u6', x'5c', NULL, 'trailing\\\\');
+    INSERT INTO ${schema}.t (id, s, u) SELECT seq + 100, CONCAT('row ', seq), CONCAT('k', seq) FROM mysql.seq_1_to_3000;`);
+}
+
+const task = (name: string, schema: string) =>
+  taskYaml(
+    name,
+    c.sb.downstream,
+    `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    mydumper-config-name: m\nmydumpers:\n  m:\n    rows: 1000\nblock-allow-list:\n  b:\n    do-dbs: ["${schema}"]\n`,
+    'full',
+  );
+
+test('LOAD DATA carries special values exactly and keeps on-duplicate replace', { timeout: 180_000 }, async () => {
+  await seed('li');
+  const down = c.sb.downstream;
+  // Rows there before the task, away from the first chunk (ids 1-6): id 2000 with other values (replaced), id 9999
+  // holding row 3000's unique key (REPLACE deletes it). The downstream ends equal only if the load replaces.
+  await down.query(`CREATE DATABASE li; ${TABLE('li')};
+    INSERT INTO li.t (id, s, u) VALUES (2000, 'old', 'old2'), (9999, 'gone', 'k2900')`);
+  const counters = async () => {
+    const rows: { Variable_name: string; Value: string }[] = await down.query(
+      `SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_load', 'Com_replace')`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+  };
+  const before = await counters();
+  await startTask(c, task('infile', 'li'));
+  await waitStage(c, 'infile', (v) => v.sources[0]!.stage === 'Finished', 'full task finished', 120_000);
+  await assertSame(c.sb.upstreams[0]!, down, [{ up: ['li', 't'] }]);
+  const done = await counters();
+  // Four chunks of under 1,000 rows: each went through LOAD DATA, and only the two meeting existing rows were
+  // loaded again as one REPLACE each, so the special values of the first chunk were written by LOAD DATA.
+  assert.ok(done.Com_load! - before.Com_load! >= 4, `LOAD DATA statements: ${done.Com_load! - before.Com_load!}`);
+  assert.equal(done.Com_replace! - before.Com_replace!, 2, 'REPLACE statements');
+  assert.doesNotMatch(c.agent.log(), /refuses LOAD DATA/);
+});
+
+test('a downstream with local_infile=OFF is loaded with statements', { timeout: 180_000 }, async () => {
+  await seed('lo');
+  const down = c.sb.downstream;
+  await down.query('SET GLOBAL local_infile = 0');
+  try {
+    await startTask(c, task('no-infile', 'lo'));
+    await waitStage(c, 'no-infile', (v) => v.sources[0]!.stage === 'Finished', 'full task finished', 120_000);
+  } finally {
+    await down.query('SET GLOBAL local_infile = 1');
+  }
+  await assertSame(c.sb.upstreams[0]!, down, [{ up: ['lo', 't'] }]);
+  assert.match(c.agent.log(), /refuses LOAD DATA LOCAL INFILE/);
+});
