@@ -80,7 +80,7 @@ test('minimal task gets DM defaults', () => {
   assert.deepEqual(s.dump, { threads: 4, rows: 10000, chunkFilesize: 64, skipTzUtc: true, where: '' });
   assert.deepEqual(s.load, { poolSize: 16, onDuplicate: 'replace' });
   assert.deepEqual(s.sync, {
-    writerCount: 16,
+    writerCount: 2,
     batch: 100,
     safeMode: false,
     safeModeDuration: 60,
@@ -236,7 +236,7 @@ test('full task: rule resolution, overrides, inline units, normalised filters', 
   assert.deepEqual(b!.dump, { threads: 2, rows: 500, chunkFilesize: 64, skipTzUtc: false, where: 'id > 10' });
   assert.deepEqual(b!.load, { poolSize: 3, onDuplicate: 'error' });
   assert.deepEqual(b!.sync, {
-    writerCount: 16,
+    writerCount: 2,
     batch: 50,
     safeMode: true,
     safeModeDuration: 90,
