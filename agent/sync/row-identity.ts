@@ -177,9 +177,13 @@ export function foldValue(v: Value | undefined, fold: Fold | undefined, prefix: 
 
 /** An unambiguous string for a tuple of values (NULL, bytes and strings never collide). */
 export function valuesKey(vals: Value[]): string {
-  return vals
-    .map((v) => (v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v)))
-    .join(',');
+  // One column (the usual key) without the array map and join: this runs for every row change, several times.
+  if (vals.length === 1) return valueKey(vals[0] ?? null);
+  return vals.map(valueKey).join(',');
+}
+
+function valueKey(v: Value): string {
+  return v === null ? '\\N' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : JSON.stringify(v);
 }
 
 /**

@@ -51,6 +51,10 @@ export function startAgent(opts: {
     child = spawn(
       process.execPath,
       [
+        // Profiling an agent the harness starts (bench/README.md): NODE_OPTIONS may not carry --cpu-prof.
+        ...(process.env.TSDM_AGENT_CPU_PROF_DIR
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.TSDM_AGENT_CPU_PROF_DIR]
+          : []),
         join(ROOT, 'bin', 'dm-agent.js'),
         '--name',
         opts.name,
