@@ -136,8 +136,15 @@ export function orderedStatements(
       continue;
     }
     if (change.op === 'update') {
+      const keyChanged = valuesKey(keyOf(change.before!)) !== valuesKey(keyOf(change.after!));
+      // A cascading key change replayed over rows loaded from two snapshots (a load resumed after a crash: the chunk
+      // with the old key read before the change, the one with the new key after it) finds both keys downstream, and
+      // the UPDATE would fail on the new one. The new key's row is removed first without cascading (its children, read
+      // after the change, already point at it); the UPDATE then moves the old row's children, the REPLACE the row.
+      if (on && keyChanged)
+        out.push(...deleteByKeyStatements(target, key, [keyOf(change.after!)]).map((sql) => ({ sql, checks: false })));
       if (on) out.push({ sql: updateByKey(target, cols, key, change.before!, change.after!), checks: true });
-      else if (valuesKey(keyOf(change.before!)) !== valuesKey(keyOf(change.after!))) {
+      else if (keyChanged) {
         out.push(...deleteByKeyStatements(target, key, [keyOf(change.before!)]).map((sql) => ({ sql, checks: false })));
       }
     }
