@@ -3,20 +3,10 @@ import type { Connection as CoreConnection, TypeCast } from 'mysql2';
 import type { ChunkRow } from '../checkpoint-load.ts';
 import { classifyMysqlError, type Value } from '../db/mysql.ts';
 import { binaryColumns, type TableInfo } from '../db/schema.ts';
+import { SPATIAL_TYPES } from '../../src/schema/from-server.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';
 import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
 import type { SubtaskContext } from '../unit.ts';
-
-const SPATIAL = new Set([
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-]);
 
 /** A chunk's rows as read from the snapshot: `rows()` runs the SELECT again each time it is called (same snapshot,
  * same rows), `cols` and `binary` (values sent as bytes) in the rows' order, extended columns last. */
@@ -80,7 +70,7 @@ export function chunkRead(up: Connection, c: ChunkRow, info: TableInfo, ctx: Sub
     cols: ext ? [...cols, ...ext.columns] : cols,
     // The columns typeCast reads as bytes (mysql2 reports every spatial type as GEOMETRY).
     binary: [
-      ...cols.map((n) => bin.has(n) || SPATIAL.has(info.columns.find((x) => x.name === n)?.dataType ?? '')),
+      ...cols.map((n) => bin.has(n) || SPATIAL_TYPES.has(info.columns.find((x) => x.name === n)?.dataType ?? '')),
       ...(ext?.columns.map(() => false) ?? []),
     ],
   };

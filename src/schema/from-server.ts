@@ -191,6 +191,18 @@ export function toColumnDefs(t: TrackedTable): ColumnDef[] {
   });
 }
 
+/** Spatial data types (values are WKB bytes). */
+export const SPATIAL_TYPES: ReadonlySet<string> = new Set([
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+]);
+
 /** Data types whose values are bytes, not text (also for the agent's information_schema reads, agent/db/schema.ts). */
 export const BINARY_TYPES = new Set([
   'binary',
@@ -200,14 +212,7 @@ export const BINARY_TYPES = new Set([
   'mediumblob',
   'longblob',
   'bit',
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
+  ...SPATIAL_TYPES,
 ]);
 
 /** The engine's TableInfo (agent/db/schema.ts), as loadTableInfo builds it from the live server. */
