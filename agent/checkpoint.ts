@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { BinlogPosition } from '../src/binlog/position.ts';
 import { DmError } from '../src/errors/index.ts';
-import { escapeValue, query } from './db/mysql.ts';
+import { formatSql, query } from './db/mysql.ts';
 import { deleteRows, ensureMetaTables, META_TABLES, metaTable, metaTableName, rowPos } from './checkpoint-tables.ts';
 import { type Owner, SourceFence, WRITE_AUDIT } from './checkpoint-fence.ts';
 import * as holds from './checkpoint-holds.ts';
@@ -339,9 +339,8 @@ export class CheckpointStore {
 
   /** writerSql as one statement with its values in the text (sent with the writer's rows in one round trip). */
   writerStatement(writer: number, p: BinlogPosition, writerCount: number): string {
-    const v = [this.source, writer, p.name, p.pos, p.gtid ?? null].map((x) => (x === null ? 'NULL' : escapeValue(x)));
-    return `INSERT INTO ${this.syncT} (source, writer, binlog_name, binlog_pos, binlog_gtid, workers) VALUES (${v.join(',')},${writerCount})
-            ON DUPLICATE KEY UPDATE binlog_name = VALUES(binlog_name), binlog_pos = VALUES(binlog_pos), binlog_gtid = VALUES(binlog_gtid), workers = VALUES(workers)`;
+    const ck = this.writerSql(writer, p, writerCount);
+    return formatSql(ck.sql, ck.params);
   }
 
   /** Sets every writer to one position (after a DDL barrier, or to start), with the schema as of that position.

@@ -284,3 +284,7 @@ export async function queryExact(
 }
 
 export const escapeValue = (v: Value | number | boolean): string => mysql.escape(v);
+
+/** A statement with its `?` values written into the text, escaped as conn.query(sql, params) would send them. */
+export const formatSql = (sql: string, params: unknown[]): string =>
+  mysql.format(sql, params as Parameters<typeof mysql.format>[1]);

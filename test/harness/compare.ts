@@ -16,9 +16,13 @@
  *     as multisets: a duplicated row is one extra row. This row diff is authoritative.
  * Values are compared exactly: strings as strings, BLOB/BINARY/BIT as bytes, numbers by their text.
  */
+import { SPATIAL_TYPES } from '../../src/schema/from-server.ts';
 import { tableKey } from '../../src/sql/table-name.ts';
 import mysql from 'mysql2';
 import type { Connection, RowDataPacket } from 'mysql2';
+
+/** Spatial columns (MySQL 8 also names GEOMETRYCOLLECTION `geomcollection`). */
+const GEOMETRY = new Set([...SPATIAL_TYPES, 'geomcollection']);
 
 export interface DbEndpoint {
   host: string;
@@ -86,18 +90,6 @@ function familyOf(dataType: string): Family {
   // is compared through its utf8mb4 text.
   return 'string';
 }
-
-const GEOMETRY = new Set([
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-  'geomcollection',
-]);
 
 /** What we SELECT for a column: the exact value in a form both servers render alike. */
 function valueExpr(c: Column): string {
