@@ -13,6 +13,7 @@ import type { MariaDBInstance } from '../test/harness/index.ts';
 import { assertTaskHealthy, masterPos, onEach, taskYaml, waitRow, type Env } from './lib/env.ts';
 import { assertReplicaHealthy, startReplica, stopReplica } from './lib/replica.ts';
 import { fmtMB, fmtN, fmtRate, fmtS, note, rate, sameTables, verdict } from './lib/report.ts';
+import { prng } from '../test/harness/prng.ts';
 
 export interface IncrementalOptions {
   /** Rows loaded before the backlog. */
@@ -23,18 +24,6 @@ export interface IncrementalOptions {
   rowsPerTxn: number;
   /** Upstream client connections writing the backlog. */
   conns: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so every run writes the same backlog. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TABLE = (s: string) => `CREATE DATABASE ${s};

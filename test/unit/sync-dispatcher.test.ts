@@ -14,6 +14,7 @@ import { causalityKeys, Dispatcher, type RoutedChange, type Txn } from '../../ag
 import { hash } from '../../agent/hash.ts';
 import { identityFor } from '../../agent/sync/row-identity.ts';
 import { col, del, downstream, ins, table, upd, type Img } from './sync-fixtures.ts';
+import { prng } from '../harness/prng.ts';
 
 /** t(id PK, uk UNIQUE nullable, v): the worked example's table. */
 const T = table(
@@ -331,18 +332,6 @@ test('hash is FNV-1a 32: the same key reaches the same writer in every process',
 
 // ---- Simulation: the sync loop's use of the dispatcher against a serial apply.
 
-/** A tiny deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Downstream model of t(id PK, uk UNIQUE): applies row changes by primary key, and fails on a duplicate like MySQL. */
 class Model {
   rows = new Map<string, Img>();
@@ -363,7 +352,7 @@ class Model {
 
 test('simulation: batches applied writer by writer, in any writer order, end where the binlog ends', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-    const r = rng(seed);
+    const r = prng(seed);
     const writers = 2 + (seed % 3);
     // Upstream: a serial history of transactions that is valid by construction.
     const up = new Model();

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { Dispatcher, type RoutedChange, type Txn } from '../../agent/sync/dispatcher.ts';
 import { writerStatements } from '../../agent/sync/writer-sql.ts';
 import { col, del, ins, table, upd } from './sync-fixtures.ts';
+import { prng } from '../harness/prng.ts';
 
 /** t(id PK, uk UNIQUE, v): exact keys, or case-insensitive ones (where DELETE-before-REPLACE matters). */
 const EXACT = table(
@@ -52,17 +53,6 @@ const KINDS: Kind[] = [
   },
   { info: CI, fold: (s) => s.toLowerCase(), ids: ['a', 'A', 'b', 'B', 'c', 'C', 'd', 'D'], uks: ['x', 'X', 'y', 'Y'] },
 ];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const lit = (s: string): string | null => (s === 'NULL' ? null : s.replace(/^'|'$/g, ''));
 const tuples = (s: string): (string | null)[][] =>
@@ -139,7 +129,7 @@ const sorted = (s: State) => [...s.entries()].sort((a, b) => a[0].localeCompare(
 test('model: dispatched and compacted batches reach the upstream state at every batch end, in any writer order', () => {
   for (const k of KINDS) {
     for (let seed = 1; seed <= 20; seed++) {
-      const r = rng(seed);
+      const r = prng(seed);
       const writers = 1 + (seed % 4);
       const txns = history(k, r, 120);
       const up: State = new Map();
