@@ -11,6 +11,8 @@ export const Bucket = {
   tasks: 'tasks',
   status: 'status',
   locks: 'locks',
+  /** dmctl check-data requests, progress and reports (check-records.ts). */
+  checks: 'checks',
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 
@@ -62,6 +64,9 @@ export const Keys = {
   subtaskStatus: (task: string, sourceId: string) => `task.${encodeToken(task)}.${encodeToken(sourceId)}`,
   subtaskStatusPrefix: (task: string) => `task.${encodeToken(task)}.>`,
   relayStatus: (sourceId: string) => `relay.${encodeToken(sourceId)}`,
+  check: (task: string) => `check.${encodeToken(task)}`,
+  checkFix: (task: string, id: string, n: number) => `fix.${encodeToken(task)}.${encodeToken(id)}.${n}`,
+  checkFixPrefix: (task: string, id: string) => `fix.${encodeToken(task)}.${encodeToken(id)}.>`,
   lock: (task: string, schema: string, table: string) =>
     `${encodeToken(task)}.${encodeToken(schema)}.${encodeToken(table)}`,
 } as const;

@@ -1,6 +1,7 @@
 export * from './buckets.ts';
 export * from './records.ts';
 export * from './relay-records.ts';
+export * from './check-records.ts';
 export { Coord, isCasConflict, READ_RETRY_MS, type CoordOptions, type Entry } from './client.ts';
 
 export * from './ops.ts';

@@ -100,4 +100,18 @@ export const coordinationErrors = {
     'the agent is still alive',
     'Stop the agent first (systemctl stop dm-agent), then offline it.',
   ),
+  CheckNotReady: spec(
+    'TSDM-50030',
+    'coordination',
+    true,
+    'the task cannot be checked now',
+    'check-data compares a task whose sources are syncing (or a finished full task): wait for the load to finish (`dmctl query-status TASK --wait-for synced`), resume a paused task, then run check-data again.',
+  ),
+  CheckLost: spec(
+    'TSDM-50031',
+    'coordination',
+    true,
+    'another agent took over the data check',
+    "Nothing to do: the agent now bound to the task's first source continues the check from its stored progress.",
+  ),
 } as const satisfies Record<string, ErrorSpec>;

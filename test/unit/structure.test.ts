@@ -55,8 +55,8 @@ const AGENT_LAYERS: string[][] = [
   // The sync unit calls shard-DDL coordination through one seam (shard/coordinator.ts); shard/ never imports sync/.
   ['shard', 'rules.ts'],
   ['sync'],
-  // The load writes rows with sync/sqlgen.ts.
-  ['check', 'load'],
+  // The load writes rows with sync/sqlgen.ts; check-data (verify/) compares and repairs with them too.
+  ['check', 'load', 'verify'],
   ['subtask.ts', 'ops.ts'],
   ['cluster', 'agent.ts', 'main.ts'],
 ];
