@@ -71,4 +71,6 @@ export interface TableResult {
   samples: Difference[];
   /** Statements that make the downstream equal for the differences found (in order: deletes first). */
   fixSql: string[];
+  /** Chunks compared, and how many of them were read row by row (checksums differed, or no fast path). */
+  chunks?: { compared: number; readRows: number };
 }

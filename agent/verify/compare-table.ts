@@ -1,0 +1,305 @@
+import type { Connection } from 'mysql2/promise';
+import { DmError } from '../../src/errors/index.ts';
+import { tableKey, type TableName } from '../../src/sql/table-name.ts';
+import { query, type Value } from '../db/mysql.ts';
+import type { Difference, TablePlan, TableProgress, TableResult, View } from './types.ts';
+import {
+  boundarySql,
+  checksumSql,
+  keysWhere,
+  type KeyValues,
+  nextChunkSql,
+  rangeWhere,
+  rowsSql,
+  type Side,
+} from './compare-sql.ts';
+import { fixStatements } from './fix-sql.ts';
+import { parseDisplayed } from './normalize.ts';
+import { binaryAliases, canonRow, diffRows, readRows, type RowDiff, toDifference } from './row-diff.ts';
+import { loadShape, type TableShape } from './table-shape.ts';
+
+/**
+ * Compares one target table inside a View (check-data, issue #15): chunks are key ranges of the downstream's key,
+ * half-open (lo, hi], the last one open-ended so that upstream rows beyond the downstream's last key are covered.
+ * Per chunk the servers compute COUNT and a checksum (compare-sql.ts); a chunk whose figures differ is read row by
+ * row on both sides and compared in canonical form (row-diff.ts). A merged target's upstream figures are the sums
+ * over its shards, each read on its source's snapshot connection.
+ *
+ * Pipelining: each side has one connection, so the downstream reads chunk i+1 while the upstream shards checksum
+ * chunk i (mysql2 queues a connection's queries in order, so a row read of chunk i simply waits its turn).
+ */
+export interface CompareOptions {
+  /** Target rows per chunk (default 10_000); grown or shrunk by the time a chunk takes. */
+  chunkRows: number;
+  /** Differences kept with values (default 100); `differences` counts all. */
+  maxSamples: number;
+  /** Continue after lastKey. */
+  resume?: TableProgress;
+  /** After each chunk (the job persists it). */
+  onProgress?(p: TableProgress): Promise<void> | void;
+  signal?: AbortSignal;
+}
+
+export const COMPARE_DEFAULTS: CompareOptions = { chunkRows: 10_000, maxSamples: 100 };
+
+/** Chunk size adapts between these, aiming at TARGET_MS per pipelined step (one downstream and one upstream query):
+ * long enough that per-query overhead is small, short enough that a killed compare loses little and a differing chunk
+ * is cheap to read row by row. */
+const MIN_ROWS = 1_000;
+const MAX_ROWS = 200_000;
+const TARGET_MS = 300;
+
+interface Tally {
+  rows: number;
+  differences: number;
+  samples: Difference[];
+  deletes: string[];
+  upserts: string[];
+  chunks: { compared: number; readRows: number };
+}
+
+export async function compareTable(plan: TablePlan, view: View, opts: CompareOptions): Promise<TableResult> {
+  const target = tableKey(plan.target);
+  const shape = await loadShape(plan, view);
+  const base = { target, rows: opts.resume?.rows ?? 0, differences: opts.resume?.differences ?? 0 };
+  if ('reason' in shape) return { ...base, status: 'not-comparable', reason: shape.reason, samples: [], fixSql: [] };
+  const tally: Tally = { ...base, samples: [], deletes: [], upserts: [], chunks: { compared: 0, readRows: 0 } };
+  if (!opts.resume?.done) {
+    if (shape.key.length === 0) await compareWhole(plan, view, shape, opts, tally);
+    else await compareChunks(plan, view, shape, opts, tally);
+  }
+  return {
+    target,
+    status: tally.differences > 0 ? 'different' : 'equal',
+    ...(shape.fast ? {} : { reason: `compared row by row: ${shape.slowReason}` }),
+    rows: tally.rows,
+    differences: tally.differences,
+    samples: tally.samples,
+    fixSql: [...tally.deletes, ...tally.upserts],
+    chunks: tally.chunks,
+  };
+}
+
+/** The table's name on a side: the target downstream, the shard's table upstream. */
+const tableOn = (plan: TablePlan, side: Side): TableName =>
+  side < 0 ? plan.target : { schema: plan.shards[side]!.schema, table: plan.shards[side]!.table };
+const connOn = (plan: TablePlan, view: View, side: Side): Connection =>
+  side < 0 ? view.downstream : view.upstream.get(plan.shards[side]!.source)!;
+const sideName = (side: Side) => (side < 0 ? 'downstream' : 'upstream');
+
+interface Figures {
+  count: bigint;
+  sum: bigint;
+}
+
+async function figures(conn: Connection, side: Side, sql: string): Promise<Figures> {
+  const [r] = await readRows(conn, sideName(side), sql, new Set());
+  return { count: BigInt(String(r![0])), sum: BigInt(String(r![1])) };
+}
+
+/** Upstream figures of a range: the sum over the shards, all shards queried concurrently. */
+async function upFigures(plan: TablePlan, view: View, shape: TableShape, lo?: KeyValues, hi?: KeyValues) {
+  const each = await Promise.all(
+    plan.shards.map((_s, i) => figures(connOn(plan, view, i), i, checksumSql(tableOn(plan, i), shape, i, lo, hi))),
+  );
+  return each.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum }), { count: 0n, sum: 0n });
+}
+
+/** Every compared row of a range, on a side (all shards for the upstream). */
+async function rangeRows(plan: TablePlan, view: View, shape: TableShape, up: boolean, lo?: KeyValues, hi?: KeyValues) {
+  const bin = binaryAliases(shape);
+  const sides = up ? plan.shards.map((_s, i) => i) : [-1];
+  const parts = await Promise.all(
+    sides.map((s) =>
+      readRows(
+        connOn(plan, view, s),
+        sideName(s),
+        rowsSql(tableOn(plan, s), shape, s, rangeWhere(shape, s, lo, hi)),
+        bin,
+      ),
+    ),
+  );
+  return parts.flat();
+}
+
+function record(plan: TablePlan, shape: TableShape, opts: CompareOptions, tally: Tally, diffs: RowDiff[]): void {
+  tally.differences += diffs.length;
+  for (const d of diffs) if (tally.samples.length < opts.maxSamples) tally.samples.push(toDifference(shape, d));
+  const fix = fixStatements(plan.target, shape, diffs);
+  tally.deletes.push(...fix.deletes);
+  tally.upserts.push(...fix.upserts);
+}
+
+/** The downstream's next chunk: its last key (none: the rest of the table is the last chunk) and, when one pass can
+ * give them, its figures. */
+interface DownChunk {
+  hi?: KeyValues;
+  figures?: Figures;
+}
+
+async function nextDownChunk(plan: TablePlan, view: View, shape: TableShape, rows: number, lo?: KeyValues) {
+  const keyCols = shape.key.map((i) => shape.columns[i]!);
+  if (shape.fast && keyCols.length === 1) {
+    const bin = new Set(keyCols[0]!.binary ? ['k'] : []);
+    const [r] = await readRows(view.downstream, 'downstream', nextChunkSql(plan.target, shape, rows, lo), bin);
+    const f = { count: BigInt(String(r![0])), sum: BigInt(String(r![1])) };
+    // Fewer rows than asked: this is the last chunk, and its figures are those of the open range (lo, ∞).
+    return f.count < BigInt(rows) ? { figures: f } : { hi: [r![2] ?? null], figures: f };
+  }
+  const bin = new Set(keyCols.flatMap((c, j) => (c.binary ? [`c${j}`] : [])));
+  const [r] = await readRows(view.downstream, 'downstream', boundarySql(plan.target, shape, rows, lo), bin);
+  return r ? { hi: r } : {};
+}
+
+async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opts: CompareOptions, tally: Tally) {
+  let lo = opts.resume?.lastKey ? decodeKey(shape, opts.resume.lastKey) : undefined;
+  let rows = Math.max(1, opts.chunkRows);
+  const minRows = Math.min(MIN_ROWS, rows);
+  let pending: Promise<DownChunk> = nextDownChunk(plan, view, shape, rows, lo);
+  for (;;) {
+    pending.catch(() => undefined); // awaited below; never an unhandled rejection if the upstream fails first
+    opts.signal?.throwIfAborted();
+    const t0 = performance.now();
+    const d = await pending;
+    const hi = d.hi;
+    // Down figures of a composite-key chunk come after its boundary; the next boundary is queued behind them.
+    const downFig = shape.fast
+      ? d.figures
+        ? Promise.resolve(d.figures)
+        : figures(view.downstream, -1, checksumSql(plan.target, shape, -1, lo, hi))
+      : undefined;
+    downFig?.catch(() => undefined);
+    if (hi) pending = nextDownChunk(plan, view, shape, rows, hi);
+    let upCount: bigint | undefined;
+    let same = false;
+    if (shape.fast) {
+      const [u, dn] = await Promise.all([upFigures(plan, view, shape, lo, hi), downFig!]);
+      upCount = u.count;
+      same = u.count === dn.count && u.sum === dn.sum;
+    }
+    tally.chunks.compared++;
+    if (!same) {
+      tally.chunks.readRows++;
+      const [up, down] = await Promise.all([
+        rangeRows(plan, view, shape, true, lo, hi),
+        rangeRows(plan, view, shape, false, lo, hi),
+      ]);
+      upCount = BigInt(up.length);
+      record(plan, shape, opts, tally, diffRows(shape, up, down));
+    }
+    tally.rows += Number(upCount);
+    const done = !hi;
+    await opts.onProgress?.({
+      ...(done ? {} : { lastKey: encodeKey(shape, hi) }),
+      done,
+      rows: tally.rows,
+      differences: tally.differences,
+    });
+    if (done) return;
+    lo = hi;
+    // Adapt the size of the chunk after the one already queued: a pipelined step should take about TARGET_MS.
+    const ms = performance.now() - t0;
+    if (same && ms < TARGET_MS / 2) rows = Math.min(MAX_ROWS, rows * 2);
+    else if (ms > TARGET_MS * 2) rows = Math.max(minRows, Math.floor(rows / 2));
+  }
+}
+
+/** A table without a key: one checksum of the whole table per side; on a mismatch, every row as a multiset. */
+async function compareWhole(plan: TablePlan, view: View, shape: TableShape, opts: CompareOptions, tally: Tally) {
+  opts.signal?.throwIfAborted();
+  let upCount: bigint | undefined;
+  let same = false;
+  if (shape.fast) {
+    const [u, d] = await Promise.all([
+      upFigures(plan, view, shape),
+      figures(view.downstream, -1, checksumSql(plan.target, shape, -1)),
+    ]);
+    upCount = u.count;
+    same = u.count === d.count && u.sum === d.sum;
+  }
+  tally.chunks.compared++;
+  if (!same) {
+    tally.chunks.readRows++;
+    const [up, down] = await Promise.all([rangeRows(plan, view, shape, true), rangeRows(plan, view, shape, false)]);
+    upCount = BigInt(up.length);
+    record(plan, shape, opts, tally, diffRows(shape, up, down));
+  }
+  tally.rows += Number(upCount);
+  await opts.onProgress?.({ done: true, rows: tally.rows, differences: tally.differences });
+}
+
+/** Key values as TableProgress stores them (JSON): bytes as hex, everything else as read. */
+function encodeKey(shape: TableShape, k: KeyValues): (string | null)[] {
+  return k.map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
+}
+
+function decodeKey(shape: TableShape, k: (string | null)[]): KeyValues {
+  return k.map((v, j) => (v !== null && shape.columns[shape.key[j]!]!.binary ? Buffer.from(v, 'hex') : v));
+}
+
+const REPAIR_BATCH = 500;
+
+/**
+ * Re-reads the rows of `keys` from the view's upstream snapshots and writes them to `down` (a normal, non-snapshot
+ * downstream connection): upsert of the compared columns when the row exists upstream, delete when it does not.
+ * Returns the statements run (deletes first). `keys` are Difference.key records (values as reports show them).
+ */
+export async function repairKeys(
+  plan: TablePlan,
+  view: View,
+  down: Connection,
+  keys: Record<string, string | null>[],
+): Promise<string[]> {
+  const shape = await loadShape(plan, view);
+  const target = tableKey(plan.target);
+  if ('reason' in shape)
+    throw new DmError('Internal', `check-data cannot repair ${target}: ${shape.reason}`, {
+      context: { table: target },
+    });
+  if (shape.key.length === 0)
+    throw new DmError('Internal', `check-data cannot repair ${target} by key: it has no key; apply its fix SQL`, {
+      context: { table: target },
+    });
+  const keyCols = shape.key.map((i) => shape.columns[i]!);
+  const canon = (k: Record<string, string | null>): KeyValues => {
+    const byName = new Map(Object.entries(k).map(([n, v]) => [n.toLowerCase(), v]));
+    return keyCols.map((c) => {
+      if (!byName.has(c.name.toLowerCase())) throw new Error(`repair key of ${target} has no column ${c.name}`);
+      return parseDisplayed(c.kind, c.binary, byName.get(c.name.toLowerCase()) ?? null);
+    });
+  };
+  const bin = binaryAliases(shape);
+  const statements: { deletes: string[]; upserts: string[] } = { deletes: [], upserts: [] };
+  const all = keys.map(canon);
+  for (let i = 0; i < all.length; i += REPAIR_BATCH) {
+    const batch = all.slice(i, i + REPAIR_BATCH);
+    const upRows = (
+      await Promise.all(
+        plan.shards.map((_s, s) =>
+          readRows(
+            connOn(plan, view, s),
+            'upstream',
+            rowsSql(tableOn(plan, s), shape, s, keysWhere(shape, s, batch)),
+            bin,
+          ),
+        ),
+      )
+    ).flat();
+    // Which requested keys exist upstream: compared in canonical form, as the compare matched them.
+    const found = new Set(upRows.map((r) => canonRow(shape, r, shape.key)));
+    const diffs: RowDiff[] = upRows.map((r) => ({ kind: 'missing', up: r, down: null, columns: [] }));
+    for (const k of batch) {
+      const row: Value[] = shape.columns.map(() => null);
+      shape.key.forEach((ci, j) => {
+        row[ci] = k[j] ?? null;
+      });
+      if (!found.has(canonRow(shape, row, shape.key))) diffs.push({ kind: 'extra', up: null, down: row, columns: [] });
+    }
+    const fix = fixStatements(plan.target, shape, diffs);
+    statements.deletes.push(...fix.deletes);
+    statements.upserts.push(...fix.upserts);
+  }
+  const run = [...statements.deletes, ...statements.upserts];
+  for (const sql of run) await query(down, 'downstream', sql);
+  return run;
+}
