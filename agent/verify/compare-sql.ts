@@ -27,6 +27,9 @@ export function literal(col: CompareColumn, v: Value): string {
     // The zero TIMESTAMP reads as 0; FROM_UNIXTIME(0) would be 1970-01-01 in the session's zone instead.
     return /^0+(\.0*)?$/.test(v) ? "'0000-00-00 00:00:00'" : `FROM_UNIXTIME(${v})`;
   }
+  // Numbers unquoted: a quoted '18446744073709551615' against a BIGINT column is compared as a DOUBLE, which would
+  // blur key ranges (and keep the range optimizer from the index); the server prints them in this exact form.
+  if (col.kind === 'number' && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return v;
   return escapeValue(v);
 }
 

@@ -199,7 +199,10 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
     lo = hi;
     // Adapt the size of the chunk after the one already queued: a pipelined step should take about TARGET_MS.
     const ms = performance.now() - t0;
-    if (same && ms < TARGET_MS / 2) rows = Math.min(MAX_ROWS, rows * 2);
+    // After a differing chunk, back to the asked size: differences often cluster, and a big chunk read row by row
+    // costs far more than its checksum.
+    if (!same && shape.fast) rows = Math.max(minRows, opts.chunkRows);
+    else if (same && ms < TARGET_MS / 2) rows = Math.min(MAX_ROWS, rows * 2);
     else if (ms > TARGET_MS * 2) rows = Math.max(minRows, Math.floor(rows / 2));
   }
 }

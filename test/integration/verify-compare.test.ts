@@ -158,7 +158,7 @@ test('every type class: equal, then each planted difference found exactly, fixed
     upstream: '18446744073709551615',
     downstream: '18446744073709551614',
   });
-  assert.match(r.fixSql[0]!, /^DELETE FROM `ty`.`t` WHERE `id` = '1000'$/);
+  assert.match(r.fixSql[0]!, /^DELETE FROM `ty`.`t` WHERE `id` = 1000$/);
   await applyDown(r.fixSql);
   r = await compare(plan);
   assert.equal(r.status, 'equal', JSON.stringify(r.samples));
@@ -290,4 +290,53 @@ test('several chunks, rows beyond the downstream max key, resume after lastKey, 
   r = await compare(plan);
   assert.equal(r.status, 'not-comparable');
   assert.match(r.reason!, /column v .* does not exist downstream/);
+});
+
+test('keys of every kind chunk, resume and repair exactly: TIMESTAMP, VARBINARY with 0x00, BIGINT UNSIGNED, composite', async () => {
+  await both(`CREATE DATABASE ky;
+    CREATE TABLE ky.ts (k TIMESTAMP(3) NOT NULL PRIMARY KEY, v INT);
+    INSERT INTO ky.ts SELECT FROM_UNIXTIME(1600000000 + seq * 3600 + seq / 1000), seq FROM mysql.seq_1_to_300;
+    CREATE TABLE ky.vb (k VARBINARY(8) NOT NULL PRIMARY KEY, v INT);
+    INSERT INTO ky.vb SELECT UNHEX(LPAD(HEX(seq), IF(seq % 2, 4, 6), '0')), seq FROM mysql.seq_1_to_300;
+    CREATE TABLE ky.bu (k BIGINT UNSIGNED NOT NULL PRIMARY KEY, v INT);
+    INSERT INTO ky.bu SELECT 18446744073709551615 - seq, seq FROM mysql.seq_0_to_299;
+    CREATE TABLE ky.cp (a DATE NOT NULL, b VARCHAR(10) NOT NULL, v INT, PRIMARY KEY (a, b));
+    INSERT INTO ky.cp SELECT DATE('2024-01-01') + INTERVAL seq % 7 DAY, CONCAT('b', seq), seq FROM mysql.seq_1_to_300;`);
+  // One changed, one missing, one extra row per table, in the middle of the key order.
+  await down.query(`SET SESSION time_zone = '+01:00';
+    UPDATE ky.ts SET v = -1 WHERE v = 150; DELETE FROM ky.ts WHERE v = 200;
+    INSERT INTO ky.ts VALUES ('2020-09-13 12:26:40.5', 0);
+    UPDATE ky.vb SET v = -1 WHERE v = 150; DELETE FROM ky.vb WHERE k = x'0000c8'; INSERT INTO ky.vb VALUES (x'00', 0);
+    UPDATE ky.bu SET v = -1 WHERE k = 18446744073709551615; DELETE FROM ky.bu WHERE k = 18446744073709551614;
+    INSERT INTO ky.bu VALUES (9223372036854775808, 0);
+    UPDATE ky.cp SET v = -1 WHERE b = 'b150'; DELETE FROM ky.cp WHERE b = 'b200'; INSERT INTO ky.cp VALUES ('2024-01-03', 'b', 0);`);
+  for (const t of ['ts', 'vb', 'bu', 'cp']) {
+    const plan = plan1('ky', t);
+    const progress: TableProgress[] = [];
+    let r = await compare(plan, { chunkRows: 40, onProgress: (p) => void progress.push(p) });
+    assert.equal(r.differences, 3, `${t}: ${JSON.stringify(r.samples)}`);
+    assert.deepEqual(r.samples.map((d) => d.kind).sort(), ['changed', 'extra', 'missing'], t);
+    assert.ok(progress.length > 3, `${t}: chunks ${progress.length}`);
+    // Resuming after every stored point gives the same total (the chunks before it keep their counted differences).
+    for (const p of progress.slice(0, -1)) {
+      const again = await compare(plan, { chunkRows: 40, resume: p });
+      assert.equal(again.differences, 3, `${t} resumed after ${JSON.stringify(p.lastKey)}`);
+      assert.equal(again.rows, 300, `${t} resumed after ${JSON.stringify(p.lastKey)}`);
+    }
+    // Half repaired by key, half by the fix SQL.
+    const v = await openView(['s1']);
+    const conn = await down.connect();
+    try {
+      await conn.query(`SET SESSION time_zone = '${TASK_ZONE}'`);
+      await repairKeys(plan, v, conn, [r.samples[0]!.key]);
+    } finally {
+      await conn.end();
+      await v.close();
+    }
+    r = await compare(plan, { chunkRows: 40 });
+    assert.equal(r.differences, 2, t);
+    await applyDown(r.fixSql);
+    r = await compare(plan, { chunkRows: 40 });
+    assert.equal(r.status, 'equal', `${t}: ${JSON.stringify(r.samples)}`);
+  }
 });
