@@ -58,6 +58,7 @@ export class Subtask {
   private dirty = false;
   private ops: BinlogOperator[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private sync: SyncUnit | undefined;
 
   constructor(private readonly init: SubtaskInit) {
     this.removeMetaPending = init.removeMeta;
@@ -77,6 +78,10 @@ export class Subtask {
   }
   get term(): number {
     return this.init.term;
+  }
+  /** The sync unit while it runs (check-data holds it: agent/sync/hold.ts). */
+  get syncUnit(): SyncUnit | undefined {
+    return this.sync;
   }
 
   start(): void {
@@ -255,7 +260,12 @@ export class Subtask {
       }
       if (task.taskMode === 'full' || state?.phase === 'finished') return true;
       unit('sync');
-      await new SyncUnit(ctx, down).run();
+      this.sync = new SyncUnit(ctx, down);
+      try {
+        await this.sync.run();
+      } finally {
+        this.sync = undefined;
+      }
       return false;
     } finally {
       locks?.stop();

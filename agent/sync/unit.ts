@@ -15,10 +15,12 @@ import { liveTrackedTable } from '../db/tracked.ts';
 import { BridgedReader } from '../relay/bridge.ts';
 import { ShardCoordinator, type SyncHost } from '../shard/coordinator.ts';
 import { Aborted, type SubtaskContext, type Unit } from '../unit.ts';
+import type { BinlogEvent } from '../binlog/events.ts';
 import { applyBatch, applyOrdered, cascading, openWriters, reopenMeta } from './apply.ts';
 import { applyQuery, execCoordinatedDdl, planDdl } from './ddl.ts';
 import { Dispatcher, type RoutedChange, type Txn } from './dispatcher.ts';
 import { extendRouted } from './extend-columns.ts';
+import { type HoldRequest, SyncHold } from './hold.ts';
 import { OnlineDdl } from './online-ddl.ts';
 import { inSafeMode, startPosition } from './resume.ts';
 import { SyncState } from './state.ts';
@@ -45,6 +47,11 @@ export class SyncUnit implements Unit {
   /** End of the last event the loop took from the reader (the reader's start before the first). */
   private readPos: BinlogPosition | undefined;
   private lockVersion = -1;
+  /** check-data's hold (hold.ts): the loop asks it before each event; `kept` is the event a hold keeps in hand, and
+   * `idlePos` the idle reader's position past events with nothing to apply (since the reader started). */
+  private readonly holds: SyncHold;
+  private kept: BinlogEvent | undefined;
+  private idlePos: BinlogPosition | undefined;
   /** online-ddl (gh-ost/pt-osc): decides what their DDL becomes, handed over as `binlog` decisions
    * (sync/online-ddl.ts). */
   private readonly online: OnlineDdl | undefined;
@@ -52,6 +59,16 @@ export class SyncUnit implements Unit {
   constructor(ctx: SubtaskContext, down: Connection) {
     this.online = ctx.task.onlineDdl ? new OnlineDdl(ctx, down) : undefined;
     this.st = new SyncState(this.online ? this.online.wrap(ctx) : ctx, down);
+    this.holds = new SyncHold(ctx.log);
+  }
+
+  /** Holds sync (agent op `sync-hold`, hold.ts): resolves with the position the downstream then reflects exactly. */
+  hold(r: HoldRequest): Promise<BinlogPosition> {
+    return this.holds.request(r);
+  }
+
+  release(holdId: string): { position?: BinlogPosition; heldMs?: number } {
+    return this.holds.release(holdId);
   }
 
   async run(): Promise<void> {
@@ -77,6 +94,7 @@ export class SyncUnit implements Unit {
       this.startReader(start);
       await this.loop();
     } finally {
+      this.holds.close(new DmError('SyncHoldAborted', 'the sync unit stopped (pause, stop or error): its hold ended'));
       await this.reader?.stop().catch(() => undefined);
       for (const w of st.writers) w.destroy();
       st.writers = [];
@@ -106,6 +124,8 @@ export class SyncUnit implements Unit {
   private startReader(start: BinlogPosition): void {
     const { ctx } = this.st;
     this.readPos = start;
+    this.idlePos = undefined;
+    this.kept = undefined;
     const from = {
       start,
       allowTable: (s: string, t: string) => ctx.rules.allowTable(s, t),
@@ -162,17 +182,42 @@ export class SyncUnit implements Unit {
           this.master = await masterStatus(this.ctrl).catch(() => this.master);
           this.report();
         }
-        const replay = await st.shard?.tick(flush);
+        // Held: nothing moves, shard steps included (a hold is reached only with no shard table held).
+        const replay = this.holds.stationary ? undefined : await st.shard?.tick(flush);
         if (replay) {
           await this.reader.stop().catch(() => undefined);
           st.tracker = SchemaTracker.fromJSON(replay.tracker);
           this.startReader(replay.start);
           st.shard!.replayStarted(replay.start);
         }
-        const ev = await this.reader.next(FLUSH_INTERVAL_MS);
+        let ev = this.kept;
+        this.kept = undefined;
+        if (!ev && !this.holds.stationary) ev = await this.reader.next(FLUSH_INTERVAL_MS);
+        if (this.holds.active) {
+          const sp = ev ? undefined : this.reader.streamPosition();
+          const taken = this.readPos!;
+          const d = this.holds.decide({
+            taken,
+            streamed: maxPos([taken, ...(this.idlePos ? [this.idlePos] : []), ...(sp ? [sp] : [])])!,
+            writersMax: maxPos(st.writerPos)!,
+            barrier: (st.shard?.held ?? 0) > 0,
+            nextEnd: ev?.end,
+          });
+          if (d !== 'go') {
+            this.kept = ev;
+            if (d === 'keep') await this.holds.wait(FLUSH_INTERVAL_MS);
+            else {
+              await flush();
+              this.holds.reached(d.stop, taken);
+            }
+            this.report();
+            continue;
+          }
+        }
         if (!ev) {
           // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
           const sp = this.reader.streamPosition();
+          if (sp && (!this.idlePos || comparePos(sp, this.idlePos) > 0)) this.idlePos = sp;
           // A released shard whose replay ran out of its own events moves its `applied` here too (writer 0, flush).
           if (
             sp &&
@@ -318,7 +363,11 @@ export class SyncUnit implements Unit {
     }
     // Shard tables held by a DDL lock (or replaying after it) are not synced, whatever the position says.
     const caughtUp =
-      this.reader.idle && this.master !== undefined && comparePos(st.synced, this.master) >= 0 && !st.shard?.held;
+      this.reader.idle &&
+      !this.kept &&
+      this.master !== undefined &&
+      comparePos(st.synced, this.master) >= 0 &&
+      !st.shard?.held;
     const sync: SyncProgress = {
       synced: st.synced,
       lagSeconds: caughtUp || !st.stats.lastTs ? 0 : Math.max(0, Math.round(now / 1000 - st.stats.lastTs)),

@@ -1,3 +1,4 @@
+import type { BinlogPosition } from '../binlog/position.ts';
 import type { ErrorRecord } from '../errors/index.ts';
 
 /** Request/reply operations (DESIGN.md §3: one-off operations go over `dm.op.>` with a timeout). */
@@ -6,6 +7,8 @@ export const Op = {
   checkTask: 'check-task',
   /** Served by the agent the source is bound to (Subjects.agentOp). */
   purgeRelay: 'purge-relay',
+  /** Holds or releases a subtask's sync at a position (check-data's consistent point: agent/sync/hold.ts). */
+  syncHold: 'sync-hold',
   /** Leader ops (sent to `<cluster>.op.agent.<leader>.<op>`; a follower answers NoLeader). */
   transferSource: 'transfer-source',
   offlineMember: 'offline-member',
@@ -24,6 +27,27 @@ export interface PurgeRelayResult {
   firstSeq: number;
   lastSeq: number;
   size: { fileBytes: number; usedBytes: number; reusableBytes: number; records: number };
+}
+
+/**
+ * `sync-hold`, sent to the agent the source is bound to. `hold`: stop the (task, source) sync with the downstream
+ * reflecting exactly the upstream events ending at or before the returned position (without `until`: where it has
+ * read to; with `until`: it applies up to `until` and stops there). A hold ends by itself `ttlMs` after it was reached
+ * (default 30 s) or renewed by another `hold` of the same `holdId`; one `holdId` at a time per subtask.
+ */
+export interface SyncHoldRequest {
+  task: string;
+  source: string;
+  action: 'hold' | 'release';
+  holdId: string;
+  until?: BinlogPosition;
+  ttlMs?: number;
+}
+/** `position`: where sync is held (hold), or was last held (release; absent when the hold was gone already).
+ * `heldMs`: how long sync stood still under this hold in total (release). */
+export interface SyncHoldResult {
+  position?: BinlogPosition;
+  heldMs?: number;
 }
 
 export interface TransferSourceRequest {

@@ -93,4 +93,11 @@ export const upstreamErrors = {
     'binlog position or GTID not found upstream',
     'Check meta.binlog-name/binlog-pos/binlog-gtid against SHOW BINARY LOGS.',
   ),
+  VerifySnapshotFailed: spec(
+    'TSDM-20031',
+    'upstream',
+    true,
+    'the upstream snapshot for check-data could not be opened at a known binlog position',
+    'MariaDB: the user needs SELECT and REPLICATION CLIENT (binlog_snapshot_file/position). MySQL: also LOCK TABLES on the compared tables (held for a moment while the snapshot starts; never FLUSH TABLES WITH READ LOCK).',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
