@@ -6,6 +6,7 @@ import type { Difference, TablePlan, TableProgress, TableResult, View } from './
 import {
   boundarySql,
   checksumSql,
+  keyOrder,
   keysWhere,
   type KeyValues,
   nextChunkSql,
@@ -15,7 +16,7 @@ import {
 } from './compare-sql.ts';
 import { fixStatements } from './fix-sql.ts';
 import { parseDisplayed } from './normalize.ts';
-import { binaryAliases, canonRow, diffRows, readRows, type RowDiff, toDifference } from './row-diff.ts';
+import { binaryAliases, canonRow, diffRows, KeyedMatch, readRows, type RowDiff, toDifference } from './row-diff.ts';
 import { loadShape, type TableShape } from './table-shape.ts';
 
 /**
@@ -178,7 +179,7 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
       same = u.count === dn.count && u.sum === dn.sum;
     }
     tally.chunks.compared++;
-    if (!same) {
+    if (!same && hi) {
       tally.chunks.readRows++;
       const [up, down] = await Promise.all([
         rangeRows(plan, view, shape, true, lo, hi),
@@ -186,6 +187,9 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
       ]);
       upCount = BigInt(up.length);
       record(plan, shape, opts, tally, diffRows(shape, up, down));
+    } else if (!same) {
+      tally.chunks.readRows++;
+      upCount = BigInt(await compareTail(plan, view, shape, opts, tally, rows, lo));
     }
     tally.rows += Number(upCount);
     const done = !hi;
@@ -205,6 +209,41 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
     else if (same && ms < TARGET_MS / 2) rows = Math.min(MAX_ROWS, rows * 2);
     else if (ms > TARGET_MS * 2) rows = Math.max(minRows, Math.floor(rows / 2));
   }
+}
+
+/**
+ * The open-ended last chunk, row by row: the downstream holds fewer than `page` rows there (no boundary was found),
+ * but the upstream may hold any number (a table the copy lacks entirely), so each shard's rows are read in pages in
+ * key order and matched against the downstream's as they come. Returns the upstream rows read.
+ */
+async function compareTail(
+  plan: TablePlan,
+  view: View,
+  shape: TableShape,
+  opts: CompareOptions,
+  tally: Tally,
+  page: number,
+  lo?: KeyValues,
+): Promise<number> {
+  const m = new KeyedMatch(shape);
+  m.addDown(await rangeRows(plan, view, shape, false, lo));
+  const bin = binaryAliases(shape);
+  let n = 0;
+  for (let s = 0; s < plan.shards.length; s++) {
+    let from = lo;
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const where = `${rangeWhere(shape, s, from)} ORDER BY ${keyOrder(shape, s)} LIMIT ${page}`;
+      const rows = await readRows(connOn(plan, view, s), 'upstream', rowsSql(tableOn(plan, s), shape, s, where), bin);
+      n += rows.length;
+      record(plan, shape, opts, tally, m.matchUp(rows));
+      if (rows.length < page) break;
+      const last = rows.at(-1)!;
+      from = shape.key.map((i) => last[i] ?? null);
+    }
+  }
+  record(plan, shape, opts, tally, m.rest());
+  return n;
 }
 
 /** A table without a key: one checksum of the whole table per side; on a mismatch, every row as a multiset. */

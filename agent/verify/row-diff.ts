@@ -71,24 +71,52 @@ export function diffRows(shape: TableShape, up: Value[][], down: Value[][]): Row
     }
     return out;
   }
-  const ups = new Map<string, Value[]>();
-  for (const r of up) ups.set(canonRow(shape, r, shape.key), r);
-  for (const d of down) {
-    const k = canonRow(shape, d, shape.key);
-    const u = ups.get(k);
-    if (!u) {
-      out.push({ kind: 'extra', up: null, down: d, columns: all });
-      continue;
-    }
-    ups.delete(k);
-    const cols = all.filter((i) => {
-      const kind = shape.columns[i]!.kind;
-      return canonical(kind, u[i] ?? null) !== canonical(kind, d[i] ?? null);
-    });
-    if (cols.length) out.push({ kind: 'changed', up: u, down: d, columns: cols });
+  const m = new KeyedMatch(shape);
+  m.addDown(down);
+  return [...m.matchUp(up), ...m.rest()];
+}
+
+/**
+ * Keyed comparison in parts: the downstream rows of a range first, then the upstream rows in as many batches as
+ * wanted (the open-ended last chunk is paged upstream: a table missing downstream is not read in one result), then
+ * the downstream rows no upstream row matched (extra). An upstream key seen twice (two shards of a merge holding the
+ * same key, with no extended column to tell them apart) is compared with the one downstream row both times.
+ */
+export class KeyedMatch {
+  private readonly down = new Map<string, { row: Value[]; matched: boolean }>();
+  private readonly all: number[];
+  constructor(private readonly shape: TableShape) {
+    this.all = shape.columns.map((_c, i) => i);
   }
-  for (const u of ups.values()) out.push({ kind: 'missing', up: u, down: null, columns: all });
-  return out;
+
+  addDown(rows: Value[][]): void {
+    for (const r of rows) this.down.set(canonRow(this.shape, r, this.shape.key), { row: r, matched: false });
+  }
+
+  matchUp(rows: Value[][]): RowDiff[] {
+    const out: RowDiff[] = [];
+    for (const u of rows) {
+      const e = this.down.get(canonRow(this.shape, u, this.shape.key));
+      if (!e) {
+        out.push({ kind: 'missing', up: u, down: null, columns: this.all });
+        continue;
+      }
+      e.matched = true;
+      const d = e.row;
+      const cols = this.all.filter((i) => {
+        const kind = this.shape.columns[i]!.kind;
+        return canonical(kind, u[i] ?? null) !== canonical(kind, d[i] ?? null);
+      });
+      if (cols.length) out.push({ kind: 'changed', up: u, down: d, columns: cols });
+    }
+    return out;
+  }
+
+  rest(): RowDiff[] {
+    return [...this.down.values()]
+      .filter((e) => !e.matched)
+      .map((e) => ({ kind: 'extra', up: null, down: e.row, columns: this.all }));
+  }
 }
 
 /** A RowDiff as the report shows it: the key (uncut: it identifies the row) and the differing values (cut). */
