@@ -193,27 +193,7 @@ export class SyncUnit implements Unit {
         let ev = this.kept;
         this.kept = undefined;
         if (!ev && !this.holds.stationary) ev = await this.reader.next(FLUSH_INTERVAL_MS);
-        if (this.holds.active) {
-          const sp = ev ? undefined : this.reader.streamPosition();
-          const taken = this.readPos!;
-          const d = this.holds.decide({
-            taken,
-            streamed: maxPos([taken, ...(this.idlePos ? [this.idlePos] : []), ...(sp ? [sp] : [])])!,
-            writersMax: maxPos(st.writerPos)!,
-            barrier: (st.shard?.held ?? 0) > 0,
-            nextEnd: ev?.end,
-          });
-          if (d !== 'go') {
-            this.kept = ev;
-            if (d === 'keep') await this.holds.wait(FLUSH_INTERVAL_MS);
-            else {
-              await flush();
-              this.holds.reached(d.stop, taken);
-            }
-            this.report();
-            continue;
-          }
-        }
+        if (this.holds.active && (await this.holdStep(ev, flush))) continue;
         if (!ev) {
           // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
           const sp = this.reader.streamPosition();
@@ -295,6 +275,32 @@ export class SyncUnit implements Unit {
       throw err;
     }
     throw new Aborted();
+  }
+
+  /**
+   * check-data's hold (hold.ts), asked before the loop handles `ev` (undefined: an idle step). True when the loop must
+   * not handle it now: it is kept in hand, and the loop waited, or flushed every writer and stands held.
+   */
+  private async holdStep(ev: BinlogEvent | undefined, flush: () => Promise<void>): Promise<boolean> {
+    const { st } = this;
+    const sp = ev ? undefined : this.reader.streamPosition();
+    const taken = this.readPos!;
+    const d = this.holds.decide({
+      taken,
+      streamed: maxPos([taken, ...(this.idlePos ? [this.idlePos] : []), ...(sp ? [sp] : [])])!,
+      writersMax: maxPos(st.writerPos)!,
+      barrier: (st.shard?.held ?? 0) > 0,
+      nextEnd: ev?.end,
+    });
+    if (d === 'go') return false;
+    this.kept = ev;
+    if (d === 'keep') await this.holds.wait(FLUSH_INTERVAL_MS);
+    else {
+      await flush();
+      this.holds.reached(d.stop, taken);
+    }
+    this.report();
+    return true;
   }
 
   /** Filters (event filter per DML type), routes and attaches structure and downstream row identity to a
