@@ -24,6 +24,7 @@ import { checkSource, checkTask } from './ops.ts';
 import { setSecretKey } from './db/mysql.ts';
 import { loadSecretKey } from '../src/config/secret.ts';
 import { Subtask } from './subtask.ts';
+import { syncHoldOp } from './verify/hold-op.ts';
 import { Relays, type WantedRelay } from './relay/relays.ts';
 import type { RelayWriter } from './relay/writer.ts';
 import { autoPurge, neededSeq, purgeRelay, type TaskNeed } from './relay/purge.ts';
@@ -151,6 +152,9 @@ export class Agent {
       { op: Op.checkSource, to: 'any', handle: (p) => checkSource(p as CheckSourceRequest) },
       { op: Op.checkTask, to: 'any', handle: (p) => checkTask(p as CheckTaskRequest) },
       { op: Op.purgeRelay, to: 'agent', handle: (p) => this.purgeRelayOp(p as PurgeRelayRequest) },
+      syncHoldOp(this.cfg.name, (task, source) =>
+        this.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,
+      ),
     ];
     this.unwatch.push(serveOps(this.coord, this.cfg.name, ops));
     this.log.info(
