@@ -1,13 +1,10 @@
 import type { Connection } from 'mysql2/promise';
-import { DmError } from '../../src/errors/index.ts';
-import { tableKey, type TableName } from '../../src/sql/table-name.ts';
-import { query, type Value } from '../db/mysql.ts';
+import { tableKey } from '../../src/sql/table-name.ts';
 import type { Difference, TablePlan, TableProgress, TableResult, View } from './types.ts';
 import {
   boundarySql,
   checksumSql,
   keyOrder,
-  keysWhere,
   type KeyValues,
   nextChunkSql,
   rangeWhere,
@@ -15,9 +12,9 @@ import {
   type Side,
 } from './compare-sql.ts';
 import { fixStatements } from './fix-sql.ts';
-import { parseDisplayed } from './normalize.ts';
-import { binaryAliases, canonRow, diffRows, KeyedMatch, readRows, type RowDiff, toDifference } from './row-diff.ts';
-import { loadShape, type TableShape } from './table-shape.ts';
+import { binaryAliases, diffRows, KeyedMatch, readRows, type RowDiff, toDifference } from './row-diff.ts';
+import { type CompareColumn, loadShape, type TableShape } from './table-shape.ts';
+import { connOn, rangeRows, sideName, tableOn } from './view-sides.ts';
 
 /**
  * Compares one target table inside a View (check-data, issue #15): chunks are key ranges of the downstream's key,
@@ -49,6 +46,19 @@ export const COMPARE_DEFAULTS: CompareOptions = { chunkRows: 10_000, maxSamples:
 const MIN_ROWS = 1_000;
 const MAX_ROWS = 200_000;
 const TARGET_MS = 300;
+/** Bytes of (key, CRC) rows the one-pass downstream chunk query may materialize (see compareChunks). */
+const DERIVED_BYTES = 8 << 20;
+
+/** The most bytes a key value takes in a MEMORY temporary table (fixed width: a VARCHAR(n) takes all n chars). */
+function keyBytes(c: CompareColumn): number {
+  if (c.kind !== 'text' && c.kind !== 'bytes') return 16;
+  const n = /^(?:var)?(?:char|binary)\((\d+)\)/i.exec(c.down.columnType);
+  if (!n) return 4096; // ENUM, SET, prefixes of TEXT/BLOB: not worth the guess, the boundary form is used
+  const perChar = c.binary
+    ? 1
+    : (({ latin1: 1, ascii: 1, utf8mb3: 3, utf8: 3, ucs2: 2 } as Record<string, number>)[c.down.charset ?? ''] ?? 4);
+  return Number(n[1]) * perChar + 2;
+}
 
 interface Tally {
   rows: number;
@@ -81,13 +91,6 @@ export async function compareTable(plan: TablePlan, view: View, opts: CompareOpt
   };
 }
 
-/** The table's name on a side: the target downstream, the shard's table upstream. */
-const tableOn = (plan: TablePlan, side: Side): TableName =>
-  side < 0 ? plan.target : { schema: plan.shards[side]!.schema, table: plan.shards[side]!.table };
-const connOn = (plan: TablePlan, view: View, side: Side): Connection =>
-  side < 0 ? view.downstream : view.upstream.get(plan.shards[side]!.source)!;
-const sideName = (side: Side) => (side < 0 ? 'downstream' : 'upstream');
-
 interface Figures {
   count: bigint;
   sum: bigint;
@@ -106,23 +109,6 @@ async function upFigures(plan: TablePlan, view: View, shape: TableShape, lo?: Ke
   return each.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum }), { count: 0n, sum: 0n });
 }
 
-/** Every compared row of a range, on a side (all shards for the upstream). */
-async function rangeRows(plan: TablePlan, view: View, shape: TableShape, up: boolean, lo?: KeyValues, hi?: KeyValues) {
-  const bin = binaryAliases(shape);
-  const sides = up ? plan.shards.map((_s, i) => i) : [-1];
-  const parts = await Promise.all(
-    sides.map((s) =>
-      readRows(
-        connOn(plan, view, s),
-        sideName(s),
-        rowsSql(tableOn(plan, s), shape, s, rangeWhere(shape, s, lo, hi)),
-        bin,
-      ),
-    ),
-  );
-  return parts.flat();
-}
-
 function record(plan: TablePlan, shape: TableShape, opts: CompareOptions, tally: Tally, diffs: RowDiff[]): void {
   tally.differences += diffs.length;
   for (const d of diffs) if (tally.samples.length < opts.maxSamples) tally.samples.push(toDifference(shape, d));
@@ -138,9 +124,16 @@ interface DownChunk {
   figures?: Figures;
 }
 
-async function nextDownChunk(plan: TablePlan, view: View, shape: TableShape, rows: number, lo?: KeyValues) {
+async function nextDownChunk(
+  plan: TablePlan,
+  view: View,
+  shape: TableShape,
+  derived: boolean,
+  rows: number,
+  lo?: KeyValues,
+): Promise<DownChunk> {
   const keyCols = shape.key.map((i) => shape.columns[i]!);
-  if (shape.fast && keyCols.length === 1) {
+  if (derived) {
     const bin = new Set(keyCols[0]!.binary ? ['k'] : []);
     const [r] = await readRows(view.downstream, 'downstream', nextChunkSql(plan.target, shape, rows, lo), bin);
     const f = { count: BigInt(String(r![0])), sum: BigInt(String(r![1])) };
@@ -156,7 +149,12 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
   let lo = opts.resume?.lastKey ? decodeKey(shape, opts.resume.lastKey) : undefined;
   let rows = Math.max(1, opts.chunkRows);
   const minRows = Math.min(MIN_ROWS, rows);
-  let pending: Promise<DownChunk> = nextDownChunk(plan, view, shape, rows, lo);
+  // The one-pass form materializes (key, CRC) per row in an in-memory temporary table: only for a single-column key,
+  // and only as many rows as stay well within tmp_table_size (16M by default), else the table spills to disk.
+  const cap = shape.key.length === 1 ? Math.floor(DERIVED_BYTES / (keyBytes(shape.columns[shape.key[0]!]!) + 24)) : 0;
+  const derived = shape.fast && cap >= rows;
+  const maxRows = derived ? Math.min(MAX_ROWS, cap) : MAX_ROWS;
+  let pending: Promise<DownChunk> = nextDownChunk(plan, view, shape, derived, rows, lo);
   for (;;) {
     pending.catch(() => undefined); // awaited below; never an unhandled rejection if the upstream fails first
     opts.signal?.throwIfAborted();
@@ -170,7 +168,7 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
         : figures(view.downstream, -1, checksumSql(plan.target, shape, -1, lo, hi))
       : undefined;
     downFig?.catch(() => undefined);
-    if (hi) pending = nextDownChunk(plan, view, shape, rows, hi);
+    if (hi) pending = nextDownChunk(plan, view, shape, derived, rows, hi);
     let upCount: bigint | undefined;
     let same = false;
     if (shape.fast) {
@@ -206,7 +204,7 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
     // After a differing chunk, back to the asked size: differences often cluster, and a big chunk read row by row
     // costs far more than its checksum.
     if (!same && shape.fast) rows = Math.max(minRows, opts.chunkRows);
-    else if (same && ms < TARGET_MS / 2) rows = Math.min(MAX_ROWS, rows * 2);
+    else if (same && ms < TARGET_MS / 2) rows = Math.min(maxRows, rows * 2);
     else if (ms > TARGET_MS * 2) rows = Math.max(minRows, Math.floor(rows / 2));
   }
 }
@@ -279,69 +277,4 @@ function decodeKey(shape: TableShape, k: (string | null)[]): KeyValues {
   return k.map((v, j) => (v !== null && shape.columns[shape.key[j]!]!.binary ? Buffer.from(v, 'hex') : v));
 }
 
-const REPAIR_BATCH = 500;
-
-/**
- * Re-reads the rows of `keys` from the view's upstream snapshots and writes them to `down` (a normal, non-snapshot
- * downstream connection): upsert of the compared columns when the row exists upstream, delete when it does not.
- * Returns the statements run (deletes first). `keys` are Difference.key records (values as reports show them).
- */
-export async function repairKeys(
-  plan: TablePlan,
-  view: View,
-  down: Connection,
-  keys: Record<string, string | null>[],
-): Promise<string[]> {
-  const shape = await loadShape(plan, view);
-  const target = tableKey(plan.target);
-  if ('reason' in shape)
-    throw new DmError('Internal', `check-data cannot repair ${target}: ${shape.reason}`, {
-      context: { table: target },
-    });
-  if (shape.key.length === 0)
-    throw new DmError('Internal', `check-data cannot repair ${target} by key: it has no key; apply its fix SQL`, {
-      context: { table: target },
-    });
-  const keyCols = shape.key.map((i) => shape.columns[i]!);
-  const canon = (k: Record<string, string | null>): KeyValues => {
-    const byName = new Map(Object.entries(k).map(([n, v]) => [n.toLowerCase(), v]));
-    return keyCols.map((c) => {
-      if (!byName.has(c.name.toLowerCase())) throw new Error(`repair key of ${target} has no column ${c.name}`);
-      return parseDisplayed(c.kind, c.binary, byName.get(c.name.toLowerCase()) ?? null);
-    });
-  };
-  const bin = binaryAliases(shape);
-  const statements: { deletes: string[]; upserts: string[] } = { deletes: [], upserts: [] };
-  const all = keys.map(canon);
-  for (let i = 0; i < all.length; i += REPAIR_BATCH) {
-    const batch = all.slice(i, i + REPAIR_BATCH);
-    const upRows = (
-      await Promise.all(
-        plan.shards.map((_s, s) =>
-          readRows(
-            connOn(plan, view, s),
-            'upstream',
-            rowsSql(tableOn(plan, s), shape, s, keysWhere(shape, s, batch)),
-            bin,
-          ),
-        ),
-      )
-    ).flat();
-    // Which requested keys exist upstream: compared in canonical form, as the compare matched them.
-    const found = new Set(upRows.map((r) => canonRow(shape, r, shape.key)));
-    const diffs: RowDiff[] = upRows.map((r) => ({ kind: 'missing', up: r, down: null, columns: [] }));
-    for (const k of batch) {
-      const row: Value[] = shape.columns.map(() => null);
-      shape.key.forEach((ci, j) => {
-        row[ci] = k[j] ?? null;
-      });
-      if (!found.has(canonRow(shape, row, shape.key))) diffs.push({ kind: 'extra', up: null, down: row, columns: [] });
-    }
-    const fix = fixStatements(plan.target, shape, diffs);
-    statements.deletes.push(...fix.deletes);
-    statements.upserts.push(...fix.upserts);
-  }
-  const run = [...statements.deletes, ...statements.upserts];
-  for (const sql of run) await query(down, 'downstream', sql);
-  return run;
-}
+export { repairKeys } from './repair-keys.ts';
