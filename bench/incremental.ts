@@ -12,6 +12,7 @@
 import type { MariaDBInstance } from '../test/harness/index.ts';
 import { assertTaskHealthy, masterPos, onEach, taskYaml, waitRow, type Env } from './lib/env.ts';
 import { assertReplicaHealthy, startReplica, stopReplica } from './lib/replica.ts';
+import { cpuSeconds, per100k } from './lib/cpu.ts';
 import { fmtMB, fmtN, fmtRate, fmtS, note, rate, sameTables, verdict } from './lib/report.ts';
 import { prng } from '../test/harness/prng.ts';
 
@@ -164,8 +165,10 @@ export async function runIncremental(
   first.catch(() => undefined);
   await env.startTask(yaml);
   const tA = await first;
+  const cpuA = [cpuSeconds(env.agent.pid()), cpuSeconds(down.pid)];
   note(`${name}: tsdm started applying`);
   const tB = await waitRow(down, `SELECT 1 FROM ${schema}.marker WHERE id = 2`, { what: 'marker 2 on tsdm', check });
+  const cpuB = [cpuSeconds(env.agent.pid()), cpuSeconds(down.pid)];
   const rssPeak = env.rss.stop();
   const tsdmMs = tB - tA;
   const fromRunning = tB - (await running);
@@ -179,10 +182,12 @@ export async function runIncremental(
     what: 'marker 1 on replica',
     check: rcheck,
   });
+  const baseA = cpuSeconds(base.pid);
   const rB = await waitRow(base, `SELECT 1 FROM ${schema}.marker WHERE id = 2`, {
     what: 'marker 2 on replica',
     check: rcheck,
   });
+  const baseB = cpuSeconds(base.pid);
   await stopReplica(base);
   const replicaMs = rB - rA;
   note(`${name}: native replica caught up in ${fmtS(replicaMs)}; comparing`);
@@ -197,6 +202,7 @@ export async function runIncremental(
   const goal = o.rowsPerTxn === 1 ? 10 : 1;
   const line =
     `${name.padEnd(20)} tsdm ${fmtRate(tr)} rows/s (${fmtS(tsdmMs)}; ${fmtS(fromRunning)} from Running)  native replica ${fmtRate(rr)} rows/s (${fmtS(replicaMs)})  ` +
-    `ratio ${(tr / rr).toFixed(2)}x (goal >= ${goal}x)  agent RSS peak ${fmtMB(rssPeak)}  ${fmtN(changes)} row changes  ${v}`;
+    `ratio ${(tr / rr).toFixed(2)}x (goal >= ${goal}x)  agent RSS peak ${fmtMB(rssPeak)}  ${fmtN(changes)} row changes  ` +
+    `CPU per 100k rows: agent ${per100k(cpuA[0], cpuB[0], changes)}, its downstream ${per100k(cpuA[1], cpuB[1], changes)}, replica ${per100k(baseA, baseB, changes)}  ${v}`;
   return { line, ok: v === 'equal' };
 }
