@@ -14,6 +14,7 @@ import type { ZEvent, ZInstance } from './zongji-types.ts';
 import { EventQueue } from './event-queue.ts';
 import { streamError } from './stream-error.ts';
 import { checkRowImage, pushRowChanges } from './row-events.ts';
+import { installFastTextDecode } from './text-decode.ts';
 
 /** The server id a binlog connection registers with: the source's `server-id` (0: none), or one derived from `key` (stable
  * across restarts, in the upper half of the id space so it never collides with a configured replica's id). */
@@ -74,6 +75,7 @@ export class BinlogReader {
   }
 
   start(): void {
+    installFastTextDecode(); // latin1 text columns decoded without iconv-lite when that is exact (text-decode.ts)
     const zj = new (ZongJi as unknown as new (dsn: unknown) => ZInstance)(connectionOptions(this.o.db));
     this.zj = zj;
     zj._skipSchema = (db, table) => !this.o.allowTable(db, table);
