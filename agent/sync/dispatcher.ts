@@ -72,56 +72,68 @@ export class Dispatcher {
 
   /** Adds a transaction; false when it conflicts with the batch (flush first, then add to a new dispatcher). */
   tryAdd(txn: Txn): boolean {
-    if (this.rows > 0 && !this.sameIdentities(txn)) return false;
+    // Plain loops: this runs for every row change, and under tsx each closure created costs an
+    // Object.defineProperty (esbuild keepNames).
+    const changes = txn.changes;
+    if (this.rows > 0 && !this.sameIdentities(changes)) return false;
     const tentative = new Map<string, number>();
-    const assigned: number[] = [];
-    const ownerOf = (k: string) => tentative.get(k) ?? this.owner.get(k);
+    const assigned: number[] = new Array<number>(changes.length);
+    const keysPer: string[][] = new Array<string[]>(changes.length);
+    for (let i = 0; i < changes.length; i++) keysPer[i] = causalityKeys(changes[i]!);
     let conflict = false;
-    const keysPer = txn.changes.map(causalityKeys);
-    for (const [i, keys] of keysPer.entries()) {
-      const ws = new Set<number>();
-      const forced = txn.changes[i]!.writer;
-      if (forced !== undefined) ws.add(forced);
+    for (let i = 0; i < changes.length && !conflict; i++) {
+      const keys = keysPer[i]!;
+      // The one writer that owns any of the change's keys (or its forced writer); two: a conflict.
+      let w = changes[i]!.writer;
       for (const k of keys) {
-        const w = ownerOf(k);
-        if (w !== undefined) ws.add(w);
+        const o = tentative.get(k) ?? this.owner.get(k);
+        if (o === undefined || o === w) continue;
+        if (w === undefined) w = o;
+        else {
+          conflict = true;
+          break;
+        }
       }
-      if (ws.size > 1) {
-        conflict = true;
-        break;
-      }
-      const w = ws.size === 1 ? [...ws][0]! : hash(keys[0] ?? '') % this.writerCount;
+      if (conflict) break;
+      if (w === undefined) w = hash(keys[0] ?? '') % this.writerCount;
       for (const k of keys) tentative.set(k, w);
-      assigned.push(w);
+      assigned[i] = w;
     }
     if (conflict) {
       if (this.owner.size > 0) return false;
       // Alone in a batch, a self-conflicting transaction goes whole to one writer.
-      const w =
-        txn.changes.find((c) => c.writer !== undefined)?.writer ?? hash(keysPer[0]?.[0] ?? '') % this.writerCount;
+      let w: number | undefined;
+      for (const c of changes) if (w === undefined && c.writer !== undefined) w = c.writer;
+      if (w === undefined) w = hash(keysPer[0]?.[0] ?? '') % this.writerCount;
       for (const keys of keysPer) for (const k of keys) this.owner.set(k, w);
-      for (const c of txn.changes) this.perWriter[w]!.push(c);
-      this.rows += txn.changes.length;
-      this.noteIdentities(txn);
+      for (const c of changes) this.perWriter[w]!.push(c);
+      this.rows += changes.length;
+      this.noteIdentities(changes);
       return true;
     }
     for (const [k, w] of tentative) this.owner.set(k, w);
-    txn.changes.forEach((c, i) => this.perWriter[assigned[i]!]!.push(c));
-    this.rows += txn.changes.length;
-    this.noteIdentities(txn);
+    for (let i = 0; i < changes.length; i++) this.perWriter[assigned[i]!]!.push(changes[i]!);
+    this.rows += changes.length;
+    this.noteIdentities(changes);
     return true;
   }
 
   /** False when a change carries another identity than the batch's rows of its upstream structure and target. */
-  private sameIdentities(txn: Txn): boolean {
-    return txn.changes.every((c) => {
+  private sameIdentities(changes: RoutedChange[]): boolean {
+    for (const c of changes) {
       const seen = this.identities.get(c.info);
-      return !seen || !sameTarget(seen.target, c.target) || sameIdentity(seen.identity, c.identity);
-    });
+      if (seen && sameTarget(seen.target, c.target) && !sameIdentity(seen.identity, c.identity)) return false;
+    }
+    return true;
   }
 
-  private noteIdentities(txn: Txn): void {
-    for (const c of txn.changes) this.identities.set(c.info, { target: c.target, identity: c.identity });
+  private noteIdentities(changes: RoutedChange[]): void {
+    for (const c of changes) {
+      const seen = this.identities.get(c.info);
+      // The same objects: nothing to note (an entry per change was garbage for every row).
+      if (seen && seen.target === c.target && seen.identity === c.identity) continue;
+      this.identities.set(c.info, { target: c.target, identity: c.identity });
+    }
   }
 }
 
@@ -131,7 +143,9 @@ function sameTarget(a: TableName, b: TableName): boolean {
 
 /** The keys a change owns: every downstream unique key value of its before and after images (row-identity.ts). */
 export function causalityKeys(rc: RoutedChange): string[] {
-  const t = `${tableKey(rc.target)}`;
-  const images = [rc.change.before, rc.change.after].filter((x): x is Record<string, Value> => x !== undefined);
-  return identityKeys(t, rc.identity ?? identityFor(rc.info, undefined), images);
+  const { before, after } = rc.change;
+  const images: Record<string, Value>[] = [];
+  if (before !== undefined) images.push(before);
+  if (after !== undefined) images.push(after);
+  return identityKeys(tableKey(rc.target), rc.identity ?? identityFor(rc.info, undefined), images);
 }

@@ -199,16 +199,47 @@ function valueKey(v: Value): string {
  * non-NULL values besides the table's one key.
  */
 export function causalityKeys(t: string, id: RowIdentity, images: Record<string, Value>[]): string[] {
+  // Loops, not closures: this runs for every row change, and under tsx each closure created costs an
+  // Object.defineProperty (esbuild keepNames).
   const keyless = id.key.length === 0;
   const keys: string[] = keyless ? [`${t}|*`] : [];
+  const uniques = id.uniques;
   for (const img of images) {
-    id.uniques.forEach((u, i) => {
-      const vals = u.columns.map((c, j) => foldValue(img[c], id.fold.get(c), u.prefix[j] ?? null));
-      if ((keyless || i > 0) && vals.some((v) => v === null)) return;
-      keys.push(`${t}|${u.name === 'PRIMARY' ? 'pk' : `uk:${u.columns.join(',').toLowerCase()}`}|${valuesKey(vals)}`);
-    });
+    for (let i = 0; i < uniques.length; i++) {
+      const u = uniques[i]!;
+      const cols = u.columns;
+      const skipNull = keyless || i > 0;
+      let vk: string;
+      if (cols.length === 1) {
+        const c = cols[0]!;
+        const v = foldValue(img[c], id.fold.get(c), u.prefix[0] ?? null);
+        if (skipNull && v === null) continue;
+        vk = valueKey(v);
+      } else {
+        const vals: Value[] = new Array<Value>(cols.length);
+        let hasNull = false;
+        for (let j = 0; j < cols.length; j++) {
+          const c = cols[j]!;
+          const v = foldValue(img[c], id.fold.get(c), u.prefix[j] ?? null);
+          if (v === null) hasNull = true;
+          vals[j] = v;
+        }
+        if (skipNull && hasNull) continue;
+        vk = valuesKey(vals);
+      }
+      keys.push(`${t}|${indexTag(u)}|${vk}`);
+    }
   }
   return keys;
+}
+
+/** `pk`, or `uk:` and the index's columns: computed once per index. */
+const indexTags = new WeakMap<IdentityIndex, string>();
+function indexTag(u: IdentityIndex): string {
+  let tag = indexTags.get(u);
+  if (tag === undefined)
+    indexTags.set(u, (tag = u.name === 'PRIMARY' ? 'pk' : `uk:${u.columns.join(',').toLowerCase()}`));
+  return tag;
 }
 
 /** Reads a table's columns and unique indexes from the downstream's information_schema (undefined: no table). */

@@ -110,15 +110,13 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
     string,
     { del: boolean; keyCols: string[]; key: Value[]; row?: Record<string, Value>; cols?: string[] }
   >();
-  const keyOf = (img: Record<string, Value>, key: string[]) => key.map((c) => img[c] ?? null);
-  const id = valuesKey;
   for (const rc of list) {
     const { change, key } = rc;
     const after = change.after ? keyOf(change.after, key) : undefined;
-    const afterId = after ? id(after) : undefined;
+    const afterId = after ? valuesKey(after) : undefined;
     if (change.before && (change.op === 'delete' || change.op === 'update')) {
       const k = keyOf(change.before, key);
-      const kid = id(k);
+      const kid = valuesKey(k);
       if (change.op === 'delete' || kid !== afterId) {
         net.delete(kid);
         net.set(kid, { del: true, keyCols: key, key: k });
@@ -154,10 +152,25 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
         'REPLACE',
         t,
         cols,
-        g.map((n) => cols.map((c) => n.row![c] ?? null)),
+        g.map((n) => rowValues(n.row!, cols)),
       ),
     );
   }
+  return out;
+}
+
+/** A row's values in the order of `cols`. */
+function rowValues(row: Record<string, Value>, cols: string[]): Value[] {
+  const out: Value[] = new Array<Value>(cols.length);
+  for (let i = 0; i < cols.length; i++) out[i] = row[cols[i]!] ?? null;
+  return out;
+}
+
+/** The key's values of a row image. */
+function keyOf(img: Record<string, Value>, key: string[]): Value[] {
+  if (key.length === 1) return [img[key[0]!] ?? null];
+  const out: Value[] = new Array<Value>(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = img[key[i]!] ?? null;
   return out;
 }
 
