@@ -49,10 +49,15 @@ export interface OpenViewsOptions {
   onTimings?: (t: ViewTimings) => void;
   /** Take the MySQL path (LOCK TABLES) even where binlog_snapshot_* exists: tests run it on MariaDB. */
   lockTables?: boolean;
+  /** Step 1 with several sources: how long to wait for all of them to stand before letting them all go and trying
+   * again (default 5 s; see holdAllNow). */
+  holdAllTimeoutMs?: number;
 }
 
 /** A view whose hold ended under it (the hold expired or passed, the subtask restarted) is opened again this often. */
 const MAX_ATTEMPTS = 3;
+/** Step 1 is tried this often (holdAllNow). */
+const HOLD_ALL_ATTEMPTS = 6;
 
 /**
  * Opens `count` Views (types.ts): upstream and downstream snapshots at one logical point each, without stopping
@@ -61,7 +66,9 @@ const MAX_ATTEMPTS = 3;
  *
  * Steps, and what a crash at each leaves (nothing here writes anything; holds end by themselves after their TTL):
  *  1. Hold every syncing source now (in parallel). Sync stops at H (all writers committed). Needed so that sync cannot
- *     run past the snapshot position P of step 2 before step 3 holds it there. Crash: the holds expire.
+ *     run past the snapshot position P of step 2 before step 3 holds it there. A source whose shard tables wait for a
+ *     shard-DDL lock stops only once the lock is resolved, which may need another source to go on: when not all
+ *     stand within `holdAllTimeoutMs`, all are released and step 1 starts again (holdAllNow). Crash: the holds expire.
  *  For each view:
  *  2. Open one upstream snapshot per source (upstream-snapshot.ts), position P >= H; per source the views' P never
  *     decrease (each snapshot is taken later). Crash: the server rolls the read-only transactions back.
@@ -79,7 +86,7 @@ export async function openViews(o: OpenViewsOptions): Promise<View[]> {
   const syncing = o.sources.filter((s) => s.syncing);
   const views: View[] = [];
   const last = new Map<string, BinlogPosition>();
-  const holdAllNow = () => Promise.all(syncing.map((s) => o.holds.hold(s.id)));
+  const holdAllNow = () => holdAll(o, syncing);
   try {
     await holdAllNow(); // step 1
     for (let v = 0; v < o.count; v++) views.push(await openView(o, v, syncing, last, holdAllNow));
@@ -95,6 +102,50 @@ export async function openViews(o: OpenViewsOptions): Promise<View[]> {
           { source: syncing[i]!.id, err: String(r.reason) },
           'releasing the sync hold failed (it expires by itself)',
         );
+  }
+}
+
+/**
+ * Step 1: every syncing source held at once. With one source this is one hold. With several, a source may be unable
+ * to stop while another stands (pessimistic shard DDL: its tables wait for the other source to reach the same DDL),
+ * so after `holdAllTimeoutMs` every hold is released (the one still pending is refused by its release) and, after a
+ * pause that lets the lock resolve, step 1 runs again.
+ */
+async function holdAll(o: OpenViewsOptions, syncing: ViewSource[]): Promise<void> {
+  if (syncing.length <= 1) {
+    await Promise.all(syncing.map((s) => o.holds.hold(s.id)));
+    return;
+  }
+  const ms = o.holdAllTimeoutMs ?? 5_000;
+  for (let attempt = 1; ; attempt++) {
+    const all = Promise.allSettled(syncing.map((s) => o.holds.hold(s.id)));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), ms);
+    });
+    const r = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    if (r !== 'timeout') {
+      const failed = r.find((x) => x.status === 'rejected');
+      if (!failed) return;
+      throw failed.reason;
+    }
+    await Promise.allSettled(syncing.map((s) => o.holds.release(s.id)));
+    const settled = await all;
+    // Refused for another reason than the release above (not syncing, another check's hold …): that is the answer.
+    const other = settled.find((x) => x.status === 'rejected' && !holdEnded(x.reason));
+    if (other?.status === 'rejected') throw other.reason;
+    const waiting = syncing.filter((_, i) => settled[i]!.status === 'rejected').map((s) => s.id);
+    o.log?.info(
+      { attempt, waiting },
+      'not every source could stand at once (a shard-DDL lock?): released, trying again',
+    );
+    if (attempt >= HOLD_ALL_ATTEMPTS)
+      throw new DmError(
+        'SyncHoldAborted',
+        `sources ${waiting.join(', ')} did not stop within ${ms} ms while the others were held (${attempt} attempts): a shard-DDL lock waiting for a source is the usual reason`,
+      );
+    await new Promise((res) => setTimeout(res, Math.min(ms, 1000 * attempt)));
   }
 }
 
