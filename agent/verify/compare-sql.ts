@@ -123,3 +123,9 @@ export function keysWhere(shape: TableShape, side: Side, keys: KeyValues[]): str
     cols.map((c, j) => `${ref(c, side)} ${k[j] === null ? '<=>' : '='} ${literal(c, k[j]!)}`).join(' AND ');
   return ` WHERE ${keys.map((k) => (cols.length > 1 ? `(${one(k)})` : one(k))).join(' OR ')}`;
 }
+
+/** Each row's key and CRC in a range (key columns aliased by their column index, `c<i>`, as rowsSql does). */
+export function keyCrcSql(t: TableName, shape: TableShape, side: Side, where: string): string {
+  const keys = shape.key.map((i) => `${valueExpr(shape.columns[i]!, side)} AS c${i}`);
+  return `SELECT ${keys.join(',')}, ${rowCrc(shape, side)} AS h FROM ${qualified(t)}${where}`;
+}

@@ -11,6 +11,7 @@ import {
   rowsSql,
   type Side,
 } from './compare-sql.ts';
+import { diffChunk } from './chunk-diff.ts';
 import { fixStatements } from './fix-sql.ts';
 import { binaryAliases, diffRows, KeyedMatch, readRows, type RowDiff, toDifference } from './row-diff.ts';
 import { type CompareColumn, loadShape, type TableShape } from './table-shape.ts';
@@ -179,12 +180,18 @@ async function compareChunks(plan: TablePlan, view: View, shape: TableShape, opt
     tally.chunks.compared++;
     if (!same && hi) {
       tally.chunks.readRows++;
-      const [up, down] = await Promise.all([
-        rangeRows(plan, view, shape, true, lo, hi),
-        rangeRows(plan, view, shape, false, lo, hi),
-      ]);
-      upCount = BigInt(up.length);
-      record(plan, shape, opts, tally, diffRows(shape, up, down));
+      if (shape.fast) {
+        const c = await diffChunk(plan, view, shape, lo, hi);
+        upCount = BigInt(c.upRows);
+        record(plan, shape, opts, tally, c.diffs);
+      } else {
+        const [up, down] = await Promise.all([
+          rangeRows(plan, view, shape, true, lo, hi),
+          rangeRows(plan, view, shape, false, lo, hi),
+        ]);
+        upCount = BigInt(up.length);
+        record(plan, shape, opts, tally, diffRows(shape, up, down));
+      }
     } else if (!same) {
       tally.chunks.readRows++;
       upCount = BigInt(await compareTail(plan, view, shape, opts, tally, rows, lo));
