@@ -1,4 +1,5 @@
 import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
+import { CheckRunner } from './verify/runner.ts';
 import type { AgentConfig } from '../src/config/agent-config.ts';
 import {
   Bucket,
@@ -26,10 +27,8 @@ import { loadSecretKey } from '../src/config/secret.ts';
 import { Subtask } from './subtask.ts';
 import { syncHoldOp } from './verify/hold-op.ts';
 import { Relays, type WantedRelay } from './relay/relays.ts';
-import type { RelayWriter } from './relay/writer.ts';
-import { autoPurge, neededSeq, purgeRelay, type TaskNeed } from './relay/purge.ts';
-import { DmError } from '../src/errors/index.ts';
-import type { PurgeRelayRequest, PurgeRelayResult } from '../src/coord/index.ts';
+import { RelayUpkeep } from './relay-upkeep.ts';
+import type { PurgeRelayRequest } from '../src/coord/index.ts';
 
 export const VERSION = '0.1.0';
 
@@ -67,6 +66,18 @@ export class Agent {
   private fenced = false;
   private watchdog: NodeJS.Timeout | undefined;
   private scheduling: Promise<void> = Promise.resolve();
+  private checks: CheckRunner | undefined;
+  private readonly relayUpkeep = new RelayUpkeep({
+    agent: () => this.cfg.name,
+    log: () => this.log,
+    tasks: () => this.tasks.values(),
+    source: (id) => this.sources.get(Keys.source(id)),
+    writer: (id) => this.relays.writer(id),
+    synced: async (task, source) =>
+      this.subtasks.get(`${task}\u0000${source}`)?.st.status.sync?.synced ??
+      (await this.coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(task, source)).catch(() => undefined))
+        ?.value.sync?.synced,
+  });
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -106,7 +117,7 @@ export class Agent {
       publish: async (s) => {
         if (!this.stopping) await this.coord.put(Bucket.status, Keys.relayStatus(s.source), s);
       },
-      tick: (w) => this.relayTick(w),
+      tick: (w) => this.relayUpkeep.tick(w),
       unpublish: async (id) => {
         if (!this.stopping) await this.coord.delete(Bucket.status, Keys.relayStatus(id));
       },
@@ -151,12 +162,20 @@ export class Agent {
       ...clusterOps(this.coord, this.cfg.name, this.election, this.log, () => this.schedule()),
       { op: Op.checkSource, to: 'any', handle: (p) => checkSource(p as CheckSourceRequest) },
       { op: Op.checkTask, to: 'any', handle: (p) => checkTask(p as CheckTaskRequest) },
-      { op: Op.purgeRelay, to: 'agent', handle: (p) => this.purgeRelayOp(p as PurgeRelayRequest) },
+      { op: Op.purgeRelay, to: 'agent', handle: (p) => this.relayUpkeep.purge(p as PurgeRelayRequest) },
       syncHoldOp(this.cfg.name, (task, source) =>
         this.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,
       ),
     ];
     this.unwatch.push(serveOps(this.coord, this.cfg.name, ops));
+    this.checks = new CheckRunner({
+      agent: this.cfg.name,
+      coord: this.coord,
+      log: this.log,
+      bound: (id) => this.bounds.get(Keys.bound(id)),
+    });
+    this.checks.start();
+    this.unwatch.push(() => this.checks?.stop());
     this.log.info(
       { name: this.cfg.name, cluster: this.cfg.cluster, nats: servers.map((s) => s.replace(/\/\/[^@/]*@/, '//')) },
       'agent started',
@@ -291,6 +310,8 @@ export class Agent {
     }
     // After the subtasks that read them stopped.
     await this.relays.closeUnwanted(relays);
+    // A check-data run this agent became responsible for (its task's first source was rebound here) resumes.
+    if (!this.fenced) await this.checks?.rescan().catch(() => undefined);
   }
 
   /** Relays of the sources bound to this agent: enable-relay, or the stage dmctl start/stop/pause/resume-relay set. */
@@ -310,65 +331,6 @@ export class Agent {
         out.set(source.sourceId, { source, stage, ...(rec.relayStageAt ? { requestedAt: rec.relayStageAt } : {}) });
     }
     return out;
-  }
-
-  /**
-   * Where each task of the source will resume (what relay purge must keep): its last reported checkpoint, from the
-   * running subtask or else from dm_status; undefined (keep everything) while a task has not reached sync.
-   */
-  private async taskNeeds(sourceId: string): Promise<TaskNeed[]> {
-    const out: TaskNeed[] = [];
-    for (const rec of this.tasks.values()) {
-      if (!rec.sources.includes(sourceId) || (rec.sourceStages?.[sourceId] ?? rec.stage) === 'Stopped') continue;
-      let synced = this.subtasks.get(`${rec.name}\u0000${sourceId}`)?.st.status.sync?.synced;
-      if (!synced)
-        synced = (
-          await this.coord
-            .get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(rec.name, sourceId))
-            .catch(() => undefined)
-        )?.value.sync?.synced;
-      out.push({ task: rec.name, synced });
-    }
-    return out;
-  }
-
-  private readonly lastPurge = new Map<string, number>();
-  /** Every status tick of a relay: what tasks need, and the automatic purge every `purge.interval` seconds. */
-  private async relayTick(w: RelayWriter): Promise<void> {
-    const needs = await this.taskNeeds(w.sourceId);
-    const need = neededSeq(w.store, needs);
-    w.needed = need.task ? { seq: need.seq, task: need.task } : { seq: need.seq };
-    const src = this.sources.get(Keys.source(w.sourceId));
-    if (!src) return;
-    const source = parseSourceConfig(src.yaml, src.file);
-    const last = this.lastPurge.get(w.sourceId) ?? 0;
-    if (Date.now() - last < source.purge.interval * 1000) return;
-    this.lastPurge.set(w.sourceId, Date.now());
-    const r = await autoPurge(w.store, source, needs, w.store.dir);
-    if (r) {
-      w.lastPurge = { at: new Date().toISOString(), records: r.purged, reason: r.reason };
-      this.log.info({ source: w.sourceId, purged: r.purged, reason: r.reason }, 'relay purged');
-    }
-  }
-
-  private async purgeRelayOp(req: PurgeRelayRequest): Promise<PurgeRelayResult> {
-    const w = this.relays.writer(req.source);
-    if (!w) throw new DmError('RelayNotEnabled', `source ${req.source} has no relay on agent ${this.cfg.name}`);
-    const r = await purgeRelay(w.store, await this.taskNeeds(req.source), req.filename);
-    w.lastPurge = {
-      at: new Date().toISOString(),
-      records: r.purged,
-      reason: req.filename ? `purge-relay --filename ${req.filename}` : 'purge-relay',
-    };
-    this.log.info({ source: req.source, purged: r.purged, filename: req.filename }, 'relay purged by purge-relay');
-    const st = w.store.state();
-    return {
-      source: req.source,
-      purged: r.purged,
-      firstSeq: w.store.firstSeq(),
-      lastSeq: st?.seq ?? 0,
-      size: w.store.size(),
-    };
   }
 
   private async publish(s: SubtaskStatus): Promise<void> {

@@ -58,7 +58,7 @@ const AGENT_LAYERS: string[][] = [
   // The load writes rows with sync/sqlgen.ts; check-data (verify/) compares and repairs with them too.
   ['check', 'load', 'verify'],
   ['subtask.ts', 'ops.ts'],
-  ['cluster', 'agent.ts', 'main.ts'],
+  ['cluster', 'relay-upkeep.ts', 'agent.ts', 'main.ts'],
 ];
 
 function agentLayer(file: string): number {
