@@ -9,6 +9,7 @@ import { binlog } from './commands/binlog.ts';
 import { shardDdlLock } from './commands/shard.ts';
 import { pauseRelay, purgeRelay, resumeRelay, startRelay, stopRelay } from './commands/relay.ts';
 import { dashboard } from './dashboard/command.ts';
+import { checkData } from './commands/check-data.ts';
 
 export const VERSION = '0.1.0';
 
@@ -20,6 +21,7 @@ export const COMMANDS: Command[] = [
   pauseTask,
   resumeTask,
   queryStatus,
+  checkData,
   binlog,
   shardDdlLock,
   transferSource,

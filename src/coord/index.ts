@@ -5,5 +5,6 @@ export * from './check-records.ts';
 export { Coord, isCasConflict, READ_RETRY_MS, type CoordOptions, type Entry } from './client.ts';
 
 export * from './ops.ts';
-export { readRelays, readStatus, type SourceView, type TaskView } from './status-view.ts';
+export { readRelays, readStatus, type SourceView, type TaskView, type CheckSummary } from './status-view.ts';
 export { deriveSync, percentText, type SyncState, type SyncView } from './status-derive.ts';
+export { checkLine } from './check-view.ts';

@@ -5,6 +5,7 @@ import type { MemberRecord, SubtaskStatus, TaskRecord } from './records.ts';
 import { isPendingLock } from '../shard/lock.ts';
 import { asLockRecord, type LockView, lockView } from '../shard/lock-view.ts';
 import type { RelayStatus } from './relay-records.ts';
+import type { CheckRecord } from './check-records.ts';
 import { deriveSync, type SyncView } from './status-derive.ts';
 
 /**
@@ -19,6 +20,28 @@ export interface TaskView {
   sources: SourceView[];
   /** Pending shard-DDL locks (shard-merge tasks). */
   locks: LockView[];
+  /** The task's last `dmctl check-data` (check-records.ts): state, progress, differences. */
+  check?: CheckSummary;
+}
+
+/** What query-status and the dashboard show of a task's data check. */
+export type CheckSummary = Pick<
+  CheckRecord,
+  | 'id'
+  | 'state'
+  | 'progress'
+  | 'differences'
+  | 'requestedAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'owner'
+  | 'resumed'
+  | 'error'
+>;
+
+function checkSummary(r: CheckRecord): CheckSummary {
+  const { id, state, progress, differences, requestedAt, startedAt, finishedAt, owner, resumed, error } = r;
+  return { id, state, progress, differences, requestedAt, startedAt, finishedAt, owner, resumed, error };
 }
 
 /** The read model query-status renders (also what the dashboard will render). Read only from the buckets. */
@@ -29,6 +52,9 @@ export async function readStatus(coord: Coord, only?: string): Promise<TaskView[
   if (only && tasks.length === 0) throw new DmError('TaskNotFound', `task ${only} does not exist`);
   const members = new Set((await coord.list<MemberRecord>(Bucket.members)).map((e) => e.value.name));
   const statuses = await coord.list<SubtaskStatus>(Bucket.status, 'task.>');
+  const checks = new Map(
+    (await coord.list<CheckRecord>(Bucket.checks, 'check.*')).map((e) => [e.value.task, checkSummary(e.value)]),
+  );
   const locks = (await coord.list<unknown>(Bucket.locks))
     .map((e) => asLockRecord(e.value))
     .filter((l) => l !== undefined);
@@ -60,6 +86,7 @@ export async function readStatus(coord: Coord, only?: string): Promise<TaskView[
       desiredStage: t.stage,
       sources: mine.sort((a, b) => a.source.localeCompare(b.source)),
       locks: lockViews,
+      ...(checks.has(t.name) ? { check: checks.get(t.name)! } : {}),
     };
   });
 }

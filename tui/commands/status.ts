@@ -4,6 +4,7 @@ import {
   readRelays,
   readStatus,
   type BoundRecord,
+  checkLine,
   type RelayStatus,
   type SyncView,
   type TaskView,
@@ -48,6 +49,7 @@ export function renderStatus(views: TaskView[], more = false, bounds: Map<string
       for (const e of s.recentErrors ?? [])
         lines.push((e.warning ? '    warning: ' : '    recent: ') + formatRecord(e).split('\n')[0]);
     }
+    if (v.check) lines.push(`  ${checkLine(v.check)}`);
     for (const l of v.locks ?? []) {
       const [head = '', ...rest] = lockLines(l, Date.now());
       lines.push(`  shard-DDL lock ${head}`, ...rest.map((x) => `  ${x}`));

@@ -1,4 +1,4 @@
-import { Keys, LEASE_TTL_MS } from '../../src/coord/index.ts';
+import { checkLine, Keys, LEASE_TTL_MS } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { showPos as position } from '../../src/binlog/position.ts';
 import { percentText as percent } from '../../src/coord/status-derive.ts';
@@ -94,6 +94,11 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
           w,
         ),
       );
+  }
+  const check = s.checks[row.task];
+  if (check) {
+    lines.push({ text: '' }, { text: 'Data check (dmctl check-data)', bold: true });
+    lines.push(...field('check', checkLine(check), w));
   }
   if (st?.load) {
     const l = st.load;

@@ -1,9 +1,12 @@
 import {
   Bucket,
   HEARTBEAT_MS,
+  Keys,
   LEASE_TTL_MS,
   parseSubtaskStatusKey,
   type BoundRecord,
+  type CheckRecord,
+  type CheckSummary,
   type Entry,
   type LeaderRecord,
   type MemberRecord,
@@ -74,6 +77,8 @@ export interface DashboardState {
   errors: Record<string, ErrorEntry>;
   /** dm_locks values as stored (their shape is read by selectors.lockRow). */
   locks: Record<string, unknown>;
+  /** The last `dmctl check-data` of each task, by task name (dm_checks `check.<task>`). */
+  checks: Record<string, CheckSummary>;
   now: number;
 }
 
@@ -98,6 +103,7 @@ export function initialState(cluster: string, server = '', now = Date.now()): Da
     loadRates: {},
     errors: {},
     locks: {},
+    checks: {},
     now,
   };
 }
@@ -129,6 +135,23 @@ function reduceEntry(s: DashboardState, b: Bucket, e: Entry<unknown>, at: number
       // A re-opened watch delivers the same revision again: that is not a new heartbeat.
       const lastSeenAt = prev && prev.revision === e.revision ? prev.lastSeenAt : at;
       return { ...s, members: { ...s.members, [e.key]: { record, revision: e.revision, lastSeenAt, left: false } } };
+    }
+    case Bucket.checks: {
+      // Only `check.<task>` records; `fix.…` keys hold fix statements the dashboard does not show.
+      if (!e.key.startsWith('check.')) return s;
+      if (e.deleted) {
+        const task = Object.keys(s.checks).find((t) => Keys.check(t) === e.key);
+        return task === undefined ? s : { ...s, checks: without(s.checks, task) };
+      }
+      const r = e.value as CheckRecord;
+      const { id, state, progress, differences, requestedAt, startedAt, finishedAt, owner, resumed, error } = r;
+      return {
+        ...s,
+        checks: {
+          ...s.checks,
+          [r.task]: { id, state, progress, differences, requestedAt, startedAt, finishedAt, owner, resumed, error },
+        },
+      };
     }
     case Bucket.leader:
       return e.deleted ? { ...s, leader: undefined } : { ...s, leader: e.value as LeaderRecord };
@@ -273,6 +296,7 @@ export const WATCHED: Bucket[] = [
   Bucket.tasks,
   Bucket.status,
   Bucket.locks,
+  Bucket.checks,
 ];
 
 export interface StoreOptions {

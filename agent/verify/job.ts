@@ -1,0 +1,262 @@
+import type { Connection } from 'mysql2/promise';
+import type { SourceConfig, TaskConfig } from '../../src/config/types.ts';
+import type { CheckFixRecord, CheckProgress, CheckRecord, CheckTableRecord } from '../../src/coord/index.ts';
+import { connect, query } from '../db/mysql.ts';
+import { taskZone } from '../db/timezone.ts';
+import type { Logger } from '../log.ts';
+import { compareTable } from './compare-table.ts';
+import { closeView, type HoldClient, openViews } from './consistent-point.ts';
+import { planTables, type PlannedTable } from './plan.ts';
+import { repairTable } from './repair.ts';
+import type { TableResult, View } from './types.ts';
+
+/** What a check run needs from its host (runner.ts): the task, its sources, and where state goes. */
+export interface CheckJobHost {
+  task: TaskConfig;
+  sources: Map<string, SourceConfig>;
+  /** Sources whose sync unit runs (held at the consistent point); the others' downstream does not move. */
+  syncing: Set<string>;
+  holds: HoldClient;
+  /** Holds for a repair: sync stands still while a differing table is compared again and fixed (a longer TTL). */
+  repairHolds: HoldClient;
+  /** CAS read-modify-write of the record; throws (CheckLost) when another run owns it now. */
+  update(fn: (r: CheckRecord) => CheckRecord): Promise<CheckRecord>;
+  putFix(n: number, fix: CheckFixRecord): Promise<void>;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+const MAX_SAMPLES = 100;
+/** Fault hook for crash tests only: slows each chunk down so a test can kill the agent mid-check reliably. */
+const CHUNK_DELAY_MS = Number(process.env.TSDM_FAULT_CHECK_CHUNK_DELAY_MS ?? 0);
+const SAVE_EVERY_MS = 1000;
+
+/** A downstream connection with the task's session (its time zone: TIMESTAMP values read as the writers wrote them). */
+export function downstreamConnector(task: TaskConfig): () => Promise<Connection> {
+  return () => connect(task.targetDatabase, 'downstream', { timeZone: taskZone(task).session });
+}
+
+/**
+ * One check-data run (src/coord/check-records.ts has the protocol):
+ * 1. plan the target tables from the task's rules (plan.ts); tables done in an earlier run keep their result;
+ * 2. open `threads` Views at one consistent point (consistent-point.ts: sync held for a moment, never FTWRL);
+ * 3. each View compares one table at a time (compare-table.ts), saving the last key after each chunk, so a run
+ *    killed here resumes after it (at a new consistent point: what was compared stays compared);
+ * 4. with `repair`, each different table is compared again while sync is held and its fix statements applied
+ *    (repair.ts), then compared once more at a new point: the differences reported are those that remain.
+ */
+export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<CheckRecord> {
+  const { task, log } = host;
+  const plans = await planTables(task, host.sources, rec.options.tables);
+  const down = await downstreamConnector(task)();
+  let estimates: Map<string, number>;
+  try {
+    estimates = await rowEstimates(down, plans);
+  } finally {
+    down.destroy();
+  }
+  rec = await host.update((r) => {
+    const tables: Record<string, CheckTableRecord> = { ...(r.tables ?? {}) };
+    for (const p of plans) {
+      const upstream = p.shards.map((s) => `${s.source}:${s.schema}.${s.table}`);
+      const cur = tables[p.name];
+      tables[p.name] = cur ? { ...cur, upstream } : { target: p.name, upstream, done: false, rows: 0, differences: 0 };
+      if (p.notComparable)
+        tables[p.name] = { ...tables[p.name]!, status: 'not-comparable', reason: p.notComparable, done: true };
+    }
+    for (const k of Object.keys(tables)) if (!plans.some((p) => p.name === k)) delete tables[k];
+    return { ...r, tables, progress: progressOf(tables, estimates, 0) };
+  });
+  const started = Date.now();
+  const rowsAtStart = sumRows(rec.tables ?? {});
+  const todo = plans.filter((p) => !rec.tables?.[p.name]?.done);
+  log.info({ check: rec.id, tables: plans.length, todo: todo.length }, 'check-data: comparing');
+  let fixN = rec.fixKeys ?? 0;
+  const saveFix = async (target: string, sql: string[]): Promise<void> => {
+    if (!rec.options.fixSql || sql.length === 0) return;
+    // Bounded parts: a KV value stays far below NATS's 1 MB payload limit.
+    for (let i = 0, part: string[] = [], bytes = 0; i <= sql.length; i++) {
+      const s = sql[i];
+      if (s === undefined || (bytes + s.length > 512_000 && part.length > 0)) {
+        await host.putFix(fixN++, { target, sql: part });
+        part = [];
+        bytes = 0;
+      }
+      if (s !== undefined) {
+        part.push(s);
+        bytes += s.length;
+      }
+    }
+  };
+
+  const finishTable = async (p: PlannedTable, r: TableResult): Promise<void> => {
+    await saveFix(p.name, r.fixSql);
+    rec = await host.update((cur) => {
+      const tables = { ...(cur.tables ?? {}) };
+      const t = tables[p.name]!;
+      tables[p.name] = {
+        ...t,
+        done: true,
+        lastKey: undefined,
+        status: r.status,
+        ...(r.reason ? { reason: r.reason } : {}),
+        rows: r.rows,
+        differences: r.differences,
+        samples: r.samples.slice(0, MAX_SAMPLES),
+      };
+      return { ...cur, tables, fixKeys: fixN, progress: progressOf(tables, estimates, rate()) };
+    });
+  };
+  const rate = () => (sumRows(rec.tables ?? {}) - rowsAtStart) / Math.max(0.001, (Date.now() - started) / 1000);
+
+  if (todo.length > 0) {
+    const views = await openViews({
+      sources: task.subtasks.map((s) => ({
+        id: s.sourceId,
+        db: host.sources.get(s.sourceId)!.from,
+        tables: todo.flatMap((p) =>
+          p.shards.filter((x) => x.source === s.sourceId).map((x): [string, string] => [x.schema, x.table]),
+        ),
+        syncing: host.syncing.has(s.sourceId),
+      })),
+      downstream: downstreamConnector(task),
+      count: Math.max(1, Math.min(rec.options.threads, todo.length)),
+      holds: host.holds,
+      log,
+    });
+    try {
+      const queue = [...todo];
+      let lastSave = 0;
+      const worker = async (view: View): Promise<void> => {
+        for (let p = queue.shift(); p; p = queue.shift()) {
+          if (host.signal.aborted) return;
+          const prev = rec.tables?.[p.name];
+          const result = await compareTable(p, view, {
+            chunkRows: rec.options.chunkRows,
+            maxSamples: MAX_SAMPLES,
+            ...(prev?.lastKey
+              ? { resume: { lastKey: prev.lastKey, done: false, rows: prev.rows, differences: prev.differences } }
+              : {}),
+            signal: host.signal,
+            onProgress: async (tp) => {
+              if (CHUNK_DELAY_MS > 0) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
+              const t = rec.tables?.[p.name];
+              if (t)
+                rec.tables![p.name] = {
+                  ...t,
+                  rows: tp.rows,
+                  differences: tp.differences,
+                  ...(tp.lastKey ? { lastKey: tp.lastKey } : {}),
+                };
+              if (Date.now() - lastSave < SAVE_EVERY_MS) return;
+              lastSave = Date.now();
+              const snapshot = { ...rec.tables };
+              rec = await host.update((cur) => ({
+                ...cur,
+                tables: { ...cur.tables, ...snapshot },
+                progress: progressOf(snapshot, estimates, rate()),
+              }));
+            },
+          });
+          await finishTable(p, result);
+        }
+      };
+      const ends = await Promise.allSettled(views.map(worker));
+      const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      for (const v of views) closeView(v);
+    }
+  }
+  if (host.signal.aborted) return rec;
+
+  if (rec.options.repair) {
+    for (const p of plans) {
+      const t = rec.tables?.[p.name];
+      if (!t || t.status !== 'different') continue;
+      const repaired = await repairTable(p, host, rec.options.chunkRows);
+      log.info({ check: rec.id, table: p.name, repaired: repaired.applied }, 'check-data: repaired');
+      // Compared once more at a new point: what is reported is what remains.
+      const after = await compareAgain(p, host, rec.options.chunkRows);
+      rec = await host.update((cur) => {
+        const tables = { ...(cur.tables ?? {}) };
+        tables[p.name] = {
+          ...tables[p.name]!,
+          repaired: repaired.rows,
+          status: after.status,
+          differences: after.differences,
+          samples: after.samples.slice(0, MAX_SAMPLES),
+        };
+        return { ...cur, tables };
+      });
+    }
+  }
+  const differences = Object.values(rec.tables ?? {}).reduce((s, t) => s + t.differences, 0);
+  return host.update((cur) => ({
+    ...cur,
+    state: 'finished',
+    differences,
+    finishedAt: new Date().toISOString(),
+    progress: progressOf(cur.tables ?? {}, estimates, rate()),
+  }));
+}
+
+async function compareAgain(p: PlannedTable, host: CheckJobHost, chunkRows: number): Promise<TableResult> {
+  const [view] = await openViews({
+    sources: host.task.subtasks
+      .filter((s) => p.shards.some((x) => x.source === s.sourceId))
+      .map((s) => ({
+        id: s.sourceId,
+        db: host.sources.get(s.sourceId)!.from,
+        tables: p.shards.filter((x) => x.source === s.sourceId).map((x): [string, string] => [x.schema, x.table]),
+        syncing: host.syncing.has(s.sourceId),
+      })),
+    downstream: downstreamConnector(host.task),
+    count: 1,
+    holds: host.holds,
+    log: host.log,
+  });
+  try {
+    return await compareTable(p, view!, { chunkRows, maxSamples: MAX_SAMPLES, signal: host.signal });
+  } finally {
+    closeView(view!);
+  }
+}
+
+/** Rows per target from the downstream's statistics (an estimate, for the progress and ETA only). */
+async function rowEstimates(down: Connection, plans: PlannedTable[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (plans.length === 0) return out;
+  const schemas = [...new Set(plans.map((p) => p.target.schema))];
+  const rows = await query<{ s: string; t: string; n: number | null }[]>(
+    down,
+    'downstream',
+    `SELECT TABLE_SCHEMA s, TABLE_NAME t, TABLE_ROWS n FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${schemas.map(() => '?').join(',')})`,
+    schemas,
+  );
+  for (const r of rows) out.set(`${r.s}.${r.t}`, Number(r.n ?? 0));
+  return out;
+}
+
+function sumRows(tables: Record<string, CheckTableRecord>): number {
+  return Object.values(tables).reduce((s, t) => s + t.rows, 0);
+}
+
+function progressOf(
+  tables: Record<string, CheckTableRecord>,
+  est: Map<string, number>,
+  rowsPerSecond: number,
+): CheckProgress {
+  const all = Object.values(tables);
+  const rowsTotal = all.reduce((s, t) => s + (t.done ? t.rows : Math.max(t.rows, est.get(t.target) ?? 0)), 0);
+  const rowsDone = sumRows(tables);
+  const p: CheckProgress = {
+    tablesTotal: all.length,
+    tablesDone: all.filter((t) => t.done).length,
+    rowsTotal,
+    rowsDone,
+    rowsPerSecond: Math.round(rowsPerSecond),
+  };
+  if (rowsPerSecond > 0 && rowsTotal > rowsDone) p.etaSeconds = Math.round((rowsTotal - rowsDone) / rowsPerSecond);
+  return p;
+}
