@@ -24,7 +24,8 @@ export function literal(col: CompareColumn, v: Value): string {
   if (v === null) return 'NULL';
   if (col.kind === 'unix' && typeof v === 'string') {
     if (!/^\d+(\.\d+)?$/.test(v)) throw new Error(`not a UNIX_TIMESTAMP value for ${col.name}: ${v}`);
-    // The zero TIMESTAMP reads as 0; FROM_UNIXTIME(0) would be 1970-01-01 in the session's zone instead.
+    // Exact because the task's time zone is a fixed offset (agent/db/timezone.ts refuses zones with daylight saving
+    // time, whose folded hour would map one local time to two instants). The zero TIMESTAMP reads as 0; FROM_UNIXTIME(0) would be 1970-01-01 in the session's zone instead.
     return /^0+(\.0*)?$/.test(v) ? "'0000-00-00 00:00:00'" : `FROM_UNIXTIME(${v})`;
   }
   // Numbers unquoted: a quoted '18446744073709551615' against a BIGINT column is compared as a DOUBLE, which would

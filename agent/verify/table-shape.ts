@@ -149,7 +149,12 @@ export function shapeOf(plan: TablePlan, down: TableInfo, ups: TableInfo[]): Tab
       variable: !['number', 'float', 'temporal', 'unix'].includes(kind),
     });
   }
-  const keyNames = rowKey(down);
+  let keyNames = rowKey(down);
+  // An ENUM, SET or BIT key sorts by its number but compares with a text bound as text: key ranges would not hold
+  // the rows ORDER BY puts in them. Such tables (small lookup tables, in practice) are compared whole.
+  const byNumber = (k: string) =>
+    ['enum', 'set', 'bit'].includes(down.columns.find((c) => c.name === k)?.dataType ?? '');
+  if (keyNames.some(byNumber)) keyNames = [];
   const key: number[] = [];
   for (const k of keyNames) {
     const i = columns.findIndex((c) => c.name === k);

@@ -119,3 +119,10 @@ test('not comparable: an upstream column missing downstream, a key column withou
   );
   assert.match((r2 as { reason: string }).reason, /key column auto .* has no upstream source/);
 });
+
+test('an ENUM, SET or BIT key (numeric order, text bounds) makes the table compared whole', () => {
+  const cols = [col('e', 'enum', { nullable: false }), col('v', 'int')];
+  assert.deepEqual(shape(info(cols, ['e']), [info(cols, ['e'])]).key, []);
+  const ints = [col('id', 'int', { nullable: false }), col('v', 'int')];
+  assert.deepEqual(shape(info(ints, ['id']), [info(ints, ['id'])]).key, [0]);
+});
