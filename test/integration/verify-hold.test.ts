@@ -155,13 +155,17 @@ for (const k of CASES) {
   });
 }
 
-test('holds: one holdId at a time, a passed position is refused, an unreleased hold expires', {
+test('holds: one holdId at a time, a passed position is refused, an unreleased hold expires, an unknown subtask is refused', {
   timeout: 60_000,
 }, async () => {
   const k = CASES[0];
   const up = c.sb.upstreams[0]!;
   const a = natsHoldClient(c.coord, k.task, 'a', { ttlMs: 1500 });
   const b = natsHoldClient(c.coord, k.task, 'b');
+  await assert.rejects(
+    natsHoldClient(c.coord, 'no-such-task', 'z').hold(k.source),
+    (e: Error & { code?: string }) => e.code === Errors.SyncHoldNotHere.code,
+  );
   const held = await a.hold(k.source);
   await assert.rejects(b.hold(k.source), (e: Error & { code?: string }) => e.code === Errors.SyncHoldConflict.code);
   await assert.rejects(b.release(k.source), (e: Error & { code?: string }) => e.code === Errors.SyncHoldConflict.code);
