@@ -15,6 +15,8 @@ import type { CompareColumn, TableShape } from './table-shape.ts';
  * than BIT_XOR: in a table without a key two equal rows would cancel out under XOR. A changed chunk goes unnoticed
  * only if its 32-bit sums collide (about 2^-32 per changed chunk), as with sync-diff-inspector's CRC32 checksums.
  * TIMESTAMP columns are read as UNIX_TIMESTAMP(): the instant, whatever each session's time zone is.
+ * A whole compareTable of those 1.02M equal rows (10k-row chunks, adaptive) costs 0.68 CPU-s in the upstream
+ * mariadbd, 0.77 CPU-s in the downstream's and 0.07 CPU-s in Node, and the two sides run concurrently.
  */
 
 export type Side = number; // -1: downstream; otherwise the shard index in the plan
