@@ -23,6 +23,8 @@ import type { Logger } from '../log.ts';
  */
 
 export const DEFAULT_HOLD_TTL_MS = 30_000;
+/** A caller cannot ask for more: a forgotten hold must not stall replication for long. */
+export const MAX_HOLD_TTL_MS = 300_000;
 
 export interface HoldRequest {
   holdId: string;
@@ -98,7 +100,7 @@ export class SyncHold {
    */
   request(r: HoldRequest): Promise<BinlogPosition> {
     if (this.closed) return Promise.reject(this.closed);
-    const ttlMs = r.ttlMs ?? DEFAULT_HOLD_TTL_MS;
+    const ttlMs = Math.min(r.ttlMs ?? DEFAULT_HOLD_TTL_MS, MAX_HOLD_TTL_MS);
     let c = this.cur;
     if (c && c.id !== r.holdId) return Promise.reject(conflict(c.id, r.holdId));
     if (c) {

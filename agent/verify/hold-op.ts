@@ -32,6 +32,8 @@ export function syncHoldOp(
       const req = p as SyncHoldRequest;
       if (!req || typeof req.task !== 'string' || typeof req.source !== 'string' || typeof req.holdId !== 'string')
         throw new DmError('Internal', 'sync-hold needs task, source and holdId');
+      if (req.until && (!req.until.name || !Number.isInteger(req.until.pos)))
+        throw new DmError('Internal', `sync-hold until needs a binlog file and position: ${JSON.stringify(req.until)}`);
       const st = find(req.task, req.source);
       const unit = st?.syncUnit;
       if (req.action === 'release') return unit ? unit.release(req.holdId) : {};

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { type BinlogPosition, comparePos } from '../../src/binlog/position.ts';
-import { type LoopState, SyncHold } from '../../agent/sync/hold.ts';
+import { type LoopState, MAX_HOLD_TTL_MS, SyncHold } from '../../agent/sync/hold.ts';
 import { Errors } from '../../src/errors/index.ts';
 import { prng } from '../harness/prng.ts';
 
@@ -141,6 +141,17 @@ test('a reached hold expires after its TTL; a hold moved forward expires only on
   assert.deepEqual(await p3, at(300));
   now = 9500;
   assert.deepEqual(h.release('y'), { position: at(300), heldMs: 5000 - 1001 + 500 });
+});
+
+test('a TTL is capped: a forgotten hold never stalls sync for long', async () => {
+  let now = 0;
+  const h = new SyncHold(log, () => now);
+  const p = h.request({ holdId: 'x', ttlMs: 86_400_000 });
+  h.decide(state({ taken: at(100) }));
+  h.reached(at(100), at(100));
+  await p;
+  now = MAX_HOLD_TTL_MS + 1;
+  assert.equal(h.decide(state({ taken: at(100) })), 'go');
 });
 
 test('close ends the hold and refuses later requests', async () => {
