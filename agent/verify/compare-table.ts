@@ -75,6 +75,12 @@ export async function compareTable(plan: TablePlan, view: View, opts: CompareOpt
   const shape = await loadShape(plan, view);
   const base = { target, rows: opts.resume?.rows ?? 0, differences: opts.resume?.differences ?? 0 };
   if ('reason' in shape) return { ...base, status: 'not-comparable', reason: shape.reason, samples: [], fixSql: [] };
+  // A caller that leaves a figure out (undefined from a stored record) gets the default, never a LIMIT NaN.
+  opts = {
+    ...opts,
+    chunkRows: opts.chunkRows > 0 ? opts.chunkRows : COMPARE_DEFAULTS.chunkRows,
+    maxSamples: opts.maxSamples >= 0 ? opts.maxSamples : COMPARE_DEFAULTS.maxSamples,
+  };
   const tally: Tally = { ...base, samples: [], deletes: [], upserts: [], chunks: { compared: 0, readRows: 0 } };
   if (!opts.resume?.done) {
     if (shape.key.length === 0) await compareWhole(plan, view, shape, opts, tally);

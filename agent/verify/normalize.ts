@@ -48,27 +48,109 @@ export function canonicalTemporal(s: string): string {
   return s.replace(/\.(\d*?)0*$/, (_m, d: string) => (d ? `.${d}` : ''));
 }
 
-/** JSON by value: objects with sorted keys, so key order and whitespace do not count. Numbers go through JS doubles
- * (Node 20's JSON.parse has no access to the source text): numbers differing beyond 17 digits compare equal. */
+/**
+ * JSON by value: objects with sorted keys (key order and whitespace do not count), numbers in canonical decimal form
+ * kept as text (2.50 = 2.5 = 25e-1, while 12345678901234567890 and …891 differ: JSON.parse would make them one
+ * double). A duplicate key keeps its last value, as JSON.parse does. Text that is not JSON compares exactly.
+ */
 export function canonicalJson(s: string): string {
   try {
-    return JSON.stringify(sortKeys(JSON.parse(s)));
+    const p = new JsonCanon(s);
+    const out = p.value();
+    p.end();
+    return out;
   } catch {
-    return s; // not JSON (a MariaDB JSON column is LONGTEXT with a CHECK that may be absent): exact text
+    return s; // not JSON (a MariaDB JSON column is LONGTEXT whose CHECK may be absent): exact text
   }
 }
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(o)
-        .sort()
-        .map((k) => [k, sortKeys(o[k])]),
-    );
+class JsonCanon {
+  private i = 0;
+  constructor(private readonly s: string) {}
+
+  end(): void {
+    this.ws();
+    if (this.i !== this.s.length) throw new Error('trailing text');
   }
-  return v;
+
+  private ws(): void {
+    while (/[ \t\n\r]/.test(this.s[this.i] ?? '')) this.i++;
+  }
+
+  value(): string {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return JSON.stringify(this.string());
+    const lit = /^(?:true|false|null)/.exec(this.s.slice(this.i, this.i + 5));
+    if (lit) {
+      this.i += lit[0].length;
+      return lit[0];
+    }
+    const m = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.s.slice(this.i));
+    if (!m) throw new Error('not JSON');
+    this.i += m[0].length;
+    return /[eE]/.test(m[0]) ? canonicalDecimal(expandExponent(m[0])) : canonicalDecimal(m[0]);
+  }
+
+  private string(): string {
+    const m = /^"(?:[^"\\]|\\.)*"/.exec(this.s.slice(this.i));
+    if (!m) throw new Error('not JSON');
+    this.i += m[0].length;
+    return JSON.parse(m[0]) as string;
+  }
+
+  private object(): string {
+    this.i++;
+    const entries = new Map<string, string>();
+    this.ws();
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return '{}';
+    }
+    for (;;) {
+      this.ws();
+      const k = this.string();
+      this.ws();
+      if (this.s[this.i++] !== ':') throw new Error('not JSON');
+      entries.set(k, this.value());
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === '}') break;
+      if (c !== ',') throw new Error('not JSON');
+    }
+    const keys = [...entries.keys()].sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${entries.get(k)}`).join(',')}}`;
+  }
+
+  private array(): string {
+    this.i++;
+    const items: string[] = [];
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return '[]';
+    }
+    for (;;) {
+      items.push(this.value());
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === ']') break;
+      if (c !== ',') throw new Error('not JSON');
+    }
+    return `[${items.join(',')}]`;
+  }
+}
+
+/** '-1.25e3' -> '-1250', '5e-2' -> '0.05': exponent notation as plain decimal text, exactly. */
+function expandExponent(n: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?[eE]([+-]?\d+)$/.exec(n)!;
+  const digits = `${m[2]}${m[3] ?? ''}`;
+  const point = m[2]!.length + Number(m[4]);
+  if (point <= 0) return `${m[1]}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${m[1]}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${m[1]}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 const asBytes = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v);

@@ -67,6 +67,11 @@ test('strings and bytes: exact, NULL is not empty', () => {
   differ('json', '{"a": "1"}', '{"a": 1}');
   differ('json', '[1, 2]', '[2, 1]');
   same('json', 'not json', 'not json');
+  same('json', '{"n": 1e2, "m": 25e-1, "z": -0}', '{"z":0,"m":2.50,"n":100}');
+  differ('json', '{"id": 12345678901234567890}', '{"id": 12345678901234567891}');
+  same('json', '{"s": "\\u00e9\\n"}', '{"s":"é\\n"}');
+  same('json', ' [ true , null , { } , [ ] ] ', '[true,null,{},[]]');
+  differ('json', '{"a": 1} x', '{"a": 1}');
 });
 
 test('kinds from both sides; display cuts long values and shows bytes as hex', () => {
