@@ -58,7 +58,9 @@ export function valueExpr(col: CompareColumn, side: Side): string {
 }
 
 export function rowCrc(shape: TableShape, side: Side): string {
-  const vals = shape.columns.map((c) => valueExpr(c, side));
+  const vals = shape.columns.map((c) =>
+    c.convert ? `CONVERT(${valueExpr(c, side)} USING utf8mb4)` : valueExpr(c, side),
+  );
   const lens = shape.columns.flatMap((c, i) => (c.variable ? [`LENGTH(${vals[i]})`] : []));
   const nulls = shape.columns.flatMap((c, i) => (c.nullable ? [`ISNULL(${vals[i]})`] : []));
   const parts = [...vals, ...lens, ...(nulls.length ? [`CONCAT(${nulls.join(',')})`] : [])];

@@ -21,6 +21,8 @@ export interface CompareColumn {
   nullable: boolean;
   /** Its rendering may contain the separator, so its length goes into the checksum too (same list on both sides). */
   variable: boolean;
+  /** Checksummed as CONVERT(… USING utf8mb4): the sides store it in different character sets. */
+  convert?: boolean;
 }
 
 /** What one target's compare works with: columns, the key (indexes into columns), and whether the checksum fast
@@ -35,6 +37,9 @@ export interface TableShape {
 }
 
 const lower = (s: string) => s.toLowerCase();
+/** COLUMN_TYPE without what does not change how values print: integer display widths (MySQL 8.0.19+ shows `int`
+ * where MariaDB and MySQL 5.7 show `int(11)`; ZEROFILL, which does change it, is kept). */
+const sameType = (t: string) => lower(t).replace(/^(tinyint|smallint|mediumint|int|integer|bigint|year)\(\d+\)/, '$1');
 const UTF8 = /^utf8(mb3|mb4)?_/;
 
 /** Two collations order keys the same way: equal, or utf8mb3/utf8mb4 variants of one collation (BMP order). */
@@ -133,8 +138,12 @@ export function shapeOf(plan: TablePlan, down: TableInfo, ups: TableInfo[]): Tab
       d.dataType,
       upCols.map((c) => c.dataType),
     );
+    // Text in different character sets (utf8mb3 upstream, utf8mb4 downstream: the usual upgrade) is checksummed in
+    // utf8mb4 on both sides, so equal text still gives equal checksums.
+    const text = (c: ColumnInfo) => c.charset !== null && c.charset !== 'binary';
+    const convert = upCols.some((c) => c.charset !== d.charset) && text(d) && upCols.every(text);
     for (const c of upCols) {
-      if (fast && (lower(c.columnType) !== lower(d.columnType) || c.charset !== d.charset)) {
+      if (fast && (sameType(c.columnType) !== sameType(d.columnType) || (c.charset !== d.charset && !convert))) {
         fast = false;
         slowReason = `column ${d.name} is ${c.columnType}${c.charset ? ` ${c.charset}` : ''} upstream, ${d.columnType}${d.charset ? ` ${d.charset}` : ''} downstream`;
       }
@@ -142,6 +151,7 @@ export function shapeOf(plan: TablePlan, down: TableInfo, ups: TableInfo[]): Tab
     columns.push({
       name: d.name,
       down: d,
+      ...(convert ? { convert } : {}),
       up,
       kind: kind === 'unix' && upCols.length < up.length ? 'temporal' : kind,
       binary: d.binary || upCols.some((c) => c.binary),

@@ -290,6 +290,16 @@ test('several chunks, rows beyond the downstream max key, resume after lastKey, 
   await applyDown(r.fixSql);
   assert.equal((await compare(plan1('big', 'e'), { chunkRows: 1000 })).status, 'equal');
 
+  // utf8mb3 upstream, utf8mb4 downstream (the usual upgrade), and integer display widths: still the fast path.
+  await up.query(`CREATE TABLE big.cs (id INT(11) NOT NULL PRIMARY KEY, v VARCHAR(20) CHARACTER SET utf8mb3, l TEXT CHARACTER SET latin1);
+    INSERT INTO big.cs SELECT seq, CONCAT('é€', seq), CONCAT('ÿ', seq) FROM mysql.seq_1_to_500`);
+  await down.query(`CREATE TABLE big.cs (id INT(5) NOT NULL PRIMARY KEY, v VARCHAR(20) CHARACTER SET utf8mb4, l TEXT CHARACTER SET utf8mb4);
+    INSERT INTO big.cs SELECT seq, CONCAT('é€', seq), CONCAT('ÿ', seq) FROM mysql.seq_1_to_500; UPDATE big.cs SET v = 'e€7' WHERE id = 7`);
+  r = await compare(plan1('big', 'cs'), { chunkRows: 100 });
+  assert.equal(r.reason, undefined);
+  assert.deepEqual(byKey(r), { '7': 'changed:v' });
+  assert.equal(r.chunks!.readRows, 1, 'only the chunk of id 7 is read row by row');
+
   // DECIMAL(10,2) upstream, DECIMAL(12,4) downstream: rows compared one by one, equal values equal.
   await down.query('ALTER TABLE big.t MODIFY d DECIMAL(12,4); DELETE FROM big.t WHERE id > 100');
   await up.query("DELETE FROM big.t WHERE id > 100; UPDATE big.t SET v = 'x' WHERE id = 10");

@@ -126,3 +126,15 @@ test('an ENUM, SET or BIT key (numeric order, text bounds) makes the table compa
   const ints = [col('id', 'int', { nullable: false }), col('v', 'int')];
   assert.deepEqual(shape(info(ints, ['id']), [info(ints, ['id'])]).key, [0]);
 });
+
+test('the fast path survives integer display widths and a character set upgrade, not a real type change', () => {
+  const id = (t: string) => col('id', 'int', { nullable: false, columnType: t });
+  const v = (cs: string) => col('v', 'varchar', { columnType: 'varchar(20)', charset: cs, collation: `${cs}_bin` });
+  const down = info([id('int'), v('utf8mb4')], ['id']);
+  const s = shape(down, [info([id('int(11)'), v('utf8mb3')], ['id'])]);
+  assert.equal(s.fast, true);
+  assert.equal(s.columns[1]!.convert, true);
+  assert.match(checksumSql(T, s, 0), /CONVERT\(`v` USING utf8mb4\)/);
+  assert.equal(shape(down, [info([id('bigint(20)'), v('utf8mb4')], ['id'])]).fast, false);
+  assert.equal(shape(down, [info([id('int(11) zerofill'), v('utf8mb4')], ['id'])]).fast, false);
+});
