@@ -22,6 +22,8 @@ export interface CheckJobHost {
   /** CAS read-modify-write of the record; throws (CheckLost) when another run owns it now. */
   update(fn: (r: CheckRecord) => CheckRecord): Promise<CheckRecord>;
   putFix(n: number, fix: CheckFixRecord): Promise<void>;
+  /** The largest replication lag of the task's syncing sources (seconds, from dm_status), for throttling. */
+  lagSeconds(): Promise<number>;
   log: Logger;
   signal: AbortSignal;
 }
@@ -109,6 +111,39 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
   };
   const rate = () => (sumRows(rec.tables ?? {}) - rowsAtStart) / Math.max(0.001, (Date.now() - started) / 1000);
 
+  // Throttle (as gh-ost and Spirit do with replica lag): the check reads both servers hard; when sync falls behind
+  // by more than --max-lag, every view waits between chunks until it is back (the snapshots stay open meanwhile).
+  const maxLag = rec.options.maxLagSeconds ?? 10;
+  let lastLagCheck = 0;
+  let throttling: Promise<void> | undefined;
+  const throttle = async (): Promise<void> => {
+    if (maxLag <= 0 || host.syncing.size === 0) return;
+    if (throttling) return throttling;
+    if (Date.now() - lastLagCheck < 1000) return;
+    lastLagCheck = Date.now();
+    let lag = await host.lagSeconds();
+    if (lag <= maxLag) return;
+    throttling = (async () => {
+      log.info({ lag, maxLag }, 'check-data: throttled by sync lag');
+      while (lag > maxLag && !host.signal.aborted) {
+        const why = `sync lag ${lag}s > --max-lag ${maxLag}s`;
+        rec = await host.update((cur) => ({
+          ...cur,
+          progress: { ...(cur.progress ?? progressOf({}, estimates, 0)), throttled: why },
+        }));
+        await new Promise((r) => setTimeout(r, 1000));
+        lag = await host.lagSeconds();
+      }
+      rec = await host.update((cur) => {
+        const { throttled: _, ...progress } = cur.progress ?? progressOf({}, estimates, 0);
+        return { ...cur, progress };
+      });
+    })().finally(() => {
+      throttling = undefined;
+    });
+    return throttling;
+  };
+
   if (todo.length > 0) {
     const views = await openViews({
       sources: task.subtasks.map((s) => ({
@@ -140,6 +175,7 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
             signal: host.signal,
             onProgress: async (tp) => {
               if (CHUNK_DELAY_MS > 0) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
+              await throttle();
               const t = rec.tables?.[p.name];
               if (t)
                 rec.tables![p.name] = {

@@ -155,6 +155,14 @@ export class CheckRunner {
         putFix: async (n, fix) => {
           await coord.put(Bucket.checks, Keys.checkFix(taskName, id, n), fix);
         },
+        lagSeconds: async () => {
+          let max = 0;
+          for (const source of syncing) {
+            const st = (await coord.get<SubtaskStatus>(Bucket.status, Keys.subtaskStatus(taskName, source)))?.value;
+            max = Math.max(max, st?.sync?.lagSeconds ?? 0);
+          }
+          return max;
+        },
         log: log.child({ task: taskName, check: id }),
         signal: abort.signal,
       });

@@ -29,6 +29,8 @@ export interface CheckOptions {
   chunkRows: number;
   /** Only these target tables (`schema.table`), all when absent. */
   tables?: string[];
+  /** Pause between chunks while a syncing source lags more than this (seconds; 0: never). Default 10. */
+  maxLagSeconds?: number;
 }
 
 /** One difference as shown to the user (agent/verify/types.ts Difference). */
@@ -64,6 +66,8 @@ export interface CheckProgress {
   rowsDone: number;
   rowsPerSecond: number;
   etaSeconds?: number;
+  /** Why the check waits between chunks now (sync lag above --max-lag), absent when it does not. */
+  throttled?: string;
 }
 
 export interface CheckRecord {

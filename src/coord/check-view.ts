@@ -8,7 +8,7 @@ export function checkLine(c: CheckSummary): string {
   if (c.state === 'pending') return `check-data ${c.id}: pending (requested ${c.requestedAt})`;
   if (c.state === 'running') {
     const eta = p?.etaSeconds !== undefined ? `  ETA ${p.etaSeconds}s` : '';
-    return `check-data ${c.id}: running on ${c.owner ?? '?'}  tables ${p?.tablesDone ?? 0}/${p?.tablesTotal ?? '?'}  rows ${p?.rowsDone ?? 0}/${p?.rowsTotal ?? '?'} (${percentText(p?.rowsDone ?? 0, p?.rowsTotal ?? 0)})  ${p?.rowsPerSecond ?? 0} rows/s${eta}${c.resumed ? `  resumed ${c.resumed}x` : ''}`;
+    return `check-data ${c.id}: running on ${c.owner ?? '?'}  tables ${p?.tablesDone ?? 0}/${p?.tablesTotal ?? '?'}  rows ${p?.rowsDone ?? 0}/${p?.rowsTotal ?? '?'} (${percentText(p?.rowsDone ?? 0, p?.rowsTotal ?? 0)})  ${p?.rowsPerSecond ?? 0} rows/s${eta}${c.resumed ? `  resumed ${c.resumed}x` : ''}${p?.throttled ? `  [throttled: ${p.throttled}]` : ''}`;
   }
   if (c.state === 'failed')
     return `check-data ${c.id}: failed at ${c.finishedAt ?? '?'}: ${c.error ? formatRecord(c.error).split('\n')[0] : '?'}`;

@@ -42,6 +42,7 @@ export const checkData: Command = {
     --threads N           tables compared at once (default 4)
     --chunk-rows N        rows per checksum chunk (default 10000)
     --table SCHEMA.TABLE  only this target table (repeatable)
+    --max-lag SEC         wait between chunks while the task's sync lags more than SEC seconds (default 10; 0: never)
     --status              show the last check of TASK without starting one
 
   Exit codes
@@ -56,6 +57,7 @@ export const checkData: Command = {
     threads: { type: 'number' },
     chunkRows: { type: 'number' },
     table: { type: 'string', isMultiple: true },
+    maxLag: { type: 'number' },
     status: { type: 'boolean' },
   },
   async run(ctx, args, flags) {
@@ -65,6 +67,8 @@ export const checkData: Command = {
     const chunkRows = (flags.chunkRows as number | undefined) ?? 10_000;
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw usageError('--threads must be 1..64');
     if (!Number.isInteger(chunkRows) || chunkRows < 100) throw usageError('--chunk-rows must be an integer >= 100');
+    const maxLag = (flags.maxLag as number | undefined) ?? 10;
+    if (!(maxLag >= 0)) throw usageError('--max-lag must be a number of seconds >= 0');
     const tables = (flags.table as string[] | undefined) ?? [];
     for (const t of tables) if (!/^[^.]+\.[^.]+$/.test(t)) throw usageError(`--table ${t}: expected SCHEMA.TABLE`);
     const fixDir = flags.fixSql as string | undefined;
@@ -83,6 +87,7 @@ export const checkData: Command = {
         fixSql: fixDir !== undefined,
         threads,
         chunkRows,
+        maxLagSeconds: maxLag,
         ...(tables.length ? { tables } : {}),
       };
       rec = await request(ctx, coord, task, options);
@@ -159,7 +164,7 @@ export function progressLine(rec: CheckRecord): string {
   if (rec.state === 'pending' || !p) return `check ${rec.id}: waiting for the agent…`;
   const pct = p.rowsTotal > 0 ? Math.min(100, Math.floor((p.rowsDone / p.rowsTotal) * 100)) : 0;
   const eta = p.etaSeconds !== undefined ? `, ETA ${p.etaSeconds}s` : '';
-  return `check ${rec.id}: ${p.tablesDone}/${p.tablesTotal} tables, ${p.rowsDone.toLocaleString('en-US')} rows (${pct}%), ${p.rowsPerSecond.toLocaleString('en-US')} rows/s${eta}`;
+  return `check ${rec.id}: ${p.tablesDone}/${p.tablesTotal} tables, ${p.rowsDone.toLocaleString('en-US')} rows (${pct}%), ${p.rowsPerSecond.toLocaleString('en-US')} rows/s${eta}${p.throttled ? ` [throttled: ${p.throttled}]` : ''}`;
 }
 
 async function writeFixSql(coord: Coord, task: string, rec: CheckRecord, dir: string): Promise<void> {
