@@ -6,6 +6,10 @@ import type { TableShape } from './table-shape.ts';
 import type { TablePlan, View } from './types.ts';
 import { connOn, rangeRows, sideName, tableOn } from './view-sides.ts';
 
+const KEYS_PER_READ = 500;
+/** More differing keys than this (or than 1/8 of the rows): the whole range is read instead. */
+const MAX_KEYS = 5_000;
+
 /**
  * The rows of a chunk whose checksums differ, narrowed before they are read: each side returns every row's key and
  * CRC (the same expression as the chunk checksum, computed by the server), and only the keys whose CRC differs or
@@ -55,24 +59,30 @@ export async function diffChunk(
   }
   for (const e of upCrc.values()) differing.push(e.key);
   if (differing.length === 0) return { upRows: up.length, diffs: [] };
-  if (differing.length > (up.length + down.length) / 8) {
+  if (differing.length > Math.min(MAX_KEYS, (up.length + down.length) / 8)) {
     const [u, d] = await Promise.all([
       rangeRows(plan, view, shape, true, lo, hi),
       rangeRows(plan, view, shape, false, lo, hi),
     ]);
     return { upRows: u.length, diffs: diffRows(shape, u, d) };
   }
-  // Full rows of the differing keys, on every side (a key missing on a side simply returns no row there).
-  const rows = await Promise.all(
-    sides.map((s) =>
-      readRows(
-        connOn(plan, view, s),
-        sideName(s),
-        rowsSql(tableOn(plan, s), shape, s, keysWhere(shape, s, differing)),
-        bin,
+  // Full rows of the differing keys, on every side (a key missing on a side simply returns no row there), in
+  // statements of KEYS_PER_READ keys within the chunk's range.
+  const rows: Value[][][] = sides.map(() => []);
+  for (let i = 0; i < differing.length; i += KEYS_PER_READ) {
+    const part = differing.slice(i, i + KEYS_PER_READ);
+    const got = await Promise.all(
+      sides.map((s) =>
+        readRows(
+          connOn(plan, view, s),
+          sideName(s),
+          rowsSql(tableOn(plan, s), shape, s, keysWhere(shape, s, part, lo, hi)),
+          bin,
+        ),
       ),
-    ),
-  );
+    );
+    got.forEach((g, j) => rows[j]!.push(...g));
+  }
   const d = rows.pop()!;
   return { upRows: up.length, diffs: diffRows(shape, rows.flat(), d) };
 }

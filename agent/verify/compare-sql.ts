@@ -121,12 +121,19 @@ export function rowsSql(t: TableName, shape: TableShape, side: Side, where: stri
   return `SELECT ${shape.columns.map((c, i) => `${valueExpr(c, side)} AS c${i}`).join(',')} FROM ${qualified(t)}${where}`;
 }
 
-/** `WHERE` matching exactly the given keys (key values as read), for repair. */
-export function keysWhere(shape: TableShape, side: Side, keys: KeyValues[]): string {
+/**
+ * `WHERE` matching exactly the given keys (key values as read), optionally within a key range: a single-column key
+ * as an IN list (range-optimized, binary-searched), a composite one as OR of ANDs. Callers send at most a few
+ * hundred keys per statement: a long OR list may exceed the range optimizer's memory and scan instead.
+ */
+export function keysWhere(shape: TableShape, side: Side, keys: KeyValues[], lo?: KeyValues, hi?: KeyValues): string {
   const cols = shape.key.map((i) => shape.columns[i]!);
+  const range = lo || hi ? `${rangeWhere(shape, side, lo, hi).replace(/^ WHERE /, '')} AND ` : '';
+  if (cols.length === 1 && keys.every((k) => k[0] !== null))
+    return ` WHERE ${range}${ref(cols[0]!, side)} IN (${keys.map((k) => literal(cols[0]!, k[0]!)).join(',')})`;
   const one = (k: KeyValues) =>
     cols.map((c, j) => `${ref(c, side)} ${k[j] === null ? '<=>' : '='} ${literal(c, k[j]!)}`).join(' AND ');
-  return ` WHERE ${keys.map((k) => (cols.length > 1 ? `(${one(k)})` : one(k))).join(' OR ')}`;
+  return ` WHERE ${range}(${keys.map((k) => (cols.length > 1 ? `(${one(k)})` : one(k))).join(' OR ')})`;
 }
 
 /** Each row's key and CRC in a range (key columns aliased by their column index, `c<i>`, as rowsSql does). */

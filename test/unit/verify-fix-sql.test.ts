@@ -69,7 +69,7 @@ test('keyed: deletes apart, upserts of the compared columns only, exact literals
     { kind: 'missing', up: ['1', "it's", Buffer.from([0, 1]), '1700000000.123400'], down: null, columns: [] },
     { kind: 'changed', up: ['2', null, Buffer.alloc(0), '0'], down: ['2', '', null, null], columns: [1] },
   ]);
-  assert.deepEqual(fix.deletes, ['DELETE FROM `db`.`t` WHERE `id` = 7']);
+  assert.deepEqual(fix.deletes, ['DELETE FROM `db`.`t` WHERE `id` IN (7)']);
   assert.deepEqual(fix.upserts, [
     "INSERT INTO `db`.`t` (`id`,`v`,`b`,`ts`) VALUES (1,'it\\'s',X'0001',FROM_UNIXTIME(1700000000.123400)),(2,NULL,X'','0000-00-00 00:00:00') ON DUPLICATE KEY UPDATE `v` = VALUES(`v`), `b` = VALUES(`b`), `ts` = VALUES(`ts`)",
   ]);
