@@ -2,6 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { SourceConfig, TaskConfig } from '../../src/config/types.ts';
 import type { CheckFixRecord, CheckProgress, CheckRecord, CheckTableRecord } from '../../src/coord/index.ts';
 import { connect, query } from '../db/mysql.ts';
+import { qualified } from '../sync/sqlgen.ts';
 import { taskZone } from '../db/timezone.ts';
 import type { Logger } from '../log.ts';
 import { compareTable } from './compare-table.ts';
@@ -91,7 +92,7 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
     }
   };
 
-  const finishTable = async (p: PlannedTable, r: TableResult): Promise<void> => {
+  const finishTable = async (p: PlannedTable, r: TableResult & { unexpected?: boolean }): Promise<void> => {
     await saveFix(p.name, r.fixSql);
     rec = await host.update((cur) => {
       const tables = { ...(cur.tables ?? {}) };
@@ -102,6 +103,7 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
         lastKey: undefined,
         status: r.status,
         ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.unexpected ? { unexpected: true } : {}),
         rows: r.rows,
         differences: r.differences,
         samples: r.samples.slice(0, MAX_SAMPLES),
@@ -194,7 +196,7 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
               }));
             },
           });
-          await finishTable(p, result);
+          await finishTable(p, await unplanned(p, view, result));
         }
       };
       const ends = await Promise.allSettled(views.map(worker));
@@ -237,6 +239,30 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
   }));
 }
 
+/**
+ * A table the task does not mean to differ that still cannot be compared is no proof of equality: when its target
+ * table is missing downstream, every upstream row is a missing row ('different'); otherwise (a column missing, a key
+ * whose collation differs) it stays not comparable but `unexpected`, which fails the check (exit 1) with the reason.
+ */
+async function unplanned(p: PlannedTable, view: View, r: TableResult): Promise<TableResult & { unexpected?: boolean }> {
+  if (r.status !== 'not-comparable' || p.notComparable) return r;
+  const [exists] = await query<{ n: number }[]>(
+    view.downstream,
+    'downstream',
+    'SELECT COUNT(*) n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [p.target.schema, p.target.table],
+  );
+  if (Number(exists?.n ?? 0) > 0) return { ...r, unexpected: true };
+  let rows = 0;
+  for (const s of p.shards) {
+    const conn = view.upstream.get(s.source);
+    if (!conn) continue;
+    const [c] = await query<{ n: number }[]>(conn, 'upstream', `SELECT COUNT(*) n FROM ${qualified(s)}`);
+    rows += Number(c?.n ?? 0);
+  }
+  return { ...r, status: 'different', rows, differences: rows };
+}
+
 async function compareAgain(p: PlannedTable, host: CheckJobHost, chunkRows: number): Promise<TableResult> {
   const [view] = await openViews({
     sources: host.task.subtasks
@@ -253,7 +279,11 @@ async function compareAgain(p: PlannedTable, host: CheckJobHost, chunkRows: numb
     log: host.log,
   });
   try {
-    return await compareTable(p, view!, { chunkRows, maxSamples: MAX_SAMPLES, signal: host.signal });
+    return await unplanned(
+      p,
+      view!,
+      await compareTable(p, view!, { chunkRows, maxSamples: MAX_SAMPLES, signal: host.signal }),
+    );
   } finally {
     closeView(view!);
   }

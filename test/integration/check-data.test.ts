@@ -213,4 +213,15 @@ test('check-data: equal, planted differences found with keys, fix SQL, repair, a
   r = await check();
   assert.equal(r.code, 0, JSON.stringify(r.json));
   assert.equal(byTarget(r.json).get('merged.orders').rows, 1200 + n);
+
+  // 5. A target table missing downstream is no proof: every upstream row counts as a missing row.
+  await up1.query('CREATE TABLE app.gone (id INT PRIMARY KEY); INSERT INTO app.gone VALUES (1), (2), (3)');
+  await waitSynced(c, 'chk');
+  await down.query('DROP TABLE app.gone');
+  r = await check();
+  assert.equal(r.code, 1, JSON.stringify(r.json));
+  const gone = byTarget(r.json).get('app.gone');
+  assert.equal(gone.status, 'different', JSON.stringify(gone));
+  assert.equal(gone.differenceCount, 3);
+  assert.match(gone.reason, /does not exist/);
 });

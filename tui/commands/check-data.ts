@@ -194,7 +194,9 @@ function report(ctx: CommandContext, rec: CheckRecord, fixDir: string | undefine
   }
   const tables = Object.values(rec.tables ?? {}).sort((a, b) => a.target.localeCompare(b.target));
   const differences = tables.reduce((s, t) => s + t.differences, 0);
-  const equal = differences === 0;
+  // Equal only with proof for every table: one the task does not mean to differ but that could not be compared fails.
+  const unproven = tables.filter((t) => t.unexpected).length;
+  const equal = differences === 0 && unproven === 0;
   const elapsed =
     rec.startedAt && rec.finishedAt ? (Date.parse(rec.finishedAt) - Date.parse(rec.startedAt)) / 1000 : undefined;
   if (ctx.flags.json) {
@@ -204,6 +206,7 @@ function report(ctx: CommandContext, rec: CheckRecord, fixDir: string | undefine
       check: rec.id,
       differences,
       notComparable: tables.filter((t) => t.status === 'not-comparable').length,
+      unproven,
       rows: tables.reduce((s, t) => s + t.rows, 0),
       ...(elapsed !== undefined ? { elapsedSeconds: elapsed } : {}),
       resumed: rec.resumed ?? 0,
@@ -232,7 +235,7 @@ function report(ctx: CommandContext, rec: CheckRecord, fixDir: string | undefine
   }
   const nc = tables.filter((t) => t.status === 'not-comparable').length;
   ctx.print(
-    `${equal ? 'equal' : `${differences} differing row(s)`}: ${tables.length} table(s)${nc ? `, ${nc} not comparable` : ''}${elapsed !== undefined ? ` in ${elapsed.toFixed(1)}s` : ''}${fixDir ? `; fix statements in ${fixDir}` : ''}`,
+    `${equal ? 'equal' : differences ? `${differences} differing row(s)` : 'not proven equal'}: ${tables.length} table(s)${nc ? `, ${nc} not comparable` : ''}${unproven ? ` (${unproven} that the task does not mean to differ: fix them, see the reasons)` : ''}${elapsed !== undefined ? ` in ${elapsed.toFixed(1)}s` : ''}${fixDir ? `; fix statements in ${fixDir}` : ''}`,
   );
   if (rec.error) ctx.err.write(`${formatRecord(rec.error)}\n`);
   return equal ? Exit.ok : Exit.failed;
@@ -244,6 +247,7 @@ function tableJson(t: CheckTableRecord): Record<string, unknown> {
     upstream: t.upstream,
     status: t.status,
     ...(t.reason ? { reason: t.reason } : {}),
+    ...(t.unexpected ? { unexpected: true } : {}),
     rows: t.rows,
     differenceCount: t.differences,
     differences: t.samples ?? [],
