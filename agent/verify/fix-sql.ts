@@ -23,7 +23,9 @@ export interface FixSql {
 }
 
 const BATCH_ROWS = 500;
-const MAX_BYTES = 4 << 20;
+/** Statement size: well under max_allowed_packet, and small enough that the job stores fix statements in KV values
+ * of about 512 KB (NATS's payload limit is 1 MB); a single larger row still goes alone. */
+const MAX_BYTES = 256 << 10;
 
 export function fixStatements(t: TableName, shape: TableShape, diffs: RowDiff[]): FixSql {
   const extra = diffs.filter((d) => d.kind === 'extra').map((d) => d.down!);
@@ -51,7 +53,7 @@ export function fixStatements(t: TableName, shape: TableShape, diffs: RowDiff[])
   return { deletes, upserts: insertStatements(t, shape, rows, ` ON DUPLICATE KEY UPDATE ${upd}`) };
 }
 
-/** Multi-row INSERTs of at most BATCH_ROWS rows and about MAX_BYTES each (max_allowed_packet is 16M by default). */
+/** Multi-row INSERTs of at most BATCH_ROWS rows and about MAX_BYTES each. */
 function insertStatements(t: TableName, shape: TableShape, rows: Value[][], tail: string): string[] {
   const head = `INSERT INTO ${qualified(t)} (${shape.columns.map((c) => quoteIdent(c.name)).join(',')}) VALUES `;
   const out: string[] = [];

@@ -138,3 +138,28 @@ test('the fast path survives integer display widths and a character set upgrade,
   assert.equal(shape(down, [info([id('bigint(20)'), v('utf8mb4')], ['id'])]).fast, false);
   assert.equal(shape(down, [info([id('int(11) zerofill'), v('utf8mb4')], ['id'])]).fast, false);
 });
+
+test('upserts are split by rows and by size (KV parts of the job stay under NATS payloads)', () => {
+  const s = keyed();
+  const row = (i: number, v: string) => ({
+    kind: 'missing' as const,
+    up: [String(i), v, null, null],
+    down: null,
+    columns: [],
+  });
+  assert.equal(
+    fixStatements(
+      T,
+      s,
+      Array.from({ length: 1001 }, (_v, i) => row(i, 'x')),
+    ).upserts.length,
+    3,
+  );
+  const big = fixStatements(
+    T,
+    s,
+    Array.from({ length: 10 }, (_v, i) => row(i, 'é'.repeat(60_000))),
+  ).upserts;
+  assert.equal(big.length, 5, '2 rows of 120 KB per statement');
+  assert.ok(big.every((q) => Buffer.byteLength(q) < 300_000));
+});
