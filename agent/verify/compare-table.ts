@@ -20,9 +20,11 @@ import { connOn, rangeRows, sideName, tableOn } from './view-sides.ts';
 /**
  * Compares one target table inside a View (check-data, issue #15): chunks are key ranges of the downstream's key,
  * half-open (lo, hi], the last one open-ended so that upstream rows beyond the downstream's last key are covered.
- * Per chunk the servers compute COUNT and a checksum (compare-sql.ts); a chunk whose figures differ is read row by
- * row on both sides and compared in canonical form (row-diff.ts). A merged target's upstream figures are the sums
- * over its shards, each read on its source's snapshot connection.
+ * Per chunk the servers compute COUNT and a checksum (compare-sql.ts); a chunk whose figures differ is narrowed to
+ * the keys whose row CRCs differ (chunk-diff.ts), whose rows are then read on both sides and compared in canonical
+ * form (row-diff.ts). A merged target's upstream figures are the sums over its shards, each read on its source's
+ * snapshot connection. Without the fast path (a column typed differently on the two sides) every chunk is read row by
+ * row; a table without a usable key is checksummed whole and, on a mismatch, compared as a multiset of rows.
  *
  * Pipelining: each side has one connection, so the downstream reads chunk i+1 while the upstream shards checksum
  * chunk i (mysql2 queues a connection's queries in order, so a row read of chunk i simply waits its turn).
