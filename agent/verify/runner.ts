@@ -11,6 +11,7 @@ import {
   type TaskRecord,
 } from '../../src/coord/index.ts';
 import { asDmError, DmError } from '../../src/errors/index.ts';
+import { showPos } from '../../src/binlog/position.ts';
 import type { Logger } from '../log.ts';
 import { natsHoldClient } from './consistent-point.ts';
 import { runCheck } from './job.ts';
@@ -122,6 +123,7 @@ export class CheckRunner {
       const task = parseTaskConfig(taskE!.value.yaml, taskE!.value.file);
       const sources = new Map<string, SourceConfig>();
       const syncing = new Set<string>();
+      const notes: string[] = [];
       for (const spec of task.subtasks) {
         const s = await coord.get<SourceRecord>(Bucket.sources, Keys.source(spec.sourceId));
         if (!s) throw new DmError('SourceNotFound', `source ${spec.sourceId} does not exist`);
@@ -133,6 +135,10 @@ export class CheckRunner {
             ?.value;
           const ready = readiness(task.taskMode, st);
           if (ready === 'syncing') syncing.add(spec.sourceId);
+          else if (ready === 'still' && st && st.stage !== 'Finished')
+            notes.push(
+              `source ${spec.sourceId}'s sync is ${st.stage}${st.error ? ` by error ${st.error.code}` : ''}: the downstream is compared as it stands, so upstream changes after ${showPos(st.sync?.synced)} show as differences`,
+            );
           else if (ready === 'starting' && Date.now() < deadline && !abort.signal.aborted) {
             await new Promise((r) => setTimeout(r, 500));
             continue;
@@ -145,6 +151,7 @@ export class CheckRunner {
           break;
         }
       }
+      if (notes.length) current = await update((r) => ({ ...r, notes }));
       const done = await runCheck(current, {
         task,
         sources,
@@ -187,7 +194,11 @@ function readiness(mode: string, st: SubtaskStatus | undefined): 'syncing' | 'st
   if (!st || st.stage === 'New' || (st.stage === 'Running' && st.unit === 'check')) return 'starting';
   if (st.stage === 'Finished') return 'still';
   if (st.stage === 'Running' && st.unit === 'sync') return 'syncing';
-  if (st.stage === 'Paused' && st.error) return `is paused by error ${st.error.code} (resume it first)`;
-  if (st.stage === 'Paused' || st.stage === 'Stopped') return `is ${st.stage} (resume it first)`;
+  // A paused or stopped sync does not move the downstream: compared as it stands (the report notes that upstream
+  // changes after its position show as differences). Paused in the load, the copy is partial: refused.
+  if ((st.stage === 'Paused' || st.stage === 'Stopped') && st.unit === 'sync') return 'still';
+  if (st.stage === 'Paused' && st.error)
+    return `is paused by error ${st.error.code} in its ${st.unit} unit (resume it first)`;
+  if (st.stage === 'Paused' || st.stage === 'Stopped') return `is ${st.stage} in its ${st.unit} unit (resume it first)`;
   return `is in its ${st.unit} unit (${mode} mode): check-data compares once the load finished`;
 }

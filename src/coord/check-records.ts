@@ -89,6 +89,8 @@ export interface CheckRecord {
   tables?: Record<string, CheckTableRecord>;
   /** Sum of the tables' differences when finished. */
   differences?: number;
+  /** What the user should know about how this check compared (e.g. a paused source compared as it stands). */
+  notes?: string[];
   /** Keys under `fix.<task>.<id>.` holding fix statements. */
   fixKeys?: number;
   error?: ErrorRecord;

@@ -224,4 +224,11 @@ test('check-data: equal, planted differences found with keys, fix SQL, repair, a
   assert.equal(gone.status, 'different', JSON.stringify(gone));
   assert.equal(gone.differenceCount, 3);
   assert.match(gone.reason, /does not exist/);
+
+  // 6. A paused task is compared as it stands, and the report says so.
+  const p = await c.ctl(['pause-task', 'chk']);
+  assert.equal(p.code, 0, p.stderr);
+  r = await check(['--table', 'app.items']);
+  assert.equal(r.code, 0, JSON.stringify(r.json));
+  assert.match(r.json.notes.join('\n'), /source1's sync is Paused/);
 });

@@ -210,6 +210,7 @@ function report(ctx: CommandContext, rec: CheckRecord, fixDir: string | undefine
       rows: tables.reduce((s, t) => s + t.rows, 0),
       ...(elapsed !== undefined ? { elapsedSeconds: elapsed } : {}),
       resumed: rec.resumed ?? 0,
+      notes: rec.notes ?? [],
       ...(fixDir ? { fixSqlDir: fixDir } : {}),
       tables: tables.map((t) => tableJson(t)),
     });
@@ -237,6 +238,7 @@ function report(ctx: CommandContext, rec: CheckRecord, fixDir: string | undefine
   ctx.print(
     `${equal ? 'equal' : differences ? `${differences} differing row(s)` : 'not proven equal'}: ${tables.length} table(s)${nc ? `, ${nc} not comparable` : ''}${unproven ? ` (${unproven} that the task does not mean to differ: fix them, see the reasons)` : ''}${elapsed !== undefined ? ` in ${elapsed.toFixed(1)}s` : ''}${fixDir ? `; fix statements in ${fixDir}` : ''}`,
   );
+  for (const n of rec.notes ?? []) ctx.print(`note: ${n}`);
   if (rec.error) ctx.err.write(`${formatRecord(rec.error)}\n`);
   return equal ? Exit.ok : Exit.failed;
 }
