@@ -76,7 +76,10 @@ export class Dispatcher {
     // Object.defineProperty (esbuild keepNames).
     const changes = txn.changes;
     if (this.rows > 0 && !this.sameIdentities(changes)) return false;
-    const tentative = new Map<string, number>();
+    const owned = this.owner.size;
+    // Keys are claimed in `owner` directly; those this transaction added are taken back if it cannot join. (A key
+    // already owned keeps its owner: a change that joins takes that writer, so writing it again changes nothing.)
+    const added: string[] = [];
     const assigned: number[] = new Array<number>(changes.length);
     const keysPer: string[][] = new Array<string[]>(changes.length);
     for (let i = 0; i < changes.length; i++) keysPer[i] = causalityKeys(changes[i]!);
@@ -85,10 +88,12 @@ export class Dispatcher {
       const keys = keysPer[i]!;
       // The one writer that owns any of the change's keys (or its forced writer); two: a conflict.
       let w = changes[i]!.writer;
+      const from = added.length;
       for (const k of keys) {
-        const o = tentative.get(k) ?? this.owner.get(k);
-        if (o === undefined || o === w) continue;
-        if (w === undefined) w = o;
+        const o = this.owner.get(k);
+        if (o === undefined) added.push(k);
+        else if (o === w) continue;
+        else if (w === undefined) w = o;
         else {
           conflict = true;
           break;
@@ -96,11 +101,12 @@ export class Dispatcher {
       }
       if (conflict) break;
       if (w === undefined) w = hash(keys[0] ?? '') % this.writerCount;
-      for (const k of keys) tentative.set(k, w);
+      for (let j = from; j < added.length; j++) this.owner.set(added[j]!, w);
       assigned[i] = w;
     }
     if (conflict) {
-      if (this.owner.size > 0) return false;
+      for (const k of added) this.owner.delete(k);
+      if (owned > 0) return false;
       // Alone in a batch, a self-conflicting transaction goes whole to one writer.
       let w: number | undefined;
       for (const c of changes) if (w === undefined && c.writer !== undefined) w = c.writer;
@@ -111,7 +117,6 @@ export class Dispatcher {
       this.noteIdentities(changes);
       return true;
     }
-    for (const [k, w] of tentative) this.owner.set(k, w);
     for (let i = 0; i < changes.length; i++) this.perWriter[assigned[i]!]!.push(changes[i]!);
     this.rows += changes.length;
     this.noteIdentities(changes);
@@ -147,5 +152,13 @@ export function causalityKeys(rc: RoutedChange): string[] {
   const images: Record<string, Value>[] = [];
   if (before !== undefined) images.push(before);
   if (after !== undefined) images.push(after);
-  return identityKeys(tableKey(rc.target), rc.identity ?? identityFor(rc.info, undefined), images);
+  if (rc.target !== lastTarget) {
+    lastTarget = rc.target;
+    lastTableKey = tableKey(rc.target);
+  }
+  return identityKeys(lastTableKey, rc.identity ?? identityFor(rc.info, undefined), images);
 }
+
+/** The changes of one transaction share their target object (sync unit route): its key is built once per run. */
+let lastTarget: TableName | undefined;
+let lastTableKey = '';

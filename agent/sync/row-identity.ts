@@ -178,8 +178,17 @@ export function foldValue(v: Value | undefined, fold: Fold | undefined, prefix: 
 /** An unambiguous string for a tuple of values (NULL, bytes and strings never collide). */
 export function valuesKey(vals: Value[]): string {
   // One column (the usual key) without the array map and join: this runs for every row change, several times.
-  if (vals.length === 1) return valueKey(vals[0] ?? null);
+  if (vals.length === 1) return singleKey(vals[0] ?? null);
   return vals.map(valueKey).join(',');
+}
+
+/**
+ * The key of a one-value tuple: a string is `s` and its text, with no escaping to do (JSON.stringify per key was
+ * ~10 % of dispatch and writer SQL). Unambiguous: NULL is `\N`, bytes `x` and hex, and a tuple of several values
+ * starts with `"`, `\N` or `x` and holds a comma where a one-value bytes key cannot.
+ */
+function singleKey(v: Value): string {
+  return typeof v === 'string' ? `s${v}` : valueKey(v);
 }
 
 function valueKey(v: Value): string {
@@ -214,7 +223,7 @@ export function causalityKeys(t: string, id: RowIdentity, images: Record<string,
         const c = cols[0]!;
         const v = foldValue(img[c], id.fold.get(c), u.prefix[0] ?? null);
         if (skipNull && v === null) continue;
-        vk = valueKey(v);
+        vk = singleKey(v);
       } else {
         const vals: Value[] = new Array<Value>(cols.length);
         let hasNull = false;

@@ -3,6 +3,9 @@ import { type BinlogPosition, comparePos, formatPos, maxPos, minPos, posKey } fr
 import type { SyncProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
+import type { TableInfo } from '../db/schema.ts';
+import type { RowIdentity } from './row-identity.ts';
 import type { TxnEvent } from '../binlog/events.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
@@ -307,10 +310,34 @@ export class SyncUnit implements Unit {
    * transaction's changes. */
   private async route(ev: TxnEvent): Promise<Txn> {
     const { st } = this;
+    const rules = st.ctx.rules;
     const out: RoutedChange[] = [];
+    // What depends only on the table (and the operation) is decided once per run of changes of one table: a 100-row
+    // statement is 100 changes of one table, and each decision allocates (keys, copies), ~5 % of a catch-up's CPU.
+    // These are pure functions of their arguments within one transaction.
+    let schema: string | undefined;
+    let table: string | undefined;
+    let op: string | undefined;
+    let decision: ReturnType<typeof rules.eventAction> | undefined;
+    let loaded: BinlogPosition | undefined;
+    let target: TableName | undefined;
+    let ext: ReturnType<typeof rules.extendColumns>;
+    let idTarget: TableName | undefined;
+    let idInfo: TableInfo | undefined;
+    let id: RowIdentity | undefined;
     for (const change of ev.changes) {
-      const { schema, table } = change;
-      const { action, rule } = st.ctx.rules.eventAction(schema, table, change.op);
+      if (change.schema !== schema || change.table !== table) {
+        schema = change.schema;
+        table = change.table;
+        op = undefined;
+        loaded = st.loadedAt.get(`${schema}.${table}`);
+        target = undefined;
+      }
+      if (change.op !== op) {
+        op = change.op;
+        decision = rules.eventAction(schema, table!, change.op);
+      }
+      const { action, rule } = decision!;
       if (action === 'Ignore') continue;
       if (action === 'Error') {
         throw new DmError(
@@ -321,25 +348,34 @@ export class SyncUnit implements Unit {
       }
       // Online-DDL shadow/trash tables and expression filters (DM, sync only), before the zone shift below: TIMESTAMP
       // values are still UTC here.
-      if (st.ctx.rules.skipRow(change)) continue;
-      const loaded = st.loadedAt.get(`${schema}.${table}`);
+      if (rules.skipRow(change)) continue;
       if (loaded && comparePos(ev.end, loaded) <= 0) continue;
       // A shard table held by a DDL lock: skipped while blocked, replayed through writer 0 once released.
-      const held = st.shard?.rowDecision(schema, table, ev.end) ?? 'normal';
+      const held = st.shard?.rowDecision(schema, table!, ev.end) ?? 'normal';
       if (held === 'skip') continue;
       if (st.zone.offsetMinutes !== 0) this.shiftTimestamps(change);
+      if (target === undefined) {
+        target = rules.route(schema, table!);
+        ext = rules.extendColumns(schema, table!);
+      }
       const rc: RoutedChange = {
         change,
-        target: st.ctx.rules.route(schema, table),
+        target,
         info: change.info,
         key: rowKey(change.info),
         txnEnd: ev.end,
       };
       if (held === 'forced') rc.writer = 0;
-      const routed = extendRouted(rc, st.ctx.rules.extendColumns(schema, table));
-      const id = st.ids.peek(routed.target, routed.info) ?? (await st.ids.resolve(routed.target, routed.info));
+      const routed = extendRouted(rc, ext);
+      // The identity of the previous change when target and structure are the same objects (nothing refreshes the
+      // identity cache while a transaction is routed).
+      if (routed.target !== idTarget || routed.info !== idInfo) {
+        idTarget = routed.target;
+        idInfo = routed.info;
+        id = st.ids.peek(routed.target, routed.info) ?? (await st.ids.resolve(routed.target, routed.info));
+      }
       routed.identity = id;
-      routed.key = id.key;
+      routed.key = id!.key;
       out.push(routed);
     }
     return { end: ev.end, changes: out };

@@ -38,8 +38,14 @@ import { whereColumns } from './row-identity.ts';
 export function writerStatements(changes: RoutedChange[]): string[] {
   const out: string[] = [];
   const byTable = new Map<string, RoutedChange[]>();
+  let lastTarget: RoutedChange['target'] | undefined;
+  let k = '';
   for (const c of changes) {
-    const k = `${tableKey(c.target)}`;
+    // The changes of one transaction share their target object: its key is built once per run.
+    if (c.target !== lastTarget) {
+      lastTarget = c.target;
+      k = tableKey(c.target);
+    }
     const l = byTable.get(k);
     if (l) l.push(c);
     else byTable.set(k, [c]);

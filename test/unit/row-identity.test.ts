@@ -6,12 +6,14 @@ import {
   foldValue,
   identityFor,
   RowIdentities,
+  valuesKey,
   whereColumns,
   type DownstreamTable,
 } from '../../agent/sync/row-identity.ts';
 import { Dispatcher, type RoutedChange } from '../../agent/sync/dispatcher.ts';
 import { writerStatements } from '../../agent/sync/writer-sql.ts';
 import type { TableInfo } from '../../agent/db/schema.ts';
+import type { Value } from '../../agent/db/mysql.ts';
 
 const col = (name: string, collation: string | null = null) => ({
   name,
@@ -227,7 +229,7 @@ test('causality keys fold values as the downstream index compares them', () => {
     causalityKeys('d.t', prefix, [{ c1: '2', c3: 'abcY' }])[1],
   );
   // NULLs never collide; a table without a key downstream is one key.
-  assert.deepEqual(causalityKeys('d.t', ci, [{ c1: '1', c3: null }]), ['d.t|pk|"1"']);
+  assert.deepEqual(causalityKeys('d.t', ci, [{ c1: '1', c3: null }]), ['d.t|pk|s1']);
   assert.deepEqual(causalityKeys('d.t', identityFor(UP, down(COLS, [])), [{ c1: '1' }]), ['d.t|*']);
 });
 
@@ -303,4 +305,24 @@ test('RowIdentities reads a downstream table once until invalidated', async () =
   assert.equal(ids.peek(target, UP), undefined);
   await ids.resolve(target, UP);
   assert.equal(loads, 2);
+});
+
+test('valuesKey: distinct tuples of one or two values never share a key (NULL, bytes, strings that look like keys)', () => {
+  const vals: Value[] = [
+    null,
+    '',
+    's',
+    'sa',
+    '\\N',
+    'x00',
+    'x',
+    'a,b',
+    '"a"',
+    '"a","b"',
+    Buffer.from([0]),
+    Buffer.alloc(0),
+  ];
+  const tuples: Value[][] = [...vals.map((v) => [v]), ...vals.flatMap((a) => vals.map((b) => [a, b]))];
+  const keys = new Set(tuples.map(valuesKey));
+  assert.equal(keys.size, tuples.length);
 });
