@@ -1,19 +1,13 @@
 import type { Connection } from 'mysql2/promise';
-import { type BinlogPosition, comparePos, formatPos, maxPos, minPos, posKey } from '../../src/binlog/position.ts';
+import { type BinlogPosition, comparePos, formatPos, maxPos, minPos } from '../../src/binlog/position.ts';
 import type { SyncProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
-import type { TableName } from '../../src/sql/table-name.ts';
-import type { TableInfo } from '../db/schema.ts';
-import type { RowIdentity } from './row-identity.ts';
-import type { TxnEvent } from '../binlog/events.ts';
 import type { EventSource } from '../binlog/event-source.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
 import { masterStatus } from '../db/binlog-status.ts';
 import { readUpstreamCollations } from '../db/collations.ts';
 import { connect } from '../db/mysql.ts';
-import { rowKey } from '../db/schema.ts';
-import { shiftTimestamp } from '../db/timezone.ts';
 import { liveTrackedTable } from '../db/tracked.ts';
 import { BridgedReader } from '../relay/bridge.ts';
 import { ShardCoordinator, type SyncHost } from '../shard/coordinator.ts';
@@ -21,8 +15,8 @@ import { Aborted, type SubtaskContext, type Unit } from '../unit.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
 import { applyBatch, applyOrdered, cascading, openWriters, reopenMeta } from './apply.ts';
 import { applyQuery, execCoordinatedDdl, planDdl } from './ddl.ts';
-import { Dispatcher, type RoutedChange, type Txn } from './dispatcher.ts';
-import { extendRouted } from './extend-columns.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { routeTxn } from './route.ts';
 import { type HoldRequest, SyncHold } from './hold.ts';
 import { OnlineDdl } from './online-ddl.ts';
 import { inSafeMode, startPosition } from './resume.ts';
@@ -33,8 +27,8 @@ const IDLE_CHECKPOINT_MS = 1000;
 
 /**
  * Sync unit: binlog -> filter -> route -> batch -> N writers, each committing its rows with its own checkpoint.
- * Its parts: where it starts (resume.ts), applying rows (apply.ts), DDL (ddl.ts), shard DDL
- * (agent/shard/coordinator.ts), what they share (state.ts); here the read loop and the report.
+ * Its parts: where it starts (resume.ts), filtering and routing row changes (route.ts), applying rows (apply.ts),
+ * DDL (ddl.ts), shard DDL (agent/shard/coordinator.ts), what they share (state.ts); here the read loop and the report.
  *
  * Invariants (see checkpoint.ts): writer w's checkpoint moves only inside the transaction that applies w's share
  * of the batch ending at that position; the stream resumes at the lowest writer checkpoint; on replay writer w
@@ -231,7 +225,7 @@ export class SyncUnit implements Unit {
             this.lockVersion = locks;
             st.ids.invalidate();
           }
-          const txn = await this.route(ev);
+          const txn = await routeTxn(this.st, ev);
           // Reading the downstream's foreign keys uses writer 0's connection: not while it commits a batch.
           if (st.fkStale) await settle();
           if (await cascading(st, txn)) {
@@ -304,91 +298,6 @@ export class SyncUnit implements Unit {
     }
     this.report();
     return true;
-  }
-
-  /** Filters (event filter per DML type), routes and attaches structure and downstream row identity to a
-   * transaction's changes. */
-  private async route(ev: TxnEvent): Promise<Txn> {
-    const { st } = this;
-    const rules = st.ctx.rules;
-    const out: RoutedChange[] = [];
-    // What depends only on the table (and the operation) is decided once per run of changes of one table: a 100-row
-    // statement is 100 changes of one table, and each decision allocates (keys, copies), ~5 % of a catch-up's CPU.
-    // These are pure functions of their arguments within one transaction.
-    let schema: string | undefined;
-    let table: string | undefined;
-    let op: string | undefined;
-    let decision: ReturnType<typeof rules.eventAction> | undefined;
-    let loaded: BinlogPosition | undefined;
-    let target: TableName | undefined;
-    let ext: ReturnType<typeof rules.extendColumns>;
-    let idTarget: TableName | undefined;
-    let idInfo: TableInfo | undefined;
-    let id: RowIdentity | undefined;
-    for (const change of ev.changes) {
-      if (change.schema !== schema || change.table !== table) {
-        schema = change.schema;
-        table = change.table;
-        op = undefined;
-        loaded = st.loadedAt.get(`${schema}.${table}`);
-        target = undefined;
-      }
-      if (change.op !== op) {
-        op = change.op;
-        decision = rules.eventAction(schema, table!, change.op);
-      }
-      const { action, rule } = decision!;
-      if (action === 'Ignore') continue;
-      if (action === 'Error') {
-        throw new DmError(
-          'FilterError',
-          `${change.op} on ${schema}.${table} is stopped by filter rule ${rule ?? '?'} (action Error)`,
-          { context: { table: `${schema}.${table}`, position: posKey(ev.end) } },
-        );
-      }
-      // Online-DDL shadow/trash tables and expression filters (DM, sync only), before the zone shift below: TIMESTAMP
-      // values are still UTC here.
-      if (rules.skipRow(change)) continue;
-      if (loaded && comparePos(ev.end, loaded) <= 0) continue;
-      // A shard table held by a DDL lock: skipped while blocked, replayed through writer 0 once released.
-      const held = st.shard?.rowDecision(schema, table!, ev.end) ?? 'normal';
-      if (held === 'skip') continue;
-      if (st.zone.offsetMinutes !== 0) this.shiftTimestamps(change);
-      if (target === undefined) {
-        target = rules.route(schema, table!);
-        ext = rules.extendColumns(schema, table!);
-      }
-      const rc: RoutedChange = {
-        change,
-        target,
-        info: change.info,
-        key: rowKey(change.info),
-        txnEnd: ev.end,
-      };
-      if (held === 'forced') rc.writer = 0;
-      const routed = extendRouted(rc, ext);
-      // The identity of the previous change when target and structure are the same objects (nothing refreshes the
-      // identity cache while a transaction is routed).
-      if (routed.target !== idTarget || routed.info !== idInfo) {
-        idTarget = routed.target;
-        idInfo = routed.info;
-        id = st.ids.peek(routed.target, routed.info) ?? (await st.ids.resolve(routed.target, routed.info));
-      }
-      routed.identity = id;
-      routed.key = id!.key;
-      out.push(routed);
-    }
-    return { end: ev.end, changes: out };
-  }
-
-  private shiftTimestamps(change: TxnEvent['changes'][number]): void {
-    for (const col of change.info.columns) {
-      if (col.dataType !== 'timestamp') continue;
-      for (const img of [change.before, change.after]) {
-        const v = img?.[col.name];
-        if (img && typeof v === 'string') img[col.name] = shiftTimestamp(v, this.st.zone.offsetMinutes);
-      }
-    }
   }
 
   private lastReport = 0;
