@@ -26,6 +26,7 @@ import { setSecretKey } from './db/mysql.ts';
 import { loadSecretKey } from '../src/config/secret.ts';
 import { Subtask } from './subtask.ts';
 import { syncHoldOp } from './verify/hold-op.ts';
+import { validationErrorOp } from './verify/validator-op.ts';
 import { Relays, type WantedRelay } from './relay/relays.ts';
 import { RelayUpkeep } from './relay-upkeep.ts';
 import type { PurgeRelayRequest } from '../src/coord/index.ts';
@@ -166,6 +167,11 @@ export class Agent {
       syncHoldOp(this.cfg.name, (task, source) =>
         this.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,
       ),
+      validationErrorOp(
+        this.cfg.name,
+        (task, source) => (this.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st),
+        (task) => [...this.subtasks].filter(([k]) => k.startsWith(`${task}\u0000`)).map(([, v]) => v.st),
+      ),
     ];
     this.unwatch.push(serveOps(this.coord, this.cfg.name, ops));
     this.checks = new CheckRunner({
@@ -274,6 +280,7 @@ export class Agent {
         want.add(key);
         if (cur && cur.st.generation === rec.generation && cur.st.term === bound.term) {
           cur.st.setBinlogOps(rec.binlogOps);
+          cur.st.setValidation(rec.validation);
           cur.st.setDesired(stage, cur.updatedAt !== rec.updatedAt);
           cur.updatedAt = rec.updatedAt;
           continue;
@@ -295,6 +302,7 @@ export class Agent {
           ...(relay ? { relay } : {}),
         });
         st.setBinlogOps(rec.binlogOps);
+        st.setValidation(rec.validation);
         this.subtasks.set(key, { st, updatedAt: rec.updatedAt });
         st.setDesired(stage);
         st.start();

@@ -6,6 +6,7 @@ import {
   type DesiredStage,
   type SubtaskStatus,
   type UnitName,
+  type ValidationDesired,
 } from '../src/coord/records.ts';
 import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
 import { binlogServerId } from './binlog/zongji-reader.ts';
@@ -21,6 +22,7 @@ import { Aborted, type SubtaskContext, type UnitReport } from './unit.ts';
 import { DumpUnit } from './load/dump.ts';
 import { LoadUnit } from './load/load.ts';
 import { SyncUnit } from './sync/unit.ts';
+import { Validator } from './verify/validator.ts';
 
 export interface SubtaskInit {
   agent: string;
@@ -59,6 +61,10 @@ export class Subtask {
   private ops: BinlogOperator[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sync: SyncUnit | undefined;
+  /** `dmctl validation start|stop` (task record); undefined: the task file's validators decide. */
+  private validationWanted: ValidationDesired | undefined;
+  private validator: Validator | undefined;
+  private validation: Promise<void> = Promise.resolve();
 
   constructor(private readonly init: SubtaskInit) {
     this.removeMetaPending = init.removeMeta;
@@ -94,6 +100,70 @@ export class Subtask {
   /** The task's pending `dmctl binlog` decisions (all sources; this subtask reads its own). */
   setBinlogOps(ops: BinlogOperator[] | undefined): void {
     this.ops = (ops ?? []).filter((o) => o.source === this.init.spec.sourceId);
+  }
+
+  /** The task this subtask runs (its downstream holds the validation error rows). */
+  get taskConfig(): TaskConfig {
+    return this.init.task;
+  }
+
+  /** `dmctl validation start|stop` as the task record says (undefined: the task file decides). */
+  setValidation(v: ValidationDesired | undefined): void {
+    if (JSON.stringify(v) === JSON.stringify(this.validationWanted)) return;
+    this.validationWanted = v;
+    this.reconcileValidation();
+  }
+
+  /** Error rows changed (ignore/resolve/clear-error): the counts in the status are read again. */
+  validationErrorsChanged(): void {
+    void this.validator?.refreshCounts().catch(() => undefined);
+  }
+
+  /**
+   * Runs the validator while the sync unit runs and validation is wanted (the record's stage, else the task file's
+   * mode), one change at a time. A stopped validator leaves its last status with stage Stopped.
+   */
+  private reconcileValidation(): void {
+    this.validation = this.validation
+      .then(async () => {
+        const file = this.init.spec.validator;
+        const want =
+          this.validationWanted ??
+          (file.mode !== 'none' ? { stage: 'Running' as const, mode: file.mode, updatedAt: '' } : undefined);
+        const unit = this.sync;
+        const run = unit !== undefined && want?.stage === 'Running';
+        const cur = this.validator;
+        if (cur && (!run || cur.mode !== want?.mode)) {
+          unit?.setAppliedRows(undefined);
+          this.validator = undefined;
+          await cur.stop();
+        }
+        if (run && !this.validator && want) {
+          const v = new Validator({
+            task: this.init.task,
+            source: this.init.spec.sourceId,
+            mode: want.mode,
+            cfg: file,
+            log: this.init.log,
+            report: (s) => {
+              this.status.validation = s;
+              this.dirty = true;
+            },
+          });
+          this.validator = v;
+          unit.setAppliedRows(v);
+          await v.start();
+        }
+        if (!run && this.status.validation && this.status.validation.stage !== 'Stopped') {
+          this.status.validation = {
+            ...this.status.validation,
+            stage: 'Stopped',
+            pending: { insert: 0, update: 0, delete: 0 },
+          };
+          this.dirty = true;
+        }
+      })
+      .catch((err: unknown) => this.init.log.warn({ err: String(err) }, 'continuous validation: start or stop failed'));
   }
 
   /** Applies a new desired stage; `retry` (a resume-task) also restarts a subtask paused by an error. */
@@ -261,10 +331,13 @@ export class Subtask {
       if (task.taskMode === 'full' || state?.phase === 'finished') return true;
       unit('sync');
       this.sync = new SyncUnit(ctx, down);
+      this.reconcileValidation();
       try {
         await this.sync.run();
       } finally {
         this.sync = undefined;
+        this.reconcileValidation();
+        await this.validation;
       }
       return false;
     } finally {

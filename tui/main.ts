@@ -10,6 +10,7 @@ import { shardDdlLock } from './commands/shard.ts';
 import { pauseRelay, purgeRelay, resumeRelay, startRelay, stopRelay } from './commands/relay.ts';
 import { dashboard } from './dashboard/command.ts';
 import { checkData } from './commands/check-data.ts';
+import { validation } from './commands/validation.ts';
 
 export const VERSION = '0.1.0';
 
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   resumeTask,
   queryStatus,
   checkData,
+  validation,
   binlog,
   shardDdlLock,
   transferSource,

@@ -167,6 +167,7 @@ export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
     }
   }
   st.writerPos = st.writerPos.map(() => txn.end);
+  st.appliedRows?.applied([txn.changes]);
   if (comparePos(txn.end, st.synced) > 0) st.synced = txn.end;
   st.stats.totalRows += txn.changes.length;
   st.stats.rateWindowRows += txn.changes.length;
@@ -177,6 +178,7 @@ export async function applyBatch(st: SyncState, batch: Dispatcher, end: BinlogPo
   await Promise.all(
     carriers(st, batch, end).map(([w, carried]) => applyWriter(st, w, batch.perWriter[w]!, end, carried)),
   );
+  st.appliedRows?.applied(batch.perWriter);
   if (comparePos(end, st.synced) > 0) st.synced = end;
   if (st.shard) await st.shard.afterFlush(maxPos(st.writerPos)!);
   st.stats.totalRows += batch.rows;

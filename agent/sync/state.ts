@@ -5,8 +5,18 @@ import type { UpstreamCollationInfo } from '../db/collations.ts';
 import { taskZone, type Zone } from '../db/timezone.ts';
 import type { ShardCoordinator } from '../shard/coordinator.ts';
 import type { SubtaskContext } from '../unit.ts';
+import type { RoutedChange } from './dispatcher.ts';
 import { CascadeRules } from './foreign-keys.ts';
 import { loadDownstreamTable, RowIdentities } from './row-identity.ts';
+
+/**
+ * Told of the row changes sync committed, right after their commit (continuous validation implements it:
+ * agent/verify/validator.ts). Called on the sync loop: it must only note the rows, never wait. Unset, it costs one
+ * property check per batch.
+ */
+export interface AppliedRows {
+  applied(shares: readonly (readonly RoutedChange[])[]): void;
+}
 
 /** Counters behind the sync unit's progress report. */
 export interface SyncStats {
@@ -58,6 +68,8 @@ export class SyncState {
   readonly ids: RowIdentities;
   /** collation_compatible: strict — the upstream's collation defaults (read at start, like DM's syncer). */
   collations: UpstreamCollationInfo | undefined;
+  /** Continuous validation's hook (undefined: off). */
+  appliedRows: AppliedRows | undefined;
   /** The downstream refused READ COMMITTED for a writer (said once in the log: apply.ts openWriter). */
   isolationWarned = false;
   readonly stats: SyncStats = {

@@ -20,7 +20,7 @@ import { routeTxn } from './route.ts';
 import { type HoldRequest, SyncHold } from './hold.ts';
 import { OnlineDdl } from './online-ddl.ts';
 import { inSafeMode, startPosition } from './resume.ts';
-import { SyncState } from './state.ts';
+import { type AppliedRows, SyncState } from './state.ts';
 
 const FLUSH_INTERVAL_MS = 100;
 const IDLE_CHECKPOINT_MS = 1000;
@@ -62,6 +62,11 @@ export class SyncUnit implements Unit {
   /** Holds sync (agent op `sync-hold`, hold.ts): resolves with the position the downstream then reflects exactly. */
   hold(r: HoldRequest): Promise<BinlogPosition> {
     return this.holds.request(r);
+  }
+
+  /** Continuous validation (agent/verify/validator.ts) is told of every committed row change; undefined: off. */
+  setAppliedRows(hook: AppliedRows | undefined): void {
+    this.st.appliedRows = hook;
   }
 
   release(holdId: string): { position?: BinlogPosition; heldMs?: number } {

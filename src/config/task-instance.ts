@@ -14,7 +14,7 @@ import type {
 import { routeExtractors } from './route-extractors.ts';
 import { closest } from './suggest.ts';
 import type { RawBaRule, RawInstance, RawTask } from './task-schema.ts';
-import { dumpConfig, loadConfig, syncConfig } from './task-units.ts';
+import { dumpConfig, loadConfig, syncConfig, validatorConfig } from './task-units.ts';
 import type { ConfigIssue } from './yaml-schema.ts';
 import { configNote, type ConfigNote, type ConfigPath, type YamlSource } from './yaml-source.ts';
 
@@ -174,12 +174,15 @@ export function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: I
   const sync = syncConfig(inst, unit('syncers', 'syncer-config-name', 'syncer'), issues);
 
   const v = inst['validator-config-name'];
+  let rawValidator: RawTask['validators'][string] | undefined;
   if (v) {
-    if (own(t.validators, v)) ctx.used.add(`validators\0${v}`);
+    rawValidator = own(t.validators, v);
+    if (rawValidator) ctx.used.add(`validators\0${v}`);
     else unknown('validator-config-name', [...at, 'validator-config-name'], v, 'validators', Object.keys(t.validators));
   }
+  const validator = validatorConfig(rawValidator, issues, ['validators', v]);
 
-  const spec: SubtaskSpec = { sourceId: inst['source-id'], routes, filters, exprFilters, dump, load, sync };
+  const spec: SubtaskSpec = { sourceId: inst['source-id'], routes, filters, exprFilters, dump, load, sync, validator };
   if (blockAllowList) spec.blockAllowList = blockAllowList;
   const meta = resolveMeta(t, inst, at, ctx);
   if (meta) spec.meta = meta;

@@ -283,6 +283,7 @@ export type RawInstance = z.output<typeof instanceSchema>;
 export type RawMydumper = z.output<typeof mydumperSchema>;
 export type RawLoader = z.output<typeof loaderSchema>;
 export type RawSyncer = z.output<typeof syncerSchema>;
+export type RawValidator = z.output<typeof validatorSchema>;
 export type RawFilter = z.output<typeof filterSchema>;
 export type RawRoute = z.output<typeof routeSchema>;
 export type RawBaRule = z.output<typeof baRuleSchema>;

@@ -3,9 +3,9 @@
  * inline one, then the `-thread` override, then DM's defaults. DM fills defaults per config block, so a
  * named block that sets only `batch` still gets the default worker-count.
  */
-import type { DumpConfig, LoadConfig, SyncConfig } from './types.ts';
+import type { DumpConfig, LoadConfig, SyncConfig, ValidatorConfig } from './types.ts';
 import { parseGoDuration } from './dm-values.ts';
-import type { RawInstance, RawLoader, RawMydumper, RawSyncer } from './task-schema.ts';
+import type { RawInstance, RawLoader, RawMydumper, RawSyncer, RawValidator } from './task-schema.ts';
 import type { ConfigIssue } from './yaml-schema.ts';
 import type { ConfigPath } from './yaml-source.ts';
 
@@ -90,4 +90,49 @@ export function syncConfig(inst: RawInstance, from: UnitSource<RawSyncer>, issue
     compact: s.compact ?? TASK_DEFAULTS.compact,
     multipleRows: s['multiple-rows'] ?? TASK_DEFAULTS.multipleRows,
   };
+}
+
+/**
+ * DM's validator defaults (dm/config/task.go), except max-pending-row-count: DM caps pending rows by size (500m) and
+ * count (unlimited); tsdm caps by count only, at 100000 rows by default (about 100 MB of row images at 1 KB a row).
+ */
+export const VALIDATOR_DEFAULTS = {
+  workerCount: 4,
+  validateInterval: 10,
+  checkInterval: 5,
+  rowErrorDelay: 30 * 60,
+  batchQuerySize: 100,
+  maxPendingRowCount: 100_000,
+};
+
+const durationMs = (v: string | number | undefined, dflt: number): number => {
+  if (v === undefined || v === '') return dflt * 1000;
+  const secs = typeof v === 'number' ? v : parseGoDuration(v);
+  return Math.round((secs ?? dflt) * 1000);
+};
+
+/** The validator an instance names (validator-config-name), with DM's defaults; mode none when it names none. */
+export function validatorConfig(
+  raw: RawValidator | undefined,
+  issues: ConfigIssue[],
+  path: ConfigPath,
+): ValidatorConfig {
+  const v = raw ?? {};
+  const mode = (v.mode ? v.mode.toLowerCase() : 'none') as ValidatorConfig['mode'];
+  const cfg: ValidatorConfig = {
+    mode,
+    workerCount: v['worker-count'] || VALIDATOR_DEFAULTS.workerCount,
+    validateIntervalMs: durationMs(v['validate-interval'], VALIDATOR_DEFAULTS.validateInterval),
+    checkIntervalMs: durationMs(v['check-interval'], VALIDATOR_DEFAULTS.checkInterval),
+    rowErrorDelayMs: durationMs(v['row-error-delay'], VALIDATOR_DEFAULTS.rowErrorDelay),
+    batchQuerySize: v['batch-query-size'] || VALIDATOR_DEFAULTS.batchQuerySize,
+    maxPendingRowCount: v['max-pending-row-count'] || VALIDATOR_DEFAULTS.maxPendingRowCount,
+  };
+  if (cfg.checkIntervalMs === 0)
+    issues.push({
+      name: 'ConfigInvalid',
+      path: [...path, 'check-interval'],
+      message: 'check-interval must be more than 0 (a differing row would be read again without pause)',
+    });
+  return cfg;
 }

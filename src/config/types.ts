@@ -137,6 +137,26 @@ export interface SyncConfig {
   multipleRows: boolean;
 }
 
+/**
+ * Continuous validation (DM `validators`, issue #15): rows sync applied are read back downstream and compared
+ * (agent/verify/validator.ts). Durations in milliseconds.
+ */
+export interface ValidatorConfig {
+  mode: 'none' | 'fast' | 'full';
+  /** Validation workers (each one downstream connection). DM default 4. */
+  workerCount: number;
+  /** A changed row waits at most this long to be read back in a batch (DM validate-interval, default 10s). */
+  validateIntervalMs: number;
+  /** A row that differed is read again after this long (DM check-interval, default 5s). */
+  checkIntervalMs: number;
+  /** A row still differing this long after sync applied it becomes an error row (DM row-error-delay, default 30m). */
+  rowErrorDelayMs: number;
+  /** Keys per downstream read (DM batch-query-size, default 100). */
+  batchQuerySize: number;
+  /** Rows waiting for validation beyond this stop the validator with a clear status (DM max-pending-row-count). */
+  maxPendingRowCount: number;
+}
+
 export interface BinlogMeta {
   binlogName: string;
   binlogPos: number;
@@ -155,6 +175,8 @@ export interface SubtaskSpec {
   dump: DumpConfig;
   load: LoadConfig;
   sync: SyncConfig;
+  /** validator-config-name's validator (mode none when the instance names none). */
+  validator: ValidatorConfig;
 }
 
 export type TaskMode = 'all' | 'full' | 'incremental';

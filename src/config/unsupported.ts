@@ -74,13 +74,6 @@ export const UNSUPPORTED_KEYS: readonly KeyRule[] = [
     key: 'mysql-instances[].column-mapping-rules',
     reason: 'column-mapping is not supported since DM v6.6.0 (DM removed it)',
   },
-  {
-    file: 'task',
-    key: 'validators.*.mode',
-    when: 'fast or full',
-    test: (v) => v !== undefined && v !== '' && lower(v) !== 'none',
-    reason: 'the continuous data validator is not implemented yet; use mode: none',
-  },
   ...unitKeys('loaders', 'loader', ['import-mode'], {
     when: 'physical or import-into',
     test: (v) => lower(v) === 'physical' || lower(v) === 'import-into',
@@ -197,7 +190,17 @@ export const NO_EFFECT_KEYS: readonly KeyRule[] = [
     reason:
       'tsdm writes checkpoints in the same transaction as the data; only used for the default safe-mode-duration (2 x this)',
   }),
-  { file: 'task', key: 'validators', reason: 'validators with mode none do nothing' },
+  {
+    file: 'task',
+    key: 'validators.*.meta-flush-interval',
+    reason:
+      'tsdm writes error rows to the meta schema when they are found; rows still pending are not saved (after a restart, validation starts with the rows sync applies next)',
+  },
+  {
+    file: 'task',
+    key: 'validators.*.max-pending-row-size',
+    reason: 'tsdm bounds pending rows by count only: max-pending-row-count (default 100000)',
+  },
   // ---- source.yaml
   { file: 'source', key: 'relay-dir', reason: 'the relay log lives in LMDB under the agent data dir' },
   { file: 'source', key: 'meta-dir', reason: 'deprecated in DM' },

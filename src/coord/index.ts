@@ -8,3 +8,4 @@ export * from './ops.ts';
 export { readRelays, readStatus, type SourceView, type TaskView, type CheckSummary } from './status-view.ts';
 export { deriveSync, percentText, type SyncState, type SyncView } from './status-derive.ts';
 export { checkLine } from './check-view.ts';
+export { validationLine } from './validation-view.ts';

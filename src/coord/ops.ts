@@ -9,6 +9,9 @@ export const Op = {
   purgeRelay: 'purge-relay',
   /** Holds or releases a subtask's sync at a position (check-data's consistent point: agent/sync/hold.ts). */
   syncHold: 'sync-hold',
+  /** Continuous validation's error rows (show-error, ignore-error, resolve-error, clear-error), served by the agent
+   * a source of the task is bound to: agent/verify/validator-op.ts. */
+  validationError: 'validation-error',
   /** Leader ops (sent to `<cluster>.op.agent.<leader>.<op>`; a follower answers NoLeader). */
   transferSource: 'transfer-source',
   offlineMember: 'offline-member',
@@ -48,6 +51,42 @@ export interface SyncHoldRequest {
 export interface SyncHoldResult {
   position?: BinlogPosition;
   heldMs?: number;
+}
+
+/** `validation show-error|ignore-error|resolve-error|clear-error` of a task (its error rows, every source). */
+export interface ValidationErrorOpRequest {
+  task: string;
+  /** The source whose agent is asked (it reads the task's downstream). */
+  source: string;
+  action: 'show' | 'ignore' | 'resolve' | 'clear';
+  /** show: which rows (default unprocessed, as DM). */
+  filter?: 'all' | 'unprocessed' | 'ignored' | 'resolved';
+  /** ignore/resolve/clear: one error id, or every row when absent (--all). */
+  id?: number;
+}
+
+/** One error row (DM show-error's fields). Values as text, binary as 0x hex. */
+export interface ValidationErrorRow {
+  id: number;
+  task: string;
+  source: string;
+  srcTable: string;
+  dstTable: string;
+  key: Record<string, string | null>;
+  /** Expected rows not exist | Expected rows are deleted | Column data not matched. */
+  errorType: string;
+  /** What sync wrote (null: the row must not exist). */
+  srcData: Record<string, string | null> | null;
+  /** What the downstream holds (null: no row). */
+  dstData: Record<string, string | null> | null;
+  status: 'NewErr' | 'IgnoredErr' | 'ResolvedErr';
+  time: string;
+}
+
+export interface ValidationErrorOpResult {
+  errors?: ValidationErrorRow[];
+  /** ignore/resolve/clear: rows changed. */
+  affected?: number;
 }
 
 export interface TransferSourceRequest {

@@ -84,6 +84,8 @@ export interface TaskRecord {
   sources: string[];
   /** Bumped by every start-task: a new generation makes agents restart the subtask from its checkpoint. */
   generation: number;
+  /** `dmctl validation start|stop`: overrides the validators' mode of the task file (absent: the file decides). */
+  validation?: ValidationDesired;
   /** Pending `dmctl binlog skip|replace` decisions (see BinlogOperator). */
   binlogOps?: BinlogOperator[];
   /** start-task --remove-meta: agents drop the task's checkpoints before running this generation. */
@@ -92,6 +94,44 @@ export interface TaskRecord {
 }
 
 export type UnitName = 'check' | 'dump' | 'load' | 'sync';
+
+/** Desired state of a task's continuous validation (DM `validation start|stop`), for all its sources. */
+export interface ValidationDesired {
+  stage: 'Running' | 'Stopped';
+  mode: 'fast' | 'full';
+  updatedAt: string;
+}
+
+/** Row counts by the change that queued them (DM's "insert/update/delete: a/b/c"). */
+export interface RowCounts {
+  insert: number;
+  update: number;
+  delete: number;
+}
+
+/** A validated table that is not validated (no usable key, a read failed): DM's table stage Stopped. */
+export interface ValidationTableStatus {
+  srcTable: string;
+  dstTable: string;
+  stage: 'Running' | 'Stopped';
+  message?: string;
+}
+
+/** Continuous validation of one subtask (DM query-status `validation`). */
+export interface ValidationStatus {
+  mode: 'fast' | 'full';
+  stage: 'Running' | 'Stopped';
+  /** Rows read back and found as expected since the validator started. */
+  processed: RowCounts;
+  /** Rows waiting for their first read, or differing and read again until row-error-delay passes. */
+  pending: RowCounts;
+  /** Error rows of this source in the meta schema, by status (DM new/ignored/resolved). */
+  errors: { new: number; ignored: number; resolved: number };
+  /** Why the validator stopped by itself (too many pending rows, the downstream refused its reads). */
+  result?: string;
+  /** Tables seen so far (capped at 200, stopped ones first). */
+  tables: ValidationTableStatus[];
+}
 
 export interface TableLoadProgress {
   table: string;
@@ -136,6 +176,8 @@ export interface SubtaskStatus {
   generation: number;
   load?: LoadProgress;
   sync?: SyncProgress;
+  /** Continuous validation (absent: never started for this subtask). */
+  validation?: ValidationStatus;
   /** Current error (the one that paused the subtask), if any. */
   error?: ErrorRecord;
   /** Retryable errors recently seen (bounded). */

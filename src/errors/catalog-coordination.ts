@@ -149,4 +149,18 @@ export const coordinationErrors = {
     'the sync hold ended before it was released (the subtask paused, stopped, restarted, or the hold expired)',
     "Retry the check; if it keeps failing, look at `dmctl query-status TASK` for the subtask's error.",
   ),
+  ValidationNotHere: spec(
+    'TSDM-50037',
+    'coordination',
+    true,
+    "the task's source does not run on the agent asked about validation errors",
+    'The source may have just moved to another agent (`dmctl query-status TASK` shows where it runs): retry.',
+  ),
+  ValidationErrorNotFound: spec(
+    'TSDM-50038',
+    'coordination',
+    false,
+    'no validation error row has this id',
+    '`dmctl validation show-error --error all TASK` lists the error rows and their ids.',
+  ),
 } as const satisfies Record<string, ErrorSpec>;

@@ -535,11 +535,8 @@ test('unsupported DM keys: ConfigUnsupportedKey naming the key', () => {
     BA +
     'expression-filter:\n  e:\n    schema: a\n    table: b\n    insert-value-expr: "c > 1"\n';
   assert.equal(parseTaskConfig(expr, FILE).subtasks[0]!.exprFilters.length, 1, 'expression filters are supported now');
-  const val = BASE + BA + 'validators:\n  v:\n    mode: full\n';
-  expectError(() => parseTaskConfig(val, FILE), 'ConfigUnsupportedKey', {
-    key: 'validators.v.mode',
-    line: lineOf(val, 'mode: full'),
-  });
+  const val = BASE + '    validator-config-name: v\n' + BA + 'validators:\n  v:\n    mode: full\n';
+  assert.equal(parseTaskConfig(val, FILE).subtasks[0]!.validator.mode, 'full', 'the validator is supported now');
   // Unsupported keys win over other problems in the same block (here: an invalid import-mode elsewhere).
   const phys =
     BASE +

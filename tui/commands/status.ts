@@ -5,6 +5,7 @@ import {
   readStatus,
   type BoundRecord,
   checkLine,
+  validationLine,
   type RelayStatus,
   type SyncView,
   type TaskView,
@@ -37,6 +38,7 @@ export function renderStatus(views: TaskView[], more = false, bounds: Map<string
           `    load: chunks ${s.load.doneChunks}/${s.load.totalChunks}  rows ${s.load.doneRows}/${s.load.totalRows} (${percentText(s.load.doneRows, s.load.totalRows)})  tables ${s.load.tables}`,
         );
       if (s.sync) lines.push(syncLine(s.sync));
+      if (s.validation) lines.push(`    ${validationLine(s.validation)}`);
       if (s.error) lines.push('    error: ' + formatRecord(s.error).split('\n').join('\n    '));
       if (!more) continue;
       const b = bounds.get(s.source);

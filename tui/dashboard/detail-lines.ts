@@ -1,4 +1,4 @@
-import { checkLine, Keys, LEASE_TTL_MS } from '../../src/coord/index.ts';
+import { checkLine, Keys, LEASE_TTL_MS, validationLine } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { showPos as position } from '../../src/binlog/position.ts';
 import { percentText as percent } from '../../src/coord/status-derive.ts';
@@ -167,6 +167,12 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     lines.push(
       ...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w),
     );
+  }
+  if (st?.validation) {
+    lines.push({ text: '' }, { text: 'Continuous validation (dmctl validation)', bold: true });
+    lines.push(...field('validation', validationLine(st.validation), w));
+    if (st.validation.errors.new > 0)
+      lines.push(...field('errors', `dmctl validation show-error ${row.task} lists the error rows`, w));
   }
   const recent = st?.recentErrors ?? [];
   if (recent.length) {
