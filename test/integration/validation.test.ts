@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../harness/index.ts';
-import { startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import { startCluster, startTask, status, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: dmctl --json documents are indexed freely by the assertions
 type J = any;
@@ -37,10 +37,26 @@ validators:
     check-interval: 500ms
 `;
 
-async function vstatus(): Promise<J> {
+/** `validation status --json`'s validator of source1. */
+async function vstatusCtl(): Promise<J> {
   const r = await c.ctl(['validation', 'status', 'val', '--json']);
   assert.equal(r.code, 0, r.stderr);
   return r.json.validators[0];
+}
+
+/** The same figures from the status record in KV (the waits poll this: no dmctl process per poll). */
+async function vstatus(): Promise<J> {
+  const v = (await status(c, 'val')).sources[0]?.validation;
+  if (!v) return undefined;
+  const n = (x: { insert: number; update: number; delete: number }) =>
+    `insert/update/delete: ${x.insert}/${x.update}/${x.delete}`;
+  return {
+    stage: v.stage,
+    mode: v.mode,
+    processedRowsStatus: n(v.processed),
+    pendingRowsStatus: n(v.pending),
+    errorRowsStatus: `new/ignored/resolved: ${v.errors.new}/${v.errors.ignored}/${v.errors.resolved}`,
+  };
 }
 
 async function errors(filter = 'unprocessed'): Promise<J[]> {
@@ -82,6 +98,12 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
   );
   assert.equal(last.errorRowsStatus, 'new/ignored/resolved: 0/0/0');
   assert.equal(last.mode, 'full');
+  assert.deepEqual(await vstatusCtl(), {
+    task: 'val',
+    source: 'source1',
+    result: null,
+    ...last,
+  });
 
   // Behind tsdm's back: a downstream trigger rewrites row 7 whenever it is written (sync writes rows as REPLACE).
   await down.query(
@@ -89,16 +111,13 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
   );
   const t0 = Date.now();
   await up.query("UPDATE app.t SET v = 'seven' WHERE id = 7");
-  let errs: J[] = [];
   await waitFor(
-    async () => {
-      errs = await errors();
-      return errs.length > 0;
-    },
+    async () => (await vstatus())?.errorRowsStatus === 'new/ignored/resolved: 1/0/0',
     15_000,
     'the tampered row becomes an error row',
   );
   const took = Date.now() - t0;
+  const errs = await errors();
   assert.ok(took >= 2500, `not an error before row-error-delay (3s): ${took} ms`);
   assert.ok(took <= 12_000, `an error within row-error-delay plus margin: ${took} ms`);
   assert.equal(errs.length, 1, JSON.stringify(errs));
@@ -110,7 +129,6 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
   assert.equal(e.status, 'NewErr');
   assert.equal(e.source, 'source1');
   assert.equal(e.dstTable, '`app`.`t`');
-  await waitFor(async () => (await vstatus()).errorRowsStatus === 'new/ignored/resolved: 1/0/0', 10_000, 'status');
   const qs = await c.ctl(['query-status', 'val', '--json']);
   assert.equal(JSON.stringify(qs.json).includes('"validation"'), true, 'query-status --json has validation');
   const text = await c.ctl(['query-status', 'val']);
