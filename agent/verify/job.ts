@@ -230,10 +230,21 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
     }
   }
   const differences = Object.values(rec.tables ?? {}).reduce((s, t) => s + t.differences, 0);
+  // A table resumed in the middle keeps counting its differences, but the rows listed and the fix statements cover only
+  // the chunks compared after the resume (the engine returns them per run): say so rather than hand out a partial fix.
+  const partial = (rec.resumed ?? 0) > 0 && differences > 0 && !rec.options.repair;
   return host.update((cur) => ({
     ...cur,
     state: 'finished',
     differences,
+    ...(partial
+      ? {
+          notes: [
+            ...(cur.notes ?? []),
+            'this check was resumed after its agent stopped: the differences listed and the fix statements cover only what was compared after the resume (the count covers all); run check-data again for the complete list',
+          ],
+        }
+      : {}),
     finishedAt: new Date().toISOString(),
     progress: progressOf(cur.tables ?? {}, estimates, rate()),
   }));
