@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { loadTaskConfig, parseTaskConfig } from '../../src/config/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { ValidatorQueue } from '../../agent/verify/validator-queue.ts';
+import { validationLine } from '../../src/coord/index.ts';
 import { expectations, sameValue } from '../../agent/verify/validator-rows.ts';
 import type { RoutedChange } from '../../agent/sync/dispatcher.ts';
 import type { TableInfo } from '../../agent/db/schema.ts';
@@ -178,4 +179,20 @@ test('sameValue: exact canonical values, floats within 1e-6', () => {
   assert.ok(sameValue('float', '1.100000023841858', '1.1'));
   assert.ok(!sameValue('float', '1.1', '1.2'));
   assert.ok(sameValue('temporal', '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00'));
+});
+
+test('validationLine: stage, mode, counts and why it stopped, as query-status prints it', () => {
+  const line = validationLine({
+    mode: 'full',
+    stage: 'Stopped',
+    processed: { insert: 20, update: 10, delete: 5 },
+    pending: { insert: 0, update: 1, delete: 0 },
+    errors: { new: 1, ignored: 2, resolved: 3 },
+    result: 'more than 5 rows pending',
+    tables: [{ srcTable: '`d`.`k`', dstTable: '`d`.`k`', stage: 'Stopped', message: 'no primary key' }],
+  });
+  assert.equal(
+    line,
+    'validation Stopped (mode full): processed 20/10/5  pending 0/1/0 (insert/update/delete)  errors new/ignored/resolved 1/2/3  1 table(s) not validated  — more than 5 rows pending',
+  );
 });
