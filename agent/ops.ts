@@ -8,6 +8,7 @@ import { checkUpstream } from './check/check.ts';
 import { checkExtendedColumns } from './check/check-extend.ts';
 import { checkShards } from './shard/precheck.ts';
 import type { DbConfig, SourceConfig } from '../src/config/types.ts';
+import { tlsOptOutWarning } from './db/tls.ts';
 import { formatOverride, planSession, type SessionSide } from '../src/sql/session-vars.ts';
 
 /**
@@ -43,6 +44,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     taskZone(task);
   });
   items.push(...sessionWarnings('downstream', task.targetDatabase, undefined, () => taskZone(task).session));
+  items.push(...tlsWarnings('downstream', task.targetDatabase, undefined));
   await run('downstream connection', undefined, async () => {
     (await connect(task.targetDatabase, 'downstream')).destroy();
   });
@@ -59,6 +61,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     }
     const src = parseSourceConfig(s.yaml, s.file);
     items.push(...sessionWarnings('upstream', src.from, spec.sourceId, () => '+00:00'));
+    items.push(...tlsWarnings('upstream', src.from, spec.sourceId));
     await run(
       task.taskMode === 'full' ? 'upstream dump privileges' : 'upstream binlog and privileges',
       spec.sourceId,
@@ -100,6 +103,12 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     }
   }
   return { ok: items.every((i) => i.ok), items };
+}
+
+/** A WARN item when a security block turns off the check of the server's name (ssl-verify-server-cert: false). */
+function tlsWarnings(side: SessionSide, db: DbConfig, source: string | undefined): CheckItem[] {
+  const w = tlsOptOutWarning(db.security, db.host, side);
+  return w ? [{ name: 'tls server name', ...(source ? { source } : {}), ok: true, warning: w }] : [];
 }
 
 /** The user's session values tsdm replaces on its data connections, one WARN item each (never a failure). */

@@ -1,4 +1,5 @@
 import { DmError } from '../../src/errors/index.ts';
+import { tlsDmError } from '../db/tls.ts';
 
 /**
  * The DmError of a binlog stream failure (zongji-reader.ts): `err` as zongji or the server gave it, `file` the binlog
@@ -7,6 +8,8 @@ import { DmError } from '../../src/errors/index.ts';
 export function streamError(err: unknown, file: string, serverId: number): DmError {
   const e = err as { errno?: number; code?: string; message?: string };
   if (err instanceof DmError) return err;
+  const tls = tlsDmError(err);
+  if (tls) return tls;
   if (e.errno === 1236) {
     // 1236 is one errno for several causes; the server's text is the only discriminator it gives.
     const invalid =

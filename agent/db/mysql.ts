@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2/promise';
-import { readFileSync } from 'node:fs';
+import { installTlsCheck, sslOptions, tlsDmError } from './tls.ts';
 import type { DbConfig } from '../../src/config/types.ts';
 import { DmError, type ErrorContext, type ErrorName } from '../../src/errors/index.ts';
 import { planSession, setSessionSql, type SessionVar } from '../../src/sql/session-vars.ts';
@@ -28,20 +28,20 @@ export interface ConnectOpts {
   multipleStatements?: boolean;
   /** Columns whose values must be read as bytes (binary strings, BIT, BLOB, geometry). */
   connectTimeoutMs?: number;
+  /** Which block the options come from (errors name from.security or target-database.security); default upstream. */
+  side?: Side;
 }
 
-function tlsOptions(cfg: DbConfig): ConnectionOptions['ssl'] | undefined {
-  const s = cfg.security;
-  if (!s || (!s.sslCa && !s.sslCert && !s.sslKey)) return undefined;
-  return {
-    ...(s.sslCa ? { ca: readFileSync(s.sslCa) } : {}),
-    ...(s.sslCert ? { cert: readFileSync(s.sslCert) } : {}),
-    ...(s.sslKey ? { key: readFileSync(s.sslKey) } : {}),
-  };
-}
+// Every TLS handshake of a connection built by connectionOptions checks the server's certificate (tls.ts).
+installTlsCheck();
 
+/**
+ * The mysql2 options of a connection. With a `security` block the server's certificate is verified against ssl-ca,
+ * the configured host and cert-allowed-cn before credentials are sent (tls.ts); a missing or bad certificate file
+ * throws TlsFile here. `opts.side` (default upstream) names the block in errors.
+ */
 export function connectionOptions(cfg: DbConfig, opts: ConnectOpts = {}): ConnectionOptions {
-  const ssl = tlsOptions(cfg);
+  const ssl = sslOptions(cfg.security, cfg.host, opts.side ?? 'upstream');
   return {
     host: cfg.host,
     port: cfg.port,
@@ -87,7 +87,7 @@ const FAST_QUERIES = {
 export async function connect(cfg: DbConfig, side: Side, opts: ConnectOpts = {}): Promise<Connection> {
   let conn: Connection;
   try {
-    conn = await mysql.createConnection({ ...connectionOptions(cfg, opts), ...FAST_QUERIES });
+    conn = await mysql.createConnection({ ...connectionOptions(cfg, { side, ...opts }), ...FAST_QUERIES });
   } catch (err) {
     throw classifyMysqlError(err, side, { connect: `${cfg.host}:${cfg.port}` });
   }
@@ -218,6 +218,8 @@ export function classifyMysqlError(
   extra: { sql?: string; connect?: string; table?: string } = {},
 ): DmError {
   if (err instanceof DmError) return err;
+  const tls = tlsDmError(err);
+  if (tls) return tls;
   const e = err as MysqlErrorLike;
   const text = e.sqlMessage ?? e.message ?? String(err);
   let name: ErrorName;

@@ -36,6 +36,8 @@ const SECURITY_KEYS = {
   'ssl-cert': z.string().optional(),
   'ssl-key': z.string().optional(),
   'cert-allowed-cn': z.array(z.string()).optional(),
+  // tsdm's own key (DM has none; the mysql client calls it --ssl-verify-server-cert): false disables the name check.
+  'ssl-verify-server-cert': z.boolean().optional(),
   // DM's inline forms; listed as unsupported (unsupported.ts) so that using one is a clear error.
   'ssl-ca-base64': z.string().optional(),
   'ssl-cert-base64': z.string().optional(),
@@ -107,6 +109,7 @@ export function toDbConfig(raw: RawDb, origin?: { file: string; key: string }): 
     if (s['ssl-cert']) tls.sslCert = s['ssl-cert'];
     if (s['ssl-key']) tls.sslKey = s['ssl-key'];
     if (s['cert-allowed-cn']?.length) tls.certAllowedCn = s['cert-allowed-cn'];
+    if (s['ssl-verify-server-cert'] === false) tls.verifyServerCert = false;
     if (Object.keys(tls).length > 0) db.security = tls;
   }
   return db;

@@ -140,6 +140,7 @@ from:
   #   ssl-ca: /etc/tsdm/ca.pem
   #   ssl-cert: /etc/tsdm/client.pem
   #   ssl-key: /etc/tsdm/client.key
+  #   cert-allowed-cn: ["db1"]       # optional: the server certificate's CN must be one of these
 
 # Relay log retention (used when enable-relay is true).
 # purge:

@@ -9,6 +9,11 @@ export interface TlsConfig {
   sslCert?: string;
   sslKey?: string;
   certAllowedCn?: string[];
+  /**
+   * `ssl-verify-server-cert` (tsdm's key, named after the mysql client's option): false skips the check that the
+   * server's certificate names the configured host. Default true. The CA chain and cert-allowed-cn are still checked.
+   */
+  verifyServerCert?: boolean;
 }
 
 export interface DbConfig {

@@ -12,6 +12,8 @@ export interface SandboxOptions {
   withNats?: boolean;
   /** Extra mariadbd arguments for every upstream (e.g. --binlog-row-metadata=FULL). */
   upstreamArgs?: string[];
+  /** Extra mariadbd arguments for the downstream (e.g. TLS files). */
+  downstreamArgs?: string[];
 }
 
 export interface Sandbox {
@@ -34,7 +36,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.upstreamArgs ? { extraArgs: opts.upstreamArgs } : {}),
     }),
   );
-  const down = startMariaDB({ name: 'down', serverId: 201 });
+  const down = startMariaDB({
+    name: 'down',
+    serverId: 201,
+    ...(opts.downstreamArgs ? { extraArgs: opts.downstreamArgs } : {}),
+  });
   const nats = withNats ? startNats({ name: 'nats' }) : undefined;
   pending.push(...ups, down, ...(nats ? [nats] : []));
 

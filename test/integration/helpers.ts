@@ -13,11 +13,18 @@ export interface Cluster {
 }
 
 export async function startCluster(
-  opts: { upstreams?: number; sources?: boolean; agentEnv?: NodeJS.ProcessEnv; upstreamArgs?: string[] } = {},
+  opts: {
+    upstreams?: number;
+    sources?: boolean;
+    agentEnv?: NodeJS.ProcessEnv;
+    upstreamArgs?: string[];
+    downstreamArgs?: string[];
+  } = {},
 ): Promise<Cluster> {
   const sb = await startSandbox({
     upstreams: opts.upstreams ?? 1,
     ...(opts.upstreamArgs ? { upstreamArgs: opts.upstreamArgs } : {}),
+    ...(opts.downstreamArgs ? { downstreamArgs: opts.downstreamArgs } : {}),
   });
   const agent = startAgent({ name: 'agent-1', nats: sb.nats.url, ...(opts.agentEnv ? { env: opts.agentEnv } : {}) });
   await agent.ready();

@@ -1,0 +1,139 @@
+/**
+ * Issue #16 item 2: TLS verifies the server. Certificates are made by openssl here: a CA, a server certificate for
+ * IP:127.0.0.1 (CN tsdm-db) on the upstream and the downstream, one for DNS:wrong.example on a third server, and an
+ * unrelated CA. The task connects as a user created with REQUIRE SSL on both servers, so the end-to-end sync proves
+ * that every link (load, sync writers, checkpoints, the binlog connection) ran over verified TLS.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { sourceYaml, writeTemp } from '../harness/tsdm.ts';
+import { startMariaDB, type MariaDBInstance } from '../harness/index.ts';
+import { makeCerts, type TestCerts } from '../harness/certs.ts';
+import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import { connect } from '../../agent/db/mysql.ts';
+import type { DbConfig, TlsConfig } from '../../src/config/types.ts';
+import { DmError } from '../../src/errors/index.ts';
+
+const TLS_PW = 'tls-Pw-1';
+let certs: TestCerts;
+let c: Cluster;
+let wrong: MariaDBInstance;
+const tlsArgs = (name: string) => [
+  `--ssl-ca=${certs.ca}`,
+  `--ssl-cert=${certs.server[name]!.cert}`,
+  `--ssl-key=${certs.server[name]!.key}`,
+];
+
+before(async () => {
+  certs = makeCerts({
+    ip: { cn: 'tsdm-db', san: 'IP:127.0.0.1' },
+    wrong: { cn: 'wrong.example', san: 'DNS:wrong.example' },
+  });
+  [c, wrong] = await Promise.all([
+    startCluster({ sources: false, upstreamArgs: tlsArgs('ip'), downstreamArgs: tlsArgs('ip') }),
+    startMariaDB({ name: 'wrongname', serverId: 301, extraArgs: tlsArgs('wrong') }),
+  ]);
+});
+after(async () => {
+  await Promise.allSettled([c?.stop(), wrong?.stop()]);
+});
+
+function db(server: MariaDBInstance, security: TlsConfig): DbConfig {
+  return { host: '127.0.0.1', port: server.port, user: 'root', password: server.password, session: {}, security };
+}
+
+async function refused(cfg: DbConfig, side: 'upstream' | 'downstream'): Promise<DmError> {
+  try {
+    (await connect(cfg, side)).destroy();
+  } catch (err) {
+    assert.ok(err instanceof DmError, `not a DmError: ${String(err)}`);
+    assert.equal(err.class, 'config', `${err.code} ${err.message}`);
+    assert.equal(err.retryable, false);
+    return err;
+  }
+  assert.fail('the connection was accepted');
+}
+
+test('the right name is accepted (IP SAN), over TLS', async () => {
+  for (const side of ['upstream', 'downstream'] as const) {
+    const server = side === 'upstream' ? c.sb.upstreams[0]! : c.sb.downstream;
+    const conn = await connect(db(server, { sslCa: certs.ca, certAllowedCn: ['tsdm-db'] }), side);
+    const [rows] = await conn.query("SHOW SESSION STATUS LIKE 'Ssl_version'");
+    assert.match(String((rows as { Value: string }[])[0]?.Value), /^TLS/);
+    conn.destroy();
+  }
+});
+
+test('a certificate for another name signed by the trusted CA is refused, unless the check is turned off', async () => {
+  const err = await refused(db(wrong, { sslCa: certs.ca }), 'downstream');
+  assert.equal(err.code, 'TSDM-10026');
+  assert.match(err.message, /not for 127\.0\.0\.1.*wrong\.example/);
+  assert.match(err.suggestion ?? '', /target-database\.security\.ssl-verify-server-cert/);
+  const conn = await connect(db(wrong, { sslCa: certs.ca, verifyServerCert: false }), 'downstream');
+  conn.destroy();
+});
+
+test('cert-allowed-cn is enforced', async () => {
+  const err = await refused(db(c.sb.upstreams[0]!, { sslCa: certs.ca, certAllowedCn: ['other-db'] }), 'upstream');
+  assert.equal(err.code, 'TSDM-10027');
+  assert.match(err.message, /"tsdm-db" is not in from\.security\.cert-allowed-cn/);
+});
+
+test('an unknown CA and a missing CA file are config errors naming the file', async () => {
+  const bad = await refused(db(c.sb.upstreams[0]!, { sslCa: certs.otherCa }), 'upstream');
+  assert.equal(bad.code, 'TSDM-10025');
+  assert.ok(bad.message.includes(certs.otherCa), bad.message);
+  const missing = join(certs.dir, 'nope.pem');
+  const gone = await refused(db(c.sb.downstream, { sslCa: missing }), 'downstream');
+  assert.equal(gone.code, 'TSDM-10024');
+  assert.ok(gone.message.includes(`target-database.security.ssl-ca: file ${missing} does not exist`), gone.message);
+  const notPem = await refused(db(c.sb.downstream, { sslCa: certs.server.ip!.key }), 'downstream');
+  assert.equal(notPem.code, 'TSDM-10024');
+});
+
+test('a task syncs end to end over verified TLS (upstream, binlog, downstream); the opt-out is warned about', {
+  timeout: 60_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  for (const s of [up, c.sb.downstream])
+    await s.query(
+      `CREATE USER tls@'127.0.0.1' IDENTIFIED BY '${TLS_PW}' REQUIRE SSL; GRANT ALL ON *.* TO tls@'127.0.0.1'`,
+    );
+  const asTls = (yaml: string) => yaml.replace(/user: root\n  password: "[^"]*"/, `user: tls\n  password: "${TLS_PW}"`);
+  await up.query(
+    'CREATE DATABASE tl; CREATE TABLE tl.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO tl.t VALUES (1, "a")',
+  );
+  const security = `  security:\n    ssl-ca: ${certs.ca}\n    cert-allowed-cn: ["tsdm-db"]\n`;
+  const r = await c.ctl([
+    'operate-source',
+    'create',
+    writeTemp('source1.yaml', asTls(sourceYaml('source1', up, security))),
+  ]);
+  assert.equal(r.code, 0, `operate-source create: ${r.stdout}${r.stderr}`);
+  const body =
+    'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["tl"]\n';
+  const optOut = `  security:\n    ssl-ca: ${certs.ca}\n    ssl-verify-server-cert: false\n`;
+  const yaml = asTls(
+    taskYaml('tl', c.sb.downstream, body).replace('target-database:\n', `target-database:\n${optOut}`),
+  );
+  const check = await c.ctl(['check-task', writeTemp('task.yaml', yaml)]);
+  assert.match(check.stdout + check.stderr, /target-database\.security\.ssl-verify-server-cert is false/);
+  await startTask(c, yaml);
+  await up.query('INSERT INTO tl.t VALUES (2, "b"); UPDATE tl.t SET v = "c" WHERE id = 1');
+  await waitSynced(c, 'tl', 45_000);
+  await assertSame(up, c.sb.downstream, [{ up: ['tl', 't'] }]);
+  // The binlog stream is the REQUIRE SSL user's too: it ran over TLS, through the same check.
+  const dumps = await up.query(
+    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND USER = 'tls'",
+  );
+  assert.equal(Number(dumps[0].n), 1);
+  const rows = await c.sb.downstream.query('SELECT id, v FROM tl.t ORDER BY id');
+  assert.deepEqual(
+    rows.map((x: { id: number; v: string }) => [x.id, x.v]),
+    [
+      [1, 'c'],
+      [2, 'b'],
+    ],
+  );
+});
