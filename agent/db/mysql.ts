@@ -218,7 +218,7 @@ export function classifyMysqlError(
   extra: { sql?: string; connect?: string; table?: string } = {},
 ): DmError {
   if (err instanceof DmError) return err;
-  const tls = tlsDmError(err);
+  const tls = tlsDmError(err, side);
   if (tls) return tls;
   const e = err as MysqlErrorLike;
   const text = e.sqlMessage ?? e.message ?? String(err);

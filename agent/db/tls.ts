@@ -216,10 +216,25 @@ interface CarriedError extends Error {
   tsdm?: DmError;
 }
 
-/** The DmError tsdm attached to a mysql2 connection error during the TLS handshake, if any. */
-export function tlsDmError(err: unknown): DmError | undefined {
-  const t = (err as CarriedError | undefined)?.tsdm;
-  return t instanceof DmError ? t : undefined;
+/**
+ * The DmError of a TLS failure of a mysql2 connection, if it is one: what tsdm's check attached during the handshake,
+ * or TlsNotOffered when the server does not offer TLS at all (mysql2 marks that fatal, which would read as a
+ * retryable connection error). `side` names the block for the latter.
+ */
+export function tlsDmError(err: unknown, side: TlsSide = 'upstream'): DmError | undefined {
+  const e = err as (CarriedError & { code?: string }) | undefined;
+  if (e?.tsdm instanceof DmError) return e.tsdm;
+  if (e?.code === 'HANDSHAKE_NO_SSL_SUPPORT')
+    return new DmError(
+      'TlsNotOffered',
+      `${blockKey(side)} asks for TLS but the ${side} server does not offer it (it runs without ssl-cert/ssl-key)`,
+      {
+        cause: err,
+        context: { key: blockKey(side) },
+        suggestion: `Start the ${side} server with TLS (ssl_cert, ssl_key, ssl_ca in its my.cnf), or remove ${blockKey(side)} from ${fileLabel(side)} if this network path needs no encryption.`,
+      },
+    );
+  return undefined;
 }
 
 interface CoreConnectionLike {

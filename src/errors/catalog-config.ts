@@ -150,6 +150,13 @@ export const configErrors = {
     "the server's TLS certificate common name is not in cert-allowed-cn",
     "Add the server certificate's common name to cert-allowed-cn, or connect to the server it is meant for.",
   ),
+  TlsNotOffered: spec(
+    'TSDM-10028',
+    'config',
+    false,
+    'a security block asks for TLS but the server does not offer it',
+    'Start the server with TLS (ssl_cert, ssl_key, ssl_ca), or remove the security block if the network path needs no encryption.',
+  ),
   ConfigBadExpression: spec(
     'TSDM-10016',
     'config',

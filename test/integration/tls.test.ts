@@ -19,6 +19,7 @@ const TLS_PW = 'tls-Pw-1';
 let certs: TestCerts;
 let c: Cluster;
 let wrong: MariaDBInstance;
+let plain: MariaDBInstance;
 const tlsArgs = (name: string) => [
   `--ssl-ca=${certs.ca}`,
   `--ssl-cert=${certs.server[name]!.cert}`,
@@ -30,13 +31,14 @@ before(async () => {
     ip: { cn: 'tsdm-db', san: 'IP:127.0.0.1' },
     wrong: { cn: 'wrong.example', san: 'DNS:wrong.example' },
   });
-  [c, wrong] = await Promise.all([
+  [c, wrong, plain] = await Promise.all([
     startCluster({ sources: false, upstreamArgs: tlsArgs('ip'), downstreamArgs: tlsArgs('ip') }),
     startMariaDB({ name: 'wrongname', serverId: 301, extraArgs: tlsArgs('wrong') }),
+    startMariaDB({ name: 'plain', serverId: 302 }),
   ]);
 });
 after(async () => {
-  await Promise.allSettled([c?.stop(), wrong?.stop()]);
+  await Promise.allSettled([c?.stop(), wrong?.stop(), plain?.stop()]);
 });
 
 function db(server: MariaDBInstance, security: TlsConfig): DbConfig {
@@ -80,7 +82,7 @@ test('cert-allowed-cn is enforced', async () => {
   assert.match(err.message, /"tsdm-db" is not in from\.security\.cert-allowed-cn/);
 });
 
-test('an unknown CA and a missing CA file are config errors naming the file', async () => {
+test('an unknown CA, a missing CA file and a server without TLS are config errors naming the file or block', async () => {
   const bad = await refused(db(c.sb.upstreams[0]!, { sslCa: certs.otherCa }), 'upstream');
   assert.equal(bad.code, 'TSDM-10025');
   assert.ok(bad.message.includes(certs.otherCa), bad.message);
@@ -88,6 +90,9 @@ test('an unknown CA and a missing CA file are config errors naming the file', as
   const gone = await refused(db(c.sb.downstream, { sslCa: missing }), 'downstream');
   assert.equal(gone.code, 'TSDM-10024');
   assert.ok(gone.message.includes(`target-database.security.ssl-ca: file ${missing} does not exist`), gone.message);
+  const noTls = await refused(db(plain, { sslCa: certs.ca }), 'upstream');
+  assert.equal(noTls.code, 'TSDM-10028');
+  assert.match(noTls.message, /^from\.security asks for TLS but the upstream server does not offer it/);
   const notPem = await refused(db(c.sb.downstream, { sslCa: certs.server.ip!.key }), 'downstream');
   assert.equal(notPem.code, 'TSDM-10024');
 });
