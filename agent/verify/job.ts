@@ -25,6 +25,8 @@ export interface CheckJobHost {
   putFix(n: number, fix: CheckFixRecord): Promise<void>;
   /** The largest replication lag of the task's syncing sources (seconds, from dm_status), for throttling. */
   lagSeconds(): Promise<number>;
+  /** Threads_running of each source's upstream, for throttling. */
+  threadsRunning(): Promise<{ source: string; running: number }[]>;
   log: Logger;
   signal: AbortSignal;
 }
@@ -113,28 +115,39 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
   };
   const rate = () => (sumRows(rec.tables ?? {}) - rowsAtStart) / Math.max(0.001, (Date.now() - started) / 1000);
 
-  // Throttle (as gh-ost and Spirit do with replica lag): the check reads both servers hard; when sync falls behind
-  // by more than --max-lag, every view waits between chunks until it is back (the snapshots stay open meanwhile).
+  // Throttle (as gh-ost, Spirit and pt-online-schema-change do): the check reads both servers hard; while sync lags
+  // more than --max-lag or an upstream runs more than --max-load threads, every view waits between chunks until it
+  // is back (the snapshots stay open meanwhile).
   const maxLag = rec.options.maxLagSeconds ?? 10;
-  let lastLagCheck = 0;
+  const maxLoad = rec.options.maxThreadsRunning ?? 25;
+  const reason = async (): Promise<string | undefined> => {
+    if (maxLag > 0 && host.syncing.size > 0) {
+      const lag = await host.lagSeconds();
+      if (lag > maxLag) return `sync lag ${lag}s > --max-lag ${maxLag}s`;
+    }
+    if (maxLoad > 0)
+      for (const { source, running } of await host.threadsRunning())
+        if (running > maxLoad) return `${source} Threads_running ${running} > --max-load ${maxLoad}`;
+    return undefined;
+  };
+  let lastCheck = 0;
   let throttling: Promise<void> | undefined;
   const throttle = async (): Promise<void> => {
-    if (maxLag <= 0 || host.syncing.size === 0) return;
     if (throttling) return throttling;
-    if (Date.now() - lastLagCheck < 1000) return;
-    lastLagCheck = Date.now();
-    let lag = await host.lagSeconds();
-    if (lag <= maxLag) return;
+    if (Date.now() - lastCheck < 1000) return;
+    lastCheck = Date.now();
+    let why = await reason();
+    if (!why) return;
     throttling = (async () => {
-      log.info({ lag, maxLag }, 'check-data: throttled by sync lag');
-      while (lag > maxLag && !host.signal.aborted) {
-        const why = `sync lag ${lag}s > --max-lag ${maxLag}s`;
+      log.info({ why }, 'check-data: throttled');
+      while (why && !host.signal.aborted) {
+        const throttled = why;
         rec = await host.update((cur) => ({
           ...cur,
-          progress: { ...(cur.progress ?? progressOf({}, estimates, 0)), throttled: why },
+          progress: { ...(cur.progress ?? progressOf({}, estimates, 0)), throttled },
         }));
         await new Promise((r) => setTimeout(r, 1000));
-        lag = await host.lagSeconds();
+        why = await reason();
       }
       rec = await host.update((cur) => {
         const { throttled: _, ...progress } = cur.progress ?? progressOf({}, estimates, 0);

@@ -13,6 +13,8 @@ import {
 import { asDmError, DmError } from '../../src/errors/index.ts';
 import { showPos } from '../../src/binlog/position.ts';
 import type { Logger } from '../log.ts';
+import type { Connection } from 'mysql2/promise';
+import { connect, query } from '../db/mysql.ts';
 import { natsHoldClient } from './consistent-point.ts';
 import { runCheck } from './job.ts';
 
@@ -119,11 +121,14 @@ export class CheckRunner {
       }
     };
     log.info({ task: taskName, check: id, resumed: taken.resumed ?? 0 }, 'check-data: started');
+    let load = new Map<string, Connection>();
     try {
       const task = parseTaskConfig(taskE!.value.yaml, taskE!.value.file);
       const sources = new Map<string, SourceConfig>();
       const syncing = new Set<string>();
       const notes: string[] = [];
+      // One connection per upstream for the throttle's Threads_running reads (closed when the run ends).
+      load = new Map<string, Connection>();
       for (const spec of task.subtasks) {
         const s = await coord.get<SourceRecord>(Bucket.sources, Keys.source(spec.sourceId));
         if (!s) throw new DmError('SourceNotFound', `source ${spec.sourceId} does not exist`);
@@ -170,11 +175,23 @@ export class CheckRunner {
           }
           return max;
         },
+        threadsRunning: async () => {
+          const out: { source: string; running: number }[] = [];
+          for (const [source, cfg] of sources) {
+            let c = load.get(source);
+            if (!c) load.set(source, (c = await connect(cfg.from, 'upstream')));
+            const [r] = await query<{ Value: string }[]>(c, 'upstream', "SHOW GLOBAL STATUS LIKE 'Threads_running'");
+            out.push({ source, running: Number(r?.Value ?? 0) });
+          }
+          return out;
+        },
         log: log.child({ task: taskName, check: id }),
         signal: abort.signal,
       });
+      for (const c of load.values()) c.destroy();
       log.info({ task: taskName, check: id, differences: done.differences }, 'check-data: finished');
     } catch (err) {
+      for (const c of load.values()) c.destroy();
       if (abort.signal.aborted) return; // taken over, or the agent stops: the record stays `running` for a successor
       const e = asDmError(err);
       log.warn({ task: taskName, check: id, err: e.message }, 'check-data: failed');

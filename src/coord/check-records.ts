@@ -31,6 +31,9 @@ export interface CheckOptions {
   tables?: string[];
   /** Pause between chunks while a syncing source lags more than this (seconds; 0: never). Default 10. */
   maxLagSeconds?: number;
+  /** Pause between chunks while an upstream's Threads_running is above this (0: never). Default 25, as
+   * pt-online-schema-change's --max-load. */
+  maxThreadsRunning?: number;
 }
 
 /** One difference as shown to the user (agent/verify/types.ts Difference). */

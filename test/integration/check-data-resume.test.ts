@@ -66,3 +66,38 @@ test('check-data resumes after the agent is killed mid-check', { timeout: 240_00
   assert.ok(r.json.resumed >= 1);
   assert.equal(r.json.rows, 8000);
 });
+
+test('check-data waits while the upstream runs more threads than --max-load, then goes on', {
+  timeout: 120_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  // Three sessions busy in SLEEP: Threads_running >= 4 while they run.
+  const busy = await Promise.all([0, 1, 2].map(() => up.connect()));
+  const ids = await Promise.all(
+    busy.map(async (b) => {
+      const [rows] = await b.query('SELECT CONNECTION_ID() id');
+      return (rows as { id: number }[])[0]!.id;
+    }),
+  );
+  const sleeping = busy.map((b) => b.query('SELECT SLEEP(60)').catch(() => undefined));
+  const run = c.ctl(['check-data', 'rs', '--json', '--chunk-rows', '1000', '--threads', '1', '--max-load', '3']);
+  const read = async () => (await c.coord.get<CheckRecord>(Bucket.checks, Keys.check('rs')))?.value;
+  let seen = '';
+  try {
+    await waitFor(
+      async () => {
+        seen = (await read())?.progress?.throttled ?? '';
+        return /Threads_running \d+ > --max-load 3/.test(seen);
+      },
+      60_000,
+      () => `the check to be throttled by Threads_running (last: ${seen})`,
+    );
+  } finally {
+    for (const id of ids) await up.query(`KILL QUERY ${id}`).catch(() => undefined);
+    await Promise.all(sleeping);
+    for (const b of busy) b.destroy();
+  }
+  const r = await run;
+  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  assert.equal(r.json.rows, 8000);
+});

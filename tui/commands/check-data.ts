@@ -43,6 +43,7 @@ export const checkData: Command = {
     --chunk-rows N        rows per checksum chunk (default 10000)
     --table SCHEMA.TABLE  only this target table (repeatable)
     --max-lag SEC         wait between chunks while the task's sync lags more than SEC seconds (default 10; 0: never)
+    --max-load N          wait between chunks while an upstream's Threads_running is above N (default 25; 0: never)
     --status              show the last check of TASK without starting one
 
   Exit codes
@@ -58,6 +59,7 @@ export const checkData: Command = {
     chunkRows: { type: 'number' },
     table: { type: 'string', isMultiple: true },
     maxLag: { type: 'number' },
+    maxLoad: { type: 'number' },
     status: { type: 'boolean' },
   },
   async run(ctx, args, flags) {
@@ -69,6 +71,8 @@ export const checkData: Command = {
     if (!Number.isInteger(chunkRows) || chunkRows < 100) throw usageError('--chunk-rows must be an integer >= 100');
     const maxLag = (flags.maxLag as number | undefined) ?? 10;
     if (!(maxLag >= 0)) throw usageError('--max-lag must be a number of seconds >= 0');
+    const maxLoad = (flags.maxLoad as number | undefined) ?? 25;
+    if (!Number.isInteger(maxLoad) || maxLoad < 0) throw usageError('--max-load must be an integer >= 0');
     const tables = (flags.table as string[] | undefined) ?? [];
     for (const t of tables) if (!/^[^.]+\.[^.]+$/.test(t)) throw usageError(`--table ${t}: expected SCHEMA.TABLE`);
     const fixDir = flags.fixSql as string | undefined;
@@ -88,6 +92,7 @@ export const checkData: Command = {
         threads,
         chunkRows,
         maxLagSeconds: maxLag,
+        maxThreadsRunning: maxLoad,
         ...(tables.length ? { tables } : {}),
       };
       rec = await request(ctx, coord, task, options);
