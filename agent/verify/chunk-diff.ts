@@ -1,10 +1,10 @@
 import type { Value } from '../db/mysql.ts';
 import { type KeyValues, keyCrcSql, keysWhere, rangeWhere, rowsSql } from './compare-sql.ts';
 import { canonical } from './normalize.ts';
-import { binaryAliases, diffRows, readRows, type RowDiff } from './row-diff.ts';
+import { diffRows, type RowDiff } from './row-diff.ts';
 import type { TableShape } from './table-shape.ts';
 import type { TablePlan, View } from './types.ts';
-import { connOn, rangeRows, sideName, tableOn } from './view-sides.ts';
+import { rangeRows, readOnSides, tableOn } from './view-sides.ts';
 
 const KEYS_PER_READ = 500;
 /** More differing keys than this (or than 1/8 of the rows): the whole range is read instead. */
@@ -26,16 +26,8 @@ export async function diffChunk(
   hi: KeyValues,
 ): Promise<{ upRows: number; diffs: RowDiff[] }> {
   const sides = [...plan.shards.map((_s, i) => i), -1];
-  const bin = binaryAliases(shape);
-  const pairs = await Promise.all(
-    sides.map((s) =>
-      readRows(
-        connOn(plan, view, s),
-        sideName(s),
-        keyCrcSql(tableOn(plan, s), shape, s, rangeWhere(shape, s, lo, hi)),
-        bin,
-      ),
-    ),
+  const pairs = await readOnSides(plan, view, shape, sides, (s) =>
+    keyCrcSql(tableOn(plan, s), shape, s, rangeWhere(shape, s, lo, hi)),
   );
   const down = pairs.pop()!;
   const up = pairs.flat();
@@ -71,15 +63,8 @@ export async function diffChunk(
   const rows: Value[][][] = sides.map(() => []);
   for (let i = 0; i < differing.length; i += KEYS_PER_READ) {
     const part = differing.slice(i, i + KEYS_PER_READ);
-    const got = await Promise.all(
-      sides.map((s) =>
-        readRows(
-          connOn(plan, view, s),
-          sideName(s),
-          rowsSql(tableOn(plan, s), shape, s, keysWhere(shape, s, part, lo, hi)),
-          bin,
-        ),
-      ),
+    const got = await readOnSides(plan, view, shape, sides, (s) =>
+      rowsSql(tableOn(plan, s), shape, s, keysWhere(shape, s, part, lo, hi)),
     );
     got.forEach((g, j) => rows[j]!.push(...g));
   }

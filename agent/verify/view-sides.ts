@@ -15,6 +15,18 @@ export const connOn = (plan: TablePlan, view: View, side: Side): Connection =>
   side < 0 ? view.downstream : view.upstream.get(plan.shards[side]!.source)!;
 export const sideName = (side: Side) => (side < 0 ? 'downstream' : 'upstream');
 
+/** Rows read by `sql(side)` on each of `sides`, in parallel (each side on its own connection), one array per side. */
+export function readOnSides(
+  plan: TablePlan,
+  view: View,
+  shape: TableShape,
+  sides: Side[],
+  sql: (side: Side) => string,
+): Promise<Value[][][]> {
+  const bin = binaryAliases(shape);
+  return Promise.all(sides.map((s) => readRows(connOn(plan, view, s), sideName(s), sql(s), bin)));
+}
+
 /** Every compared row of a range, on a side (all shards for the upstream). */
 export async function rangeRows(
   plan: TablePlan,
@@ -24,17 +36,9 @@ export async function rangeRows(
   lo?: KeyValues,
   hi?: KeyValues,
 ): Promise<Value[][]> {
-  const bin = binaryAliases(shape);
   const sides = up ? plan.shards.map((_s, i) => i) : [-1];
-  const parts = await Promise.all(
-    sides.map((s) =>
-      readRows(
-        connOn(plan, view, s),
-        sideName(s),
-        rowsSql(tableOn(plan, s), shape, s, rangeWhere(shape, s, lo, hi)),
-        bin,
-      ),
-    ),
+  const parts = await readOnSides(plan, view, shape, sides, (s) =>
+    rowsSql(tableOn(plan, s), shape, s, rangeWhere(shape, s, lo, hi)),
   );
   return parts.flat();
 }
