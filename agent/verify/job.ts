@@ -6,7 +6,7 @@ import { qualified } from '../sync/sqlgen.ts';
 import { taskZone } from '../db/timezone.ts';
 import type { Logger } from '../log.ts';
 import { compareTable } from './compare-table.ts';
-import { closeView, type HoldClient, openViews } from './consistent-point.ts';
+import { closeView, type HoldClient, openViews, type ViewSource } from './consistent-point.ts';
 import { planTables, type PlannedTable } from './plan.ts';
 import { repairTable } from './repair.ts';
 import type { TableResult, View } from './types.ts';
@@ -161,14 +161,7 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
 
   if (todo.length > 0) {
     const views = await openViews({
-      sources: task.subtasks.map((s) => ({
-        id: s.sourceId,
-        db: host.sources.get(s.sourceId)!.from,
-        tables: todo.flatMap((p) =>
-          p.shards.filter((x) => x.source === s.sourceId).map((x): [string, string] => [x.schema, x.table]),
-        ),
-        syncing: host.syncing.has(s.sourceId),
-      })),
+      sources: viewSources(host, todo),
       downstream: downstreamConnector(task),
       count: Math.max(1, Math.min(rec.options.threads, todo.length)),
       holds: host.holds,
@@ -287,16 +280,23 @@ async function unplanned(p: PlannedTable, view: View, r: TableResult): Promise<T
   return { ...r, status: 'different', rows, differences: rows };
 }
 
+/** The sources a View needs for these plans: each one feeding a plan, with the upstream tables it feeds. */
+function viewSources(host: CheckJobHost, plans: PlannedTable[]): ViewSource[] {
+  return host.task.subtasks
+    .filter((s) => plans.some((p) => p.shards.some((x) => x.source === s.sourceId)))
+    .map((s) => ({
+      id: s.sourceId,
+      db: host.sources.get(s.sourceId)!.from,
+      tables: plans.flatMap((p) =>
+        p.shards.filter((x) => x.source === s.sourceId).map((x): [string, string] => [x.schema, x.table]),
+      ),
+      syncing: host.syncing.has(s.sourceId),
+    }));
+}
+
 async function compareAgain(p: PlannedTable, host: CheckJobHost, chunkRows: number): Promise<TableResult> {
   const [view] = await openViews({
-    sources: host.task.subtasks
-      .filter((s) => p.shards.some((x) => x.source === s.sourceId))
-      .map((s) => ({
-        id: s.sourceId,
-        db: host.sources.get(s.sourceId)!.from,
-        tables: p.shards.filter((x) => x.source === s.sourceId).map((x): [string, string] => [x.schema, x.table]),
-        syncing: host.syncing.has(s.sourceId),
-      })),
+    sources: viewSources(host, [p]),
     downstream: downstreamConnector(host.task),
     count: 1,
     holds: host.holds,
