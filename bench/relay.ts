@@ -94,7 +94,7 @@ async function adapter(
     const ev = await r.next(5000);
     if (!ev) throw new Error('BinlogReader stalled');
     if (ev.kind === 'txn') rows += ev.changes.length;
-    if (comparePos(ev.end, end) >= 0) break;
+    if (ev.kind !== 'txn-part' && comparePos(ev.end, end) >= 0) break;
   }
   const ms = performance.now() - t0;
   await r.stop();

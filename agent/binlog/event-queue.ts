@@ -57,7 +57,7 @@ export class EventQueue {
     // would otherwise reach the consumer without those rows (and its checkpoint would move past them).
     if (this.error) return;
     this.queue.push(ev);
-    if (ev.kind === 'txn') this.queuedRows += ev.changes.length;
+    if (ev.kind === 'txn' || ev.kind === 'txn-part') this.queuedRows += ev.changes.length;
     if (!this.paused && this.queuedRows > this.highWater) {
       this.paused = true;
       this.connection()?.pause();
@@ -81,7 +81,7 @@ export class EventQueue {
     }
     const ev = this.take();
     if (ev) {
-      if (ev.kind === 'txn') this.queuedRows -= ev.changes.length;
+      if (ev.kind === 'txn' || ev.kind === 'txn-part') this.queuedRows -= ev.changes.length;
       if (this.paused && this.queuedRows < this.lowWater) {
         this.paused = false;
         this.connection()?.resume();

@@ -22,7 +22,10 @@ export interface RowChange {
 /** A committed upstream transaction: its row changes and the position right after its commit event. */
 export interface TxnEvent {
   kind: 'txn';
+  /** With `continued`: only the changes after the last TxnPartEvent (the transaction's last part). */
   changes: RowChange[];
+  /** The transaction's earlier changes came as TxnPartEvents (a large transaction, read in parts). */
+  continued?: true;
   /** End of the commit (XID/COMMIT) event: resuming here replays nothing of this transaction. */
   end: BinlogPosition;
   /** Upstream commit time, unix seconds. */
@@ -54,4 +57,24 @@ export interface ProgressEvent {
   timestamp: number;
 }
 
-export type BinlogEvent = TxnEvent | QueryEvent | ProgressEvent;
+/**
+ * A part of a transaction still open upstream, read in parts because it is large (ReaderOptions.chunkRows): its next
+ * changes in binlog order. More parts may follow; the TxnEvent that closes it (`continued`) carries the last changes
+ * and the end. A transaction the binlog shows rolled back ends with a part with `rollback` instead: drop its parts.
+ * A position is never taken inside a transaction, so a part has none.
+ */
+export interface TxnPartEvent {
+  kind: 'txn-part';
+  changes: RowChange[];
+  rollback?: true;
+}
+
+export type BinlogEvent = TxnEvent | TxnPartEvent | QueryEvent | ProgressEvent;
+
+/** An event that ends at a position (everything but a transaction's part). */
+export type PositionedEvent = Exclude<BinlogEvent, TxnPartEvent>;
+
+/** Where an event ends (undefined for a transaction's part: a position is never inside a transaction). */
+export function eventEnd(ev: BinlogEvent | undefined): BinlogPosition | undefined {
+  return ev && ev.kind !== 'txn-part' ? ev.end : undefined;
+}

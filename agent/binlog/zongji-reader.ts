@@ -47,7 +47,17 @@ export interface ReaderOptions {
   warn: (msg: string, detail: Record<string, unknown>) => void;
   highWater?: number;
   lowWater?: number;
+  /**
+   * Read a transaction in parts (TxnPartEvent) once it holds this many row changes, or rows events of CHUNK_BYTES: the
+   * reader then never holds more of one transaction than that (the queue's backpressure bounds the rest). Unset: whole
+   * transactions only (the relay stores them as one record each).
+   */
+  chunkRows?: number;
 }
+
+/** Binlog bytes of rows events after which an open transaction's changes go out as a part (with `chunkRows`): wide rows
+ * (BLOBs) reach it long before the row count. */
+export const CHUNK_BYTES = 8 << 20;
 
 export class BinlogReader {
   private zj: ZInstance | undefined;
@@ -55,6 +65,9 @@ export class BinlogReader {
   private stopped = false;
   private file: string;
   private inTxn: RowChange[] | undefined;
+  /** The open transaction's earlier changes went out as parts; `inTxnBytes`: binlog bytes of its rows since the last. */
+  private inParts = false;
+  private inTxnBytes = 0;
   private readonly gtid: MariaGtidState;
   private pendingGtid: { domain: number; server: number; seq: string } | undefined;
   /** The schema as of the event being read (its table structures are cleared at each DDL, with zongji's cache). */
@@ -148,8 +161,34 @@ export class BinlogReader {
       this.pendingGtid = undefined;
     }
     const changes = this.inTxn ?? [];
-    this.inTxn = undefined;
-    this.events.push({ kind: 'txn', changes, end: this.pos(e.nextPosition), timestamp: e.timestamp / 1000 });
+    const continued = this.inParts;
+    this.open(undefined);
+    this.events.push({
+      kind: 'txn',
+      changes,
+      end: this.pos(e.nextPosition),
+      timestamp: e.timestamp / 1000,
+      ...(continued ? { continued } : {}),
+    });
+  }
+
+  /** A transaction starts (`[]`) or is over (undefined). */
+  private open(txn: RowChange[] | undefined): void {
+    this.inTxn = txn;
+    this.inParts = false;
+    this.inTxnBytes = 0;
+  }
+
+  /** Hands out the open transaction's changes so far as a part once they pass `chunkRows` or CHUNK_BYTES. */
+  private maybePart(txn: RowChange[], e: ZEvent): void {
+    const max = this.o.chunkRows;
+    if (!max) return;
+    this.inTxnBytes += e.size ?? 0;
+    if (txn.length < max && this.inTxnBytes < CHUNK_BYTES) return;
+    this.events.push({ kind: 'txn-part', changes: txn });
+    this.inTxn = [];
+    this.inParts = true;
+    this.inTxnBytes = 0;
   }
 
   private onEvent(e: ZEvent): void {
@@ -160,7 +199,7 @@ export class BinlogReader {
         return;
       case 'mariadbgtid':
         this.pendingGtid = { domain: e.domainId ?? 0, server: e.serverId ?? 0, seq: String(e.seqNo ?? 0) };
-        if (!e.standalone) this.inTxn = [];
+        if (!e.standalone) this.open([]);
         return;
       case 'gtid':
         return;
@@ -171,7 +210,7 @@ export class BinlogReader {
         const sql = (e.query ?? '').trim();
         const upper = sql.toUpperCase();
         if (upper === 'BEGIN') {
-          this.inTxn = [];
+          this.open([]);
           return;
         }
         if (upper === 'COMMIT') {
@@ -179,11 +218,13 @@ export class BinlogReader {
           return;
         }
         if (upper === 'ROLLBACK') {
-          this.inTxn = undefined;
+          // Parts already handed out are dropped by the consumer (their downstream transaction rolls back too).
+          if (this.inParts) this.events.push({ kind: 'txn-part', changes: [], rollback: true });
+          this.open(undefined);
           this.pendingGtid = undefined;
           return;
         }
-        if (this.inTxn && this.inTxn.length > 0) {
+        if (this.inTxn && (this.inTxn.length > 0 || this.inParts)) {
           throw new DmError(
             'UnsupportedEvent',
             `statement inside a row transaction (binlog_format must be ROW): ${sql.slice(0, 200)}`,
@@ -202,7 +243,7 @@ export class BinlogReader {
           this.gtid.add(this.pendingGtid.domain, this.pendingGtid.server, this.pendingGtid.seq);
           this.pendingGtid = undefined;
         }
-        this.inTxn = undefined;
+        this.open(undefined);
         const q: QueryEvent = {
           kind: 'query',
           schema: e.schema ?? '',
@@ -234,6 +275,7 @@ export class BinlogReader {
             context: { position: this.file },
           });
         pushRowChanges(txn, e, tm, op, info);
+        this.maybePart(txn, e);
         return;
       }
       default:

@@ -11,6 +11,8 @@ export interface ZEvent {
   getEventName(): string;
   nextPosition: number;
   timestamp: number;
+  /** The event's length in the binlog, header included. */
+  size?: number;
   binlogName?: string;
   position?: number;
   query?: string;

@@ -49,7 +49,8 @@ export class BridgedReader implements EventSource {
 
   async next(timeoutMs?: number): Promise<BinlogEvent | undefined> {
     const ev = await this.cur!.next(timeoutMs);
-    if (ev && this.direct) {
+    // A transaction's part has no position: the switch waits for the event that closes it.
+    if (ev && this.direct && ev.kind !== 'txn-part') {
       const origin = this.relay.feed.store.origin();
       if (origin?.name && comparePos(ev.end, origin) >= 0) {
         await this.cur!.stop();

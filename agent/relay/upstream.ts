@@ -58,8 +58,10 @@ export async function startPoint(
   return { pos, tracker };
 }
 
-/** A binlog event as the relay stores it, in segment `seg`. */
+/** A binlog event as the relay stores it, in segment `seg`. The relay's reader reads whole transactions (no
+ * `chunkRows`): a part of one is an internal error. */
 export function toRecord(e: BinlogEvent, seg: number): RelayRecord {
+  if (e.kind === 'txn-part') throw new DmError('Internal', 'the relay writer got a part of a transaction');
   if (e.kind === 'txn') {
     // The structure (info) is not stored: each reader attaches its own task tracker's, as of the event.
     return {

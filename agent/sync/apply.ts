@@ -272,7 +272,7 @@ async function applyWriter(
 
 /** Statements per round trip are cut at this many characters (at most 4 bytes each: under 4 MiB, the smallest default
  * max_allowed_packet of the servers tsdm writes to; a longer statement goes alone, as before). */
-const ROUND_TRIP_CHARS = 1 << 20;
+export const ROUND_TRIP_CHARS = 1 << 20;
 
 /**
  * One writer transaction in two round trips: BEGIN, the rows, the checkpoint and the fence's locking read in one

@@ -10,8 +10,9 @@ import type { RowIdentity } from './row-identity.ts';
 import type { SyncState } from './state.ts';
 
 /** Filters (event filter per DML type), routes and attaches structure and downstream row identity to a
- * transaction's changes (the sync unit's read loop, unit.ts). */
-export async function routeTxn(st: SyncState, ev: TxnEvent): Promise<Txn> {
+ * transaction's changes (the sync unit's read loop, unit.ts). `part`: a part of a transaction still open (big-txn.ts),
+ * whose end is not known yet: it ends after every table's load position (the caller checked), so none is skipped. */
+export async function routeTxn(st: SyncState, ev: TxnEvent, part = false): Promise<Txn> {
   const rules = st.ctx.rules;
   const out: RoutedChange[] = [];
   // What depends only on the table (and the operation) is decided once per run of changes of one table: a 100-row
@@ -51,7 +52,7 @@ export async function routeTxn(st: SyncState, ev: TxnEvent): Promise<Txn> {
     // Online-DDL shadow/trash tables and expression filters (DM, sync only), before the zone shift below: TIMESTAMP
     // values are still UTC here.
     if (rules.skipRow(change)) continue;
-    if (loaded && comparePos(ev.end, loaded) <= 0) continue;
+    if (loaded && !part && comparePos(ev.end, loaded) <= 0) continue;
     // A shard table held by a DDL lock: skipped while blocked, replayed through writer 0 once released.
     const held = st.shard?.rowDecision(schema, table!, ev.end) ?? 'normal';
     if (held === 'skip') continue;

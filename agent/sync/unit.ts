@@ -14,6 +14,7 @@ import { ShardCoordinator, type SyncHost } from '../shard/coordinator.ts';
 import { Aborted, type SubtaskContext, type Unit } from '../unit.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
 import { applyBatch, applyOrdered, cascading, openWriters, reopenMeta } from './apply.ts';
+import { TxnParts } from './big-txn.ts';
 import { applyQuery, execCoordinatedDdl, planDdl } from './ddl.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { routeTxn } from './route.ts';
@@ -52,11 +53,14 @@ export class SyncUnit implements Unit {
   /** online-ddl (gh-ost/pt-osc): decides what their DDL becomes, handed over as `binlog` decisions
    * (sync/online-ddl.ts). */
   private readonly online: OnlineDdl | undefined;
+  /** A transaction read in parts (syncers.large-txn-rows): streamed in one downstream transaction (big-txn.ts). */
+  private readonly parts: TxnParts;
 
   constructor(ctx: SubtaskContext, down: Connection) {
     this.online = ctx.task.onlineDdl ? new OnlineDdl(ctx, down) : undefined;
     this.st = new SyncState(this.online ? this.online.wrap(ctx) : ctx, down);
     this.holds = new SyncHold(ctx.log);
+    this.parts = new TxnParts(this.st);
   }
 
   /** Holds sync (agent op `sync-hold`, hold.ts): resolves with the position the downstream then reflects exactly. */
@@ -136,7 +140,13 @@ export class SyncUnit implements Unit {
       warn: (msg: string, detail: Record<string, unknown>) => ctx.log.warn(detail, msg),
     };
     const direct = (s: BinlogPosition) =>
-      new BinlogReader({ db: ctx.source.from, serverId: ctx.serverId, ...from, start: s });
+      new BinlogReader({
+        db: ctx.source.from,
+        serverId: ctx.serverId,
+        ...from,
+        start: s,
+        chunkRows: ctx.spec.sync.largeTxnRows,
+      });
     this.reader = ctx.relay ? new BridgedReader({ feed: ctx.relay, ...from }, direct) : direct(start);
     this.reader.start();
   }
@@ -195,7 +205,8 @@ export class SyncUnit implements Unit {
         let ev = this.kept;
         this.kept = undefined;
         if (!ev && !this.holds.stationary) ev = await this.reader.next(FLUSH_INTERVAL_MS);
-        if (this.holds.active && (await this.holdStep(ev, flush))) continue;
+        // Inside a transaction read in parts nothing may stop: a hold is decided at the next transaction boundary.
+        if (this.holds.active && !this.parts.open && (await this.holdStep(ev, flush))) continue;
         if (!ev) {
           // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
           const sp = this.reader.streamPosition();
@@ -215,8 +226,22 @@ export class SyncUnit implements Unit {
           this.report();
           continue;
         }
-        this.readPos = ev.end;
         st.stats.totalEvents++;
+        if (ev.kind === 'txn-part') {
+          // readPos (the end of the event before the transaction) moves only with the event that closes it.
+          await this.parts.part(ev, this.readPos!, () => flush());
+          continue;
+        }
+        this.readPos = ev.end;
+        if (ev.kind === 'txn' && ev.continued) {
+          const whole = await this.parts.close(ev);
+          if (!whole) {
+            // Streamed and committed with every writer's checkpoint at its end.
+            batchEnd = undefined;
+            continue;
+          }
+          ev = whole;
+        }
         if (ev.kind === 'txn') {
           // Another source's shard DDL (either shard mode) may have changed a merged table's keys downstream without a
           // DDL event here: the row-identity cache is refreshed, and first the batch is flushed, as before every other
@@ -270,8 +295,10 @@ export class SyncUnit implements Unit {
           batchEnd = ev.end;
         }
       }
+      await this.parts.abort();
       await flush().catch(() => undefined);
     } catch (err) {
+      await this.parts.abort();
       // A batch in flight commits or fails on its own: wait for it, so that work already committed is not repeated.
       await settle().catch(() => undefined);
       throw err;
@@ -292,7 +319,7 @@ export class SyncUnit implements Unit {
       streamed: maxPos([taken, ...(this.idlePos ? [this.idlePos] : []), ...(sp ? [sp] : [])])!,
       writersMax: maxPos(st.writerPos)!,
       barrier: (st.shard?.held ?? 0) > 0,
-      nextEnd: ev?.end,
+      nextEnd: ev && ev.kind !== 'txn-part' ? ev.end : undefined,
     });
     if (d === 'go') return false;
     this.kept = ev;

@@ -129,6 +129,8 @@ export const syncerSchema = z
     'disable-detect': z.boolean().optional(),
     'enable-ansi-quotes': z.boolean().optional(),
     'meta-file': z.string().optional(),
+    // tsdm's own (DM has no equivalent): rows per part of a large transaction applied as it is read.
+    'large-txn-rows': uint().optional(),
   })
   .strict();
 

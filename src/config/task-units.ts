@@ -29,6 +29,7 @@ export const TASK_DEFAULTS = {
   safeMode: false,
   compact: false,
   multipleRows: false,
+  largeTxnRows: 10000,
 };
 
 /** Where a unit's settings came from, for error locations. */
@@ -89,6 +90,7 @@ export function syncConfig(inst: RawInstance, from: UnitSource<RawSyncer>, issue
     safeModeDuration: duration,
     compact: s.compact ?? TASK_DEFAULTS.compact,
     multipleRows: s['multiple-rows'] ?? TASK_DEFAULTS.multipleRows,
+    largeTxnRows: s['large-txn-rows'] || TASK_DEFAULTS.largeTxnRows,
   };
 }
 

@@ -140,6 +140,11 @@ export interface SyncConfig {
   safeModeDuration: number;
   compact: boolean;
   multipleRows: boolean;
+  /**
+   * syncers.large-txn-rows (tsdm's own): an upstream transaction is read and applied in parts of this many row changes
+   * once it has more (agent/sync/big-txn.ts), all in one downstream transaction: memory holds a part, not the whole.
+   */
+  largeTxnRows: number;
 }
 
 /**

@@ -86,6 +86,7 @@ test('minimal task gets DM defaults', () => {
     safeModeDuration: 60,
     compact: false,
     multipleRows: false,
+    largeTxnRows: 10000,
   });
 });
 
@@ -230,6 +231,7 @@ test('full task: rule resolution, overrides, inline units, normalised filters', 
     safeModeDuration: 20,
     compact: false,
     multipleRows: false,
+    largeTxnRows: 10000,
   });
 
   assert.deepEqual(b!.meta, { binlogName: '', binlogPos: 4, binlogGtid: '3ccc475b-2343-11e7-be21-6c0b84d59f30:1-100' });
@@ -242,6 +244,7 @@ test('full task: rule resolution, overrides, inline units, normalised filters', 
     safeModeDuration: 90,
     compact: true,
     multipleRows: true,
+    largeTxnRows: 10000,
   });
   assert.deepEqual(b!.routes, []);
 

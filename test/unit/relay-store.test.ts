@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gtidCovers } from '../../agent/relay/gtid.ts';
 import { RelayReader } from '../../agent/relay/reader.ts';
+import { eventEnd } from '../../agent/binlog/events.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { autoPurge, neededSeq, purgeRelay, seqAfter } from '../../agent/relay/purge.ts';
 import { RelayStore, type RelayRecord } from '../../agent/relay/store.ts';
@@ -178,7 +179,7 @@ test('RelayReader seeks by file/pos or by GTID alone to the first record after t
       const r = open(start);
       r.start();
       const ev = await r.next(10);
-      assert.deepEqual(ev?.end, txn(6).end, `after ${JSON.stringify(start)}`);
+      assert.deepEqual(eventEnd(ev), txn(6).end, `after ${JSON.stringify(start)}`);
       await r.stop();
     }
     const purged = await purgeRelay(s, [], 'binlog.000002');
