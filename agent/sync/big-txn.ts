@@ -1,6 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { type BinlogPosition, comparePos, maxPos, posKey } from '../../src/binlog/position.ts';
 import type { RowChange, TxnEvent, TxnPartEvent } from '../binlog/events.ts';
+import { DmError } from '../../src/errors/index.ts';
 import { classifyMysqlError } from '../db/mysql.ts';
 import { cascading, ROUND_TRIP_CHARS, writer } from './apply.ts';
 import type { RoutedChange } from './dispatcher.ts';
@@ -72,7 +73,9 @@ export class TxnParts {
     this.big = undefined;
     this.gathered = undefined;
     if (!big) {
-      const changes = gathered ?? [];
+      // The reader starts only at transaction boundaries, so the parts before this event were all seen here.
+      if (!gathered) throw new DmError('Internal', `the end of a transaction read in parts came without its parts`);
+      const changes = gathered;
       for (const c of ev.changes) changes.push(c);
       return { kind: 'txn', changes, end: ev.end, timestamp: ev.timestamp };
     }

@@ -195,7 +195,8 @@ export class SyncUnit implements Unit {
           this.report();
         }
         // Held: nothing moves, shard steps included (a hold is reached only with no shard table held).
-        const replay = this.holds.stationary ? undefined : await st.shard?.tick(flush);
+        // Nor inside a transaction read in parts: shard steps happen between transactions, as the loop saw them before.
+        const replay = this.holds.stationary || this.parts.open ? undefined : await st.shard?.tick(flush);
         if (replay) {
           await this.reader.stop().catch(() => undefined);
           st.tracker = SchemaTracker.fromJSON(replay.tracker);
