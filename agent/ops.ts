@@ -7,6 +7,9 @@ import { buildRules } from './rules.ts';
 import { checkUpstream } from './check/check.ts';
 import { checkExtendedColumns } from './check/check-extend.ts';
 import { checkShards } from './shard/precheck.ts';
+import { checkConnections } from './check/check-connections.ts';
+import { checkMetaPosition } from './check/check-meta.ts';
+import { checkRouteCollisions } from './check/check-routes.ts';
 import type { DbConfig, SourceConfig } from '../src/config/types.ts';
 import { tlsOptOutWarning } from './db/tls.ts';
 import { formatOverride, planSession, type SessionSide } from '../src/sql/session-vars.ts';
@@ -48,6 +51,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
   await run('downstream connection', undefined, async () => {
     (await connect(task.targetDatabase, 'downstream')).destroy();
   });
+  const srcs: Record<string, SourceConfig> = {};
   for (const spec of task.subtasks) {
     const s = req.sources[spec.sourceId];
     if (!s) {
@@ -60,6 +64,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
       continue;
     }
     const src = parseSourceConfig(s.yaml, s.file);
+    srcs[spec.sourceId] = src;
     items.push(...sessionWarnings('upstream', src.from, spec.sourceId, () => '+00:00'));
     items.push(...tlsWarnings('upstream', src.from, spec.sourceId));
     await run(
@@ -89,17 +94,22 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
         }
       });
     }
+    const meta = await checkMetaPosition(task, spec, src);
+    if (meta) items.push(meta);
   }
+  // What the task opens against each server's max_connections (an unreachable server: a "not checked" warning).
+  items.push(...(await checkConnections(task, srcs)));
   if (task.shardMode && items.every((i) => i.ok)) {
-    const srcs: Record<string, SourceConfig> = {};
-    for (const spec of task.subtasks) {
-      const s = req.sources[spec.sourceId];
-      if (s) srcs[spec.sourceId] = parseSourceConfig(s.yaml, s.file);
-    }
     try {
       items.push(...(await checkShards(task, srcs)));
     } catch (err) {
       items.push({ name: 'shard tables', ok: false, error: asDmError(err).toRecord() });
+    }
+  } else if (items.every((i) => i.ok)) {
+    try {
+      items.push(...(await checkRouteCollisions(task, srcs)));
+    } catch (err) {
+      items.push({ name: 'tables routed to one target', ok: false, error: asDmError(err).toRecord() });
     }
   }
   return { ok: items.every((i) => i.ok), items };

@@ -1,5 +1,9 @@
+import type { BinlogPosition } from '../../src/binlog/position.ts';
+import type { DbConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
+import { connect } from '../db/mysql.ts';
 import { tlsDmError } from '../db/tls.ts';
+import { checkStartPosition } from './start-position.ts';
 
 /**
  * The DmError of a binlog stream failure (zongji-reader.ts): `err` as zongji or the server gave it, `file` the binlog
@@ -11,7 +15,10 @@ export function streamError(err: unknown, file: string, serverId: number): DmErr
   const tls = tlsDmError(err);
   if (tls) return tls;
   if (e.errno === 1236) {
-    // 1236 is one errno for several causes; the server's text is the only discriminator it gives.
+    // 1236 is one errno for several causes. For a file/offset start, diagnoseStreamStart decides from what the server
+    // lists (SHOW BINARY LOGS, the event at the offset), not from this text; the text remains the only discriminator
+    // for a GTID start (MariaDB: "could not find GTID state ... purged" vs "... which is not in the master's binlog")
+    // and when those statements cannot run.
     const invalid =
       /position|file size|not find.*gtid|gtid.*not/i.test(e.message ?? '') &&
       !/could not find first log file/i.test(e.message ?? '');
@@ -36,4 +43,23 @@ export function streamError(err: unknown, file: string, serverId: number): DmErr
     cause: err,
     context: { position: file },
   });
+}
+
+/**
+ * The error of a stream that failed with 1236 at `at` (`fallback`, from streamError): BinlogPurged when the file is
+ * older than every file upstream, BinlogPositionInvalid when the file never existed, the offset is past its end or
+ * not the start of an event (start-position.ts), else `fallback` (the position looks good, or cannot be judged).
+ */
+export async function diagnoseStreamStart(db: DbConfig, at: BinlogPosition, fallback: DmError): Promise<DmError> {
+  const up = await connect(db, 'upstream');
+  try {
+    return (
+      (await checkStartPosition(up, at, 'the binlog stream from', {
+        cause: fallback.cause ?? fallback,
+        context: fallback.context,
+      })) ?? fallback
+    );
+  } finally {
+    up.destroy();
+  }
 }

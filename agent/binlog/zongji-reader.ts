@@ -12,7 +12,7 @@ import { MariaGtidState } from './mariadb-gtid.ts';
 import { hash } from '../hash.ts';
 import type { ZEvent, ZInstance } from './zongji-types.ts';
 import { EventQueue } from './event-queue.ts';
-import { streamError } from './stream-error.ts';
+import { diagnoseStreamStart, streamError } from './stream-error.ts';
 import { checkRowImage, pushRowChanges } from './row-events.ts';
 import { installFastTextDecode } from './text-decode.ts';
 
@@ -72,10 +72,15 @@ export class BinlogReader {
   private pendingGtid: { domain: number; server: number; seq: string } | undefined;
   /** The schema as of the event being read (its table structures are cleared at each DDL, with zongji's cache). */
   private readonly schemaAt: EventSchema;
+  /** The offset in `file` the stream stands at (its start, then each commit's end): where a 1236 is diagnosed. */
+  private at: number;
+  /** A 1236 is being diagnosed (fail): later errors of the dying stream are noise. */
+  private diagnosing = false;
 
   constructor(private readonly o: ReaderOptions) {
     this.schemaAt = new EventSchema(o);
     this.file = o.start.name;
+    this.at = o.start.pos;
     this.gtid = new MariaGtidState(o.start.gtid ?? '');
     this.events = new EventQueue(() => this.zj?.connection, o.highWater ?? 50_000, o.lowWater ?? 10_000);
   }
@@ -146,8 +151,20 @@ export class BinlogReader {
   }
 
   private fail(err: unknown): void {
-    if (this.stopped || this.events.failed) return;
-    this.events.fail(streamError(err, this.file, this.o.serverId));
+    if (this.stopped || this.events.failed || this.diagnosing) return;
+    const e = streamError(err, this.file, this.o.serverId);
+    if ((err as { errno?: number }).errno !== 1236 || !this.file) {
+      this.events.fail(e);
+      return;
+    }
+    // 1236 is one errno for a purged file, a file that never existed and an offset inside an event: what the server
+    // lists tells them apart (start-position.ts), so a wrong position is not reported as a purge.
+    this.diagnosing = true;
+    const at = { name: this.file, pos: this.at };
+    diagnoseStreamStart(this.o.db, at, e).then(
+      (d) => this.stopped || this.events.fail(d),
+      () => this.stopped || this.events.fail(e),
+    );
   }
 
   private pos(next: number): BinlogPosition {
@@ -163,6 +180,7 @@ export class BinlogReader {
     const changes = this.inTxn ?? [];
     const continued = this.inParts;
     this.open(undefined);
+    this.at = e.nextPosition;
     this.events.push({
       kind: 'txn',
       changes,
@@ -196,6 +214,7 @@ export class BinlogReader {
     switch (name) {
       case 'rotate':
         if (e.binlogName) this.file = e.binlogName;
+        if (e.position !== undefined) this.at = e.position;
         return;
       case 'mariadbgtid':
         this.pendingGtid = { domain: e.domainId ?? 0, server: e.serverId ?? 0, seq: String(e.seqNo ?? 0) };

@@ -3,6 +3,8 @@ import { DmError } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { tableKey } from '../../src/sql/table-name.ts';
 import { masterStatus } from '../db/binlog-status.ts';
+import { checkStartPosition } from '../binlog/start-position.ts';
+import { ignored } from '../../src/config/checking-items.ts';
 import { connect } from '../db/mysql.ts';
 import { snapshotTracker } from '../db/tracked.ts';
 import type { SubtaskContext } from '../unit.ts';
@@ -64,6 +66,7 @@ export async function startPosition(st: SyncState): Promise<BinlogPosition> {
   if (!start && meta && meta.binlogName) {
     start = { name: meta.binlogName, pos: meta.binlogPos || 4 };
     if (meta.binlogGtid) start.gtid = meta.binlogGtid;
+    if (!ignored(ctx.task, 'meta_position')) await checkMeta(ctx, start);
   } else if (!start && meta?.binlogGtid) {
     // GTID only: the stream starts after that GTID set; the file and offset come with the first rotate event.
     start = { name: '', pos: 0, gtid: meta.binlogGtid };
@@ -72,6 +75,27 @@ export async function startPosition(st: SyncState): Promise<BinlogPosition> {
   await ctx.ckpt.writeAllWriters(st.down, start, st.writerCount, st.tracker.toJSON());
   st.writerPos = Array.from({ length: st.writerCount }, () => start!);
   return start;
+}
+
+/**
+ * A meta position that does not exist upstream (no such file, past its end, inside an event) pauses the subtask with
+ * BinlogPositionInvalid before it becomes the checkpoint, so fixing meta and starting the task again is enough; the
+ * stream would otherwise fail with a 1236 that reads like a purge. check-task/start-task make the same check
+ * (agent/check/check-meta.ts); this one covers `start-task --remove-meta` and a binlog purged since.
+ */
+async function checkMeta(ctx: SubtaskContext, start: BinlogPosition): Promise<void> {
+  const up = await connect(ctx.source.from, 'upstream');
+  let err: DmError | undefined;
+  try {
+    err = await checkStartPosition(up, start, `meta of source ${ctx.spec.sourceId} (binlog-name/binlog-pos)`);
+  } finally {
+    up.destroy();
+  }
+  if (err) {
+    err.context.task = ctx.task.name;
+    err.context.source = ctx.spec.sourceId;
+    throw err;
+  }
 }
 
 /**

@@ -13,6 +13,28 @@ export const uint = () => z.number().int().nonnegative();
 export const uint32 = () => uint().max(4294967295);
 export const port = () => z.number().int().min(1).max(65535);
 
+/**
+ * The most connections one unit setting may ask for (mydumper threads, loader pool-size, syncer worker-count and their
+ * `-thread` aliases, validator worker-count). DM sets no bound; tsdm does, because every unit of count N opens N
+ * connections to one server at once: `syncer-thread: 100000` exhausted the downstream's max_connections and paused the
+ * other tasks writing there (issue #16). 128 is eight times DM's largest default (16) and more than any 2-32 core server
+ * turns into throughput; check-task then compares the task's total with the servers' max_connections (agent/check).
+ */
+export const MAX_UNIT_CONNECTIONS = 128;
+
+/** A count of parallel workers, each with its own database connection: 0 (the default) up to MAX_UNIT_CONNECTIONS. */
+export const connCount = () =>
+  uint().superRefine((n, ctx) => {
+    if (n > MAX_UNIT_CONNECTIONS)
+      issue(
+        ctx,
+        `${n} is more than ${MAX_UNIT_CONNECTIONS}: each worker opens its own database connection, and a count this high exhausts the server's max_connections`,
+        {
+          suggestion: `Use at most ${MAX_UNIT_CONNECTIONS} (0 or no key means the default); \`dmctl check-task\` then checks the task's connections against the servers' max_connections.`,
+        },
+      );
+  });
+
 /** Adds a custom issue that yaml-schema maps to the given error code. */
 export function issue(
   ctx: z.RefinementCtx,

@@ -82,6 +82,7 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
     targetDatabase: toDbConfig(t['target-database'], { file, key: 'target-database' }),
     subtasks,
   };
+  if (t['ignore-checking-items'].length > 0) config.ignoreCheckingItems = t['ignore-checking-items'];
   const onlineDdl = resolveOnlineDdl(t, src, notes);
   if (onlineDdl) config.onlineDdl = onlineDdl;
   // YAML 1.1 reads `off` as false; DM passes session values as written, so take the source text.

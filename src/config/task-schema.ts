@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { isBinlogFilename, isGtidSet, parseGoDuration, sqlPatternProblem, timezoneProblem } from './dm-values.ts';
-import { dbSchema, issue, pattern, uint, uint32 } from './schema-parts.ts';
+import { connCount, dbSchema, issue, pattern, uint, uint32 } from './schema-parts.ts';
 
 /** DM's checking items (dm/config/checking_item.go), for ignore-checking-items. */
 export const DM_CHECKING_ITEMS: readonly string[] = [
@@ -77,7 +77,7 @@ const meta = z
 
 export const mydumperSchema = z
   .object({
-    threads: uint().optional(),
+    threads: connCount().optional(),
     'chunk-filesize': z.string().optional(),
     'statement-size': uint().optional(),
     rows: uint().optional(),
@@ -90,7 +90,7 @@ export const mydumperSchema = z
 
 export const loaderSchema = z
   .object({
-    'pool-size': uint().optional(),
+    'pool-size': connCount().optional(),
     dir: z.string().optional(),
     'import-mode': ciEnum(['sql', 'loader', 'logical', 'physical', 'import-into'], 'import-mode', {
       emptyIsDefault: true,
@@ -115,7 +115,7 @@ export const loaderSchema = z
 
 export const syncerSchema = z
   .object({
-    'worker-count': uint().optional(),
+    'worker-count': connCount().optional(),
     batch: uint().optional(),
     'queue-size': uint().optional(),
     'checkpoint-flush-interval': uint().optional(),
@@ -137,7 +137,7 @@ export const syncerSchema = z
 const validatorSchema = z
   .object({
     mode: ciEnum(['none', 'fast', 'full'], 'mode', { emptyIsDefault: true }).optional(),
-    'worker-count': uint().optional(),
+    'worker-count': connCount().optional(),
     'validate-interval': goDuration().optional(),
     'check-interval': goDuration().optional(),
     'row-error-delay': goDuration().optional(),
@@ -216,13 +216,13 @@ export const instanceSchema = z
     'block-allow-list': z.string().default(''),
     'mydumper-config-name': z.string().default(''),
     mydumper: mydumperSchema.optional(),
-    'mydumper-thread': uint().default(0),
+    'mydumper-thread': connCount().default(0),
     'loader-config-name': z.string().default(''),
     loader: loaderSchema.optional(),
-    'loader-thread': uint().default(0),
+    'loader-thread': connCount().default(0),
     'syncer-config-name': z.string().default(''),
     syncer: syncerSchema.optional(),
-    'syncer-thread': uint().default(0),
+    'syncer-thread': connCount().default(0),
     'validator-config-name': z.string().default(''),
   })
   .strict();

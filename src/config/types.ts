@@ -205,6 +205,9 @@ export interface TaskConfig {
   collationCompatible: 'loose' | 'strict';
   targetDatabase: DbConfig;
   subtasks: SubtaskSpec[];
+  /** DM ignore-checking-items, as written; absent when empty. Consulted by the prechecks that have a DM item name
+   * (conn_number, meta_position; `all` skips both): src/config/checking-items.ts. */
+  ignoreCheckingItems?: string[];
   /** DM online-ddl: gh-ost / pt-osc shadow and trash tables (Go regexps on table names; capture 1 = real table). */
   onlineDdl?: OnlineDdlConfig;
 }

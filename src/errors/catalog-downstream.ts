@@ -58,4 +58,11 @@ export const downstreamErrors = {
     'a load resumed after upstream DDL cannot reload a table merged with others downstream',
     "Restart the task's migration from the beginning (stop-task, drop its target tables, start-task --remove-meta); avoid DDL on shard tables while they load.",
   ),
+  DownstreamConnLimit: spec(
+    'TSDM-30021',
+    'downstream',
+    false,
+    "the task needs more connections than the downstream's max_connections (or the user's max_user_connections) allows",
+    "Raise the downstream's max_connections (or the user's MAX_USER_CONNECTIONS), or lower the task's syncer worker-count (syncer-thread), loader pool-size (loader-thread), mydumper threads or validator worker-count; check-task lists what each source opens.",
+  ),
 } as const satisfies Record<string, ErrorSpec>;

@@ -90,8 +90,15 @@ export const upstreamErrors = {
     'TSDM-20013',
     'upstream',
     false,
-    'binlog position or GTID not found upstream',
-    'Check meta.binlog-name/binlog-pos/binlog-gtid against SHOW BINARY LOGS.',
+    'the binlog start position does not exist upstream: no such binlog file, past its end, not at the start of an event, or a GTID the server never had',
+    "Fix meta (binlog-name, binlog-pos, binlog-gtid) of the source in the task file: the file must be one SHOW BINARY LOGS lists, the position an event's start (Pos or End_log_pos in SHOW BINLOG EVENTS). Then run start-task again (after stop-task, with --remove-meta if the task already wrote a checkpoint). Not a purge: no full re-migration is needed.",
+  ),
+  UpstreamConnLimit: spec(
+    'TSDM-20021',
+    'upstream',
+    false,
+    "the task needs more connections than the upstream's max_connections (or the user's max_user_connections) allows",
+    "Raise max_connections (or the user's MAX_USER_CONNECTIONS) upstream, or lower mydumper threads (mydumper-thread) in the task file; check-task lists what each source opens.",
   ),
   VerifySnapshotFailed: spec(
     'TSDM-20031',

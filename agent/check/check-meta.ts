@@ -1,0 +1,60 @@
+import type { SourceConfig, SubtaskSpec, TaskConfig } from '../../src/config/types.ts';
+import type { CheckItem } from '../../src/coord/index.ts';
+import { asDmError, DmError } from '../../src/errors/index.ts';
+import { checkStartPosition } from '../binlog/start-position.ts';
+import { CheckpointStore } from '../checkpoint.ts';
+import { connect } from '../db/mysql.ts';
+import { ignored } from '../../src/config/checking-items.ts';
+
+/** The server's errno for a table (or its schema) that does not exist: the task has no checkpoint yet. */
+const NO_TABLE = new Set([1146, 1049]);
+
+/**
+ * Precheck `meta_position` (DM's "meta position check"): an incremental task starts from `meta`, so its binlog file
+ * must exist upstream and its position be the start of an event (agent/binlog/start-position.ts); a wrong one is
+ * BinlogPositionInvalid here, at start-task, instead of a BinlogPurged pause later. Only where meta will be used: task-mode
+ * incremental, meta with a binlog-name, and no checkpoint of the task for the source yet (a restarted task resumes
+ * from its checkpoint and ignores meta; after `start-task --remove-meta` the sync unit checks meta again before it
+ * starts, agent/sync/resume.ts). undefined when there is nothing to check.
+ */
+export async function checkMetaPosition(
+  task: TaskConfig,
+  spec: SubtaskSpec,
+  src: SourceConfig,
+): Promise<CheckItem | undefined> {
+  const meta = spec.meta;
+  if (task.taskMode !== 'incremental' || !meta?.binlogName || ignored(task, 'meta_position')) return undefined;
+  const item = { name: 'meta position', source: spec.sourceId };
+  try {
+    if (await hasCheckpoint(task, spec)) return undefined;
+    const up = await connect(src.from, 'upstream');
+    let err: DmError | undefined;
+    try {
+      err = await checkStartPosition(
+        up,
+        { name: meta.binlogName, pos: meta.binlogPos },
+        `meta of source ${spec.sourceId} (binlog-name/binlog-pos)`,
+      );
+    } finally {
+      up.destroy();
+    }
+    if (err) err.context.source = spec.sourceId;
+    return err ? { ...item, ok: false, error: err.toRecord() } : { ...item, ok: true };
+  } catch (err) {
+    return { ...item, ok: false, error: asDmError(err).toRecord() };
+  }
+}
+
+async function hasCheckpoint(task: TaskConfig, spec: SubtaskSpec): Promise<boolean> {
+  const down = await connect(task.targetDatabase, 'downstream');
+  try {
+    const ck = new CheckpointStore(task.metaSchema, task.name, spec.sourceId);
+    if ((await ck.readWriters(down)).length > 0) return true;
+    return (await ck.readState(down))?.syncStart !== undefined;
+  } catch (err) {
+    if (err instanceof DmError && NO_TABLE.has(err.context.errno ?? 0)) return false;
+    throw err;
+  } finally {
+    down.destroy();
+  }
+}
