@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { TASK_DEFAULTS } from '../src/config/task-units.ts';
 import type { MariaDBInstance } from '../test/harness/index.ts';
 import { onEach, startEnv, taskYaml, type Env } from './lib/env.ts';
+import { childrenCpuSeconds, cpuSeconds, per1M } from './lib/cpu.ts';
 import { fmtMB, fmtN, fmtRate, fmtS, note, rate, sameTables, verdict } from './lib/report.ts';
 
 const run = promisify(execFile);
@@ -165,8 +166,11 @@ export async function runFull(o: {
     env.rss.start();
     const timing = timeTask(env, task);
     timing.catch(() => undefined);
+    // CPU of each process over the whole start (dmctl's start-up is not the agent's): agent, upstream, downstream.
+    const cpuA = [cpuSeconds(env.agent.pid()), cpuSeconds(up.pid), cpuSeconds(down.pid)];
     await env.startTask(yaml);
     const tsdmMs = await timing;
+    const cpuB = [cpuSeconds(env.agent.pid()), cpuSeconds(up.pid), cpuSeconds(down.pid)];
     const rssPeak = env.rss.stop();
     // check-data on the same data right after the load (issue #15: at most a quarter of the load's time). Its time is
     // the agent's, from the run's start to its report (startedAt..finishedAt), as the load's is from Running to
@@ -178,7 +182,9 @@ export async function runFull(o: {
     const checkMs = Number(cr.json.elapsedSeconds) * 1000;
     note(`full: check-data ${fmtS(checkMs)}; mydumper -t ${dump} + myloader -t ${load}`);
 
+    const baseA = [childrenCpuSeconds(), cpuSeconds(up.pid), cpuSeconds(base.pid)];
     const myMs = await mydumperMyloader(up, base, dump, load);
+    const baseB = [childrenCpuSeconds(), cpuSeconds(up.pid), cpuSeconds(base.pid)];
     note(`full: mydumper+myloader done in ${fmtS(myMs)}; comparing`);
     const vTsdm = await sameTables(up, down, tables, 'tsdm');
     const vMy = await sameTables(up, base, tables, 'mydumper+myloader');
@@ -194,7 +200,11 @@ export async function runFull(o: {
     const line =
       `${'full'.padEnd(20)} tsdm ${fmtRate(tr)} rows/s (${fmtS(tsdmMs)})  mydumper -t ${dump} + myloader -t ${load} ${fmtRate(mr)} rows/s (${fmtS(myMs)})  ` +
       `ratio ${(tr / mr).toFixed(2)}x (goal >= 1.5x)  agent RSS peak ${fmtMB(rssPeak)}  ${fmtN(rows)} rows  ${v}`;
+    const cpu = (a: (number | undefined)[], b: (number | undefined)[]) => a.map((x, i) => per1M(x, b[i], rows));
+    const [tA, tUp, tDown] = cpu(cpuA, cpuB);
+    const [bTools, bUp, bDown] = cpu(baseA, baseB);
     const extra = [
+      `${'full-cpu'.padEnd(20)} CPU-s per 1M rows: tsdm agent ${tA}, upstream ${tUp}, downstream ${tDown}  mydumper+myloader ${bTools}, upstream ${bUp}, downstream ${bDown}`,
       `${'check-data'.padEnd(20)} ${fmtN(cr.json.rows)} rows compared equal in ${fmtS(checkMs)}  full load ${fmtS(tsdmMs)}  fraction ${(checkMs / tsdmMs).toFixed(2)} (goal <= 0.25)  ${fmtRate(rate(cr.json.rows, checkMs))} rows/s`,
       `${'full-mysqldump'.padEnd(20)} tsdm ${fmtRate(tr)} rows/s  mysqldump | mysql ${fmtRate(dr)} rows/s (${fmtS(dumpMs)})  ratio ${(tr / dr).toFixed(2)}x  ${v}`,
     ];

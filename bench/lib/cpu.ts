@@ -26,3 +26,21 @@ export function per100k(from: number | undefined, to: number | undefined, rows: 
   if (from === undefined || to === undefined || rows <= 0) return '?';
   return `${(((to - from) * 100_000) / rows).toFixed(2)} s`;
 }
+
+/** CPU seconds of this process's children that have ended and been waited for (cutime + cstime of /proc/self/stat):
+ * the baseline's tools (mydumper, myloader, mysqldump, mysql) run as children of the bench. */
+export function childrenCpuSeconds(): number | undefined {
+  try {
+    const s = readFileSync('/proc/self/stat', 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds per 1M rows between two readings, as text ('?' when either is missing). */
+export function per1M(from: number | undefined, to: number | undefined, rows: number): string {
+  if (from === undefined || to === undefined || rows <= 0) return '?';
+  return `${(((to - from) * 1_000_000) / rows).toFixed(2)}`;
+}
