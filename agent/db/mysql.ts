@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2/promise';
+import type { Connection as CoreConnection } from 'mysql2';
 import { installTlsCheck, sslOptions, tlsDmError } from './tls.ts';
 import type { DbConfig } from '../../src/config/types.ts';
 import { DmError, type ErrorContext, type ErrorName } from '../../src/errors/index.ts';
@@ -283,6 +284,64 @@ export async function queryExact(
   } catch (err) {
     throw classifyMysqlError(err, 'upstream', { sql });
   }
+}
+
+/** A result set read as the server sent it, row by row: see rawRows. */
+export interface RawRows {
+  /** Stops reading from the socket (the server waits) until resume(). */
+  pause(): void;
+  resume(): void;
+  /** The consumer gave up: the remaining rows are read and dropped, so the connection is free for its next query. */
+  stop(): void;
+  /** Resolves after the last row; rejects with mysql2's error (classify it with classifyMysqlError). */
+  done: Promise<void>;
+}
+
+/**
+ * Reads a result set without converting a single value (mysql2's `typeCast: false`): each row is an array of the
+ * column values' bytes as the text protocol carries them (numbers and dates as ASCII, text in the connection's
+ * utf8mb4, binary columns as stored), null for NULL. Rows go to `onRow` synchronously as they arrive; the Buffers are
+ * views into the packet and must be copied before `onRow` returns. This is the cheap way to pass rows on as bytes
+ * (the load's LOAD DATA file, agent/load/transcode.ts): no JS string or value per column.
+ */
+export function rawRows(
+  conn: Connection,
+  sql: string,
+  params: unknown[],
+  onRow: (row: (Buffer | null)[]) => void,
+): RawRows {
+  // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
+  const core = (conn as unknown as { connection: CoreConnection }).connection;
+  let stopped = false;
+  let paused = false;
+  const q = core.query({ sql, values: params, typeCast: false, rowsAsArray: true });
+  const done = new Promise<void>((resolve, reject) => {
+    q.on('result', (row) => {
+      if (!stopped) onRow(row as unknown as (Buffer | null)[]);
+    });
+    q.on('error', reject);
+    q.on('end', () => resolve());
+  });
+  return {
+    pause() {
+      if (stopped || paused) return;
+      paused = true;
+      core.pause();
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      core.resume();
+    },
+    stop() {
+      stopped = true;
+      if (paused) {
+        paused = false;
+        core.resume();
+      }
+    },
+    done,
+  };
 }
 
 export const escapeValue = (v: Value | number | boolean): string => mysql.escape(v);

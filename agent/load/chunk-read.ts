@@ -1,17 +1,20 @@
 import type { Connection } from 'mysql2/promise';
 import type { Connection as CoreConnection, TypeCast } from 'mysql2';
 import type { ChunkRow } from '../checkpoint-load.ts';
-import { classifyMysqlError, type Value } from '../db/mysql.ts';
+import { classifyMysqlError, rawRows, type Value } from '../db/mysql.ts';
 import { binaryColumns, type TableInfo } from '../db/schema.ts';
 import { SPATIAL_TYPES } from '../../src/schema/from-server.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';
 import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
 import type { SubtaskContext } from '../unit.ts';
+import { chunkFile, type ChunkFile } from './transcode.ts';
 
 /** A chunk's rows as read from the snapshot: `rows()` runs the SELECT again each time it is called (same snapshot,
  * same rows), `cols` and `binary` (values sent as bytes) in the rows' order, extended columns last. */
 export interface ChunkRead {
   rows(): AsyncGenerator<Value[]>;
+  /** The same rows as LOAD DATA's file (transcode.ts), for `loadDataSql(target, cols, binary)`. */
+  file(): ChunkFile;
   cols: string[];
   binary: boolean[];
 }
@@ -65,13 +68,16 @@ export function chunkRead(up: Connection, c: ChunkRow, info: TableInfo, ctx: Sub
       stream.destroy();
     }
   }
+  // The columns typeCast reads as bytes (mysql2 reports every spatial type as GEOMETRY).
+  const hex = cols.map((n) => bin.has(n) || SPATIAL_TYPES.has(info.columns.find((x) => x.name === n)?.dataType ?? ''));
+  const shift = cols.map((_, i) => tsIdx.includes(i));
+  const layout = { hex, shift, offsetMinutes: zone.offsetMinutes, extra: ext?.values ?? [] };
+  const classify = (err: unknown) =>
+    classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql, table });
   return {
     rows,
+    file: () => chunkFile((onRow) => rawRows(up, sql, params, onRow), layout, classify),
     cols: ext ? [...cols, ...ext.columns] : cols,
-    // The columns typeCast reads as bytes (mysql2 reports every spatial type as GEOMETRY).
-    binary: [
-      ...cols.map((n) => bin.has(n) || SPATIAL_TYPES.has(info.columns.find((x) => x.name === n)?.dataType ?? '')),
-      ...(ext?.columns.map(() => false) ?? []),
-    ],
+    binary: [...hex, ...(ext?.columns.map(() => false) ?? [])],
   };
 }

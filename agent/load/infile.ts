@@ -1,9 +1,9 @@
-import { Readable } from 'node:stream';
 import type { Connection } from 'mysql2/promise';
 import type { ResultSetHeader } from 'mysql2';
 import { quoteIdent, type TableName } from '../../src/sql/table-name.ts';
 import type { Value } from '../db/mysql.ts';
 import { qualified } from '../sync/sqlgen.ts';
+import type { ChunkFile } from './transcode.ts';
 
 /**
  * One chunk written with `LOAD DATA LOCAL INFILE`, the file streamed from the rows as they are read from the snapshot
@@ -39,45 +39,11 @@ const SPECIAL = /[\\\t\n\r\0]/;
 const SPECIAL_ALL = /[\\\t\n\r\0]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
 
-const PIECE_BYTES = 256 << 10;
-
-/** One value as a field of the file. */
+/** One value as a field of the file (the file itself is written from the rows' bytes: transcode.ts). */
 export function field(v: Value): string {
   if (v === null) return '\\N';
   if (typeof v !== 'string') return v.toString('hex');
   return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : v;
-}
-
-/**
- * The file: rows as lines of tab-separated fields (`binary[i]` values as hex), in pieces of about PIECE_BYTES. Each
- * field is written into the piece as UTF-8 directly (one growing JS string per piece, then encoded, cost twice as
- * much CPU in a full load).
- */
-export async function* fileOf(rows: AsyncIterable<Value[]>, binary: readonly boolean[]): AsyncGenerator<Buffer> {
-  let buf = Buffer.allocUnsafe(PIECE_BYTES * 2);
-  let off = 0;
-  for await (const vals of rows) {
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i]!;
-      const s = !binary[i] || v === null ? field(v) : (typeof v === 'string' ? Buffer.from(v) : v).toString('hex');
-      // At most 3 UTF-8 bytes per UTF-16 unit, plus the separator and the line end.
-      const need = s.length * 3 + 2;
-      if (off + need > buf.length) {
-        if (off > 0) yield buf.subarray(0, off);
-        buf = Buffer.allocUnsafe(Math.max(PIECE_BYTES * 2, need));
-        off = 0;
-      }
-      if (i > 0) buf[off++] = 0x09;
-      off += buf.write(s, off);
-    }
-    buf[off++] = 0x0a;
-    if (off >= PIECE_BYTES) {
-      yield buf.subarray(0, off);
-      buf = Buffer.allocUnsafe(PIECE_BYTES * 2);
-      off = 0;
-    }
-  }
-  if (off > 0) yield buf.subarray(0, off);
 }
 
 export interface InfileResult {
@@ -94,38 +60,26 @@ export function clean(r: InfileResult): boolean {
 }
 
 /**
- * Runs LOAD DATA on `down` with the lines of `rows` as the file. An error thrown by `rows` (the upstream read) ends
- * the file early and rejects with that error; the caller rolls the transaction back, so the rows the server took
- * before are never committed.
+ * Runs LOAD DATA on `down` with `file()` as the file. An error of the file's stream (the upstream read) ends the file
+ * early and rejects with that error; the caller rolls the transaction back, so the rows the server took before are
+ * never committed.
  */
-export async function loadData(
-  down: Connection,
-  sql: string,
-  rows: AsyncIterable<Value[]>,
-  binary: readonly boolean[],
-): Promise<InfileResult> {
-  let sent = 0;
-  async function* counted(): AsyncGenerator<Value[]> {
-    for await (const vals of rows) {
-      sent++;
-      yield vals;
-    }
-  }
-  let stream: Readable | undefined;
+export async function loadData(down: Connection, sql: string, file: () => ChunkFile): Promise<InfileResult> {
+  let f: ChunkFile | undefined;
   try {
     // The factory is given to this one query only: the server may ask for a file here and nowhere else.
     const [res] = await down.query({
       sql,
       infileStreamFactory: () => {
-        stream = Readable.from(fileOf(counted(), binary), { objectMode: false });
-        return stream;
+        f = file();
+        return f.stream;
       },
     });
     const h = res as ResultSetHeader;
-    return { sent, inserted: h.affectedRows, warnings: h.warningStatus };
+    return { sent: f?.sent() ?? 0, inserted: h.affectedRows, warnings: h.warningStatus };
   } finally {
     // When the downstream failed mid-file, mysql2 stops reading it: ending it here ends the upstream read too
     // (the snapshot connection must be free for the next chunk).
-    stream?.destroy();
+    f?.stream.destroy();
   }
 }

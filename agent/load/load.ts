@@ -261,7 +261,7 @@ export class LoadUnit implements Unit {
   ): Promise<InfileResult | undefined> {
     const sql = loadDataSql(target, read.cols, read.binary);
     try {
-      return await loadData(down, sql, read.rows(), read.binary);
+      return await loadData(down, sql, read.file);
     } catch (err) {
       if (err instanceof DmError) throw err;
       const errno = (err as { errno?: number }).errno;
