@@ -1,4 +1,5 @@
 import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
+import { DmError, Errors } from '../src/errors/index.ts';
 import { CheckRunner } from './verify/runner.ts';
 import type { AgentConfig } from '../src/config/agent-config.ts';
 import {
@@ -23,7 +24,7 @@ import { schedule } from './cluster/scheduler.ts';
 import type { Logger } from './log.ts';
 import { checkSource, checkTask } from './ops.ts';
 import { setSecretKey } from './db/mysql.ts';
-import { loadSecretKey } from '../src/config/secret.ts';
+import { BUILTIN_KEY_WARNING, loadSecretKey } from '../src/config/secret.ts';
 import { Subtask } from './subtask.ts';
 import { syncHoldOp } from './verify/hold-op.ts';
 import { validationErrorOp } from './verify/validator-op.ts';
@@ -87,6 +88,7 @@ export class Agent {
 
   async start(): Promise<void> {
     setSecretKey(loadSecretKey(this.cfg.secretKeyPath));
+    if (!this.cfg.secretKeyPath) this.log.warn(BUILTIN_KEY_WARNING);
     const servers = this.cfg.nats.split(',').map((s) => s.trim());
     this.coord = await Coord.connect({
       servers,
@@ -105,7 +107,8 @@ export class Agent {
           await this.coord.kv(b);
           break;
         } catch (err) {
-          if (attempt >= 12) throw err;
+          // JetStream off is not a cluster still electing: exit now with the coded error (systemd restarts us).
+          if (attempt >= 12 || (err instanceof DmError && err.code === Errors.JetStreamDisabled.code)) throw err;
           this.log.warn({ bucket: b, attempt, err: String(err) }, 'cannot open KV bucket yet; retrying');
           await new Promise((r) => setTimeout(r, 5000));
         }

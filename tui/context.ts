@@ -1,5 +1,5 @@
 import { Coord, READ_RETRY_MS } from '../src/coord/index.ts';
-import { loadSecretKey } from '../src/config/secret.ts';
+import { BUILTIN_KEY_WARNING, loadSecretKey } from '../src/config/secret.ts';
 import { DmError, Errors, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
 
 /** What every dmctl command gets: the global flags, a lazily opened NATS connection, and output helpers. */
@@ -27,6 +27,8 @@ const USAGE_CODES = new Set(
     Errors.ConfigUnknownRule,
     Errors.ConfigDeprecatedConflict,
     Errors.ConfigBadPattern,
+    Errors.ConfigTooLarge,
+    Errors.ConfigAliasLimit,
     Errors.BadArguments,
     Errors.MetaRequired,
     Errors.SecretKey,
@@ -36,6 +38,7 @@ const USAGE_CODES = new Set(
 export class CommandContext {
   private coordP: Promise<Coord> | undefined;
   private retryNoted = false;
+  private readonly warnings: string[] = [];
   constructor(
     readonly flags: GlobalFlags,
     readonly out: NodeJS.WritableStream = process.stdout,
@@ -63,7 +66,18 @@ export class CommandContext {
 
   /** Key for `encrypt` and for encrypting passwords before a file is stored in NATS (--secret-key-path). */
   secretKey(): Buffer {
+    if (!this.flags.secretKeyPath) this.warn(BUILTIN_KEY_WARNING);
     return loadSecretKey(this.flags.secretKeyPath);
+  }
+
+  /**
+   * Something the user must know that does not fail the command: on stderr as "WARNING: …" (once), or with --json
+   * in the document's `warnings` list (json() adds it), so the JSON on stdout stays one parseable document.
+   */
+  warn(text: string): void {
+    if (this.warnings.includes(text)) return;
+    this.warnings.push(text);
+    if (!this.flags.json) this.err.write(`WARNING: ${text}\n`);
   }
 
   async close(): Promise<void> {
@@ -74,6 +88,10 @@ export class CommandContext {
     this.out.write(text.endsWith('\n') ? text : text + '\n');
   }
   json(doc: unknown): void {
+    if (this.warnings.length && doc && typeof doc === 'object' && !Array.isArray(doc)) {
+      const own = (doc as { warnings?: unknown }).warnings;
+      doc = { ...doc, warnings: [...(Array.isArray(own) ? own : []), ...this.warnings] };
+    }
     this.out.write(JSON.stringify(doc, null, 2) + '\n');
   }
 
@@ -82,7 +100,7 @@ export class CommandContext {
     const e = asDmError(err);
     const code = USAGE_CODES.has(e.code)
       ? Exit.usage
-      : e.code === Errors.NatsConnect.code || e.code === Errors.Timeout.code
+      : e.code === Errors.NatsConnect.code || e.code === Errors.Timeout.code || e.code === Errors.JetStreamDisabled.code
         ? Exit.unreachable
         : e.code === Errors.WaitTimeout.code
           ? Exit.waitTimeout

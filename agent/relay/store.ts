@@ -1,5 +1,6 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { mkdirPrivate } from '../../src/fs/private.ts';
+import { dirname, join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
@@ -83,7 +84,9 @@ export class RelayStore {
   private constructor(dir: string) {
     this.dir = dir;
     try {
-      mkdirSync(dir, { recursive: true });
+      // Owner-only (0700): the relay holds the upstream's binlog events, i.e. its rows and statements.
+      mkdirPrivate(dirname(dir), true);
+      mkdirPrivate(dir, true);
       // A generous map size: LMDB reserves address space, not disk; the file grows with the data.
       this.env = open({ path: dir, mapSize: 64 * 1024 ** 3 });
       this.events = this.env.openDB<RelayRecord, number>({ name: 'events' });

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DmError } from '../errors/index.ts';
+import { checkConfigFileSize } from './limits.ts';
 import { issue } from './schema-parts.ts';
 import { validate } from './yaml-schema.ts';
 import { parseYaml } from './yaml-source.ts';
@@ -136,6 +137,7 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
   let fromFile: Partial<AgentConfig> = {};
   if (file !== undefined) {
     let text: string;
+    checkConfigFileSize(file);
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {

@@ -5,8 +5,8 @@
  *
  * The key: 32 bytes from the file given by `--secret-key-path` (64 hex characters, 44 base64 characters, or 32 raw
  * bytes; trailing newline ignored), the same file on every agent and wherever dmctl runs. Without a file a
- * built-in key is used, as DM does: that hides passwords from casual reading of NATS, not from someone who has
- * tsdm's source. The key is never stored in NATS.
+ * built-in key is used: that hides passwords from casual reading of NATS, not from someone who has tsdm's source,
+ * so the agent (at start) and dmctl (when it encrypts) warn with BUILTIN_KEY_WARNING. The key is never stored in NATS.
  *
  * Telling a ciphertext from a plain password: only a value that decodes and authenticates under the key (GCM
  * tag) is a ciphertext; anything else is taken as plain text (a plain password authenticating by chance has
@@ -21,6 +21,16 @@ import { REDACTED } from './redact.ts';
 const DEFAULT_KEY = createHash('sha256')
   .update('tsdm built-in secret key: use --secret-key-path in production')
   .digest();
+
+/** What to do about the built-in key: the second half of every warning about it (agent log, dmctl stderr, docs). */
+export const SECRET_KEY_HOWTO =
+  'Generate a key once with `openssl rand -hex 32 > /etc/tsdm/secret.key && chmod 600 /etc/tsdm/secret.key`, then give that same file to dmctl and to every dm-agent with --secret-key-path FILE (or TSDM_SECRET_KEY_PATH).';
+
+/**
+ * Said wherever the built-in key is in use (dm-agent at start, dmctl when it encrypts): DM logs a warning at start
+ * without a key too ("empty secret key, password in config file will be in plain text").
+ */
+export const BUILTIN_KEY_WARNING = `no secret key file (--secret-key-path / TSDM_SECRET_KEY_PATH): passwords are encrypted with tsdm's built-in key, which anyone can compute from tsdm's source code, so whoever can read NATS or an exported config file can read the database passwords. ${SECRET_KEY_HOWTO}`;
 
 export function loadSecretKey(path: string | undefined): Buffer {
   if (!path) return DEFAULT_KEY;

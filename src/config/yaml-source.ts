@@ -8,6 +8,7 @@
  */
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { DmError, type ErrorName } from '../errors/index.ts';
+import { checkConfigSize } from './limits.ts';
 
 export type ConfigPath = readonly (string | number)[];
 
@@ -51,6 +52,8 @@ export function formatPath(path: ConfigPath): string {
 // ---------------------------------------------------------------------------------------------- parse
 
 export function parseYaml(text: string, file: string): YamlSource {
+  // Before anything is parsed: also covers files that reach an agent through NATS and text given by tests.
+  checkConfigSize(file, Buffer.byteLength(text, 'utf8'));
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',

@@ -2,9 +2,10 @@
  * The YAML tree as plain values, guided by the zod schema: a string field receives the scalar's source text, as
  * DM's Go yaml.v2 decoder does. Also the schema's own shape (knownKeys), for "did you mean" on an unknown key.
  */
-import { isAlias, isMap, isScalar, isSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, visit, type Alias, type Node } from 'yaml';
 import type { z } from 'zod';
-import { keyText, type ConfigPath, type YamlSource } from './yaml-source.ts';
+import { MAX_ALIAS_DEPTH, MAX_ALIAS_NODES } from './limits.ts';
+import { configError, keyText, type ConfigPath, type YamlSource } from './yaml-source.ts';
 
 /* zod v4 keeps each schema's definition under `_zod.def`; we only read `type` and the child schemas. */
 interface ZodDef {
@@ -83,15 +84,43 @@ function expectsOnlyString(s: AnySchema | undefined): boolean {
  * source text: `password: 012345` is "012345", not the octal number 5349.
  */
 export function toPlain(src: YamlSource, schema: AnySchema | undefined): unknown {
+  const targets = aliasTargets(src);
+  const path: (string | number)[] = [];
+  // Nodes reached through an alias (each time again): bounded, so an alias bomb stops here (limits.ts). Aliases
+  // nested in aliases are bounded too: an alias inside the node it refers to (`&a [*a]`) would never end.
+  let viaAlias = 0;
+  let aliasDepth = 0;
+  let aliasAt: ConfigPath = [];
+  const tooMuch = (what: string) =>
+    configError(src, 'ConfigAliasLimit', aliasAt, `YAML aliases ${what}; expansion stopped`);
   const walk = (node: unknown, s: AnySchema | undefined): unknown => {
-    if (isAlias(node)) return walk(node.resolve(src.doc), s);
+    if (aliasDepth > 0 && ++viaAlias > MAX_ALIAS_NODES)
+      throw tooMuch(`expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?)`);
+    if (isAlias(node)) {
+      if (aliasDepth === 0) aliasAt = [...path]; // where the user wrote the alias, not where it led
+      if (++aliasDepth > MAX_ALIAS_DEPTH)
+        throw tooMuch(`are nested more than ${MAX_ALIAS_DEPTH} deep (an alias inside the node it refers to?)`);
+      try {
+        return walk(targets.get(node), s);
+      } finally {
+        aliasDepth--;
+      }
+    }
     if (isScalar(node)) {
       const v = node.value;
       if (v === null || v === undefined) return undefined;
       if (typeof v !== 'string' && expectsOnlyString(s)) return node.source ?? String(v);
       return v;
     }
-    if (isSeq(node)) return node.items.map((item, i) => walk(item, childSchema(s, i)));
+    if (isSeq(node))
+      return node.items.map((item, i) => {
+        path.push(i);
+        try {
+          return walk(item, childSchema(s, i));
+        } finally {
+          path.pop();
+        }
+      });
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       const put = (k: string, v: unknown) =>
@@ -107,7 +136,13 @@ export function toPlain(src: YamlSource, schema: AnySchema | undefined): unknown
           }
           continue;
         }
-        const v = walk(pair.value, childSchema(s, k));
+        path.push(k);
+        let v: unknown;
+        try {
+          v = walk(pair.value, childSchema(s, k));
+        } finally {
+          path.pop();
+        }
         if (v !== undefined) put(k, v);
       }
       return out;
@@ -115,4 +150,21 @@ export function toPlain(src: YamlSource, schema: AnySchema | undefined): unknown
     return node === null || node === undefined ? undefined : node;
   };
   return walk(src.doc.contents, schema);
+}
+
+/**
+ * What each alias of the document refers to: the last node before it with that anchor (YAML's rule). One pass over
+ * the document; `Alias.resolve` walks the whole document on every call, which made many aliases quadratic.
+ */
+function aliasTargets(src: YamlSource): Map<Alias, Node | undefined> {
+  const latest = new Map<string, Node>();
+  const out = new Map<Alias, Node | undefined>();
+  visit(src.doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) out.set(node, latest.get(node.source));
+      else if (typeof (node as { anchor?: unknown }).anchor === 'string')
+        latest.set((node as { anchor: string }).anchor, node);
+    },
+  });
+  return out;
 }

@@ -67,6 +67,18 @@ export function isJsTransient(err: unknown): boolean {
 }
 
 /**
+ * JetStream is off, which no retry mends: the server we are connected to does not announce JetStream in its INFO
+ * (nats-server without -js) and the JetStream API has no responders (503, at once), or JetStream is off for the
+ * NATS account (API error 10039). A JetStream leader election also answers 503, but on servers that announce
+ * JetStream, so those reads keep retrying (isJsTransient).
+ */
+export function isJsDisabled(err: unknown, serverAnnouncesJs: boolean): boolean {
+  const e = err as { code?: string; api_error?: { err_code?: number } } | undefined;
+  if (e?.api_error?.err_code === 10039) return true;
+  return !serverAnnouncesJs && e?.code === '503';
+}
+
+/**
  * How long reads keep retrying through a JetStream leader election. Measured with nats-server 2.9 on a 2-core
  * machine after a node of three was killed: 5-16 s until every bucket answered when idle, up to 43 s under load.
  */
@@ -113,6 +125,12 @@ export class Coord {
       try {
         return await fn();
       } catch (err) {
+        if (isJsDisabled(err, this.nc.info?.jetstream === true))
+          throw new DmError(
+            'JetStreamDisabled',
+            `${what}: JetStream is not enabled on the NATS server at ${this.nc.getServer()} (or not for this NATS account)`,
+            { cause: err },
+          );
         if (!isJsTransient(err)) throw err;
         this.opts.onRetry?.(what);
         if (Date.now() - t0 > READ_RETRY_MS)

@@ -157,6 +157,20 @@ export const configErrors = {
     'a security block asks for TLS but the server does not offer it',
     'Start the server with TLS (ssl_cert, ssl_key, ssl_ca), or remove the security block if the network path needs no encryption.',
   ),
+  ConfigTooLarge: spec(
+    'TSDM-10030',
+    'config',
+    false,
+    'config file (or the request that carries it) is larger than tsdm accepts',
+    'Config files are limited to 512 KiB (NATS carries them in one message, 1 MiB by default): split a huge task into several tasks, or remove what was pasted into the file by mistake.',
+  ),
+  ConfigAliasLimit: spec(
+    'TSDM-10031',
+    'config',
+    false,
+    'YAML aliases in the config file expand to too many nodes (an alias bomb?)',
+    'Write the repeated parts out, or use fewer nested anchors (&name) and aliases (*name); at most 100000 nodes may be reached through aliases.',
+  ),
   ConfigBadExpression: spec(
     'TSDM-10016',
     'config',

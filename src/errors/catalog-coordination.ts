@@ -16,6 +16,13 @@ export const coordinationErrors = {
     'JetStream KV operation failed',
     'Check that JetStream is enabled on the NATS server and has storage.',
   ),
+  JetStreamDisabled: spec(
+    'TSDM-50040',
+    'coordination',
+    false,
+    'the NATS server runs without JetStream',
+    'Start nats-server with -js (or a `jetstream {}` block in its config file), with a store directory (-sd DIR); in a NATS cluster every node needs it. tsdm keeps all its state in JetStream KV buckets.',
+  ),
   NoAgent: spec(
     'TSDM-50003',
     'coordination',

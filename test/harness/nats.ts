@@ -28,6 +28,8 @@ import { sleep } from './wait.ts';
 export interface StartNatsOptions {
   /** Server name (`server_name`) and part of the temp dir name; default `nats`. */
   name?: string;
+  /** false: start without JetStream (no -js), to test how tsdm reports it. Default true. */
+  jetstream?: boolean;
   // No `cluster` flag: nats-server 2.9 refuses JetStream in a cluster without routes ("JetStream cluster requires
   // configured routes"), and a node routed only to itself never elects a meta leader. Use startNatsCluster().
 }
@@ -80,6 +82,8 @@ interface NodeConfig {
   clusterName?: string;
   clusterPort?: number;
   routes?: number[];
+  /** false: no -js. */
+  jetstream?: boolean;
   /** Ports fixed in advance (cluster members must know each other's route ports). */
   port?: number;
   monitorPort?: number;
@@ -87,9 +91,9 @@ interface NodeConfig {
 
 export async function startNats(opts: StartNatsOptions = {}): Promise<NatsInstance> {
   for (let attempt = 1; ; attempt++) {
-    const node = await NatsNode.create({ name: opts.name ?? 'nats' });
+    const node = await NatsNode.create({ name: opts.name ?? 'nats', jetstream: opts.jetstream !== false });
     try {
-      await node.start(true);
+      await node.start(opts.jetstream !== false);
       return node;
     } catch (err) {
       // Another process may have bound the port between freePort() and the server's bind: retry on new ports.
@@ -219,7 +223,8 @@ class NatsNode implements NatsInstance {
   }
 
   private args(): string[] {
-    const a = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', this.dataDir];
+    const a = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort)];
+    if (this.cfg.jetstream !== false) a.push('-js', '-sd', this.dataDir);
     a.push('--server_name', this.cfg.name);
     if (this.cfg.clusterPort) {
       a.push('--cluster', `nats://127.0.0.1:${this.cfg.clusterPort}`, '--cluster_name', this.cfg.clusterName ?? 'tsdm');
@@ -304,7 +309,7 @@ class NatsNode implements NatsInstance {
     if (this.stopped) throw new Error(`nats '${this.name}' was stopped; its store dir is gone`);
     await this.halt();
     // A clustered node cannot answer JetStream requests until a quorum is back: callers use cluster.waitReady().
-    await this.start(!this.cfg.routes?.length);
+    await this.start(!this.cfg.routes?.length && this.cfg.jetstream !== false);
   }
 
   async stop(): Promise<void> {

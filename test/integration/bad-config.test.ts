@@ -4,6 +4,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Bucket } from '../../src/coord/index.ts';
 import { startMariaDB, type MariaDBInstance } from '../harness/index.ts';
 import { sourceYaml, writeTemp } from '../harness/tsdm.ts';
@@ -94,6 +96,30 @@ const cases = (): Case[] => {
       mentions: [/denied/i],
     },
     {
+      // Issue #16: used to fail as "no agent answered" (exit 3) once NATS refused the 50 MB request.
+      name: 'a 50 MB file',
+      cmd: 'operate-source',
+      file: 's-big.yaml',
+      text: sourceYaml('s-big', up) + `# ${'x'.repeat(50 * 1024 * 1024)}\n`,
+      code: 'TSDM-10030',
+      exit: 2,
+      mentions: [/s-big\.yaml/, /512 KiB/],
+    },
+    {
+      // Issue #16: nine levels of nine aliases used to cost 20 s of CPU (and more levels, any amount).
+      name: 'a YAML alias bomb',
+      cmd: 'start-task',
+      file: 't-bomb.yaml',
+      text: good(
+        `mysql-instances:\n  - source-id: source1\nx: &a [1,1,1,1,1,1,1,1,1]\n${[...'abcdefgh']
+          .map((p, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(9).fill(`*${p}`).join(',')}]`)
+          .join('\n')}\n`,
+      ),
+      code: 'TSDM-10031',
+      exit: 2,
+      mentions: [/t-bomb\.yaml:\d+/, /aliases/],
+    },
+    {
       name: 'unknown rule name',
       cmd: 'start-task',
       file: 't-rule.yaml',
@@ -172,7 +198,7 @@ const cases = (): Case[] => {
 };
 
 test('every malformed or wrong config gets a coded error naming the problem, and changes nothing', {
-  timeout: 240_000,
+  timeout: 360_000,
 }, async () => {
   const sourcesBefore = (await c.coord.list(Bucket.sources)).map((e) => e.key).sort();
   const dbsBefore = (await c.sb.downstream.query('SHOW DATABASES'))
@@ -211,4 +237,61 @@ test('every malformed or wrong config gets a coded error naming the problem, and
   const missing = await c.ctl(['start-task', '/nonexistent/task.yaml']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /TSDM-10001/);
+});
+
+test('the built-in secret key is warned about (agent log, operate-source), and config export writes owner-only files', {
+  timeout: 180_000,
+}, async () => {
+  // The agent runs without --secret-key-path (startCluster): one WARN line at start says what to do.
+  const warn = c.agent
+    .log()
+    .split('\n')
+    .find((l) => l.includes('"level":40') && l.includes('no secret key file'));
+  assert.ok(warn, `agent start warns about the built-in key:\n${c.agent.log().slice(0, 3000)}`);
+  assert.match(warn, /openssl rand -hex 32/);
+  assert.match(warn, /--secret-key-path/);
+  assert.match(warn, /TSDM_SECRET_KEY_PATH/);
+
+  // operate-source without a key: a WARNING on stderr; with --json, `warnings` in the (still parseable) document.
+  const up = stmtUp;
+  const text = await c.ctl(['operate-source', 'create', writeTemp('w1.yaml', sourceYaml('warn-text', up))]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stderr, /^WARNING: no secret key file .*--secret-key-path/m);
+  const json = await c.ctl(['operate-source', 'create', writeTemp('w2.yaml', sourceYaml('warn-json', up)), '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(json.json?.result, true, json.stdout);
+  assert.ok(
+    (json.json?.warnings as string[]).some((w) => /built-in key/.test(w) && /--secret-key-path/.test(w)),
+    json.stdout,
+  );
+  assert.doesNotMatch(json.stderr, /WARNING/);
+  // With a key file: no warning (encrypt: the agent here has no key file, so a source encrypted with one would fail).
+  const keyFile = writeTemp('secret.key', `${'5a'.repeat(32)}\n`);
+  const enc = await c.ctl(['encrypt', 'pw', '--secret-key-path', keyFile]);
+  assert.equal(enc.code, 0);
+  assert.equal(enc.stderr, '', 'no warning with a key file');
+
+  // config export: 0700 directories and 0600 files whatever the umask, and an existing 0644 file is narrowed.
+  const dir = join(dirname(writeTemp('x', '')), 'export');
+  mkdirSync(join(dir, 'sources'), { recursive: true, mode: 0o755 });
+  const old = join(dir, 'sources', 'warn-text.yaml');
+  writeFileSync(old, 'stale\n', { mode: 0o644 });
+  const umask = process.umask(0); // dmctl inherits it
+  let exp;
+  try {
+    exp = await c.ctl(['config', 'export', '-d', dir]);
+  } finally {
+    process.umask(umask);
+  }
+  assert.equal(exp.code, 0, exp.stderr);
+  assert.match(exp.stderr, /WARNING: no secret key file/);
+  const files = readdirSync(join(dir, 'sources')).map((f) => join(dir, 'sources', f));
+  assert.ok(files.includes(old), `${files.join(' ')}`);
+  for (const f of [...files, join(dir, 'cluster.json')])
+    assert.equal((statSync(f).mode & 0o777).toString(8), '600', `${f} is owner-only`);
+  for (const d of [join(dir, 'sources'), join(dir, 'tasks')])
+    assert.equal((statSync(d).mode & 0o777).toString(8), '700', `${d} is owner-only`);
+  assert.doesNotMatch(readFileSync(old, 'utf8'), new RegExp(up.password), 'the password is stored encrypted');
+
+  for (const id of ['warn-text', 'warn-json']) assert.equal((await c.ctl(['operate-source', 'stop', id])).code, 0);
 });

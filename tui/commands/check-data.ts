@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirPrivate, writePrivateFile } from '../../src/fs/private.ts';
 import { join } from 'node:path';
 import {
   Bucket,
@@ -179,12 +179,12 @@ async function writeFixSql(coord: Coord, task: string, rec: CheckRecord, dir: st
     .sort((a, b) => Number(a.key.split('.').pop()) - Number(b.key.split('.').pop()));
   const byTable = new Map<string, string[]>();
   for (const p of parts) byTable.set(p.value.target, [...(byTable.get(p.value.target) ?? []), ...p.value.sql]);
-  mkdirSync(dir, { recursive: true });
+  // Owner-only: the statements carry upstream rows.
+  mkdirPrivate(dir);
   for (const [target, sql] of byTable)
-    writeFileSync(
+    writePrivateFile(
       join(dir, `${target}.sql`),
       `-- check-data ${rec.id} of task ${task}: makes ${target} equal to its upstream\n${sql.map((s) => `${s};`).join('\n')}\n`,
-      { mode: 0o600 },
     );
 }
 

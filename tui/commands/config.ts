@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
+import { mkdirPrivate, writePrivateFile } from '../../src/fs/private.ts';
 import { join } from 'node:path';
 import { parseSourceConfig, parseTaskConfig } from '../../src/config/index.ts';
 import {
@@ -30,7 +31,8 @@ export const config: Command = {
     $ dmctl config export -d DIR           write DIR/sources/*.yaml, DIR/tasks/*.yaml and DIR/cluster.json
     $ dmctl config import -d DIR           create the sources and tasks found in DIR (existing ones are kept)
 
-  Exported files hold passwords in encrypted form only (the same key file is needed to use them). An imported task
+  Exported files hold passwords in encrypted form only (the same key file is needed to use them); they are written
+  readable by their owner only (files 0600, directories 0700). An imported task
   gets the desired stage recorded in cluster.json (Running when absent).
   With --json: print {"result":true,"kind","name","yaml"}; export/import {"result":true,"sources":[…],"tasks":[…],"skipped":[…]}.
 
@@ -74,14 +76,19 @@ async function exportAll(ctx: CommandContext, dir: string): Promise<number> {
   const coord = await ctx.coord();
   const sources = (await coord.list<SourceRecord>(Bucket.sources)).map((e) => e.value);
   const tasks = (await coord.list<TaskRecord>(Bucket.tasks)).map((e) => e.value);
-  mkdirSync(join(dir, 'sources'), { recursive: true });
-  mkdirSync(join(dir, 'tasks'), { recursive: true });
+  // Owner-only (0700 dirs, 0600 files): the passwords in them are only as safe as the key, maybe the built-in one.
+  mkdirPrivate(dir);
+  mkdirPrivate(join(dir, 'sources'), true);
+  mkdirPrivate(join(dir, 'tasks'), true);
   const key = ctx.secretKey();
   // Stored files already hold encrypted passwords; encrypting again is a no-op then, and covers older records.
   for (const s of sources)
-    writeFileSync(join(dir, 'sources', fileFor(s.sourceId)), encryptYamlPasswords(s.yaml, SOURCE_PASSWORD_PATHS, key));
+    writePrivateFile(
+      join(dir, 'sources', fileFor(s.sourceId)),
+      encryptYamlPasswords(s.yaml, SOURCE_PASSWORD_PATHS, key),
+    );
   for (const t of tasks)
-    writeFileSync(join(dir, 'tasks', fileFor(t.name)), encryptYamlPasswords(t.yaml, TASK_PASSWORD_PATHS, key));
+    writePrivateFile(join(dir, 'tasks', fileFor(t.name)), encryptYamlPasswords(t.yaml, TASK_PASSWORD_PATHS, key));
   const manifest: ClusterManifest = {
     sources: sources.map((s) => ({ sourceId: s.sourceId, ...(s.worker ? { worker: s.worker } : {}) })),
     tasks: tasks.map((t) => ({
@@ -90,7 +97,7 @@ async function exportAll(ctx: CommandContext, dir: string): Promise<number> {
       ...(t.sourceStages ? { sourceStages: t.sourceStages } : {}),
     })),
   };
-  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writePrivateFile(join(dir, 'cluster.json'), JSON.stringify(manifest, null, 2) + '\n');
   const doc = {
     result: true,
     sources: sources.map((s) => s.sourceId),
@@ -113,7 +120,7 @@ async function importAll(ctx: CommandContext, dir: string): Promise<number> {
   let manifest: ClusterManifest = { sources: [], tasks: [] };
   if (existsSync(join(dir, 'cluster.json'))) {
     try {
-      manifest = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterManifest;
+      manifest = JSON.parse(readConfigFile(join(dir, 'cluster.json'))) as ClusterManifest;
     } catch (err) {
       throw new DmError('ConfigInvalid', `${join(dir, 'cluster.json')} is not valid JSON`, {
         cause: err,
@@ -192,8 +199,9 @@ export const encrypt: Command = {
 
   Prints the ciphertext (base64), to write in place of a plain password (from.password, target-database.password).
   The agents decrypt it with the same key file (dm-agent --secret-key-path); without a key file a built-in key is
-  used (it only keeps passwords from casual reading). The key is never sent to NATS; this command needs no cluster.
-  With --json: {"result":true,"ciphertext":"…"}.
+  used, which anyone can compute from tsdm's source, and a WARNING says so (with --json: a "warnings" list).
+  Make a key with: openssl rand -hex 32 > /etc/tsdm/secret.key. The key is never sent to NATS; this command needs
+  no cluster. With --json: {"result":true,"ciphertext":"…"}.
 `,
   async run(ctx, args) {
     const [plain] = args;

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { checkConfigFileSize } from '../../src/config/limits.ts';
 import type { Coord, OpReply } from '../../src/coord/index.ts';
 import { DmError, RemoteDmError } from '../../src/errors/index.ts';
 
 export function readConfigFile(file: string): string {
+  checkConfigFileSize(file);
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
@@ -20,6 +22,13 @@ export async function opRequest<T>(coord: Coord, subject: string, payload: unkno
     reply = await coord.request<OpReply<T>>(subject, payload, timeoutSec * 1000);
   } catch (err) {
     const code = (err as { code?: string }).code;
+    // Refused by the client before sending: saying "no answer" would send the user looking at the agents.
+    if (code === 'MAX_PAYLOAD_EXCEEDED')
+      throw new DmError(
+        'ConfigTooLarge',
+        `the request on ${subject} (the config files it carries) is larger than the NATS server's max_payload (${coord.nc.info?.max_payload ?? '?'} bytes)`,
+        { cause: err },
+      );
     if (code === '503') throw new DmError('NoAgent', `no dm-agent is listening on ${subject}`, { cause: err });
     throw new DmError('Timeout', `no answer on ${subject} within ${timeoutSec}s`, { cause: err });
   }
