@@ -1,5 +1,5 @@
 import { type BinlogPosition, comparePos, formatPos, minPos, posKey } from '../../src/binlog/position.ts';
-import { DmError } from '../../src/errors/index.ts';
+import { DmError, Errors } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { tableKey } from '../../src/sql/table-name.ts';
 import { masterStatus } from '../db/binlog-status.ts';
@@ -91,7 +91,8 @@ async function checkMeta(ctx: SubtaskContext, start: BinlogPosition): Promise<vo
   } finally {
     up.destroy();
   }
-  if (err) {
+  // A file the upstream purged may still be in the relay (enable-relay), which the sync unit then reads.
+  if (err && !(err.code === Errors.BinlogPurged.code && ctx.source.enableRelay)) {
     err.context.task = ctx.task.name;
     err.context.source = ctx.spec.sourceId;
     throw err;
