@@ -57,7 +57,9 @@ export const checkTask: Command = {
     $ dmctl check-task TASK.yaml
 
   Validates the file, then an agent checks every source (connection, binlog_format=ROW, binlog_row_image=FULL,
-  server_id, privileges) and the downstream. Exit code 0 when every check passes, 1 otherwise.
+  server_id, privileges, an incremental task's meta position), the downstream, the connections the task opens
+  against each server's max_connections, and shard tables or tables routed to one target. WARN lines do not fail.
+  Exit code 0 when every check passes, 1 otherwise.
 `,
   async run(ctx, args) {
     const [file] = args;
