@@ -145,7 +145,11 @@ export class SyncUnit implements Unit {
         serverId: ctx.serverId,
         ...from,
         start: s,
+        // Memory holds a few parts: the queue pauses the binlog connection above 4 parts' rows, resumes below one
+        // (with the default 10000, close to the reader's own 50000/10000).
         chunkRows: ctx.spec.sync.largeTxnRows,
+        highWater: 4 * ctx.spec.sync.largeTxnRows,
+        lowWater: ctx.spec.sync.largeTxnRows,
       });
     this.reader = ctx.relay ? new BridgedReader({ feed: ctx.relay, ...from }, direct) : direct(start);
     this.reader.start();

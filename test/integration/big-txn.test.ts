@@ -5,7 +5,8 @@
  * and the data is equal. Then a kill -9 of the bound agent in the middle of another big transaction: the other agent
  * takes over, resumes from before that transaction (the downstream holds none of it) and the data is equal.
  *
- * BIG_ROWS is 1M (the issue's figure); TSDM_BIG_TXN_ROWS overrides it when measuring other sizes.
+ * BIG_ROWS is 1M (the issue's figure); TSDM_BIG_TXN_ROWS and TSDM_BIG_TXN_CHUNK override it and the part size when
+ * measuring.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { bound, logLines, startMultiCluster, waitRebound, type MultiCluster } fr
 
 const BIG_ROWS = Number(process.env.TSDM_BIG_TXN_ROWS ?? 1_000_000);
 /** The task's `syncers.big.large-txn-rows` (rows per chunk of a streamed transaction). */
-const CHUNK_ROWS = 5000;
+const CHUNK_ROWS = Number(process.env.TSDM_BIG_TXN_CHUNK ?? 5000);
 /**
  * The bound on the agent's peak RSS (VmHWM): a base for the agent itself (Node, tsx, the NATS and MariaDB clients:
  * ~150-200 MB after a small load here) plus what the configured chunk and the binlog reader's queue can hold. It does
