@@ -1,10 +1,11 @@
 import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
 import { DmError, Errors } from '../src/errors/index.ts';
 import { CheckRunner } from './verify/runner.ts';
-import type { AgentConfig } from '../src/config/agent-config.ts';
+import { agentNatsSettings, type AgentConfig } from '../src/config/agent-config.ts';
 import {
   Bucket,
   Coord,
+  resolveNatsAuth,
   Keys,
   LEASE_TTL_MS,
   Op,
@@ -89,14 +90,14 @@ export class Agent {
   async start(): Promise<void> {
     setSecretKey(loadSecretKey(this.cfg.secretKeyPath));
     if (!this.cfg.secretKeyPath) this.log.warn(BUILTIN_KEY_WARNING);
-    const servers = this.cfg.nats.split(',').map((s) => s.trim());
+    // Credentials and TLS files are checked here: a missing or wrong one is a config error (exit 2) naming it.
+    const { settings, origins } = agentNatsSettings(this.cfg);
+    const auth = resolveNatsAuth(settings, origins);
     this.coord = await Coord.connect({
-      servers,
+      auth,
       cluster: this.cfg.cluster,
       name: `dm-agent ${this.cfg.name}`,
       replicas: this.cfg.replicas,
-      ...(this.cfg.natsUser ? { user: this.cfg.natsUser, pass: this.cfg.natsPassword ?? '' } : {}),
-      ...(this.cfg.natsToken ? { token: this.cfg.natsToken } : {}),
     });
     // A NATS cluster still electing its JetStream meta leader (all nodes just started, or one just lost) answers
     // bucket creation with timeouts (Coord.kv retries those for READ_RETRY_MS) and, while peers are still joining,
@@ -186,7 +187,7 @@ export class Agent {
     this.checks.start();
     this.unwatch.push(() => this.checks?.stop());
     this.log.info(
-      { name: this.cfg.name, cluster: this.cfg.cluster, nats: servers.map((s) => s.replace(/\/\/[^@/]*@/, '//')) },
+      { name: this.cfg.name, cluster: this.cfg.cluster, nats: auth.servers, natsAuth: auth.method },
       'agent started',
     );
   }

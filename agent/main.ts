@@ -1,5 +1,7 @@
 import meow from 'meow';
 import { loadAgentConfig } from '../src/config/agent-config.ts';
+import { unknownFlagProblem } from '../src/config/cli-flags.ts';
+import { NATS_FLAGS, flagProp } from '../src/coord/index.ts';
 import { DmError, asDmError } from '../src/errors/index.ts';
 import { Agent, VERSION } from './agent.ts';
 import { createLogger } from './log.ts';
@@ -16,13 +18,23 @@ const help = `
     --nats URL[,URL]     NATS server(s) (default nats://127.0.0.1:4222)                env TSDM_NATS
     --cluster NAME       cluster name: prefix of every KV bucket (default dm)          env TSDM_CLUSTER
     --data-dir DIR       local state (relay log) (default ./.tsdm-data/<name>)         env TSDM_DATA_DIR
-    --nats-user USER     NATS user (password from env TSDM_NATS_PASSWORD)              env TSDM_NATS_USER
     --log-level LEVEL    trace|debug|info|warn|error (default info)                    env TSDM_LOG_LEVEL
     --replicas N         replicas of the KV buckets it creates: 3 in a NATS cluster     env TSDM_REPLICAS
     --secret-key-path F  key file for passwords encrypted by dmctl encrypt              env TSDM_SECRET_KEY_PATH
     --config FILE        agent.yaml with the same keys in kebab-case
     --version            print the version
     --help               this text
+
+  NATS credentials and TLS (the same options as dmctl; secrets only from env, agent.yaml or a file, never a flag)
+    --nats-user USER           NATS user (password: env TSDM_NATS_PASSWORD or a file)   env TSDM_NATS_USER
+    --nats-password-file FILE  file holding the NATS password                           env TSDM_NATS_PASSWORD_FILE
+    --nats-token-file FILE     file holding a token (the token itself: TSDM_NATS_TOKEN) env TSDM_NATS_TOKEN_FILE
+    --nats-nkey FILE           nkey seed file                                           env TSDM_NATS_NKEY
+    --nats-creds FILE          credentials file (user JWT + seed), NATS accounts        env TSDM_NATS_CREDS
+    --nats-tls-ca FILE         CA of the NATS server's certificate                      env TSDM_NATS_TLS_CA
+    --nats-tls-cert FILE       client certificate, for nats-server --tlsverify          env TSDM_NATS_TLS_CERT
+    --nats-tls-key FILE        its private key                                          env TSDM_NATS_TLS_KEY
+    Credentials in the URL work too (nats://user:password@host:4222); they are never logged.
 
   Examples
     $ dm-agent --name agent-1 --nats nats://10.0.0.5:4222 --data-dir /var/lib/tsdm
@@ -31,23 +43,31 @@ const help = `
   Stops gracefully on SIGTERM/SIGINT: subtasks reach a safe point, checkpoints are committed, the lease released.
 `;
 
+const FLAGS = {
+  name: { type: 'string' },
+  nats: { type: 'string' },
+  cluster: { type: 'string' },
+  dataDir: { type: 'string' },
+  logLevel: { type: 'string' },
+  replicas: { type: 'string' },
+  secretKeyPath: { type: 'string' },
+  config: { type: 'string' },
+  // --nats-user, --nats-creds, --nats-tls-ca, …: the options dmctl takes too (src/coord/nats-options.ts).
+  ...Object.fromEntries(NATS_FLAGS.map((o) => [flagProp(o.key), { type: 'string' }])),
+} as const satisfies Record<string, { type: 'string' }>;
+
 export async function main(argv = process.argv.slice(2)): Promise<number> {
+  const bad = unknownFlagProblem(argv, FLAGS, ['help', 'version']);
+  if (bad) {
+    process.stderr.write(`dm-agent: ${bad}\nRun dm-agent --help.\n`);
+    return 2;
+  }
   const cli = meow(help, {
     importMeta: import.meta,
     argv,
     version: VERSION,
     allowUnknownFlags: false,
-    flags: {
-      name: { type: 'string' },
-      nats: { type: 'string' },
-      cluster: { type: 'string' },
-      dataDir: { type: 'string' },
-      natsUser: { type: 'string' },
-      logLevel: { type: 'string' },
-      replicas: { type: 'string' },
-      secretKeyPath: { type: 'string' },
-      config: { type: 'string' },
-    },
+    flags: FLAGS,
   });
   const log = createLogger('dm-agent', cli.flags.logLevel ?? process.env.TSDM_LOG_LEVEL ?? 'info');
   let agent: Agent;

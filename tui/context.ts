@@ -1,4 +1,4 @@
-import { Coord, READ_RETRY_MS } from '../src/coord/index.ts';
+import { Coord, READ_RETRY_MS, resolveNatsAuth, type NatsOrigins, type NatsSettings } from '../src/coord/index.ts';
 import { BUILTIN_KEY_WARNING, loadSecretKey } from '../src/config/secret.ts';
 import { DmError, Errors, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
 
@@ -7,7 +7,8 @@ export interface GlobalFlags {
   nats: string;
   cluster: string;
   json: boolean;
-  natsUser?: string;
+  /** NATS credentials and TLS (flags, else TSDM_* env); without it, `nats` is an open server. */
+  natsOptions?: { settings: NatsSettings; origins: NatsOrigins };
   timeout: number;
   replicas?: number;
   secretKeyPath?: string;
@@ -32,6 +33,10 @@ const USAGE_CODES = new Set(
     Errors.BadArguments,
     Errors.MetaRequired,
     Errors.SecretKey,
+    // Wrong NATS options, refused credentials, TLS the options do not fit: retrying the same command cannot help.
+    Errors.NatsFile,
+    Errors.NatsAuthRefused,
+    Errors.NatsTls,
   ].map((s) => s.code),
 );
 
@@ -45,9 +50,16 @@ export class CommandContext {
     readonly err: NodeJS.WritableStream = process.stderr,
   ) {}
 
+  /** The one NATS connection of this command (the dashboard's too): the global flags' servers, credentials, TLS. */
   coord(): Promise<Coord> {
-    this.coordP ??= Coord.connect({
-      servers: this.flags.nats.split(',').map((s) => s.trim()),
+    this.coordP ??= this.connect();
+    return this.coordP;
+  }
+
+  private async connect(): Promise<Coord> {
+    const o = this.flags.natsOptions ?? { settings: { servers: this.flags.nats }, origins: { servers: '--nats' } };
+    return Coord.connect({
+      auth: resolveNatsAuth(o.settings, o.origins),
       cluster: this.flags.cluster,
       name: 'dmctl',
       timeoutMs: 3000,
@@ -59,9 +71,7 @@ export class CommandContext {
           `JetStream is not answering (a NATS node down, a stream electing its leader?); retrying for up to ${READ_RETRY_MS / 1000} s…\n`,
         );
       },
-      ...(this.flags.natsUser ? { user: this.flags.natsUser, pass: process.env.TSDM_NATS_PASSWORD ?? '' } : {}),
     });
-    return this.coordP;
   }
 
   /** Key for `encrypt` and for encrypting passwords before a file is stored in NATS (--secret-key-path). */

@@ -11,6 +11,8 @@ import { pauseRelay, purgeRelay, resumeRelay, startRelay, stopRelay } from './co
 import { dashboard } from './dashboard/command.ts';
 import { checkData } from './commands/check-data.ts';
 import { validation } from './commands/validation.ts';
+import { NATS_FLAGS, flagProp, natsSettingsFrom, secretFlagProblem } from '../src/coord/index.ts';
+import { unknownFlagProblem } from '../src/config/cli-flags.ts';
 
 export const VERSION = '0.1.0';
 
@@ -42,28 +44,46 @@ export const COMMANDS: Command[] = [
 const GLOBAL_FLAGS = {
   nats: { type: 'string' as const, default: process.env.TSDM_NATS ?? 'nats://127.0.0.1:4222' },
   cluster: { type: 'string' as const, default: process.env.TSDM_CLUSTER ?? 'dm' },
-  natsUser: { type: 'string' as const },
   json: { type: 'boolean' as const, default: false },
   timeout: { type: 'number' as const, default: 10 },
   replicas: { type: 'number' as const, default: Number(process.env.TSDM_REPLICAS ?? 1) },
   secretKeyPath: { type: 'string' as const },
+  // --nats-user, --nats-creds, --nats-tls-ca, …: the options dm-agent takes too (src/coord/nats-options.ts).
+  ...Object.fromEntries(NATS_FLAGS.map((o) => [flagProp(o.key), { type: 'string' as const }])),
 };
-const VALUE_FLAGS = new Set(['--nats', '--cluster', '--nats-user', '--timeout', '--replicas', '--secret-key-path']);
+const VALUE_FLAGS = new Set([
+  '--nats',
+  '--cluster',
+  '--timeout',
+  '--replicas',
+  '--secret-key-path',
+  ...NATS_FLAGS.map((o) => `--${o.key}`),
+]);
 
 const GLOBAL_HELP = `
   Global flags
     --nats URL[,URL]   NATS server(s) (env TSDM_NATS, default nats://127.0.0.1:4222)
     --cluster NAME     cluster name (env TSDM_CLUSTER, default dm)
-    --nats-user USER   NATS user (password from env TSDM_NATS_PASSWORD)
     --json             print one JSON document instead of text
     --timeout SEC      how long to wait for agents to answer (default 10)
     --replicas N       replicas of the KV buckets if dmctl creates them (env TSDM_REPLICAS, default 1)
     --secret-key-path FILE  key for encrypt and for files with encrypted passwords (env TSDM_SECRET_KEY_PATH)
     --help             help (for a command: dmctl COMMAND --help)
 
+  NATS credentials and TLS (each also from its env variable; the same options as dm-agent)
+    --nats-user USER           NATS user (env TSDM_NATS_USER); password from env TSDM_NATS_PASSWORD or:
+    --nats-password-file FILE  file holding the password (env TSDM_NATS_PASSWORD_FILE)
+    --nats-token-file FILE     file holding a token (env TSDM_NATS_TOKEN_FILE, or the token in TSDM_NATS_TOKEN)
+    --nats-nkey FILE           nkey seed file (env TSDM_NATS_NKEY)
+    --nats-creds FILE          credentials file, user JWT + seed, for NATS accounts (env TSDM_NATS_CREDS)
+    --nats-tls-ca FILE         CA of the NATS server's certificate (env TSDM_NATS_TLS_CA)
+    --nats-tls-cert FILE       client certificate, for nats-server --tlsverify (env TSDM_NATS_TLS_CERT)
+    --nats-tls-key FILE        its private key (env TSDM_NATS_TLS_KEY)
+    Credentials in the URL work too (nats://user:password@host:4222); they are never printed.
+
   Exit codes
-    0 success   1 the operation failed (coded error)   2 bad usage or invalid config file   3 cluster unreachable
-    4 query-status --wait-for timed out
+    0 success   1 the operation failed (coded error)   2 bad usage or invalid config file (NATS credentials
+    or TLS refused included)   3 cluster unreachable   4 query-status --wait-for timed out
 `;
 
 export function mainHelp(): string {
@@ -102,6 +122,12 @@ export async function main(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
+  // Before splitting: `--nats-token VALUE` would otherwise make VALUE the command name.
+  const secret = argv.map((a) => (a.startsWith('--') ? secretFlagProblem(a.slice(2).split('=')[0]!) : undefined));
+  if (secret.some(Boolean)) {
+    err.write(`Error: ${secret.find(Boolean)}\n`);
+    return Exit.usage;
+  }
   const { name, rest } = splitCommand(argv);
   // No command opens the dashboard (on a terminal; elsewhere it prints query-status), unless help or version is asked.
   const wantsDashboard =
@@ -123,6 +149,12 @@ export async function main(
     out.write(`${cmd.summary}\n${cmd.usage}${GLOBAL_HELP}`);
     return Exit.ok;
   }
+  const flagSpecs = { ...GLOBAL_FLAGS, ...(cmd.flags ?? {}) };
+  const bad = unknownFlagProblem(rest, flagSpecs);
+  if (bad) {
+    err.write(`Error: ${bad}\nRun dmctl ${cmd.name} --help.\n`);
+    return Exit.usage;
+  }
   let cli;
   try {
     cli = meow(cmd.usage, {
@@ -131,7 +163,7 @@ export async function main(
       autoHelp: false,
       autoVersion: false,
       allowUnknownFlags: false,
-      flags: { ...GLOBAL_FLAGS, ...(cmd.flags ?? {}) },
+      flags: flagSpecs,
     });
   } catch (e) {
     err.write(`Error: ${(e as Error).message}\nRun dmctl ${cmd.name} --help.\n`);
@@ -143,8 +175,13 @@ export async function main(
     cluster: String(f.cluster),
     json: f.json === true,
     timeout: Number(f.timeout),
+    natsOptions: natsSettingsFrom(
+      String(f.nats),
+      rest.some((a) => a === '--nats' || a.startsWith('--nats=')) || !process.env.TSDM_NATS ? '--nats' : 'TSDM_NATS',
+      f,
+      process.env,
+    ),
   };
-  if (typeof f.natsUser === 'string') flags.natsUser = f.natsUser;
   flags.replicas = Number(f.replicas);
   const keyPath = typeof f.secretKeyPath === 'string' ? f.secretKeyPath : process.env.TSDM_SECRET_KEY_PATH;
   if (keyPath) flags.secretKeyPath = keyPath;

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DmError } from '../errors/index.ts';
 import { checkConfigFileSize } from './limits.ts';
+import { flagProp, NATS_OPTIONS, type NatsOrigins, type NatsSettings } from '../coord/nats-options.ts';
+import { redactUrl } from './redact.ts';
 import { issue } from './schema-parts.ts';
 import { validate } from './yaml-schema.ts';
 import { parseYaml } from './yaml-source.ts';
@@ -23,11 +25,21 @@ export interface AgentConfig {
   cluster: string;
   /** Relay log, schema tracker state and other local data of this agent. */
   dataDir: string;
+  // NATS credentials and TLS: the options dmctl takes too (src/coord/nats-options.ts), checked at start.
   natsUser?: string;
   natsPassword?: string;
+  natsPasswordFile?: string;
   natsToken?: string;
+  natsTokenFile?: string;
+  /** Path of an nkey seed file. */
+  natsNkey?: string;
   /** Path of a NATS credentials file (JWT + nkey seed). */
   natsCreds?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
+  /** Where each NATS option came from (`--nats-creds`, `TSDM_NATS_CREDS`, `agent.yaml key nats-creds`), for messages. */
+  natsOrigins?: NatsOrigins;
   /** pino level: trace, debug, info, warn, error, fatal, silent. */
   logLevel: string;
   /** host:port of the Prometheus /metrics endpoint; '' = disabled. */
@@ -38,7 +50,11 @@ export interface AgentConfig {
   secretKeyPath?: string;
 }
 
-type Field = keyof AgentConfig;
+type Field = Exclude<keyof AgentConfig, 'natsOrigins'>;
+
+/** AgentConfig's field of a NATS option: `nats-tls-ca` → natsTlsCa. */
+const natsField = (key: string) => flagProp(key) as Field;
+const NATS_PATH_FIELDS = NATS_OPTIONS.filter((o) => o.file).map((o) => natsField(o.key));
 
 /** Every field with its environment variable and agent.yaml key. */
 export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[] = [
@@ -46,10 +62,7 @@ export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[]
   { field: 'nats', env: 'TSDM_NATS', key: 'nats' },
   { field: 'cluster', env: 'TSDM_CLUSTER', key: 'cluster' },
   { field: 'dataDir', env: 'TSDM_DATA_DIR', key: 'data-dir' },
-  { field: 'natsUser', env: 'TSDM_NATS_USER', key: 'nats-user' },
-  { field: 'natsPassword', env: 'TSDM_NATS_PASSWORD', key: 'nats-password' },
-  { field: 'natsToken', env: 'TSDM_NATS_TOKEN', key: 'nats-token' },
-  { field: 'natsCreds', env: 'TSDM_NATS_CREDS', key: 'nats-creds' },
+  ...NATS_OPTIONS.map((o) => ({ field: natsField(o.key), env: o.env, key: o.key })),
   { field: 'logLevel', env: 'TSDM_LOG_LEVEL', key: 'log-level' },
   { field: 'metricsAddr', env: 'TSDM_METRICS_ADDR', key: 'metrics-addr' },
   { field: 'replicas', env: 'TSDM_REPLICAS', key: 'replicas' },
@@ -81,12 +94,14 @@ const checks: Partial<Record<Field, (v: string) => string | undefined>> = {
     for (const u of v.split(',').map((s) => s.trim())) {
       if (u === '') return 'empty NATS URL in the list';
       const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `nats://${u}`;
+      // Credentials in the URL (nats://user:pass@host) never reach a message.
+      const shown = JSON.stringify(redactUrl(withScheme));
       try {
         const url = new URL(withScheme);
         if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol))
-          return `NATS URL ${JSON.stringify(u)} must use nats://, tls://, ws:// or wss://`;
+          return `NATS URL ${shown} must use nats://, tls://, ws:// or wss://`;
       } catch {
-        return `${JSON.stringify(u)} is not a NATS URL (e.g. nats://10.0.0.5:4222)`;
+        return `${shown} is not a NATS URL (e.g. nats://10.0.0.5:4222)`;
       }
     }
     return undefined;
@@ -121,7 +136,9 @@ export function readAgentFile(text: string, file: string): Partial<AgentConfig> 
     const v = data[d.key];
     if (v === undefined) continue;
     const val =
-      d.field === 'dataDir' || d.field === 'natsCreds' || d.field === 'secretKeyPath' ? resolve(dirname(file), v) : v;
+      d.field === 'dataDir' || d.field === 'secretKeyPath' || NATS_PATH_FIELDS.includes(d.field)
+        ? resolve(dirname(file), v)
+        : v;
     if (d.field === 'replicas') out.replicas = Number(val);
     else out[d.field] = val;
   }
@@ -149,17 +166,20 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     fromFile = readAgentFile(text, file);
   }
   const out: Partial<Record<Field, string>> = {};
+  const origin: Partial<Record<Field, string>> = {};
   for (const d of AGENT_FIELDS) {
     const f = flags[d.field];
     const flag = f === undefined ? undefined : String(f);
     const envVal = env[d.env];
     let v: string | undefined;
+    let from = `--${d.key}`;
     if (flag !== undefined) {
       v = flag;
       const p = checks[d.field]?.(v);
       if (p) throw new DmError('BadArguments', `--${d.key}: ${p}`, { context: { key: `--${d.key}` } });
     } else if (envVal !== undefined && envVal !== '') {
       v = envVal;
+      from = d.env;
       const p = checks[d.field]?.(v);
       if (p)
         throw new DmError('ConfigInvalid', `${d.env}: ${p}`, {
@@ -169,8 +189,12 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     } else {
       const fv = fromFile[d.field];
       v = fv === undefined ? undefined : String(fv);
+      from = `${file} key ${d.key}`;
     }
-    if (v !== undefined) out[d.field] = v;
+    if (v !== undefined) {
+      out[d.field] = v;
+      origin[d.field] = from;
+    }
   }
   const name = out.name ?? defaultName();
   const cfg: AgentConfig = {
@@ -182,11 +206,27 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     metricsAddr: out.metricsAddr ?? AGENT_DEFAULTS.metricsAddr,
     replicas: Number(out.replicas ?? 1),
   };
-  for (const f of ['natsUser', 'natsPassword', 'natsToken', 'natsCreds', 'secretKeyPath'] as const)
-    if (out[f] !== undefined) cfg[f] = out[f];
-  if (cfg.secretKeyPath !== undefined) cfg.secretKeyPath = resolve(cfg.secretKeyPath);
-  if (cfg.natsCreds !== undefined) cfg.natsCreds = resolve(cfg.natsCreds);
+  if (out.secretKeyPath !== undefined) cfg.secretKeyPath = resolve(out.secretKeyPath);
+  const natsOrigins: NatsOrigins = { servers: origin.nats ?? 'the default --nats' };
+  for (const o of NATS_OPTIONS) {
+    const f = natsField(o.key);
+    const v = out[f];
+    if (v === undefined) continue;
+    Object.assign(cfg, { [f]: o.file ? resolve(v) : v });
+    natsOrigins[o.field] = origin[f]!;
+  }
+  cfg.natsOrigins = natsOrigins;
   return cfg;
+}
+
+/** The agent's NATS settings for resolveNatsAuth (src/coord/nats-auth.ts), with where each came from. */
+export function agentNatsSettings(cfg: AgentConfig): { settings: NatsSettings; origins: NatsOrigins } {
+  const settings: NatsSettings = { servers: cfg.nats };
+  for (const o of NATS_OPTIONS) {
+    const v = cfg[natsField(o.key)];
+    if (typeof v === 'string') settings[o.field] = v;
+  }
+  return { settings, origins: cfg.natsOrigins ?? {} };
 }
 
 /** The host name, made a valid agent name (a FQDN keeps its dots; anything else becomes "-"). */

@@ -7,8 +7,10 @@ import {
   type NatsConnection,
   JSONCodec,
 } from 'nats';
-import { DmError } from '../errors/index.ts';
+import { DmError, Errors } from '../errors/index.ts';
 import { Bucket, bucketName, bucketTtl } from './buckets.ts';
+import { openNats, type NatsAuth } from './nats-auth.ts';
+import { natsConnectError } from './nats-errors.ts';
 
 /**
  * The one adapter over the `nats` client (CONVENTIONS: edges are adapters). Everything else talks to typed
@@ -16,12 +18,12 @@ import { Bucket, bucketName, bucketTtl } from './buckets.ts';
  */
 
 export interface CoordOptions {
-  servers: string | string[];
+  /** Servers of an open NATS (tests, tools); dm-agent and dmctl give `auth` instead. */
+  servers?: string | string[];
+  /** Servers, credentials and TLS, from resolveNatsAuth (nats-auth.ts); wins over `servers`. */
+  auth?: NatsAuth;
   cluster: string;
   name?: string;
-  user?: string;
-  pass?: string;
-  token?: string;
   /** Bucket replica count: 1 for a single nats-server, 3 in a NATS cluster. */
   replicas?: number;
   timeoutMs?: number;
@@ -141,23 +143,39 @@ export class Coord {
   }
 
   static async connect(opts: CoordOptions): Promise<Coord> {
+    const auth = opts.auth ?? openNats(opts.servers ?? 'nats://127.0.0.1:4222');
     const co: ConnectionOptions = {
-      servers: opts.servers,
+      ...auth.options,
+      servers: auth.servers,
       name: opts.name ?? 'tsdm',
       timeout: opts.timeoutMs ?? 5_000,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     };
-    if (opts.user) {
-      co.user = opts.user;
-      co.pass = opts.pass ?? '';
-    }
-    if (opts.token) co.token = opts.token;
     try {
       const nc = await connect(co);
       return new Coord(nc, opts);
     } catch (err) {
-      throw new DmError('NatsConnect', `cannot connect to NATS at ${String(opts.servers)}`, { cause: err });
+      // Refused credentials and TLS problems are config errors saying what to give; the rest is NatsConnect.
+      const dm = natsConnectError(err, auth);
+      if (dm.code !== Errors.NatsConnect.code || (err as { code?: string }).code !== 'TIMEOUT') throw dm;
+      // A server with --tlsverify refuses a missing or untrusted client certificate after TLS 1.3's handshake has
+      // completed for the client; with reconnects on, nats then waits out `timeout` and says only TIMEOUT. One
+      // attempt without reconnects, in TLS 1.2 (whose handshake itself carries the refusal; in 1.3 the alert races
+      // the client's CONNECT and often arrives as ECONNRESET), names it (nats-server 2.9, nats.js 2.29).
+      const probe: ConnectionOptions = { ...co, reconnect: false, maxReconnectAttempts: 0 };
+      if (auth.tls) probe.tls = { ...auth.options.tls, maxVersion: 'TLSv1.2' } as ConnectionOptions['tls'];
+      throw await Coord.diagnose(probe, auth, dm);
+    }
+  }
+
+  private static async diagnose(co: ConnectionOptions, auth: NatsAuth, first: DmError): Promise<DmError> {
+    try {
+      await (await connect(co)).close();
+      return first;
+    } catch (err) {
+      const dm = natsConnectError(err, auth);
+      return dm.code === Errors.NatsConnect.code ? first : dm;
     }
   }
 

@@ -3,6 +3,16 @@ export * from './records.ts';
 export * from './relay-records.ts';
 export * from './check-records.ts';
 export { Coord, isCasConflict, READ_RETRY_MS, type CoordOptions, type Entry } from './client.ts';
+export { openNats, resolveNatsAuth, splitUrlCredentials, type NatsAuth } from './nats-auth.ts';
+export {
+  NATS_FLAGS,
+  NATS_OPTIONS,
+  flagProp,
+  natsSettingsFrom,
+  secretFlagProblem,
+  type NatsOrigins,
+  type NatsSettings,
+} from './nats-options.ts';
 
 export * from './ops.ts';
 export { readRelays, readStatus, type SourceView, type TaskView, type CheckSummary } from './status-view.ts';

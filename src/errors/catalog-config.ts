@@ -171,6 +171,27 @@ export const configErrors = {
     'YAML aliases in the config file expand to too many nodes (an alias bomb?)',
     'Write the repeated parts out, or use fewer nested anchors (&name) and aliases (*name); at most 100000 nodes may be reached through aliases.',
   ),
+  NatsFile: spec(
+    'TSDM-10040',
+    'config',
+    false,
+    'a file of the NATS options (credentials, nkey seed, password, token, TLS CA, certificate or key) is missing, unreadable or not what the option names',
+    'Point the option named in the message (flag, TSDM_* variable or agent.yaml key) at a file dm-agent/dmctl can read, in the format it names.',
+  ),
+  NatsAuthRefused: spec(
+    'TSDM-10041',
+    'config',
+    false,
+    'the NATS server refused the credentials (authorization violation)',
+    "Give the credentials this NATS account expects: --nats-user with TSDM_NATS_PASSWORD or --nats-password-file, TSDM_NATS_TOKEN or --nats-token-file, --nats-nkey, or --nats-creds (docs/configuration.md, 'NATS connection').",
+  ),
+  NatsTls: spec(
+    'TSDM-10042',
+    'config',
+    false,
+    'TLS with the NATS server failed: it needs TLS or a client certificate the options do not give, or its certificate is not trusted or not for the host',
+    "Give the CA that signed the NATS server's certificate with --nats-tls-ca, and for a server with --tlsverify a client certificate with --nats-tls-cert and --nats-tls-key.",
+  ),
   ConfigBadExpression: spec(
     'TSDM-10016',
     'config',

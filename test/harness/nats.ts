@@ -3,15 +3,16 @@
  * dir, never the NATS this machine runs on 4222.
  *
  * nats-server 2.9.10 supports everything needed as flags, including JetStream clustering (`--server_name`,
- * `--cluster`, `--cluster_name`, `--routes`; a node listing itself among its routes is fine), so no config file
- * is generated. Instance dir (`os.tmpdir()/tsdm-test-<name>-XXXXXX`): `js/` (JetStream store; the server adds
- * `js/jetstream/`) and `server.log`.
+ * `--cluster`, `--cluster_name`, `--routes`; a node listing itself among its routes is fine). Only what flags cannot
+ * say (accounts, nkey users, an operator with JWTs: test/harness/nats-auth.ts) goes to `server.conf`, given with
+ * `--config`; flags still set ports and the store. Instance dir (`os.tmpdir()/tsdm-test-<name>-XXXXXX`): `js/`
+ * (JetStream store; the server adds `js/jetstream/`), `server.log` and `server.conf` if any.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'nats';
+import { connect, type ConnectionOptions } from 'nats';
 import { freePort } from './ports.ts';
 import {
   findBinary,
@@ -30,6 +31,10 @@ export interface StartNatsOptions {
   name?: string;
   /** false: start without JetStream (no -js), to test how tsdm reports it. Default true. */
   jetstream?: boolean;
+  /** nats-server config text (auth, TLS), written to `server.conf` and given with `--config`. */
+  config?: string;
+  /** How the harness itself connects to check the server is ready (the credentials `config` asks for). */
+  client?: Partial<ConnectionOptions>;
   // No `cluster` flag: nats-server 2.9 refuses JetStream in a cluster without routes ("JetStream cluster requires
   // configured routes"), and a node routed only to itself never elects a meta leader. Use startNatsCluster().
 }
@@ -87,11 +92,18 @@ interface NodeConfig {
   /** Ports fixed in advance (cluster members must know each other's route ports). */
   port?: number;
   monitorPort?: number;
+  config?: string;
+  client?: Partial<ConnectionOptions>;
 }
 
 export async function startNats(opts: StartNatsOptions = {}): Promise<NatsInstance> {
   for (let attempt = 1; ; attempt++) {
-    const node = await NatsNode.create({ name: opts.name ?? 'nats', jetstream: opts.jetstream !== false });
+    const node = await NatsNode.create({
+      name: opts.name ?? 'nats',
+      jetstream: opts.jetstream !== false,
+      ...(opts.config !== undefined ? { config: opts.config } : {}),
+      ...(opts.client ? { client: opts.client } : {}),
+    });
     try {
       await node.start(opts.jetstream !== false);
       return node;
@@ -159,8 +171,8 @@ export async function startNatsCluster(n = 3, opts: { name?: string } = {}): Pro
   return cluster;
 }
 
-async function jetStreamAnswers(servers: string | string[]): Promise<boolean> {
-  const nc = await connect({ servers, reconnect: false, timeout: 2_000 });
+async function jetStreamAnswers(servers: string | string[], client: Partial<ConnectionOptions> = {}): Promise<boolean> {
+  const nc = await connect({ ...client, servers, reconnect: false, timeout: 2_000 });
   try {
     const jsm = await nc.jetstreamManager({ timeout: 2_000 });
     await jsm.getAccountInfo();
@@ -197,6 +209,7 @@ class NatsNode implements NatsInstance {
     const safe = cfg.name.replace(/[^A-Za-z0-9_.-]/g, '_');
     const baseDir = await mkdtemp(join(tmpdir(), `tsdm-test-${safe}-`));
     registerTempDir(baseDir);
+    if (cfg.config !== undefined) await writeFile(join(baseDir, 'server.conf'), cfg.config);
     return new NatsNode(cfg, baseDir, cfg.port ?? (await freePort()), cfg.monitorPort ?? (await freePort()));
   }
 
@@ -226,6 +239,7 @@ class NatsNode implements NatsInstance {
     const a = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort)];
     if (this.cfg.jetstream !== false) a.push('-js', '-sd', this.dataDir);
     a.push('--server_name', this.cfg.name);
+    if (this.cfg.config !== undefined) a.push('--config', join(this.baseDir, 'server.conf'));
     if (this.cfg.clusterPort) {
       a.push('--cluster', `nats://127.0.0.1:${this.cfg.clusterPort}`, '--cluster_name', this.cfg.clusterName ?? 'tsdm');
       if (this.cfg.routes?.length) a.push('--routes', this.cfg.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
@@ -250,11 +264,11 @@ class NatsNode implements NatsInstance {
       try {
         if (await tcpOpen(this.port)) {
           if (!checkJetStream) {
-            const nc = await connect({ servers: this.url, reconnect: false, timeout: 2_000 });
+            const nc = await connect({ ...this.cfg.client, servers: this.url, reconnect: false, timeout: 2_000 });
             await nc.close();
             return;
           }
-          if (await jetStreamAnswers(this.url)) return;
+          if (await jetStreamAnswers(this.url, this.cfg.client)) return;
         } else last = 'port not open';
       } catch (err) {
         last = (err as Error).message;

@@ -34,6 +34,8 @@ export interface AgentProcess {
   log(): string;
   /** Resolves once the agent has joined the cluster (its log says so); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code once the current process has exited (null if killed by a signal). */
+  exited(): Promise<number | null>;
 }
 
 export function startAgent(opts: {
@@ -42,6 +44,8 @@ export function startAgent(opts: {
   cluster?: string;
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** More flags (after the harness's own). */
+  args?: string[];
 }): AgentProcess {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `tsdm-agent-${opts.name}-`));
   const logFile = join(dataDir, 'agent.log');
@@ -64,6 +68,7 @@ export function startAgent(opts: {
         opts.cluster ?? 'dm',
         '--data-dir',
         dataDir,
+        ...(opts.args ?? []),
       ],
       {
         cwd: ROOT,
@@ -95,6 +100,12 @@ export function startAgent(opts: {
       await waitExit('SIGTERM');
       launch();
     },
+    exited: () =>
+      new Promise<number | null>((res) => {
+        const c = child;
+        if (!c || c.exitCode !== null || c.signalCode !== null) return res(c?.exitCode ?? null);
+        c.once('exit', (code) => res(code));
+      }),
     log: () => {
       try {
         return readFileSync(logFile, 'utf8');
@@ -139,13 +150,13 @@ export interface DmctlResult {
 export function dmctl(
   nats: string,
   args: string[],
-  opts: { cluster?: string; timeoutMs?: number } = {},
+  opts: { cluster?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<DmctlResult> {
   return new Promise((res, rej) => {
     const c = spawn(
       process.execPath,
       [join(ROOT, 'bin', 'dmctl.js'), '--nats', nats, '--cluster', opts.cluster ?? 'dm', ...args],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) },
     );
     let stdout = '';
     let stderr = '';

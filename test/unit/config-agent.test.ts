@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAgentConfig, redact, redactUrl, REDACTED } from '../../src/config/index.ts';
+import { agentNatsSettings } from '../../src/config/agent-config.ts';
 import { DmError, Errors } from '../../src/errors/index.ts';
 
 function withDir(fn: (dir: string) => void): void {
@@ -152,4 +153,38 @@ test('redactUrl strips user:pass and keeps the rest', () => {
   assert.equal(redactUrl('tls://token@h:4222/x?y=1'), 'tls://h:4222/x?y=1');
   assert.equal(redactUrl('nats://10.0.0.5:4222'), 'nats://10.0.0.5:4222');
   assert.equal(redactUrl('mysql://root:secret@db:3306/app'), 'mysql://db:3306/app');
+});
+
+test('NATS options: every one from flag, env or agent.yaml (paths relative to the file), with where it came from', () => {
+  withDir((dir) => {
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, 'nats-creds: secrets/agent.creds\nnats-tls-ca: ca.pem\nnats-password: fp\n');
+    const c = loadAgentConfig({ natsTlsCert: 'c.pem' }, { TSDM_NATS_TLS_KEY: 'k.pem', TSDM_NATS_USER: 'eu' }, file);
+    assert.equal(c.natsCreds, join(dir, 'secrets/agent.creds'));
+    assert.equal(c.natsTlsCa, join(dir, 'ca.pem'));
+    assert.equal(c.natsTlsCert, resolve('c.pem'));
+    assert.equal(c.natsTlsKey, resolve('k.pem'));
+    const { settings, origins } = agentNatsSettings(c);
+    assert.deepEqual(settings, {
+      servers: 'nats://127.0.0.1:4222',
+      user: 'eu',
+      password: 'fp',
+      creds: join(dir, 'secrets/agent.creds'),
+      tlsCa: join(dir, 'ca.pem'),
+      tlsCert: resolve('c.pem'),
+      tlsKey: resolve('k.pem'),
+    });
+    assert.equal(origins.creds, `${file} key nats-creds`);
+    assert.equal(origins.tlsCert, '--nats-tls-cert');
+    assert.equal(origins.tlsKey, 'TSDM_NATS_TLS_KEY');
+    assert.equal(origins.password, `${file} key nats-password`);
+    assert.equal(origins.servers, 'the default --nats');
+  });
+});
+
+test('a bad NATS URL is reported without the password it holds', () => {
+  assert.throws(
+    () => loadAgentConfig({}, { TSDM_NATS: 'http://u:hunter2@x:4222' }),
+    (e: unknown) => e instanceof DmError && !e.message.includes('hunter2') && /http:\/\/x:4222/.test(e.message),
+  );
 });

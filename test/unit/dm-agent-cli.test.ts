@@ -9,7 +9,16 @@ const bin = fileURLToPath(new URL('../../bin/dm-agent.js', import.meta.url));
 test('dm-agent --help documents every flag', () => {
   const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  for (const f of ['--name', '--nats', '--cluster', '--data-dir', '--config', 'TSDM_NATS'])
+  for (const f of [
+    '--name',
+    '--nats',
+    '--cluster',
+    '--data-dir',
+    '--config',
+    'TSDM_NATS',
+    '--nats-creds',
+    '--nats-tls-ca',
+  ])
     assert.ok(r.stdout.includes(f), f);
 });
 
@@ -17,4 +26,14 @@ test('dm-agent with a bad --config exits 2 with a coded error', () => {
   const r = spawnSync(process.execPath, [bin, '--config', '/nonexistent/agent.yaml'], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /\[TSDM-1000\d\]/);
+});
+
+test('dm-agent refuses a flag it does not define, and a secret as a flag, with exit 2', () => {
+  const r = spawnSync(process.execPath, [bin, '--nats-tokn', 'x'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /unknown flag --nats-tokn/);
+  const s = spawnSync(process.execPath, [bin, '--nats-password', 'hunter2'], { encoding: 'utf8' });
+  assert.equal(s.status, 2, s.stderr);
+  assert.match(s.stderr, /--nats-password is not a flag/);
+  assert.ok(!s.stderr.includes('hunter2'));
 });
