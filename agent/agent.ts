@@ -99,6 +99,12 @@ export class Agent {
       name: `dm-agent ${this.cfg.name}`,
       replicas: this.cfg.replicas,
     });
+    // nats-server 2.9 can lose track of lease keys after an outage (docs/architecture.md "After a NATS outage"):
+    // every inconsistency Coord meets and every repair is a warning with a stable message.
+    this.coord.health.onAnomaly((a) =>
+      this.log.warn({ bucket: a.bucket, key: a.key, kind: a.kind, detail: a.detail }, 'nats kv inconsistent'),
+    );
+    this.coord.health.onRepair((bucket, rewritten) => this.log.warn({ bucket, rewritten }, 'nats kv bucket repaired'));
     // A NATS cluster still electing its JetStream meta leader (all nodes just started, or one just lost) answers
     // bucket creation with timeouts (Coord.kv retries those for READ_RETRY_MS) and, while peers are still joining,
     // with errors that are not timeouts: 12 attempts 5 s apart before giving up.

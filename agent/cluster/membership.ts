@@ -4,7 +4,8 @@ import type { Logger } from '../log.ts';
 
 /**
  * Membership: the agent's key in dm_members, renewed every HEARTBEAT_MS. The bucket's max-age (LEASE_TTL_MS) makes
- * the key vanish ~10 s after the last renewal, which is how the leader learns that an agent is gone.
+ * the key vanish ~10 s after the last renewal, which is how the leader learns that an agent is gone. Each renewal is
+ * read back, and the record carries this agent's count of KV inconsistencies (`kv`, shown by `dmctl list-member`).
  */
 export class Membership {
   private timer: NodeJS.Timeout | undefined;
@@ -34,9 +35,14 @@ export class Membership {
     this.record.heartbeat = new Date(sent).toISOString();
     // The lease is measured from when the put was sent, not acknowledged: the server may have stored it any time
     // in between, so this is the conservative end for fencing.
+    const kv = this.coord.health.report();
+    if (kv) this.record.kv = kv;
     try {
-      await this.coord.put(Bucket.members, Keys.member(this.name), this.record);
+      const rev = await this.coord.put(Bucket.members, Keys.member(this.name), this.record);
       this.lastRenewed = Math.max(this.lastRenewed, sent);
+      // Read-after-write: the key must read back at least this revision (nats-server 2.9 after an outage may not
+      // find it; Coord notes that as an inconsistency, which the leader repairs: scheduler.ts).
+      await this.coord.checkWrite(Bucket.members, Keys.member(this.name), rev);
     } catch (err) {
       this.log.warn({ err: String(err) }, 'heartbeat failed');
     }

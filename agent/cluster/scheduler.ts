@@ -14,6 +14,11 @@ import type { Logger } from '../log.ts';
  * Source scheduling, run by the leader only (on every election tick, and at once when a member key is deleted).
  *
  * Protocol (docs/architecture.md "Protocol steps" 3 and 6), for each source in dm_sources:
+ *  S0. (after S1) when dm_members was found inconsistent (nats-server 2.9 after an outage longer than the lease: Coord
+ *      then lists it from its messages, so S1 is still right), repair it: purge the stream and write back the live
+ *      members' records (Coord.repair; a record the previous repair wrote back and its agent did not renew since is
+ *      left to expire). A crash in between loses some records until their agents' next renewal (one heartbeat,
+ *      shorter than the lease: no failover);
  *  S1. read dm_members (live agents), dm_sources, dm_bounds (with revisions);
  *  S2. a source bound to a live agent keeps its binding (no move without a reason: transfer-source is the reason);
  *  S3. a source that is unbound, or bound to an agent whose member key is gone, is bound to the first live agent of:
@@ -71,6 +76,9 @@ export async function writeBinding(
 
 export async function schedule(coord: Coord, leaderTerm: number, log: Logger): Promise<void> {
   const { members, sources, bounds } = await readView(coord);
+  // S0: dm_members inconsistent (Coord.list read it from its messages then, so `members` is right): the leader
+  // purges it and writes back every live member's record, so the server's per-subject index is right again.
+  if (coord.needsRepair(Bucket.members)) await coord.repair(Bucket.members);
   const load = new Map<string, number>([...members].map((m) => [m, 0]));
   for (const b of bounds.values())
     if (members.has(b.value.agent)) load.set(b.value.agent, (load.get(b.value.agent) ?? 0) + 1);

@@ -11,6 +11,8 @@ import { DmError, Errors } from '../errors/index.ts';
 import { Bucket, bucketName, bucketTtl } from './buckets.ts';
 import { openNats, type NatsAuth } from './nats-auth.ts';
 import { natsConnectError } from './nats-errors.ts';
+import { KvAnomalyKind, KvHealth, readBehindWriteAnomaly } from './kv-health.ts';
+import { decodeRaw, LeaseRepair } from './kv-repair.ts';
 
 /**
  * The one adapter over the `nats` client (CONVENTIONS: edges are adapters). Everything else talks to typed
@@ -115,6 +117,8 @@ export async function keysOf(
 export class Coord {
   private readonly kvs = new Map<Bucket, Promise<KV>>();
   private jsmP: Promise<JetStreamManager> | undefined;
+  /** Inconsistencies of the lease buckets seen by this process, and the buckets awaiting a repair (kv-health.ts). */
+  readonly health = new KvHealth();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -218,9 +222,29 @@ export class Coord {
   async get<T>(b: Bucket, key: string): Promise<Entry<T> | undefined> {
     const kv = await this.kv(b);
     const e = await this.retryRead(`get ${b}/${key}`, () => kv.get(key));
-    if (!e) return undefined;
+    if (!e) return bucketTtl[b] ? this.getLease<T>(b, key, kv) : undefined;
     const d = decodeEntry<T>(e);
     return d.deleted ? undefined : d;
+  }
+
+  /**
+   * A lease bucket's `get` found nothing: that is trusted only when the stream holds no message for the key either
+   * (kv-repair.ts: nats-server 2.9 after an outage longer than the lease loses keys from its per-subject index; the
+   * other buckets have no max-age, which that failure needs). Otherwise the key's newest message is read by sequence.
+   */
+  private async getLease<T>(b: Bucket, key: string, kv: KV): Promise<Entry<T> | undefined> {
+    const raw = await this.retryRead(`check ${b}/${key}`, async () =>
+      (await this.leases()).missing(bucketName(this.opts.cluster, b), key, async () => (await kv.get(key)) !== null),
+    );
+    if (!raw) return undefined;
+    const d = decodeRaw<T>(raw);
+    return d.deleted ? undefined : d;
+  }
+
+  private leaseRepair: Promise<LeaseRepair> | undefined;
+  private leases(): Promise<LeaseRepair> {
+    this.leaseRepair ??= this.jsm().then((jsm) => new LeaseRepair(jsm, this.health));
+    return this.leaseRepair;
   }
 
   async put<T>(b: Bucket, key: string, value: T): Promise<number> {
@@ -229,12 +253,17 @@ export class Coord {
 
   /** Creates the key; returns undefined (not an error) when it exists already. */
   async create<T>(b: Bucket, key: string, value: T): Promise<number | undefined> {
+    let rev: number;
     try {
-      return await (await this.kv(b)).create(key, codec.encode(value));
+      rev = await (await this.kv(b)).create(key, codec.encode(value));
     } catch (err) {
       if (isCasConflict(err)) return undefined;
       throw err;
     }
+    // On a lease bucket, a create is checked against the stream: nats-server 2.9 can let one through on a live key.
+    // An inconsistency is noted (health.needsRepair), the revision still returned: the caller decides (election.ts).
+    if (bucketTtl[b]) await (await this.leases()).created(bucketName(this.opts.cluster, b), key, rev);
+    return rev;
   }
 
   /** CAS update; returns undefined when the revision is stale (somebody else wrote). */
@@ -242,8 +271,10 @@ export class Coord {
     try {
       return await (await this.kv(b)).update(key, codec.encode(value), revision);
     } catch (err) {
-      if (isCasConflict(err)) return undefined;
-      throw err;
+      if (!isCasConflict(err)) throw err;
+      // A refusal on a lease bucket whose newest message is still `revision` is the server's index, not a writer.
+      if (bucketTtl[b]) await (await this.leases()).refused(bucketName(this.opts.cluster, b), key, revision);
+      return undefined;
     }
   }
 
@@ -251,9 +282,46 @@ export class Coord {
     await (await this.kv(b)).delete(key);
   }
 
+  /** True from an inconsistency seen in the lease bucket until this process repaired it (kv-health.ts). */
+  needsRepair(b: Bucket): boolean {
+    return this.health.needsRepair(bucketName(this.opts.cluster, b));
+  }
+
+  /** Checks a lease bucket's subject counts (one request); true when they are consistent. */
+  async inspect(b: Bucket): Promise<boolean> {
+    const name = bucketName(this.opts.cluster, b);
+    await this.retryRead(`inspect ${b}`, async () => (await this.leases()).inspect(name));
+    return !this.health.needsRepair(name);
+  }
+
+  /** Read-after-write on a lease bucket: a read older than `written` contradicts the write (noted, not thrown). */
+  async checkWrite(b: Bucket, key: string, written: number): Promise<void> {
+    const read = await this.get(b, key);
+    const detail = readBehindWriteAnomaly(written, read?.revision);
+    if (detail)
+      this.health.note({ kind: KvAnomalyKind.readBehindWrite, bucket: bucketName(this.opts.cluster, b), key, detail });
+  }
+
+  /**
+   * Repairs a lease bucket: purges its stream and writes back the live entries `keep` accepts (kv-repair.ts
+   * `rewrite`). Only the agent that owns the repair calls it (the leader for dm_members, the leader or the creator
+   * for dm_leader: election.ts, scheduler.ts), so two agents never purge each other's writes in a loop.
+   */
+  async repair<T>(b: Bucket, keep: (e: Entry<T>) => boolean = () => true): Promise<Entry<T>[]> {
+    const kv = await this.kv(b);
+    const out = await (await this.leases()).rewrite(bucketName(this.opts.cluster, b), kv, (e) => keep(decodeRaw<T>(e)));
+    return out.map((e) => decodeRaw<T>(e));
+  }
+
   async list<T>(b: Bucket, filter?: string): Promise<Entry<T>[]> {
     await this.kv(b); // creates the bucket (and its stream) when it does not exist yet
     const jsm = await this.jsm();
+    if (bucketTtl[b] && filter === undefined) {
+      // A lease bucket whose subject counts are wrong is listed from its messages (one map: each key once).
+      const name = bucketName(this.opts.cluster, b);
+      const raw = await this.retryRead(`list ${b}`, async () => (await this.leases()).list(name));
+      if (raw) return raw.map((e) => decodeRaw<T>(e)).sort((x, y) => x.key.localeCompare(y.key));
+    }
     const keys = await this.retryRead(`list ${b}`, () => keysOf(jsm, bucketName(this.opts.cluster, b), filter));
     const out: Entry<T>[] = [];
     for (const k of keys.sort()) {

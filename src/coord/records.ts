@@ -1,5 +1,6 @@
 import type { ErrorRecord } from '../errors/index.ts';
 import type { BinlogPosition } from '../binlog/position.ts';
+import type { KvHealthReport } from './kv-health.ts';
 
 /** Values stored in the KV buckets (JSON). Every record is owned by exactly one writer (DESIGN.md §3 table). */
 
@@ -11,6 +12,8 @@ export interface MemberRecord {
   version: string;
   started: string;
   heartbeat: string;
+  /** Inconsistencies of the NATS KV store this agent met and its repairs (absent while there were none). */
+  kv?: KvHealthReport;
 }
 
 /** dm_leader/leader: `create` to win, CAS `update` to renew. */

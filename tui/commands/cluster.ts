@@ -92,7 +92,9 @@ export const listMember: Command = {
 
   Every agent is both a candidate leader (DM's master) and a worker. --leader shows the leader only, --worker the
   agents with their bound sources. With --json: {"result":true,"leader":{"name","term","since"}|null,
-  "members":[{"name","host","pid","version","started","heartbeat","leader","sources":[…]}]} (only the part asked for).
+  "members":[{"name","host","pid","version","started","heartbeat","leader","sources":[…],"kv"?}]} (only the part
+  asked for). "kv" appears once an agent met an inconsistent NATS KV store (nats-server 2.9 after an outage):
+  {"anomalies","repairs","last":{"kind","bucket","key","at"}}; the text output then says "kv-inconsistencies N".
 
   Flags
     --leader   only the leader
@@ -124,11 +126,19 @@ export const listMember: Command = {
     }
     for (const a of agents)
       ctx.print(
-        `${a.name}${a.leader ? ' [leader]' : ''}  host ${a.host}  pid ${a.pid}  version ${a.version}  heartbeat ${a.heartbeat}  sources ${a.sources.join(',') || '-'}`,
+        `${a.name}${a.leader ? ' [leader]' : ''}  host ${a.host}  pid ${a.pid}  version ${a.version}  heartbeat ${a.heartbeat}  sources ${a.sources.join(',') || '-'}${kvText(a)}`,
       );
     return Exit.ok;
   },
 };
+
+/** ` kv-inconsistencies N (last KIND BUCKET/KEY AT)` for an agent that met an inconsistent KV store. */
+export function kvText(m: MemberRecord): string {
+  if (!m.kv) return '';
+  const l = m.kv.last;
+  const last = l ? ` (last ${l.kind} ${l.bucket}${l.key ? `/${l.key}` : ''} at ${l.at})` : '';
+  return `  kv-inconsistencies ${m.kv.anomalies}${last}  kv-repairs ${m.kv.repairs}`;
+}
 
 export const offlineMember: Command = {
   name: 'offline-member',
