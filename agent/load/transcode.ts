@@ -24,7 +24,10 @@ export interface FileLayout {
   extra: readonly string[];
 }
 
-const PIECE_BYTES = 256 << 10;
+/** Pieces of 48 KB in buffers of 96 KB: below glibc's 128 KB mmap threshold, so the buffers (and mysql2's copy of each
+ * piece with its packet header) come from reused heap memory instead of fresh mmapped pages. 256 KB pieces cost the
+ * agent a third more CPU in a full load, mostly page faults (16-17k per 1M rows against 11k). */
+const PIECE_BYTES = 48 << 10;
 const TAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
