@@ -3,7 +3,7 @@
  * MariaDB (server id 201, no binlog) and one JetStream nats-server, all started in parallel on private ports.
  */
 import { startMariaDB, type MariaDBInstance } from './mariadb.ts';
-import { startNats, type NatsInstance } from './nats.ts';
+import { startNats, type NatsInstance, type StartNatsOptions } from './nats.ts';
 
 export interface SandboxOptions {
   /** Number of upstream servers; default 1. */
@@ -14,6 +14,8 @@ export interface SandboxOptions {
   upstreamArgs?: string[];
   /** Extra mariadbd arguments for the downstream (e.g. TLS files). */
   downstreamArgs?: string[];
+  /** nats-server config (auth, TLS) and how the harness connects to it (startNats). */
+  nats?: Pick<StartNatsOptions, 'config' | 'client'>;
 }
 
 export interface Sandbox {
@@ -41,7 +43,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     serverId: 201,
     ...(opts.downstreamArgs ? { extraArgs: opts.downstreamArgs } : {}),
   });
-  const nats = withNats ? startNats({ name: 'nats' }) : undefined;
+  const nats = withNats ? startNats({ name: 'nats', ...opts.nats }) : undefined;
   pending.push(...ups, down, ...(nats ? [nats] : []));
 
   const settled = await Promise.allSettled(pending);

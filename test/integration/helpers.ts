@@ -1,6 +1,6 @@
 /** Shared steps of the end-to-end tests: a running cluster, a task, waiting for states, comparing data. */
 import assert from 'node:assert/strict';
-import { Coord, readStatus, type TaskView } from '../../src/coord/index.ts';
+import { Coord, natsSettingsFrom, readStatus, resolveNatsAuth, type TaskView } from '../../src/coord/index.ts';
 import { compareTables, startSandbox, waitFor, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
 import { dmctl, sourceYaml, startAgent, writeTemp, type AgentProcess, type DmctlResult } from '../harness/tsdm.ts';
 
@@ -19,17 +19,25 @@ export async function startCluster(
     agentEnv?: NodeJS.ProcessEnv;
     upstreamArgs?: string[];
     downstreamArgs?: string[];
+    /**
+     * NATS with auth or TLS: the server's config, and the TSDM_NATS_* variables the agent, dmctl and this test's own
+     * connection (through the same mapping, src/coord/nats-auth.ts) use.
+     */
+    nats?: { config: string; env: Record<string, string> };
   } = {},
 ): Promise<Cluster> {
+  const natsEnv = opts.nats?.env ?? {};
+  const natsAuth = (url: string) => resolveNatsAuth(natsSettingsFrom(url, '--nats', {}, natsEnv).settings);
   const sb = await startSandbox({
     upstreams: opts.upstreams ?? 1,
     ...(opts.upstreamArgs ? { upstreamArgs: opts.upstreamArgs } : {}),
     ...(opts.downstreamArgs ? { downstreamArgs: opts.downstreamArgs } : {}),
+    ...(opts.nats ? { nats: { config: opts.nats.config, client: natsAuth('nats://127.0.0.1').options } } : {}),
   });
-  const agent = startAgent({ name: 'agent-1', nats: sb.nats.url, ...(opts.agentEnv ? { env: opts.agentEnv } : {}) });
+  const agent = startAgent({ name: 'agent-1', nats: sb.nats.url, env: { ...natsEnv, ...opts.agentEnv } });
   await agent.ready();
-  const coord = await Coord.connect({ servers: sb.nats.url, cluster: 'dm' });
-  const ctl = (args: string[]) => dmctl(sb.nats.url, args);
+  const coord = await Coord.connect({ auth: natsAuth(sb.nats.url), cluster: 'dm' });
+  const ctl = (args: string[]) => dmctl(sb.nats.url, args, { env: natsEnv });
   if (opts.sources !== false) {
     for (const [i, up] of sb.upstreams.entries()) {
       const r = await ctl([

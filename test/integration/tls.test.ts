@@ -3,6 +3,10 @@
  * IP:127.0.0.1 (CN tsdm-db) on the upstream and the downstream, one for DNS:wrong.example on a third server, and an
  * unrelated CA. The task connects as a user created with REQUIRE SSL on both servers, so the end-to-end sync proves
  * that every link (load, sync writers, checkpoints, the binlog connection) ran over verified TLS.
+ *
+ * NATS too (issue #16 acceptance 2): the cluster's nats-server requires TLS with a client certificate
+ * (`verify: true`, as --tlsverify), and the agent, dmctl and the test's own connection give the CA, certificate and
+ * key through TSDM_NATS_TLS_*: all three links of the end-to-end run are TLS.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,9 +34,16 @@ before(async () => {
   certs = makeCerts({
     ip: { cn: 'tsdm-db', san: 'IP:127.0.0.1' },
     wrong: { cn: 'wrong.example', san: 'DNS:wrong.example' },
+    client: { cn: 'tsdm-agent', san: '' },
   });
+  const ip = certs.server.ip!;
+  const client = certs.server.client!;
+  const nats = {
+    config: `tls {\n  cert_file: "${ip.cert}"\n  key_file: "${ip.key}"\n  ca_file: "${certs.ca}"\n  verify: true\n}\n`,
+    env: { TSDM_NATS_TLS_CA: certs.ca, TSDM_NATS_TLS_CERT: client.cert, TSDM_NATS_TLS_KEY: client.key },
+  };
   [c, wrong, plain] = await Promise.all([
-    startCluster({ sources: false, upstreamArgs: tlsArgs('ip'), downstreamArgs: tlsArgs('ip') }),
+    startCluster({ sources: false, upstreamArgs: tlsArgs('ip'), downstreamArgs: tlsArgs('ip'), nats }),
     startMariaDB({ name: 'wrongname', serverId: 301, extraArgs: tlsArgs('wrong') }),
     startMariaDB({ name: 'plain', serverId: 302 }),
   ]);
@@ -97,7 +108,7 @@ test('an unknown CA, a missing CA file and a server without TLS are config error
   assert.equal(notPem.code, 'TSDM-10024');
 });
 
-test('a task syncs end to end over verified TLS (upstream, binlog, downstream); the opt-out is warned about', {
+test('a task syncs end to end over verified TLS (upstream, binlog, downstream, NATS); the opt-out is warned about', {
   timeout: 60_000,
 }, async () => {
   const up = c.sb.upstreams[0]!;
@@ -133,6 +144,16 @@ test('a task syncs end to end over verified TLS (upstream, binlog, downstream); 
     "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND USER = 'tls'",
   );
   assert.equal(Number(dumps[0].n), 1);
+  // Every NATS client (the agent, this test's connection) is on TLS with a client certificate: the server's view.
+  const connz = (await (await fetch(`http://127.0.0.1:${c.sb.nats.monitorPort}/connz`)).json()) as {
+    connections: { name?: string; tls_version?: string }[];
+  };
+  const agentConn = connz.connections.find((x) => x.name === 'dm-agent agent-1');
+  assert.ok(agentConn, JSON.stringify(connz.connections));
+  assert.ok(
+    connz.connections.every((x) => /^1\.[23]$/.test(x.tls_version ?? '')),
+    JSON.stringify(connz.connections),
+  );
   const rows = await c.sb.downstream.query('SELECT id, v FROM tl.t ORDER BY id');
   assert.deepEqual(
     rows.map((x: { id: number; v: string }) => [x.id, x.v]),
