@@ -1,5 +1,14 @@
 import { hostname } from 'node:os';
-import { Bucket, HEARTBEAT_MS, Keys, type Coord, type MemberRecord } from '../../src/coord/index.ts';
+import {
+  Bucket,
+  bucketName,
+  HEARTBEAT_MS,
+  Keys,
+  KvAnomalyKind,
+  readBehindWriteAnomaly,
+  type Coord,
+  type MemberRecord,
+} from '../../src/coord/index.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -40,9 +49,17 @@ export class Membership {
     try {
       const rev = await this.coord.put(Bucket.members, Keys.member(this.name), this.record);
       this.lastRenewed = Math.max(this.lastRenewed, sent);
-      // Read-after-write: the key must read back at least this revision (nats-server 2.9 after an outage may not
-      // find it; Coord notes that as an inconsistency, which the leader repairs: scheduler.ts).
-      await this.coord.checkWrite(Bucket.members, Keys.member(this.name), rev);
+      // Read-after-write: the key must read back at least this revision (nats-server 2.9 after an outage may not;
+      // an inconsistency is noted, the leader repairs the bucket: scheduler.ts).
+      const read = await this.coord.get(Bucket.members, Keys.member(this.name));
+      const detail = readBehindWriteAnomaly(rev, read?.revision);
+      if (detail)
+        this.coord.health.note({
+          kind: KvAnomalyKind.readBehindWrite,
+          bucket: bucketName(this.coord.cluster, Bucket.members),
+          key: this.name,
+          detail,
+        });
     } catch (err) {
       this.log.warn({ err: String(err) }, 'heartbeat failed');
     }

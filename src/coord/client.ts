@@ -11,7 +11,7 @@ import { DmError, Errors } from '../errors/index.ts';
 import { Bucket, bucketName, bucketTtl } from './buckets.ts';
 import { openNats, type NatsAuth } from './nats-auth.ts';
 import { natsConnectError } from './nats-errors.ts';
-import { KvAnomalyKind, KvHealth, readBehindWriteAnomaly } from './kv-health.ts';
+import { KvHealth } from './kv-health.ts';
 import { decodeRaw, LeaseRepair } from './kv-repair.ts';
 
 /**
@@ -119,6 +119,7 @@ export class Coord {
   private jsmP: Promise<JetStreamManager> | undefined;
   /** Inconsistencies of the lease buckets seen by this process, and the buckets awaiting a repair (kv-health.ts). */
   readonly health = new KvHealth();
+  private leaseRepair: Promise<LeaseRepair> | undefined;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -228,9 +229,8 @@ export class Coord {
   }
 
   /**
-   * A lease bucket's `get` found nothing: that is trusted only when the stream holds no message for the key either
-   * (kv-repair.ts: nats-server 2.9 after an outage longer than the lease loses keys from its per-subject index; the
-   * other buckets have no max-age, which that failure needs). Otherwise the key's newest message is read by sequence.
+   * A lease bucket's `get` found nothing: trusted only when the stream holds no message for the key either, else the
+   * newest one is read by sequence (kv-repair.ts; the failure needs a max-age, which only lease buckets have).
    */
   private async getLease<T>(b: Bucket, key: string, kv: KV): Promise<Entry<T> | undefined> {
     const raw = await this.retryRead(`check ${b}/${key}`, async () =>
@@ -241,7 +241,6 @@ export class Coord {
     return d.deleted ? undefined : d;
   }
 
-  private leaseRepair: Promise<LeaseRepair> | undefined;
   private leases(): Promise<LeaseRepair> {
     this.leaseRepair ??= this.jsm().then((jsm) => new LeaseRepair(jsm, this.health));
     return this.leaseRepair;
@@ -292,14 +291,6 @@ export class Coord {
     const name = bucketName(this.opts.cluster, b);
     await this.retryRead(`inspect ${b}`, async () => (await this.leases()).inspect(name));
     return !this.health.needsRepair(name);
-  }
-
-  /** Read-after-write on a lease bucket: a read older than `written` contradicts the write (noted, not thrown). */
-  async checkWrite(b: Bucket, key: string, written: number): Promise<void> {
-    const read = await this.get(b, key);
-    const detail = readBehindWriteAnomaly(written, read?.revision);
-    if (detail)
-      this.health.note({ kind: KvAnomalyKind.readBehindWrite, bucket: bucketName(this.opts.cluster, b), key, detail });
   }
 
   /**

@@ -2,6 +2,7 @@ export * from './buckets.ts';
 export * from './records.ts';
 export * from './relay-records.ts';
 export * from './check-records.ts';
+export { KvAnomalyKind, KvHealth, readBehindWriteAnomaly, type KvAnomaly, type KvHealthReport } from './kv-health.ts';
 export { Coord, isCasConflict, READ_RETRY_MS, type CoordOptions, type Entry } from './client.ts';
 export { openNats, resolveNatsAuth, splitUrlCredentials, type NatsAuth } from './nats-auth.ts';
 export {
