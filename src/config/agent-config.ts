@@ -42,8 +42,6 @@ export interface AgentConfig {
   natsOrigins?: NatsOrigins;
   /** pino level: trace, debug, info, warn, error, fatal, silent. */
   logLevel: string;
-  /** host:port of the Prometheus /metrics endpoint; '' = disabled. */
-  metricsAddr: string;
   /** Replica count of the KV buckets this agent creates: 1 for one nats-server, 3 for a 3-node NATS cluster. */
   replicas: number;
   /** File holding the key that decrypts passwords written by `dmctl encrypt` (never stored in NATS). */
@@ -64,7 +62,6 @@ export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[]
   { field: 'dataDir', env: 'TSDM_DATA_DIR', key: 'data-dir' },
   ...NATS_OPTIONS.map((o) => ({ field: natsField(o.key), env: o.env, key: o.key })),
   { field: 'logLevel', env: 'TSDM_LOG_LEVEL', key: 'log-level' },
-  { field: 'metricsAddr', env: 'TSDM_METRICS_ADDR', key: 'metrics-addr' },
   { field: 'replicas', env: 'TSDM_REPLICAS', key: 'replicas' },
   { field: 'secretKeyPath', env: 'TSDM_SECRET_KEY_PATH', key: 'secret-key-path' },
 ];
@@ -73,7 +70,6 @@ export const AGENT_DEFAULTS = {
   nats: 'nats://127.0.0.1:4222',
   cluster: 'dm',
   logLevel: 'info',
-  metricsAddr: '',
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -107,10 +103,6 @@ const checks: Partial<Record<Field, (v: string) => string | undefined>> = {
     return undefined;
   },
   logLevel: (v) => (LOG_LEVELS.includes(v) ? undefined : `log level must be one of ${LOG_LEVELS.join(', ')}`),
-  metricsAddr: (v) =>
-    v === '' || /^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(v)
-      ? undefined
-      : `metrics address ${JSON.stringify(v)} must be host:port or :port`,
   dataDir: (v) => (v.trim() !== '' ? undefined : 'data dir must not be empty'),
   replicas: (v) =>
     /^[1-5]$/.test(v)
@@ -203,7 +195,6 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     cluster: out.cluster ?? AGENT_DEFAULTS.cluster,
     dataDir: resolve(out.dataDir ?? `./.tsdm-data/${name}`),
     logLevel: out.logLevel ?? AGENT_DEFAULTS.logLevel,
-    metricsAddr: out.metricsAddr ?? AGENT_DEFAULTS.metricsAddr,
     replicas: Number(out.replicas ?? 1),
   };
   if (out.secretKeyPath !== undefined) cfg.secretKeyPath = resolve(out.secretKeyPath);

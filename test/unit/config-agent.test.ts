@@ -24,7 +24,6 @@ test('defaults: host name, local NATS, cluster dm, data dir under ./.tsdm-data',
   assert.equal(c.cluster, 'dm');
   assert.equal(c.dataDir, resolve(`./.tsdm-data/${name}`));
   assert.equal(c.logLevel, 'info');
-  assert.equal(c.metricsAddr, '');
   assert.equal(c.natsUser, undefined);
   assert.equal(c.natsPassword, undefined);
 });
@@ -42,14 +41,14 @@ test('precedence per field: flags > env > file > defaults', () => {
       TSDM_LOG_LEVEL: '',
       TSDM_NATS_TOKEN: 'tok',
     };
-    const c = loadAgentConfig({ cluster: 'flagcluster', metricsAddr: ':9100' }, env, file);
+    const c = loadAgentConfig({ cluster: 'flagcluster', replicas: 3 }, env, file);
     assert.equal(c.name, 'from-file');
     assert.equal(c.nats, 'nats://env:4222');
     assert.equal(c.cluster, 'flagcluster');
     // Relative paths in the file are relative to the file, not to the working directory.
     assert.equal(c.dataDir, join(dir, 'data'));
     assert.equal(c.logLevel, 'debug', 'an empty environment variable counts as unset');
-    assert.equal(c.metricsAddr, ':9100');
+    assert.equal(c.replicas, 3);
     assert.equal(c.natsUser, 'fu');
     assert.equal(c.natsPassword, 'fp');
     assert.equal(c.natsToken, 'tok');
@@ -98,14 +97,14 @@ test('agent.yaml errors: unknown key with suggestion and line, bad value, unread
         return true;
       },
     );
-    writeFileSync(file, 'name: a1\nmetrics-addr: everywhere\n');
+    writeFileSync(file, 'name: a1\nreplicas: everywhere\n');
     assert.throws(
       () => loadAgentConfig({}, {}, file),
       (e: unknown) =>
         e instanceof DmError &&
         e.code === Errors.ConfigInvalid.code &&
         e.context.line === 2 &&
-        e.context.key === 'metrics-addr',
+        e.context.key === 'replicas',
     );
     assert.throws(
       () => loadAgentConfig({}, {}, join(dir, 'missing.yaml')),
