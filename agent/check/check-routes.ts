@@ -1,9 +1,8 @@
 import type { SourceConfig, TaskConfig } from '../../src/config/types.ts';
 import type { CheckItem } from '../../src/coord/index.ts';
 import { describeCollision, type RoutedTable, routeCollisions } from '../../src/route/collisions.ts';
-import { connect } from '../db/mysql.ts';
 import { listTables } from '../db/schema.ts';
-import { buildRules } from '../rules.ts';
+import { forEachUpstream } from '../each-upstream.ts';
 
 /**
  * Precheck of a task without shard-mode: every upstream table it migrates (each source's block-allow list, online-DDL
@@ -17,20 +16,12 @@ export async function checkRouteCollisions(
 ): Promise<CheckItem[]> {
   if (task.shardMode) return [];
   const routed: RoutedTable[] = [];
-  for (const spec of task.subtasks) {
-    const src = sources[spec.sourceId];
-    if (!src) continue;
-    const rules = buildRules(task, spec);
-    const up = await connect(src.from, 'upstream');
-    try {
-      for (const t of await listTables(up, 'upstream')) {
-        if (!rules.allowTable(t.schema, t.table) || rules.onlineTableType(t.table) !== 'real') continue;
-        routed.push({ source: spec.sourceId, table: t, target: rules.route(t.schema, t.table) });
-      }
-    } finally {
-      up.destroy();
+  await forEachUpstream(task, sources, async (spec, rules, up) => {
+    for (const t of await listTables(up, 'upstream')) {
+      if (!rules.allowTable(t.schema, t.table) || rules.onlineTableType(t.table) !== 'real') continue;
+      routed.push({ source: spec.sourceId, table: t, target: rules.route(t.schema, t.table) });
     }
-  }
+  });
   const multiSource = task.subtasks.length > 1;
   return routeCollisions(routed, !task.caseSensitive).map((c) => ({
     name: 'tables routed to one target',

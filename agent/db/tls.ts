@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'mysql2';
 import type { TlsConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
+import { UNTRUSTED_CERT_CODES } from '../../src/net/tls-codes.ts';
 
 /**
  * TLS to upstream and downstream servers (issue #16 item 2). mysql2 can check the server's name only for DNS hosts
@@ -178,24 +179,8 @@ function nameSuggestion(c: TlsCheck): string {
   return `Connect with a host name the certificate holds (its DNS or IP subject alternative names), or issue the server a certificate for ${c.host}. Only if the network path is trusted: set ${blockKey(c.side)}.ssl-verify-server-cert: false in ${fileLabel(c.side)}.`;
 }
 
-/** OpenSSL verification results Node reports as err.code: the chain does not lead to ssl-ca or is not valid now. */
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'INVALID_PURPOSE',
-]);
-
 function handshakeError(c: TlsCheck, err: { code?: string; message?: string }): DmError | undefined {
-  if (!err.code || !UNTRUSTED.has(err.code)) return undefined;
+  if (!err.code || !UNTRUSTED_CERT_CODES.has(err.code)) return undefined;
   const b = blockKey(c.side);
   const ca = c.tls.sslCa;
   return new DmError(

@@ -4,8 +4,8 @@ import type { CheckItem } from '../../src/coord/index.ts';
 import { shardKey } from '../../src/shard/lock.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { joinSchemas, type OptimisticShard } from '../../src/shard/schema-join.ts';
-import { connect, query } from '../db/mysql.ts';
-import { buildRules } from '../rules.ts';
+import { query } from '../db/mysql.ts';
+import { forEachUpstream } from '../each-upstream.ts';
 
 interface ColumnRow {
   TABLE_SCHEMA: string;
@@ -24,47 +24,39 @@ interface ColumnRow {
  */
 export async function checkShards(task: TaskConfig, sources: Record<string, SourceConfig>): Promise<CheckItem[]> {
   const groups = new Map<string, { target: string; shards: Record<string, OptimisticShard & { autoInc: string[] }> }>();
-  for (const spec of task.subtasks) {
-    const src = sources[spec.sourceId];
-    if (!src) continue;
-    const rules = buildRules(task, spec);
-    const up = await connect(src.from, 'upstream');
-    try {
-      const rows = await query<ColumnRow[]>(
-        up,
-        'upstream',
-        `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, EXTRA, COLUMN_KEY
-        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys')
-        AND EXTRA NOT LIKE '%GENERATED%' ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
-      );
-      for (const r of rows) {
-        const schema = String(r.TABLE_SCHEMA);
-        const table = String(r.TABLE_NAME);
-        if (!rules.allowTable(schema, table)) continue;
-        const t = rules.route(schema, table);
-        const gk = JSON.stringify([t.schema, t.table]);
-        const g = groups.get(gk) ?? { target: `${tableKey(t)}`, shards: {} };
-        const key = shardKey(spec.sourceId, `${schema}.${table}`);
-        const sh = g.shards[key] ?? {
-          source: spec.sourceId,
-          table: `${schema}.${table}`,
-          schema: { columns: [], indexes: [] },
-          autoInc: [],
-        };
-        sh.schema.columns.push({
-          name: String(r.COLUMN_NAME),
-          type: String(r.COLUMN_TYPE),
-          nullable: r.IS_NULLABLE === 'YES',
-        });
-        if (/auto_increment/i.test(String(r.EXTRA)) && ['PRI', 'UNI'].includes(String(r.COLUMN_KEY)))
-          sh.autoInc.push(String(r.COLUMN_NAME));
-        g.shards[key] = sh;
-        groups.set(gk, g);
-      }
-    } finally {
-      up.destroy();
+  await forEachUpstream(task, sources, async (spec, rules, up) => {
+    const rows = await query<ColumnRow[]>(
+      up,
+      'upstream',
+      `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, EXTRA, COLUMN_KEY
+      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys')
+      AND EXTRA NOT LIKE '%GENERATED%' ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    );
+    for (const r of rows) {
+      const schema = String(r.TABLE_SCHEMA);
+      const table = String(r.TABLE_NAME);
+      if (!rules.allowTable(schema, table)) continue;
+      const t = rules.route(schema, table);
+      const gk = JSON.stringify([t.schema, t.table]);
+      const g = groups.get(gk) ?? { target: `${tableKey(t)}`, shards: {} };
+      const key = shardKey(spec.sourceId, `${schema}.${table}`);
+      const sh = g.shards[key] ?? {
+        source: spec.sourceId,
+        table: `${schema}.${table}`,
+        schema: { columns: [], indexes: [] },
+        autoInc: [],
+      };
+      sh.schema.columns.push({
+        name: String(r.COLUMN_NAME),
+        type: String(r.COLUMN_TYPE),
+        nullable: r.IS_NULLABLE === 'YES',
+      });
+      if (/auto_increment/i.test(String(r.EXTRA)) && ['PRI', 'UNI'].includes(String(r.COLUMN_KEY)))
+        sh.autoInc.push(String(r.COLUMN_NAME));
+      g.shards[key] = sh;
+      groups.set(gk, g);
     }
-  }
+  });
   const items: CheckItem[] = [];
   for (const g of groups.values()) {
     const keys = Object.keys(g.shards).sort();

@@ -4,23 +4,8 @@
  * Messages name the servers without credentials and the way of authenticating, never a secret.
  */
 import { DmError } from '../errors/index.ts';
+import { UNTRUSTED_CERT_CODES } from '../net/tls-codes.ts';
 import type { NatsAuth } from './nats-auth.ts';
-
-/** OpenSSL verification results Node reports as err.code: the chain does not lead to the CA or is not valid now. */
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'INVALID_PURPOSE',
-]);
 
 /** TLS alerts the server sends when it wants a client certificate (--tlsverify) or refuses the one given. */
 const CLIENT_CERT_ALERTS = /ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|ACCESS_DENIED)/;
@@ -60,10 +45,10 @@ export function natsConnectError(err: unknown, auth: NatsAuth): DmError {
           "Connect with a host name or IP address the NATS server's certificate holds (its subject alternative names), or give the server a certificate for the name in --nats.",
       },
     );
-  if (has((c) => UNTRUSTED.has(c)))
+  if (has((c) => UNTRUSTED_CERT_CODES.has(c)))
     return new DmError(
       'NatsTls',
-      `${at}: the server's TLS certificate is not trusted (${codes.find((c) => UNTRUSTED.has(c))}): ${auth.tls ? 'it is not signed by the CA in --nats-tls-ca' : 'the server requires TLS and no --nats-tls-ca is given'}`,
+      `${at}: the server's TLS certificate is not trusted (${codes.find((c) => UNTRUSTED_CERT_CODES.has(c))}): ${auth.tls ? 'it is not signed by the CA in --nats-tls-ca' : 'the server requires TLS and no --nats-tls-ca is given'}`,
       {
         cause: err,
         suggestion:

@@ -1,7 +1,6 @@
 /** The dashboard as a user drives it: keys in through stdin, the frame out, actions through the fake action port. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { DmError } from '../../src/errors/index.ts';
 import { ReadModelStore } from '../../tui/dashboard/read-model.ts';
 import { Bucket, Keys } from '../../src/coord/index.ts';
@@ -9,6 +8,7 @@ import { CommandContext } from '../../tui/context.ts';
 import { runDashboard, whyNotInteractive } from '../../tui/dashboard/run.ts';
 import { main } from '../../tui/main.ts';
 import { fakeActions, member, NOW, renderAt, smallCluster, status, syncing, task, tick } from './dashboard-fixtures.ts';
+import { sink } from './sink.ts';
 
 test('p pauses the selected task through the action port and shows the result', async () => {
   const actions = fakeActions(async (a) => (a.kind === 'stage' ? `task ${a.task}: ${a.stage}` : ''));
@@ -119,19 +119,6 @@ test('a live store: a new error shows up in the Errors view after one throttle w
   assert.ok(NOW > 0 && Keys.subtaskStatus('t1', 's1') && Bucket.status);
   r.unmount();
 });
-
-function sink(): { stream: Writable; text: () => string } {
-  let buf = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        buf += String(c);
-        cb();
-      },
-    }),
-    text: () => buf,
-  };
-}
 
 test('not on a terminal: dmctl says so and prints query-status instead (here: NATS unreachable, exit 3)', async () => {
   const io = { stdin: { isTTY: false } as NodeJS.ReadStream, stdout: { isTTY: true } as NodeJS.WriteStream };

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadAgentConfig, parseSourceConfig, parseTaskConfig } from '../../src/config/index.ts';
 import { MAX_ALIAS_NODES, MAX_CONFIG_BYTES } from '../../src/config/limits.ts';
 import { BUILTIN_KEY_WARNING } from '../../src/config/secret.ts';
@@ -18,6 +17,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { mkdirPrivate, writePrivateFile } from '../../src/fs/private.ts';
 import { readConfigFile } from '../../tui/commands/shared.ts';
 import { main } from '../../tui/main.ts';
+import { sink } from './sink.ts';
 
 const SOURCE = 'source-id: s1\nfrom:\n  host: 127.0.0.1\n  user: root\n  password: pw\n';
 
@@ -133,19 +133,6 @@ test('JetStream off (no responders, server without JetStream) is told from a Jet
   assert.equal(isJsDisabled(account, true), true, 'off for the NATS account');
   assert.equal(isJsDisabled(Object.assign(new Error('t'), { code: 'TIMEOUT' }), false), false);
 });
-
-function sink(): { stream: Writable; text: () => string } {
-  let buf = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        buf += String(c);
-        cb();
-      },
-    }),
-    text: () => buf,
-  };
-}
 
 async function dmctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = sink();

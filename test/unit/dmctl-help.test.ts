@@ -2,21 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { COMMANDS, main } from '../../tui/main.ts';
-
-function sink(): { stream: Writable; text: () => string } {
-  let buf = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        buf += String(c);
-        cb();
-      },
-    }),
-    text: () => buf,
-  };
-}
+import { sink } from './sink.ts';
 
 async function help(args: string[]): Promise<string> {
   const out = sink();

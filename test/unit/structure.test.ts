@@ -53,7 +53,7 @@ const AGENT_LAYERS: string[][] = [
     'unit.ts',
   ],
   // The sync unit calls shard-DDL coordination through one seam (shard/coordinator.ts); shard/ never imports sync/.
-  ['shard', 'rules.ts'],
+  ['shard', 'rules.ts', 'each-upstream.ts'],
   ['sync'],
   // The load writes rows with sync/sqlgen.ts; check-data (verify/) compares and repairs with them too.
   ['check', 'load', 'verify'],
