@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { SourceConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos, formatPos, type BinlogPosition } from '../../src/binlog/position.ts';
-import type { RelayStore } from './store.ts';
+import { completeSeq, neededAt, type RelayStore } from './store.ts';
 
 /**
  * Relay purge (DM's `purge` settings and `purge-relay`), with one rule above all: never remove a record a task
@@ -18,12 +18,12 @@ export interface TaskNeed {
 
 /** First sequence whose record ends after `pos` (the first one a task at `pos` still needs). */
 export function seqAfter(store: RelayStore, pos: BinlogPosition): number {
-  return store.firstWhere(store.firstSeq(), (store.state()?.seq ?? 0) + 1, (r) => comparePos(r.end, pos) > 0);
+  return store.firstWhere(store.firstSeq(), completeSeq(store.state()) + 1, (r) => neededAt(r, pos, comparePos));
 }
 
 /** The lowest sequence any task needs (head + 1 when none needs anything), and which task that is. */
 export function neededSeq(store: RelayStore, tasks: TaskNeed[]): { seq: number; task?: string; pos?: BinlogPosition } {
-  let out: { seq: number; task?: string; pos?: BinlogPosition } = { seq: (store.state()?.seq ?? 0) + 1 };
+  let out: { seq: number; task?: string; pos?: BinlogPosition } = { seq: completeSeq(store.state()) + 1 };
   for (const t of tasks) {
     const s = t.synced ? seqAfter(store, t.synced) : store.firstSeq();
     if (s < out.seq) out = { seq: s, task: t.task, ...(t.synced ? { pos: t.synced } : {}) };

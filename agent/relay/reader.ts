@@ -5,13 +5,13 @@ import type { ReaderOptions } from '../binlog/zongji-reader.ts';
 import type { BinlogEvent, RowChange } from '../binlog/events.ts';
 import { comparePos, formatPos, type BinlogPosition } from '../../src/binlog/position.ts';
 import type { TableInfo } from '../db/schema.ts';
-import type { RelayRecord, RelayStore } from './store.ts';
+import { neededAt, type RelayRecord, type RelayRowChange, type RelayStore } from './store.ts';
 import { gtidCovers } from './gtid.ts';
 
 /** What a reader needs from the relay of its source (the RelayWriter provides it). */
 export interface RelayFeed {
   readonly store: RelayStore;
-  /** Last sequence committed to the store. */
+  /** Last sequence committed to the store that ends a transaction (parts of an open one after it are not read). */
   head(): number;
   /** The permanent error that stopped the relay, if any (cleared by resume-relay). */
   failure(): DmError | undefined;
@@ -61,7 +61,7 @@ export class RelayReader implements EventSource {
     this.untrack = this.o.feed.track({ needed: () => this.handed });
   }
 
-  /** The first record that ends after `start`. */
+  /** The first record a task at `start` needs: one ending after it, or the first part of a transaction from there. */
   private seek(start: BinlogPosition): number {
     const { store } = this.o.feed;
     const first = store.firstSeq();
@@ -76,13 +76,19 @@ export class RelayReader implements EventSource {
         );
       if (origin?.gtid && !gtidCovers(start.gtid, origin.gtid)) throw this.notInRelay(start, origin);
       for (let s = first; s <= head; s++) {
-        const g = store.get(s)?.end.gtid ?? '';
+        const r = store.get(s);
+        // A part: needed when its transaction starts at or after start (its start covers start).
+        if (r?.k === 'x') {
+          if (gtidCovers(r.from.gtid ?? '', start.gtid)) return s;
+          continue;
+        }
+        const g = r?.end.gtid ?? '';
         if (gtidCovers(g, start.gtid) && !gtidCovers(start.gtid, g)) return s;
       }
       return head + 1;
     }
     if (origin && origin.name && comparePos(start, origin) < 0) throw this.notInRelay(start, origin);
-    return store.firstWhere(first, head + 1, (r) => comparePos(r.end, start) > 0);
+    return store.firstWhere(first, head + 1, (r) => neededAt(r, start, comparePos));
   }
 
   private notInRelay(start: BinlogPosition, origin: BinlogPosition): DmError {
@@ -112,7 +118,7 @@ export class RelayReader implements EventSource {
     for (const r of this.o.feed.store.range(this.nextSeq, to)) {
       this.buf.push(r);
       this.nextSeq = r.seq + 1;
-      if (r.rec.k === 't' && (rows += r.rec.rows.length) >= BATCH_ROWS) break;
+      if ((r.rec.k === 't' || r.rec.k === 'x') && (rows += r.rec.rows.length) >= BATCH_ROWS) break;
     }
   }
 
@@ -158,18 +164,26 @@ export class RelayReader implements EventSource {
       if (rec.sc !== undefined) q.serverCollation = rec.sc;
       return q;
     }
+    if (rec.k === 'x') return { kind: 'txn-part', changes: await this.changes(rec.rows, rec.from) };
+    const changes = await this.changes(rec.rows, rec.end);
+    // A closing record: the sync unit applies the parts before it and this in one downstream transaction (big-txn.ts).
+    if (rec.c) return { kind: 'txn', changes, continued: true, end: rec.end, timestamp: rec.ts };
+    return { kind: 'txn', changes, end: rec.end, timestamp: rec.ts };
+  }
+
+  private async changes(rows: RelayRowChange[], at: BinlogPosition): Promise<RowChange[]> {
     const changes: RowChange[] = [];
-    for (const r of rec.rows) {
+    for (const r of rows) {
       if (!this.o.allowTable(r.schema, r.table)) continue;
       const width = Object.keys((r.after ?? r.before)!).length;
-      const info = await this.infoOf(r.schema, r.table, width, rec.end);
+      const info = await this.infoOf(r.schema, r.table, width, at);
       const c: RowChange = { op: r.op, schema: r.schema, table: r.table, info };
       if (r.before) c.before = r.before;
       if (r.after) c.after = r.after;
       if (r.nfk) c.noFkChecks = true;
       changes.push(c);
     }
-    return { kind: 'txn', changes, end: rec.end, timestamp: rec.ts };
+    return changes;
   }
 
   /** Progress records carry rotations and idle positions, so the reader itself never needs to invent one. */

@@ -10,13 +10,19 @@ import type { Value } from '../db/mysql.ts';
  * The relay log of one source in LMDB (`<data-dir>/relay/<source-id>/`). DM keeps relay files per upstream server
  * uuid plus relay.meta; here one LMDB env holds:
  *  - `events`: key = sequence number (1, 2, 3 … gap-free, a purged prefix excepted), value = one RelayRecord: a
- *    whole committed transaction, one standalone statement (DDL), or a progress marker (rotate, idle position);
+ *    whole committed transaction, one standalone statement (DDL), or a progress marker (rotate, idle position); a
+ *    large transaction is stored as part records (`x`, no end: a position is never inside a transaction) followed
+ *    by its closing transaction record with `c` (its last changes and its end);
  *  - `meta`: `state` (last sequence, position after it, segment, upstream server uuid), `tracker` (the relay's
  *    source-level schema, as of `state.pos`), `purged` (first sequence still stored).
  *
  * Invariant: the events of one append and the state that points past them are written in ONE LMDB transaction, so
  * after a crash the store ends with the last complete transaction it received and `state.pos` is exactly where the
- * upstream stream must resume: nothing is recorded twice and nothing is skipped.
+ * upstream stream must resume: nothing is recorded twice and nothing is skipped. Parts are appended before their
+ * transaction ends (so neither the writer nor a reader holds the whole transaction), but `state.pos` moves only with a
+ * transaction's end and `state.open` counts the trailing parts whose close is not stored yet: readers see records up
+ * to `complete()` only, and a writer restart drops the open parts (dropOpen) and re-reads their transaction from
+ * `state.pos`. Records written before parts existed read unchanged (no part record, no `open`).
  */
 
 export interface RelayRowChange {
@@ -37,8 +43,21 @@ interface RecordBase {
   /** Segment: bumped when the upstream server (uuid) changes; positions compare only within a segment. */
   seg: number;
 }
+/** `c`: the transaction's earlier changes are the part records right before this one (`rows` are its last ones). */
 export interface RelayTxn extends RecordBase {
   k: 't';
+  rows: RelayRowChange[];
+  c?: 1;
+}
+/**
+ * A part of a large transaction (BinlogReader `chunkRows`): its next changes in binlog order. `from` is where the
+ * transaction starts (the end of the record before it): a task at `from` needs it, a task past it does not.
+ */
+export interface RelayPart {
+  k: 'x';
+  from: BinlogPosition;
+  ts: number;
+  seg: number;
   rows: RelayRowChange[];
 }
 /** `sc`: the statement's collation_server id (QueryEvent.serverCollation), absent when unknown or written by an older tsdm. */
@@ -51,13 +70,33 @@ export interface RelayQuery extends RecordBase {
 export interface RelayProgress extends RecordBase {
   k: 'p';
 }
-export type RelayRecord = RelayTxn | RelayQuery | RelayProgress;
+export type RelayRecord = RelayTxn | RelayQuery | RelayProgress | RelayPart;
+
+/** Where a record ends (undefined for a part: a position is never inside a transaction). */
+export function recordEnd(r: RelayRecord): BinlogPosition | undefined {
+  return r.k === 'x' ? undefined : r.end;
+}
+
+/**
+ * Whether a task whose checkpoint is `pos` still needs record `r`: a record ending after it, or a part of a
+ * transaction starting at or after it. Holds on a suffix of the records (seek and purge binary-search it).
+ */
+export function neededAt(r: RelayRecord, pos: BinlogPosition, cmp: (a: BinlogPosition, b: BinlogPosition) => number) {
+  return r.k === 'x' ? cmp(r.from, pos) >= 0 : cmp(r.end, pos) > 0;
+}
+
+/** Last sequence of a complete transaction (records after it are parts of one whose end is not stored yet). */
+export function completeSeq(st: RelayState | undefined): number {
+  return st ? st.seq - (st.open ?? 0) : 0;
+}
 
 export interface RelayState {
   /** Last sequence written (0: none yet). */
   seq: number;
-  /** Where the upstream stream resumes: the end of record `seq` (or the start position when seq is 0). */
+  /** Where the upstream stream resumes: the end of the last complete record (or the start position when none). */
   pos: BinlogPosition;
+  /** Trailing part records (after the last complete one) of a transaction whose end is not stored yet. */
+  open?: number;
   seg: number;
   /** Upstream server identity of the current segment (MySQL server_uuid, MariaDB `domain-server_id`). */
   uuid: string;
@@ -172,7 +211,19 @@ export class RelayStore {
     if (!cur) throw new DmError('RelayStore', 'relay store is not initialised');
     const last = records[records.length - 1];
     if (!last) return { state: cur, committed: Promise.resolve() };
-    const next: RelayState = { ...cur, seq: cur.seq + records.length, pos: last.end, seg: last.seg };
+    // The position and the count of open parts follow the last record that ends a transaction (or statement).
+    let open = cur.open ?? 0;
+    let pos = cur.pos;
+    for (const r of records) {
+      if (r.k === 'x') open++;
+      else {
+        open = 0;
+        pos = r.end;
+      }
+    }
+    const next: RelayState = { ...cur, seq: cur.seq + records.length, pos, seg: last.seg };
+    if (open) next.open = open;
+    else delete next.open;
     this.pending = next;
     const committed = this.commit(() => {
       const stored = this.meta.get('state') as RelayState | undefined;
@@ -188,6 +239,24 @@ export class RelayStore {
     return { state: next, committed };
   }
 
+  /**
+   * Removes the open parts (a transaction whose end is not stored: the writer stopped or crashed in its middle, or it
+   * rolled back); the writer re-reads the transaction from `state.pos`. No reader has seen them (they are past
+   * completeSeq). Call only with no append in flight.
+   */
+  async dropOpen(): Promise<RelayState | undefined> {
+    const st = this.state();
+    if (!st?.open) return st;
+    const next: RelayState = { ...st, seq: completeSeq(st) };
+    delete next.open;
+    await this.commit(() => {
+      for (let s = next.seq + 1; s <= st.seq; s++) this.events.remove(s);
+      this.meta.put('state', next);
+    });
+    this.pending = undefined;
+    return next;
+  }
+
   /** Records `from` … `to` (inclusive) in order, read lazily (a paused reader never holds more than it asked for). */
   *range(from: number, to: number): Generator<{ seq: number; rec: RelayRecord }> {
     for (const { key, value } of this.events.getRange({ start: from, end: to + 1 })) yield { seq: key, rec: value };
@@ -195,14 +264,19 @@ export class RelayStore {
 
   /** Removes every record below `seq` (their pages become reusable space). */
   async purgeBelow(seq: number): Promise<number> {
-    seq = Math.min(seq, (this.state()?.seq ?? 0) + 1);
+    seq = Math.min(seq, completeSeq(this.state()) + 1);
+    // Never into a transaction: the first record kept is not a part's successor (a part or a closing record).
+    while (seq > 1 && this.events.get(seq - 1)?.k === 'x') seq--;
     const first = this.firstSeq();
     if (seq <= first) return 0;
-    // In slices, so one purge never holds a huge write transaction.
+    // In slices, so one purge never holds a huge write transaction; a slice never ends inside a transaction, so
+    // `purged` and `origin` always name a transaction boundary, even after a crash between two slices.
     let at = first;
     while (at < seq) {
-      const end = Math.min(seq, at + 10_000);
-      const lastEnd = this.events.get(end - 1)?.end;
+      let end = Math.min(seq, at + 10_000);
+      while (end < seq && this.events.get(end - 1)?.k === 'x') end++;
+      const prev = this.events.get(end - 1);
+      const lastEnd = prev ? recordEnd(prev) : undefined;
       await this.commit(() => {
         for (let s = at; s < end; s++) this.events.remove(s);
         this.meta.put('purged', end);

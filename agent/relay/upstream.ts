@@ -2,7 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { SourceConfig } from '../../src/config/types.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { SchemaTracker } from '../../src/schema/model.ts';
-import type { BinlogEvent } from '../binlog/events.ts';
+import type { BinlogEvent, RowChange } from '../binlog/events.ts';
 import { formatPos, type BinlogPosition } from '../../src/binlog/position.ts';
 import { query } from '../db/mysql.ts';
 import { snapshotTracker } from '../db/tracked.ts';
@@ -58,25 +58,22 @@ export async function startPoint(
   return { pos, tracker };
 }
 
-/** A binlog event as the relay stores it, in segment `seg`. The relay's reader reads whole transactions (no
- * `chunkRows`): a part of one is an internal error. */
-export function toRecord(e: BinlogEvent, seg: number): RelayRecord {
-  if (e.kind === 'txn-part') throw new DmError('Internal', 'the relay writer got a part of a transaction');
+/**
+ * A binlog event as the relay stores it, in segment `seg`. A part of a large transaction (the writer reads with
+ * `chunkRows`) is stored with `from`, where its transaction starts, and `ts`, the time of the record before it (a part
+ * has none of its own: records stay in time order for purge's `expires`). A rolled-back part is the writer's to
+ * handle (it drops the open parts), not a record.
+ */
+export function toRecord(e: BinlogEvent, seg: number, from: BinlogPosition, prevTs: number): RelayRecord {
+  if (e.kind === 'txn-part') {
+    if (e.rollback) throw new DmError('Internal', 'a rolled-back transaction part is not a relay record');
+    return { k: 'x', from, ts: prevTs, seg, rows: rowsOf(e.changes) };
+  }
   if (e.kind === 'txn') {
     // The structure (info) is not stored: each reader attaches its own task tracker's, as of the event.
-    return {
-      k: 't',
-      end: e.end,
-      ts: e.timestamp,
-      seg,
-      rows: e.changes.map((c) => {
-        const r: RelayRowChange = { op: c.op, schema: c.schema, table: c.table };
-        if (c.before) r.before = c.before;
-        if (c.after) r.after = c.after;
-        if (c.noFkChecks) r.nfk = 1;
-        return r;
-      }),
-    };
+    const t: RelayRecord = { k: 't', end: e.end, ts: e.timestamp, seg, rows: rowsOf(e.changes) };
+    if (e.continued) t.c = 1;
+    return t;
   }
   if (e.kind === 'query') {
     const q: RelayRecord = { k: 'q', end: e.end, ts: e.timestamp, seg, schema: e.schema, sql: e.sql };
@@ -84,6 +81,16 @@ export function toRecord(e: BinlogEvent, seg: number): RelayRecord {
     return q;
   }
   return { k: 'p', end: e.end, ts: e.timestamp, seg };
+}
+
+function rowsOf(changes: RowChange[]): RelayRowChange[] {
+  return changes.map((c) => {
+    const r: RelayRowChange = { op: c.op, schema: c.schema, table: c.table };
+    if (c.before) r.before = c.before;
+    if (c.after) r.after = c.after;
+    if (c.noFkChecks) r.nfk = 1;
+    return r;
+  });
 }
 
 /** MySQL's server_uuid; MariaDB has none, so its `gtid_domain_id-server_id` stands for the server's identity. */

@@ -12,7 +12,7 @@ import { liveTrackedTable } from '../db/tracked.ts';
 import type { Logger } from '../log.ts';
 import { masterStatus } from '../db/binlog-status.ts';
 import type { RelayFeed } from './reader.ts';
-import { RelayStore, type RelayRecord, type RelayState } from './store.ts';
+import { completeSeq, RelayStore, type RelayRecord, type RelayState } from './store.ts';
 import { serverUuid, startPoint, toRecord } from './upstream.ts';
 
 const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
@@ -20,6 +20,9 @@ const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sy
 const MAX_RECORDS_PER_COMMIT = 5000;
 const MAX_ROWS_PER_COMMIT = 50_000;
 const MAX_BACKOFF_MS = 30_000;
+/** Row changes per part of a large upstream transaction (BinlogReader chunkRows): the writer and every reader hold
+ * one part at a time, not the transaction. */
+export const RELAY_CHUNK_ROWS = 10_000;
 
 export interface RelayWriterOptions {
   agent: string;
@@ -29,6 +32,8 @@ export interface RelayWriterOptions {
   /** Backpressure thresholds of the upstream reader (queued row changes): pause above high, resume below low. */
   highWater?: number;
   lowWater?: number;
+  /** Rows per stored part of a large transaction (default RELAY_CHUNK_ROWS). */
+  chunkRows?: number;
 }
 
 /**
@@ -67,7 +72,7 @@ export class RelayWriter implements RelayFeed {
 
   constructor(private readonly o: RelayWriterOptions) {
     this.store = RelayStore.open(o.dataDir, o.source.sourceId);
-    this.headSeq = this.store.state()?.seq ?? 0;
+    this.headSeq = completeSeq(this.store.state());
     this.ready = new Promise((r) => {
       this.readyResolve = r;
     });
@@ -209,7 +214,8 @@ export class RelayWriter implements RelayFeed {
       if (!this.store.state()) await this.initialise(up, uuid);
       this.readyResolve();
       this.store.resetPending();
-      let st = this.store.state()!;
+      // Parts of a transaction whose end was never stored (stopped or crashed in its middle): it is read again.
+      let st = (await this.store.dropOpen())!;
       let start = st.pos;
       if (st.uuid !== uuid) {
         // A different upstream server (failover): a new segment, continued by GTID since file names differ.
@@ -239,6 +245,7 @@ export class RelayWriter implements RelayFeed {
         allowTable: (s) => !SYSTEM.has(s.toLowerCase()),
         live: (s, t) => liveTrackedTable(up, 'upstream', s, t),
         warn: (msg, detail) => this.o.log.warn({ source: src.sourceId, ...detail }, msg),
+        chunkRows: this.o.chunkRows ?? RELAY_CHUNK_ROWS,
         ...(this.o.highWater ? { highWater: this.o.highWater } : {}),
         ...(this.o.lowWater ? { lowWater: this.o.lowWater } : {}),
       });
@@ -268,21 +275,41 @@ export class RelayWriter implements RelayFeed {
           const recs: RelayRecord[] = [];
           let tracker: unknown;
           let rows = 0;
+          // Where the next part's transaction starts, and the time of the record before it.
+          let from = st.pos;
+          let prevTs = this.lastTs || Math.floor(Date.now() / 1000);
+          let rollback = false;
           for (
             let e: BinlogEvent | undefined = ev;
             e;
             e =
-              reader.idle || recs.length >= MAX_RECORDS_PER_COMMIT || rows >= MAX_ROWS_PER_COMMIT
+              reader.idle ||
+              recs.length >= MAX_RECORDS_PER_COMMIT ||
+              rows >= MAX_ROWS_PER_COMMIT ||
+              recs[recs.length - 1]?.k === 'x'
                 ? undefined
                 : await reader.next(0)
           ) {
             this.notePaused(reader.isPaused);
-            const r = toRecord(e, st.seg);
+            if (e.kind === 'txn-part' && e.rollback) {
+              rollback = true;
+              break;
+            }
+            const r = toRecord(e, st.seg, from, prevTs);
             recs.push(r);
-            if (r.k === 't') rows += r.rows.length;
+            if (r.k === 't' || r.k === 'x') rows += r.rows.length;
+            if (r.k !== 'x') {
+              from = r.end;
+              prevTs = r.ts;
+            }
             if (e.kind === 'query') tracker = e.trackerAfter;
           }
-          st = await this.append(recs, tracker);
+          if (recs.length) st = await this.append(recs, tracker);
+          if (rollback) {
+            // The upstream rolled the transaction back after some of it was stored as parts: no reader saw them.
+            await this.drain();
+            st = (await this.store.dropOpen())!;
+          }
         }
         await this.drain();
       } finally {
@@ -307,9 +334,10 @@ export class RelayWriter implements RelayFeed {
     const { state, committed } = this.store.append(recs, tracker);
     const last = recs[recs.length - 1]!;
     const done = committed.then(() => {
-      // Readers see a record only once its transaction committed.
-      this.headSeq = state.seq;
-      if (last.k !== 'p') this.lastTs = last.ts;
+      // Readers see a record only once its LMDB transaction committed, and parts only once their upstream
+      // transaction's end is stored too (a part may yet be dropped: dropOpen).
+      this.headSeq = completeSeq(state);
+      if (last.k !== 'p' && last.k !== 'x') this.lastTs = last.ts;
       this.rate.events += recs.length;
       this.notify();
     });

@@ -107,6 +107,8 @@ test('5 SIGKILLs while the relay writes under load: every event exactly once, th
     let records = 0;
     let lastEnd = { name: '', pos: 0 };
     for (const { rec } of store.range(store.firstSeq(), store.state()!.seq)) {
+      // Parts (large transactions) have no end; these transactions are small.
+      if (rec.k === 'x') continue;
       assert.ok(
         rec.end.name > lastEnd.name || (rec.end.name === lastEnd.name && rec.end.pos > lastEnd.pos),
         `positions increase (${JSON.stringify(lastEnd)} then ${JSON.stringify(rec.end)})`,

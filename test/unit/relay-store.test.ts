@@ -9,7 +9,7 @@ import { RelayReader } from '../../agent/relay/reader.ts';
 import { eventEnd } from '../../agent/binlog/events.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { autoPurge, neededSeq, purgeRelay, seqAfter } from '../../agent/relay/purge.ts';
-import { RelayStore, type RelayRecord } from '../../agent/relay/store.ts';
+import { RelayStore, type RelayTxn } from '../../agent/relay/store.ts';
 import { parseSourceConfig } from '../../src/config/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 
@@ -25,7 +25,7 @@ async function withStore(fn: (s: RelayStore, dir: string) => Promise<void>): Pro
 }
 
 /** Transaction i ends at binlog.00000F:(1000 + 100 i), file F = 1 + floor(i / 10); time 1000 + i. */
-function txn(i: number): RelayRecord {
+function txn(i: number): RelayTxn {
   return {
     k: 't',
     end: { name: `binlog.${String(1 + Math.floor(i / 10)).padStart(6, '0')}`, pos: 1000 + 100 * i, gtid: `0-1-${i}` },
