@@ -45,6 +45,8 @@ export class RelayReader implements EventSource {
   private untrack: (() => void) | undefined;
   /** Sequence of the first record not yet handed out. */
   private handed = 0;
+  /** A part of the current transaction went out: its closing record goes out with `continued`. */
+  private partsOut = false;
 
   constructor(private readonly o: RelayReaderOptions) {
     this.schemaAt = new EventSchema(o);
@@ -128,15 +130,20 @@ export class RelayReader implements EventSource {
       await this.o.feed.waitAppend(timeoutMs);
       this.refill();
     }
-    const item = this.buf.shift();
-    if (!item) {
-      // Everything stored is handed out and the relay is stopped by a permanent error: the task pauses with it.
-      const f = this.o.feed.failure();
-      if (f && this.nextSeq > this.o.feed.head()) throw f;
-      return undefined;
+    for (;;) {
+      const item = this.buf.shift();
+      if (!item) {
+        // Everything stored is handed out and the relay is stopped by a permanent error: the task pauses with it.
+        const f = this.o.feed.failure();
+        if (f && this.nextSeq > this.o.feed.head()) throw f;
+        return undefined;
+      }
+      this.handed = item.seq + 1;
+      const ev = await this.toEvent(item.rec);
+      if (ev) return ev;
+      // A part with nothing for this task: read on (without waiting; the caller polls again).
+      if (this.buf.length === 0) this.refill();
     }
-    this.handed = item.seq + 1;
-    return this.toEvent(item.rec);
   }
 
   private async infoOf(schema: string, table: string, width: number, at: BinlogPosition): Promise<TableInfo> {
@@ -147,7 +154,8 @@ export class RelayReader implements EventSource {
     return this.schemaAt.info(t);
   }
 
-  private async toEvent(rec: RelayRecord): Promise<BinlogEvent> {
+  /** Undefined: a record with nothing for this task (a part of a transaction none of whose rows it replicates yet). */
+  private async toEvent(rec: RelayRecord): Promise<BinlogEvent | undefined> {
     if (rec.k === 'p') return { kind: 'progress', end: rec.end, timestamp: rec.ts };
     if (rec.k === 'q') {
       // Same as the direct reader: the schema at event time follows every statement in stream order.
@@ -164,10 +172,20 @@ export class RelayReader implements EventSource {
       if (rec.sc !== undefined) q.serverCollation = rec.sc;
       return q;
     }
-    if (rec.k === 'x') return { kind: 'txn-part', changes: await this.changes(rec.rows, rec.from) };
+    if (rec.k === 'x') {
+      const changes = await this.changes(rec.rows, rec.from);
+      // Leading parts with no row for this task are skipped, as the direct reader (which filters as it decodes) never
+      // forms them: a task not replicating a large transaction's tables opens no downstream transaction for it.
+      if (changes.length === 0 && !this.partsOut) return undefined;
+      this.partsOut = true;
+      return { kind: 'txn-part', changes };
+    }
     const changes = await this.changes(rec.rows, rec.end);
-    // A closing record: the sync unit applies the parts before it and this in one downstream transaction (big-txn.ts).
-    if (rec.c) return { kind: 'txn', changes, continued: true, end: rec.end, timestamp: rec.ts };
+    // A closing record: the sync unit applies the parts before it and this in one downstream transaction (big-txn.ts);
+    // without a part handed out, it is an ordinary transaction.
+    const continued = rec.c === 1 && this.partsOut;
+    this.partsOut = false;
+    if (continued) return { kind: 'txn', changes, continued: true, end: rec.end, timestamp: rec.ts };
     return { kind: 'txn', changes, end: rec.end, timestamp: rec.ts };
   }
 

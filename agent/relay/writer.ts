@@ -267,7 +267,8 @@ export class RelayWriter implements RelayFeed {
           const ev = await reader.next(200);
           if (!ev) {
             const sp = reader.streamPosition();
-            if (sp && comparePos(sp, st.pos) > 0)
+            // Never inside a transaction stored in parts (the reader gives no position there either).
+            if (sp && !st.open && comparePos(sp, st.pos) > 0)
               st = await this.append([{ k: 'p', end: sp, ts: Math.floor(Date.now() / 1000), seg: st.seg }], undefined);
             else await this.drain();
             continue;

@@ -81,7 +81,7 @@ function tracker(): SchemaTracker {
   return t;
 }
 
-function reader(s: RelayStore, start: BinlogPosition): RelayReader {
+function reader(s: RelayStore, start: BinlogPosition, allow = true): RelayReader {
   return new RelayReader({
     feed: {
       store: s,
@@ -91,7 +91,7 @@ function reader(s: RelayStore, start: BinlogPosition): RelayReader {
       failure: () => undefined,
     },
     start,
-    allowTable: () => true,
+    allowTable: () => allow,
     tracker: tracker(),
     live: async () => undefined,
     warn: () => undefined,
@@ -122,6 +122,14 @@ test('parts and their close read back in order as TxnPartEvents and a continued 
     r.start();
     assert.deepEqual(await drain(r), ['txn:1300:1'], 'a task past the transaction skips all of it');
     await r.stop();
+    const none = reader(s, at(1), false);
+    none.start();
+    assert.deepEqual(
+      await drain(none),
+      ['txn:1200:0', 'txn:1300:0'],
+      'a task replicating none of its tables gets no part, and the close as an ordinary transaction',
+    );
+    await none.stop();
     assert.equal(seqAfter(s, at(1)), 2);
     assert.equal(seqAfter(s, at(2)), 6);
   });
