@@ -9,57 +9,37 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 import { binlogDumps, createRelaySource, relayStatus, waitRelayRunning } from './relay-helpers.ts';
 import { logLines } from './cluster-helpers.ts';
+import { bigTaskBody, createBigSchema, peakRssMb, rssBoundMb } from './big-txn-helpers.ts';
 
 const RELAY_ROWS = Number(process.env.TSDM_BIG_TXN_RELAY_ROWS ?? 300_000);
 /** The task's `syncers.big.large-txn-rows`; the relay stores parts of RELAY_CHUNK_ROWS (10000) rows. */
 const CHUNK_ROWS = 5000;
 /** Same bound as big-txn.test.ts: 400 MB plus 10 KB per row of a part (here the relay's parts, 10000 rows). */
-const RSS_BOUND_MB = 400 + Math.round(10_000 / 100);
+const RSS_BOUND_MB = rssBoundMb(10_000);
 
 let c: Cluster;
 before(async () => {
   c = await startCluster({ sources: false });
   const up = c.sb.upstreams[0]!;
-  await up.query('CREATE DATABASE big');
-  await up.query(
-    'CREATE TABLE big.t (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(64) NOT NULL, c DATETIME(3) NULL, KEY (a))',
-  );
-  await up.query('CREATE TABLE big.small (id INT PRIMARY KEY, v INT)');
+  await createBigSchema(up);
   await createRelaySource(c, 'source1', up);
 });
 after(async () => {
   await c?.stop();
 });
 
-function hwmMb(pid: number | undefined): number {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/^VmHWM:\s+(\d+) kB/m.exec(s)?.[1] ?? 0) / 1024);
-}
-
 test(`one ${RELAY_ROWS}-row upstream transaction through the relay: stored and read in parts, bounded RSS, data equal`, {
   timeout: 300_000,
 }, async () => {
   const up = c.sb.upstreams[0]!;
   await waitRelayRunning(c, 'source1');
-  const body = `mysql-instances:
-  - source-id: source1
-    block-allow-list: b
-    syncer-config-name: big
-block-allow-list:
-  b:
-    do-dbs: ["big"]
-syncers:
-  big:
-    large-txn-rows: ${CHUNK_ROWS}
-`;
-  await startTask(c, taskYaml('btr', c.sb.downstream, body));
+  await startTask(c, taskYaml('btr', c.sb.downstream, bigTaskBody(CHUNK_ROWS)));
   await waitSynced(c, 'btr', 60_000);
   assert.equal(await binlogDumps(up), 1, 'the task reads the relay: one binlog stream');
-  const hwm0 = hwmMb(c.agent.pid());
+  const hwm0 = peakRssMb(c.agent.pid());
   const seq0 = (await relayStatus(c, 'source1'))!.lastSeq;
 
   const t0 = Date.now();
@@ -68,7 +48,7 @@ syncers:
   );
   await up.query('INSERT INTO big.small VALUES (1, 1)');
   await waitSynced(c, 'btr', 240_000);
-  const hwm = hwmMb(c.agent.pid());
+  const hwm = peakRssMb(c.agent.pid());
   const records = (await relayStatus(c, 'source1'))!.lastSeq - seq0;
   console.log(
     `big txn through the relay, ${RELAY_ROWS} rows: synced after ${Date.now() - t0} ms; ${records} relay records; agent VmHWM ${hwm0} MB before, ${hwm} MB after (bound ${RSS_BOUND_MB} MB)`,

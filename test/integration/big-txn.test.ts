@@ -10,12 +10,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../harness/index.ts';
 import { assertSame, startTask, status, taskYaml, waitSynced } from './helpers.ts';
 import { bound, logLines, startMultiCluster, waitRebound, type MultiCluster } from './cluster-helpers.ts';
+import { bigTaskBody, createBigSchema, peakRssMb, rssBoundMb } from './big-txn-helpers.ts';
 
 const BIG_ROWS = Number(process.env.TSDM_BIG_TXN_ROWS ?? 1_000_000);
 /** The task's `syncers.big.large-txn-rows` (rows per chunk of a streamed transaction). */
@@ -27,7 +27,7 @@ const CHUNK_ROWS = Number(process.env.TSDM_BIG_TXN_CHUNK ?? 5000);
  * after each is 45-90 MB). Measured: 322 MB with parts of 5000 rows (281 MB for a 500k-row transaction), 427 MB with
  * 20000; before streaming, 1M rows took the agent to 1,823 MB.
  */
-const RSS_BOUND_MB = 400 + Math.round(CHUNK_ROWS / 100);
+const RSS_BOUND_MB = rssBoundMb(CHUNK_ROWS);
 /** Rows of the transaction the agent is killed in the middle of. */
 const KILL_ROWS = Math.min(BIG_ROWS, 200_000);
 
@@ -37,34 +37,11 @@ let c: MultiCluster;
 before(async () => {
   c = await startMultiCluster({ agents: 2, agentEnv: { NODE_OPTIONS: `--import ${LOOP_DELAY}` } });
   const up = c.sb.upstreams[0]!;
-  await up.query('CREATE DATABASE big');
-  await up.query(
-    'CREATE TABLE big.t (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(64) NOT NULL, c DATETIME(3) NULL, KEY (a))',
-  );
-  await up.query('CREATE TABLE big.small (id INT PRIMARY KEY, v INT)');
+  await createBigSchema(up);
 });
 after(async () => {
   await c?.stop();
 });
-
-function taskBody(): string {
-  return `mysql-instances:
-  - source-id: source1
-    block-allow-list: b
-    syncer-config-name: big
-block-allow-list:
-  b:
-    do-dbs: ["big"]
-syncers:
-  big:
-    large-txn-rows: ${CHUNK_ROWS}
-`;
-}
-
-function hwmMb(pid: number | undefined): number {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/^VmHWM:\s+(\d+) kB/m.exec(s)?.[1] ?? 0) / 1024);
-}
 
 function maxLoopDelay(a: MultiCluster['agents'][number], fromLine: number): number {
   return Math.max(
@@ -79,13 +56,13 @@ test(`one ${BIG_ROWS}-row upstream transaction: no failover, bounded RSS, data e
   timeout: 900_000,
 }, async () => {
   const up = c.sb.upstreams[0]!;
-  await startTask(c, taskYaml('bt', c.sb.downstream, taskBody()));
+  await startTask(c, taskYaml('bt', c.sb.downstream, bigTaskBody(CHUNK_ROWS)));
   await waitSynced(c, 'bt', 60_000);
   const b1 = (await bound(c.coord, 'source1'))!;
   const agent = c.byName(b1.agent);
   const leaders0 = c.agents.map((a) => logLines(a, 'became leader').length);
   const delays0 = logLines(agent, 'loop delay').length;
-  const hwm0 = hwmMb(agent.pid());
+  const hwm0 = peakRssMb(agent.pid());
 
   // --- one transaction of BIG_ROWS rows (a single INSERT … SELECT commits as one transaction)
   const t0 = Date.now();
@@ -96,7 +73,7 @@ test(`one ${BIG_ROWS}-row upstream transaction: no failover, bounded RSS, data e
   await up.query('INSERT INTO big.small VALUES (1, 1)');
   await waitSynced(c, 'bt', 600_000);
   const syncMs = Date.now() - t0;
-  const hwm = hwmMb(agent.pid());
+  const hwm = peakRssMb(agent.pid());
   const delay = maxLoopDelay(agent, delays0);
   console.log(
     `big txn ${BIG_ROWS} rows: upstream ${upMs} ms, synced after ${syncMs} ms; agent VmHWM ${hwm0} MB before, ${hwm} MB after (bound ${RSS_BOUND_MB} MB, chunk ${CHUNK_ROWS} rows); event loop max delay ${delay} ms`,
