@@ -42,14 +42,10 @@ export interface Entry<T> {
 
 const codec = JSONCodec<unknown>();
 
+/** A KV entry as ours: decoded by the same rule as an entry read from the stream by sequence (kv-repair.ts). */
 function decodeEntry<T>(e: KvEntry): Entry<T> {
   const deleted = e.operation === 'DEL' || e.operation === 'PURGE';
-  return {
-    key: e.key,
-    value: (deleted || e.value.length === 0 ? undefined : codec.decode(e.value)) as T,
-    revision: e.revision,
-    deleted,
-  };
+  return decodeRaw<T>({ key: e.key, revision: e.revision, deleted, data: e.value });
 }
 
 /** JetStream "wrong last sequence" (KV create on an existing key, update on a stale revision): api error 10071. */
