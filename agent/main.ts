@@ -1,5 +1,5 @@
 import meow from 'meow';
-import { loadAgentConfig } from '../src/config/agent-config.ts';
+import { chooseAgentConfigFile, loadAgentConfig } from '../src/config/agent-config.ts';
 import { unknownFlagProblem } from '../src/config/cli-flags.ts';
 import { NATS_FLAGS, flagProp } from '../src/coord/index.ts';
 import { DmError, asDmError } from '../src/errors/index.ts';
@@ -21,7 +21,9 @@ const help = `
     --log-level LEVEL    trace|debug|info|warn|error (default info)                    env TSDM_LOG_LEVEL
     --replicas N         replicas of the KV buckets it creates: 3 in a NATS cluster     env TSDM_REPLICAS
     --secret-key-path F  key file for passwords encrypted by dmctl encrypt              env TSDM_SECRET_KEY_PATH
-    --config FILE        agent.yaml with the same keys in kebab-case
+    --config FILE        agent.yaml with the same keys in kebab-case (a missing file is an error)
+    --config-if-exists F agent.yaml read only when it exists (the systemd unit: /etc/tsdm/agent.yaml);
+                         --config wins. Sample with every key: deploy/agent.yaml
     --version            print the version
     --help               this text
 
@@ -52,6 +54,7 @@ const FLAGS = {
   replicas: { type: 'string' },
   secretKeyPath: { type: 'string' },
   config: { type: 'string' },
+  configIfExists: { type: 'string' },
   // --nats-user, --nats-creds, --nats-tls-ca, …: the options dmctl takes too (src/coord/nats-options.ts).
   ...Object.fromEntries(NATS_FLAGS.map((o) => [flagProp(o.key), { type: 'string' }])),
 } as const satisfies Record<string, { type: 'string' }>;
@@ -72,13 +75,15 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   const log = createLogger('dm-agent', cli.flags.logLevel ?? process.env.TSDM_LOG_LEVEL ?? 'info');
   let agent: Agent;
   try {
-    const { config: file, ...flags } = cli.flags;
+    const { config, configIfExists, ...flags } = cli.flags;
+    const { file, note } = chooseAgentConfigFile(config, configIfExists);
     const cfg = loadAgentConfig(
       Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
       process.env,
       file,
     );
     agent = new Agent(cfg, log.child({ agent: cfg.name }));
+    log.info({ config: file ?? null }, note);
     await agent.start();
   } catch (err) {
     const e = asDmError(err);

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { DmError } from '../errors/index.ts';
 import { checkConfigFileSize } from './limits.ts';
@@ -208,6 +208,25 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
   }
   cfg.natsOrigins = natsOrigins;
   return cfg;
+}
+
+/**
+ * Which agent.yaml to read. `--config FILE` is explicit: a missing file is an error (ConfigFileRead, exit 2).
+ * `--config-if-exists FILE` (what the systemd unit passes for /etc/tsdm/agent.yaml) names a file read when it exists,
+ * so an agent with no agent.yaml runs on defaults, flags and TSDM_* variables; anything else than "no such file"
+ * (a directory, no permission) is still read and still an error. `--config` wins over it. `note` says what was
+ * decided, for the agent's start line.
+ */
+export function chooseAgentConfigFile(config?: string, ifExists?: string): { file?: string; note: string } {
+  if (config !== undefined) return { file: config, note: `config ${config}` };
+  if (ifExists === undefined) return { note: 'no config file (flags, environment, defaults)' };
+  try {
+    statSync(ifExists);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return { note: `no ${ifExists} (--config-if-exists): flags, environment and defaults` };
+  }
+  return { file: ifExists, note: `config ${ifExists}` };
 }
 
 /** The agent's NATS settings for resolveNatsAuth (src/coord/nats-auth.ts), with where each came from. */

@@ -15,6 +15,7 @@ test('dm-agent --help documents every flag', () => {
     '--cluster',
     '--data-dir',
     '--config',
+    '--config-if-exists',
     'TSDM_NATS',
     '--nats-creds',
     '--nats-tls-ca',
@@ -26,6 +27,17 @@ test('dm-agent with a bad --config exits 2 with a coded error', () => {
   const r = spawnSync(process.execPath, [bin, '--config', '/nonexistent/agent.yaml'], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /\[TSDM-1000\d\]/);
+});
+
+test('dm-agent --config-if-exists to a missing file skips it (no file error); --config stays an error', () => {
+  // --nats to a closed port with a bad cluster name: the config is loaded (no file error), then refused on the
+  // cluster name, which proves the missing file was skipped without waiting for NATS.
+  const r = spawnSync(process.execPath, [bin, '--config-if-exists', '/nonexistent/agent.yaml', '--cluster', 'a b'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--cluster: cluster name/);
+  assert.doesNotMatch(r.stderr, /cannot read agent config/);
 });
 
 test('dm-agent refuses a flag it does not define, and a secret as a flag, with exit 2', () => {
