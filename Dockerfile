@@ -1,12 +1,13 @@
-# dm-agent image, used by docker-compose.yml. TypeScript runs through tsx, so there is no build step.
+# dm-agent image, used by docker-compose.yml. `npm ci` runs `prepare`, which compiles the TypeScript to dist/ (what
+# bin/dm-agent.js runs), so the sources and tsconfig files are copied before it.
 FROM node:20
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci
-# Only what the agent runs (copying the context would bring the host's node_modules over the image's).
-COPY tsconfig.json ./
+# Only what the agent's build and run need (copying the context would bring the host's node_modules over the image's).
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY agent ./agent
+COPY tui ./tui
+RUN npm ci
 VOLUME /data
 CMD ["npx", "dm-agent", "--nats", "nats://nats:4222", "--name", "agent-1", "--data-dir", "/data"]

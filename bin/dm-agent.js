@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry through tsx (no build step: `npx dm-agent` works right after `npm ci`).
-import { register } from 'tsx/esm/api';
-register();
-await import('../agent/main.ts');
+// dm-agent: the compiled agent/main from dist/, or its TypeScript source through tsx in an unbuilt checkout (bin/dist.js).
+import { run } from './dist.js';
+await run('agent/main');

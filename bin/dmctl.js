@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry through tsx (no build step: `npx dmctl` works right after `npm ci`).
-import { register } from 'tsx/esm/api';
-register();
-await import('../tui/main.ts');
+// dmctl: the compiled tui/main from dist/, or its TypeScript source through tsx in an unbuilt checkout (bin/dist.js).
+import { run } from './dist.js';
+await run('tui/main');

@@ -14,8 +14,9 @@ export interface GlobalFlags {
   secretKeyPath?: string;
 }
 
-/** Exit codes (docs/commands.md): stable, scripts rely on them. */
-export const Exit = { ok: 0, failed: 1, usage: 2, unreachable: 3, waitTimeout: 4 } as const;
+import { Exit } from './exit.ts';
+
+export { Exit };
 
 /** Errors in what the user typed or wrote (arguments, config files): exit 2. Everything else that fails: exit 1. */
 const USAGE_CODES = new Set(

@@ -1,45 +1,14 @@
-import meow from 'meow';
-import { CommandContext, Exit, type Command, type GlobalFlags } from './context.ts';
-import { operateSource } from './commands/source.ts';
-import { queryStatus } from './commands/status.ts';
-import { listMember, offlineMember, operateLeader, transferSource } from './commands/cluster.ts';
-import { config, encrypt } from './commands/config.ts';
-import { checkTask, pauseTask, resumeTask, startTask, stopTask } from './commands/task.ts';
-import { binlog } from './commands/binlog.ts';
-import { shardDdlLock } from './commands/shard.ts';
-import { pauseRelay, purgeRelay, resumeRelay, startRelay, stopRelay } from './commands/relay.ts';
-import { dashboard } from './dashboard/command.ts';
-import { checkData } from './commands/check-data.ts';
-import { validation } from './commands/validation.ts';
-import { NATS_FLAGS, flagProp, natsSettingsFrom, secretFlagProblem } from '../src/coord/index.ts';
+// The start of every dmctl call (issue #18): only the command table and the flag tables load here; meow, the NATS
+// client, zod schemas and the command itself are imported once the command line says which command runs.
+import type { Command, GlobalFlags } from './context.ts';
+import { Exit } from './exit.ts';
+import { COMMANDS, DASHBOARD, type CommandEntry } from './commands/registry.ts';
+import { NATS_FLAGS, flagProp, natsSettingsFrom, secretFlagProblem } from '../src/coord/nats-flags.ts';
 import { unknownFlagProblem } from '../src/config/cli-flags.ts';
 
-export const VERSION = '0.1.0';
+export { COMMANDS };
 
-export const COMMANDS: Command[] = [
-  operateSource,
-  checkTask,
-  startTask,
-  stopTask,
-  pauseTask,
-  resumeTask,
-  queryStatus,
-  checkData,
-  validation,
-  binlog,
-  shardDdlLock,
-  transferSource,
-  listMember,
-  offlineMember,
-  operateLeader,
-  config,
-  encrypt,
-  startRelay,
-  stopRelay,
-  pauseRelay,
-  resumeRelay,
-  purgeRelay,
-];
+export const VERSION = '0.1.0';
 
 const GLOBAL_FLAGS = {
   nats: { type: 'string' as const, default: process.env.TSDM_NATS ?? 'nats://127.0.0.1:4222' },
@@ -87,7 +56,7 @@ const GLOBAL_HELP = `
 `;
 
 export function mainHelp(): string {
-  const all = [...COMMANDS, dashboard];
+  const all: CommandEntry[] = [...COMMANDS, DASHBOARD];
   const width = Math.max(...all.map((c) => c.name.length));
   return `
   Usage
@@ -131,13 +100,13 @@ export async function main(
   const { name, rest } = splitCommand(argv);
   // No command opens the dashboard (on a terminal; elsewhere it prints query-status), unless help or version is asked.
   const wantsDashboard =
-    name === dashboard.name || (name === undefined && !['--help', '-h', '--version'].some((f) => rest.includes(f)));
-  const cmd = COMMANDS.find((c) => c.name === name) ?? (wantsDashboard ? dashboard : undefined);
-  if (name && !cmd) {
+    name === DASHBOARD.name || (name === undefined && !['--help', '-h', '--version'].some((f) => rest.includes(f)));
+  const entry = COMMANDS.find((c) => c.name === name) ?? (wantsDashboard ? DASHBOARD : undefined);
+  if (name && !entry) {
     err.write(`Error: unknown command "${name}". Run dmctl --help for the list.\n`);
     return Exit.usage;
   }
-  if (!cmd) {
+  if (!entry) {
     if (rest.includes('--version')) {
       out.write(VERSION + '\n');
       return Exit.ok;
@@ -145,6 +114,7 @@ export async function main(
     out.write(mainHelp());
     return Exit.ok;
   }
+  const cmd: Command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     out.write(`${cmd.summary}\n${cmd.usage}${GLOBAL_HELP}`);
     return Exit.ok;
@@ -155,6 +125,7 @@ export async function main(
     err.write(`Error: ${bad}\nRun dmctl ${cmd.name} --help.\n`);
     return Exit.usage;
   }
+  const { default: meow } = await import('meow');
   let cli;
   try {
     cli = meow(cmd.usage, {
@@ -185,6 +156,7 @@ export async function main(
   flags.replicas = Number(f.replicas);
   const keyPath = typeof f.secretKeyPath === 'string' ? f.secretKeyPath : process.env.TSDM_SECRET_KEY_PATH;
   if (keyPath) flags.secretKeyPath = keyPath;
+  const { CommandContext } = await import('./context.ts');
   const ctx = new CommandContext(flags, out, err);
   try {
     return await cmd.run(ctx, cli.input, f);

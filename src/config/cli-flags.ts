@@ -3,7 +3,7 @@
  * `unknown-options-as-args`) takes a flag that starts with a known one followed by a non-word character for the known
  * one: `--nats-tokn x` passed as `--nats` and was ignored. Here a long flag is known only by its exact name.
  */
-import { secretFlagProblem } from '../coord/nats-options.ts';
+import { secretFlagProblem } from '../coord/nats-flags.ts';
 
 export interface FlagSpec {
   type: 'string' | 'boolean' | 'number';

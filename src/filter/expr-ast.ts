@@ -7,7 +7,7 @@
  * arguments, an unsupported JSON path) is refused here, when the task file is loaded, with a message naming the
  * construct: an expression tsdm cannot evaluate must never silently pass rows.
  */
-import mysql from 'node-sql-parser/build/mysql.js';
+import { sqlParser } from '../sql/grammar.ts';
 
 export type Literal =
   | { k: 'null' }
@@ -213,11 +213,6 @@ export class ExprSyntaxError extends Error {
   }
 }
 
-interface SqlParser {
-  astify(sql: string, opt?: { database?: string }): unknown;
-}
-const parser = new (mysql as unknown as { Parser: new () => SqlParser }).Parser();
-
 type Node = Record<string, unknown>;
 const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -226,7 +221,7 @@ export function compileExpr(text: string): Expr {
   if (text.trim() === '') throw new ExprSyntaxError('the expression is empty');
   let ast: unknown;
   try {
-    ast = parser.astify(`SELECT 1 FROM t WHERE ${text}`, { database: 'mysql' });
+    ast = sqlParser('mysql').astify(`SELECT 1 FROM t WHERE ${text}`, { database: 'mysql' });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new ExprSyntaxError(`not a SQL expression tsdm can parse (${msg.split('\n')[0]!.slice(0, 160)})`);

@@ -1,7 +1,6 @@
-import mariadb from 'node-sql-parser/build/mariadb.js';
-import mysql from 'node-sql-parser/build/mysql.js';
 import { DmError } from '../errors/index.ts';
 import type { Analysis } from './ddl-parse.ts';
+import { sqlParser } from './grammar.ts';
 
 /**
  * Second opinion from a real SQL grammar (node-sql-parser, MariaDB grammar first, then MySQL's) on which
@@ -23,23 +22,20 @@ import type { Analysis } from './ddl-parse.ts';
  * Its AST keeps the doubled backquotes of `a``b`, which we undo before comparing.
  */
 
-interface SqlParser {
-  astify(sql: string, opt?: { database?: string }): unknown;
-}
-
-const grammars: [string, SqlParser][] = [
-  ['MariaDB', new (mariadb as unknown as { Parser: new () => SqlParser }).Parser()],
-  ['MySQL', new (mysql as unknown as { Parser: new () => SqlParser }).Parser()],
-];
+/** MariaDB's grammar first, then MySQL's (each loaded at its first use). */
+const grammars = [
+  ['MariaDB', 'mariadb'],
+  ['MySQL', 'mysql'],
+] as const;
 
 type Obj = Record<string, unknown>;
 
 export function crossCheck(sql: string, a: Analysis): void {
   if (a.kind !== 'ddl' || a.eventType === 'alter database') return;
   let ast: unknown;
-  for (const [database, p] of grammars) {
+  for (const [database, grammar] of grammars) {
     try {
-      ast = p.astify(sql, { database });
+      ast = sqlParser(grammar).astify(sql, { database });
       break;
     } catch {
       // this grammar does not know the statement; try the next, else the walker alone decides

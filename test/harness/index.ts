@@ -14,3 +14,4 @@ export {
 } from './compare.ts';
 export { waitFor, sleep } from './wait.ts';
 export { findBinary } from './processes.ts';
+export { requireDist } from './tsdm.ts';

@@ -8,8 +8,26 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MariaDBInstance } from './mariadb.ts';
+import { distProblem } from '../../bin/dist.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Tests run what users run: the bins on the compiled dist/ (bin/dist.js), never the tsx fallback. test/run.ts builds
+ * before the integration and conformance groups; a test file run on its own after a source edit fails here, once,
+ * naming the file newer than the build.
+ */
+let distChecked = false;
+export function requireDist(): void {
+  if (distChecked) return;
+  const problem = distProblem();
+  if (problem)
+    throw new Error(
+      `tests spawn the compiled bins: ${problem} (npm run build; npm test -- integration FILTER builds first)`,
+    );
+  distChecked = true;
+  process.env.TSDM_REQUIRE_DIST = '1';
+}
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) {
@@ -49,6 +67,7 @@ export function startAgent(opts: {
 }): AgentProcess {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `tsdm-agent-${opts.name}-`));
   const logFile = join(dataDir, 'agent.log');
+  requireDist();
   let child: ChildProcess | undefined;
   const launch = () => {
     const out = createWriteStream(logFile, { flags: 'a' });
@@ -152,6 +171,7 @@ export function dmctl(
   args: string[],
   opts: { cluster?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<DmctlResult> {
+  requireDist();
   return new Promise((res, rej) => {
     const c = spawn(
       process.execPath,

@@ -54,7 +54,7 @@ before(async () => {
   await startTask(c, taskYaml('dash', c.sb.downstream, body));
   await waitSynced(c, 'dash');
   // CI=true would put Ink in its CI mode (no redraws): the pane must look like a DBA's terminal.
-  const cmd = `env -u CI TERM=xterm-256color ${process.execPath} ${join(ROOT, 'bin', 'dmctl.js')} --nats ${c.sb.nats.url} --cluster dm; echo DMCTL-EXITED $?; sleep 600`;
+  const cmd = `env -u CI TERM=xterm-256color TSDM_REQUIRE_DIST=1 ${process.execPath} ${join(ROOT, 'bin', 'dmctl.js')} --nats ${c.sb.nats.url} --cluster dm; echo DMCTL-EXITED $?; sleep 600`;
   tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', cmd);
 });
 

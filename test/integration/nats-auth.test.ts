@@ -61,7 +61,16 @@ function noSecret(setup: NatsAuthSetup, what: string, text: string): void {
 /** `dmctl` on a terminal: the dashboard, with the mode's credentials; resolves with the screen once `re` shows. */
 async function dashboard(mode: NatsAuthMode, url: string, auth: ClientAuth, re: RegExp): Promise<string> {
   const env = Object.entries(auth.env).map(([k, v]) => `${k}=${v}`);
-  const cmd = ['env', '-u', 'CI', 'TERM=xterm-256color', ...env, process.execPath, join(ROOT, 'bin', 'dmctl.js')];
+  const cmd = [
+    'env',
+    '-u',
+    'CI',
+    'TERM=xterm-256color',
+    'TSDM_REQUIRE_DIST=1',
+    ...env,
+    process.execPath,
+    join(ROOT, 'bin', 'dmctl.js'),
+  ];
   tmux('new-session', '-d', '-s', mode, '-x', '120', '-y', '30', [...cmd, '--nats', url, ...auth.flags].join(' '));
   const t0 = Date.now();
   let screen = '';

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNats, type NatsInstance } from '../harness/index.ts';
+import { requireDist, startNats, type NatsInstance } from '../harness/index.ts';
 import { dmctl } from '../harness/tsdm.ts';
 
 /** Well below READ_RETRY_MS (45 s): a process still retrying by then is what this test is about. */
@@ -38,6 +38,7 @@ test('dmctl against a NATS without JetStream fails at once with TSDM-50040, exit
 });
 
 test('dm-agent against a NATS without JetStream exits non-zero with TSDM-50040', { timeout: 120_000 }, async () => {
+  requireDist();
   const dataDir = mkdtempSync(join(tmpdir(), 'tsdm-agent-nojs-'));
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const r = await new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {

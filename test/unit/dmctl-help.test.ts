@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { COMMANDS, main } from '../../tui/main.ts';
+import { DASHBOARD } from '../../tui/commands/registry.ts';
 import { sink } from './sink.ts';
 
 async function help(args: string[]): Promise<string> {
@@ -27,6 +28,14 @@ test('dmctl --help lists every command', async () => {
   const text = await help(['--help']);
   for (const c of COMMANDS) assert.match(text, new RegExp(`\\b${c.name}\\b`));
   golden('dmctl', text);
+});
+
+test('the command table (loaded lazily) names each command as the command itself does', async () => {
+  for (const e of [...COMMANDS, DASHBOARD]) {
+    const c = await e.load();
+    assert.equal(c.name, e.name);
+    assert.equal(c.summary, e.summary, `${e.name}: the summary in tui/commands/registry.ts differs from the command's`);
+  }
 });
 
 for (const c of COMMANDS) {

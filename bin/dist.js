@@ -1,0 +1,67 @@
+// Which code the bins run: the compiled JavaScript in dist/ (`npm run build`, run by `npm ci` through `prepare`)
+// when it is there and no newer than the TypeScript sources; otherwise the sources through tsx (a checkout being
+// edited). No TypeScript is compiled at start-up on the first path, which is what users run.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DIST = join(ROOT, 'dist');
+/** Written by `npm run build` after tsc succeeded: its mtime is the build's time. */
+export const STAMP = join(DIST, '.build-stamp');
+const SOURCE_DIRS = ['src', 'agent', 'tui'];
+
+function newestSource(dir, newest) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return newest; // an installed package may carry dist/ only
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = newestSource(p, newest);
+    else if (/\.tsx?$/.test(e.name)) {
+      const m = statSync(p).mtimeMs;
+      if (m > newest.mtimeMs) newest = { mtimeMs: m, path: p };
+    }
+  }
+  return newest;
+}
+
+/**
+ * Why dist/ cannot be used (missing, or a source edited after the last build), or undefined when it can.
+ * About 2 ms for the repository's ~250 sources.
+ */
+export function distProblem() {
+  let built;
+  try {
+    built = statSync(STAMP).mtimeMs;
+  } catch {
+    return `${DIST} is not built (run npm run build)`;
+  }
+  let newest = { mtimeMs: 0, path: '' };
+  for (const d of SOURCE_DIRS) newest = newestSource(join(ROOT, d), newest);
+  if (newest.mtimeMs > built) return `${newest.path} is newer than the build in ${DIST} (run npm run build)`;
+  return undefined;
+}
+
+/**
+ * Runs `entry` (e.g. 'tui/main'): dist/ENTRY.js when usable; else ENTRY.ts through tsx, saying why on stderr, or
+ * exits 2 when TSDM_REQUIRE_DIST=1 (the test runner sets it: tests must run what users run).
+ */
+export async function run(entry) {
+  const problem = distProblem();
+  if (!problem) {
+    await import(new URL(`../dist/${entry}.js`, import.meta.url).href);
+    return;
+  }
+  if (process.env.TSDM_REQUIRE_DIST === '1') {
+    process.stderr.write(`tsdm: TSDM_REQUIRE_DIST=1 and ${problem}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tsdm: ${problem}; running the TypeScript sources through tsx (slower start)\n`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(new URL(`../${entry}.ts`, import.meta.url).href);
+}
