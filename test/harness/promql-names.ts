@@ -56,6 +56,19 @@ export function metricNamesOf(expr: string): Set<string> {
   return names;
 }
 
+/**
+ * The label names an expression matches or groups by: inside `metric{...}` selectors and in `by`/`without`/`on`/
+ * `ignoring`/`group_left`/`group_right` lists (Grafana variables and string values removed).
+ */
+export function labelNamesOf(expr: string): Set<string> {
+  const s = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""').replace(/\$\{[^}]*\}|\$\w+/g, ' ');
+  const out = new Set<string>();
+  for (const m of s.matchAll(/\{([^{}]*)\}/g))
+    for (const l of m[1]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)) out.add(l[1]!);
+  for (const m of s.matchAll(LABEL_LIST)) for (const l of m[2]!.split(',')) if (l.trim()) out.add(l.trim());
+  return out;
+}
+
 /** The metric names a Grafana `label_values(...)` / `query_result(...)` variable query reads. */
 export function metricNamesOfVariableQuery(query: string): Set<string> {
   const lv = /^\s*label_values\s*\(([\s\S]*)\)\s*$/.exec(query);

@@ -20,6 +20,7 @@ import {
   dashboardExpressions,
   exposedFamilies,
   isServed,
+  labelNamesOf,
   metricNamesOf,
   metricNamesOfVariableQuery,
   ruleExpressions,
@@ -169,4 +170,35 @@ test('every metric the rules and the dashboard read is in the catalogue or among
   }
   assert.deepEqual(unknown, [], 'metric names no agent exports');
   assert.ok(used.size >= 30, `${used.size} metric names used`);
+});
+
+test('every label the rules and the dashboard match or group by is a label of a metric the expression reads', async () => {
+  const reg = new Registry();
+  collectDefaultMetrics({ register: reg });
+  const labelsOf = new Map<string, Set<string>>();
+  for (const m of (await reg.metrics()).matchAll(/^([a-z_:][a-z0-9_:]*)\{([^}]*)\}/gm))
+    for (const l of m[2]!.matchAll(/(\w+)=/g)) {
+      const base = m[1]!.replace(/_(bucket|sum|count)$/, '');
+      for (const n of [m[1]!, base]) labelsOf.set(n, (labelsOf.get(n) ?? new Set()).add(l[1]!));
+    }
+  for (const m of Object.values(METRICS)) labelsOf.set(m.name, new Set(m.labels));
+  // Prometheus adds job and instance to every series; le is a histogram bucket's bound.
+  const always = ['job', 'instance', 'le'];
+  const wrong: string[] = [];
+  const check = (where: string, expr: string, names: Set<string>, extra: string[] = []) => {
+    const allowed = new Set(always);
+    for (const n of names)
+      for (const l of labelsOf.get(n) ?? labelsOf.get(n.replace(/_(bucket|sum|count)$/, '')) ?? []) allowed.add(l);
+    for (const l of [...labelNamesOf(expr), ...extra]) if (!allowed.has(l)) wrong.push(`${l} (${where}: ${expr})`);
+  };
+  for (const r of ruleExpressions(rules)) check(`rule ${r.where}`, r.expr, metricNamesOf(r.expr));
+  for (const d of dashboardExpressions(board)) {
+    if (!d.variable) {
+      check(`dashboard ${d.where}`, d.expr, metricNamesOf(d.expr));
+      continue;
+    }
+    const label = /,\s*(\w+)\s*\)\s*$/.exec(d.expr)?.[1];
+    check(`dashboard ${d.where}`, d.expr, metricNamesOfVariableQuery(d.expr), label ? [label] : []);
+  }
+  assert.deepEqual(wrong, [], 'labels no metric of the expression has');
 });

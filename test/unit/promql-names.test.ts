@@ -1,7 +1,7 @@
 /** The rough PromQL reader that finds the metric names the alert rules and the dashboard use (test/harness/promql-names.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isServed, metricNamesOf, metricNamesOfVariableQuery } from '../harness/promql-names.ts';
+import { isServed, labelNamesOf, metricNamesOf, metricNamesOfVariableQuery } from '../harness/promql-names.ts';
 
 const names = (e: string) => [...metricNamesOf(e)].sort();
 
@@ -48,4 +48,15 @@ test('a histogram serves its _bucket, _sum and _count series', () => {
   assert.ok(!isServed('g_bucket', fam));
   assert.ok(isServed('s_sum', fam) && !isServed('s_bucket', fam));
   assert.ok(!isServed('missing', fam));
+});
+
+test('labels matched or grouped by, not label values or variables', () => {
+  assert.deepEqual(
+    [
+      ...labelNamesOf(
+        'sum by (le, task) (rate(x{job=~"$job", node!="a,b=c"}[5m])) - on(instance) group_left(kind) y{type="z"}',
+      ),
+    ].sort(),
+    ['instance', 'job', 'kind', 'le', 'node', 'task', 'type'],
+  );
 });
