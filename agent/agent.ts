@@ -31,6 +31,7 @@ import { syncHoldOp } from './verify/hold-op.ts';
 import { validationErrorOp } from './verify/validator-op.ts';
 import { Relays, type WantedRelay } from './relay/relays.ts';
 import { RelayUpkeep } from './relay-upkeep.ts';
+import type { AgentProbes } from './agent-metrics.ts';
 import type { PurgeRelayRequest } from '../src/coord/index.ts';
 
 export const VERSION = '0.1.0';
@@ -85,6 +86,8 @@ export class Agent {
   constructor(
     private readonly cfg: AgentConfig,
     private readonly log: Logger,
+    /** /metrics and /readyz (--metrics-addr; agent-metrics.ts); undefined: not served. */
+    private readonly probes?: AgentProbes,
   ) {}
 
   async start(): Promise<void> {
@@ -126,10 +129,12 @@ export class Agent {
       dataDir: this.cfg.dataDir,
       log: this.log,
       publish: async (s) => {
+        this.probes?.relay(s.source, s);
         if (!this.stopping) await this.coord.put(Bucket.status, Keys.relayStatus(s.source), s);
       },
       tick: (w) => this.relayUpkeep.tick(w),
       unpublish: async (id) => {
+        this.probes?.relay(id, undefined);
         if (!this.stopping) await this.coord.delete(Bucket.status, Keys.relayStatus(id));
       },
     });
@@ -137,6 +142,13 @@ export class Agent {
     await this.membership.start();
     this.election = new Election(this.coord, this.cfg.name, this.log, () => this.schedule());
     this.election.start();
+    this.probes?.attach({
+      coord: this.coord,
+      dataDir: this.cfg.dataDir,
+      isLeader: () => this.election.isLeader,
+      lastRenewed: () => this.membership.lastRenewed,
+      bindings: () => [...this.bounds.values()].filter((b) => b.agent === this.cfg.name).length,
+    });
     // A deleted member key (graceful stop, offline-member) is seen at once; an expired one only by the next tick.
     this.unwatch.push(
       this.coord.watch<MemberRecord>(Bucket.members, (e) => {
@@ -310,6 +322,7 @@ export class Agent {
           publish: (s) => this.publish(s),
           coord: this.coord,
           ...(relay ? { relay } : {}),
+          ...(this.probes ? { metrics: this.probes.metrics } : {}),
         });
         st.setBinlogOps(rec.binlogOps);
         st.setValidation(rec.validation);
@@ -371,6 +384,7 @@ export class Agent {
     await this.election.stop();
     await this.membership.stop();
     await this.coord.close();
+    this.probes?.close();
   }
 }
 

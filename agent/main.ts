@@ -5,6 +5,7 @@ import { NATS_FLAGS, flagProp } from '../src/coord/index.ts';
 import { DmError, asDmError } from '../src/errors/index.ts';
 import { Agent, VERSION } from './agent.ts';
 import { createLogger } from './log.ts';
+import { serveMetrics } from './metrics-serve.ts';
 
 const help = `
   Usage
@@ -21,6 +22,8 @@ const help = `
     --log-level LEVEL    trace|debug|info|warn|error (default info)                    env TSDM_LOG_LEVEL
     --replicas N         replicas of the KV buckets it creates: 3 in a NATS cluster     env TSDM_REPLICAS
     --secret-key-path F  key file for passwords encrypted by dmctl encrypt              env TSDM_SECRET_KEY_PATH
+    --metrics-addr ADDR  serve /metrics, /healthz, /readyz on HOST:PORT or :PORT       env TSDM_METRICS_ADDR
+                         (default: off; the shipped unit uses :8262, DM-worker's port)
     --config FILE        agent.yaml with the same keys in kebab-case (a missing file is an error)
     --config-if-exists F agent.yaml read only when it exists (the systemd unit: /etc/tsdm/agent.yaml);
                          --config wins. Sample with every key: deploy/agent.yaml
@@ -53,6 +56,7 @@ const FLAGS = {
   logLevel: { type: 'string' },
   replicas: { type: 'string' },
   secretKeyPath: { type: 'string' },
+  metricsAddr: { type: 'string' },
   config: { type: 'string' },
   configIfExists: { type: 'string' },
   // --nats-user, --nats-creds, --nats-tls-ca, …: the options dmctl takes too (src/coord/nats-options.ts).
@@ -82,7 +86,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       process.env,
       file,
     );
-    agent = new Agent(cfg, log.child({ agent: cfg.name }));
+    const alog = log.child({ agent: cfg.name });
+    // Listening first: a taken port is a config error at once, and /readyz says "starting" while the agent joins.
+    const probes = cfg.metricsAddr ? await serveMetrics(cfg.name, cfg.metricsAddr, alog) : undefined;
+    agent = new Agent(cfg, alog, probes);
     log.info({ config: file ?? null }, note);
     await agent.start();
   } catch (err) {

@@ -23,6 +23,9 @@ import { DumpUnit } from './load/dump.ts';
 import { LoadUnit } from './load/load.ts';
 import { SyncUnit } from './sync/unit.ts';
 import { Validator } from './verify/validator.ts';
+import type { AgentMetrics } from '../src/metrics/registry.ts';
+import { SubtaskMetrics } from '../src/metrics/subtask-metrics.ts';
+import { UpstreamWatch } from './subtask-watch.ts';
 
 export interface SubtaskInit {
   agent: string;
@@ -39,6 +42,8 @@ export interface SubtaskInit {
   coord?: Coord;
   /** The source's relay (enable-relay), read by the sync unit instead of the upstream binlog. */
   relay?: RelayFeed;
+  /** The agent's registry when it serves /metrics (--metrics-addr). */
+  metrics?: AgentMetrics;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -65,6 +70,10 @@ export class Subtask {
   private validationWanted: ValidationDesired | undefined;
   private validator: Validator | undefined;
   private validation: Promise<void> = Promise.resolve();
+  private locks: KvShardLocks | undefined;
+  /** This subtask's series (src/metrics/subtask-metrics.ts) and, while sync does not run, the upstream head's watch. */
+  private readonly metrics: SubtaskMetrics | undefined;
+  private readonly watch: UpstreamWatch | undefined;
 
   constructor(private readonly init: SubtaskInit) {
     this.removeMetaPending = init.removeMeta;
@@ -77,6 +86,24 @@ export class Subtask {
       generation: init.generation,
       updatedAt: new Date().toISOString(),
     };
+    if (init.metrics) {
+      const self = this;
+      const m = new SubtaskMetrics(init.metrics, init.task.name, init.spec.sourceId, {
+        get status() {
+          return self.status;
+        },
+        sharded: init.task.shardMode !== '',
+        shardHeld: () => self.sync?.shardHeld ?? false,
+        locks: () => self.locks?.all() ?? [],
+        readTs: () => self.sync?.readTs ?? 0,
+      });
+      this.metrics = m;
+      this.watch = new UpstreamWatch({
+        source: init.source,
+        synced: () => self.status.sync?.synced,
+        idle: (idle) => m.upstreamIdle(idle),
+      });
+    }
   }
 
   get generation(): number {
@@ -186,10 +213,14 @@ export class Subtask {
     w?.();
     await this.loop;
     if (this.timer) clearInterval(this.timer);
+    this.watch?.stop();
+    this.metrics?.close();
   }
 
   private setStage(stage: Stage, error?: ErrorRecord): void {
     this.status.stage = stage;
+    if (stage === Stage.Running || stage === Stage.Stopped) this.watch?.stop();
+    else this.watch?.start();
     if (error) this.status.error = error;
     else delete this.status.error;
     this.unitStopped();
@@ -202,13 +233,17 @@ export class Subtask {
    * (src/coord/status-derive.ts); this keeps the raw record from contradicting it.
    */
   private unitStopped(): void {
+    this.metrics?.stopped();
     if (this.status.sync) this.status.sync = { ...this.status.sync, caughtUp: false, rowsPerSecond: 0 };
   }
 
   private report(p: UnitReport): void {
     if (p.unit) this.status.unit = p.unit;
     if (p.load) this.status.load = p.load;
-    if (p.sync) this.status.sync = p.sync;
+    if (p.sync) {
+      this.status.sync = p.sync;
+      this.metrics?.syncReport(p.sync);
+    }
     if (p.warning) this.status.recentErrors = [p.warning, ...(this.status.recentErrors ?? [])].slice(0, 10);
     this.dirty = true;
   }
@@ -249,11 +284,13 @@ export class Subtask {
         if (err instanceof Aborted || this.abort.signal.aborted) continue;
         const e = asDmError(err);
         const rec = e.toRecord();
+        this.metrics?.unitError(this.status.unit, e.retryable);
         this.init.log.error({ code: e.code, err: e.message, context: e.context }, 'subtask error');
         if (e.retryable) {
           this.report({ warning: rec });
           this.status.error = rec;
           this.unitStopped();
+          this.watch?.start();
           void this.flushStatus();
           await Promise.race([new Promise((r) => setTimeout(r, backoff)), this.waitForChange()]);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -289,6 +326,7 @@ export class Subtask {
       report: (p) => this.report(p),
       binlogOp: (position) => this.ops.find((o) => o.position === position),
       serverId: binlogServerId(source.serverId, `${task.name}/${spec.sourceId}`),
+      ...(this.metrics ? { metrics: this.metrics } : {}),
       ...(this.init.relay ? { relay: this.init.relay } : {}),
     };
     const unit = (u: UnitName) => {
@@ -300,6 +338,7 @@ export class Subtask {
     if (locks) {
       locks.start();
       ctx.shardLocks = locks;
+      this.locks = locks;
     }
     try {
       down = await connect(task.targetDatabase, 'downstream');
@@ -342,6 +381,7 @@ export class Subtask {
       return false;
     } finally {
       locks?.stop();
+      this.locks = undefined;
       down?.destroy();
     }
   }

@@ -10,6 +10,7 @@ import type { RowChange } from './binlog/events.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import type { Logger } from './log.ts';
 import type { RelayFeed } from './relay/reader.ts';
+import type { SubtaskMetrics } from '../src/metrics/subtask-metrics.ts';
 
 /** What one (task, source) pair's units share. Built by the subtask runner; units never reach NATS themselves. */
 export interface SubtaskContext {
@@ -30,6 +31,8 @@ export interface SubtaskContext {
   relay?: RelayFeed;
   /** The task's shard-DDL locks (dm_locks), for shard-mode tasks. */
   shardLocks?: ShardLocks;
+  /** This subtask's Prometheus series, when the agent serves /metrics: told of each commit (apply.ts). */
+  metrics?: SubtaskMetrics;
 }
 
 /** What the sync unit needs of `dm_locks` (agent/shard/locks.ts implements it over NATS KV). */

@@ -122,6 +122,7 @@ export async function cascading(st: SyncState, txn: Txn): Promise<boolean> {
  */
 export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
   if (comparePos(txn.end, minPos(st.writerPos)!) <= 0) return;
+  const t0 = performance.now();
   const stmts = orderedStatements(txn.changes, (c) => st.fk.cascades(c));
   let lost = false;
   for (let attempt = 1; ; attempt++) {
@@ -168,6 +169,9 @@ export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
   }
   st.writerPos = st.writerPos.map(() => txn.end);
   st.appliedRows?.applied([txn.changes]);
+  const secs = (performance.now() - t0) / 1000;
+  st.ctx.metrics?.writerTxn(secs);
+  st.ctx.metrics?.batch([txn.changes], txn.changes.length, 1, secs, st.stats.lastTs);
   if (comparePos(txn.end, st.synced) > 0) st.synced = txn.end;
   st.stats.totalRows += txn.changes.length;
   st.stats.rateWindowRows += txn.changes.length;
@@ -175,10 +179,14 @@ export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
 
 /** Every writer applies its share of `batch` and moves its checkpoint to `end`, in parallel. */
 export async function applyBatch(st: SyncState, batch: Dispatcher, end: BinlogPosition): Promise<void> {
+  // The batch's last event: the loop reads on while the batch commits (unit.ts), so st.stats moves on meanwhile.
+  const ts = st.stats.lastTs;
+  const t0 = performance.now();
   await Promise.all(
     carriers(st, batch, end).map(([w, carried]) => applyWriter(st, w, batch.perWriter[w]!, end, carried)),
   );
   st.appliedRows?.applied(batch.perWriter);
+  st.ctx.metrics?.batch(batch.perWriter, batch.rows, batch.txns, (performance.now() - t0) / 1000, ts);
   if (comparePos(end, st.synced) > 0) st.synced = end;
   if (st.shard) await st.shard.afterFlush(maxPos(st.writerPos)!);
   st.stats.totalRows += batch.rows;
@@ -227,6 +235,7 @@ async function applyWriter(
   const ckSqls = moved.map((x) => ctx.ckpt.writerStatement(x, end, st.writerCount));
   const ckParams = moved.map((x) => ctx.ckpt.writerSql(x, end, st.writerCount));
   let lost = false;
+  const t0 = performance.now();
   for (let attempt = 1; ; attempt++) {
     // The previous attempt lost its connection: retry from a checkpoint it moves, which says whether it committed.
     if (lost && moved.length > 0 && (await committedBeforeLoss(st, w, end, moved[0]))) {
@@ -251,6 +260,7 @@ async function applyWriter(
         }
       }
       for (const x of moved) st.writerPos[x] = end;
+      st.ctx.metrics?.writerTxn((performance.now() - t0) / 1000);
       if (holdSqls.length) {
         st.shard!.markApplied(end);
         if (todo.length) crashPoint('shard-replaying');

@@ -61,6 +61,8 @@ export class Dispatcher {
   private readonly identities = new Map<TableInfo, { target: TableName; identity: RowIdentity | undefined }>();
   readonly perWriter: RoutedChange[][];
   rows = 0;
+  /** Upstream transactions in the batch (dm_syncer_finished_transaction_total once committed). */
+  txns = 0;
 
   constructor(readonly writerCount: number) {
     this.perWriter = Array.from({ length: writerCount }, () => []);
@@ -114,11 +116,13 @@ export class Dispatcher {
       for (const keys of keysPer) for (const k of keys) this.owner.set(k, w);
       for (const c of changes) this.perWriter[w]!.push(c);
       this.rows += changes.length;
+      this.txns++;
       this.noteIdentities(changes);
       return true;
     }
     for (let i = 0; i < changes.length; i++) this.perWriter[assigned[i]!]!.push(changes[i]!);
     this.rows += changes.length;
+    this.txns++;
     this.noteIdentities(changes);
     return true;
   }

@@ -68,6 +68,16 @@ export class SyncUnit implements Unit {
     return this.holds.request(r);
   }
 
+  /** True while shard tables are held by a DDL lock or replay after it (dm_syncer_shard_lock_resolving). */
+  get shardHeld(): boolean {
+    return (this.st.shard?.held ?? 0) > 0;
+  }
+
+  /** Upstream time (s) of the last transaction read (tsdm_sync_read_lag_seconds). */
+  get readTs(): number {
+    return this.st.stats.lastTs;
+  }
+
   /** Continuous validation (agent/verify/validator.ts) is told of every committed row change; undefined: off. */
   setAppliedRows(hook: AppliedRows | undefined): void {
     this.st.appliedRows = hook;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DmError } from '../errors/index.ts';
 import { checkConfigFileSize } from './limits.ts';
 import { flagProp, NATS_OPTIONS, type NatsOrigins, type NatsSettings } from '../coord/nats-options.ts';
+import { metricsAddrProblem } from '../metrics/addr.ts';
 import { redactUrl } from './redact.ts';
 import { issue } from './schema-parts.ts';
 import { validate } from './yaml-schema.ts';
@@ -46,6 +47,8 @@ export interface AgentConfig {
   replicas: number;
   /** File holding the key that decrypts passwords written by `dmctl encrypt` (never stored in NATS). */
   secretKeyPath?: string;
+  /** `HOST:PORT` of /metrics, /healthz and /readyz (src/metrics/server.ts); undefined = not served. */
+  metricsAddr?: string;
 }
 
 type Field = Exclude<keyof AgentConfig, 'natsOrigins'>;
@@ -64,6 +67,7 @@ export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[]
   { field: 'logLevel', env: 'TSDM_LOG_LEVEL', key: 'log-level' },
   { field: 'replicas', env: 'TSDM_REPLICAS', key: 'replicas' },
   { field: 'secretKeyPath', env: 'TSDM_SECRET_KEY_PATH', key: 'secret-key-path' },
+  { field: 'metricsAddr', env: 'TSDM_METRICS_ADDR', key: 'metrics-addr' },
 ];
 
 export const AGENT_DEFAULTS = {
@@ -108,6 +112,8 @@ const checks: Partial<Record<Field, (v: string) => string | undefined>> = {
     /^[1-5]$/.test(v)
       ? undefined
       : `replicas must be a number from 1 to 5 (JetStream's limit), got ${JSON.stringify(v)}`,
+  // Empty = off (the default): a flag or variable can turn off what agent.yaml turned on.
+  metricsAddr: (v) => (v === '' ? undefined : metricsAddrProblem(v)),
 };
 
 const str = (f: Field) =>
@@ -198,6 +204,7 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     replicas: Number(out.replicas ?? 1),
   };
   if (out.secretKeyPath !== undefined) cfg.secretKeyPath = resolve(out.secretKeyPath);
+  if (out.metricsAddr) cfg.metricsAddr = out.metricsAddr.trim();
   const natsOrigins: NatsOrigins = { servers: origin.nats ?? 'the default --nats' };
   for (const o of NATS_OPTIONS) {
     const f = natsField(o.key);

@@ -110,17 +110,29 @@ export async function keysOf(
   }
 }
 
+export type KvOp = 'get' | 'put' | 'create' | 'update' | 'delete';
+
 export class Coord {
   private readonly kvs = new Map<Bucket, Promise<KV>>();
   private jsmP: Promise<JetStreamManager> | undefined;
   /** Inconsistencies of the lease buckets seen by this process, and the buckets awaiting a repair (kv-health.ts). */
   readonly health = new KvHealth();
   private leaseRepair: Promise<LeaseRepair> | undefined;
+  /** Told the wall time of each KV request (dm-agent's tsdm_nats_kv_roundtrip_seconds); unset, it costs nothing. */
+  roundTrip: ((op: KvOp, seconds: number) => void) | undefined;
 
   private constructor(
     readonly nc: NatsConnection,
     readonly opts: CoordOptions,
   ) {}
+
+  /** A KV request that succeeded is timed for `roundTrip` (a failed or refused one is not a round trip to count). */
+  private async timed<T>(op: KvOp, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const v = await fn();
+    this.roundTrip?.(op, (performance.now() - t0) / 1000);
+    return v;
+  }
 
   private async retryRead<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const t0 = Date.now();
@@ -218,7 +230,7 @@ export class Coord {
 
   async get<T>(b: Bucket, key: string): Promise<Entry<T> | undefined> {
     const kv = await this.kv(b);
-    const e = await this.retryRead(`get ${b}/${key}`, () => kv.get(key));
+    const e = await this.timed('get', () => this.retryRead(`get ${b}/${key}`, () => kv.get(key)));
     if (!e) return bucketTtl[b] ? this.getLease<T>(b, key, kv) : undefined;
     const d = decodeEntry<T>(e);
     return d.deleted ? undefined : d;
@@ -243,14 +255,16 @@ export class Coord {
   }
 
   async put<T>(b: Bucket, key: string, value: T): Promise<number> {
-    return (await this.kv(b)).put(key, codec.encode(value));
+    const kv = await this.kv(b);
+    return this.timed('put', () => kv.put(key, codec.encode(value)));
   }
 
   /** Creates the key; returns undefined (not an error) when it exists already. */
   async create<T>(b: Bucket, key: string, value: T): Promise<number | undefined> {
     let rev: number;
+    const kv = await this.kv(b);
     try {
-      rev = await (await this.kv(b)).create(key, codec.encode(value));
+      rev = await this.timed('create', () => kv.create(key, codec.encode(value)));
     } catch (err) {
       if (isCasConflict(err)) return undefined;
       throw err;
@@ -263,8 +277,9 @@ export class Coord {
 
   /** CAS update; returns undefined when the revision is stale (somebody else wrote). */
   async update<T>(b: Bucket, key: string, value: T, revision: number): Promise<number | undefined> {
+    const kv = await this.kv(b);
     try {
-      return await (await this.kv(b)).update(key, codec.encode(value), revision);
+      return await this.timed('update', () => kv.update(key, codec.encode(value), revision));
     } catch (err) {
       if (!isCasConflict(err)) throw err;
       // A refusal on a lease bucket whose newest message is still `revision` is the server's index, not a writer.
@@ -274,7 +289,8 @@ export class Coord {
   }
 
   async delete(b: Bucket, key: string): Promise<void> {
-    await (await this.kv(b)).delete(key);
+    const kv = await this.kv(b);
+    await this.timed('delete', () => kv.delete(key));
   }
 
   /** True from an inconsistency seen in the lease bucket until this process repaired it (kv-health.ts). */

@@ -192,6 +192,13 @@ export const configErrors = {
     'TLS with the NATS server failed: it needs TLS or a client certificate the options do not give, or its certificate is not trusted or not for the host',
     "Give the CA that signed the NATS server's certificate with --nats-tls-ca, and for a server with --tlsverify a client certificate with --nats-tls-cert and --nats-tls-key.",
   ),
+  MetricsListen: spec(
+    'TSDM-10045',
+    'config',
+    false,
+    'dm-agent cannot listen on its metrics address (--metrics-addr): the port is taken, privileged, or the host is not local',
+    'Pick a free port (`ss -ltnp` shows who holds it), or leave --metrics-addr empty to serve no metrics (docs/configuration.md).',
+  ),
   ConfigBadExpression: spec(
     'TSDM-10016',
     'config',

@@ -246,7 +246,7 @@ export const METRICS = {
   checkpointAge: {
     name: 'tsdm_sync_checkpoint_age_seconds',
     type: 'gauge',
-    help: 'Seconds since the sync checkpoint was last committed downstream (grows while paused, stopped or stuck).',
+    help: 'Seconds since the sync checkpoint was last committed downstream, 0 while caught up (grows while paused, stopped or stuck behind).',
     labels: TASK_SOURCE,
   },
 

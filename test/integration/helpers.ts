@@ -17,6 +17,8 @@ export async function startCluster(
     upstreams?: number;
     sources?: boolean;
     agentEnv?: NodeJS.ProcessEnv;
+    /** More dm-agent flags (e.g. --metrics-addr). */
+    agentArgs?: string[];
     upstreamArgs?: string[];
     downstreamArgs?: string[];
     /**
@@ -34,7 +36,12 @@ export async function startCluster(
     ...(opts.downstreamArgs ? { downstreamArgs: opts.downstreamArgs } : {}),
     ...(opts.nats ? { nats: { config: opts.nats.config, client: natsAuth('nats://127.0.0.1').options } } : {}),
   });
-  const agent = startAgent({ name: 'agent-1', nats: sb.nats.url, env: { ...natsEnv, ...opts.agentEnv } });
+  const agent = startAgent({
+    name: 'agent-1',
+    nats: sb.nats.url,
+    env: { ...natsEnv, ...opts.agentEnv },
+    ...(opts.agentArgs ? { args: opts.agentArgs } : {}),
+  });
   await agent.ready();
   const coord = await Coord.connect({ auth: natsAuth(sb.nats.url), cluster: 'dm' });
   const ctl = (args: string[]) => dmctl(sb.nats.url, args, { env: natsEnv });

@@ -1,7 +1,8 @@
 /** dm-agent's command line: --help, and a config error that exits 2 with a coded message. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../bin/dm-agent.js', import.meta.url));
@@ -19,6 +20,8 @@ test('dm-agent --help documents every flag', () => {
     'TSDM_NATS',
     '--nats-creds',
     '--nats-tls-ca',
+    '--metrics-addr',
+    'TSDM_METRICS_ADDR',
   ])
     assert.ok(r.stdout.includes(f), f);
 });
@@ -48,4 +51,25 @@ test('dm-agent refuses a flag it does not define, and a secret as a flag, with e
   assert.equal(s.status, 2, s.stderr);
   assert.match(s.stderr, /--nats-password is not a flag/);
   assert.ok(!s.stderr.includes('hunter2'));
+});
+
+test('dm-agent with --metrics-addr on a port in use exits 2 with TSDM-10045 at start, no stack trace', async () => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
+      const c = spawn(process.execPath, [bin, '--metrics-addr', `127.0.0.1:${port}`, '--nats', 'nats://127.0.0.1:1'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.on('exit', (code) => res({ code, stderr }));
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /\[TSDM-10045\].*in use/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  } finally {
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
 });

@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { metricsMarkdown } from '../../src/metrics/gen-docs.ts';
 import { DEFAULT_METRICS, exponentialBuckets, METRICS, type MetricSpec } from '../../src/metrics/catalog.ts';
 
 const specs: MetricSpec[] = Object.values(METRICS);
@@ -67,4 +69,10 @@ test("DM's names and encodings where DM has them", () => {
   assert.deepEqual(METRICS.replicationLag.buckets, [0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
   assert.equal(METRICS.txnDuration.buckets.length, 25);
   assert.equal(exponentialBuckets(0.000005, 2, 25)[24], 83.88608);
+});
+
+test('docs/metrics.md is generated from the catalogue and up to date (npx tsx src/metrics/gen-docs.ts)', () => {
+  const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+  assert.equal(doc, metricsMarkdown());
+  for (const s of specs) assert.ok(doc.includes(`\`${s.name}\``), s.name);
 });

@@ -57,8 +57,8 @@ const AGENT_LAYERS: string[][] = [
   ['sync'],
   // The load writes rows with sync/sqlgen.ts; check-data (verify/) compares and repairs with them too.
   ['check', 'load', 'verify'],
-  ['subtask.ts', 'ops.ts'],
-  ['cluster', 'relay-upkeep.ts', 'agent.ts', 'main.ts'],
+  ['subtask.ts', 'subtask-watch.ts', 'ops.ts'],
+  ['cluster', 'relay-upkeep.ts', 'agent-metrics.ts', 'agent.ts', 'metrics-serve.ts', 'main.ts'],
 ];
 
 function agentLayer(file: string): number {
