@@ -2,7 +2,8 @@
  * The Grafana dashboard shipped as deploy/grafana/tsdm.json (issue #17), written as code so that the layout, the
  * datasource and the filters stay the same on every panel and each panel's description is the metric's help from
  * src/metrics/catalog.ts. `npx tsx deploy/grafana/dashboard.ts` rewrites tsdm.json; test/unit/monitoring.test.ts
- * fails when the file and this code differ, or when a query reads a metric the catalogue does not have.
+ * fails when the file and this code differ, or when a query reads a metric the catalogue does not have;
+ * test/integration/monitoring-names.test.ts finds every metric here on a live agent's /metrics.
  *
  * Import: Grafana > Dashboards > New > Import > upload tsdm.json, pick the Prometheus datasource (the
  * `DS_PROMETHEUS` input). Filters: job, instance (agent), task, source.
@@ -212,7 +213,8 @@ const ROWS: RowSpec[] = [
     panels: [
       {
         title: 'Load progress',
-        unit: 'percentunit',
+        // tsdm exports 0-100 (rows loaded / rows to load, in percent).
+        unit: 'percent',
         queries: [q(`dm_loader_progress{${TASK}}`, '{{task}} / {{source_id}}')],
       },
       {

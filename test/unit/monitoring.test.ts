@@ -2,7 +2,8 @@
  * The monitoring files shipped in deploy/ (issue #17, acceptance 2): the alert rules pass `promtool check rules`
  * and their unit tests (`promtool test rules`), the sample Prometheus config passes `promtool check config`, the
  * Grafana dashboard is what deploy/grafana/dashboard.ts generates, and every metric either of them reads is in the
- * catalogue (src/metrics/catalog.ts) or among prom-client's process metrics.
+ * catalogue (src/metrics/catalog.ts) or among prom-client's process metrics (test/integration/monitoring-names.test.ts
+ * finds them on a live agent's /metrics).
  *
  * promtool comes with Debian's `prometheus` package (.ci/run installs it): missing in CI (CI=true) is a failure;
  * elsewhere the promtool tests are skipped with the reason printed.
