@@ -1,13 +1,14 @@
 /**
  * tsdm's benchmarks against native baselines, measured in one run on the same data (DESIGN.md §6, issue #14).
  *
- *   npm run bench -- incremental|full|lag|scale|all [--flags]
+ *   npm run bench -- incremental|full|lag|scale|cli|all [--flags]
  *
  * Each workload starts its own servers (test/harness), prints progress to stderr and one result line per workload
  * to stdout, ending in `equal` or `FAIL`; the exit code is 1 when any copy differs or a workload failed.
  * bench/README.md describes what each measures and keeps the last results.
  */
 import { cpus, loadavg } from 'node:os';
+import { runCli } from './cli.ts';
 import { runFull } from './full.ts';
 import { runIncremental } from './incremental.ts';
 import { runLag } from './lag.ts';
@@ -15,11 +16,12 @@ import { runScale } from './scale.ts';
 import { startEnv } from './lib/env.ts';
 import { note } from './lib/report.ts';
 
-const USAGE = `usage: npm run bench -- incremental|full|lag|scale|all [flags]
+const USAGE = `usage: npm run bench -- incremental|full|lag|scale|cli|all [flags]
   incremental   --rows N (200000) --txns N (40000 single-row txns) --changes100 N (300000) --conns N (4)
   full          --full-rows N (1020000, over 5 tables) --threads N (tsdm's defaults: dump 4, load 16)
   lag           --lag-rate N (5000 rows/s) --lag-seconds N (30; 20 in all)
   scale         --tables N (1000) --tasks N (100; 50 in all) --max-connections N (4000, the downstream's max_connections)
+  cli           --runs N (10): medians of dmctl --help, query-status --json, the dashboard's first paint, dm-agent ready
   all           every workload above, each with its defaults (or the flags given)`;
 
 /** `all` keeps to about 6 minutes on a 2-core box: a shorter lag run and 50 tasks instead of 100. */
@@ -87,7 +89,11 @@ async function scale(): Promise<Outcome> {
   return r;
 }
 
-const WORKLOADS: Record<string, () => Promise<Outcome>> = { incremental, full, lag, scale };
+async function cli(): Promise<Outcome> {
+  return runCli({ runs: flag('runs', 10) });
+}
+
+const WORKLOADS: Record<string, () => Promise<Outcome>> = { incremental, full, lag, scale, cli };
 
 async function main(): Promise<number> {
   const what = process.argv[2];

@@ -1,5 +1,5 @@
 import { Coord, READ_RETRY_MS, resolveNatsAuth, type NatsOrigins, type NatsSettings } from '../src/coord/index.ts';
-import { BUILTIN_KEY_WARNING, loadSecretKey } from '../src/config/secret.ts';
+import { BUILTIN_KEY_WARNING, loadSecretKey } from '../src/config/secret-key.ts';
 import { DmError, Errors, asDmError, formatRecord, type ErrorRecord } from '../src/errors/index.ts';
 
 /** What every dmctl command gets: the global flags, a lazily opened NATS connection, and output helpers. */
