@@ -14,7 +14,6 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { isMap, isScalar, parseDocument } from 'yaml';
-import { DmError } from '../errors/index.ts';
 import { REDACTED } from './redact.ts';
 
 export { BUILTIN_KEY_WARNING, SECRET_KEY_HOWTO, loadSecretKey } from './secret-key.ts';

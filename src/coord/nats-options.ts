@@ -6,7 +6,7 @@
  * is visible to every user of the host in `ps`. Seeds, JWTs and private keys are only ever read from files.
  */
 import { DmError } from '../errors/index.ts';
-import { NATS_OPTIONS, type NatsField, type NatsOrigins, type NatsSettings } from './nats-flags.ts';
+import { NATS_OPTIONS, type NatsOrigins, type NatsSettings } from './nats-flags.ts';
 
 export {
   NATS_FLAGS,
