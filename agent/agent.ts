@@ -5,6 +5,7 @@ import { agentNatsSettings, type AgentConfig } from '../src/config/agent-config.
 import {
   Bucket,
   Coord,
+  eventsOf,
   resolveNatsAuth,
   Keys,
   LEASE_TTL_MS,
@@ -33,6 +34,7 @@ import { Relays, type WantedRelay } from './relay/relays.ts';
 import { RelayUpkeep } from './relay-upkeep.ts';
 import type { AgentProbes } from './agent-metrics.ts';
 import type { PurgeRelayRequest } from '../src/coord/index.ts';
+import { startEvents } from './events.ts';
 
 export const VERSION = '0.1.0';
 
@@ -71,6 +73,7 @@ export class Agent {
   private watchdog: NodeJS.Timeout | undefined;
   private scheduling: Promise<void> = Promise.resolve();
   private checks: CheckRunner | undefined;
+  private events: { close(): Promise<void> } | undefined;
   private readonly relayUpkeep = new RelayUpkeep({
     agent: () => this.cfg.name,
     log: () => this.log,
@@ -124,10 +127,12 @@ export class Agent {
         }
       }
     }
+    this.events = await startEvents(this.coord, this.cfg.name, this.log, this.cfg.replicas);
     this.relays = new Relays({
       agent: this.cfg.name,
       dataDir: this.cfg.dataDir,
       log: this.log,
+      event: (e) => eventsOf(this.coord).emit(e),
       publish: async (s) => {
         this.probes?.relay(s.source, s);
         if (!this.stopping) await this.coord.put(Bucket.status, Keys.relayStatus(s.source), s);
@@ -289,7 +294,7 @@ export class Agent {
         const cur = this.subtasks.get(key);
         if (stage === 'Stopped') {
           if (cur) {
-            await cur.st.stop();
+            await cur.st.stop({ ...(rec.by ? { by: rec.by } : {}) });
             this.subtasks.delete(key);
           }
           await this.publish({
@@ -303,7 +308,7 @@ export class Agent {
         if (cur && cur.st.generation === rec.generation && cur.st.term === bound.term) {
           cur.st.setBinlogOps(rec.binlogOps);
           cur.st.setValidation(rec.validation);
-          cur.st.setDesired(stage, cur.updatedAt !== rec.updatedAt);
+          cur.st.setDesired(stage, cur.updatedAt !== rec.updatedAt, rec.by);
           cur.updatedAt = rec.updatedAt;
           continue;
         }
@@ -327,7 +332,7 @@ export class Agent {
         st.setBinlogOps(rec.binlogOps);
         st.setValidation(rec.validation);
         this.subtasks.set(key, { st, updatedAt: rec.updatedAt });
-        st.setDesired(stage);
+        st.setDesired(stage, false, rec.by);
         st.start();
       }
     }
@@ -383,6 +388,7 @@ export class Agent {
     await this.relays.close();
     await this.election.stop();
     await this.membership.stop();
+    await this.events?.close();
     await this.coord.close();
     this.probes?.close();
   }

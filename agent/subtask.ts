@@ -26,6 +26,7 @@ import { Validator } from './verify/validator.ts';
 import type { AgentMetrics } from '../src/metrics/registry.ts';
 import { SubtaskMetrics } from '../src/metrics/subtask-metrics.ts';
 import { UpstreamWatch } from './subtask-watch.ts';
+import { SubtaskEvents } from './subtask-events.ts';
 
 export interface SubtaskInit {
   agent: string;
@@ -74,9 +75,11 @@ export class Subtask {
   /** This subtask's series (src/metrics/subtask-metrics.ts) and, while sync does not run, the upstream head's watch. */
   private readonly metrics: SubtaskMetrics | undefined;
   private readonly watch: UpstreamWatch | undefined;
+  private readonly events: SubtaskEvents;
 
   constructor(private readonly init: SubtaskInit) {
     this.removeMetaPending = init.removeMeta;
+    this.events = new SubtaskEvents(init.coord, init.task.name, init.spec.sourceId, init.task.taskMode);
     this.status = {
       task: init.task.name,
       source: init.spec.sourceId,
@@ -172,6 +175,7 @@ export class Subtask {
             mode: want.mode,
             cfg: file,
             log: this.init.log,
+            event: (e) => this.events.emit(e),
             report: (s) => {
               this.status.validation = s;
               this.dirty = true;
@@ -194,8 +198,9 @@ export class Subtask {
   }
 
   /** Applies a new desired stage; `retry` (a resume-task) also restarts a subtask paused by an error. */
-  setDesired(stage: DesiredStage, retry = false): void {
+  setDesired(stage: DesiredStage, retry = false, by?: string): void {
     const changed = stage !== this.desired;
+    if (changed || retry) this.events.by = by;
     this.desired = stage;
     if (changed && stage !== 'Running') this.abort.abort();
     if (changed || retry) {
@@ -205,7 +210,9 @@ export class Subtask {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops at a safe point; `user` when stop-task asked (a task.stopped event naming who), not a rebinding. */
+  async stop(user?: { by?: string }): Promise<void> {
+    if (user) this.events.stopped(user.by);
     this.desired = 'Stopped';
     this.abort.abort();
     const w = this.wake;
@@ -218,6 +225,7 @@ export class Subtask {
   }
 
   private setStage(stage: Stage, error?: ErrorRecord): void {
+    this.events.stage(this.status.stage, stage, this.status.unit, error);
     this.status.stage = stage;
     if (stage === Stage.Running || stage === Stage.Stopped) this.watch?.stop();
     else this.watch?.start();
@@ -287,6 +295,7 @@ export class Subtask {
         this.metrics?.unitError(this.status.unit, e.retryable);
         this.init.log.error({ code: e.code, err: e.message, context: e.context }, 'subtask error');
         if (e.retryable) {
+          this.events.retry(rec, this.status.unit);
           this.report({ warning: rec });
           this.status.error = rec;
           this.unitStopped();
@@ -324,6 +333,7 @@ export class Subtask {
       signal,
       rules: buildRules(task, spec, (msg, detail) => log.warn(detail, msg)),
       report: (p) => this.report(p),
+      event: (e) => this.events.emit(e),
       binlogOp: (position) => this.ops.find((o) => o.position === position),
       serverId: binlogServerId(source.serverId, `${task.name}/${spec.sourceId}`),
       ...(this.metrics ? { metrics: this.metrics } : {}),

@@ -11,6 +11,7 @@ import type { CheckpointStore } from './checkpoint.ts';
 import type { Logger } from './log.ts';
 import type { RelayFeed } from './relay/reader.ts';
 import type { SubtaskMetrics } from '../src/metrics/subtask-metrics.ts';
+import type { EventInput } from '../src/events/record.ts';
 
 /** What one (task, source) pair's units share. Built by the subtask runner; units never reach NATS themselves. */
 export interface SubtaskContext {
@@ -23,6 +24,8 @@ export interface SubtaskContext {
   /** Aborted on pause/stop/shutdown: units stop at the next safe point and keep their checkpoints. */
   signal: AbortSignal;
   report(patch: UnitReport): void;
+  /** Something a human should know (dm_events); task and source are filled in. Never blocks, never throws. */
+  event(e: Omit<EventInput, 'task' | 'source'>): void;
   /** The user's `dmctl binlog skip|replace` decision for the event ending at `position` (`file:pos`), if any. */
   binlogOp(position: string): BinlogOperator | undefined;
   /** server-id the binlog connection uses. */

@@ -1,4 +1,13 @@
-import { Bucket, HEARTBEAT_MS, Keys, LEASE_TTL_MS, type Coord, type LeaderRecord } from '../../src/coord/index.ts';
+import {
+  Bucket,
+  eventsOf,
+  HEARTBEAT_MS,
+  Keys,
+  LEASE_TTL_MS,
+  type Coord,
+  type LeaderRecord,
+} from '../../src/coord/index.ts';
+import { EventKind } from '../../src/events/record.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -97,6 +106,11 @@ export class Election {
     this.revision = rev;
     this.lastTerm = term;
     this.log.info({ term }, 'became leader');
+    eventsOf(this.coord).emit({
+      kind: EventKind.leaderChanged,
+      message: `${this.name} became leader (term ${term})`,
+      detail: { term },
+    });
   }
 
   /** Step R: stop leading, purge dm_leader, create our record again with the same term. */

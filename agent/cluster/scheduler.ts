@@ -1,5 +1,6 @@
 import {
   Bucket,
+  eventsOf,
   Keys,
   type BoundRecord,
   type Coord,
@@ -8,6 +9,7 @@ import {
   type SourceRecord,
 } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
+import { EventKind } from '../../src/events/record.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -74,6 +76,28 @@ export async function writeBinding(
   return rev === undefined ? undefined : rec;
 }
 
+/**
+ * S3's event: a failover when the source was bound to an agent whose member key is gone (its subtasks resume on
+ * `rec.agent` from their checkpoints), else a first binding (a new source, or no previous agent).
+ */
+function bindingEvent(coord: Coord, rec: BoundRecord, was: string | undefined): void {
+  const detail = { agent: rec.agent, term: rec.term, ...(was ? { previous: was } : {}) };
+  if (was && was !== rec.agent)
+    eventsOf(coord).emit({
+      kind: EventKind.failover,
+      source: rec.sourceId,
+      message: `agent ${was} is gone: source moved to ${rec.agent}`,
+      detail,
+    });
+  else
+    eventsOf(coord).emit({
+      kind: EventKind.sourceBound,
+      source: rec.sourceId,
+      message: `bound to ${rec.agent}`,
+      detail,
+    });
+}
+
 export async function schedule(coord: Coord, leaderTerm: number, log: Logger): Promise<void> {
   const { members, sources, bounds } = await readView(coord);
   // S0: dm_members inconsistent (Coord.list read it from its messages then, so `members` is right): the leader
@@ -84,7 +108,10 @@ export async function schedule(coord: Coord, leaderTerm: number, log: Logger): P
     if (members.has(b.value.agent)) load.set(b.value.agent, (load.get(b.value.agent) ?? 0) + 1);
   const live = new Set(sources.map((s) => s.value.sourceId));
   for (const [id] of bounds) {
-    if (!live.has(id)) await coord.delete(Bucket.bounds, Keys.bound(id));
+    if (!live.has(id)) {
+      await coord.delete(Bucket.bounds, Keys.bound(id));
+      eventsOf(coord).emit({ kind: EventKind.sourceUnbound, source: id, message: 'source removed: binding deleted' });
+    }
   }
   for (const s of sources) {
     const id = s.value.sourceId;
@@ -101,6 +128,7 @@ export async function schedule(coord: Coord, leaderTerm: number, log: Logger): P
       continue;
     }
     load.set(pick, (load.get(pick) ?? 0) + 1);
+    bindingEvent(coord, rec, b?.value.agent);
     log.info({ source: id, agent: pick, previous: b?.value.agent, term: rec.term, leaderTerm }, 'source bound');
   }
 }
@@ -122,5 +150,12 @@ export async function transfer(
   const rec = await writeBinding(coord, sourceId, agent, leaderTerm, cur);
   if (!rec) throw new DmError('Timeout', `binding of ${sourceId} changed concurrently; retry`);
   log.info({ source: sourceId, agent, previous: cur?.value.agent, term: rec.term }, 'source transferred');
+  const from = cur?.value.agent ?? 'none';
+  eventsOf(coord).emit({
+    kind: EventKind.sourceTransferred,
+    source: sourceId,
+    message: `transferred from ${from} to ${agent}`,
+    detail: { to: agent, from, term: rec.term },
+  });
   return rec;
 }

@@ -3,6 +3,7 @@ import type { DesiredStage } from '../../src/coord/records.ts';
 import type { RelayStatus } from '../../src/coord/relay-records.ts';
 import type { Logger } from '../log.ts';
 import { RelayWriter } from './writer.ts';
+import type { EventInput } from '../../src/events/record.ts';
 
 export interface WantedRelay {
   source: SourceConfig;
@@ -41,6 +42,8 @@ export class Relays {
       unpublish(sourceId: string): Promise<void>;
       /** The relay's periodic work (purge), with its writer; errors are logged. */
       tick?(w: RelayWriter): Promise<void>;
+      /** Events of the relays (dm_events). */
+      event?(e: EventInput): void;
     },
   ) {}
 
@@ -67,6 +70,7 @@ export class Relays {
           log: this.o.log.child({ relay: id }),
           highWater: high,
           lowWater: Math.max(1, Math.floor(high / 5)),
+          ...(this.o.event ? { event: this.o.event } : {}),
         });
         this.writers.set(id, w);
         this.asked.set(id, asked);

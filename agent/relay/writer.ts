@@ -13,6 +13,7 @@ import type { Logger } from '../log.ts';
 import { masterStatus } from '../db/binlog-status.ts';
 import type { RelayFeed } from './reader.ts';
 import { completeSeq, RelayStore, type RelayRecord, type RelayState } from './store.ts';
+import { relayErrorEvent, type EventInput } from '../../src/events/record.ts';
 import { serverUuid, startPoint, toRecord } from './upstream.ts';
 
 const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
@@ -34,6 +35,7 @@ export interface RelayWriterOptions {
   lowWater?: number;
   /** Rows per stored part of a large transaction (default RELAY_CHUNK_ROWS). */
   chunkRows?: number;
+  event?(e: EventInput): void; // dm_events: never blocks, never throws
 }
 
 /**
@@ -178,6 +180,7 @@ export class RelayWriter implements RelayFeed {
         const e = asDmError(err);
         this.error = e.toRecord();
         this.o.log.error({ source: this.sourceId, code: e.code, err: e.message }, 'relay error');
+        if (!e.retryable || backoff === 1000) this.o.event?.(relayErrorEvent(this.sourceId, this.error));
         if (!e.retryable) {
           // Permanent: the relay waits for resume-relay (readers keep reading what is stored, then pause their task
           // with this error, so nothing after it is silently missing).

@@ -1,7 +1,8 @@
 import type { TableName } from '../../src/sql/table-name.ts';
-import { Bucket, Keys, type Coord } from '../../src/coord/index.ts';
+import { Bucket, eventsOf, Keys, type Coord } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
-import type { ShardLockRecord } from '../../src/shard/lock.ts';
+import { isPendingLock, type ShardLockRecord } from '../../src/shard/lock.ts';
+import { EventKind } from '../../src/events/record.ts';
 import type { ShardLocks } from '../unit.ts';
 
 /**
@@ -60,6 +61,27 @@ export class KvShardLocks implements ShardLocks {
     });
   }
 
+  /** A lock that starts or stops waiting (pessimistic; optimistic with a conflict) is an event (dm_events). */
+  private lockEvent(cur: ShardLockRecord | undefined, next: ShardLockRecord | null): void {
+    const was = cur !== undefined && isPendingLock(cur);
+    const is = next !== null && isPendingLock(next);
+    const rec = next ?? cur;
+    if (was === is || !rec) return;
+    const table = `${rec.targetSchema}.${rec.targetTable}`;
+    const ddl = Array.isArray(rec.ddls) ? rec.ddls.join('; ') : '';
+    eventsOf(this.coord).emit({
+      kind: is ? EventKind.shardLockCreated : EventKind.shardLockResolved,
+      task: this.task,
+      table,
+      message: is ? `shard-DDL lock waits for every shard (${rec.mode})` : `shard-DDL lock resolved (${rec.mode})`,
+      detail: {
+        ddl,
+        ...(rec.owner ? { owner: rec.owner } : {}),
+        ...(rec.resolution ? { resolution: rec.resolution } : {}),
+      },
+    });
+  }
+
   async mutate(
     target: TableName,
     fn: (cur: ShardLockRecord | undefined) => ShardLockRecord | null | undefined,
@@ -72,6 +94,7 @@ export class KvShardLocks implements ShardLocks {
       if (next === null) {
         if (cur) await this.coord.delete(Bucket.locks, key);
         this.cache.delete(key);
+        if (cur) this.lockEvent(cur.value, null);
         return undefined;
       }
       const rev = cur
@@ -79,6 +102,7 @@ export class KvShardLocks implements ShardLocks {
         : await this.coord.create(Bucket.locks, key, next);
       if (rev !== undefined) {
         this.cache.set(key, next);
+        this.lockEvent(cur?.value, next);
         return next;
       }
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 50));

@@ -11,6 +11,8 @@ import { crashPoint } from '../fault.ts';
 import { reopenMeta, writer } from './apply.ts';
 import { filterDdl } from './ddl-filter.ts';
 import type { SyncState } from './state.ts';
+import { EventKind } from '../../src/events/record.ts';
+import type { BinlogOperator } from '../../src/coord/records.ts';
 
 /**
  * DDL and other standalone statements, in two halves: planning a statement (what it becomes downstream: the block-allow
@@ -206,13 +208,16 @@ export async function applyQuery(st: SyncState, ev: QueryEvent): Promise<void> {
     // A shard DDL: held by its lock (the owner runs it once every shard reached it); nothing runs here.
   } else if (op?.op === 'skip') {
     ctx.log.warn({ sql: ev.sql, position: at }, 'statement skipped by dmctl binlog skip');
+    ctx.event({ kind: EventKind.binlogSkip, message: 'statement skipped', position: at, ...opFacts(op, ev.sql) });
   } else {
     const pending = await ctx.ckpt.readDdlPending(st.down);
     const replaying = pending === at;
     for (const sql of op?.op === 'replace' ? (op.sqls ?? []) : [ev.sql])
       await runDdl(st, planDdl(st, sql, ev), ev, { replaying });
-    if (op)
+    if (op) {
       ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
+      ctx.event({ kind: EventKind.binlogReplace, message: 'statement replaced', position: at, ...opFacts(op, ev.sql) });
+    }
   }
   if (st.shard) extra = [...st.shard.appliedSqls(ev.end), ...extra];
   await ctx.ckpt.writeAllWriters(st.down, ev.end, st.writerCount, ev.trackerAfter, extra);
@@ -221,4 +226,12 @@ export async function applyQuery(st: SyncState, ev: QueryEvent): Promise<void> {
   st.writerPos = st.writerPos.map(() => ev.end);
   st.shard?.markApplied(ev.end);
   st.synced = ev.end;
+}
+
+/** The facts of a binlog skip|replace event: the statement, its replacement, who decided. */
+function opFacts(op: BinlogOperator, sql: string): { by?: string; detail: Record<string, string> } {
+  return {
+    ...(op.by ? { by: op.by } : {}),
+    detail: { sql, ...(op.sqls ? { replacedBy: op.sqls.join('; ') } : {}) },
+  };
 }

@@ -11,6 +11,7 @@ import type { AppliedRows } from '../sync/state.ts';
 import { display, kindOf, type ValueKind } from './normalize.ts';
 import { countErrors, ensureErrorTable, errorTable, insertError } from './validator-errors.ts';
 import { type PendingRow, ValidatorQueue } from './validator-queue.ts';
+import { EventKind, type EventInput } from '../../src/events/record.ts';
 import { canonicalKey, expectations, sameValue } from './validator-rows.ts';
 
 /**
@@ -30,6 +31,8 @@ export interface ValidatorInit {
   log: Logger;
   /** The status changed (the subtask publishes it with its own). */
   report(s: ValidationStatus): void;
+  /** Something a human should know (dm_events): never blocks, never throws. */
+  event?(e: Omit<EventInput, 'task' | 'source'>): void;
 }
 
 interface TableState {
@@ -175,6 +178,7 @@ export class Validator implements AppliedRows {
     this.result = reason;
     this.stage = 'Stopped';
     this.init.log.warn({ reason }, 'continuous validation stopped');
+    this.init.event?.({ kind: EventKind.validationStopped, message: `continuous validation stopped: ${reason}` });
     this.publish();
   }
 
@@ -182,6 +186,19 @@ export class Validator implements AppliedRows {
     if (this.timer) clearInterval(this.timer);
     for (const c of this.conns) c.destroy();
     this.conns = [];
+  }
+
+  /** Error rows per table since its last validation.failed event: at most one event per table per minute. */
+  private readonly errorEvents = new Map<string, { at: number; rows: number }>();
+  private errorEvent(table: string, errorType: string): void {
+    const e = this.errorEvents.get(table) ?? { at: 0, rows: 0 };
+    e.rows++;
+    this.errorEvents.set(table, e);
+    if (Date.now() - e.at < 60_000) return;
+    const msg = `${e.rows} row(s) differ downstream (${errorType}); see dmctl validation show-error`;
+    this.init.event?.({ kind: EventKind.validationFailed, table, message: msg, detail: { rows: e.rows } });
+    e.at = Date.now();
+    e.rows = 0;
   }
 
   private lastPublish = 0;
@@ -323,6 +340,7 @@ export class Validator implements AppliedRows {
     });
     this.errors.new++;
     this.init.log.warn({ id, table: r.table, key, errorType }, 'validation error row');
+    this.errorEvent(r.srcTable, errorType);
     this.publish();
   }
 }

@@ -16,6 +16,30 @@ export const Bucket = {
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 
+/**
+ * JetStream streams that are not KV buckets. `events` (`dm_events`, DESIGN.md §3): what needs a human, written by
+ * agents (src/coord/event-stream.ts), read by `dmctl events` and the dashboard; bounded by EVENTS_RETENTION.
+ */
+export const Stream = { events: 'events' } as const;
+export type Stream = (typeof Stream)[keyof typeof Stream];
+
+/** `dm_events`: the stream's name, prefixed by the cluster like the buckets. */
+export function streamName(cluster: string, s: Stream): string {
+  return `${cluster}_${s}`;
+}
+
+/**
+ * Retention of `dm_events` (oldest dropped first, whichever bound is hit first). An agent creates the stream with these
+ * when it is missing and never changes an existing one, so an operator's `nats stream edit` stays.
+ */
+export const EVENTS_RETENTION = {
+  maxMsgs: 100_000,
+  maxAgeMs: 14 * 24 * 3600 * 1000,
+  maxBytes: 64 * 1024 * 1024,
+  /** One event: makeEvent bounds its text, this bounds the message whatever a writer sends. */
+  maxMsgSize: 16 * 1024,
+} as const;
+
 /** Lease-like buckets: entries older than this vanish (silently: see DESIGN.md §8, detect by polling). */
 export const LEASE_TTL_MS = 10_000;
 export const HEARTBEAT_MS = 2_000;
@@ -84,4 +108,13 @@ export const Subjects = {
   leaderOp: (cluster: string, op: string) => `${cluster}.op.leader.${op}`,
   /** Served by every agent in a queue group: any one live agent answers (connectivity checks, prechecks). */
   anyOp: (cluster: string, op: string) => `${cluster}.op.any.${op}`,
+  /**
+   * One event: `<cluster>.events.<task>.<source>.<kind>` (kind has dots of its own: task.paused); an event of no task
+   * or source has `=` there (encodeToken('')), which no name encodes to, so `--task`/`--source` filter on the server.
+   */
+  event: (cluster: string, kind: string, task?: string, source?: string) =>
+    `${cluster}.events.${encodeToken(task ?? '')}.${encodeToken(source ?? '')}.${kind}`,
+  /** Every event, or those of one task and/or source (`*` for the part not given). */
+  events: (cluster: string, task?: string, source?: string) =>
+    `${cluster}.events.${task === undefined ? '*' : encodeToken(task)}.${source === undefined ? '*' : encodeToken(source)}.>`,
 } as const;

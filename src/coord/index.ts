@@ -20,3 +20,15 @@ export { readRelays, readStatus, type SourceView, type TaskView, type CheckSumma
 export { deriveSync, percentText, type SyncState, type SyncView } from './status-derive.ts';
 export { checkLine } from './check-view.ts';
 export { validationLine } from './validation-view.ts';
+export {
+  EventPublisher,
+  NO_EVENTS,
+  ensureEventStream,
+  eventsOf,
+  setEvents,
+  followEvents,
+  lastEventSeq,
+  readEvents,
+  type EventQuery,
+  type EventSink,
+} from './event-stream.ts';

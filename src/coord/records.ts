@@ -74,6 +74,8 @@ export interface BinlogOperator {
   op: 'skip' | 'replace';
   sqls?: string[];
   createdAt: string;
+  /** `user@host` of the dmctl that recorded it (shown in the binlog.skip|replace event). */
+  by?: string;
 }
 
 /** dm_tasks/<task>: written by dmctl (desired state; agents reconcile). */
@@ -94,6 +96,8 @@ export interface TaskRecord {
   /** start-task --remove-meta: agents drop the task's checkpoints before running this generation. */
   removeMeta?: boolean;
   updatedAt: string;
+  /** `user@host` of the dmctl (or dashboard) that last changed the desired stage: who the task.* events name. */
+  by?: string;
 }
 
 export type UnitName = 'check' | 'dump' | 'load' | 'sync';

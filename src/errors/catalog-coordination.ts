@@ -170,4 +170,11 @@ export const coordinationErrors = {
     'no validation error row has this id',
     '`dmctl validation show-error --error all TASK` lists the error rows and their ids.',
   ),
+  EventsStreamMissing: spec(
+    'TSDM-50050',
+    'coordination',
+    false,
+    'the event stream does not exist yet',
+    'Agents create it when they start: start a dm-agent of this cluster (`dmctl list-member` shows the live ones), or check --cluster.',
+  ),
 } as const satisfies Record<string, ErrorSpec>;

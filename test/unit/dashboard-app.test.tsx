@@ -1,6 +1,7 @@
 /** The dashboard as a user drives it: keys in through stdin, the frame out, actions through the fake action port. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventKind, makeEvent, type EventInput } from '../../src/events/record.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { ReadModelStore } from '../../tui/dashboard/read-model.ts';
 import { Bucket, Keys } from '../../src/coord/index.ts';
@@ -81,6 +82,9 @@ test('Tab walks the views; ? shows help; the footer lists the keys that apply', 
   assert.match(r.lines()[1]!, /\[4 Shard locks 0\]/);
   assert.match(r.lines().at(-1)!, /u unlock/);
   await r.press('tab');
+  assert.match(r.lines()[1]!, /\[5 Events 0\]/);
+  assert.match(r.text(), /No events in dm_events yet/);
+  await r.press('tab');
   assert.match(r.lines()[1]!, /\[1 Topology 1\/2 up\]/);
   assert.doesNotMatch(r.lines().at(-1)!, /pause/);
   await r.press('?');
@@ -160,5 +164,28 @@ test('keys typed together in one chunk all count', async () => {
   r.stdin.write('jj\r');
   await tick();
   assert.match(r.text(), /Task shop · source mysql-01/);
+  r.unmount();
+});
+
+test('the Events view: newest first, the severity word first, Enter shows the whole event', async () => {
+  const store = new ReadModelStore('dm', { throttleMs: 50, tickMs: 60_000 });
+  const r = await renderAt(store, 100, 24, { initial: { view: 'events' } });
+  const ev = (kind: EventKind, message: string, extra: Partial<EventInput> = {}) =>
+    store.dispatch({ type: 'event', event: makeEvent({ kind, message, ...extra }, 'agent-1'), at: Date.now() });
+  ev(EventKind.taskPaused, 'paused', { task: 't1', source: 's1', by: 'ann@box' });
+  ev(EventKind.taskError, 'paused by an error in sync', {
+    task: 't1',
+    source: 's1',
+    error: { code: 'TSDM-30003', message: 'DDL failed', suggestion: 'dmctl binlog skip t1' },
+  });
+  await tick(150);
+  const rows = r.lines().filter((l) => /task\.(paused|error)/.test(l));
+  assert.equal(rows.length, 2, r.text());
+  assert.match(rows[0]!, /error[ │]+\S+[ │]+task\.error[ │]+task=t1 source=s1[ │]+\[TSDM-30003\]/);
+  assert.match(rows[1]!, /warn[ │]+\S+[ │]+task\.paused[ │]+.*paused \(by ann@box\)/);
+  assert.match(r.lines()[1]!, /\[5 Events 2\]/);
+  await r.press('enter');
+  assert.match(r.text(), /suggestion +dmctl binlog skip t1/);
+  assert.match(r.text(), /agent +agent-1/);
   r.unmount();
 });

@@ -41,7 +41,7 @@ const graph = new Map(all.map((f) => [f, importsOf(f)]));
  * directly under agent/.
  */
 const AGENT_LAYERS: string[][] = [
-  ['log.ts', 'fault.ts', 'hash.ts', 'op-registry.ts'],
+  ['log.ts', 'fault.ts', 'hash.ts', 'op-registry.ts', 'events.ts'],
   ['db', 'binlog'],
   [
     'checkpoint-tables.ts',
@@ -57,7 +57,7 @@ const AGENT_LAYERS: string[][] = [
   ['sync'],
   // The load writes rows with sync/sqlgen.ts; check-data (verify/) compares and repairs with them too.
   ['check', 'load', 'verify'],
-  ['subtask.ts', 'subtask-watch.ts', 'ops.ts'],
+  ['subtask.ts', 'subtask-watch.ts', 'subtask-events.ts', 'ops.ts'],
   ['cluster', 'relay-upkeep.ts', 'agent-metrics.ts', 'agent.ts', 'metrics-serve.ts', 'main.ts'],
 ];
 

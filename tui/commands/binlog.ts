@@ -1,6 +1,7 @@
 import { Bucket, Keys, readStatus, type BinlogOperator, type Coord, type TaskRecord } from '../../src/coord/index.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { splitStatements } from '../../src/sql/split.ts';
+import { whoAmI } from '../../src/events/record.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 
 /**
@@ -74,6 +75,7 @@ export async function recordBinlogOp(
         op: req.op as 'skip' | 'replace',
         ...(req.sqls ? { sqls: req.sqls } : {}),
         createdAt: new Date().toISOString(),
+        by: whoAmI(),
       })),
     ];
   });
@@ -134,7 +136,12 @@ async function updateOps(coord: Coord, task: string, f: (ops: BinlogOperator[]) 
   for (let i = 0; i < 5; i++) {
     const e = await coord.get<TaskRecord>(Bucket.tasks, Keys.task(task));
     if (!e) throw new DmError('TaskNotFound', `task ${task} does not exist`);
-    const rec: TaskRecord = { ...e.value, binlogOps: f(e.value.binlogOps ?? []), updatedAt: new Date().toISOString() };
+    const rec: TaskRecord = {
+      ...e.value,
+      binlogOps: f(e.value.binlogOps ?? []),
+      updatedAt: new Date().toISOString(),
+      by: whoAmI(),
+    };
     if ((await coord.update(Bucket.tasks, Keys.task(task), rec, e.revision)) !== undefined) return;
   }
   throw new DmError('Timeout', `task ${task} kept changing concurrently; retry`);

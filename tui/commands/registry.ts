@@ -49,6 +49,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./status.ts')).queryStatus,
   },
   {
+    name: 'events',
+    summary: 'show the event log (errors, pauses, failovers, shard locks, skips…); --follow streams new ones',
+    load: async () => (await import('./events.ts')).events,
+  },
+  {
     name: 'check-data',
     summary: 'prove the copy equal: compare upstream and downstream (and repair)',
     load: async () => (await import('./check-data.ts')).checkData,

@@ -15,6 +15,7 @@ import { DmError, formatRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { opRequest, readConfigFile } from './shared.ts';
 import { encryptYamlPasswords, TASK_PASSWORD_PATHS } from '../../src/config/secret.ts';
+import { whoAmI } from '../../src/events/record.ts';
 
 async function precheck(ctx: CommandContext, coord: Coord, yaml: string, file: string): Promise<CheckResult> {
   const task = parseTaskConfig(yaml, file);
@@ -125,6 +126,7 @@ export const startTask: Command = {
       sources: task.subtasks.map((s) => s.sourceId),
       generation: (existing?.value.generation ?? 0) + 1,
       updatedAt: new Date().toISOString(),
+      by: whoAmI(),
       ...(flags.removeMeta ? { removeMeta: true } : {}),
     };
     const ok = existing
@@ -166,7 +168,7 @@ export async function changeTaskStage(
       if (!e.value.sources.includes(s)) throw new DmError('SourceNotFound', `task ${taskName} has no source ${s}`);
     if (stage !== 'Stopped' && e.value.stage === 'Stopped')
       throw new DmError('TaskNotFound', `task ${taskName} is stopped; start it with start-task`);
-    const rec: TaskRecord = { ...e.value, updatedAt: new Date().toISOString() };
+    const rec: TaskRecord = { ...e.value, updatedAt: new Date().toISOString(), by: whoAmI() };
     if (only.length > 0) {
       rec.sourceStages = { ...(rec.sourceStages ?? {}) };
       for (const s of only) rec.sourceStages[s] = stage;

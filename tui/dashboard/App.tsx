@@ -5,6 +5,7 @@ import { DetailView } from './DetailView.tsx';
 import { detailFor } from './detail-lines.ts';
 import { rowsPerPage } from './DataTable.tsx';
 import { ErrorsView } from './ErrorsView.tsx';
+import { EventsView } from './EventsView.tsx';
 import { Footer, type FooterKey } from './Footer.tsx';
 import { Header } from './Header.tsx';
 import { HelpView } from './HelpView.tsx';
@@ -40,6 +41,7 @@ const LIST_VIEWS: Record<ViewName, (p: ListViewProps) => React.JSX.Element> = {
   tasks: TasksView,
   errors: ErrorsView,
   locks: LocksView,
+  events: EventsView,
 };
 
 /** Header (2 lines), body, status line, footer; one line is left free so Ink never redraws the whole screen. */
@@ -87,6 +89,7 @@ function footerKeys(ui: UiState): FooterKey[] {
     case 'locks':
       return [...common, ['u', 'unlock', 70], filter];
     case 'topology':
+    case 'events':
       return [...common, filter];
   }
 }

@@ -52,7 +52,7 @@ function tone(text: string): { color?: string; bold?: boolean; inverse?: boolean
   if (text.startsWith(MARK)) return { bold: true, inverse: true };
   const t = text.trim();
   if (/^\[/.test(t) || /^(gone|left|Paused \(error\)|error)\b/.test(t)) return { color: 'red' };
-  if (/^(Paused|late|Stopped)\b/.test(t)) return { color: 'yellow' };
+  if (/^(Paused|late|Stopped|warn)\b/.test(t)) return { color: 'yellow' };
   if (/^(Running|alive|Finished)\b/.test(t)) return { color: 'green' };
   return {};
 }

@@ -38,6 +38,7 @@ export function Header({
     tasks: `${c.tasks}`,
     errors: c.errors > c.errorsActive ? `${c.errorsActive} (${c.errors} logged)` : `${c.errorsActive}`,
     locks: `${c.locks}`,
+    events: `${model.events.length}`,
   };
   return (
     <Box flexDirection="column">

@@ -6,7 +6,7 @@ export const HELP: [string, string][] = [
   ['↑ ↓  j k', 'move (in a detail: ↑ ↓ scroll)'],
   ['PgUp PgDn g G', 'page up / down, first / last row'],
   ['Enter  Esc', "open the selected row's detail / go back"],
-  ['Tab  1-4', 'next view (Shift-Tab previous) / view by number'],
+  ['Tab  1-5', 'next view (Shift-Tab previous) / view by number; 5 is Events'],
   ['p', 'pause the task (as dmctl pause-task)'],
   ['r', 'resume; retries a task paused by an error'],
   ['s', 'stop the task, after y (as dmctl stop-task)'],

@@ -1,5 +1,5 @@
-import type { Coord } from '../../src/coord/index.ts';
-import type { ConnectionState, ReadSource } from './read-model.ts';
+import { followEvents, lastEventSeq, type Coord } from '../../src/coord/index.ts';
+import { MAX_EVENTS, type ConnectionState, type ReadSource } from './read-model.ts';
 
 /**
  * The read model's source in a live dmctl: Coord's bucket watches (they re-open after a NATS reconnect) and the
@@ -9,6 +9,20 @@ export function coordSource(coord: Coord): ReadSource {
   return {
     server: coord.nc.getServer(),
     watch: (bucket, cb) => coord.watch(bucket, cb),
+    events(cb) {
+      // The newest MAX_EVENTS, then new ones; a missing stream (no agent yet) is waited for by followEvents.
+      let stop: (() => void) | undefined;
+      let stopped = false;
+      void lastEventSeq(coord.nc, coord.cluster)
+        .catch(() => 0)
+        .then((last) => {
+          if (!stopped) stop = followEvents(coord.nc, coord.cluster, {}, Math.max(0, last - MAX_EVENTS), cb);
+        });
+      return () => {
+        stopped = true;
+        stop?.();
+      };
+    },
     onConnection(cb) {
       let stopped = false;
       cb(coord.nc.isClosed() ? 'closed' : 'connected');

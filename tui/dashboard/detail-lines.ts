@@ -4,7 +4,8 @@ import { showPos as position } from '../../src/binlog/position.ts';
 import { percentText as percent } from '../../src/coord/status-derive.ts';
 import { ago, count, duration, exact, oneLine, truncate, wrap } from './format.ts';
 import { liveness, type DashboardState } from './read-model.ts';
-import { agentRows, errorRows, lockRows, taskRows } from './selectors.ts';
+import { agentRows, errorRows, eventRows, lockRows, taskRows } from './selectors.ts';
+import { eventSubject } from '../../src/events/format.ts';
 import type { ViewName } from './ui-state.ts';
 
 /**
@@ -268,6 +269,28 @@ export function agentDetail(s: DashboardState, name: string, w: number): Detail 
   return { title: `Agent ${name}`, lines };
 }
 
+export function eventDetail(s: DashboardState, id: string, w: number): Detail {
+  const e = eventRows(s).find((x) => x.id === id);
+  if (!e)
+    return { title: 'Event', lines: [{ text: 'This event is no longer kept (the view keeps the newest ones).' }] };
+  const lines: Line[] = [
+    ...field('when', `${e.time} (${ago(Date.parse(e.time), s.now)})`, w),
+    ...field('severity', e.severity, w),
+    ...field('kind', e.kind, w),
+    ...field('about', eventSubject(e) || 'the cluster', w),
+    ...field('message', e.message, w),
+    ...field('agent', e.agent ?? '-', w),
+  ];
+  if (e.by) lines.push(...field('by', e.by, w));
+  if (e.error) {
+    lines.push(...field('code', e.error.code, w), ...field('error', e.error.message, w));
+    if (e.error.suggestion) lines.push(...field('suggestion', e.error.suggestion, w));
+  }
+  for (const [k, v] of Object.entries(e.detail ?? {})) lines.push(...field(k, String(v), w));
+  if (e.seq !== undefined) lines.push(...field('sequence', String(e.seq), w));
+  return { title: `Event ${e.kind}${e.task ? ` · ${e.task}` : ''}${e.source ? ` · ${e.source}` : ''}`, lines };
+}
+
 export function detailFor(view: ViewName, s: DashboardState, key: string, w: number): Detail {
   switch (view) {
     case 'tasks':
@@ -278,5 +301,7 @@ export function detailFor(view: ViewName, s: DashboardState, key: string, w: num
       return lockDetail(s, key, w);
     case 'topology':
       return agentDetail(s, key, w);
+    case 'events':
+      return eventDetail(s, key, w);
   }
 }

@@ -14,6 +14,7 @@ import {
   type TaskRecord,
 } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
+import type { DmEvent } from '../../src/events/record.ts';
 import { parseTime } from './format.ts';
 
 /**
@@ -79,16 +80,21 @@ export interface DashboardState {
   locks: Record<string, unknown>;
   /** The last `dmctl check-data` of each task, by task name (dm_checks `check.<task>`). */
   checks: Record<string, CheckSummary>;
+  /** The newest events of dm_events, newest first (at most MAX_EVENTS). */
+  events: DmEvent[];
   now: number;
 }
 
 export type Action =
   | { type: 'entry'; bucket: Bucket; entry: Entry<unknown>; at: number }
   | { type: 'connection'; state: ConnectionState; server?: string; at: number }
+  | { type: 'event'; event: DmEvent; at: number }
   | { type: 'tick'; at: number };
 
 /** Errors kept in the log (oldest dropped first). */
 export const MAX_ERRORS = 500;
+/** Events kept (and read back at start) by the Events view. */
+export const MAX_EVENTS = 200;
 export const MEMBER_LATE_MS = 2 * HEARTBEAT_MS + 1000;
 
 export function initialState(cluster: string, server = '', now = Date.now()): DashboardState {
@@ -104,6 +110,7 @@ export function initialState(cluster: string, server = '', now = Date.now()): Da
     errors: {},
     locks: {},
     checks: {},
+    events: [],
     now,
   };
 }
@@ -123,6 +130,10 @@ export function reduce(s: DashboardState, a: Action): DashboardState {
       return { ...s, connection: a.state, server: a.server ?? s.server, now: a.at };
     case 'entry':
       return { ...reduceEntry(s, a.bucket, a.entry, a.at), now: a.at };
+    case 'event':
+      // A re-opened follow may deliver an event again: one entry per id.
+      if (s.events.some((e) => e.id === a.event.id)) return s;
+      return { ...s, events: [a.event, ...s.events].slice(0, MAX_EVENTS), now: a.at };
   }
 }
 
@@ -285,6 +296,8 @@ export function liveness(m: MemberEntry | undefined, now: number): Liveness {
 export interface ReadSource {
   watch<T>(bucket: Bucket, onChange: (e: Entry<T>) => void): () => void;
   onConnection?(cb: (state: ConnectionState) => void): () => void;
+  /** The newest MAX_EVENTS events of dm_events, then every new one, oldest first; returns a stop function. */
+  events?(cb: (e: DmEvent) => void): () => void;
   server?: string;
 }
 
@@ -350,6 +363,7 @@ export class ReadModelStore {
         ),
       );
     else this.dispatch({ type: 'connection', state: 'connected', server: src.server ?? '', at: this.clock() });
+    if (src.events) stops.push(src.events((event) => this.dispatch({ type: 'event', event, at: this.clock() })));
     const tick = setInterval(() => this.dispatch({ type: 'tick', at: this.clock() }), this.tickMs);
     return () => {
       clearInterval(tick);

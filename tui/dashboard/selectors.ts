@@ -10,6 +10,7 @@ import type { ErrorRecord } from '../../src/errors/index.ts';
 import { isPendingLock } from '../../src/shard/lock.ts';
 import { asLockRecord, type LockView, lockView } from '../../src/shard/lock-view.ts';
 import { parseTime } from './format.ts';
+import type { DmEvent } from '../../src/events/record.ts';
 import { liveness, type DashboardState, type ErrorEntry, type Liveness } from './read-model.ts';
 
 /** Pure views of the read model, one row type per dashboard view. Rows carry a stable `key` for the selection. */
@@ -143,6 +144,13 @@ export function errorRows(s: DashboardState, filter = ''): ErrorEntry[] {
   return Object.values(s.errors)
     .filter((e) => matches(filter, e.task, e.source, e.record.code, e.record.message))
     .sort((a, b) => b.at - a.at || byName(a.id, b.id));
+}
+
+// --- Events -------------------------------------------------------------------------------------------------------
+
+/** The events kept, newest first (the read model keeps them so), by task, source, table, kind, severity or text. */
+export function eventRows(s: DashboardState, filter = ''): DmEvent[] {
+  return s.events.filter((e) => matches(filter, e.task, e.source, e.table, e.kind, e.severity, e.message, e.agent));
 }
 
 // --- Shard locks --------------------------------------------------------------------------------------------------

@@ -5,13 +5,14 @@ import type { DesiredStage } from '../../src/coord/index.ts';
  * (the read model). `onKey` is pure: it returns the next UI state and at most one effect for App to carry out.
  */
 
-export const VIEWS = ['topology', 'tasks', 'errors', 'locks'] as const;
+export const VIEWS = ['topology', 'tasks', 'errors', 'locks', 'events'] as const;
 export type ViewName = (typeof VIEWS)[number];
 export const VIEW_TITLES: Record<ViewName, string> = {
   topology: 'Topology',
   tasks: 'Tasks',
   errors: 'Errors',
   locks: 'Shard locks',
+  events: 'Events',
 };
 
 export type PendingAction =
@@ -176,11 +177,10 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
 
   if (input === 'q') return { ui: next, effect: { kind: 'quit' } };
   if (input === '?') return { ui: { ...next, help: true } };
-  if (key.tab || /^[1-4]$/.test(input)) {
+  const byNumber = /^[1-9]$/.test(input) && Number(input) <= VIEWS.length;
+  if (key.tab || byNumber) {
     const i = VIEWS.indexOf(ui.view);
-    const to = /^[1-4]$/.test(input)
-      ? VIEWS[Number(input) - 1]!
-      : VIEWS[(i + (key.shift ? VIEWS.length - 1 : 1)) % VIEWS.length]!;
+    const to = byNumber ? VIEWS[Number(input) - 1]! : VIEWS[(i + (key.shift ? VIEWS.length - 1 : 1)) % VIEWS.length]!;
     const moved: UiState = { ...next, view: to, detailScroll: 0 };
     delete moved.detail;
     return { ui: moved };

@@ -1,7 +1,7 @@
 import { Keys } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import type { DashboardState } from './read-model.ts';
-import { agentRows, errorRows, lockRows, taskRows } from './selectors.ts';
+import { agentRows, errorRows, eventRows, lockRows, taskRows } from './selectors.ts';
 import type { KeyContext, ViewName } from './ui-state.ts';
 
 /** The current view's rows as the keys see them: a stable key, and the task or lock an action would act on. */
@@ -20,6 +20,8 @@ export function keyRows(view: ViewName, s: DashboardState, filter: string): KeyC
       return lockRows(s, filter).map((l) => ({ key: l.key, task: l.task, lock: l.key }));
     case 'topology':
       return agentRows(s, filter).map((a) => ({ key: a.key }));
+    case 'events':
+      return eventRows(s, filter).map((e) => ({ key: e.id }));
   }
 }
 
