@@ -5,6 +5,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { classifyMysqlError } from '../db/mysql.ts';
 import { cascading, ROUND_TRIP_CHARS, writer } from './apply.ts';
 import type { RoutedChange } from './dispatcher.ts';
+import type { TableName } from '../../src/sql/table-name.ts';
 import { orderedStatements } from './foreign-keys.ts';
 import { routeTxn } from './route.ts';
 import type { SyncState } from './state.ts';
@@ -113,6 +114,8 @@ class BigTxn {
   private readonly started = Date.now();
   /** Continuous validation is told of rows only once they are committed: it keeps them until then (state.ts). */
   private readonly retained: RoutedChange[][] | undefined;
+  /** Rows per target table, for the metrics (only counts are kept: the transaction's rows are not held). */
+  private readonly perTable = new Map<TableName, number>();
 
   private constructor(
     private readonly st: SyncState,
@@ -149,6 +152,7 @@ class BigTxn {
         }
         this.rows += txn.changes.length;
         this.retained?.push(txn.changes);
+        if (st.ctx.metrics) countTables(this.perTable, txn.changes);
       }
       this.parts++;
       st.ctx.log.debug({ part: this.parts, rows: this.rows }, 'large transaction part applied');
@@ -176,6 +180,7 @@ class BigTxn {
     st.stats.totalRows += this.rows;
     st.stats.rateWindowRows += this.rows;
     st.stats.lastTs = timestamp;
+    st.ctx.metrics?.tables(this.perTable, this.rows, (Date.now() - this.started) / 1000, timestamp);
     st.ctx.log.info(
       { end: posKey(end), rows: this.rows, parts: this.parts, ms: Date.now() - this.started },
       'large transaction committed',
@@ -221,4 +226,19 @@ function located(err: unknown, position: string): Error {
   const e = classifyMysqlError(err, 'downstream');
   e.context.position = position;
   return e;
+}
+
+/** Adds `changes` to the per-table counts, one map update per run of rows of one table (not per row). */
+function countTables(counts: Map<TableName, number>, changes: readonly RoutedChange[]): void {
+  let last: TableName | undefined;
+  let n = 0;
+  for (const c of changes) {
+    if (c.target !== last) {
+      if (last) counts.set(last, (counts.get(last) ?? 0) + n);
+      last = c.target;
+      n = 0;
+    }
+    n++;
+  }
+  if (last) counts.set(last, (counts.get(last) ?? 0) + n);
 }

@@ -94,6 +94,24 @@ export class SubtaskMetrics {
     }
   }
 
+  /**
+   * A large upstream transaction streamed in parts (agent/sync/big-txn.ts) is committed: one transaction of `rows`
+   * rows, counted per target table, that took `seconds` from its first part; `ts` its upstream time (s).
+   */
+  tables(perTable: ReadonlyMap<TableName, number>, rows: number, seconds: number, ts: number): void {
+    const now = Date.now();
+    this.checkpointAt = now;
+    if (ts > 0) this.lag.committed(ts);
+    if (rows === 0) return;
+    this.finished.inc(1);
+    this.batchRows.observe(rows);
+    this.commit.observe(seconds);
+    this.txn.observe(seconds);
+    const lag = ts > 0 ? Math.max(0, now / 1000 - ts) : 0;
+    if (ts > 0) this.lagHist.observe(lag);
+    for (const [t, n] of perTable) this.table(t, n, lag);
+  }
+
   /** One writer's downstream transaction took `seconds` (DM's txn duration). */
   writerTxn(seconds: number): void {
     this.txn.observe(seconds);

@@ -109,12 +109,14 @@ test('MetricsServer: /metrics in the text format, /healthz, /readyz with the rea
     const target = { schema: 'd', table: 'x' };
     const other = { schema: 'd', table: 'y' };
     sm.batch([[{ target }, { target }, { target: other }], [{ target }]], 4, 2, 0.01, Date.now() / 1000 - 3);
+    // A large transaction streamed in parts: counted per table at its commit.
+    sm.tables(new Map([[target, 5]]), 5, 0.5, Date.now() / 1000 - 3);
     const s = await scrapeMetrics(addr);
     const l = { task: 't1', source_id: 's1' };
     assert.equal(s.value('dm_worker_task_state', { ...l, worker: 'w1' }), DM_STAGE.Paused);
-    assert.equal(s.value('tsdm_sync_rows_applied_total', { ...l, schema: 'd', table: 'x' }), 3);
-    assert.equal(s.value('tsdm_sync_rows_applied_total', l), 4);
-    assert.equal(s.value('dm_syncer_finished_transaction_total', l), 2);
+    assert.equal(s.value('tsdm_sync_rows_applied_total', { ...l, schema: 'd', table: 'x' }), 8);
+    assert.equal(s.value('tsdm_sync_rows_applied_total', l), 9);
+    assert.equal(s.value('dm_syncer_finished_transaction_total', l), 3);
     assert.equal(s.value('dm_syncer_binlog_file', { ...l, node: 'master' }), 3);
     assert.equal(s.value('dm_syncer_binlog_pos', { ...l, node: 'syncer' }), 400);
     assert.equal(s.value('dm_loader_progress', l), 100);
