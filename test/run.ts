@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { distProblem } from '../bin/dist.js';
+import { ensureServers } from './harness/servers.ts';
 
 function find(dir: string): string[] {
   let out: string[] = [];
@@ -56,6 +57,9 @@ const args = process.argv.slice(2);
 const groups = args.filter((a) => GROUPS.includes(a));
 const filters = args.filter((a) => !GROUPS.includes(a));
 const want = groups.length ? groups : filters.length ? ['unit', 'integration'] : GROUPS;
+// Integration tests and DM's scenarios start private mariadbd and nats-server: install them or stop now with the
+// command to run, before minutes of static checks and unit tests.
+if (want.includes('integration') || want.includes('conformance')) ensureServers('npm test');
 const timings: Timing[] = [];
 let failed = false;
 let built = false;

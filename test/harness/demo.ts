@@ -9,6 +9,7 @@
  */
 import { Coord, readStatus } from '../../src/coord/index.ts';
 import { startSandbox } from './sandbox.ts';
+import { ensureServers } from './servers.ts';
 import { dmctl, sourceYaml, startAgent, writeTemp } from './tsdm.ts';
 import { startWorkload } from './workload.ts';
 
@@ -27,6 +28,7 @@ INSERT INTO shop.orders SELECT seq, 1 + seq % 20000, ELT(1 + seq % 4, 'new','pai
 INSERT INTO shop.order_items SELECT seq, 1 + seq % 5000, 1 + seq % 3, 9.99 FROM mysql.seq_1_to_50000;`;
 
 async function main(): Promise<number> {
+  ensureServers('npm run demo');
   say('starting sandbox: upstream + downstream MariaDB, NATS JetStream (private ports, temp dirs)…');
   const sb = await startSandbox();
   const up = sb.upstreams[0]!;

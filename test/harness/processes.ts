@@ -100,18 +100,22 @@ function installHandlers(): void {
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
 }
 
-/** Path of an executable found in PATH or in the sbin/bin folders distributions use for servers. */
-export function findBinary(name: string): string {
-  const dirs = [
-    ...(process.env.PATH ?? '').split(delimiter),
-    '/usr/sbin',
-    '/usr/bin',
-    '/usr/local/sbin',
-    '/usr/local/bin',
-    '/sbin',
-  ];
+/** Where distributions put servers (not always in a user's PATH: /usr/sbin on Debian). */
+export const SERVER_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin'];
+
+/**
+ * Folders searched for mariadbd, mariadb-install-db and nats-server: TSDM_SERVER_PATH (colon-separated) when set, for
+ * servers built or unpacked elsewhere, else PATH then SERVER_DIRS.
+ */
+export function serverSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const own = env.TSDM_SERVER_PATH;
+  const dirs = own ? own.split(delimiter) : [...(env.PATH ?? '').split(delimiter), ...SERVER_DIRS];
+  return dirs.filter((d) => d !== '');
+}
+
+/** Path of an executable in `dirs`, or undefined. */
+export function locateBinary(name: string, dirs: readonly string[] = serverSearchDirs()): string | undefined {
   for (const d of dirs) {
-    if (!d) continue;
     const p = join(d, name);
     try {
       accessSync(p, constants.X_OK);
@@ -120,8 +124,15 @@ export function findBinary(name: string): string {
       /* next */
     }
   }
+  return undefined;
+}
+
+/** Path of a server binary (serverSearchDirs); throws saying how to install it. */
+export function findBinary(name: string): string {
+  const p = locateBinary(name);
+  if (p) return p;
   throw new Error(
-    `${name} not found in PATH or /usr/sbin:/usr/bin; install it (bash .ci/run does: apt-get install mariadb-server mariadb-client nats-server)`,
+    `${name} not found in ${process.env.TSDM_SERVER_PATH ? 'TSDM_SERVER_PATH' : 'PATH or /usr/sbin:/usr/bin'}; install it: sudo bash scripts/install-servers.sh (apt-get install mariadb-server mariadb-client nats-server)`,
   );
 }
 
