@@ -44,25 +44,39 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   return { status: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
 }
 
-test('npm pack holds what runs and nothing else (no test/, bench/, .ci/, scripts/)', () => {
+test('npm pack holds what runs and nothing else (compiled dist/, bins, deployment files, docs)', () => {
   const r = run('npm', ['pack', '--pack-destination', tmp, '--json', '--loglevel=error'], { cwd: ROOT });
   assert.equal(r.status, 0, r.err);
   // Scripts run by pack (prepare) may print before the JSON.
   const info = JSON.parse(r.out.slice(r.out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   tarball = join(tmp, info[0]!.filename);
   const files = info[0]!.files.map((f) => f.path);
+  // Every file is under an entry of package.json `files` (or one npm always adds).
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
-  const roots = new Set(pkg.files.filter((f) => !f.startsWith('!')).map((f) => f.replace(/\/$/, '')));
-  for (const f of files) {
-    const top = f.split('/')[0]!;
+  const entries = pkg.files.filter((f) => !f.startsWith('!'));
+  for (const f of files)
     assert.ok(
-      roots.has(top) || ['package.json', 'README.md', 'LICENSE'].includes(f),
+      entries.some((e) => (e.endsWith('/') ? f.startsWith(e) : f === e)) ||
+        ['package.json', 'README.md', 'LICENSE'].includes(f),
       `${f} is not something that runs`,
     );
-  }
-  for (const bad of ['test/', 'bench/', '.ci/', 'scripts/', 'node_modules/'])
+  for (const bad of ['test/', 'bench/', '.ci/', 'scripts/', 'node_modules/', 'src/', 'tui/'])
     assert.ok(!files.some((f) => f.startsWith(bad)), `no ${bad} in the tarball`);
-  for (const need of ['bin/dm-agent.js', 'bin/dmctl.js', 'agent/dm-agent.service', 'deploy/agent.yaml'])
+  // The compiled code, not the TypeScript sources (bin/dist.js runs dist/ when no source is beside it).
+  assert.ok(!files.some((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts')), 'no TypeScript source');
+  assert.ok(!files.includes('dist/.tsbuildinfo'), "no tsc's incremental state");
+  assert.ok(!files.some((f) => /\.test\./.test(f)), 'no test files (promtool rule tests stay in the repository)');
+  for (const need of [
+    'bin/dm-agent.js',
+    'bin/dmctl.js',
+    'bin/dist.js',
+    'dist/.build-stamp',
+    'dist/agent/main.js',
+    'dist/tui/main.js',
+    'agent/dm-agent.service',
+    'deploy/agent.yaml',
+    'deploy/dm-agent.default',
+  ])
     assert.ok(files.includes(need), `${need} is in the tarball`);
 });
 

@@ -1,7 +1,12 @@
-/** docker-compose.yml cannot run here (no Docker engine): check its shape instead. */
+/**
+ * docker-compose.yml cannot run here (no Docker engine): check its shape instead, and `docker compose config` when a
+ * Docker CLI with the compose plugin is installed.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 interface Service {
@@ -9,6 +14,8 @@ interface Service {
   build?: unknown;
   command?: string | string[];
   ports?: string[];
+  healthcheck?: { test?: string[] | string; interval?: string; timeout?: string; retries?: number };
+  depends_on?: Record<string, { condition?: string }>;
 }
 
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
@@ -54,10 +61,59 @@ test('tidb is a pingcap/tidb image on port 4000', () => {
   assert.ok(s.ports?.some((p) => String(p).endsWith(':4000') || String(p) === '4000'));
 });
 
-test('nats is nats:2.10 with JetStream', () => {
+test('nats is nats:2.10 with JetStream and its monitoring port', () => {
   const s = svc('nats');
-  assert.equal(s.image, 'nats:2.10');
+  assert.equal(s.image, 'nats:2.10-alpine');
   assert.ok(args(s).includes('-js'));
+  assert.deepEqual(args(s).slice(args(s).indexOf('-m'), args(s).indexOf('-m') + 2), ['-m', '8222']);
+});
+
+test('every service has a healthcheck: a command, an interval, a timeout and retries', () => {
+  for (const [name, s] of Object.entries(compose.services)) {
+    const h = s.healthcheck;
+    assert.ok(h, `${name} has a healthcheck`);
+    const t = Array.isArray(h.test) ? h.test : [];
+    assert.ok(['CMD', 'CMD-SHELL'].includes(t[0] ?? ''), `${name}: test is ["CMD", ...] or ["CMD-SHELL", ...]`);
+    assert.ok(t.length >= 2, `${name}: the healthcheck runs something`);
+    for (const k of ['interval', 'timeout'] as const) assert.match(String(h[k]), /^\d+s$/, `${name}: ${k}`);
+    assert.ok(Number.isInteger(h.retries) && h.retries! > 0, `${name}: retries`);
+  }
+  assert.match(svc('nats').healthcheck!.test!.join(' '), /127\.0\.0\.1:8222\/healthz/);
+  assert.match(svc('tidb').healthcheck!.test!.join(' '), /127\.0\.0\.1:10080\/status/);
+});
+
+test('dm-agent waits for MySQL, TiDB and NATS to be healthy', () => {
+  const d = svc('dm-agent').depends_on ?? {};
+  assert.deepEqual(Object.keys(d).sort(), ['mysql', 'nats', 'tidb']);
+  for (const [name, dep] of Object.entries(d)) assert.equal(dep.condition, 'service_healthy', name);
+});
+
+test('ports are HOST:CONTAINER in range, host ports distinct', () => {
+  const hostPorts: number[] = [];
+  for (const [name, s] of Object.entries(compose.services))
+    for (const p of s.ports ?? []) {
+      const m = /^(\d+):(\d+)$/.exec(String(p));
+      assert.ok(m, `${name}: port ${p} is "HOST:CONTAINER" (a quoted string)`);
+      for (const n of [Number(m[1]), Number(m[2])]) assert.ok(n >= 1 && n <= 65535, `${name}: ${p}`);
+      hostPorts.push(Number(m[1]));
+    }
+  assert.equal(new Set(hostPorts).size, hostPorts.length, `host ports distinct: ${hostPorts.join(', ')}`);
+});
+
+/** `docker compose` (plugin) or `docker-compose` (standalone), if either runs here. */
+function composeCli(): string[] | undefined {
+  for (const cmd of [['docker', 'compose'], ['docker-compose']]) {
+    const r = spawnSync(cmd[0]!, [...cmd.slice(1), 'version'], { encoding: 'utf8' });
+    if (r.status === 0) return cmd;
+  }
+  return undefined;
+}
+const cli = composeCli();
+
+test('docker compose config accepts the file', { skip: cli ? false : 'no docker compose here' }, () => {
+  const file = fileURLToPath(new URL('../../docker-compose.yml', import.meta.url));
+  const r = spawnSync(cli![0]!, [...cli!.slice(1), '-f', file, 'config', '-q'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
 });
 
 test('dm-agent is built here and runs dm-agent against the nats service', () => {
