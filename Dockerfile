@@ -10,4 +10,6 @@ COPY agent ./agent
 COPY tui ./tui
 RUN npm ci
 VOLUME /data
-CMD ["npx", "dm-agent", "--nats", "nats://nats:4222", "--name", "agent-1", "--data-dir", "/data"]
+# Metrics, /healthz and /readyz on DM-worker's port.
+EXPOSE 8262
+CMD ["npx", "dm-agent", "--nats", "nats://nats:4222", "--name", "agent-1", "--data-dir", "/data", "--metrics-addr", ":8262"]

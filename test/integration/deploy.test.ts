@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNats, type NatsInstance } from '../harness/nats.ts';
+import { freePort } from '../harness/ports.ts';
 import { parseEnvFile, parseUnit, splitExecStart, unitValue } from '../harness/systemd.ts';
 import { waitFor } from '../harness/wait.ts';
 
@@ -159,7 +160,16 @@ function dmctlMembers(cluster: string): Promise<string[]> {
   return Promise.resolve((j.members ?? []).map((m) => m.name));
 }
 
-async function runOnce(root: string, cluster: string, name: string): Promise<string> {
+/** HTTP status of GET url, or 0 when nothing answers. */
+async function httpStatus(url: string): Promise<number> {
+  try {
+    return (await fetch(url)).status;
+  } catch {
+    return 0;
+  }
+}
+
+async function runOnce(root: string, cluster: string, name: string, metricsPort: number): Promise<string> {
   const a = startAsUnit(root);
   try {
     // The agent's start line, then the installed dmctl sees it as a member of the cluster.
@@ -170,6 +180,10 @@ async function runOnce(root: string, cluster: string, name: string): Promise<str
     );
     assert.equal(a.child.exitCode, null, `the agent exited at start:\n${a.output()}`);
     await waitFor(async () => (await dmctlMembers(cluster)).includes(name), 20_000, `${name} in list-member`);
+    // Ready as the deployment's probes see it: NATS connected and the member key renewed.
+    const base = `http://127.0.0.1:${metricsPort}`;
+    await waitFor(async () => (await httpStatus(`${base}/readyz`)) === 200, 20_000, `${base}/readyz answers 200`);
+    assert.equal(await httpStatus(`${base}/healthz`), 200);
   } catch (e) {
     a.child.kill('SIGKILL');
     throw e;
@@ -182,18 +196,27 @@ async function runOnce(root: string, cluster: string, name: string): Promise<str
   return a.output();
 }
 
-test('the agent starts as the unit starts it, with no agent.yaml, joins and stops on SIGTERM', async () => {
+test('the agent starts as the unit starts it, with no agent.yaml, joins, is ready and stops on SIGTERM', async () => {
   const root = join(tmp, 'run');
   mkdirSync(join(root, 'etc/default'), { recursive: true });
   // /etc/default/dm-agent as a DBA writes it from deploy/dm-agent.default: NATS and a name, nothing else.
-  writeFileSync(join(root, 'etc/default/dm-agent'), `TSDM_NATS=${nats.url}\nTSDM_NAME=unit-agent\nTSDM_CLUSTER=unit\n`);
+  // The metrics port is a free one here (the deployment's is 8262, which this shared machine may have in use).
+  const writeEnv = (port: number) =>
+    writeFileSync(
+      join(root, 'etc/default/dm-agent'),
+      `TSDM_NATS=${nats.url}\nTSDM_NAME=unit-agent\nTSDM_CLUSTER=unit\nTSDM_METRICS_ADDR=127.0.0.1:${port}\n`,
+    );
+  let port = await freePort();
+  writeEnv(port);
   assert.ok(!existsSync(join(root, 'etc/tsdm/agent.yaml')));
-  const out = await runOnce(root, 'unit', 'unit-agent');
+  const out = await runOnce(root, 'unit', 'unit-agent', port);
   assert.match(out, /\(--config-if-exists\): flags, environment and defaults/);
 
-  // The shipped sample as /etc/tsdm/agent.yaml: read, and changes nothing the environment file sets.
+  // The shipped sample as /etc/tsdm/agent.yaml: read; its metrics-addr (:8262) is beaten by the environment file's.
   mkdirSync(join(root, 'etc/tsdm'), { recursive: true });
   copyFileSync(join(prefix, 'lib/node_modules/tsdm/deploy/agent.yaml'), join(root, 'etc/tsdm/agent.yaml'));
-  const out2 = await runOnce(root, 'unit', 'unit-agent');
+  port = await freePort();
+  writeEnv(port);
+  const out2 = await runOnce(root, 'unit', 'unit-agent', port);
   assert.ok(out2.includes(`config ${join(root, 'etc/tsdm/agent.yaml')}`), out2);
 });

@@ -53,6 +53,7 @@ test('deploy/agent.yaml parses as it is, and with every example uncommented', ()
     writeFileSync(file, sample);
     const cfg = loadAgentConfig({}, {}, file);
     assert.equal(cfg.cluster, 'dm');
+    assert.equal(cfg.metricsAddr, ':8262', "the sample serves metrics on DM-worker's port");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

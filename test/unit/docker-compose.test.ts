@@ -78,8 +78,8 @@ test('every service has a healthcheck: a command, an interval, a timeout and ret
     for (const k of ['interval', 'timeout'] as const) assert.match(String(h[k]), /^\d+s$/, `${name}: ${k}`);
     assert.ok(Number.isInteger(h.retries) && h.retries! > 0, `${name}: retries`);
   }
-  assert.match(svc('nats').healthcheck!.test!.join(' '), /127\.0\.0\.1:8222\/healthz/);
-  assert.match(svc('tidb').healthcheck!.test!.join(' '), /127\.0\.0\.1:10080\/status/);
+  assert.match(String(svc('nats').healthcheck?.test), /127\.0\.0\.1:8222\/healthz/);
+  assert.match(String(svc('tidb').healthcheck?.test), /127\.0\.0\.1:10080\/status/);
 });
 
 test('dm-agent waits for MySQL, TiDB and NATS to be healthy', () => {
@@ -128,7 +128,11 @@ test('dm-agent is built here and runs dm-agent against the nats service', () => 
     'agent-1',
     '--data-dir',
     '/data',
+    '--metrics-addr',
+    ':8262',
   ]);
+  assert.ok(s.ports?.includes('8262:8262'), "the agent's metrics port (DM-worker's 8262) is published");
+  assert.match(String(s.healthcheck?.test), /127\.0\.0\.1:8262\/healthz/);
   const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
   assert.match(dockerfile, /^FROM node:20\b/m);
   assert.match(dockerfile, /^RUN npm ci$/m);
