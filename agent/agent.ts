@@ -28,6 +28,7 @@ import { checkSource, checkTask } from './ops.ts';
 import { setSecretKey } from './db/mysql.ts';
 import { BUILTIN_KEY_WARNING, loadSecretKey } from '../src/config/secret.ts';
 import { Subtask } from './subtask.ts';
+import { logBindingChange, restartCause, whyNotHere } from './cluster/binding-log.ts';
 import { syncHoldOp } from './verify/hold-op.ts';
 import { validationErrorOp } from './verify/validator-op.ts';
 import { Relays, type WantedRelay } from './relay/relays.ts';
@@ -122,7 +123,7 @@ export class Agent {
         } catch (err) {
           // JetStream off is not a cluster still electing: exit now with the coded error (systemd restarts us).
           if (attempt >= 12 || (err instanceof DmError && err.code === Errors.JetStreamDisabled.code)) throw err;
-          this.log.warn({ bucket: b, attempt, err: String(err) }, 'cannot open KV bucket yet; retrying');
+          this.log.warn({ bucket: b, attempt, delayMs: 5000, err: String(err) }, 'cannot open KV bucket yet; retrying');
           await new Promise((r) => setTimeout(r, 5000));
         }
       }
@@ -180,6 +181,7 @@ export class Agent {
     );
     this.unwatch.push(
       this.coord.watch<BoundRecord>(Bucket.bounds, (e) => {
+        logBindingChange(this.log, this.cfg.name, this.bounds.get(e.key), e.deleted ? undefined : e.value);
         if (e.deleted) this.bounds.delete(e.key);
         else this.bounds.set(e.key, e.value);
         this.kick();
@@ -210,7 +212,7 @@ export class Agent {
     this.checks.start();
     this.unwatch.push(() => this.checks?.stop());
     this.log.info(
-      { name: this.cfg.name, cluster: this.cfg.cluster, nats: auth.servers, natsAuth: auth.method },
+      { version: VERSION, cluster: this.cfg.cluster, nats: auth.servers, natsAuth: auth.method },
       'agent started',
     );
   }
@@ -294,7 +296,7 @@ export class Agent {
         const cur = this.subtasks.get(key);
         if (stage === 'Stopped') {
           if (cur) {
-            await cur.st.stop({ ...(rec.by ? { by: rec.by } : {}) });
+            await cur.st.stop('stop-task', { ...(rec.by ? { by: rec.by } : {}) });
             this.subtasks.delete(key);
           }
           await this.publish({
@@ -312,7 +314,7 @@ export class Agent {
           cur.updatedAt = rec.updatedAt;
           continue;
         }
-        if (cur) await cur.st.stop();
+        if (cur) await cur.st.stop(restartCause(cur.st, rec.generation, bound.term));
         const source = parseSourceConfig(srcRec.yaml, srcRec.file);
         const relay = this.relays.writer(spec.sourceId);
         const st = new Subtask({
@@ -336,11 +338,12 @@ export class Agent {
         st.start();
       }
     }
+    const view = { fenced: this.fenced, tasks: this.tasks, sources: this.sources, bounds: this.bounds };
     for (const [key, { st }] of this.subtasks) {
       if (want.has(key)) continue;
-      await st.stop();
-      this.subtasks.delete(key);
       const [task, source] = key.split('\u0000') as [string, string];
+      await st.stop(whyNotHere(this.cfg.name, task, source, view));
+      this.subtasks.delete(key);
       if (!this.tasks.has(Keys.task(task)))
         await this.coord.delete(Bucket.status, Keys.subtaskStatus(task, source)).catch(() => undefined);
     }
@@ -384,7 +387,7 @@ export class Agent {
     if (this.watchdog) clearInterval(this.watchdog);
     for (const u of this.unwatch) u();
     await this.reconciling.catch(() => undefined);
-    await Promise.all([...this.subtasks.values()].map(({ st }) => st.stop()));
+    await Promise.all([...this.subtasks.values()].map(({ st }) => st.stop('agent stopping')));
     await this.relays.close();
     await this.election.stop();
     await this.membership.stop();

@@ -4,7 +4,7 @@ import { unknownFlagProblem } from '../src/config/cli-flags.ts';
 import { NATS_FLAGS, flagProp } from '../src/coord/index.ts';
 import { DmError, asDmError } from '../src/errors/index.ts';
 import { Agent, VERSION } from './agent.ts';
-import { createLogger } from './log.ts';
+import { type AgentLog, type Logger, openLogger } from './log.ts';
 import { serveMetrics } from './metrics-serve.ts';
 
 const help = `
@@ -19,7 +19,6 @@ const help = `
     --nats URL[,URL]     NATS server(s) (default nats://127.0.0.1:4222)                env TSDM_NATS
     --cluster NAME       cluster name: prefix of every KV bucket (default dm)          env TSDM_CLUSTER
     --data-dir DIR       local state (relay log) (default ./.tsdm-data/<name>)         env TSDM_DATA_DIR
-    --log-level LEVEL    trace|debug|info|warn|error (default info)                    env TSDM_LOG_LEVEL
     --replicas N         replicas of the KV buckets it creates: 3 in a NATS cluster     env TSDM_REPLICAS
     --secret-key-path F  key file for passwords encrypted by dmctl encrypt              env TSDM_SECRET_KEY_PATH
     --metrics-addr ADDR  serve /metrics, /healthz, /readyz on HOST:PORT or :PORT       env TSDM_METRICS_ADDR
@@ -29,6 +28,13 @@ const help = `
                          --config wins. Sample with every key: deploy/agent.yaml
     --version            print the version
     --help               this text
+
+  Logs (stderr by default: text on a terminal, one JSON object per line otherwise)
+    --log-level LEVEL          trace|debug|info|warn|error|fatal|silent (default info)  env TSDM_LOG_LEVEL
+    --log-format FORMAT        auto|text|json (default auto)                            env TSDM_LOG_FORMAT
+    --log-file PATH            to PATH, rotated by size (dir/a.log: dir/a.1.log, …)     env TSDM_LOG_FILE
+    --log-file-max-size SIZE   size at which it rotates: 512k, 100m, 1g (default 100m)  env TSDM_LOG_FILE_MAX_SIZE
+    --log-file-keep N          files kept, the current one included (default 10)        env TSDM_LOG_FILE_KEEP
 
   NATS credentials and TLS (the same options as dmctl; secrets only from env, agent.yaml or a file, never a flag)
     --nats-user USER           NATS user (password: env TSDM_NATS_PASSWORD or a file)   env TSDM_NATS_USER
@@ -54,6 +60,10 @@ const FLAGS = {
   cluster: { type: 'string' },
   dataDir: { type: 'string' },
   logLevel: { type: 'string' },
+  logFormat: { type: 'string' },
+  logFile: { type: 'string' },
+  logFileMaxSize: { type: 'string' },
+  logFileKeep: { type: 'string' },
   replicas: { type: 'string' },
   secretKeyPath: { type: 'string' },
   metricsAddr: { type: 'string' },
@@ -76,8 +86,9 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     allowUnknownFlags: false,
     flags: FLAGS,
   });
-  const log = createLogger('dm-agent', cli.flags.logLevel ?? process.env.TSDM_LOG_LEVEL ?? 'info');
   let agent: Agent;
+  let logs: AgentLog;
+  let log: Logger;
   try {
     const { config, configIfExists, ...flags } = cli.flags;
     const { file, note } = chooseAgentConfigFile(config, configIfExists);
@@ -86,12 +97,34 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       process.env,
       file,
     );
-    const alog = log.child({ agent: cfg.name });
+    // After the configuration: --log-level, --log-file, … may come from agent.yaml too.
+    logs = await openLogger('dm-agent', {
+      level: cfg.logLevel,
+      format: cfg.logFormat,
+      ...(cfg.logFile !== undefined ? { file: cfg.logFile } : {}),
+      fileMaxSize: cfg.logFileMaxSize,
+      fileKeep: cfg.logFileKeep,
+    }).catch((err: unknown) => {
+      throw new DmError('ConfigInvalid', `cannot open the log file ${cfg.logFile}: ${String(err)}`, {
+        cause: err,
+        context: { key: '--log-file' },
+        suggestion: 'Point --log-file (TSDM_LOG_FILE, agent.yaml log-file) at a writable path.',
+      });
+    });
+    log = logs.log.child({ agent: cfg.name });
     // Listening first: a taken port is a config error at once, and /readyz says "starting" while the agent joins.
-    const probes = cfg.metricsAddr ? await serveMetrics(cfg.name, cfg.metricsAddr, alog) : undefined;
-    agent = new Agent(cfg, alog, probes);
+    const probes = cfg.metricsAddr ? await serveMetrics(cfg.name, cfg.metricsAddr, log) : undefined;
+    agent = new Agent(cfg, log, probes);
     log.info({ config: file ?? null }, note);
-    await agent.start();
+    try {
+      await agent.start();
+    } catch (err) {
+      // Also in the log (it may be a file): why this start ended.
+      const e = asDmError(err);
+      log.fatal({ code: e.code, err: e.message }, 'agent start failed');
+      await logs.close();
+      throw err;
+    }
   } catch (err) {
     const e = asDmError(err);
     process.stderr.write(`dm-agent: ${e.format()}\n`);
@@ -108,7 +141,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       agent
         .stop()
         .catch((err: unknown) => log.error({ err: String(err) }, 'stop failed'))
-        .finally(resolve);
+        .finally(() => {
+          log.info({ sig }, 'stopped');
+          void logs.close().finally(resolve);
+        });
     };
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));

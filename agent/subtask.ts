@@ -19,6 +19,7 @@ import type { RelayFeed } from './relay/reader.ts';
 import { buildRules } from './rules.ts';
 import { CheckUnit } from './check/check.ts';
 import { Aborted, type SubtaskContext, type UnitReport } from './unit.ts';
+import { SubtaskLog } from './subtask-log.ts';
 import { DumpUnit } from './load/dump.ts';
 import { LoadUnit } from './load/load.ts';
 import { SyncUnit } from './sync/unit.ts';
@@ -76,10 +77,12 @@ export class Subtask {
   private readonly metrics: SubtaskMetrics | undefined;
   private readonly watch: UpstreamWatch | undefined;
   private readonly events: SubtaskEvents;
+  private readonly lines: SubtaskLog; // its log lines
 
   constructor(private readonly init: SubtaskInit) {
     this.removeMetaPending = init.removeMeta;
     this.events = new SubtaskEvents(init.coord, init.task.name, init.spec.sourceId, init.task.taskMode);
+    this.lines = new SubtaskLog(init.log);
     this.status = {
       task: init.task.name,
       source: init.spec.sourceId,
@@ -202,6 +205,7 @@ export class Subtask {
     const changed = stage !== this.desired;
     if (changed || retry) this.events.by = by;
     this.desired = stage;
+    if (changed || retry) this.lines.desired(stage);
     if (changed && stage !== 'Running') this.abort.abort();
     if (changed || retry) {
       const w = this.wake;
@@ -210,9 +214,10 @@ export class Subtask {
     }
   }
 
-  /** Stops at a safe point; `user` when stop-task asked (a task.stopped event naming who), not a rebinding. */
-  async stop(user?: { by?: string }): Promise<void> {
+  /** Stops at a safe point; `cause` says why in its log line, `user` when stop-task asked (an event naming who). */
+  async stop(cause = 'stop-task', user?: { by?: string }): Promise<void> {
     if (user) this.events.stopped(user.by);
+    if (this.desired !== 'Stopped') this.lines.stopping(cause);
     this.desired = 'Stopped';
     this.abort.abort();
     const w = this.wake;
@@ -225,10 +230,12 @@ export class Subtask {
   }
 
   private setStage(stage: Stage, error?: ErrorRecord): void {
-    this.events.stage(this.status.stage, stage, this.status.unit, error);
+    const from = this.status.stage;
+    this.events.stage(from, stage, this.status.unit, error);
     this.status.stage = stage;
     if (stage === Stage.Running || stage === Stage.Stopped) this.watch?.stop();
     else this.watch?.start();
+    this.lines.stage(from, stage, this.status.unit, error);
     if (error) this.status.error = error;
     else delete this.status.error;
     this.unitStopped();
@@ -272,6 +279,7 @@ export class Subtask {
 
   private async run(): Promise<void> {
     let backoff = 1000;
+    let attempt = 0;
     while (this.desired !== 'Stopped') {
       if (this.desired === 'Paused') {
         this.setStage(Stage.Paused); // a user's pause: the error it may have been retrying is not shown as current
@@ -288,14 +296,15 @@ export class Subtask {
           if (this.desired === 'Running') continue;
         }
         backoff = 1000;
+        attempt = 0;
       } catch (err) {
         if (err instanceof Aborted || this.abort.signal.aborted) continue;
         const e = asDmError(err);
         const rec = e.toRecord();
         this.metrics?.unitError(this.status.unit, e.retryable);
-        this.init.log.error({ code: e.code, err: e.message, context: e.context }, 'subtask error');
         if (e.retryable) {
           this.events.retry(rec, this.status.unit);
+          this.lines.retry(this.status.unit, e, ++attempt, backoff);
           this.report({ warning: rec });
           this.status.error = rec;
           this.unitStopped();
@@ -340,6 +349,7 @@ export class Subtask {
       ...(this.init.relay ? { relay: this.init.relay } : {}),
     };
     const unit = (u: UnitName) => {
+      this.lines.unit(u, this.status.unit);
       this.status.unit = u;
       this.dirty = true;
     };

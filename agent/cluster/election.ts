@@ -35,7 +35,23 @@ import type { Logger } from '../log.ts';
  *     (only while it is still its own) so another agent wins at its next step 2. `cancel-evict` clears the flag.
  *     The flag lives in the agent's memory (as in DM): a restarted agent takes part in elections again.
  *  5. Graceful stop: like eviction, then the agent stops ticking.
+ * Logs: one line per change, never per tick: "became leader" (term), "lost leadership" (term, reason: one of
+ * LostReason, and a detail), "leader changed" (a follower sees another leader or term), "leader key rewritten" (R);
+ * a failing step warns once ("election step failed") and says when steps succeed again.
  */
+/** Why an agent stopped leading, in its "lost leadership" line. */
+export const LostReason = {
+  /** Our key expired (not renewed within the lease) or another agent's record replaced it. */
+  leaseExpired: 'lease expired',
+  /** We gave it up: eviction by dmctl, or a graceful stop. */
+  resigned: 'resigned',
+  /** NATS did not answer for longer than the lease: we cannot know the key is still ours. */
+  natsLost: 'NATS lost',
+  /** The bucket was repaired (step R) and another agent created the key before us. */
+  kvRepair: 'KV repair',
+} as const;
+export type LostReason = (typeof LostReason)[keyof typeof LostReason];
+
 export class Election {
   private timer: NodeJS.Timeout | undefined;
   private revision: number | undefined;
@@ -43,6 +59,13 @@ export class Election {
   private stopped = false;
   private since = '';
   private repairedAt = 0;
+  /** When the key was last created or renewed by us (leader only). */
+  private renewedAt = 0;
+  /** Failed steps in a row, and when the first of them failed (one warning per outage, not one per tick). */
+  private failures = 0;
+  private failingSince = 0;
+  /** The leader and term this agent last saw (a change is logged once). */
+  private seen = '';
   term = 0;
   isLeader = false;
   evicted = false;
@@ -55,16 +78,27 @@ export class Election {
   ) {}
 
   start(): void {
-    const tick = async () => {
-      try {
-        await this.step();
-        if (this.isLeader) await this.onTick();
-      } catch (err) {
-        this.log.warn({ err: String(err) }, 'election step failed');
-      }
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), HEARTBEAT_MS);
+    const next = async () => {
+      await this.tick();
+      if (!this.stopped) this.timer = setTimeout(() => void next(), HEARTBEAT_MS);
     };
-    void tick();
+    void next();
+  }
+
+  /** One election step, then scheduling if we lead; never throws. */
+  private async tick(): Promise<void> {
+    try {
+      await this.step();
+      if (this.failures > 0)
+        this.log.info(
+          { failures: this.failures, sinceMs: Date.now() - this.failingSince },
+          'election steps succeed again',
+        );
+      this.failures = 0;
+      if (this.isLeader) await this.onTick();
+    } catch (err) {
+      this.stepFailed(err);
+    }
   }
 
   /** A repair is due (steps 0, 2, 3) unless one ran within the last lease. */
@@ -72,31 +106,55 @@ export class Election {
     return this.coord.needsRepair(Bucket.leader) && Date.now() - this.repairedAt > LEASE_TTL_MS;
   }
 
+  /**
+   * A step threw (NATS unreachable, a timeout): warn on the first. A leader that could not renew for a whole lease
+   * steps down (another agent may have been elected meanwhile); it is elected again by the plain protocol.
+   */
+  private stepFailed(err: unknown): void {
+    if (this.failures++ === 0) {
+      this.failingSince = Date.now();
+      this.log.warn({ err: String(err), leader: this.isLeader }, 'election step failed');
+    } else this.log.debug({ err: String(err), failures: this.failures }, 'election step failed');
+    if (this.isLeader && Date.now() - this.renewedAt > LEASE_TTL_MS)
+      this.lose(
+        LostReason.natsLost,
+        `the lease could not be renewed for ${Date.now() - this.renewedAt} ms: ${String(err)}`,
+      );
+  }
+
   private async step(): Promise<void> {
     if (this.evicted) {
-      if (this.isLeader) await this.resign('evicted');
+      if (this.isLeader) await this.resign('evicted by dmctl operate-leader evict');
       return;
     }
     if (this.isLeader && !(await this.coord.inspect(Bucket.leader)) && this.repairDue()) return this.repair();
+    const sent = Date.now();
     const cur = await this.coord.get<LeaderRecord>(Bucket.leader, Keys.leader);
     if (cur) this.lastTerm = Math.max(this.lastTerm, cur.value.term);
     if (cur && cur.value.name === this.name && this.isLeader && this.revision !== undefined) {
       const rev = await this.coord.update<LeaderRecord>(Bucket.leader, Keys.leader, { ...cur.value }, cur.revision);
-      if (rev !== undefined) this.revision = rev;
-      else if (this.repairDue()) await this.repair();
-      else this.lose('lease renewal lost');
+      if (rev !== undefined) {
+        this.revision = rev;
+        this.renewedAt = sent;
+      } else if (this.repairDue()) await this.repair();
+      else this.lose(LostReason.leaseExpired, 'the renewal was refused: the key changed since it was read');
       return;
     }
     if (cur) {
-      if (this.isLeader) this.lose(`${cur.value.name} leads`);
+      if (this.isLeader) this.lose(LostReason.leaseExpired, `${cur.value.name} leads with term ${cur.value.term}`);
+      this.saw(cur.value);
       return;
     }
+    // No key while we lead: ours expired (the event loop or NATS too slow to renew it in time, under load).
+    if (this.isLeader)
+      this.lose(LostReason.leaseExpired, `the leader key is gone; last renewed ${Date.now() - this.renewedAt} ms ago`);
     const term = this.lastTerm + 1;
     const since = new Date().toISOString();
     const rev = await this.coord.create<LeaderRecord>(Bucket.leader, Keys.leader, { name: this.name, term, since });
     if (rev === undefined) return;
     if (this.repairDue()) {
       this.repairedAt = Date.now();
+      this.log.warn({ term }, 'leader key created on an inconsistent bucket: repairing it, electing again next tick');
       await this.coord.repair(Bucket.leader, () => false);
       return;
     }
@@ -105,12 +163,24 @@ export class Election {
     this.since = since;
     this.revision = rev;
     this.lastTerm = term;
-    this.log.info({ term }, 'became leader');
+    this.renewedAt = sent;
+    this.log.info({ term, previous: this.seen || undefined }, 'became leader');
     eventsOf(this.coord).emit({
       kind: EventKind.leaderChanged,
       message: `${this.name} became leader (term ${term})`,
       detail: { term },
     });
+    this.saw({ name: this.name, term, since });
+  }
+
+  /** Remembers the leader a step read; a change (another agent, a new term) is one info line. */
+  private saw(rec: LeaderRecord): void {
+    const id = `${rec.name}@${rec.term}`;
+    if (id === this.seen) return;
+    const previous = this.seen;
+    this.seen = id;
+    if (rec.name !== this.name)
+      this.log.info({ leader: rec.name, term: rec.term, previous: previous || undefined }, 'leader changed');
   }
 
   /** Step R: stop leading, purge dm_leader, create our record again with the same term. */
@@ -118,28 +188,38 @@ export class Election {
     this.isLeader = false;
     this.revision = undefined;
     this.repairedAt = Date.now();
+    const sent = Date.now();
     await this.coord.repair(Bucket.leader, () => false);
     const rec: LeaderRecord = { name: this.name, term: this.term, since: this.since };
     const rev = await this.coord.create<LeaderRecord>(Bucket.leader, Keys.leader, rec);
     if (rev === undefined) {
-      this.log.warn({ why: 'another agent created the leader key after the repair' }, 'lost leadership');
+      this.log.warn(
+        {
+          term: this.term,
+          reason: LostReason.kvRepair,
+          detail: 'another agent created the leader key after the repair',
+        },
+        'lost leadership',
+      );
       return;
     }
     this.isLeader = true;
     this.revision = rev;
+    this.renewedAt = sent;
     this.log.warn({ term: this.term }, 'leader key rewritten');
   }
 
-  private lose(why: string): void {
+  private lose(reason: LostReason, detail: string): void {
+    if (!this.isLeader) return;
     this.isLeader = false;
     this.revision = undefined;
-    this.log.warn({ why }, 'lost leadership');
+    this.log.warn({ term: this.term, reason, detail }, 'lost leadership');
   }
 
   /** Steps down at once (instead of letting the lease run out), deleting the key only if it is still ours. */
   async resign(why: string): Promise<void> {
     if (!this.isLeader) return;
-    this.lose(why);
+    this.lose(LostReason.resigned, why);
     const cur = await this.coord.get<LeaderRecord>(Bucket.leader, Keys.leader).catch(() => undefined);
     if (cur?.value.name === this.name) await this.coord.delete(Bucket.leader, Keys.leader).catch(() => undefined);
   }

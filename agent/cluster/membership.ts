@@ -21,6 +21,8 @@ export class Membership {
   private readonly record: MemberRecord;
   /** When the last renewal was acknowledged by JetStream (the member key lives LEASE_TTL_MS from about then). */
   lastRenewed = 0;
+  /** Renewals failed in a row: the first is a warning, the rest debug, the recovery one info line (no per-beat spam). */
+  private failures = 0;
 
   constructor(
     private readonly coord: Coord,
@@ -48,6 +50,9 @@ export class Membership {
     if (kv) this.record.kv = kv;
     try {
       const rev = await this.coord.put(Bucket.members, Keys.member(this.name), this.record);
+      if (this.failures > 0)
+        this.log.info({ failures: this.failures, downMs: sent - this.lastRenewed }, 'heartbeat renewed again');
+      this.failures = 0;
       this.lastRenewed = Math.max(this.lastRenewed, sent);
       // Read-after-write: the key must read back at least this revision (nats-server 2.9 after an outage may not;
       // an inconsistency is noted, the leader repairs the bucket: scheduler.ts).
@@ -61,7 +66,8 @@ export class Membership {
           detail,
         });
     } catch (err) {
-      this.log.warn({ err: String(err) }, 'heartbeat failed');
+      if (this.failures++ === 0) this.log.warn({ err: String(err) }, 'heartbeat failed');
+      else this.log.debug({ err: String(err), failures: this.failures }, 'heartbeat failed');
     }
   }
 

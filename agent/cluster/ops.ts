@@ -54,6 +54,7 @@ export function clusterOps(
         for (const [id, b] of view.bounds) {
           if (b.value.agent !== req.name) continue;
           await coord.delete(Bucket.bounds, Keys.bound(id));
+          log.info({ source: id, from: req.name, reason: 'offline-member' }, 'source unbound');
           out.rebound.push(id);
         }
         await reschedule();

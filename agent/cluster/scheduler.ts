@@ -33,6 +33,8 @@ import type { Logger } from '../log.ts';
  * The bound agent watches dm_bounds (step 4 of the protocol) and starts or stops subtasks. A crash of the leader
  * between S4 writes leaves some sources rebound and others not: the next leader's S1 sees exactly that and goes on.
  * Fencing makes a stale binding harmless: the new term is claimed in the downstream before anything is written.
+ * Logs (the leader's): "source bound" per binding written, with from/to, why it moved and why that agent; "source
+ * unbound" per binding deleted; "source transferred" for transfer-source. A pass that changes nothing logs nothing.
  */
 export function nextTerm(prev: number | undefined): number {
   // Monotonic per source while the record exists; "now" keeps it growing across a delete and re-create of the
@@ -107,11 +109,11 @@ export async function schedule(coord: Coord, leaderTerm: number, log: Logger): P
   for (const b of bounds.values())
     if (members.has(b.value.agent)) load.set(b.value.agent, (load.get(b.value.agent) ?? 0) + 1);
   const live = new Set(sources.map((s) => s.value.sourceId));
-  for (const [id] of bounds) {
-    if (!live.has(id)) {
-      await coord.delete(Bucket.bounds, Keys.bound(id));
-      eventsOf(coord).emit({ kind: EventKind.sourceUnbound, source: id, message: 'source removed: binding deleted' });
-    }
+  for (const [id, b] of bounds) {
+    if (live.has(id)) continue;
+    await coord.delete(Bucket.bounds, Keys.bound(id));
+    log.info({ source: id, from: b.value.agent, reason: 'source removed' }, 'source unbound');
+    eventsOf(coord).emit({ kind: EventKind.sourceUnbound, source: id, message: 'source removed: binding deleted' });
   }
   for (const s of sources) {
     const id = s.value.sourceId;
@@ -122,6 +124,12 @@ export async function schedule(coord: Coord, leaderTerm: number, log: Logger): P
       (a): a is string => a !== undefined && members.has(a),
     );
     const pick = preferred ?? [...load.entries()].sort((a, c) => a[1] - c[1] || a[0].localeCompare(c[0]))[0]![0];
+    const choice =
+      pick === s.value.worker
+        ? 'named by operate-source -w'
+        : pick === b?.value.previous
+          ? 'the agent it was bound to before'
+          : 'fewest sources';
     const rec = await writeBinding(coord, id, pick, leaderTerm, b);
     if (!rec) {
       log.warn({ source: id }, 'binding changed concurrently; retrying on the next tick');
@@ -129,7 +137,18 @@ export async function schedule(coord: Coord, leaderTerm: number, log: Logger): P
     }
     load.set(pick, (load.get(pick) ?? 0) + 1);
     bindingEvent(coord, rec, b?.value.agent);
-    log.info({ source: id, agent: pick, previous: b?.value.agent, term: rec.term, leaderTerm }, 'source bound');
+    log.info(
+      {
+        source: id,
+        from: b?.value.agent,
+        to: pick,
+        reason: b ? `agent ${b.value.agent} is gone (no member key)` : 'not bound',
+        choice,
+        term: rec.term,
+        leaderTerm,
+      },
+      'source bound',
+    );
   }
 }
 
@@ -149,7 +168,10 @@ export async function transfer(
   if (cur?.value.agent === agent) return cur.value;
   const rec = await writeBinding(coord, sourceId, agent, leaderTerm, cur);
   if (!rec) throw new DmError('Timeout', `binding of ${sourceId} changed concurrently; retry`);
-  log.info({ source: sourceId, agent, previous: cur?.value.agent, term: rec.term }, 'source transferred');
+  log.info(
+    { source: sourceId, from: cur?.value.agent, to: agent, reason: 'transfer-source', term: rec.term, leaderTerm },
+    'source transferred',
+  );
   const from = cur?.value.agent ?? 'none';
   eventsOf(coord).emit({
     kind: EventKind.sourceTransferred,

@@ -208,8 +208,9 @@ export class LoadUnit implements Unit {
         const e = classifyMysqlError(err, 'downstream');
         if (err instanceof DmError && err.class === 'upstream') throw err;
         if (!isTransient(err) || attempt >= 5 || e.class !== 'downstream') throw e;
-        this.ctx.log.warn({ chunk: c.chunkId, attempt, err: e.message }, 'retrying chunk');
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        const delayMs = 200 * 2 ** attempt;
+        this.ctx.log.warn({ chunk: c.chunkId, attempt, delayMs, code: e.code, err: e.message }, 'retrying chunk');
+        await new Promise((r) => setTimeout(r, delayMs));
       }
     }
   }

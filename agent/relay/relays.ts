@@ -67,7 +67,7 @@ export class Relays {
           agent: this.o.agent,
           source: want.source,
           dataDir: this.o.dataDir,
-          log: this.o.log.child({ relay: id }),
+          log: this.o.log.child({ source: id, unit: 'relay' }),
           highWater: high,
           lowWater: Math.max(1, Math.floor(high / 5)),
           ...(this.o.event ? { event: this.o.event } : {}),
@@ -95,6 +95,7 @@ export class Relays {
       this.writers.delete(id);
       this.asked.delete(id);
       await w.close().catch((err: unknown) => this.o.log.warn({ source: id, err: String(err) }, 'relay close failed'));
+      this.o.log.info({ source: id }, 'relay closed: the source is no longer bound here or its relay is off');
       await this.o.unpublish(id).catch(() => undefined);
     }
   }

@@ -29,7 +29,7 @@ export async function startPoint(
     if (src.relayBinlogName && src.relayBinlogGtid) pos.gtid = src.relayBinlogGtid;
     tracker = await snapshotTracker(up, 'upstream');
     log.warn(
-      { source: src.sourceId, start: formatPos(pos) },
+      { start: formatPos(pos) },
       'relay starts at a configured position with the current table structures: DDL since then is not in its tracker',
     );
   } else {

@@ -138,6 +138,7 @@ export class RelayWriter implements RelayFeed {
   setDesired(stage: DesiredStage): void {
     const was = this.desired;
     this.desired = stage;
+    if (stage !== was) this.o.log.info({ from: was, to: stage }, 'relay stage changed');
     if (stage === 'Running' && was !== 'Running') {
       this.error = undefined;
       this.fatal = undefined;
@@ -165,6 +166,7 @@ export class RelayWriter implements RelayFeed {
   private closing = false;
   private async run(): Promise<void> {
     let backoff = 1000;
+    let attempt = 0;
     while (!this.closing) {
       if (this.desired !== 'Running') {
         await new Promise<void>((r) => {
@@ -175,15 +177,19 @@ export class RelayWriter implements RelayFeed {
       try {
         await this.stream();
         backoff = 1000;
+        attempt = 0;
       } catch (err) {
         if (this.desired !== 'Running' || this.closing) continue;
         const e = asDmError(err);
         this.error = e.toRecord();
-        this.o.log.error({ source: this.sourceId, code: e.code, err: e.message }, 'relay error');
         if (!e.retryable || backoff === 1000) this.o.event?.(relayErrorEvent(this.sourceId, this.error));
-        if (!e.retryable) {
+        if (e.retryable) {
+          attempt++;
+          this.o.log.warn({ code: e.code, err: e.message, attempt, delayMs: backoff }, 'relay error: retrying');
+        } else {
           // Permanent: the relay waits for resume-relay (readers keep reading what is stored, then pause their task
           // with this error, so nothing after it is silently missing).
+          this.o.log.error({ code: e.code, err: e.message }, 'relay paused by an error');
           this.desired = 'Paused';
           this.fatal = e;
           continue;
@@ -205,7 +211,7 @@ export class RelayWriter implements RelayFeed {
     const { pos, tracker } = await startPoint(up, src, this.o.log);
     const st: RelayState = { seq: 0, pos, seg: 1, uuid, created: new Date().toISOString() };
     await this.store.init(st, tracker.toJSON());
-    this.o.log.info({ source: src.sourceId, start: formatPos(pos), uuid }, 'relay created');
+    this.o.log.info({ start: formatPos(pos), uuid }, 'relay created');
   }
 
   /** One connected run: from the stored state until stopped or an error. */
@@ -233,10 +239,7 @@ export class RelayWriter implements RelayFeed {
         }
         st = await this.store.setSegment(st.seg + 1, uuid);
         start = { name: '', pos: 0, gtid: st.pos.gtid! };
-        this.o.log.warn(
-          { source: src.sourceId, segment: st.seg, uuid },
-          'upstream server changed: new relay segment, continuing by GTID',
-        );
+        this.o.log.warn({ segment: st.seg, uuid }, 'upstream server changed: new relay segment, continuing by GTID');
       }
       const tracker = SchemaTracker.fromJSON(this.store.tracker());
       const serverId = binlogServerId(src.serverId, `relay/${src.sourceId}`);
@@ -247,16 +250,13 @@ export class RelayWriter implements RelayFeed {
         tracker,
         allowTable: (s) => !SYSTEM.has(s.toLowerCase()),
         live: (s, t) => liveTrackedTable(up, 'upstream', s, t),
-        warn: (msg, detail) => this.o.log.warn({ source: src.sourceId, ...detail }, msg),
+        warn: (msg, detail) => this.o.log.warn(detail, msg),
         chunkRows: this.o.chunkRows ?? RELAY_CHUNK_ROWS,
         ...(this.o.highWater ? { highWater: this.o.highWater } : {}),
         ...(this.o.lowWater ? { lowWater: this.o.lowWater } : {}),
       });
       this.reader = reader;
-      this.o.log.info(
-        { source: src.sourceId, start: formatPos(start), seq: st.seq, segment: st.seg },
-        'relay streaming',
-      );
+      this.o.log.info({ start: formatPos(start), seq: st.seq, segment: st.seg }, 'relay streaming');
       reader.start();
       this.error = undefined;
       let lastMaster = 0;

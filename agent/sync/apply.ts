@@ -163,8 +163,9 @@ export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
         e.context.position = posKey(txn.end);
         throw e;
       }
-      st.ctx.log.warn({ attempt, err: e.message }, 'retrying cascading transaction');
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      const delayMs = 100 * 2 ** attempt;
+      st.ctx.log.warn({ attempt, delayMs, code: e.code, err: e.message }, 'retrying cascading transaction');
+      await new Promise((r) => setTimeout(r, delayMs));
     }
   }
   st.writerPos = st.writerPos.map(() => txn.end);
@@ -274,8 +275,9 @@ async function applyWriter(
         e.context.position = posKey(end);
         throw e;
       }
-      ctx.log.warn({ writer: w, attempt, err: e.message }, 'retrying writer transaction');
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      const delayMs = 100 * 2 ** attempt;
+      ctx.log.warn({ writer: w, attempt, delayMs, code: e.code, err: e.message }, 'retrying writer transaction');
+      await new Promise((r) => setTimeout(r, delayMs));
     }
   }
 }

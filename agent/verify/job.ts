@@ -75,7 +75,7 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
   const started = Date.now();
   const rowsAtStart = sumRows(rec.tables ?? {});
   const todo = plans.filter((p) => !rec.tables?.[p.name]?.done);
-  log.info({ check: rec.id, tables: plans.length, todo: todo.length }, 'check-data: comparing');
+  log.info({ tables: plans.length, todo: todo.length }, 'check-data: comparing');
   let fixN = rec.fixKeys ?? 0;
   const saveFix = async (target: string, sql: string[]): Promise<void> => {
     if (!rec.options.fixSql || sql.length === 0) return;
@@ -219,7 +219,7 @@ export async function runCheck(rec: CheckRecord, host: CheckJobHost): Promise<Ch
       const t = rec.tables?.[p.name];
       if (!t || t.status !== 'different') continue;
       const repaired = await repairTable(p, host, rec.options.chunkRows);
-      log.info({ check: rec.id, table: p.name, repaired: repaired.applied }, 'check-data: repaired');
+      log.info({ table: p.name, repaired: repaired.applied }, 'check-data: repaired');
       // Compared once more at a new point: what is reported is what remains.
       const after = await compareAgain(p, host, rec.options.chunkRows);
       rec = await host.update((cur) => {

@@ -12,6 +12,7 @@ import { checkConfigFileSize } from './limits.ts';
 import { flagProp, NATS_OPTIONS, type NatsOrigins, type NatsSettings } from '../coord/nats-options.ts';
 import { metricsAddrProblem } from '../metrics/addr.ts';
 import { redactUrl } from './redact.ts';
+import { checkLogSize, LOG_FORMATS, type LogFormat } from './log-settings.ts';
 import { issue } from './schema-parts.ts';
 import { validate } from './yaml-schema.ts';
 import { parseYaml } from './yaml-source.ts';
@@ -43,6 +44,14 @@ export interface AgentConfig {
   natsOrigins?: NatsOrigins;
   /** pino level: trace, debug, info, warn, error, fatal, silent. */
   logLevel: string;
+  /** `auto` (text on a terminal, JSON otherwise), `text` or `json`. */
+  logFormat: LogFormat;
+  /** Log to this file, rotated by size, instead of stderr. */
+  logFile?: string;
+  /** Size at which the log file rotates (`100m`, `512k`, `1g`). */
+  logFileMaxSize: string;
+  /** Rotated log files kept. */
+  logFileKeep: number;
   /** Replica count of the KV buckets this agent creates: 1 for one nats-server, 3 for a 3-node NATS cluster. */
   replicas: number;
   /** File holding the key that decrypts passwords written by `dmctl encrypt` (never stored in NATS). */
@@ -65,6 +74,10 @@ export const AGENT_FIELDS: readonly { field: Field; env: string; key: string }[]
   { field: 'dataDir', env: 'TSDM_DATA_DIR', key: 'data-dir' },
   ...NATS_OPTIONS.map((o) => ({ field: natsField(o.key), env: o.env, key: o.key })),
   { field: 'logLevel', env: 'TSDM_LOG_LEVEL', key: 'log-level' },
+  { field: 'logFormat', env: 'TSDM_LOG_FORMAT', key: 'log-format' },
+  { field: 'logFile', env: 'TSDM_LOG_FILE', key: 'log-file' },
+  { field: 'logFileMaxSize', env: 'TSDM_LOG_FILE_MAX_SIZE', key: 'log-file-max-size' },
+  { field: 'logFileKeep', env: 'TSDM_LOG_FILE_KEEP', key: 'log-file-keep' },
   { field: 'replicas', env: 'TSDM_REPLICAS', key: 'replicas' },
   { field: 'secretKeyPath', env: 'TSDM_SECRET_KEY_PATH', key: 'secret-key-path' },
   { field: 'metricsAddr', env: 'TSDM_METRICS_ADDR', key: 'metrics-addr' },
@@ -74,6 +87,9 @@ export const AGENT_DEFAULTS = {
   nats: 'nats://127.0.0.1:4222',
   cluster: 'dm',
   logLevel: 'info',
+  logFormat: 'auto',
+  logFileMaxSize: '100m',
+  logFileKeep: 10,
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -107,6 +123,12 @@ const checks: Partial<Record<Field, (v: string) => string | undefined>> = {
     return undefined;
   },
   logLevel: (v) => (LOG_LEVELS.includes(v) ? undefined : `log level must be one of ${LOG_LEVELS.join(', ')}`),
+  logFormat: (v) =>
+    (LOG_FORMATS as readonly string[]).includes(v) ? undefined : `log format must be one of ${LOG_FORMATS.join(', ')}`,
+  logFile: (v) => (v.trim() !== '' ? undefined : 'log file must not be empty'),
+  logFileMaxSize: (v) => checkLogSize(v),
+  logFileKeep: (v) =>
+    /^[1-9][0-9]{0,3}$/.test(v) ? undefined : `log file keep must be a number from 1 to 9999, got ${JSON.stringify(v)}`,
   dataDir: (v) => (v.trim() !== '' ? undefined : 'data dir must not be empty'),
   replicas: (v) =>
     /^[1-5]$/.test(v)
@@ -134,10 +156,14 @@ export function readAgentFile(text: string, file: string): Partial<AgentConfig> 
     const v = data[d.key];
     if (v === undefined) continue;
     const val =
-      d.field === 'dataDir' || d.field === 'secretKeyPath' || NATS_PATH_FIELDS.includes(d.field)
+      d.field === 'dataDir' ||
+      d.field === 'secretKeyPath' ||
+      d.field === 'logFile' ||
+      NATS_PATH_FIELDS.includes(d.field)
         ? resolve(dirname(file), v)
         : v;
-    if (d.field === 'replicas') out.replicas = Number(val);
+    if (d.field === 'replicas' || d.field === 'logFileKeep') out[d.field] = Number(val);
+    else if (d.field === 'logFormat') out.logFormat = val as LogFormat;
     else out[d.field] = val;
   }
   return out;
@@ -201,10 +227,14 @@ export function loadAgentConfig(flags: Partial<AgentConfig>, env: NodeJS.Process
     cluster: out.cluster ?? AGENT_DEFAULTS.cluster,
     dataDir: resolve(out.dataDir ?? `./.tsdm-data/${name}`),
     logLevel: out.logLevel ?? AGENT_DEFAULTS.logLevel,
+    logFormat: (out.logFormat as LogFormat | undefined) ?? AGENT_DEFAULTS.logFormat,
+    logFileMaxSize: out.logFileMaxSize ?? AGENT_DEFAULTS.logFileMaxSize,
+    logFileKeep: Number(out.logFileKeep ?? AGENT_DEFAULTS.logFileKeep),
     replicas: Number(out.replicas ?? 1),
   };
   if (out.secretKeyPath !== undefined) cfg.secretKeyPath = resolve(out.secretKeyPath);
   if (out.metricsAddr) cfg.metricsAddr = out.metricsAddr.trim();
+  if (out.logFile !== undefined) cfg.logFile = resolve(out.logFile);
   const natsOrigins: NatsOrigins = { servers: origin.nats ?? 'the default --nats' };
   for (const o of NATS_OPTIONS) {
     const f = natsField(o.key);

@@ -246,7 +246,7 @@ test('the built-in secret key is warned about (agent log, operate-source), and c
   const warn = c.agent
     .log()
     .split('\n')
-    .find((l) => l.includes('"level":40') && l.includes('no secret key file'));
+    .find((l) => l.includes('"level":"warn"') && l.includes('no secret key file'));
   assert.ok(warn, `agent start warns about the built-in key:\n${c.agent.log().slice(0, 3000)}`);
   assert.match(warn, /openssl rand -hex 32/);
   assert.match(warn, /--secret-key-path/);

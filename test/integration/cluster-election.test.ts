@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HEARTBEAT_MS, LEASE_TTL_MS } from '../../src/coord/index.ts';
 import { waitFor } from '../harness/index.ts';
-import { leader, logLines, startMultiCluster, type MultiCluster } from './cluster-helpers.ts';
+import { leader, logLines, logTime, startMultiCluster, type MultiCluster } from './cluster-helpers.ts';
 
 let c: MultiCluster;
 before(async () => {
@@ -33,7 +33,7 @@ test(`exactly one leader across ${KILLS} leader SIGKILLs`, { timeout: 900_000 },
     const next = await waitLeader(cur);
     const became = logLines(c.byName(next.name), 'became leader').filter((l) => Number(l.term) === next.term)[0];
     assert.ok(became, `${next.name} logged its term ${next.term}`);
-    takeovers.push(Number(became.time) - at);
+    takeovers.push(logTime(became) - at);
     await a.restart();
     await a.ready();
     cur = next;
@@ -50,12 +50,12 @@ test(`exactly one leader across ${KILLS} leader SIGKILLs`, { timeout: 900_000 },
     for (const l of lines) {
       if (open && Number(l.pid) !== open.pid) {
         const k = kills.find((x) => x.pid === open!.pid);
-        intervals.push({ name: a.name, from: open.from, to: k ? k.at : Number(l.time), term: open.term });
+        intervals.push({ name: a.name, from: open.from, to: k ? k.at : logTime(l), term: open.term });
         open = undefined;
       }
-      if (l.msg === 'became leader') open = { from: Number(l.time), term: Number(l.term), pid: Number(l.pid) };
+      if (l.msg === 'became leader') open = { from: logTime(l), term: Number(l.term), pid: Number(l.pid) };
       else if (l.msg === 'lost leadership' && open) {
-        intervals.push({ name: a.name, from: open.from, to: Number(l.time), term: open.term });
+        intervals.push({ name: a.name, from: open.from, to: logTime(l), term: open.term });
         open = undefined;
       }
     }

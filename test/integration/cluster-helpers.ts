@@ -88,6 +88,11 @@ export async function waitRebound(
   return b!;
 }
 
+/** A log line's time (ISO text) in ms since the epoch. */
+export function logTime(l: Record<string, unknown>): number {
+  return Date.parse(String(l.time));
+}
+
 /** Lines of an agent's JSON log with a given msg. */
 export function logLines(a: AgentProcess, msg: string): Record<string, unknown>[] {
   return a

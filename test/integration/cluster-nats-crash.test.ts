@@ -29,7 +29,15 @@ import { sleep, waitFor } from '../harness/index.ts';
 import { sourceYaml, writeTemp } from '../harness/tsdm.ts';
 import { startWorkload, type WorkloadTable } from '../harness/workload.ts';
 import { assertSame, startTask, taskYaml, waitSynced } from './helpers.ts';
-import { bound, leader, logLines, startMultiCluster, waitRebound, type MultiCluster } from './cluster-helpers.ts';
+import {
+  bound,
+  leader,
+  logLines,
+  logTime,
+  startMultiCluster,
+  waitRebound,
+  type MultiCluster,
+} from './cluster-helpers.ts';
 
 let c: MultiCluster;
 before(async () => {
@@ -140,7 +148,7 @@ test('NATS down longer than the lease, then the lease buckets emptied: one leade
     assert.deepEqual([b.agent, b.term], [F.name, b0.term], 'source1 never moves off its live agent');
     await sleep(HEARTBEAT_MS / 2);
   }
-  const became = c.agents.flatMap((a) => logLines(a, 'became leader').filter((l) => Number(l.time) >= resumedAt));
+  const became = c.agents.flatMap((a) => logLines(a, 'became leader').filter((l) => logTime(l) >= resumedAt));
   console.log(`after the agents resumed: ${became.map((l) => `${String(l.agent)} term ${String(l.term)}`).join(', ')}`);
   assert.deepEqual(
     became.map((l) => l.agent),

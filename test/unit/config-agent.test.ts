@@ -187,3 +187,44 @@ test('a bad NATS URL is reported without the password it holds', () => {
     (e: unknown) => e instanceof DmError && !e.message.includes('hunter2') && /http:\/\/x:4222/.test(e.message),
   );
 });
+
+test('log settings: flag, env and agent.yaml (a relative log-file is relative to the file), defaults, bad values', () => {
+  withDir((dir) => {
+    const d = loadAgentConfig({}, {});
+    assert.equal(d.logFormat, 'auto');
+    assert.equal(d.logFile, undefined);
+    assert.equal(d.logFileMaxSize, '100m');
+    assert.equal(d.logFileKeep, 10);
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(
+      file,
+      'log-level: warn\nlog-format: text\nlog-file: logs/agent.log\nlog-file-max-size: 10m\nlog-file-keep: 4\n',
+    );
+    const f = loadAgentConfig({}, {}, file);
+    assert.equal(f.logLevel, 'warn');
+    assert.equal(f.logFormat, 'text');
+    assert.equal(f.logFile, join(dir, 'logs', 'agent.log'));
+    assert.equal(f.logFileMaxSize, '10m');
+    assert.equal(f.logFileKeep, 4);
+    const e = loadAgentConfig(
+      {},
+      { TSDM_LOG_FORMAT: 'json', TSDM_LOG_FILE: '/var/log/tsdm/a.log', TSDM_LOG_FILE_KEEP: '2' },
+      file,
+    );
+    assert.equal(e.logFormat, 'json');
+    assert.equal(e.logFile, '/var/log/tsdm/a.log');
+    assert.equal(e.logFileKeep, 2);
+    const g = loadAgentConfig({ logLevel: 'debug', logFileMaxSize: '512k' }, { TSDM_LOG_LEVEL: 'error' }, file);
+    assert.equal(g.logLevel, 'debug');
+    assert.equal(g.logFileMaxSize, '512k');
+  });
+  assert.throws(
+    () => loadAgentConfig({ logFormat: 'pretty' } as never, {}),
+    /log format must be one of auto, text, json/,
+  );
+  assert.throws(
+    () => loadAgentConfig({}, { TSDM_LOG_FILE_MAX_SIZE: '10 MB' }),
+    /TSDM_LOG_FILE_MAX_SIZE: log file size/,
+  );
+  assert.throws(() => loadAgentConfig({}, { TSDM_LOG_FILE_KEEP: '0' }), /log file keep must be a number/);
+});

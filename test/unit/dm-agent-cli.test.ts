@@ -22,6 +22,12 @@ test('dm-agent --help documents every flag', () => {
     '--nats-tls-ca',
     '--metrics-addr',
     'TSDM_METRICS_ADDR',
+    '--log-level',
+    '--log-format',
+    '--log-file',
+    '--log-file-max-size',
+    '--log-file-keep',
+    'TSDM_LOG_FILE',
   ])
     assert.ok(r.stdout.includes(f), f);
 });
