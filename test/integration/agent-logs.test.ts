@@ -38,7 +38,7 @@ function fileLines(dir: string): Record<string, unknown>[] {
 }
 
 test('--log-file: rotated by size, 0600, JSON lines with level names, leadership changes with reasons', {
-  timeout: 90_000,
+  timeout: 240_000,
 }, async () => {
   const base = mkdtempSync(join(tmpdir(), 'tsdm-agent-logs-'));
   const dir = join(base, 'logs');
@@ -61,13 +61,13 @@ test('--log-file: rotated by size, 0600, JSON lines with level names, leadership
     fileLines(dir)
       .filter((l) => l.msg === 'became leader' || l.msg === 'lost leadership')
       .at(-1)?.msg === 'became leader';
-  await waitFor(async () => has('became leader'), 30_000, 'the agent leads');
+  await waitFor(async () => has('became leader'), 60_000, 'the agent leads');
   // Each evict / cancel-evict round is a "lost leadership" and a "became leader" line: enough rounds to rotate
   // past the second file (bounded).
   for (let i = 0; i < 10 && Math.max(...readdirSync(dir).map((f) => Number(f.split('.')[1]))) < 3; i++) {
     assert.equal((await dmctl(nats.url, ['operate-leader', 'evict'], { cluster: 'logs' })).code, 0);
     assert.equal((await dmctl(nats.url, ['operate-leader', 'cancel-evict'], { cluster: 'logs' })).code, 0);
-    await waitFor(async () => leading(), 20_000, `leader again after round ${i + 1}`);
+    await waitFor(async () => leading(), 60_000, `leader again after round ${i + 1}`);
   }
   await a.stop();
   const files = readdirSync(dir);
@@ -91,10 +91,10 @@ test('--log-file: rotated by size, 0600, JSON lines with level names, leadership
   rmSync(base, { recursive: true, force: true });
 });
 
-test('--log-format text: human-readable lines on stderr although it is a pipe', { timeout: 60_000 }, async () => {
+test('--log-format text: human-readable lines on stderr although it is a pipe', { timeout: 120_000 }, async () => {
   const a = startAgent({ name: 'logs2', nats: nats.url, cluster: 'logs-text', args: ['--log-format', 'text'] });
   agents.push(a);
-  await waitFor(async () => /INFO.*became leader/.test(a.log()), 30_000, 'a text leadership line');
+  await waitFor(async () => /INFO.*became leader/.test(a.log()), 60_000, 'a text leadership line');
   await a.stop();
   const text = a.log();
   assert.match(text, /\] INFO \(dm-agent\): agent started \{.*"agent":"logs2"/);
