@@ -119,9 +119,9 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     try {
       await agent.start();
     } catch (err) {
-      // Also in the log (it may be a file): why this start ended.
+      // stderr gets the coded error below; a log file says why this start ended too.
       const e = asDmError(err);
-      log.fatal({ code: e.code, err: e.message }, 'agent start failed');
+      if (cfg.logFile !== undefined) log.fatal({ code: e.code, err: e.message }, 'agent start failed');
       await logs.close();
       throw err;
     }
