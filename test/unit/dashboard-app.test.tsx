@@ -162,7 +162,8 @@ test('dmctl dashboard --help, and dmctl --help still prints the help', async () 
 test('keys typed together in one chunk all count', async () => {
   const r = await renderAt(smallCluster(), 80, 24);
   r.stdin.write('jj\r');
-  await tick();
+  // Ink may handle the chunk later than one tick on a busy machine: wait (bounded, 3 s) for the detail view.
+  for (let waited = 0; !/Task shop · source mysql-01/.test(r.text()) && waited < 3000; waited += 20) await tick(20);
   assert.match(r.text(), /Task shop · source mysql-01/);
   r.unmount();
 });
