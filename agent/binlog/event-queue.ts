@@ -79,6 +79,16 @@ export class EventQueue {
         };
       });
     }
+    const ev = this.poll();
+    if (ev) return ev;
+    if (this.error) throw this.error;
+    return undefined;
+  }
+
+  /** The next queued event without waiting (undefined: none queued; next() then waits or throws the stream's error).
+   * The sync loop takes queued events through this: an awaited next() per single-row transaction was a promise and
+   * a microtask hop each. */
+  poll(): BinlogEvent | undefined {
     const ev = this.take();
     if (ev) {
       if (ev.kind === 'txn' || ev.kind === 'txn-part') this.queuedRows -= ev.changes.length;
@@ -86,10 +96,8 @@ export class EventQueue {
         this.paused = false;
         this.connection()?.resume();
       }
-      return ev;
     }
-    if (this.error) throw this.error;
-    return undefined;
+    return ev;
   }
 
   private take(): BinlogEvent | undefined {

@@ -10,6 +10,8 @@ export interface EventSource {
   start(): void;
   /** The next event, waiting up to `timeoutMs` for one; rejects with the source's error. */
   next(timeoutMs?: number): Promise<BinlogEvent | undefined>;
+  /** The next buffered event without waiting, when the source has one at hand (undefined: call next()). */
+  poll?(): BinlogEvent | undefined;
   /** A position past events that carry nothing to apply, when that is a safe place to resume (else undefined). */
   streamPosition(): BinlogPosition | undefined;
   /** True when nothing is buffered (and, for the relay, the reader is at the relay's head). */

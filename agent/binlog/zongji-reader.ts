@@ -59,6 +59,19 @@ export interface ReaderOptions {
  * (BLOBs) reach it long before the row count. */
 export const CHUNK_BYTES = 8 << 20;
 
+/** True when the binlog's column names are the tracked table's, ignoring case (a loop: this runs at every table map,
+ * i.e. every transaction, and the names are almost always the same strings). */
+function sameNames(t: TrackedTable, names: string[]): boolean {
+  const cols = t.columns;
+  if (cols.length !== names.length) return false;
+  for (let i = 0; i < cols.length; i++) {
+    const a = cols[i]!.name;
+    const b = names[i]!;
+    if (a !== b && a.toLowerCase() !== b.toLowerCase()) return false;
+  }
+  return true;
+}
+
 export class BinlogReader {
   private zj: ZInstance | undefined;
   private readonly events: EventQueue;
@@ -311,22 +324,17 @@ export class BinlogReader {
     const schema = e.schemaName ?? '';
     const table = e.tableName ?? '';
     const t = this.schemaAt.tracked(schema, table);
-    if (e.columnNames && t) {
+    if (e.columnNames && t && !sameNames(t, e.columnNames)) {
       const tracked = t.columns.map((c) => c.name);
-      const same =
-        tracked.length === e.columnNames.length &&
-        tracked.every((n, i) => n.toLowerCase() === e.columnNames![i]!.toLowerCase());
-      if (!same) {
-        throw new DmError(
-          'UnsupportedEvent',
-          `schema tracker and binlog metadata disagree on ${schema}.${table} at ${this.file}: tracked (${tracked.join(', ')}), binlog (${e.columnNames.join(', ')})`,
-          {
-            context: { table: `${schema}.${table}`, position: this.file },
-            suggestion:
-              'Report this with the DDL history of the table; restart the task with --remove-meta to rebuild the tracked schema.',
-          },
-        );
-      }
+      throw new DmError(
+        'UnsupportedEvent',
+        `schema tracker and binlog metadata disagree on ${schema}.${table} at ${this.file}: tracked (${tracked.join(', ')}), binlog (${e.columnNames.join(', ')})`,
+        {
+          context: { table: `${schema}.${table}`, position: this.file },
+          suggestion:
+            'Report this with the DDL history of the table; restart the task with --remove-meta to rebuild the tracked schema.',
+        },
+      );
     }
     if (!this.schemaAt.cachedInfo(schema, table)) {
       if (!t)
@@ -340,6 +348,10 @@ export class BinlogReader {
   /** The next event, waiting for one; rejects with the stream's error. */
   next(timeoutMs = 1000): Promise<BinlogEvent | undefined> {
     return this.events.next(timeoutMs);
+  }
+
+  poll(): BinlogEvent | undefined {
+    return this.events.poll();
   }
 
   /**

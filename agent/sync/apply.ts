@@ -97,8 +97,14 @@ async function committedBeforeLoss(st: SyncState, w: number, end: BinlogPosition
 }
 
 /** True when the transaction changes a row whose change the downstream must cascade to child rows (FK rules). */
-export async function cascading(st: SyncState, txn: Txn): Promise<boolean> {
+export function cascading(st: SyncState, txn: Txn): boolean | Promise<boolean> {
   if (txn.changes.length === 0 || st.shard) return false;
+  // Known rules: no promise (this runs for every transaction).
+  if (!st.fkStale) return !st.fk.empty && txn.changes.some((c) => st.fk.cascades(c));
+  return loadCascading(st, txn);
+}
+
+async function loadCascading(st: SyncState, txn: Txn): Promise<boolean> {
   if (st.fkStale) {
     st.fkStale = false;
     try {

@@ -78,6 +78,7 @@ export class Dispatcher {
     // Object.defineProperty (esbuild keepNames).
     const changes = txn.changes;
     if (this.rows > 0 && !this.sameIdentities(changes)) return false;
+    if (changes.length === 1) return this.addOne(changes[0]!);
     const owned = this.owner.size;
     // Keys are claimed in `owner` directly; those this transaction added are taken back if it cannot join. (A key
     // already owned keeps its owner: a change that joins takes that writer, so writing it again changes nothing.)
@@ -124,6 +125,28 @@ export class Dispatcher {
     this.rows += changes.length;
     this.txns++;
     this.noteIdentities(changes);
+    return true;
+  }
+
+  /** tryAdd of a one-change transaction (every transaction of a single-row workload) without its per-transaction
+   * arrays. The same rules: its keys' one owner (or its forced writer) takes it, two owners are a conflict, and a
+   * conflict cannot happen in an empty batch (nothing is owned yet). */
+  private addOne(c: RoutedChange): boolean {
+    const keys = causalityKeys(c);
+    let w = c.writer;
+    for (const k of keys) {
+      const o = this.owner.get(k);
+      if (o === undefined || o === w) continue;
+      if (w === undefined) w = o;
+      else return false;
+    }
+    if (w === undefined) w = hash(keys[0] ?? '') % this.writerCount;
+    for (const k of keys) this.owner.set(k, w);
+    this.perWriter[w]!.push(c);
+    this.rows++;
+    const seen = this.identities.get(c.info);
+    if (!seen || seen.target !== c.target || seen.identity !== c.identity)
+      this.identities.set(c.info, { target: c.target, identity: c.identity });
     return true;
   }
 

@@ -15,7 +15,7 @@ import type { RoutedChange } from './dispatcher.ts';
  */
 const infos = new WeakMap<TableInfo, { ext: string; info: TableInfo }>();
 
-function extendedInfo(info: TableInfo, ext: ExtendedColumns): TableInfo {
+export function extendedInfo(info: TableInfo, ext: ExtendedColumns): TableInfo {
   const sig = ext.columns.join('\0');
   const hit = infos.get(info);
   if (hit && hit.ext === sig) return hit.info;

@@ -326,8 +326,12 @@ export class RowIdentities {
     return this.peek(target, info)!;
   }
 
+  /** Moves at every invalidate(): an identity taken at an earlier version may be stale (route.ts keeps one per table). */
+  version = 0;
+
   /** Forget every downstream table (after DDL, `binlog replace`, a shard-DDL lock step). */
   invalidate(): void {
     this.tables.clear();
+    this.version++;
   }
 }

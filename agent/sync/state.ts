@@ -8,6 +8,8 @@ import type { SubtaskContext } from '../unit.ts';
 import type { RoutedChange } from './dispatcher.ts';
 import { CascadeRules } from './foreign-keys.ts';
 import { loadDownstreamTable, RowIdentities } from './row-identity.ts';
+import type { TableRoute } from './route.ts';
+import type { TableInfo } from '../db/schema.ts';
 
 /**
  * Told of the row changes sync committed, right after their commit (continuous validation implements it:
@@ -66,6 +68,8 @@ export class SyncState {
   /** Row identity per target table from the downstream's keys (sync/row-identity.ts); dropped after DDL and lock steps,
    * always with the batch flushed first (a row's changes under two identities must not share a batch). */
   readonly ids: RowIdentities;
+  /** Routing decided per upstream table structure, kept across transactions (route.ts). */
+  readonly routes = new WeakMap<TableInfo, TableRoute>();
   /** collation_compatible: strict — the upstream's collation defaults (read at start, like DM's syncer). */
   collations: UpstreamCollationInfo | undefined;
   /** Continuous validation's hook (undefined: off). */

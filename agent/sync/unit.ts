@@ -7,7 +7,7 @@ import type { EventSource } from '../binlog/event-source.ts';
 import { BinlogReader } from '../binlog/zongji-reader.ts';
 import { masterStatus } from '../db/binlog-status.ts';
 import { readUpstreamCollations } from '../db/collations.ts';
-import { connect } from '../db/mysql.ts';
+import { connect, isClosed } from '../db/mysql.ts';
 import { liveTrackedTable } from '../db/tracked.ts';
 import { BridgedReader } from '../relay/bridge.ts';
 import { ShardCoordinator, type SyncHost } from '../shard/coordinator.ts';
@@ -202,7 +202,7 @@ export class SyncUnit implements Unit {
     };
     try {
       while (!ctx.signal.aborted) {
-        await reopenMeta(st);
+        if (isClosed(st.down)) await reopenMeta(st);
         if (Date.now() - lastMaster > 1000) {
           lastMaster = Date.now();
           this.master = await masterStatus(this.ctrl).catch(() => this.master);
@@ -219,7 +219,8 @@ export class SyncUnit implements Unit {
         }
         let ev = this.kept;
         this.kept = undefined;
-        if (!ev && !this.holds.stationary) ev = await this.reader.next(FLUSH_INTERVAL_MS);
+        // An event already queued is taken without a promise (most of them during a catch-up).
+        if (!ev && !this.holds.stationary) ev = this.reader.poll?.() ?? (await this.reader.next(FLUSH_INTERVAL_MS));
         // Inside a transaction read in parts nothing may stop: a hold is decided at the next transaction boundary.
         if (this.holds.active && !this.parts.open && (await this.holdStep(ev, flush))) continue;
         if (!ev) {
@@ -270,10 +271,14 @@ export class SyncUnit implements Unit {
             this.lockVersion = locks;
             st.ids.invalidate();
           }
-          const txn = await routeTxn(this.st, ev);
+          // Both answer without a promise unless they must read the downstream (a table's keys, its foreign keys).
+          let txn = routeTxn(this.st, ev);
+          if (txn instanceof Promise) txn = await txn;
           // Reading the downstream's foreign keys uses writer 0's connection: not while it commits a batch.
           if (st.fkStale) await settle();
-          if (await cascading(st, txn)) {
+          let casc = cascading(st, txn);
+          if (typeof casc !== 'boolean') casc = await casc;
+          if (casc) {
             // A change the downstream must cascade (foreign-keys.ts): a barrier, applied alone in binlog order.
             await flush();
             await applyOrdered(st, txn);
