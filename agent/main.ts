@@ -22,7 +22,7 @@ const help = `
     --replicas N         replicas of the KV buckets it creates: 3 in a NATS cluster     env TSDM_REPLICAS
     --secret-key-path F  key file for passwords encrypted by dmctl encrypt              env TSDM_SECRET_KEY_PATH
     --metrics-addr ADDR  serve /metrics, /healthz, /readyz on HOST:PORT or :PORT       env TSDM_METRICS_ADDR
-                         (default: off; the shipped unit uses :8262, DM-worker's port)
+                         (default: off; deploy/agent.yaml sets :8262, DM-worker's port)
     --config FILE        agent.yaml with the same keys in kebab-case (a missing file is an error)
     --config-if-exists F agent.yaml read only when it exists (the systemd unit: /etc/tsdm/agent.yaml);
                          --config wins. Sample with every key: deploy/agent.yaml
