@@ -45,8 +45,6 @@ export const LostReason = {
   leaseExpired: 'lease expired',
   /** We gave it up: eviction by dmctl, or a graceful stop. */
   resigned: 'resigned',
-  /** NATS did not answer for longer than the lease: we cannot know the key is still ours. */
-  natsLost: 'NATS lost',
   /** The bucket was repaired (step R) and another agent created the key before us. */
   kvRepair: 'KV repair',
 } as const;
@@ -107,19 +105,17 @@ export class Election {
   }
 
   /**
-   * A step threw (NATS unreachable, a timeout): warn on the first. A leader that could not renew for a whole lease
-   * steps down (another agent may have been elected meanwhile); it is elected again by the plain protocol.
+   * A step threw (NATS unreachable, a timeout): warn on the first. A leader keeps its role meanwhile: every act of a
+   * leader is a compare-and-set on NATS, so a leader that cannot reach NATS cannot act; when NATS answers again the
+   * next step renews the key if it is still ours, or finds another leader (logged "lost leadership", lease expired).
+   * Stepping down here made a cluster whose NATS and agents had both stalled longer than a lease change leader for
+   * nothing (test/integration/cluster-nats-crash.test.ts).
    */
   private stepFailed(err: unknown): void {
     if (this.failures++ === 0) {
       this.failingSince = Date.now();
       this.log.warn({ err: String(err), leader: this.isLeader }, 'election step failed');
     } else this.log.debug({ err: String(err), failures: this.failures }, 'election step failed');
-    if (this.isLeader && Date.now() - this.renewedAt > LEASE_TTL_MS)
-      this.lose(
-        LostReason.natsLost,
-        `the lease could not be renewed for ${Date.now() - this.renewedAt} ms: ${String(err)}`,
-      );
   }
 
   private async step(): Promise<void> {
@@ -127,7 +123,12 @@ export class Election {
       if (this.isLeader) await this.resign('evicted by dmctl operate-leader evict');
       return;
     }
-    if (this.isLeader && !(await this.coord.inspect(Bucket.leader)) && this.repairDue()) return this.repair();
+    // A leader whose last renewal is older than the lease holds no lease (its process or NATS stalled past it): it
+    // may not repair, since step R purges the bucket and would erase the key of a leader elected meanwhile. It
+    // reads the key like any agent and loses to that leader, or renews a key that is still its own.
+    const lapsed = this.isLeader && Date.now() - this.renewedAt > LEASE_TTL_MS;
+    if (this.isLeader && !lapsed && !(await this.coord.inspect(Bucket.leader)) && this.repairDue())
+      return this.repair();
     const sent = Date.now();
     const cur = await this.coord.get<LeaderRecord>(Bucket.leader, Keys.leader);
     if (cur) this.lastTerm = Math.max(this.lastTerm, cur.value.term);
@@ -136,7 +137,7 @@ export class Election {
       if (rev !== undefined) {
         this.revision = rev;
         this.renewedAt = sent;
-      } else if (this.repairDue()) await this.repair();
+      } else if (!lapsed && this.repairDue()) await this.repair();
       else this.lose(LostReason.leaseExpired, 'the renewal was refused: the key changed since it was read');
       return;
     }
