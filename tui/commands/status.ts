@@ -86,6 +86,8 @@ export function renderRelays(relays: RelayStatus[]): string {
 
 /** Stages --wait-for accepts, besides `synced` (every source in sync, caught up with the upstream). */
 const WAIT_STAGES = ['New', 'Running', 'Paused', 'Stopped', 'Finished'];
+/** How often the sync unit reads the upstream head (SHOW MASTER STATUS) and reports it, plus a margin. */
+const SYNC_HEAD_REFRESH_MS = 1100;
 
 /** Whether every source of the task is at the awaited state, or the error that keeps one from ever getting there. */
 export function reached(
@@ -129,12 +131,19 @@ export const queryStatus: Command = {
       if (!task) throw usageError('--wait-for needs a TASK-NAME');
       if (want !== 'synced' && !WAIT_STAGES.includes(want))
         throw usageError(`--wait-for takes ${WAIT_STAGES.join(', ')} or synced (got ${want})`);
-      const deadline = Date.now() + ctx.flags.timeout * 1000;
+      const waitStart = Date.now();
+      const deadline = waitStart + ctx.flags.timeout * 1000;
       let last: TaskView | undefined;
       for (;;) {
         [last] = await readStatus(coord, task);
         const r = last ? reached(last, want) : { done: false };
-        if (r.done) break;
+        // Synced means at the upstream head as of this command: the sync unit reads the head every second and
+        // publishes it with its status, so only a status published more than that after the wait began counts (an
+        // older one may say caught up with a head from before the last write).
+        const fresh =
+          want !== 'synced' ||
+          (last?.sources.every((s) => Date.parse(s.updatedAt ?? '') > waitStart + SYNC_HEAD_REFRESH_MS) ?? false);
+        if (r.done && fresh) break;
         if (r.blocker) {
           // Paused by an error: a definite "no" (exit 1) with the error, rather than waiting for the timeout.
           if (!ctx.flags.json)
