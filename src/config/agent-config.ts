@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { DmError } from '../errors/index.ts';
 import { checkConfigFileSize } from './limits.ts';
-import { flagProp, NATS_OPTIONS, type NatsOrigins, type NatsSettings } from '../coord/nats-options.ts';
+import { flagProp, NATS_OPTIONS, type NatsOrigins, type NatsSettings } from '../coord/nats-flags.ts';
 import { metricsAddrProblem } from '../metrics/addr.ts';
 import { redactUrl } from './redact.ts';
 import { checkLogSize, LOG_FORMATS, type LogFormat } from './log-settings.ts';

@@ -13,7 +13,7 @@ export {
   secretFlagProblem,
   type NatsOrigins,
   type NatsSettings,
-} from './nats-options.ts';
+} from './nats-flags.ts';
 
 export * from './ops.ts';
 export { readRelays, readStatus, type SourceView, type TaskView, type CheckSummary } from './status-view.ts';

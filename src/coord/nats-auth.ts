@@ -20,7 +20,8 @@ import {
   type TlsOptions,
 } from 'nats';
 import { DmError } from '../errors/index.ts';
-import { checkNatsSettings, optionName, type NatsField, type NatsOrigins, type NatsSettings } from './nats-options.ts';
+import type { NatsField, NatsOrigins, NatsSettings } from './nats-flags.ts';
+import { checkNatsSettings, optionName } from './nats-options.ts';
 
 export interface NatsAuth {
   /** Server URLs without credentials. */

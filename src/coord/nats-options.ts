@@ -8,18 +8,6 @@
 import { DmError } from '../errors/index.ts';
 import { NATS_OPTIONS, type NatsOrigins, type NatsSettings } from './nats-flags.ts';
 
-export {
-  NATS_FLAGS,
-  NATS_OPTIONS,
-  flagProp,
-  natsSettingsFrom,
-  secretFlagProblem,
-  type NatsField,
-  type NatsOptionSpec,
-  type NatsOrigins,
-  type NatsSettings,
-} from './nats-flags.ts';
-
 /** Every field, in the order their shapes are checked; only `password` may be empty. */
 const FIELDS: readonly (keyof NatsSettings)[] = [
   'servers',

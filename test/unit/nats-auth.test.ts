@@ -12,7 +12,7 @@ import { createUser } from 'nats-jwt';
 import { fmtCreds, encodeUser, createAccount } from 'nats-jwt';
 import { resolveNatsAuth, splitUrlCredentials, type NatsAuth } from '../../src/coord/nats-auth.ts';
 import { natsConnectError } from '../../src/coord/nats-errors.ts';
-import { natsSettingsFrom, type NatsSettings } from '../../src/coord/nats-options.ts';
+import { natsSettingsFrom, type NatsSettings } from '../../src/coord/nats-flags.ts';
 import { DmError, Errors } from '../../src/errors/index.ts';
 import { makeCerts } from '../harness/certs.ts';
 
