@@ -109,7 +109,8 @@ async function agentReady(nats: string, i: number): Promise<Sample> {
 }
 
 async function dashboardPaint(nats: string, i: number): Promise<Sample> {
-  const socket = `tsdm-bench-cli-${process.pid}`;
+  // A socket per run: a server still exiting from `kill-server` of the last run would refuse the next session.
+  const socket = `tsdm-bench-cli-${process.pid}-${i}`;
   const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], { encoding: 'utf8' });
   const session = `d${i}`;
   // `exec`: the pane's process is dmctl itself, so its CPU can be read at the first paint.
