@@ -1,14 +1,11 @@
 import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
-import { DmError, Errors } from '../src/errors/index.ts';
 import { CheckRunner } from './verify/runner.ts';
-import { agentNatsSettings, type AgentConfig } from '../src/config/agent-config.ts';
+import type { AgentConfig } from '../src/config/agent-config.ts';
 import {
   Bucket,
-  Coord,
+  type Coord,
   eventsOf,
-  resolveNatsAuth,
   Keys,
-  LEASE_TTL_MS,
   Op,
   type BoundRecord,
   type CheckSourceRequest,
@@ -36,21 +33,10 @@ import { RelayUpkeep } from './relay-upkeep.ts';
 import type { AgentProbes } from './agent-metrics.ts';
 import type { PurgeRelayRequest } from '../src/coord/index.ts';
 import { startEvents } from './events.ts';
+import { openCoord } from './open-coord.ts';
+import { SelfFence, ZOMBIE } from './self-fence.ts';
 
 export const VERSION = '0.1.0';
-
-/**
- * Self-fencing: an agent whose member key has not been renewed for this long stops every subtask (they stop
- * writing downstream), well before the key can expire (LEASE_TTL_MS after the last renewal) and the leader can
- * rebind its sources. It resumes when a renewal succeeds again and a fresh read of dm_bounds says it still owns them.
- */
-export const FENCE_AFTER_MS = LEASE_TTL_MS / 2;
-
-/**
- * Test hook: TSDM_FAULT_NO_SELF_FENCE=1 makes a zombie: no watchdog, and subtasks keep running after their binding
- * moved. It proves that the downstream term check alone keeps a stale agent from writing (fencing-scenario.ts).
- */
-const ZOMBIE = process.env.TSDM_FAULT_NO_SELF_FENCE === '1';
 
 /**
  * dm-agent: membership, election (+ scheduling as leader), and the reconciler that runs the subtasks of the sources
@@ -69,9 +55,17 @@ export class Agent {
   private pending = false;
   private stopping = false;
   private relays!: Relays;
-  /** True while the member lease is not known to be alive: no subtask runs, no status is published. */
-  private fenced = false;
-  private watchdog: NodeJS.Timeout | undefined;
+  private readonly fence = new SelfFence({
+    log: () => this.log,
+    lastRenewed: () => this.membership.lastRenewed,
+    stopping: () => this.stopping,
+    rereadBindings: async () => {
+      const fresh = await this.coord.list<BoundRecord>(Bucket.bounds);
+      this.bounds.clear();
+      for (const e of fresh) this.bounds.set(e.key, e.value);
+    },
+    changed: () => this.kick(),
+  });
   private scheduling: Promise<void> = Promise.resolve();
   private checks: CheckRunner | undefined;
   private events: { close(): Promise<void> } | undefined;
@@ -97,37 +91,8 @@ export class Agent {
   async start(): Promise<void> {
     setSecretKey(loadSecretKey(this.cfg.secretKeyPath));
     if (!this.cfg.secretKeyPath) this.log.warn(BUILTIN_KEY_WARNING);
-    // Credentials and TLS files are checked here: a missing or wrong one is a config error (exit 2) naming it.
-    const { settings, origins } = agentNatsSettings(this.cfg);
-    const auth = resolveNatsAuth(settings, origins);
-    this.coord = await Coord.connect({
-      auth,
-      cluster: this.cfg.cluster,
-      name: `dm-agent ${this.cfg.name}`,
-      replicas: this.cfg.replicas,
-    });
-    // nats-server 2.9 can lose track of lease keys after an outage (docs/architecture.md "After a NATS outage"):
-    // every inconsistency Coord meets and every repair is a warning with a stable message.
-    this.coord.health.onAnomaly((a) =>
-      this.log.warn({ bucket: a.bucket, key: a.key, kind: a.kind, detail: a.detail }, 'nats kv inconsistent'),
-    );
-    this.coord.health.onRepair((bucket, rewritten) => this.log.warn({ bucket, rewritten }, 'nats kv bucket repaired'));
-    // A NATS cluster still electing its JetStream meta leader (all nodes just started, or one just lost) answers
-    // bucket creation with timeouts (Coord.kv retries those for READ_RETRY_MS) and, while peers are still joining,
-    // with errors that are not timeouts: 12 attempts 5 s apart before giving up.
-    for (const b of Object.values(Bucket)) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.coord.kv(b);
-          break;
-        } catch (err) {
-          // JetStream off is not a cluster still electing: exit now with the coded error (systemd restarts us).
-          if (attempt >= 12 || (err instanceof DmError && err.code === Errors.JetStreamDisabled.code)) throw err;
-          this.log.warn({ bucket: b, attempt, delayMs: 5000, err: String(err) }, 'cannot open KV bucket yet; retrying');
-          await new Promise((r) => setTimeout(r, 5000));
-        }
-      }
-    }
+    const { coord, auth } = await openCoord(this.cfg, this.log);
+    this.coord = coord;
     this.events = await startEvents(this.coord, this.cfg.name, this.log, this.cfg.replicas);
     this.relays = new Relays({
       agent: this.cfg.name,
@@ -161,10 +126,7 @@ export class Agent {
         if (e.deleted && this.election.isLeader) void this.schedule();
       }),
     );
-    if (!ZOMBIE)
-      this.watchdog = setInterval(() => {
-        void this.checkLease();
-      }, 250);
+    this.fence.start();
     this.unwatch.push(
       this.coord.watch<TaskRecord>(Bucket.tasks, (e) => {
         if (e.deleted) this.tasks.delete(e.key);
@@ -194,11 +156,11 @@ export class Agent {
       { op: Op.checkTask, to: 'any', handle: (p) => checkTask(p as CheckTaskRequest) },
       { op: Op.purgeRelay, to: 'agent', handle: (p) => this.relayUpkeep.purge(p as PurgeRelayRequest) },
       syncHoldOp(this.cfg.name, (task, source) =>
-        this.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,
+        this.fence.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,
       ),
       validationErrorOp(
         this.cfg.name,
-        (task, source) => (this.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st),
+        (task, source) => (this.fence.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st),
         (task) => [...this.subtasks].filter(([k]) => k.startsWith(`${task}\u0000`)).map(([, v]) => v.st),
       ),
     ];
@@ -226,34 +188,6 @@ export class Agent {
       );
     });
     return this.scheduling;
-  }
-
-  /** The self-fencing watchdog (see FENCE_AFTER_MS). */
-  private async checkLease(): Promise<void> {
-    if (this.stopping) return;
-    const stale = Date.now() - this.membership.lastRenewed > FENCE_AFTER_MS;
-    if (stale && !this.fenced) {
-      this.fenced = true;
-      this.log.warn(
-        { lastRenewed: new Date(this.membership.lastRenewed).toISOString() },
-        'member lease not renewed: fencing, all subtasks stop writing',
-      );
-      this.kick();
-    } else if (!stale && this.fenced) {
-      // Bindings may have moved while we were cut off: read them afresh before running anything again.
-      try {
-        const fresh = await this.coord.list<BoundRecord>(Bucket.bounds);
-        this.bounds.clear();
-        for (const e of fresh) this.bounds.set(e.key, e.value);
-      } catch (err) {
-        this.log.warn({ err: String(err) }, 'cannot re-read bindings after fencing');
-        return;
-      }
-      if (Date.now() - this.membership.lastRenewed > FENCE_AFTER_MS) return;
-      this.fenced = false;
-      this.log.info('member lease renewed: fencing lifted');
-      this.kick();
-    }
   }
 
   /** Coalesces watch notifications into one reconcile at a time. */
@@ -291,7 +225,7 @@ export class Agent {
           want.add(key);
           continue;
         }
-        if (!bound || bound.agent !== this.cfg.name || !srcRec || this.fenced) continue;
+        if (!bound || bound.agent !== this.cfg.name || !srcRec || this.fence.fenced) continue;
         const stage = rec.sourceStages?.[spec.sourceId] ?? rec.stage;
         const cur = this.subtasks.get(key);
         if (stage === 'Stopped') {
@@ -338,7 +272,7 @@ export class Agent {
         st.start();
       }
     }
-    const view = { fenced: this.fenced, tasks: this.tasks, sources: this.sources, bounds: this.bounds };
+    const view = { fenced: this.fence.fenced, tasks: this.tasks, sources: this.sources, bounds: this.bounds };
     for (const [key, { st }] of this.subtasks) {
       if (want.has(key)) continue;
       const [task, source] = key.split('\u0000') as [string, string];
@@ -350,7 +284,7 @@ export class Agent {
     // After the subtasks that read them stopped.
     await this.relays.closeUnwanted(relays);
     // A check-data run this agent became responsible for (its task's first source was rebound here) resumes.
-    if (!this.fenced) await this.checks?.rescan().catch(() => undefined);
+    if (!this.fence.fenced) await this.checks?.rescan().catch(() => undefined);
   }
 
   /** Relays of the sources bound to this agent: enable-relay, or the stage dmctl start/stop/pause/resume-relay set. */
@@ -377,14 +311,14 @@ export class Agent {
     if (this.stopping) return;
     // Only the owner reports: a fenced agent, or one whose binding moved, must not overwrite the new owner's status.
     const b = this.bounds.get(Keys.bound(s.source));
-    if (this.fenced || b?.agent !== this.cfg.name) return;
+    if (this.fence.fenced || b?.agent !== this.cfg.name) return;
     await this.coord.put(Bucket.status, Keys.subtaskStatus(s.task, s.source), s);
   }
 
   /** Graceful stop (SIGTERM): subtasks stop at a safe point with checkpoints flushed, then the lease is released. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.watchdog) clearInterval(this.watchdog);
+    this.fence.stop();
     for (const u of this.unwatch) u();
     await this.reconciling.catch(() => undefined);
     await Promise.all([...this.subtasks.values()].map(({ st }) => st.stop('agent stopping')));

@@ -1,49 +1,25 @@
-import type { Connection } from 'mysql2/promise';
-import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
+import type { TaskConfig } from '../src/config/types.ts';
 import {
   Stage,
   type BinlogOperator,
   type DesiredStage,
   type SubtaskStatus,
-  type UnitName,
   type ValidationDesired,
 } from '../src/coord/records.ts';
 import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
-import { binlogServerId } from './binlog/zongji-reader.ts';
-import { CheckpointStore } from './checkpoint.ts';
-import type { Coord } from '../src/coord/index.ts';
-import { KvShardLocks } from './shard/locks.ts';
-import { connect } from './db/mysql.ts';
-import type { Logger } from './log.ts';
-import type { RelayFeed } from './relay/reader.ts';
-import { buildRules } from './rules.ts';
-import { CheckUnit } from './check/check.ts';
-import { Aborted, type SubtaskContext, type UnitReport } from './unit.ts';
+import { Aborted, type UnitReport } from './unit.ts';
 import { SubtaskLog } from './subtask-log.ts';
-import { DumpUnit } from './load/dump.ts';
-import { LoadUnit } from './load/load.ts';
-import { SyncUnit } from './sync/unit.ts';
-import { Validator } from './verify/validator.ts';
+import type { SyncUnit } from './sync/unit.ts';
 import type { AgentMetrics } from '../src/metrics/registry.ts';
 import { SubtaskMetrics } from '../src/metrics/subtask-metrics.ts';
 import { UpstreamWatch } from './subtask-watch.ts';
 import { SubtaskEvents } from './subtask-events.ts';
+import { SubtaskUnits, type UnitsInit } from './subtask-units.ts';
+import { SubtaskValidation } from './subtask-validation.ts';
 
-export interface SubtaskInit {
-  agent: string;
-  task: TaskConfig;
-  spec: SubtaskSpec;
-  source: SourceConfig;
+export interface SubtaskInit extends UnitsInit {
   generation: number;
-  /** Term of the dm_bounds binding this subtask runs under (fencing: checkpoint.ts claim/checkFence). */
-  term: number;
-  removeMeta: boolean;
-  log: Logger;
   publish(status: SubtaskStatus): Promise<void>;
-  /** NATS KV, for shard-DDL locks (shard-mode tasks). */
-  coord?: Coord;
-  /** The source's relay (enable-relay), read by the sync unit instead of the upstream binlog. */
-  relay?: RelayFeed;
   /** The agent's registry when it serves /metrics (--metrics-addr). */
   metrics?: AgentMetrics;
 }
@@ -61,18 +37,12 @@ export class Subtask {
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private removeMetaPending: boolean;
-  private checked = false;
   readonly status: SubtaskStatus;
   private dirty = false;
   private ops: BinlogOperator[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private sync: SyncUnit | undefined;
-  /** `dmctl validation start|stop` (task record); undefined: the task file's validators decide. */
-  private validationWanted: ValidationDesired | undefined;
-  private validator: Validator | undefined;
-  private validation: Promise<void> = Promise.resolve();
-  private locks: KvShardLocks | undefined;
+  private readonly units: SubtaskUnits;
+  private readonly validation: SubtaskValidation;
   /** This subtask's series (src/metrics/subtask-metrics.ts) and, while sync does not run, the upstream head's watch. */
   private readonly metrics: SubtaskMetrics | undefined;
   private readonly watch: UpstreamWatch | undefined;
@@ -80,7 +50,6 @@ export class Subtask {
   private readonly lines: SubtaskLog; // its log lines
 
   constructor(private readonly init: SubtaskInit) {
-    this.removeMetaPending = init.removeMeta;
     this.events = new SubtaskEvents(init.coord, init.task.name, init.spec.sourceId, init.task.taskMode);
     this.lines = new SubtaskLog(init.log);
     this.status = {
@@ -99,9 +68,9 @@ export class Subtask {
           return self.status;
         },
         sharded: init.task.shardMode !== '',
-        shardHeld: () => self.sync?.shardHeld ?? false,
-        locks: () => self.locks?.all() ?? [],
-        readTs: () => self.sync?.readTs ?? 0,
+        shardHeld: () => self.units.sync?.shardHeld ?? false,
+        locks: () => self.units.locks?.all() ?? [],
+        readTs: () => self.units.sync?.readTs ?? 0,
       });
       this.metrics = m;
       this.watch = new UpstreamWatch({
@@ -110,6 +79,29 @@ export class Subtask {
         idle: (idle) => m.upstreamIdle(idle),
       });
     }
+    this.validation = new SubtaskValidation({
+      task: init.task,
+      spec: init.spec,
+      log: init.log,
+      status: this.status,
+      sync: () => this.units.sync,
+      event: (e) => this.events.emit(e),
+      changed: () => {
+        this.dirty = true;
+      },
+    });
+    this.units = new SubtaskUnits(init, {
+      report: (p) => this.report(p),
+      event: (e) => this.events.emit(e),
+      binlogOp: (position) => this.ops.find((o) => o.position === position),
+      unit: (u) => {
+        this.lines.unit(u, this.status.unit);
+        this.status.unit = u;
+        this.dirty = true;
+      },
+      syncChanged: () => this.validation.reconcile(),
+      ...(this.metrics ? { metrics: this.metrics } : {}),
+    });
   }
 
   get generation(): number {
@@ -120,7 +112,7 @@ export class Subtask {
   }
   /** The sync unit while it runs (check-data holds it: agent/sync/hold.ts). */
   get syncUnit(): SyncUnit | undefined {
-    return this.sync;
+    return this.units.sync;
   }
 
   start(): void {
@@ -142,62 +134,12 @@ export class Subtask {
 
   /** `dmctl validation start|stop` as the task record says (undefined: the task file decides). */
   setValidation(v: ValidationDesired | undefined): void {
-    if (JSON.stringify(v) === JSON.stringify(this.validationWanted)) return;
-    this.validationWanted = v;
-    this.reconcileValidation();
+    this.validation.set(v);
   }
 
   /** Error rows changed (ignore/resolve/clear-error): the counts in the status are read again. */
   validationErrorsChanged(): void {
-    void this.validator?.refreshCounts().catch(() => undefined);
-  }
-
-  /**
-   * Runs the validator while the sync unit runs and validation is wanted (the record's stage, else the task file's
-   * mode), one change at a time. A stopped validator leaves its last status with stage Stopped.
-   */
-  private reconcileValidation(): void {
-    this.validation = this.validation
-      .then(async () => {
-        const file = this.init.spec.validator;
-        const want =
-          this.validationWanted ??
-          (file.mode !== 'none' ? { stage: 'Running' as const, mode: file.mode, updatedAt: '' } : undefined);
-        const unit = this.sync;
-        const run = unit !== undefined && want?.stage === 'Running';
-        const cur = this.validator;
-        if (cur && (!run || cur.mode !== want?.mode)) {
-          unit?.setAppliedRows(undefined);
-          this.validator = undefined;
-          await cur.stop();
-        }
-        if (run && !this.validator && want) {
-          const v = new Validator({
-            task: this.init.task,
-            source: this.init.spec.sourceId,
-            mode: want.mode,
-            cfg: file,
-            log: this.init.log,
-            event: (e) => this.events.emit(e),
-            report: (s) => {
-              this.status.validation = s;
-              this.dirty = true;
-            },
-          });
-          this.validator = v;
-          unit.setAppliedRows(v);
-          await v.start();
-        }
-        if (!run && this.status.validation && this.status.validation.stage !== 'Stopped') {
-          this.status.validation = {
-            ...this.status.validation,
-            stage: 'Stopped',
-            pending: { insert: 0, update: 0, delete: 0 },
-          };
-          this.dirty = true;
-        }
-      })
-      .catch((err: unknown) => this.init.log.warn({ err: String(err) }, 'continuous validation: start or stop failed'));
+    this.validation.errorsChanged();
   }
 
   /** Applies a new desired stage; `retry` (a resume-task) also restarts a subtask paused by an error. */
@@ -289,7 +231,7 @@ export class Subtask {
       this.abort = new AbortController();
       this.setStage(Stage.Running);
       try {
-        const finished = await this.runUnits(this.abort.signal);
+        const finished = await this.units.run(this.abort.signal);
         if (finished) {
           this.setStage(Stage.Finished);
           await this.waitForChange();
@@ -319,90 +261,10 @@ export class Subtask {
         await this.waitForChange();
         if (this.desired === 'Running') {
           delete this.status.error;
-          this.checked = false;
+          this.units.recheck();
         }
       }
     }
     this.setStage(Stage.Stopped);
-  }
-
-  /** Returns true when the subtask has nothing more to do (task-mode full, load finished). */
-  private async runUnits(signal: AbortSignal): Promise<boolean> {
-    const { task, spec, source, log } = this.init;
-    const ckpt = new CheckpointStore(task.metaSchema, task.name, spec.sourceId, {
-      agent: this.init.agent,
-      term: this.init.term,
-    });
-    const ctx: SubtaskContext = {
-      task,
-      spec,
-      source,
-      ckpt,
-      log,
-      signal,
-      rules: buildRules(task, spec, (msg, detail) => log.warn(detail, msg)),
-      report: (p) => this.report(p),
-      event: (e) => this.events.emit(e),
-      binlogOp: (position) => this.ops.find((o) => o.position === position),
-      serverId: binlogServerId(source.serverId, `${task.name}/${spec.sourceId}`),
-      ...(this.metrics ? { metrics: this.metrics } : {}),
-      ...(this.init.relay ? { relay: this.init.relay } : {}),
-    };
-    const unit = (u: UnitName) => {
-      this.lines.unit(u, this.status.unit);
-      this.status.unit = u;
-      this.dirty = true;
-    };
-    let down: Connection | undefined;
-    const locks = task.shardMode && this.init.coord ? new KvShardLocks(this.init.coord, task.name) : undefined;
-    if (locks) {
-      locks.start();
-      ctx.shardLocks = locks;
-      this.locks = locks;
-    }
-    try {
-      down = await connect(task.targetDatabase, 'downstream');
-      await ckpt.init(down);
-      // Ownership first: every checkpoint read below must see the previous owner's last commit (fencing).
-      await ckpt.claim(down);
-      if (this.removeMetaPending) {
-        await ckpt.remove(down);
-        this.removeMetaPending = false;
-      }
-      if (!this.checked) {
-        unit('check');
-        await new CheckUnit(ctx).run();
-        this.checked = true;
-      }
-      let state = await ckpt.readState(down);
-      if (task.taskMode !== 'incremental' && (!state || state.phase === 'load')) {
-        let snapshot;
-        if (!state) {
-          unit('dump');
-          const d = new DumpUnit(ctx, down);
-          await d.run();
-          snapshot = d.snapshot;
-        }
-        unit('load');
-        await new LoadUnit(ctx, down, snapshot).run();
-        state = await ckpt.readState(down);
-      }
-      if (task.taskMode === 'full' || state?.phase === 'finished') return true;
-      unit('sync');
-      this.sync = new SyncUnit(ctx, down);
-      this.reconcileValidation();
-      try {
-        await this.sync.run();
-      } finally {
-        this.sync = undefined;
-        this.reconcileValidation();
-        await this.validation;
-      }
-      return false;
-    } finally {
-      locks?.stop();
-      this.locks = undefined;
-      down?.destroy();
-    }
   }
 }

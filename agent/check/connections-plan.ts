@@ -4,7 +4,7 @@ import { DmError } from '../../src/errors/index.ts';
 /**
  * How many connections a task opens at its peak on each server, as tsdm's units open them (DM's conn_number checks,
  * dm/pkg/checker/conn_checker.go, with tsdm's counts). Per source, downstream:
- *   1 checkpoint connection for the whole subtask (agent/subtask.ts), plus the larger of
+ *   1 checkpoint connection for the whole subtask (agent/subtask-units.ts), plus the larger of
  *   - load: min(loader pool-size, mydumper threads) workers (agent/load/load.ts workersFor), and
  *   - sync: syncer worker-count writers (agent/sync/apply.ts) + validator worker-count when a validator is on;
  * upstream: the larger of dump (mydumper threads snapshot readers + 1 holding FLUSH TABLES WITH READ LOCK,
