@@ -18,7 +18,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireDist } from '../test/harness/index.ts';
+import { requireDist, runToExit } from '../test/harness/index.ts';
 import { childrenCpuSeconds, cpuSeconds } from './lib/cpu.ts';
 import { startEnv, taskYaml, onEach } from './lib/env.ts';
 import { note } from './lib/report.ts';
@@ -47,32 +47,13 @@ function line(name: string, goalMs: number, samples: Sample[]): string {
   return `${name.padEnd(28)} median ${ms.toFixed(0)} ms (${range}, n=${samples.length})${cpu}  goal <= ${goalMs} ms ${ms <= goalMs ? 'met' : 'NOT met'}`;
 }
 
-/** Runs node ARGS to its exit; wall time and the child's CPU (this process's waited-for children, before/after). */
-function timedRun(args: string[], timeoutMs = 60_000): Promise<Sample & { code: number | null; stdout: string }> {
-  return new Promise((res, rej) => {
-    const cpu0 = childrenCpuSeconds();
-    const t0 = performance.now();
-    const c = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    c.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => {
-      c.kill('SIGKILL');
-      rej(new Error(`node ${args.join(' ')} did not exit within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    c.on('close', (code) => {
-      clearTimeout(t);
-      const ms = performance.now() - t0;
-      const cpu1 = childrenCpuSeconds();
-      if (code !== 0) return rej(new Error(`node ${args.join(' ')} exited ${code}\n${stderr}`));
-      res({ ms, cpu: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, code, stdout });
-    });
-  });
+/** Runs node ARGS to its exit (status 0 or a rejection); wall time and the child's CPU (waited-for children, before/after). */
+async function timedRun(args: string[]): Promise<Sample & { stdout: string }> {
+  const cpu0 = childrenCpuSeconds();
+  const r = await runToExit(process.execPath, args, { cwd: ROOT });
+  const cpu1 = childrenCpuSeconds();
+  if (r.code !== 0) throw new Error(`node ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
+  return { ms: r.ms, cpu: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, stdout: r.stdout };
 }
 
 async function agentReady(nats: string, i: number): Promise<Sample> {

@@ -14,4 +14,5 @@ export {
 } from './compare.ts';
 export { waitFor, sleep } from './wait.ts';
 export { findBinary } from './processes.ts';
+export { runToExit, type ExitResult, type RunToExitOptions } from './run-to-exit.ts';
 export { requireDist } from './tsdm.ts';

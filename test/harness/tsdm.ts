@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MariaDBInstance } from './mariadb.ts';
 import { distProblem } from '../../bin/dist.js';
+import { runToExit } from './run-to-exit.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -166,43 +167,26 @@ export interface DmctlResult {
 }
 
 /** Runs `dmctl ARGS` as a process; with `--json` in args, `json` is the parsed document. */
-export function dmctl(
+export async function dmctl(
   nats: string,
   args: string[],
   opts: { cluster?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<DmctlResult> {
   requireDist();
-  return new Promise((res, rej) => {
-    const c = spawn(
-      process.execPath,
-      [join(ROOT, 'bin', 'dmctl.js'), '--nats', nats, '--cluster', opts.cluster ?? 'dm', ...args],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) },
-    );
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    c.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => {
-      c.kill('SIGKILL');
-      rej(new Error(`dmctl ${args.join(' ')} timed out\n${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
-    c.on('exit', (code) => {
-      clearTimeout(t);
-      let json: unknown;
-      if (args.includes('--json')) {
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-      }
-      res({ code: code ?? -1, stdout, stderr, json });
-    });
-  });
+  const r = await runToExit(
+    process.execPath,
+    [join(ROOT, 'bin', 'dmctl.js'), '--nats', nats, '--cluster', opts.cluster ?? 'dm', ...args],
+    { cwd: ROOT, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.env ? { env: opts.env } : {}) },
+  );
+  let json: unknown;
+  if (args.includes('--json')) {
+    try {
+      json = JSON.parse(r.stdout);
+    } catch {
+      json = undefined;
+    }
+  }
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, json };
 }
 
 /** A source.yaml for a harness instance (what a user would write). */
