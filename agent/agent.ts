@@ -22,6 +22,7 @@ import { type OpHandler, serveOps } from './op-registry.ts';
 import { schedule } from './cluster/scheduler.ts';
 import type { Logger } from './log.ts';
 import { checkSource, checkTask } from './ops.ts';
+import { planTask } from './plan/plan-task.ts';
 import { setSecretKey } from './db/mysql.ts';
 import { BUILTIN_KEY_WARNING, loadSecretKey } from '../src/config/secret.ts';
 import { Subtask } from './subtask.ts';
@@ -154,6 +155,7 @@ export class Agent {
       ...clusterOps(this.coord, this.cfg.name, this.election, this.log, () => this.schedule()),
       { op: Op.checkSource, to: 'any', handle: (p) => checkSource(p as CheckSourceRequest) },
       { op: Op.checkTask, to: 'any', handle: (p) => checkTask(p as CheckTaskRequest) },
+      { op: Op.planTask, to: 'any', handle: (p) => planTask(p as CheckTaskRequest) },
       { op: Op.purgeRelay, to: 'agent', handle: (p) => this.relayUpkeep.purge(p as PurgeRelayRequest) },
       syncHoldOp(this.cfg.name, (task, source) =>
         this.fence.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,

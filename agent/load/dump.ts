@@ -2,6 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { TableName } from '../../src/sql/table-name.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { ChunkRow } from '../checkpoint-load.ts';
+import type { SubtaskSpec, TaskConfig } from '../../src/config/types.ts';
 import { query } from '../db/mysql.ts';
 import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
 import { listTables, loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
@@ -46,23 +47,13 @@ export class DumpUnit implements Unit {
       const tables = snap.tables ?? (await listTables(conn, 'upstream')).filter((t) => wanted(t.schema, t.table));
       ctx.log.info({ tables: tables.length, position: snap.position }, 'snapshot taken');
       const chunks: ChunkRow[] = [];
-      const strict = await strictDefaults(ctx, conn);
+      const strict = await strictDefaults(ctx.task, conn);
       const ensureSchema = schemaCreator(conn, this.down, strict);
       for (const t of tables) {
         throwIfAborted(ctx.signal);
         const target = ctx.rules.route(t.schema, t.table);
         await ensureSchema(t.schema, target.schema);
-        const createSql =
-          (t as { createSql?: string }).createSql ??
-          String(
-            (
-              await query<Record<string, string>[]>(
-                conn,
-                'upstream',
-                `SHOW CREATE TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
-              )
-            )[0]?.['Create Table'],
-          );
+        const createSql = (t as { createSql?: string }).createSql ?? (await readCreateTable(conn, t));
         await createTarget(this.down, createSql, target, strict);
         chunks.push(
           ...(await planChunks(
@@ -75,16 +66,8 @@ export class DumpUnit implements Unit {
           )),
         );
       }
-      // Schemas the rules let through are created even when they hold no table yet (DM does the same).
-      const schemas = await query<Record<string, string>[]>(
-        conn,
-        'upstream',
-        `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys')`,
-      );
-      for (const r of ctx.spec.blockAllowList?.doTables.length ? [] : schemas) {
-        const name = String(r.SCHEMA_NAME);
-        if (ctx.rules.allowSchema(name)) await ensureSchema(name, ctx.rules.routeSchema(name));
-      }
+      for (const name of await allowedSchemas(conn, ctx.spec, ctx.rules))
+        await ensureSchema(name, ctx.rules.routeSchema(name));
       await ctx.ckpt.writePlan(
         this.down,
         chunks,
@@ -123,35 +106,76 @@ export function snapshotInfo(snap: Snapshot, t: TableName): TableInfo | undefine
 
 /** collation_compatible: strict — the upstream's collation defaults for the schema statements of a full load (as
  * dumpling adds them to its schema files); undefined with loose. */
-export async function strictDefaults(ctx: SubtaskContext, up: Connection): Promise<UpstreamCollations | undefined> {
-  return ctx.task.collationCompatible === 'strict' ? forStatement(await readUpstreamCollations(up)) : undefined;
+export async function strictDefaults(task: TaskConfig, up: Connection): Promise<UpstreamCollations | undefined> {
+  return task.collationCompatible === 'strict' ? forStatement(await readUpstreamCollations(up)) : undefined;
 }
 
-/** CREATE DATABASE IF NOT EXISTS for a routed name, with the upstream schema's charset; once per target. `strict`:
- * collation_compatible strict, the upstream's default collation is made explicit. */
+/** The upstream's SHOW CREATE TABLE text of a table. */
+export async function readCreateTable(conn: Connection, t: TableName): Promise<string> {
+  const [ct] = await query<Record<string, string>[]>(
+    conn,
+    'upstream',
+    `SHOW CREATE TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
+  );
+  return String(ct?.['Create Table']);
+}
+
+/** Schemas the rules let through, created even when they hold no table yet (DM does the same); none when the
+ * block-allow list names tables (do-tables). */
+export async function allowedSchemas(conn: Connection, spec: SubtaskSpec, rules: SubtaskRules): Promise<string[]> {
+  if (spec.blockAllowList?.doTables.length) return [];
+  const schemas = await query<Record<string, string>[]>(
+    conn,
+    'upstream',
+    `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys')`,
+  );
+  return schemas.map((r) => String(r.SCHEMA_NAME)).filter((name) => rules.allowSchema(name));
+}
+
+/** The CREATE DATABASE IF NOT EXISTS statement for a routed name, with the upstream schema's charset; once per target
+ * (undefined after the first). `strict`: collation_compatible strict, the upstream's default collation is made
+ * explicit. The dump runs these statements; `dmctl plan` prints them. */
+export function databaseStatements(
+  up: Connection,
+  strict?: UpstreamCollations,
+): (upstream: string, target: string) => Promise<string | undefined> {
+  const created = new Set<string>();
+  return async (upstream, target) => {
+    if (created.has(target)) return undefined;
+    const [db] = await query<Record<string, string>[]>(up, 'upstream', `SHOW CREATE DATABASE ${quoteIdent(upstream)}`);
+    const show = String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``);
+    created.add(target);
+    return createDatabaseFor(strict ? strictCollations(show, strict) : show, target);
+  };
+}
+
+/** Runs databaseStatements() downstream. */
 export function schemaCreator(
   up: Connection,
   down: Connection,
   strict?: UpstreamCollations,
 ): (upstream: string, target: string) => Promise<void> {
-  const created = new Set<string>();
+  const next = databaseStatements(up, strict);
   return async (upstream, target) => {
-    if (created.has(target)) return;
-    const [db] = await query<Record<string, string>[]>(up, 'upstream', `SHOW CREATE DATABASE ${quoteIdent(upstream)}`);
-    const show = String(db?.['Create Database'] ?? `CREATE DATABASE \`${upstream}\``);
-    await query(down, 'downstream', createDatabaseFor(strict ? strictCollations(show, strict) : show, target));
-    created.add(target);
+    const sql = await next(upstream, target);
+    if (sql) await query(down, 'downstream', sql);
   };
 }
 
-/** Creates the routed table downstream from the upstream's CREATE TABLE (`strict`: with explicit collations). */
+/** The CREATE TABLE IF NOT EXISTS statement of a routed table, from the upstream's CREATE TABLE (`strict`: with
+ * explicit collations). */
+export function tableStatement(createSql: string, target: TableName, strict?: UpstreamCollations): string {
+  return createTableFor(strict ? strictCollations(createSql, strict) : createSql, target);
+}
+
+/** Creates the routed table downstream (tableStatement()). */
 export async function createTarget(
   down: Connection,
   createSql: string,
   target: TableName,
   strict?: UpstreamCollations,
 ): Promise<void> {
-  const ddl = createTableFor(strict ? strictCollations(createSql, strict) : createSql, target);
+  const ddl = tableStatement(createSql, target, strict);
   try {
     await query(down, 'downstream', ddl);
   } catch (err) {
@@ -160,6 +184,14 @@ export async function createTarget(
       context: { sql: ddl, table: `${tableKey(target)}` },
     });
   }
+}
+
+/** The column the dump splits a table's chunks on: its row key when that is one integer column, else null (one chunk). */
+export function chunkColumn(info: TableInfo): string | null {
+  const key = rowKey(info);
+  return key.length === 1 && INTEGER_TYPES.has(info.columns.find((c) => c.name === key[0])?.dataType ?? '')
+    ? key[0]!
+    : null;
 }
 
 /** Splits a table into ranges of about `rows` rows on an integer key; other tables are one chunk. `known`: the
@@ -174,9 +206,7 @@ export async function planChunks(
 ): Promise<ChunkRow[]> {
   const info = known ?? (await loadTableInfo(conn, 'upstream', t.schema, t.table));
   if (!info) throw new DmError('UpstreamQuery', `table ${tableKey(t)} vanished during the dump`);
-  const key = rowKey(info);
-  const keyCol =
-    key.length === 1 && INTEGER_TYPES.has(info.columns.find((c) => c.name === key[0])?.dataType ?? '') ? key[0]! : null;
+  const keyCol = chunkColumn(info);
   const base = {
     schema: t.schema,
     table: t.table,

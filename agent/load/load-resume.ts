@@ -79,7 +79,7 @@ export async function resumeSnapshot(
       );
     }
     refuseMerged(ctx, decision.reload, [...plan, ...tables]);
-    const strict = await strictDefaults(ctx, snap.conns[0]!);
+    const strict = await strictDefaults(ctx.task, snap.conns[0]!);
     const ensureSchema = schemaCreator(snap.conns[0]!, down, strict);
     const present = new Map(tables.map((t) => [tableKey(t), t]));
     const newChunks: ChunkRow[] = [];

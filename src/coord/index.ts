@@ -16,6 +16,7 @@ export {
 } from './nats-flags.ts';
 
 export * from './ops.ts';
+export * from './plan-records.ts';
 export { readRelays, readStatus, type SourceView, type TaskView, type CheckSummary } from './status-view.ts';
 export { deriveSync, percentText, type SyncState, type SyncView } from './status-derive.ts';
 export { checkLine } from './check-view.ts';

@@ -5,6 +5,8 @@ import type { ErrorRecord } from '../errors/index.ts';
 export const Op = {
   checkSource: 'check-source',
   checkTask: 'check-task',
+  /** `dmctl plan`: routes, rules, keys and the DDL a task would run, read-only (agent/plan/plan-task.ts). */
+  planTask: 'plan-task',
   /** Served by the agent the source is bound to (Subjects.agentOp). */
   purgeRelay: 'purge-relay',
   /** Holds or releases a subtask's sync at a position (check-data's consistent point: agent/sync/hold.ts). */

@@ -46,6 +46,12 @@ export interface BlockAllowListOptions {
   metaSchema?: string;
 }
 
+/** allowTable() with its reason: the rule that blocked the table, or the do-tables entry that let it through. */
+export interface BlockAllowDecision {
+  allowed: boolean;
+  reason?: string;
+}
+
 export class BlockAllowList {
   private readonly doDbs: NameMatcher[];
   private readonly ignoreDbs: NameMatcher[];
@@ -55,7 +61,11 @@ export class BlockAllowList {
   /** `schema\0table` -> allowed; names are few and repeat on every row event. */
   private readonly cache = new Map<string, boolean>();
 
-  constructor(rule: BlockAllowRule | undefined, caseSensitive: boolean, opts: BlockAllowListOptions = {}) {
+  constructor(
+    private readonly rule: BlockAllowRule | undefined,
+    caseSensitive: boolean,
+    opts: BlockAllowListOptions = {},
+  ) {
     this.blocked = new Set(SYSTEM_SCHEMAS);
     if (opts.metaSchema) this.blocked.add(opts.metaSchema.toLowerCase());
     const db = (p: string, key: string): NameMatcher => {
@@ -87,23 +97,36 @@ export class BlockAllowList {
     const key = `${schema}\0${table}`;
     let ok = this.cache.get(key);
     if (ok === undefined) {
-      ok = !this.blocked.has(schema.toLowerCase()) && this.onSchemas(schema) && this.onTables(schema, table);
+      ok = this.decide(schema, table).allowed;
       if (this.cache.size >= 100_000) this.cache.clear();
       this.cache.set(key, ok);
     }
     return ok;
   }
 
-  private onSchemas(schema: string): boolean {
-    if (this.doDbs.length > 0) return this.doDbs.some((m) => m(schema));
-    return !this.ignoreDbs.some((m) => m(schema));
-  }
-
-  private onTables(schema: string, table: string): boolean {
-    if (table === '') return true;
+  /**
+   * allowTable() with the reason, in the words of the rule that decided (for `dmctl plan`): allowTable is this
+   * decision's `allowed`, so what plan says cannot differ from what the task does.
+   */
+  decide(schema: string, table: string): BlockAllowDecision {
+    const s = schema.toLowerCase();
+    if (SYSTEM_SCHEMAS.includes(s)) return { allowed: false, reason: 'system schema (always blocked)' };
+    if (this.blocked.has(s)) return { allowed: false, reason: "the task's meta-schema (always blocked)" };
+    if (this.doDbs.length > 0) {
+      const i = this.doDbs.findIndex((m) => m(schema));
+      if (i < 0) return { allowed: false, reason: `schema matches no do-dbs pattern (${this.rule!.doDbs.join(', ')})` };
+    } else {
+      const i = this.ignoreDbs.findIndex((m) => m(schema));
+      if (i >= 0) return { allowed: false, reason: `schema matches ignore-dbs pattern ${this.rule!.ignoreDbs[i]}` };
+    }
+    if (table === '') return { allowed: true };
     const hit = (t: TableMatcher): boolean => t.db(schema) && t.tbl(table);
-    if (this.doTables.some(hit)) return true;
-    if (this.ignoreTables.some(hit)) return false;
-    return this.doTables.length === 0;
+    const entry = (t: { dbName: string; tblName: string }) => `{db-name: ${t.dbName}, tbl-name: ${t.tblName}}`;
+    const d = this.doTables.findIndex(hit);
+    if (d >= 0) return { allowed: true, reason: `do-tables ${entry(this.rule!.doTables[d]!)}` };
+    const ig = this.ignoreTables.findIndex(hit);
+    if (ig >= 0) return { allowed: false, reason: `matches ignore-tables ${entry(this.rule!.ignoreTables[ig]!)}` };
+    if (this.doTables.length > 0) return { allowed: false, reason: 'matches no do-tables entry' };
+    return { allowed: true };
   }
 }

@@ -253,6 +253,11 @@ export class EventFilter {
     return { action: 'Do' };
   }
 
+  /** The rules that apply to events of this table (schema-level first, as decide() reads them), for `dmctl plan`. */
+  rulesOn(schema: string, table: string): EventFilterRule[] {
+    return this.rulesFor(schema, table).map((r) => r.rule);
+  }
+
   private rulesFor(schema: string, table: string): CompiledRule[] {
     const key = `${schema}\0${table}`;
     let rules = this.cache.get(key);

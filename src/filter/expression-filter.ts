@@ -87,6 +87,14 @@ export class ExpressionFilter {
     return t;
   }
 
+  /** The expressions of this table (rule, key, text), for `dmctl plan`: the same lookup skip() makes. */
+  describe(schema: string, table: string): { rule: string; key: string; expr: string }[] {
+    const t = this.rulesOf(schema, table);
+    if (!t) return [];
+    const all = [...t.insert, ...t.update.flatMap(([o, n]) => [o, n]), ...t.delete];
+    return all.filter((c): c is Compiled => c !== undefined).map((c) => ({ rule: c.rule, key: c.key, expr: c.text }));
+  }
+
   /** True when the row change must not be migrated. Throws a DmError when an expression cannot be evaluated. */
   skip(op: RowOp, info: TableInfo, before: RowImage | undefined, after: RowImage | undefined): boolean {
     if (this.tables.size === 0) return false;

@@ -144,7 +144,23 @@ export class Router {
     return { tableRules, schemaRules };
   }
 
+  /** The name of the route rule that decides this table's target (undefined: none matches, the name is kept), for
+   * `dmctl plan`; throws like route() on an ambiguous match. */
+  ruleFor(schema: string, table: string): string | undefined {
+    return this.deciding(schema, table)?.name;
+  }
+
   private compute(schema: string, table: string): TableName {
+    const rule = this.deciding(schema, table);
+    return {
+      schema: rule && rule.targetSchema !== '' ? rule.targetSchema : schema,
+      // A schema-level name stays schema-level (DM would hand back the rule's target-table here, which no
+      // caller can use for a database statement).
+      table: table !== '' && rule && rule.targetTable !== '' ? rule.targetTable : table,
+    };
+  }
+
+  private deciding(schema: string, table: string): RouteRule | undefined {
     const { tableRules, schemaRules } = this.matching(schema, table);
     const deciding = table === '' || tableRules.length === 0 ? schemaRules : tableRules;
     if (deciding.length > 1) {
@@ -159,12 +175,6 @@ export class Router {
         },
       );
     }
-    const rule = deciding[0]?.rule;
-    return {
-      schema: rule && rule.targetSchema !== '' ? rule.targetSchema : schema,
-      // A schema-level name stays schema-level (DM would hand back the rule's target-table here, which no
-      // caller can use for a database statement).
-      table: table !== '' && rule && rule.targetTable !== '' ? rule.targetTable : table,
-    };
+    return deciding[0]?.rule;
   }
 }

@@ -55,8 +55,9 @@ const AGENT_LAYERS: string[][] = [
   // The sync unit calls shard-DDL coordination through one seam (shard/coordinator.ts); shard/ never imports sync/.
   ['shard', 'rules.ts', 'each-upstream.ts'],
   ['sync'],
-  // The load writes rows with sync/sqlgen.ts; check-data (verify/) compares and repairs with them too.
-  ['check', 'load', 'verify'],
+  // The load writes rows with sync/sqlgen.ts; check-data (verify/) compares and repairs with them too; dmctl plan
+  // (plan/) prints the dump's statements.
+  ['check', 'load', 'verify', 'plan'],
   [
     'subtask.ts',
     'subtask-units.ts',

@@ -24,6 +24,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./task.ts')).checkTask,
   },
   {
+    name: 'plan',
+    summary: 'show what a task file would do (routes, rules, keys, the DDL run first) without starting it',
+    load: async () => (await import('./plan.ts')).plan,
+  },
+  {
     name: 'start-task',
     summary: 'start a task (full dump+load and/or incremental sync, by task-mode)',
     load: async () => (await import('./task.ts')).startTask,

@@ -10,6 +10,7 @@ import {
   type DesiredStage,
   type SourceRecord,
   type TaskRecord,
+  type TaskPlanResult,
 } from '../../src/coord/index.ts';
 import { DmError, formatRecord } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
@@ -55,23 +56,37 @@ export const checkTask: Command = {
   summary: 'run the prechecks of a task file without starting it',
   usage: `
   Usage
-    $ dmctl check-task TASK.yaml
+    $ dmctl check-task TASK.yaml [--plan]
 
   Validates the file, then an agent checks every source (connection, binlog_format=ROW, binlog_row_image=FULL,
   server_id, privileges, an incremental task's meta position), the downstream, the connections the task opens
   against each server's max_connections, and shard tables or tables routed to one target. WARN lines do not fail.
   Exit code 0 when every check passes, 1 otherwise.
+
+  Flags
+    --plan   also print what the task would do (dmctl plan; with --json, in the document's \`plan\`)
 `,
-  async run(ctx, args) {
+  flags: { plan: { type: 'boolean' } },
+  async run(ctx, args, flags) {
     const [file] = args;
     if (!file) throw usageError('check-task needs a task file');
     const yaml = encryptYamlPasswords(readConfigFile(file), TASK_PASSWORD_PATHS, ctx.secretKey());
     const res = await precheck(ctx, await ctx.coord(), yaml, file);
-    if (ctx.flags.json) ctx.json({ result: res.ok, checks: res.items, warnings: warningsOf(res) });
-    else printCheck(ctx, res, res.ok ? ctx.out : ctx.err);
+    const plan = flags.plan ? await withPlan(ctx, yaml, file) : undefined;
+    if (ctx.flags.json)
+      ctx.json({ result: res.ok, checks: res.items, warnings: warningsOf(res), ...(plan ? { plan } : {}) });
+    else {
+      printCheck(ctx, res, res.ok ? ctx.out : ctx.err);
+      if (plan) ctx.print(`\n${(await import('./plan.ts')).renderPlan(plan)}`);
+    }
     return res.ok ? Exit.ok : Exit.failed;
   },
 };
+
+/** check-task --plan: dmctl plan's document (plan.ts, loaded only with the flag). */
+async function withPlan(ctx: CommandContext, yaml: string, file: string): Promise<TaskPlanResult> {
+  return (await import('./plan.ts')).requestPlan(ctx, await ctx.coord(), yaml, file);
+}
 
 export const startTask: Command = {
   name: 'start-task',
