@@ -179,6 +179,7 @@ export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   st.ctx.metrics?.writerTxn(secs);
   st.ctx.metrics?.batch([txn.changes], txn.changes.length, 1, secs, st.stats.lastTs);
+  st.tables.batch([txn.changes], st.stats.lastTs);
   if (comparePos(txn.end, st.synced) > 0) st.synced = txn.end;
   st.stats.totalRows += txn.changes.length;
   st.stats.rateWindowRows += txn.changes.length;
@@ -194,6 +195,7 @@ export async function applyBatch(st: SyncState, batch: Dispatcher, end: BinlogPo
   );
   st.appliedRows?.applied(batch.perWriter);
   st.ctx.metrics?.batch(batch.perWriter, batch.rows, batch.txns, (performance.now() - t0) / 1000, ts);
+  st.tables.batch(batch.perWriter, ts);
   if (comparePos(end, st.synced) > 0) st.synced = end;
   if (st.shard) await st.shard.afterFlush(maxPos(st.writerPos)!);
   st.stats.totalRows += batch.rows;

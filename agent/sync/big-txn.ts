@@ -114,7 +114,7 @@ class BigTxn {
   private readonly started = Date.now();
   /** Continuous validation is told of rows only once they are committed: it keeps them until then (state.ts). */
   private readonly retained: RoutedChange[][] | undefined;
-  /** Rows per target table, for the metrics (only counts are kept: the transaction's rows are not held). */
+  /** Rows per target table, for the metrics and the status (only counts are kept: the rows are not held). */
   private readonly perTable = new Map<TableName, number>();
 
   private constructor(
@@ -152,7 +152,7 @@ class BigTxn {
         }
         this.rows += txn.changes.length;
         this.retained?.push(txn.changes);
-        if (st.ctx.metrics) countTables(this.perTable, txn.changes);
+        countTables(this.perTable, txn.changes);
       }
       this.parts++;
       st.ctx.log.debug({ part: this.parts, rows: this.rows }, 'large transaction part applied');
@@ -181,6 +181,7 @@ class BigTxn {
     st.stats.rateWindowRows += this.rows;
     st.stats.lastTs = timestamp;
     st.ctx.metrics?.tables(this.perTable, this.rows, (Date.now() - this.started) / 1000, timestamp);
+    st.tables.tables(this.perTable, timestamp);
     st.ctx.log.info(
       { end: posKey(end), rows: this.rows, parts: this.parts, ms: Date.now() - this.started },
       'large transaction committed',

@@ -10,6 +10,7 @@ import { CascadeRules } from './foreign-keys.ts';
 import { loadDownstreamTable, RowIdentities } from './row-identity.ts';
 import type { TableRoute } from './route.ts';
 import type { TableInfo } from '../db/schema.ts';
+import { TableFigures } from './table-figures.ts';
 
 /**
  * Told of the row changes sync committed, right after their commit (continuous validation implements it:
@@ -74,6 +75,8 @@ export class SyncState {
   collations: UpstreamCollationInfo | undefined;
   /** Continuous validation's hook (undefined: off). */
   appliedRows: AppliedRows | undefined;
+  /** Rows and lag per target table since the unit started (the report's `perTable`). */
+  readonly tables = new TableFigures();
   /** The downstream refused READ COMMITTED for a writer (said once in the log: apply.ts openWriter). */
   isolationWarned = false;
   readonly stats: SyncStats = {

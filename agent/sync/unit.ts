@@ -381,6 +381,8 @@ export class SyncUnit implements Unit {
       safeMode: inSafeMode(st),
     };
     if (this.master) sync.master = this.master;
+    const perTable = st.tables.list();
+    if (perTable.length) sync.perTable = perTable;
     st.ctx.report({ sync });
   }
 }

@@ -158,6 +158,17 @@ export interface LoadProgress {
   perTable?: TableLoadProgress[];
 }
 
+/** What sync applied to one target table since the sync unit started (the figures behind its per-table metrics). */
+export interface SyncTableProgress {
+  /** Target `schema.table`. */
+  table: string;
+  rows: number;
+  /** Seconds between the upstream time of the last event applied to the table and its commit. */
+  lagSeconds: number;
+  /** When sync last committed rows of the table. */
+  lastAppliedAt: string;
+}
+
 export interface SyncProgress {
   /** Upstream head as last seen (SHOW MASTER STATUS). */
   master?: BinlogPosition;
@@ -171,6 +182,8 @@ export interface SyncProgress {
   /** true once synced == master and nothing is buffered. */
   caughtUp: boolean;
   safeMode: boolean;
+  /** Target tables sync applied rows to, the most recently applied first, at most 30 (SYNC_TABLES_LISTED). */
+  perTable?: SyncTableProgress[];
 }
 
 /** dm_status/task.<task>.<source>: written by the agent bound to the source. */

@@ -37,7 +37,7 @@ test('s asks before stopping; only y stops', async () => {
   const r = await renderAt(smallCluster(), 80, 24, { actions });
   await r.press('s');
   assert.match(r.text(), /Stop task audit \(all its sources\)\? y = yes, any other key = no/);
-  assert.match(r.lines().at(-1)!, /^y confirm {2}other key cancel/);
+  assert.match(r.lines().at(-1)!, /^y confirm {2}n\/other key cancel/);
   await r.press('n');
   assert.equal(actions.calls.length, 0);
   assert.match(r.text(), /cancelled/);
@@ -46,12 +46,12 @@ test('s asks before stopping; only y stops', async () => {
   r.unmount();
 });
 
-test('k in a task detail shows the failed statement and skips only after y', async () => {
+test('x in a task detail shows the failed event and skips only after y', async () => {
   const actions = fakeActions(
     async () => 'skip recorded for audit source mysql-03 at binlog.000003:4512; the subtask retries now',
   );
   const r = await renderAt(smallCluster(), 160, 48, { actions });
-  await r.press('enter', 'k');
+  await r.press('enter', 'x');
   assert.match(
     r.text(),
     /Skip the event audit is paused on at mysql-03 binlog\.000003:4512: ALTER TABLE shop\.orders ADD COLUMN note TEXT\?/,
@@ -79,16 +79,18 @@ test('Tab walks the views; ? shows help; the footer lists the keys that apply', 
   await r.press('tab');
   assert.match(r.lines()[1]!, /\[3 Errors 2\]/);
   await r.press('tab');
-  assert.match(r.lines()[1]!, /\[4 Shard locks 0\]/);
+  assert.match(r.lines()[1]!, /\[4 Locks 0\]/);
   assert.match(r.lines().at(-1)!, /u unlock/);
   await r.press('tab');
   assert.match(r.lines()[1]!, /\[5 Events 0\]/);
   assert.match(r.text(), /No events in dm_events yet/);
   await r.press('tab');
-  assert.match(r.lines()[1]!, /\[1 Topology 1\/2 up\]/);
+  assert.match(r.lines()[1]!, /\[6 Relays 2\]/);
+  await r.press('tab');
+  assert.match(r.lines()[1]!, /\[1 Topo 1\/2 up\]/);
   assert.doesNotMatch(r.lines().at(-1)!, /pause/);
   await r.press('?');
-  assert.match(r.text(), /in a task detail: skip the event it is paused on/);
+  assert.match(r.text(), /Keys in Topology/);
   await r.press('x');
   assert.doesNotMatch(r.text(), /Any key closes this help/);
   r.unmount();

@@ -8,6 +8,7 @@ import {
   type BoundRecord,
   type LeaderRecord,
   type MemberRecord,
+  type RelayStatus,
   type SubtaskStatus,
   type TaskRecord,
 } from '../../src/coord/index.ts';
@@ -120,6 +121,31 @@ export function status(
   return { bucket: Bucket.status, key: Keys.subtaskStatus(taskName, source), value, msAgo };
 }
 
+export function relay(source: string, agent: string, over: Partial<RelayStatus> = {}, msAgo = 800): Recorded {
+  const value: RelayStatus = {
+    source,
+    agent,
+    stage: 'Running',
+    master: { name: 'binlog.000003', pos: 98_765 },
+    relayPos: { name: 'binlog.000003', pos: 90_000 },
+    segment: 1,
+    serverUuid: '3e11fa47-71ca-11e1-9e33-c80aa9429562',
+    lagSeconds: 1,
+    firstSeq: 1,
+    lastSeq: 5120,
+    neededSeq: 4000,
+    neededBy: 'shop',
+    readers: 1,
+    size: { fileBytes: 64 * 1048576, usedBytes: 12 * 1048576, reusableBytes: 1048576, records: 5120 },
+    upstreamPaused: false,
+    upstreamPauses: 0,
+    eventsPerSecond: 340,
+    updatedAt: iso(msAgo),
+    ...over,
+  };
+  return { bucket: Bucket.status, key: Keys.relayStatus(source), value, msAgo };
+}
+
 export const syncing = (lag = 0, caughtUp = true): Partial<SubtaskStatus> => ({
   unit: 'sync',
   sync: {
@@ -185,7 +211,24 @@ export function smallCluster(): DashboardState {
     // The load's rate comes from two successive reports.
     status('shop', 'mysql-02', 'agent-1', loading(400_000), 3000),
     status('shop', 'mysql-02', 'agent-1', loading(450_000), 1000),
-    status('shop', 'mysql-01', 'agent-1', { ...syncing(2, false), recentErrors: [warn] }),
+    status('shop', 'mysql-01', 'agent-1', {
+      ...syncing(2, false),
+      sync: {
+        ...syncing(2, false).sync!,
+        perTable: [
+          { table: 'shop.orders', rows: 41_000, lagSeconds: 2, lastAppliedAt: iso(1500) },
+          { table: 'shop.items', rows: 900, lagSeconds: 7, lastAppliedAt: iso(60_000) },
+        ],
+      },
+      recentErrors: [warn],
+    }),
+    relay('mysql-01', 'agent-1'),
+    relay('mysql-03', 'agent-2', {
+      stage: 'Paused',
+      relayPos: { name: 'binlog.000002', pos: 1200 },
+      size: { fileBytes: 8 * 1048576, usedBytes: 3 * 1048576, reusableBytes: 0, records: 800 },
+      lagSeconds: 300,
+    }),
     status('audit', 'mysql-03', 'agent-2', { ...syncing(0), stage: 'Paused', error: ddl }, 16_000),
     status('crm', 'mysql-01', 'agent-1', { ...syncing(0), stage: 'Paused' }),
   ]);

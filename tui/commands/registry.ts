@@ -138,6 +138,6 @@ export const COMMANDS: readonly CommandEntry[] = [
 /** `dmctl dashboard`, also what `dmctl` runs with no command on a terminal: ink and react load only here. */
 export const DASHBOARD: CommandEntry = {
   name: 'dashboard',
-  summary: 'interactive console: topology, tasks, errors, shard locks (dmctl with no command opens it)',
+  summary: 'interactive console: topology, tasks, errors, shard locks, events, relays (dmctl with no command opens it)',
   load: async () => (await import('../dashboard/command.ts')).dashboard,
 };

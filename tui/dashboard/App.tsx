@@ -10,6 +10,7 @@ import { Footer, type FooterKey } from './Footer.tsx';
 import { Header } from './Header.tsx';
 import { HelpView } from './HelpView.tsx';
 import { LocksView } from './LocksView.tsx';
+import { RelaysView } from './RelaysView.tsx';
 import { StatusLine } from './StatusLine.tsx';
 import { TasksView } from './TasksView.tsx';
 import { TopologyView } from './TopologyView.tsx';
@@ -26,7 +27,7 @@ import {
 } from './ui-state.ts';
 import { useReadModel, type ReadModelSource } from './use-read-model.ts';
 import { useTerminalSize } from './use-terminal-size.ts';
-import { keyRows, taskExists } from './view-rows.ts';
+import { TABLES, taskExists } from './tables.ts';
 import type { ListViewProps } from './view-props.ts';
 
 export interface AppProps {
@@ -42,22 +43,29 @@ const LIST_VIEWS: Record<ViewName, (p: ListViewProps) => React.JSX.Element> = {
   errors: ErrorsView,
   locks: LocksView,
   events: EventsView,
+  relays: RelaysView,
 };
 
 /** Header (2 lines), body, status line, footer; one line is left free so Ink never redraws the whole screen. */
 const CHROME = 4;
 
-function footerKeys(ui: UiState): FooterKey[] {
+export function footerKeys(ui: UiState): FooterKey[] {
   if (ui.editingFilter)
     return [
       ['type', 'to filter', 9],
       ['Enter', 'keep', 9],
       ['Esc', 'clear', 9],
     ];
+  if (ui.command !== undefined)
+    return [
+      ['Enter', 'run', 9],
+      ['Tab', 'complete', 9],
+      ['Esc', 'cancel', 9],
+    ];
   if (ui.confirm)
     return [
       ['y', 'confirm', 9],
-      ['other key', 'cancel', 9],
+      ['n/other key', 'cancel', 9],
     ];
   if (ui.help) return [['any key', 'closes help', 9]];
   const stage: FooterKey[] = [
@@ -65,32 +73,31 @@ function footerKeys(ui: UiState): FooterKey[] {
     ['r', 'resume', 80],
     ['s', 'stop', 80],
   ];
+  const command: FooterKey = [':', 'cmd', 58];
   if (ui.detail !== undefined) {
     const keys: FooterKey[] = [
-      ['Esc', 'back', 90],
-      ['↑↓', 'scroll', 40],
+      ['Esc/h', 'back', 90],
+      ['jk', 'scroll', 40],
     ];
-    if (ui.view === 'tasks') keys.push(...stage, ['k', 'skip event', 70]);
-    if (ui.view === 'errors') keys.push(...stage);
+    if (ui.view === 'tasks' || ui.view === 'errors') keys.push(...stage, ['x', 'skip event', 70]);
     if (ui.view === 'locks') keys.push(['u', 'unlock', 70]);
-    return keys;
+    return [...keys, command];
   }
   const common: FooterKey[] = [
-    ['↑↓/jk', 'move', 20],
-    ['Enter', 'detail', 60],
-    ['Tab', 'view', 50],
+    ['jk', 'move', 20],
+    ['Enter', 'detail', 53],
   ];
-  const filter: FooterKey = ['/', 'filter', 55];
+  const tail: FooterKey[] = [['/', 'filter', 55], ['<>S', 'sort', 54], command];
   switch (ui.view) {
     case 'tasks':
-      return [...common, ...stage, filter];
     case 'errors':
-      return [...common, ...stage, filter];
+      return [...common, ...stage, ['x', 'skip', 65], ...tail];
     case 'locks':
-      return [...common, ['u', 'unlock', 70], filter];
+      return [...common, ['u', 'unlock', 70], ...tail];
     case 'topology':
     case 'events':
-      return [...common, filter];
+    case 'relays':
+      return [...common, ['Tab', 'view', 50], ...tail];
   }
 }
 
@@ -108,7 +115,8 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
 
   const width = columns;
   const bodyHeight = Math.max(4, rows - 1 - CHROME);
-  const rowsNow = keyRows(ui.view, model, filterOf(ui));
+  const sort = ui.sorts[ui.view];
+  const rowsNow = TABLES[ui.view].keyRows(model, filterOf(ui), sort);
   const sel = selectedIndex(
     ui.selected[ui.view],
     rowsNow.map((r) => r.key),
@@ -119,6 +127,8 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
     pageSize: rowsPerPage(bodyHeight - 1),
     detailLines: detail?.lines.length ?? 0,
     detailHeight: bodyHeight - 1,
+    headers: TABLES[ui.view].headers(model),
+    subtasks: TABLES.tasks.keyRows(model, '', undefined),
     taskExists: (t) => taskExists(model, t),
     can: actions.can,
   };
@@ -146,9 +156,9 @@ export function App({ source, actions, initial }: AppProps): React.JSX.Element {
 
   const View = LIST_VIEWS[ui.view];
   let body: React.JSX.Element;
-  if (ui.help) body = <HelpView width={width} height={bodyHeight} />;
+  if (ui.help) body = <HelpView view={ui.view} detail={ui.detail !== undefined} width={width} height={bodyHeight} />;
   else if (detail) body = <DetailView detail={detail} scroll={ui.detailScroll} width={width} height={bodyHeight} />;
-  else body = <View model={model} filter={filterOf(ui)} selected={sel} width={width} height={bodyHeight} />;
+  else body = <View model={model} filter={filterOf(ui)} sort={sort} selected={sel} width={width} height={bodyHeight} />;
 
   return (
     <Box flexDirection="column" width={width}>

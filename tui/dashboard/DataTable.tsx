@@ -16,6 +16,14 @@ import { fit, oneLine, width } from './format.ts';
 
 export interface Column<R> extends ColumnSpec {
   value(row: R): string;
+  /** What the column sorts by when its text does not order right (durations, rates, ages); else the text. */
+  sort?(row: R): number | string;
+}
+
+/** Sorting of a list view: a column index, descending or not (`<` `>` pick the column, `S` reverses). */
+export interface SortSpec {
+  column: number;
+  desc: boolean;
 }
 
 export interface DataTableProps<R> {
@@ -27,6 +35,8 @@ export interface DataTableProps<R> {
   height: number;
   /** Index in `rows` of the selected row, -1 for none. */
   selected: number;
+  /** The sort column gets an arrow in its heading (the rows come sorted). */
+  sort?: SortSpec | undefined;
 }
 
 type Row = Record<string, string>;
@@ -73,7 +83,21 @@ export function rowsPerPage(height: number): number {
   return Math.max(1, height - 3);
 }
 
-export function DataTable<R>({ columns, rows, width: total, height, selected }: DataTableProps<R>): React.JSX.Element {
+export function sortMark(s: SortSpec): string {
+  return s.desc ? '↓' : '↑';
+}
+
+export function DataTable<R>({
+  columns: given,
+  rows,
+  width: total,
+  height,
+  selected,
+  sort,
+}: DataTableProps<R>): React.JSX.Element {
+  const columns = sort
+    ? given.map((c, i) => (i === sort.column ? { ...c, header: `${c.header}${sortMark(sort)}` } : c))
+    : given;
   const cells = rows.map((r) => columns.map((c) => oneLine(c.value(r))));
   // The first column also holds the selection marker.
   const natural = columns.map(

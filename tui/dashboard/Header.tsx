@@ -39,24 +39,41 @@ export function Header({
     errors: c.errors > c.errorsActive ? `${c.errorsActive} (${c.errors} logged)` : `${c.errorsActive}`,
     locks: `${c.locks}`,
     events: `${model.events.length}`,
+    relays: `${c.relays}`,
   };
+  // Six views do not fit 80 columns with full titles: short titles, then no "(n logged)", then no padding.
+  const tabs = [
+    { short: false, pad: ' ' },
+    { short: true, pad: ' ' },
+    { short: true, pad: '' },
+  ].map(({ short, pad }) =>
+    VIEWS.map((v, i) => {
+      const title = short ? SHORT_TITLES[v] : VIEW_TITLES[v];
+      const b = short && v === 'errors' ? `${c.errorsActive}` : badge[v];
+      const label = `${i + 1} ${title} ${b}`;
+      return { v, text: v === view ? `[${label}]` : `${pad}${label}${pad}` };
+    }),
+  );
+  const fits = (t: { text: string }[]) => textWidth(t.map((x) => x.text).join(' ')) <= width;
+  const chosen = tabs.find(fits) ?? tabs.at(-1)!;
   return (
     <Box flexDirection="column">
       <Text bold {...(model.connection === 'connected' ? {} : { color: 'yellow' })} wrap="truncate-end">
         {fit(first, width)}
       </Text>
       <Text wrap="truncate-end">
-        {VIEWS.map((v, i) => {
-          const label = `${i + 1} ${VIEW_TITLES[v]} ${badge[v]}`;
-          const sep = i < VIEWS.length - 1 ? ' ' : '';
+        {chosen.map(({ v, text }, i) => {
+          const sep = i < chosen.length - 1 ? ' ' : '';
           return v === view ? (
             <Text key={v}>
-              <Text inverse bold>{`[${label}]`}</Text>
+              <Text inverse bold>
+                {text}
+              </Text>
               {sep}
             </Text>
           ) : (
             <Text key={v}>
-              {` ${label} `}
+              {text}
               {sep}
             </Text>
           );
@@ -65,3 +82,12 @@ export function Header({
     </Box>
   );
 }
+
+const SHORT_TITLES: Record<ViewName, string> = {
+  topology: 'Topo',
+  tasks: 'Tasks',
+  errors: 'Errors',
+  locks: 'Locks',
+  events: 'Events',
+  relays: 'Relays',
+};

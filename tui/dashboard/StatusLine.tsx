@@ -3,7 +3,7 @@ import { Text } from 'ink';
 import { fit } from './format.ts';
 import { filterOf, VIEW_TITLES, type UiState } from './ui-state.ts';
 
-/** One line for what is happening: the filter being typed, a question to confirm, or the last action's result. */
+/** One line for what is happening: the filter or command being typed, a question to confirm, or the last result. */
 export function StatusLine({ ui, width }: { ui: UiState; width: number }): React.JSX.Element {
   if (ui.editingFilter)
     return (
@@ -11,6 +11,11 @@ export function StatusLine({ ui, width }: { ui: UiState; width: number }): React
         {fit(`filter ${VIEW_TITLES[ui.view]}: ${filterOf(ui)}_   (Enter keep, Esc clear)`, width)}
       </Text>
     );
+  if (ui.command !== undefined) {
+    // A completion's candidates or an error stay visible while the line is edited.
+    const note = ui.message ? `   ${ui.message.tone === 'error' ? 'Error: ' : ''}${ui.message.text}` : '';
+    return <Text wrap="truncate-end">{fit(`:${ui.command}_${note}`, width)}</Text>;
+  }
   if (ui.confirm)
     return (
       <Text bold color="yellow" wrap="truncate-end">

@@ -1,32 +1,13 @@
 import React from 'react';
 import { Box } from 'ink';
-import { ago } from './format.ts';
-import { agentRows, unboundSources, type AgentRow } from './selectors.ts';
-import { DataTable, type Column } from './DataTable.tsx';
+import { unboundSources } from './selectors.ts';
+import { DataTable } from './DataTable.tsx';
 import { Caption } from './Caption.tsx';
+import { AGENT_TABLE, shownRows } from './tables.ts';
 import type { ListViewProps } from './view-props.ts';
 
-function columns(now: number): Column<AgentRow>[] {
-  return [
-    { header: 'agent', min: 8, max: 32, priority: 100, flex: true, value: (a) => a.name },
-    { header: 'role', min: 6, priority: 90, value: (a) => (a.leader ? 'leader' : '-') },
-    { header: 'state', min: 5, priority: 95, value: (a) => a.state },
-    { header: 'heartbeat', min: 7, priority: 85, value: (a) => ago(a.lastSeenAt, now) },
-    { header: 'sources', min: 7, max: 60, priority: 80, flex: true, value: (a) => a.sources.join(',') || '-' },
-    { header: 'host', min: 6, max: 32, priority: 60, flex: true, value: (a) => a.host },
-    { header: 'version', min: 5, priority: 40, value: (a) => a.version },
-    { header: 'pid', min: 3, priority: 30, align: 'right', value: (a) => (a.pid === undefined ? '-' : String(a.pid)) },
-    {
-      header: 'up',
-      min: 5,
-      priority: 20,
-      value: (a) => (a.started === undefined ? '-' : ago(a.started, now).replace(' ago', '')),
-    },
-  ];
-}
-
-export function TopologyView({ model, filter, selected, width, height }: ListViewProps): React.JSX.Element {
-  const rows = agentRows(model, filter);
+export function TopologyView({ model, filter, sort, selected, width, height }: ListViewProps): React.JSX.Element {
+  const { columns, rows } = shownRows(AGENT_TABLE, model, filter, sort);
   const unbound = unboundSources(model);
   const leader = model.leader ? `leader ${model.leader.name} (term ${model.leader.term})` : 'no leader elected';
   const text =
@@ -35,8 +16,17 @@ export function TopologyView({ model, filter, selected, width, height }: ListVie
       : `${rows.length} agent(s) · ${leader}${unbound.length ? ` · unbound sources: ${unbound.join(', ')}` : ''}`;
   return (
     <Box flexDirection="column">
-      <Caption text={text} filter={filter} total={rows.length} selected={selected} height={height} width={width} />
-      <DataTable columns={columns(model.now)} rows={rows} width={width} height={height - 1} selected={selected} />
+      <Caption
+        text={text}
+        filter={filter}
+        sort={sort}
+        headers={columns.map((c) => c.header)}
+        total={rows.length}
+        selected={selected}
+        height={height}
+        width={width}
+      />
+      <DataTable columns={columns} rows={rows} width={width} height={height - 1} selected={selected} sort={sort} />
     </Box>
   );
 }

@@ -1,4 +1,4 @@
-import { checkLine, Keys, LEASE_TTL_MS, validationLine } from '../../src/coord/index.ts';
+import { checkLine, Keys, LEASE_TTL_MS, validationLine, type SyncTableProgress } from '../../src/coord/index.ts';
 import type { ErrorRecord } from '../../src/errors/index.ts';
 import { showPos as position } from '../../src/binlog/position.ts';
 import { percentText as percent } from '../../src/coord/status-derive.ts';
@@ -7,6 +7,7 @@ import { liveness, type DashboardState } from './read-model.ts';
 import { agentRows, errorRows, eventRows, lockRows, taskRows } from './selectors.ts';
 import { eventSubject } from '../../src/events/format.ts';
 import type { ViewName } from './ui-state.ts';
+import { bytes as mb, relayBehind, relayStage } from './columns.ts';
 
 /**
  * Detail views are lists of lines (already cut or wrapped to the width) so that they scroll the same way at any
@@ -91,7 +92,7 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
         { text: '' },
         ...field(
           'resolve',
-          `k skips this event (dmctl binlog skip ${row.task} -s ${row.source}); r retries it; dmctl binlog replace runs other SQL instead`,
+          `x skips this event after y (dmctl binlog skip ${row.task} -s ${row.source}); r retries it; dmctl binlog replace runs other SQL instead`,
           w,
         ),
       );
@@ -103,22 +104,31 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
   }
   if (st?.load) {
     const l = st.load;
-    lines.push({ text: '' }, { text: 'Load', bold: true });
+    const per = l.perTable ?? [];
+    const loading = st.unit === 'load' || st.unit === 'dump';
+    const tablesDone = per.filter((t) => t.totalChunks > 0 && t.doneChunks >= t.totalChunks).length;
+    lines.push(
+      { text: '' },
+      {
+        text: loading ? `Load (${row.stage === 'Running' ? 'running' : row.stage.toLowerCase()})` : 'Load (done)',
+        bold: true,
+      },
+    );
     lines.push(
       ...field('rows', `${exact(l.doneRows)} of ${exact(l.totalRows)} (${percent(l.doneRows, l.totalRows)})`, w),
     );
     lines.push(...field('chunks', `${l.doneChunks} of ${l.totalChunks} (${percent(l.doneChunks, l.totalChunks)})`, w));
-    lines.push(...field('tables', String(l.tables), w));
-    if (st.unit === 'load' || st.unit === 'dump') {
+    // The per-table list is complete (so it counts finished tables) when it holds every table.
+    lines.push(...field('tables', per.length >= l.tables ? `${tablesDone} of ${l.tables} done` : String(l.tables), w));
+    if (loading) {
       lines.push(...field('rate', row.rowsPerSecond === undefined ? '-' : `${count(row.rowsPerSecond)} rows/s`, w));
       lines.push(...field('ETA', row.etaSeconds !== undefined ? duration(row.etaSeconds) : '-', w));
     }
-    const per = l.perTable ?? [];
     if (per.length) {
       lines.push(
         { text: '' },
         {
-          text: `Per table (${per.length}${l.tables > per.length ? ` of ${l.tables}` : ''}, unfinished first)`,
+          text: `Load per table (${per.length}${l.tables > per.length ? ` of ${l.tables}` : ''}, unfinished first)`,
           bold: true,
         },
       );
@@ -164,10 +174,10 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     );
     lines.push(...field('rate', stale ? '-' : `${count(y.rowsPerSecond ?? undefined)} rows/s`, w));
     lines.push(...field('totals', `${exact(y.totalRows)} rows, ${exact(y.totalEvents)} events`, w));
-    lines.push(...field('per table', 'one binlog stream per source: every table shares the lag above', w));
     lines.push(
       ...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w),
     );
+    lines.push(...syncTableLines(st?.sync?.perTable ?? [], s.now, w));
   }
   if (st?.validation) {
     lines.push({ text: '' }, { text: 'Continuous validation (dmctl validation)', bold: true });
@@ -193,6 +203,24 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     lines.push({ text: '' }, ...field('reported', `${st.updatedAt} (${ago(Date.parse(st.updatedAt), s.now)})`, w));
   else lines.push({ text: '' }, { text: `${INDENT}No status reported yet: the agent has not started this subtask.` });
   return { title: `Task ${row.task} · source ${row.source}`, lines };
+}
+
+/** Sync per target table: rows applied since the unit started, lag at the table's last commit, when that was. */
+function syncTableLines(per: SyncTableProgress[], now: number, w: number): Line[] {
+  if (per.length === 0) return [];
+  const out: Line[] = [
+    { text: '' },
+    { text: `Sync per table (${per.length}, last applied first; lag at the table's last commit)`, bold: true },
+  ];
+  const nameW = Math.min(40, Math.max(5, ...per.map((t) => t.table.length)));
+  for (const t of per)
+    out.push({
+      text: truncate(
+        `${INDENT}${truncate(t.table, nameW).padEnd(nameW)}  rows ${count(t.rows).padStart(6)}  lag ${duration(t.lagSeconds).padStart(6)}  ${ago(Date.parse(t.lastAppliedAt), now)}`,
+        w,
+      ),
+    });
+  return out;
 }
 
 export function errorDetail(s: DashboardState, id: string, w: number): Detail {
@@ -232,7 +260,10 @@ export function lockDetail(s: DashboardState, key: string, w: number): Detail {
   ];
   for (const d of l.ddls)
     lines.push(...wrap(d, w - 4).map((t, i) => ({ text: `${INDENT}${i === 0 ? '- ' : '  '}${t}` })));
-  lines.push({ text: '' }, { text: `${INDENT}u unlocks (not available yet: shard-DDL locks are not implemented)` });
+  lines.push(
+    { text: '' },
+    { text: `${INDENT}u unlocks it after y (dmctl shard-ddl-lock unlock: the owner runs the DDL)` },
+  );
   return { title: `Shard lock ${l.target} · ${l.task}`, lines };
 }
 
@@ -291,6 +322,49 @@ export function eventDetail(s: DashboardState, id: string, w: number): Detail {
   return { title: `Event ${e.kind}${e.task ? ` · ${e.task}` : ''}${e.source ? ` · ${e.source}` : ''}`, lines };
 }
 
+export function relayDetail(s: DashboardState, key: string, w: number): Detail {
+  const r = s.relays[key];
+  if (!r) return { title: 'Relay', lines: [{ text: 'This relay no longer reports (its source was removed).' }] };
+  const lines: Line[] = [
+    ...field('stage', relayStage(r), w),
+    ...field('agent', r.agent || '-', w),
+    ...field('relay pos', `${position(r.relayPos)}${r.relayPos?.gtid ? ` gtid ${r.relayPos.gtid}` : ''}`, w),
+    ...field('upstream', `${position(r.master)}${r.master?.gtid ? ` gtid ${r.master.gtid}` : ''}`, w),
+    ...field('behind', relayBehind(r).text, w),
+    ...field('lag', `${duration(r.lagSeconds)}, ${count(r.eventsPerSecond)} events/s`, w),
+    ...field('server', `segment ${r.segment ?? '-'}, uuid ${r.serverUuid ?? '-'}`, w),
+    { text: '' },
+    { text: 'Store', bold: true },
+    ...field('records', `#${r.firstSeq}..#${r.lastSeq} (${exact(r.size.records)})`, w),
+    ...field(
+      'size',
+      `file ${mb(r.size.fileBytes)}, used ${mb(r.size.usedBytes)}, reusable ${mb(r.size.reusableBytes)}`,
+      w,
+    ),
+    ...field(
+      'readers',
+      `${r.readers}${r.neededSeq !== undefined ? `; needed from #${r.neededSeq}${r.neededBy ? ` by ${r.neededBy}` : ''}` : ''}`,
+      w,
+    ),
+    ...field(
+      'upstream',
+      `${r.upstreamPaused ? 'paused now (backpressure: readers are behind)' : 'reading'}; paused ${r.upstreamPauses} time(s)`,
+      w,
+    ),
+  ];
+  if (r.lastPurge)
+    lines.push(
+      ...field('last purge', `${r.lastPurge.records} records at ${r.lastPurge.at} (${r.lastPurge.reason})`, w),
+    );
+  if (r.error) lines.push({ text: '' }, { text: 'Error', bold: true, color: 'red' }, ...errorLines(r.error, w, s.now));
+  lines.push(
+    { text: '' },
+    ...field('reported', `${r.updatedAt} (${ago(Date.parse(r.updatedAt), s.now)})`, w),
+    ...field('commands', `dmctl pause-relay|resume-relay|purge-relay -s ${r.source}`, w),
+  );
+  return { title: `Relay ${r.source}`, lines };
+}
+
 export function detailFor(view: ViewName, s: DashboardState, key: string, w: number): Detail {
   switch (view) {
     case 'tasks':
@@ -303,5 +377,7 @@ export function detailFor(view: ViewName, s: DashboardState, key: string, w: num
       return agentDetail(s, key, w);
     case 'events':
       return eventDetail(s, key, w);
+    case 'relays':
+      return relayDetail(s, key, w);
   }
 }

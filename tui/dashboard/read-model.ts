@@ -10,6 +10,7 @@ import {
   type Entry,
   type LeaderRecord,
   type MemberRecord,
+  type RelayStatus,
   type SubtaskStatus,
   type TaskRecord,
 } from '../../src/coord/index.ts';
@@ -74,6 +75,8 @@ export interface DashboardState {
   bounds: Record<string, BoundRecord>;
   tasks: Record<string, TaskSummary>;
   statuses: Record<string, StatusEntry>;
+  /** Relay status by dm_status key (`relay.<source>`), as the agent bound to the source publishes it. */
+  relays: Record<string, RelayStatus>;
   loadRates: Record<string, LoadRate>;
   errors: Record<string, ErrorEntry>;
   /** dm_locks values as stored (their shape is read by selectors.lockRow). */
@@ -106,6 +109,7 @@ export function initialState(cluster: string, server = '', now = Date.now()): Da
     bounds: {},
     tasks: {},
     statuses: {},
+    relays: {},
     loadRates: {},
     errors: {},
     locks: {},
@@ -183,7 +187,9 @@ function reduceEntry(s: DashboardState, b: Bucket, e: Entry<unknown>, at: number
 }
 
 function reduceStatus(s: DashboardState, e: Entry<unknown>, at: number): DashboardState {
-  if (!parseSubtaskStatusKey(e.key)) return s; // relay.<source> and future keys: not shown yet
+  if (e.key.startsWith('relay.'))
+    return { ...s, relays: e.deleted ? without(s.relays, e.key) : { ...s.relays, [e.key]: e.value as RelayStatus } };
+  if (!parseSubtaskStatusKey(e.key)) return s; // future keys: not shown
   if (e.deleted) {
     return {
       ...s,

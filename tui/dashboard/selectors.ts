@@ -3,6 +3,7 @@ import {
   deriveSync,
   Keys,
   type DesiredStage,
+  type RelayStatus,
   type SubtaskStatus,
   type SyncView,
 } from '../../src/coord/index.ts';
@@ -153,6 +154,15 @@ export function eventRows(s: DashboardState, filter = ''): DmEvent[] {
   return s.events.filter((e) => matches(filter, e.task, e.source, e.table, e.kind, e.severity, e.message, e.agent));
 }
 
+// --- Relays -------------------------------------------------------------------------------------------------------
+
+/** One relay log per source (enable-relay), by source name; the filter matches the source and the agent. */
+export function relayRows(s: DashboardState, filter = ''): RelayStatus[] {
+  return Object.values(s.relays)
+    .filter((r) => matches(filter, r.source, r.agent))
+    .sort((a, b) => byName(a.source, b.source));
+}
+
 // --- Shard locks --------------------------------------------------------------------------------------------------
 
 /** A lock row: src/shard/lock-view.ts's view of the record, keyed by its dm_locks key, with a parsed age. */
@@ -243,6 +253,7 @@ export interface Counts {
   errorsActive: number;
   errors: number;
   locks: number;
+  relays: number;
 }
 
 export function counts(s: DashboardState): Counts {
@@ -260,5 +271,6 @@ export function counts(s: DashboardState): Counts {
     errorsActive: errs.filter((e) => e.active).length,
     errors: errs.length,
     locks: Object.values(s.locks).filter(isPendingLock).length,
+    relays: Object.keys(s.relays).length,
   };
 }

@@ -1,19 +1,18 @@
 import type { DesiredStage } from '../../src/coord/index.ts';
+import { complete, runCommand } from './command-line.ts';
+import type { SortSpec } from './DataTable.tsx';
+import type { KeyRow } from './tables.ts';
+import { VIEWS, type ViewName } from './views.ts';
+import { cancelled, fail, info, runNow, skipAction, stageAction, unlockAction, type KeyResult } from './ui-actions.ts';
+
+export { confirmPrompt, describe, NOT_AVAILABLE } from './ui-actions.ts';
 
 /**
  * What the user is doing (view, selection, filter, pending confirmation), separate from what the cluster is doing
  * (the read model). `onKey` is pure: it returns the next UI state and at most one effect for App to carry out.
  */
 
-export const VIEWS = ['topology', 'tasks', 'errors', 'locks', 'events'] as const;
-export type ViewName = (typeof VIEWS)[number];
-export const VIEW_TITLES: Record<ViewName, string> = {
-  topology: 'Topology',
-  tasks: 'Tasks',
-  errors: 'Errors',
-  locks: 'Shard locks',
-  events: 'Events',
-};
+export { VIEWS, VIEW_TITLES, type ViewName } from './views.ts';
 
 export type PendingAction =
   | { kind: 'stage'; task: string; stage: DesiredStage }
@@ -41,6 +40,10 @@ export interface UiState {
   /** Each view keeps its own name filter (task names mean nothing in Topology). */
   filters: Record<ViewName, string>;
   editingFilter: boolean;
+  /** Each view keeps its own sort (absent: the view's natural order). */
+  sorts: Partial<Record<ViewName, SortSpec>>;
+  /** The `:` command line being typed (absent: not typing one). */
+  command?: string;
   confirm?: { action: PendingAction; prompt: string };
   help: boolean;
   message?: Message;
@@ -48,7 +51,11 @@ export interface UiState {
 
 /** What the current view's rows mean for the keys: their keys and the task/lock an action would target. */
 export interface KeyContext {
-  rows: { key: string; task?: string; source?: string; position?: string; statement?: string; lock?: string }[];
+  rows: KeyRow[];
+  /** The current view's column headings (sort keys, `:sort` names). */
+  headers?: string[];
+  /** Every subtask as the Tasks view's rows (`:pause TASK`, `:skip TASK` and Tab find tasks in any view). */
+  subtasks?: KeyRow[];
   /** Rows that fit on one page (PgUp/PgDn). */
   pageSize: number;
   /** The open detail view's line count and visible height (scrolling). */
@@ -56,7 +63,7 @@ export interface KeyContext {
   detailHeight?: number;
   /** Tasks that exist in dm_tasks (p/r/s need one). */
   taskExists(task: string): boolean;
-  /** Whether the commands behind `k` and `u` exist yet (see NOT_AVAILABLE). */
+  /** Whether this connection offers what `x` and `u` need (see NOT_AVAILABLE). */
   can: { skipDdl: boolean; unlock: boolean };
 }
 
@@ -109,7 +116,7 @@ export function splitKeys(input: string, key: KeyInput): [string, KeyInput][] {
 export function initialUi(view: ViewName = 'tasks'): UiState {
   const selected = Object.fromEntries(VIEWS.map((v) => [v, { index: 0 }])) as Record<ViewName, Selection>;
   const filters = Object.fromEntries(VIEWS.map((v) => [v, ''])) as Record<ViewName, string>;
-  return { view, detailScroll: 0, selected, filters, editingFilter: false, help: false };
+  return { view, detailScroll: 0, selected, filters, sorts: {}, editingFilter: false, help: false };
 }
 
 export function filterOf(ui: UiState): string {
@@ -127,26 +134,27 @@ export function selectedIndex(sel: Selection, keys: string[]): number {
   return at >= 0 ? at : Math.min(Math.max(0, sel.index), keys.length - 1);
 }
 
-export const NOT_AVAILABLE = {
-  skipDdl: 'skipping a failed statement needs `dmctl binlog skip`, which this dmctl does not offer',
-  unlock:
-    'unlocking a shard-DDL lock needs `dmctl shard-ddl-lock unlock`, which is not available yet (shard locks are not implemented)',
-} as const;
+const STAGE_KEYS: Record<string, DesiredStage> = { p: 'Paused', r: 'Running', s: 'Stopped' };
+const TASK_VIEWS: ViewName[] = ['tasks', 'errors'];
 
-export function confirmPrompt(a: PendingAction): string {
-  switch (a.kind) {
-    case 'stage':
-      return `${a.stage === 'Stopped' ? 'Stop' : a.stage === 'Paused' ? 'Pause' : 'Resume'} task ${a.task} (all its sources)?`;
-    case 'skip-ddl':
-      return `Skip the event ${a.task} is paused on at ${a.source} ${a.position}${a.statement ? `: ${a.statement}` : ''}?`;
-    case 'unlock':
-      return `Unlock shard-DDL lock ${a.lock}?`;
+/** Typing a text line (the filter or the command): printable keys only. */
+const printable = (input: string, key: KeyInput) => !!input && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input);
+
+/** `<` `>` walk the sort column over the view's columns and back to unsorted; `S` reverses (sorting by the first). */
+function sortKey(ui: UiState, input: string, columns: number): UiState {
+  const cur = ui.sorts[ui.view];
+  const sorts = { ...ui.sorts };
+  if (input === 'S') sorts[ui.view] = cur ? { ...cur, desc: !cur.desc } : { column: 0, desc: true };
+  else {
+    const pos = cur ? cur.column : input === '>' ? -1 : columns;
+    const to = pos + (input === '>' ? 1 : -1);
+    if (to < 0 || to >= columns) delete sorts[ui.view];
+    else sorts[ui.view] = { column: to, desc: cur?.desc ?? false };
   }
+  return { ...ui, sorts };
 }
 
-const STAGE_KEYS: Record<string, DesiredStage> = { p: 'Paused', r: 'Running', s: 'Stopped' };
-
-export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext): { ui: UiState; effect?: Effect } {
+export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext): KeyResult {
   if (key.ctrl && input === 'c') return { ui, effect: { kind: 'quit' } };
 
   if (ui.help) return { ui: { ...ui, help: false } };
@@ -155,20 +163,40 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
     const action = ui.confirm.action;
     const cleared: UiState = { ...ui };
     delete cleared.confirm;
-    if (input === 'y' || input === 'Y')
-      return {
-        ui: { ...cleared, message: { text: `${describe(action)}…`, tone: 'busy' } },
-        effect: { kind: 'run', action },
-      };
-    return { ui: { ...cleared, message: { text: 'cancelled', tone: 'info' } } };
+    if (input === 'y' || input === 'Y') return runNow(cleared, action);
+    return info(cleared, cancelled(action));
+  }
+
+  const keys = ctx.rows.map((r) => r.key);
+  const sel = ui.detail !== undefined ? keys.indexOf(ui.detail) : selectedIndex(ui.selected[ui.view], keys);
+  const row = sel >= 0 ? ctx.rows[sel] : undefined;
+
+  if (ui.command !== undefined) {
+    const closed: UiState = { ...ui };
+    delete closed.command;
+    if (key.escape) return { ui: closed };
+    if (key.return) return runCommand(closed, ui.command, ctx, row);
+    if (key.tab) {
+      const c = complete(ui.command, ctx);
+      const next: UiState = { ...ui, command: c.line };
+      if (c.candidates.length > 1) return info(next, c.candidates.join(' '));
+      if (c.candidates.length === 0) return fail(next, `nothing completes "${ui.command}"`);
+      delete next.message;
+      return { ui: next };
+    }
+    if (key.backspace || key.delete)
+      return ui.command === ''
+        ? { ui: closed }
+        : { ui: { ...ui, command: Array.from(ui.command).slice(0, -1).join('') } };
+    if (printable(input, key)) return { ui: { ...ui, command: ui.command + input } };
+    return { ui };
   }
 
   if (ui.editingFilter) {
     if (key.escape) return { ui: { ...withFilter(ui, ''), editingFilter: false } };
     if (key.return) return { ui: { ...ui, editingFilter: false } };
     if (key.backspace || key.delete) return { ui: withFilter(ui, Array.from(filterOf(ui)).slice(0, -1).join('')) };
-    if (input && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input))
-      return { ui: withFilter(ui, filterOf(ui) + input) };
+    if (printable(input, key)) return { ui: withFilter(ui, filterOf(ui) + input) };
     return { ui };
   }
 
@@ -177,6 +205,7 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
 
   if (input === 'q') return { ui: next, effect: { kind: 'quit' } };
   if (input === '?') return { ui: { ...next, help: true } };
+  if (input === ':') return { ui: { ...next, command: '' } };
   const byNumber = /^[1-9]$/.test(input) && Number(input) <= VIEWS.length;
   if (key.tab || byNumber) {
     const i = VIEWS.indexOf(ui.view);
@@ -186,26 +215,28 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
     return { ui: moved };
   }
   if (input === '/') return { ui: { ...next, editingFilter: true } };
-
-  const keys = ctx.rows.map((r) => r.key);
-  const sel = ui.detail !== undefined ? keys.indexOf(ui.detail) : selectedIndex(ui.selected[ui.view], keys);
-  const row = sel >= 0 ? ctx.rows[sel] : undefined;
+  if (input === '<' || input === '>' || input === 'S') {
+    const columns = ctx.headers?.length ?? 0;
+    if (columns === 0) return info(next, 'nothing to sort here');
+    return { ui: sortKey(next, input, columns) };
+  }
 
   if (ui.detail !== undefined) {
-    if (key.escape || key.backspace || key.leftArrow) {
+    // The same keys as in a list: back is Esc, h, ←, Backspace; j k ↑ ↓ scroll; g G top and bottom.
+    if (key.escape || key.backspace || key.leftArrow || input === 'h') {
       const back: UiState = { ...next, detailScroll: 0 };
       delete back.detail;
       return { ui: back };
     }
     const max = Math.max(0, (ctx.detailLines ?? 0) - (ctx.detailHeight ?? 0));
     const page = Math.max(1, (ctx.detailHeight ?? 1) - 1);
-    const scroll = (d: number) => ({ ui: { ...next, detailScroll: Math.min(max, Math.max(0, ui.detailScroll + d)) } });
-    if (key.upArrow) return scroll(-1);
-    if (key.downArrow) return scroll(1);
-    if (key.pageUp) return scroll(-page);
-    if (key.pageDown || input === ' ') return scroll(page);
-    // In a task's detail `k` is "skip the failed DDL" (in lists it moves the selection up).
-    if (input === 'k' && ui.view === 'tasks') return skipDdl(next, row, ctx.can.skipDdl);
+    const scrollTo = (to: number) => ({ ui: { ...next, detailScroll: Math.min(max, Math.max(0, to)) } });
+    if (key.upArrow || input === 'k') return scrollTo(ui.detailScroll - 1);
+    if (key.downArrow || input === 'j') return scrollTo(ui.detailScroll + 1);
+    if (key.pageUp) return scrollTo(ui.detailScroll - page);
+    if (key.pageDown || input === ' ') return scrollTo(ui.detailScroll + page);
+    if (key.home || input === 'g') return scrollTo(0);
+    if (key.end || input === 'G') return scrollTo(max);
   } else {
     const move = (to: number) => {
       if (keys.length === 0) return { ui: next };
@@ -219,8 +250,8 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
     if (key.pageDown) return move(cur + ctx.pageSize);
     if (key.home || input === 'g') return move(0);
     if (key.end || input === 'G') return move(keys.length - 1);
-    if (key.return) {
-      if (!row) return { ui: { ...next, message: { text: 'nothing selected', tone: 'info' } } };
+    if (key.return || key.rightArrow || input === 'l') {
+      if (!row) return info(next, 'nothing selected');
       return {
         ui: {
           ...next,
@@ -235,69 +266,18 @@ export function onKey(ui: UiState, input: string, key: KeyInput, ctx: KeyContext
 
   const stage = STAGE_KEYS[input];
   if (stage) {
-    if (ui.view !== 'tasks' && ui.view !== 'errors')
-      return {
-        ui: {
-          ...next,
-          message: { text: 'p, r and s act on a task: select one in the Tasks or Errors view', tone: 'info' },
-        },
-      };
-    if (!row?.task) return { ui: { ...next, message: { text: 'select a task first', tone: 'info' } } };
-    if (!ctx.taskExists(row.task))
-      return { ui: { ...next, message: { text: `task ${row.task} no longer exists`, tone: 'error' } } };
-    const action: PendingAction = { kind: 'stage', task: row.task, stage };
-    if (stage === 'Stopped') return { ui: { ...next, confirm: { action, prompt: confirmPrompt(action) } } };
-    return {
-      ui: { ...next, message: { text: `${describe(action)}…`, tone: 'busy' } },
-      effect: { kind: 'run', action },
-    };
+    if (!TASK_VIEWS.includes(ui.view))
+      return info(next, 'p, r and s act on a task: select one in the Tasks or Errors view (or :pause TASK)');
+    return stageAction(next, row?.task, stage, ctx);
+  }
+  if (input === 'x') {
+    if (!TASK_VIEWS.includes(ui.view))
+      return info(next, 'x skips the event a subtask is paused on: select it in the Tasks or Errors view');
+    return skipAction(next, row, ctx);
   }
   if (input === 'u') {
-    if (ui.view !== 'locks')
-      return {
-        ui: {
-          ...next,
-          message: { text: 'u unlocks a shard-DDL lock: select one in the Shard locks view', tone: 'info' },
-        },
-      };
-    if (!ctx.can.unlock) return { ui: { ...next, message: { text: NOT_AVAILABLE.unlock, tone: 'info' } } };
-    if (!row?.lock) return { ui: { ...next, message: { text: 'select a shard-DDL lock first', tone: 'info' } } };
-    const action: PendingAction = { kind: 'unlock', lock: row.lock };
-    return { ui: { ...next, confirm: { action, prompt: confirmPrompt(action) } } };
+    if (ui.view !== 'locks') return info(next, 'u unlocks a shard-DDL lock: select one in the Shard locks view');
+    return unlockAction(next, row?.lock, ctx);
   }
   return { ui: next };
-}
-
-function skipDdl(next: UiState, row: KeyContext['rows'][number] | undefined, available: boolean): { ui: UiState } {
-  if (!row?.task || !row.source) return { ui: { ...next, message: { text: 'select a task first', tone: 'info' } } };
-  if (!available) return { ui: { ...next, message: { text: NOT_AVAILABLE.skipDdl, tone: 'info' } } };
-  if (!row.position)
-    return {
-      ui: {
-        ...next,
-        message: {
-          text: `${row.task} on ${row.source} is not paused on a binlog event; nothing to skip`,
-          tone: 'info',
-        },
-      },
-    };
-  const action: PendingAction = {
-    kind: 'skip-ddl',
-    task: row.task,
-    source: row.source,
-    position: row.position,
-    ...(row.statement ? { statement: row.statement } : {}),
-  };
-  return { ui: { ...next, confirm: { action, prompt: confirmPrompt(action) } } };
-}
-
-export function describe(a: PendingAction): string {
-  switch (a.kind) {
-    case 'stage':
-      return `${a.stage === 'Stopped' ? 'stopping' : a.stage === 'Paused' ? 'pausing' : 'resuming'} task ${a.task}`;
-    case 'skip-ddl':
-      return `skipping the event ${a.task} is paused on at ${a.source} ${a.position}`;
-    case 'unlock':
-      return `unlocking ${a.lock}`;
-  }
 }
