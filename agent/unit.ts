@@ -26,7 +26,7 @@ export interface SubtaskContext {
   report(patch: UnitReport): void;
   /** Something a human should know (dm_events); task and source are filled in. Never blocks, never throws. */
   event(e: Omit<EventInput, 'task' | 'source'>): void;
-  /** The user's `dmctl binlog skip|replace` decision for the event ending at `position` (`file:pos`), if any. */
+  /** The user's `dmctl binlog skip|replace|inject` decision for the event ending at `position` (`file:pos`), if any. */
   binlogOp(position: string): BinlogOperator | undefined;
   /** server-id the binlog connection uses. */
   serverId: number;

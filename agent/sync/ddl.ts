@@ -139,7 +139,7 @@ async function runDdl(st: SyncState, sqls: string[], ev: QueryEvent, opts: { rep
         context: e.context,
         suggestion: e.retryable
           ? e.suggestion
-          : `Fix the downstream and \`dmctl resume-task ${ctx.task.name}\`, or skip the statement with \`dmctl binlog skip ${ctx.task.name}\`, or run other SQL in its place with \`dmctl binlog replace ${ctx.task.name} "<sql>;…"\`.`,
+          : `Fix the downstream and \`dmctl resume-task ${ctx.task.name}\`, or skip the statement with \`dmctl binlog skip ${ctx.task.name}\`, run other SQL in its place with \`dmctl binlog replace ${ctx.task.name} "<sql>;…"\`, or run SQL before it with \`dmctl binlog inject ${ctx.task.name} "<sql>;…"\`.`,
       });
     }
     ctx.log.info({ sql, position: at }, 'DDL applied');
@@ -181,7 +181,7 @@ export async function execCoordinatedDdl(st: SyncState, sql: string, opts: { aga
 
 /**
  * DDL and other standalone statements: a barrier (the caller flushed), applied alone, then all writers move past
- * it in one checkpoint transaction. A `dmctl binlog skip|replace` decision for this position takes precedence.
+ * it in one checkpoint transaction. A `dmctl binlog skip|replace|inject` decision for this position takes precedence.
  * Crash between applying the DDL and moving the checkpoint: the DDL is replayed; the pending marker written before
  * it lets the replay accept "already done" errors from the downstream for that one statement.
  */
@@ -212,11 +212,16 @@ export async function applyQuery(st: SyncState, ev: QueryEvent): Promise<void> {
   } else {
     const pending = await ctx.ckpt.readDdlPending(st.down);
     const replaying = pending === at;
-    for (const sql of op?.op === 'replace' ? (op.sqls ?? []) : [ev.sql])
-      await runDdl(st, planDdl(st, sql, ev), ev, { replaying });
-    if (op) {
+    // inject (DM's binlog inject): the user's statements first, then the event's own. A crash between them replays
+    // them all; the pending marker makes "already applied" errors acceptable for each, as for a replace.
+    const sqls = op?.op === 'replace' ? (op.sqls ?? []) : op?.op === 'inject' ? [...(op.sqls ?? []), ev.sql] : [ev.sql];
+    for (const sql of sqls) await runDdl(st, planDdl(st, sql, ev), ev, { replaying });
+    if (op?.op === 'replace') {
       ctx.log.warn({ sql: ev.sql, replacedBy: op.sqls, position: at }, 'statement replaced by dmctl binlog replace');
       ctx.event({ kind: EventKind.binlogReplace, message: 'statement replaced', position: at, ...opFacts(op, ev.sql) });
+    } else if (op?.op === 'inject') {
+      ctx.log.warn({ sql: ev.sql, injected: op.sqls, position: at }, 'statements injected by dmctl binlog inject');
+      ctx.event({ kind: EventKind.binlogInject, message: 'statements injected', position: at, ...opFacts(op, ev.sql) });
     }
   }
   if (st.shard) extra = [...st.shard.appliedSqls(ev.end), ...extra];
@@ -228,10 +233,11 @@ export async function applyQuery(st: SyncState, ev: QueryEvent): Promise<void> {
   st.synced = ev.end;
 }
 
-/** The facts of a binlog skip|replace event: the statement, its replacement, who decided. */
+/** The facts of a binlog skip|replace|inject event: the statement, the user's statements, who decided. */
 function opFacts(op: BinlogOperator, sql: string): { by?: string; detail: Record<string, string> } {
+  const key = op.op === 'inject' ? 'injected' : 'replacedBy';
   return {
     ...(op.by ? { by: op.by } : {}),
-    detail: { sql, ...(op.sqls ? { replacedBy: op.sqls.join('; ') } : {}) },
+    detail: { sql, ...(op.sqls ? { [key]: op.sqls.join('; ') } : {}) },
   };
 }

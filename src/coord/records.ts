@@ -64,14 +64,15 @@ export type Stage = (typeof Stage)[keyof typeof Stage];
 export type DesiredStage = 'Running' | 'Paused' | 'Stopped';
 
 /**
- * A user's decision about one binlog event that paused a subtask (`dmctl binlog skip|replace`), as in DM's
- * handle-error: at `position` (the event's end, `file:pos`, as shown in the error) skip the event, or run `sqls`
- * in its place (they go through the same filters and routing as the original statement).
+ * A user's decision about one binlog event that paused a subtask (`dmctl binlog skip|replace|inject`), as in DM's
+ * handle-error: at `position` (the event's end, `file:pos`, as shown in the error) skip the event, run `sqls` in its
+ * place (replace), or run `sqls` first and then the event itself (inject). The statements go through the same
+ * filters and routing as the original statement.
  */
 export interface BinlogOperator {
   source: string;
   position: string;
-  op: 'skip' | 'replace';
+  op: 'skip' | 'replace' | 'inject';
   sqls?: string[];
   createdAt: string;
   /** `user@host` of the dmctl that recorded it (shown in the binlog.skip|replace event). */
@@ -91,7 +92,7 @@ export interface TaskRecord {
   generation: number;
   /** `dmctl validation start|stop`: overrides the validators' mode of the task file (absent: the file decides). */
   validation?: ValidationDesired;
-  /** Pending `dmctl binlog skip|replace` decisions (see BinlogOperator). */
+  /** Pending `dmctl binlog skip|replace|inject` decisions (see BinlogOperator). */
   binlogOps?: BinlogOperator[];
   /** start-task --remove-meta: agents drop the task's checkpoints before running this generation. */
   removeMeta?: boolean;

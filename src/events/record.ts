@@ -38,6 +38,9 @@ export const EventKind = {
   shardLockResolved: 'shard.lock.resolved',
   binlogSkip: 'binlog.skip',
   binlogReplace: 'binlog.replace',
+  binlogInject: 'binlog.inject',
+  /** `dmctl binlog-schema update|delete` changed a table's tracked schema (the subtask was paused). */
+  binlogSchema: 'binlog.schema',
   validationFailed: 'validation.failed',
   validationStopped: 'validation.stopped',
   relayError: 'relay.error',
@@ -60,6 +63,8 @@ export const KIND_SEVERITY: Record<EventKind, Severity> = {
   'shard.lock.resolved': 'info',
   'binlog.skip': 'warn',
   'binlog.replace': 'warn',
+  'binlog.inject': 'warn',
+  'binlog.schema': 'warn',
   'validation.failed': 'error',
   'validation.stopped': 'warn',
   'relay.error': 'error',

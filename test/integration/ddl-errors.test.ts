@@ -1,6 +1,7 @@
 /**
  * Issue #3 acceptance 4 and 5: a DDL the downstream rejects pauses the task with the statement and position in the
- * error; `dmctl binlog skip` and `dmctl binlog replace` each let it continue correctly. A purged binlog and a wrong
+ * error; `dmctl binlog skip`, `dmctl binlog replace` and (issue #18) `dmctl binlog inject` each let it continue
+ * correctly. A purged binlog and a wrong
  * start position produce their coded errors in query-status.
  */
 import { after, before, test } from 'node:test';
@@ -80,6 +81,56 @@ test('a rejected DDL pauses the task with the statement; binlog skip and binlog 
   r = await c.ctl(['binlog', 'skip', 'ddl-task', '--json']);
   assert.equal(r.code, 1, 'nothing to skip when no source is paused');
   assert.equal(r.json.error.code, 'TSDM-20013');
+});
+
+test('binlog inject runs statements before the DDL the downstream rejected, then the DDL (DM handle-failed-DDL)', {
+  timeout: 120_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query('CREATE DATABASE inj; CREATE TABLE inj.t (id INT PRIMARY KEY, v VARCHAR(20), KEY iv (v))');
+  await up.query('INSERT INTO inj.t VALUES (1, "a")');
+  await startTask(c, taskYaml('inj-task', down, body('inj')));
+  await waitSynced(c, 'inj-task');
+  // The downstream lost index iv (dropped by hand): the upstream's DROP INDEX fails there.
+  await down.query('ALTER TABLE inj.t DROP INDEX iv');
+  await up.query('ALTER TABLE inj.t DROP INDEX iv; INSERT INTO inj.t VALUES (2, "b")');
+  const v = await waitStage(
+    c,
+    'inj-task',
+    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('DROP INDEX') === true,
+    'paused on the DROP INDEX',
+  );
+  assert.match(v.sources[0]!.error!.suggestion, /dmctl binlog inject inj-task/);
+  let r = await c.ctl(['binlog', 'inject', 'inj-task', 'ALTER TABLE inj.t ADD INDEX iv (v);', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.op, 'inject');
+  await waitSynced(c, 'inj-task');
+  await assertSame(up, down, [{ up: ['inj', 't'] }]);
+  const idx = (
+    await down.query(
+      "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='inj' AND TABLE_NAME='t'",
+    )
+  ).map((x: { INDEX_NAME: string }) => x.INDEX_NAME);
+  assert.deepEqual(idx, ['PRIMARY'], 'the injected ADD INDEX ran, then the event dropped it');
+  r = await c.ctl(['binlog', 'list', 'inj-task', '--json']);
+  assert.deepEqual(
+    r.json.operators.map((o: { op: string; sqls: string[] }) => [o.op, o.sqls]),
+    [['inject', ['ALTER TABLE inj.t ADD INDEX iv (v)']]],
+  );
+  // A decision for a position not reached yet can be reverted (same records as skip and replace).
+  r = await c.ctl(['binlog', 'inject', 'inj-task', '--binlog-pos', 'binlog.000099:4', 'DROP TABLE inj.x;']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await c.ctl(['binlog', 'revert', 'inj-task', '--binlog-pos', 'binlog.000099:4'])).code, 0);
+  r = await c.ctl(['binlog', 'list', 'inj-task', '--json']);
+  assert.equal(r.json.operators.length, 1);
+  r = await c.ctl(['binlog', 'inject', 'inj-task', '--json']);
+  assert.equal(r.code, 2, 'inject needs statements');
+  r = await c.ctl(['events', '--task', 'inj-task', '--json']);
+  assert.ok(
+    (r.json as { kind: string }[]).some((e) => e.kind === 'binlog.inject'),
+    'the inject is in the event log',
+  );
 });
 
 test('a wrong start position and a purged binlog give their coded errors in query-status', {

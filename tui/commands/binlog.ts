@@ -5,23 +5,25 @@ import { whoAmI } from '../../src/events/record.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 
 /**
- * `dmctl binlog skip|replace|list|revert` (DM's handle-error): decide what happens to the binlog event a subtask is
- * paused on (a DDL the downstream rejected, a statement tsdm cannot parse). The decision is stored with the task in
+ * `dmctl binlog skip|replace|inject|list|revert` (DM's handle-error): decide what happens to the binlog event a subtask
+ * is paused on (a DDL the downstream rejected, a statement tsdm cannot parse). The decision is stored with the task in
  * dm_tasks; the bound agent applies it when it reaches that position, and retries the paused subtask at once.
  */
 export const binlog: Command = {
   name: 'binlog',
-  summary: 'skip or replace the binlog event a task is paused on; list or revert such decisions',
+  summary: 'skip, replace or inject SQL before the binlog event a task is paused on; list or revert such decisions',
   usage: `
   Usage
     $ dmctl binlog skip TASK [-s SOURCE] [--binlog-pos FILE:POS]
     $ dmctl binlog replace TASK [-s SOURCE] [--binlog-pos FILE:POS] "SQL;[SQL;…]"
+    $ dmctl binlog inject TASK [-s SOURCE] [--binlog-pos FILE:POS] "SQL;[SQL;…]"
     $ dmctl binlog list TASK
     $ dmctl binlog revert TASK [-s SOURCE] [--binlog-pos FILE:POS]
 
   Without --binlog-pos the decision applies to the event the source is paused on now (its error shows the position).
-  replace runs the given statements instead of the event, through the task's filters and routing (write them as
-  for the upstream). Statements tsdm skips never reach the downstream; nothing is skipped without a decision.
+  replace runs the given statements instead of the event, inject runs them before it and then the event itself;
+  both go through the task's filters and routing (write them as for the upstream). Statements tsdm skips never reach
+  the downstream; nothing is skipped without a decision.
 
   Flags
     -s, --source SOURCE-ID      the source (needed when the task has several paused sources)
@@ -30,17 +32,19 @@ export const binlog: Command = {
   flags: { source: { type: 'string', shortFlag: 's' }, binlogPos: { type: 'string' } },
   async run(ctx, args, flags) {
     const [op, task, ...rest] = args;
-    if (!op || !['skip', 'replace', 'list', 'revert'].includes(op))
-      throw usageError(`binlog needs skip, replace, list or revert (got ${op ?? 'nothing'})`);
+    if (!op || !['skip', 'replace', 'inject', 'list', 'revert'].includes(op))
+      throw usageError(`binlog needs skip, replace, inject, list or revert (got ${op ?? 'nothing'})`);
     if (!task) throw usageError(`binlog ${op} needs a task name`);
     const coord = await ctx.coord();
     if (op === 'list') return list(ctx, coord, task);
     let sqls: string[] | undefined;
-    if (op === 'replace') {
+    if (op === 'replace' || op === 'inject') {
       sqls = splitStatements(rest.join(' '));
       if (sqls.length === 0)
-        throw usageError('binlog replace needs the SQL to run instead, e.g. "ALTER TABLE t ADD COLUMN c INT;"');
-    }
+        throw usageError(
+          `binlog ${op} needs the SQL to run ${op === 'replace' ? 'instead' : 'first'}, e.g. "ALTER TABLE t ADD COLUMN c INT;"`,
+        );
+    } else if (rest.length > 0) throw usageError(`binlog ${op} takes no SQL (got ${rest.join(' ')})`);
     const targets = await recordBinlogOp(coord, {
       task,
       op: op as BinlogOpVerb,
@@ -54,10 +58,10 @@ export const binlog: Command = {
   },
 };
 
-export type BinlogOpVerb = 'skip' | 'replace' | 'revert';
+export type BinlogOpVerb = 'skip' | 'replace' | 'inject' | 'revert';
 
 /**
- * `dmctl binlog skip|replace|revert`, as a function (the dashboard's k calls it too): records the decision for the
+ * `dmctl binlog skip|replace|inject|revert`, as a function (the dashboard's k calls it too): records the decision for the
  * event each named source is paused on (or at `position`) in the task record; the subtask acts on it.
  */
 export async function recordBinlogOp(
@@ -72,7 +76,7 @@ export async function recordBinlogOp(
       ...keep,
       ...targets.map((t) => ({
         ...t,
-        op: req.op as 'skip' | 'replace',
+        op: req.op as Exclude<BinlogOpVerb, 'revert'>,
         ...(req.sqls ? { sqls: req.sqls } : {}),
         createdAt: new Date().toISOString(),
         by: whoAmI(),

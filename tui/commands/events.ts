@@ -21,7 +21,7 @@ export const events: Command = {
 
   Kinds: task.error task.retry task.paused task.resumed task.stopped task.finished source.bound source.unbound
   source.transferred failover leader.changed shard.lock.created shard.lock.resolved binlog.skip binlog.replace
-  validation.failed validation.stopped relay.error
+  binlog.inject binlog.schema validation.failed validation.stopped relay.error
 
   Flags
     --task TASK          only events of this task
