@@ -29,6 +29,7 @@ import { Subtask } from './subtask.ts';
 import { logBindingChange, restartCause, whyNotHere } from './cluster/binding-log.ts';
 import { syncHoldOp } from './verify/hold-op.ts';
 import { validationErrorOp } from './verify/validator-op.ts';
+import { binlogSchemaOp } from './schema-op.ts';
 import { Relays, type WantedRelay } from './relay/relays.ts';
 import { RelayUpkeep } from './relay-upkeep.ts';
 import type { AgentProbes } from './agent-metrics.ts';
@@ -158,6 +159,9 @@ export class Agent {
       { op: Op.planTask, to: 'any', handle: (p) => planTask(p as CheckTaskRequest) },
       { op: Op.purgeRelay, to: 'agent', handle: (p) => this.relayUpkeep.purge(p as PurgeRelayRequest) },
       syncHoldOp(this.cfg.name, (task, source) =>
+        this.fence.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,
+      ),
+      binlogSchemaOp(this.cfg.name, this.coord, (task, source) =>
         this.fence.fenced ? undefined : this.subtasks.get(`${task}\u0000${source}`)?.st,
       ),
       validationErrorOp(

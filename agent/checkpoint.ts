@@ -165,6 +165,19 @@ export class CheckpointStore {
     );
   }
 
+  /** `dmctl binlog-schema update|delete` on a paused subtask (agent/schema-op.ts): the tracked schema replaced, fenced. */
+  async replaceTracker(conn: Connection, tracker: unknown): Promise<void> {
+    await query(conn, 'downstream', 'BEGIN');
+    try {
+      await this.writeTracker(conn, tracker);
+      await this.checkFence(conn, 'binlog-schema');
+      await query(conn, 'downstream', 'COMMIT');
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** Written (autocommit) right before a DDL runs downstream; cleared with the checkpoint that moves past it. */
   async markDdlPending(conn: Connection, position: string): Promise<void> {
     // A DDL autocommits and cannot be fenced in a transaction: check right before it (a narrow window, see docs).

@@ -7,6 +7,7 @@ import {
   type ValidationDesired,
 } from '../src/coord/records.ts';
 import { asDmError, type ErrorRecord } from '../src/errors/index.ts';
+import type { EventInput } from '../src/events/record.ts';
 import { Aborted, type UnitReport } from './unit.ts';
 import { SubtaskLog } from './subtask-log.ts';
 import type { SyncUnit } from './sync/unit.ts';
@@ -16,6 +17,7 @@ import { UpstreamWatch } from './subtask-watch.ts';
 import { SubtaskEvents } from './subtask-events.ts';
 import { SubtaskUnits, type UnitsInit } from './subtask-units.ts';
 import { SubtaskValidation } from './subtask-validation.ts';
+import { PausedEdits } from './subtask-edits.ts';
 
 export interface SubtaskInit extends UnitsInit {
   generation: number;
@@ -48,10 +50,13 @@ export class Subtask {
   private readonly watch: UpstreamWatch | undefined;
   private readonly events: SubtaskEvents;
   private readonly lines: SubtaskLog; // its log lines
+  /** binlog-schema update|delete in progress (whilePaused): a resume waits for it. */
+  private readonly edits: PausedEdits;
 
   constructor(private readonly init: SubtaskInit) {
     this.events = new SubtaskEvents(init.coord, init.task.name, init.spec.sourceId, init.task.taskMode);
     this.lines = new SubtaskLog(init.log);
+    this.edits = new PausedEdits({ task: init.task.name, source: init.spec.sourceId });
     this.status = {
       task: init.task.name,
       source: init.spec.sourceId,
@@ -120,6 +125,21 @@ export class Subtask {
       if (this.dirty) void this.flushStatus();
     }, 1000);
     this.loop = this.run();
+  }
+
+  /** What binlog-schema (schema-op.ts) needs: the configuration and the binding term its checkpoint writes carry. */
+  get setup(): Pick<SubtaskInit, 'agent' | 'task' | 'spec' | 'source' | 'term'> {
+    return this.init;
+  }
+
+  /** Runs `fn` only while the subtask stands paused; a resume waits for it (subtask-edits.ts). */
+  whilePaused<T>(fn: () => Promise<T>): Promise<T> {
+    return this.edits.run(this.status.stage, fn);
+  }
+
+  /** An event of this subtask (dm_events) from outside its units (schema-op.ts). */
+  event(e: Omit<EventInput, 'task' | 'source'>): void {
+    this.events.emit(e);
   }
 
   /** The task's pending `dmctl binlog` decisions (all sources; this subtask reads its own). */
@@ -228,6 +248,8 @@ export class Subtask {
         await this.waitForChange();
         continue;
       }
+      await this.edits.settled();
+      if (this.desired !== 'Running') continue;
       this.abort = new AbortController();
       this.setStage(Stage.Running);
       try {

@@ -133,7 +133,10 @@ export interface Command {
   summary: string;
   usage: string;
   /** Flags beyond the global ones: name -> meow flag spec. */
-  flags?: Record<string, { type: 'string' | 'boolean' | 'number'; shortFlag?: string; isMultiple?: boolean }>;
+  flags?: Record<
+    string,
+    { type: 'string' | 'boolean' | 'number'; shortFlag?: string; isMultiple?: boolean; default?: boolean }
+  >;
   run(ctx: CommandContext, args: string[], flags: Record<string, unknown>): Promise<number>;
 }
 

@@ -66,7 +66,7 @@ export class EventSchema {
       `${t.schema}.${t.table} has ${t.columns.length} columns in the schema tracker but ${width} in ${what} at ${where}`,
       {
         context: { table: `${t.schema}.${t.table}`, position: where },
-        suggestion: 'Restart the task with --remove-meta to rebuild its tracked schema.',
+        suggestion: `Give the schema tracker the table as it was at this event: \`dmctl binlog-schema update TASK ${t.schema} ${t.table}\` with --from-source (the upstream's table now), --from-target (the downstream's) or a file holding its CREATE TABLE, then \`dmctl resume-task TASK\`; or start the task again with --remove-meta.`,
       },
     );
   }

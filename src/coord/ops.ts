@@ -14,6 +14,9 @@ export const Op = {
   /** Continuous validation's error rows (show-error, ignore-error, resolve-error, clear-error), served by the agent
    * a source of the task is bound to: agent/verify/validator-op.ts. */
   validationError: 'validation-error',
+  /** `dmctl binlog-schema list|update|delete`: a table's tracked schema, served by the agent the source is bound to
+   * (agent/schema-op.ts). */
+  binlogSchema: 'binlog-schema',
   /** Leader ops (sent to `<cluster>.op.agent.<leader>.<op>`; a follower answers NoLeader). */
   transferSource: 'transfer-source',
   offlineMember: 'offline-member',
@@ -53,6 +56,34 @@ export interface SyncHoldRequest {
 export interface SyncHoldResult {
   position?: BinlogPosition;
   heldMs?: number;
+}
+
+/**
+ * `binlog-schema list|update|delete` of one (task, source, upstream table), as DM's operate-schema: the schema the
+ * subtask's tracker holds for the table at its checkpoint. update and delete need the subtask paused; update takes the
+ * table from `sql` (one CREATE TABLE), or from the upstream's current table (`from: 'source'`) or the table it is
+ * routed to downstream (`from: 'target'`).
+ */
+export interface BinlogSchemaRequest {
+  task: string;
+  source: string;
+  action: 'list' | 'update' | 'delete';
+  database: string;
+  table: string;
+  sql?: string;
+  from?: 'source' | 'target';
+  /** update in shard-mode optimistic: the table's shard-DDL lock records the new structure as this shard's (DM --sync). */
+  sync?: boolean;
+  /** `user@host` of the dmctl (named in the binlog.schema event). */
+  by?: string;
+}
+
+export interface BinlogSchemaResult {
+  source: string;
+  /** list and update: the table's CREATE TABLE as the tracker now holds it. */
+  schema?: string;
+  /** update --sync: the shard-DDL lock that took the new structure (`<target-schema>.<target-table>`). */
+  syncedLock?: string;
 }
 
 /** `validation show-error|ignore-error|resolve-error|clear-error` of a task (its error rows, every source). */

@@ -206,4 +206,18 @@ export const configErrors = {
     'an expression filter cannot be parsed or uses what tsdm cannot evaluate',
     'Rewrite the expression with the operators and functions docs/configuration.md lists for expression-filter, or remove the rule.',
   ),
+  SchemaCreateInvalid: spec(
+    'TSDM-10061',
+    'config',
+    false,
+    'the schema given to binlog-schema update is not one CREATE TABLE statement the schema tracker can model',
+    'Give a file with one `CREATE TABLE` statement and its column list (`dmctl binlog-schema list` prints one to start from), or use --from-source / --from-target.',
+  ),
+  SchemaTableUnknown: spec(
+    'TSDM-10062',
+    'config',
+    false,
+    'the table is not in the schema tracker (or, with --from-source / --from-target, not on that server)',
+    'Check the database and table names (upstream names, as the binlog has them; case matters unless lower_case_table_names is set).',
+  ),
 } as const satisfies Record<string, ErrorSpec>;

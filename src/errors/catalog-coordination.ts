@@ -177,4 +177,18 @@ export const coordinationErrors = {
     'the event stream does not exist yet',
     'Agents create it when they start: start a dm-agent of this cluster (`dmctl list-member` shows the live ones), or check --cluster.',
   ),
+  TaskNotPaused: spec(
+    'TSDM-50061',
+    'coordination',
+    false,
+    'the subtask is not paused: its tracked table schemas cannot be changed while it may be reading the binlog',
+    'Pause it first (`dmctl pause-task TASK [-s SOURCE]`), change the schema, then `dmctl resume-task TASK`.',
+  ),
+  SubtaskNotHere: spec(
+    'TSDM-50062',
+    'coordination',
+    true,
+    'the subtask does not run on the agent its source is bound to (yet)',
+    'The source may have just moved, or the task just started: check `dmctl query-status TASK` and retry.',
+  ),
 } as const satisfies Record<string, ErrorSpec>;

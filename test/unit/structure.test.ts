@@ -65,7 +65,9 @@ const AGENT_LAYERS: string[][] = [
     'subtask-watch.ts',
     'subtask-events.ts',
     'subtask-log.ts',
+    'subtask-edits.ts',
     'ops.ts',
+    'schema-op.ts',
   ],
   [
     'cluster',

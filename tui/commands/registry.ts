@@ -70,8 +70,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'binlog',
-    summary: 'skip or replace the binlog event a task is paused on; list or revert such decisions',
+    summary: 'skip, replace or inject SQL before the binlog event a task is paused on; list or revert such decisions',
     load: async () => (await import('./binlog.ts')).binlog,
+  },
+  {
+    name: 'binlog-schema',
+    summary: "show, replace or delete a table's schema in the task's schema tracker (the task paused)",
+    load: async () => (await import('./binlog-schema.ts')).binlogSchema,
   },
   {
     name: 'shard-ddl-lock',
