@@ -18,7 +18,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { planFor } from './plans.ts';
 import { counts, renderConsoleTable, renderReport } from './report.ts';
-import { runCase, type ScenarioResult } from './runner.ts';
+import { runCase, startCaseSandbox, type ScenarioResult } from './runner.ts';
+import type { Sandbox } from '../harness/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_CASES_DIR = resolve(REPO_ROOT, '..', 'shared', 'dm-cases');
@@ -55,18 +56,31 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
   const t0 = Date.now();
   const results: ScenarioResult[] = [];
   const caseSeconds: Record<string, number> = {};
-  for (const name of names) {
-    const c0 = Date.now();
-    log(`== ${name}`);
-    const { plan, note } = planFor(name, join(dir, name));
-    log(`  ${note}`);
-    if (plan.scenarios.length === 0)
-      log('  no task file in conf/ (a YAML with name and mysql-instances): nothing to run');
-    const rows = await runCase(name, join(dir, name), plan, { ...(opts.task ? { task: opts.task } : {}), log });
-    // Only a plan that was not the case's own is worth a note in every row.
-    if (note.startsWith('default plan: ')) rows.forEach((r) => r.notes.unshift(note));
-    results.push(...rows);
-    caseSeconds[name] = (Date.now() - c0) / 1000;
+  // One set of servers for every case (each scenario resets them first): starting three mariadbd and a NATS per
+  // case cost more than some cases. Scenario clusters are named per case, so no case sees another's records.
+  let shared: Promise<Sandbox> | undefined;
+  const sandbox = (): Promise<Sandbox> => (shared ??= startCaseSandbox(log));
+  try {
+    for (const [i, name] of names.entries()) {
+      const c0 = Date.now();
+      log(`== ${name}`);
+      const { plan, note } = planFor(name, join(dir, name));
+      log(`  ${note}`);
+      if (plan.scenarios.length === 0)
+        log('  no task file in conf/ (a YAML with name and mysql-instances): nothing to run');
+      const rows = await runCase(name, join(dir, name), plan, {
+        ...(opts.task ? { task: opts.task } : {}),
+        log,
+        sandbox,
+        clusterPrefix: `conf${i + 1}_`,
+      });
+      // Only a plan that was not the case's own is worth a note in every row.
+      if (note.startsWith('default plan: ')) rows.forEach((r) => r.notes.unshift(note));
+      results.push(...rows);
+      caseSeconds[name] = (Date.now() - c0) / 1000;
+    }
+  } finally {
+    if (shared) await shared.then((sb) => sb.stop()).catch(() => undefined);
   }
   const totalSeconds = (Date.now() - t0) / 1000;
   const commitFile = join(dir, 'SOURCE_COMMIT');

@@ -55,6 +55,13 @@ export interface RunOptions {
   /** Only scenarios of this task file (conf/ name). */
   task?: string;
   log?: (line: string) => void;
+  /**
+   * Servers shared by the cases of one run (run.ts: started once, on first use; resetServers runs before each
+   * scenario anyway). Absent: the case starts its own and stops them.
+   */
+  sandbox?: () => Promise<Sandbox>;
+  /** Prefix of the scenarios' cluster names: unique per case when cases share one NATS (default `conf`). */
+  clusterPrefix?: string;
 }
 
 /** The runner or the environment could not do a step: not tsdm's fault, and reported as such. */
@@ -624,6 +631,14 @@ async function loadTimeZones(sb: Sandbox, zones: string[]): Promise<void> {
   }
 }
 
+/** Two upstreams, a downstream and NATS, as every scenario runs on them. */
+export async function startCaseSandbox(log: (line: string) => void): Promise<Sandbox> {
+  const t0 = Date.now();
+  const sb = await startSandbox({ upstreams: 2 });
+  log(`  sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return sb;
+}
+
 export async function runCase(
   caseName: string,
   dir: string,
@@ -650,9 +665,7 @@ export async function runCase(
   }
   if (runnable.length === 0) return results;
 
-  const t0 = Date.now();
-  const sb = await startSandbox({ upstreams: 2 });
-  log(`  sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const sb = opts.sandbox ? await opts.sandbox() : await startCaseSandbox(log);
   try {
     const zones = [...new Set(runnable.flatMap((s) => [...(s.timeZones ?? []), ...namedZones(dir, s)]))];
     if (zones.length) await loadTimeZones(sb, zones);
@@ -661,7 +674,7 @@ export async function runCase(
       const base = { caseName, task: sc.task, ...(sc.label ? { label: sc.label } : {}) };
       log(`  ${caseName} ${sc.task}${sc.label ? ` (${sc.label})` : ''}`);
       await resetServers(sb);
-      const run = new ScenarioRun(dir, sc, sb, `conf${n + 1}`, log);
+      const run = new ScenarioRun(dir, sc, sb, `${opts.clusterPrefix ?? 'conf'}${n + 1}`, log);
       let res: ScenarioResult;
       try {
         await run.run();
@@ -690,7 +703,7 @@ export async function runCase(
       results.push(res);
     }
   } finally {
-    await sb.stop();
+    if (!opts.sandbox) await sb.stop();
   }
   // Keep the plan's order in the report.
   return scenarios.map((sc) => results.find((r) => r.task === sc.task && r.label === sc.label)!).filter(Boolean);
