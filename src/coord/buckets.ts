@@ -40,9 +40,26 @@ export const EVENTS_RETENTION = {
   maxMsgSize: 16 * 1024,
 } as const;
 
-/** Lease-like buckets: entries older than this vanish (silently: see DESIGN.md §8, detect by polling). */
-export const LEASE_TTL_MS = 10_000;
-export const HEARTBEAT_MS = 2_000;
+/**
+ * Lease-like buckets: entries older than this vanish (silently: see DESIGN.md §8, detect by polling). Renewals come
+ * every HEARTBEAT_MS, a fifth of it.
+ *
+ * Test hook: TSDM_TEST_LEASE_MS (1000 to 10000) shortens both for a whole cluster, so a test that forces many
+ * failovers waits less for each. Every process of the cluster must have the same value (the buckets' max-age is
+ * set by whoever creates them): the test sets it in its own process before src/coord is loaded
+ * (test/integration/short-lease.ts), and the agents and dmctl it spawns inherit it. Unset: the lease is 10 s.
+ */
+export const LEASE_TTL_MS = testLeaseMs() ?? 10_000;
+export const HEARTBEAT_MS = LEASE_TTL_MS / 5;
+
+function testLeaseMs(): number | undefined {
+  const v = process.env.TSDM_TEST_LEASE_MS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1000 || n > 10_000)
+    throw new Error(`TSDM_TEST_LEASE_MS=${v}: an integer number of milliseconds from 1000 to 10000`);
+  return n;
+}
 
 export const bucketTtl: Partial<Record<Bucket, number>> = {
   [Bucket.members]: LEASE_TTL_MS,
