@@ -37,8 +37,7 @@ import type { PurgeRelayRequest } from '../src/coord/index.ts';
 import { startEvents } from './events.ts';
 import { openCoord } from './open-coord.ts';
 import { SelfFence, ZOMBIE } from './self-fence.ts';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.ts';
 
 /**
  * dm-agent: membership, election (+ scheduling as leader), and the reconciler that runs the subtasks of the sources

@@ -3,7 +3,8 @@ import { chooseAgentConfigFile, loadAgentConfig } from '../src/config/agent-conf
 import { unknownFlagProblem } from '../src/config/cli-flags.ts';
 import { NATS_FLAGS, flagProp } from '../src/coord/index.ts';
 import { DmError, asDmError } from '../src/errors/index.ts';
-import { Agent, VERSION } from './agent.ts';
+import type { Agent } from './agent.ts';
+import { VERSION } from './version.ts';
 import { type AgentLog, type Logger, openLogger } from './log.ts';
 import { serveMetrics } from './metrics-serve.ts';
 
@@ -114,6 +115,8 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     log = logs.log.child({ agent: cfg.name });
     // Listening first: a taken port is a config error at once, and /readyz says "starting" while the agent joins.
     const probes = cfg.metricsAddr ? await serveMetrics(cfg.name, cfg.metricsAddr, log) : undefined;
+    // Loaded only now: --help, --version and a config error answer without loading the agent (NATS, MySQL, units).
+    const { Agent } = await import('./agent.ts');
     agent = new Agent(cfg, log, probes);
     log.info({ config: file ?? null }, note);
     try {

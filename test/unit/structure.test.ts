@@ -41,7 +41,7 @@ const graph = new Map(all.map((f) => [f, importsOf(f)]));
  * directly under agent/.
  */
 const AGENT_LAYERS: string[][] = [
-  ['log.ts', 'fault.ts', 'hash.ts', 'op-registry.ts', 'events.ts'],
+  ['log.ts', 'fault.ts', 'hash.ts', 'op-registry.ts', 'events.ts', 'version.ts'],
   ['db', 'binlog'],
   [
     'checkpoint-tables.ts',
