@@ -175,11 +175,23 @@ async function syncShard(
   const locks = new KvShardLocks(coord, task.name);
   let took = false;
   await locks.mutate(target, (cur) => {
-    const rec = cur as unknown as OptimisticLockRecord | undefined; // one bucket holds both lock kinds
-    if (!rec || rec.mode !== 'optimistic' || !rec.shards[k]) return undefined;
-    took = true;
-    const shards = { ...rec.shards, [k]: { ...rec.shards[k], schema: Optimist.schemaOf(t), v: SHARD_FORMAT } };
-    return { ...rec, shards, updatedAt: new Date().toISOString() } as unknown as ShardLockRecord;
+    const next = withShardSchema(cur, k, t, new Date().toISOString());
+    took = next !== undefined;
+    return next;
   });
   return took ? tableKey(target) : undefined;
+}
+
+/** The optimistic lock record `cur` with shard `k`'s structure replaced by `t`; undefined when there is nothing to do
+ * (no lock, a pessimistic one, or a shard the lock does not know). */
+export function withShardSchema(
+  cur: ShardLockRecord | undefined,
+  k: string,
+  t: TrackedTable,
+  now: string,
+): ShardLockRecord | undefined {
+  const rec = cur as unknown as OptimisticLockRecord | undefined; // one bucket holds both lock kinds
+  if (!rec || rec.mode !== 'optimistic' || !rec.shards[k]) return undefined;
+  const shards = { ...rec.shards, [k]: { ...rec.shards[k], schema: Optimist.schemaOf(t), v: SHARD_FORMAT } };
+  return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord;
 }
