@@ -223,6 +223,8 @@ export class Agent {
         continue;
       }
       for (const spec of task.subtasks) {
+        // start-task -s: a source of the file the task was not started on has no subtask (as in DM).
+        if (!rec.sources.includes(spec.sourceId)) continue;
         const bound = this.bounds.get(Keys.bound(spec.sourceId));
         const srcRec = this.sources.get(Keys.source(spec.sourceId));
         const key = `${task.name}\u0000${spec.sourceId}`;
@@ -264,6 +266,7 @@ export class Agent {
           generation: rec.generation,
           term: bound.term,
           removeMeta: rec.removeMeta === true,
+          ...(rec.startTime?.[spec.sourceId] ? { startTime: rec.startTime[spec.sourceId] } : {}),
           log: this.log.child({ task: task.name, source: spec.sourceId }),
           publish: (s) => this.publish(s),
           coord: this.coord,

@@ -30,6 +30,7 @@ export type MetaTable =
   | 'source_owner'
   | 'owner_conn'
   | 'onlineddl'
+  | 'start_time'
   | 'write_audit';
 
 const UPDATED = 'updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)';
@@ -84,6 +85,9 @@ export const META_TABLES: Record<MetaTable, { columns: string; key: string[] }> 
       origin VARCHAR(300) NOT NULL, ddls LONGTEXT NOT NULL`,
     key: ['source', 'ghost_schema', 'ghost_table'],
   },
+  // The `start-task --start-time` request (generation and time) the writers were last set by: applied once, so a
+  // restart of the subtask resumes from its checkpoint instead of going back to the time again.
+  start_time: { columns: `source VARCHAR(128) NOT NULL, request VARCHAR(300) NOT NULL, ${UPDATED}`, key: ['source'] },
   // Test hook (TSDM_FAULT_WRITE_AUDIT=1): every fenced commit also appends a row (checkpoint-fence.ts check).
   write_audit: {
     columns: `id BIGINT NOT NULL AUTO_INCREMENT, source VARCHAR(128) NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL,

@@ -58,6 +58,7 @@ export class CheckpointStore {
   private readonly reloadT: string;
   /** `<task>_onlineddl`, written by agent/sync/online-ddl.ts. */
   readonly onlineDdlT: string;
+  private readonly startTimeT: string;
 
   constructor(
     private readonly metaSchema: string,
@@ -75,6 +76,7 @@ export class CheckpointStore {
     this.holdT = t('shard_hold');
     this.reloadT = t('table_reload');
     this.onlineDdlT = t('onlineddl');
+    this.startTimeT = t('start_time');
   }
 
   /** The task's meta tables (created once, serialised: checkpoint-tables.ts) and this source's one-row entries. */
@@ -211,6 +213,7 @@ export class CheckpointStore {
     const tables: [string, readonly string[]][] = [
       [this.syncT, META_TABLES.syncer_checkpoint.key],
       [this.loadT, META_TABLES.loader_checkpoint.key],
+      [this.startTimeT, META_TABLES.start_time.key],
       [this.stateT, META_TABLES.source_state.key],
       [this.schemaT, META_TABLES.schema_tracker.key],
       [this.holdT, META_TABLES.shard_hold.key],
@@ -219,6 +222,38 @@ export class CheckpointStore {
     ];
     for (const [t, key] of tables) await deleteRows(conn, t, key, 'source = ?', [this.source]);
     await this.clearDdlPending(conn);
+  }
+
+  // ---- start-task --start-time (agent/sync/start-time.ts)
+  async readStartTime(conn: Connection): Promise<string | undefined> {
+    const sql = `SELECT request FROM ${this.startTimeT} WHERE source = ?`;
+    return (await query<Record<string, string>[]>(conn, 'downstream', sql, [this.source]))[0]?.request;
+  }
+
+  /** Records the request as applied: in the transaction that sets the writers to its position. */
+  startTimeSql(request: string): { sql: string; params: unknown[] } {
+    return {
+      sql: `INSERT INTO ${this.startTimeT} (source, request) VALUES (?, ?) ON DUPLICATE KEY UPDATE request = VALUES(request)`,
+      params: [this.source, request],
+    };
+  }
+
+  /** The source state row as one statement (also for writeAllWriters' transaction). */
+  stateSql(st: SourceState): { sql: string; params: unknown[] } {
+    return {
+      sql: `INSERT INTO ${this.stateT} (source, phase, start_name, start_pos, start_gtid, safe_name, safe_pos) VALUES (?,?,?,?,?,?,?)
+      ON DUPLICATE KEY UPDATE phase = VALUES(phase), start_name = VALUES(start_name), start_pos = VALUES(start_pos), start_gtid = VALUES(start_gtid),
+      safe_name = VALUES(safe_name), safe_pos = VALUES(safe_pos)`,
+      params: [
+        this.source,
+        st.phase,
+        st.syncStart?.name ?? null,
+        st.syncStart?.pos ?? null,
+        st.syncStart?.gtid ?? null,
+        st.safeUntil?.name ?? null,
+        st.safeUntil?.pos ?? null,
+      ],
+    };
   }
 
   // ---- source state
@@ -239,22 +274,8 @@ export class CheckpointStore {
 
   async writeState(conn: Connection, st: SourceState): Promise<void> {
     await this.checkFence(conn, `state ${st.phase}`);
-    await query(
-      conn,
-      'downstream',
-      `INSERT INTO ${this.stateT} (source, phase, start_name, start_pos, start_gtid, safe_name, safe_pos) VALUES (?,?,?,?,?,?,?)
-      ON DUPLICATE KEY UPDATE phase = VALUES(phase), start_name = VALUES(start_name), start_pos = VALUES(start_pos), start_gtid = VALUES(start_gtid),
-      safe_name = VALUES(safe_name), safe_pos = VALUES(safe_pos)`,
-      [
-        this.source,
-        st.phase,
-        st.syncStart?.name ?? null,
-        st.syncStart?.pos ?? null,
-        st.syncStart?.gtid ?? null,
-        st.safeUntil?.name ?? null,
-        st.safeUntil?.pos ?? null,
-      ],
-    );
+    const q = this.stateSql(st);
+    await query(conn, 'downstream', q.sql, q.params);
   }
 
   // ---- load (checkpoint-load.ts)

@@ -8,7 +8,7 @@ import { checkUpstream } from './check/check.ts';
 import { checkExtendedColumns } from './check/check-extend.ts';
 import { checkShards } from './shard/precheck.ts';
 import { checkConnections } from './check/check-connections.ts';
-import { checkMetaPosition } from './check/check-meta.ts';
+import { checkMetaPosition, checkStartTime } from './check/check-meta.ts';
 import { checkRouteCollisions } from './check/check-routes.ts';
 import type { DbConfig, SourceConfig } from '../src/config/types.ts';
 import { tlsOptOutWarning } from './db/tls.ts';
@@ -94,7 +94,10 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
         }
       });
     }
-    const meta = await checkMetaPosition(task, spec, src);
+    // With --start-time, meta is not used (DM): the time must have a position instead.
+    const meta = req.startTime
+      ? await checkStartTime(task, spec, src, req.startTime)
+      : await checkMetaPosition(task, spec, src);
     if (meta) items.push(meta);
   }
   // What the task opens against each server's max_connections (an unreachable server: a "not checked" warning).

@@ -26,6 +26,10 @@ export interface UnitsInit {
   /** Term of the dm_bounds binding this subtask runs under (fencing: checkpoint.ts claim/checkFence). */
   term: number;
   removeMeta: boolean;
+  /** Bumped by every start-task (TaskRecord.generation). */
+  generation: number;
+  /** start-task --start-time of this source (TaskRecord.startTime). */
+  startTime?: string;
   log: Logger;
   /** NATS KV, for shard-DDL locks (shard-mode tasks). */
   coord?: Coord;
@@ -97,6 +101,9 @@ export class SubtaskUnits {
       event: (e) => host.event(e),
       binlogOp: (position) => host.binlogOp(position),
       serverId: binlogServerId(source.serverId, `${task.name}/${spec.sourceId}`),
+      ...(this.init.startTime
+        ? { startTime: { time: this.init.startTime, request: `g${this.init.generation} ${this.init.startTime}` } }
+        : {}),
       ...(host.metrics ? { metrics: host.metrics } : {}),
       ...(this.init.relay ? { relay: this.init.relay } : {}),
     };

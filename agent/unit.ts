@@ -28,6 +28,8 @@ export interface SubtaskContext {
   event(e: Omit<EventInput, 'task' | 'source'>): void;
   /** The user's `dmctl binlog skip|replace|inject` decision for the event ending at `position` (`file:pos`), if any. */
   binlogOp(position: string): BinlogOperator | undefined;
+  /** start-task --start-time for this source: `time` as given, `request` what marks it applied (with the generation). */
+  startTime?: { time: string; request: string };
   /** server-id the binlog connection uses. */
   serverId: number;
   /** The source's relay log when enable-relay is on: sync reads it instead of the upstream binlog. */

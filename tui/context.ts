@@ -33,6 +33,7 @@ const USAGE_CODES = new Set(
     Errors.ConfigAliasLimit,
     Errors.BadArguments,
     Errors.MetaRequired,
+    Errors.StartTimeInvalid,
     Errors.SecretKey,
     // Wrong NATS options, refused credentials, TLS the options do not fit: retrying the same command cannot help.
     Errors.NatsFile,

@@ -91,21 +91,27 @@ export async function main(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
+  // What the user typed wrong: with --json, the JSON error document every other failure prints (on stdout).
+  const json = argv.some((a) => a === '--json' || a === '--json=true');
+  const usage = async (message: string, hint = ''): Promise<number> => {
+    if (!json) {
+      err.write(`Error: ${message}\n${hint}`);
+      return Exit.usage;
+    }
+    const { DmError } = await import('../src/errors/index.ts');
+    const rec = new DmError('BadArguments', message, hint ? { suggestion: hint.trim() } : {}).toRecord();
+    out.write(`${JSON.stringify({ result: false, error: rec }, null, 2)}\n`);
+    return Exit.usage;
+  };
   // Before splitting: `--nats-token VALUE` would otherwise make VALUE the command name.
   const secret = argv.map((a) => (a.startsWith('--') ? secretFlagProblem(a.slice(2).split('=')[0]!) : undefined));
-  if (secret.some(Boolean)) {
-    err.write(`Error: ${secret.find(Boolean)}\n`);
-    return Exit.usage;
-  }
+  if (secret.some(Boolean)) return usage(secret.find(Boolean)!);
   const { name, rest } = splitCommand(argv);
   // No command opens the dashboard (on a terminal; elsewhere it prints query-status), unless help or version is asked.
   const wantsDashboard =
     name === DASHBOARD.name || (name === undefined && !['--help', '-h', '--version'].some((f) => rest.includes(f)));
   const entry = COMMANDS.find((c) => c.name === name) ?? (wantsDashboard ? DASHBOARD : undefined);
-  if (name && !entry) {
-    err.write(`Error: unknown command "${name}". Run dmctl --help for the list.\n`);
-    return Exit.usage;
-  }
+  if (name && !entry) return usage(`unknown command "${name}". Run dmctl --help for the list.`);
   if (!entry) {
     if (rest.includes('--version')) {
       out.write(VERSION + '\n');
@@ -121,10 +127,7 @@ export async function main(
   }
   const flagSpecs = { ...GLOBAL_FLAGS, ...(cmd.flags ?? {}) };
   const bad = unknownFlagProblem(rest, flagSpecs);
-  if (bad) {
-    err.write(`Error: ${bad}\nRun dmctl ${cmd.name} --help.\n`);
-    return Exit.usage;
-  }
+  if (bad) return usage(bad, `Run dmctl ${cmd.name} --help.\n`);
   const { default: meow } = await import('meow');
   let cli;
   try {
@@ -137,8 +140,7 @@ export async function main(
       flags: flagSpecs,
     });
   } catch (e) {
-    err.write(`Error: ${(e as Error).message}\nRun dmctl ${cmd.name} --help.\n`);
-    return Exit.usage;
+    return usage((e as Error).message, `Run dmctl ${cmd.name} --help.\n`);
   }
   const f = cli.flags as Record<string, unknown>;
   const flags: GlobalFlags = {

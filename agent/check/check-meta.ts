@@ -5,6 +5,9 @@ import { checkStartPosition } from '../binlog/start-position.ts';
 import { CheckpointStore } from '../checkpoint.ts';
 import { connect } from '../db/mysql.ts';
 import { ignored } from '../../src/config/checking-items.ts';
+import { posKey } from '../../src/binlog/position.ts';
+import { findPositionByTime } from '../binlog/time-finder.ts';
+import { binlogServerId } from '../binlog/zongji-reader.ts';
 
 /** The server's errno for a table (or its schema) that does not exist: the task has no checkpoint yet. */
 const NO_TABLE = new Set([1146, 1049]);
@@ -45,6 +48,28 @@ export async function checkMetaPosition(
     return err ? { ...item, ok: false, error: err.toRecord() } : { ...item, ok: true };
   } catch (err) {
     return { ...item, ok: false, error: asDmError(err).toRecord() };
+  }
+}
+
+/**
+ * start-task/check-task --start-time: the source has a binlog position for the time (agent/binlog/time-finder.ts), or
+ * the check fails with StartTimeTooEarly / StartTimeTooLate. The sync unit looks the position up again when it starts.
+ */
+export async function checkStartTime(
+  task: TaskConfig,
+  spec: SubtaskSpec,
+  src: SourceConfig,
+  time: string,
+): Promise<CheckItem> {
+  const item = { name: 'start time', source: spec.sourceId };
+  try {
+    const serverId = binlogServerId(0, `${task.name}/${spec.sourceId}/start-time`);
+    const m = await findPositionByTime(src.from, time, serverId);
+    return { ...item, ok: true, detail: `${time}: from ${posKey(m.position)}` };
+  } catch (err) {
+    const e = asDmError(err);
+    e.context.source = spec.sourceId;
+    return { ...item, ok: false, error: e.toRecord() };
   }
 }
 

@@ -9,9 +9,10 @@ import { connect } from '../db/mysql.ts';
 import { snapshotTracker } from '../db/tracked.ts';
 import type { SubtaskContext } from '../unit.ts';
 import type { SyncState } from './state.ts';
+import { startTimePosition } from './start-time.ts';
 
 /**
- * Where the sync unit starts: from the writer checkpoints (the lowest one; each writer then skips what it already
+ * Where the sync unit starts: from `start-task --start-time` once (start-time.ts), else from the writer checkpoints (the lowest one; each writer then skips what it already
  * committed), else the load's end (`syncStart`), else the task's `meta`, else the source's current position. Fills
  * `st` with the tracked schema there, the writer count and positions, the safe-mode window and the tables whose
  * loaded rows already hold their events up to a position.
@@ -47,6 +48,8 @@ export async function startPosition(st: SyncState): Promise<BinlogPosition> {
     else later(st.schemaLoadedAt, r.schema, r.at);
   }
   st.writerCount = Math.max(1, ctx.spec.sync.writerCount);
+  const byTime = await startTimePosition(st, rows, state);
+  if (byTime) return byTime;
   if (rows.length > 0) {
     // Keep the writer count the checkpoints were made with until the writers agree again (after the next
     // barrier), so a replayed change reaches the writer whose checkpoint covers it.

@@ -7,6 +7,7 @@ import { secretFlagProblem } from '../coord/nats-flags.ts';
 
 export interface FlagSpec {
   type: 'string' | 'boolean' | 'number';
+  shortFlag?: string;
 }
 
 const kebab = (prop: string) => prop.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -23,9 +24,22 @@ export function unknownFlagProblem(
 ): string | undefined {
   const known = new Map<string, FlagSpec>(Object.entries(flags).map(([k, v]) => [kebab(k), v]));
   for (const b of builtin) known.set(b, { type: 'boolean' });
+  // Short flags too: meow reports an unknown one itself, as text, and exits the process (no --json document).
+  const shorts = new Map<string, FlagSpec>(
+    Object.values(flags).flatMap((v) => (v.shortFlag ? [[v.shortFlag, v] as const] : [])),
+  );
+  shorts.set('h', { type: 'boolean' });
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return undefined; // the rest are arguments
+    if (/^-[^-]/.test(a)) {
+      const spec = shorts.get(a[1]!);
+      if (!spec) return `unknown flag -${a[1]}`;
+      // `-s s1` or `-ss1`; a boolean takes no value (and `-hx` is not a thing here).
+      if (spec.type !== 'boolean' && a.length === 2) i++;
+      else if (spec.type === 'boolean' && a.length > 2) return `unknown flag ${a}`;
+      continue;
+    }
     if (!a.startsWith('--')) continue;
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);

@@ -51,17 +51,23 @@ export function plainPassword(text: string, key: Buffer): string {
 export function encryptYamlPasswords(text: string, paths: string[][], key: Buffer): string {
   const doc = parseDocument(text);
   if (!isMap(doc.contents)) return text;
-  let changed = false;
+  // Each value is replaced in the text itself, at its offsets: re-printing the document (doc.toString()) would fold
+  // long lines and reflow flow collections, and the line numbers of later config errors would no longer be those of
+  // the user's file. A value that spanned lines (a block scalar) keeps its line count with blank lines after it.
+  const edits: { from: number; to: number; text: string }[] = [];
   for (const p of paths) {
     const node: unknown = doc.getIn(p, true);
-    if (!isScalar(node) || node.value === null || node.value === undefined) continue;
+    if (!isScalar(node) || node.value === null || node.value === undefined || !node.range) continue;
     // The text as written (`password: 0123` is the string "0123", as the config loader reads it).
     const s = typeof node.source === 'string' ? node.source : String(node.value);
     if (s === '' || tryDecrypt(s, key) !== undefined) continue;
-    doc.setIn(p, encryptPassword(s, key));
-    changed = true;
+    const [from, to] = node.range;
+    const lines = text.slice(from, to).split('\n').length - 1;
+    edits.push({ from, to, text: JSON.stringify(encryptPassword(s, key)) + '\n'.repeat(lines) });
   }
-  return changed ? doc.toString() : text;
+  let out = text;
+  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return out;
 }
 
 export const SOURCE_PASSWORD_PATHS = [['from', 'password']];

@@ -147,6 +147,8 @@ export interface CheckTaskRequest {
   yaml: string;
   file: string;
   sources: Record<string, { yaml: string; file: string }>;
+  /** start-task/check-task --start-time: each source must have a binlog position for it (instead of meta). */
+  startTime?: string;
 }
 /** `warning`: the check passed, with something the user should know (printed as WARN, never blocks). */
 export interface CheckItem {
@@ -155,6 +157,8 @@ export interface CheckItem {
   ok: boolean;
   error?: ErrorRecord;
   warning?: string;
+  /** What a passed check found, for the ok line (e.g. the position of --start-time). */
+  detail?: string;
 }
 export interface CheckResult {
   ok: boolean;

@@ -94,6 +94,11 @@ export interface TaskRecord {
   validation?: ValidationDesired;
   /** Pending `dmctl binlog skip|replace|inject` decisions (see BinlogOperator). */
   binlogOps?: BinlogOperator[];
+  /**
+   * start-task --start-time, by source: the sync unit of this generation starts from the first binlog event at or
+   * after that time (once: agent/sync/start-time.ts), instead of its checkpoint or meta.
+   */
+  startTime?: Record<string, string>;
   /** start-task --remove-meta: agents drop the task's checkpoints before running this generation. */
   removeMeta?: boolean;
   updatedAt: string;

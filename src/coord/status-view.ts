@@ -60,7 +60,8 @@ export async function readStatus(coord: Coord, only?: string): Promise<TaskView[
     .filter((l) => l !== undefined);
   return tasks.map((t) => {
     const mine = statuses
-      .filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name)
+      // Only the sources the task runs on: start-task -s leaves the others out (a status from an earlier run stays).
+      .filter((s) => parseSubtaskStatusKey(s.key)?.task === t.name && t.sources.includes(s.value.source))
       .map((s): SourceView => {
         const { sync, ...rest } = s.value;
         const agentAlive = members.has(s.value.agent);

@@ -199,6 +199,13 @@ export const configErrors = {
     'dm-agent cannot listen on its metrics address (--metrics-addr): the port is taken, privileged, or the host is not local',
     'Pick a free port (`ss -ltnp` shows who holds it), or leave --metrics-addr empty to serve no metrics (docs/configuration.md).',
   ),
+  StartTimeInvalid: spec(
+    'TSDM-10057',
+    'config',
+    false,
+    'start-task --start-time is not a time DM accepts, or the task cannot start from a time',
+    "Write the time as '2021-10-21 00:01:00' or 2021-10-21T00:01:00 (the upstream's time zone), optionally with an offset (+08:00, +0800 or Z); --start-time needs task-mode incremental.",
+  ),
   ConfigBadExpression: spec(
     'TSDM-10016',
     'config',

@@ -100,6 +100,20 @@ export const upstreamErrors = {
     "the task needs more connections than the upstream's max_connections (or the user's max_user_connections) allows",
     "Raise max_connections (or the user's MAX_USER_CONNECTIONS) upstream, or lower mydumper threads (mydumper-thread) in the task file; check-task lists what each source opens.",
   ),
+  StartTimeTooEarly: spec(
+    'TSDM-20057',
+    'upstream',
+    false,
+    'start-task --start-time is before the oldest binlog the upstream still has (the events since that time are partly purged)',
+    'Give a time at or after the first event of the oldest binlog file (SHOW BINARY LOGS), or migrate with task-mode all.',
+  ),
+  StartTimeTooLate: spec(
+    'TSDM-20058',
+    'upstream',
+    false,
+    'start-task --start-time is after the last binlog event of the upstream: no binlog position matches it',
+    "Check that --start-time is the time you mean (in the upstream's time zone unless it has an offset), or try again once the upstream has written events after it.",
+  ),
   VerifySnapshotFailed: spec(
     'TSDM-20031',
     'upstream',

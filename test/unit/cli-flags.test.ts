@@ -30,3 +30,15 @@ test('a secret given as a flag is refused with where it goes instead', () => {
   );
   assert.match(unknownFlagProblem(['--nats-token=t'], FLAGS) ?? '', /TSDM_NATS_TOKEN.*--nats-token-file/);
 });
+
+test('short flags are checked too (meow would print its own text and exit, with no --json document)', () => {
+  const flags = {
+    ...FLAGS,
+    source: { type: 'string', shortFlag: 's' },
+    warn: { type: 'number', shortFlag: 'w' },
+  } as const;
+  assert.equal(unknownFlagProblem(['-s', 'source1', '-ssource2', '-w', '3', '-h', 'task.yaml'], flags), undefined);
+  assert.equal(unknownFlagProblem(['-x'], flags), 'unknown flag -x');
+  assert.equal(unknownFlagProblem(['-s', '-x'], flags), undefined, 'a value flag takes the next argument');
+  assert.equal(unknownFlagProblem(['-hx'], flags), 'unknown flag -hx');
+});

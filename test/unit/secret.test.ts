@@ -69,3 +69,40 @@ test('binding terms grow strictly, also across a deleted binding', () => {
   assert.equal(nextTerm(a + 10_000_000), a + 10_000_001, 'previous + 1 when the clock is behind');
   assert.ok(nextTerm(5) > 5);
 });
+
+test('config errors after an encrypted password keep the line numbers of the user file', () => {
+  // Re-printing the document would fold this long flow sequence onto several lines (the bug: errors below it were
+  // reported lines too far down).
+  const long = Array.from({ length: 12 }, (_, i) => `shop_table_number_${i}`).join(', ');
+  const text = [
+    'source-id: s1',
+    'from:',
+    '  host: 127.0.0.1',
+    '  user: root',
+    '  password: |',
+    '    multi',
+    `  extra: [${long}]`,
+    'enable-gtid: maybe',
+    '',
+  ].join('\n');
+  const out = encryptYamlPasswords(text, SOURCE_PASSWORD_PATHS, key);
+  assert.equal(out.split('\n').length, text.split('\n').length, 'same number of lines');
+  assert.equal(out.split('\n')[6], text.split('\n')[6], 'later lines are untouched');
+  const lineOf = (t: string) => {
+    try {
+      parseSourceConfig(t, 's1.yaml');
+    } catch (e) {
+      return (e as { context?: { line?: number } }).context?.line;
+    }
+    return undefined;
+  };
+  assert.equal(lineOf(text), 7, 'the first error, in the user file');
+  assert.equal(lineOf(out), 7, 'the same line once the password is encrypted');
+  assert.equal(
+    plainPassword(
+      parseSourceConfig(out.replace(/\n {2}extra.*\nenable-gtid: maybe/, ''), 's1.yaml').from.password,
+      key,
+    ),
+    'multi\n',
+  );
+});

@@ -31,7 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'start-task',
     summary: 'start a task (full dump+load and/or incremental sync, by task-mode)',
-    load: async () => (await import('./task.ts')).startTask,
+    load: async () => (await import('./task-start.ts')).startTask,
   },
   {
     name: 'stop-task',

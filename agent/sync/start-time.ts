@@ -1,0 +1,45 @@
+import { type BinlogPosition, comparePos, formatPos, maxPos } from '../../src/binlog/position.ts';
+import { binlogServerId } from '../binlog/zongji-reader.ts';
+import { findPositionByTime } from '../binlog/time-finder.ts';
+import type { SourceState } from '../checkpoint.ts';
+import type { SyncState } from './state.ts';
+
+/**
+ * `start-task --start-time` in the sync unit, as DM's syncer does it (setGlobalPointByTime): the time wins over the
+ * checkpoint and over meta. The position of the first transaction at or after the time (agent/binlog/time-finder.ts)
+ * becomes every writer's checkpoint. When the task had a checkpoint further on, safe mode stays on until the stream
+ * passes it again (DM does the same), so the rows replayed between the two positions are upserts, not duplicates.
+ *
+ * Applied once per request: the request (start-task generation and time) is recorded in the transaction that moves
+ * the writers, so a restart of the subtask (an error, an agent restart, a failover) resumes from its checkpoint
+ * instead of going back to the time again. DM clears the time from its task arguments at the first checkpoint flush.
+ * A crash before that commit leaves the old checkpoint and no record: the next start finds the same position again.
+ *
+ * Returns undefined when there is no request for this source or it was applied already.
+ */
+export async function startTimePosition(
+  st: SyncState,
+  writers: { pos: BinlogPosition }[],
+  state: SourceState | undefined,
+): Promise<BinlogPosition | undefined> {
+  const { ctx } = st;
+  const req = ctx.startTime;
+  if (!req || (await ctx.ckpt.readStartTime(st.down)) === req.request) return undefined;
+  // Its own server id: the sync stream's may be open already (two streams with one id end each other, errno 4052).
+  const serverId = binlogServerId(0, `${ctx.task.name}/${ctx.spec.sourceId}/start-time`);
+  const { position } = await findPositionByTime(ctx.source.from, req.time, serverId);
+  const old = maxPos(writers.map((w) => w.pos));
+  const extra = [ctx.ckpt.startTimeSql(req.request)];
+  const replays = old !== undefined && comparePos(position, old) < 0;
+  if (replays) {
+    st.safeUntil = old;
+    extra.push(ctx.ckpt.stateSql({ ...(state ?? { phase: 'sync' }), safeUntil: old }));
+  }
+  await ctx.ckpt.writeAllWriters(st.down, position, st.writerCount, st.tracker.toJSON(), extra);
+  st.writerPos = Array.from({ length: st.writerCount }, () => position);
+  ctx.log.info(
+    { startTime: req.time, position: formatPos(position), ...(replays ? { safeUntil: formatPos(old) } : {}) },
+    'start-time: replicating from the first binlog event at or after the time; the checkpoint and meta are not used',
+  );
+  return position;
+}
