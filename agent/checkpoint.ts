@@ -58,7 +58,8 @@ export class CheckpointStore {
   private readonly reloadT: string;
   /** `<task>_onlineddl`, written by agent/sync/online-ddl.ts. */
   readonly onlineDdlT: string;
-  private readonly startTimeT: string;
+  /** `<task>_start_time`, read and written by agent/sync/start-time.ts. */
+  readonly startTimeT: string;
 
   constructor(
     private readonly metaSchema: string,
@@ -222,20 +223,6 @@ export class CheckpointStore {
     ];
     for (const [t, key] of tables) await deleteRows(conn, t, key, 'source = ?', [this.source]);
     await this.clearDdlPending(conn);
-  }
-
-  // ---- start-task --start-time (agent/sync/start-time.ts)
-  async readStartTime(conn: Connection): Promise<string | undefined> {
-    const sql = `SELECT request FROM ${this.startTimeT} WHERE source = ?`;
-    return (await query<Record<string, string>[]>(conn, 'downstream', sql, [this.source]))[0]?.request;
-  }
-
-  /** Records the request as applied: in the transaction that sets the writers to its position. */
-  startTimeSql(request: string): { sql: string; params: unknown[] } {
-    return {
-      sql: `INSERT INTO ${this.startTimeT} (source, request) VALUES (?, ?) ON DUPLICATE KEY UPDATE request = VALUES(request)`,
-      params: [this.source, request],
-    };
   }
 
   /** The source state row as one statement (also for writeAllWriters' transaction). */

@@ -3,6 +3,7 @@ import { binlogServerId } from '../binlog/zongji-reader.ts';
 import { findPositionByTime } from '../binlog/time-finder.ts';
 import type { SourceState } from '../checkpoint.ts';
 import type { SyncState } from './state.ts';
+import { query } from '../db/mysql.ts';
 
 /**
  * `start-task --start-time` in the sync unit, as DM's syncer does it (setGlobalPointByTime): the time wins over the
@@ -24,12 +25,18 @@ export async function startTimePosition(
 ): Promise<BinlogPosition | undefined> {
   const { ctx } = st;
   const req = ctx.startTime;
-  if (!req || (await ctx.ckpt.readStartTime(st.down)) === req.request) return undefined;
+  if (!req || (await applied(st)) === req.request) return undefined;
   // Its own server id: the sync stream's may be open already (two streams with one id end each other, errno 4052).
   const serverId = binlogServerId(0, `${ctx.task.name}/${ctx.spec.sourceId}/start-time`);
   const { position } = await findPositionByTime(ctx.source.from, req.time, serverId);
   const old = maxPos(writers.map((w) => w.pos));
-  const extra = [ctx.ckpt.startTimeSql(req.request)];
+  // Recorded as applied in the transaction that moves the writers.
+  const extra: { sql: string; params: unknown[] }[] = [
+    {
+      sql: `INSERT INTO ${ctx.ckpt.startTimeT} (source, request) VALUES (?, ?) ON DUPLICATE KEY UPDATE request = VALUES(request)`,
+      params: [ctx.spec.sourceId, req.request],
+    },
+  ];
   const replays = old !== undefined && comparePos(position, old) < 0;
   if (replays) {
     st.safeUntil = old;
@@ -42,4 +49,10 @@ export async function startTimePosition(
     'start-time: replicating from the first binlog event at or after the time; the checkpoint and meta are not used',
   );
   return position;
+}
+
+/** The request last applied to this source's writers (`<task>_start_time`), if any. */
+async function applied(st: SyncState): Promise<string | undefined> {
+  const sql = `SELECT request FROM ${st.ctx.ckpt.startTimeT} WHERE source = ?`;
+  return (await query<Record<string, string>[]>(st.down, 'downstream', sql, [st.ctx.spec.sourceId]))[0]?.request;
 }
