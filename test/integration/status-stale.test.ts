@@ -2,13 +2,15 @@
  * Issue #12 item 7 end to end: a subtask that stops (paused by an error it cannot get past, or paused by the user)
  * right after it was caught up keeps its last sync record, but neither `query-status --json` nor its text may show it
  * caught up, synced, with a lag of 0 or a rate. Its positions stay visible as its last report. `list-member` names
- * each agent once.
+ * each agent once. `query-status --format dm` gives DM's documented JSON for the running, the errored and the paused
+ * task (issue #18).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Bucket, Keys, type SubtaskStatus } from '../../src/coord/index.ts';
 import { waitFor } from '../harness/index.ts';
 import { startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import { assertDmStatusList, assertDmTaskList } from '../harness/dm-shape.ts';
 
 let c: Cluster;
 before(async () => {
@@ -19,6 +21,19 @@ after(async () => {
 });
 
 const body = `mysql-instances:\n  - source-id: source1\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["stale"]\n`;
+
+/** `query-status [TASK] --format dm`, checked against DM's documented shape; its parsed document. */
+// biome-ignore lint/suspicious/noExplicitAny: a parsed DM document, its shape checked by assertDm* before use.
+async function dm(task?: string): Promise<any> {
+  const r = await c.ctl(['query-status', ...(task ? [task] : []), '--format', 'dm']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc: unknown = JSON.parse(r.stdout);
+  if (task) assertDmStatusList(doc);
+  else assertDmTaskList(doc);
+  return doc;
+}
+
+const ERRORED = 'Error - Some error occurred in subtask. Please run `query-status stale-err` to get more details.';
 
 interface JsonSync {
   state: string;
@@ -81,6 +96,13 @@ test('a task paused by a DDL the downstream rejects, and one paused by the user,
     30_000,
     'caught up reported',
   );
+  const running = await dm('stale-err');
+  assert.equal(running.sources[0].sourceStatus.source, 'source1');
+  const rs = running.sources[0].subTaskStatus[0];
+  assert.deepEqual([rs.name, rs.stage, rs.unit, rs.result], ['stale-err', 'Running', 'Sync', null]);
+  assert.match(rs.sync.syncerBinlog, /^\(binlog\.\d+, \d+\)$/);
+  assert.ok(Number(rs.sync.totalRows) >= 3000, rs.sync.totalRows);
+  assert.deepEqual((await dm()).tasks, [{ taskName: 'stale-err', taskStatus: 'Running', sources: ['source1'] }]);
   // The downstream has the column already: the upstream's ADD COLUMN is rejected and pauses the task.
   await down.query('ALTER TABLE stale.t ADD COLUMN c INT');
   await up.query('ALTER TABLE stale.t ADD COLUMN c INT');
@@ -91,6 +113,14 @@ test('a task paused by a DDL the downstream rejects, and one paused by the user,
     'paused on the DDL',
   );
   await assertStale('stale-err', 'Paused');
+  const es = (await dm('stale-err')).sources[0].subTaskStatus[0];
+  assert.equal(es.stage, 'Paused');
+  assert.equal(es.result.isCanceled, false);
+  const pe = es.result.errors[0];
+  assert.deepEqual([pe.ErrCode, pe.ErrClass, pe.ErrScope, pe.ErrLevel], [30003, 'sync-unit', 'downstream', 'high']);
+  assert.match(pe.Message, /ADD COLUMN/i);
+  assert.ok(pe.Workaround.length > 0);
+  assert.deepEqual((await dm()).tasks, [{ taskName: 'stale-err', taskStatus: ERRORED, sources: ['source1'] }]);
   const w = await c.ctl(['query-status', 'stale-err', '--wait-for', 'synced', '--timeout', '5']);
   assert.equal(w.code, 1, 'a subtask paused by an error will not become synced');
   assert.match(w.stderr + w.stdout, /TSDM-30003/);
@@ -120,6 +150,11 @@ test('a task paused by a DDL the downstream rejects, and one paused by the user,
   assert.equal((await c.ctl(['pause-task', 'stale-user'])).code, 0);
   await waitStage(c, 'stale-user', (s) => s.sources[0]!.stage === 'Paused', 'paused by the user');
   await assertStale('stale-user', 'Paused');
+  const ps = (await dm('stale-user')).sources[0].subTaskStatus[0];
+  assert.deepEqual([ps.stage, ps.unit], ['Paused', 'Sync']);
+  assert.deepEqual(ps.result, { isCanceled: true, errors: [], detail: null });
+  const listed = (await dm()).tasks.find((t: { taskName: string }) => t.taskName === 'stale-user');
+  assert.deepEqual(listed, { taskName: 'stale-user', taskStatus: 'Paused', sources: ['source1'] });
   const m = await c.ctl(['list-member', '--json']);
   const names = (m.json.members as { name: string }[]).map((x) => x.name);
   assert.deepEqual(names, [...new Set(names)], 'each agent once');

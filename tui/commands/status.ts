@@ -11,9 +11,10 @@ import {
   type TaskView,
 } from '../../src/coord/index.ts';
 import { DmError, formatRecord, type ErrorRecord } from '../../src/errors/index.ts';
-import { Exit, usageError, type Command } from '../context.ts';
+import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { showPos as pos } from '../../src/binlog/position.ts';
 import { lockLines } from '../../src/shard/lock-view.ts';
+import { dmStatusList, dmTaskList } from '../../src/coord/dm-status.ts';
 
 /** The sync line: live figures only while the sync unit runs; otherwise its last positions, marked as such. */
 function syncLine(y: SyncView): string {
@@ -108,10 +109,14 @@ export const queryStatus: Command = {
   summary: 'show tasks: stage, unit, progress, positions, lag, errors',
   usage: `
   Usage
-    $ dmctl query-status [TASK-NAME] [--more] [--json]
+    $ dmctl query-status [TASK-NAME] [--more] [--format text|json|dm]
     $ dmctl query-status TASK-NAME --wait-for STAGE|synced [--timeout SEC]
 
-  Reads only from the cluster's KV buckets. With --json prints one document: {"result":true,"tasks":[...],"relays":[...]}.
+  Reads only from the cluster's KV buckets. With --json (--format json) prints one document:
+  {"result":true,"tasks":[...],"relays":[...]}. --format dm prints DM's query-status JSON instead, for scripts
+  written for DM: without TASK-NAME (and without --more) DM's task list {"result","msg","tasks":[{"taskName",
+  "taskStatus","sources"}]}, otherwise {"result","msg","sources":[{"result","msg","sourceStatus","subTaskStatus"}]}
+  (fields tsdm has no figure for carry DM's zero value; docs/commands.md maps each field).
   Relays (enable-relay) are listed per source: those of the task's sources, or all without TASK-NAME.
   --more adds each source's binding (agent, term), unfinished tables of the load and recent retried errors and warnings.
   --wait-for polls until every source of the task is at STAGE (New, Running, Paused, Stopped, Finished) or, with
@@ -121,67 +126,105 @@ export const queryStatus: Command = {
   Flags
     --more              more detail per source
     --wait-for STATE    wait for a stage or for synced
+    --format FORMAT     text (default), json (same as --json) or dm (DM's query-status JSON)
 `,
-  flags: { more: { type: 'boolean' }, waitFor: { type: 'string' } },
+  flags: { more: { type: 'boolean' }, waitFor: { type: 'string' }, format: { type: 'string' } },
   async run(ctx, args, flags) {
-    const coord = await ctx.coord();
-    const want = flags.waitFor as string | undefined;
-    if (want !== undefined) {
-      const task = args[0];
-      if (!task) throw usageError('--wait-for needs a TASK-NAME');
-      if (want !== 'synced' && !WAIT_STAGES.includes(want))
-        throw usageError(`--wait-for takes ${WAIT_STAGES.join(', ')} or synced (got ${want})`);
-      const waitStart = Date.now();
-      const deadline = waitStart + ctx.flags.timeout * 1000;
-      let last: TaskView | undefined;
-      for (;;) {
-        [last] = await readStatus(coord, task);
-        const r = last ? reached(last, want) : { done: false };
-        // Synced means at the upstream head as of this command: the sync unit reads the head every second and
-        // publishes it with its status, so only a status published more than that after the wait began counts (an
-        // older one may say caught up with a head from before the last write).
-        const fresh =
-          want !== 'synced' ||
-          (last?.sources.every((s) => Date.parse(s.updatedAt ?? '') > waitStart + SYNC_HEAD_REFRESH_MS) ?? false);
-        if (r.done && fresh) break;
-        if (r.blocker) {
-          // Paused by an error: a definite "no" (exit 1) with the error, rather than waiting for the timeout.
-          if (!ctx.flags.json)
-            ctx.err.write(
-              `task ${task} source ${r.blocker.source} is paused by an error and will not become ${want}:\n`,
-            );
-          return ctx.failRecord(r.blocker.error, Exit.failed);
-        }
-        if (Date.now() > deadline) {
-          throw new DmError(
-            'WaitTimeout',
-            `task ${task} did not become ${want} within ${ctx.flags.timeout}s (now: ${last?.sources.map((s) => `${s.source} ${s.stage}/${s.unit}`).join(', ')})`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      if (ctx.flags.json) ctx.json({ result: true, task, reached: want, tasks: [last] });
-      else ctx.print(`task ${task} is ${want}`);
-      return Exit.ok;
+    const format = outputFormat(flags.format as string | undefined, ctx.flags.json);
+    // --format json is --json everywhere, errors included.
+    if (format === 'json') ctx.flags.json = true;
+    if (format !== 'dm') return run(ctx, args, flags);
+    try {
+      return await run(ctx, args, flags, true);
+    } catch (e) {
+      // DM answers a failed query with result false and the reason in msg; the coded error follows on stderr.
+      printDm(ctx, { result: false, msg: e instanceof Error ? e.message : String(e), sources: [] });
+      return ctx.fail(e);
     }
-    const views = await readStatus(coord, args[0]);
-    const more = flags.more === true;
-    const bounds = more
-      ? new Map((await coord.list<BoundRecord>(Bucket.bounds)).map((e) => [e.value.sourceId, e.value]))
-      : new Map<string, BoundRecord>();
-    const relays = await readRelays(coord, args[0] ? views.flatMap((v) => v.sources.map((s) => s.source)) : undefined);
-    if (ctx.flags.json)
-      ctx.json({
-        result: true,
-        tasks: more
-          ? views.map((v) => ({
-              ...v,
-              sources: v.sources.map((s) => ({ ...s, binding: bounds.get(s.source) ?? null })),
-            }))
-          : views,
-        relays,
-      });
-    else ctx.print([renderStatus(views, more, bounds), renderRelays(relays)].filter(Boolean).join('\n'));
-    return Exit.ok;
   },
 };
+
+/** --format and --json: one of text, json, dm (--json is --format json; anything else with it is a usage error). */
+function outputFormat(format: string | undefined, json: boolean): 'text' | 'json' | 'dm' {
+  if (format === undefined) return json ? 'json' : 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'dm')
+    throw usageError(`--format takes text, json or dm (got ${format})`);
+  if (json && format !== 'json') throw usageError(`--json is --format json; it cannot go with --format ${format}`);
+  return format;
+}
+
+/** DM's dmctl prints its documents with jsonpb's four-space indent. */
+function printDm(ctx: CommandContext, doc: unknown): void {
+  ctx.out.write(JSON.stringify(doc, null, 4) + '\n');
+}
+
+async function run(ctx: CommandContext, args: string[], flags: Record<string, unknown>, dm = false): Promise<number> {
+  const coord = await ctx.coord();
+  const want = flags.waitFor as string | undefined;
+  if (want !== undefined) {
+    const task = args[0];
+    if (!task) throw usageError('--wait-for needs a TASK-NAME');
+    if (want !== 'synced' && !WAIT_STAGES.includes(want))
+      throw usageError(`--wait-for takes ${WAIT_STAGES.join(', ')} or synced (got ${want})`);
+    const waitStart = Date.now();
+    const deadline = waitStart + ctx.flags.timeout * 1000;
+    let last: TaskView | undefined;
+    for (;;) {
+      [last] = await readStatus(coord, task);
+      const r = last ? reached(last, want) : { done: false };
+      // Synced means at the upstream head as of this command: the sync unit reads the head every second and
+      // publishes it with its status, so only a status published more than that after the wait began counts (an
+      // older one may say caught up with a head from before the last write).
+      const fresh =
+        want !== 'synced' ||
+        (last?.sources.every((s) => Date.parse(s.updatedAt ?? '') > waitStart + SYNC_HEAD_REFRESH_MS) ?? false);
+      if (r.done && fresh) break;
+      if (r.blocker) {
+        // Paused by an error: a definite "no" (exit 1) with the error, rather than waiting for the timeout.
+        if (dm) printDm(ctx, dmStatusList([last!], await readRelays(coord, sourcesOf([last!]))));
+        else if (!ctx.flags.json)
+          ctx.err.write(`task ${task} source ${r.blocker.source} is paused by an error and will not become ${want}:\n`);
+        return ctx.failRecord(r.blocker.error, Exit.failed);
+      }
+      if (Date.now() > deadline) {
+        throw new DmError(
+          'WaitTimeout',
+          `task ${task} did not become ${want} within ${ctx.flags.timeout}s (now: ${last?.sources.map((s) => `${s.source} ${s.stage}/${s.unit}`).join(', ')})`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (dm) printDm(ctx, dmStatusList([last!], await readRelays(coord, sourcesOf([last!]))));
+    else if (ctx.flags.json) ctx.json({ result: true, task, reached: want, tasks: [last] });
+    else ctx.print(`task ${task} is ${want}`);
+    return Exit.ok;
+  }
+  const views = await readStatus(coord, args[0]);
+  const more = flags.more === true;
+  if (dm) {
+    // As DM's dmctl: the task list without a task name or --more, unless a source cannot answer for itself.
+    const list = dmStatusList(views, await readRelays(coord, args[0] ? sourcesOf(views) : undefined));
+    const brief = args[0] === undefined && !more ? dmTaskList(list) : undefined;
+    printDm(ctx, brief && !brief.full ? brief.doc : list);
+    return Exit.ok;
+  }
+  const bounds = more
+    ? new Map((await coord.list<BoundRecord>(Bucket.bounds)).map((e) => [e.value.sourceId, e.value]))
+    : new Map<string, BoundRecord>();
+  const relays = await readRelays(coord, args[0] ? sourcesOf(views) : undefined);
+  if (ctx.flags.json)
+    ctx.json({
+      result: true,
+      tasks: more
+        ? views.map((v) => ({
+            ...v,
+            sources: v.sources.map((s) => ({ ...s, binding: bounds.get(s.source) ?? null })),
+          }))
+        : views,
+      relays,
+    });
+  else ctx.print([renderStatus(views, more, bounds), renderRelays(relays)].filter(Boolean).join('\n'));
+  return Exit.ok;
+}
+
+const sourcesOf = (views: TaskView[]): string[] => views.flatMap((v) => v.sources.map((s) => s.source));
