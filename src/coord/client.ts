@@ -337,16 +337,19 @@ export class Coord {
   /**
    * Watches a bucket: calls `onChange` for every current value, then for every update (deleted entries have
    * deleted=true). Returns a stop function. The iterator is re-opened if it ends while we still want it
-   * (e.g. after a NATS reconnect).
+   * (e.g. after a NATS reconnect). `onInitialized` is called after the current values of each opening of the watch.
    */
-  watch<T>(b: Bucket, onChange: (e: Entry<T>) => void, key?: string): () => void {
+  watch<T>(b: Bucket, onChange: (e: Entry<T>) => void, key?: string, onInitialized?: () => void): () => void {
     let stopped = false;
     let stopIter: (() => void) | undefined;
     const run = async (): Promise<void> => {
       while (!stopped) {
         try {
           const kv = await this.kv(b);
-          const it = await kv.watch(key ? { key } : {});
+          const it = await kv.watch({
+            ...(key ? { key } : {}),
+            ...(onInitialized ? { initializedFn: onInitialized } : {}),
+          });
           stopIter = () => it.stop();
           for await (const e of it) {
             if (stopped) break;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventKind, makeEvent, type EventInput } from '../../src/events/record.ts';
 import { DmError } from '../../src/errors/index.ts';
-import { ReadModelStore } from '../../tui/dashboard/read-model.ts';
+import { ReadModelStore } from '../../tui/dashboard/read-model-store.ts';
 import { Bucket, Keys } from '../../src/coord/index.ts';
 import { CommandContext } from '../../tui/context.ts';
 import { runDashboard, whyNotInteractive } from '../../tui/dashboard/run.ts';

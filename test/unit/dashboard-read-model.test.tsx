@@ -2,16 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Bucket, Keys, type Entry } from '../../src/coord/index.ts';
-import {
-  initialState,
-  liveness,
-  MAX_ERRORS,
-  reduce,
-  ReadModelStore,
-  WATCHED,
-  type DashboardState,
-  type ReadSource,
-} from '../../tui/dashboard/read-model.ts';
+import { initialState, liveness, MAX_ERRORS, reduce, type DashboardState } from '../../tui/dashboard/read-model.ts';
+import { ReadModelStore, WATCHED, type ReadSource } from '../../tui/dashboard/read-model-store.ts';
 import {
   agentRows,
   counts,
@@ -277,4 +269,35 @@ test('store: the snapshot does not change between publishes (React sees a stable
   store.dispatch({ type: 'tick', at: NOW });
   store.dispatch({ type: 'tick', at: NOW + 1 });
   assert.equal(store.getSnapshot(), before);
+});
+
+test('store: once every bucket has delivered its current values, ready resolves and that state is published at once', async () => {
+  const store = new ReadModelStore('dm', { throttleMs: 60_000, tickMs: 60_000 });
+  const inits: Array<() => void> = [];
+  const cbs = new Map<Bucket, (e: Entry<unknown>) => void>();
+  const stop = store.connect({
+    watch<T>(b: Bucket, cb: (e: Entry<T>) => void, onInitialized?: () => void) {
+      cbs.set(b, cb as (e: Entry<unknown>) => void);
+      if (onInitialized) inits.push(onInitialized);
+      return () => undefined;
+    },
+  });
+  assert.equal(inits.length, WATCHED.length);
+  let ready = false;
+  void store.ready.then(() => {
+    ready = true;
+  });
+  // The first dispatch published the empty state; the throttle (60 s) holds every later update back...
+  await new Promise((r) => setTimeout(r, 20));
+  cbs.get(Bucket.status)!(entry(Keys.subtaskStatus('t1', 's'), status('t1', 's', 'a', syncing()).value, 1));
+  for (const init of inits.slice(0, -1)) init();
+  inits[0]!(); // a re-opened watch initializing again does not count twice
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ready, false, 'one bucket still unread');
+  assert.equal(Object.keys(store.getSnapshot().statuses).length, 0);
+  // ... until the last bucket is read: then the whole cluster is published without waiting for the throttle.
+  inits.at(-1)!();
+  await store.ready;
+  assert.equal(Object.keys(store.getSnapshot().statuses).length, 1);
+  stop();
 });

@@ -1,8 +1,5 @@
 import type { Coord } from '../../src/coord/index.ts';
 import { formatRecord, isDmError } from '../../src/errors/index.ts';
-import { describeBinlogOp, recordBinlogOp } from '../commands/binlog.ts';
-import { describeUnlock, unlockShardLock } from '../commands/shard.ts';
-import { changeTaskStage, describeStageChange } from '../commands/task.ts';
 import type { PendingAction } from './ui-state.ts';
 
 /**
@@ -20,16 +17,23 @@ export interface DashboardActions {
 export function coordActions(coord: Coord): DashboardActions {
   return {
     can: { skipDdl: true, unlock: true },
+    // The verbs' modules load on the first key press, not at start: task.ts brings the config schemas (yaml, zod)
+    // that the first frame does not need.
     async run(action) {
       switch (action.kind) {
-        case 'stage':
+        case 'stage': {
+          const { changeTaskStage, describeStageChange } = await import('../commands/task.ts');
           return describeStageChange(await changeTaskStage(coord, action.task, action.stage));
+        }
         case 'skip-ddl': {
+          const { describeBinlogOp, recordBinlogOp } = await import('../commands/binlog.ts');
           const targets = await recordBinlogOp(coord, { task: action.task, op: 'skip', source: action.source });
           return describeBinlogOp(action.task, 'skip', targets).join('; ');
         }
-        case 'unlock':
+        case 'unlock': {
+          const { describeUnlock, unlockShardLock } = await import('../commands/shard.ts');
           return describeUnlock(await unlockShardLock(coord, { id: action.lock, action: 'exec' }), 'exec');
+        }
       }
     },
   };

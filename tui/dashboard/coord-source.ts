@@ -1,5 +1,6 @@
 import { followEvents, lastEventSeq, type Coord } from '../../src/coord/index.ts';
-import { MAX_EVENTS, type ConnectionState, type ReadSource } from './read-model.ts';
+import { MAX_EVENTS, type ConnectionState } from './read-model.ts';
+import type { ReadSource } from './read-model-store.ts';
 
 /**
  * The read model's source in a live dmctl: Coord's bucket watches (they re-open after a NATS reconnect) and the
@@ -8,7 +9,7 @@ import { MAX_EVENTS, type ConnectionState, type ReadSource } from './read-model.
 export function coordSource(coord: Coord): ReadSource {
   return {
     server: coord.nc.getServer(),
-    watch: (bucket, cb) => coord.watch(bucket, cb),
+    watch: (bucket, cb, onInitialized) => coord.watch(bucket, cb, undefined, onInitialized),
     events(cb) {
       // The newest MAX_EVENTS, then new ones; a missing stream (no agent yet) is waited for by followEvents.
       let stop: (() => void) | undefined;
