@@ -346,10 +346,7 @@ export class Coord {
       while (!stopped) {
         try {
           const kv = await this.kv(b);
-          const it = await kv.watch({
-            ...(key ? { key } : {}),
-            ...(onInitialized ? { initializedFn: onInitialized } : {}),
-          });
+          const it = await kv.watch({ ...(key ? { key } : {}), initializedFn: onInitialized });
           stopIter = () => it.stop();
           for await (const e of it) {
             if (stopped) break;
