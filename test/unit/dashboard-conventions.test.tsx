@@ -131,6 +131,12 @@ test('the Relays view: stage, relay position, how far behind the head, size, age
   r.unmount();
 });
 
+test('the load phase shows in the Tasks caption at 80 columns (rate and ETA columns do not fit there)', async () => {
+  const r = await renderAt(smallCluster(), 80, 24);
+  assert.match(r.lines()[2]!, /· load 45\.0%, 25\.0k\/s, ETA 22s$/);
+  r.unmount();
+});
+
 test('a task detail: the load phase while it runs, load per table, sync per table', async () => {
   const r = await renderAt(smallCluster(), 80, 40, { initial: { detail: 'task.shop.mysql-02' } });
   const t = r.text();
