@@ -127,7 +127,10 @@ export const plan: Command = {
   An agent makes the plan (any agent; dmctl itself never connects to a database): it connects to the sources and
   the downstream from the host it runs on, as check-task does, and only reads (SELECT and SHOW, on read-only
   sessions). Nothing is written to the databases or to the cluster. The plan shows the tables as they are now;
-  the task works from its snapshot when it starts. Also: dmctl check-task TASK.yaml --plan.
+  the task works from its snapshot when it starts. Also: dmctl check-task TASK.yaml --plan. The agent reads each
+  table's columns and keys, so a source with thousands of tables may need a longer --timeout (e.g. 60).
+  Exit code 0 with a plan, 1 when it cannot be made (a source or the downstream unreachable), 3 when no agent
+  answers within --timeout.
 
   With --json: { result, plan } where plan is { task, taskMode, shardMode, tables[], skipped[], targets[],
   statements[], notes[] } (docs/commands.md describes each field).
