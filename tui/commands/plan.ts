@@ -1,8 +1,5 @@
-import { parseTaskConfig } from '../../src/config/index.ts';
 import { encryptYamlPasswords, TASK_PASSWORD_PATHS } from '../../src/config/secret.ts';
 import {
-  Bucket,
-  Keys,
   Op,
   Subjects,
   type CheckTaskRequest,
@@ -10,12 +7,11 @@ import {
   type PlanStatement,
   type PlanTable,
   type PlanTableRef,
-  type SourceRecord,
   type TaskPlanResult,
 } from '../../src/coord/index.ts';
-import { DmError } from '../../src/errors/index.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { opRequest, readConfigFile } from './shared.ts';
+import { taskSourceFiles } from './task-precheck.ts';
 
 /**
  * The plan of a task file, made by an agent (op plan-task: agents are the ones that reach the databases; dmctl never
@@ -27,16 +23,7 @@ export async function requestPlan(
   yaml: string,
   file: string,
 ): Promise<TaskPlanResult> {
-  const task = parseTaskConfig(yaml, file);
-  const sources: CheckTaskRequest['sources'] = {};
-  for (const s of task.subtasks) {
-    const e = await coord.get<SourceRecord>(Bucket.sources, Keys.source(s.sourceId));
-    if (!e)
-      throw new DmError('SourceNotFound', `task ${task.name} uses source ${s.sourceId}, which does not exist`, {
-        context: { file },
-      });
-    sources[s.sourceId] = { yaml: e.value.yaml, file: e.value.file };
-  }
+  const sources = await taskSourceFiles(coord, yaml, file);
   return opRequest<TaskPlanResult>(
     coord,
     Subjects.anyOp(ctx.flags.cluster, Op.planTask),

@@ -18,13 +18,8 @@ import { DEFAULT_LIMITS, type CheckReport, type ReportLimits } from './task-repo
 
 /** What check-task and start-task share: reading the task file, the prechecks on an agent, the report's limits. */
 
-export async function precheck(
-  ctx: CommandContext,
-  coord: Coord,
-  yaml: string,
-  file: string,
-  startTime?: string,
-): Promise<CheckResult> {
+/** The stored files of the task's sources, which an agent needs to check or plan the task (a missing source: error). */
+export async function taskSourceFiles(coord: Coord, yaml: string, file: string): Promise<CheckTaskRequest['sources']> {
   const task = parseTaskConfig(yaml, file);
   const sources: CheckTaskRequest['sources'] = {};
   for (const s of task.subtasks) {
@@ -35,6 +30,17 @@ export async function precheck(
       });
     sources[s.sourceId] = { yaml: e.value.yaml, file: e.value.file };
   }
+  return sources;
+}
+
+export async function precheck(
+  ctx: CommandContext,
+  coord: Coord,
+  yaml: string,
+  file: string,
+  startTime?: string,
+): Promise<CheckResult> {
+  const sources = await taskSourceFiles(coord, yaml, file);
   return opRequest<CheckResult>(
     coord,
     Subjects.anyOp(ctx.flags.cluster, Op.checkTask),

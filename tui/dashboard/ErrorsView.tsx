@@ -1,7 +1,5 @@
 import React from 'react';
-import { Box } from 'ink';
-import { DataTable } from './DataTable.tsx';
-import { Caption } from './Caption.tsx';
+import { CaptionedTable } from './CaptionedTable.tsx';
 import { ERROR_TABLE, shownRows } from './tables.ts';
 import type { ListViewProps } from './view-props.ts';
 
@@ -15,18 +13,15 @@ export function ErrorsView({ model, filter, sort, selected, width, height }: Lis
       ? 'No errors reported by any subtask since the dashboard started.'
       : `${rows.length} error(s)${sort ? '' : ', newest first'}; ${active} still reported · Enter shows the suggestion`;
   return (
-    <Box flexDirection="column">
-      <Caption
-        text={text}
-        filter={filter}
-        sort={sort}
-        headers={columns.map((c) => c.header)}
-        total={rows.length}
-        selected={selected}
-        height={height}
-        width={width}
-      />
-      <DataTable columns={columns} rows={rows} width={width} height={height - 1} selected={selected} sort={sort} />
-    </Box>
+    <CaptionedTable
+      text={text}
+      columns={columns}
+      rows={rows}
+      filter={filter}
+      sort={sort}
+      selected={selected}
+      width={width}
+      height={height}
+    />
   );
 }

@@ -1,7 +1,5 @@
 import React from 'react';
-import { Box } from 'ink';
-import { DataTable } from './DataTable.tsx';
-import { Caption } from './Caption.tsx';
+import { CaptionedTable } from './CaptionedTable.tsx';
 import { LOCK_TABLE, shownRows } from './tables.ts';
 import type { ListViewProps } from './view-props.ts';
 
@@ -12,18 +10,15 @@ export function LocksView({ model, filter, sort, selected, width, height }: List
       ? 'No shard-DDL locks pending (a shard-merge task makes one at each shard DDL).'
       : `${rows.length} shard-DDL lock(s) · Enter shows the DDL and the shards`;
   return (
-    <Box flexDirection="column">
-      <Caption
-        text={text}
-        filter={filter}
-        sort={sort}
-        headers={columns.map((c) => c.header)}
-        total={rows.length}
-        selected={selected}
-        height={height}
-        width={width}
-      />
-      <DataTable columns={columns} rows={rows} width={width} height={height - 1} selected={selected} sort={sort} />
-    </Box>
+    <CaptionedTable
+      text={text}
+      columns={columns}
+      rows={rows}
+      filter={filter}
+      sort={sort}
+      selected={selected}
+      width={width}
+      height={height}
+    />
   );
 }

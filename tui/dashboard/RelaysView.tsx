@@ -1,7 +1,5 @@
 import React from 'react';
-import { Box } from 'ink';
-import { DataTable } from './DataTable.tsx';
-import { Caption } from './Caption.tsx';
+import { CaptionedTable } from './CaptionedTable.tsx';
 import { RELAY_TABLE, shownRows } from './tables.ts';
 import type { ListViewProps } from './view-props.ts';
 
@@ -13,18 +11,15 @@ export function RelaysView({ model, filter, sort, selected, width, height }: Lis
       ? 'No relay logs (a source with enable-relay: true gets one; dmctl start-relay starts it).'
       : `${rows.length} relay log(s) · Enter shows the store, readers and purges`;
   return (
-    <Box flexDirection="column">
-      <Caption
-        text={text}
-        filter={filter}
-        sort={sort}
-        headers={columns.map((c) => c.header)}
-        total={rows.length}
-        selected={selected}
-        height={height}
-        width={width}
-      />
-      <DataTable columns={columns} rows={rows} width={width} height={height - 1} selected={selected} sort={sort} />
-    </Box>
+    <CaptionedTable
+      text={text}
+      columns={columns}
+      rows={rows}
+      filter={filter}
+      sort={sort}
+      selected={selected}
+      width={width}
+      height={height}
+    />
   );
 }

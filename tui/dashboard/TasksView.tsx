@@ -1,7 +1,5 @@
 import React from 'react';
-import { Box } from 'ink';
-import { DataTable } from './DataTable.tsx';
-import { Caption } from './Caption.tsx';
+import { CaptionedTable } from './CaptionedTable.tsx';
 import { shownRows, TASK_TABLE } from './tables.ts';
 import { count, duration } from './format.ts';
 import { percentText } from '../../src/coord/status-derive.ts';
@@ -42,18 +40,15 @@ export function TasksView({ model, filter, sort, selected, width, height }: List
         }`;
   const note = loadNote(rows);
   return (
-    <Box flexDirection="column">
-      <Caption
-        text={note ? `${summary} · ${note}` : summary}
-        filter={filter}
-        sort={sort}
-        headers={columns.map((c) => c.header)}
-        total={rows.length}
-        selected={selected}
-        height={height}
-        width={width}
-      />
-      <DataTable columns={columns} rows={rows} width={width} height={height - 1} selected={selected} sort={sort} />
-    </Box>
+    <CaptionedTable
+      text={note ? `${summary} · ${note}` : summary}
+      columns={columns}
+      rows={rows}
+      filter={filter}
+      sort={sort}
+      selected={selected}
+      width={width}
+      height={height}
+    />
   );
 }
