@@ -7,6 +7,7 @@ import {
   eventsOf,
   Keys,
   Op,
+  removeMetaRequest,
   type BoundRecord,
   type CheckSourceRequest,
   type CheckTaskRequest,
@@ -258,6 +259,7 @@ export class Agent {
         if (cur) await cur.st.stop(restartCause(cur.st, rec.generation, bound.term));
         const source = parseSourceConfig(srcRec.yaml, srcRec.file);
         const relay = this.relays.writer(spec.sourceId);
+        const removeMeta = removeMetaRequest(rec, spec.sourceId);
         const st = new Subtask({
           agent: this.cfg.name,
           task,
@@ -265,8 +267,9 @@ export class Agent {
           source,
           generation: rec.generation,
           term: bound.term,
-          removeMeta: rec.removeMeta === true,
+          ...(removeMeta ? { removeMeta } : {}),
           ...(rec.startTime?.[spec.sourceId] ? { startTime: rec.startTime[spec.sourceId] } : {}),
+          ...(rec.startTimeAt?.[spec.sourceId] ? { startTimeAt: rec.startTimeAt[spec.sourceId] } : {}),
           log: this.log.child({ task: task.name, source: spec.sourceId }),
           publish: (s) => this.publish(s),
           coord: this.coord,
@@ -331,12 +334,36 @@ export class Agent {
     await this.reconciling.catch(() => undefined);
     await Promise.all([...this.subtasks.values()].map(({ st }) => st.stop('agent stopping')));
     await this.relays.close();
-    await this.election.stop();
-    await this.membership.stop();
-    await this.events?.close();
-    await this.coord.close();
+    // The rest only talks to NATS (resign, leave, flush events). A NATS that is gone would hold each call in its
+    // retries (55 s measured, near systemd's TimeoutStopSec): past the grace the lease is left to expire instead.
+    const nats = (async () => {
+      await this.election.stop();
+      await this.membership.stop();
+      await this.events?.close();
+    })();
+    if ((await untilGrace(nats, STOP_NATS_GRACE_MS)) === 'late')
+      this.log.warn({ graceMs: STOP_NATS_GRACE_MS }, 'NATS did not answer while stopping; the lease is left to expire');
+    await untilGrace(this.coord.close(), STOP_NATS_GRACE_MS);
     this.probes?.close();
   }
+}
+
+/** How long a graceful stop waits for NATS once the subtasks have stopped. */
+const STOP_NATS_GRACE_MS = 5_000;
+
+/** `p`'s settling, or 'late' after `ms` (p's failure counts as settled: a stop goes on). */
+function untilGrace(p: Promise<unknown>, ms: number): Promise<'done' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((res) => {
+    timer = setTimeout(() => res('late'), ms);
+  });
+  return Promise.race([
+    p.then(
+      () => 'done' as const,
+      () => 'done' as const,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
 }
 
 function baseStatus(task: string, source: string, agent: string, generation: number): SubtaskStatus {

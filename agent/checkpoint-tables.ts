@@ -31,6 +31,8 @@ export type MetaTable =
   | 'owner_conn'
   | 'onlineddl'
   | 'start_time'
+  | 'remove_meta'
+  | 'safe_window'
   | 'write_audit';
 
 const UPDATED = 'updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)';
@@ -85,9 +87,15 @@ export const META_TABLES: Record<MetaTable, { columns: string; key: string[] }> 
       origin VARCHAR(300) NOT NULL, ddls LONGTEXT NOT NULL`,
     key: ['source', 'ghost_schema', 'ghost_table'],
   },
-  // The `start-task --start-time` request (generation and time) the writers were last set by: applied once, so a
+  // The `start-task --start-time` request (generation, time and when it was asked for) the writers were last set by: applied once, so a
   // restart of the subtask resumes from its checkpoint instead of going back to the time again.
   start_time: { columns: `source VARCHAR(128) NOT NULL, request VARCHAR(300) NOT NULL, ${UPDATED}`, key: ['source'] },
+  // The `start-task --remove-meta` request (RemoveMetaRequest.id) whose removal of the source's rows above committed,
+  // in the same transaction: carried out once, so a later restart of the subtask does not start over again.
+  remove_meta: { columns: `source VARCHAR(128) NOT NULL, request VARCHAR(300) NOT NULL, ${UPDATED}`, key: ['source'] },
+  // The first start's safe-mode-duration window (agent/sync/resume.ts): open = 1 from the sync unit's first start until
+  // the window has run out with every change of it committed; a start that finds it still open opens it again.
+  safe_window: { columns: `source VARCHAR(128) NOT NULL, open TINYINT NOT NULL, ${UPDATED}`, key: ['source'] },
   // Test hook (TSDM_FAULT_WRITE_AUDIT=1): every fenced commit also appends a row (checkpoint-fence.ts check).
   write_audit: {
     columns: `id BIGINT NOT NULL AUTO_INCREMENT, source VARCHAR(128) NOT NULL, agent VARCHAR(128) NOT NULL, term BIGINT NOT NULL,

@@ -7,6 +7,7 @@ import { type Owner, SourceFence, WRITE_AUDIT } from './checkpoint-fence.ts';
 import * as holds from './checkpoint-holds.ts';
 import type { ShardHold } from './checkpoint-holds.ts';
 import * as load from './checkpoint-load.ts';
+import { removeOnce } from './checkpoint-remove.ts';
 import type { ChunkRow, TableReload } from './checkpoint-load.ts';
 
 /**
@@ -20,6 +21,7 @@ import type { ChunkRow, TableReload } from './checkpoint-load.ts';
  *   <task>_table_reload      (source, table)  -> tables a resumed load reloaded whole from a later snapshot, and the
  *                                                position of that snapshot: sync skips their events up to it
  *                                                (agent/load/load-reconcile.ts); table '' = a schema's own DDL
+ *   <task>_remove_meta       (source)         -> the `start-task --remove-meta` request last carried out (removeOnce)
  *
  * The tables are created, and their statements written, as checkpoint-tables.ts says: rows named by full primary key,
  * upserts, no range deletes, so that the checkpoint writes of a task's sources never deadlock with each other.
@@ -60,6 +62,8 @@ export class CheckpointStore {
   readonly onlineDdlT: string;
   /** `<task>_start_time`, read and written by agent/sync/start-time.ts. */
   readonly startTimeT: string;
+  /** `<task>_safe_window`, read and written by agent/sync/safe-window.ts. */
+  readonly safeWindowT: string;
 
   constructor(
     private readonly metaSchema: string,
@@ -78,6 +82,7 @@ export class CheckpointStore {
     this.reloadT = t('table_reload');
     this.onlineDdlT = t('onlineddl');
     this.startTimeT = t('start_time');
+    this.safeWindowT = t('safe_window');
   }
 
   /** The task's meta tables (created once, serialised: checkpoint-tables.ts) and this source's one-row entries. */
@@ -208,21 +213,15 @@ export class CheckpointStore {
     return r?.position || undefined;
   }
 
-  /** `start-task --remove-meta`: forget everything of this (task, source). */
-  async remove(conn: Connection): Promise<void> {
-    // `<task>_onlineddl` (agent/sync/online-ddl.ts) too: its shadow-table statements belong to the old positions.
-    const tables: [string, readonly string[]][] = [
-      [this.syncT, META_TABLES.syncer_checkpoint.key],
-      [this.loadT, META_TABLES.loader_checkpoint.key],
-      [this.startTimeT, META_TABLES.start_time.key],
-      [this.stateT, META_TABLES.source_state.key],
-      [this.schemaT, META_TABLES.schema_tracker.key],
-      [this.holdT, META_TABLES.shard_hold.key],
-      [this.reloadT, META_TABLES.table_reload.key],
-      [this.onlineDdlT, META_TABLES.onlineddl.key],
-    ];
-    for (const [t, key] of tables) await deleteRows(conn, t, key, 'source = ?', [this.source]);
-    await this.clearDdlPending(conn);
+  /**
+   * `start-task --remove-meta`: forget everything of this (task, source), once per request (checkpoint-remove.ts).
+   * Returns false when `request` was carried out already.
+   */
+  removeOnce(conn: Connection, request: string): Promise<boolean> {
+    return removeOnce(conn, this.metaSchema, this.task, this.source, request, async () => {
+      await this.clearDdlPending(conn);
+      await this.checkFence(conn, 'remove-meta');
+    });
   }
 
   /** The source state row as one statement (also for writeAllWriters' transaction). */

@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { withSourceRules } from '../src/config/task-instance.ts';
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
 import { connect } from './db/mysql.ts';
 import { buildRules } from './rules.ts';
@@ -19,7 +20,7 @@ export async function forEachUpstream(
     if (!src) continue;
     const up = await connect(src.from, 'upstream');
     try {
-      await step(spec, buildRules(task, spec), up);
+      await step(spec, buildRules(task, withSourceRules(spec, src, task.caseSensitive)), up);
     } finally {
       up.destroy();
     }

@@ -96,7 +96,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     }
     // With --start-time, meta is not used (DM): the time must have a position instead.
     const meta = req.startTime
-      ? await checkStartTime(task, spec, src, req.startTime)
+      ? await checkStartTime(task, spec, src, req.startTime, relayOn(src, req.sources[spec.sourceId]?.relayStage))
       : await checkMetaPosition(task, spec, src);
     if (meta) items.push(meta);
   }
@@ -116,6 +116,11 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     }
   }
   return { ok: items.every((i) => i.ok), items };
+}
+
+/** The source's relay runs or will (the agent's wantedRelays: the record's stage, else enable-relay). */
+function relayOn(src: SourceConfig, stage: string | undefined): boolean {
+  return (stage ?? (src.enableRelay ? 'Running' : 'Stopped')) !== 'Stopped';
 }
 
 /** A WARN item when a security block turns off the check of the server's name (ssl-verify-server-cert: false). */

@@ -21,9 +21,9 @@ import type { Subtask } from './subtask.ts';
  * `binlog-schema` (dmctl binlog-schema list|update|delete, DM's operate-schema): a table's schema as the subtask's
  * tracker holds it at the checkpoint (`<task>_schema_tracker` in the downstream meta schema: checkpoint.ts). The
  * tracker lives there and nowhere else while the subtask is paused, so a change written there is durable (an agent
- * restart reads it) and is what the sync unit starts from when the task resumes (sync/resume.ts). update and delete run
- * only while the subtask stands paused, and a resume waits for them (subtask-edits.ts); list reads the stored schema at
- * any stage (while sync runs: as of its last checkpoint that moved past a DDL).
+ * restart reads it) and is what the sync unit starts from when the task resumes (sync/resume.ts). list, update and
+ * delete run only while the subtask stands paused (DM's subtask.OperateSchema refuses them otherwise), and a resume
+ * waits for them (subtask-edits.ts).
  *
  * After a delete, the table's next event takes its structure from the upstream as it is then (agent/binlog/
  * event-schema.ts, with a warning), as a table the tracker never held.
@@ -49,10 +49,12 @@ export function binlogSchemaOp(
       const ckpt = new CheckpointStore(task.metaSchema, task.name, req.source, { agent, term });
       const down = await connect(task.targetDatabase, 'downstream');
       try {
-        if (req.action === 'list') {
-          const tracker = await readTracker(ckpt, down, req);
-          return { source: req.source, schema: showCreateTable(tracked(tracker, req)) };
-        }
+        // DM's subtask.OperateSchema: every operation on a table's schema needs the subtask Paused, list too.
+        if (req.action === 'list')
+          return await st.whilePaused(async () => {
+            const tracker = await readTracker(ckpt, down, req);
+            return { source: req.source, schema: showCreateTable(tracked(tracker, req)) };
+          });
         return await st.whilePaused(() => change(st, coord, ckpt, down, req));
       } finally {
         down.destroy();

@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { withSourceRules } from '../src/config/task-instance.ts';
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
 import type { Coord } from '../src/coord/index.ts';
 import type { BinlogOperator, UnitName } from '../src/coord/records.ts';
@@ -25,11 +26,17 @@ export interface UnitsInit {
   source: SourceConfig;
   /** Term of the dm_bounds binding this subtask runs under (fencing: checkpoint.ts claim/checkFence). */
   term: number;
-  removeMeta: boolean;
+  /**
+   * The `start-task --remove-meta` request of this source (TaskRecord.removeMeta, RemoveMetaRequest.id): carried out
+   * once, the first time a subtask of the source finds it not recorded in the downstream.
+   */
+  removeMeta?: string;
   /** Bumped by every start-task (TaskRecord.generation). */
   generation: number;
   /** start-task --start-time of this source (TaskRecord.startTime). */
   startTime?: string;
+  /** When that --start-time was asked for (TaskRecord.startTimeAt): part of the request's id. */
+  startTimeAt?: string;
   log: Logger;
   /** NATS KV, for shard-DDL locks (shard-mode tasks). */
   coord?: Coord;
@@ -55,7 +62,8 @@ export interface UnitsHost {
  * checkpoints in the downstream. One pass per call of run(); the subtask (subtask.ts) retries and pauses.
  */
 export class SubtaskUnits {
-  private removeMetaPending: boolean;
+  /** A remove-meta request not yet found carried out (checked on each run until it is). */
+  private removeMetaPending: string | undefined;
   private checked = false;
   private syncUnit: SyncUnit | undefined;
   private shardLocks: KvShardLocks | undefined;
@@ -96,13 +104,27 @@ export class SubtaskUnits {
       ckpt,
       log,
       signal,
-      rules: buildRules(task, spec, (msg, detail) => log.warn(detail, msg)),
+      rules: buildRules(
+        task,
+        withSourceRules(spec, source, task.caseSensitive, (r) =>
+          log.warn(
+            { rule: r.name, schemaPattern: r.schemaPattern, tablePattern: r.tablePattern },
+            "source filter rule left out: the task's rule on the same schema and table patterns takes its place",
+          ),
+        ),
+        (msg, detail) => log.warn(detail, msg),
+      ),
       report: (p) => host.report(p),
       event: (e) => host.event(e),
       binlogOp: (position) => host.binlogOp(position),
       serverId: binlogServerId(source.serverId, `${task.name}/${spec.sourceId}`),
       ...(this.init.startTime
-        ? { startTime: { time: this.init.startTime, request: `g${this.init.generation} ${this.init.startTime}` } }
+        ? {
+            startTime: {
+              time: this.init.startTime,
+              request: `g${this.init.generation} ${this.init.startTime}${this.init.startTimeAt ? ` @${this.init.startTimeAt}` : ''}`,
+            },
+          }
         : {}),
       ...(host.metrics ? { metrics: host.metrics } : {}),
       ...(this.init.relay ? { relay: this.init.relay } : {}),
@@ -120,8 +142,10 @@ export class SubtaskUnits {
       // Ownership first: every checkpoint read below must see the previous owner's last commit (fencing).
       await ckpt.claim(down);
       if (this.removeMetaPending) {
-        await ckpt.remove(down);
-        this.removeMetaPending = false;
+        // After the claim: a stale owner cannot remove checkpoints the new one writes (removeOnce is fenced too).
+        if (await ckpt.removeOnce(down, this.removeMetaPending))
+          log.info({ request: this.removeMetaPending }, 'remove-meta: checkpoints removed, the migration starts over');
+        this.removeMetaPending = undefined;
       }
       if (!this.checked) {
         host.unit('check');

@@ -223,6 +223,9 @@ export class Subtask {
     }
     if (p.warning) this.status.recentErrors = [p.warning, ...(this.status.recentErrors ?? [])].slice(0, 10);
     this.dirty = true;
+    // A unit announcing itself (the load with its plan, 0 rows done) is published at once, as stage changes are: a
+    // load shorter than the 1-s flush would otherwise never show as under way in query-status or the dashboard.
+    if (p.unit) void this.flushStatus();
   }
 
   private async flushStatus(): Promise<void> {

@@ -10,7 +10,16 @@
  * Equality (rows of the table and of the markers) is checked afterwards, outside the timed window.
  */
 import type { MariaDBInstance } from '../test/harness/index.ts';
-import { assertTaskHealthy, masterPos, onEach, taskYaml, waitRow, type Env } from './lib/env.ts';
+import {
+  assertTaskHealthy,
+  EXACT_META_RULES,
+  exactMetaInstance,
+  masterPos,
+  onEach,
+  taskYaml,
+  waitRow,
+  type Env,
+} from './lib/env.ts';
 import { assertReplicaHealthy, startReplica, stopReplica } from './lib/replica.ts';
 import { cpuSeconds, per100k } from './lib/cpu.ts';
 import { fmtMB, fmtN, fmtRate, fmtS, note, rate, sameTables, verdict } from './lib/report.ts';
@@ -154,8 +163,8 @@ export async function runIncremental(
     task,
     'incremental',
     down,
-    `block-allow-list: bal\nmeta:\n  binlog-name: ${start.file}\n  binlog-pos: ${start.pos}`,
-    `block-allow-list:\n  bal:\n    do-dbs: ["${schema}"]\n`,
+    exactMetaInstance(start),
+    `block-allow-list:\n  bal:\n    do-dbs: ["${schema}"]\n${EXACT_META_RULES}`,
   );
   const check = () => assertTaskHealthy(env, task);
   env.rss.start();

@@ -13,7 +13,17 @@
  */
 import type mysql from 'mysql2/promise';
 import type { MariaDBInstance } from '../test/harness/index.ts';
-import { assertTaskHealthy, masterPos, onEach, startEnv, taskYaml, waitRow, type Env } from './lib/env.ts';
+import {
+  assertTaskHealthy,
+  EXACT_META_RULES,
+  exactMetaInstance,
+  masterPos,
+  onEach,
+  startEnv,
+  taskYaml,
+  waitRow,
+  type Env,
+} from './lib/env.ts';
 import { assertReplicaHealthy, startReplica, stopReplica } from './lib/replica.ts';
 import { fmtMB, fmtN, note, sameTables, verdict } from './lib/report.ts';
 
@@ -123,8 +133,8 @@ async function tsdmPhase(env: Env, o: { rate: number; seconds: number }): Promis
       task,
       'incremental',
       env.down,
-      `block-allow-list: bal\nmeta:\n  binlog-name: ${start.file}\n  binlog-pos: ${start.pos}`,
-      `block-allow-list:\n  bal:\n    do-dbs: ["${schema}"]\n`,
+      exactMetaInstance(start),
+      `block-allow-list:\n  bal:\n    do-dbs: ["${schema}"]\n${EXACT_META_RULES}`,
     ),
   );
   await env.up.query(`UPDATE ${schema}.hb SET seq = -1 WHERE id = 1`);

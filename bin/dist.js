@@ -1,15 +1,21 @@
 // Which code the bins run: the compiled JavaScript in dist/ (`npm run build`, run by `npm ci` through `prepare`)
 // when it is there and no newer than the TypeScript sources; otherwise the sources through tsx (a checkout being
 // edited). No TypeScript is compiled at start-up on the first path, which is what users run.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DIST = join(ROOT, 'dist');
 /** Written by `npm run build` after tsc succeeded: its mtime is the build's time. */
 export const STAMP = join(DIST, '.build-stamp');
 const SOURCE_DIRS = ['src', 'agent', 'tui'];
+/**
+ * Entries that `npm run build` also bundles (scripts/bundle.mjs, esbuild) into dist/bundle/: a few chunks load in about
+ * half the CPU of dist/'s hundreds of modules (issue #18, the dashboard's first paint). The bundle is made from the
+ * same build's dist/ before the stamp is written, so the stamp's check covers it too.
+ */
+const BUNDLED = { 'tui/main': 'bundle/main' };
 
 function newestSource(dir, newest) {
   let entries;
@@ -46,14 +52,22 @@ export function distProblem() {
   return undefined;
 }
 
+/** The file of dist/ that runs `entry`: its bundle when built (see BUNDLED), else tsc's output. */
+function distFile(entry) {
+  const bundled = BUNDLED[entry];
+  if (bundled && existsSync(join(DIST, `${bundled}.js`))) return join(DIST, `${bundled}.js`);
+  return join(DIST, `${entry}.js`);
+}
+
 /**
- * Runs `entry` (e.g. 'tui/main'): dist/ENTRY.js when usable; else ENTRY.ts through tsx, saying why on stderr, or
- * exits 2 when TSDM_REQUIRE_DIST=1 (the test runner sets it: tests must run what users run).
+ * Runs `entry` (e.g. 'tui/main'): its bundle in dist/bundle/ or dist/ENTRY.js when dist/ is usable; else ENTRY.ts
+ * through tsx, saying why on stderr, or exits 2 when TSDM_REQUIRE_DIST=1 (the test runner sets it: tests must run
+ * what users run).
  */
 export async function run(entry) {
   const problem = distProblem();
   if (!problem) {
-    await import(new URL(`../dist/${entry}.js`, import.meta.url).href);
+    await import(pathToFileURL(distFile(entry)).href);
     return;
   }
   if (process.env.TSDM_REQUIRE_DIST === '1') {

@@ -5,6 +5,7 @@ import type { DbConfig } from '../../src/config/types.ts';
 import { parseStartTime, startTimeEpoch } from '../../src/config/start-time.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { connect, query } from '../db/mysql.ts';
+import { MYSQL_GTID, MysqlGtidSet, PREVIOUS_GTIDS } from './mysql-gtid.ts';
 
 /**
  * `start-task --start-time` (DM's binlog.binlogPosFinder, remote flavour): the position of the first transaction whose
@@ -14,7 +15,8 @@ import { connect, query } from '../db/mysql.ts';
  * event starts: the stream resumes exactly before the transaction and never inside one.
  *
  * The binlog is read with the replication protocol (COM_BINLOG_DUMP, non-blocking: the server ends the stream at its
- * last event instead of waiting), headers only: event bodies are never decoded, so checksums and formats do not matter.
+ * last event instead of waiting), headers only (and the bodies of MySQL's PREVIOUS_GTIDS and GTID events, for the GTID set
+ * at the position: mysql-gtid.ts): checksums and other formats do not matter.
  * Binlog timestamps have second granularity: "at or after 12:00:05" includes every event of second 12:00:05.
  */
 
@@ -31,6 +33,8 @@ interface Header {
   eventSize: number;
   logPos: number;
   flags: number;
+  /** The body of MySQL's PREVIOUS_GTIDS and GTID events (mysql-gtid.ts); other events' bodies are not read. */
+  body?: Buffer;
 }
 
 interface BinaryLog {
@@ -44,11 +48,17 @@ export interface TimeMatch {
   position: BinlogPosition;
 }
 
-export async function findPositionByTime(from: DbConfig, text: string, serverId: number): Promise<TimeMatch> {
+/** `epoch`: the instant, when the caller converted `text` already (timeEpoch). */
+export async function findPositionByTime(
+  from: DbConfig,
+  text: string,
+  serverId: number,
+  knownEpoch?: number,
+): Promise<TimeMatch> {
   const t = parseStartTime(text);
   const up = await connect(from, 'upstream');
   try {
-    const epoch = startTimeEpoch(t) ?? (await upstreamEpoch(up, t.local, text));
+    const epoch = knownEpoch ?? startTimeEpoch(t) ?? (await upstreamEpoch(up, t.local, text));
     const logs = (await query<Record<string, string | number>[]>(up, 'upstream', 'SHOW BINARY LOGS')).map(
       (r): BinaryLog => ({ name: String(r.Log_name), size: Number(r.File_size) }),
     );
@@ -77,7 +87,7 @@ export async function findPositionByTime(from: DbConfig, text: string, serverId:
     }
     const file = logs[target]!.name;
     const next = logs[target + 1]?.name;
-    const found = await scanFile(from, serverId, file, epoch);
+    const { offset: found, mysqlGtid } = await scanFile(from, serverId, file, epoch);
     let position: BinlogPosition | undefined;
     if (found !== undefined) position = { name: file, pos: found };
     else if (next) position = { name: next, pos: 4 };
@@ -87,8 +97,24 @@ export async function findPositionByTime(from: DbConfig, text: string, serverId:
         `--start-time ${text} (${iso(epoch)}) is after the last binlog event of the upstream (in ${file}): no binlog position matches it`,
         { context: { key: '--start-time' } },
       );
-    const gtid = await gtidAt(up, position);
+    // MariaDB: BINLOG_GTID_POS. MySQL: the file's PREVIOUS_GTIDS set plus its GTID events before the position (DM's
+    // finder does the same with enable-gtid); at the next file's start, the set at the end of this one. Empty without
+    // GTID mode (anonymous transactions): file and offset alone.
+    const gtid = (await gtidAt(up, position)) ?? (mysqlGtid || undefined);
     return { epoch, position: gtid ? { ...position, gtid } : position };
+  } finally {
+    up.destroy();
+  }
+}
+
+/** `text` as unix seconds: its offset, or else the upstream's time zone. */
+export async function timeEpoch(from: DbConfig, text: string): Promise<number> {
+  const t = parseStartTime(text);
+  const known = startTimeEpoch(t);
+  if (known !== undefined) return known;
+  const up = await connect(from, 'upstream');
+  try {
+    return await upstreamEpoch(up, t.local, text);
   } finally {
     up.destroy();
   }
@@ -127,7 +153,7 @@ async function gtidAt(up: Connection, p: BinlogPosition): Promise<string | undef
   }
 }
 
-function iso(epoch: number | undefined): string {
+export function iso(epoch: number | undefined): string {
   return epoch === undefined ? '?' : new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
 }
 
@@ -141,18 +167,29 @@ async function firstTimestamp(from: DbConfig, serverId: number, file: string): P
   return ts;
 }
 
-/** Start offset of the first transaction in `file` stamped at or after `epoch`; undefined when the file has none. */
-async function scanFile(from: DbConfig, serverId: number, file: string, epoch: number): Promise<number | undefined> {
-  let found: number | undefined;
+/**
+ * Start offset of the first transaction in `file` stamped at or after `epoch` (undefined when the file has none), and
+ * MySQL's GTID set there (or at the file's end) as its events give it ('' on MariaDB or without GTID mode).
+ */
+async function scanFile(
+  from: DbConfig,
+  serverId: number,
+  file: string,
+  epoch: number,
+): Promise<{ offset: number | undefined; mysqlGtid: string }> {
+  let offset: number | undefined;
+  const set = new MysqlGtidSet();
   await readHeaders(from, serverId, file, (h) => {
     if (h.eventType === ROTATE) return false; // the file's end: the next file holds what follows
     if (TXN_START.has(h.eventType) && h.timestamp >= epoch) {
-      found = h.logPos - h.eventSize;
+      offset = h.logPos - h.eventSize;
       return false;
     }
+    if (h.eventType === PREVIOUS_GTIDS && h.body) set.fromPrevious(h.body);
+    else if (h.eventType === MYSQL_GTID && h.body) set.addEvent(h.body);
     return true;
   });
-  return found;
+  return { offset, mysqlGtid: set.toString() };
 }
 
 /** A mysql2 packet, as a command's state functions get it. */
@@ -163,6 +200,7 @@ interface Packet {
   readInt8(): number;
   readInt16(): number;
   readInt32(): number;
+  readBuffer(len: number): Buffer;
 }
 /** What mysql2's core connection offers a command (its command queue is not part of its typed API). */
 interface CoreConnection {
@@ -231,7 +269,10 @@ class HeaderDump extends EventEmitter {
     const eventSize = p.readInt32();
     const logPos = p.readInt32();
     const flags = p.readInt16();
-    this.emit('header', { timestamp, eventType, eventSize, logPos, flags } satisfies Header);
+    const h: Header = { timestamp, eventType, eventSize, logPos, flags };
+    if ((eventType === PREVIOUS_GTIDS || eventType === MYSQL_GTID) && eventSize > 19)
+      h.body = p.readBuffer(eventSize - 19);
+    this.emit('header', h);
     return (q) => this.header(q);
   }
 }

@@ -93,6 +93,15 @@ export async function listTables(conn: Connection, side: Side): Promise<{ schema
   return rows.map((r) => ({ schema: String(r.TABLE_SCHEMA), table: String(r.TABLE_NAME) }));
 }
 
+/**
+ * How to SELECT a column's exact value, given an expression reading it: a FLOAT prints rounded to 6 significant
+ * digits on MariaDB ('1.33333' for 1.3333334), which written back or compared is another value; as a DOUBLE it
+ * prints the exact float32 value, which a FLOAT column stores back unchanged. Every other type reads as itself.
+ */
+export function exactRead(expr: string, dataType: string): string {
+  return dataType === 'float' ? `(${expr} + 0e0)` : expr;
+}
+
 export function binaryColumns(t: TableInfo): Set<string> {
   return new Set(t.columns.filter((c) => c.binary).map((c) => c.name));
 }

@@ -5,8 +5,9 @@ import { fixedOffsetZone } from '../../src/sql/session-vars.ts';
 /**
  * DM's task `timezone`: the downstream sessions run in it, so column defaults such as CURRENT_TIMESTAMP are evaluated
  * there as DM does. TIMESTAMP values are read in UTC (dump and binlog alike) and moved to that zone here, exactly.
- * Only fixed offsets (and UTC) are supported: a zone with daylight saving time has wall-clock hours that map to two
- * instants, so writing local time could change a TIMESTAMP value; an IANA name is refused with that reason.
+ * Fixed offsets, UTC and IANA zones without daylight saving time (read as their offset: Asia/Shanghai is +08:00,
+ * src/sql/session-vars.ts namedZoneOffset) are supported; a zone with DST is refused: its local hours change during
+ * the year, so local times the session computes (CURRENT_TIMESTAMP into a DATETIME) would be wrong for part of it.
  */
 export interface Zone {
   session: string;
@@ -15,24 +16,26 @@ export interface Zone {
 
 export function taskZone(task: TaskConfig): Zone {
   // Without a task `timezone`, a fixed-offset `time_zone` in target-database.session is the zone (DM lets the task's
-  // zone win; with none set, the user's session value is the one that says what they want). A named zone there is
-  // replaced by UTC, and check-task says so (src/sql/session-vars.ts planSession).
+  // zone win; with none set, the user's session value is the one that says what they want). A zone with DST there
+  // is replaced by UTC, and check-task says so (src/sql/session-vars.ts planSession).
   const user = task.targetDatabase.session['time_zone'];
   const tz = task.timezone.trim() || (user === undefined ? '' : (fixedOffsetZone(String(user)) ?? ''));
   if (tz === '' || /^(utc|z|\+00:00|-00:00|\+0:00)$/i.test(tz)) return { session: '+00:00', offsetMinutes: 0 };
-  const m = /^([+-])(\d{1,2}):(\d{2})$/.exec(tz);
+  // `±HH:MM` (padded), from an offset or a zone without DST.
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(fixedOffsetZone(tz) ?? '');
   if (!m) {
     throw new DmError(
       'ConfigUnsupportedKey',
-      `timezone "${tz}": only fixed offsets such as +08:00 are supported yet (a zone with daylight saving time cannot carry TIMESTAMP values exactly)`,
+      `timezone "${tz}": a zone with daylight saving time is not supported (its local hours change during the year, so what the downstream session computes as local time, such as CURRENT_TIMESTAMP into a DATETIME, would be wrong for part of it); fixed offsets and zones without DST (e.g. Asia/Shanghai) are`,
       {
         context: { key: 'timezone' },
-        suggestion: 'Use the offset your zone has, e.g. timezone: "+08:00" for Asia/Shanghai, or remove the key (UTC).',
+        suggestion:
+          'Use the offset you want the downstream sessions in, e.g. timezone: "-05:00", or remove the key (UTC).',
       },
     );
   }
   const minutes = (Number(m[2]) * 60 + Number(m[3])) * (m[1] === '-' ? -1 : 1);
-  return { session: `${m[1]}${m[2]!.padStart(2, '0')}:${m[3]}`, offsetMinutes: minutes };
+  return { session: m[0], offsetMinutes: minutes };
 }
 
 /** '2024-01-01 00:00:00.123' (UTC) -> the same instant as wall-clock time at the offset. Zero dates stay. */

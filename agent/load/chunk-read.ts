@@ -2,7 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { Connection as CoreConnection, TypeCast } from 'mysql2';
 import type { ChunkRow } from '../checkpoint-load.ts';
 import { classifyMysqlError, rawRows, type Value } from '../db/mysql.ts';
-import { binaryColumns, type TableInfo } from '../db/schema.ts';
+import { binaryColumns, exactRead, type TableInfo } from '../db/schema.ts';
 import { SPATIAL_TYPES } from '../../src/schema/from-server.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';
 import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
@@ -42,7 +42,9 @@ export function chunkRead(up: Connection, c: ChunkRow, info: TableInfo, ctx: Sub
     params.push(c.hi);
   }
   if (ctx.spec.dump.where) conds.push(`(${ctx.spec.dump.where})`);
-  const sql = `SELECT ${cols.map(quoteIdent).join(',')} FROM ${quoteIdent(c.schema)}.${quoteIdent(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
+  const types = new Map(info.columns.map((x) => [x.name, x.dataType]));
+  const select = cols.map((n) => exactRead(quoteIdent(n), types.get(n)!));
+  const sql = `SELECT ${select.join(',')} FROM ${quoteIdent(c.schema)}.${quoteIdent(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
   // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
   const core = (up as unknown as { connection: CoreConnection }).connection;
   const typeCast: TypeCast = (field, next) => {

@@ -13,6 +13,7 @@ import { clean, INFILE_REFUSED, loadData, loadDataSql, type InfileResult } from 
 import { openDataConnection } from '../db/downstream.ts';
 import { snapshotInfo } from './dump.ts';
 import { resumeSnapshot } from './load-resume.ts';
+import { indexedTargets, loadBulk, planItems, restoreSession } from './bulk.ts';
 import { throwIfAborted, type SubtaskContext, type Unit } from '../unit.ts';
 
 const BATCH_ROWS = 1000;
@@ -20,6 +21,8 @@ const ER_DUP_ENTRY = 1062;
 /** Fault hook for crash tests only: slows each chunk down so a test can kill the agent mid-load reliably. */
 const CHUNK_DELAY_MS = Number(process.env.TSDM_FAULT_CHUNK_DELAY_MS ?? 0);
 const BATCH_BYTES = 2 << 20;
+/** Whole tables in one statement where they qualify (bulk.ts); TSDM_LOAD_BULK=0 loads every chunk on its own. */
+const BULK = process.env.TSDM_LOAD_BULK !== '0';
 /** Upstream errnos of a snapshot read whose table changed after the snapshot began: definition changed (1412),
  * unknown column (1054, a column dropped or renamed), no such table (1146, dropped or renamed). */
 const CHANGED_UNDER_SNAPSHOT = new Set([1412, 1054, 1146]);
@@ -27,7 +30,8 @@ const CHANGED_UNDER_SNAPSHOT = new Set([1412, 1054, 1146]);
 /**
  * Load unit: copies every pending chunk of the plan from the snapshot to the downstream, `pool-size` chunks at a
  * time. Each chunk is one downstream transaction that also marks the chunk done, so a crash reloads only the
- * chunks that were not committed, and never loads a row twice (this holds for tables without keys too).
+ * chunks that were not committed, and never loads a row twice (this holds for tables without keys too). A table
+ * that qualifies (bulk.ts) is one transaction of all its chunks instead, marked done together.
  *
  * After a restart the original snapshot is gone: a new one is taken for the remaining chunks, and `safeUntil`
  * moves to its position so that sync, starting from the oldest snapshot position, runs in safe mode until it has
@@ -117,24 +121,29 @@ export class LoadUnit implements Unit {
       const workers = workersFor(pending.length);
       const snap = this.snapshot;
       try {
-        const queue = [...pending];
+        const bulk = this.infile && BULK && !ctx.task.shardMode;
+        const indexed = bulk ? await indexedTargets(this.down, pending) : new Set<string>();
+        const queue = planItems(chunks, pending, bulk, !!ctx.task.shardMode, indexed);
         let lastReport = 0;
         const worker = async (i: number): Promise<void> => {
           const up = snap.conns[i % snap.conns.length]!;
           // Held in a box: loadChunkWithRetry puts a new connection in it when the server closed this one.
           const down = { conn: await openDataConnection(ctx.task, ctx.ckpt) };
           try {
-            for (let c = queue.shift(); c; c = queue.shift()) {
+            for (let item = queue.shift(); item; item = queue.shift()) {
               throwIfAborted(ctx.signal);
-              if (CHUNK_DELAY_MS > 0) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
-              const rows = await this.loadChunkWithRetry(up, down, c, snap);
-              progress.doneChunks++;
-              progress.doneRows += rows;
-              const t = perTable.get(`${tableKey(c)}`);
-              if (t) {
-                t.doneChunks++;
-                t.doneRows += rows;
-                t.totalRows += rows - c.estRows;
+              const loaded = item.bulk
+                ? await this.loadTable(up, down, item.chunks, snap)
+                : [{ c: item.chunks[0]!, rows: await this.loadChunkWithRetry(up, down, item.chunks[0]!, snap) }];
+              for (const { c, rows } of loaded) {
+                progress.doneChunks++;
+                progress.doneRows += rows;
+                const t = perTable.get(`${tableKey(c)}`);
+                if (t) {
+                  t.doneChunks++;
+                  t.doneRows += rows;
+                  t.totalRows += rows - c.estRows;
+                }
               }
               if (Date.now() - lastReport > 500) {
                 lastReport = Date.now();
@@ -179,6 +188,63 @@ export class LoadUnit implements Unit {
   }
 
   /**
+   * A table's pending chunks (all of it) in one statement and transaction (bulk.ts); when that cannot be done (the
+   * target is not empty, a duplicate key or a warning, a transient error), its chunks one by one, as every other.
+   */
+  private async loadTable(
+    up: Connection,
+    down: { conn: Connection },
+    chunks: ChunkRow[],
+    snap: Snapshot,
+  ): Promise<{ c: ChunkRow; rows: number }[]> {
+    const c0 = chunks[0]!;
+    try {
+      const info = await this.info(up, c0.schema, c0.table, snap);
+      const reads = chunks.map((c) => chunkRead(up, c, info, this.ctx));
+      const target = { schema: c0.targetSchema, table: c0.targetTable };
+      let counts: number[] | undefined;
+      try {
+        counts = await loadBulk(down.conn, target, reads, CHUNK_DELAY_MS);
+        if (counts) {
+          for (let i = 0; i < chunks.length; i++)
+            await this.ctx.ckpt.markChunkDone(down.conn, chunks[i]!.chunkId, counts[i]!, snap.position);
+          await query(down.conn, 'downstream', 'COMMIT');
+        }
+      } finally {
+        if (!isClosed(down.conn)) await restoreSession(down.conn).catch(() => undefined);
+      }
+      if (counts) return chunks.map((c, i) => ({ c, rows: counts[i]! }));
+      this.ctx.log.debug({ table: `${tableKey(c0)}` }, 'table not loaded in one statement: loading it chunk by chunk');
+    } catch (err) {
+      await down.conn.query('ROLLBACK').catch(() => undefined);
+      if (err instanceof DmError && err.class === 'upstream') throw err;
+      const errno = (err as { errno?: number }).errno;
+      const refused = errno !== undefined && INFILE_REFUSED.has(errno);
+      const e = classifyMysqlError(err, 'downstream');
+      if (!refused && (!isTransient(err) || e.class !== 'downstream')) throw e;
+      // Refused: the chunk path below finds out again, says so once and goes on with statements.
+      if (!refused)
+        this.ctx.log.warn(
+          { table: `${tableKey(c0)}`, code: e.code, err: e.message },
+          'loading the table chunk by chunk',
+        );
+    }
+    if (isClosed(down.conn)) {
+      down.conn.destroy();
+      down.conn = await openDataConnection(this.ctx.task, this.ctx.ckpt);
+    }
+    // A COMMIT whose answer was lost may have gone through: the checkpoint rows say which chunks are done.
+    const now = new Map((await this.ctx.ckpt.readChunks(down.conn)).map((c) => [c.chunkId, c]));
+    const out: { c: ChunkRow; rows: number }[] = [];
+    for (const c of chunks) {
+      const s = now.get(c.chunkId);
+      if (s?.done) out.push({ c, rows: s.rows });
+      else out.push({ c, rows: await this.loadChunkWithRetry(up, down, c, snap) });
+    }
+    return out;
+  }
+
+  /**
    * A chunk in one downstream transaction, retried on transient errors. A connection the server closed (KILL,
    * wait_timeout) is replaced first; when it went in the middle of the transaction, the chunk's checkpoint row says
    * whether the COMMIT got through, so a chunk is never loaded twice.
@@ -189,6 +255,7 @@ export class LoadUnit implements Unit {
     c: ChunkRow,
     snap: Snapshot,
   ): Promise<number> {
+    if (CHUNK_DELAY_MS > 0) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
     let lost = false;
     for (let attempt = 1; ; attempt++) {
       if (isClosed(down.conn)) {

@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { withSourceRules } from '../../src/config/task-instance.ts';
 import { parseSourceConfig, parseTaskConfig } from '../../src/config/index.ts';
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../../src/config/types.ts';
 import type {
@@ -45,7 +46,7 @@ export async function planTask(req: CheckTaskRequest): Promise<TaskPlanResult> {
   for (const spec of task.subtasks) {
     const up = await readOnly(await connect(sources[spec.sourceId]!.from, 'upstream'));
     try {
-      await planSource(task, spec, up, found);
+      await planSource(task, withSourceRules(spec, sources[spec.sourceId], task.caseSensitive), up, found);
     } finally {
       up.destroy();
     }

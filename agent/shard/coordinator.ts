@@ -3,8 +3,9 @@ import type { BinlogPosition } from '../../src/binlog/position.ts';
 import { comparePos, posKey } from '../../src/binlog/position.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { SchemaTracker } from '../../src/schema/model.ts';
-import { classifyQuery } from '../../src/sql/ddl.ts';
-import { tableKey } from '../../src/sql/table-name.ts';
+import { shardRename } from '../../src/shard/rename.ts';
+import { classifyQuery, renamedTables } from '../../src/sql/ddl.ts';
+import { type TableName, tableKey } from '../../src/sql/table-name.ts';
 import type { QueryEvent } from '../binlog/events.ts';
 import type { ShardHold } from '../checkpoint-holds.ts';
 import { query } from '../db/mysql.ts';
@@ -168,11 +169,33 @@ export class ShardCoordinator {
       return 'normal';
     }
     const held = shard?.decide(t.schema, t.table, ev.end) ?? 'normal';
-    if (held === 'skip') return 'done'; // blocked (replayed after its lock) or already handled
-    if (held === 'normal' && comparePos(ev.end, writers.min) <= 0) return 'done';
     const at = posKey(ev.end);
     const op = ctx.binlogOp(at);
-    if (op?.op === 'skip') return 'normal';
+    if (held === 'skip') {
+      // Blocked (replayed after its lock) or already handled. A blocked shard's RENAME TABLE cannot wait like its
+      // other events: the rows after it carry the new name, which no hold covers, and would reach the merged table
+      // before the lock's DDL ran. DM forbids a shard's next DDL before the current one is resolved (shard merge docs).
+      const blocked = shard!.holds.get(tableKey(t))?.blocked;
+      if (
+        blocked &&
+        op?.op !== 'skip' &&
+        renamedTables(ev.sql, ev.schema).some((p) => tableKey(p.from) === tableKey(t))
+      )
+        throw new DmError(
+          'ShardDdlUnsupported',
+          `RENAME TABLE of shard ${tableKey(t)} while it waits on the shard-DDL lock of its target (a shard's next DDL must wait until its current one ran): ${ev.sql.slice(0, 300)}`,
+          {
+            context: { sql: ev.sql, position: at },
+            suggestion: `Let the other shards reach the lock's DDL or resolve it (\`dmctl shard-ddl-lock ${ctx.task.name}\`, \`dmctl shard-ddl-lock unlock LOCK-ID\`), then \`dmctl resume-task ${ctx.task.name}\`.`,
+          },
+        );
+      return 'done';
+    }
+    if (held === 'normal' && comparePos(ev.end, writers.min) <= 0) return 'done';
+    if (op?.op === 'skip') {
+      if (this.optimist) await this.optimistSkipped(ev, info.clauseKinds, t);
+      return 'normal';
+    }
     const type = info.eventType;
     if (
       type === 'create table' ||
@@ -187,21 +210,24 @@ export class ShardCoordinator {
       ctx.log.warn({ sql: ev.sql, position: at }, `${type} of a shard table is not replicated in shard mode`);
       return held === 'forced' && comparePos(ev.end, writers.max) <= 0 ? 'done' : { hold: [] };
     }
-    if (
-      type === 'rename table' ||
-      (this.optimist && info.clauseKinds?.some((e) => e === 'rename column' || e === 'rename index'))
-    ) {
-      throw new DmError(
-        'ShardDdlUnsupported',
-        `${type === 'rename table' ? 'RENAME TABLE' : 'RENAME COLUMN/INDEX (optimistic mode is always strict)'} of a shard table cannot be coordinated: ${ev.sql.slice(0, 300)}`,
-        {
-          context: { sql: ev.sql, position: at },
-          suggestion: `Skip it with \`dmctl binlog skip ${ctx.task.name}\` and rename the target table downstream by hand if needed.`,
-        },
+    const stmts = op?.op === 'replace' ? (op.sqls ?? []) : [ev.sql];
+    const rename = shardRename(stmts, ev.schema, this.optimist ? 'optimistic' : 'pessimistic', ctx.rules, {
+      task: ctx.task.name,
+      sql: ev.sql,
+      position: at,
+    });
+    if (rename.kind === 'noop') {
+      // Pessimistic, within the shard group: DM's routed `RENAME TABLE target TO target` changes nothing downstream
+      // (src/shard/rename.ts). The shard goes on under its new name; an open lock counts it under that name.
+      await shard?.redeclare(rename.target, ev.trackerAfter);
+      ctx.log.info(
+        { sql: ev.sql, position: at, target: rename.target },
+        'shard renamed within its shard group: the merged table does not change',
       );
+      return { hold: [] };
     }
     const routed: string[] = [];
-    for (const sql of op?.op === 'replace' ? (op.sqls ?? []) : [ev.sql]) routed.push(...this.host.plan(sql, ev));
+    for (const sql of stmts) routed.push(...this.host.plan(sql, ev));
     if (routed.length === 0) return 'normal'; // filtered out
     const target = ctx.rules.route(t.schema, t.table);
     if (this.optimist) {
@@ -228,6 +254,23 @@ export class ShardCoordinator {
       return 'done';
     }
     return { hold: [ctx.ckpt.holdSql(hold)], reach: hold };
+  }
+
+  /**
+   * Optimistic: `dmctl binlog skip` of a shard rename tsdm refuses (src/shard/rename.ts). The lock record follows the
+   * upstream shard (its new name, its columns after the event), so later joins do not see a shard that no longer exists.
+   */
+  private async optimistSkipped(ev: QueryEvent, kinds: readonly string[] | undefined, t: TableName): Promise<void> {
+    const { rules } = this.ctx;
+    const route = (x: TableName) => tableKey(rules.route(x.schema, x.table));
+    const pair = renamedTables(ev.sql, ev.schema).find(
+      (p) => rules.allowTable(p.from.schema, p.from.table) && rules.allowTable(p.to.schema, p.to.table),
+    );
+    if (pair && route(pair.from) === route(pair.to)) {
+      await this.optimist!.skipped(pair.from, pair.to, rules.route(t.schema, t.table), ev.trackerAfter);
+    } else if (!pair && kinds?.some((k) => k === 'rename column' || k === 'rename index')) {
+      await this.optimist!.skipped(t, t, rules.route(t.schema, t.table), ev.trackerAfter);
+    }
   }
 
   /**

@@ -90,18 +90,48 @@ export class Optimist {
         const shards = { ...rec.shards };
         for (const t of add) {
           const k = shardKey(this.me, `${tableKey(t)}`);
-          shards[k] = {
-            ...rec.shards[k],
-            source: this.me,
-            table: `${tableKey(t)}`,
-            schema: Optimist.schemaOf(t),
-            reached: true,
-            v: SHARD_FORMAT,
-          };
+          shards[k] = this.shardEntry(rec.shards[k], t, t);
         }
         return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord; // one bucket holds both lock kinds
       });
     }
+  }
+
+  /** This source's entry for shard `table` in a lock record, with structure `t`, over its previous entry `prev`. */
+  private shardEntry(
+    prev: OptimisticLockRecord['shards'][string] | undefined,
+    table: TableName,
+    t: TrackedTable,
+  ): OptimisticLockRecord['shards'][string] {
+    return {
+      ...prev,
+      source: this.me,
+      table: `${tableKey(table)}`,
+      schema: Optimist.schemaOf(t),
+      reached: true,
+      v: SHARD_FORMAT,
+    };
+  }
+
+  /**
+   * `dmctl binlog skip` of a shard rename tsdm refuses (coordinator.ts): the record follows the upstream, shard `from`
+   * becoming `to` (the same table for a column rename) with its structure after the event. Nothing runs downstream.
+   */
+  async skipped(from: TableName, to: TableName, target: TableName, trackerAfter: unknown): Promise<void> {
+    const t = SchemaTracker.fromJSON(trackerAfter).get(to.schema, to.table);
+    if (!t) return;
+    const old = shardKey(this.me, `${tableKey(from)}`);
+    const k = shardKey(this.me, `${tableKey(to)}`);
+    await this.locks.mutate(target, (cur) => {
+      const rec = cur as OptimisticLockRecord | undefined;
+      if (!rec || rec.pending?.[old]) return undefined;
+      const shards = { ...rec.shards };
+      delete shards[old];
+      shards[k] = this.shardEntry(rec.shards[old], to, t);
+      const now = new Date().toISOString();
+      return { ...rec, shards, updatedAt: now } as unknown as ShardLockRecord; // one bucket holds both lock kinds
+    });
+    this.ctx.log.info({ from: tableKey(from), to: tableKey(to), target }, 'skipped shard rename recorded in the lock');
   }
 
   /**

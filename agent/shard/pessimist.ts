@@ -258,6 +258,18 @@ export class Pessimist {
     }
   }
 
+  /**
+   * A shard of `target` was renamed within its group (coordinator.ts): an open lock this source joined drops the old
+   * name (not reached: a held shard's rename is refused) and waits on the new one, as the tracker after the event lists.
+   */
+  async redeclare(target: TableName, trackerAfter: unknown): Promise<void> {
+    const tables = this.groupTables(SchemaTracker.fromJSON(trackerAfter), target);
+    const now = new Date().toISOString();
+    await this.locks.mutate(target, (c) =>
+      c && c.stage === 'waiting' && c.joined.includes(this.me) ? joinLock(c, this.me, tables, now) : undefined,
+    );
+  }
+
   /** The stream was rewound to `from`: released holds starting there or later now replay in stream order. */
   replayStarted(from: BinlogPosition): void {
     for (const h of this.holds.values())

@@ -6,6 +6,7 @@ import { crashPoint } from '../fault.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { Dispatcher, RoutedChange, Txn } from './dispatcher.ts';
 import { CascadeRules, orderedStatements } from './foreign-keys.ts';
+import { inSafeMode } from './resume.ts';
 import type { SyncState } from './state.ts';
 import { writerStatements } from './writer-sql.ts';
 
@@ -238,7 +239,8 @@ async function applyWriter(
   // positions it had already committed).
   const holdSqls = w === 0 && st.shard ? st.shard.appliedSqls(end) : [];
   if (!advance && todo.length === 0 && holdSqls.length === 0 && carried.length === 0) return;
-  const stmts = writerStatements(todo);
+  // Outside safe mode rows that existed are updated in place (writer-update.ts); shard merges keep REPLACE.
+  const stmts = writerStatements(todo, inSafeMode(st) || st.shard !== undefined);
   // Checkpoints moved in this transaction: its own (when it advances) and those it carries (see carriers()).
   const moved = [...(advance ? [w] : []), ...carried];
   const ckSqls = moved.map((x) => ctx.ckpt.writerStatement(x, end, st.writerCount));

@@ -7,6 +7,7 @@ import { cascading, ROUND_TRIP_CHARS, writer } from './apply.ts';
 import type { RoutedChange } from './dispatcher.ts';
 import type { TableName } from '../../src/sql/table-name.ts';
 import { orderedStatements } from './foreign-keys.ts';
+import { inSafeMode } from './resume.ts';
 import { routeTxn } from './route.ts';
 import type { SyncState } from './state.ts';
 import { writerStatements } from './writer-sql.ts';
@@ -146,7 +147,7 @@ class BigTxn {
       if (txn.changes.length > 0) {
         try {
           if (await cascading(st, txn)) await this.ordered(txn.changes);
-          else await this.send(writerStatements(txn.changes));
+          else await this.send(writerStatements(txn.changes, inSafeMode(st) || st.shard !== undefined));
         } catch (err) {
           throw located(err, `in the transaction after ${posKey(this.from)}`);
         }

@@ -10,6 +10,7 @@ import { classifyMysqlError } from '../db/mysql.ts';
 import { crashPoint } from '../fault.ts';
 import { reopenMeta, writer } from './apply.ts';
 import { filterDdl } from './ddl-filter.ts';
+import { execIgnoringApplied } from './ddl-ignorable.ts';
 import type { SyncState } from './state.ts';
 import { EventKind } from '../../src/events/record.ts';
 import type { BinlogOperator } from '../../src/coord/records.ts';
@@ -122,7 +123,12 @@ async function runDdl(st: SyncState, sqls: string[], ev: QueryEvent, opts: { rep
   for (const sql of sqls) {
     await ctx.ckpt.markDdlPending(st.down, at);
     try {
-      await (await writer(st, 0)).query(sql);
+      const conn = await writer(st, 0);
+      await execIgnoringApplied(
+        sql,
+        (q) => conn.query(q),
+        (i) => ctx.log.warn({ ...i, position: at }, 'DDL error ignored: the downstream already has its effect (as DM)'),
+      );
     } catch (err) {
       const errno = (err as { errno?: number }).errno;
       // Shard mode: every shard's CREATE TABLE targets the one merged table; the first one created it.
@@ -157,7 +163,11 @@ export async function execCoordinatedDdl(st: SyncState, sql: string, opts: { aga
   await ctx.ckpt.checkFence(conn, `shard ddl ${sql.slice(0, 100)}`);
   st.ids.invalidate();
   try {
-    await conn.query(sql);
+    await execIgnoringApplied(
+      sql,
+      (q) => conn.query(q),
+      (i) => ctx.log.warn(i, 'shard DDL error ignored: the downstream already has its effect (as DM)'),
+    );
   } catch (err) {
     const errno = (err as { errno?: number }).errno;
     if (opts.again && errno !== undefined && ALREADY_APPLIED.has(errno)) {

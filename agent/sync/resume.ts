@@ -10,6 +10,7 @@ import { snapshotTracker } from '../db/tracked.ts';
 import type { SubtaskContext } from '../unit.ts';
 import type { SyncState } from './state.ts';
 import { startTimePosition } from './start-time.ts';
+import { readSafeWindowOpen, writeSafeWindow } from './safe-window.ts';
 
 /**
  * Where the sync unit starts: from `start-task --start-time` once (start-time.ts), else from the writer checkpoints (the lowest one; each writer then skips what it already
@@ -51,6 +52,18 @@ export async function startPosition(st: SyncState): Promise<BinlogPosition> {
   const byTime = await startTimePosition(st, rows, state);
   if (byTime) return byTime;
   if (rows.length > 0) {
+    // The first start's window had not run out (or its last changes were not all committed) when the sync unit last
+    // stopped: on again for the whole duration, as DM's syncer opens it at every start. Rows the downstream had before
+    // the task may still be met further on.
+    const d = ctx.spec.sync.safeModeDuration;
+    if (d > 0 && (await readSafeWindowOpen(st.down, ctx.ckpt, ctx.spec.sourceId))) {
+      st.safeUntilMs = Date.now() + d * 1000;
+      st.safeWindowOpen = true;
+      ctx.log.info(
+        { seconds: d },
+        "safe mode on: the first start's safe-mode-duration had not run out when the sync unit last stopped",
+      );
+    }
     // Keep the writer count the checkpoints were made with until the writers agree again (after the next
     // barrier), so a replayed change reaches the writer whose checkpoint covers it.
     const stored = rows[0]!.writerCount;
@@ -63,6 +76,17 @@ export async function startPosition(st: SyncState): Promise<BinlogPosition> {
     if ((allEqual && stored !== st.writerCount) || fresh)
       await ctx.ckpt.writeAllWriters(st.down, rows[0]!.pos, st.writerCount, st.tracker.toJSON());
     return minPos(st.writerPos)!;
+  }
+  // The first start (no writer checkpoint yet): DM's safe-mode-duration window (default 60 s), wall clock, as DM's
+  // syncer opens it. Rows the downstream got before the task (a dump not exactly at meta, a load) may be ahead of or
+  // behind the stream: REPLACE and DELETE+REPLACE end equal where INSERT would fail on a duplicate and an in-place
+  // UPDATE would miss a row that is not there. Later starts resume from exact checkpoints (each writer's in the
+  // transaction of its rows) and need no window: unlike DM, tsdm opens it on the first start only, and again only at
+  // a start that finds it recorded open (`<task>_safe_window`: a restart inside it).
+  if (ctx.spec.sync.safeModeDuration > 0) {
+    st.safeUntilMs = Date.now() + ctx.spec.sync.safeModeDuration * 1000;
+    await writeSafeWindow(st.down, ctx.ckpt, ctx.spec.sourceId, true);
+    st.safeWindowOpen = true;
   }
   let start = state?.syncStart;
   const meta = ctx.spec.meta;
@@ -132,7 +156,30 @@ async function currentPosition(ctx: SubtaskContext): Promise<BinlogPosition> {
   return pos;
 }
 
-/** Safe mode: the task says so, or the stream is still inside the window a restarted load left (`safeUntil`). */
+/**
+ * Safe mode: the task says so, the stream is still inside the window a restarted load or --start-time left
+ * (`safeUntil`), or the first start's safe-mode-duration has not run out (`safeUntilMs`).
+ */
 export function inSafeMode(st: SyncState): boolean {
-  return st.ctx.spec.sync.safeMode || (st.safeUntil !== undefined && comparePos(st.synced, st.safeUntil) < 0);
+  if (st.ctx.spec.sync.safeMode) return true;
+  if (st.safeUntil !== undefined && comparePos(st.synced, st.safeUntil) < 0) return true;
+  if (st.safeUntilMs === undefined) return false;
+  if (Date.now() < st.safeUntilMs) return true;
+  st.safeUntilMs = undefined;
+  st.ctx.log.info("safe mode off: the first start's safe-mode-duration ran out");
+  return false;
+}
+
+/**
+ * Called about once a second by the sync loop with the reader's position: once the window has run out, where the
+ * reader was then bounds every change written in safe mode; when every writer has committed up to there, the window
+ * is recorded run out.
+ */
+export async function recordSafeWindow(st: SyncState, readPos: BinlogPosition | undefined): Promise<void> {
+  if (!st.safeWindowOpen || inSafeMode(st) || !readPos) return;
+  st.safeClosesAt ??= readPos;
+  if (comparePos(st.synced, st.safeClosesAt) < 0) return;
+  await writeSafeWindow(st.down, st.ctx.ckpt, st.ctx.spec.sourceId, false);
+  st.safeWindowOpen = false;
+  st.safeClosesAt = undefined;
 }

@@ -55,6 +55,34 @@ export function insertStatements(
   return out;
 }
 
+/**
+ * One UPDATE of several rows by a one-column integer key, each row's new values picked by CASE:
+ * `UPDATE t SET a = CASE id WHEN 1 THEN 'x' WHEN 2 THEN 'y' END, ... WHERE id IN (1,2)`. `keys` are integer
+ * literals (digits, optional minus: compared as integers, never as doubles), `values[i]` row i's values of `setCols`.
+ * No ELSE: every row the WHERE reaches has its WHEN, and each CASE's type is then that of its values alone, as a
+ * literal of a REPLACE would be.
+ */
+export function updateCaseStatement(
+  t: TableName,
+  keyCol: string,
+  setCols: string[],
+  keys: string[],
+  values: Value[][],
+): string {
+  const k = quoteIdent(keyCol);
+  let s = `UPDATE ${qualified(t)} SET `;
+  for (let j = 0; j < setCols.length; j++) {
+    if (j > 0) s += ', ';
+    s += `${quoteIdent(setCols[j]!)} = CASE ${k}`;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i]![j]!;
+      s += ` WHEN ${keys[i]} THEN ${v === null ? 'NULL' : escapeValue(v)}`;
+    }
+    s += ' END';
+  }
+  return `${s} WHERE ${k} IN (${keys.join(',')})`;
+}
+
 /** DELETE by key for many rows: `DELETE FROM t WHERE (k1,k2) IN ((..),(..))`. */
 export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Value[][], maxRows = 1000): string[] {
   const out: string[] = [];

@@ -54,6 +54,15 @@ export class SyncState {
   synced!: BinlogPosition;
   /** Safe mode (REPLACE for inserts) runs until the stream passes this position (resume.ts). */
   safeUntil: BinlogPosition | undefined;
+  /** Safe mode also runs until this wall-clock time (ms): the task's first start, safe-mode-duration (resume.ts). */
+  safeUntilMs: number | undefined;
+  /**
+   * The first start's window is recorded open in `<task>_safe_window` (resume.ts): once it has run out, `safeClosesAt`
+   * is where the reader was then (every change written in safe mode ends at or before it), and the window is recorded
+   * run out when every writer has committed up to there (resume.ts recordSafeWindow, called by unit.ts).
+   */
+  safeWindowOpen = false;
+  safeClosesAt: BinlogPosition | undefined;
   /**
    * Tables whose loaded rows already hold their events up to a position, so sync skips those events: keyless tables
    * (one chunk, loaded from one snapshot) and tables a resumed load reloaded whole (agent/load/load-reconcile.ts).

@@ -20,7 +20,7 @@ import { Dispatcher } from './dispatcher.ts';
 import { routeTxn } from './route.ts';
 import { type HoldRequest, SyncHold } from './hold.ts';
 import { OnlineDdl } from './online-ddl.ts';
-import { inSafeMode, startPosition } from './resume.ts';
+import { inSafeMode, recordSafeWindow, startPosition } from './resume.ts';
 import { type AppliedRows, SyncState } from './state.ts';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -104,7 +104,12 @@ export class SyncUnit implements Unit {
       st.synced = minPos(st.writerPos) ?? start;
       this.master = await masterStatus(this.ctrl);
       ctx.log.info(
-        { start: formatPos(start), writers: st.writerCount, safeUntil: formatPos(st.safeUntil) },
+        {
+          start: formatPos(start),
+          writers: st.writerCount,
+          safeUntil: formatPos(st.safeUntil),
+          ...(st.safeUntilMs ? { safeModeSeconds: Math.round((st.safeUntilMs - Date.now()) / 1000) } : {}),
+        },
         'sync starting',
       );
       this.startReader(start);
@@ -207,6 +212,7 @@ export class SyncUnit implements Unit {
           lastMaster = Date.now();
           this.master = await masterStatus(this.ctrl).catch(() => this.master);
           this.report();
+          await recordSafeWindow(this.st, this.readPos);
         }
         // Held: nothing moves, shard steps included (a hold is reached only with no shard table held).
         // Nor inside a transaction read in parts: shard steps happen between transactions, as the loop saw them before.

@@ -4,6 +4,7 @@ import type { TableInfo } from '../db/schema.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
 import { deleteByKeyStatements, deleteOneRow, insertStatements, updateOneRow } from './sqlgen.ts';
 import { whereColumns } from './row-identity.ts';
+import { type InPlace, inPlaceStatements, updatable } from './writer-update.ts';
 
 /**
  * The statements one writer runs for its share of a batch, compacted per key:
@@ -11,7 +12,9 @@ import { whereColumns } from './row-identity.ts';
  *  - keyed tables: the net effect per key is "absent" (DELETE by key) or "row R" (REPLACE R). Deletes run first,
  *    then replaces. This reaches the upstream's end-of-batch state whatever intermediate states were: a REPLACE
  *    only removes rows that conflict with the final state, which upstream changed in this batch, hence this writer
- *    (dispatcher invariant). It is also idempotent, which is what safe mode needs.
+ *    (dispatcher invariant). It is also idempotent, which is what safe mode needs. Outside safe mode (`safe` false)
+ *    a row that existed before the batch and exists after it is an UPDATE of its changed columns instead, where the
+ *    table's key allows it (writer-update.ts); those run after the deletes, before the replaces.
  *  - keyed tables are those with a key downstream (row-identity.ts: the downstream's primary key or unique NOT NULL
  *    index, whatever the upstream's keys are).
  *  - keyless tables: every change in binlog order (INSERT; UPDATE/DELETE matching the before image on a downstream
@@ -35,7 +38,7 @@ import { whereColumns } from './row-identity.ts';
  * column lists are the same: shards of one target with different columns (optimistic shard merge, where the target
  * has the join of their columns) and a table's rows from before and after an ADD COLUMN must not share a VALUES list.
  */
-export function writerStatements(changes: RoutedChange[]): string[] {
+export function writerStatements(changes: RoutedChange[], safe = true): string[] {
   const out: string[] = [];
   const byTable = new Map<string, RoutedChange[]>();
   let lastTarget: RoutedChange['target'] | undefined;
@@ -53,7 +56,7 @@ export function writerStatements(changes: RoutedChange[]): string[] {
   const colsOf = writableColumns();
   for (const list of byTable.values()) {
     for (const run of runsByKey(list)) {
-      if (run[0]!.key.length > 0) out.push(...keyedStatements(run, colsOf));
+      if (run[0]!.key.length > 0) out.push(...keyedStatements(run, colsOf, safe));
       else out.push(...keylessStatements(run, colsOf));
     }
   }
@@ -111,11 +114,22 @@ function groupBy<T>(items: T[], key: (x: T) => string): T[][] {
   return [...m.values()];
 }
 
-function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[]): string[] {
-  const net = new Map<
-    string,
-    { del: boolean; keyCols: string[]; key: Value[]; row?: Record<string, Value>; cols?: string[] }
-  >();
+/** A key's net effect in a batch: absent (`del`) or row `row`; `before`: its row before the batch when it was known to
+ * exist then and may be updated in place (writer-update.ts). */
+interface Net {
+  del: boolean;
+  keyCols: string[];
+  key: Value[];
+  row?: Record<string, Value>;
+  cols?: string[];
+  before?: Record<string, Value>;
+}
+
+function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[], safe: boolean): string[] {
+  const net = new Map<string, Net>();
+  // Per key: its row before the batch (its first change was an UPDATE or DELETE), or null (first seen absent, or not
+  // to be updated in place). Kept apart from `net`, whose entries are replaced to keep the order of last changes.
+  const first = safe ? undefined : new Map<string, Record<string, Value> | null>();
   for (const rc of list) {
     const { change, key } = rc;
     const after = change.after ? keyOf(change.after, key) : undefined;
@@ -123,14 +137,17 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
     if (change.before && (change.op === 'delete' || change.op === 'update')) {
       const k = keyOf(change.before, key);
       const kid = valuesKey(k);
+      if (first && !first.has(kid)) first.set(kid, updatable(rc.identity, rc.info, key) ? change.before : null);
       if (change.op === 'delete' || kid !== afterId) {
         net.delete(kid);
         net.set(kid, { del: true, keyCols: key, key: k });
       }
     }
     if (change.after && after && afterId !== undefined) {
+      if (first && !first.has(afterId)) first.set(afterId, null);
       net.delete(afterId);
-      net.set(afterId, { del: false, keyCols: key, key: after, row: change.after, cols: colsOf(rc.info) });
+      const before = first?.get(afterId) ?? undefined;
+      net.set(afterId, { del: false, keyCols: key, key: after, row: change.after, cols: colsOf(rc.info), before });
     }
   }
   const t = list[0]!.target;
@@ -148,10 +165,21 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       ),
     );
   }
-  for (const g of groupBy(
-    entries.filter((n) => !n.del),
-    (n) => columnsId(n.cols!),
-  )) {
+  let rows = entries.filter((n) => !n.del);
+  if (first) {
+    const inPlace: InPlace<Net>[] = [];
+    const rest: Net[] = [];
+    for (const n of rows) {
+      if (n.before) inPlace.push({ ref: n, key: n.key[0]!, before: n.before, row: n.row!, cols: n.cols! });
+      else rest.push(n);
+    }
+    if (inPlace.length > 0) {
+      const r = inPlaceStatements(t, list[0]!.key[0]!, inPlace);
+      out.push(...r.sql);
+      rows = rest.concat(r.replace);
+    }
+  }
+  for (const g of groupBy(rows, (n) => columnsId(n.cols!))) {
     const cols = g[0]!.cols!;
     out.push(
       ...insertStatements(

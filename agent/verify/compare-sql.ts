@@ -1,4 +1,5 @@
 import { escapeValue, type Value } from '../db/mysql.ts';
+import { exactRead } from '../db/schema.ts';
 import { qualified } from '../sync/sqlgen.ts';
 import { quoteIdent, type TableName } from '../../src/sql/table-name.ts';
 import type { CompareColumn, TableShape } from './table-shape.ts';
@@ -54,7 +55,10 @@ export function ref(col: CompareColumn, side: Side): string {
 /** The column's value as read and checksummed. */
 export function valueExpr(col: CompareColumn, side: Side): string {
   const r = ref(col, side);
-  return col.kind === 'unix' ? `UNIX_TIMESTAMP(${r})` : r;
+  if (col.kind === 'unix') return `UNIX_TIMESTAMP(${r})`;
+  // Compared (and repaired) exactly: a FLOAT's rounded print would hide a float stored with less precision.
+  const u = side < 0 ? { column: col.down } : col.up[side]!;
+  return 'column' in u ? exactRead(r, u.column.dataType) : r;
 }
 
 export function rowCrc(shape: TableShape, side: Side): string {

@@ -3,7 +3,7 @@ import type { TaskConfig, ValidatorConfig } from '../../src/config/types.ts';
 import type { ValidationStatus, ValidationTableStatus } from '../../src/coord/records.ts';
 import { quoteIdent, type TableName, tableKey } from '../../src/sql/table-name.ts';
 import { connect, isTransient, queryExact, type Value } from '../db/mysql.ts';
-import { loadTableInfo, type ColumnInfo } from '../db/schema.ts';
+import { exactRead, loadTableInfo, type ColumnInfo } from '../db/schema.ts';
 import { taskZone } from '../db/timezone.ts';
 import type { Logger } from '../log.ts';
 import type { RoutedChange } from '../sync/dispatcher.ts';
@@ -257,8 +257,8 @@ export class Validator implements AppliedRows {
       if (!d) throw new Error(`column ${name} does not exist downstream`);
       const k = kindOf(d.dataType, [t.upTypes.get(name) ?? d.dataType]);
       // TIMESTAMP is read as text in the task's zone, as the writers wrote it (not as UNIX_TIMESTAMP like check-data).
-      // A FLOAT prints rounded to 6 digits; as a DOUBLE it shows the exact float32 value the binlog carried.
-      const expr = d.dataType === 'float' ? `(${quoteIdent(d.name)} + 0e0)` : quoteIdent(d.name);
+      // A FLOAT read exactly: the float32 value the binlog carried.
+      const expr = exactRead(quoteIdent(d.name), d.dataType);
       return { name: d.name, expr, kind: (k === 'unix' ? 'temporal' : k) as ValueKind, binary: d.binary };
     };
     const keyCols = rows[0]!.keyColumns.map(col);

@@ -116,6 +116,16 @@ export async function startEnv(
   };
 }
 
+/**
+ * An incremental task's instance lines from `start` with no safe-mode window: the benches prepare the same rows on
+ * every server without binlogging them, so the downstream is exactly at `meta` (what safe-mode-duration: 0s is for;
+ * the native replica has no such window either). Goes with EXACT_META_RULES.
+ */
+export function exactMetaInstance(start: { file: string; pos: number }): string {
+  return `block-allow-list: bal\nsyncer-config-name: exact\nmeta:\n  binlog-name: ${start.file}\n  binlog-pos: ${start.pos}`;
+}
+export const EXACT_META_RULES = 'syncers:\n  exact:\n    safe-mode-duration: 0s\n';
+
 /** A task file for source1 into `down` (what a user writes); `body` adds mysql-instances options and rules. */
 export function taskYaml(name: string, mode: string, down: MariaDBInstance, instance: string, rules = ''): string {
   return `name: ${name}

@@ -4,12 +4,15 @@
  */
 import { z } from 'zod';
 import type { SourceConfig } from './types.ts';
-import { isBinlogFilename, isGtidSet } from './dm-values.ts';
+import { isBinlogFilename, isGtidSet, parseGoDuration } from './dm-values.ts';
 import { dbSchema, issue, toDbConfig, uint, uint32 } from './schema-parts.ts';
 import { applyKeyPolicy } from './unsupported.ts';
-import { validate } from './yaml-schema.ts';
 import { parseYaml, type ConfigNote } from './yaml-source.ts';
 import { toPlain } from './yaml-values.ts';
+import { filterSchema } from './task-schema.ts';
+import { resolveFilterRule } from './task-config.ts';
+import { patternPairKey } from './task-instance.ts';
+import { issuesError, validate, type ConfigIssue } from './yaml-schema.ts';
 
 /** DM's MaxSourceIDLength. */
 export const MAX_SOURCE_ID_LENGTH = 32;
@@ -59,7 +62,7 @@ const sourceSchema = z
     enable: z.boolean().optional(),
     tracer: z.record(z.string(), z.unknown()).optional(),
     'case-sensitive': z.boolean().optional(),
-    filters: z.array(z.unknown()).optional(),
+    filters: z.array(filterSchema).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -70,6 +73,20 @@ const sourceSchema = z
         {},
         ['relay-binlog-name'],
       );
+    }
+    // DM checks the checker's backoff even though tsdm does not use it (checker_config.go: backoff-min is always 1s).
+    const max = s.checker?.['backoff-max'];
+    if (max !== undefined && max !== '') {
+      const secs = parseGoDuration(max);
+      if (secs === undefined)
+        issue(ctx, `"${max}" is not a duration (Go syntax such as "5m")`, {}, ['checker', 'backoff-max']);
+      else if (secs < 1)
+        issue(
+          ctx,
+          `\`backoff-max\` value ${max} is less than \`backoff-min\` value 1s: please increase \`backoff-max\``,
+          {},
+          ['checker', 'backoff-max'],
+        );
     }
     const flavor = s.flavor === '' ? undefined : s.flavor;
     if (s['relay-binlog-gtid'] !== '' && !isGtidSet(s['relay-binlog-gtid'], flavor)) {
@@ -97,6 +114,31 @@ export function loadSourceConfig(text: string, file: string): { config: SourceCo
     purge: { interval: s.purge.interval, expires: s.purge.expires, remainSpace: s.purge['remain-space'] },
   };
   if (s.flavor !== '') config.flavor = s.flavor;
+  if (s.filters && s.filters.length > 0) {
+    // DM (source_config.go) refuses a source whose rules its binlog filter cannot build: unknown event types are
+    // errors here, not the task file's dropped-rule note. Names only label the rules (status, plan, errors).
+    const issues: ConfigIssue[] = [];
+    const ctx = { src, notes, issues, strict: true };
+    const rules = s.filters.map((f, i) => resolveFilterRule(`${s['source-id']}.filters[${i}]`, f, ['filters', i], ctx));
+    // DM's filter keys rules by their patterns, case-insensitively for a source (its case-sensitive, when true, is
+    // refused above): a second rule on the same tables fails NewBinlogEvent ("already exists"), so the source is
+    // refused.
+    const seen = new Map<string, number>();
+    s.filters.forEach((f, i) => {
+      const k = patternPairKey({ schemaPattern: f['schema-pattern'], tablePattern: f['table-pattern'] }, false);
+      const first = seen.get(k);
+      if (first === undefined) seen.set(k, i);
+      else
+        issues.push({
+          name: 'ConfigInvalid',
+          path: ['filters', i],
+          message: `filters[${i}] has the same schema-pattern and table-pattern as filters[${first}] ("${f['schema-pattern']}", "${f['table-pattern']}"); DM refuses a source with two rules on the same tables`,
+          suggestion: 'Merge the two rules into one (its events and sql-pattern lists), or change one of the patterns.',
+        });
+    });
+    if (issues.length > 0) throw issuesError(src, issues);
+    config.filters = rules.filter((r) => r !== undefined);
+  }
   return { config, notes };
 }
 

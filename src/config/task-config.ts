@@ -67,6 +67,7 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
     return resolveInstance(t, inst, i, { src, issues, notes, baLists, filters, exprFilters, used });
   });
   checkUnused(t, used, issues);
+  checkShardingAlias(t, src, issues);
   if (issues.length > 0) throw issuesError(src, issues);
 
   const config: TaskConfig = {
@@ -91,6 +92,21 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
     if (text !== undefined) config.targetDatabase.session[sessionVarName(k) ?? k.toLowerCase()] = text;
   }
   return { config, notes };
+}
+
+/**
+ * is-sharding is DM's deprecated form of shard-mode. When a file writes both and they disagree (is-sharding: false
+ * with a shard-mode, or is-sharding: true with shard-mode ""), DM's dmctl refuses it (start-task, check-task) rather
+ * than guess which one is meant; so does tsdm, with DM's words.
+ */
+function checkShardingAlias(t: RawTask, src: YamlSource, issues: ConfigIssue[]): void {
+  if (scalarSource(src, ['is-sharding']) === undefined || scalarSource(src, ['shard-mode']) === undefined) return;
+  if (t['is-sharding'] === Boolean(t['shard-mode'])) return;
+  issues.push({
+    name: 'ConfigDeprecatedConflict',
+    path: ['is-sharding'],
+    message: `is-sharding: ${t['is-sharding']} and shard-mode: "${t['shard-mode']}" disagree. The behaviour of \`is-sharding\` and \`shard-mode\` is conflicting. \`is-sharding\` is deprecated, please use \`shard-mode\` only.`,
+  });
 }
 
 /** The top-level block-allow-list, or its deprecated alias black-white-list (DM uses it when the new one is empty). */
@@ -131,52 +147,64 @@ function resolveFilters(
   strict: boolean,
 ): Map<string, EventFilterRule | undefined> {
   const out = new Map<string, EventFilterRule | undefined>();
-  for (const [name, f] of Object.entries(t.filters)) {
-    const events: string[] = [];
-    const bad: number[] = [];
-    f.events.forEach((e, j) => {
-      const n = normaliseEventType(e);
-      if (n === undefined) bad.push(j);
-      else if (n !== '') events.push(n);
-    });
-    const action = normaliseAction(f);
-    if (f.action !== action) {
-      notes.push(
-        configNote(
-          src,
-          'dm-compat',
-          ['filters', name, 'action'],
-          `"${f.action}" read as "${action}"; DM itself only accepts Do, Ignore or Error exactly and would drop this rule`,
-        ),
-      );
-    }
-    if (bad.length > 0) {
-      for (const j of bad) {
-        const e = f.events[j]!;
-        const hint = closest(e, DM_EVENT_NAMES);
-        const message = `"${e}" is not a DM event type${hint ? ` (did you mean "${hint}"?)` : ''}; DM drops the whole rule "${name}" when the task starts, so this rule filters nothing`;
-        if (strict)
-          issues.push({
-            name: 'ConfigInvalid',
-            path: ['filters', name, 'events', j],
-            message,
-            suggestion: `Use DM event names: ${DM_EVENT_NAMES.slice(0, 12).join(', ')}, … (docs/configuration.md).`,
-          });
-        else notes.push(configNote(src, 'dm-compat', ['filters', name, 'events', j], message));
-      }
-      out.set(name, undefined);
-      continue;
-    }
-    out.set(name, {
-      name,
-      schemaPattern: f['schema-pattern'],
-      tablePattern: f['table-pattern'],
-      events,
-      sqlPattern: f['sql-pattern'],
-      action,
-    });
-  }
+  for (const [name, f] of Object.entries(t.filters))
+    out.set(name, resolveFilterRule(name, f, ['filters', name], { src, notes, issues, strict }));
   return out;
+}
+
+/**
+ * One binlog event filter rule, from a task's `filters.<name>` or a source's `filters[i]` (source-config.ts). An
+ * event type DM does not know: a note and undefined (DM drops the rule), or with `strict` an issue.
+ */
+export function resolveFilterRule(
+  name: string,
+  f: RawFilter,
+  path: (string | number)[],
+  ctx: { src: YamlSource; notes: ConfigNote[]; issues: ConfigIssue[]; strict: boolean },
+): EventFilterRule | undefined {
+  const { src, notes, issues, strict } = ctx;
+  const events: string[] = [];
+  const bad: number[] = [];
+  f.events.forEach((e, j) => {
+    const n = normaliseEventType(e);
+    if (n === undefined) bad.push(j);
+    else if (n !== '') events.push(n);
+  });
+  const action = normaliseAction(f);
+  if (f.action !== action) {
+    notes.push(
+      configNote(
+        src,
+        'dm-compat',
+        [...path, 'action'],
+        `"${f.action}" read as "${action}"; DM itself only accepts Do, Ignore or Error exactly and would drop this rule`,
+      ),
+    );
+  }
+  if (bad.length > 0) {
+    for (const j of bad) {
+      const e = f.events[j]!;
+      const hint = closest(e, DM_EVENT_NAMES);
+      const message = `"${e}" is not a DM event type${hint ? ` (did you mean "${hint}"?)` : ''}; DM drops the whole rule "${name}" when the task starts, so this rule filters nothing`;
+      if (strict)
+        issues.push({
+          name: 'ConfigInvalid',
+          path: [...path, 'events', j],
+          message,
+          suggestion: `Use DM event names: ${DM_EVENT_NAMES.slice(0, 12).join(', ')}, … (docs/configuration.md).`,
+        });
+      else notes.push(configNote(src, 'dm-compat', [...path, 'events', j], message));
+    }
+    return undefined;
+  }
+  return {
+    name,
+    schemaPattern: f['schema-pattern'],
+    tablePattern: f['table-pattern'],
+    events,
+    sqlPattern: f['sql-pattern'],
+    action,
+  };
 }
 
 function normaliseAction(f: RawFilter): FilterAction {

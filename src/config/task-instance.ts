@@ -11,6 +11,7 @@ import type {
   RouteRule,
   SubtaskSpec,
 } from './types.ts';
+import { isBinlogFilename, isGtidSet } from './dm-values.ts';
 import { routeExtractors } from './route-extractors.ts';
 import { closest } from './suggest.ts';
 import type { RawBaRule, RawInstance, RawTask } from './task-schema.ts';
@@ -129,8 +130,7 @@ export function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: I
   ) => {
     const seenPair = new Map<string, string>();
     for (const r of rules) {
-      const pair = `${r.schemaPattern}\0${r.tablePattern}`;
-      const k = t['case-sensitive'] ? pair : pair.toLowerCase();
+      const k = patternPairKey(r, !!t['case-sensitive']);
       const first = seenPair.get(k);
       if (first !== undefined) {
         issues.push({
@@ -217,6 +217,13 @@ function resolveMeta(t: RawTask, inst: RawInstance, at: ConfigPath, ctx: Instanc
     );
     return undefined;
   }
+  // Checked only here, where meta is used: DM's task files leave placeholders in meta for the modes that ignore it.
+  const bad = (key: 'binlog-name' | 'binlog-gtid', message: string) =>
+    ctx.issues.push({ name: 'ConfigInvalid', path: [...at, 'meta', key], message });
+  if (m['binlog-name'] && !isBinlogFilename(m['binlog-name']))
+    bad('binlog-name', `"${m['binlog-name']}" is not a binlog file name (expected base.NNNNNN, e.g. mysql-bin.000001)`);
+  if (m['binlog-gtid'] && !isGtidSet(m['binlog-gtid']))
+    bad('binlog-gtid', `"${m['binlog-gtid']}" is not a MySQL or MariaDB GTID set`);
   // Position 4 is the first event of a binlog file; DM's zero value means "from the start" as well.
   return { binlogName: m['binlog-name'] ?? '', binlogPos: m['binlog-pos'] || 4, binlogGtid: m['binlog-gtid'] ?? '' };
 }
@@ -234,4 +241,35 @@ function toBaRule(r: RawBaRule): BlockAllowRule {
     doTables: r['do-tables'].map(table),
     ignoreTables: r['ignore-tables'].map(table),
   };
+}
+
+/** The (schema, table) pattern pair a route or filter rule is keyed by, as DM's router and binlog filter key them. */
+export function patternPairKey(r: { schemaPattern: string; tablePattern: string }, caseSensitive: boolean): string {
+  const pair = `${r.schemaPattern}\0${r.tablePattern}`;
+  return caseSensitive ? pair : pair.toLowerCase();
+}
+
+/**
+ * The subtask's spec with its source's `filters` (source.yaml) added after the task's own rules, as DM's worker does
+ * (source_worker.go copyConfigFromSource): a source rule whose schema and table patterns equal a task rule's is left
+ * out (the task's wins; DM logs "filter config already exist in source config, overwrite it"). Patterns compare
+ * case-insensitively unless the task is case-sensitive, as DM's filter keys them.
+ */
+export function withSourceRules(
+  spec: SubtaskSpec,
+  source: { filters?: EventFilterRule[] } | undefined,
+  caseSensitive: boolean,
+  /** Told of each source rule left out for a task rule on the same patterns (DM logs it as a warning). */
+  leftOut?: (rule: EventFilterRule) => void,
+): SubtaskSpec {
+  const extra = source?.filters;
+  if (!extra || extra.length === 0) return spec;
+  // The source's own rules never share a pair (source-config.ts refuses that), so only the task's are looked up.
+  const taken = new Set(spec.filters.map((r) => patternPairKey(r, caseSensitive)));
+  const filters = [...spec.filters];
+  for (const r of extra) {
+    if (taken.has(patternPairKey(r, caseSensitive))) leftOut?.(r);
+    else filters.push(r);
+  }
+  return { ...spec, filters };
 }

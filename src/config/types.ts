@@ -52,6 +52,11 @@ export interface SourceConfig {
   serverId: number;
   from: DbConfig;
   purge: PurgeConfig;
+  /**
+   * DM's source-level binlog event filters (`filters` in source.yaml): added to every task's rules on this source;
+   * a task rule with the same schema and table patterns wins (DM: "filter config already exist in source config").
+   */
+  filters?: EventFilterRule[];
 }
 
 /** DM block-allow-list rule (MySQL replicate-do/ignore semantics). Patterns: wildcard or `~regex`. */

@@ -74,11 +74,6 @@ export const UNSUPPORTED_KEYS: readonly KeyRule[] = [
     key: 'mysql-instances[].column-mapping-rules',
     reason: 'column-mapping is not supported since DM v6.6.0 (DM removed it)',
   },
-  ...unitKeys('loaders', 'loader', ['import-mode'], {
-    when: 'physical or import-into',
-    test: (v) => lower(v) === 'physical' || lower(v) === 'import-into',
-    reason: 'physical and import-into modes are TiDB Lightning backends; tsdm loads with SQL (import-mode: logical)',
-  }),
   ...unitKeys('mydumpers', 'mydumper', ['extra-args'], {
     when: 'it selects or filters data (--where, -T, -B, --regex, --no-data, …)',
     test: (v) => typeof v === 'string' && DATA_CHANGING_DUMP_ARGS.test(v),
@@ -91,12 +86,6 @@ export const UNSUPPORTED_KEYS: readonly KeyRule[] = [
     reason: 'inline certificates are not supported yet; use ssl-ca/ssl-cert/ssl-key file paths',
   })),
   // ---- source.yaml
-  {
-    file: 'source',
-    key: 'filters',
-    reason:
-      'source-level binlog event filters are not implemented yet; put the rules in the task file (filters + filter-rules)',
-  },
   {
     file: 'source',
     key: 'case-sensitive',
@@ -169,6 +158,14 @@ export const NO_EFFECT_KEYS: readonly KeyRule[] = [
     when: 'sql, loader or logical',
     test: (v) => v !== undefined && !['physical', 'import-into'].includes(lower(v) as string),
     reason: 'tsdm always loads with SQL statements (DM logical mode)',
+  }),
+  // DM hands physical/import-into to TiDB Lightning (TiDB downstreams only). A task file written for it still loads:
+  // the same rows, with SQL, and this note says so at check-task/start-task (the checks of logical mode apply).
+  ...unitKeys('loaders', 'loader', ['import-mode'], {
+    when: 'physical or import-into',
+    test: (v) => lower(v) === 'physical' || lower(v) === 'import-into',
+    reason:
+      'TiDB Lightning physical/import-into backends are not in tsdm: it loads with SQL statements as in import-mode logical (same rows; on-duplicate-logical applies, default replace)',
   }),
   ...unitKeys(
     'loaders',

@@ -7,6 +7,7 @@
  */
 import { comparePos, type BinlogPosition } from '../binlog/position.ts';
 import type { ErrorRecord } from '../errors/index.ts';
+import { dmTerror } from '../errors/dm-terror.ts';
 import type { ValidationStatus } from './records.ts';
 import type { RelayStatus } from './relay-records.ts';
 import type { SourceView, TaskView } from './status-view.ts';
@@ -47,12 +48,21 @@ export function dmPercent(done: number, total: number): string {
 }
 
 /**
- * An error record as DM's ProcessError. ErrCode is the number of tsdm's code (TSDM-NNNNN); ErrClass the DM unit
- * the error stopped (`sync-unit`, `load-unit`, `dump-unit`, `task-check`), `config` or `relay-unit`; ErrScope where
- * it happened (`upstream`, `downstream`, else `internal`); ErrLevel `high` for an error that pauses, `medium` for
- * one retried, `low` for a warning.
+ * What an ErrCode of a tsdm code without a DM counterpart adds to its number (TSDM-30007 -> 930007): tsdm's numbers
+ * (10001-6xxxx) fall inside DM's own range (10001-5xxxx), where 30007 or 10006 would read as another DM error.
+ */
+export const TSDM_ERRCODE_BASE = 900_000;
+
+/**
+ * An error record as DM's ProcessError. A tsdm code with a DM counterpart (src/errors/dm-terror.ts) carries DM's
+ * ErrCode, ErrClass, ErrScope and ErrLevel (`low` for a warning). Any other: ErrCode is 900000 + the number of tsdm's
+ * code (TSDM-NNNNN -> 9NNNNN, outside DM's range); ErrClass the DM unit the error stopped (`sync-unit`, `load-unit`, `dump-unit`, `task-check`),
+ * `config` or `relay-unit`; ErrScope where it happened (`upstream`, `downstream`, else `internal`); ErrLevel `high`
+ * for an error that pauses, `medium` for one retried, `low` for a warning.
  */
 export function dmProcessError(e: ErrorRecord, unit: string): DmProcessError {
+  const side = e.class === 'upstream' || e.class === 'downstream' ? e.class : undefined;
+  const dm = dmTerror(e.code);
   const c = e.context ?? {};
   const where = [c.position ? `position ${c.position}` : '', c.table ? `table ${c.table}` : '']
     .filter(Boolean)
@@ -66,10 +76,10 @@ export function dmProcessError(e: ErrorRecord, unit: string): DmProcessError {
           ? 'task-check'
           : `${unit}-unit`;
   return {
-    ErrCode: Number(/(\d+)$/.exec(e.code)?.[1] ?? 0),
-    ErrClass: cls,
-    ErrScope: e.class === 'upstream' || e.class === 'downstream' ? e.class : 'internal',
-    ErrLevel: e.warning ? 'low' : e.retryable ? 'medium' : 'high',
+    ErrCode: dm?.code ?? TSDM_ERRCODE_BASE + Number(/(\d+)$/.exec(e.code)?.[1] ?? 0),
+    ErrClass: dm?.class ?? cls,
+    ErrScope: dm ? (dm.scope === 'not-set' ? (side ?? 'not-set') : dm.scope) : (side ?? 'internal'),
+    ErrLevel: e.warning ? 'low' : (dm?.level ?? (e.retryable ? 'medium' : 'high')),
     Message: `${where ? `${where}: ` : ''}${e.message}${c.sql ? `; origin SQL: [${c.sql}]` : ''}`,
     RawCause: e.cause ?? '',
     Workaround: e.suggestion,

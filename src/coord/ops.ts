@@ -1,5 +1,6 @@
 import type { BinlogPosition } from '../binlog/position.ts';
 import type { ErrorRecord } from '../errors/index.ts';
+import type { DesiredStage } from './records.ts';
 
 /** Request/reply operations (DESIGN.md §3: one-off operations go over `dm.op.>` with a timeout). */
 export const Op = {
@@ -146,7 +147,8 @@ export interface CheckSourceRequest {
 export interface CheckTaskRequest {
   yaml: string;
   file: string;
-  sources: Record<string, { yaml: string; file: string }>;
+  /** `relayStage`: the source record's (dmctl start/pause/stop-relay), when set. */
+  sources: Record<string, { yaml: string; file: string; relayStage?: DesiredStage }>;
   /** start-task/check-task --start-time: each source must have a binlog position for it (instead of meta). */
   startTime?: string;
 }

@@ -99,11 +99,41 @@ export interface TaskRecord {
    * after that time (once: agent/sync/start-time.ts), instead of its checkpoint or meta.
    */
   startTime?: Record<string, string>;
-  /** start-task --remove-meta: agents drop the task's checkpoints before running this generation. */
-  removeMeta?: boolean;
+  /**
+   * When each source's --start-time was asked for (ISO time of that start-task): part of the request's id, so a new
+   * start-task with the same time is a new request even where the generation starts over (NATS data wiped).
+   */
+  startTimeAt?: Record<string, string>;
+  /** The last `start-task --remove-meta` of the task (see RemoveMetaRequest); absent when it was started without. */
+  removeMeta?: RemoveMetaRequest;
   updatedAt: string;
   /** `user@host` of the dmctl (or dashboard) that last changed the desired stage: who the task.* events name. */
   by?: string;
+}
+
+/**
+ * `start-task --remove-meta`, as a request the agents carry out once per source (as DM's master removes the meta once,
+ * at start-task): the first subtask of a listed source removes its checkpoints and records `id` in the downstream, in
+ * the same transaction (agent/checkpoint.ts removeOnce); every later subtask of the source (a restart, resume-task,
+ * an agent restart, a failover) finds `id` recorded and resumes from the checkpoints written since. `id` is unique per
+ * start-task (generation and time), so a new `start-task --remove-meta` removes them again. `sources`: the sources it
+ * was given for (start-task -s); a source added to the running task later keeps its checkpoints.
+ */
+export interface RemoveMetaRequest {
+  id: string;
+  sources: string[];
+}
+
+/**
+ * The remove-meta request for one source of a task record, or undefined. A record written by a dmctl from before
+ * requests had ids holds `true`: the generation names that request.
+ */
+export function removeMetaRequest(rec: TaskRecord, source: string): string | undefined {
+  // The stored JSON may predate the type (`true`).
+  const r = rec.removeMeta as RemoveMetaRequest | boolean | undefined;
+  if (r === true) return `g${rec.generation}`;
+  if (!r || typeof r !== 'object' || !r.sources.includes(source)) return undefined;
+  return r.id;
 }
 
 export type UnitName = 'check' | 'dump' | 'load' | 'sync';

@@ -48,8 +48,15 @@ export const coordinationErrors = {
     'TSDM-50006',
     'coordination',
     false,
-    'DDL cannot be coordinated across shards',
+    'DDL cannot be coordinated across shards (DM: statement not supported in this shard mode)',
     'Skip it with `dmctl binlog skip TASK` (and apply an equivalent change downstream by hand), or replace it with `dmctl binlog replace`.',
+  ),
+  ShardDdlMultipleTables: spec(
+    'TSDM-50010',
+    'coordination',
+    false,
+    'a shard-mode DDL statement renames several tables',
+    'Rename one table per statement upstream; for this event run the renames one by one with `dmctl binlog replace TASK "RENAME TABLE a TO b; RENAME TABLE c TO d"`.',
   ),
   ShardDdlConflict: spec(
     'TSDM-50008',

@@ -137,7 +137,11 @@ export function optimisticDdl(
   const next = joinSchemas(shards, base.overrides, base.overrideCols);
   if ('conflict' in next) return conflictOf(rec, shard, ddls, position, now, next.conflict);
   const changed = !('schema' in before) || !sameSchema(before.schema, next.schema);
-  return { record: base, apply: changed };
+  // DM (optimism/lock.go, "prevTable == postTable (Partition/Sequence)"): a DDL that leaves the shard's own structure
+  // as it was (ADD/DROP PARTITION, table options) cannot break the join; it runs downstream as it is, at once.
+  const prev = rec.shards[shard]?.schema;
+  const untouched = prev !== undefined && sameSchema(prev, after);
+  return { record: base, apply: changed || untouched };
 }
 
 function conflictOf(

@@ -126,6 +126,23 @@ export function splitDdl(sql: string, currentSchema: string): string[] {
 }
 
 /**
+ * The table renames of a statement, in order: each `RENAME TABLE a TO b` item and an `ALTER TABLE a RENAME [TO] b`
+ * clause, with unqualified names resolved to `currentSchema`. Empty for any other statement.
+ */
+export function renamedTables(sql: string, currentSchema: string): { from: TableName; to: TableName }[] {
+  const a = analyze(sql);
+  if (a.kind !== 'ddl') return [];
+  const out: { from: TableName; to: TableName }[] = [];
+  let from: TableName | undefined;
+  for (const n of a.names) {
+    const t = { schema: n.schema ?? currentSchema, table: n.table };
+    if (n.role === 'target') from = t;
+    else if (n.role === 'rename-to' && from) out.push({ from, to: t });
+  }
+  return out;
+}
+
+/**
  * ALTER TABLE per clause, for optimistic shard merge (DM's syncer splits an ALTER the same way before it coordinates
  * each piece): `prefix` is the text up to the first clause (`ALTER TABLE t `) and `prefix + clause` is a statement of
  * its own. Undefined for any other statement and for an ALTER without clauses. Clauses that must run together (see

@@ -203,12 +203,55 @@ function sameZone(a: string, b: string): boolean {
   return n(a) === n(b);
 }
 
-/** The user's target time_zone when it is a fixed offset or UTC (usable as the task's zone), else undefined. */
+/**
+ * The user's target time_zone as `±HH:MM` when it is a fixed offset, UTC or a zone without DST (usable as the task's
+ * zone), else undefined.
+ */
 export function fixedOffsetZone(value: string): string | undefined {
   const t = value.trim();
   if (/^(?:utc|z)$/i.test(t)) return '+00:00';
   const m = /^([+-])(\d{1,2}):(\d{2})$/.exec(t);
-  return m ? `${m[1]}${m[2]!.padStart(2, '0')}:${m[3]}` : undefined;
+  return m ? `${m[1]}${m[2]!.padStart(2, '0')}:${m[3]}` : namedZoneOffset(t);
+}
+
+/**
+ * The offset of an IANA zone without daylight saving time (`Asia/Shanghai` -> `+08:00`), or undefined for a zone
+ * whose offset changes within a year before or five years after `now` (DST, or a change already scheduled), and for
+ * names the runtime does not know. TIMESTAMP values stay exact under any fixed offset (they are instants, written
+ * with the session in the same offset they were moved to); the zone matters for what the downstream session computes
+ * as local time (CURRENT_TIMESTAMP into a DATETIME, NOW() in defaults), which a zone with DST would get wrong for
+ * part of the year.
+ */
+export function namedZoneOffset(name: string, now?: number): string | undefined {
+  // Asked for every downstream connection and chunk read (taskZone): ~300 lookups of the zone's rules, once per name.
+  if (now === undefined) {
+    if (!zoneOffsets.has(name)) zoneOffsets.set(name, zoneOffsetAt(name, Date.now()));
+    return zoneOffsets.get(name);
+  }
+  return zoneOffsetAt(name, now);
+}
+
+const zoneOffsets = new Map<string, string | undefined>();
+
+function zoneOffsetAt(name: string, now: number): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(?:\/[A-Za-z0-9_+\-]+)*$/.test(name)) return undefined;
+  let fmt: Intl.DateTimeFormat;
+  try {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone: name, timeZoneName: 'longOffset' });
+  } catch {
+    return undefined;
+  }
+  const offsetAt = (t: number): string | undefined => {
+    const part = fmt.formatToParts(t).find((p) => p.type === 'timeZoneName')?.value;
+    if (part === 'GMT') return '+00:00';
+    const m = /^GMT([+-])(\d{2}):(\d{2})$/.exec(part ?? '');
+    return m ? `${m[1]}${m[2]}:${m[3]}` : undefined;
+  };
+  const first = offsetAt(now);
+  if (first === undefined) return undefined;
+  const DAY = 86_400_000;
+  for (let t = now - 366 * DAY; t <= now + 5 * 366 * DAY; t += 7 * DAY) if (offsetAt(t) !== first) return undefined;
+  return first;
 }
 
 /** One line per override, as the commands print them. */

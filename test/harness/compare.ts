@@ -95,6 +95,8 @@ function familyOf(dataType: string): Family {
 function valueExpr(c: Column): string {
   const t = c.dataType.toLowerCase();
   if (GEOMETRY.has(t)) return `HEX(${q(c.name)})`; // SRID + WKB, as stored
+  // MariaDB prints a FLOAT rounded to 6 significant digits: as a DOUBLE it shows the exact float32 value stored.
+  if (t === 'float') return `(${q(c.name)} + 0e0)`;
   const f = familyOf(t);
   if (f === 'string' && !['date', 'datetime', 'timestamp'].includes(t))
     return `CAST(${q(c.name)} AS CHAR CHARACTER SET utf8mb4)`;

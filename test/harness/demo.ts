@@ -149,7 +149,7 @@ block-allow-list:
       return shutdown(w.code === 0 && r.equal ? 0 : 1);
     };
 
-    // The `e` step: a column the downstream already has, then the same ALTER upstream: sync pauses on it.
+    // The `e` step: a constraint the downstream has already (by hand), then the same ALTER upstream: sync pauses on it.
     let steps = 0;
     /** running: from the ALTER until the task runs again after the error it causes. */
     let step: 'idle' | 'running' = 'idle';
@@ -161,12 +161,13 @@ block-allow-list:
         return;
       }
       step = 'running';
-      const col = `note${++steps}`;
+      const name = `ck_note${++steps}`;
       say(
-        `error step: adding column ${col} to shop.customers downstream first, then the same ALTER TABLE upstream; the downstream will reject it when sync applies it`,
+        `error step: adding CHECK constraint ${name} to shop.customers downstream first, then the same ALTER TABLE upstream; the downstream will reject it (duplicate constraint name) when sync applies it`,
       );
-      await sb.downstream.query(`ALTER TABLE shop.customers ADD COLUMN ${col} VARCHAR(40)`);
-      await up.query(`ALTER TABLE shop.customers ADD COLUMN ${col} VARCHAR(40)`);
+      // Not a column: DM ignores "duplicate column" (and the like) for a DDL; a duplicate constraint name is an error.
+      await sb.downstream.query(`ALTER TABLE shop.customers ADD CONSTRAINT ${name} CHECK (created > '2000-01-01')`);
+      await up.query(`ALTER TABLE shop.customers ADD CONSTRAINT ${name} CHECK (created > '2000-01-01')`);
     };
     const rl = createInterface({ input: process.stdin, terminal: false });
     rl.on('line', (line) => {
@@ -203,7 +204,11 @@ block-allow-list:
       }
       const pausedByError = s?.stage === 'Paused' && s.error !== undefined;
       // Every 5 s the status as dmctl prints it; paused by an error, once (then the commands stay in sight).
-      if (pausedByError ? pausedSince === undefined : Date.now() - lastQuery > 5000) {
+      // (Not in the first 10 s while the task is still starting: dmctl's start-up would hold this loop while a short
+      // load runs; stuck longer, the status shows why.)
+      const starting =
+        Date.now() - t0 < 10_000 && (s === undefined || s.stage === 'New' || s.unit === 'check' || s.unit === 'dump');
+      if (pausedByError ? pausedSince === undefined : !starting && Date.now() - lastQuery > 5000) {
         lastQuery = Date.now();
         const r = await dmctl(sb.nats.url, ['query-status']);
         say(`$ dmctl query-status   (${Math.round((Date.now() - t0) / 1000)}s)`);
@@ -257,7 +262,9 @@ block-allow-list:
         Date.now() - settledAt > headlessSeconds * 1000
       )
         return await finish();
-      await new Promise((res) => setTimeout(res, 1000));
+      // Until in sync, 100 ms: a load of a few seconds shows as it runs (the status is published once a second and
+      // at each unit's start); then once a second.
+      await new Promise((res) => setTimeout(res, syncedAt === undefined ? 100 : 1000));
     }
     return 0;
   } catch (err) {

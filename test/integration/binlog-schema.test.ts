@@ -6,7 +6,10 @@
  *  - a column added upstream without a binlog event (sql_log_bin=0) and by hand downstream: update --from-source,
  *    --from-target (the table routed to another name; applied by an agent restart, not a resume: the change is
  *    stored with the checkpoint), and delete (the next event takes the upstream's structure).
- * update refuses while the subtask runs. Every case ends with the data compared.
+ * list and update refuse while the subtask runs. --sync (optimistic shard mode): a column dropped from one shard
+ * outside the binlog; the update records the shard's new structure in the shard-DDL lock, so when the other shard drops
+ * it too the target drops it (without --sync the lock would still count the column on the first shard and keep it).
+ * Every case ends with the data compared.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,12 +97,13 @@ test('binlog-schema update (a file, --from-source, --from-target) and delete unb
   await waitSynced(c, 'bs');
   await assertSame(up, down, [{ up: ['bs', 'f'] }]);
 
-  // Running: update and delete are refused (DM: the subtask must be Paused); list works.
+  // Running: update and list are refused (DM: the subtask must be Paused).
   r = await c.ctl(['binlog-schema', 'update', 'bs', 'bs', 't1', '--from-source', '--json']);
   assert.equal(r.code, 1, r.stdout);
   assert.equal(r.json.sources[0].error.code, 'TSDM-50061');
   assert.match(r.json.sources[0].error.suggestion, /pause-task/);
-  assert.equal((await c.ctl(['binlog-schema', 'list', 'bs', 'bs', 't1'])).code, 0);
+  r = await c.ctl(['binlog-schema', 'list', 'bs', 'bs', 't1', '--json']);
+  assert.equal(r.json.sources[0].error.code, 'TSDM-50061');
 
   // --from-source: the upstream's table now has the column the tracker missed.
   await missedColumn('t1');
@@ -142,5 +146,59 @@ test('binlog-schema update (a file, --from-source, --from-target) and delete unb
   assert.deepEqual(
     kinds.map((e) => e.table),
     ['bs.f', 'bs.t1', 'bs.t2', 'bs.t3'],
+  );
+});
+
+test("binlog-schema update --sync: the optimistic shard-DDL lock takes the shard's new structure", {
+  timeout: 120_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  const shard = (t: string) => `CREATE TABLE so.${t} (id INT PRIMARY KEY, a INT, c INT)`;
+  await up.query(`CREATE DATABASE so; ${shard('s1')}; ${shard('s2')}`);
+  await down.query(`CREATE DATABASE so; ${shard('s')}`);
+  const [ms] = await up.query('SHOW MASTER STATUS');
+  await up.query('INSERT INTO so.s1 VALUES (1, 1, 1); INSERT INTO so.s2 VALUES (101, 1, 1)');
+  await startTask(
+    c,
+    taskYaml(
+      'so',
+      down,
+      `shard-mode: optimistic\nmysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    route-rules: ["r"]\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["so"]\nroutes:\n  r:\n    schema-pattern: so\n    table-pattern: s*\n    target-schema: so\n    target-table: s\n`,
+      'incremental',
+    ),
+  );
+  await waitSynced(c, 'so');
+  // s1 loses c outside the binlog: its next row has one column fewer than the tracker's s1.
+  await up.query(
+    'SET sql_log_bin = 0; ALTER TABLE so.s1 DROP COLUMN c; SET sql_log_bin = 1; INSERT INTO so.s1 VALUES (2, 2)',
+  );
+  await waitStage(
+    c,
+    'so',
+    (v) => v.sources[0]!.error?.message.includes('so.s1 has') === true,
+    "paused on so.s1's rows",
+  );
+  // --sync is the default (DM's too); --no-flush is accepted without effect, as DM overrides it.
+  const r = await c.ctl(['binlog-schema', 'update', 'so', 'so', 's1', '--from-source', '--no-flush']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /shard-DDL lock of so\.s records it as this shard's structure/);
+  assert.match(r.stderr, /--no-flush has no effect/);
+  assert.equal((await c.ctl(['resume-task', 'so'])).code, 0);
+  await up.query('ALTER TABLE so.s2 DROP COLUMN c; INSERT INTO so.s2 VALUES (102, 2)');
+  await waitSynced(c, 'so');
+  const cols = await down.query(
+    "SELECT COLUMN_NAME AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'so' AND TABLE_NAME = 's' ORDER BY ORDINAL_POSITION",
+  );
+  assert.deepEqual(
+    cols.map((x: { n: string }) => x.n),
+    ['id', 'a'],
+    'no shard has c any more: the target dropped it',
+  );
+  const rows = async (db: typeof up, sql: string) =>
+    (await db.query(sql)).map((x: { id: number; a: number }) => `${x.id}:${x.a}`);
+  assert.deepEqual(
+    await rows(down, 'SELECT id, a FROM so.s ORDER BY id'),
+    await rows(up, 'SELECT id, a FROM so.s1 UNION ALL SELECT id, a FROM so.s2 ORDER BY id'),
   );
 });

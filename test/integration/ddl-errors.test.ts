@@ -30,9 +30,19 @@ test('a rejected DDL pauses the task with the statement; binlog skip and binlog 
   );
   await startTask(c, taskYaml('ddl-task', down, body('ddl')));
   await waitSynced(c, 'ddl-task');
-  // The downstream diverged by hand: it has column c already, and an index i1 on another column.
+  // The downstream diverged by hand: it has column c already, and an index i1 on another column. As in DM, a DDL
+  // whose effect is there already (duplicate column, key name; table exists…) is no reason to stop: the ALTER's other
+  // clause (column e) still runs, clause by clause.
   await down.query('ALTER TABLE ddl.t ADD COLUMN c INT, ADD INDEX i1 (id, v)');
-  await up.query('ALTER TABLE ddl.t ADD COLUMN c INT; INSERT INTO ddl.t VALUES (2, "b", 20)');
+  await up.query('ALTER TABLE ddl.t ADD COLUMN c INT, ADD COLUMN e INT; INSERT INTO ddl.t VALUES (2, "b", 20, 200)');
+  await up.query('ALTER TABLE ddl.t ADD INDEX i1 (v)');
+  await waitSynced(c, 'ddl-task');
+  await assertSame(up, down, [{ up: ['ddl', 't'] }]);
+  assert.equal((await c.ctl(['binlog', 'list', 'ddl-task', '--json'])).json.operators.length, 0);
+
+  // Column v was narrowed downstream by hand: an index on a 10-character prefix of v fails there (errno 1089).
+  await down.query('ALTER TABLE ddl.t MODIFY v VARCHAR(5)');
+  await up.query('ALTER TABLE ddl.t ADD INDEX iv (v(10)); INSERT INTO ddl.t VALUES (3, "c", 30, 300)');
   let v = await waitStage(
     c,
     'ddl-task',
@@ -41,26 +51,26 @@ test('a rejected DDL pauses the task with the statement; binlog skip and binlog 
   );
   const err = v.sources[0]!.error!;
   assert.equal(err.code, 'TSDM-30003');
-  assert.match(err.context?.sql ?? '', /ALTER TABLE `ddl`\.`t` ADD COLUMN c INT/);
+  assert.match(err.context?.sql ?? '', /ALTER TABLE `ddl`\.`t` ADD INDEX iv \(v\(10\)\)/);
   assert.match(err.context?.position ?? '', /^binlog\.\d+:\d+$/);
   assert.match(err.suggestion, /dmctl binlog skip/);
   const status = await c.ctl(['query-status', 'ddl-task']);
   assert.match(status.stdout, /TSDM-30003/);
-  assert.match(status.stdout, /ADD COLUMN c INT/);
+  assert.match(status.stdout, /ADD INDEX iv/);
 
   let r = await c.ctl(['binlog', 'skip', 'ddl-task']);
   assert.equal(r.code, 0, r.stderr);
   await waitSynced(c, 'ddl-task');
   await assertSame(up, down, [{ up: ['ddl', 't'] }]);
 
-  await up.query('ALTER TABLE ddl.t ADD INDEX i1 (v); INSERT INTO ddl.t VALUES (3, "c", 30)');
+  await up.query('ALTER TABLE ddl.t ADD INDEX i2 (v(8)); INSERT INTO ddl.t VALUES (4, "d", 40, 400)');
   v = await waitStage(
     c,
     'ddl-task',
-    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('i1') === true,
+    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('i2') === true,
     'paused on the index',
   );
-  r = await c.ctl(['binlog', 'replace', 'ddl-task', 'ALTER TABLE ddl.t ADD INDEX i1_v (v);']);
+  r = await c.ctl(['binlog', 'replace', 'ddl-task', 'ALTER TABLE ddl.t ADD INDEX i1_v (v(5));']);
   assert.equal(r.code, 0, r.stderr);
   await waitSynced(c, 'ddl-task');
   await assertSame(up, down, [{ up: ['ddl', 't'] }]);
@@ -88,35 +98,35 @@ test('binlog inject runs statements before the DDL the downstream rejected, then
 }, async () => {
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
-  await up.query('CREATE DATABASE inj; CREATE TABLE inj.t (id INT PRIMARY KEY, v VARCHAR(20), KEY iv (v))');
+  await up.query('CREATE DATABASE inj; CREATE TABLE inj.t (id INT PRIMARY KEY, v VARCHAR(20))');
   await up.query('INSERT INTO inj.t VALUES (1, "a")');
   await startTask(c, taskYaml('inj-task', down, body('inj')));
   await waitSynced(c, 'inj-task');
-  // The downstream lost index iv (dropped by hand): the upstream's DROP INDEX fails there.
-  await down.query('ALTER TABLE inj.t DROP INDEX iv');
-  await up.query('ALTER TABLE inj.t DROP INDEX iv; INSERT INTO inj.t VALUES (2, "b")');
+  // Column v was narrowed downstream by hand: the upstream's index on a 10-character prefix fails there.
+  await down.query('ALTER TABLE inj.t MODIFY v VARCHAR(5)');
+  await up.query('ALTER TABLE inj.t ADD INDEX iv (v(10)); INSERT INTO inj.t VALUES (2, "b")');
   const v = await waitStage(
     c,
     'inj-task',
-    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('DROP INDEX') === true,
-    'paused on the DROP INDEX',
+    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error?.context?.sql?.includes('ADD INDEX') === true,
+    'paused on the ADD INDEX',
   );
   assert.match(v.sources[0]!.error!.suggestion, /dmctl binlog inject inj-task/);
-  let r = await c.ctl(['binlog', 'inject', 'inj-task', 'ALTER TABLE inj.t ADD INDEX iv (v);', '--json']);
+  let r = await c.ctl(['binlog', 'inject', 'inj-task', 'ALTER TABLE inj.t MODIFY v VARCHAR(20);', '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.op, 'inject');
   await waitSynced(c, 'inj-task');
   await assertSame(up, down, [{ up: ['inj', 't'] }]);
   const idx = (
     await down.query(
-      "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='inj' AND TABLE_NAME='t'",
+      "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='inj' AND TABLE_NAME='t' ORDER BY 1",
     )
   ).map((x: { INDEX_NAME: string }) => x.INDEX_NAME);
-  assert.deepEqual(idx, ['PRIMARY'], 'the injected ADD INDEX ran, then the event dropped it');
+  assert.deepEqual(idx, ['iv', 'PRIMARY'], 'the injected MODIFY ran, then the event added the index');
   r = await c.ctl(['binlog', 'list', 'inj-task', '--json']);
   assert.deepEqual(
     r.json.operators.map((o: { op: string; sqls: string[] }) => [o.op, o.sqls]),
-    [['inject', ['ALTER TABLE inj.t ADD INDEX iv (v)']]],
+    [['inject', ['ALTER TABLE inj.t MODIFY v VARCHAR(20)']]],
   );
   // A decision for a position not reached yet can be reverted (same records as skip and replace).
   r = await c.ctl(['binlog', 'inject', 'inj-task', '--binlog-pos', 'binlog.000099:4', 'DROP TABLE inj.x;']);

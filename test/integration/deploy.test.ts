@@ -74,6 +74,7 @@ test('npm pack holds what runs and nothing else (compiled dist/, bins, deploymen
     'dist/.build-stamp',
     'dist/agent/main.js',
     'dist/tui/main.js',
+    'dist/bundle/main.js', // dmctl's bundle (scripts/bundle.mjs), what bin/dmctl.js runs
     'agent/dm-agent.service',
     'deploy/agent.yaml',
     'deploy/dm-agent.default',

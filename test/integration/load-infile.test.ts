@@ -66,6 +66,33 @@ test('LOAD DATA carries special values exactly and keeps on-duplicate replace', 
   assert.doesNotMatch(c.agent.log(), /refuses LOAD DATA/);
 });
 
+test('an empty target is loaded whole by one LOAD DATA; a duplicate there falls back to chunk by chunk', {
+  timeout: 180_000,
+}, async () => {
+  await seed('lb');
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  // lb.d: the target tsdm finds already created (empty) with a unique key the upstream lacks, so the one-statement
+  // load meets duplicates: it is rolled back and the chunks go one by one with on-duplicate replace (the last row of
+  // each v wins, as REPLACE in key order).
+  await up.query(`CREATE TABLE lb.d (id INT PRIMARY KEY, v INT);
+    INSERT INTO lb.d SELECT seq, seq % 10 FROM mysql.seq_1_to_2500`);
+  await down.query('CREATE DATABASE lb; CREATE TABLE lb.d (id INT PRIMARY KEY, v INT, UNIQUE KEY (v))');
+  const loads = async (): Promise<number> => {
+    const rows: { Value: string }[] = await down.query(`SHOW GLOBAL STATUS WHERE Variable_name = 'Com_load'`);
+    return Number(rows[0]!.Value);
+  };
+  const before = await loads();
+  await startTask(c, task('bulk', 'lb'));
+  await waitStage(c, 'bulk', (v) => v.sources[0]!.stage === 'Finished', 'full task finished', 120_000);
+  await assertSame(up, down, [{ up: ['lb', 't'] }]);
+  const got: { id: string; v: string }[] = await down.query('SELECT id, v FROM lb.d ORDER BY v');
+  const want: { id: string; v: string }[] = await up.query('SELECT MAX(id) AS id, v FROM lb.d GROUP BY v ORDER BY v');
+  assert.deepEqual(got, want, 'lb.d holds the last row of each v');
+  // lb.t (4 chunks): one statement; lb.d (3 chunks): one statement rolled back, then one per chunk.
+  assert.equal((await loads()) - before, 1 + 1 + 3, 'LOAD DATA statements');
+});
+
 test('a downstream with local_infile=OFF is loaded with statements', { timeout: 180_000 }, async () => {
   await seed('lo');
   const down = c.sb.downstream;

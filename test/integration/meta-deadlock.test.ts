@@ -124,7 +124,7 @@ test('checkpoint writes of two sources at the same moment: no deadlock', { timeo
           const ck = new CheckpointStore('dm_meta', 'mdx', src, { agent: 'agent-1', term: round });
           await step('init', () => ck.init(conn));
           await step('claim', () => ck.claim(conn));
-          await step('remove', () => ck.remove(conn));
+          await step('remove', () => ck.removeOnce(conn, `round ${round}`));
           await step('plan', () =>
             ck.writePlan(
               conn,

@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareTables } from '../harness/index.ts';
+import { compareTables, waitFor } from '../harness/index.ts';
 import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
 
 let c: Cluster;
@@ -14,6 +14,44 @@ before(async () => {
 after(async () => {
   await c?.stop();
 });
+
+/** An incremental task of schema `db` from SHOW MASTER STATUS row `ms`, with a safe-mode-duration when given. */
+function metaTask(name: string, db: string, ms: { File: string; Position: number }, safeModeDuration?: string): string {
+  const syncer = safeModeDuration ? '\n    syncer-config-name: s' : '';
+  const syncers = safeModeDuration ? `syncers:\n  s:\n    safe-mode-duration: ${safeModeDuration}\n` : '';
+  return taskYaml(
+    name,
+    c.sb.downstream,
+    `mysql-instances:\n  - source-id: source1\n    block-allow-list: b${syncer}\n    meta:\n      binlog-name: ${ms.File}\n      binlog-pos: ${ms.Position}\nblock-allow-list:\n  b:\n    do-dbs: ["${db}"]\n${syncers}`,
+    'incremental',
+  );
+}
+
+/**
+ * `db.t (id, v)` with `upRows` upstream and `downRows` downstream (a backup not exactly at meta, not replicated);
+ * returns the upstream position after its rows: the task's meta.
+ */
+async function backupAtMeta(db: string, upRows: string, downRows: string): Promise<{ File: string; Position: number }> {
+  const table = `CREATE DATABASE ${db}; CREATE TABLE ${db}.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ${db}.t VALUES`;
+  await c.sb.upstreams[0]!.query(`${table} ${upRows}`);
+  const [ms] = await c.sb.upstreams[0]!.query('SHOW MASTER STATUS');
+  await c.sb.downstream.query(`${table} ${downRows}`);
+  return ms;
+}
+
+/** Pauses `task`, runs `sql` upstream while it is paused, resumes it: its sync unit starts again after `sql`. */
+async function restartAround(task: string, sql: string): Promise<void> {
+  assert.equal((await c.ctl(['pause-task', task])).code, 0);
+  await waitStage(c, task, (v) => v.sources[0]!.stage === 'Paused', 'paused');
+  await c.sb.upstreams[0]!.query(sql);
+  assert.equal((await c.ctl(['resume-task', task])).code, 0);
+}
+
+/** `<task>_safe_window`'s `open` column, one entry per row. */
+async function safeWindow(task: string): Promise<number[]> {
+  const rows = await c.sb.downstream.query(`SELECT open FROM \`dm_meta\`.\`${task}_safe_window\``);
+  return rows.map((r: { open: number }) => r.open);
+}
 
 test('task-mode full copies the snapshot, then finishes without syncing', { timeout: 180_000 }, async () => {
   const up = c.sb.upstreams[0]!;
@@ -52,24 +90,7 @@ test('task-mode incremental starts at meta and replicates only later changes', {
   await up.query(
     `INSERT INTO inc.t VALUES (2, 'after-meta'); UPDATE inc.t SET v = 'updated' WHERE id = 1; INSERT INTO inc.t VALUES (3, 'x'); DELETE FROM inc.t WHERE id = 3`,
   );
-  await startTask(
-    c,
-    taskYaml(
-      'inc-task',
-      down,
-      `mysql-instances:
-  - source-id: source1
-    block-allow-list: b
-    meta:
-      binlog-name: ${ms.File}
-      binlog-pos: ${ms.Position}
-block-allow-list:
-  b:
-    do-dbs: ["inc"]
-`,
-      'incremental',
-    ),
-  );
+  await startTask(c, metaTask('inc-task', 'inc', ms));
   await waitSynced(c, 'inc-task');
   const r = await compareTables(up, { schema: 'inc', table: 't' }, down, { schema: 'inc', table: 't' });
   assert.ok(r.equal, r.diffs.join('; '));
@@ -84,6 +105,60 @@ block-allow-list:
   const st = await c.ctl(['query-status', 'inc-task', '--json']);
   assert.equal(st.json.tasks[0].sources[0].unit, 'sync');
   assert.equal(st.json.tasks[0].sources[0].load, undefined, 'an incremental task does not dump or load');
+});
+
+test('safe-mode-duration: a first start from meta over a downstream not exactly at meta ends equal, then safe mode goes off', {
+  timeout: 120_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  // A backup not exactly at meta: row 1 is missing (behind: its UPDATE finds nothing to update) and row 5, inserted
+  // after meta, is already there (ahead: its INSERT would be a duplicate).
+  const ms = await backupAtMeta('sm', "(1, 'a'), (2, 'b'), (3, 'c')", "(2, 'b'), (3, 'c'), (5, 'e')");
+  await up.query(
+    `INSERT INTO sm.t VALUES (5, 'e'); UPDATE sm.t SET v = 'a2' WHERE id = 1; UPDATE sm.t SET v = 'b2' WHERE id = 2`,
+  );
+  await startTask(c, metaTask('sm-task', 'sm', ms, '4s'));
+  await waitSynced(c, 'sm-task');
+  await assertSame(up, down, [{ up: ['sm', 't'] }]);
+  // The window is wall clock from the first start: it closes, and later changes are written outside safe mode.
+  await waitStage(c, 'sm-task', (s) => s.sources[0]!.sync?.safeMode === false, 'safe mode off after 4 s', 30_000);
+  await up.query(`UPDATE sm.t SET v = 'c2' WHERE id = 3; INSERT INTO sm.t VALUES (6, 'f')`);
+  await waitSynced(c, 'sm-task');
+  await assertSame(up, down, [{ up: ['sm', 't'] }]);
+  assert.equal((await c.ctl(['stop-task', 'sm-task'])).code, 0);
+});
+
+test("safe-mode-duration: a restart inside the first start's window opens it again; once run out, it stays off", {
+  timeout: 150_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  // A backup behind meta: row 1 is missing downstream.
+  const ms = await backupAtMeta('sw', "(1, 'a'), (2, 'b'), (3, 'c')", "(2, 'b'), (3, 'c')");
+  await startTask(c, metaTask('sw-task', 'sw', ms, '60s'));
+  await waitSynced(c, 'sw-task');
+  assert.deepEqual(await safeWindow('sw-task'), [1], 'the first start records its window open');
+  // Paused and resumed inside the window: row 1's UPDATE comes after the restart. Outside safe mode it would be an
+  // in-place UPDATE of a row the downstream does not have (lost); in safe mode it is a REPLACE of the whole row.
+  await restartAround('sw-task', `UPDATE sw.t SET v = 'a2' WHERE id = 1`);
+  await waitStage(c, 'sw-task', (v) => v.sources[0]!.sync?.safeMode === true, 'safe mode on again after the resume');
+  await waitSynced(c, 'sw-task');
+  await assertSame(up, down, [{ up: ['sw', 't'] }]);
+  assert.equal((await c.ctl(['stop-task', 'sw-task'])).code, 0);
+
+  // A window that ran out with its changes committed is recorded so, and a later start opens none.
+  const ms2 = await backupAtMeta('sx', "(1, 'a')", "(1, 'a')");
+  await startTask(c, metaTask('sx-task', 'sx', ms2, '2s'));
+  await waitSynced(c, 'sx-task');
+  await waitStage(c, 'sx-task', (v) => v.sources[0]!.sync?.safeMode === false, 'safe mode off after 2 s', 30_000);
+  await waitFor(async () => (await safeWindow('sx-task'))[0] === 0, 30_000, 'the window recorded as run out');
+  await restartAround('sx-task', `UPDATE sx.t SET v = 'a2' WHERE id = 1`);
+  await waitSynced(c, 'sx-task');
+  const v = await waitStage(c, 'sx-task', (x) => x.sources[0]!.sync !== undefined, 'syncing');
+  assert.equal(v.sources[0]!.sync!.safeMode, false, 'no window after a start that found it run out');
+  await assertSame(up, down, [{ up: ['sx', 't'] }]);
+  assert.equal((await c.ctl(['stop-task', 'sx-task'])).code, 0);
 });
 
 test('task-mode incremental can start from a GTID alone (meta.binlog-gtid)', { timeout: 120_000 }, async () => {

@@ -2,7 +2,7 @@
  * Issue #16 item 5: a nats-server started without -js. dmctl used to retry for 45 s and the agent for ~10 min
  * before saying anything useful; both now stop at their first JetStream request with TSDM-50040, which says
  * JetStream is off and how to turn it on. The waits are bounded (a process that still retries is killed and fails
- * the test), not timed.
+ * the test), not timed. A graceful stop of an agent whose NATS is gone is bounded too.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireDist, startNats, type NatsInstance } from '../harness/index.ts';
-import { dmctl } from '../harness/tsdm.ts';
+import { dmctl, startAgent } from '../harness/tsdm.ts';
 
 /** Well below READ_RETRY_MS (45 s): a process still retrying by then is what this test is about. */
 const BOUND_MS = 30_000;
@@ -54,4 +54,22 @@ test('dm-agent against a NATS without JetStream exits non-zero with TSDM-50040',
   assert.match(r.stderr, /\[TSDM-50040\]/);
   assert.match(r.stderr, /JetStream is not enabled/);
   assert.match(r.stderr, /-js/);
+});
+
+test('SIGTERM with NATS gone: dm-agent stops within a bounded time (it used to wait ~55 s in NATS retries)', {
+  timeout: 120_000,
+}, async () => {
+  const own = await startNats({ name: 'gone' });
+  const agent = startAgent({ name: 'gone-1', nats: own.url, cluster: 'gone' });
+  try {
+    await agent.ready(30_000);
+    await own.stop();
+    const stopped = agent.stop().then(() => 'stopped');
+    const bound = new Promise((res) => setTimeout(() => res('still running'), 20_000));
+    assert.equal(await Promise.race([stopped, bound]), 'stopped', agent.log().slice(-2000));
+    assert.match(agent.log(), /NATS did not answer while stopping/);
+  } finally {
+    await agent.kill();
+    await own.stop();
+  }
 });

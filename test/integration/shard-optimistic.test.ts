@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor, type MariaDBInstance } from '../harness/index.ts';
-import { startCluster, startTask, status, taskYaml, type Cluster } from './helpers.ts';
+import { startCluster, startTask, status, taskYaml, waitStage, type Cluster } from './helpers.ts';
 import {
   SHARD_TASK,
   runShardScenario,
@@ -82,6 +82,55 @@ test('optimistic conflict: TSDM-50008 names both statements; unlock --action exe
     .map((x: Record<string, unknown>) => JSON.stringify(Object.values(x).map((v) => (v === null ? null : String(v)))))
     .sort();
   assert.deepEqual(got, await unionRows(shards, ['id', 'name', 'c2']));
+  // A DDL that leaves the shard's structure as it was (a table option; a partition) runs downstream at once, from
+  // the first shard that has it, as in DM (shardddl2 ADD/DROP PARTITION).
+  await up1.query("ALTER TABLE shard.t1 COMMENT = 'merged copy'");
+  await waitFor(
+    async () =>
+      String(
+        (
+          await c.sb.downstream.query(
+            "SELECT TABLE_COMMENT AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'conf' AND TABLE_NAME = 't'",
+          )
+        )[0]?.c,
+      ) === 'merged copy',
+    30_000,
+    'the table option reached the merged table',
+  );
+});
+
+test("optimistic RENAME TABLE pauses with DM's 36068 text (a binlog skip lets the shard go on under its new name); a RENAME COLUMN pauses with TSDM-50008 (DM's strict mode)", {
+  timeout: 180_000,
+}, async () => {
+  const shards = await startShardTask(c, 'oren', OPTIMISTIC, 10);
+  const paused = async (code: string) => {
+    const v = await waitStage(c, 'oren', (t) => t.sources.some((s) => s.stage === 'Paused' && s.error), code);
+    const s = v.sources.find((x) => x.error)!;
+    assert.equal(s.error!.code, code, s.error!.message);
+    assert.match(s.error!.context?.position ?? '', /^binlog\.\d+:\d+$/);
+    return { source: s.source, err: s.error! };
+  };
+  const ren = 'RENAME TABLE shard.t1 TO shard.t3';
+  await shards[0]!.up.query(ren);
+  const p1 = await paused('TSDM-50006');
+  assert.match(p1.err.message, /^`RENAME TABLE` statement not supported in optimistic mode/);
+  assert.equal(p1.err.context?.sql, ren);
+  assert.match(p1.err.suggestion, /dmctl binlog skip oren/);
+  const r = await c.ctl(['binlog', 'skip', 'oren', '-s', p1.source]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  shards[0]!.table = 't3';
+  for (const s of shards) await shardDml(s, 5);
+  await waitShardSynced(c, 'oren');
+  const got = (await c.sb.downstream.query('SELECT id, name FROM oren.t'))
+    .map((x: Record<string, unknown>) => JSON.stringify(Object.values(x).map((v) => (v === null ? null : String(v)))))
+    .sort();
+  assert.deepEqual(got, await unionRows(shards, ['id', 'name']));
+  const change = 'ALTER TABLE shard.t2 CHANGE name label VARCHAR(40) NOT NULL';
+  await shards[3]!.up.query(change);
+  const p2 = await paused('TSDM-50008');
+  assert.match(p2.err.message, /in optimistic mode, because schema conflict detected/);
+  assert.equal(p2.err.context?.sql, change);
+  assert.equal((await c.ctl(['stop-task', 'oren'])).code, 0);
 });
 
 /** Two sources, three shards of `gshard.g*` with generated columns, merged into `<task>.g`. */

@@ -8,7 +8,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../harness/index.ts';
 import { writeTemp } from '../harness/tsdm.ts';
-import { assertSame, startCluster, startTask, status, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import { readFileSync } from 'node:fs';
+import {
+  assertSame,
+  startCluster,
+  startTask,
+  status,
+  taskYaml,
+  waitStage,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
+import { waitRelayAtHead, waitRelayRunning } from './relay-helpers.ts';
 
 let c: Cluster;
 before(async () => {
@@ -218,4 +229,141 @@ block-allow-list:
   assert.match(flag.json.error.message, /unknown flag -x/);
   const long2 = await c.ctl(['start-task', file, '--bogus', '--json']);
   assert.equal(long2.json.error.message, 'unknown flag --bogus');
+});
+
+test('start-task --start-time on a source with its relay on: the relay is searched (the upstream purged the time)', {
+  timeout: 180_000,
+}, async () => {
+  const u2 = c.sb.upstreams[1]!;
+  const down = c.sb.downstream;
+  const started = await c.ctl(['start-relay', '-s', 'source2']);
+  assert.equal(started.code, 0, started.stdout + started.stderr);
+  await waitRelayRunning(c, 'source2');
+  const ddl = 'CREATE DATABASE sr; CREATE TABLE sr.t (id INT PRIMARY KEY, v VARCHAR(20))';
+  await u2.query(`${ddl}; INSERT INTO sr.t SELECT seq, 'early' FROM mysql.seq_1_to_50`);
+  await down.query(ddl);
+  // Rows at two times with a gap: the time lies between them.
+  const time = await nextSecond(u2);
+  await u2.query(
+    `INSERT INTO sr.t SELECT seq, 'late' FROM mysql.seq_51_to_100; UPDATE sr.t SET v = 'upd' WHERE id = 60`,
+  );
+  await waitRelayAtHead(c, 'source2', u2);
+  // The upstream no longer has the binlog that holds the time: only the relay can answer.
+  // (A file a binlog reader is still on is kept: purge again until the readers moved to the new file.)
+  await u2.query('FLUSH BINARY LOGS');
+  const [m] = await u2.query('SHOW MASTER STATUS');
+  await waitFor(
+    async () => {
+      await u2.query(`PURGE BINARY LOGS TO '${m.File}'`);
+      return String((await u2.query('SHOW BINARY LOGS'))[0].Log_name) === m.File;
+    },
+    10_000,
+    `the upstream's binlogs before ${m.File} purged`,
+  );
+  const yaml = taskYaml(
+    'sr-task',
+    down,
+    'mysql-instances:\n  - source-id: source2\n    block-allow-list: b\nblock-allow-list:\n  b:\n    do-dbs: ["sr"]\n',
+    'incremental',
+  );
+  // The check (on any agent) cannot read the relay: the upstream's answer becomes a warning.
+  const chk = await c.ctl(['check-task', writeTemp('sr-task.yaml', yaml), '--start-time', time, '--json']);
+  assert.equal(chk.code, 0, chk.stdout + chk.stderr);
+  const item = chk.json.checks.find((i: { name: string }) => i.name === 'start time');
+  assert.match(item.warning, /relay of source2/);
+
+  await startTask(c, yaml, ['--start-time', time]);
+  const want = await rowsOf(u2, 'SELECT id, v FROM sr.t WHERE id > 50 ORDER BY id');
+  let got: string[] = [];
+  await waitFor(
+    async () => {
+      const v = await status(c, 'sr-task');
+      if (v.sources[0]?.error) throw new Error(JSON.stringify(v.sources[0].error));
+      got = await rowsOf(down, 'SELECT id, v FROM sr.t ORDER BY id');
+      return got.length === want.length;
+    },
+    60_000,
+    () => `the rows from the time on downstream (have ${got.length})`,
+  );
+  assert.deepEqual(got, want, 'exactly the rows written from the time on');
+  assert.match(readFileSync(c.agent.logFile, 'utf8'), /"startTime":"[^"]+".*"from":"relay"/);
+
+  // Before the relay's first event and the upstream's oldest binlog: a coded error that names both.
+  assert.equal((await c.ctl(['stop-task', 'sr-task'])).code, 0);
+  await startTask(c, yaml, ['--start-time', '2001-01-01 00:00:00']);
+  const v = await waitStage(c, 'sr-task', (s) => s.sources[0]?.error !== undefined, 'the task paused with an error');
+  assert.equal(v.sources[0]!.error!.code, 'TSDM-20057');
+  assert.match(v.sources[0]!.error!.message, /the relay of this source starts later too/);
+});
+
+test('start-task --remove-meta starts over once: an agent kill or a pause/resume later resumes from the new checkpoints', {
+  timeout: 300_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query(
+    `CREATE DATABASE rm; CREATE TABLE rm.t (id INT PRIMARY KEY, v VARCHAR(20));
+    INSERT INTO rm.t SELECT seq, 'loaded' FROM mysql.seq_1_to_3000`,
+  );
+  const yaml = taskYaml(
+    'rmeta',
+    down,
+    'mysql-instances:\n  - source-id: source1\n    block-allow-list: b\n    mydumper-config-name: d\nblock-allow-list:\n  b:\n    do-dbs: ["rm"]\nmydumpers:\n  d:\n    rows: 1000\n',
+  );
+  // The load's checkpoint rows as written (a load that runs again deletes and rewrites them) and a row changed by
+  // hand downstream after the load (never written upstream again: a load that runs again puts its value back).
+  const plan = async () =>
+    (
+      await down.query(
+        "SELECT chunk_id, done, CAST(updated_at AS CHAR) AS at FROM dm_meta.rmeta_loader_checkpoint WHERE source = 'source1' ORDER BY chunk_id",
+      )
+    ).map((r: { chunk_id: string; done: number; at: string }) => `${r.chunk_id} ${r.done} ${r.at}`) as string[];
+  const row7 = async () => String((await down.query('SELECT v FROM rm.t WHERE id = 7'))[0].v);
+  const notReloaded = async (after: string) => {
+    assert.equal(await row7(), 'by hand', `${after}: the load did not run again (it would have replaced row 7)`);
+    assert.deepEqual(await plan(), loaded, `${after}: the load's checkpoint rows are the first load's`);
+  };
+
+  await startTask(c, yaml, ['--remove-meta']);
+  await waitSynced(c, 'rmeta');
+  const loaded = await plan();
+  assert.ok(loaded.length >= 3 && loaded.every((l) => / 1 /.test(l)), loaded.join('\n'));
+  await down.query("UPDATE rm.t SET v = 'by hand' WHERE id = 7");
+
+  // SIGKILL of the agent; the upstream writes meanwhile; the restarted agent resumes sync from its checkpoint.
+  await c.agent.kill();
+  await up.query(
+    "INSERT INTO rm.t SELECT seq, 'while down' FROM mysql.seq_3001_to_3100; UPDATE rm.t SET v = 'upd' WHERE id = 8",
+  );
+  await c.agent.restart();
+  await c.agent.ready();
+  await waitSynced(c, 'rmeta');
+  await notReloaded('after the agent restart');
+
+  // pause-task / resume-task: the same.
+  assert.equal((await c.ctl(['pause-task', 'rmeta'])).code, 0);
+  await waitStage(c, 'rmeta', (v) => v.sources[0]?.stage === 'Paused', 'the task paused');
+  await up.query("INSERT INTO rm.t VALUES (3101, 'while paused'); DELETE FROM rm.t WHERE id = 9");
+  assert.equal((await c.ctl(['resume-task', 'rmeta'])).code, 0);
+  await waitSynced(c, 'rmeta');
+  await notReloaded('after pause-task / resume-task');
+  const [sum] = await down.query('SELECT COUNT(*) AS n FROM rm.t WHERE id > 3000 OR id IN (8, 9)');
+  assert.equal(Number(sum.n), 102, 'the writes made while the agent was down and while paused arrived');
+
+  // A new start-task --remove-meta (after stop-task) starts over: the load runs again and puts row 7 back.
+  assert.equal((await c.ctl(['stop-task', 'rmeta'])).code, 0);
+  await up.query("INSERT INTO rm.t VALUES (3102, 'while stopped')");
+  await startTask(c, yaml, ['--remove-meta']);
+  await waitSynced(c, 'rmeta');
+  assert.equal(await row7(), 'loaded', 'the second --remove-meta loaded the table again');
+  const reloaded = await plan();
+  const last = loaded
+    .map((l) => l.split(' ').slice(2).join(' '))
+    .sort()
+    .at(-1)!;
+  assert.ok(
+    reloaded.length > 0 && reloaded.every((l) => l.split(' ').slice(2).join(' ') > last),
+    `every chunk row was written again (first load up to ${last}): ${reloaded.join('; ')}`,
+  );
+  await assertSame(up, down, [{ up: ['rm', 't'] }]);
 });

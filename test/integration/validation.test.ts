@@ -105,10 +105,12 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
     ...last,
   });
 
-  // Behind tsdm's back: a downstream trigger rewrites row 7 whenever it is written (sync writes rows as REPLACE).
-  await down.query(
-    "CREATE TRIGGER app.tamper BEFORE INSERT ON app.t FOR EACH ROW BEGIN IF NEW.id = 7 THEN SET NEW.v = 'tampered'; END IF; END",
-  );
+  // Behind tsdm's back: downstream triggers rewrite row 7 whenever it is written (sync writes an update as an UPDATE
+  // outside safe mode, as a REPLACE in it).
+  for (const when of ['INSERT', 'UPDATE'])
+    await down.query(
+      `CREATE TRIGGER app.tamper_${when.toLowerCase()} BEFORE ${when} ON app.t FOR EACH ROW BEGIN IF NEW.id = 7 THEN SET NEW.v = 'tampered'; END IF; END`,
+    );
   const t0 = Date.now();
   await up.query("UPDATE app.t SET v = 'seven' WHERE id = 7");
   await waitFor(
@@ -146,7 +148,7 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
   const missing = await c.ctl(['validation', 'ignore-error', 'val', '99999']);
   assert.equal(missing.code, 1, 'an unknown error id fails');
   assert.equal((await c.ctl(['validation', 'ignore-error', 'val'])).code, 2, 'ERROR-ID or --all is needed');
-  await down.query('DROP TRIGGER app.tamper');
+  await down.query('DROP TRIGGER app.tamper_insert; DROP TRIGGER app.tamper_update');
 
   // stop: nothing more is validated; start --mode fast: validated again, in fast mode.
   assert.equal((await c.ctl(['validation', 'stop', 'val'])).code, 0);

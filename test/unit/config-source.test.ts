@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSourceConfig, parseSourceConfig, sampleSourceYaml } from '../../src/config/index.ts';
+import { withSourceRules } from '../../src/config/task-instance.ts';
+import type { SubtaskSpec } from '../../src/config/types.ts';
 import { DmError, Errors, type ErrorName } from '../../src/errors/index.ts';
 
 const FILE = 'source1.yaml';
@@ -194,6 +196,13 @@ test('wrong types and values: ConfigInvalid at the key', () => {
     key: 'relay-binlog-gtid',
     message: /not a mysql GTID set/,
   });
+  // checker has no effect, but DM refuses a backoff-max under its fixed backoff-min of 1s (dmctl_command).
+  const backoff = DM_SOURCE.replace('backoff-max: 5m', 'backoff-max: 0.1s');
+  expectError(() => parseSourceConfig(backoff, FILE), 'ConfigInvalid', {
+    line: lineOf(backoff, 'backoff-max'),
+    key: 'checker.backoff-max',
+    message: /less than `backoff-min` value 1s: please increase `backoff-max`/,
+  });
   const from = DM_SOURCE.replace(/from:\n( {2}.*\n)+/, '');
   expectError(() => parseSourceConfig(from, FILE), 'ConfigInvalid', {
     line: 3,
@@ -202,13 +211,60 @@ test('wrong types and values: ConfigInvalid at the key', () => {
   });
 });
 
-test('source-level filters and case-sensitive: ConfigUnsupportedKey', () => {
-  const text = DM_SOURCE + 'filters:\n  - schema-pattern: "*"\n    events: ["all dml"]\n    action: Ignore\n';
-  expectError(() => parseSourceConfig(text, FILE), 'ConfigUnsupportedKey', {
-    line: lineOf(text, 'filters:'),
-    key: 'filters',
-    message: /source-level binlog event filters/,
+test('source-level filters are read as DM reads them; an unknown event type is an error; case-sensitive unsupported', () => {
+  const text =
+    DM_SOURCE +
+    'filters:\n  - schema-pattern: "dmctl"\n    table-pattern: "t_1"\n    sql-pattern: ["alter table .* add column aaa int"]\n    action: Ignore\n  - schema-pattern: "*"\n    events: ["truncate table"]\n    action: error\n';
+  const cfg = parseSourceConfig(text, FILE);
+  assert.deepEqual(cfg.filters, [
+    {
+      name: 'mysql-replica-01.filters[0]',
+      schemaPattern: 'dmctl',
+      tablePattern: 't_1',
+      events: [],
+      sqlPattern: ['alter table .* add column aaa int'],
+      action: 'Ignore',
+    },
+    {
+      name: 'mysql-replica-01.filters[1]',
+      schemaPattern: '*',
+      tablePattern: '',
+      events: ['truncate table'],
+      sqlPattern: [],
+      action: 'Error',
+    },
+  ]);
+  assert.equal(parseSourceConfig(DM_SOURCE, FILE).filters, undefined);
+  const bad = DM_SOURCE + 'filters:\n  - schema-pattern: "*"\n    events: ["all dmll"]\n    action: Ignore\n';
+  expectError(() => parseSourceConfig(bad, FILE), 'ConfigInvalid', {
+    line: lineOf(bad, 'all dmll'),
+    key: 'filters[0].events[0]',
+    message: /"all dmll" is not a DM event type \(did you mean "all dml"\?\)/,
   });
+  const twice =
+    DM_SOURCE +
+    'filters:\n  - schema-pattern: "db"\n    events: ["delete"]\n    action: Ignore\n  - schema-pattern: "db"\n    events: ["insert"]\n    action: Ignore\n';
+  expectError(() => parseSourceConfig(twice, FILE), 'ConfigInvalid', {
+    line: twice.split('\n').lastIndexOf('  - schema-pattern: "db"') + 1,
+    key: 'filters[1]',
+    message: /same schema-pattern and table-pattern as filters\[0\]/,
+  });
+  // Compared case-insensitively, as DM keys a source's rules.
+  expectError(
+    () =>
+      parseSourceConfig(
+        twice.replace(
+          '- schema-pattern: "db"\n    events: ["insert"]',
+          '- schema-pattern: "DB"\n    events: ["insert"]',
+        ),
+        FILE,
+      ),
+    'ConfigInvalid',
+    {
+      line: twice.split('\n').lastIndexOf('  - schema-pattern: "db"') + 1,
+      key: 'filters[1]',
+    },
+  );
   const cs = DM_SOURCE + 'case-sensitive: true\n';
   expectError(() => parseSourceConfig(cs, FILE), 'ConfigUnsupportedKey', {
     line: lineOf(cs, 'case-sensitive'),
@@ -239,4 +295,32 @@ test('bad YAML: ConfigYamlSyntax with file, line and column', () => {
   assert.equal(err.context.file, FILE);
   assert.equal(err.context.line, lineOf(text, ' user: root'));
   assert.ok(err.context.column);
+});
+
+test("withSourceRules: a source's filters follow the task's; the task's rule wins on equal patterns", () => {
+  const rule = (name: string, schemaPattern: string, tablePattern: string, action: 'Do' | 'Ignore' | 'Error') => ({
+    name,
+    schemaPattern,
+    tablePattern,
+    events: ['all dml'],
+    sqlPattern: [],
+    action,
+  });
+  const spec = {
+    sourceId: 's1',
+    filters: [rule('task', 'db', 'T1', 'Do')],
+  } as unknown as SubtaskSpec; // only the fields withSourceRules reads
+  const source = { filters: [rule('s.0', 'DB', 't1', 'Ignore'), rule('s.1', 'db', 't2', 'Ignore')] };
+  const left: string[] = [];
+  assert.deepEqual(
+    withSourceRules(spec, source, false, (r) => left.push(r.name)).filters.map((r) => r.name),
+    ['task', 's.1'],
+  );
+  assert.deepEqual(left, ['s.0']);
+  // Case-sensitive: DB.t1 is another pattern, so the source's rule is added too.
+  assert.deepEqual(
+    withSourceRules(spec, source, true).filters.map((r) => r.name),
+    ['task', 's.0', 's.1'],
+  );
+  assert.equal(withSourceRules(spec, {}, false), spec);
 });

@@ -289,7 +289,7 @@ black-white-list:
   assert.ok(notes.some((n) => n.kind === 'no-effect' && n.key === 'heartbeat-update-interval'));
 });
 
-test('meta is ignored (with a note) for task-mode all; incremental without meta keeps it undefined', () => {
+test('meta is ignored (with a note, its values unchecked) for task-mode all; incremental without meta keeps it undefined', () => {
   const withMeta =
     BASE.replace(
       '    block-allow-list',
@@ -300,6 +300,21 @@ test('meta is ignored (with a note) for task-mode all; incremental without meta 
   assert.ok(r.notes.some((n) => n.key === 'mysql-instances[0].meta' && n.kind === 'no-effect'));
   const inc = parseTaskConfig(BASE.replace('task-mode: all', 'task-mode: incremental') + BA, FILE);
   assert.equal(inc.subtasks[0]!.meta, undefined);
+  // DM's task files leave placeholders in the meta that mode all ignores (adjust_gtid): accepted, like DM does;
+  // in incremental mode, where meta is the start position, the same values are rejected at their key.
+  const placeholders =
+    BASE.replace(
+      '    block-allow-list',
+      '    meta: {binlog-name: binlog-name-placeholder-1, binlog-pos: 4, binlog-gtid: binlog-gtid-placeholder-1}\n    block-allow-list',
+    ) + BA;
+  assert.equal(loadTaskConfig(placeholders, FILE).config.subtasks[0]!.meta, undefined);
+  assert.throws(
+    () => parseTaskConfig(placeholders.replace('task-mode: all', 'task-mode: incremental'), FILE),
+    (e: DmError) =>
+      e.message.includes('mysql-instances[0].meta.binlog-gtid') &&
+      e.message.includes('is not a binlog file name') &&
+      e.message.includes('is not a MySQL or MariaDB GTID set'),
+  );
 });
 
 test('filter rule with an event DM does not know is dropped like DM does, or rejected in strict mode', () => {
@@ -386,6 +401,20 @@ test('wrong type: ConfigInvalid at the value', () => {
     line: lineOf(text, 'batch: many'),
     message: /expected a number, got the string "many"/,
   });
+  // chunk-filesize has no effect, but DM refuses what is not a size (dmctl_command: 6qwe4).
+  const size = (v: string) =>
+    BASE.replace(
+      '    block-allow-list: "instance"\n',
+      '    block-allow-list: "instance"\n    mydumper-config-name: d\n',
+    ) +
+    BA +
+    `mydumpers:\n  d:\n    chunk-filesize: ${v}\n`;
+  expectError(() => parseTaskConfig(size('6qwe4'), FILE), 'ConfigInvalid', {
+    key: 'mydumpers.d.chunk-filesize',
+    line: lineOf(size('6qwe4'), '6qwe4'),
+    message: /invalid `chunk-filesize` 6qwe4/,
+  });
+  for (const ok of ['64', '"64"', '64MiB', '1.5GB', '256 kb', '""']) assert.ok(parseTaskConfig(size(ok), FILE), ok);
   const port = BASE.replace('port: 4000', 'port: "4000"') + BA;
   expectError(() => parseTaskConfig(port, FILE), 'ConfigInvalid', {
     key: 'target-database.port',
@@ -425,6 +454,25 @@ test('deprecated alias and its replacement both set: ConfigDeprecatedConflict', 
     key: 'mysql-instances[0].black-white-list',
     line: lineOf(text, 'black-white-list'),
   });
+  // is-sharding and shard-mode both written and disagreeing: DM's dmctl refuses the file (dmctl_basic dm-task5/6).
+  for (const [isSharding, mode] of [
+    ['false', '"pessimistic"'],
+    ['true', '""'],
+  ] as const) {
+    const both = BASE.replace('task-mode: all', `task-mode: all\nis-sharding: ${isSharding}\nshard-mode: ${mode}`) + BA;
+    expectError(() => parseTaskConfig(both, FILE), 'ConfigDeprecatedConflict', {
+      key: 'is-sharding',
+      line: lineOf(both, 'is-sharding'),
+      message: /please use `shard-mode` only/,
+    });
+  }
+  // Both written and agreeing, or one of them alone: accepted.
+  for (const head of [
+    'is-sharding: true\nshard-mode: optimistic',
+    'is-sharding: false\nshard-mode: ""',
+    'is-sharding: true',
+  ])
+    assert.ok(parseTaskConfig(BASE.replace('task-mode: all', `task-mode: all\n${head}`) + BA, FILE));
   const top = BASE + BA + 'black-white-list:\n  other:\n    do-dbs: [x]\n';
   expectError(() => parseTaskConfig(top, FILE), 'ConfigDeprecatedConflict', {
     key: 'black-white-list',
@@ -540,16 +588,29 @@ test('unsupported DM keys: ConfigUnsupportedKey naming the key', () => {
   assert.equal(parseTaskConfig(expr, FILE).subtasks[0]!.exprFilters.length, 1, 'expression filters are supported now');
   const val = BASE + '    validator-config-name: v\n' + BA + 'validators:\n  v:\n    mode: full\n';
   assert.equal(parseTaskConfig(val, FILE).subtasks[0]!.validator.mode, 'full', 'the validator is supported now');
-  // Unsupported keys win over other problems in the same block (here: an invalid import-mode elsewhere).
-  const phys =
+  // Unsupported keys win over other problems in the same block (here: an invalid threads value elsewhere).
+  const dumpArgs =
     BASE +
-    '    loader-config-name: g\n' +
+    '    mydumper-config-name: g\n' +
     BA +
-    'loaders:\n  g:\n    import-mode: physical\n  h:\n    import-mode: bogus\n';
-  expectError(() => parseTaskConfig(phys, FILE), 'ConfigUnsupportedKey', {
-    key: 'loaders.g.import-mode',
-    line: lineOf(phys, 'physical'),
+    'mydumpers:\n  g:\n    extra-args: "--where id>1"\n  h:\n    threads: bogus\n';
+  expectError(() => parseTaskConfig(dumpArgs, FILE), 'ConfigUnsupportedKey', {
+    key: 'mydumpers.g.extra-args',
+    line: lineOf(dumpArgs, 'extra-args'),
   });
+  // TiDB Lightning's physical / import-into modes: the load runs logically, and a warning says so (DM's
+  // lightning_mode and many_tables task files).
+  for (const mode of ['physical', 'import-into']) {
+    const phys =
+      BASE +
+      '    loader-config-name: g\n' +
+      BA +
+      `loaders:\n  g:\n    import-mode: ${mode}\n    on-duplicate-physical: manual\n`;
+    const r = loadTaskConfig(phys, FILE);
+    const note = r.notes.find((n) => n.key === 'loaders.g.import-mode');
+    assert.ok(note && note.kind === 'no-effect' && /TiDB Lightning/.test(note.message), JSON.stringify(r.notes));
+    assert.equal(note.line, lineOf(phys, mode));
+  }
 });
 
 test('cross-reference checks DM also makes: unused rule, duplicate source, conflicting safe mode, meta without position', () => {

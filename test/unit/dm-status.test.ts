@@ -84,7 +84,7 @@ test('a subtask paused by an error: ProcessError fields and the task list says E
     isCanceled: false,
     errors: [
       {
-        ErrCode: 30007,
+        ErrCode: 930007,
         ErrClass: 'sync-unit',
         ErrScope: 'downstream',
         ErrLevel: 'high',

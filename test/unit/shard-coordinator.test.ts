@@ -2,7 +2,7 @@
  * Invariant protected (agent/shard/coordinator.ts, the one seam between the sync unit and shard-DDL coordination):
  * for a DDL event the coordinator says `normal` (apply as without shards), `done` (nothing more to do) or `hold`
  * (run nothing; the rows to write with the barrier, then `reached`), following DM: CREATE passes, DROP/TRUNCATE never
- * reach the merged table, RENAME TABLE pauses, a `binlog skip` decision goes the usual way, an event the writers are
+ * reach the merged table, a RENAME TABLE within the shard group changes nothing downstream, a `binlog skip` decision goes the usual way, an event the writers are
  * past is done. On `tick`, only the lock's owner runs the DDL (once, through the sync unit's `exec`), every source
  * releases its shards, and the replay position is returned only when the stream has passed it.
  *
@@ -118,14 +118,17 @@ test('no coordinator without a shard mode or a lock store', () => {
   assert.equal(ShardCoordinator.create(noLocks as unknown as SubtaskContext, {} as SyncHost), undefined);
 });
 
-test('onDdl: CREATE passes, DROP/TRUNCATE are held without running, RENAME TABLE pauses, past events are done', async () => {
+test('onDdl: CREATE passes, DROP/TRUNCATE/RENAME within the group are held without running, past events are done', async () => {
   const s = source('s1', new MemoryShardLocks());
   assert.equal(await s.c.onDdl(ddl('CREATE TABLE `d`.`t9` (id INT PRIMARY KEY)', 100)), 'normal');
   assert.deepEqual(await s.c.onDdl(ddl('DROP TABLE `d`.`t1`', 100)), { hold: [] });
   assert.deepEqual(await s.c.onDdl(ddl('TRUNCATE TABLE `d`.`t1`', 100)), { hold: [] });
-  await assert.rejects(s.c.onDdl(ddl('RENAME TABLE `d`.`t1` TO `d`.`t8`', 100)), (e) =>
-    isDmError(e) ? e.code === 'TSDM-50006' : false,
+  // Both names route to m.t: DM's routed `RENAME TABLE m.t TO m.t` changes nothing; no lock, nothing runs.
+  assert.deepEqual(await s.c.onDdl(ddl('RENAME TABLE `d`.`t1` TO `d`.`t8`', 100)), { hold: [] });
+  await assert.rejects(s.c.onDdl(ddl('RENAME TABLE `d`.`t1` TO `d`.`t8`, `d`.`t2` TO `d`.`t7`', 100)), (e) =>
+    isDmError(e) ? e.code === 'TSDM-50010' : false,
   );
+  assert.deepEqual(s.execs, []);
   // The writers are already past the event (a replay after a restart): nothing more to do.
   assert.equal(await s.c.onDdl(ddl(ALTER('t1'), 40)), 'done');
   // `dmctl binlog skip` decided on this event: the usual path skips it.
@@ -192,4 +195,43 @@ test('optimistic mode: rows never wait and the merged CREATE TABLE is not specia
   assert.deepEqual(s.c.appliedSqls(pos(150)), []);
   assert.equal(s.c.mergesCreateTable, false);
   assert.equal(s.c.held, 0);
+});
+
+test('pessimistic RENAME TABLE: an open lock waits on the new name; a held shard cannot be renamed until its lock ran', async () => {
+  const locks = new MemoryShardLocks();
+  const s1 = source('s1', locks);
+  const s2 = source('s2', locks);
+  await reachDdl(s2, ALTER('t3'), 100);
+  assert.equal(await s1.c.tick(s1.flush), undefined); // s1 joins with d.t1 and d.t2
+  assert.deepEqual(Object.keys(locks.get(TARGET)!.shards).sort(), ['s1/d.t1', 's1/d.t2', 's2/d.t3']);
+  assert.deepEqual(await s1.c.onDdl(ddl('RENAME TABLE `d`.`t1` TO `d`.`t8`', 120, ['d.t8', 'd.t2'])), { hold: [] });
+  assert.deepEqual(Object.keys(locks.get(TARGET)!.shards).sort(), ['s1/d.t2', 's1/d.t8', 's2/d.t3']);
+  // s2's shard is held by the lock: its rename would let rows under the new name pass the lock's DDL.
+  const rename = ddl('RENAME TABLE `d`.`t3` TO `d`.`t6`', 150, ['d.t6']);
+  await assert.rejects(s2.c.onDdl(rename), (e) =>
+    isDmError(e)
+      ? e.code === 'TSDM-50006' && e.context.sql === rename.sql && e.context.position === 'b.000001:150'
+      : false,
+  );
+  s2.ops.set('b.000001:150', { op: 'skip' });
+  assert.equal(await s2.c.onDdl(rename), 'done', "the user decided: skipped like the held shard's other events");
+});
+
+test('optimistic: RENAME TABLE pauses; its `binlog skip` moves the shard to its new name in the lock record', async () => {
+  const locks = new MemoryShardLocks();
+  const s = source('s1', locks, 'optimistic');
+  await s.c.start(pos(50), trackerWith(SHARDS['s1']!));
+  const rename = ddl('RENAME TABLE `d`.`t1` TO `d`.`t8`', 100, ['d.t8', 'd.t2']);
+  await assert.rejects(s.c.onDdl(rename), (e) =>
+    isDmError(e)
+      ? e.code === 'TSDM-50006' && /^`RENAME TABLE` statement not supported in optimistic mode/.test(e.message)
+      : false,
+  );
+  s.ops.set('b.000001:100', { op: 'skip' });
+  assert.equal(await s.c.onDdl(rename), 'normal');
+  assert.deepEqual(Object.keys(locks.get(TARGET)!.shards).sort(), ['s1/d.t2', 's1/d.t8']);
+  await assert.rejects(s.c.onDdl(ddl('ALTER TABLE `d`.`t2` RENAME COLUMN `a` TO `b`', 200, ['d.t8', 'd.t2'])), (e) =>
+    isDmError(e) ? e.code === 'TSDM-50008' : false,
+  );
+  assert.deepEqual(s.execs, []);
 });

@@ -89,6 +89,20 @@ test('optimistic DDL: applied when the join changes (first add, last drop, wider
   d = optimisticDdl(rec, 's2/d.t1', 's2', 'd.t1', withC, ['ADD c'], 'b.2:1', NOW);
   assert.ok(!('error' in d) && !d.apply, 'second shard adding the same column changes nothing');
   rec = (d as { record: typeof rec }).record;
+  // A DDL that leaves the shard's structure as it was (a partition, a table option) runs as it is (DM: prevTable ==
+  // postTable), on the first shard that has it, and on each other: shardddl2 ADD/DROP PARTITION.
+  d = optimisticDdl(
+    rec,
+    's1/d.t1',
+    's1',
+    'd.t1',
+    withC,
+    ['ADD PARTITION (PARTITION p1 VALUES LESS THAN (10))'],
+    'b.1:9',
+    NOW,
+  );
+  assert.ok(!('error' in d) && d.apply, 'a partition DDL runs downstream');
+  rec = (d as { record: typeof rec }).record;
   d = optimisticDdl(rec, 's1/d.t1', 's1', 'd.t1', base, ['DROP c'], 'b.1:2', NOW);
   assert.ok(!('error' in d) && !d.apply, 'first drop keeps the column for the other shard');
   rec = (d as { record: typeof rec }).record;

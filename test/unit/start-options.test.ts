@@ -1,9 +1,12 @@
-/** start-task --start-time's forms (src/config/start-time.ts) and check-task's --error/--warn report (tui). */
+/**
+ * start-task --start-time's forms (src/config/start-time.ts), the --remove-meta request each source carries out
+ * (src/coord/records.ts) and check-task's --error/--warn report (tui).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStartTime, startTimeEpoch } from '../../src/config/start-time.ts';
 import { buildReport, omittedText, printReport } from '../../tui/commands/task-report.ts';
-import type { CheckItem } from '../../src/coord/index.ts';
+import { removeMetaRequest, type CheckItem, type TaskRecord } from '../../src/coord/index.ts';
 import type { ConfigNote } from '../../src/config/index.ts';
 
 test('--start-time takes DM forms; without an offset the upstream zone decides', () => {
@@ -19,6 +22,26 @@ test('--start-time takes DM forms; without an offset the upstream zone decides',
       (e: Error & { code?: string }) => e.code === 'TSDM-10057',
       bad,
     );
+});
+
+test('--remove-meta is a request per source: its id for the sources it was given for, none for one added later', () => {
+  const rec: TaskRecord = {
+    name: 't',
+    yaml: '',
+    file: 't.yaml',
+    stage: 'Running',
+    sources: ['s1', 's2'],
+    generation: 3,
+    updatedAt: '2026-12-04T09:00:00.000Z',
+    removeMeta: { id: 'g3 2026-12-04T09:00:00.000Z', sources: ['s1'] },
+  };
+  assert.equal(removeMetaRequest(rec, 's1'), 'g3 2026-12-04T09:00:00.000Z');
+  assert.equal(removeMetaRequest(rec, 's2'), undefined, 'start-task -s s2 later: s2 keeps its checkpoints');
+  const { removeMeta: _, ...plain } = rec;
+  assert.equal(removeMetaRequest(plain, 's1'), undefined);
+  // A record from a dmctl before requests had ids: the generation names the request.
+  const legacy = { ...plain, removeMeta: true } as unknown as TaskRecord;
+  assert.equal(removeMetaRequest(legacy, 's2'), 'g3');
 });
 
 const item = (name: string, ok: boolean, warning?: string): CheckItem => ({

@@ -48,6 +48,7 @@ const AGENT_LAYERS: string[][] = [
     'checkpoint-fence.ts',
     'checkpoint-holds.ts',
     'checkpoint-load.ts',
+    'checkpoint-remove.ts',
     'checkpoint.ts',
     'relay',
     'unit.ts',

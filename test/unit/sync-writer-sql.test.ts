@@ -2,8 +2,8 @@
  * Invariant protected (agent/sync/writer-sql.ts): one writer's share of a batch becomes statements that leave the
  * downstream in the upstream's end-of-batch state.
  *  - Keyed tables are compacted per key to their net effect: absent (DELETE by key) or row R (REPLACE R); every
- *    DELETE runs before every REPLACE; the statements are idempotent (safe mode needs nothing else: there is no
- *    separate safe-mode form, a keyed table is always written this way).
+ *    DELETE runs before every REPLACE; the statements are idempotent (what safe mode needs; outside safe mode rows
+ *    that existed may be updated in place instead: sync-writer-update.test.ts).
  *  - Keyless tables keep binlog order: INSERT runs merged, UPDATE/DELETE one row each with LIMIT 1.
  *  - Keyed or keyless, and by which columns, is per change: a target's changes are compacted per run of the same key
  *    columns, runs in binlog order, so rows of one target with different identities are all written, in order.
@@ -78,8 +78,8 @@ test('every DELETE runs before every REPLACE, whatever the binlog order', () => 
   ]);
 });
 
-test('keyed statements are the same in and out of safe mode: DELETE by key and REPLACE only, both idempotent', () => {
-  // writerStatements takes no safe-mode flag; the replay of a batch after a crash (safe mode) produces the same text.
+test('keyed statements in safe mode (the default of writerStatements): DELETE by key and REPLACE only, both idempotent', () => {
+  // The same text every time; every statement is a DELETE by key or a REPLACE.
   const batch = [ins(T, r('1')), upd(T, r('2'), r('2', 'y')), del(T, r('3')), upd(T, r('4'), r('5'))];
   const out = writerStatements(batch);
   assert.deepEqual(out, writerStatements(batch));

@@ -12,7 +12,7 @@ import {
 import { asDmError, DmError, type ErrorRecord } from '../../src/errors/index.ts';
 import { whoAmI } from '../../src/events/record.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
-import { opRequest, readConfigFile } from './shared.ts';
+import { opRequest, readConfigFile, taskNameArg } from './shared.ts';
 
 /**
  * `dmctl binlog-schema list|update|delete` (DM's binlog-schema, formerly operate-schema): show or change the schema
@@ -34,14 +34,16 @@ export const binlogSchema: Command = {
   at the subtask's checkpoint. update replaces it with the CREATE TABLE in SCHEMA-FILE (whatever table name that
   statement gives), with the upstream's table as it is now (--from-source), or with the downstream table it is
   routed to (--from-target); delete removes it, so its next event takes the upstream's structure at that time.
-  update and delete need the subtask paused (\`dmctl pause-task TASK\`, or paused by an error): \`dmctl resume-task
-  TASK\` then decodes the table's events with the new schema. Keep the output of list before changing a schema.
+  list, update and delete need the subtask paused (\`dmctl pause-task TASK\`, or paused by an error), as in DM:
+  \`dmctl resume-task TASK\` then decodes the table's events with the new schema. Keep the output of list before
+  changing a schema.
 
   Flags
     -s, --source SOURCE-ID   the source (repeatable; needed when the task has several sources)
     --from-source            update: take the upstream's current table
     --from-target            update: take the downstream table the upstream table is routed to
-    --flush                  update: store the schema with the checkpoint at once (always so: --no-flush is refused)
+    --flush                  update: store the schema with the checkpoint at once (always so, as in DM: --no-flush
+                             is accepted and has no effect)
     --sync                   update, shard-mode optimistic: the table's shard-DDL lock takes the new structure as
                              this shard's (default; --no-sync leaves the lock as it is)
 `,
@@ -54,7 +56,8 @@ export const binlogSchema: Command = {
     sync: { type: 'boolean', default: true },
   },
   async run(ctx, args, flags) {
-    const [op, task, database, table, file, ...extra] = args;
+    const [op, taskArg, database, table, file, ...extra] = args;
+    const task = taskArg === undefined ? undefined : taskNameArg(taskArg);
     if (!op || !['list', 'update', 'delete'].includes(op))
       throw usageError(`binlog-schema needs list, update or delete (got ${op ?? 'nothing'})`);
     if (!task || !database || !table) throw usageError(`binlog-schema ${op} needs TASK DATABASE TABLE`);
@@ -71,9 +74,10 @@ export const binlogSchema: Command = {
     if (op === 'update') {
       if ([file !== undefined, fromSource, fromTarget].filter(Boolean).length !== 1)
         throw usageError('binlog-schema update takes exactly one of SCHEMA-FILE, --from-source and --from-target');
+      // DM logs "overwrite --flush to true for operate-schema" and stores it anyway.
       if (flags.flush === false)
-        throw usageError(
-          '--no-flush: tsdm stores the schema with the checkpoint at once (the subtask is paused; there is no tracker in memory to keep it in)',
+        ctx.err.write(
+          'note: --no-flush has no effect: the schema is stored with the checkpoint at once (DM overrides --flush to true too)\n',
         );
       if (file !== undefined) req.sql = readConfigFile(file);
       else req.from = fromSource ? 'source' : 'target';

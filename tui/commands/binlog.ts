@@ -3,6 +3,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { splitStatements } from '../../src/sql/split.ts';
 import { whoAmI } from '../../src/events/record.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
+import { taskNameArg } from './shared.ts';
 
 /**
  * `dmctl binlog skip|replace|inject|list|revert` (DM's handle-error): decide what happens to the binlog event a subtask
@@ -31,7 +32,8 @@ export const binlog: Command = {
 `,
   flags: { source: { type: 'string', shortFlag: 's' }, binlogPos: { type: 'string' } },
   async run(ctx, args, flags) {
-    const [op, task, ...rest] = args;
+    const [op, taskArg, ...rest] = args;
+    const task = taskArg === undefined ? undefined : taskNameArg(taskArg);
     if (!op || !['skip', 'replace', 'inject', 'list', 'revert'].includes(op))
       throw usageError(`binlog needs skip, replace, inject, list or revert (got ${op ?? 'nothing'})`);
     if (!task) throw usageError(`binlog ${op} needs a task name`);

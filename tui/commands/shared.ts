@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { checkConfigFileSize } from '../../src/config/limits.ts';
 import type { Coord, OpReply } from '../../src/coord/index.ts';
 import { DmError, RemoteDmError } from '../../src/errors/index.ts';
@@ -13,6 +14,23 @@ export function readConfigFile(file: string): string {
       context: { file },
     });
   }
+}
+
+/**
+ * A TASK-NAME argument, or a task file in its place, as DM's dmctl takes one (GetTaskNameFromArgOrFile:
+ * `dmctl stop-task task.yaml`): an argument ending in .yaml or .yml that names a readable file with a top-level
+ * `name` stands for that name; anything else is the name as typed.
+ */
+export function taskNameArg(arg: string): string {
+  if (!/\.ya?ml$/.test(arg)) return arg;
+  try {
+    const doc: unknown = parse(readFileSync(arg, 'utf8'));
+    const name = doc !== null && typeof doc === 'object' ? (doc as { name?: unknown }).name : undefined;
+    if (typeof name === 'string' && name !== '') return name;
+  } catch {
+    // Not a readable YAML file: the argument is the name.
+  }
+  return arg;
 }
 
 /** Request/reply to the agents; a clear error when nobody answers. */

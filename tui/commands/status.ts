@@ -15,6 +15,7 @@ import { Exit, usageError, type Command, type CommandContext } from '../context.
 import { showPos as pos } from '../../src/binlog/position.ts';
 import { lockLines } from '../../src/shard/lock-view.ts';
 import { dmStatusList, dmTaskList } from '../../src/coord/dm-status.ts';
+import { taskNameArg } from './shared.ts';
 
 /** The sync line: live figures only while the sync unit runs; otherwise its last positions, marked as such. */
 function syncLine(y: SyncView): string {
@@ -158,7 +159,8 @@ function printDm(ctx: CommandContext, doc: unknown): void {
   ctx.out.write(JSON.stringify(doc, null, 4) + '\n');
 }
 
-async function run(ctx: CommandContext, args: string[], flags: Record<string, unknown>, dm = false): Promise<number> {
+async function run(ctx: CommandContext, given: string[], flags: Record<string, unknown>, dm = false): Promise<number> {
+  const args = given.length ? [taskNameArg(given[0]!), ...given.slice(1)] : given;
   const coord = await ctx.coord();
   const want = flags.waitFor as string | undefined;
   if (want !== undefined) {

@@ -28,7 +28,8 @@ export async function taskSourceFiles(coord: Coord, yaml: string, file: string):
       throw new DmError('SourceNotFound', `task ${task.name} uses source ${s.sourceId}, which does not exist`, {
         context: { file },
       });
-    sources[s.sourceId] = { yaml: e.value.yaml, file: e.value.file };
+    const { yaml: y, file: f, relayStage } = e.value;
+    sources[s.sourceId] = { yaml: y, file: f, ...(relayStage ? { relayStage } : {}) };
   }
   return sources;
 }

@@ -20,12 +20,15 @@ export const startTask: Command = {
     -s, --source SOURCE-ID   start the task on these sources only (repeatable); the others are not started and
                              query-status does not list them. Later, start-task -s OTHER adds a source to the
                              running task (the sources already running go on untouched)
-    --remove-meta            drop the task's checkpoints and shard-DDL locks first (the migration starts over)
+    --remove-meta            drop the task's checkpoints and shard-DDL locks first (the migration starts over).
+                             Once: a restart of the task later (pause/resume, an agent restart or failover) resumes
+                             from the checkpoints written since
     --start-time TIME        task-mode incremental: replicate from the first binlog event at or after TIME, e.g.
                              '2021-10-21 00:01:00' or 2021-10-21T00:01:00 (the upstream's time zone), or with an
                              offset (+08:00, +0800, Z). It wins over meta and over the checkpoint; from a checkpoint
                              further on, safe mode stays on until the stream passes it again. Applied once: a
-                             restart later resumes from the checkpoint
+                             restart later resumes from the checkpoint. A source with its relay on: the relay is
+                             searched first, then the upstream's binlog
 `,
   flags: {
     removeMeta: { type: 'boolean' },
@@ -75,14 +78,19 @@ export const startTask: Command = {
     }
     const byTime = time ? Object.fromEntries(added.map((s) => [s, time])) : undefined;
     const now = new Date().toISOString();
+    const stampOf = (t: Record<string, string> | undefined) =>
+      Object.fromEntries(Object.keys(t ?? {}).map((s) => [s, now]));
+    const generation = (existing?.value.generation ?? 0) + 1;
     const rec: TaskRecord = running
       ? {
-          // Added sources: same generation, so the subtasks already running are not restarted.
+          // Added sources: same generation, so the subtasks already running are not restarted. `removeMeta` stays the
+          // running one's, for its sources only: an added source resumes from its checkpoints (no --remove-meta here).
           ...running,
           yaml,
           file,
           sources: all.filter((s) => running.sources.includes(s) || added.includes(s)),
           ...(byTime || running.startTime ? { startTime: { ...running.startTime, ...byTime } } : {}),
+          ...(byTime || running.startTimeAt ? { startTimeAt: { ...running.startTimeAt, ...stampOf(byTime) } } : {}),
           ...(running.stage !== 'Running'
             ? { sourceStages: { ...running.sourceStages, ...Object.fromEntries(added.map((s) => [s, 'Running'])) } }
             : {}),
@@ -95,11 +103,12 @@ export const startTask: Command = {
           file,
           stage: 'Running',
           sources: selected,
-          generation: (existing?.value.generation ?? 0) + 1,
+          generation,
           updatedAt: now,
           by: whoAmI(),
-          ...(byTime ? { startTime: byTime } : {}),
-          ...(flags.removeMeta ? { removeMeta: true } : {}),
+          ...(byTime ? { startTime: byTime, startTimeAt: stampOf(byTime) } : {}),
+          // Carried out once per source by the agents (RemoveMetaRequest): the id tells this request from the next.
+          ...(flags.removeMeta ? { removeMeta: { id: `g${generation} ${now}`, sources: selected } } : {}),
         };
     const ok = existing
       ? await coord.update(Bucket.tasks, Keys.task(task.name), rec, existing.revision)

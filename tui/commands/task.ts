@@ -12,6 +12,7 @@ import { DmError } from '../../src/errors/index.ts';
 import { buildReport, printReport } from './task-report.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { whoAmI } from '../../src/events/record.ts';
+import { taskNameArg } from './shared.ts';
 
 export const checkTask: Command = {
   name: 'check-task',
@@ -93,7 +94,6 @@ export async function changeTaskStage(
       rec.stage = stage;
       delete rec.sourceStages;
     }
-    delete rec.removeMeta;
     if ((await coord.update(Bucket.tasks, Keys.task(taskName), rec, e.revision)) !== undefined) {
       return { task: taskName, stage, sources: only.length ? only : e.value.sources, only: only.length > 0 };
     }
@@ -112,14 +112,14 @@ function stageCommand(name: string, stage: DesiredStage, summary: string): Comma
     summary,
     usage: `
   Usage
-    $ dmctl ${name} TASK-NAME [-s SOURCE-ID ...]
+    $ dmctl ${name} TASK-NAME [-s SOURCE-ID ...]      (TASK-NAME: the name, or the task's file)
 
   Flags
     -s, --source SOURCE-ID   only these sources of the task (repeatable)
 `,
     flags: { source: { type: 'string', shortFlag: 's', isMultiple: true } },
     async run(ctx, args, flags) {
-      const [taskName] = args;
+      const taskName = args[0] === undefined ? undefined : taskNameArg(args[0]);
       if (!taskName) throw usageError(`${name} needs a task name`);
       const res = await changeTaskStage(
         await ctx.coord(),

@@ -174,9 +174,7 @@ export function taskDetail(s: DashboardState, key: string, w: number): Detail {
     );
     lines.push(...field('rate', stale ? '-' : `${count(y.rowsPerSecond ?? undefined)} rows/s`, w));
     lines.push(...field('totals', `${exact(y.totalRows)} rows, ${exact(y.totalEvents)} events`, w));
-    lines.push(
-      ...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE until the snapshot position is passed)' : 'off', w),
-    );
+    lines.push(...field('safe mode', y.safeMode ? 'on (INSERT as REPLACE, UPDATE as DELETE + REPLACE)' : 'off', w));
     lines.push(...syncTableLines(st?.sync?.perTable ?? [], s.now, w));
   }
   if (st?.validation) {

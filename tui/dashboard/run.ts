@@ -44,7 +44,14 @@ export async function runDashboard(
   // The UI modules (react, ink, the views: ~0.6 CPU-s to load) load while NATS connects and the buckets are read,
   // and the first frame is drawn once the whole cluster is read: one frame with data instead of several partial
   // ones (each ink frame of a full screen costs ~0.1 CPU-s).
-  const ui = Promise.all([import('react'), import('ink'), import('./App.tsx'), import('./actions.ts')]);
+  // React is CommonJS: in dmctl's bundle (scripts/bundle.mjs) a split chunk gives it as a default export only, so
+  // its API is taken from `default` (node's own loader gives `default` too).
+  const ui = Promise.all([
+    import('react').then((m) => m.default),
+    import('ink'),
+    import('./App.tsx'),
+    import('./actions.ts'),
+  ]);
   ui.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled meanwhile
   const coord = await ctx.coord();
   const source = coordSource(coord);
