@@ -7,7 +7,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeTemp } from '../harness/tsdm.ts';
-import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import {
+  assertSame,
+  purgeBinlogsTo,
+  startCluster,
+  startTask,
+  taskYaml,
+  waitStage,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
 
 let c: Cluster;
 before(async () => {
@@ -182,7 +191,7 @@ test('a wrong start position and a purged binlog give their coded errors in quer
   await waitStage(c, 'purged', (s) => s.sources[0]!.stage === 'Paused', 'paused');
   await up.query('INSERT INTO pos.t VALUES (1); FLUSH BINARY LOGS; INSERT INTO pos.t VALUES (2); FLUSH BINARY LOGS');
   const [cur] = await up.query('SHOW MASTER STATUS');
-  await up.query(`PURGE BINARY LOGS TO '${cur.File}'`);
+  await purgeBinlogsTo(up, cur.File);
   assert.equal((await c.ctl(['resume-task', 'purged'])).code, 0);
   const v = await waitStage(
     c,

@@ -149,3 +149,19 @@ export async function assertSame(
     );
   }
 }
+
+/**
+ * PURGE BINARY LOGS TO `file`, until the upstream's oldest binlog is `file`. MariaDB keeps a file that a binlog reader
+ * is still on, or that crash recovery still needs until its Binlog_checkpoint is written (asynchronously, later under
+ * load), and only warns: one PURGE is not enough on a busy machine.
+ */
+export async function purgeBinlogsTo(up: MariaDBInstance, file: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => {
+      await up.query(`PURGE BINARY LOGS TO '${file}'`);
+      return String((await up.query('SHOW BINARY LOGS'))[0].Log_name) === file;
+    },
+    timeoutMs,
+    `the upstream's binlogs before ${file} purged`,
+  );
+}

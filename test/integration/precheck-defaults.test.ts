@@ -13,7 +13,16 @@ import type { Connection } from 'mysql2/promise';
 import { Bucket } from '../../src/coord/index.ts';
 import { Errors } from '../../src/errors/index.ts';
 import { writeTemp } from '../harness/tsdm.ts';
-import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import {
+  assertSame,
+  purgeBinlogsTo,
+  startCluster,
+  startTask,
+  taskYaml,
+  waitStage,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
 
 let c: Cluster;
 before(async () => {
@@ -146,7 +155,8 @@ test('a wrong meta position is BinlogPositionInvalid at start-task, a purged fil
   }
   // A file that was there and is gone is a purge, as before.
   const [first] = await up.query('SHOW BINARY LOGS');
-  await up.query(`FLUSH BINARY LOGS; PURGE BINARY LOGS TO '${ms.File}'`);
+  await up.query('FLUSH BINARY LOGS');
+  await purgeBinlogsTo(up, ms.File);
   const purged = await start('wp-purged', meta(first.Log_name, 4));
   assert.equal(purged.code, 1);
   assert.equal(purged.json?.error?.code, PURGED, purged.stdout);

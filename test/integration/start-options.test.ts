@@ -11,6 +11,7 @@ import { writeTemp } from '../harness/tsdm.ts';
 import { readFileSync } from 'node:fs';
 import {
   assertSame,
+  purgeBinlogsTo,
   startCluster,
   startTask,
   status,
@@ -252,14 +253,7 @@ test('start-task --start-time on a source with its relay on: the relay is search
   // (A file a binlog reader is still on is kept: purge again until the readers moved to the new file.)
   await u2.query('FLUSH BINARY LOGS');
   const [m] = await u2.query('SHOW MASTER STATUS');
-  await waitFor(
-    async () => {
-      await u2.query(`PURGE BINARY LOGS TO '${m.File}'`);
-      return String((await u2.query('SHOW BINARY LOGS'))[0].Log_name) === m.File;
-    },
-    10_000,
-    `the upstream's binlogs before ${m.File} purged`,
-  );
+  await purgeBinlogsTo(u2, m.File);
   const yaml = taskYaml(
     'sr-task',
     down,
