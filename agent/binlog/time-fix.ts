@@ -5,8 +5,6 @@
  * fields it printed are those of |v| - 1 in TIME2's packed layout (hour << 12 | minute << 6 | second), with one
  * second added to the seconds field. Values with a non-zero fraction are decoded correctly by zongji.
  */
-const TIME2 = 19;
-
 export function fixNegativeTime2(value: string): string {
   const m = /^-(\d+):(\d+):(\d+)(\.0+)?$/.exec(value);
   if (!m) return value;
@@ -16,9 +14,4 @@ export function fixNegativeTime2(value: string): string {
   const min = (v >> 6) & 0x3f;
   const s = v & 0x3f;
   return `-${String(h).padStart(2, '0')}:${String(min).padStart(2, '0')}:${String(s).padStart(2, '0')}${m[4] ?? ''}`;
-}
-
-/** Names of the TIME2 columns of a table map (zongji's decoded column list). */
-export function time2Columns(columns: { name: string; type: number }[] | undefined): string[] {
-  return (columns ?? []).filter((c) => c.type === TIME2).map((c) => c.name);
 }

@@ -15,6 +15,7 @@ import { EventQueue } from './event-queue.ts';
 import { diagnoseStreamStart, streamError } from './stream-error.ts';
 import { checkRowImage, pushRowChanges } from './row-events.ts';
 import { installFastTextDecode } from './text-decode.ts';
+import { installFastRowDecode } from './row-decode.ts';
 
 /** The server id a binlog connection registers with: the source's `server-id` (0: none), or one derived from `key` (stable
  * across restarts, in the upper half of the id space so it never collides with a configured replica's id). */
@@ -146,7 +147,8 @@ export class BinlogReader {
     const from = this.o.start.name
       ? { filename: this.o.start.name, position: this.o.start.pos }
       : { gtidSet: this.o.start.gtid ?? '' };
-    zj.start({
+    // Row images are decoded by row-decode.ts (installed once per process, before the first stream starts).
+    const opts = {
       serverId: this.o.serverId,
       ...from,
       includeEvents: [
@@ -160,7 +162,11 @@ export class BinlogReader {
         'mariadbgtid',
         'gtid',
       ],
-    });
+    };
+    installFastRowDecode().then(
+      () => this.stopped || zj.start(opts),
+      (err: unknown) => this.fail(err),
+    );
   }
 
   private fail(err: unknown): void {
