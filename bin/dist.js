@@ -25,7 +25,8 @@ function newestSource(dir, newest) {
     return newest; // an installed package may carry dist/ only
   }
   for (const e of entries) {
-    const p = join(dir, e.name);
+    // Concatenated, not path.join: join normalises every path, a tenth of `dmctl --help`'s CPU for ~250 files.
+    const p = `${dir}/${e.name}`;
     if (e.isDirectory()) newest = newestSource(p, newest);
     else if (/\.tsx?$/.test(e.name)) {
       const m = statSync(p).mtimeMs;
