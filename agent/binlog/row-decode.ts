@@ -3,8 +3,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Value } from '../db/mysql.ts';
 import type { RowImage } from './events.ts';
-import { latin1Exact } from './text-decode.ts';
+import { latin1Exact, zongjiIconv } from './text-decode.ts';
 import { fixNegativeTime2 } from './time-fix.ts';
+import type { ZColumn, ZColumnSchema, ZParser, ZRowsTableMap } from './zongji-types.ts';
 
 /**
  * A faster decode of binlog row images for zongji, giving tsdm's normal form (row-events.ts) directly.
@@ -21,29 +22,6 @@ import { fixNegativeTime2 } from './time-fix.ts';
  * zongji itself imports it by, so the same classes are patched: `_fetchOneRow`, the method each event calls per row.
  */
 
-/** zongji's column of a table map (lib/binlog_event.js updateColumnInfo). */
-export interface ZColumn {
-  name: string;
-  charset?: string | null;
-  type: number;
-  metadata?: Record<string, number> | null;
-}
-/** zongji's per-column structure (our toColumnDefs, plus UNSIGNED from the binlog's optional metadata). */
-export interface ZColumnSchema {
-  COLUMN_TYPE: string;
-  UNSIGNED?: boolean;
-}
-export interface ZRowsTableMap {
-  columns: ZColumn[];
-  columnSchemas: ZColumnSchema[];
-  parentSchema: string;
-  tableName: string;
-}
-/** zongji's parser over a packet (lib/reader.js): a buffer and an offset that moves. */
-export interface ZParser {
-  _buffer: Buffer;
-  _offset: number;
-}
 export type ReadMysqlValue = (
   parser: ZParser,
   column: ZColumn,
@@ -54,6 +32,15 @@ export type ReadMysqlValue = (
 
 /** MySQL column type codes (zongji lib/common.js MysqlTypes). */
 const T = { TINY: 1, SHORT: 2, LONG: 3, LONGLONG: 8, INT24: 9, VARCHAR: 15, TIME2: 19, STRING: 254 } as const;
+
+/** Bytes of each integer type in a row image. */
+const INT_WIDTH: Readonly<Record<number, number>> = {
+  [T.TINY]: 1,
+  [T.SHORT]: 2,
+  [T.INT24]: 3,
+  [T.LONG]: 4,
+  [T.LONGLONG]: 8,
+};
 
 const enum Kind {
   Other,
@@ -94,18 +81,7 @@ export function planColumns(columns: ZColumn[], schemas: ZColumnSchema[]): Colum
       binlogUnsigned: s?.UNSIGNED,
     };
     if (!s) return plan;
-    const width =
-      c.type === T.TINY
-        ? 1
-        : c.type === T.SHORT
-          ? 2
-          : c.type === T.INT24
-            ? 3
-            : c.type === T.LONG
-              ? 4
-              : c.type === T.LONGLONG
-                ? 8
-                : 0;
+    const width = INT_WIDTH[c.type] ?? 0;
     if (width) {
       // zongji's rule: the binlog's signedness when it has it, else the column type's text.
       const unsigned = s.UNSIGNED !== undefined ? s.UNSIGNED : s.COLUMN_TYPE.includes('unsigned');
@@ -223,15 +199,9 @@ export function readRowImage(
   return row;
 }
 
-let cp1252: ((b: Buffer) => string) | undefined;
-/** cp1252 text with bytes in 0x80-0x9F: iconv-lite, as zongji decodes it. */
+/** cp1252 text with bytes in 0x80-0x9F: iconv-lite, as zongji decodes it (through text-decode.ts's fast path). */
 function fallbackLatin1(bytes: Buffer): string {
-  if (!cp1252) {
-    const require = createRequire(import.meta.resolve('@vlasky/zongji'));
-    const iconv = require('iconv-lite') as { decode(b: Buffer, enc: string, o?: object): string };
-    cp1252 = (b) => iconv.decode(b, 'cp1252', { stripBOM: false });
-  }
-  return cp1252(bytes);
+  return zongjiIconv().decode(bytes, 'cp1252', { stripBOM: false });
 }
 
 interface RowsEventThis {
@@ -278,7 +248,7 @@ function sameReading(a: ZColumn[], b: ZColumn[], schemas: ZColumnSchema[], plans
 
 let installed: Promise<void> | undefined;
 
-/** Whether rows events yield normalised row images (the patch is in): row-events.ts then skips its own pass. */
+/** Whether rows events yield normalised row images (the patch is in): row-events.ts relies on it. */
 export let rowImagesNormalised = false;
 
 /** Installs the decoder into zongji's rows events, once per process. */

@@ -42,14 +42,13 @@ export function pushRowChanges(txn: RowChange[], e: ZEvent, tm: ZTableMap, op: R
   const table = tm.tableName;
   // Row images come from row-decode.ts, already in the normal form (zongji-reader.ts installs it before reading).
   if (!rowImagesNormalised) throw new Error('internal: rows event read before row-decode.ts was installed');
-  const norm = (r: unknown) => r as RowImage;
   for (const r of e.rows ?? []) {
     let c: RowChange;
     if (op === 'update') {
-      const u = r as { before: unknown; after: unknown };
-      c = { op, schema, table, before: norm(u.before), after: norm(u.after), info };
-    } else if (op === 'insert') c = { op, schema, table, after: norm(r), info };
-    else c = { op, schema, table, before: norm(r), info };
+      const u = r as { before: RowImage; after: RowImage };
+      c = { op, schema, table, before: u.before, after: u.after, info };
+    } else if (op === 'insert') c = { op, schema, table, after: r as RowImage, info };
+    else c = { op, schema, table, before: r as RowImage, info };
     if (noFk) c.noFkChecks = true;
     txn.push(c);
   }

@@ -45,10 +45,11 @@ export function fastDecode(original: IconvLite['decode']): IconvLite['decode'] {
   return decode;
 }
 
-/** The iconv-lite module object zongji imports. */
+let iconv: IconvLite | undefined;
+/** The iconv-lite module object zongji imports (resolved once: row-decode.ts asks per value it cannot decode exactly). */
 export function zongjiIconv(): IconvLite {
-  const require = createRequire(import.meta.resolve('@vlasky/zongji'));
-  return require('iconv-lite') as IconvLite;
+  iconv ??= createRequire(import.meta.resolve('@vlasky/zongji'))('iconv-lite') as IconvLite;
+  return iconv;
 }
 
 /** Installs the fast path into the iconv-lite zongji uses (idempotent). */

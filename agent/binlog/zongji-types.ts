@@ -1,10 +1,36 @@
-// zongji ships JS with loose typings; these are the parts the reader (zongji-reader.ts) touches.
+// zongji ships JS with loose typings; these are the parts the reader (zongji-reader.ts, row-decode.ts) touches.
+
+/** zongji's column of a table map (lib/binlog_event.js updateColumnInfo). */
+export interface ZColumn {
+  name: string;
+  charset?: string | null;
+  type: number;
+  metadata?: Record<string, number> | null;
+}
+
+/** zongji's per-column structure (our toColumnDefs, plus UNSIGNED from the binlog's optional metadata). */
+export interface ZColumnSchema {
+  COLUMN_TYPE: string;
+  UNSIGNED?: boolean;
+}
 
 /** A table map as zongji keeps it for a rows event (`ZEvent.tableMap[tableId]`). */
 export interface ZTableMap {
   parentSchema: string;
   tableName: string;
-  columns?: { name: string; type: number }[];
+  columns?: ZColumn[];
+}
+
+/** A table map once zongji has its columns and structure (what a rows event reads with). */
+export interface ZRowsTableMap extends ZTableMap {
+  columns: ZColumn[];
+  columnSchemas: ZColumnSchema[];
+}
+
+/** zongji's parser over a packet (lib/reader.js): a buffer and an offset that moves. */
+export interface ZParser {
+  _buffer: Buffer;
+  _offset: number;
 }
 
 export interface ZEvent {

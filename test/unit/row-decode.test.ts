@@ -3,14 +3,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  installFastRowDecode,
-  normaliseValue,
-  type ZColumn,
-  type ZColumnSchema,
-  type ZParser,
-  type ZRowsTableMap,
-} from '../../agent/binlog/row-decode.ts';
+import { installFastRowDecode, normaliseValue } from '../../agent/binlog/row-decode.ts';
+import type { ZColumn, ZColumnSchema, ZParser, ZRowsTableMap } from '../../agent/binlog/zongji-types.ts';
 import { fixNegativeTime2 } from '../../agent/binlog/time-fix.ts';
 
 /**
