@@ -1,6 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { query } from './db/mysql.ts';
-import { deleteRows, META_TABLES, type MetaTable, metaTable } from './checkpoint-tables.ts';
+import { deleteRows, META_TABLES, type MetaTable, metaTable, metaTableName } from './checkpoint-tables.ts';
+import { errorTable } from './verify/validator-errors.ts';
 
 /**
  * The tables whose rows of the source are removed. `<task>_onlineddl` (agent/sync/online-ddl.ts) too: its shadow-table
@@ -31,6 +32,10 @@ const REMOVED: MetaTable[] = [
  * before anything of the new migration was written. After it, the id: no subtask removes again, so nothing written
  * since is ever lost to a second removal. A stale owner's transaction rolls back at the fence.
  *
+ * Continuous validation's error rows of the source (`<task>_validator_error_change`, agent/verify/validator-errors.ts)
+ * go in the same transaction, as DM's start-task --remove-meta drops its validator tables: they describe rows of the
+ * old migration.
+ *
  * Returns false when `request` was carried out already.
  */
 export async function removeOnce(
@@ -51,10 +56,18 @@ export async function removeOnce(
   if (done?.request === request) return false;
   // The source's one row, outside the transaction (checkpoint-tables.ts' lock discipline): it is updated by key.
   if (!done) await query(conn, 'downstream', `INSERT IGNORE INTO ${marker} (source, request) VALUES (?, '')`, [source]);
+  // The error table exists only once validation found a difference (ensureErrorTable).
+  const [hasErrors] = await query<Record<string, string>[]>(
+    conn,
+    'downstream',
+    'SELECT 1 AS found FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [metaSchema, metaTableName(task, 'validator_error_change')],
+  );
   await query(conn, 'downstream', 'BEGIN');
   try {
     for (const t of REMOVED)
       await deleteRows(conn, metaTable(metaSchema, task, t), META_TABLES[t].key, 'source = ?', [source]);
+    if (hasErrors) await deleteRows(conn, errorTable(metaSchema, task), ['id'], 'source = ?', [source]);
     await query(conn, 'downstream', `UPDATE ${marker} SET request = ? WHERE source = ?`, [request, source]);
     await beforeCommit();
     await query(conn, 'downstream', 'COMMIT');

@@ -3,7 +3,7 @@
  * row-error-delay validates upstream writes with no error; a row that the downstream changes behind tsdm's back (a
  * downstream trigger rewrites what sync writes) becomes an error row within the delay, with its key and both values;
  * show-error / ignore-error / resolve-error / clear-error behave as DM documents; validation stop / start change the
- * status.
+ * status; start-task --remove-meta clears the old migration's error rows.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,4 +175,35 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
     () => `the new row validated after start: ${JSON.stringify(last)}`,
   );
   assert.equal(last.errorRowsStatus, 'new/ignored/resolved: 0/0/0');
+
+  // start-task --remove-meta starts the migration over: the error rows of the old one go with its checkpoints (DM's
+  // start-task --remove-meta drops its validator tables). Full mode again first: fast mode compares no values.
+  assert.equal((await c.ctl(['validation', 'stop', 'val'])).code, 0);
+  await waitFor(async () => (await vstatus()).stage === 'Stopped', 10_000, 'validation stopped');
+  assert.equal((await c.ctl(['validation', 'start', '--mode', 'full', 'val'])).code, 0);
+  await waitFor(
+    async () => (await vstatus()).stage === 'Running' && (await vstatus()).mode === 'full',
+    10_000,
+    'validation running in full mode',
+  );
+  for (const when of ['INSERT', 'UPDATE'])
+    await down.query(
+      `CREATE TRIGGER app.tamper_${when.toLowerCase()} BEFORE ${when} ON app.t FOR EACH ROW BEGIN IF NEW.id = 8 THEN SET NEW.v = 'tampered'; END IF; END`,
+    );
+  await up.query("UPDATE app.t SET v = 'eight' WHERE id = 8");
+  await waitFor(
+    async () => (last = await vstatus())?.errorRowsStatus === 'new/ignored/resolved: 1/0/0',
+    20_000,
+    () => `a new error row for row 8: ${JSON.stringify(last)}`,
+  );
+  await down.query('DROP TRIGGER app.tamper_insert; DROP TRIGGER app.tamper_update');
+  assert.equal((await c.ctl(['stop-task', 'val'])).code, 0);
+  await startTask(c, taskYaml('val', down, BODY), ['--remove-meta']);
+  await waitSynced(c, 'val');
+  assert.deepEqual(await errors('all'), [], 'no error row of the old migration after --remove-meta');
+  await waitFor(
+    async () => (await vstatus())?.errorRowsStatus === 'new/ignored/resolved: 0/0/0',
+    15_000,
+    'the status counts no error row',
+  );
 });
