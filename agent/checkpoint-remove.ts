@@ -1,7 +1,14 @@
 import type { Connection } from 'mysql2/promise';
 import { query } from './db/mysql.ts';
-import { deleteRows, META_TABLES, type MetaTable, metaTable, metaTableName } from './checkpoint-tables.ts';
-import { errorTable } from './verify/validator-errors.ts';
+import {
+  deleteRows,
+  META_TABLES,
+  type MetaTable,
+  metaTable,
+  metaTableName,
+  VALIDATOR_ERRORS,
+  validatorErrorTable,
+} from './checkpoint-tables.ts';
 
 /**
  * The tables whose rows of the source are removed. `<task>_onlineddl` (agent/sync/online-ddl.ts) too: its shadow-table
@@ -61,13 +68,13 @@ export async function removeOnce(
     conn,
     'downstream',
     'SELECT 1 AS found FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-    [metaSchema, metaTableName(task, 'validator_error_change')],
+    [metaSchema, metaTableName(task, VALIDATOR_ERRORS)],
   );
   await query(conn, 'downstream', 'BEGIN');
   try {
     for (const t of REMOVED)
       await deleteRows(conn, metaTable(metaSchema, task, t), META_TABLES[t].key, 'source = ?', [source]);
-    if (hasErrors) await deleteRows(conn, errorTable(metaSchema, task), ['id'], 'source = ?', [source]);
+    if (hasErrors) await deleteRows(conn, validatorErrorTable(metaSchema, task), ['id'], 'source = ?', [source]);
     await query(conn, 'downstream', `UPDATE ${marker} SET request = ? WHERE source = ?`, [request, source]);
     await beforeCommit();
     await query(conn, 'downstream', 'COMMIT');

@@ -120,6 +120,12 @@ export function metaTable(metaSchema: string, task: string, t: MetaTable): strin
   return `${quoteIdent(metaSchema)}.${quoteIdent(metaTableName(task, t))}`;
 }
 
+/** Continuous validation's error rows (agent/verify/validator-errors.ts), created once validation finds one. */
+export const VALIDATOR_ERRORS = 'validator_error_change';
+export function validatorErrorTable(metaSchema: string, task: string): string {
+  return `${quoteIdent(metaSchema)}.${quoteIdent(metaTableName(task, VALIDATOR_ERRORS))}`;
+}
+
 let chain: Promise<unknown> = Promise.resolve();
 
 /** Creates the meta schema and the task's tables that do not exist yet, one caller at a time (see above). */

@@ -206,6 +206,7 @@ const CONN_CODES = new Set([
 export function isTransient(err: unknown): boolean {
   if (err instanceof DmError) return err.retryable;
   const e = err as MysqlErrorLike;
+  if (e.errno === 1153) return false; // packet too large: fatal to the connection, the same write fails again
   return (
     (e.errno !== undefined && TRANSIENT_ERRNOS.has(e.errno)) ||
     (e.code !== undefined && CONN_CODES.has(e.code)) ||
@@ -226,6 +227,10 @@ export function classifyMysqlError(
   let name: ErrorName;
   if (e.errno === 1045 || e.errno === 1044 || e.errno === 1698)
     name = side === 'upstream' ? 'UpstreamAuth' : 'DownstreamAuth';
+  // Before the connection-loss test: the server closes the connection after it (mysql2 marks it fatal), and
+  // retrying the same write would only fail again.
+  else if (side === 'downstream' && (e.errno === 1153 || e.code === 'ER_NET_PACKET_TOO_LARGE'))
+    name = 'DownstreamPacketTooLarge';
   else if (
     (e.code && CONN_CODES.has(e.code)) ||
     (e.errno !== undefined && (LOST_ERRNOS.has(e.errno) || e.errno === 1040 || e.errno === 1053)) ||

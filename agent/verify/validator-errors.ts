@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { ValidationErrorOpRequest, ValidationErrorRow } from '../../src/coord/ops.ts';
 import { quoteIdent } from '../../src/sql/table-name.ts';
-import { metaTableName } from '../checkpoint-tables.ts';
+import { validatorErrorTable } from '../checkpoint-tables.ts';
 import { query } from '../db/mysql.ts';
 
 /**
@@ -15,7 +15,7 @@ import { query } from '../db/mysql.ts';
 export const ERROR_STATUS = ['NewErr', 'IgnoredErr', 'ResolvedErr'] as const;
 
 export function errorTable(metaSchema: string, task: string): string {
-  return `${quoteIdent(metaSchema)}.${quoteIdent(metaTableName(task, 'validator_error_change'))}`;
+  return validatorErrorTable(metaSchema, task);
 }
 
 export async function ensureErrorTable(conn: Connection, metaSchema: string, task: string): Promise<void> {

@@ -65,4 +65,11 @@ export const downstreamErrors = {
     "the task needs more connections than the downstream's max_connections (or the user's max_user_connections) allows",
     "Raise the downstream's max_connections (or the user's MAX_USER_CONNECTIONS), or lower the task's syncer worker-count (syncer-thread), loader pool-size (loader-thread), mydumper threads or validator worker-count; check-task lists what each source opens.",
   ),
+  DownstreamPacketTooLarge: spec(
+    'TSDM-30022',
+    'downstream',
+    false,
+    "a statement or LOAD DATA line is larger than the downstream's max_allowed_packet (1153)",
+    "Raise max_allowed_packet on the downstream (`SET GLOBAL max_allowed_packet = 1073741824`, and in its config file; TiDB's default is 64 MB) to at least twice the largest row: tsdm writes BINARY/BLOB values as hex, which doubles them. Then `dmctl resume-task`: the checkpoint is where the failed write started.",
+  ),
 } as const satisfies Record<string, ErrorSpec>;

@@ -55,6 +55,7 @@ export const DM_TERROR: Partial<Record<ErrorName, DmTerror>> = {
   DownstreamAuth: t('ErrDBDriverError', 10001, 'database', 'not-set', 'high'),
   UpstreamQuery: t('ErrDBQueryFailed', 10005, 'database', 'not-set', 'high'),
   DownstreamExec: t('ErrDBExecuteFailed', 10006, 'database', 'not-set', 'high'),
+  DownstreamPacketTooLarge: t('ErrDBExecuteFailed', 10006, 'database', 'not-set', 'high'),
   // binlog and relay
   BinlogPurged: t('ErrSyncerGetEvent', 36069, 'sync-unit', 'upstream', 'high'),
   BinlogStream: t('ErrSyncerGetEvent', 36069, 'sync-unit', 'upstream', 'high'),
