@@ -4,31 +4,20 @@
  * exceed the downstream's: the task pauses with TSDM-30022 (not a retry loop, not a generic exec error) and a
  * suggestion to raise it; after the DBA does, resume-task finishes, equal.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import { assertSame, fileCluster, schemasBody, startTask, taskYaml, waitStage, waitSynced } from './helpers.ts';
 
-let c: Cluster;
-before(async () => {
-  c = await startCluster({ upstreams: 1 });
-});
-after(async () => {
-  await c?.stop();
-});
+const cluster = fileCluster({ upstreams: 1 });
 
-const BODY = `mysql-instances:
-  - source-id: source1
-    block-allow-list: bal
-block-allow-list:
-  bal:
-    do-dbs: ["bv"]
-`;
+const BODY = schemasBody('bv');
 
 const MB = 1 << 20;
 
 test('multi-MB BLOB and TEXT values: a row over max_allowed_packet pauses with TSDM-30022, raising it and resume-task finish equal', {
   timeout: 240_000,
 }, async () => {
+  const c = cluster();
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await down.query('SET GLOBAL max_allowed_packet = 16777216');

@@ -6,25 +6,13 @@
  * changes the encoding of later rows (a GBK column with a GBK default; CONVERT TO CHARACTER SET utf8mb4). Compared
  * byte for byte (HEX of every column) as well as by value.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import { assertSame, fileCluster, schemasBody, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
-let c: Cluster;
-before(async () => {
-  c = await startCluster({ upstreams: 1 });
-});
-after(async () => {
-  await c?.stop();
-});
+const cluster = fileCluster({ upstreams: 1 });
 
-const BODY = `mysql-instances:
-  - source-id: source1
-    block-allow-list: bal
-block-allow-list:
-  bal:
-    do-dbs: ["cs"]
-`;
+const BODY = schemasBody('cs');
 
 /** Text per column; the GBK, Big5 and Shift-JIS ones hold characters whose trail byte is 0x5C. */
 const TEXT = {
@@ -51,6 +39,7 @@ async function hexRows(db: Cluster['sb']['downstream'], table: string, key: stri
 test('GBK, Big5, Shift-JIS, EUC-KR, cp1251 and latin2 text, and a GBK string key, copied byte for byte by load and sync', {
   timeout: 180_000,
 }, async () => {
+  const c = cluster();
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query('CREATE DATABASE cs DEFAULT CHARACTER SET gbk');

@@ -1,5 +1,6 @@
 /** Shared steps of the end-to-end tests: a running cluster, a task, waiting for states, comparing data. */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { Coord, natsSettingsFrom, readStatus, resolveNatsAuth, type TaskView } from '../../src/coord/index.ts';
 import { compareTables, startSandbox, waitFor, type MariaDBInstance, type Sandbox } from '../harness/index.ts';
 import { dmctl, sourceYaml, startAgent, writeTemp, type AgentProcess, type DmctlResult } from '../harness/tsdm.ts';
@@ -66,6 +67,26 @@ export async function startCluster(
       await sb.stop();
     },
   };
+}
+
+/** A cluster started once for the test file (node:test before/after); the returned function gives it inside a test. */
+export function fileCluster(opts: Parameters<typeof startCluster>[0] = {}): () => Cluster {
+  let c: Cluster | undefined;
+  before(async () => {
+    c = await startCluster(opts);
+  });
+  after(async () => {
+    await c?.stop();
+  });
+  return () => {
+    assert.ok(c, 'the cluster started');
+    return c;
+  };
+}
+
+/** A task body that migrates the schemas `dbs` of source1 (one block-allow-list rule). */
+export function schemasBody(...dbs: string[]): string {
+  return `mysql-instances:\n  - source-id: source1\n    block-allow-list: bal\nblock-allow-list:\n  bal:\n    do-dbs: [${dbs.map((d) => JSON.stringify(d)).join(', ')}]\n`;
 }
 
 export function taskYaml(name: string, down: MariaDBInstance, body: string, mode = 'all'): string {

@@ -4,25 +4,13 @@
  * DECIMAL, temporal and binary columns must all match the row they were read from. Each statement updates or deletes
  * one of several identical rows; the copy must keep exactly as many of each as the upstream.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import { fileCluster, schemasBody, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
 
-let c: Cluster;
-before(async () => {
-  c = await startCluster({ upstreams: 1 });
-});
-after(async () => {
-  await c?.stop();
-});
+const cluster = fileCluster({ upstreams: 1 });
 
-const BODY = `mysql-instances:
-  - source-id: source1
-    block-allow-list: bal
-block-allow-list:
-  bal:
-    do-dbs: ["nk"]
-`;
+const BODY = schemasBody('nk');
 
 /** Every row with its multiplicity, in one text: numbers and times as the server prints them, text and bytes as HEX. */
 async function multiset(db: Cluster['sb']['downstream']): Promise<string> {
@@ -37,6 +25,7 @@ async function multiset(db: Cluster['sb']['downstream']): Promise<string> {
 test('a table without a key: duplicates, NULLs, FLOAT, DOUBLE, DECIMAL, text, bytes and times matched row by row', {
   timeout: 180_000,
 }, async () => {
+  const c = cluster();
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query('CREATE DATABASE nk');

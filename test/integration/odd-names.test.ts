@@ -4,29 +4,18 @@
  * Through the load (LOAD DATA's column list), sync (INSERT, in-place UPDATE, DELETE) and DDL (ADD / RENAME / DROP
  * COLUMN, ADD INDEX), then a RENAME TABLE to another odd name; compared row by row.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import { assertSame, fileCluster, schemasBody, startTask, taskYaml, waitSynced } from './helpers.ts';
 
-let c: Cluster;
-before(async () => {
-  c = await startCluster({ upstreams: 1 });
-});
-after(async () => {
-  await c?.stop();
-});
+const cluster = fileCluster({ upstreams: 1 });
 
-const BODY = `mysql-instances:
-  - source-id: source1
-    block-allow-list: bal
-block-allow-list:
-  bal:
-    do-dbs: ["my-db"]
-`;
+const BODY = schemasBody('my-db');
 
 const T = '`my-db`.`odd``name.t x`';
 
 test('schema, table and column names that need quoting, through load, sync and DDL', { timeout: 180_000 }, async () => {
+  const c = cluster();
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await up.query('CREATE DATABASE `my-db`');
