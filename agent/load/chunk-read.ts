@@ -21,7 +21,13 @@ export interface ChunkRead {
 
 /** How a chunk is read from the snapshot: the SELECT on its key range, and its rows as the downstream takes them
  * (exact text, bytes for binary columns, TIMESTAMPs moved to the task's zone, extended columns appended). */
-export function chunkRead(up: Connection, c: ChunkRow, info: TableInfo, ctx: SubtaskContext): ChunkRead {
+export function chunkRead(
+  up: Connection,
+  c: ChunkRow,
+  info: TableInfo,
+  ctx: SubtaskContext,
+  rawBinary = false,
+): ChunkRead {
   const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
   // DM extended columns: constant per upstream table, appended to every row (the precheck made sure they exist).
   const ext = ctx.rules.extendColumns(c.schema, c.table);
@@ -70,8 +76,14 @@ export function chunkRead(up: Connection, c: ChunkRow, info: TableInfo, ctx: Sub
       stream.destroy();
     }
   }
-  // The columns typeCast reads as bytes (mysql2 reports every spatial type as GEOMETRY).
-  const hex = cols.map((n) => bin.has(n) || SPATIAL_TYPES.has(info.columns.find((x) => x.name === n)?.dataType ?? ''));
+  // Hex in the file, stored with UNHEX(): BIT and spatial values (mysql2 reports every spatial type as GEOMETRY).
+  // With `rawBinary` (MariaDB and MySQL downstreams), binary strings and BLOBs go as their own bytes, escaped like
+  // text: the server copies bytes into a binary column without conversion, and hex would double the line (a LOAD
+  // DATA line must fit max_allowed_packet). Without it (TiDB), they go as hex too.
+  const hex = cols.map((n) => {
+    const type = info.columns.find((x) => x.name === n)?.dataType ?? '';
+    return SPATIAL_TYPES.has(type) || (bin.has(n) && (!rawBinary || type === 'bit'));
+  });
   const shift = cols.map((_, i) => tsIdx.includes(i));
   const layout = { hex, shift, offsetMinutes: zone.offsetMinutes, extra: ext?.values ?? [] };
   const classify = (err: unknown) =>

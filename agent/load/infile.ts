@@ -14,8 +14,10 @@ import type { ChunkFile } from './transcode.ts';
  *  - text is sent as utf8mb4 (`CHARACTER SET utf8mb4`) and converted to each column's charset by the server, as an
  *    INSERT's quoted literals are; `\`, tab, newline, CR and NUL are escaped (LOAD DATA's default `ESCAPED BY '\\'`);
  *  - NULL is `\N`; an empty string is an empty field;
- *  - binary values (binary strings, BLOB, BIT, geometry) go as hex into a user variable and are stored with UNHEX(),
- *    so no byte is ever reinterpreted in a charset.
+ *  - binary strings and BLOBs go as their own bytes, escaped like text: the server copies bytes into a column of the
+ *    binary charset without conversion (and a multi-byte check that fails on them only makes it read byte by byte);
+ *    hex would double a line, which must fit the downstream's max_allowed_packet;
+ *  - BIT and geometry values go as hex into a user variable and are stored with UNHEX().
  *
  * With LOCAL the server cannot stop reading the file, so a duplicate key is skipped with a warning instead of
  * failing (IGNORE), and a value the column cannot hold is a warning too. The caller therefore treats anything but
@@ -28,7 +30,7 @@ import type { ChunkFile } from './transcode.ts';
  * 4166 ER_LOAD_INFILE_CAPABILITY_DISABLED). */
 export const INFILE_REFUSED = new Set([1148, 4166]);
 
-/** The statement: columns in `cols` order; binary columns through a variable and UNHEX(). */
+/** The statement: columns in `cols` order; hex columns (`binary`: BIT, geometry) through a variable and UNHEX(). */
 export function loadDataSql(t: TableName, cols: string[], binary: readonly boolean[]): string {
   const list = cols.map((c, i) => (binary[i] ? `@v${i}` : quoteIdent(c)));
   const sets = cols.flatMap((c, i) => (binary[i] ? [`${quoteIdent(c)} = UNHEX(@v${i})`] : []));

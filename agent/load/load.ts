@@ -43,6 +43,8 @@ export class LoadUnit implements Unit {
   private readonly infos = new Map<string, TableInfo>();
   /** LOAD DATA LOCAL INFILE until the downstream refuses it once (infile.ts). */
   private infile = process.env.TSDM_LOAD_INFILE !== '0';
+  /** BLOBs as their own bytes in LOAD DATA files (chunk-read.ts); hex on TiDB, whose LOAD DATA was not tried so. */
+  private rawBinary: Promise<boolean> | undefined;
 
   constructor(
     private readonly ctx: SubtaskContext,
@@ -200,7 +202,8 @@ export class LoadUnit implements Unit {
     const c0 = chunks[0]!;
     try {
       const info = await this.info(up, c0.schema, c0.table, snap);
-      const reads = chunks.map((c) => chunkRead(up, c, info, this.ctx));
+      const raw = await this.binaryAsBytes();
+      const reads = chunks.map((c) => chunkRead(up, c, info, this.ctx, raw));
       const target = { schema: c0.targetSchema, table: c0.targetTable };
       let counts: number[] | undefined;
       try {
@@ -282,8 +285,15 @@ export class LoadUnit implements Unit {
     }
   }
 
+  private binaryAsBytes(): Promise<boolean> {
+    this.rawBinary ??= query<{ v: string }[]>(this.down, 'downstream', 'SELECT VERSION() AS v').then(
+      ([r]) => !/tidb/i.test(String(r?.v)),
+    );
+    return this.rawBinary;
+  }
+
   private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snap: Snapshot): Promise<number> {
-    const read = chunkRead(up, c, await this.info(up, c.schema, c.table, snap), this.ctx);
+    const read = chunkRead(up, c, await this.info(up, c.schema, c.table, snap), this.ctx, await this.binaryAsBytes());
     const onDuplicate = this.ctx.spec.load.onDuplicate;
     const verb = onDuplicate === 'error' ? 'INSERT' : onDuplicate === 'ignore' ? 'INSERT IGNORE' : 'REPLACE';
     const target = { schema: c.targetSchema, table: c.targetTable };

@@ -11,11 +11,12 @@ import { field } from './infile.ts';
  *
  * The file is byte for byte the one infile.ts `fileOf` writes from the same rows read as values: `\N` for NULL,
  * backslash, tab, newline, CR and NUL escaped (UTF-8 continuation bytes are >= 0x80, so no byte of a multi-byte
- * character is ever taken for one of them), binary columns as hex (stored with UNHEX()), TIMESTAMPs moved to the
+ * character is ever taken for one of them), binary strings and BLOBs as their bytes with the same escapes, BIT and
+ * geometry as hex (stored with UNHEX()), TIMESTAMPs moved to the
  * task's zone, extended columns appended as constant fields.
  */
 export interface FileLayout {
-  /** Columns written as hex (binary strings, BLOB, BIT, geometry). */
+  /** Columns written as hex (BIT, geometry). */
   hex: readonly boolean[];
   /** TIMESTAMP columns moved from UTC to the task's zone (`offsetMinutes`). */
   shift: readonly boolean[];
