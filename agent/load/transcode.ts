@@ -9,11 +9,10 @@ import { field } from './infile.ts';
  * statement declares), so each value is copied with LOAD DATA's escapes and no JS string or value is built for it.
  * Reading rows as strings and writing them back as UTF-8 was most of the agent's CPU in a full load.
  *
- * The file is byte for byte the one infile.ts `fileOf` writes from the same rows read as values: `\N` for NULL,
- * backslash, tab, newline, CR and NUL escaped (UTF-8 continuation bytes are >= 0x80, so no byte of a multi-byte
- * character is ever taken for one of them), binary strings and BLOBs as their bytes with the same escapes, BIT and
- * geometry as hex (stored with UNHEX()), TIMESTAMPs moved to the
- * task's zone, extended columns appended as constant fields.
+ * The file holds, per value: `\N` for NULL; text with backslash, tab, newline, CR and NUL escaped (UTF-8
+ * continuation bytes are >= 0x80, so no byte of a multi-byte character is ever taken for one of them); binary strings
+ * and BLOBs as their bytes with the same escapes (MariaDB and MySQL; hex on TiDB, chunk-read.ts); BIT and geometry as
+ * hex (stored with UNHEX()); TIMESTAMPs moved to the task's zone; extended columns appended as constant fields.
  */
 export interface FileLayout {
   /** Columns written as hex (BIT, geometry). */
