@@ -202,11 +202,16 @@ const CONN_CODES = new Set([
   'ER_CON_COUNT_ERROR',
 ]);
 
+/** 1153: a statement or LOAD DATA line over the server's max_allowed_packet (it then closes the connection). */
+function packetTooLarge(e: MysqlErrorLike): boolean {
+  return e.errno === 1153 || e.code === 'ER_NET_PACKET_TOO_LARGE';
+}
+
 /** True for errors after which retrying the same work (with backoff) is the right response. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof DmError) return err.retryable;
   const e = err as MysqlErrorLike;
-  if (e.errno === 1153) return false; // packet too large: fatal to the connection, the same write fails again
+  if (packetTooLarge(e)) return false; // fatal to the connection, and the same write would fail again
   return (
     (e.errno !== undefined && TRANSIENT_ERRNOS.has(e.errno)) ||
     (e.code !== undefined && CONN_CODES.has(e.code)) ||
@@ -229,8 +234,7 @@ export function classifyMysqlError(
     name = side === 'upstream' ? 'UpstreamAuth' : 'DownstreamAuth';
   // Before the connection-loss test: the server closes the connection after it (mysql2 marks it fatal), and
   // retrying the same write would only fail again.
-  else if (side === 'downstream' && (e.errno === 1153 || e.code === 'ER_NET_PACKET_TOO_LARGE'))
-    name = 'DownstreamPacketTooLarge';
+  else if (side === 'downstream' && packetTooLarge(e)) name = 'DownstreamPacketTooLarge';
   else if (
     (e.code && CONN_CODES.has(e.code)) ||
     (e.errno !== undefined && (LOST_ERRNOS.has(e.errno) || e.errno === 1040 || e.errno === 1053)) ||

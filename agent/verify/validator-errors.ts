@@ -14,16 +14,12 @@ import { query } from '../db/mysql.ts';
 
 export const ERROR_STATUS = ['NewErr', 'IgnoredErr', 'ResolvedErr'] as const;
 
-export function errorTable(metaSchema: string, task: string): string {
-  return validatorErrorTable(metaSchema, task);
-}
-
 export async function ensureErrorTable(conn: Connection, metaSchema: string, task: string): Promise<void> {
   await query(conn, 'downstream', `CREATE DATABASE IF NOT EXISTS ${quoteIdent(metaSchema)}`);
   await query(
     conn,
     'downstream',
-    `CREATE TABLE IF NOT EXISTS ${errorTable(metaSchema, task)} (
+    `CREATE TABLE IF NOT EXISTS ${validatorErrorTable(metaSchema, task)} (
       id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
       source VARCHAR(255) NOT NULL,
       src_table VARCHAR(600) NOT NULL,

@@ -3,7 +3,8 @@ import { Op, type ValidationErrorOpRequest, type ValidationErrorOpResult } from 
 import { DmError } from '../../src/errors/index.ts';
 import { connect } from '../db/mysql.ts';
 import type { OpHandler } from '../op-registry.ts';
-import { ensureErrorTable, errorTable, listErrors, operateErrors } from './validator-errors.ts';
+import { validatorErrorTable } from '../checkpoint-tables.ts';
+import { ensureErrorTable, listErrors, operateErrors } from './validator-errors.ts';
 
 /** What the op needs of a subtask running on this agent (agent/subtask.ts). */
 export interface ValidatedSubtask {
@@ -37,7 +38,7 @@ export function validationErrorOp(
       const conn = await connect(task.targetDatabase, 'downstream');
       try {
         await ensureErrorTable(conn, task.metaSchema, task.name);
-        const table = errorTable(task.metaSchema, task.name);
+        const table = validatorErrorTable(task.metaSchema, task.name);
         if (req.action === 'show')
           return { errors: await listErrors(conn, table, task.name, req.filter ?? 'unprocessed') };
         const affected = await operateErrors(conn, table, req.action, req.id);

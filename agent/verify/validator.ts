@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import type { RoutedChange } from '../sync/dispatcher.ts';
 import type { AppliedRows } from '../sync/state.ts';
 import { display, kindOf, type ValueKind } from './normalize.ts';
-import { countErrors, ensureErrorTable, errorTable, insertError } from './validator-errors.ts';
+import { validatorErrorTable } from '../checkpoint-tables.ts';
+import { countErrors, ensureErrorTable, insertError } from './validator-errors.ts';
 import { type PendingRow, ValidatorQueue } from './validator-queue.ts';
 import { EventKind, type EventInput } from '../../src/events/record.ts';
 import { canonicalKey, expectations, sameValue } from './validator-rows.ts';
@@ -63,7 +64,7 @@ export class Validator implements AppliedRows {
 
   constructor(private readonly init: ValidatorInit) {
     this.queue = new ValidatorQueue(init.cfg);
-    this.errTable = errorTable(init.task.metaSchema, init.task.name);
+    this.errTable = validatorErrorTable(init.task.metaSchema, init.task.name);
   }
 
   get mode(): 'fast' | 'full' {
