@@ -59,6 +59,19 @@ async function vstatus(): Promise<J> {
   };
 }
 
+/** Downstream triggers that rewrite row `id` whenever it is written: sync writes an update as an UPDATE outside safe
+ * mode, as a REPLACE in it. */
+async function tamper(down: Cluster['sb']['downstream'], id: number): Promise<void> {
+  for (const when of ['INSERT', 'UPDATE'])
+    await down.query(
+      `CREATE TRIGGER app.tamper_${when.toLowerCase()} BEFORE ${when} ON app.t FOR EACH ROW BEGIN IF NEW.id = ${id} THEN SET NEW.v = 'tampered'; END IF; END`,
+    );
+}
+
+async function untamper(down: Cluster['sb']['downstream']): Promise<void> {
+  await down.query('DROP TRIGGER app.tamper_insert; DROP TRIGGER app.tamper_update');
+}
+
 async function errors(filter = 'unprocessed'): Promise<J[]> {
   const r = await c.ctl(['validation', 'show-error', 'val', '--error', filter, '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -105,12 +118,8 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
     ...last,
   });
 
-  // Behind tsdm's back: downstream triggers rewrite row 7 whenever it is written (sync writes an update as an UPDATE
-  // outside safe mode, as a REPLACE in it).
-  for (const when of ['INSERT', 'UPDATE'])
-    await down.query(
-      `CREATE TRIGGER app.tamper_${when.toLowerCase()} BEFORE ${when} ON app.t FOR EACH ROW BEGIN IF NEW.id = 7 THEN SET NEW.v = 'tampered'; END IF; END`,
-    );
+  // Behind tsdm's back: downstream triggers rewrite row 7 whenever it is written.
+  await tamper(down, 7);
   const t0 = Date.now();
   await up.query("UPDATE app.t SET v = 'seven' WHERE id = 7");
   await waitFor(
@@ -148,7 +157,7 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
   const missing = await c.ctl(['validation', 'ignore-error', 'val', '99999']);
   assert.equal(missing.code, 1, 'an unknown error id fails');
   assert.equal((await c.ctl(['validation', 'ignore-error', 'val'])).code, 2, 'ERROR-ID or --all is needed');
-  await down.query('DROP TRIGGER app.tamper_insert; DROP TRIGGER app.tamper_update');
+  await untamper(down);
 
   // stop: nothing more is validated; start --mode fast: validated again, in fast mode.
   assert.equal((await c.ctl(['validation', 'stop', 'val'])).code, 0);
@@ -182,21 +191,21 @@ test('continuous validation: clean rows, a row changed behind tsdm, error verbs,
   await waitFor(async () => (await vstatus()).stage === 'Stopped', 10_000, 'validation stopped');
   assert.equal((await c.ctl(['validation', 'start', '--mode', 'full', 'val'])).code, 0);
   await waitFor(
-    async () => (await vstatus()).stage === 'Running' && (await vstatus()).mode === 'full',
+    async () => {
+      last = await vstatus();
+      return last.stage === 'Running' && last.mode === 'full';
+    },
     10_000,
-    'validation running in full mode',
+    () => `validation running in full mode: ${JSON.stringify(last)}`,
   );
-  for (const when of ['INSERT', 'UPDATE'])
-    await down.query(
-      `CREATE TRIGGER app.tamper_${when.toLowerCase()} BEFORE ${when} ON app.t FOR EACH ROW BEGIN IF NEW.id = 8 THEN SET NEW.v = 'tampered'; END IF; END`,
-    );
+  await tamper(down, 8);
   await up.query("UPDATE app.t SET v = 'eight' WHERE id = 8");
   await waitFor(
     async () => (last = await vstatus())?.errorRowsStatus === 'new/ignored/resolved: 1/0/0',
     20_000,
     () => `a new error row for row 8: ${JSON.stringify(last)}`,
   );
-  await down.query('DROP TRIGGER app.tamper_insert; DROP TRIGGER app.tamper_update');
+  await untamper(down);
   assert.equal((await c.ctl(['stop-task', 'val'])).code, 0);
   await startTask(c, taskYaml('val', down, BODY), ['--remove-meta']);
   await waitSynced(c, 'val');
