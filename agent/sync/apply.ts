@@ -5,9 +5,10 @@ import { classifyMysqlError, connect, isClosed, isConnectionLost, isTransient } 
 import { crashPoint } from '../fault.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { Dispatcher, RoutedChange, Txn } from './dispatcher.ts';
-import { CascadeRules, orderedStatements } from './foreign-keys.ts';
+import { CascadeRules, orderedStatements, stmtOf } from './foreign-keys.ts';
 import { inSafeMode } from './resume.ts';
 import type { SyncState } from './state.ts';
+import type { Stmt } from './sqlgen.ts';
 import { writerStatements } from './writer-sql.ts';
 
 /**
@@ -148,7 +149,7 @@ export async function applyOrdered(st: SyncState, txn: Txn): Promise<void> {
       for (const s of stmts) {
         await setChecks(s.checks);
         try {
-          await conn.query(s.sql);
+          await execStmt(conn, stmtOf(s));
         } catch (err) {
           throw classifyMysqlError(err, 'downstream', { sql: s.sql });
         }
@@ -301,42 +302,65 @@ export const ROUND_TRIP_CHARS = 1 << 20;
  * multi-statement query (more when they pass ROUND_TRIP_BYTES), then COMMIT once the fence's rows say this agent
  * still owns the source. A failure leaves the transaction open: the caller rolls back.
  */
-async function inFewRoundTrips(st: SyncState, conn: Connection, stmts: string[], what: string): Promise<void> {
+async function inFewRoundTrips(st: SyncState, conn: Connection, stmts: Stmt[], what: string): Promise<void> {
   const fence = st.ctx.ckpt.fenceStatement();
-  const all = ['BEGIN', ...stmts, ...(fence ? [fence] : [])];
+  const last = await sendGrouped(conn, ['BEGIN', ...stmts, ...(fence ? [fence] : [])]);
+  if (fence) await st.ctx.ckpt.fenceChecked(conn, last as Record<string, unknown>[], what);
+  await conn.query('COMMIT');
+}
+
+/** Runs one writer statement: text as a query, a Bound statement as a prepared statement with its arguments. */
+export async function execStmt(conn: Connection, s: Stmt): Promise<unknown> {
+  const [res] = typeof s === 'string' ? await conn.query(s) : await conn.execute(s.sql, s.params);
+  return res;
+}
+
+/** The SQL of a statement, for errors (a Bound statement's with its `?`: its values can be megabytes). */
+export const sqlOf = (s: Stmt): string => (typeof s === 'string' ? s : s.sql);
+
+/**
+ * Statements in multi-statement round trips of up to ROUND_TRIP_CHARS characters each (a longer one alone; a Bound
+ * statement alone, as a prepared statement); returns the last statement's result.
+ */
+export async function sendGrouped(conn: Connection, stmts: readonly Stmt[]): Promise<unknown> {
   let last: unknown;
   let group: string[] = [];
   let chars = 0;
   const send = async () => {
+    if (group.length === 0) return;
     const [res] = await conn.query(group.join(';\n'));
     last = group.length > 1 ? (res as unknown[])[group.length - 1] : res;
     group = [];
     chars = 0;
   };
-  for (const s of all) {
+  for (const s of stmts) {
+    if (typeof s !== 'string') {
+      await send();
+      last = await execStmt(conn, s);
+      continue;
+    }
     if (group.length > 0 && chars + s.length > ROUND_TRIP_CHARS) await send();
     group.push(s);
     chars += s.length + 2;
   }
   await send();
-  if (fence) await st.ctx.ckpt.fenceChecked(conn, last as Record<string, unknown>[], what);
-  await conn.query('COMMIT');
+  return last;
 }
 
 /** One writer transaction, one statement per round trip; a failing statement's error carries its SQL. */
 async function oneByOne(
   st: SyncState,
   conn: Connection,
-  stmts: string[],
+  stmts: Stmt[],
   extra: { sql: string; params: unknown[] }[],
   what: string,
 ): Promise<void> {
   await conn.query('BEGIN');
   for (const s of stmts) {
     try {
-      await conn.query(s);
+      await execStmt(conn, s);
     } catch (err) {
-      throw classifyMysqlError(err, 'downstream', { sql: s });
+      throw classifyMysqlError(err, 'downstream', { sql: sqlOf(s) });
     }
   }
   for (const x of extra) await conn.query(x.sql, x.params);

@@ -3,13 +3,14 @@ import { type BinlogPosition, comparePos, maxPos, posKey } from '../../src/binlo
 import type { RowChange, TxnEvent, TxnPartEvent } from '../binlog/events.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { classifyMysqlError } from '../db/mysql.ts';
-import { cascading, ROUND_TRIP_CHARS, writer } from './apply.ts';
+import { cascading, execStmt, sendGrouped, writer } from './apply.ts';
 import type { RoutedChange } from './dispatcher.ts';
 import type { TableName } from '../../src/sql/table-name.ts';
-import { orderedStatements } from './foreign-keys.ts';
+import { orderedStatements, stmtOf } from './foreign-keys.ts';
 import { inSafeMode } from './resume.ts';
 import { routeTxn } from './route.ts';
 import type { SyncState } from './state.ts';
+import type { Stmt } from './sqlgen.ts';
 import { writerStatements } from './writer-sql.ts';
 
 /**
@@ -194,20 +195,9 @@ class BigTxn {
     await this.conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
   }
 
-  /** Statements in groups of up to ROUND_TRIP_CHARS per round trip (the writers' multi-statement sessions). */
-  private async send(stmts: string[]): Promise<void> {
-    let group: string[] = [];
-    let chars = 0;
-    for (const s of stmts) {
-      if (group.length > 0 && chars + s.length > ROUND_TRIP_CHARS) {
-        await this.conn.query(group.join(';\n'));
-        group = [];
-        chars = 0;
-      }
-      group.push(s);
-      chars += s.length + 2;
-    }
-    if (group.length > 0) await this.conn.query(group.join(';\n'));
+  /** Statements in groups per round trip, as the writers send them (apply.ts sendGrouped). */
+  private async send(stmts: Stmt[]): Promise<void> {
+    await sendGrouped(this.conn, stmts);
   }
 
   /** A part with changes the downstream must cascade (foreign-keys.ts): in binlog order, cascading ones with checks. */
@@ -218,7 +208,7 @@ class BigTxn {
         await this.conn.query(`SET SESSION foreign_key_checks = ${s.checks ? 1 : 0}`);
         checks = s.checks;
       }
-      await this.conn.query(s.sql);
+      await execStmt(this.conn, stmtOf(s));
     }
     if (checks) await this.conn.query('SET SESSION foreign_key_checks = 0');
   }

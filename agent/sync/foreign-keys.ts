@@ -2,7 +2,17 @@ import { tableKey } from '../../src/sql/table-name.ts';
 import type { Connection } from 'mysql2/promise';
 import { query, type Value } from '../db/mysql.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
-import { deleteByKeyStatements, deleteOneRow, insertStatements, updateByKey, updateOneRow } from './sqlgen.ts';
+import {
+  bigBinary,
+  bind,
+  boundInsert,
+  deleteByKeyStatements,
+  deleteOneRow,
+  insertStatements,
+  type Stmt,
+  updateByKey,
+  updateOneRow,
+} from './sqlgen.ts';
 import { whereColumns } from './row-identity.ts';
 
 /**
@@ -97,11 +107,16 @@ export class CascadeRules {
   }
 }
 
-/** One statement of a barrier transaction, and whether it runs with foreign_key_checks=1. */
+/** One statement of a barrier transaction, and whether it runs with foreign_key_checks=1; `params`: its values,
+ * bound (a row with large binary values, sqlgen.ts BIND_BYTES). */
 export interface OrderedStatement {
   sql: string;
   checks: boolean;
+  params?: Value[];
 }
+
+/** The statement a writer runs (text, or bound with its values). */
+export const stmtOf = (s: OrderedStatement): Stmt => (s.params ? { sql: s.sql, params: s.params } : s.sql);
 
 /**
  * A transaction's changes as statements in binlog order (no compaction: the order relative to the cascading
@@ -120,15 +135,20 @@ export function orderedStatements(
     const row = (img: Record<string, Value>) => cols.map((c) => img[c] ?? null);
     const keyOf = (img: Record<string, Value>) => key.map((c) => img[c] ?? null);
     const on = cascades(rc);
+    // A row with large binary values: its statements with the values bound (sqlgen.ts BIND_BYTES).
+    const big = bigBinary(change.before, cols) || bigBinary(change.after, cols);
+    const put = (verb: 'INSERT' | 'REPLACE') =>
+      big
+        ? [{ ...boundInsert(verb, target, cols, row(change.after!)), checks: false }]
+        : insertStatements(verb, target, cols, [row(change.after!)]).map((sql) => ({ sql, checks: false }));
+    const written = (checks: boolean, build: (params?: Value[]) => string): OrderedStatement =>
+      big ? { ...bind(build), checks } : { sql: build(), checks };
     if (key.length === 0) {
       const where = change.before ? whereColumns(rc.identity, cols, change.before) : cols;
-      if (change.op === 'insert')
-        out.push(
-          ...insertStatements('INSERT', target, cols, [row(change.after!)]).map((sql) => ({ sql, checks: false })),
-        );
+      if (change.op === 'insert') out.push(...put('INSERT'));
       else if (change.op === 'update')
-        out.push({ sql: updateOneRow(target, cols, change.before!, change.after!, where), checks: on });
-      else out.push({ sql: deleteOneRow(target, cols, change.before!, where), checks: on });
+        out.push(written(on, (p) => updateOneRow(target, cols, change.before!, change.after!, where, p)));
+      else out.push(written(on, (p) => deleteOneRow(target, cols, change.before!, where, p)));
       continue;
     }
     if (change.op === 'delete') {
@@ -143,12 +163,12 @@ export function orderedStatements(
       // after the change, already point at it); the UPDATE then moves the old row's children, the REPLACE the row.
       if (on && keyChanged)
         out.push(...deleteByKeyStatements(target, key, [keyOf(change.after!)]).map((sql) => ({ sql, checks: false })));
-      if (on) out.push({ sql: updateByKey(target, cols, key, change.before!, change.after!), checks: true });
+      if (on) out.push(written(true, (p) => updateByKey(target, cols, key, change.before!, change.after!, p)));
       else if (keyChanged) {
         out.push(...deleteByKeyStatements(target, key, [keyOf(change.before!)]).map((sql) => ({ sql, checks: false })));
       }
     }
-    out.push(...insertStatements('REPLACE', target, cols, [row(change.after!)]).map((sql) => ({ sql, checks: false })));
+    out.push(...put('REPLACE'));
   }
   return out;
 }

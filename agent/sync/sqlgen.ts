@@ -3,8 +3,60 @@ import { escapeValue, type Value } from '../db/mysql.ts';
 
 /**
  * SQL text for downstream writes. Values are escaped by mysql2 (strings as quoted literals in the connection's
- * utf8mb4, Buffers as X'..' hex), so no value ever passes through a JS number.
+ * utf8mb4, Buffers as X'..' hex), so no value ever passes through a JS number. Rows with large binary values are
+ * the exception: they go as Bound statements (below).
  */
+
+/** A statement whose values go as binary-protocol arguments of a prepared statement (`?`), not as literals. */
+export interface Bound {
+  sql: string;
+  params: Value[];
+}
+/** What a writer runs: SQL text, or a Bound statement. */
+export type Stmt = string | Bound;
+
+/**
+ * A row holding at least this many bytes of binary values is written as a Bound statement. As literals its bytes
+ * would be hex, twice their size, so a row the upstream's max_allowed_packet admits could exceed the downstream's
+ * (DM binds every value); as arguments they go as they are. Below it, text keeps its speed (multi-row statements,
+ * several per round trip).
+ */
+export const BIND_BYTES = 256 << 10;
+
+/** Whether `row`'s values in `cols` hold BIND_BYTES or more of binary data. */
+export function bigBinary(row: Record<string, Value> | undefined, cols: readonly string[]): boolean {
+  if (!row) return false;
+  let n = 0;
+  for (const c of cols) {
+    const v = row[c];
+    if (v !== null && v !== undefined && typeof v !== 'string') n += v.length;
+  }
+  return n >= BIND_BYTES;
+}
+
+/** A statement built with its values as arguments: `build` writes `?` for each value it pushes on `params`. */
+export function bind(build: (params: Value[]) => string): Bound {
+  const params: Value[] = [];
+  const sql = build(params);
+  return { sql, params };
+}
+
+/** `v` as a literal, or as `?` pushed on `params` when a statement is being bound. */
+function lit(v: Value, params: Value[] | undefined): string {
+  if (params) {
+    params.push(v);
+    return '?';
+  }
+  return v === null ? 'NULL' : escapeValue(v);
+}
+
+/** One row's INSERT/REPLACE with its values as arguments. */
+export function boundInsert(verb: 'INSERT' | 'REPLACE', t: TableName, cols: string[], values: Value[]): Bound {
+  return {
+    sql: `${verb} INTO ${qualified(t)} (${cols.map(quoteIdent).join(',')}) VALUES (${cols.map(() => '?').join(',')})`,
+    params: values,
+  };
+}
 
 export function qualified(t: TableName): string {
   return `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
@@ -97,23 +149,14 @@ export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Val
   return out;
 }
 
-/** WHERE clause matching one full row image (tables without a usable key): NULL-safe equality on every column. */
-export function fullRowWhere(cols: string[], row: Record<string, Value>): string {
-  return cols
-    .map((c) => {
-      const v = row[c] ?? null;
-      return `${quoteIdent(c)} <=> ${v === null ? 'NULL' : escapeValue(v)}`;
-    })
-    .join(' AND ');
+/** WHERE clause matching one full row image (tables without a usable key): NULL-safe equality on every column.
+ * With `params`, values are pushed there and written as `?` (the same below). */
+export function fullRowWhere(cols: string[], row: Record<string, Value>, params?: Value[]): string {
+  return cols.map((c) => `${quoteIdent(c)} <=> ${lit(row[c] ?? null, params)}`).join(' AND ');
 }
 
-function setList(cols: string[], after: Record<string, Value>): string {
-  return cols
-    .map((c) => {
-      const v = after[c] ?? null;
-      return `${quoteIdent(c)} = ${v === null ? 'NULL' : escapeValue(v)}`;
-    })
-    .join(', ');
+function setList(cols: string[], after: Record<string, Value>, params?: Value[]): string {
+  return cols.map((c) => `${quoteIdent(c)} = ${lit(after[c] ?? null, params)}`).join(', ');
 }
 
 /** UPDATE of one row of a table without a usable key, matched on `where` (default: every column), LIMIT 1. */
@@ -123,8 +166,10 @@ export function updateOneRow(
   before: Record<string, Value>,
   after: Record<string, Value>,
   where: string[] = cols,
+  params?: Value[],
 ): string {
-  return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(where, before)} LIMIT 1`;
+  const set = setList(cols, after, params);
+  return `UPDATE ${qualified(t)} SET ${set} WHERE ${fullRowWhere(where, before, params)} LIMIT 1`;
 }
 
 /** UPDATE of the row with the old key to the new image (keyed tables; the key may change). */
@@ -134,8 +179,10 @@ export function updateByKey(
   keyCols: string[],
   before: Record<string, Value>,
   after: Record<string, Value>,
+  params?: Value[],
 ): string {
-  return `UPDATE ${qualified(t)} SET ${setList(cols, after)} WHERE ${fullRowWhere(keyCols, before)}`;
+  const set = setList(cols, after, params);
+  return `UPDATE ${qualified(t)} SET ${set} WHERE ${fullRowWhere(keyCols, before, params)}`;
 }
 
 export function deleteOneRow(
@@ -143,8 +190,9 @@ export function deleteOneRow(
   cols: string[],
   before: Record<string, Value>,
   where: string[] = cols,
+  params?: Value[],
 ): string {
-  return `DELETE FROM ${qualified(t)} WHERE ${fullRowWhere(where, before)} LIMIT 1`;
+  return `DELETE FROM ${qualified(t)} WHERE ${fullRowWhere(where, before, params)} LIMIT 1`;
 }
 
 /** Rewrites the head of SHOW CREATE TABLE output to the routed, qualified name, made idempotent. */

@@ -2,7 +2,16 @@ import { tableKey } from '../../src/sql/table-name.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import { valuesKey, type RoutedChange } from './dispatcher.ts';
-import { deleteByKeyStatements, deleteOneRow, insertStatements, updateOneRow } from './sqlgen.ts';
+import {
+  bigBinary,
+  bind,
+  boundInsert,
+  deleteByKeyStatements,
+  deleteOneRow,
+  insertStatements,
+  type Stmt,
+  updateOneRow,
+} from './sqlgen.ts';
 import { whereColumns } from './row-identity.ts';
 import { type InPlace, inPlaceStatements, updatable } from './writer-update.ts';
 
@@ -37,9 +46,13 @@ import { type InPlace, inPlaceStatements, updatable } from './writer-update.ts';
  * downstream computes those; writing one is an error). Rows are put in one multi-row statement only when their
  * column lists are the same: shards of one target with different columns (optimistic shard merge, where the target
  * has the join of their columns) and a table's rows from before and after an ADD COLUMN must not share a VALUES list.
+ *
+ * A row with large binary values (sqlgen.ts BIND_BYTES) is a statement of its own with its values bound: keyed, a
+ * REPLACE after the others (never an in-place UPDATE: the net rows of a batch have distinct keys, so their order
+ * does not matter); keyless, its INSERT, UPDATE or DELETE in its place.
  */
-export function writerStatements(changes: RoutedChange[], safe = true): string[] {
-  const out: string[] = [];
+export function writerStatements(changes: RoutedChange[], safe = true): Stmt[] {
+  const out: Stmt[] = [];
   const byTable = new Map<string, RoutedChange[]>();
   let lastTarget: RoutedChange['target'] | undefined;
   let k = '';
@@ -125,7 +138,7 @@ interface Net {
   before?: Record<string, Value>;
 }
 
-function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[], safe: boolean): string[] {
+function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[], safe: boolean): Stmt[] {
   const net = new Map<string, Net>();
   // Per key: its row before the batch (its first change was an UPDATE or DELETE), or null (first seen absent, or not
   // to be updated in place). Kept apart from `net`, whose entries are replaced to keep the order of last changes.
@@ -151,7 +164,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
     }
   }
   const t = list[0]!.target;
-  const out: string[] = [];
+  const out: Stmt[] = [];
   const entries = [...net.values()];
   for (const g of groupBy(
     entries.filter((n) => n.del),
@@ -165,7 +178,9 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       ),
     );
   }
-  let rows = entries.filter((n) => !n.del);
+  let rows: Net[] = [];
+  const big: Net[] = [];
+  for (const n of entries) if (!n.del) (bigBinary(n.row, n.cols!) ? big : rows).push(n);
   if (first) {
     const inPlace: InPlace<Net>[] = [];
     const rest: Net[] = [];
@@ -190,6 +205,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       ),
     );
   }
+  for (const n of big) out.push(boundInsert('REPLACE', t, n.cols!, rowValues(n.row!, n.cols!)));
   return out;
 }
 
@@ -208,8 +224,8 @@ function keyOf(img: Record<string, Value>, key: string[]): Value[] {
   return out;
 }
 
-function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[]): string[] {
-  const out: string[] = [];
+function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => string[]): Stmt[] {
+  const out: Stmt[] = [];
   let inserts: Value[][] = [];
   let insertCols: string[] = [];
   const t = list[0]!.target;
@@ -219,6 +235,11 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
   };
   for (const { change, info, identity } of list) {
     const cols = colsOf(info);
+    if (change.op === 'insert' && bigBinary(change.after, cols)) {
+      flushInserts();
+      out.push(boundInsert('INSERT', t, cols, rowValues(change.after!, cols)));
+      continue;
+    }
     if (change.op === 'insert') {
       if (inserts.length > 0 && cols !== insertCols && cols.join('\0') !== insertCols.join('\0')) flushInserts();
       insertCols = cols;
@@ -228,8 +249,12 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
     flushInserts();
     // A downstream unique index with non-NULL values in this row, else every column (row-identity.ts).
     const where = whereColumns(identity, cols, change.before!);
-    if (change.op === 'update') out.push(updateOneRow(t, cols, change.before!, change.after!, where));
-    else out.push(deleteOneRow(t, cols, change.before!, where));
+    const before = change.before!;
+    if (bigBinary(before, cols) || bigBinary(change.after, cols)) {
+      if (change.op === 'update') out.push(bind((p) => updateOneRow(t, cols, before, change.after!, where, p)));
+      else out.push(bind((p) => deleteOneRow(t, cols, before, where, p)));
+    } else if (change.op === 'update') out.push(updateOneRow(t, cols, before, change.after!, where));
+    else out.push(deleteOneRow(t, cols, before, where));
   }
   flushInserts();
   return out;

@@ -70,6 +70,6 @@ export const downstreamErrors = {
     'downstream',
     false,
     "a statement or LOAD DATA line is larger than the downstream's max_allowed_packet (1153)",
-    "Raise max_allowed_packet on the downstream (`SET GLOBAL max_allowed_packet = 1073741824`, and in its config file; TiDB's default is 64 MB) to at least twice the largest row: sync writes BINARY/BLOB values as hex, which doubles them. Then `dmctl resume-task`: the checkpoint is where the failed write started.",
+    "Raise max_allowed_packet on the downstream (`SET GLOBAL max_allowed_packet = 1073741824`, and in its config file; TiDB's default is 64 MB) above the largest row's size, with room: sync sends a row with large binary values as statement arguments (its own size), but a load into TiDB and smaller values in sync are written as hex, twice their bytes. Then `dmctl resume-task`: the checkpoint is where the failed write started.",
   ),
 } as const satisfies Record<string, ErrorSpec>;

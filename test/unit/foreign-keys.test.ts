@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderedStatements } from '../../agent/sync/foreign-keys.ts';
 import type { RoutedChange } from '../../agent/sync/dispatcher.ts';
+import type { Value } from '../../agent/db/mysql.ts';
 import type { TableInfo } from '../../agent/db/schema.ts';
 
 const col = (name: string) => ({
@@ -25,8 +26,8 @@ const info = (table: string, key: string[]): TableInfo => ({
 const rc = (
   table: string,
   op: 'insert' | 'update' | 'delete',
-  before?: Record<string, string>,
-  after?: Record<string, string>,
+  before?: Record<string, Value>,
+  after?: Record<string, Value>,
   key = ['id'],
 ): RoutedChange => ({
   change: {
@@ -94,4 +95,26 @@ test('a change from an upstream session without foreign-key checks never cascade
   ]);
   assert.equal(rules.cascades(del), true);
   assert.equal(rules.cascades({ ...del, change: { ...del.change, noFkChecks: true } }), false);
+});
+
+test('a row with BIND_BYTES of binary values: its barrier statements carry the values as arguments', async () => {
+  const { BIND_BYTES } = await import('../../agent/sync/sqlgen.ts');
+  const big = Buffer.alloc(BIND_BYTES, 7);
+  const out = orderedStatements(
+    [
+      rc('parent', 'update', { id: '6', v: big }, { id: '7', v: big }),
+      rc('n', 'insert', undefined, { id: '1', v: big }, []),
+    ],
+    (c) => c.target.table === 'parent',
+  );
+  assert.deepEqual(
+    out.map((s) => [s.sql, s.params?.length ?? 0, s.checks]),
+    [
+      ["DELETE FROM `d`.`parent` WHERE `id` IN ('7')", 0, false],
+      ['UPDATE `d`.`parent` SET `id` = ?, `v` = ? WHERE `id` <=> ?', 3, true],
+      ['REPLACE INTO `d`.`parent` (`id`,`v`) VALUES (?,?)', 2, false],
+      ['INSERT INTO `d`.`n` (`id`,`v`) VALUES (?,?)', 2, false],
+    ],
+  );
+  assert.deepEqual(out[1]!.params, ['7', big, '6']);
 });

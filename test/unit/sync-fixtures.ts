@@ -5,6 +5,8 @@
 import type { Value } from '../../agent/db/mysql.ts';
 import type { ColumnInfo, TableInfo } from '../../agent/db/schema.ts';
 import type { RoutedChange } from '../../agent/sync/dispatcher.ts';
+import assert from 'node:assert/strict';
+import type { Stmt } from '../../agent/sync/sqlgen.ts';
 import {
   downstreamTableFromRows,
   identityFor,
@@ -102,3 +104,9 @@ export const upd = (info: TableInfo, before: Img, after: Img, o: ChangeOpts = {}
   routed('update', info, before, after, o);
 export const del = (info: TableInfo, before: Img, o: ChangeOpts = {}): RoutedChange =>
   routed('delete', info, before, undefined, o);
+
+/** A writer statement that must be SQL text (not bound: rows under sqlgen.ts BIND_BYTES). */
+export function text(s: Stmt | undefined): string {
+  assert.equal(typeof s, 'string', `a text statement, not ${JSON.stringify(s)?.slice(0, 200)}`);
+  return s as string;
+}

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dispatcher, type RoutedChange, type Txn } from '../../agent/sync/dispatcher.ts';
 import { writerStatements } from '../../agent/sync/writer-sql.ts';
-import { col, del, ins, table, upd } from './sync-fixtures.ts';
+import { col, del, ins, table, text, upd } from './sync-fixtures.ts';
 import { prng } from '../harness/prng.ts';
 
 /** t(id PK, uk UNIQUE, v): exact keys, or case-insensitive ones (where DELETE-before-REPLACE matters). */
@@ -140,10 +140,10 @@ test('model: dispatched and compacted batches reach the upstream state at every 
         const order = batch.perWriter.map((_, w) => w).sort(() => r() - 0.5);
         const perWriter = order.map((w) => writerStatements(batch.perWriter[w]!));
         const what = `${k.info === CI ? '_ci' : 'exact'} keys, seed ${seed}, ${writers} writers, order ${order.join(',')}`;
-        for (const stmts of perWriter) for (const s of stmts) execute(k, down, s);
+        for (const stmts of perWriter) for (const s of stmts) execute(k, down, text(s));
         assert.deepEqual(sorted(down), sorted(up), what);
         // Safe mode: the same statements again leave the same state.
-        for (const stmts of perWriter) for (const s of stmts) execute(k, down, s);
+        for (const stmts of perWriter) for (const s of stmts) execute(k, down, text(s));
         assert.deepEqual(sorted(down), sorted(up), `${what}, replayed`);
         batch = new Dispatcher(writers);
       };

@@ -13,9 +13,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BIND_BYTES } from '../../agent/sync/sqlgen.ts';
 import { writerStatements } from '../../agent/sync/writer-sql.ts';
 import { identityFor } from '../../agent/sync/row-identity.ts';
-import { col, del, downstream, ins, table, upd } from './sync-fixtures.ts';
+import { col, del, downstream, ins, table, text, upd } from './sync-fixtures.ts';
 
 const T = table('t', [col('id', { nullable: false }), col('v', { collation: 'utf8mb4_bin' })], ['id']);
 const r = (id: string, v: string | null = 'x') => ({ id, v });
@@ -83,7 +84,7 @@ test('keyed statements in safe mode (the default of writerStatements): DELETE by
   const batch = [ins(T, r('1')), upd(T, r('2'), r('2', 'y')), del(T, r('3')), upd(T, r('4'), r('5'))];
   const out = writerStatements(batch);
   assert.deepEqual(out, writerStatements(batch));
-  for (const s of out) assert.match(s, /^(DELETE FROM .* WHERE .* IN \(|REPLACE INTO )/);
+  for (const s of out) assert.match(text(s), /^(DELETE FROM .* WHERE .* IN \(|REPLACE INTO )/);
 });
 
 test('rows of a table share one multi-row statement; deletes share one IN list; tables are written apart', () => {
@@ -194,15 +195,15 @@ test('statement size limits: REPLACE/INSERT split near 4 MiB of text, DELETE lis
   const big = 'x'.repeat(1_500_000);
   const out = writerStatements([1, 2, 3, 4, 5].map((i) => ins(T, r(String(i), big))));
   assert.deepEqual(
-    out.map((s) => (s.match(/\),\(/g) ?? []).length + 1),
+    out.map((s) => (text(s).match(/\),\(/g) ?? []).length + 1),
     [2, 2, 1],
     'two 1.5 MB rows per statement',
   );
-  for (const s of out) assert.ok(s.length <= 4 << 20);
+  for (const s of out) assert.ok(text(s).length <= 4 << 20);
   const dels = writerStatements(Array.from({ length: 2500 }, (_, i) => del(T, r(String(i)))));
   assert.equal(dels.length, 3);
   assert.deepEqual(
-    dels.map((s) => s.split(',').length),
+    dels.map((s) => text(s).split(',').length),
     [1000, 1000, 500],
   );
   // A single row larger than the limit still goes out, alone.
@@ -372,5 +373,39 @@ test('changes of one target under different key columns keep binlog order betwee
     "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
     "REPLACE INTO `db`.`t` (`id`) VALUES ('2')",
     "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x')",
+  ]);
+});
+
+test('rows with BIND_BYTES of binary values go as bound statements: keyed a REPLACE after the text ones, keyless in binlog order', () => {
+  const big = Buffer.alloc(BIND_BYTES, 0xab);
+  const small = Buffer.from('ab', 'hex');
+  // keyed, safe mode: the small rows in one text REPLACE, the big row alone with its values as arguments
+  const keyed = writerStatements([ins(T, { id: '1', v: big }), ins(T, r('2', 'a')), del(T, r('3'))]);
+  assert.deepEqual(keyed, [
+    "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('2','a')",
+    { sql: 'REPLACE INTO `db`.`t` (`id`,`v`) VALUES (?,?)', params: ['1', big] },
+  ]);
+  // one byte under the threshold: text, as before
+  const under = writerStatements([ins(T, { id: '1', v: big.subarray(1) })]);
+  assert.equal(typeof under[0], 'string');
+  // keyless: the inserts around the big one stay merged apart, the UPDATE binds SET then WHERE values in order
+  const K = table('k', [col('a'), col('b', { collation: 'binary' })]);
+  const out = writerStatements([
+    ins(K, { a: '1', b: small }),
+    ins(K, { a: '2', b: big }),
+    ins(K, { a: '3', b: null }),
+    upd(K, { a: '2', b: big }, { a: '4', b: big }),
+    del(K, { a: '4', b: big }),
+  ]);
+  assert.deepEqual(out, [
+    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1',X'ab')",
+    { sql: 'INSERT INTO `db`.`t` (`a`,`b`) VALUES (?,?)', params: ['2', big] },
+    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('3',NULL)",
+    {
+      sql: 'UPDATE `db`.`t` SET `a` = ?, `b` = ? WHERE `a` <=> ? AND `b` <=> ? LIMIT 1',
+      params: ['4', big, '2', big],
+    },
+    { sql: 'DELETE FROM `db`.`t` WHERE `a` <=> ? AND `b` <=> ? LIMIT 1', params: ['4', big] },
   ]);
 });

@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BIND_BYTES } from '../../agent/sync/sqlgen.ts';
 import { writerStatements } from '../../agent/sync/writer-sql.ts';
 import { identityFor } from '../../agent/sync/row-identity.ts';
-import { col, del, downstream, ins, table, upd } from './sync-fixtures.ts';
+import { col, del, downstream, ins, table, text, upd } from './sync-fixtures.ts';
 
 const T = table('t', [col('id', { nullable: false }), col('k'), col('v', { collation: 'utf8mb4_bin' })], ['id']);
 const ID = identityFor(
@@ -85,7 +86,7 @@ test("a row's state before the batch is its first change's before image; inserte
 
 test('REPLACE where an update in place could differ: other unique keys, folded or text keys, upstream stand-ins, mixed text and bytes', () => {
   const u = [upd(T, r('1', '5', 'a'), r('1', '6', 'a'))]; // identity: the upstream's keys stand in
-  assert.match(writerStatements(u, false)[0]!, /^REPLACE/);
+  assert.match(text(writerStatements(u, false)[0]), /^REPLACE/);
   const U = table(
     't',
     [col('id', { nullable: false }), col('k'), col('v', { collation: 'utf8mb4_bin' })],
@@ -107,7 +108,7 @@ test('REPLACE where an update in place could differ: other unique keys, folded o
     ),
   );
   assert.match(
-    writerStatements([upd(U, r('1', '5', 'a'), r('1', '6', 'a'), { identity: uid })], false)[0]!,
+    text(writerStatements([upd(U, r('1', '5', 'a'), r('1', '6', 'a'), { identity: uid })], false)[0]),
     /^REPLACE/,
   );
   const S = table('t', [col('id', { nullable: false, collation: 'utf8mb4_bin' }), col('v')], ['id']);
@@ -122,7 +123,7 @@ test('REPLACE where an update in place could differ: other unique keys, folded o
     ),
   );
   assert.match(
-    writerStatements([upd(S, { id: 'a', v: '1' }, { id: 'a', v: '2' }, { identity: sid })], false)[0]!,
+    text(writerStatements([upd(S, { id: 'a', v: '1' }, { id: 'a', v: '2' }, { identity: sid })], false)[0]),
     /^REPLACE/,
   );
   // one column with text in one row and bytes in another: REPLACE (a CASE over both would be typed as bytes)
@@ -134,7 +135,7 @@ test('REPLACE where an update in place could differ: other unique keys, folded o
     false,
   );
   assert.equal(mixed.length, 1);
-  assert.match(mixed[0]!, /^REPLACE INTO .* VALUES \('1','5','b'\),\('2','5',X'62'\)$/);
+  assert.match(text(mixed[0]), /^REPLACE INTO .* VALUES \('1','5','b'\),\('2','5',X'62'\)$/);
 });
 
 test('at most 50 rows per UPDATE', () => {
@@ -145,4 +146,18 @@ test('at most 50 rows per UPDATE', () => {
     out[2],
     `UPDATE \`db\`.\`t\` SET \`k\` = CASE \`id\` ${Array.from({ length: 20 }, (_, i) => `WHEN ${100 + i} THEN '2'`).join(' ')} END WHERE \`id\` IN (${Array.from({ length: 20 }, (_, i) => 100 + i).join(',')})`,
   );
+});
+
+test('a row with BIND_BYTES of binary values is a bound REPLACE, never an in-place UPDATE', () => {
+  const big = Buffer.alloc(BIND_BYTES, 1);
+  const out = writerStatements(
+    [
+      upd(T, r('1', '5', 'a'), r('1', '6', 'b'), o),
+      upd(T, { id: '2', k: '5', v: big }, { id: '2', k: '6', v: big }, o),
+    ],
+    false,
+  );
+  assert.equal(out.length, 2);
+  assert.match(text(out[0]), /^UPDATE .* WHERE `id` IN \(1\)$/);
+  assert.deepEqual(out[1], { sql: 'REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES (?,?,?)', params: ['2', '6', big] });
 });
