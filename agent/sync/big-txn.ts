@@ -10,7 +10,6 @@ import { orderedStatements, stmtOf } from './foreign-keys.ts';
 import { inSafeMode } from './resume.ts';
 import { routeTxn } from './route.ts';
 import type { SyncState } from './state.ts';
-import type { Stmt } from './sqlgen.ts';
 import { writerStatements } from './writer-sql.ts';
 
 /**
@@ -148,7 +147,7 @@ class BigTxn {
       if (txn.changes.length > 0) {
         try {
           if (await cascading(st, txn)) await this.ordered(txn.changes);
-          else await this.send(writerStatements(txn.changes, inSafeMode(st) || st.shard !== undefined));
+          else await sendGrouped(this.conn, writerStatements(txn.changes, inSafeMode(st) || st.shard !== undefined));
         } catch (err) {
           throw located(err, `in the transaction after ${posKey(this.from)}`);
         }
@@ -193,11 +192,6 @@ class BigTxn {
   async rollback(): Promise<void> {
     await this.conn.query('ROLLBACK').catch(() => undefined);
     await this.conn.query('SET SESSION foreign_key_checks = 0').catch(() => undefined);
-  }
-
-  /** Statements in groups per round trip, as the writers send them (apply.ts sendGrouped). */
-  private async send(stmts: Stmt[]): Promise<void> {
-    await sendGrouped(this.conn, stmts);
   }
 
   /** A part with changes the downstream must cascade (foreign-keys.ts): in binlog order, cascading ones with checks. */
