@@ -3,10 +3,9 @@ import type { TableLoadProgress } from '../../src/coord/records.ts';
 import { DmError } from '../../src/errors/index.ts';
 import { comparePos } from '../../src/binlog/position.ts';
 import type { ChunkRow } from '../checkpoint-load.ts';
-import { classifyMysqlError, isClosed, isConnectionLost, isTransient, query, type Value } from '../db/mysql.ts';
+import { classifyMysqlError, isClosed, isConnectionLost, isTransient, query } from '../db/mysql.ts';
 import { tableKey, type TableName } from '../../src/sql/table-name.ts';
 import { loadTableInfo, type TableInfo } from '../db/schema.ts';
-import { insertStatements } from '../sync/sqlgen.ts';
 import type { Snapshot } from './snapshot.ts';
 import { chunkRead, type ChunkRead } from './chunk-read.ts';
 import { clean, INFILE_REFUSED, loadData, loadDataSql, type InfileResult } from './infile.ts';
@@ -14,13 +13,12 @@ import { openDataConnection } from '../db/downstream.ts';
 import { snapshotInfo } from './dump.ts';
 import { resumeSnapshot } from './load-resume.ts';
 import { indexedTargets, loadBulk, planItems, restoreSession } from './bulk.ts';
+import { viaStatements } from './statements.ts';
 import { throwIfAborted, type SubtaskContext, type Unit } from '../unit.ts';
 
-const BATCH_ROWS = 1000;
 const ER_DUP_ENTRY = 1062;
 /** Fault hook for crash tests only: slows each chunk down so a test can kill the agent mid-load reliably. */
 const CHUNK_DELAY_MS = Number(process.env.TSDM_FAULT_CHUNK_DELAY_MS ?? 0);
-const BATCH_BYTES = 2 << 20;
 /** Whole tables in one statement where they qualify (bulk.ts); TSDM_LOAD_BULK=0 loads every chunk on its own. */
 const BULK = process.env.TSDM_LOAD_BULK !== '0';
 /** Upstream errnos of a snapshot read whose table changed after the snapshot began: definition changed (1412),
@@ -318,13 +316,13 @@ export class LoadUnit implements Unit {
       // what REPLACE does unless a key exists already (rows there before the task, a merged shard, a unique key
       // whose row moved between snapshots): then the server refuses the whole chunk and REPLACE loads it again.
       try {
-        total = await this.viaStatements(down, read, target, 'INSERT');
+        total = await viaStatements(down, read, target, 'INSERT');
       } catch (err) {
         if (!(err instanceof DmError) || err.context.errno !== ER_DUP_ENTRY) throw err;
         await restart();
       }
     }
-    total ??= await this.viaStatements(down, read, target, verb);
+    total ??= await viaStatements(down, read, target, verb);
     await this.ctx.ckpt.markChunkDone(down, c.chunkId, total, snap.position);
     await query(down, 'downstream', 'COMMIT');
     return total;
@@ -353,33 +351,6 @@ export class LoadUnit implements Unit {
       }
       throw classifyMysqlError(err, 'downstream', { sql: sql.slice(0, 500), table: `${tableKey(c)}` });
     }
-  }
-
-  /** The chunk as multi-row statements, in batches of BATCH_ROWS rows or BATCH_BYTES bytes. */
-  private async viaStatements(
-    down: Connection,
-    read: ChunkRead,
-    target: TableName,
-    verb: 'INSERT' | 'REPLACE' | 'INSERT IGNORE',
-  ): Promise<number> {
-    let batch: Value[][] = [];
-    let bytes = 0;
-    let total = 0;
-    const flush = async (): Promise<void> => {
-      for (const s of insertStatements(verb, target, read.cols, batch)) await query(down, 'downstream', s);
-      batch = [];
-      bytes = 0;
-    };
-    for await (const vals of read.rows()) {
-      // UTF-8 bytes of the statement text: quoted strings, X'..' hex for Buffers (sqlgen.ts splits statements by bytes too).
-      for (const v of vals)
-        bytes += v === null ? 4 : typeof v === 'string' ? Buffer.byteLength(v) + 3 : v.length * 2 + 4;
-      batch.push(vals);
-      total++;
-      if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();
-    }
-    await flush();
-    return total;
   }
 }
 

@@ -51,7 +51,12 @@ function lit(v: Value, params: Value[] | undefined): string {
 }
 
 /** One row's INSERT/REPLACE with its values as arguments. */
-export function boundInsert(verb: 'INSERT' | 'REPLACE', t: TableName, cols: string[], values: Value[]): Bound {
+export function boundInsert(
+  verb: 'INSERT' | 'REPLACE' | 'INSERT IGNORE',
+  t: TableName,
+  cols: string[],
+  values: Value[],
+): Bound {
   return {
     sql: `${verb} INTO ${qualified(t)} (${cols.map(quoteIdent).join(',')}) VALUES (${cols.map(() => '?').join(',')})`,
     params: values,
