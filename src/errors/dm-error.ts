@@ -31,6 +31,20 @@ export interface ErrorRecord {
 }
 
 /**
+ * The longest statement an error carries. A row's statement can be megabytes; the error goes into the status record,
+ * the event stream (NATS messages are 1 MB at most: a larger record is refused, and the task's error with it) and
+ * the log.
+ */
+export const SQL_CONTEXT_CHARS = 4000;
+
+/** `sql` cut to SQL_CONTEXT_CHARS characters, saying how long it was. */
+export function clipSql(sql: string): string {
+  return sql.length <= SQL_CONTEXT_CHARS
+    ? sql
+    : `${sql.slice(0, SQL_CONTEXT_CHARS)}… (${sql.length} characters in all)`;
+}
+
+/**
  * Every error a user can see (DESIGN.md §5): code, class, retryable, message, suggestion, cause.
  * The message says what happened; `context` carries the file/line/key, SQL or binlog position.
  */
@@ -47,7 +61,9 @@ export class DmError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'DmError';
     this.spec = Errors[name];
-    this.context = opts.context ?? {};
+    const context = opts.context ?? {};
+    this.context =
+      context.sql && context.sql.length > SQL_CONTEXT_CHARS ? { ...context, sql: clipSql(context.sql) } : context;
     this.suggestion = opts.suggestion ?? this.spec.suggestion;
   }
 

@@ -96,3 +96,66 @@ test('multi-MB BLOB and TEXT values: a row over max_allowed_packet pauses with T
   assert.deepEqual(await down.query(sums), await up.query(sums));
   assert.deepEqual(await down.query(ksums), await up.query(ksums));
 });
+
+test('a downstream refusing LOAD DATA LOCAL: the load writes a 9 MB BLOB bound, under a 16 MB max_allowed_packet', {
+  timeout: 240_000,
+}, async () => {
+  const c = cluster();
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await down.query('SET GLOBAL max_allowed_packet = 16777216');
+  await down.query('SET GLOBAL local_infile = 0');
+  try {
+    await up.query('CREATE DATABASE bv2');
+    await up.query('CREATE TABLE bv2.t (id INT PRIMARY KEY, b LONGBLOB, n INT)');
+    await up.query('CREATE TABLE bv2.k (b LONGBLOB, n INT)');
+    const blob = `CONCAT(UNHEX(REPEAT('ab', ${4.5 * MB})), UNHEX(REPEAT('ba', ${4.5 * MB})))`;
+    await up.query(`INSERT INTO bv2.t SELECT seq, UNHEX(REPEAT(HEX(seq), seq)), seq FROM mysql.seq_1_to_200`);
+    await up.query(`INSERT INTO bv2.t VALUES (1000, ${blob}, 1000), (1001, NULL, 1001)`);
+    await up.query(`INSERT INTO bv2.k VALUES (${blob}, 1), (UNHEX('00FF'), 2)`);
+    await startTask(c, taskYaml('bv2', down, schemasBody('bv2')));
+    await waitSynced(c, 'bv2');
+    for (const t of ['t', 'k']) {
+      const sums = `SELECT LENGTH(b) lb, MD5(b) mb, n FROM bv2.${t} ORDER BY n`;
+      assert.deepEqual(await down.query(sums), await up.query(sums), `bv2.${t}`);
+    }
+  } finally {
+    await down.query('SET GLOBAL local_infile = 1');
+  }
+});
+
+test('a 17 MB text row over the downstream limit: the task pauses with TSDM-30022 in its status, its SQL clipped', {
+  timeout: 240_000,
+}, async () => {
+  const c = cluster();
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await down.query('SET GLOBAL max_allowed_packet = 16777216');
+  await up.query('CREATE DATABASE bv3');
+  await up.query('CREATE TABLE bv3.t (id INT PRIMARY KEY, t LONGTEXT)');
+  await up.query(`INSERT INTO bv3.t VALUES (1, 'one')`);
+  await startTask(c, taskYaml('bv3', down, schemasBody('bv3')));
+  await waitSynced(c, 'bv3');
+  // Text is not bound (only binary values double as literals): a 17 MB statement, over 16 MB. Before the SQL in
+  // an error was clipped, its status record passed NATS's 1 MB limit and the task never showed as paused.
+  const big = await up.connect();
+  try {
+    await big.query(`INSERT INTO bv3.t VALUES (2, REPEAT('t', ${17 * MB}))`);
+  } finally {
+    await big.end();
+  }
+  const paused = await waitStage(
+    c,
+    'bv3',
+    (v) => v.sources[0]?.stage === 'Paused' && v.sources[0]?.error !== undefined,
+    'the task paused on the 17 MB row',
+  );
+  const err = paused.sources[0]!.error!;
+  assert.equal(err.code, 'TSDM-30022', JSON.stringify(err).slice(0, 2000));
+  assert.ok((err.context?.sql ?? '').length < 4100, `SQL clipped: ${(err.context?.sql ?? '').length} characters`);
+  await down.query('SET GLOBAL max_allowed_packet = 67108864');
+  assert.equal((await c.ctl(['resume-task', 'bv3'])).code, 0);
+  await waitSynced(c, 'bv3', 180_000);
+  const sums = 'SELECT id, LENGTH(t) l, MD5(t) m FROM bv3.t ORDER BY id';
+  assert.deepEqual(await down.query(sums), await up.query(sums));
+});

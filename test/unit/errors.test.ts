@@ -45,3 +45,17 @@ test('a DmError carries code, class, retryable, context and suggestion, and form
   assert.equal(remote.code, 'TSDM-30003');
   assert.deepEqual(remote.toRecord(), r);
 });
+
+test('an error carries at most SQL_CONTEXT_CHARS of its statement, saying how long it was (a row can be megabytes)', async () => {
+  const { DmError, SQL_CONTEXT_CHARS } = await import('../../src/errors/dm-error.ts');
+  const sql = `INSERT INTO t VALUES ('${'x'.repeat(5_000_000)}')`;
+  const rec = new DmError('DownstreamPacketTooLarge', 'downstream error 1153', {
+    context: { sql, errno: 1153 },
+  }).toRecord();
+  assert.ok(rec.context!.sql!.startsWith(sql.slice(0, SQL_CONTEXT_CHARS)));
+  assert.match(rec.context!.sql!, new RegExp(`… \\(${sql.length} characters in all\\)$`));
+  assert.equal(rec.context!.errno, 1153);
+  assert.ok(JSON.stringify(rec).length < 10_000);
+  const short = new DmError('DownstreamExec', 'x', { context: { sql: 'SELECT 1' } });
+  assert.equal(short.context.sql, 'SELECT 1');
+});
