@@ -16,13 +16,19 @@ const BODY = schemasBody('bv');
 
 const MB = 1 << 20;
 
-test('multi-MB BLOB and TEXT values: a row over max_allowed_packet pauses with TSDM-30022, raising it and resume-task finish equal', {
-  timeout: 240_000,
-}, async () => {
+/** The file's cluster, its downstream's max_allowed_packet at 16 MB (MariaDB's default; a test before may raise it). */
+async function at16MB() {
   const c = cluster();
   const up = c.sb.upstreams[0]!;
   const down = c.sb.downstream;
   await down.query('SET GLOBAL max_allowed_packet = 16777216');
+  return { c, up, down };
+}
+
+test('multi-MB BLOB and TEXT values: a row over max_allowed_packet pauses with TSDM-30022, raising it and resume-task finish equal', {
+  timeout: 240_000,
+}, async () => {
+  const { c, up, down } = await at16MB();
   await up.query('CREATE DATABASE bv');
   await up.query(
     'CREATE TABLE bv.t (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT, n INT, vb VARBINARY(64), bn BINARY(8))',
@@ -100,10 +106,7 @@ test('multi-MB BLOB and TEXT values: a row over max_allowed_packet pauses with T
 test('a downstream refusing LOAD DATA LOCAL: the load writes a 9 MB BLOB bound, under a 16 MB max_allowed_packet', {
   timeout: 240_000,
 }, async () => {
-  const c = cluster();
-  const up = c.sb.upstreams[0]!;
-  const down = c.sb.downstream;
-  await down.query('SET GLOBAL max_allowed_packet = 16777216');
+  const { c, up, down } = await at16MB();
   await down.query('SET GLOBAL local_infile = 0');
   try {
     await up.query('CREATE DATABASE bv2');
@@ -127,10 +130,7 @@ test('a downstream refusing LOAD DATA LOCAL: the load writes a 9 MB BLOB bound, 
 test('a 17 MB text row over the downstream limit: the task pauses with TSDM-30022 in its status, its SQL clipped', {
   timeout: 240_000,
 }, async () => {
-  const c = cluster();
-  const up = c.sb.upstreams[0]!;
-  const down = c.sb.downstream;
-  await down.query('SET GLOBAL max_allowed_packet = 16777216');
+  const { c, up, down } = await at16MB();
   await up.query('CREATE DATABASE bv3');
   await up.query('CREATE TABLE bv3.t (id INT PRIMARY KEY, t LONGTEXT)');
   await up.query(`INSERT INTO bv3.t VALUES (1, 'one')`);
