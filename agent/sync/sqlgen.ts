@@ -41,13 +41,18 @@ export function bind(build: (params: Value[]) => string): Bound {
   return { sql, params };
 }
 
+/** `v` as an SQL literal. */
+function literal(v: Value): string {
+  return v === null ? 'NULL' : escapeValue(v);
+}
+
 /** `v` as a literal, or as `?` pushed on `params` when a statement is being bound. */
 function lit(v: Value, params: Value[] | undefined): string {
   if (params) {
     params.push(v);
     return '?';
   }
-  return v === null ? 'NULL' : escapeValue(v);
+  return literal(v);
 }
 
 /** One row's INSERT/REPLACE with its values as arguments. */
@@ -74,7 +79,7 @@ function tuple(values: Value[]): string {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (i > 0) s += ',';
-    s += v === null ? 'NULL' : escapeValue(v);
+    s += literal(v);
   }
   return `${s})`;
 }
@@ -133,7 +138,7 @@ export function updateCaseStatement(
     s += `${quoteIdent(setCols[j]!)} = CASE ${k}`;
     for (let i = 0; i < keys.length; i++) {
       const v = values[i]![j]!;
-      s += ` WHEN ${keys[i]} THEN ${v === null ? 'NULL' : escapeValue(v)}`;
+      s += ` WHEN ${keys[i]} THEN ${literal(v)}`;
     }
     s += ' END';
   }
@@ -146,9 +151,7 @@ export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Val
   const lhs = keyCols.length === 1 ? quoteIdent(keyCols[0]!) : `(${keyCols.map(quoteIdent).join(',')})`;
   for (let i = 0; i < keys.length; i += maxRows) {
     const part = keys.slice(i, i + maxRows);
-    const list = part
-      .map((k) => (keyCols.length === 1 ? (k[0] === null ? 'NULL' : escapeValue(k[0]!)) : tuple(k)))
-      .join(',');
+    const list = part.map((k) => (keyCols.length === 1 ? literal(k[0]!) : tuple(k))).join(',');
     out.push(`DELETE FROM ${qualified(t)} WHERE ${lhs} IN (${list})`);
   }
   return out;
