@@ -230,7 +230,11 @@ export class SyncUnit implements Unit {
         // Inside a transaction read in parts nothing may stop: a hold is decided at the next transaction boundary.
         if (this.holds.active && !this.parts.open && (await this.holdStep(ev, flush))) continue;
         if (!ev) {
-          // Idle: events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
+          // Idle: the batch in flight is waited for here, so that its failure pauses the task now. Otherwise only the
+          // next flush would see it, and a reader that reports no idle position (the relay's) may not flush again
+          // until the upstream writes: the task showed Running, stuck, for as long as the upstream stayed quiet.
+          await settle();
+          // Events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
           const sp = this.reader.streamPosition();
           if (sp && (!this.idlePos || comparePos(sp, this.idlePos) > 0)) this.idlePos = sp;
           // A released shard whose replay ran out of its own events moves its `applied` here too (writer 0, flush).

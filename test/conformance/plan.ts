@@ -40,7 +40,9 @@ type StepBody =
   /** A run.sh check: the first value of the first row of `sql` on `on` must equal `equals` (retried briefly). */
   | { kind: 'expect'; on: 1 | 2 | 'down'; sql: string[]; equals: string }
   /** DM pauses the task here with an error (`dmMessage` is DM's wording); tsdm must pause too. */
-  | { kind: 'expectPaused'; dmMessage: string };
+  | { kind: 'expectPaused'; dmMessage: string }
+  /** dmctl resume-task, as run.sh does after the DBA fixed what paused the task. */
+  | { kind: 'resume' };
 
 export interface Mysql8Only {
   /** data file the statement is in */

@@ -7,7 +7,7 @@
  */
 import { caseFingerprint } from './case-files.ts';
 import { defaultPlan } from './default-plan.ts';
-import type { CasePlan, Mysql8Only, On, Step } from './plan.ts';
+import type { CasePlan, Mysql8Only, On, Scenario, Step } from './plan.ts';
 
 const sql = (on: On, ...stmts: string[]): Step => ({ kind: 'sql', on, sql: stmts });
 const why = (s: Step, text: string): Step => ({ ...s, why: text });
@@ -686,6 +686,108 @@ const sequenceSharding: CasePlan = {
   ],
 };
 
+// ------------------------------------------------------------------------------------------ adjust_gtid
+
+const adjustGtid: CasePlan = {
+  name: 'adjust_gtid',
+  scenarios: [
+    {
+      task: 'dm-task.yaml',
+      label: 'run.sh run()',
+      omitted: [
+        'the worker exits after adjusting the GTID (failpoint AdjustGTIDExit) and the checkpoint checks around them',
+        'clean_gtid: the checkpoint rows edited in dm_meta between restarts (DM meta tables)',
+      ],
+      steps: [
+        // The upstreams' modes and zones as run.sh sets them: the dump, the load and sync must all honour them.
+        ...ALL_MODE_GLOBALS,
+        ...prepare12,
+        sources,
+        start(),
+        caughtUp,
+        diff('diff_config.toml'),
+        ...increment12(),
+        caughtUp,
+        diff('diff_config.toml'),
+      ],
+    },
+  ],
+};
+
+// ------------------------------------------------------------------------------------------ sequence_safe_mode
+
+const sequenceSafeMode: CasePlan = {
+  name: 'sequence_safe_mode',
+  scenarios: [
+    {
+      task: 'dm-task.yaml',
+      label: 'run.sh run()',
+      omitted: [
+        'the worker exits in re-sync and while the shard group is synced (failpoints), then their restarts in safe mode',
+      ],
+      steps: [
+        ...prepare12,
+        sources,
+        why(
+          sql(
+            'down',
+            'CREATE DATABASE IF NOT EXISTS sequence_safe_mode_target',
+            'CREATE TABLE sequence_safe_mode_target.t_target (id bigint auto_increment, uid int, name varchar(80), c_table varchar(255), c_source varchar(255), primary key (id, c_table, c_source), unique key(uid)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
+          ),
+          'the merged table with the extended columns (c_table, c_source) is created downstream by the DBA',
+        ),
+        start(),
+        caughtUp,
+        diff('diff_config.toml'),
+        ...increment12(),
+        caughtUp,
+        diff('diff_config.toml'),
+        ...increment12('2'),
+        caughtUp,
+        diff('diff_config.toml'),
+      ],
+    },
+  ],
+};
+
+// ------------------------------------------------------------------------------------------ tracker_ignored_ddl
+
+const IGNORE_1_DOWN =
+  "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'tracker_ignored_ddl' AND TABLE_NAME = 't1' AND COLUMN_NAME = 'ignore_1'";
+const trackerIgnoredDdl: CasePlan = {
+  name: 'tracker_ignored_ddl',
+  scenarios: ['source1_gtid.yaml', 'source1_pos.yaml'].map(
+    (src): Scenario => ({
+      task: 'dm-task.yaml',
+      label: `run.sh run ${src}`,
+      sourceFiles: [src],
+      omitted: ['stop-relay while the task runs (the source has no relay)'],
+      steps: [
+        file(1, 'db.prepare.sql'),
+        sources,
+        start(),
+        caughtUp,
+        diff('diff_config.toml'),
+        file(1, 'db.increment1.sql'),
+        caughtUp,
+        why(expectDown(IGNORE_1_DOWN, 0), 'the task filters ALTER TABLE: ignore_1 is not added downstream'),
+        sql(1, 'CREATE TABLE tracker_ignored_ddl.test (c int primary key)'),
+        file(1, 'db.increment2.sql'),
+        {
+          kind: 'expectPaused',
+          why: 'the upstream row has ignore_1, which the downstream table lacks: the write fails there',
+          dmMessage: 'Error 1054 (42S22): Unknown column',
+        },
+        why(sql('down', 'ALTER TABLE tracker_ignored_ddl.t1 ADD COLUMN ignore_1 int'), 'the DBA adds the column'),
+        { kind: 'resume' },
+        caughtUp,
+        expectDown('SELECT COUNT(*) FROM tracker_ignored_ddl.t1', 2),
+        diff('diff_config.toml'),
+      ],
+    }),
+  ),
+};
+
 // ------------------------------------------------------------------------------------------ sharding
 
 const BOTH_SHARD_SCHEMAS: [string, string][] = [
@@ -767,6 +869,7 @@ const sqlMode: CasePlan = {
 
 export const PLANS: Readonly<Record<string, CasePlan>> = Object.fromEntries(
   [
+    adjustGtid,
     allMode,
     caseSensitive,
     expressionFilter,
@@ -776,9 +879,11 @@ export const PLANS: Readonly<Record<string, CasePlan>> = Object.fromEntries(
     onlineDdl,
     onlyDml,
     safeMode,
+    sequenceSafeMode,
     sequenceSharding,
     sharding,
     sqlMode,
+    trackerIgnoredDdl,
   ].map((p) => [p.name, p]),
 );
 
@@ -788,6 +893,7 @@ export const PLANS: Readonly<Record<string, CasePlan>> = Object.fromEntries(
  * files — another commit of tiflow, an edited copy, someone's own case — gets the default plan, with a note.
  */
 export const WRITTEN_FOR: Readonly<Record<string, string>> = {
+  adjust_gtid: 'c31e761aa7d30818',
   all_mode: 'dc8f747e23919e57',
   case_sensitive: '2b52af8abd8c974c',
   expression_filter: '91fba20f1cb00056',
@@ -800,6 +906,10 @@ export const WRITTEN_FOR: Readonly<Record<string, string>> = {
   sequence_sharding: 'f6df4d11fdfd2450',
   sharding: '7784a838c4c2f65b',
   sql_mode: '3d60655f4dc1d823',
+  // Not in ../shared/dm-cases: dm/tests/<case>/{conf,data} of the same tiflow commit, whose run.sh the default plan
+  // cannot know (inline SQL on the downstream, a pause the DBA fixes, the upstreams' global modes).
+  sequence_safe_mode: 'afde5d885280541c',
+  tracker_ignored_ddl: '920361bf8a3737d9',
 };
 
 export interface ChosenPlan {

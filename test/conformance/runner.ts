@@ -326,6 +326,15 @@ class ScenarioRun {
         this.notes.push(`paused as DM does (DM: "${s.dmMessage}"; tsdm: ${formatTsdmError(p)})`);
         return;
       }
+      case 'resume': {
+        const task = this.task ?? this.fail('resume before start');
+        const r = await c.ctl(['resume-task', task.name, '--json']);
+        if (r.code !== 0)
+          throw new TsdmFailure(
+            `dmctl resume-task failed (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 400)}`,
+          );
+        return;
+      }
     }
   }
 
@@ -567,6 +576,8 @@ function stepName(s: Step): string {
       return 'check';
     case 'expectPaused':
       return 'expect pause';
+    case 'resume':
+      return 'resume-task';
   }
 }
 

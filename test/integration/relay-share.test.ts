@@ -189,3 +189,46 @@ test('schema at event time through the relay: a paused task replays a backlog ac
   await waitSynced(c, 't2', 180_000);
   await assertSame(up, down, [{ up: ['app', 'b'] }, { up: ['app', 'b'], down: ['app_t2', 'b'] }]);
 });
+
+test('through the relay, a write the downstream refuses pauses the task while the upstream stays quiet', {
+  timeout: 240_000,
+}, async () => {
+  // DM's tracker_ignored_ddl: the task filters ALTER TABLE, so a column added upstream is missing downstream and the
+  // next row with it fails there (1054). The relay hands out no idle positions, so a failed batch in flight was seen
+  // only at the next flush, which waited for the next upstream write: the task showed Running, stuck, meanwhile.
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  await up.query('CREATE DATABASE quiet');
+  await up.query('CREATE TABLE quiet.t1 (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY)');
+  await up.query('INSERT INTO quiet.t1 VALUES (1)');
+  const body = `mysql-instances:
+  - source-id: source1
+    block-allow-list: quiet
+    filter-rules: [no-alter]
+block-allow-list:
+  quiet:
+    do-dbs: [quiet]
+filters:
+  no-alter:
+    schema-pattern: "*"
+    table-pattern: "*"
+    events: ["alter table"]
+    action: Ignore
+`;
+  await startTask(c, taskYaml('t3', down, body));
+  await waitSynced(c, 't3');
+  await up.query('ALTER TABLE quiet.t1 ADD COLUMN ignore_1 INT');
+  await up.query('INSERT INTO quiet.t1 (id, ignore_1) VALUES (2, 2)');
+  const v = await waitStage(
+    c,
+    't3',
+    (s) => s.sources[0]?.stage === 'Paused' && s.sources[0]?.error !== undefined,
+    'paused on the row the downstream cannot take',
+    30_000,
+  );
+  assert.equal(v.sources[0]!.error!.context?.errno, 1054, JSON.stringify(v.sources[0]!.error));
+  await down.query('ALTER TABLE quiet.t1 ADD COLUMN ignore_1 INT');
+  assert.equal((await c.ctl(['resume-task', 't3'])).code, 0);
+  await waitSynced(c, 't3');
+  await assertSame(up, down, [{ up: ['quiet', 't1'] }]);
+});

@@ -77,10 +77,18 @@ test('killed downstream connections during sync: writers reconnect, no error, da
   await waitSynced(c, 'wr');
   const s = (await status(c, 'wr')).sources[0]!;
   assert.equal(s.stage, 'Running');
+  // A kill that lands while a writer's statement is in flight rolls its transaction back: the sync unit retries from
+  // the checkpoints (exactly once, as after any lost connection) and lists the retry in recentErrors. That is expected
+  // on a busy machine. What must not appear is the bug this file is about: a connection closed while idle not
+  // replaced ("closed state"), or any error that is not a retried lost connection.
+  const errors = [...(s.error ? [s.error] : []), ...(s.recentErrors ?? [])];
+  const lostInFlight = (e: (typeof errors)[number]) =>
+    e.retryable && /PROTOCOL_CONNECTION_LOST|Lost connection|server closed the connection/.test(e.message);
   assert.deepEqual(
-    [...(s.error ? [s.error] : []), ...(s.recentErrors ?? [])].map((e) => `${e.code} ${e.message}`),
+    errors.filter((e) => !lostInFlight(e) || /closed state/.test(e.message)).map((e) => `${e.code} ${e.message}`),
     [],
-    `no errors after ${killed} kills`,
+    `no errors but retried in-flight losses after ${killed} kills`,
   );
+  if (errors.length) console.log(`${errors.length} retries after a connection lost mid-statement (of ${killed} kills)`);
   await assertSame(up, c.sb.downstream, [{ up: ['wr', 't'] }]);
 });
