@@ -1,4 +1,4 @@
-import { parseSourceConfig, parseTaskConfig } from '../src/config/index.ts';
+import { parseSourceConfig, parseTaskConfig, recordLoadOptions } from '../src/config/index.ts';
 import { CheckRunner } from './verify/runner.ts';
 import type { AgentConfig } from '../src/config/agent-config.ts';
 import {
@@ -218,7 +218,7 @@ export class Agent {
     for (const rec of this.tasks.values()) {
       let task;
       try {
-        task = parseTaskConfig(rec.yaml, rec.file);
+        task = parseTaskConfig(rec.yaml, rec.file, recordLoadOptions(rec));
       } catch (err) {
         this.log.error({ task: rec.name, err: String(err) }, 'stored task config is invalid');
         continue;

@@ -33,7 +33,7 @@ export async function checkSource(req: CheckSourceRequest): Promise<CheckResult>
 }
 
 export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
-  const task = parseTaskConfig(req.yaml, req.file);
+  const task = parseTaskConfig(req.yaml, req.file, req.startTime !== undefined ? { startTime: true } : {});
   const items: CheckItem[] = [];
   const run = async (name: string, source: string | undefined, fn: () => Promise<void>) => {
     try {

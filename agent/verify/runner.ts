@@ -1,4 +1,4 @@
-import { parseSourceConfig, parseTaskConfig } from '../../src/config/index.ts';
+import { parseSourceConfig, parseTaskConfig, recordLoadOptions } from '../../src/config/index.ts';
 import type { SourceConfig } from '../../src/config/types.ts';
 import {
   Bucket,
@@ -123,7 +123,7 @@ export class CheckRunner {
     log.info({ task: taskName, check: id, resumed: taken.resumed ?? 0 }, 'check-data: started');
     let load = new Map<string, Connection>();
     try {
-      const task = parseTaskConfig(taskE!.value.yaml, taskE!.value.file);
+      const task = parseTaskConfig(taskE!.value.yaml, taskE!.value.file, recordLoadOptions(taskE!.value));
       const sources = new Map<string, SourceConfig>();
       const syncing = new Set<string>();
       const notes: string[] = [];

@@ -7,7 +7,13 @@ export {
   MAX_SOURCE_ID_LENGTH,
   PURGE_DEFAULTS,
 } from './source-config.ts';
-export { parseTaskConfig, loadTaskConfig, type TaskLoadOptions, type TaskLoadResult } from './task-config.ts';
+export {
+  parseTaskConfig,
+  loadTaskConfig,
+  recordLoadOptions,
+  type TaskLoadOptions,
+  type TaskLoadResult,
+} from './task-config.ts';
 export { TASK_DEFAULTS } from './task-units.ts';
 export { loadAgentConfig, readAgentFile, AGENT_FIELDS, AGENT_DEFAULTS, type AgentConfig } from './agent-config.ts';
 export { redact, redactUrl, REDACTED } from './redact.ts';

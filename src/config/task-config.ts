@@ -29,6 +29,16 @@ export interface TaskLoadOptions {
    * by DM (and so by tsdm) with only a log line; `strict` makes it a ConfigInvalid instead. check-task uses it.
    */
   strict?: boolean;
+  /**
+   * The task runs from `start-task --start-time` (check-task's too): no instance's `meta` is used, so one with neither
+   * binlog-name nor binlog-gtid is accepted, as DM accepts it then (dmctl_basic's check_task_no_source_meta_but_start_time).
+   */
+  startTime?: boolean;
+}
+
+/** How a stored task record's file is read: as the start-task that stored it read it (with its --start-time or not). */
+export function recordLoadOptions(rec: { startTime?: Record<string, string> }): TaskLoadOptions {
+  return rec.startTime && Object.keys(rec.startTime).length > 0 ? { startTime: true } : {};
 }
 
 export interface TaskLoadResult {
@@ -64,7 +74,16 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
       });
     }
     seen.set(inst['source-id'], i);
-    return resolveInstance(t, inst, i, { src, issues, notes, baLists, filters, exprFilters, used });
+    return resolveInstance(t, inst, i, {
+      src,
+      issues,
+      notes,
+      baLists,
+      filters,
+      exprFilters,
+      used,
+      startTime: !!opts.startTime,
+    });
   });
   checkUnused(t, used, issues);
   checkShardingAlias(t, src, issues);

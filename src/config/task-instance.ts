@@ -28,6 +28,8 @@ export interface InstanceCtx {
   filters: Map<string, EventFilterRule | undefined>;
   exprFilters: Map<string, ExpressionFilterRule | undefined>;
   used: Set<string>;
+  /** start-task/check-task --start-time: meta is not used (TaskLoadOptions.startTime). */
+  startTime: boolean;
 }
 
 export function resolveInstance(t: RawTask, inst: RawInstance, i: number, ctx: InstanceCtx): SubtaskSpec {
@@ -198,11 +200,13 @@ function resolveMeta(t: RawTask, inst: RawInstance, at: ConfigPath, ctx: Instanc
   const m = inst.meta;
   if (!m) return undefined;
   if (!m['binlog-name'] && !m['binlog-gtid']) {
+    // With --start-time DM puts a placeholder in every meta and starts from the time: nothing to say here.
+    if (ctx.startTime) return undefined;
     ctx.issues.push({
       name: 'MetaRequired',
       path: [...at, 'meta'],
       message:
-        'meta needs binlog-name (with binlog-pos) for a source without GTID, or binlog-gtid for a source with enable-gtid',
+        'must specify `binlog-name` without GTID enabled for the source or specify `binlog-gtid` with GTID enabled for the source (meta has neither)',
     });
     return undefined;
   }

@@ -106,7 +106,7 @@ export const configErrors = {
     'config',
     false,
     'meta has no start position (binlog-name or binlog-gtid)',
-    "Set meta.binlog-name/binlog-pos (or binlog-gtid) in mysql-instances, remove meta to start from the source's current position (warning TSDM-10023), or use task-mode all.",
+    "Set meta.binlog-name/binlog-pos (or binlog-gtid) in mysql-instances, start the task with --start-time (meta is then not used), remove meta to start from the source's current position (warning TSDM-10023), or use task-mode all.",
   ),
   IncrementalFromCurrent: spec(
     'TSDM-10023',

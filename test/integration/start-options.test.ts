@@ -89,7 +89,21 @@ test('start-task --start-time replicates exactly the rows written from that time
   assert.equal(notInc.json.error.code, 'TSDM-10057');
   assert.match(notInc.json.error.message, /task-mode incremental/);
 
-  await startTask(c, yaml, ['--start-time', time]);
+  // A meta with neither binlog-name nor binlog-gtid: refused without --start-time with DM's words, used with it (DM's
+  // dmctl_basic: check_task_wrong_no_source_meta, check_task_no_source_meta_but_start_time). The first start below
+  // is of that file, so the agent reads the stored record as start-task read it.
+  const noMeta = yaml.replace(
+    '    block-allow-list: b\n',
+    '    block-allow-list: b\n    meta:\n      binlog-gtid: ""\n',
+  );
+  const noMetaFile = writeTemp('st-nometa.yaml', noMeta);
+  const refused = await c.ctl(['check-task', noMetaFile, '--json']);
+  assert.equal(refused.json.error.code, 'TSDM-10015', refused.stdout + refused.stderr);
+  assert.match(refused.json.error.message, /must specify `binlog-name` without GTID enabled for the source/);
+  const timed = await c.ctl(['check-task', noMetaFile, '--start-time', time, '--json']);
+  assert.equal(timed.code, 0, timed.stdout + timed.stderr);
+
+  await startTask(c, noMeta, ['--start-time', time]);
   await waitSynced(c, 'st-task');
   const want = await rowsOf(up, 'SELECT id, v FROM st.t WHERE id > 100 ORDER BY id');
   assert.equal(want.length, 99);

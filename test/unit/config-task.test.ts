@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { loadTaskConfig, parseTaskConfig, UNSUPPORTED_KEYS, NO_EFFECT_KEYS } from '../../src/config/index.ts';
+import {
+  loadTaskConfig,
+  parseTaskConfig,
+  recordLoadOptions,
+  UNSUPPORTED_KEYS,
+  NO_EFFECT_KEYS,
+} from '../../src/config/index.ts';
 import { DmError, Errors, type ErrorName } from '../../src/errors/index.ts';
 
 const FILE = 'task.yaml';
@@ -636,7 +642,16 @@ test('cross-reference checks DM also makes: unused rule, duplicate source, confl
   expectError(() => parseTaskConfig(meta, FILE), 'MetaRequired', {
     key: 'mysql-instances[0].meta',
     line: lineOf(meta, 'meta:'),
+    // DM's wording (ErrConfigMetaInvalid), which its dmctl_basic case looks for.
+    message: /must specify `binlog-name` without GTID enabled for the source or specify `binlog-gtid` with GTID/,
   });
+  // With --start-time (start-task, check-task, and the record such a start-task stored) meta is not used: DM accepts
+  // an empty one then (dmctl_basic: check_task_no_source_meta_but_start_time).
+  assert.equal(parseTaskConfig(meta, FILE, { startTime: true }).subtasks[0]!.meta, undefined);
+  assert.deepEqual(recordLoadOptions({ startTime: { 'mysql-replica-01': '2006-01-02 15:04:05' } }), {
+    startTime: true,
+  });
+  assert.deepEqual(recordLoadOptions({}), {});
   const pair =
     BASE +
     '    route-rules: [r1, r2]\n' +

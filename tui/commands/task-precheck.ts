@@ -1,4 +1,4 @@
-import { loadTaskConfig, parseTaskConfig } from '../../src/config/index.ts';
+import { loadTaskConfig, parseTaskConfig, type TaskLoadOptions } from '../../src/config/index.ts';
 import { parseStartTime } from '../../src/config/start-time.ts';
 import { encryptYamlPasswords, TASK_PASSWORD_PATHS } from '../../src/config/secret.ts';
 import {
@@ -19,8 +19,13 @@ import { DEFAULT_LIMITS, type CheckReport, type ReportLimits } from './task-repo
 /** What check-task and start-task share: reading the task file, the prechecks on an agent, the report's limits. */
 
 /** The stored files of the task's sources, which an agent needs to check or plan the task (a missing source: error). */
-export async function taskSourceFiles(coord: Coord, yaml: string, file: string): Promise<CheckTaskRequest['sources']> {
-  const task = parseTaskConfig(yaml, file);
+export async function taskSourceFiles(
+  coord: Coord,
+  yaml: string,
+  file: string,
+  opts: TaskLoadOptions = {},
+): Promise<CheckTaskRequest['sources']> {
+  const task = parseTaskConfig(yaml, file, opts);
   const sources: CheckTaskRequest['sources'] = {};
   for (const s of task.subtasks) {
     const e = await coord.get<SourceRecord>(Bucket.sources, Keys.source(s.sourceId));
@@ -41,7 +46,7 @@ export async function precheck(
   file: string,
   startTime?: string,
 ): Promise<CheckResult> {
-  const sources = await taskSourceFiles(coord, yaml, file);
+  const sources = await taskSourceFiles(coord, yaml, file, startTime ? { startTime: true } : {});
   return opRequest<CheckResult>(
     coord,
     Subjects.anyOp(ctx.flags.cluster, Op.checkTask),
@@ -53,8 +58,8 @@ export async function precheck(
 /** The task file as stored (passwords encrypted, lines kept) with its config notes and --start-time checked. */
 export function readTask(ctx: CommandContext, file: string, startTime: unknown) {
   const yaml = encryptYamlPasswords(readConfigFile(file), TASK_PASSWORD_PATHS, ctx.secretKey());
-  const { config: task, notes } = loadTaskConfig(yaml, file);
   const time = typeof startTime === 'string' ? startTime : undefined;
+  const { config: task, notes } = loadTaskConfig(yaml, file, time !== undefined ? { startTime: true } : {});
   if (time !== undefined) {
     parseStartTime(time);
     // DM documents --start-time for incremental tasks; full has no sync unit, and in all mode the time would cut

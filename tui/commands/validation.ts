@@ -1,4 +1,4 @@
-import { parseTaskConfig } from '../../src/config/index.ts';
+import { parseTaskConfig, recordLoadOptions } from '../../src/config/index.ts';
 import {
   Bucket,
   Keys,
@@ -106,7 +106,9 @@ async function startStop(
     const prev = e.value.validation;
     let fileMode: 'fast' | 'full' | undefined;
     try {
-      const m = parseTaskConfig(e.value.yaml, e.value.file).subtasks.find((s) => s.validator.mode !== 'none');
+      const m = parseTaskConfig(e.value.yaml, e.value.file, recordLoadOptions(e.value)).subtasks.find(
+        (s) => s.validator.mode !== 'none',
+      );
       if (m) fileMode = m.validator.mode as 'fast' | 'full';
     } catch {
       // The stored file parsed when the task started; a later tsdm that refuses it still lets validation start.
