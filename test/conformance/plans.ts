@@ -26,6 +26,13 @@ const expectDown = (q: string | string[], equals: string | number, reason?: stri
 });
 const prepare12: Step[] = [file(1, 'db1.prepare.sql'), file(2, 'db2.prepare.sql')];
 const increment12 = (n = ''): Step[] => [file(1, `db1.increment${n}.sql`), file(2, `db2.increment${n}.sql`)];
+/** run.sh's common core: start, compare, then per increment step: both upstreams' file, wait, compare again. */
+const startThenIncrements = (...steps: string[]): Step[] => [
+  start(),
+  caughtUp,
+  diff('diff_config.toml'),
+  ...steps.flatMap((n) => [...increment12(n), caughtUp, diff('diff_config.toml')]),
+];
 
 // ------------------------------------------------------------------------------------------ all_mode
 
@@ -622,37 +629,13 @@ const safeMode: CasePlan = {
         'worker exits during re-sync and while the shard group waits (failpoints)',
         'consistency_none and safe_mode_recover (sed on the task, failpoints)',
       ],
-      steps: [
-        ...prepare12,
-        sources,
-        start(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12('2'),
-        caughtUp,
-        diff('diff_config.toml'),
-      ],
+      steps: [...prepare12, sources, ...startThenIncrements('', '2')],
     },
     {
       task: 'dm-task-safe-mode-duration.yaml',
       label: 'run.sh safe_mode_duration',
       omitted: ['worker kills and the sed of safe-mode-duration between restarts'],
-      steps: [
-        ...prepare12,
-        sources,
-        start(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12('2'),
-        caughtUp,
-        diff('diff_config.toml'),
-      ],
+      steps: [...prepare12, sources, ...startThenIncrements('', '2')],
     },
   ],
 };
@@ -703,12 +686,7 @@ const adjustGtid: CasePlan = {
         ...ALL_MODE_GLOBALS,
         ...prepare12,
         sources,
-        start(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12(),
-        caughtUp,
-        diff('diff_config.toml'),
+        ...startThenIncrements(''),
       ],
     },
   ],
@@ -736,15 +714,7 @@ const sequenceSafeMode: CasePlan = {
           ),
           'the merged table with the extended columns (c_table, c_source) is created downstream by the DBA',
         ),
-        start(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12('2'),
-        caughtUp,
-        diff('diff_config.toml'),
+        ...startThenIncrements('', '2'),
       ],
     },
   ],
