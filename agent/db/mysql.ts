@@ -252,11 +252,22 @@ export function classifyMysqlError(
   if (extra.sql) context.sql = extra.sql;
   if (extra.table) context.table = extra.table;
   if (e.errno !== undefined) context.errno = e.errno;
+  const suggestion = name === 'DownstreamExec' && e.errno !== undefined ? STRUCTURE_ADVICE[e.errno] : undefined;
   return new DmError(name, `${side} ${e.errno ? `error ${e.errno}` : (e.code ?? 'error')}${where}: ${text}`, {
     cause: err,
     context,
+    ...(suggestion ? { suggestion } : {}),
   });
 }
+
+/**
+ * What to do when the downstream table is not shaped like the rows sync sends (DM's tracker_ignored_ddl: an upstream
+ * ALTER a filter ignored): the generic TSDM-30003 advice names neither the cause nor the fix.
+ */
+const STRUCTURE_ADVICE: Readonly<Record<number, string>> = {
+  1054: 'The downstream table lacks a column the statement writes: a column added upstream by a DDL that was not applied downstream (filtered by the task, skipped, or run only upstream). Add the column downstream as the upstream has it (`ALTER TABLE … ADD COLUMN`), then `dmctl resume-task`.',
+  1146: "The downstream has no such table: one created upstream by a DDL that was not applied downstream (filtered or skipped), or dropped downstream. Create it downstream with the upstream table's structure (`SHOW CREATE TABLE` upstream), then `dmctl resume-task`.",
+};
 
 /** Runs a query, turning a failure into a DmError that carries the SQL. */
 export async function query<T = Row[]>(conn: Connection, side: Side, sql: string, params?: unknown[]): Promise<T> {

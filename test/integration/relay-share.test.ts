@@ -227,6 +227,11 @@ filters:
     30_000,
   );
   assert.equal(v.sources[0]!.error!.context?.errno, 1054, JSON.stringify(v.sources[0]!.error));
+  assert.match(
+    v.sources[0]!.error!.suggestion,
+    /lacks a column .* ADD COLUMN/,
+    'the advice names the cause and the fix',
+  );
   await down.query('ALTER TABLE quiet.t1 ADD COLUMN ignore_1 INT');
   assert.equal((await c.ctl(['resume-task', 't3'])).code, 0);
   await waitSynced(c, 't3');

@@ -59,3 +59,21 @@ test('an error carries at most SQL_CONTEXT_CHARS of its statement, saying how lo
   const short = new DmError('DownstreamExec', 'x', { context: { sql: 'SELECT 1' } });
   assert.equal(short.context.sql, 'SELECT 1');
 });
+
+test('a downstream table shaped unlike the rows: TSDM-30003 with the cause and the fix, not the generic advice', async () => {
+  const { classifyMysqlError } = await import('../../agent/db/mysql.ts');
+  const col = classifyMysqlError({ errno: 1054, sqlMessage: "Unknown column 'c' in 'INSERT INTO'" }, 'downstream', {
+    sql: 'INSERT INTO t (a, c) VALUES (1, 2)',
+  });
+  assert.equal(col.code, 'TSDM-30003');
+  assert.match(col.suggestion, /lacks a column.*filtered by the task.*ALTER TABLE … ADD COLUMN/);
+  const table = classifyMysqlError({ errno: 1146, sqlMessage: "Table 'd.t' doesn't exist" }, 'downstream');
+  assert.match(table.suggestion, /no such table.*SHOW CREATE TABLE/);
+  // Other statement errors, and the upstream's, keep the catalog's advice.
+  const other = classifyMysqlError({ errno: 1062, sqlMessage: 'Duplicate entry' }, 'downstream');
+  assert.equal(other.suggestion, Errors.DownstreamExec.suggestion);
+  assert.equal(
+    classifyMysqlError({ errno: 1054, sqlMessage: 'x' }, 'upstream').suggestion,
+    Errors.UpstreamQuery.suggestion,
+  );
+});
