@@ -230,9 +230,8 @@ export class SyncUnit implements Unit {
         // Inside a transaction read in parts nothing may stop: a hold is decided at the next transaction boundary.
         if (this.holds.active && !this.parts.open && (await this.holdStep(ev, flush))) continue;
         if (!ev) {
-          // Idle: the batch in flight is waited for here, so that its failure pauses the task now. Otherwise only the
-          // next flush would see it, and a reader that reports no idle position (the relay's) may not flush again
-          // until the upstream writes: the task showed Running, stuck, for as long as the upstream stayed quiet.
+          // Idle: the batch in flight is waited for, so its failure pauses the task now. The next flush would see it
+          // too late: a reader with no idle positions (the relay's) flushes again only when the upstream writes.
           await settle();
           // Events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
           const sp = this.reader.streamPosition();
@@ -331,6 +330,9 @@ export class SyncUnit implements Unit {
       await this.parts.abort();
       // A batch in flight commits or fails on its own: wait for it, so that work already committed is not repeated.
       await settle().catch(() => undefined);
+      // The status shows what committed before the failure, not the last periodic report.
+      this.lastReport = 0;
+      this.report();
       throw err;
     }
     throw new Aborted();

@@ -218,6 +218,7 @@ filters:
   await startTask(c, taskYaml('t3', down, body));
   await waitSynced(c, 't3');
   await up.query('ALTER TABLE quiet.t1 ADD COLUMN ignore_1 INT');
+  const [afterAlter] = await up.query('SHOW MASTER STATUS');
   await up.query('INSERT INTO quiet.t1 (id, ignore_1) VALUES (2, 2)');
   const v = await waitStage(
     c,
@@ -231,6 +232,12 @@ filters:
     v.sources[0]!.error!.suggestion,
     /lacks a column .* ADD COLUMN/,
     'the advice names the cause and the fix',
+  );
+  // The paused status shows what committed before the failure: the filtered ALTER, not an older periodic report.
+  const synced = v.sources[0]!.sync?.synced;
+  assert.ok(
+    synced !== undefined && synced.name === afterAlter.File && synced.pos >= Number(afterAlter.Position),
+    JSON.stringify(synced),
   );
   await down.query('ALTER TABLE quiet.t1 ADD COLUMN ignore_1 INT');
   assert.equal((await c.ctl(['resume-task', 't3'])).code, 0);
