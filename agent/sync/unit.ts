@@ -230,8 +230,7 @@ export class SyncUnit implements Unit {
         // Inside a transaction read in parts nothing may stop: a hold is decided at the next transaction boundary.
         if (this.holds.active && !this.parts.open && (await this.holdStep(ev, flush))) continue;
         if (!ev) {
-          // Idle: the batch in flight is waited for, so its failure pauses the task now. The next flush would see it
-          // too late: a reader with no idle positions (the relay's) flushes again only when the upstream writes.
+          // Idle: wait for the batch in flight, so that its failure pauses the task now, not at the next upstream write.
           await settle();
           // Events with nothing to apply (rotate, binlog checkpoints) still move the position we can resume from.
           const sp = this.reader.streamPosition();
