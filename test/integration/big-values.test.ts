@@ -8,7 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSame, fileCluster, schemasBody, startTask, taskYaml, waitStage, waitSynced } from './helpers.ts';
+import {
+  assertSame,
+  fileCluster,
+  schemasBody,
+  startTask,
+  taskYaml,
+  pausedWithError,
+  waitStage,
+  waitSynced,
+} from './helpers.ts';
 
 const cluster = fileCluster({ upstreams: 1 });
 
@@ -83,12 +92,7 @@ test('multi-MB BLOB and TEXT values: a row over max_allowed_packet pauses with T
     await big.end();
   }
   await up.query(`INSERT INTO bv.t (id, b, t, n) VALUES (5, NULL, NULL, 5)`);
-  const paused = await waitStage(
-    c,
-    'bv',
-    (v) => v.sources[0]?.stage === 'Paused' && v.sources[0]?.error !== undefined,
-    'the task paused on the large row',
-  );
+  const paused = await waitStage(c, 'bv', pausedWithError, 'the task paused on the large row');
   const err = paused.sources[0]!.error!;
   assert.equal(err.code, 'TSDM-30022', JSON.stringify(err));
   assert.match(err.suggestion ?? '', /max_allowed_packet/);
@@ -144,12 +148,7 @@ test('a 17 MB text row over the downstream limit: the task pauses with TSDM-3002
   } finally {
     await big.end();
   }
-  const paused = await waitStage(
-    c,
-    'bv3',
-    (v) => v.sources[0]?.stage === 'Paused' && v.sources[0]?.error !== undefined,
-    'the task paused on the 17 MB row',
-  );
+  const paused = await waitStage(c, 'bv3', pausedWithError, 'the task paused on the 17 MB row');
   const err = paused.sources[0]!.error!;
   assert.equal(err.code, 'TSDM-30022', JSON.stringify(err).slice(0, 2000));
   assert.ok((err.context?.sql ?? '').length < 4100, `SQL clipped: ${(err.context?.sql ?? '').length} characters`);

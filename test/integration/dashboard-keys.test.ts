@@ -11,7 +11,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bucket, Keys, type TaskRecord } from '../../src/coord/index.ts';
 import { waitFor } from '../harness/index.ts';
-import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import {
+  assertSame,
+  startCluster,
+  startTask,
+  taskYaml,
+  pausedWithError,
+  waitStage,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
 import { createRelaySource, waitRelayRunning } from './relay-helpers.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -155,7 +164,7 @@ test('at 80x24: ? help, / filter, sort, : commands, the Relays view, and x skips
   // (The downstream has column c already, which DM ignores, and v narrowed by hand: the index on v(10) fails there.)
   await down.query('ALTER TABLE kx.t ADD COLUMN c INT, MODIFY v VARCHAR(5)');
   await up.query('ALTER TABLE kx.t ADD COLUMN c INT, ADD INDEX iv (v(10)); INSERT INTO kx.t VALUES (51, "after", 51)');
-  const v = await waitStage(c, 'kx', (x) => x.sources[0]!.stage === 'Paused' && !!x.sources[0]!.error, 'paused');
+  const v = await waitStage(c, 'kx', pausedWithError, 'paused');
   const position = v.sources[0]!.error!.context!.position!;
   assert.match(position, /^binlog\.\d+:\d+$/);
   await waitScreen(/│ > kx +│ source1 +│ Paused \(error\)/, 'paused on screen');

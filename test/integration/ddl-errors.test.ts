@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { writeTemp } from '../harness/tsdm.ts';
 import {
   assertSame,
+  pausedWithError,
   purgeBinlogsTo,
   startCluster,
   startTask,
@@ -52,12 +53,7 @@ test('a rejected DDL pauses the task with the statement; binlog skip and binlog 
   // Column v was narrowed downstream by hand: an index on a 10-character prefix of v fails there (errno 1089).
   await down.query('ALTER TABLE ddl.t MODIFY v VARCHAR(5)');
   await up.query('ALTER TABLE ddl.t ADD INDEX iv (v(10)); INSERT INTO ddl.t VALUES (3, "c", 30, 300)');
-  let v = await waitStage(
-    c,
-    'ddl-task',
-    (s) => s.sources[0]!.stage === 'Paused' && s.sources[0]!.error !== undefined,
-    'paused on the DDL',
-  );
+  let v = await waitStage(c, 'ddl-task', pausedWithError, 'paused on the DDL');
   const err = v.sources[0]!.error!;
   assert.equal(err.code, 'TSDM-30003');
   assert.match(err.context?.sql ?? '', /ALTER TABLE `ddl`\.`t` ADD INDEX iv \(v\(10\)\)/);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { DmEvent } from '../../src/events/record.ts';
 import { readEvents } from '../../src/coord/index.ts';
 import { waitFor } from '../harness/index.ts';
-import { assertSame, startTask, taskYaml, waitStage, waitSynced } from './helpers.ts';
+import { assertSame, startTask, taskYaml, pausedWithError, waitStage, waitSynced } from './helpers.ts';
 import { bound, startMultiCluster, waitRebound, type MultiCluster } from './cluster-helpers.ts';
 
 let c: MultiCluster;
@@ -132,7 +132,7 @@ test('pause, error, skip, shard lock and failover are each read back from dmctl 
   // ALTER's index on a 10-character prefix of v fails there (errno 1089) and pauses the task
   await down.query('ALTER TABLE ev.t ADD COLUMN c INT, MODIFY v VARCHAR(5)');
   await up.query('ALTER TABLE ev.t ADD COLUMN c INT, ADD INDEX iv (v(10)); INSERT INTO ev.t VALUES (2, "b", 20)');
-  const v = await waitStage(c, 'ev', (s) => s.sources[0]!.stage === 'Paused' && !!s.sources[0]!.error, 'paused on DDL');
+  const v = await waitStage(c, 'ev', pausedWithError, 'paused on DDL');
   const position = v.sources[0]!.error!.context!.position!;
   const err = await waitEvent('task.error', (e) => e.kind === 'task.error' && e.task === 'ev');
   assert.equal(err.severity, 'error');

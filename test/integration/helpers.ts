@@ -136,6 +136,10 @@ export async function waitSynced(c: Cluster, task: string, timeoutMs = 120_000):
   );
 }
 
+/** For waitStage: the task's (first) source is paused with an error. */
+export const pausedWithError = (v: TaskView): boolean =>
+  v.sources[0]?.stage === 'Paused' && v.sources[0]?.error !== undefined;
+
 export async function waitStage(
   c: Cluster,
   task: string,

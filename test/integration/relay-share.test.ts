@@ -6,7 +6,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorkload, type WorkloadTable } from '../harness/workload.ts';
-import { assertSame, startCluster, startTask, taskYaml, waitStage, waitSynced, type Cluster } from './helpers.ts';
+import {
+  assertSame,
+  startCluster,
+  startTask,
+  taskYaml,
+  pausedWithError,
+  waitStage,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
 import { binlogDumps, createRelaySource, waitRelayAtHead, waitRelayRunning } from './relay-helpers.ts';
 
 let c: Cluster;
@@ -220,13 +229,7 @@ filters:
   await up.query('ALTER TABLE quiet.t1 ADD COLUMN ignore_1 INT');
   const [afterAlter] = await up.query('SHOW MASTER STATUS');
   await up.query('INSERT INTO quiet.t1 (id, ignore_1) VALUES (2, 2)');
-  const v = await waitStage(
-    c,
-    't3',
-    (s) => s.sources[0]?.stage === 'Paused' && s.sources[0]?.error !== undefined,
-    'paused on the row the downstream cannot take',
-    30_000,
-  );
+  const v = await waitStage(c, 't3', pausedWithError, 'paused on the row the downstream cannot take', 30_000);
   assert.equal(v.sources[0]!.error!.context?.errno, 1054, JSON.stringify(v.sources[0]!.error));
   assert.match(
     v.sources[0]!.error!.suggestion,
