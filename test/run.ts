@@ -1,14 +1,16 @@
 /**
- * `npm test`: runs the static checks (biome format + lint, tsc), then unit tests, then integration tests (real mariadbd + nats-server started by test/harness), then
- * DM's own scenarios (test/conformance, issue #8) when ../shared/dm-cases (or TSDM_DM_CASES) exists, with Node's
- * own test runner. `npm test -- static`, `-- unit`, `-- integration` or `-- conformance` runs one group; extra args are file
+ * `npm test`: runs the static checks (biome format + lint, tsc), then unit tests, then integration tests (real
+ * mariadbd + nats-server started by test/harness) together with DM's own scenarios (test/conformance, issue #8) when
+ * ../shared/dm-cases (or TSDM_DM_CASES) exists, with Node's own test runner. `npm test -- static`, `-- unit`, `-- integration` or `-- conformance` runs one group; extra args are file
  * filters (unit and integration).
  *
- * Integration files run one at a time (each starts its own servers; a 2-core machine stays responsive), each in its
- * own `node --test` process so that the closing summary can list every file's wall time: the CI budget is watched
- * from it.
+ * Integration files run in their own `node --test` process each, so that the closing summary can list every file's
+ * wall time: the CI budget is watched from it. Each file starts its own servers on free ports, so two files can run
+ * side by side (TSDM_TEST_JOBS, default 2): most of a file's time is spent waiting on servers and agents, not on the
+ * CPU. Files that time faults, leases or failovers (SOLO) run alone afterwards, so a neighbour's load cannot stretch
+ * what they measure. A file's output is printed whole when it ends.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { distProblem } from '../bin/dist.js';
@@ -46,6 +48,64 @@ function timed(name: string, run: () => boolean, timings: Timing[]): boolean {
   return ok;
 }
 
+/**
+ * Integration files that run with no other file beside them: they kill servers or agents and wait for leases,
+ * heartbeats and reconnects within bounds set for a quiet 2-core machine, or measure memory.
+ */
+const SOLO = [
+  'big-txn.test',
+  'chaos',
+  'cluster-',
+  'failover',
+  'lifecycle.test',
+  'relay-crash.test',
+  'shard-crash.test',
+  'shard-two-agents.test',
+  'verify-hold.test',
+  'writer-reconnect.test',
+];
+
+/** One integration file in its own `node --test` process, its output kept and printed whole when it ends. */
+function runFileAsync(file: string): Promise<boolean> {
+  return new Promise((done) => {
+    const chunks: Buffer[] = [];
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('close', (code) => {
+      process.stdout.write(`\n-- ${file}\n`);
+      process.stdout.write(Buffer.concat(chunks));
+      done(code === 0);
+    });
+  });
+}
+
+/**
+ * Runs files `jobs` at a time, then the SOLO ones one at a time; every file's wall time goes into `timings`. `first`
+ * (DM's scenarios, the longest file) starts before the others.
+ */
+async function runIntegration(files: string[], jobs: number, timings: Timing[], first: string[]): Promise<boolean> {
+  const solo = files.filter((f) => SOLO.some((s) => f.includes(s)));
+  const shared = [...first, ...files.filter((f) => !solo.includes(f))];
+  let ok = true;
+  const one = async (f: string): Promise<void> => {
+    const t0 = Date.now();
+    const fileOk = await runFileAsync(f);
+    timings.push({ name: f, seconds: (Date.now() - t0) / 1000, ok: fileOk });
+    if (!fileOk) ok = false;
+  };
+  const queue = [...shared];
+  const worker = async (): Promise<void> => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await one(f);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  for (const f of solo) await one(f);
+  return ok;
+}
+
 const GROUPS = ['static', 'unit', 'integration', 'conformance'];
 
 /** A tool from node_modules/.bin, run to completion with its output shown. */
@@ -80,6 +140,21 @@ function build(): boolean {
   );
   return built;
 }
+const CONFORMANCE_FILE = join('test', 'conformance', 'conformance.test.ts');
+const conformanceWithIntegration = want.includes('conformance') && want.includes('integration') && filters.length === 0;
+/** DM's cases (../shared/dm-cases or TSDM_DM_CASES), exported to the test process; undefined (and said) when absent. */
+function conformanceDir(): string | undefined {
+  // One test file drives the runner over every case; rows that need shard merge are reported as TODO, not hidden.
+  const dir = resolve(process.env['TSDM_DM_CASES'] ?? join('..', 'shared', 'dm-cases'));
+  if (!existsSync(dir)) {
+    console.log(
+      `\n== conformance: skipped, DM's cases not found at ${dir} (set TSDM_DM_CASES to a folder laid out like tiflow dm/tests/<case>/{conf,data}; users' clones do not have them)`,
+    );
+    return undefined;
+  }
+  process.env['TSDM_DM_CASES'] = dir;
+  return dir;
+}
 for (const g of want) {
   if ((g === 'integration' || g === 'conformance') && !build()) {
     failed = true;
@@ -93,18 +168,11 @@ for (const g of want) {
     continue;
   }
   if (g === 'conformance') {
-    // One test file drives the runner over every case; rows that need shard merge are reported as TODO, not hidden.
-    const dir = resolve(process.env['TSDM_DM_CASES'] ?? join('..', 'shared', 'dm-cases'));
-    if (!existsSync(dir)) {
-      console.log(
-        `\n== conformance: skipped, DM's cases not found at ${dir} (set TSDM_DM_CASES to a folder laid out like tiflow dm/tests/<case>/{conf,data}; users' clones do not have them)`,
-      );
-      continue;
-    }
+    if (conformanceWithIntegration) continue;
+    const dir = conformanceDir();
+    if (dir === undefined) continue;
     console.log(`\n== conformance (DM's scenarios from ${dir})`);
-    process.env['TSDM_DM_CASES'] = dir;
-    if (!timed('conformance', () => runNodeTest([join('test', 'conformance', 'conformance.test.ts')], 1), timings))
-      failed = true;
+    if (!timed('conformance', () => runNodeTest([CONFORMANCE_FILE], 1), timings)) failed = true;
     continue;
   }
   const files = find(join('test', g))
@@ -116,11 +184,18 @@ for (const g of want) {
     if (!timed('unit (all files)', () => runNodeTest(files, 4), timings)) failed = true;
     continue;
   }
-  for (const f of files) if (!timed(f, () => runNodeTest([f], 1), timings)) failed = true;
+  const jobs = Number(process.env['TSDM_TEST_JOBS'] ?? 2);
+  console.log(`(${jobs} files at a time; ${SOLO.join(', ')} alone; TSDM_TEST_JOBS sets it)`);
+  // DM's scenarios run beside the integration files when both groups run (`npm test`): the longest file, first.
+  const dir = conformanceWithIntegration ? conformanceDir() : undefined;
+  if (dir) console.log(`(with DM's scenarios from ${dir}: ${CONFORMANCE_FILE})`);
+  const t0 = Date.now();
+  if (!(await runIntegration(files, jobs, timings, dir ? [CONFORMANCE_FILE] : []))) failed = true;
+  console.log(`\n== integration: ${((Date.now() - t0) / 1000).toFixed(0)} s wall`);
 }
 if (timings.length > 1) {
   const total = timings.reduce((s, t) => s + t.seconds, 0);
-  console.log(`\n== wall time per group/file (${total.toFixed(0)} s in all), slowest first`);
+  console.log(`\n== wall time per group/file (${total.toFixed(0)} s summed; files may overlap), slowest first`);
   for (const t of [...timings].sort((a, b) => b.seconds - a.seconds))
     console.log(`${t.seconds.toFixed(1).padStart(8)} s  ${t.ok ? 'ok  ' : 'FAIL'}  ${t.name}`);
 }

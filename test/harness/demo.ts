@@ -11,6 +11,7 @@
  * TSDM_DEMO_TRY_ERROR=1, which starts the `e` step by itself once in sync, after that error was resolved); exit 1 if
  * it does not sync, or stays paused by an error, for TSDM_DEMO_TIMEOUT seconds (default 180).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,6 +182,8 @@ block-allow-list:
     let lastLoad = '';
     let lastQuery = 0;
     let pausedSince: number | undefined;
+    /** The error printed for the current pause: a different one (the retry met another) is printed too. */
+    let pausedBy = '';
     let resolvedAt: number | undefined;
     while (!stopping) {
       const [view] = await readStatus(coord, TASK).catch(() => []);
@@ -224,10 +227,17 @@ block-allow-list:
         if (tryError) void startErrorStep();
       }
       if (pausedByError && s.error) {
+        const text = formatRecord(s.error);
+        if (pausedSince !== undefined && text !== pausedBy) {
+          pausedBy = text;
+          say('the task ran again and paused on another error:');
+          process.stdout.write(`    ${text.split('\n').join('\n    ')}\n`);
+        }
         if (pausedSince === undefined) {
           pausedSince = Date.now();
+          pausedBy = text;
           say('TASK ERROR: the task paused; the writer keeps running and the task resumes from its checkpoint:');
-          process.stdout.write(`    ${formatRecord(s.error).split('\n').join('\n    ')}\n`);
+          process.stdout.write(`    ${text.split('\n').join('\n    ')}\n`);
           say('resolve it in another terminal, then this demo goes on (it does not exit on a task error):');
           process.stdout.write(
             `    ${ctl} query-status ${TASK}     # the error, its binlog position and the suggestion\n`,
@@ -240,7 +250,8 @@ block-allow-list:
           say(`still paused by the error above; waiting (${ctl} binlog skip ${TASK}, or Ctrl-C to stop)`);
         }
         if (headlessSeconds !== undefined && Date.now() - pausedSince > timeoutSec * 1000) {
-          say(`still paused by an error after ${timeoutSec}s`);
+          say(`still paused by an error after ${timeoutSec}s; the agent's last warnings (${agent.logFile}):`);
+          process.stdout.write(warnings(agent.logFile));
           return await shutdown(1);
         }
       } else if (pausedSince !== undefined && s?.stage === 'Running' && !s.error) {
@@ -271,6 +282,13 @@ block-allow-list:
     process.stderr.write(`demo failed: ${String(err)}\n`);
     return shutdown(1);
   }
+}
+
+/** The last 20 lines of a pino log file at level warn or above (headless failures: what the agent saw). */
+function warnings(file: string): string {
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
+  const warn = lines.filter((l) => /"level":"(warn|error|fatal)"/.test(l)).slice(-20);
+  return warn.map((l) => `    ${l.slice(0, 600)}\n`).join('');
 }
 
 main().then((code) => process.exit(code));
