@@ -5,6 +5,7 @@ import { Exit } from './exit.ts';
 import { COMMANDS, DASHBOARD, type CommandEntry } from './commands/registry.ts';
 import { NATS_FLAGS, flagProp, natsSettingsFrom, secretFlagProblem } from '../src/coord/nats-flags.ts';
 import { unknownFlagProblem } from '../src/config/cli-flags.ts';
+import { rewriteDmAlias } from './dm-aliases.ts';
 
 export { COMMANDS };
 
@@ -64,6 +65,9 @@ export function mainHelp(): string {
 
   Commands
 ${all.map((c) => `    ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+  DM's deprecated command names run the command that replaced them: operate-schema (binlog-schema),
+  show-ddl-locks and unlock-ddl-lock (shard-ddl-lock), handle-error (binlog), get-config (config).
 ${GLOBAL_HELP}
   Examples
     $ dmctl operate-source create source1.yaml
@@ -106,7 +110,11 @@ export async function main(
   // Before splitting: `--nats-token VALUE` would otherwise make VALUE the command name.
   const secret = argv.map((a) => (a.startsWith('--') ? secretFlagProblem(a.slice(2).split('=')[0]!) : undefined));
   if (secret.some(Boolean)) return usage(secret.find(Boolean)!);
-  const { name, rest } = splitCommand(argv);
+  const split = splitCommand(argv);
+  // DM's deprecated names (operate-schema, show-ddl-locks, …), as DM's scripts still use them: the tsdm command.
+  const alias = split.name ? rewriteDmAlias(split.name, split.rest, VALUE_FLAGS) : undefined;
+  if (alias && !json) err.write(`${alias.note}\n`);
+  const { name, rest } = alias ?? split;
   // No command opens the dashboard (on a terminal; elsewhere it prints query-status), unless help or version is asked.
   const wantsDashboard =
     name === DASHBOARD.name || (name === undefined && !['--help', '-h', '--version'].some((f) => rest.includes(f)));

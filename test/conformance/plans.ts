@@ -7,32 +7,21 @@
  */
 import { caseFingerprint } from './case-files.ts';
 import { defaultPlan } from './default-plan.ts';
-import type { CasePlan, Mysql8Only, On, Scenario, Step } from './plan.ts';
-
-const sql = (on: On, ...stmts: string[]): Step => ({ kind: 'sql', on, sql: stmts });
-const why = (s: Step, text: string): Step => ({ ...s, why: text });
-const file = (on: On, f: string): Step => ({ kind: 'file', on, file: f });
-const sources: Step = { kind: 'sources' };
-const start = (removeMeta = true): Step => ({ kind: 'start', removeMeta });
-const caughtUp: Step = { kind: 'caughtUp' };
-const diff = (f: string, edits?: [string, string][]): Step =>
-  edits ? { kind: 'diff', file: f, edits } : { kind: 'diff', file: f };
-const expectDown = (q: string | string[], equals: string | number, reason?: string): Step => ({
-  kind: 'expect',
-  on: 'down',
-  sql: Array.isArray(q) ? q : [q],
-  equals: String(equals),
-  ...(reason ? { why: reason } : {}),
-});
-const prepare12: Step[] = [file(1, 'db1.prepare.sql'), file(2, 'db2.prepare.sql')];
-const increment12 = (n = ''): Step[] => [file(1, `db1.increment${n}.sql`), file(2, `db2.increment${n}.sql`)];
-/** run.sh's common core: start, compare, then per increment step: both upstreams' file, wait, compare again. */
-const startThenIncrements = (...steps: string[]): Step[] => [
-  start(),
+import type { CasePlan, Mysql8Only, Scenario, Step } from './plan.ts';
+import {
   caughtUp,
-  diff('diff_config.toml'),
-  ...steps.flatMap((n) => [...increment12(n), caughtUp, diff('diff_config.toml')]),
-];
+  diff,
+  expectDown,
+  file,
+  increment12,
+  prepare12,
+  sources,
+  sql,
+  start,
+  startThenIncrements,
+  why,
+} from './plan-steps.ts';
+import { MORE_PLANS, MORE_WRITTEN_FOR } from './plans-more.ts';
 
 // ------------------------------------------------------------------------------------------ all_mode
 
@@ -854,6 +843,7 @@ export const PLANS: Readonly<Record<string, CasePlan>> = Object.fromEntries(
     sharding,
     sqlMode,
     trackerIgnoredDdl,
+    ...MORE_PLANS,
   ].map((p) => [p.name, p]),
 );
 
@@ -880,6 +870,7 @@ export const WRITTEN_FOR: Readonly<Record<string, string>> = {
   // cannot know (inline SQL on the downstream, a pause the DBA fixes, the upstreams' global modes).
   sequence_safe_mode: 'afde5d885280541c',
   tracker_ignored_ddl: '920361bf8a3737d9',
+  ...MORE_WRITTEN_FOR,
 };
 
 export interface ChosenPlan {

@@ -28,9 +28,10 @@ export const binlog: Command = {
 
   Flags
     -s, --source SOURCE-ID      the source (needed when the task has several paused sources)
-    --binlog-pos FILE:POS       the event's position, as shown in the error (binlog.000001:4512)
+    -b, --binlog-pos FILE:POS   the event's position, as shown in the error (binlog.000001:4512); DM's relay form
+                                (mysql-bin|000001.000003:3270) names the same event (mysql-bin.000003:3270)
 `,
-  flags: { source: { type: 'string', shortFlag: 's' }, binlogPos: { type: 'string' } },
+  flags: { source: { type: 'string', shortFlag: 's' }, binlogPos: { type: 'string', shortFlag: 'b' } },
   async run(ctx, args, flags) {
     const [op, taskArg, ...rest] = args;
     const task = taskArg === undefined ? undefined : taskNameArg(taskArg);
@@ -113,6 +114,12 @@ async function list(ctx: CommandContext, coord: Coord, task: string): Promise<nu
   return Exit.ok;
 }
 
+/** DM's relay form of a position, `mysql-bin|000001.000003:3270` (relay sub-directory suffix), as the binlog names it. */
+export function relayPosition(pos: string): string {
+  const m = /^(.+)\|\d+\.(\d+):(\d+)$/.exec(pos);
+  return m ? `${m[1]}.${m[2]}:${m[3]}` : pos;
+}
+
 async function resolveTargets(
   coord: Coord,
   task: string,
@@ -125,6 +132,7 @@ async function resolveTargets(
   if (source && sources.length === 0) throw new DmError('SourceNotFound', `task ${task} has no source ${source}`);
   if (pos) {
     if (!/^.+:\d+$/.test(pos)) throw usageError(`--binlog-pos must be FILE:POS (got ${pos})`);
+    pos = relayPosition(pos);
     if (sources.length !== 1) throw usageError(`task ${task} has several sources: name one with -s`);
     return [{ source: sources[0]!.source, position: pos }];
   }
