@@ -270,6 +270,7 @@ export class Agent {
           ...(removeMeta ? { removeMeta } : {}),
           ...(rec.startTime?.[spec.sourceId] ? { startTime: rec.startTime[spec.sourceId] } : {}),
           ...(rec.startTimeAt?.[spec.sourceId] ? { startTimeAt: rec.startTimeAt[spec.sourceId] } : {}),
+          ...(rec.startPosition?.[spec.sourceId] ? { startPosition: rec.startPosition[spec.sourceId] } : {}),
           log: this.log.child({ task: task.name, source: spec.sourceId }),
           publish: (s) => this.publish(s),
           coord: this.coord,

@@ -97,7 +97,7 @@ export async function checkTask(req: CheckTaskRequest): Promise<CheckResult> {
     // With --start-time, meta is not used (DM): the time must have a position instead.
     const meta = req.startTime
       ? await checkStartTime(task, spec, src, req.startTime, relayOn(src, req.sources[spec.sourceId]?.relayStage))
-      : await checkMetaPosition(task, spec, src);
+      : await checkMetaPosition(task, spec, src, req.removeMeta === true);
     if (meta) items.push(meta);
   }
   // What the task opens against each server's max_connections (an unreachable server: a "not checked" warning).

@@ -1,6 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { withSourceRules } from '../src/config/task-instance.ts';
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
+import type { BinlogPosition } from '../src/binlog/position.ts';
 import type { Coord } from '../src/coord/index.ts';
 import type { BinlogOperator, UnitName } from '../src/coord/records.ts';
 import type { EventInput } from '../src/events/record.ts';
@@ -37,6 +38,8 @@ export interface UnitsInit {
   startTime?: string;
   /** When that --start-time was asked for (TaskRecord.startTimeAt): part of the request's id. */
   startTimeAt?: string;
+  /** Incremental without meta: the upstream's position at start-task (TaskRecord.startPosition). */
+  startPosition?: BinlogPosition;
   log: Logger;
   /** NATS KV, for shard-DDL locks (shard-mode tasks). */
   coord?: Coord;
@@ -127,6 +130,7 @@ export class SubtaskUnits {
           }
         : {}),
       ...(host.metrics ? { metrics: host.metrics } : {}),
+      ...(this.init.startPosition ? { startPosition: this.init.startPosition } : {}),
       ...(this.init.relay ? { relay: this.init.relay } : {}),
     };
     let down: Connection | undefined;

@@ -1,5 +1,6 @@
 import type { SourceConfig, SubtaskSpec, TaskConfig } from '../src/config/types.ts';
 import type { TableName } from '../src/sql/table-name.ts';
+import type { BinlogPosition } from '../src/binlog/position.ts';
 import type { BinlogOperator, LoadProgress, SyncProgress, UnitName } from '../src/coord/records.ts';
 import type { ShardLockRecord } from '../src/shard/lock.ts';
 import type { ErrorRecord } from '../src/errors/index.ts';
@@ -30,6 +31,8 @@ export interface SubtaskContext {
   binlogOp(position: string): BinlogOperator | undefined;
   /** start-task --start-time for this source: `time` as given, `request` what marks it applied (with the generation). */
   startTime?: { time: string; request: string };
+  /** Incremental without meta: where the upstream was at start-task, the start when there is no checkpoint. */
+  startPosition?: BinlogPosition;
   /** server-id the binlog connection uses. */
   serverId: number;
   /** The source's relay log when enable-relay is on: sync reads it instead of the upstream binlog. */

@@ -5,7 +5,8 @@ import { checkStartPosition } from '../binlog/start-position.ts';
 import { CheckpointStore } from '../checkpoint.ts';
 import { connect } from '../db/mysql.ts';
 import { ignored } from '../../src/config/checking-items.ts';
-import { posKey } from '../../src/binlog/position.ts';
+import { formatPos, posKey } from '../../src/binlog/position.ts';
+import { masterStatus } from '../db/binlog-status.ts';
 import { findPositionByTime } from '../binlog/time-finder.ts';
 import { binlogServerId } from '../binlog/zongji-reader.ts';
 
@@ -24,8 +25,11 @@ export async function checkMetaPosition(
   task: TaskConfig,
   spec: SubtaskSpec,
   src: SourceConfig,
+  removeMeta = false,
 ): Promise<CheckItem | undefined> {
   const meta = spec.meta;
+  if (task.taskMode === 'incremental' && !meta?.binlogName && !meta?.binlogGtid)
+    return currentStart(task, spec, src, removeMeta);
   if (task.taskMode !== 'incremental' || !meta?.binlogName || ignored(task, 'meta_position')) return undefined;
   const item = { name: 'meta position', source: spec.sourceId };
   try {
@@ -46,6 +50,45 @@ export async function checkMetaPosition(
     if (err?.code === Errors.BinlogPurged.code && src.enableRelay) err = undefined;
     if (err) err.context.source = spec.sourceId;
     return err ? { ...item, ok: false, error: err.toRecord() } : { ...item, ok: true };
+  } catch (err) {
+    return { ...item, ok: false, error: asDmError(err).toRecord() };
+  }
+}
+
+/**
+ * Task-mode incremental without meta and without a checkpoint: the task starts from the source's current position,
+ * read here, at start-task, as DM's start-task reads it (dm/master/server.go GetLatestMeta), so that what is written
+ * upstream once start-task has returned is migrated (`removeMeta`: start-task --remove-meta, whose checkpoints do not
+ * count). start-task records it (TaskRecord.startPosition); the sync unit
+ * starts there (agent/sync/resume.ts). undefined when the task resumes from a checkpoint.
+ */
+async function currentStart(
+  task: TaskConfig,
+  spec: SubtaskSpec,
+  src: SourceConfig,
+  removeMeta: boolean,
+): Promise<CheckItem | undefined> {
+  const item = { name: 'start position', source: spec.sourceId };
+  try {
+    // start-task --remove-meta: the checkpoints there now are removed before the task starts.
+    if (!removeMeta && (await hasCheckpoint(task, spec))) return undefined;
+    const up = await connect(src.from, 'upstream');
+    try {
+      const pos = await masterStatus(up);
+      if (!pos)
+        throw new DmError(
+          'UpstreamBinlogDisabled',
+          `source ${spec.sourceId}: SHOW MASTER STATUS returned nothing, so an incremental task without meta has no position to start from`,
+        );
+      return {
+        ...item,
+        ok: true,
+        detail: `no meta: from the source's current position ${formatPos(pos)}`,
+        startFrom: pos,
+      };
+    } finally {
+      up.destroy();
+    }
   } catch (err) {
     return { ...item, ok: false, error: asDmError(err).toRecord() };
   }

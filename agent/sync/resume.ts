@@ -128,16 +128,20 @@ async function checkMeta(ctx: SubtaskContext, start: BinlogPosition): Promise<vo
 
 /**
  * DM (dm/master/server.go generateSubTask): an incremental task with no `meta` and no checkpoint starts from the
- * source's current position (SHOW MASTER STATUS and its GTID set). DM reads it at start-task; tsdm when the sync
- * unit first starts (the position is then the checkpoint: later starts resume from there). A warning says so.
+ * source's current position (SHOW MASTER STATUS and its GTID set), read at start-task (its precheck:
+ * agent/check/check-meta.ts, recorded as TaskRecord.startPosition), so what is written once start-task returned is
+ * migrated. A task record without it (written before tsdm recorded it) reads it now. It is then the checkpoint:
+ * later starts resume from there. A warning says so.
  */
 async function currentPosition(ctx: SubtaskContext): Promise<BinlogPosition> {
-  const up = await connect(ctx.source.from, 'upstream');
-  let pos: BinlogPosition | undefined;
-  try {
-    pos = await masterStatus(up);
-  } finally {
-    up.destroy();
+  let pos: BinlogPosition | undefined = ctx.startPosition;
+  if (!pos) {
+    const up = await connect(ctx.source.from, 'upstream');
+    try {
+      pos = await masterStatus(up);
+    } finally {
+      up.destroy();
+    }
   }
   if (!pos) {
     throw new DmError(
@@ -148,7 +152,7 @@ async function currentPosition(ctx: SubtaskContext): Promise<BinlogPosition> {
   const at = formatPos(pos);
   const w = new DmError(
     'IncrementalFromCurrent',
-    `task ${ctx.task.name} source ${ctx.spec.sourceId}: task-mode incremental without meta starts from the source's current position ${at}; changes before it are not migrated`,
+    `task ${ctx.task.name} source ${ctx.spec.sourceId}: task-mode incremental without meta starts from the source's position at start-task ${at}; changes before it are not migrated`,
     { context: { task: ctx.task.name, source: ctx.spec.sourceId, position: posKey(pos) } },
   );
   ctx.log.warn({ code: w.code, position: at }, w.message);

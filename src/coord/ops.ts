@@ -151,6 +151,8 @@ export interface CheckTaskRequest {
   sources: Record<string, { yaml: string; file: string; relayStage?: DesiredStage }>;
   /** start-task/check-task --start-time: each source must have a binlog position for it (instead of meta). */
   startTime?: string;
+  /** start-task --remove-meta: the task's checkpoints are removed before it starts (they do not count here). */
+  removeMeta?: boolean;
 }
 /** `warning`: the check passed, with something the user should know (printed as WARN, never blocks). */
 export interface CheckItem {
@@ -161,6 +163,11 @@ export interface CheckItem {
   warning?: string;
   /** What a passed check found, for the ok line (e.g. the position of --start-time). */
   detail?: string;
+  /**
+   * Task-mode incremental without meta or checkpoint: the source's current position when the check ran, which
+   * start-task records (TaskRecord.startPosition) so that the task starts there, as DM's start-task does.
+   */
+  startFrom?: BinlogPosition;
 }
 export interface CheckResult {
   ok: boolean;

@@ -95,6 +95,11 @@ export interface TaskRecord {
   /** Pending `dmctl binlog skip|replace|inject` decisions (see BinlogOperator). */
   binlogOps?: BinlogOperator[];
   /**
+   * Task-mode incremental, a source without meta and without a checkpoint: its upstream's position when start-task
+   * ran (DM reads it there too), where the sync unit starts when it finds no checkpoint (agent/sync/resume.ts).
+   */
+  startPosition?: Record<string, BinlogPosition>;
+  /**
    * start-task --start-time, by source: the sync unit of this generation starts from the first binlog event at or
    * after that time (once: agent/sync/start-time.ts), instead of its checkpoint or meta.
    */

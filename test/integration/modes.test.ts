@@ -185,7 +185,7 @@ test('task-mode incremental can start from a GTID alone (meta.binlog-gtid)', { t
   await assertSame(up, down, [{ up: ['gt', 't'] }]);
 });
 
-test('task-mode incremental without meta starts from the current position, with warning TSDM-10023', {
+test('task-mode incremental without meta starts from the position at start-task, with warning TSDM-10023', {
   timeout: 120_000,
 }, async () => {
   const up = c.sb.upstreams[0]!;
@@ -207,7 +207,9 @@ test('task-mode incremental without meta starts from the current position, with 
       'incremental',
     ),
   );
-  // The position is read when the sync unit starts: wait for the warning that says which one.
+  // The position is read at start-task, as DM reads it: what is written as soon as start-task has returned, before
+  // the agent has even started the subtask, is migrated.
+  await up.query(`INSERT INTO nometa.t VALUES (3, 'after-start'); UPDATE nometa.t SET v = 'b' WHERE id = 1`);
   const v = await waitStage(
     c,
     'nometa-task',
@@ -215,10 +217,9 @@ test('task-mode incremental without meta starts from the current position, with 
     'TSDM-10023 warning in recent errors',
   );
   const w = v.sources[0]!.recentErrors!.find((e) => e.code === 'TSDM-10023')!;
-  assert.match(w.message, /starts from the source's current position .*changes before it are not migrated/);
+  assert.match(w.message, /starts from the source's position at start-task .*changes before it are not migrated/);
   assert.equal(w.warning, true);
   assert.equal(v.sources[0]!.error, undefined, 'a warning, not an error');
-  await up.query(`INSERT INTO nometa.t VALUES (3, 'after-start'); UPDATE nometa.t SET v = 'b' WHERE id = 1`);
   await waitSynced(c, 'nometa-task');
   const rows = await down.query('SELECT id, v FROM nometa.t ORDER BY id');
   assert.deepEqual(
@@ -227,7 +228,7 @@ test('task-mode incremental without meta starts from the current position, with 
       [1, 'b'],
       [3, 'after-start'],
     ],
-    'only changes after the start are replicated',
+    'only changes after start-task are replicated, all of them',
   );
   // A restart resumes from the checkpoint, not from a new current position.
   await c.ctl(['pause-task', 'nometa-task']);

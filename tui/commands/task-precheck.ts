@@ -45,12 +45,19 @@ export async function precheck(
   yaml: string,
   file: string,
   startTime?: string,
+  removeMeta = false,
 ): Promise<CheckResult> {
   const sources = await taskSourceFiles(coord, yaml, file, startTime ? { startTime: true } : {});
   return opRequest<CheckResult>(
     coord,
     Subjects.anyOp(ctx.flags.cluster, Op.checkTask),
-    { yaml, file, sources, ...(startTime ? { startTime } : {}) } satisfies CheckTaskRequest,
+    {
+      yaml,
+      file,
+      sources,
+      ...(startTime ? { startTime } : {}),
+      ...(removeMeta ? { removeMeta } : {}),
+    } satisfies CheckTaskRequest,
     ctx.flags.timeout,
   );
 }

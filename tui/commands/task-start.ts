@@ -59,7 +59,7 @@ export const startTask: Command = {
         'TaskExists',
         `task ${task.name} already exists (stage ${running.stage}, sources ${running.sources.join(', ')})${added.length ? '; --remove-meta needs it stopped' : ''}`,
       );
-    const res = await precheck(ctx, coord, yaml, file, time);
+    const res = await precheck(ctx, coord, yaml, file, time, flags.removeMeta === true);
     const report = buildReport(res, notes, limits);
     if (!res.ok) {
       if (ctx.flags.json)
@@ -77,6 +77,11 @@ export const startTask: Command = {
         if (e.value?.task === task.name) await coord.delete(Bucket.locks, e.key);
     }
     const byTime = time ? Object.fromEntries(added.map((s) => [s, time])) : undefined;
+    // Incremental without meta: where each started source's upstream was at this start-task (DM's GetLatestMeta).
+    const current = Object.fromEntries(
+      res.items.flatMap((i) => (i.startFrom && i.source && added.includes(i.source) ? [[i.source, i.startFrom]] : [])),
+    );
+    const byPosition = Object.keys(current).length ? current : undefined;
     const now = new Date().toISOString();
     const stampOf = (t: Record<string, string> | undefined) =>
       Object.fromEntries(Object.keys(t ?? {}).map((s) => [s, now]));
@@ -91,6 +96,9 @@ export const startTask: Command = {
           sources: all.filter((s) => running.sources.includes(s) || added.includes(s)),
           ...(byTime || running.startTime ? { startTime: { ...running.startTime, ...byTime } } : {}),
           ...(byTime || running.startTimeAt ? { startTimeAt: { ...running.startTimeAt, ...stampOf(byTime) } } : {}),
+          ...(byPosition || running.startPosition
+            ? { startPosition: { ...running.startPosition, ...byPosition } }
+            : {}),
           ...(running.stage !== 'Running'
             ? { sourceStages: { ...running.sourceStages, ...Object.fromEntries(added.map((s) => [s, 'Running'])) } }
             : {}),
@@ -107,6 +115,7 @@ export const startTask: Command = {
           updatedAt: now,
           by: whoAmI(),
           ...(byTime ? { startTime: byTime, startTimeAt: stampOf(byTime) } : {}),
+          ...(byPosition ? { startPosition: byPosition } : {}),
           // Carried out once per source by the agents (RemoveMetaRequest): the id tells this request from the next.
           ...(flags.removeMeta ? { removeMeta: { id: `g${generation} ${now}`, sources: selected } } : {}),
         };
