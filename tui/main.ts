@@ -151,6 +151,9 @@ export async function main(
     return usage((e as Error).message, `Run dmctl ${cmd.name} --help.\n`);
   }
   const f = cli.flags as Record<string, unknown>;
+  // DM's -s is a list flag: `-s a,b` names two sources, as `-s a -s b` does.
+  if (Array.isArray(f.source))
+    f.source = (f.source as string[]).flatMap((s) => s.split(',').map((x) => x.trim())).filter((x) => x !== '');
   const flags: GlobalFlags = {
     nats: String(f.nats),
     cluster: String(f.cluster),

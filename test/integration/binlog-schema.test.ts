@@ -80,17 +80,23 @@ test('binlog-schema update (a file, --from-source, --from-target) and delete unb
     r.stdout,
     /^CREATE TABLE `f` \(\n {2}`id` int\(11\) NOT NULL,\n {2}`a` int\(11\) NULL DEFAULT NULL,\n {2}`b` int\(11\)/,
   );
-  // As DM's docs advise: keep the listed schema; the file says the table as it was at the start position.
+  // As DM's docs advise: keep the listed schema; the file says the table as it was at the start position. Written as
+  // DM's scripts still write it (downstream_more_column's run.sh): the deprecated operate-schema set.
   r = await c.ctl([
-    'binlog-schema',
-    'update',
+    'operate-schema',
+    'set',
+    '-s',
+    'source1',
     'bs',
+    '-d',
     'bs',
+    '-t',
     'f',
     writeTemp('f.sql', 'CREATE TABLE `whatever` (\n  id INT NOT NULL PRIMARY KEY,\n  a INT\n);\n'),
   ]);
   assert.equal(r.code, 0, r.stderr);
-  r = await c.ctl(['binlog-schema', 'list', 'bs', 'bs', 'f', '--json']);
+  assert.match(r.stderr, /operate-schema is DM's deprecated name; running `dmctl binlog-schema update bs bs f /);
+  r = await c.ctl(['binlog-schema', 'list', 'bs', 'bs', 'f', '--json', '-s', 'source1,']);
   assert.equal(r.json.result, true);
   assert.doesNotMatch(r.json.sources[0].schema, /`b`/);
   assert.equal((await c.ctl(['resume-task', 'bs'])).code, 0);

@@ -128,7 +128,12 @@ async function resolveTargets(
 ): Promise<{ source: string; position: string }[]> {
   const [view] = await readStatus(coord, task);
   if (!view) throw new DmError('TaskNotFound', `task ${task} does not exist`);
-  const sources = view.sources.filter((s) => !source || s.source === source);
+  // `-s a,b`: DM's list form.
+  const wanted = source
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const sources = view.sources.filter((s) => !wanted?.length || wanted.includes(s.source));
   if (source && sources.length === 0) throw new DmError('SourceNotFound', `task ${task} has no source ${source}`);
   if (pos) {
     if (!/^.+:\d+$/.test(pos)) throw usageError(`--binlog-pos must be FILE:POS (got ${pos})`);
