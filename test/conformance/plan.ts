@@ -14,8 +14,8 @@ export type Step = StepBody & {
 };
 
 type StepBody =
-  /** Inline statements from run.sh (run_sql_source1, run_sql_tidb …), on one new connection. */
-  | { kind: 'sql'; on: On; sql: string[] }
+  /** Inline statements from run.sh (run_sql_source1, run_sql_tidb …), on one new connection (in `charset`: run_sql's). */
+  | { kind: 'sql'; on: On; sql: string[]; charset?: string }
   /** A case data file (data/NAME) on one server, statement by statement on one connection. */
   | { kind: 'file'; on: On; file: string }
   /** dmctl operate-source create for the scenario's source files (placeholders and connection fields replaced). */

@@ -3,8 +3,8 @@
  * (c7b2588ef6), for flows whose checks are run.sh's own SQL (downstream tables DM's runner creates first, counts it
  * checks), which the default plan cannot know. Keyed by folder fingerprint like plans.ts's.
  */
-import type { CasePlan } from './plan.ts';
-import { expectDown, file, sources, sql, start, why } from './plan-steps.ts';
+import type { CasePlan, Step } from './plan.ts';
+import { caughtUp, diff, expectDown, file, increment12, prepare12, sources, sql, start, why } from './plan-steps.ts';
 
 // ------------------------------------------------------------------------------------------ downstream_diff_index
 
@@ -87,9 +87,114 @@ const downstreamMoreColumn: CasePlan = {
   ],
 };
 
-export const MORE_PLANS: CasePlan[] = [downstreamDiffIndex, downstreamMoreColumn];
+// ------------------------------------------------------------------------------------------ gbk
+
+const colOf = (table: string, col: string, what: string) =>
+  `SELECT ${what} FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'gbk' AND TABLE_NAME = '${table}' AND COLUMN_NAME = '${col}'`;
+const ICT = 'gbk.invalid_conn_test1';
+const gbk: CasePlan = {
+  name: 'gbk',
+  scenarios: [
+    {
+      task: 'dm-task.yaml',
+      label: 'run.sh run()',
+      omitted: [
+        'the worker restarts with failpoints that fake a lost connection while a DDL runs in TiDB (ADMIN SHOW DDL JOB QUERIES): the same DDLs run here, and their effect is checked',
+      ],
+      steps: [
+        ...prepare12,
+        sources,
+        start(),
+        caughtUp,
+        diff('diff_config.toml'),
+        ...increment12(),
+        caughtUp,
+        diff('diff_config.toml'),
+        // test_from_tidb
+        sql(1, 'use gbk', 'create table ddl1(b char(20))'),
+        why(
+          expectDown(
+            "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'gbk' AND TABLE_NAME = 'ddl1'",
+            'gbk_chinese_ci',
+          ),
+          'a table created in a gbk database is gbk downstream too',
+        ),
+        sql(
+          1,
+          'use gbk',
+          'create table ddl2(a char(20) charset gbk, b char(20) charset utf8mb4)',
+          'create table ddl2_copy like ddl2',
+          "insert into ddl2_copy values('一二三', '一二三')",
+        ),
+        expectDown('select hex(a) from gbk.ddl2_copy', 'D2BBB6FEC8FD'),
+        expectDown('select hex(b) from gbk.ddl2_copy', 'E4B880E4BA8CE4B889'),
+        sql(1, 'use gbk', 'create table ddl3(id int, a char(20) charset gbk) partition by hash(id) partitions 4'),
+        expectDown(
+          "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'gbk' AND TABLE_NAME = 'ddl3'",
+          4,
+        ),
+        sql(1, 'create database gbk3 charset utf8', 'alter database gbk3 charset gbk'),
+        expectDown(
+          "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'gbk3'",
+          'gbk',
+        ),
+        why(
+          {
+            kind: 'sql',
+            on: 1,
+            sql: ["create table gbk.ddl4 (c int primary key comment '你好')"],
+            charset: 'GBK_CHINESE_CI',
+          },
+          'run_sql … "gbk": the client sends the statement in gbk, so the binlog holds gbk bytes',
+        ),
+        expectDown(colOf('ddl4', 'c', 'COLUMN_COMMENT'), '你好'),
+        // DDLs with a charset introducer, then rows
+        sql(
+          1,
+          `CREATE TABLE IF NOT EXISTS ${ICT}(i TINYINT, j INT UNIQUE KEY, k TINYINT, m TINYINT, n TINYINT, h TINYINT)`,
+          'CREATE TABLE IF NOT EXISTS gbk.invalid_conn_test2(i TINYINT, j INT UNIQUE KEY, k TINYINT, m TINYINT, n TINYINT, h TINYINT)',
+        ),
+        ...['j', 'm', 'n'].map(
+          (col): Step => sql(1, `ALTER TABLE ${ICT} MODIFY COLUMN ${col} SMALLINT(4) NOT NULL DEFAULT _UTF8MB4'0'`),
+        ),
+        sql(
+          1,
+          `ALTER TABLE ${ICT} MODIFY COLUMN h SMALLINT(4) NOT NULL DEFAULT _UTF8MB4'0'`,
+          `INSERT INTO ${ICT} VALUES (1,1,1,1,1,1)`,
+          `INSERT INTO ${ICT} VALUES (2,2,2,2,2,2)`,
+        ),
+        expectDown(colOf('invalid_conn_test1', 'h', 'COLUMN_TYPE'), 'smallint(4)'),
+        caughtUp,
+        diff('diff_config.toml'),
+        // adding UNIQUE on a column with duplicate data downstream
+        sql(1, `INSERT INTO ${ICT} VALUES (3,3,3,3,3,3)`),
+        why(sql('down', `INSERT INTO ${ICT} VALUES (3,4,4,4,4,4)`), 'a row only the downstream has, i=3 twice there'),
+        sql(1, `ALTER TABLE ${ICT} ADD UNIQUE(i)`),
+        {
+          kind: 'expectPaused',
+          why: 'the downstream cannot add the unique key: i=3 is there twice',
+          dmMessage: 'DDL ALTER TABLE `gbk`.`invalid_conn_test1` ADD UNIQUE(`i`) executed in background and met error',
+        },
+        why(sql('down', `DELETE FROM ${ICT} WHERE j=4`), 'the DBA removes the extra row'),
+        { kind: 'resume' },
+        caughtUp,
+        sql(
+          1,
+          `ALTER TABLE ${ICT} MODIFY COLUMN i INT(4) NOT NULL DEFAULT _UTF8MB4'0', MODIFY COLUMN j INT(4) NOT NULL DEFAULT _UTF8MB4'0'`,
+          "ALTER TABLE gbk.invalid_conn_test2 MODIFY COLUMN i INT(4) NOT NULL DEFAULT _UTF8MB4'0', MODIFY COLUMN j INT(4) NOT NULL DEFAULT _UTF8MB4'0'",
+        ),
+        caughtUp,
+        expectDown(colOf('invalid_conn_test1', 'j', 'COLUMN_TYPE'), 'int(4)'),
+        diff('diff_config.toml'),
+      ],
+    },
+  ],
+};
+
+export const MORE_PLANS: CasePlan[] = [downstreamDiffIndex, downstreamMoreColumn, gbk];
 
 export const MORE_WRITTEN_FOR: Readonly<Record<string, string>> = {
   downstream_diff_index: 'a0fd403d12906a63',
   downstream_more_column: '881749d6d8937000',
+  gbk: 'bfff6abfcc7b227d',
 };

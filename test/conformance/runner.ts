@@ -263,6 +263,7 @@ class ScenarioRun {
             s.sql.map((sql, i) => ({ sql, line: i + 1 })),
             'run.sh statement',
             false,
+            s.charset,
           );
         return;
       case 'file': {
@@ -348,8 +349,9 @@ class ScenarioRun {
     stmts: { sql: string; line: number }[],
     origin: string,
     fromFile: boolean,
+    charset?: string,
   ): Promise<void> {
-    const conn = await db.connect();
+    const conn = await db.connect(charset ? { charset } : undefined);
     try {
       for (const st of stmts) {
         let sql = st.sql;

@@ -82,8 +82,11 @@ export interface MariaDBInstance {
    */
   // biome-ignore lint/suspicious/noExplicitAny: tests read rows of any shape by column name
   query(sql: string, params?: unknown[]): Promise<any>;
-  /** A new connection over TCP as root (same options as query); the caller ends it. */
-  connect(): Promise<mysql.Connection>;
+  /**
+   * A new connection over TCP as root (same options as query); the caller ends it. `charset`: the connection's
+   * character set (mysql2 then sends the SQL in it, as `mysql --default-character-set` does).
+   */
+  connect(opts?: { charset?: string }): Promise<mysql.Connection>;
   /** SIGTERM, wait for a clean shutdown, remove the instance dir (unless TSDM_KEEP_TEST_DATA=1). */
   stop(): Promise<void>;
   /** SIGKILL now (crash test); `restart()` brings it back through crash recovery. */
@@ -350,8 +353,13 @@ class Server implements MariaDBInstance {
     return rows;
   }
 
-  connect(): Promise<mysql.Connection> {
-    return mysql.createConnection({ ...clientOptions, host: this.host, port: this.port });
+  connect(opts?: { charset?: string }): Promise<mysql.Connection> {
+    return mysql.createConnection({
+      ...clientOptions,
+      host: this.host,
+      port: this.port,
+      ...(opts?.charset ? { charset: opts.charset } : {}),
+    });
   }
 
   kill(): void {
