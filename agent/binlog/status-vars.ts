@@ -35,6 +35,17 @@ const FIXED: Record<number, number> = {
 
 /** The collation id of collation_server in a Query event's status variables (raw bytes, or zongji's text). */
 export function serverCollationId(statusVars: Buffer | string | undefined): number | undefined {
+  return charsetCodes(statusVars)?.server;
+}
+
+/**
+ * Q_CHARSET_CODE of a Query event's status variables: the collation ids of character_set_client,
+ * collation_connection and collation_server (each undefined when zongji's text lost it), or undefined when the
+ * variables before it cannot be walked or it is absent. Exact from raw bytes (agent/binlog/query-text.ts).
+ */
+export function charsetCodes(
+  statusVars: Buffer | string | undefined,
+): { client?: number; connection?: number; server?: number } | undefined {
   if (statusVars === undefined) return undefined;
   const b = typeof statusVars === 'string' ? bytesOf(statusVars) : [...statusVars];
   const exact = (from: number, n: number) => from + n <= b.length && b.slice(from, from + n).every((x) => x !== null);
@@ -47,9 +58,17 @@ export function serverCollationId(statusVars: Buffer | string | undefined): numb
       // of the first two must be followed by 0x00 (see above), else the offsets cannot be trusted.
       if (o + 6 > b.length) return undefined;
       for (const k of [0, 2]) if (b[o + k] === null && b[o + k + 1] !== 0) return undefined;
-      const lo = b[o + 4];
-      const hi = b[o + 5];
-      return lo === null || hi === null || lo === undefined || hi === undefined ? undefined : lo + hi * 256;
+      const id = (k: number) => {
+        const lo = b[o + k];
+        const hi = b[o + k + 1];
+        return lo === null || hi === null || lo === undefined || hi === undefined ? undefined : lo + hi * 256;
+      };
+      const [client, connection, server] = [id(0), id(2), id(4)];
+      return {
+        ...(client !== undefined ? { client } : {}),
+        ...(connection !== undefined ? { connection } : {}),
+        ...(server !== undefined ? { server } : {}),
+      };
     }
     const fixed = FIXED[code];
     let n: number;

@@ -16,6 +16,7 @@ import { diagnoseStreamStart, streamError } from './stream-error.ts';
 import { checkRowImage, pushRowChanges } from './row-events.ts';
 import { installFastTextDecode } from './text-decode.ts';
 import { installFastRowDecode } from './row-decode.ts';
+import { installQueryBytes, queryText } from './query-text.ts';
 
 /** The server id a binlog connection registers with: the source's `server-id` (0: none), or one derived from `key` (stable
  * across restarts, in the upper half of the id space so it never collides with a configured replica's id). */
@@ -163,7 +164,7 @@ export class BinlogReader {
         'gtid',
       ],
     };
-    installFastRowDecode().then(
+    Promise.all([installFastRowDecode(), installQueryBytes()]).then(
       () => this.stopped || zj.start(opts),
       (err: unknown) => this.fail(err),
     );
@@ -245,7 +246,7 @@ export class BinlogReader {
         this.onTableMap(e);
         return;
       case 'query': {
-        const sql = (e.query ?? '').trim();
+        const sql = queryText(e).trim(); // in the client's character set (query-text.ts)
         const upper = sql.toUpperCase();
         if (upper === 'BEGIN') {
           this.open([]);
@@ -291,7 +292,7 @@ export class BinlogReader {
           trackerAfter,
           tablesBefore,
         };
-        const collation = serverCollationId(e.statusVars);
+        const collation = serverCollationId(e.statusVarsBytes ?? e.statusVars);
         if (collation !== undefined) q.serverCollation = collation;
         this.events.push(q);
         return;

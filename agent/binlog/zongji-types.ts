@@ -44,6 +44,9 @@ export interface ZEvent {
   query?: string;
   /** Query event status variables, decoded by zongji as UTF-8 text (binlog/status-vars.ts). */
   statusVars?: string;
+  /** Their bytes, and the statement's (agent/binlog/query-text.ts). */
+  statusVarsBytes?: Buffer;
+  queryBytes?: Buffer;
   schema?: string;
   tableId?: number;
   rows?: unknown[];

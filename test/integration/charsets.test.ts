@@ -77,12 +77,29 @@ test('GBK, Big5, Shift-JIS, EUC-KR, cp1251 and latin2 text, and a GBK string key
   await up.query("ALTER TABLE cs.k ADD COLUMN z VARCHAR(10) CHARACTER SET gbk DEFAULT '默认值'");
   await up.query("INSERT INTO cs.k (name, v) VALUES ('新', 20)");
   await up.query("INSERT INTO cs.k VALUES ('新2', 21, '乗z')");
+  // A DDL written by a client in gbk (DM's gbk case: run_sql … "gbk"): its text is gbk bytes in the binlog, a default,
+  // a comment and a table name in it.
+  const gbkClient = await up.connect({ charset: 'GBK_CHINESE_CI' });
+  try {
+    await gbkClient.query(
+      "ALTER TABLE cs.k ADD COLUMN y VARCHAR(10) CHARACTER SET gbk DEFAULT '客户端' COMMENT '你好', COMMENT '表注释'",
+    );
+    await gbkClient.query("CREATE TABLE cs.`表一` (id INT PRIMARY KEY COMMENT '注释', v VARCHAR(10) DEFAULT '值')");
+    await gbkClient.query('INSERT INTO cs.`表一` (id) VALUES (1), (2)');
+  } finally {
+    await gbkClient.end();
+  }
   await up.query('ALTER TABLE cs.t CONVERT TO CHARACTER SET utf8mb4');
   await up.query(`UPDATE cs.t SET a = CONCAT(a, '😀'), sj = CONCAT(sj, '→') WHERE id = 3`);
   await up.query(`INSERT INTO cs.t (${COLS}) VALUES ${row(6, '😀6')}`);
   await waitSynced(c, 'cs');
 
-  await assertSame(up, down, [{ up: ['cs', 't'] }, { up: ['cs', 'k'] }]);
+  await assertSame(up, down, [{ up: ['cs', 't'] }, { up: ['cs', 'k'] }, { up: ['cs', '表一'] }]);
+  for (const t of ['k', '表一']) {
+    const create = async (db: Cluster['sb']['downstream']) =>
+      String(((await db.query(`SHOW CREATE TABLE cs.\`${t}\``)) as Record<string, string>[])[0]!['Create Table']);
+    assert.equal(await create(down), await create(up), `cs.${t}: the gbk client's names, defaults and comments`);
+  }
   assert.equal(await hexRows(down, 't', 'id'), await hexRows(up, 't', 'id'), 'cs.t byte for byte');
   assert.equal(await hexRows(down, 'k', 'name'), await hexRows(up, 'k', 'name'), 'cs.k byte for byte');
   const [n] = await down.query('SELECT COUNT(*) AS n FROM cs.k');
