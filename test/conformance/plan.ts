@@ -39,10 +39,12 @@ type StepBody =
     }
   /** A run.sh check: the first value of the first row of `sql` on `on` must equal `equals` (retried briefly). */
   | { kind: 'expect'; on: 1 | 2 | 'down'; sql: string[]; equals: string }
-  /** DM pauses the task here with an error (`dmMessage` is DM's wording); tsdm must pause too. */
-  | { kind: 'expectPaused'; dmMessage: string }
+  /** DM pauses the task here with an error (`dmMessage` is DM's wording); tsdm must pause too, its error with `tsdmText`. */
+  | { kind: 'expectPaused'; dmMessage: string; tsdmText?: string }
   /** dmctl resume-task, as run.sh does after the DBA fixed what paused the task. */
-  | { kind: 'resume' };
+  | { kind: 'resume' }
+  /** dmctl binlog skip TASK: the event the task is paused on is skipped and the task goes on. */
+  | { kind: 'binlogSkip' };
 
 export interface Mysql8Only {
   /** data file the statement is in */

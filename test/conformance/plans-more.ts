@@ -191,10 +191,83 @@ const gbk: CasePlan = {
   ],
 };
 
-export const MORE_PLANS: CasePlan[] = [downstreamDiffIndex, downstreamMoreColumn, gbk];
+// ------------------------------------------------------------------------------------------ incompatible_ddl_changes
+
+const IDC = 'incompatible_ddl_changes';
+/** run.sh's pairs: a statement, and the DM event of the `action: Error` filter it must pause on ('' = none). */
+const IDC_STEPS: [string, string][] = [
+  [`alter table ${IDC}.t1 modify column c_mediumint smallint(6)`, 'value range decrease'],
+  [`alter table ${IDC}.t1 modify column c_mediumint mediumint(7)`, ''],
+  [`alter table ${IDC}.t1 modify column c_decimal decimal(7,1)`, 'precision decrease'],
+  [`alter table ${IDC}.t1 modify column c_decimal decimal(7,2)`, 'precision decrease'],
+  [`alter table ${IDC}.t1 modify column c_mediumint varchar(10)`, 'modify column'],
+  [`alter table ${IDC}.t1 modify column c_mediumint mediumint(7)`, 'modify column'],
+  [`alter table ${IDC}.t1 change c_mediumint c_mediumint_new mediumint(7)`, 'rename column'],
+  [`alter table ${IDC}.t1 change c_mediumint_new c_mediumint mediumint(7)`, 'rename column'],
+  [`alter table ${IDC}.t1 drop column c_json`, 'drop column'],
+  [`alter table ${IDC}.t1 add column c_json json`, ''],
+  [`alter table ${IDC}.t1 change id id int(11)`, 'remove auto increment'],
+  [`alter table ${IDC}.t1 drop primary key`, 'drop primary key'],
+  [`alter table ${IDC}.t1 change c_int c_int int default 1`, 'modify default value'],
+  [`alter table ${IDC}.t1 add constraint c_int_unique unique(c_int)`, 'modify constraint'],
+  [`alter table ${IDC}.t1 change c_int c_int int`, 'drop unique key'],
+  [`alter table ${IDC}.t1 drop index c_int_unique`, 'drop index'],
+  [`alter table ${IDC}.t1 change c_smallint c_smallint smallint(6) after c_json`, 'modify columns order'],
+  [`alter table ${IDC}.t1 modify c_char char(4) CHARACTER SET latin1`, 'modify charset'],
+  [`alter table ${IDC}.t1 modify c_text text COLLATE utf8mb4_unicode_ci`, 'modify collation'],
+  [`alter table ${IDC}.t1 engine = MyISAM`, 'modify storage engine'],
+  [`alter table ${IDC}.t1 partition by range(id) (partition p0 values less than (100000))`, ''],
+  [
+    `alter table ${IDC}.t1 reorganize partition p0 into ( partition n0 values less than (5), partition n1 values less than (100000))`,
+    'reorganize table partition',
+  ],
+  [`alter table ${IDC}.t1 truncate partition n0`, 'truncate table partition'],
+  [`alter table ${IDC}.t1 rebuild partition n0,n1`, 'rebuild table partition'],
+  [
+    `create table ${IDC}.tb1(id int) partition by range(id)(partition p0 values less than (100000), partition p1 values less than(1000000))`,
+    '',
+  ],
+  [`create table ${IDC}.tb2(id int)`, ''],
+  [`alter table ${IDC}.tb1 exchange partition p0 with table ${IDC}.tb2`, 'exchange table partition'],
+  [`create table ${IDC}.tb3(id int) partition by hash(id) partitions 6`, ''],
+  [`alter table ${IDC}.tb3 coalesce partition 2`, 'coalesce table partition'],
+  [`alter table ${IDC}.tb3 add index idx(id)`, 'modify constraint'],
+  [`alter table ${IDC}.tb3 rename index idx to idx1`, 'rename index'],
+  [`alter table ${IDC}.tb1 drop partition p0`, 'drop table partition'],
+  [`rename table ${IDC}.tb3 to ${IDC}.tb4`, 'rename table'],
+  [`truncate table ${IDC}.tb4`, 'truncate table'],
+  [`drop table ${IDC}.tb4`, 'drop table'],
+  [`drop database ${IDC}`, 'drop database'],
+];
+const incompatibleDdlChanges: CasePlan = {
+  name: 'incompatible_ddl_changes',
+  scenarios: ['dm-task.yaml', 'dm-task1.yaml'].map((task) => ({
+    task,
+    label: `run.sh incompatible_ddl ${task}`,
+    steps: [
+      file(1, 'db1.prepare.sql'),
+      sources,
+      start(false),
+      file(1, 'db1.increment.sql'),
+      caughtUp,
+      ...IDC_STEPS.flatMap(([stmt, event]): Step[] =>
+        event
+          ? [
+              sql(1, stmt),
+              { kind: 'expectPaused', dmMessage: `event ${event}`, tsdmText: event },
+              { kind: 'binlogSkip' },
+            ]
+          : [sql(1, stmt)],
+      ),
+    ],
+  })),
+};
+
+export const MORE_PLANS: CasePlan[] = [downstreamDiffIndex, downstreamMoreColumn, gbk, incompatibleDdlChanges];
 
 export const MORE_WRITTEN_FOR: Readonly<Record<string, string>> = {
   downstream_diff_index: 'a0fd403d12906a63',
   downstream_more_column: '881749d6d8937000',
   gbk: 'bfff6abfcc7b227d',
+  incompatible_ddl_changes: 'da8712e3649a6698',
 };

@@ -324,8 +324,28 @@ class ScenarioRun {
             `tsdm did not pause the task within 30 s; DM pauses here with "${s.dmMessage}"`,
             c.logTail(),
           );
+        if (s.tsdmText && !formatTsdmError(p).includes(s.tsdmText))
+          throw new TsdmFailure(`tsdm paused, but not with "${s.tsdmText}": ${formatTsdmError(p)}`, c.logTail());
         this.notes.push(`paused as DM does (DM: "${s.dmMessage}"; tsdm: ${formatTsdmError(p)})`);
         return;
+      }
+      case 'binlogSkip': {
+        const task = this.task ?? this.fail('binlogSkip before start');
+        const at = (await c.status(task.name)).find((v) => v.stage === 'Paused' && v.error)?.error?.context?.position;
+        const r = await c.ctl(['binlog', 'skip', task.name, '--json']);
+        if (r.code !== 0)
+          throw new TsdmFailure(
+            `dmctl binlog skip failed (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 400)}`,
+          );
+        // The skip is applied when the subtask runs past that event: not paused there any more.
+        const t0 = Date.now();
+        for (;;) {
+          const views = await c.status(task.name).catch(() => []);
+          if (!views.some((v) => v.stage === 'Paused' && v.error?.context?.position === at)) return;
+          if (Date.now() - t0 > 30_000)
+            throw new TsdmFailure(`still paused at ${at} 30 s after dmctl binlog skip`, c.logTail());
+          await new Promise((res) => setTimeout(res, 300));
+        }
       }
       case 'resume': {
         const task = this.task ?? this.fail('resume before start');
@@ -580,6 +600,8 @@ function stepName(s: Step): string {
       return 'expect pause';
     case 'resume':
       return 'resume-task';
+    case 'binlogSkip':
+      return 'binlog skip';
   }
 }
 
