@@ -245,6 +245,10 @@ const incompatibleDdlChanges: CasePlan = {
     task,
     label: `run.sh incompatible_ddl ${task}`,
     steps: [
+      why(
+        sql(1, "SET GLOBAL character_set_server = 'utf8mb4'", "SET GLOBAL collation_server = 'utf8mb4_general_ci'"),
+        "MySQL 8's default character set, which the case's database takes (MariaDB's is latin1, where `char(4) CHARACTER SET latin1` changes nothing)",
+      ),
       file(1, 'db1.prepare.sql'),
       sources,
       start(false),
