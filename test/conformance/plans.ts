@@ -22,6 +22,7 @@ import {
   why,
 } from './plan-steps.ts';
 import { MORE_PLANS, MORE_WRITTEN_FOR } from './plans-more.ts';
+import { shardddlPlan } from './shardddl-plan.ts';
 
 // ------------------------------------------------------------------------------------------ all_mode
 
@@ -882,6 +883,8 @@ export interface ChosenPlan {
 /** The hand plan when the folder is the one it was written for, else the default plan (saying why). */
 export function planFor(name: string, dir: string): ChosenPlan {
   const hand = PLANS[name];
+  const derived = hand ? undefined : shardddlPlan(name, dir);
+  if (derived) return { plan: derived, note: "plan read from the case's run.sh (shardddl-plan.ts)" };
   if (!hand) return { plan: defaultPlan(name, dir), note: 'default plan (no hand-written plan for this case)' };
   const have = caseFingerprint(dir);
   if (have === WRITTEN_FOR[name])
