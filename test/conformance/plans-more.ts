@@ -4,7 +4,18 @@
  * checks), which the default plan cannot know. Keyed by folder fingerprint like plans.ts's.
  */
 import type { CasePlan, Step } from './plan.ts';
-import { caughtUp, diff, expectDown, file, increment12, prepare12, sources, sql, start, why } from './plan-steps.ts';
+import {
+  caughtUp,
+  diff,
+  expectDown,
+  file,
+  prepare12,
+  sources,
+  sql,
+  start,
+  startThenIncrements,
+  why,
+} from './plan-steps.ts';
 
 // ------------------------------------------------------------------------------------------ downstream_diff_index
 
@@ -104,12 +115,7 @@ const gbk: CasePlan = {
       steps: [
         ...prepare12,
         sources,
-        start(),
-        caughtUp,
-        diff('diff_config.toml'),
-        ...increment12(),
-        caughtUp,
-        diff('diff_config.toml'),
+        ...startThenIncrements(''),
         // test_from_tidb
         sql(1, 'use gbk', 'create table ddl1(b char(20))'),
         why(
