@@ -102,16 +102,12 @@ function describe(c: ShardColumn): string {
   return c.default !== undefined ? `${c.type} DEFAULT ${c.default}` : c.type;
 }
 
-/** A column no shard's rows can be written without: NOT NULL, no default, not generated. */
-function needsValue(c: ShardColumn): boolean {
-  return !c.nullable && c.hasDefault === false && !c.generated;
-}
-
 /**
  * Joins shard structures (in key order, so the result is deterministic), as tidb's schemacmp does for DM: the widest
- * type of each column; a generated column must have the same expression and storage on every shard that has it; a
- * column that some shards lack must be writable without a value (nullable, a default, or generated), else the lacking
- * shards' rows could not be written (DM: "add column not null" on one shard is a conflict).
+ * type of each column; a generated column must have the same expression and storage on every shard that has it. A
+ * column that some shards lack joins as it is, also NOT NULL without a default (DM's shardddl3_1 DM_107): the lacking
+ * shards' rows are written without it and take its implicit default (tsdm's downstream sessions are not strict), as
+ * their rows upstream do when those shards add the column.
  */
 export function joinSchemas(
   shards: Record<string, OptimisticShard>,
@@ -170,23 +166,6 @@ export function joinSchemas(
       cols.set(k, j);
     }
     for (const i of s.schema.indexes) indexes.add(i.toLowerCase());
-  }
-  for (const [k, c] of cols) {
-    if (c.count === keys.length || overrideCols[k] || overrides[k]) continue;
-    const lacking = keys.find((key) => !shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k))!;
-    const having = keys.find((key) =>
-      shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)),
-    );
-    if (having !== undefined)
-      return {
-        conflict: {
-          column: c.name,
-          a: `${c.type} NOT NULL without a default`,
-          b: 'absent (its rows could not be written)',
-          shardA: having,
-          shardB: lacking,
-        },
-      };
   }
   return {
     schema: {
