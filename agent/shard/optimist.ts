@@ -212,7 +212,16 @@ export class Optimist {
         run = pend.ddls;
         return undefined;
       } // step 3 replay
-      const d = optimisticSteps(rec, shard, this.me, `${schema}.${table}`, steps, position, now);
+      const d = optimisticSteps(
+        rec,
+        shard,
+        this.me,
+        `${schema}.${table}`,
+        steps,
+        position,
+        now,
+        this.ctx.task.strictOptimistic,
+      );
       if ('error' in d) {
         failure = d.error;
         run = [];

@@ -94,6 +94,7 @@ export function loadTaskConfig(text: string, file: string, opts: TaskLoadOptions
     taskMode: t['task-mode'] as TaskConfig['taskMode'],
     // DM: is-sharding alone means pessimistic; a shard-mode implies is-sharding.
     shardMode: t['shard-mode'] || (t['is-sharding'] ? 'pessimistic' : ''),
+    strictOptimistic: t['strict-optimistic-shard-mode'] === true,
     metaSchema: t['meta-schema'] || 'dm_meta',
     timezone: t.timezone,
     caseSensitive: t['case-sensitive'],

@@ -201,6 +201,8 @@ export interface TaskConfig {
   taskMode: TaskMode;
   /** '' = not a shard-merge task. Shard merge itself comes with its own issue. */
   shardMode: '' | 'pessimistic' | 'optimistic';
+  /** DM strict-optimistic-shard-mode: a NOT NULL column without a default added on some shards is a conflict. */
+  strictOptimistic: boolean;
   metaSchema: string;
   /** Time zone for the downstream session, e.g. "+04:00" or "UTC"; '' = the agent's. */
   timezone: string;

@@ -102,8 +102,9 @@ export function optimisticDdl(
   ddls: string[],
   position: string,
   now: string,
+  strict = false,
 ): DdlDecision | { conflictRecord: OptimisticLockRecord; error: DmError } {
-  const before = joinSchemas(rec.shards, rec.overrides, rec.overrideCols);
+  const before = joinSchemas(rec.shards, rec.overrides, rec.overrideCols, strict);
   const shards = {
     ...rec.shards,
     [shard]: { source, table, schema: after, lastDdl: ddls, reached: true, v: SHARD_FORMAT },
@@ -129,12 +130,12 @@ export function optimisticDdl(
       base.overrides = { ...rec.overrides, [col]: cur.type };
       base.overrideCols = { ...rec.overrideCols, [col]: cur };
     }
-    const next = joinSchemas(shards, base.overrides, base.overrideCols);
+    const next = joinSchemas(shards, base.overrides, base.overrideCols, strict);
     if ('conflict' in next && next.conflict.column.toLowerCase() !== col)
       return conflictOf(rec, shard, ddls, position, now, next.conflict);
     return { record: base, apply: false };
   }
-  const next = joinSchemas(shards, base.overrides, base.overrideCols);
+  const next = joinSchemas(shards, base.overrides, base.overrideCols, strict);
   if ('conflict' in next) return conflictOf(rec, shard, ddls, position, now, next.conflict);
   const changed = !('schema' in before) || !sameSchema(before.schema, next.schema);
   // DM (optimism/lock.go, "prevTable == postTable (Partition/Sequence)"): a DDL that leaves the shard's own structure
@@ -202,6 +203,7 @@ export function optimisticSteps(
   steps: DdlStep[],
   position: string,
   now: string,
+  strict = false,
 ): { record: OptimisticLockRecord; run: string[] } | { conflictRecord: OptimisticLockRecord; error: DmError } {
   let cur = rec;
   const run: { statement: number; prefix: string; clauses: string[] }[] = [];
@@ -215,7 +217,7 @@ export function optimisticSteps(
     if (rec.conflict) withConflict.conflict = rec.conflict;
     if (rec.resolution) withConflict.resolution = rec.resolution;
     const sql = step.prefix + step.clause;
-    const d = optimisticDdl(withConflict, shard, source, table, step.schema, [sql], at, now);
+    const d = optimisticDdl(withConflict, shard, source, table, step.schema, [sql], at, now, strict);
     if ('error' in d) {
       // Everything of the event stays undone: the record as it was before the event, with the conflict.
       const error = d.error;

@@ -102,17 +102,24 @@ function describe(c: ShardColumn): string {
   return c.default !== undefined ? `${c.type} DEFAULT ${c.default}` : c.type;
 }
 
+/** A column no shard's rows can be written without: NOT NULL, no default, not generated. */
+function needsValue(c: ShardColumn): boolean {
+  return !c.nullable && c.hasDefault === false && !c.generated;
+}
+
 /**
  * Joins shard structures (in key order, so the result is deterministic), as tidb's schemacmp does for DM: the widest
  * type of each column; a generated column must have the same expression and storage on every shard that has it. A
  * column that some shards lack joins as it is, also NOT NULL without a default (DM's shardddl3_1 DM_107): the lacking
  * shards' rows are written without it and take its implicit default (tsdm's downstream sessions are not strict), as
- * their rows upstream do when those shards add the column.
+ * their rows upstream do when those shards add the column. With `strict` (DM's strict-optimistic-shard-mode,
+ * shardddl4_1 DM_STRICT_OPTIMISTIC_DOUBLE_SOURCE) such a column is a conflict.
  */
 export function joinSchemas(
   shards: Record<string, OptimisticShard>,
   overrides: Record<string, string>,
   overrideCols: Record<string, ShardColumn> = {},
+  strict = false,
 ): { schema: ShardSchema } | { conflict: JoinConflict } {
   const cols = new Map<string, ShardColumn & { from: string; count: number }>();
   const indexes = new Set<string>();
@@ -166,6 +173,23 @@ export function joinSchemas(
       cols.set(k, j);
     }
     for (const i of s.schema.indexes) indexes.add(i.toLowerCase());
+  }
+  for (const [k, c] of cols) {
+    if (!strict || c.count === keys.length || overrideCols[k] || overrides[k]) continue;
+    const lacking = keys.find((key) => !shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k))!;
+    const having = keys.find((key) =>
+      shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)),
+    );
+    if (having !== undefined)
+      return {
+        conflict: {
+          column: c.name,
+          a: `${c.type} NOT NULL without a default`,
+          b: 'absent (strict-optimistic-shard-mode)',
+          shardA: having,
+          shardB: lacking,
+        },
+      };
   }
   return {
     schema: {

@@ -224,6 +224,21 @@ test('a NOT NULL column without a default on one shard only joins: the other sha
     ),
   );
   assert.deepEqual(r.run, [`${PREFIX}ADD COLUMN n INT NOT NULL`]);
+  // strict-optimistic-shard-mode: a conflict (DM's DM_STRICT_OPTIMISTIC_DOUBLE_SOURCE).
+  const bad = optimisticSteps(
+    rec,
+    's1/d.t',
+    's1',
+    'd.t',
+    steps(`${PREFIX}ADD COLUMN n INT NOT NULL`, [sch(ID, A, N)]),
+    'f.1:40',
+    NOW,
+    true,
+  );
+  assert.ok(
+    'error' in bad && /column n is int\(11\) NOT NULL without a default on s1\/d\.t but absent/.test(bad.error.message),
+    'error' in bad ? bad.error.message : 'no conflict',
+  );
 });
 
 test('DEFAULT values join as in DM (shardddl4 DM_129, DM_130): none joins any, two different ones conflict', () => {
