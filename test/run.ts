@@ -1,8 +1,8 @@
 /**
  * `npm test`: runs the static checks (biome format + lint, tsc), then unit tests, then integration tests (real
  * mariadbd + nats-server started by test/harness) together with DM's own scenarios (test/conformance, issue #8) when
- * ../shared/dm-cases (or TSDM_DM_CASES) exists, with Node's own test runner. `npm test -- static`, `-- unit`, `-- integration` or `-- conformance` runs one group; extra args are file
- * filters (unit and integration).
+ * ../shared/dm-cases (or TSDM_DM_CASES) exists, with Node's own test runner. `npm test -- static`, `-- unit`,
+ * `-- integration` or `-- conformance` runs one group; extra args are file filters (unit and integration).
  *
  * Integration files run in their own `node --test` process each, so that the closing summary can list every file's
  * wall time: the CI budget is watched from it. Each file starts its own servers on free ports, so two files can run

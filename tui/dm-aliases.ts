@@ -116,3 +116,8 @@ export function rewriteDmAlias(
       return undefined;
   }
 }
+
+/** DM's list form of `-s`: `-s a,b` names two sources, as `-s a -s b` does. */
+export function sourceList(values: readonly string[]): string[] {
+  return values.flatMap((s) => s.split(',').map((x) => x.trim())).filter((x) => x !== '');
+}

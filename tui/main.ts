@@ -5,7 +5,7 @@ import { Exit } from './exit.ts';
 import { COMMANDS, DASHBOARD, type CommandEntry } from './commands/registry.ts';
 import { NATS_FLAGS, flagProp, natsSettingsFrom, secretFlagProblem } from '../src/coord/nats-flags.ts';
 import { unknownFlagProblem } from '../src/config/cli-flags.ts';
-import { rewriteDmAlias } from './dm-aliases.ts';
+import { rewriteDmAlias, sourceList } from './dm-aliases.ts';
 
 export { COMMANDS };
 
@@ -151,9 +151,7 @@ export async function main(
     return usage((e as Error).message, `Run dmctl ${cmd.name} --help.\n`);
   }
   const f = cli.flags as Record<string, unknown>;
-  // DM's -s is a list flag: `-s a,b` names two sources, as `-s a -s b` does.
-  if (Array.isArray(f.source))
-    f.source = (f.source as string[]).flatMap((s) => s.split(',').map((x) => x.trim())).filter((x) => x !== '');
+  if (Array.isArray(f.source)) f.source = sourceList(f.source as string[]);
   const flags: GlobalFlags = {
     nats: String(f.nats),
     cluster: String(f.cluster),

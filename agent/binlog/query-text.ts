@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -58,10 +59,13 @@ export function installQueryBytes(): Promise<void> {
     decodeText = common.decodeTextColumn as DecodeText;
     charsetOf = charsets.collationToCharset as CollationToCharset;
     let last: Buffer | undefined;
-    // zongji's own parseString, with the bytes kept until the next call (read synchronously by the setters below).
+    let lastText: string | undefined;
+    // zongji's own parseString, with the bytes and their text kept until the next call (read synchronously by the
+    // setters below).
     Parser.prototype.parseString = function (this: ZParser, length: number): string {
       last = this.parseBuffer(length);
-      return last.toString('utf8');
+      lastText = last.toString('utf8');
+      return lastText;
     };
     const keep = (prop: 'statusVars' | 'query', bytesProp: keyof ZQuery) => {
       const slot = Symbol(prop);
@@ -72,8 +76,9 @@ export function installQueryBytes(): Promise<void> {
         },
         set(this: Record<symbol, string> & ZQuery, text: string) {
           this[slot] = text;
-          // The compressed form's text does not come from parseString: keep bytes only when they are this text's.
-          if (last && last.toString('utf8') === text) this[bytesProp] = last;
+          // The compressed form's text does not come from parseString: keep bytes only when they are this text's (the
+          // string parseString just returned: compared without decoding the bytes again).
+          if (last && lastText === text) this[bytesProp] = last;
         },
       });
     };
@@ -89,6 +94,8 @@ const UTF8 = new Set(['utf8', 'utf8mb3', 'utf8mb4', 'ascii', 'binary']);
 export function queryText(e: { query?: string } & ZQuery): string {
   const text = e.query ?? '';
   if (!e.queryBytes || !e.statusVarsBytes || !decodeText || !charsetOf) return text;
+  // ASCII reads the same in every client charset (MySQL allows none that is not ASCII-compatible): BEGIN, most DDL.
+  if (isAscii(e.queryBytes)) return text;
   const client = charsetCodes(e.statusVarsBytes)?.client;
   const charset = client === undefined ? undefined : charsetOf(client);
   if (!charset || UTF8.has(charset)) return text;

@@ -6,7 +6,7 @@ import { CheckpointStore } from '../checkpoint.ts';
 import { connect } from '../db/mysql.ts';
 import { ignored } from '../../src/config/checking-items.ts';
 import { formatPos, posKey } from '../../src/binlog/position.ts';
-import { masterStatus } from '../db/binlog-status.ts';
+import { startingPosition } from '../db/binlog-status.ts';
 import { findPositionByTime } from '../binlog/time-finder.ts';
 import { binlogServerId } from '../binlog/zongji-reader.ts';
 
@@ -59,8 +59,8 @@ export async function checkMetaPosition(
  * Task-mode incremental without meta and without a checkpoint: the task starts from the source's current position,
  * read here, at start-task, as DM's start-task reads it (dm/master/server.go GetLatestMeta), so that what is written
  * upstream once start-task has returned is migrated (`removeMeta`: start-task --remove-meta, whose checkpoints do not
- * count). start-task records it (TaskRecord.startPosition); the sync unit
- * starts there (agent/sync/resume.ts). undefined when the task resumes from a checkpoint.
+ * count). start-task records it (TaskRecord.startPosition); the sync unit starts there (agent/sync/resume.ts).
+ * undefined when the task resumes from a checkpoint.
  */
 async function currentStart(
   task: TaskConfig,
@@ -72,23 +72,13 @@ async function currentStart(
   try {
     // start-task --remove-meta: the checkpoints there now are removed before the task starts.
     if (!removeMeta && (await hasCheckpoint(task, spec))) return undefined;
-    const up = await connect(src.from, 'upstream');
-    try {
-      const pos = await masterStatus(up);
-      if (!pos)
-        throw new DmError(
-          'UpstreamBinlogDisabled',
-          `source ${spec.sourceId}: SHOW MASTER STATUS returned nothing, so an incremental task without meta has no position to start from`,
-        );
-      return {
-        ...item,
-        ok: true,
-        detail: `no meta: from the source's current position ${formatPos(pos)}`,
-        startFrom: pos,
-      };
-    } finally {
-      up.destroy();
-    }
+    const pos = await startingPosition(src.from, spec.sourceId);
+    return {
+      ...item,
+      ok: true,
+      detail: `no meta: from the source's current position ${formatPos(pos)}`,
+      startFrom: pos,
+    };
   } catch (err) {
     return { ...item, ok: false, error: asDmError(err).toRecord() };
   }

@@ -1,6 +1,8 @@
 import type { Connection } from 'mysql2/promise';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
-import { query } from './mysql.ts';
+import type { DbConfig } from '../../src/config/types.ts';
+import { DmError } from '../../src/errors/index.ts';
+import { connect, query } from './mysql.ts';
 
 /** Where the upstream's binlog is now: read by the dump's snapshot, the sync unit's start and the relay. */
 
@@ -26,4 +28,24 @@ export async function masterStatus(conn: Connection): Promise<BinlogPosition | u
   const g = await readGtid(conn);
   if (g) p.gtid = g;
   return p;
+}
+
+/**
+ * Where an incremental task without meta and without a checkpoint starts: the upstream's position now, on a
+ * connection of its own (read by start-task's precheck, agent/check/check-meta.ts, and by a sync unit whose task
+ * record does not carry it, agent/sync/resume.ts). UpstreamBinlogDisabled when the server reports none.
+ */
+export async function startingPosition(db: DbConfig, source: string): Promise<BinlogPosition> {
+  const up = await connect(db, 'upstream');
+  try {
+    const pos = await masterStatus(up);
+    if (!pos)
+      throw new DmError(
+        'UpstreamBinlogDisabled',
+        `source ${source}: SHOW MASTER STATUS returned nothing, so an incremental task without meta or checkpoint has no position to start from`,
+      );
+    return pos;
+  } finally {
+    up.destroy();
+  }
 }

@@ -2,7 +2,7 @@ import { type BinlogPosition, comparePos, formatPos, minPos, posKey } from '../.
 import { DmError, Errors } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { tableKey } from '../../src/sql/table-name.ts';
-import { masterStatus } from '../db/binlog-status.ts';
+import { startingPosition } from '../db/binlog-status.ts';
 import { checkStartPosition } from '../binlog/start-position.ts';
 import { ignored } from '../../src/config/checking-items.ts';
 import { connect } from '../db/mysql.ts';
@@ -134,21 +134,7 @@ async function checkMeta(ctx: SubtaskContext, start: BinlogPosition): Promise<vo
  * later starts resume from there. A warning says so.
  */
 async function currentPosition(ctx: SubtaskContext): Promise<BinlogPosition> {
-  let pos: BinlogPosition | undefined = ctx.startPosition;
-  if (!pos) {
-    const up = await connect(ctx.source.from, 'upstream');
-    try {
-      pos = await masterStatus(up);
-    } finally {
-      up.destroy();
-    }
-  }
-  if (!pos) {
-    throw new DmError(
-      'UpstreamBinlogDisabled',
-      `task ${ctx.task.name} source ${ctx.spec.sourceId} has no meta and no checkpoint, and SHOW MASTER STATUS returned nothing to start from`,
-    );
-  }
+  const pos = ctx.startPosition ?? (await startingPosition(ctx.source.from, ctx.spec.sourceId));
   const at = formatPos(pos);
   const w = new DmError(
     'IncrementalFromCurrent',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rewriteDmAlias } from '../../tui/dm-aliases.ts';
+import { rewriteDmAlias, sourceList } from '../../tui/dm-aliases.ts';
 import { relayPosition } from '../../tui/commands/binlog.ts';
 
 const G = new Set(['--nats', '--cluster']);
@@ -44,4 +44,8 @@ test("DM's deprecated dmctl commands become the commands that replaced them, arg
 test("a binlog position in DM's relay form names the binlog file", () => {
   assert.equal(relayPosition('mysql-bin|000001.000003:3270'), 'mysql-bin.000003:3270');
   assert.equal(relayPosition('binlog.000001:4512'), 'binlog.000001:4512');
+});
+
+test("DM's -s list form: a,b names two sources", () => {
+  assert.deepEqual(sourceList(['a,b', 'c', 'd, ,']), ['a', 'b', 'c', 'd']);
 });

@@ -4,6 +4,7 @@ import { splitStatements } from '../../src/sql/split.ts';
 import { whoAmI } from '../../src/events/record.ts';
 import { Exit, usageError, type Command, type CommandContext } from '../context.ts';
 import { taskNameArg } from './shared.ts';
+import { sourceList } from '../dm-aliases.ts';
 
 /**
  * `dmctl binlog skip|replace|inject|list|revert` (DM's handle-error): decide what happens to the binlog event a subtask
@@ -128,11 +129,7 @@ async function resolveTargets(
 ): Promise<{ source: string; position: string }[]> {
   const [view] = await readStatus(coord, task);
   if (!view) throw new DmError('TaskNotFound', `task ${task} does not exist`);
-  // `-s a,b`: DM's list form.
-  const wanted = source
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const wanted = source === undefined ? undefined : sourceList([source]);
   const sources = view.sources.filter((s) => !wanted?.length || wanted.includes(s.source));
   if (source && sources.length === 0) throw new DmError('SourceNotFound', `task ${task} has no source ${source}`);
   if (pos) {
