@@ -53,45 +53,76 @@ export class FileWriter {
     this.anyShift = layout.shift.some(Boolean);
   }
 
-  /** One row; returns a full piece when the row filled one. */
-  row(vals: readonly (Buffer | null)[]): Buffer | undefined {
-    const { hex, shift } = this.layout;
-    // Upper bound of the line: hex doubles, escapes double; the separators and the line end.
-    let need = this.suffix.length + vals.length + 1;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      need += v ? v.length * 2 + 2 : 2;
+  /**
+   * One row as the text protocol's row packet carries it (`src[start, end)`: per column a length-encoded string, 0xfb
+   * for NULL), written without a Buffer or an array per row or value: in a full load the views mysql2 makes of every
+   * value were a fifth of the agent's CPU with their garbage (bench/README.md).
+   */
+  packet(src: Buffer, start: number, end: number, columns: number): Buffer | undefined {
+    // Each value takes at least its length byte in the packet and at most twice its bytes plus a tab in the file;
+    // a NULL (one byte) takes two.
+    const out = this.room(this.suffix.length + columns + 1 + 2 * (end - start));
+    let p = start;
+    for (let i = 0; i < columns; i++) {
+      if (i > 0) this.buf[this.off++] = TAB;
+      const b = src[p++]!;
+      if (b === 0xfb) {
+        this.value(i, null, 0, 0);
+        continue;
+      }
+      let len = b;
+      if (b === 0xfc) {
+        len = src.readUInt16LE(p);
+        p += 2;
+      } else if (b === 0xfd) {
+        len = src.readUIntLE(p, 3);
+        p += 3;
+      } else if (b === 0xfe) {
+        len = Number(src.readBigUInt64LE(p));
+        p += 8;
+      }
+      if (p + len > end) throw new Error('row packet shorter than its values');
+      this.value(i, src, p, p + len);
+      p += len;
     }
-    let out: Buffer | undefined;
-    if (this.off + need > this.buf.length) {
-      out = this.take();
-      if (need > this.buf.length) this.buf = Buffer.allocUnsafe(need);
-    }
+    return this.end(out);
+  }
+
+  /** Makes room for a line of at most `need` bytes; returns the full piece it had to pass on, if any. */
+  private room(need: number): Buffer | undefined {
+    if (this.off + need <= this.buf.length) return undefined;
+    const out = this.take();
+    if (need > this.buf.length) this.buf = Buffer.allocUnsafe(need);
+    return out;
+  }
+
+  /** Column `i`'s value `v[s, e)` (null: NULL) as a field. */
+  private value(i: number, v: Buffer | null, s: number, e: number): void {
     const buf = this.buf;
     let off = this.off;
-    for (let i = 0; i < vals.length; i++) {
-      if (i > 0) buf[off++] = TAB;
-      const v = vals[i];
-      if (v === null || v === undefined) {
-        buf[off++] = BACKSLASH;
-        buf[off++] = 0x4e; // N
-      } else if (hex[i]) {
-        for (let j = 0; j < v.length; j++) {
-          const b = v[j]!;
-          buf[off++] = HEX[b >> 4]!;
-          buf[off++] = HEX[b & 15]!;
-        }
-      } else if (this.anyShift && shift[i]) {
-        off += buf.write(shiftTimestamp(v.toString('latin1'), this.layout.offsetMinutes), off, 'latin1');
-      } else {
-        off = escapeInto(v, buf, off);
+    if (v === null) {
+      buf[off++] = BACKSLASH;
+      buf[off++] = 0x4e; // N
+    } else if (this.layout.hex[i]) {
+      for (let j = s; j < e; j++) {
+        const b = v[j]!;
+        buf[off++] = HEX[b >> 4]!;
+        buf[off++] = HEX[b & 15]!;
       }
+    } else if (this.anyShift && this.layout.shift[i]) {
+      off += buf.write(shiftTimestamp(v.toString('latin1', s, e), this.layout.offsetMinutes), off, 'latin1');
+    } else {
+      off = escapeInto(v, s, e, buf, off);
     }
-    if (this.suffix.length > 0) off += this.suffix.copy(buf, off);
-    buf[off++] = LF;
     this.off = off;
+  }
+
+  /** Ends the line; returns the piece to pass on (the one `room` took, or this one when it is full). */
+  private end(out: Buffer | undefined): Buffer | undefined {
+    if (this.suffix.length > 0) this.off += this.suffix.copy(this.buf, this.off);
+    this.buf[this.off++] = LF;
     // A row that started a new piece stays in it: the next row or the end passes it on.
-    return out ?? (off >= PIECE_BYTES ? this.take() : undefined);
+    return out ?? (this.off >= PIECE_BYTES ? this.take() : undefined);
   }
 
   /** The bytes written since the last piece, if any. */
@@ -104,21 +135,21 @@ export class FileWriter {
   }
 }
 
-/** Copies `v` into `buf` at `off` with LOAD DATA's escapes; returns the new offset. */
-function escapeInto(v: Buffer, buf: Buffer, off: number): number {
-  let from = 0;
-  for (let j = 0; j < v.length; j++) {
-    const e = ESCAPE[v[j]!]!;
-    if (e === 0) continue;
+/** Copies `v[s, e)` into `buf` at `off` with LOAD DATA's escapes; returns the new offset. */
+function escapeInto(v: Buffer, s: number, e: number, buf: Buffer, off: number): number {
+  let from = s;
+  for (let j = s; j < e; j++) {
+    const x = ESCAPE[v[j]!]!;
+    if (x === 0) continue;
     off += v.copy(buf, off, from, j);
     buf[off++] = BACKSLASH;
-    buf[off++] = e;
+    buf[off++] = x;
     from = j + 1;
   }
   // Short values by hand: Buffer.copy's native call costs more than copying a few bytes.
-  const n = v.length - from;
-  if (n > 32) return off + v.copy(buf, off, from);
-  for (let j = from; j < v.length; j++) buf[off++] = v[j]!;
+  const n = e - from;
+  if (n > 32) return off + v.copy(buf, off, from, e);
+  for (let j = from; j < e; j++) buf[off++] = v[j]!;
   return off;
 }
 
@@ -135,7 +166,7 @@ export interface ChunkFile {
  * are read and dropped, so the snapshot connection is free for the next chunk).
  */
 export function chunkFile(
-  read: (onRow: (row: (Buffer | null)[]) => void) => RawRows,
+  read: (onRow: (src: Buffer, start: number, end: number, columns: number) => void) => RawRows,
   layout: FileLayout,
   classify: (err: unknown) => Error,
 ): ChunkFile {
@@ -152,9 +183,9 @@ export function chunkFile(
       cb(err);
     },
   });
-  rows = read((row) => {
+  rows = read((src, start, end, columns) => {
     sent++;
-    const piece = w.row(row);
+    const piece = w.packet(src, start, end, columns);
     if (piece && !stream.destroyed && !stream.push(piece)) rows?.pause();
   });
   rows.done.then(

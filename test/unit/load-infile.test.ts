@@ -3,6 +3,42 @@ import assert from 'node:assert/strict';
 import { clean, field, loadDataSql } from '../../agent/load/infile.ts';
 import { FileWriter } from '../../agent/load/transcode.ts';
 
+/** Rows as the text protocol's row packets carry them (length-encoded strings, 0xfb for NULL), each behind a few bytes
+ * of something else, as mysql2's packets sit in its read buffer. */
+function packets(rows: (Buffer | null)[][]): { src: Buffer; start: number; end: number; columns: number }[] {
+  return rows.map((vals) => {
+    const parts: Buffer[] = [Buffer.from([1, 2, 3, 4])];
+    for (const v of vals) {
+      if (v === null) parts.push(Buffer.from([0xfb]));
+      else if (v.length < 0xfb) parts.push(Buffer.from([v.length]), v);
+      else if (v.length < 1 << 16) parts.push(Buffer.from([0xfc, v.length & 255, v.length >> 8]), v);
+      else if (v.length < 1 << 24)
+        parts.push(Buffer.from([0xfd, v.length & 255, (v.length >> 8) & 255, v.length >> 16]), v);
+      else {
+        const n = Buffer.alloc(9);
+        n[0] = 0xfe;
+        n.writeBigUInt64LE(BigInt(v.length), 1);
+        parts.push(n, v);
+      }
+    }
+    const body = Buffer.concat(parts);
+    const src = Buffer.concat([body, Buffer.from([9, 9])]);
+    return { src, start: 4, end: body.length, columns: vals.length };
+  });
+}
+
+/** The file FileWriter writes for these rows, and its pieces. */
+function file(w: FileWriter, rows: (Buffer | null)[][]): { text: string; pieces: number } {
+  const pieces: Buffer[] = [];
+  for (const p of packets(rows)) {
+    const piece = w.packet(p.src, p.start, p.end, p.columns);
+    if (piece) pieces.push(piece);
+  }
+  const last = w.take();
+  if (last) pieces.push(last);
+  return { text: Buffer.concat(pieces).toString(), pieces: pieces.length };
+}
+
 test('LOAD DATA fields: NULL, empty, escapes, bytes as hex', () => {
   assert.equal(field(null), '\\N');
   assert.equal(field(''), '');
@@ -12,41 +48,41 @@ test('LOAD DATA fields: NULL, empty, escapes, bytes as hex', () => {
   assert.equal(field(Buffer.from([0, 9, 10, 255])), '00090aff');
 });
 
-test('the LOAD DATA file from raw row bytes: escapes, NULL, binary columns as hex, in pieces', () => {
+test('the LOAD DATA file from row packets: escapes, NULL, binary columns as hex, long values, in pieces', () => {
   const b = (s: string) => Buffer.from(s);
   const rows: (Buffer | null)[][] = [
     [b('1'), null, b('ab'), b('')],
     [b('2'), b('ü\t'), null, b('x'.repeat(300_000))],
-    [b('3'), b(''), Buffer.alloc(0), b('z')],
+    [b('3'), b(''), Buffer.alloc(0), b('z'.repeat(300))],
     [b('4'), b('a\tb\nc\rd\0e\\f😀'), Buffer.from([0, 9, 10, 255]), b('\\N')],
+    [b('5'), b('y'.repeat(70_000)), null, b('w'.repeat(251))],
   ];
   const w = new FileWriter({ hex: [false, false, true, false], shift: [], offsetMinutes: 0, extra: [] });
-  const pieces: Buffer[] = [];
-  for (const r of rows) {
-    const p = w.row(r);
-    if (p) pieces.push(p);
-  }
-  const last = w.take();
-  if (last) pieces.push(last);
-  assert.ok(pieces.length >= 2, 'a long value starts a new piece (the server reads the pieces as one file)');
+  const { text, pieces } = file(w, rows);
+  assert.ok(pieces >= 2, 'a long value starts a new piece (the server reads the pieces as one file)');
   assert.equal(
-    Buffer.concat(pieces).toString(),
-    `1\t\\N\t6162\t\n2\tü\\t\t\\N\t${'x'.repeat(300_000)}\n3\t\t\tz\n` +
-      '4\ta\\tb\\nc\\rd\\0e\\\\f😀\t00090aff\t\\\\N\n',
+    text,
+    `1\t\\N\t6162\t\n2\tü\\t\t\\N\t${'x'.repeat(300_000)}\n3\t\t\t${'z'.repeat(300)}\n` +
+      '4\ta\\tb\\nc\\rd\\0e\\\\f😀\t00090aff\t\\\\N\n' +
+      `5\t${'y'.repeat(70_000)}\t\\N\t${'w'.repeat(251)}\n`,
   );
   // Each text field is what field() writes for the same value read as a string.
   for (const v of ['a\tb\nc\rd\0e\\f😀', '\\N', 'ü\t', '']) {
     const one = new FileWriter({ hex: [false], shift: [], offsetMinutes: 0, extra: [] });
-    assert.equal(one.row([b(v)]) ?? '', '');
-    assert.equal(one.take()!.toString(), `${field(v)}\n`);
+    assert.equal(file(one, [[b(v)]]).text, `${field(v)}\n`);
   }
+  // A packet whose lengths run past its end is refused, not read beyond it.
+  const [bad] = packets([[b('abc')]]);
+  assert.throws(() => w.packet(bad!.src, bad!.start, bad!.end - 1, 1), /shorter than its values/);
 });
 
 test('the LOAD DATA file: TIMESTAMPs moved to the task zone, extended columns appended', () => {
   const w = new FileWriter({ hex: [false, false], shift: [false, true], offsetMinutes: 480, extra: ['s\t1', 'x'] });
-  w.row([Buffer.from('1'), Buffer.from('2024-01-01 20:00:00.123')]);
-  w.row([Buffer.from('2'), null]);
-  assert.equal(w.take()!.toString(), '1\t2024-01-02 04:00:00.123\ts\\t1\tx\n2\t\\N\ts\\t1\tx\n');
+  const { text } = file(w, [
+    [Buffer.from('1'), Buffer.from('2024-01-01 20:00:00.123')],
+    [Buffer.from('2'), null],
+  ]);
+  assert.equal(text, '1\t2024-01-02 04:00:00.123\ts\\t1\tx\n2\t\\N\ts\\t1\tx\n');
 });
 
 test('LOAD DATA statement: binary columns through UNHEX, names quoted', () => {
