@@ -1,6 +1,5 @@
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, FieldPacket } from 'mysql2/promise';
-import type { Connection as CoreConnection } from 'mysql2';
 import { installTlsCheck, sslOptions, tlsDmError } from './tls.ts';
 import type { DbConfig } from '../../src/config/types.ts';
 import { DmError, type ErrorContext, type ErrorName } from '../../src/errors/index.ts';
@@ -304,93 +303,6 @@ export async function queryExact(
   } catch (err) {
     throw classifyMysqlError(err, 'upstream', { sql });
   }
-}
-
-/** A result set read as the server sent it, row by row: see rawRows. */
-export interface RawRows {
-  /** Stops reading from the socket (the server waits) until resume(). */
-  pause(): void;
-  resume(): void;
-  /** The consumer gave up: the remaining rows are read and dropped, so the connection is free for its next query. */
-  stop(): void;
-  /** Resolves after the last row; rejects with mysql2's error (classify it with classifyMysqlError). */
-  done: Promise<void>;
-}
-
-/** mysql2's command state function: the next state for the next packet (mysql2/lib/commands/command.js). */
-type QueryState = (this: QueryInternals, packet: RowPacket, connection: unknown) => QueryState | null;
-/** What rawRows uses of mysql2's Query and Packet (lib/commands/query.js, lib/packets/packet.js; not typed by mysql2). */
-interface QueryInternals {
-  row: QueryState;
-  _fieldCount: number;
-}
-interface RowPacket {
-  buffer: Buffer;
-  offset: number;
-  end: number;
-  isEOF(): boolean;
-}
-
-/**
- * Reads a result set without converting a single value or making an object per row: each row goes to `onRow` as the
- * text protocol's row packet, `src[start, end)`, `columns` length-encoded strings (0xfb for NULL) — numbers and dates
- * as ASCII, text in the connection's utf8mb4, binary columns as stored. `onRow` runs synchronously as rows arrive and
- * must copy what it keeps. This is the cheap way to pass rows on as bytes (the load's LOAD DATA file,
- * agent/load/transcode.ts). mysql2 has no API for it: the query's row state is replaced on this one query, and hands
- * the end of the result set back to mysql2's own.
- */
-export function rawRows(
-  conn: Connection,
-  sql: string,
-  params: unknown[],
-  onRow: (src: Buffer, start: number, end: number, columns: number) => void,
-): RawRows {
-  // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
-  const core = (conn as unknown as { connection: CoreConnection }).connection;
-  let stopped = false;
-  let paused = false;
-  let failed: unknown;
-  const q = core.query({ sql, values: params });
-  const internals = q as unknown as QueryInternals;
-  const ownRow = internals.row;
-  const row: QueryState = function (this: QueryInternals, packet, connection) {
-    if (packet.isEOF()) return ownRow.call(this, packet, connection);
-    if (!stopped) {
-      try {
-        onRow(packet.buffer, packet.offset, packet.end, this._fieldCount);
-      } catch (err) {
-        // The rest of the result set is read and dropped; the query then fails with this error.
-        failed ??= err;
-        stopped = true;
-      }
-    }
-    return row;
-  };
-  internals.row = row;
-  const done = new Promise<void>((resolve, reject) => {
-    q.on('error', reject);
-    q.on('end', () => (failed === undefined ? resolve() : reject(failed)));
-  });
-  return {
-    pause() {
-      if (stopped || paused) return;
-      paused = true;
-      core.pause();
-    },
-    resume() {
-      if (!paused) return;
-      paused = false;
-      core.resume();
-    },
-    stop() {
-      stopped = true;
-      if (paused) {
-        paused = false;
-        core.resume();
-      }
-    },
-    done,
-  };
 }
 
 export const escapeValue = (v: Value | number | boolean): string => mysql.escape(v);

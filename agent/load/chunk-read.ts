@@ -1,7 +1,8 @@
 import type { Connection } from 'mysql2/promise';
 import type { Connection as CoreConnection, TypeCast } from 'mysql2';
 import type { ChunkRow } from '../checkpoint-load.ts';
-import { classifyMysqlError, rawRows, type Value } from '../db/mysql.ts';
+import { classifyMysqlError, type Value } from '../db/mysql.ts';
+import { rawRows } from '../db/raw-rows.ts';
 import { binaryColumns, exactRead, type TableInfo } from '../db/schema.ts';
 import { SPATIAL_TYPES } from '../../src/schema/from-server.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { RawRows } from '../db/mysql.ts';
+import type { RawRows } from '../db/raw-rows.ts';
 import { shiftTimestamp } from '../db/timezone.ts';
 import { field } from './infile.ts';
 
