@@ -145,39 +145,6 @@ export function updateCaseStatement(
   return `${s} WHERE ${k} IN (${keys.join(',')})`;
 }
 
-/**
- * One UPDATE of the rows of a run of consecutive integer keys `lo`..`lo + values.length - 1`, each row's new values
- * picked by position: `UPDATE t SET a = ELT(id - 99, 'x', 'y'), ... WHERE id BETWEEN 100 AND 101`. The same rows and
- * values as updateCaseStatement's (every integer of the range is a key of the run, and ELT, like that CASE, is typed
- * by its string, hex or NULL literals), found by one range instead of a list of points and picked in constant time
- * instead of a linear search per row and column: ~25 % less of the server's time per row (bench/README.md). `lo` and
- * the last key must be within +-2^62 (`id - offset` then never overflows BIGINT).
- */
-export function updateRangeStatement(
-  t: TableName,
-  keyCol: string,
-  setCols: string[],
-  lo: bigint,
-  values: Value[][],
-): string {
-  const k = quoteIdent(keyCol);
-  const offset = lo - 1n;
-  const pos = offset === 0n ? k : offset > 0n ? `${k} - ${offset}` : `${k} + ${-offset}`;
-  let s = `UPDATE ${qualified(t)} SET `;
-  for (let j = 0; j < setCols.length; j++) {
-    if (j > 0) s += ', ';
-    s += `${quoteIdent(setCols[j]!)} = ELT(${pos}`;
-    for (let i = 0; i < values.length; i++) s += `, ${literal(values[i]![j]!)}`;
-    s += ')';
-  }
-  return `${s} WHERE ${k} BETWEEN ${lo} AND ${lo + BigInt(values.length - 1)}`;
-}
-
-/** DELETE of the rows whose one-column integer key is in `lo`..`hi` (a run of consecutive keys, all deleted). */
-export function deleteRangeStatement(t: TableName, keyCol: string, lo: bigint, hi: bigint): string {
-  return `DELETE FROM ${qualified(t)} WHERE ${quoteIdent(keyCol)} BETWEEN ${lo} AND ${hi}`;
-}
-
 /** DELETE by key for many rows: `DELETE FROM t WHERE (k1,k2) IN ((..),(..))`. */
 export function deleteByKeyStatements(t: TableName, keyCols: string[], keys: Value[][], maxRows = 1000): string[] {
   const out: string[] = [];

@@ -13,7 +13,7 @@ import {
   updateOneRow,
 } from './sqlgen.ts';
 import { whereColumns } from './row-identity.ts';
-import { deleteIntKeyStatements, type InPlace, inPlaceStatements, updatable } from './writer-update.ts';
+import { type InPlace, inPlaceStatements, updatable } from './writer-update.ts';
 
 /**
  * The statements one writer runs for its share of a batch, compacted per key:
@@ -131,8 +131,6 @@ function groupBy<T>(items: T[], key: (x: T) => string): T[][] {
  * exist then and may be updated in place (writer-update.ts). */
 interface Net {
   del: boolean;
-  /** A delete by a one-column integer key (`updatable`), which may go as a range. */
-  intKey?: boolean;
   keyCols: string[];
   key: Value[];
   row?: Record<string, Value>;
@@ -155,7 +153,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       if (first && !first.has(kid)) first.set(kid, updatable(rc.identity, rc.info, key) ? change.before : null);
       if (change.op === 'delete' || kid !== afterId) {
         net.delete(kid);
-        net.set(kid, { del: true, keyCols: key, key: k, intKey: updatable(rc.identity, rc.info, key) });
+        net.set(kid, { del: true, keyCols: key, key: k });
       }
     }
     if (change.after && after && afterId !== undefined) {
@@ -170,13 +168,8 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
   const entries = [...net.values()];
   for (const g of groupBy(
     entries.filter((n) => n.del),
-    (n) => `${n.intKey ? 'i' : ''}\0${columnsId(n.keyCols)}`,
+    (n) => columnsId(n.keyCols),
   )) {
-    const keys = g[0]!.intKey ? g.map((n) => n.key[0]) : [];
-    if (keys.length > 0 && keys.every((k): k is string => typeof k === 'string' && DIGITS.test(k))) {
-      out.push(...deleteIntKeyStatements(t, g[0]!.keyCols[0]!, keys));
-      continue;
-    }
     out.push(
       ...deleteByKeyStatements(
         t,
@@ -215,8 +208,6 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
   for (const n of big) out.push(boundInsert('REPLACE', t, n.cols!, rowValues(n.row!, n.cols!)));
   return out;
 }
-
-const DIGITS = /^-?\d+$/;
 
 /** A row's values in the order of `cols`. */
 function rowValues(row: Record<string, Value>, cols: string[]): Value[] {

@@ -2,7 +2,7 @@ import type { TableName } from '../../src/sql/table-name.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import type { RowIdentity } from './row-identity.ts';
-import { deleteByKeyStatements, deleteRangeStatement, updateCaseStatement, updateRangeStatement } from './sqlgen.ts';
+import { updateCaseStatement } from './sqlgen.ts';
 
 /**
  * Updates in place (outside safe mode): a keyed row that existed before the batch and still exists after it is
@@ -28,13 +28,6 @@ const DIGITS = /^-?\d+$/;
 /** Rows per statement (the CASE is searched linearly per row and column) and its approximate size bound. */
 const ROWS_PER_STATEMENT = 50;
 const CHARS_PER_STATEMENT = 1 << 20;
-/** Runs of consecutive keys at least this long go as ranges (updateRangeStatement, deleteRangeStatement): a bulk
- * UPDATE or DELETE of a key range upstream, the common case of many rows, arrives as such a run. */
-const MIN_RUN = 4;
-/** Rows per range UPDATE (ELT picks a row's values in constant time, so longer than a CASE statement). */
-const ROWS_PER_RANGE = 500;
-/** Keys whose runs may be written as ranges: within +-2^62, so `id - offset` never overflows BIGINT. */
-const RANGE_LIMIT = 1n << 62n;
 
 const updatableMemo = new WeakMap<RowIdentity, WeakMap<TableInfo, boolean>>();
 
@@ -113,26 +106,7 @@ export function inPlaceStatements<T>(
     if (l) l.rows.push(r);
     else groups.set(g, { set, rows: [r] });
   }
-  for (const { set, rows: all } of groups.values()) {
-    // Runs of consecutive keys as range statements; the rest by CASE, as many rows per statement as it takes.
-    const list: InPlace<T>[] = [];
-    for (const run of keyRuns(all, (r) => r.key as string)) {
-      if (run.length < MIN_RUN) {
-        list.push(...run);
-        continue;
-      }
-      for (let i = 0; i < run.length; ) {
-        const part: InPlace<T>[] = [];
-        let chars = 0;
-        for (; i < run.length && part.length < ROWS_PER_RANGE && chars < CHARS_PER_STATEMENT; i++) {
-          part.push(run[i]!);
-          chars += valueChars(run[i]!.row, set);
-        }
-        const values = part.map((r) => set.map((c) => r.row[c] ?? null));
-        if (mixesTextAndBytes(values)) for (const r of part) replace.push(r.ref);
-        else sql.push(updateRangeStatement(t, keyCol, set, BigInt(part[0]!.key as string), values));
-      }
-    }
+  for (const { set, rows: list } of groups.values()) {
     let keys: string[] = [];
     let values: Value[][] = [];
     let chars = 0;
@@ -146,8 +120,12 @@ export function inPlaceStatements<T>(
     };
     for (const r of list) {
       const v: Value[] = new Array<Value>(set.length);
-      for (let j = 0; j < set.length; j++) v[j] = r.row[set[j]!] ?? null;
-      const n = valueChars(r.row, set);
+      let n = 0;
+      for (let j = 0; j < set.length; j++) {
+        const x = r.row[set[j]!] ?? null;
+        v[j] = x;
+        if (x !== null) n += typeof x === 'string' ? x.length : 2 * x.length;
+      }
       if (keys.length > 0 && (keys.length >= ROWS_PER_STATEMENT || chars + n > CHARS_PER_STATEMENT)) flush();
       keys.push(r.key as string);
       values.push(v);
@@ -156,54 +134,6 @@ export function inPlaceStatements<T>(
     flush();
   }
   return { sql, replace };
-}
-
-/** About how many characters `cols` of `row` take as literals (bytes as hex). */
-function valueChars(row: Record<string, Value>, cols: string[]): number {
-  let n = 0;
-  for (const c of cols) {
-    const x = row[c];
-    if (x !== null && x !== undefined) n += typeof x === 'string' ? x.length : 2 * x.length;
-  }
-  return n;
-}
-
-/**
- * `items` sorted by their integer keys (`key`: an integer's digits, DIGITS) and cut into runs of consecutive keys.
- * Keys beyond +-2^62 are each a run of their own (never written as a range).
- */
-export function keyRuns<T>(items: T[], key: (x: T) => string): T[][] {
-  const keyed = items.map((x) => ({ x, k: BigInt(key(x)) }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  const runs: T[][] = [];
-  let run: T[] = [];
-  let last: bigint | undefined;
-  for (const { x, k } of keyed) {
-    const inRange = k < RANGE_LIMIT && k > -RANGE_LIMIT;
-    if (run.length > 0 && (!inRange || last === undefined || k !== last + 1n)) {
-      runs.push(run);
-      run = [];
-    }
-    run.push(x);
-    last = inRange ? k : undefined;
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
-}
-
-/**
- * DELETEs by a one-column integer key (`keys`: integers' digits, under `updatable`'s conditions): runs of consecutive
- * keys as ranges (every integer of the range is deleted, so the range reaches exactly those rows), the rest by list.
- */
-export function deleteIntKeyStatements(t: TableName, keyCol: string, keys: string[]): string[] {
-  const out: string[] = [];
-  const rest: Value[][] = [];
-  for (const run of keyRuns(keys, (k) => k)) {
-    if (run.length < MIN_RUN) for (const k of run) rest.push([k]);
-    else out.push(deleteRangeStatement(t, keyCol, BigInt(run[0]!), BigInt(run[run.length - 1]!)));
-  }
-  if (rest.length > 0) out.push(...deleteByKeyStatements(t, [keyCol], rest));
-  return out;
 }
 
 /** True when a column's values in these rows are text in some and bytes in others. */
