@@ -18,7 +18,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireDist, runToExit } from '../test/harness/index.ts';
+import { agentNodeFlags, requireDist, runToExit } from '../test/harness/index.ts';
 import { childrenCpuSeconds, cpuSeconds } from './lib/cpu.ts';
 import { startEnv, taskYaml, onEach } from './lib/env.ts';
 import { note } from './lib/report.ts';
@@ -59,10 +59,14 @@ async function timedRun(args: string[]): Promise<Sample & { stdout: string }> {
 async function agentReady(nats: string, i: number): Promise<Sample> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsdm-bench-cli-agent-'));
   const t0 = performance.now();
-  const c = spawn(process.execPath, [AGENT, '--name', `cli-ready-${i}`, '--nats', nats, '--data-dir', dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const c = spawn(
+    process.execPath,
+    [...agentNodeFlags(), AGENT, '--name', `cli-ready-${i}`, '--nats', nats, '--data-dir', dataDir],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   try {
     return await new Promise<Sample>((res, rej) => {

@@ -15,4 +15,4 @@ export {
 export { waitFor, sleep } from './wait.ts';
 export { findBinary } from './processes.ts';
 export { runToExit, type ExitResult, type RunToExitOptions } from './run-to-exit.ts';
-export { requireDist } from './tsdm.ts';
+export { agentNodeFlags, requireDist } from './tsdm.ts';

@@ -14,6 +14,17 @@ import { runToExit } from './run-to-exit.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
+ * The node flags of bin/dm-agent.js's `#!/usr/bin/env -S node FLAGS` line: a bin started as `node bin/dm-agent.js`
+ * skips that line, so the harness (and the benchmarks) pass them, and agents run as users' `dm-agent` runs.
+ */
+export function agentNodeFlags(): string[] {
+  const first = readFileSync(join(ROOT, 'bin', 'dm-agent.js'), 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env(?: -S)? node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
+  if (!m) throw new Error(`bin/dm-agent.js: a shebang the harness does not know: ${first}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
+
+/**
  * Tests run what users run: the bins on the compiled dist/ (bin/dist.js), never the tsx fallback. test/run.ts builds
  * before the integration and conformance groups; a test file run on its own after a source edit fails here, once,
  * naming the file newer than the build.
@@ -79,6 +90,7 @@ export function startAgent(opts: {
         ...(process.env.TSDM_AGENT_CPU_PROF_DIR
           ? ['--cpu-prof', '--cpu-prof-dir', process.env.TSDM_AGENT_CPU_PROF_DIR]
           : []),
+        ...agentNodeFlags(),
         join(ROOT, 'bin', 'dm-agent.js'),
         '--name',
         opts.name,

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireDist, startNats, type NatsInstance } from '../harness/index.ts';
+import { agentNodeFlags, requireDist, startNats, type NatsInstance } from '../harness/index.ts';
 import { dmctl, startAgent } from '../harness/tsdm.ts';
 
 /** Well below READ_RETRY_MS (45 s): a process still retrying by then is what this test is about. */
@@ -44,7 +44,16 @@ test('dm-agent against a NATS without JetStream exits non-zero with TSDM-50040',
   const r = await new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
     const c = execFile(
       process.execPath,
-      [join(root, 'bin', 'dm-agent.js'), '--name', 'nojs', '--nats', nats.url, '--data-dir', dataDir],
+      [
+        ...agentNodeFlags(),
+        join(root, 'bin', 'dm-agent.js'),
+        '--name',
+        'nojs',
+        '--nats',
+        nats.url,
+        '--data-dir',
+        dataDir,
+      ],
       { cwd: root, timeout: BOUND_MS, killSignal: 'SIGKILL' },
       (_err, _stdout, stderr) => resolve({ code: c.exitCode, signal: c.signalCode, stderr: String(stderr) }),
     );
