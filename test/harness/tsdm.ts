@@ -18,11 +18,16 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * skips that line, so the harness (and the benchmarks) pass them, and agents run as users' `dm-agent` runs.
  */
 export function agentNodeFlags(): string[] {
-  const first = readFileSync(join(ROOT, 'bin', 'dm-agent.js'), 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env(?: -S)? node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
-  if (!m) throw new Error(`bin/dm-agent.js: a shebang the harness does not know: ${first}`);
-  return m[1]!.split(' ').filter(Boolean);
+  if (!shebangFlags) {
+    const first = readFileSync(join(ROOT, 'bin', 'dm-agent.js'), 'utf8').split('\n', 1)[0]!;
+    const m = /^#!\/usr\/bin\/env(?: -S)? node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
+    if (!m) throw new Error(`bin/dm-agent.js: a shebang the harness does not know: ${first}`);
+    shebangFlags = m[1]!.split(' ').filter(Boolean);
+  }
+  return [...shebangFlags];
 }
+/** Read once: every agent start (and restart) of a test file uses it. */
+let shebangFlags: string[] | undefined;
 
 /**
  * Tests run what users run: the bins on the compiled dist/ (bin/dist.js), never the tsx fallback. test/run.ts builds
