@@ -6,13 +6,16 @@ import { existsSync, writeFileSync } from 'node:fs';
  * environment) goes on. Unset in production: one environment lookup per call.
  */
 export function crashPoint(point: string): void {
-  const at = process.env.TSDM_FAULT_CRASH_AT;
-  if (!at || !at.split(',').includes(point)) return;
+  if (!faultArmed(point)) return;
   const once = process.env.TSDM_FAULT_ONCE_FILE;
-  if (once) {
-    const f = `${once}.${point}`;
-    if (existsSync(f)) return;
-    writeFileSync(f, point);
-  }
+  if (once) writeFileSync(`${once}.${point}`, point);
   process.kill(process.pid, 'SIGKILL');
+}
+
+/** True when crashPoint(point) would kill the agent now (for a point that must first bring the agent into shape). */
+export function faultArmed(point: string): boolean {
+  const at = process.env.TSDM_FAULT_CRASH_AT;
+  if (!at || !at.split(',').includes(point)) return false;
+  const once = process.env.TSDM_FAULT_ONCE_FILE;
+  return !once || !existsSync(`${once}.${point}`);
 }

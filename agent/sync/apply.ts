@@ -2,7 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import { type BinlogPosition, comparePos, maxPos, minPos, posKey } from '../../src/binlog/position.ts';
 import { openDataConnection } from '../db/downstream.ts';
 import { classifyMysqlError, connect, isClosed, isConnectionLost, isTransient } from '../db/mysql.ts';
-import { crashPoint } from '../fault.ts';
+import { crashPoint, faultArmed } from '../fault.ts';
 import { DmError } from '../../src/errors/index.ts';
 import type { Dispatcher, RoutedChange, Txn } from './dispatcher.ts';
 import { CascadeRules, orderedStatements, stmtOf } from './foreign-keys.ts';
@@ -192,9 +192,14 @@ export async function applyBatch(st: SyncState, batch: Dispatcher, end: BinlogPo
   // The batch's last event: the loop reads on while the batch commits (unit.ts), so st.stats moves on meanwhile.
   const ts = st.stats.lastTs;
   const t0 = performance.now();
-  await Promise.all(
-    carriers(st, batch, end).map(([w, carried]) => applyWriter(st, w, batch.perWriter[w]!, end, carried)),
-  );
+  const parts = carriers(st, batch, end);
+  // Crash test: a stop with one writer's share of a batch of 200+ rows committed and the others' not (state.ts replayTo).
+  if (parts.length > 1 && batch.rows >= 200 && faultArmed('writer-split')) {
+    const [w, carried] = parts.shift()!;
+    await applyWriter(st, w, batch.perWriter[w]!, end, carried);
+    crashPoint('writer-split');
+  }
+  await Promise.all(parts.map(([w, carried]) => applyWriter(st, w, batch.perWriter[w]!, end, carried)));
   st.appliedRows?.applied(batch.perWriter);
   st.ctx.metrics?.batch(batch.perWriter, batch.rows, batch.txns, (performance.now() - t0) / 1000, ts);
   st.tables.batch(batch.perWriter, ts);

@@ -1,4 +1,4 @@
-import { type BinlogPosition, comparePos, formatPos, minPos, posKey } from '../../src/binlog/position.ts';
+import { type BinlogPosition, comparePos, formatPos, maxPos, minPos, posKey } from '../../src/binlog/position.ts';
 import { DmError, Errors } from '../../src/errors/index.ts';
 import { SchemaTracker } from '../../src/schema/model.ts';
 import { tableKey } from '../../src/sql/table-name.ts';
@@ -73,6 +73,7 @@ export async function startPosition(st: SyncState): Promise<BinlogPosition> {
       { length: st.writerCount },
       (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!,
     );
+    if (!allEqual) st.replayTo = maxPos(st.writerPos);
     if ((allEqual && stored !== st.writerCount) || fresh)
       await ctx.ckpt.writeAllWriters(st.down, rows[0]!.pos, st.writerCount, st.tracker.toJSON());
     return minPos(st.writerPos)!;
@@ -150,6 +151,17 @@ async function currentPosition(ctx: SubtaskContext): Promise<BinlogPosition> {
  * Safe mode: the task says so, the stream is still inside the window a restarted load or --start-time left
  * (`safeUntil`), or the first start's safe-mode-duration has not run out (`safeUntilMs`).
  */
+/**
+ * False while a batch that some writers committed is being replayed and has not reached its end (`st.replayTo`): the
+ * batch may then be cut only by a barrier, which the first run met at the same place. True from there on.
+ */
+export function mayCut(st: Pick<SyncState, 'replayTo'>, end: BinlogPosition | undefined): boolean {
+  if (st.replayTo === undefined) return true;
+  if (end === undefined || comparePos(end, st.replayTo) < 0) return false;
+  st.replayTo = undefined;
+  return true;
+}
+
 export function inSafeMode(st: SyncState): boolean {
   if (st.ctx.spec.sync.safeMode) return true;
   if (st.safeUntil !== undefined && comparePos(st.synced, st.safeUntil) < 0) return true;

@@ -50,6 +50,15 @@ export class SyncState {
   writers: Connection[] = [];
   writerPos: BinlogPosition[] = [];
   writerCount = 1;
+  /**
+   * After a stop with writers at two positions (a batch committed by some writers, not all): the higher one, the end
+   * of that batch. Until the stream reaches it, the batch being replayed is cut nowhere (unit.ts mayCut): it then holds
+   * the same transactions from the same start as the one that committed, so the dispatcher gives every change the same
+   * writer (its choice depends only on the batch's earlier changes), and a writer's skip of what its checkpoint covers
+   * skips exactly what that writer committed. Cut earlier (a timer, an idle reader), a change whose writer came from a
+   * key an earlier change of the batch owned could land on the writer that had committed, and be skipped.
+   */
+  replayTo: BinlogPosition | undefined;
   /** The lowest position every writer has committed (what the report shows). */
   synced!: BinlogPosition;
   /** Safe mode (REPLACE for inserts) runs until the stream passes this position (resume.ts). */

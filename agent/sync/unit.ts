@@ -20,7 +20,7 @@ import { Dispatcher } from './dispatcher.ts';
 import { routeTxn } from './route.ts';
 import { type HoldRequest, SyncHold } from './hold.ts';
 import { OnlineDdl } from './online-ddl.ts';
-import { inSafeMode, recordSafeWindow, startPosition } from './resume.ts';
+import { inSafeMode, mayCut, recordSafeWindow, startPosition } from './resume.ts';
 import { type AppliedRows, SyncState } from './state.ts';
 
 const FLUSH_INTERVAL_MS = 100;
@@ -242,7 +242,8 @@ export class SyncUnit implements Unit {
             (!batchEnd || comparePos(sp, batchEnd) > 0)
           )
             batchEnd = sp;
-          if (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)) await flush(false);
+          if (mayCut(st, batchEnd) && (!batch.empty || (batchEnd && Date.now() - lastCkpt > IDLE_CHECKPOINT_MS)))
+            await flush(false);
           // A released hold already at the writers' position (released with the stream at its DDL, the last event; or
           // found so at a restart) has nothing to replay, so no flush would retire it and the source would never report
           // caught up until the next upstream write. Retire it here (afterFlush deletes only such holds).
@@ -301,11 +302,12 @@ export class SyncUnit implements Unit {
           st.stats.lastTs = ev.timestamp;
           // Flushed when full, when the reader has nothing more buffered (caught up: waiting would only add lag; while
           // a batch commits, the reader's queue fills up again, so under load batches grow by themselves), or after
-          // FLUSH_INTERVAL_MS of a continuous stream.
+          // FLUSH_INTERVAL_MS of a continuous stream. Not before the end of a batch being replayed (state.ts replayTo).
           const limit = Math.max(ctx.spec.sync.batch * st.writerCount, 2000);
           if (
-            batch.rows >= limit ||
-            (!batch.empty && (this.reader.idle || Date.now() - batchStarted > FLUSH_INTERVAL_MS))
+            mayCut(st, batchEnd) &&
+            (batch.rows >= limit ||
+              (!batch.empty && (this.reader.idle || Date.now() - batchStarted > FLUSH_INTERVAL_MS)))
           )
             await flush(false);
         } else if (ev.kind === 'query') {
@@ -324,7 +326,7 @@ export class SyncUnit implements Unit {
         }
       }
       await this.parts.abort();
-      await flush().catch(() => undefined);
+      await (mayCut(st, batchEnd) ? flush() : settle()).catch(() => undefined);
     } catch (err) {
       await this.parts.abort();
       // A batch in flight commits or fails on its own: wait for it, so that work already committed is not repeated.
@@ -376,12 +378,9 @@ export class SyncUnit implements Unit {
       st.stats.rateWindowStart = now;
     }
     // Shard tables held by a DDL lock (or replaying after it) are not synced, whatever the position says.
+    const m = this.master;
     const caughtUp =
-      this.reader.idle &&
-      !this.kept &&
-      this.master !== undefined &&
-      comparePos(st.synced, this.master) >= 0 &&
-      !st.shard?.held;
+      this.reader.idle && !this.kept && m !== undefined && comparePos(st.synced, m) >= 0 && !st.shard?.held;
     const sync: SyncProgress = {
       synced: st.synced,
       lagSeconds: caughtUp || !st.stats.lastTs ? 0 : Math.max(0, Math.round(now / 1000 - st.stats.lastTs)),

@@ -1,0 +1,103 @@
+/**
+ * A stop with a batch committed by one writer and not by the other (SIGKILL between their commits): the restart
+ * replays that batch from the lower checkpoint, and each writer skips what its own checkpoint covers. That is right
+ * only if the replay gives every change the writer it had: the dispatcher sends a change to the writer that already
+ * owns one of its keys in the batch, so a unique value moving from one row to another follows the first row's writer
+ * within a batch, and the other row's own writer in a batch cut between the two. The replayed batch must therefore be
+ * cut where the committed one was (agent/sync/state.ts replayTo), or the change can reach the writer that committed
+ * and be skipped: lost.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '../harness/index.ts';
+import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+
+let c: Cluster;
+const once = join(mkdtempSync(join(tmpdir(), 'tsdm-replay-')), 'once');
+before(async () => {
+  c = await startCluster({ agentEnv: { TSDM_FAULT_CRASH_AT: 'writer-split', TSDM_FAULT_ONCE_FILE: once } });
+});
+after(async () => {
+  await c?.stop();
+});
+
+test('a batch one writer committed before a SIGKILL is replayed to the same writers', {
+  timeout: 300_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  const schema = `CREATE DATABASE rp; CREATE TABLE rp.m (id INT PRIMARY KEY, u INT NULL, v INT NOT NULL, UNIQUE KEY (u));`;
+  await up.query(schema);
+  await down.query(schema);
+  const N = 2000;
+  const seed: string[] = [];
+  for (let id = 1; id <= N; id++) seed.push(`(${id}, ${id}, 0)`);
+  await up.query(`INSERT INTO rp.m VALUES ${seed.join(',')}`);
+  await down.query(`INSERT INTO rp.m VALUES ${seed.join(',')}`);
+  const [ms] = await up.query('SHOW MASTER STATUS');
+  // The backlog: unique values moving between rows, each move two transactions (free it on row a, give it to row
+  // b), so row b's change owns a key row a's change owned; single-row updates in between.
+  const u = new Map<number, number | null>();
+  for (let id = 1; id <= N; id++) u.set(id, id);
+  const stmts: string[] = [];
+  let x = 12345;
+  const rnd = (n: number) => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return 1 + (x % n);
+  };
+  for (let i = 0; i < 12_000; i++) {
+    const a = rnd(N);
+    const b = rnd(N);
+    const ua = u.get(a);
+    if (i % 3 !== 0 || a === b || ua === null || ua === undefined) {
+      stmts.push(`UPDATE rp.m SET v = v + 1 WHERE id = ${a}`);
+      continue;
+    }
+    stmts.push(
+      `UPDATE rp.m SET u = NULL, v = v + 1 WHERE id = ${a}`,
+      `UPDATE rp.m SET u = ${ua}, v = v + 1 WHERE id = ${b}`,
+    );
+    u.set(a, null);
+    u.set(b, ua);
+  }
+  await up.query('SET GLOBAL innodb_flush_log_at_trx_commit = 0');
+  for (let i = 0; i < stmts.length; i += 500) await up.query(stmts.slice(i, i + 500).join(';'));
+  await up.query('SET GLOBAL innodb_flush_log_at_trx_commit = 1');
+
+  await startTask(
+    c,
+    taskYaml(
+      'replay',
+      down,
+      `mysql-instances:
+  - source-id: source1
+    block-allow-list: b
+    meta:
+      binlog-name: ${ms.File}
+      binlog-pos: ${ms.Position}
+block-allow-list:
+  b:
+    do-dbs: ["rp"]
+`,
+      'incremental',
+    ),
+  );
+  // Two writers (the default). The agent kills itself after the first writer's commit of the first batch of 200+ rows; the test restarts it.
+  await waitFor(
+    async () => existsSync(`${once}.writer-split`),
+    120_000,
+    () => 'the agent reached the writer-split crash point',
+  );
+  await c.agent.exited();
+  const [ck] = await down.query(
+    'SELECT COUNT(DISTINCT binlog_name, binlog_pos) AS n FROM dm_meta.replay_syncer_checkpoint',
+  );
+  assert.equal(Number(ck.n), 2, 'the two writers stopped at two positions');
+  await c.agent.restart();
+  await c.agent.ready();
+  await waitSynced(c, 'replay', 240_000);
+  await assertSame(up, down, [{ up: ['rp', 'm'] }]);
+});
