@@ -19,3 +19,13 @@ export function faultArmed(point: string): boolean {
   const once = process.env.TSDM_FAULT_ONCE_FILE;
   return !once || !existsSync(`${once}.${point}`);
 }
+
+/**
+ * True in an agent started again after crashPoint(point) killed it (TSDM_FAULT_AFTER names the point and its once
+ * file exists): a crash test's way to change the agent's timing for the replay only.
+ */
+export function faultAfter(point: string): boolean {
+  const after = process.env.TSDM_FAULT_AFTER;
+  const once = process.env.TSDM_FAULT_ONCE_FILE;
+  return !!after && !!once && after.split(',').includes(point) && existsSync(`${once}.${point}`);
+}

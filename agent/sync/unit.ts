@@ -12,6 +12,7 @@ import { liveTrackedTable } from '../db/tracked.ts';
 import { BridgedReader } from '../relay/bridge.ts';
 import { ShardCoordinator, type SyncHost } from '../shard/coordinator.ts';
 import { Aborted, type SubtaskContext, type Unit } from '../unit.ts';
+import { faultAfter } from '../fault.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
 import { applyBatch, applyOrdered, cascading, openWriters, reopenMeta } from './apply.ts';
 import { TxnParts } from './big-txn.ts';
@@ -50,8 +51,7 @@ export class SyncUnit implements Unit {
   private readonly holds: SyncHold;
   private kept: BinlogEvent | undefined;
   private idlePos: BinlogPosition | undefined;
-  /** online-ddl (gh-ost/pt-osc): decides what their DDL becomes, handed over as `binlog` decisions
-   * (sync/online-ddl.ts). */
+  /** online-ddl (gh-ost/pt-osc): decides what their DDL becomes, handed over as `binlog` decisions (online-ddl.ts). */
   private readonly online: OnlineDdl | undefined;
   /** A transaction read in parts (syncers.large-txn-rows): streamed in one downstream transaction (big-txn.ts). */
   private readonly parts: TxnParts;
@@ -178,6 +178,7 @@ export class SyncUnit implements Unit {
     let batchStarted = 0;
     let lastCkpt = Date.now();
     let lastMaster = 0;
+    const cutEach = faultAfter('writer-split'); // crash test: every transaction a batch, as if each were the last read
     // Pipelining: at most one batch is being committed (`inflight`) while the loop reads, routes and dispatches the
     // next one. The next batch is applied only after every writer committed this one, so each writer's transactions
     // (rows + checkpoint) still commit in binlog order, one at a time. Every barrier (DDL, cascading change, lock
@@ -307,7 +308,7 @@ export class SyncUnit implements Unit {
           if (
             mayCut(st, batchEnd) &&
             (batch.rows >= limit ||
-              (!batch.empty && (this.reader.idle || Date.now() - batchStarted > FLUSH_INTERVAL_MS)))
+              (!batch.empty && (this.reader.idle || cutEach || Date.now() - batchStarted > FLUSH_INTERVAL_MS)))
           )
             await flush(false);
         } else if (ev.kind === 'query') {
