@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { faultAfter } from '../fault.ts';
 import type { BinlogPosition } from '../../src/binlog/position.ts';
 import type { SchemaTracker } from '../../src/schema/model.ts';
 import type { UpstreamCollationInfo } from '../db/collations.ts';
@@ -59,6 +60,8 @@ export class SyncState {
    * key an earlier change of the batch owned could land on the writer that had committed, and be skipped.
    */
   replayTo: BinlogPosition | undefined;
+  /** Crash test: every transaction a batch of its own, as if each were the last read (agent/fault.ts faultAfter). */
+  readonly cutEach = faultAfter('writer-split');
   /** The lowest position every writer has committed (what the report shows). */
   synced!: BinlogPosition;
   /** Safe mode (REPLACE for inserts) runs until the stream passes this position (resume.ts). */

@@ -12,7 +12,6 @@ import { liveTrackedTable } from '../db/tracked.ts';
 import { BridgedReader } from '../relay/bridge.ts';
 import { ShardCoordinator, type SyncHost } from '../shard/coordinator.ts';
 import { Aborted, type SubtaskContext, type Unit } from '../unit.ts';
-import { faultAfter } from '../fault.ts';
 import type { BinlogEvent } from '../binlog/events.ts';
 import { applyBatch, applyOrdered, cascading, openWriters, reopenMeta } from './apply.ts';
 import { TxnParts } from './big-txn.ts';
@@ -178,7 +177,6 @@ export class SyncUnit implements Unit {
     let batchStarted = 0;
     let lastCkpt = Date.now();
     let lastMaster = 0;
-    const cutEach = faultAfter('writer-split'); // crash test: every transaction a batch, as if each were the last read
     // Pipelining: at most one batch is being committed (`inflight`) while the loop reads, routes and dispatches the
     // next one. The next batch is applied only after every writer committed this one, so each writer's transactions
     // (rows + checkpoint) still commit in binlog order, one at a time. Every barrier (DDL, cascading change, lock
@@ -215,9 +213,10 @@ export class SyncUnit implements Unit {
           this.report();
           await recordSafeWindow(this.st, this.readPos);
         }
-        // Held: nothing moves, shard steps included (a hold is reached only with no shard table held).
-        // Nor inside a transaction read in parts: shard steps happen between transactions, as the loop saw them before.
-        const replay = this.holds.stationary || this.parts.open ? undefined : await st.shard?.tick(flush);
+        // Held: nothing moves, shard steps included (a hold is reached only with no shard table held); nor inside a
+        // transaction read in parts (steps come between transactions), nor in a batch replayed whole (st.replayTo).
+        const still = this.holds.stationary || this.parts.open || st.replayTo;
+        const replay = still ? undefined : await st.shard?.tick(flush);
         if (replay) {
           await this.reader.stop().catch(() => undefined);
           st.tracker = SchemaTracker.fromJSON(replay.tracker);
@@ -308,7 +307,7 @@ export class SyncUnit implements Unit {
           if (
             mayCut(st, batchEnd) &&
             (batch.rows >= limit ||
-              (!batch.empty && (this.reader.idle || cutEach || Date.now() - batchStarted > FLUSH_INTERVAL_MS)))
+              (!batch.empty && (this.reader.idle || st.cutEach || Date.now() - batchStarted > FLUSH_INTERVAL_MS)))
           )
             await flush(false);
         } else if (ev.kind === 'query') {
