@@ -7,7 +7,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../harness/index.ts';
-import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import {
+  assertSame,
+  fromPositionBody,
+  startCluster,
+  startTask,
+  taskYaml,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
 
 let c: Cluster;
 before(async () => {
@@ -48,24 +56,7 @@ test('SIGKILLs during a maximum-speed catch-up lose and duplicate nothing', { ti
   await up.query('SET GLOBAL innodb_flush_log_at_trx_commit = 1');
   const [end] = await up.query('SHOW MASTER STATUS');
 
-  await startTask(
-    c,
-    taskYaml(
-      'catchup',
-      down,
-      `mysql-instances:
-  - source-id: source1
-    block-allow-list: b
-    meta:
-      binlog-name: ${ms.File}
-      binlog-pos: ${ms.Position}
-block-allow-list:
-  b:
-    do-dbs: ["cu"]
-`,
-      'incremental',
-    ),
-  );
+  await startTask(c, taskYaml('catchup', down, fromPositionBody(ms, 'cu'), 'incremental'));
   // Each writer's checkpoint: killed as soon as any moved since the last restart, while the backlog is not applied.
   const checkpoints = async (): Promise<string> => {
     const rows = await down

@@ -13,7 +13,15 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../harness/index.ts';
-import { assertSame, startCluster, startTask, taskYaml, waitSynced, type Cluster } from './helpers.ts';
+import {
+  assertSame,
+  fromPositionBody,
+  startCluster,
+  startTask,
+  taskYaml,
+  waitSynced,
+  type Cluster,
+} from './helpers.ts';
 
 let c: Cluster;
 const once = join(mkdtempSync(join(tmpdir(), 'tsdm-replay-')), 'once');
@@ -54,24 +62,7 @@ test('a batch one writer committed before a SIGKILL is replayed to the same writ
   for (let i = 0; i < stmts.length; i += 500) await up.query(stmts.slice(i, i + 500).join(';'));
   await up.query('SET GLOBAL innodb_flush_log_at_trx_commit = 1');
 
-  await startTask(
-    c,
-    taskYaml(
-      'replay',
-      down,
-      `mysql-instances:
-  - source-id: source1
-    block-allow-list: b
-    meta:
-      binlog-name: ${ms.File}
-      binlog-pos: ${ms.Position}
-block-allow-list:
-  b:
-    do-dbs: ["rp"]
-`,
-      'incremental',
-    ),
-  );
+  await startTask(c, taskYaml('replay', down, fromPositionBody(ms, 'rp'), 'incremental'));
   // Two writers (the default). The agent kills itself after the first writer's commit of the first batch of 200+ rows; the test restarts it.
   await waitFor(
     async () => existsSync(`${once}.writer-split`),

@@ -89,6 +89,12 @@ export function schemasBody(...dbs: string[]): string {
   return `mysql-instances:\n  - source-id: source1\n    block-allow-list: bal\nblock-allow-list:\n  bal:\n    do-dbs: [${dbs.map((d) => JSON.stringify(d)).join(', ')}]\n`;
 }
 
+/** schemasBody for a task that starts at `at` (SHOW MASTER STATUS's File and Position): task-mode incremental. */
+export function fromPositionBody(at: { File: string; Position: number | string }, ...dbs: string[]): string {
+  const meta = `    meta:\n      binlog-name: ${at.File}\n      binlog-pos: ${at.Position}\n`;
+  return schemasBody(...dbs).replace('block-allow-list: bal\n', `block-allow-list: bal\n${meta}`);
+}
+
 export function taskYaml(name: string, down: MariaDBInstance, body: string, mode = 'all'): string {
   return `name: ${name}\ntask-mode: ${mode}\ntarget-database:\n  host: 127.0.0.1\n  port: ${down.port}\n  user: root\n  password: "${down.password}"\n${body}`;
 }

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { causalityKeys, Dispatcher, type RoutedChange, type Txn } from '../../agent/sync/dispatcher.ts';
 import { hash } from '../../agent/hash.ts';
 import { identityFor } from '../../agent/sync/row-identity.ts';
+import { mayCut } from '../../agent/sync/resume.ts';
 import { col, del, downstream, ins, table, upd, type Img } from './sync-fixtures.ts';
 import { prng } from '../harness/prng.ts';
 
@@ -509,4 +510,38 @@ test("one row's changes stay on one writer when its identity changes within a ba
   );
   const fresh = new Dispatcher(4);
   assert.equal(fresh.tryAdd(txn(del(K, { u: '1', v: '0' }, { identity: after }))), true, 'a new batch takes it');
+});
+
+/*
+ * Replay after a stop between two writers' commits (agent/sync/state.ts replayTo, resume.ts mayCut, unit.ts): the
+ * replay from the lower checkpoint cuts its first batch nowhere before the higher one, because a change's writer
+ * depends on the batch's earlier changes; only the same batch from the same start gives every replayed change the
+ * writer it had, so that a writer's skip of what its checkpoint covers skips only what that writer committed.
+ */
+const pkWriter = (id: string) => firstKeyWriter(upd(T, { id, uk: null }, { id, uk: null }), 2);
+
+test('a unique value moving between rows: its writer depends on where the batch starts', () => {
+  const a = '1';
+  let b = '2';
+  while (pkWriter(b) === pkWriter(a)) b = String(Number(b) + 1);
+  const free = upd(T, { id: a, uk: 'w', v: '0' }, { id: a, uk: null, v: '1' });
+  const take = upd(T, { id: b, uk: null, v: '0' }, { id: b, uk: 'w', v: '1' });
+  const whole = new Dispatcher(2);
+  assert.ok(whole.tryAdd(txn(free)));
+  assert.ok(whole.tryAdd(txn(take)));
+  assert.equal(writerOf(whole, take), pkWriter(a), "in the batch that freed 'w', the row taking it follows row a");
+  const cut = new Dispatcher(2);
+  assert.ok(cut.tryAdd(txn(take)));
+  assert.equal(writerOf(cut, take), pkWriter(b), 'in a batch cut between them, its own key decides: another writer');
+});
+
+test('mayCut: no cut before the end of the batch being replayed, any cut from there on', () => {
+  const st = { replayTo: { name: 'b.000002', pos: 500 } as { name: string; pos: number } | undefined };
+  assert.equal(mayCut(st, undefined), false, 'nothing read yet');
+  assert.equal(mayCut(st, { name: 'b.000001', pos: 900 }), false, 'an earlier file');
+  assert.equal(mayCut(st, { name: 'b.000002', pos: 499 }), false);
+  assert.ok(st.replayTo, 'still replaying');
+  assert.equal(mayCut(st, { name: 'b.000002', pos: 500 }), true, 'at its end');
+  assert.equal(st.replayTo, undefined, 'done: cleared');
+  assert.equal(mayCut(st, { name: 'b.000001', pos: 4 }), true, 'no replay: every cut');
 });
