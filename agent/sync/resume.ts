@@ -148,10 +148,6 @@ async function currentPosition(ctx: SubtaskContext): Promise<BinlogPosition> {
 }
 
 /**
- * Safe mode: the task says so, the stream is still inside the window a restarted load or --start-time left
- * (`safeUntil`), or the first start's safe-mode-duration has not run out (`safeUntilMs`).
- */
-/**
  * False while a batch that some writers committed is being replayed and has not reached its end (`st.replayTo`): the
  * batch may then be cut only by a barrier, which the first run met at the same place. True from there on.
  */
@@ -162,6 +158,10 @@ export function mayCut(st: Pick<SyncState, 'replayTo'>, end: BinlogPosition | un
   return true;
 }
 
+/**
+ * Safe mode: the task says so, the stream is still inside the window a restarted load or --start-time left
+ * (`safeUntil`), or the first start's safe-mode-duration has not run out (`safeUntilMs`).
+ */
 export function inSafeMode(st: SyncState): boolean {
   if (st.ctx.spec.sync.safeMode) return true;
   if (st.safeUntil !== undefined && comparePos(st.synced, st.safeUntil) < 0) return true;

@@ -53,7 +53,7 @@ export class SyncState {
   writerCount = 1;
   /**
    * After a stop with writers at two positions (a batch committed by some writers, not all): the higher one, the end
-   * of that batch. Until the stream reaches it, the batch being replayed is cut nowhere (unit.ts mayCut): it then holds
+   * of that batch. Until the stream reaches it, the batch being replayed is cut nowhere but at a barrier (resume.ts mayCut): it then holds
    * the same transactions from the same start as the one that committed, so the dispatcher gives every change the same
    * writer (its choice depends only on the batch's earlier changes), and a writer's skip of what its checkpoint covers
    * skips exactly what that writer committed. Cut earlier (a timer, an idle reader), a change whose writer came from a
