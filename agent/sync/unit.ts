@@ -107,6 +107,7 @@ export class SyncUnit implements Unit {
           start: formatPos(start),
           writers: st.writerCount,
           safeUntil: formatPos(st.safeUntil),
+          ...(st.replayTo ? { replayWholeTo: formatPos(st.replayTo) } : {}),
           ...(st.safeUntilMs ? { safeModeSeconds: Math.round((st.safeUntilMs - Date.now()) / 1000) } : {}),
         },
         'sync starting',
