@@ -26,6 +26,11 @@ interface RowPacket {
   isEOF(): boolean;
 }
 
+/** The callback connection under mysql2's promise wrapper, which has no streaming API (typed in mysql2 core). */
+export function coreConnection(conn: Connection): CoreConnection {
+  return (conn as unknown as { connection: CoreConnection }).connection;
+}
+
 /**
  * Reads a result set without converting a single value or making an object per row: each row goes to `onRow` as the
  * text protocol's row packet, `src[start, end)`, `columns` length-encoded strings (0xfb for NULL) — numbers and dates
@@ -40,8 +45,7 @@ export function rawRows(
   params: unknown[],
   onRow: (src: Buffer, start: number, end: number, columns: number) => void,
 ): RawRows {
-  // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
-  const core = (conn as unknown as { connection: CoreConnection }).connection;
+  const core = coreConnection(conn);
   let stopped = false;
   let paused = false;
   let failed: unknown;

@@ -1,8 +1,8 @@
 import type { Connection } from 'mysql2/promise';
-import type { Connection as CoreConnection, TypeCast } from 'mysql2';
+import type { TypeCast } from 'mysql2';
 import type { ChunkRow } from '../checkpoint-load.ts';
 import { classifyMysqlError, type Value } from '../db/mysql.ts';
-import { rawRows } from '../db/raw-rows.ts';
+import { coreConnection, rawRows } from '../db/raw-rows.ts';
 import { binaryColumns, exactRead, type TableInfo } from '../db/schema.ts';
 import { SPATIAL_TYPES } from '../../src/schema/from-server.ts';
 import { shiftTimestamp, taskZone } from '../db/timezone.ts';
@@ -52,8 +52,7 @@ export function chunkRead(
   const types = new Map(info.columns.map((x) => [x.name, x.dataType]));
   const select = cols.map((n) => exactRead(quoteIdent(n), types.get(n)!));
   const sql = `SELECT ${select.join(',')} FROM ${quoteIdent(c.schema)}.${quoteIdent(c.table)}${conds.length ? ' WHERE ' + conds.join(' AND ') : ''}`;
-  // The promise wrapper has no streaming API; its underlying callback connection does (typed in mysql2 core).
-  const core = (up as unknown as { connection: CoreConnection }).connection;
+  const core = coreConnection(up);
   const typeCast: TypeCast = (field, next) => {
     void next;
     return bin.has(field.name) || field.type === 'GEOMETRY' ? field.buffer() : field.string('utf8');

@@ -174,8 +174,9 @@ export function joinSchemas(
     }
     for (const i of s.schema.indexes) indexes.add(i.toLowerCase());
   }
-  for (const [k, c] of cols) {
-    if (!strict || c.count === keys.length || overrideCols[k] || overrides[k]) continue;
+  // strict-optimistic-shard-mode: a column some shards lack must not need a value from them.
+  for (const [k, c] of strict ? cols : []) {
+    if (c.count === keys.length || overrideCols[k] || overrides[k]) continue;
     const lacking = keys.find((key) => !shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k))!;
     const having = keys.find((key) =>
       shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)),
