@@ -7,17 +7,16 @@ import { existsSync, writeFileSync } from 'node:fs';
  */
 export function crashPoint(point: string): void {
   if (!faultArmed(point)) return;
-  const once = process.env.TSDM_FAULT_ONCE_FILE;
-  if (once) writeFileSync(`${once}.${point}`, point);
+  const once = onceFile(point);
+  if (once) writeFileSync(once, point);
   process.kill(process.pid, 'SIGKILL');
 }
 
 /** True when crashPoint(point) would kill the agent now (for a point that must first bring the agent into shape). */
 export function faultArmed(point: string): boolean {
-  const at = process.env.TSDM_FAULT_CRASH_AT;
-  if (!at || !at.split(',').includes(point)) return false;
-  const once = process.env.TSDM_FAULT_ONCE_FILE;
-  return !once || !existsSync(`${once}.${point}`);
+  if (!names(process.env.TSDM_FAULT_CRASH_AT, point)) return false;
+  const once = onceFile(point);
+  return !once || !existsSync(once);
 }
 
 /**
@@ -25,7 +24,17 @@ export function faultArmed(point: string): boolean {
  * file exists): a crash test's way to change the agent's timing for the replay only.
  */
 export function faultAfter(point: string): boolean {
-  const after = process.env.TSDM_FAULT_AFTER;
-  const once = process.env.TSDM_FAULT_ONCE_FILE;
-  return !!after && !!once && after.split(',').includes(point) && existsSync(`${once}.${point}`);
+  const once = onceFile(point);
+  return names(process.env.TSDM_FAULT_AFTER, point) && once !== undefined && existsSync(once);
+}
+
+/** True when a comma-separated list of points names `point`. */
+function names(list: string | undefined, point: string): boolean {
+  return !!list && list.split(',').includes(point);
+}
+
+/** The file that records `point` fired (TSDM_FAULT_ONCE_FILE's prefix), if the test gave one. */
+function onceFile(point: string): string | undefined {
+  const prefix = process.env.TSDM_FAULT_ONCE_FILE;
+  return prefix ? `${prefix}.${point}` : undefined;
 }

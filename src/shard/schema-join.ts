@@ -175,23 +175,24 @@ export function joinSchemas(
     for (const i of s.schema.indexes) indexes.add(i.toLowerCase());
   }
   // strict-optimistic-shard-mode: a column some shards lack must not need a value from them.
-  for (const [k, c] of strict ? cols : []) {
-    if (c.count === keys.length || overrideCols[k] || overrides[k]) continue;
-    const lacking = keys.find((key) => !shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k))!;
-    const having = keys.find((key) =>
-      shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)),
-    );
-    if (having !== undefined)
-      return {
-        conflict: {
-          column: c.name,
-          a: `${c.type} NOT NULL without a default`,
-          b: 'absent (strict-optimistic-shard-mode)',
-          shardA: having,
-          shardB: lacking,
-        },
-      };
-  }
+  if (strict)
+    for (const [k, c] of cols) {
+      if (c.count === keys.length || overrideCols[k] || overrides[k]) continue;
+      const lacking = keys.find((key) => !shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k))!;
+      const having = keys.find((key) =>
+        shards[key]!.schema.columns.some((x) => x.name.toLowerCase() === k && needsValue(x)),
+      );
+      if (having !== undefined)
+        return {
+          conflict: {
+            column: c.name,
+            a: `${c.type} NOT NULL without a default`,
+            b: 'absent (strict-optimistic-shard-mode)',
+            shardA: having,
+            shardB: lacking,
+          },
+        };
+    }
   return {
     schema: {
       columns: [...cols.values()].map(({ from: _f, count: _c, ...col }) => col),

@@ -86,13 +86,17 @@ export function fileCluster(opts: Parameters<typeof startCluster>[0] = {}): () =
 
 /** A task body that migrates the schemas `dbs` of source1 (one block-allow-list rule). */
 export function schemasBody(...dbs: string[]): string {
-  return `mysql-instances:\n  - source-id: source1\n    block-allow-list: bal\nblock-allow-list:\n  bal:\n    do-dbs: [${dbs.map((d) => JSON.stringify(d)).join(', ')}]\n`;
+  return instanceBody('', dbs);
 }
 
 /** schemasBody for a task that starts at `at` (SHOW MASTER STATUS's File and Position): task-mode incremental. */
 export function fromPositionBody(at: { File: string; Position: number | string }, ...dbs: string[]): string {
-  const meta = `    meta:\n      binlog-name: ${at.File}\n      binlog-pos: ${at.Position}\n`;
-  return schemasBody(...dbs).replace('block-allow-list: bal\n', `block-allow-list: bal\n${meta}`);
+  return instanceBody(`    meta:\n      binlog-name: ${at.File}\n      binlog-pos: ${at.Position}\n`, dbs);
+}
+
+/** source1 with `more` (its further instance lines), migrating the schemas `dbs`. */
+function instanceBody(more: string, dbs: string[]): string {
+  return `mysql-instances:\n  - source-id: source1\n    block-allow-list: bal\n${more}block-allow-list:\n  bal:\n    do-dbs: [${dbs.map((d) => JSON.stringify(d)).join(', ')}]\n`;
 }
 
 export function taskYaml(name: string, down: MariaDBInstance, body: string, mode = 'all'): string {
