@@ -41,7 +41,7 @@ const TABLE = (s: string) => `CREATE DATABASE ${s};
   CREATE TABLE ${s}.marker (id INT NOT NULL PRIMARY KEY, at DATETIME(6) NOT NULL)`;
 
 /** Loads `rows` rows into schema.t on every server (not binlogged). */
-async function load(servers: MariaDBInstance[], schema: string, rows: number): Promise<void> {
+export async function load(servers: MariaDBInstance[], schema: string, rows: number): Promise<void> {
   const step = 50_000;
   let sql = `${TABLE(schema)};`;
   for (let lo = 0; lo < rows; lo += step) {
@@ -100,7 +100,7 @@ function statements(
 }
 
 /** Writes the backlog upstream from `conns` connections (statements sent 200 per round trip); returns row changes. */
-async function writeBacklog(up: MariaDBInstance, schema: string, o: IncrementalOptions): Promise<number> {
+export async function writeBacklog(up: MariaDBInstance, schema: string, o: IncrementalOptions): Promise<number> {
   const parts = Array.from({ length: o.conns }, (_, c) => statements(schema, o, c));
   let affected = 0;
   await Promise.all(

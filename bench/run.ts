@@ -9,6 +9,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { runCli } from './cli.ts';
+import { runCeiling } from './ceiling.ts';
 import { runFull } from './full.ts';
 import { runIncremental } from './incremental.ts';
 import { runLag } from './lag.ts';
@@ -18,6 +19,8 @@ import { note } from './lib/report.ts';
 
 const USAGE = `usage: npm run bench -- incremental|full|lag|scale|cli|all [flags]
   incremental   --rows N (200000) --txns N (40000 single-row txns) --changes100 N (300000) --conns N (4)
+  ceiling       --rows N (200000) --changes100 N (300000) --conns N (4): tsdm's 100-row catch-up statements replayed
+                without the agent, from its writers' connections and from one, beside the native replica
   full          --full-rows N (1020000, over 5 tables) --threads N (tsdm's defaults: dump 4, load 16)
   lag           --lag-rate N (5000 rows/s) --lag-seconds N (30; 20 in all)
   scale         --tables N (1000) --tasks N (100; 50 in all) --max-connections N (4000, the downstream's max_connections)
@@ -65,6 +68,22 @@ async function incremental(): Promise<Outcome> {
   }
 }
 
+async function ceiling(): Promise<Outcome> {
+  const env = await startEnv();
+  try {
+    const r = await runCeiling(env, {
+      rows: flag('rows', 200_000),
+      changes: flag('changes100', 300_000),
+      rowsPerTxn: 100,
+      conns: flag('conns', 4),
+    });
+    console.log(r.line);
+    return { lines: [r.line], ok: r.ok };
+  } finally {
+    await env.stop();
+  }
+}
+
 async function full(): Promise<Outcome> {
   const threads = process.argv.includes('--threads') ? flag('threads', 0) : undefined;
   const r = await runFull({ rows: flag('full-rows', 1_020_000), ...(threads ? { threads } : {}) });
@@ -93,7 +112,7 @@ async function cli(): Promise<Outcome> {
   return runCli({ runs: flag('runs', 10) });
 }
 
-const WORKLOADS: Record<string, () => Promise<Outcome>> = { incremental, full, lag, scale, cli };
+const WORKLOADS: Record<string, () => Promise<Outcome>> = { incremental, ceiling, full, lag, scale, cli };
 
 async function main(): Promise<number> {
   const what = process.argv[2];

@@ -239,14 +239,24 @@ async function applyWriter(
   const mine = st.writerPos[w]!;
   // Replay: this writer already committed changes up to its checkpoint; held shard changes (writer set) are not
   // covered by it (their own `applied` position decided that they run).
-  const todo = changes.filter((c) => c.writer !== undefined || comparePos(c.txnEnd, mine) > 0);
+  // A keyed change it covers (a batch replayed after a stop between two writers' commits) is applied again all the
+  // same, in safe mode: the net row per key is idempotent, so the replay is right even when it gives a change another
+  // writer than the first run did (the downstream's keys changed while the agent was down). Keyless changes are not
+  // idempotent: those rely on the replay giving them the same writer (state.ts replayTo).
+  let again = false;
+  const todo = changes.filter((c) => {
+    if (c.writer !== undefined || comparePos(c.txnEnd, mine) > 0) return true;
+    if (c.key.length === 0) return false;
+    again = true;
+    return true;
+  });
   const advance = comparePos(end, mine) > 0;
   // Writer 0 also moves released shards' `applied`, even when it has nothing else to do (their replay reached
   // positions it had already committed).
   const holdSqls = w === 0 && st.shard ? st.shard.appliedSqls(end) : [];
   if (!advance && todo.length === 0 && holdSqls.length === 0 && carried.length === 0) return;
   // Outside safe mode rows that existed are updated in place (writer-update.ts); shard merges keep REPLACE.
-  const stmts = writerStatements(todo, inSafeMode(st) || st.shard !== undefined);
+  const stmts = writerStatements(todo, again || inSafeMode(st) || st.shard !== undefined);
   // Checkpoints moved in this transaction: its own (when it advances) and those it carries (see carriers()).
   const moved = [...(advance ? [w] : []), ...carried];
   const ckSqls = moved.map((x) => ctx.ckpt.writerStatement(x, end, st.writerCount));
