@@ -186,6 +186,23 @@ export async function createTarget(
   }
 }
 
+/** The rows `EXPLAIN SELECT * FROM <from>` expects (statistics, no scan), or undefined when it says nothing usable. */
+async function estimateRows(conn: Connection, from: string): Promise<number | undefined> {
+  try {
+    const plan = await query<Record<string, unknown>[]>(conn, 'upstream', `EXPLAIN SELECT * FROM ${from}`);
+    const n = Number(plan[0]?.rows ?? Number.NaN);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  } catch {
+    // A server whose EXPLAIN refuses this SELECT: the COUNT(*) that follows says what is wrong, if anything is.
+    return undefined;
+  }
+}
+
+async function countRows(conn: Connection, from: string): Promise<number> {
+  const [c] = await query<Record<string, string>[]>(conn, 'upstream', `SELECT COUNT(*) AS n FROM ${from}`);
+  return Number(c?.n ?? 0);
+}
+
 /** The column the dump splits a table's chunks on: its row key when that is one integer column, else null (one chunk). */
 export function chunkColumn(info: TableInfo): string | null {
   const key = rowKey(info);
@@ -217,20 +234,23 @@ export async function planChunks(
   };
   const id = (i: number) => `${tableKey(t)}#${String(i).padStart(6, '0')}`;
   const filter = where ? ` WHERE ${where}` : '';
+  const from = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}${filter}`;
+  // The optimizer's row estimate sizes the chunks, as dumpling's does: an exact COUNT(*) scans the whole table before
+  // the first row is loaded (90 ms of a 3.3 s full bench, and the upstream's CPU). Counted only when the estimate is
+  // missing or under one chunk (the table is small, or its statistics say so: counting then decides one chunk or
+  // several). The load corrects each table's total as its chunks finish.
+  const est = await estimateRows(conn, from);
+  const counted = est === undefined || est < rows;
   if (!keyCol) {
-    const [c] = await query<Record<string, string>[]>(
-      conn,
-      'upstream',
-      `SELECT COUNT(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}${filter}`,
-    );
-    return [{ ...base, chunkId: id(0), keyColumn: null, lo: null, hi: null, estRows: Number(c?.n ?? 0) }];
+    const n = counted ? await countRows(conn, from) : est;
+    return [{ ...base, chunkId: id(0), keyColumn: null, lo: null, hi: null, estRows: n }];
   }
   const [mm] = await query<Record<string, string | null>[]>(
     conn,
     'upstream',
-    `SELECT MIN(${quoteIdent(keyCol)}) AS lo, MAX(${quoteIdent(keyCol)}) AS hi, COUNT(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}${filter}`,
+    `SELECT MIN(${quoteIdent(keyCol)}) AS lo, MAX(${quoteIdent(keyCol)}) AS hi${counted ? ', COUNT(*) AS n' : ''} FROM ${from}`,
   );
-  const n = Number(mm?.n ?? 0);
+  const n = counted ? Number(mm?.n ?? 0) : est;
   if (!mm || mm.lo === null || mm.hi === null || n <= rows) {
     return [{ ...base, chunkId: id(0), keyColumn: keyCol, lo: null, hi: null, estRows: n }];
   }
