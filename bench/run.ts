@@ -1,7 +1,7 @@
 /**
  * tsdm's benchmarks against native baselines, measured in one run on the same data (DESIGN.md §6, issue #14).
  *
- *   npm run bench -- incremental|full|lag|scale|cli|all [--flags]
+ *   npm run bench -- incremental|ceiling|full|lag|scale|cli|all [--flags]
  *
  * Each workload starts its own servers (test/harness), prints progress to stderr and one result line per workload
  * to stdout, ending in `equal` or `FAIL`; the exit code is 1 when any copy differs or a workload failed.
@@ -17,7 +17,7 @@ import { runScale } from './scale.ts';
 import { startEnv } from './lib/env.ts';
 import { note } from './lib/report.ts';
 
-const USAGE = `usage: npm run bench -- incremental|full|lag|scale|cli|all [flags]
+const USAGE = `usage: npm run bench -- incremental|ceiling|full|lag|scale|cli|all [flags]
   incremental   --rows N (200000) --txns N (40000 single-row txns) --changes100 N (300000) --conns N (4)
   ceiling       --rows N (200000) --changes100 N (300000) --conns N (4): tsdm's 100-row catch-up statements replayed
                 without the agent, from its writers' connections and from one, beside the native replica
@@ -27,7 +27,7 @@ const USAGE = `usage: npm run bench -- incremental|full|lag|scale|cli|all [flags
   cli           --runs N (10): medians of dmctl --help, query-status --json, the dashboard's first paint, dm-agent ready
   all           every workload above, each with its defaults (or the flags given)`;
 
-/** `all` keeps to about 6 minutes on a 2-core box: a shorter lag run and 50 tasks instead of 100. */
+/** `all` keeps to about 7 minutes on a 2-core box: a shorter lag run and 50 tasks instead of 100. */
 const ALL = process.argv[2] === 'all';
 
 function flag(name: string, dflt: number): number {
