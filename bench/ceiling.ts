@@ -27,7 +27,8 @@ export interface CeilingResult {
   ok: boolean;
 }
 
-/** One writer transaction as logged: its connection and its statements (multi-statement queries as sent). */
+/** One writer transaction as logged: its connection and its statements (multi-statement queries as sent; prepared
+ * statements, which tsdm uses only for rows with large binary values, are not in this workload). */
 interface Txn {
   thread: number;
   sql: string[];
@@ -90,6 +91,9 @@ async function copyMeta(down: MariaDBInstance, to: MariaDBInstance[], schema: st
 async function replay(db: MariaDBInstance, batches: Txn[][], conns: number): Promise<{ ms: number; cpu: number }> {
   const threads = [...new Set(batches.flat().map((x) => x.thread))].sort((a, b) => a - b);
   const pool: mysql.Connection[] = await Promise.all(Array.from({ length: conns }, () => db.connect()));
+  // As tsdm's writers run (agent/sync/apply.ts openWriter): READ COMMITTED, so REPLACE and DELETE ... IN from two
+  // connections take no gap locks.
+  for (const c of pool) await c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   const connOf = (t: number) => pool[conns === 1 ? 0 : threads.indexOf(t) % conns]!;
   const run = async (x: Txn) => {
     const c = connOf(x.thread);
@@ -136,6 +140,12 @@ export async function runCeiling(env: Env, o: IncrementalOptions): Promise<Ceili
       ),
     );
     await waitRow(down, `SELECT 1 FROM ${schema}.marker WHERE id = 2`, { what: 'marker 2 on tsdm' });
+    // Marker 2 shows once its own writer committed: the log stays on until every writer committed that batch.
+    await waitRow(
+      down,
+      `SELECT 1 FROM dm_meta.\`${task}_syncer_checkpoint\` HAVING COUNT(DISTINCT binlog_name, binlog_pos) = 1`,
+      { what: 'every writer at the same checkpoint' },
+    );
     await down.query('SET GLOBAL general_log = 0');
     await env.stopTask(task);
     const batches = await loggedBatches(down, schema);

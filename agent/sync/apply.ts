@@ -200,6 +200,8 @@ export async function applyBatch(st: SyncState, batch: Dispatcher, end: BinlogPo
     crashPoint('writer-split');
   }
   await Promise.all(parts.map(([w, carried]) => applyWriter(st, w, batch.perWriter[w]!, end, carried)));
+  // The stop's batch is replayed once every writer committed past it.
+  if (st.reapply && comparePos(minPos(st.writerPos)!, st.reapply.to) >= 0) st.reapply = undefined;
   st.appliedRows?.applied(batch.perWriter);
   st.ctx.metrics?.batch(batch.perWriter, batch.rows, batch.txns, (performance.now() - t0) / 1000, ts);
   st.tables.batch(batch.perWriter, ts);
@@ -239,14 +241,16 @@ async function applyWriter(
   const mine = st.writerPos[w]!;
   // Replay: this writer already committed changes up to its checkpoint; held shard changes (writer set) are not
   // covered by it (their own `applied` position decided that they run).
-  // A keyed change it covers (a batch replayed after a stop between two writers' commits) is applied again all the
-  // same, in safe mode: the net row per key is idempotent, so the replay is right even when it gives a change another
-  // writer than the first run did (the downstream's keys changed while the agent was down). Keyless changes are not
-  // idempotent: those rely on the replay giving them the same writer (state.ts replayTo).
+  // In the batch a stop left committed by some writers only (state.ts reapply), a keyed change it covers is applied
+  // again all the same, in safe mode: the net row per key is idempotent, so the replay is right even when it gives a
+  // change another writer than the first run did (the downstream's keys changed while the agent was down). Keyless
+  // changes are not idempotent: those rely on the replay giving them the same writer (state.ts replayTo).
+  const re = st.reapply;
   let again = false;
   const todo = changes.filter((c) => {
     if (c.writer !== undefined || comparePos(c.txnEnd, mine) > 0) return true;
-    if (c.key.length === 0) return false;
+    if (!re || c.key.length === 0 || comparePos(c.txnEnd, re.from) <= 0 || comparePos(c.txnEnd, re.to) > 0)
+      return false;
     again = true;
     return true;
   });

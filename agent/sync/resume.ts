@@ -73,7 +73,12 @@ export async function startPosition(st: SyncState): Promise<BinlogPosition> {
       { length: st.writerCount },
       (_, i) => rows.find((r) => r.writer === i)?.pos ?? minPos(rows.map((r) => r.pos))!,
     );
-    if (!allEqual) st.replayTo = maxPos(st.writerPos);
+    if (!allEqual) {
+      st.replayTo = maxPos(st.writerPos);
+      // Not in a shard merge: there a row another source wrote under the same key since the stop must not be deleted
+      // or replaced by this source's change again.
+      if (!ctx.task.shardMode) st.reapply = { from: minPos(st.writerPos)!, to: st.replayTo! };
+    }
     if ((allEqual && stored !== st.writerCount) || fresh)
       await ctx.ckpt.writeAllWriters(st.down, rows[0]!.pos, st.writerCount, st.tracker.toJSON());
     return minPos(st.writerPos)!;

@@ -60,6 +60,14 @@ export class SyncState {
    * key an earlier change of the batch owned could land on the writer that had committed, and be skipped.
    */
   replayTo: BinlogPosition | undefined;
+  /**
+   * The same stop's batch, kept until every writer committed its replay: (from, to], the lowest and the highest writer
+   * checkpoint. A keyed change in it that a writer's checkpoint covers is applied again in safe mode (apply.ts), so the
+   * replay stays right even when the dispatcher gives a change another writer than the first run did (the downstream's
+   * keys changed while the agent was down). Changes at or before a checkpoint met elsewhere (a shard lock's replay)
+   * are skipped as always.
+   */
+  reapply: { from: BinlogPosition; to: BinlogPosition } | undefined;
   /** Crash test: every transaction a batch of its own, as if each were the last read (agent/fault.ts faultAfter). */
   readonly cutEach = faultAfter('writer-split');
   /** The lowest position every writer has committed (what the report shows). */

@@ -3,9 +3,11 @@
  * replays that batch from the lower checkpoint, and each writer skips what its own checkpoint covers. That is right
  * only if the replay gives every change the writer it had: the dispatcher sends a change to the writer that already
  * owns one of its keys in the batch, so a unique value moving from one row to another follows the first row's writer
- * within a batch, and the other row's own writer in a batch cut between the two. The replayed batch must therefore be
- * cut where the committed one was (agent/sync/state.ts replayTo), or the change can reach the writer that committed
- * and be skipped: lost. Without that rule this test loses every such change (rows 2, 4, 6, ... keep their old u).
+ * within a batch, and the other row's own writer in a batch cut between the two. Two rules keep it right
+ * (agent/sync/state.ts): the replayed batch is cut where the committed one was (`replayTo`), and its keyed changes a
+ * writer's checkpoint covers are applied again in safe mode (`reapply`), which also covers a downstream whose keys
+ * changed while the agent was down (the second case: without `reapply` it loses rows 2, 4, 6, ..., which keep their
+ * old u; before either rule the first case lost them too). Keyless changes rely on `replayTo` alone.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
