@@ -27,7 +27,7 @@ const USAGE = `usage: npm run bench -- incremental|ceiling|full|lag|scale|cli|al
   cli           --runs N (10): medians of dmctl --help, query-status --json, the dashboard's first paint, dm-agent ready
   all           every workload above, each with its defaults (or the flags given)`;
 
-/** `all` keeps to about 7 minutes on a 2-core box: a shorter lag run and 50 tasks instead of 100. */
+/** `all` keeps to about 4 minutes on a 2-core box: a shorter lag run and 50 tasks instead of 100. */
 const ALL = process.argv[2] === 'all';
 
 function flag(name: string, dflt: number): number {
