@@ -49,6 +49,7 @@ export class DumpUnit implements Unit {
       const chunks: ChunkRow[] = [];
       const strict = await strictDefaults(ctx.task, conn);
       const ensureSchema = schemaCreator(conn, this.down, strict);
+      const small = await smallTables(conn, tables, ctx.spec.dump.rows || 10_000);
       for (const t of tables) {
         throwIfAborted(ctx.signal);
         const target = ctx.rules.route(t.schema, t.table);
@@ -63,6 +64,7 @@ export class DumpUnit implements Unit {
             ctx.spec.dump.rows || 10_000,
             ctx.spec.dump.where,
             snapshotInfo(snap, t),
+            small.has(`${tableKey(t)}`),
           )),
         );
       }
@@ -186,6 +188,32 @@ export async function createTarget(
   }
 }
 
+/**
+ * Tables information_schema counts under one chunk of rows (its statistics, one query for all): planChunks counts
+ * those at once instead of asking EXPLAIN first (1,000 small tables took 0.15-0.2 s more of EXPLAINs). A table its
+ * statistics undercount (MySQL 8 caches them) is only counted exactly, as before the estimates.
+ */
+async function smallTables(conn: Connection, tables: TableName[], rows: number): Promise<Set<string>> {
+  const schemas = [...new Set(tables.map((t) => t.schema))];
+  const out = new Set<string>();
+  if (schemas.length === 0) return out;
+  try {
+    const stats = await query<{ s: string; t: string; n: unknown }[]>(
+      conn,
+      'upstream',
+      `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${schemas.map(() => '?').join(',')})`,
+      schemas,
+    );
+    for (const r of stats) {
+      if (r.n !== null && r.n !== undefined && Number(r.n) < rows)
+        out.add(`${tableKey({ schema: String(r.s), table: String(r.t) })}`);
+    }
+  } catch {
+    // Without them every table is asked with EXPLAIN.
+  }
+  return out;
+}
+
 /** The rows `EXPLAIN SELECT * FROM <from>` expects (statistics, no scan), or undefined when it says nothing usable. */
 async function estimateRows(conn: Connection, from: string): Promise<number | undefined> {
   try {
@@ -212,7 +240,8 @@ export function chunkColumn(info: TableInfo): string | null {
 }
 
 /** Splits a table into ranges of about `rows` rows on an integer key; other tables are one chunk. `known`: the
- * table's structure at the snapshot (read from information_schema when not given). */
+ * table's structure at the snapshot (read from information_schema when not given); `small`: its statistics say it is
+ * under one chunk (counted without asking EXPLAIN). */
 export async function planChunks(
   conn: Connection,
   t: TableName,
@@ -220,6 +249,7 @@ export async function planChunks(
   rows: number,
   where: string,
   known?: TableInfo,
+  small = false,
 ): Promise<ChunkRow[]> {
   const info = known ?? (await loadTableInfo(conn, 'upstream', t.schema, t.table));
   if (!info) throw new DmError('UpstreamQuery', `table ${tableKey(t)} vanished during the dump`);
@@ -240,7 +270,7 @@ export async function planChunks(
   // only when the estimate is missing or under one chunk (the table is small, or its statistics say so: counting then
   // decides one chunk or several), and with a `where` filter (EXPLAIN's rows are the rows examined, not those that
   // match). The load corrects each table's total as its chunks finish.
-  const est = where ? undefined : await estimateRows(conn, from);
+  const est = where || small ? undefined : await estimateRows(conn, from);
   const counted = est === undefined || est < rows;
   if (!keyCol) {
     const n = counted ? await countRows(conn, from) : est;
