@@ -94,6 +94,27 @@ export async function listTables(conn: Connection, side: Side): Promise<{ schema
 }
 
 /**
+ * information_schema's row count of every table in `schemas` (the engine's statistics, one query, no scan), keyed by
+ * tableKey; null where the server has none.
+ */
+export async function tableRowStats(
+  conn: Connection,
+  side: Side,
+  schemas: string[],
+): Promise<Map<string, number | null>> {
+  const out = new Map<string, number | null>();
+  if (schemas.length === 0) return out;
+  const rows = await query<{ s: string; t: string; n: unknown }[]>(
+    conn,
+    side,
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${schemas.map(() => '?').join(',')})`,
+    schemas,
+  );
+  for (const r of rows) out.set(`${r.s}.${r.t}`, r.n === null || r.n === undefined ? null : Number(r.n));
+  return out;
+}
+
+/**
  * How to SELECT a column's exact value, given an expression reading it: a FLOAT prints rounded to 6 significant
  * digits on MariaDB ('1.33333' for 1.3333334), which written back or compared is another value; as a DOUBLE it
  * prints the exact float32 value, which a FLOAT column stores back unchanged. Every other type reads as itself.

@@ -5,7 +5,7 @@ import type { ChunkRow } from '../checkpoint-load.ts';
 import type { SubtaskSpec, TaskConfig } from '../../src/config/types.ts';
 import { query } from '../db/mysql.ts';
 import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
-import { listTables, loadTableInfo, rowKey, type TableInfo } from '../db/schema.ts';
+import { listTables, loadTableInfo, rowKey, tableRowStats, type TableInfo } from '../db/schema.ts';
 import { toTableInfo } from '../../src/schema/from-server.ts';
 import { createDatabaseFor, createTableFor } from '../sync/sqlgen.ts';
 import { strictCollations, type UpstreamCollations } from '../../src/sql/strict-collation.ts';
@@ -64,7 +64,7 @@ export class DumpUnit implements Unit {
             ctx.spec.dump.rows || 10_000,
             ctx.spec.dump.where,
             snapshotInfo(snap, t),
-            small.has(`${tableKey(t)}`),
+            small.has(tableKey(t)),
           )),
         );
       }
@@ -194,20 +194,10 @@ export async function createTarget(
  * statistics undercount (MySQL 8 caches them) is only counted exactly, as before the estimates.
  */
 async function smallTables(conn: Connection, tables: TableName[], rows: number): Promise<Set<string>> {
-  const schemas = [...new Set(tables.map((t) => t.schema))];
   const out = new Set<string>();
-  if (schemas.length === 0) return out;
   try {
-    const stats = await query<{ s: string; t: string; n: unknown }[]>(
-      conn,
-      'upstream',
-      `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${schemas.map(() => '?').join(',')})`,
-      schemas,
-    );
-    for (const r of stats) {
-      if (r.n !== null && r.n !== undefined && Number(r.n) < rows)
-        out.add(`${tableKey({ schema: String(r.s), table: String(r.t) })}`);
-    }
+    const stats = await tableRowStats(conn, 'upstream', [...new Set(tables.map((t) => t.schema))]);
+    for (const [k, n] of stats) if (n !== null && n < rows) out.add(k);
   } catch {
     // Without them every table is asked with EXPLAIN.
   }

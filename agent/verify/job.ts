@@ -4,6 +4,7 @@ import type { CheckFixRecord, CheckProgress, CheckRecord, CheckTableRecord } fro
 import { connect, query } from '../db/mysql.ts';
 import { qualified } from '../sync/sqlgen.ts';
 import { taskZone } from '../db/timezone.ts';
+import { tableRowStats } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import { compareTable } from './compare-table.ts';
 import { closeView, type HoldClient, openViews, type ViewSource } from './consistent-point.ts';
@@ -315,17 +316,8 @@ async function compareAgain(p: PlannedTable, host: CheckJobHost, chunkRows: numb
 
 /** Rows per target from the downstream's statistics (an estimate, for the progress and ETA only). */
 async function rowEstimates(down: Connection, plans: PlannedTable[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (plans.length === 0) return out;
-  const schemas = [...new Set(plans.map((p) => p.target.schema))];
-  const rows = await query<{ s: string; t: string; n: number | null }[]>(
-    down,
-    'downstream',
-    `SELECT TABLE_SCHEMA s, TABLE_NAME t, TABLE_ROWS n FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${schemas.map(() => '?').join(',')})`,
-    schemas,
-  );
-  for (const r of rows) out.set(`${r.s}.${r.t}`, Number(r.n ?? 0));
-  return out;
+  const stats = await tableRowStats(down, 'downstream', [...new Set(plans.map((p) => p.target.schema))]);
+  return new Map([...stats].map(([k, n]) => [k, n ?? 0]));
 }
 
 function sumRows(tables: Record<string, CheckTableRecord>): number {
