@@ -16,11 +16,10 @@
  */
 import type mysql from 'mysql2/promise';
 import { startMariaDB, type MariaDBInstance } from '../test/harness/index.ts';
-import { cpuSeconds } from './lib/cpu.ts';
-import { EXACT_META_RULES, exactMetaInstance, masterPos, taskYaml, waitRow, type Env } from './lib/env.ts';
-import { assertReplicaHealthy, startReplica, stopReplica } from './lib/replica.ts';
+import { cpuSeconds, per100k } from './lib/cpu.ts';
+import { waitRow, type Env } from './lib/env.ts';
 import { fmtN, fmtRate, fmtS, note, rate, sameTables, verdict } from './lib/report.ts';
-import { load, writeBacklog, type IncrementalOptions } from './incremental.ts';
+import { catchUpTask, load, markedBacklog, replicaCatchUp, type IncrementalOptions } from './incremental.ts';
 
 export interface CeilingResult {
   line: string;
@@ -88,7 +87,11 @@ async function copyMeta(down: MariaDBInstance, to: MariaDBInstance[], schema: st
 
 /** Runs `batches` on `db` from `conns` connections (a batch's transactions at once, each on its writer's connection)
  * or from one (conns = 1); returns wall time and the server's CPU seconds. */
-async function replay(db: MariaDBInstance, batches: Txn[][], conns: number): Promise<{ ms: number; cpu: number }> {
+async function replay(
+  db: MariaDBInstance,
+  batches: Txn[][],
+  conns: number,
+): Promise<{ ms: number; cpuFrom: number | undefined; cpuTo: number | undefined }> {
   const threads = [...new Set(batches.flat().map((x) => x.thread))].sort((a, b) => a - b);
   const pool: mysql.Connection[] = await Promise.all(Array.from({ length: conns }, () => db.connect()));
   // As tsdm's writers run (agent/sync/apply.ts openWriter): READ COMMITTED, so REPLACE and DELETE ... IN from two
@@ -100,13 +103,13 @@ async function replay(db: MariaDBInstance, batches: Txn[][], conns: number): Pro
     for (const q of x.sql) await c.query(q);
   };
   try {
-    const c0 = cpuSeconds(db.pid) ?? 0;
+    const cpuFrom = cpuSeconds(db.pid);
     const t0 = performance.now();
     for (const b of batches) {
       if (conns === 1) for (const x of b) await run(x);
       else await Promise.all(b.map(run));
     }
-    return { ms: performance.now() - t0, cpu: (cpuSeconds(db.pid) ?? 0) - c0 };
+    return { ms: performance.now() - t0, cpuFrom, cpuTo: cpuSeconds(db.pid) };
   } finally {
     await Promise.all(pool.map((c) => c.end()));
   }
@@ -122,23 +125,12 @@ export async function runCeiling(env: Env, o: IncrementalOptions): Promise<Ceili
   try {
     note(`ceiling: loading ${fmtN(o.rows)} rows on upstream, downstream, replica and two replay servers`);
     await load([up, down, base, ...spare], schema, o.rows);
-    const start = await masterPos(up);
-    await up.query(`INSERT INTO ${schema}.marker VALUES (1, NOW(6))`);
-    const changes = await writeBacklog(up, schema, o);
-    await up.query(`INSERT INTO ${schema}.marker VALUES (2, NOW(6))`);
+    const { start, changes } = await markedBacklog(up, schema, o);
 
     note('ceiling: tsdm catches up with the general log on');
     await down.query(`SET GLOBAL log_output = 'TABLE'; TRUNCATE TABLE mysql.general_log; SET GLOBAL general_log = 1`);
     const task = `bench-${schema}`;
-    await env.startTask(
-      taskYaml(
-        task,
-        'incremental',
-        down,
-        exactMetaInstance(start),
-        `block-allow-list:\n  bal:\n    do-dbs: ["${schema}"]\n${EXACT_META_RULES}`,
-      ),
-    );
+    await env.startTask(catchUpTask(task, down, start, schema));
     await waitRow(down, `SELECT 1 FROM ${schema}.marker WHERE id = 2`, { what: 'marker 2 on tsdm' });
     // Marker 2 shows once its own writer committed: the log stays on until every writer committed that batch.
     await waitRow(
@@ -156,14 +148,8 @@ export async function runCeiling(env: Env, o: IncrementalOptions): Promise<Ceili
     );
     await copyMeta(down, spare, schema);
 
-    const rcheck = () => assertReplicaHealthy(base);
-    await startReplica(base, up, start.gtid);
-    const rA = await waitRow(base, `SELECT 1 FROM ${schema}.marker WHERE id = 1`, { what: 'marker 1', check: rcheck });
-    const b0 = cpuSeconds(base.pid) ?? 0;
-    const rB = await waitRow(base, `SELECT 1 FROM ${schema}.marker WHERE id = 2`, { what: 'marker 2', check: rcheck });
-    const b1 = cpuSeconds(base.pid) ?? 0;
-    await stopReplica(base);
-    const replicaMs = rB - rA;
+    const replica = await replicaCatchUp(base, up, schema, start.gtid);
+    const replicaMs = replica.ms;
 
     note('ceiling: replaying');
     const many = await replay(spare[0], batches, writers);
@@ -178,11 +164,10 @@ export async function runCeiling(env: Env, o: IncrementalOptions): Promise<Ceili
       await sameTables(up, spare[1], tables, 'replay on 1'),
     );
     const rr = rate(changes, replicaMs);
-    const per = (cpu: number) => `${((cpu * 100_000) / changes).toFixed(2)} s`;
     const line =
       `${'ceiling-100row'.padEnd(20)} tsdm's statements without the agent: ${writers} connections ${fmtRate(rate(changes, many.ms))} rows/s (${fmtS(many.ms)}, ratio ${(replicaMs / many.ms).toFixed(2)}x), ` +
       `1 connection ${fmtRate(rate(changes, one.ms))} rows/s (ratio ${(replicaMs / one.ms).toFixed(2)}x)  native replica ${fmtRate(rr)} rows/s (${fmtS(replicaMs)})  ` +
-      `CPU per 100k rows: replay ${per(many.cpu)} / ${per(one.cpu)}, replica ${per(b1 - b0)}  ${fmtN(changes)} row changes  ${v}`;
+      `CPU per 100k rows: replay ${per100k(many.cpuFrom, many.cpuTo, changes)} / ${per100k(one.cpuFrom, one.cpuTo, changes)}, replica ${per100k(replica.cpuFrom, replica.cpuTo, changes)}  ${fmtN(changes)} row changes  ${v}`;
     return { line, ok: v === 'equal' };
   } finally {
     await Promise.allSettled(spare.map((s) => s.stop()));

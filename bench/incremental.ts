@@ -100,7 +100,7 @@ function statements(
 }
 
 /** Writes the backlog upstream from `conns` connections (statements sent 200 per round trip); returns row changes. */
-export async function writeBacklog(up: MariaDBInstance, schema: string, o: IncrementalOptions): Promise<number> {
+async function writeBacklog(up: MariaDBInstance, schema: string, o: IncrementalOptions): Promise<number> {
   const parts = Array.from({ length: o.conns }, (_, c) => statements(schema, o, c));
   let affected = 0;
   await Promise.all(
@@ -120,6 +120,55 @@ export async function writeBacklog(up: MariaDBInstance, schema: string, o: Incre
   const expected = parts.reduce((n, p) => n + p.rows, 0);
   if (affected !== expected) throw new Error(`backlog changed ${affected} rows, expected ${expected}`);
   return expected;
+}
+
+/** Marker row 1, the backlog, marker row 2, written upstream: the position before them, the row changes and the
+ * time the writing took. */
+export async function markedBacklog(
+  up: MariaDBInstance,
+  schema: string,
+  o: IncrementalOptions,
+): Promise<{ start: Awaited<ReturnType<typeof masterPos>>; changes: number; writeMs: number }> {
+  const start = await masterPos(up);
+  const t0 = performance.now();
+  await up.query(`INSERT INTO ${schema}.marker VALUES (1, NOW(6))`);
+  const changes = await writeBacklog(up, schema, o);
+  await up.query(`INSERT INTO ${schema}.marker VALUES (2, NOW(6))`);
+  return { start, changes, writeMs: performance.now() - t0 };
+}
+
+/** tsdm's task: mode incremental over `schema` from `start` (the position before the backlog), no safe-mode window. */
+export function catchUpTask(
+  task: string,
+  down: MariaDBInstance,
+  start: { file: string; pos: number },
+  schema: string,
+): string {
+  return taskYaml(
+    task,
+    'incremental',
+    down,
+    exactMetaInstance(start),
+    `block-allow-list:\n  bal:\n    do-dbs: ["${schema}"]\n${EXACT_META_RULES}`,
+  );
+}
+
+/** The native replica's catch-up on the backlog from `gtid`: the time from marker 1 to marker 2 on it, and its CPU
+ * seconds at both (undefined when unreadable). */
+export async function replicaCatchUp(
+  base: MariaDBInstance,
+  up: MariaDBInstance,
+  schema: string,
+  gtid: string,
+): Promise<{ ms: number; cpuFrom: number | undefined; cpuTo: number | undefined }> {
+  const check = () => assertReplicaHealthy(base);
+  await startReplica(base, up, gtid);
+  const rA = await waitRow(base, `SELECT 1 FROM ${schema}.marker WHERE id = 1`, { what: 'marker 1 on replica', check });
+  const cpuFrom = cpuSeconds(base.pid);
+  const rB = await waitRow(base, `SELECT 1 FROM ${schema}.marker WHERE id = 2`, { what: 'marker 2 on replica', check });
+  const cpuTo = cpuSeconds(base.pid);
+  await stopReplica(base);
+  return { ms: rB - rA, cpuFrom, cpuTo };
 }
 
 /** performance.now() when the task's subtask status first says Running (polled every 20 ms from NATS). */
@@ -146,12 +195,7 @@ export async function runIncremental(
   const { up, down, base } = env;
   note(`${name}: loading ${fmtN(o.rows)} rows on upstream, downstream and replica`);
   await load([up, down, base], schema, o.rows);
-  const start = await masterPos(up);
-  const t0 = performance.now();
-  await up.query(`INSERT INTO ${schema}.marker VALUES (1, NOW(6))`);
-  const changes = await writeBacklog(up, schema, o);
-  await up.query(`INSERT INTO ${schema}.marker VALUES (2, NOW(6))`);
-  const writeMs = performance.now() - t0;
+  const { start, changes, writeMs } = await markedBacklog(up, schema, o);
   const txns = Math.round(changes / o.rowsPerTxn);
   note(
     `${name}: backlog of ${fmtN(changes)} row changes in ${fmtN(txns)} transactions written upstream in ${fmtS(writeMs)} (${fmtRate(rate(changes, writeMs))} rows/s)`,
@@ -159,13 +203,7 @@ export async function runIncremental(
 
   // tsdm: a task in mode incremental from the position before the backlog.
   const task = `bench-${schema}`;
-  const yaml = taskYaml(
-    task,
-    'incremental',
-    down,
-    exactMetaInstance(start),
-    `block-allow-list:\n  bal:\n    do-dbs: ["${schema}"]\n${EXACT_META_RULES}`,
-  );
+  const yaml = catchUpTask(task, down, start, schema);
   const check = () => assertTaskHealthy(env, task);
   env.rss.start();
   const running = waitRunning(env, task);
@@ -185,20 +223,8 @@ export async function runIncremental(
   await env.stopTask(task);
 
   // Native replica from the same position (GTID).
-  const rcheck = () => assertReplicaHealthy(base);
-  await startReplica(base, up, start.gtid);
-  const rA = await waitRow(base, `SELECT 1 FROM ${schema}.marker WHERE id = 1`, {
-    what: 'marker 1 on replica',
-    check: rcheck,
-  });
-  const baseA = cpuSeconds(base.pid);
-  const rB = await waitRow(base, `SELECT 1 FROM ${schema}.marker WHERE id = 2`, {
-    what: 'marker 2 on replica',
-    check: rcheck,
-  });
-  const baseB = cpuSeconds(base.pid);
-  await stopReplica(base);
-  const replicaMs = rB - rA;
+  const replica = await replicaCatchUp(base, up, schema, start.gtid);
+  const replicaMs = replica.ms;
   note(`${name}: native replica caught up in ${fmtS(replicaMs)}; comparing`);
 
   const tables: [string, string][] = [
@@ -212,6 +238,6 @@ export async function runIncremental(
   const line =
     `${name.padEnd(20)} tsdm ${fmtRate(tr)} rows/s (${fmtS(tsdmMs)}; ${fmtS(fromRunning)} from Running)  native replica ${fmtRate(rr)} rows/s (${fmtS(replicaMs)})  ` +
     `ratio ${(tr / rr).toFixed(2)}x (goal >= ${goal}x)  agent RSS peak ${fmtMB(rssPeak)}  ${fmtN(changes)} row changes  ` +
-    `CPU per 100k rows: agent ${per100k(cpuA[0], cpuB[0], changes)}, its downstream ${per100k(cpuA[1], cpuB[1], changes)}, replica ${per100k(baseA, baseB, changes)}  ${v}`;
+    `CPU per 100k rows: agent ${per100k(cpuA[0], cpuB[0], changes)}, its downstream ${per100k(cpuA[1], cpuB[1], changes)}, replica ${per100k(replica.cpuFrom, replica.cpuTo, changes)}  ${v}`;
   return { line, ok: v === 'equal' };
 }
