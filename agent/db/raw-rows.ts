@@ -34,8 +34,8 @@ export function coreConnection(conn: Connection): CoreConnection {
 /**
  * Reads a result set without converting a single value or making an object per row: each row goes to `onRow` as the
  * text protocol's row packet, `src[start, end)`, `columns` length-encoded strings (0xfb for NULL) — numbers and dates
- * as ASCII, text in the connection's utf8mb4, binary columns as stored. `onRow` runs synchronously as rows arrive and
- * must copy what it keeps. This is the cheap way to pass rows on as bytes (the load's LOAD DATA file,
+ * as ASCII, text in the connection's utf8mb4 (or, with `asStored`, in each column's own charset), binary columns as
+ * stored. `onRow` runs synchronously as rows arrive and must copy what it keeps. This is the cheap way to pass rows on as bytes (the load's LOAD DATA file,
  * agent/load/transcode.ts). mysql2 has no API for it: the query's row state is replaced on this one query, and hands
  * the end of the result set back to mysql2's own.
  */
@@ -44,12 +44,29 @@ export function rawRows(
   sql: string,
   params: unknown[],
   onRow: (src: Buffer, start: number, end: number, columns: number) => void,
+  opts: { asStored?: boolean } = {},
 ): RawRows {
   const core = coreConnection(conn);
   let stopped = false;
   let paused = false;
   let failed: unknown;
+  // `asStored`: values in their columns' own charsets, as stored (character_set_results = binary for this one query,
+  // restored after it; mysql2 runs a connection's commands in order, so nothing else runs in between).
+  let restored: Promise<void> = Promise.resolve();
+  if (opts.asStored) {
+    core.query('SET @tsdm_csr = @@SESSION.character_set_results, SESSION character_set_results = binary', (err) => {
+      if (!err) return;
+      failed ??= err; // the rows that follow would be in the wrong charset: dropped, and the query fails
+      stopped = true;
+    });
+  }
   const q = core.query({ sql, values: params });
+  if (opts.asStored) {
+    restored = new Promise((resolve, reject) =>
+      core.query('SET SESSION character_set_results = @tsdm_csr', (err) => (err ? reject(err) : resolve())),
+    );
+    restored.catch(() => undefined);
+  }
   const internals = q as unknown as QueryInternals;
   const ownRow = internals.row;
   const row: QueryState = function (this: QueryInternals, packet, connection) {
@@ -66,10 +83,19 @@ export function rawRows(
     return row;
   };
   internals.row = row;
-  const done = new Promise<void>((resolve, reject) => {
+  const read = new Promise<void>((resolve, reject) => {
     q.on('error', reject);
     q.on('end', () => (failed === undefined ? resolve() : reject(failed)));
   });
+  // Done once the connection is as it was (the restore follows the SELECT, whatever became of it).
+  const done = read.then(
+    () => restored,
+    (err: unknown) =>
+      restored.then(
+        () => Promise.reject(err),
+        () => Promise.reject(err),
+      ),
+  );
   return {
     pause() {
       if (stopped || paused) return;

@@ -141,7 +141,7 @@ export async function loadBulk(
   const counts: number[] = [];
   const first = reads[0]!;
   try {
-    const r = await loadData(down, loadDataSql(target, first.cols, first.binary), () =>
+    const r = await loadData(down, loadDataSql(target, first.cols, first.binary, first.charset), () =>
       concatFile(reads, counts, delayMs),
     );
     if (clean(r) && counts.length === reads.length) return counts;

@@ -14,10 +14,21 @@ import { chunkFile, type ChunkFile } from './transcode.ts';
  * same rows), `cols` and `binary` (values sent as bytes) in the rows' order, extended columns last. */
 export interface ChunkRead {
   rows(): AsyncGenerator<Value[]>;
-  /** The same rows as LOAD DATA's file (transcode.ts), for `loadDataSql(target, cols, binary)`. */
+  /** The same rows as LOAD DATA's file (transcode.ts), for `loadDataSql(target, cols, binary, charset)`. */
   file(): ChunkFile;
   cols: string[];
   binary: boolean[];
+  /** The file's charset: `binary` when its text is each column's bytes as stored (`asStored`), else utf8mb4. */
+  charset: 'binary' | 'utf8mb4';
+}
+
+/** How a chunk's file is written (chunkRead). */
+export interface ReadMode {
+  /** Binary strings and BLOBs as their own bytes (MariaDB and MySQL downstreams); hex otherwise (TiDB). */
+  rawBinary: boolean;
+  /** Text as stored upstream, no charset conversion on either side: every text column has the same charset
+   * downstream (`asStored`, infile.ts). */
+  asStored: boolean;
 }
 
 /** How a chunk is read from the snapshot: the SELECT on its key range, and its rows as the downstream takes them
@@ -27,8 +38,9 @@ export function chunkRead(
   c: ChunkRow,
   info: TableInfo,
   ctx: SubtaskContext,
-  rawBinary = false,
+  mode: ReadMode = { rawBinary: false, asStored: false },
 ): ChunkRead {
+  const { rawBinary, asStored } = mode;
   const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
   // DM extended columns: constant per upstream table, appended to every row (the precheck made sure they exist).
   const ext = ctx.rules.extendColumns(c.schema, c.table);
@@ -90,8 +102,9 @@ export function chunkRead(
     classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql, table });
   return {
     rows,
-    file: () => chunkFile((onRow) => rawRows(up, sql, params, onRow), layout, classify),
+    file: () => chunkFile((onRow) => rawRows(up, sql, params, onRow, { asStored }), layout, classify),
     cols: ext ? [...cols, ...ext.columns] : cols,
     binary: [...hex, ...(ext?.columns.map(() => false) ?? [])],
+    charset: asStored ? 'binary' : 'utf8mb4',
   };
 }

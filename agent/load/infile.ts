@@ -1,7 +1,8 @@
 import type { Connection } from 'mysql2/promise';
 import type { ResultSetHeader } from 'mysql2';
-import { quoteIdent, type TableName } from '../../src/sql/table-name.ts';
-import type { Value } from '../db/mysql.ts';
+import { quoteIdent, tableKey, type TableName } from '../../src/sql/table-name.ts';
+import { query, type Value } from '../db/mysql.ts';
+import type { ColumnInfo } from '../db/schema.ts';
 import { qualified } from '../sync/sqlgen.ts';
 import type { ChunkFile } from './transcode.ts';
 
@@ -30,11 +31,83 @@ import type { ChunkFile } from './transcode.ts';
  * 4166 ER_LOAD_INFILE_CAPABILITY_DISABLED). */
 export const INFILE_REFUSED = new Set([1148, 4166]);
 
-/** The statement: columns in `cols` order; hex columns (`binary`: BIT, geometry) through a variable and UNHEX(). */
-export function loadDataSql(t: TableName, cols: string[], binary: readonly boolean[]): string {
+/** The statement: columns in `cols` order; hex columns (`binary`: BIT, geometry) through a variable and UNHEX(); the
+ * file's text in `charset` (`binary`: as stored, see asStored). */
+export function loadDataSql(
+  t: TableName,
+  cols: string[],
+  binary: readonly boolean[],
+  charset: 'binary' | 'utf8mb4' = 'utf8mb4',
+): string {
   const list = cols.map((c, i) => (binary[i] ? `@v${i}` : quoteIdent(c)));
   const sets = cols.flatMap((c, i) => (binary[i] ? [`${quoteIdent(c)} = UNHEX(@v${i})`] : []));
-  return `LOAD DATA LOCAL INFILE 'tsdm-chunk' INTO TABLE ${qualified(t)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${list.join(',')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`;
+  return `LOAD DATA LOCAL INFILE 'tsdm-chunk' INTO TABLE ${qualified(t)} CHARACTER SET ${charset} FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${list.join(',')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`;
+}
+
+/** A downstream column, as asStored compares it. */
+export interface TargetColumn {
+  charset: string | null;
+  dataType: string;
+}
+
+/** Charsets whose ASCII characters are not single ASCII bytes: their bytes could not share a file with the tabs and
+ * escapes of the others. */
+const WIDE_CHARSETS = new Set(['ucs2', 'utf16', 'utf16le', 'utf32']);
+
+/**
+ * Whether a chunk's text can go as stored (the SELECT with character_set_results = binary, the file declared
+ * `CHARACTER SET binary`), with no charset conversion on either server: each text column's bytes are copied into a
+ * downstream column of the same charset. Converting to utf8mb4 upstream and back downstream costs the downstream a
+ * quarter of its CPU on a latin1 table and a tenth on a utf8mb4 one (bench/README.md), and a byte copy is the exact
+ * value whatever the charset. Only when every loaded column that has a charset (text, ENUM, SET) has a downstream
+ * column of the same name and the same charset, none of them is a wide charset (UCS-2, UTF-16, UTF-32), no column is
+ * JSON on either side (MySQL's JSON refuses binary strings) and the extended columns' values are ASCII; otherwise the
+ * file is utf8mb4 and the downstream converts, as an INSERT's literals would be.
+ */
+export function asStored(
+  up: readonly ColumnInfo[],
+  loaded: readonly string[],
+  down: ReadonlyMap<string, TargetColumn> | undefined,
+  extra: { columns: readonly string[]; values: readonly string[] } | undefined,
+): boolean {
+  if (!down) return false;
+  const byName = new Map(up.map((c) => [c.name.toLowerCase(), c]));
+  for (const name of loaded) {
+    const u = byName.get(name.toLowerCase());
+    const d = down.get(name.toLowerCase());
+    if (!u || !d || u.dataType === 'json' || d.dataType === 'json') return false;
+    const cs = u.binary ? null : u.charset;
+    if (cs === null || cs === 'binary') continue;
+    if (WIDE_CHARSETS.has(cs) || d.charset !== cs) return false;
+  }
+  for (const name of extra?.columns ?? []) {
+    const d = down.get(name.toLowerCase());
+    if (!d || d.dataType === 'json' || (d.charset !== null && WIDE_CHARSETS.has(d.charset))) return false;
+  }
+  return (extra?.values ?? []).every((v) => /^[\x20-\x7e]*$/.test(v));
+}
+
+/** The downstream columns of the target tables in `schemas`, by table key and lower-cased column name (asStored). */
+export async function targetColumns(
+  down: Connection,
+  schemas: readonly string[],
+): Promise<Map<string, Map<string, TargetColumn>>> {
+  const out = new Map<string, Map<string, TargetColumn>>();
+  if (schemas.length === 0) return out;
+  const rows = await query<Record<string, string | null>[]>(
+    down,
+    'downstream',
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, CHARACTER_SET_NAME AS cs, DATA_TYPE AS dt
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (${schemas.map(() => '?').join(',')})`,
+    [...schemas],
+  );
+  for (const r of rows) {
+    const k = tableKey({ schema: String(r.s), table: String(r.t) });
+    let cols = out.get(k);
+    if (!cols) out.set(k, (cols = new Map()));
+    cols.set(String(r.c).toLowerCase(), { charset: r.cs ?? null, dataType: String(r.dt).toLowerCase() });
+  }
+  return out;
 }
 
 const SPECIAL = /[\\\t\n\r\0]/;

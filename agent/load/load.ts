@@ -7,8 +7,17 @@ import { classifyMysqlError, isClosed, isConnectionLost, isTransient, query } fr
 import { tableKey, type TableName } from '../../src/sql/table-name.ts';
 import { loadTableInfo, type TableInfo } from '../db/schema.ts';
 import type { Snapshot } from './snapshot.ts';
-import { chunkRead, type ChunkRead } from './chunk-read.ts';
-import { clean, INFILE_REFUSED, loadData, loadDataSql, type InfileResult } from './infile.ts';
+import { chunkRead, type ChunkRead, type ReadMode } from './chunk-read.ts';
+import {
+  asStored,
+  clean,
+  INFILE_REFUSED,
+  loadData,
+  loadDataSql,
+  targetColumns,
+  type InfileResult,
+  type TargetColumn,
+} from './infile.ts';
 import { openDataConnection } from '../db/downstream.ts';
 import { snapshotInfo } from './dump.ts';
 import { resumeSnapshot } from './load-resume.ts';
@@ -43,6 +52,8 @@ export class LoadUnit implements Unit {
   private infile = process.env.TSDM_LOAD_INFILE !== '0';
   /** BLOBs as their own bytes in LOAD DATA files (chunk-read.ts); hex on TiDB, whose LOAD DATA was not tried so. */
   private rawBinary: Promise<boolean> | undefined;
+  /** The target tables' downstream columns, read at the start of each round of the load (asStored, infile.ts). */
+  private targets: Map<string, Map<string, TargetColumn>> | undefined;
 
   constructor(
     private readonly ctx: SubtaskContext,
@@ -123,6 +134,10 @@ export class LoadUnit implements Unit {
       try {
         const bulk = this.infile && BULK && !ctx.task.shardMode;
         const indexed = bulk ? await indexedTargets(this.down, pending) : new Set<string>();
+        this.targets =
+          this.infile && (await this.binaryAsBytes())
+            ? await targetColumns(this.down, [...new Set(pending.map((c) => c.targetSchema))])
+            : undefined;
         const queue = planItems(chunks, pending, bulk, !!ctx.task.shardMode, indexed);
         let lastReport = 0;
         const worker = async (i: number): Promise<void> => {
@@ -200,8 +215,8 @@ export class LoadUnit implements Unit {
     const c0 = chunks[0]!;
     try {
       const info = await this.info(up, c0.schema, c0.table, snap);
-      const raw = await this.binaryAsBytes();
-      const reads = chunks.map((c) => chunkRead(up, c, info, this.ctx, raw));
+      const mode = await this.readMode(info, c0);
+      const reads = chunks.map((c) => chunkRead(up, c, info, this.ctx, mode));
       const target = { schema: c0.targetSchema, table: c0.targetTable };
       let counts: number[] | undefined;
       try {
@@ -290,8 +305,18 @@ export class LoadUnit implements Unit {
     return this.rawBinary;
   }
 
+  /** How a chunk of `info` is read into its file (chunk-read.ts). */
+  private async readMode(info: TableInfo, c: ChunkRow): Promise<ReadMode> {
+    const rawBinary = await this.binaryAsBytes();
+    const target = this.targets?.get(tableKey({ schema: c.targetSchema, table: c.targetTable }));
+    const loaded = info.columns.filter((x) => !x.generated).map((x) => x.name);
+    const ext = this.ctx.rules.extendColumns(c.schema, c.table);
+    return { rawBinary, asStored: rawBinary && asStored(info.columns, loaded, target, ext) };
+  }
+
   private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snap: Snapshot): Promise<number> {
-    const read = chunkRead(up, c, await this.info(up, c.schema, c.table, snap), this.ctx, await this.binaryAsBytes());
+    const info = await this.info(up, c.schema, c.table, snap);
+    const read = chunkRead(up, c, info, this.ctx, await this.readMode(info, c));
     const onDuplicate = this.ctx.spec.load.onDuplicate;
     const verb = onDuplicate === 'error' ? 'INSERT' : onDuplicate === 'ignore' ? 'INSERT IGNORE' : 'REPLACE';
     const target = { schema: c.targetSchema, table: c.targetTable };
@@ -335,7 +360,7 @@ export class LoadUnit implements Unit {
     target: TableName,
     c: ChunkRow,
   ): Promise<InfileResult | undefined> {
-    const sql = loadDataSql(target, read.cols, read.binary);
+    const sql = loadDataSql(target, read.cols, read.binary, read.charset);
     try {
       return await loadData(down, sql, read.file);
     } catch (err) {

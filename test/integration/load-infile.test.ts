@@ -106,3 +106,52 @@ test('a downstream with local_infile=OFF is loaded with statements', { timeout: 
   await assertSame(c.sb.upstreams[0]!, down, [{ up: ['lo', 't'] }]);
   assert.match(c.agent.log(), /refuses LOAD DATA LOCAL INFILE/);
 });
+
+test('text goes as stored into columns of its own charset and is converted into others', {
+  timeout: 180_000,
+}, async () => {
+  const up = c.sb.upstreams[0]!;
+  const down = c.sb.downstream;
+  // latin1 with cp1252's €, Ÿ and ‰ (bytes 0x80, 0x9f, 0x89), GBK whose trail byte is 0x5c (a backslash), utf8mb4
+  // with an emoji, a latin1 ENUM; lc.wide has a UCS-2 column (its ASCII is two bytes, so that file stays utf8mb4);
+  // lc.conv's target was created by the user in utf8mb4, so its latin1 text must be converted.
+  await up.query(`CREATE DATABASE lc;
+    CREATE TABLE lc.same (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET latin1, g VARCHAR(20) CHARACTER SET gbk,
+      u VARCHAR(20) CHARACTER SET utf8mb4, e ENUM('é', 'ü') CHARACTER SET latin1, KEY (l));
+    INSERT INTO lc.same VALUES (1, 'é€Ÿ‰\\tx', '俓乗\\\\', '😀\\n', 'é'), (2, NULL, '', 'ü', 'ü');
+    INSERT INTO lc.same SELECT seq + 10, CONCAT('ß', seq), CONCAT('中', seq), CONCAT('ü', seq), 'ü' FROM mysql.seq_1_to_2500;
+    CREATE TABLE lc.wide (id INT PRIMARY KEY, w VARCHAR(20) CHARACTER SET ucs2, l VARCHAR(20) CHARACTER SET latin1);
+    INSERT INTO lc.wide VALUES (1, 'ü\\tÄ€', 'é'), (2, '', NULL);
+    CREATE TABLE lc.conv (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET latin1);
+    INSERT INTO lc.conv VALUES (1, 'é€Ÿ'), (2, 'plain')`);
+  await down.query(
+    'CREATE DATABASE lc; CREATE TABLE lc.conv (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET utf8mb4)',
+  );
+  await down.query("SET GLOBAL log_output = 'TABLE', GLOBAL general_log = 1");
+  try {
+    await startTask(c, task('stored', 'lc'));
+    await waitStage(c, 'stored', (v) => v.sources[0]!.stage === 'Finished', 'full task finished', 120_000);
+  } finally {
+    await down.query('SET GLOBAL general_log = 0');
+  }
+  await assertSame(up, down, [{ up: ['lc', 'same'] }, { up: ['lc', 'wide'] }, { up: ['lc', 'conv'] }]);
+  const hex = async (db: typeof up, sql: string) => JSON.stringify(await db.query(sql));
+  for (const t of ['same', 'wide']) {
+    const sql = `SELECT id, HEX(l), ${t === 'same' ? 'HEX(g), HEX(u), HEX(e)' : 'HEX(w)'} FROM lc.${t} ORDER BY id`;
+    assert.equal(await hex(down, sql), await hex(up, sql), `lc.${t} byte for byte`);
+  }
+  assert.equal(
+    await hex(down, 'SELECT id, HEX(l) AS h FROM lc.conv ORDER BY id'),
+    await hex(up, 'SELECT id, HEX(CONVERT(l USING utf8mb4)) AS h FROM lc.conv ORDER BY id'),
+    'lc.conv converted to utf8mb4',
+  );
+  const loads: { t: string; cs: string }[] = await down.query(
+    `SELECT REGEXP_SUBSTR(CONVERT(argument USING utf8mb4), '(?<=INTO TABLE \`lc\`.\`)[a-z]+') AS t,
+            REGEXP_SUBSTR(CONVERT(argument USING utf8mb4), '(?<=CHARACTER SET )[a-z0-9]+') AS cs
+       FROM mysql.general_log WHERE CONVERT(argument USING utf8mb4) LIKE 'LOAD DATA%\`lc\`%'`,
+  );
+  const by = (t: string) => [...new Set(loads.filter((r) => r.t === t).map((r) => r.cs))];
+  assert.deepEqual(by('same'), ['binary'], 'lc.same went as stored');
+  assert.deepEqual(by('wide'), ['utf8mb4'], 'lc.wide was converted');
+  assert.deepEqual(by('conv'), ['utf8mb4'], 'lc.conv was converted');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clean, field, loadDataSql } from '../../agent/load/infile.ts';
+import { asStored, clean, field, loadDataSql } from '../../agent/load/infile.ts';
 import { FileWriter } from '../../agent/load/transcode.ts';
 
 /** Rows as the text protocol's row packets carry them (length-encoded strings, 0xfb for NULL), each behind a few bytes
@@ -96,4 +96,63 @@ test('a chunk is clean only when every row went in without a warning', () => {
   assert.equal(clean({ sent: 3, inserted: 3, warnings: 0 }), true);
   assert.equal(clean({ sent: 3, inserted: 2, warnings: 0 }), false);
   assert.equal(clean({ sent: 3, inserted: 3, warnings: 1 }), false);
+});
+
+test('LOAD DATA statement: the file declared binary when its text goes as stored', () => {
+  assert.match(loadDataSql({ schema: 'd', table: 't' }, ['id'], [false], 'binary'), / CHARACTER SET binary FIELDS /);
+});
+
+test('text goes as stored only into columns of the same charset, never wide or JSON ones', () => {
+  const col = (name: string, dataType: string, charset: string | null, binary = false) => ({
+    name,
+    dataType,
+    columnType: dataType,
+    nullable: true,
+    generated: false,
+    charset,
+    collation: null,
+    comment: '',
+    binary,
+  });
+  const up = [
+    col('id', 'int', null),
+    col('Name', 'varchar', 'latin1'),
+    col('g', 'varchar', 'gbk'),
+    col('b', 'varbinary', null, true),
+  ];
+  const loaded = ['id', 'Name', 'g', 'b'];
+  const down = (over: Record<string, { charset: string | null; dataType: string }> = {}) =>
+    new Map(
+      Object.entries({
+        id: { charset: null, dataType: 'int' },
+        name: { charset: 'latin1', dataType: 'varchar' },
+        g: { charset: 'gbk', dataType: 'varchar' },
+        b: { charset: null, dataType: 'varbinary' },
+        ...over,
+      }),
+    );
+  assert.equal(asStored(up, loaded, down(), undefined), true, 'same charsets (names matched case-insensitively)');
+  assert.equal(asStored(up, loaded, undefined, undefined), false, 'target not found');
+  assert.equal(asStored(up, loaded, down({ name: { charset: 'utf8mb4', dataType: 'varchar' } }), undefined), false);
+  assert.equal(asStored(up, loaded, down({ name: { charset: null, dataType: 'blob' } }), undefined), false);
+  assert.equal(asStored(up, loaded, down({ id: { charset: 'utf8mb4', dataType: 'varchar' } }), undefined), true);
+  const missing = down();
+  missing.delete('g');
+  assert.equal(asStored(up, loaded, missing, undefined), false, 'a column missing downstream');
+  const wide = [...up, col('w', 'varchar', 'ucs2')];
+  assert.equal(
+    asStored(wide, [...loaded, 'w'], down({ w: { charset: 'ucs2', dataType: 'varchar' } }), undefined),
+    false,
+  );
+  const json = [...up, col('j', 'json', null)];
+  assert.equal(
+    asStored(json, [...loaded, 'j'], down({ j: { charset: 'utf8mb4', dataType: 'longtext' } }), undefined),
+    false,
+  );
+  assert.equal(asStored(up, loaded, down({ j: { charset: null, dataType: 'json' } }), undefined), true, 'not loaded');
+  const ext = (values: string[]) => ({ columns: ['src'], values });
+  assert.equal(asStored(up, loaded, down({ src: { charset: 'utf8mb4', dataType: 'varchar' } }), ext(['s1'])), true);
+  assert.equal(asStored(up, loaded, down({ src: { charset: 'utf8mb4', dataType: 'varchar' } }), ext(['日本'])), false);
+  assert.equal(asStored(up, loaded, down({ src: { charset: 'utf16', dataType: 'varchar' } }), ext(['s1'])), false);
+  assert.equal(asStored(up, loaded, down(), ext(['s1'])), false, 'the extended column missing downstream');
 });
