@@ -156,3 +156,34 @@ test('text goes as stored only into columns of the same charset, never wide or J
   assert.equal(asStored(up, loaded, down({ src: { charset: 'utf16', dataType: 'varchar' } }), ext(['s1'])), false);
   assert.equal(asStored(up, loaded, down(), ext(['s1'])), false, 'the extended column missing downstream');
 });
+
+test('the LOAD DATA file escapes every byte the same way in short and long values', () => {
+  const ref = (v: Buffer) => {
+    const out: number[] = [];
+    const esc: Record<number, number> = { 0: 0x30, 9: 0x74, 10: 0x6e, 13: 0x72, 92: 0x5c };
+    for (const b of v) out.push(...(esc[b] === undefined ? [b] : [0x5c, esc[b]!]));
+    return Buffer.from(out);
+  };
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const values: Buffer[] = [Buffer.from(Array.from({ length: 256 }, (_, i) => i))];
+  for (let len = 0; len <= 80; len++) {
+    // Mostly plain bytes, about one in six special, so escapes fall at the start, the middle and the end.
+    values.push(Buffer.from(Array.from({ length: len }, () => [0, 9, 10, 13, 92, 0x41, 0xe9, 0x80][rnd() % 8]!)));
+    values.push(Buffer.from(Array.from({ length: len }, () => 0x61 + (rnd() % 26))));
+  }
+  for (const v of values) {
+    const w = new FileWriter({ hex: [false, false], shift: [false, false], offsetMinutes: 0, extra: [] });
+    const pieces: Buffer[] = [];
+    for (const p of packets([[Buffer.from('1'), v]])) {
+      const piece = w.packet(p.src, p.start, p.end, p.columns);
+      if (piece) pieces.push(piece);
+    }
+    pieces.push(w.take()!);
+    assert.deepEqual(
+      Buffer.concat(pieces),
+      Buffer.concat([Buffer.from('1\t'), ref(v), Buffer.from('\n')]),
+      `${v.length} bytes`,
+    );
+  }
+});
