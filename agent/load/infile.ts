@@ -4,7 +4,7 @@ import { quoteIdent, tableKey, type TableName } from '../../src/sql/table-name.t
 import { query, type Value } from '../db/mysql.ts';
 import type { ColumnInfo } from '../db/schema.ts';
 import { qualified } from '../sync/sqlgen.ts';
-import type { ChunkFile } from './transcode.ts';
+import { releasePiece, type ChunkFile } from './transcode.ts';
 
 /**
  * One chunk written with `LOAD DATA LOCAL INFILE`, the file streamed from the rows as they are read from the snapshot
@@ -12,8 +12,10 @@ import type { ChunkFile } from './transcode.ts';
  * overlaps writing downstream within the chunk instead of alternating batches).
  *
  * Exact values, as the INSERT path writes them:
- *  - text is sent as utf8mb4 (`CHARACTER SET utf8mb4`) and converted to each column's charset by the server, as an
- *    INSERT's quoted literals are; `\`, tab, newline, CR and NUL are escaped (LOAD DATA's default `ESCAPED BY '\\'`);
+ *  - text goes as stored (`CHARACTER SET binary`, read with character_set_results = binary) where every text column
+ *    has a downstream column of the same charset (asStored); otherwise it is sent as utf8mb4 (`CHARACTER SET
+ *    utf8mb4`) and converted to each column's charset by the server, as an INSERT's quoted literals are; `\`, tab,
+ *    newline, CR and NUL are escaped (LOAD DATA's default `ESCAPED BY '\\'`);
  *  - NULL is `\N`; an empty string is an empty field;
  *  - binary strings and BLOBs go as their own bytes, escaped like text: the server copies bytes into a column of the
  *    binary charset without conversion (and a multi-byte check that fails on them only makes it read byte by byte);
@@ -147,7 +149,11 @@ export async function loadData(down: Connection, sql: string, file: () => ChunkF
       sql,
       infileStreamFactory: () => {
         f = file();
-        return f.stream;
+        const stream = f.stream;
+        // mysql2 copies each piece into its packet in its own 'data' listener, attached right after this returns;
+        // ours, attached after it (data flows from the next tick on), hands the piece's buffer back for reuse.
+        process.nextTick(() => stream.on('data', releasePiece));
+        return stream;
       },
     });
     const h = res as ResultSetHeader;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asStored, clean, field, loadDataSql } from '../../agent/load/infile.ts';
-import { FileWriter } from '../../agent/load/transcode.ts';
+import { FileWriter, releasePiece } from '../../agent/load/transcode.ts';
 
 /** Rows as the text protocol's row packets carry them (length-encoded strings, 0xfb for NULL), each behind a few bytes
  * of something else, as mysql2's packets sit in its read buffer. */
@@ -186,4 +186,34 @@ test('the LOAD DATA file escapes every byte the same way in short and long value
       `${v.length} bytes`,
     );
   }
+});
+
+test('a piece the connection has copied is reused for a later piece, never while it is still out', () => {
+  const w = new FileWriter({ hex: [false], shift: [false], offsetMinutes: 0, extra: [] });
+  const write = (n: number, tag: string): Buffer[] => {
+    const out: Buffer[] = [];
+    for (const p of packets(Array.from({ length: n }, () => [Buffer.from(tag.repeat(1000))]))) {
+      const piece = w.packet(p.src, p.start, p.end, p.columns);
+      if (piece) out.push(piece);
+    }
+    return out;
+  };
+  const first = write(60, 'a');
+  assert.ok(first.length >= 1);
+  const held = first[0]!;
+  const second = write(60, 'b');
+  assert.ok(
+    second.every((p) => p.buffer !== held.buffer),
+    'a piece not released is never written again',
+  );
+  releasePiece(held);
+  const third = write(120, 'c');
+  third.push(w.take()!);
+  // The writer's buffer in use ends first; the released one holds the piece after it.
+  const reused = third.filter((p) => p.buffer === held.buffer);
+  assert.equal(reused.length, 1, 'the released buffer holds a later piece');
+  assert.ok(/^c{1000}\n(c{1000}\n)+$/.test(reused[0]!.toString()), "with that piece's rows only");
+  // Only whole piece buffers go back: a view into something else is left alone.
+  releasePiece(Buffer.from('x'));
+  releasePiece(Buffer.alloc(200_000).subarray(10));
 });
