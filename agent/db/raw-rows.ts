@@ -51,10 +51,14 @@ export function rawRows(
   let paused = false;
   let failed: unknown;
   // `asStored`: values in their columns' own charsets, as stored (character_set_results = binary for this one query,
-  // restored after it; mysql2 runs a connection's commands in order, so nothing else runs in between).
+  // restored after it; mysql2 runs a connection's commands in order, so nothing else runs in between). The saved value
+  // is never NULL ('binary' means the same) and is cleared by the restore, so a save that failed leaves the restore
+  // nothing to apply and the session as it was.
   let restored: Promise<void> = Promise.resolve();
   if (opts.asStored) {
-    core.query('SET @tsdm_csr = @@SESSION.character_set_results, SESSION character_set_results = binary', (err) => {
+    const save =
+      "SET @tsdm_csr = IFNULL(@@SESSION.character_set_results, 'binary'), SESSION character_set_results = binary";
+    core.query(save, (err) => {
       if (!err) return;
       failed ??= err; // the rows that follow would be in the wrong charset: dropped, and the query fails
       stopped = true;
@@ -63,7 +67,10 @@ export function rawRows(
   const q = core.query({ sql, values: params });
   if (opts.asStored) {
     restored = new Promise((resolve, reject) =>
-      core.query('SET SESSION character_set_results = @tsdm_csr', (err) => (err ? reject(err) : resolve())),
+      core.query(
+        'SET SESSION character_set_results = IFNULL(@tsdm_csr, @@SESSION.character_set_results), @tsdm_csr = NULL',
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
     restored.catch(() => undefined);
   }
