@@ -3,6 +3,7 @@ import type { ResultSetHeader } from 'mysql2';
 import { quoteIdent, tableKey, type TableName } from '../../src/sql/table-name.ts';
 import { query, type Value } from '../db/mysql.ts';
 import type { ColumnInfo } from '../db/schema.ts';
+import { CharsetError, normalizeCharset } from '../../src/schema/charsets.ts';
 import { qualified } from '../sync/sqlgen.ts';
 import { releasePiece, type ChunkFile } from './transcode.ts';
 
@@ -56,15 +57,26 @@ export interface TargetColumn {
  * escapes of the others. */
 const WIDE_CHARSETS = new Set(['ucs2', 'utf16', 'utf16le', 'utf32']);
 
+/** A charset's canonical name (utf8 is utf8mb3); one this version does not know, lower-cased as it is. */
+function charsetName(name: string): string {
+  try {
+    return normalizeCharset(name);
+  } catch (err) {
+    if (err instanceof CharsetError) return name.toLowerCase();
+    throw err;
+  }
+}
+
 /**
  * Whether a chunk's text can go as stored (the SELECT with character_set_results = binary, the file declared
  * `CHARACTER SET binary`), with no charset conversion on either server: each text column's bytes are copied into a
  * downstream column of the same charset. Converting to utf8mb4 upstream and back downstream costs the downstream a
  * quarter of its CPU on a latin1 table and a tenth on a utf8mb4 one (bench/README.md), and a byte copy is the exact
- * value whatever the charset. Only when every loaded column that has a charset (text, ENUM, SET) has a downstream
- * column of the same name and the same charset, none of them is a wide charset (UCS-2, UTF-16, UTF-32), no column is
- * JSON on either side (MySQL's JSON refuses binary strings) and the extended columns' values are ASCII; otherwise the
- * file is utf8mb4 and the downstream converts, as an INSERT's literals would be.
+ * value whatever the charset. Only when every loaded column has a downstream column of the same name, the ones with
+ * a charset (text, ENUM, SET) the same charset (utf8 and utf8mb3 are one), no column on either side is in a wide
+ * charset (UCS-2, UTF-16, UTF-32: even digits would be read as code units) or JSON (MySQL's JSON refuses binary
+ * strings), and the extended columns' values are ASCII; otherwise the file is utf8mb4 and the downstream converts, as
+ * an INSERT's literals would be. The caller asks only for MariaDB and MySQL downstreams (not TiDB).
  */
 export function asStored(
   up: readonly ColumnInfo[],
@@ -78,13 +90,16 @@ export function asStored(
     const u = byName.get(name.toLowerCase());
     const d = down.get(name.toLowerCase());
     if (!u || !d || u.dataType === 'json' || d.dataType === 'json') return false;
-    const cs = u.binary ? null : u.charset;
+    // Any value (digits included) copied into a wide column would be read as its code units.
+    const dcs = d.charset === null ? null : charsetName(d.charset);
+    if (dcs !== null && WIDE_CHARSETS.has(dcs)) return false;
+    const cs = u.binary || u.charset === null ? null : charsetName(u.charset);
     if (cs === null || cs === 'binary') continue;
-    if (WIDE_CHARSETS.has(cs) || d.charset !== cs) return false;
+    if (WIDE_CHARSETS.has(cs) || dcs !== cs) return false;
   }
   for (const name of extra?.columns ?? []) {
     const d = down.get(name.toLowerCase());
-    if (!d || d.dataType === 'json' || (d.charset !== null && WIDE_CHARSETS.has(d.charset))) return false;
+    if (!d || d.dataType === 'json' || (d.charset !== null && WIDE_CHARSETS.has(charsetName(d.charset)))) return false;
   }
   return (extra?.values ?? []).every((v) => /^[\x20-\x7e]*$/.test(v));
 }

@@ -5,12 +5,14 @@ import { field } from './infile.ts';
 
 /**
  * A chunk's LOAD DATA file written straight from the bytes of the snapshot's rows (issue #14): the text protocol
- * already carries every value as the file wants it (numbers and dates as ASCII, text as utf8mb4, which the LOAD DATA
- * statement declares), so each value is copied with LOAD DATA's escapes and no JS string or value is built for it.
- * Reading rows as strings and writing them back as UTF-8 was most of the agent's CPU in a full load.
+ * already carries every value as the file wants it (numbers and dates as ASCII, text as utf8mb4 or, read as stored,
+ * in each column's own charset: the LOAD DATA statement declares which, infile.ts asStored), so each value is copied
+ * with LOAD DATA's escapes and no JS string or value is built for it. Reading rows as strings and writing them back
+ * as UTF-8 was most of the agent's CPU in a full load.
  *
- * The file holds, per value: `\N` for NULL; text with backslash, tab, newline, CR and NUL escaped (UTF-8
- * continuation bytes are >= 0x80, so no byte of a multi-byte character is ever taken for one of them); binary strings
+ * The file holds, per value: `\N` for NULL; text with backslash, tab, newline, CR and NUL escaped byte by byte (in
+ * utf8mb4 no byte of a multi-byte character is below 0x80; in GBK, Big5 or Shift-JIS, whose trail bytes can be 0x5C,
+ * the file is declared binary and the server reads it byte by byte too, so every byte comes back); binary strings
  * and BLOBs as their bytes with the same escapes (MariaDB and MySQL; hex on TiDB, chunk-read.ts); BIT and geometry as
  * hex (stored with UNHEX()); TIMESTAMPs moved to the task's zone; extended columns appended as constant fields.
  */

@@ -123,10 +123,19 @@ test('text goes as stored into columns of its own charset and is converted into 
     CREATE TABLE lc.wide (id INT PRIMARY KEY, w VARCHAR(20) CHARACTER SET ucs2, l VARCHAR(20) CHARACTER SET latin1);
     INSERT INTO lc.wide VALUES (1, 'ü\\tÄ€', 'é'), (2, '', NULL);
     CREATE TABLE lc.conv (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET latin1);
-    INSERT INTO lc.conv VALUES (1, 'é€Ÿ'), (2, 'plain')`);
-  await down.query(
-    'CREATE DATABASE lc; CREATE TABLE lc.conv (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET utf8mb4)',
-  );
+    INSERT INTO lc.conv VALUES (1, 'é€Ÿ'), (2, 'plain');
+    CREATE TABLE lc.dup (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET latin1);
+    INSERT INTO lc.dup VALUES (1, 'é€Ÿ'), (2, 'ß‰');
+    CREATE TABLE lc.num (id INT PRIMARY KEY, n INT);
+    INSERT INTO lc.num VALUES (1, 123), (2, -7)`);
+  // lc.dup's target holds a row of the same key: its as-stored LOAD DATA skips it, and the chunk is loaded again with
+  // statements that read the rows on the same snapshot connection (its charset must be back to utf8mb4 by then).
+  // lc.num's target has a UCS-2 text column where the upstream has an INT: even digits must be converted.
+  await down.query(`CREATE DATABASE lc;
+    CREATE TABLE lc.conv (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET utf8mb4);
+    CREATE TABLE lc.dup (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET latin1);
+    INSERT INTO lc.dup VALUES (2, 'old');
+    CREATE TABLE lc.num (id INT PRIMARY KEY, n VARCHAR(20) CHARACTER SET ucs2)`);
   await down.query("SET GLOBAL log_output = 'TABLE', GLOBAL general_log = 1");
   try {
     await startTask(c, task('stored', 'lc'));
@@ -134,16 +143,27 @@ test('text goes as stored into columns of its own charset and is converted into 
   } finally {
     await down.query('SET GLOBAL general_log = 0');
   }
-  await assertSame(up, down, [{ up: ['lc', 'same'] }, { up: ['lc', 'wide'] }, { up: ['lc', 'conv'] }]);
+  await assertSame(up, down, [
+    { up: ['lc', 'same'] },
+    { up: ['lc', 'wide'] },
+    { up: ['lc', 'conv'] },
+    { up: ['lc', 'dup'] },
+  ]);
   const hex = async (db: typeof up, sql: string) => JSON.stringify(await db.query(sql));
-  for (const t of ['same', 'wide']) {
-    const sql = `SELECT id, HEX(l), ${t === 'same' ? 'HEX(g), HEX(u), HEX(e)' : 'HEX(w)'} FROM lc.${t} ORDER BY id`;
+  for (const t of ['same', 'wide', 'dup']) {
+    const more = t === 'same' ? ', HEX(g), HEX(u), HEX(e)' : t === 'wide' ? ', HEX(w)' : '';
+    const sql = `SELECT id, HEX(l)${more} FROM lc.${t} ORDER BY id`;
     assert.equal(await hex(down, sql), await hex(up, sql), `lc.${t} byte for byte`);
   }
   assert.equal(
     await hex(down, 'SELECT id, HEX(l) AS h FROM lc.conv ORDER BY id'),
     await hex(up, 'SELECT id, HEX(CONVERT(l USING utf8mb4)) AS h FROM lc.conv ORDER BY id'),
     'lc.conv converted to utf8mb4',
+  );
+  assert.equal(
+    await hex(down, 'SELECT id, n AS v FROM lc.num ORDER BY id'),
+    await hex(up, 'SELECT id, CAST(n AS CHAR) AS v FROM lc.num ORDER BY id'),
+    'lc.num: the INT values in a UCS-2 column',
   );
   const loads: { t: string; cs: string }[] = await down.query(
     `SELECT REGEXP_SUBSTR(CONVERT(argument USING utf8mb4), '(?<=INTO TABLE \`lc\`.\`)[a-z]+') AS t,
@@ -154,4 +174,6 @@ test('text goes as stored into columns of its own charset and is converted into 
   assert.deepEqual(by('same'), ['binary'], 'lc.same went as stored');
   assert.deepEqual(by('wide'), ['utf8mb4'], 'lc.wide was converted');
   assert.deepEqual(by('conv'), ['utf8mb4'], 'lc.conv was converted');
+  assert.deepEqual(by('dup'), ['binary'], 'lc.dup went as stored (then by statements)');
+  assert.deepEqual(by('num'), ['utf8mb4'], 'lc.num was converted');
 });

@@ -150,6 +150,24 @@ test('text goes as stored only into columns of the same charset, never wide or J
     false,
   );
   assert.equal(asStored(up, loaded, down({ j: { charset: null, dataType: 'json' } }), undefined), true, 'not loaded');
+  assert.equal(
+    asStored(up, loaded, down({ id: { charset: 'ucs2', dataType: 'varchar' } }), undefined),
+    false,
+    'int -> ucs2',
+  );
+  assert.equal(
+    asStored(up, loaded, down({ b: { charset: 'utf32', dataType: 'text' } }), undefined),
+    false,
+    'bytes -> utf32',
+  );
+  const u8 = [col('id', 'int', null), col('t', 'varchar', 'utf8')];
+  const d8 = (cs: string) =>
+    new Map([
+      ['id', { charset: null, dataType: 'int' }],
+      ['t', { charset: cs, dataType: 'varchar' }],
+    ]);
+  assert.equal(asStored(u8, ['id', 't'], d8('utf8mb3'), undefined), true, 'utf8 and utf8mb3 are one charset');
+  assert.equal(asStored(u8, ['id', 't'], d8('gb18030'), undefined), false, 'a charset this version does not know');
   const ext = (values: string[]) => ({ columns: ['src'], values });
   assert.equal(asStored(up, loaded, down({ src: { charset: 'utf8mb4', dataType: 'varchar' } }), ext(['s1'])), true);
   assert.equal(asStored(up, loaded, down({ src: { charset: 'utf8mb4', dataType: 'varchar' } }), ext(['日本'])), false);
