@@ -122,7 +122,9 @@ export async function targetColumns(
     const k = tableKey({ schema: String(r.s), table: String(r.t) });
     let cols = out.get(k);
     if (!cols) out.set(k, (cols = new Map()));
-    cols.set(String(r.c).toLowerCase(), { charset: r.cs ?? null, dataType: String(r.dt).toLowerCase() });
+    // String(): a server may send information_schema text as bytes (mysql2 then gives a Buffer).
+    const cs = r.cs === null || r.cs === undefined ? null : String(r.cs);
+    cols.set(String(r.c).toLowerCase(), { charset: cs, dataType: String(r.dt).toLowerCase() });
   }
   return out;
 }
