@@ -35,8 +35,8 @@ export function coreConnection(conn: Connection): CoreConnection {
  * Reads a result set without converting a single value or making an object per row: each row goes to `onRow` as the
  * text protocol's row packet, `src[start, end)`, `columns` length-encoded strings (0xfb for NULL) — numbers and dates
  * as ASCII, text in the connection's utf8mb4 (or, with `asStored`, in each column's own charset), binary columns as
- * stored. `onRow` runs synchronously as rows arrive and must copy what it keeps. This is the cheap way to pass rows on as bytes (the load's LOAD DATA file,
- * agent/load/transcode.ts). mysql2 has no API for it: the query's row state is replaced on this one query, and hands
+ * stored. `onRow` runs synchronously as rows arrive and must copy what it keeps. This is the cheap way to pass rows on
+ * as bytes (the load's LOAD DATA file, agent/load/transcode.ts). mysql2 has no API for it: the query's row state is replaced on this one query, and hands
  * the end of the result set back to mysql2's own.
  */
 export function rawRows(
@@ -54,7 +54,6 @@ export function rawRows(
   // restored after it; mysql2 runs a connection's commands in order, so nothing else runs in between). The saved value
   // is never NULL ('binary' means the same) and is cleared by the restore, so a save that failed leaves the restore
   // nothing to apply and the session as it was.
-  let restored: Promise<void> = Promise.resolve();
   if (opts.asStored) {
     const save =
       "SET @tsdm_csr = IFNULL(@@SESSION.character_set_results, 'binary'), SESSION character_set_results = binary";
@@ -65,15 +64,15 @@ export function rawRows(
     });
   }
   const q = core.query({ sql, values: params });
-  if (opts.asStored) {
-    restored = new Promise((resolve, reject) =>
-      core.query(
-        'SET SESSION character_set_results = IFNULL(@tsdm_csr, @@SESSION.character_set_results), @tsdm_csr = NULL',
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
-    restored.catch(() => undefined);
-  }
+  const restored: Promise<void> = opts.asStored
+    ? new Promise((resolve, reject) =>
+        core.query(
+          'SET SESSION character_set_results = IFNULL(@tsdm_csr, @@SESSION.character_set_results), @tsdm_csr = NULL',
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      )
+    : Promise.resolve();
+  restored.catch(() => undefined);
   const internals = q as unknown as QueryInternals;
   const ownRow = internals.row;
   const row: QueryState = function (this: QueryInternals, packet, connection) {

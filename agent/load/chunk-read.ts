@@ -9,6 +9,7 @@ import { shiftTimestamp, taskZone } from '../db/timezone.ts';
 import { quoteIdent, tableKey } from '../../src/sql/table-name.ts';
 import type { SubtaskContext } from '../unit.ts';
 import { chunkFile, type ChunkFile } from './transcode.ts';
+import { asStored, type TargetColumn } from './infile.ts';
 
 /** A chunk's rows as read from the snapshot: `rows()` runs the SELECT again each time it is called (same snapshot,
  * same rows), `cols` and `binary` (values sent as bytes) in the rows' order, extended columns last. */
@@ -26,9 +27,9 @@ export interface ChunkRead {
 export interface ReadMode {
   /** Binary strings and BLOBs as their own bytes (MariaDB and MySQL downstreams); hex otherwise (TiDB). */
   rawBinary: boolean;
-  /** Text as stored upstream, no charset conversion on either side: every text column has the same charset
-   * downstream (`asStored`, infile.ts). */
-  asStored: boolean;
+  /** The target's downstream columns, given where text may go as stored (with `rawBinary`: infile.ts asStored
+   * decides from them, the loaded columns and the extended ones). */
+  target?: ReadonlyMap<string, TargetColumn>;
 }
 
 /** How a chunk is read from the snapshot: the SELECT on its key range, and its rows as the downstream takes them
@@ -38,12 +39,13 @@ export function chunkRead(
   c: ChunkRow,
   info: TableInfo,
   ctx: SubtaskContext,
-  mode: ReadMode = { rawBinary: false, asStored: false },
+  mode: ReadMode = { rawBinary: false },
 ): ChunkRead {
-  const { rawBinary, asStored } = mode;
+  const { rawBinary } = mode;
   const cols = info.columns.filter((x) => !x.generated).map((x) => x.name);
   // DM extended columns: constant per upstream table, appended to every row (the precheck made sure they exist).
   const ext = ctx.rules.extendColumns(c.schema, c.table);
+  const stored = rawBinary && asStored(info.columns, cols, mode.target, ext);
   const bin = binaryColumns(info);
   const zone = taskZone(ctx.task);
   const tsIdx =
@@ -102,9 +104,9 @@ export function chunkRead(
     classifyMysqlError(err, (err as { errno?: number }).errno ? 'upstream' : 'downstream', { sql, table });
   return {
     rows,
-    file: () => chunkFile((onRow) => rawRows(up, sql, params, onRow, { asStored }), layout, classify),
+    file: () => chunkFile((onRow) => rawRows(up, sql, params, onRow, { asStored: stored }), layout, classify),
     cols: ext ? [...cols, ...ext.columns] : cols,
     binary: [...hex, ...(ext?.columns.map(() => false) ?? [])],
-    charset: asStored ? 'binary' : 'utf8mb4',
+    charset: stored ? 'binary' : 'utf8mb4',
   };
 }

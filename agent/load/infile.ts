@@ -85,22 +85,19 @@ export function asStored(
   extra: { columns: readonly string[]; values: readonly string[] } | undefined,
 ): boolean {
   if (!down) return false;
+  // A downstream column any file value may go into: not JSON, and not wide (even digits would be read as code units).
+  const plain = (d: TargetColumn | undefined): d is TargetColumn =>
+    d !== undefined && d.dataType !== 'json' && (d.charset === null || !WIDE_CHARSETS.has(charsetName(d.charset)));
   const byName = new Map(up.map((c) => [c.name.toLowerCase(), c]));
   for (const name of loaded) {
     const u = byName.get(name.toLowerCase());
     const d = down.get(name.toLowerCase());
-    if (!u || !d || u.dataType === 'json' || d.dataType === 'json') return false;
-    // Any value (digits included) copied into a wide column would be read as its code units.
-    const dcs = d.charset === null ? null : charsetName(d.charset);
-    if (dcs !== null && WIDE_CHARSETS.has(dcs)) return false;
+    if (!u || u.dataType === 'json' || !plain(d)) return false;
     const cs = u.binary || u.charset === null ? null : charsetName(u.charset);
     if (cs === null || cs === 'binary') continue;
-    if (WIDE_CHARSETS.has(cs) || dcs !== cs) return false;
+    if (WIDE_CHARSETS.has(cs) || d.charset === null || charsetName(d.charset) !== cs) return false;
   }
-  for (const name of extra?.columns ?? []) {
-    const d = down.get(name.toLowerCase());
-    if (!d || d.dataType === 'json' || (d.charset !== null && WIDE_CHARSETS.has(charsetName(d.charset)))) return false;
-  }
+  if (!(extra?.columns ?? []).every((name) => plain(down.get(name.toLowerCase())))) return false;
   return (extra?.values ?? []).every((v) => /^[\x20-\x7e]*$/.test(v));
 }
 

@@ -9,7 +9,6 @@ import { loadTableInfo, type TableInfo } from '../db/schema.ts';
 import type { Snapshot } from './snapshot.ts';
 import { chunkRead, type ChunkRead, type ReadMode } from './chunk-read.ts';
 import {
-  asStored,
   clean,
   INFILE_REFUSED,
   loadData,
@@ -215,7 +214,7 @@ export class LoadUnit implements Unit {
     const c0 = chunks[0]!;
     try {
       const info = await this.info(up, c0.schema, c0.table, snap);
-      const mode = await this.readMode(info, c0);
+      const mode = await this.readMode(c0);
       const reads = chunks.map((c) => chunkRead(up, c, info, this.ctx, mode));
       const target = { schema: c0.targetSchema, table: c0.targetTable };
       let counts: number[] | undefined;
@@ -305,18 +304,15 @@ export class LoadUnit implements Unit {
     return this.rawBinary;
   }
 
-  /** How a chunk of `info` is read into its file (chunk-read.ts). */
-  private async readMode(info: TableInfo, c: ChunkRow): Promise<ReadMode> {
-    const rawBinary = await this.binaryAsBytes();
+  /** How a chunk is read into its file (chunk-read.ts). */
+  private async readMode(c: ChunkRow): Promise<ReadMode> {
     const target = this.targets?.get(tableKey({ schema: c.targetSchema, table: c.targetTable }));
-    const loaded = info.columns.filter((x) => !x.generated).map((x) => x.name);
-    const ext = this.ctx.rules.extendColumns(c.schema, c.table);
-    return { rawBinary, asStored: rawBinary && asStored(info.columns, loaded, target, ext) };
+    return { rawBinary: await this.binaryAsBytes(), ...(target ? { target } : {}) };
   }
 
   private async loadChunk(up: Connection, down: Connection, c: ChunkRow, snap: Snapshot): Promise<number> {
     const info = await this.info(up, c.schema, c.table, snap);
-    const read = chunkRead(up, c, info, this.ctx, await this.readMode(info, c));
+    const read = chunkRead(up, c, info, this.ctx, await this.readMode(c));
     const onDuplicate = this.ctx.spec.load.onDuplicate;
     const verb = onDuplicate === 'error' ? 'INSERT' : onDuplicate === 'ignore' ? 'INSERT IGNORE' : 'REPLACE';
     const target = { schema: c.targetSchema, table: c.targetTable };
