@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asStored, clean, field, loadDataSql } from '../../agent/load/infile.ts';
 import { FileWriter, releasePiece } from '../../agent/load/transcode.ts';
+import { col } from './sync-fixtures.ts';
 
 /** Rows as the text protocol's row packets carry them (length-encoded strings, 0xfb for NULL), each behind a few bytes
  * of something else, as mysql2's packets sit in its read buffer. */
@@ -103,22 +104,11 @@ test('LOAD DATA statement: the file declared binary when its text goes as stored
 });
 
 test('text goes as stored only into columns of the same charset, never wide or JSON ones', () => {
-  const col = (name: string, dataType: string, charset: string | null, binary = false) => ({
-    name,
-    dataType,
-    columnType: dataType,
-    nullable: true,
-    generated: false,
-    charset,
-    collation: null,
-    comment: '',
-    binary,
-  });
   const up = [
-    col('id', 'int', null),
-    col('Name', 'varchar', 'latin1'),
-    col('g', 'varchar', 'gbk'),
-    col('b', 'varbinary', null, true),
+    col('id'),
+    col('Name', { dataType: 'varchar', charset: 'latin1' }),
+    col('g', { dataType: 'varchar', charset: 'gbk' }),
+    col('b', { dataType: 'varbinary', binary: true }),
   ];
   const loaded = ['id', 'Name', 'g', 'b'];
   const down = (over: Record<string, { charset: string | null; dataType: string }> = {}) =>
@@ -139,12 +129,12 @@ test('text goes as stored only into columns of the same charset, never wide or J
   const missing = down();
   missing.delete('g');
   assert.equal(asStored(up, loaded, missing, undefined), false, 'a column missing downstream');
-  const wide = [...up, col('w', 'varchar', 'ucs2')];
+  const wide = [...up, col('w', { dataType: 'varchar', charset: 'ucs2' })];
   assert.equal(
     asStored(wide, [...loaded, 'w'], down({ w: { charset: 'ucs2', dataType: 'varchar' } }), undefined),
     false,
   );
-  const json = [...up, col('j', 'json', null)];
+  const json = [...up, col('j', { dataType: 'json' })];
   assert.equal(
     asStored(json, [...loaded, 'j'], down({ j: { charset: 'utf8mb4', dataType: 'longtext' } }), undefined),
     false,
@@ -160,7 +150,7 @@ test('text goes as stored only into columns of the same charset, never wide or J
     false,
     'bytes -> utf32',
   );
-  const u8 = [col('id', 'int', null), col('t', 'varchar', 'utf8')];
+  const u8 = [col('id'), col('t', { dataType: 'varchar', charset: 'utf8' })];
   const d8 = (cs: string) =>
     new Map([
       ['id', { charset: null, dataType: 'int' }],
