@@ -122,8 +122,14 @@ async function writeBacklog(up: MariaDBInstance, schema: string, o: IncrementalO
   return expected;
 }
 
-/** Marker row 1, the backlog, marker row 2, written upstream: the position before them, the row changes and the
- * time the writing took. */
+/**
+ * Marker row 1, a DDL, the backlog, marker row 2, written upstream: the position before them, the row changes and the
+ * time the writing took. The rates run from marker 1 to marker 2 as each side shows them. The DDL keeps the backlog
+ * out of the window's start on both sides: tsdm commits every row before a DDL (marker 1 in a batch of its own), so
+ * none of the backlog can commit with marker 1 and before the window opens; without it, marker 1's batch could hold
+ * up to a batch of the backlog, counted as changes but applied before the window, which flattered tsdm the more
+ * its batches grew. The replica applies the same DDL inside its window.
+ */
 export async function markedBacklog(
   up: MariaDBInstance,
   schema: string,
@@ -132,6 +138,7 @@ export async function markedBacklog(
   const start = await masterPos(up);
   const t0 = performance.now();
   await up.query(`INSERT INTO ${schema}.marker VALUES (1, NOW(6))`);
+  await up.query(`CREATE TABLE ${schema}.window_start (id INT PRIMARY KEY)`);
   const changes = await writeBacklog(up, schema, o);
   await up.query(`INSERT INTO ${schema}.marker VALUES (2, NOW(6))`);
   return { start, changes, writeMs: performance.now() - t0 };
