@@ -16,7 +16,7 @@ import type { BinlogEvent } from '../binlog/events.ts';
 import { applyBatch, applyOrdered, cascading, openWriters, reopenMeta } from './apply.ts';
 import { TxnParts } from './big-txn.ts';
 import { applyQuery, execCoordinatedDdl, planDdl } from './ddl.ts';
-import { Dispatcher } from './dispatcher.ts';
+import { BATCH_FLOOR, Dispatcher } from './dispatcher.ts';
 import { routeTxn } from './route.ts';
 import { type HoldRequest, SyncHold } from './hold.ts';
 import { OnlineDdl } from './online-ddl.ts';
@@ -24,10 +24,6 @@ import { inSafeMode, mayCut, recordSafeWindow, startPosition } from './resume.ts
 import { type AppliedRows, SyncState } from './state.ts';
 
 const FLUSH_INTERVAL_MS = 100;
-/** A batch holds up to max(batch × worker-count, this many) row changes. 6,000 against 2,000: the 100-row catch-up
- * 11 % faster in five alternated pairs (fewer lockstep points and commits), the single-row one no slower, the same RSS
- * peak (bench/README.md, twelfth session). FLUSH_INTERVAL_MS still cuts a batch of large rows early. */
-const BATCH_FLOOR = 6000;
 const IDLE_CHECKPOINT_MS = 1000;
 
 /**
@@ -308,7 +304,6 @@ export class SyncUnit implements Unit {
           // Flushed when full, when the reader has nothing more buffered (caught up: waiting would only add lag; while
           // a batch commits, the reader's queue fills up again, so under load batches grow by themselves), or after
           // FLUSH_INTERVAL_MS of a continuous stream. Not before the end of a batch being replayed (state.ts replayTo).
-          // At least BATCH_FLOOR rows: fewer lockstep points and commits in a catch-up (bench/README.md).
           const limit = Math.max(ctx.spec.sync.batch * st.writerCount, BATCH_FLOOR);
           if (
             mayCut(st, batchEnd) &&
