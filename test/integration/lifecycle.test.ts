@@ -20,7 +20,9 @@ import {
 
 let c: Cluster;
 before(async () => {
-  c = await startCluster();
+  // Each chunk waits 100 ms (a fault hook; the load alone takes well under a status period here, so the first test
+  // could find it finished before any status showed it under way); the other two tests sync only.
+  c = await startCluster({ agentEnv: { TSDM_FAULT_CHUNK_DELAY_MS: '100' } });
   await seed(c.sb.upstreams[0]!, 1);
 });
 after(async () => {
