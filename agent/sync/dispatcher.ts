@@ -14,14 +14,31 @@ import {
 
 export { valuesKey };
 
-/** A row change ready to apply: routed, with the upstream table's structure and the end of its transaction. */
 /**
  * A batch holds up to max(batch × worker-count, this many) row changes (sync/unit.ts). 6,000 against 2,000: the 100-row
  * catch-up 11 % faster in five alternated pairs (fewer lockstep points and commits), the single-row one no slower, the
- * same RSS peak (bench/README.md, twelfth session). The loop's 100 ms flush timer still cuts a batch of large rows early.
+ * same RSS peak (bench/README.md, twelfth session).
  */
 export const BATCH_FLOOR = 6000;
+/**
+ * ... and up to about this many bytes of row values (`rowBytes`): in a catch-up the loop takes queued transactions
+ * without waiting, so its flush timer does not bound a batch of wide rows. A writer's transaction stays well under
+ * TiDB's default txn-total-size-limit (100 MiB) even with binary values sent as hex, and the batch's memory bounded.
+ */
+export const BATCH_BYTES = 16 << 20;
 
+/** Bytes of a change's row values, roughly (the image it writes: after, or before for a delete). */
+export function rowBytes(c: RowChange): number {
+  const img = c.after ?? c.before;
+  let n = 0;
+  for (const k in img) {
+    const v = img[k];
+    n += typeof v === 'string' ? v.length : v instanceof Uint8Array ? v.byteLength : 8;
+  }
+  return n;
+}
+
+/** A row change ready to apply: routed, with the upstream table's structure and the end of its transaction. */
 export interface RoutedChange {
   change: RowChange;
   target: TableName;
@@ -68,6 +85,8 @@ export class Dispatcher {
   private readonly identities = new Map<TableInfo, { target: TableName; identity: RowIdentity | undefined }>();
   readonly perWriter: RoutedChange[][];
   rows = 0;
+  /** Bytes of the batch's row values (rowBytes). */
+  bytes = 0;
   /** Upstream transactions in the batch (dm_syncer_finished_transaction_total once committed). */
   txns = 0;
 
@@ -77,6 +96,11 @@ export class Dispatcher {
 
   get empty(): boolean {
     return this.rows === 0;
+  }
+
+  /** At `rows` row changes or BATCH_BYTES of row values: flush. */
+  full(rows: number): boolean {
+    return this.rows >= rows || this.bytes >= BATCH_BYTES;
   }
 
   /** Adds a transaction; false when it conflicts with the batch (flush first, then add to a new dispatcher). */
@@ -123,16 +147,20 @@ export class Dispatcher {
       if (w === undefined) w = hash(keysPer[0]?.[0] ?? '') % this.writerCount;
       for (const keys of keysPer) for (const k of keys) this.owner.set(k, w);
       for (const c of changes) this.perWriter[w]!.push(c);
-      this.rows += changes.length;
-      this.txns++;
-      this.noteIdentities(changes);
+      this.counted(changes);
       return true;
     }
     for (let i = 0; i < changes.length; i++) this.perWriter[assigned[i]!]!.push(changes[i]!);
+    this.counted(changes);
+    return true;
+  }
+
+  /** A transaction of several changes joined: its rows, bytes and identities. */
+  private counted(changes: RoutedChange[]): void {
     this.rows += changes.length;
+    for (const c of changes) this.bytes += rowBytes(c.change);
     this.txns++;
     this.noteIdentities(changes);
-    return true;
   }
 
   /** tryAdd of a one-change transaction (every transaction of a single-row workload) without its per-transaction
@@ -151,6 +179,8 @@ export class Dispatcher {
     for (const k of keys) this.owner.set(k, w);
     this.perWriter[w]!.push(c);
     this.rows++;
+    this.bytes += rowBytes(c.change);
+    this.txns++;
     const seen = this.identities.get(c.info);
     if (!seen || seen.target !== c.target || seen.identity !== c.identity)
       this.identities.set(c.info, { target: c.target, identity: c.identity });

@@ -307,7 +307,7 @@ export class SyncUnit implements Unit {
           const limit = Math.max(ctx.spec.sync.batch * st.writerCount, BATCH_FLOOR);
           if (
             mayCut(st, batchEnd) &&
-            (batch.rows >= limit ||
+            (batch.full(limit) ||
               (!batch.empty && (this.reader.idle || st.cutEach || Date.now() - batchStarted > FLUSH_INTERVAL_MS)))
           )
             await flush(false);

@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { causalityKeys, Dispatcher, type RoutedChange, type Txn } from '../../agent/sync/dispatcher.ts';
+import { BATCH_BYTES, causalityKeys, Dispatcher, type RoutedChange, type Txn } from '../../agent/sync/dispatcher.ts';
 import { hash } from '../../agent/hash.ts';
 import { identityFor } from '../../agent/sync/row-identity.ts';
 import { mayCut } from '../../agent/sync/resume.ts';
@@ -544,4 +544,24 @@ test('mayCut: no cut before the end of the batch being replayed, any cut from th
   assert.equal(mayCut(st, { name: 'b.000002', pos: 500 }), true, 'at its end');
   assert.equal(st.replayTo, undefined, 'done: cleared');
   assert.equal(mayCut(st, { name: 'b.000001', pos: 4 }), true, 'no replay: every cut');
+});
+
+test('a batch counts its transactions (one-change ones too) and the bytes of its row values', () => {
+  const d = new Dispatcher(2);
+  const [a, b] = idsOnTwoWriters(2);
+  assert.ok(d.tryAdd(txn(ins(T, { id: a, uk: 'p', v: 'x'.repeat(1000) }))));
+  assert.ok(d.tryAdd(txn(ins(T, { id: b, uk: 'q', v: 'y' }), del(T, { id: '77', uk: null, v: 'z'.repeat(10) }))));
+  assert.equal(d.rows, 3);
+  assert.equal(d.txns, 2, 'a one-change transaction counts as one (dm_syncer_finished_transaction_total)');
+  // Strings by length, a NULL as 8: the insert's after images, the delete's before image.
+  assert.equal(d.bytes, a.length + 1 + 1000 + (b.length + 1 + 1) + (2 + 8 + 10));
+  assert.equal(d.full(3), true, 'full at its rows');
+  assert.equal(d.full(4), false);
+  d.bytes += BATCH_BYTES;
+  assert.equal(d.full(6000), true, 'full at BATCH_BYTES whatever its rows');
+  d.bytes -= BATCH_BYTES;
+  const before = { rows: d.rows, bytes: d.bytes, txns: d.txns };
+  // A refused transaction (its keys on two writers) counts nothing.
+  assert.equal(d.tryAdd(txn(upd(T, { id: a, uk: 'p', v: '1' }, { id: a, uk: 'q', v: '1' }))), false);
+  assert.deepEqual({ rows: d.rows, bytes: d.bytes, txns: d.txns }, before);
 });
