@@ -51,8 +51,9 @@ const TABLE = ['task', 'source_id', 'schema', 'table'] as const;
 const DM_DURATION_BUCKETS = exponentialBuckets(0.000005, 2, 25);
 /** Seconds of lag, as DM's replication_lag histogram (0.5 s .. 1024 s). */
 const DM_LAG_BUCKETS = exponentialBuckets(0.5, 2, 12);
-/** Rows per batch the sync unit commits (its limit is max(batch x writers, 2000), a streamed large txn's parts more). */
-const BATCH_ROW_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 50000];
+/** Rows per batch the sync unit commits (its limit is max(batch x writers, 6000) rows or 16 MiB of values, a streamed
+ * large txn's parts more). */
+const BATCH_ROW_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 6000, 10000, 50000];
 /** Wall time of one downstream commit (all writers' shares of a batch), 1 ms .. ~65 s. */
 const COMMIT_BUCKETS = exponentialBuckets(0.001, 2, 17);
 /** One NATS KV request, 0.25 ms .. ~8 s. */
