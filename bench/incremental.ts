@@ -5,9 +5,9 @@
  * catch up on it, one after the other.
  *
  * Timing: the backlog starts with marker row 1 and a DDL (see markedBacklog) and ends with marker row 2 (table
- * `marker` of the same schema). A
- * copy's time is from the moment marker 1 is visible on it to the moment marker 2 is (both polled every 5 ms): this
- * leaves out dmctl's and the agent's start-up and the replica's connect, and counts applying the backlog only.
+ * `marker` of the same schema). A copy's time is from the moment marker 1 is visible on it to the moment marker 2 is
+ * (both polled every 5 ms): this leaves out dmctl's and the agent's start-up and the replica's connect, and counts
+ * applying the backlog only.
  * Equality (rows of the table and of the markers) is checked afterwards, outside the timed window.
  */
 import type { MariaDBInstance } from '../test/harness/index.ts';

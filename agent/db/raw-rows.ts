@@ -36,8 +36,8 @@ export function coreConnection(conn: Connection): CoreConnection {
  * text protocol's row packet, `src[start, end)`, `columns` length-encoded strings (0xfb for NULL) — numbers and dates
  * as ASCII, text in the connection's utf8mb4 (or, with `asStored`, in each column's own charset), binary columns as
  * stored. `onRow` runs synchronously as rows arrive and must copy what it keeps. This is the cheap way to pass rows on
- * as bytes (the load's LOAD DATA file, agent/load/transcode.ts). mysql2 has no API for it: the query's row state is replaced on this one query, and hands
- * the end of the result set back to mysql2's own.
+ * as bytes (the load's LOAD DATA file, agent/load/transcode.ts). mysql2 has no API for it: the query's row state is
+ * replaced on this one query, and hands the end of the result set back to mysql2's own.
  */
 export function rawRows(
   conn: Connection,
