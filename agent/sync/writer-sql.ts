@@ -9,6 +9,7 @@ import {
   deleteByKeyStatements,
   deleteOneRow,
   insertStatements,
+  integerColumns,
   type Stmt,
   updateOneRow,
 } from './sqlgen.ts';
@@ -131,6 +132,8 @@ function groupBy<T>(items: T[], key: (x: T) => string): T[][] {
  * exist then and may be updated in place (writer-update.ts). */
 interface Net {
   del: boolean;
+  /** The structure of the change that set it (which of its columns are integers: sqlgen integerColumns). */
+  info: TableInfo;
   keyCols: string[];
   key: Value[];
   row?: Record<string, Value>;
@@ -153,14 +156,22 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       if (first && !first.has(kid)) first.set(kid, updatable(rc.identity, rc.info, key) ? change.before : null);
       if (change.op === 'delete' || kid !== afterId) {
         net.delete(kid);
-        net.set(kid, { del: true, keyCols: key, key: k });
+        net.set(kid, { del: true, info: rc.info, keyCols: key, key: k });
       }
     }
     if (change.after && after && afterId !== undefined) {
       if (first && !first.has(afterId)) first.set(afterId, null);
       net.delete(afterId);
       const before = first?.get(afterId) ?? undefined;
-      net.set(afterId, { del: false, keyCols: key, key: after, row: change.after, cols: colsOf(rc.info), before });
+      net.set(afterId, {
+        del: false,
+        info: rc.info,
+        keyCols: key,
+        key: after,
+        row: change.after,
+        cols: colsOf(rc.info),
+        before,
+      });
     }
   }
   const t = list[0]!.target;
@@ -175,6 +186,8 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
         t,
         g[0]!.keyCols,
         g.map((n) => n.key),
+        undefined,
+        integerColumns(g[0]!.info, g[0]!.keyCols),
       ),
     );
   }
@@ -185,7 +198,8 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
     const inPlace: InPlace<Net>[] = [];
     const rest: Net[] = [];
     for (const n of rows) {
-      if (n.before) inPlace.push({ ref: n, key: n.key[0]!, before: n.before, row: n.row!, cols: n.cols! });
+      if (n.before)
+        inPlace.push({ ref: n, key: n.key[0]!, before: n.before, row: n.row!, cols: n.cols!, info: n.info });
       else rest.push(n);
     }
     if (inPlace.length > 0) {
@@ -202,6 +216,8 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
         t,
         cols,
         g.map((n) => rowValues(n.row!, cols)),
+        undefined,
+        integerColumns(g[0]!.info, cols),
       ),
     );
   }
@@ -228,9 +244,11 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
   const out: Stmt[] = [];
   let inserts: Value[][] = [];
   let insertCols: string[] = [];
+  let insertInfo: TableInfo | undefined;
   const t = list[0]!.target;
   const flushInserts = () => {
-    out.push(...insertStatements('INSERT', t, insertCols, inserts));
+    if (inserts.length === 0) return;
+    out.push(...insertStatements('INSERT', t, insertCols, inserts, undefined, integerColumns(insertInfo!, insertCols)));
     inserts = [];
   };
   for (const { change, info, identity } of list) {
@@ -243,6 +261,7 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
     if (change.op === 'insert') {
       if (inserts.length > 0 && cols !== insertCols && cols.join('\0') !== insertCols.join('\0')) flushInserts();
       insertCols = cols;
+      insertInfo = info;
       inserts.push(cols.map((c) => change.after![c] ?? null));
       continue;
     }

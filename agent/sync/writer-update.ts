@@ -2,7 +2,7 @@ import type { TableName } from '../../src/sql/table-name.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import type { RowIdentity } from './row-identity.ts';
-import { updateCaseStatement } from './sqlgen.ts';
+import { integerColumns, updateCaseStatement } from './sqlgen.ts';
 
 /**
  * Updates in place (outside safe mode): a keyed row that existed before the batch and still exists after it is
@@ -63,6 +63,8 @@ export interface InPlace<T> {
   before: Record<string, Value>;
   row: Record<string, Value>;
   cols: string[];
+  /** The row's structure (which of its columns are integers). */
+  info: TableInfo;
 }
 
 function same(a: Value | undefined, b: Value | undefined): boolean {
@@ -84,7 +86,7 @@ export function inPlaceStatements<T>(
 ): { sql: string[]; replace: T[] } {
   const sql: string[] = [];
   const replace: T[] = [];
-  const groups = new Map<string, { set: string[]; rows: InPlace<T>[] }>();
+  const groups = new Map<string, { set: string[]; info: TableInfo; rows: InPlace<T>[] }>();
   for (const r of rows) {
     if (typeof r.key !== 'string' || !DIGITS.test(r.key)) {
       replace.push(r.ref);
@@ -104,16 +106,17 @@ export function inPlaceStatements<T>(
     const g = `${r.cols.length}\0${r.cols.join('\0')}\0${sig}`;
     const l = groups.get(g);
     if (l) l.rows.push(r);
-    else groups.set(g, { set, rows: [r] });
+    else groups.set(g, { set, info: r.info, rows: [r] });
   }
-  for (const { set, rows: list } of groups.values()) {
+  for (const { set, info, rows: list } of groups.values()) {
+    const ints = integerColumns(info, set);
     let keys: string[] = [];
     let values: Value[][] = [];
     let chars = 0;
     const flush = () => {
       if (keys.length === 0) return;
       if (mixesTextAndBytes(values)) for (const k of keys) replace.push(list.find((r) => r.key === k)!.ref);
-      else sql.push(updateCaseStatement(t, keyCol, set, keys, values));
+      else sql.push(updateCaseStatement(t, keyCol, set, keys, values, ints));
       keys = [];
       values = [];
       chars = 0;

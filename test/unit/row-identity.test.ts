@@ -165,7 +165,7 @@ test('rows without a downstream key are matched on a unique index with non-NULL 
   };
   assert.deepEqual(writerStatements([upd]), [
     "DELETE FROM `d`.`t` WHERE `c3` IN ('3')",
-    "REPLACE INTO `d`.`t` (`c1`,`c2`,`c3`) VALUES ('3','3','333')",
+    "REPLACE INTO `d`.`t` (`c1`,`c2`,`c3`) VALUES (3,3,'333')",
   ]);
 });
 

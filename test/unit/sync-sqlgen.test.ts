@@ -2,8 +2,9 @@
  * Invariant protected (agent/sync/sqlgen.ts): every downstream write is SQL text in which identifiers are
  * backquoted (backquotes doubled, dots and any other character kept inside the name) and every value is a literal
  * that the server reads back as the same bytes: strings quoted with backslash escapes (the session never has
- * NO_BACKSLASH_ESCAPES or ANSI_QUOTES), Buffers (binary, BLOB, BIT) as X'..' hex, NULL as NULL; no value ever passes
- * through a JS number. Matching one row uses NULL-safe equality (`<=>`). Multi-row statements stay under their size
+ * NO_BACKSLASH_ESCAPES or ANSI_QUOTES), Buffers (binary, BLOB, BIT) as X'..' hex, NULL as NULL, an integer column's
+ * digits (where the caller says which columns are integers) as an integer literal; no value ever passes through a JS
+ * number. Matching one row uses NULL-safe equality (`<=>`). Multi-row statements stay under their size
  * limit. There is no ON DUPLICATE KEY UPDATE form here: the three verbs are INSERT, INSERT IGNORE and REPLACE (load's
  * on-duplicate-logical error/ignore/replace); ODKU appears only in checkpoint writes (agent/checkpoint.ts).
  */
@@ -16,10 +17,13 @@ import {
   deleteOneRow,
   fullRowWhere,
   insertStatements,
+  integerColumns,
   qualified,
   updateByKey,
+  updateCaseStatement,
   updateOneRow,
 } from '../../agent/sync/sqlgen.ts';
+import type { ColumnInfo, TableInfo } from '../../agent/db/schema.ts';
 
 const T = { schema: 'db', table: 't' };
 
@@ -184,4 +188,62 @@ test('CREATE TABLE / DATABASE from SHOW CREATE: routed, qualified and IF NOT EXI
     createDatabaseFor('CREATE DATABASE /*!32312 IF NOT EXISTS*/ `up` /*!40100 DEFAULT CHARACTER SET latin1 */', 'a`b'),
     'CREATE DATABASE IF NOT EXISTS `a``b` /*!40100 DEFAULT CHARACTER SET latin1 */',
   );
+});
+
+test('integer columns: digits as integer literals (as DM binds them), anything else in them quoted as before', () => {
+  const col = (name: string, dataType: string): ColumnInfo =>
+    ({ name, dataType, columnType: dataType, nullable: true, generated: false }) as ColumnInfo;
+  const info = {
+    columns: [col('id', 'bigint'), col('n', 'tinyint'), col('s', 'varchar'), col('d', 'decimal'), col('e', 'enum')],
+  } as TableInfo;
+  assert.deepEqual(integerColumns(info, ['id', 'n', 's', 'd', 'e', 'not_in_info']), [
+    true,
+    true,
+    false,
+    false,
+    false,
+    false,
+  ]);
+  assert.equal(integerColumns(info, ['s', 'd']), undefined);
+  const ints = integerColumns(info, ['id', 'n', 's'])!;
+  assert.deepEqual(
+    insertStatements(
+      'REPLACE',
+      T,
+      ['id', 'n', 's'],
+      [
+        ['18446744073709551615', '-128', '7'],
+        ['-9223372036854775808', null, 'x'],
+        // Not digits (a structure that is not the binlog's): quoted, as without `ints`.
+        ['1e3', 'abc', '0'],
+      ],
+      undefined,
+      ints,
+    ),
+    [
+      "REPLACE INTO `db`.`t` (`id`,`n`,`s`) VALUES (18446744073709551615,-128,'7'),(-9223372036854775808,NULL,'x'),('1e3','abc','0')",
+    ],
+  );
+  assert.deepEqual(deleteByKeyStatements(T, ['id'], [['1'], ['2']], 1000, [true]), [
+    'DELETE FROM `db`.`t` WHERE `id` IN (1,2)',
+  ]);
+  assert.deepEqual(deleteByKeyStatements(T, ['id', 's'], [['1', '2']], 1000, [true, false]), [
+    "DELETE FROM `db`.`t` WHERE (`id`,`s`) IN ((1,'2'))",
+  ]);
+  assert.equal(
+    updateCaseStatement(
+      T,
+      'id',
+      ['n', 's'],
+      ['1', '2'],
+      [
+        ['5', '6'],
+        [null, 'y'],
+      ],
+      [true, false],
+    ),
+    "UPDATE `db`.`t` SET `n` = CASE `id` WHEN 1 THEN 5 WHEN 2 THEN NULL END, `s` = CASE `id` WHEN 1 THEN '6' WHEN 2 THEN 'y' END WHERE `id` IN (1,2)",
+  );
+  // Without `ints`, every value is quoted as before.
+  assert.deepEqual(insertStatements('INSERT', T, ['id'], [['1']]), ["INSERT INTO `db`.`t` (`id`) VALUES ('1')"]);
 });

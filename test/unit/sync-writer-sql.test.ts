@@ -23,35 +23,35 @@ const r = (id: string, v: string | null = 'x') => ({ id, v });
 
 test('one key inserted, updated and deleted within a batch compacts to its net effect', () => {
   // insert → REPLACE
-  assert.deepEqual(writerStatements([ins(T, r('1', 'a'))]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','a')"]);
+  assert.deepEqual(writerStatements([ins(T, r('1', 'a'))]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'a')"]);
   // insert + update → one REPLACE of the last image
   assert.deepEqual(
     writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), upd(T, r('1', 'b'), r('1', 'c'))]),
-    ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','c')"],
+    ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'c')"],
   );
   // insert + update + delete → DELETE by key (the row may exist downstream from before: the net effect is absence)
   assert.deepEqual(writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), del(T, r('1', 'b'))]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('1')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (1)',
   ]);
   // delete + insert → REPLACE only (REPLACE removes the old row itself)
   assert.deepEqual(writerStatements([del(T, r('1', 'a')), ins(T, r('1', 'b'))]), [
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b')",
   ]);
   // update alone → REPLACE of the full after image (no UPDATE statement)
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('1', 'b'))]), [
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b')",
   ]);
 });
 
 test('an UPDATE that changes the key deletes the old key and replaces the new one', () => {
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('2', 'a'))]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('1')",
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('2','a')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (1)',
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,'a')",
   ]);
   // 1 → 2 then 2 → 1: the row ends at 1; 2 is absent.
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('2', 'a')), upd(T, r('2', 'a'), r('1', 'b'))]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('2')",
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (2)',
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b')",
   ]);
   // Swap two rows' keys through a third: both end present, the temporary key absent.
   assert.deepEqual(
@@ -60,7 +60,7 @@ test('an UPDATE that changes the key deletes the old key and replaces the new on
       upd(T, r('2', 'b'), r('1', 'b')),
       upd(T, r('9', 'a'), r('2', 'a')),
     ]),
-    ["DELETE FROM `db`.`t` WHERE `id` IN ('9')", "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b'),('2','a')"],
+    ['DELETE FROM `db`.`t` WHERE `id` IN (9)', "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b'),(2,'a')"],
   );
 });
 
@@ -70,12 +70,12 @@ test('every DELETE runs before every REPLACE, whatever the binlog order', () => 
   const CI = table('t', [col('k', { nullable: false, collation: 'utf8mb4_general_ci' }), col('v')], ['k']);
   assert.deepEqual(
     writerStatements([ins(CI, { k: 'b', v: '1' }), del(CI, { k: 'A', v: '0' }), ins(CI, { k: 'a', v: '2' })]),
-    ["DELETE FROM `db`.`t` WHERE `k` IN ('A')", "REPLACE INTO `db`.`t` (`k`,`v`) VALUES ('b','1'),('a','2')"],
+    ["DELETE FROM `db`.`t` WHERE `k` IN ('A')", "REPLACE INTO `db`.`t` (`k`,`v`) VALUES ('b',1),('a',2)"],
   );
   // Row 1 moves to 2 and a new row takes 1: no DELETE of 1 at all (its net effect is a row).
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('2', 'a')), ins(T, r('1', 'new')), del(T, r('7'))]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('7')",
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('2','a'),('1','new')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (7)',
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,'a'),(1,'new')",
   ]);
 });
 
@@ -100,10 +100,10 @@ test('rows of a table share one multi-row statement; deletes share one IN list; 
       del(T, r('3')),
     ]),
     [
-      "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
-      "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x'),('2','x')",
-      "DELETE FROM `db`.`u` WHERE (`a`,`b`) IN (('3','4'),('5','6'))",
-      "REPLACE INTO `db`.`u` (`a`,`b`,`c`) VALUES ('1','2',NULL)",
+      'DELETE FROM `db`.`t` WHERE `id` IN (3)',
+      "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'x'),(2,'x')",
+      'DELETE FROM `db`.`u` WHERE (`a`,`b`) IN ((3,4),(5,6))',
+      'REPLACE INTO `db`.`u` (`a`,`b`,`c`) VALUES (1,2,NULL)',
     ],
   );
 });
@@ -111,13 +111,13 @@ test('rows of a table share one multi-row statement; deletes share one IN list; 
 test('generated columns are never written; rows with different column lists never share a VALUES list', () => {
   const G = table('t', [col('id', { nullable: false }), col('v'), col('g', { generated: true })], ['id']);
   assert.deepEqual(writerStatements([ins(G, { id: '1', v: '2', g: '4' })]), [
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','2')",
+    'REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,2)',
   ]);
   // Two shards of one target (optimistic merge): one lacks column v.
   const S2 = table('t2', [col('id', { nullable: false })], ['id']);
   assert.deepEqual(writerStatements([ins(T, r('1')), ins(S2, { id: '2' }), ins(T, r('3'))]), [
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x'),('3','x')",
-    "REPLACE INTO `db`.`t` (`id`) VALUES ('2')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'x'),(3,'x')",
+    'REPLACE INTO `db`.`t` (`id`) VALUES (2)',
   ]);
   // Keyless: a change of column list ends the run of merged inserts.
   const K1 = table('k1', [col('a'), col('b')]);
@@ -130,9 +130,9 @@ test('generated columns are never written; rows with different column lists neve
       ins(K1, { a: '4', b: '4' }),
     ]),
     [
-      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1','1'),('2','2')",
-      "INSERT INTO `db`.`t` (`a`) VALUES ('3')",
-      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('4','4')",
+      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (1,1),(2,2)',
+      'INSERT INTO `db`.`t` (`a`) VALUES (3)',
+      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (4,4)',
     ],
   );
 });
@@ -149,9 +149,9 @@ test('keyless tables: binlog order, inserts merged, UPDATE/DELETE of one row mat
       del(K, { a: '3', b: '3' }),
     ]),
     [
-      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1',NULL),('1',NULL)",
+      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (1,NULL),(1,NULL)',
       "UPDATE `db`.`t` SET `a` = '2', `b` = NULL WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
-      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('3','3')",
+      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (3,3)',
       "DELETE FROM `db`.`t` WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
       "DELETE FROM `db`.`t` WHERE `a` <=> '3' AND `b` <=> '3' LIMIT 1",
     ],
@@ -236,8 +236,8 @@ test('rows of one target whose identities differ (keyed and keyless) in one writ
     ins(B, { id: '3', v: 'b2' }, { identity: ib }),
   ]);
   assert.deepEqual(out, [
-    "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
-    "INSERT INTO `db`.`t` (`id`,`v`) VALUES ('2','b1'),('3','b2')",
+    "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES (1,1,'a')",
+    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (2,'b1'),(3,'b2')",
   ]);
   // Keyless updates and deletes after a keyed change stay one-row statements in binlog order (never `WHERE () IN`).
   assert.deepEqual(
@@ -248,10 +248,10 @@ test('rows of one target whose identities differ (keyed and keyless) in one writ
       del(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
     ]),
     [
-      "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
+      "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES (1,1,'a')",
       "UPDATE `db`.`t` SET `id` = '2', `v` = 'b9' WHERE `id` <=> '2' AND `v` <=> 'b1' LIMIT 1",
       "DELETE FROM `db`.`t` WHERE `id` <=> '3' AND `v` <=> 'b2' LIMIT 1",
-      "DELETE FROM `db`.`t` WHERE `u` IN ('1')",
+      'DELETE FROM `db`.`t` WHERE `u` IN (1)',
     ],
   );
   // The keyless rows first: they are not compacted with the keyed ones either.
@@ -262,8 +262,8 @@ test('rows of one target whose identities differ (keyed and keyless) in one writ
       ins(A, { id: '1', u: '1', v: 'a' }, { identity: ia }),
     ]),
     [
-      "INSERT INTO `db`.`t` (`id`,`v`) VALUES ('2','b1'),('2','b1')",
-      "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES ('1','1','a')",
+      "INSERT INTO `db`.`t` (`id`,`v`) VALUES (2,'b1'),(2,'b1')",
+      "REPLACE INTO `db`.`t` (`id`,`u`,`v`) VALUES (1,1,'a')",
     ],
   );
 });
@@ -285,14 +285,11 @@ test('rows of one target keyed by different columns with equal values in one wri
   const id = identityFor(D, dn);
   assert.deepEqual([ic.key, id.key], [['id'], ['u']]);
   const out = writerStatements([ins(C, { id: '5', u: '9' }, { identity: ic }), ins(D, { u: '5' }, { identity: id })]);
-  assert.deepEqual(out, [
-    "REPLACE INTO `db`.`t` (`id`,`u`) VALUES ('5','9')",
-    "REPLACE INTO `db`.`t` (`u`) VALUES ('5')",
-  ]);
+  assert.deepEqual(out, ['REPLACE INTO `db`.`t` (`id`,`u`) VALUES (5,9)', 'REPLACE INTO `db`.`t` (`u`) VALUES (5)']);
   // Deletes keyed by each identity's own columns.
   assert.deepEqual(
     writerStatements([del(C, { id: '5', u: '9' }, { identity: ic }), del(D, { u: '5' }, { identity: id })]),
-    ["DELETE FROM `db`.`t` WHERE `id` IN ('5')", "DELETE FROM `db`.`t` WHERE `u` IN ('5')"],
+    ['DELETE FROM `db`.`t` WHERE `id` IN (5)', 'DELETE FROM `db`.`t` WHERE `u` IN (5)'],
   );
 });
 
@@ -329,14 +326,14 @@ test('changes of one target under different key columns keep binlog order betwee
     ins(C, row, { identity: ic }),
   ]);
   assert.deepEqual(out, [
-    "REPLACE INTO `db`.`t` (`id`,`u`) VALUES ('1','7')",
-    "DELETE FROM `db`.`t` WHERE `u` IN ('7')",
-    "REPLACE INTO `db`.`t` (`id`,`u`) VALUES ('1','7')",
+    'REPLACE INTO `db`.`t` (`id`,`u`) VALUES (1,7)',
+    'DELETE FROM `db`.`t` WHERE `u` IN (7)',
+    'REPLACE INTO `db`.`t` (`id`,`u`) VALUES (1,7)',
   ]);
   // Deleted, then inserted again under the other key: the DELETE runs first.
   assert.deepEqual(writerStatements([del(C, row, { identity: iu }), ins(C, row, { identity: ic })]), [
-    "DELETE FROM `db`.`t` WHERE `u` IN ('7')",
-    "REPLACE INTO `db`.`t` (`id`,`u`) VALUES ('1','7')",
+    'DELETE FROM `db`.`t` WHERE `u` IN (7)',
+    'REPLACE INTO `db`.`t` (`id`,`u`) VALUES (1,7)',
   ]);
   // Inserted keyless, deleted keyed (a unique index appeared downstream mid-batch): INSERT, then DELETE.
   const K = table('k', [col('u', { nullable: false }), col('v')]);
@@ -365,14 +362,14 @@ test('changes of one target under different key columns keep binlog order betwee
       ins(K, { u: '3', v: '0' }, { identity: kBefore }),
       del(K, { u: '3', v: '0' }, { identity: kAfter }),
     ]),
-    ["INSERT INTO `db`.`t` (`u`,`v`) VALUES ('3','0')", "DELETE FROM `db`.`t` WHERE `u` IN ('3')"],
+    ['INSERT INTO `db`.`t` (`u`,`v`) VALUES (3,0)', 'DELETE FROM `db`.`t` WHERE `u` IN (3)'],
   );
   // Rows of one target sharing their key columns stay one run, whatever their structures (compaction as before).
   const S2 = table('t2', [col('id', { nullable: false })], ['id']);
   assert.deepEqual(writerStatements([del(T, r('1')), ins(S2, { id: '2' }), del(T, r('3')), ins(T, r('1'))]), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
-    "REPLACE INTO `db`.`t` (`id`) VALUES ('2')",
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (3)',
+    'REPLACE INTO `db`.`t` (`id`) VALUES (2)',
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'x')",
   ]);
 });
 
@@ -382,8 +379,8 @@ test('rows with BIND_BYTES of binary values go as bound statements: keyed a REPL
   // keyed, safe mode: the small rows in one text REPLACE, the big row alone with its values as arguments
   const keyed = writerStatements([ins(T, { id: '1', v: big }), ins(T, r('2', 'a')), del(T, r('3'))]);
   assert.deepEqual(keyed, [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('2','a')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (3)',
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,'a')",
     { sql: 'REPLACE INTO `db`.`t` (`id`,`v`) VALUES (?,?)', params: ['1', big] },
   ]);
   // one byte under the threshold: text, as before
@@ -399,9 +396,9 @@ test('rows with BIND_BYTES of binary values go as bound statements: keyed a REPL
     del(K, { a: '4', b: big }),
   ]);
   assert.deepEqual(out, [
-    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1',X'ab')",
+    "INSERT INTO `db`.`t` (`a`,`b`) VALUES (1,X'ab')",
     { sql: 'INSERT INTO `db`.`t` (`a`,`b`) VALUES (?,?)', params: ['2', big] },
-    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('3',NULL)",
+    'INSERT INTO `db`.`t` (`a`,`b`) VALUES (3,NULL)',
     {
       sql: 'UPDATE `db`.`t` SET `a` = ?, `b` = ? WHERE `a` <=> ? AND `b` <=> ? LIMIT 1',
       params: ['4', big, '2', big],

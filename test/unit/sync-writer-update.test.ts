@@ -35,15 +35,15 @@ test('outside safe mode an updated row is an UPDATE of its changed columns, inse
     upd(T, r('5', '1', 'e'), r('5', '1', 'f'), o),
   ];
   assert.deepEqual(writerStatements(batch, false), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('4')",
-    "UPDATE `db`.`t` SET `k` = CASE `id` WHEN 1 THEN '6' WHEN 2 THEN '8' END WHERE `id` IN (1,2)",
+    'DELETE FROM `db`.`t` WHERE `id` IN (4)',
+    'UPDATE `db`.`t` SET `k` = CASE `id` WHEN 1 THEN 6 WHEN 2 THEN 8 END WHERE `id` IN (1,2)',
     "UPDATE `db`.`t` SET `v` = CASE `id` WHEN 5 THEN 'f' END WHERE `id` IN (5)",
-    "REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES ('3','1','c')",
+    "REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES (3,1,'c')",
   ]);
   // Safe mode: REPLACE, as always.
   assert.deepEqual(writerStatements(batch, true), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('4')",
-    "REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES ('1','6','a'),('2','8','b'),('3','1','c'),('5','1','f')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (4)',
+    "REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES (1,6,'a'),(2,8,'b'),(3,1,'c'),(5,1,'f')",
   ]);
 });
 
@@ -71,12 +71,12 @@ test("a row's state before the batch is its first change's before image; inserte
   // inserted then updated: it did not exist before the batch
   assert.deepEqual(
     writerStatements([ins(T, r('1', '5', 'a'), o), upd(T, r('1', '5', 'a'), r('1', '6', 'a'), o)], false),
-    ["REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES ('1','6','a')"],
+    ["REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES (1,6,'a')"],
   );
   // the key moved: DELETE of the old key, REPLACE of the new one
   assert.deepEqual(writerStatements([upd(T, r('1', '5', 'a'), r('2', '5', 'a'), o)], false), [
-    "DELETE FROM `db`.`t` WHERE `id` IN ('1')",
-    "REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES ('2','5','a')",
+    'DELETE FROM `db`.`t` WHERE `id` IN (1)',
+    "REPLACE INTO `db`.`t` (`id`,`k`,`v`) VALUES (2,5,'a')",
   ]);
   // NULLs and bytes
   assert.deepEqual(writerStatements([upd(T, r('-3', '5', 'a'), r('-3', null, 'a'), o)], false), [
@@ -135,7 +135,7 @@ test('REPLACE where an update in place could differ: other unique keys, folded o
     false,
   );
   assert.equal(mixed.length, 1);
-  assert.match(text(mixed[0]), /^REPLACE INTO .* VALUES \('1','5','b'\),\('2','5',X'62'\)$/);
+  assert.match(text(mixed[0]), /^REPLACE INTO .* VALUES \(1,5,'b'\),\(2,5,X'62'\)$/);
 });
 
 test('at most 50 rows per UPDATE', () => {
@@ -144,7 +144,7 @@ test('at most 50 rows per UPDATE', () => {
   assert.equal(out.length, 3);
   assert.equal(
     out[2],
-    `UPDATE \`db\`.\`t\` SET \`k\` = CASE \`id\` ${Array.from({ length: 20 }, (_, i) => `WHEN ${100 + i} THEN '2'`).join(' ')} END WHERE \`id\` IN (${Array.from({ length: 20 }, (_, i) => 100 + i).join(',')})`,
+    `UPDATE \`db\`.\`t\` SET \`k\` = CASE \`id\` ${Array.from({ length: 20 }, (_, i) => `WHEN ${100 + i} THEN 2`).join(' ')} END WHERE \`id\` IN (${Array.from({ length: 20 }, (_, i) => 100 + i).join(',')})`,
   );
 });
 
