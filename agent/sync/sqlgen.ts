@@ -53,10 +53,11 @@ function literal(v: Value, int = false): string {
  * Integer columns' values as integer literals (`5`), not quoted strings (`'5'`): DM binds them as typed integers, and
  * a quoted one costs the downstream a string-to-number conversion per value (~5 % of its CPU per row change in the
  * 100-row catch-up's statements replayed, bench/README.md). The decoder gives an integer column's value as its
- * decimal digits (a JS number would lose BIGINT precision); anything else a value of such a column might hold (a
- * tracked structure that is not the binlog's) stays quoted.
+ * canonical decimal digits (no leading zero, at most 20 digits; a JS number would lose BIGINT precision). Anything
+ * else stays quoted: were the tracked structure ever not the binlog's, a text value such as '007' must reach a text
+ * column as written, and a canonical integer reads back as the same text wherever it lands.
  */
-const INTEGER_TEXT = /^-?\d+$/;
+const INTEGER_TEXT = /^(?:0|-?[1-9]\d{0,19})$/;
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
 /** Which of `cols` are integer columns of `info` (undefined: none); a name `info` does not have is not. */

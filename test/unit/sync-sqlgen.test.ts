@@ -214,14 +214,16 @@ test('integer columns: digits as integer literals (as DM binds them), anything e
       [
         ['18446744073709551615', '-128', '7'],
         ['-9223372036854775808', null, 'x'],
-        // Not digits (a structure that is not the binlog's): quoted, as without `ints`.
+        // Not an integer's canonical digits (a structure that is not the binlog's): quoted, as without `ints`.
         ['1e3', 'abc', '0'],
+        ['007', '-0', '8'],
+        ['123456789012345678901', '0', '9'],
       ],
       undefined,
       ints,
     ),
     [
-      "REPLACE INTO `db`.`t` (`id`,`n`,`s`) VALUES (18446744073709551615,-128,'7'),(-9223372036854775808,NULL,'x'),('1e3','abc','0')",
+      "REPLACE INTO `db`.`t` (`id`,`n`,`s`) VALUES (18446744073709551615,-128,'7'),(-9223372036854775808,NULL,'x'),('1e3','abc','0'),('007','-0','8'),('123456789012345678901',0,'9')",
     ],
   );
   assert.deepEqual(deleteByKeyStatements(T, ['id'], [['1'], ['2']], 1000, [true]), [
