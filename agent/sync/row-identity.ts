@@ -39,6 +39,8 @@ export interface DownstreamColumn {
   nullable: boolean;
   collation: string | null;
   binary: boolean;
+  /** An integer type (TINYINT .. BIGINT). */
+  integer?: boolean;
 }
 
 /** What of a downstream table decides row identity. */
@@ -63,11 +65,15 @@ export interface RowIdentity {
   fold: ReadonlyMap<string, Fold>;
   /** True when `key` comes from the downstream table (false: upstream stand-in). */
   fromDownstream: boolean;
+  /** Columns (upstream names) that are integers upstream and downstream: their values are written as integer
+   * literals (sqlgen.ts). Absent or empty: none (no downstream table known, or none of them). */
+  integers?: ReadonlySet<string>;
 }
 
 export type Fold = 'ci' | 'pad';
 
 const BINARY = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob|bit)$/;
+const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)$/;
 
 /** How values of a column with this collation compare: ci (case/accent-insensitive, PAD SPACE), pad, exact. */
 export function foldFor(collation: string | null, binary: boolean): Fold | undefined {
@@ -117,6 +123,11 @@ export function identityFor(info: TableInfo, down: DownstreamTable | undefined):
     const f = foldFor(c.collation, c.binary);
     if (up && f) fold.set(up, f);
   }
+  // Integer literals only where both sides are integers: against a text column an unquoted 5 compares (and matches
+  // '05', ' 5') as a number, and SET, BIT, YEAR and ENUM columns read a number otherwise than its digits as text.
+  const integers = new Set<string>();
+  for (const c of info.columns)
+    if (INTEGER.test(c.dataType) && downCol.get(c.name.toLowerCase())?.integer === true) integers.add(c.name);
   return {
     key,
     uniques: sortKeyFirst(
@@ -125,6 +136,7 @@ export function identityFor(info: TableInfo, down: DownstreamTable | undefined):
     ),
     fold,
     fromDownstream: true,
+    integers,
   };
 }
 
@@ -283,6 +295,7 @@ export function downstreamTableFromRows(
     nullable: c.IS_NULLABLE === 'YES',
     collation: c.COLLATION_NAME ?? null,
     binary: BINARY.test(String(c.DATA_TYPE).toLowerCase()),
+    integer: INTEGER.test(String(c.DATA_TYPE).toLowerCase()),
   }));
   const byName = new Map<string, DownstreamIndex>();
   for (const r of idx) {

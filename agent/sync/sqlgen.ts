@@ -1,12 +1,11 @@
 import { type TableName, quoteIdent } from '../../src/sql/table-name.ts';
 import { escapeValue, type Value } from '../db/mysql.ts';
-import type { TableInfo } from '../db/schema.ts';
 
 /**
  * SQL text for downstream writes. Values are escaped by mysql2 (strings as quoted literals in the connection's
  * utf8mb4, Buffers as X'..' hex), except an integer column's digits, written as an integer literal where the caller
- * says which columns are integers (`integerColumns`); no value ever passes through a JS number. Rows with large
- * binary values are the exception: they go as Bound statements (below).
+ * says which columns are integers (writer-sql.ts `integerColumns`); no value ever passes through a JS number. Rows
+ * with large binary values are the exception: they go as Bound statements (below).
  */
 
 /** A statement whose values go as binary-protocol arguments of a prepared statement (`?`), not as literals. */
@@ -52,24 +51,11 @@ function literal(v: Value, int = false): string {
 /**
  * Integer columns' values as integer literals (`5`), not quoted strings (`'5'`): DM binds them as typed integers, and
  * a quoted one costs the downstream a string-to-number conversion per value (~5 % of its CPU per row change in the
- * 100-row catch-up's statements replayed, bench/README.md). The decoder gives an integer column's value as its
- * canonical decimal digits (no leading zero, at most 20 digits; a JS number would lose BIGINT precision). Anything
- * else stays quoted: were the tracked structure ever not the binlog's, a text value such as '007' must reach a text
- * column as written, and a canonical integer reads back as the same text wherever it lands.
+ * 100-row catch-up's statements replayed, bench/README.md). Only for columns that are integers upstream and
+ * downstream (row-identity.ts `integers`), and only an integer's canonical digits, as the decoder writes them (no
+ * leading zero, at most 20 digits; a JS number would lose BIGINT precision): anything else stays quoted.
  */
 const INTEGER_TEXT = /^(?:0|-?[1-9]\d{0,19})$/;
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
-
-/** Which of `cols` are integer columns of `info` (undefined: none); a name `info` does not have is not. */
-export function integerColumns(info: TableInfo, cols: readonly string[]): boolean[] | undefined {
-  let any = false;
-  const out = cols.map((c) => {
-    const int = INTEGER_TYPES.has(info.columns.find((x) => x.name === c)?.dataType ?? '');
-    any ||= int;
-    return int;
-  });
-  return any ? out : undefined;
-}
 
 /** `v` as a literal, or as `?` pushed on `params` when a statement is being bound. */
 function lit(v: Value, params: Value[] | undefined): string {

@@ -9,11 +9,10 @@ import {
   deleteByKeyStatements,
   deleteOneRow,
   insertStatements,
-  integerColumns,
   type Stmt,
   updateOneRow,
 } from './sqlgen.ts';
-import { whereColumns } from './row-identity.ts';
+import { whereColumns, type RowIdentity } from './row-identity.ts';
 import { type InPlace, inPlaceStatements, updatable } from './writer-update.ts';
 
 /**
@@ -116,6 +115,31 @@ function columnsId(cols: string[]): string {
   return id;
 }
 
+/** Which of a column list's values go as integer literals (sqlgen.ts), and a signature of that for grouping. */
+export interface IntColumns {
+  ints: boolean[] | undefined;
+  sig: string;
+}
+const NO_INTS: IntColumns = { ints: undefined, sig: '' };
+const intColumns = new WeakMap<RowIdentity, WeakMap<string[], IntColumns>>();
+
+/** The columns of `cols` that are integers upstream and downstream under `identity` (none without an identity from
+ * the downstream), computed once per identity and column list. Rows share a statement only with the same answer:
+ * shards of one target may differ in it (group keys carry `sig`). */
+export function integerColumns(identity: RowIdentity | undefined, cols: string[]): IntColumns {
+  const set = identity?.integers;
+  if (!identity || !set || set.size === 0) return NO_INTS;
+  let m = intColumns.get(identity);
+  if (!m) intColumns.set(identity, (m = new WeakMap()));
+  let r = m.get(cols);
+  if (!r) {
+    const ints = cols.map((c) => set.has(c));
+    r = ints.includes(true) ? { ints, sig: ints.map((b) => (b ? '1' : '0')).join('') } : NO_INTS;
+    m.set(cols, r);
+  }
+  return r;
+}
+
 /** Groups items by a string key, keeping the order in which keys first appear. */
 function groupBy<T>(items: T[], key: (x: T) => string): T[][] {
   const m = new Map<string, T[]>();
@@ -132,8 +156,8 @@ function groupBy<T>(items: T[], key: (x: T) => string): T[][] {
  * exist then and may be updated in place (writer-update.ts). */
 interface Net {
   del: boolean;
-  /** The structure of the change that set it (which of its columns are integers: sqlgen integerColumns). */
-  info: TableInfo;
+  /** The row identity of the change that set it (which of its columns are integers: integerColumns). */
+  identity: RowIdentity | undefined;
   keyCols: string[];
   key: Value[];
   row?: Record<string, Value>;
@@ -156,7 +180,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       if (first && !first.has(kid)) first.set(kid, updatable(rc.identity, rc.info, key) ? change.before : null);
       if (change.op === 'delete' || kid !== afterId) {
         net.delete(kid);
-        net.set(kid, { del: true, info: rc.info, keyCols: key, key: k });
+        net.set(kid, { del: true, identity: rc.identity, keyCols: key, key: k });
       }
     }
     if (change.after && after && afterId !== undefined) {
@@ -165,7 +189,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       const before = first?.get(afterId) ?? undefined;
       net.set(afterId, {
         del: false,
-        info: rc.info,
+        identity: rc.identity,
         keyCols: key,
         key: after,
         row: change.after,
@@ -179,7 +203,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
   const entries = [...net.values()];
   for (const g of groupBy(
     entries.filter((n) => n.del),
-    (n) => columnsId(n.keyCols),
+    (n) => `${columnsId(n.keyCols)}\u0001${integerColumns(n.identity, n.keyCols).sig}`,
   )) {
     out.push(
       ...deleteByKeyStatements(
@@ -187,7 +211,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
         g[0]!.keyCols,
         g.map((n) => n.key),
         undefined,
-        integerColumns(g[0]!.info, g[0]!.keyCols),
+        integerColumns(g[0]!.identity, g[0]!.keyCols).ints,
       ),
     );
   }
@@ -199,7 +223,14 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
     const rest: Net[] = [];
     for (const n of rows) {
       if (n.before)
-        inPlace.push({ ref: n, key: n.key[0]!, before: n.before, row: n.row!, cols: n.cols!, info: n.info });
+        inPlace.push({
+          ref: n,
+          key: n.key[0]!,
+          before: n.before,
+          row: n.row!,
+          cols: n.cols!,
+          ints: integerColumns(n.identity, n.cols!),
+        });
       else rest.push(n);
     }
     if (inPlace.length > 0) {
@@ -208,7 +239,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
       rows = rest.concat(r.replace);
     }
   }
-  for (const g of groupBy(rows, (n) => columnsId(n.cols!))) {
+  for (const g of groupBy(rows, (n) => `${columnsId(n.cols!)}\u0001${integerColumns(n.identity, n.cols!).sig}`)) {
     const cols = g[0]!.cols!;
     out.push(
       ...insertStatements(
@@ -217,7 +248,7 @@ function keyedStatements(list: RoutedChange[], colsOf: (info: TableInfo) => stri
         cols,
         g.map((n) => rowValues(n.row!, cols)),
         undefined,
-        integerColumns(g[0]!.info, cols),
+        integerColumns(g[0]!.identity, cols).ints,
       ),
     );
   }
@@ -244,11 +275,11 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
   const out: Stmt[] = [];
   let inserts: Value[][] = [];
   let insertCols: string[] = [];
-  let insertInfo: TableInfo | undefined;
+  let insertInts: IntColumns = { ints: undefined, sig: '' };
   const t = list[0]!.target;
   const flushInserts = () => {
     if (inserts.length === 0) return;
-    out.push(...insertStatements('INSERT', t, insertCols, inserts, undefined, integerColumns(insertInfo!, insertCols)));
+    out.push(...insertStatements('INSERT', t, insertCols, inserts, undefined, insertInts.ints));
     inserts = [];
   };
   for (const { change, info, identity } of list) {
@@ -259,9 +290,14 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
       continue;
     }
     if (change.op === 'insert') {
-      if (inserts.length > 0 && cols !== insertCols && cols.join('\0') !== insertCols.join('\0')) flushInserts();
+      const ints = integerColumns(identity, cols);
+      if (
+        inserts.length > 0 &&
+        ((cols !== insertCols && cols.join('\0') !== insertCols.join('\0')) || ints.sig !== insertInts.sig)
+      )
+        flushInserts();
       insertCols = cols;
-      insertInfo = info;
+      insertInts = ints;
       inserts.push(cols.map((c) => change.after![c] ?? null));
       continue;
     }

@@ -2,7 +2,8 @@ import type { TableName } from '../../src/sql/table-name.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
 import type { RowIdentity } from './row-identity.ts';
-import { integerColumns, updateCaseStatement } from './sqlgen.ts';
+import { updateCaseStatement } from './sqlgen.ts';
+import type { IntColumns } from './writer-sql.ts';
 
 /**
  * Updates in place (outside safe mode): a keyed row that existed before the batch and still exists after it is
@@ -63,8 +64,8 @@ export interface InPlace<T> {
   before: Record<string, Value>;
   row: Record<string, Value>;
   cols: string[];
-  /** The row's structure (which of its columns are integers). */
-  info: TableInfo;
+  /** Which of `cols` go as integer literals (writer-sql.ts integerColumns). */
+  ints: IntColumns;
 }
 
 function same(a: Value | undefined, b: Value | undefined): boolean {
@@ -86,7 +87,7 @@ export function inPlaceStatements<T>(
 ): { sql: string[]; replace: T[] } {
   const sql: string[] = [];
   const replace: T[] = [];
-  const groups = new Map<string, { set: string[]; info: TableInfo; rows: InPlace<T>[] }>();
+  const groups = new Map<string, { set: string[]; setInts: boolean[] | undefined; rows: InPlace<T>[] }>();
   for (const r of rows) {
     if (typeof r.key !== 'string' || !DIGITS.test(r.key)) {
       replace.push(r.ref);
@@ -94,22 +95,24 @@ export function inPlaceStatements<T>(
     }
     let sig = '';
     const set: string[] = [];
+    const at: number[] = [];
     for (let i = 0; i < r.cols.length; i++) {
       const c = r.cols[i]!;
       if (!same(r.before[c], r.row[c])) {
         set.push(c);
+        at.push(i);
         sig += `${i},`;
       }
     }
     // Nothing written changed (only generated columns, or an image equal to the row): nothing to do.
     if (set.length === 0) continue;
-    const g = `${r.cols.length}\0${r.cols.join('\0')}\0${sig}`;
+    // Rows share a statement only when the same columns go as integer literals (shards may differ in it).
+    const g = `${r.cols.length}\0${r.cols.join('\0')}\0${sig}\0${r.ints.sig}`;
     const l = groups.get(g);
     if (l) l.rows.push(r);
-    else groups.set(g, { set, info: r.info, rows: [r] });
+    else groups.set(g, { set, setInts: r.ints.ints && at.map((i) => r.ints.ints![i]!), rows: [r] });
   }
-  for (const { set, info, rows: list } of groups.values()) {
-    const ints = integerColumns(info, set);
+  for (const { set, setInts: ints, rows: list } of groups.values()) {
     let keys: string[] = [];
     let values: Value[][] = [];
     let chars = 0;

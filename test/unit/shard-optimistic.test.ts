@@ -336,8 +336,8 @@ test('writer: rows of one target with different column lists never share a VALUE
     rc('g1', { id: '3', a: '3', c: '6', v: '6' }, ['id']),
   ]);
   assert.deepEqual(keyed, [
-    'REPLACE INTO `m`.`g` (`id`,`a`,`c`) VALUES (1,1,5),(3,3,6)',
-    "REPLACE INTO `m`.`g` (`id`,`a`,`b`) VALUES (2,2,'x')",
+    "REPLACE INTO `m`.`g` (`id`,`a`,`c`) VALUES ('1','1','5'),('3','3','6')",
+    "REPLACE INTO `m`.`g` (`id`,`a`,`b`) VALUES ('2','2','x')",
   ]);
   const keyless = writerStatements([
     rc('k1', { a: '1', c: '5' }, []),
@@ -345,8 +345,8 @@ test('writer: rows of one target with different column lists never share a VALUE
     rc('k2', { a: '3', b: '8' }, []),
   ]);
   assert.deepEqual(keyless, [
-    'INSERT INTO `m`.`g` (`a`,`c`) VALUES (1,5)',
-    'INSERT INTO `m`.`g` (`a`,`b`) VALUES (2,7),(3,8)',
+    "INSERT INTO `m`.`g` (`a`,`c`) VALUES ('1','5')",
+    "INSERT INTO `m`.`g` (`a`,`b`) VALUES ('2','7'),('3','8')",
   ]);
 });
 

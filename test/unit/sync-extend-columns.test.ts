@@ -125,10 +125,10 @@ test('merged shards with the same key are different rows: writes and causality k
   assert.deepEqual(causalityKeys(a), ['db.t|pk|"4","1"', 'db.t|uk:u,c_table|"4","1"']);
   // Both rows survive compaction; a delete of one matches only its own shard's row.
   assert.deepEqual(writerStatements([a, b]), [
-    "REPLACE INTO `db`.`t` (`id`,`u`,`v`,`c_table`) VALUES (4,4,'a','1'),(4,4,'b','2')",
+    "REPLACE INTO `db`.`t` (`id`,`u`,`v`,`c_table`) VALUES ('4','4','a','1'),('4','4','b','2')",
   ]);
   const gone = extendRouted(bare(del(T, { id: '4', u: '4', v: 'a' })), { columns: ['c_table'], values: ['1'] });
-  assert.deepEqual(writerStatements([gone]), ["DELETE FROM `db`.`t` WHERE (`id`,`c_table`) IN ((4,'1'))"]);
+  assert.deepEqual(writerStatements([gone]), ["DELETE FROM `db`.`t` WHERE (`id`,`c_table`) IN (('4','1'))"]);
   // No extended columns: the routed change is returned as it is.
   const plain = ins(T, { id: '1', u: '1', v: null });
   assert.equal(extendRouted(plain, undefined), plain);

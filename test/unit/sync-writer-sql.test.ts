@@ -23,35 +23,35 @@ const r = (id: string, v: string | null = 'x') => ({ id, v });
 
 test('one key inserted, updated and deleted within a batch compacts to its net effect', () => {
   // insert → REPLACE
-  assert.deepEqual(writerStatements([ins(T, r('1', 'a'))]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'a')"]);
+  assert.deepEqual(writerStatements([ins(T, r('1', 'a'))]), ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','a')"]);
   // insert + update → one REPLACE of the last image
   assert.deepEqual(
     writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), upd(T, r('1', 'b'), r('1', 'c'))]),
-    ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'c')"],
+    ["REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','c')"],
   );
   // insert + update + delete → DELETE by key (the row may exist downstream from before: the net effect is absence)
   assert.deepEqual(writerStatements([ins(T, r('1', 'a')), upd(T, r('1', 'a'), r('1', 'b')), del(T, r('1', 'b'))]), [
-    'DELETE FROM `db`.`t` WHERE `id` IN (1)',
+    "DELETE FROM `db`.`t` WHERE `id` IN ('1')",
   ]);
   // delete + insert → REPLACE only (REPLACE removes the old row itself)
   assert.deepEqual(writerStatements([del(T, r('1', 'a')), ins(T, r('1', 'b'))]), [
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
   ]);
   // update alone → REPLACE of the full after image (no UPDATE statement)
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('1', 'b'))]), [
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
   ]);
 });
 
 test('an UPDATE that changes the key deletes the old key and replaces the new one', () => {
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('2', 'a'))]), [
-    'DELETE FROM `db`.`t` WHERE `id` IN (1)',
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,'a')",
+    "DELETE FROM `db`.`t` WHERE `id` IN ('1')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('2','a')",
   ]);
   // 1 → 2 then 2 → 1: the row ends at 1; 2 is absent.
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('2', 'a')), upd(T, r('2', 'a'), r('1', 'b'))]), [
-    'DELETE FROM `db`.`t` WHERE `id` IN (2)',
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b')",
+    "DELETE FROM `db`.`t` WHERE `id` IN ('2')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b')",
   ]);
   // Swap two rows' keys through a third: both end present, the temporary key absent.
   assert.deepEqual(
@@ -60,7 +60,7 @@ test('an UPDATE that changes the key deletes the old key and replaces the new on
       upd(T, r('2', 'b'), r('1', 'b')),
       upd(T, r('9', 'a'), r('2', 'a')),
     ]),
-    ['DELETE FROM `db`.`t` WHERE `id` IN (9)', "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'b'),(2,'a')"],
+    ["DELETE FROM `db`.`t` WHERE `id` IN ('9')", "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','b'),('2','a')"],
   );
 });
 
@@ -70,12 +70,12 @@ test('every DELETE runs before every REPLACE, whatever the binlog order', () => 
   const CI = table('t', [col('k', { nullable: false, collation: 'utf8mb4_general_ci' }), col('v')], ['k']);
   assert.deepEqual(
     writerStatements([ins(CI, { k: 'b', v: '1' }), del(CI, { k: 'A', v: '0' }), ins(CI, { k: 'a', v: '2' })]),
-    ["DELETE FROM `db`.`t` WHERE `k` IN ('A')", "REPLACE INTO `db`.`t` (`k`,`v`) VALUES ('b',1),('a',2)"],
+    ["DELETE FROM `db`.`t` WHERE `k` IN ('A')", "REPLACE INTO `db`.`t` (`k`,`v`) VALUES ('b','1'),('a','2')"],
   );
   // Row 1 moves to 2 and a new row takes 1: no DELETE of 1 at all (its net effect is a row).
   assert.deepEqual(writerStatements([upd(T, r('1', 'a'), r('2', 'a')), ins(T, r('1', 'new')), del(T, r('7'))]), [
-    'DELETE FROM `db`.`t` WHERE `id` IN (7)',
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,'a'),(1,'new')",
+    "DELETE FROM `db`.`t` WHERE `id` IN ('7')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('2','a'),('1','new')",
   ]);
 });
 
@@ -100,10 +100,10 @@ test('rows of a table share one multi-row statement; deletes share one IN list; 
       del(T, r('3')),
     ]),
     [
-      'DELETE FROM `db`.`t` WHERE `id` IN (3)',
-      "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'x'),(2,'x')",
-      'DELETE FROM `db`.`u` WHERE (`a`,`b`) IN ((3,4),(5,6))',
-      'REPLACE INTO `db`.`u` (`a`,`b`,`c`) VALUES (1,2,NULL)',
+      "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
+      "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x'),('2','x')",
+      "DELETE FROM `db`.`u` WHERE (`a`,`b`) IN (('3','4'),('5','6'))",
+      "REPLACE INTO `db`.`u` (`a`,`b`,`c`) VALUES ('1','2',NULL)",
     ],
   );
 });
@@ -111,13 +111,13 @@ test('rows of a table share one multi-row statement; deletes share one IN list; 
 test('generated columns are never written; rows with different column lists never share a VALUES list', () => {
   const G = table('t', [col('id', { nullable: false }), col('v'), col('g', { generated: true })], ['id']);
   assert.deepEqual(writerStatements([ins(G, { id: '1', v: '2', g: '4' })]), [
-    'REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,2)',
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','2')",
   ]);
   // Two shards of one target (optimistic merge): one lacks column v.
   const S2 = table('t2', [col('id', { nullable: false })], ['id']);
   assert.deepEqual(writerStatements([ins(T, r('1')), ins(S2, { id: '2' }), ins(T, r('3'))]), [
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'x'),(3,'x')",
-    'REPLACE INTO `db`.`t` (`id`) VALUES (2)',
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x'),('3','x')",
+    "REPLACE INTO `db`.`t` (`id`) VALUES ('2')",
   ]);
   // Keyless: a change of column list ends the run of merged inserts.
   const K1 = table('k1', [col('a'), col('b')]);
@@ -130,9 +130,9 @@ test('generated columns are never written; rows with different column lists neve
       ins(K1, { a: '4', b: '4' }),
     ]),
     [
-      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (1,1),(2,2)',
-      'INSERT INTO `db`.`t` (`a`) VALUES (3)',
-      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (4,4)',
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1','1'),('2','2')",
+      "INSERT INTO `db`.`t` (`a`) VALUES ('3')",
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('4','4')",
     ],
   );
 });
@@ -149,9 +149,9 @@ test('keyless tables: binlog order, inserts merged, UPDATE/DELETE of one row mat
       del(K, { a: '3', b: '3' }),
     ]),
     [
-      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (1,NULL),(1,NULL)',
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1',NULL),('1',NULL)",
       "UPDATE `db`.`t` SET `a` = '2', `b` = NULL WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
-      'INSERT INTO `db`.`t` (`a`,`b`) VALUES (3,3)',
+      "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('3','3')",
       "DELETE FROM `db`.`t` WHERE `a` <=> '1' AND `b` <=> NULL LIMIT 1",
       "DELETE FROM `db`.`t` WHERE `a` <=> '3' AND `b` <=> '3' LIMIT 1",
     ],
@@ -367,9 +367,9 @@ test('changes of one target under different key columns keep binlog order betwee
   // Rows of one target sharing their key columns stay one run, whatever their structures (compaction as before).
   const S2 = table('t2', [col('id', { nullable: false })], ['id']);
   assert.deepEqual(writerStatements([del(T, r('1')), ins(S2, { id: '2' }), del(T, r('3')), ins(T, r('1'))]), [
-    'DELETE FROM `db`.`t` WHERE `id` IN (3)',
-    'REPLACE INTO `db`.`t` (`id`) VALUES (2)',
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,'x')",
+    "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
+    "REPLACE INTO `db`.`t` (`id`) VALUES ('2')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('1','x')",
   ]);
 });
 
@@ -379,8 +379,8 @@ test('rows with BIND_BYTES of binary values go as bound statements: keyed a REPL
   // keyed, safe mode: the small rows in one text REPLACE, the big row alone with its values as arguments
   const keyed = writerStatements([ins(T, { id: '1', v: big }), ins(T, r('2', 'a')), del(T, r('3'))]);
   assert.deepEqual(keyed, [
-    'DELETE FROM `db`.`t` WHERE `id` IN (3)',
-    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,'a')",
+    "DELETE FROM `db`.`t` WHERE `id` IN ('3')",
+    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES ('2','a')",
     { sql: 'REPLACE INTO `db`.`t` (`id`,`v`) VALUES (?,?)', params: ['1', big] },
   ]);
   // one byte under the threshold: text, as before
@@ -396,13 +396,66 @@ test('rows with BIND_BYTES of binary values go as bound statements: keyed a REPL
     del(K, { a: '4', b: big }),
   ]);
   assert.deepEqual(out, [
-    "INSERT INTO `db`.`t` (`a`,`b`) VALUES (1,X'ab')",
+    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('1',X'ab')",
     { sql: 'INSERT INTO `db`.`t` (`a`,`b`) VALUES (?,?)', params: ['2', big] },
-    'INSERT INTO `db`.`t` (`a`,`b`) VALUES (3,NULL)',
+    "INSERT INTO `db`.`t` (`a`,`b`) VALUES ('3',NULL)",
     {
       sql: 'UPDATE `db`.`t` SET `a` = ?, `b` = ? WHERE `a` <=> ? AND `b` <=> ? LIMIT 1',
       params: ['4', big, '2', big],
     },
     { sql: 'DELETE FROM `db`.`t` WHERE `a` <=> ? AND `b` <=> ? LIMIT 1', params: ['4', big] },
+  ]);
+});
+
+test('integer literals only for columns that are integers upstream and downstream; rows differing in that never share a statement', () => {
+  // Two shards of one target: `a` has (id INT, n INT), `b` has (id INT, n VARCHAR) upstream.
+  const a = table('a', [col('id', { nullable: false }), col('n')], ['id']);
+  const b = table('b', [col('id', { nullable: false }), col('n', { collation: 'utf8mb4_bin' })], ['id']);
+  const intDown = downstream(
+    [
+      ['id', false, null],
+      ['n', true, null],
+    ],
+    [['PRIMARY', 'id', null]],
+  );
+  // The downstream key is text: an unquoted 5 would be compared as a number there (matching '05' and ' 5').
+  const textDown = downstream(
+    [
+      ['id', false, 'utf8mb4_bin'],
+      ['n', true, null],
+    ],
+    [['PRIMARY', 'id', null]],
+  );
+  assert.deepEqual([...(identityFor(a, intDown).integers ?? [])], ['id', 'n']);
+  assert.deepEqual([...(identityFor(b, intDown).integers ?? [])], ['id']);
+  assert.deepEqual([...(identityFor(a, textDown).integers ?? [])], ['n']);
+  assert.deepEqual([...(identityFor(a, undefined).integers ?? [])], []);
+
+  const onText = { identity: identityFor(a, textDown) };
+  assert.deepEqual(writerStatements([del(a, { id: '5', n: '1' }, onText), ins(a, { id: '6', n: '2' }, onText)]), [
+    "DELETE FROM `db`.`t` WHERE `id` IN ('5')",
+    "REPLACE INTO `db`.`t` (`id`,`n`) VALUES ('6',2)",
+  ]);
+
+  // Rows of both shards in either order: each statement quotes by its own rows' columns.
+  const ia = { identity: identityFor(a, intDown) };
+  const ib = { identity: identityFor(b, intDown) };
+  const rows = [ins(a, { id: '1', n: '7' }, ia), ins(b, { id: '2', n: '8' }, ib), ins(a, { id: '3', n: '9' }, ia)];
+  assert.deepEqual(writerStatements(rows), [
+    'REPLACE INTO `db`.`t` (`id`,`n`) VALUES (1,7),(3,9)',
+    "REPLACE INTO `db`.`t` (`id`,`n`) VALUES (2,'8')",
+  ]);
+  assert.deepEqual(writerStatements([rows[1]!, rows[0]!, rows[2]!]), [
+    "REPLACE INTO `db`.`t` (`id`,`n`) VALUES (2,'8')",
+    'REPLACE INTO `db`.`t` (`id`,`n`) VALUES (1,7),(3,9)',
+  ]);
+  // Updated in place outside safe mode: the same rule for the CASE values.
+  const upds = [
+    upd(a, { id: '1', n: '7' }, { id: '1', n: '70' }, ia),
+    upd(b, { id: '2', n: '8' }, { id: '2', n: '80' }, ib),
+  ];
+  assert.deepEqual(writerStatements(upds, false), [
+    'UPDATE `db`.`t` SET `n` = CASE `id` WHEN 1 THEN 70 END WHERE `id` IN (1)',
+    "UPDATE `db`.`t` SET `n` = CASE `id` WHEN 2 THEN '80' END WHERE `id` IN (2)",
   ]);
 });
