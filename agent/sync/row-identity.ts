@@ -73,7 +73,8 @@ export interface RowIdentity {
 export type Fold = 'ci' | 'pad';
 
 const BINARY = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob|bit)$/;
-const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)$/;
+/** An integer column's DATA_TYPE (writer-update.ts uses it too). */
+export const INTEGER_TYPE = /^(tinyint|smallint|mediumint|int|integer|bigint)$/i;
 
 /** How values of a column with this collation compare: ci (case/accent-insensitive, PAD SPACE), pad, exact. */
 export function foldFor(collation: string | null, binary: boolean): Fold | undefined {
@@ -127,7 +128,7 @@ export function identityFor(info: TableInfo, down: DownstreamTable | undefined):
   // '05', ' 5') as a number, and SET, BIT, YEAR and ENUM columns read a number otherwise than its digits as text.
   const integers = new Set<string>();
   for (const c of info.columns)
-    if (INTEGER.test(c.dataType) && downCol.get(c.name.toLowerCase())?.integer === true) integers.add(c.name);
+    if (INTEGER_TYPE.test(c.dataType) && downCol.get(c.name.toLowerCase())?.integer === true) integers.add(c.name);
   return {
     key,
     uniques: sortKeyFirst(
@@ -295,7 +296,7 @@ export function downstreamTableFromRows(
     nullable: c.IS_NULLABLE === 'YES',
     collation: c.COLLATION_NAME ?? null,
     binary: BINARY.test(String(c.DATA_TYPE).toLowerCase()),
-    integer: INTEGER.test(String(c.DATA_TYPE).toLowerCase()),
+    integer: INTEGER_TYPE.test(String(c.DATA_TYPE)),
   }));
   const byName = new Map<string, DownstreamIndex>();
   for (const r of idx) {

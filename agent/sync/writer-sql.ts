@@ -275,10 +275,9 @@ function keylessStatements(list: RoutedChange[], colsOf: (info: TableInfo) => st
   const out: Stmt[] = [];
   let inserts: Value[][] = [];
   let insertCols: string[] = [];
-  let insertInts: IntColumns = { ints: undefined, sig: '' };
+  let insertInts = NO_INTS;
   const t = list[0]!.target;
   const flushInserts = () => {
-    if (inserts.length === 0) return;
     out.push(...insertStatements('INSERT', t, insertCols, inserts, undefined, insertInts.ints));
     inserts = [];
   };

@@ -1,7 +1,7 @@
 import type { TableName } from '../../src/sql/table-name.ts';
 import type { Value } from '../db/mysql.ts';
 import type { TableInfo } from '../db/schema.ts';
-import type { RowIdentity } from './row-identity.ts';
+import { INTEGER_TYPE, type RowIdentity } from './row-identity.ts';
 import { updateCaseStatement } from './sqlgen.ts';
 import type { IntColumns } from './writer-sql.ts';
 
@@ -24,7 +24,6 @@ import type { IntColumns } from './writer-sql.ts';
  * REPLACE all the same, as documented.
  */
 
-const INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)$/i;
 const DIGITS = /^-?\d+$/;
 /** Rows per statement (the CASE is searched linearly per row and column) and its approximate size bound. */
 const ROWS_PER_STATEMENT = 50;
@@ -49,7 +48,7 @@ export function updatable(identity: RowIdentity | undefined, info: TableInfo, ke
       !identity.fold.has(k) &&
       col !== undefined &&
       !col.generated &&
-      INTEGER.test(col.dataType);
+      INTEGER_TYPE.test(col.dataType);
     m.set(info, ok);
   }
   return ok;
@@ -95,12 +94,10 @@ export function inPlaceStatements<T>(
     }
     let sig = '';
     const set: string[] = [];
-    const at: number[] = [];
     for (let i = 0; i < r.cols.length; i++) {
       const c = r.cols[i]!;
       if (!same(r.before[c], r.row[c])) {
         set.push(c);
-        at.push(i);
         sig += `${i},`;
       }
     }
@@ -110,7 +107,10 @@ export function inPlaceStatements<T>(
     const g = `${r.cols.length}\0${r.cols.join('\0')}\0${sig}\0${r.ints.sig}`;
     const l = groups.get(g);
     if (l) l.rows.push(r);
-    else groups.set(g, { set, setInts: r.ints.ints && at.map((i) => r.ints.ints![i]!), rows: [r] });
+    else {
+      const ints = r.ints.ints;
+      groups.set(g, { set, setInts: ints && set.map((c) => ints[r.cols.indexOf(c)]!), rows: [r] });
+    }
   }
   for (const { set, setInts: ints, rows: list } of groups.values()) {
     let keys: string[] = [];
